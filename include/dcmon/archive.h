@@ -1,0 +1,48 @@
+/* The RRD archive: every metric report becomes an update of
+ * <data_dir>/<device>/<metric file key>.rrd, written off the event loop.
+ *
+ * archive_sink() is a metric_sink: on the loop thread it only queues (file, time,
+ * value); one writer thread drains the queue in batches (rrd_update_r with many
+ * values per file, or rrdcached when configured) at most every flush interval.
+ * Files are created on first use with the layout of archive.c; an existing file
+ * whose step or data source differs is reported once and left untouched.
+ */
+#ifndef DCMON_ARCHIVE_H
+#define DCMON_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dcmon/metric.h"
+
+struct archive;
+
+struct archive_opts {
+	const char *data_dir;   /* must exist and be writable (checked by archive_new) */
+	const char *rrdcached;  /* NULL = direct writes; "unix:/path" or "host:port" */
+	int64_t flush_ms;       /* longest a queued update waits; > 0 */
+};
+
+/* Checks the data dir and starts the writer thread.  NULL with err filled on failure. */
+struct archive *archive_new(const struct archive_opts *opts, char *err, size_t errlen);
+/* Writes every queued update, then stops the thread.  NULL is a no-op. */
+void archive_free(struct archive *a);
+/* Blocks until every update queued so far is written (tests, shutdown). */
+void archive_flush(struct archive *a);
+
+/* The sink to register with metric_reg_add_sink(reg, archive_sink(), a). */
+const struct metric_sink *archive_sink(void);
+
+/* RRD layout, exposed for tests: data source type for a kind ("GAUGE"/"DERIVE"). */
+const char *archive_ds_type(enum metric_kind kind);
+
+struct archive_stats {
+	uint64_t queued;   /* updates accepted */
+	uint64_t written;  /* updates written */
+	uint64_t failed;   /* updates dropped after an RRD error */
+	uint64_t batches;  /* writer wake-ups that wrote something */
+	uint64_t files_created;
+};
+void archive_get_stats(struct archive *a, struct archive_stats *out);
+
+#endif

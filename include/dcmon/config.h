@@ -1,0 +1,251 @@
+/* Configuration: the model of a monitored site, loaded from YAML.
+ *
+ * cfg_load() parses a file into a new, immutable `struct cfg`; reload builds a new one
+ * and swaps it in only if it is valid.  Every error carries file:line:column.
+ * Durations are stored in milliseconds; "unset" is kept distinct from zero
+ * (CFG_UNSET for integers/durations, NAN for doubles, NULL for strings and sections).
+ */
+#ifndef DCMON_CONFIG_H
+#define DCMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dcmon/log.h"
+
+#define CFG_UNSET INT64_MIN
+
+/* Where a config item came from, for messages. */
+struct cfg_pos {
+	const char *file; /* points into struct cfg's file list; never freed separately */
+	int line;         /* 1-based */
+	int col;          /* 1-based */
+};
+
+/* ---- diagnostics -------------------------------------------------------------- */
+
+struct cfg_diag {
+	struct cfg_pos pos;
+	bool warning; /* false = error */
+	char *msg;    /* "expected a duration like 10s, 500ms, 2m" */
+};
+
+struct cfg_diags {
+	struct cfg_diag *v;
+	size_t n, cap;
+	size_t nerrors;
+	char **files; /* owned copies of file names that positions point to */
+	size_t nfiles;
+};
+
+void cfg_diags_init(struct cfg_diags *d);
+void cfg_diags_free(struct cfg_diags *d);
+/* Prints each as "file:line:col: error: msg" (or "warning:"). */
+void cfg_diags_print(const struct cfg_diags *d, FILE *out);
+
+/* ---- the model ---------------------------------------------------------------- */
+
+enum dev_kind {
+	DEV_SERVER, DEV_UPS, DEV_GENERATOR, DEV_COOLING, DEV_FIRE, DEV_PDU, DEV_ENV,
+	DEV_LEAK, DEV_ATS, DEV_UTILITY, DEV_RACK, DEV_SWITCH, DEV_OTHER,
+	DEV_KIND_COUNT
+};
+const char *dev_kind_name(enum dev_kind k);
+/* Returns 0 and sets *out, or -EINVAL. */
+int dev_kind_parse(const char *s, enum dev_kind *out);
+
+struct cfg_location {
+	char *site; /* ids of cfg_site / cfg_room; NULL if unset */
+	char *room;
+	char *row;
+	char *rack;
+};
+
+struct cfg_rack {
+	char *id;
+	char *row;    /* may be NULL */
+	char *tenant; /* owning tenant id, may be NULL */
+	struct cfg_pos pos;
+};
+
+struct cfg_room {
+	char *id;
+	char *name;
+	struct cfg_rack *racks;
+	size_t nracks;
+	struct cfg_pos pos;
+};
+
+struct cfg_site {
+	char *id;
+	char *name;
+	struct cfg_room *rooms;
+	size_t nrooms;
+	struct cfg_pos pos;
+};
+
+struct cfg_contact { /* a tenant or a team: who gets alerts */
+	char *id;
+	char *name;
+	char **email;     /* validated addresses */
+	size_t nemail;
+	struct cfg_pos pos;
+};
+
+struct cfg_label {
+	char *key;
+	char *value;
+};
+
+struct cfg_ping {
+	int count;          /* probes per poll, 1..100, default 3 */
+	int64_t timeout_ms; /* per probe wait after the last one is sent; default device timeout */
+	int64_t spacing_ms; /* between probes; default 200 ms */
+	int size;           /* payload bytes, 0..1472, default 56 */
+};
+
+struct cfg_tcp {
+	char *host;         /* NULL = the device's host */
+	int port;           /* 1..65535 */
+	char *send;         /* bytes to send after connect, may be NULL (C escapes \r \n \t decoded) */
+	char *expect;       /* substring the banner/reply must contain, may be NULL */
+	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
+	struct cfg_pos pos;
+};
+
+struct cfg_process {
+	char *name;         /* exact match on the process name (comm / argv[0] basename), or NULL */
+	char *pattern;      /* POSIX extended regex on the full command line, or NULL */
+	char *label;        /* instance label; default: name or pattern */
+	int min;            /* expected minimum count (used by default rules), default 1 */
+	struct cfg_pos pos;
+};
+
+enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
+
+struct cfg_device {
+	char *id;           /* [A-Za-z0-9_.-]+, unique */
+	enum dev_kind kind;
+	char *host;         /* address or name for ping/tcp/snmp/modbus; may be NULL */
+	char *profile;      /* profile name, may be NULL */
+	char *tenant;       /* tenant id, may be NULL */
+	char *description;
+	struct cfg_location loc;
+	char **fed_by;      /* device ids this one depends on (power/cooling chain) */
+	size_t nfed_by;
+	struct cfg_label *labels;
+	size_t nlabels;
+	int64_t interval_ms; /* resolved: device value or daemon default */
+	int64_t timeout_ms;  /* resolved: device value or daemon default */
+
+	/* checks; NULL / 0 when absent */
+	struct cfg_ping *ping;
+	struct cfg_tcp *tcp;
+	size_t ntcp;
+	struct cfg_process *process;
+	size_t nprocess;
+	enum cfg_resources resources;
+
+	struct cfg_pos pos;
+};
+
+/* Rules and routes are stored now and evaluated by alerting/. */
+struct cfg_selector {
+	char *device;  /* glob */
+	char *kind;    /* device kind name */
+	char *site;
+	char *room;
+	char *tenant;
+	char *metric;  /* glob on metric name */
+	char *inst;    /* glob on instance */
+	struct cfg_label *labels;
+	size_t nlabels;
+};
+
+enum cfg_rule_type { RULE_ABOVE, RULE_BELOW, RULE_STATE, RULE_RATE, RULE_NODATA };
+enum cfg_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+const char *cfg_severity_name(enum cfg_severity s);
+
+struct cfg_rule {
+	char *name;                 /* unique; generated "rule-<line>" when absent */
+	struct cfg_selector match;
+	enum cfg_rule_type type;
+	double warn, crit;          /* ABOVE/BELOW/RATE levels; NAN if unset */
+	double clear_warn, clear_crit; /* hysteresis: level at which it clears; NAN = same as level */
+	int64_t for_ms;             /* how long the condition must hold; 0 = at once */
+	char **states;              /* STATE: names (or numbers) that fire */
+	size_t nstates;
+	enum cfg_severity severity; /* STATE/NODATA severity */
+	int64_t window_ms;          /* RATE: window; per-second rate compared with levels */
+	double rate_per_s;          /* RATE: unit of the levels in per-second (e.g. 1/3600 for %/h) */
+	int nodata_intervals;       /* NODATA: silent intervals before firing */
+	char *summary;              /* human text, may be NULL */
+	struct cfg_pos pos;
+};
+
+struct cfg_route {
+	char *name;
+	struct cfg_selector match;
+	enum cfg_severity min_severity;
+	char **email;               /* explicit addresses */
+	size_t nemail;
+	char **teams;               /* team ids */
+	size_t nteams;
+	bool tenant_contacts;       /* also send to the matched alert's tenant addresses */
+	int64_t group_wait_ms;      /* grouping window */
+	int64_t repeat_ms;          /* reminder interval; 0 = none */
+	int64_t escalate_after_ms;  /* 0 = none */
+	char *escalate_to;          /* route name, may be NULL */
+	bool send_resolved;
+	struct cfg_pos pos;
+};
+
+struct cfg_daemon {
+	char *data_dir;        /* RRD files: <data_dir>/<device>/<metric key>.rrd */
+	char *state_dir;       /* SQLite state; default data_dir */
+	char *socket_path;     /* API Unix socket */
+	char *socket_group;    /* group allowed to use the socket, may be NULL */
+	char *rrdcached;       /* "unix:/path" or "host:port", may be NULL */
+	char *profiles_dir;    /* default: <dir of config>/profiles */
+	enum log_level log_level;
+	int64_t interval_ms;   /* default poll interval, default 10 s */
+	int64_t timeout_ms;    /* default poll timeout, default 2 s */
+	int64_t archive_flush_ms; /* max delay of a batched RRD write, default 1 s */
+	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
+};
+
+struct cfg {
+	char *path;
+	struct cfg_daemon daemon;
+	struct cfg_site *sites;
+	size_t nsites;
+	struct cfg_contact *tenants;
+	size_t ntenants;
+	struct cfg_contact *teams;
+	size_t nteams;
+	struct cfg_device *devices;
+	size_t ndevices;
+	struct cfg_rule *rules;
+	size_t nrules;
+	struct cfg_route *routes;
+	size_t nroutes;
+	struct cfg_diags diags; /* owns the file names positions point to; warnings kept */
+};
+
+/* Parses and validates `path`.  Returns a new cfg, or NULL if there was any error;
+ * every error and warning is appended to `diags` (which the caller owns and frees). */
+struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
+void cfg_free(struct cfg *cfg);
+
+const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id);
+const struct cfg_contact *cfg_tenant_find(const struct cfg *cfg, const char *id);
+/* True if two device configs would poll the same way (reload keeps the state). */
+bool cfg_device_same(const struct cfg_device *a, const struct cfg_device *b);
+
+/* Parses "500ms", "10s", "2m", "1h", "1d" (and combinations like "1h30m") into ms.
+ * Returns 0 or -EINVAL. */
+int cfg_parse_duration(const char *s, int64_t *ms);
+
+#endif

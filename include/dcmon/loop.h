@@ -1,0 +1,63 @@
+/* The event loop: epoll for I/O readiness, a min-heap of one-shot timers on the
+ * monotonic clock, and a thread-safe post queue through which worker threads hand
+ * results back.  Everything registered on a loop runs on the loop's thread.
+ *
+ * Callbacks must not block.  A callback may add or remove any I/O watcher or timer,
+ * including its own.
+ */
+#ifndef DCMON_LOOP_H
+#define DCMON_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+#define LOOP_READ  0x1u
+#define LOOP_WRITE 0x2u
+#define LOOP_ERROR 0x4u /* reported only: EPOLLERR / EPOLLHUP */
+
+typedef void (*loop_io_cb)(struct loop *loop, int fd, unsigned events, void *arg);
+typedef void (*loop_fn)(struct loop *loop, void *arg);
+
+/* Constructor; NULL with errno set on failure.  loop_free(NULL) is a no-op.  Pending
+ * timers are freed without being called; posted work not yet run is dropped. */
+struct loop *loop_new(void);
+void loop_free(struct loop *loop);
+
+/* Runs until loop_stop(); returns 0, or a negative errno if epoll fails. */
+int loop_run(struct loop *loop);
+/* Makes loop_run() return after the current iteration.  Loop thread only. */
+void loop_stop(struct loop *loop);
+
+/* Watches fd for `events` (LOOP_READ|LOOP_WRITE).  One watcher per fd.
+ * Returns 0 or a negative errno (-EEXIST if fd is already watched). */
+int loop_io_add(struct loop *loop, int fd, unsigned events, loop_io_cb cb, void *arg);
+/* Changes the events of a watched fd; 0 or negative errno. */
+int loop_io_mod(struct loop *loop, int fd, unsigned events);
+/* Stops watching fd (does not close it).  No-op if not watched. */
+void loop_io_del(struct loop *loop, int fd);
+
+/* Calls cb once after delay_ms (monotonic).  Returns a handle valid until the
+ * callback starts or loop_timer_cancel() is called; NULL on allocation failure. */
+struct loop_timer *loop_timer_add(struct loop *loop, int64_t delay_ms, loop_fn cb, void *arg);
+/* Same, at an absolute monotonic time in ms (see loop_now_ms). */
+struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ms, loop_fn cb, void *arg);
+/* Cancels a pending timer and frees it.  NULL is a no-op. */
+void loop_timer_cancel(struct loop *loop, struct loop_timer *t);
+
+/* Monotonic time in ms, cached at the start of each loop iteration. */
+int64_t loop_now_ms(const struct loop *loop);
+/* Refreshes and returns the cached monotonic time. */
+int64_t loop_update_time(struct loop *loop);
+
+/* Thread-safe: queues fn(loop, arg) to run on the loop thread and wakes the loop.
+ * Returns 0 or -ENOMEM.  Ownership of arg passes to fn. */
+int loop_post(struct loop *loop, loop_fn fn, void *arg);
+
+/* Clocks.  Monotonic for scheduling, wall clock only for sample timestamps. */
+int64_t clock_mono_ms(void);
+int64_t clock_wall_ms(void);
+
+#endif

@@ -1,0 +1,144 @@
+/* Metrics: the one data type every part shares.
+ *
+ * A metric is identified by (device, name, instance).  `name` is snake_case and ends
+ * in its unit as Prometheus names do (`battery_runtime_seconds`, `fs_used_percent`);
+ * `instance` tells apart the rows of one table (a mount point, a TCP port, a phase)
+ * and is labelled by `inst_label` ("mount", "port", "line").
+ *
+ * The registry owns metrics and lives on the loop thread: pollers get a stable pointer
+ * once (metric_reg_get) and report into it (metric_put / metric_put_error); each report
+ * is handed to every sink (archive, rule engine) in registration order.
+ * Data flows one way: poller -> registry -> sinks.
+ */
+#ifndef DCMON_METRIC_H
+#define DCMON_METRIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum metric_kind {
+	METRIC_GAUGE,   /* a level: value as read */
+	METRIC_COUNTER, /* monotonically increasing: registry turns it into a per-second rate */
+	METRIC_STATE,   /* an enumerated state or boolean (0/1); see enum names */
+};
+
+enum metric_quality {
+	QUALITY_UNKNOWN, /* never reported yet */
+	QUALITY_OK,      /* fresh value */
+	QUALITY_STALE,   /* no report for more than METRIC_STALE_FACTOR intervals */
+	QUALITY_ERROR,   /* the last poll of this point failed; see reason */
+};
+
+#define METRIC_NAME_MAX    64  /* bytes incl. NUL */
+#define METRIC_INST_MAX    128 /* bytes incl. NUL */
+#define METRIC_REASON_MAX  128 /* bytes incl. NUL */
+#define METRIC_STALE_FACTOR 2.5 /* intervals without a report before a value is stale */
+
+const char *metric_kind_name(enum metric_kind k);
+const char *metric_quality_name(enum metric_quality q);
+
+/* One named value of a STATE metric (e.g. 5 = "battery"). */
+struct metric_enum {
+	int value;
+	const char *name;
+};
+
+/* How a poller declares a metric.  Strings are copied by the registry. */
+struct metric_desc {
+	const char *name;       /* snake_case + unit suffix; see metric_name_check() */
+	const char *unit;       /* "seconds", "percent", "bytes", "celsius", ... or "" */
+	enum metric_kind kind;
+	const char *inst_label; /* NULL when the metric has no instance */
+	const char *inst;       /* NULL when the metric has no instance */
+	int64_t interval_ms;    /* expected report interval (staleness, RRD step) */
+	const struct metric_enum *enums; /* STATE only, may be NULL; copied */
+	size_t nenums;
+};
+
+/* Read-only outside core/metric.c. */
+struct metric {
+	char *device;          /* device id */
+	char *name;
+	char *unit;
+	char *inst_label;      /* NULL if none */
+	char *inst;            /* NULL if none */
+	char *key;             /* "name" or "name@inst": unique within the device */
+	enum metric_kind kind;
+	int64_t interval_ms;
+	struct metric_enum *enums; /* names of STATE values, may be NULL */
+	size_t nenums;
+
+	double value;          /* last value (rate for counters); NaN when none */
+	double raw;            /* COUNTER: last raw reading; NaN when none */
+	int64_t ts_ms;         /* wall-clock ms of the last report (value or error) */
+	int64_t value_ts_ms;   /* wall-clock ms of the last good value; 0 = never */
+	int64_t raw_ts_ms;     /* COUNTER: wall-clock ms of `raw` */
+	enum metric_quality quality;
+	char reason[METRIC_REASON_MAX]; /* why quality is ERROR/STALE; "" when OK */
+
+	struct metric *next_in_device; /* registry's list, in creation order */
+	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
+};
+
+struct metric_reg;
+
+/* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop. */
+struct metric_sink {
+	const char *name;
+	void (*report)(void *arg, const struct metric *m);
+	/* Called before a metric is freed (device removed); may be NULL. */
+	void (*forget)(void *arg, const struct metric *m);
+};
+
+struct metric_reg *metric_reg_new(void);
+/* Frees every metric; sinks' forget() is not called.  NULL is a no-op. */
+void metric_reg_free(struct metric_reg *reg);
+
+/* Adds a sink; returns its slot index (0..3) in metric.sink_data, or -ENOSPC. */
+int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, void *arg);
+
+/* Finds or creates the metric.  Returns NULL with errno EINVAL for a bad name, or
+ * EEXIST if the key exists with another kind or unit.  The pointer stays valid until
+ * metric_reg_drop_device() for that device. */
+struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
+			      const struct metric_desc *desc);
+
+/* Looks a metric up; NULL if absent.  inst may be NULL. */
+struct metric *metric_reg_find(struct metric_reg *reg, const char *device, const char *name,
+			       const char *inst);
+
+/* Reports a value read at ts_ms (wall clock).  Counters: the first reading only primes
+ * the rate; a reading below the previous one (wrap or agent restart) restarts it.
+ * NaN/Inf is reported as an error instead of a value. */
+void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double value);
+/* Reports a failed read of this point with a short reason ("timeout", "ECONNREFUSED"). */
+void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
+		      const char *reason);
+
+/* Marks as STALE every OK metric whose last report is older than
+ * METRIC_STALE_FACTOR x interval at wall time now_ms.  Returns how many changed. */
+size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms);
+
+/* First metric of a device (creation order), or NULL; continue with next_in_device. */
+struct metric *metric_reg_device_first(struct metric_reg *reg, const char *device);
+/* Calls fn for every metric, devices in creation order. */
+void metric_reg_foreach(struct metric_reg *reg, void (*fn)(void *arg, struct metric *m),
+			void *arg);
+/* Frees all metrics of a device, calling sinks' forget() first. */
+void metric_reg_drop_device(struct metric_reg *reg, const char *device);
+size_t metric_reg_count(const struct metric_reg *reg);
+
+/* Name of a STATE value ("battery"), or NULL if the metric has no name for it. */
+const char *metric_enum_name(const struct metric *m, int value);
+
+/* Validates a metric name: [a-z][a-z0-9_]*, at most METRIC_NAME_MAX-1 bytes, and for
+ * GAUGE/COUNTER a known unit suffix (see metric.c's table).  Returns true if valid;
+ * otherwise writes why into err. */
+bool metric_name_check(const char *name, enum metric_kind kind, char *err, size_t errlen);
+
+/* Writes the metric's file-system-safe key into buf: name, then "@" and the instance
+ * with every byte outside [A-Za-z0-9._-] written as %XX.  Returns 0 or -ENAMETOOLONG. */
+int metric_file_key(const struct metric *m, char *buf, size_t len);
+
+#endif

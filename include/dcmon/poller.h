@@ -1,0 +1,78 @@
+/* The contract between the scheduler and the pollers.
+ *
+ * One poller = one file in pollers/ = one const ops table, listed in
+ * pollers/registry.c.  For each device, every poller whose wants() is true gets an
+ * instance; a device poll starts all of them at once and ends when each has called
+ * poll_job_done().  The scheduler never starts a device's next poll before that.
+ *
+ * Everything here runs on the loop thread.  A poller that needs a blocking library
+ * hands the work to env->wq and reports back through loop_post().
+ */
+#ifndef DCMON_POLLER_H
+#define DCMON_POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/config.h"
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+
+struct workq;
+
+enum poll_outcome {
+	POLL_OK,          /* everything read */
+	POLL_PARTIAL,     /* the device answered, some points failed */
+	POLL_UNREACHABLE, /* the device did not answer at all (timeout, refused, no route) */
+	POLL_ERROR,       /* local failure (socket, memory); not the device's fault */
+	POLL_CANCELLED,
+};
+const char *poll_outcome_name(enum poll_outcome o);
+
+/* What a poller instance may use.  Outlives every instance. */
+struct poller_env {
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct workq *wq;       /* shared pool for blocking work */
+	const struct cfg *cfg;  /* the config the instance was created from */
+};
+
+/* One poll of one poller for one device, handed to start(). */
+struct poll_job {
+	int64_t ts_ms;       /* wall clock at poll start: the samples' timestamp */
+	int64_t deadline_ms; /* monotonic time by which the poll must have ended */
+	/* Set by the scheduler: called once by poll_job_done(). */
+	void (*done)(struct poll_job *job, enum poll_outcome outcome, const char *reason);
+	void *owner;
+};
+
+/* Ends a poll.  reason may be NULL (OK) or a short text ("timeout", "EHOSTUNREACH"). */
+static inline void poll_job_done(struct poll_job *job, enum poll_outcome outcome,
+				 const char *reason)
+{
+	job->done(job, outcome, reason);
+}
+
+struct poller_ops {
+	const char *name; /* "icmp", "tcp", "proc", "resources", "snmp", "modbus" */
+	/* True if the device's config asks for this poller. */
+	bool (*wants)(const struct cfg_device *dev);
+	/* Creates the per-device instance, registering its metrics.  NULL on failure, with
+	 * the reason written to err. */
+	void *(*create)(const struct poller_env *env, const struct cfg_device *dev, char *err,
+			size_t errlen);
+	/* Starts one poll.  Must not block; must call poll_job_done() exactly once (it may
+	 * do so before returning) unless cancel() is called first. */
+	void (*start)(void *inst, struct poll_job *job);
+	/* Aborts an in-flight poll; poll_job_done() is not called afterwards.  No-op when
+	 * idle. */
+	void (*cancel)(void *inst);
+	/* Frees an idle (or cancelled) instance; NULL is a no-op. */
+	void (*free)(void *inst);
+};
+
+/* NULL-terminated list of every poller built in. */
+extern const struct poller_ops *const poller_registry[];
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of dcmon from Debian's archive.
+# Idempotent; needs root (or sudo). Safe to run in CI with no input.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PKGS=(
+  # build
+  build-essential cmake pkg-config clang-format
+  libyaml-dev libjansson-dev libsqlite3-dev
+  libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev
+  # tests: unit framework and the real peers started by the tests
+  libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
+  python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
+  iputils-ping procps iproute2
+  # benchmarks: the peer we measure against
+  collectd-core time
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The Debian packages start system daemons we do not want competing for ports.
+for svc in snmpd snmptrapd mosquitto rrdcached collectd; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $SUDO systemctl stop "$svc" || true
+  fi
+done
