@@ -1,0 +1,79 @@
+/* The JSON API (/api/v1/...).  One set of handlers, served on a Unix socket for the
+ * CLI (core/api_unix.c) and later over TCP for the dashboard.
+ *
+ * Handlers run on the loop thread and only read the state they are given.
+ */
+#ifndef DCMON_API_H
+#define DCMON_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dcmon/config.h"
+#include "dcmon/metric.h"
+
+enum dev_state {
+	DEV_STATE_UNKNOWN,     /* not polled yet */
+	DEV_STATE_UP,          /* last poll fully succeeded */
+	DEV_STATE_DEGRADED,    /* answered, but some points failed */
+	DEV_STATE_UNREACHABLE, /* did not answer */
+};
+const char *dev_state_name(enum dev_state s);
+
+/* Runtime state of one device, kept by the scheduler. */
+struct dev_status {
+	enum dev_state state;
+	char reason[128];        /* why not UP; "" when UP */
+	int64_t last_poll_ms;    /* wall clock of the last poll start, 0 = never */
+	int64_t last_duration_ms;/* how long the last poll took */
+	int64_t next_poll_ms;    /* wall clock of the next due poll */
+	int64_t interval_ms;     /* current interval, including backoff */
+	int failures;            /* consecutive unreachable polls */
+	uint64_t polls;          /* polls completed */
+	uint64_t overruns;       /* due times skipped because the previous poll still ran */
+};
+
+/* What the handlers read. */
+struct api_env {
+	const struct cfg *cfg;
+	struct metric_reg *reg;
+	/* Runtime state of a device, or NULL if unknown. */
+	const struct dev_status *(*dev_status)(void *arg, const char *device_id);
+	void *arg;
+	int64_t started_ms; /* wall clock of daemon start */
+	const char *version;
+};
+
+struct api_request {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* "/api/v1/status" (no query) */
+	const char *query;  /* "site=tokyo-1&kind=ups" without '?', may be NULL */
+	const char *body;   /* may be NULL */
+	size_t body_len;
+};
+
+struct api_response {
+	int status;         /* HTTP status */
+	char *body;         /* malloc'd JSON text; freed by api_response_free */
+	const char *content_type;
+};
+
+/* Fills resp for req; always produces a JSON body (errors as {"error": "..."}). */
+void api_handle(const struct api_env *env, const struct api_request *req,
+		struct api_response *resp);
+void api_response_free(struct api_response *resp);
+
+/* The Unix socket server. */
+struct loop;
+struct api_unix;
+/* Binds `path` (mode 0660, group `group` if not NULL; a stale socket is replaced, a live
+ * one is an error), serving env.  NULL with err filled on failure. */
+struct api_unix *api_unix_new(struct loop *loop, const char *path, const char *group,
+			      const struct api_env *env, char *err, size_t errlen);
+/* Swaps the state served (after a reload). */
+void api_unix_set_env(struct api_unix *s, const struct api_env *env);
+void api_unix_free(struct api_unix *s);
+
+#endif
