@@ -68,17 +68,37 @@ static bool need_scalar(struct cfg_diags *d, const struct cfg_key *k, const stru
 	return false;
 }
 
+/* Writes ms in the largest unit that divides it exactly ("1d", "90s", "100ms"). */
+static void duration_text(double ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+	int64_t v = (int64_t)ms;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (v != 0 && v % units[i].ms == 0) {
+			snprintf(buf, len, "%lld%s", (long long)(v / units[i].ms), units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lldms", (long long)v);
+}
+
 static bool in_range(struct cfg_diags *d, const struct cfg_key *k, const struct cfgnode *v,
 		     double x)
 {
 	if ((k->min == 0 && k->max == 0) || (x >= k->min && x <= k->max))
 		return true;
-	if (k->type == CFGK_DURATION)
-		cfg_error(d, &v->pos, "%s: %s is out of range %gms..%gms", k->name, v->scalar,
-			  k->min, k->max);
-	else
-		cfg_error(d, &v->pos, "%s: %s is out of range %g..%g", k->name, v->scalar, k->min,
-			  k->max);
+	char lo[32], hi[32];
+	if (k->type == CFGK_DURATION) {
+		duration_text(k->min, lo, sizeof(lo));
+		duration_text(k->max, hi, sizeof(hi));
+	} else {
+		snprintf(lo, sizeof(lo), "%.15g", k->min);
+		snprintf(hi, sizeof(hi), "%.15g", k->max);
+	}
+	cfg_error(d, &v->pos, "%s: %s is out of range %s..%s", k->name, v->scalar, lo, hi);
 	return false;
 }
 

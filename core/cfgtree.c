@@ -47,8 +47,8 @@ static void tree_syntax_error(struct tree_builder *b)
 	const yaml_parser_t *p = &b->parser;
 	struct cfg_pos pos = tree_pos(b, p->problem ? p->problem_mark : p->mark);
 	if (p->context)
-		cfg_error(b->d, &pos, "YAML syntax error: %s %s (line %zu)", p->problem,
-			  p->context, p->context_mark.line + 1);
+		cfg_error(b->d, &pos, "YAML syntax error: %s (%s started at line %zu)",
+			  p->problem, p->context, p->context_mark.line + 1);
 	else
 		cfg_error(b->d, &pos, "YAML syntax error: %s",
 			  p->problem ? p->problem : "cannot read input");
