@@ -18,6 +18,7 @@ static int decode_map(const struct cfgnode *map, const struct cfg_key *keys, voi
 		      struct cfg_diags *d, void *ctx, const char *where);
 static void decode_value(const struct cfg_key *k, const struct cfgnode *v, void *field,
 			 struct cfg_diags *d, void *ctx);
+static bool duplicate_key(const struct cfgnode *map, size_t i, struct cfg_diags *d);
 
 /* "'abc'" for a scalar, "a list" / "a map" otherwise; buf holds the result. */
 static const char *node_shown(const struct cfgnode *n, char *buf, size_t len)
@@ -226,6 +227,8 @@ static void decode_strmap(const struct cfg_key *k, const struct cfgnode *v, void
 		abort();
 	for (size_t i = 0; i < v->n; i++) {
 		const struct cfgnode *val = v->pairs[i].value;
+		if (duplicate_key(v, i, d))
+			continue;
 		if (val->type != CFGNODE_SCALAR) {
 			bad_value(d, k, val);
 			continue;

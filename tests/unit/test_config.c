@@ -382,6 +382,8 @@ static const struct bad_case bad_cases[] = {
 	{"section not a map", "daemon: [a]\n", 1, 9, "daemon: expected a map, got a list"},
 	{"duplicate key", "daemon:\n  timeout: 1s\n  timeout: 2s\n", 3, 3,
 	 "duplicate key 'timeout' (first at line 2)"},
+	{"duplicate label", "devices:\n  - id: a\n    labels: {x: 1, x: 2}\n", 3, 20,
+	 "duplicate key 'x' (first at line 3)"},
 	{"missing id", "devices:\n  - kind: ups\n", 2, 5, "missing required key 'id' in device"},
 	{"bad id", "devices:\n  - id: a b\n", 2, 9, "'a b' is not a valid device id"},
 	{"duplicate device id", "devices:\n  - id: a\n  - id: b\n  - id: a\n", 4, 5,
