@@ -94,7 +94,9 @@ static void cfg_parse(struct cfg *cfg, const char *dir)
 	struct cfgnode *root = cfgnode_load_file(cfg->path, &cfg->diags);
 	if (root == NULL)
 		return;
-	cfg_decode(root, top_keys, cfg, &cfg->diags, &ctx);
+	bool blank = root->type == CFGNODE_SCALAR && !root->quoted && root->scalar[0] == '\0';
+	if (!blank) /* a file of comments or a bare "---" is an empty config */
+		cfg_decode(root, top_keys, cfg, &cfg->diags, &ctx);
 	cfg_daemon_resolve(&cfg->daemon, dir);
 	cfg_devices_resolve(cfg);
 	cfg_validate(cfg, root, &cfg->diags);

@@ -327,7 +327,7 @@ static void test_defaults(void **state)
 {
 	struct cfg_diags d;
 	cfg_diags_init(&d);
-	struct cfg *cfg = cfg_load(write_cfg("empty.yaml", ""), &d);
+	struct cfg *cfg = cfg_load(write_cfg("empty.yaml", "# nothing\n---\n"), &d);
 	assert_non_null(cfg);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(cfg->daemon.data_dir, "/var/lib/dcmon");
