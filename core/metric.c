@@ -1,6 +1,8 @@
 /* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
 #include "dcmon/metric.h"
 
+#include "strhash.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -93,16 +95,9 @@ bool metric_name_check(const char *name, enum metric_kind kind, char *err, size_
 	return false;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static uint64_t hash_metric(const char *device, const char *key)
 {
-	return hash_str(hash_str(14695981039346656037ULL, device) * 31 + 1, key);
+	return strhash_more(strhash(device) * 31 + 1, key);
 }
 
 struct metric_reg *metric_reg_new(void)
@@ -166,7 +161,7 @@ int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, 
 
 static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, bool create)
 {
-	size_t b = hash_str(14695981039346656037ULL, device) % reg->ndbuckets;
+	size_t b = strhash(device) % reg->ndbuckets;
 	for (struct dev_entry *d = reg->dbuckets[b]; d; d = d->next_hash)
 		if (strcmp(d->device, device) == 0)
 			return d;
@@ -439,7 +434,7 @@ static void unlink_metric(struct metric_reg *reg, struct metric *m)
 
 static void unlink_device(struct metric_reg *reg, struct dev_entry *d)
 {
-	size_t b = hash_str(14695981039346656037ULL, d->device) % reg->ndbuckets;
+	size_t b = strhash(d->device) % reg->ndbuckets;
 	for (struct dev_entry **pp = &reg->dbuckets[b]; *pp; pp = &(*pp)->next_hash) {
 		if (*pp == d) {
 			*pp = d->next_hash;
