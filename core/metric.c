@@ -34,6 +34,7 @@ struct metric_reg {
 		void *arg;
 	} sinks[MAX_SINKS];
 	int nsinks;
+	uint64_t reports; /* metric_put + metric_put_error calls */
 };
 
 static const char *const kind_names[] = {"gauge", "counter", "state"};
@@ -354,6 +355,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 		metric_put_error(reg, m, ts_ms, isnan(value) ? "value is NaN" : "value is infinite");
 		return;
 	}
+	reg->reports++;
 	if (m->kind == METRIC_COUNTER) {
 		double rate;
 		if (!counter_rate(m, ts_ms, value, &rate)) {
@@ -378,6 +380,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 		      const char *reason)
 {
+	reg->reports++;
 	set_error(m, ts_ms, reason);
 	notify(reg, m);
 }
@@ -472,6 +475,11 @@ void metric_reg_drop_device(struct metric_reg *reg, const char *device)
 size_t metric_reg_count(const struct metric_reg *reg)
 {
 	return reg->nmetrics;
+}
+
+uint64_t metric_reg_reports(const struct metric_reg *reg)
+{
+	return reg->reports;
 }
 
 const char *metric_enum_name(const struct metric *m, int value)
