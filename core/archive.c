@@ -59,9 +59,12 @@ static int data_dir_probe(const char *dir, char *err, size_t errlen)
 {
 	char probe[PATH_MAX];
 	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "data_dir %s: %s", dir,
-			 errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "data_dir %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "data_dir %s: not a directory", dir);
 		return -ENOTDIR;
 	}
 	snprintf(probe, sizeof(probe), "%s/.dcmon-write-test-XXXXXX", dir);
@@ -161,18 +164,22 @@ void archive_set_slot(struct archive *a, int slot)
 	a->slot = slot;
 }
 
-/* The value a report contributes: the raw reading for counters (RRD derives the
- * rate), the value otherwise.  false when there is nothing to archive. */
+/* The value a report contributes, if any: for counters the raw reading (RRD derives
+ * the rate; the registry reports the priming reading too, before any rate), for the
+ * others a good value; a failed read is an unknown ("U", NaN here) so that the RRD
+ * shows a gap.  Staleness adds nothing: it is the absence of reports. */
 static bool report_point(const struct metric *m, struct archive_point *p)
 {
-	if (m->quality != QUALITY_OK)
-		return false; /* an error is a gap: unknown in the RRD */
 	bool counter = m->kind == METRIC_COUNTER;
 	double v = counter ? m->raw : m->value;
 	int64_t ts_ms = counter ? m->raw_ts_ms : m->value_ts_ms;
-	if (!isfinite(v) || ts_ms <= 0)
+	bool fresh = ts_ms == m->ts_ms && isfinite(v) &&
+		     (counter ? m->quality != QUALITY_STALE : m->quality == QUALITY_OK);
+	if (!fresh && m->quality != QUALITY_ERROR)
 		return false;
-	*p = (struct archive_point){.t_s = ts_ms / 1000, .v = v};
+	if (m->ts_ms <= 0)
+		return false;
+	*p = (struct archive_point){.t_s = m->ts_ms / 1000, .v = fresh ? v : NAN};
 	return true;
 }
 

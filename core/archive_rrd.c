@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <rrd.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,7 +167,8 @@ int archive_rrd_mkdir_parent(const char *path)
 int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p)
 {
 	/* DERIVE is parsed as an integer by librrd: write counters without a fraction. */
-	int n = kind == METRIC_COUNTER
+	int n = isnan(p.v)		 ? snprintf(buf, len, "%" PRId64 ":U", p.t_s)
+		: kind == METRIC_COUNTER
 			? snprintf(buf, len, "%" PRId64 ":%.0f", p.t_s, p.v)
 			: snprintf(buf, len, "%" PRId64 ":%.17g", p.t_s, p.v);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;

@@ -90,7 +90,9 @@ static int file_create(struct archive_writer *w, struct archive_file *f, char *e
 		snprintf(err, errlen, "cannot create directory: %s", strerror(-r));
 		return r;
 	}
-	int64_t last = f->pts[0].t_s - 1;
+	/* One step before the first value, so that it fills a whole step (RRD counts a
+	 * value for the time since the previous update). */
+	int64_t last = f->pts[0].t_s - (int64_t)f->step_s;
 	r = archive_rrd_create(f->path, f->step_s, f->kind, last, err, errlen);
 	if (r == 0) {
 		w->counts.files_created++;
