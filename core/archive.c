@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 struct archive {
-	char *data_dir;     /* absolute, resolved */
-	char *rrdcached;    /* copy of opts->rrdcached, or NULL */
-	int64_t flush_ms;   /* longest wait of a queued value */
-	int slot;           /* index into metric.sink_data; -1 until archive_set_slot */
+	char *data_dir;   /* absolute, resolved */
+	char *rrdcached;  /* copy of opts->rrdcached, or NULL */
+	int64_t flush_ms; /* longest wait of a queued value */
+	int slot;         /* index into metric.sink_data; -1 until archive_set_slot */
 	struct archive_queue q;
 	struct archive_writer w; /* writer thread only */
 	pthread_t thread;
@@ -80,7 +80,7 @@ static int data_dir_probe(const char *dir, char *err, size_t errlen)
 
 /* Checks opts and fills the paths of a. */
 static int archive_setup(struct archive *a, const struct archive_opts *opts, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	if (!opts->data_dir || !*opts->data_dir || opts->flush_ms <= 0) {
 		snprintf(err, errlen, "archive needs a data_dir and a flush interval > 0");
@@ -131,7 +131,7 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		goto fail;
 	}
 	log_info(ARCHIVE_SUB, NULL, "RRD archive in %s%s%s", a->data_dir,
-		 a->rrdcached ? " via rrdcached " : "", a->rrdcached ? a->rrdcached : "");
+	         a->rrdcached ? " via rrdcached " : "", a->rrdcached ? a->rrdcached : "");
 	return a;
 fail:
 	archive_release(a);
@@ -174,7 +174,7 @@ static bool report_point(const struct metric *m, struct archive_point *p)
 	double v = counter ? m->raw : m->value;
 	int64_t ts_ms = counter ? m->raw_ts_ms : m->value_ts_ms;
 	bool fresh = ts_ms == m->ts_ms && isfinite(v) &&
-		     (counter ? m->quality != QUALITY_STALE : m->quality == QUALITY_OK);
+	             (counter ? m->quality != QUALITY_STALE : m->quality == QUALITY_OK);
 	if (!fresh && m->quality != QUALITY_ERROR)
 		return false;
 	if (m->ts_ms <= 0)
@@ -193,7 +193,7 @@ static struct archive_file *report_file(struct archive *a, const struct metric *
 	f = archive_file_new(a->data_dir, m, err, sizeof(err));
 	if (!f) {
 		log_complain(&a->complaint, archive_mono_ms(), ARCHIVE_SUB, m->device,
-			     "%s not archived: %s", m->key, err);
+		             "%s not archived: %s", m->key, err);
 		return NULL;
 	}
 	archive_queue_adopt(&a->q, f);
@@ -207,7 +207,7 @@ static void archive_report(void *arg, const struct metric *m)
 	struct archive_point p;
 	if (a->slot < 0 || a->slot >= (int)(sizeof(m->sink_data) / sizeof(m->sink_data[0]))) {
 		log_complain(&a->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
-			     "archive_set_slot() was not called: nothing archived");
+		             "archive_set_slot() was not called: nothing archived");
 		return;
 	}
 	if (!report_point(m, &p))
@@ -230,9 +230,9 @@ static void archive_forget(void *arg, const struct metric *m)
 }
 
 static const struct metric_sink archive_metric_sink = {
-	.name = "archive",
-	.report = archive_report,
-	.forget = archive_forget,
+    .name = "archive",
+    .report = archive_report,
+    .forget = archive_forget,
 };
 
 const struct metric_sink *archive_sink(void)
@@ -245,14 +245,14 @@ void archive_get_stats(struct archive *a, struct archive_stats *out)
 	pthread_mutex_lock(&a->q.lock);
 	const struct archive_counts *c = &a->q.counts;
 	*out = (struct archive_stats){
-		.queued = a->q.queued,
-		.written = c->written,
-		.failed = c->failed,
-		.batches = c->batches,
-		.files_created = c->files_created,
-		.skipped = c->skipped,
-		.overflow = a->q.overflow + c->overflow,
-		.retained = c->retained,
+	    .queued = a->q.queued,
+	    .written = c->written,
+	    .failed = c->failed,
+	    .batches = c->batches,
+	    .files_created = c->files_created,
+	    .skipped = c->skipped,
+	    .overflow = a->q.overflow + c->overflow,
+	    .retained = c->retained,
 	};
 	pthread_mutex_unlock(&a->q.lock);
 }

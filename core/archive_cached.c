@@ -31,7 +31,7 @@ static void cached_down(struct archive_cached *c, const char *why)
 		c->backoff_ms = CACHED_BACKOFF_MAX_MS;
 	c->retry_ms = archive_mono_ms() + c->backoff_ms;
 	log_complain(&c->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
-		     "rrdcached %s unusable (%s): values kept, retrying", c->addr, why);
+	             "rrdcached %s unusable (%s): values kept, retrying", c->addr, why);
 }
 
 bool archive_cached_ready(struct archive_cached *c, bool force)
@@ -51,7 +51,7 @@ bool archive_cached_ready(struct archive_cached *c, bool force)
 	c->up = true;
 	c->backoff_ms = 0;
 	log_complain_release(&c->complaint, ARCHIVE_SUB, NULL, "rrdcached %s reachable again",
-			     c->addr);
+	                     c->addr);
 	return true;
 }
 
@@ -75,7 +75,7 @@ static const char *cached_name(const struct archive_cached *c, const struct arch
 }
 
 int archive_cached_update(struct archive_cached *c, const struct archive_file *f, int n,
-			  const char **argv, char *err, size_t errlen)
+                          const char **argv, char *err, size_t errlen)
 {
 	rrd_clear_error();
 	int r = rrdc_update(cached_name(c, f), n, argv);

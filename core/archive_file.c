@@ -13,17 +13,16 @@
 /* A device id becomes a directory name: refuse what would leave data_dir. */
 static bool device_dir_ok(const char *dev)
 {
-	return dev && *dev && strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0 &&
-	       !strchr(dev, '/');
+	return dev && *dev && strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0 && !strchr(dev, '/');
 }
 
 struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
-				      size_t errlen)
+                                      size_t errlen)
 {
 	char key[FILE_KEY_MAX];
 	if (!device_dir_ok(m->device)) {
 		snprintf(err, errlen, "device id \"%s\" cannot be a directory name",
-			 m->device ? m->device : "");
+		         m->device ? m->device : "");
 		return NULL;
 	}
 	if (metric_file_key(m, key, sizeof(key)) != 0) {

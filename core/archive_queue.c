@@ -42,8 +42,8 @@ static void queue_drop_oldest(struct archive_queue *q)
 	q->len -= n;
 	q->overflow += n;
 	log_complain(&q->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
-		     "queue full (%zu values): dropped the oldest %zu, %llu lost so far",
-		     q->max, n, (unsigned long long)q->overflow);
+	             "queue full (%zu values): dropped the oldest %zu, %llu lost so far", q->max, n,
+	             (unsigned long long)q->overflow);
 }
 
 /* Makes room for one more entry.  Lock held.  false when memory ran out. */
@@ -71,7 +71,7 @@ void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct 
 	if (!queue_reserve(q)) {
 		q->overflow++;
 		log_complain(&q->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
-			     "out of memory: value dropped");
+		             "out of memory: value dropped");
 	} else {
 		q->items[q->len++] = (struct archive_entry){.f = f, .p = p};
 		if (q->len == q->wake_len)
@@ -149,8 +149,7 @@ void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_
 	pthread_mutex_unlock(&q->lock);
 }
 
-void archive_queue_round_done(struct archive_queue *q, uint64_t gen,
-			      const struct archive_counts *c)
+void archive_queue_round_done(struct archive_queue *q, uint64_t gen, const struct archive_counts *c)
 {
 	pthread_mutex_lock(&q->lock);
 	q->counts = *c;

@@ -20,10 +20,10 @@ static const struct {
 	int64_t res_s;  /* consolidated resolution, seconds */
 	int64_t span_s; /* time covered, seconds */
 } rra_table[] = {
-	{0, 2 * DAY_S},       /* raw step for 2 days */
-	{300, 14 * DAY_S},    /* 5 min for 2 weeks */
-	{3600, 396 * DAY_S},  /* 1 h for 13 months */
-	{DAY_S, 1826 * DAY_S}, /* 1 day for 5 years */
+    {0, 2 * DAY_S},        /* raw step for 2 days */
+    {300, 14 * DAY_S},     /* 5 min for 2 weeks */
+    {3600, 396 * DAY_S},   /* 1 h for 13 months */
+    {DAY_S, 1826 * DAY_S}, /* 1 day for 5 years */
 };
 static const char *const rra_cfs[] = {"AVERAGE", "MIN", "MAX"};
 
@@ -46,7 +46,7 @@ static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_ki
 {
 	int n = 0;
 	snprintf(defs[n++], DEF_MAX, "DS:%s:%s:%lu:%s:U", ARCHIVE_DS_NAME, archive_ds_type(kind),
-		 2 * step_s, kind == METRIC_COUNTER ? "0" : "U");
+	         2 * step_s, kind == METRIC_COUNTER ? "0" : "U");
 	for (size_t i = 0; i < sizeof(rra_table) / sizeof(rra_table[0]); i++) {
 		int64_t res = rra_table[i].res_s;
 		int64_t pdp = res ? (res + (int64_t)step_s / 2) / (int64_t)step_s : 1;
@@ -56,7 +56,7 @@ static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_ki
 		int64_t rows = (rra_table[i].span_s + width - 1) / width;
 		for (size_t c = 0; c < 3; c++)
 			snprintf(defs[n++], DEF_MAX, "RRA:%s:0.5:%" PRId64 ":%" PRId64, rra_cfs[c],
-				 pdp, rows);
+			         pdp, rows);
 	}
 	return n;
 }
@@ -70,7 +70,7 @@ static void rrd_take_error(char *err, size_t errlen)
 }
 
 int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind kind,
-		       int64_t last_s, char *err, size_t errlen)
+                       int64_t last_s, char *err, size_t errlen)
 {
 	char defs[1 + RRA_COUNT][DEF_MAX];
 	const char *argv[1 + RRA_COUNT];
@@ -87,7 +87,7 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
 
 /* Checks one info entry against the expected layout.  Returns false on a mismatch. */
 static bool rrd_check_entry(const rrd_info_t *i, unsigned long step_s, const char *ds_type,
-			    int64_t *last_s, bool *has_ds, char *err, size_t errlen)
+                            int64_t *last_s, bool *has_ds, char *err, size_t errlen)
 {
 	static const char ds_key[] = "ds[" ARCHIVE_DS_NAME "].type";
 	if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
@@ -100,8 +100,7 @@ static bool rrd_check_entry(const rrd_info_t *i, unsigned long step_s, const cha
 		*last_s = (int64_t)i->value.u_cnt;
 		return true;
 	}
-	if (strncmp(i->key, "ds[", 3) != 0 || i->type != RD_I_STR ||
-	    !strstr(i->key, "].type"))
+	if (strncmp(i->key, "ds[", 3) != 0 || i->type != RD_I_STR || !strstr(i->key, "].type"))
 		return true;
 	if (strcmp(i->key, ds_key) != 0) {
 		snprintf(err, errlen, "unexpected data source %s", i->key);
@@ -115,7 +114,7 @@ static bool rrd_check_entry(const rrd_info_t *i, unsigned long step_s, const cha
 }
 
 int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
-		      int64_t *last_s, char *err, size_t errlen)
+                      int64_t *last_s, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -131,8 +130,8 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 	bool ok = true, has_ds = false;
 	*last_s = 0;
 	for (rrd_info_t *i = info; i && ok; i = i->next)
-		ok = rrd_check_entry(i, step_s, archive_ds_type(kind), last_s, &has_ds, err,
-				     errlen);
+		ok =
+		    rrd_check_entry(i, step_s, archive_ds_type(kind), last_s, &has_ds, err, errlen);
 	rrd_info_free(info);
 	if (ok && !has_ds) {
 		snprintf(err, errlen, "no data source \"%s\"", ARCHIVE_DS_NAME);
@@ -167,9 +166,8 @@ int archive_rrd_mkdir_parent(const char *path)
 int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p)
 {
 	/* DERIVE is parsed as an integer by librrd: write counters without a fraction. */
-	int n = isnan(p.v)		 ? snprintf(buf, len, "%" PRId64 ":U", p.t_s)
-		: kind == METRIC_COUNTER
-			? snprintf(buf, len, "%" PRId64 ":%.0f", p.t_s, p.v)
-			: snprintf(buf, len, "%" PRId64 ":%.17g", p.t_s, p.v);
+	int n = isnan(p.v)               ? snprintf(buf, len, "%" PRId64 ":U", p.t_s)
+	        : kind == METRIC_COUNTER ? snprintf(buf, len, "%" PRId64 ":%.0f", p.t_s, p.v)
+	                                 : snprintf(buf, len, "%" PRId64 ":%.17g", p.t_s, p.v);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }

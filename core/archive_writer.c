@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WRITE_CHUNK 256      /* values per rrd_update_r call */
-#define ARG_MAX_LEN 64       /* bytes of one "time:value" argument */
+#define WRITE_CHUNK 256        /* values per rrd_update_r call */
+#define ARG_MAX_LEN 64         /* bytes of one "time:value" argument */
 #define CACHED_CMD_BUDGET 3800 /* bytes of one rrdcached command (librrd's limit: 4096) */
 
 void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held)
@@ -49,7 +49,7 @@ static void writer_trim(struct archive_writer *w)
 	w->held -= lost;
 	w->counts.overflow += lost;
 	log_complain(&w->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
-		     "more than %zu values waiting: dropped the oldest %zu", w->max_held, lost);
+	             "more than %zu values waiting: dropped the oldest %zu", w->max_held, lost);
 }
 
 void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n)
@@ -71,19 +71,17 @@ void archive_writer_absorb(struct archive_writer *w, const struct archive_entry 
 
 /* Gives up on a file's buffered values and on the file until ARCHIVE_RETRY_MS. */
 static void file_bad(struct archive_writer *w, struct archive_file *f, const char *fmt,
-		     const char *why)
+                     const char *why)
 {
 	f->state = ARCHIVE_FILE_BAD;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
 	w->counts.failed += f->npts;
-	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt, f->path,
-		     why);
+	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt, f->path, why);
 	archive_file_consume(f, f->npts);
 }
 
 /* Creates a missing file so that its first buffered value is accepted. */
-static int file_create(struct archive_writer *w, struct archive_file *f, char *err,
-		       size_t errlen)
+static int file_create(struct archive_writer *w, struct archive_file *f, char *err, size_t errlen)
 {
 	int r = archive_rrd_mkdir_parent(f->path);
 	if (r < 0) {
@@ -113,7 +111,7 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 		r = file_create(w, f, err, sizeof(err));
 		if (r == -EEXIST) /* someone else created it meanwhile */
 			r = archive_rrd_check(f->path, f->step_s, f->kind, &f->last_s, err,
-					      sizeof(err));
+			                      sizeof(err));
 	}
 	if (r == -EMEDIUMTYPE) {
 		file_bad(w, f, "%s does not match this metric (%s): left untouched", err);
@@ -157,7 +155,7 @@ static int file_format(struct archive_writer *w, struct archive_file *f, size_t 
 
 /* Sends n formatted points of f: 0, -ENOTCONN (keep them), or -EIO (err filled). */
 static int file_send(struct archive_writer *w, struct archive_file *f, int n, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	const char **argv = (const char **)w->argv;
 	if (w->cached.addr)
@@ -172,8 +170,8 @@ static int file_write(struct archive_writer *w, struct archive_file *f)
 	size_t budget = 0;
 	if (w->cached.addr)
 		budget = CACHED_CMD_BUDGET > 2 * strlen(f->path) + 64
-				 ? CACHED_CMD_BUDGET - 2 * strlen(f->path) - 64
-				 : ARG_MAX_LEN;
+		             ? CACHED_CMD_BUDGET - 2 * strlen(f->path) - 64
+		             : ARG_MAX_LEN;
 	while (f->npts > 0) {
 		char err[512];
 		int n = file_format(w, f, budget);
@@ -187,7 +185,7 @@ static int file_write(struct archive_writer *w, struct archive_file *f)
 			w->counts.failed += f->npts;
 			w->held -= f->npts;
 			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-				     "%s: update failed: %s", f->path, err);
+			             "%s: update failed: %s", f->path, err);
 			archive_file_consume(f, f->npts);
 			return 0;
 		}
@@ -233,7 +231,7 @@ static void writer_abandon(struct archive_writer *w)
 	if (w->held == 0)
 		return;
 	log_warnx(ARCHIVE_SUB, NULL, "rrdcached %s unreachable at shutdown: %zu values lost",
-		  w->cached.addr ? w->cached.addr : "-", w->held);
+	          w->cached.addr ? w->cached.addr : "-", w->held);
 	for (struct archive_file *f = w->dirty; f; f = f->next_dirty) {
 		w->counts.failed += f->npts;
 		archive_file_consume(f, f->npts);
@@ -242,7 +240,7 @@ static void writer_abandon(struct archive_writer *w)
 }
 
 void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-			struct archive_file *forgotten, bool force, bool last)
+                        struct archive_file *forgotten, bool force, bool last)
 {
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
@@ -256,8 +254,8 @@ void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 		if (!f->dirty)
 			file_release(q, f);
 	}
-	bool cached_ok = w->dirty && w->cached.addr ? archive_cached_ready(&w->cached, force)
-						    : true;
+	bool cached_ok =
+	    w->dirty && w->cached.addr ? archive_cached_ready(&w->cached, force) : true;
 	uint64_t written = w->counts.written;
 	struct archive_file *keep = NULL;
 	for (struct archive_file *f = w->dirty, *next; f; f = next) {

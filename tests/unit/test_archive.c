@@ -40,8 +40,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static void world_open(struct world *w, const char *rrdcached, size_t queue_max)
 {
 	char err[256] = "";
-	struct archive_opts o = {.data_dir = w->dir, .rrdcached = rrdcached, .flush_ms = 200,
-				 .queue_max = queue_max};
+	struct archive_opts o = {
+	    .data_dir = w->dir, .rrdcached = rrdcached, .flush_ms = 200, .queue_max = queue_max};
 	w->a = archive_new(&o, err, sizeof(err));
 	assert_non_null(w->a);
 	w->reg = metric_reg_new();
@@ -80,12 +80,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct metric *gauge(struct world *w, const char *dev, const char *name,
-			    const char *inst)
+static struct metric *gauge(struct world *w, const char *dev, const char *name, const char *inst)
 {
-	struct metric_desc d = {.name = name, .unit = "celsius", .kind = METRIC_GAUGE,
-				.inst_label = inst ? "sensor" : NULL, .inst = inst,
-				.interval_ms = STEP * 1000};
+	struct metric_desc d = {.name = name,
+	                        .unit = "celsius",
+	                        .kind = METRIC_GAUGE,
+	                        .inst_label = inst ? "sensor" : NULL,
+	                        .inst = inst,
+	                        .interval_ms = STEP * 1000};
 	struct metric *m = metric_reg_get(w->reg, dev, &d);
 	assert_non_null(m);
 	return m;
@@ -93,8 +95,8 @@ static struct metric *gauge(struct world *w, const char *dev, const char *name,
 
 static struct metric *counter(struct world *w, const char *dev, const char *name)
 {
-	struct metric_desc d = {.name = name, .unit = "bytes", .kind = METRIC_COUNTER,
-				.interval_ms = STEP * 1000};
+	struct metric_desc d = {
+	    .name = name, .unit = "bytes", .kind = METRIC_COUNTER, .interval_ms = STEP * 1000};
 	struct metric *m = metric_reg_get(w->reg, dev, &d);
 	assert_non_null(m);
 	return m;
@@ -160,8 +162,20 @@ static void stats(struct world *w, struct archive_stats *s)
 {
 	archive_get_stats(w->a, s);
 	/* every accepted value is accounted for exactly once */
-	assert_int_equal(s->queued, s->written + s->failed + s->skipped + s->overflow +
-					    s->retained);
+	assert_int_equal(s->queued,
+	                 s->written + s->failed + s->skipped + s->overflow + s->retained);
+}
+
+/* Flushes, then checks what became of the values queued so far. */
+static void flush_expect(struct world *w, uint64_t written, uint64_t skipped, uint64_t created)
+{
+	struct archive_stats s;
+	archive_flush(w->a);
+	stats(w, &s);
+	assert_int_equal(s.written, written);
+	assert_int_equal(s.skipped, skipped);
+	assert_int_equal(s.files_created, created);
+	assert_int_equal(s.failed, 0);
 }
 
 static void test_create_update_fetch(void **state)
@@ -174,14 +188,7 @@ static void test_create_update_fetch(void **state)
 		put(w, g, T0 + k * STEP, 18.0 + k * 0.25);
 		put(w, c, T0 + k * STEP, 1000000.0 + 50.0 * STEP * k); /* 50 bytes/s */
 	}
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.queued, 40);
-	assert_int_equal(s.written, 40);
-	assert_int_equal(s.failed, 0);
-	assert_int_equal(s.files_created, 2);
-	assert_true(s.batches >= 1);
+	flush_expect(w, 40, 0, 2);
 
 	char gp[256], cp[256];
 	path_of(w, "crac-1/supply_air_celsius@top%2Fleft%201.rrd", gp, sizeof(gp));
@@ -260,12 +267,7 @@ static void test_reuse_after_restart(void **state)
 	struct metric *g = gauge(w, "pdu-1", "inlet_celsius", NULL);
 	for (int k = 3; k <= 10; k++) /* 3..5 are already in the file */
 		put(w, g, T0 + k * STEP, k);
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.files_created, 0);
-	assert_int_equal(s.written, 5);
-	assert_int_equal(s.skipped, 3);
+	flush_expect(w, 5, 3, 0);
 	char p[256];
 	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
 	for (int k = 1; k <= 10; k++)
@@ -413,12 +415,7 @@ static void test_same_second_collapse(void **state)
 	archive_flush(w->a);
 	put(w, g, T0 + 2 * STEP, 8.0); /* the file already has this second */
 	put(w, g, T0 + 3 * STEP, 4.0);
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.queued, 6);
-	assert_int_equal(s.written, 3);
-	assert_int_equal(s.skipped, 3);
+	flush_expect(w, 3, 3, 1);
 	char p[256];
 	path_of(w, "ups-2/battery_celsius.rrd", p, sizeof(p));
 	assert_value(fetch_at(p, T0 + STEP), 2.0, 1e-9);
@@ -436,11 +433,7 @@ static void test_errors_are_gaps_and_forget(void **state)
 	put(w, g, T0 + 3 * STEP, 3.0);
 	metric_reg_mark_stale(w->reg, (T0 + 20 * STEP) * 1000); /* adds nothing */
 	metric_reg_drop_device(w->reg, "ats-1"); /* forget(): file freed once written */
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.queued, 3);
-	assert_int_equal(s.written, 3);
+	flush_expect(w, 3, 0, 1);
 	char p[256];
 	path_of(w, "ats-1/body_celsius.rrd", p, sizeof(p));
 	assert_value(fetch_at(p, T0 + STEP), 1.0, 1e-9);
@@ -454,13 +447,14 @@ static void cached_start(struct world *w)
 	char journal[128];
 	snprintf(journal, sizeof(journal), "%s/journal", w->dir);
 	mkdir(journal, 0755);
-	char listen[128];
+	char listen[128], pidfile[128];
 	snprintf(listen, sizeof(listen), "unix:%s", w->sock);
+	snprintf(pidfile, sizeof(pidfile), "%s/rrdcached.pid", w->dir);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		execlp("rrdcached", "rrdcached", "-g", "-l", listen, "-b", w->dir, "-B", "-F",
-		       "-w", "3600", "-f", "7200", "-j", journal, (char *)NULL);
+		execlp("rrdcached", "rrdcached", "-g", "-l", listen, "-b", w->dir, "-B", "-F", "-w",
+		       "3600", "-f", "7200", "-j", journal, "-p", pidfile, (char *)NULL);
 		_exit(127);
 	}
 	w->cached = pid;
@@ -494,11 +488,7 @@ static void test_rrdcached(void **state)
 		put(w, g, T0 + k * STEP, 100.0 + k / 8.0);
 		put(w, c, T0 + k * STEP, 5000.0 + 7.0 * STEP * k);
 	}
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.written, 600);
-	assert_int_equal(s.files_created, 2);
+	flush_expect(w, 600, 0, 2);
 	char gp[256], cp[256];
 	path_of(w, "ups-3/battery_celsius.rrd", gp, sizeof(gp));
 	path_of(w, "ups-3/out_bytes_total.rrd", cp, sizeof(cp));
@@ -566,16 +556,16 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mismatch_left_untouched, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_data_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_second_collapse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors_are_gaps_and_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rrdcached_down_then_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mismatch_left_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_data_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_same_second_collapse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors_are_gaps_and_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_down_then_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
