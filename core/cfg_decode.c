@@ -15,9 +15,9 @@
 #define DECODE_MAX_KEYS 128 /* keys per table, for the suggestion list */
 
 static int decode_map(const struct cfgnode *map, const struct cfg_key *keys, void *out,
-		      struct cfg_diags *d, void *ctx, const char *where);
+                      struct cfg_diags *d, void *ctx, const char *where);
 static void decode_value(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			 struct cfg_diags *d, void *ctx);
+                         struct cfg_diags *d, void *ctx);
 static bool duplicate_key(const struct cfgnode *map, size_t i, struct cfg_diags *d);
 
 /* "'abc'" for a scalar, "a list" / "a map" otherwise; buf holds the result. */
@@ -35,19 +35,19 @@ static const char *node_shown(const struct cfgnode *n, char *buf, size_t len)
 static const char *key_expect(const struct cfg_key *k)
 {
 	static const char *const defaults[] = {
-		[CFGK_STRING] = "a string",
-		[CFGK_INT] = "an integer",
-		[CFGK_INT64] = "an integer",
-		[CFGK_DOUBLE] = "a number",
-		[CFGK_BOOL] = "true or false",
-		[CFGK_DURATION] = "a duration like 10s, 500ms, 2m",
-		[CFGK_ENUM] = "one of the listed names",
-		[CFGK_STRLIST] = "a list of strings",
-		[CFGK_CUSTOM] = "a valid value",
-		[CFGK_STRUCT] = "a map",
-		[CFGK_SECTION] = "a map",
-		[CFGK_SEQ] = "a list",
-		[CFGK_STRMAP] = "a map of names to values",
+	    [CFGK_STRING] = "a string",
+	    [CFGK_INT] = "an integer",
+	    [CFGK_INT64] = "an integer",
+	    [CFGK_DOUBLE] = "a number",
+	    [CFGK_BOOL] = "true or false",
+	    [CFGK_DURATION] = "a duration like 10s, 500ms, 2m",
+	    [CFGK_ENUM] = "one of the listed names",
+	    [CFGK_STRLIST] = "a list of strings",
+	    [CFGK_CUSTOM] = "a valid value",
+	    [CFGK_STRUCT] = "a map",
+	    [CFGK_SECTION] = "a map",
+	    [CFGK_SEQ] = "a list",
+	    [CFGK_STRMAP] = "a map of names to values",
 	};
 	return k->expect ? k->expect : defaults[k->type];
 }
@@ -56,14 +56,14 @@ static void bad_value(struct cfg_diags *d, const struct cfg_key *k, const struct
 {
 	char buf[80];
 	cfg_error(d, &v->pos, "%s: expected %s, got %s", k->name, key_expect(k),
-		  node_shown(v, buf, sizeof(buf)));
+	          node_shown(v, buf, sizeof(buf)));
 }
 
 /* A scalar with text, or an error; quoted "" counts as text for strings only. */
 static bool need_scalar(struct cfg_diags *d, const struct cfg_key *k, const struct cfgnode *v)
 {
-	if (v->type == CFGNODE_SCALAR && (v->scalar[0] != '\0' || (v->quoted &&
-					k->type == CFGK_STRING)))
+	if (v->type == CFGNODE_SCALAR &&
+	    (v->scalar[0] != '\0' || (v->quoted && k->type == CFGK_STRING)))
 		return true;
 	bad_value(d, k, v);
 	return false;
@@ -87,7 +87,7 @@ static void duration_text(double ms, char *buf, size_t len)
 }
 
 static bool in_range(struct cfg_diags *d, const struct cfg_key *k, const struct cfgnode *v,
-		     double x)
+                     double x)
 {
 	if ((k->min == 0 && k->max == 0) || (x >= k->min && x <= k->max))
 		return true;
@@ -104,7 +104,7 @@ static bool in_range(struct cfg_diags *d, const struct cfg_key *k, const struct 
 }
 
 static void decode_int(const struct cfg_key *k, const struct cfgnode *v, void *field,
-		       struct cfg_diags *d)
+                       struct cfg_diags *d)
 {
 	int64_t x;
 	if (cfg_scalar_int64(v->scalar, &x) < 0 ||
@@ -121,7 +121,7 @@ static void decode_int(const struct cfg_key *k, const struct cfgnode *v, void *f
 }
 
 static void decode_double(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			  struct cfg_diags *d)
+                          struct cfg_diags *d)
 {
 	double x;
 	if (cfg_scalar_double(v->scalar, &x) < 0)
@@ -131,7 +131,7 @@ static void decode_double(const struct cfg_key *k, const struct cfgnode *v, void
 }
 
 static void decode_duration(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			    struct cfg_diags *d)
+                            struct cfg_diags *d)
 {
 	int64_t ms;
 	if (cfg_parse_duration(v->scalar, &ms) < 0)
@@ -141,14 +141,14 @@ static void decode_duration(const struct cfg_key *k, const struct cfgnode *v, vo
 }
 
 static void decode_bool(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			struct cfg_diags *d)
+                        struct cfg_diags *d)
 {
 	if (cfg_scalar_bool(v->scalar, (bool *)field) < 0)
 		bad_value(d, k, v);
 }
 
 static void decode_enum(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			struct cfg_diags *d)
+                        struct cfg_diags *d)
 {
 	for (size_t i = 0; k->names[i] != NULL; i++) {
 		if (strcasecmp(v->scalar, k->names[i]) == 0) {
@@ -162,12 +162,12 @@ static void decode_enum(const struct cfg_key *k, const struct cfgnode *v, void *
 		snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", k->names[i]);
 	}
 	const char *near = cfg_suggest(v->scalar, k->names);
-	cfg_error(d, &v->pos, "%s: expected one of %s, got '%s'%s%s%s", k->name, list,
-		  v->scalar, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	cfg_error(d, &v->pos, "%s: expected one of %s, got '%s'%s%s%s", k->name, list, v->scalar,
+	          near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 }
 
 static void decode_string(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			  struct cfg_diags *d)
+                          struct cfg_diags *d)
 {
 	char **s = field;
 	free(*s);
@@ -187,7 +187,7 @@ static void strlist_free(char ***list, size_t *n)
 
 /* A scalar is a one-item list; an empty (null) value an empty list. */
 static void decode_strlist(const struct cfg_key *k, const struct cfgnode *v, void *out,
-			   struct cfg_diags *d)
+                           struct cfg_diags *d)
 {
 	char ***list = (char ***)((char *)out + k->offset);
 	size_t *n = (size_t *)((char *)out + k->count_offset);
@@ -197,7 +197,8 @@ static void decode_strlist(const struct cfg_key *k, const struct cfgnode *v, voi
 		return;
 	}
 	const struct cfgnode *const *items = v->type == CFGNODE_SEQ
-		? (const struct cfgnode *const *)v->items : (const struct cfgnode *const *)&v;
+	                                         ? (const struct cfgnode *const *)v->items
+	                                         : (const struct cfgnode *const *)&v;
 	size_t count = v->type == CFGNODE_SEQ ? v->n : (v->scalar[0] || v->quoted);
 	*list = calloc(count + 1, sizeof(char *));
 	if (*list == NULL)
@@ -212,7 +213,7 @@ static void decode_strlist(const struct cfg_key *k, const struct cfgnode *v, voi
 }
 
 static void decode_strmap(const struct cfg_key *k, const struct cfgnode *v, void *out,
-			  struct cfg_diags *d)
+                          struct cfg_diags *d)
 {
 	struct cfg_label **map = (struct cfg_label **)((char *)out + k->offset);
 	size_t *n = (size_t *)((char *)out + k->count_offset);
@@ -246,7 +247,7 @@ static const char *sub_where(const struct cfg_key *k)
 
 /* Decodes one nested map into elem, with the key's init and check hooks. */
 static void decode_elem(const struct cfg_key *k, const struct cfgnode *v, void *elem,
-			struct cfg_diags *d, void *ctx)
+                        struct cfg_diags *d, void *ctx)
 {
 	size_t before = d->nerrors;
 	if (k->init)
@@ -264,7 +265,7 @@ static void decode_elem(const struct cfg_key *k, const struct cfgnode *v, void *
 }
 
 static void decode_section(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			   struct cfg_diags *d, void *ctx)
+                           struct cfg_diags *d, void *ctx)
 {
 	void **p = field;
 	bool on = true;
@@ -275,7 +276,7 @@ static void decode_section(const struct cfg_key *k, const struct cfgnode *v, voi
 	}
 	if (v->type == CFGNODE_SCALAR && cfg_scalar_bool(v->scalar, &on) < 0) {
 		cfg_error(d, &v->pos, "%s: expected a map, true or false, got '%s'", k->name,
-			  v->scalar);
+		          v->scalar);
 		return;
 	}
 	if (!on)
@@ -305,7 +306,7 @@ static void seq_free(const struct cfg_key *k, void **arr, size_t *n)
 }
 
 static void decode_seq(const struct cfg_key *k, const struct cfgnode *v, void *out,
-		       struct cfg_diags *d, void *ctx)
+                       struct cfg_diags *d, void *ctx)
 {
 	void **arr = (void **)((char *)out + k->offset);
 	size_t *n = (size_t *)((char *)out + k->count_offset);
@@ -315,7 +316,7 @@ static void decode_seq(const struct cfg_key *k, const struct cfgnode *v, void *o
 	if (v->type != CFGNODE_SEQ) {
 		char buf[80];
 		cfg_error(d, &v->pos, "%s: expected a list of %s, got %s", k->name, sub_where(k),
-			  node_shown(v, buf, sizeof(buf)));
+		          node_shown(v, buf, sizeof(buf)));
 		return;
 	}
 	*arr = calloc(v->n + 1, k->elem_size);
@@ -327,7 +328,7 @@ static void decode_seq(const struct cfg_key *k, const struct cfgnode *v, void *o
 }
 
 static void decode_value(const struct cfg_key *k, const struct cfgnode *v, void *field,
-			 struct cfg_diags *d, void *ctx)
+                         struct cfg_diags *d, void *ctx)
 {
 	void *out = (char *)field - k->offset; /* the struct, for count_offset types */
 	switch (k->type) {
@@ -355,14 +356,27 @@ static void decode_value(const struct cfg_key *k, const struct cfgnode *v, void 
 	if (!need_scalar(d, k, v))
 		return;
 	switch (k->type) {
-	case CFGK_STRING: decode_string(k, v, field, d); break;
+	case CFGK_STRING:
+		decode_string(k, v, field, d);
+		break;
 	case CFGK_INT:
-	case CFGK_INT64: decode_int(k, v, field, d); break;
-	case CFGK_DOUBLE: decode_double(k, v, field, d); break;
-	case CFGK_BOOL: decode_bool(k, v, field, d); break;
-	case CFGK_DURATION: decode_duration(k, v, field, d); break;
-	case CFGK_ENUM: decode_enum(k, v, field, d); break;
-	default: break;
+	case CFGK_INT64:
+		decode_int(k, v, field, d);
+		break;
+	case CFGK_DOUBLE:
+		decode_double(k, v, field, d);
+		break;
+	case CFGK_BOOL:
+		decode_bool(k, v, field, d);
+		break;
+	case CFGK_DURATION:
+		decode_duration(k, v, field, d);
+		break;
+	case CFGK_ENUM:
+		decode_enum(k, v, field, d);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -375,8 +389,8 @@ static const struct cfg_key *key_find(const struct cfg_key *keys, const char *na
 	return NULL;
 }
 
-static void unknown_key(const struct cfgnode *key, const struct cfg_key *keys,
-			struct cfg_diags *d, const char *where)
+static void unknown_key(const struct cfgnode *key, const struct cfg_key *keys, struct cfg_diags *d,
+                        const char *where)
 {
 	const char *names[DECODE_MAX_KEYS + 1];
 	size_t n = 0;
@@ -390,11 +404,11 @@ static void unknown_key(const struct cfgnode *key, const struct cfg_key *keys,
 	const char *near = cfg_suggest(key->scalar, names);
 	const char *in = where ? " in " : "";
 	if (near)
-		cfg_error(d, &key->pos, "unknown key '%s'%s%s; did you mean '%s'?", key->scalar,
-			  in, where ? where : "", near);
+		cfg_error(d, &key->pos, "unknown key '%s'%s%s; did you mean '%s'?", key->scalar, in,
+		          where ? where : "", near);
 	else
 		cfg_error(d, &key->pos, "unknown key '%s'%s%s; valid keys: %s", key->scalar, in,
-			  where ? where : "", list);
+		          where ? where : "", list);
 }
 
 /* Reports a key seen earlier in the same map; true if `i` is such a duplicate. */
@@ -405,31 +419,31 @@ static bool duplicate_key(const struct cfgnode *map, size_t i, struct cfg_diags 
 		const struct cfgnode *prev = map->pairs[j].key;
 		if (strcmp(prev->scalar, key->scalar) == 0) {
 			cfg_error(d, &key->pos, "duplicate key '%s' (first at line %d)",
-				  key->scalar, prev->pos.line);
+			          key->scalar, prev->pos.line);
 			return true;
 		}
 	}
 	return false;
 }
 
-static void missing_keys(const struct cfgnode *map, const struct cfg_key *keys,
-			 struct cfg_diags *d, const char *where)
+static void missing_keys(const struct cfgnode *map, const struct cfg_key *keys, struct cfg_diags *d,
+                         const char *where)
 {
 	for (const struct cfg_key *k = keys; k->name != NULL; k++) {
 		if (k->required && cfgnode_get(map, k->name) == NULL)
 			cfg_error(d, &map->pos, "missing required key '%s'%s%s", k->name,
-				  where ? " in " : "", where ? where : "");
+			          where ? " in " : "", where ? where : "");
 	}
 }
 
 static int decode_map(const struct cfgnode *map, const struct cfg_key *keys, void *out,
-		      struct cfg_diags *d, void *ctx, const char *where)
+                      struct cfg_diags *d, void *ctx, const char *where)
 {
 	size_t before = d->nerrors;
 	if (map->type != CFGNODE_MAP) {
 		char buf[80];
 		cfg_error(d, &map->pos, "%s: expected a map, got %s", where ? where : "document",
-			  node_shown(map, buf, sizeof(buf)));
+		          node_shown(map, buf, sizeof(buf)));
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < map->n; i++) {
@@ -447,7 +461,7 @@ static int decode_map(const struct cfgnode *map, const struct cfg_key *keys, voi
 }
 
 int cfg_decode(const struct cfgnode *map, const struct cfg_key *keys, void *out,
-	       struct cfg_diags *d, void *ctx)
+               struct cfg_diags *d, void *ctx)
 {
 	return decode_map(map, keys, out, d, ctx, NULL);
 }

@@ -44,8 +44,8 @@ const char *cfg_diags_intern(struct cfg_diags *d, const char *file)
 }
 
 /* Appends one diagnostic; out of memory while reporting a config error is fatal. */
-static void diags_add(struct cfg_diags *d, const struct cfg_pos *pos, bool warning,
-		      const char *fmt, va_list ap)
+static void diags_add(struct cfg_diags *d, const struct cfg_pos *pos, bool warning, const char *fmt,
+                      va_list ap)
 {
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
@@ -89,7 +89,7 @@ void cfg_diags_print(const struct cfg_diags *d, FILE *out)
 		const char *kind = g->warning ? "warning" : "error";
 		if (g->pos.file != NULL && g->pos.line > 0)
 			fprintf(out, "%s:%d:%d: %s: %s\n", g->pos.file, g->pos.line, g->pos.col,
-				kind, g->msg);
+			        kind, g->msg);
 		else if (g->pos.file != NULL)
 			fprintf(out, "%s: %s: %s\n", g->pos.file, kind, g->msg);
 		else

@@ -61,11 +61,21 @@ void cfg_fields_free(const struct cfg_key *keys, void *obj)
 			free(*(char **)FIELD(obj, k));
 			*(char **)FIELD(obj, k) = NULL;
 			break;
-		case CFGK_STRLIST: strlist_release(k, obj); break;
-		case CFGK_STRMAP: strmap_release(k, obj); break;
-		case CFGK_SEQ: seq_release(k, obj); break;
-		case CFGK_SECTION: section_release(k, obj); break;
-		case CFGK_STRUCT: cfg_fields_free(k->sub, FIELD(obj, k)); break;
+		case CFGK_STRLIST:
+			strlist_release(k, obj);
+			break;
+		case CFGK_STRMAP:
+			strmap_release(k, obj);
+			break;
+		case CFGK_SEQ:
+			seq_release(k, obj);
+			break;
+		case CFGK_SECTION:
+			section_release(k, obj);
+			break;
+		case CFGK_STRUCT:
+			cfg_fields_free(k->sub, FIELD(obj, k));
+			break;
 		case CFGK_CUSTOM:
 			if (k->release)
 				k->release(FIELD(obj, k));
@@ -138,19 +148,30 @@ static bool field_same(const struct cfg_key *k, const void *a, const void *b)
 {
 	const void *fa = CFIELD(a, k), *fb = CFIELD(b, k);
 	switch (k->type) {
-	case CFGK_STRING: return str_same(*(char *const *)fa, *(char *const *)fb);
+	case CFGK_STRING:
+		return str_same(*(char *const *)fa, *(char *const *)fb);
 	case CFGK_INT:
-	case CFGK_ENUM: return *(const int *)fa == *(const int *)fb;
+	case CFGK_ENUM:
+		return *(const int *)fa == *(const int *)fb;
 	case CFGK_INT64:
-	case CFGK_DURATION: return *(const int64_t *)fa == *(const int64_t *)fb;
-	case CFGK_DOUBLE: return double_same(*(const double *)fa, *(const double *)fb);
-	case CFGK_BOOL: return *(const bool *)fa == *(const bool *)fb;
-	case CFGK_STRLIST: return strlist_same(k, a, b);
-	case CFGK_STRMAP: return strmap_same(k, a, b);
-	case CFGK_SEQ: return seq_same(k, a, b);
-	case CFGK_SECTION: return section_same(k, a, b);
-	case CFGK_STRUCT: return cfg_fields_same(k->sub, fa, fb);
-	case CFGK_CUSTOM: return k->same != NULL && k->same(fa, fb);
+	case CFGK_DURATION:
+		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case CFGK_DOUBLE:
+		return double_same(*(const double *)fa, *(const double *)fb);
+	case CFGK_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CFGK_STRLIST:
+		return strlist_same(k, a, b);
+	case CFGK_STRMAP:
+		return strmap_same(k, a, b);
+	case CFGK_SEQ:
+		return seq_same(k, a, b);
+	case CFGK_SECTION:
+		return section_same(k, a, b);
+	case CFGK_STRUCT:
+		return cfg_fields_same(k->sub, fa, fb);
+	case CFGK_CUSTOM:
+		return k->same != NULL && k->same(fa, fb);
 	}
 	return false;
 }

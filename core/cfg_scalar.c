@@ -57,7 +57,7 @@ static const struct {
 	const char *suffix;
 	int64_t ms;
 } duration_units[] = {
-	{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000},
+    {"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000},
 };
 #define DURATION_NUNITS (sizeof(duration_units) / sizeof(duration_units[0]))
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#define TREE_MAX_DEPTH 64       /* nesting levels */
-#define TREE_MAX_NODES 1000000  /* nodes per document, aliases expanded */
+#define TREE_MAX_DEPTH 64      /* nesting levels */
+#define TREE_MAX_NODES 1000000 /* nodes per document, aliases expanded */
 
 struct tree_anchor {
 	char *name;
@@ -19,11 +19,11 @@ struct tree_anchor {
 struct tree_builder {
 	yaml_parser_t parser;
 	struct cfg_diags *d;
-	const char *file;           /* interned in d */
+	const char *file; /* interned in d */
 	struct tree_anchor *anchors;
 	size_t nanchors;
-	size_t nodes;               /* built so far, for TREE_MAX_NODES */
-	bool failed;                /* an error was reported; stop */
+	size_t nodes; /* built so far, for TREE_MAX_NODES */
+	bool failed;  /* an error was reported; stop */
 };
 
 static struct cfgnode *tree_node(struct tree_builder *b, yaml_event_t *ev, int depth);
@@ -47,11 +47,11 @@ static void tree_syntax_error(struct tree_builder *b)
 	const yaml_parser_t *p = &b->parser;
 	struct cfg_pos pos = tree_pos(b, p->problem ? p->problem_mark : p->mark);
 	if (p->context)
-		cfg_error(b->d, &pos, "YAML syntax error: %s (%s started at line %zu)",
-			  p->problem, p->context, p->context_mark.line + 1);
+		cfg_error(b->d, &pos, "YAML syntax error: %s (%s started at line %zu)", p->problem,
+		          p->context, p->context_mark.line + 1);
 	else
 		cfg_error(b->d, &pos, "YAML syntax error: %s",
-			  p->problem ? p->problem : "cannot read input");
+		          p->problem ? p->problem : "cannot read input");
 	b->failed = true;
 }
 
@@ -95,8 +95,7 @@ void cfgnode_free(struct cfgnode *n)
 }
 
 /* Deep copy for an alias; counts against the node budget. */
-static struct cfgnode *node_copy(struct tree_builder *b, const struct cfgnode *src,
-				 yaml_mark_t m)
+static struct cfgnode *node_copy(struct tree_builder *b, const struct cfgnode *src, yaml_mark_t m)
 {
 	struct cfgnode *n = node_new(b, src->type, m);
 	if (n == NULL)
@@ -124,7 +123,7 @@ static struct cfgnode *node_copy(struct tree_builder *b, const struct cfgnode *s
 }
 
 static void anchor_add(struct tree_builder *b, const yaml_char_t *name, struct cfgnode *n,
-		       yaml_mark_t m)
+                       yaml_mark_t m)
 {
 	if (name == NULL || n == NULL)
 		return;
@@ -195,11 +194,11 @@ static void node_append(struct cfgnode *n, struct cfgnode *child, bool is_value)
 
 /* Reads children until the collection's end event. */
 static struct cfgnode *tree_collection(struct tree_builder *b, yaml_event_t *start,
-				       enum cfgnode_type t, int depth)
+                                       enum cfgnode_type t, int depth)
 {
 	yaml_event_type_t end = t == CFGNODE_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-	const yaml_char_t *anchor = t == CFGNODE_MAP ? start->data.mapping_start.anchor
-						    : start->data.sequence_start.anchor;
+	const yaml_char_t *anchor =
+	    t == CFGNODE_MAP ? start->data.mapping_start.anchor : start->data.sequence_start.anchor;
 	if (depth >= TREE_MAX_DEPTH) {
 		tree_fail(b, start->start_mark, "nesting too deep (more than 64 levels)", NULL);
 		return NULL;
@@ -218,7 +217,7 @@ static struct cfgnode *tree_collection(struct tree_builder *b, yaml_event_t *sta
 		struct cfgnode *child = tree_node(b, &ev, depth + 1);
 		if (child && t == CFGNODE_MAP && !is_value && child->type != CFGNODE_SCALAR) {
 			tree_fail(b, ev.start_mark, "a map key must be a plain value, not a ",
-				  cfgnode_type_name(child->type));
+			          cfgnode_type_name(child->type));
 			cfgnode_free(child);
 			child = NULL;
 		}
@@ -358,6 +357,6 @@ const struct cfgnode *cfgnode_get(const struct cfgnode *map, const char *key)
 const char *cfgnode_type_name(enum cfgnode_type t)
 {
 	static const char *const names[] = {
-		[CFGNODE_SCALAR] = "value", [CFGNODE_MAP] = "map", [CFGNODE_SEQ] = "list"};
+	    [CFGNODE_SCALAR] = "value", [CFGNODE_MAP] = "map", [CFGNODE_SEQ] = "list"};
 	return t <= CFGNODE_SEQ ? names[t] : "?";
 }

@@ -21,13 +21,11 @@ static void ping_init(void *elem, const struct cfgnode *node, void *ctx)
 }
 
 static const struct cfg_key ping_keys[] = {
-	{.name = "count", .type = CFGK_INT, .offset = PING(count), .min = 1, .max = 100},
-	{.name = "timeout", .type = CFGK_DURATION, .offset = PING(timeout_ms),
-	 .min = 1, .max = 60000},
-	{.name = "spacing", .type = CFGK_DURATION, .offset = PING(spacing_ms),
-	 .min = 0, .max = 10000},
-	{.name = "size", .type = CFGK_INT, .offset = PING(size), .min = 0, .max = 1472},
-	{.name = NULL},
+    {.name = "count", .type = CFGK_INT, .offset = PING(count), .min = 1, .max = 100},
+    {.name = "timeout", .type = CFGK_DURATION, .offset = PING(timeout_ms), .min = 1, .max = 60000},
+    {.name = "spacing", .type = CFGK_DURATION, .offset = PING(spacing_ms), .min = 0, .max = 10000},
+    {.name = "size", .type = CFGK_INT, .offset = PING(size), .min = 0, .max = 1472},
+    {.name = NULL},
 };
 
 static void tcp_init(void *elem, const struct cfgnode *node, void *ctx)
@@ -76,19 +74,22 @@ static int tcp_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 	if (t->send == NULL || unescape(t->send))
 		return 0;
 	cfg_error(d, cfg_key_pos(node, "send"),
-		  "send: unknown escape (expected \\r \\n \\t \\\\ \\0 or \\xHH)");
+	          "send: unknown escape (expected \\r \\n \\t \\\\ \\0 or \\xHH)");
 	return -EINVAL;
 }
 
 static const struct cfg_key tcp_keys[] = {
-	{.name = "host", .type = CFGK_STRING, .offset = TCP(host)},
-	{.name = "port", .type = CFGK_INT, .offset = TCP(port), .required = true,
-	 .min = 1, .max = 65535},
-	{.name = "send", .type = CFGK_STRING, .offset = TCP(send)},
-	{.name = "expect", .type = CFGK_STRING, .offset = TCP(expect)},
-	{.name = "timeout", .type = CFGK_DURATION, .offset = TCP(timeout_ms),
-	 .min = 1, .max = 600000},
-	{.name = NULL},
+    {.name = "host", .type = CFGK_STRING, .offset = TCP(host)},
+    {.name = "port",
+     .type = CFGK_INT,
+     .offset = TCP(port),
+     .required = true,
+     .min = 1,
+     .max = 65535},
+    {.name = "send", .type = CFGK_STRING, .offset = TCP(send)},
+    {.name = "expect", .type = CFGK_STRING, .offset = TCP(expect)},
+    {.name = "timeout", .type = CFGK_DURATION, .offset = TCP(timeout_ms), .min = 1, .max = 600000},
+    {.name = NULL},
 };
 
 static void process_init(void *elem, const struct cfgnode *node, void *ctx)
@@ -99,8 +100,7 @@ static void process_init(void *elem, const struct cfgnode *node, void *ctx)
 }
 
 /* Compiles the pattern to report a bad regex now rather than at every poll. */
-static int pattern_check(const char *pattern, const struct cfgnode *node,
-			 struct cfg_diags *d)
+static int pattern_check(const char *pattern, const struct cfgnode *node, struct cfg_diags *d)
 {
 	regex_t re;
 	int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
@@ -110,13 +110,11 @@ static int pattern_check(const char *pattern, const struct cfgnode *node,
 	}
 	char msg[128];
 	regerror(rc, &re, msg, sizeof(msg));
-	cfg_error(d, cfg_key_pos(node, "pattern"), "pattern: invalid regular expression: %s",
-		  msg);
+	cfg_error(d, cfg_key_pos(node, "pattern"), "pattern: invalid regular expression: %s", msg);
 	return -EINVAL;
 }
 
-static int process_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
-			 void *ctx)
+static int process_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_process *p = elem;
 	if (p->name == NULL && p->pattern == NULL) {
@@ -134,30 +132,51 @@ static int process_check(void *elem, const struct cfgnode *node, struct cfg_diag
 }
 
 static const struct cfg_key process_keys[] = {
-	{.name = "name", .type = CFGK_STRING, .offset = PROC(name)},
-	{.name = "pattern", .type = CFGK_STRING, .offset = PROC(pattern),
-	 .expect = "a POSIX extended regular expression"},
-	{.name = "label", .type = CFGK_STRING, .offset = PROC(label)},
-	{.name = "min", .type = CFGK_INT, .offset = PROC(min), .min = 0, .max = 100000},
-	{.name = NULL},
+    {.name = "name", .type = CFGK_STRING, .offset = PROC(name)},
+    {.name = "pattern",
+     .type = CFGK_STRING,
+     .offset = PROC(pattern),
+     .expect = "a POSIX extended regular expression"},
+    {.name = "label", .type = CFGK_STRING, .offset = PROC(label)},
+    {.name = "min", .type = CFGK_INT, .offset = PROC(min), .min = 0, .max = 100000},
+    {.name = NULL},
 };
 
 static const char *const resources_names[] = {
-	[RES_NONE] = "none", [RES_LOCAL] = "local", [RES_SNMP] = "snmp", NULL,
+    [RES_NONE] = "none",
+    [RES_LOCAL] = "local",
+    [RES_SNMP] = "snmp",
+    NULL,
 };
 
 /* Offsets are relative to struct cfg_device: `checks:` is decoded into the device. */
 const struct cfg_key cfg_check_keys[] = {
-	{.name = "ping", .type = CFGK_SECTION, .offset = DEV(ping), .sub = ping_keys,
-	 .elem_size = sizeof(struct cfg_ping), .init = ping_init},
-	{.name = "tcp", .type = CFGK_SEQ, .offset = DEV(tcp), .count_offset = DEV(ntcp),
-	 .sub = tcp_keys, .elem_size = sizeof(struct cfg_tcp), .shorthand = "port",
-	 .init = tcp_init, .check = tcp_check, .what = "tcp check"},
-	{.name = "process", .type = CFGK_SEQ, .offset = DEV(process),
-	 .count_offset = DEV(nprocess), .sub = process_keys,
-	 .elem_size = sizeof(struct cfg_process), .shorthand = "name", .init = process_init,
-	 .check = process_check, .what = "process check"},
-	{.name = "resources", .type = CFGK_ENUM, .offset = DEV(resources),
-	 .names = resources_names},
-	{.name = NULL},
+    {.name = "ping",
+     .type = CFGK_SECTION,
+     .offset = DEV(ping),
+     .sub = ping_keys,
+     .elem_size = sizeof(struct cfg_ping),
+     .init = ping_init},
+    {.name = "tcp",
+     .type = CFGK_SEQ,
+     .offset = DEV(tcp),
+     .count_offset = DEV(ntcp),
+     .sub = tcp_keys,
+     .elem_size = sizeof(struct cfg_tcp),
+     .shorthand = "port",
+     .init = tcp_init,
+     .check = tcp_check,
+     .what = "tcp check"},
+    {.name = "process",
+     .type = CFGK_SEQ,
+     .offset = DEV(process),
+     .count_offset = DEV(nprocess),
+     .sub = process_keys,
+     .elem_size = sizeof(struct cfg_process),
+     .shorthand = "name",
+     .init = process_init,
+     .check = process_check,
+     .what = "process check"},
+    {.name = "resources", .type = CFGK_ENUM, .offset = DEV(resources), .names = resources_names},
+    {.name = NULL},
 };

@@ -20,7 +20,7 @@ struct dfs {
 	const struct cfgnode *root;
 	struct cfg_diags *d;
 	struct cfg_index index;
-	enum visit *state;    /* per device */
+	enum visit *state; /* per device */
 	struct dfs_frame *stack;
 	size_t depth;
 };
@@ -43,8 +43,8 @@ static void dfs_report(struct dfs *s, size_t to)
 	const struct dfs_frame *top = &s->stack[s->depth - 1];
 	const struct cfgnode *node = cfg_section_item(s->root, "devices", top->dev);
 	const struct cfgnode *item = cfg_list_item(node, "fed_by", top->edge - 1);
-	cfg_error(s->d, item ? &item->pos : &s->cfg->devices[top->dev].pos,
-		  "fed_by cycle: %s", path);
+	cfg_error(s->d, item ? &item->pos : &s->cfg->devices[top->dev].pos, "fed_by cycle: %s",
+	          path);
 	free(path);
 }
 
@@ -73,13 +73,12 @@ static void dfs_step(struct dfs *s)
 		dfs_report(s, (size_t)to);
 }
 
-void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root,
-			 struct cfg_diags *d)
+void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
 {
 	size_t n = cfg->ndevices;
 	struct dfs s = {.cfg = cfg, .root = root, .d = d};
 	cfg_index_build(&s.index, cfg->devices, n, sizeof(*cfg->devices),
-			offsetof(struct cfg_device, id));
+	                offsetof(struct cfg_device, id));
 	s.state = calloc(n + 1, sizeof(*s.state));
 	s.stack = calloc(n + 1, sizeof(*s.stack));
 	if (s.state == NULL || s.stack == NULL)

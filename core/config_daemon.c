@@ -14,37 +14,50 @@ static bool same_int(const void *a, const void *b)
 }
 
 /* log_level through the log module's own parser, so the names live in one place. */
-static int decode_log_level(const struct cfgnode *node, void *field, struct cfg_diags *d,
-			    void *ctx)
+static int decode_log_level(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx)
 {
 	if (node->type == CFGNODE_SCALAR && log_level_parse(node->scalar, field) == 0)
 		return 0;
 	cfg_error(d, &node->pos, "log_level: expected one of error, warn, info, debug, got %s%s%s",
-		  node->type == CFGNODE_SCALAR ? "'" : "a ",
-		  node->type == CFGNODE_SCALAR ? node->scalar : cfgnode_type_name(node->type),
-		  node->type == CFGNODE_SCALAR ? "'" : "");
+	          node->type == CFGNODE_SCALAR ? "'" : "a ",
+	          node->type == CFGNODE_SCALAR ? node->scalar : cfgnode_type_name(node->type),
+	          node->type == CFGNODE_SCALAR ? "'" : "");
 	return -EINVAL;
 }
 
 const struct cfg_key cfg_daemon_keys[] = {
-	{.name = "data_dir", .type = CFGK_STRING, .offset = DM(data_dir)},
-	{.name = "state_dir", .type = CFGK_STRING, .offset = DM(state_dir)},
-	{.name = "socket", .type = CFGK_STRING, .offset = DM(socket_path)},
-	{.name = "socket_group", .type = CFGK_STRING, .offset = DM(socket_group)},
-	{.name = "rrdcached", .type = CFGK_STRING, .offset = DM(rrdcached),
-	 .expect = "unix:/path or host:port"},
-	{.name = "profiles_dir", .type = CFGK_STRING, .offset = DM(profiles_dir)},
-	{.name = "log_level", .type = CFGK_CUSTOM, .offset = DM(log_level),
-	 .custom = decode_log_level, .same = same_int},
-	{.name = "interval", .type = CFGK_DURATION, .offset = DM(interval_ms),
-	 .min = 100, .max = 86400000},
-	{.name = "timeout", .type = CFGK_DURATION, .offset = DM(timeout_ms),
-	 .min = 1, .max = 3600000},
-	{.name = "archive_flush", .type = CFGK_DURATION, .offset = DM(archive_flush_ms),
-	 .min = 0, .max = 3600000},
-	{.name = "max_backoff", .type = CFGK_INT, .offset = DM(max_backoff_factor),
-	 .min = 1, .max = 1024, .expect = "a multiple of the interval, 1..1024"},
-	{.name = NULL},
+    {.name = "data_dir", .type = CFGK_STRING, .offset = DM(data_dir)},
+    {.name = "state_dir", .type = CFGK_STRING, .offset = DM(state_dir)},
+    {.name = "socket", .type = CFGK_STRING, .offset = DM(socket_path)},
+    {.name = "socket_group", .type = CFGK_STRING, .offset = DM(socket_group)},
+    {.name = "rrdcached",
+     .type = CFGK_STRING,
+     .offset = DM(rrdcached),
+     .expect = "unix:/path or host:port"},
+    {.name = "profiles_dir", .type = CFGK_STRING, .offset = DM(profiles_dir)},
+    {.name = "log_level",
+     .type = CFGK_CUSTOM,
+     .offset = DM(log_level),
+     .custom = decode_log_level,
+     .same = same_int},
+    {.name = "interval",
+     .type = CFGK_DURATION,
+     .offset = DM(interval_ms),
+     .min = 100,
+     .max = 86400000},
+    {.name = "timeout", .type = CFGK_DURATION, .offset = DM(timeout_ms), .min = 1, .max = 3600000},
+    {.name = "archive_flush",
+     .type = CFGK_DURATION,
+     .offset = DM(archive_flush_ms),
+     .min = 0,
+     .max = 3600000},
+    {.name = "max_backoff",
+     .type = CFGK_INT,
+     .offset = DM(max_backoff_factor),
+     .min = 1,
+     .max = 1024,
+     .expect = "a multiple of the interval, 1..1024"},
+    {.name = NULL},
 };
 
 static char *xstrdup(const char *s)

@@ -8,11 +8,11 @@
 #define LOC(f) offsetof(struct cfg_location, f)
 
 static const struct cfg_key location_keys[] = {
-	{.name = "site", .type = CFGK_STRING, .offset = LOC(site)},
-	{.name = "room", .type = CFGK_STRING, .offset = LOC(room)},
-	{.name = "row", .type = CFGK_STRING, .offset = LOC(row)},
-	{.name = "rack", .type = CFGK_STRING, .offset = LOC(rack)},
-	{.name = NULL},
+    {.name = "site", .type = CFGK_STRING, .offset = LOC(site)},
+    {.name = "room", .type = CFGK_STRING, .offset = LOC(room)},
+    {.name = "row", .type = CFGK_STRING, .offset = LOC(row)},
+    {.name = "rack", .type = CFGK_STRING, .offset = LOC(rack)},
+    {.name = NULL},
 };
 
 /* Transport sections (snmp:, modbus:, ...) are one CFGK_SECTION line each at the end:
@@ -21,23 +21,27 @@ static const struct cfg_key location_keys[] = {
  * Freeing, comparison on reload (cfg_device_same) and the "nothing to poll" warning
  * follow from the table. */
 const struct cfg_key cfg_device_keys[] = {
-	{.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
-	{.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
-	{.name = "host", .type = CFGK_STRING, .offset = DEV(host)},
-	{.name = "profile", .type = CFGK_STRING, .offset = DEV(profile)},
-	{.name = "tenant", .type = CFGK_STRING, .offset = DEV(tenant)},
-	{.name = "description", .type = CFGK_STRING, .offset = DEV(description)},
-	{.name = "location", .type = CFGK_STRUCT, .offset = DEV(loc), .sub = location_keys},
-	{.name = "fed_by", .type = CFGK_STRLIST, .offset = DEV(fed_by),
-	 .count_offset = DEV(nfed_by), .expect = "a device id or a list of device ids"},
-	{.name = "labels", .type = CFGK_STRMAP, .offset = DEV(labels),
-	 .count_offset = DEV(nlabels)},
-	{.name = "interval", .type = CFGK_DURATION, .offset = DEV(interval_ms),
-	 .min = 100, .max = 86400000},
-	{.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms),
-	 .min = 1, .max = 3600000},
-	{.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
-	{.name = NULL},
+    {.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
+    {.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
+    {.name = "host", .type = CFGK_STRING, .offset = DEV(host)},
+    {.name = "profile", .type = CFGK_STRING, .offset = DEV(profile)},
+    {.name = "tenant", .type = CFGK_STRING, .offset = DEV(tenant)},
+    {.name = "description", .type = CFGK_STRING, .offset = DEV(description)},
+    {.name = "location", .type = CFGK_STRUCT, .offset = DEV(loc), .sub = location_keys},
+    {.name = "fed_by",
+     .type = CFGK_STRLIST,
+     .offset = DEV(fed_by),
+     .count_offset = DEV(nfed_by),
+     .expect = "a device id or a list of device ids"},
+    {.name = "labels", .type = CFGK_STRMAP, .offset = DEV(labels), .count_offset = DEV(nlabels)},
+    {.name = "interval",
+     .type = CFGK_DURATION,
+     .offset = DEV(interval_ms),
+     .min = 100,
+     .max = 86400000},
+    {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
+    {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
+    {.name = NULL},
 };
 
 /* Kind "other" until set: a profile may still name the kind (see docs/CONFIG.md). */
@@ -57,16 +61,15 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 	size_t before = d->nerrors;
 	if (!cfg_id_valid(dev->id))
 		cfg_error(d, cfg_key_pos(node, "id"),
-			  "id: '%s' is not a valid device id (letters, digits, '_', '.', '-')",
-			  dev->id);
+		          "id: '%s' is not a valid device id (letters, digits, '_', '.', '-')",
+		          dev->id);
 	if (dev->ping != NULL && dev->host == NULL)
-		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host",
-			  dev->id);
+		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
 	for (size_t i = 0; i < dev->ntcp; i++) {
 		if (dev->tcp[i].host == NULL && dev->host == NULL)
 			cfg_error(d, &dev->tcp[i].pos,
-				  "tcp: port %d needs a host (in the check or the device)",
-				  dev->tcp[i].port);
+			          "tcp: port %d needs a host (in the check or the device)",
+			          dev->tcp[i].port);
 	}
 	return d->nerrors > before ? -EINVAL : 0;
 }
@@ -104,7 +107,7 @@ bool cfg_device_polls(const struct cfg_device *dev)
 static bool key_poll_neutral(const struct cfg_key *k)
 {
 	static const size_t neutral[] = {DEV(tenant), DEV(description), DEV(loc), DEV(fed_by),
-					 DEV(labels)};
+	                                 DEV(labels)};
 	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
 		if (k->offset == neutral[i])
 			return true;

@@ -13,8 +13,7 @@ static int ent_cmp(const void *a, const void *b)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
-void cfg_index_build(struct cfg_index *x, const void *arr, size_t n, size_t size,
-		     size_t id_off)
+void cfg_index_build(struct cfg_index *x, const void *arr, size_t n, size_t size, size_t id_off)
 {
 	x->v = calloc(n + 1, sizeof(*x->v));
 	if (x->v == NULL)

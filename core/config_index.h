@@ -17,8 +17,7 @@ struct cfg_index {
 };
 
 /* Indexes the char * at byte id_off of each of the n elements of `size` bytes. */
-void cfg_index_build(struct cfg_index *x, const void *arr, size_t n, size_t size,
-		     size_t id_off);
+void cfg_index_build(struct cfg_index *x, const void *arr, size_t n, size_t size, size_t id_off);
 void cfg_index_free(struct cfg_index *x);
 /* Element index of the first element with `id`, or -1. */
 ssize_t cfg_index_find(const struct cfg_index *x, const char *id);

@@ -16,16 +16,18 @@ struct cfg_ctx {
 
 /* Selector keys of rules and routes, for a struct cfg_selector at byte `base`. */
 #define CFG_SEL(f) offsetof(struct cfg_selector, f)
-#define CFG_SELECTOR_KEYS(base)                                                            \
-	{.name = "device", .type = CFGK_STRING, .offset = (base) + CFG_SEL(device)},        \
-	{.name = "kind", .type = CFGK_STRING, .offset = (base) + CFG_SEL(kind)},            \
-	{.name = "site", .type = CFGK_STRING, .offset = (base) + CFG_SEL(site)},            \
-	{.name = "room", .type = CFGK_STRING, .offset = (base) + CFG_SEL(room)},            \
-	{.name = "tenant", .type = CFGK_STRING, .offset = (base) + CFG_SEL(tenant)},        \
-	{.name = "metric", .type = CFGK_STRING, .offset = (base) + CFG_SEL(metric)},        \
-	{.name = "inst", .type = CFGK_STRING, .offset = (base) + CFG_SEL(inst)},            \
-	{.name = "labels", .type = CFGK_STRMAP, .offset = (base) + CFG_SEL(labels),         \
-	 .count_offset = (base) + CFG_SEL(nlabels)}
+#define CFG_SELECTOR_KEYS(base)                                                                    \
+	{.name = "device", .type = CFGK_STRING, .offset = (base) + CFG_SEL(device)},               \
+	    {.name = "kind", .type = CFGK_STRING, .offset = (base) + CFG_SEL(kind)},               \
+	    {.name = "site", .type = CFGK_STRING, .offset = (base) + CFG_SEL(site)},               \
+	    {.name = "room", .type = CFGK_STRING, .offset = (base) + CFG_SEL(room)},               \
+	    {.name = "tenant", .type = CFGK_STRING, .offset = (base) + CFG_SEL(tenant)},           \
+	    {.name = "metric", .type = CFGK_STRING, .offset = (base) + CFG_SEL(metric)},           \
+	    {.name = "inst", .type = CFGK_STRING, .offset = (base) + CFG_SEL(inst)},               \
+	{                                                                                          \
+		.name = "labels", .type = CFGK_STRMAP, .offset = (base) + CFG_SEL(labels),         \
+		.count_offset = (base) + CFG_SEL(nlabels)                                          \
+	}
 
 /* Key tables of the sections (each in its own file). */
 extern const struct cfg_key cfg_daemon_keys[];
@@ -61,13 +63,12 @@ bool cfg_device_polls(const struct cfg_device *dev);
 /* Cross-reference checks over the whole model; root gives positions. */
 void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 /* fed_by cycles, reported once each with their path. */
-void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root,
-			 struct cfg_diags *d);
+void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 void cfg_validate_selector(const struct cfg_selector *s, const struct cfgnode *match,
-			   struct cfg_diags *d);
+                           struct cfg_diags *d);
 
 /* Syntax of names and addresses. */
-bool cfg_id_valid(const char *id);            /* [A-Za-z0-9_.-]+ */
+bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
@@ -76,10 +77,9 @@ bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [.
 const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);
 const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key);
 /* Node of element i of top-level list `section` ("devices"), or NULL. */
-const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section,
-				       size_t i);
+const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i);
 /* Reports every invalid address of `key` in map as an error. */
-void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map,
-		      const char *key, struct cfg_diags *d);
+void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
+                      struct cfg_diags *d);
 
 #endif

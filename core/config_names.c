@@ -7,15 +7,18 @@
 #include "config_int.h"
 
 const char *const cfg_dev_kind_names[] = {
-	[DEV_SERVER] = "server", [DEV_UPS] = "ups",         [DEV_GENERATOR] = "generator",
-	[DEV_COOLING] = "cooling", [DEV_FIRE] = "fire",     [DEV_PDU] = "pdu",
-	[DEV_ENV] = "env",       [DEV_LEAK] = "leak",       [DEV_ATS] = "ats",
-	[DEV_UTILITY] = "utility", [DEV_RACK] = "rack",     [DEV_SWITCH] = "switch",
-	[DEV_OTHER] = "other",   [DEV_KIND_COUNT] = NULL,
+    [DEV_SERVER] = "server",   [DEV_UPS] = "ups",       [DEV_GENERATOR] = "generator",
+    [DEV_COOLING] = "cooling", [DEV_FIRE] = "fire",     [DEV_PDU] = "pdu",
+    [DEV_ENV] = "env",         [DEV_LEAK] = "leak",     [DEV_ATS] = "ats",
+    [DEV_UTILITY] = "utility", [DEV_RACK] = "rack",     [DEV_SWITCH] = "switch",
+    [DEV_OTHER] = "other",     [DEV_KIND_COUNT] = NULL,
 };
 
 const char *const cfg_severity_names[] = {
-	[SEV_INFO] = "info", [SEV_WARNING] = "warning", [SEV_CRITICAL] = "critical", NULL,
+    [SEV_INFO] = "info",
+    [SEV_WARNING] = "warning",
+    [SEV_CRITICAL] = "critical",
+    NULL,
 };
 
 _Static_assert(sizeof(enum dev_kind) == sizeof(int), "CFGK_ENUM writes an int");

@@ -13,20 +13,22 @@ static const struct cfg_key selector_keys[] = {CFG_SELECTOR_KEYS(0), {.name = NU
 
 /* Conditions decode into the rule itself (offsets relative to struct cfg_rule). */
 static const struct cfg_key level_keys[] = {
-	{.name = "warn", .type = CFGK_DOUBLE, .offset = RULE(warn)},
-	{.name = "crit", .type = CFGK_DOUBLE, .offset = RULE(crit)},
-	{.name = "clear_warn", .type = CFGK_DOUBLE, .offset = RULE(clear_warn)},
-	{.name = "clear_crit", .type = CFGK_DOUBLE, .offset = RULE(clear_crit)},
-	{.name = NULL},
+    {.name = "warn", .type = CFGK_DOUBLE, .offset = RULE(warn)},
+    {.name = "crit", .type = CFGK_DOUBLE, .offset = RULE(crit)},
+    {.name = "clear_warn", .type = CFGK_DOUBLE, .offset = RULE(clear_warn)},
+    {.name = "clear_crit", .type = CFGK_DOUBLE, .offset = RULE(clear_crit)},
+    {.name = NULL},
 };
 
 static const struct cfg_key state_keys[] = {
-	{.name = "values", .type = CFGK_STRLIST, .offset = RULE(states),
-	 .count_offset = RULE(nstates), .required = true,
-	 .expect = "a list of state names or numbers"},
-	{.name = "severity", .type = CFGK_ENUM, .offset = RULE(severity),
-	 .names = cfg_severity_names},
-	{.name = NULL},
+    {.name = "values",
+     .type = CFGK_STRLIST,
+     .offset = RULE(states),
+     .count_offset = RULE(nstates),
+     .required = true,
+     .expect = "a list of state names or numbers"},
+    {.name = "severity", .type = CFGK_ENUM, .offset = RULE(severity), .names = cfg_severity_names},
+    {.name = NULL},
 };
 
 /* The unit of rate levels: per second, minute or hour. */
@@ -52,41 +54,48 @@ static bool same_double(const void *a, const void *b)
 }
 
 static const struct cfg_key rate_keys[] = {
-	{.name = "warn", .type = CFGK_DOUBLE, .offset = RULE(warn)},
-	{.name = "crit", .type = CFGK_DOUBLE, .offset = RULE(crit)},
-	{.name = "per", .type = CFGK_CUSTOM, .offset = RULE(rate_per_s), .custom = decode_per,
-	 .same = same_double},
-	{.name = "window", .type = CFGK_DURATION, .offset = RULE(window_ms),
-	 .min = 1000, .max = 604800000},
-	{.name = NULL},
+    {.name = "warn", .type = CFGK_DOUBLE, .offset = RULE(warn)},
+    {.name = "crit", .type = CFGK_DOUBLE, .offset = RULE(crit)},
+    {.name = "per",
+     .type = CFGK_CUSTOM,
+     .offset = RULE(rate_per_s),
+     .custom = decode_per,
+     .same = same_double},
+    {.name = "window",
+     .type = CFGK_DURATION,
+     .offset = RULE(window_ms),
+     .min = 1000,
+     .max = 604800000},
+    {.name = NULL},
 };
 
 static const struct cfg_key nodata_keys[] = {
-	{.name = "intervals", .type = CFGK_INT, .offset = RULE(nodata_intervals),
-	 .min = 1, .max = 100000},
-	{.name = "severity", .type = CFGK_ENUM, .offset = RULE(severity),
-	 .names = cfg_severity_names},
-	{.name = NULL},
+    {.name = "intervals",
+     .type = CFGK_INT,
+     .offset = RULE(nodata_intervals),
+     .min = 1,
+     .max = 100000},
+    {.name = "severity", .type = CFGK_ENUM, .offset = RULE(severity), .names = cfg_severity_names},
+    {.name = NULL},
 };
 
 /* Condition keys, in the order of enum cfg_rule_type. */
 static const char *const rule_conditions[] = {
-	[RULE_ABOVE] = "above", [RULE_BELOW] = "below", [RULE_STATE] = "state",
-	[RULE_RATE] = "rate", [RULE_NODATA] = "nodata", NULL,
+    [RULE_ABOVE] = "above", [RULE_BELOW] = "below",   [RULE_STATE] = "state",
+    [RULE_RATE] = "rate",   [RULE_NODATA] = "nodata", NULL,
 };
 
 const struct cfg_key cfg_rule_keys[] = {
-	{.name = "name", .type = CFGK_STRING, .offset = RULE(name)},
-	{.name = "match", .type = CFGK_STRUCT, .offset = RULE(match), .sub = selector_keys},
-	{.name = "above", .type = CFGK_STRUCT, .offset = 0, .sub = level_keys},
-	{.name = "below", .type = CFGK_STRUCT, .offset = 0, .sub = level_keys},
-	{.name = "state", .type = CFGK_STRUCT, .offset = 0, .sub = state_keys},
-	{.name = "rate", .type = CFGK_STRUCT, .offset = 0, .sub = rate_keys},
-	{.name = "nodata", .type = CFGK_STRUCT, .offset = 0, .sub = nodata_keys},
-	{.name = "for", .type = CFGK_DURATION, .offset = RULE(for_ms), .min = 0,
-	 .max = 604800000},
-	{.name = "summary", .type = CFGK_STRING, .offset = RULE(summary)},
-	{.name = NULL},
+    {.name = "name", .type = CFGK_STRING, .offset = RULE(name)},
+    {.name = "match", .type = CFGK_STRUCT, .offset = RULE(match), .sub = selector_keys},
+    {.name = "above", .type = CFGK_STRUCT, .offset = 0, .sub = level_keys},
+    {.name = "below", .type = CFGK_STRUCT, .offset = 0, .sub = level_keys},
+    {.name = "state", .type = CFGK_STRUCT, .offset = 0, .sub = state_keys},
+    {.name = "rate", .type = CFGK_STRUCT, .offset = 0, .sub = rate_keys},
+    {.name = "nodata", .type = CFGK_STRUCT, .offset = 0, .sub = nodata_keys},
+    {.name = "for", .type = CFGK_DURATION, .offset = RULE(for_ms), .min = 0, .max = 604800000},
+    {.name = "summary", .type = CFGK_STRING, .offset = RULE(summary)},
+    {.name = NULL},
 };
 
 void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx)
@@ -109,15 +118,15 @@ static int rule_type(struct cfg_rule *r, const struct cfgnode *node, struct cfg_
 			continue;
 		if (found >= 0) {
 			cfg_error(d, cfg_key_pos(node, rule_conditions[t]),
-				  "rule: '%s' and '%s' cannot be combined (one condition per rule)",
-				  rule_conditions[found], rule_conditions[t]);
+			          "rule: '%s' and '%s' cannot be combined (one condition per rule)",
+			          rule_conditions[found], rule_conditions[t]);
 			return -EINVAL;
 		}
 		found = t;
 	}
 	if (found < 0) {
 		cfg_error(d, &node->pos,
-			  "rule: expected a condition: one of above, below, state, rate, nodata");
+		          "rule: expected a condition: one of above, below, state, rate, nodata");
 		return -EINVAL;
 	}
 	r->type = (enum cfg_rule_type)found;
@@ -132,18 +141,17 @@ static bool beyond(bool up, double a, double b)
 
 /* Reports `clear` set past its level (it would never clear). */
 static void hysteresis_check(const char *cond, bool up, double level, double clear,
-			     const char *name, const struct cfgnode *cn, struct cfg_diags *d)
+                             const char *name, const struct cfgnode *cn, struct cfg_diags *d)
 {
 	if (isnan(level) || isnan(clear) || !beyond(up, clear, level))
 		return;
 	char key[16];
 	snprintf(key, sizeof(key), "clear_%s", name);
-	cfg_error(d, cfg_key_pos(cn, key), "%s: %s %g is %s %s %g; it would never clear",
-		  cond, key, clear, up ? "above" : "below", name, level);
+	cfg_error(d, cfg_key_pos(cn, key), "%s: %s %g is %s %s %g; it would never clear", cond, key,
+	          clear, up ? "above" : "below", name, level);
 }
 
-static int levels_check(const struct cfg_rule *r, const struct cfgnode *node,
-			struct cfg_diags *d)
+static int levels_check(const struct cfg_rule *r, const struct cfgnode *node, struct cfg_diags *d)
 {
 	const char *cond = rule_conditions[r->type];
 	const struct cfgnode *cn = cfgnode_get(node, cond);
@@ -156,8 +164,8 @@ static int levels_check(const struct cfg_rule *r, const struct cfgnode *node,
 	if (r->type != RULE_RATE && !isnan(r->warn) && !isnan(r->crit) &&
 	    beyond(up, r->warn, r->crit))
 		cfg_error(d, cfg_key_pos(cn, "warn"),
-			  "%s: contradictory levels: warn %g is %s crit %g", cond, r->warn,
-			  up ? "above" : "below", r->crit);
+		          "%s: contradictory levels: warn %g is %s crit %g", cond, r->warn,
+		          up ? "above" : "below", r->crit);
 	if (r->type != RULE_RATE) {
 		hysteresis_check(cond, up, r->warn, r->clear_warn, "warn", cn, d);
 		hysteresis_check(cond, up, r->crit, r->clear_crit, "crit", cn, d);

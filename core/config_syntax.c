@@ -112,8 +112,7 @@ const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key)
 	return v ? &v->pos : &map->pos;
 }
 
-const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section,
-				       size_t i)
+const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i)
 {
 	const struct cfgnode *seq = cfgnode_get(root, section);
 	if (seq == NULL || seq->type != CFGNODE_SEQ || i >= seq->n)
@@ -121,13 +120,13 @@ const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *s
 	return seq->items[i];
 }
 
-void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map,
-		      const char *key, struct cfg_diags *d)
+void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
+                      struct cfg_diags *d)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!cfg_email_valid(email[i]))
 			cfg_error(d, &cfg_list_item(map, key, i)->pos,
-				  "%s: '%s' is not a valid e-mail address (expected user@domain)",
-				  key, email[i]);
+			          "%s: '%s' is not a valid e-mail address (expected user@domain)",
+			          key, email[i]);
 	}
 }

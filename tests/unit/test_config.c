@@ -46,7 +46,7 @@ static const char *write_cfg(const char *name, const char *text)
 
 /* The diagnostic at line:col whose message contains frag, or NULL. */
 static const struct cfg_diag *diag_find(const struct cfg_diags *d, int line, int col,
-					const char *frag)
+                                        const char *frag)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct cfg_diag *g = &d->v[i];
@@ -359,101 +359,108 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"unknown key", "devices:\n  - id: a\n    intervall: 10s\n", 3, 5,
-	 "unknown key 'intervall' in device; did you mean 'interval'?"},
-	{"unknown top key", "device:\n  - id: a\n", 1, 1,
-	 "unknown key 'device'; did you mean 'devices'?"},
-	{"unknown key, no near one", "daemon:\n  colour: red\n", 2, 3,
-	 "unknown key 'colour' in daemon; valid keys: data_dir, state_dir"},
-	{"bad duration", "daemon:\n  interval: 10 parsecs\n", 2, 13,
-	 "interval: expected a duration like 10s, 500ms, 2m, got '10 parsecs'"},
-	{"unitless duration", "devices:\n  - id: a\n    timeout: 5\n", 3, 14,
-	 "timeout: expected a duration"},
-	{"duration out of range", "daemon:\n  interval: 10ms\n", 2, 13,
-	 "interval: 10ms is out of range 100ms..1d"},
-	{"port out of range", "devices:\n  - id: a\n    host: h\n    checks:\n      tcp: [70000]\n",
-	 5, 13, "port: 70000 is out of range 1..65535"},
-	{"port not a number", "devices:\n  - id: a\n    host: h\n    checks:\n      tcp: [{port: ssh}]\n",
-	 5, 20, "port: expected an integer, got 'ssh'"},
-	{"list where map expected", "devices:\n  - id: a\n    location: [x]\n", 3, 15,
-	 "location: expected a map, got a list"},
-	{"map where list expected", "devices:\n  id: a\n", 2, 3,
-	 "devices: expected a list of device, got a map"},
-	{"section not a map", "daemon: [a]\n", 1, 9, "daemon: expected a map, got a list"},
-	{"duplicate key", "daemon:\n  timeout: 1s\n  timeout: 2s\n", 3, 3,
-	 "duplicate key 'timeout' (first at line 2)"},
-	{"duplicate label", "devices:\n  - id: a\n    labels: {x: 1, x: 2}\n", 3, 20,
-	 "duplicate key 'x' (first at line 3)"},
-	{"missing id", "devices:\n  - kind: ups\n", 2, 5, "missing required key 'id' in device"},
-	{"bad id", "devices:\n  - id: a b\n", 2, 9, "'a b' is not a valid device id"},
-	{"duplicate device id", "devices:\n  - id: a\n  - id: b\n  - id: a\n", 4, 5,
-	 "duplicate device id 'a' (first defined at line 2)"},
-	{"dangling fed_by", "devices:\n  - id: a\n    fed_by: [b]\n", 3, 14,
-	 "fed_by: unknown device 'b'"},
-	{"self fed_by", "devices:\n  - id: a\n    fed_by: a\n", 3, 13,
-	 "fed_by: device 'a' cannot feed itself"},
-	{"dangling tenant", "tenants:\n  - id: acme\ndevices:\n  - id: a\n    tenant: acmee\n", 5,
-	 13, "tenant: unknown tenant 'acmee'; did you mean 'acme'?"},
-	{"fed_by cycle",
-	 "devices:\n  - id: a\n    fed_by: b\n  - id: b\n    fed_by: c\n  - id: c\n    fed_by: [x, a]\n"
-	 "  - id: x\n",
-	 7, 17, "fed_by cycle: a -> b -> c -> a"},
-	{"bad kind", "devices:\n  - id: a\n    kind: serverr\n", 3, 11,
-	 "did you mean 'server'?"},
-	{"unknown site", "sites:\n  - id: s1\ndevices:\n  - id: a\n    location: {site: s2}\n", 5,
-	 22, "location: unknown site 's2'; did you mean 's1'?"},
-	{"unknown room", "sites:\n  - id: s1\n    rooms: [{id: r1}]\ndevices:\n  - id: a\n"
-	 "    location: {site: s1, room: hall}\n", 6, 32, "location: unknown room 'hall' in site s1"},
-	{"rack in another row", "sites:\n  - id: s1\n    rooms:\n      - id: h\n"
-	 "        racks: [{id: k1, row: a}]\ndevices:\n  - id: a\n"
-	 "    location: {site: s1, room: h, row: b, rack: k1}\n", 8, 40,
-	 "rack 'k1' is in row 'a', not 'b'"},
-	{"rack tenant", "sites:\n  - id: s1\n    rooms:\n      - id: h\n"
-	 "        racks: [{id: k1, tenant: ghost}]\n", 5, 17, "tenant: unknown tenant 'ghost'"},
-	{"contradictory above", "rules:\n  - match: {metric: x}\n    above: {warn: 90, crit: 80}\n",
-	 3, 19, "above: contradictory levels: warn 90 is above crit 80"},
-	{"contradictory below", "rules:\n  - below: {warn: 10, crit: 20}\n", 2, 19,
-	 "below: contradictory levels: warn 10 is below crit 20"},
-	{"hysteresis", "rules:\n  - above: {warn: 10, clear_warn: 12}\n", 2, 35,
-	 "above: clear_warn 12 is above warn 10; it would never clear"},
-	{"no levels", "rules:\n  - above: {}\n", 2, 12, "above: expected a warn and/or a crit"},
-	{"no condition", "rules:\n  - match: {kind: ups}\n", 2, 5,
-	 "rule: expected a condition: one of above, below, state, rate, nodata"},
-	{"two conditions", "rules:\n  - above: {warn: 1}\n    nodata: {}\n", 3, 13,
-	 "'above' and 'nodata' cannot be combined"},
-	{"bad metric glob", "rules:\n  - match: {metric: \"Bad-Name\"}\n    nodata: {}\n", 2, 21,
-	 "metric: 'Bad-Name' is not a valid metric-name glob"},
-	{"unclosed glob bracket", "rules:\n  - match: {metric: \"temp_[a-z\"}\n    nodata: {}\n", 2,
-	 21, "is not a valid metric-name glob"},
-	{"bad rate unit", "rules:\n  - rate: {warn: 1, per: week}\n", 2, 26,
-	 "per: expected one of s, min, h"},
-	{"bad severity", "rules:\n  - nodata: {severity: critcal}\n", 2, 24,
-	 "did you mean 'critical'?"},
-	{"bad email", "teams:\n  - id: noc\n    email: [a@b.example, bad@]\n", 3, 26,
-	 "email: 'bad@' is not a valid e-mail address"},
-	{"bad route email", "routes:\n  - email: \"a b@c.example\"\n", 2, 12,
-	 "'a b@c.example' is not a valid e-mail address"},
-	{"unknown team", "routes:\n  - teams: [nope]\n", 2, 13, "teams: unknown team 'nope'"},
-	{"unknown escalation", "routes:\n  - tenant: true\n    escalate_after: 5m\n"
-	 "    escalate_to: ghost\n", 4, 18, "escalate_to: unknown route 'ghost'"},
-	{"route to nowhere", "routes:\n  - match: {severity: critical}\n", 2, 5,
-	 "route: sends nowhere"},
-	{"bad regex", "devices:\n  - id: a\n    checks:\n      process: [{pattern: \"a((\"}]\n", 4,
-	 27, "pattern: invalid regular expression"},
-	{"ping without host", "devices:\n  - id: a\n    checks: {ping: {}}\n", 3, 13,
-	 "ping: device 'a' has no host"},
-	{"timeout over interval", "devices:\n  - id: a\n    interval: 1s\n    timeout: 2s\n", 4, 14,
-	 "timeout 2000ms is longer than the poll interval 1000ms"},
-	{"bad bool", "routes:\n  - tenant: maybe\n", 2, 13,
-	 "tenant: expected true or false, got 'maybe'"},
-	{"bad log level", "daemon:\n  log_level: loud\n", 2, 14,
-	 "log_level: expected one of error, warn, info, debug, got 'loud'"},
-	{"yaml syntax", "daemon:\n  interval: 10s\n  timeout: a: b\n", 3, 13,
-	 "YAML syntax error: mapping values are not allowed in this context"},
-	{"yaml unclosed list", "devices:\n  - id: x\n    fed_by: [a\n", 4, 1,
-	 "YAML syntax error: did not find expected ',' or ']'"},
-	{"unknown anchor", "devices:\n  - id: *nope\n", 2, 9, "unknown anchor *nope"},
-	{"two documents", "daemon: {}\n---\ndaemon: {}\n", 2, 1, "expected a single YAML document"},
+    {"unknown key", "devices:\n  - id: a\n    intervall: 10s\n", 3, 5,
+     "unknown key 'intervall' in device; did you mean 'interval'?"},
+    {"unknown top key", "device:\n  - id: a\n", 1, 1,
+     "unknown key 'device'; did you mean 'devices'?"},
+    {"unknown key, no near one", "daemon:\n  colour: red\n", 2, 3,
+     "unknown key 'colour' in daemon; valid keys: data_dir, state_dir"},
+    {"bad duration", "daemon:\n  interval: 10 parsecs\n", 2, 13,
+     "interval: expected a duration like 10s, 500ms, 2m, got '10 parsecs'"},
+    {"unitless duration", "devices:\n  - id: a\n    timeout: 5\n", 3, 14,
+     "timeout: expected a duration"},
+    {"duration out of range", "daemon:\n  interval: 10ms\n", 2, 13,
+     "interval: 10ms is out of range 100ms..1d"},
+    {"port out of range", "devices:\n  - id: a\n    host: h\n    checks:\n      tcp: [70000]\n", 5,
+     13, "port: 70000 is out of range 1..65535"},
+    {"port not a number",
+     "devices:\n  - id: a\n    host: h\n    checks:\n      tcp: [{port: ssh}]\n", 5, 20,
+     "port: expected an integer, got 'ssh'"},
+    {"list where map expected", "devices:\n  - id: a\n    location: [x]\n", 3, 15,
+     "location: expected a map, got a list"},
+    {"map where list expected", "devices:\n  id: a\n", 2, 3,
+     "devices: expected a list of device, got a map"},
+    {"section not a map", "daemon: [a]\n", 1, 9, "daemon: expected a map, got a list"},
+    {"duplicate key", "daemon:\n  timeout: 1s\n  timeout: 2s\n", 3, 3,
+     "duplicate key 'timeout' (first at line 2)"},
+    {"duplicate label", "devices:\n  - id: a\n    labels: {x: 1, x: 2}\n", 3, 20,
+     "duplicate key 'x' (first at line 3)"},
+    {"missing id", "devices:\n  - kind: ups\n", 2, 5, "missing required key 'id' in device"},
+    {"bad id", "devices:\n  - id: a b\n", 2, 9, "'a b' is not a valid device id"},
+    {"duplicate device id", "devices:\n  - id: a\n  - id: b\n  - id: a\n", 4, 5,
+     "duplicate device id 'a' (first defined at line 2)"},
+    {"dangling fed_by", "devices:\n  - id: a\n    fed_by: [b]\n", 3, 14,
+     "fed_by: unknown device 'b'"},
+    {"self fed_by", "devices:\n  - id: a\n    fed_by: a\n", 3, 13,
+     "fed_by: device 'a' cannot feed itself"},
+    {"dangling tenant", "tenants:\n  - id: acme\ndevices:\n  - id: a\n    tenant: acmee\n", 5, 13,
+     "tenant: unknown tenant 'acmee'; did you mean 'acme'?"},
+    {"fed_by cycle",
+     "devices:\n  - id: a\n    fed_by: b\n  - id: b\n    fed_by: c\n  - id: c\n    fed_by: [x, a]\n"
+     "  - id: x\n",
+     7, 17, "fed_by cycle: a -> b -> c -> a"},
+    {"bad kind", "devices:\n  - id: a\n    kind: serverr\n", 3, 11, "did you mean 'server'?"},
+    {"unknown site", "sites:\n  - id: s1\ndevices:\n  - id: a\n    location: {site: s2}\n", 5, 22,
+     "location: unknown site 's2'; did you mean 's1'?"},
+    {"unknown room",
+     "sites:\n  - id: s1\n    rooms: [{id: r1}]\ndevices:\n  - id: a\n"
+     "    location: {site: s1, room: hall}\n",
+     6, 32, "location: unknown room 'hall' in site s1"},
+    {"rack in another row",
+     "sites:\n  - id: s1\n    rooms:\n      - id: h\n"
+     "        racks: [{id: k1, row: a}]\ndevices:\n  - id: a\n"
+     "    location: {site: s1, room: h, row: b, rack: k1}\n",
+     8, 40, "rack 'k1' is in row 'a', not 'b'"},
+    {"rack tenant",
+     "sites:\n  - id: s1\n    rooms:\n      - id: h\n"
+     "        racks: [{id: k1, tenant: ghost}]\n",
+     5, 17, "tenant: unknown tenant 'ghost'"},
+    {"contradictory above", "rules:\n  - match: {metric: x}\n    above: {warn: 90, crit: 80}\n", 3,
+     19, "above: contradictory levels: warn 90 is above crit 80"},
+    {"contradictory below", "rules:\n  - below: {warn: 10, crit: 20}\n", 2, 19,
+     "below: contradictory levels: warn 10 is below crit 20"},
+    {"hysteresis", "rules:\n  - above: {warn: 10, clear_warn: 12}\n", 2, 35,
+     "above: clear_warn 12 is above warn 10; it would never clear"},
+    {"no levels", "rules:\n  - above: {}\n", 2, 12, "above: expected a warn and/or a crit"},
+    {"no condition", "rules:\n  - match: {kind: ups}\n", 2, 5,
+     "rule: expected a condition: one of above, below, state, rate, nodata"},
+    {"two conditions", "rules:\n  - above: {warn: 1}\n    nodata: {}\n", 3, 13,
+     "'above' and 'nodata' cannot be combined"},
+    {"bad metric glob", "rules:\n  - match: {metric: \"Bad-Name\"}\n    nodata: {}\n", 2, 21,
+     "metric: 'Bad-Name' is not a valid metric-name glob"},
+    {"unclosed glob bracket", "rules:\n  - match: {metric: \"temp_[a-z\"}\n    nodata: {}\n", 2, 21,
+     "is not a valid metric-name glob"},
+    {"bad rate unit", "rules:\n  - rate: {warn: 1, per: week}\n", 2, 26,
+     "per: expected one of s, min, h"},
+    {"bad severity", "rules:\n  - nodata: {severity: critcal}\n", 2, 24,
+     "did you mean 'critical'?"},
+    {"bad email", "teams:\n  - id: noc\n    email: [a@b.example, bad@]\n", 3, 26,
+     "email: 'bad@' is not a valid e-mail address"},
+    {"bad route email", "routes:\n  - email: \"a b@c.example\"\n", 2, 12,
+     "'a b@c.example' is not a valid e-mail address"},
+    {"unknown team", "routes:\n  - teams: [nope]\n", 2, 13, "teams: unknown team 'nope'"},
+    {"unknown escalation",
+     "routes:\n  - tenant: true\n    escalate_after: 5m\n"
+     "    escalate_to: ghost\n",
+     4, 18, "escalate_to: unknown route 'ghost'"},
+    {"route to nowhere", "routes:\n  - match: {severity: critical}\n", 2, 5,
+     "route: sends nowhere"},
+    {"bad regex", "devices:\n  - id: a\n    checks:\n      process: [{pattern: \"a((\"}]\n", 4, 27,
+     "pattern: invalid regular expression"},
+    {"ping without host", "devices:\n  - id: a\n    checks: {ping: {}}\n", 3, 13,
+     "ping: device 'a' has no host"},
+    {"timeout over interval", "devices:\n  - id: a\n    interval: 1s\n    timeout: 2s\n", 4, 14,
+     "timeout 2000ms is longer than the poll interval 1000ms"},
+    {"bad bool", "routes:\n  - tenant: maybe\n", 2, 13,
+     "tenant: expected true or false, got 'maybe'"},
+    {"bad log level", "daemon:\n  log_level: loud\n", 2, 14,
+     "log_level: expected one of error, warn, info, debug, got 'loud'"},
+    {"yaml syntax", "daemon:\n  interval: 10s\n  timeout: a: b\n", 3, 13,
+     "YAML syntax error: mapping values are not allowed in this context"},
+    {"yaml unclosed list", "devices:\n  - id: x\n    fed_by: [a\n", 4, 1,
+     "YAML syntax error: did not find expected ',' or ']'"},
+    {"unknown anchor", "devices:\n  - id: *nope\n", 2, 9, "unknown anchor *nope"},
+    {"two documents", "daemon: {}\n---\ndaemon: {}\n", 2, 1, "expected a single YAML document"},
 };
 
 /* Runs one case; true if the load failed with the expected error (else prints why). */
@@ -485,17 +492,16 @@ static void test_bad_configs(void **state)
 /* All errors of a file are reported in one run, in source order. */
 static void test_many_errors(void **state)
 {
-	static const char yaml[] =
-		"daemon:\n"
-		"  intervall: 10s\n"          /* 2:3 */
-		"  timeout: soon\n"           /* 3:12 */
-		"devices:\n"
-		"  - id: a\n"
-		"    fed_by: [ghost]\n"       /* 6:14 */
-		"    checks:\n"
-		"      tcp: [0]\n"            /* 8:13 */
-		"rules:\n"
-		"  - above: {warn: 5, crit: 1}\n"; /* 10:19 */
+	static const char yaml[] = "daemon:\n"
+	                           "  intervall: 10s\n" /* 2:3 */
+	                           "  timeout: soon\n"  /* 3:12 */
+	                           "devices:\n"
+	                           "  - id: a\n"
+	                           "    fed_by: [ghost]\n" /* 6:14 */
+	                           "    checks:\n"
+	                           "      tcp: [0]\n" /* 8:13 */
+	                           "rules:\n"
+	                           "  - above: {warn: 5, crit: 1}\n"; /* 10:19 */
 	struct cfg_diags d;
 	cfg_diags_init(&d);
 	const char *path = write_cfg("many.yaml", yaml);
@@ -514,8 +520,8 @@ static void test_many_errors(void **state)
 	fclose(f);
 	char first[PATH_MAX + 128];
 	snprintf(first, sizeof(first),
-		 "%s:2:3: error: unknown key 'intervall' in daemon; did you mean 'interval'?\n",
-		 path);
+	         "%s:2:3: error: unknown key 'intervall' in daemon; did you mean 'interval'?\n",
+	         path);
 	assert_int_equal(strncmp(out, first, strlen(first)), 0);
 	free(out);
 	cfg_diags_free(&d);
@@ -525,18 +531,18 @@ static void test_server_warning(void **state)
 {
 	struct cfg_diags d;
 	cfg_diags_init(&d);
-	struct cfg *cfg = cfg_load(write_cfg("warn.yaml",
-					     "devices:\n  - id: idle\n    kind: server\n"
-					     "  - id: busy\n    kind: server\n"
-					     "    checks: {resources: local}\n"),
-				   &d);
+	struct cfg *cfg =
+	    cfg_load(write_cfg("warn.yaml", "devices:\n  - id: idle\n    kind: server\n"
+	                                    "  - id: busy\n    kind: server\n"
+	                                    "    checks: {resources: local}\n"),
+	             &d);
 	assert_non_null(cfg);
 	assert_int_equal(d.nerrors, 0);
 	assert_int_equal(d.n, 1);
 	assert_true(d.v[0].warning);
 	assert_int_equal(d.v[0].pos.line, 2);
 	assert_string_equal(d.v[0].msg,
-			    "server 'idle' has no checks and no transport; nothing will be polled");
+	                    "server 'idle' has no checks and no transport; nothing will be polled");
 	assert_int_equal(cfg->diags.n, 1); /* warnings kept in the config too */
 	cfg_free(cfg);
 	cfg_diags_free(&d);
@@ -594,13 +600,36 @@ static void test_parse_duration(void **state)
 		const char *s;
 		int64_t ms;
 	} good[] = {
-		{"0", 0}, {"0s", 0}, {"500ms", 500}, {"10s", 10000}, {"2m", 120000},
-		{"1h", 3600000}, {"1d", 86400000}, {"1h30m", 5400000}, {"1m500ms", 60500},
-		{"1d2h3m4s5ms", 93784005}, {"106751991167d", 106751991167LL * 86400000},
+	    {"0", 0},
+	    {"0s", 0},
+	    {"500ms", 500},
+	    {"10s", 10000},
+	    {"2m", 120000},
+	    {"1h", 3600000},
+	    {"1d", 86400000},
+	    {"1h30m", 5400000},
+	    {"1m500ms", 60500},
+	    {"1d2h3m4s5ms", 93784005},
+	    {"106751991167d", 106751991167LL * 86400000},
 	};
 	static const char *const bad[] = {
-		"", "10", "s", "-1s", "+1s", "1.5s", "10 s", " 1s", "1s ", "1s1h", "1s1s",
-		"1x", "1sec", "ms", "99999999999999999999s", "106751991168d", "1h-5m",
+	    "",
+	    "10",
+	    "s",
+	    "-1s",
+	    "+1s",
+	    "1.5s",
+	    "10 s",
+	    " 1s",
+	    "1s ",
+	    "1s1h",
+	    "1s1s",
+	    "1x",
+	    "1sec",
+	    "ms",
+	    "99999999999999999999s",
+	    "106751991168d",
+	    "1h-5m",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		int64_t ms = -1;
@@ -634,22 +663,21 @@ static void test_suggest(void **state)
 }
 
 static const char same_base[] =
-	"devices:\n"
-	"  - id: a\n"
-	"    host: 127.0.0.1\n"
-	"    description: first\n"
-	"    labels: {x: y}\n"
-	"    checks: {ping: {count: 2}, tcp: [22, {port: 80, send: hi}], process: [sshd]}\n";
+    "devices:\n"
+    "  - id: a\n"
+    "    host: 127.0.0.1\n"
+    "    description: first\n"
+    "    labels: {x: y}\n"
+    "    checks: {ping: {count: 2}, tcp: [22, {port: 80, send: hi}], process: [sshd]}\n";
 
 /* Loads same_base with `from` replaced by `to`; returns device "a" (cfg in *out). */
-static const struct cfg_device *load_variant(const char *from, const char *to,
-					     struct cfg **out)
+static const struct cfg_device *load_variant(const char *from, const char *to, struct cfg **out)
 {
 	char text[1024];
 	const char *at = strstr(same_base, from);
 	assert_non_null(at);
 	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - same_base), same_base, to,
-		 at + strlen(from));
+	         at + strlen(from));
 	struct cfg_diags d;
 	cfg_diags_init(&d);
 	*out = cfg_load(write_cfg("same.yaml", text), &d);
@@ -666,16 +694,16 @@ static void test_device_same(void **state)
 		const char *from, *to;
 		bool same;
 	} cases[] = {
-		{"first", "second", true},          /* description does not poll */
-		{"{x: y}", "{x: z}", true},         /* nor do labels */
-		{"127.0.0.1", "127.0.0.2", false},
-		{"count: 2", "count: 3", false},
-		{"[22,", "[23,", false},
-		{"send: hi", "send: ho", false},
-		{"[sshd]", "[sshd, cron]", false},
-		{"{ping: {count: 2}, ", "{", false},
-		{"    description", "    interval: 20s\n    description", false},
-		{"    description", "    interval: 10s\n    description", true}, /* = default */
+	    {"first", "second", true},  /* description does not poll */
+	    {"{x: y}", "{x: z}", true}, /* nor do labels */
+	    {"127.0.0.1", "127.0.0.2", false},
+	    {"count: 2", "count: 3", false},
+	    {"[22,", "[23,", false},
+	    {"send: hi", "send: ho", false},
+	    {"[sshd]", "[sshd, cron]", false},
+	    {"{ping: {count: 2}, ", "{", false},
+	    {"    description", "    interval: 20s\n    description", false},
+	    {"    description", "    interval: 10s\n    description", true}, /* = default */
 	};
 	struct cfg *base;
 	const struct cfg_device *a = load_variant("first", "first", &base);
@@ -687,7 +715,7 @@ static void test_device_same(void **state)
 		const struct cfg_device *b = load_variant(cases[i].from, cases[i].to, &other);
 		if (cfg_device_same(a, b) != cases[i].same)
 			fail_msg("'%s' -> '%s': expected same=%d", cases[i].from, cases[i].to,
-				 cases[i].same);
+			         cases[i].same);
 		cfg_free(other);
 	}
 	cfg_free(base);
@@ -715,10 +743,11 @@ static void test_tree(void **state)
 	struct cfg_diags d;
 	cfg_diags_init(&d);
 	struct cfgnode *root = cfgnode_load_string("t.yaml",
-		"a: &x {k: [1, '2', ~]}\n"
-		"b: *x\n"
-		"c:\n"
-		"\"d\": null\n", &d);
+	                                           "a: &x {k: [1, '2', ~]}\n"
+	                                           "b: *x\n"
+	                                           "c:\n"
+	                                           "\"d\": null\n",
+	                                           &d);
 	assert_non_null(root);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(root->type, CFGNODE_MAP);
@@ -754,8 +783,8 @@ static void test_tree_alias_bomb(void **state)
 	for (char c = 'b'; c <= 'j'; c++) {
 		size_t len = strlen(text);
 		snprintf(text + len, sizeof(text) - len,
-			 "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", c, c,
-			 c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+		         "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", c, c,
+		         c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
 	}
 	struct cfg_diags d;
 	cfg_diags_init(&d);
@@ -768,19 +797,13 @@ static void test_tree_alias_bomb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_bad_configs),
-		cmocka_unit_test(test_many_errors),
-		cmocka_unit_test(test_server_warning),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_example_config),
-		cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_suggest),
-		cmocka_unit_test(test_device_same),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_tree),
-		cmocka_unit_test(test_tree_alias_bomb),
+	    cmocka_unit_test(test_full_config),     cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_bad_configs),     cmocka_unit_test(test_many_errors),
+	    cmocka_unit_test(test_server_warning),  cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_example_config),  cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_suggest),         cmocka_unit_test(test_device_same),
+	    cmocka_unit_test(test_names),           cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_tree_alias_bomb),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
