@@ -17,18 +17,18 @@ enum cfgnode_type { CFGNODE_SCALAR, CFGNODE_MAP, CFGNODE_SEQ };
 struct cfgnode;
 
 struct cfgnode_pair {
-	struct cfgnode *key; /* always a scalar */
+	struct cfgnode *key;   /* always a scalar */
 	struct cfgnode *value;
 };
 
 struct cfgnode {
 	enum cfgnode_type type;
 	struct cfg_pos pos;
-	char *scalar;               /* SCALAR: the text; "" for an empty/null value */
-	bool quoted;                /* SCALAR: was quoted in the source ('' or "") */
+	char *scalar;              /* SCALAR: the text; "" for an empty/null value */
+	bool quoted;               /* SCALAR: was quoted in the source ('' or "") */
 	struct cfgnode_pair *pairs; /* MAP, in source order */
-	struct cfgnode **items;     /* SEQ */
-	size_t n;                   /* pairs or items */
+	struct cfgnode **items;    /* SEQ */
+	size_t n;                  /* pairs or items */
 };
 
 /* Parses a YAML file (one document; anchors and aliases resolved).  Returns the root,
@@ -44,9 +44,9 @@ const char *cfgnode_type_name(enum cfgnode_type t);
 
 /* Appends a positioned error / warning (printf-style). */
 void cfg_error(struct cfg_diags *d, const struct cfg_pos *pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 void cfg_warning(struct cfg_diags *d, const struct cfg_pos *pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 /* Interns a file name in d; the returned pointer lives as long as d. */
 const char *cfg_diags_intern(struct cfg_diags *d, const char *file);
 
@@ -63,31 +63,31 @@ enum cfg_ktype {
 	CFGK_STRLIST,  /* char ** at offset, size_t at count_offset; a scalar is a 1-item list */
 	CFGK_CUSTOM,   /* custom(node, (char *)out + offset, d, ctx) */
 	/* Nested maps (additive, decoded with `sub`; see the fields below): */
-	CFGK_STRUCT,  /* struct inline at offset; sub keys are relative to it */
-	CFGK_SECTION, /* pointer at offset to a calloc'ed struct of elem_size bytes; NULL
-	               * when absent; `true` means present with defaults, `false` absent */
-	CFGK_SEQ,     /* array of elem_size-byte structs at offset, size_t count at
-	               * count_offset; a scalar item is read as {shorthand: item} */
-	CFGK_STRMAP,  /* map of scalars: struct cfg_label * at offset, size_t at count_offset */
+	CFGK_STRUCT,   /* struct inline at offset; sub keys are relative to it */
+	CFGK_SECTION,  /* pointer at offset to a calloc'ed struct of elem_size bytes; NULL
+			* when absent; `true` means present with defaults, `false` absent */
+	CFGK_SEQ,      /* array of elem_size-byte structs at offset, size_t count at
+			* count_offset; a scalar item is read as {shorthand: item} */
+	CFGK_STRMAP,   /* map of scalars: struct cfg_label * at offset, size_t at count_offset */
 };
 
 struct cfg_key {
 	const char *name;
 	enum cfg_ktype type;
 	size_t offset;
-	size_t count_offset; /* CFGK_STRLIST */
+	size_t count_offset;       /* CFGK_STRLIST */
 	bool required;
-	double min, max;          /* numeric bounds; both 0 = unbounded */
-	const char *const *names; /* CFGK_ENUM: NULL-terminated */
+	double min, max;           /* numeric bounds; both 0 = unbounded */
+	const char *const *names;  /* CFGK_ENUM: NULL-terminated */
 	/* CFGK_CUSTOM: decode node into field; returns 0 or -EINVAL after reporting. */
 	int (*custom)(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx);
-	const char *expect; /* what a valid value looks like, for messages */
+	const char *expect;        /* what a valid value looks like, for messages */
 
 	/* CFGK_STRUCT / CFGK_SECTION / CFGK_SEQ (all optional but `sub`): */
 	const struct cfg_key *sub; /* keys of the nested map */
 	size_t elem_size;          /* SECTION / SEQ: bytes of one element */
 	const char *what;          /* name of the nested map in messages ("device");
-	                            * default: the key name */
+				    * default: the key name */
 	const char *shorthand;     /* SEQ: sub key a scalar item stands for ("port") */
 	/* Presets defaults of a zeroed element and may record node->pos (before decode). */
 	void (*init)(void *elem, const struct cfgnode *node, void *ctx);
@@ -106,7 +106,7 @@ struct cfg_key {
  * and out-of-range values.  Keys absent from the map leave their field untouched, so
  * callers preset defaults / "unset".  Returns 0 or -EINVAL if anything was reported. */
 int cfg_decode(const struct cfgnode *map, const struct cfg_key *keys, void *out,
-               struct cfg_diags *d, void *ctx);
+	       struct cfg_diags *d, void *ctx);
 
 /* Frees every field `keys` decoded into obj (strings, lists, nested sections and arrays,
  * custom fields with a release); obj itself is not freed.  Fields become NULL / 0. */
