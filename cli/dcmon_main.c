@@ -121,5 +121,8 @@ int main(int argc, char **argv)
 		fprintf(ctx.err, "dcmon: unknown command '%s' (see dcmon --help)\n", argv[0]);
 		return CLI_EXIT_UNKNOWN;
 	}
+	char prog[64]; /* getopt's messages then read "dcmon status: ..." */
+	snprintf(prog, sizeof(prog), "dcmon %s", cmd->name);
+	argv[0] = prog;
 	return cmd->run(&ctx, argc, argv);
 }

@@ -39,16 +39,16 @@ enum api_health cli_devices_health(json_t *devices)
 	return worst;
 }
 
-/* The HEALTH cell: a 4-letter code, padded, coloured on terminals. */
-static void put_health(const struct cli_ctx *ctx, enum api_health h)
+/* The HEALTH cell: a 4-letter code padded to `width`, coloured on terminals. */
+static void put_health(const struct cli_ctx *ctx, enum api_health h, int width)
 {
 	static const char *const code[] = {"OK", "WARN", "CRIT", "UNKN"};
 	static const char *const color[] = {"\033[32m", "\033[33m", "\033[1;31m", "\033[35m"};
 	unsigned i = (unsigned)h <= API_HEALTH_UNKNOWN ? (unsigned)h : API_HEALTH_UNKNOWN;
 	if (ctx->color)
-		fprintf(ctx->out, "%s%-6s\033[0m", color[i], code[i]);
+		fprintf(ctx->out, "%s%-*s\033[0m", color[i], width, code[i]);
 	else
-		fprintf(ctx->out, "%-6s", code[i]);
+		fprintf(ctx->out, "%-*s", width, code[i]);
 }
 
 /* Writes s left-aligned in a column `w` wide (by display width). */
@@ -64,7 +64,8 @@ static void put_cell(FILE *f, const char *s, size_t w)
 static void metric_item(json_t *m, char *buf, size_t len)
 {
 	char name[96], inst[80] = "", value[64];
-	cli_short_name(jstr(m, "name"), jstr(m, "unit"), name, sizeof(name));
+	bool state = strcmp(jstr(m, "kind"), "state") == 0; /* "ups_source_state" -> "ups_source" */
+	cli_short_name(jstr(m, "name"), state ? "state" : jstr(m, "unit"), name, sizeof(name));
 	if (json_is_string(json_object_get(m, "inst")))
 		snprintf(inst, sizeof(inst), "[%s]", jstr(m, "inst"));
 	const char *q = jstr(m, "quality");
@@ -87,7 +88,7 @@ static bool cell_append(char *cell, size_t len, const char *item, size_t avail)
 }
 
 /* Key values of a device within `avail` columns: the reason it is not ok, then metrics
- * without an instance, then rows of tables; "+N" for what did not fit. */
+ * without an instance, then rows of tables, each if it fits; "+N" for the others. */
 static void values_cell(json_t *dev, size_t avail, char *cell, size_t len)
 {
 	char item[ITEM_MAX];
@@ -104,7 +105,7 @@ static void values_cell(json_t *dev, size_t avail, char *cell, size_t len)
 			if (has_inst != (pass == 1) || strcmp(jstr(m, "quality"), "unknown") == 0)
 				continue;
 			metric_item(m, item, sizeof(item));
-			if (left > 0 || !cell_append(cell, len, item, avail > 6 ? avail - 6 : 0))
+			if (!cell_append(cell, len, item, avail > 6 ? avail - 6 : 0))
 				left++;
 		}
 	}
@@ -145,7 +146,7 @@ void cli_status_table(const struct cli_ctx *ctx, json_t *devices)
 		put_cell(ctx->out, jstr(d, "id"), wdev + 2);
 		put_cell(ctx->out, jstr(d, "kind"), wkind + 2);
 		put_cell(ctx->out, jstr(d, "state"), wstate + 2);
-		put_health(ctx, dev_health(d));
+		put_health(ctx, dev_health(d), 6);
 		fprintf(ctx->out, "  %4s  %s\n", age, cell);
 	}
 }
@@ -170,7 +171,7 @@ static void details_head(const struct cli_ctx *ctx, json_t *d)
 	char loc[256], age[16], every[32], took[32];
 	FILE *f = ctx->out;
 	fprintf(f, "%s (%s)  state %s  health ", jstr(d, "id"), jstr(d, "kind"), jstr(d, "state"));
-	put_health(ctx, dev_health(d));
+	put_health(ctx, dev_health(d), 0);
 	fputc('\n', f);
 	location_text(json_object_get(d, "location"), loc, sizeof(loc));
 	fprintf(f, "  location  %s\n", loc);
@@ -218,7 +219,10 @@ static void details_metrics(const struct cli_ctx *ctx, json_t *metrics)
 		fputs("  ", ctx->out);
 		put_cell(ctx->out, label, w + 2);
 		put_cell(ctx->out, value, 16);
-		fprintf(ctx->out, "%-7s  %4s  %s\n", jstr(m, "quality"), age, jstr(m, "reason"));
+		fprintf(ctx->out, "%-7s  %4s", jstr(m, "quality"), age);
+		if (jstr(m, "reason")[0])
+			fprintf(ctx->out, "  %s", jstr(m, "reason"));
+		fputc('\n', ctx->out);
 	}
 }
 
