@@ -99,6 +99,19 @@ enum poll_outcome polltest_once(struct polltest *t, const struct poller_ops *ops
 	return p.outcome;
 }
 
+void *polltest_create(struct polltest *t, const struct poller_ops *ops,
+		      const struct cfg_device *dev)
+{
+	char err[128] = "";
+	void *in;
+
+	assert_true(ops->wants(dev));
+	in = ops->create(&t->env, dev, err, sizeof(err));
+	if (in == NULL)
+		fail_msg("%s create: %s", ops->name, err);
+	return in;
+}
+
 struct metric *polltest_metric(struct polltest *t, const char *dev, const char *name,
 			       const char *inst)
 {

@@ -38,6 +38,10 @@ void polltest_run(struct polltest *t, struct polltest_poll *polls, int n, int64_
 enum poll_outcome polltest_once(struct polltest *t, const struct poller_ops *ops, void *inst,
 				int64_t deadline_ms, char *reason, size_t reasonlen);
 
+/* Creates an instance of ops for dev, asserting wants() and create() succeed. */
+void *polltest_create(struct polltest *t, const struct poller_ops *ops,
+		      const struct cfg_device *dev);
+
 /* The metric, asserting it exists. */
 struct metric *polltest_metric(struct polltest *t, const char *dev, const char *name,
 			       const char *inst);

@@ -36,15 +36,8 @@ static void *create(const char *id, const char *host, int count)
 {
 	struct cfg_ping ping;
 	struct cfg_device dev = dev_of(id, host, &ping);
-	char err[128] = "";
-	void *in;
-
 	ping.count = count;
-	assert_true(icmp_poller.wants(&dev));
-	in = icmp_poller.create(&T.env, &dev, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("create: %s", err);
-	return in;
+	return polltest_create(&T, &icmp_poller, &dev);
 }
 
 /* An answered poll: values present and consistent. */
@@ -197,16 +190,14 @@ static void test_icmp_error_from_kernel(void **state)
 		struct cfg_ping ping;
 		struct cfg_device dev4 = dev_of("nb4", "10.5.0.2", &ping);
 		struct cfg_device dev6 = dev_of("nb6", "fd00:5::2", &ping);
-		char err[128];
-
 		ping.count = 1;
 		ping.timeout_ms = 8000; /* longer than neighbour resolution gives up */
 		assert_int_equal(polltest_sysctl(PING_RANGE, ranges[k]), 0);
 		polltest_init(&T);
 		polls[0] = (struct polltest_poll){.ops = &icmp_poller,
-			.inst = icmp_poller.create(&T.env, &dev4, err, sizeof(err))};
+			.inst = polltest_create(&T, &icmp_poller, &dev4)};
 		polls[1] = (struct polltest_poll){.ops = &icmp_poller,
-			.inst = icmp_poller.create(&T.env, &dev6, err, sizeof(err))};
+			.inst = polltest_create(&T, &icmp_poller, &dev6)};
 		polltest_run(&T, polls, 2, 10000);
 		assert_int_equal(icmp_sock_is_raw(AF_INET), k);
 		for (int i = 0; i < 2; i++) {

@@ -72,16 +72,9 @@ static void wait_comm(pid_t pid, const char *name)
 
 static void *create(struct cfg_device *dev)
 {
-	char err[128] = "";
-	void *in;
-
 	dev->interval_ms = 10000;
 	dev->timeout_ms = 2000;
-	assert_true(proc_poller.wants(dev));
-	in = proc_poller.create(&T.env, dev, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("create: %s", err);
-	return in;
+	return polltest_create(&T, &proc_poller, dev);
 }
 
 static double count_of(void *in, const char *label)

@@ -20,14 +20,7 @@ static void *create(void)
 {
 	struct cfg_device dev = {.id = "me", .resources = RES_LOCAL, .interval_ms = 10000,
 				 .timeout_ms = 2000};
-	char err[128] = "";
-	void *in;
-
-	assert_true(resources_poller.wants(&dev));
-	in = resources_poller.create(&T.env, &dev, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("create: %s", err);
-	return in;
+	return polltest_create(&T, &resources_poller, &dev);
 }
 
 static double meminfo_bytes(const char *key)

@@ -93,16 +93,21 @@ static void srv_stop(struct server *s)
 
 static void *create(struct cfg_device *dev)
 {
-	char err[128] = "";
-	void *in;
-
 	dev->interval_ms = 10000;
 	dev->timeout_ms = 2000;
-	assert_true(tcp_poller.wants(dev));
-	in = tcp_poller.create(&T.env, dev, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("create: %s", err);
-	return in;
+	return polltest_create(&T, &tcp_poller, dev);
+}
+
+/* Polls once; asserts the outcome and that the reason is "port <port>: <why>" (or
+ * empty when why is NULL). */
+static void assert_poll(void *in, enum poll_outcome want, int port, const char *why)
+{
+	char got[128], expect[64] = "";
+
+	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, got, sizeof(got)), want);
+	if (why != NULL)
+		snprintf(expect, sizeof(expect), "port %d: %s", port, why);
+	assert_string_equal(got, expect);
 }
 
 static struct metric *m_of(const char *dev, const char *name, int port)
@@ -141,7 +146,6 @@ static void test_listener_up_then_refused(void **state)
 	struct server s = {0};
 	struct cfg_tcp t = {.host = NULL};
 	struct cfg_device dev = {.id = "web", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
-	char why[128], want[64];
 	void *in;
 
 	if (!netns_ok)
@@ -150,14 +154,11 @@ static void test_listener_up_then_refused(void **state)
 	srv_start(&s, 16, false);
 	t.port = s.port;
 	in = create(&dev);
-	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)), POLL_OK);
+	assert_poll(in, POLL_OK, s.port, NULL);
 	assert_up("web", s.port);
 	assert_null(metric_reg_find(T.reg, "web", "tcp_expect_ok", NULL)); /* no expect */
 	srv_stop(&s); /* now nothing listens there */
-	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)),
-			 POLL_UNREACHABLE);
-	snprintf(want, sizeof(want), "port %d: ECONNREFUSED", s.port);
-	assert_string_equal(why, want);
+	assert_poll(in, POLL_UNREACHABLE, s.port, "ECONNREFUSED");
 	assert_down("web", s.port, "ECONNREFUSED");
 	tcp_poller.free(in);
 	polltest_fini(&T);
@@ -169,7 +170,6 @@ static void test_expect_timeout(void **state)
 	struct server s = {0};
 	struct cfg_tcp t = {.expect = "220 ", .timeout_ms = 300};
 	struct cfg_device dev = {.id = "mute", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
-	char why[128], want[64];
 	void *in;
 
 	if (!netns_ok)
@@ -178,9 +178,7 @@ static void test_expect_timeout(void **state)
 	srv_start(&s, 16, false);
 	t.port = s.port;
 	in = create(&dev);
-	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)), POLL_PARTIAL);
-	snprintf(want, sizeof(want), "port %d: timeout", s.port);
-	assert_string_equal(why, want);
+	assert_poll(in, POLL_PARTIAL, s.port, "timeout");
 	assert_up("mute", s.port);
 	assert_int_equal(m_of("mute", "tcp_expect_ok", s.port)->quality, QUALITY_ERROR);
 	assert_string_equal(m_of("mute", "tcp_expect_ok", s.port)->reason, "timeout");
@@ -201,7 +199,6 @@ static void test_banner_and_send_expect(void **state)
 		{.expect = "220 "},
 	};
 	struct cfg_device dev = {.id = "svc", .host = "127.0.0.1", .tcp = t, .ntcp = 3};
-	char why[128], want[64];
 	void *in;
 
 	if (!netns_ok)
@@ -214,9 +211,7 @@ static void test_banner_and_send_expect(void **state)
 	t[1].port = echo.port;
 	t[2].port = ssh.port;
 	in = create(&dev);
-	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)), POLL_PARTIAL);
-	snprintf(want, sizeof(want), "port %d: expect mismatch", ssh.port);
-	assert_string_equal(why, want);
+	assert_poll(in, POLL_PARTIAL, ssh.port, "expect mismatch");
 	for (int i = 0; i < 3; i++)
 		assert_up("svc", t[i].port);
 	assert_true(m_of("svc", "tcp_expect_ok", smtp.port)->value == 1.0);
@@ -239,7 +234,6 @@ static void test_connect_timeout(void **state)
 	struct cfg_tcp t = {.timeout_ms = 300};
 	struct cfg_device dev = {.id = "full", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
 	struct pollfd pfd;
-	char why[128], want[64];
 	void *in;
 
 	if (!netns_ok)
@@ -253,10 +247,7 @@ static void test_connect_timeout(void **state)
 	assert_int_equal(poll(&pfd, 1, 5000), 1); /* this one fills the queue */
 	t.port = s.port;
 	in = create(&dev);
-	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)),
-			 POLL_UNREACHABLE);
-	snprintf(want, sizeof(want), "port %d: timeout", s.port);
-	assert_string_equal(why, want);
+	assert_poll(in, POLL_UNREACHABLE, s.port, "timeout");
 	assert_down("full", s.port, "timeout");
 	tcp_poller.free(in);
 	close(pfd.fd);
