@@ -111,12 +111,16 @@ static bool icmp_register(struct icmp_inst *in, const struct poller_env *env,
 	return true;
 }
 
+static void icmp_stop(struct icmp_inst *in);
+
 static void icmp_free(void *arg)
 {
 	struct icmp_inst *in = arg;
 
 	if (in == NULL)
 		return;
+	if (in->probes != NULL)
+		icmp_stop(in); /* a poll not cancelled first: leave nothing on the loop */
 	free(in->probes);
 	free(in->dev);
 	icmp_sock_release();

@@ -74,6 +74,7 @@ struct tcp_inst {
 };
 
 static void tcp_on_io(struct loop *loop, int fd, unsigned events, void *arg);
+static void tcp_check_close(struct tcp_check *c);
 
 static bool tcp_wants(const struct cfg_device *dev)
 {
@@ -89,6 +90,7 @@ static void tcp_free(void *arg)
 	if (in == NULL)
 		return;
 	for (size_t i = 0; i < in->n; i++) {
+		tcp_check_close(&in->checks[i]); /* a poll not cancelled first */
 		free(in->checks[i].inst);
 		free(in->checks[i].send_buf);
 		free(in->checks[i].expect_buf);
