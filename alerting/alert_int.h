@@ -151,9 +151,8 @@ struct alert {
 	int64_t flap_ts[ALERT_FLAP_CHANGES]; /* ring of the last state changes, wall ms */
 	uint8_t flap_head;
 	struct alert_ack_info ack;
-	struct alert_transition hist[ALERT_HIST_MAX]; /* ring */
-	uint8_t hist_head, nhist;
-	struct alert_transition hist_lin[ALERT_HIST_MAX]; /* oldest-first copy for views */
+	struct alert_transition hist[ALERT_HIST_MAX]; /* the last transitions, oldest first */
+	uint8_t nhist;
 };
 
 /* ---- silences --------------------------------------------------------------------- */
@@ -210,10 +209,8 @@ int64_t alert_store_max_id(struct alert_store *st, const char *table);
 
 struct alert *alert_obj_new(const char *rule, const char *device, const char *key);
 void alert_obj_free(struct alert *a);
-/* Appends a transition to the in-memory ring. */
+/* Appends a transition to the in-memory history (the oldest falls out when full). */
 void alert_hist_push(struct alert *a, const struct alert_transition *t);
-/* Oldest-first copy of the ring into a->hist_lin; returns the count. */
-size_t alert_hist_linear(struct alert *a);
 /* Records a state change for flap detection; returns the changes within the window. */
 int alert_flap_count(struct alert *a, int64_t now_ms, bool record);
 

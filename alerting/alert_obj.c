@@ -39,17 +39,11 @@ void alert_obj_free(struct alert *a)
 
 void alert_hist_push(struct alert *a, const struct alert_transition *t)
 {
-	a->hist[a->hist_head] = *t;
-	a->hist_head = (uint8_t)((a->hist_head + 1) % ALERT_HIST_MAX);
-	if (a->nhist < ALERT_HIST_MAX)
+	if (a->nhist == ALERT_HIST_MAX) /* rare (transitions only): shift */
+		memmove(&a->hist[0], &a->hist[1], (ALERT_HIST_MAX - 1) * sizeof(a->hist[0]));
+	else
 		a->nhist++;
-}
-
-size_t alert_hist_linear(struct alert *a)
-{
-	for (unsigned i = 0; i < a->nhist; i++)
-		a->hist_lin[i] = a->hist[(a->hist_head + ALERT_HIST_MAX - a->nhist + i) % ALERT_HIST_MAX];
-	return a->nhist;
+	a->hist[a->nhist - 1] = *t;
 }
 
 int alert_flap_count(struct alert *a, int64_t now_ms, bool record)

@@ -123,16 +123,16 @@ static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,
 		      struct alert_view *v)
 {
 	struct silence *s = alert_silence_of(e, a, now_ms);
-	size_t nh = alert_hist_linear(a);
+	size_t nh = a->nhist;
 	*v = (struct alert_view){
 		.id = a->id, .rule = a->rule_name, .device = a->device, .metric_key = a->key,
 		.metric = a->m, .dev = a->dev, .state = a->state,
 		.severity = SEV_OF_LVL(a->level != LVL_NONE ? a->level
-				       : (nh ? LVL_OF_SEV(a->hist_lin[nh - 1].severity) : LVL_WARN)),
+				       : (nh ? LVL_OF_SEV(a->hist[nh - 1].severity) : LVL_WARN)),
 		.value = a->value, .since_ms = a->since_ms, .pending_ms = a->pending_ms,
 		.fired_ms = a->fired_ms, .flapping = a->flapping, .ack = &a->ack,
 		.silence_id = s ? s->id : 0, .silence_reason = s ? s->reason : NULL,
-		.hist = a->hist_lin, .nhist = nh,
+		.hist = a->hist, .nhist = nh,
 	};
 	v->summary = a->rule ? a->rule->src->summary : NULL;
 }
