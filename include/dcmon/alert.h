@@ -60,6 +60,15 @@ struct alert_rule_src {
 	size_t nrules;
 };
 
+struct cfgnode;
+/* Decodes a `rules:` list (a profile's default rules) with the config's rule keys and
+ * checks; errors go to d with file:line:col.  *rules (n of them) is always set and must
+ * be freed with alert_rules_free(), also on error.  A NULL seq gives no rules.
+ * Returns 0, -EINVAL (errors reported) or -ENOMEM. */
+int alert_rules_decode(const struct cfgnode *seq, struct cfg_rule **rules, size_t *n,
+		       struct cfg_diags *d);
+void alert_rules_free(struct cfg_rule *rules, size_t n);
+
 struct alert_engine;
 
 /* Creates the engine: compiles cfg->rules and the profiles' rules, opens (creates)

@@ -3,7 +3,10 @@
  * controllable clock (sample timestamps and tick times are passed in). */
 #include "alert_fixture.h"
 
+#include <errno.h>
+
 #include "alert_int.h"
+#include "dcmon/cfgtree.h"
 
 /* One report and what the alert must be after it. */
 struct step {
@@ -405,6 +408,35 @@ static void test_smap(void **state)
 	smap_free(&m);
 }
 
+/* A profile's `rules:` list: decoded like the config's, errors with positions. */
+static void test_rules_decode(void **state)
+{
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct cfgnode *root = cfgnode_load_string("ups.yaml",
+		"rules:\n"
+		"  - name: on-battery\n"
+		"    match: {metric: output_source_state}\n"
+		"    state: {values: [battery], severity: critical}\n"
+		"  - name: load\n"
+		"    match: {metric: load_percent}\n"
+		"    above: {warn: 90, crit: 80}\n", &d);
+	assert_non_null(root);
+	struct cfg_rule *rules;
+	size_t n;
+	assert_int_equal(alert_rules_decode(cfgnode_get(root, "rules"), &rules, &n, &d), -EINVAL);
+	assert_int_equal(n, 2);
+	assert_int_equal(rules[0].type, RULE_STATE);
+	assert_int_equal(rules[0].severity, SEV_CRITICAL);
+	assert_string_equal(rules[0].states[0], "battery");
+	assert_int_equal(d.nerrors, 1); /* warn above crit */
+	assert_int_equal(d.v[0].pos.line, 7);
+	assert_non_null(strstr(d.v[0].msg, "contradictory"));
+	alert_rules_free(rules, n);
+	cfgnode_free(root);
+	cfg_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,7 +445,7 @@ int main(void)
 		cmocka_unit_test(test_state_values),     cmocka_unit_test(test_rate_of_change),
 		cmocka_unit_test(test_nodata),           cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_precedence),       cmocka_unit_test(test_rule_level_table),
-		cmocka_unit_test(test_smap),
+		cmocka_unit_test(test_smap),              cmocka_unit_test(test_rules_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
