@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
 #include "dcmon/config.h"
@@ -23,7 +24,8 @@
 #include "scheduler.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
-#define STALE_CHECK_MS 1000     /* how often metrics are checked for staleness */
+#define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */
+#define UNMATCHED_CHECK_POLLS 3 /* intervals after start before unmatched rules are reported */
 
 struct daemon {
 	const char *cfg_path;
@@ -34,10 +36,12 @@ struct daemon {
 	struct archive *arc;
 	struct sched *sched;
 	struct api_unix *api;
+	struct alert_engine *alerts;
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
-	struct loop_timer *stale_timer;
+	struct loop_timer *tick_timer;
+	struct loop_timer *unmatched_timer;
 	int exit_code;
 };
 
@@ -118,6 +122,13 @@ static void reload(struct daemon *d)
 			kept[i] = true;
 		}
 	}
+	if (alert_engine_reload(d->alerts, next, NULL, 0, clock_wall_ms()) < 0) {
+		log_warnx("daemon", NULL, "reload rejected: out of memory compiling rules");
+		free(keep);
+		free(kept);
+		cfg_free(next);
+		return;
+	}
 	for (size_t i = 0; i < old->ndevices; i++) {
 		const char *id = old->devices[i].id;
 		const struct cfg_device *nd = cfg_device_find(next, id);
@@ -189,11 +200,39 @@ static int setup_signals(struct daemon *d)
 	return loop_io_add(d->loop, d->sigfd, LOOP_READ, on_signal, d);
 }
 
-static void on_stale_check(struct loop *loop, void *arg)
+static void on_tick(struct loop *loop, void *arg)
 {
 	struct daemon *d = arg;
-	metric_reg_mark_stale(d->reg, clock_wall_ms());
-	d->stale_timer = loop_timer_add(loop, STALE_CHECK_MS, on_stale_check, d);
+	int64_t now = clock_wall_ms();
+	metric_reg_mark_stale(d->reg, now);
+	alert_engine_tick(d->alerts, now);
+	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
+}
+
+static void on_unmatched_check(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	d->unmatched_timer = NULL;
+	alert_engine_warn_unmatched(d->alerts);
+}
+
+/* Until the e-mail part consumes them, alert events are logged, one line each. */
+static void on_alert_event(void *arg, const struct alert_event *ev)
+{
+	log_msg(ev->type == ALERT_EV_RESOLVED ? LOG_LVL_INFO : LOG_LVL_WARN, "alert", ev->device,
+		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
+		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
+		cfg_severity_name(ev->severity), ev->value);
+}
+
+/* The longest poll interval of the config, for start-up timing. */
+static int64_t longest_interval(const struct cfg *cfg)
+{
+	int64_t iv = cfg->daemon.interval_ms;
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		if (cfg->devices[i].interval_ms > iv)
+			iv = cfg->devices[i].interval_ms;
+	return iv;
 }
 
 /* ---- start and stop ---------------------------------------------------------------- */
@@ -221,11 +260,15 @@ static int start_parts(struct daemon *d)
 	char err[512] = "";
 	if (block_signals() < 0)
 		return -1;
-	int rc = make_dirs(d->cfg->daemon.data_dir);
-	if (rc < 0) {
-		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot create data_dir %s: %s",
-			d->cfg->daemon.data_dir, strerror(-rc));
-		return -1;
+	const char *dirs[][2] = {{"data_dir", d->cfg->daemon.data_dir},
+				 {"state_dir", d->cfg->daemon.state_dir}};
+	for (size_t i = 0; i < 2; i++) {
+		int rc = make_dirs(dirs[i][1]);
+		if (rc < 0) {
+			log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot create %s %s: %s", dirs[i][0],
+				dirs[i][1], strerror(-rc));
+			return -1;
+		}
 	}
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
@@ -244,12 +287,20 @@ static int start_parts(struct daemon *d)
 	if (slot < 0)
 		return -1;
 	archive_set_slot(d->arc, slot);
+	d->alerts = alert_engine_new(d->cfg, NULL, 0, d->cfg->daemon.state_dir, err, sizeof(err));
+	if (!d->alerts) {
+		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
+		return -1;
+	}
+	alert_engine_set_listener(d->alerts, on_alert_event, d);
+	if (alert_engine_attach(d->alerts, d->reg) < 0)
+		return -1;
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg};
 	if (!(d->sched = sched_new(&d->env, poller_registry)))
 		return -1;
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION};
+				      .version = DCMON_VERSION, .alerts = d->alerts};
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
@@ -262,7 +313,9 @@ static int start_parts(struct daemon *d)
 	}
 	if (add_devices(d, NULL) > 0)
 		return -1;
-	d->stale_timer = loop_timer_add(d->loop, STALE_CHECK_MS, on_stale_check, d);
+	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);
+	d->unmatched_timer = loop_timer_add(d->loop, UNMATCHED_CHECK_POLLS * longest_interval(d->cfg),
+					    on_unmatched_check, d);
 	return 0;
 }
 
@@ -270,10 +323,13 @@ static void stop_parts(struct daemon *d)
 {
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
-	if (d->loop && d->stale_timer)
-		loop_timer_cancel(d->loop, d->stale_timer);
+	if (d->loop) {
+		loop_timer_cancel(d->loop, d->tick_timer);
+		loop_timer_cancel(d->loop, d->unmatched_timer);
+	}
 	workq_free(d->wq);
 	archive_free(d->arc); /* writes every queued update */
+	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	if (d->sigfd > 0)
 		close(d->sigfd);
