@@ -7,6 +7,20 @@ const struct cli_cmd cli_cmds[] = {
 	{"status", cli_status,
 	 "[--site ID] [--room ID] [--kind KIND] [--device GLOB] [--tenant ID] [--json] [-v]",
 	 "state and key values of devices; exit code 0/1/2/3 = ok/warning/critical/unknown"},
+	{"alerts", cli_alerts,
+	 "[--state S] [--severity S] [--device GLOB] [--site ID] [--room ID] [--tenant ID] "
+	 "[--kind KIND] [--rule NAME] [--unhandled] [--all] [--json]",
+	 "alerts with ack and silence reasons; exit code 0/1/2 = worst firing severity"},
+	{"ack", cli_ack, "ID --comment TEXT [--json]",
+	 "acknowledge an alert (holds until it resolves or worsens)"},
+	{"silence", cli_silence,
+	 "KEY=VALUE... [--for DURATION | --until TIME] --reason TEXT "
+	 "[--every DAYS --from HH:MM --to HH:MM [--tz ZONE]] [--json]",
+	 "silence alerts matching a selector (maintenance window, one-off or recurring)"},
+	{"silences", cli_silences, "[--json]", "list the silences"},
+	{"unsilence", cli_unsilence, "ID [--json]", "end a silence"},
+	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json]",
+	 "who acknowledged and silenced what, when, from where"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
