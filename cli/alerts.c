@@ -106,13 +106,10 @@ static void alerts_table(const struct cli_ctx *ctx, json_t *alerts)
 	json_array_foreach(alerts, i, a) {
 		struct cli_alert_row row;
 		cli_alert_row(a, now, &row);
-		if (t && cli_table_add(t, row.cells) < 0)
+		if (cli_table_add(t, row.cells) < 0)
 			break;
 	}
-	if (t)
-		cli_table_print(ctx, t);
-	else
-		fputs("dcmon: out of memory\n", ctx->err);
+	cli_table_print(ctx, t);
 	cli_table_free(t);
 }
 

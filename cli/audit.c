@@ -69,11 +69,10 @@ static void audit_table(const struct cli_ctx *ctx, json_t *entries)
 						 cli_jstr(e, "action"),
 						 cli_jstr(e, "target"),
 						 cli_jstr(e, "detail")};
-		if (t && cli_table_add(t, cells) < 0)
+		if (cli_table_add(t, cells) < 0)
 			break;
 	}
-	if (t)
-		cli_table_print(ctx, t);
+	cli_table_print(ctx, t);
 	cli_table_free(t);
 }
 

@@ -123,8 +123,10 @@ void cli_print_json(const struct cli_ctx *ctx, json_t *j);
 struct cli_table;
 /* A table with ncols (<= CLI_TABLE_COLS) headers; NULL when out of memory. */
 struct cli_table *cli_table_new(size_t ncols, const char *const *headers);
-/* Appends a row of ncols cells (copied; NULL = "-").  Returns 0 or -ENOMEM. */
+/* Appends a row of ncols cells (copied; NULL = "-").  Returns 0 or -ENOMEM (also for a
+ * NULL table, so that callers check once). */
 int cli_table_add(struct cli_table *t, const char *const *cells);
+/* Prints the table; a NULL one (out of memory) is one line on ctx->err. */
 void cli_table_print(const struct cli_ctx *ctx, const struct cli_table *t);
 void cli_table_free(struct cli_table *t);
 

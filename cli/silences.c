@@ -69,11 +69,10 @@ static void silences_table(const struct cli_ctx *ctx, json_t *list)
 		const char *cells[SILENCE_COLS] = {
 			id, json_is_true(json_object_get(s, "active")) ? "yes" : "no", match, when,
 			cli_jstr(s, "created_by"), cli_jstr(s, "reason")};
-		if (t && cli_table_add(t, cells) < 0)
+		if (cli_table_add(t, cells) < 0)
 			break;
 	}
-	if (t)
-		cli_table_print(ctx, t);
+	cli_table_print(ctx, t);
 	cli_table_free(t);
 }
 

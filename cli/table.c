@@ -48,6 +48,8 @@ static char *cell_dup(const char *s)
 
 int cli_table_add(struct cli_table *t, const char *const *cells)
 {
+	if (!t)
+		return -ENOMEM;
 	if (t->nrows == t->caprows) {
 		size_t cap = t->caprows ? t->caprows * 2 : 16;
 		char **v = realloc(t->cells, cap * t->ncols * sizeof(*v));
@@ -97,6 +99,10 @@ static void put_row(const struct cli_ctx *ctx, const struct cli_table *t,
 void cli_table_print(const struct cli_ctx *ctx, const struct cli_table *t)
 {
 	size_t width[CLI_TABLE_COLS], used = 0;
+	if (!t) {
+		fputs("dcmon: out of memory\n", ctx->err);
+		return;
+	}
 	for (size_t c = 0; c < t->ncols; c++) {
 		width[c] = cli_text_width(t->headers[c]);
 		for (size_t r = 0; r < t->nrows; r++) {

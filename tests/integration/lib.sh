@@ -79,6 +79,17 @@ wait_until() {
   fail "timed out after ${limit}s waiting for: $what"
 }
 
+# daemon_yaml: the `daemon:` block of a test config (state in $T, 1 s polls).
+daemon_yaml() {
+  cat <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  interval: 1s
+  timeout: 500ms
+YAML
+}
+
 # Starts dcmond on CONFIG in the background; waits for its API socket.
 start_dcmond() {
   local cfg=$1 sock

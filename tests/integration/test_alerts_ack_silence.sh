@@ -15,12 +15,7 @@ cp "$(command -v sleep)" "$T/dcmisilproc"   # one: silenced while it goes missin
 "$T/dcmiackproc" 600 & pb=$!; track $pb
 "$T/dcmisilproc" 600 & ps=$!; track $ps
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  interval: 1s
-  timeout: 500ms
+{ daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: box
     kind: server

@@ -8,12 +8,7 @@ source "$(dirname "$0")/lib.sh"
 me=$(id -un)
 port=$(free_port)
 start_tcp_listener "$port"
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  interval: 1s
-  timeout: 500ms
+{ daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: box
     kind: server
