@@ -76,7 +76,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 	dm->log_level = LOG_LVL_INFO;
 	dm->interval_ms = 10000;
 	dm->timeout_ms = 2000;
-	dm->archive_flush_ms = 1000;
+	dm->archive_flush_ms = 30000; /* many values per rrd_update: the per-call cost dominates */
 	dm->max_backoff_factor = 8;
 }
 
