@@ -83,7 +83,10 @@ struct metric {
 
 struct metric_reg;
 
-/* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop. */
+/* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop.
+ * A report carried a new value when quality is OK and value_ts_ms == ts_ms; for a
+ * COUNTER, raw_ts_ms == ts_ms says a new raw reading arrived (even when it only primed
+ * or restarted the rate, which leaves value_ts_ms behind). */
 struct metric_sink {
 	const char *name;
 	void (*report)(void *arg, const struct metric *m);
@@ -128,6 +131,8 @@ void metric_reg_foreach(struct metric_reg *reg, void (*fn)(void *arg, struct met
 /* Frees all metrics of a device, calling sinks' forget() first. */
 void metric_reg_drop_device(struct metric_reg *reg, const char *device);
 size_t metric_reg_count(const struct metric_reg *reg);
+/* Reports (values and errors) received since start: the benchmarks' value count. */
+uint64_t metric_reg_reports(const struct metric_reg *reg);
 
 /* Name of a STATE value ("battery"), or NULL if the metric has no name for it. */
 const char *metric_enum_name(const struct metric *m, int value);
