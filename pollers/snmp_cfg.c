@@ -23,38 +23,31 @@ const char *const snmp_cfg_auth_names[] = {"none",   "md5",    "sha",    "sha224
 					   "sha256", "sha384", "sha512", NULL};
 const char *const snmp_cfg_priv_names[] = {"none", "des", "aes", NULL};
 
-/* What the key table decodes into: the section plus the names of secret files. */
-struct snmp_cfg_raw {
-	struct cfg_snmp c;
-	char *auth_pass_file;
-	char *priv_pass_file;
-};
-
-#define RAW(f) offsetof(struct snmp_cfg_raw, f)
-static const struct cfg_key snmp_keys[] = {
-	{.name = "host", .type = CFGK_STRING, .offset = RAW(c.host)},
-	{.name = "port", .type = CFGK_INT, .offset = RAW(c.port), .min = 1, .max = 65535},
-	{.name = "version", .type = CFGK_ENUM, .offset = RAW(c.version),
+#define RAW(f) offsetof(struct cfg_snmp, f)
+const struct cfg_key snmp_cfg_keys[] = {
+	{.name = "host", .type = CFGK_STRING, .offset = RAW(host)},
+	{.name = "port", .type = CFGK_INT, .offset = RAW(port), .min = 1, .max = 65535},
+	{.name = "version", .type = CFGK_ENUM, .offset = RAW(version),
 	 .names = snmp_cfg_version_names},
-	{.name = "community", .type = CFGK_STRING, .offset = RAW(c.community)},
-	{.name = "user", .type = CFGK_STRING, .offset = RAW(c.user)},
-	{.name = "auth_proto", .type = CFGK_ENUM, .offset = RAW(c.auth_proto),
+	{.name = "community", .type = CFGK_STRING, .offset = RAW(community)},
+	{.name = "user", .type = CFGK_STRING, .offset = RAW(user)},
+	{.name = "auth_proto", .type = CFGK_ENUM, .offset = RAW(auth_proto),
 	 .names = snmp_cfg_auth_names},
-	{.name = "auth_pass", .type = CFGK_STRING, .offset = RAW(c.auth_pass)},
+	{.name = "auth_pass", .type = CFGK_STRING, .offset = RAW(auth_pass)},
 	{.name = "auth_pass_file", .type = CFGK_STRING, .offset = RAW(auth_pass_file)},
-	{.name = "priv_proto", .type = CFGK_ENUM, .offset = RAW(c.priv_proto),
+	{.name = "priv_proto", .type = CFGK_ENUM, .offset = RAW(priv_proto),
 	 .names = snmp_cfg_priv_names},
-	{.name = "priv_pass", .type = CFGK_STRING, .offset = RAW(c.priv_pass)},
+	{.name = "priv_pass", .type = CFGK_STRING, .offset = RAW(priv_pass)},
 	{.name = "priv_pass_file", .type = CFGK_STRING, .offset = RAW(priv_pass_file)},
-	{.name = "context", .type = CFGK_STRING, .offset = RAW(c.context)},
-	{.name = "timeout", .type = CFGK_DURATION, .offset = RAW(c.timeout_ms), .min = 10,
+	{.name = "context", .type = CFGK_STRING, .offset = RAW(context)},
+	{.name = "timeout", .type = CFGK_DURATION, .offset = RAW(timeout_ms), .min = 10,
 	 .max = 60000},
-	{.name = "retries", .type = CFGK_INT, .offset = RAW(c.retries), .min = 0, .max = 10},
-	{.name = "max_repetitions", .type = CFGK_INT, .offset = RAW(c.max_bulk),
+	{.name = "retries", .type = CFGK_INT, .offset = RAW(retries), .min = 0, .max = 10},
+	{.name = "max_repetitions", .type = CFGK_INT, .offset = RAW(max_bulk),
 	 .min = 1, .max = 1000},
-	{.name = "max_varbinds", .type = CFGK_INT, .offset = RAW(c.max_varbinds), .min = 1,
+	{.name = "max_varbinds", .type = CFGK_INT, .offset = RAW(max_varbinds), .min = 1,
 	 .max = 500},
-	{.name = "max_inflight", .type = CFGK_INT, .offset = RAW(c.max_inflight), .min = 1,
+	{.name = "max_inflight", .type = CFGK_INT, .offset = RAW(max_inflight), .min = 1,
 	 .max = 64},
 	{.name = NULL},
 };
@@ -175,12 +168,12 @@ static int check_v3(struct cfg_snmp *c, const struct cfgnode *node, struct cfg_d
 
 /* Inline secrets in a file others can read: v3 pass phrases refused, a private
  * community warned about. */
-static int check_inline_secrets(const struct cfg_snmp *c, const struct snmp_cfg_raw *raw,
-				const struct cfgnode *node, struct cfg_diags *d)
+static int check_inline_secrets(const struct cfg_snmp *c, const struct cfgnode *node,
+				struct cfg_diags *d)
 {
 	if (!file_world_readable(node->pos.file))
 		return 0;
-	if ((c->auth_pass && !raw->auth_pass_file) || (c->priv_pass && !raw->priv_pass_file)) {
+	if ((c->auth_pass && !c->auth_pass_file) || (c->priv_pass && !c->priv_pass_file)) {
 		cfg_error(d, &node->pos, "SNMPv3 pass phrase in %s, which others can read: "
 			  "chmod 600 the file or use auth_pass_file/priv_pass_file",
 			  node->pos.file);
@@ -192,14 +185,20 @@ static int check_inline_secrets(const struct cfg_snmp *c, const struct snmp_cfg_
 	return 0;
 }
 
-static int finish(struct snmp_cfg_raw *raw, const struct cfgnode *node, struct cfg_diags *d)
+void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 {
-	struct cfg_snmp *c = &raw->c;
+	snmp_cfg_defaults(elem);
+	((struct cfg_snmp *)elem)->pos = node->pos;
+}
+
+int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_snmp *c = elem;
 	int rc = 0;
 
-	if (secret_resolve(&c->auth_pass, raw->auth_pass_file, "auth_pass", node, d) < 0)
+	if (secret_resolve(&c->auth_pass, c->auth_pass_file, "auth_pass", node, d) < 0)
 		rc = -EINVAL;
-	if (secret_resolve(&c->priv_pass, raw->priv_pass_file, "priv_pass", node, d) < 0)
+	if (secret_resolve(&c->priv_pass, c->priv_pass_file, "priv_pass", node, d) < 0)
 		rc = -EINVAL;
 	if (c->version == SNMPCFG_V3) {
 		if (check_v3(c, node, d) < 0)
@@ -210,7 +209,7 @@ static int finish(struct snmp_cfg_raw *raw, const struct cfgnode *node, struct c
 		c->auth_proto = c->auth_proto < 0 ? SNMPCFG_AUTH_NONE : c->auth_proto;
 		c->priv_proto = c->priv_proto < 0 ? SNMPCFG_PRIV_NONE : c->priv_proto;
 	}
-	if (check_inline_secrets(c, raw, node, d) < 0)
+	if (check_inline_secrets(c, node, d) < 0)
 		rc = -EINVAL;
 	return rc;
 }
@@ -218,32 +217,20 @@ static int finish(struct snmp_cfg_raw *raw, const struct cfgnode *node, struct c
 int snmp_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_snmp **out = field;
-	struct snmp_cfg_raw raw;
-	int rc;
-
-	memset(&raw, 0, sizeof(raw));
-	snmp_cfg_defaults(&raw.c);
-	raw.c.pos = node->pos;
-	if (node->type == CFGNODE_SCALAR) {
-		raw.c.host = strdup(node->scalar);
-		rc = 0;
-	} else {
-		rc = cfg_decode(node, snmp_keys, &raw, d, ctx);
-	}
-	if (finish(&raw, node, d) < 0)
-		rc = -EINVAL;
-	free(raw.auth_pass_file);
-	free(raw.priv_pass_file);
 	struct cfg_snmp *c = malloc(sizeof(*c));
-	if (!c) {
-		rc = -ENOMEM;
-	} else {
-		*c = raw.c;
-		snmp_cfg_free(*out);
-		*out = c;
-		return rc;
-	}
-	snmp_cfg_free_fields(&raw.c);
+	int rc = 0;
+
+	if (!c)
+		return -ENOMEM;
+	snmp_cfg_init(c, node, ctx);
+	if (node->type == CFGNODE_SCALAR)
+		c->host = strdup(node->scalar);
+	else
+		rc = cfg_decode(node, snmp_cfg_keys, c, d, ctx);
+	if (snmp_cfg_check(c, node, d, ctx) < 0)
+		rc = -EINVAL;
+	snmp_cfg_free(*out);
+	*out = c;
 	return rc;
 }
 
@@ -263,6 +250,8 @@ void snmp_cfg_free_fields(struct cfg_snmp *s)
 	secret_free(s->auth_pass);
 	secret_free(s->priv_pass);
 	free(s->context);
+	free(s->auth_pass_file);
+	free(s->priv_pass_file);
 }
 
 void snmp_cfg_free(struct cfg_snmp *s)

@@ -16,6 +16,7 @@
 #include "dcmon/config.h"
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
+#include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 
 #define SNMP_OID_MAX    64    /* sub-identifiers of an OID we accept */
@@ -38,7 +39,10 @@ struct snmp_oid {
 	size_t len; /* 0 = unset */
 };
 
-/* Parses numeric dotted notation ("1.3.6.1.2.1.1.3.0", leading dot allowed). */
+/* Parses numeric dotted notation ("1.3.6.1.2.1.1.3.0", leading dot allowed) of at
+ * least min_len sub-identifiers.  0 or -EINVAL. */
+int snmp_oid_parse_n(const char *s, struct snmp_oid *o, size_t min_len);
+/* Same with min_len 2 (a full OID). */
 int snmp_oid_parse(const char *s, struct snmp_oid *o);
 /* Writes dotted notation of v[0..len) into buf (truncated to blen). */
 void snmp_oid_format(const oid *v, size_t len, char *buf, size_t blen);
@@ -61,8 +65,9 @@ struct snmp_filter {
 	char **values;        /* value texts: a decimal number, a dotted OID or a string */
 	size_t nvalues;
 	bool negate;          /* not_equals */
+	char *match;          /* `match:` POSIX extended regex source, NULL if none */
 	bool has_re;
-	regex_t re;           /* `match:` POSIX extended regex on the value text */
+	regex_t re;           /* compiled match */
 };
 
 /* How a table point finds and names its rows. */
@@ -218,5 +223,80 @@ void snmp_fetch_abort(struct snmp_fetch *f, const char *reason);
 const struct snmp_fetch_stats *snmp_fetch_stats(const struct snmp_fetch *f);
 /* Caps requests in flight over all devices (default 512). */
 void snmp_fetch_set_global_cap(int cap);
+
+
+/* ---- one device (snmp.c, snmp_eval.c, snmp_rows.c) -------------------------------- */
+
+/* One metric of a point: a scalar, a table row or an aggregate group. */
+struct snmp_inst {
+	char *inst;           /* instance text, NULL for none */
+	struct metric *m;
+	double virt;          /* COUNTER: monotonic value reported (wraps and resets folded in) */
+	uint64_t prev_raw;    /* COUNTER: last raw reading */
+	bool have_prev;       /* COUNTER: prev_raw is valid (false after an agent restart) */
+	bool primed;          /* COUNTER: virt holds a reading */
+};
+
+struct snmp_pstate {
+	struct snmp_inst *v;
+	size_t n;
+};
+
+struct snmp_row {
+	oid *idx;             /* index suffix */
+	size_t len;
+	char *label;          /* instance text */
+	bool keep;            /* passed the filters */
+};
+
+struct snmp_tstate {
+	struct snmp_row *rows;
+	size_t nrows;
+	struct snmp_row *fresh; /* rows of the walk in progress */
+	size_t nfresh, capfresh;
+	bool valid;           /* rows are known (walked at least once) */
+	bool walking;         /* this poll walks the table */
+	bool stale;           /* a cached row vanished: walk next poll */
+	int polls;            /* polls since the last walk */
+	char err[METRIC_REASON_MAX]; /* why this poll's walk failed, "" if it did not */
+};
+
+struct snmp_dev {
+	const struct poller_env *env;
+	const struct cfg_device *dev;
+	struct cfg_snmp cfg;  /* the device's section, or defaults for `resources: snmp` */
+	const char *host;
+	struct snmp_conn *conn;
+	struct snmp_vals *vals;
+	struct snmp_fetch *fetch;
+	char profile_dir[4096];
+	struct snmp_profile *prof; /* NULL until chosen by sysObjectID */
+	struct snmp_pstate *ps;  /* per point */
+	struct snmp_tstate *ts;  /* per profile table */
+	struct poll_job *job;
+	struct loop_timer *deadline;
+	bool probing;            /* this poll first asks sysObjectID */
+	double uptime;           /* last sysUpTime, 0.01 s; < 0 = none yet */
+	int64_t now_ms;          /* wall clock of the poll (sample timestamp) */
+	int point_errors;        /* points reported as errors this poll */
+	int point_values;        /* values reported this poll */
+};
+
+/* The poller's ops table (pollers/registry.c lists it). */
+extern const struct poller_ops snmp_poller_ops;
+
+/* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
+int snmp_dev_bind_profile(struct snmp_dev *d);
+/* Queues this poll's requests of every point and table. */
+int snmp_plan(struct snmp_dev *d);
+/* After the fetch: rows of the tables walked this poll, named and filtered. */
+void snmp_rows_update(struct snmp_dev *d);
+/* True if a value (NULL = missing) passes a filter. */
+bool snmp_filter_pass(const struct snmp_filter *f, const struct snmp_val *v);
+/* After snmp_rows_update: reports every point. */
+void snmp_eval(struct snmp_dev *d);
+/* Forgets counter history (agent restarted). */
+void snmp_counters_reset(struct snmp_dev *d);
+void snmp_dev_state_free(struct snmp_dev *d);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int snmp_oid_parse(const char *s, struct snmp_oid *o)
+int snmp_oid_parse_n(const char *s, struct snmp_oid *o, size_t min_len)
 {
 	const char *p = s;
 
@@ -30,7 +30,12 @@ int snmp_oid_parse(const char *s, struct snmp_oid *o)
 		else if (*p != '\0')
 			return -EINVAL;
 	}
-	return o->len >= 2 ? 0 : -EINVAL;
+	return o->len >= min_len ? 0 : -EINVAL;
+}
+
+int snmp_oid_parse(const char *s, struct snmp_oid *o)
+{
+	return snmp_oid_parse_n(s, o, 2);
 }
 
 void snmp_oid_format(const oid *v, size_t len, char *buf, size_t blen)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
 
 struct cfgnode;
@@ -39,6 +40,8 @@ struct cfg_snmp {
 	int priv_proto;       /* enum snmp_cfg_priv; default AES when priv_pass is set */
 	char *priv_pass;      /* v3 privacy pass phrase; secret */
 	char *context;        /* v3 context name, NULL = default */
+	char *auth_pass_file; /* where auth_pass was read from (relative: to the config) */
+	char *priv_pass_file; /* where priv_pass was read from */
 	int64_t timeout_ms;   /* wait per try, ms; CFG_UNSET = the device timeout */
 	int retries;          /* resends after the first try, 0..10, default 1 */
 	int max_bulk;         /* GETBULK max-repetitions (key max_repetitions), 1..1000, default 25 */
@@ -68,6 +71,12 @@ struct cfg_snmp_trap {
 	size_t nusers;
 	struct cfg_pos pos;
 };
+
+/* The `snmp:` section as a key table (for a CFGK_SECTION row of the device keys):
+ * init presets the defaults, check reads secret files and validates v3 settings. */
+extern const struct cfg_key snmp_cfg_keys[];
+void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
 /* CFGK_CUSTOM decoder for a device's `snmp:` key; `field` is a struct cfg_snmp **.
  * A scalar value is taken as the host.  Returns 0 or -EINVAL after reporting. */
