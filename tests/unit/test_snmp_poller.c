@@ -1,0 +1,260 @@
+/* The SNMP poller against real agents: snmpsim serving our UPS recordings, a silent
+ * port, through the poller's ops with a real loop and metric registry. */
+#include "testing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+#include "dcmon/poller.h"
+#include "dcmon/snmp.h"
+#include "snmp_int.h"
+#include "snmp_peer.h"
+
+struct fx {
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct cfg cfg;
+	struct poller_env env;
+	struct snmp_peer sim;
+	struct snmp_peer hole;
+};
+
+struct run {
+	struct poll_job job;
+	enum poll_outcome outcome;
+	char reason[128];
+	int done;
+	struct loop *loop;
+};
+
+static void job_done(struct poll_job *job, enum poll_outcome o, const char *reason)
+{
+	struct run *r = (struct run *)job;
+
+	r->outcome = o;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	r->done++;
+	loop_stop(r->loop);
+}
+
+static void give_up(struct loop *loop, void *arg)
+{
+	loop_stop(loop);
+}
+
+/* One poll through the ops, loop run until it reports (bounded by a 15 s timer). */
+static void poll_once(struct fx *f, void *inst, struct run *r, int64_t deadline_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->loop = f->loop;
+	r->job.done = job_done;
+	r->job.ts_ms = clock_wall_ms();
+	r->job.deadline_ms = clock_mono_ms() + deadline_ms;
+	struct loop_timer *t = loop_timer_add(f->loop, 15000, give_up, NULL);
+	snmp_poller_ops.start(inst, &r->job);
+	if (!r->done)
+		loop_run(f->loop);
+	loop_timer_cancel(f->loop, t);
+	assert_int_equal(r->done, 1);
+}
+
+static void dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
+		     const char *community, int port, const char *profile)
+{
+	memset(dev, 0, sizeof(*dev));
+	snmp_cfg_defaults(s);
+	s->community = (char *)community;
+	s->port = port;
+	s->timeout_ms = 300;
+	s->retries = 0;
+	dev->id = (char *)id;
+	dev->host = "127.0.0.1";
+	dev->profile = (char *)profile;
+	dev->interval_ms = 10000;
+	dev->timeout_ms = 1000;
+	dev->snmp = s;
+}
+
+static double val(struct fx *f, const char *dev, const char *name, const char *inst)
+{
+	struct metric *m = metric_reg_find(f->reg, dev, name, inst);
+	if (!m) {
+		fprintf(stderr, "missing metric %s %s\n", name, inst ? inst : "");
+		return NAN;
+	}
+	if (m->quality != QUALITY_OK)
+		fprintf(stderr, "%s@%s: %s %s\n", name, inst ? inst : "", metric_quality_name(m->quality), m->reason);
+	return m->value;
+}
+
+static int setup(void **state)
+{
+	static const char *const recs[] = {"ups-mains", "ups-battery", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->loop = loop_new();
+	f->reg = metric_reg_new();
+	f->cfg.daemon.profiles_dir = DCMON_SOURCE_DIR "/etc/profiles";
+	f->env = (struct poller_env){.loop = f->loop, .reg = f->reg, .cfg = &f->cfg};
+	assert_int_equal(peer_snmpsim_start(&f->sim, recs), 0);
+	assert_int_equal(peer_blackhole_start(&f->hole), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	peer_stop(&f->sim);
+	peer_stop(&f->hole);
+	metric_reg_free(f->reg);
+	loop_free(f->loop);
+	free(f);
+	return 0;
+}
+
+static void *create(struct fx *f, struct cfg_device *dev)
+{
+	char err[256] = "";
+	void *inst = snmp_poller_ops.create(&f->env, dev, err, sizeof(err));
+	if (!inst)
+		fprintf(stderr, "create: %s\n", err);
+	assert_non_null(inst);
+	return inst;
+}
+
+static void test_ups_on_mains(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-a", "ups-mains", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-a", "battery_status_state", NULL), 2, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "ups-a", "battery_status_state", NULL), 2), "normal");
+	assert_float_equal(val(f, "ups-a", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_charge_percent", NULL), 100, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_voltage_volts", NULL), 54.5, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_current_amperes", NULL), -1.2, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_temperature_celsius", NULL), 27, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "3"), 229, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_frequency_hertz", "2"), 49.9, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_current_amperes", "3"), 13.1, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_power_watts", "2"), 2650, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_source_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-a", "output_frequency_hertz", NULL), 50.0, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_current_amperes", "1"), 34.7, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_power_watts", "1"), 7800, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_load_percent", "1"), 39, 1e-9);
+	assert_float_equal(val(f, "ups-a", "alarms_present_count", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-a", "alarm_active_state", "on_battery"), 0, 0);
+	assert_float_equal(val(f, "ups-a", "alarm_active_state", "other"), 0, 0);
+	assert_float_equal(val(f, "ups-a", "test_result_state", NULL), 1, 0);
+	assert_float_equal(val(f, "ups-a", "config_low_battery_time_seconds", NULL), 300, 1e-9);
+	/* The second poll reads the cached rows by GET and finds the same values. */
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "2"), 231, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_line_bads_total", NULL), 0, 1e-9);
+	snmp_poller_ops.free(inst);
+}
+
+static void test_ups_on_battery_alarms(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-b", "ups-battery", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-b", "output_source_state", NULL), 5, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "ups-b", "output_source_state", NULL), 5), "battery");
+	assert_float_equal(val(f, "ups-b", "battery_status_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-b", "battery_on_battery_seconds", NULL), 754, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_runtime_seconds", NULL), 240, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_charge_percent", NULL), 18, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_current_amperes", NULL), 38.5, 1e-9);
+	assert_float_equal(val(f, "ups-b", "input_voltage_volts", "1"), 0, 1e-9);
+	assert_float_equal(val(f, "ups-b", "alarms_present_count", NULL), 2, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "low_battery"), 1, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "input_bad"), 1, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "on_battery"), 0, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "other"), 0, 0);
+	snmp_poller_ops.free(inst);
+}
+
+static void test_profile_by_sysobjectid(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-auto", "ups-mains", f->sim.port, NULL);
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-auto", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	snmp_poller_ops.free(inst);
+}
+
+static void test_dead_agent_is_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-dead", "public", f->hole.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_UNREACHABLE);
+	assert_string_equal(r.reason, "timeout");
+	struct metric *m = metric_reg_find(f->reg, "ups-dead", "battery_runtime_seconds", NULL);
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_string_equal(m->reason, "timeout");
+	snmp_poller_ops.free(inst);
+}
+
+/* A wrong community makes snmpsim stay silent: the same as a dead agent, and the
+ * other devices polled meanwhile still answer within their own poll. */
+static void test_wrong_community_times_out(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-wrong", "no-such-community", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_UNREACHABLE);
+	snmp_poller_ops.free(inst);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ups_on_mains),
+		cmocka_unit_test(test_ups_on_battery_alarms),
+		cmocka_unit_test(test_profile_by_sysobjectid),
+		cmocka_unit_test(test_dead_agent_is_unreachable),
+		cmocka_unit_test(test_wrong_community_times_out),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
