@@ -109,7 +109,7 @@ int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings)
 
 int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *probe_args)
 {
-	char conf[300], log[300], persist[300], cmd[64];
+	char conf[300], log[300], persist[320], cmd[320];
 	FILE *f;
 
 	memset(p, 0, sizeof(*p));
