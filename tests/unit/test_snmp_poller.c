@@ -41,6 +41,16 @@ static void job_done(struct poll_job *job, enum poll_outcome o, const char *reas
 	loop_stop(r->loop);
 }
 
+/* Prints the failed points (for the test log when an outcome is not OK). */
+static void dump_error(void *arg, struct metric *m)
+{
+	struct run *r = arg;
+
+	if (m->quality == QUALITY_ERROR)
+		fprintf(stderr, "poll %s: %s %s@%s: %s\n", r->reason, m->device, m->name,
+			m->inst ? m->inst : "", m->reason);
+}
+
 static void give_up(struct loop *loop, void *arg)
 {
 	loop_stop(loop);
@@ -60,6 +70,8 @@ static void poll_once(struct fx *f, void *inst, struct run *r, int64_t deadline_
 		loop_run(f->loop);
 	loop_timer_cancel(f->loop, t);
 	assert_int_equal(r->done, 1);
+	if (r->outcome != POLL_OK)
+		metric_reg_foreach(f->reg, dump_error, r);
 }
 
 static void dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
