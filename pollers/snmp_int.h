@@ -72,6 +72,7 @@ struct snmp_filter {
 
 /* How a table point finds and names its rows. */
 struct snmp_table {
+	struct snmp_oid entry;   /* the table entry (a point's column without its last arc) */
 	char *index_label;       /* instance label ("line", "mount"); NULL = rows aggregated */
 	struct snmp_oid label_col; /* column naming the row; unset = the index itself */
 	struct snmp_filter *filters;

@@ -361,6 +361,7 @@ static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
 {
 	if ((!a->index_label) != (!b->index_label) ||
 	    (a->index_label && strcmp(a->index_label, b->index_label) != 0) ||
+	    !snmp_oid_eq(&a->entry, &b->entry) ||
 	    !snmp_oid_eq(&a->label_col, &b->label_col) || a->walk_always != b->walk_always ||
 	    a->refresh_polls != b->refresh_polls || a->nfilters != b->nfilters)
 		return false;
@@ -425,6 +426,9 @@ static int point_decode(const struct cfgnode *n, struct snmp_profile *prof, stru
 	if (point_check(&r.p, r.table, d) < 0)
 		rc = -EINVAL;
 	if (r.table) {
+		r.table->entry = r.p.oid;
+		if (r.table->entry.len > 1)
+			r.table->entry.len--;
 		r.p.table = table_intern(prof, r.table);
 		free(r.table);
 		if (r.p.table < 0)
