@@ -264,7 +264,7 @@ fail:
 	return NULL;
 }
 
-const struct poller_ops snmp_poller_ops = {
+const struct poller_ops snmp_poller = {
 	.name = "snmp",
 	.wants = snmp_wants,
 	.create = snmp_create,

@@ -18,6 +18,7 @@
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
+#include "pollers.h"
 
 #define SNMP_OID_MAX    64    /* sub-identifiers of an OID we accept */
 #define SNMP_TEXT_MAX   256   /* bytes kept of a string value, incl. NUL */
@@ -282,9 +283,6 @@ struct snmp_dev {
 	int point_errors;        /* points reported as errors this poll */
 	int point_values;        /* values reported this poll */
 };
-
-/* The poller's ops table (pollers/registry.c lists it). */
-extern const struct poller_ops snmp_poller_ops;
 
 /* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
 int snmp_dev_bind_profile(struct snmp_dev *d);

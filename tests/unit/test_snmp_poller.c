@@ -65,7 +65,7 @@ static void poll_once(struct fx *f, void *inst, struct run *r, int64_t deadline_
 	r->job.ts_ms = clock_wall_ms();
 	r->job.deadline_ms = clock_mono_ms() + deadline_ms;
 	struct loop_timer *t = loop_timer_add(f->loop, 15000, give_up, NULL);
-	snmp_poller_ops.start(inst, &r->job);
+	snmp_poller.start(inst, &r->job);
 	if (!r->done)
 		loop_run(f->loop);
 	loop_timer_cancel(f->loop, t);
@@ -133,7 +133,7 @@ static int teardown(void **state)
 static void *create(struct fx *f, struct cfg_device *dev)
 {
 	char err[256] = "";
-	void *inst = snmp_poller_ops.create(&f->env, dev, err, sizeof(err));
+	void *inst = snmp_poller.create(&f->env, dev, err, sizeof(err));
 	if (!inst)
 		fprintf(stderr, "create: %s\n", err);
 	assert_non_null(inst);
@@ -179,7 +179,7 @@ static void test_ups_on_mains(void **state)
 	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "2"), 231, 1e-9);
 	assert_float_equal(val(f, "ups-a", "input_line_bads_total", NULL), 0, 1e-9);
-	snmp_poller_ops.free(inst);
+	snmp_poller.free(inst);
 }
 
 static void test_ups_on_battery_alarms(void **state)
@@ -206,7 +206,7 @@ static void test_ups_on_battery_alarms(void **state)
 	assert_float_equal(val(f, "ups-b", "alarm_active_state", "input_bad"), 1, 0);
 	assert_float_equal(val(f, "ups-b", "alarm_active_state", "on_battery"), 0, 0);
 	assert_float_equal(val(f, "ups-b", "alarm_active_state", "other"), 0, 0);
-	snmp_poller_ops.free(inst);
+	snmp_poller.free(inst);
 }
 
 static void test_profile_by_sysobjectid(void **state)
@@ -221,7 +221,7 @@ static void test_profile_by_sysobjectid(void **state)
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "ups-auto", "battery_runtime_seconds", NULL), 2520, 1e-9);
-	snmp_poller_ops.free(inst);
+	snmp_poller.free(inst);
 }
 
 static void test_dead_agent_is_unreachable(void **state)
@@ -240,7 +240,7 @@ static void test_dead_agent_is_unreachable(void **state)
 	assert_non_null(m);
 	assert_int_equal(m->quality, QUALITY_ERROR);
 	assert_string_equal(m->reason, "timeout");
-	snmp_poller_ops.free(inst);
+	snmp_poller.free(inst);
 }
 
 /* A wrong community makes snmpsim stay silent: the same as a dead agent, and the
@@ -256,7 +256,7 @@ static void test_wrong_community_times_out(void **state)
 	void *inst = create(f, &dev);
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_UNREACHABLE);
-	snmp_poller_ops.free(inst);
+	snmp_poller.free(inst);
 }
 
 int main(void)
