@@ -65,6 +65,11 @@ static int factors(const struct snmp_dev *d, const struct snmp_point *p, struct 
 {
 	double x;
 
+	if (p->sub.len) {
+		if (helper(d, p, &p->sub, at, &x, why) < 0)
+			return -1;
+		*raw -= x;
+	}
 	if (p->mul.len) {
 		if (helper(d, p, &p->mul, at, &x, why) < 0)
 			return -1;

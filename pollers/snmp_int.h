@@ -106,6 +106,7 @@ struct snmp_point {
 	size_t noid_enums;
 	enum snmp_agg aggregate;
 	bool match_processes;    /* COUNT instances = the device's configured process names */
+	struct snmp_oid sub;     /* value -= this object first (same row for tables) */
 	struct snmp_oid mul;     /* value *= this object (same row for tables); unset = none */
 	struct snmp_oid div;     /* value /= this object */
 	struct snmp_oid exp10;   /* value /= 10^this object (decimal digits) */

@@ -281,6 +281,7 @@ static const struct cfg_key point_keys[] = {
 	{.name = "table", .type = CFGK_CUSTOM, .offset = PR(table), .custom = decode_table},
 	{.name = "aggregate", .type = CFGK_ENUM, .offset = PR(p.aggregate), .names = agg_names},
 	{.name = "match_processes", .type = CFGK_BOOL, .offset = PR(p.match_processes)},
+	{.name = "subtract", .type = CFGK_CUSTOM, .offset = PR(p.sub), .custom = decode_oid},
 	{.name = "multiply_by", .type = CFGK_CUSTOM, .offset = PR(p.mul), .custom = decode_oid},
 	{.name = "divide_by", .type = CFGK_CUSTOM, .offset = PR(p.div), .custom = decode_oid},
 	{.name = "decimals_oid", .type = CFGK_CUSTOM, .offset = PR(p.exp10),

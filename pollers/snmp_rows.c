@@ -39,6 +39,7 @@ static void value_cols(const struct snmp_profile *p, int t, struct colset *c)
 		if (pt->table != t)
 			continue;
 		col_add(c, &pt->oid);
+		col_add(c, &pt->sub);
 		col_add(c, &pt->mul);
 		col_add(c, &pt->div);
 		col_add(c, &pt->exp10);
@@ -135,14 +136,14 @@ static int plan_rows(struct snmp_dev *d, int t)
 static int plan_scalar(struct snmp_dev *d, const struct snmp_point *pt)
 {
 	static const oid zero[] = {0};
-	const struct snmp_oid *extra[] = {&pt->mul, &pt->div, &pt->exp10,
+	const struct snmp_oid *extra[] = {&pt->sub, &pt->mul, &pt->div, &pt->exp10,
 					  pt->has_valid_if ? &pt->valid_if.col : NULL};
 	struct snmp_oid o;
 
 	if (snmp_oid_join(&o, &pt->oid, pt->instance.v, pt->instance.len) < 0 ||
 	    snmp_fetch_get(d->fetch, o.v, o.len) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		if (!extra[i] || !extra[i]->len)
 			continue;
 		if (snmp_oid_join(&o, extra[i], zero, 1) == 0 &&

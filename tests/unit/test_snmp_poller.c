@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
@@ -105,7 +106,7 @@ static double val(struct fx *f, const char *dev, const char *name, const char *i
 
 static int setup(void **state)
 {
-	static const char *const recs[] = {"ups-mains", "ups-battery", NULL};
+	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->loop = loop_new();
@@ -259,6 +260,104 @@ static void test_wrong_community_times_out(void **state)
 	snmp_poller.free(inst);
 }
 
+static void test_apc_pdu(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "pdu-a", "pdu", f->sim.port, "apc-rpdu2");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "pdu-a", "pdu_power_watts", "1"), 3420, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "pdu_energy_kilowatt_hours", "1"), 12345.6, 1e-6);
+	assert_float_equal(val(f, "pdu-a", "pdu_load_state", "1"), 2, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "pdu-a", "pdu_load_state", "1"), 2), "normal");
+	assert_float_equal(val(f, "pdu-a", "phase_current_amperes", "1"), 14.8, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "phase_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "phase_power_watts", "1"), 3420, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "bank_current_amperes", "2"), 6.7, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "outlet_current_amperes", "2"), 3.1, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "outlet_current_amperes", "3"), 0, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_celsius", "1"), 24.3, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_humidity_percent", "1"), 41, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "1"), 4, 0);
+	snmp_poller.free(inst);
+}
+
+/* RFC 3433 scale and precision, an unavailable sensor as that point's error. */
+static void test_entity_sensors(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "env-a", "env-sensor", f->sim.port, "entity-sensor");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_float_equal(val(f, "env-a", "sensor_temperature_celsius", "Inlet Temp"), 23.5, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_humidity_percent", "Inlet Humidity"), 45, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_voltage_volts", "PSU Voltage"), 12.05, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_fan_rpm", "Fan 1"), 4800, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_current_amperes", "Probe Current"), 1.55, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_contact_state", "Door"), 2, 0);
+	assert_float_equal(val(f, "env-a", "sensor_oper_state", "Exhaust Temp"), 2, 0);
+	struct metric *m = metric_reg_find(f->reg, "env-a", "sensor_temperature_celsius", "Exhaust Temp");
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_non_null(strstr(m->reason, "valid_if"));
+	/* The chassis has no sensor row: no metric for it. */
+	assert_null(metric_reg_find(f->reg, "env-a", "sensor_oper_state", "Chassis"));
+	snmp_poller.free(inst);
+}
+
+/* Every shipped profile loads without a diagnostic. */
+static void test_shipped_profiles_load(void **state)
+{
+	static const char *const names[] = {"ups-rfc1628", "host-resources", "ucd-snmp",
+					    "entity-sensor", "if-mib", "apc-rpdu2", NULL};
+	for (const char *const *n = names; *n; n++) {
+		struct cfg_diags d;
+		cfg_diags_init(&d);
+		struct snmp_profile *p = snmp_profile_get(DCMON_SOURCE_DIR "/etc/profiles", *n, &d);
+		cfg_diags_print(&d, stderr);
+		assert_non_null(p);
+		assert_int_equal(d.n, 0);
+		assert_string_equal(p->name, *n);
+		snmp_profile_put(p);
+		cfg_diags_free(&d);
+	}
+}
+
+/* A broken profile is refused with file:line:col. */
+static void test_bad_profile_positions(void **state)
+{
+	char path[] = "/tmp/dcmon-prof-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	const char *text = "name: bad\ntransport: snmp\npoints:\n  - metric: x_volts\n"
+			   "    oid: 1.3.6.x\n  - metric: Bad\n    oid: 1.3.6.1.2.1.1.3\n"
+			   "    kind: gauge\n    sclae: 2\n";
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	assert_null(snmp_profile_load(path, &d));
+	unlink(path);
+	assert_true(d.nerrors >= 3);
+	assert_int_equal(d.v[0].pos.line, 5);
+	assert_non_null(strstr(d.v[0].msg, "numeric OID"));
+	bool suggested = false;
+	for (size_t i = 0; i < d.n; i++)
+		suggested |= strstr(d.v[i].msg, "scale") != NULL && d.v[i].pos.line == 9;
+	assert_true(suggested);
+	cfg_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +366,10 @@ int main(void)
 		cmocka_unit_test(test_profile_by_sysobjectid),
 		cmocka_unit_test(test_dead_agent_is_unreachable),
 		cmocka_unit_test(test_wrong_community_times_out),
+		cmocka_unit_test(test_apc_pdu),
+		cmocka_unit_test(test_entity_sensors),
+		cmocka_unit_test(test_shipped_profiles_load),
+		cmocka_unit_test(test_bad_profile_positions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
