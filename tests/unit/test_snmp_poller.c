@@ -14,105 +14,26 @@
 #include "dcmon/snmp.h"
 #include "snmp_int.h"
 #include "snmp_peer.h"
+#include "snmp_poll.h"
 
 struct fx {
-	struct loop *loop;
-	struct metric_reg *reg;
-	struct cfg cfg;
-	struct poller_env env;
+	struct snmp_fx x;
 	struct snmp_peer sim;
 	struct snmp_peer hole;
 };
 
-struct run {
-	struct poll_job job;
-	enum poll_outcome outcome;
-	char reason[128];
-	int done;
-	struct loop *loop;
-};
-
-static void job_done(struct poll_job *job, enum poll_outcome o, const char *reason)
-{
-	struct run *r = (struct run *)job;
-
-	r->outcome = o;
-	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	r->done++;
-	loop_stop(r->loop);
-}
-
-/* Prints the failed points (for the test log when an outcome is not OK). */
-static void dump_error(void *arg, struct metric *m)
-{
-	struct run *r = arg;
-
-	if (m->quality == QUALITY_ERROR)
-		fprintf(stderr, "poll %s: %s %s@%s: %s\n", r->reason, m->device, m->name,
-			m->inst ? m->inst : "", m->reason);
-}
-
-static void give_up(struct loop *loop, void *arg)
-{
-	loop_stop(loop);
-}
-
-/* One poll through the ops, loop run until it reports (bounded by a 15 s timer). */
-static void poll_once(struct fx *f, void *inst, struct run *r, int64_t deadline_ms)
-{
-	memset(r, 0, sizeof(*r));
-	r->loop = f->loop;
-	r->job.done = job_done;
-	r->job.ts_ms = clock_wall_ms();
-	r->job.deadline_ms = clock_mono_ms() + deadline_ms;
-	struct loop_timer *t = loop_timer_add(f->loop, 15000, give_up, NULL);
-	snmp_poller.start(inst, &r->job);
-	if (!r->done)
-		loop_run(f->loop);
-	loop_timer_cancel(f->loop, t);
-	assert_int_equal(r->done, 1);
-	if (r->outcome != POLL_OK)
-		metric_reg_foreach(f->reg, dump_error, r);
-}
-
-static void dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
-		     const char *community, int port, const char *profile)
-{
-	memset(dev, 0, sizeof(*dev));
-	snmp_cfg_defaults(s);
-	s->community = (char *)community;
-	s->port = port;
-	s->timeout_ms = 300;
-	s->retries = 0;
-	dev->id = (char *)id;
-	dev->host = "127.0.0.1";
-	dev->profile = (char *)profile;
-	dev->interval_ms = 10000;
-	dev->timeout_ms = 1000;
-	dev->snmp = s;
-}
-
-static double val(struct fx *f, const char *dev, const char *name, const char *inst)
-{
-	struct metric *m = metric_reg_find(f->reg, dev, name, inst);
-	if (!m) {
-		fprintf(stderr, "missing metric %s %s\n", name, inst ? inst : "");
-		return NAN;
-	}
-	if (m->quality != QUALITY_OK)
-		fprintf(stderr, "%s@%s: %s %s\n", name, inst ? inst : "", metric_quality_name(m->quality), m->reason);
-	return m->value;
-}
+#define poll_once(f, inst, r, dl) snmp_fx_poll(&(f)->x, inst, r, dl)
+#define create(f, dev) snmp_fx_create(&(f)->x, dev)
+#define val(f, d, n, i) snmp_fx_val(&(f)->x, d, n, i)
+#define dev_init snmp_dev_init
+#define run snmp_run
 
 static int setup(void **state)
 {
 	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->loop = loop_new();
-	f->reg = metric_reg_new();
-	f->cfg.daemon.profiles_dir = DCMON_SOURCE_DIR "/etc/profiles";
-	f->env = (struct poller_env){.loop = f->loop, .reg = f->reg, .cfg = &f->cfg};
+	snmp_fx_init(&f->x);
 	assert_int_equal(peer_snmpsim_start(&f->sim, recs), 0);
 	assert_int_equal(peer_blackhole_start(&f->hole), 0);
 	*state = f;
@@ -125,20 +46,9 @@ static int teardown(void **state)
 
 	peer_stop(&f->sim);
 	peer_stop(&f->hole);
-	metric_reg_free(f->reg);
-	loop_free(f->loop);
+	snmp_fx_fini(&f->x);
 	free(f);
 	return 0;
-}
-
-static void *create(struct fx *f, struct cfg_device *dev)
-{
-	char err[256] = "";
-	void *inst = snmp_poller.create(&f->env, dev, err, sizeof(err));
-	if (!inst)
-		fprintf(stderr, "create: %s\n", err);
-	assert_non_null(inst);
-	return inst;
 }
 
 static void test_ups_on_mains(void **state)
@@ -153,7 +63,7 @@ static void test_ups_on_mains(void **state)
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "ups-a", "battery_status_state", NULL), 2, 0);
-	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "ups-a", "battery_status_state", NULL), 2), "normal");
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "ups-a", "battery_status_state", NULL), 2), "normal");
 	assert_float_equal(val(f, "ups-a", "battery_runtime_seconds", NULL), 2520, 1e-9);
 	assert_float_equal(val(f, "ups-a", "battery_charge_percent", NULL), 100, 1e-9);
 	assert_float_equal(val(f, "ups-a", "battery_voltage_volts", NULL), 54.5, 1e-9);
@@ -195,7 +105,7 @@ static void test_ups_on_battery_alarms(void **state)
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "ups-b", "output_source_state", NULL), 5, 0);
-	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "ups-b", "output_source_state", NULL), 5), "battery");
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "ups-b", "output_source_state", NULL), 5), "battery");
 	assert_float_equal(val(f, "ups-b", "battery_status_state", NULL), 3, 0);
 	assert_float_equal(val(f, "ups-b", "battery_on_battery_seconds", NULL), 754, 1e-9);
 	assert_float_equal(val(f, "ups-b", "battery_runtime_seconds", NULL), 240, 1e-9);
@@ -237,7 +147,7 @@ static void test_dead_agent_is_unreachable(void **state)
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_UNREACHABLE);
 	assert_string_equal(r.reason, "timeout");
-	struct metric *m = metric_reg_find(f->reg, "ups-dead", "battery_runtime_seconds", NULL);
+	struct metric *m = metric_reg_find(f->x.reg, "ups-dead", "battery_runtime_seconds", NULL);
 	assert_non_null(m);
 	assert_int_equal(m->quality, QUALITY_ERROR);
 	assert_string_equal(m->reason, "timeout");
@@ -274,7 +184,7 @@ static void test_apc_pdu(void **state)
 	assert_float_equal(val(f, "pdu-a", "pdu_power_watts", "1"), 3420, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "pdu_energy_kilowatt_hours", "1"), 12345.6, 1e-6);
 	assert_float_equal(val(f, "pdu-a", "pdu_load_state", "1"), 2, 0);
-	assert_string_equal(metric_enum_name(metric_reg_find(f->reg, "pdu-a", "pdu_load_state", "1"), 2), "normal");
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "pdu-a", "pdu_load_state", "1"), 2), "normal");
 	assert_float_equal(val(f, "pdu-a", "phase_current_amperes", "1"), 14.8, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "phase_voltage_volts", "1"), 230, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "phase_power_watts", "1"), 3420, 1e-9);
@@ -306,12 +216,12 @@ static void test_entity_sensors(void **state)
 	assert_float_equal(val(f, "env-a", "sensor_current_amperes", "Probe Current"), 1.55, 1e-9);
 	assert_float_equal(val(f, "env-a", "sensor_contact_state", "Door"), 2, 0);
 	assert_float_equal(val(f, "env-a", "sensor_oper_state", "Exhaust Temp"), 2, 0);
-	struct metric *m = metric_reg_find(f->reg, "env-a", "sensor_temperature_celsius", "Exhaust Temp");
+	struct metric *m = metric_reg_find(f->x.reg, "env-a", "sensor_temperature_celsius", "Exhaust Temp");
 	assert_non_null(m);
 	assert_int_equal(m->quality, QUALITY_ERROR);
 	assert_non_null(strstr(m->reason, "valid_if"));
 	/* The chassis has no sensor row: no metric for it. */
-	assert_null(metric_reg_find(f->reg, "env-a", "sensor_oper_state", "Chassis"));
+	assert_null(metric_reg_find(f->x.reg, "env-a", "sensor_oper_state", "Chassis"));
 	snmp_poller.free(inst);
 }
 
