@@ -353,6 +353,23 @@ void snmp_conn_free(struct snmp_conn *c)
 	conn_destroy(c);
 }
 
+/* net-snmp keeps the v3 user (with its localized keys) in a process-wide list keyed by
+ * engine id and name: drop it with the session, so a changed pass phrase (reload)
+ * or another device's keys are never served from that cache. */
+static void forget_usm_user(struct snmp_conn *c)
+{
+	netsnmp_session *ss = snmp_sess_session(c->sess);
+	struct usmUser *u;
+
+	if (!ss || c->version != SNMP_VERSION_3 || !ss->securityEngineIDLen || !ss->securityName)
+		return;
+	u = usm_get_user(ss->securityEngineID, ss->securityEngineIDLen, ss->securityName);
+	if (u) {
+		usm_remove_user(u);
+		usm_free_user(u);
+	}
+}
+
 static void conn_destroy(struct snmp_conn *c)
 {
 	struct conn_req *r, *next;
@@ -360,6 +377,7 @@ static void conn_destroy(struct snmp_conn *c)
 	loop_timer_cancel(c->loop, c->timer);
 	loop_io_del(c->loop, c->fd);
 	c->dead = true;
+	forget_usm_user(c);
 	snmp_sess_close(c->sess);
 	for (r = c->reqs; r; r = next) {
 		next = r->next;
