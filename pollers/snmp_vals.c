@@ -31,7 +31,8 @@ void snmp_vals_clear(struct snmp_vals *v)
 		free(v->v[i].key);
 		free(v->v[i].val.text);
 	}
-	memset(v->v, 0, v->cap * sizeof(*v->v));
+	if (v->cap)
+		memset(v->v, 0, v->cap * sizeof(*v->v));
 	v->n = 0;
 }
 
