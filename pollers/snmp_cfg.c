@@ -214,26 +214,6 @@ int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 	return rc;
 }
 
-int snmp_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx)
-{
-	struct cfg_snmp **out = field;
-	struct cfg_snmp *c = malloc(sizeof(*c));
-	int rc = 0;
-
-	if (!c)
-		return -ENOMEM;
-	snmp_cfg_init(c, node, ctx);
-	if (node->type == CFGNODE_SCALAR)
-		c->host = strdup(node->scalar);
-	else
-		rc = cfg_decode(node, snmp_cfg_keys, c, d, ctx);
-	if (snmp_cfg_check(c, node, d, ctx) < 0)
-		rc = -EINVAL;
-	snmp_cfg_free(*out);
-	*out = c;
-	return rc;
-}
-
 /* Frees a string that may hold a secret, wiping it first. */
 static void secret_free(char *s)
 {
@@ -252,30 +232,4 @@ void snmp_cfg_free_fields(struct cfg_snmp *s)
 	free(s->context);
 	free(s->auth_pass_file);
 	free(s->priv_pass_file);
-}
-
-void snmp_cfg_free(struct cfg_snmp *s)
-{
-	if (!s)
-		return;
-	snmp_cfg_free_fields(s);
-	free(s);
-}
-
-static bool str_same(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-bool snmp_cfg_same(const struct cfg_snmp *a, const struct cfg_snmp *b)
-{
-	if (!a || !b)
-		return a == b;
-	return str_same(a->host, b->host) && a->port == b->port && a->version == b->version &&
-	       str_same(a->community, b->community) && str_same(a->user, b->user) &&
-	       a->auth_proto == b->auth_proto && str_same(a->auth_pass, b->auth_pass) &&
-	       a->priv_proto == b->priv_proto && str_same(a->priv_pass, b->priv_pass) &&
-	       str_same(a->context, b->context) && a->timeout_ms == b->timeout_ms &&
-	       a->retries == b->retries && a->max_bulk == b->max_bulk &&
-	       a->max_varbinds == b->max_varbinds && a->max_inflight == b->max_inflight;
 }

@@ -78,17 +78,10 @@ extern const struct cfg_key snmp_cfg_keys[];
 void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
-/* CFGK_CUSTOM decoder for a device's `snmp:` key; `field` is a struct cfg_snmp **.
- * A scalar value is taken as the host.  Returns 0 or -EINVAL after reporting. */
-int snmp_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx);
-void snmp_cfg_free(struct cfg_snmp *s);
-/* True when both sections poll the same way (NULLs equal). */
-bool snmp_cfg_same(const struct cfg_snmp *a, const struct cfg_snmp *b);
-
-/* CFGK_CUSTOM decoder for the daemon's `snmp_trap:` key; field is struct cfg_snmp_trap **. */
-int snmp_trap_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d,
-			 void *ctx);
-void snmp_trap_cfg_free(struct cfg_snmp_trap *t);
+/* The daemon's `snmp_trap:` section as a key table (CFGK_SECTION row); init presets
+ * port 162. */
+extern const struct cfg_key snmp_trap_cfg_keys[];
+void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 
 /* Loads every profile a device of cfg names (and, for devices without one, every
  * profile of profiles_dir for sysObjectID selection) and reports bad profiles as

@@ -71,8 +71,10 @@ static void job_done(struct poll_job *job, enum poll_outcome o, const char *reas
 		loop_stop(r->loop);
 }
 
+/* The 15 s bound of a test's loop run; arg points to the handle, cleared here. */
 static void give_up(struct loop *loop, void *arg)
 {
+	*(struct loop_timer **)arg = NULL;
 	loop_stop(loop);
 }
 
@@ -90,8 +92,9 @@ void snmp_fx_start(struct snmp_fx *f, void *inst, struct snmp_run *r, int64_t de
 
 void snmp_fx_poll(struct snmp_fx *f, void *inst, struct snmp_run *r, int64_t deadline_ms)
 {
-	struct loop_timer *t = loop_timer_add(f->loop, 15000, give_up, NULL);
+	struct loop_timer *t = NULL;
 
+	t = loop_timer_add(f->loop, 15000, give_up, &t);
 	snmp_fx_start(f, inst, r, deadline_ms, true);
 	if (!r->done)
 		loop_run(f->loop);
@@ -124,8 +127,9 @@ static void check_until(struct loop *loop, void *arg)
 void snmp_fx_run_until(struct snmp_fx *f, bool (*cond)(void *arg), void *arg)
 {
 	struct until u = {cond, arg, NULL};
-	struct loop_timer *t = loop_timer_add(f->loop, 15000, give_up, NULL);
+	struct loop_timer *t = NULL;
 
+	t = loop_timer_add(f->loop, 15000, give_up, &t);
 	u.t = loop_timer_add(f->loop, 0, check_until, &u);
 	loop_run(f->loop);
 	loop_timer_cancel(f->loop, u.t);
