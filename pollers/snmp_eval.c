@@ -99,6 +99,18 @@ static int factors(const struct snmp_dev *d, const struct snmp_point *p, struct 
 	return 0;
 }
 
+/* raw x scale + offset; a scale of 1/n divides by n, so 499 x 0.1 reads 49.9 exactly
+ * as printed, not 49.900000000000006. */
+static double apply_scale(const struct snmp_point *p, double raw)
+{
+	if (p->scale != 0 && fabs(p->scale) < 1) {
+		double inv = 1.0 / p->scale, n = round(inv);
+		if (fabs(inv - n) < 1e-9)
+			return raw / n + p->offset;
+	}
+	return raw * p->scale + p->offset;
+}
+
 /* Reads, checks and scales one value; counters yield their raw reading in *u64. */
 static int read_point(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
 		      double *out, uint64_t *u64, const char **why, char *buf, size_t blen)
@@ -130,7 +142,7 @@ static int read_point(const struct snmp_dev *d, const struct snmp_point *p, stru
 	*u64 = v->u64;
 	if (factors(d, p, at, &raw, why) < 0)
 		return -1;
-	*out = raw * p->scale + p->offset;
+	*out = apply_scale(p, raw);
 	if ((!isnan(p->min) && *out < p->min) || (!isnan(p->max) && *out > p->max)) {
 		snprintf(buf, blen, "value %.6g out of the valid range", *out);
 		*why = buf;
@@ -201,7 +213,7 @@ static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_p
 		return;
 	}
 	if (p->kind == METRIC_COUNTER)
-		value = counter_fold(in, raw, c32) * p->scale + p->offset;
+		value = apply_scale(p, counter_fold(in, raw, c32));
 	metric_put(d->env->reg, in->m, d->now_ms, value);
 	d->point_values++;
 }

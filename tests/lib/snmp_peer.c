@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,6 +73,7 @@ static pid_t spawn(char *const argv[], const char *log)
 		(void)f;
 		dup2(STDOUT_FILENO, STDERR_FILENO);
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a crashed test leaves no peer behind */
 		execvp(argv[0], argv);
 		_exit(127);
 	}
