@@ -30,7 +30,7 @@ struct fx {
 
 static int setup(void **state)
 {
-	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", NULL};
+	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	snmp_fx_init(&f->x);
@@ -170,6 +170,42 @@ static void test_wrong_community_times_out(void **state)
 	snmp_poller.free(inst);
 }
 
+static const char *reason_of(struct fx *f, const char *dev, const char *name, const char *inst)
+{
+	struct metric *m = metric_reg_find(f->x.reg, dev, name, inst);
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	return m->reason;
+}
+
+/* Wrong types, absent objects and absurd values are each that point's error; the
+ * rest of the device reads normally. */
+static void test_bad_values_are_point_errors(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-bad", "ups-bad", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_string_equal(r.reason, "5 point(s) failed");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_charge_percent", NULL),
+			    "string where a number was expected");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_voltage_volts", NULL),
+			    "OID where a number was expected");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_current_amperes", NULL),
+			    "noSuchInstance");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_temperature_celsius", NULL),
+			    "value 4000 out of the valid range");
+	assert_string_equal(reason_of(f, "ups-bad", "output_load_percent", "1"),
+			    "value -5 out of the valid range");
+	assert_float_equal(val(f, "ups-bad", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	snmp_poller.free(inst);
+}
+
 static void test_apc_pdu(void **state)
 {
 	struct fx *f = *state;
@@ -277,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_dead_agent_is_unreachable),
 		cmocka_unit_test(test_wrong_community_times_out),
 		cmocka_unit_test(test_apc_pdu),
+		cmocka_unit_test(test_bad_values_are_point_errors),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
 		cmocka_unit_test(test_bad_profile_positions),
