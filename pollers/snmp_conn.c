@@ -225,7 +225,7 @@ int snmp_conn_version(const struct snmp_conn *c)
 
 /* ---- opening ---------------------------------------------------------------------- */
 
-static const oid *auth_oid(int proto)
+const oid *snmp_auth_oid(int proto)
 {
 	switch (proto) {
 	case SNMPCFG_AUTH_MD5: return usmHMACMD5AuthProtocol;
@@ -251,7 +251,7 @@ static int setup_v3(netsnmp_session *s, const struct cfg_snmp *c, char *err, siz
 	if (c->auth_proto == SNMPCFG_AUTH_NONE)
 		return 0;
 	s->securityLevel = SNMP_SEC_LEVEL_AUTHNOPRIV;
-	s->securityAuthProto = (oid *)auth_oid(c->auth_proto);
+	s->securityAuthProto = (oid *)snmp_auth_oid(c->auth_proto);
 	s->securityAuthProtoLen = USM_AUTH_PROTO_SHA_LEN;
 	s->securityAuthKeyLen = USM_AUTH_KU_LEN;
 	if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,

@@ -176,6 +176,9 @@ void snmp_lib_init(void);
 
 struct snmp_conn;
 
+/* net-snmp's OID of an auth protocol (enum snmp_cfg_auth; NONE gives usmNoAuth). */
+const oid *snmp_auth_oid(int proto);
+
 /* resp is valid during the call only; NULL when err != 0.  err: 0, -ETIMEDOUT,
  * -EACCES (v3 security / report), -EIO (send failed), -ECANCELED (session closed). */
 typedef void (*snmp_conn_cb)(void *arg, netsnmp_pdu *resp, int err, const char *reason);

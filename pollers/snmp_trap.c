@@ -229,18 +229,6 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 
 /* ---- v3 users -------------------------------------------------------------------- */
 
-static const oid *trap_auth_oid(int proto)
-{
-	switch (proto) {
-	case SNMPCFG_AUTH_MD5: return usmHMACMD5AuthProtocol;
-	case SNMPCFG_AUTH_SHA224: return usmHMAC128SHA224AuthProtocol;
-	case SNMPCFG_AUTH_SHA256: return usmHMAC192SHA256AuthProtocol;
-	case SNMPCFG_AUTH_SHA384: return usmHMAC256SHA384AuthProtocol;
-	case SNMPCFG_AUTH_SHA512: return usmHMAC384SHA512AuthProtocol;
-	default: return usmHMACSHA1AuthProtocol;
-	}
-}
-
 /* Localizes a pass phrase for engine id e; returns a malloc'ed key or NULL. */
 static u_char *local_key(const oid *proto, const char *pass, const u_char *e, size_t elen,
 			 size_t *klen)
@@ -264,7 +252,7 @@ static u_char *local_key(const oid *proto, const char *pass, const u_char *e, si
 static int add_usm_user(const struct cfg_snmp_trap_user *u, const u_char *e, size_t elen)
 {
 	struct usmUser *user = usm_create_user();
-	const oid *ap = trap_auth_oid(u->auth_proto);
+	const oid *ap = snmp_auth_oid(u->auth_proto);
 
 	if (!user)
 		return -ENOMEM;
