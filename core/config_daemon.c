@@ -1,5 +1,6 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
+#include "dcmon/snmp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ const struct cfg_key cfg_daemon_keys[] = {
      .min = 1,
      .max = 1024,
      .expect = "a multiple of the interval, 1..1024"},
+    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
+     .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
+     .init = snmp_trap_cfg_init},
     {.name = NULL},
 };
 
