@@ -20,6 +20,7 @@
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
+#include "dcmon/snmp.h"
 #include "dcmon/workq.h"
 #include "scheduler.h"
 
@@ -37,6 +38,7 @@ struct daemon {
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
+	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
@@ -57,6 +59,11 @@ static struct cfg *load_config(const char *path, bool to_log)
 	struct cfg_diags diags;
 	cfg_diags_init(&diags);
 	struct cfg *cfg = cfg_load(path, &diags);
+	/* profiles are part of the configuration: a bad one rejects it */
+	if (cfg && snmp_profiles_check(cfg, &diags) < 0) {
+		cfg_free(cfg);
+		cfg = NULL;
+	}
 	if (to_log) {
 		for (size_t i = 0; i < diags.n; i++) {
 			const struct cfg_diag *g = &diags.v[i];
@@ -216,6 +223,15 @@ static void on_unmatched_check(struct loop *loop, void *arg)
 	alert_engine_warn_unmatched(d->alerts);
 }
 
+/* A trap from a known device: poll it now (its regular schedule stays). */
+static void on_repoll(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	int rc = sched_poll_now(d->sched, id);
+	if (rc < 0 && rc != -EBUSY)
+		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
+}
+
 /* Until the e-mail part consumes them, alert events are logged, one line each. */
 static void on_alert_event(void *arg, const struct alert_event *ev)
 {
@@ -295,7 +311,8 @@ static int start_parts(struct daemon *d)
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
-	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg};
+	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
+				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, poller_registry)))
 		return -1;
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
@@ -306,6 +323,13 @@ static int start_parts(struct daemon *d)
 	if (!d->api) {
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
+	}
+	if (d->cfg->daemon.snmp_trap) {
+		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
+		if (!d->trapd) {
+			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
+			return -1;
+		}
 	}
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
@@ -321,6 +345,7 @@ static int start_parts(struct daemon *d)
 
 static void stop_parts(struct daemon *d)
 {
+	snmp_trapd_free(d->trapd);
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
 	if (d->loop) {
