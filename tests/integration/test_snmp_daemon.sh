@@ -8,7 +8,9 @@ sim_port=$(free_udp_port)
 mkdir -p "$T/snmprec"
 cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/{ups-mains,ups-battery,pdu}.snmprec "$T/snmprec/"
 chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
-sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port)
+sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port
+          --agent-udpv4-endpoint=127.0.0.2:$sim_port)
+trap_port=$(free_udp_port)
 [ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
 snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
 track $!
@@ -32,6 +34,7 @@ daemon:
   interval: 1s
   timeout: 800ms
   archive_flush: 200ms
+  snmp_trap: {listen: 127.0.0.1, port: $trap_port, communities: [dcmon-traps]}
 devices:
   - id: ups-a
     kind: ups
@@ -52,6 +55,14 @@ devices:
     host: 127.0.0.1
     profile: ups-rfc1628
     snmp: {port: $dead_port, timeout: 300ms, retries: 1}
+  # polled once an hour: only a trap makes it poll during this test
+  - id: ups-t
+    kind: ups
+    host: 127.0.0.2
+    profile: ups-rfc1628
+    interval: 1h
+    timeout: 2s
+    snmp: {port: $sim_port, community: ups-mains, timeout: 300ms, retries: 0}
 YAML
 chmod 600 "$T/dcmon.yaml"  # it holds communities: no warning
 "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "check-config rejects a valid config"
@@ -78,5 +89,20 @@ newer() { [ "$(metric_field ups-a battery_runtime_seconds "" ts_ms)" -gt "$ts1" 
 wait_until 10 "ups-a reported again" newer
 metric_is ups-dead battery_runtime_seconds "" '.quality == "error"' || fail "ups-dead recovered?"
 pass "ups-a keeps its schedule beside the dead agent"
+
+# A trap from ups-t's address: an immediate poll (its schedule is an hour) and the event.
+metric_is ups-t battery_runtime_seconds "" '.quality == "ok"' && fail "ups-t polled before any trap"
+sent_ms=$(date +%s%3N)
+snmptrap -v2c -c dcmon-traps --clientaddr=127.0.0.2 127.0.0.1:$trap_port '' \
+  1.3.6.1.2.1.33.2.1 1.3.6.1.2.1.33.1.2.2.0 i 30 || fail "snmptrap failed"
+wait_until 10 "ups-t polled after the trap" metric_is ups-t battery_runtime_seconds "" '.value == 2520'
+polled_ms=$(metric_field ups-t battery_runtime_seconds "" ts_ms)
+metric_is ups-t trap_last_state "" '.value_name == "on_battery"' \
+  || fail "trap_last_state of ups-t: $(metric_field ups-t trap_last_state "" value_name)"
+pass "upsTrapOnBattery from ups-t: event recorded, device re-polled $((polled_ms - sent_ms)) ms after the trap"
+# A trap with the wrong community is refused and counted, and triggers nothing.
+snmptrap -v2c -c wrong --clientaddr=127.0.0.2 127.0.0.1:$trap_port '' 1.3.6.1.2.1.33.2.1 || true
+wait_until 5 "refused trap logged" grep -q "community" "$T/dcmond.log"
+pass "trap with an unknown community refused and logged"
 stop_dcmond
 done_checks
