@@ -99,7 +99,7 @@ pass "default rule process-missing fired (critical)"
 
 # exit code of status: a device with failing points is degraded -> warning (1)
 rc=0; "$DCMON" status >/dev/null || rc=$?
-assert_eq "$rc" 1 "dcmon status exit code with a closed port"
+assert_eq "$rc" 2 "dcmon status exit code with a critical alert firing"
 
 # reload: add a device; box keeps its state (poll count keeps growing)
 polls_before=$(status_json | jq '.devices[] | select(.id=="box") | .polls')
