@@ -110,6 +110,10 @@ const char *api_device_tenant(const struct cfg *cfg, const struct cfg_device *de
  * critical; degraded or any metric in ERROR/STALE -> warning; not polled yet -> unknown;
  * else ok.  The one place this is decided (the alert engine will feed in here too).
  * Writes a short reason ("" when ok) into reason. */
+/* Health from the polls alone (reachability, point errors, staleness). */
+enum api_health api_device_poll_health(const struct api_env *env, const struct cfg_device *dev,
+				       const struct dev_status *st, char *reason, size_t reasonlen);
+/* The device's health: the worse of its polls and its firing alerts. */
 enum api_health api_device_health(const struct api_env *env, const struct cfg_device *dev,
 				  const struct dev_status *st, char *reason, size_t reasonlen);
 

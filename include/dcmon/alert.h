@@ -54,6 +54,7 @@ int alert_state_parse(const char *s, enum alert_state *out);
 /* Default rules of one device profile: they apply to devices whose `profile` is
  * `profile`, below every config rule; a config rule of the same name overrides them.
  * The rules are referenced, not copied: keep them until the next reload or free. */
+#define ALERT_PROFILE_ANY "*" /* profile name of default rules that apply to every device */
 struct alert_rule_src {
 	const char *profile;
 	const struct cfg_rule *rules;
