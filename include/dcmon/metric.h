@@ -83,7 +83,10 @@ struct metric {
 
 struct metric_reg;
 
-/* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop. */
+/* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop.
+ * A report carried a new value when quality is OK and value_ts_ms == ts_ms; for a
+ * COUNTER, raw_ts_ms == ts_ms says a new raw reading arrived (even when it only primed
+ * or restarted the rate, which leaves value_ts_ms behind). */
 struct metric_sink {
 	const char *name;
 	void (*report)(void *arg, const struct metric *m);

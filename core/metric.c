@@ -1,0 +1,518 @@
+/* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
+#include "dcmon/metric.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SINKS 4
+
+struct dev_entry {
+	char *device;
+	struct metric *first, *last;
+	struct dev_entry *next_hash;
+	struct dev_entry *next, *prev; /* all devices, creation order */
+};
+
+struct metric_node {
+	struct metric m;
+	struct metric_node *next_hash;
+};
+
+struct metric_reg {
+	struct metric_node **mbuckets; /* by (device, key) */
+	size_t nmbuckets, nmetrics;
+	struct dev_entry **dbuckets;   /* by device */
+	size_t ndbuckets, ndevices;
+	struct dev_entry *dev_head, *dev_tail;
+	struct {
+		const struct metric_sink *sink;
+		void *arg;
+	} sinks[MAX_SINKS];
+	int nsinks;
+};
+
+static const char *const kind_names[] = {"gauge", "counter", "state"};
+static const char *const quality_names[] = {"unknown", "ok", "stale", "error"};
+
+const char *metric_kind_name(enum metric_kind k)
+{
+	return (unsigned)k < 3 ? kind_names[k] : "?";
+}
+
+const char *metric_quality_name(enum metric_quality q)
+{
+	return (unsigned)q < 4 ? quality_names[q] : "?";
+}
+
+/* Unit suffixes a GAUGE or COUNTER name must end with (Prometheus base units, plus the
+ * facility units engineers read: volts, amperes, hertz, celsius, ...). */
+static const char *const unit_suffixes[] = {
+	"_seconds", "_percent", "_ratio", "_bytes", "_bits", "_celsius", "_volts", "_amperes",
+	"_watts", "_volt_amperes", "_watt_hours", "_hertz", "_pascals", "_bars", "_liters",
+	"_liters_per_hour", "_rpm", "_hours", "_count", "_total", "_packets", "_errors",
+	"_bytes_per_second", "_bits_per_second", "_packets_per_second", "_per_second",
+	"_meters", "_cubic_meters_per_hour", "_state", "_info", "_dbm", "_kilowatt_hours",
+	"_kilowatts", "_kilovolt_amperes", "_minutes", NULL,
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls > lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool metric_name_check(const char *name, enum metric_kind kind, char *err, size_t errlen)
+{
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len >= METRIC_NAME_MAX) {
+		snprintf(err, errlen, "metric name must be 1..%d characters", METRIC_NAME_MAX - 1);
+		return false;
+	}
+	if (!(name[0] >= 'a' && name[0] <= 'z')) {
+		snprintf(err, errlen, "metric name '%s' must start with a lower-case letter", name);
+		return false;
+	}
+	for (const char *p = name; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+			snprintf(err, errlen, "metric name '%s' may hold only a-z, 0-9 and '_'", name);
+			return false;
+		}
+	}
+	if (kind == METRIC_STATE)
+		return true;
+	for (const char *const *s = unit_suffixes; *s; s++)
+		if (ends_with(name, *s))
+			return true;
+	snprintf(err, errlen,
+		 "metric name '%s' must end with its unit (_seconds, _percent, _bytes, _celsius, "
+		 "_volts, _count, _total, ...)",
+		 name);
+	return false;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t hash_metric(const char *device, const char *key)
+{
+	return hash_str(hash_str(14695981039346656037ULL, device) * 31 + 1, key);
+}
+
+struct metric_reg *metric_reg_new(void)
+{
+	struct metric_reg *reg = calloc(1, sizeof(*reg));
+	if (!reg)
+		return NULL;
+	reg->nmbuckets = 1024;
+	reg->ndbuckets = 256;
+	reg->mbuckets = calloc(reg->nmbuckets, sizeof(*reg->mbuckets));
+	reg->dbuckets = calloc(reg->ndbuckets, sizeof(*reg->dbuckets));
+	if (!reg->mbuckets || !reg->dbuckets) {
+		metric_reg_free(reg);
+		return NULL;
+	}
+	return reg;
+}
+
+static void metric_free_fields(struct metric *m)
+{
+	free(m->device);
+	free(m->name);
+	free(m->unit);
+	free(m->inst_label);
+	free(m->inst);
+	free(m->key);
+	for (size_t i = 0; i < m->nenums; i++)
+		free((char *)m->enums[i].name);
+	free(m->enums);
+}
+
+void metric_reg_free(struct metric_reg *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; reg->mbuckets && i < reg->nmbuckets; i++) {
+		for (struct metric_node *n = reg->mbuckets[i], *next; n; n = next) {
+			next = n->next_hash;
+			metric_free_fields(&n->m);
+			free(n);
+		}
+	}
+	for (struct dev_entry *d = reg->dev_head, *next; d; d = next) {
+		next = d->next;
+		free(d->device);
+		free(d);
+	}
+	free(reg->mbuckets);
+	free(reg->dbuckets);
+	free(reg);
+}
+
+int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, void *arg)
+{
+	if (reg->nsinks == MAX_SINKS)
+		return -ENOSPC;
+	reg->sinks[reg->nsinks].sink = sink;
+	reg->sinks[reg->nsinks].arg = arg;
+	return reg->nsinks++;
+}
+
+static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, bool create)
+{
+	size_t b = hash_str(14695981039346656037ULL, device) % reg->ndbuckets;
+	for (struct dev_entry *d = reg->dbuckets[b]; d; d = d->next_hash)
+		if (strcmp(d->device, device) == 0)
+			return d;
+	if (!create)
+		return NULL;
+	struct dev_entry *d = calloc(1, sizeof(*d));
+	if (!d || !(d->device = strdup(device))) {
+		free(d);
+		return NULL;
+	}
+	d->next_hash = reg->dbuckets[b];
+	reg->dbuckets[b] = d;
+	d->prev = reg->dev_tail;
+	if (reg->dev_tail)
+		reg->dev_tail->next = d;
+	else
+		reg->dev_head = d;
+	reg->dev_tail = d;
+	reg->ndevices++;
+	return d;
+}
+
+static char *make_key(const char *name, const char *inst)
+{
+	size_t len = strlen(name) + (inst ? strlen(inst) + 1 : 0) + 1;
+	char *key = malloc(len);
+	if (key)
+		snprintf(key, len, "%s%s%s", name, inst ? "@" : "", inst ? inst : "");
+	return key;
+}
+
+static struct metric *lookup_key(struct metric_reg *reg, const char *device, const char *key)
+{
+	size_t b = hash_metric(device, key) % reg->nmbuckets;
+	for (struct metric_node *n = reg->mbuckets[b]; n; n = n->next_hash)
+		if (strcmp(n->m.key, key) == 0 && strcmp(n->m.device, device) == 0)
+			return &n->m;
+	return NULL;
+}
+
+struct metric *metric_reg_find(struct metric_reg *reg, const char *device, const char *name,
+			       const char *inst)
+{
+	char *key = make_key(name, inst);
+	if (!key)
+		return NULL;
+	struct metric *m = lookup_key(reg, device, key);
+	free(key);
+	return m;
+}
+
+static void rehash_metrics(struct metric_reg *reg)
+{
+	size_t n = reg->nmbuckets * 4;
+	struct metric_node **b = calloc(n, sizeof(*b));
+	if (!b)
+		return; /* keep the old table: slower, still correct */
+	for (size_t i = 0; i < reg->nmbuckets; i++) {
+		for (struct metric_node *mn = reg->mbuckets[i], *next; mn; mn = next) {
+			next = mn->next_hash;
+			size_t j = hash_metric(mn->m.device, mn->m.key) % n;
+			mn->next_hash = b[j];
+			b[j] = mn;
+		}
+	}
+	free(reg->mbuckets);
+	reg->mbuckets = b;
+	reg->nmbuckets = n;
+}
+
+static char *strdup_or_null(const char *s, bool *fail)
+{
+	if (!s)
+		return NULL;
+	char *c = strdup(s);
+	if (!c)
+		*fail = true;
+	return c;
+}
+
+static bool copy_enums(struct metric *m, const struct metric_desc *desc)
+{
+	if (!desc->enums || desc->nenums == 0)
+		return true;
+	m->enums = calloc(desc->nenums, sizeof(*m->enums));
+	if (!m->enums)
+		return false;
+	m->nenums = desc->nenums;
+	bool fail = false;
+	for (size_t i = 0; i < desc->nenums; i++) {
+		m->enums[i].value = desc->enums[i].value;
+		m->enums[i].name = strdup_or_null(desc->enums[i].name, &fail);
+	}
+	return !fail;
+}
+
+static bool fill_metric(struct metric *m, const char *device, const struct metric_desc *desc)
+{
+	bool fail = false;
+	m->device = strdup_or_null(device, &fail);
+	m->name = strdup_or_null(desc->name, &fail);
+	m->unit = strdup_or_null(desc->unit ? desc->unit : "", &fail);
+	m->inst_label = strdup_or_null(desc->inst_label, &fail);
+	m->inst = strdup_or_null(desc->inst, &fail);
+	m->key = make_key(desc->name, desc->inst);
+	m->kind = desc->kind;
+	m->interval_ms = desc->interval_ms;
+	m->value = NAN;
+	m->raw = NAN;
+	m->quality = QUALITY_UNKNOWN;
+	return !fail && m->key && copy_enums(m, desc);
+}
+
+struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
+			      const struct metric_desc *desc)
+{
+	char err[160];
+	if (!metric_name_check(desc->name, desc->kind, err, sizeof(err)) ||
+	    (desc->inst && strlen(desc->inst) >= METRIC_INST_MAX)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	char *key = make_key(desc->name, desc->inst);
+	if (!key)
+		return NULL;
+	struct metric *found = lookup_key(reg, device, key);
+	free(key);
+	if (found) {
+		if (found->kind != desc->kind ||
+		    strcmp(found->unit, desc->unit ? desc->unit : "") != 0) {
+			errno = EEXIST;
+			return NULL;
+		}
+		found->interval_ms = desc->interval_ms;
+		return found;
+	}
+	struct dev_entry *d = dev_lookup(reg, device, true);
+	struct metric_node *n = calloc(1, sizeof(*n));
+	if (!d || !n || !fill_metric(&n->m, device, desc)) {
+		if (n)
+			metric_free_fields(&n->m);
+		free(n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (reg->nmetrics >= reg->nmbuckets)
+		rehash_metrics(reg);
+	size_t b = hash_metric(device, n->m.key) % reg->nmbuckets;
+	n->next_hash = reg->mbuckets[b];
+	reg->mbuckets[b] = n;
+	reg->nmetrics++;
+	if (d->last)
+		d->last->next_in_device = &n->m;
+	else
+		d->first = &n->m;
+	d->last = &n->m;
+	return &n->m;
+}
+
+static void notify(struct metric_reg *reg, const struct metric *m)
+{
+	for (int i = 0; i < reg->nsinks; i++)
+		reg->sinks[i].sink->report(reg->sinks[i].arg, m);
+}
+
+static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
+{
+	m->ts_ms = ts_ms;
+	m->quality = QUALITY_ERROR;
+	snprintf(m->reason, sizeof(m->reason), "%s", reason && *reason ? reason : "error");
+}
+
+/* Counter to per-second rate.  A reading below the last one means a wrap or an agent
+ * restart; we cannot tell which width wrapped, so the rate restarts (no spike). */
+static bool counter_rate(struct metric *m, int64_t ts_ms, double raw, double *rate)
+{
+	double prev = m->raw;
+	int64_t prev_ts = m->raw_ts_ms;
+	m->raw = raw;
+	m->raw_ts_ms = ts_ms;
+	if (isnan(prev) || raw < prev || ts_ms <= prev_ts)
+		return false;
+	*rate = (raw - prev) * 1000.0 / (double)(ts_ms - prev_ts);
+	return true;
+}
+
+void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double value)
+{
+	if (!isfinite(value)) {
+		metric_put_error(reg, m, ts_ms, isnan(value) ? "value is NaN" : "value is infinite");
+		return;
+	}
+	if (m->kind == METRIC_COUNTER) {
+		double rate;
+		if (!counter_rate(m, ts_ms, value, &rate)) {
+			/* primed or restarted: the raw reading is news (the archive keeps it),
+			 * the rate is not */
+			m->ts_ms = ts_ms;
+			if (m->quality == QUALITY_UNKNOWN)
+				snprintf(m->reason, sizeof(m->reason), "waiting for a second reading");
+			notify(reg, m);
+			return;
+		}
+		value = rate;
+	}
+	m->value = value;
+	m->ts_ms = ts_ms;
+	m->value_ts_ms = ts_ms;
+	m->quality = QUALITY_OK;
+	m->reason[0] = '\0';
+	notify(reg, m);
+}
+
+void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
+		      const char *reason)
+{
+	set_error(m, ts_ms, reason);
+	notify(reg, m);
+}
+
+size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms)
+{
+	size_t changed = 0;
+	for (struct dev_entry *d = reg->dev_head; d; d = d->next) {
+		for (struct metric *m = d->first; m; m = m->next_in_device) {
+			if (m->quality != QUALITY_OK || m->interval_ms <= 0)
+				continue;
+			if ((double)(now_ms - m->ts_ms) > METRIC_STALE_FACTOR * (double)m->interval_ms) {
+				m->quality = QUALITY_STALE;
+				snprintf(m->reason, sizeof(m->reason), "no report for %llds",
+					 (long long)((now_ms - m->ts_ms) / 1000));
+				notify(reg, m);
+				changed++;
+			}
+		}
+	}
+	return changed;
+}
+
+struct metric *metric_reg_device_first(struct metric_reg *reg, const char *device)
+{
+	struct dev_entry *d = dev_lookup(reg, device, false);
+	return d ? d->first : NULL;
+}
+
+void metric_reg_foreach(struct metric_reg *reg, void (*fn)(void *arg, struct metric *m),
+			void *arg)
+{
+	for (struct dev_entry *d = reg->dev_head; d; d = d->next)
+		for (struct metric *m = d->first, *next; m; m = next) {
+			next = m->next_in_device;
+			fn(arg, m);
+		}
+}
+
+static void unlink_metric(struct metric_reg *reg, struct metric *m)
+{
+	size_t b = hash_metric(m->device, m->key) % reg->nmbuckets;
+	for (struct metric_node **pp = &reg->mbuckets[b]; *pp; pp = &(*pp)->next_hash) {
+		if (&(*pp)->m == m) {
+			struct metric_node *n = *pp;
+			*pp = n->next_hash;
+			metric_free_fields(&n->m);
+			free(n);
+			reg->nmetrics--;
+			return;
+		}
+	}
+}
+
+static void unlink_device(struct metric_reg *reg, struct dev_entry *d)
+{
+	size_t b = hash_str(14695981039346656037ULL, d->device) % reg->ndbuckets;
+	for (struct dev_entry **pp = &reg->dbuckets[b]; *pp; pp = &(*pp)->next_hash) {
+		if (*pp == d) {
+			*pp = d->next_hash;
+			break;
+		}
+	}
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		reg->dev_head = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	else
+		reg->dev_tail = d->prev;
+	reg->ndevices--;
+	free(d->device);
+	free(d);
+}
+
+void metric_reg_drop_device(struct metric_reg *reg, const char *device)
+{
+	struct dev_entry *d = dev_lookup(reg, device, false);
+	if (!d)
+		return;
+	for (struct metric *m = d->first, *next; m; m = next) {
+		next = m->next_in_device;
+		for (int i = 0; i < reg->nsinks; i++)
+			if (reg->sinks[i].sink->forget)
+				reg->sinks[i].sink->forget(reg->sinks[i].arg, m);
+		unlink_metric(reg, m);
+	}
+	unlink_device(reg, d);
+}
+
+size_t metric_reg_count(const struct metric_reg *reg)
+{
+	return reg->nmetrics;
+}
+
+const char *metric_enum_name(const struct metric *m, int value)
+{
+	for (size_t i = 0; i < m->nenums; i++)
+		if (m->enums[i].value == value)
+			return m->enums[i].name;
+	return NULL;
+}
+
+int metric_file_key(const struct metric *m, char *buf, size_t len)
+{
+	size_t o = 0;
+	int n = snprintf(buf, len, "%s", m->name);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	o = (size_t)n;
+	if (!m->inst)
+		return 0;
+	static const char hex[] = "0123456789ABCDEF";
+	if (o + 1 >= len)
+		return -ENAMETOOLONG;
+	buf[o++] = '@';
+	for (const unsigned char *p = (const unsigned char *)m->inst; *p; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-';
+		if (o + (plain ? 1 : 3) >= len)
+			return -ENAMETOOLONG;
+		if (plain) {
+			buf[o++] = (char)*p;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 15];
+		}
+	}
+	buf[o] = '\0';
+	return 0;
+}

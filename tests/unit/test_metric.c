@@ -1,0 +1,198 @@
+/* Metric registry: naming rules, identity, counter rates, staleness, sinks, file keys. */
+#include "testing.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dcmon/metric.h"
+
+static void test_name_rules(void **state)
+{
+	static const struct {
+		const char *name;
+		enum metric_kind kind;
+		bool ok;
+		const char *why;
+	} cases[] = {
+		{"battery_runtime_seconds", METRIC_GAUGE, true, NULL},
+		{"fs_used_percent", METRIC_GAUGE, true, NULL},
+		{"if_in_bytes_total", METRIC_COUNTER, true, NULL},
+		{"output_source", METRIC_STATE, true, NULL},
+		{"output_source", METRIC_GAUGE, false, "must end with its unit"},
+		{"Battery_seconds", METRIC_GAUGE, false, "lower-case letter"},
+		{"battery-runtime_seconds", METRIC_GAUGE, false, "only a-z"},
+		{"", METRIC_GAUGE, false, "1..63"},
+		{"_seconds", METRIC_GAUGE, false, "lower-case letter"},
+		{"1x_seconds", METRIC_GAUGE, false, "lower-case letter"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[200] = "";
+		bool ok = metric_name_check(cases[i].name, cases[i].kind, err, sizeof(err));
+		assert_int_equal(ok, cases[i].ok);
+		if (!ok)
+			assert_non_null(strstr(err, cases[i].why));
+	}
+	char long_name[80];
+	memset(long_name, 'a', 70);
+	strcpy(long_name + 70, "_seconds");
+	char err[200];
+	assert_false(metric_name_check(long_name, METRIC_GAUGE, err, sizeof(err)));
+}
+
+static void test_identity_and_conflicts(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc d = {.name = "fs_used_percent", .unit = "percent",
+				.kind = METRIC_GAUGE, .inst_label = "mount", .inst = "/var",
+				.interval_ms = 10000};
+	struct metric *a = metric_reg_get(reg, "web-01", &d);
+	assert_non_null(a);
+	assert_ptr_equal(metric_reg_get(reg, "web-01", &d), a);
+	assert_string_equal(a->key, "fs_used_percent@/var");
+	d.inst = "/";
+	struct metric *b = metric_reg_get(reg, "web-01", &d);
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(metric_reg_find(reg, "web-01", "fs_used_percent", "/var"), a);
+	assert_null(metric_reg_find(reg, "web-02", "fs_used_percent", "/var"));
+	d.unit = "bytes";
+	errno = 0;
+	assert_null(metric_reg_get(reg, "web-01", &d));
+	assert_int_equal(errno, EEXIST);
+	d.name = "Bad";
+	assert_null(metric_reg_get(reg, "web-01", &d));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(metric_reg_count(reg), 2);
+	assert_ptr_equal(metric_reg_device_first(reg, "web-01"), a);
+	assert_ptr_equal(a->next_in_device, b);
+	metric_reg_free(reg);
+}
+
+static void test_many_metrics_rehash(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	char inst[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(inst, sizeof(inst), "%d", i);
+		struct metric_desc d = {.name = "tcp_connect_seconds", .unit = "seconds",
+					.inst_label = "port", .inst = inst};
+		assert_non_null(metric_reg_get(reg, i % 2 ? "a" : "b", &d));
+	}
+	assert_int_equal(metric_reg_count(reg), 5000);
+	assert_non_null(metric_reg_find(reg, "a", "tcp_connect_seconds", "4999"));
+	assert_null(metric_reg_find(reg, "b", "tcp_connect_seconds", "4999"));
+	metric_reg_drop_device(reg, "a");
+	assert_int_equal(metric_reg_count(reg), 2500);
+	assert_null(metric_reg_find(reg, "a", "tcp_connect_seconds", "4999"));
+	assert_null(metric_reg_device_first(reg, "a"));
+	metric_reg_free(reg);
+}
+
+struct seen {
+	int reports, forgets;
+	double last_value;
+	enum metric_quality last_quality;
+};
+
+static void sink_report(void *arg, const struct metric *m)
+{
+	struct seen *s = arg;
+	s->reports++;
+	s->last_value = m->value;
+	s->last_quality = m->quality;
+}
+
+static void sink_forget(void *arg, const struct metric *m)
+{
+	((struct seen *)arg)->forgets++;
+}
+
+static const struct metric_sink test_sink = {"test", sink_report, sink_forget};
+
+static void test_counter_rate_wrap_and_restart(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct seen s = {0};
+	assert_int_equal(metric_reg_add_sink(reg, &test_sink, &s), 0);
+	struct metric_desc d = {.name = "if_in_bytes_total", .unit = "bytes",
+				.kind = METRIC_COUNTER, .interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, "sw", &d);
+	metric_put(reg, m, 1000000, 1000);
+	assert_true(isnan(m->value));
+	assert_int_equal(m->quality, QUALITY_UNKNOWN);
+	assert_int_equal(m->raw_ts_ms, 1000000);
+	metric_put(reg, m, 1010000, 6000); /* 5000 bytes in 10 s */
+	assert_true(fabs(m->value - 500.0) < 1e-9);
+	assert_int_equal(m->quality, QUALITY_OK);
+	metric_put(reg, m, 1020000, 10); /* wrap or agent restart: no spike */
+	assert_true(fabs(m->value - 500.0) < 1e-9);
+	assert_int_equal(m->value_ts_ms, 1010000);
+	metric_put(reg, m, 1030000, 2010);
+	assert_true(fabs(m->value - 200.0) < 1e-9);
+	assert_int_equal(s.reports, 4);
+	metric_reg_free(reg);
+}
+
+static void test_errors_nan_and_stale(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct seen s = {0};
+	metric_reg_add_sink(reg, &test_sink, &s);
+	struct metric_desc d = {.name = "supply_air_celsius", .unit = "celsius",
+				.interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, "crac-1", &d);
+	metric_put(reg, m, 5000, 18.5);
+	assert_int_equal(s.last_quality, QUALITY_OK);
+	metric_put(reg, m, 15000, NAN);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_string_equal(m->reason, "value is NaN");
+	assert_true(fabs(m->value - 18.5) < 1e-9); /* last good value kept for display */
+	metric_put_error(reg, m, 16000, "timeout");
+	assert_string_equal(m->reason, "timeout");
+	metric_put(reg, m, 20000, 19.0);
+	assert_int_equal(m->quality, QUALITY_OK);
+	assert_string_equal(m->reason, "");
+	assert_int_equal(metric_reg_mark_stale(reg, 20000 + 24000), 0);
+	assert_int_equal(metric_reg_mark_stale(reg, 20000 + 26000), 1);
+	assert_int_equal(m->quality, QUALITY_STALE);
+	assert_int_equal(s.last_quality, QUALITY_STALE);
+	assert_int_equal(metric_reg_mark_stale(reg, 20000 + 60000), 0); /* once */
+	metric_reg_drop_device(reg, "crac-1");
+	assert_int_equal(s.forgets, 1);
+	metric_reg_free(reg);
+}
+
+static void test_enums_and_file_keys(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	static const struct metric_enum src[] = {{3, "normal"}, {5, "battery"}};
+	struct metric_desc d = {.name = "output_source", .kind = METRIC_STATE,
+				.enums = src, .nenums = 2};
+	struct metric *m = metric_reg_get(reg, "ups-a", &d);
+	assert_string_equal(metric_enum_name(m, 5), "battery");
+	assert_null(metric_enum_name(m, 4));
+	char key[64];
+	assert_int_equal(metric_file_key(m, key, sizeof(key)), 0);
+	assert_string_equal(key, "output_source");
+	struct metric_desc f = {.name = "fs_used_percent", .unit = "percent",
+				.inst_label = "mount", .inst = "/var/lib data"};
+	m = metric_reg_get(reg, "web", &f);
+	assert_int_equal(metric_file_key(m, key, sizeof(key)), 0);
+	assert_string_equal(key, "fs_used_percent@%2Fvar%2Flib%20data");
+	assert_int_equal(metric_file_key(m, key, 20), -ENAMETOOLONG);
+	metric_reg_free(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_rules),
+		cmocka_unit_test(test_identity_and_conflicts),
+		cmocka_unit_test(test_many_metrics_rehash),
+		cmocka_unit_test(test_counter_rate_wrap_and_restart),
+		cmocka_unit_test(test_errors_nan_and_stale),
+		cmocka_unit_test(test_enums_and_file_keys),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
