@@ -202,6 +202,9 @@ struct cfg_modbus {
 int modbus_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d,
 		      void *ctx);
 void modbus_cfg_free(struct cfg_modbus *m);
+/* The same for cfgtree's release/same hooks: field points at a struct cfg_modbus *. */
+void modbus_cfg_field_release(void *field);
+bool modbus_cfg_field_same(const void *a, const void *b);
 
 /* ---- link: one connection to a gateway or serial line (modbus_link.c) ------------- */
 
@@ -265,8 +268,47 @@ struct modbus_link_stats {
 	uint64_t stale;      /* late replies of timed-out requests, dropped */
 };
 void modbus_link_stats(const struct modbus_link *link, struct modbus_link_stats *out);
-/* Human name of a result error (for metric reasons). */
+/* Sets res->err and a human reason ("timeout", "exception 2 (illegal data address)"). */
 void modbus_result_set_error(struct modbus_result *res, int err);
+
+/* ---- link internals shared with the transports ------------------------------------ */
+
+/* One queued or in-flight request. */
+struct modbus_xact {
+	struct modbus_xact *next;   /* link queue */
+	struct modbus_link *link;
+	struct modbus_xreq rq;
+	modbus_xact_cb cb;
+	void *arg;
+	bool cancelled;             /* in flight but nobody waits: no callback */
+	uint16_t tid;               /* TCP transaction id */
+	struct modbus_result res;
+};
+
+/* A transport moves one transaction at a time for its link. */
+struct modbus_transport {
+	const char *name;           /* "tcp", "rtu" */
+	/* Creates the transport state of a link; NULL with errno. */
+	void *(*create)(struct modbus_link *link);
+	/* Sends x and later calls modbus_link_xact_done(link, x), possibly before
+	 * returning.  Only called while no other transaction is in flight. */
+	void (*start)(void *ts, struct modbus_xact *x);
+	/* Frees the state; `inflight` (may be NULL) is the transaction being sent, whose
+	 * memory the transport now owns and frees without calling back. */
+	void (*destroy)(void *ts, struct modbus_xact *inflight);
+};
+extern const struct modbus_transport modbus_tcp_transport;
+extern const struct modbus_transport modbus_rtu_transport;
+
+/* Called by the transport when x is finished (x->res filled).  Runs the callback unless
+ * cancelled, frees x and starts the next queued transaction. */
+void modbus_link_xact_done(struct modbus_link *link, struct modbus_xact *x);
+/* Accessors for transports. */
+struct loop *modbus_link_loop(const struct modbus_link *link);
+struct workq *modbus_link_workq(const struct modbus_link *link);
+const struct modbus_endpoint *modbus_link_endpoint(const struct modbus_link *link);
+const char *modbus_link_name(const struct modbus_link *link); /* "10.0.0.5:502" */
+struct modbus_link_stats *modbus_link_stats_mut(struct modbus_link *link);
 
 /* ---- Modbus TCP framing (modbus_mbap.c) ------------------------------------------- */
 
