@@ -1,6 +1,8 @@
 /* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
 #include "dcmon/metric.h"
 
+#include "strhash.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ struct metric_reg {
 		void *arg;
 	} sinks[MAX_SINKS];
 	int nsinks;
+	uint64_t reports; /* metric_put + metric_put_error calls */
 };
 
 static const char *const kind_names[] = {"gauge", "counter", "state"};
@@ -93,16 +96,9 @@ bool metric_name_check(const char *name, enum metric_kind kind, char *err, size_
 	return false;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static uint64_t hash_metric(const char *device, const char *key)
 {
-	return hash_str(hash_str(14695981039346656037ULL, device) * 31 + 1, key);
+	return strhash_more(strhash(device) * 31 + 1, key);
 }
 
 struct metric_reg *metric_reg_new(void)
@@ -166,7 +162,7 @@ int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, 
 
 static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, bool create)
 {
-	size_t b = hash_str(14695981039346656037ULL, device) % reg->ndbuckets;
+	size_t b = strhash(device) % reg->ndbuckets;
 	for (struct dev_entry *d = reg->dbuckets[b]; d; d = d->next_hash)
 		if (strcmp(d->device, device) == 0)
 			return d;
@@ -359,6 +355,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 		metric_put_error(reg, m, ts_ms, isnan(value) ? "value is NaN" : "value is infinite");
 		return;
 	}
+	reg->reports++;
 	if (m->kind == METRIC_COUNTER) {
 		double rate;
 		if (!counter_rate(m, ts_ms, value, &rate)) {
@@ -383,6 +380,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 		      const char *reason)
 {
+	reg->reports++;
 	set_error(m, ts_ms, reason);
 	notify(reg, m);
 }
@@ -439,7 +437,7 @@ static void unlink_metric(struct metric_reg *reg, struct metric *m)
 
 static void unlink_device(struct metric_reg *reg, struct dev_entry *d)
 {
-	size_t b = hash_str(14695981039346656037ULL, d->device) % reg->ndbuckets;
+	size_t b = strhash(d->device) % reg->ndbuckets;
 	for (struct dev_entry **pp = &reg->dbuckets[b]; *pp; pp = &(*pp)->next_hash) {
 		if (*pp == d) {
 			*pp = d->next_hash;
@@ -477,6 +475,11 @@ void metric_reg_drop_device(struct metric_reg *reg, const char *device)
 size_t metric_reg_count(const struct metric_reg *reg)
 {
 	return reg->nmetrics;
+}
+
+uint64_t metric_reg_reports(const struct metric_reg *reg)
+{
+	return reg->reports;
 }
 
 const char *metric_enum_name(const struct metric *m, int value)

@@ -26,6 +26,7 @@ const char *dev_state_name(enum dev_state s);
 struct dev_status {
 	enum dev_state state;
 	char reason[128];        /* why not UP; "" when UP */
+	int64_t since_ms;        /* wall clock of the last state change, 0 = never */
 	int64_t last_poll_ms;    /* wall clock of the last poll start, 0 = never */
 	int64_t last_duration_ms;/* how long the last poll took */
 	int64_t next_poll_ms;    /* wall clock of the next due poll */

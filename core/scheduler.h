@@ -1,0 +1,51 @@
+/* The scheduler: polls each device at its interval, spread over the interval, never two
+ * polls of one device at once, with backoff for unreachable devices.  Loop thread only.
+ *
+ * A device poll starts every poller instance of the device at once and ends when the
+ * last one reports; its outcome sets the device's dev_status.
+ */
+#ifndef DCMON_SCHEDULER_H
+#define DCMON_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dcmon/api.h"
+#include "dcmon/config.h"
+#include "dcmon/poller.h"
+
+struct sched;
+
+/* env must outlive the scheduler; env->cfg may be changed between reloads. */
+struct sched *sched_new(const struct poller_env *env, const struct poller_ops *const *pollers);
+/* Cancels every poll in flight and frees every device.  NULL is a no-op. */
+void sched_free(struct sched *s);
+
+/* Creates the device's poller instances and schedules its first poll at a spread offset.
+ * `keep` (may be NULL) is the status to carry over from before a reload.  The scheduler
+ * keeps `dev` (it must live until sched_remove/sched_free or a later sched_add of the same
+ * id).  Returns 0, -EEXIST, or -EINVAL with err filled when a poller cannot be created. */
+int sched_add(struct sched *s, const struct cfg_device *dev, const struct dev_status *keep,
+	      char *err, size_t errlen);
+/* Cancels and frees a device; no-op when unknown. */
+void sched_remove(struct sched *s, const char *id);
+/* Starts a poll of the device now unless one is running (e.g. after a trap).  Does not
+ * move its regular schedule.  Returns 0, -ENOENT or -EBUSY. */
+int sched_poll_now(struct sched *s, const char *id);
+
+/* Runtime status of a device, or NULL. */
+const struct dev_status *sched_status(struct sched *s, const char *id);
+size_t sched_count(const struct sched *s);
+
+/* ---- pure scheduling arithmetic, exposed for tests ------------------------------- */
+
+/* Offset in [0, interval) of a device's first poll, stable for a given id. */
+int64_t sched_spread_offset(const char *id, int64_t interval_ms);
+/* Interval to use after `failures` consecutive unreachable polls: the base interval for
+ * 0 or 1 failure, then doubling, capped at max_factor x interval. */
+int64_t sched_backoff_interval(int64_t interval_ms, int failures, int max_factor);
+/* The first slot prev_due + k*interval (k >= 1) that is after now; *skipped gets k - 1,
+ * the slots missed (no catch-up bursts). */
+int64_t sched_next_due(int64_t prev_due, int64_t now, int64_t interval_ms, uint64_t *skipped);
+
+#endif

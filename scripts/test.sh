@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds, runs every test (unit, integration),
+# then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# DCMON_TEST_NO_ASAN=1 skips the sanitizer pass (local iteration only; CI runs both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh build
+ctest --test-dir build --output-on-failure -j2 --timeout 300
+if [ "${DCMON_TEST_NO_ASAN:-0}" != 1 ]; then
+  bash scripts/build.sh build-asan -DDCMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j2 --timeout 600
+fi

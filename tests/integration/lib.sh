@@ -1,0 +1,109 @@
+# Shared helpers for integration tests: temp dirs, free loopback ports, real peers,
+# dcmond start/stop, bounded waits and value assertions.  Source it from a test script.
+set -euo pipefail
+
+: "${DCMON_BUILD_DIR:?DCMON_BUILD_DIR must point at the build directory}"
+: "${DCMON_SOURCE_DIR:?DCMON_SOURCE_DIR must point at the source tree}"
+DCMOND="$DCMON_BUILD_DIR/dcmond"
+DCMON="$DCMON_BUILD_DIR/dcmon"
+PY=/usr/bin/python3
+
+T=$(mktemp -d /tmp/dcmon-itest.XXXXXX)
+chmod 755 "$T"
+_PIDS=()
+_FAILED=0
+_CHECKS=0
+
+cleanup() {
+  local rc=$?
+  for pid in "${_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${_PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  if [ "$rc" -ne 0 ] || [ "$_FAILED" -ne 0 ]; then
+    echo "--- dcmond log (tail) ---"
+    tail -n 60 "$T/dcmond.log" 2>/dev/null || true
+    echo "--- kept $T for inspection ---"
+  else
+    rm -rf "$T"
+  fi
+}
+trap cleanup EXIT
+
+# Remembers a background pid so it is killed at exit.
+track() { _PIDS+=("$1"); }
+
+# Prints a free TCP port on 127.0.0.1 (the kernel picks it).
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# Prints a free UDP port on 127.0.0.1.
+free_udp_port() {
+  $PY -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+fail() { echo "FAIL: $*"; _FAILED=1; exit 1; }
+pass() { _CHECKS=$((_CHECKS + 1)); echo "ok - $*"; }
+
+# wait_until SECONDS DESCRIPTION CMD...: retries CMD every 0.2 s, bounded in time.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local end=$((SECONDS + limit))
+  while [ $SECONDS -lt $end ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  fail "timed out after ${limit}s waiting for: $what"
+}
+
+# Starts dcmond on CONFIG in the background; waits for its API socket.
+start_dcmond() {
+  local cfg=$1 sock
+  sock=$(grep -E '^\s*socket:' "$cfg" | head -1 | awk '{print $2}')
+  "$DCMOND" -c "$cfg" --log-level debug >>"$T/dcmond.log" 2>&1 &
+  DCMOND_PID=$!
+  track "$DCMOND_PID"
+  DCMON_SOCKET=$sock
+  export DCMON_SOCKET
+  wait_until 20 "dcmond API socket $sock" "$DCMON" status --json
+}
+
+stop_dcmond() {
+  kill -TERM "$DCMOND_PID"
+  local rc=0
+  wait "$DCMOND_PID" || rc=$?
+  [ "$rc" -eq 0 ] || fail "dcmond exited with $rc on SIGTERM"
+}
+
+# status_json: the full status document.
+status_json() { "$DCMON" status --json; }
+
+# metric_field DEVICE NAME INST FIELD: one field of one metric ("" inst = none).
+metric_field() {
+  local dev=$1 name=$2 inst=$3 field=$4
+  status_json | jq -r --arg d "$dev" --arg n "$name" --arg i "$inst" --arg f "$field" '
+    .devices[] | select(.id == $d) | .metrics[]
+    | select(.name == $n and ((.inst // "") == $i)) | .[$f]'
+}
+
+# metric_is DEVICE NAME INST JQ-PREDICATE: true if the metric object satisfies it.
+metric_is() {
+  local dev=$1 name=$2 inst=$3 pred=$4
+  status_json | jq -e --arg d "$dev" --arg n "$name" --arg i "$inst" "
+    [.devices[] | select(.id == \$d) | .metrics[]
+     | select(.name == \$n and ((.inst // \"\") == \$i))] | length == 1 and (.[0] | $pred)" \
+    >/dev/null
+}
+
+assert_eq() {
+  local got=$1 want=$2 what=$3
+  [ "$got" = "$want" ] || fail "$what: got '$got', want '$want'"
+  pass "$what = $want"
+}
+
+# done_checks: prints the closing line ctest output is read for.
+done_checks() {
+  echo "$_CHECKS passed, 0 failed"
+}

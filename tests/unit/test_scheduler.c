@@ -1,0 +1,194 @@
+/* Scheduler: spreading, backoff, no overlapping polls, a hung device never delays others.
+ * The pollers here are scripted test pollers: what is under test is the scheduling. */
+#include "testing.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/loop.h"
+#include "scheduler.h"
+
+/* ---- arithmetic --------------------------------------------------------------- */
+
+static void test_spread_offsets(void **state)
+{
+	int buckets[10] = {0};
+	char id[32];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(id, sizeof(id), "dev-%d", i);
+		int64_t off = sched_spread_offset(id, 10000);
+		assert_true(off >= 0 && off < 10000);
+		assert_int_equal(off, sched_spread_offset(id, 10000));
+		buckets[off / 1000]++;
+	}
+	for (int b = 0; b < 10; b++) /* 200 expected per second of the interval */
+		assert_in_range(buckets[b], 120, 280);
+	assert_int_equal(sched_spread_offset("x", 0), 0);
+}
+
+static void test_backoff(void **state)
+{
+	static const struct {
+		int failures;
+		int64_t expect;
+	} cases[] = {{0, 10000}, {1, 10000}, {2, 20000}, {3, 40000}, {4, 80000}, {5, 80000},
+		     {50, 80000}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sched_backoff_interval(10000, cases[i].failures, 8),
+				 cases[i].expect);
+	assert_int_equal(sched_backoff_interval(10000, 3, 1), 10000);
+}
+
+static void test_next_due_skips_missed_slots(void **state)
+{
+	uint64_t skipped;
+	assert_int_equal(sched_next_due(1000, 1500, 1000, &skipped), 2000);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(sched_next_due(1000, 2000, 1000, &skipped), 3000);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(sched_next_due(1000, 5500, 1000, &skipped), 6000);
+	assert_int_equal(skipped, 4);
+}
+
+/* ---- scripted pollers ------------------------------------------------------------ */
+
+enum script { SCRIPT_OK, SCRIPT_HANG, SCRIPT_UNREACHABLE };
+
+struct test_inst {
+	enum script script;
+	struct poll_job *job;
+	int started, cancelled, overlaps;
+	int64_t last_start;
+	struct loop *loop;
+};
+
+static bool t_wants(const struct cfg_device *dev)
+{
+	return true;
+}
+
+static void *t_create(const struct poller_env *env, const struct cfg_device *dev, char *err,
+		      size_t errlen)
+{
+	struct test_inst *t = calloc(1, sizeof(*t));
+	t->script = dev->description && strcmp(dev->description, "hang") == 0 ? SCRIPT_HANG
+		    : dev->description && strcmp(dev->description, "down") == 0
+			? SCRIPT_UNREACHABLE
+			: SCRIPT_OK;
+	t->loop = env->loop;
+	return t;
+}
+
+static void finish_later(struct loop *loop, void *arg)
+{
+	struct test_inst *t = arg;
+	struct poll_job *job = t->job;
+	t->job = NULL;
+	poll_job_done(job, t->script == SCRIPT_OK ? POLL_OK : POLL_UNREACHABLE,
+		      t->script == SCRIPT_OK ? NULL : "timeout");
+}
+
+static void t_start(void *inst, struct poll_job *job)
+{
+	struct test_inst *t = inst;
+	if (t->job)
+		t->overlaps++;
+	t->job = job;
+	t->started++;
+	if (t->script != SCRIPT_HANG)
+		loop_timer_add(t->loop, 5, finish_later, t);
+}
+
+static void t_cancel(void *inst)
+{
+	struct test_inst *t = inst;
+	t->cancelled++;
+	t->job = NULL;
+}
+
+static struct test_inst *last_inst[3];
+static int ninst;
+
+static void t_free(void *inst)
+{
+	free(inst);
+}
+
+static void *t_create_rec(const struct poller_env *env, const struct cfg_device *dev,
+			  char *err, size_t errlen)
+{
+	void *p = t_create(env, dev, err, errlen);
+	last_inst[ninst++] = p;
+	return p;
+}
+
+static const struct poller_ops test_ops = {"test", t_wants, t_create_rec, t_start, t_cancel,
+					   t_free};
+static const struct poller_ops *const test_pollers[] = {&test_ops, NULL};
+
+static void stop_loop(struct loop *loop, void *arg)
+{
+	loop_stop(loop);
+}
+
+static void test_hung_device_does_not_delay_others(void **state)
+{
+	struct loop *loop = loop_new();
+	struct cfg cfg = {.daemon = {.max_backoff_factor = 8}};
+	struct poller_env env = {.loop = loop, .cfg = &cfg};
+	struct cfg_device ok = {.id = "ok", .interval_ms = 50, .timeout_ms = 20};
+	struct cfg_device hang = {.id = "hang", .interval_ms = 50, .timeout_ms = 20,
+				  .description = "hang"};
+	struct cfg_device down = {.id = "down", .interval_ms = 50, .timeout_ms = 20,
+				  .description = "down"};
+	struct sched *s = sched_new(&env, test_pollers);
+	char err[100];
+	ninst = 0;
+	assert_int_equal(sched_add(s, &ok, NULL, err, sizeof(err)), 0);
+	assert_int_equal(sched_add(s, &hang, NULL, err, sizeof(err)), 0);
+	assert_int_equal(sched_add(s, &down, NULL, err, sizeof(err)), 0);
+	assert_int_equal(sched_add(s, &ok, NULL, err, sizeof(err)), -EEXIST);
+	loop_timer_add(loop, 1000, stop_loop, NULL);
+	loop_run(loop);
+
+	const struct dev_status *st_ok = sched_status(s, "ok");
+	const struct dev_status *st_hang = sched_status(s, "hang");
+	const struct dev_status *st_down = sched_status(s, "down");
+	/* the healthy device polled every slot: none skipped, none overlapping */
+	assert_true(st_ok->polls >= 10);
+	assert_int_equal(st_ok->overruns, 0);
+	assert_int_equal(st_ok->state, DEV_STATE_UP);
+	assert_int_equal(last_inst[0]->overlaps, 0);
+	/* the hung one: cut by the watchdog, never two polls at once, slots skipped */
+	assert_int_equal(last_inst[1]->overlaps, 0);
+	assert_true(last_inst[1]->cancelled >= 1);
+	assert_true(st_hang->overruns >= 1);
+	assert_int_equal(st_hang->state, DEV_STATE_DEGRADED);
+	assert_non_null(strstr(st_hang->reason, "did not finish"));
+	/* the unreachable one: backed off */
+	assert_int_equal(st_down->state, DEV_STATE_UNREACHABLE);
+	assert_true(st_down->failures >= 2);
+	assert_int_equal(st_down->interval_ms, sched_backoff_interval(50, st_down->failures, 8));
+	assert_true(st_down->polls < st_ok->polls);
+	assert_string_equal(st_down->reason, "test: timeout");
+
+	assert_int_equal(sched_poll_now(s, "nope"), -ENOENT);
+	sched_remove(s, "hang");
+	assert_null(sched_status(s, "hang"));
+	assert_int_equal(sched_count(s), 2);
+	sched_free(s);
+	loop_free(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spread_offsets),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_next_due_skips_missed_slots),
+		cmocka_unit_test(test_hung_device_does_not_delay_others),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
