@@ -18,6 +18,7 @@
 #include "dcmon/config.h"
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
+#include "dcmon/poller.h"
 
 struct workq;
 
@@ -180,6 +181,17 @@ struct modbus_profile *modbus_profile_load_string(const char *name, const char *
 						  struct cfg_diags *d);
 void modbus_profile_free(struct modbus_profile *p);
 
+/* ---- profile cache (modbus_pcache.c) ---------------------------------------------- */
+
+/* Loaded profiles shared by every device using them, reloaded when the file changes.
+ * Loop thread only.  Returns a reference, or NULL with the errors (file:line:col) in d. */
+const struct modbus_profile *modbus_pcache_get(const char *path, struct cfg_diags *d);
+/* Drops a reference from modbus_pcache_get(); NULL is a no-op. */
+void modbus_pcache_put(const struct modbus_profile *p);
+/* Path of a device's profile: `profile` itself when it holds a '/', else
+ * <profiles_dir>/<profile>.yaml, profiles_dir defaulting to <config dir>/profiles. */
+int modbus_profile_path(const struct cfg *cfg, const char *profile, char *buf, size_t len);
+
 /* ---- device section (modbus_cfg.c) ------------------------------------------------ */
 
 /* A device's `modbus:` section.  TCP when `device` is NULL, RTU otherwise. */
@@ -327,6 +339,10 @@ void mbap_decode_reply(const uint8_t *frame, size_t len, const struct modbus_xre
 		       struct modbus_result *res);
 /* Transaction id of a complete frame. */
 uint16_t mbap_tid(const uint8_t *frame);
+
+/* ---- the poller (modbus.c) -------------------------------------------------------- */
+
+extern const struct poller_ops modbus_poller;
 
 /* ---- probe (modbus_probe.c) ------------------------------------------------------- */
 

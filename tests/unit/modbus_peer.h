@@ -1,0 +1,104 @@
+/* Test helpers for the Modbus tests: start/stop the pymodbus peer
+ * (tests/peers/modbus_peer.py, run with /usr/bin/python3) and run a loop until a flag is
+ * set, bounded in time. */
+#ifndef DCMON_TEST_MODBUS_PEER_H
+#define DCMON_TEST_MODBUS_PEER_H
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dcmon/loop.h"
+
+#define PEER_START_MS 20000 /* upper bound for python + pymodbus to start */
+
+struct mb_peer {
+	pid_t pid;
+	int port;
+};
+
+/* Starts the peer on `port` (0 = any free port) and reads the port it bound.
+ * Returns 0 or -1. */
+static inline int mb_peer_start(struct mb_peer *p, int port)
+{
+	int fds[2];
+	char arg[16], buf[64] = "";
+	size_t len = 0;
+	int64_t end = clock_mono_ms() + PEER_START_MS;
+
+	if (pipe(fds) < 0)
+		return -1;
+	snprintf(arg, sizeof arg, "%d", port);
+	p->pid = fork();
+	if (p->pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl("/usr/bin/python3", "python3", DCMON_SOURCE_DIR "/tests/peers/modbus_peer.py",
+		      "--port", arg, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < sizeof buf - 1 && !strchr(buf, '\n') && clock_mono_ms() < end) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(fds[0], buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	close(fds[0]);
+	if (sscanf(buf, "PORT %d", &p->port) != 1) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static inline void mb_peer_stop(struct mb_peer *p)
+{
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, NULL, 0);
+	p->pid = 0;
+}
+
+struct mb_wait {
+	bool *flag;
+	int64_t end_ms;
+};
+
+static inline void mb_wait_tick(struct loop *loop, void *arg)
+{
+	struct mb_wait *w = arg;
+
+	if (*w->flag || clock_mono_ms() >= w->end_ms)
+		loop_stop(loop);
+	else
+		loop_timer_add(loop, 5, mb_wait_tick, w);
+}
+
+/* Runs the loop until *flag is true or max_ms passed; returns *flag. */
+static inline bool mb_run_until(struct loop *loop, bool *flag, int64_t max_ms)
+{
+	struct mb_wait w = { .flag = flag, .end_ms = clock_mono_ms() + max_ms };
+
+	if (*flag)
+		return true;
+	loop_timer_add(loop, 5, mb_wait_tick, &w);
+	loop_run(loop);
+	return *flag;
+}
+
+#endif
