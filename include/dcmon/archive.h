@@ -11,6 +11,7 @@
 #define DCMON_ARCHIVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dcmon/metric.h"
@@ -21,17 +22,29 @@ struct archive_opts {
 	const char *data_dir;   /* must exist and be writable (checked by archive_new) */
 	const char *rrdcached;  /* NULL = direct writes; "unix:/path" or "host:port" */
 	int64_t flush_ms;       /* longest a queued update waits; > 0 */
+	size_t queue_max;       /* values held in memory (queue + waiting for rrdcached)
+				 * before the oldest are dropped; 0 = default (2,000,000) */
 };
 
-/* Checks the data dir and starts the writer thread.  NULL with err filled on failure. */
+/* Checks the data dir and starts the writer thread.  NULL with err filled on failure.
+ * An unreachable rrdcached is not an error: values are kept and sent once it answers.
+ * librrd has one rrdcached connection per process: one archive with rrdcached at a time.
+ * With a "host:port" rrdcached, its base dir must be data_dir (paths are sent relative);
+ * files are always created and verified locally in data_dir. */
 struct archive *archive_new(const struct archive_opts *opts, char *err, size_t errlen);
-/* Writes every queued update, then stops the thread.  NULL is a no-op. */
+/* Writes every queued update, then stops the thread.  NULL is a no-op.  Call after the
+ * last report; files of live metrics are freed too (metric_reg_free calls no forget). */
 void archive_free(struct archive *a);
-/* Blocks until every update queued so far is written (tests, shutdown). */
+/* Blocks until every update queued so far has been handled: written (to the file or
+ * handed to rrdcached), dropped (counted), or kept because rrdcached is unreachable
+ * (retried now, whatever the back-off; see archive_stats.retained). */
 void archive_flush(struct archive *a);
 
-/* The sink to register with metric_reg_add_sink(reg, archive_sink(), a). */
+/* The sink to register with metric_reg_add_sink(reg, archive_sink(), a); pass the
+ * returned slot to archive_set_slot() before the first report.  Loop thread. */
 const struct metric_sink *archive_sink(void);
+/* Tells the archive its index in metric.sink_data (what metric_reg_add_sink returned). */
+void archive_set_slot(struct archive *a, int slot);
 
 /* RRD layout, exposed for tests: data source type for a kind ("GAUGE"/"DERIVE"). */
 const char *archive_ds_type(enum metric_kind kind);
@@ -42,6 +55,10 @@ struct archive_stats {
 	uint64_t failed;   /* updates dropped after an RRD error */
 	uint64_t batches;  /* writer wake-ups that wrote something */
 	uint64_t files_created;
+	uint64_t skipped;  /* not written: replaced by a later report in the same second,
+			    * or not after the file's last update */
+	uint64_t overflow; /* dropped, oldest first, because queue_max values were held */
+	uint64_t retained; /* held right now, waiting for rrdcached */
 };
 void archive_get_stats(struct archive *a, struct archive_stats *out);
 

@@ -1,0 +1,111 @@
+/* One RRD file of the archive: its path and the values buffered for it. */
+#include "archive_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_KEY_MAX (METRIC_NAME_MAX + 1 + 3 * METRIC_INST_MAX) /* bytes incl. NUL */
+#define PTS_MIN_CAP 4
+
+/* A device id becomes a directory name: refuse what would leave data_dir. */
+static bool device_dir_ok(const char *dev)
+{
+	return dev && *dev && strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0 && !strchr(dev, '/');
+}
+
+struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
+                                      size_t errlen)
+{
+	char key[FILE_KEY_MAX];
+	if (!device_dir_ok(m->device)) {
+		snprintf(err, errlen, "device id \"%s\" cannot be a directory name",
+		         m->device ? m->device : "");
+		return NULL;
+	}
+	if (metric_file_key(m, key, sizeof(key)) != 0) {
+		snprintf(err, errlen, "file name for %s too long", m->key);
+		return NULL;
+	}
+	struct archive_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		goto fail;
+	int n = asprintf(&f->path, "%s/%s/%s.rrd", data_dir, m->device, key);
+	if (n < 0) {
+		f->path = NULL;
+		goto fail;
+	}
+	if (n >= PATH_MAX) {
+		snprintf(err, errlen, "path of %s too long", m->key);
+		archive_file_free(f);
+		return NULL;
+	}
+	f->rel = f->path + strlen(data_dir) + 1;
+	f->device = strdup(m->device);
+	if (!f->device)
+		goto fail;
+	f->step_s = archive_rrd_step(m->interval_ms);
+	f->kind = m->kind;
+	f->state = ARCHIVE_FILE_NEW;
+	return f;
+fail:
+	archive_file_free(f);
+	snprintf(err, errlen, "%s", strerror(ENOMEM));
+	return NULL;
+}
+
+void archive_file_free(struct archive_file *f)
+{
+	if (!f)
+		return;
+	free(f->path);
+	free(f->device);
+	free(f->pts);
+	free(f);
+}
+
+int archive_file_add(struct archive_file *f, struct archive_point p)
+{
+	if (f->npts > 0) {
+		struct archive_point *last = &f->pts[f->npts - 1];
+		if (p.t_s == last->t_s) {
+			*last = p; /* same second: the later report wins */
+			return 0;
+		}
+		if (p.t_s < last->t_s)
+			return 0;
+	}
+	if (p.t_s <= f->last_s)
+		return 0;
+	if (f->npts == f->cap_pts) {
+		size_t cap = f->cap_pts ? f->cap_pts * 2 : PTS_MIN_CAP;
+		struct archive_point *pts = realloc(f->pts, cap * sizeof(*pts));
+		if (!pts)
+			return -ENOMEM;
+		f->pts = pts;
+		f->cap_pts = cap;
+	}
+	f->pts[f->npts++] = p;
+	return 1;
+}
+
+void archive_file_consume(struct archive_file *f, size_t n)
+{
+	if (n >= f->npts) {
+		f->npts = 0;
+		return;
+	}
+	memmove(f->pts, f->pts + n, (f->npts - n) * sizeof(f->pts[0]));
+	f->npts -= n;
+}
+
+size_t archive_file_drop_old(struct archive_file *f)
+{
+	size_t n = 0;
+	while (n < f->npts && f->pts[n].t_s <= f->last_s)
+		n++;
+	archive_file_consume(f, n);
+	return n;
+}

@@ -1,0 +1,210 @@
+/* Private parts of the RRD archive (core/archive*.c).
+ *
+ * archive.c        public API, the metric sink (loop thread) and the writer thread
+ * archive_queue.c  the loop -> writer hand-off: one mutex, a growable array swapped whole
+ * archive_file.c   one RRD file: path, buffered points, open/verify/write state machine
+ * archive_rrd.c    the RRD layout and the librrd calls (create, verify, update)
+ * archive_cached.c the rrdcached connection (connect, back off, update, probe)
+ */
+#ifndef DCMON_ARCHIVE_INT_H
+#define DCMON_ARCHIVE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dcmon/archive.h"
+#include "dcmon/log.h"
+#include "dcmon/metric.h"
+
+#define ARCHIVE_SUB "archive"             /* log subsystem */
+#define ARCHIVE_DS_NAME "value"           /* the one data source of every file */
+#define ARCHIVE_QUEUE_MAX_DEFAULT 2000000 /* values held in memory before the oldest go */
+#define ARCHIVE_RETRY_MS 60000            /* a broken file is looked at again after this */
+
+/* One value on its way to a file. */
+struct archive_point {
+	int64_t t_s; /* wall clock, seconds since the epoch */
+	double v;    /* GAUGE value, or the raw counter reading for DERIVE; NaN = unknown */
+};
+
+enum archive_file_state {
+	ARCHIVE_FILE_NEW, /* not yet checked: verify or create before the next write */
+	ARCHIVE_FILE_OK,  /* verified; last_s is the file's last update */
+	ARCHIVE_FILE_BAD, /* mismatch or error: values dropped until retry_ms */
+};
+
+/* One RRD file.  Created on the loop thread at a metric's first report; all fields
+ * below `writer-only` are touched by the writer thread alone.  Owned by the archive
+ * (list `all`, under the queue lock); freed by the writer after forget(), or by
+ * archive_free(). */
+struct archive_file {
+	char *path;                               /* <data_dir>/<device>/<key>.rrd, absolute */
+	const char *rel;                          /* points into path: <device>/<key>.rrd */
+	char *device;                             /* device id, for log lines */
+	unsigned long step_s;                     /* RRD step, seconds */
+	enum metric_kind kind;                    /* decides the DS type */
+	struct archive_file *all_prev, *all_next; /* archive's list of every file */
+
+	/* writer-only */
+	enum archive_file_state state;
+	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
+	int64_t retry_ms;          /* BAD: monotonic ms after which the file is checked again */
+	struct archive_point *pts; /* buffered values, strictly ascending t_s */
+	size_t npts, cap_pts;      /* used / allocated entries of pts */
+	bool dirty;                /* on the writer's dirty list */
+	bool forgotten;            /* the metric is gone: free once pts are written */
+	struct archive_file *next_dirty;
+	struct archive_file *next_forgotten; /* queue's forget list, then writer's */
+	struct log_complaint complaint;      /* rate-limits warnings about this file */
+};
+
+/* One queued report. */
+struct archive_entry {
+	struct archive_file *f;
+	struct archive_point p;
+};
+
+/* Counters of the writer; see struct archive_stats for their meaning. */
+struct archive_counts {
+	uint64_t written, failed, skipped, overflow, batches, files_created;
+	uint64_t retained; /* values held for a write (rrdcached down) right now */
+};
+
+/* ---- archive_queue.c: loop -> writer hand-off ---- */
+
+struct archive_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;            /* writer: work, flush request or stop */
+	pthread_cond_t done;            /* flushers: a writer round finished */
+	struct archive_entry *items;    /* queued values, oldest first */
+	size_t len, cap;                /* entries used / allocated */
+	size_t max;                     /* entries kept before the oldest are dropped */
+	size_t wake_len;                /* wake the writer early once len reaches this */
+	struct archive_file *forgotten; /* files whose metric is gone, newest first */
+	struct archive_file *all;       /* every live file (owned by the archive) */
+	uint64_t queued;                /* values accepted since start */
+	uint64_t overflow;              /* values dropped because the queue was full */
+	uint64_t flush_req;             /* flush generation asked for */
+	uint64_t flush_done;            /* flush generation finished by the writer */
+	bool stop;                      /* archive_free(): write everything and exit */
+	struct archive_counts counts;   /* writer's counters, published after each round */
+	struct log_complaint complaint; /* overflow warnings */
+};
+
+/* What the writer takes from the queue in one go. */
+struct archive_batch {
+	struct archive_entry *items; /* owned by the batch, swapped with the queue's */
+	size_t len, cap;
+	struct archive_file *forgotten; /* files to free after their points are written */
+	uint64_t flush_gen;             /* flush generation this round completes */
+	bool flush;                     /* someone waits: write now, retry rrdcached now */
+	bool stop;                      /* last round */
+};
+
+int archive_queue_init(struct archive_queue *q, size_t max);
+void archive_queue_destroy(struct archive_queue *q);
+/* Loop side: queues one value; drops the oldest 10% (counted, logged) when full. */
+void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct archive_point p);
+/* Loop side: hands a file over to the writer, to be freed once written. */
+void archive_queue_forget(struct archive_queue *q, struct archive_file *f);
+/* Loop side: links a new file into the archive's list. */
+void archive_queue_adopt(struct archive_queue *q, struct archive_file *f);
+/* Writer: unlinks a file from the archive's list (before freeing it). */
+void archive_queue_disown(struct archive_queue *q, struct archive_file *f);
+/* Writer: waits up to wait_ms for work, a flush request or stop, then swaps the
+ * queue into b (b's old array, emptied, becomes the queue's). */
+void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_t wait_ms);
+/* Writer: publishes counters and wakes flushers waiting for generation gen. */
+void archive_queue_round_done(struct archive_queue *q, uint64_t gen,
+                              const struct archive_counts *c);
+/* Any thread: asks for a flush and waits until the writer finished a round for it. */
+void archive_queue_flush(struct archive_queue *q);
+/* Any thread: asks the writer to stop after writing everything. */
+void archive_queue_stop(struct archive_queue *q);
+
+/* ---- archive_rrd.c: layout and librrd ---- */
+
+/* RRD step in seconds for a report interval: interval rounded to seconds, >= 1. */
+unsigned long archive_rrd_step(int64_t interval_ms);
+/* Creates the file (never overwrites) with last update last_s.  0, -EEXIST, or
+ * another negative errno with the librrd message in err. */
+int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind kind,
+                       int64_t last_s, char *err, size_t errlen);
+/* Checks an existing file: step and DS "value" of the kind's type.  0 with *last_s set,
+ * -ENOENT if absent, -EMEDIUMTYPE on a layout mismatch (err says what), or another
+ * negative errno (err has librrd's message). */
+int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
+                      int64_t *last_s, char *err, size_t errlen);
+/* Writes n "time:value" strings with rrd_update_r.  0 or -EIO with err filled. */
+int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen);
+/* Creates the parent directory of path if missing (one level).  0 or -errno. */
+int archive_rrd_mkdir_parent(const char *path);
+/* Formats one point as librrd wants it ("%lld:%.17g", counters as integers, NaN as U).
+ * Returns the length, or -ENOBUFS. */
+int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p);
+
+/* ---- archive_cached.c: rrdcached ---- */
+
+struct archive_cached {
+	const char *addr;   /* "unix:/path", "/path" or "host:port"; NULL = not used */
+	bool is_unix;       /* paths sent absolute (unix) or relative to its base dir */
+	bool up;            /* connected and answering */
+	int64_t retry_ms;   /* monotonic ms of the next connect attempt when down */
+	int64_t backoff_ms; /* current pause between connect attempts */
+	struct log_complaint complaint;
+};
+
+void archive_cached_init(struct archive_cached *c, const char *addr);
+/* Connects if needed; honours the back-off unless force.  true when usable. */
+bool archive_cached_ready(struct archive_cached *c, bool force);
+/* Sends n values for one file.  0; -ENOTCONN when rrdcached went away (values are to be
+ * kept); -EIO when it refused them (err says why). */
+int archive_cached_update(struct archive_cached *c, const struct archive_file *f, int n,
+                          const char **argv, char *err, size_t errlen);
+/* Asks rrdcached to write its pending values of f (before reading the file).
+ * 0, or -ENOTCONN. */
+int archive_cached_flush(struct archive_cached *c, const struct archive_file *f);
+void archive_cached_close(struct archive_cached *c);
+
+/* ---- archive_file.c: one file ---- */
+
+/* Loop side: a file for metric m under data_dir, or NULL (logged by the caller). */
+struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
+                                      size_t errlen);
+void archive_file_free(struct archive_file *f);
+/* Writer: buffers a point.  A point in the same second as the last buffered one
+ * replaces it; a point not after the file's last update or the last buffered one is
+ * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ENOMEM. */
+int archive_file_add(struct archive_file *f, struct archive_point p);
+/* Writer: drops the first n buffered points. */
+void archive_file_consume(struct archive_file *f, size_t n);
+/* Writer: drops buffered points not after last_s; returns how many. */
+size_t archive_file_drop_old(struct archive_file *f);
+
+/* The writer's state: the files with buffered points, and how they are written. */
+struct archive_writer {
+	struct archive_cached cached; /* rrdcached, when addr != NULL */
+	struct archive_file *dirty;   /* files with points, in no particular order */
+	size_t held;                  /* points buffered in files */
+	size_t max_held;              /* beyond this the oldest half of each file goes */
+	struct archive_counts counts;
+	char **argv;                    /* scratch for one update call */
+	char *argbuf;                   /* scratch text behind argv */
+	struct log_complaint complaint; /* overflow of held points */
+};
+
+void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held);
+void archive_writer_destroy(struct archive_writer *w);
+/* Takes a batch's values into the files' buffers. */
+void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n);
+/* Writes every dirty file (force: ignore the rrdcached back-off), frees forgotten files
+ * once written; the list's files are handed over.  last: nothing may stay behind. */
+void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
+                        struct archive_file *forgotten, bool force, bool last);
+
+int64_t archive_mono_ms(void);
+
+#endif

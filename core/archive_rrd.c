@@ -1,0 +1,173 @@
+/* The RRD layout of the archive and the librrd calls that create, verify and update a
+ * file.  Only the thread-safe (_r) entry points of librrd are used. */
+#include "archive_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <rrd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DAY_S 86400
+
+/* The archives of every file: resolution and how far back it reaches.
+ * resolution 0 means "one step". */
+static const struct {
+	int64_t res_s;  /* consolidated resolution, seconds */
+	int64_t span_s; /* time covered, seconds */
+} rra_table[] = {
+    {0, 2 * DAY_S},        /* raw step for 2 days */
+    {300, 14 * DAY_S},     /* 5 min for 2 weeks */
+    {3600, 396 * DAY_S},   /* 1 h for 13 months */
+    {DAY_S, 1826 * DAY_S}, /* 1 day for 5 years */
+};
+static const char *const rra_cfs[] = {"AVERAGE", "MIN", "MAX"};
+
+#define RRA_COUNT (sizeof(rra_table) / sizeof(rra_table[0]) * 3)
+#define DEF_MAX 64 /* bytes of one DS:/RRA: definition */
+
+const char *archive_ds_type(enum metric_kind kind)
+{
+	return kind == METRIC_COUNTER ? "DERIVE" : "GAUGE";
+}
+
+unsigned long archive_rrd_step(int64_t interval_ms)
+{
+	int64_t s = (interval_ms + 500) / 1000;
+	return s < 1 ? 1 : (unsigned long)s;
+}
+
+/* Fills defs with the DS and RRA definitions for a file; returns how many. */
+static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_kind kind)
+{
+	int n = 0;
+	snprintf(defs[n++], DEF_MAX, "DS:%s:%s:%lu:%s:U", ARCHIVE_DS_NAME, archive_ds_type(kind),
+	         2 * step_s, kind == METRIC_COUNTER ? "0" : "U");
+	for (size_t i = 0; i < sizeof(rra_table) / sizeof(rra_table[0]); i++) {
+		int64_t res = rra_table[i].res_s;
+		int64_t pdp = res ? (res + (int64_t)step_s / 2) / (int64_t)step_s : 1;
+		if (pdp < 1)
+			pdp = 1;
+		int64_t width = pdp * (int64_t)step_s;
+		int64_t rows = (rra_table[i].span_s + width - 1) / width;
+		for (size_t c = 0; c < 3; c++)
+			snprintf(defs[n++], DEF_MAX, "RRA:%s:0.5:%" PRId64 ":%" PRId64, rra_cfs[c],
+			         pdp, rows);
+	}
+	return n;
+}
+
+/* Copies librrd's thread-local error into err and clears it. */
+static void rrd_take_error(char *err, size_t errlen)
+{
+	const char *msg = rrd_get_error();
+	snprintf(err, errlen, "%s", msg && *msg ? msg : "unknown librrd error");
+	rrd_clear_error();
+}
+
+int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind kind,
+                       int64_t last_s, char *err, size_t errlen)
+{
+	char defs[1 + RRA_COUNT][DEF_MAX];
+	const char *argv[1 + RRA_COUNT];
+	int n = rrd_layout(defs, step_s, kind);
+	for (int i = 0; i < n; i++)
+		argv[i] = defs[i];
+	rrd_clear_error();
+	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0)
+		return 0;
+	int ret = access(path, F_OK) == 0 ? -EEXIST : -EIO;
+	rrd_take_error(err, errlen);
+	return ret;
+}
+
+/* Checks one info entry against the expected layout.  Returns false on a mismatch. */
+static bool rrd_check_entry(const rrd_info_t *i, unsigned long step_s, const char *ds_type,
+                            int64_t *last_s, bool *has_ds, char *err, size_t errlen)
+{
+	static const char ds_key[] = "ds[" ARCHIVE_DS_NAME "].type";
+	if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT) {
+		if (i->value.u_cnt == step_s)
+			return true;
+		snprintf(err, errlen, "step is %lu s, expected %lu s", i->value.u_cnt, step_s);
+		return false;
+	}
+	if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT) {
+		*last_s = (int64_t)i->value.u_cnt;
+		return true;
+	}
+	if (strncmp(i->key, "ds[", 3) != 0 || i->type != RD_I_STR || !strstr(i->key, "].type"))
+		return true;
+	if (strcmp(i->key, ds_key) != 0) {
+		snprintf(err, errlen, "unexpected data source %s", i->key);
+		return false;
+	}
+	*has_ds = true;
+	if (strcmp(i->value.u_str, ds_type) == 0)
+		return true;
+	snprintf(err, errlen, "data source type is %s, expected %s", i->value.u_str, ds_type);
+	return false;
+}
+
+int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
+                      int64_t *last_s, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -errno;
+	}
+	rrd_clear_error();
+	rrd_info_t *info = rrd_info_r(path);
+	if (!info) {
+		rrd_take_error(err, errlen);
+		return -EIO;
+	}
+	bool ok = true, has_ds = false;
+	*last_s = 0;
+	for (rrd_info_t *i = info; i && ok; i = i->next)
+		ok =
+		    rrd_check_entry(i, step_s, archive_ds_type(kind), last_s, &has_ds, err, errlen);
+	rrd_info_free(info);
+	if (ok && !has_ds) {
+		snprintf(err, errlen, "no data source \"%s\"", ARCHIVE_DS_NAME);
+		ok = false;
+	}
+	return ok ? 0 : -EMEDIUMTYPE;
+}
+
+int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen)
+{
+	rrd_clear_error();
+	if (rrd_update_r(path, NULL, n, argv) == 0)
+		return 0;
+	rrd_take_error(err, errlen);
+	return -EIO;
+}
+
+int archive_rrd_mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p)
+{
+	/* DERIVE is parsed as an integer by librrd: write counters without a fraction. */
+	int n = isnan(p.v)               ? snprintf(buf, len, "%" PRId64 ":U", p.t_s)
+	        : kind == METRIC_COUNTER ? snprintf(buf, len, "%" PRId64 ":%.0f", p.t_s, p.v)
+	                                 : snprintf(buf, len, "%" PRId64 ":%.17g", p.t_s, p.v);
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
+}

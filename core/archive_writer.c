@@ -1,0 +1,279 @@
+/* The archive's writer: buffers values per file and writes each file's values in as
+ * few librrd (or rrdcached) calls as possible.  Writer thread only. */
+#include "archive_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRITE_CHUNK 256        /* values per rrd_update_r call */
+#define ARG_MAX_LEN 64         /* bytes of one "time:value" argument */
+#define CACHED_CMD_BUDGET 3800 /* bytes of one rrdcached command (librrd's limit: 4096) */
+
+void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held)
+{
+	memset(w, 0, sizeof(*w));
+	archive_cached_init(&w->cached, rrdcached);
+	w->max_held = max_held ? max_held : ARCHIVE_QUEUE_MAX_DEFAULT;
+}
+
+void archive_writer_destroy(struct archive_writer *w)
+{
+	archive_cached_close(&w->cached);
+	free(w->argv);
+	free(w->argbuf);
+	w->argv = NULL;
+	w->argbuf = NULL;
+}
+
+static void writer_mark_dirty(struct archive_writer *w, struct archive_file *f)
+{
+	if (f->dirty)
+		return;
+	f->dirty = true;
+	f->next_dirty = w->dirty;
+	w->dirty = f;
+}
+
+/* Drops the oldest half of every file's buffer once too much is held (rrdcached down
+ * for long, or a disk too slow for the load). */
+static void writer_trim(struct archive_writer *w)
+{
+	size_t lost = 0;
+	for (struct archive_file *f = w->dirty; f; f = f->next_dirty) {
+		size_t n = (f->npts + 1) / 2;
+		archive_file_consume(f, n);
+		lost += n;
+	}
+	w->held -= lost;
+	w->counts.overflow += lost;
+	log_complain(&w->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
+	             "more than %zu values waiting: dropped the oldest %zu", w->max_held, lost);
+}
+
+void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = archive_file_add(e[i].f, e[i].p);
+		if (r == 1) {
+			w->held++;
+			writer_mark_dirty(w, e[i].f);
+		} else if (r == 0) {
+			w->counts.skipped++;
+		} else {
+			w->counts.failed++;
+		}
+	}
+	if (w->held > w->max_held)
+		writer_trim(w);
+}
+
+/* Gives up on a file's buffered values and on the file until ARCHIVE_RETRY_MS. */
+static void file_bad(struct archive_writer *w, struct archive_file *f, const char *fmt,
+                     const char *why)
+{
+	f->state = ARCHIVE_FILE_BAD;
+	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
+	w->counts.failed += f->npts;
+	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt, f->path, why);
+	archive_file_consume(f, f->npts);
+}
+
+/* Creates a missing file so that its first buffered value is accepted. */
+static int file_create(struct archive_writer *w, struct archive_file *f, char *err, size_t errlen)
+{
+	int r = archive_rrd_mkdir_parent(f->path);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create directory: %s", strerror(-r));
+		return r;
+	}
+	/* One step before the first value, so that it fills a whole step (RRD counts a
+	 * value for the time since the previous update). */
+	int64_t last = f->pts[0].t_s - (int64_t)f->step_s;
+	r = archive_rrd_create(f->path, f->step_s, f->kind, last, err, errlen);
+	if (r == 0) {
+		w->counts.files_created++;
+		f->last_s = last;
+	}
+	return r;
+}
+
+/* Verifies (or creates) a file before its first write.  0 when usable, -EAGAIN when
+ * rrdcached is unreachable, another negative errno when the file is now BAD. */
+static int file_open(struct archive_writer *w, struct archive_file *f)
+{
+	char err[512];
+	if (w->cached.addr && archive_cached_flush(&w->cached, f) == -ENOTCONN)
+		return -EAGAIN;
+	int r = archive_rrd_check(f->path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
+	if (r == -ENOENT) {
+		r = file_create(w, f, err, sizeof(err));
+		if (r == -EEXIST) /* someone else created it meanwhile */
+			r = archive_rrd_check(f->path, f->step_s, f->kind, &f->last_s, err,
+			                      sizeof(err));
+	}
+	if (r == -EMEDIUMTYPE) {
+		file_bad(w, f, "%s does not match this metric (%s): left untouched", err);
+		return r;
+	}
+	if (r < 0) {
+		file_bad(w, f, "%s: %s", err);
+		return r;
+	}
+	f->state = ARCHIVE_FILE_OK;
+	log_complain_release(&f->complaint, ARCHIVE_SUB, f->device, "%s usable again", f->path);
+	w->counts.skipped += archive_file_drop_old(f);
+	return 0;
+}
+
+/* Formats up to max points of f into w->argv; with a byte budget for rrdcached.
+ * Returns how many arguments were formatted (points that cannot be formatted are
+ * dropped as failed). */
+static int file_format(struct archive_writer *w, struct archive_file *f, size_t budget)
+{
+	int n = 0;
+	size_t used = 0, i = 0;
+	while (i < f->npts && n < WRITE_CHUNK) {
+		char *arg = w->argbuf + (size_t)n * ARG_MAX_LEN;
+		int len = archive_rrd_format(arg, ARG_MAX_LEN, f->kind, f->pts[i]);
+		if (len < 0) { /* absurd counter value: drop it */
+			memmove(f->pts + i, f->pts + i + 1, (f->npts - i - 1) * sizeof(f->pts[0]));
+			f->npts--;
+			w->held--;
+			w->counts.failed++;
+			continue;
+		}
+		if (budget && used + (size_t)len + 1 > budget)
+			break;
+		used += (size_t)len + 1;
+		w->argv[n++] = arg;
+		i++;
+	}
+	return n;
+}
+
+/* Sends n formatted points of f: 0, -ENOTCONN (keep them), or -EIO (err filled). */
+static int file_send(struct archive_writer *w, struct archive_file *f, int n, char *err,
+                     size_t errlen)
+{
+	const char **argv = (const char **)w->argv;
+	if (w->cached.addr)
+		return archive_cached_update(&w->cached, f, n, argv, err, errlen);
+	return archive_rrd_update(f->path, n, argv, err, errlen);
+}
+
+/* Writes all buffered points of f.  0 when the buffer is empty afterwards, -EAGAIN
+ * when rrdcached became unreachable (the rest stays buffered). */
+static int file_write(struct archive_writer *w, struct archive_file *f)
+{
+	size_t budget = 0;
+	if (w->cached.addr)
+		budget = CACHED_CMD_BUDGET > 2 * strlen(f->path) + 64
+		             ? CACHED_CMD_BUDGET - 2 * strlen(f->path) - 64
+		             : ARG_MAX_LEN;
+	while (f->npts > 0) {
+		char err[512];
+		int n = file_format(w, f, budget);
+		if (n == 0)
+			break;
+		int r = file_send(w, f, n, err, sizeof(err));
+		if (r == -ENOTCONN)
+			return -EAGAIN;
+		if (r < 0) {
+			f->state = ARCHIVE_FILE_NEW; /* look at the file again next time */
+			w->counts.failed += f->npts;
+			w->held -= f->npts;
+			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
+			             "%s: update failed: %s", f->path, err);
+			archive_file_consume(f, f->npts);
+			return 0;
+		}
+		f->last_s = f->pts[n - 1].t_s;
+		archive_file_consume(f, (size_t)n);
+		w->held -= (size_t)n;
+		w->counts.written += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Handles one dirty file.  0 when done with it, -EAGAIN to keep it dirty. */
+static int file_flush(struct archive_writer *w, struct archive_file *f, bool cached_ok)
+{
+	if (w->cached.addr && !cached_ok)
+		return -EAGAIN;
+	if (f->state == ARCHIVE_FILE_BAD && archive_mono_ms() >= f->retry_ms)
+		f->state = ARCHIVE_FILE_NEW;
+	size_t before = f->npts;
+	if (f->state == ARCHIVE_FILE_NEW) {
+		int r = file_open(w, f);
+		if (r == -EAGAIN)
+			return r;
+	}
+	if (f->state == ARCHIVE_FILE_BAD) {
+		w->counts.failed += f->npts;
+		archive_file_consume(f, f->npts);
+	}
+	w->held -= before - f->npts;
+	return file_write(w, f);
+}
+
+/* Frees a file whose metric is gone.  It must not be dirty. */
+static void file_release(struct archive_queue *q, struct archive_file *f)
+{
+	archive_queue_disown(q, f);
+	archive_file_free(f);
+}
+
+/* Gives up on everything still buffered (last round, rrdcached unreachable). */
+static void writer_abandon(struct archive_writer *w)
+{
+	if (w->held == 0)
+		return;
+	log_warnx(ARCHIVE_SUB, NULL, "rrdcached %s unreachable at shutdown: %zu values lost",
+	          w->cached.addr ? w->cached.addr : "-", w->held);
+	for (struct archive_file *f = w->dirty; f; f = f->next_dirty) {
+		w->counts.failed += f->npts;
+		archive_file_consume(f, f->npts);
+	}
+	w->held = 0;
+}
+
+void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
+                        struct archive_file *forgotten, bool force, bool last)
+{
+	if (!w->argv) {
+		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
+		w->argbuf = malloc((size_t)WRITE_CHUNK * ARG_MAX_LEN);
+		if (!w->argv || !w->argbuf)
+			return; /* retried next round */
+	}
+	for (struct archive_file *f = forgotten, *next; f; f = next) {
+		next = f->next_forgotten;
+		f->forgotten = true;
+		if (!f->dirty)
+			file_release(q, f);
+	}
+	bool cached_ok =
+	    w->dirty && w->cached.addr ? archive_cached_ready(&w->cached, force) : true;
+	uint64_t written = w->counts.written;
+	struct archive_file *keep = NULL;
+	for (struct archive_file *f = w->dirty, *next; f; f = next) {
+		next = f->next_dirty;
+		if (file_flush(w, f, cached_ok) == -EAGAIN) {
+			cached_ok = false;
+			f->next_dirty = keep;
+			keep = f;
+			continue;
+		}
+		f->dirty = false;
+		if (f->forgotten)
+			file_release(q, f);
+	}
+	w->dirty = keep;
+	if (last)
+		writer_abandon(w);
+	if (w->counts.written != written)
+		w->counts.batches++;
+	w->counts.retained = w->held;
+}

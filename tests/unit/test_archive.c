@@ -1,0 +1,571 @@
+/* RRD archive: files created and updated through the metric registry, values read back
+ * with rrd_fetch_r, RRA layout, reuse after restart, mismatching files left alone,
+ * same-second collapse, and a real rrdcached (up, and down then up). */
+#include "testing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <rrd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dcmon/archive.h"
+#include "dcmon/metric.h"
+
+#define T0 1700000000LL /* a step-aligned past time, seconds */
+#define STEP 10         /* RRD step of the test metrics, seconds */
+
+/* One test's world: a temp data dir, a registry, an archive on it. */
+struct world {
+	char dir[64];
+	char sock[96]; /* rrdcached socket path (rrdcached tests) */
+	pid_t cached;  /* rrdcached pid, 0 = none */
+	struct metric_reg *reg;
+	struct archive *a;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void world_open(struct world *w, const char *rrdcached, size_t queue_max)
+{
+	char err[256] = "";
+	struct archive_opts o = {
+	    .data_dir = w->dir, .rrdcached = rrdcached, .flush_ms = 200, .queue_max = queue_max};
+	w->a = archive_new(&o, err, sizeof(err));
+	assert_non_null(w->a);
+	w->reg = metric_reg_new();
+	int slot = metric_reg_add_sink(w->reg, archive_sink(), w->a);
+	assert_true(slot >= 0);
+	archive_set_slot(w->a, slot);
+}
+
+static void world_close(struct world *w)
+{
+	archive_free(w->a);
+	metric_reg_free(w->reg);
+	w->a = NULL;
+	w->reg = NULL;
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	snprintf(w->dir, sizeof(w->dir), "/tmp/dcmon-archive-XXXXXX");
+	assert_non_null(mkdtemp(w->dir));
+	snprintf(w->sock, sizeof(w->sock), "%s/cached.sock", w->dir);
+	*state = w;
+	return 0;
+}
+
+static void cached_stop(struct world *w);
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	world_close(w);
+	cached_stop(w);
+	nftw(w->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(w);
+	return 0;
+}
+
+static struct metric *gauge(struct world *w, const char *dev, const char *name, const char *inst)
+{
+	struct metric_desc d = {.name = name,
+	                        .unit = "celsius",
+	                        .kind = METRIC_GAUGE,
+	                        .inst_label = inst ? "sensor" : NULL,
+	                        .inst = inst,
+	                        .interval_ms = STEP * 1000};
+	struct metric *m = metric_reg_get(w->reg, dev, &d);
+	assert_non_null(m);
+	return m;
+}
+
+static struct metric *counter(struct world *w, const char *dev, const char *name)
+{
+	struct metric_desc d = {
+	    .name = name, .unit = "bytes", .kind = METRIC_COUNTER, .interval_ms = STEP * 1000};
+	struct metric *m = metric_reg_get(w->reg, dev, &d);
+	assert_non_null(m);
+	return m;
+}
+
+static void put(struct world *w, struct metric *m, long long t_s, double v)
+{
+	metric_put(w->reg, m, t_s * 1000, v);
+}
+
+static void path_of(struct world *w, const char *rel, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", w->dir, rel);
+}
+
+/* The AVERAGE value stored for the step ending at t, read with rrd_fetch_r. */
+static double fetch_at(const char *path, long long t)
+{
+	time_t start = (time_t)(t - STEP), end = (time_t)t;
+	unsigned long step = STEP, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	int r = rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &nds, &names, &data);
+	if (r != 0)
+		fail_msg("rrd_fetch_r %s: %s", path, rrd_get_error());
+	assert_int_equal(step, STEP);
+	assert_int_equal(nds, 1);
+	assert_string_equal(names[0], "value");
+	/* row i covers (start + i*step, start + (i+1)*step] */
+	long long row = (t - (long long)start) / STEP - 1;
+	assert_true(row >= 0 && (time_t)(start + (row + 1) * STEP) <= end);
+	double v = data[row];
+	rrd_freemem(names[0]);
+	rrd_freemem(names);
+	rrd_freemem(data);
+	return v;
+}
+
+/* Values must come back as written (up to rounding in RRD's averaging). */
+#define assert_value(got, want, eps) assert_value_at(got, want, __FILE__, __LINE__)
+static void assert_value_at(double got, double want, const char *file, int line)
+{
+	if (!(fabs(got - want) <= 1e-12 * fabs(want)))
+		fail_msg("%s:%d: got %.17g, want %.17g", file, line, got, want);
+}
+
+static long long last_update(const char *path)
+{
+	time_t last = 0;
+	unsigned long n = 0;
+	char **names = NULL, **vals = NULL;
+	assert_int_equal(rrd_lastupdate_r(path, &last, &n, &names, &vals), 0);
+	for (unsigned long i = 0; i < n; i++) {
+		rrd_freemem(names[i]);
+		rrd_freemem(vals[i]);
+	}
+	rrd_freemem(names);
+	rrd_freemem(vals);
+	return (long long)last;
+}
+
+static void stats(struct world *w, struct archive_stats *s)
+{
+	archive_get_stats(w->a, s);
+	/* every accepted value is accounted for exactly once */
+	assert_int_equal(s->queued,
+	                 s->written + s->failed + s->skipped + s->overflow + s->retained);
+}
+
+/* Flushes, then checks what became of the values queued so far. */
+static void flush_expect(struct world *w, uint64_t written, uint64_t skipped, uint64_t created)
+{
+	struct archive_stats s;
+	archive_flush(w->a);
+	stats(w, &s);
+	assert_int_equal(s.written, written);
+	assert_int_equal(s.skipped, skipped);
+	assert_int_equal(s.files_created, created);
+	assert_int_equal(s.failed, 0);
+}
+
+static void test_create_update_fetch(void **state)
+{
+	struct world *w = *state;
+	world_open(w, NULL, 0);
+	struct metric *g = gauge(w, "crac-1", "supply_air_celsius", "top/left 1");
+	struct metric *c = counter(w, "crac-1", "if_in_bytes_total");
+	for (int k = 1; k <= 20; k++) {
+		put(w, g, T0 + k * STEP, 18.0 + k * 0.25);
+		put(w, c, T0 + k * STEP, 1000000.0 + 50.0 * STEP * k); /* 50 bytes/s */
+	}
+	flush_expect(w, 40, 0, 2);
+
+	char gp[256], cp[256];
+	path_of(w, "crac-1/supply_air_celsius@top%2Fleft%201.rrd", gp, sizeof(gp));
+	path_of(w, "crac-1/if_in_bytes_total.rrd", cp, sizeof(cp));
+	assert_int_equal(last_update(gp), T0 + 20 * STEP);
+	for (int k = 1; k <= 20; k++)
+		assert_value(fetch_at(gp, T0 + k * STEP), 18.0 + k * 0.25, 1e-9);
+	assert_true(isnan(fetch_at(cp, T0 + STEP))); /* the first reading only primes */
+	for (int k = 2; k <= 20; k++)
+		assert_value(fetch_at(cp, T0 + k * STEP), 50.0, 1e-9);
+}
+
+/* Looks up one rrd_info entry. */
+static const rrd_info_t *info_get(const rrd_info_t *i, const char *key)
+{
+	for (; i; i = i->next)
+		if (strcmp(i->key, key) == 0)
+			return i;
+	fail_msg("no %s in rrd_info", key);
+	return NULL;
+}
+
+static void check_layout(const char *path, const char *ds_type, bool min0)
+{
+	rrd_info_t *info = rrd_info_r(path);
+	assert_non_null(info);
+	assert_int_equal(info_get(info, "step")->value.u_cnt, STEP);
+	assert_string_equal(info_get(info, "ds[value].type")->value.u_str, ds_type);
+	assert_int_equal(info_get(info, "ds[value].minimal_heartbeat")->value.u_cnt, 2 * STEP);
+	double min = info_get(info, "ds[value].min")->value.u_val;
+	assert_true(min0 ? min == 0.0 : isnan(min));
+	/* raw 2 days, 5 min 2 weeks, 1 h 13 months (396 d), 1 day 5 years (1826 d) */
+	static const unsigned long pdp[] = {1, 30, 360, 8640};
+	static const unsigned long rows[] = {17280, 4032, 9504, 1826};
+	static const char *const cfs[] = {"AVERAGE", "MIN", "MAX"};
+	for (int r = 0; r < 12; r++) {
+		char key[64];
+		snprintf(key, sizeof(key), "rra[%d].cf", r);
+		assert_string_equal(info_get(info, key)->value.u_str, cfs[r % 3]);
+		snprintf(key, sizeof(key), "rra[%d].pdp_per_row", r);
+		assert_int_equal(info_get(info, key)->value.u_cnt, pdp[r / 3]);
+		snprintf(key, sizeof(key), "rra[%d].rows", r);
+		assert_int_equal(info_get(info, key)->value.u_cnt, rows[r / 3]);
+	}
+	for (const rrd_info_t *i = info; i; i = i->next)
+		assert_null(strstr(i->key, "rra[12]"));
+	rrd_info_free(info);
+}
+
+static void test_rra_layout(void **state)
+{
+	struct world *w = *state;
+	assert_string_equal(archive_ds_type(METRIC_GAUGE), "GAUGE");
+	assert_string_equal(archive_ds_type(METRIC_STATE), "GAUGE");
+	assert_string_equal(archive_ds_type(METRIC_COUNTER), "DERIVE");
+	world_open(w, NULL, 0);
+	put(w, gauge(w, "ups-1", "battery_celsius", NULL), T0 + STEP, 21.5);
+	put(w, counter(w, "ups-1", "out_bytes_total"), T0 + STEP, 7);
+	archive_flush(w->a);
+	char gp[256], cp[256];
+	path_of(w, "ups-1/battery_celsius.rrd", gp, sizeof(gp));
+	path_of(w, "ups-1/out_bytes_total.rrd", cp, sizeof(cp));
+	check_layout(gp, "GAUGE", false);
+	check_layout(cp, "DERIVE", true);
+}
+
+static void test_reuse_after_restart(void **state)
+{
+	struct world *w = *state;
+	world_open(w, NULL, 0);
+	for (int k = 1; k <= 5; k++)
+		put(w, gauge(w, "pdu-1", "inlet_celsius", NULL), T0 + k * STEP, k);
+	world_close(w); /* archive_free writes what is queued */
+
+	world_open(w, NULL, 0);
+	struct metric *g = gauge(w, "pdu-1", "inlet_celsius", NULL);
+	for (int k = 3; k <= 10; k++) /* 3..5 are already in the file */
+		put(w, g, T0 + k * STEP, k);
+	flush_expect(w, 5, 3, 0);
+	char p[256];
+	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 10; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
+}
+
+/* Reads a whole file (small RRD files only). */
+static size_t slurp(const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	*out = malloc((size_t)n);
+	assert_int_equal(fread(*out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return (size_t)n;
+}
+
+/* Makes a file the archive must not touch: wrong step or wrong DS type. */
+static void make_foreign(const char *path, unsigned long step, const char *ds)
+{
+	const char *argv[] = {ds, "RRA:AVERAGE:0.5:1:10"};
+	mkdir(strndupa(path, (size_t)(strrchr(path, '/') - path)), 0755);
+	assert_int_equal(rrd_create_r2(path, step, (time_t)T0, 1, NULL, NULL, 2, argv), 0);
+}
+
+/* Runs fn with stderr captured into buf. */
+static void capture_stderr(void (*fn)(struct world *), struct world *w, char *buf, size_t len)
+{
+	char tmpl[] = "/tmp/dcmon-archive-log-XXXXXX";
+	int fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fn(w);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmpl);
+}
+
+static void mismatch_run(struct world *w)
+{
+	struct metric *a = gauge(w, "crac-2", "return_air_celsius", NULL);
+	struct metric *b = gauge(w, "crac-2", "supply_air_celsius", NULL);
+	for (int k = 1; k <= 3; k++) {
+		put(w, a, T0 + 100 + k * STEP, k);
+		put(w, b, T0 + 100 + k * STEP, k);
+		archive_flush(w->a); /* several writer rounds: still reported once */
+	}
+}
+
+static void test_mismatch_left_untouched(void **state)
+{
+	struct world *w = *state;
+	char pa[256], pb[256];
+	path_of(w, "crac-2/return_air_celsius.rrd", pa, sizeof(pa));
+	path_of(w, "crac-2/supply_air_celsius.rrd", pb, sizeof(pb));
+	make_foreign(pa, 60, "DS:value:GAUGE:120:U:U");    /* other step */
+	make_foreign(pb, STEP, "DS:value:COUNTER:20:U:U"); /* other DS type */
+	struct stat sa0, sb0, sa1, sb1;
+	char *ca0, *cb0, *ca1, *cb1;
+	size_t na0 = slurp(pa, &ca0), nb0 = slurp(pb, &cb0);
+	assert_int_equal(stat(pa, &sa0), 0);
+	assert_int_equal(stat(pb, &sb0), 0);
+
+	world_open(w, NULL, 0);
+	char log[8192];
+	capture_stderr(mismatch_run, w, log, sizeof(log));
+	struct archive_stats s;
+	stats(w, &s);
+	assert_int_equal(s.written, 0);
+	assert_int_equal(s.failed, 6);
+	assert_int_equal(s.files_created, 0);
+
+	assert_int_equal(stat(pa, &sa1), 0);
+	assert_int_equal(stat(pb, &sb1), 0);
+	assert_int_equal(sa1.st_mtim.tv_sec, sa0.st_mtim.tv_sec);
+	assert_int_equal(sa1.st_mtim.tv_nsec, sa0.st_mtim.tv_nsec);
+	assert_int_equal(sb1.st_mtim.tv_nsec, sb0.st_mtim.tv_nsec);
+	assert_int_equal(slurp(pa, &ca1), na0);
+	assert_int_equal(slurp(pb, &cb1), nb0);
+	assert_memory_equal(ca0, ca1, na0);
+	assert_memory_equal(cb0, cb1, nb0);
+	free(ca0), free(ca1), free(cb0), free(cb1);
+
+	/* each file reported once, saying what differs */
+	const char *p = strstr(log, "step is 60 s, expected 10 s");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "step is 60 s"));
+	p = strstr(log, "data source type is COUNTER, expected GAUGE");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "data source type is COUNTER"));
+	assert_non_null(strstr(log, "left untouched"));
+}
+
+static void test_bad_data_dir(void **state)
+{
+	struct world *w = *state;
+	char err[256], path[128];
+	struct archive_opts o = {.flush_ms = 100};
+
+	snprintf(path, sizeof(path), "%s/missing", w->dir);
+	o.data_dir = path;
+	err[0] = '\0';
+	assert_null(archive_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "missing"));
+	assert_non_null(strstr(err, "No such file"));
+
+	snprintf(path, sizeof(path), "%s/plain", w->dir);
+	fclose(fopen(path, "w"));
+	err[0] = '\0';
+	assert_null(archive_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a directory"));
+
+	/* root may write anywhere but in sysfs */
+	snprintf(path, sizeof(path), "%s/readonly", w->dir);
+	assert_int_equal(mkdir(path, 0555), 0);
+	o.data_dir = geteuid() == 0 ? "/sys" : path;
+	err[0] = '\0';
+	assert_null(archive_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "is not writable"));
+
+	o.data_dir = w->dir;
+	o.flush_ms = 0;
+	assert_null(archive_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "flush interval"));
+}
+
+static void test_same_second_collapse(void **state)
+{
+	struct world *w = *state;
+	world_open(w, NULL, 0);
+	struct metric *g = gauge(w, "ups-2", "battery_celsius", NULL);
+	metric_put(w->reg, g, (T0 + STEP) * 1000 + 100, 1.0);
+	metric_put(w->reg, g, (T0 + STEP) * 1000 + 900, 2.0); /* same second: wins */
+	put(w, g, T0 + 2 * STEP, 3.0);
+	put(w, g, T0 + 2 * STEP - 5, 9.0); /* older than the last: dropped */
+	archive_flush(w->a);
+	put(w, g, T0 + 2 * STEP, 8.0); /* the file already has this second */
+	put(w, g, T0 + 3 * STEP, 4.0);
+	flush_expect(w, 3, 3, 1);
+	char p[256];
+	path_of(w, "ups-2/battery_celsius.rrd", p, sizeof(p));
+	assert_value(fetch_at(p, T0 + STEP), 2.0, 1e-9);
+	assert_value(fetch_at(p, T0 + 2 * STEP), 3.0, 1e-9);
+	assert_value(fetch_at(p, T0 + 3 * STEP), 4.0, 1e-9);
+}
+
+static void test_errors_are_gaps_and_forget(void **state)
+{
+	struct world *w = *state;
+	world_open(w, NULL, 0);
+	struct metric *g = gauge(w, "ats-1", "body_celsius", NULL);
+	put(w, g, T0 + STEP, 1.0);
+	metric_put_error(w->reg, g, (T0 + 2 * STEP) * 1000, "timeout");
+	put(w, g, T0 + 3 * STEP, 3.0);
+	metric_reg_mark_stale(w->reg, (T0 + 20 * STEP) * 1000); /* adds nothing */
+	metric_reg_drop_device(w->reg, "ats-1"); /* forget(): file freed once written */
+	flush_expect(w, 3, 0, 1);
+	char p[256];
+	path_of(w, "ats-1/body_celsius.rrd", p, sizeof(p));
+	assert_value(fetch_at(p, T0 + STEP), 1.0, 1e-9);
+	assert_true(isnan(fetch_at(p, T0 + 2 * STEP))); /* the failed poll */
+	assert_value(fetch_at(p, T0 + 3 * STEP), 3.0, 1e-9);
+}
+
+/* Starts rrdcached in the foreground on w->sock, writing below w->dir. */
+static void cached_start(struct world *w)
+{
+	char journal[128];
+	snprintf(journal, sizeof(journal), "%s/journal", w->dir);
+	mkdir(journal, 0755);
+	char listen[128], pidfile[128];
+	snprintf(listen, sizeof(listen), "unix:%s", w->sock);
+	snprintf(pidfile, sizeof(pidfile), "%s/rrdcached.pid", w->dir);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("rrdcached", "rrdcached", "-g", "-l", listen, "-b", w->dir, "-B", "-F", "-w",
+		       "3600", "-f", "7200", "-j", journal, "-p", pidfile, (char *)NULL);
+		_exit(127);
+	}
+	w->cached = pid;
+	for (int i = 0; i < 500 && access(w->sock, F_OK) != 0; i++) /* up to 5 s */
+		usleep(10000);
+	assert_int_equal(access(w->sock, F_OK), 0);
+}
+
+/* Stops rrdcached; -F makes it write every cached value first. */
+static void cached_stop(struct world *w)
+{
+	if (!w->cached)
+		return;
+	kill(w->cached, SIGTERM);
+	int st = 0;
+	assert_int_equal(waitpid(w->cached, &st, 0), w->cached);
+	w->cached = 0;
+	unlink(w->sock);
+}
+
+static void test_rrdcached(void **state)
+{
+	struct world *w = *state;
+	cached_start(w);
+	char addr[128];
+	snprintf(addr, sizeof(addr), "unix:%s", w->sock);
+	world_open(w, addr, 0);
+	struct metric *g = gauge(w, "ups-3", "battery_celsius", NULL);
+	struct metric *c = counter(w, "ups-3", "out_bytes_total");
+	for (int k = 1; k <= 300; k++) { /* more than one rrdcached command per file */
+		put(w, g, T0 + k * STEP, 100.0 + k / 8.0);
+		put(w, c, T0 + k * STEP, 5000.0 + 7.0 * STEP * k);
+	}
+	flush_expect(w, 600, 0, 2);
+	char gp[256], cp[256];
+	path_of(w, "ups-3/battery_celsius.rrd", gp, sizeof(gp));
+	path_of(w, "ups-3/out_bytes_total.rrd", cp, sizeof(cp));
+	/* rrdcached holds them: the files are as created */
+	assert_int_equal(last_update(gp), T0);
+	world_close(w);
+	cached_stop(w);
+	assert_int_equal(last_update(gp), T0 + 300 * STEP);
+	for (int k = 1; k <= 300; k++)
+		assert_value(fetch_at(gp, T0 + k * STEP), 100.0 + k / 8.0, 1e-9);
+	for (int k = 2; k <= 300; k++)
+		assert_value(fetch_at(cp, T0 + k * STEP), 7.0, 1e-9);
+}
+
+static void test_rrdcached_down_then_up(void **state)
+{
+	struct world *w = *state;
+	char addr[128];
+	snprintf(addr, sizeof(addr), "unix:%s", w->sock);
+	world_open(w, addr, 0); /* nothing listens yet */
+	struct metric *g = gauge(w, "ups-4", "battery_celsius", NULL);
+	for (int k = 1; k <= 10; k++)
+		put(w, g, T0 + k * STEP, k * 1.5);
+	archive_flush(w->a);
+	struct archive_stats s;
+	stats(w, &s);
+	assert_int_equal(s.written, 0);
+	assert_int_equal(s.retained, 10);
+
+	cached_start(w);
+	for (int k = 11; k <= 12; k++)
+		put(w, g, T0 + k * STEP, k * 1.5);
+	archive_flush(w->a); /* a flush retries at once */
+	stats(w, &s);
+	assert_int_equal(s.retained, 0);
+	assert_int_equal(s.written, 12);
+	world_close(w);
+	cached_stop(w);
+	char p[256];
+	path_of(w, "ups-4/battery_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 12; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k * 1.5, 1e-9);
+}
+
+static void test_queue_cap(void **state)
+{
+	struct world *w = *state;
+	char addr[128];
+	snprintf(addr, sizeof(addr), "unix:%s", w->sock);
+	world_open(w, addr, 10); /* rrdcached down: values pile up */
+	struct metric *g = gauge(w, "ups-5", "battery_celsius", NULL);
+	for (int k = 1; k <= 40; k++)
+		put(w, g, T0 + k * STEP, k);
+	archive_flush(w->a);
+	struct archive_stats s;
+	stats(w, &s);
+	assert_int_equal(s.queued, 40);
+	assert_true(s.overflow >= 30);
+	assert_true(s.retained <= 10);
+	assert_int_equal(s.written, 0);
+	world_close(w); /* rrdcached still down: the rest is lost, counted */
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mismatch_left_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_data_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_same_second_collapse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors_are_gaps_and_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_down_then_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
