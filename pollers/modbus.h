@@ -349,5 +349,28 @@ extern const struct poller_ops modbus_poller;
 /* Prints every plausible decoding of n registers read from base_addr: for each start
  * offset, each type and each order, with common scales.  Returns 0 or -EINVAL. */
 int modbus_probe_print(FILE *out, const uint16_t *regs, size_t n, uint16_t base_addr);
+/* Same for any table; for coils/discrete inputs regs holds one bit per entry. */
+int modbus_probe_print_table(FILE *out, const uint16_t *regs, size_t n, uint16_t base_addr,
+			     enum modbus_table t);
+
+/* What `dcmon probe modbus HOST[:PORT] --unit N --addr A --count C --function F` reads. */
+struct modbus_probe_req {
+	const char *host;
+	int port;              /* default 502 */
+	uint8_t unit;
+	enum modbus_table table;
+	uint16_t addr;         /* 0-based */
+	uint16_t count;        /* 1..125 registers or 1..2000 bits */
+	int64_t timeout_ms;
+};
+/* Reads once over Modbus TCP on a private loop (blocks the caller: CLI only).
+ * Returns 0 with res filled, or a negative error with res->reason. */
+int modbus_probe_read(const struct modbus_probe_req *pr, struct modbus_result *res);
+/* Parses the CLI arguments after "probe modbus" into pr; err gets usage problems.
+ * Returns 0 or -EINVAL. */
+int modbus_probe_args(int argc, char **argv, struct modbus_probe_req *pr, char *err,
+		      size_t errlen);
+/* The whole `dcmon probe modbus ...` command: parse, read, print.  Exit status. */
+int modbus_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ static inline int mb_peer_start(struct mb_peer *p, int port)
 	snprintf(arg, sizeof arg, "%d", port);
 	p->pid = fork();
 	if (p->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
 		dup2(fds[1], 1);
 		close(fds[0]);
 		execl("/usr/bin/python3", "python3", DCMON_SOURCE_DIR "/tests/peers/modbus_peer.py",
