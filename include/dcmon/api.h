@@ -36,6 +36,21 @@ struct dev_status {
 	uint64_t overruns;       /* due times skipped because the previous poll still ran */
 };
 
+/* Overall health of a device as monitoring tools count it; the numeric values are the
+ * Nagios exit codes.  "Worse" order is ok < unknown < warning < critical. */
+enum api_health {
+	API_HEALTH_OK = 0,
+	API_HEALTH_WARNING = 1,
+	API_HEALTH_CRITICAL = 2,
+	API_HEALTH_UNKNOWN = 3,
+};
+/* "ok", "warning", "critical", "unknown". */
+const char *api_health_name(enum api_health h);
+/* Parses a name of api_health_name(); 0 or -EINVAL. */
+int api_health_parse(const char *s, enum api_health *out);
+/* The worse of two healths (critical > warning > unknown > ok). */
+enum api_health api_health_worst(enum api_health a, enum api_health b);
+
 /* What the handlers read. */
 struct api_env {
 	const struct cfg *cfg;

@@ -62,6 +62,13 @@ enum cfg_ktype {
 	CFGK_ENUM,     /* int: index into names[] */
 	CFGK_STRLIST,  /* char ** at offset, size_t at count_offset; a scalar is a 1-item list */
 	CFGK_CUSTOM,   /* custom(node, (char *)out + offset, d, ctx) */
+	/* Nested maps (additive, decoded with `sub`; see the fields below): */
+	CFGK_STRUCT,   /* struct inline at offset; sub keys are relative to it */
+	CFGK_SECTION,  /* pointer at offset to a calloc'ed struct of elem_size bytes; NULL
+			* when absent; `true` means present with defaults, `false` absent */
+	CFGK_SEQ,      /* array of elem_size-byte structs at offset, size_t count at
+			* count_offset; a scalar item is read as {shorthand: item} */
+	CFGK_STRMAP,   /* map of scalars: struct cfg_label * at offset, size_t at count_offset */
 };
 
 struct cfg_key {
@@ -75,6 +82,22 @@ struct cfg_key {
 	/* CFGK_CUSTOM: decode node into field; returns 0 or -EINVAL after reporting. */
 	int (*custom)(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx);
 	const char *expect;        /* what a valid value looks like, for messages */
+
+	/* CFGK_STRUCT / CFGK_SECTION / CFGK_SEQ (all optional but `sub`): */
+	const struct cfg_key *sub; /* keys of the nested map */
+	size_t elem_size;          /* SECTION / SEQ: bytes of one element */
+	const char *what;          /* name of the nested map in messages ("device");
+				    * default: the key name */
+	const char *shorthand;     /* SEQ: sub key a scalar item stands for ("port") */
+	/* Presets defaults of a zeroed element and may record node->pos (before decode). */
+	void (*init)(void *elem, const struct cfgnode *node, void *ctx);
+	/* Cross-field checks of a decoded element; returns 0 or -EINVAL after reporting. */
+	int (*check)(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+	/* CFGK_CUSTOM, optional: frees what custom stored in the field (cfg_fields_free). */
+	void (*release)(void *field);
+	/* CFGK_CUSTOM, optional: true if two decoded fields are equal (cfg_fields_same);
+	 * without it two custom fields never compare equal. */
+	bool (*same)(const void *a, const void *b);
 };
 
 /* Decodes a MAP node into `out` following `keys` (terminated by {.name = NULL}).
@@ -84,6 +107,12 @@ struct cfg_key {
  * callers preset defaults / "unset".  Returns 0 or -EINVAL if anything was reported. */
 int cfg_decode(const struct cfgnode *map, const struct cfg_key *keys, void *out,
 	       struct cfg_diags *d, void *ctx);
+
+/* Frees every field `keys` decoded into obj (strings, lists, nested sections and arrays,
+ * custom fields with a release); obj itself is not freed.  Fields become NULL / 0. */
+void cfg_fields_free(const struct cfg_key *keys, void *obj);
+/* True if every field of `keys` holds equal values in a and b (positions ignored). */
+bool cfg_fields_same(const struct cfg_key *keys, const void *a, const void *b);
 
 /* Nearest of `candidates` (NULL-terminated) to `word` by edit distance, or NULL if none
  * is close enough to be a likely typo. */

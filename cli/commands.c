@@ -1,0 +1,19 @@
+/* The table of `dcmon` subcommands: adding one is a row here and a file in cli/. */
+#include "cli.h"
+
+#include <string.h>
+
+const struct cli_cmd cli_cmds[] = {
+	{"status", cli_status,
+	 "[--site ID] [--room ID] [--kind KIND] [--device GLOB] [--tenant ID] [--json] [-v]",
+	 "state and key values of devices; exit code 0/1/2/3 = ok/warning/critical/unknown"},
+};
+const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
+
+const struct cli_cmd *cli_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < cli_ncmds; i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}

@@ -1,0 +1,190 @@
+/* The JSON API's entry point: routes a request through one table of
+ * {method, path, handler, allowed query parameters} and answers errors as JSON. */
+#include "dcmon/api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "dcmon/loop.h"
+
+struct api_route {
+	const char *method;
+	const char *path;           /* exact path, or a prefix ending in '/' when prefix */
+	bool prefix;                /* the rest of the path (one segment) is ctx->tail */
+	api_handler handler;
+	const char *const *params;  /* allowed query parameters, NULL terminated */
+};
+
+static const char *const no_params[] = {NULL};
+static const char *const status_params[] = {"site", "room", "kind", "device", "tenant",
+					    "metrics", NULL};
+static const char *const metrics_params[] = {"device", "name", "inst", NULL};
+
+static const struct api_route api_routes[] = {
+	{"GET", "/api/v1/health", false, api_get_health, no_params},
+	{"GET", "/api/v1/status", false, api_get_status, status_params},
+	{"GET", "/api/v1/devices/", true, api_get_device, no_params},
+	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params},
+};
+#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
+
+static const char *const dev_state_names[] = {
+	[DEV_STATE_UNKNOWN] = "unknown",
+	[DEV_STATE_UP] = "up",
+	[DEV_STATE_DEGRADED] = "degraded",
+	[DEV_STATE_UNREACHABLE] = "unreachable",
+};
+
+const char *dev_state_name(enum dev_state s)
+{
+	return (unsigned)s <= DEV_STATE_UNREACHABLE ? dev_state_names[s] : "?";
+}
+
+static const char *const api_health_names[] = {
+	[API_HEALTH_OK] = "ok",
+	[API_HEALTH_WARNING] = "warning",
+	[API_HEALTH_CRITICAL] = "critical",
+	[API_HEALTH_UNKNOWN] = "unknown",
+};
+
+const char *api_health_name(enum api_health h)
+{
+	return (unsigned)h <= API_HEALTH_UNKNOWN ? api_health_names[h] : "?";
+}
+
+int api_health_parse(const char *s, enum api_health *out)
+{
+	for (unsigned i = 0; i <= API_HEALTH_UNKNOWN; i++) {
+		if (strcmp(s, api_health_names[i]) == 0) {
+			*out = (enum api_health)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Rank for "worse": ok < unknown < warning < critical. */
+static int api_health_rank(enum api_health h)
+{
+	static const int rank[] = {
+		[API_HEALTH_OK] = 0, [API_HEALTH_UNKNOWN] = 1,
+		[API_HEALTH_WARNING] = 2, [API_HEALTH_CRITICAL] = 3,
+	};
+	return (unsigned)h <= API_HEALTH_UNKNOWN ? rank[h] : 1;
+}
+
+enum api_health api_health_worst(enum api_health a, enum api_health b)
+{
+	return api_health_rank(a) >= api_health_rank(b) ? a : b;
+}
+
+void api_reply_json(struct api_response *resp, int status, json_t *body)
+{
+	resp->content_type = "application/json";
+	resp->body = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(body);
+	if (!resp->body) {
+		resp->status = 500;
+		resp->body = strdup("{\"error\":\"out of memory\"}");
+		return;
+	}
+	resp->status = status;
+}
+
+void api_reply_error(struct api_response *resp, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	api_reply_json(resp, status, json_pack("{s:s}", "error", msg));
+}
+
+void api_response_free(struct api_response *resp)
+{
+	if (!resp)
+		return;
+	free(resp->body);
+	resp->body = NULL;
+}
+
+/* Does the route's path match?  Sets *tail for prefix routes. */
+static bool api_route_match(const struct api_route *r, const char *path, const char **tail)
+{
+	if (!r->prefix) {
+		*tail = "";
+		return strcmp(r->path, path) == 0;
+	}
+	size_t n = strlen(r->path);
+	if (strncmp(r->path, path, n) != 0 || path[n] == '\0' || strchr(path + n, '/'))
+		return false;
+	*tail = path + n;
+	return true;
+}
+
+/* Rejects query parameters the route does not know, naming the allowed ones. */
+static bool api_params_ok(const struct api_route *r, const struct api_query *q,
+			  struct api_response *resp)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		bool known = false;
+		for (size_t j = 0; r->params[j] && !known; j++)
+			known = strcmp(r->params[j], q->v[i].name) == 0;
+		if (known)
+			continue;
+		char allowed[256] = "";
+		for (size_t j = 0; r->params[j]; j++)
+			snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
+				 "%s%s", j ? ", " : "", r->params[j]);
+		api_reply_error(resp, 400, "unknown query parameter '%s' (allowed: %s)",
+				q->v[i].name, allowed[0] ? allowed : "none");
+		return false;
+	}
+	return true;
+}
+
+/* Finds the route; answers 404 or 405 itself when there is none. */
+static const struct api_route *api_route_find(const struct api_request *req,
+					      const char **tail, struct api_response *resp)
+{
+	bool path_known = false;
+	for (size_t i = 0; i < API_NROUTES; i++) {
+		if (!api_route_match(&api_routes[i], req->path, tail))
+			continue;
+		if (strcmp(api_routes[i].method, req->method) == 0)
+			return &api_routes[i];
+		path_known = true;
+	}
+	if (path_known)
+		api_reply_error(resp, 405, "method %s not allowed on %s", req->method, req->path);
+	else
+		api_reply_error(resp, 404, "no such endpoint: %s", req->path);
+	return NULL;
+}
+
+void api_handle(const struct api_env *env, const struct api_request *req,
+		struct api_response *resp)
+{
+	*resp = (struct api_response){0};
+	const char *tail = "";
+	const struct api_route *r = api_route_find(req, &tail, resp);
+	if (!r)
+		return;
+	struct api_query q;
+	char err[256];
+	if (api_query_parse(&q, req->query, err, sizeof(err)) < 0)
+		api_reply_error(resp, 400, "%s", err);
+	else if (api_params_ok(r, &q, resp)) {
+		struct api_ctx ctx = {
+			.env = env, .req = req, .query = &q, .tail = tail,
+			.now_ms = clock_wall_ms(),
+		};
+		r->handler(&ctx, resp);
+	}
+	api_query_free(&q);
+}

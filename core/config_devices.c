@@ -1,0 +1,128 @@
+/* `devices:`: identity, location, dependencies, checks and transport sections. */
+#include "config_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define DEV(f) offsetof(struct cfg_device, f)
+#define LOC(f) offsetof(struct cfg_location, f)
+
+static const struct cfg_key location_keys[] = {
+    {.name = "site", .type = CFGK_STRING, .offset = LOC(site)},
+    {.name = "room", .type = CFGK_STRING, .offset = LOC(room)},
+    {.name = "row", .type = CFGK_STRING, .offset = LOC(row)},
+    {.name = "rack", .type = CFGK_STRING, .offset = LOC(rack)},
+    {.name = NULL},
+};
+
+/* Transport sections (snmp:, modbus:, ...) are one CFGK_SECTION line each at the end:
+ *   {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
+ *    .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = ...},
+ * Freeing, comparison on reload (cfg_device_same) and the "nothing to poll" warning
+ * follow from the table. */
+const struct cfg_key cfg_device_keys[] = {
+    {.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
+    {.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
+    {.name = "host", .type = CFGK_STRING, .offset = DEV(host)},
+    {.name = "profile", .type = CFGK_STRING, .offset = DEV(profile)},
+    {.name = "tenant", .type = CFGK_STRING, .offset = DEV(tenant)},
+    {.name = "description", .type = CFGK_STRING, .offset = DEV(description)},
+    {.name = "location", .type = CFGK_STRUCT, .offset = DEV(loc), .sub = location_keys},
+    {.name = "fed_by",
+     .type = CFGK_STRLIST,
+     .offset = DEV(fed_by),
+     .count_offset = DEV(nfed_by),
+     .expect = "a device id or a list of device ids"},
+    {.name = "labels", .type = CFGK_STRMAP, .offset = DEV(labels), .count_offset = DEV(nlabels)},
+    {.name = "interval",
+     .type = CFGK_DURATION,
+     .offset = DEV(interval_ms),
+     .min = 100,
+     .max = 86400000},
+    {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
+    {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
+    {.name = NULL},
+};
+
+/* Kind "other" until set: a profile may still name the kind (see docs/CONFIG.md). */
+void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	struct cfg_device *dev = elem;
+	dev->kind = DEV_OTHER;
+	dev->interval_ms = CFG_UNSET;
+	dev->timeout_ms = CFG_UNSET;
+	dev->resources = RES_NONE;
+	dev->pos = node->pos;
+}
+
+int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	const struct cfg_device *dev = elem;
+	size_t before = d->nerrors;
+	if (!cfg_id_valid(dev->id))
+		cfg_error(d, cfg_key_pos(node, "id"),
+		          "id: '%s' is not a valid device id (letters, digits, '_', '.', '-')",
+		          dev->id);
+	if (dev->ping != NULL && dev->host == NULL)
+		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
+	for (size_t i = 0; i < dev->ntcp; i++) {
+		if (dev->tcp[i].host == NULL && dev->host == NULL)
+			cfg_error(d, &dev->tcp[i].pos,
+			          "tcp: port %d needs a host (in the check or the device)",
+			          dev->tcp[i].port);
+	}
+	return d->nerrors > before ? -EINVAL : 0;
+}
+
+/* Unset durations take the daemon's; ping probes wait the device timeout. */
+static void device_resolve(struct cfg_device *dev, const struct cfg_daemon *dm)
+{
+	if (dev->interval_ms == CFG_UNSET)
+		dev->interval_ms = dm->interval_ms;
+	if (dev->timeout_ms == CFG_UNSET)
+		dev->timeout_ms = dm->timeout_ms;
+	if (dev->ping != NULL && dev->ping->timeout_ms == CFG_UNSET)
+		dev->ping->timeout_ms = dev->timeout_ms;
+}
+
+void cfg_devices_resolve(struct cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		device_resolve(&cfg->devices[i], &cfg->daemon);
+}
+
+/* True if the device has something to poll: a check or a transport section. */
+bool cfg_device_polls(const struct cfg_device *dev)
+{
+	if (dev->ping || dev->ntcp || dev->nprocess || dev->resources != RES_NONE)
+		return true;
+	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
+		if (k->type == CFGK_SECTION && *(void *const *)((const char *)dev + k->offset))
+			return true;
+	}
+	return false;
+}
+
+/* Keys that do not change how a device is polled (cfg_device_same skips them). */
+static bool key_poll_neutral(const struct cfg_key *k)
+{
+	static const size_t neutral[] = {DEV(tenant), DEV(description), DEV(loc), DEV(fed_by),
+	                                 DEV(labels)};
+	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
+		if (k->offset == neutral[i])
+			return true;
+	}
+	return false;
+}
+
+bool cfg_device_same(const struct cfg_device *a, const struct cfg_device *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
+		const struct cfg_key one[] = {*k, {.name = NULL}};
+		if (!key_poll_neutral(k) && !cfg_fields_same(one, a, b))
+			return false;
+	}
+	return true;
+}

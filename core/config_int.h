@@ -1,0 +1,85 @@
+/* Private to the config loader (core/config*.c): key tables and passes. */
+#ifndef DCMON_CONFIG_INT_H
+#define DCMON_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+/* Passed as ctx to every decoder of the config file. */
+struct cfg_ctx {
+	struct cfg *cfg;
+	const char *dir; /* directory of the config file, for relative paths */
+};
+
+/* Selector keys of rules and routes, for a struct cfg_selector at byte `base`. */
+#define CFG_SEL(f) offsetof(struct cfg_selector, f)
+#define CFG_SELECTOR_KEYS(base)                                                                    \
+	{.name = "device", .type = CFGK_STRING, .offset = (base) + CFG_SEL(device)},               \
+	    {.name = "kind", .type = CFGK_STRING, .offset = (base) + CFG_SEL(kind)},               \
+	    {.name = "site", .type = CFGK_STRING, .offset = (base) + CFG_SEL(site)},               \
+	    {.name = "room", .type = CFGK_STRING, .offset = (base) + CFG_SEL(room)},               \
+	    {.name = "tenant", .type = CFGK_STRING, .offset = (base) + CFG_SEL(tenant)},           \
+	    {.name = "metric", .type = CFGK_STRING, .offset = (base) + CFG_SEL(metric)},           \
+	    {.name = "inst", .type = CFGK_STRING, .offset = (base) + CFG_SEL(inst)},               \
+	{                                                                                          \
+		.name = "labels", .type = CFGK_STRMAP, .offset = (base) + CFG_SEL(labels),         \
+		.count_offset = (base) + CFG_SEL(nlabels)                                          \
+	}
+
+/* Key tables of the sections (each in its own file). */
+extern const struct cfg_key cfg_daemon_keys[];
+extern const struct cfg_key cfg_site_keys[];
+extern const struct cfg_key cfg_contact_keys[];
+extern const struct cfg_key cfg_device_keys[];
+extern const struct cfg_key cfg_check_keys[]; /* offsets relative to struct cfg_device */
+extern const struct cfg_key cfg_rule_keys[];
+extern const struct cfg_key cfg_route_keys[];
+
+/* NULL-terminated name tables, indexed by the enum. */
+extern const char *const cfg_dev_kind_names[];
+extern const char *const cfg_severity_names[];
+
+/* Element hooks for CFGK_SEQ keys (init presets defaults and the position). */
+void cfg_site_init(void *elem, const struct cfgnode *node, void *ctx);
+void cfg_contact_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_contact_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+void cfg_route_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_route_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+/* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */
+void cfg_daemon_defaults(struct cfg_daemon *dm);
+void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir);
+/* Fills device intervals/timeouts left unset from the daemon defaults. */
+void cfg_devices_resolve(struct cfg *cfg);
+/* True if the device has a check or a transport section. */
+bool cfg_device_polls(const struct cfg_device *dev);
+/* Cross-reference checks over the whole model; root gives positions. */
+void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
+/* fed_by cycles, reported once each with their path. */
+void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
+void cfg_validate_selector(const struct cfg_selector *s, const struct cfgnode *match,
+                           struct cfg_diags *d);
+
+/* Syntax of names and addresses. */
+bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
+bool cfg_email_valid(const char *addr);
+bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
+
+/* Position helpers: item i of list `key` in map (or the value itself when a scalar),
+ * and the best known position of map[key] (falls back to the map). */
+const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);
+const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key);
+/* Node of element i of top-level list `section` ("devices"), or NULL. */
+const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i);
+/* Reports every invalid address of `key` in map as an error. */
+void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
+                      struct cfg_diags *d);
+
+#endif

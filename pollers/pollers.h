@@ -1,0 +1,13 @@
+/* The poller ops tables built into dcmon, listed by pollers/registry.c.  Each is
+ * defined in the poller's own file.  Private to pollers/. */
+#ifndef DCMON_POLLERS_H
+#define DCMON_POLLERS_H
+
+#include "dcmon/poller.h"
+
+extern const struct poller_ops icmp_poller;      /* icmp.c */
+extern const struct poller_ops tcp_poller;       /* tcp.c */
+extern const struct poller_ops proc_poller;      /* proc_linux.c */
+extern const struct poller_ops resources_poller; /* resources_linux.c */
+
+#endif
