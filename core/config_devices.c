@@ -1,6 +1,8 @@
 /* `devices:`: identity, location, dependencies, checks and transport sections. */
 #include "config_int.h"
 
+#include "dcmon/modbus.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -41,6 +43,8 @@ const struct cfg_key cfg_device_keys[] = {
      .max = 86400000},
     {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
+    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
+     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
     {.name = NULL},
 };
 

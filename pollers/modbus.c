@@ -9,6 +9,7 @@
  * requests, at once and for every later poll.
  */
 #include "modbus.h"
+#include "pollers.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +27,7 @@ struct modbus_inst {
 	size_t npts;
 	struct metric **pm;                /* value metric per point, NULL if none */
 	struct metric ***bm;               /* bit-field metrics per point, NULL if none */
+	struct metric ***dm;               /* derived metrics per point, NULL if none */
 	bool *nomerge;                     /* points read alone after "illegal data address" */
 	struct modbus_plan plan;
 	struct modbus_link *link;
@@ -59,17 +61,26 @@ static void note_failure(struct modbus_inst *in, const char *why)
 		snprintf(in->reason, sizeof in->reason, "%s", why);
 }
 
-/* Reports one failure reason for every metric of point i. */
-static void point_error(struct modbus_inst *in, size_t i, const char *why, bool counts)
+/* Reports one failure reason for the metrics of point i (bit fields too unless they
+ * were read fine: a value outside its range leaves the alarm bits valid). */
+static void point_error_ex(struct modbus_inst *in, size_t i, const char *why, bool counts,
+			   bool bits)
 {
 	int64_t ts = in->job->ts_ms;
 
 	if (in->pm[i])
 		metric_put_error(in->env->reg, in->pm[i], ts, why);
-	for (size_t j = 0; j < in->pts[i].nbits; j++)
+	for (size_t j = 0; bits && j < in->pts[i].nbits; j++)
 		metric_put_error(in->env->reg, in->bm[i][j], ts, why);
+	for (size_t j = 0; j < in->pts[i].nderived; j++)
+		metric_put_error(in->env->reg, in->dm[i][j], ts, why);
 	if (counts)
 		note_failure(in, why);
+}
+
+static void point_error(struct modbus_inst *in, size_t i, const char *why, bool counts)
+{
+	point_error_ex(in, i, why, counts, true);
 }
 
 /* Decodes and reports point i from its words. */
@@ -89,10 +100,15 @@ static void point_report(struct modbus_inst *in, size_t i, const uint16_t *words
 	rc = modbus_point_decode(p, words, &v, why, sizeof why);
 	if (rc == 0 && in->pm[i])
 		metric_put(in->env->reg, in->pm[i], in->job->ts_ms, v);
-	else if (rc == -ENODATA)
+	for (size_t j = 0; rc == 0 && j < p->nderived; j++)
+		metric_put(in->env->reg, in->dm[i][j], in->job->ts_ms,
+			   modbus_point_raw(p, words) * p->derived[j].scale + p->derived[j].offset);
+	if (rc == 0)
+		return;
+	if (rc == -ENODATA)
 		point_error(in, i, why, false); /* "not available" is the device's answer */
 	else if (rc < 0)
-		point_error(in, i, why, true);
+		point_error_ex(in, i, why, true, false);
 }
 
 static void req_report(struct modbus_inst *in, const struct modbus_req *r,
@@ -271,7 +287,10 @@ static void modbus_free(void *inst)
 	modbus_plan_free(&in->plan);
 	for (size_t i = 0; in->bm && i < in->npts; i++)
 		free(in->bm[i]);
+	for (size_t i = 0; in->dm && i < in->npts; i++)
+		free(in->dm[i]);
 	free(in->bm);
+	free(in->dm);
 	free(in->pm);
 	free(in->nomerge);
 	modbus_pcache_put(in->prof);
@@ -320,13 +339,37 @@ static struct metric *point_metric(struct modbus_inst *in, const struct cfg_devi
 	return m;
 }
 
+/* The derived gauges of point i. */
+static int derived_make(struct modbus_inst *in, const struct cfg_device *dev, size_t i,
+			char *err, size_t errlen)
+{
+	const struct modbus_point *p = &in->pts[i];
+
+	if (!p->nderived)
+		return 0;
+	in->dm[i] = calloc(p->nderived, sizeof **in->dm);
+	if (!in->dm[i])
+		return -ENOMEM;
+	for (size_t j = 0; j < p->nderived; j++) {
+		struct modbus_point shape = *p;
+
+		shape.unit = p->derived[j].unit;
+		in->dm[i][j] = metric_make(in, dev, &shape, p->derived[j].metric, METRIC_GAUGE,
+					   NULL, 0, err, errlen);
+		if (!in->dm[i][j])
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int metrics_make(struct modbus_inst *in, const struct cfg_device *dev, char *err,
 			size_t errlen)
 {
 	in->pm = calloc(in->npts, sizeof *in->pm);
 	in->bm = calloc(in->npts, sizeof *in->bm);
+	in->dm = calloc(in->npts, sizeof *in->dm);
 	in->nomerge = calloc(in->npts, sizeof *in->nomerge);
-	if (!in->pm || !in->bm || !in->nomerge)
+	if (!in->pm || !in->bm || !in->dm || !in->nomerge)
 		return -ENOMEM;
 	for (size_t i = 0; i < in->npts; i++) {
 		const struct modbus_point *p = &in->pts[i];
@@ -346,6 +389,8 @@ static int metrics_make(struct modbus_inst *in, const struct cfg_device *dev, ch
 			if (!in->bm[i][j])
 				return -EINVAL;
 		}
+		if (derived_make(in, dev, i, err, errlen) < 0)
+			return -EINVAL;
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "dcmon/config.h"
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
+#include "dcmon/modbus.h"
 #include "dcmon/poller.h"
 
 struct workq;
@@ -90,6 +91,15 @@ struct modbus_state {
 	uint64_t mask, value; /* mask 0 matches everything (a default) */
 };
 
+/* A second metric computed from a point's raw number (fuel volume from fuel level x
+ * tank size): value = raw * scale + offset, reported alongside the point's own. */
+struct modbus_derived {
+	char *metric;
+	char *unit;            /* "" if none */
+	double scale, offset;
+	struct cfg_pos pos;
+};
+
 /* One point of a profile: a value read from one table address. */
 struct modbus_point {
 	char *metric;          /* metric name; NULL when only bits are used */
@@ -112,6 +122,8 @@ struct modbus_point {
 	size_t nstates;
 	struct modbus_bitfield *bits;
 	size_t nbits;
+	struct modbus_derived *derived;
+	size_t nderived;
 	struct cfg_pos pos;
 };
 
@@ -124,6 +136,8 @@ unsigned modbus_point_words(const struct modbus_point *p);
  * state; the reason goes to why. */
 int modbus_point_decode(const struct modbus_point *p, const uint16_t *regs, double *out,
 			char *why, size_t whylen);
+/* Raw number of a point (sign and IEEE-754 applied, no scale), for derived metrics. */
+double modbus_point_raw(const struct modbus_point *p, const uint16_t *regs);
 /* Value of bit field f in the point's raw pattern (already checked for sentinels). */
 unsigned modbus_field_value(const struct modbus_bitfield *f, uint64_t pattern);
 /* True if the raw pattern is one of the point's sentinels. */
@@ -191,32 +205,6 @@ void modbus_pcache_put(const struct modbus_profile *p);
 /* Path of a device's profile: `profile` itself when it holds a '/', else
  * <profiles_dir>/<profile>.yaml, profiles_dir defaulting to <config dir>/profiles. */
 int modbus_profile_path(const struct cfg *cfg, const char *profile, char *buf, size_t len);
-
-/* ---- device section (modbus_cfg.c) ------------------------------------------------ */
-
-/* A device's `modbus:` section.  TCP when `device` is NULL, RTU otherwise. */
-struct cfg_modbus {
-	char *host;          /* TCP host; NULL = the device's host */
-	int port;            /* TCP port, default 502 */
-	char *device;        /* RTU serial line (/dev/ttyUSB0), NULL for TCP */
-	int baud;            /* RTU: bits/s, default 9600 */
-	char parity;         /* RTU: 'N', 'E' or 'O', default 'E' (the Modbus default) */
-	int data_bits;       /* RTU: default 8 */
-	int stop_bits;       /* RTU: 1 or 2, default 1 */
-	int unit;            /* unit id 0..255, default 1 */
-	int64_t timeout_ms;  /* reply wait per request; CFG_UNSET = the device timeout */
-	int max_gap;         /* registers a merged request may read that no point uses; default 8 */
-	struct cfg_pos pos;
-};
-
-/* Decodes a device's `modbus:` map into a new struct cfg_modbus at *(struct cfg_modbus
- * **)field (a CFGK_CUSTOM decoder for config.c's device table). */
-int modbus_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d,
-		      void *ctx);
-void modbus_cfg_free(struct cfg_modbus *m);
-/* The same for cfgtree's release/same hooks: field points at a struct cfg_modbus *. */
-void modbus_cfg_field_release(void *field);
-bool modbus_cfg_field_same(const void *a, const void *b);
 
 /* ---- link: one connection to a gateway or serial line (modbus_link.c) ------------- */
 
@@ -339,10 +327,6 @@ void mbap_decode_reply(const uint8_t *frame, size_t len, const struct modbus_xre
 		       struct modbus_result *res);
 /* Transaction id of a complete frame. */
 uint16_t mbap_tid(const uint8_t *frame);
-
-/* ---- the poller (modbus.c) -------------------------------------------------------- */
-
-extern const struct poller_ops modbus_poller;
 
 /* ---- probe (modbus_probe.c) ------------------------------------------------------- */
 

@@ -1,15 +1,15 @@
-/* The device's `modbus:` section:
+/* The device's `modbus:` section as a key table (see dcmon/modbus.h):
  *   TCP:  modbus: {host: 10.0.0.5, port: 502, unit: 1, timeout: 1s, max_gap: 8}
  *   RTU:  modbus: {device: /dev/ttyUSB0, baud: 19200, parity: even, stop_bits: 1, unit: 10}
- * A CFGK_CUSTOM decoder for config.c's device key table.
  */
-#include "modbus.h"
+#include "dcmon/modbus.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 #include <strings.h>
+
+#include "modbus.h"
 
 static int parity_decode(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
 {
@@ -19,7 +19,8 @@ static int parity_decode(const struct cfgnode *n, void *field, struct cfg_diags 
 	(void)ctx;
 	for (int i = 0; names[i] && n->type == CFGNODE_SCALAR; i++) {
 		if (!strcasecmp(n->scalar, names[i]) ||
-		    (n->scalar[1] == '\0' && toupper((unsigned char)n->scalar[0]) == codes[i])) {
+		    (n->scalar[0] && !n->scalar[1] &&
+		     toupper((unsigned char)n->scalar[0]) == codes[i])) {
 			*(char *)field = codes[i];
 			return 0;
 		}
@@ -28,87 +29,51 @@ static int parity_decode(const struct cfgnode *n, void *field, struct cfg_diags 
 	return -EINVAL;
 }
 
-static const struct cfg_key modbus_keys[] = {
-	{ .name = "host", .type = CFGK_STRING, .offset = offsetof(struct cfg_modbus, host) },
-	{ .name = "port", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, port),
-	  .min = 1, .max = 65535 },
-	{ .name = "device", .type = CFGK_STRING, .offset = offsetof(struct cfg_modbus, device),
+static bool parity_same(const void *a, const void *b)
+{
+	return *(const char *)a == *(const char *)b;
+}
+
+#define MB(f) offsetof(struct cfg_modbus, f)
+
+const struct cfg_key modbus_cfg_keys[] = {
+	{ .name = "host", .type = CFGK_STRING, .offset = MB(host) },
+	{ .name = "port", .type = CFGK_INT, .offset = MB(port), .min = 1, .max = 65535 },
+	{ .name = "device", .type = CFGK_STRING, .offset = MB(device),
 	  .expect = "a serial device path like /dev/ttyUSB0" },
-	{ .name = "baud", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, baud),
-	  .min = 300, .max = 4000000 },
-	{ .name = "parity", .type = CFGK_CUSTOM, .offset = offsetof(struct cfg_modbus, parity),
-	  .custom = parity_decode },
-	{ .name = "data_bits", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, data_bits),
-	  .min = 5, .max = 8 },
-	{ .name = "stop_bits", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, stop_bits),
-	  .min = 1, .max = 2 },
-	{ .name = "unit", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, unit),
-	  .min = 0, .max = 255, .expect = "a unit id 0..255" },
-	{ .name = "timeout", .type = CFGK_DURATION,
-	  .offset = offsetof(struct cfg_modbus, timeout_ms), .min = 10, .max = 60000 },
-	{ .name = "max_gap", .type = CFGK_INT, .offset = offsetof(struct cfg_modbus, max_gap),
-	  .min = 0, .max = MODBUS_REGS_MAX },
+	{ .name = "baud", .type = CFGK_INT, .offset = MB(baud), .min = 300, .max = 4000000 },
+	{ .name = "parity", .type = CFGK_CUSTOM, .offset = MB(parity), .custom = parity_decode,
+	  .same = parity_same },
+	{ .name = "data_bits", .type = CFGK_INT, .offset = MB(data_bits), .min = 5, .max = 8 },
+	{ .name = "stop_bits", .type = CFGK_INT, .offset = MB(stop_bits), .min = 1, .max = 2 },
+	{ .name = "unit", .type = CFGK_INT, .offset = MB(unit), .min = 0, .max = 255,
+	  .expect = "a unit id 0..255" },
+	{ .name = "timeout", .type = CFGK_DURATION, .offset = MB(timeout_ms), .min = 10,
+	  .max = 60000 },
+	{ .name = "max_gap", .type = CFGK_INT, .offset = MB(max_gap), .min = 0,
+	  .max = MODBUS_REGS_MAX },
 	{ .name = NULL },
 };
 
-void modbus_cfg_free(struct cfg_modbus *m)
+void modbus_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 {
-	if (!m)
-		return;
-	free(m->host);
-	free(m->device);
-	free(m);
-}
+	struct cfg_modbus *m = elem;
 
-int modbus_cfg_decode(const struct cfgnode *node, void *field, struct cfg_diags *d,
-		      void *ctx)
-{
-	struct cfg_modbus *m = calloc(1, sizeof *m);
-	struct cfg_modbus **out = field;
-
-	if (!m)
-		return -ENOMEM;
+	(void)ctx;
 	*m = (struct cfg_modbus){ .port = 502, .baud = 9600, .parity = 'E', .data_bits = 8,
 				  .stop_bits = 1, .unit = 1, .timeout_ms = CFG_UNSET,
 				  .max_gap = 8, .pos = node->pos };
-	if (cfg_decode(node, modbus_keys, m, d, ctx) < 0) {
-		modbus_cfg_free(m);
-		return -EINVAL;
-	}
+}
+
+int modbus_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	const struct cfg_modbus *m = elem;
+
+	(void)ctx;
 	if (m->host && m->device) {
 		cfg_error(d, &node->pos, "modbus: give host: (Modbus TCP) or device: (RTU), "
 			  "not both");
-		modbus_cfg_free(m);
 		return -EINVAL;
 	}
-	modbus_cfg_free(*out);
-	*out = m;
 	return 0;
-}
-
-void modbus_cfg_field_release(void *field)
-{
-	struct cfg_modbus **m = field;
-
-	modbus_cfg_free(*m);
-	*m = NULL;
-}
-
-static bool str_same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-bool modbus_cfg_field_same(const void *fa, const void *fb)
-{
-	const struct cfg_modbus *a = *(struct cfg_modbus *const *)fa;
-	const struct cfg_modbus *b = *(struct cfg_modbus *const *)fb;
-
-	if (!a || !b)
-		return a == b;
-	return str_same(a->host, b->host) && a->port == b->port &&
-	       str_same(a->device, b->device) && a->baud == b->baud &&
-	       a->parity == b->parity && a->data_bits == b->data_bits &&
-	       a->stop_bits == b->stop_bits && a->unit == b->unit &&
-	       a->timeout_ms == b->timeout_ms && a->max_gap == b->max_gap;
 }

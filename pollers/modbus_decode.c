@@ -180,6 +180,13 @@ int modbus_point_decode(const struct modbus_point *p, const uint16_t *regs, doub
 	return scale_check(p, modbus_pattern_value(pattern, t), out, why, whylen);
 }
 
+double modbus_point_raw(const struct modbus_point *p, const uint16_t *regs)
+{
+	enum modbus_type t = modbus_table_is_bits(p->table) ? MB_T_BOOL : p->type;
+
+	return modbus_pattern_value(modbus_assemble(regs, t, p->order), t);
+}
+
 const char *modbus_exception_name(unsigned code)
 {
 	static const char *const names[] = {

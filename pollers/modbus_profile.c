@@ -25,7 +25,7 @@ struct point_src {
 	int kind, type, order;           /* -1 = unset */
 	double scale, offset, min, max;  /* NAN = unset */
 	const struct cfgnode *table, *function, *address, *reg;
-	const struct cfgnode *sentinel, *enums, *states, *bits, *repeat, *valid;
+	const struct cfgnode *sentinel, *enums, *states, *bits, *repeat, *valid, *derive;
 };
 
 /* Defaults applying to every point of a profile (`defaults:`). */
@@ -105,6 +105,7 @@ static const struct cfg_key point_keys[] = {
 	KEEP("bits", bits, struct point_src),
 	KEEP("repeat", repeat, struct point_src),
 	KEEP("valid", valid, struct point_src),
+	KEEP("derive", derive, struct point_src),
 	{ .name = NULL },
 };
 
@@ -156,6 +157,20 @@ static const struct cfg_key bit_keys[] = {
 	{ .name = "width", .type = CFGK_INT, .offset = offsetof(struct bit_src, width),
 	  .min = 1, .max = 16 },
 	KEEP("enums", enums, struct bit_src),
+	{ .name = NULL },
+};
+
+struct derive_src {
+	char *metric, *unit;
+	double scale, offset;
+};
+
+static const struct cfg_key derive_keys[] = {
+	{ .name = "metric", .type = CFGK_STRING, .offset = offsetof(struct derive_src, metric),
+	  .required = true },
+	{ .name = "unit", .type = CFGK_STRING, .offset = offsetof(struct derive_src, unit) },
+	{ .name = "scale", .type = CFGK_DOUBLE, .offset = offsetof(struct derive_src, scale) },
+	{ .name = "offset", .type = CFGK_DOUBLE, .offset = offsetof(struct derive_src, offset) },
 	{ .name = NULL },
 };
 
@@ -445,6 +460,41 @@ static int bits_read(struct pbuild *b, const struct cfgnode *n, unsigned bits,
 	return rc ? -EINVAL : 0;
 }
 
+/* `derive: [{metric, scale, offset, unit}]`: more gauges from the same raw number. */
+static int derive_read(struct pbuild *b, const struct cfgnode *n, struct modbus_point *p)
+{
+	char err[128];
+	int rc = 0;
+
+	if (n->type != CFGNODE_SEQ || n->n == 0) {
+		cfg_error(b->d, &n->pos, "derive: expected a list of {metric, scale, offset, unit}");
+		return -EINVAL;
+	}
+	p->derived = calloc(n->n, sizeof *p->derived);
+	if (!p->derived)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		struct derive_src s = { .scale = 1, .offset = 0 };
+		struct modbus_derived *dv = &p->derived[p->nderived];
+
+		if (cfg_decode(n->items[i], derive_keys, &s, b->d, NULL) < 0) {
+			free(s.metric);
+			free(s.unit);
+			rc = -EINVAL;
+			continue;
+		}
+		*dv = (struct modbus_derived){ .metric = s.metric, .unit = s.unit ? s.unit : strdup(""),
+					       .scale = s.scale, .offset = s.offset,
+					       .pos = n->items[i]->pos };
+		p->nderived++;
+		if (!metric_name_check(dv->metric, METRIC_GAUGE, err, sizeof err)) {
+			cfg_error(b->d, &dv->pos, "derive: %s", err);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
 /* ---- one point ------------------------------------------------------------------- */
 
 static void point_clear(struct modbus_point *p)
@@ -467,6 +517,11 @@ static void point_clear(struct modbus_point *p)
 		free(p->bits[i].enums);
 	}
 	free(p->bits);
+	for (size_t i = 0; i < p->nderived; i++) {
+		free(p->derived[i].metric);
+		free(p->derived[i].unit);
+	}
+	free(p->derived);
 	memset(p, 0, sizeof *p);
 }
 
@@ -504,7 +559,7 @@ static int point_where(struct pbuild *b, const struct point_src *s, const struct
 		if (parse_reference(b, s->reg, &rt, &p->addr) < 0)
 			return -EINVAL;
 		if ((s->table || s->function) && rt != t) {
-			cfg_error(b->d, &s->reg->pos, "register: %s is a %s reference but table is %s",
+			cfg_error(b->d, &s->reg->pos, "register: %s is in the %s table, but table: says %s",
 				  s->reg->scalar, modbus_table_name(rt), modbus_table_name(t));
 			return -EINVAL;
 		}
@@ -562,6 +617,12 @@ static int point_shape(struct pbuild *b, const struct point_src *s, const struct
 		rc |= states_read(b, s->states, bits, p);
 	if (s->bits)
 		rc |= bits_read(b, s->bits, bits, p);
+	if (s->derive && (s->enums || s->states)) {
+		cfg_error(b->d, &s->derive->pos, "derive: needs a plain number, not enums/states");
+		return -EINVAL;
+	}
+	if (s->derive)
+		rc |= derive_read(b, s->derive, p);
 	return rc ? -EINVAL : 0;
 }
 
@@ -676,6 +737,12 @@ static void point_copy(struct modbus_point *dst, const struct modbus_point *src)
 		dst->bits[i] = src->bits[i];
 		dst->bits[i].metric = dup_or_null(src->bits[i].metric);
 		dst->bits[i].enums = enums_dup(src->bits[i].enums, src->bits[i].nenums);
+	}
+	dst->derived = src->nderived ? calloc(src->nderived, sizeof *dst->derived) : NULL;
+	for (size_t i = 0; dst->derived && i < src->nderived; i++) {
+		dst->derived[i] = src->derived[i];
+		dst->derived[i].metric = strdup(src->derived[i].metric);
+		dst->derived[i].unit = strdup(src->derived[i].unit);
 	}
 }
 
@@ -794,7 +861,7 @@ static int check_duplicates(struct pbuild *b)
 	int rc = 0;
 
 	for (size_t i = 0; i < b->n; i++)
-		cap += 1 + b->pts[i].nbits;
+		cap += 1 + b->pts[i].nbits + b->pts[i].nderived;
 	keys = calloc(cap ? cap : 1, sizeof *keys);
 	if (!keys)
 		return -ENOMEM;
@@ -805,6 +872,8 @@ static int check_duplicates(struct pbuild *b)
 			key_set(&keys[n++], p->metric, p, &p->pos);
 		for (size_t j = 0; j < p->nbits; j++)
 			key_set(&keys[n++], p->bits[j].metric, p, &p->bits[j].pos);
+		for (size_t j = 0; j < p->nderived; j++)
+			key_set(&keys[n++], p->derived[j].metric, p, &p->derived[j].pos);
 	}
 	qsort(keys, n, sizeof *keys, key_cmp);
 	for (size_t i = 1; i < n; i++) {

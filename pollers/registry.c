@@ -9,5 +9,6 @@ const struct poller_ops *const poller_registry[] = {
 	&tcp_poller,
 	&proc_poller,
 	&resources_poller,
+	&modbus_poller,
 	NULL,
 };

@@ -125,7 +125,7 @@ struct cfg_process {
 
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
-struct cfg_modbus; /* pollers/modbus.h; decoded by modbus_cfg_decode() */
+struct cfg_modbus; /* dcmon/modbus.h */
 
 struct cfg_device {
 	char *id;           /* [A-Za-z0-9_.-]+, unique */
@@ -149,7 +149,7 @@ struct cfg_device {
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
-	struct cfg_modbus *modbus; /* `modbus:` section, NULL when absent */
+	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
 
 	struct cfg_pos pos;
 };
