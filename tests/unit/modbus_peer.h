@@ -77,30 +77,46 @@ static inline void mb_peer_stop(struct mb_peer *p)
 }
 
 struct mb_wait {
-	bool *flag;
+	bool (*pred)(void *arg);
+	void *arg;
 	int64_t end_ms;
+	struct loop_timer *tick;
 };
 
 static inline void mb_wait_tick(struct loop *loop, void *arg)
 {
 	struct mb_wait *w = arg;
 
-	if (*w->flag || clock_mono_ms() >= w->end_ms)
+	w->tick = NULL;
+	if (w->pred(w->arg) || clock_mono_ms() >= w->end_ms)
 		loop_stop(loop);
 	else
-		loop_timer_add(loop, 5, mb_wait_tick, w);
+		w->tick = loop_timer_add(loop, 5, mb_wait_tick, w);
+}
+
+/* Runs the loop until pred(arg) is true or max_ms passed; returns pred(arg). */
+static inline bool mb_run_until_fn(struct loop *loop, bool (*pred)(void *), void *arg,
+				   int64_t max_ms)
+{
+	struct mb_wait w = { .pred = pred, .arg = arg, .end_ms = clock_mono_ms() + max_ms };
+
+	if (pred(arg))
+		return true;
+	w.tick = loop_timer_add(loop, 5, mb_wait_tick, &w);
+	loop_run(loop);
+	loop_timer_cancel(loop, w.tick);
+	return pred(arg);
+}
+
+static inline bool mb_flag(void *arg)
+{
+	return *(bool *)arg;
 }
 
 /* Runs the loop until *flag is true or max_ms passed; returns *flag. */
 static inline bool mb_run_until(struct loop *loop, bool *flag, int64_t max_ms)
 {
-	struct mb_wait w = { .flag = flag, .end_ms = clock_mono_ms() + max_ms };
-
-	if (*flag)
-		return true;
-	loop_timer_add(loop, 5, mb_wait_tick, &w);
-	loop_run(loop);
-	return *flag;
+	return mb_run_until_fn(loop, mb_flag, flag, max_ms);
 }
 
 #endif
