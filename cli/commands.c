@@ -7,6 +7,9 @@ const struct cli_cmd cli_cmds[] = {
 	{"status", cli_status,
 	 "[--site ID] [--room ID] [--kind KIND] [--device GLOB] [--tenant ID] [--json] [-v]",
 	 "state and key values of devices; exit code 0/1/2/3 = ok/warning/critical/unknown"},
+	{"probe", cli_probe,
+	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]",
+	 "read raw Modbus registers and print every plausible decoding (writing a profile)"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 

@@ -354,7 +354,5 @@ int modbus_probe_read(const struct modbus_probe_req *pr, struct modbus_result *r
  * Returns 0 or -EINVAL. */
 int modbus_probe_args(int argc, char **argv, struct modbus_probe_req *pr, char *err,
 		      size_t errlen);
-/* The whole `dcmon probe modbus ...` command: parse, read, print.  Exit status. */
-int modbus_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
 #endif

@@ -5,6 +5,8 @@
  * 0.01 and 0.001; floats that cannot be a measurement (NaN, Inf, subnormal, above
  * 1e12 or below 1e-6) are left out.  The read uses the daemon's own Modbus TCP link.
  */
+#include "dcmon/modbus.h"
+
 #include "modbus.h"
 
 #include <errno.h>

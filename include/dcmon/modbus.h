@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
@@ -33,5 +34,12 @@ struct cfg_modbus {
 extern const struct cfg_key modbus_cfg_keys[];
 void modbus_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int modbus_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+/* The whole `dcmon probe modbus HOST[:PORT] [--unit N] [--addr A] [--count C]
+ * [--function holding|input|coil|discrete] [--timeout MS]` command (pollers/
+ * modbus_probe.c): reads once over Modbus TCP and prints the raw registers and every
+ * plausible decoding.  argv holds what follows "probe modbus".  Returns 0 on success,
+ * 1 when the read failed (reason on errout), 2 on a usage error. */
+int modbus_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
 #endif

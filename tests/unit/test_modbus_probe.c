@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "dcmon/modbus.h"
 #include "modbus.h"
 #include "modbus_peer.h"
 
