@@ -287,6 +287,15 @@ static int parse_reference(struct pbuild *b, const struct cfgnode *n, enum modbu
 	return -EINVAL;
 }
 
+/* True if n is a non-empty list; otherwise reports msg at n. */
+static bool need_list(struct pbuild *b, const struct cfgnode *n, const char *msg)
+{
+	if (n->type == CFGNODE_SEQ && n->n > 0)
+		return true;
+	cfg_error(b->d, &n->pos, "%s", msg);
+	return false;
+}
+
 /* ---- point pieces ----------------------------------------------------------------- */
 
 static int sentinels_read(struct pbuild *b, const struct cfgnode *n, unsigned bits,
@@ -370,10 +379,8 @@ static int states_read(struct pbuild *b, const struct cfgnode *n, unsigned bits,
 {
 	int rc = 0;
 
-	if (n->type != CFGNODE_SEQ || n->n == 0) {
-		cfg_error(b->d, &n->pos, "states: expected a list of {name, mask, value}");
+	if (!need_list(b, n, "states: expected a list of {name, mask, value}"))
 		return -EINVAL;
-	}
 	p->states = calloc(n->n, sizeof *p->states);
 	if (!p->states)
 		return -ENOMEM;
@@ -466,10 +473,8 @@ static int derive_read(struct pbuild *b, const struct cfgnode *n, struct modbus_
 	char err[128];
 	int rc = 0;
 
-	if (n->type != CFGNODE_SEQ || n->n == 0) {
-		cfg_error(b->d, &n->pos, "derive: expected a list of {metric, scale, offset, unit}");
+	if (!need_list(b, n, "derive: expected a list of {metric, scale, offset, unit}"))
 		return -EINVAL;
-	}
 	p->derived = calloc(n->n, sizeof *p->derived);
 	if (!p->derived)
 		return -ENOMEM;
@@ -891,10 +896,8 @@ static int points_read(struct pbuild *b, const struct cfgnode *list)
 {
 	int rc = 0;
 
-	if (list->type != CFGNODE_SEQ || list->n == 0) {
-		cfg_error(b->d, &list->pos, "points: expected a non-empty list of points");
+	if (!need_list(b, list, "points: expected a non-empty list of points"))
 		return -EINVAL;
-	}
 	for (size_t i = 0; i < list->n; i++) {
 		if (point_read(b, list->items[i]) < 0)
 			rc = -EINVAL;
