@@ -83,7 +83,13 @@ static bool cell_append(char *cell, size_t len, const char *item, size_t avail)
 	size_t w = cli_text_width(cell), sep = w ? 2 : 0;
 	if (w + sep + cli_text_width(item) > avail || strlen(cell) + sep + strlen(item) >= len)
 		return false;
-	snprintf(cell + strlen(cell), len - strlen(cell), "%s%s", sep ? ", " : "", item);
+	/* fits: checked above, so plain copies cannot truncate */
+	size_t o = strlen(cell);
+	if (sep) {
+		memcpy(cell + o, ", ", 2);
+		o += 2;
+	}
+	memcpy(cell + o, item, strlen(item) + 1);
 	return true;
 }
 

@@ -17,6 +17,7 @@ struct api_route {
 	bool prefix;                /* the rest of the path (one segment) is ctx->tail */
 	api_handler handler;
 	const char *const *params;  /* allowed query parameters, NULL terminated */
+	bool deep;                  /* prefix: the tail may hold more segments ("7/ack") */
 };
 
 static const char *const no_params[] = {NULL};
@@ -24,11 +25,20 @@ static const char *const status_params[] = {"site", "room", "kind", "device", "t
 					    "metrics", NULL};
 static const char *const metrics_params[] = {"device", "name", "inst", NULL};
 
+static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",
+					    "room", "tenant", "kind", "acked", "silenced", NULL};
+
 static const struct api_route api_routes[] = {
-	{"GET", "/api/v1/health", false, api_get_health, no_params},
-	{"GET", "/api/v1/status", false, api_get_status, status_params},
-	{"GET", "/api/v1/devices/", true, api_get_device, no_params},
-	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params},
+	{"GET", "/api/v1/health", false, api_get_health, no_params, false},
+	{"GET", "/api/v1/status", false, api_get_status, status_params, false},
+	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false},
+	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false},
+	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false},
+	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false},
+	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true},
+	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false},
+	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false},
+	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -121,7 +131,8 @@ static bool api_route_match(const struct api_route *r, const char *path, const c
 		return strcmp(r->path, path) == 0;
 	}
 	size_t n = strlen(r->path);
-	if (strncmp(r->path, path, n) != 0 || path[n] == '\0' || strchr(path + n, '/'))
+	if (strncmp(r->path, path, n) != 0 || path[n] == '\0' ||
+	    (!r->deep && strchr(path + n, '/')))
 		return false;
 	*tail = path + n;
 	return true;

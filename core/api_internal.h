@@ -60,6 +60,13 @@ void api_get_health(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_status(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_device(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_metrics(const struct api_ctx *ctx, struct api_response *resp);
+/* core/api_alerts.c */
+void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_alert(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_alert(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_silences(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_silences(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
 
 /* Serialises body (reference stolen) as the response. */
 void api_reply_json(struct api_response *resp, int status, json_t *body);

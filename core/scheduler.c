@@ -45,14 +45,8 @@ struct sched {
 	size_t ndevs;
 };
 
-static const char *const state_names[] = {"unknown", "up", "degraded", "unreachable"};
 static const char *const outcome_names[] = {"ok", "partial", "unreachable", "error",
 					    "cancelled"};
-
-const char *dev_state_name(enum dev_state st)
-{
-	return (unsigned)st < 4 ? state_names[st] : "?";
-}
 
 const char *poll_outcome_name(enum poll_outcome o)
 {

@@ -30,9 +30,12 @@ for _ in $(seq 50); do
   [ -S "$sock" ] && break
   sleep 0.2
 done
-if ! ./build/dcmon --socket "$sock" status >/dev/null 2>&1; then
-  sleep 2
-fi
+# wait (bounded) for the first poll, so the first status shows values
+for _ in $(seq 60); do
+  rc=0; ./build/dcmon --socket "$sock" status >/dev/null 2>&1 || rc=$?
+  [ "$rc" -lt 3 ] && break
+  sleep 0.5
+done
 cat <<MSG
 
 dcmond is running (log: run/dcmond.log). In another terminal:

@@ -14,6 +14,8 @@
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
+struct alert_engine;
+
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
 	DEV_STATE_UP,          /* last poll fully succeeded */
@@ -60,6 +62,7 @@ struct api_env {
 	void *arg;
 	int64_t started_ms; /* wall clock of daemon start */
 	const char *version;
+	struct alert_engine *alerts; /* threshold engine (alerts, acks, silences); may be NULL */
 };
 
 struct api_request {
@@ -68,6 +71,7 @@ struct api_request {
 	const char *query;  /* "site=tokyo-1&kind=ups" without '?', may be NULL */
 	const char *body;   /* may be NULL */
 	size_t body_len;
+	const char *peer;   /* who asked, for the audit log ("uid=1000 pid=42"), may be NULL */
 };
 
 struct api_response {

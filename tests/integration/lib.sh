@@ -67,8 +67,11 @@ start_dcmond() {
   track "$DCMOND_PID"
   DCMON_SOCKET=$sock
   export DCMON_SOCKET
-  wait_until 20 "dcmond API socket $sock" "$DCMON" status --json
+  wait_until 20 "dcmond API socket $sock" api_get /api/v1/health
 }
+
+# api_get PATH: GET on the daemon's API socket, body on stdout; fails on HTTP errors.
+api_get() { curl -sf --unix-socket "$DCMON_SOCKET" "http://dcmond$1"; }
 
 stop_dcmond() {
   kill -TERM "$DCMOND_PID"
@@ -77,8 +80,22 @@ stop_dcmond() {
   [ "$rc" -eq 0 ] || fail "dcmond exited with $rc on SIGTERM"
 }
 
-# status_json: the full status document.
-status_json() { "$DCMON" status --json; }
+# status_json: the full status document; fails (and prints nothing) when there is none.
+# (jq 1.6 -e exits 0 on empty input: never let an empty document pass a check.)
+status_json() {
+  local out rc=0
+  out=$("$DCMON" status --json) || rc=$?
+  [ "$rc" -le 2 ] && [ -n "$out" ] || return 1
+  printf '%s\n' "$out"
+}
+
+# json_check JQ-EXPR: reads a document on stdin, true if non-empty and EXPR is truthy.
+json_check() {
+  local doc
+  doc=$(cat)
+  [ -n "$doc" ] || return 1
+  printf '%s\n' "$doc" | jq -e "$1" >/dev/null
+}
 
 # metric_field DEVICE NAME INST FIELD: one field of one metric ("" inst = none).
 metric_field() {
@@ -91,7 +108,9 @@ metric_field() {
 # metric_is DEVICE NAME INST JQ-PREDICATE: true if the metric object satisfies it.
 metric_is() {
   local dev=$1 name=$2 inst=$3 pred=$4
-  status_json | jq -e --arg d "$dev" --arg n "$name" --arg i "$inst" "
+  local doc
+  doc=$(status_json) || return 1
+  printf '%s\n' "$doc" | jq -e --arg d "$dev" --arg n "$name" --arg i "$inst" "
     [.devices[] | select(.id == \$d) | .metrics[]
      | select(.name == \$n and ((.inst // \"\") == \$i))] | length == 1 and (.[0] | $pred)" \
     >/dev/null

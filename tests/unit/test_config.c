@@ -573,9 +573,9 @@ static void test_example_config(void **state)
 	diags_dump(&d);
 	assert_non_null(cfg);
 	assert_int_equal(d.n, 0);
-	snprintf(want, sizeof(want), "%s/run/data", dir);
+	snprintf(want, sizeof(want), "%s/../run/data", dir);
 	assert_string_equal(cfg->daemon.data_dir, want);
-	snprintf(want, sizeof(want), "%s/run/dcmon.sock", dir);
+	snprintf(want, sizeof(want), "%s/../run/dcmon.sock", dir);
 	assert_string_equal(cfg->daemon.socket_path, want);
 	const struct cfg_device *dev = cfg_device_find(cfg, "localhost");
 	assert_non_null(dev);

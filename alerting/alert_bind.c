@@ -1,0 +1,147 @@
+/* Bindings: the rules of one metric, found the first time it reports and kept in its
+ * sink slot, so that a report costs one pointer load plus the conditions.  A reload
+ * rebinds every metric, carrying alerts over by rule name. */
+#include "alert_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+
+static int binds_push(struct alert_engine *e, struct abind *b)
+{
+	if (e->nbinds == e->capbinds) {
+		size_t cap = e->capbinds ? e->capbinds * 2 : 256;
+		struct abind **p = realloc(e->binds, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		e->binds = p;
+		e->capbinds = cap;
+	}
+	b->idx = e->nbinds;
+	e->binds[e->nbinds++] = b;
+	return 0;
+}
+
+static void binds_remove(struct alert_engine *e, struct abind *b)
+{
+	struct abind *last = e->binds[--e->nbinds];
+	e->binds[b->idx] = last;
+	last->idx = b->idx;
+}
+
+/* A restored (or orphaned) alert of this rule and metric. */
+static struct alert *adopt(struct alert_engine *e, const struct aslot *s, const struct abind *b)
+{
+	char ident[METRIC_NAME_MAX + METRIC_INST_MAX + 512];
+	snprintf(ident, sizeof(ident), "%s\n%s\n%s", s->rule->src->name, b->m->device, b->m->key);
+	return smap_get(&e->by_ident, ident);
+}
+
+/* Takes over the alert (and rate samples) of the old slot of the same rule name. */
+static void slot_carry(struct aslot *s, struct abind *old)
+{
+	for (uint32_t i = 0; old && i < old->n; i++) {
+		struct aslot *o = &old->slot[i];
+		if (!o->rule || strcmp(o->rule->src->name, s->rule->src->name) != 0)
+			continue;
+		s->alert = o->alert;
+		if (s->rule->src->type == RULE_RATE && o->rule->src->type == RULE_RATE)
+			s->rate = o->rate;
+		else
+			free(o->rate);
+		*o = (struct aslot){0};
+		return;
+	}
+}
+
+static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, struct abind *old)
+{
+	s->rule->matched++;
+	slot_carry(s, old);
+	if (!s->alert)
+		s->alert = adopt(e, s, b);
+	if (s->alert) {
+		s->alert->rule = s->rule;
+		s->alert->m = b->m;
+		s->alert->dev = b->dev;
+	}
+	if (s->rule->src->type == RULE_RATE && !s->rate)
+		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
+}
+
+/* Ends the alerts left in old slots (their rule is gone) and frees the binding. */
+static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_ms)
+{
+	for (uint32_t i = 0; i < old->n; i++) {
+		struct alert *a = old->slot[i].alert;
+		if (a) {
+			alert_fsm_end(e, a, now_ms);
+			a->rule = NULL;
+		}
+		free(old->slot[i].rate);
+	}
+	free(old);
+}
+
+/* Binds metric m to the rules that apply to it now; old (may be NULL) is released. */
+static struct abind *bind_make(struct alert_engine *e, const struct metric *m,
+			       struct abind *old, int64_t now_ms)
+{
+	const struct cfg_device *dev = smap_get(&e->rs->devices, m->device);
+	if (ruleset_match(e->rs, dev, m, &e->scratch) < 0)
+		return NULL;
+	struct abind *b = calloc(1, sizeof(*b) + e->scratch.n * sizeof(b->slot[0]));
+	if (!b)
+		return NULL;
+	*b = (struct abind){.m = m, .dev = dev, .n = (uint32_t)e->scratch.n,
+			    .bound_ms = old ? old->bound_ms : now_ms};
+	for (uint32_t i = 0; i < b->n; i++) {
+		b->slot[i].rule = (struct arule *)e->scratch.v[i];
+		slot_init(e, b, &b->slot[i], old);
+	}
+	return b;
+}
+
+struct abind *alert_bind_new(struct alert_engine *e, const struct metric *m, int64_t now_ms)
+{
+	struct abind *b = bind_make(e, m, NULL, now_ms);
+	if (!b || binds_push(e, b) < 0) {
+		log_warnx("alert", m->device, "out of memory binding rules to %s", m->key);
+		free(b);
+		return NULL;
+	}
+	((struct metric *)m)->sink_data[e->slot] = b;
+	return b;
+}
+
+int alert_bind_redo(struct alert_engine *e, size_t i, int64_t now_ms)
+{
+	struct abind *old = e->binds[i];
+	struct abind *b = bind_make(e, old->m, old, now_ms);
+	if (!b)
+		return -ENOMEM;
+	b->idx = i;
+	e->binds[i] = b;
+	((struct metric *)b->m)->sink_data[e->slot] = b;
+	bind_release(e, old, now_ms);
+	return 0;
+}
+
+void alert_bind_drop(struct alert_engine *e, struct abind *b, int64_t now_ms)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct alert *a = b->slot[i].alert;
+		if (a) {
+			alert_fsm_end(e, a, now_ms);
+			a->m = NULL;
+			a->rule = NULL;
+			b->slot[i].alert = NULL;
+		}
+	}
+	binds_remove(e, b);
+	((struct metric *)b->m)->sink_data[e->slot] = NULL;
+	bind_release(e, b, now_ms);
+}

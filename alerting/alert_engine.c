@@ -1,0 +1,328 @@
+/* The engine: construction and restore, the metric sink, reload and the 1 s tick. */
+#include "alert_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+
+int alert_engine_insert(struct alert_engine *e, struct alert *a)
+{
+	if (e->nalerts == e->capalerts) {
+		size_t cap = e->capalerts ? e->capalerts * 2 : 64;
+		struct alert **p = realloc(e->alerts, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		e->alerts = p;
+		e->capalerts = cap;
+	}
+	if (smap_put(&e->by_ident, a->ident, a) < 0)
+		return -ENOMEM;
+	if (a->id == 0)
+		a->id = e->next_id++;
+	else if (a->id >= e->next_id)
+		e->next_id = a->id + 1;
+	e->alerts[e->nalerts++] = a; /* ids only grow: the list stays sorted */
+	return 0;
+}
+
+struct alert *alert_engine_find(struct alert_engine *e, int64_t id)
+{
+	size_t lo = 0, hi = e->nalerts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->alerts[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->nalerts && e->alerts[lo]->id == id ? e->alerts[lo] : NULL;
+}
+
+void alert_persist(struct alert_engine *e, const struct alert *a)
+{
+	if (e->st && alert_store_put_alert(e->st, a) < 0)
+		log_warnx("alert", a->device, "could not store alert %lld", (long long)a->id);
+}
+
+/* ---- restore --------------------------------------------------------------------- */
+
+static void restore_alert(void *arg, struct alert *a)
+{
+	struct alert_engine *e = arg;
+	a->dev = e->rs ? smap_get(&e->rs->devices, a->device) : NULL;
+	if (alert_engine_insert(e, a) < 0) {
+		log_warnx("alert", a->device, "out of memory restoring alert %lld", (long long)a->id);
+		alert_obj_free(a);
+	}
+}
+
+static int sil_push(struct alert_engine *e, struct silence *s)
+{
+	if (e->nsil == e->capsil) {
+		size_t cap = e->capsil ? e->capsil * 2 : 8;
+		struct silence **p = realloc(e->sil, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		e->sil = p;
+		e->capsil = cap;
+	}
+	e->sil[e->nsil++] = s;
+	if (s->id >= e->next_sil_id)
+		e->next_sil_id = s->id + 1;
+	return 0;
+}
+
+int alert_engine_sil_push(struct alert_engine *e, struct silence *s)
+{
+	return sil_push(e, s);
+}
+
+static void restore_silence(void *arg, struct silence *s)
+{
+	if (sil_push(arg, s) < 0)
+		silence_free(s);
+}
+
+/* Opens <state_dir>/alerts.db and loads everything, before any evaluation. */
+static int engine_restore(struct alert_engine *e, const char *state_dir, char *err, size_t len)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/alerts.db", state_dir) >= (int)sizeof(path)) {
+		snprintf(err, len, "state_dir too long");
+		return -ENAMETOOLONG;
+	}
+	e->st = alert_store_open(path, err, len);
+	if (!e->st)
+		return -EIO;
+	if (alert_store_load_alerts(e->st, restore_alert, e) < 0 ||
+	    alert_store_load_silences(e->st, 0, restore_silence, e) < 0) {
+		snprintf(err, len, "%s: could not read the alert state", path);
+		return -EIO;
+	}
+	int64_t max = alert_store_max_id(e->st, "alerts");
+	if (max >= e->next_id)
+		e->next_id = max + 1;
+	max = alert_store_max_id(e->st, "silences");
+	if (max >= e->next_sil_id)
+		e->next_sil_id = max + 1;
+	log_info("alert", NULL, "restored %zu alerts and %zu silences from %s", e->nalerts,
+		 e->nsil, path);
+	return 0;
+}
+
+struct alert_engine *alert_engine_new(const struct cfg *cfg, const struct alert_rule_src *profiles,
+				      size_t nprofiles, const char *state_dir, char *err,
+				      size_t errlen)
+{
+	struct alert_engine *e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->cfg = cfg;
+	e->slot = -1;
+	e->next_id = 1;
+	e->next_sil_id = 1;
+	e->rs = ruleset_new(cfg, profiles, nprofiles, err, errlen);
+	if (!e->rs || (state_dir && engine_restore(e, state_dir, err, errlen) < 0)) {
+		alert_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void alert_engine_free(struct alert_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nbinds; i++) {
+		struct abind *b = e->binds[i];
+		for (uint32_t k = 0; k < b->n; k++)
+			free(b->slot[k].rate);
+		((struct metric *)b->m)->sink_data[e->slot] = NULL;
+		free(b);
+	}
+	free(e->binds);
+	for (size_t i = 0; i < e->nalerts; i++)
+		alert_obj_free(e->alerts[i]);
+	free(e->alerts);
+	smap_free(&e->by_ident);
+	for (size_t i = 0; i < e->nsil; i++)
+		silence_free(e->sil[i]);
+	free(e->sil);
+	free(e->scratch.v);
+	ruleset_free(e->rs);
+	alert_store_close(e->st);
+	free(e);
+}
+
+void alert_engine_set_listener(struct alert_engine *e, alert_listener_fn fn, void *arg)
+{
+	e->fn = fn;
+	e->fn_arg = arg;
+}
+
+/* ---- the sink ------------------------------------------------------------------- */
+
+/* Evaluates one slot at now_ms; rate samples only on reports with a new value. */
+static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, int64_t now_ms,
+		      bool new_value)
+{
+	const struct arule *r = s->rule;
+	if (r->src->type == RULE_RATE && !new_value)
+		return;
+	struct alert *a = s->alert;
+	enum alvl cur = a ? a->level : LVL_NONE;
+	double val;
+	enum alvl lvl = rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
+	if (lvl == LVL_UNKNOWN)
+		return;
+	if (lvl == cur && (!a || a->state != ALERT_PENDING)) {
+		if (a && lvl != LVL_NONE)
+			a->value = val;
+		return; /* the common case: nothing changes */
+	}
+	alert_fsm_step(e, b, s, lvl, val, now_ms);
+}
+
+static void sink_report(void *arg, const struct metric *m)
+{
+	struct alert_engine *e = arg;
+	struct abind *b = m->sink_data[e->slot];
+	if (!b && !(b = alert_bind_new(e, m, m->ts_ms)))
+		return;
+	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
+	for (uint32_t i = 0; i < b->n; i++)
+		slot_eval(e, b, &b->slot[i], m->ts_ms, new_value);
+}
+
+static void sink_forget(void *arg, const struct metric *m)
+{
+	struct alert_engine *e = arg;
+	struct abind *b = m->sink_data[e->slot];
+	if (b)
+		alert_bind_drop(e, b, m->ts_ms);
+}
+
+static const struct metric_sink alert_sink = {
+	.name = "alerts",
+	.report = sink_report,
+	.forget = sink_forget,
+};
+
+const struct metric_sink *alert_engine_sink(void)
+{
+	return &alert_sink;
+}
+
+void alert_engine_set_slot(struct alert_engine *e, int slot)
+{
+	e->slot = slot;
+}
+
+int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg)
+{
+	int slot = metric_reg_add_sink(reg, &alert_sink, e);
+	if (slot < 0)
+		return slot;
+	e->slot = slot;
+	return 0;
+}
+
+/* ---- reload ---------------------------------------------------------------------- */
+
+int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
+			const struct alert_rule_src *profiles, size_t nprofiles, int64_t now_ms)
+{
+	char err[128];
+	struct ruleset *rs = ruleset_new(cfg, profiles, nprofiles, err, sizeof(err));
+	if (!rs) {
+		log_warnx("alert", NULL, "reload: %s; keeping the old rules", err);
+		return -ENOMEM;
+	}
+	struct ruleset *old = e->rs;
+	e->rs = rs;
+	e->cfg = cfg;
+	int rc = 0;
+	for (size_t i = 0; i < e->nbinds; i++)
+		if (alert_bind_redo(e, i, now_ms) < 0)
+			rc = -ENOMEM;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct alert *a = e->alerts[i];
+		if (!a->m) /* bound ones got their device from the new binding */
+			a->dev = smap_get(&rs->devices, a->device);
+	}
+	ruleset_free(old);
+	if (rc < 0)
+		log_warnx("alert", NULL, "reload: out of memory rebinding rules");
+	return rc;
+}
+
+/* ---- tick ---------------------------------------------------------------------- */
+
+/* NODATA rules, and `for` delays that elapsed without a new report. */
+static void tick_bind(struct alert_engine *e, struct abind *b, int64_t now_ms)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct aslot *s = &b->slot[i];
+		struct alert *a = s->alert;
+		if (s->rule->src->type == RULE_NODATA)
+			slot_eval(e, b, s, now_ms, false);
+		else if (a && a->state == ALERT_PENDING && b->m->quality == QUALITY_OK &&
+			 now_ms - a->pending_ms >= s->rule->src->for_ms)
+			alert_fsm_step(e, b, s, a->level, a->value, now_ms);
+	}
+}
+
+/* Drops one-off silences that are over (the store keeps them). */
+static void tick_silences(struct alert_engine *e, int64_t now_ms)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < e->nsil; i++) {
+		struct silence *s = e->sil[i];
+		if (s->ends_ms && now_ms >= s->ends_ms)
+			silence_free(s);
+		else
+			e->sil[k++] = s;
+	}
+	e->nsil = k;
+}
+
+void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
+{
+	for (size_t i = 0; i < e->nbinds; i++)
+		tick_bind(e, e->binds[i], now_ms);
+	tick_silences(e, now_ms);
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct alert *a = e->alerts[i];
+		bool changed = a->flapping &&
+			       alert_flap_update(e, a, alert_flap_count(a, now_ms, false), now_ms);
+		changed |= alert_notify_sync(e, a, now_ms);
+		if (changed)
+			alert_persist(e, a);
+	}
+}
+
+size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->rs->n; i++)
+		n += e->rs->rules[i].matched == 0;
+	if (unmatched)
+		*unmatched = n;
+	return e->rs->n;
+}
+
+void alert_engine_warn_unmatched(const struct alert_engine *e)
+{
+	for (size_t i = 0; i < e->rs->n; i++) {
+		const struct arule *r = &e->rs->rules[i];
+		if (r->matched == 0 && !r->profile)
+			log_warnx("alert", NULL, "%s:%d: rule '%s' matches no metric",
+				  r->src->pos.file ? r->src->pos.file : "?", r->src->pos.line,
+				  r->src->name);
+	}
+}

@@ -1,0 +1,286 @@
+/* Private to alerting/: compiled rules, per-metric bindings, alerts, silences, store. */
+#ifndef DCMON_ALERT_INT_H
+#define DCMON_ALERT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/alert.h"
+
+/* ---- levels: what a condition says about one value ---------------------------- */
+
+enum alvl {
+	LVL_NONE = 0, /* condition false */
+	LVL_INFO,     /* = SEV_INFO + 1 */
+	LVL_WARN,
+	LVL_CRIT,
+	LVL_UNKNOWN,  /* no usable value: hold the current state */
+};
+#define LVL_OF_SEV(s) ((enum alvl)((int)(s) + 1))
+#define SEV_OF_LVL(l) ((enum cfg_severity)((int)(l) - 1))
+
+/* ---- string map (open addressing; keys are not owned) ------------------------- */
+
+struct smap_ent {
+	const char *key; /* NULL = empty */
+	uint64_t hash;
+	void *val;
+};
+struct smap {
+	struct smap_ent *v;
+	size_t cap, n; /* cap: power of two or 0 */
+};
+void *smap_get(const struct smap *m, const char *key);
+/* Inserts or replaces; returns 0 or -ENOMEM. */
+int smap_put(struct smap *m, const char *key, void *val);
+/* Removes key if present. */
+void smap_del(struct smap *m, const char *key);
+void smap_free(struct smap *m);
+
+/* ---- compiled rules --------------------------------------------------------------- */
+
+/* Specificity: which selector key a rule is most specific by.  A rule of the same name
+ * and a higher rank overrides a lower one for the metrics both match. */
+enum arule_rank {
+	RANK_PROFILE = 0, /* profile default */
+	RANK_GLOBAL,
+	RANK_KIND,
+	RANK_SITE,
+	RANK_ROOM,
+	RANK_TENANT,
+	RANK_DEVICE,
+};
+
+struct arule {
+	const struct cfg_rule *src; /* strings and selector referenced from the config */
+	const char *profile;        /* profile defaults: applies to devices of this profile */
+	enum arule_rank rank;
+	uint32_t order;             /* position in the rule set; later wins a tie */
+	uint32_t name_id;           /* same name = same id */
+	bool up;                    /* fires above the levels (ABOVE, rising RATE) */
+	/* Levels in the metric's unit (RATE: per second); NAN = unset.  Clear levels are
+	 * resolved: NAN clear = the level. */
+	double warn, crit, clear_warn, clear_crit;
+	int *nums;                  /* STATE: values given as numbers */
+	size_t nnums;
+	const char **names;         /* STATE: values given as names (referenced) */
+	size_t nnames;
+	uint64_t matched;           /* metrics bound to this rule */
+};
+
+struct ruleset {
+	struct arule *rules;
+	size_t n;
+	struct smap by_metric;      /* literal metric name -> struct rvec * */
+	struct smap by_device;      /* literal device id (no metric literal) -> struct rvec * */
+	struct rvec *generic;       /* every other rule */
+	struct smap devices;        /* device id -> const struct cfg_device * */
+	uint32_t nnames;
+};
+
+/* A growable list of rule indices. */
+struct rvec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* Compiles cfg->rules and the profiles' rules.  Returns NULL with err filled. */
+struct ruleset *ruleset_new(const struct cfg *cfg, const struct alert_rule_src *profiles,
+			    size_t nprofiles, char *err, size_t errlen);
+void ruleset_free(struct ruleset *rs);
+
+/* True if sel matches the metric of device dev (NULL: not in the config). */
+bool selector_match(const struct cfg_selector *sel, const struct cfg_device *dev,
+		    const char *device, const char *metric, const char *inst);
+/* True if sel is a plain string (no glob characters). */
+bool glob_is_literal(const char *s);
+
+/* A growable list of rule pointers (scratch space of ruleset_match). */
+struct rptrs {
+	const struct arule **v;
+	size_t n, cap;
+};
+/* Sets out to the rules applying to metric m of device dev after precedence (one rule
+ * per name: the highest rank, then the latest).  Returns 0 or -ENOMEM. */
+int ruleset_match(const struct ruleset *rs, const struct cfg_device *dev,
+		  const struct metric *m, struct rptrs *out);
+
+/* ---- conditions ----------------------------------------------------------------- */
+
+/* Samples kept per (RATE rule, metric): one every window/RATE_SLOTS at most. */
+#define RATE_SLOTS 32
+struct rate_buf {
+	int64_t ts[RATE_SLOTS]; /* wall ms */
+	double v[RATE_SLOTS];
+	uint8_t head, n;         /* ring: oldest at (head - n) */
+};
+
+/* Level of rule r for metric m at time now_ms given the current level cur (for
+ * hysteresis).  rb: RATE only (a sample is added).  bound_ms: when the metric was first
+ * seen (NODATA of a metric that never had a value).  *val: the value judged (RATE: the
+ * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
+enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
+		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
+/* Levels ABOVE/BELOW for value v (also used for rates). */
+enum alvl rule_level(const struct arule *r, double v, enum alvl cur);
+/* Adds a sample to a rate buffer and returns the per-second rate over the window, or
+ * NAN if the samples span less than half of it. */
+double rate_update(struct rate_buf *rb, int64_t window_ms, int64_t ts_ms, double v);
+
+/* ---- alerts ---------------------------------------------------------------------- */
+
+struct alert {
+	int64_t id;                 /* stable per (rule, device, metric key) */
+	char *rule_name;            /* identity, owned */
+	char *device;
+	char *key;                  /* metric key "name" or "name@inst" */
+	char *ident;                /* "rule\ndevice\nkey": key of engine.by_ident */
+	const struct arule *rule;   /* NULL when unbound (restored, or rule gone) */
+	const struct metric *m;     /* NULL when unbound */
+	const struct cfg_device *dev;
+
+	enum alert_state state;
+	enum alvl level;            /* PENDING/FIRING: current level; else LVL_NONE */
+	enum alvl notified;         /* level last told to the listener as firing, or NONE */
+	double value;               /* last evaluated value (rate for RATE) */
+	int64_t since_ms;           /* wall ms of entering `state` */
+	int64_t pending_ms;         /* wall ms the condition became true, 0 if not */
+	int64_t fired_ms;           /* wall ms it started firing, 0 if never */
+	bool flapping;
+	int64_t flap_ts[ALERT_FLAP_CHANGES]; /* ring of the last state changes, wall ms */
+	uint8_t flap_head;
+	struct alert_ack_info ack;
+	struct alert_transition hist[ALERT_HIST_MAX]; /* the last transitions, oldest first */
+	uint8_t nhist;
+};
+
+/* ---- silences --------------------------------------------------------------------- */
+
+struct silence {
+	int64_t id;
+	struct cfg_selector match;  /* owned copies */
+	char *rule, *reason, *created_by, *tz;
+	int64_t created_ms, starts_ms, ends_ms;
+	unsigned days;
+	int start_min, end_min;
+	/* Cache of the window containing or following cache_from_ms. */
+	int64_t cache_from_ms, win_start_ms, win_end_ms; /* win_* 0 = none */
+};
+
+struct silence *silence_new(const struct alert_silence_spec *spec, const char *created_by,
+			    int64_t created_ms, char *err, size_t errlen);
+void silence_free(struct silence *s);
+/* The window [*start, *end) containing now_ms, else the next one; false if none. */
+bool silence_window(struct silence *s, int64_t now_ms, int64_t *start, int64_t *end);
+bool silence_active(struct silence *s, int64_t now_ms);
+/* True if the silence applies to alert a (selector and rule name). */
+bool silence_matches(const struct silence *s, const struct alert *a);
+/* Copies a selector (deep). 0 or -ENOMEM. */
+int selector_copy(struct cfg_selector *dst, const struct cfg_selector *src);
+void selector_free(struct cfg_selector *s);
+
+/* ---- the store (SQLite) ----------------------------------------------------------- */
+
+struct alert_store;
+/* Opens/creates the database at path (":memory:" allowed).  NULL with err filled. */
+struct alert_store *alert_store_open(const char *path, char *err, size_t errlen);
+void alert_store_close(struct alert_store *st);
+int alert_store_begin(struct alert_store *st);
+int alert_store_commit(struct alert_store *st);
+int alert_store_put_alert(struct alert_store *st, const struct alert *a);
+int alert_store_add_hist(struct alert_store *st, int64_t alert_id,
+			 const struct alert_transition *t);
+/* Calls fn for every stored alert (identity and state filled, unbound). */
+int alert_store_load_alerts(struct alert_store *st, void (*fn)(void *arg, struct alert *a),
+			    void *arg);
+int alert_store_put_silence(struct alert_store *st, const struct silence *s);
+int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms);
+/* Calls fn for every silence not deleted and not over at now_ms. */
+int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
+			      void (*fn)(void *arg, struct silence *s), void *arg);
+/* Appends to the audit log. */
+int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
+		      const char *action, const char *target, const char *detail);
+/* Largest alert / silence id stored (0 if none). */
+int64_t alert_store_max_id(struct alert_store *st, const char *table);
+
+/* ---- alert objects (alert_obj.c) -------------------------------------------------- */
+
+struct alert *alert_obj_new(const char *rule, const char *device, const char *key);
+void alert_obj_free(struct alert *a);
+/* Appends a transition to the in-memory history (the oldest falls out when full). */
+void alert_hist_push(struct alert *a, const struct alert_transition *t);
+/* Records a state change for flap detection; returns the changes within the window. */
+int alert_flap_count(struct alert *a, int64_t now_ms, bool record);
+
+/* ---- the engine ------------------------------------------------------------------ */
+
+/* One rule bound to one metric. */
+struct aslot {
+	struct arule *rule;
+	struct alert *alert;   /* NULL while the pair has always been OK */
+	struct rate_buf *rate; /* RATE rules only */
+};
+
+/* The rules of one metric: what its sink slot points to. */
+struct abind {
+	const struct metric *m;
+	const struct cfg_device *dev; /* NULL if the device is not in the config */
+	int64_t bound_ms;             /* wall ms of the first report seen */
+	size_t idx;                   /* position in engine.binds */
+	uint32_t n;
+	struct aslot slot[];
+};
+
+struct alert_engine {
+	const struct cfg *cfg;
+	struct ruleset *rs;
+	int slot;                     /* sink slot in metric.sink_data, -1 = not attached */
+	struct abind **binds;         /* every bound metric */
+	size_t nbinds, capbinds;
+	struct alert **alerts;        /* by id, ascending */
+	size_t nalerts, capalerts;
+	struct smap by_ident;         /* alert.ident -> alert */
+	int64_t next_id;
+	struct silence **sil;         /* active and future silences */
+	size_t nsil, capsil;
+	int64_t next_sil_id;
+	struct alert_store *st;       /* NULL: memory only */
+	alert_listener_fn fn;
+	void *fn_arg;
+	struct rptrs scratch;
+};
+
+/* alert_bind.c.  Binds a metric seen for the first time (sets its sink slot); NULL on
+ * allocation failure (logged). */
+struct abind *alert_bind_new(struct alert_engine *e, const struct metric *m, int64_t now_ms);
+/* Rebinds binding i against the current rules; alerts of rules gone are ended. */
+int alert_bind_redo(struct alert_engine *e, size_t i, int64_t now_ms);
+/* Unbinds a metric that goes away: its alerts end and become unbound. */
+void alert_bind_drop(struct alert_engine *e, struct abind *b, int64_t now_ms);
+
+/* alert_fsm.c: the state machine.  Moves slot s of binding b to level lvl (not
+ * LVL_UNKNOWN) judged from value val at now_ms. */
+void alert_fsm_step(struct alert_engine *e, struct abind *b, struct aslot *s, enum alvl lvl,
+		    double val, int64_t now_ms);
+/* Ends an alert whose rule or metric went away: PENDING -> OK, FIRING -> RESOLVED. */
+void alert_fsm_end(struct alert_engine *e, struct alert *a, int64_t now_ms);
+/* Tells the listener what changed since it was last told, unless the alert is silenced
+ * or flapping; returns true if a->notified changed (the caller stores the alert). */
+bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms);
+/* Re-checks flapping at now_ms; returns true if it changed. */
+bool alert_flap_update(struct alert_engine *e, struct alert *a, int n, int64_t now_ms);
+void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
+		enum alvl prev, int64_t now_ms);
+/* The active silence covering a, or NULL. */
+struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, int64_t now_ms);
+/* Writes a to the store (if any); logs failures. */
+void alert_persist(struct alert_engine *e, const struct alert *a);
+/* Adds an alert to the id list and the identity map (takes ownership); 0 or -ENOMEM. */
+int alert_engine_insert(struct alert_engine *e, struct alert *a);
+struct alert *alert_engine_find(struct alert_engine *e, int64_t id);
+/* Adds a silence to the engine's list (takes ownership); 0 or -ENOMEM. */
+int alert_engine_sil_push(struct alert_engine *e, struct silence *s);
+
+#endif

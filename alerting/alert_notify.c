@@ -1,0 +1,79 @@
+/* Events for the listener.  What the listener was told (alert.notified) is reconciled
+ * with the alert's state whenever either may differ: after a transition, when a silence
+ * ends, when flapping calms down.  Silenced or flapping alerts tell nothing; a restart
+ * restores `notified`, so nothing is told twice. */
+#include "alert_int.h"
+
+#include <math.h>
+
+static const char *const event_names[] = {
+	[ALERT_EV_FIRED] = "fired",       [ALERT_EV_SEVERITY] = "severity",
+	[ALERT_EV_RESOLVED] = "resolved", [ALERT_EV_ACKED] = "acked",
+	[ALERT_EV_FLAPPING] = "flapping",
+};
+
+const char *alert_event_type_name(enum alert_event_type t)
+{
+	return (unsigned)t <= ALERT_EV_FLAPPING ? event_names[t] : "?";
+}
+
+struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, int64_t now_ms)
+{
+	for (size_t i = 0; i < e->nsil; i++)
+		if (silence_active(e->sil[i], now_ms) && silence_matches(e->sil[i], a))
+			return e->sil[i];
+	return NULL;
+}
+
+/* Device fields of an event. */
+static void event_device(struct alert_event *ev, const struct cfg_device *dev)
+{
+	if (!dev)
+		return;
+	ev->tenant = dev->tenant;
+	ev->site = dev->loc.site;
+	ev->room = dev->loc.room;
+	ev->kind = dev_kind_name(dev->kind);
+}
+
+void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
+		enum alvl prev, int64_t now_ms)
+{
+	if (!e->fn)
+		return;
+	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
+	struct alert_event ev = {
+		.type = type, .ts_ms = now_ms, .alert_id = a->id, .rule = a->rule_name,
+		.device = a->device, .metric = a->key, .unit = "", .state = a->state,
+		.severity = SEV_OF_LVL(lvl), .prev_severity = SEV_OF_LVL(prev != LVL_NONE ? prev : lvl),
+		.value = a->value, .warn = NAN, .crit = NAN, .since_ms = a->since_ms,
+		.fired_ms = a->fired_ms, .acked = a->ack.active, .ack_by = a->ack.by,
+		.ack_comment = a->ack.comment,
+	};
+	if (a->rule) {
+		ev.summary = a->rule->src->summary;
+		ev.warn = a->rule->src->warn;
+		ev.crit = a->rule->src->crit;
+	}
+	if (a->m) {
+		ev.metric = a->m->name;
+		ev.inst = a->m->inst;
+		ev.unit = a->m->unit;
+	}
+	event_device(&ev, a->dev);
+	e->fn(e->fn_arg, &ev);
+}
+
+bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
+	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms))
+		return false;
+	enum alvl prev = a->notified;
+	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED
+				     : want == LVL_NONE ? ALERT_EV_RESOLVED
+							: ALERT_EV_SEVERITY;
+	a->notified = want;
+	alert_emit(e, a, type, prev, now_ms);
+	return true;
+}

@@ -1,0 +1,419 @@
+/* Persistence of alert state in SQLite (WAL): alerts with their ack and what was
+ * notified, the transition history, silences, and an append-only audit log (triggers
+ * refuse UPDATE and DELETE on it). */
+#include "alert_int.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+
+#define STORE_SCHEMA_VERSION "1"
+
+static const char store_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+	"INSERT OR IGNORE INTO meta VALUES('schema', " STORE_SCHEMA_VERSION ");"
+	"CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
+	" device TEXT NOT NULL, metric TEXT NOT NULL, state INTEGER NOT NULL,"
+	" level INTEGER NOT NULL, notified INTEGER NOT NULL, value REAL, since_ms INTEGER,"
+	" pending_ms INTEGER, fired_ms INTEGER, flapping INTEGER, ack_by TEXT,"
+	" ack_comment TEXT, ack_ms INTEGER, ack_sev INTEGER, UNIQUE(rule, device, metric));"
+	"CREATE TABLE IF NOT EXISTS history(alert_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
+	" from_state INTEGER NOT NULL, to_state INTEGER NOT NULL, severity INTEGER NOT NULL,"
+	" value REAL);"
+	"CREATE INDEX IF NOT EXISTS history_alert ON history(alert_id, ts_ms);"
+	"CREATE TABLE IF NOT EXISTS silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT,"
+	" site TEXT, room TEXT, tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT,"
+	" reason TEXT NOT NULL, created_by TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	" starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, days INTEGER NOT NULL,"
+	" start_min INTEGER NOT NULL, end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);"
+	"CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+	" who TEXT NOT NULL, origin TEXT NOT NULL, action TEXT NOT NULL, target TEXT,"
+	" detail TEXT);"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
+
+enum store_stmt { ST_PUT_ALERT, ST_ADD_HIST, ST_AUDIT, ST_PUT_SIL, ST_END_SIL, ST_COUNT };
+
+static const char *const store_sql[ST_COUNT] = {
+	[ST_PUT_ALERT] = "INSERT INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			 " ON CONFLICT(id) DO UPDATE SET state=excluded.state,"
+			 " level=excluded.level, notified=excluded.notified,"
+			 " value=excluded.value, since_ms=excluded.since_ms,"
+			 " pending_ms=excluded.pending_ms, fired_ms=excluded.fired_ms,"
+			 " flapping=excluded.flapping, ack_by=excluded.ack_by,"
+			 " ack_comment=excluded.ack_comment, ack_ms=excluded.ack_ms,"
+			 " ack_sev=excluded.ack_sev",
+	[ST_ADD_HIST] = "INSERT INTO history VALUES(?,?,?,?,?,?)",
+	[ST_AUDIT] = "INSERT INTO audit(ts_ms, who, origin, action, target, detail)"
+		     " VALUES(?,?,?,?,?,?)",
+	[ST_PUT_SIL] = "INSERT INTO silences VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+	[ST_END_SIL] = "UPDATE silences SET deleted_ms=? WHERE id=? AND deleted_ms IS NULL",
+};
+
+struct alert_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	int depth; /* nesting of alert_store_begin */
+};
+
+struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
+{
+	struct alert_store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	char *msg = NULL;
+	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(st->db, 2000);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, store_schema, NULL, NULL, &msg);
+	for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
+		rc = sqlite3_prepare_v2(st->db, store_sql[i], -1, &st->stmt[i], NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		alert_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void alert_store_close(struct alert_store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static int store_exec(struct alert_store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int alert_store_begin(struct alert_store *st)
+{
+	return st->depth++ == 0 ? store_exec(st, "BEGIN") : 0;
+}
+
+int alert_store_commit(struct alert_store *st)
+{
+	return --st->depth == 0 ? store_exec(st, "COMMIT") : 0;
+}
+
+/* Runs a bound statement to completion and resets it. */
+static int store_step(struct alert_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		log_warnx("alert", NULL, "sqlite: %s", sqlite3_errmsg(st->db));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_double(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int alert_store_put_alert(struct alert_store *st, const struct alert *a)
+{
+	sqlite3_stmt *s = st->stmt[ST_PUT_ALERT];
+	sqlite3_bind_int64(s, 1, a->id);
+	bind_text(s, 2, a->rule_name);
+	bind_text(s, 3, a->device);
+	bind_text(s, 4, a->key);
+	sqlite3_bind_int(s, 5, a->state);
+	sqlite3_bind_int(s, 6, a->level);
+	sqlite3_bind_int(s, 7, a->notified);
+	bind_double(s, 8, a->value);
+	sqlite3_bind_int64(s, 9, a->since_ms);
+	sqlite3_bind_int64(s, 10, a->pending_ms);
+	sqlite3_bind_int64(s, 11, a->fired_ms);
+	sqlite3_bind_int(s, 12, a->flapping);
+	if (a->ack.active) {
+		bind_text(s, 13, a->ack.by);
+		bind_text(s, 14, a->ack.comment);
+		sqlite3_bind_int64(s, 15, a->ack.ts_ms);
+		sqlite3_bind_int(s, 16, a->ack.severity);
+	}
+	return store_step(st, s);
+}
+
+int alert_store_add_hist(struct alert_store *st, int64_t alert_id,
+			 const struct alert_transition *t)
+{
+	sqlite3_stmt *s = st->stmt[ST_ADD_HIST];
+	sqlite3_bind_int64(s, 1, alert_id);
+	sqlite3_bind_int64(s, 2, t->ts_ms);
+	sqlite3_bind_int(s, 3, t->from);
+	sqlite3_bind_int(s, 4, t->to);
+	sqlite3_bind_int(s, 5, t->severity);
+	bind_double(s, 6, t->value);
+	return store_step(st, s);
+}
+
+int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
+		      const char *action, const char *target, const char *detail)
+{
+	sqlite3_stmt *s = st->stmt[ST_AUDIT];
+	sqlite3_bind_int64(s, 1, ts_ms);
+	bind_text(s, 2, by->who);
+	bind_text(s, 3, by->origin);
+	bind_text(s, 4, action);
+	bind_text(s, 5, target);
+	bind_text(s, 6, detail);
+	return store_step(st, s);
+}
+
+int64_t alert_store_max_id(struct alert_store *st, const char *table)
+{
+	char sql[64];
+	sqlite3_stmt *s;
+	int64_t max = 0;
+	snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", table);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		max = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return max;
+}
+
+/* ---- loading alerts ---------------------------------------------------------------- */
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static double col_double(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static void row_ack(sqlite3_stmt *s, struct alert *a)
+{
+	if (sqlite3_column_type(s, 12) == SQLITE_NULL)
+		return;
+	a->ack.active = true;
+	a->ack.by = col_dup(s, 12);
+	a->ack.comment = col_dup(s, 13);
+	a->ack.ts_ms = sqlite3_column_int64(s, 14);
+	a->ack.severity = (enum cfg_severity)sqlite3_column_int(s, 15);
+}
+
+static struct alert *row_alert(sqlite3_stmt *s)
+{
+	const char *rule = (const char *)sqlite3_column_text(s, 1);
+	const char *dev = (const char *)sqlite3_column_text(s, 2);
+	const char *key = (const char *)sqlite3_column_text(s, 3);
+	struct alert *a = alert_obj_new(rule ? rule : "", dev ? dev : "", key ? key : "");
+	if (!a)
+		return NULL;
+	a->id = sqlite3_column_int64(s, 0);
+	a->state = (enum alert_state)sqlite3_column_int(s, 4);
+	a->level = (enum alvl)sqlite3_column_int(s, 5);
+	a->notified = (enum alvl)sqlite3_column_int(s, 6);
+	a->value = col_double(s, 7);
+	a->since_ms = sqlite3_column_int64(s, 8);
+	a->pending_ms = sqlite3_column_int64(s, 9);
+	a->fired_ms = sqlite3_column_int64(s, 10);
+	a->flapping = sqlite3_column_int(s, 11) != 0;
+	row_ack(s, a);
+	return a;
+}
+
+/* The last transitions back into the ring; state changes within the flap window back
+ * into the flap count. */
+static int load_hist(struct alert_store *st, struct alert *a)
+{
+	sqlite3_stmt *s;
+	const char *sql = "SELECT ts_ms, from_state, to_state, severity, value FROM history"
+			  " WHERE alert_id=? ORDER BY rowid DESC LIMIT ?";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, a->id);
+	sqlite3_bind_int(s, 2, ALERT_HIST_MAX);
+	struct alert_transition t[ALERT_HIST_MAX];
+	int n = 0;
+	while (n < ALERT_HIST_MAX && sqlite3_step(s) == SQLITE_ROW) {
+		t[n] = (struct alert_transition){
+			.ts_ms = sqlite3_column_int64(s, 0),
+			.from = (enum alert_state)sqlite3_column_int(s, 1),
+			.to = (enum alert_state)sqlite3_column_int(s, 2),
+			.severity = (enum cfg_severity)sqlite3_column_int(s, 3),
+			.value = col_double(s, 4)};
+		n++;
+	}
+	sqlite3_finalize(s);
+	for (int i = n - 1; i >= 0; i--) {
+		alert_hist_push(a, &t[i]);
+		if (t[i].from != t[i].to)
+			alert_flap_count(a, t[i].ts_ms, true);
+	}
+	return 0;
+}
+
+int alert_store_load_alerts(struct alert_store *st, void (*fn)(void *arg, struct alert *a),
+			    void *arg)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "SELECT * FROM alerts ORDER BY id", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	int rc = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct alert *a = row_alert(s);
+		if (!a || load_hist(st, a) < 0) {
+			alert_obj_free(a);
+			rc = -ENOMEM;
+			break;
+		}
+		fn(arg, a);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- silences ---------------------------------------------------------------------- */
+
+static char *labels_json(const struct cfg_selector *m)
+{
+	if (!m->nlabels)
+		return NULL;
+	json_t *o = json_object();
+	for (size_t i = 0; i < m->nlabels; i++)
+		json_object_set_new(o, m->labels[i].key, json_string(m->labels[i].value));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+int alert_store_put_silence(struct alert_store *st, const struct silence *sil)
+{
+	sqlite3_stmt *s = st->stmt[ST_PUT_SIL];
+	const struct cfg_selector *m = &sil->match;
+	const char *texts[] = {m->device, m->kind, m->site, m->room, m->tenant, m->metric, m->inst};
+	sqlite3_bind_int64(s, 1, sil->id);
+	for (int i = 0; i < 7; i++)
+		bind_text(s, 2 + i, texts[i]);
+	char *labels = labels_json(m);
+	bind_text(s, 9, labels);
+	free(labels);
+	bind_text(s, 10, sil->rule);
+	bind_text(s, 11, sil->reason);
+	bind_text(s, 12, sil->created_by);
+	sqlite3_bind_int64(s, 13, sil->created_ms);
+	sqlite3_bind_int64(s, 14, sil->starts_ms);
+	sqlite3_bind_int64(s, 15, sil->ends_ms);
+	sqlite3_bind_int(s, 16, (int)sil->days);
+	sqlite3_bind_int(s, 17, sil->start_min);
+	sqlite3_bind_int(s, 18, sil->end_min);
+	bind_text(s, 19, sil->tz);
+	return store_step(st, s);
+}
+
+int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *s = st->stmt[ST_END_SIL];
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, id);
+	return store_step(st, s);
+}
+
+static int row_labels(const char *text, struct cfg_selector *m)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	size_t n = json_is_object(o) ? json_object_size(o) : 0;
+	const char *k;
+	json_t *v;
+	m->labels = n ? calloc(n, sizeof(*m->labels)) : NULL;
+	json_object_foreach(o, k, v)
+	{
+		if (!m->labels || m->nlabels == n || !json_is_string(v))
+			continue;
+		m->labels[m->nlabels].key = strdup(k);
+		m->labels[m->nlabels++].value = strdup(json_string_value(v));
+	}
+	json_decref(o);
+	return n && !m->labels ? -ENOMEM : 0;
+}
+
+static struct silence *row_silence(sqlite3_stmt *s)
+{
+	struct silence *sil = calloc(1, sizeof(*sil));
+	if (!sil)
+		return NULL;
+	char **texts[] = {&sil->match.device, &sil->match.kind,   &sil->match.site,
+			  &sil->match.room,   &sil->match.tenant, &sil->match.metric,
+			  &sil->match.inst};
+	sil->id = sqlite3_column_int64(s, 0);
+	for (int i = 0; i < 7; i++)
+		*texts[i] = col_dup(s, 1 + i);
+	row_labels((const char *)sqlite3_column_text(s, 8), &sil->match);
+	sil->rule = col_dup(s, 9);
+	sil->reason = col_dup(s, 10);
+	sil->created_by = col_dup(s, 11);
+	sil->created_ms = sqlite3_column_int64(s, 12);
+	sil->starts_ms = sqlite3_column_int64(s, 13);
+	sil->ends_ms = sqlite3_column_int64(s, 14);
+	sil->days = (unsigned)sqlite3_column_int(s, 15);
+	sil->start_min = sqlite3_column_int(s, 16);
+	sil->end_min = sqlite3_column_int(s, 17);
+	sil->tz = col_dup(s, 18);
+	return sil;
+}
+
+int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
+			      void (*fn)(void *arg, struct silence *s), void *arg)
+{
+	sqlite3_stmt *s;
+	const char *sql = "SELECT * FROM silences WHERE deleted_ms IS NULL AND"
+			  " (ends_ms = 0 OR ends_ms > ?) ORDER BY id";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, now_ms);
+	int rc = 0, step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct silence *sil = row_silence(s);
+		if (!sil) {
+			rc = -ENOMEM;
+			break;
+		}
+		fn(arg, sil);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -EIO;
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/* Conditions: what level a rule gives one metric's current value. */
+#include "alert_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Past `level` in the rule's direction (strictly); an unset level is never passed. */
+static bool beyond(const struct arule *r, double v, double level)
+{
+	if (isnan(level))
+		return false;
+	return r->up ? v > level : v < level;
+}
+
+/* Hysteresis: once at a level, the value must come back to the clear level to leave. */
+enum alvl rule_level(const struct arule *r, double v, enum alvl cur)
+{
+	if (beyond(r, v, cur >= LVL_CRIT ? r->clear_crit : r->crit))
+		return LVL_CRIT;
+	if (beyond(r, v, cur >= LVL_WARN ? r->clear_warn : r->warn))
+		return LVL_WARN;
+	return LVL_NONE;
+}
+
+static bool value_ok(const struct metric *m)
+{
+	return m->quality == QUALITY_OK && isfinite(m->value);
+}
+
+/* A STATE value fires when its number or its name is listed. */
+static bool state_listed(const struct arule *r, const struct metric *m)
+{
+	double v = m->value;
+	if (v != floor(v) || fabs(v) > 2147483647.0)
+		return false;
+	int iv = (int)v;
+	for (size_t i = 0; i < r->nnums; i++)
+		if (r->nums[i] == iv)
+			return true;
+	const char *name = r->nnames ? metric_enum_name(m, iv) : NULL;
+	for (size_t i = 0; name && i < r->nnames; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+double rate_update(struct rate_buf *rb, int64_t window_ms, int64_t ts_ms, double v)
+{
+	if (rb->n && rb->ts[(rb->head + RATE_SLOTS - 1) % RATE_SLOTS] >= ts_ms)
+		rb->n = 0; /* the clock went back: start over */
+	while (rb->n && rb->ts[(rb->head + RATE_SLOTS - rb->n) % RATE_SLOTS] < ts_ms - window_ms)
+		rb->n--;
+	double rate = NAN;
+	if (rb->n) {
+		unsigned old = (rb->head + RATE_SLOTS - rb->n) % RATE_SLOTS;
+		int64_t dt = ts_ms - rb->ts[old];
+		if (dt * 2 >= window_ms)
+			rate = (v - rb->v[old]) * 1000.0 / (double)dt;
+	}
+	int64_t last = rb->n ? rb->ts[(rb->head + RATE_SLOTS - 1) % RATE_SLOTS] : INT64_MIN / 2;
+	if (ts_ms - last >= window_ms / RATE_SLOTS) {
+		rb->ts[rb->head] = ts_ms;
+		rb->v[rb->head] = v;
+		rb->head = (uint8_t)((rb->head + 1) % RATE_SLOTS);
+		if (rb->n < RATE_SLOTS)
+			rb->n++;
+	}
+	return rate;
+}
+
+static enum alvl eval_nodata(const struct arule *r, const struct metric *m, int64_t now_ms,
+			     int64_t bound_ms)
+{
+	int64_t last = m->value_ts_ms ? m->value_ts_ms : bound_ms;
+	int64_t limit = (int64_t)r->src->nodata_intervals * m->interval_ms;
+	return now_ms - last > limit ? LVL_OF_SEV(r->src->severity) : LVL_NONE;
+}
+
+enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
+		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val)
+{
+	const struct cfg_rule *c = r->src;
+	*val = m->value;
+	if (c->type == RULE_NODATA)
+		return eval_nodata(r, m, now_ms, bound_ms);
+	if (!value_ok(m))
+		return LVL_UNKNOWN;
+	switch (c->type) {
+	case RULE_ABOVE:
+	case RULE_BELOW:
+		return rule_level(r, m->value, cur);
+	case RULE_STATE:
+		return state_listed(r, m) ? LVL_OF_SEV(c->severity) : LVL_NONE;
+	case RULE_RATE: {
+		double rate = rb ? rate_update(rb, c->window_ms, m->value_ts_ms, m->value) : NAN;
+		*val = rate / c->rate_per_s; /* in the unit of the levels */
+		return isnan(rate) ? LVL_UNKNOWN : rule_level(r, rate, cur);
+	}
+	default:
+		return LVL_UNKNOWN;
+	}
+}

@@ -1,0 +1,241 @@
+/* The alert endpoints: list and show alerts, acknowledge, add/list/end silences.
+ * They read and act through the threshold engine (dcmon/alert.h) on the loop thread. */
+#include "api_internal.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/alert.h"
+
+static bool api_alerts_ready(const struct api_ctx *ctx, struct api_response *resp)
+{
+	if (ctx->env->alerts)
+		return true;
+	api_reply_error(resp, 503, "the threshold engine is not running");
+	return false;
+}
+
+static json_t *json_num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *alert_history_json(const struct alert_view *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->nhist; i++) {
+		const struct alert_transition *t = &v->hist[i];
+		json_array_append_new(a, json_pack("{s:I s:s s:s s:s s:o}", "ts_ms",
+						   (json_int_t)t->ts_ms, "from",
+						   alert_state_name(t->from), "to",
+						   alert_state_name(t->to), "severity",
+						   cfg_severity_name(t->severity), "value",
+						   json_num_or_null(t->value)));
+	}
+	return a;
+}
+
+static void alert_device_json(json_t *o, const struct alert_view *v)
+{
+	const struct cfg_device *d = v->dev;
+	json_object_set_new(o, "kind", d ? json_string(dev_kind_name(d->kind)) : json_null());
+	json_object_set_new(o, "site", json_str_or_null(d ? d->loc.site : NULL));
+	json_object_set_new(o, "room", json_str_or_null(d ? d->loc.room : NULL));
+	json_object_set_new(o, "tenant", json_str_or_null(d ? d->tenant : NULL));
+}
+
+static json_t *alert_json(const struct alert_view *v, bool history)
+{
+	json_t *o = json_pack("{s:I s:s s:o s:s s:s s:s s:s s:o s:I s:I s:I s:b}", "id",
+			      (json_int_t)v->id, "rule", v->rule, "summary",
+			      json_str_or_null(v->summary), "device", v->device, "metric",
+			      v->metric_key, "state", alert_state_name(v->state), "severity",
+			      cfg_severity_name(v->severity), "value", json_num_or_null(v->value),
+			      "since_ms", (json_int_t)v->since_ms, "pending_ms",
+			      (json_int_t)v->pending_ms, "fired_ms", (json_int_t)v->fired_ms,
+			      "flapping", v->flapping);
+	json_object_set_new(o, "unit", v->metric ? json_string(v->metric->unit) : json_null());
+	alert_device_json(o, v);
+	json_object_set_new(o, "acked", json_boolean(v->ack->active));
+	json_object_set_new(o, "ack", v->ack->active
+					      ? json_pack("{s:s s:s s:I}", "by", v->ack->by, "comment",
+							  v->ack->comment, "ts_ms",
+							  (json_int_t)v->ack->ts_ms)
+					      : json_null());
+	json_object_set_new(o, "silenced", json_boolean(v->silence_id != 0));
+	json_object_set_new(o, "silence", v->silence_id ? json_pack("{s:I s:s}", "id",
+					  (json_int_t)v->silence_id, "reason", v->silence_reason)
+					  : json_null());
+	if (history)
+		json_object_set_new(o, "history", alert_history_json(v));
+	return o;
+}
+
+/* ---- GET /api/v1/alerts ------------------------------------------------------------ */
+
+struct alert_filter {
+	const struct api_query *q;
+	json_t *out;
+	bool bad;
+};
+
+static bool eq_or_unset(const char *want, const char *have)
+{
+	return !want || (have && strcmp(want, have) == 0);
+}
+
+static bool bool_param_ok(const char *want, bool have)
+{
+	return !want || (strcmp(want, "true") == 0) == have;
+}
+
+static bool alert_filter_match(const struct api_query *q, const struct alert_view *v)
+{
+	const char *state = api_query_get(q, "state");
+	const char *sev = api_query_get(q, "severity");
+	const char *dev = api_query_get(q, "device");
+	const struct cfg_device *d = v->dev;
+	if (state && strcmp(state, alert_state_name(v->state)) != 0)
+		return false;
+	if (sev && v->severity < (strcmp(sev, "critical") == 0	 ? SEV_CRITICAL
+				  : strcmp(sev, "warning") == 0 ? SEV_WARNING
+								  : SEV_INFO))
+		return false;
+	if (dev && fnmatch(dev, v->device, 0) != 0)
+		return false;
+	return eq_or_unset(api_query_get(q, "rule"), v->rule) &&
+	       eq_or_unset(api_query_get(q, "site"), d ? d->loc.site : NULL) &&
+	       eq_or_unset(api_query_get(q, "room"), d ? d->loc.room : NULL) &&
+	       eq_or_unset(api_query_get(q, "tenant"), d ? d->tenant : NULL) &&
+	       eq_or_unset(api_query_get(q, "kind"), d ? dev_kind_name(d->kind) : NULL) &&
+	       bool_param_ok(api_query_get(q, "acked"), v->ack->active) &&
+	       bool_param_ok(api_query_get(q, "silenced"), v->silence_id != 0);
+}
+
+static bool alert_collect(void *arg, const struct alert_view *v)
+{
+	struct alert_filter *f = arg;
+	if (alert_filter_match(f->q, v))
+		json_array_append_new(f->out, alert_json(v, false));
+	return true;
+}
+
+/* Checks the values of enumerated parameters; answers 400 itself. */
+static bool alert_params_ok(const struct api_query *q, struct api_response *resp)
+{
+	enum alert_state st;
+	const char *state = api_query_get(q, "state");
+	const char *sev = api_query_get(q, "severity");
+	if (state && alert_state_parse(state, &st) < 0) {
+		api_reply_error(resp, 400, "state: expected pending, firing, resolved");
+		return false;
+	}
+	if (sev && strcmp(sev, "info") && strcmp(sev, "warning") && strcmp(sev, "critical")) {
+		api_reply_error(resp, 400, "severity: expected info, warning, critical");
+		return false;
+	}
+	return true;
+}
+
+void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
+{
+	if (!api_alerts_ready(ctx, resp) || !alert_params_ok(ctx->query, resp))
+		return;
+	struct alert_filter f = {.q = ctx->query, .out = json_array()};
+	alert_engine_foreach(ctx->env->alerts, ctx->now_ms, alert_collect, &f);
+	api_reply_json(resp, 200, json_pack("{s:o}", "alerts", f.out));
+}
+
+/* Parses a positive id at the start of s; returns 0 or -EINVAL; *rest after it. */
+static int parse_id(const char *s, int64_t *id, const char **rest)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || v <= 0)
+		return -EINVAL;
+	*id = v;
+	*rest = end;
+	return 0;
+}
+
+void api_get_alert(const struct api_ctx *ctx, struct api_response *resp)
+{
+	int64_t id;
+	const char *rest;
+	struct alert_view v;
+	if (!api_alerts_ready(ctx, resp))
+		return;
+	if (parse_id(ctx->tail, &id, &rest) < 0 || *rest)
+		api_reply_error(resp, 400, "expected an alert id, got '%s'", ctx->tail);
+	else if (alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
+		api_reply_error(resp, 404, "no alert %" PRId64, id);
+	else
+		api_reply_json(resp, 200, alert_json(&v, true));
+}
+
+/* The request body as a JSON object, or NULL after answering 400. */
+static json_t *body_object(const struct api_ctx *ctx, struct api_response *resp)
+{
+	json_error_t jerr;
+	const struct api_request *r = ctx->req;
+	json_t *o = r->body && r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr)
+					   : json_object();
+	if (!json_is_object(o)) {
+		api_reply_error(resp, 400, "body: expected a JSON object%s%s", o ? "" : ": ",
+				o ? "" : jerr.text);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char *body_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static struct alert_actor api_actor(const struct api_ctx *ctx, json_t *body)
+{
+	const char *peer = ctx->req->peer ? ctx->req->peer : "api";
+	const char *who = body_str(body, "by");
+	return (struct alert_actor){.who = who && *who ? who : peer, .origin = peer};
+}
+
+/* POST /api/v1/alerts/{id}/ack  {"comment": "...", "by": "..."} */
+void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
+{
+	int64_t id;
+	const char *rest;
+	if (!api_alerts_ready(ctx, resp))
+		return;
+	if (parse_id(ctx->tail, &id, &rest) < 0 || strcmp(rest, "/ack") != 0) {
+		api_reply_error(resp, 404, "no such endpoint: %s (expected /api/v1/alerts/ID/ack)",
+				ctx->req->path);
+		return;
+	}
+	json_t *body = body_object(ctx, resp);
+	if (!body)
+		return;
+	struct alert_actor by = api_actor(ctx, body);
+	int rc = alert_engine_ack(ctx->env->alerts, id, &by, body_str(body, "comment"),
+				  ctx->now_ms);
+	struct alert_view v;
+	if (rc == -ENOENT)
+		api_reply_error(resp, 404, "no alert %" PRId64, id);
+	else if (rc == -EINVAL)
+		api_reply_error(resp, 409, "alert %" PRId64 " is not pending or firing", id);
+	else if (rc < 0 || alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
+		api_reply_error(resp, 500, "could not acknowledge alert %" PRId64, id);
+	else
+		api_reply_json(resp, 200, alert_json(&v, false));
+	json_decref(body);
+}

@@ -1,0 +1,361 @@
+/* dcmond: wires the parts together.  Data flows one way:
+ * pollers -> metric registry -> sinks (archive, later rules) -> API.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/api.h"
+#include "dcmon/archive.h"
+#include "dcmon/config.h"
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+#include "dcmon/poller.h"
+#include "dcmon/workq.h"
+#include "scheduler.h"
+
+#define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
+#define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */
+#define UNMATCHED_CHECK_POLLS 3 /* intervals after start before unmatched rules are reported */
+
+struct daemon {
+	const char *cfg_path;
+	struct cfg *cfg;
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct workq *wq;
+	struct archive *arc;
+	struct sched *sched;
+	struct api_unix *api;
+	struct alert_engine *alerts;
+	struct poller_env env;
+	struct api_env api_env;
+	int sigfd;
+	struct loop_timer *tick_timer;
+	struct loop_timer *unmatched_timer;
+	int exit_code;
+};
+
+static const struct dev_status *status_of(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	return sched_status(d->sched, id);
+}
+
+/* Loads `path`; prints every diagnostic (to stderr, or to the log when `to_log`). */
+static struct cfg *load_config(const char *path, bool to_log)
+{
+	struct cfg_diags diags;
+	cfg_diags_init(&diags);
+	struct cfg *cfg = cfg_load(path, &diags);
+	if (to_log) {
+		for (size_t i = 0; i < diags.n; i++) {
+			const struct cfg_diag *g = &diags.v[i];
+			log_msg(g->warning ? LOG_LVL_WARN : LOG_LVL_ERROR, "config", NULL,
+				"%s:%d:%d: %s", g->pos.file, g->pos.line, g->pos.col, g->msg);
+		}
+	} else {
+		cfg_diags_print(&diags, stderr);
+	}
+	cfg_diags_free(&diags);
+	return cfg;
+}
+
+int daemon_check_config(const char *path)
+{
+	struct cfg *cfg = load_config(path, false);
+	if (!cfg)
+		return 1;
+	printf("%s: ok (%zu devices, %zu tenants, %zu rules, %zu routes)\n", path, cfg->ndevices,
+	       cfg->ntenants, cfg->nrules, cfg->nroutes);
+	cfg_free(cfg);
+	return 0;
+}
+
+/* ---- devices -------------------------------------------------------------------- */
+
+static int add_devices(struct daemon *d, const struct cfg *old)
+{
+	int failed = 0;
+	for (size_t i = 0; i < d->cfg->ndevices; i++) {
+		const struct cfg_device *dev = &d->cfg->devices[i];
+		const struct cfg_device *prev = old ? cfg_device_find(old, dev->id) : NULL;
+		char err[256] = "";
+		if (sched_add(d->sched, dev, NULL, err, sizeof(err)) < 0) {
+			log_msg(LOG_LVL_ERROR, "sched", dev->id, "cannot poll device: %s", err);
+			failed++;
+		} else if (!prev) {
+			log_info("sched", dev->id, "polling every %llds (%s)",
+				 (long long)(dev->interval_ms / 1000), dev_kind_name(dev->kind));
+		}
+	}
+	return failed;
+}
+
+static void reload(struct daemon *d)
+{
+	log_info("daemon", NULL, "reloading %s", d->cfg_path);
+	struct cfg *next = load_config(d->cfg_path, true);
+	if (!next) {
+		log_warnx("daemon", NULL, "reload rejected: configuration has errors; "
+					  "the running configuration stays in force");
+		return;
+	}
+	struct cfg *old = d->cfg;
+	/* Status carried over for unchanged devices; metrics of changed ones start anew. */
+	struct dev_status *keep = calloc(next->ndevices ? next->ndevices : 1, sizeof(*keep));
+	bool *kept = calloc(next->ndevices ? next->ndevices : 1, sizeof(*kept));
+	for (size_t i = 0; i < next->ndevices; i++) {
+		const struct cfg_device *prev = cfg_device_find(old, next->devices[i].id);
+		const struct dev_status *st = sched_status(d->sched, next->devices[i].id);
+		if (prev && st && cfg_device_same(prev, &next->devices[i]) && keep && kept) {
+			keep[i] = *st;
+			kept[i] = true;
+		}
+	}
+	if (alert_engine_reload(d->alerts, next, NULL, 0, clock_wall_ms()) < 0) {
+		log_warnx("daemon", NULL, "reload rejected: out of memory compiling rules");
+		free(keep);
+		free(kept);
+		cfg_free(next);
+		return;
+	}
+	for (size_t i = 0; i < old->ndevices; i++) {
+		const char *id = old->devices[i].id;
+		const struct cfg_device *nd = cfg_device_find(next, id);
+		sched_remove(d->sched, id);
+		if (!nd || !cfg_device_same(&old->devices[i], nd)) {
+			metric_reg_drop_device(d->reg, id);
+			log_info("daemon", id, "%s", nd ? "changed: state reset" : "removed");
+		}
+	}
+	d->cfg = next;
+	d->env.cfg = next;
+	d->api_env.cfg = next;
+	for (size_t i = 0; i < next->ndevices; i++) {
+		const struct cfg_device *dev = &next->devices[i];
+		char err[256] = "";
+		if (sched_add(d->sched, dev, kept && kept[i] ? &keep[i] : NULL, err, sizeof(err)) < 0)
+			log_msg(LOG_LVL_ERROR, "sched", dev->id, "cannot poll device: %s", err);
+		else if (!cfg_device_find(old, dev->id))
+			log_info("daemon", dev->id, "added");
+	}
+	api_unix_set_env(d->api, &d->api_env);
+	free(keep);
+	free(kept);
+	cfg_free(old);
+	log_info("daemon", NULL, "reloaded: %zu devices", next->ndevices);
+}
+
+/* ---- signals and timers ----------------------------------------------------------- */
+
+static void on_signal(struct loop *loop, int fd, unsigned events, void *arg)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+		} else {
+			log_info("daemon", NULL, "signal %d: stopping", (int)si.ssi_signo);
+			loop_stop(loop);
+		}
+	}
+}
+
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Blocks the signals dcmond handles, before any thread starts, so that every thread
+ * inherits the mask and they arrive only through the signalfd. */
+static int block_signals(void)
+{
+	sigset_t set;
+	handled_signals(&set);
+	signal(SIGPIPE, SIG_IGN);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
+}
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+	handled_signals(&set);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -errno;
+	return loop_io_add(d->loop, d->sigfd, LOOP_READ, on_signal, d);
+}
+
+static void on_tick(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = clock_wall_ms();
+	metric_reg_mark_stale(d->reg, now);
+	alert_engine_tick(d->alerts, now);
+	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
+}
+
+static void on_unmatched_check(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	d->unmatched_timer = NULL;
+	alert_engine_warn_unmatched(d->alerts);
+}
+
+/* Until the e-mail part consumes them, alert events are logged, one line each. */
+static void on_alert_event(void *arg, const struct alert_event *ev)
+{
+	log_msg(ev->type == ALERT_EV_RESOLVED ? LOG_LVL_INFO : LOG_LVL_WARN, "alert", ev->device,
+		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
+		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
+		cfg_severity_name(ev->severity), ev->value);
+}
+
+/* The longest poll interval of the config, for start-up timing. */
+static int64_t longest_interval(const struct cfg *cfg)
+{
+	int64_t iv = cfg->daemon.interval_ms;
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		if (cfg->devices[i].interval_ms > iv)
+			iv = cfg->devices[i].interval_ms;
+	return iv;
+}
+
+/* ---- start and stop ---------------------------------------------------------------- */
+
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int start_parts(struct daemon *d)
+{
+	char err[512] = "";
+	if (block_signals() < 0)
+		return -1;
+	const char *dirs[][2] = {{"data_dir", d->cfg->daemon.data_dir},
+				 {"state_dir", d->cfg->daemon.state_dir}};
+	for (size_t i = 0; i < 2; i++) {
+		int rc = make_dirs(dirs[i][1]);
+		if (rc < 0) {
+			log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot create %s %s: %s", dirs[i][0],
+				dirs[i][1], strerror(-rc));
+			return -1;
+		}
+	}
+	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
+				  .rrdcached = d->cfg->daemon.rrdcached,
+				  .flush_ms = d->cfg->daemon.archive_flush_ms};
+	d->arc = archive_new(&ao, err, sizeof(err));
+	if (!d->arc) {
+		log_msg(LOG_LVL_ERROR, "archive", NULL, "%s", err);
+		return -1;
+	}
+	if (!(d->loop = loop_new()) || !(d->reg = metric_reg_new()) ||
+	    !(d->wq = workq_new(d->loop, WORKER_THREADS))) {
+		log_msg(LOG_LVL_ERROR, "daemon", NULL, "out of memory at start-up");
+		return -1;
+	}
+	int slot = metric_reg_add_sink(d->reg, archive_sink(), d->arc);
+	if (slot < 0)
+		return -1;
+	archive_set_slot(d->arc, slot);
+	d->alerts = alert_engine_new(d->cfg, NULL, 0, d->cfg->daemon.state_dir, err, sizeof(err));
+	if (!d->alerts) {
+		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
+		return -1;
+	}
+	alert_engine_set_listener(d->alerts, on_alert_event, d);
+	if (alert_engine_attach(d->alerts, d->reg) < 0)
+		return -1;
+	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg};
+	if (!(d->sched = sched_new(&d->env, poller_registry)))
+		return -1;
+	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
+				      .arg = d, .started_ms = clock_wall_ms(),
+				      .version = DCMON_VERSION, .alerts = d->alerts};
+	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
+			      &d->api_env, err, sizeof(err));
+	if (!d->api) {
+		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
+		return -1;
+	}
+	if (setup_signals(d) < 0) {
+		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
+		return -1;
+	}
+	if (add_devices(d, NULL) > 0)
+		return -1;
+	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);
+	d->unmatched_timer = loop_timer_add(d->loop, UNMATCHED_CHECK_POLLS * longest_interval(d->cfg),
+					    on_unmatched_check, d);
+	return 0;
+}
+
+static void stop_parts(struct daemon *d)
+{
+	sched_free(d->sched); /* cancels polls in flight */
+	api_unix_free(d->api);
+	if (d->loop) {
+		loop_timer_cancel(d->loop, d->tick_timer);
+		loop_timer_cancel(d->loop, d->unmatched_timer);
+	}
+	workq_free(d->wq);
+	archive_free(d->arc); /* writes every queued update */
+	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
+	metric_reg_free(d->reg);
+	if (d->sigfd > 0)
+		close(d->sigfd);
+	loop_free(d->loop);
+	cfg_free(d->cfg);
+}
+
+int daemon_main(const struct daemon_opts *opts)
+{
+	struct daemon d = {.cfg_path = opts->config_path, .sigfd = -1};
+	if (opts->log_level_set)
+		log_set_level(opts->log_level);
+	d.cfg = load_config(d.cfg_path, false);
+	if (!d.cfg)
+		return 1;
+	if (!opts->log_level_set)
+		log_set_level(d.cfg->daemon.log_level);
+	int rc = 1;
+	if (start_parts(&d) == 0) {
+		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",
+			 DCMON_VERSION, d.cfg->ndevices, d.cfg->daemon.socket_path,
+			 d.cfg->daemon.data_dir);
+		rc = loop_run(d.loop) == 0 ? 0 : 1;
+	}
+	stop_parts(&d);
+	if (rc == 0)
+		log_info("daemon", NULL, "stopped");
+	return rc;
+}

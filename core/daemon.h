@@ -1,0 +1,22 @@
+/* dcmond's life: start-up, the main loop, reload on SIGHUP, clean stop on SIGTERM. */
+#ifndef DCMON_DAEMON_H
+#define DCMON_DAEMON_H
+
+#include <stdbool.h>
+
+#include "dcmon/log.h"
+
+struct daemon_opts {
+	const char *config_path;
+	bool log_level_set;     /* command line overrides the config's log_level */
+	enum log_level log_level;
+};
+
+/* Runs dcmond until SIGTERM/SIGINT.  Returns the process exit code. */
+int daemon_main(const struct daemon_opts *opts);
+
+/* Loads and validates a config, printing every diagnostic to stderr.  Returns 0 if it is
+ * valid (warnings allowed), 1 otherwise. */
+int daemon_check_config(const char *path);
+
+#endif

@@ -1,0 +1,242 @@
+/* The threshold engine: rules -> alert states -> events.
+ *
+ * The engine is a metric sink.  Every report is evaluated against the rules that match
+ * the metric (found once per metric and cached in its sink slot); one alert exists per
+ * (rule, metric) once the pair first leaves OK:
+ *
+ *     OK -> PENDING -> FIRING -> RESOLVED -> PENDING ...
+ *
+ * with severity changes while firing, flap detection, acknowledgements and silences.
+ * Alert states, acks, silences, the transition history and an append-only audit log
+ * are kept in SQLite (<state_dir>/alerts.db, WAL) and restored by alert_engine_new()
+ * before anything is evaluated, so a restart neither forgets a firing alert nor
+ * notifies it again.
+ *
+ * Time: the engine never reads a clock.  Reports are evaluated at the metric's own
+ * timestamp (metric.ts_ms, wall-clock ms); every other call takes `now_ms`.
+ * Threads: every function runs on the loop thread (the registry's thread).
+ *
+ * Daemon wiring (in this order):
+ *     e = alert_engine_new(cfg, NULL, 0, cfg->daemon.state_dir, err, sizeof(err));
+ *     alert_engine_set_listener(e, notify_fn, notify_arg);   // events, see below
+ *     alert_engine_attach(e, reg);                            // registers the sink
+ *     every second: alert_engine_tick(e, clock_wall_ms());
+ *     SIGHUP:       alert_engine_reload(e, new_cfg, profiles, n, now);  // then free the old cfg
+ *     exit:         alert_engine_free(e);                     // before metric_reg_free
+ */
+#ifndef DCMON_ALERT_H
+#define DCMON_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/config.h"
+#include "dcmon/metric.h"
+
+enum alert_state {
+	ALERT_OK,       /* condition false (never shown) */
+	ALERT_PENDING,  /* condition true for less than the rule's `for` */
+	ALERT_FIRING,   /* condition true for at least `for` */
+	ALERT_RESOLVED, /* was firing, condition false again */
+};
+const char *alert_state_name(enum alert_state s);
+/* Returns 0 and sets *out, or -EINVAL. */
+int alert_state_parse(const char *s, enum alert_state *out);
+
+/* Flap detection: FLAP_CHANGES state changes within FLAP_WINDOW_MS mark an alert
+ * flapping (notified once); it calms down below FLAP_CHANGES / 2 changes. */
+#define ALERT_FLAP_CHANGES 6
+#define ALERT_FLAP_WINDOW_MS (30 * 60 * 1000)
+/* Transitions kept in memory per alert (the store keeps them all). */
+#define ALERT_HIST_MAX 8
+
+/* Default rules of one device profile: they apply to devices whose `profile` is
+ * `profile`, below every config rule; a config rule of the same name overrides them.
+ * The rules are referenced, not copied: keep them until the next reload or free. */
+struct alert_rule_src {
+	const char *profile;
+	const struct cfg_rule *rules;
+	size_t nrules;
+};
+
+struct cfgnode;
+/* Decodes a `rules:` list (a profile's default rules) with the config's rule keys and
+ * checks; errors go to d with file:line:col.  *rules (n of them) is always set and must
+ * be freed with alert_rules_free(), also on error.  A NULL seq gives no rules.
+ * Returns 0, -EINVAL (errors reported) or -ENOMEM. */
+int alert_rules_decode(const struct cfgnode *seq, struct cfg_rule **rules, size_t *n,
+		       struct cfg_diags *d);
+void alert_rules_free(struct cfg_rule *rules, size_t n);
+
+struct alert_engine;
+
+/* Creates the engine: compiles cfg->rules and the profiles' rules, opens (creates)
+ * <state_dir>/alerts.db and restores alerts, acks, silences.  state_dir NULL keeps
+ * state in memory only (tests, --check-config).  cfg and profiles are referenced until
+ * the next reload.  NULL with err filled on failure.  alert_engine_free(NULL) is a no-op;
+ * call it before metric_reg_free. */
+struct alert_engine *alert_engine_new(const struct cfg *cfg, const struct alert_rule_src *profiles,
+				      size_t nprofiles, const char *state_dir, char *err,
+				      size_t errlen);
+void alert_engine_free(struct alert_engine *e);
+
+/* Registers the engine as a sink of reg.  Returns 0 or -ENOSPC. */
+int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg);
+/* The sink itself (arg = the engine) and the slot it was given, for callers that
+ * register it themselves: then call alert_engine_set_slot() with the slot. */
+const struct metric_sink *alert_engine_sink(void);
+void alert_engine_set_slot(struct alert_engine *e, int slot);
+
+/* Switches to a new config at wall time now_ms: rules recompiled, every known metric
+ * re-matched.  Alerts of rules (by name) that still match keep their state, ack and
+ * notification; alerts of rules gone are resolved.  Returns 0 or -ENOMEM (the old
+ * rules stay then, and the old cfg must be kept). */
+int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
+			const struct alert_rule_src *profiles, size_t nprofiles, int64_t now_ms);
+
+/* Time-driven work at wall time now_ms: no-data rules, `for` delays of values that
+ * stopped changing, silences starting/ending, flapping calming down.  Call about
+ * every second. */
+void alert_engine_tick(struct alert_engine *e, int64_t now_ms);
+
+/* Number of compiled rules, and of those how many matched no metric so far (for the
+ * "rule matches nothing" warning once the first polls are in). */
+size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched);
+/* Logs a warning naming file:line for every rule that matched no metric yet. */
+void alert_engine_warn_unmatched(const struct alert_engine *e);
+
+/* ---- events (for notifications) ----------------------------------------------- */
+
+enum alert_event_type {
+	ALERT_EV_FIRED,            /* started firing (or notified late: silence/flap over) */
+	ALERT_EV_SEVERITY,         /* firing severity changed */
+	ALERT_EV_RESOLVED,         /* stopped firing (only after a FIRED was sent) */
+	ALERT_EV_ACKED,            /* an operator acknowledged it */
+	ALERT_EV_FLAPPING,         /* started flapping; sent once, further changes held */
+};
+const char *alert_event_type_name(enum alert_event_type t);
+
+/* Everything a message needs.  Strings are valid during the callback only. */
+struct alert_event {
+	enum alert_event_type type;
+	int64_t ts_ms;             /* wall clock of the event */
+	int64_t alert_id;
+	const char *rule;          /* rule name */
+	const char *summary;       /* rule summary, may be NULL */
+	const char *device;
+	const char *metric;        /* metric name */
+	const char *inst;          /* may be NULL */
+	const char *unit;          /* may be "" */
+	const char *tenant;        /* device's tenant, may be NULL */
+	const char *site, *room;   /* device location, may be NULL */
+	const char *kind;          /* device kind name, may be NULL */
+	enum alert_state state;
+	enum cfg_severity severity;      /* current (for RESOLVED: the last firing one) */
+	enum cfg_severity prev_severity; /* SEVERITY: the one before */
+	double value;              /* value that caused the event; NAN if none */
+	double warn, crit;         /* rule levels, NAN if unset or not a level rule */
+	int64_t since_ms;          /* when the alert entered its state */
+	int64_t fired_ms;          /* when it started firing, 0 if never */
+	bool acked;                /* an ack is held */
+	const char *ack_by;        /* ACKED: who; otherwise the holder or NULL */
+	const char *ack_comment;
+};
+
+/* Called synchronously on the loop thread for every event; copy what you keep. */
+typedef void (*alert_listener_fn)(void *arg, const struct alert_event *ev);
+void alert_engine_set_listener(struct alert_engine *e, alert_listener_fn fn, void *arg);
+
+/* ---- operators: acks and silences ------------------------------------------------ */
+
+/* Who did it and from where, for the audit log. */
+struct alert_actor {
+	const char *who;    /* user name ("uid:1000" when unknown) */
+	const char *origin; /* "unix:pid=123", "127.0.0.1:5678", "cli" */
+};
+
+/* Acknowledges a PENDING or FIRING alert.  The ack holds until the alert resolves or
+ * its severity rises.  Returns 0, -ENOENT (no such alert) or -EINVAL (not active). */
+int alert_engine_ack(struct alert_engine *e, int64_t id, const struct alert_actor *by,
+		     const char *comment, int64_t now_ms);
+
+/* A silence (maintenance window): alerts matching `match` (and `rule`, if set) send no
+ * notification while it is active.  One-off: [starts_ms, ends_ms).  Recurring
+ * (days != 0): on the given weekdays (bit 0 = Sunday .. bit 6 = Saturday), from
+ * start_min to end_min (minutes after local midnight) in time zone `tz`; an end at or
+ * before the start ends on the next day.  A recurring silence is bounded by
+ * [starts_ms, ends_ms) too (ends_ms 0 = forever). */
+struct alert_silence_spec {
+	struct cfg_selector match; /* referenced; copied by silence_add */
+	const char *rule;          /* rule name, NULL = any */
+	int64_t starts_ms, ends_ms;
+	unsigned days;             /* recurrence weekday mask, 0 = one-off */
+	int start_min, end_min;    /* 0..1439 */
+	const char *tz;            /* "Asia/Tokyo"; NULL = the process's zone */
+	const char *reason;        /* required */
+};
+
+/* Adds a silence; sets *id.  Returns 0 or -EINVAL with err filled. */
+int alert_engine_silence_add(struct alert_engine *e, const struct alert_silence_spec *spec,
+			     const struct alert_actor *by, int64_t now_ms, int64_t *id,
+			     char *err, size_t errlen);
+/* Ends a silence (kept in the store as deleted).  Returns 0 or -ENOENT. */
+int alert_engine_silence_remove(struct alert_engine *e, int64_t id, const struct alert_actor *by,
+				int64_t now_ms);
+
+/* ---- reading state (API, CLI, tests) ------------------------------------------- */
+
+struct alert_ack_info {
+	bool active;
+	char *by;
+	char *comment;
+	int64_t ts_ms;
+	enum cfg_severity severity; /* severity when acked: a higher one breaks the ack */
+};
+
+struct alert_transition {
+	int64_t ts_ms;
+	enum alert_state from, to;
+	enum cfg_severity severity;
+	double value;
+};
+
+/* Read-only view of one alert. */
+struct alert_view {
+	int64_t id;
+	const char *rule, *summary, *device, *metric_key;
+	const struct metric *metric;      /* NULL until the metric reports after a restart */
+	const struct cfg_device *dev;     /* NULL if not in the config */
+	enum alert_state state;
+	enum cfg_severity severity;
+	double value;
+	int64_t since_ms, pending_ms, fired_ms;
+	bool flapping;
+	const struct alert_ack_info *ack;
+	int64_t silence_id;               /* active silence, 0 if none */
+	const char *silence_reason;       /* NULL if none */
+	const struct alert_transition *hist; /* oldest first */
+	size_t nhist;
+};
+
+/* Calls fn for every alert that is not OK, in id order, with silences evaluated at
+ * now_ms.  Stops when fn returns false. */
+void alert_engine_foreach(struct alert_engine *e, int64_t now_ms,
+			  bool (*fn)(void *arg, const struct alert_view *v), void *arg);
+/* Fills *v for alert id; returns 0 or -ENOENT. */
+int alert_engine_get(struct alert_engine *e, int64_t id, int64_t now_ms, struct alert_view *v);
+
+struct alert_silence_view {
+	int64_t id;
+	const struct cfg_selector *match;
+	const char *rule, *reason, *created_by, *tz;
+	int64_t created_ms, starts_ms, ends_ms;
+	unsigned days;
+	int start_min, end_min;
+	bool active;                 /* at now_ms */
+	int64_t next_start_ms, next_end_ms; /* current or next window; 0 if none */
+};
+void alert_engine_silences(struct alert_engine *e, int64_t now_ms,
+			   bool (*fn)(void *arg, const struct alert_silence_view *v), void *arg);
+
+#endif
