@@ -21,15 +21,16 @@
 
 struct mb_peer {
 	pid_t pid;
-	int port;
+	int port;      /* TCP peer */
+	char tty[64];  /* RTU peer: the pty to open */
 };
 
-/* Starts the peer on `port` (0 = any free port) and reads the port it bound.
- * Returns 0 or -1. */
-static inline int mb_peer_start(struct mb_peer *p, int port)
+/* Runs `python3 script [--port port]` and reads its first line into line.  0 or -1. */
+static inline int mb_peer_spawn(struct mb_peer *p, const char *script, int port, char *line,
+				size_t linelen)
 {
 	int fds[2];
-	char arg[16], buf[64] = "";
+	char arg[16];
 	size_t len = 0;
 	int64_t end = clock_mono_ms() + PEER_START_MS;
 
@@ -41,25 +42,50 @@ static inline int mb_peer_start(struct mb_peer *p, int port)
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
 		dup2(fds[1], 1);
 		close(fds[0]);
-		execl("/usr/bin/python3", "python3", DCMON_SOURCE_DIR "/tests/peers/modbus_peer.py",
-		      "--port", arg, (char *)NULL);
+		execl("/usr/bin/python3", "python3", script, port >= 0 ? "--port" : (char *)NULL,
+		      arg, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	while (len < sizeof buf - 1 && !strchr(buf, '\n') && clock_mono_ms() < end) {
+	line[0] = '\0';
+	while (len < linelen - 1 && !strchr(line, '\n') && clock_mono_ms() < end) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		ssize_t n;
 
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
-		n = read(fds[0], buf + len, sizeof buf - 1 - len);
+		n = read(fds[0], line + len, linelen - 1 - len);
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		buf[len] = '\0';
+		line[len] = '\0';
 	}
 	close(fds[0]);
-	if (sscanf(buf, "PORT %d", &p->port) != 1) {
+	return strchr(line, '\n') ? 0 : -1;
+}
+
+/* Starts the TCP peer on `port` (0 = any free port) and reads the port it bound.
+ * Returns 0 or -1. */
+static inline int mb_peer_start(struct mb_peer *p, int port)
+{
+	char line[64];
+
+	if (mb_peer_spawn(p, DCMON_SOURCE_DIR "/tests/peers/modbus_peer.py", port, line,
+			  sizeof line) < 0 || sscanf(line, "PORT %d", &p->port) != 1) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the RTU peer (pymodbus serial server behind a pty pair); p->tty is the line. */
+static inline int mb_peer_start_rtu(struct mb_peer *p)
+{
+	char line[128];
+
+	if (mb_peer_spawn(p, DCMON_SOURCE_DIR "/tests/peers/modbus_rtu_peer.py", -1, line,
+			  sizeof line) < 0 || sscanf(line, "TTY %63s", p->tty) != 1) {
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, NULL, 0);
 		return -1;
