@@ -55,6 +55,7 @@ int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
 /* Exit code of commands that act (ack, silence, unsilence): dcmond refused the request
  * (its message is shown).  Usage errors and an unreachable dcmond are CLI_EXIT_UNKNOWN. */
 #define CLI_EXIT_REFUSED 1
+int cli_probe(const struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- client (cli/client.c) ------------------------------------------------------- */
 

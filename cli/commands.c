@@ -21,6 +21,9 @@ const struct cli_cmd cli_cmds[] = {
 	{"unsilence", cli_unsilence, "ID [--json]", "end a silence"},
 	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json]",
 	 "who acknowledged and silenced what, when, from where"},
+	{"probe", cli_probe,
+	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]",
+	 "read raw Modbus registers and print every plausible decoding (writing a profile)"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
