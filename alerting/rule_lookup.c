@@ -23,7 +23,8 @@ static int rptrs_push(struct rptrs *out, const struct arule *r)
 static bool rule_applies(const struct arule *r, const struct cfg_device *dev,
 			 const struct metric *m)
 {
-	if (r->profile && (!dev || !dev->profile || strcmp(r->profile, dev->profile) != 0))
+	if (r->profile && strcmp(r->profile, ALERT_PROFILE_ANY) != 0 &&
+	    (!dev || !dev->profile || strcmp(r->profile, dev->profile) != 0))
 		return false;
 	return selector_match(&r->src->match, dev, m->device, m->name, m->inst);
 }

@@ -15,22 +15,21 @@ build=${DCMON_BUILD_DIR:-build}
 T=$(mktemp -d /tmp/dcmon-bench.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n 8192
+ulimit -n "$(ulimit -Hn)"
 
 # listeners: one process holding $ports listening sockets, printing their ports
 /usr/bin/python3 - "$ports" >"$T/ports" 2>"$T/listeners.log" <<'PY' &
 import socket, sys, time, resource
-resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]; resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 socks = []
 for _ in range(int(sys.argv[1])):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); socks.append(s)
     print(s.getsockname()[1])
 sys.stdout.flush()
+for s in socks:
+    s.setblocking(False)
 while True:  # accept and drop, so backlogs never fill
-    import select
-    r, _, _ = select.select(socks[:1000], [], [], 0.5) if len(socks) <= 1000 else (socks, [], [])
     for s in socks:
-        s.setblocking(False)
         try:
             while True:
                 c, _ = s.accept(); c.close()
@@ -59,7 +58,7 @@ pids+=($dpid)
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
 reports() { curl -s --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports'; }
-sleep 12 # one interval of warm-up: RRD files created, first polls done
+sleep "${WARMUP:-45}" # warm-up past the first archive flush (30 s): RRD files are created then
 t0=$(date +%s.%N); c0=$(cpu_ticks); r0=$(reports)
 sleep "$duration"
 t1=$(date +%s.%N); c1=$(cpu_ticks); r1=$(reports)

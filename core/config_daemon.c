@@ -1,5 +1,6 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
+#include "dcmon/snmp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ const struct cfg_key cfg_daemon_keys[] = {
      .min = 1,
      .max = 1024,
      .expect = "a multiple of the interval, 1..1024"},
+    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
+     .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
+     .init = snmp_trap_cfg_init},
     {.name = NULL},
 };
 
@@ -76,7 +80,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 	dm->log_level = LOG_LVL_INFO;
 	dm->interval_ms = 10000;
 	dm->timeout_ms = 2000;
-	dm->archive_flush_ms = 1000;
+	dm->archive_flush_ms = 30000; /* many values per rrd_update: the per-call cost dominates */
 	dm->max_backoff_factor = 8;
 }
 

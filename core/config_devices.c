@@ -1,5 +1,6 @@
 /* `devices:`: identity, location, dependencies, checks and transport sections. */
 #include "config_int.h"
+#include "dcmon/snmp.h"
 
 #include "dcmon/modbus.h"
 
@@ -43,6 +44,8 @@ const struct cfg_key cfg_device_keys[] = {
      .max = 86400000},
     {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
+    {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
+     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
     {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
      .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
     {.name = NULL},

@@ -20,7 +20,9 @@
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
+#include "dcmon/snmp.h"
 #include "dcmon/workq.h"
+#include "profile_rules.h"
 #include "scheduler.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
@@ -30,6 +32,7 @@
 struct daemon {
 	const char *cfg_path;
 	struct cfg *cfg;
+	struct profile_rules prules; /* default rules of the profiles cfg uses */
 	struct loop *loop;
 	struct metric_reg *reg;
 	struct workq *wq;
@@ -37,6 +40,7 @@ struct daemon {
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
+	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
@@ -51,12 +55,20 @@ static const struct dev_status *status_of(void *arg, const char *id)
 	return sched_status(d->sched, id);
 }
 
-/* Loads `path`; prints every diagnostic (to stderr, or to the log when `to_log`). */
-static struct cfg *load_config(const char *path, bool to_log)
+/* Loads `path` and the profiles' default rules (into *pr); prints every diagnostic (to
+ * stderr, or to the log when `to_log`).  NULL if anything is wrong. */
+static struct cfg *load_config(const char *path, bool to_log, struct profile_rules *pr)
 {
 	struct cfg_diags diags;
 	cfg_diags_init(&diags);
 	struct cfg *cfg = cfg_load(path, &diags);
+	*pr = (struct profile_rules){0};
+	/* profiles are part of the configuration: a bad one rejects it */
+	if (cfg && (snmp_profiles_check(cfg, &diags) < 0 || profile_rules_load(cfg, pr, &diags) < 0)) {
+		profile_rules_free(pr);
+		cfg_free(cfg);
+		cfg = NULL;
+	}
 	if (to_log) {
 		for (size_t i = 0; i < diags.n; i++) {
 			const struct cfg_diag *g = &diags.v[i];
@@ -72,11 +84,16 @@ static struct cfg *load_config(const char *path, bool to_log)
 
 int daemon_check_config(const char *path)
 {
-	struct cfg *cfg = load_config(path, false);
+	struct profile_rules pr;
+	struct cfg *cfg = load_config(path, false, &pr);
 	if (!cfg)
 		return 1;
-	printf("%s: ok (%zu devices, %zu tenants, %zu rules, %zu routes)\n", path, cfg->ndevices,
-	       cfg->ntenants, cfg->nrules, cfg->nroutes);
+	size_t nprofile_rules = 0;
+	for (size_t i = 0; i < pr.n; i++)
+		nprofile_rules += pr.srcs[i].nrules;
+	printf("%s: ok (%zu devices, %zu tenants, %zu rules, %zu profile rules, %zu routes)\n",
+	       path, cfg->ndevices, cfg->ntenants, cfg->nrules, nprofile_rules, cfg->nroutes);
+	profile_rules_free(&pr);
 	cfg_free(cfg);
 	return 0;
 }
@@ -104,7 +121,8 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 static void reload(struct daemon *d)
 {
 	log_info("daemon", NULL, "reloading %s", d->cfg_path);
-	struct cfg *next = load_config(d->cfg_path, true);
+	struct profile_rules next_rules;
+	struct cfg *next = load_config(d->cfg_path, true, &next_rules);
 	if (!next) {
 		log_warnx("daemon", NULL, "reload rejected: configuration has errors; "
 					  "the running configuration stays in force");
@@ -122,13 +140,16 @@ static void reload(struct daemon *d)
 			kept[i] = true;
 		}
 	}
-	if (alert_engine_reload(d->alerts, next, NULL, 0, clock_wall_ms()) < 0) {
+	if (alert_engine_reload(d->alerts, next, next_rules.srcs, next_rules.n, clock_wall_ms()) < 0) {
 		log_warnx("daemon", NULL, "reload rejected: out of memory compiling rules");
 		free(keep);
 		free(kept);
+		profile_rules_free(&next_rules);
 		cfg_free(next);
 		return;
 	}
+	profile_rules_free(&d->prules);
+	d->prules = next_rules;
 	for (size_t i = 0; i < old->ndevices; i++) {
 		const char *id = old->devices[i].id;
 		const struct cfg_device *nd = cfg_device_find(next, id);
@@ -216,6 +237,15 @@ static void on_unmatched_check(struct loop *loop, void *arg)
 	alert_engine_warn_unmatched(d->alerts);
 }
 
+/* A trap from a known device: poll it now (its regular schedule stays). */
+static void on_repoll(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	int rc = sched_poll_now(d->sched, id);
+	if (rc < 0 && rc != -EBUSY)
+		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
+}
+
 /* Until the e-mail part consumes them, alert events are logged, one line each. */
 static void on_alert_event(void *arg, const struct alert_event *ev)
 {
@@ -287,7 +317,8 @@ static int start_parts(struct daemon *d)
 	if (slot < 0)
 		return -1;
 	archive_set_slot(d->arc, slot);
-	d->alerts = alert_engine_new(d->cfg, NULL, 0, d->cfg->daemon.state_dir, err, sizeof(err));
+	d->alerts = alert_engine_new(d->cfg, d->prules.srcs, d->prules.n, d->cfg->daemon.state_dir,
+				     err, sizeof(err));
 	if (!d->alerts) {
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
 		return -1;
@@ -295,7 +326,8 @@ static int start_parts(struct daemon *d)
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
-	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg};
+	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
+				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, poller_registry)))
 		return -1;
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
@@ -306,6 +338,13 @@ static int start_parts(struct daemon *d)
 	if (!d->api) {
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
+	}
+	if (d->cfg->daemon.snmp_trap) {
+		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
+		if (!d->trapd) {
+			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
+			return -1;
+		}
 	}
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
@@ -321,6 +360,7 @@ static int start_parts(struct daemon *d)
 
 static void stop_parts(struct daemon *d)
 {
+	snmp_trapd_free(d->trapd);
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
 	if (d->loop) {
@@ -334,6 +374,7 @@ static void stop_parts(struct daemon *d)
 	if (d->sigfd > 0)
 		close(d->sigfd);
 	loop_free(d->loop);
+	profile_rules_free(&d->prules);
 	cfg_free(d->cfg);
 }
 
@@ -342,7 +383,7 @@ int daemon_main(const struct daemon_opts *opts)
 	struct daemon d = {.cfg_path = opts->config_path, .sigfd = -1};
 	if (opts->log_level_set)
 		log_set_level(opts->log_level);
-	d.cfg = load_config(d.cfg_path, false);
+	d.cfg = load_config(d.cfg_path, false, &d.prules);
 	if (!d.cfg)
 		return 1;
 	if (!opts->log_level_set)

@@ -9,6 +9,7 @@ const struct poller_ops *const poller_registry[] = {
 	&tcp_poller,
 	&proc_poller,
 	&resources_poller,
+	&snmp_poller,
 	&modbus_poller,
 	NULL,
 };

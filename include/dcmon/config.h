@@ -17,6 +17,9 @@
 
 #define CFG_UNSET INT64_MIN
 
+struct cfg_snmp;      /* dcmon/snmp.h */
+struct cfg_snmp_trap; /* dcmon/snmp.h */
+
 /* Where a config item came from, for messages. */
 struct cfg_pos {
 	const char *file; /* points into struct cfg's file list; never freed separately */
@@ -149,6 +152,7 @@ struct cfg_device {
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
+	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
 
 	struct cfg_pos pos;
@@ -217,6 +221,7 @@ struct cfg_daemon {
 	int64_t timeout_ms;    /* default poll timeout, default 2 s */
 	int64_t archive_flush_ms; /* max delay of a batched RRD write, default 1 s */
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
+	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 };
 
 struct cfg {

@@ -36,6 +36,10 @@ struct poller_env {
 	struct metric_reg *reg;
 	struct workq *wq;       /* shared pool for blocking work */
 	const struct cfg *cfg;  /* the config the instance was created from */
+	/* Asks for an immediate poll of a device (e.g. on an SNMP trap); NULL if the
+	 * scheduler offers none.  Loop thread. */
+	void (*repoll)(void *arg, const char *device_id);
+	void *repoll_arg;
 };
 
 /* One poll of one poller for one device, handed to start(). */

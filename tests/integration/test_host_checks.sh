@@ -30,6 +30,7 @@ write_config() { # $1 = extra device block
 daemon:
   data_dir: $T/data
   socket: $T/dcmon.sock
+  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
   interval: 1s
   timeout: 500ms
   archive_flush: 200ms
@@ -88,10 +89,17 @@ pass "listener closed: tcp_port_up = 0, reason refused"
 kill $proc; wait $proc 2>/dev/null || true
 wait_until 10 "process gone" metric_is box process_count dcmitestproc '.value == 0'
 pass "process killed: process_count = 0"
+# the shipped default rule (profiles/defaults.yaml) turns it into a critical alert
+proc_alert() { api_get "/api/v1/alerts" | json_check '
+  any(.alerts[]; .rule == "process-missing" and .device == "box" and .state == "firing"
+                 and .severity == "critical")'; }
+wait_until 10 "process-missing alert firing" proc_alert
+grep -q 'fired rule=process-missing' "$T/dcmond.log" || fail "no fired event for process-missing in the log"
+pass "default rule process-missing fired (critical)"
 
 # exit code of status: a device with failing points is degraded -> warning (1)
 rc=0; "$DCMON" status >/dev/null || rc=$?
-assert_eq "$rc" 1 "dcmon status exit code with a closed port"
+assert_eq "$rc" 2 "dcmon status exit code with a critical alert firing"
 
 # reload: add a device; box keeps its state (poll count keeps growing)
 polls_before=$(status_json | jq '.devices[] | select(.id=="box") | .polls')

@@ -342,7 +342,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->daemon.log_level, LOG_LVL_INFO);
 	assert_int_equal(cfg->daemon.interval_ms, 10000);
 	assert_int_equal(cfg->daemon.timeout_ms, 2000);
-	assert_int_equal(cfg->daemon.archive_flush_ms, 1000);
+	assert_int_equal(cfg->daemon.archive_flush_ms, 30000);
 	assert_int_equal(cfg->daemon.max_backoff_factor, 8);
 	assert_int_equal(cfg->ndevices + cfg->nrules + cfg->nroutes + cfg->nsites, 0);
 	cfg_free(cfg);

@@ -1,0 +1,101 @@
+/* Default rules from profiles: read the `rules:` list of each profile file in use. */
+#include "profile_rules.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcmon/cfgtree.h"
+
+/* True if a device before index i names the same profile. */
+static bool seen_before(const struct cfg *cfg, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (cfg->devices[j].profile && strcmp(cfg->devices[j].profile, cfg->devices[i].profile) == 0)
+			return true;
+	return false;
+}
+
+/* Unnamed profile rules would all be "rule-<line>" and override each other across
+ * profiles: name them after their profile and line instead. */
+static int name_unnamed(struct cfg_rule *rules, size_t n, const struct cfgnode *seq,
+			const char *profile)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cfgnode_get(seq->items[i], "name"))
+			continue;
+		char *name;
+		if (asprintf(&name, "%s:%d", profile, seq->items[i]->pos.line) < 0)
+			return -ENOMEM;
+		free(rules[i].name);
+		rules[i].name = name;
+	}
+	return 0;
+}
+
+/* Reads one file's rules as profile `profile`; a missing file is fine when optional. */
+static int load_one(struct profile_rules *pr, const char *dir, const char *file,
+		    const char *profile, bool optional, struct cfg_diags *d)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (optional && access(path, F_OK) != 0)
+		return 0;
+	struct cfgnode *root = cfgnode_load_file(path, d);
+	if (!root)
+		return -EINVAL;
+	const struct cfgnode *seq = root->type == CFGNODE_MAP ? cfgnode_get(root, "rules") : NULL;
+	struct cfg_rule *rules = NULL;
+	size_t n = 0;
+	int rc = alert_rules_decode(seq, &rules, &n, d);
+	if (rc == 0 && n > 0)
+		rc = name_unnamed(rules, n, seq, profile);
+	struct alert_rule_src *v = rc == 0 && n > 0 ? realloc(pr->srcs, (pr->n + 1) * sizeof(*v))
+						     : NULL;
+	char *pname = v ? strdup(profile) : NULL;
+	if (rc == 0 && n > 0 && (!v || !pname))
+		rc = -ENOMEM;
+	if (v)
+		pr->srcs = v;
+	if (rc == 0 && n > 0)
+		pr->srcs[pr->n++] = (struct alert_rule_src){.profile = pname, .rules = rules,
+							    .nrules = n};
+	else {
+		free(pname);
+		alert_rules_free(rules, n);
+	}
+	cfgnode_free(root);
+	return rc;
+}
+
+int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct cfg_diags *d)
+{
+	*out = (struct profile_rules){0};
+	const char *dir = cfg->daemon.profiles_dir;
+	int rc = load_one(out, dir, PROFILE_DEFAULTS_FILE, ALERT_PROFILE_ANY, true, d);
+	for (size_t i = 0; i < cfg->ndevices && rc != -ENOMEM; i++) {
+		const char *name = cfg->devices[i].profile;
+		if (!name || seen_before(cfg, i))
+			continue;
+		char file[1024];
+		snprintf(file, sizeof(file), "%s.yaml", name);
+		/* a missing profile is the transport's error to report (it knows the kind) */
+		int r = load_one(out, dir, file, name, true, d);
+		if (r < 0)
+			rc = r;
+	}
+	return rc;
+}
+
+void profile_rules_free(struct profile_rules *pr)
+{
+	for (size_t i = 0; i < pr->n; i++) {
+		free((char *)pr->srcs[i].profile);
+		alert_rules_free((struct cfg_rule *)pr->srcs[i].rules, pr->srcs[i].nrules);
+	}
+	free(pr->srcs);
+	*pr = (struct profile_rules){0};
+}

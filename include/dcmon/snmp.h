@@ -1,0 +1,109 @@
+/* SNMP: the device `snmp:` config section, the daemon `snmp_trap:` section, profile
+ * checks and the trap receiver.  The contract between config (which calls the
+ * decoders from its key tables), the daemon (which starts the trap receiver) and
+ * pollers/snmp*.c.
+ *
+ * Secrets (community, auth_pass, priv_pass) are never logged.  A v3 pass phrase
+ * written inline in a file that others may read, or kept in a *_pass_file that others
+ * may read, is refused (config error); a community other than "public" inline in a
+ * world-readable file is a warning.
+ */
+#ifndef DCMON_SNMP_H
+#define DCMON_SNMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+struct cfgnode;
+struct poller_env;
+
+enum snmp_cfg_version { SNMPCFG_V1, SNMPCFG_V2C, SNMPCFG_V3 };
+enum snmp_cfg_auth {
+	SNMPCFG_AUTH_NONE, SNMPCFG_AUTH_MD5, SNMPCFG_AUTH_SHA, SNMPCFG_AUTH_SHA224,
+	SNMPCFG_AUTH_SHA256, SNMPCFG_AUTH_SHA384, SNMPCFG_AUTH_SHA512,
+};
+enum snmp_cfg_priv { SNMPCFG_PRIV_NONE, SNMPCFG_PRIV_DES, SNMPCFG_PRIV_AES };
+
+/* One device's `snmp:` section. */
+struct cfg_snmp {
+	char *host;           /* NULL = the device's host */
+	int port;             /* UDP port, default 161 */
+	int version;          /* enum snmp_cfg_version, default v2c */
+	char *community;      /* v1/v2c, default "public"; secret */
+	char *user;           /* v3 securityName */
+	int auth_proto;       /* enum snmp_cfg_auth; default SHA when auth_pass is set */
+	char *auth_pass;      /* v3 auth pass phrase (inline or read from auth_pass_file); secret */
+	int priv_proto;       /* enum snmp_cfg_priv; default AES when priv_pass is set */
+	char *priv_pass;      /* v3 privacy pass phrase; secret */
+	char *context;        /* v3 context name, NULL = default */
+	char *auth_pass_file; /* where auth_pass was read from (relative: to the config) */
+	char *priv_pass_file; /* where priv_pass was read from */
+	int64_t timeout_ms;   /* wait per try, ms; CFG_UNSET = the device timeout */
+	int retries;          /* resends after the first try, 0..10, default 1 */
+	int max_bulk;         /* GETBULK max-repetitions (key max_repetitions), 1..1000, default 25 */
+	int max_varbinds;     /* varbinds per GET PDU, 1..500, default 40 */
+	int max_inflight;     /* requests in flight to this device at once, 1..64, default 4 */
+	struct cfg_pos pos;
+};
+
+/* A v3 user allowed to send traps / informs. */
+struct cfg_snmp_trap_user {
+	char *user;
+	int auth_proto;       /* enum snmp_cfg_auth */
+	char *auth_pass;      /* secret */
+	int priv_proto;       /* enum snmp_cfg_priv */
+	char *priv_pass;      /* secret */
+	char *engine_id;      /* hex engine id of the trap sender; NULL for informs only */
+	struct cfg_pos pos;
+};
+
+/* The daemon's `snmp_trap:` section. */
+struct cfg_snmp_trap {
+	char *listen;         /* local address, default "0.0.0.0" */
+	int port;             /* UDP port, default 162 */
+	char **communities;   /* v1/v2c communities accepted; none = any; secrets */
+	size_t ncommunities;
+	struct cfg_snmp_trap_user *users;
+	size_t nusers;
+	struct cfg_pos pos;
+};
+
+/* The `snmp:` section as a key table (for a CFGK_SECTION row of the device keys):
+ * init presets the defaults, check reads secret files and validates v3 settings. */
+extern const struct cfg_key snmp_cfg_keys[];
+void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+/* The daemon's `snmp_trap:` section as a key table (CFGK_SECTION row); init presets
+ * port 162. */
+extern const struct cfg_key snmp_trap_cfg_keys[];
+void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+
+/* Loads every profile a device of cfg names (and, for devices without one, every
+ * profile of profiles_dir for sysObjectID selection) and reports bad profiles as
+ * positioned errors.  For --check-config.  Returns 0 or -EINVAL. */
+int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d);
+
+/* ---- trap / inform receiver ----------------------------------------------------- */
+
+struct snmp_trapd;
+
+/* Opens the UDP listener of `tc` (port 0 in tc means "any free port": tests) on
+ * env->loop and starts receiving.  Traps from a device of env->cfg (matched by its
+ * snmp host / host address) call env->repoll (when set) and update that device's
+ * `trap_received_count` counter and `trap_last_state` metrics; others are logged
+ * and counted.  NULL with the reason in err on failure. */
+struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
+				  char *err, size_t errlen);
+void snmp_trapd_free(struct snmp_trapd *t);
+/* The UDP port actually bound (useful when tc->port was 0). */
+int snmp_trapd_port(const struct snmp_trapd *t);
+/* Traps received in total, and those from unknown sources or with unknown OIDs. */
+uint64_t snmp_trapd_received(const struct snmp_trapd *t);
+uint64_t snmp_trapd_unknown(const struct snmp_trapd *t);
+
+#endif

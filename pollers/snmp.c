@@ -1,0 +1,274 @@
+/* The SNMP poller: one net-snmp session per device on the daemon's loop, a profile
+ * (named, or chosen by sysObjectID) saying what to read, and one poll = one batch of
+ * GET / GETBULK requests whose answers become metric reports. */
+#include "snmp_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+#include "dcmon/poller.h"
+
+static const oid sys_object_id[] = {1, 3, 6, 1, 2, 1, 1, 2, 0};
+static const oid sys_uptime[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+
+static bool snmp_wants(const struct cfg_device *dev)
+{
+	return dev->snmp != NULL || dev->resources == RES_SNMP;
+}
+
+/* ---- ending a poll --------------------------------------------------------------- */
+
+static void poll_end(struct snmp_dev *d, enum poll_outcome o, const char *reason)
+{
+	struct poll_job *job = d->job;
+
+	loop_timer_cancel(d->env->loop, d->deadline);
+	d->deadline = NULL;
+	d->job = NULL;
+	if (job)
+		poll_job_done(job, o, reason);
+}
+
+/* sysUpTime went back: the agent restarted, so counters and row indexes start over. */
+static void check_restart(struct snmp_dev *d)
+{
+	const struct snmp_val *v = snmp_vals_get(d->vals, sys_uptime, 9);
+	double up;
+	const char *why;
+
+	if (!v || snmp_val_number(v, &up, &why) < 0)
+		return;
+	if (d->uptime >= 0 && up < d->uptime) {
+		log_info("snmp", d->dev->id, "agent restarted (sysUpTime went back): counters reset");
+		snmp_counters_reset(d);
+		for (size_t t = 0; t < d->prof->ntables; t++)
+			d->ts[t].stale = true;
+	}
+	d->uptime = up;
+}
+
+/* Reports every point and ends the poll with an outcome that tells the device's state
+ * apart from its points'. */
+static void poll_finish(struct snmp_dev *d)
+{
+	const struct snmp_fetch_stats *st = snmp_fetch_stats(d->fetch);
+	char reason[METRIC_REASON_MAX];
+
+	snmp_rows_update(d);
+	if (st->answered > 0 && !st->auth_error)
+		check_restart(d);
+	snmp_eval(d);
+	if (st->answered == 0 || st->auth_error) {
+		snprintf(reason, sizeof(reason), "%s", st->reason[0] ? st->reason : "no answer");
+		poll_end(d, POLL_UNREACHABLE, reason);
+	} else if (d->point_errors) {
+		snprintf(reason, sizeof(reason), "%d point(s) failed", d->point_errors);
+		poll_end(d, POLL_PARTIAL, reason);
+	} else {
+		poll_end(d, POLL_OK, NULL);
+	}
+}
+
+/* ---- profile by sysObjectID -------------------------------------------------------- */
+
+static void start_data(struct snmp_dev *d);
+
+static void probe_done(void *arg)
+{
+	struct snmp_dev *d = arg;
+	const struct snmp_val *v = snmp_vals_get(d->vals, sys_object_id, 9);
+	struct snmp_oid o;
+	char reason[METRIC_REASON_MAX];
+
+	d->probing = false;
+	if (!v || v->type != SV_OID || snmp_oid_parse(v->text, &o) < 0) {
+		const struct snmp_fetch_stats *st = snmp_fetch_stats(d->fetch);
+		snprintf(reason, sizeof(reason), "cannot read sysObjectID: %.90s",
+			 st->reason[0] ? st->reason : (v && v->text ? v->text : "no answer"));
+		poll_end(d, st->answered ? POLL_ERROR : POLL_UNREACHABLE, reason);
+		return;
+	}
+	d->prof = snmp_profile_match(d->profile_dir, o.v, o.len);
+	if (!d->prof || snmp_dev_bind_profile(d) < 0) {
+		snprintf(reason, sizeof(reason), "no profile matches sysObjectID %.80s", v->text);
+		snmp_profile_put(d->prof);
+		d->prof = NULL;
+		poll_end(d, POLL_ERROR, reason);
+		return;
+	}
+	log_info("snmp", d->dev->id, "sysObjectID %s: using profile %s", v->text, d->prof->name);
+	start_data(d);
+}
+
+/* ---- polls ------------------------------------------------------------------------ */
+
+static void data_done(void *arg)
+{
+	poll_finish(arg);
+}
+
+static void start_data(struct snmp_dev *d)
+{
+	snmp_fetch_clear(d->fetch);
+	snmp_vals_clear(d->vals);
+	if (snmp_plan(d) < 0) {
+		snmp_fetch_clear(d->fetch);
+		poll_end(d, POLL_ERROR, "out of memory");
+		return;
+	}
+	snmp_fetch_run(d->fetch, data_done, d);
+}
+
+static void on_deadline(struct loop *loop, void *arg)
+{
+	struct snmp_dev *d = arg;
+
+	d->deadline = NULL;
+	snmp_fetch_abort(d->fetch, "poll deadline exceeded");
+	if (d->probing) {
+		poll_end(d, POLL_UNREACHABLE, "poll deadline exceeded");
+		return;
+	}
+	poll_finish(d);
+}
+
+static void snmp_start(void *inst, struct poll_job *job)
+{
+	struct snmp_dev *d = inst;
+
+	d->job = job;
+	d->now_ms = job->ts_ms;
+	d->deadline = loop_timer_at(d->env->loop, job->deadline_ms, on_deadline, d);
+	if (d->prof) {
+		start_data(d);
+		return;
+	}
+	d->probing = true;
+	snmp_fetch_clear(d->fetch);
+	snmp_vals_clear(d->vals);
+	if (snmp_fetch_get(d->fetch, sys_object_id, 9) < 0) {
+		poll_end(d, POLL_ERROR, "out of memory");
+		return;
+	}
+	snmp_fetch_run(d->fetch, probe_done, d);
+}
+
+static void snmp_cancel(void *inst)
+{
+	struct snmp_dev *d = inst;
+
+	if (!d->job)
+		return;
+	loop_timer_cancel(d->env->loop, d->deadline);
+	d->deadline = NULL;
+	snmp_fetch_abort(d->fetch, "cancelled");
+	d->job = NULL;
+}
+
+/* ---- instances -------------------------------------------------------------------- */
+
+static void snmp_free_inst(void *inst)
+{
+	struct snmp_dev *d = inst;
+
+	if (!d)
+		return;
+	snmp_cancel(d);
+	snmp_fetch_free(d->fetch);
+	snmp_conn_free(d->conn);
+	snmp_vals_free(d->vals);
+	snmp_dev_state_free(d);
+	snmp_profile_put(d->prof);
+	snmp_cfg_free_fields(&d->cfg);
+	free(d);
+}
+
+/* Copies the device's section (or defaults) so the instance owns what it uses. */
+static int copy_cfg(struct cfg_snmp *dst, const struct cfg_snmp *src)
+{
+	snmp_cfg_defaults(dst);
+	if (!src)
+		return (dst->community = strdup("public")) ? 0 : -ENOMEM;
+	*dst = *src;
+	dst->host = src->host ? strdup(src->host) : NULL;
+	dst->community = src->community ? strdup(src->community) : NULL;
+	dst->user = src->user ? strdup(src->user) : NULL;
+	dst->auth_pass = src->auth_pass ? strdup(src->auth_pass) : NULL;
+	dst->priv_pass = src->priv_pass ? strdup(src->priv_pass) : NULL;
+	dst->context = src->context ? strdup(src->context) : NULL;
+	dst->auth_pass_file = dst->priv_pass_file = NULL;
+	return 0;
+}
+
+static int load_profile(struct snmp_dev *d, char *err, size_t errlen)
+{
+	const char *name = d->dev->profile;
+	struct cfg_diags diags;
+
+	if (!name && d->dev->resources == RES_SNMP && !d->dev->snmp)
+		name = "host-resources";
+	if (!name)
+		return 0; /* chosen by sysObjectID at the first poll */
+	cfg_diags_init(&diags);
+	d->prof = snmp_profile_get(d->profile_dir, name, &diags);
+	if (!d->prof) {
+		const struct cfg_diag *g = diags.n ? &diags.v[0] : NULL;
+		snprintf(err, errlen, "profile %s: %s%s%d:%d: %s", name, g && g->pos.file ? g->pos.file : "",
+			 g ? ":" : "", g ? g->pos.line : 0, g ? g->pos.col : 0, g ? g->msg : "not found");
+		cfg_diags_free(&diags);
+		return -EINVAL;
+	}
+	cfg_diags_free(&diags);
+	return snmp_dev_bind_profile(d);
+}
+
+static void *snmp_create(const struct poller_env *env, const struct cfg_device *dev, char *err,
+			 size_t errlen)
+{
+	struct snmp_dev *d = calloc(1, sizeof(*d));
+	int64_t timeout;
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->env = env;
+	d->dev = dev;
+	d->uptime = -1;
+	if (copy_cfg(&d->cfg, dev->snmp) < 0)
+		goto fail;
+	d->host = d->cfg.host ? d->cfg.host : dev->host;
+	if (!d->host) {
+		snprintf(err, errlen, "no host to poll over SNMP (set host or snmp.host)");
+		goto fail;
+	}
+	snmp_profiles_dir(env->cfg, d->profile_dir, sizeof(d->profile_dir));
+	if (load_profile(d, err, errlen) < 0)
+		goto fail;
+	timeout = d->cfg.timeout_ms != CFG_UNSET ? d->cfg.timeout_ms : dev->timeout_ms;
+	if (timeout <= 0)
+		timeout = 2000;
+	d->conn = snmp_conn_new(env->loop, &d->cfg, d->host, timeout, err, errlen);
+	d->vals = snmp_vals_new();
+	d->fetch = d->conn && d->vals ? snmp_fetch_new(d->conn, d->vals, &d->cfg) : NULL;
+	if (!d->fetch)
+		goto fail;
+	return d;
+fail:
+	if (!err[0])
+		snprintf(err, errlen, "out of memory");
+	snmp_free_inst(d);
+	return NULL;
+}
+
+const struct poller_ops snmp_poller = {
+	.name = "snmp",
+	.wants = snmp_wants,
+	.create = snmp_create,
+	.start = snmp_start,
+	.cancel = snmp_cancel,
+	.free = snmp_free_inst,
+};

@@ -1,0 +1,421 @@
+/* Turns one poll's values into metric reports: sentinels, per-row factors, RFC 3433
+ * scaling, scale/offset, valid range, counters made monotonic (Counter32 wrap and
+ * agent restarts folded in), table rows, aggregates and alarm presence.  A point that
+ * cannot be read is that point's error, never the device's. */
+#include "snmp_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct snmp_oid ent_scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
+static const struct snmp_oid ent_precision = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
+
+/* Where a point is read: a scalar's instance or a table row's index. */
+struct at {
+	const oid *sfx;
+	size_t len;
+};
+
+static const struct snmp_val *val_at(const struct snmp_dev *d, const struct snmp_oid *base,
+				     struct at at)
+{
+	struct snmp_oid o;
+
+	if (snmp_oid_join(&o, base, at.sfx, at.len) < 0)
+		return NULL;
+	return snmp_vals_get(d->vals, o.v, o.len);
+}
+
+/* Numeric value of a helper object (factor, digits): same row, or the scalar's .0. */
+static int helper(const struct snmp_dev *d, const struct snmp_point *p,
+		  const struct snmp_oid *o, struct at at, double *out, const char **why)
+{
+	static const oid zero[] = {0};
+	const struct snmp_val *v = val_at(d, o, p->table >= 0 ? at : (struct at){zero, 1});
+
+	if (!v) {
+		*why = "no answer";
+		return -1;
+	}
+	return snmp_val_number(v, out, why);
+}
+
+/* RFC 3433: value x 10^(3 (scale - 9)) / 10^precision (precision > 0). */
+static int entity_factor(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
+			 double *f, const char **why)
+{
+	double scale, prec;
+
+	if (helper(d, p, &ent_scale, at, &scale, why) < 0 ||
+	    helper(d, p, &ent_precision, at, &prec, why) < 0)
+		return -1;
+	if (scale < 1 || scale > 17 || prec < -8 || prec > 9) {
+		*why = "entPhySensorScale/Precision out of range";
+		return -1;
+	}
+	*f = pow(10.0, 3.0 * (scale - 9.0)) / (prec > 0 ? pow(10.0, prec) : 1.0);
+	return 0;
+}
+
+/* Applies the point's row factors to raw. */
+static int factors(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
+		   double *raw, const char **why)
+{
+	double x;
+
+	if (p->sub.len) {
+		if (helper(d, p, &p->sub, at, &x, why) < 0)
+			return -1;
+		*raw -= x;
+	}
+	if (p->mul.len) {
+		if (helper(d, p, &p->mul, at, &x, why) < 0)
+			return -1;
+		*raw *= x;
+	}
+	if (p->div.len) {
+		if (helper(d, p, &p->div, at, &x, why) < 0)
+			return -1;
+		if (x == 0) {
+			*why = "divisor is 0";
+			return -1;
+		}
+		*raw /= x;
+	}
+	if (p->exp10.len) {
+		if (helper(d, p, &p->exp10, at, &x, why) < 0 || x < -9 || x > 9) {
+			*why = *why ? *why : "decimal digits out of range";
+			return -1;
+		}
+		*raw /= pow(10.0, x);
+	}
+	if (p->entity_scale) {
+		if (entity_factor(d, p, at, &x, why) < 0)
+			return -1;
+		*raw *= x;
+	}
+	return 0;
+}
+
+/* raw x scale + offset; a scale of 1/n divides by n, so 499 x 0.1 reads 49.9 exactly
+ * as printed, not 49.900000000000006. */
+static double apply_scale(const struct snmp_point *p, double raw)
+{
+	if (p->scale != 0 && fabs(p->scale) < 1) {
+		double inv = 1.0 / p->scale, n = round(inv);
+		if (fabs(inv - n) < 1e-9)
+			return raw / n + p->offset;
+	}
+	return raw * p->scale + p->offset;
+}
+
+/* Reads, checks and scales one value; counters yield their raw reading in *u64. */
+static int read_point(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
+		      double *out, uint64_t *u64, const char **why, char *buf, size_t blen)
+{
+	const struct snmp_val *v = val_at(d, &p->oid, at);
+	double raw;
+
+	*why = NULL;
+	if (!v) {
+		*why = "no answer";
+		return -1;
+	}
+	if (snmp_val_number(v, &raw, why) < 0)
+		return -1;
+	for (size_t i = 0; i < p->ninvalid; i++)
+		if (raw == p->invalid[i]) {
+			snprintf(buf, blen, "not available (agent reports %.15g)", raw);
+			*why = buf;
+			return -1;
+		}
+	if (p->has_valid_if && !snmp_filter_pass(&p->valid_if, val_at(d, &p->valid_if.col, at))) {
+		*why = "not valid (valid_if does not hold)";
+		return -1;
+	}
+	if (p->kind == METRIC_COUNTER && v->type != SV_COUNTER) {
+		*why = "a counter point got a non-counter value";
+		return -1;
+	}
+	*u64 = v->u64;
+	if (factors(d, p, at, &raw, why) < 0)
+		return -1;
+	*out = apply_scale(p, raw);
+	if ((!isnan(p->min) && *out < p->min) || (!isnan(p->max) && *out > p->max)) {
+		snprintf(buf, blen, "value %.6g out of the valid range", *out);
+		*why = buf;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- instances ------------------------------------------------------------------- */
+
+static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *inst,
+				  const char *label)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	struct snmp_pstate *ps = &d->ps[pi];
+	struct snmp_inst *v;
+
+	for (size_t i = 0; i < ps->n; i++)
+		if ((!inst && !ps->v[i].inst) || (inst && ps->v[i].inst && !strcmp(inst, ps->v[i].inst)))
+			return &ps->v[i];
+	if (ps->n >= SNMP_INST_MAX)
+		return NULL;
+	struct metric_desc desc = {
+		.name = p->metric, .unit = p->unit, .kind = p->kind,
+		.inst_label = inst ? label : NULL, .inst = inst,
+		.interval_ms = d->dev->interval_ms, .enums = p->enums, .nenums = p->nenums,
+	};
+	struct metric *m = metric_reg_get(d->env->reg, d->dev->id, &desc);
+	if (!m)
+		return NULL;
+	v = realloc(ps->v, (ps->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	ps->v = v;
+	v = &ps->v[ps->n++];
+	memset(v, 0, sizeof(*v));
+	v->inst = inst ? strdup(inst) : NULL;
+	v->m = m;
+	return v;
+}
+
+/* Folds a raw counter reading into the monotonic value reported. */
+static double counter_fold(struct snmp_inst *in, uint64_t raw, bool c32)
+{
+	if (!in->primed)
+		in->virt = (double)raw;
+	else if (!in->have_prev)
+		in->virt += (double)raw; /* agent restarted: counts since then */
+	else if (raw >= in->prev_raw)
+		in->virt += (double)(raw - in->prev_raw);
+	else if (c32)
+		in->virt += (double)(raw + 4294967296ULL - in->prev_raw); /* 32-bit wrap */
+	else
+		in->virt += (double)raw; /* a 64-bit counter went back: reset */
+	in->primed = in->have_prev = true;
+	in->prev_raw = raw;
+	return in->virt;
+}
+
+static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_point *p,
+		   double value, uint64_t raw, bool c32, const char *why)
+{
+	if (!in)
+		return;
+	if (why) {
+		metric_put_error(d->env->reg, in->m, d->now_ms, why);
+		d->point_errors++;
+		return;
+	}
+	if (p->kind == METRIC_COUNTER)
+		value = apply_scale(p, counter_fold(in, raw, c32));
+	metric_put(d->env->reg, in->m, d->now_ms, value);
+	d->point_values++;
+}
+
+static bool is_c32(const struct snmp_dev *d, const struct snmp_point *p, struct at at)
+{
+	const struct snmp_val *v = val_at(d, &p->oid, at);
+	return v && v->asn_type == ASN_COUNTER;
+}
+
+/* ---- per point kinds ------------------------------------------------------------- */
+
+static void eval_scalar(struct snmp_dev *d, size_t pi)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	struct at at = {p->instance.v, p->instance.len};
+	const char *why;
+	char buf[METRIC_REASON_MAX];
+	double v = 0;
+	uint64_t raw = 0;
+
+	read_point(d, p, at, &v, &raw, &why, buf, sizeof(buf));
+	report(d, inst_get(d, pi, NULL, NULL), p, v, raw, is_c32(d, p, at), why);
+}
+
+/* A table that could not be read: every instance known so far gets the reason. */
+static void eval_table_failed(struct snmp_dev *d, size_t pi, const char *why)
+{
+	for (size_t i = 0; i < d->ps[pi].n; i++) {
+		metric_put_error(d->env->reg, d->ps[pi].v[i].m, d->now_ms, why);
+		d->point_errors++;
+	}
+	if (d->ps[pi].n == 0)
+		d->point_errors++;
+}
+
+static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
+		      const char *label)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	char buf[METRIC_REASON_MAX];
+
+	for (size_t r = 0; r < ts->nrows; r++) {
+		const struct snmp_row *row = &ts->rows[r];
+		struct at at = {row->idx, row->len};
+		const struct snmp_val *v = val_at(d, &p->oid, at);
+		const char *why;
+		double x = 0;
+		uint64_t raw = 0;
+		if (!row->keep)
+			continue;
+		if (!ts->walking && v && v->type == SV_ERR && !strcmp(v->text, "noSuchInstance"))
+			ts->stale = true; /* the row went away: re-walk next poll */
+		read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf));
+		report(d, inst_get(d, pi, row->label, label), p, x, raw, is_c32(d, p, at), why);
+	}
+}
+
+struct group {
+	const char *name;
+	double sum, min, max;
+	size_t n;
+};
+
+static struct group *group_of(struct group *g, size_t *ng, size_t cap, const char *name)
+{
+	for (size_t i = 0; i < *ng; i++)
+		if (strcmp(g[i].name, name) == 0)
+			return &g[i];
+	if (*ng >= cap)
+		return NULL;
+	g[*ng] = (struct group){.name = name, .min = INFINITY, .max = -INFINITY};
+	return &g[(*ng)++];
+}
+
+static double group_value(const struct group *g, enum snmp_agg a)
+{
+	switch (a) {
+	case SNMP_AGG_SUM: return g->sum;
+	case SNMP_AGG_AVG: return g->n ? g->sum / (double)g->n : NAN;
+	case SNMP_AGG_MIN: return g->n ? g->min : NAN;
+	case SNMP_AGG_MAX: return g->n ? g->max : NAN;
+	default: return (double)g->n;
+	}
+}
+
+/* Groups: the device's process names (match_processes), else one per row label, else
+ * one group for the whole table. */
+static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tstate *ts,
+			   const char *label)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	struct group g[SNMP_INST_MAX];
+	size_t ng = 0;
+	char buf[METRIC_REASON_MAX];
+
+	if (p->match_processes)
+		for (size_t i = 0; i < d->dev->nprocess; i++)
+			if (d->dev->process[i].name)
+				group_of(g, &ng, SNMP_INST_MAX, d->dev->process[i].name);
+	for (size_t r = 0; r < ts->nrows; r++) {
+		const struct snmp_row *row = &ts->rows[r];
+		struct at at = {row->idx, row->len};
+		const char *why;
+		double x = 1;
+		uint64_t raw;
+		if (!row->keep)
+			continue;
+		if (p->aggregate != SNMP_AGG_COUNT &&
+		    read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf)) < 0)
+			continue;
+		struct group *gr = NULL;
+		if (p->match_processes) {
+			for (size_t i = 0; i < ng && !gr; i++)
+				gr = strcmp(g[i].name, row->label) == 0 ? &g[i] : NULL;
+		} else {
+			gr = group_of(g, &ng, SNMP_INST_MAX, label ? row->label : "");
+		}
+		if (!gr)
+			continue;
+		gr->sum += x;
+		gr->min = x < gr->min ? x : gr->min;
+		gr->max = x > gr->max ? x : gr->max;
+		gr->n++;
+	}
+	if (ng == 0 && !label)
+		group_of(g, &ng, SNMP_INST_MAX, "");
+	for (size_t i = 0; i < ng; i++) {
+		double v = group_value(&g[i], p->aggregate);
+		report(d, inst_get(d, pi, label ? g[i].name : NULL, label), p, v, 0, false,
+		       isnan(v) ? "no rows to aggregate" : NULL);
+	}
+}
+
+/* Alarm tables: one 0/1 instance per known OID value, plus "other". */
+static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstate *ts,
+			  const char *label)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	char want[SNMP_TEXT_MAX];
+	bool other = false;
+
+	for (size_t r = 0; r < ts->nrows; r++) {
+		const struct snmp_val *v;
+		bool known = false;
+		if (!ts->rows[r].keep)
+			continue;
+		v = val_at(d, &p->oid, (struct at){ts->rows[r].idx, ts->rows[r].len});
+		if (!v || v->type != SV_OID)
+			continue;
+		for (size_t e = 0; e < p->noid_enums && !known; e++) {
+			snmp_oid_format(p->oid_enums[e].oid.v, p->oid_enums[e].oid.len, want,
+					sizeof(want));
+			known = strcmp(want, v->text) == 0;
+		}
+		other |= !known;
+	}
+	for (size_t e = 0; e < p->noid_enums; e++) {
+		bool on = false;
+		snmp_oid_format(p->oid_enums[e].oid.v, p->oid_enums[e].oid.len, want, sizeof(want));
+		for (size_t r = 0; r < ts->nrows && !on; r++) {
+			const struct snmp_val *v = val_at(d, &p->oid, (struct at){ts->rows[r].idx,
+										 ts->rows[r].len});
+			on = ts->rows[r].keep && v && v->type == SV_OID && !strcmp(v->text, want);
+		}
+		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p, on, 0, false, NULL);
+	}
+	report(d, inst_get(d, pi, "other", label), p, other, 0, false, NULL);
+}
+
+static void eval_table_point(struct snmp_dev *d, size_t pi)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+	struct snmp_tstate *ts = &d->ts[p->table];
+	const char *label = d->prof->tables[p->table].index_label;
+
+	if (!ts->valid) {
+		eval_table_failed(d, pi, ts->err[0] ? ts->err : "table not read");
+		return;
+	}
+	if (p->aggregate == SNMP_AGG_PRESENCE)
+		eval_presence(d, pi, ts, label ? label : "alarm");
+	else if (p->aggregate != SNMP_AGG_NONE)
+		eval_aggregate(d, pi, ts, label);
+	else
+		eval_rows(d, pi, ts, label);
+}
+
+void snmp_eval(struct snmp_dev *d)
+{
+	d->point_errors = d->point_values = 0;
+	for (size_t i = 0; i < d->prof->npoints; i++) {
+		if (d->prof->points[i].table < 0)
+			eval_scalar(d, i);
+		else
+			eval_table_point(d, i);
+	}
+}
+
+void snmp_counters_reset(struct snmp_dev *d)
+{
+	for (size_t i = 0; d->ps && i < d->prof->npoints; i++)
+		for (size_t k = 0; k < d->ps[i].n; k++)
+			d->ps[i].v[k].have_prev = false;
+}

@@ -1,0 +1,305 @@
+/* Private header of the SNMP part (pollers/snmp*.c): OIDs, profiles, the value store,
+ * the loop-driven net-snmp connection and the request engine. */
+#ifndef DCMON_SNMP_INT_H
+#define DCMON_SNMP_INT_H
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+#include "dcmon/poller.h"
+#include "dcmon/snmp.h"
+#include "pollers.h"
+
+#define SNMP_OID_MAX    64    /* sub-identifiers of an OID we accept */
+#define SNMP_TEXT_MAX   256   /* bytes kept of a string value, incl. NUL */
+#define SNMP_ROWS_MAX   4096  /* rows of one table walked before it is cut (truncated) */
+#define SNMP_INST_MAX   512   /* instances of one table point */
+
+/* ---- config helpers (snmp_cfg.c) ------------------------------------------------- */
+
+extern const char *const snmp_cfg_version_names[];
+extern const char *const snmp_cfg_auth_names[];
+extern const char *const snmp_cfg_priv_names[];
+void snmp_cfg_defaults(struct cfg_snmp *c);
+void snmp_cfg_free_fields(struct cfg_snmp *s);
+
+/* ---- OIDs (snmp_oid.c) ------------------------------------------------------------ */
+
+struct snmp_oid {
+	oid v[SNMP_OID_MAX];
+	size_t len; /* 0 = unset */
+};
+
+/* Parses numeric dotted notation ("1.3.6.1.2.1.1.3.0", leading dot allowed) of at
+ * least min_len sub-identifiers.  0 or -EINVAL. */
+int snmp_oid_parse_n(const char *s, struct snmp_oid *o, size_t min_len);
+/* Same with min_len 2 (a full OID). */
+int snmp_oid_parse(const char *s, struct snmp_oid *o);
+/* Writes dotted notation of v[0..len) into buf (truncated to blen). */
+void snmp_oid_format(const oid *v, size_t len, char *buf, size_t blen);
+/* True if v[0..len) starts with prefix and is longer than it. */
+bool snmp_oid_under(const oid *v, size_t len, const struct snmp_oid *prefix);
+/* o = a followed by suffix[0..slen); -ENAMETOOLONG if too long. */
+int snmp_oid_join(struct snmp_oid *o, const struct snmp_oid *a, const oid *suffix, size_t slen);
+bool snmp_oid_eq(const struct snmp_oid *a, const struct snmp_oid *b);
+
+/* ---- profiles (snmp_profile.c, snmp_profiles.c) ----------------------------------- */
+
+enum snmp_agg {
+	SNMP_AGG_NONE, SNMP_AGG_SUM, SNMP_AGG_AVG, SNMP_AGG_MIN, SNMP_AGG_MAX, SNMP_AGG_COUNT,
+	SNMP_AGG_PRESENCE,
+};
+
+/* A test on one column of a row (or of a value): keep the row if it holds. */
+struct snmp_filter {
+	struct snmp_oid col;  /* column (table) or object (scalar) compared */
+	char **values;        /* value texts: a decimal number, a dotted OID or a string */
+	size_t nvalues;
+	bool negate;          /* not_equals */
+	char *match;          /* `match:` POSIX extended regex source, NULL if none */
+	bool has_re;
+	regex_t re;           /* compiled match */
+};
+
+/* How a table point finds and names its rows. */
+struct snmp_table {
+	struct snmp_oid entry;   /* the table entry (a point's column without its last arc) */
+	char *index_label;       /* instance label ("line", "mount"); NULL = rows aggregated */
+	struct snmp_oid label_col; /* column naming the row; unset = the index itself */
+	struct snmp_filter *filters;
+	size_t nfilters;
+	bool walk_always;        /* rows come and go (alarms, processes): walk every poll */
+	int refresh_polls;       /* polls between index re-walks of a cached table */
+};
+
+struct snmp_oid_enum {
+	struct snmp_oid oid;
+	char *name;
+};
+
+struct snmp_point {
+	char *metric;            /* metric name */
+	char *unit;              /* "" if none */
+	char *description;
+	enum metric_kind kind;
+	struct snmp_oid oid;     /* scalar object (instance appended) or table column */
+	struct snmp_oid instance; /* scalar instance suffix, default "0" */
+	int table;               /* index in profile tables, -1 = scalar */
+	double scale;            /* multiplies the raw value, default 1 */
+	double offset;           /* added after scaling, default 0 */
+	double min, max;         /* valid range of the scaled value; NAN = open */
+	double *invalid;         /* raw sentinel values meaning "not available" */
+	size_t ninvalid;
+	struct metric_enum *enums; /* STATE names */
+	size_t nenums;
+	struct snmp_oid_enum *oid_enums; /* PRESENCE: OID values -> instance names */
+	size_t noid_enums;
+	enum snmp_agg aggregate;
+	bool match_processes;    /* COUNT instances = the device's configured process names */
+	struct snmp_oid sub;     /* value -= this object first (same row for tables) */
+	struct snmp_oid mul;     /* value *= this object (same row for tables); unset = none */
+	struct snmp_oid div;     /* value /= this object */
+	struct snmp_oid exp10;   /* value /= 10^this object (decimal digits) */
+	bool entity_scale;       /* RFC 3433: entPhySensorScale / Precision of the same row */
+	bool has_valid_if;
+	struct snmp_filter valid_if; /* the point is an error unless this holds */
+	struct cfg_pos pos;
+};
+
+struct snmp_profile {
+	char *name;
+	char *path;
+	char *description;
+	int kind;                /* enum dev_kind, -1 if not given */
+	struct snmp_oid *sysoids; /* sysObjectID prefixes selecting this profile */
+	size_t nsysoids;
+	struct snmp_point *points;
+	size_t npoints;
+	struct snmp_table *tables;
+	size_t ntables;
+	struct cfgnode *root;    /* the parsed file, kept for `rules` */
+	const struct cfgnode *rules; /* default rules subtree (alerting decodes it), may be NULL */
+	int refs;                /* cache references */
+};
+
+/* Parses and validates a profile file.  NULL after reporting positioned errors. */
+struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d);
+void snmp_profile_free(struct snmp_profile *p);
+
+/* Shared, reference-counted profiles of a directory (loop thread only). */
+struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d);
+/* The profile of dir whose sys_object_id prefix matches sysoid longest, or NULL. */
+struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len);
+void snmp_profile_put(struct snmp_profile *p);
+/* Directory of profiles for a config: daemon.profiles_dir or <config dir>/profiles. */
+void snmp_profiles_dir(const struct cfg *cfg, char *buf, size_t len);
+
+/* ---- values of one poll (snmp_vals.c) --------------------------------------------- */
+
+enum snmp_vtype { SV_NUM, SV_COUNTER, SV_STR, SV_OID, SV_ERR };
+
+struct snmp_val {
+	enum snmp_vtype type;
+	u_char asn_type;    /* ASN_INTEGER, ASN_COUNTER64, ... */
+	double num;         /* SV_NUM, SV_COUNTER */
+	uint64_t u64;       /* SV_COUNTER: exact raw reading */
+	char *text;         /* SV_STR, SV_OID: bounded text; SV_ERR: reason */
+};
+
+struct snmp_vals;
+struct snmp_vals *snmp_vals_new(void);
+void snmp_vals_free(struct snmp_vals *v);
+void snmp_vals_clear(struct snmp_vals *v);
+/* Stores a varbind (value or exception) under its OID; 0 or -ENOMEM. */
+int snmp_vals_put_var(struct snmp_vals *v, const netsnmp_variable_list *var);
+int snmp_vals_put_err(struct snmp_vals *v, const oid *o, size_t len, const char *reason);
+const struct snmp_val *snmp_vals_get(const struct snmp_vals *v, const oid *o, size_t len);
+/* Numeric value of a stored value; -EINVAL with *why set for strings/OIDs/errors. */
+int snmp_val_number(const struct snmp_val *val, double *out, const char **why);
+/* Text of a value (number printed, OID dotted, string); "" for errors. */
+void snmp_val_text(const struct snmp_val *val, char *buf, size_t len);
+
+/* ---- loop-driven net-snmp session (snmp_conn.c) ----------------------------------- */
+
+/* Process-wide net-snmp setup (no MIB files, no persistent state); idempotent. */
+void snmp_lib_init(void);
+
+struct snmp_conn;
+
+/* net-snmp's OID of an auth protocol (enum snmp_cfg_auth; NONE gives usmNoAuth). */
+const oid *snmp_auth_oid(int proto);
+
+/* resp is valid during the call only; NULL when err != 0.  err: 0, -ETIMEDOUT,
+ * -EACCES (v3 security / report), -EIO (send failed), -ECANCELED (session closed). */
+typedef void (*snmp_conn_cb)(void *arg, netsnmp_pdu *resp, int err, const char *reason);
+
+struct snmp_conn *snmp_conn_new(struct loop *loop, const struct cfg_snmp *c, const char *host,
+				int64_t timeout_ms, char *err, size_t errlen);
+/* Sends pdu (ownership taken, also on failure).  0 or negative errno. */
+int snmp_conn_send(struct snmp_conn *c, netsnmp_pdu *pdu, snmp_conn_cb cb, void *arg);
+/* Requests sent and not yet answered or timed out. */
+int snmp_conn_inflight(const struct snmp_conn *c);
+int snmp_conn_version(const struct snmp_conn *c); /* SNMP_VERSION_1 / 2c / 3 */
+/* Closes the session; requests in flight get their callback with -ECANCELED (which
+ * must not send).  NULL is a no-op. */
+void snmp_conn_free(struct snmp_conn *c);
+
+/* ---- request engine (snmp_fetch.c) ------------------------------------------------ */
+
+struct snmp_fetch;
+
+struct snmp_fetch_stats {
+	int answered;      /* responses received */
+	int timeouts;      /* requests that timed out */
+	int failed;        /* other request failures */
+	char reason[METRIC_REASON_MAX]; /* first failure */
+	bool auth_error;   /* a v3 security report came back */
+};
+
+typedef void (*snmp_fetch_row_fn)(void *tag, const oid *idx, size_t len);
+typedef void (*snmp_fetch_walk_fn)(void *tag, const char *err); /* err NULL = complete */
+typedef void (*snmp_fetch_done_fn)(void *arg);
+
+struct snmp_fetch *snmp_fetch_new(struct snmp_conn *conn, struct snmp_vals *vals,
+				  const struct cfg_snmp *c);
+void snmp_fetch_free(struct snmp_fetch *f);
+/* Queues a GET of one object (duplicates are fetched once). */
+int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len);
+/* Queues a walk of columns cols[0..n) (one GETBULK per step); row_fn gets every row
+ * index of cols[0]; end_fn once at the end with NULL or the reason it stopped. */
+int snmp_fetch_walk(struct snmp_fetch *f, const struct snmp_oid *cols, size_t n,
+		    snmp_fetch_row_fn row_fn, snmp_fetch_walk_fn end_fn, void *tag);
+/* Sends everything queued; done(arg) once every request has ended. */
+void snmp_fetch_run(struct snmp_fetch *f, snmp_fetch_done_fn done, void *arg);
+/* Forgets the GETs, walks and stats of the last run (call before queuing a new one). */
+void snmp_fetch_clear(struct snmp_fetch *f);
+/* Ends the run now: what is queued or in flight is marked failed with reason, and
+ * done is not called. */
+void snmp_fetch_abort(struct snmp_fetch *f, const char *reason);
+const struct snmp_fetch_stats *snmp_fetch_stats(const struct snmp_fetch *f);
+/* Caps requests in flight over all devices (default 512). */
+void snmp_fetch_set_global_cap(int cap);
+
+
+/* ---- one device (snmp.c, snmp_eval.c, snmp_rows.c) -------------------------------- */
+
+/* One metric of a point: a scalar, a table row or an aggregate group. */
+struct snmp_inst {
+	char *inst;           /* instance text, NULL for none */
+	struct metric *m;
+	double virt;          /* COUNTER: monotonic value reported (wraps and resets folded in) */
+	uint64_t prev_raw;    /* COUNTER: last raw reading */
+	bool have_prev;       /* COUNTER: prev_raw is valid (false after an agent restart) */
+	bool primed;          /* COUNTER: virt holds a reading */
+};
+
+struct snmp_pstate {
+	struct snmp_inst *v;
+	size_t n;
+};
+
+struct snmp_row {
+	oid *idx;             /* index suffix */
+	size_t len;
+	char *label;          /* instance text */
+	bool keep;            /* passed the filters */
+};
+
+struct snmp_tstate {
+	struct snmp_row *rows;
+	size_t nrows;
+	struct snmp_row *fresh; /* rows of the walk in progress */
+	size_t nfresh, capfresh;
+	bool valid;           /* rows are known (walked at least once) */
+	bool walking;         /* this poll walks the table */
+	bool stale;           /* a cached row vanished: walk next poll */
+	int polls;            /* polls since the last walk */
+	char err[METRIC_REASON_MAX]; /* why this poll's walk failed, "" if it did not */
+};
+
+struct snmp_dev {
+	const struct poller_env *env;
+	const struct cfg_device *dev;
+	struct cfg_snmp cfg;  /* the device's section, or defaults for `resources: snmp` */
+	const char *host;
+	struct snmp_conn *conn;
+	struct snmp_vals *vals;
+	struct snmp_fetch *fetch;
+	char profile_dir[4096];
+	struct snmp_profile *prof; /* NULL until chosen by sysObjectID */
+	struct snmp_pstate *ps;  /* per point */
+	struct snmp_tstate *ts;  /* per profile table */
+	struct poll_job *job;
+	struct loop_timer *deadline;
+	bool probing;            /* this poll first asks sysObjectID */
+	double uptime;           /* last sysUpTime, 0.01 s; < 0 = none yet */
+	int64_t now_ms;          /* wall clock of the poll (sample timestamp) */
+	int point_errors;        /* points reported as errors this poll */
+	int point_values;        /* values reported this poll */
+};
+
+/* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
+int snmp_dev_bind_profile(struct snmp_dev *d);
+/* Queues this poll's requests of every point and table. */
+int snmp_plan(struct snmp_dev *d);
+/* After the fetch: rows of the tables walked this poll, named and filtered. */
+void snmp_rows_update(struct snmp_dev *d);
+/* True if a value (NULL = missing) passes a filter. */
+bool snmp_filter_pass(const struct snmp_filter *f, const struct snmp_val *v);
+/* After snmp_rows_update: reports every point. */
+void snmp_eval(struct snmp_dev *d);
+/* Forgets counter history (agent restarted). */
+void snmp_counters_reset(struct snmp_dev *d);
+void snmp_dev_state_free(struct snmp_dev *d);
+
+#endif

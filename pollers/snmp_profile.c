@@ -1,0 +1,561 @@
+/* SNMP device profiles: YAML data files read through cfgtree key tables, so every
+ * mistake is reported as file:line:col.  Format: docs/PROFILES.md, "SNMP points". */
+#include "snmp_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small custom decoders ------------------------------------------------------- */
+
+static int decode_oid(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	if (n->type != CFGNODE_SCALAR || snmp_oid_parse(n->scalar, field) < 0) {
+		cfg_error(d, &n->pos, "expected a numeric OID like 1.3.6.1.2.1.33.1.2.1");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int decode_suffix(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	if (n->type != CFGNODE_SCALAR || snmp_oid_parse_n(n->scalar, field, 1) < 0) {
+		cfg_error(d, &n->pos, "expected an instance suffix like 0 or 1.2");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	return end != s && *end == '\0' && isfinite(*out);
+}
+
+/* `invalid: [-1, 1000000000]` or a single number. */
+static int decode_invalid(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_point *p = (struct snmp_point *)((char *)field - offsetof(struct snmp_point,
+									     invalid));
+	size_t cnt = n->type == CFGNODE_SEQ ? n->n : 1;
+
+	p->invalid = calloc(cnt, sizeof(double));
+	if (!p->invalid)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		const struct cfgnode *it = n->type == CFGNODE_SEQ ? n->items[i] : n;
+		if (it->type != CFGNODE_SCALAR || !parse_double(it->scalar, &p->invalid[i])) {
+			cfg_error(d, &it->pos, "expected a number");
+			return -EINVAL;
+		}
+	}
+	p->ninvalid = cnt;
+	return 0;
+}
+
+/* `enums: {1: unknown, 2: normal}` */
+static int decode_enums(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_point *p = (struct snmp_point *)((char *)field - offsetof(struct snmp_point,
+									     enums));
+	if (n->type != CFGNODE_MAP) {
+		cfg_error(d, &n->pos, "expected a map of numbers to names, like {1: on, 2: off}");
+		return -EINVAL;
+	}
+	p->enums = calloc(n->n ? n->n : 1, sizeof(*p->enums));
+	if (!p->enums)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct cfgnode_pair *pr = &n->pairs[i];
+		char *end;
+		long v = strtol(pr->key->scalar, &end, 10);
+		if (*pr->key->scalar == '\0' || *end != '\0' || pr->value->type != CFGNODE_SCALAR) {
+			cfg_error(d, &pr->key->pos, "enum entries are `<integer>: <name>`");
+			return -EINVAL;
+		}
+		p->enums[p->nenums].value = (int)v;
+		p->enums[p->nenums++].name = strdup(pr->value->scalar);
+	}
+	return 0;
+}
+
+/* `oid_enums: {1.3.6.1.2.1.33.1.6.3.2: on_battery}` */
+static int decode_oid_enums(const struct cfgnode *n, void *field, struct cfg_diags *d,
+			    void *ctx)
+{
+	struct snmp_point *p = (struct snmp_point *)((char *)field -
+						     offsetof(struct snmp_point, oid_enums));
+	if (n->type != CFGNODE_MAP) {
+		cfg_error(d, &n->pos, "expected a map of OIDs to names");
+		return -EINVAL;
+	}
+	p->oid_enums = calloc(n->n ? n->n : 1, sizeof(*p->oid_enums));
+	if (!p->oid_enums)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct cfgnode_pair *pr = &n->pairs[i];
+		struct snmp_oid_enum *e = &p->oid_enums[p->noid_enums];
+		if (snmp_oid_parse(pr->key->scalar, &e->oid) < 0 ||
+		    pr->value->type != CFGNODE_SCALAR) {
+			cfg_error(d, &pr->key->pos, "oid_enums entries are `<numeric OID>: <name>`");
+			return -EINVAL;
+		}
+		e->name = strdup(pr->value->scalar);
+		p->noid_enums++;
+	}
+	return 0;
+}
+
+/* ---- filters and tables ---------------------------------------------------------- */
+
+struct filter_raw {
+	struct snmp_oid col;
+	char **equals;
+	size_t nequals;
+	char **not_equals;
+	size_t nnot_equals;
+	char *match;
+};
+
+#define FR(f) offsetof(struct filter_raw, f)
+static const struct cfg_key filter_keys[] = {
+	{.name = "oid", .type = CFGK_CUSTOM, .offset = FR(col), .required = true,
+	 .custom = decode_oid},
+	{.name = "equals", .type = CFGK_STRLIST, .offset = FR(equals),
+	 .count_offset = FR(nequals)},
+	{.name = "not_equals", .type = CFGK_STRLIST, .offset = FR(not_equals),
+	 .count_offset = FR(nnot_equals)},
+	{.name = "match", .type = CFGK_STRING, .offset = FR(match)},
+	{.name = NULL},
+};
+
+static void strlist_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int filter_decode(const struct cfgnode *n, struct snmp_filter *f, struct cfg_diags *d)
+{
+	struct filter_raw r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = cfg_decode(n, filter_keys, &r, d, NULL);
+	f->col = r.col;
+	f->match = r.match;
+	if (r.nequals && r.nnot_equals) {
+		cfg_error(d, &n->pos, "a filter has `equals` or `not_equals`, not both");
+		rc = -EINVAL;
+	}
+	f->negate = r.nnot_equals > 0;
+	f->values = f->negate ? r.not_equals : r.equals;
+	f->nvalues = f->negate ? r.nnot_equals : r.nequals;
+	strlist_free(f->negate ? r.equals : r.not_equals, f->negate ? r.nequals : r.nnot_equals);
+	if (rc == 0 && !f->nvalues && !f->match) {
+		cfg_error(d, &n->pos, "a filter needs `equals`, `not_equals` or `match`");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && f->match) {
+		if (regcomp(&f->re, f->match, REG_EXTENDED | REG_NOSUB) != 0) {
+			cfg_error(d, &n->pos, "`match` is not a valid extended regular expression");
+			return -EINVAL;
+		}
+		f->has_re = true;
+	}
+	return rc;
+}
+
+static void filter_free(struct snmp_filter *f)
+{
+	strlist_free(f->values, f->nvalues);
+	free(f->match);
+	if (f->has_re)
+		regfree(&f->re);
+}
+
+/* `filter:` is one map or a list of maps (all must hold). */
+static int decode_filters(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_table *t = (struct snmp_table *)((char *)field -
+						     offsetof(struct snmp_table, filters));
+	size_t cnt = n->type == CFGNODE_SEQ ? n->n : 1;
+	int rc = 0;
+
+	t->filters = calloc(cnt, sizeof(*t->filters));
+	if (!t->filters)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		if (filter_decode(n->type == CFGNODE_SEQ ? n->items[i] : n, &t->filters[i], d) < 0)
+			rc = -EINVAL;
+		t->nfilters++;
+	}
+	return rc;
+}
+
+static const char *const walk_names[] = {"cached", "always", NULL};
+
+struct table_raw {
+	struct snmp_table t;
+	int walk;
+};
+
+#define TR(f) offsetof(struct table_raw, f)
+static const struct cfg_key table_keys[] = {
+	{.name = "index_label", .type = CFGK_STRING, .offset = TR(t.index_label)},
+	{.name = "label_oid", .type = CFGK_CUSTOM, .offset = TR(t.label_col),
+	 .custom = decode_oid},
+	{.name = "filter", .type = CFGK_CUSTOM, .offset = TR(t.filters), .custom = decode_filters},
+	{.name = "walk", .type = CFGK_ENUM, .offset = TR(walk), .names = walk_names},
+	{.name = "refresh", .type = CFGK_INT, .offset = TR(t.refresh_polls), .min = 1,
+	 .max = 100000},
+	{.name = NULL},
+};
+
+static void table_free(struct snmp_table *t)
+{
+	free(t->index_label);
+	for (size_t i = 0; i < t->nfilters; i++)
+		filter_free(&t->filters[i]);
+	free(t->filters);
+}
+
+static int decode_table(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_table **out = field;
+	struct table_raw r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.t.refresh_polls = 30;
+	if (n->type == CFGNODE_SCALAR && n->scalar[0] == '\0') {
+		rc = 0; /* `table:` with nothing: rows named by their index */
+	} else {
+		rc = cfg_decode(n, table_keys, &r, d, ctx);
+	}
+	r.t.walk_always = r.walk == 1;
+	*out = malloc(sizeof(**out));
+	if (!*out) {
+		table_free(&r.t);
+		return -ENOMEM;
+	}
+	**out = r.t;
+	return rc;
+}
+
+/* ---- points ---------------------------------------------------------------------- */
+
+static const char *const kind_names[] = {"gauge", "counter", "state", NULL};
+static const char *const agg_names[] = {"none", "sum", "avg", "min", "max", "count", "presence",
+					NULL};
+
+struct point_raw {
+	struct snmp_point p;
+	struct snmp_table *table;
+};
+
+#define PR(f) offsetof(struct point_raw, f)
+static const struct cfg_key point_keys[] = {
+	{.name = "metric", .type = CFGK_STRING, .offset = PR(p.metric), .required = true},
+	{.name = "oid", .type = CFGK_CUSTOM, .offset = PR(p.oid), .required = true,
+	 .custom = decode_oid},
+	{.name = "instance", .type = CFGK_CUSTOM, .offset = PR(p.instance),
+	 .custom = decode_suffix},
+	{.name = "kind", .type = CFGK_ENUM, .offset = PR(p.kind), .names = kind_names},
+	{.name = "unit", .type = CFGK_STRING, .offset = PR(p.unit)},
+	{.name = "description", .type = CFGK_STRING, .offset = PR(p.description)},
+	{.name = "scale", .type = CFGK_DOUBLE, .offset = PR(p.scale)},
+	{.name = "offset", .type = CFGK_DOUBLE, .offset = PR(p.offset)},
+	{.name = "min", .type = CFGK_DOUBLE, .offset = PR(p.min)},
+	{.name = "max", .type = CFGK_DOUBLE, .offset = PR(p.max)},
+	{.name = "invalid", .type = CFGK_CUSTOM, .offset = PR(p.invalid), .custom = decode_invalid},
+	{.name = "enums", .type = CFGK_CUSTOM, .offset = PR(p.enums), .custom = decode_enums},
+	{.name = "oid_enums", .type = CFGK_CUSTOM, .offset = PR(p.oid_enums),
+	 .custom = decode_oid_enums},
+	{.name = "table", .type = CFGK_CUSTOM, .offset = PR(table), .custom = decode_table},
+	{.name = "aggregate", .type = CFGK_ENUM, .offset = PR(p.aggregate), .names = agg_names},
+	{.name = "match_processes", .type = CFGK_BOOL, .offset = PR(p.match_processes)},
+	{.name = "subtract", .type = CFGK_CUSTOM, .offset = PR(p.sub), .custom = decode_oid},
+	{.name = "multiply_by", .type = CFGK_CUSTOM, .offset = PR(p.mul), .custom = decode_oid},
+	{.name = "divide_by", .type = CFGK_CUSTOM, .offset = PR(p.div), .custom = decode_oid},
+	{.name = "decimals_oid", .type = CFGK_CUSTOM, .offset = PR(p.exp10),
+	 .custom = decode_oid},
+	{.name = "entity_scale", .type = CFGK_BOOL, .offset = PR(p.entity_scale)},
+	{.name = "valid_if", .type = CFGK_CUSTOM, .offset = PR(p.valid_if),
+	 .custom = NULL /* set below */},
+	{.name = NULL},
+};
+
+static void point_free(struct snmp_point *p)
+{
+	free(p->metric);
+	free(p->unit);
+	free(p->description);
+	free(p->invalid);
+	for (size_t i = 0; i < p->nenums; i++)
+		free((char *)p->enums[i].name);
+	free(p->enums);
+	for (size_t i = 0; i < p->noid_enums; i++)
+		free(p->oid_enums[i].name);
+	free(p->oid_enums);
+	if (p->has_valid_if)
+		filter_free(&p->valid_if);
+}
+
+/* Cross-key checks of one decoded point. */
+static int point_check(struct snmp_point *p, const struct snmp_table *t, struct cfg_diags *d)
+{
+	char why[160];
+	int rc = 0;
+
+	if (p->metric && !metric_name_check(p->metric, p->kind, why, sizeof(why))) {
+		cfg_error(d, &p->pos, "%s", why);
+		rc = -EINVAL;
+	}
+	if (p->aggregate != SNMP_AGG_NONE && !t) {
+		cfg_error(d, &p->pos, "`aggregate` needs `table`");
+		rc = -EINVAL;
+	}
+	if (p->aggregate == SNMP_AGG_PRESENCE && !p->noid_enums) {
+		cfg_error(d, &p->pos, "`aggregate: presence` needs `oid_enums`");
+		rc = -EINVAL;
+	}
+	if (p->match_processes && p->aggregate != SNMP_AGG_COUNT) {
+		cfg_error(d, &p->pos, "`match_processes` needs `aggregate: count`");
+		rc = -EINVAL;
+	}
+	if (p->entity_scale && !t) {
+		cfg_error(d, &p->pos, "`entity_scale` needs `table`");
+		rc = -EINVAL;
+	}
+	if (t && p->aggregate == SNMP_AGG_NONE && !t->index_label) {
+		cfg_error(d, &p->pos, "a table point needs `table: {index_label: ...}` "
+			  "or an `aggregate`");
+		rc = -EINVAL;
+	}
+	if (p->scale == 0.0) {
+		cfg_error(d, &p->pos, "`scale` must not be 0");
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+static bool filters_same(const struct snmp_filter *a, const struct snmp_filter *b)
+{
+	if (!snmp_oid_eq(&a->col, &b->col) || a->negate != b->negate ||
+	    a->nvalues != b->nvalues || (!a->match) != (!b->match) ||
+	    (a->match && strcmp(a->match, b->match) != 0))
+		return false;
+	for (size_t i = 0; i < a->nvalues; i++)
+		if (strcmp(a->values[i], b->values[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
+{
+	if ((!a->index_label) != (!b->index_label) ||
+	    (a->index_label && strcmp(a->index_label, b->index_label) != 0) ||
+	    !snmp_oid_eq(&a->entry, &b->entry) ||
+	    !snmp_oid_eq(&a->label_col, &b->label_col) || a->walk_always != b->walk_always ||
+	    a->refresh_polls != b->refresh_polls || a->nfilters != b->nfilters)
+		return false;
+	for (size_t i = 0; i < a->nfilters; i++)
+		if (!filters_same(&a->filters[i], &b->filters[i]))
+			return false;
+	return true;
+}
+
+/* Index of a table equal to *t in the profile (taking t over), or a new one. */
+static int table_intern(struct snmp_profile *prof, struct snmp_table *t)
+{
+	for (size_t i = 0; i < prof->ntables; i++)
+		if (tables_same(&prof->tables[i], t)) {
+			table_free(t);
+			return (int)i;
+		}
+	struct snmp_table *v = realloc(prof->tables, (prof->ntables + 1) * sizeof(*v));
+	if (!v) {
+		table_free(t);
+		return -1;
+	}
+	prof->tables = v;
+	prof->tables[prof->ntables] = *t;
+	return (int)prof->ntables++;
+}
+
+static int decode_valid_if(const struct cfgnode *n, void *field, struct cfg_diags *d,
+			   void *ctx)
+{
+	struct snmp_point *p = (struct snmp_point *)((char *)field -
+						     offsetof(struct snmp_point, valid_if));
+	p->has_valid_if = true;
+	return filter_decode(n, &p->valid_if, d);
+}
+
+static void point_defaults(struct snmp_point *p, const struct cfgnode *n)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = METRIC_GAUGE;
+	p->scale = 1.0;
+	p->min = p->max = NAN;
+	p->table = -1;
+	p->instance.v[0] = 0;
+	p->instance.len = 1;
+	p->pos = n->pos;
+}
+
+static int point_decode(const struct cfgnode *n, struct snmp_profile *prof, struct cfg_diags *d)
+{
+	struct cfg_key keys[sizeof(point_keys) / sizeof(point_keys[0])];
+	struct point_raw r;
+	int rc;
+
+	memcpy(keys, point_keys, sizeof(keys));
+	for (size_t i = 0; keys[i].name; i++)
+		if (strcmp(keys[i].name, "valid_if") == 0)
+			keys[i].custom = decode_valid_if;
+	memset(&r, 0, sizeof(r));
+	point_defaults(&r.p, n);
+	rc = cfg_decode(n, keys, &r, d, prof);
+	if (point_check(&r.p, r.table, d) < 0)
+		rc = -EINVAL;
+	if (r.table) {
+		r.table->entry = r.p.oid;
+		if (r.table->entry.len > 1)
+			r.table->entry.len--;
+		r.p.table = table_intern(prof, r.table);
+		free(r.table);
+		if (r.p.table < 0)
+			rc = -ENOMEM;
+	}
+	if (!r.p.unit)
+		r.p.unit = strdup("");
+	prof->points[prof->npoints++] = r.p;
+	return rc;
+}
+
+static int decode_points(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_profile *prof = ctx;
+	int rc = 0;
+
+	if (n->type != CFGNODE_SEQ) {
+		cfg_error(d, &n->pos, "`points` is a list of points");
+		return -EINVAL;
+	}
+	prof->points = calloc(n->n ? n->n : 1, sizeof(*prof->points));
+	if (!prof->points)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n; i++)
+		if (point_decode(n->items[i], prof, d) < 0)
+			rc = -EINVAL;
+	return rc;
+}
+
+/* ---- the profile ------------------------------------------------------------------ */
+
+static int decode_sysoids(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_profile *prof = ctx;
+	size_t cnt = n->type == CFGNODE_SEQ ? n->n : 1;
+
+	prof->sysoids = calloc(cnt, sizeof(*prof->sysoids));
+	if (!prof->sysoids)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		const struct cfgnode *it = n->type == CFGNODE_SEQ ? n->items[i] : n;
+		if (decode_oid(it, &prof->sysoids[i], d, ctx) < 0)
+			return -EINVAL;
+		prof->nsysoids++;
+	}
+	return 0;
+}
+
+static int decode_rules(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	if (n->type != CFGNODE_SEQ) {
+		cfg_error(d, &n->pos, "`rules` is a list of rules (same syntax as the config's)");
+		return -EINVAL;
+	}
+	*(const struct cfgnode **)field = n;
+	return 0;
+}
+
+static int decode_kind(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	enum dev_kind k;
+
+	if (n->type != CFGNODE_SCALAR || dev_kind_parse(n->scalar, &k) < 0) {
+		cfg_error(d, &n->pos, "unknown device kind (ups, pdu, env, server, ...)");
+		return -EINVAL;
+	}
+	*(int *)field = (int)k;
+	return 0;
+}
+
+static const char *const transport_names[] = {"snmp", NULL};
+
+#define PF(f) offsetof(struct snmp_profile, f)
+static const struct cfg_key profile_keys[] = {
+	{.name = "name", .type = CFGK_STRING, .offset = PF(name), .required = true},
+	{.name = "kind", .type = CFGK_CUSTOM, .offset = PF(kind), .custom = decode_kind},
+	{.name = "description", .type = CFGK_STRING, .offset = PF(description)},
+	{.name = "transport", .type = CFGK_ENUM, .offset = PF(refs), .names = transport_names,
+	 .required = true},
+	{.name = "sys_object_id", .type = CFGK_CUSTOM, .offset = PF(sysoids),
+	 .custom = decode_sysoids},
+	{.name = "points", .type = CFGK_CUSTOM, .offset = PF(points), .required = true,
+	 .custom = decode_points},
+	{.name = "rules", .type = CFGK_CUSTOM, .offset = PF(rules), .custom = decode_rules},
+	{.name = NULL},
+};
+
+void snmp_profile_free(struct snmp_profile *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->path);
+	free(p->description);
+	free(p->sysoids);
+	for (size_t i = 0; i < p->npoints; i++)
+		point_free(&p->points[i]);
+	free(p->points);
+	for (size_t i = 0; i < p->ntables; i++)
+		table_free(&p->tables[i]);
+	free(p->tables);
+	cfgnode_free(p->root);
+	free(p);
+}
+
+struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
+{
+	struct snmp_profile *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return NULL;
+	p->kind = -1;
+	p->path = strdup(path);
+	p->root = cfgnode_load_file(path, d);
+	if (!p->root || !p->path) {
+		snmp_profile_free(p);
+		return NULL;
+	}
+	rc = cfg_decode(p->root, profile_keys, p, d, p);
+	p->refs = 0; /* `transport` was decoded into it */
+	if (rc < 0 || p->npoints == 0) {
+		if (rc == 0)
+			cfg_error(d, &p->root->pos, "a profile needs at least one point");
+		snmp_profile_free(p);
+		return NULL;
+	}
+	return p;
+}

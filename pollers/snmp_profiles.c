@@ -1,0 +1,155 @@
+/* The profiles a daemon uses, loaded once and shared by reference (loop thread), found
+ * by name or by the longest sysObjectID prefix. */
+#include "snmp_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+
+static struct snmp_profile **cache; /* loaded profiles, refs > 0 */
+static size_t ncache;
+
+void snmp_profiles_dir(const struct cfg *cfg, char *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+
+	if (cfg && cfg->daemon.profiles_dir) {
+		snprintf(buf, len, "%s", cfg->daemon.profiles_dir);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", cfg && cfg->path ? cfg->path : ".");
+	snprintf(buf, len, "%s/profiles", dirname(tmp));
+}
+
+static struct snmp_profile *cache_find(const char *path)
+{
+	for (size_t i = 0; i < ncache; i++)
+		if (strcmp(cache[i]->path, path) == 0)
+			return cache[i];
+	return NULL;
+}
+
+static struct snmp_profile *cache_load(const char *path, struct cfg_diags *d)
+{
+	struct snmp_profile *p = cache_find(path), **v;
+
+	if (p) {
+		p->refs++;
+		return p;
+	}
+	p = snmp_profile_load(path, d);
+	if (!p)
+		return NULL;
+	v = realloc(cache, (ncache + 1) * sizeof(*v));
+	if (!v) {
+		snmp_profile_free(p);
+		return NULL;
+	}
+	cache = v;
+	cache[ncache++] = p;
+	p->refs = 1;
+	return p;
+}
+
+struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d)
+{
+	char path[PATH_MAX];
+
+	if (strchr(name, '/')) {
+		cfg_error(d, NULL, "profile name '%s' must not hold '/'", name);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
+	return cache_load(path, d);
+}
+
+static size_t match_len(const struct snmp_profile *p, const oid *sysoid, size_t len)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < p->nsysoids; i++) {
+		const struct snmp_oid *o = &p->sysoids[i];
+		if (o->len <= len && o->len > best &&
+		    memcmp(o->v, sysoid, o->len * sizeof(oid)) == 0)
+			best = o->len;
+	}
+	return best;
+}
+
+static bool is_yaml(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 5 && strcmp(name + n - 5, ".yaml") == 0 && name[0] != '.';
+}
+
+struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len)
+{
+	struct snmp_profile *best = NULL;
+	size_t best_len = 0;
+	struct dirent *de;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return NULL;
+	while ((de = readdir(dp))) {
+		char path[PATH_MAX];
+		struct cfg_diags d;
+		if (!is_yaml(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		cfg_diags_init(&d);
+		struct snmp_profile *p = cache_load(path, &d);
+		cfg_diags_free(&d); /* not SNMP profiles, or broken: --check-config says so */
+		if (!p)
+			continue;
+		size_t l = match_len(p, sysoid, len);
+		if (l > best_len) {
+			snmp_profile_put(best);
+			best = p;
+			best_len = l;
+		} else {
+			snmp_profile_put(p);
+		}
+	}
+	closedir(dp);
+	return best;
+}
+
+void snmp_profile_put(struct snmp_profile *p)
+{
+	if (!p || --p->refs > 0)
+		return;
+	for (size_t i = 0; i < ncache; i++)
+		if (cache[i] == p) {
+			cache[i] = cache[--ncache];
+			break;
+		}
+	snmp_profile_free(p);
+}
+
+int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
+{
+	char dir[PATH_MAX];
+	int rc = 0;
+
+	snmp_profiles_dir(cfg, dir, sizeof(dir));
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct cfg_device *dev = &cfg->devices[i];
+		if (!dev->profile || (!dev->snmp && dev->resources != RES_SNMP))
+			continue;
+		struct snmp_profile *p = snmp_profile_get(dir, dev->profile, d);
+		if (!p) {
+			cfg_error(d, &dev->pos, "device %s: cannot load SNMP profile '%s' from %s",
+				  dev->id, dev->profile, dir);
+			rc = -EINVAL;
+		}
+		snmp_profile_put(p);
+	}
+	return rc;
+}

@@ -1,0 +1,280 @@
+/* What one poll asks for: scalars by GET; tables by a GETBULK walk of all their columns
+ * when their rows are unknown, stale or always changing, otherwise by GET of the cached
+ * rows (so a steady poll is usually one or two PDUs).  Rows found by a walk are named
+ * and filtered here. */
+#include "snmp_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 3433 entPhySensorScale / entPhySensorPrecision columns. */
+static const struct snmp_oid ent_scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
+static const struct snmp_oid ent_precision = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
+static const struct snmp_oid sys_uptime = {{1, 3, 6, 1, 2, 1, 1, 3, 0}, 9};
+
+/* ---- columns of a table ------------------------------------------------------------ */
+
+struct colset {
+	struct snmp_oid v[64];
+	size_t n;
+};
+
+static void col_add(struct colset *c, const struct snmp_oid *o)
+{
+	if (o->len == 0 || c->n >= 64)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		if (snmp_oid_eq(&c->v[i], o))
+			return;
+	c->v[c->n++] = *o;
+}
+
+/* Value columns of table t: every column its points read per row. */
+static void value_cols(const struct snmp_profile *p, int t, struct colset *c)
+{
+	for (size_t i = 0; i < p->npoints; i++) {
+		const struct snmp_point *pt = &p->points[i];
+		if (pt->table != t)
+			continue;
+		col_add(c, &pt->oid);
+		col_add(c, &pt->sub);
+		col_add(c, &pt->mul);
+		col_add(c, &pt->div);
+		col_add(c, &pt->exp10);
+		if (pt->has_valid_if)
+			col_add(c, &pt->valid_if.col);
+		if (pt->entity_scale) {
+			col_add(c, &ent_scale);
+			col_add(c, &ent_precision);
+		}
+	}
+}
+
+/* The column whose rows define the table: the label column, or the first point's. */
+static const struct snmp_oid *key_col(const struct snmp_profile *p, int t)
+{
+	if (p->tables[t].label_col.len)
+		return &p->tables[t].label_col;
+	for (size_t i = 0; i < p->npoints; i++)
+		if (p->points[i].table == t)
+			return &p->points[i].oid;
+	return NULL;
+}
+
+/* ---- walking -------------------------------------------------------------------- */
+
+static void on_row(void *tag, const oid *idx, size_t len)
+{
+	struct snmp_tstate *ts = tag;
+	struct snmp_row *r;
+
+	if (ts->nfresh == ts->capfresh) {
+		size_t cap = ts->capfresh ? ts->capfresh * 2 : 16;
+		r = realloc(ts->fresh, cap * sizeof(*r));
+		if (!r)
+			return;
+		ts->fresh = r;
+		ts->capfresh = cap;
+	}
+	r = &ts->fresh[ts->nfresh];
+	memset(r, 0, sizeof(*r));
+	r->idx = malloc(len * sizeof(oid) + 1);
+	if (!r->idx)
+		return;
+	memcpy(r->idx, idx, len * sizeof(oid));
+	r->len = len;
+	ts->nfresh++;
+}
+
+static void on_walk_end(void *tag, const char *err)
+{
+	struct snmp_tstate *ts = tag;
+
+	if (err && !ts->err[0])
+		snprintf(ts->err, sizeof(ts->err), "%s", err);
+}
+
+static int plan_walk(struct snmp_dev *d, int t)
+{
+	struct snmp_tstate *ts = &d->ts[t];
+	const struct snmp_table *tb = &d->prof->tables[t];
+	struct colset c = {.n = 0};
+
+	col_add(&c, key_col(d->prof, t));
+	for (size_t i = 0; i < tb->nfilters; i++)
+		col_add(&c, &tb->filters[i].col);
+	value_cols(d->prof, t, &c);
+	ts->walking = true;
+	ts->nfresh = 0;
+	return snmp_fetch_walk(d->fetch, c.v, c.n, on_row, on_walk_end, ts);
+}
+
+/* GETs of the value columns of every kept cached row. */
+static int plan_rows(struct snmp_dev *d, int t)
+{
+	struct snmp_tstate *ts = &d->ts[t];
+	struct colset c = {.n = 0};
+	struct snmp_oid o;
+
+	value_cols(d->prof, t, &c);
+	ts->walking = false;
+	for (size_t r = 0; r < ts->nrows; r++) {
+		if (!ts->rows[r].keep)
+			continue;
+		for (size_t j = 0; j < c.n; j++) {
+			if (snmp_oid_join(&o, &c.v[j], ts->rows[r].idx, ts->rows[r].len) < 0)
+				continue;
+			if (snmp_fetch_get(d->fetch, o.v, o.len) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int plan_scalar(struct snmp_dev *d, const struct snmp_point *pt)
+{
+	static const oid zero[] = {0};
+	const struct snmp_oid *extra[] = {&pt->sub, &pt->mul, &pt->div, &pt->exp10,
+					  pt->has_valid_if ? &pt->valid_if.col : NULL};
+	struct snmp_oid o;
+
+	if (snmp_oid_join(&o, &pt->oid, pt->instance.v, pt->instance.len) < 0 ||
+	    snmp_fetch_get(d->fetch, o.v, o.len) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < 5; i++) {
+		if (!extra[i] || !extra[i]->len)
+			continue;
+		if (snmp_oid_join(&o, extra[i], zero, 1) == 0 &&
+		    snmp_fetch_get(d->fetch, o.v, o.len) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int snmp_plan(struct snmp_dev *d)
+{
+	const struct snmp_profile *p = d->prof;
+	int rc = snmp_fetch_get(d->fetch, sys_uptime.v, sys_uptime.len);
+
+	for (size_t i = 0; rc == 0 && i < p->npoints; i++)
+		if (p->points[i].table < 0)
+			rc = plan_scalar(d, &p->points[i]);
+	for (size_t t = 0; rc == 0 && t < p->ntables; t++) {
+		struct snmp_tstate *ts = &d->ts[t];
+		ts->err[0] = '\0';
+		if (p->tables[t].walk_always || !ts->valid || ts->stale ||
+		    ++ts->polls >= p->tables[t].refresh_polls)
+			rc = plan_walk(d, (int)t);
+		else
+			rc = plan_rows(d, (int)t);
+	}
+	return rc;
+}
+
+/* ---- naming and filtering rows ---------------------------------------------------- */
+
+static const struct snmp_val *row_val(const struct snmp_dev *d, const struct snmp_oid *col,
+				      const struct snmp_row *r)
+{
+	struct snmp_oid o;
+
+	if (snmp_oid_join(&o, col, r->idx, r->len) < 0)
+		return NULL;
+	return snmp_vals_get(d->vals, o.v, o.len);
+}
+
+/* True if the value (NULL = missing) passes the filter. */
+bool snmp_filter_pass(const struct snmp_filter *f, const struct snmp_val *v)
+{
+	char text[SNMP_TEXT_MAX];
+	bool hit = false;
+
+	if (!v || v->type == SV_ERR)
+		return false;
+	snmp_val_text(v, text, sizeof(text));
+	for (size_t i = 0; i < f->nvalues && !hit; i++)
+		hit = strcmp(text, f->values[i]) == 0;
+	if (f->nvalues && hit == f->negate)
+		return false;
+	return !f->has_re || regexec(&f->re, text, 0, NULL, 0) == 0;
+}
+
+static char *row_label(const struct snmp_dev *d, int t, const struct snmp_row *r)
+{
+	const struct snmp_table *tb = &d->prof->tables[t];
+	char text[METRIC_INST_MAX];
+	const struct snmp_val *v;
+
+	if (tb->label_col.len && (v = row_val(d, &tb->label_col, r)) && v->type != SV_ERR)
+		snmp_val_text(v, text, sizeof(text));
+	else
+		snmp_oid_format(r->idx, r->len, text, sizeof(text));
+	return strdup(text[0] ? text : "-");
+}
+
+static void rows_free(struct snmp_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].idx);
+		free(rows[i].label);
+	}
+	free(rows);
+}
+
+/* Replaces a walked table's rows with those just found. */
+static void rows_adopt(struct snmp_dev *d, int t)
+{
+	const struct snmp_table *tb = &d->prof->tables[t];
+	struct snmp_tstate *ts = &d->ts[t];
+
+	rows_free(ts->rows, ts->nrows);
+	ts->rows = ts->fresh;
+	ts->nrows = ts->nfresh;
+	ts->fresh = NULL;
+	ts->nfresh = ts->capfresh = 0;
+	for (size_t r = 0; r < ts->nrows; r++) {
+		struct snmp_row *row = &ts->rows[r];
+		row->label = row_label(d, t, row);
+		row->keep = true;
+		for (size_t i = 0; i < tb->nfilters && row->keep; i++)
+			row->keep = snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row));
+	}
+	ts->valid = !ts->err[0] || ts->nrows > 0;
+	ts->stale = false;
+	ts->polls = 0;
+}
+
+void snmp_rows_update(struct snmp_dev *d)
+{
+	for (size_t t = 0; t < d->prof->ntables; t++)
+		if (d->ts[t].walking)
+			rows_adopt(d, (int)t);
+}
+
+void snmp_dev_state_free(struct snmp_dev *d)
+{
+	if (d->ts && d->prof)
+		for (size_t t = 0; t < d->prof->ntables; t++) {
+			rows_free(d->ts[t].rows, d->ts[t].nrows);
+			rows_free(d->ts[t].fresh, d->ts[t].nfresh);
+		}
+	if (d->ps && d->prof)
+		for (size_t i = 0; i < d->prof->npoints; i++) {
+			for (size_t k = 0; k < d->ps[i].n; k++)
+				free(d->ps[i].v[k].inst);
+			free(d->ps[i].v);
+		}
+	free(d->ts);
+	free(d->ps);
+	d->ts = NULL;
+	d->ps = NULL;
+}
+
+int snmp_dev_bind_profile(struct snmp_dev *d)
+{
+	d->ps = calloc(d->prof->npoints ? d->prof->npoints : 1, sizeof(*d->ps));
+	d->ts = calloc(d->prof->ntables ? d->prof->ntables : 1, sizeof(*d->ts));
+	return d->ps && d->ts ? 0 : -ENOMEM;
+}

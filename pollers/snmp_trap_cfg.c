@@ -1,0 +1,82 @@
+/* The daemon's `snmp_trap:` section: where to listen, which communities and v3 users
+ * may send traps and informs. */
+#include "snmp_int.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define TU(f) offsetof(struct cfg_snmp_trap_user, f)
+static const struct cfg_key trap_user_keys[] = {
+	{.name = "user", .type = CFGK_STRING, .offset = TU(user), .required = true},
+	{.name = "auth_proto", .type = CFGK_ENUM, .offset = TU(auth_proto),
+	 .names = snmp_cfg_auth_names},
+	{.name = "auth_pass", .type = CFGK_STRING, .offset = TU(auth_pass)},
+	{.name = "priv_proto", .type = CFGK_ENUM, .offset = TU(priv_proto),
+	 .names = snmp_cfg_priv_names},
+	{.name = "priv_pass", .type = CFGK_STRING, .offset = TU(priv_pass)},
+	{.name = "engine_id", .type = CFGK_STRING, .offset = TU(engine_id),
+	 .expect = "the sender's engine id in hex, like 0x8000000001020304"},
+	{.name = NULL},
+};
+
+static void trap_user_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	struct cfg_snmp_trap_user *u = elem;
+
+	u->auth_proto = -1;
+	u->priv_proto = -1;
+	u->pos = node->pos;
+}
+
+/* Protocol defaults, pass phrase lengths, and no pass phrase in a file others read. */
+static int trap_user_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
+			   void *ctx)
+{
+	struct cfg_snmp_trap_user *u = elem;
+	struct stat st;
+	int rc = 0;
+
+	if (u->auth_proto < 0)
+		u->auth_proto = u->auth_pass ? SNMPCFG_AUTH_SHA : SNMPCFG_AUTH_NONE;
+	if (u->priv_proto < 0)
+		u->priv_proto = u->priv_pass ? SNMPCFG_PRIV_AES : SNMPCFG_PRIV_NONE;
+	if (u->auth_proto != SNMPCFG_AUTH_NONE && (!u->auth_pass || strlen(u->auth_pass) < 8)) {
+		cfg_error(d, &node->pos, "auth_pass must be at least 8 characters");
+		rc = -EINVAL;
+	}
+	if (u->priv_proto != SNMPCFG_PRIV_NONE &&
+	    (u->auth_proto == SNMPCFG_AUTH_NONE || !u->priv_pass || strlen(u->priv_pass) < 8)) {
+		cfg_error(d, &node->pos, "privacy needs authentication and a priv_pass of 8+ characters");
+		rc = -EINVAL;
+	}
+	if ((u->auth_pass || u->priv_pass) && node->pos.file && stat(node->pos.file, &st) == 0 &&
+	    (st.st_mode & S_IROTH)) {
+		cfg_error(d, &node->pos, "SNMPv3 pass phrase in %s, which others can read: chmod 600 it",
+			  node->pos.file);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+#define TR(f) offsetof(struct cfg_snmp_trap, f)
+const struct cfg_key snmp_trap_cfg_keys[] = {
+	{.name = "listen", .type = CFGK_STRING, .offset = TR(listen)},
+	{.name = "port", .type = CFGK_INT, .offset = TR(port), .min = 0, .max = 65535},
+	{.name = "communities", .type = CFGK_STRLIST, .offset = TR(communities),
+	 .count_offset = TR(ncommunities)},
+	{.name = "users", .type = CFGK_SEQ, .offset = TR(users), .count_offset = TR(nusers),
+	 .sub = trap_user_keys, .elem_size = sizeof(struct cfg_snmp_trap_user),
+	 .what = "trap user", .init = trap_user_init, .check = trap_user_check},
+	{.name = NULL},
+};
+
+void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	struct cfg_snmp_trap *t = elem;
+
+	t->port = 162;
+	t->pos = node->pos;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# dcmond end to end over SNMP: snmpsim serving our UPS and PDU recordings, one UPS by
+# profile name and one chosen by sysObjectID, a device that never answers beside them;
+# values read back through `dcmon status`, correctly scaled and named.
+source "$(dirname "$0")/lib.sh"
+
+sim_port=$(free_udp_port)
+mkdir -p "$T/snmprec"
+cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/{ups-mains,ups-battery,pdu}.snmprec "$T/snmprec/"
+chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
+sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port
+          --agent-udpv4-endpoint=127.0.0.2:$sim_port)
+trap_port=$(free_udp_port)
+[ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
+snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
+track $!
+wait_until 30 "snmpsim answering" snmpget -v2c -c ups-mains -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
+# A UDP socket that never answers: the dead agent.
+$PY - "$T/dead.port" >/dev/null 2>&1 <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(600)
+PYEOF
+track $!
+wait_until 10 "dead agent socket" test -s "$T/dead.port"
+dead_port=$(cat "$T/dead.port")
+
+cat >"$T/dcmon.yaml" <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
+  interval: 1s
+  timeout: 800ms
+  archive_flush: 200ms
+  snmp_trap: {listen: 127.0.0.1, port: $trap_port, communities: [dcmon-traps]}
+devices:
+  - id: ups-a
+    kind: ups
+    host: 127.0.0.1
+    profile: ups-rfc1628
+    snmp: {port: $sim_port, community: ups-mains, timeout: 300ms, retries: 0}
+  - id: ups-b
+    kind: ups
+    host: 127.0.0.1
+    snmp: {port: $sim_port, community: ups-battery, timeout: 300ms, retries: 0}
+  - id: pdu-a
+    kind: pdu
+    host: 127.0.0.1
+    profile: apc-rpdu2
+    snmp: {port: $sim_port, community: pdu, timeout: 300ms, retries: 0}
+  - id: ups-dead
+    kind: ups
+    host: 127.0.0.1
+    profile: ups-rfc1628
+    snmp: {port: $dead_port, timeout: 300ms, retries: 1}
+  # polled once an hour: only a trap makes it poll during this test
+  - id: ups-t
+    kind: ups
+    host: 127.0.0.2
+    profile: ups-rfc1628
+    interval: 1h
+    timeout: 2s
+    snmp: {port: $sim_port, community: ups-mains, timeout: 300ms, retries: 0}
+YAML
+chmod 600 "$T/dcmon.yaml"  # it holds communities: no warning
+"$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "check-config rejects a valid config"
+start_dcmond "$T/dcmon.yaml"
+
+wait_until 15 "ups-a runtime" metric_is ups-a battery_runtime_seconds "" '.value == 2520 and .quality == "ok"'
+pass "ups-a battery_runtime_seconds = 42 min x 60 = 2520"
+metric_is ups-a battery_voltage_volts "" '.value == 54.5' || fail "battery voltage not scaled by 0.1"
+metric_is ups-a input_frequency_hertz 2 '.value == 49.9' || fail "input frequency line 2"
+metric_is ups-a output_current_amperes 1 '.value == 34.7' || fail "output current line 1"
+pass "ups-a scaled values (54.5 V, 49.9 Hz, 34.7 A)"
+wait_until 15 "ups-b by sysObjectID" metric_is ups-b output_source_state "" '.value == 5'
+metric_is ups-b alarm_active_state low_battery '.value == 1' || fail "low_battery alarm"
+metric_is ups-b alarm_active_state on_battery '.value == 0' || fail "on_battery alarm should be clear"
+pass "ups-b (profile by sysObjectID): on battery, low_battery alarm decoded"
+wait_until 15 "pdu-a" metric_is pdu-a phase_power_watts 1 '.value == 3420'
+pass "pdu-a phase_power_watts = 0.01 kW x 342 = 3420 W"
+wait_until 15 "dead device error" metric_is ups-dead battery_runtime_seconds "" '.quality == "error" and .reason == "timeout"'
+pass "ups-dead: points are errors with reason timeout"
+# The live UPS keeps being polled while the dead one times out.
+ts1=$(metric_field ups-a battery_runtime_seconds "" ts_ms)
+[ -n "$ts1" ] && [ "$ts1" != null ] || fail "ups-a has no report time"
+newer() { [ "$(metric_field ups-a battery_runtime_seconds "" ts_ms)" -gt "$ts1" ]; }
+wait_until 10 "ups-a reported again" newer
+metric_is ups-dead battery_runtime_seconds "" '.quality == "error"' || fail "ups-dead recovered?"
+pass "ups-a keeps its schedule beside the dead agent"
+
+# A trap from ups-t's address: an immediate poll (its schedule is an hour) and the event.
+metric_is ups-t battery_runtime_seconds "" '.quality == "ok"' && fail "ups-t polled before any trap"
+sent_ms=$(date +%s%3N)
+snmptrap -v2c -c dcmon-traps --clientaddr=127.0.0.2 127.0.0.1:$trap_port '' \
+  1.3.6.1.2.1.33.2.1 1.3.6.1.2.1.33.1.2.2.0 i 30 || fail "snmptrap failed"
+wait_until 10 "ups-t polled after the trap" metric_is ups-t battery_runtime_seconds "" '.value == 2520'
+polled_ms=$(metric_field ups-t battery_runtime_seconds "" ts_ms)
+metric_is ups-t trap_last_state "" '.value_name == "on_battery"' \
+  || fail "trap_last_state of ups-t: $(metric_field ups-t trap_last_state "" value_name)"
+pass "upsTrapOnBattery from ups-t: event recorded, device re-polled $((polled_ms - sent_ms)) ms after the trap"
+# A trap with the wrong community is refused and counted, and triggers nothing.
+snmptrap -v2c -c wrong --clientaddr=127.0.0.2 127.0.0.1:$trap_port '' 1.3.6.1.2.1.33.2.1 || true
+wait_until 5 "refused trap logged" grep -q "community" "$T/dcmond.log"
+pass "trap with an unknown community refused and logged"
+stop_dcmond
+done_checks

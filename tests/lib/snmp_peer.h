@@ -1,0 +1,26 @@
+/* Test helpers: real SNMP peers (snmpsim, snmpd) on loopback ports the test picks. */
+#ifndef DCMON_TEST_SNMP_PEER_H
+#define DCMON_TEST_SNMP_PEER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct snmp_peer {
+	pid_t pid;
+	int port;           /* UDP port on 127.0.0.1 */
+	char dir[256];      /* private temp directory (data, config, logs) */
+};
+
+/* A free UDP port on 127.0.0.1 (bound and released). */
+int peer_free_udp_port(void);
+/* Starts snmpsimd serving the named .snmprec files of tests/data/snmprec (each file's
+ * name is its community).  Waits (bounded) until it answers.  0 or -1. */
+int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings);
+/* Starts snmpd with `conf_body` appended to an agentAddress line for the port; extra
+ * lines may create users.  Waits until it answers `probe_args` (snmpget options). */
+int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *probe_args);
+/* A UDP socket bound on 127.0.0.1 that never answers (a dead agent). */
+int peer_blackhole_start(struct snmp_peer *p);
+void peer_stop(struct snmp_peer *p);
+
+#endif

@@ -1,0 +1,151 @@
+/* Driving SNMP poller instances in tests: a real loop, registry and poll jobs. */
+#include "snmp_poll.h"
+
+#include "testing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "snmp_int.h"
+
+void snmp_fx_init(struct snmp_fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->loop = loop_new();
+	f->reg = metric_reg_new();
+	f->cfg.daemon.profiles_dir = DCMON_SOURCE_DIR "/etc/profiles";
+	f->env = (struct poller_env){.loop = f->loop, .reg = f->reg, .cfg = &f->cfg};
+}
+
+void snmp_fx_fini(struct snmp_fx *f)
+{
+	metric_reg_free(f->reg);
+	loop_free(f->loop);
+}
+
+void snmp_dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
+		   const char *community, int port, const char *profile)
+{
+	memset(dev, 0, sizeof(*dev));
+	snmp_cfg_defaults(s);
+	s->community = (char *)community;
+	s->port = port;
+	s->timeout_ms = 300;
+	s->retries = 0;
+	dev->id = (char *)id;
+	dev->host = "127.0.0.1";
+	dev->profile = (char *)profile;
+	dev->interval_ms = 10000;
+	dev->timeout_ms = 1000;
+	dev->snmp = s;
+}
+
+void *snmp_fx_create(struct snmp_fx *f, struct cfg_device *dev)
+{
+	char err[256] = "";
+	void *inst = snmp_poller.create(&f->env, dev, err, sizeof(err));
+
+	if (!inst)
+		fprintf(stderr, "create: %s\n", err);
+	assert_non_null(inst);
+	return inst;
+}
+
+/* Prints the failed points (for the test log when an outcome is not OK). */
+static void dump_error(void *arg, struct metric *m)
+{
+	if (m->quality == QUALITY_ERROR)
+		fprintf(stderr, "  %s %s@%s: %s\n", m->device, m->name, m->inst ? m->inst : "",
+			m->reason);
+}
+
+static void job_done(struct poll_job *job, enum poll_outcome o, const char *reason)
+{
+	struct snmp_run *r = (struct snmp_run *)job;
+
+	r->outcome = o;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	r->done++;
+	if (r->stop_loop)
+		loop_stop(r->loop);
+}
+
+/* The 15 s bound of a test's loop run; arg points to the handle, cleared here. */
+static void give_up(struct loop *loop, void *arg)
+{
+	*(struct loop_timer **)arg = NULL;
+	loop_stop(loop);
+}
+
+void snmp_fx_start(struct snmp_fx *f, void *inst, struct snmp_run *r, int64_t deadline_ms,
+		   bool stop_loop)
+{
+	memset(r, 0, sizeof(*r));
+	r->loop = f->loop;
+	r->stop_loop = stop_loop;
+	r->job.done = job_done;
+	r->job.ts_ms = clock_wall_ms();
+	r->job.deadline_ms = clock_mono_ms() + deadline_ms;
+	snmp_poller.start(inst, &r->job);
+}
+
+void snmp_fx_poll(struct snmp_fx *f, void *inst, struct snmp_run *r, int64_t deadline_ms)
+{
+	struct loop_timer *t = NULL;
+
+	t = loop_timer_add(f->loop, 15000, give_up, &t);
+	snmp_fx_start(f, inst, r, deadline_ms, true);
+	if (!r->done)
+		loop_run(f->loop);
+	loop_timer_cancel(f->loop, t);
+	assert_int_equal(r->done, 1);
+	if (r->outcome != POLL_OK) {
+		fprintf(stderr, "poll: outcome %d: %s\n", (int)r->outcome, r->reason);
+		metric_reg_foreach(f->reg, dump_error, NULL);
+	}
+}
+
+struct until {
+	bool (*cond)(void *arg);
+	void *arg;
+	struct loop_timer *t;
+};
+
+static void check_until(struct loop *loop, void *arg)
+{
+	struct until *u = arg;
+
+	u->t = NULL;
+	if (u->cond(u->arg)) {
+		loop_stop(loop);
+		return;
+	}
+	u->t = loop_timer_add(loop, 5, check_until, u);
+}
+
+void snmp_fx_run_until(struct snmp_fx *f, bool (*cond)(void *arg), void *arg)
+{
+	struct until u = {cond, arg, NULL};
+	struct loop_timer *t = NULL;
+
+	t = loop_timer_add(f->loop, 15000, give_up, &t);
+	u.t = loop_timer_add(f->loop, 0, check_until, &u);
+	loop_run(f->loop);
+	loop_timer_cancel(f->loop, u.t);
+	loop_timer_cancel(f->loop, t);
+}
+
+double snmp_fx_val(struct snmp_fx *f, const char *dev, const char *name, const char *inst)
+{
+	struct metric *m = metric_reg_find(f->reg, dev, name, inst);
+
+	if (!m) {
+		fprintf(stderr, "missing metric %s %s\n", name, inst ? inst : "");
+		return NAN;
+	}
+	if (m->quality != QUALITY_OK)
+		fprintf(stderr, "%s@%s: %s %s\n", name, inst ? inst : "",
+			metric_quality_name(m->quality), m->reason);
+	return m->value;
+}

@@ -1,0 +1,322 @@
+/* The SNMP poller against real agents: snmpsim serving our UPS recordings, a silent
+ * port, through the poller's ops with a real loop and metric registry. */
+#include "testing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+#include "dcmon/poller.h"
+#include "dcmon/snmp.h"
+#include "snmp_int.h"
+#include "snmp_peer.h"
+#include "snmp_poll.h"
+
+struct fx {
+	struct snmp_fx x;
+	struct snmp_peer sim;
+	struct snmp_peer hole;
+};
+
+#define poll_once(f, inst, r, dl) snmp_fx_poll(&(f)->x, inst, r, dl)
+#define create(f, dev) snmp_fx_create(&(f)->x, dev)
+#define val(f, d, n, i) snmp_fx_val(&(f)->x, d, n, i)
+#define dev_init snmp_dev_init
+#define run snmp_run
+
+static int setup(void **state)
+{
+	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snmp_fx_init(&f->x);
+	assert_int_equal(peer_snmpsim_start(&f->sim, recs), 0);
+	assert_int_equal(peer_blackhole_start(&f->hole), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	peer_stop(&f->sim);
+	peer_stop(&f->hole);
+	snmp_fx_fini(&f->x);
+	free(f);
+	return 0;
+}
+
+static void test_ups_on_mains(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-a", "ups-mains", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-a", "battery_status_state", NULL), 2, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "ups-a", "battery_status_state", NULL), 2), "normal");
+	assert_float_equal(val(f, "ups-a", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_charge_percent", NULL), 100, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_voltage_volts", NULL), 54.5, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_current_amperes", NULL), -1.2, 1e-9);
+	assert_float_equal(val(f, "ups-a", "battery_temperature_celsius", NULL), 27, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "3"), 229, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_frequency_hertz", "2"), 49.9, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_current_amperes", "3"), 13.1, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_power_watts", "2"), 2650, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_source_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-a", "output_frequency_hertz", NULL), 50.0, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_current_amperes", "1"), 34.7, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_power_watts", "1"), 7800, 1e-9);
+	assert_float_equal(val(f, "ups-a", "output_load_percent", "1"), 39, 1e-9);
+	assert_float_equal(val(f, "ups-a", "alarms_present_count", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-a", "alarm_active_state", "on_battery"), 0, 0);
+	assert_float_equal(val(f, "ups-a", "alarm_active_state", "other"), 0, 0);
+	assert_float_equal(val(f, "ups-a", "test_result_state", NULL), 1, 0);
+	assert_float_equal(val(f, "ups-a", "config_low_battery_time_seconds", NULL), 300, 1e-9);
+	/* The second poll reads the cached rows by GET and finds the same values. */
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-a", "input_voltage_volts", "2"), 231, 1e-9);
+	assert_float_equal(val(f, "ups-a", "input_line_bads_total", NULL), 0, 1e-9);
+	snmp_poller.free(inst);
+}
+
+static void test_ups_on_battery_alarms(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-b", "ups-battery", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-b", "output_source_state", NULL), 5, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "ups-b", "output_source_state", NULL), 5), "battery");
+	assert_float_equal(val(f, "ups-b", "battery_status_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-b", "battery_on_battery_seconds", NULL), 754, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_runtime_seconds", NULL), 240, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_charge_percent", NULL), 18, 1e-9);
+	assert_float_equal(val(f, "ups-b", "battery_current_amperes", NULL), 38.5, 1e-9);
+	assert_float_equal(val(f, "ups-b", "input_voltage_volts", "1"), 0, 1e-9);
+	assert_float_equal(val(f, "ups-b", "alarms_present_count", NULL), 2, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "low_battery"), 1, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "input_bad"), 1, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "on_battery"), 0, 0);
+	assert_float_equal(val(f, "ups-b", "alarm_active_state", "other"), 0, 0);
+	snmp_poller.free(inst);
+}
+
+static void test_profile_by_sysobjectid(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-auto", "ups-mains", f->sim.port, NULL);
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-auto", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	snmp_poller.free(inst);
+}
+
+static void test_dead_agent_is_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-dead", "public", f->hole.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_UNREACHABLE);
+	assert_string_equal(r.reason, "timeout");
+	struct metric *m = metric_reg_find(f->x.reg, "ups-dead", "battery_runtime_seconds", NULL);
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_string_equal(m->reason, "timeout");
+	snmp_poller.free(inst);
+}
+
+/* A wrong community makes snmpsim stay silent: the same as a dead agent, and the
+ * other devices polled meanwhile still answer within their own poll. */
+static void test_wrong_community_times_out(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-wrong", "no-such-community", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_UNREACHABLE);
+	snmp_poller.free(inst);
+}
+
+static const char *reason_of(struct fx *f, const char *dev, const char *name, const char *inst)
+{
+	struct metric *m = metric_reg_find(f->x.reg, dev, name, inst);
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	return m->reason;
+}
+
+/* Wrong types, absent objects and absurd values are each that point's error; the
+ * rest of the device reads normally. */
+static void test_bad_values_are_point_errors(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-bad", "ups-bad", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_string_equal(r.reason, "5 point(s) failed");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_charge_percent", NULL),
+			    "string where a number was expected");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_voltage_volts", NULL),
+			    "OID where a number was expected");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_current_amperes", NULL),
+			    "noSuchInstance");
+	assert_string_equal(reason_of(f, "ups-bad", "battery_temperature_celsius", NULL),
+			    "value 4000 out of the valid range");
+	assert_string_equal(reason_of(f, "ups-bad", "output_load_percent", "1"),
+			    "value -5 out of the valid range");
+	assert_float_equal(val(f, "ups-bad", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	snmp_poller.free(inst);
+}
+
+static void test_apc_pdu(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "pdu-a", "pdu", f->sim.port, "apc-rpdu2");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_float_equal(val(f, "pdu-a", "pdu_power_watts", "1"), 3420, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "pdu_energy_kilowatt_hours", "1"), 12345.6, 1e-6);
+	assert_float_equal(val(f, "pdu-a", "pdu_load_state", "1"), 2, 0);
+	assert_string_equal(metric_enum_name(metric_reg_find(f->x.reg, "pdu-a", "pdu_load_state", "1"), 2), "normal");
+	assert_float_equal(val(f, "pdu-a", "phase_current_amperes", "1"), 14.8, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "phase_voltage_volts", "1"), 230, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "phase_power_watts", "1"), 3420, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "bank_current_amperes", "2"), 6.7, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "outlet_current_amperes", "2"), 3.1, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "outlet_current_amperes", "3"), 0, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_celsius", "1"), 24.3, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_humidity_percent", "1"), 41, 1e-9);
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "1"), 4, 0);
+	snmp_poller.free(inst);
+}
+
+/* RFC 3433 scale and precision, an unavailable sensor as that point's error. */
+static void test_entity_sensors(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "env-a", "env-sensor", f->sim.port, "entity-sensor");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_float_equal(val(f, "env-a", "sensor_temperature_celsius", "Inlet Temp"), 23.5, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_humidity_percent", "Inlet Humidity"), 45, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_voltage_volts", "PSU Voltage"), 12.05, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_fan_rpm", "Fan 1"), 4800, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_current_amperes", "Probe Current"), 1.55, 1e-9);
+	assert_float_equal(val(f, "env-a", "sensor_contact_state", "Door"), 2, 0);
+	assert_float_equal(val(f, "env-a", "sensor_oper_state", "Exhaust Temp"), 2, 0);
+	struct metric *m = metric_reg_find(f->x.reg, "env-a", "sensor_temperature_celsius", "Exhaust Temp");
+	assert_non_null(m);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_non_null(strstr(m->reason, "valid_if"));
+	/* The chassis has no sensor row: no metric for it. */
+	assert_null(metric_reg_find(f->x.reg, "env-a", "sensor_oper_state", "Chassis"));
+	snmp_poller.free(inst);
+}
+
+/* Every shipped profile loads without a diagnostic. */
+static void test_shipped_profiles_load(void **state)
+{
+	static const char *const names[] = {"ups-rfc1628", "host-resources", "ucd-snmp",
+					    "entity-sensor", "if-mib", "apc-rpdu2", NULL};
+	for (const char *const *n = names; *n; n++) {
+		struct cfg_diags d;
+		cfg_diags_init(&d);
+		struct snmp_profile *p = snmp_profile_get(DCMON_SOURCE_DIR "/etc/profiles", *n, &d);
+		cfg_diags_print(&d, stderr);
+		assert_non_null(p);
+		assert_int_equal(d.n, 0);
+		assert_string_equal(p->name, *n);
+		snmp_profile_put(p);
+		cfg_diags_free(&d);
+	}
+}
+
+/* A broken profile is refused with file:line:col. */
+static void test_bad_profile_positions(void **state)
+{
+	char path[] = "/tmp/dcmon-prof-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	const char *text = "name: bad\ntransport: snmp\npoints:\n  - metric: x_volts\n"
+			   "    oid: 1.3.6.x\n  - metric: Bad\n    oid: 1.3.6.1.2.1.1.3\n"
+			   "    kind: gauge\n    sclae: 2\n";
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	assert_null(snmp_profile_load(path, &d));
+	unlink(path);
+	assert_true(d.nerrors >= 3);
+	assert_int_equal(d.v[0].pos.line, 5);
+	assert_non_null(strstr(d.v[0].msg, "numeric OID"));
+	bool suggested = false;
+	for (size_t i = 0; i < d.n; i++)
+		suggested |= strstr(d.v[i].msg, "scale") != NULL && d.v[i].pos.line == 9;
+	assert_true(suggested);
+	cfg_diags_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ups_on_mains),
+		cmocka_unit_test(test_ups_on_battery_alarms),
+		cmocka_unit_test(test_profile_by_sysobjectid),
+		cmocka_unit_test(test_dead_agent_is_unreachable),
+		cmocka_unit_test(test_wrong_community_times_out),
+		cmocka_unit_test(test_apc_pdu),
+		cmocka_unit_test(test_bad_values_are_point_errors),
+		cmocka_unit_test(test_entity_sensors),
+		cmocka_unit_test(test_shipped_profiles_load),
+		cmocka_unit_test(test_bad_profile_positions),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
