@@ -129,7 +129,7 @@ static int resolve(const struct modbus_endpoint *ep, struct sockaddr_storage *sa
 static int tcp_open(struct tcp_state *s)
 {
 	struct sockaddr_storage sa;
-	socklen_t salen;
+	socklen_t salen = 0;
 	int one = 1, rc;
 
 	rc = resolve(modbus_link_endpoint(s->link), &sa, &salen);
