@@ -1,5 +1,5 @@
 /* GET /api/v1/graph?device=ID&metric=NAME[&inst=I][&range=1h|1d|1w|1y][&format=png|svg]
- * [&width=W&height=H]: a graph of one metric drawn by librrd from its archive.
+ * [&width=W&height=H][&t=ignored]: a graph of one metric drawn by librrd from its archive.
  *
  * Parameters are checked on the loop thread (the registry lives there); the archive is
  * flushed and the image rendered on the worker pool while the connection is suspended.
@@ -180,6 +180,7 @@ static void graph_done(struct loop *loop, void *arg)
 	if (hc->c) {
 		hc->job = HTTP_JOB_DONE;
 		MHD_resume_connection(hc->c);
+		http_server_kick(s);
 	} else { /* the connection went away meanwhile */
 		http_graph_job_free(hc->gj);
 		free(hc->uri);
@@ -245,15 +246,16 @@ static bool graph_params_parse(struct http_server *s, struct MHD_Connection *c,
 			       const struct api_query *q, struct graph_params *p,
 			       const struct metric **m)
 {
+	/* t: ignored; pages add it so that a redrawn graph is fetched anew */
 	static const char *const known[] = {"device", "metric", "inst", "range", "format",
-					     "width", "height", NULL};
+					     "width", "height", "t", NULL};
 	for (size_t i = 0; i < q->n; i++) {
 		size_t k = 0;
 		while (known[k] && strcmp(known[k], q->v[i].name) != 0)
 			k++;
 		if (!known[k]) {
 			http_reply_error(c, 400, "unknown query parameter '%s' (allowed: device, metric, "
-						 "inst, range, format, width, height)", q->v[i].name);
+						 "inst, range, format, width, height, t)", q->v[i].name);
 			return false;
 		}
 	}

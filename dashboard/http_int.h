@@ -65,10 +65,14 @@ struct http_server {
 	struct http_sse *sse;
 	struct http_conn *pending; /* connections waiting for a graph (FIFO) */
 	bool graph_busy;           /* a graph is rendering on a worker */
+	bool in_run;               /* inside MHD_run */
+	bool kicked;               /* a connection was resumed: run MHD again at once */
 };
 
 /* Runs MHD for what is ready and re-arms its timeout.  Call after resuming. */
 void http_server_run(struct http_server *s);
+/* Makes MHD run at the next loop iteration (after resuming a connection). */
+void http_server_kick(struct http_server *s);
 
 /* Queues a response: body (copied), with gzip when the client accepts it and it helps,
  * the given Content-Type and Cache-Control.  etag may be NULL. */

@@ -93,12 +93,28 @@ static void http_on_timer(struct loop *loop, void *arg)
 
 void http_server_run(struct http_server *s)
 {
+	s->in_run = true;
+	s->kicked = false;
 	MHD_run(s->mhd);
+	s->in_run = false;
 	MHD_UNSIGNED_LONG_LONG to = 0;
 	loop_timer_cancel(s->loop, s->timer);
 	s->timer = NULL;
-	if (MHD_get_timeout(s->mhd, &to) == MHD_YES)
+	if (s->kicked)
+		s->timer = loop_timer_add(s->loop, 0, http_on_timer, s);
+	else if (MHD_get_timeout(s->mhd, &to) == MHD_YES)
 		s->timer = loop_timer_add(s->loop, to > 60000 ? 60000 : (int64_t)to, http_on_timer, s);
+}
+
+/* A connection was resumed: MHD must run soon even if no fd of its own turns ready
+ * (its inter-thread wake-up is not reliably visible through the nested epoll fd). */
+void http_server_kick(struct http_server *s)
+{
+	s->kicked = true;
+	if (s->in_run)
+		return; /* http_server_run re-arms with 0 ms after MHD_run returns */
+	loop_timer_cancel(s->loop, s->timer);
+	s->timer = loop_timer_add(s->loop, 0, http_on_timer, s);
 }
 
 static void http_on_io(struct loop *loop, int fd, unsigned events, void *arg)
@@ -348,12 +364,12 @@ static int http_start_mhd(struct http_server *s, const struct cfg_http *cfg, cha
 	};
 	s->mhd = MHD_start_daemon(
 	    flags, (uint16_t)cfg->port, NULL, NULL, http_on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
 	    MHD_OPTION_ARRAY, s->cert_pem ? tls : tls + 2,
 	    MHD_OPTION_END);
 	if (!s->mhd) {

@@ -253,6 +253,7 @@ static void sse_wake_all(struct http_sse *h)
 			MHD_resume_connection(cl->c);
 		}
 	}
+	http_server_kick(h->s);
 }
 
 /* Drops events every stream has sent. */
