@@ -105,8 +105,8 @@ async function run(ctx) {
     const x = await page.locator('.tile[data-fn="environment"] .row').first().innerText(); return /\u00B0C/.test(x) ? x : null; });
   ok(env.includes("row r1") && env.includes(hottest.toFixed(1) + "\u00B0C"), `environment: hottest inlet of row r1 is ${hottest} \u00B0C (${env.replace(/\n/g, " ")})`);
   const srv = await until("servers row", 20, async () => {
-    const x = await page.locator('.tile[data-fn="servers"] .row').first().innerText(); return /1\s*up/.test(x) ? x : null; });
-  ok(/acme/.test(srv) && /1\s*up/.test(srv) && /0\s*down/.test(srv), `servers: acme 1 up 0 down (${srv.replace(/\n/g, " ")})`);
+    const x = await page.locator('.tile[data-fn="servers"] .row').first().innerText(); return /up\s*1/.test(x) ? x : null; });
+  ok(/acme/.test(srv) && /up\s*1/.test(srv) && /down\s*0/.test(srv), `servers: acme 1 up 0 down (${srv.replace(/\n/g, " ")})`);
   ok(/none configured/.test(await page.locator('.tile[data-fn="generators"]').first().innerText()), "generators: none configured");
 
   // ---- alert list ---------------------------------------------------------------
