@@ -91,7 +91,7 @@ async function drawHistory(alerts) {
   for (const a of alerts.slice(0, 20)) {
     try {
       const j = await DC.api("GET", "/api/v1/alerts/" + a.id);
-      for (const h of (j.alert && j.alert.history) || [])
+      for (const h of (j && j.history) || [])
         items.push({ts: h.ts_ms, text: a.rule + " " + a.metric + ": " + h.from + " \u2192 " + h.to + " (" + h.severity + ", value " + DC.num(h.value) + ")"});
     } catch (e) { /* an alert may have gone since the list was read */ }
   }

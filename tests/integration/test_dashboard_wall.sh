@@ -96,7 +96,6 @@ chmod 600 "$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 wait_until 10 "dashboard answering" curl -sf "http://127.0.0.1:$http_port/api/v1/health"
 
-curl -sN -m 60 "http://127.0.0.1:$http_port/api/v1/events" 2>/dev/null | while read -r l; do echo "$(date +%T.%N) $l"; done | grep -E "^[0-9:.]+ event" >"$T/sse.log" &
 BASE_URL="http://127.0.0.1:$http_port" ARTIFACTS="$ART" LISTENER_PID=$LISTENER_PID \
 DCMOND_PID=$DCMOND_PID DCMOND="$DCMOND" DCMOND_CONFIG="$T/dcmon.yaml" DCMOND_LOG="$T/dcmond.log" \
   timeout 240 node "$E2E/wall.test.js" || fail "browser test failed"
