@@ -21,15 +21,16 @@ const struct http_asset *http_asset_find(const char *name)
 	return NULL;
 }
 
-static enum MHD_Result http_not_modified(struct MHD_Connection *c, const char *etag,
-					 const char *cache)
+/* A body-less answer with one header besides Cache-Control (304 + ETag, 302 + Location). */
+static enum MHD_Result http_empty(struct MHD_Connection *c, unsigned status, const char *name,
+				  const char *value, const char *cache)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "ETag", etag);
+	MHD_add_response_header(r, name, value);
 	MHD_add_response_header(r, "Cache-Control", cache);
-	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_NOT_MODIFIED, r);
+	enum MHD_Result rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
 }
@@ -41,20 +42,8 @@ static enum MHD_Result http_send_asset(struct MHD_Connection *c, const struct ht
 	snprintf(etag, sizeof(etag), "\"%s\"", a->hash);
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
 	if (inm && strstr(inm, etag))
-		return http_not_modified(c, etag, cache);
+		return http_empty(c, MHD_HTTP_NOT_MODIFIED, "ETag", etag, cache);
 	return http_reply(c, 200, a->type, a->data, a->len, cache, etag);
-}
-
-static enum MHD_Result http_redirect(struct MHD_Connection *c, const char *to)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Location", to);
-	MHD_add_response_header(r, "Cache-Control", HTTP_CACHE_REVALIDATE);
-	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_FOUND, r);
-	MHD_destroy_response(r);
-	return rc;
 }
 
 /* "v=HASH" names the asset's current content. */
@@ -69,7 +58,7 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 	const struct http_asset *a = NULL;
 	const char *cache = HTTP_CACHE_REVALIDATE;
 	if (strcmp(url, "/") == 0)
-		return http_redirect(c, "/wall");
+		return http_empty(c, MHD_HTTP_FOUND, "Location", "/wall", HTTP_CACHE_REVALIDATE);
 	if (strcmp(url, "/wall") == 0)
 		a = http_asset_find("wall.html");
 	else if (strncmp(url, "/devices/", 9) == 0 && url[9] && !strchr(url + 9, '/'))
