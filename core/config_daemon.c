@@ -1,5 +1,6 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
+#include "dcmon/http.h"
 #include "dcmon/snmp.h"
 
 #include <errno.h>
@@ -61,6 +62,8 @@ const struct cfg_key cfg_daemon_keys[] = {
     {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
      .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
      .init = snmp_trap_cfg_init},
+    {.name = "http", .type = CFGK_SECTION, .offset = DM(http), .sub = http_cfg_keys,
+     .elem_size = sizeof(struct cfg_http), .init = http_cfg_init, .check = http_cfg_check},
     {.name = NULL},
 };
 
@@ -127,4 +130,5 @@ void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir)
 	path_resolve(&dm->socket_path, dir);
 	path_resolve(&dm->profiles_dir, dir);
 	rrdcached_resolve(&dm->rrdcached, dir);
+	http_cfg_resolve(dm->http, dir);
 }

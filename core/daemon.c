@@ -17,6 +17,7 @@
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
 #include "dcmon/config.h"
+#include "dcmon/http.h"
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
 #include "dcmon/metric.h"
@@ -42,6 +43,7 @@ struct daemon {
 	struct api_unix *api;
 	struct alert_engine *alerts;
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
+	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
@@ -178,6 +180,7 @@ static void reload(struct daemon *d)
 			log_info("daemon", dev->id, "added");
 	}
 	api_unix_set_env(d->api, &d->api_env);
+	http_server_set_env(d->http, &d->api_env);
 	free(keep);
 	free(kept);
 	cfg_free(old);
@@ -260,6 +263,8 @@ static void on_alert_event(void *arg, const struct alert_event *ev)
 		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
 		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
 		cfg_severity_name(ev->severity), ev->value);
+	struct daemon *d = arg;
+	http_server_alert_event(d->http, ev); /* open walls see it at once */
 }
 
 /* The longest poll interval of the config, for start-up timing. */
@@ -289,6 +294,24 @@ static int make_dirs(const char *path)
 	}
 	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+/* The dashboard's HTTP server, when the config has an http: section. */
+static int start_http(struct daemon *d)
+{
+	char err[512] = "";
+	if (!d->cfg->daemon.http)
+		return 0;
+	struct http_opts ho = {.loop = d->loop, .wq = d->wq, .arc = d->arc,
+			       .data_dir = d->cfg->daemon.data_dir,
+			       .rrdcached = d->cfg->daemon.rrdcached, .cfg = d->cfg->daemon.http,
+			       .env = &d->api_env};
+	d->http = http_server_new(&ho, err, sizeof(err));
+	if (!d->http) {
+		log_msg(LOG_LVL_ERROR, "http", NULL, "%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -346,6 +369,8 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
 	}
+	if (start_http(d) < 0)
+		return -1;
 	if (d->cfg->daemon.snmp_trap) {
 		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
 		if (!d->trapd) {
@@ -375,6 +400,7 @@ static void stop_parts(struct daemon *d)
 		loop_timer_cancel(d->loop, d->unmatched_timer);
 	}
 	workq_free(d->wq);
+	http_server_free(d->http); /* after the workers: no graph is rendering */
 	archive_free(d->arc); /* writes every queued update */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);

@@ -8,11 +8,13 @@ PKGS=(
   # build
   build-essential cmake pkg-config clang-format
   libyaml-dev libjansson-dev libsqlite3-dev
-  libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev
+  libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
-  iputils-ping procps iproute2 jq curl
+  iputils-ping procps iproute2 jq curl openssl sqlite3
+  # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
+  chromium nodejs npm
   # benchmarks: the peer we measure against
   collectd-core time
 )

@@ -1,0 +1,370 @@
+/* GET /api/v1/graph?device=ID&metric=NAME[&inst=I][&range=1h|1d|1w|1y][&format=png|svg]
+ * [&width=W&height=H][&t=ignored]: a graph of one metric drawn by librrd from its archive.
+ *
+ * Parameters are checked on the loop thread (the registry lives there); the archive is
+ * flushed and the image rendered on the worker pool while the connection is suspended.
+ * One graph renders at a time (rrd_graph uses getopt and font caches, which are not
+ * thread-safe, and a page of graphs must not take every worker from the pollers); the
+ * others wait in a FIFO on the loop side.
+ */
+#include "http_int.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <rrd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api_internal.h"
+#include "dcmon/archive.h"
+#include "dcmon/loop.h"
+#include "dcmon/workq.h"
+
+#define GRAPH_W_DEFAULT 800
+#define GRAPH_H_DEFAULT 200
+#define GRAPH_W_MIN 200
+#define GRAPH_W_MAX 3000
+#define GRAPH_H_MIN 60
+#define GRAPH_H_MAX 1500
+#define GRAPH_ARGS_MAX 64
+
+struct graph_range {
+	const char *name;
+	const char *start; /* rrdtool --start */
+	const char *title; /* "last hour" */
+};
+static const struct graph_range graph_ranges[] = {
+	{"1h", "end-1h", "last hour"},
+	{"1d", "end-1d", "last day"},
+	{"1w", "end-1w", "last week"},
+	{"1y", "end-1y", "last year"},
+};
+
+struct http_graph_job {
+	char *path;       /* the .rrd file (absolute, or relative to rrdcached's base dir) */
+	char *local;      /* the file on our disk, to check it exists */
+	char *title;
+	char *unit;
+	char *daemon;     /* rrdcached address or NULL */
+	const struct graph_range *range;
+	bool svg;
+	int width, height;
+	struct archive *arc;
+	/* results (worker) */
+	int status;
+	unsigned char *img;
+	size_t img_len;
+	char err[512];
+	struct http_server *s;
+	struct http_conn *hc;
+};
+
+void http_graph_job_free(struct http_graph_job *j)
+{
+	if (!j)
+		return;
+	free(j->path);
+	free(j->local);
+	free(j->title);
+	free(j->unit);
+	free(j->daemon);
+	free(j->img);
+	free(j);
+}
+
+/* rrdtool's DEF: separator is ':'; a path holding one needs "\:". */
+static char *graph_escape(const char *path)
+{
+	char *out = malloc(2 * strlen(path) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = path; *p; p++) {
+		if (*p == ':' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- on the worker -------------------------------------------------------------- */
+
+static void graph_render(struct http_graph_job *j)
+{
+	char w[16], h[16], def_avg[1024 * 9], def_min[sizeof(def_avg)], def_max[sizeof(def_avg)];
+	char *esc = graph_escape(j->path);
+	if (!esc) {
+		j->status = 500;
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
+	}
+	snprintf(w, sizeof(w), "%d", j->width);
+	snprintf(h, sizeof(h), "%d", j->height);
+	snprintf(def_avg, sizeof(def_avg), "DEF:v=%s:value:AVERAGE", esc);
+	snprintf(def_min, sizeof(def_min), "DEF:lo=%s:value:MIN", esc);
+	snprintf(def_max, sizeof(def_max), "DEF:hi=%s:value:MAX", esc);
+	free(esc);
+	const char *argv[GRAPH_ARGS_MAX] = {
+	    "graph", "-", "--imgformat", j->svg ? "SVG" : "PNG", "--start", j->range->start,
+	    "--end", "now", "--width", w, "--height", h, "--title", j->title,
+	    "--vertical-label", j->unit && *j->unit ? j->unit : " ", "--slope-mode",
+	    "--color", "BACK#0b1016", "--color", "CANVAS#121a23", "--color", "FONT#e6edf3",
+	    "--color", "GRID#2a3644", "--color", "MGRID#3d4c5c", "--color", "AXIS#8aa0b4",
+	    "--color", "FRAME#2a3644", "--color", "ARROW#8aa0b4", "--color", "SHADEA#0b1016",
+	    "--color", "SHADEB#0b1016", "--border", "0",
+	    def_avg, def_min, def_max, "CDEF:band=hi,lo,-", "LINE0:lo", "AREA:band#4da3ff40::STACK",
+	    "LINE2:v#4da3ff:average", "GPRINT:v:LAST:last %.2lf %s", "GPRINT:lo:MIN:min %.2lf %s",
+	    "GPRINT:hi:MAX:max %.2lf %s\\n"};
+	int argc = 0;
+	while (argc < GRAPH_ARGS_MAX && argv[argc])
+		argc++;
+	if (j->daemon && argc + 2 < GRAPH_ARGS_MAX) {
+		argv[argc++] = "--daemon";
+		argv[argc++] = j->daemon;
+	}
+	rrd_clear_error();
+	optind = 0; /* rrd_graph_v parses with getopt */
+	opterr = 0;
+	rrd_info_t *info = rrd_graph_v(argc, (char **)argv);
+	for (rrd_info_t *i = info; i; i = i->next) {
+		if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0 && i->value.u_blo.size > 0) {
+			j->img = malloc(i->value.u_blo.size);
+			if (j->img) {
+				memcpy(j->img, i->value.u_blo.ptr, i->value.u_blo.size);
+				j->img_len = i->value.u_blo.size;
+			}
+		}
+	}
+	if (!j->img) {
+		const char *e = rrd_get_error();
+		j->status = 500;
+		snprintf(j->err, sizeof(j->err), "graph: %s", e && *e ? e : "librrd drew no image");
+	} else {
+		j->status = 200;
+	}
+	rrd_clear_error();
+	rrd_info_free(info);
+}
+
+static void graph_work(void *arg)
+{
+	struct http_graph_job *j = arg;
+	struct stat st;
+	archive_flush(j->arc); /* what was polled up to now is in the file */
+	if (stat(j->local, &st) < 0) {
+		j->status = 404;
+		snprintf(j->err, sizeof(j->err), "no archive for this metric yet (%s)", strerror(errno));
+		return;
+	}
+	graph_render(j);
+}
+
+/* ---- on the loop ------------------------------------------------------------------ */
+
+static void graph_next(struct http_server *s);
+
+static void graph_done(struct loop *loop, void *arg)
+{
+	struct http_graph_job *j = arg;
+	struct http_server *s = j->s;
+	struct http_conn *hc = j->hc;
+	/* unlink from the FIFO */
+	for (struct http_conn **p = &s->pending; *p; p = &(*p)->next_pending) {
+		if (*p == hc) {
+			*p = hc->next_pending;
+			break;
+		}
+	}
+	if (hc->c) {
+		hc->job = HTTP_JOB_DONE;
+		MHD_resume_connection(hc->c);
+		http_server_kick(s);
+	} else { /* the connection went away meanwhile */
+		http_graph_job_free(hc->gj);
+		free(hc->uri);
+		free(hc->body);
+		free(hc);
+	}
+	s->graph_busy = false;
+	graph_next(s);
+}
+
+/* Starts the oldest waiting graph if none is rendering. */
+static void graph_next(struct http_server *s)
+{
+	if (s->graph_busy)
+		return;
+	for (struct http_conn *hc = s->pending; hc; hc = hc->next_pending) {
+		if (hc->job != HTTP_JOB_QUEUED)
+			continue;
+		hc->job = HTTP_JOB_RUNNING;
+		if (workq_submit(s->wq, graph_work, graph_done, hc->gj) == 0) {
+			s->graph_busy = true;
+			return;
+		}
+		hc->gj->status = 503;
+		snprintf(hc->gj->err, sizeof(hc->gj->err), "out of memory queueing the graph");
+		graph_done(s->loop, hc->gj);
+		return;
+	}
+}
+
+static const struct graph_range *graph_range_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(graph_ranges) / sizeof(graph_ranges[0]); i++)
+		if (strcmp(graph_ranges[i].name, name) == 0)
+			return &graph_ranges[i];
+	return NULL;
+}
+
+/* An integer in [min, max] or the default when absent; false if malformed. */
+static bool graph_int(const char *v, int def, int min, int max, int *out)
+{
+	char *end;
+	if (!v) {
+		*out = def;
+		return true;
+	}
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < min || n > max)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+struct graph_params {
+	const char *device, *metric, *inst;
+	const struct graph_range *range;
+	bool svg;
+	int width, height;
+};
+
+/* Checks the query; answers 400/404 itself. */
+static bool graph_params_parse(struct http_server *s, struct MHD_Connection *c,
+			       const struct api_query *q, struct graph_params *p,
+			       const struct metric **m)
+{
+	/* t: ignored; pages add it so that a redrawn graph is fetched anew */
+	static const char *const known[] = {"device", "metric", "inst", "range", "format",
+					     "width", "height", "t", NULL};
+	for (size_t i = 0; i < q->n; i++) {
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], q->v[i].name) != 0)
+			k++;
+		if (!known[k]) {
+			http_reply_error(c, 400, "unknown query parameter '%s' (allowed: device, metric, "
+						 "inst, range, format, width, height, t)", q->v[i].name);
+			return false;
+		}
+	}
+	const char *range = api_query_get(q, "range"), *fmt = api_query_get(q, "format");
+	p->device = api_query_get(q, "device");
+	p->metric = api_query_get(q, "metric");
+	p->inst = api_query_get(q, "inst");
+	if (p->inst && !*p->inst)
+		p->inst = NULL;
+	p->range = graph_range_find(range ? range : "1h");
+	p->svg = fmt && strcmp(fmt, "svg") == 0;
+	const char *why = !p->device || !*p->device ? "device: required"
+			  : !p->metric || !*p->metric ? "metric: required"
+			  : !p->range ? "range: expected 1h, 1d, 1w or 1y"
+			  : fmt && strcmp(fmt, "png") != 0 && strcmp(fmt, "svg") != 0
+			      ? "format: expected png or svg"
+			  : !graph_int(api_query_get(q, "width"), GRAPH_W_DEFAULT, GRAPH_W_MIN,
+				       GRAPH_W_MAX, &p->width) ? "width: expected 200..3000 pixels"
+			  : !graph_int(api_query_get(q, "height"), GRAPH_H_DEFAULT, GRAPH_H_MIN,
+				       GRAPH_H_MAX, &p->height) ? "height: expected 60..1500 pixels"
+			  : NULL;
+	if (why) {
+		http_reply_error(c, 400, "%s", why);
+		return false;
+	}
+	if (!cfg_device_find(s->env.cfg, p->device)) {
+		http_reply_error(c, 404, "no such device: %s", p->device);
+		return false;
+	}
+	*m = metric_reg_find(s->env.reg, p->device, p->metric, p->inst);
+	if (!*m) {
+		http_reply_error(c, 404, "device %s has no metric %s%s%s", p->device, p->metric,
+				 p->inst ? "@" : "", p->inst ? p->inst : "");
+		return false;
+	}
+	return true;
+}
+
+static struct http_graph_job *graph_job_new(struct http_server *s, const struct graph_params *p,
+					    const struct metric *m)
+{
+	char key[512];
+	struct http_graph_job *j = calloc(1, sizeof(*j));
+	if (!j || metric_file_key(m, key, sizeof(key)) < 0) {
+		free(j);
+		return NULL;
+	}
+	bool remote = s->rrdcached && strncmp(s->rrdcached, "unix:", 5) != 0;
+	j->range = p->range;
+	j->svg = p->svg;
+	j->width = p->width;
+	j->height = p->height;
+	j->arc = s->arc;
+	j->s = s;
+	if (asprintf(&j->local, "%s/%s/%s.rrd", s->data_dir, m->device, key) < 0)
+		j->local = NULL;
+	if (asprintf(&j->path, "%s%s%s/%s.rrd", remote ? "" : s->data_dir, remote ? "" : "/",
+		     m->device, key) < 0)
+		j->path = NULL;
+	if (asprintf(&j->title, "%s  %s  (%s)", m->device, m->key, p->range->title) < 0)
+		j->title = NULL;
+	j->unit = strdup(m->unit ? m->unit : "");
+	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
+	if (!j->local || !j->path || !j->title || !j->unit || (s->rrdcached && !j->daemon)) {
+		http_graph_job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+enum MHD_Result http_graph_start(struct http_server *s, struct http_conn *hc, const char *query)
+{
+	struct api_query q;
+	char err[256];
+	struct graph_params p;
+	const struct metric *m = NULL;
+	enum MHD_Result rc = MHD_YES;
+	if (api_query_parse(&q, query, err, sizeof(err)) < 0) {
+		rc = http_reply_error(hc->c, 400, "%s", err);
+	} else if (graph_params_parse(s, hc->c, &q, &p, &m)) {
+		hc->gj = graph_job_new(s, &p, m);
+		if (!hc->gj) {
+			rc = http_reply_error(hc->c, 500, "out of memory");
+		} else {
+			hc->gj->hc = hc;
+			hc->job = HTTP_JOB_QUEUED;
+			struct http_conn **tail = &s->pending;
+			while (*tail)
+				tail = &(*tail)->next_pending;
+			*tail = hc;
+			MHD_suspend_connection(hc->c);
+			graph_next(s);
+		}
+	}
+	api_query_free(&q);
+	return rc;
+}
+
+enum MHD_Result http_graph_reply(struct http_conn *hc)
+{
+	struct http_graph_job *j = hc->gj;
+	enum MHD_Result rc;
+	hc->job = HTTP_JOB_NONE;
+	if (j->status != 200)
+		rc = http_reply_error(hc->c, j->status, "%s", j->err);
+	else
+		rc = http_reply(hc->c, 200, j->svg ? "image/svg+xml" : "image/png", j->img, j->img_len,
+				"no-cache", NULL);
+	http_graph_job_free(j);
+	hc->gj = NULL;
+	return rc;
+}

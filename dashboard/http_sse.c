@@ -1,0 +1,536 @@
+/* Server-Sent Events: GET /api/v1/events, the live feed of every open wall.
+ *
+ * A stream starts with `snapshot` (sites, every device, the alert list), then gets:
+ *   `diff`     {ts_ms, devices: [changed device...], removed: [id...], alerts?: [...]}
+ *              at most once a second, only what changed since the previous update;
+ *   `alert`    {alert event} the moment the threshold engine raises one (followed by a
+ *              diff within HTTP_SSE_ALERT_DELAY_MS);
+ *   `ping`     {ts_ms} a second after the last event, so a wall knows it is not blind;
+ *   `snapshot` again after a reload.
+ * Every event is built once, in the hub's event list, and shared by all streams; a
+ * stream points at the next event it has to send.  A stream that falls more than
+ * HTTP_SSE_LAG_MAX events behind is ended (the browser reconnects and gets a snapshot).
+ *
+ * The device JSON is the API's (api_device_json) without the fields that change every
+ * second by themselves (ages, poll counters), so unchanged devices compare equal.
+ */
+#include "http_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "dcmon/alert.h"
+#include "dcmon/log.h"
+#include "dcmon/loop.h"
+
+#define HTTP_SSE_PERIOD_MS      1000 /* diff / ping interval */
+#define HTTP_SSE_ALERT_DELAY_MS 50   /* alert event -> diff with the new alert list */
+#define HTTP_SSE_LAG_MAX        64   /* events a stream may be behind before it is ended */
+#define HTTP_SSE_RETRY_MS       1000 /* the browser's reconnect delay */
+
+struct sse_event {
+	struct sse_event *next;
+	uint64_t seq;
+	size_t len;     /* bytes of data */
+	char data[];    /* "event: ...\ndata: ...\n\n" */
+};
+
+struct sse_client {
+	struct sse_client *next, *prev;
+	struct http_sse *hub;
+	struct MHD_Connection *c;
+	char *first;            /* the snapshot this stream starts with; NULL once sent */
+	size_t first_len, first_off;
+	uint64_t seq;           /* next event to send */
+	size_t off;             /* bytes of that event already sent */
+	bool suspended;
+	bool ended;             /* send END_OF_STREAM */
+};
+
+struct http_sse {
+	struct http_server *s;
+	struct sse_event *head, *tail;
+	uint64_t next_seq;      /* seq of the next event appended */
+	struct sse_client *clients;
+	size_t nclients;
+	char **prev;            /* per config device: its last JSON sent */
+	size_t nprev;
+	char *prev_alerts;      /* the last alert list sent ("[...]") */
+	bool ticked;            /* prev holds a full state */
+	bool resync;            /* the next update is a snapshot */
+	int64_t last_event_ms;  /* monotonic */
+	struct loop_timer *timer;
+	int64_t timer_due_ms;   /* monotonic */
+	bool closing;
+};
+
+/* ---- growable text ------------------------------------------------------------------ */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_fmt(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_fmt(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* ---- the state, as JSON text -------------------------------------------------------- */
+
+static const char *const volatile_dev_keys[] = {"last_poll_age_s", "data_age_s", "polls",
+						"overruns", "next_poll_ms", "last_duration_ms", NULL};
+
+/* A device as the wall sees it (servers without their metric list: the wall counts
+ * them; their page shows the rest). */
+static char *sse_device_text(const struct api_ctx *ctx, const struct cfg_device *dev)
+{
+	json_t *o = api_device_json(ctx, dev, dev->kind != DEV_SERVER);
+	if (!o)
+		return NULL;
+	for (size_t i = 0; volatile_dev_keys[i]; i++)
+		json_object_del(o, volatile_dev_keys[i]);
+	json_t *ms = json_object_get(o, "metrics"), *m;
+	size_t i;
+	json_array_foreach(ms, i, m)
+		json_object_del(m, "age_s");
+	char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return t;
+}
+
+/* The alert list ("[...]") as GET /api/v1/alerts gives it. */
+static char *sse_alerts_text(struct http_sse *h)
+{
+	struct api_request rq = {.method = "GET", .path = "/api/v1/alerts"};
+	struct api_response rs;
+	api_handle(&h->s->env, &rq, &rs);
+	json_t *o = rs.status == 200 && rs.body ? json_loads(rs.body, 0, NULL) : NULL;
+	api_response_free(&rs);
+	char *t = o ? json_dumps(json_object_get(o, "alerts"), JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(o);
+	return t ? t : strdup("[]");
+}
+
+static void sse_sites_json(struct sbuf *b, const struct cfg *cfg)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < cfg->nsites; i++) {
+		const struct cfg_site *st = &cfg->sites[i];
+		json_t *rooms = json_array();
+		for (size_t j = 0; j < st->nrooms; j++)
+			json_array_append_new(rooms, json_pack("{s:s s:s}", "id", st->rooms[j].id, "name",
+							       st->rooms[j].name ? st->rooms[j].name
+										 : st->rooms[j].id));
+		json_array_append_new(a, json_pack("{s:s s:s s:o}", "id", st->id, "name",
+						   st->name ? st->name : st->id, "rooms", rooms));
+	}
+	char *t = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(a);
+	sb_str(b, t ? t : "[]");
+	free(t);
+}
+
+static void sse_prev_free(struct http_sse *h)
+{
+	for (size_t i = 0; i < h->nprev; i++)
+		free(h->prev[i]);
+	free(h->prev);
+	h->prev = NULL;
+	h->nprev = 0;
+	h->ticked = false;
+}
+
+/* The snapshot event of the current state (h->prev must be up to date). */
+static void sse_snapshot_text(struct http_sse *h, struct sbuf *b, int64_t now_ms)
+{
+	sb_fmt(b, "retry: %d\nevent: snapshot\ndata: {\"ts_ms\":%lld,\"version\":\"%s\",\"sites\":",
+	       HTTP_SSE_RETRY_MS, (long long)now_ms, h->s->env.version ? h->s->env.version : "");
+	sse_sites_json(b, h->s->env.cfg);
+	sb_str(b, ",\"devices\":[");
+	for (size_t i = 0; i < h->nprev; i++) {
+		if (i)
+			sb_str(b, ",");
+		sb_str(b, h->prev[i] ? h->prev[i] : "null");
+	}
+	sb_str(b, "],\"alerts\":");
+	sb_str(b, h->prev_alerts ? h->prev_alerts : "[]");
+	sb_str(b, "}\n\n");
+}
+
+/* Recomputes the state; appends the changes (devices, alerts) to b as a diff body.
+ * Returns true if anything changed. */
+static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
+{
+	const struct cfg *cfg = h->s->env.cfg;
+	struct api_query q = {0};
+	struct api_request rq = {.method = "GET", .path = "/api/v1/events"};
+	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms};
+	bool full = !h->ticked || h->nprev != cfg->ndevices;
+	if (full) {
+		sse_prev_free(h);
+		h->prev = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*h->prev));
+		if (!h->prev)
+			return false;
+		h->nprev = cfg->ndevices;
+	}
+	size_t changed = 0;
+	sb_fmt(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		char *t = sse_device_text(&ctx, &cfg->devices[i]);
+		if (!t || (h->prev[i] && strcmp(t, h->prev[i]) == 0)) {
+			free(t);
+			continue;
+		}
+		if (changed++)
+			sb_str(b, ",");
+		sb_str(b, t);
+		free(h->prev[i]);
+		h->prev[i] = t;
+	}
+	sb_str(b, "]");
+	char *alerts = sse_alerts_text(h);
+	bool alerts_changed = !h->prev_alerts || strcmp(alerts, h->prev_alerts) != 0;
+	if (alerts_changed) {
+		sb_str(b, ",\"alerts\":");
+		sb_str(b, alerts);
+		free(h->prev_alerts);
+		h->prev_alerts = alerts;
+	} else {
+		free(alerts);
+	}
+	sb_str(b, "}");
+	h->ticked = true;
+	return changed > 0 || alerts_changed || full;
+}
+
+/* ---- the event list ------------------------------------------------------------------ */
+
+static void sse_wake_all(struct http_sse *h)
+{
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next) {
+		if (cl->suspended) {
+			cl->suspended = false;
+			MHD_resume_connection(cl->c);
+		}
+	}
+	http_server_kick(h->s);
+}
+
+/* Drops events every stream has sent. */
+static void sse_trim(struct http_sse *h)
+{
+	uint64_t min = h->next_seq;
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
+		if (cl->seq < min)
+			min = cl->seq;
+	while (h->head && h->head->seq < min) {
+		struct sse_event *e = h->head;
+		h->head = e->next;
+		free(e);
+	}
+	if (!h->head)
+		h->tail = NULL;
+}
+
+static void sse_append(struct http_sse *h, const char *text, size_t len)
+{
+	struct sse_event *e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return;
+	e->next = NULL;
+	e->seq = h->next_seq++;
+	e->len = len;
+	memcpy(e->data, text, len + 1);
+	if (h->tail)
+		h->tail->next = e;
+	else
+		h->head = e;
+	h->tail = e;
+	h->last_event_ms = clock_mono_ms();
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
+		if (h->next_seq - cl->seq > HTTP_SSE_LAG_MAX)
+			cl->ended = true; /* too slow: it reconnects and starts anew */
+	sse_trim(h);
+	sse_wake_all(h); /* MHD's ITC wakes our loop, which runs MHD */
+}
+
+static void sse_event(struct http_sse *h, const char *type, const char *data)
+{
+	struct sbuf b = {0};
+	sb_fmt(&b, "event: %s\ndata: ", type);
+	sb_str(&b, data);
+	sb_str(&b, "\n\n");
+	if (!b.oom)
+		sse_append(h, b.p, b.len);
+	free(b.p);
+}
+
+/* ---- the periodic update ---------------------------------------------------------------- */
+
+static void sse_schedule(struct http_sse *h, int64_t delay_ms);
+
+static void sse_update(struct http_sse *h)
+{
+	int64_t now = clock_wall_ms();
+	struct sbuf b = {0};
+	if (h->resync || !h->ticked) {
+		struct sbuf tmp = {0};
+		sse_prev_free(h);
+		sse_compute(h, &tmp, now);
+		free(tmp.p);
+		sse_snapshot_text(h, &b, now);
+		if (!b.oom && h->resync)
+			sse_append(h, b.p, b.len);
+		h->resync = false;
+	} else if (sse_compute(h, &b, now) && !b.oom) {
+		sse_event(h, "diff", b.p);
+	} else if (clock_mono_ms() - h->last_event_ms >= HTTP_SSE_PERIOD_MS - 10) {
+		char ping[64];
+		snprintf(ping, sizeof(ping), "{\"ts_ms\":%lld}", (long long)now);
+		sse_event(h, "ping", ping);
+	}
+	free(b.p);
+}
+
+static void sse_on_timer(struct loop *loop, void *arg)
+{
+	struct http_sse *h = arg;
+	h->timer = NULL;
+	if (h->closing)
+		return;
+	if (h->nclients > 0)
+		sse_update(h);
+	else
+		h->ticked = false; /* nobody watches: recompute everything at the next connect */
+	sse_schedule(h, HTTP_SSE_PERIOD_MS);
+}
+
+/* Runs the update in delay_ms, unless one is due sooner. */
+static void sse_schedule(struct http_sse *h, int64_t delay_ms)
+{
+	struct loop *loop = h->s->loop;
+	int64_t due = loop_now_ms(loop) + delay_ms;
+	if (h->timer && h->timer_due_ms <= due)
+		return;
+	loop_timer_cancel(loop, h->timer);
+	h->timer = loop_timer_add(loop, delay_ms, sse_on_timer, h);
+	h->timer_due_ms = due;
+}
+
+/* ---- streams ------------------------------------------------------------------------ */
+
+static struct sse_event *sse_find(struct http_sse *h, uint64_t seq)
+{
+	for (struct sse_event *e = h->head; e; e = e->next)
+		if (e->seq == seq)
+			return e;
+	return NULL;
+}
+
+static ssize_t sse_copy(char *dst, size_t max, const char *src, size_t len, size_t *off)
+{
+	size_t n = len - *off < max ? len - *off : max;
+	memcpy(dst, src + *off, n);
+	*off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse_client *cl = cls;
+	struct http_sse *h = cl->hub;
+	if (cl->ended || h->closing)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (cl->first) {
+		ssize_t n = sse_copy(buf, max, cl->first, cl->first_len, &cl->first_off);
+		if (cl->first_off == cl->first_len) {
+			free(cl->first);
+			cl->first = NULL;
+		}
+		return n;
+	}
+	struct sse_event *e = sse_find(h, cl->seq);
+	if (!e) {
+		cl->suspended = true;
+		MHD_suspend_connection(cl->c);
+		return 0;
+	}
+	ssize_t n = sse_copy(buf, max, e->data, e->len, &cl->off);
+	if (cl->off == e->len) {
+		cl->seq++;
+		cl->off = 0;
+		sse_trim(h);
+	}
+	return n;
+}
+
+static void sse_client_free(void *cls)
+{
+	struct sse_client *cl = cls;
+	struct http_sse *h = cl->hub;
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		h->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	h->nclients--;
+	free(cl->first);
+	free(cl);
+	sse_trim(h);
+}
+
+enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
+{
+	struct sse_client *cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return MHD_NO;
+	struct sbuf b = {0};
+	int64_t now = clock_wall_ms();
+	if (!h->ticked || h->resync) {
+		struct sbuf tmp = {0};
+		sse_compute(h, &tmp, now);
+		free(tmp.p);
+	}
+	sse_snapshot_text(h, &b, now);
+	if (b.oom) {
+		free(b.p);
+		free(cl);
+		return MHD_NO;
+	}
+	cl->first = b.p;
+	cl->first_len = b.len;
+	cl->hub = h;
+	cl->c = c;
+	cl->seq = h->next_seq;
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, cl, sse_client_free);
+	if (!r) {
+		free(cl->first);
+		free(cl);
+		return MHD_NO;
+	}
+	cl->next = h->clients;
+	if (h->clients)
+		h->clients->prev = cl;
+	h->clients = cl;
+	h->nclients++;
+	MHD_add_response_header(r, "Content-Type", "text/event-stream");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	if (!h->timer)
+		sse_schedule(h, HTTP_SSE_PERIOD_MS);
+	return rc;
+}
+
+/* ---- hub ------------------------------------------------------------------------------ */
+
+struct http_sse *http_sse_new(struct http_server *s)
+{
+	struct http_sse *h = calloc(1, sizeof(*h));
+	if (h)
+		h->s = s;
+	return h;
+}
+
+void http_sse_resync(struct http_sse *h)
+{
+	h->resync = true;
+	sse_schedule(h, 0);
+}
+
+static void json_num_or_null(json_t *o, const char *k, double v)
+{
+	json_object_set_new(o, k, isfinite(v) ? json_real(v) : json_null());
+}
+
+void http_sse_alert(struct http_sse *h, const struct alert_event *ev)
+{
+	if (h->closing)
+		return;
+	if (h->nclients > 0) {
+		json_t *o = json_pack("{s:s s:I s:I s:s s:s s:s s:s s:s}", "type",
+				      alert_event_type_name(ev->type), "ts_ms", (json_int_t)ev->ts_ms,
+				      "id", (json_int_t)ev->alert_id, "rule", ev->rule, "device",
+				      ev->device, "metric", ev->metric, "state",
+				      alert_state_name(ev->state), "severity",
+				      cfg_severity_name(ev->severity));
+		if (o) {
+			json_object_set_new(o, "inst", ev->inst ? json_string(ev->inst) : json_null());
+			json_num_or_null(o, "value", ev->value);
+			char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+			if (t)
+				sse_event(h, "alert", t);
+			free(t);
+			json_decref(o);
+		}
+	}
+	sse_schedule(h, HTTP_SSE_ALERT_DELAY_MS);
+}
+
+void http_sse_close(struct http_sse *h)
+{
+	if (!h)
+		return;
+	h->closing = true;
+	sse_wake_all(h);
+	loop_timer_cancel(h->s->loop, h->timer);
+	h->timer = NULL;
+}
+
+void http_sse_free(struct http_sse *h)
+{
+	if (!h)
+		return;
+	/* streams still open here were closed by MHD_stop_daemon (their free callbacks ran) */
+	while (h->head) {
+		struct sse_event *e = h->head;
+		h->head = e->next;
+		free(e);
+	}
+	sse_prev_free(h);
+	free(h->prev_alerts);
+	free(h);
+}

@@ -1,0 +1,98 @@
+/* Shared by the wall and the device pages: formatting, severity marks, API calls.
+ * Plain JS, no build step, no external fetches. */
+"use strict";
+
+const DC = {};
+
+/* Severity/health: colour AND icon AND text, so colour-blind operators read it too. */
+DC.SEV = {
+  critical: {icon: "\u2716", text: "CRITICAL", rank: 0},   /* heavy X */
+  warning:  {icon: "\u25B2", text: "WARNING",  rank: 1},   /* triangle */
+  info:     {icon: "\u25CF", text: "INFO",     rank: 2},
+  unknown:  {icon: "?",      text: "UNKNOWN",  rank: 3},
+  stale:    {icon: "\u231B", text: "STALE",    rank: 3},   /* hourglass */
+  ok:       {icon: "\u2714", text: "OK",       rank: 4},   /* check mark */
+};
+
+DC.el = function (tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+};
+
+/* A badge: <span class="sev sev-critical"><i>X</i> CRITICAL</span> */
+DC.badge = function (sev, label) {
+  const s = DC.SEV[sev] || DC.SEV.unknown;
+  const b = DC.el("span", "sev sev-" + (DC.SEV[sev] ? sev : "unknown"));
+  b.appendChild(DC.el("i", "sev-icon", s.icon));
+  b.appendChild(document.createTextNode(" " + (label || s.text)));
+  b.setAttribute("data-sev", sev);
+  return b;
+};
+
+DC.num = function (v, digits) {
+  if (v === null || v === undefined || !isFinite(v)) return "\u2014";
+  const d = digits !== undefined ? digits : Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : 1;
+  return Number(v).toFixed(d);
+};
+
+DC.duration = function (s) {
+  if (s === null || s === undefined || !isFinite(s)) return "\u2014";
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return s + " s";
+  if (s < 3600) return Math.floor(s / 60) + " min";
+  if (s < 86400) return Math.floor(s / 3600) + " h " + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + " min";
+  return Math.floor(s / 86400) + " d " + Math.floor(s % 86400 / 3600) + " h";
+};
+
+DC.clock = function (ms, withSeconds) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return p(d.getHours()) + ":" + p(d.getMinutes()) + (withSeconds ? ":" + p(d.getSeconds()) : "");
+};
+
+/* A metric's display value: enum name for states, number + unit otherwise. */
+DC.unitShort = {percent: "%", celsius: "\u00B0C", seconds: "s", volts: "V", amperes: "A",
+                watts: "W", hertz: "Hz", bytes: "B", rpm: "rpm", count: ""};
+DC.metricText = function (m) {
+  if (!m) return "\u2014";
+  if (m.quality === "error") return "error";
+  if (m.value_name) return m.value_name;
+  if (m.value === null || m.value === undefined) return "\u2014";
+  const u = DC.unitShort[m.unit] !== undefined ? DC.unitShort[m.unit] : (m.unit || "");
+  if (m.unit === "seconds") return DC.duration(m.value);
+  return DC.num(m.value) + (u ? (u === "%" || u.startsWith("\u00B0") ? "" : " ") + u : "");
+};
+
+/* Metrics of a device by name (all instances). */
+DC.metrics = function (dev, re) {
+  return (dev.metrics || []).filter((m) => re.test(m.name));
+};
+DC.metric = function (dev, re) {
+  return DC.metrics(dev, re)[0];
+};
+
+DC.token = function () {
+  return sessionStorage.getItem("dcmon-token") || "";
+};
+
+/* JSON API call; rejects with the server's {"error"} message. */
+DC.api = async function (method, path, body) {
+  const opt = {method: method, headers: {}};
+  if (body !== undefined) {
+    opt.headers["Content-Type"] = "application/json";
+    opt.body = JSON.stringify(body);
+  }
+  if (method !== "GET" && DC.token()) opt.headers["Authorization"] = "Bearer " + DC.token();
+  const r = await fetch(path, opt);
+  let j = null;
+  try { j = await r.json(); } catch (e) { j = null; }
+  if (!r.ok) throw new Error((j && j.error) || ("HTTP " + r.status));
+  return j;
+};
+
+DC.location = function (o) {
+  const l = o.location || o;
+  return [l.site, l.room, l.row, l.rack].filter((x) => x).join(" / ") || "\u2014";
+};

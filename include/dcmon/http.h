@@ -1,0 +1,69 @@
+/* The dashboard's HTTP server (dashboard/http*.c): the JSON API of core/api*.c over TCP
+ * (optionally TLS), the NOC wall's static assets built into the binary, a Server-Sent
+ * Events stream of state changes, and RRD graphs rendered on the worker pool.
+ *
+ * libmicrohttpd runs without threads of its own: its epoll fd is watched by our loop
+ * and MHD_run() is called on the loop thread, so api_handle() and the registry are only
+ * ever touched there (docs/ARCHITECTURE.md, "Dashboard").
+ *
+ * Daemon wiring:
+ *     s = http_server_new(&opts, err, sizeof(err));   // after the API env is ready
+ *     alert listener: http_server_alert_event(s, ev); // pushes to open walls at once
+ *     SIGHUP:  http_server_set_env(s, &api_env);
+ *     exit:    http_server_free(s);                   // before the loop and workq
+ */
+#ifndef DCMON_HTTP_H
+#define DCMON_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/api.h"
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+struct alert_event;
+struct archive;
+struct loop;
+struct workq;
+
+/* The daemon's `http:` section. */
+struct cfg_http {
+	char *listen;      /* numeric IPv4/IPv6 address; default 127.0.0.1 (loopback) */
+	int port;          /* 0 = any free port (tests); default 8080 */
+	char *tls_cert;    /* PEM certificate (chain); with tls_key: HTTPS; NULL = plain HTTP */
+	char *tls_key;     /* PEM private key */
+	char *token_file;  /* file holding the bearer token of write actions; NULL = none allowed */
+	struct cfg_pos pos;
+};
+/* Key table of the section (a CFGK_SECTION row of the daemon keys) and its init. */
+extern const struct cfg_key http_cfg_keys[];
+void http_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int http_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* Makes the section's relative paths absolute against dir (the config's directory). */
+void http_cfg_resolve(struct cfg_http *h, const char *dir);
+
+struct http_opts {
+	struct loop *loop;
+	struct workq *wq;           /* graph rendering */
+	struct archive *arc;        /* flushed before a graph is drawn; may be NULL */
+	const char *data_dir;       /* <data_dir>/<device>/<metric key>.rrd */
+	const char *rrdcached;      /* NULL or the daemon's rrdcached address */
+	const struct cfg_http *cfg;
+	const struct api_env *env;  /* copied; swap with http_server_set_env */
+};
+
+struct http_server;
+/* Binds and starts serving.  NULL with err filled on failure (bad address, port in
+ * use, unreadable certificate or token file). */
+struct http_server *http_server_new(const struct http_opts *opts, char *err, size_t errlen);
+/* Closes every connection and frees the server.  NULL is a no-op. */
+void http_server_free(struct http_server *s);
+/* Swaps the state served (after a reload). */
+void http_server_set_env(struct http_server *s, const struct api_env *env);
+/* The port actually bound (for port 0). */
+int http_server_port(const struct http_server *s);
+/* An alert event: sent to every open event stream now, and a state diff soon after. */
+void http_server_alert_event(struct http_server *s, const struct alert_event *ev);
+
+#endif
