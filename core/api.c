@@ -205,11 +205,13 @@ void api_handle(const struct api_env *env, const struct api_request *req,
 	if (api_query_parse(&q, req->query, err, sizeof(err)) < 0)
 		api_reply_error(resp, 400, "%s", err);
 	else if (api_params_ok(r, &q, resp)) {
+		struct api_alert_index alerts = {0};
 		struct api_ctx ctx = {
 			.env = env, .req = req, .query = &q, .tail = tail,
-			.now_ms = clock_wall_ms(),
+			.now_ms = clock_wall_ms(), .alerts = &alerts,
 		};
 		r->handler(&ctx, resp);
+		api_alert_index_free(&alerts);
 	}
 	api_query_free(&q);
 }

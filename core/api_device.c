@@ -60,46 +60,23 @@ static size_t metrics_bad(const struct api_env *env, const char *id,
 	return n;
 }
 
-struct worst_alert {
-	const char *device;
-	enum cfg_severity severity;
-	bool found;
-	char what[96]; /* "rule (summary)" of the worst */
-};
-
-static bool note_alert(void *arg, const struct alert_view *v)
-{
-	struct worst_alert *w = arg;
-	if (v->state != ALERT_FIRING || strcmp(v->device, w->device) != 0)
-		return true;
-	if (!w->found || v->severity > w->severity) {
-		w->found = true;
-		w->severity = v->severity;
-		snprintf(w->what, sizeof(w->what), "%s", v->summary ? v->summary : v->rule);
-	}
-	return true;
-}
-
 /* Firing alerts make a device warning/critical, whatever its polls say. */
-static enum api_health alert_health(const struct api_env *env, const char *device,
+static enum api_health alert_health(const struct api_ctx *ctx, const char *device,
 				    char *reason, size_t reasonlen)
 {
-	if (!env->alerts)
+	const struct api_alert_worst *w = api_alert_index_find(ctx, device);
+	if (!w || w->severity == SEV_INFO)
 		return API_HEALTH_OK;
-	struct worst_alert w = {.device = device};
-	alert_engine_foreach(env->alerts, clock_wall_ms(), note_alert, &w);
-	if (!w.found || w.severity == SEV_INFO)
-		return API_HEALTH_OK;
-	snprintf(reason, reasonlen, "alert: %s", w.what);
-	return w.severity == SEV_CRITICAL ? API_HEALTH_CRITICAL : API_HEALTH_WARNING;
+	snprintf(reason, reasonlen, "alert: %s", w->what);
+	return w->severity == SEV_CRITICAL ? API_HEALTH_CRITICAL : API_HEALTH_WARNING;
 }
 
-enum api_health api_device_health(const struct api_env *env, const struct cfg_device *dev,
+enum api_health api_device_health(const struct api_ctx *ctx, const struct cfg_device *dev,
 				  const struct dev_status *st, char *reason, size_t reasonlen)
 {
 	char alert_reason[128] = "";
-	enum api_health by_alert = alert_health(env, dev->id, alert_reason, sizeof(alert_reason));
-	enum api_health by_poll = api_device_poll_health(env, dev, st, reason, reasonlen);
+	enum api_health by_alert = alert_health(ctx, dev->id, alert_reason, sizeof(alert_reason));
+	enum api_health by_poll = api_device_poll_health(ctx->env, dev, st, reason, reasonlen);
 	enum api_health h = api_health_worst(by_alert, by_poll);
 	if (by_alert != API_HEALTH_OK && h == by_alert)
 		snprintf(reason, reasonlen, "%s", alert_reason);
@@ -221,7 +198,7 @@ static void device_status_json(const struct api_ctx *ctx, const struct cfg_devic
 {
 	const struct dev_status *st = api_dev_status(ctx->env, dev->id);
 	char reason[256];
-	enum api_health h = api_device_health(ctx->env, dev, st, reason, sizeof(reason));
+	enum api_health h = api_device_health(ctx, dev, st, reason, sizeof(reason));
 	json_object_set_new(obj, "state", json_string(dev_state_name(st ? st->state
 									    : DEV_STATE_UNKNOWN)));
 	json_object_set_new(obj, "reason", str_or_null(st ? st->reason : ""));

@@ -47,8 +47,22 @@ const char *api_query_get(const struct api_query *q, const char *name);
 /* ---- handlers ---------------------------------------------------------------------- */
 
 /* What a handler gets besides the response to fill. */
+/* Worst firing alert per device, built once per request on first use (O(alerts)),
+ * so a status of thousands of devices does not walk every alert per device. */
+struct api_alert_worst {
+	char *device;
+	enum cfg_severity severity;
+	char what[96]; /* summary, or rule name */
+};
+struct api_alert_index {
+	bool built;
+	struct api_alert_worst *v; /* sorted by device */
+	size_t n;
+};
+
 struct api_ctx {
 	const struct api_env *env;
+	struct api_alert_index *alerts; /* lazily built; see api_alert_index_find() */
 	const struct api_request *req;
 	const struct api_query *query; /* names already checked against the route */
 	const char *tail;              /* path after a prefix route ("ups-a"), else "" */
@@ -113,8 +127,11 @@ const char *api_device_tenant(const struct cfg *cfg, const struct cfg_device *de
 /* Health from the polls alone (reachability, point errors, staleness). */
 enum api_health api_device_poll_health(const struct api_env *env, const struct cfg_device *dev,
 				       const struct dev_status *st, char *reason, size_t reasonlen);
+/* Worst firing alert of a device (building ctx's index on first use), or NULL. */
+const struct api_alert_worst *api_alert_index_find(const struct api_ctx *ctx, const char *device);
+void api_alert_index_free(struct api_alert_index *idx);
 /* The device's health: the worse of its polls and its firing alerts. */
-enum api_health api_device_health(const struct api_env *env, const struct cfg_device *dev,
+enum api_health api_device_health(const struct api_ctx *ctx, const struct cfg_device *dev,
 				  const struct dev_status *st, char *reason, size_t reasonlen);
 
 /* The runtime state of a device, or NULL when unknown. */

@@ -204,7 +204,9 @@ static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
 	const struct cfg *cfg = h->s->env.cfg;
 	struct api_query q = {0};
 	struct api_request rq = {.method = "GET", .path = "/api/v1/events"};
-	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms};
+	struct api_alert_index alerts_idx = {0};
+	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
+			      .alerts = &alerts_idx};
 	bool full = !h->ticked || h->nprev != cfg->ndevices;
 	if (full) {
 		sse_prev_free(h);
@@ -228,6 +230,7 @@ static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
 		h->prev[i] = t;
 	}
 	sb_str(b, "]");
+	api_alert_index_free(&alerts_idx);
 	char *alerts = sse_alerts_text(h);
 	bool alerts_changed = !h->prev_alerts || strcmp(alerts, h->prev_alerts) != 0;
 	if (alerts_changed) {
