@@ -36,13 +36,12 @@ void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v
 {
 	if (!m)
 		return;
-	struct fmet *fm = fmet_of(f, m);
-	if (fm)
-		fm->derived = true;
+	f->putting = true; /* the sink marks what it sees now as derived */
 	if (why)
 		metric_put_error(f->env.reg, m, now_ms, why);
 	else
 		metric_put(f->env.reg, m, now_ms, v);
+	f->putting = false;
 }
 
 /* ---- the sink -------------------------------------------------------------------------- */
@@ -114,6 +113,7 @@ static void sink_report(void *arg, const struct metric *cm)
 	struct fmet *fm = fmet_of(f, m);
 	if (!fm && !(fm = fmet_new(f, m)))
 		return;
+	fm->derived |= f->putting;
 	if (fm->derived)
 		return;
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;

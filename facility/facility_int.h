@@ -123,6 +123,7 @@ struct facility {
 	struct fstate *st;        /* per node */
 	int64_t computed_ms;      /* when failed/st were computed */
 	bool busy;                /* computing: hooks answer from the cache */
+	bool putting;             /* facility_put in progress (derived metric reports) */
 	int64_t *due_ms;          /* per node: next derived-metric report */
 	struct fmet **mets;
 	size_t nmets, capmets;

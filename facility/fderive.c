@@ -119,6 +119,8 @@ static void time_to(struct facility *f, struct fmet *fm, const char *name, int64
 void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms)
 {
 	sensor_fault(f, fm, now_ms);
+	if (!f->g->v[fm->node].dev)
+		return;
 	const struct cfg_facility *fac = &f->g->v[fm->node].dev->fac;
 	if (strcmp(fm->m->unit, "celsius") == 0 && !isnan(fac->temp_limit))
 		time_to(f, fm, "time_to_limit_seconds", TREND_WINDOW_MS, fac->temp_limit, now_ms);
