@@ -194,6 +194,8 @@ static void sink_report(void *arg, const struct metric *m)
 	struct abind *b = m->sink_data[e->slot];
 	if (!b && !(b = alert_bind_new(e, m, m->ts_ms)))
 		return;
+	if (e->gate && e->gate(e->gate_arg, m))
+		return; /* bad quality: neither fires nor clears */
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
 	for (uint32_t i = 0; i < b->n; i++)
 		slot_eval(e, b, &b->slot[i], m->ts_ms, new_value);
@@ -272,6 +274,7 @@ static void tick_bind(struct alert_engine *e, struct abind *b, int64_t now_ms)
 		if (s->rule->src->type == RULE_NODATA)
 			slot_eval(e, b, s, now_ms, false);
 		else if (a && a->state == ALERT_PENDING && b->m->quality == QUALITY_OK &&
+			 !(e->gate && e->gate(e->gate_arg, b->m)) &&
 			 now_ms - a->pending_ms >= s->rule->src->for_ms)
 			alert_fsm_step(e, b, s, a->level, a->value, now_ms);
 	}

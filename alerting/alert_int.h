@@ -252,6 +252,10 @@ struct alert_engine {
 	struct alert_store *st;       /* NULL: memory only */
 	alert_listener_fn fn;
 	void *fn_arg;
+	alert_suppress_fn suppress;   /* facility hook, may be NULL */
+	void *suppress_arg;
+	alert_gate_fn gate;           /* data-quality hook, may be NULL */
+	void *gate_arg;
 	struct rptrs scratch;
 };
 
@@ -276,6 +280,8 @@ bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms);
 bool alert_flap_update(struct alert_engine *e, struct alert *a, int n, int64_t now_ms);
 void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
 		enum alvl prev, int64_t now_ms);
+/* The device whose failure explains a (the suppress hook), or NULL. */
+const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms);
 /* The active silence covering a, or NULL. */
 struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, int64_t now_ms);
 /* Writes a to the store (if any); logs failures. */

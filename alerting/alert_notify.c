@@ -25,6 +25,23 @@ struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, 
 	return NULL;
 }
 
+const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms)
+{
+	return e->suppress ? e->suppress(e->suppress_arg, a->device, now_ms) : NULL;
+}
+
+void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg)
+{
+	e->suppress = fn;
+	e->suppress_arg = arg;
+}
+
+void alert_engine_set_gate(struct alert_engine *e, alert_gate_fn fn, void *arg)
+{
+	e->gate = fn;
+	e->gate_arg = arg;
+}
+
 /* Device fields of an event. */
 static void event_device(struct alert_event *ev, const struct cfg_device *dev)
 {
@@ -67,7 +84,8 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
-	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms))
+	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms) ||
+	    alert_suppressed_by(e, a, now_ms))
 		return false;
 	enum alvl prev = a->notified;
 	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED

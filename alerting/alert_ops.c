@@ -24,6 +24,18 @@ static void audit(struct alert_engine *e, int64_t now_ms, const struct alert_act
 		log_warnx("audit", NULL, "could not write the audit log");
 }
 
+int alert_engine_audit_add(struct alert_engine *e, const struct alert_actor *by,
+			   const char *action, const char *target, const char *detail,
+			   int64_t now_ms)
+{
+	if (!e->st)
+		return -ENOTSUP;
+	struct alert_actor a = {actor_who(by), by && by->origin ? by->origin : "?"};
+	log_info("audit", NULL, "%s %s by %s from %s: %s", action, target, a.who, a.origin,
+		 detail ? detail : "");
+	return alert_store_audit(e->st, now_ms, &a, action, target, detail) < 0 ? -EIO : 0;
+}
+
 int alert_engine_ack(struct alert_engine *e, int64_t id, const struct alert_actor *by,
 		     const char *comment, int64_t now_ms)
 {
@@ -140,6 +152,7 @@ static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,
 		.value = a->value, .since_ms = a->since_ms, .pending_ms = a->pending_ms,
 		.fired_ms = a->fired_ms, .flapping = a->flapping, .ack = &a->ack,
 		.silence_id = s ? s->id : 0, .silence_reason = s ? s->reason : NULL,
+		.suppressed_by = alert_suppressed_by(e, a, now_ms),
 		.hist = a->hist, .nhist = nh,
 	};
 	v->summary = a->rule ? a->rule->src->summary : NULL;

@@ -30,6 +30,9 @@ static void alert_note(json_t *a, char *buf, size_t len)
 					off ? "; " : "",
 					(long long)json_integer_value(json_object_get(sil, "id")),
 					jstr(sil, "reason"));
+	if (json_is_string(json_object_get(a, "suppressed_by")) && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%ssuppressed by %s", off ? "; " : "",
+					jstr(a, "suppressed_by"));
 	if (json_is_true(json_object_get(a, "flapping")) && off < len)
 		snprintf(buf + off, len - off, "%sflapping", off ? "; " : "");
 }

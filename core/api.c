@@ -43,6 +43,8 @@ static const struct api_route api_routes[] = {
 	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false},
 	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false},
 	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
+	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false},
+	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

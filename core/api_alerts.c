@@ -77,6 +77,7 @@ static json_t *alert_json(const struct api_ctx *ctx, const struct alert_view *v,
 	json_object_set_new(o, "silence", v->silence_id ? json_pack("{s:I s:s}", "id",
 					  (json_int_t)v->silence_id, "reason", v->silence_reason)
 					  : json_null());
+	json_object_set_new(o, "suppressed_by", json_str_or_null(v->suppressed_by));
 	if (history)
 		json_object_set_new(o, "history", alert_history_json(v));
 	return o;

@@ -66,6 +66,15 @@ static const struct cfg_key top_keys[] = {
      .what = "route",
      .init = cfg_route_init,
      .check = cfg_route_check},
+    {.name = "groups",
+     .type = CFGK_SEQ,
+     .offset = CFG(groups),
+     .count_offset = CFG(ngroups),
+     .sub = cfg_group_keys,
+     .elem_size = sizeof(struct cfg_group),
+     .what = "group",
+     .init = cfg_group_init,
+     .check = cfg_group_check},
     {.name = NULL},
 };
 

@@ -44,6 +44,7 @@ const struct cfg_key cfg_device_keys[] = {
      .max = 86400000},
     {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
+    {.name = "facility", .type = CFGK_STRUCT, .offset = DEV(fac), .sub = cfg_facility_keys},
     {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
      .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
     {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
@@ -59,6 +60,7 @@ void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
 	dev->interval_ms = CFG_UNSET;
 	dev->timeout_ms = CFG_UNSET;
 	dev->resources = RES_NONE;
+	cfg_facility_init(&dev->fac);
 	dev->pos = node->pos;
 }
 
@@ -114,7 +116,7 @@ bool cfg_device_polls(const struct cfg_device *dev)
 static bool key_poll_neutral(const struct cfg_key *k)
 {
 	static const size_t neutral[] = {DEV(tenant), DEV(description), DEV(loc), DEV(fed_by),
-	                                 DEV(labels)};
+	                                 DEV(labels), DEV(fac)};
 	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
 		if (k->offset == neutral[i])
 			return true;

@@ -37,6 +37,8 @@ extern const struct cfg_key cfg_device_keys[];
 extern const struct cfg_key cfg_check_keys[]; /* offsets relative to struct cfg_device */
 extern const struct cfg_key cfg_rule_keys[];
 extern const struct cfg_key cfg_route_keys[];
+extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
+extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
 
 /* NULL-terminated name tables, indexed by the enum. */
 extern const char *const cfg_dev_kind_names[];
@@ -52,6 +54,12 @@ void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_route_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_route_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+void cfg_group_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_group_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* Presets a device's facility keys as unset. */
+void cfg_facility_init(struct cfg_facility *f);
+/* Group members exist, group ids are not device ids, no fed_by cycle through a group. */
+void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 
 /* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */
 void cfg_daemon_defaults(struct cfg_daemon *dm);

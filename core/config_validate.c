@@ -157,8 +157,9 @@ static void device_refs(const struct cfg *cfg, const struct cfg_device *dev,
 	struct id_set tenants = ID_SET(cfg->tenants, cfg->ntenants, struct cfg_contact, "tenant");
 	ref_check(&tenants, dev->tenant, cfg_key_pos(node, "tenant"), "tenant", d);
 	for (size_t j = 0; j < dev->nfed_by; j++) {
-		ref_check(devices, dev->fed_by[j], &cfg_list_item(node, "fed_by", j)->pos, "fed_by",
-		          d);
+		if (!cfg_group_find(cfg, dev->fed_by[j])) /* a group id feeds too */
+			ref_check(devices, dev->fed_by[j], &cfg_list_item(node, "fed_by", j)->pos,
+			          "fed_by", d);
 		if (dev->id && strcmp(dev->fed_by[j], dev->id) == 0)
 			cfg_error(d, &cfg_list_item(node, "fed_by", j)->pos,
 			          "fed_by: device '%s' cannot feed itself", dev->id);
@@ -280,4 +281,5 @@ void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_
 	rules_check(cfg, root, d);
 	routes_check(cfg, root, d);
 	cfg_validate_cycles(cfg, root, d);
+	cfg_validate_groups(cfg, root, d);
 }

@@ -18,6 +18,7 @@
 #include "dcmon/archive.h"
 #include "dcmon/config.h"
 #include "dcmon/http.h"
+#include "dcmon/facility.h"
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
 #include "dcmon/metric.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct alert_engine *alerts;
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct http_server *http; /* dashboard; NULL when no http: section */
+	struct facility *facility; /* suppression, predictions, data quality */
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
@@ -168,6 +170,7 @@ static void reload(struct daemon *d)
 			log_info("daemon", id, "%s", nd ? "changed: state reset" : "removed");
 		}
 	}
+	facility_reload(d->facility, next); /* before the old cfg is freed */
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
@@ -356,6 +359,13 @@ static int start_parts(struct daemon *d)
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
+	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
+			.alerts = d->alerts, .cfg = d->cfg, .dev_status = status_of, .arg = d},
+			err, sizeof(err));
+	if (!d->facility) {
+		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
+		return -1;
+	}
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
 				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, poller_registry)))
@@ -401,6 +411,7 @@ static void stop_parts(struct daemon *d)
 	}
 	workq_free(d->wq);
 	http_server_free(d->http); /* after the workers: no graph is rendering */
+	facility_free(d->facility); /* unhooks from the engine; no reports come any more */
 	archive_free(d->arc); /* writes every queued update */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);

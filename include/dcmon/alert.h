@@ -212,6 +212,29 @@ struct alert_audit_query {
 int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q,
 		       bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
 
+/* ---- facility hooks: suppression, data quality, audit ------------------------------ */
+
+/* The device (or redundancy group) whose failure explains alerts of `device` at now_ms,
+ * or NULL.  The string must stay valid until the next call.  An alert so explained is
+ * "suppressed by" it: shown (alert_view.suppressed_by) but held like a silenced one, so
+ * the listener hears nothing of it; once the hook returns NULL again, the next tick
+ * notifies whatever is still firing.  A listener that groups can list the alerts held
+ * under a device with alert_engine_foreach() and alert_view.suppressed_by. */
+typedef const char *(*alert_suppress_fn)(void *arg, const char *device, int64_t now_ms);
+void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg);
+
+/* True if the last report of m is of bad quality (frozen, out of physical range): it
+ * is not judged by thresholds at all (neither fires nor clears an alert).  Called on
+ * every report before the rules. */
+typedef bool (*alert_gate_fn)(void *arg, const struct metric *m);
+void alert_engine_set_gate(struct alert_engine *e, alert_gate_fn fn, void *arg);
+
+/* Appends an entry to the audit log (and the log).  Returns 0, -ENOTSUP when the
+ * engine keeps no state, or -EIO. */
+int alert_engine_audit_add(struct alert_engine *e, const struct alert_actor *by,
+			   const char *action, const char *target, const char *detail,
+			   int64_t now_ms);
+
 /* ---- reading state (API, CLI, tests) ------------------------------------------- */
 
 struct alert_ack_info {
@@ -243,6 +266,8 @@ struct alert_view {
 	const struct alert_ack_info *ack;
 	int64_t silence_id;               /* active silence, 0 if none */
 	const char *silence_reason;       /* NULL if none */
+	const char *suppressed_by;        /* device (or group) whose failure explains this
+					   * alert (power/cooling chain), NULL if none */
 	const struct alert_transition *hist; /* oldest first */
 	size_t nhist;
 };

@@ -131,6 +131,27 @@ enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
 struct cfg_modbus; /* dcmon/modbus.h */
 
+/* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
+ * when not given. */
+struct cfg_facility {
+	double tank_liters;   /* generator: usable fuel at 100 % level, liters */
+	double rating_kw;     /* generator: rated output, kW (load-dependent burn rate) */
+	int64_t takeover_ms;  /* UPS: time generators + transfer switch need to take the load */
+	double temp_limit;    /* inlet / temperature limit for time-to-limit, celsius */
+	int frozen_polls;     /* polls a moving value may stay identical before it is frozen;
+	                       * 0 = no frozen check (default) */
+	int64_t burn_window_ms; /* generator: window of the burn-rate slope, default 30 min */
+};
+
+/* `groups:`: an N+1 redundancy group (UPS modules, generators, cooling units). */
+struct cfg_group {
+	char *id;           /* unique among devices and groups; usable in fed_by */
+	char **members;     /* device ids */
+	size_t nmembers;
+	int need;           /* members that must work (N); default nmembers - 1, min 1 */
+	struct cfg_pos pos;
+};
+
 struct cfg_device {
 	char *id;           /* [A-Za-z0-9_.-]+, unique */
 	enum dev_kind kind;
@@ -155,6 +176,7 @@ struct cfg_device {
 	enum cfg_resources resources;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
+	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 
 	struct cfg_pos pos;
 };
@@ -241,6 +263,8 @@ struct cfg {
 	size_t nrules;
 	struct cfg_route *routes;
 	size_t nroutes;
+	struct cfg_group *groups;  /* `groups:` redundancy groups */
+	size_t ngroups;
 	struct cfg_diags diags; /* owns the file names positions point to; warnings kept */
 };
 
@@ -250,6 +274,8 @@ struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
 void cfg_free(struct cfg *cfg);
 
 const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id);
+/* The redundancy group `id`, or NULL. */
+const struct cfg_group *cfg_group_find(const struct cfg *cfg, const char *id);
 const struct cfg_contact *cfg_tenant_find(const struct cfg *cfg, const char *id);
 /* True if two device configs would poll the same way (reload keeps the state). */
 bool cfg_device_same(const struct cfg_device *a, const struct cfg_device *b);

@@ -1,0 +1,313 @@
+/* The facility part: lifecycle, the metric sink, the engine hooks (suppressor, quality
+ * gate), trap/poll fusion and the 1 s tick. */
+#include "facility_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+#include "dcmon/loop.h"
+
+#define FACILITY_TICK_MS 1000
+
+/* ---- derived metrics ------------------------------------------------------------- */
+
+struct metric *facility_metric(struct facility *f, const char *device, const char *name,
+			       const char *unit, int kind, const char *inst_label, const char *inst,
+			       int64_t interval_ms, const struct metric_enum *enums, size_t nenums)
+{
+	struct metric_desc d = {.name = name, .unit = unit, .kind = (enum metric_kind)kind,
+				.inst_label = inst ? inst_label : NULL, .inst = inst,
+				.interval_ms = interval_ms, .enums = enums, .nenums = nenums};
+	struct metric *m = metric_reg_get(f->env.reg, device, &d);
+	if (!m)
+		log_warnx("facility", device, "cannot create metric %s: %s", name, strerror(errno));
+	return m;
+}
+
+static struct fmet *fmet_of(const struct facility *f, const struct metric *m)
+{
+	return f->slot >= 0 ? m->sink_data[f->slot] : NULL;
+}
+
+void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v, const char *why)
+{
+	if (!m)
+		return;
+	f->putting = true; /* the sink marks what it sees now as derived */
+	if (why)
+		metric_put_error(f->env.reg, m, now_ms, why);
+	else
+		metric_put(f->env.reg, m, now_ms, v);
+	f->putting = false;
+}
+
+/* ---- the sink -------------------------------------------------------------------------- */
+
+static struct fmet *fmet_new(struct facility *f, struct metric *m)
+{
+	if (f->nmets == f->capmets) {
+		size_t cap = f->capmets ? f->capmets * 2 : 64;
+		struct fmet **p = realloc(f->mets, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		f->mets = p;
+		f->capmets = cap;
+	}
+	struct fmet *fm = calloc(1, sizeof(*fm));
+	if (!fm)
+		return NULL;
+	fm->m = m;
+	fm->node = fgraph_find(f->g, m->device);
+	fm->last = m->value;
+	fm->idx = f->nmets;
+	f->mets[f->nmets++] = fm;
+	m->sink_data[f->slot] = fm;
+	return fm;
+}
+
+static void fmet_free(struct facility *f, struct fmet *fm)
+{
+	size_t i = fm->idx;
+	f->mets[i] = f->mets[--f->nmets];
+	f->mets[i]->idx = i;
+	fm->m->sink_data[f->slot] = NULL;
+	free(fm->ser);
+	free(fm);
+}
+
+/* Trap/poll fusion: a trap raises the polled state at once; the next poll confirms or
+ * clears it (the trap receiver has asked for that poll already). */
+static const struct {
+	const char *trap;   /* trap_last_state name */
+	const char *metric; /* the polled state metric it stands for */
+	const char *value;  /* its value name */
+} trap_fusion[] = {
+	{"on_battery", "output_source_state", "battery"},
+};
+
+static void trap_fuse(struct facility *f, const struct metric *m)
+{
+	const char *name = metric_enum_name(m, (int)m->value);
+	for (size_t i = 0; name && i < sizeof(trap_fusion) / sizeof(trap_fusion[0]); i++) {
+		if (strcmp(name, trap_fusion[i].trap) != 0)
+			continue;
+		struct metric *pm = metric_reg_find(f->env.reg, m->device, trap_fusion[i].metric, NULL);
+		for (size_t k = 0; pm && k < pm->nenums; k++) {
+			if (strcmp(pm->enums[k].name, trap_fusion[i].value) != 0 ||
+			    (pm->quality == QUALITY_OK && (int)pm->value == pm->enums[k].value))
+				continue;
+			log_info("facility", m->device, "trap %s: %s = %s until the poll confirms",
+				 name, pm->name, trap_fusion[i].value);
+			metric_put(f->env.reg, pm, m->ts_ms, pm->enums[k].value);
+		}
+	}
+}
+
+static void sink_report(void *arg, const struct metric *cm)
+{
+	struct facility *f = arg;
+	struct metric *m = (struct metric *)cm; /* the registry's own object */
+	struct fmet *fm = fmet_of(f, m);
+	if (!fm && !(fm = fmet_new(f, m)))
+		return;
+	fm->derived |= f->putting;
+	if (fm->derived)
+		return;
+	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
+	if (new_value && strcmp(m->name, "trap_last_state") == 0)
+		trap_fuse(f, m);
+	fquality_report(f, fm, m);
+	if (new_value && fm->fault == FAULT_OK)
+		fderive_sample(f, fm, m);
+	fm->last_ts = m->ts_ms;
+}
+
+static void sink_forget(void *arg, const struct metric *m)
+{
+	struct facility *f = arg;
+	struct fmet *fm = fmet_of(f, m);
+	if (fm)
+		fmet_free(f, fm);
+}
+
+static const struct metric_sink facility_sink = {
+	.name = "facility",
+	.report = sink_report,
+	.forget = sink_forget,
+};
+
+/* ---- hooks ----------------------------------------------------------------------- */
+
+static bool gate(void *arg, const struct metric *m)
+{
+	struct facility *f = arg;
+	struct fmet *fm = fmet_of(f, m);
+	return fm && !fm->derived && fquality_bad(f, fm, m);
+}
+
+const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms)
+{
+	if (!f->busy && now_ms != f->computed_ms)
+		facility_compute(f, now_ms);
+	size_t i = fgraph_find(f->g, device);
+	if (i == FG_NONE || f->st[i].power != FP_LOST || f->st[i].cause == FG_NONE)
+		return NULL;
+	return f->g->v[f->st[i].cause].id;
+}
+
+static const char *suppress(void *arg, const char *device, int64_t now_ms)
+{
+	return facility_suppressed_by(arg, device, now_ms);
+}
+
+/* ---- failure state --------------------------------------------------------------- */
+
+static bool mark_critical(void *arg, const struct alert_view *v)
+{
+	struct facility *f = arg;
+	if (v->state != ALERT_FIRING || v->severity != SEV_CRITICAL)
+		return true;
+	size_t i = fgraph_find(f->g, v->device);
+	if (i != FG_NONE)
+		f->failed[i] = true;
+	return true;
+}
+
+void facility_compute(struct facility *f, int64_t now_ms)
+{
+	f->busy = true;
+	for (size_t i = 0; i < f->g->n; i++) {
+		const struct dev_status *s =
+		    f->g->v[i].dev && f->env.dev_status ? f->env.dev_status(f->env.arg, f->g->v[i].id)
+							: NULL;
+		f->failed[i] = s && s->state == DEV_STATE_UNREACHABLE;
+	}
+	if (f->env.alerts)
+		alert_engine_foreach(f->env.alerts, now_ms, mark_critical, f);
+	fgraph_eval(f->g, f->failed, f->st);
+	f->computed_ms = now_ms;
+	f->busy = false;
+}
+
+/* ---- tick ------------------------------------------------------------------------- */
+
+void facility_tick(struct facility *f, int64_t now_ms)
+{
+	facility_compute(f, now_ms);
+	bool *due = f->failed + f->g->n; /* scratch after the per-node flags */
+	for (size_t i = 0; i < f->g->n; i++) {
+		due[i] = now_ms >= f->due_ms[i];
+		if (!due[i])
+			continue;
+		const struct cfg_device *dev = f->g->v[i].dev;
+		f->due_ms[i] = now_ms + (dev ? dev->interval_ms : f->env.cfg->daemon.interval_ms);
+		fderive_node(f, i, now_ms);
+	}
+	/* per-metric work; the list may grow (new derived metrics) while we walk it */
+	for (size_t k = 0; k < f->nmets; k++) {
+		struct fmet *fm = f->mets[k];
+		if (!fm->derived && fm->node != FG_NONE && due[fm->node])
+			fderive_metric(f, fm, now_ms);
+	}
+}
+
+static void on_timer(struct loop *loop, void *arg)
+{
+	struct facility *f = arg;
+	facility_tick(f, clock_wall_ms());
+	f->timer = loop_timer_add(loop, FACILITY_TICK_MS, on_timer, f);
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+/* Graph and per-node arrays for cfg; 0 or -EINVAL/-ENOMEM (f unchanged then). */
+static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct fgraph *g = fgraph_new(cfg, err, errlen);
+	if (!g)
+		return -EINVAL;
+	bool *failed = calloc(2 * g->n + 1, sizeof(*failed)); /* + tick scratch */
+	struct fstate *st = calloc(g->n + 1, sizeof(*st));
+	int64_t *due = calloc(g->n + 1, sizeof(*due));
+	if (!failed || !st || !due) {
+		free(failed);
+		free(st);
+		free(due);
+		fgraph_free(g);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fgraph_eval(g, failed, st);
+	fgraph_free(f->g);
+	free(f->failed);
+	free(f->st);
+	free(f->due_ms);
+	f->g = g;
+	f->failed = failed;
+	f->st = st;
+	f->due_ms = due;
+	f->env.cfg = cfg;
+	f->computed_ms = 0;
+	for (size_t i = 0; i < f->nmets; i++)
+		f->mets[i]->node = fgraph_find(g, f->mets[i]->m->device);
+	return 0;
+}
+
+struct facility *facility_new(const struct facility_env *env, char *err, size_t errlen)
+{
+	struct facility *f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	f->env = *env;
+	f->slot = -1;
+	if (graph_swap(f, env->cfg, err, errlen) < 0) {
+		facility_free(f);
+		return NULL;
+	}
+	if ((f->slot = metric_reg_add_sink(env->reg, &facility_sink, f)) < 0) {
+		snprintf(err, errlen, "no free metric sink slot");
+		facility_free(f);
+		return NULL;
+	}
+	if (env->alerts) {
+		alert_engine_set_suppressor(env->alerts, suppress, f);
+		alert_engine_set_gate(env->alerts, gate, f);
+	}
+	if (env->loop)
+		f->timer = loop_timer_add(env->loop, FACILITY_TICK_MS, on_timer, f);
+	return f;
+}
+
+int facility_reload(struct facility *f, const struct cfg *cfg)
+{
+	char err[256];
+	int rc = graph_swap(f, cfg, err, sizeof(err));
+	if (rc < 0)
+		log_warnx("facility", NULL, "reload: %s; keeping the old graph", err);
+	return rc;
+}
+
+void facility_free(struct facility *f)
+{
+	if (!f)
+		return;
+	if (f->env.alerts && f->slot >= 0) {
+		alert_engine_set_suppressor(f->env.alerts, NULL, NULL);
+		alert_engine_set_gate(f->env.alerts, NULL, NULL);
+	}
+	if (f->timer)
+		loop_timer_cancel(f->env.loop, f->timer);
+	while (f->nmets > 0)
+		fmet_free(f, f->mets[f->nmets - 1]);
+	free(f->mets);
+	fgraph_free(f->g);
+	free(f->failed);
+	free(f->st);
+	free(f->due_ms);
+	free(f);
+}

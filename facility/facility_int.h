@@ -1,0 +1,150 @@
+/* Private to facility/: the power/cooling dependency graph, prediction math, data
+ * quality tracking.  Everything runs on the loop thread. */
+#ifndef DCMON_FACILITY_INT_H
+#define DCMON_FACILITY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/config.h"
+
+/* ---- the dependency graph (fgraph.c) -------------------------------------------- */
+
+#define FG_NONE ((size_t)-1)
+
+/* One node: a device or a redundancy group. */
+struct fnode {
+	const char *id;               /* referenced from the cfg */
+	const struct cfg_device *dev; /* NULL for a group */
+	int need;                     /* group: members that must work; device: unused */
+	size_t *up, nup;              /* device: its feeds; group: its members (node indices) */
+	size_t *down, ndown;          /* nodes this one feeds */
+};
+
+struct fgraph {
+	struct fnode *v;
+	size_t n;      /* devices first (cfg order), then groups */
+	size_t *topo;  /* node indices, every feed before what it feeds */
+};
+
+/* Builds the graph of cfg's fed_by and groups.  NULL with err filled on an unknown
+ * reference or a cycle ("fed_by cycle through a, b"). */
+struct fgraph *fgraph_new(const struct cfg *cfg, char *err, size_t errlen);
+void fgraph_free(struct fgraph *g);
+/* Node index of id, or FG_NONE. */
+size_t fgraph_find(const struct fgraph *g, const char *id);
+
+enum fpower {
+	FP_OK,              /* all feeds (members) work */
+	FP_REDUNDANCY_LOST, /* still fed, but without a spare: one of A/B, or group at N */
+	FP_LOST,            /* no working feed (group: fewer than N members work) */
+};
+const char *fpower_name(enum fpower p);
+
+/* Per-node result of fgraph_eval. */
+struct fstate {
+	enum fpower power;
+	size_t cause;  /* FP_LOST: the topmost failed node that explains it, else FG_NONE */
+	int alive;     /* feeds (members) that work */
+};
+
+/* From failed[] (per node: down itself, e.g. unreachable or a critical alert), derives
+ * every node's power state and root cause.  out has g->n entries. */
+void fgraph_eval(const struct fgraph *g, const bool *failed, struct fstate *out);
+/* True if node i is failed or without power in st. */
+bool fgraph_dark(const bool *failed, const struct fstate *st, size_t i);
+
+/* ---- prediction math (predict.c) ---------------------------------------------------- */
+
+/* A bounded time series (ring). */
+#define FSERIES_MAX 256
+struct fseries {
+	int64_t ts[FSERIES_MAX]; /* wall ms */
+	double v[FSERIES_MAX];
+	size_t head, n;          /* oldest at (head + FSERIES_MAX - n) % FSERIES_MAX */
+};
+void fseries_push(struct fseries *s, int64_t ts_ms, double v);
+void fseries_clear(struct fseries *s);
+/* Copies the samples not older than window_ms before the newest into ts/v (oldest
+ * first, at most FSERIES_MAX); returns their count. */
+size_t fseries_window(const struct fseries *s, int64_t window_ms, int64_t *ts, double *v);
+
+/* Robust least-squares slope (units per second) of samples (ts ms, v): a fit, then a
+ * refit without the points whose residual exceeds 3 median absolute residuals.
+ * Returns 0, or -ENODATA with fewer than min_n points or a span below min_span_ms. */
+int predict_slope(const int64_t *ts, const double *v, size_t n, size_t min_n,
+		  int64_t min_span_ms, double *slope);
+
+/* Burn-rate estimation of a draining level (fuel): only the samples after the last
+ * rise by more than `step` (a refill) are used, and flat stretches of an engine at
+ * rest are excluded by the caller passing only samples taken while running.
+ * Returns the drain in units per second (> 0), or -ENODATA (too little data) or
+ * -ERANGE (not draining). */
+int predict_drain(const int64_t *ts, const double *v, size_t n, double step, double *per_s);
+
+/* Diesel burn in liters per hour of a set rated `rating_kw` at `load_kw`, from the
+ * load table in shared/domain/facility-facts.md 6.3 (interpolated in rating and load
+ * fraction; specific consumption scaled from the nearest ratings).  NAN if unknown. */
+double predict_burn_lph(double rating_kw, double load_kw);
+
+/* Seconds until a level moving at slope (units/s) reaches limit from value; -ERANGE
+ * when it does not move towards it. */
+int predict_time_to(double value, double slope, double limit, double *seconds);
+
+#endif
+
+/* ---- the running part (facility.c, fderive.c, fquality.c) --------------------------- */
+
+#include "dcmon/facility.h"
+
+enum fault { FAULT_OK, FAULT_STALE, FAULT_FROZEN, FAULT_RANGE };
+
+/* What the facility keeps per metric (its sink slot points here). */
+struct fmet {
+	struct metric *m;
+	size_t node;          /* graph node of the device, FG_NONE if not in the config */
+	bool derived;         /* put by the facility itself: never judged again */
+	double last;          /* last value seen (frozen check) */
+	int same;             /* consecutive reports equal to `last` */
+	enum fault fault;
+	struct metric *fault_m; /* sensor_fault_state@key, created at the first fault */
+	struct fseries *ser;  /* fuel (x = engine run time), temperatures, filesystems */
+	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
+	int64_t last_ts;      /* ts of the previous report, wall ms */
+	size_t idx;           /* position in facility.mets */
+};
+
+struct facility {
+	struct facility_env env;
+	int slot;                 /* sink slot */
+	struct fgraph *g;
+	bool *failed;             /* per node (then n bytes of tick scratch) */
+	struct fstate *st;        /* per node */
+	int64_t computed_ms;      /* when failed/st were computed */
+	bool busy;                /* computing: hooks answer from the cache */
+	bool putting;             /* facility_put in progress (derived metric reports) */
+	int64_t *due_ms;          /* per node: next derived-metric report */
+	struct fmet **mets;
+	size_t nmets, capmets;
+	struct loop_timer *timer;
+};
+
+/* fquality.c: data quality of one report (updates fm), and the gate's question. */
+void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);
+bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m);
+/* fderive.c: derived metrics of node i at now_ms. */
+void fderive_node(struct facility *f, size_t i, int64_t now_ms);
+/* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */
+void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms);
+/* fderive.c: a series sample of a report the predictions use (fuel, temp, fs). */
+void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m);
+/* Finds or creates a derived metric of device at interval; NULL on failure (logged). */
+struct metric *facility_metric(struct facility *f, const char *device, const char *name,
+			       const char *unit, int kind, const char *inst_label, const char *inst,
+			       int64_t interval_ms, const struct metric_enum *enums, size_t nenums);
+/* Puts v (or the error `why` when why != NULL) into derived metric m. */
+void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v,
+		  const char *why);
+/* Recomputes failed/st from device status and firing critical alerts. */
+void facility_compute(struct facility *f, int64_t now_ms);

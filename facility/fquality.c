@@ -1,0 +1,60 @@
+/* Data quality, separate from thresholds: stale (no fresh value), frozen (a value that
+ * should move is identical for the device's `facility: frozen_polls` reports) and out of
+ * physical range (the profile's valid range: the pollers report such a point as an error
+ * "... valid range ...").  A bad point is not judged by thresholds (the engine's gate)
+ * and raises sensor_fault_state (its own rule and route, see docs/FACILITY.md). */
+#include "facility_int.h"
+
+#include <string.h>
+
+/* Units of analog readings that always jitter a little when the sensor is alive. */
+static bool unit_moves(const char *unit)
+{
+	static const char *const moving[] = {"celsius", "volts", "amperes", "hertz", "watts",
+					     NULL};
+	for (size_t i = 0; unit && moving[i]; i++)
+		if (strcmp(unit, moving[i]) == 0)
+			return true;
+	return false;
+}
+
+static int frozen_limit(const struct facility *f, const struct fmet *fm)
+{
+	if (fm->node == FG_NONE || !f->g->v[fm->node].dev || fm->m->kind != METRIC_GAUGE ||
+	    !unit_moves(fm->m->unit))
+		return 0;
+	return f->g->v[fm->node].dev->fac.frozen_polls;
+}
+
+static bool out_of_range(const struct metric *m)
+{
+	return m->quality == QUALITY_ERROR && strstr(m->reason, "valid range") != NULL;
+}
+
+bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m)
+{
+	if (out_of_range(m))
+		return true;
+	int n = frozen_limit(f, fm);
+	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
+	/* this report counts too: the facility's sink runs after the engine's */
+	return n > 0 && fresh && m->value == fm->last && fm->same + 1 >= n;
+}
+
+void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m)
+{
+	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
+	if (fresh) {
+		fm->same = m->value == fm->last ? fm->same + 1 : 0;
+		fm->last = m->value;
+	}
+	int n = frozen_limit(f, fm);
+	if (out_of_range(m))
+		fm->fault = FAULT_RANGE;
+	else if (m->quality == QUALITY_STALE)
+		fm->fault = FAULT_STALE;
+	else if (fresh && n > 0 && fm->same >= n)
+		fm->fault = FAULT_FROZEN;
+	else if (fresh || m->quality == QUALITY_ERROR)
+		fm->fault = FAULT_OK; /* a plain read error is the device's story, not a fault */
+}

@@ -1,0 +1,84 @@
+/* Facility intelligence: power/cooling-chain suppression and redundancy, predictions as
+ * metrics, data quality, trap/poll fusion and facility test mode (docs/FACILITY.md).
+ *
+ * The facility part is a metric sink (after the threshold engine) and hooks into the
+ * engine: a suppressor (alerts explained by a failed upstream device are held and show
+ * `suppressed_by`) and a quality gate (frozen or out-of-range points are not judged by
+ * thresholds).  Derived metrics (redundancy_state, sensor_fault_state, runtime and
+ * time-to-limit predictions) are put into the registry on its own 1 s timer, so they
+ * are archived, shown and usable in rules like any other metric.
+ *
+ * Threads: everything on the loop thread.
+ *
+ * Daemon wiring (after alert_engine_attach):
+ *     f = facility_new(&(struct facility_env){...}, err, sizeof(err));
+ *     SIGHUP: facility_reload(f, new_cfg);   exit: facility_free(f) before the engine
+ */
+#ifndef DCMON_FACILITY_H
+#define DCMON_FACILITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/api.h"
+#include "dcmon/config.h"
+#include "dcmon/metric.h"
+
+struct loop;
+struct facility;
+
+struct facility_env {
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct alert_engine *alerts;
+	const struct cfg *cfg;
+	/* runtime state of a device (the scheduler's), NULL if unknown */
+	const struct dev_status *(*dev_status)(void *arg, const char *device_id);
+	void *arg;
+};
+
+/* Builds the dependency graph, registers the sink on env->reg and the hooks on
+ * env->alerts, starts the 1 s timer.  NULL with err filled on failure. */
+struct facility *facility_new(const struct facility_env *env, char *err, size_t errlen);
+/* Unhooks and frees; NULL is a no-op.  Call before alert_engine_free. */
+void facility_free(struct facility *f);
+/* Switches to a new (valid) config.  Returns 0 or -ENOMEM (the old one stays then). */
+int facility_reload(struct facility *f, const struct cfg *cfg);
+/* The periodic work (the timer calls it; tests call it with their own clock). */
+void facility_tick(struct facility *f, int64_t now_ms);
+/* The device or group whose failure explains alerts of `device` now, or NULL. */
+const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms);
+
+/* ---- impact: what depends on a device (from the config alone) ---------------------- */
+
+struct facility_impact {
+	const char **dependents;      /* every device/group downstream, nearest first */
+	size_t ndependents;
+	const char **lose_power;      /* would be without power if the device failed */
+	size_t nlose_power;
+	const char **lose_redundancy; /* would still be fed, but without a spare */
+	size_t nlose_redundancy;
+	const char **feeds;           /* what the device itself is fed by */
+	size_t nfeeds;
+};
+/* Fills *out (strings point into cfg).  Returns 0, -ENOENT (no such device or group),
+ * -EINVAL (the graph cannot be built, err filled) or -ENOMEM. */
+int facility_impact(const struct cfg *cfg, const char *id, struct facility_impact *out,
+		    char *err, size_t errlen);
+void facility_impact_free(struct facility_impact *im);
+
+/* ---- test mode ---------------------------------------------------------------------- */
+
+/* Starts a test window (generator test run, UPS battery test, load-bank test) on one
+ * asset: a silence of every alert of `device` for for_ms, recorded in the audit log as
+ * "test-mode".  It ends by itself; whatever is still wrong then is notified.
+ * `what` names the test ("generator-test"), reason is required.  Sets *id (the silence).
+ * Returns 0, -ENOENT (unknown device) or -EINVAL with err filled. */
+int facility_test_mode(struct alert_engine *e, const struct cfg *cfg, const char *device,
+		       const char *what, int64_t for_ms, const char *reason,
+		       const struct alert_actor *by, int64_t now_ms, int64_t *id, char *err,
+		       size_t errlen);
+
+#endif

@@ -1,0 +1,402 @@
+/* Facility: the dependency graph (trees, A/B feeds, N+1 groups, cycles rejected with
+ * file:line), prediction math on synthetic series (constant burn, changing load, refuel
+ * step, engine stop), data quality states, and suppression through the real engine. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/config.h"
+#include "dcmon/facility.h"
+#include "facility_int.h"
+
+static char tmpdir[] = "/tmp/dcmon-test-facility-XXXXXX";
+
+static int group_setup(void **state)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Loads text as a config; NULL on errors (diagnostics printed into errs). */
+static struct cfg *load(const char *text, char *errs, size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/c.yaml", tmpdir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct cfg *cfg = cfg_load(path, &d);
+	size_t off = 0;
+	for (size_t i = 0; i < d.n && off < len; i++)
+		off += (size_t)snprintf(errs + off, len - off, "%d: %s\n", d.v[i].pos.line, d.v[i].msg);
+	cfg_diags_free(&d);
+	return cfg;
+}
+
+static const char *chain =
+	"daemon: {data_dir: /tmp/x}\n"
+	"devices:\n"
+	"  - {id: utility, kind: utility}\n"
+	"  - {id: gen1, kind: generator, facility: {tank_liters: 2000, rating_kw: 500}}\n"
+	"  - {id: ats, kind: ats, fed_by: [utility, gen1]}\n"
+	"  - {id: ups1, kind: ups, fed_by: ats, facility: {takeover: 30s}}\n"
+	"  - {id: ups2, kind: ups, fed_by: ats}\n"
+	"  - {id: pdu-a, kind: pdu, fed_by: ups-grp}\n"
+	"  - {id: pdu-b, kind: pdu, fed_by: ups2}\n"
+	"  - {id: rack1, kind: rack, fed_by: [pdu-a, pdu-b]}\n"
+	"  - {id: srv1, kind: server, host: 127.0.0.1, checks: {ping: {}}, fed_by: rack1,\n"
+	"     facility: {frozen_polls: 3, temp_limit: 35}}\n"
+	"  - {id: srv2, kind: server, host: 127.0.0.1, checks: {ping: {}}, fed_by: pdu-b}\n"
+	"groups:\n"
+	"  - {id: ups-grp, members: [ups1, ups2], need: 1}\n";
+
+static size_t node(const struct fgraph *g, const char *id)
+{
+	size_t i = fgraph_find(g, id);
+	assert_true(i != FG_NONE);
+	return i;
+}
+
+/* Evaluates with the named nodes failed. */
+static void eval(const struct fgraph *g, const char *const *down, bool *failed, struct fstate *st)
+{
+	memset(failed, 0, g->n * sizeof(*failed));
+	for (size_t i = 0; down[i]; i++)
+		failed[node(g, down[i])] = true;
+	fgraph_eval(g, failed, st);
+}
+
+static void test_graph_tree_ab_group(void **state)
+{
+	char errs[1024] = "";
+	struct cfg *cfg = load(chain, errs, sizeof(errs));
+	assert_non_null(cfg);
+	char err[128];
+	struct fgraph *g = fgraph_new(cfg, err, sizeof(err));
+	assert_non_null(g);
+	bool failed[32];
+	struct fstate st[32];
+	/* utility lost: the ATS still has the generator, so it only loses redundancy */
+	eval(g, (const char *[]){"utility", NULL}, failed, st);
+	assert_int_equal(st[node(g, "ats")].power, FP_REDUNDANCY_LOST);
+	assert_int_equal(st[node(g, "srv1")].power, FP_OK);
+	/* both sources lost: everything downstream is explained by the first, utility */
+	eval(g, (const char *[]){"utility", "gen1", NULL}, failed, st);
+	assert_int_equal(st[node(g, "srv1")].power, FP_LOST);
+	assert_string_equal(g->v[st[node(g, "srv1")].cause].id, "utility");
+	assert_string_equal(g->v[st[node(g, "ups-grp")].cause].id, "utility");
+	/* A feed of a dual-corded rack: redundancy lost for the rack, the server is fine */
+	eval(g, (const char *[]){"pdu-a", NULL}, failed, st);
+	assert_int_equal(st[node(g, "rack1")].power, FP_REDUNDANCY_LOST);
+	assert_int_equal(st[node(g, "srv1")].power, FP_OK);
+	/* a single-corded server behind pdu-b loses power, explained by pdu-b */
+	eval(g, (const char *[]){"pdu-b", NULL}, failed, st);
+	assert_int_equal(st[node(g, "srv2")].power, FP_LOST);
+	assert_string_equal(g->v[st[node(g, "srv2")].cause].id, "pdu-b");
+	/* N+1 group (need 1 of 2): one down = no spare; both down = lost, its own story */
+	eval(g, (const char *[]){"ups1", NULL}, failed, st);
+	assert_int_equal(st[node(g, "ups-grp")].power, FP_REDUNDANCY_LOST);
+	assert_int_equal(st[node(g, "pdu-a")].power, FP_OK);
+	eval(g, (const char *[]){"ups1", "ups2", NULL}, failed, st);
+	assert_int_equal(st[node(g, "ups-grp")].power, FP_LOST);
+	assert_string_equal(g->v[st[node(g, "pdu-a")].cause].id, "ups-grp");
+	assert_int_equal(st[node(g, "srv1")].power, FP_LOST);
+	fgraph_free(g);
+
+	struct facility_impact im;
+	assert_int_equal(facility_impact(cfg, "ups2", &im, err, sizeof(err)), 0);
+	assert_int_equal(im.nlose_power, 2); /* pdu-b, srv2 */
+	assert_string_equal(im.lose_power[0], "pdu-b");
+	assert_string_equal(im.lose_power[1], "srv2");
+	assert_int_equal(im.nlose_redundancy, 2); /* ups-grp, rack1 */
+	assert_string_equal(im.lose_redundancy[0], "ups-grp");
+	assert_string_equal(im.lose_redundancy[1], "rack1");
+	assert_int_equal(im.ndependents, 6); /* pdu-b srv2 ups-grp rack1 pdu-a srv1 */
+	facility_impact_free(&im);
+	assert_int_equal(facility_impact(cfg, "nope", &im, err, sizeof(err)), -ENOENT);
+	cfg_free(cfg);
+}
+
+static void test_graph_config_errors(void **state)
+{
+	char errs[2048] = "";
+	const char *bad_need = "daemon: {data_dir: /tmp/x}\n"
+			       "devices:\n"
+			       "  - {id: a, kind: ups}\n"
+			       "  - {id: b, kind: ups}\n"
+			       "groups:\n"
+			       "  - {id: g, members: [a, b],\n"
+			       "     need: 3}\n";
+	assert_null(load(bad_need, errs, sizeof(errs)));
+	assert_non_null(strstr(errs, "7: need: group 'g' needs 3 but has only 2 members"));
+	errs[0] = '\0';
+	const char *cycle = "daemon: {data_dir: /tmp/x}\n"
+			    "devices:\n"
+			    "  - {id: a, kind: ups, fed_by: g}\n"
+			    "  - {id: b, kind: ups, fed_by: a}\n"
+			    "groups:\n"
+			    "  - {id: g, members: [b, zz]}\n";
+	assert_null(load(cycle, errs, sizeof(errs)));
+	assert_non_null(strstr(errs, "3: fed_by cycle: a -> group g -> ... -> a"));
+	assert_non_null(strstr(errs, "6: members: unknown device 'zz'"));
+	errs[0] = '\0';
+	const char *plain = "daemon: {data_dir: /tmp/x}\n"
+			    "devices:\n"
+			    "  - {id: a, kind: ups, fed_by: b}\n"
+			    "  - {id: b, kind: ups, fed_by: a}\n";
+	assert_null(load(plain, errs, sizeof(errs)));
+	assert_non_null(strstr(errs, "fed_by cycle: a -> b -> a"));
+	/* the graph itself refuses a cycle too (a config built by hand) */
+	char *fa[] = {"b"}, *fb[] = {"a"};
+	struct cfg_device devs[2] = {{.id = "a", .fed_by = fa, .nfed_by = 1},
+				     {.id = "b", .fed_by = fb, .nfed_by = 1}};
+	struct cfg c = {.devices = devs, .ndevices = 2};
+	char err[128];
+	assert_null(fgraph_new(&c, err, sizeof(err)));
+	assert_string_equal(err, "fed_by cycle through a b");
+}
+
+/* ---- prediction math ----------------------------------------------------------------- */
+
+/* Level samples every 10 s from t0 (s) with burn lph, quantized to 1 L (a level sensor). */
+static size_t drain(int64_t *ts, double *v, size_t k, int64_t t0, int secs, double start, double lph)
+{
+	for (int t = 0; t <= secs; t += 10, k++) {
+		ts[k] = (t0 + t) * 1000;
+		v[k] = floor(start - lph * t / 3600.0);
+	}
+	return k;
+}
+
+static void test_predict(void **state)
+{
+	int64_t ts[FSERIES_MAX];
+	double v[FSERIES_MAX], per_s;
+	/* constant burn: 100 L/h over 10 minutes */
+	size_t n = drain(ts, v, 0, 0, 600, 2000, 100);
+	assert_int_equal(predict_drain(ts, v, n, 40, &per_s), 0);
+	assert_true(fabs(per_s * 3600 - 100) < 5);
+	/* refuel step in the middle: only the part after it counts */
+	n = drain(ts, v, 0, 0, 300, 1000, 300);
+	n = drain(ts, v, n, 310, 600, 1800, 100);
+	assert_int_equal(predict_drain(ts, v, n, 40, &per_s), 0);
+	assert_true(fabs(per_s * 3600 - 100) < 5);
+	/* changing load: a window over the newer part follows the new burn */
+	n = drain(ts, v, 0, 0, 600, 2000, 100);
+	n = drain(ts, v, n, 610, 600, 2000 - 100.0 * 610 / 3600, 200);
+	struct fseries s = {0};
+	for (size_t i = 0; i < n; i++)
+		fseries_push(&s, ts[i], v[i]);
+	int64_t wts[FSERIES_MAX];
+	double wv[FSERIES_MAX];
+	size_t wn = fseries_window(&s, 5 * 60000, wts, wv);
+	assert_int_equal(predict_drain(wts, wv, wn, 40, &per_s), 0);
+	assert_true(fabs(per_s * 3600 - 200) < 20);
+	/* too little data, and a level that does not fall */
+	assert_int_equal(predict_drain(ts, v, 3, 40, &per_s), -ENODATA);
+	double flat[20];
+	for (int i = 0; i < 20; i++)
+		flat[i] = 500;
+	assert_int_equal(predict_drain(ts, flat, 20, 40, &per_s), -ERANGE);
+	/* the load table: exact rows and columns, interpolated between */
+	assert_true(fabs(predict_burn_lph(500, 500) - 135.1) < 0.01);
+	assert_true(fabs(predict_burn_lph(500, 250) - 70.0) < 0.01);
+	assert_true(fabs(predict_burn_lph(750, 375) - 103.7) < 0.01);
+	double mid = predict_burn_lph(500, 312.5);
+	assert_true(mid > 70.0 && mid < 99.9);
+	assert_true(isnan(predict_burn_lph(NAN, 100)));
+	double secs;
+	assert_int_equal(predict_time_to(30, 0.01, 35, &secs), 0);
+	assert_true(fabs(secs - 500) < 1e-6);
+	assert_int_equal(predict_time_to(30, -0.01, 35, &secs), -ERANGE);
+}
+
+/* ---- the running part: generator runtime, engine stop, quality, suppression ----------- */
+
+struct events {
+	int fired[8];
+	char dev[8][32];
+	size_t n;
+};
+
+static void on_event(void *arg, const struct alert_event *ev)
+{
+	struct events *e = arg;
+	if (ev->type == ALERT_EV_FIRED && e->n < 8)
+		snprintf(e->dev[e->n++], 32, "%s", ev->device);
+}
+
+static struct metric *gauge(struct metric_reg *reg, const char *dev, const char *name,
+			    const char *unit)
+{
+	struct metric_desc d = {.name = name, .unit = unit, .kind = METRIC_GAUGE,
+				.interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, dev, &d);
+	assert_non_null(m);
+	return m;
+}
+
+static const struct metric_enum run_enums[] = {{0, "stopped"}, {3, "running"}};
+static const struct metric_enum src_enums[] = {{3, "normal"}, {5, "battery"}};
+
+static void test_generator_runtime(void **state)
+{
+	char errs[1024] = "";
+	struct cfg *cfg = load(chain, errs, sizeof(errs));
+	assert_non_null(cfg);
+	struct metric_reg *reg = metric_reg_new();
+	char err[128];
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg}, err,
+					  sizeof(err));
+	assert_non_null(f);
+	struct metric *fuel = gauge(reg, "gen1", "fuel_level_percent", "percent");
+	struct metric_desc ed = {.name = "engine_state", .kind = METRIC_STATE, .interval_ms = 10000,
+				 .enums = run_enums, .nenums = 2};
+	struct metric *eng = metric_reg_get(reg, "gen1", &ed);
+	struct metric *kw = gauge(reg, "gen1", "output_power_total_watts", "watts");
+	int64_t t = 1700000000000;
+	metric_put(reg, eng, t, 3);
+	metric_put(reg, kw, t, 375000); /* 3/4 of 500 kW: 99.9 L/h from the table */
+	metric_put(reg, fuel, t, 50);
+	facility_tick(f, t);
+	struct metric *rt = metric_reg_find(reg, "gen1", "fuel_runtime_remaining_seconds", NULL);
+	assert_non_null(rt);
+	/* no slope yet: the load table's burn (1000 L / 99.9 L/h) */
+	assert_int_equal(rt->quality, QUALITY_OK);
+	assert_true(fabs(rt->value - 1000 / 99.9 * 3600) < 60);
+	/* 10 minutes of a true 120 L/h burn (2000 L tank: 6 %/h), then an engine stop of an
+	 * hour with a refill to 90 %, then 10 more minutes: the slope ignores both */
+	double lvl = 50;
+	for (int i = 1; i <= 60; i++) {
+		lvl -= 120.0 / 360 / 2000 * 100;
+		metric_put(reg, fuel, t + i * 10000, lvl);
+	}
+	metric_put(reg, eng, t + 610000, 0);
+	for (int i = 0; i < 360; i++)
+		metric_put(reg, fuel, t + 620000 + i * 10000, 90);
+	int64_t t2 = t + 620000 + 3600000;
+	metric_put(reg, eng, t2, 3);
+	lvl = 90;
+	for (int i = 1; i <= 60; i++) {
+		lvl -= 120.0 / 360 / 2000 * 100;
+		metric_put(reg, fuel, t2 + i * 10000, lvl);
+	}
+	facility_tick(f, t2 + 600000);
+	struct metric *burn = metric_reg_find(reg, "gen1", "fuel_burn_liters_per_hour", NULL);
+	assert_int_equal(burn->quality, QUALITY_OK);
+	assert_true(fabs(burn->value - 120) < 12); /* within 10 % */
+	double truth = lvl / 100 * 2000 / 120 * 3600;
+	assert_true(fabs(rt->value - truth) < 0.1 * truth);
+	/* engine stopped for hours: the run clock stops, the burn measured while running
+	 * still tells how long the fuel lasts (no flat stretch dilutes it) */
+	metric_put(reg, eng, t2 + 700000, 0);
+	metric_put(reg, kw, t2 + 700000, 0);
+	for (int i = 0; i < 100; i++)
+		metric_put(reg, fuel, t2 + 710000 + i * 60000, lvl);
+	facility_tick(f, t2 + 700000 + 3 * 3600000);
+	assert_int_equal(rt->quality, QUALITY_OK);
+	assert_true(fabs(rt->value - truth) < 0.1 * truth);
+	/* a generator never seen running and without a load: unknown, never a number */
+	struct metric *fuel2 = gauge(reg, "gen1", "fuel_level_percent", "percent");
+	assert_ptr_equal(fuel2, fuel);
+	facility_free(f);
+	metric_reg_free(reg);
+	cfg_free(cfg);
+}
+
+static void test_quality_and_suppression(void **state)
+{
+	char errs[1024] = "";
+	char text[4096];
+	snprintf(text, sizeof(text), "%s%s", chain,
+		 "rules:\n"
+		 "  - {name: on-battery, match: {metric: output_source_state},\n"
+		 "     state: {values: [battery], severity: critical}}\n"
+		 "  - {name: hot, match: {metric: inlet_celsius}, above: {crit: 40}}\n");
+	struct cfg *cfg = load(text, errs, sizeof(errs));
+	assert_non_null(cfg);
+	struct metric_reg *reg = metric_reg_new();
+	char err[256];
+	struct alert_engine *e = alert_engine_new(cfg, NULL, 0, NULL, err, sizeof(err));
+	assert_non_null(e);
+	struct events ev = {0};
+	alert_engine_set_listener(e, on_event, &ev);
+	assert_int_equal(alert_engine_attach(e, reg), 0);
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg,
+								  .alerts = e}, err, sizeof(err));
+	assert_non_null(f);
+	int64_t t = 1700000000000;
+	/* frozen: the fourth identical reading (frozen_polls 3) is a fault and never fires */
+	struct metric *inlet = gauge(reg, "srv2", "inlet_celsius", "celsius");
+	struct metric *srv1 = gauge(reg, "srv1", "inlet_celsius", "celsius");
+	for (int i = 0; i < 4; i++)
+		metric_put(reg, srv1, t + i * 10000, 45);
+	facility_tick(f, t + 40000);
+	struct metric *fault = metric_reg_find(reg, "srv1", "sensor_fault_state", "inlet_celsius");
+	assert_non_null(fault);
+	assert_string_equal(metric_enum_name(fault, (int)fault->value), "frozen");
+	/* ups1 has a takeover time but no runtime reading yet: unknown, not a number */
+	struct metric *margin = metric_reg_find(reg, "ups1", "takeover_margin_seconds", NULL);
+	assert_non_null(margin);
+	assert_int_equal(margin->quality, QUALITY_ERROR);
+	assert_string_equal(margin->reason, "unknown: too little data");
+	/* out of physical range: a point error from the profile's range is a fault too */
+	metric_put_error(reg, inlet, t + 40000, "value 300 out of the valid range");
+	facility_tick(f, t + 80000);
+	fault = metric_reg_find(reg, "srv2", "sensor_fault_state", "inlet_celsius");
+	assert_string_equal(metric_enum_name(fault, (int)fault->value), "out_of_range");
+	/* the frozen srv1 reading (45 > 40) fired once before it counted as frozen: only
+	 * the first three readings were judged; no event for srv2 at all */
+	/* suppression: ups2 on battery (critical) explains pdu-b and srv2 */
+	struct metric_desc sd = {.name = "output_source_state", .kind = METRIC_STATE,
+				 .interval_ms = 10000, .enums = src_enums, .nenums = 2};
+	struct metric *src = metric_reg_get(reg, "ups2", &sd);
+	ev.n = 0;
+	metric_put(reg, src, t + 90000, 5);
+	metric_put(reg, inlet, t + 91000, 50); /* a real reading again, above crit */
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.dev[0], "ups2");
+	assert_string_equal(facility_suppressed_by(f, "srv2", t + 92000), "ups2");
+	/* the utility recovers: what is still wrong downstream is notified */
+	metric_put(reg, src, t + 100000, 3);
+	alert_engine_tick(e, t + 100001);
+	assert_null(facility_suppressed_by(f, "srv2", t + 100002));
+	alert_engine_tick(e, t + 100003);
+	assert_int_equal(ev.n, 2);
+	assert_string_equal(ev.dev[1], "srv2");
+	facility_free(f);
+	alert_engine_free(e);
+	metric_reg_free(reg);
+	cfg_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_graph_tree_ab_group),
+		cmocka_unit_test(test_graph_config_errors),
+		cmocka_unit_test(test_predict),
+		cmocka_unit_test(test_generator_runtime),
+		cmocka_unit_test(test_quality_and_suppression),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
