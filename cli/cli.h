@@ -44,6 +44,8 @@ const struct cli_cmd *cli_cmd_find(const char *name);
 
 /* Subcommands (one file each). */
 int cli_status(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_notifications(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- client (cli/client.c) ------------------------------------------------------- */
 

@@ -7,6 +7,10 @@ const struct cli_cmd cli_cmds[] = {
 	{"status", cli_status,
 	 "[--site ID] [--room ID] [--kind KIND] [--device GLOB] [--tenant ID] [--json] [-v]",
 	 "state and key values of devices; exit code 0/1/2/3 = ok/warning/critical/unknown"},
+	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
+	 "alert e-mail spool; exit code 2 while delivery is failing"},
+	{"test-email", cli_test_email, "--route NAME",
+	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 

@@ -28,6 +28,9 @@ static const char *const metrics_params[] = {"device", "name", "inst", NULL};
 static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",
 					    "room", "tenant", "kind", "acked", "silenced", NULL};
 
+static const char *const notifications_params[] = {"state", "limit", NULL};
+static const char *const test_email_params[] = {"route", NULL};
+
 static const struct api_route api_routes[] = {
 	{"GET", "/api/v1/health", false, api_get_health, no_params, false},
 	{"GET", "/api/v1/status", false, api_get_status, status_params, false},
@@ -39,6 +42,8 @@ static const struct api_route api_routes[] = {
 	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false},
 	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false},
 	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false},
+	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false},
+	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

@@ -67,6 +67,9 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_silences(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_silences(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
+/* core/api_notify.c */
+void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
 
 /* Serialises body (reference stolen) as the response. */
 void api_reply_json(struct api_response *resp, int status, json_t *body);

@@ -1,5 +1,6 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
+#include "dcmon/notify.h"
 #include "dcmon/snmp.h"
 
 #include <errno.h>
@@ -61,6 +62,9 @@ const struct cfg_key cfg_daemon_keys[] = {
     {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
      .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
      .init = snmp_trap_cfg_init},
+    {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),
+     .sub = notify_smtp_cfg_keys, .elem_size = sizeof(struct cfg_smtp),
+     .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
     {.name = NULL},
 };
 

@@ -19,6 +19,7 @@
 #include "dcmon/config.h"
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
+#include "dcmon/notify.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 #include "dcmon/workq.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
+	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct poller_env env;
 	struct api_env api_env;
@@ -162,6 +164,7 @@ static void reload(struct daemon *d)
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
+	notifier_reload(d->notify, next);
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -246,9 +249,11 @@ static void on_repoll(void *arg, const char *id)
 		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
 }
 
-/* Until the e-mail part consumes them, alert events are logged, one line each. */
+/* Alert events are logged, one line each, and handed to the e-mail notifier. */
 static void on_alert_event(void *arg, const struct alert_event *ev)
 {
+	struct daemon *d = arg;
+	notifier_on_event(d->notify, ev);
 	log_msg(ev->type == ALERT_EV_RESOLVED ? LOG_LVL_INFO : LOG_LVL_WARN, "alert", ev->device,
 		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
 		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
@@ -323,6 +328,12 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
 		return -1;
 	}
+	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg, .alerts = d->alerts,
+				.cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
+	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
+		return -1;
+	}
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
@@ -332,7 +343,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .alerts = d->alerts};
+				      .version = DCMON_VERSION, .alerts = d->alerts,
+				      .notify = d->notify};
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
@@ -368,6 +380,7 @@ static void stop_parts(struct daemon *d)
 		loop_timer_cancel(d->loop, d->unmatched_timer);
 	}
 	workq_free(d->wq);
+	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);

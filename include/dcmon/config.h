@@ -19,6 +19,7 @@
 
 struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
+struct cfg_smtp;      /* dcmon/notify.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -219,6 +220,7 @@ struct cfg_daemon {
 	int64_t archive_flush_ms; /* max delay of a batched RRD write, default 1 s */
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
+	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
 };
 
 struct cfg {
