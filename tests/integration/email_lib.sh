@@ -69,3 +69,51 @@ smtp_block() {
 ${2:-}
 YAML
 }
+
+# email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
+# with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
+# and routes to acme's address and the facility team.
+email_config() {
+  local smtp=$1 wait=$2 ports=$3 extra=${4:-} p
+  {
+    cat <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
+  interval: 1s
+  timeout: 500ms
+  archive_flush: 200ms
+$(smtp_block "$smtp" "$extra")
+tenants:
+  - {id: acme, email: [ops@acme.example]}
+teams:
+  - {id: facility, email: [facility@dc.example]}
+devices:
+  - id: box
+    kind: server
+    host: 127.0.0.1
+    tenant: acme
+    checks:
+      tcp:
+YAML
+    for p in $ports; do echo "        - $p"; done
+    cat <<YAML
+rules:
+  - name: port-closed
+    match: {metric: tcp_port_up}
+    state: {values: [down], severity: critical}
+    summary: TCP port does not accept connections
+routes:
+  - {name: tenants, tenant: true, group_wait: $wait}
+  - {name: facility, teams: [facility], group_wait: $wait}
+YAML
+  } >"$T/dcmon.yaml"
+}
+
+# metric_is_any DEVICE NAME VALUE: a metric of any device (also dcmond's own) has VALUE.
+metric_is_any() {
+  local doc
+  doc=$(api_get "/api/v1/metrics?device=$1&name=$2") || return 1
+  printf '%s\n' "$doc" | json_check "[.metrics[] | select(.value == $3)] | length == 1"
+}

@@ -76,10 +76,10 @@ for want in "Value:      down (0)" "Location:   site tokyo-1, room hall-a, rack 
             "Tenant:     acme" "Dashboard:  http://dash.example/devices/web-acme" \
             "Ack:        not acknowledged" "Silence:    not silenced" "Suppressed downstream alerts:" \
             "Threshold:  rule port-closed" "Recent:     " "Device:     web-acme (server)"; do
-  printf '%s\n' "$m" | grep -qF "$want" || fail "body lacks '$want': $m"
+  grep -qF -- "$want" <<<"$m" || fail "body lacks '$want': $m"
 done
 pass "body: value, location, tenant, dashboard link, ack/silence state, recent values"
-printf '%s\n' "$m" | grep -qE '^Message-ID: <dcmon\.[0-9]+\.[0-9]+@' || fail "no Message-ID"
+grep -qE '^Message-ID: <dcmon\.[0-9]+\.[0-9]+@' <<<"$m" || fail "no Message-ID"
 [ "$(printf '%s\n' "$m" | grep -c '^Message-ID:')" = 1 ] || fail "Message-ID header not unique"
 pass "one stable Message-ID header"
 assert_eq "$(msgs "$T/mail" | jq -r '.[0].mail_from')" "dcmon@dc.example" "envelope sender"
