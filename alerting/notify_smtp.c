@@ -70,6 +70,18 @@ static void smtp_event(smtp_session_t s, int event, void *arg, ...)
 	snprintf(job->why, sizeof(job->why), "%s", what);
 }
 
+/* The job of this worker's session, for the verify callback (which has no argument). */
+static _Thread_local struct notify_smtp_job *smtp_tls_job;
+
+static int smtp_verify(int ok, X509_STORE_CTX *x)
+{
+	if (!ok && smtp_tls_job)
+		snprintf(smtp_tls_job->why, sizeof(smtp_tls_job->why),
+			 "server certificate does not verify: %s",
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+	return ok;
+}
+
 static SSL_CTX *smtp_tls_ctx(const struct notify_smtp_job *job)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -77,7 +89,7 @@ static SSL_CTX *smtp_tls_ctx(const struct notify_smtp_job *job)
 	if (!ctx)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, smtp_verify);
 	int ok = job->ca_file ? SSL_CTX_load_verify_locations(ctx, job->ca_file, NULL)
 			      : SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
@@ -96,7 +108,8 @@ static void smtp_timeouts(smtp_session_t s, long ms)
 }
 
 /* Reads back what the server said about message i. */
-static void smtp_message_result(struct notify_smtp_msg *m, smtp_message_t msg, smtp_recipient_t r)
+static void smtp_message_result(struct notify_smtp_msg *m, smtp_message_t msg, smtp_recipient_t r,
+				const char *session_why)
 {
 	const smtp_status_t *rev = smtp_reverse_path_status(msg);
 	const smtp_status_t *rs = smtp_recipient_status(r);
@@ -115,8 +128,11 @@ static void smtp_message_result(struct notify_smtp_msg *m, smtp_message_t msg, s
 		return;
 	}
 	m->result = bad->code ? notify_smtp_classify(bad->code) : NOTIFY_RES_TEMP;
-	snprintf(m->why, sizeof(m->why), "%d %s", bad->code,
-		 bad->text ? bad->text : "no reply");
+	if (!bad->code && session_why[0]) /* never got that far: the session says why */
+		snprintf(m->why, sizeof(m->why), "%s", session_why);
+	else
+		snprintf(m->why, sizeof(m->why), "%d %s", bad->code,
+			 bad->text ? bad->text : "no reply");
 	m->why[strcspn(m->why, "\r\n")] = '\0';
 }
 
@@ -144,8 +160,11 @@ static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s)
 		return;
 	}
 	job->connected = true;
+	int e = smtp_errno(); /* e.g. the TLS handshake failed: no reply to anything */
+	if (!job->why[0] && e != 0)
+		snprintf(job->why, sizeof(job->why), "%s", smtp_strerror(e, buf, sizeof(buf)));
 	for (size_t i = 0; i < job->nmsgs; i++)
-		smtp_message_result(&job->msgs[i], msgs[i], rcpts[i]);
+		smtp_message_result(&job->msgs[i], msgs[i], rcpts[i], job->why);
 }
 
 void notify_smtp_run(struct notify_smtp_job *job)
@@ -156,6 +175,7 @@ void notify_smtp_run(struct notify_smtp_job *job)
 
 	job->why[0] = '\0';
 	job->connected = false;
+	smtp_tls_job = job;
 	if (!s || smtp_set_server(s, job->host) == 0) {
 		snprintf(job->why, sizeof(job->why), "cannot set up an SMTP session");
 		goto fail;
