@@ -71,8 +71,10 @@ int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, 
 		due = now_ms + p->gather_ms;
 	}
 	int64_t rate = notify_group_rate_free(g, p, now_ms);
-	if (rate > due)
+	if (rate > due) { /* held by the rate limit: the message will be a digest */
 		due = rate;
+		g->held = true;
+	}
 	g->due_ms = due;
 	return due;
 }
