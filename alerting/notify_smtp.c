@@ -199,11 +199,13 @@ void notify_smtp_run(struct notify_smtp_job *job)
 		smtp_auth_set_context(s, auth);
 	}
 	smtp_session_run(job, s);
+	smtp_tls_job = NULL;
 	smtp_destroy_session(s);
 	if (auth)
 		auth_destroy_context(auth);
 	return; /* libesmtp frees the SSL_CTX it was given with the session */
 fail:
+	smtp_tls_job = NULL;
 	if (s)
 		smtp_destroy_session(s);
 	SSL_CTX_free(ctx);

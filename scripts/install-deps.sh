@@ -12,7 +12,7 @@ PKGS=(
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
-  iputils-ping procps iproute2 jq curl
+  iputils-ping procps iproute2 jq curl openssl
   # benchmarks: the peer we measure against
   collectd-core time
 )
