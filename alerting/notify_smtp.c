@@ -201,9 +201,10 @@ void notify_smtp_run(struct notify_smtp_job *job)
 	smtp_session_run(job, s);
 	smtp_tls_job = NULL;
 	smtp_destroy_session(s);
+	SSL_CTX_free(ctx); /* libesmtp does not free the context it was given */
 	if (auth)
 		auth_destroy_context(auth);
-	return; /* libesmtp frees the SSL_CTX it was given with the session */
+	return;
 fail:
 	smtp_tls_job = NULL;
 	if (s)
