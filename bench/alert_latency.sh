@@ -23,11 +23,12 @@ wait_for() { # SECONDS CMD...: bounded wait
   while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "timed out: $*" >&2; return 1
 }
-count_msgs() { # DIR SUBJECT-REGEX
-  compgen -G "$1/msg-*.json" >/dev/null || { echo 0; return; }
-  cat "$1"/msg-*.json | jq -s --arg r "$2" '[.[] | select(.data | test($r))] | length'
+# has_after DIR SUBJECT-REGEX T0: a message matching was accepted after T0.
+has_after() {
+  compgen -G "$1/msg-*.json" >/dev/null || return 1
+  cat "$1"/msg-*.json | jq -s -e --arg r "$2" --argjson t "$3" \
+    '[.[] | select((.data | test($r)) and .ts >= $t)] | length > 0'
 }
-has_msgs() { [ "$(count_msgs "$1" "$2")" -ge "$3" ]; }
 
 sd=$(free_port); sc=$(free_port)
 for pair in "dcmond $sd" "collectd $sc"; do
@@ -37,7 +38,10 @@ for pair in "dcmond $sd" "collectd $sc"; do
   PIDS+=($!)
   wait_for 15 test -e "$T/$1/ready"
 done
-cp "$(command -v sleep)" "$T/benchd"; cp "$(command -v sleep)" "$T/benchc"
+# dcmond watches one process per crossing: each crossing is a new alert (the same alert
+# firing and resolving over and over would be held back by flap detection, by design).
+for i in $(seq 1 "$N"); do cp "$(command -v sleep)" "$T/bd$i"; done
+cp "$(command -v sleep)" "$T/benchc"
 
 cat >"$T/dcmon.yaml" <<YAML
 daemon:
@@ -49,11 +53,12 @@ daemon:
   smtp: {host: 127.0.0.1, port: $sd, starttls: off, from: dcmon@dc.example, rate_limit: 1000}
 teams: [{id: ops, email: [ops@dc.example]}]
 devices:
-  - {id: host, kind: server, checks: {process: [benchd]}}
+  - {id: host, kind: server, checks: {process: [$(seq -s, -f 'bd%g' 1 "$N")]}}
 rules:
   - {name: process-missing, match: {metric: process_count}, below: {crit: 1}, summary: bench process gone}
 routes:
-  - {name: ops, teams: [ops], group_wait: 1s, send_resolved: false}
+  # group_wait 0: every crossing is measured as the first alert of its group
+  - {name: ops, teams: [ops], group_wait: 0s, send_resolved: false}
 YAML
 cat >"$T/collectd.conf" <<CONF
 Hostname "bench"
@@ -87,26 +92,26 @@ LoadPlugin notify_email
 </Plugin>
 CONF
 
-"$T/benchd" 100000 & bd=$!; PIDS+=($bd)
+declare -A BD
+for i in $(seq 1 "$N"); do "$T/bd$i" 100000 & BD[$i]=$!; PIDS+=($!); done
 "$T/benchc" 100000 & bc=$!; PIDS+=($bc)
 "$BUILD/dcmond" -c "$T/dcmon.yaml" >"$T/dcmond.log" 2>&1 & PIDS+=($!)
 /usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 & PIDS+=($!)
 export DCMON_SOCKET=$T/dcmon.sock
-dcmond_up() { "$BUILD/dcmon" status --json -d host | jq -e '.devices[0].metrics[] | select(.name=="process_count") | .value == 1'; }
+dcmond_up() { "$BUILD/dcmon" status --json -d host | jq -e '[.devices[0].metrics[] | select(.name=="process_count" and .value == 1)] | length == '"$N"; }
 wait_for 20 dcmond_up
 sleep $((3 * IV)) # collectd has seen the process a few times
 
 : >"$T/t0"
 for i in $(seq 1 "$N"); do
   t0=$(date +%s.%N)
-  kill "$bd" "$bc"; wait "$bd" "$bc" 2>/dev/null || true
+  kill "${BD[$i]}" "$bc"; wait "${BD[$i]}" "$bc" 2>/dev/null || true
   echo "$t0" >>"$T/t0"
-  wait_for 60 has_msgs "$T/dcmond" 'Subject: \[dcmon\] CRITICAL' "$i"
-  wait_for 60 has_msgs "$T/collectd" 'Subject: Collectd notify: FAILURE' "$i"
-  "$T/benchd" 100000 & bd=$!; PIDS+=($bd)
+  wait_for 60 has_after "$T/dcmond" 'Subject: \[dcmon\] CRITICAL' "$t0"
+  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: FAILURE' "$t0"
   "$T/benchc" 100000 & bc=$!; PIDS+=($bc)
-  wait_for 60 dcmond_up
-  wait_for 60 has_msgs "$T/collectd" 'Subject: Collectd notify: OKAY' "$i"
+  t1=$(date +%s.%N)
+  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: OKAY' "$t1"
   sleep 0.$((RANDOM % 10)) # crossings at random phases of the poll interval
   printf '.' >&2
 done
@@ -119,7 +124,8 @@ t0 = [float(l) for l in open(sys.argv[1]) if l.strip()]
 d, c = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 n, iv = int(sys.argv[4]), sys.argv[5]
 def stats(ts):
-    lat = sorted(t - s for t, s in zip(ts, t0))
+    # each crossing's message is the first one accepted after it
+    lat = sorted(min(t for t in ts if t >= s) - s for s in t0)
     med = lat[len(lat) // 2] if len(lat) % 2 else (lat[len(lat)//2 - 1] + lat[len(lat)//2]) / 2
     p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
     return med, p99, lat[0], lat[-1]
