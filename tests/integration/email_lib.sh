@@ -70,13 +70,9 @@ ${2:-}
 YAML
 }
 
-# email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
-# with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
-# and routes to acme's address and the facility team.
-email_config() {
-  local smtp=$1 wait=$2 ports=$3 extra=${4:-} p
-  {
-    cat <<YAML
+# daemon_block SMTP_PORT [SMTP-EXTRA]: the daemon: section of a test config (1 s polls).
+daemon_block() {
+  cat <<YAML
 daemon:
   data_dir: $T/data
   socket: $T/dcmon.sock
@@ -84,7 +80,18 @@ daemon:
   interval: 1s
   timeout: 500ms
   archive_flush: 200ms
-$(smtp_block "$smtp" "$extra")
+YAML
+  smtp_block "$@"
+}
+
+# email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
+# with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
+# and routes to acme's address and the facility team.
+email_config() {
+  local smtp=$1 wait=$2 ports=$3 extra=${4:-} p
+  {
+    cat <<YAML
+$(daemon_block "$smtp" "$extra")
 tenants:
   - {id: acme, email: [ops@acme.example]}
 teams:

@@ -12,14 +12,7 @@ start_ports "$pa"; ports_a=$PORTS_PID
 start_ports "$pb"; ports_b=$PORTS_PID
 
 cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 500ms
-  archive_flush: 200ms
-$(smtp_block "$smtp_port")
+$(daemon_block "$smtp_port")
 sites:
   - id: tokyo-1
     rooms: [{id: hall-a, racks: [{id: r07}]}]
