@@ -233,6 +233,51 @@ static void test_text(void **state)
 	free(block);
 }
 
+/* Reminders at the route's repeat interval while firing and unacknowledged; one
+ * escalation after escalate_after; an ack stops both. */
+static void test_reminders(void **state)
+{
+	struct fx *f = fx_new("daemon:\n"
+			      "  data_dir: ./data\n"
+			      "  smtp: {from: d@dc.example, rate_limit: 100}\n"
+			      "devices: [{id: ups-1, kind: ups}]\n"
+			      "rules:\n"
+			      "  - {name: load, match: {metric: load_percent}, above: {warn: 80}}\n"
+			      "routes:\n"
+			      "  - {name: noc, email: [noc@dc.example], group_wait: 0s, repeat: 1m,\n"
+			      "     escalate_after: 5m, escalate_to: boss}\n"
+			      "  - {name: boss, match: {device: none}, email: [boss@dc.example]}\n",
+			      false);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg, .alerts = f->e};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	alert_engine_set_listener(f->e, notifier_on_event, n);
+	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	metric_put(f->reg, m, T0, 85);
+	notifier_tick(n, T0 + S(1));
+	assert_int_equal(count_to(n, "noc@dc.example", "alert"), 1);
+	for (int s = 2; s <= 59; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 0);
+	notifier_tick(n, T0 + S(60)); /* queued, sent after the gather delay */
+	notifier_tick(n, T0 + S(61));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
+	for (int s = 62; s <= 301; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
+	assert_int_equal(count_to(n, "boss@dc.example", "escalation"), 1);
+	struct alert_actor by = {.who = "op", .origin = "test"};
+	assert_int_equal(alert_engine_ack(f->e, 1, &by, "on it", T0 + S(302)), 0);
+	for (int s = 302; s <= 500; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
+	assert_int_equal(count_to(n, "boss@dc.example", NULL), 1);
+	notifier_free(n);
+	alert_engine_set_listener(f->e, fx_listen, f);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_notifier_groups),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_reminders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
