@@ -202,6 +202,9 @@ int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
 /* Appends to the audit log. */
 int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
 		      const char *action, const char *target, const char *detail);
+/* Calls fn for the audit entries matching q, oldest first.  Returns 0 or -EIO. */
+int alert_store_read_audit(struct alert_store *st, const struct alert_audit_query *q,
+			   bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
 /* Largest alert / silence id stored (0 if none). */
 int64_t alert_store_max_id(struct alert_store *st, const char *table);
 

@@ -117,6 +117,14 @@ int alert_engine_silence_remove(struct alert_engine *e, int64_t id, const struct
 	return 0;
 }
 
+int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q,
+		       bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg)
+{
+	if (!e->st)
+		return -ENOTSUP;
+	return alert_store_read_audit(e->st, q, fn, arg);
+}
+
 /* ---- views --------------------------------------------------------------------- */
 
 static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,

@@ -40,6 +40,11 @@ static const char store_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	/* REPLACE deletes the old row without firing delete triggers (unless recursive
+	 * triggers are on), so an insert may not reuse an id. */
+	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit"
+	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
 enum store_stmt { ST_PUT_ALERT, ST_ADD_HIST, ST_AUDIT, ST_PUT_SIL, ST_END_SIL, ST_COUNT };
@@ -190,6 +195,40 @@ int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_
 	bind_text(s, 5, target);
 	bind_text(s, 6, detail);
 	return store_step(st, s);
+}
+
+int alert_store_read_audit(struct alert_store *st, const struct alert_audit_query *q,
+			   bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg)
+{
+	/* The newest `limit` matches, then put back in id order. */
+	const char *sql = "SELECT * FROM (SELECT id, ts_ms, who, origin, action, target, detail"
+			  " FROM audit WHERE id > ?1 AND (?2 IS NULL OR action = ?2) AND"
+			  " (?3 IS NULL OR target = ?3) ORDER BY id DESC LIMIT ?4) ORDER BY id";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, q->after_id);
+	bind_text(s, 2, q->action);
+	bind_text(s, 3, q->target);
+	sqlite3_bind_int64(s, 4, q->limit ? (sqlite3_int64)q->limit : -1);
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct alert_audit_entry ent = {
+			.id = sqlite3_column_int64(s, 0),
+			.ts_ms = sqlite3_column_int64(s, 1),
+			.who = (const char *)sqlite3_column_text(s, 2),
+			.origin = (const char *)sqlite3_column_text(s, 3),
+			.action = (const char *)sqlite3_column_text(s, 4),
+			.target = (const char *)sqlite3_column_text(s, 5),
+			.detail = (const char *)sqlite3_column_text(s, 6),
+		};
+		if (!fn(arg, &ent)) {
+			step = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return step == SQLITE_DONE ? 0 : -EIO;
 }
 
 int64_t alert_store_max_id(struct alert_store *st, const char *table)

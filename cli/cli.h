@@ -26,6 +26,7 @@ struct cli_ctx {
 	int64_t timeout_ms; /* deadline of one API request */
 	bool color;         /* stdout is a terminal and NO_COLOR is unset */
 	int width;          /* columns available for tables */
+	bool cut;           /* cut tables' last column to width (stdout is a terminal) */
 	FILE *out;          /* normally stdout */
 	FILE *err;          /* normally stderr */
 };
@@ -44,8 +45,19 @@ const struct cli_cmd *cli_cmd_find(const char *name);
 
 /* Subcommands (one file each). */
 int cli_status(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_alerts(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_ack(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_notifications(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv);
+
+/* Exit code of commands that act (ack, silence, unsilence): dcmond refused the request
+ * (its message is shown).  Usage errors and an unreachable dcmond are CLI_EXIT_UNKNOWN. */
+#define CLI_EXIT_REFUSED 1
+int cli_probe(const struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- client (cli/client.c) ------------------------------------------------------- */
 
@@ -63,6 +75,14 @@ struct cli_reply {
 int cli_request(const struct cli_ctx *ctx, const char *method, const char *target,
 		const char *body, struct cli_reply *r, char *err, size_t errlen);
 void cli_reply_free(struct cli_reply *r);
+
+/* Sends method target with body (JSON, may be NULL) and parses the JSON reply.
+ * Returns 0 with *out set on a 2xx answer.  Otherwise prints one line "dcmon: ..." to
+ * ctx->err (the API's {"error"} message when there is one) and returns the exit code:
+ * CLI_EXIT_REFUSED when dcmond answered with an error, CLI_EXIT_UNKNOWN when it could
+ * not be reached or its reply was unreadable. */
+int cli_call_json(const struct cli_ctx *ctx, const char *method, const char *target,
+		  json_t *body, json_t **out);
 
 /* GET target and parse the JSON reply.  On any failure prints one line "dcmon: ..." to
  * ctx->err (the API's {"error"} message for 4xx/5xx) and returns NULL. */
@@ -84,11 +104,67 @@ void cli_format_value(double v, const char *unit, bool per_second, char *buf, si
 void cli_format_age(double age_s, char *buf, size_t len);
 /* The metric name without its unit suffix ("ping_rtt_avg_seconds" -> "ping_rtt_avg"). */
 void cli_short_name(const char *name, const char *unit, char *buf, size_t len);
+/* Wall-clock ms as local time "2026-01-02 15:04:05"; "-" for 0. */
+void cli_format_time(int64_t ms, char *buf, size_t len);
 /* Display width of UTF-8 text in columns (each code point counts as one). */
 size_t cli_text_width(const char *s);
 /* The value of a metric's JSON as shown to people: enum name, formatted value with
  * unit, "-" when there is none. */
 void cli_format_metric_value(json_t *metric, char *buf, size_t len);
+
+/* Prints j indented to ctx->out (the --json output of every command). */
+void cli_print_json(const struct cli_ctx *ctx, json_t *j);
+
+/* ---- tables (cli/table.c) ------------------------------------------------------------ */
+
+#define CLI_TABLE_COLS 10 /* columns of a table at most */
+
+/* Rows of text cells printed with aligned columns.  With ctx->cut the last column is cut
+ * to what is left of ctx->width (at least CLI_TABLE_LAST_MIN columns); otherwise (a pipe,
+ * a file) lines are whole, so reasons are never lost. */
+#define CLI_TABLE_LAST_MIN 20
+struct cli_table;
+/* A table with ncols (<= CLI_TABLE_COLS) headers; NULL when out of memory. */
+struct cli_table *cli_table_new(size_t ncols, const char *const *headers);
+/* Appends a row of ncols cells (copied; NULL = "-").  Returns 0 or -ENOMEM (also for a
+ * NULL table, so that callers check once). */
+int cli_table_add(struct cli_table *t, const char *const *cells);
+/* Prints the table; a NULL one (out of memory) is one line on ctx->err. */
+void cli_table_print(const struct cli_ctx *ctx, const struct cli_table *t);
+void cli_table_free(struct cli_table *t);
+
+/* ---- alerts, silences, audit (cli/alerts_view.c, cli/args.c) ---------------------- */
+
+/* The cells of one alert in the `dcmon alerts` table: ID SEVERITY STATE DEVICE METRIC
+ * VALUE SINCE ACK/SILENCE. */
+#define CLI_ALERT_COLS 8
+struct cli_alert_row {
+	char id[24], severity[16], state[24], device[128], metric[192], value[64], since[16];
+	char note[640];                     /* "acked by alice: on it; silenced #2: rewiring" */
+	const char *cells[CLI_ALERT_COLS];  /* point into the fields above */
+};
+extern const char *const cli_alert_headers[CLI_ALERT_COLS];
+/* Fills row from an alert's JSON (GET /api/v1/alerts) at wall time now_ms (for SINCE). */
+void cli_alert_row(json_t *alert, int64_t now_ms, struct cli_alert_row *row);
+/* Exit code of `dcmon alerts`: the worst severity of the firing alerts in the list
+ * (0 none or info, 1 warning, 2 critical). */
+int cli_alerts_exit(json_t *alerts);
+
+/* A positive decimal id ("7"); 0 or -EINVAL. */
+int cli_parse_id(const char *s, long long *id);
+/* The string member key of o, or "-" when absent or not a string. */
+const char *cli_jstr(json_t *o, const char *key);
+
+/* Adds one selector pair "key=value" of `dcmon silence` to the request body: device,
+ * kind, site, room, tenant, metric, inst and label.NAME go to body.match, rule to
+ * body.rule.  Returns 0 or -EINVAL with a one-line reason in err. */
+int cli_selector_add(json_t *body, const char *pair, char *err, size_t errlen);
+/* Parses a time for --until: "2026-01-02 15:04[:05]", "2026-01-02T15:04[:05]",
+ * "15:04" (today, or tomorrow when already past at now_ms) in local time, or "@UNIX"
+ * seconds.  Returns 0 with *ms set, or -EINVAL. */
+int cli_parse_time(const char *s, int64_t now_ms, int64_t *ms);
+/* "sun,sat" -> ["sun", "sat"] (names checked, each once).  NULL with err filled. */
+json_t *cli_days_parse(const char *s, char *err, size_t errlen);
 
 /* ---- status views (cli/status_view.c) -------------------------------------------- */
 

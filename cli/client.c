@@ -191,28 +191,61 @@ void cli_reply_free(struct cli_reply *r)
 	r->body = NULL;
 }
 
-json_t *cli_get_json(const struct cli_ctx *ctx, const char *target)
+/* The reply's JSON for a 2xx answer; else prints the error and returns NULL with the
+ * exit code in *code. */
+static json_t *reply_json(const struct cli_ctx *ctx, const struct cli_reply *r, int *code)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
+	const char *msg = json_string_value(json_object_get(j, "error"));
+	bool ok = r->status >= 200 && r->status < 300;
+	*code = CLI_EXIT_UNKNOWN;
+	if (!j) {
+		fprintf(ctx->err, "dcmon: bad JSON from dcmond (HTTP %d): %s\n", r->status,
+			jerr.text);
+		return NULL;
+	}
+	if (ok)
+		return j;
+	fprintf(ctx->err, "dcmon: %s\n", msg ? msg : "request failed");
+	*code = CLI_EXIT_REFUSED;
+	json_decref(j);
+	return NULL;
+}
+
+int cli_call_json(const struct cli_ctx *ctx, const char *method, const char *target,
+		  json_t *body, json_t **out)
 {
 	struct cli_reply r;
 	char err[512];
-	if (cli_request(ctx, "GET", target, NULL, &r, err, sizeof(err)) < 0) {
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	*out = NULL;
+	if (body && !text) {
+		fprintf(ctx->err, "dcmon: out of memory\n");
+		return CLI_EXIT_UNKNOWN;
+	}
+	int rc = cli_request(ctx, method, target, text, &r, err, sizeof(err));
+	free(text);
+	if (rc < 0) {
 		fprintf(ctx->err, "dcmon: %s\n", err);
-		return NULL;
+		return CLI_EXIT_UNKNOWN;
 	}
-	json_error_t jerr;
-	json_t *j = json_loadb(r.body, r.body_len, 0, &jerr);
-	const char *msg = json_string_value(json_object_get(j, "error"));
-	if (!j)
-		fprintf(ctx->err, "dcmon: bad JSON from dcmond (HTTP %d): %s\n", r.status,
-			jerr.text);
-	else if (r.status != 200)
-		fprintf(ctx->err, "dcmon: %s\n", msg ? msg : "request failed");
+	int code = 0;
+	*out = reply_json(ctx, &r, &code);
 	cli_reply_free(&r);
-	if (j && r.status != 200) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
+	return *out ? 0 : code;
+}
+
+json_t *cli_get_json(const struct cli_ctx *ctx, const char *target)
+{
+	json_t *j;
+	return cli_call_json(ctx, "GET", target, NULL, &j) == 0 ? j : NULL;
+}
+
+void cli_print_json(const struct cli_ctx *ctx, json_t *j)
+{
+	json_dumpf(j, ctx->out, JSON_INDENT(2));
+	fputc('\n', ctx->out);
 }
 
 int cli_query_add(char *buf, size_t len, const char *name, const char *value)

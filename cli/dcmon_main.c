@@ -106,6 +106,7 @@ int main(int argc, char **argv)
 		.timeout_ms = CLI_TIMEOUT_MS,
 		.color = want_color(tty),
 		.width = out_width(tty),
+		.cut = tty,
 		.out = stdout,
 		.err = stderr,
 	};

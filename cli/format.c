@@ -1,9 +1,10 @@
-/* Values for people: numbers with a few significant digits, units made humane. */
+/* Values for people: numbers with a few significant digits, units made humane, times. */
 #include "cli.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Drops trailing zeros after a decimal point ("23.50" -> "23.5", "100.0" -> "100"). */
 static void trim_zeros(char *s)
@@ -155,4 +156,18 @@ void cli_format_metric_value(json_t *m, char *buf, size_t len)
 		cli_format_value(json_number_value(v),
 				 json_string_value(json_object_get(m, "unit")),
 				 kind && strcmp(kind, "counter") == 0, buf, len);
+}
+
+void cli_format_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+const char *cli_jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "-";
 }

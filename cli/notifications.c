@@ -132,7 +132,9 @@ int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(ctx->out, "test message for route %s queued to %" JSON_INTEGER_FORMAT
 			" recipient(s); see `dcmon notifications`\n", route,
 			json_integer_value(json_object_get(doc, "recipients")));
-	int rc = r.status == 202 ? 0 : r.status == 404 ? 2 : CLI_EXIT_UNKNOWN;
+	int rc = r.status == 202 ? 0
+		 : r.status >= 400 && r.status < 500 ? CLI_EXIT_REFUSED
+		 : CLI_EXIT_UNKNOWN;
 	json_decref(doc);
 	cli_reply_free(&r);
 	return rc;

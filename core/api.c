@@ -18,6 +18,7 @@ struct api_route {
 	api_handler handler;
 	const char *const *params;  /* allowed query parameters, NULL terminated */
 	bool deep;                  /* prefix: the tail may hold more segments ("7/ack") */
+	bool local;                 /* admin data: Unix socket peers only */
 };
 
 static const char *const no_params[] = {NULL};
@@ -30,20 +31,25 @@ static const char *const alerts_params[] = {"state", "severity", "device", "rule
 
 static const char *const notifications_params[] = {"state", "limit", NULL};
 static const char *const test_email_params[] = {"route", NULL};
+static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
 
 static const struct api_route api_routes[] = {
-	{"GET", "/api/v1/health", false, api_get_health, no_params, false},
-	{"GET", "/api/v1/status", false, api_get_status, status_params, false},
-	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false},
-	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false},
-	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false},
-	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false},
-	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true},
-	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false},
-	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false},
-	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false},
-	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false},
-	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false},
+	{"GET", "/api/v1/health", false, api_get_health, no_params, false, false},
+	{"GET", "/api/v1/status", false, api_get_status, status_params, false, false},
+	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false, false},
+	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false, false},
+	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false},
+	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false, false},
+	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true, false},
+	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false, false},
+	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false},
+	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false},
+	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
+	/* alert e-mail: recipients' addresses and sending are admin matters */
+	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,
+	 true},
+	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
+	 true},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -164,6 +170,12 @@ static bool api_params_ok(const struct api_route *r, const struct api_query *q,
 	return true;
 }
 
+/* Did the request come over the Unix socket (its origin is "unix:...")? */
+static bool api_peer_is_local(const struct api_request *req)
+{
+	return req->peer_origin && strncmp(req->peer_origin, "unix:", 5) == 0;
+}
+
 /* Finds the route; answers 404 or 405 itself when there is none. */
 static const struct api_route *api_route_find(const struct api_request *req,
 					      const char **tail, struct api_response *resp)
@@ -191,6 +203,10 @@ void api_handle(const struct api_env *env, const struct api_request *req,
 	const struct api_route *r = api_route_find(req, &tail, resp);
 	if (!r)
 		return;
+	if (r->local && !api_peer_is_local(req)) {
+		api_reply_error(resp, 403, "%s is served on the Unix socket only", req->path);
+		return;
+	}
 	struct api_query q;
 	char err[256];
 	if (api_query_parse(&q, req->query, err, sizeof(err)) < 0)

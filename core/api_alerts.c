@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,16 +45,17 @@ static json_t *alert_history_json(const struct alert_view *v)
 	return a;
 }
 
-static void alert_device_json(json_t *o, const struct alert_view *v)
+static void alert_device_json(const struct api_ctx *ctx, json_t *o, const struct alert_view *v)
 {
 	const struct cfg_device *d = v->dev;
 	json_object_set_new(o, "kind", d ? json_string(dev_kind_name(d->kind)) : json_null());
 	json_object_set_new(o, "site", json_str_or_null(d ? d->loc.site : NULL));
 	json_object_set_new(o, "room", json_str_or_null(d ? d->loc.room : NULL));
-	json_object_set_new(o, "tenant", json_str_or_null(d ? d->tenant : NULL));
+	json_object_set_new(o, "tenant",
+			    json_str_or_null(d ? api_device_tenant(ctx->env->cfg, d) : NULL));
 }
 
-static json_t *alert_json(const struct alert_view *v, bool history)
+static json_t *alert_json(const struct api_ctx *ctx, const struct alert_view *v, bool history)
 {
 	json_t *o = json_pack("{s:I s:s s:o s:s s:s s:s s:s s:o s:I s:I s:I s:b}", "id",
 			      (json_int_t)v->id, "rule", v->rule, "summary",
@@ -64,7 +66,7 @@ static json_t *alert_json(const struct alert_view *v, bool history)
 			      (json_int_t)v->pending_ms, "fired_ms", (json_int_t)v->fired_ms,
 			      "flapping", v->flapping);
 	json_object_set_new(o, "unit", v->metric ? json_string(v->metric->unit) : json_null());
-	alert_device_json(o, v);
+	alert_device_json(ctx, o, v);
 	json_object_set_new(o, "acked", json_boolean(v->ack->active));
 	json_object_set_new(o, "ack", v->ack->active
 					      ? json_pack("{s:s s:s s:I}", "by", v->ack->by, "comment",
@@ -83,40 +85,46 @@ static json_t *alert_json(const struct alert_view *v, bool history)
 /* ---- GET /api/v1/alerts ------------------------------------------------------------ */
 
 struct alert_filter {
-	const struct api_query *q;
+	const struct api_ctx *ctx;
+	struct api_dev_filter dev; /* site, room, kind, tenant, device glob */
 	json_t *out;
-	bool bad;
 };
-
-static bool eq_or_unset(const char *want, const char *have)
-{
-	return !want || (have && strcmp(want, have) == 0);
-}
 
 static bool bool_param_ok(const char *want, bool have)
 {
 	return !want || (strcmp(want, "true") == 0) == have;
 }
 
-static bool alert_filter_match(const struct api_query *q, const struct alert_view *v)
+/* The device filters; an alert of a device no longer in the config matches only by id. */
+static bool alert_dev_match(const struct alert_filter *f, const struct alert_view *v)
 {
+	const struct api_dev_filter *d = &f->dev;
+	if (v->dev)
+		return api_dev_filter_match(f->ctx->env->cfg, d, v->dev);
+	return !d->site && !d->room && !d->tenant && !d->has_kind &&
+	       (!d->device || fnmatch(d->device, v->device, 0) == 0);
+}
+
+static enum cfg_severity severity_min(const char *sev)
+{
+	return strcmp(sev, "critical") == 0 ? SEV_CRITICAL
+	       : strcmp(sev, "warning") == 0 ? SEV_WARNING
+					     : SEV_INFO;
+}
+
+static bool alert_filter_match(const struct alert_filter *f, const struct alert_view *v)
+{
+	const struct api_query *q = f->ctx->query;
 	const char *state = api_query_get(q, "state");
 	const char *sev = api_query_get(q, "severity");
-	const char *dev = api_query_get(q, "device");
-	const struct cfg_device *d = v->dev;
+	const char *rule = api_query_get(q, "rule");
 	if (state && strcmp(state, alert_state_name(v->state)) != 0)
 		return false;
-	if (sev && v->severity < (strcmp(sev, "critical") == 0	 ? SEV_CRITICAL
-				  : strcmp(sev, "warning") == 0 ? SEV_WARNING
-								  : SEV_INFO))
+	if (sev && v->severity < severity_min(sev))
 		return false;
-	if (dev && fnmatch(dev, v->device, 0) != 0)
+	if (rule && strcmp(rule, v->rule) != 0)
 		return false;
-	return eq_or_unset(api_query_get(q, "rule"), v->rule) &&
-	       eq_or_unset(api_query_get(q, "site"), d ? d->loc.site : NULL) &&
-	       eq_or_unset(api_query_get(q, "room"), d ? d->loc.room : NULL) &&
-	       eq_or_unset(api_query_get(q, "tenant"), d ? d->tenant : NULL) &&
-	       eq_or_unset(api_query_get(q, "kind"), d ? dev_kind_name(d->kind) : NULL) &&
+	return alert_dev_match(f, v) &&
 	       bool_param_ok(api_query_get(q, "acked"), v->ack->active) &&
 	       bool_param_ok(api_query_get(q, "silenced"), v->silence_id != 0);
 }
@@ -124,8 +132,8 @@ static bool alert_filter_match(const struct api_query *q, const struct alert_vie
 static bool alert_collect(void *arg, const struct alert_view *v)
 {
 	struct alert_filter *f = arg;
-	if (alert_filter_match(f->q, v))
-		json_array_append_new(f->out, alert_json(v, false));
+	if (alert_filter_match(f, v))
+		json_array_append_new(f->out, alert_json(f->ctx, v, false));
 	return true;
 }
 
@@ -150,7 +158,13 @@ void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
 {
 	if (!api_alerts_ready(ctx, resp) || !alert_params_ok(ctx->query, resp))
 		return;
-	struct alert_filter f = {.q = ctx->query, .out = json_array()};
+	struct alert_filter f = {.ctx = ctx};
+	char err[256];
+	if (api_dev_filter_parse(ctx, &f.dev, err, sizeof(err)) < 0) {
+		api_reply_error(resp, 400, "%s", err);
+		return;
+	}
+	f.out = json_array();
 	alert_engine_foreach(ctx->env->alerts, ctx->now_ms, alert_collect, &f);
 	api_reply_json(resp, 200, json_pack("{s:o}", "alerts", f.out));
 }
@@ -179,7 +193,7 @@ void api_get_alert(const struct api_ctx *ctx, struct api_response *resp)
 	else if (alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
 		api_reply_error(resp, 404, "no alert %" PRId64, id);
 	else
-		api_reply_json(resp, 200, alert_json(&v, true));
+		api_reply_json(resp, 200, alert_json(ctx, &v, true));
 }
 
 /* The request body as a JSON object, or NULL after answering 400. */
@@ -203,11 +217,18 @@ static const char *body_str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static struct alert_actor api_actor(const struct api_ctx *ctx, json_t *body)
+struct alert_actor api_actor(const struct api_ctx *ctx, const char *by, char *buf, size_t len)
 {
-	const char *peer = ctx->req->peer ? ctx->req->peer : "api";
-	const char *who = body_str(body, "by");
-	return (struct alert_actor){.who = who && *who ? who : peer, .origin = peer};
+	const char *peer = ctx->req->peer;
+	const char *origin = ctx->req->peer_origin ? ctx->req->peer_origin : "api";
+	bool has_by = by && *by;
+	if (!peer)
+		snprintf(buf, len, "%s", has_by ? by : "api");
+	else if (has_by && strcmp(by, peer) != 0)
+		snprintf(buf, len, "%s (as %s)", peer, by);
+	else
+		snprintf(buf, len, "%s", peer);
+	return (struct alert_actor){.who = buf, .origin = origin};
 }
 
 /* POST /api/v1/alerts/{id}/ack  {"comment": "...", "by": "..."} */
@@ -225,7 +246,8 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
 	json_t *body = body_object(ctx, resp);
 	if (!body)
 		return;
-	struct alert_actor by = api_actor(ctx, body);
+	char who[API_ACTOR_MAX];
+	struct alert_actor by = api_actor(ctx, body_str(body, "by"), who, sizeof(who));
 	int rc = alert_engine_ack(ctx->env->alerts, id, &by, body_str(body, "comment"),
 				  ctx->now_ms);
 	struct alert_view v;
@@ -236,6 +258,6 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
 	else if (rc < 0 || alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
 		api_reply_error(resp, 500, "could not acknowledge alert %" PRId64, id);
 	else
-		api_reply_json(resp, 200, alert_json(&v, false));
+		api_reply_json(resp, 200, alert_json(ctx, &v, false));
 	json_decref(body);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
@@ -70,6 +71,15 @@ void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
 /* core/api_notify.c */
 void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
+/* core/api_audit.c */
+void api_get_audit(const struct api_ctx *ctx, struct api_response *resp);
+
+#define API_ACTOR_MAX 160 /* bytes of an actor's "who" text */
+/* Who acts on an ack or silence, for the audit log: the request's peer and origin
+ * ("api" when unknown).  A non-empty `by` (from the body) that differs from a known peer
+ * is kept beside it as "peer (as by)", never instead of it; without a peer, `by` is the
+ * actor.  buf (len bytes) holds the text the actor points to. */
+struct alert_actor api_actor(const struct api_ctx *ctx, const char *by, char *buf, size_t len);
 
 /* Serialises body (reference stolen) as the response. */
 void api_reply_json(struct api_response *resp, int status, json_t *body);
@@ -160,6 +170,20 @@ int api_unix_bind(const char *path, const char *group, struct api_unix_id *id, c
 		  size_t errlen);
 /* Unlinks path if it is still the file described by id. */
 void api_unix_unlink(const char *path, const struct api_unix_id *id);
+
+/* ---- who asked (core/api_peer.c) -------------------------------------------------- */
+
+/* The identity of a connection's peer, as the audit log records it. */
+struct api_peer {
+	char who[64];    /* user name, or "uid:N" when the uid has no passwd entry */
+	char origin[48]; /* "unix:pid=N" */
+};
+
+/* Fills p from uid and pid (user name via getpwuid_r). */
+void api_peer_format(uid_t uid, pid_t pid, struct api_peer *p);
+/* Fills p from the Unix socket fd's peer credentials (SO_PEERCRED).  Returns 0 or a
+ * negative errno (p untouched then). */
+int api_peer_of(int fd, struct api_peer *p);
 
 /* ---- Unix socket server knobs (tests) --------------------------------------------- */
 

@@ -180,9 +180,8 @@ void api_post_silences(const struct api_ctx *ctx, struct api_response *resp)
 	json_t *b = rq->body && rq->body_len ? json_loadb(rq->body, rq->body_len, 0, &jerr) : NULL;
 	struct silence_req r = {0};
 	int64_t id;
-	const char *peer = rq->peer ? rq->peer : "api";
-	const char *by = jstr(b, "by");
-	struct alert_actor actor = {by && *by ? by : peer, peer};
+	char who[API_ACTOR_MAX];
+	struct alert_actor actor = api_actor(ctx, jstr(b, "by"), who, sizeof(who));
 	if (!json_is_object(b))
 		api_reply_error(resp, 400, "body: expected a JSON object");
 	else if (parse_match(json_object_get(b, "match"), &r) < 0 ||
@@ -201,8 +200,8 @@ void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp)
 {
 	char *end;
 	long long id = strtoll(ctx->tail, &end, 10);
-	const char *peer = ctx->req->peer ? ctx->req->peer : "api";
-	struct alert_actor actor = {peer, peer};
+	char who[API_ACTOR_MAX];
+	struct alert_actor actor = api_actor(ctx, NULL, who, sizeof(who));
 	if (!ctx->env->alerts)
 		api_reply_error(resp, 503, "the threshold engine is not running");
 	else if (end == ctx->tail || *end || id <= 0)

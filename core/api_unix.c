@@ -28,6 +28,8 @@ struct api_conn {
 	char *out;            /* formatted response, NULL until the request is complete */
 	size_t out_len, out_off;
 	struct loop_timer *timer; /* the connection's deadline */
+	struct api_peer peer;     /* who connected (SO_PEERCRED), for the audit log */
+	bool have_peer;           /* peer was read */
 	struct api_conn *prev, *next;
 };
 
@@ -112,6 +114,8 @@ static void conn_dispatch(struct api_conn *c)
 		.query = c->head.query,
 		.body = c->head.body_len ? c->in + c->head.head_len : NULL,
 		.body_len = c->head.body_len,
+		.peer = c->have_peer ? c->peer.who : NULL,
+		.peer_origin = c->have_peer ? c->peer.origin : NULL,
 	};
 	c->in[c->head.head_len + c->head.body_len] = '\0';
 	struct api_response resp;
@@ -237,6 +241,7 @@ static void conn_start(struct api_unix *s, int fd)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	c->have_peer = api_peer_of(fd, &c->peer) == 0;
 	c->timer = loop_timer_add(s->loop, s->timeout_ms, conn_timeout, c);
 	if (!c->timer || loop_io_add(s->loop, fd, LOOP_READ, conn_io, c) < 0)
 		conn_free(c);

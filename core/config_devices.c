@@ -2,6 +2,8 @@
 #include "config_int.h"
 #include "dcmon/snmp.h"
 
+#include "dcmon/modbus.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -44,6 +46,8 @@ const struct cfg_key cfg_device_keys[] = {
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
     {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
      .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
+    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
+     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
     {.name = NULL},
 };
 

@@ -14,6 +14,10 @@
 struct dev_entry {
 	char *device;
 	struct metric *first, *last;
+	/* Wall ms before which no OK metric of the device can turn stale (a lower bound:
+	 * lowered on every fresh value, recomputed when the device is walked), so the
+	 * once-a-second staleness check skips devices that are not due. */
+	int64_t stale_due_ms;
 	struct dev_entry *next_hash;
 	struct dev_entry *next, *prev; /* all devices, creation order */
 };
@@ -319,6 +323,7 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 	else
 		d->first = &n->m;
 	d->last = &n->m;
+	n->m.reg_private = d;
 	return &n->m;
 }
 
@@ -333,6 +338,19 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 	m->ts_ms = ts_ms;
 	m->quality = QUALITY_ERROR;
 	snprintf(m->reason, sizeof(m->reason), "%s", reason && *reason ? reason : "error");
+}
+
+static int64_t stale_deadline(const struct metric *m)
+{
+	return m->ts_ms + (int64_t)(METRIC_STALE_FACTOR * (double)m->interval_ms);
+}
+
+static void lower_stale_due(const struct metric *m)
+{
+	struct dev_entry *d = m->reg_private;
+	int64_t due = stale_deadline(m);
+	if (m->interval_ms > 0 && (d->stale_due_ms == 0 || due < d->stale_due_ms))
+		d->stale_due_ms = due;
 }
 
 /* Counter to per-second rate.  A reading below the last one means a wrap or an agent
@@ -374,6 +392,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 	m->value_ts_ms = ts_ms;
 	m->quality = QUALITY_OK;
 	m->reason[0] = '\0';
+	lower_stale_due(m);
 	notify(reg, m);
 }
 
@@ -385,22 +404,35 @@ void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 	notify(reg, m);
 }
 
+/* Marks the device's overdue metrics stale; returns how many, and sets its next due. */
+static size_t device_mark_stale(struct metric_reg *reg, struct dev_entry *d, int64_t now_ms)
+{
+	size_t changed = 0;
+	int64_t next = 0;
+	for (struct metric *m = d->first; m; m = m->next_in_device) {
+		if (m->quality != QUALITY_OK || m->interval_ms <= 0)
+			continue;
+		int64_t due = stale_deadline(m);
+		if (now_ms > due) {
+			m->quality = QUALITY_STALE;
+			snprintf(m->reason, sizeof(m->reason), "no report for %llds",
+				 (long long)((now_ms - m->ts_ms) / 1000));
+			notify(reg, m);
+			changed++;
+		} else if (next == 0 || due < next) {
+			next = due;
+		}
+	}
+	d->stale_due_ms = next;
+	return changed;
+}
+
 size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms)
 {
 	size_t changed = 0;
-	for (struct dev_entry *d = reg->dev_head; d; d = d->next) {
-		for (struct metric *m = d->first; m; m = m->next_in_device) {
-			if (m->quality != QUALITY_OK || m->interval_ms <= 0)
-				continue;
-			if ((double)(now_ms - m->ts_ms) > METRIC_STALE_FACTOR * (double)m->interval_ms) {
-				m->quality = QUALITY_STALE;
-				snprintf(m->reason, sizeof(m->reason), "no report for %llds",
-					 (long long)((now_ms - m->ts_ms) / 1000));
-				notify(reg, m);
-				changed++;
-			}
-		}
-	}
+	for (struct dev_entry *d = reg->dev_head; d; d = d->next)
+		if (d->stale_due_ms != 0 && now_ms > d->stale_due_ms)
+			changed += device_mark_stale(reg, d, now_ms);
 	return changed;
 }
 

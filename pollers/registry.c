@@ -10,5 +10,6 @@ const struct poller_ops *const poller_registry[] = {
 	&proc_poller,
 	&resources_poller,
 	&snmp_poller,
+	&modbus_poller,
 	NULL,
 };

@@ -185,6 +185,33 @@ int alert_engine_silence_add(struct alert_engine *e, const struct alert_silence_
 int alert_engine_silence_remove(struct alert_engine *e, int64_t id, const struct alert_actor *by,
 				int64_t now_ms);
 
+/* ---- the audit log (read-only) --------------------------------------------------- */
+
+/* One row of the append-only audit log (strings valid during the callback only). */
+struct alert_audit_entry {
+	int64_t id;         /* increasing with every entry */
+	int64_t ts_ms;      /* wall clock of the action */
+	const char *who;    /* user name ("uid:1000" when unknown) */
+	const char *origin; /* "unix:pid=123", ... */
+	const char *action; /* "ack", "silence", "unsilence" */
+	const char *target; /* "alert:7", "silence:3" */
+	const char *detail; /* ack comment; silence selector and reason; may be NULL */
+};
+
+/* Which entries to read. */
+struct alert_audit_query {
+	int64_t after_id;   /* only entries with a larger id; 0 = from the start */
+	const char *action; /* exact action, NULL = any */
+	const char *target; /* exact target, NULL = any */
+	size_t limit;       /* the newest `limit` matching entries; 0 = all */
+};
+
+/* Calls fn for the audit entries matching q, oldest first; stops when fn returns false.
+ * Returns 0, -ENOTSUP when the engine keeps no state (state_dir NULL: no audit log),
+ * or -EIO. */
+int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q,
+		       bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
+
 /* ---- reading state (API, CLI, tests) ------------------------------------------- */
 
 struct alert_ack_info {

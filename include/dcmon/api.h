@@ -73,7 +73,12 @@ struct api_request {
 	const char *query;  /* "site=tokyo-1&kind=ups" without '?', may be NULL */
 	const char *body;   /* may be NULL */
 	size_t body_len;
-	const char *peer;   /* who asked, for the audit log ("uid=1000 pid=42"), may be NULL */
+	/* Who asked and from where, for the audit log; NULL when unknown.  The Unix socket
+	 * server fills them from the kernel's peer credentials (SO_PEERCRED): peer is the
+	 * user name ("alice", or "uid:1000" without a passwd entry), peer_origin
+	 * "unix:pid=4242".  A body's "by" never replaces peer (see docs/API.md). */
+	const char *peer;
+	const char *peer_origin;
 };
 
 struct api_response {

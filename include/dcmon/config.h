@@ -129,6 +129,8 @@ struct cfg_process {
 
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
+struct cfg_modbus; /* dcmon/modbus.h */
+
 struct cfg_device {
 	char *id;           /* [A-Za-z0-9_.-]+, unique */
 	enum dev_kind kind;
@@ -152,6 +154,7 @@ struct cfg_device {
 	size_t nprocess;
 	enum cfg_resources resources;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
+	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
 
 	struct cfg_pos pos;
 };

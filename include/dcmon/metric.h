@@ -79,6 +79,7 @@ struct metric {
 
 	struct metric *next_in_device; /* registry's list, in creation order */
 	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
+	void *reg_private;     /* the registry's own (the device entry) */
 };
 
 struct metric_reg;

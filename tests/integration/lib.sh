@@ -44,6 +44,27 @@ free_udp_port() {
   $PY -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# start_tcp_listener PORT: a TCP service on 127.0.0.1:PORT that accepts and closes;
+# its pid in LISTENER_PID.  Waits until it accepts (bounded).
+start_tcp_listener() {
+  $PY - "$1" >>"$T/listener.log" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.close()
+PYEOF
+  LISTENER_PID=$!
+  track "$LISTENER_PID"
+  wait_until 10 "listener on port $1" $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1).close()"
+}
+
+# stop_tcp_listener: the port is closed (connections refused).
+stop_tcp_listener() {
+  kill "$LISTENER_PID"
+  wait "$LISTENER_PID" 2>/dev/null || true
+}
+
 fail() { echo "FAIL: $*"; _FAILED=1; exit 1; }
 pass() { _CHECKS=$((_CHECKS + 1)); echo "ok - $*"; }
 
@@ -56,6 +77,17 @@ wait_until() {
     sleep 0.2
   done
   fail "timed out after ${limit}s waiting for: $what"
+}
+
+# daemon_yaml: the `daemon:` block of a test config (state in $T, 1 s polls).
+daemon_yaml() {
+  cat <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  interval: 1s
+  timeout: 500ms
+YAML
 }
 
 # Starts dcmond on CONFIG in the background; waits for its API socket.
@@ -114,6 +146,57 @@ metric_is() {
     [.devices[] | select(.id == \$d) | .metrics[]
      | select(.name == \$n and ((.inst // \"\") == \$i))] | length == 1 and (.[0] | $pred)" \
     >/dev/null
+}
+
+# stop_dcmond_hard: kill -9 (a crash: nothing flushed or cleaned up by dcmond itself).
+stop_dcmond_hard() {
+  kill -KILL "$DCMOND_PID"
+  wait "$DCMOND_PID" 2>/dev/null || true
+}
+
+# alerts_json [ARGS...]: the `dcmon alerts --json` document (exit 0..2 carry one);
+# fails (and prints nothing) when there is none.
+alerts_json() {
+  local out rc=0
+  out=$("$DCMON" alerts --json "$@") || rc=$?
+  [ "$rc" -le 2 ] && [ -n "$out" ] || return 1
+  printf '%s\n' "$out"
+}
+
+# alert_is RULE JQ-PREDICATE: true if exactly one alert of RULE (resolved ones too)
+# exists and satisfies the predicate.
+alert_is() {
+  local rule=$1 pred=$2 doc
+  doc=$(alerts_json --all) || return 1
+  printf '%s\n' "$doc" | jq -e --arg r "$rule" "
+    [.alerts[] | select(.rule == \$r)] | length == 1 and (.[0] | $pred)" >/dev/null
+}
+
+# alert_field RULE FIELD: one field of the alert of RULE ("" when there is none).
+alert_field() {
+  alerts_json --all | jq -r --arg r "$1" --arg f "$2" '.alerts[] | select(.rule == $r) | .[$f]'
+}
+
+# audit_json [ARGS...]: the `dcmon audit --json` document; fails when there is none.
+audit_json() {
+  local out
+  out=$("$DCMON" audit --json "$@") || return 1
+  [ -n "$out" ] || return 1
+  printf '%s\n' "$out"
+}
+
+# wait_polls DEVICE N: waits (bounded) until DEVICE has completed N more polls.
+wait_polls() {
+  local dev=$1 n=$2 before
+  before=$(status_json | jq --arg d "$dev" '.devices[] | select(.id == $d) | .polls')
+  [ -n "$before" ] || fail "no device $dev"
+  polls_reached() { status_json | json_check ".devices[] | select(.id == \"$dev\") | .polls >= $((before + n))"; }
+  wait_until $((10 + 5 * n)) "$n more polls of $dev" polls_reached
+}
+
+# log_count PATTERN: lines of the dcmond log (all runs) matching the fixed string.
+log_count() {
+  grep -cF -- "$1" "$T/dcmond.log" || true
 }
 
 assert_eq() {

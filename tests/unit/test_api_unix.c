@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "api_internal.h"
 #include "cli.h"
+#include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/loop.h"
 
@@ -476,6 +478,108 @@ static void test_cli_daemon_not_running(void **state)
 	job_free(&j);
 }
 
+/* ---- who asked: SO_PEERCRED ----------------------------------------------------- */
+
+/* This process's user name, as the audit log should record it. */
+static void my_user(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+	if (pw)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid:%lu", (unsigned long)getuid());
+}
+
+static void test_peer_format(void **state)
+{
+	struct api_peer p;
+	char want[64];
+	api_peer_format(getuid(), 4242, &p);
+	my_user(want, sizeof(want));
+	assert_string_equal(p.who, want);
+	assert_string_equal(p.origin, "unix:pid=4242");
+	/* A uid without a passwd entry is shown as a number. */
+	uid_t none = 3999999;
+	assert_null(getpwuid(none));
+	api_peer_format(none, 1, &p);
+	assert_string_equal(p.who, "uid:3999999");
+	assert_string_equal(p.origin, "unix:pid=1");
+}
+
+static void test_peer_of_socket(void **state)
+{
+	int sv[2];
+	struct api_peer p;
+	char want[64], origin[48];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(api_peer_of(sv[0], &p), 0);
+	my_user(want, sizeof(want));
+	snprintf(origin, sizeof(origin), "unix:pid=%ld", (long)getpid());
+	assert_string_equal(p.who, want);
+	assert_string_equal(p.origin, origin);
+	close(sv[0]);
+	close(sv[1]);
+	int fd = open("/dev/null", O_RDONLY); /* not a socket */
+	assert_int_equal(api_peer_of(fd, &p), -ENOTSOCK);
+	close(fd);
+}
+
+/* Adds a silence (with and without a claimed "by"), then reads the audit log. */
+static void silence_and_audit(struct job *j)
+{
+	const char *p = j->f->path;
+	static const char body1[] = "{\"match\": {\"device\": \"ups-a\"}, \"for\": \"1h\","
+				    " \"reason\": \"battery swap\"}";
+	static const char body2[] = "{\"match\": {\"device\": \"ups-a\"}, \"for\": \"1h\","
+				    " \"reason\": \"again\", \"by\": \"dave\"}";
+	char req[512];
+	int n = snprintf(req, sizeof(req), "POST /api/v1/silences HTTP/1.1\r\nContent-Length: "
+			 "%zu\r\n\r\n%s", sizeof(body1) - 1, body1);
+	j->out[0] = exchange(p, req, (size_t)n);
+	n = snprintf(req, sizeof(req), "POST /api/v1/silences HTTP/1.1\r\nContent-Length: "
+		     "%zu\r\n\r\n%s", sizeof(body2) - 1, body2);
+	j->out[1] = exchange(p, req, (size_t)n);
+	j->out[2] = exchange(p, REQ("GET /api/v1/audit HTTP/1.1\r\n\r\n"));
+	j->out[3] = exchange(p, REQ("GET /api/v1/silences HTTP/1.1\r\n\r\n"));
+}
+
+static void test_audit_names_the_peer(void **state)
+{
+	struct fx *f = *state;
+	char err[256] = "", want[64], who2[128], origin[48];
+	f->env.alerts = alert_engine_new(&test_cfg, NULL, 0, f->dir, err, sizeof(err));
+	if (!f->env.alerts)
+		fail_msg("alert_engine_new: %s", err);
+	start(f);
+	struct job j = {0};
+	run_client(f, &j, silence_and_audit);
+	assert_int_equal(resp_status(j.out[0]), 201);
+	assert_int_equal(resp_status(j.out[1]), 201);
+	assert_int_equal(resp_status(j.out[2]), 200);
+	my_user(want, sizeof(want));
+	snprintf(who2, sizeof(who2), "%s (as dave)", want); /* a claimed name never replaces */
+	snprintf(origin, sizeof(origin), "unix:pid=%ld", (long)getpid());
+	json_t *a = resp_json(j.out[2]), *e = json_object_get(a, "entries");
+	assert_int_equal(json_array_size(e), 2);
+	json_t *e0 = json_array_get(e, 0), *e1 = json_array_get(e, 1);
+	assert_string_equal(json_string_value(json_object_get(e0, "who")), want);
+	assert_string_equal(json_string_value(json_object_get(e0, "origin")), origin);
+	assert_string_equal(json_string_value(json_object_get(e0, "action")), "silence");
+	assert_string_equal(json_string_value(json_object_get(e0, "target")), "silence:1");
+	assert_string_equal(json_string_value(json_object_get(e0, "detail")),
+			    "device=ups-a reason=battery swap");
+	assert_string_equal(json_string_value(json_object_get(e1, "who")), who2);
+	json_decref(a);
+	json_t *sl = resp_json(j.out[3]);
+	json_t *s0 = json_array_get(json_object_get(sl, "silences"), 0);
+	assert_string_equal(json_string_value(json_object_get(s0, "created_by")), want);
+	json_decref(sl);
+	job_free(&j);
+	api_unix_free(f->srv);
+	f->srv = NULL;
+	alert_engine_free(f->env.alerts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +594,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mode_group_and_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_daemon_not_running, setup, teardown),
+		cmocka_unit_test(test_peer_format),
+		cmocka_unit_test(test_peer_of_socket),
+		cmocka_unit_test_setup_teardown(test_audit_names_the_peer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

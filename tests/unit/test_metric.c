@@ -163,6 +163,33 @@ static void test_errors_nan_and_stale(void **state)
 	metric_reg_free(reg);
 }
 
+static void test_stale_per_metric_interval(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc fast = {.name = "a_seconds", .unit = "seconds", .interval_ms = 1000};
+	struct metric_desc slow = {.name = "b_seconds", .unit = "seconds", .interval_ms = 100000};
+	struct metric_desc other = {.name = "c_seconds", .unit = "seconds", .interval_ms = 1000};
+	struct metric *a = metric_reg_get(reg, "d1", &fast);
+	struct metric *b = metric_reg_get(reg, "d1", &slow);
+	struct metric *c = metric_reg_get(reg, "d2", &other);
+	metric_put(reg, a, 0, 1);
+	metric_put(reg, b, 0, 1);
+	metric_put(reg, c, 0, 1);
+	assert_int_equal(metric_reg_mark_stale(reg, 2000), 0);
+	metric_put(reg, c, 2000, 2); /* d2 keeps reporting */
+	assert_int_equal(metric_reg_mark_stale(reg, 3000), 1);
+	assert_int_equal(a->quality, QUALITY_STALE);
+	assert_int_equal(b->quality, QUALITY_OK);
+	assert_int_equal(c->quality, QUALITY_OK);
+	assert_int_equal(metric_reg_mark_stale(reg, 200000), 1); /* c went silent too */
+	assert_int_equal(c->quality, QUALITY_STALE);
+	assert_int_equal(metric_reg_mark_stale(reg, 250001), 1); /* b after 2.5 x 100 s */
+	assert_int_equal(b->quality, QUALITY_STALE);
+	metric_put(reg, a, 260000, 3); /* fresh again: watched again */
+	assert_int_equal(metric_reg_mark_stale(reg, 263000), 1);
+	metric_reg_free(reg);
+}
+
 static void test_enums_and_file_keys(void **state)
 {
 	struct metric_reg *reg = metric_reg_new();
@@ -192,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_many_metrics_rehash),
 		cmocka_unit_test(test_counter_rate_wrap_and_restart),
 		cmocka_unit_test(test_errors_nan_and_stale),
+		cmocka_unit_test(test_stale_per_metric_interval),
 		cmocka_unit_test(test_enums_and_file_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# SNMP benchmark: the same targets polled by dcmond and by collectd's snmp plugin, one
+# after the other in one run, against local snmpd instances on loopback ports.
+#
+#   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45] [AGENTS=4]
+#   env: ARCHIVE=rrdcached (default) | none     TOOLS="dcmond collectd"
+#        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
+#        COLLECTD_THREADS=32 (collectd ReadThreads)
+#        PERF_OUT=FILE (perf record -g of dcmond over the window, for `perf report -i FILE`)
+#
+# Targets: DEVICES devices, each POINTS scalar OIDs (integers served by snmpd's
+# `override` objects), all polled every 10 s; the devices are spread round-robin over
+# AGENTS snmpd processes (one snmpd is single-threaded: several so that the agents are
+# not what limits a poller; their CPU is printed).  dcmond reads a generated profile
+# with POINTS points (GET of up to 40 varbinds per PDU); collectd gets one <Data> per
+# point, which its snmp plugin reads with one GET per value (its usual configuration).
+#
+# ARCHIVE=rrdcached: each tool writes through its own rrdcached (same flags: -w 60
+# -z 30).  CPU per value = the tool's over the window / values in the window, plus its
+# rrdcached's from the window's start until a final FLUSHALL has drained it / values it
+# wrote meanwhile (rrdcached writes each file every 60 +- 30 s, so the window alone
+# would catch an arbitrary share; file creation is before the window for both).  RRD
+# files are real: dcmond's layout is ~770 KB per series, collectd's ~140 KB; the
+# warm-up waits until every series has its file, then 10 s more.
+# ARCHIVE=none (for rates whose RRD files would not fit on disk): dcmond keeps its
+# archive queue but its first flush is an hour away (values are queued, the oldest
+# dropped past 2,000,000: no file I/O); collectd has no RRD plugin and sends its values
+# with the network plugin to a loopback counter (the counter's CPU is not counted).
+# Values counted: dcmond's /api/v1/health `reports`; collectd's: rrdcached UpdatesReceived
+# (one value per UPDATE) or the values the counter received.  After each rrdcached run,
+# FLUSHALL and DataSetsWritten check that every value produced was archived.
+#
+# "kept up" = values per second over the window / expected (DEVICES x POINTS / 10 s).
+# CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
+# Prints a table and one final line of key=value.  Needs a built tree (scripts/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${1:-1000}
+points=${2:-20}
+duration=${3:-45}
+agents=${4:-4}
+archive=${ARCHIVE:-rrdcached}
+tools=${TOOLS:-dcmond collectd}
+warmup_max=${WARMUP_MAX:-240}
+threads=${COLLECTD_THREADS:-32}
+interval=10
+build=${DCMON_BUILD_DIR:-build}
+PY=/usr/bin/python3
+case $archive in rrdcached | none) ;; *) echo "ARCHIVE must be rrdcached or none" >&2; exit 2 ;; esac
+[ -x "$build/dcmond" ] || { echo "no $build/dcmond: run scripts/build.sh" >&2; exit 2; }
+T=$(mktemp -d /tmp/dcmon-snmpbench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"
+hz=$(getconf CLK_TCK)
+oid_base=1.3.6.1.4.1.99999.1
+series=$((devices * points))
+expected=$(awk -v s="$series" -v i="$interval" 'BEGIN {printf "%.1f", s / i}')
+
+# --- helpers ------------------------------------------------------------------------
+free_udp_ports() { # N distinct free UDP ports on 127.0.0.1
+	$PY - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+rrdc_stat() { # rrdcached at unix socket $1: the STATS value $2 (FLUSHALL first when $3 = flush)
+	$PY - "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); f = s.makefile("r")
+if len(sys.argv) > 3:
+    s.sendall(b"FLUSHALL\n"); f.readline()
+s.sendall(b"STATS\n")
+n = int(f.readline().split()[0])
+for _ in range(n):
+    k, v = f.readline().split(":", 1)
+    if k == sys.argv[2]: print(int(v))
+PY
+}
+# rrdcached has written every value it received: FLUSHALL, then its queue empty and
+# DataSetsWritten (values written) steady for a second; prints DataSetsWritten
+rrdc_written() {
+	local prev=-1 cur
+	rrdc_stat "$1" QueueLength flush >/dev/null
+	for _ in $(seq 120); do
+		cur=$(rrdc_stat "$1" DataSetsWritten)
+		[ "$cur" = "$prev" ] && [ "$(rrdc_stat "$1" QueueLength)" = 0 ] && break
+		prev=$cur
+		sleep 1
+	done
+	echo "$cur"
+}
+# wait_for SECONDS CMD...: retries CMD every 0.5 s, bounded in time
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.5
+	done
+}
+rrd_count() { find "$1" -name '*.rrd' 2>/dev/null | wc -l; }
+enough_rrds() { [ "$(rrd_count "$1")" -ge "$series" ]; }
+
+# --- agents -------------------------------------------------------------------------
+read -r -a ports <<<"$(free_udp_ports "$agents")"
+{
+	echo "rocommunity public 127.0.0.1"
+	for i in $(seq "$points"); do echo "override .$oid_base.$i.0 integer $((1000 + i))"; done
+} >"$T/snmpd.conf"
+agent_pids=()
+for p in "${ports[@]}"; do
+	# only the modules needed: the override objects, system (sysUpTime) and access control
+	MIBS= MIBDIRS=/nonexistent snmpd -f -Lf "$T/snmpd-$p.log" -C -c "$T/snmpd.conf" \
+		-I override,system_mib,vacm_conf "udp:127.0.0.1:$p" >/dev/null 2>&1 &
+	pids+=($!); agent_pids+=($!)
+done
+for p in "${ports[@]}"; do
+	wait_for 15 snmpget -v2c -c public -r 0 -t 0.5 "127.0.0.1:$p" ".$oid_base.$points.0" ||
+		{ echo "snmpd on port $p does not answer" >&2; exit 1; }
+done
+agents_ticks() { local s=0 p; for p in "${agent_pids[@]}"; do s=$((s + $(cpu_ticks "$p"))); done; echo $s; }
+
+start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
+	rrdcached -g -l "unix:$T/rrdc-$1.sock" -p "$T/rrdc-$1.pid" -b "$T" -w 60 -z 30 -t 2 \
+		>"$T/rrdc-$1.log" 2>&1 &
+	rrdc_pid=$!
+	pids+=($rrdc_pid)
+	wait_for 15 test -S "$T/rrdc-$1.sock" || { echo "rrdcached $1 did not start" >&2; exit 1; }
+}
+
+# counter for collectd's network plugin (ARCHIVE=none): values received, on request
+start_net_counter() {
+	$PY - "$T/net.port" "$T/net.count" <<'PY' >"$T/net.log" 2>&1 &
+import socket, struct, sys, signal
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+n = 0
+def dump(*_):
+    open(sys.argv[2] + ".tmp", "w").write(str(n)); __import__("os").replace(sys.argv[2] + ".tmp", sys.argv[2])
+signal.signal(signal.SIGUSR1, dump)
+while True:
+    try:
+        b = s.recv(65535)
+    except InterruptedError:
+        continue
+    i = 0
+    while i + 4 <= len(b):  # collectd binary protocol: parts of type, length
+        t, l = struct.unpack_from("!HH", b, i)
+        if l < 4: break
+        if t == 0x0006: n += struct.unpack_from("!H", b, i + 4)[0]  # a values part
+        i += l
+PY
+	net_pid=$!
+	pids+=($net_pid)
+	wait_for 10 test -s "$T/net.port"
+}
+net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
+
+# --- dcmond ---------------------------------------------------------------------------
+write_dcmond_config() {
+	mkdir -p "$T/profiles" "$T/dcmond-data"
+	{
+		echo "name: bench"
+		echo "transport: snmp"
+		echo "points:"
+		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
+	} >"$T/profiles/bench.yaml"
+	local flush=30s rrdc=""
+	[ "$archive" = none ] && flush=1h
+	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
+	{
+		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"
+		echo "         interval: ${interval}s, timeout: 5s, archive_flush: $flush, log_level: warn$rrdc}"
+		echo "devices:"
+		for d in $(seq "$devices"); do
+			printf '  - {id: d%05d, kind: env, host: 127.0.0.1, profile: bench, snmp: {port: %s, timeout: 2s, retries: 1}}\n' \
+				"$d" "${ports[$(((d - 1) % agents))]}"
+		done
+	} >"$T/dcmond.yaml"
+}
+dcmond_reports() { curl -s --max-time 5 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports'; }
+
+# --- collectd -------------------------------------------------------------------------
+write_collectd_config() {
+	mkdir -p "$T/collectd-data"
+	{
+		echo "Hostname \"bench\""
+		echo "FQDNLookup false"
+		echo "BaseDir \"$T/collectd-data\""
+		echo "PIDFile \"$T/collectd.pid\""
+		echo "TypesDB \"/usr/share/collectd/types.db\""
+		echo "Interval $interval"
+		echo "ReadThreads $threads"
+		echo "WriteThreads 4"
+		echo "LoadPlugin logfile"
+		echo "<Plugin logfile>"
+		echo "  LogLevel warning"
+		echo "  File \"$T/collectd.log\""
+		echo "</Plugin>"
+		if [ "$archive" = rrdcached ]; then
+			echo "LoadPlugin rrdcached"
+			echo "<Plugin rrdcached>"
+			echo "  DaemonAddress \"unix:$T/rrdc-collectd.sock\""
+			echo "  DataDir \"$T/collectd-data/rrd\""
+			echo "  CreateFiles true"
+			echo "  CollectStatistics false"
+			echo "</Plugin>"
+		else
+			echo "LoadPlugin network"
+			echo "<Plugin network>"
+			echo "  Server \"127.0.0.1\" \"$(cat "$T/net.port")\""
+			echo "</Plugin>"
+		fi
+		echo "LoadPlugin snmp"
+		echo "<Plugin snmp>"
+		for i in $(seq "$points"); do
+			printf '  <Data "p%03d">\n    Type "gauge"\n    Table false\n    Instance "p%03d"\n    Values ".%s.%d.0"\n  </Data>\n' \
+				"$i" "$i" "$oid_base" "$i"
+		done
+		local collect
+		collect=$(for i in $(seq "$points"); do printf ' "p%03d"' "$i"; done)
+		for d in $(seq "$devices"); do
+			printf '  <Host "d%05d">\n    Address "127.0.0.1:%s"\n    Version 2\n    Community "public"\n' \
+				"$d" "${ports[$(((d - 1) % agents))]}"
+			printf '    Collect%s\n    Interval %d\n    Timeout 2\n    Retries 1\n  </Host>\n' "$collect" "$interval"
+		done
+		echo "</Plugin>"
+	} >"$T/collectd.conf"
+}
+
+# --- one measured run -------------------------------------------------------------------
+# measure TOOL PID COUNTER_FN: warm-up, then the window; sets r_* results
+measure() {
+	local tool=$1 pid=$2 counter=$3 data=$4
+	local t_start=$SECONDS
+	if [ "$archive" = rrdcached ]; then
+		# every series has its RRD file, then one more flush period
+		wait_for "$warmup_max" enough_rrds "$data" ||
+			echo "warning: $tool created $(rrd_count "$data") of $series RRD files in ${warmup_max}s" >&2
+		sleep 10
+	else
+		sleep 25
+	fi
+	kill -0 "$pid" 2>/dev/null || { echo "$tool died during warm-up" >&2; exit 1; }
+	local t0 c0 a0 v0 t1 c1 a1 v1
+	t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks); v0=$($counter)
+	if [ "$archive" = rrdcached ]; then # rrdcached from here until its final FLUSHALL
+		r_rrdc_c0=$(cpu_ticks "$rrdc_pid")
+		r_rrdc_w0=$(rrdc_stat "$T/rrdc-$tool.sock" DataSetsWritten)
+	fi
+	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
+		perf record -q -g -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
+	else
+		sleep "$duration"
+	fi
+	t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks); v1=$($counter)
+	r_warm=$((SECONDS - t_start - duration))
+	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+	r_values=$((v1 - v0))
+	r_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+	r_agents_pct=$(awk -v a="$a0" -v b="$a1" -v hz="$hz" -v w="$r_wall" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / w}')
+	r_rss=$(hwm_kib "$pid")
+	r_rrdc_rss=0
+	[ "$archive" = rrdcached ] && r_rrdc_rss=$(hwm_kib "$rrdc_pid")
+	r_load=$(cut -d' ' -f1 /proc/loadavg)
+	return 0
+}
+
+declare -A R
+report() { # TOOL: stores the r_* results under TOOL.*
+	local t=$1
+	R[$t.vps]=$(awk -v v="$r_values" -v w="$r_wall" 'BEGIN {printf "%.1f", v / w}')
+	R[$t.kept]=$(awk -v v="$r_values" -v w="$r_wall" -v e="$expected" 'BEGIN {printf "%.3f", v / w / e}')
+	R[$t.us]=$(awk -v c="$r_cpu" -v v="$r_values" 'BEGIN {printf "%.2f", (v > 0 ? c * 1e6 / v : 0)}')
+	R[$t.us_all]=$(awk -v u="${R[$t.us]}" -v r="${R[$t.rrdc_us]:-0}" 'BEGIN {printf "%.2f", u + r}')
+	R[$t.rss]=$r_rss
+	R[$t.rrdc_rss]=$r_rrdc_rss
+	printf '%-8s values/s %s of %s (kept up %s); cpu %ss over %ss = %s us/value' \
+		"$t" "${R[$t.vps]}" "$expected" "${R[$t.kept]}" "$r_cpu" "$r_wall" "${R[$t.us]}"
+	[ "$archive" = rrdcached ] && printf ', with rrdcached %s us/value' "${R[$t.us_all]}"
+	printf '; peak RSS %s KiB' "$r_rss"
+	[ "$archive" = rrdcached ] && printf ' (rrdcached %s KiB)' "$r_rrdc_rss"
+	printf '; agents %s%% cpu; load %s; warm-up %ss\n' "$r_agents_pct" "$r_load" "$r_warm"
+	[ "$archive" = rrdcached ] && echo "         $r_archive_note"
+	return 0
+}
+archive_check() { # TOOL TOTAL: rrdcached wrote every value the tool produced over the run?
+	local w
+	w=$(rrdc_written "$T/rrdc-$1.sock")
+	R[$1.archived]=$(awk -v w="$w" -v t="$2" 'BEGIN {printf "%.3f", (t > 0 ? w / t : 0)}')
+	local c
+	c=$(awk -v a="$r_rrdc_c0" -v b="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+	R[$1.rrdc_us]=$(awk -v c="$c" -v w="$((w - r_rrdc_w0))" 'BEGIN {printf "%.2f", (w > 0 ? c * 1e6 / w : 0)}')
+	r_archive_note="rrdcached wrote $w of the $2 values produced in the whole run (${R[$1.archived]}); from the window's start to the final flush: $((w - r_rrdc_w0)) values, ${c}s cpu = ${R[$1.rrdc_us]} us/value"
+}
+stop() { # PID: TERM, bounded wait, then KILL
+	kill "$1" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+}
+
+echo "snmp bench: $devices devices x $points points every ${interval}s = $expected values/s expected," \
+	"$agents snmpd agents, archive=$archive, window ${duration}s, $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for tool in $tools; do
+	case $tool in
+	dcmond)
+		write_dcmond_config
+		[ "$archive" = rrdcached ] && start_rrdcached dcmond
+		"$build/dcmond" -c "$T/dcmond.yaml" 2>"$T/dcmond.log" &
+		pid=$!
+		pids+=($pid)
+		wait_for 30 test -S "$T/dcmon.sock" || { echo "dcmond did not start" >&2; cat "$T/dcmond.log" >&2; exit 1; }
+		measure dcmond "$pid" dcmond_reports "$T/dcmond-data"
+		total=$(dcmond_reports)
+		# rrdcached: TERM writes every queued value; none: nothing is to be written
+		if [ "$archive" = none ]; then kill -9 "$pid"; wait "$pid" 2>/dev/null || true; else stop "$pid"; fi
+		[ "$archive" = rrdcached ] && archive_check dcmond "$total"
+		report dcmond
+		;;
+	collectd)
+		if [ "$archive" = rrdcached ]; then start_rrdcached collectd; else start_net_counter; fi
+		write_collectd_config
+		/usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 &
+		pid=$!
+		pids+=($pid)
+		sleep 1
+		kill -0 "$pid" 2>/dev/null || { echo "collectd did not start" >&2; cat "$T/collectd.out" >&2; exit 1; }
+		# its rrdcached plugin sends one value per UPDATE: rrdcached's UpdatesReceived
+		if [ "$archive" = rrdcached ]; then counter="rrdc_stat $T/rrdc-collectd.sock UpdatesReceived"; else counter=net_count; fi
+		measure collectd "$pid" "$counter" "$T/collectd-data/rrd"
+		stop "$pid"
+		[ "$archive" = rrdcached ] && archive_check collectd "$(rrdc_stat "$T/rrdc-collectd.sock" UpdatesReceived)"
+		report collectd
+		;;
+	*) echo "unknown tool $tool" >&2; exit 2 ;;
+	esac
+	[ "$archive" = rrdcached ] && stop "$rrdc_pid"
+	rm -rf "$T/dcmond-data" "$T/collectd-data" # the next run needs the disk space
+done
+
+ratio() { awk -v a="${R[collectd.$1]:-0}" -v b="${R[dcmond.$1]:-0}" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}'; }
+echo "ratio collectd/dcmond: cpu per value $(ratio us_all) (tools only $(ratio us)), peak RSS $(ratio rss)"
+printf 'devices=%d points=%d archive=%s expected_values_per_s=%s' "$devices" "$points" "$archive" "$expected"
+for t in dcmond collectd; do
+	[ -n "${R[$t.vps]:-}" ] || continue
+	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
+		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
+done
+printf ' cpu_ratio=%s rss_ratio=%s\n' "$(ratio us_all)" "$(ratio rss)"

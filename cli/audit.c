@@ -1,0 +1,104 @@
+/* `dcmon audit`: the append-only audit log of acks and silences (who, what, when, from
+ * where), read through GET /api/v1/audit. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#define AUDIT_TARGET_MAX 1024 /* bytes of the request target */
+#define AUDIT_COLS 6
+static const char *const audit_headers[AUDIT_COLS] = {"TIME", "WHO", "FROM", "ACTION",
+						      "TARGET", "DETAIL"};
+
+struct audit_opts {
+	const char *limit, *action, *target;
+	bool json;
+};
+
+static int audit_usage(FILE *f, int code)
+{
+	fprintf(f, "usage: dcmon audit %s\n", cli_cmd_find("audit")->usage);
+	fputs("  --limit N          the newest N entries (default 100)\n"
+	      "  --action A         ack, silence or unsilence\n"
+	      "  --target T         one alert or silence: alert:7, silence:3\n"
+	      "  --json             print the API's JSON\n", f);
+	return code;
+}
+
+/* Parses argv; returns -1 when done, else the exit code to return at once. */
+static int audit_parse(const struct cli_ctx *ctx, int argc, char **argv, struct audit_opts *o)
+{
+	static const struct option longopts[] = {
+		{"limit", required_argument, NULL, 'n'}, {"action", required_argument, NULL, 'a'},
+		{"target", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return audit_usage(ctx->out, 0);
+		if (c == '?')
+			return audit_usage(ctx->err, CLI_EXIT_UNKNOWN);
+		if (c == 'n')
+			o->limit = optarg;
+		else if (c == 'a')
+			o->action = optarg;
+		else if (c == 't')
+			o->target = optarg;
+		o->json |= c == 'j';
+	}
+	if (optind < argc) {
+		fprintf(ctx->err, "dcmon audit: unexpected argument '%s'\n", argv[optind]);
+		return audit_usage(ctx->err, CLI_EXIT_UNKNOWN);
+	}
+	return -1;
+}
+
+static void audit_table(const struct cli_ctx *ctx, json_t *entries)
+{
+	struct cli_table *t = cli_table_new(AUDIT_COLS, audit_headers);
+	size_t i;
+	json_t *e;
+	json_array_foreach(entries, i, e) {
+		char when[32];
+		cli_format_time(json_integer_value(json_object_get(e, "ts_ms")), when, sizeof(when));
+		const char *cells[AUDIT_COLS] = {when,
+						 cli_jstr(e, "who"),
+						 cli_jstr(e, "origin"),
+						 cli_jstr(e, "action"),
+						 cli_jstr(e, "target"),
+						 cli_jstr(e, "detail")};
+		if (cli_table_add(t, cells) < 0)
+			break;
+	}
+	cli_table_print(ctx, t);
+	cli_table_free(t);
+}
+
+int cli_audit(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct audit_opts o = {0};
+	int rc = audit_parse(ctx, argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	char target[AUDIT_TARGET_MAX] = "/api/v1/audit";
+	if ((o.limit && cli_query_add(target, sizeof(target), "limit", o.limit) < 0) ||
+	    (o.action && cli_query_add(target, sizeof(target), "action", o.action) < 0) ||
+	    (o.target && cli_query_add(target, sizeof(target), "target", o.target) < 0)) {
+		fputs("dcmon audit: arguments too long\n", ctx->err);
+		return CLI_EXIT_UNKNOWN;
+	}
+	json_t *j = cli_get_json(ctx, target);
+	if (!j)
+		return CLI_EXIT_UNKNOWN;
+	json_t *entries = json_object_get(j, "entries");
+	if (o.json)
+		cli_print_json(ctx, j);
+	else if (json_array_size(entries) == 0)
+		fputs("the audit log is empty\n", ctx->out);
+	else
+		audit_table(ctx, entries);
+	json_decref(j);
+	return 0;
+}

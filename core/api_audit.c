@@ -1,0 +1,105 @@
+/* GET /api/v1/audit: the append-only audit log of acks and silences, read-only.
+ *
+ * Query: limit (newest N, default API_AUDIT_LIMIT), after (entries with a larger id),
+ * action, target.  Admin data: the route is served to Unix socket peers only. */
+#include "api_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/alert.h"
+
+#define API_AUDIT_LIMIT     100   /* entries answered when no limit is given */
+#define API_AUDIT_LIMIT_MAX 10000 /* largest limit accepted */
+
+static const char *const audit_actions[] = {"ack", "silence", "unsilence", NULL};
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static bool audit_collect(void *arg, const struct alert_audit_entry *ent)
+{
+	json_t *o = json_pack("{s:I s:I s:s s:s s:s}", "id", (json_int_t)ent->id, "ts_ms",
+			      (json_int_t)ent->ts_ms, "who", ent->who ? ent->who : "",
+			      "origin", ent->origin ? ent->origin : "", "action",
+			      ent->action ? ent->action : "");
+	json_object_set_new(o, "target", json_str_or_null(ent->target));
+	json_object_set_new(o, "detail", json_str_or_null(ent->detail));
+	json_array_append_new(arg, o);
+	return true;
+}
+
+/* A whole decimal in [lo, hi]; 0 or -EINVAL. */
+static int parse_int_range(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool action_known(const char *a)
+{
+	for (size_t i = 0; audit_actions[i]; i++)
+		if (strcmp(audit_actions[i], a) == 0)
+			return true;
+	return false;
+}
+
+/* Reads the query into q; answers 400 itself and returns false on a bad value. */
+static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
+			struct api_response *resp)
+{
+	const char *limit = api_query_get(ctx->query, "limit");
+	const char *after = api_query_get(ctx->query, "after");
+	long long v;
+	*q = (struct alert_audit_query){.limit = API_AUDIT_LIMIT,
+					.action = api_query_get(ctx->query, "action"),
+					.target = api_query_get(ctx->query, "target")};
+	if (limit && parse_int_range(limit, 1, API_AUDIT_LIMIT_MAX, &v) < 0) {
+		api_reply_error(resp, 400, "limit: expected 1..%d, got '%s'", API_AUDIT_LIMIT_MAX,
+				limit);
+		return false;
+	}
+	if (limit)
+		q->limit = (size_t)v;
+	if (after && parse_int_range(after, 0, INT64_MAX, &v) < 0) {
+		api_reply_error(resp, 400, "after: expected an entry id, got '%s'", after);
+		return false;
+	}
+	q->after_id = after ? v : 0;
+	if (q->action && !action_known(q->action)) {
+		api_reply_error(resp, 400, "action: expected ack, silence or unsilence, got '%s'",
+				q->action);
+		return false;
+	}
+	return true;
+}
+
+void api_get_audit(const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct alert_audit_query q;
+	if (!ctx->env->alerts) {
+		api_reply_error(resp, 503, "the threshold engine is not running");
+		return;
+	}
+	if (!audit_query(ctx, &q, resp))
+		return;
+	json_t *a = json_array();
+	int rc = alert_engine_audit(ctx->env->alerts, &q, audit_collect, a);
+	if (rc == -ENOTSUP) {
+		json_decref(a);
+		api_reply_error(resp, 503, "no audit log: the threshold engine keeps no state");
+	} else if (rc < 0) {
+		json_decref(a);
+		api_reply_error(resp, 500, "could not read the audit log");
+	} else {
+		api_reply_json(resp, 200, json_pack("{s:o}", "entries", a));
+	}
+}
