@@ -17,8 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CACHEDC_DEFAULT_PORT "42217" /* rrdcached's TCP port */
-#define CACHEDC_WBUF_FLUSH 65536     /* bytes of batch output gathered before a write */
+#define CACHEDC_DEFAULT_PORT "42217"    /* rrdcached's TCP port */
+#define CACHEDC_WBUF_FLUSH 65536        /* bytes of batch output gathered before a write */
 #define CACHEDC_REPLY_LINES_MAX 1000000 /* lines after a status line we accept */
 
 void cachedc_init(struct cachedc *c, int timeout_ms)
@@ -178,8 +178,8 @@ int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg,
 	memcpy(buf, cmd, n);
 	buf[n] = '\n';
 	int r = cc_write_all(c, buf, n + 1);
-	char *line;
-	const char *text;
+	char *line = NULL;
+	const char *text = "";
 	if (r == 0)
 		r = cc_line(c, &line);
 	if (r == 0)
@@ -257,9 +257,9 @@ int cachedc_batch_add(struct cachedc *c, const char *line, size_t len)
 /* Reads one "<command number> <message>" line of a batch's error list. */
 static int cc_batch_error(struct cachedc *c, cachedc_error_fn *fn, void *arg)
 {
-	char *line;
-	const char *text;
-	long num;
+	char *line = NULL;
+	const char *text = "";
+	long num = 0;
 	int r = cc_line(c, &line);
 	if (r == 0)
 		r = cc_status(line, &num, &text);
@@ -280,8 +280,8 @@ int cachedc_batch_end(struct cachedc *c, cachedc_error_fn *fn, void *arg)
 		return cc_fail(c, r);
 	memcpy(c->wbuf + c->wlen, ".\n", 2);
 	c->wlen += 2;
-	char *line;
-	const char *text;
+	char *line = NULL;
+	const char *text = "";
 	long nerr = 0;
 	r = cc_wflush(c);
 	if (r == 0)
@@ -388,8 +388,8 @@ static int cc_split_hostport(const char *addr, char *host, size_t hostlen, const
 /* Tries one resolved address.  0 with c->fd set, or -errno. */
 static int cc_connect_ai(struct cachedc *c, const struct addrinfo *ai)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	                ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return -errno;
 	int r = cc_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, c->timeout_ms);

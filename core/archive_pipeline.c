@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PIPE_LINE_BUDGET 4000 /* bytes of one UPDATE line: rrdcached copies each into a
-			       * 4096-byte buffer for its journal */
-#define PIPE_VALUE_MAX 64     /* bytes of one "time:value" */
+#define PIPE_LINE_BUDGET                                                                           \
+	4000              /* bytes of one UPDATE line: rrdcached copies each into a                \
+	                   * 4096-byte buffer for its journal */
+#define PIPE_VALUE_MAX 64 /* bytes of one "time:value" */
 #define PIPE_CMDS_MIN 256
 
 _Static_assert(PIPE_LINE_BUDGET < CACHEDC_LINE_MAX, "an UPDATE line must fit the client");
