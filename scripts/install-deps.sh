@@ -14,10 +14,15 @@ PKGS=(
   python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
   iputils-ping procps iproute2 jq curl openssl sqlite3
   # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
-  chromium nodejs npm
+  chromium
   # benchmarks: the peer we measure against
   collectd-core time
 )
+# Node.js runs the browser tests: Debian's packages, unless a node and npm are already
+# installed some other way (Debian's nodejs/npm conflict with such installs).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
