@@ -28,6 +28,10 @@ const struct cli_cmd cli_cmds[] = {
 	{"probe", cli_probe,
 	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]",
 	 "read raw Modbus registers and print every plausible decoding (writing a profile)"},
+	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
+	 "alert e-mail spool; exit code 2 while delivery is failing"},
+	{"test-email", cli_test_email, "--route NAME",
+	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 

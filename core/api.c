@@ -29,6 +29,8 @@ static const char *const metrics_params[] = {"device", "name", "inst", NULL};
 static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",
 					    "room", "tenant", "kind", "acked", "silenced", NULL};
 
+static const char *const notifications_params[] = {"state", "limit", NULL};
+static const char *const test_email_params[] = {"route", NULL};
 static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
 
 static const struct api_route api_routes[] = {
@@ -45,6 +47,11 @@ static const struct api_route api_routes[] = {
 	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
 	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false},
 	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false},
+	/* alert e-mail: recipients' addresses and sending are admin matters */
+	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,
+	 true},
+	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
+	 true},
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

@@ -85,6 +85,9 @@ void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
 /* core/api_facility.c */
 void api_get_impact(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp);
+/* core/api_notify.c */
+void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
 /* core/api_audit.c */
 void api_get_audit(const struct api_ctx *ctx, struct api_response *resp);
 

@@ -1,10 +1,9 @@
-/* The archive's rrdcached connection.  librrd keeps one process-wide client connection
- * (rrdc_*), guarded by its own lock; only the archive's writer thread uses it. */
+/* The archive's rrdcached connection: connect and probe, back off while unreachable,
+ * FLUSH before a file is read.  One connection of our own (archive_cachedc.c), used by
+ * the writer thread only. */
 #include "archive_int.h"
 
 #include <errno.h>
-#include <rrd.h>
-#include <rrd_client.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,13 +14,13 @@ void archive_cached_init(struct archive_cached *c, const char *addr)
 {
 	memset(c, 0, sizeof(*c));
 	c->addr = addr;
-	c->is_unix = addr && (addr[0] == '/' || strncmp(addr, "unix:", 5) == 0);
+	c->is_unix = cachedc_addr_is_unix(addr);
+	cachedc_init(&c->conn, ARCHIVE_CACHED_TIMEOUT_MS);
 }
 
-/* rrdcached did not answer: drop the connection and wait before the next try. */
-static void cached_down(struct archive_cached *c, const char *why)
+void archive_cached_down(struct archive_cached *c, const char *why)
 {
-	rrdc_disconnect();
+	cachedc_close(&c->conn);
 	c->up = false;
 	if (c->backoff_ms < CACHED_BACKOFF_MIN_MS)
 		c->backoff_ms = CACHED_BACKOFF_MIN_MS;
@@ -34,18 +33,36 @@ static void cached_down(struct archive_cached *c, const char *why)
 	             "rrdcached %s unusable (%s): values kept, retrying", c->addr, why);
 }
 
+/* Connects and checks that the daemon answers (STATS).  0 or -1 (err filled). */
+static int cached_connect(struct archive_cached *c, char *err, size_t errlen)
+{
+	if (cachedc_connect(&c->conn, c->addr, err, errlen) < 0)
+		return -1;
+	long status = -1;
+	char msg[128] = "";
+	int r = cachedc_request(&c->conn, "STATS", &status, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(err, errlen, "no answer to STATS: %s", strerror(-r));
+		return -1;
+	}
+	if (status < 0) {
+		snprintf(err, errlen, "STATS refused: %s", msg);
+		return -1;
+	}
+	return 0;
+}
+
 bool archive_cached_ready(struct archive_cached *c, bool force)
 {
-	if (c->up && rrdc_is_connected(c->addr))
+	if (c->up && cachedc_idle_ok(&c->conn))
 		return true;
-	if (!force && archive_mono_ms() < c->retry_ms)
+	/* A connection that went away while idle (rrdcached restarted) is tried again at
+	 * once; only a failed connect waits for the back-off. */
+	if (!c->up && !force && archive_mono_ms() < c->retry_ms)
 		return false;
-	rrd_clear_error();
-	if (rrdc_connect(c->addr) != 0 || !rrdc_is_connected(c->addr)) {
-		char why[256];
-		snprintf(why, sizeof(why), "%s", rrd_get_error());
-		rrd_clear_error();
-		cached_down(c, why);
+	char why[256] = "";
+	if (cached_connect(c, why, sizeof(why)) < 0) {
+		archive_cached_down(c, why);
 		return false;
 	}
 	c->up = true;
@@ -55,54 +72,30 @@ bool archive_cached_ready(struct archive_cached *c, bool force)
 	return true;
 }
 
-/* After a failed request: true if rrdcached still answers (it refused the request),
- * false if the connection is gone (then marked down). */
-static bool cached_alive(struct archive_cached *c, const char *why)
-{
-	rrdc_stats_t *st = NULL;
-	if (rrdc_stats_get(&st) == 0) {
-		rrdc_stats_free(st);
-		return true;
-	}
-	cached_down(c, why);
-	return false;
-}
-
-static const char *cached_name(const struct archive_cached *c, const struct archive_file *f)
+const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f)
 {
 	/* A local daemon takes absolute paths; a remote one paths below its base dir. */
 	return c->is_unix ? f->path : f->rel;
 }
 
-int archive_cached_update(struct archive_cached *c, const struct archive_file *f, int n,
-                          const char **argv, char *err, size_t errlen)
-{
-	rrd_clear_error();
-	int r = rrdc_update(cached_name(c, f), n, argv);
-	if (r == 0)
-		return 0;
-	const char *msg = rrd_get_error();
-	snprintf(err, errlen, "%s", msg && *msg ? msg : "rrdcached error");
-	rrd_clear_error();
-	return cached_alive(c, err) ? -EIO : -ENOTCONN;
-}
-
 int archive_cached_flush(struct archive_cached *c, const struct archive_file *f)
 {
-	rrd_clear_error();
-	int r = rrdc_flush(cached_name(c, f));
-	if (r == 0)
-		return 0;
-	char why[256];
-	snprintf(why, sizeof(why), "%s", rrd_get_error());
-	rrd_clear_error();
-	/* "No such file" and the like are fine: the file is not in the cache. */
-	return cached_alive(c, why) ? 0 : -ENOTCONN;
+	char cmd[CACHEDC_LINE_MAX], msg[256];
+	memcpy(cmd, "FLUSH ", 6);
+	if (cachedc_escape(cmd + 6, sizeof(cmd) - 6, archive_cached_name(c, f)) < 0)
+		return 0; /* cannot be named to rrdcached: it holds nothing of it */
+	long status = 0;
+	int r = cachedc_request(&c->conn, cmd, &status, msg, sizeof(msg));
+	if (r < 0) {
+		archive_cached_down(c, strerror(-r));
+		return -ENOTCONN;
+	}
+	/* A refusal ("No such file") is fine: rrdcached holds nothing of the file. */
+	return 0;
 }
 
 void archive_cached_close(struct archive_cached *c)
 {
-	if (c->addr)
-		rrdc_disconnect();
+	cachedc_destroy(&c->conn);
 	c->up = false;
 }

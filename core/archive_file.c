@@ -109,3 +109,11 @@ size_t archive_file_drop_old(struct archive_file *f)
 	archive_file_consume(f, n);
 	return n;
 }
+
+void archive_file_drop_at(struct archive_file *f, size_t i)
+{
+	if (i >= f->npts)
+		return;
+	memmove(f->pts + i, f->pts + i + 1, (f->npts - i - 1) * sizeof(f->pts[0]));
+	f->npts--;
+}

@@ -4,7 +4,10 @@
  * archive_queue.c  the loop -> writer hand-off: one mutex, a growable array swapped whole
  * archive_file.c   one RRD file: path, buffered points, open/verify/write state machine
  * archive_rrd.c    the RRD layout and the librrd calls (create, verify, update)
- * archive_cached.c the rrdcached connection (connect, back off, update, probe)
+ * archive_cachedc.c our client for rrdcached's text protocol (requests, BATCH)
+ * archive_cached.c the archive's rrdcached connection (connect, probe, back off, flush)
+ * archive_batch.c  the writer's rrdcached round: every dirty file in one BATCH
+ * archive_writer.c the writer: buffers per file, opens files, writes directly or batches
  */
 #ifndef DCMON_ARCHIVE_INT_H
 #define DCMON_ARCHIVE_INT_H
@@ -146,7 +149,63 @@ int archive_rrd_mkdir_parent(const char *path);
  * Returns the length, or -ENOBUFS. */
 int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p);
 
-/* ---- archive_cached.c: rrdcached ---- */
+/* ---- archive_cachedc.c: rrdcached protocol client ---- */
+
+#define CACHEDC_LINE_MAX 8192 /* bytes of one request or reply line, line end included
+			       * (rrdcached reads lines into an 8 KiB buffer) */
+
+/* One connection to rrdcached.  Not thread-safe: the writer thread owns it.
+ * Failures of the transport close the connection (fd becomes -1). */
+struct cachedc {
+	int fd;                      /* -1 = not connected */
+	int timeout_ms;              /* longest wait for connect, each read, each write */
+	char rbuf[CACHEDC_LINE_MAX]; /* received bytes, [rstart, rend) not yet consumed */
+	size_t rstart, rend;         /* bytes */
+	char *wbuf;                  /* batch lines gathered before a write */
+	size_t wlen, wcap;           /* bytes used / allocated */
+	unsigned batch_cmds;         /* commands sent in the open batch */
+	bool in_batch;               /* between BATCH and "." */
+};
+
+/* Called per error line of a batch: cmd is the 1-based number of the command in the
+ * batch, msg rrdcached's message (valid during the call only). */
+typedef void cachedc_error_fn(void *arg, unsigned cmd, const char *msg);
+
+void cachedc_init(struct cachedc *c, int timeout_ms);
+/* Closes and frees the buffers.  The struct can be connected again after init. */
+void cachedc_destroy(struct cachedc *c);
+void cachedc_close(struct cachedc *c);
+bool cachedc_is_open(const struct cachedc *c);
+/* True for "unix:/path" and "/path"; everything else is host:port, [v6]:port or host. */
+bool cachedc_addr_is_unix(const char *addr);
+/* Connects (closing any old connection).  TCP defaults to port 42217.  0, or a negative
+ * errno with err filled.  Name resolution (getaddrinfo) is not bounded by the timeout. */
+int cachedc_connect(struct cachedc *c, const char *addr, char *err, size_t errlen);
+/* True when the idle connection is still fine (the daemon sent nothing, no EOF). */
+bool cachedc_idle_ok(const struct cachedc *c);
+/* Sends one command line (no line end) and reads its status line: *status is the
+ * daemon's code (< 0 = refused), msg its text; the lines that follow are skipped.
+ * 0, or a negative errno when the connection failed (then closed). */
+int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg,
+                    size_t msglen);
+/* Starts a batch.  0; -EREMOTEIO (msg says why) when refused; other negative errno when
+ * the connection failed.  The connection is closed on any failure. */
+int cachedc_batch_begin(struct cachedc *c, char *msg, size_t msglen);
+/* Adds one command line (no line end, < CACHEDC_LINE_MAX bytes).  Returns its number
+ * in the batch (1, 2, ...); -EINVAL/-ENOMEM (nothing added, batch still open); or
+ * another negative errno when the connection failed (closed). */
+int cachedc_batch_add(struct cachedc *c, const char *line, size_t len);
+/* Ends the batch and reads rrdcached's error list, calling fn once per failed command.
+ * 0, or a negative errno when the connection failed (closed; which commands were
+ * applied is then unknown). */
+int cachedc_batch_end(struct cachedc *c, cachedc_error_fn *fn, void *arg);
+/* Escapes a file name for a command line (backslash before space, tab, backslash).
+ * Length written, -ENAMETOOLONG, or -EINVAL for a name holding a line end. */
+int cachedc_escape(char *out, size_t outlen, const char *name);
+
+/* ---- archive_cached.c: the archive's rrdcached connection ---- */
+
+#define ARCHIVE_CACHED_TIMEOUT_MS 10000 /* longest wait for rrdcached per read/write */
 
 struct archive_cached {
 	const char *addr;   /* "unix:/path", "/path" or "host:port"; NULL = not used */
@@ -154,19 +213,22 @@ struct archive_cached {
 	bool up;            /* connected and answering */
 	int64_t retry_ms;   /* monotonic ms of the next connect attempt when down */
 	int64_t backoff_ms; /* current pause between connect attempts */
+	struct cachedc conn;
 	struct log_complaint complaint;
 };
 
 void archive_cached_init(struct archive_cached *c, const char *addr);
-/* Connects if needed; honours the back-off unless force.  true when usable. */
+/* Connects (and probes with STATS) if needed; honours the back-off unless force.
+ * true when usable. */
 bool archive_cached_ready(struct archive_cached *c, bool force);
-/* Sends n values for one file.  0; -ENOTCONN when rrdcached went away (values are to be
- * kept); -EIO when it refused them (err says why). */
-int archive_cached_update(struct archive_cached *c, const struct archive_file *f, int n,
-                          const char **argv, char *err, size_t errlen);
+/* The connection failed or is unusable: closes it, logs, backs off. */
+void archive_cached_down(struct archive_cached *c, const char *why);
+/* The name rrdcached knows f by: absolute over a Unix socket, else below its base dir. */
+const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f);
 /* Asks rrdcached to write its pending values of f (before reading the file).
- * 0, or -ENOTCONN. */
+ * 0, or -ENOTCONN (marked down). */
 int archive_cached_flush(struct archive_cached *c, const struct archive_file *f);
+/* Closes the connection and frees its buffers. */
 void archive_cached_close(struct archive_cached *c);
 
 /* ---- archive_file.c: one file ---- */
@@ -183,6 +245,23 @@ int archive_file_add(struct archive_file *f, struct archive_point p);
 void archive_file_consume(struct archive_file *f, size_t n);
 /* Writer: drops buffered points not after last_s; returns how many. */
 size_t archive_file_drop_old(struct archive_file *f);
+/* Writer: drops buffered point i (one that cannot be formatted). */
+void archive_file_drop_at(struct archive_file *f, size_t i);
+
+/* ---- archive_pipeline.c: the writer's rrdcached round ---- */
+
+/* One UPDATE line of the open batch: the next npts buffered points of f. */
+struct archive_cmd {
+	struct archive_file *f;
+	uint32_t npts; /* points on the line */
+	bool failed;   /* rrdcached refused the line */
+};
+
+struct archive_pipe {
+	struct archive_cmd *cmds; /* the batch's UPDATE lines in order: command i + 1 */
+	size_t ncmds, cap;        /* used / allocated entries */
+	char line[CACHEDC_LINE_MAX]; /* the line being built */
+};
 
 /* The writer's state: the files with buffered points, and how they are written. */
 struct archive_writer {
@@ -191,6 +270,7 @@ struct archive_writer {
 	size_t held;                  /* points buffered in files */
 	size_t max_held;              /* beyond this the oldest half of each file goes */
 	struct archive_counts counts;
+	struct archive_pipe pipe;       /* rrdcached: the round's BATCH */
 	char **argv;                    /* scratch for one update call */
 	char *argbuf;                   /* scratch text behind argv */
 	struct log_complaint complaint; /* overflow of held points */
@@ -204,6 +284,14 @@ void archive_writer_absorb(struct archive_writer *w, const struct archive_entry 
  * once written; the list's files are handed over.  last: nothing may stay behind. */
 void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
                         struct archive_file *forgotten, bool force, bool last);
+
+/* Writer: sends the points of every file of list (linked by next_dirty, verified) in
+ * one rrdcached BATCH and accounts each sent value as written or failed; a refused
+ * file is logged and checked again before its next write.  0 when rrdcached answered
+ * (files may still hold points only if memory ran out); -ENOTCONN when it was lost:
+ * points stay buffered, the files are checked again, the connection backs off. */
+int archive_pipe_send(struct archive_writer *w, struct archive_file *list);
+void archive_pipe_free(struct archive_pipe *p);
 
 int64_t archive_mono_ms(void);
 

@@ -1,5 +1,6 @@
 /* The archive's writer: buffers values per file and writes each file's values in as
- * few librrd (or rrdcached) calls as possible.  Writer thread only. */
+ * few librrd calls as possible, or every file's values through rrdcached in one BATCH
+ * (archive_pipeline.c).  Writer thread only. */
 #include "archive_int.h"
 
 #include <errno.h>
@@ -7,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WRITE_CHUNK 256        /* values per rrd_update_r call */
-#define ARG_MAX_LEN 64         /* bytes of one "time:value" argument */
-#define CACHED_CMD_BUDGET 3800 /* bytes of one rrdcached command (librrd's limit: 4096) */
+#define WRITE_CHUNK 256 /* values per rrd_update_r call */
+#define ARG_MAX_LEN 64  /* bytes of one "time:value" argument */
 
 void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held)
 {
@@ -21,6 +21,7 @@ void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t
 void archive_writer_destroy(struct archive_writer *w)
 {
 	archive_cached_close(&w->cached);
+	archive_pipe_free(&w->pipe);
 	free(w->argv);
 	free(w->argbuf);
 	w->argv = NULL;
@@ -127,78 +128,53 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 	return 0;
 }
 
-/* Formats up to max points of f into w->argv; with a byte budget for rrdcached.
- * Returns how many arguments were formatted (points that cannot be formatted are
- * dropped as failed). */
-static int file_format(struct archive_writer *w, struct archive_file *f, size_t budget)
+/* Formats up to WRITE_CHUNK points of f into w->argv.  Returns how many arguments were
+ * formatted (points that cannot be formatted are dropped as failed). */
+static int file_format(struct archive_writer *w, struct archive_file *f)
 {
 	int n = 0;
-	size_t used = 0, i = 0;
+	size_t i = 0;
 	while (i < f->npts && n < WRITE_CHUNK) {
 		char *arg = w->argbuf + (size_t)n * ARG_MAX_LEN;
-		int len = archive_rrd_format(arg, ARG_MAX_LEN, f->kind, f->pts[i]);
-		if (len < 0) { /* absurd counter value: drop it */
-			memmove(f->pts + i, f->pts + i + 1, (f->npts - i - 1) * sizeof(f->pts[0]));
-			f->npts--;
+		if (archive_rrd_format(arg, ARG_MAX_LEN, f->kind, f->pts[i]) < 0) {
+			archive_file_drop_at(f, i); /* absurd counter value */
 			w->held--;
 			w->counts.failed++;
 			continue;
 		}
-		if (budget && used + (size_t)len + 1 > budget)
-			break;
-		used += (size_t)len + 1;
 		w->argv[n++] = arg;
 		i++;
 	}
 	return n;
 }
 
-/* Sends n formatted points of f: 0, -ENOTCONN (keep them), or -EIO (err filled). */
-static int file_send(struct archive_writer *w, struct archive_file *f, int n, char *err,
-                     size_t errlen)
+/* Writes all buffered points of f with librrd (no rrdcached). */
+static void file_write(struct archive_writer *w, struct archive_file *f)
 {
-	const char **argv = (const char **)w->argv;
-	if (w->cached.addr)
-		return archive_cached_update(&w->cached, f, n, argv, err, errlen);
-	return archive_rrd_update(f->path, n, argv, err, errlen);
-}
-
-/* Writes all buffered points of f.  0 when the buffer is empty afterwards, -EAGAIN
- * when rrdcached became unreachable (the rest stays buffered). */
-static int file_write(struct archive_writer *w, struct archive_file *f)
-{
-	size_t budget = 0;
-	if (w->cached.addr)
-		budget = CACHED_CMD_BUDGET > 2 * strlen(f->path) + 64
-		             ? CACHED_CMD_BUDGET - 2 * strlen(f->path) - 64
-		             : ARG_MAX_LEN;
 	while (f->npts > 0) {
 		char err[512];
-		int n = file_format(w, f, budget);
+		int n = file_format(w, f);
 		if (n == 0)
 			break;
-		int r = file_send(w, f, n, err, sizeof(err));
-		if (r == -ENOTCONN)
-			return -EAGAIN;
-		if (r < 0) {
+		if (archive_rrd_update(f->path, n, (const char **)w->argv, err, sizeof(err)) < 0) {
 			f->state = ARCHIVE_FILE_NEW; /* look at the file again next time */
 			w->counts.failed += f->npts;
 			w->held -= f->npts;
 			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
 			             "%s: update failed: %s", f->path, err);
 			archive_file_consume(f, f->npts);
-			return 0;
+			return;
 		}
 		f->last_s = f->pts[n - 1].t_s;
 		archive_file_consume(f, (size_t)n);
 		w->held -= (size_t)n;
 		w->counts.written += (uint64_t)n;
 	}
-	return 0;
 }
 
-/* Handles one dirty file.  0 when done with it, -EAGAIN to keep it dirty. */
-static int file_flush(struct archive_writer *w, struct archive_file *f, bool cached_ok)
+/* Makes a dirty file ready for its write: checks or creates it first if needed; drops
+ * its points while it is BAD.  0, or -EAGAIN to keep it dirty (rrdcached down). */
+static int file_prepare(struct archive_writer *w, struct archive_file *f, bool cached_ok)
 {
 	if (w->cached.addr && !cached_ok)
 		return -EAGAIN;
@@ -215,7 +191,7 @@ static int file_flush(struct archive_writer *w, struct archive_file *f, bool cac
 		archive_file_consume(f, f->npts);
 	}
 	w->held -= before - f->npts;
-	return file_write(w, f);
+	return 0;
 }
 
 /* Frees a file whose metric is gone.  It must not be dirty. */
@@ -239,6 +215,32 @@ static void writer_abandon(struct archive_writer *w)
 	w->held = 0;
 }
 
+/* A file is done for this round: off the dirty list, freed if its metric is gone. */
+static void file_done(struct archive_queue *q, struct archive_file *f)
+{
+	f->dirty = false;
+	if (f->forgotten)
+		file_release(q, f);
+}
+
+/* Sends the files of list through rrdcached (if usable); files that keep points are
+ * moved onto *keep, the others are done. */
+static void writer_send(struct archive_writer *w, struct archive_queue *q,
+                        struct archive_file *list, bool cached_ok, struct archive_file **keep)
+{
+	if (list && cached_ok)
+		archive_pipe_send(w, list);
+	for (struct archive_file *f = list, *next; f; f = next) {
+		next = f->next_dirty;
+		if (f->npts > 0) {
+			f->next_dirty = *keep;
+			*keep = f;
+		} else {
+			file_done(q, f);
+		}
+	}
+}
+
 void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
                         struct archive_file *forgotten, bool force, bool last)
 {
@@ -257,19 +259,22 @@ void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 	bool cached_ok =
 	    w->dirty && w->cached.addr ? archive_cached_ready(&w->cached, force) : true;
 	uint64_t written = w->counts.written;
-	struct archive_file *keep = NULL;
+	struct archive_file *keep = NULL, *send = NULL;
 	for (struct archive_file *f = w->dirty, *next; f; f = next) {
 		next = f->next_dirty;
-		if (file_flush(w, f, cached_ok) == -EAGAIN) {
+		if (file_prepare(w, f, cached_ok) == -EAGAIN) {
 			cached_ok = false;
 			f->next_dirty = keep;
 			keep = f;
-			continue;
+		} else if (f->npts > 0 && w->cached.addr) {
+			f->next_dirty = send; /* all of them in one batch below */
+			send = f;
+		} else {
+			file_write(w, f);
+			file_done(q, f);
 		}
-		f->dirty = false;
-		if (f->forgotten)
-			file_release(q, f);
 	}
+	writer_send(w, q, send, cached_ok, &keep);
 	w->dirty = keep;
 	if (last)
 		writer_abandon(w);

@@ -1,6 +1,7 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
 #include "dcmon/http.h"
+#include "dcmon/notify.h"
 #include "dcmon/snmp.h"
 
 #include <errno.h>
@@ -64,6 +65,9 @@ const struct cfg_key cfg_daemon_keys[] = {
      .init = snmp_trap_cfg_init},
     {.name = "http", .type = CFGK_SECTION, .offset = DM(http), .sub = http_cfg_keys,
      .elem_size = sizeof(struct cfg_http), .init = http_cfg_init, .check = http_cfg_check},
+    {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),
+     .sub = notify_smtp_cfg_keys, .elem_size = sizeof(struct cfg_smtp),
+     .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
     {.name = NULL},
 };
 

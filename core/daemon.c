@@ -22,6 +22,7 @@
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
 #include "dcmon/metric.h"
+#include "dcmon/notify.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 #include "dcmon/workq.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
+	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct facility *facility; /* suppression, predictions, data quality */
@@ -174,6 +176,7 @@ static void reload(struct daemon *d)
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
+	notifier_reload(d->notify, next);
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -259,15 +262,48 @@ static void on_repoll(void *arg, const char *id)
 		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
 }
 
-/* Until the e-mail part consumes them, alert events are logged, one line each. */
+/* Alert events are logged (one line each), handed to the e-mail notifier and pushed to
+ * the open walls. */
 static void on_alert_event(void *arg, const struct alert_event *ev)
 {
+	struct daemon *d = arg;
 	log_msg(ev->type == ALERT_EV_RESOLVED ? LOG_LVL_INFO : LOG_LVL_WARN, "alert", ev->device,
 		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
 		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
 		cfg_severity_name(ev->severity), ev->value);
-	struct daemon *d = arg;
+	notifier_on_event(d->notify, ev);
 	http_server_alert_event(d->http, ev); /* open walls see it at once */
+}
+
+struct suppressed_list {
+	const char *cause; /* device whose failure explains the others */
+	char *buf;
+	size_t len, used;
+};
+
+static bool add_if_suppressed(void *arg, const struct alert_view *v)
+{
+	struct suppressed_list *l = arg;
+	if (v->state != ALERT_FIRING && v->state != ALERT_PENDING)
+		return true;
+	if (!v->suppressed_by || strcmp(v->suppressed_by, l->cause) != 0 || l->used >= l->len)
+		return true;
+	int n = snprintf(l->buf + l->used, l->len - l->used, "%s %s (%s, %s)\n", v->device,
+			 v->metric_key, cfg_severity_name(v->severity), alert_state_name(v->state));
+	l->used += n > 0 ? (size_t)n : 0;
+	return true;
+}
+
+/* For an alert e-mail: the alerts held back because this alert's device failed. */
+static void list_suppressed(void *arg, int64_t alert_id, char *buf, size_t len)
+{
+	struct daemon *d = arg;
+	struct alert_view v;
+	buf[0] = '\0';
+	if (len == 0 || alert_engine_get(d->alerts, alert_id, clock_wall_ms(), &v) < 0)
+		return;
+	struct suppressed_list l = {.cause = v.device, .buf = buf, .len = len};
+	alert_engine_foreach(d->alerts, clock_wall_ms(), add_if_suppressed, &l);
 }
 
 /* The longest poll interval of the config, for start-up timing. */
@@ -356,6 +392,13 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
 		return -1;
 	}
+	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg, .alerts = d->alerts,
+				.cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
+	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
+		return -1;
+	}
+	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
@@ -372,7 +415,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .alerts = d->alerts};
+				      .version = DCMON_VERSION, .alerts = d->alerts,
+				      .notify = d->notify};
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
@@ -412,6 +456,7 @@ static void stop_parts(struct daemon *d)
 	workq_free(d->wq);
 	http_server_free(d->http); /* after the workers: no graph is rendering */
 	facility_free(d->facility); /* unhooks from the engine; no reports come any more */
+	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);

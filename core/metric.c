@@ -18,6 +18,9 @@ struct dev_entry {
 	 * lowered on every fresh value, recomputed when the device is walked), so the
 	 * once-a-second staleness check skips devices that are not due. */
 	int64_t stale_due_ms;
+	/* The scheduler's current interval for the device (backoff included), or 0: a
+	 * backed-off device reports less often, which is not staleness. */
+	int64_t poll_interval_ms;
 	struct dev_entry *next_hash;
 	struct dev_entry *next, *prev; /* all devices, creation order */
 };
@@ -342,7 +345,16 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 
 static int64_t stale_deadline(const struct metric *m)
 {
-	return m->ts_ms + (int64_t)(METRIC_STALE_FACTOR * (double)m->interval_ms);
+	const struct dev_entry *d = m->reg_private;
+	int64_t iv = d->poll_interval_ms > m->interval_ms ? d->poll_interval_ms : m->interval_ms;
+	return m->ts_ms + (int64_t)(METRIC_STALE_FACTOR * (double)iv);
+}
+
+void metric_reg_set_poll_interval(struct metric_reg *reg, const char *device, int64_t interval_ms)
+{
+	struct dev_entry *d = dev_lookup(reg, device, false);
+	if (d)
+		d->poll_interval_ms = interval_ms;
 }
 
 static void lower_stale_due(const struct metric *m)

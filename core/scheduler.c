@@ -177,6 +177,8 @@ static void finish_poll(struct sched_dev *d)
 	d->st.failures = now == DEV_STATE_UNREACHABLE ? d->st.failures + 1 : 0;
 	d->st.interval_ms = sched_backoff_interval(d->cfg->interval_ms, d->st.failures,
 						   d->s->env->cfg->daemon.max_backoff_factor);
+	if (d->s->env->reg)
+		metric_reg_set_poll_interval(d->s->env->reg, d->cfg->id, d->st.interval_ms);
 	memcpy(d->st.reason, reason, sizeof(reason));
 	d->st.state = now;
 	if (old != now) {

@@ -15,6 +15,7 @@
 #include "dcmon/metric.h"
 
 struct alert_engine;
+struct notifier;
 
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
@@ -63,6 +64,7 @@ struct api_env {
 	int64_t started_ms; /* wall clock of daemon start */
 	const char *version;
 	struct alert_engine *alerts; /* threshold engine (alerts, acks, silences); may be NULL */
+	struct notifier *notify;     /* alert e-mail (dcmon/notify.h); may be NULL */
 };
 
 struct api_request {

@@ -3,7 +3,8 @@
  *
  * archive_sink() is a metric_sink: on the loop thread it only queues (file, time,
  * value); one writer thread drains the queue in batches (rrd_update_r with many
- * values per file, or rrdcached when configured) at most every flush interval.
+ * values per file, or, with rrdcached, one BATCH carrying every file's values over a
+ * connection of its own) at most every flush interval.
  * Files are created on first use with the layout of archive.c; an existing file
  * whose step or data source differs is reported once and left untouched.
  */
@@ -28,7 +29,7 @@ struct archive_opts {
 
 /* Checks the data dir and starts the writer thread.  NULL with err filled on failure.
  * An unreachable rrdcached is not an error: values are kept and sent once it answers.
- * librrd has one rrdcached connection per process: one archive with rrdcached at a time.
+ * Each archive has its own rrdcached connection (librrd's rrdc_* are not used).
  * With a "host:port" rrdcached, its base dir must be data_dir (paths are sent relative);
  * files are always created and verified locally in data_dir. */
 struct archive *archive_new(const struct archive_opts *opts, char *err, size_t errlen);

@@ -20,6 +20,7 @@
 struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
 struct cfg_http;      /* dcmon/http.h */
+struct cfg_smtp;      /* dcmon/notify.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -246,6 +247,7 @@ struct cfg_daemon {
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
+	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
 };
 
 struct cfg {

@@ -120,6 +120,11 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 		      const char *reason);
 
+/* Tells the registry the device's current poll interval (the scheduler's, backoff
+ * included): its metrics are stale only after METRIC_STALE_FACTOR of the longer of this
+ * and their own interval.  No-op for a device without metrics. */
+void metric_reg_set_poll_interval(struct metric_reg *reg, const char *device, int64_t interval_ms);
+
 /* Marks as STALE every OK metric whose last report is older than
  * METRIC_STALE_FACTOR x interval at wall time now_ms.  Returns how many changed. */
 size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms);

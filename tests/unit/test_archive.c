@@ -1,6 +1,7 @@
 /* RRD archive: files created and updated through the metric registry, values read back
  * with rrd_fetch_r, RRA layout, reuse after restart, mismatching files left alone,
- * same-second collapse, and a real rrdcached (up, and down then up). */
+ * same-second collapse, and a real rrdcached (up; down then up; many files in one
+ * BATCH; refused updates; killed and restarted). */
 #include "testing.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <rrd.h>
+#include <rrd_client.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,17 +39,25 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
-static void world_open(struct world *w, const char *rrdcached, size_t queue_max)
+static void world_open_ms(struct world *w, const char *rrdcached, size_t queue_max,
+                          int64_t flush_ms)
 {
 	char err[256] = "";
-	struct archive_opts o = {
-	    .data_dir = w->dir, .rrdcached = rrdcached, .flush_ms = 200, .queue_max = queue_max};
+	struct archive_opts o = {.data_dir = w->dir,
+	                         .rrdcached = rrdcached,
+	                         .flush_ms = flush_ms,
+	                         .queue_max = queue_max};
 	w->a = archive_new(&o, err, sizeof(err));
 	assert_non_null(w->a);
 	w->reg = metric_reg_new();
 	int slot = metric_reg_add_sink(w->reg, archive_sink(), w->a);
 	assert_true(slot >= 0);
 	archive_set_slot(w->a, slot);
+}
+
+static void world_open(struct world *w, const char *rrdcached, size_t queue_max)
+{
+	world_open_ms(w, rrdcached, queue_max, 200);
 }
 
 static void world_close(struct world *w)
@@ -176,6 +186,16 @@ static void flush_expect(struct world *w, uint64_t written, uint64_t skipped, ui
 	assert_int_equal(s.skipped, skipped);
 	assert_int_equal(s.files_created, created);
 	assert_int_equal(s.failed, 0);
+}
+
+/* Flushes with rrdcached unreachable: what was written, what is held for it. */
+static void flush_retained(struct world *w, uint64_t written, uint64_t retained)
+{
+	struct archive_stats s;
+	archive_flush(w->a);
+	stats(w, &s);
+	assert_int_equal(s.written, written);
+	assert_int_equal(s.retained, retained);
 }
 
 static void test_create_update_fetch(void **state)
@@ -512,25 +532,205 @@ static void test_rrdcached_down_then_up(void **state)
 	struct metric *g = gauge(w, "ups-4", "battery_celsius", NULL);
 	for (int k = 1; k <= 10; k++)
 		put(w, g, T0 + k * STEP, k * 1.5);
-	archive_flush(w->a);
-	struct archive_stats s;
-	stats(w, &s);
-	assert_int_equal(s.written, 0);
-	assert_int_equal(s.retained, 10);
+	flush_retained(w, 0, 10);
 
 	cached_start(w);
 	for (int k = 11; k <= 12; k++)
 		put(w, g, T0 + k * STEP, k * 1.5);
-	archive_flush(w->a); /* a flush retries at once */
-	stats(w, &s);
-	assert_int_equal(s.retained, 0);
-	assert_int_equal(s.written, 12);
+	flush_retained(w, 12, 0); /* a flush retries at once */
 	world_close(w);
 	cached_stop(w);
 	char p[256];
 	path_of(w, "ups-4/battery_celsius.rrd", p, sizeof(p));
 	for (int k = 1; k <= 12; k++)
 		assert_value(fetch_at(p, T0 + k * STEP), k * 1.5, 1e-9);
+}
+
+
+/* rrdcached's address in the test's world. */
+static const char *cached_addr(struct world *w, char *buf, size_t len)
+{
+	snprintf(buf, len, "unix:%s", w->sock);
+	return buf;
+}
+
+/* Starts rrdcached and an archive on it whose writer runs only when flushed. */
+static void world_open_cached(struct world *w)
+{
+	char addr[128];
+	cached_start(w);
+	world_open_ms(w, cached_addr(w, addr, sizeof(addr)), 0, 3600 * 1000);
+}
+
+/* Many files, several values each, all sent in one writer round (one BATCH): a device
+ * id with a space checks the escaping of file names. */
+#define MANY_DEVS 20
+#define MANY_METRICS 15
+#define MANY_VALUES 4
+static void test_rrdcached_many_files(void **state)
+{
+	struct world *w = *state;
+	world_open_cached(w); /* the writer runs only when flushed */
+	struct metric *m[MANY_DEVS][MANY_METRICS];
+	for (int d = 0; d < MANY_DEVS; d++)
+		for (int i = 0; i < MANY_METRICS; i++) {
+			char dev[32], inst[16];
+			snprintf(dev, sizeof(dev), d == 0 ? "rack %d" : "pdu-%d", d);
+			snprintf(inst, sizeof(inst), "outlet %d", i);
+			m[d][i] = gauge(w, dev, "power_watts", inst);
+		}
+	for (int k = 1; k <= MANY_VALUES; k++)
+		for (int d = 0; d < MANY_DEVS; d++)
+			for (int i = 0; i < MANY_METRICS; i++)
+				put(w, m[d][i], T0 + k * STEP, d * 1000 + i * 10 + k);
+	const int files = MANY_DEVS * MANY_METRICS;
+	flush_expect(w, files * MANY_VALUES, 0, files);
+	struct archive_stats s;
+	stats(w, &s);
+	assert_int_equal(s.batches, 1);
+	world_close(w);
+	cached_stop(w);
+	for (int d = 0; d < MANY_DEVS; d++)
+		for (int i = 0; i < MANY_METRICS; i++) {
+			char rel[128], p[256];
+			snprintf(rel, sizeof(rel), d == 0 ? "rack %d/power_watts@outlet%%20%d.rrd"
+			                                  : "pdu-%d/power_watts@outlet%%20%d.rrd",
+			         d, i);
+			path_of(w, rel, p, sizeof(p));
+			assert_int_equal(last_update(p), T0 + MANY_VALUES * STEP);
+			for (int k = 1; k <= MANY_VALUES; k++)
+				assert_value(fetch_at(p, T0 + k * STEP), d * 1000 + i * 10 + k, 0);
+		}
+}
+
+/* Another client of the same rrdcached sends one value for a file. */
+static void cached_foreign_update(struct world *w, const char *path, long long t, double v)
+{
+	char addr[128], val[64];
+	snprintf(val, sizeof(val), "%lld:%g", t, v);
+	const char *vals[] = {val};
+	assert_int_equal(rrdc_connect(cached_addr(w, addr, sizeof(addr))), 0);
+	assert_int_equal(rrdc_update(path, 1, vals), 0);
+	rrdc_disconnect();
+}
+
+/* Asks rrdcached (through another connection) to write what it holds of path. */
+static void cached_foreign_flush(struct world *w, const char *path)
+{
+	char addr[128];
+	assert_int_equal(rrdc_connect(cached_addr(w, addr, sizeof(addr))), 0);
+	assert_int_equal(rrdc_flush(path), 0);
+	rrdc_disconnect();
+}
+
+/* Puts values k = from..to into each of n metrics (value: 10 * metric index + k). */
+static void put_range(struct world *w, struct metric **m, int n, int from, int to)
+{
+	for (int k = from; k <= to; k++)
+		for (int i = 0; i < n; i++)
+			put(w, m[i], T0 + k * STEP, 10.0 * i + k);
+}
+
+static void refused_run(struct world *w)
+{
+	struct metric *m[3] = {gauge(w, "ups-6", "a_celsius", NULL),
+	                       gauge(w, "ups-6", "b_celsius", NULL),
+	                       gauge(w, "ups-6", "c_celsius", NULL)};
+	char pb[256], pc[256];
+	path_of(w, "ups-6/b_celsius.rrd", pb, sizeof(pb));
+	path_of(w, "ups-6/c_celsius.rrd", pc, sizeof(pc));
+	put_range(w, m, 3, 1, 5);
+	flush_expect(w, 15, 0, 3);
+
+	/* b: someone else wrote a later value: our 6..10 are refused as too old */
+	cached_foreign_update(w, pb, T0 + 100 * STEP, 42.0);
+	put_range(w, m, 3, 6, 10);
+	archive_flush(w->a);
+	struct archive_stats s;
+	stats(w, &s);
+	assert_int_equal(s.written, 25);
+	assert_int_equal(s.failed, 5);
+	assert_int_equal(s.retained, 0);
+
+	/* c: gone while rrdcached restarted: refused ("No such file"), then recreated */
+	cached_stop(w);
+	assert_int_equal(unlink(pc), 0);
+	cached_start(w);
+	put_range(w, m, 3, 11, 12); /* b's are skipped: b was checked again */
+	archive_flush(w->a);
+	stats(w, &s);
+	assert_int_equal(s.written, 27);
+	assert_int_equal(s.failed, 7);
+	assert_int_equal(s.skipped, 2);
+	put_range(w, m, 3, 13, 13);
+	archive_flush(w->a);
+	stats(w, &s);
+	assert_int_equal(s.written, 29); /* a, c (created again) */
+	assert_int_equal(s.files_created, 4);
+	assert_int_equal(s.skipped, 3);
+}
+
+/* rrdcached refuses one file's update: that file's values fail, the other files of the
+ * same batch are written. */
+static void test_rrdcached_refused(void **state)
+{
+	struct world *w = *state;
+	world_open_cached(w);
+	char log[8192];
+	capture_stderr(refused_run, w, log, sizeof(log));
+	assert_non_null(strstr(log, "b_celsius.rrd: update failed: illegal attempt to update"));
+	assert_non_null(strstr(log, "c_celsius.rrd: update failed: No such file"));
+	assert_null(strstr(log, "a_celsius.rrd: update failed"));
+	world_close(w);
+	cached_stop(w);
+	char pa[256], pb[256], pc[256];
+	path_of(w, "ups-6/a_celsius.rrd", pa, sizeof(pa));
+	path_of(w, "ups-6/b_celsius.rrd", pb, sizeof(pb));
+	path_of(w, "ups-6/c_celsius.rrd", pc, sizeof(pc));
+	for (int k = 1; k <= 13; k++)
+		assert_value(fetch_at(pa, T0 + k * STEP), k, 0);
+	for (int k = 1; k <= 5; k++)
+		assert_value(fetch_at(pb, T0 + k * STEP), 10 + k, 0);
+	assert_int_equal(last_update(pb), T0 + 100 * STEP);
+	assert_int_equal(last_update(pc), T0 + 13 * STEP);
+	assert_value(fetch_at(pc, T0 + 13 * STEP), 20 + 13, 0);
+}
+
+/* rrdcached killed between rounds: values are kept, then delivered once it is back. */
+static void test_rrdcached_killed(void **state)
+{
+	struct world *w = *state;
+	world_open_cached(w);
+	struct metric *m[2] = {gauge(w, "crac-4", "supply_celsius", NULL),
+	                       gauge(w, "crac-4", "return_celsius", NULL)};
+	char p0[256], p1[256];
+	path_of(w, "crac-4/supply_celsius.rrd", p0, sizeof(p0));
+	path_of(w, "crac-4/return_celsius.rrd", p1, sizeof(p1));
+	put_range(w, m, 2, 1, 5);
+	flush_expect(w, 10, 0, 2);
+	cached_foreign_flush(w, p0); /* on disk: not at the mercy of the kill */
+	cached_foreign_flush(w, p1);
+
+	kill(w->cached, SIGKILL);
+	assert_int_equal(waitpid(w->cached, NULL, 0), w->cached);
+	w->cached = 0;
+	unlink(w->sock);
+	char pidfile[128];
+	snprintf(pidfile, sizeof(pidfile), "%s/rrdcached.pid", w->dir);
+	unlink(pidfile);
+	put_range(w, m, 2, 6, 10);
+	flush_retained(w, 10, 10);
+
+	cached_start(w);
+	put_range(w, m, 2, 11, 12);
+	flush_expect(w, 24, 0, 2); /* a flush retries at once */
+	flush_retained(w, 24, 0);
+	world_close(w);
+	cached_stop(w);
+	for (int k = 1; k <= 12; k++) {
+		assert_value(fetch_at(p0, T0 + k * STEP), k, 0);
+		assert_value(fetch_at(p1, T0 + k * STEP), 10 + k, 0);
+	}
 }
 
 static void test_queue_cap(void **state)
@@ -565,6 +765,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_errors_are_gaps_and_forget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_down_then_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_many_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,126 @@
+/* The daemon's `smtp:` section: relay, TLS, AUTH, sender, timeouts, dashboard link,
+ * rate limit and retry policy of alert e-mail. */
+#include "dcmon/notify.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config_int.h"
+
+static const char *const starttls_names[] = {
+	[SMTP_STARTTLS_REQUIRED] = "required",
+	[SMTP_STARTTLS_OPPORTUNISTIC] = "opportunistic",
+	[SMTP_STARTTLS_OFF] = "off",
+	NULL,
+};
+
+#define SM(f) offsetof(struct cfg_smtp, f)
+const struct cfg_key notify_smtp_cfg_keys[] = {
+	{.name = "host", .type = CFGK_STRING, .offset = SM(host)},
+	{.name = "port", .type = CFGK_INT, .offset = SM(port), .min = 1, .max = 65535},
+	{.name = "starttls", .type = CFGK_ENUM, .offset = SM(starttls), .names = starttls_names},
+	{.name = "tls", .type = CFGK_BOOL, .offset = SM(tls)},
+	{.name = "ca_file", .type = CFGK_STRING, .offset = SM(ca_file)},
+	{.name = "user", .type = CFGK_STRING, .offset = SM(user)},
+	{.name = "password_file", .type = CFGK_STRING, .offset = SM(password_file)},
+	{.name = "from", .type = CFGK_STRING, .offset = SM(from), .required = true,
+	 .expect = "the sender address, like dcmon@example.com"},
+	{.name = "timeout", .type = CFGK_DURATION, .offset = SM(timeout_ms), .min = 100,
+	 .max = 600000},
+	{.name = "dashboard_url", .type = CFGK_STRING, .offset = SM(dashboard_url),
+	 .expect = "a base URL like https://dcmon.example.com"},
+	{.name = "rate_limit", .type = CFGK_INT, .offset = SM(rate_limit), .min = 1, .max = 1000,
+	 .expect = "messages per recipient per rate_period, 1..1000"},
+	{.name = "rate_period", .type = CFGK_DURATION, .offset = SM(rate_period_ms), .min = 1000,
+	 .max = 86400000},
+	{.name = "retry_min", .type = CFGK_DURATION, .offset = SM(retry_min_ms), .min = 100,
+	 .max = 3600000},
+	{.name = "retry_max", .type = CFGK_DURATION, .offset = SM(retry_max_ms), .min = 100,
+	 .max = 86400000},
+	{.name = "gather", .type = CFGK_DURATION, .offset = SM(gather_ms), .min = 0, .max = 10000},
+	{.name = "give_up", .type = CFGK_DURATION, .offset = SM(give_up_ms), .min = 60000,
+	 .max = 2592000000LL},
+	{.name = NULL},
+};
+
+void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	struct cfg_smtp *s = elem;
+
+	s->port = 25;
+	s->starttls = SMTP_STARTTLS_OPPORTUNISTIC;
+	s->timeout_ms = 30000;
+	s->rate_limit = 20;
+	s->rate_period_ms = 3600000;
+	s->retry_min_ms = 10000;
+	s->retry_max_ms = 600000;
+	s->gather_ms = 200;
+	s->give_up_ms = 2LL * 86400000;
+	s->pos = node->pos;
+}
+
+/* Makes a relative path absolute against the config file's directory. */
+static void smtp_path_resolve(char **path, const struct cfg_ctx *c)
+{
+	char *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || c == NULL || c->dir == NULL)
+		return;
+	if (asprintf(&abs, "%s/%s", c->dir, *path) < 0)
+		abort();
+	free(*path);
+	*path = abs;
+}
+
+/* The password file must exist, be readable by us and not by others. */
+static void smtp_check_password_file(const struct cfg_smtp *s, const struct cfgnode *node,
+				     struct cfg_diags *d)
+{
+	struct stat st;
+	const struct cfg_pos *pos = cfg_key_pos(node, "password_file");
+
+	if (s->password_file == NULL) {
+		if (s->user)
+			cfg_error(d, pos, "smtp: user needs a password_file");
+		return;
+	}
+	if (stat(s->password_file, &st) < 0)
+		cfg_error(d, pos, "smtp: password_file %s: %s", s->password_file, strerror(errno));
+	else if (st.st_mode & S_IROTH)
+		cfg_error(d, pos, "smtp: password_file %s can be read by others: chmod 600 it",
+			  s->password_file);
+	else if (s->user == NULL)
+		cfg_error(d, pos, "smtp: password_file needs a user");
+}
+
+int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_smtp *s = elem;
+	size_t before = d->nerrors;
+
+	if (s->host == NULL && (s->host = strdup("127.0.0.1")) == NULL)
+		abort();
+	smtp_path_resolve(&s->password_file, ctx);
+	smtp_path_resolve(&s->ca_file, ctx);
+	if (s->from && !cfg_email_valid(s->from))
+		cfg_error(d, cfg_key_pos(node, "from"),
+			  "smtp: from: '%s' is not a valid e-mail address (expected user@domain)",
+			  s->from);
+	if (s->tls)
+		cfg_error(d, cfg_key_pos(node, "tls"),
+			  "smtp: tls (SMTPS on connect) is not supported by libesmtp; "
+			  "use starttls: required on the submission port");
+	if (s->retry_max_ms < s->retry_min_ms)
+		cfg_error(d, cfg_key_pos(node, "retry_max"), "smtp: retry_max is below retry_min");
+	if (s->dashboard_url && strncmp(s->dashboard_url, "http://", 7) != 0 &&
+	    strncmp(s->dashboard_url, "https://", 8) != 0)
+		cfg_error(d, cfg_key_pos(node, "dashboard_url"),
+			  "smtp: dashboard_url: expected http:// or https://, got '%s'",
+			  s->dashboard_url);
+	smtp_check_password_file(s, node, d);
+	return d->nerrors > before ? -EINVAL : 0;
+}

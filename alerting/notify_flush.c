@@ -1,0 +1,246 @@
+/* From events to spooled messages: items are queued per recipient (durably), grouped
+ * by the recipient's window and rate limit, and composed into one message per flush. */
+#include "notify_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dcmon/log.h"
+
+#define FLUSH_BLOCKS_MAX 50 /* full alert blocks in one grouped message; the rest as lines */
+#define FLUSH_IDS_MAX 64    /* alert ids in the X-Dcmon-Alerts header */
+
+struct notify_group *notify_group_get(struct notifier *n, const char *rcpt)
+{
+	for (size_t i = 0; i < n->ngroups; i++)
+		if (strcasecmp(n->groups[i]->rcpt, rcpt) == 0)
+			return n->groups[i];
+	if (n->ngroups == n->capgroups) {
+		size_t cap = n->capgroups ? n->capgroups * 2 : 16;
+		struct notify_group **v = realloc(n->groups, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		n->groups = v;
+		n->capgroups = cap;
+	}
+	struct notify_group *g = notify_group_new(rcpt, NOTIFY_RATE_MAX);
+	if (g)
+		n->groups[n->ngroups++] = g;
+	return g;
+}
+
+static void on_wake(struct loop *loop, void *arg)
+{
+	struct notifier *n = arg;
+	n->wake_timer = NULL;
+	n->wake_ms = 0;
+	notifier_tick(n, clock_wall_ms());
+}
+
+void notify_wake_at(struct notifier *n, int64_t due_ms, int64_t now_ms)
+{
+	if (!n->env.loop || (n->wake_timer && n->wake_ms <= due_ms))
+		return;
+	if (n->wake_timer)
+		loop_timer_cancel(n->env.loop, n->wake_timer);
+	n->wake_ms = due_ms;
+	n->wake_timer = loop_timer_add(n->env.loop, due_ms > now_ms ? due_ms - now_ms : 0, on_wake, n);
+}
+
+void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc,
+		       const struct notify_item *proto, int64_t now_ms)
+{
+	struct notify_policy p;
+	notify_policy_of(n, &p);
+	for (size_t i = 0; i < rc->n; i++) {
+		struct notify_item it = *proto;
+		it.rcpt = rc->v[i].addr;
+		it.group_wait_ms = rc->v[i].group_wait_ms;
+		struct notify_group *g = notify_group_get(n, it.rcpt);
+		if (!g || notify_spool_queue(n->spool, &it) < 0) {
+			log_warnx("notify", NULL, "cannot queue a notification for %s", it.rcpt);
+			continue;
+		}
+		int64_t due = notify_group_add(g, &p, now_ms, it.group_wait_ms);
+		notify_wake_at(n, due, now_ms);
+	}
+}
+
+void notify_target_of(const struct notifier *n, const struct alert_event *ev,
+		      struct notify_target *t)
+{
+	*t = (struct notify_target){.device = ev->device, .metric = ev->metric, .inst = ev->inst,
+				    .tenant = ev->tenant, .severity = ev->severity,
+				    .dev = cfg_device_find(n->cfg, ev->device)};
+}
+
+void notify_queue_event(struct notifier *n, const struct alert_event *ev, const char *kind,
+			const struct notify_rcpts *rc, int64_t now_ms)
+{
+	struct alert_view view;
+	char supp[2048] = "";
+	char *subject, *line, *block;
+	bool have_view = n->env.alerts && alert_engine_get(n->env.alerts, ev->alert_id, now_ms, &view) == 0;
+
+	if (n->supp)
+		n->supp(n->supp_arg, ev->alert_id, supp, sizeof(supp));
+	struct notify_text_ctx c = {.ev = ev, .kind = kind, .view = have_view ? &view : NULL,
+				    .dev = cfg_device_find(n->cfg, ev->device),
+				    .dashboard_url = n->cfg->daemon.smtp->dashboard_url,
+				    .suppressed = n->supp ? supp : NULL};
+	if (notify_text_item(&c, &subject, &line, &block) < 0) {
+		log_warnx("notify", ev->device, "out of memory writing alert %lld",
+			  (long long)ev->alert_id);
+		return;
+	}
+	struct notify_item proto = {.alert_id = ev->alert_id, .kind = kind,
+				    .severity = strcmp(kind, "recovery") == 0 ? -1 : (int)ev->severity,
+				    .subject = subject, .line = line, .block = block,
+				    .created_ms = now_ms};
+	notify_queue_item(n, rc, &proto, now_ms);
+	free(subject);
+	free(line);
+	free(block);
+}
+
+/* ---- composing one message from a recipient's queued items ------------------------ */
+
+struct flush_acc {
+	size_t n, ncrit, nwarn, ninfo, nresolved;
+	int64_t max_id;
+	char *subject, *kind;           /* of the single item */
+	char *lines, *blocks, *ids;     /* growing texts (malloc'd) */
+	size_t nblocks, nids;
+	bool oom;
+};
+
+static void acc_append(struct flush_acc *a, char **dst, const char *fmt, const char *s1,
+		       const char *s2)
+{
+	char *next;
+	if (a->oom)
+		return;
+	if (asprintf(&next, fmt, *dst ? *dst : "", s1, s2) < 0) {
+		a->oom = true;
+		return;
+	}
+	free(*dst);
+	*dst = next;
+}
+
+static void acc_item(void *arg, const struct notify_item *it)
+{
+	struct flush_acc *a = arg;
+	char id[32];
+
+	a->n++;
+	a->max_id = it->id;
+	a->ncrit += it->severity == SEV_CRITICAL;
+	a->nwarn += it->severity == SEV_WARNING;
+	a->ninfo += it->severity == SEV_INFO;
+	a->nresolved += it->severity < 0;
+	if (a->n == 1) {
+		a->subject = strdup(it->subject);
+		a->kind = strdup(it->kind);
+		a->oom = a->oom || !a->subject || !a->kind;
+	}
+	acc_append(a, &a->lines, "%s- %s%s\n", it->line, "");
+	if (a->nblocks < FLUSH_BLOCKS_MAX) {
+		acc_append(a, &a->blocks, "%s\n%s%s", it->block, "");
+		a->nblocks++;
+	}
+	if (it->alert_id > 0 && a->nids < FLUSH_IDS_MAX) {
+		snprintf(id, sizeof(id), "%lld", (long long)it->alert_id);
+		acc_append(a, &a->ids, "%s%s%s", a->nids ? "," : "", id);
+		a->nids++;
+	}
+}
+
+static void acc_free(struct flush_acc *a)
+{
+	free(a->subject);
+	free(a->kind);
+	free(a->lines);
+	free(a->blocks);
+	free(a->ids);
+}
+
+/* Subject and body of a grouped message or digest. */
+static int group_text(const struct flush_acc *a, bool digest, const struct notify_policy *p,
+		      char **subject, char **body)
+{
+	char head[512] = "";
+	if (digest)
+		snprintf(head, sizeof(head),
+			 "The rate limit (%d messages per %lld min to this address) held these "
+			 "notifications;\nthis digest lists them all.\n\n",
+			 p->rate_limit, (long long)(p->rate_period_ms / 60000));
+	if (asprintf(subject, "[dcmon] %s%zu notifications: %zu critical, %zu warning, %zu info, "
+		     "%zu resolved", digest ? "DIGEST " : "", a->n, a->ncrit, a->nwarn, a->ninfo,
+		     a->nresolved) < 0)
+		return -ENOMEM;
+	if (asprintf(body, "%s%zu notifications:\n%s\n%s%s", head, a->n, a->lines,
+		     a->n > a->nblocks ? "(only the first 50 are shown in full)\n\n" : "",
+		     a->blocks) < 0) {
+		free(*subject);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Composes and spools the message of group g.  0 or a negative errno. */
+static int flush_group(struct notifier *n, struct notify_group *g, const struct notify_policy *p,
+		       int64_t now_ms)
+{
+	struct flush_acc a = {0};
+	char *subject = NULL, *body = NULL;
+	int rc = notify_spool_items(n->spool, g->rcpt, acc_item, &a);
+	bool digest = g->held;
+
+	if (rc == 0 && a.n == 0) {
+		g->nqueued = 0; /* nothing there after all: no message, the rate untouched */
+		g->due_ms = 0;
+		g->held = false;
+		acc_free(&a);
+		return 0;
+	}
+	if (rc == 0 && a.oom)
+		rc = -ENOMEM;
+	if (rc == 0 && (a.n > 1 || digest))
+		rc = group_text(&a, digest, p, &subject, &body);
+	struct notify_compose c = {.rcpt = g->rcpt, .max_item_id = a.max_id,
+				   .kind = a.n > 1 || digest ? (digest ? "digest" : "group") : a.kind,
+				   .alert_ids = a.ids ? a.ids : "",
+				   .subject = subject ? subject : a.subject,
+				   .body = body ? body : a.blocks,
+				   .from = n->cfg->daemon.smtp->from, .host = n->host};
+	int64_t id = 0;
+	if (rc == 0)
+		rc = notify_spool_compose(n->spool, &c, now_ms, &id);
+	if (rc == 0) {
+		log_info("notify", NULL, "message %lld to %s: %s (%zu item%s)", (long long)id, g->rcpt,
+			 c.subject, a.n, a.n == 1 ? "" : "s");
+		notify_group_sent(g, now_ms);
+	}
+	free(subject);
+	free(body);
+	acc_free(&a);
+	return rc;
+}
+
+void notify_flush_due(struct notifier *n, int64_t now_ms)
+{
+	struct notify_policy p;
+	notify_policy_of(n, &p);
+	for (size_t i = 0; i < n->ngroups; i++) {
+		struct notify_group *g = n->groups[i];
+		if (!notify_group_due(g, &p, now_ms))
+			continue;
+		if (flush_group(n, g, &p, now_ms) < 0)
+			log_warnx("notify", NULL, "cannot compose the message to %s; kept queued",
+				  g->rcpt);
+	}
+}

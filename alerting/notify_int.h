@@ -1,0 +1,279 @@
+/* Private to the notifier (alerting/notify*.c): routing, grouping and rate limit,
+ * the SQLite spool, message text and the SMTP session.
+ */
+#ifndef DCMON_NOTIFY_INT_H
+#define DCMON_NOTIFY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/config.h"
+#include "dcmon/notify.h"
+
+/* ---- routing (notify_route.c) ----------------------------------------------------- */
+
+/* What routing looks at. */
+struct notify_target {
+	const char *device;
+	const char *metric;          /* metric name */
+	const char *inst;            /* may be NULL */
+	const char *tenant;          /* the alert's tenant, may be NULL */
+	const struct cfg_device *dev;/* NULL if not in the config */
+	enum cfg_severity severity;
+};
+
+/* One recipient of one event, with the tightest settings of the routes that chose it. */
+struct notify_rcpt {
+	char *addr;                  /* owned */
+	int64_t group_wait_ms;       /* smallest group_wait of the matching routes */
+	const char *route;           /* first matching route's name (points into cfg) */
+};
+
+struct notify_rcpts {
+	struct notify_rcpt *v;
+	size_t n, cap;
+};
+
+void notify_rcpts_free(struct notify_rcpts *r);
+
+/* True if route r applies to t (selector and minimum severity). */
+bool notify_route_match(const struct cfg_route *r, const struct notify_target *t);
+
+/* Adds the addresses of route r for t to out, de-duplicated (case-insensitive).
+ * Tenant addresses go only to that tenant's alerts: an address of a tenant other than
+ * t->tenant is never added, whichever list named it.  0 or -ENOMEM. */
+int notify_route_add(const struct cfg *cfg, const struct cfg_route *r,
+		     const struct notify_target *t, struct notify_rcpts *out);
+
+/* Every recipient of t over all matching routes; `want` (may be NULL) further selects
+ * routes (e.g. only those with send_resolved).  0 or -ENOMEM. */
+int notify_route_all(const struct cfg *cfg, const struct notify_target *t,
+		     bool (*want)(const struct cfg_route *r), struct notify_rcpts *out);
+
+const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *name);
+
+/* ---- grouping and rate limit (notify_group.c) --------------------------------------- */
+
+#define NOTIFY_RATE_MAX 1000 /* ring size: the largest rate_limit */
+
+/* Per-recipient state: the open grouping window, queued items, recent sends. */
+struct notify_group {
+	char *rcpt;              /* owned */
+	int64_t window_end_ms;   /* end of the open grouping window; 0 = none */
+	int64_t due_ms;          /* when the queued items go out; 0 = nothing queued */
+	size_t nqueued;          /* items waiting */
+	bool held;               /* the rate limit held items: the next message is a digest */
+	int64_t *sent_ms;        /* ring of the last sends (wall ms), rate_limit entries */
+	size_t nsent, head;      /* entries used, next write position */
+	size_t cap;              /* ring size */
+};
+
+struct notify_policy {
+	int64_t gather_ms;       /* the first item waits this long for its peers */
+	int rate_limit;          /* messages per period */
+	int64_t rate_period_ms;
+};
+
+struct notify_group *notify_group_new(const char *rcpt, size_t rate_cap);
+void notify_group_free(struct notify_group *g);
+/* An item arrives at now_ms for a route with window wait_ms: opens a window (the item
+ * goes out after gather_ms) or joins the open one (goes out when it closes).  Returns
+ * the due time. */
+int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, int64_t now_ms,
+			 int64_t wait_ms);
+/* True if queued items should be sent at now_ms.  When the rate limit forbids it, the
+ * due time moves to when it allows and the group is marked held (digest). */
+bool notify_group_due(struct notify_group *g, const struct notify_policy *p, int64_t now_ms);
+/* A message went out at now_ms carrying every queued item. */
+void notify_group_sent(struct notify_group *g, int64_t now_ms);
+/* Earliest time the rate limit lets a message go out (now_ms if it does already). */
+int64_t notify_group_rate_free(const struct notify_group *g, const struct notify_policy *p,
+			       int64_t now_ms);
+
+/* ---- spool (notify_spool.c) -------------------------------------------------------- */
+
+struct notify_spool;
+
+/* An item queued for a recipient (one alert event), before grouping. */
+struct notify_item {
+	int64_t id;
+	const char *rcpt;
+	int64_t alert_id;
+	const char *kind;        /* "alert", "reminder", "escalation", "recovery", "test" */
+	int severity;            /* enum cfg_severity; -1 for a recovery */
+	const char *subject;     /* subject if sent alone */
+	const char *line;        /* one line for a list */
+	const char *block;       /* full text */
+	int64_t group_wait_ms;
+	int64_t created_ms;
+};
+
+/* A spooled message as delivery needs it. */
+struct notify_out {
+	int64_t id;
+	char *message_id, *rcpt, *text; /* text: headers + body, CRLF */
+	int attempts;
+	int64_t created_ms;
+};
+
+struct notify_spool *notify_spool_open(const char *path, char *err, size_t errlen);
+void notify_spool_close(struct notify_spool *sp);
+int notify_spool_queue(struct notify_spool *sp, const struct notify_item *it);
+/* Items queued for rcpt, oldest first (fn sees each; strings valid during the call). */
+int notify_spool_items(struct notify_spool *sp, const char *rcpt,
+		       void (*fn)(void *arg, const struct notify_item *it), void *arg);
+/* Recipients with queued items, with their count and smallest group_wait. */
+int notify_spool_queued_rcpts(struct notify_spool *sp,
+			      void (*fn)(void *arg, const char *rcpt, size_t n, int64_t wait_ms),
+			      void *arg);
+/* A message about to be spooled. */
+struct notify_compose {
+	const char *rcpt;
+	int64_t max_item_id;     /* the queued items of rcpt up to this id are dropped */
+	const char *kind;        /* "alert", "group", "digest", ... */
+	const char *alert_ids;   /* "12,13" */
+	const char *subject, *body, *from;
+	const char *host;        /* right side of the Message-ID */
+};
+/* In one transaction: stores the message (Message-ID "<dcmon.ID.CREATED@host>", full
+ * text built here) and drops the items it carries.  Sets *id.  0 or -EIO. */
+int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
+			 int64_t now_ms, int64_t *id);
+/* Up to max pending messages due at now_ms, oldest first (caller frees with
+ * notify_out_free). Returns the number or -EIO. */
+int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out *out, int max);
+void notify_out_free(struct notify_out *o);
+/* Earliest next_ms of the pending messages, or 0 if there is none. */
+int64_t notify_spool_next_due(struct notify_spool *sp);
+int notify_spool_mark_sent(struct notify_spool *sp, int64_t id, int64_t now_ms);
+int notify_spool_mark_failed(struct notify_spool *sp, int64_t id, const char *why, int64_t now_ms);
+int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why, int64_t next_ms);
+int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,
+		      bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg);
+void notify_spool_counts(struct notify_spool *sp, struct notify_counts *c);
+
+/* ---- text (notify_text.c) ------------------------------------------------------------ */
+
+/* What a message about one alert says, beyond the event. */
+struct notify_text_ctx {
+	const struct alert_event *ev;
+	const char *kind;              /* "alert", "reminder", "escalation", "recovery", "test" */
+	const struct alert_view *view; /* may be NULL */
+	const struct cfg_device *dev;  /* may be NULL */
+	const char *dashboard_url;     /* may be NULL */
+	const char *suppressed;        /* lines of suppressed alerts, NULL = hook unset */
+};
+
+/* Subject, one list line and the full block for one item (malloc'd, caller frees).
+ * 0 or -ENOMEM. */
+int notify_text_item(const struct notify_text_ctx *c, char **subject, char **line,
+		     char **block);
+/* Full RFC 5322 text (CRLF line ends) of a message with the given parts. */
+char *notify_text_message(const char *from, const char *rcpt, const char *subject,
+			  const char *message_id, int64_t date_ms, const char *kind,
+			  const char *alert_ids, const char *body);
+/* Formats a wall-clock time as "2024-05-01 12:00:01 UTC". */
+void notify_text_time(int64_t ms, char *buf, size_t len);
+
+/* ---- SMTP (notify_smtp.c) ------------------------------------------------------------ */
+
+enum notify_result { NOTIFY_RES_SENT, NOTIFY_RES_TEMP, NOTIFY_RES_PERM };
+
+/* One message of a session, and what became of it. */
+struct notify_smtp_msg {
+	const char *rcpt, *text;       /* text: full message, CRLF */
+	enum notify_result result;
+	char why[256];                 /* server reply or error, "" when sent */
+};
+
+/* Everything a session needs, copied so that the worker touches nothing shared. */
+struct notify_smtp_job {
+	char *host;                    /* "host:port" */
+	char *from;
+	int starttls;                  /* enum notify_starttls */
+	char *ca_file;                 /* may be NULL */
+	char *user, *password;         /* may be NULL */
+	long timeout_ms;
+	struct notify_smtp_msg *msgs;
+	size_t nmsgs;
+	bool connected;                /* the server answered at all */
+	char why[256];                 /* session-level error, "" if none */
+};
+
+/* Runs one SMTP session delivering every message of job (worker thread). */
+void notify_smtp_run(struct notify_smtp_job *job);
+/* Classifies an SMTP reply code: 2xx sent, 5xx permanent, else temporary. */
+enum notify_result notify_smtp_classify(int code);
+/* Once per process, before any session (loop thread). */
+void notify_smtp_init(void);
+
+/* ---- the notifier's state (notify.c, notify_flush.c, notify_remind.c, notify_deliver.c) */
+
+/* A firing, unacknowledged alert that may need reminders or an escalation. */
+struct notify_track {
+	int64_t alert_id;
+	int64_t fired_ms;        /* wall clock it started firing */
+	int64_t last_ms;         /* last notice (first alert or reminder) */
+	bool escalated;
+};
+
+struct notify_job;
+
+#define NOTIFY_BATCH 16           /* messages per SMTP session */
+#define NOTIFY_FAILING_SESSIONS 3 /* failed sessions in a row before "delivery failing" */
+
+struct notifier {
+	struct notify_env env;
+	const struct cfg *cfg;
+	struct notify_spool *spool;
+	struct notify_group **groups;
+	size_t ngroups, capgroups;
+	struct notify_track *tracks;
+	size_t ntracks, captracks;
+	struct loop_timer *tick_timer;
+	struct loop_timer *wake_timer;  /* earliest group due time before the next tick */
+	int64_t wake_ms;                /* when wake_timer fires, 0 = not set */
+	struct notify_job *inflight;    /* the session on the worker, NULL if none */
+	int fail_sessions;              /* failed sessions in a row */
+	bool failing;
+	char fail_reason[256];
+	struct metric *m_failing, *m_pending;
+	int64_t metrics_sec;            /* wall-clock second of the last self-metric values */
+	char host[256];                 /* Message-ID right side */
+	notify_suppressed_fn supp;
+	void *supp_arg;
+};
+
+/* The smtp section's grouping and rate policy. */
+void notify_policy_of(const struct notifier *n, struct notify_policy *p);
+/* The group of rcpt, created if missing (NULL on ENOMEM). */
+struct notify_group *notify_group_get(struct notifier *n, const char *rcpt);
+/* Queues one item for each recipient and schedules the flushes. */
+void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc, const struct notify_item *proto,
+		       int64_t now_ms);
+/* Sends what is due in every group at now_ms (composes and spools the messages). */
+void notify_flush_due(struct notifier *n, int64_t now_ms);
+/* Makes sure the loop wakes at due_ms (before the next tick). */
+void notify_wake_at(struct notifier *n, int64_t due_ms, int64_t now_ms);
+/* Builds the text of an item about ev (kind "alert", ...) and queues it for rc. */
+void notify_queue_event(struct notifier *n, const struct alert_event *ev, const char *kind,
+			const struct notify_rcpts *rc, int64_t now_ms);
+/* Reminders and escalations due at now_ms. */
+void notify_remind(struct notifier *n, int64_t now_ms);
+void notify_track_add(struct notifier *n, int64_t alert_id, int64_t fired_ms, int64_t now_ms);
+void notify_track_del(struct notifier *n, int64_t alert_id);
+/* Tracks every firing, unacknowledged alert of the engine (after a restart). */
+void notify_track_resume(struct notifier *n, int64_t now_ms);
+/* Routing target of an event. */
+void notify_target_of(const struct notifier *n, const struct alert_event *ev,
+		      struct notify_target *t);
+/* Starts an SMTP session for due messages unless one runs. */
+void notify_deliver_kick(struct notifier *n, int64_t now_ms);
+/* Frees a session's job (after the worker is gone). */
+void notify_job_free(struct notify_job *job);
+/* Publishes the self-metrics (failing state, pending count). */
+void notify_self_metrics(struct notifier *n, int64_t now_ms);
+
+#endif

@@ -1,0 +1,138 @@
+/* Reminders and escalation: firing, unacknowledged alerts are reminded at their routes'
+ * `repeat` interval and escalated to `escalate_to` once `escalate_after` has passed. */
+#include "notify_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/log.h"
+
+void notify_track_add(struct notifier *n, int64_t alert_id, int64_t fired_ms, int64_t now_ms)
+{
+	for (size_t i = 0; i < n->ntracks; i++)
+		if (n->tracks[i].alert_id == alert_id)
+			return;
+	if (n->ntracks == n->captracks) {
+		size_t cap = n->captracks ? n->captracks * 2 : 16;
+		struct notify_track *v = realloc(n->tracks, cap * sizeof(*v));
+		if (!v)
+			return;
+		n->tracks = v;
+		n->captracks = cap;
+	}
+	n->tracks[n->ntracks++] = (struct notify_track){
+		.alert_id = alert_id, .fired_ms = fired_ms, .last_ms = now_ms};
+}
+
+void notify_track_del(struct notifier *n, int64_t alert_id)
+{
+	for (size_t i = 0; i < n->ntracks; i++) {
+		if (n->tracks[i].alert_id == alert_id) {
+			n->tracks[i] = n->tracks[--n->ntracks];
+			return;
+		}
+	}
+}
+
+static bool resume_one(void *arg, const struct alert_view *v)
+{
+	struct notifier *n = arg;
+	if (v->state == ALERT_FIRING && !(v->ack && v->ack->active))
+		notify_track_add(n, v->id, v->fired_ms, clock_wall_ms());
+	return true;
+}
+
+void notify_track_resume(struct notifier *n, int64_t now_ms)
+{
+	if (n->env.alerts)
+		alert_engine_foreach(n->env.alerts, now_ms, resume_one, n);
+}
+
+/* An event describing the alert as it is now (levels are not known here). */
+static void event_of_view(const struct alert_view *v, struct alert_event *ev, char *name,
+			  size_t len, const char **inst)
+{
+	const struct cfg_device *dev = v->dev;
+	const struct metric *m = v->metric;
+
+	snprintf(name, len, "%s", m ? m->name : v->metric_key);
+	char *at = m ? NULL : strchr(name, '@');
+	if (at)
+		*at = '\0';
+	*inst = m ? m->inst : (at ? at + 1 : NULL);
+	*ev = (struct alert_event){
+		.type = ALERT_EV_FIRED, .alert_id = v->id, .rule = v->rule, .summary = v->summary,
+		.device = v->device, .metric = name, .inst = *inst, .unit = m ? m->unit : "",
+		.tenant = dev ? dev->tenant : NULL, .site = dev ? dev->loc.site : NULL,
+		.room = dev ? dev->loc.room : NULL, .kind = dev ? dev_kind_name(dev->kind) : NULL,
+		.state = v->state, .severity = v->severity, .prev_severity = v->severity,
+		.value = v->value, .warn = NAN, .crit = NAN, .since_ms = v->since_ms,
+		.fired_ms = v->fired_ms};
+}
+
+/* Recipients of the reminders (routes with repeat due) and escalations of one alert. */
+static void remind_routes(struct notifier *n, struct notify_track *tr, const struct notify_target *t,
+			  int64_t now_ms, struct notify_rcpts *rem, struct notify_rcpts *esc)
+{
+	for (size_t i = 0; i < n->cfg->nroutes; i++) {
+		const struct cfg_route *r = &n->cfg->routes[i];
+		if (!notify_route_match(r, t))
+			continue;
+		if (r->repeat_ms > 0 && now_ms - tr->last_ms >= r->repeat_ms)
+			notify_route_add(n->cfg, r, t, rem);
+		if (r->escalate_after_ms > 0 && !tr->escalated &&
+		    now_ms - tr->fired_ms >= r->escalate_after_ms) {
+			const struct cfg_route *to = notify_route_find(n->cfg, r->escalate_to);
+			if (to)
+				notify_route_add(n->cfg, to, t, esc);
+		}
+	}
+}
+
+/* Returns false when the track is to be dropped. */
+static bool remind_one(struct notifier *n, struct notify_track *tr, int64_t now_ms)
+{
+	struct alert_view v;
+	struct alert_event ev;
+	struct notify_target t;
+	struct notify_rcpts rem = {0}, esc = {0};
+	char name[256];
+	const char *inst;
+
+	if (alert_engine_get(n->env.alerts, tr->alert_id, now_ms, &v) < 0 ||
+	    v.state != ALERT_FIRING || (v.ack && v.ack->active))
+		return false;
+	if (v.silence_id)
+		return true;
+	event_of_view(&v, &ev, name, sizeof(name), &inst);
+	ev.ts_ms = now_ms;
+	notify_target_of(n, &ev, &t);
+	remind_routes(n, tr, &t, now_ms, &rem, &esc);
+	if (rem.n) {
+		notify_queue_event(n, &ev, "reminder", &rem, now_ms);
+		tr->last_ms = now_ms;
+	}
+	if (esc.n) {
+		log_info("notify", v.device, "alert %lld unacknowledged: escalated to %zu recipient%s",
+			 (long long)v.id, esc.n, esc.n == 1 ? "" : "s");
+		notify_queue_event(n, &ev, "escalation", &esc, now_ms);
+	}
+	tr->escalated = tr->escalated || esc.n > 0;
+	notify_rcpts_free(&rem);
+	notify_rcpts_free(&esc);
+	return true;
+}
+
+void notify_remind(struct notifier *n, int64_t now_ms)
+{
+	if (!n->env.alerts)
+		return;
+	for (size_t i = 0; i < n->ntracks;) {
+		if (remind_one(n, &n->tracks[i], now_ms))
+			i++;
+		else
+			n->tracks[i] = n->tracks[--n->ntracks];
+	}
+}

@@ -1,0 +1,298 @@
+/* The words of an alert e-mail: subject, one list line, the full plain-text block of one
+ * alert, and the RFC 5322 message around a body. */
+#include "notify_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A growable string; on allocation failure it stays NULL-marked (failed). */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->failed)
+		return;
+	for (int tries = 0; tries < 2; tries++) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if (b->s && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->failed = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	if (b->failed) {
+		free(b->s);
+		return NULL;
+	}
+	if (!b->s)
+		return strdup("");
+	return b->s;
+}
+
+void notify_text_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+static const char *sev_upper(enum cfg_severity s)
+{
+	static const char *const n[] = {[SEV_INFO] = "INFO", [SEV_WARNING] = "WARNING",
+					[SEV_CRITICAL] = "CRITICAL"};
+	return (unsigned)s <= SEV_CRITICAL ? n[s] : "?";
+}
+
+/* A value in its unit, or the state's name for STATE metrics. */
+static void value_text(const struct notify_text_ctx *c, double v, char *buf, size_t len)
+{
+	const struct metric *m = c->view ? c->view->metric : NULL;
+	const char *name = m && m->kind == METRIC_STATE && !isnan(v) ? metric_enum_name(m, (int)v) : NULL;
+	const char *unit = c->ev->unit ? c->ev->unit : "";
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (name)
+		snprintf(buf, len, "%s (%g)", name, v);
+	else
+		snprintf(buf, len, "%g%s%s", v, *unit ? " " : "", unit);
+}
+
+/* "tcp_port_up{port=80}" */
+static void metric_text(const struct alert_event *ev, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", ev->metric, ev->inst ? "{" : "", ev->inst ? ev->inst : "",
+		 ev->inst ? "}" : "");
+}
+
+/* What is wrong, in a few words. */
+static void what_text(const struct notify_text_ctx *c, char *buf, size_t len)
+{
+	const struct alert_event *ev = c->ev;
+	char metric[256], val[128];
+	metric_text(ev, metric, sizeof(metric));
+	value_text(c, ev->value, val, sizeof(val));
+	snprintf(buf, len, "%s (%s = %s)", ev->summary ? ev->summary : ev->rule, metric, val);
+}
+
+static const char *kind_prefix(const struct notify_text_ctx *c)
+{
+	if (strcmp(c->kind, "recovery") == 0)
+		return "RESOLVED";
+	if (strcmp(c->kind, "reminder") == 0)
+		return "REMINDER";
+	if (strcmp(c->kind, "escalation") == 0)
+		return "ESCALATION";
+	if (strcmp(c->kind, "test") == 0)
+		return "TEST";
+	return NULL;
+}
+
+static void subject_text(const struct notify_text_ctx *c, const char *what, char *buf, size_t len)
+{
+	const char *pre = kind_prefix(c);
+	const struct alert_event *ev = c->ev;
+	bool resolved = pre && strcmp(pre, "RESOLVED") == 0;
+	snprintf(buf, len, "[dcmon] %s%s%s %s: %s%s%s", pre ? pre : "", pre && !resolved ? " " : "",
+		 resolved ? "" : sev_upper(ev->severity), ev->device, what,
+		 ev->site ? " at " : "", ev->site ? ev->site : "");
+}
+
+static void threshold_lines(struct sbuf *b, const struct notify_text_ctx *c)
+{
+	const struct alert_event *ev = c->ev;
+	char w[128], k[128];
+	if (isnan(ev->warn) && isnan(ev->crit)) {
+		sb_printf(b, "Threshold:  rule %s\n", ev->rule);
+		return;
+	}
+	value_text(c, ev->warn, w, sizeof(w));
+	value_text(c, ev->crit, k, sizeof(k));
+	sb_printf(b, "Threshold:  warning %s, critical %s (rule %s)\n", w, k, ev->rule);
+}
+
+static void location_line(struct sbuf *b, const struct notify_text_ctx *c)
+{
+	const struct alert_event *ev = c->ev;
+	const char *rack = c->dev ? c->dev->loc.rack : NULL;
+	sb_printf(b, "Location:   site %s, room %s, rack %s\n", ev->site ? ev->site : "-",
+		  ev->room ? ev->room : "-", rack ? rack : "-");
+}
+
+/* The transitions kept in memory and the current value, oldest first. */
+static void recent_line(struct sbuf *b, const struct notify_text_ctx *c)
+{
+	const struct alert_view *v = c->view;
+	char val[128], ts[64];
+	sb_printf(b, "Recent:     ");
+	for (size_t i = 0; v && i < v->nhist; i++) {
+		value_text(c, v->hist[i].value, val, sizeof(val));
+		notify_text_time(v->hist[i].ts_ms, ts, sizeof(ts));
+		sb_printf(b, "%s at %s (%s); ", val, ts + 11, alert_state_name(v->hist[i].to));
+	}
+	if (v && v->metric) {
+		value_text(c, v->metric->value, val, sizeof(val));
+		notify_text_time(v->metric->ts_ms, ts, sizeof(ts));
+		sb_printf(b, "now %s at %s\n", val, ts + 11);
+	} else {
+		value_text(c, c->ev->value, val, sizeof(val));
+		sb_printf(b, "%s\n", val);
+	}
+}
+
+static void state_line(struct sbuf *b, const struct notify_text_ctx *c)
+{
+	const struct alert_event *ev = c->ev;
+	const struct alert_view *v = c->view;
+	if (ev->acked || (v && v->ack && v->ack->active))
+		sb_printf(b, "Ack:        acknowledged by %s%s%s\n",
+			  ev->ack_by ? ev->ack_by : (v && v->ack->by ? v->ack->by : "?"),
+			  ev->ack_comment ? ": " : "", ev->ack_comment ? ev->ack_comment : "");
+	else
+		sb_printf(b, "Ack:        not acknowledged\n");
+	if (v && v->silence_id)
+		sb_printf(b, "Silence:    silenced (#%lld: %s)\n", (long long)v->silence_id,
+			  v->silence_reason ? v->silence_reason : "");
+	else
+		sb_printf(b, "Silence:    not silenced\n");
+}
+
+static void block_text(struct sbuf *b, const struct notify_text_ctx *c, const char *what)
+{
+	const struct alert_event *ev = c->ev;
+	const char *pre = kind_prefix(c);
+	char metric[256], val[128], since[64], fired[64];
+
+	metric_text(ev, metric, sizeof(metric));
+	value_text(c, ev->value, val, sizeof(val));
+	notify_text_time(ev->since_ms, since, sizeof(since));
+	notify_text_time(ev->fired_ms, fired, sizeof(fired));
+	sb_printf(b, "%s%s%s: %s\n", pre ? pre : "", pre ? " " : "", sev_upper(ev->severity), what);
+	sb_printf(b, "Device:     %s%s%s%s\n", ev->device, ev->kind ? " (" : "",
+		  ev->kind ? ev->kind : "", ev->kind ? ")" : "");
+	sb_printf(b, "Metric:     %s\n", metric);
+	sb_printf(b, "Value:      %s\n", val);
+	threshold_lines(b, c);
+	sb_printf(b, "State:      %s since %s (firing since %s)\n", alert_state_name(ev->state), since,
+		  fired);
+	location_line(b, c);
+	sb_printf(b, "Tenant:     %s\n", ev->tenant ? ev->tenant : "-");
+	recent_line(b, c);
+	state_line(b, c);
+	sb_printf(b, "Suppressed downstream alerts: %s\n",
+		  c->suppressed && *c->suppressed ? c->suppressed
+						  : "none known (dependency suppression not enabled)");
+	if (c->dashboard_url)
+		sb_printf(b, "Dashboard:  %s/devices/%s\n", c->dashboard_url, ev->device);
+	sb_printf(b, "Alert:      #%lld\n", (long long)ev->alert_id);
+}
+
+int notify_text_item(const struct notify_text_ctx *c, char **subject, char **line, char **block)
+{
+	char what[512], subj[768];
+	struct sbuf b = {0};
+
+	what_text(c, what, sizeof(what));
+	subject_text(c, what, subj, sizeof(subj));
+	block_text(&b, c, what);
+	*subject = strdup(subj);
+	*line = strdup(subj + 8); /* without "[dcmon] " */
+	*block = sb_take(&b);
+	if (!*subject || !*line || !*block) {
+		free(*subject);
+		free(*line);
+		free(*block);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Appends text with bare \n turned into CRLF and a final CRLF. */
+static void crlf_append(struct sbuf *b, const char *text)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\r\n");
+		sb_printf(b, "%.*s\r\n", (int)n, p);
+		p += n;
+		if (*p == '\r')
+			p++;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+/* A header-safe subject: control characters become spaces; text with non-ASCII bytes
+ * is sent as one RFC 2047 encoded word (UTF-8, base64). */
+static void subject_append(struct sbuf *b, const char *subject)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(subject);
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++)
+		ascii = ascii && (unsigned char)subject[i] < 0x80;
+	if (ascii) {
+		for (size_t i = 0; i < n; i++)
+			sb_printf(b, "%c", (unsigned char)subject[i] < 0x20 ? ' ' : subject[i]);
+		return;
+	}
+	sb_printf(b, "=?utf-8?B?");
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)subject[i] << 16;
+		v |= i + 1 < n ? (unsigned char)subject[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned char)subject[i + 2] : 0;
+		sb_printf(b, "%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
+			  i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
+	}
+	sb_printf(b, "?=");
+}
+
+char *notify_text_message(const char *from, const char *rcpt, const char *subject,
+			  const char *message_id, int64_t date_ms, const char *kind,
+			  const char *alert_ids, const char *body)
+{
+	struct sbuf b = {0};
+	char date[64];
+	time_t t = (time_t)(date_ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return NULL;
+	sb_printf(&b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date, from, rcpt);
+	subject_append(&b, subject);
+	sb_printf(&b, "\r\nMessage-ID: %s\r\n", message_id);
+	sb_printf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		      "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
+		      "X-Dcmon-Kind: %s\r\nX-Dcmon-Alerts: %s\r\n\r\n", kind,
+		  alert_ids && *alert_ids ? alert_ids : "-");
+	crlf_append(&b, body);
+	return sb_take(&b);
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Alert e-mail latency: from the moment a polled value crosses a threshold at the device
+# (a watched process is killed: its process count drops to 0) to the SMTP server
+# accepting the message; median and p99 over N crossings, for dcmond and for collectd's
+# processes + threshold + notify_email plugins, both polling every INTERVAL seconds, in
+# one run, each with its own SMTP sink (tests/peers/smtp_sink.py).
+#
+#   bench/alert_latency.sh [N=20] [INTERVAL=1]     (DCMON_BUILD_DIR, default ./build)
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${DCMON_BUILD_DIR:-$SRC/build}
+N=${1:-20}
+IV=${2:-1}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/dcmon-bench-mail.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+            wait 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # SECONDS CMD...: bounded wait
+  local end=$((SECONDS + $1)); shift
+  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "timed out: $*" >&2; return 1
+}
+# has_after DIR SUBJECT-REGEX T0: a message matching was accepted after T0.
+has_after() {
+  compgen -G "$1/msg-*.json" >/dev/null || return 1
+  cat "$1"/msg-*.json | jq -s -e --arg r "$2" --argjson t "$3" \
+    '[.[] | select((.data | test($r)) and .ts >= $t)] | length > 0'
+}
+
+sd=$(free_port); sc=$(free_port)
+for pair in "dcmond $sd" "collectd $sc"; do
+  set -- $pair
+  mkdir -p "$T/$1"
+  $PY "$SRC/tests/peers/smtp_sink.py" --port "$2" --dir "$T/$1" >"$T/$1/sink.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 15 test -e "$T/$1/ready"
+done
+# dcmond watches one process per crossing: each crossing is a new alert (the same alert
+# firing and resolving over and over would be held back by flap detection, by design).
+for i in $(seq 1 "$N"); do cp "$(command -v sleep)" "$T/bd$i"; done
+cp "$(command -v sleep)" "$T/benchc"
+
+cat >"$T/dcmon.yaml" <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  profiles_dir: $SRC/etc/profiles
+  interval: ${IV}s
+  timeout: 500ms
+  smtp: {host: 127.0.0.1, port: $sd, starttls: off, from: dcmon@dc.example, rate_limit: 1000}
+teams: [{id: ops, email: [ops@dc.example]}]
+devices:
+  - {id: host, kind: server, checks: {process: [$(seq -s, -f 'bd%g' 1 "$N")]}}
+rules:
+  - {name: process-missing, match: {metric: process_count}, below: {crit: 1}, summary: bench process gone}
+routes:
+  # group_wait 0: every crossing is measured as the first alert of its group
+  - {name: ops, teams: [ops], group_wait: 0s, send_resolved: false}
+YAML
+cat >"$T/collectd.conf" <<CONF
+Hostname "bench"
+BaseDir "$T"
+PIDFile "$T/collectd.pid"
+Interval $IV
+LoadPlugin logfile
+<Plugin logfile>
+  File "$T/collectd.log"
+</Plugin>
+LoadPlugin processes
+LoadPlugin threshold
+LoadPlugin notify_email
+<Plugin processes>
+  Process "benchc"
+</Plugin>
+<Plugin threshold>
+  <Plugin "processes">
+    Instance "benchc"
+    <Type "ps_count">
+      DataSource "processes"
+      FailureMin 0.5
+    </Type>
+  </Plugin>
+</Plugin>
+<Plugin notify_email>
+  SMTPServer "127.0.0.1"
+  SMTPPort $sc
+  From "collectd@dc.example"
+  Recipient "ops@dc.example"
+</Plugin>
+CONF
+
+declare -A BD
+for i in $(seq 1 "$N"); do "$T/bd$i" 100000 & BD[$i]=$!; PIDS+=($!); done
+"$T/benchc" 100000 & bc=$!; PIDS+=($bc)
+"$BUILD/dcmond" -c "$T/dcmon.yaml" >"$T/dcmond.log" 2>&1 & PIDS+=($!)
+/usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 & PIDS+=($!)
+export DCMON_SOCKET=$T/dcmon.sock
+dcmond_up() { "$BUILD/dcmon" status --json -d host | jq -e '[.devices[0].metrics[] | select(.name=="process_count" and .value == 1)] | length == '"$N"; }
+wait_for 20 dcmond_up
+sleep $((3 * IV)) # collectd has seen the process a few times
+
+: >"$T/t0"
+for i in $(seq 1 "$N"); do
+  t0=$(date +%s.%N)
+  kill "${BD[$i]}" "$bc"; wait "${BD[$i]}" "$bc" 2>/dev/null || true
+  echo "$t0" >>"$T/t0"
+  wait_for 60 has_after "$T/dcmond" 'Subject: \[dcmon\] CRITICAL' "$t0"
+  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: FAILURE' "$t0"
+  "$T/benchc" 100000 & bc=$!; PIDS+=($bc)
+  t1=$(date +%s.%N)
+  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: OKAY' "$t1"
+  sleep 0.$((RANDOM % 10)) # crossings at random phases of the poll interval
+  printf '.' >&2
+done
+echo >&2
+cat "$T/dcmond"/msg-*.json | jq -s '[.[] | select(.data | test("Subject: \\[dcmon\\] CRITICAL")) | .ts] | sort' >"$T/d.json"
+cat "$T/collectd"/msg-*.json | jq -s '[.[] | select(.data | test("Subject: Collectd notify: FAILURE")) | .ts] | sort' >"$T/c.json"
+$PY - "$T/t0" "$T/d.json" "$T/c.json" "$N" "$IV" <<'PYEOF'
+import json, sys
+t0 = [float(l) for l in open(sys.argv[1]) if l.strip()]
+d, c = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+n, iv = int(sys.argv[4]), sys.argv[5]
+def stats(ts):
+    # each crossing's message is the first one accepted after it
+    lat = sorted(min(t for t in ts if t >= s) - s for s in t0)
+    med = lat[len(lat) // 2] if len(lat) % 2 else (lat[len(lat)//2 - 1] + lat[len(lat)//2]) / 2
+    p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
+    return med, p99, lat[0], lat[-1]
+dm, cm = stats(d), stats(c)
+print("alert e-mail latency, threshold crossing at the device -> SMTP server accepted, "
+      "%d crossings, poll interval %ss" % (n, iv))
+print("  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s" % (("dcmond",) + dm))
+print("  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s" % (("collectd",) + cm))
+print("crossings=%d interval_s=%s dcmond_median_s=%.3f dcmond_p99_s=%.3f collectd_median_s=%.3f "
+      "collectd_p99_s=%.3f" % (n, iv, dm[0], dm[1], cm[0], cm[1]))
+PYEOF

@@ -1,0 +1,139 @@
+/* Alert e-mail: routing, grouping, rate limit, durable spool, SMTP delivery.
+ *
+ * The notifier listens to the threshold engine's events (alert_engine_set_listener).
+ * Every event is routed to its recipients (routes by tenant, site, kind, severity,
+ * labels; teams; the tenant's own addresses only for that tenant's alerts; one
+ * recipient once per event however many routes match) and queued per recipient in
+ * SQLite (<state_dir>/notify.db, WAL) before anything is sent.  Per recipient, the
+ * first item of a group goes out after a short gather delay (so the alerts of one poll
+ * travel together) and what follows within the route's group_wait goes out as one
+ * message when the window closes; a per-recipient rate limit holds the rest and sends
+ * a digest when it allows again.  Messages are spooled (stable Message-ID) before the
+ * first attempt and delivered with libesmtp on the worker pool, one SMTP session at a
+ * time, never on the loop: temporary failures are retried with exponential backoff,
+ * permanent ones (5xx) are recorded per recipient.  Reminders (route `repeat`) and
+ * escalations (route `escalate_after`) are driven by a one-second tick.
+ *
+ * When delivery keeps failing, the notifier says so: the metric
+ * `notify_delivery_failing` (STATE ok/failing) of the synthetic device "dcmond", the
+ * API's /api/v1/notifications `delivery_failing`, and `dcmon notifications`.
+ *
+ * Threads: every function here runs on the loop thread.
+ */
+#ifndef DCMON_NOTIFY_H
+#define DCMON_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+#include "dcmon/loop.h"
+#include "dcmon/metric.h"
+#include "dcmon/workq.h"
+
+/* ---- the daemon's `smtp:` section ------------------------------------------------ */
+
+enum notify_starttls { SMTP_STARTTLS_REQUIRED, SMTP_STARTTLS_OPPORTUNISTIC, SMTP_STARTTLS_OFF };
+
+struct cfg_smtp {
+	char *host;              /* relay host, default "127.0.0.1" */
+	int port;                /* default 25 */
+	int starttls;            /* enum notify_starttls, default opportunistic */
+	bool tls;                /* SMTPS (implicit TLS): not supported by libesmtp, refused */
+	char *ca_file;           /* PEM CA bundle to verify the server; NULL = system store */
+	char *user;              /* AUTH user, NULL = no AUTH */
+	char *password_file;     /* file holding the AUTH password (first line); not world-readable */
+	char *from;              /* envelope and header From, required */
+	int64_t timeout_ms;      /* per SMTP step, default 30 s */
+	char *dashboard_url;     /* base URL; links are <url>/devices/<id>; may be NULL */
+	int rate_limit;          /* messages per recipient per rate_period, default 20 */
+	int64_t rate_period_ms;  /* default 1 h */
+	int64_t retry_min_ms;    /* first retry delay, default 10 s (doubles per attempt) */
+	int64_t retry_max_ms;    /* backoff cap, default 10 min */
+	int64_t gather_ms;       /* first item of a group waits this long for its peers, 200 ms */
+	int64_t give_up_ms;      /* a message pending this long is failed, default 2 d */
+	struct cfg_pos pos;
+};
+
+/* The `smtp:` section as a key table (a CFGK_SECTION row of the daemon keys): init
+ * presets the defaults, check validates addresses and the password file. */
+extern const struct cfg_key notify_smtp_cfg_keys[];
+void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+/* ---- the notifier ---------------------------------------------------------------- */
+
+struct notifier;
+
+struct notify_env {
+	struct loop *loop;
+	struct workq *wq;            /* SMTP sessions run here, one at a time */
+	struct metric_reg *reg;      /* for the "dcmond" self-metrics; may be NULL */
+	struct alert_engine *alerts; /* views for content, reminders; may be NULL (tests) */
+	const struct cfg *cfg;       /* routes, contacts, cfg->daemon.smtp; referenced */
+	const char *state_dir;       /* notify.db lives here; NULL = in memory (tests) */
+};
+
+/* Creates the notifier, opens the spool and resumes what it holds (queued items,
+ * pending messages, reminders of firing alerts).  NULL with err filled on failure.
+ * notifier_free(NULL) is a no-op; free it before the work queue and the engine. */
+struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen);
+void notifier_free(struct notifier *n);
+
+/* The engine's listener (arg = the notifier): routes and queues one event. */
+void notifier_on_event(void *arg, const struct alert_event *ev);
+
+/* Switches to a new config (routes, contacts, smtp).  The old one may be freed after. */
+void notifier_reload(struct notifier *n, const struct cfg *cfg);
+
+/* Time-driven work at wall time now_ms (flushes, reminders, escalation, retries).  The
+ * notifier runs it itself every second; exposed for tests with their own clock. */
+void notifier_tick(struct notifier *n, int64_t now_ms);
+
+/* Queues a test message to every recipient of route `route` through the real path
+ * (spool, SMTP).  Returns the number of recipients (> 0), or -ENOENT (no such route)
+ * / -ENODATA (route has no static recipient) / -EIO with err filled. */
+int notifier_test(struct notifier *n, const char *route, const char *by, int64_t now_ms,
+		  char *err, size_t errlen);
+
+/* One spooled delivery (one message to one recipient). */
+enum notify_state { NOTIFY_PENDING, NOTIFY_SENT, NOTIFY_FAILED };
+const char *notify_state_name(enum notify_state s);
+int notify_state_parse(const char *s, enum notify_state *out);
+
+struct notify_msg_view {
+	int64_t id;
+	const char *message_id;  /* "<...@host>" */
+	const char *rcpt;
+	const char *subject;
+	const char *kind;        /* "alert", "group", "digest", "reminder", "escalation", "recovery", "test" */
+	const char *alert_ids;   /* "12,13" */
+	enum notify_state state;
+	int attempts;
+	int64_t created_ms, next_ms, sent_ms; /* wall clock; 0 = not yet */
+	const char *last_error;  /* "" if none */
+};
+
+/* Calls fn for messages newest first (state filter NULL = all), at most `limit`.
+ * Returns 0 or -EIO. */
+int notifier_list(struct notifier *n, const enum notify_state *state, size_t limit,
+		  bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg);
+
+/* Counts of pending, sent, failed messages and queued (not yet composed) items. */
+struct notify_counts {
+	size_t pending, sent, failed, queued;
+};
+void notifier_counts(struct notifier *n, struct notify_counts *c);
+
+/* True while delivery keeps failing; the reason ("connection refused ...") in buf. */
+bool notifier_failing(const struct notifier *n, char *buf, size_t len);
+
+/* Hook for dependency suppression: fills buf with the alerts suppressed because of
+ * alert_id (one per line), or leaves it empty.  Unset: the body says none are known. */
+typedef void (*notify_suppressed_fn)(void *arg, int64_t alert_id, char *buf, size_t len);
+void notifier_set_suppressed_fn(struct notifier *n, notify_suppressed_fn fn, void *arg);
+
+#endif

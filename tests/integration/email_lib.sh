@@ -1,0 +1,126 @@
+# Helpers of the e-mail integration tests (source after lib.sh): the SMTP sink
+# (tests/peers/smtp_sink.py), TCP listeners the tests close to raise alerts, and
+# questions about the messages the sink recorded.
+SINK="$DCMON_SOURCE_DIR/tests/peers/smtp_sink.py"
+
+# start_sink DIR PORT [ARGS...]: starts the sink recording to DIR; sets SINK_PID.
+start_sink() {
+  local dir=$1 port=$2; shift 2
+  mkdir -p "$dir"; rm -f "$dir/ready"
+  $PY "$SINK" --port "$port" --dir "$dir" "$@" >>"$dir/sink.log" 2>&1 &
+  SINK_PID=$!
+  track "$SINK_PID"
+  wait_until 15 "SMTP sink on port $port" test -e "$dir/ready"
+}
+stop_sink() { kill "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; }
+
+# start_ports PORT...: one process listening on every port; prints nothing, sets PORTS_PID.
+start_ports() {
+  $PY - "$@" >>"$T/ports.log" 2>&1 <<'PYEOF' &
+import socket, sys, select
+socks = []
+for p in sys.argv[1:]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(p))); s.listen(64); socks.append(s)
+while True:
+    r, _, _ = select.select(socks, [], [])
+    for s in r:
+        c, _ = s.accept(); c.close()
+PYEOF
+  PORTS_PID=$!
+  track "$PORTS_PID"
+}
+
+# msgs DIR: every recorded message as one JSON array ([] when none).
+msgs() {
+  local dir=$1
+  if compgen -G "$dir/msg-*.json" >/dev/null; then cat "$dir"/msg-*.json | jq -s .; else echo '[]'; fi
+}
+# count_to DIR ADDR [JQ-FILTER]: messages whose envelope includes ADDR (and match FILTER).
+count_to() {
+  local dir=$1 addr=$2 filt=${3:-true}
+  msgs "$dir" | jq --arg a "$addr" "[.[] | select(.rcpt_tos | index(\$a)) | select($filt)] | length"
+}
+# count_is DIR ADDR N [FILTER]: true if exactly N such messages.
+count_is() { [ "$(count_to "$1" "$2" "${4:-true}")" = "$3" ]; }
+
+# notif_json [ARGS]: `dcmon notifications --json`; fails on an empty document.
+notif_json() {
+  local out rc=0
+  out=$("$DCMON" notifications --json "$@") || rc=$?
+  [ "$rc" -le 2 ] && [ -n "$out" ] || return 1
+  printf '%s\n' "$out"
+}
+notif_check() { local doc; doc=$(notif_json) || return 1; printf '%s\n' "$doc" | json_check "$1"; }
+
+# smtp_block PORT [EXTRA]: the daemon's smtp: section of a test config (EXTRA: more
+# keys, indented by four spaces).
+smtp_block() {
+  cat <<YAML
+  smtp:
+    host: 127.0.0.1
+    port: $1
+    starttls: off
+    from: dcmon@dc.example
+    timeout: 3s
+    dashboard_url: http://dash.example
+    retry_min: 500ms
+    retry_max: 2s
+${2:-}
+YAML
+}
+
+# daemon_block SMTP_PORT [SMTP-EXTRA]: the daemon: section of a test config (1 s polls).
+daemon_block() {
+  cat <<YAML
+daemon:
+  data_dir: $T/data
+  socket: $T/dcmon.sock
+  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
+  interval: 1s
+  timeout: 500ms
+  archive_flush: 200ms
+YAML
+  smtp_block "$@"
+}
+
+# email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
+# with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
+# and routes to acme's address and the facility team.
+email_config() {
+  local smtp=$1 wait=$2 ports=$3 extra=${4:-} p
+  {
+    cat <<YAML
+$(daemon_block "$smtp" "$extra")
+tenants:
+  - {id: acme, email: [ops@acme.example]}
+teams:
+  - {id: facility, email: [facility@dc.example]}
+devices:
+  - id: box
+    kind: server
+    host: 127.0.0.1
+    tenant: acme
+    checks:
+      tcp:
+YAML
+    for p in $ports; do echo "        - $p"; done
+    cat <<YAML
+rules:
+  - name: port-closed
+    match: {metric: tcp_port_up}
+    state: {values: [down], severity: critical}
+    summary: TCP port does not accept connections
+routes:
+  - {name: tenants, tenant: true, group_wait: $wait}
+  - {name: facility, teams: [facility], group_wait: $wait}
+YAML
+  } >"$T/dcmon.yaml"
+}
+
+# metric_is_any DEVICE NAME VALUE: a metric of any device (also dcmond's own) has VALUE.
+metric_is_any() {
+  local doc
+  doc=$(api_get "/api/v1/metrics?device=$1&name=$2") || return 1
+  printf '%s\n' "$doc" | json_check "[.metrics[] | select(.value == $3)] | length == 1"
+}

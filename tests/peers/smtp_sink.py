@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""SMTP sink for dcmon tests (aiosmtpd): records every accepted message with its
+envelope to DIR/msg-*.json, can refuse on command and supports STARTTLS + AUTH.
+
+  smtp_sink.py --port P --dir DIR [--tls-cert C --tls-key K] [--auth USER:PASS] [--hang]
+
+Control file DIR/control, read at every RCPT (one directive per line):
+  tempfail        every recipient gets 451 (temporary)
+  reject ADDR     that recipient gets 550 (permanent)
+--hang: accept TCP connections and never say anything (a hung server).
+"""
+import argparse, json, os, signal, socket, ssl, sys, threading, time
+
+
+def parse():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--auth")
+    p.add_argument("--hang", action="store_true")
+    return p.parse_args()
+
+
+def control(d):
+    try:
+        with open(os.path.join(d, "control")) as f:
+            return [l.split() for l in f if l.strip()]
+    except OSError:
+        return []
+
+
+class Handler:
+    def __init__(self, d):
+        self.dir = d
+        self.seq = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        for words in control(self.dir):
+            if words[0] == "tempfail":
+                return "451 4.3.0 try again later"
+            if words[0] == "reject" and len(words) > 1 and words[1].lower() == address.lower():
+                return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        now = time.time()
+        with self.lock:
+            self.seq += 1
+            seq = self.seq
+        rec = {"ts": now, "mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+               "tls": session.ssl is not None,
+               "auth": session.authenticated if hasattr(session, "authenticated") else None,
+               "data": envelope.content.decode("utf-8", "replace")}
+        path = os.path.join(self.dir, "msg-%d-%06d.json" % (os.getpid(), seq))
+        with open(path + ".tmp", "w") as f:
+            json.dump(rec, f)
+        os.rename(path + ".tmp", path)
+        return "250 2.0.0 accepted"
+
+
+def hang(port, d):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    open(os.path.join(d, "ready"), "w").close()
+    held = []
+    while True:
+        c, _ = s.accept()
+        held.append(c)  # never answered, never closed
+
+
+def main():
+    a = parse()
+    os.makedirs(a.dir, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    if a.hang:
+        hang(a.port, a.dir)
+        return
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    kw = {}
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        kw.update(tls_context=ctx, require_starttls=True)
+    if a.auth:
+        user, pw = a.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode() == user and auth_data.password.decode() == pw)
+            return AuthResult(success=ok)
+        kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+    c = Controller(Handler(a.dir), hostname="127.0.0.1", port=a.port, ready_timeout=10, **kw)
+    c.start()
+    open(os.path.join(a.dir, "ready"), "w").close()
+    try:
+        signal.pause()
+    finally:
+        c.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+/* Alert e-mail logic on a controllable clock: routing (tenant isolation, teams,
+ * de-duplication, severity and label matches), the grouping window (the first item is
+ * not delayed), the per-recipient rate limit with its digest, and the notifier composing
+ * spooled messages from events. */
+#include "alert_fixture.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dcmon/notify.h"
+#include "notify_int.h"
+
+#define T0 FX_T0
+#define S(x) ((int64_t)(x) * 1000)
+
+#define CFG_NOTIFY                                                                         \
+	"daemon:\n"                                                                        \
+	"  data_dir: ./data\n"                                                             \
+	"  smtp: {from: dcmon@dc.example, gather: 200ms, rate_limit: 3, rate_period: 1m}\n" \
+	"sites: [{id: s1, rooms: [{id: hall-1}]}]\n"                                       \
+	"tenants:\n"                                                                       \
+	"  - {id: acme, email: [ops@acme.example]}\n"                                      \
+	"  - {id: globex, email: [noc@globex.example]}\n"                                  \
+	"teams: [{id: facility, email: [fac@dc.example, oncall@dc.example]}]\n"            \
+	"devices:\n"                                                                       \
+	"  - {id: web-a, kind: server, tenant: acme, labels: {role: web},\n"               \
+	"     location: {site: s1, room: hall-1}}\n"                                       \
+	"  - {id: web-g, kind: server, tenant: globex}\n"                                  \
+	"  - {id: ups-1, kind: ups}\n"                                                     \
+	"routes:\n"                                                                        \
+	"  - {name: tenants, tenant: true, group_wait: 30s}\n"                             \
+	"  - {name: shared, email: [OPS@acme.example, oncall@dc.example], group_wait: 10s}\n" \
+	"  - {name: crit, match: {severity: critical}, teams: [facility]}\n"               \
+	"  - {name: web, match: {labels: {role: web}}, email: [web@dc.example]}\n"
+
+static struct notify_target target(const struct cfg *cfg, const char *dev, enum cfg_severity s)
+{
+	const struct cfg_device *d = cfg_device_find(cfg, dev);
+	return (struct notify_target){.device = dev, .metric = "tcp_port_up", .dev = d,
+				      .tenant = d ? d->tenant : NULL, .severity = s};
+}
+
+static bool has(const struct notify_rcpts *r, const char *addr)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcasecmp(r->v[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+static void test_routing(void **state)
+{
+	struct fx *f = fx_new(CFG_NOTIFY, false);
+	struct notify_rcpts r = {0};
+	struct notify_target t = target(f->cfg, "web-a", SEV_WARNING);
+
+	assert_int_equal(notify_route_all(f->cfg, &t, NULL, &r), 0);
+	/* acme's address via tenants and shared (other case): once; the tighter window */
+	assert_int_equal(r.n, 3);
+	assert_true(has(&r, "ops@acme.example") && has(&r, "oncall@dc.example") &&
+		    has(&r, "web@dc.example"));
+	assert_int_equal(r.v[0].group_wait_ms, 10000);
+	notify_rcpts_free(&r);
+
+	t = target(f->cfg, "web-g", SEV_CRITICAL); /* globex: acme's address never */
+	assert_int_equal(notify_route_all(f->cfg, &t, NULL, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_true(has(&r, "noc@globex.example") && has(&r, "oncall@dc.example") &&
+		    has(&r, "fac@dc.example"));
+	assert_false(has(&r, "ops@acme.example"));
+	notify_rcpts_free(&r);
+
+	t = target(f->cfg, "ups-1", SEV_WARNING); /* no tenant: no tenant address at all */
+	assert_int_equal(notify_route_all(f->cfg, &t, NULL, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_true(has(&r, "oncall@dc.example"));
+	notify_rcpts_free(&r);
+	fx_free(f);
+}
+
+static const struct notify_policy policy = {.gather_ms = 200, .rate_limit = 3,
+					    .rate_period_ms = 60000};
+
+static void test_group_window(void **state)
+{
+	struct notify_group *g = notify_group_new("a@b.example", NOTIFY_RATE_MAX);
+	/* the first item goes out after the gather delay, not after the window */
+	assert_int_equal(notify_group_add(g, &policy, T0, S(30)), T0 + 200);
+	assert_int_equal(notify_group_add(g, &policy, T0 + 100, S(30)), T0 + 200);
+	assert_false(notify_group_due(g, &policy, T0 + 199));
+	assert_true(notify_group_due(g, &policy, T0 + 200));
+	notify_group_sent(g, T0 + 200);
+	/* later items of the window wait for its end, together */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(5), S(30)), T0 + S(30));
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(20), S(30)), T0 + S(30));
+	assert_int_equal(g->nqueued, 2);
+	assert_false(notify_group_due(g, &policy, T0 + S(29)));
+	assert_true(notify_group_due(g, &policy, T0 + S(30)));
+	notify_group_sent(g, T0 + S(30));
+	/* after the window: a new one, the first item at once again */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(31), S(30)), T0 + S(31) + 200);
+	notify_group_free(g);
+}
+
+static void test_rate_limit(void **state)
+{
+	struct notify_group *g = notify_group_new("a@b.example", NOTIFY_RATE_MAX);
+	int64_t now = T0;
+	for (int i = 0; i < 3; i++, now += S(1)) { /* three messages within a minute */
+		notify_group_add(g, &policy, now, 0);
+		assert_true(notify_group_due(g, &policy, now + 200));
+		notify_group_sent(g, now + 200);
+	}
+	/* the fourth is held until the first send leaves the period, then a digest */
+	int64_t due = notify_group_add(g, &policy, T0 + S(10), 0);
+	assert_int_equal(due, T0 + 200 + S(60));
+	notify_group_add(g, &policy, T0 + S(20), 0);
+	assert_false(notify_group_due(g, &policy, T0 + S(59)));
+	assert_true(notify_group_due(g, &policy, T0 + 200 + S(60)));
+	notify_group_sent(g, T0 + S(61));
+	assert_int_equal(notify_group_rate_free(g, &policy, T0 + S(61)), T0 + S(1) + 200 + S(60));
+	notify_group_free(g);
+}
+
+/* ---- the notifier on the fixture's config, in-memory spool, own clock ------------- */
+
+static struct alert_event event(const char *dev, int64_t id, enum alert_event_type type,
+				int64_t ts, const char *tenant)
+{
+	return (struct alert_event){.type = type, .ts_ms = ts, .alert_id = id, .rule = "port-closed",
+				    .summary = "TCP port closed", .device = dev,
+				    .metric = "tcp_port_up", .inst = "80", .unit = "",
+				    .tenant = tenant, .site = "s1", .kind = "server",
+				    .state = type == ALERT_EV_RESOLVED ? ALERT_RESOLVED : ALERT_FIRING,
+				    .severity = SEV_WARNING, .value = 0, .warn = NAN, .crit = NAN,
+				    .since_ms = ts, .fired_ms = ts};
+}
+
+struct seen {
+	int n;
+	char rcpt[16][64], kind[16][16], subject[16][256];
+};
+
+static bool collect(void *arg, const struct notify_msg_view *v)
+{
+	struct seen *s = arg;
+	if (s->n < 16) {
+		snprintf(s->rcpt[s->n], 64, "%s", v->rcpt);
+		snprintf(s->kind[s->n], 16, "%s", v->kind);
+		snprintf(s->subject[s->n], 256, "%s", v->subject);
+		s->n++;
+	}
+	return true;
+}
+
+static int count_to(struct notifier *n, const char *rcpt, const char *kind)
+{
+	struct seen s = {0};
+	int c = 0;
+	notifier_list(n, NULL, 100, collect, &s);
+	for (int i = 0; i < s.n; i++)
+		c += strcmp(s.rcpt[i], rcpt) == 0 && (!kind || strcmp(s.kind[i], kind) == 0);
+	return c;
+}
+
+static void test_notifier_groups(void **state)
+{
+	struct fx *f = fx_new(CFG_NOTIFY, false);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+
+	struct alert_event ev = event("web-g", 1, ALERT_EV_FIRED, T0, "globex");
+	notifier_on_event(n, &ev);
+	notifier_tick(n, T0 + 100);
+	assert_int_equal(count_to(n, "noc@globex.example", NULL), 0);
+	notifier_tick(n, T0 + 200); /* gather delay over: the first alert goes out */
+	assert_int_equal(count_to(n, "noc@globex.example", "alert"), 1);
+	assert_int_equal(count_to(n, "ops@acme.example", NULL), 0);
+	for (int i = 2; i <= 6; i++) { /* five more within the 30 s window: one message */
+		ev = event("web-g", i, ALERT_EV_FIRED, T0 + S(i), "globex");
+		notifier_on_event(n, &ev);
+	}
+	notifier_tick(n, T0 + S(29));
+	assert_int_equal(count_to(n, "noc@globex.example", NULL), 1);
+	notifier_tick(n, T0 + S(30));
+	assert_int_equal(count_to(n, "noc@globex.example", "group"), 1);
+	struct notify_counts c;
+	notifier_counts(n, &c);
+	assert_int_equal(c.queued, 0);
+	/* rate limit 3 per minute: the oncall address (10 s window) got 2 already */
+	ev = event("web-g", 7, ALERT_EV_RESOLVED, T0 + S(40), "globex");
+	notifier_on_event(n, &ev);
+	notifier_tick(n, T0 + S(41));
+	ev = event("web-g", 8, ALERT_EV_FIRED, T0 + S(52), "globex");
+	notifier_on_event(n, &ev);
+	notifier_tick(n, T0 + S(55));
+	assert_int_equal(count_to(n, "oncall@dc.example", "digest"), 0);
+	notifier_tick(n, T0 + S(61)); /* the first send left the minute: digest */
+	assert_int_equal(count_to(n, "oncall@dc.example", "digest"), 1);
+	assert_int_equal(count_to(n, "oncall@dc.example", NULL), 4);
+	assert_int_equal(count_to(n, "ops@acme.example", NULL), 0); /* never globex's */
+	notifier_free(n);
+	fx_free(f);
+}
+
+static void test_text(void **state)
+{
+	struct alert_event ev = event("web-a", 42, ALERT_EV_FIRED, T0, "acme");
+	ev.value = 31.5;
+	ev.unit = "celsius";
+	ev.warn = 27;
+	ev.crit = 30;
+	ev.metric = "inlet_temp_celsius";
+	ev.severity = SEV_CRITICAL;
+	struct notify_text_ctx c = {.ev = &ev, .kind = "alert", .dashboard_url = "https://d.example"};
+	char *subject, *line, *block;
+	assert_int_equal(notify_text_item(&c, &subject, &line, &block), 0);
+	assert_string_equal(subject, "[dcmon] CRITICAL web-a: TCP port closed "
+				     "(inlet_temp_celsius{80} = 31.5 celsius) at s1");
+	assert_non_null(strstr(block, "Threshold:  warning 27 celsius, critical 30 celsius"));
+	assert_non_null(strstr(block, "Tenant:     acme"));
+	assert_non_null(strstr(block, "Dashboard:  https://d.example/devices/web-a"));
+	assert_non_null(strstr(block, "State:      firing since 2026-01-01 00:00:00 UTC"));
+	char *msg = notify_text_message("a@b.example", "c@d.example", "caf\xc3\xa9", "<x@y>", T0,
+					"alert", "42", "line one\nline two");
+	assert_non_null(strstr(msg, "Subject: =?utf-8?B?Y2Fmw6k=?=\r\n"));
+	assert_non_null(strstr(msg, "\r\n\r\nline one\r\nline two\r\n"));
+	free(msg);
+	free(subject);
+	free(line);
+	free(block);
+}
+
+/* Reminders at the route's repeat interval while firing and unacknowledged; one
+ * escalation after escalate_after; an ack stops both. */
+static void test_reminders(void **state)
+{
+	struct fx *f = fx_new("daemon:\n"
+			      "  data_dir: ./data\n"
+			      "  smtp: {from: d@dc.example, rate_limit: 100}\n"
+			      "devices: [{id: ups-1, kind: ups}]\n"
+			      "rules:\n"
+			      "  - {name: load, match: {metric: load_percent}, above: {warn: 80}}\n"
+			      "routes:\n"
+			      "  - {name: noc, email: [noc@dc.example], group_wait: 0s, repeat: 1m,\n"
+			      "     escalate_after: 5m, escalate_to: boss}\n"
+			      "  - {name: boss, match: {device: none}, email: [boss@dc.example]}\n",
+			      false);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg, .alerts = f->e};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	alert_engine_set_listener(f->e, notifier_on_event, n);
+	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	metric_put(f->reg, m, T0, 85);
+	notifier_tick(n, T0 + S(1));
+	assert_int_equal(count_to(n, "noc@dc.example", "alert"), 1);
+	for (int s = 2; s <= 59; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 0);
+	notifier_tick(n, T0 + S(60)); /* queued, sent after the gather delay */
+	notifier_tick(n, T0 + S(61));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
+	for (int s = 62; s <= 301; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
+	assert_int_equal(count_to(n, "boss@dc.example", "escalation"), 1);
+	struct alert_actor by = {.who = "op", .origin = "test"};
+	assert_int_equal(alert_engine_ack(f->e, 1, &by, "on it", T0 + S(302)), 0);
+	for (int s = 302; s <= 500; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
+	assert_int_equal(count_to(n, "boss@dc.example", NULL), 1);
+	notifier_free(n);
+	alert_engine_set_listener(f->e, fx_listen, f);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_group_window),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_notifier_groups),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_reminders),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
