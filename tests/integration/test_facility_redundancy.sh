@@ -6,38 +6,17 @@
 # tenant; the servers keep power and raise nothing, and nothing is suppressed.
 source "$(dirname "$0")/lib.sh"
 
-sim_port=$(free_udp_port)
-mkdir -p "$T/snmprec"
-cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/pdu.snmprec "$T/snmprec/"
-chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
-sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port)
-[ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
-snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
-track $!
-wait_until 30 "snmpsim answering" snmpget -v2c -c pdu -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
-# A UDP socket that never answers: pdu-a is down.
-$PY - "$T/dead.port" >/dev/null 2>&1 <<'PYEOF' &
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-time.sleep(600)
-PYEOF
-track $!
-wait_until 10 "dead agent socket" test -s "$T/dead.port"
-dead_port=$(cat "$T/dead.port")
+start_snmpsim 127.0.0.1 pdu
+sim_port=$SIM_PORT
+start_dead_agent   # pdu-a is down
+dead_port=$DEAD_PORT
 port1=$(free_port)
 port2=$(free_port)
 start_tcp_listener "$port1"
 start_tcp_listener "$port2"
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
+{ daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
   profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
 tenants:
   - {id: acme, name: ACME Corp}
 devices:

@@ -8,15 +8,8 @@
 # notified: one "fired" event.  `dcmon impact ups1` lists the downstream devices.
 source "$(dirname "$0")/lib.sh"
 
-sim_port=$(free_udp_port)
-mkdir -p "$T/snmprec"
-cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/{ups-mains,ups-battery,pdu}.snmprec "$T/snmprec/"
-chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
-sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port)
-[ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
-snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
-track $!
-wait_until 30 "snmpsim answering" snmpget -v2c -c ups-battery -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
+start_snmpsim 127.0.0.1 ups-battery ups-mains pdu
+sim_port=$SIM_PORT
 
 port1=$(free_port)
 port2=$(free_port)
@@ -24,14 +17,8 @@ start_tcp_listener "$port2"   # srv2's service: stays up
 start_tcp_listener "$port1"   # LISTENER_PID: srv1's service, stopped below
 
 write_config() { # $1 = ups1's community (= snmpsim recording)
-  cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
+  { daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
   profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
 devices:
   - id: ups1
     kind: ups

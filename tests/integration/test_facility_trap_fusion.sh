@@ -7,25 +7,12 @@
 # and the confirming poll is not older than the firing.
 source "$(dirname "$0")/lib.sh"
 
-sim_port=$(free_udp_port)
+start_snmpsim 127.0.0.2 ups-mains
+sim_port=$SIM_PORT
 trap_port=$(free_udp_port)
-mkdir -p "$T/snmprec"
-cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/ups-mains.snmprec "$T/snmprec/"
-chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
-sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.2:$sim_port)
-[ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
-snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
-track $!
-wait_until 30 "snmpsim answering" snmpget -v2c -c ups-mains -r 0 -t 0.3 127.0.0.2:$sim_port 1.3.6.1.2.1.1.3.0
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
+{ daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
   profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
   snmp_trap: {listen: 127.0.0.1, port: $trap_port, communities: [dcmon-traps]}
 devices:
   # polled once an hour: between traps only the re-poll a trap asks for reads it
