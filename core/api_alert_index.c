@@ -55,7 +55,8 @@ static void build(const struct api_ctx *ctx)
 	if (!ctx->env->alerts)
 		return;
 	alert_engine_foreach(ctx->env->alerts, ctx->now_ms, collect, &b);
-	qsort(b.v, b.n, sizeof(*b.v), cmp_worst);
+	if (b.n > 1) /* b.v is NULL without alerts: qsort's argument must not be */
+		qsort(b.v, b.n, sizeof(*b.v), cmp_worst);
 	idx->v = b.v;
 	idx->n = b.n; /* on allocation failure: what was collected (health may be understated) */
 }

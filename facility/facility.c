@@ -176,15 +176,17 @@ static bool mark_critical(void *arg, const struct alert_view *v)
 	return true;
 }
 
+bool facility_dev_unreachable(const struct facility *f, const char *device)
+{
+	const struct dev_status *s = f->env.dev_status ? f->env.dev_status(f->env.arg, device) : NULL;
+	return s && s->state == DEV_STATE_UNREACHABLE;
+}
+
 void facility_compute(struct facility *f, int64_t now_ms)
 {
 	f->busy = true;
-	for (size_t i = 0; i < f->g->n; i++) {
-		const struct dev_status *s =
-		    f->g->v[i].dev && f->env.dev_status ? f->env.dev_status(f->env.arg, f->g->v[i].id)
-							: NULL;
-		f->failed[i] = s && s->state == DEV_STATE_UNREACHABLE;
-	}
+	for (size_t i = 0; i < f->g->n; i++)
+		f->failed[i] = f->g->v[i].dev && facility_dev_unreachable(f, f->g->v[i].id);
 	if (f->env.alerts)
 		alert_engine_foreach(f->env.alerts, now_ms, mark_critical, f);
 	fgraph_eval(f->g, f->failed, f->st);

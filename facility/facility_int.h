@@ -146,5 +146,7 @@ struct metric *facility_metric(struct facility *f, const char *device, const cha
 /* Puts v (or the error `why` when why != NULL) into derived metric m. */
 void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v,
 		  const char *why);
+/* Is the device unreachable as the scheduler sees it (false when unknown)? */
+bool facility_dev_unreachable(const struct facility *f, const char *device);
 /* Recomputes failed/st from device status and firing critical alerts. */
 void facility_compute(struct facility *f, int64_t now_ms);

@@ -1,7 +1,8 @@
 /* Data quality, separate from thresholds: stale (no fresh value), frozen (a value that
  * should move is identical for the device's `facility: frozen_polls` reports) and out of
  * physical range (the profile's valid range: the pollers report such a point as an error
- * "... valid range ...").  A bad point is not judged by thresholds (the engine's gate)
+ * "... valid range ...").  Points of an unreachable device going stale are no sensor fault
+ * (the scheduler backs off its polls; device state tells).  A bad point is not judged by thresholds (the engine's gate)
  * and raises sensor_fault_state (its own rule and route, see docs/FACILITY.md). */
 #include "facility_int.h"
 
@@ -52,7 +53,9 @@ void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m
 	if (out_of_range(m))
 		fm->fault = FAULT_RANGE;
 	else if (m->quality == QUALITY_STALE)
-		fm->fault = FAULT_STALE;
+		/* an unreachable device is polled with back-off, so its points go stale: that
+		 * is the device's story (and after an outage one per point would flood) */
+		fm->fault = facility_dev_unreachable(f, m->device) ? FAULT_OK : FAULT_STALE;
 	else if (fresh && n > 0 && fm->same >= n)
 		fm->fault = FAULT_FROZEN;
 	else if (fresh || m->quality == QUALITY_ERROR)

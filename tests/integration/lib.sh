@@ -65,6 +65,36 @@ stop_tcp_listener() {
   wait "$LISTENER_PID" 2>/dev/null || true
 }
 
+# start_snmpsim ADDR RECORDING...: snmpsim serving tests/data/snmprec/RECORDING.snmprec
+# (community = RECORDING) on ADDR:SIM_PORT (a free UDP port, in SIM_PORT), more
+# addresses in SIM_ADDRS; waits until it answers (bounded).
+start_snmpsim() {
+  local addr=$1; shift
+  SIM_PORT=$(free_udp_port)
+  mkdir -p "$T/snmprec"
+  for r in "$@"; do cp "$DCMON_SOURCE_DIR/tests/data/snmprec/$r.snmprec" "$T/snmprec/"; done
+  chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
+  local args=(--data-dir="$T/snmprec") a
+  for a in $addr ${SIM_ADDRS:-}; do args+=(--agent-udpv4-endpoint=$a:$SIM_PORT); done
+  [ "$(id -u)" -eq 0 ] && args+=(--process-user=nobody --process-group=nogroup)
+  snmpsimd "${args[@]}" >"$T/snmpsim.log" 2>&1 &
+  track $!
+  wait_until 30 "snmpsim answering" snmpget -v2c -c "$1" -r 0 -t 0.3 "$addr:$SIM_PORT" 1.3.6.1.2.1.1.3.0
+}
+
+# start_dead_agent: a UDP socket on 127.0.0.1 that never answers; its port in DEAD_PORT.
+start_dead_agent() {
+  $PY - "$T/dead.port" >/dev/null 2>&1 <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(600)
+PYEOF
+  track $!
+  wait_until 10 "dead agent socket" test -s "$T/dead.port"
+  DEAD_PORT=$(cat "$T/dead.port")
+}
+
 fail() { echo "FAIL: $*"; _FAILED=1; exit 1; }
 pass() { _CHECKS=$((_CHECKS + 1)); echo "ok - $*"; }
 

@@ -4,27 +4,11 @@
 # values read back through `dcmon status`, correctly scaled and named.
 source "$(dirname "$0")/lib.sh"
 
-sim_port=$(free_udp_port)
-mkdir -p "$T/snmprec"
-cp "$DCMON_SOURCE_DIR"/tests/data/snmprec/{ups-mains,ups-battery,pdu}.snmprec "$T/snmprec/"
-chmod 755 "$T/snmprec"; chmod 644 "$T"/snmprec/*
-sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port
-          --agent-udpv4-endpoint=127.0.0.2:$sim_port)
+SIM_ADDRS=127.0.0.2 start_snmpsim 127.0.0.1 ups-mains ups-battery pdu
+sim_port=$SIM_PORT
 trap_port=$(free_udp_port)
-[ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
-snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
-track $!
-wait_until 30 "snmpsim answering" snmpget -v2c -c ups-mains -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
-# A UDP socket that never answers: the dead agent.
-$PY - "$T/dead.port" >/dev/null 2>&1 <<'PYEOF' &
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-time.sleep(600)
-PYEOF
-track $!
-wait_until 10 "dead agent socket" test -s "$T/dead.port"
-dead_port=$(cat "$T/dead.port")
+start_dead_agent   # the dead agent
+dead_port=$DEAD_PORT
 
 cat >"$T/dcmon.yaml" <<YAML
 daemon:

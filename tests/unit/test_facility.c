@@ -389,6 +389,46 @@ static void test_quality_and_suppression(void **state)
 	cfg_free(cfg);
 }
 
+/* The scheduler's view for test_stale_unreachable: srv2 unreachable, all else up. */
+static const struct dev_status *fake_status(void *arg, const char *device_id)
+{
+	static const struct dev_status up = {.state = DEV_STATE_UP};
+	static const struct dev_status down = {.state = DEV_STATE_UNREACHABLE};
+	(void)arg;
+	return strcmp(device_id, "srv2") == 0 ? &down : &up;
+}
+
+/* Stale points of a reachable device are sensor faults; those of an unreachable one
+ * (polled with back-off) are the device's story, not one fault per point. */
+static void test_stale_unreachable(void **state)
+{
+	char errs[1024] = "";
+	struct cfg *cfg = load(chain, errs, sizeof(errs));
+	assert_non_null(cfg);
+	struct metric_reg *reg = metric_reg_new();
+	char err[128];
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg,
+								  .dev_status = fake_status},
+					  err, sizeof(err));
+	assert_non_null(f);
+	int64_t t = 1700000000000;
+	struct metric *a = gauge(reg, "srv1", "inlet_celsius", "celsius");
+	struct metric *b = gauge(reg, "srv2", "inlet_celsius", "celsius");
+	metric_put(reg, a, t, 21);
+	metric_put(reg, b, t, 22);
+	metric_reg_mark_stale(reg, t + 30000); /* 3 intervals without a report */
+	assert_int_equal(a->quality, QUALITY_STALE);
+	assert_int_equal(b->quality, QUALITY_STALE);
+	facility_tick(f, t + 30000);
+	struct metric *fa = metric_reg_find(reg, "srv1", "sensor_fault_state", "inlet_celsius");
+	assert_non_null(fa);
+	assert_string_equal(metric_enum_name(fa, (int)fa->value), "stale");
+	assert_null(metric_reg_find(reg, "srv2", "sensor_fault_state", "inlet_celsius"));
+	facility_free(f);
+	metric_reg_free(reg);
+	cfg_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_generator_runtime),
 		cmocka_unit_test(test_quality_and_suppression),
+		cmocka_unit_test(test_stale_unreachable),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
