@@ -369,7 +369,7 @@ static void loads_step(struct sim *s, double dt)
 		if (d->kind == SK_COOLING && d->running)
 			load_add(d, d->rated_kw * 0.35 * d->fan_percent / 100.0, 0);
 		if (d->kind == SK_UPS && d->input_ok && d->charge < 1.0)
-			load_add(d, d->battery_kwh * 3600.0 / UPS_RECHARGE_S, 0); /* charger */
+			load_add(d, 0.1 * d->rated_kw, 0); /* charger: 10 % of the rating */
 	}
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];
