@@ -2,7 +2,7 @@
 # Modbus benchmark: dcmond and collectd's modbus plugin, one after the other in one run,
 # polling the same pymodbus peer (bench/modbus_peer.py: PORTS gateways x 10 unit ids)
 # for the same 24 registers per device every 10 s, both writing RRD files with rrdtool.
-# Measures after one warm-up interval: values/s, CPU µs per value (/proc/PID/stat),
+# Measures after all RRD files exist plus one interval: values/s, CPU µs per value (/proc/PID/stat),
 # peak RSS (VmHWM) and read requests on the wire (counted by the peer).
 #
 #   bench/modbus.sh [DEVICES=300] [SECONDS=60] [rrdtool|rrdcached]
@@ -60,10 +60,20 @@ peer_requests() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm_kb() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 
-# measure NAME PID VALUES_CMD: warm up, then CPU and requests over the window.
+# warm_up DIR EXPECTED: waits (bounded) until DIR holds EXPECTED RRD files, so the
+# window measures polling and updates, not the one-off creation of the files.
+warm_up() {
+  for _ in $(seq 600); do
+    [ "$(find "$1" -name '*.rrd' 2>/dev/null | wc -l)" -ge "$2" ] && break
+    sleep 1
+  done
+  sleep "$interval"
+}
+
+# measure NAME PID VALUES_CMD RRD_DIR: warm up, then CPU and requests over the window.
 measure() {
   local name=$1 pid=$2 t0 t1 req vals alive=yes
-  sleep $((interval + 5))
+  warm_up "$4" $((devices * 24))
   peer_requests >/dev/null
   t0=$(cpu_ticks "$pid")
   sleep "$duration"
@@ -96,7 +106,7 @@ dcmon_values() { # metrics with a fresh value
   "$build/dcmon" -s "$T/dcmon.sock" status --json 2>/dev/null |
     jq '[.devices[].metrics[] | select(.quality == "ok")] | length'
 }
-dline=$(measure dcmond "$dpid" dcmon_values)
+dline=$(measure dcmond "$dpid" dcmon_values "$T/dcmon-data")
 echo "$dline"
 kill "$dpid"; wait "$dpid" 2>/dev/null || true
 
@@ -148,7 +158,7 @@ collectd_values() { # one request per value: what the peer served in the window
   awk -v r="$(grep '^REQUESTS' "$T/peer.out" | tail -1 | awk '{print $2}')" -v d="$duration" \
       -v i="$interval" 'BEGIN{printf "%d", r * i / d}'
 }
-cline=$(measure collectd "$cpid" collectd_values)
+cline=$(measure collectd "$cpid" collectd_values "$T/collectd-rrd")
 echo "$cline"
 grep -m3 -iE "error|abort|FD_SETSIZE" "$T/collectd.log" "$T/collectd.out" 2>/dev/null | sed 's/^/collectd log: /' || true
 

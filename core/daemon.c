@@ -18,6 +18,7 @@
 #include "dcmon/archive.h"
 #include "dcmon/config.h"
 #include "dcmon/loop.h"
+#include "dcmon/modbus.h"
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
@@ -64,7 +65,13 @@ static struct cfg *load_config(const char *path, bool to_log, struct profile_rul
 	struct cfg *cfg = cfg_load(path, &diags);
 	*pr = (struct profile_rules){0};
 	/* profiles are part of the configuration: a bad one rejects it */
-	if (cfg && (snmp_profiles_check(cfg, &diags) < 0 || profile_rules_load(cfg, pr, &diags) < 0)) {
+	bool bad_profiles = false;
+	if (cfg) { /* every check runs, so every error is reported at once */
+		bad_profiles |= snmp_profiles_check(cfg, &diags) < 0;
+		bad_profiles |= modbus_profiles_check(cfg, &diags) < 0;
+		bad_profiles |= profile_rules_load(cfg, pr, &diags) < 0;
+	}
+	if (bad_profiles) {
 		profile_rules_free(pr);
 		cfg_free(cfg);
 		cfg = NULL;

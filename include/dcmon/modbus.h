@@ -42,4 +42,8 @@ int modbus_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
  * 1 when the read failed (reason on errout), 2 on a usage error. */
 int modbus_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
+/* Loads every Modbus profile a device names and reports bad ones as positioned errors
+ * (--check-config, reload).  Returns 0 or -EINVAL. */
+int modbus_profiles_check(const struct cfg *cfg, struct cfg_diags *d);
+
 #endif

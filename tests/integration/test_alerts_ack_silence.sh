@@ -5,15 +5,17 @@
 # nothing until unsilenced).  Acks and silences are in the audit log with the user who
 # ran dcmon, and the log's SQLite triggers refuse changes.
 source "$(dirname "$0")/lib.sh"
+P_ACKPROC=dcmiack$((RANDOM % 90000 + 10000))  # unique per run: parallel suites must not count each other's
+P_SILPROC=dcmisil$((RANDOM % 90000 + 10000))  # unique per run: parallel suites must not count each other's
 
 me=$(id -un)
 port=$(free_port)
 start_tcp_listener "$port"
-cp "$(command -v sleep)" "$T/dcmiackproc"   # two of them: warning at 1, critical at 0
-cp "$(command -v sleep)" "$T/dcmisilproc"   # one: silenced while it goes missing
-"$T/dcmiackproc" 600 & pa=$!; track $pa
-"$T/dcmiackproc" 600 & pb=$!; track $pb
-"$T/dcmisilproc" 600 & ps=$!; track $ps
+cp "$(command -v sleep)" "$T/${P_ACKPROC}"   # two of them: warning at 1, critical at 0
+cp "$(command -v sleep)" "$T/${P_SILPROC}"   # one: silenced while it goes missing
+"$T/${P_ACKPROC}" 600 & pa=$!; track $pa
+"$T/${P_ACKPROC}" 600 & pb=$!; track $pb
+"$T/${P_SILPROC}" 600 & ps=$!; track $ps
 
 { daemon_yaml; cat <<YAML; } >"$T/dcmon.yaml"
 devices:
@@ -22,7 +24,7 @@ devices:
     host: 127.0.0.1
     checks:
       tcp: [$port]
-      process: [dcmiackproc, dcmisilproc]
+      process: [${P_ACKPROC}, ${P_SILPROC}]
 rules:
   - name: port-down
     match: {device: box, metric: tcp_port_up}
@@ -30,16 +32,16 @@ rules:
     for: 2s
     summary: service port closed
   - name: proc-few
-    match: {device: box, metric: process_count, inst: dcmiackproc}
+    match: {device: box, metric: process_count, inst: ${P_ACKPROC}}
     below: {warn: 2, crit: 1}
   - name: proc-missing
-    match: {device: box, metric: process_count, inst: dcmisilproc}
+    match: {device: box, metric: process_count, inst: ${P_SILPROC}}
     below: {crit: 1}
 YAML
 start_dcmond "$T/dcmon.yaml"
 wait_until 15 "port up" metric_is box tcp_port_up "$port" '.value == 1'
-wait_until 10 "two processes" metric_is box process_count dcmiackproc '.value == 2'
-wait_until 10 "silenced process" metric_is box process_count dcmisilproc '.value == 1'
+wait_until 10 "two processes" metric_is box process_count ${P_ACKPROC} '.value == 2'
+wait_until 10 "silenced process" metric_is box process_count ${P_SILPROC} '.value == 1'
 no_alerts() { alerts_json | json_check '.alerts == []'; }
 no_alerts || fail "alerts while everything is up: $(alerts_json)"
 rc=0; out=$("$DCMON" alerts) || rc=$?
@@ -104,18 +106,18 @@ wait_until 5 "severity event" grep -qF 'msg="severity rule=proc-few' "$T/dcmond.
 assert_eq "$(log_count 'msg="fired rule=proc-few ')" 1 "fired events of proc-few"
 
 # ---- silence by selector: nothing notified while silenced -------------------------
-out=$("$DCMON" silence device=box metric=process_* inst=dcmisilproc --for 1h --reason "planned restart")
+out=$("$DCMON" silence device=box metric=process_* inst=${P_SILPROC} --for 1h --reason "planned restart")
 sid=$(printf '%s' "$out" | sed -n 's/^silence \([0-9]*\) added.*/\1/p')
 [ -n "$sid" ] || fail "dcmon silence said: $out"
 pass "silence $sid added"
-"$DCMON" silences | grep -E "^$sid +yes +device=box metric=process_\* inst=dcmisilproc +until .* $me +planned restart$" >/dev/null \
+"$DCMON" silences | grep -E "^$sid +yes +device=box metric=process_\* inst=${P_SILPROC} +until .* $me +planned restart$" >/dev/null \
   || fail "silence not listed: $("$DCMON" silences)"
 pass "dcmon silences lists it, active, with who and reason"
 kill $ps; wait $ps 2>/dev/null || true
 wait_until 15 "proc-missing firing" alert_is proc-missing ".state == \"firing\" and .silenced and .silence.id == $sid"
 alert_is proc-missing '.silence.reason == "planned restart"' || fail "silence reason not in the alert"
 "$DCMON" alerts >"$T/alerts.txt" || true
-grep -qE "^[0-9]+ +critical +firing +box +process_count@dcmisilproc +0 +[0-9]+s +silenced #$sid: planned restart$" "$T/alerts.txt" \
+grep -qE "^[0-9]+ +critical +firing +box +process_count@${P_SILPROC} +0 +[0-9]+s +silenced #$sid: planned restart$" "$T/alerts.txt" \
   || fail "silence reason not in the table: $(cat "$T/alerts.txt")"
 pass "proc-missing firing and silenced; reason shown in dcmon alerts"
 wait_polls box 2 # two more polls: still nothing told while silenced
@@ -143,7 +145,7 @@ audit_json | json_check "[.entries[] | .action] == [\"ack\", \"ack\", \"silence\
     and all(.entries[]; .who == \"$me\")" || fail "audit log: $(audit_json | jq -c .)"
 pass "audit: ack, ack, silence, unsilence, all by $me"
 audit_json --action silence | json_check ".entries | length == 1 and .[0].target == \"silence:$sid\"
-    and .[0].detail == \"device=box metric=process_* inst=dcmisilproc reason=planned restart\"" \
+    and .[0].detail == \"device=box metric=process_* inst=${P_SILPROC} reason=planned restart\"" \
   || fail "audit of the silence: $(audit_json --action silence | jq -c .)"
 pass "audit: the silence's selector and reason"
 "$DCMON" audit | grep -E "^[0-9-]+ [0-9:]+ +$me +unix:pid=[0-9]+ +unsilence +silence:$sid" >/dev/null \

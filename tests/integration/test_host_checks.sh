@@ -3,6 +3,7 @@
 # started and then closed, a process started and killed, local resources; SIGHUP reload
 # (good and bad); SIGTERM; values read back from the RRD files with rrdtool fetch.
 source "$(dirname "$0")/lib.sh"
+P_TESTPROC=dcmites$((RANDOM % 90000 + 10000))  # unique per run: parallel suites must not count each other's
 
 port=$(free_port)
 closed_port=$(free_port)
@@ -20,8 +21,8 @@ PYEOF
 listener=$!
 track $listener
 # A process with a name nothing else has.
-cp "$(command -v sleep)" "$T/dcmitestproc"
-"$T/dcmitestproc" 600 &
+cp "$(command -v sleep)" "$T/${P_TESTPROC}"
+"$T/${P_TESTPROC}" 600 &
 proc=$!
 track $proc
 
@@ -43,7 +44,7 @@ devices:
       tcp:
         - {port: $port, expect: "SSH-2.0"}
         - $closed_port
-      process: [dcmitestproc]
+      process: [${P_TESTPROC}]
       resources: local
 $1
 YAML
@@ -66,8 +67,8 @@ wait_until 10 "ping" metric_is box ping_rtt_avg_seconds "" '.value > 0 and .qual
 metric_is box ping_loss_percent "" '.value == 0' || fail "loopback ping lost probes"
 metric_is box host_up "" '.value == 1' || fail "host_up != 1"
 pass "ping 127.0.0.1: rtt > 0, loss 0, host_up 1"
-wait_until 10 "process count" metric_is box process_count dcmitestproc '.value == 1'
-pass "process_count{dcmitestproc} = 1"
+wait_until 10 "process count" metric_is box process_count ${P_TESTPROC} '.value == 1'
+pass "process_count{${P_TESTPROC}} = 1"
 wait_until 10 "cpu" metric_is box cpu_used_percent "" '.value >= 0 and .value <= 100 and .quality == "ok"'
 pass "cpu_used_percent in [0,100]"
 # memory and the root filesystem against the kernel's own numbers
@@ -87,7 +88,7 @@ metric_is box tcp_connect_seconds "$port" '.quality == "error" and (.reason | te
 pass "listener closed: tcp_port_up = 0, reason refused"
 # the process dies: count 0
 kill $proc; wait $proc 2>/dev/null || true
-wait_until 10 "process gone" metric_is box process_count dcmitestproc '.value == 0'
+wait_until 10 "process gone" metric_is box process_count ${P_TESTPROC} '.value == 0'
 pass "process killed: process_count = 0"
 # the shipped default rule (profiles/defaults.yaml) turns it into a critical alert
 proc_alert() { api_get "/api/v1/alerts" | json_check '
@@ -129,7 +130,7 @@ rrd="$T/data/box/tcp_port_up@$port.rrd"
 [ -f "$rrd" ] || fail "missing $rrd"
 vals=$(rrdtool fetch "$rrd" AVERAGE -r 1 -s -120 | awk 'NF==2 && $2 !~ /nan/ {print $2+0}' | sort -u | tr '\n' ' ')
 case "$vals" in *0*1*|*1*0*) pass "tcp_port_up RRD holds both 1 and 0 ($vals)";; *) fail "tcp_port_up RRD values: '$vals'";; esac
-rrd="$T/data/box/process_count@dcmitestproc.rrd"
+rrd="$T/data/box/process_count@${P_TESTPROC}.rrd"
 vals=$(rrdtool fetch "$rrd" MAX -r 1 -s -120 | awk 'NF==2 && $2 !~ /nan/ {print $2+0}' | sort -u | tr '\n' ' ')
 case "$vals" in *1*) pass "process_count RRD holds 1 ($vals)";; *) fail "process_count RRD values: '$vals'";; esac
 step=$(rrdtool info "$rrd" | awk -F' = ' '/^step/ {print $2}')

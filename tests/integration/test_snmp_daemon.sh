@@ -55,6 +55,12 @@ devices:
     host: 127.0.0.1
     profile: ups-rfc1628
     snmp: {port: $dead_port, timeout: 300ms, retries: 1}
+  # the on-battery recording with the profile named: the profile's default rules apply
+  - id: ups-c
+    kind: ups
+    host: 127.0.0.1
+    profile: ups-rfc1628
+    snmp: {port: $sim_port, community: ups-battery, timeout: 300ms, retries: 0}
   # polled once an hour: only a trap makes it poll during this test
   - id: ups-t
     kind: ups
@@ -78,6 +84,13 @@ wait_until 15 "ups-b by sysObjectID" metric_is ups-b output_source_state "" '.va
 metric_is ups-b alarm_active_state low_battery '.value == 1' || fail "low_battery alarm"
 metric_is ups-b alarm_active_state on_battery '.value == 0' || fail "on_battery alarm should be clear"
 pass "ups-b (profile by sysObjectID): on battery, low_battery alarm decoded"
+on_battery_alert() { api_get /api/v1/alerts | json_check '
+  any(.alerts[]; .device == "ups-c" and .summary == "UPS is on battery"
+                 and .state == "firing" and .severity == "critical")'; }
+wait_until 15 "ups-c on-battery alert" on_battery_alert
+api_get /api/v1/alerts | json_check 'all(.alerts[]; .device != "ups-a")' \
+  || fail "the UPS on mains has alerts: $(api_get /api/v1/alerts)"
+pass "profile default rule: ups-c on battery -> critical 'UPS is on battery'; ups-a (mains) quiet"
 wait_until 15 "pdu-a" metric_is pdu-a phase_power_watts 1 '.value == 3420'
 pass "pdu-a phase_power_watts = 0.01 kW x 342 = 3420 W"
 wait_until 15 "dead device error" metric_is ups-dead battery_runtime_seconds "" '.quality == "error" and .reason == "timeout"'

@@ -31,13 +31,15 @@ void snmp_dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
 	snmp_cfg_defaults(s);
 	s->community = (char *)community;
 	s->port = port;
-	s->timeout_ms = 300;
-	s->retries = 0;
+	/* generous: snmpsim is a Python agent and CI machines are shared; a dead agent
+	 * still ends within the device timeout */
+	s->timeout_ms = 1000;
+	s->retries = 1;
 	dev->id = (char *)id;
 	dev->host = "127.0.0.1";
 	dev->profile = (char *)profile;
 	dev->interval_ms = 10000;
-	dev->timeout_ms = 1000;
+	dev->timeout_ms = 4000;
 	dev->snmp = s;
 }
 
