@@ -1,41 +1,10 @@
-/* The control socket: one command line per connection ("run NAME [SPEED]",
- * "set DEV.POINT VALUE", "status"), answered with "ok" or "error" on the first line
- * and text after it.  Reads and writes are bounded in size and time. */
+/* The control commands ("run NAME [SPEED]", "set DEV.POINT VALUE", "status") and the
+ * facility's status text; the socket that carries them is control_io.c. */
 #include "sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#define CTL_LINE_MAX 4096
-#define CTL_REPLY_MAX 65536
-
-int sim_control_listen(const char *path, char *err, size_t len)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, len, "control socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
-		int e = -errno;
-		snprintf(err, len, "control socket %s: %s", path, strerror(errno));
-		close(fd);
-		return e;
-	}
-	chmod(path, 0600);
-	return fd;
-}
 
 static const char *const gen_names[] = {"stopped", "pre-start", "warming up", "running",
 					"cooling down"};
@@ -102,136 +71,39 @@ void sim_status_text(struct sim *s, char *buf, size_t len)
 	}
 }
 
-static void reply(int fd, bool ok, const char *text)
-{
-	char *msg = malloc(CTL_REPLY_MAX);
-	if (!msg)
-		return;
-	int n = snprintf(msg, CTL_REPLY_MAX, "%s\n%s%s", ok ? "ok" : "error", text,
-			 text[0] && text[strlen(text) - 1] != '\n' ? "\n" : "");
-	size_t len = n < 0 ? 0 : (size_t)n >= CTL_REPLY_MAX ? CTL_REPLY_MAX - 1 : (size_t)n;
-	size_t off = 0;
-	for (int tries = 0; off < len && tries < 100; tries++) {
-		ssize_t w = write(fd, msg + off, len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(msg);
-}
-
-static void execute(struct sim *s, char *line, int fd)
+bool sim_control_execute(struct sim *s, char *line, char *out, size_t len)
 {
 	char *argv[4] = {0};
 	int argc = 0;
 	for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && argc < 4;
 	     t = strtok_r(NULL, " \t\r\n", &save))
 		argv[argc++] = t;
-	char *out = malloc(CTL_REPLY_MAX);
-	if (!out)
-		return;
 	out[0] = '\0';
-	bool ok = false;
 	if (argc >= 2 && argc <= 3 && strcmp(argv[0], "run") == 0) {
 		double speed = argc == 3 ? atof(argv[2]) : 1;
 		struct sim_scenario *sc = NULL;
-		if (!(speed >= 0.01 && speed <= 1000))
-			snprintf(out, CTL_REPLY_MAX, "speed must be 0.01..1000");
-		else if ((sc = sim_scenario_load(s, argv[1], out, CTL_REPLY_MAX)) != NULL) {
-			sim_scenario_start(s, sc, speed);
-			snprintf(out, CTL_REPLY_MAX, "scenario %s started: %s", sc->name,
-				 sc->description ? sc->description : "");
-			ok = true;
+		if (!(speed >= 0.01 && speed <= 1000)) {
+			snprintf(out, len, "speed must be 0.01..1000");
+			return false;
 		}
-	} else if (argc == 3 && strcmp(argv[0], "set") == 0) {
-		ok = sim_set(s, argv[1], argv[2], true, out, CTL_REPLY_MAX) == 0;
-		if (ok)
-			snprintf(out, CTL_REPLY_MAX, "%s = %s", argv[1], argv[2]);
-	} else if (argc == 1 && strcmp(argv[0], "status") == 0) {
-		sim_status_text(s, out, CTL_REPLY_MAX);
-		ok = true;
-	} else {
-		snprintf(out, CTL_REPLY_MAX,
-			 "unknown command; expected: run SCENARIO [SPEED] | set DEVICE.POINT VALUE | status");
+		if (!(sc = sim_scenario_load(s, argv[1], out, len)))
+			return false;
+		sim_scenario_start(s, sc, speed);
+		snprintf(out, len, "scenario %s started: %s", sc->name,
+			 sc->description ? sc->description : "");
+		return true;
 	}
-	reply(fd, ok, out);
-	free(out);
-}
-
-void sim_control_serve(struct sim *s, int lfd)
-{
-	for (int n = 0; n < 8; n++) { /* bounded per round */
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		struct timeval tv = {.tv_sec = 1};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		char line[CTL_LINE_MAX];
-		size_t len = 0;
-		while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-			ssize_t r = read(fd, line + len, sizeof(line) - 1 - len);
-			if (r <= 0)
-				break;
-			len += (size_t)r;
-		}
-		line[len] = '\0';
-		if (len == sizeof(line) - 1)
-			reply(fd, false, "command too long");
-		else
-			execute(s, line, fd);
-		close(fd);
+	if (argc == 3 && strcmp(argv[0], "set") == 0) {
+		if (sim_set(s, argv[1], argv[2], true, out, len) < 0)
+			return false;
+		snprintf(out, len, "%s = %s", argv[1], argv[2]);
+		return true;
 	}
-}
-
-int sim_control_call(const char *path, const char *line, FILE *out, FILE *errout)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		fprintf(errout, "dcmon-sim: control socket path too long: %s\n", path);
-		return 3;
+	if (argc == 1 && strcmp(argv[0], "status") == 0) {
+		sim_status_text(s, out, len);
+		return true;
 	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		fprintf(errout, "dcmon-sim: cannot reach the simulator at %s: %s (is `dcmon-sim serve` running?)\n",
-			path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 3;
-	}
-	struct timeval tv = {.tv_sec = 10};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	size_t l = strlen(line);
-	if (write(fd, line, l) != (ssize_t)l || write(fd, "\n", 1) != 1) {
-		fprintf(errout, "dcmon-sim: write: %s\n", strerror(errno));
-		close(fd);
-		return 3;
-	}
-	char *buf = malloc(CTL_REPLY_MAX);
-	size_t len = 0;
-	while (buf && len < CTL_REPLY_MAX - 1) {
-		ssize_t r = read(fd, buf + len, CTL_REPLY_MAX - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	if (!buf)
-		return 3;
-	buf[len] = '\0';
-	int rc;
-	char *nl = strchr(buf, '\n');
-	if (nl && strncmp(buf, "ok\n", 3) == 0) {
-		fputs(nl + 1, out);
-		rc = 0;
-	} else if (nl && strncmp(buf, "error\n", 6) == 0) {
-		fprintf(errout, "dcmon-sim: %s", nl + 1);
-		rc = 1;
-	} else {
-		fprintf(errout, "dcmon-sim: no answer from the simulator\n");
-		rc = 3;
-	}
-	free(buf);
-	return rc;
+	snprintf(out, len,
+		 "unknown command; expected: run SCENARIO [SPEED] | set DEVICE.POINT VALUE | status");
+	return false;
 }

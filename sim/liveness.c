@@ -79,7 +79,7 @@ void sim_liveness_fds(struct sim *s, fd_set *set, int *maxfd)
 	}
 }
 
-void sim_liveness_serve(struct sim *s, fd_set *set)
+void sim_liveness_serve(struct sim *s, const fd_set *set)
 {
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];

@@ -1,6 +1,6 @@
-/* Modbus TCP servers of the simulated devices (libmodbus): one listener per device
- * on its host:port, several clients each, served from the select() loop with
- * modbus_receive / modbus_reply over a register mapping of the whole address space.
+/* Modbus TCP servers of the simulated devices: the register mapping of the whole
+ * address space of each device, written from the physics by metric name; the network
+ * side (listener, clients, framing, never blocking the loop) is modbus_net.c.
  *
  * Values are written by metric name through the device's profile (read with the
  * daemon's modbus_profile_load): scale and offset undone, the type's bit pattern laid
@@ -19,14 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SIM_MB_CLIENTS 16
-
 struct sim_mbdev {
 	struct modbus_profile *prof;
-	modbus_t *ctx;
-	modbus_mapping_t *map;
-	int lfd;                        /* listening socket */
-	int cfd[SIM_MB_CLIENTS];        /* client sockets, -1 = free */
+	modbus_mapping_t *map;          /* every table, whole address space */
+	struct sim_mbnet *net;          /* listener and clients */
 	bool warned;                    /* one self-check complaint per device */
 };
 
@@ -51,24 +47,17 @@ int sim_mb_open(struct sim_dev *d, const char *profiles_dir, char *err, size_t l
 	}
 	d->mb = m;
 	m->prof = p;
-	m->lfd = -1;
-	for (int i = 0; i < SIM_MB_CLIENTS; i++)
-		m->cfd[i] = -1;
 	m->map = modbus_mapping_new(MODBUS_ADDR_MAX + 1, MODBUS_ADDR_MAX + 1, MODBUS_ADDR_MAX + 1,
 				    MODBUS_ADDR_MAX + 1);
-	m->ctx = modbus_new_tcp(d->host, d->port);
-	if (!m->map || !m->ctx) {
+	if (!m->map) {
 		snprintf(err, len, "%s: out of memory", d->id);
 		return -ENOMEM;
 	}
-	modbus_set_indication_timeout(m->ctx, 1, 0);
-	m->lfd = modbus_tcp_listen(m->ctx, 8);
-	if (m->lfd < 0) {
-		snprintf(err, len, "%s: cannot listen on %s:%d: %s", d->id, d->host, d->port,
-			 modbus_strerror(errno));
-		return -EADDRINUSE;
-	}
-	return 0;
+	char why[256];
+	int rc = sim_mbnet_open(&m->net, d->host, d->port, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err, len, "%s: %s", d->id, why);
+	return rc;
 }
 
 void sim_mb_close(struct sim_dev *d)
@@ -76,13 +65,7 @@ void sim_mb_close(struct sim_dev *d)
 	struct sim_mbdev *m = d->mb;
 	if (!m)
 		return;
-	for (int i = 0; i < SIM_MB_CLIENTS; i++)
-		if (m->cfd[i] >= 0)
-			close(m->cfd[i]);
-	if (m->lfd >= 0)
-		close(m->lfd);
-	if (m->ctx)
-		modbus_free(m->ctx);
+	sim_mbnet_close(m->net);
 	if (m->map)
 		modbus_mapping_free(m->map);
 	modbus_profile_free(m->prof);
@@ -256,57 +239,16 @@ void sim_mb_state(struct sim_dev *d, const char *metric, const char *inst, const
 	log_warnx("sim", d->id, "profile %s: %s has no state '%s'", d->profile, metric, state);
 }
 
-void sim_mb_fds(struct sim *s, fd_set *set, int *maxfd)
+void sim_mb_fds(struct sim *s, fd_set *rset, fd_set *wset, int *maxfd)
 {
-	for (size_t i = 0; i < s->ndevs; i++) {
-		struct sim_mbdev *m = s->devs[i].mb;
-		if (!m)
-			continue;
-		FD_SET(m->lfd, set);
-		*maxfd = m->lfd > *maxfd ? m->lfd : *maxfd;
-		for (int c = 0; c < SIM_MB_CLIENTS; c++)
-			if (m->cfd[c] >= 0) {
-				FD_SET(m->cfd[c], set);
-				*maxfd = m->cfd[c] > *maxfd ? m->cfd[c] : *maxfd;
-			}
-	}
+	for (size_t i = 0; i < s->ndevs; i++)
+		if (s->devs[i].mb)
+			sim_mbnet_fds(s->devs[i].mb->net, rset, wset, maxfd);
 }
 
-static void serve_client(struct sim_mbdev *m, int c)
+void sim_mb_serve(struct sim *s, const fd_set *rset, const fd_set *wset)
 {
-	uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
-	modbus_set_socket(m->ctx, m->cfd[c]);
-	int rc = modbus_receive(m->ctx, q);
-	if (rc > 0) {
-		modbus_reply(m->ctx, q, rc, m->map);
-	} else if (rc < 0) {
-		close(m->cfd[c]);
-		m->cfd[c] = -1;
-	}
-}
-
-void sim_mb_serve(struct sim *s, fd_set *set)
-{
-	for (size_t i = 0; i < s->ndevs; i++) {
-		struct sim_mbdev *m = s->devs[i].mb;
-		if (!m)
-			continue;
-		for (int c = 0; c < SIM_MB_CLIENTS; c++)
-			if (m->cfd[c] >= 0 && FD_ISSET(m->cfd[c], set))
-				serve_client(m, c);
-		if (!FD_ISSET(m->lfd, set))
-			continue;
-		int lfd = m->lfd;
-		int fd = modbus_tcp_accept(m->ctx, &lfd);
-		if (fd < 0)
-			continue;
-		int c = 0;
-		while (c < SIM_MB_CLIENTS && m->cfd[c] >= 0)
-			c++;
-		if (c == SIM_MB_CLIENTS) {
-			close(fd); /* too many clients: a real gateway refuses too */
-			continue;
-		}
-		m->cfd[c] = fd;
-	}
+	for (size_t i = 0; i < s->ndevs; i++)
+		if (s->devs[i].mb)
+			sim_mbnet_serve(s->devs[i].mb->net, rset, wset, s->devs[i].mb->map);
 }

@@ -1,11 +1,20 @@
 /* dcmon-sim: a simulated data center served over the real protocols on loopback.
  *
  * One thread: a select() loop serves the SNMP agents (net-snmp's agent library, one
- * UDP transport per device), the Modbus TCP servers (libmodbus, one listener per
- * device), the servers' TCP ports, the control socket, and advances the physics by a
- * fixed step.  After every step each device's served values are rendered from the
- * physics through its profile (etc/profiles/NAME.yaml, read with the daemon's own profile
- * loaders), so the simulator and the profiles cannot drift apart.
+ * UDP transport per device), the Modbus TCP servers (one listener per device), the
+ * servers' TCP ports, the control socket, and advances the physics by a fixed step.
+ * After every step each device's served values are rendered from the physics through
+ * its profile (etc/profiles/NAME.yaml, read with the daemon's own profile loaders), so
+ * the simulator and the profiles cannot drift apart.
+ *
+ * Nothing in the loop blocks, because one blocking call would silence every simulated
+ * device at once (pollers see timeouts on unrelated devices at the same moment):
+ * select() is the only wait, bounded by the next physics step; every socket is
+ * non-blocking and is only read, written or accepted on when select() reported it
+ * ready; Modbus requests are framed by modbus_net.c (libmodbus only builds answers,
+ * through a socketpair, see there) and control connections by control_io.c, each
+ * with bounded buffers; SNMP is UDP (net-snmp reads one datagram that is there).  A
+ * round whose work takes longer than SIM_BUSY_WARN_MS is logged.
  */
 #ifndef DCMON_SIM_H
 #define DCMON_SIM_H
@@ -192,15 +201,26 @@ void sim_mb_close(struct sim_dev *d);
 void sim_mb_metric(struct sim_dev *d, const char *metric, const char *inst, double value);
 void sim_mb_state(struct sim_dev *d, const char *metric, const char *inst, const char *state);
 bool sim_mb_has_metric(const struct sim_dev *d, const char *metric);
-/* select() plumbing: adds fds to set (updating *maxfd); serves readable ones. */
-void sim_mb_fds(struct sim *s, fd_set *set, int *maxfd);
-void sim_mb_serve(struct sim *s, fd_set *set);
+/* select() plumbing: adds fds to rset / wset (updating *maxfd); serves ready ones. */
+void sim_mb_fds(struct sim *s, fd_set *rset, fd_set *wset, int *maxfd);
+void sim_mb_serve(struct sim *s, const fd_set *rset, const fd_set *wset);
+
+/* ---- Modbus TCP networking of one device (modbus_net.c) ----------------------------- */
+struct sim_mbnet;
+struct _modbus_mapping_t;
+/* Listens on host:port (non-blocking); *out is set even on error (free it). */
+int sim_mbnet_open(struct sim_mbnet **out, const char *host, int port, char *err, size_t len);
+void sim_mbnet_close(struct sim_mbnet *n);
+void sim_mbnet_fds(const struct sim_mbnet *n, fd_set *rset, fd_set *wset, int *maxfd);
+/* Accepts, reads, answers whole frames from map, writes; never blocks. */
+void sim_mbnet_serve(struct sim_mbnet *n, const fd_set *rset, const fd_set *wset,
+		     struct _modbus_mapping_t *map);
 
 /* ---- servers' TCP ports (liveness.c) ------------------------------------------------- */
 /* Opens or closes a server's ports and SNMP agent to match d->running. */
 void sim_liveness_update(struct sim_dev *d);
 void sim_liveness_fds(struct sim *s, fd_set *set, int *maxfd);
-void sim_liveness_serve(struct sim *s, fd_set *set);
+void sim_liveness_serve(struct sim *s, const fd_set *set);
 
 /* ---- scenarios (scenario.c) ------------------------------------------------------------ */
 struct sim_step {
@@ -232,13 +252,21 @@ void sim_scenario_start(struct sim *s, struct sim_scenario *sc, double speed);
 /* Applies the steps that are due. */
 void sim_scenario_advance(struct sim *s);
 
-/* ---- control socket (control.c) --------------------------------------------------------- */
-int sim_control_listen(const char *path, char *err, size_t len);
-/* Serves one connection on the listening socket (bounded read/write). */
-void sim_control_serve(struct sim *s, int lfd);
-/* Client side: sends one command line, prints the answer; exit code. */
-int sim_control_call(const char *path, const char *line, FILE *out, FILE *errout);
+/* ---- control commands (control.c) and socket (control_io.c) -------------------------- */
+/* Executes one command line (modified); the answer text in out; true when it is "ok". */
+bool sim_control_execute(struct sim *s, char *line, char *out, size_t len);
 /* Status text of the facility. */
 void sim_status_text(struct sim *s, char *buf, size_t len);
+struct sim_control;
+/* Listens on path (non-blocking); NULL with a message in err. */
+struct sim_control *sim_control_new(const char *path, char *err, size_t len);
+/* Closes every connection, the listener, and removes the socket file. */
+void sim_control_free(struct sim_control *ctl);
+void sim_control_fds(const struct sim_control *ctl, fd_set *rset, fd_set *wset, int *maxfd);
+/* Accepts, reads command lines, answers them; never blocks. */
+void sim_control_serve(struct sim *s, struct sim_control *ctl, const fd_set *rset,
+		       const fd_set *wset);
+/* Client side: sends one command line, prints the answer; exit code. */
+int sim_control_call(const char *path, const char *line, FILE *out, FILE *errout);
 
 #endif

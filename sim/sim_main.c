@@ -22,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SIM_SUBSTEP_S 1.0 /* largest physics step, simulated seconds */
+#define SIM_SUBSTEP_S 1.0    /* largest physics step, simulated seconds */
+#define SIM_BUSY_WARN_MS 250 /* one round's work past this is logged (a stall) */
 
 static volatile sig_atomic_t g_stop;
 
@@ -82,17 +83,20 @@ static int open_all(struct sim *s, char *err, size_t len)
 	return 0;
 }
 
-static void loop_once(struct sim *s, int cfd, int64_t *next)
+/* One round of the loop: waits (bounded by the next physics step) for any descriptor,
+ * serves what is ready without blocking, steps the physics when due. */
+static void loop_once(struct sim *s, struct sim_control *ctl, int64_t *next)
 {
-	fd_set set;
-	FD_ZERO(&set);
-	int maxfd = cfd, block = 1;
-	struct timeval tv = {0}, *tvp = &tv;
-	snmp_select_info(&maxfd, &set, &tv, &block);
-	maxfd = maxfd > cfd ? maxfd : cfd;
-	FD_SET(cfd, &set);
-	sim_mb_fds(s, &set, &maxfd);
-	sim_liveness_fds(s, &set, &maxfd);
+	fd_set rset, wset;
+	FD_ZERO(&rset);
+	FD_ZERO(&wset);
+	int nfds = 0, maxfd = -1, block = 1;
+	struct timeval tv = {0};
+	snmp_select_info(&nfds, &rset, &tv, &block);
+	sim_control_fds(ctl, &rset, &wset, &maxfd);
+	sim_mb_fds(s, &rset, &wset, &maxfd);
+	sim_liveness_fds(s, &rset, &maxfd);
+	nfds = nfds > maxfd + 1 ? nfds : maxfd + 1;
 	int64_t wait = *next - now_ms();
 	if (wait < 0)
 		wait = 0;
@@ -100,15 +104,19 @@ static void loop_once(struct sim *s, int cfd, int64_t *next)
 		tv.tv_sec = wait / 1000;
 		tv.tv_usec = (wait % 1000) * 1000;
 	}
-	int n = select(maxfd + 1, &set, NULL, NULL, tvp);
+	int n = select(nfds, &rset, &wset, NULL, &tv);
+	int64_t t0 = now_ms();
 	if (n > 0) {
-		snmp_read(&set);
-		sim_mb_serve(s, &set);
-		sim_liveness_serve(s, &set);
-		if (FD_ISSET(cfd, &set))
-			sim_control_serve(s, cfd);
-	} else if (n == 0) {
-		snmp_timeout();
+		snmp_read(&rset);
+		sim_mb_serve(s, &rset, &wset);
+		sim_liveness_serve(s, &rset);
+		sim_control_serve(s, ctl, &rset, &wset);
+	} else {
+		if (n == 0)
+			snmp_timeout();
+		FD_ZERO(&rset); /* deadlines of control clients are checked every round */
+		FD_ZERO(&wset);
+		sim_control_serve(s, ctl, &rset, &wset);
 	}
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
@@ -118,6 +126,10 @@ static void loop_once(struct sim *s, int cfd, int64_t *next)
 		if (*next < now_ms())
 			*next = now_ms() + s->tick_ms; /* fell behind: no catch-up burst */
 	}
+	int64_t busy = now_ms() - t0;
+	if (busy > SIM_BUSY_WARN_MS)
+		log_warnx("sim", NULL, "loop busy for %lld ms: devices were not served meanwhile",
+			  (long long)busy);
 }
 
 static int serve(struct sim *s, const char *scenario, double speed)
@@ -133,8 +145,8 @@ static int serve(struct sim *s, const char *scenario, double speed)
 		fprintf(stderr, "dcmon-sim: %s\n", err);
 		return 1;
 	}
-	int cfd = sim_control_listen(s->control, err, sizeof(err));
-	if (cfd < 0) {
+	struct sim_control *ctl = sim_control_new(s->control, err, sizeof(err));
+	if (!ctl) {
 		fprintf(stderr, "dcmon-sim: %s\n", err);
 		return 1;
 	}
@@ -149,9 +161,8 @@ static int serve(struct sim *s, const char *scenario, double speed)
 	fflush(stdout);
 	int64_t next = now_ms() + s->tick_ms;
 	while (!g_stop)
-		loop_once(s, cfd, &next);
-	close(cfd);
-	unlink(s->control);
+		loop_once(s, ctl, &next);
+	sim_control_free(ctl);
 	for (size_t i = 0; i < s->ndevs; i++) {
 		s->devs[i].running = false;
 		sim_liveness_update(&s->devs[i]);

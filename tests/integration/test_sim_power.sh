@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # dcmon-sim end to end, power: the demo data center under the utility-outage scenario,
-# observed only through `dcmon status --json` / `dcmon alerts --json`: UPS on battery
-# (critical alert), generators running and carrying the load, fuel draining during the
-# time-lapse, then recovery (utility back, UPS on normal, alert resolved, generators
-# stopped).  Also: unknown scenario / device / point are refused with a message.
+# observed only through `dcmon status --json` / `dcmon alerts --json`, in order: UPS on
+# battery (critical alert), generators starting, running and carrying the load, UPS
+# back on its input, fuel draining during the time-lapse, then recovery (utility back,
+# generators cool down and stop, the alert resolved, one start counted).  Also: unknown
+# scenario / device / point are refused with a message, and the simulator's loop never
+# held every device at once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/sim_lib.sh"
 sim_start
@@ -18,29 +20,54 @@ grep -q "unknown point 'nosuch' of gen-1; inputs: fail_to_start, fuel_percent" <
 pass "unknown scenario, device and point refused with a clear message"
 
 # --- normal: everything up, no alert ----------------------------------------------------
-wait_until 30 "ups-1 polled" metric_is ups-1 output_source_state "" '.value == 3'
-wait_until 30 "gen-1 polled" metric_is gen-1 engine_state "" '.quality == "ok" and .value == 0'
-metric_is gen-1 fuel_level_percent "" '.value == 80' || fail "fuel 80 % at start"
-pass "normal: UPS on utility, generators stopped with 80 % fuel"
+wait_until 30 "ups-1 polled" dev_metric_is ups-1 output_source_state "" '.value_name == "normal"'
+wait_until 30 "gen-1 polled" dev_metric_is gen-1 engine_state "" '.quality == "ok" and .value_name == "stopped"'
+dev_metric_is gen-1 fuel_level_percent "" '.value == 80' || fail "fuel 80 % at start"
+dev_metric_is gen-2 engine_state "" '.value_name == "stopped"' || fail "gen-2 stopped at start"
+wait_until 20 "every simulated device polled" dev_metric_is leak-h1 leak_state "" '.value_name == "off"'
+assert_eq "$(firing_devices)" "" "devices with a firing alert in normal operation"
+
+# --- clients that stall hold nobody up ----------------------------------------------------
+sim_stall_clients "$(sim_port 15021)"
+polls=$(dev_polls gen-1) || fail "gen-1 polls"
+polls_past() { [ "$(dev_polls "$1")" -ge "$2" ]; }
+wait_until 20 "gen-1 polled 3 more times" polls_past gen-1 $((polls + 3))
+out=$("$DCMON_SIM" status) || fail "dcmon-sim status with a stalled control client"
+grep -q '^gen-1 .*stopped' <<<"$out" || fail "status: $out"
+touch "$T/finish"
+wait_until 20 "stalled clients answered" grep -q '^gen-1 ' "$T/stalled.out"
+grep -qx 'modbus 7 80' "$T/stalled.out" || fail "the half-sent Modbus request: $(cat "$T/stalled.out")"
+grep -qx 'ok' "$T/stalled.out" || fail "the half-sent control line: $(cat "$T/stalled.out")"
+pass "a half-sent Modbus request and control line stall nobody, and are answered once complete"
 
 # --- outage -----------------------------------------------------------------------------
 "$DCMON_SIM" run utility-outage --speed 2 >/dev/null || fail "run utility-outage"
-wait_until 30 "ups-1 on battery" metric_is ups-1 output_source_state "" '.value == 5'
+wait_until 30 "ups-1 on battery" dev_metric_is ups-1 output_source_state "" '.value_name == "battery"'
 wait_until 10 "on-battery alert" firing_sev ups-1 output_source_state critical
 pass "UPS on battery: critical alert firing"
-wait_until 40 "gen-1 running" metric_is gen-1 engine_state "" '.value == 3'
-wait_until 20 "gen-1 carries load" metric_is gen-1 output_power_total_watts "" '.value > 50000'
-wait_until 20 "ups-1 back on normal input" metric_is ups-1 output_source_state "" '.value == 3'
-pass "generators running and carrying the load; UPS off battery"
-wait_until 60 "fuel draining" metric_is gen-1 fuel_level_percent "" '.value <= 78'
-pass "fuel draining during the time-lapse"
+wait_until 30 "gen-1 running" dev_metric_is gen-1 engine_state "" '.value_name == "running"'
+dev_metric_is gen-2 engine_state "" '.value_name == "running" or .value_name == "warming_up"' \
+  || fail "gen-2 started with gen-1"
+wait_until 20 "gen-1 carries load" dev_metric_is gen-1 output_power_total_watts "" '.value > 50000'
+wait_until 20 "ups-1 back on normal input" dev_metric_is ups-1 output_source_state "" '.value_name == "normal"'
+pass "generators running and carrying the load; UPS back on its input"
+wait_until 30 "fuel draining" dev_metric_is gen-1 fuel_level_percent "" '.value <= 78'
+dev_metric_is gen-1 engine_state "" '.value_name == "running"' || fail "gen-1 running while fuel drains"
+fuel=$(dev_metric gen-1 fuel_level_percent "" value)
+echo "gen-1 fuel during the time-lapse: $fuel %"
+pass "fuel draining during the time-lapse (80 -> $fuel %)"
 
 # --- recovery ------------------------------------------------------------------------------
-wait_until 90 "generators stopped" metric_is gen-1 engine_state "" '.value == 0'
-metric_is ups-1 output_source_state "" '.value == 3' || fail "ups-1 not on normal"
+wait_until 40 "gen-1 cooling down" dev_metric_is gen-1 engine_state "" '.value_name == "cooling_down"'
+dev_metric_is ups-1 output_source_state "" '.value_name == "normal"' || fail "ups-1 not on normal"
+wait_until 40 "generators stopped" dev_metric_is gen-1 engine_state "" '.value_name == "stopped"'
+wait_until 10 "gen-2 stopped" dev_metric_is gen-2 engine_state "" '.value_name == "stopped"'
 wait_until 10 "on-battery alert resolved" not_firing ups-1 output_source_state
 alert_state=$(alerts_json --all | jq -r '[.alerts[] | select(.device == "ups-1" and .metric == "output_source_state")][0].state')
 assert_eq "$alert_state" resolved "ups-1 on-battery alert after recovery"
-metric_is gen-1 engine_starts_count "" '.value == 1' || fail "one start counted"
-pass "recovery: utility back, generators stopped after cool-down, one start counted"
+dev_metric_is gen-1 engine_starts_count "" '.value == 1' || fail "one start counted"
+dev_metric_is gen-1 output_power_total_watts "" '.value == 0' || fail "gen-1 off load"
+pass "recovery: utility back, generators cooled down and stopped, one start counted"
+
+sim_report
 done_checks
