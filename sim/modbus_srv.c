@@ -26,7 +26,7 @@ struct sim_mbdev {
 	bool warned;                    /* one self-check complaint per device */
 };
 
-int sim_mb_open(struct sim_dev *d, const char *profiles_dir, char *err, size_t len)
+int sim_mb_open(struct sim_dev *d, const char *profiles_dir, bool serve, char *err, size_t len)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s.yaml", profiles_dir, d->profile);
@@ -53,6 +53,8 @@ int sim_mb_open(struct sim_dev *d, const char *profiles_dir, char *err, size_t l
 		snprintf(err, len, "%s: out of memory", d->id);
 		return -ENOMEM;
 	}
+	if (!serve)
+		return 0;
 	char why[256];
 	int rc = sim_mbnet_open(&m->net, d->host, d->port, why, sizeof(why));
 	if (rc < 0)

@@ -179,7 +179,9 @@ void sim_physics_step(struct sim *s, double dt_s);
 void sim_render(struct sim *s);
 
 /* ---- SNMP agents (snmp_agent.c) ---------------------------------------------------- */
-int sim_snmp_init(struct sim *s, char *err, size_t len);
+/* Loads every SNMP device's profile; with serve, opens their agents (servers open
+ * theirs when they come up). */
+int sim_snmp_init(struct sim *s, bool serve, char *err, size_t len);
 void sim_snmp_shutdown(struct sim *s);
 /* Opens / closes the device's UDP transport (server up / down). */
 int sim_snmp_open(struct sim_dev *d, char *err, size_t len);
@@ -196,7 +198,8 @@ void sim_snmp_end(struct sim_dev *d);
 bool sim_snmp_has_metric(const struct sim_dev *d, const char *metric);
 
 /* ---- Modbus servers (modbus_srv.c) -------------------------------------------------- */
-int sim_mb_open(struct sim_dev *d, const char *profiles_dir, char *err, size_t len);
+/* Loads the device's profile; with serve, also its register map and listener. */
+int sim_mb_open(struct sim_dev *d, const char *profiles_dir, bool serve, char *err, size_t len);
 void sim_mb_close(struct sim_dev *d);
 void sim_mb_metric(struct sim_dev *d, const char *metric, const char *inst, double value);
 void sim_mb_state(struct sim_dev *d, const char *metric, const char *inst, const char *state);

@@ -69,15 +69,16 @@ static void tick(struct sim *s)
 	sim_render(s);
 }
 
-static int open_all(struct sim *s, char *err, size_t len)
+/* Loads every device's profile; with serve, opens every agent and listener. */
+static int open_all(struct sim *s, bool serve, char *err, size_t len)
 {
-	if (sim_snmp_init(s, err, len) < 0)
+	if (sim_snmp_init(s, serve, err, len) < 0)
 		return -1;
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];
 		bool mb = d->kind == SK_GENERATOR || d->kind == SK_COOLING || d->kind == SK_FIRE ||
 			  d->kind == SK_SUPPRESSION || d->kind == SK_LEAK;
-		if (mb && sim_mb_open(d, s->profiles_dir, err, len) < 0)
+		if (mb && sim_mb_open(d, s->profiles_dir, serve, err, len) < 0)
 			return -1;
 	}
 	return 0;
@@ -105,31 +106,38 @@ static void loop_once(struct sim *s, struct sim_control *ctl, int64_t *next)
 		tv.tv_usec = (wait % 1000) * 1000;
 	}
 	int n = select(nfds, &rset, &wset, NULL, &tv);
-	int64_t t0 = now_ms();
-	if (n > 0) {
-		snmp_read(&rset);
-		sim_mb_serve(s, &rset, &wset);
-		sim_liveness_serve(s, &rset);
-		sim_control_serve(s, ctl, &rset, &wset);
-	} else {
+	int64_t t[6]; /* phase ends, for the busy warning */
+	t[0] = now_ms();
+	if (n <= 0) { /* nothing ready: deadlines of control clients are still checked */
 		if (n == 0)
 			snmp_timeout();
-		FD_ZERO(&rset); /* deadlines of control clients are checked every round */
+		FD_ZERO(&rset);
 		FD_ZERO(&wset);
-		sim_control_serve(s, ctl, &rset, &wset);
+	} else {
+		snmp_read(&rset);
 	}
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
-	if (now_ms() >= *next) {
+	t[1] = now_ms();
+	sim_mb_serve(s, &rset, &wset);
+	t[2] = now_ms();
+	sim_liveness_serve(s, &rset);
+	t[3] = now_ms();
+	sim_control_serve(s, ctl, &rset, &wset);
+	t[4] = now_ms();
+	if (t[4] >= *next) {
 		tick(s);
 		*next += s->tick_ms;
 		if (*next < now_ms())
 			*next = now_ms() + s->tick_ms; /* fell behind: no catch-up burst */
 	}
-	int64_t busy = now_ms() - t0;
-	if (busy > SIM_BUSY_WARN_MS)
-		log_warnx("sim", NULL, "loop busy for %lld ms: devices were not served meanwhile",
-			  (long long)busy);
+	t[5] = now_ms();
+	if (t[5] - t[0] > SIM_BUSY_WARN_MS)
+		log_warnx("sim", NULL,
+			  "loop busy for %lld ms (snmp %lld, modbus %lld, ports %lld, control %lld, "
+			  "physics %lld): devices were not served meanwhile",
+			  (long long)(t[5] - t[0]), (long long)(t[1] - t[0]), (long long)(t[2] - t[1]),
+			  (long long)(t[3] - t[2]), (long long)(t[4] - t[3]), (long long)(t[5] - t[4]));
 }
 
 static int serve(struct sim *s, const char *scenario, double speed)
@@ -137,7 +145,7 @@ static int serve(struct sim *s, const char *scenario, double speed)
 	char err[2048];
 	struct sim_scenario *sc = NULL;
 	sim_physics_init(s);
-	if (open_all(s, err, sizeof(err)) < 0) {
+	if (open_all(s, true, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dcmon-sim: %s\n", err);
 		return 1;
 	}
@@ -173,12 +181,13 @@ static int serve(struct sim *s, const char *scenario, double speed)
 	return 0;
 }
 
-/* Loads every scenario of the directory (after opening nothing: profiles are read). */
+/* Loads every scenario of the directory (profiles are read, nothing is opened: a
+ * running simulator on the same config does not get in the way). */
 static int check(struct sim *s)
 {
 	char list[4096], err[8192];
 	int rc = 0;
-	if (open_all(s, err, sizeof(err)) < 0) {
+	if (open_all(s, false, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dcmon-sim: %s\n", err);
 		return 1;
 	}

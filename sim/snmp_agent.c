@@ -112,7 +112,7 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
 	return SNMP_ERR_NOERROR;
 }
 
-int sim_snmp_init(struct sim *s, char *err, size_t len)
+int sim_snmp_init(struct sim *s, bool serve, char *err, size_t len)
 {
 	g_sim = s;
 	/* numeric OIDs only: no MIB files, no config files, no persistent state */
@@ -187,7 +187,7 @@ int sim_snmp_init(struct sim *s, char *err, size_t len)
 		}
 		d->snmp->prof = p;
 		d->snmp->handle = -1;
-		if (d->kind != SK_SERVER && sim_snmp_open(d, err, len) < 0)
+		if (serve && d->kind != SK_SERVER && sim_snmp_open(d, err, len) < 0)
 			return -EADDRINUSE;
 	}
 	return 0;

@@ -59,11 +59,10 @@ dev_metric_is suppression-h2 agent_cylinder_pressure_bars "" '.value < 50' || fa
 pass "fire: suppression discharged (critical), cylinder emptied"
 
 # --- cooling failure: hall 1 warms, then cools when the unit restarts ------------------------
+dev_metric_is env-h1 sensor_temperature_celsius inlet-r01 '.value < 24' || fail "hall 1 starts cool"
+before=$(dev_metric env-h1 sensor_temperature_celsius inlet-r01 value)
 "$DCMON_SIM" run cooling-failure --speed 5 >/dev/null || fail "run cooling-failure"
 wait_until 20 "fire panel reset" dev_metric_is fire-panel zone_state 2 '.value_name == "normal"'
-wait_until 20 "hall 1 at its normal temperature" \
-  dev_metric_is env-h1 sensor_temperature_celsius inlet-r01 '.value < 24'
-before=$(dev_metric env-h1 sensor_temperature_celsius inlet-r01 value)
 wait_until 20 "crac-h1-1 off" dev_metric_is crac-h1-1 operating_state "" '.value_name == "off"'
 wait_until 30 "hall 1 above 27 C" dev_metric_is env-h1 sensor_temperature_celsius inlet-r01 '.value > 27'
 wait_until 10 "temperature warning" firing_sev env-h1 sensor_temperature_celsius warning
