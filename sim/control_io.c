@@ -128,22 +128,15 @@ static bool has_free_slot(const struct sim_control *ctl)
 	return false;
 }
 
-static void fd_add(int fd, fd_set *set, int *maxfd)
-{
-	FD_SET(fd, set);
-	if (fd > *maxfd)
-		*maxfd = fd;
-}
-
 void sim_control_fds(const struct sim_control *ctl, fd_set *rset, fd_set *wset, int *maxfd)
 {
 	if (has_free_slot(ctl))
-		fd_add(ctl->lfd, rset, maxfd);
+		sim_fd_add(ctl->lfd, rset, maxfd);
 	for (int i = 0; i < CTL_CONNS; i++) {
 		const struct ctl_conn *c = &ctl->c[i];
 		if (c->fd < 0)
 			continue;
-		fd_add(c->fd, c->out ? wset : rset, maxfd);
+		sim_fd_add(c->fd, c->out ? wset : rset, maxfd);
 	}
 }
 

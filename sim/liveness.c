@@ -6,32 +6,11 @@
  */
 #include "sim.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int listen_on(const char *host, int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-		return -EINVAL;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
 
 void sim_liveness_update(struct sim_dev *d)
 {
@@ -46,7 +25,7 @@ void sim_liveness_update(struct sim_dev *d)
 	}
 	if (d->running) {
 		for (size_t i = 0; i < d->ntcp_ports; i++) {
-			d->listen_fds[i] = listen_on(d->host, d->tcp_ports[i]);
+			d->listen_fds[i] = sim_tcp_listen(d->host, d->tcp_ports[i], 64);
 			if (d->listen_fds[i] < 0)
 				log_warnx("sim", d->id, "cannot listen on %s:%d: %s", d->host,
 					  d->tcp_ports[i], strerror(-d->listen_fds[i]));
@@ -72,10 +51,8 @@ void sim_liveness_fds(struct sim *s, fd_set *set, int *maxfd)
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];
 		for (size_t p = 0; d->serving && d->listen_fds && p < d->ntcp_ports; p++)
-			if (d->listen_fds[p] >= 0) {
-				FD_SET(d->listen_fds[p], set);
-				*maxfd = d->listen_fds[p] > *maxfd ? d->listen_fds[p] : *maxfd;
-			}
+			if (d->listen_fds[p] >= 0)
+				sim_fd_add(d->listen_fds[p], set, maxfd);
 	}
 }
 

@@ -23,10 +23,8 @@
  */
 #include "sim.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <modbus/modbus.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,28 +51,6 @@ struct sim_mbnet {
 	struct mbn_client cl[MBN_CLIENTS];
 };
 
-static int listen_nb(const char *host, int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-		return -EINVAL;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	if (fd >= FD_SETSIZE) { /* select() could not watch it */
-		close(fd);
-		return -EMFILE;
-	}
-	return fd;
-}
-
 int sim_mbnet_open(struct sim_mbnet **out, const char *host, int port, char *err, size_t len)
 {
 	struct sim_mbnet *n = calloc(1, sizeof(*n));
@@ -92,7 +68,7 @@ int sim_mbnet_open(struct sim_mbnet **out, const char *host, int port, char *err
 	}
 	modbus_set_response_timeout(n->ctx, 0, 1);
 	modbus_set_socket(n->ctx, n->pair[0]);
-	n->lfd = listen_nb(host, port);
+	n->lfd = sim_tcp_listen(host, port, 16);
 	if (n->lfd < 0) {
 		snprintf(err, len, "cannot listen on %s:%d: %s", host, port, strerror(-n->lfd));
 		return n->lfd;
@@ -131,26 +107,19 @@ static bool out_has_room(const struct mbn_client *c)
 	return sizeof(c->out) - c->nout >= MBN_ADU_MAX;
 }
 
-static void fd_add(int fd, fd_set *set, int *maxfd)
-{
-	FD_SET(fd, set);
-	if (fd > *maxfd)
-		*maxfd = fd;
-}
-
 void sim_mbnet_fds(const struct sim_mbnet *n, fd_set *rset, fd_set *wset, int *maxfd)
 {
 	if (!n)
 		return;
-	fd_add(n->lfd, rset, maxfd);
+	sim_fd_add(n->lfd, rset, maxfd);
 	for (int i = 0; i < MBN_CLIENTS; i++) {
 		const struct mbn_client *c = &n->cl[i];
 		if (c->fd < 0)
 			continue;
 		if (out_has_room(c) && c->nin < sizeof(c->in))
-			fd_add(c->fd, rset, maxfd);
+			sim_fd_add(c->fd, rset, maxfd);
 		if (c->nout > 0)
-			fd_add(c->fd, wset, maxfd);
+			sim_fd_add(c->fd, wset, maxfd);
 	}
 }
 

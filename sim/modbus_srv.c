@@ -29,16 +29,12 @@ struct sim_mbdev {
 int sim_mb_open(struct sim_dev *d, const char *profiles_dir, bool serve, char *err, size_t len)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s.yaml", profiles_dir, d->profile);
 	struct cfg_diags diags;
+	sim_profile_path(profiles_dir, d, path, sizeof(path));
 	cfg_diags_init(&diags);
 	struct modbus_profile *p = modbus_profile_load(path, &diags);
-	if (!p) {
-		snprintf(err, len, "%s: profile %s: %s", d->id, path,
-			 diags.n ? diags.v[0].msg : "cannot read");
-		cfg_diags_free(&diags);
-		return -EINVAL;
-	}
+	if (!p)
+		return sim_profile_error(d, path, &diags, err, len);
 	cfg_diags_free(&diags);
 	struct sim_mbdev *m = calloc(1, sizeof(*m));
 	if (!m) {

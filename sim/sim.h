@@ -151,6 +151,19 @@ struct sim {
 	char scen_note[256];      /* last step's note */
 };
 
+/* ---- shared by the servers (sim_util.c) ------------------------------------------- */
+/* A non-blocking listening TCP socket on host:port (IPv4), below FD_SETSIZE; or
+ * negative errno. */
+int sim_tcp_listen(const char *host, int port, int backlog);
+/* Adds fd to a select() set, updating *maxfd. */
+void sim_fd_add(int fd, fd_set *set, int *maxfd);
+/* DIR/PROFILE.yaml of device d. */
+void sim_profile_path(const char *dir, const struct sim_dev *d, char *buf, size_t len);
+/* "ID: profile FILE:LINE:COL: MESSAGE" of the first diagnostic into err; frees diags;
+ * returns -EINVAL. */
+int sim_profile_error(const struct sim_dev *d, const char *path, struct cfg_diags *diags,
+		      char *err, size_t len);
+
 /* ---- config (sim_config.c) ------------------------------------------------------- */
 /* Loads sim.yaml; NULL after printing positioned errors to errout. */
 struct sim *sim_load(const char *path, FILE *errout);

@@ -169,16 +169,12 @@ int sim_snmp_init(struct sim *s, bool serve, char *err, size_t len)
 		    d->kind == SK_FIRE || d->kind == SK_SUPPRESSION || d->kind == SK_LEAK)
 			continue;
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s.yaml", s->profiles_dir, d->profile);
 		struct cfg_diags diags;
+		sim_profile_path(s->profiles_dir, d, path, sizeof(path));
 		cfg_diags_init(&diags);
 		struct snmp_profile *p = snmp_profile_load(path, &diags);
-		if (!p) {
-			snprintf(err, len, "%s: profile %s: %s", d->id, path,
-				 diags.n ? diags.v[0].msg : "cannot read");
-			cfg_diags_free(&diags);
-			return -EINVAL;
-		}
+		if (!p)
+			return sim_profile_error(d, path, &diags, err, len);
 		cfg_diags_free(&diags);
 		d->snmp = calloc(1, sizeof(*d->snmp));
 		if (!d->snmp) {
