@@ -317,13 +317,17 @@ static struct metric *metric_make(struct modbus_inst *in, const struct cfg_devic
 	return m;
 }
 
-/* The value metric of point p; masked states become the enum names. */
+/* The value metric of point p; masked states become the enum names; a coil, discrete
+ * input or bool without names reads off/on like a one-bit field (so a rule can say
+ * `values: ["on"]`). */
 static struct metric *point_metric(struct modbus_inst *in, const struct cfg_device *dev,
 				   const struct modbus_point *p, char *err, size_t errlen)
 {
 	struct metric_enum *names = NULL;
 	struct metric *m;
 
+	if (p->type == MB_T_BOOL && !p->nenums && !p->nstates)
+		return metric_make(in, dev, p, p->metric, p->kind, bool_enums, 2, err, errlen);
 	if (p->nstates) {
 		names = calloc(p->nstates, sizeof *names);
 		if (!names) {

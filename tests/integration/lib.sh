@@ -22,6 +22,11 @@ cleanup() {
   for pid in "${_PIDS[@]:-}"; do
     [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
   done
+  if [ ! -d "$T" ]; then
+    # every test's directory is /tmp/dcmon-itest.*: a glob clean-up by another process
+    # on the machine removes it under a running test ("ports.sed: No such file")
+    echo "--- $T was removed while the test ran (by another process?) ---"
+  fi
   if [ "$rc" -ne 0 ] || [ "$_FAILED" -ne 0 ]; then
     echo "--- dcmond log (tail) ---"
     tail -n 60 "$T/dcmond.log" 2>/dev/null || true

@@ -185,6 +185,9 @@ static void assert_unit1(struct fx *f)
 	assert_true(value(f, "u1", "fan_state", NULL) == 1);
 	assert_true(value(f, "u1", "door_state", NULL) == 1);
 	assert_true(value(f, "u1", "smoke_state", NULL) == 0);
+	/* coils and discrete inputs read off/on, so a rule can say values: ["on"] */
+	assert_string_equal(metric_enum_name(get(f, "u1", "pump_state", NULL), 1), "on");
+	assert_string_equal(metric_enum_name(get(f, "u1", "door_state", NULL), 0), "off");
 }
 
 static void assert_unit3(struct fx *f)
