@@ -52,6 +52,8 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 [ "$up" -eq 1 ] || die "dcmon-sim did not start" run/sim.log
+# the wall's write actions (ack, silence) need this token; only we may read it
+( umask 077; [ -s run/demo/token ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >run/demo/token )
 ./build/dcmond -c etc/demo/dcmon.yaml >run/dcmond.log 2>&1 &
 pids+=($!)
 
@@ -88,6 +90,7 @@ In another terminal, from $root:
   or flip one input by hand:      $sim set globex-app-1.up 0
   one RRD file per metric:        ls run/demo/data/
   e-mails the SMTP sink received: ls run/mail/new/   (127.0.0.1:$smtp_port)
+  the NOC wall:                   http://127.0.0.1:8080/wall   (token for ack/silence: run/demo/token)
 
 Press Ctrl-C to stop the demo.
 MSG

@@ -37,11 +37,13 @@ sim_start() {
   sed -f "$T/ports.sed" "$src/sim.yaml" | sed \
     -e "s|control: .*|control: $T/sim.sock|" \
     -e "s|profiles_dir: .*|profiles_dir: $DCMON_SOURCE_DIR/etc/profiles|" \
+    -e "/^  http: /d" -e "/^  smtp: /d" \
     -e "s|scenarios_dir: .*|scenarios_dir: $DCMON_SOURCE_DIR/etc/scenarios|" >"$T/sim.yaml"
   sed -f "$T/ports.sed" "$src/dcmon.yaml" | sed \
     -e "s|data_dir: .*|data_dir: $T/data|" \
     -e "s|socket: .*|socket: $T/dcmon.sock|" \
     -e "s|profiles_dir: .*|profiles_dir: $DCMON_SOURCE_DIR/etc/profiles|" \
+    -e "/^  http: /d" -e "/^  smtp: /d" \
     -e "s|interval: 2s|interval: 1s|" -e "s|timeout: 1s|timeout: 500ms|" >"$T/dcmon.yaml"
   export DCMON_SIM_CONFIG="$T/sim.yaml"
   "$DCMON_SIM" serve >"$T/sim.out" 2>"$T/sim.log" &
