@@ -9,33 +9,8 @@
 
 #include "modbus.h"
 #include "modbus_peer.h"
+#include "modbus_xchg.h"
 
-#define WAIT_MS 10000 /* bound for one exchange on loopback */
-
-struct got {
-	bool done;
-	int err;
-	unsigned exception;
-	char reason[METRIC_REASON_MAX];
-	uint16_t count;
-	uint16_t regs[MODBUS_BITS_MAX];
-	int seq;           /* completion order */
-};
-
-static int completions;
-
-static void on_res(void *arg, const struct modbus_result *res)
-{
-	struct got *g = arg;
-
-	g->done = true;
-	g->err = res->err;
-	g->exception = res->exception;
-	snprintf(g->reason, sizeof g->reason, "%s", res->reason);
-	g->count = res->count;
-	memcpy(g->regs, res->regs, res->count * sizeof res->regs[0]);
-	g->seq = ++completions;
-}
 
 struct fixture {
 	struct mb_peer peer;
@@ -73,21 +48,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct modbus_xreq rq(uint8_t unit, enum modbus_table t, uint16_t addr,
-			     uint16_t count, int64_t timeout_ms)
-{
-	struct modbus_xreq r = { .unit = unit, .table = t, .addr = addr, .count = count,
-				 .timeout_ms = timeout_ms };
-	return r;
-}
-
-static void exchange(struct fixture *f, const struct modbus_xreq *r, struct got *g)
-{
-	memset(g, 0, sizeof *g);
-	assert_non_null(modbus_link_submit(f->link, r, on_res, g));
-	assert_true(mb_run_until(f->loop, &g->done, WAIT_MS));
-}
-
 /* The fixture of modbus_peer.py, decoded here from the raw registers. */
 static void test_every_type_and_order(void **state)
 {
@@ -98,14 +58,14 @@ static void test_every_type_and_order(void **state)
 		{ MB_T_FLOAT64, 3.141592653589793 },
 	};
 	struct fixture *f = *state;
-	struct modbus_xreq r = rq(1, MB_HOLDING, 100, 125, 2000);
-	struct got *a = calloc(2, sizeof *a), *b = a + 1;
+	struct modbus_xreq r = mb_xreq(1, MB_HOLDING, 100, 125, 2000);
+	struct mb_got *a = calloc(2, sizeof *a), *b = a + 1;
 
-	exchange(f, &r, a);
+	mb_exchange(f->link, f->loop, &r, a);
 	assert_int_equal(a->err, 0);
 	assert_int_equal(a->count, 125);
-	r = rq(1, MB_HOLDING, 225, 3, 2000);
-	exchange(f, &r, b);
+	r = mb_xreq(1, MB_HOLDING, 225, 3, 2000);
+	mb_exchange(f->link, f->loop, &r, b);
 	assert_int_equal(b->err, 0);
 	memcpy(a->regs + 125, b->regs, 3 * sizeof b->regs[0]);
 	for (int t = 0; t < 8; t++) {
@@ -126,20 +86,20 @@ static void test_bits_and_inputs(void **state)
 {
 	static const uint16_t coils[] = { 1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
 	struct fixture *f = *state;
-	struct modbus_xreq r = rq(1, MB_COIL, 0, 16, 2000);
-	struct got *g = calloc(1, sizeof *g);
+	struct modbus_xreq r = mb_xreq(1, MB_COIL, 0, 16, 2000);
+	struct mb_got *g = calloc(1, sizeof *g);
 
-	exchange(f, &r, g);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->err, 0);
 	assert_memory_equal(g->regs, coils, sizeof coils);
-	r = rq(1, MB_DISCRETE, 0, 8, 2000);
-	exchange(f, &r, g);
+	r = mb_xreq(1, MB_DISCRETE, 0, 8, 2000);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->count, 8);
 	assert_int_equal(g->regs[1], 1);
 	assert_int_equal(g->regs[7], 1);
 	assert_int_equal(g->regs[0] + g->regs[2] + g->regs[6], 0);
-	r = rq(1, MB_INPUT, 0, 7, 2000);
-	exchange(f, &r, g);
+	r = mb_xreq(1, MB_INPUT, 0, 7, 2000);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->regs[0], 271);
 	assert_int_equal(g->regs[1], 0xFFFF);
 	assert_int_equal(g->regs[4], 0xFFD8);
@@ -150,17 +110,17 @@ static void test_bits_and_inputs(void **state)
 static void test_exception_by_name(void **state)
 {
 	struct fixture *f = *state;
-	struct modbus_xreq r = rq(1, MB_INPUT, 8, 4, 2000); /* 10, 11 do not exist */
-	struct got *g = calloc(1, sizeof *g);
+	struct modbus_xreq r = mb_xreq(1, MB_INPUT, 8, 4, 2000); /* 10, 11 do not exist */
+	struct mb_got *g = calloc(1, sizeof *g);
 
-	exchange(f, &r, g);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->exception, 2);
 	assert_string_equal(g->reason, "exception 2 (illegal data address)");
-	r = rq(2, MB_HOLDING, 10, 5, 2000); /* hole at 12-13 */
-	exchange(f, &r, g);
+	r = mb_xreq(2, MB_HOLDING, 10, 5, 2000); /* hole at 12-13 */
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->exception, 2);
-	r = rq(2, MB_HOLDING, 14, 1, 2000);
-	exchange(f, &r, g);
+	r = mb_xreq(2, MB_HOLDING, 14, 1, 2000);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->err, 0);
 	assert_int_equal(g->regs[0], 333);
 	free(g);
@@ -171,17 +131,17 @@ static void test_exception_by_name(void **state)
 static void test_dead_unit_does_not_block(void **state)
 {
 	struct fixture *f = *state;
-	struct got *g = calloc(3, sizeof *g);
-	struct modbus_xreq dead = rq(9, MB_HOLDING, 0, 1, 300), u3 = rq(3, MB_HOLDING, 0, 10, 2000),
-			   u1 = rq(1, MB_INPUT, 0, 1, 2000);
+	struct mb_got *g = calloc(3, sizeof *g);
+	struct modbus_xreq dead = mb_xreq(9, MB_HOLDING, 0, 1, 300), u3 = mb_xreq(3, MB_HOLDING, 0, 10, 2000),
+			   u1 = mb_xreq(1, MB_INPUT, 0, 1, 2000);
 	struct modbus_link_stats st0, st1;
 
 	modbus_link_stats(f->link, &st0);
-	completions = 0;
-	assert_non_null(modbus_link_submit(f->link, &dead, on_res, &g[0]));
-	assert_non_null(modbus_link_submit(f->link, &u3, on_res, &g[1]));
-	assert_non_null(modbus_link_submit(f->link, &u1, on_res, &g[2]));
-	assert_true(mb_run_until(f->loop, &g[2].done, WAIT_MS));
+	mb_completions = 0;
+	assert_non_null(modbus_link_submit(f->link, &dead, mb_on_res, &g[0]));
+	assert_non_null(modbus_link_submit(f->link, &u3, mb_on_res, &g[1]));
+	assert_non_null(modbus_link_submit(f->link, &u1, mb_on_res, &g[2]));
+	assert_true(mb_run_until(f->loop, &g[2].done, MB_XCHG_WAIT_MS));
 	assert_int_equal(g[0].err, -ETIMEDOUT);
 	assert_string_equal(g[0].reason, "timeout");
 	assert_int_equal(g[1].err, 0);
@@ -200,16 +160,16 @@ static void test_dead_unit_does_not_block(void **state)
 static void test_cancel_queued_and_inflight(void **state)
 {
 	struct fixture *f = *state;
-	struct got *g = calloc(3, sizeof *g);
-	struct modbus_xreq a = rq(3, MB_HOLDING, 0, 1, 2000);
+	struct mb_got *g = calloc(3, sizeof *g);
+	struct modbus_xreq a = mb_xreq(3, MB_HOLDING, 0, 1, 2000);
 	struct modbus_xact *x0, *x1;
 
-	x0 = modbus_link_submit(f->link, &a, on_res, &g[0]); /* goes in flight */
-	x1 = modbus_link_submit(f->link, &a, on_res, &g[1]); /* queued */
-	assert_non_null(modbus_link_submit(f->link, &a, on_res, &g[2]));
+	x0 = modbus_link_submit(f->link, &a, mb_on_res, &g[0]); /* goes in flight */
+	x1 = modbus_link_submit(f->link, &a, mb_on_res, &g[1]); /* queued */
+	assert_non_null(modbus_link_submit(f->link, &a, mb_on_res, &g[2]));
 	modbus_link_cancel(f->link, x1);
 	modbus_link_cancel(f->link, x0);
-	assert_true(mb_run_until(f->loop, &g[2].done, WAIT_MS));
+	assert_true(mb_run_until(f->loop, &g[2].done, MB_XCHG_WAIT_MS));
 	assert_false(g[0].done);
 	assert_false(g[1].done);
 	assert_int_equal(g[2].regs[0], 3000);
@@ -219,22 +179,22 @@ static void test_cancel_queued_and_inflight(void **state)
 static void test_server_restart(void **state)
 {
 	struct fixture *f = *state;
-	struct got *g = calloc(1, sizeof *g);
-	struct modbus_xreq r = rq(3, MB_HOLDING, 5, 1, 1000);
+	struct mb_got *g = calloc(1, sizeof *g);
+	struct modbus_xreq r = mb_xreq(3, MB_HOLDING, 5, 1, 1000);
 	int port = f->peer.port, tries;
 
-	exchange(f, &r, g);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->regs[0], 3005);
 	mb_peer_stop(&f->peer);
-	exchange(f, &r, g); /* connection reset, or refused on reconnect */
+	mb_exchange(f->link, f->loop, &r, g); /* connection reset, or refused on reconnect */
 	assert_true(g->err == -ECONNRESET || g->err == -ECONNREFUSED);
-	exchange(f, &r, g);
+	mb_exchange(f->link, f->loop, &r, g);
 	assert_int_equal(g->err, -ECONNREFUSED);
 	assert_non_null(strstr(g->reason, "refused"));
 	assert_int_equal(mb_peer_start(&f->peer, port), 0);
 	/* Fails fast during the backoff, then reconnects: bounded number of polls. */
 	for (tries = 0; tries < 200; tries++) {
-		exchange(f, &r, g);
+		mb_exchange(f->link, f->loop, &r, g);
 		if (g->err == 0)
 			break;
 		bool never = false;

@@ -8,33 +8,8 @@
 #include "dcmon/workq.h"
 #include "modbus.h"
 #include "modbus_peer.h"
+#include "modbus_xchg.h"
 
-#define WAIT_MS 10000
-
-struct got {
-	bool done;
-	int err;
-	unsigned exception;
-	char reason[METRIC_REASON_MAX];
-	uint16_t count;
-	uint16_t regs[16];
-	int seq;
-};
-
-static int completions;
-
-static void on_res(void *arg, const struct modbus_result *res)
-{
-	struct got *g = arg;
-
-	g->done = true;
-	g->err = res->err;
-	g->exception = res->exception;
-	snprintf(g->reason, sizeof g->reason, "%s", res->reason);
-	g->count = res->count;
-	memcpy(g->regs, res->regs, (res->count < 16 ? res->count : 16) * sizeof res->regs[0]);
-	g->seq = ++completions;
-}
 
 struct fixture {
 	struct mb_peer peer;
@@ -71,38 +46,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct modbus_xreq rq(uint8_t unit, enum modbus_table t, uint16_t addr,
-			     uint16_t count, int64_t timeout_ms)
-{
-	struct modbus_xreq r = { .unit = unit, .table = t, .addr = addr, .count = count,
-				 .timeout_ms = timeout_ms };
-	return r;
-}
-
-static void exchange(struct fixture *f, const struct modbus_xreq *r, struct got *g)
-{
-	memset(g, 0, sizeof *g);
-	assert_non_null(modbus_link_submit(f->link, r, on_res, g));
-	assert_true(mb_run_until(f->loop, &g->done, WAIT_MS));
-}
-
 static void test_registers_and_bits(void **state)
 {
 	struct fixture *f = *state;
-	struct modbus_xreq r = rq(1, MB_HOLDING, 164, 2, 2000); /* float32 ABCD slot */
-	struct got g;
+	struct modbus_xreq r = mb_xreq(1, MB_HOLDING, 164, 2, 2000); /* float32 ABCD slot */
+	struct mb_got g;
 
-	exchange(f, &r, &g);
+	mb_exchange(f->link, f->loop, &r, &g);
 	if (g.err)
 		fail_msg("read failed: %s", g.reason);
 	assert_true(modbus_pattern_value(modbus_assemble(g.regs, MB_T_FLOAT32, MB_ABCD),
 					 MB_T_FLOAT32) == (double)-273.15f);
-	r = rq(1, MB_INPUT, 0, 2, 2000);
-	exchange(f, &r, &g);
+	r = mb_xreq(1, MB_INPUT, 0, 2, 2000);
+	mb_exchange(f->link, f->loop, &r, &g);
 	assert_int_equal(g.regs[0], 271);
 	assert_int_equal(g.regs[1], 0xFFFF);
-	r = rq(1, MB_COIL, 0, 4, 2000);
-	exchange(f, &r, &g);
+	r = mb_xreq(1, MB_COIL, 0, 4, 2000);
+	mb_exchange(f->link, f->loop, &r, &g);
 	assert_int_equal(g.count, 4);
 	assert_int_equal(g.regs[0] * 8 + g.regs[1] * 4 + g.regs[2] * 2 + g.regs[3], 0xB);
 }
@@ -110,10 +70,10 @@ static void test_registers_and_bits(void **state)
 static void test_exception_name(void **state)
 {
 	struct fixture *f = *state;
-	struct modbus_xreq r = rq(1, MB_INPUT, 8, 4, 2000);
-	struct got g;
+	struct modbus_xreq r = mb_xreq(1, MB_INPUT, 8, 4, 2000);
+	struct mb_got g;
 
-	exchange(f, &r, &g);
+	mb_exchange(f->link, f->loop, &r, &g);
 	assert_int_equal(g.exception, 2);
 	assert_string_equal(g.reason, "exception 2 (illegal data address)");
 }
@@ -121,16 +81,16 @@ static void test_exception_name(void **state)
 static void test_dead_unit_then_others(void **state)
 {
 	struct fixture *f = *state;
-	struct got g[3];
-	struct modbus_xreq dead = rq(9, MB_HOLDING, 0, 1, 300), u3 = rq(3, MB_HOLDING, 0, 10, 2000),
-			   u1 = rq(1, MB_INPUT, 0, 1, 2000);
+	struct mb_got g[3];
+	struct modbus_xreq dead = mb_xreq(9, MB_HOLDING, 0, 1, 300), u3 = mb_xreq(3, MB_HOLDING, 0, 10, 2000),
+			   u1 = mb_xreq(1, MB_INPUT, 0, 1, 2000);
 
 	memset(g, 0, sizeof g);
-	completions = 0;
-	assert_non_null(modbus_link_submit(f->link, &dead, on_res, &g[0]));
-	assert_non_null(modbus_link_submit(f->link, &u3, on_res, &g[1]));
-	assert_non_null(modbus_link_submit(f->link, &u1, on_res, &g[2]));
-	assert_true(mb_run_until(f->loop, &g[2].done, WAIT_MS));
+	mb_completions = 0;
+	assert_non_null(modbus_link_submit(f->link, &dead, mb_on_res, &g[0]));
+	assert_non_null(modbus_link_submit(f->link, &u3, mb_on_res, &g[1]));
+	assert_non_null(modbus_link_submit(f->link, &u1, mb_on_res, &g[2]));
+	assert_true(mb_run_until(f->loop, &g[2].done, MB_XCHG_WAIT_MS));
 	assert_int_equal(g[0].err, -ETIMEDOUT);
 	assert_string_equal(g[0].reason, "timeout");
 	assert_int_equal(g[1].err, 0);
