@@ -26,23 +26,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 ulimit -n "$(ulimit -Hn)"
 PY=/usr/bin/python3
 
-$PY - "$listeners" >"$T/ports" 2>"$T/listeners.log" <<'PY' &
-import socket, sys, time
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096); socks.append(s)
-    print(s.getsockname()[1])
-sys.stdout.flush()
-for s in socks: s.setblocking(False)
-while True:
-    for s in socks:
-        try:
-            while True:
-                c, _ = s.accept(); c.close()
-        except BlockingIOError:
-            pass
-    time.sleep(0.05)
-PY
+$PY bench/tcp_listeners.py "$listeners" 4096 0.05 >"$T/ports" 2>"$T/listeners.log" &
 pids+=($!)
 for _ in $(seq 100); do [ "$(wc -l <"$T/ports")" -ge "$listeners" ] && break; sleep 0.1; done
 mapfile -t ports <"$T/ports"

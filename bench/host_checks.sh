@@ -18,25 +18,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 ulimit -n "$(ulimit -Hn)"
 
 # listeners: one process holding $ports listening sockets, printing their ports
-/usr/bin/python3 - "$ports" >"$T/ports" 2>"$T/listeners.log" <<'PY' &
-import socket, sys, time, resource
-hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]; resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); socks.append(s)
-    print(s.getsockname()[1])
-sys.stdout.flush()
-for s in socks:
-    s.setblocking(False)
-while True:  # accept and drop, so backlogs never fill
-    for s in socks:
-        try:
-            while True:
-                c, _ = s.accept(); c.close()
-        except BlockingIOError:
-            pass
-    time.sleep(0.2)
-PY
+/usr/bin/python3 bench/tcp_listeners.py "$ports" 1024 0.2 >"$T/ports" 2>"$T/listeners.log" &
 pids+=($!)
 for _ in $(seq 100); do [ "$(wc -l <"$T/ports")" -ge "$ports" ] && break; sleep 0.1; done
 
