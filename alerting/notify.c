@@ -132,6 +132,12 @@ void notifier_set_suppressed_fn(struct notifier *n, notify_suppressed_fn fn, voi
 	n->supp_arg = arg;
 }
 
+void notifier_set_polling_fn(struct notifier *n, notify_polling_fn fn, void *arg)
+{
+	n->polling = fn;
+	n->polling_arg = arg;
+}
+
 void notifier_tick(struct notifier *n, int64_t now_ms)
 {
 	if (!n->cfg->daemon.smtp)

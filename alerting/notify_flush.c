@@ -51,7 +51,7 @@ void notify_wake_at(struct notifier *n, int64_t due_ms, int64_t now_ms)
 }
 
 void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc,
-		       const struct notify_item *proto, int64_t now_ms)
+		       const struct notify_item *proto, const char *batch, int64_t now_ms)
 {
 	struct notify_policy p;
 	notify_policy_of(n, &p);
@@ -64,9 +64,20 @@ void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc,
 			log_warnx("notify", NULL, "cannot queue a notification for %s", it.rcpt);
 			continue;
 		}
-		int64_t due = notify_group_add(g, &p, now_ms, it.group_wait_ms);
+		int64_t due = notify_group_add(g, &p, now_ms, it.group_wait_ms, batch);
 		notify_wake_at(n, due, now_ms);
 	}
+}
+
+void notifier_poll_done(struct notifier *n, const char *device, int64_t now_ms)
+{
+	struct notify_policy p;
+	if (!n->cfg->daemon.smtp)
+		return;
+	notify_policy_of(n, &p);
+	for (size_t i = 0; i < n->ngroups; i++)
+		if (notify_group_batch_done(n->groups[i], &p, device, now_ms))
+			notify_wake_at(n, n->groups[i]->due_ms, now_ms);
 }
 
 void notify_target_of(const struct notifier *n, const struct alert_event *ev,
@@ -100,7 +111,9 @@ void notify_queue_event(struct notifier *n, const struct alert_event *ev, const 
 				    .severity = strcmp(kind, "recovery") == 0 ? -1 : (int)ev->severity,
 				    .subject = subject, .line = line, .block = block,
 				    .created_ms = now_ms};
-	notify_queue_item(n, rc, &proto, now_ms);
+	/* raised by a poll still being evaluated: its first message waits for the rest */
+	bool polling = n->polling && n->polling(n->polling_arg, ev->device);
+	notify_queue_item(n, rc, &proto, polling ? ev->device : NULL, now_ms);
 	free(subject);
 	free(line);
 	free(block);
@@ -201,9 +214,7 @@ static int flush_group(struct notifier *n, struct notify_group *g, const struct 
 	bool digest = g->held;
 
 	if (rc == 0 && a.n == 0) {
-		g->nqueued = 0; /* nothing there after all: no message, the rate untouched */
-		g->due_ms = 0;
-		g->held = false;
+		notify_group_empty(g);
 		acc_free(&a);
 		return 0;
 	}

@@ -1,8 +1,13 @@
 /* Grouping window and rate limit of one recipient.  Pure logic on a caller's clock:
  *
- *   - an item with no window open opens one (group_wait long) and goes out after the
- *     short gather delay, so the first alert of a group never waits for the window;
- *   - items arriving while the window is open go out together when it closes;
+ *   - an item with no window open opens one (group_wait long) and goes out at once, so
+ *     the first alert of a group never waits for the window.  When it was raised by a
+ *     poll still being evaluated, it waits for the end of that poll (the other values
+ *     of the same poll, e.g. the 200 ports of a switch that died, then travel with it),
+ *     and at most gather_ms; no fixed delay is added;
+ *   - items arriving while the first message is still gathering go out with it (their
+ *     polls in flight are waited for too); items arriving later in the window go out
+ *     together when it closes;
  *   - at most rate_limit messages per rate_period: beyond that the items are held and
  *     go out as one digest when the oldest send leaves the period.
  */
@@ -26,10 +31,36 @@ struct notify_group *notify_group_new(const char *rcpt, size_t rate_cap)
 	return g;
 }
 
+static void gather_clear(struct notify_group *g)
+{
+	for (size_t i = 0; i < g->ngather; i++)
+		free(g->gather_dev[i]);
+	g->ngather = 0;
+	g->gather_full = false;
+	g->gathering = false;
+}
+
+/* The first message also waits for the poll of dev (NULL: nothing to wait for). */
+static void gather_wait_for(struct notify_group *g, const char *dev)
+{
+	if (!dev)
+		return;
+	for (size_t i = 0; i < g->ngather; i++)
+		if (strcmp(g->gather_dev[i], dev) == 0)
+			return;
+	char *copy = g->ngather < NOTIFY_GATHER_DEVS ? strdup(dev) : NULL;
+	if (!copy) { /* cannot track it: the gather cap decides */
+		g->gather_full = true;
+		return;
+	}
+	g->gather_dev[g->ngather++] = copy;
+}
+
 void notify_group_free(struct notify_group *g)
 {
 	if (!g)
 		return;
+	gather_clear(g);
 	free(g->rcpt);
 	free(g->sent_ms);
 	free(g);
@@ -56,19 +87,27 @@ int64_t notify_group_rate_free(const struct notify_group *g, const struct notify
 }
 
 int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, int64_t now_ms,
-			 int64_t wait_ms)
+			 int64_t wait_ms, const char *batch)
 {
 	int64_t due;
 
 	g->nqueued++;
-	if (g->window_end_ms > now_ms) {
+	if (g->gathering && g->due_ms) {
+		/* joins the window's first message; if that waits for polls, for this one too */
+		due = g->due_ms;
+		if (g->ngather > 0 || g->gather_full)
+			gather_wait_for(g, batch);
+	} else if (g->window_end_ms > now_ms) {
 		due = g->window_end_ms;
-		/* an item gathered for the window's first message keeps its early time */
-		if (g->due_ms && g->due_ms < due)
-			due = g->due_ms;
 	} else {
+		gather_clear(g);
 		g->window_end_ms = now_ms + wait_ms;
-		due = now_ms + p->gather_ms;
+		g->gathering = true;
+		due = now_ms;
+		if (batch && p->gather_ms > 0) {
+			due = now_ms + p->gather_ms;
+			gather_wait_for(g, batch);
+		}
 	}
 	int64_t rate = notify_group_rate_free(g, p, now_ms);
 	if (rate > due) { /* held by the rate limit: the message will be a digest */
@@ -77,6 +116,27 @@ int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, 
 	}
 	g->due_ms = due;
 	return due;
+}
+
+bool notify_group_batch_done(struct notify_group *g, const struct notify_policy *p,
+			     const char *dev, int64_t now_ms)
+{
+	size_t i = 0;
+	if (!g->gathering || g->nqueued == 0)
+		return false;
+	while (i < g->ngather && strcmp(g->gather_dev[i], dev) != 0)
+		i++;
+	if (i == g->ngather)
+		return false;
+	free(g->gather_dev[i]);
+	g->gather_dev[i] = g->gather_dev[--g->ngather];
+	if (g->ngather > 0 || g->gather_full || g->due_ms <= now_ms)
+		return false;
+	int64_t rate = notify_group_rate_free(g, p, now_ms);
+	if (rate > now_ms)
+		g->held = true;
+	g->due_ms = rate > now_ms ? rate : now_ms;
+	return true;
 }
 
 bool notify_group_due(struct notify_group *g, const struct notify_policy *p, int64_t now_ms)
@@ -92,6 +152,14 @@ bool notify_group_due(struct notify_group *g, const struct notify_policy *p, int
 	return true;
 }
 
+void notify_group_empty(struct notify_group *g)
+{
+	g->nqueued = 0;
+	g->due_ms = 0;
+	g->held = false;
+	gather_clear(g);
+}
+
 void notify_group_sent(struct notify_group *g, int64_t now_ms)
 {
 	g->sent_ms[g->head] = now_ms;
@@ -101,4 +169,5 @@ void notify_group_sent(struct notify_group *g, int64_t now_ms)
 	g->nqueued = 0;
 	g->due_ms = 0;
 	g->held = false;
+	gather_clear(g);
 }

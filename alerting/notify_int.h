@@ -57,6 +57,7 @@ const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *nam
 /* ---- grouping and rate limit (notify_group.c) --------------------------------------- */
 
 #define NOTIFY_RATE_MAX 1000 /* ring size: the largest rate_limit */
+#define NOTIFY_GATHER_DEVS 8 /* polls one first message waits for; more: it waits for gather_ms */
 
 /* Per-recipient state: the open grouping window, queued items, recent sends. */
 struct notify_group {
@@ -64,6 +65,12 @@ struct notify_group {
 	int64_t window_end_ms;   /* end of the open grouping window; 0 = none */
 	int64_t due_ms;          /* when the queued items go out; 0 = nothing queued */
 	size_t nqueued;          /* items waiting */
+	/* devices whose poll raised items of the first message and is still being
+	 * evaluated: the first message waits for them (at most gather_ms); owned ids */
+	char *gather_dev[NOTIFY_GATHER_DEVS];
+	size_t ngather;          /* entries used */
+	bool gather_full;        /* a device did not fit: the first message waits gather_ms */
+	bool gathering;          /* the first message of the window is not sent yet */
 	bool held;               /* the rate limit held items: the next message is a digest */
 	int64_t *sent_ms;        /* ring of the last sends (wall ms), rate_limit entries */
 	size_t nsent, head;      /* entries used, next write position */
@@ -71,21 +78,31 @@ struct notify_group {
 };
 
 struct notify_policy {
-	int64_t gather_ms;       /* the first item waits this long for its peers */
+	int64_t gather_ms;       /* the longest the first item waits for the end of its poll */
 	int rate_limit;          /* messages per period */
 	int64_t rate_period_ms;
 };
 
 struct notify_group *notify_group_new(const char *rcpt, size_t rate_cap);
 void notify_group_free(struct notify_group *g);
-/* An item arrives at now_ms for a route with window wait_ms: opens a window (the item
- * goes out after gather_ms) or joins the open one (goes out when it closes).  Returns
- * the due time. */
+/* An item arrives at now_ms for a route with window wait_ms, raised by the poll of
+ * device `batch` still being evaluated (NULL: not by a poll in flight).  It opens a
+ * window (the item goes out at once, or, from a poll in flight, when that poll has been
+ * evaluated and at most gather_ms later) or joins the open one (with the first message
+ * while that is still gathering, else when the window closes).  Returns the due time;
+ * -ENOMEM is not possible: a device id that cannot be kept only means the cap applies. */
 int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, int64_t now_ms,
-			 int64_t wait_ms);
+			 int64_t wait_ms, const char *batch);
+/* The poll of device dev has been evaluated at now_ms: true if the group's first
+ * message waited for it and waits for nothing more (its due time is now, or when the
+ * rate limit allows). */
+bool notify_group_batch_done(struct notify_group *g, const struct notify_policy *p,
+			     const char *dev, int64_t now_ms);
 /* True if queued items should be sent at now_ms.  When the rate limit forbids it, the
  * due time moves to when it allows and the group is marked held (digest). */
 bool notify_group_due(struct notify_group *g, const struct notify_policy *p, int64_t now_ms);
+/* Nothing was queued after all: no message, the rate untouched. */
+void notify_group_empty(struct notify_group *g);
 /* A message went out at now_ms carrying every queued item. */
 void notify_group_sent(struct notify_group *g, int64_t now_ms);
 /* Earliest time the rate limit lets a message go out (now_ms if it does already). */
@@ -244,15 +261,18 @@ struct notifier {
 	char host[256];                 /* Message-ID right side */
 	notify_suppressed_fn supp;
 	void *supp_arg;
+	notify_polling_fn polling;      /* is a device's poll being evaluated? NULL = never */
+	void *polling_arg;
 };
 
 /* The smtp section's grouping and rate policy. */
 void notify_policy_of(const struct notifier *n, struct notify_policy *p);
 /* The group of rcpt, created if missing (NULL on ENOMEM). */
 struct notify_group *notify_group_get(struct notifier *n, const char *rcpt);
-/* Queues one item for each recipient and schedules the flushes. */
+/* Queues one item for each recipient and schedules the flushes; batch: the device
+ * whose poll raised it and is still being evaluated, or NULL. */
 void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc, const struct notify_item *proto,
-		       int64_t now_ms);
+		       const char *batch, int64_t now_ms);
 /* Sends what is due in every group at now_ms (composes and spools the messages). */
 void notify_flush_due(struct notifier *n, int64_t now_ms);
 /* Makes sure the loop wakes at due_ms (before the next tick). */

@@ -258,8 +258,21 @@ static void on_repoll(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 	int rc = sched_poll_now(d->sched, id);
-	if (rc < 0 && rc != -EBUSY)
+	if (rc < 0)
 		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
+}
+
+/* The notifier holds the first alert of a poll until that poll has been evaluated. */
+static bool polling_of(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	return d->sched && sched_polling(d->sched, id);
+}
+
+static void on_poll_done(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	notifier_poll_done(d->notify, id, clock_wall_ms());
 }
 
 /* Alert events are logged (one line each), handed to the e-mail notifier and pushed to
@@ -413,6 +426,8 @@ static int start_parts(struct daemon *d)
 				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, poller_registry)))
 		return -1;
+	sched_set_done_hook(d->sched, on_poll_done, d);
+	notifier_set_polling_fn(d->notify, polling_of, d);
 	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,

@@ -33,6 +33,8 @@ struct sched_dev {
 	int64_t started_ms;    /* monotonic start of the poll in flight */
 	struct loop_timer *due_timer;
 	struct loop_timer *watchdog;
+	struct loop_timer *repoll_timer; /* a re-poll asked for while a poll ran */
+	bool repoll;           /* poll again as soon as the running poll ends */
 	struct dev_status st;
 	struct log_complaint overrun_log;
 	struct sched_dev *next_hash;
@@ -43,6 +45,8 @@ struct sched {
 	const struct poller_ops *const *pollers;
 	struct sched_dev *buckets[SCHED_BUCKETS];
 	size_t ndevs;
+	void (*done_fn)(void *arg, const char *id); /* a poll has ended; may be NULL */
+	void *done_arg;
 };
 
 static const char *const outcome_names[] = {"ok", "partial", "unreachable", "error",
@@ -116,8 +120,11 @@ static void cancel_poll(struct sched_dev *d)
 	}
 	d->running = false;
 	d->pending = 0;
+	d->repoll = false;
 	loop_timer_cancel(d->s->env->loop, d->watchdog);
 	d->watchdog = NULL;
+	loop_timer_cancel(d->s->env->loop, d->repoll_timer);
+	d->repoll_timer = NULL;
 }
 
 static void dev_free(struct sched_dev *d)
@@ -164,6 +171,18 @@ static enum dev_state state_from_slots(const struct sched_dev *d, char *reason, 
 	return unreachable == d->nslots ? DEV_STATE_UNREACHABLE : DEV_STATE_DEGRADED;
 }
 
+static void start_poll(struct sched_dev *d);
+
+static void on_repoll_due(struct loop *loop, void *arg)
+{
+	struct sched_dev *d = arg;
+	d->repoll_timer = NULL;
+	if (!d->running && d->nslots > 0)
+		start_poll(d);
+	else if (d->running)
+		d->repoll = true;
+}
+
 static void finish_poll(struct sched_dev *d)
 {
 	const struct loop *loop = d->s->env->loop;
@@ -189,6 +208,12 @@ static void finish_poll(struct sched_dev *d)
 			 reason[0] ? ": " : "", reason);
 		d->st.since_ms = wall;
 	}
+	if (d->repoll && !d->repoll_timer) { /* started from the loop, not from inside done() */
+		d->repoll = false;
+		d->repoll_timer = loop_timer_add(d->s->env->loop, 0, on_repoll_due, d);
+	}
+	if (d->s->done_fn)
+		d->s->done_fn(d->s->done_arg, d->cfg->id);
 }
 
 static void on_job_done(struct poll_job *job, enum poll_outcome outcome, const char *reason)
@@ -349,10 +374,22 @@ int sched_poll_now(struct sched *s, const char *id)
 	if (!d)
 		return -ENOENT;
 	if (d->running)
-		return -EBUSY;
-	if (d->nslots > 0)
+		d->repoll = true;
+	else if (d->nslots > 0)
 		start_poll(d);
 	return 0;
+}
+
+bool sched_polling(struct sched *s, const char *id)
+{
+	const struct sched_dev *d = find(s, id);
+	return d && d->running;
+}
+
+void sched_set_done_hook(struct sched *s, void (*fn)(void *arg, const char *id), void *arg)
+{
+	s->done_fn = fn;
+	s->done_arg = arg;
 }
 
 const struct dev_status *sched_status(struct sched *s, const char *id)

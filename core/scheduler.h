@@ -29,9 +29,15 @@ int sched_add(struct sched *s, const struct cfg_device *dev, const struct dev_st
 	      char *err, size_t errlen);
 /* Cancels and frees a device; no-op when unknown. */
 void sched_remove(struct sched *s, const char *id);
-/* Starts a poll of the device now unless one is running (e.g. after a trap).  Does not
- * move its regular schedule.  Returns 0, -ENOENT or -EBUSY. */
+/* Starts a poll of the device now (e.g. after a trap); when one is running, another
+ * starts as soon as it ends (the running one may have read the device before what the
+ * trap announced).  Does not move its regular schedule.  Returns 0 or -ENOENT. */
 int sched_poll_now(struct sched *s, const char *id);
+/* True while a poll of the device is in flight (its values are still arriving). */
+bool sched_polling(struct sched *s, const char *id);
+/* fn(arg, id) is called when a poll of a device has ended (after its last value was
+ * reported to the registry and its status set); NULL unsets. */
+void sched_set_done_hook(struct sched *s, void (*fn)(void *arg, const char *id), void *arg);
 
 /* Runtime status of a device, or NULL. */
 const struct dev_status *sched_status(struct sched *s, const char *id);

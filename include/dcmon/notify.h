@@ -5,8 +5,9 @@
  * labels; teams; the tenant's own addresses only for that tenant's alerts; one
  * recipient once per event however many routes match) and queued per recipient in
  * SQLite (<state_dir>/notify.db, WAL) before anything is sent.  Per recipient, the
- * first item of a group goes out after a short gather delay (so the alerts of one poll
- * travel together) and what follows within the route's group_wait goes out as one
+ * first item of a group goes out at once, or when the poll that raised it has been
+ * evaluated (so the alerts of one poll travel together; at most `gather`), and what
+ * follows within the route's group_wait goes out as one
  * message when the window closes; a per-recipient rate limit holds the rest and sends
  * a digest when it allows again.  Messages are spooled (stable Message-ID) before the
  * first attempt and delivered with libesmtp on the worker pool, one SMTP session at a
@@ -53,7 +54,7 @@ struct cfg_smtp {
 	int64_t rate_period_ms;  /* default 1 h */
 	int64_t retry_min_ms;    /* first retry delay, default 10 s (doubles per attempt) */
 	int64_t retry_max_ms;    /* backoff cap, default 10 min */
-	int64_t gather_ms;       /* first item of a group waits this long for its peers, 200 ms */
+	int64_t gather_ms;       /* longest a first item waits for the end of its poll, 200 ms */
 	int64_t give_up_ms;      /* a message pending this long is failed, default 2 d */
 	struct cfg_pos pos;
 };
@@ -135,5 +136,15 @@ bool notifier_failing(const struct notifier *n, char *buf, size_t len);
  * alert_id (one per line), or leaves it empty.  Unset: the body says none are known. */
 typedef void (*notify_suppressed_fn)(void *arg, int64_t alert_id, char *buf, size_t len);
 void notifier_set_suppressed_fn(struct notifier *n, notify_suppressed_fn fn, void *arg);
+
+/* Poll batches.  The first alert of a group goes out at once, except when the poll that
+ * raised it is still being evaluated (its other values are still arriving): then it
+ * waits for the end of that poll, so the alerts of one poll travel in one message, and
+ * at most the smtp `gather` time.  fn tells whether the poll of a device is in flight
+ * (unset: never, every first alert goes at once); notifier_poll_done() is called when
+ * a device's poll has ended and all its values have been evaluated. */
+typedef bool (*notify_polling_fn)(void *arg, const char *device);
+void notifier_set_polling_fn(struct notifier *n, notify_polling_fn fn, void *arg);
+void notifier_poll_done(struct notifier *n, const char *device, int64_t now_ms);
 
 #endif

@@ -84,21 +84,36 @@ static const struct notify_policy policy = {.gather_ms = 200, .rate_limit = 3,
 static void test_group_window(void **state)
 {
 	struct notify_group *g = notify_group_new("a@b.example", NOTIFY_RATE_MAX);
-	/* the first item goes out after the gather delay, not after the window */
-	assert_int_equal(notify_group_add(g, &policy, T0, S(30)), T0 + 200);
-	assert_int_equal(notify_group_add(g, &policy, T0 + 100, S(30)), T0 + 200);
-	assert_false(notify_group_due(g, &policy, T0 + 199));
-	assert_true(notify_group_due(g, &policy, T0 + 200));
-	notify_group_sent(g, T0 + 200);
+	/* the first item, raised by a poll still being evaluated, waits for that poll (at
+	 * most the gather time), and so do its peers, also those of another poll in flight */
+	assert_int_equal(notify_group_add(g, &policy, T0, S(30), "sw1"), T0 + 200);
+	assert_int_equal(notify_group_add(g, &policy, T0 + 10, S(30), "sw1"), T0 + 200);
+	assert_int_equal(notify_group_add(g, &policy, T0 + 20, S(30), "sw2"), T0 + 200);
+	assert_false(notify_group_batch_done(g, &policy, "pdu", T0 + 30)); /* not waited for */
+	assert_false(notify_group_batch_done(g, &policy, "sw1", T0 + 30)); /* sw2 still runs */
+	assert_false(notify_group_due(g, &policy, T0 + 30));
+	assert_true(notify_group_batch_done(g, &policy, "sw2", T0 + 40));
+	assert_true(notify_group_due(g, &policy, T0 + 40)); /* no fixed delay */
+	assert_int_equal(g->nqueued, 3);
+	notify_group_sent(g, T0 + 40);
 	/* later items of the window wait for its end, together */
-	assert_int_equal(notify_group_add(g, &policy, T0 + S(5), S(30)), T0 + S(30));
-	assert_int_equal(notify_group_add(g, &policy, T0 + S(20), S(30)), T0 + S(30));
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(5), S(30), NULL), T0 + S(30));
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(20), S(30), "sw1"), T0 + S(30));
 	assert_int_equal(g->nqueued, 2);
+	assert_false(notify_group_batch_done(g, &policy, "sw1", T0 + S(21))); /* window, not poll */
 	assert_false(notify_group_due(g, &policy, T0 + S(29)));
 	assert_true(notify_group_due(g, &policy, T0 + S(30)));
 	notify_group_sent(g, T0 + S(30));
-	/* after the window: a new one, the first item at once again */
-	assert_int_equal(notify_group_add(g, &policy, T0 + S(31), S(30)), T0 + S(31) + 200);
+	/* after the window: a new one; an item not raised by a poll in flight goes at once */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(31), S(30), NULL), T0 + S(31));
+	assert_true(notify_group_due(g, &policy, T0 + S(31)));
+	notify_group_sent(g, T0 + S(31));
+	/* a poll that never ends: the gather time caps the wait */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(70), S(30), "sw1"), T0 + S(70) + 200);
+	assert_false(notify_group_due(g, &policy, T0 + S(70) + 199));
+	assert_true(notify_group_due(g, &policy, T0 + S(70) + 200));
+	notify_group_sent(g, T0 + S(70) + 200);
+	assert_false(notify_group_batch_done(g, &policy, "sw1", T0 + S(71))); /* already sent */
 	notify_group_free(g);
 }
 
@@ -107,14 +122,14 @@ static void test_rate_limit(void **state)
 	struct notify_group *g = notify_group_new("a@b.example", NOTIFY_RATE_MAX);
 	int64_t now = T0;
 	for (int i = 0; i < 3; i++, now += S(1)) { /* three messages within a minute */
-		notify_group_add(g, &policy, now, 0);
+		notify_group_add(g, &policy, now, 0, NULL);
 		assert_true(notify_group_due(g, &policy, now + 200));
 		notify_group_sent(g, now + 200);
 	}
 	/* the fourth is held until the first send leaves the period, then a digest */
-	int64_t due = notify_group_add(g, &policy, T0 + S(10), 0);
+	int64_t due = notify_group_add(g, &policy, T0 + S(10), 0, NULL);
 	assert_int_equal(due, T0 + 200 + S(60));
-	notify_group_add(g, &policy, T0 + S(20), 0);
+	notify_group_add(g, &policy, T0 + S(20), 0, NULL);
 	assert_false(notify_group_due(g, &policy, T0 + S(59)));
 	assert_true(notify_group_due(g, &policy, T0 + 200 + S(60)));
 	notify_group_sent(g, T0 + S(61));
@@ -163,6 +178,11 @@ static int count_to(struct notifier *n, const char *rcpt, const char *kind)
 	return c;
 }
 
+static bool poll_flag(void *arg, const char *device)
+{
+	return *(bool *)arg && strcmp(device, "web-g") == 0;
+}
+
 static void test_notifier_groups(void **state)
 {
 	struct fx *f = fx_new(CFG_NOTIFY, false);
@@ -171,11 +191,15 @@ static void test_notifier_groups(void **state)
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
 
+	bool polling = true; /* web-g's poll is being evaluated */
+	notifier_set_polling_fn(n, poll_flag, &polling);
 	struct alert_event ev = event("web-g", 1, ALERT_EV_FIRED, T0, "globex");
 	notifier_on_event(n, &ev);
 	notifier_tick(n, T0 + 100);
 	assert_int_equal(count_to(n, "noc@globex.example", NULL), 0);
-	notifier_tick(n, T0 + 200); /* gather delay over: the first alert goes out */
+	polling = false;
+	notifier_poll_done(n, "web-g", T0 + 120);
+	notifier_tick(n, T0 + 120); /* its poll evaluated: the first alert goes out */
 	assert_int_equal(count_to(n, "noc@globex.example", "alert"), 1);
 	assert_int_equal(count_to(n, "ops@acme.example", NULL), 0);
 	for (int i = 2; i <= 6; i++) { /* five more within the 30 s window: one message */
@@ -260,8 +284,7 @@ static void test_reminders(void **state)
 	for (int s = 2; s <= 59; s++)
 		notifier_tick(n, T0 + S(s));
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 0);
-	notifier_tick(n, T0 + S(60)); /* queued, sent after the gather delay */
-	notifier_tick(n, T0 + S(61));
+	notifier_tick(n, T0 + S(60)); /* queued and sent at once (no poll in flight) */
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
 	for (int s = 62; s <= 301; s++)
 		notifier_tick(n, T0 + S(s));

@@ -182,12 +182,51 @@ static void test_hung_device_does_not_delay_others(void **state)
 	loop_free(loop);
 }
 
+static void count_done(void *arg, const char *id)
+{
+	int *n = arg;
+	if (strcmp(id, "ups") == 0)
+		(*n)++;
+}
+
+/* A re-poll asked for while a poll runs (a trap arriving mid-poll) is not dropped: a
+ * new poll follows the running one; the done hook sees every poll end. */
+static void test_repoll_while_busy(void **state)
+{
+	struct loop *loop = loop_new();
+	struct cfg cfg = {.daemon = {.max_backoff_factor = 8}};
+	struct poller_env env = {.loop = loop, .cfg = &cfg};
+	struct cfg_device ups = {.id = "ups", .interval_ms = 3600000, .timeout_ms = 20};
+	struct sched *s = sched_new(&env, test_pollers);
+	char err[100];
+	int done = 0;
+	ninst = 0;
+	sched_set_done_hook(s, count_done, &done);
+	assert_int_equal(sched_add(s, &ups, NULL, err, sizeof(err)), 0);
+	assert_false(sched_polling(s, "ups"));
+	int before = last_inst[0]->started; /* 0 unless the spread offset is 0 */
+	assert_int_equal(sched_poll_now(s, "ups"), 0);
+	assert_true(sched_polling(s, "ups"));
+	assert_int_equal(sched_poll_now(s, "ups"), 0); /* busy: queued, not dropped */
+	assert_int_equal(last_inst[0]->started, before + 1);
+	loop_timer_add(loop, 200, stop_loop, NULL);
+	loop_run(loop);
+	assert_int_equal(last_inst[0]->started, before + 2);
+	assert_int_equal(last_inst[0]->overlaps, 0);
+	assert_int_equal(done, last_inst[0]->started);
+	assert_false(sched_polling(s, "ups"));
+	assert_int_equal(sched_status(s, "ups")->polls, (uint64_t)done);
+	sched_free(s);
+	loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spread_offsets),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_next_due_skips_missed_slots),
+		cmocka_unit_test(test_repoll_while_busy),
 		cmocka_unit_test(test_hung_device_does_not_delay_others),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
