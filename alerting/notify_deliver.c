@@ -184,6 +184,8 @@ void notify_deliver_kick(struct notifier *n, int64_t now_ms)
 		return;
 	}
 	n->inflight = job;
+	log_debug("notify", NULL, "SMTP session to %s started: %d message%s", job->smtp.host, k,
+		  k == 1 ? "" : "s");
 }
 
 void notify_self_metrics(struct notifier *n, int64_t now_ms)

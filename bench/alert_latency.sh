@@ -2,8 +2,19 @@
 # Alert e-mail latency: from the moment a polled value crosses a threshold at the device
 # (a watched process is killed: its process count drops to 0) to the SMTP server
 # accepting the message; median and p99 over N crossings, for dcmond and for collectd's
-# processes + threshold + notify_email plugins, both polling every INTERVAL seconds, in
-# one run, each with its own SMTP sink (tests/peers/smtp_sink.py).
+# processes + threshold + notify_email plugins, in one run, each with its own SMTP sink
+# (tests/peers/smtp_sink.py).
+#
+# Fair conditions: both poll every INTERVAL seconds, and every crossing happens at the
+# same lead before each monitor's next poll: the leads are N evenly spread fractions of
+# the interval ((k + 0.5) / N, shuffled), the same set for both, each crossing placed on
+# each monitor's own poll schedule (dcmond's from its API, collectd's from the csv
+# plugin's timestamps) by bench/phase_kill.py.  Latency = lead (waiting for the poll,
+# the same for both by construction) + what follows the poll, reported separately.
+#   dcmond:   poll (/proc) -> rule -> alert -> durable SQLite spool (WAL) -> grouping
+#             -> SMTP session on the worker pool (libesmtp), retried on failure.
+#   collectd: read (/proc) -> threshold -> notify_email in the read thread (libesmtp),
+#             no spool, no retry, no grouping.
 #
 #   bench/alert_latency.sh [N=20] [INTERVAL=1]     (DCMON_BUILD_DIR, default ./build)
 set -euo pipefail
@@ -15,7 +26,7 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/dcmon-bench-mail.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-            wait 2>/dev/null || true; rm -rf "$T"; }
+            wait 2>/dev/null || true; [ -n "${DCMON_BENCH_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"; }
 trap cleanup EXIT
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # SECONDS CMD...: bounded wait
@@ -66,6 +77,10 @@ BaseDir "$T"
 PIDFile "$T/collectd.pid"
 Interval $IV
 LoadPlugin logfile
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$T/csv"
+</Plugin>
 <Plugin logfile>
   File "$T/collectd.log"
 </Plugin>
@@ -95,24 +110,37 @@ CONF
 declare -A BD
 for i in $(seq 1 "$N"); do "$T/bd$i" 100000 & BD[$i]=$!; PIDS+=($!); done
 "$T/benchc" 100000 & bc=$!; PIDS+=($bc)
-"$BUILD/dcmond" -c "$T/dcmon.yaml" >"$T/dcmond.log" 2>&1 & PIDS+=($!)
+"$BUILD/dcmond" ${DCMON_BENCH_DEBUG:+--debug} -c "$T/dcmon.yaml" >"$T/dcmond.log" 2>&1 & PIDS+=($!)
 /usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 & PIDS+=($!)
 export DCMON_SOCKET=$T/dcmon.sock
 dcmond_up() { "$BUILD/dcmon" status --json -d host | jq -e '[.devices[0].metrics[] | select(.name=="process_count" and .value == 1)] | length == '"$N"; }
-wait_for 20 dcmond_up
-sleep $((3 * IV)) # collectd has seen the process a few times
+wait_for $((20 + 2 * IV)) dcmond_up
+# poll phases: dcmond's last poll start (API: the scheduled start), collectd's schedule
+dcmond_ref() { "$BUILD/dcmon" status --json -d host | jq -e -r '.devices[0].last_poll_ms / 1000'; }
+# collectd stamps a value when its /proc scan dispatches it, a varying time after the
+# read was scheduled: its schedule is the earliest phase seen over the last 30 reads.
+collectd_ref() { cat "$T"/csv/bench/processes-benchc/ps_count-* 2>/dev/null | grep -E '^[0-9.]+,' | tail -n 30 |
+  $PY -c 'import sys; iv = float(sys.argv[1]); t = [float(l.split(",")[0]) for l in sys.stdin]
+r = [((x - t[-1] + iv / 2) % iv) - iv / 2 for x in t]; print("%.3f" % (t[-1] + min(r))) if len(t) >= 3 else sys.exit(1)' "$IV"; }
+wait_for $((10 + 3 * IV)) collectd_ref
+sleep $((2 * IV)) # collectd has seen the process a few times
+# the leads: N evenly spread fractions of the interval, shuffled (same set for both)
+mapfile -t LEADS < <($PY -c "import random,sys; n,iv=int(sys.argv[1]),float(sys.argv[2]); l=[(k+0.5)/n*iv for k in range(n)]; random.shuffle(l); print('\n'.join('%.4f' % x for x in l))" "$N" "$IV")
 
 : >"$T/t0"
+WAIT=$((10 + 3 * IV))
 for i in $(seq 1 "$N"); do
-  t0=$(date +%s.%N)
-  kill "${BD[$i]}" "$bc"; wait "${BD[$i]}" "$bc" 2>/dev/null || true
-  echo "$t0" >>"$T/t0"
-  wait_for 60 has_after "$T/dcmond" 'Subject: \[dcmon\] CRITICAL' "$t0"
-  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: FAILURE' "$t0"
+  lead=${LEADS[$((i - 1))]}
+  # kills both processes, each $lead before its monitor's next poll; prints T0 P each
+  out=$($PY "$SRC/bench/phase_kill.py" "$lead" "$IV" "$(dcmond_ref):${BD[$i]}" "$(collectd_ref):$bc")
+  wait "${BD[$i]}" "$bc" 2>/dev/null || true
+  read -r td pd tc pc <<<"$(echo $out)"
+  echo "$lead $td $pd $tc $pc" >>"$T/t0"
+  wait_for $WAIT has_after "$T/dcmond" 'Subject: \[dcmon\] CRITICAL' "$td"
+  wait_for $WAIT has_after "$T/collectd" 'Subject: Collectd notify: FAILURE' "$tc"
+  t1=$(date +%s.%N) # before the start: collectd may read it at once
   "$T/benchc" 100000 & bc=$!; PIDS+=($bc)
-  t1=$(date +%s.%N)
-  wait_for 60 has_after "$T/collectd" 'Subject: Collectd notify: OKAY' "$t1"
-  sleep 0.$((RANDOM % 10)) # crossings at random phases of the poll interval
+  wait_for $WAIT has_after "$T/collectd" 'Subject: Collectd notify: OKAY' "$t1"
   printf '.' >&2
 done
 echo >&2
@@ -120,20 +148,31 @@ cat "$T/dcmond"/msg-*.json | jq -s '[.[] | select(.data | test("Subject: \\[dcmo
 cat "$T/collectd"/msg-*.json | jq -s '[.[] | select(.data | test("Subject: Collectd notify: FAILURE")) | .ts] | sort' >"$T/c.json"
 $PY - "$T/t0" "$T/d.json" "$T/c.json" "$N" "$IV" <<'PYEOF'
 import json, sys
-t0 = [float(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[1]) if l.strip()]
 d, c = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 n, iv = int(sys.argv[4]), sys.argv[5]
-def stats(ts):
+def pct(lat, q):
+    return lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
+def stats(ts, t0s, polls):
     # each crossing's message is the first one accepted after it
-    lat = sorted(min(t for t in ts if t >= s) - s for s in t0)
+    lat = [min(t for t in ts if t >= s) - s for s in t0s]
+    after = sorted(l - (p - s) for l, s, p in zip(lat, t0s, polls))
+    lat = sorted(lat)
     med = lat[len(lat) // 2] if len(lat) % 2 else (lat[len(lat)//2 - 1] + lat[len(lat)//2]) / 2
-    p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
-    return med, p99, lat[0], lat[-1]
-dm, cm = stats(d), stats(c)
+    return med, pct(lat, 0.99), lat[0], lat[-1], pct(after, 0.5), pct(after, 0.99)
+dm = stats(d, [r[1] for r in rows], [r[2] for r in rows])
+cm = stats(c, [r[3] for r in rows], [r[4] for r in rows])
+leads = sorted(r[0] for r in rows)
 print("alert e-mail latency, threshold crossing at the device -> SMTP server accepted, "
-      "%d crossings, poll interval %ss" % (n, iv))
-print("  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s" % (("dcmond",) + dm))
-print("  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s" % (("collectd",) + cm))
+      "%d crossings, poll interval %ss for both" % (n, iv))
+print("  same leads (crossing -> next poll) for both: %.3f .. %.3f s, median %.3f s"
+      % (leads[0], leads[-1], pct(leads, 0.5)))
+fmt = "  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s   after the poll: median %6.3f s  p99 %6.3f s"
+print(fmt % (("dcmond",) + dm))
+print(fmt % (("collectd",) + cm))
+print("  dcmond includes: rule evaluation, durable SQLite spool, grouping, SMTP on a worker;"
+      " collectd: threshold, notify_email in its read thread (no spool, no retry)")
 print("crossings=%d interval_s=%s dcmond_median_s=%.3f dcmond_p99_s=%.3f collectd_median_s=%.3f "
-      "collectd_p99_s=%.3f" % (n, iv, dm[0], dm[1], cm[0], cm[1]))
+      "collectd_p99_s=%.3f dcmond_after_poll_p99_s=%.3f collectd_after_poll_p99_s=%.3f"
+      % (n, iv, dm[0], dm[1], cm[0], cm[1], dm[5], cm[5]))
 PYEOF

@@ -192,6 +192,7 @@ static void finish_poll(struct sched_dev *d)
 	char reason[sizeof(d->st.reason)];
 	enum dev_state old = d->st.state, now = state_from_slots(d, reason, sizeof(reason));
 	d->st.last_duration_ms = loop_now_ms(loop) - d->started_ms;
+	log_debug("sched", d->cfg->id, "poll done in %lld ms", (long long)d->st.last_duration_ms);
 	d->st.polls++;
 	d->st.failures = now == DEV_STATE_UNREACHABLE ? d->st.failures + 1 : 0;
 	d->st.interval_ms = sched_backoff_interval(d->cfg->interval_ms, d->st.failures,
