@@ -153,20 +153,22 @@ d, c = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 n, iv = int(sys.argv[4]), sys.argv[5]
 def pct(lat, q):
     return lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v)//2 - 1] + v[len(v)//2]) / 2
 def stats(ts, t0s, polls):
     # each crossing's message is the first one accepted after it
     lat = [min(t for t in ts if t >= s) - s for s in t0s]
     after = sorted(l - (p - s) for l, s, p in zip(lat, t0s, polls))
     lat = sorted(lat)
-    med = lat[len(lat) // 2] if len(lat) % 2 else (lat[len(lat)//2 - 1] + lat[len(lat)//2]) / 2
-    return med, pct(lat, 0.99), lat[0], lat[-1], pct(after, 0.5), pct(after, 0.99)
+    return median(lat), pct(lat, 0.99), lat[0], lat[-1], median(after), pct(after, 0.99)
 dm = stats(d, [r[1] for r in rows], [r[2] for r in rows])
 cm = stats(c, [r[3] for r in rows], [r[4] for r in rows])
 leads = sorted(r[0] for r in rows)
 print("alert e-mail latency, threshold crossing at the device -> SMTP server accepted, "
       "%d crossings, poll interval %ss for both" % (n, iv))
 print("  same leads (crossing -> next poll) for both: %.3f .. %.3f s, median %.3f s"
-      % (leads[0], leads[-1], pct(leads, 0.5)))
+      % (leads[0], leads[-1], median(leads)))
 fmt = "  %-9s median %6.3f s  p99 %6.3f s  min %6.3f s  max %6.3f s   after the poll: median %6.3f s  p99 %6.3f s"
 print(fmt % (("dcmond",) + dm))
 print(fmt % (("collectd",) + cm))
