@@ -22,33 +22,12 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DCMON_BUILD_DIR:-$SRC/build}
 N=${1:-20}
 IV=${2:-1}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/dcmon-bench-mail.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-            wait 2>/dev/null || true; [ -n "${DCMON_BENCH_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"; }
-trap cleanup EXIT
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # SECONDS CMD...: bounded wait
-  local end=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "timed out: $*" >&2; return 1
-}
-# has_after DIR SUBJECT-REGEX T0: a message matching was accepted after T0.
-has_after() {
-  compgen -G "$1/msg-*.json" >/dev/null || return 1
-  cat "$1"/msg-*.json | jq -s -e --arg r "$2" --argjson t "$3" \
-    '[.[] | select((.data | test($r)) and .ts >= $t)] | length > 0'
-}
+source "$SRC/bench/mail_lib.sh"
+bench_init dcmon-bench-mail
 
 sd=$(free_port); sc=$(free_port)
-for pair in "dcmond $sd" "collectd $sc"; do
-  set -- $pair
-  mkdir -p "$T/$1"
-  $PY "$SRC/tests/peers/smtp_sink.py" --port "$2" --dir "$T/$1" >"$T/$1/sink.log" 2>&1 &
-  PIDS+=($!)
-  wait_for 15 test -e "$T/$1/ready"
-done
+start_sink "$T/dcmond" "$sd"
+start_sink "$T/collectd" "$sc"
 # dcmond watches one process per crossing: each crossing is a new alert (the same alert
 # firing and resolving over and over would be held back by flap detection, by design).
 for i in $(seq 1 "$N"); do cp "$(command -v sleep)" "$T/bd$i"; done

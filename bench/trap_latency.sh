@@ -23,33 +23,13 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DCMON_BUILD_DIR:-$SRC/build}
 N=${1:-20}
 [ "$N" -ge 1 ] && [ "$N" -le 250 ] || { echo "N must be 1..250" >&2; exit 2; }
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/dcmon-bench-trap.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-            wait 2>/dev/null || true; [ -n "${DCMON_BENCH_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"; }
-trap cleanup EXIT
-free_port() { # tcp|udp
-  $PY -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"; }
-wait_for() { # SECONDS CMD...: bounded wait
-  local end=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "timed out: $*" >&2; return 1
-}
-has_after() { # DIR SUBJECT-REGEX T0: a message matching was accepted after T0
-  compgen -G "$1/msg-*.json" >/dev/null || return 1
-  cat "$1"/msg-*.json | jq -s -e --arg r "$2" --argjson t "$3" \
-    '[.[] | select((.data | test($r)) and .ts >= $t)] | length > 0'
-}
+source "$SRC/bench/mail_lib.sh"
+bench_init dcmon-bench-trap
 addr() { echo "127.0.1.$1"; }
 
 smtp=$(free_port tcp); sim=$(free_port udp); trapp=$(free_port udp)
-mkdir -p "$T/mail" "$T/snmprec"
-$PY "$SRC/tests/peers/smtp_sink.py" --port "$smtp" --dir "$T/mail" >"$T/sink.log" 2>&1 &
-PIDS+=($!)
-wait_for 15 test -e "$T/mail/ready"
+mkdir -p "$T/snmprec"
+start_sink "$T/mail" "$smtp"
 
 # recording I (community ups-I): mains at first; set_rec I mains|battery switches it.  The
 # new file gets a future mtime of its own, so snmpsim (which compares whole seconds)
