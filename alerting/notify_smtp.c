@@ -142,7 +142,8 @@ static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s,
 		notify_tls_bridge_stop(bridge, job->why, sizeof(job->why));
 	if (!started) {
 		if (!job->why[0])
-			snprintf(job->why, sizeof(job->why), "%s", smtp_strerror(e, buf, sizeof(buf)));
+			snprintf(job->why, sizeof(job->why), "%s",
+				 smtp_strerror(e, buf, sizeof(buf)));
 		for (size_t i = 0; i < job->nmsgs; i++) {
 			job->msgs[i].result = NOTIFY_RES_TEMP;
 			snprintf(job->msgs[i].why, sizeof(job->msgs[i].why), "%s", job->why);
@@ -162,6 +163,7 @@ void notify_smtp_run(struct notify_smtp_job *job)
 	auth_context_t auth = NULL;
 	SSL_CTX *ctx = NULL;
 	struct notify_tls_bridge *bridge = NULL;
+	const char *server = job->host;
 
 	job->why[0] = '\0';
 	job->connected = false;
@@ -169,7 +171,9 @@ void notify_smtp_run(struct notify_smtp_job *job)
 	if (job->smtps && notify_tls_bridge_open(job->host, job->ca_file, job->timeout_ms,
 						  &bridge, job->why, sizeof(job->why)) < 0)
 		goto fail; /* why says: refused, timed out, certificate, handshake */
-	if (!s || smtp_set_server(s, bridge ? notify_tls_bridge_addr(bridge) : job->host) == 0) {
+	if (bridge)
+		server = notify_tls_bridge_addr(bridge); /* libesmtp talks to the bridge */
+	if (!s || smtp_set_server(s, server) == 0) {
 		snprintf(job->why, sizeof(job->why), "cannot set up an SMTP session");
 		goto fail;
 	}
