@@ -4,8 +4,8 @@
 # authenticated, with SNI = the relay's host name, and says what was sent; a server
 # certificate from another CA, or for another host, is refused with a certificate error
 # in `dcmon notifications` and nothing is sent; alerts raised while the server is down
-# reach every recipient exactly once when it is back; starttls with tls: true is a
-# config error at its line.
+# reach every recipient exactly once when it is back; a relay that never answers the
+# handshake is a timeout; starttls with tls: true is a config error at its line.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
@@ -103,7 +103,17 @@ bad_cert() { # CERT PATTERN: the sink shows CERT; a test message stays pending w
 bad_cert stranger 'server certificate of localhost:[0-9]+ does not verify: (unable to get local issuer certificate|self.signed)'
 bad_cert elsewhere 'server certificate of localhost:[0-9]+ does not verify: hostname mismatch'
 
-# 4. starttls with tls: true contradicts: an error at its line
+# 4. a server that accepts and never answers the handshake: a timeout, kept pending
+stop_sink; sed -i 's/^    timeout: 3s/    timeout: 1s/' "$T/dcmon.yaml"
+start_sink "$T/mail" "$smtp_port" --hang
+start_dcmond "$T/dcmon.yaml"
+"$DCMON" test-email --route facility >/dev/null
+wait_until 20 "handshake timeout recorded" notif_check \
+  '[.notifications[] | select(.state == "pending" and (.last_error // "" | test("TLS handshake with localhost:[0-9]+ timed out")))] | length >= 1'
+pass "hung relay: $(notif_json --state pending | jq -r '.notifications | max_by(.id) | .last_error')"
+stop_dcmond
+
+# 5. starttls with tls: true contradicts: an error at its line
 sed -i 's/^    tls: true/    tls: true\n    starttls: required/' "$T/dcmon.yaml"
 config_error_at starttls "smtp: starttls: required contradicts tls: true"
 done_checks
