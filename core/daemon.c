@@ -253,13 +253,14 @@ static void on_unmatched_check(struct loop *loop, void *arg)
 	alert_engine_warn_unmatched(d->alerts);
 }
 
-/* A trap from a known device: poll it now (its regular schedule stays). */
+/* A trap from a known device, or a watched process exiting: poll it now (its regular
+ * schedule stays). */
 static void on_repoll(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 	int rc = sched_poll_now(d->sched, id);
 	if (rc < 0)
-		log_debug("sched", id, "re-poll after trap: %s", strerror(-rc));
+		log_debug("sched", id, "re-poll: %s", strerror(-rc));
 }
 
 /* The notifier holds the first alert of a poll until that poll has been evaluated. */

@@ -15,6 +15,12 @@
  * and logged (rate-limited).  The scan runs on the loop thread: /proc reads do not
  * wait on devices.  This poller serves devices that are this machine (host unset,
  * localhost, a loopback address or our host name) unless resources come over SNMP.
+ *
+ * Event-driven liveness: each check keeps a pidfd (pidwatch.h) on up to PROC_WATCH_MAX
+ * of the processes it matched, on the event loop; when one exits, the device is
+ * re-polled at once (env->repoll), so the count drops and its alert fires within
+ * milliseconds instead of at the next poll.  Processes beyond the bound, kernels
+ * without pidfd_open (ENOSYS) and sandboxes refusing it (EPERM) are left to polling.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -27,12 +33,14 @@
 #include <unistd.h>
 
 #include "dcmon/log.h"
+#include "pidwatch.h"
 #include "pollers.h"
 #include "pollutil.h"
 
 #define PROC_CMDLINE_MAX 4096 /* bytes of command line matched */
 #define PROC_STAT_MAX    512  /* bytes of /proc/PID/stat read (comm and state) */
 #define PROC_SCAN_MAX    (1 << 22) /* /proc entries examined per scan, bounds the loop */
+#define PROC_WATCH_MAX   64  /* pidfds per check; more matches are left to polling */
 
 struct proc_check {
 	char *name;           /* exact process name, or NULL */
@@ -40,15 +48,22 @@ struct proc_check {
 	bool has_re;
 	struct metric *m;
 	unsigned count;       /* matches in the current scan */
+	char *label;          /* the metric's instance, for log lines */
+	struct pidwatch *watch; /* pidfds of matched processes; NULL without re-polls */
+	bool watch_full;      /* the last scan matched more than PROC_WATCH_MAX */
 };
 
 struct proc_inst {
 	struct loop *loop;
 	struct metric_reg *reg;
+	const struct poller_env *env;   /* for env->repoll; outlives the instance */
 	char *dev;
 	struct proc_check *checks;
 	size_t n;
 	struct log_complaint complaint; /* unreadable /proc entries */
+	struct log_complaint watch_log; /* pidfds that could not be opened */
+	bool no_pidfd;                  /* pidfd_open unsupported or refused: poll only */
+	struct loop_timer *repoll_timer; /* a re-poll after a watched exit, pending */
 };
 
 /* What one scan learns about one process. */
@@ -71,7 +86,10 @@ static void proc_free(void *arg)
 
 	if (in == NULL)
 		return;
+	loop_timer_cancel(in->loop, in->repoll_timer);
 	for (size_t i = 0; i < in->n; i++) {
+		pidwatch_free(in->checks[i].watch);
+		free(in->checks[i].label);
 		free(in->checks[i].name);
 		if (in->checks[i].has_re)
 			regfree(&in->checks[i].re);
@@ -96,7 +114,7 @@ static bool proc_check_init(struct proc_check *c, const struct poller_env *env,
 		snprintf(err, errlen, "process check needs a name or a pattern");
 		return false;
 	}
-	if (p->name && (c->name = strdup(p->name)) == NULL) {
+	if ((c->label = strdup(label)) == NULL || (p->name && (c->name = strdup(p->name)) == NULL)) {
 		snprintf(err, errlen, "no memory");
 		return false;
 	}
@@ -117,6 +135,43 @@ static bool proc_check_init(struct proc_check *c, const struct poller_env *env,
 	return true;
 }
 
+/* The re-poll asked for by a watched exit, run from the loop (so several exits seen in
+ * one loop iteration make one poll). */
+static void proc_repoll_due(struct loop *loop, void *arg)
+{
+	struct proc_inst *in = arg;
+
+	(void)loop;
+	in->repoll_timer = NULL;
+	in->env->repoll(in->env->repoll_arg, in->dev);
+}
+
+/* pidwatch_exit_cb: a watched process has exited. */
+static void proc_on_exit(void *arg, pid_t pid)
+{
+	struct proc_inst *in = arg;
+
+	log_debug("proc", in->dev, "process %d exited (pidfd): re-poll now", (int)pid);
+	if (in->repoll_timer == NULL)
+		in->repoll_timer = loop_timer_add(in->loop, 0, proc_repoll_due, in);
+}
+
+/* Gives every check its pidfd set when the scheduler can re-poll; false on no memory. */
+static bool proc_watch_init(struct proc_inst *in)
+{
+	if (in->env->repoll == NULL) {
+		log_debug("proc", in->dev, "no re-poll offered: process exits noticed by polling");
+		return true;
+	}
+	for (size_t i = 0; i < in->n; i++)
+		if ((in->checks[i].watch = pidwatch_new(in->loop, PROC_WATCH_MAX, proc_on_exit,
+							in)) == NULL)
+			return false;
+	return true;
+}
+
+static int proc_scan(struct proc_inst *in);
+
 static void *proc_create(const struct poller_env *env, const struct cfg_device *dev,
 			 char *err, size_t errlen)
 {
@@ -130,6 +185,7 @@ static void *proc_create(const struct poller_env *env, const struct cfg_device *
 	}
 	in->loop = env->loop;
 	in->reg = env->reg;
+	in->env = env;
 	for (; in->n < dev->nprocess; in->n++) {
 		if (!proc_check_init(&in->checks[in->n], env, dev, &dev->process[in->n], err,
 				     errlen)) {
@@ -138,6 +194,15 @@ static void *proc_create(const struct poller_env *env, const struct cfg_device *
 			return NULL;
 		}
 	}
+	if (!proc_watch_init(in)) {
+		snprintf(err, errlen, "no memory");
+		proc_free(in);
+		return NULL;
+	}
+	/* watch from now on, not from the first poll (up to an interval away, also after
+	 * a reload); the counts of this scan are not reported */
+	if (in->n > 0 && in->checks[0].watch != NULL && proc_scan(in) < 0)
+		log_debug("proc", in->dev, "first scan failed: processes watched from the first poll");
 	return in;
 }
 
@@ -230,6 +295,38 @@ static bool proc_is_pid(const char *s)
 	return true;
 }
 
+/* Keeps a pidfd on a process check c matched; failures leave it to polling. */
+static void proc_watch(struct proc_inst *in, struct proc_check *c, pid_t pid)
+{
+	size_t before;
+	int rc;
+
+	if (c->watch == NULL || in->no_pidfd)
+		return;
+	before = pidwatch_count(c->watch);
+
+	rc = pidwatch_keep(c->watch, pid);
+	if (rc == 0 && pidwatch_count(c->watch) > before)
+		log_debug("proc", in->dev, "'%s': watching process %d through a pidfd", c->label,
+			  (int)pid);
+	if (rc == 0 || rc == -ESRCH)
+		return; /* watched, or already gone (a re-poll is on its way) */
+	if (rc == -ENOSPC) {
+		if (!c->watch_full)
+			log_debug("proc", in->dev, "'%s': over %d processes, the rest noticed by polling",
+				  c->label, PROC_WATCH_MAX);
+		c->watch_full = true;
+	} else if (rc == -ENOSYS || rc == -EPERM) {
+		log_debug("proc", in->dev, "pidfd_open: %s: process exits noticed by polling only",
+			  pollutil_errname(-rc));
+		in->no_pidfd = true;
+	} else {
+		log_complain(&in->watch_log, loop_now_ms(in->loop), "proc", in->dev,
+			     "cannot watch process %d: %s (noticed by polling)", (int)pid,
+			     pollutil_errname(-rc));
+	}
+}
+
 /* Looks at one /proc/PID directory and counts it in every matching check. */
 static void proc_visit(struct proc_inst *in, int procfd, const char *pid,
 		       struct proc_info *pi)
@@ -246,8 +343,29 @@ static void proc_visit(struct proc_inst *in, int procfd, const char *pid,
 			     "cannot read /proc/%s: %s", pid, pollutil_errname(-rc));
 		return;
 	}
-	for (size_t i = 0; i < in->n; i++)
-		in->checks[i].count += proc_matches(&in->checks[i], pi);
+	for (size_t i = 0; i < in->n; i++) {
+		if (!proc_matches(&in->checks[i], pi))
+			continue;
+		in->checks[i].count++;
+		proc_watch(in, &in->checks[i], (pid_t)strtol(pid, NULL, 10));
+	}
+}
+
+/* Starts (begin) or ends (!begin) the refresh of every check's pidfd set. */
+static void proc_watch_refresh(struct proc_inst *in, bool begin)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		struct proc_check *c = &in->checks[i];
+
+		if (c->watch == NULL)
+			continue;
+		if (begin) {
+			pidwatch_begin(c->watch);
+			c->watch_full = c->watch_full && pidwatch_count(c->watch) >= PROC_WATCH_MAX;
+		} else {
+			pidwatch_end(c->watch);
+		}
+	}
 }
 
 /* Scans /proc once for every check.  0 or a negative errno. */
@@ -264,9 +382,11 @@ static int proc_scan(struct proc_inst *in)
 	}
 	for (size_t i = 0; i < in->n; i++)
 		in->checks[i].count = 0;
+	proc_watch_refresh(in, true);
 	for (size_t seen = 0; seen < PROC_SCAN_MAX && (e = readdir(d)) != NULL; seen++)
 		if (proc_is_pid(e->d_name))
 			proc_visit(in, dirfd(d), e->d_name, pi);
+	proc_watch_refresh(in, false); /* closes the pidfds of processes no longer matched */
 out:
 	if (d != NULL)
 		closedir(d);

@@ -1,6 +1,8 @@
 /* proc poller: counts children the test starts with unique names. */
 #include "testing.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pidwatch.h"
 #include "pollers.h"
 #include "polltest.h"
 
@@ -147,6 +150,88 @@ static void test_argv0_and_pattern(void **state)
 	polltest_fini(&T);
 }
 
+struct repolled {
+	char dev[32]; /* the device a re-poll was asked for, "" before */
+	int n;
+};
+
+static void on_repoll(void *arg, const char *id)
+{
+	struct repolled *r = arg;
+
+	snprintf(r->dev, sizeof(r->dev), "%s", id);
+	r->n++;
+	loop_stop(T.loop);
+}
+
+static void on_too_late(struct loop *loop, void *arg)
+{
+	*(bool *)arg = true;
+	loop_stop(loop);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	for (int i = 0; i < 100000 && readdir(d) != NULL; i++)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A watched process exits: the device is re-polled at once, without any poll running
+ * (the pidfd, opened when the instance was created, says so); the pidfds are closed
+ * when the process goes and when the instance is freed. */
+static void test_exit_repolls(void **state)
+{
+	char name[16];
+	struct cfg_process p = {.name = name};
+	struct cfg_device dev = {.id = "host", .process = &p, .nprocess = 1};
+	struct repolled r = {.dev = ""};
+	struct loop_timer *t;
+	bool late = false;
+	int base, pidfd;
+	pid_t a;
+	void *in;
+
+	pidfd = pidwatch_pidfd_open(getpid());
+	if (pidfd == -ENOSYS || pidfd == -EPERM)
+		skip();
+	close(pidfd);
+	snprintf(name, sizeof(name), "dcmw%d", (int)getpid() % 100000);
+	polltest_init(&T);
+	T.env.repoll = on_repoll;
+	T.env.repoll_arg = &r;
+	base = count_fds();
+	a = spawn_named(name);
+	wait_comm(a, name);
+	in = create(&dev);
+	assert_int_equal(count_fds(), base + 1); /* watched from create(), before a poll */
+	kill(a, SIGKILL);
+	t = loop_timer_add(T.loop, 10000, on_too_late, &late);
+	for (int i = 0; i < 100 && r.n == 0 && !late; i++)
+		assert_int_equal(loop_run(T.loop), 0);
+	loop_timer_cancel(T.loop, t);
+	assert_false(late);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.dev, "host");
+	assert_int_equal(count_fds(), base); /* the exited process's pidfd is closed */
+	assert_true(count_of(in, name) == 0.0); /* a zombie until reaped: not counted */
+	waitpid(a, NULL, 0);
+	a = spawn_named(name);
+	wait_comm(a, name);
+	assert_true(count_of(in, name) == 1.0);
+	assert_int_equal(count_fds(), base + 1);
+	proc_poller.free(in);
+	assert_int_equal(count_fds(), base);
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	polltest_fini(&T);
+}
+
 static void test_bad_pattern_and_wants(void **state)
 {
 	struct cfg_process p = {.pattern = "([unclosed"};
@@ -171,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_count_and_zombie),
 		cmocka_unit_test(test_argv0_and_pattern),
+		cmocka_unit_test(test_exit_repolls),
 		cmocka_unit_test(test_bad_pattern_and_wants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
