@@ -3,6 +3,7 @@
 
 #include "testing.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -149,4 +150,36 @@ int polltest_sysctl(const char *path, const char *value)
 	n = write(fd, value, strlen(value));
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+int polltest_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	for (int i = 0; i < 100000 && readdir(d) != NULL; i++)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void on_too_late(struct loop *loop, void *arg)
+{
+	*(bool *)arg = true;
+	loop_stop(loop);
+}
+
+void polltest_run_until_count(struct loop *loop, const int *counter, int64_t limit_ms)
+{
+	bool late = false;
+	int before = *counter;
+	struct loop_timer *t = loop_timer_add(loop, limit_ms, on_too_late, &late);
+
+	assert_non_null(t);
+	for (int i = 0; i < 100 && *counter == before && !late; i++)
+		assert_int_equal(loop_run(loop), 0);
+	if (late)
+		fail_msg("nothing counted within %lld ms", (long long)limit_ms);
+	loop_timer_cancel(loop, t);
 }

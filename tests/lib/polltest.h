@@ -53,4 +53,11 @@ bool polltest_private_netns(void);
 /* Writes a value to a /proc/sys file; 0 or negative errno. */
 int polltest_sysctl(const char *path, const char *value);
 
+/* Open file descriptors of this process (entries of /proc/self/fd, asserting it opens). */
+int polltest_count_fds(void);
+
+/* Runs the loop until *counter changes (a callback that counts also stops the loop),
+ * failing the test after limit_ms. */
+void polltest_run_until_count(struct loop *loop, const int *counter, int64_t limit_ms);
+
 #endif

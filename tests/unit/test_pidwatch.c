@@ -2,7 +2,6 @@
  * every pidfd closed (counted in /proc/self/fd). */
 #include "testing.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 
 #include "dcmon/loop.h"
 #include "pidwatch.h"
+#include "polltest.h"
 
 struct seen {
 	struct loop *loop;
@@ -27,25 +27,6 @@ static void on_exit_cb(void *arg, pid_t pid)
 	loop_stop(s->loop);
 }
 
-static void on_too_late(struct loop *loop, void *arg)
-{
-	*(bool *)arg = true;
-	loop_stop(loop);
-}
-
-/* Open file descriptors of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	for (int i = 0; i < 100000 && readdir(d) != NULL; i++)
-		n++;
-	closedir(d);
-	return n;
-}
-
 static pid_t spawn(void)
 {
 	pid_t pid = fork();
@@ -57,19 +38,6 @@ static pid_t spawn(void)
 		_exit(0);
 	}
 	return pid;
-}
-
-/* Runs the loop until an exit is reported (at most 10 s, else the test fails). */
-static void run_until_exit(struct seen *s)
-{
-	bool late = false;
-	int before = s->n;
-	struct loop_timer *t = loop_timer_add(s->loop, 10000, on_too_late, &late);
-
-	for (int i = 0; i < 100 && s->n == before && !late; i++)
-		assert_int_equal(loop_run(s->loop), 0);
-	assert_false(late);
-	loop_timer_cancel(s->loop, t);
 }
 
 static void test_exit_bound_and_fds(void **state)
@@ -86,7 +54,7 @@ static void test_exit_bound_and_fds(void **state)
 		skip(); /* no pidfds on this kernel or sandbox */
 	assert_true(a >= 0);
 	close(a);
-	base = count_fds();
+	base = polltest_count_fds();
 	assert_non_null(w = pidwatch_new(s.loop, 2, on_exit_cb, &s));
 	a = spawn();
 	b = spawn();
@@ -98,16 +66,16 @@ static void test_exit_bound_and_fds(void **state)
 	assert_int_equal(pidwatch_keep(w, c), -ENOSPC);
 	pidwatch_end(w);
 	assert_int_equal(pidwatch_count(w), 2);
-	assert_int_equal(count_fds(), base + 2);
+	assert_int_equal(polltest_count_fds(), base + 2);
 
 	/* a exits: reported, its pidfd closed; nothing else moves */
 	kill(a, SIGKILL);
-	run_until_exit(&s);
+	polltest_run_until_count(s.loop, &s.n, 10000);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.pid[0], a);
 	assert_false(pidwatch_has(w, a));
 	assert_true(pidwatch_has(w, b));
-	assert_int_equal(count_fds(), base + 1);
+	assert_int_equal(polltest_count_fds(), base + 1);
 	assert_int_equal(waitpid(a, NULL, 0), a);
 
 	/* a refresh where only c matches: b closed, c opened (room again) */
@@ -116,7 +84,7 @@ static void test_exit_bound_and_fds(void **state)
 	pidwatch_end(w);
 	assert_false(pidwatch_has(w, b));
 	assert_true(pidwatch_has(w, c));
-	assert_int_equal(count_fds(), base + 1);
+	assert_int_equal(polltest_count_fds(), base + 1);
 
 	/* a pid already gone (reaped): -ESRCH and the exit reported at once */
 	assert_int_equal(pidwatch_keep(w, a), -ESRCH);
@@ -124,7 +92,7 @@ static void test_exit_bound_and_fds(void **state)
 	assert_int_equal(s.pid[1], a);
 
 	pidwatch_free(w); /* closes c's pidfd */
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(polltest_count_fds(), base);
 	pidwatch_free(NULL);
 	kill(b, SIGKILL);
 	kill(c, SIGKILL);

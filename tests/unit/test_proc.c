@@ -1,7 +1,6 @@
 /* proc poller: counts children the test starts with unique names. */
 #include "testing.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,24 +163,6 @@ static void on_repoll(void *arg, const char *id)
 	loop_stop(T.loop);
 }
 
-static void on_too_late(struct loop *loop, void *arg)
-{
-	*(bool *)arg = true;
-	loop_stop(loop);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	for (int i = 0; i < 100000 && readdir(d) != NULL; i++)
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* A watched process exits: the device is re-polled at once, without any poll running
  * (the pidfd, opened when the instance was created, says so); the pidfds are closed
  * when the process goes and when the instance is freed. */
@@ -191,8 +172,6 @@ static void test_exit_repolls(void **state)
 	struct cfg_process p = {.name = name};
 	struct cfg_device dev = {.id = "host", .process = &p, .nprocess = 1};
 	struct repolled r = {.dev = ""};
-	struct loop_timer *t;
-	bool late = false;
 	int base, pidfd;
 	pid_t a;
 	void *in;
@@ -205,28 +184,24 @@ static void test_exit_repolls(void **state)
 	polltest_init(&T);
 	T.env.repoll = on_repoll;
 	T.env.repoll_arg = &r;
-	base = count_fds();
+	base = polltest_count_fds();
 	a = spawn_named(name);
 	wait_comm(a, name);
 	in = create(&dev);
-	assert_int_equal(count_fds(), base + 1); /* watched from create(), before a poll */
+	assert_int_equal(polltest_count_fds(), base + 1); /* watched from create(), before a poll */
 	kill(a, SIGKILL);
-	t = loop_timer_add(T.loop, 10000, on_too_late, &late);
-	for (int i = 0; i < 100 && r.n == 0 && !late; i++)
-		assert_int_equal(loop_run(T.loop), 0);
-	loop_timer_cancel(T.loop, t);
-	assert_false(late);
+	polltest_run_until_count(T.loop, &r.n, 10000);
 	assert_int_equal(r.n, 1);
 	assert_string_equal(r.dev, "host");
-	assert_int_equal(count_fds(), base); /* the exited process's pidfd is closed */
+	assert_int_equal(polltest_count_fds(), base); /* the exited process's pidfd is closed */
 	assert_true(count_of(in, name) == 0.0); /* a zombie until reaped: not counted */
 	waitpid(a, NULL, 0);
 	a = spawn_named(name);
 	wait_comm(a, name);
 	assert_true(count_of(in, name) == 1.0);
-	assert_int_equal(count_fds(), base + 1);
+	assert_int_equal(polltest_count_fds(), base + 1);
 	proc_poller.free(in);
-	assert_int_equal(count_fds(), base);
+	assert_int_equal(polltest_count_fds(), base);
 	kill(a, SIGKILL);
 	waitpid(a, NULL, 0);
 	polltest_fini(&T);
