@@ -139,27 +139,7 @@ start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
 
 # counter for collectd's network plugin (ARCHIVE=none): values received, on request
 start_net_counter() {
-	$PY - "$T/net.port" "$T/net.count" <<'PY' >"$T/net.log" 2>&1 &
-import socket, struct, sys, signal
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-n = 0
-def dump(*_):
-    open(sys.argv[2] + ".tmp", "w").write(str(n)); __import__("os").replace(sys.argv[2] + ".tmp", sys.argv[2])
-signal.signal(signal.SIGUSR1, dump)
-while True:
-    try:
-        b = s.recv(65535)
-    except InterruptedError:
-        continue
-    i = 0
-    while i + 4 <= len(b):  # collectd binary protocol: parts of type, length
-        t, l = struct.unpack_from("!HH", b, i)
-        if l < 4: break
-        if t == 0x0006: n += struct.unpack_from("!H", b, i + 4)[0]  # a values part
-        i += l
-PY
+	$PY bench/collectd_net_counter.py "$T/net.port" "$T/net.count" >"$T/net.log" 2>&1 &
 	net_pid=$!
 	pids+=($net_pid)
 	wait_for 10 test -s "$T/net.port"

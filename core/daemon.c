@@ -477,6 +477,7 @@ int daemon_main(const struct daemon_opts *opts)
 		return 1;
 	if (!opts->log_level_set)
 		log_set_level(d.cfg->daemon.log_level);
+	daemon_log_nofile(); /* one descriptor per gateway, check, client: thousands */
 	int rc = 1;
 	if (start_parts(&d) == 0) {
 		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",
