@@ -9,6 +9,7 @@
 #                   each; 1 = every device its own port, so its own TCP connection
 #        PEERS=1    peer processes the ports are spread over
 #        TOOLS="dcmond collectd"   WARMUP_MAX=600 (s, bound on waiting for RRD files)
+#        PERF_OUT=FILE (perf record -g of dcmond over the window, for `perf report -i FILE`)
 #
 #   e.g. bench/modbus.sh 300 60 rrdcached          (dcmond: 30 gateways, collectd: 300 hosts)
 #        UNITS=1 bench/modbus.sh 3000 60 none      (3,000 devices, 3,000 TCP connections)
@@ -18,7 +19,10 @@
 #   rrdcached  both write through one private rrdcached (-w 60 -z 10);
 #   none       for counts whose RRD files would not fit (3,000 devices = 72,000 files,
 #              ~55 GB with dcmond's layout): dcmond keeps its registry and archive queue
-#              but its first flush is an hour away (no file I/O); collectd has no RRD
+#              but its first flush is an hour away and archive_queue_max is set so that
+#              the writer's early wake-up (1/8 of it) is beyond every value of the run:
+#              no file I/O (rrd_files= shows 0), the queued values (~24 bytes each) are
+#              in its peak RSS; collectd has no RRD
 #              plugin and sends every value with its network plugin to a loopback
 #              counter (bench/collectd_net_counter.py, whose CPU is not counted).
 # Warm-up: rrd modes wait until every series has its RRD file, then one interval;
@@ -164,7 +168,9 @@ net_count() { # values received so far
 # --- dcmond ---------------------------------------------------------------------------
 write_dcmond_config() {
 	local flush="" rrdc=""
-	[ "$archive" = none ] && flush=" archive_flush: 1h,"
+	# none: the writer's first round an hour away, and its early wake-up (at 1/8 of
+	# archive_queue_max) beyond every value of the run (warm-up, window, 30 s margin)
+	[ "$archive" = none ] && flush=" archive_flush: 1h, archive_queue_max: $(queue_max_for_run),"
 	[ "$archive" = rrdcached ] && rrdc=" rrdcached: \"unix:$T/rrdcached.sock\","
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $PWD/bench,$rrdc$flush"
@@ -174,6 +180,10 @@ write_dcmond_config() {
 			echo "  - {id: gen-$i, profile: modbus-bench, modbus: {host: 127.0.0.1, port: ${portlist[$((i / units))]}, unit: $((i % units + 1)), timeout: 2s}}"
 		done
 	} >"$T/dcmond.yaml"
+}
+queue_max_for_run() {
+	awk -v e="$expected" -v d="$duration" 'BEGIN {q = 8 * e * (25 + d + 30); if (q < 2000000) q = 2000000;
+		if (q > 100000000) q = 100000000; printf "%d", q}'
 }
 dcmond_reports() { curl -s --max-time 5 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports'; }
 # dcmond_devices: "OK BAD ERRS REASONS": devices with all metrics ok, devices with any
@@ -260,7 +270,12 @@ measure() {
 	fi
 	peer_requests >/dev/null
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); p0=$(peers_ticks)
-	watch "$pid" "$duration" || { r_alive=no r_died_after=$((SECONDS - start)); }
+	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
+		perf record -q -g -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || true
+		kill -0 "$pid" 2>/dev/null || { r_alive=no r_died_after=$((SECONDS - start)); }
+	else
+		watch "$pid" "$duration" || { r_alive=no r_died_after=$((SECONDS - start)); }
+	fi
 	t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); p1=$(peers_ticks)
 	r_req=$(peer_requests)
 	collectd_requests=$r_req
@@ -310,7 +325,8 @@ for tool in $tools; do
 		extra=""
 		if [ "$r_alive" = yes ]; then
 			read -r ok bad errs reasons <<<"$(dcmond_devices)"
-			extra="devices_all_ok=$ok devices_with_errors=$bad metrics_in_error=$errs${reasons:+ reasons=\"$reasons\"}"
+			extra="devices_all_ok=$ok devices_with_errors=$bad metrics_in_error=$errs rrd_files=$(rrd_count "$T/dcmond-data")"
+			extra+="${reasons:+ reasons=\"$reasons\"}"
 			# none: nothing is to be written; rrd modes: TERM writes the queue
 			if [ "$archive" = none ]; then kill -9 "$pid"; else stop "$pid"; fi
 		fi

@@ -371,7 +371,8 @@ static int start_parts(struct daemon *d)
 	}
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
-				  .flush_ms = d->cfg->daemon.archive_flush_ms};
+				  .flush_ms = d->cfg->daemon.archive_flush_ms,
+				  .queue_max = (size_t)d->cfg->daemon.archive_queue_max};
 	d->arc = archive_new(&ao, err, sizeof(err));
 	if (!d->arc) {
 		log_msg(LOG_LVL_ERROR, "archive", NULL, "%s", err);
