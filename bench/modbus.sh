@@ -239,11 +239,7 @@ write_collectd_config() {
 		echo "</Plugin>"
 	} >"$T/collectd.conf"
 }
-collectd_requests=0
-collectd_values() { # rrd modes: one request per value; none: what its network plugin sent
-	if [ "$archive" = none ]; then net_count; else echo "$collectd_requests"; fi
-}
-
+collectd_values() { net_count; } # none: what its network plugin sent
 # --- one measured run -------------------------------------------------------------------
 rrd_count() { find "$1" -name '*.rrd' 2>/dev/null | wc -l; }
 enough_rrds() { [ "$(rrd_count "$1")" -ge "$series" ]; }
@@ -268,6 +264,8 @@ measure() {
 		r_alive=no r_died_after=$((SECONDS - start))
 		return 0
 	fi
+	# the count window is from one counter reading to the other (t0, t1 right after
+	# each), so the time a reading takes is on both ends
 	peer_requests >/dev/null
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); p0=$(peers_ticks)
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
@@ -276,11 +274,12 @@ measure() {
 	else
 		watch "$pid" "$duration" || { r_alive=no r_died_after=$((SECONDS - start)); }
 	fi
-	t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); p1=$(peers_ticks)
-	r_req=$(peer_requests)
-	collectd_requests=$r_req
-	[ "$tool" = collectd ] && [ "$archive" != none ] && v0=0
+	c1=$(cpu_ticks "$pid"); p1=$(peers_ticks)
 	if [ "$r_alive" = yes ]; then v1=$($counter); else v1=$v0; fi
+	t1=$(date +%s.%N)
+	r_req=$(peer_requests)
+	# collectd writing RRD files: its plugin reads one value per request
+	[ "$tool" = collectd ] && [ "$archive" != none ] && v0=0 v1=$r_req
 	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 	r_values=$((v1 - v0))
 	r_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
@@ -341,7 +340,7 @@ for tool in $tools; do
 		/usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 &
 		pid=$!
 		pids+=("$pid")
-		measure collectd "$pid" collectd_values "$T/collectd-rrd"
+		measure collectd "$pid" "$([ "$archive" = none ] && echo collectd_values || echo true)" "$T/collectd-rrd"
 		[ "$r_alive" = yes ] && stop "$pid"
 		r_exit=0
 		wait "$pid" 2>/dev/null || r_exit=$?
