@@ -292,7 +292,7 @@ declare -A R
 report() {
 	local t=$1
 	if [ "$r_alive" = no ]; then
-		R[$t.us]=nan R[$t.rpv]=nan
+		R[$t.us]=nan R[$t.rpv]=nan R[$t.dead]="exit $r_exit after ${r_died_after}s"
 		echo "$t archive=$archive devices=$devices alive=no exit=$r_exit died_after_s=$r_died_after" \
 			"open_fds_peak=$r_fds load=${r_load:-$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)} ${2:-}"
 		return 0
@@ -359,4 +359,8 @@ done
 
 ratio() { awk -v a="${R[collectd.$1]:-nan}" -v b="${R[dcmond.$1]:-nan}" \
 	'BEGIN {if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f", a / b; else print "nan"}'; }
-echo "ratio collectd/dcmond: cpu_per_value=$(ratio us) requests_per_value=$(ratio rpv) peak_rss=$(ratio rss)"
+if [ -n "${R[collectd.dead]:-}" ]; then
+	echo "ratio collectd/dcmond: none (collectd failed at $devices devices: ${R[collectd.dead]})"
+else
+	echo "ratio collectd/dcmond: cpu_per_value=$(ratio us) requests_per_value=$(ratio rpv) peak_rss=$(ratio rss)"
+fi
