@@ -34,7 +34,9 @@
 #            the end `dcmon status`: devices whose 24 metrics are all ok, and metrics
 #            in error (with a sample of reasons);
 #   collectd none: values its network plugin sent; rrd modes: the peer's requests
-#            (its plugin reads one value per request).
+#            (its plugin reads one value per request) over the peer's own window.
+# Requests per value = requests/s (peer's window) / values/s; CPU per value = CPU/s
+# over the window / values/s.
 # "kept up" = values/s over the window / expected (DEVICES x 24 / 10 s).
 #
 # Descriptors: the script raises its soft limit to the hard one for both tools and the
@@ -127,9 +129,10 @@ for k in "${!peer_pids[@]}"; do
 done
 [ "${#portlist[@]}" -eq "$ports" ] || { echo "peers listen on ${#portlist[@]} of $ports ports" >&2; exit 1; }
 peers_ticks() { local s=0 p; for p in "${peer_pids[@]}"; do s=$((s + $(cpu_ticks "$p"))); done; echo $s; }
-# peer_requests: read requests the peers served since the last call
+# peer_requests: "N SECONDS": read requests the peers served since the last call, and
+# over how long (by the first peer's clock; the peers are signalled within milliseconds)
 peer_requests() {
-	local k before sum=0
+	local k before sum=0 secs=""
 	for k in "${!peer_pids[@]}"; do
 		before=$(grep -c '^REQUESTS' "$T/peer-$k.out" || true)
 		kill -USR1 "${peer_pids[$k]}"
@@ -137,9 +140,11 @@ peer_requests() {
 			[ "$(grep -c '^REQUESTS' "$T/peer-$k.out" || true)" -gt "$before" ] && break
 			sleep 0.05
 		done
-		sum=$((sum + $(grep '^REQUESTS' "$T/peer-$k.out" | tail -1 | awk '{print $2}')))
+		read -r _ n s < <(grep '^REQUESTS' "$T/peer-$k.out" | tail -1)
+		sum=$((sum + n))
+		secs=${secs:-$s}
 	done
-	echo "$sum"
+	echo "$sum $secs"
 }
 
 # --- archive back-ends ----------------------------------------------------------------
@@ -259,7 +264,7 @@ warm_up() {
 # measure TOOL PID COUNTER DATA_DIR: warm-up then the window; sets r_*
 measure() {
 	local tool=$1 pid=$2 counter=$3 start=$SECONDS t0 t1 c0 c1 p0 p1 v0 v1
-	r_fds=0 r_alive=yes r_died_after="" r_values=0 r_wall=0 r_cpu=0 r_req=0 r_peer_pct=0
+	r_fds=0 r_alive=yes r_died_after="" r_values=0 r_wall=0 r_cpu=0 r_cpu_wall=0 r_req=0 r_req_s=0 r_peer_pct=0
 	if ! warm_up "$pid" "$4"; then
 		r_alive=no r_died_after=$((SECONDS - start))
 		return 0
@@ -277,10 +282,12 @@ measure() {
 	c1=$(cpu_ticks "$pid"); p1=$(peers_ticks)
 	if [ "$r_alive" = yes ]; then v1=$($counter); else v1=$v0; fi
 	t1=$(date +%s.%N)
-	r_req=$(peer_requests)
-	# collectd writing RRD files: its plugin reads one value per request
-	[ "$tool" = collectd ] && [ "$archive" != none ] && v0=0 v1=$r_req
+	read -r r_req r_req_s < <(peer_requests)
 	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+	r_cpu_wall=$r_wall
+	# collectd writing RRD files: its plugin reads one value per request, so its values
+	# are the requests, over the peer's window
+	[ "$tool" = collectd ] && [ "$archive" != none ] && v0=0 v1=$r_req r_wall=$r_req_s
 	r_values=$((v1 - v0))
 	r_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	r_peer_pct=$(awk -v a="$p0" -v b="$p1" -v hz="$hz" -v w="$r_wall" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / w}')
@@ -299,12 +306,16 @@ report() {
 	fi
 	local vps
 	vps=$(awk -v v="$r_values" -v w="$r_wall" 'BEGIN {printf "%.1f", v / w}')
-	R[$t.us]=$(awk -v c="$r_cpu" -v v="$r_values" 'BEGIN {if (v > 0) printf "%.2f", c * 1e6 / v; else print "nan"}')
-	R[$t.rpv]=$(awk -v r="$r_req" -v v="$r_values" 'BEGIN {if (v > 0) printf "%.3f", r / v; else print "nan"}')
+	# CPU per second (over the CPU window) / values per second (over the values' window)
+	R[$t.us]=$(awk -v c="$r_cpu" -v cw="$r_cpu_wall" -v v="$r_values" -v w="$r_wall" \
+		'BEGIN {if (v > 0 && cw > 0) printf "%.2f", (c / cw) * 1e6 / (v / w); else print "nan"}')
+	# requests per second (over the peer's window) / values per second (over the tool's)
+	R[$t.rpv]=$(awk -v r="$r_req" -v rs="$r_req_s" -v v="$r_values" -v w="$r_wall" \
+		'BEGIN {if (v > 0 && rs > 0) printf "%.3f", (r / rs) / (v / w); else print "nan"}')
 	R[$t.rss]=$r_rss
 	echo "$t archive=$archive devices=$devices alive=yes values_per_s=$vps expected=$expected" \
 		"kept_up=$(awk -v v="$vps" -v e="$expected" 'BEGIN {printf "%.3f", v / e}')" \
-		"cpu_s=$r_cpu window_s=$r_wall cpu_us_per_value=${R[$t.us]} peak_rss_kib=$r_rss open_fds_peak=$r_fds" \
+		"cpu_s=$r_cpu window_s=$r_cpu_wall values_window_s=$r_wall cpu_us_per_value=${R[$t.us]} peak_rss_kib=$r_rss open_fds_peak=$r_fds" \
 		"requests=$r_req requests_per_value=${R[$t.rpv]} peer_cpu_pct=$r_peer_pct load=$r_load ${2:-}"
 }
 

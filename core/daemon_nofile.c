@@ -1,11 +1,12 @@
 /* dcmond's open files limit: raised at start from the soft limit to the hard limit.
  *
- * Why: every Modbus TCP gateway, TCP check, HTTP client and RRD file in use holds a
- * descriptor, and the usual soft default (1024) stops a daemon near a thousand
- * devices with EMFILE, while the hard limit (set by the administrator or systemd's
- * LimitNOFILE) is what the site allows.  Servers such as nginx (worker_rlimit_nofile)
- * and Redis (maxclients) raise their own soft limit the same way.  Libraries that wait
- * with select() must not see descriptors at or above FD_SETSIZE; see modbus_rtu.c.
+ * Why: every Modbus TCP gateway (one connection each, kept open), TCP check in flight,
+ * API or dashboard client and RRD update in progress holds a descriptor, and the usual
+ * soft default (1024) stops a daemon near a thousand gateways with EMFILE, while the
+ * hard limit (set by the administrator or systemd's LimitNOFILE) is what the site
+ * allows.  Servers such as nginx (worker_rlimit_nofile) and Redis (maxclients) raise
+ * their own soft limit the same way.  Libraries that wait with select() must then not
+ * be handed descriptors at or above FD_SETSIZE; see modbus_rtu.c.
  */
 #include "daemon.h"
 
@@ -23,13 +24,9 @@ int daemon_raise_nofile(uint64_t *was, uint64_t *now)
 	*was = *now = (uint64_t)rl.rlim_cur;
 	if (rl.rlim_cur >= rl.rlim_max)
 		return 0;
-	rlim_t old = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		int err = errno;
-		rl.rlim_cur = old;
-		return -err;
-	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
 	*now = (uint64_t)rl.rlim_max;
 	return 0;
 }
