@@ -22,14 +22,14 @@
 #              but its first flush is an hour away and archive_queue_max is set so that
 #              the writer's early wake-up (1/8 of it) is beyond every value of the run:
 #              no file I/O (rrd_files= shows 0), the queued values (~24 bytes each) are
-#              in its peak RSS; collectd has no RRD
-#              plugin and sends every value with its network plugin to a loopback
-#              counter (bench/collectd_net_counter.py, whose CPU is not counted).
+#              in its peak RSS; collectd has no RRD plugin and sends every value with
+#              its network plugin to a loopback counter (bench/collectd_net_counter.py,
+#              whose CPU is not counted).
 # Warm-up: rrd modes wait until every series has its RRD file, then one interval;
 # none waits 25 s.  Then the window (SECONDS, rounded up to whole 10 s intervals so that
-# collectd's bursts and dcmond's spread polls are each counted once): CPU from /proc/PID/stat (utime +
-# stime), peak RSS (VmHWM), peak open descriptors (sampled every second), read requests
-# on the wire (counted by the peers) and values:
+# collectd's bursts and dcmond's spread polls are each counted once): CPU from
+# /proc/PID/stat (utime + stime), peak RSS (VmHWM), peak open descriptors (sampled every
+# second), read requests on the wire (counted by the peers) and values:
 #   dcmond   /api/v1/health `reports` over the window (values and point errors), and at
 #            the end `dcmon status`: devices whose 24 metrics are all ok, and metrics
 #            in error (with a sample of reasons);
