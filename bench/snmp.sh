@@ -23,8 +23,9 @@
 # files are real: dcmond's layout is ~770 KB per series, collectd's ~140 KB; the
 # warm-up waits until every series has its file, then 10 s more.
 # ARCHIVE=none (for rates whose RRD files would not fit on disk): dcmond keeps its
-# archive queue but its first flush is an hour away (values are queued, the oldest
-# dropped past 2,000,000: no file I/O); collectd has no RRD plugin and sends its values
+# archive queue but its first flush is an hour away and archive_queue_max puts the
+# writer's early wake-up (1/8 of it) beyond every value of the run (no file I/O; the
+# queued values are in its RSS); collectd has no RRD plugin and sends its values
 # with the network plugin to a loopback counter (the counter's CPU is not counted).
 # Values counted: dcmond's /api/v1/health `reports`; collectd's: rrdcached UpdatesReceived
 # (one value per UPDATE) or the values the counter received.  After each rrdcached run,
@@ -139,27 +140,7 @@ start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
 
 # counter for collectd's network plugin (ARCHIVE=none): values received, on request
 start_net_counter() {
-	$PY - "$T/net.port" "$T/net.count" <<'PY' >"$T/net.log" 2>&1 &
-import socket, struct, sys, signal
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-n = 0
-def dump(*_):
-    open(sys.argv[2] + ".tmp", "w").write(str(n)); __import__("os").replace(sys.argv[2] + ".tmp", sys.argv[2])
-signal.signal(signal.SIGUSR1, dump)
-while True:
-    try:
-        b = s.recv(65535)
-    except InterruptedError:
-        continue
-    i = 0
-    while i + 4 <= len(b):  # collectd binary protocol: parts of type, length
-        t, l = struct.unpack_from("!HH", b, i)
-        if l < 4: break
-        if t == 0x0006: n += struct.unpack_from("!H", b, i + 4)[0]  # a values part
-        i += l
-PY
+	$PY bench/collectd_net_counter.py "$T/net.port" "$T/net.count" >"$T/net.log" 2>&1 &
 	net_pid=$!
 	pids+=($net_pid)
 	wait_for 10 test -s "$T/net.port"
@@ -176,7 +157,9 @@ write_dcmond_config() {
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
 	local flush=30s rrdc=""
-	[ "$archive" = none ] && flush=1h
+	# none: no writer round in the run, not even the early one at 1/8 of archive_queue_max
+	[ "$archive" = none ] && flush="1h, archive_queue_max: $(awk -v e="$expected" -v d="$duration" \
+		'BEGIN {q = 8 * e * (25 + d + 30); printf "%d", (q < 2000000 ? 2000000 : (q > 1e8 ? 1e8 : q))}')"
 	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"

@@ -384,7 +384,8 @@ static int start_parts(struct daemon *d)
 	}
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
-				  .flush_ms = d->cfg->daemon.archive_flush_ms};
+				  .flush_ms = d->cfg->daemon.archive_flush_ms,
+				  .queue_max = (size_t)d->cfg->daemon.archive_queue_max};
 	d->arc = archive_new(&ao, err, sizeof(err));
 	if (!d->arc) {
 		log_msg(LOG_LVL_ERROR, "archive", NULL, "%s", err);
@@ -492,6 +493,7 @@ int daemon_main(const struct daemon_opts *opts)
 		return 1;
 	if (!opts->log_level_set)
 		log_set_level(d.cfg->daemon.log_level);
+	daemon_log_nofile(); /* one descriptor per gateway, check, client: thousands */
 	int rc = 1;
 	if (start_parts(&d) == 0) {
 		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",

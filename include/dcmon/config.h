@@ -244,6 +244,8 @@ struct cfg_daemon {
 	int64_t interval_ms;   /* default poll interval, default 10 s */
 	int64_t timeout_ms;    /* default poll timeout, default 2 s */
 	int64_t archive_flush_ms; /* max delay of a batched RRD write, default 1 s */
+	int archive_queue_max;    /* values held in memory before the oldest are dropped
+				   * (values); 0 = the archive's default (2,000,000) */
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
