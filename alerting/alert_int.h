@@ -254,6 +254,7 @@ struct alert_engine {
 	void *fn_arg;
 	alert_suppress_fn suppress;   /* facility hook, may be NULL */
 	void *suppress_arg;
+	int64_t settle_ms;            /* first notification held this long after firing, ms */
 	alert_gate_fn gate;           /* data-quality hook, may be NULL */
 	void *gate_arg;
 	struct rptrs scratch;

@@ -81,11 +81,23 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 	e->fn(e->fn_arg, &ev);
 }
 
+void alert_engine_set_settle(struct alert_engine *e, int64_t settle_ms)
+{
+	e->settle_ms = settle_ms > 0 ? settle_ms : 0;
+}
+
+/* A first notification still waiting for the upstream devices to report? */
+static bool settling(const struct alert_engine *e, const struct alert *a, enum alvl want,
+		     int64_t now_ms)
+{
+	return a->notified == LVL_NONE && want != LVL_NONE && now_ms < a->fired_ms + e->settle_ms;
+}
+
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
-	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms) ||
-	    alert_suppressed_by(e, a, now_ms))
+	if (want == a->notified || a->flapping || settling(e, a, want, now_ms) ||
+	    alert_silence_of(e, a, now_ms) || alert_suppressed_by(e, a, now_ms))
 		return false;
 	enum alvl prev = a->notified;
 	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED

@@ -108,6 +108,13 @@ enum api_health api_device_poll_health(const struct api_env *env, const struct c
 				 " and %zu more", nbad - 1);
 		return API_HEALTH_WARNING;
 	}
+	if (state == DEV_STATE_UNKNOWN && !cfg_device_polls(dev)) {
+		/* nothing to poll (a rack): its state is the one the facility derives */
+		if (env->reg && metric_reg_device_first(env->reg, dev->id))
+			return API_HEALTH_OK;
+		snprintf(reason, reasonlen, "nothing polled and no derived state");
+		return API_HEALTH_UNKNOWN;
+	}
 	if (state == DEV_STATE_UNKNOWN) {
 		snprintf(reason, reasonlen, "not polled yet");
 		return API_HEALTH_UNKNOWN;
