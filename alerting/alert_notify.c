@@ -86,18 +86,31 @@ void alert_engine_set_settle(struct alert_engine *e, int64_t settle_ms)
 	e->settle_ms = settle_ms > 0 ? settle_ms : 0;
 }
 
-/* A first notification still waiting for the upstream devices to report? */
+/* A first notification still waiting for the devices around it to report: upstream
+ * ones after it fired (a root that will suppress it), its own and upstream ones after
+ * the suppression that held it ended (a state derived from the cause, or a device that
+ * needs a poll to report its own recovery). */
 static bool settling(const struct alert_engine *e, const struct alert *a, enum alvl want,
 		     int64_t now_ms)
 {
-	return a->notified == LVL_NONE && want != LVL_NONE && now_ms < a->fired_ms + e->settle_ms;
+	int64_t from = a->held_ms > a->fired_ms ? a->held_ms : a->fired_ms;
+	return a->notified == LVL_NONE && want != LVL_NONE && now_ms < from + e->settle_ms;
+}
+
+/* Held by suppression now?  Remembers when, for settling(). */
+static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	if (!alert_suppressed_by(e, a, now_ms))
+		return false;
+	a->held_ms = now_ms;
+	return true;
 }
 
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
-	if (want == a->notified || a->flapping || settling(e, a, want, now_ms) ||
-	    alert_silence_of(e, a, now_ms) || alert_suppressed_by(e, a, now_ms))
+	if (want == a->notified || a->flapping || held(e, a, now_ms) ||
+	    settling(e, a, want, now_ms) || alert_silence_of(e, a, now_ms))
 		return false;
 	enum alvl prev = a->notified;
 	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED
