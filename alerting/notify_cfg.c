@@ -97,6 +97,23 @@ static void smtp_check_password_file(const struct cfg_smtp *s, const struct cfgn
 		cfg_error(d, pos, "smtp: password_file needs a user");
 }
 
+/* SMTPS (tls: true) speaks TLS from the first byte: STARTTLS has nothing to upgrade,
+ * so asking for it is a contradiction; the port is 465 unless given. */
+static void smtp_check_smtps(struct cfg_smtp *s, const struct cfgnode *node,
+			     struct cfg_diags *d)
+{
+	if (!s->tls)
+		return;
+	if (cfgnode_get(node, "starttls") && s->starttls != SMTP_STARTTLS_OFF)
+		cfg_error(d, cfg_key_pos(node, "starttls"),
+			  "smtp: starttls: %s contradicts tls: true (SMTPS is TLS from the first "
+			  "byte); drop starttls or set tls: false",
+			  starttls_names[s->starttls]);
+	s->starttls = SMTP_STARTTLS_OFF;
+	if (!cfgnode_get(node, "port"))
+		s->port = 465;
+}
+
 int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_smtp *s = elem;
@@ -110,10 +127,7 @@ int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 		cfg_error(d, cfg_key_pos(node, "from"),
 			  "smtp: from: '%s' is not a valid e-mail address (expected user@domain)",
 			  s->from);
-	if (s->tls)
-		cfg_error(d, cfg_key_pos(node, "tls"),
-			  "smtp: tls (SMTPS on connect) is not supported by libesmtp; "
-			  "use starttls: required on the submission port");
+	smtp_check_smtps(s, node, d);
 	if (s->retry_max_ms < s->retry_min_ms)
 		cfg_error(d, cfg_key_pos(node, "retry_max"), "smtp: retry_max is below retry_min");
 	if (s->dashboard_url && strncmp(s->dashboard_url, "http://", 7) != 0 &&

@@ -193,6 +193,7 @@ struct notify_smtp_job {
 	char *host;                    /* "host:port" */
 	char *from;
 	int starttls;                  /* enum notify_starttls */
+	bool smtps;                    /* TLS on connect, through notify_tls_bridge */
 	char *ca_file;                 /* may be NULL */
 	char *user, *password;         /* may be NULL */
 	long timeout_ms;

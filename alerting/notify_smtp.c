@@ -1,7 +1,9 @@
 /* One SMTP session with libesmtp, on a worker thread: STARTTLS (required, opportunistic
- * or off) with a verified server certificate, AUTH, per-step timeouts, and the fate of
- * every message and recipient read back from the server's replies. */
+ * or off) or SMTPS (through notify_tls_bridge) with a verified server certificate, AUTH,
+ * per-step timeouts, and the fate of every message and recipient read back from the
+ * server's replies. */
 #include "notify_int.h"
+#include "notify_tls_bridge.h"
 
 #include <openssl/ssl.h> /* before libesmtp.h: it declares smtp_starttls_set_ctx then */
 #include <auth-client.h>
@@ -82,23 +84,6 @@ static int smtp_verify(int ok, X509_STORE_CTX *x)
 	return ok;
 }
 
-static SSL_CTX *smtp_tls_ctx(const struct notify_smtp_job *job)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (!ctx)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, smtp_verify);
-	int ok = job->ca_file ? SSL_CTX_load_verify_locations(ctx, job->ca_file, NULL)
-			      : SSL_CTX_set_default_verify_paths(ctx);
-	if (ok != 1) {
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
 static void smtp_timeouts(smtp_session_t s, long ms)
 {
 	static const int which[] = {Timeout_GREETING, Timeout_ENVELOPE, Timeout_DATA,
@@ -136,8 +121,10 @@ static void smtp_message_result(struct notify_smtp_msg *m, smtp_message_t msg, s
 	m->why[strcspn(m->why, "\r\n")] = '\0';
 }
 
-/* Sets up messages, runs the session, reads back results. */
-static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s)
+/* Sets up messages, runs the session, reads back results.  A failed SMTPS relay
+ * (bridge, may be NULL) is the root cause of whatever libesmtp saw. */
+static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s,
+			     struct notify_tls_bridge *bridge)
 {
 	smtp_message_t msgs[job->nmsgs ? job->nmsgs : 1];
 	smtp_recipient_t rcpts[job->nmsgs ? job->nmsgs : 1];
@@ -149,10 +136,14 @@ static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s)
 		smtp_set_message_str(msgs[i], (void *)job->msgs[i].text);
 		rcpts[i] = smtp_add_recipient(msgs[i], job->msgs[i].rcpt);
 	}
-	if (!smtp_start_session(s)) {
+	int started = smtp_start_session(s);
+	int e = smtp_errno(); /* e.g. the TLS handshake failed: no reply to anything */
+	if (bridge)
+		notify_tls_bridge_stop(bridge, job->why, sizeof(job->why));
+	if (!started) {
 		if (!job->why[0])
 			snprintf(job->why, sizeof(job->why), "%s",
-				 smtp_strerror(smtp_errno(), buf, sizeof(buf)));
+				 smtp_strerror(e, buf, sizeof(buf)));
 		for (size_t i = 0; i < job->nmsgs; i++) {
 			job->msgs[i].result = NOTIFY_RES_TEMP;
 			snprintf(job->msgs[i].why, sizeof(job->msgs[i].why), "%s", job->why);
@@ -160,7 +151,6 @@ static void smtp_session_run(struct notify_smtp_job *job, smtp_session_t s)
 		return;
 	}
 	job->connected = true;
-	int e = smtp_errno(); /* e.g. the TLS handshake failed: no reply to anything */
 	if (!job->why[0] && e != 0)
 		snprintf(job->why, sizeof(job->why), "%s", smtp_strerror(e, buf, sizeof(buf)));
 	for (size_t i = 0; i < job->nmsgs; i++)
@@ -172,18 +162,25 @@ void notify_smtp_run(struct notify_smtp_job *job)
 	smtp_session_t s = smtp_create_session();
 	auth_context_t auth = NULL;
 	SSL_CTX *ctx = NULL;
+	struct notify_tls_bridge *bridge = NULL;
+	const char *server = job->host;
 
 	job->why[0] = '\0';
 	job->connected = false;
 	smtp_tls_job = job;
-	if (!s || smtp_set_server(s, job->host) == 0) {
+	if (job->smtps && notify_tls_bridge_open(job->host, job->ca_file, job->timeout_ms,
+						  &bridge, job->why, sizeof(job->why)) < 0)
+		goto fail; /* why says: refused, timed out, certificate, handshake */
+	if (bridge)
+		server = notify_tls_bridge_addr(bridge); /* libesmtp talks to the bridge */
+	if (!s || smtp_set_server(s, server) == 0) {
 		snprintf(job->why, sizeof(job->why), "cannot set up an SMTP session");
 		goto fail;
 	}
 	smtp_timeouts(s, job->timeout_ms);
 	smtp_set_eventcb(s, smtp_event, job);
-	if (job->starttls != SMTP_STARTTLS_OFF) {
-		if (!(ctx = smtp_tls_ctx(job))) {
+	if (job->starttls != SMTP_STARTTLS_OFF && !job->smtps) {
+		if (!(ctx = notify_tls_ctx_new(job->ca_file, smtp_verify))) {
 			snprintf(job->why, sizeof(job->why), "cannot load CA %s",
 				 job->ca_file ? job->ca_file : "(system)");
 			goto fail;
@@ -198,9 +195,10 @@ void notify_smtp_run(struct notify_smtp_job *job)
 		auth_set_interact_cb(auth, smtp_interact, job);
 		smtp_auth_set_context(s, auth);
 	}
-	smtp_session_run(job, s);
+	smtp_session_run(job, s, bridge);
 	smtp_tls_job = NULL;
 	smtp_destroy_session(s);
+	notify_tls_bridge_free(bridge);
 	SSL_CTX_free(ctx); /* libesmtp does not free the context it was given */
 	if (auth)
 		auth_destroy_context(auth);
@@ -209,6 +207,7 @@ fail:
 	smtp_tls_job = NULL;
 	if (s)
 		smtp_destroy_session(s);
+	notify_tls_bridge_free(bridge);
 	SSL_CTX_free(ctx);
 	for (size_t i = 0; i < job->nmsgs; i++) {
 		job->msgs[i].result = NOTIFY_RES_TEMP;

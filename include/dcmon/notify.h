@@ -42,7 +42,7 @@ struct cfg_smtp {
 	char *host;              /* relay host, default "127.0.0.1" */
 	int port;                /* default 25 */
 	int starttls;            /* enum notify_starttls, default opportunistic */
-	bool tls;                /* SMTPS (implicit TLS): not supported by libesmtp, refused */
+	bool tls;                /* SMTPS: TLS on connect (port 465 unless given), no STARTTLS */
 	char *ca_file;           /* PEM CA bundle to verify the server; NULL = system store */
 	char *user;              /* AUTH user, NULL = no AUTH */
 	char *password_file;     /* file holding the AUTH password (first line); not world-readable */

@@ -124,3 +124,16 @@ metric_is_any() {
   doc=$(api_get "/api/v1/metrics?device=$1&name=$2") || return 1
   printf '%s\n' "$doc" | json_check "[.metrics[] | select(.value == $3)] | length == 1"
 }
+
+# config_error_at KEY PATTERN: `dcmond --check-config` on $T/dcmon.yaml exits 1 with an
+# error matching PATTERN positioned at the line of the smtp key KEY; the errors stay in
+# $T/check.err.
+config_error_at() {
+  local key=$1 pattern=$2 rc=0 line
+  "$DCMOND" --check-config "$T/dcmon.yaml" 2>"$T/check.err" || rc=$?
+  assert_eq "$rc" 1 "check-config exit code"
+  line=$(grep -n "^    $key:" "$T/dcmon.yaml" | cut -d: -f1)
+  grep -q "dcmon.yaml:$line:[0-9]*: error: $pattern" "$T/check.err" \
+    || fail "no positioned error for $key: $(cat "$T/check.err")"
+  pass "$key: error at dcmon.yaml:$line"
+}

@@ -40,14 +40,29 @@ trap cleanup EXIT
 # Remembers a background pid so it is killed at exit.
 track() { _PIDS+=("$1"); }
 
-# Prints a free TCP port on 127.0.0.1 (the kernel picks it).
-free_port() {
-  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# Prints a port free on 127.0.0.1 for KIND (tcp or udp), drawn at random below the
+# kernel's ephemeral range (32768+): a port the kernel picked for us could be handed
+# to another test's outgoing connection before our peer binds it; one below the range
+# is only taken by another test drawing the same number.
+pick_port() {
+  $PY - "$1" <<'PYEOF'
+import random, socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+for _ in range(200):
+    port = random.randrange(20000, 32768)
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+else:
+    sys.exit("no free port found")
+PYEOF
 }
-# Prints a free UDP port on 127.0.0.1.
-free_udp_port() {
-  $PY -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+free_port() { pick_port tcp; }
+free_udp_port() { pick_port udp; }
 
 # start_tcp_listener PORT: a TCP service on 127.0.0.1:PORT that accepts and closes;
 # its pid in LISTENER_PID.  Waits until it accepts (bounded).

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """SMTP sink for dcmon tests (aiosmtpd): records every accepted message with its
-envelope to DIR/msg-*.json, can refuse on command and supports STARTTLS + AUTH.
+envelope to DIR/msg-*.json, can refuse on command and supports STARTTLS or SMTPS
+(TLS on connect, --smtps) + AUTH.
 
-  smtp_sink.py --port P --dir DIR [--tls-cert C --tls-key K] [--auth USER:PASS] [--hang]
+  smtp_sink.py --port P --dir DIR [--tls-cert C --tls-key K [--smtps]] [--auth USER:PASS] [--hang]
 
 Control file DIR/control, read at every RCPT (one directive per line):
   tempfail        every recipient gets 451 (temporary)
@@ -19,6 +20,7 @@ def parse():
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth")
+    p.add_argument("--smtps", action="store_true", help="TLS from the first byte")
     p.add_argument("--hang", action="store_true")
     return p.parse_args()
 
@@ -51,8 +53,10 @@ class Handler:
         with self.lock:
             self.seq += 1
             seq = self.seq
+        sslobj = server.transport.get_extra_info("ssl_object")
         rec = {"ts": now, "mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-               "tls": session.ssl is not None,
+               "tls": session.ssl is not None or sslobj is not None,
+               "sni": getattr(sslobj, "dcmon_sni", None),
                "auth": session.authenticated if hasattr(session, "authenticated") else None,
                "data": envelope.content.decode("utf-8", "replace")}
         path = os.path.join(self.dir, "msg-%d-%06d.json" % (os.getpid(), seq))
@@ -87,14 +91,22 @@ def main():
     if a.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(a.tls_cert, a.tls_key)
-        kw.update(tls_context=ctx, require_starttls=True)
+        if a.smtps:
+            def sni(sslobj, name, _ctx):  # the name the client asked for, per connection
+                sslobj.dcmon_sni = name
+            ctx.sni_callback = sni
+            kw.update(ssl_context=ctx)
+        else:
+            kw.update(tls_context=ctx, require_starttls=True)
     if a.auth:
         user, pw = a.auth.split(":", 1)
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (auth_data.login.decode() == user and auth_data.password.decode() == pw)
             return AuthResult(success=ok)
-        kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+        # aiosmtpd 1.4 counts only STARTTLS as TLS; with --smtps the socket is TLS anyway
+        kw.update(authenticator=authenticator, auth_required=True,
+                  auth_require_tls=not a.smtps)
     c = Controller(Handler(a.dir), hostname="127.0.0.1", port=a.port, ready_timeout=10, **kw)
     c.start()
     open(os.path.join(a.dir, "ready"), "w").close()
