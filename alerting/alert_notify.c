@@ -87,23 +87,27 @@ void alert_engine_set_settle(struct alert_engine *e, int64_t settle_ms)
 }
 
 /* A first notification still waiting for the devices around it to report: upstream
- * ones after it fired (a root that will suppress it), its own and upstream ones after
- * the suppression that held it ended (a state derived from the cause, or a device that
- * needs a poll to report its own recovery). */
+ * ones for one settle time after it fired (a root that will suppress it); after the
+ * suppression that held it ended, two (one for the consequences of the cause's
+ * recovery to happen -- a transfer switch closing on the generators, a server booting
+ * -- and one for the device to report them). */
 static bool settling(const struct alert_engine *e, const struct alert *a, enum alvl want,
 		     int64_t now_ms)
 {
-	int64_t from = a->held_ms > a->fired_ms ? a->held_ms : a->fired_ms;
-	return a->notified == LVL_NONE && want != LVL_NONE && now_ms < from + e->settle_ms;
+	if (a->notified != LVL_NONE || want == LVL_NONE)
+		return false;
+	return now_ms < a->fired_ms + e->settle_ms ||
+	       (a->unheld_ms && now_ms < a->unheld_ms + 2 * e->settle_ms);
 }
 
-/* Held by suppression now?  Remembers when, for settling(). */
+/* Held by suppression now?  Remembers when that ended, for settling(). */
 static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
-	if (!alert_suppressed_by(e, a, now_ms))
-		return false;
-	a->held_ms = now_ms;
-	return true;
+	bool now_held = alert_suppressed_by(e, a, now_ms) != NULL;
+	if (a->held && !now_held)
+		a->unheld_ms = now_ms;
+	a->held = now_held;
+	return now_held;
 }
 
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)

@@ -227,7 +227,9 @@ void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, v
  * device (a UPS on battery) may report before the upstream one that explains it (the
  * utility feed): once the upstream alert fires within the settle time the downstream
  * alert is suppressed and never notified on its own, and the root's notification lists
- * it.  Use one poll interval plus the timeout. */
+ * it.  After a suppression ends, a still-firing alert waits twice that: for the cause's
+ * recovery to take effect (a transfer switch closing on the generators) and for the
+ * device to report it.  Use one poll interval plus the timeout. */
 void alert_engine_set_settle(struct alert_engine *e, int64_t settle_ms);
 
 /* True if the last report of m is of bad quality (frozen, out of physical range): it

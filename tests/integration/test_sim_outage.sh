@@ -112,8 +112,14 @@ pass "one outage e-mail to facility and NOC, listing the suppressed UPS and ATS 
 # --- 3. on generators: the fuel runtime prediction ------------------------------------------
 wait_until 30 "generators on line" dev_metric_is ats-1 switch_position_state "" '.value_name == "emergency"'
 wait_until 20 "ups-1 back on its input" dev_metric_is ups-1 output_source_state "" '.value_name == "normal"'
-wait_until 20 "gen-1 runtime predicted" dev_metric_is gen-1 fuel_runtime_remaining_seconds "" '.quality == "ok"'
-doc=$(dev_json gen-1) || fail "gen-1 status"
+# a prediction made after dcmond's latest reading of the load (the one it used)
+predicted_on_load() {
+  doc=$(dev_json gen-1) || return 1
+  jq -e '[.devices[0].metrics[] | select(.inst == null)] | map({(.name): .}) | add
+    | .output_power_total_watts.value > 50000 and .fuel_runtime_remaining_seconds.quality == "ok"
+      and .fuel_runtime_remaining_seconds.ts_ms >= .output_power_total_watts.ts_ms' <<<"$doc" >/dev/null
+}
+wait_until 20 "gen-1 runtime predicted on load" predicted_on_load
 sim=$("$DCMON_SIM" status) || fail "dcmon-sim status"
 accel=$(awk 'NR == 1 { print $4 }' <<<"$sim")
 line=$(grep '^gen-1 ' <<<"$sim")
