@@ -81,11 +81,40 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 	e->fn(e->fn_arg, &ev);
 }
 
+void alert_engine_set_settle(struct alert_engine *e, int64_t settle_ms)
+{
+	e->settle_ms = settle_ms > 0 ? settle_ms : 0;
+}
+
+/* A first notification still waiting for the devices around it to report: upstream
+ * ones for one settle time after it fired (a root that will suppress it); after the
+ * suppression that held it ended, two (one for the consequences of the cause's
+ * recovery to happen -- a transfer switch closing on the generators, a server booting
+ * -- and one for the device to report them). */
+static bool settling(const struct alert_engine *e, const struct alert *a, enum alvl want,
+		     int64_t now_ms)
+{
+	if (a->notified != LVL_NONE || want == LVL_NONE)
+		return false;
+	return now_ms < a->fired_ms + e->settle_ms ||
+	       (a->unheld_ms && now_ms < a->unheld_ms + 2 * e->settle_ms);
+}
+
+/* Held by suppression now?  Remembers when that ended, for settling(). */
+static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	bool now_held = alert_suppressed_by(e, a, now_ms) != NULL;
+	if (a->held && !now_held)
+		a->unheld_ms = now_ms;
+	a->held = now_held;
+	return now_held;
+}
+
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
-	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms) ||
-	    alert_suppressed_by(e, a, now_ms))
+	if (want == a->notified || a->flapping || held(e, a, now_ms) ||
+	    settling(e, a, want, now_ms) || alert_silence_of(e, a, now_ms))
 		return false;
 	enum alvl prev = a->notified;
 	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED

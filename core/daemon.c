@@ -131,6 +131,22 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 	return failed;
 }
 
+/* How long a fired alert waits before it is notified, so that the devices upstream of
+ * it report in the same round (alert_engine_set_settle): the longest poll interval
+ * plus timeout of the devices, when the config has a power/cooling chain at all. */
+static int64_t settle_of(const struct cfg *cfg)
+{
+	bool chain = cfg->ngroups > 0;
+	int64_t settle = 0;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct cfg_device *dev = &cfg->devices[i];
+		chain = chain || dev->nfed_by > 0;
+		if (dev->interval_ms + dev->timeout_ms > settle)
+			settle = dev->interval_ms + dev->timeout_ms;
+	}
+	return chain ? settle : 0;
+}
+
 static void reload(struct daemon *d)
 {
 	log_info("daemon", NULL, "reloading %s", d->cfg_path);
@@ -173,6 +189,7 @@ static void reload(struct daemon *d)
 		}
 	}
 	facility_reload(d->facility, next); /* before the old cfg is freed */
+	alert_engine_set_settle(d->alerts, settle_of(next));
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
@@ -414,6 +431,7 @@ static int start_parts(struct daemon *d)
 	}
 	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
+	alert_engine_set_settle(d->alerts, settle_of(d->cfg));
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,

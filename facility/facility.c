@@ -185,8 +185,11 @@ bool facility_dev_unreachable(const struct facility *f, const char *device)
 void facility_compute(struct facility *f, int64_t now_ms)
 {
 	f->busy = true;
-	for (size_t i = 0; i < f->g->n; i++)
-		f->failed[i] = f->g->v[i].dev && facility_dev_unreachable(f, f->g->v[i].id);
+	for (size_t i = 0; i < f->g->n; i++) {
+		struct fnode *v = &f->g->v[i];
+		f->failed[i] = v->dev && facility_dev_unreachable(f, v->id);
+		v->idle = v->standby && !fderive_engine_running(f, v->id);
+	}
 	if (f->env.alerts)
 		alert_engine_foreach(f->env.alerts, now_ms, mark_critical, f);
 	fgraph_eval(f->g, f->failed, f->st);

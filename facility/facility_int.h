@@ -20,6 +20,9 @@ struct fnode {
 	int need;                     /* group: members that must work; device: unused */
 	size_t *up, nup;              /* device: its feeds; group: its members (node indices) */
 	size_t *down, ndown;          /* nodes this one feeds */
+	bool standby;                 /* a standby source (generator): supplies only running */
+	bool idle;                    /* standby and not running now: a spare, not a supply
+	                               * (set by the caller before fgraph_eval) */
 };
 
 struct fgraph {
@@ -49,8 +52,11 @@ struct fstate {
 	int alive;     /* feeds (members) that work */
 };
 
-/* From failed[] (per node: down itself, e.g. unreachable or a critical alert), derives
- * every node's power state and root cause.  out has g->n entries. */
+/* From failed[] (per node: down itself, e.g. unreachable or a critical alert) and the
+ * nodes' idle flags, derives every node's power state and root cause.  A device loses
+ * power when none of its feeds supplies (working and not idle); with standby feeds it
+ * has lost redundancy when fewer than two feeds work (no spare source), else when any
+ * feed is gone.  out has g->n entries. */
 void fgraph_eval(const struct fgraph *g, const bool *failed, struct fstate *out);
 /* True if node i is failed or without power in st. */
 bool fgraph_dark(const bool *failed, const struct fstate *st, size_t i);
@@ -133,6 +139,9 @@ struct facility {
 /* fquality.c: data quality of one report (updates fm), and the gate's question. */
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);
 bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m);
+/* fderive.c: is the generator's engine running (engine_state, else speed, else power;
+ * unknown counts as running)? */
+bool fderive_engine_running(struct facility *f, const char *dev);
 /* fderive.c: derived metrics of node i at now_ms. */
 void fderive_node(struct facility *f, size_t i, int64_t now_ms);
 /* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */

@@ -142,6 +142,8 @@ struct cfg_facility {
 	int frozen_polls;     /* polls a moving value may stay identical before it is frozen;
 	                       * 0 = no frozen check (default) */
 	int64_t burn_window_ms; /* generator: window of the burn-rate slope, default 30 min */
+	bool standby;         /* generator: a standby source, supplying only while its engine
+	                       * runs (healthy but stopped = a spare, not a supply) */
 };
 
 /* `groups:`: an N+1 redundancy group (UPS modules, generators, cooling units). */
@@ -278,6 +280,9 @@ struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
 void cfg_free(struct cfg *cfg);
 
 const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id);
+/* True if the device has something to poll: a check or a transport section (a rack or
+ * a feed without one only has the state the facility derives for it). */
+bool cfg_device_polls(const struct cfg_device *dev);
 /* The redundancy group `id`, or NULL. */
 const struct cfg_group *cfg_group_find(const struct cfg *cfg, const char *id);
 const struct cfg_contact *cfg_tenant_find(const struct cfg *cfg, const char *id);

@@ -167,6 +167,48 @@ static void test_silence_one_off(void **state)
 	fx_free(f);
 }
 
+/* The settle time: a fired alert is told only settle_ms after it fired, and not at
+ * all if a root that explains it fires meanwhile; after the suppression ends, twice the
+ * settle time runs before a still-firing alert is told. */
+static const char *settle_root;
+static const char *settle_suppress(void *arg, const char *device, int64_t now_ms)
+{
+	(void)arg;
+	(void)now_ms;
+	return settle_root && strcmp(device, "ups-2") == 0 ? settle_root : NULL;
+}
+
+static void test_settle(void **state)
+{
+	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
+	struct metric *m1 = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
+	alert_engine_set_settle(f->e, 3000);
+	alert_engine_set_suppressor(f->e, settle_suppress, NULL);
+	settle_root = NULL;
+	metric_put(f->reg, m2, at(10), 95);  /* downstream fires first */
+	assert_int_equal(f->nev, 0);
+	settle_root = "ups-1";               /* its root reports within the settle time */
+	metric_put(f->reg, m1, at(11), 95);
+	alert_engine_tick(f->e, at(12));
+	assert_int_equal(f->nev, 0);
+	alert_engine_tick(f->e, at(14));     /* ups-1: settled; ups-2: held by its root */
+	assert_int_equal(f->nev, 1);
+	assert_string_equal(f->ev[0].device, "ups-1");
+	alert_engine_tick(f->e, at(20));
+	assert_int_equal(f->nev, 1);
+	settle_root = NULL;                  /* the root recovers; ups-2 still firing */
+	alert_engine_tick(f->e, at(21));
+	alert_engine_tick(f->e, at(26));
+	assert_int_equal(f->nev, 1);         /* two rounds: to recover and to report it */
+	alert_engine_tick(f->e, at(27));
+	assert_int_equal(f->nev, 2);
+	assert_string_equal(f->ev[1].device, "ups-2");
+	assert_int_equal(f->ev[1].type, ALERT_EV_FIRED);
+	alert_engine_set_suppressor(f->e, NULL, NULL);
+	fx_free(f);
+}
+
 /* Weekly windows: "Saturday 23:00-01:00" crosses midnight; "Sunday 02:00-04:00" in
  * New York loses an hour when DST starts (2026-03-08) and keeps two when it ends. */
 static void test_silence_recurring(void **state)
@@ -409,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_silence_one_off),
+		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_silence_recurring),
 		cmocka_unit_test(test_silence_recurring_engine),
 		cmocka_unit_test(test_restart_mid_alert),
