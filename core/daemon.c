@@ -28,6 +28,7 @@
 #include "dcmon/workq.h"
 #include "profile_rules.h"
 #include "scheduler.h"
+#include "chain_settle.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
 #define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */
@@ -131,20 +132,12 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 	return failed;
 }
 
-/* How long a fired alert waits before it is notified, so that the devices upstream of
- * it report in the same round (alert_engine_set_settle): the longest poll interval
- * plus timeout of the devices, when the config has a power/cooling chain at all. */
-static int64_t settle_of(const struct cfg *cfg)
+/* The alert engine's settle hook: how long an alert of `device` waits for the devices
+ * on its chain, and whether they have reported since it fired. */
+static int64_t settle_of(void *arg, const char *device, int64_t since_ms, bool *reported)
 {
-	bool chain = cfg->ngroups > 0;
-	int64_t settle = 0;
-	for (size_t i = 0; i < cfg->ndevices; i++) {
-		const struct cfg_device *dev = &cfg->devices[i];
-		chain = chain || dev->nfed_by > 0;
-		if (dev->interval_ms + dev->timeout_ms > settle)
-			settle = dev->interval_ms + dev->timeout_ms;
-	}
-	return chain ? settle : 0;
+	struct daemon *d = arg;
+	return chain_settle(d->cfg, d->sched, device, since_ms, reported);
 }
 
 static void reload(struct daemon *d)
@@ -189,7 +182,6 @@ static void reload(struct daemon *d)
 		}
 	}
 	facility_reload(d->facility, next); /* before the old cfg is freed */
-	alert_engine_set_settle(d->alerts, settle_of(next));
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
@@ -289,7 +281,9 @@ static bool polling_of(void *arg, const char *id)
 static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
-	notifier_poll_done(d->notify, id, clock_wall_ms());
+	int64_t now = clock_wall_ms();
+	alert_engine_settle_check(d->alerts, now);
+	notifier_poll_done(d->notify, id, now);
 }
 
 /* Alert events are logged (one line each), handed to the e-mail notifier and pushed to
@@ -431,7 +425,7 @@ static int start_parts(struct daemon *d)
 	}
 	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
-	alert_engine_set_settle(d->alerts, settle_of(d->cfg));
+	alert_engine_set_settle(d->alerts, settle_of, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
