@@ -113,6 +113,9 @@ struct fmet {
 	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	size_t idx;           /* position in facility.mets */
+	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
+	bool moves;           /* a gauge whose unit always jitters: may be frozen
+	                       * (kind and unit are fixed for a metric's life) */
 };
 
 struct facility {
@@ -127,12 +130,18 @@ struct facility {
 	int64_t *due_ms;          /* per node: next derived-metric report */
 	struct fmet **mets;
 	size_t nmets, capmets;
+	/* per mets[k]: the node the tick derives it for, FG_NONE when derived or outside
+	 * the graph; a flat array, so the once-a-second walk over every metric reads
+	 * 8 bytes per metric instead of following each pointer */
+	size_t *met_node;
 	struct loop_timer *timer;
 };
 
 /* fquality.c: data quality of one report (updates fm), and the gate's question. */
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);
 bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m);
+/* fquality.c: readings in this unit always jitter a little when the sensor is alive. */
+bool fquality_unit_moves(const char *unit);
 /* fderive.c: derived metrics of node i at now_ms. */
 void fderive_node(struct facility *f, size_t i, int64_t now_ms);
 /* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */
