@@ -68,6 +68,10 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 	fm->last = m->value;
 	fm->trap_state = strcmp(m->name, "trap_last_state") == 0;
 	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->unit);
+	fm->series = strcmp(m->name, "fuel_level_percent") == 0 ? FSER_FUEL
+		     : strcmp(m->name, "fs_used_percent") == 0  ? FSER_FS
+		     : strcmp(m->unit, "celsius") == 0          ? FSER_TEMP
+								: FSER_NONE;
 	fm->idx = f->nmets;
 	f->met_node[f->nmets] = fm->node;
 	f->mets[f->nmets++] = fm;

@@ -101,6 +101,14 @@ int predict_time_to(double value, double slope, double limit, double *seconds);
 enum fault { FAULT_OK, FAULT_STALE, FAULT_FROZEN, FAULT_RANGE };
 
 /* What the facility keeps per metric (its sink slot points here). */
+/* Which prediction series a metric feeds, decided once from its name and unit. */
+enum fmet_series {
+	FSER_NONE,
+	FSER_FUEL, /* fuel_level_percent: litres against engine run time */
+	FSER_TEMP, /* a celsius reading: time to the temperature limit */
+	FSER_FS,   /* fs_used_percent: time until the filesystem is full */
+};
+
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
@@ -114,6 +122,7 @@ struct fmet {
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	size_t idx;           /* position in facility.mets */
 	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
+	enum fmet_series series; /* prediction series it feeds */
 	bool moves;           /* a gauge whose unit always jitters: may be frozen
 	                       * (kind and unit are fixed for a metric's life) */
 };
