@@ -220,7 +220,15 @@ write_dcmond_config() {
 		done
 	} >"$T/dcmond.yaml"
 }
-dcmond_reports() { curl -s --max-time 5 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports'; }
+dcmond_reports() { # a busy dcmond with a million series may take seconds to answer
+	local n
+	for _ in 1 2 3; do
+		n=$(curl -s --max-time 20 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports') &&
+			[ -n "$n" ] && { echo "$n"; return 0; }
+	done
+	echo "no answer from dcmond's API" >&2
+	return 1
+}
 
 # --- collectd -------------------------------------------------------------------------
 write_collectd_config() {
@@ -296,14 +304,15 @@ measure() {
 		r_rrdc_w0=$(rrdc_written "$T/rrdc-$tool.sock")
 		r_rrdc_c0=$(cpu_ticks "$rrdc_pid")
 	fi
-	t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks); v0=$($counter)
+	# the counter first (a busy dcmond answers its API late), then time and CPU at once
+	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
 		# shellcheck disable=SC2086 # the flags are words
 		perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
 	else
 		sleep "$duration"
 	fi
-	t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks); v1=$($counter)
+	v1=$($counter); t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks)
 	r_warm=$((SECONDS - t_start - duration))
 	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 	r_values=$((v1 - v0))
