@@ -107,6 +107,14 @@ int predict_time_to(double value, double slope, double limit, double *seconds);
 enum fault { FAULT_OK, FAULT_STALE, FAULT_FROZEN, FAULT_RANGE };
 
 /* What the facility keeps per metric (its sink slot points here). */
+/* Which prediction series a metric feeds, decided once from its name and unit. */
+enum fmet_series {
+	FSER_NONE,
+	FSER_FUEL, /* fuel_level_percent: litres against engine run time */
+	FSER_TEMP, /* a celsius reading: time to the temperature limit */
+	FSER_FS,   /* fs_used_percent: time until the filesystem is full */
+};
+
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
@@ -119,6 +127,10 @@ struct fmet {
 	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	size_t idx;           /* position in facility.mets */
+	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
+	enum fmet_series series; /* prediction series it feeds */
+	bool moves;           /* a gauge whose unit always jitters: may be frozen
+	                       * (kind and unit are fixed for a metric's life) */
 };
 
 struct facility {
@@ -133,6 +145,10 @@ struct facility {
 	int64_t *due_ms;          /* per node: next derived-metric report */
 	struct fmet **mets;
 	size_t nmets, capmets;
+	/* per mets[k]: the node the tick derives it for, FG_NONE when derived or outside
+	 * the graph; a flat array, so the once-a-second walk over every metric reads
+	 * 8 bytes per metric instead of following each pointer */
+	size_t *met_node;
 	struct loop_timer *timer;
 };
 
@@ -142,6 +158,8 @@ bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct 
 /* fderive.c: is the generator's engine running (engine_state, else speed, else power;
  * unknown counts as running)? */
 bool fderive_engine_running(struct facility *f, const char *dev);
+/* fquality.c: readings in this unit always jitter a little when the sensor is alive. */
+bool fquality_unit_moves(const char *unit);
 /* fderive.c: derived metrics of node i at now_ms. */
 void fderive_node(struct facility *f, size_t i, int64_t now_ms);
 /* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */

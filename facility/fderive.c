@@ -74,14 +74,14 @@ void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m)
 	if (fm->node == FG_NONE || !f->g->v[fm->node].dev)
 		return;
 	const struct cfg_facility *fac = &f->g->v[fm->node].dev->fac;
-	if (strcmp(m->name, "fuel_level_percent") == 0 && !isnan(fac->tank_liters)) {
+	if (fm->series == FSER_FUEL && !isnan(fac->tank_liters)) {
 		if (!fderive_engine_running(f, m->device))
 			return; /* at rest: the run clock stops, a refill shows as a step */
 		if (fm->last_ts > 0 && fm->ser && fm->ser->n > 0)
 			fm->run_ms += m->ts_ms - fm->last_ts;
 		push(fm, fm->run_ms, m->value / 100.0 * fac->tank_liters);
-	} else if ((strcmp(m->unit, "celsius") == 0 && !isnan(fac->temp_limit)) ||
-		   strcmp(m->name, "fs_used_percent") == 0) {
+	} else if ((fm->series == FSER_TEMP && !isnan(fac->temp_limit)) ||
+		   fm->series == FSER_FS) {
 		push(fm, m->ts_ms, m->value);
 	}
 }
@@ -122,9 +122,9 @@ void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms)
 	if (!f->g->v[fm->node].dev)
 		return;
 	const struct cfg_facility *fac = &f->g->v[fm->node].dev->fac;
-	if (strcmp(fm->m->unit, "celsius") == 0 && !isnan(fac->temp_limit))
+	if (fm->series == FSER_TEMP && !isnan(fac->temp_limit))
 		time_to(f, fm, "time_to_limit_seconds", TREND_WINDOW_MS, fac->temp_limit, now_ms);
-	else if (strcmp(fm->m->name, "fs_used_percent") == 0)
+	else if (fm->series == FSER_FS)
 		time_to(f, fm, "fs_time_to_full_seconds", FS_WINDOW_MS, 100.0, now_ms);
 }
 
