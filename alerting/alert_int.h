@@ -147,6 +147,9 @@ struct alert {
 	int64_t since_ms;           /* wall ms of entering `state` */
 	int64_t pending_ms;         /* wall ms the condition became true, 0 if not */
 	int64_t fired_ms;           /* wall ms it started firing, 0 if never */
+	bool held;                  /* suppression held its notification at the last look */
+	bool settling;              /* settle held its first notification at the last look */
+	int64_t unheld_ms;          /* wall ms that suppression was first seen ended, 0 if never */
 	bool flapping;
 	int64_t flap_ts[ALERT_FLAP_CHANGES]; /* ring of the last state changes, wall ms */
 	uint8_t flap_head;
@@ -254,6 +257,8 @@ struct alert_engine {
 	void *fn_arg;
 	alert_suppress_fn suppress;   /* facility hook, may be NULL */
 	void *suppress_arg;
+	alert_settle_fn settle;       /* upstream-report hook, may be NULL */
+	void *settle_arg;
 	alert_gate_fn gate;           /* data-quality hook, may be NULL */
 	void *gate_arg;
 	struct rptrs scratch;

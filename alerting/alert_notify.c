@@ -81,11 +81,65 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 	e->fn(e->fn_arg, &ev);
 }
 
+void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg)
+{
+	e->settle = fn;
+	e->settle_arg = arg;
+}
+
+/* A first notification still waiting for the devices around it to report: upstream
+ * ones, until they have reported since it fired (at most one window: a root that will
+ * suppress it); after the suppression that held it ended, two windows (one for the
+ * consequences of the cause's recovery to happen -- a transfer switch closing on the
+ * generators, a server booting -- and one for the device to report them). */
+static bool settle_wait(const struct alert_engine *e, const struct alert *a, enum alvl want,
+			int64_t now_ms)
+{
+	if (!e->settle || a->notified != LVL_NONE || want == LVL_NONE)
+		return false;
+	bool reported = true;
+	int64_t win = e->settle(e->settle_arg, a->device, a->fired_ms, &reported);
+	if (win <= 0)
+		return false;
+	return (!reported && now_ms < a->fired_ms + win) ||
+	       (a->unheld_ms && now_ms < a->unheld_ms + 2 * win);
+}
+
+/* settle_wait(), remembered so that alert_engine_settle_check() looks only at these. */
+static bool settling(const struct alert_engine *e, struct alert *a, enum alvl want,
+		     int64_t now_ms)
+{
+	a->settling = settle_wait(e, a, want, now_ms);
+	return a->settling;
+}
+
+void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms)
+{
+	if (!e->settle)
+		return;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct alert *a = e->alerts[i];
+		if (a->settling && alert_notify_sync(e, a, now_ms))
+			alert_persist(e, a);
+	}
+}
+
+/* Held by suppression now?  Remembers when that ended, for settling(). */
+static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	bool now_held = alert_suppressed_by(e, a, now_ms) != NULL;
+	if (a->held && !now_held)
+		a->unheld_ms = now_ms;
+	a->held = now_held;
+	return now_held;
+}
+
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	enum alvl want = a->state == ALERT_FIRING ? a->level : LVL_NONE;
-	if (want == a->notified || a->flapping || alert_silence_of(e, a, now_ms) ||
-	    alert_suppressed_by(e, a, now_ms))
+	a->settling = false;
+	if (want == a->notified || a->flapping || held(e, a, now_ms) ||
+	    settling(e, a, want, now_ms) || alert_silence_of(e, a, now_ms))
 		return false;
 	enum alvl prev = a->notified;
 	enum alert_event_type type = prev == LVL_NONE	? ALERT_EV_FIRED

@@ -5,13 +5,16 @@
 Listens on PORTS free ports of 127.0.0.1 (printed one per line, then "READY"); each
 port answers unit ids 1..UNITS with the same holding registers 0..63 (0..19 = 100+i,
 20-23 two float32 ABCD, 30-33 two int32 ABCD).  Counts the read requests it serves:
-on SIGUSR1 it prints "REQUESTS <n>" and resets the count.
+on SIGUSR1 it prints "REQUESTS <n> <seconds>" (seconds since the previous report, by
+its own monotonic clock, so that a rate does not depend on the signal's latency) and
+resets the count.
 """
 import asyncio
 import logging
 import signal
 import struct
 import sys
+import time
 
 from pymodbus.datastore import (ModbusSequentialDataBlock, ModbusServerContext,
                                 ModbusSlaveContext)
@@ -52,9 +55,13 @@ async def serve(ports: int, units: int) -> None:
         print(s.server.sockets[0].getsockname()[1])
     print("READY", flush=True)
 
+    last = [time.monotonic()]
+
     def report():
-        print("REQUESTS", COUNT[0], flush=True)
+        now = time.monotonic()
+        print("REQUESTS", COUNT[0], f"{now - last[0]:.3f}", flush=True)
         COUNT[0] = 0
+        last[0] = now
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, report)
     await asyncio.gather(*tasks)
 

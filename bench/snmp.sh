@@ -2,11 +2,14 @@
 # SNMP benchmark: the same targets polled by dcmond and by collectd's snmp plugin, one
 # after the other in one run, against local snmpd instances on loopback ports.
 #
-#   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45] [AGENTS=4]
-#   env: ARCHIVE=rrdcached (default) | none     TOOLS="dcmond collectd"
+#   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, 120 with rrdcached] [AGENTS=4]
+#   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
+#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
+#        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
 #        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
-#        PERF_OUT=FILE (perf record -g of dcmond over the window, for `perf report -i FILE`)
+#        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
+#        PERF_FLAGS="-g" (perf record's flags, e.g. "--call-graph dwarf -F 500")
 #
 # Targets: DEVICES devices, each POINTS scalar OIDs (integers served by snmpd's
 # `override` objects), all polled every 10 s; the devices are spread round-robin over
@@ -15,20 +18,33 @@
 # with POINTS points (GET of up to 40 varbinds per PDU); collectd gets one <Data> per
 # point, which its snmp plugin reads with one GET per value (its usual configuration).
 #
-# ARCHIVE=rrdcached: each tool writes through its own rrdcached (same flags: -w 60
-# -z 30).  CPU per value = the tool's over the window / values in the window, plus its
-# rrdcached's from the window's start until a final FLUSHALL has drained it / values it
-# wrote meanwhile (rrdcached writes each file every 60 +- 30 s, so the window alone
-# would catch an arbitrary share; file creation is before the window for both).  RRD
-# files are real: dcmond's layout is ~770 KB per series, collectd's ~140 KB; the
-# warm-up waits until every series has its file, then 10 s more.
-# ARCHIVE=none (for rates whose RRD files would not fit on disk): dcmond keeps its
-# archive queue but its first flush is an hour away (values are queued, the oldest
-# dropped past 2,000,000: no file I/O); collectd has no RRD plugin and sends its values
-# with the network plugin to a loopback counter (the counter's CPU is not counted).
-# Values counted: dcmond's /api/v1/health `reports`; collectd's: rrdcached UpdatesReceived
-# (one value per UPDATE) or the values the counter received.  After each rrdcached run,
-# FLUSHALL and DataSetsWritten check that every value produced was archived.
+# ARCHIVE=rrdcached: each tool writes through its own rrdcached, both started with
+# the same flags: those docs/CONFIG.md ("rrdcached for a production site") recommends,
+# plus a journal (-j) per daemon.  With -w 1800 rrdcached writes nothing by itself
+# during a run: a FLUSHALL at the window's start (drained before it, not counted) and
+# one after it bound what is counted.  rrdcached's CPU per value = its CPU from the
+# window's start until the final FLUSHALL has drained it (receiving the UPDATEs, the
+# journal, the writes) / the values written meanwhile.  Every file then gets one write
+# carrying one value per 10 s of the window, for both tools alike: far fewer than the
+# 180 of a production -w 1800, so this overstates the write cost (take a longer
+# window to see it fall).  File creation is before the window for both (each tool
+# creates its files itself).  RRD files are real: dcmond's layout is ~480 KB per series, collectd's
+# ~140 KB; the warm-up waits until every series has its file, then 10 s more.
+# ARCHIVE=rrdtool: no rrdcached; each tool writes its RRD files itself (dcmond's writer
+# thread, collectd's rrdtool plugin), both holding values RRD_DELAY s (dcmond's
+# archive_flush, collectd's CacheTimeout) and writing all of a file's values in one
+# rrd_update; the window should span several RRD_DELAY.
+# ARCHIVE=none (for rates whose RRD files would not fit on disk): dcmond's archive
+# points at an rrdcached socket nobody listens on, so it holds every value in memory
+# (the oldest dropped past 2,000,000) and writes no file: poller, registry, rules and
+# archive queue all run, only the send is missing.  collectd has no RRD plugin and
+# sends its values with the network plugin to a loopback counter (the counter's CPU is
+# not counted).
+# Values counted: dcmond's /api/v1/health `reports`; collectd's: rrdcached's
+# UpdatesReceived (one value per UPDATE), the values the counter received (none), or
+# the varbinds the agents answered (rrdtool: snmpInTotalReqVars, collectd asks one
+# per value).  After each rrdcached run, FLUSHALL and DataSetsWritten check that every
+# value produced was archived.
 #
 # "kept up" = values per second over the window / expected (DEVICES x POINTS / 10 s).
 # CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
@@ -37,16 +53,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-1000}
 points=${2:-20}
-duration=${3:-45}
+duration=${3:-}
 agents=${4:-4}
 archive=${ARCHIVE:-rrdcached}
+[ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=120 || duration=45; }
 tools=${TOOLS:-dcmond collectd}
 warmup_max=${WARMUP_MAX:-240}
 threads=${COLLECTD_THREADS:-32}
+rrd_delay=${RRD_DELAY:-30}
+rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
 interval=10
 build=${DCMON_BUILD_DIR:-build}
 PY=/usr/bin/python3
-case $archive in rrdcached | none) ;; *) echo "ARCHIVE must be rrdcached or none" >&2; exit 2 ;; esac
+case $archive in rrdcached | rrdtool | none) ;; *) echo "ARCHIVE must be rrdcached, rrdtool or none" >&2; exit 2 ;; esac
 [ -x "$build/dcmond" ] || { echo "no $build/dcmond: run scripts/build.sh" >&2; exit 2; }
 T=$(mktemp -d /tmp/dcmon-snmpbench.XXXXXX)
 pids=()
@@ -120,18 +139,29 @@ agent_pids=()
 for p in "${ports[@]}"; do
 	# only the modules needed: the override objects, system (sysUpTime) and access control
 	MIBS= MIBDIRS=/nonexistent snmpd -f -Lf "$T/snmpd-$p.log" -C -c "$T/snmpd.conf" \
-		-I override,system_mib,vacm_conf "udp:127.0.0.1:$p" >/dev/null 2>&1 &
+		-I override,system_mib,snmp_mib,vacm_conf "udp:127.0.0.1:$p" >/dev/null 2>&1 &
 	pids+=($!); agent_pids+=($!)
 done
 for p in "${ports[@]}"; do
 	wait_for 15 snmpget -v2c -c public -r 0 -t 0.5 "127.0.0.1:$p" ".$oid_base.$points.0" ||
 		{ echo "snmpd on port $p does not answer" >&2; exit 1; }
 done
+# varbinds the agents answered to GET/GETNEXT requests (snmpInTotalReqVars)
+agents_vars() {
+	local s=0 p v
+	for p in "${ports[@]}"; do
+		v=$(snmpget -v2c -c public -r 1 -t 2 -Oqv "127.0.0.1:$p" .1.3.6.1.2.1.11.13.0)
+		s=$((s + v))
+	done
+	echo $s
+}
 agents_ticks() { local s=0 p; for p in "${agent_pids[@]}"; do s=$((s + $(cpu_ticks "$p"))); done; echo $s; }
 
 start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
-	rrdcached -g -l "unix:$T/rrdc-$1.sock" -p "$T/rrdc-$1.pid" -b "$T" -w 60 -z 30 -t 2 \
-		>"$T/rrdc-$1.log" 2>&1 &
+	mkdir -p "$T/journal-$1"
+	# shellcheck disable=SC2086 # the flags are words
+	rrdcached -g -l "unix:$T/rrdc-$1.sock" -p "$T/rrdc-$1.pid" -b "$T" -j "$T/journal-$1" \
+		$rrdc_flags -t 2 >"$T/rrdc-$1.log" 2>&1 &
 	rrdc_pid=$!
 	pids+=($rrdc_pid)
 	wait_for 15 test -S "$T/rrdc-$1.sock" || { echo "rrdcached $1 did not start" >&2; exit 1; }
@@ -139,27 +169,7 @@ start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
 
 # counter for collectd's network plugin (ARCHIVE=none): values received, on request
 start_net_counter() {
-	$PY - "$T/net.port" "$T/net.count" <<'PY' >"$T/net.log" 2>&1 &
-import socket, struct, sys, signal
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-n = 0
-def dump(*_):
-    open(sys.argv[2] + ".tmp", "w").write(str(n)); __import__("os").replace(sys.argv[2] + ".tmp", sys.argv[2])
-signal.signal(signal.SIGUSR1, dump)
-while True:
-    try:
-        b = s.recv(65535)
-    except InterruptedError:
-        continue
-    i = 0
-    while i + 4 <= len(b):  # collectd binary protocol: parts of type, length
-        t, l = struct.unpack_from("!HH", b, i)
-        if l < 4: break
-        if t == 0x0006: n += struct.unpack_from("!H", b, i + 4)[0]  # a values part
-        i += l
-PY
+	$PY bench/collectd_net_counter.py "$T/net.port" "$T/net.count" >"$T/net.log" 2>&1 &
 	net_pid=$!
 	pids+=($net_pid)
 	wait_for 10 test -s "$T/net.port"
@@ -176,7 +186,9 @@ write_dcmond_config() {
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
 	local flush=30s rrdc=""
-	[ "$archive" = none ] && flush=1h
+	[ "$archive" = rrdtool ] && flush=${rrd_delay}s
+	# none: an rrdcached socket nobody listens on: values are held, no file is written
+	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
 	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"
@@ -188,7 +200,15 @@ write_dcmond_config() {
 		done
 	} >"$T/dcmond.yaml"
 }
-dcmond_reports() { curl -s --max-time 5 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports'; }
+dcmond_reports() { # a busy dcmond with a million series may take seconds to answer
+	local n
+	for _ in 1 2 3; do
+		n=$(curl -s --max-time 20 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports') &&
+			[ -n "$n" ] && { echo "$n"; return 0; }
+	done
+	echo "no answer from dcmond's API" >&2
+	return 1
+}
 
 # --- collectd -------------------------------------------------------------------------
 write_collectd_config() {
@@ -214,6 +234,13 @@ write_collectd_config() {
 			echo "  DataDir \"$T/collectd-data/rrd\""
 			echo "  CreateFiles true"
 			echo "  CollectStatistics false"
+			echo "</Plugin>"
+		elif [ "$archive" = rrdtool ]; then
+			echo "LoadPlugin rrdtool"
+			echo "<Plugin rrdtool>"
+			echo "  DataDir \"$T/collectd-data/rrd\""
+			echo "  CacheTimeout $rrd_delay"
+			echo "  CacheFlush $((rrd_delay * 10))"
 			echo "</Plugin>"
 		else
 			echo "LoadPlugin network"
@@ -243,7 +270,7 @@ write_collectd_config() {
 measure() {
 	local tool=$1 pid=$2 counter=$3 data=$4
 	local t_start=$SECONDS
-	if [ "$archive" = rrdcached ]; then
+	if [ "$archive" != none ]; then
 		# every series has its RRD file, then one more flush period
 		wait_for "$warmup_max" enough_rrds "$data" ||
 			echo "warning: $tool created $(rrd_count "$data") of $series RRD files in ${warmup_max}s" >&2
@@ -253,17 +280,19 @@ measure() {
 	fi
 	kill -0 "$pid" 2>/dev/null || { echo "$tool died during warm-up" >&2; exit 1; }
 	local t0 c0 a0 v0 t1 c1 a1 v1
-	t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks); v0=$($counter)
 	if [ "$archive" = rrdcached ]; then # rrdcached from here until its final FLUSHALL
+		r_rrdc_w0=$(rrdc_written "$T/rrdc-$tool.sock")
 		r_rrdc_c0=$(cpu_ticks "$rrdc_pid")
-		r_rrdc_w0=$(rrdc_stat "$T/rrdc-$tool.sock" DataSetsWritten)
 	fi
+	# the counter first (a busy dcmond answers its API late), then time and CPU at once
+	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
-		perf record -q -g -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
+		# shellcheck disable=SC2086 # the flags are words
+		perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
 	else
 		sleep "$duration"
 	fi
-	t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks); v1=$($counter)
+	v1=$($counter); t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks)
 	r_warm=$((SECONDS - t_start - duration))
 	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 	r_values=$((v1 - v0))
@@ -295,13 +324,12 @@ report() { # TOOL: stores the r_* results under TOOL.*
 	return 0
 }
 archive_check() { # TOOL TOTAL: rrdcached wrote every value the tool produced over the run?
-	local w
+	local w c
 	w=$(rrdc_written "$T/rrdc-$1.sock")
 	R[$1.archived]=$(awk -v w="$w" -v t="$2" 'BEGIN {printf "%.3f", (t > 0 ? w / t : 0)}')
-	local c
 	c=$(awk -v a="$r_rrdc_c0" -v b="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	R[$1.rrdc_us]=$(awk -v c="$c" -v w="$((w - r_rrdc_w0))" 'BEGIN {printf "%.2f", (w > 0 ? c * 1e6 / w : 0)}')
-	r_archive_note="rrdcached wrote $w of the $2 values produced in the whole run (${R[$1.archived]}); from the window's start to the final flush: $((w - r_rrdc_w0)) values, ${c}s cpu = ${R[$1.rrdc_us]} us/value"
+	r_archive_note="rrdcached ($rrdc_flags) wrote $w of the $2 values produced in the whole run (${R[$1.archived]}); from the window's start to the final flush: $((w - r_rrdc_w0)) values, ${c}s cpu = ${R[$1.rrdc_us]} us/value"
 }
 stop() { # PID: TERM, bounded wait, then KILL
 	kill "$1" 2>/dev/null || true
@@ -323,21 +351,27 @@ for tool in $tools; do
 		wait_for 30 test -S "$T/dcmon.sock" || { echo "dcmond did not start" >&2; cat "$T/dcmond.log" >&2; exit 1; }
 		measure dcmond "$pid" dcmond_reports "$T/dcmond-data"
 		total=$(dcmond_reports)
-		# rrdcached: TERM writes every queued value; none: nothing is to be written
+		# rrdcached, rrdtool: TERM writes every queued value; none: nothing is to be written
 		if [ "$archive" = none ]; then kill -9 "$pid"; wait "$pid" 2>/dev/null || true; else stop "$pid"; fi
 		[ "$archive" = rrdcached ] && archive_check dcmond "$total"
 		report dcmond
 		;;
 	collectd)
-		if [ "$archive" = rrdcached ]; then start_rrdcached collectd; else start_net_counter; fi
+		[ "$archive" = rrdcached ] && start_rrdcached collectd
+		[ "$archive" = none ] && start_net_counter
 		write_collectd_config
 		/usr/sbin/collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 &
 		pid=$!
 		pids+=($pid)
 		sleep 1
 		kill -0 "$pid" 2>/dev/null || { echo "collectd did not start" >&2; cat "$T/collectd.out" >&2; exit 1; }
-		# its rrdcached plugin sends one value per UPDATE: rrdcached's UpdatesReceived
-		if [ "$archive" = rrdcached ]; then counter="rrdc_stat $T/rrdc-collectd.sock UpdatesReceived"; else counter=net_count; fi
+		# its rrdcached plugin sends one value per UPDATE: rrdcached's UpdatesReceived;
+		# it asks one varbind per value: the agents' count of varbinds answered
+		case $archive in
+		rrdcached) counter="rrdc_stat $T/rrdc-collectd.sock UpdatesReceived" ;;
+		rrdtool) counter=agents_vars ;;
+		*) counter=net_count ;;
+		esac
 		measure collectd "$pid" "$counter" "$T/collectd-data/rrd"
 		stop "$pid"
 		[ "$archive" = rrdcached ] && archive_check collectd "$(rrdc_stat "$T/rrdc-collectd.sock" UpdatesReceived)"

@@ -42,6 +42,13 @@ const char *api_device_tenant(const struct cfg *cfg, const struct cfg_device *de
 	return rack ? rack->tenant : NULL;
 }
 
+/* A prediction the facility cannot make yet ("unknown: too little data", "unknown:
+ * engine not running", docs/FACILITY.md): no value, but nothing wrong with the device. */
+static bool prediction_unknown(const struct metric *m)
+{
+	return m->quality == QUALITY_ERROR && strncmp(m->reason, "unknown: ", 9) == 0;
+}
+
 /* Counts the device's metrics in ERROR or STALE and names the first one. */
 static size_t metrics_bad(const struct api_env *env, const char *id,
 			  const struct metric **first)
@@ -52,7 +59,8 @@ static size_t metrics_bad(const struct api_env *env, const char *id,
 		return 0;
 	for (const struct metric *m = metric_reg_device_first(env->reg, id); m;
 	     m = m->next_in_device) {
-		if (m->quality != QUALITY_ERROR && m->quality != QUALITY_STALE)
+		if ((m->quality != QUALITY_ERROR && m->quality != QUALITY_STALE) ||
+		    prediction_unknown(m))
 			continue;
 		if (n++ == 0)
 			*first = m;
@@ -107,6 +115,13 @@ enum api_health api_device_poll_health(const struct api_env *env, const struct c
 			snprintf(reason + strlen(reason), reasonlen - strlen(reason),
 				 " and %zu more", nbad - 1);
 		return API_HEALTH_WARNING;
+	}
+	if (state == DEV_STATE_UNKNOWN && !cfg_device_polls(dev)) {
+		/* nothing to poll (a rack): its state is the one the facility derives */
+		if (env->reg && metric_reg_device_first(env->reg, dev->id))
+			return API_HEALTH_OK;
+		snprintf(reason, reasonlen, "nothing polled and no derived state");
+		return API_HEALTH_UNKNOWN;
 	}
 	if (state == DEV_STATE_UNKNOWN) {
 		snprintf(reason, reasonlen, "not polled yet");

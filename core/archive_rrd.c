@@ -15,7 +15,10 @@
 #define DAY_S 86400
 
 /* The archives of every file: resolution and how far back it reaches.
- * resolution 0 means "one step". */
+ * resolution 0 means "one step".  The one-step archive keeps AVERAGE only: MIN and MAX
+ * of a single primary data point are that same value (rrdcreate(1)), and two more
+ * archives written at every update would cost a third more disk and page writes per
+ * value for nothing; the consolidated ones keep AVERAGE, MIN and MAX. */
 static const struct {
 	int64_t res_s;  /* consolidated resolution, seconds */
 	int64_t span_s; /* time covered, seconds */
@@ -27,7 +30,8 @@ static const struct {
 };
 static const char *const rra_cfs[] = {"AVERAGE", "MIN", "MAX"};
 
-#define RRA_COUNT (sizeof(rra_table) / sizeof(rra_table[0]) * 3)
+#define RRA_CFS (sizeof(rra_cfs) / sizeof(rra_cfs[0]))
+#define RRA_COUNT (sizeof(rra_table) / sizeof(rra_table[0]) * RRA_CFS) /* upper bound */
 #define DEF_MAX 64 /* bytes of one DS:/RRA: definition */
 
 const char *archive_ds_type(enum metric_kind kind)
@@ -54,7 +58,7 @@ static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_ki
 			pdp = 1;
 		int64_t width = pdp * (int64_t)step_s;
 		int64_t rows = (rra_table[i].span_s + width - 1) / width;
-		for (size_t c = 0; c < 3; c++)
+		for (size_t c = 0; c < (pdp == 1 ? 1 : RRA_CFS); c++)
 			snprintf(defs[n++], DEF_MAX, "RRA:%s:0.5:%" PRId64 ":%" PRId64, rra_cfs[c],
 			         pdp, rows);
 	}

@@ -38,6 +38,7 @@ const struct cfg_key cfg_facility_keys[] = {
      .max = 100000},
     {.name = "burn_window", .type = CFGK_DURATION, .offset = FAC(burn_window_ms),
      .min = 60000, .max = 86400000},
+    {.name = "standby", .type = CFGK_BOOL, .offset = FAC(standby)},
     {.name = NULL},
 };
 

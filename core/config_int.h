@@ -66,8 +66,6 @@ void cfg_daemon_defaults(struct cfg_daemon *dm);
 void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir);
 /* Fills device intervals/timeouts left unset from the daemon defaults. */
 void cfg_devices_resolve(struct cfg *cfg);
-/* True if the device has a check or a transport section. */
-bool cfg_device_polls(const struct cfg_device *dev);
 /* Cross-reference checks over the whole model; root gives positions. */
 void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 /* fed_by cycles, reported once each with their path. */

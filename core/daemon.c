@@ -28,6 +28,7 @@
 #include "dcmon/workq.h"
 #include "profile_rules.h"
 #include "scheduler.h"
+#include "chain_settle.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
 #define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */
@@ -129,6 +130,14 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 		}
 	}
 	return failed;
+}
+
+/* The alert engine's settle hook: how long an alert of `device` waits for the devices
+ * on its chain, and whether they have reported since it fired. */
+static int64_t settle_of(void *arg, const char *device, int64_t since_ms, bool *reported)
+{
+	struct daemon *d = arg;
+	return chain_settle(d->cfg, d->sched, device, since_ms, reported);
 }
 
 static void reload(struct daemon *d)
@@ -273,7 +282,9 @@ static bool polling_of(void *arg, const char *id)
 static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
-	notifier_poll_done(d->notify, id, clock_wall_ms());
+	int64_t now = clock_wall_ms();
+	alert_engine_settle_check(d->alerts, now);
+	notifier_poll_done(d->notify, id, now);
 }
 
 /* Alert events are logged (one line each), handed to the e-mail notifier and pushed to
@@ -385,7 +396,8 @@ static int start_parts(struct daemon *d)
 	}
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
-				  .flush_ms = d->cfg->daemon.archive_flush_ms};
+				  .flush_ms = d->cfg->daemon.archive_flush_ms,
+				  .queue_max = (size_t)d->cfg->daemon.archive_queue_max};
 	d->arc = archive_new(&ao, err, sizeof(err));
 	if (!d->arc) {
 		log_msg(LOG_LVL_ERROR, "archive", NULL, "%s", err);
@@ -414,6 +426,7 @@ static int start_parts(struct daemon *d)
 	}
 	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
 	alert_engine_set_listener(d->alerts, on_alert_event, d);
+	alert_engine_set_settle(d->alerts, settle_of, d);
 	if (alert_engine_attach(d->alerts, d->reg) < 0)
 		return -1;
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
@@ -493,6 +506,7 @@ int daemon_main(const struct daemon_opts *opts)
 		return 1;
 	if (!opts->log_level_set)
 		log_set_level(d.cfg->daemon.log_level);
+	daemon_log_nofile(); /* one descriptor per gateway, check, client: thousands */
 	int rc = 1;
 	if (start_parts(&d) == 0) {
 		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",

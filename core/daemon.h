@@ -3,6 +3,7 @@
 #define DCMON_DAEMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dcmon/log.h"
 
@@ -18,5 +19,12 @@ int daemon_main(const struct daemon_opts *opts);
 /* Loads and validates a config, printing every diagnostic to stderr.  Returns 0 if it is
  * valid (warnings allowed), 1 otherwise. */
 int daemon_check_config(const char *path);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit (daemon_nofile.c).  *was and *now
+ * get the soft limit before and after.  Returns 0 or a negative errno. */
+int daemon_raise_nofile(uint64_t *was, uint64_t *now);
+
+/* daemon_raise_nofile() with one log line saying what the limit is. */
+void daemon_log_nofile(void);
 
 #endif

@@ -33,7 +33,8 @@ struct sched_dev {
 	int64_t started_ms;    /* monotonic start of the poll in flight */
 	struct loop_timer *due_timer;
 	struct loop_timer *watchdog;
-	struct loop_timer *repoll_timer; /* a re-poll asked for while a poll ran */
+	struct loop_timer *repoll_timer; /* a re-poll due from the loop: asked for while a
+	                                  * poll ran, or by sched_poll_soon */
 	bool repoll;           /* poll again as soon as the running poll ends */
 	struct dev_status st;
 	struct log_complaint overrun_log;
@@ -378,6 +379,22 @@ int sched_poll_now(struct sched *s, const char *id)
 		d->repoll = true;
 	else if (d->nslots > 0)
 		start_poll(d);
+	return 0;
+}
+
+const struct cfg_device *sched_device(struct sched *s, const char *id)
+{
+	const struct sched_dev *d = find(s, id);
+	return d ? d->cfg : NULL;
+}
+
+int sched_poll_soon(struct sched *s, const char *id)
+{
+	struct sched_dev *d = find(s, id);
+	if (!d)
+		return -ENOENT;
+	if (!d->running && !d->repoll_timer && d->nslots > 0)
+		d->repoll_timer = loop_timer_add(s->env->loop, 0, on_repoll_due, d);
 	return 0;
 }
 

@@ -54,6 +54,10 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 		if (!p)
 			return NULL;
 		f->mets = p;
+		size_t *n = realloc(f->met_node, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		f->met_node = n;
 		f->capmets = cap;
 	}
 	struct fmet *fm = calloc(1, sizeof(*fm));
@@ -62,7 +66,14 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 	fm->m = m;
 	fm->node = fgraph_find(f->g, m->device);
 	fm->last = m->value;
+	fm->trap_state = strcmp(m->name, "trap_last_state") == 0;
+	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->unit);
+	fm->series = strcmp(m->name, "fuel_level_percent") == 0 ? FSER_FUEL
+		     : strcmp(m->name, "fs_used_percent") == 0  ? FSER_FS
+		     : strcmp(m->unit, "celsius") == 0          ? FSER_TEMP
+								: FSER_NONE;
 	fm->idx = f->nmets;
+	f->met_node[f->nmets] = fm->node;
 	f->mets[f->nmets++] = fm;
 	m->sink_data[f->slot] = fm;
 	return fm;
@@ -71,6 +82,7 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 static void fmet_free(struct facility *f, struct fmet *fm)
 {
 	size_t i = fm->idx;
+	f->met_node[i] = f->met_node[f->nmets - 1];
 	f->mets[i] = f->mets[--f->nmets];
 	f->mets[i]->idx = i;
 	fm->m->sink_data[f->slot] = NULL;
@@ -113,11 +125,14 @@ static void sink_report(void *arg, const struct metric *cm)
 	struct fmet *fm = fmet_of(f, m);
 	if (!fm && !(fm = fmet_new(f, m)))
 		return;
-	fm->derived |= f->putting;
+	if (f->putting && !fm->derived) {
+		fm->derived = true;
+		f->met_node[fm->idx] = FG_NONE;
+	}
 	if (fm->derived)
 		return;
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
-	if (new_value && strcmp(m->name, "trap_last_state") == 0)
+	if (new_value && fm->trap_state)
 		trap_fuse(f, m);
 	fquality_report(f, fm, m);
 	if (new_value && fm->fault == FAULT_OK)
@@ -185,8 +200,11 @@ bool facility_dev_unreachable(const struct facility *f, const char *device)
 void facility_compute(struct facility *f, int64_t now_ms)
 {
 	f->busy = true;
-	for (size_t i = 0; i < f->g->n; i++)
-		f->failed[i] = f->g->v[i].dev && facility_dev_unreachable(f, f->g->v[i].id);
+	for (size_t i = 0; i < f->g->n; i++) {
+		struct fnode *v = &f->g->v[i];
+		f->failed[i] = v->dev && facility_dev_unreachable(f, v->id);
+		v->idle = v->standby && !fderive_engine_running(f, v->id);
+	}
 	if (f->env.alerts)
 		alert_engine_foreach(f->env.alerts, now_ms, mark_critical, f);
 	fgraph_eval(f->g, f->failed, f->st);
@@ -210,9 +228,9 @@ void facility_tick(struct facility *f, int64_t now_ms)
 	}
 	/* per-metric work; the list may grow (new derived metrics) while we walk it */
 	for (size_t k = 0; k < f->nmets; k++) {
-		struct fmet *fm = f->mets[k];
-		if (!fm->derived && fm->node != FG_NONE && due[fm->node])
-			fderive_metric(f, fm, now_ms);
+		size_t node = f->met_node[k];
+		if (node != FG_NONE && due[node])
+			fderive_metric(f, f->mets[k], now_ms);
 	}
 }
 
@@ -253,8 +271,11 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	f->due_ms = due;
 	f->env.cfg = cfg;
 	f->computed_ms = 0;
-	for (size_t i = 0; i < f->nmets; i++)
-		f->mets[i]->node = fgraph_find(g, f->mets[i]->m->device);
+	for (size_t i = 0; i < f->nmets; i++) {
+		struct fmet *fm = f->mets[i];
+		fm->node = fgraph_find(g, fm->m->device);
+		f->met_node[i] = fm->derived ? FG_NONE : fm->node;
+	}
 	return 0;
 }
 
@@ -307,6 +328,7 @@ void facility_free(struct facility *f)
 	while (f->nmets > 0)
 		fmet_free(f, f->mets[f->nmets - 1]);
 	free(f->mets);
+	free(f->met_node);
 	fgraph_free(f->g);
 	free(f->failed);
 	free(f->st);

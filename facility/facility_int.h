@@ -20,6 +20,9 @@ struct fnode {
 	int need;                     /* group: members that must work; device: unused */
 	size_t *up, nup;              /* device: its feeds; group: its members (node indices) */
 	size_t *down, ndown;          /* nodes this one feeds */
+	bool standby;                 /* a standby source (generator): supplies only running */
+	bool idle;                    /* standby and not running now: a spare, not a supply
+	                               * (set by the caller before fgraph_eval) */
 };
 
 struct fgraph {
@@ -49,8 +52,11 @@ struct fstate {
 	int alive;     /* feeds (members) that work */
 };
 
-/* From failed[] (per node: down itself, e.g. unreachable or a critical alert), derives
- * every node's power state and root cause.  out has g->n entries. */
+/* From failed[] (per node: down itself, e.g. unreachable or a critical alert) and the
+ * nodes' idle flags, derives every node's power state and root cause.  A device loses
+ * power when none of its feeds supplies (working and not idle); with standby feeds it
+ * has lost redundancy when fewer than two feeds work (no spare source), else when any
+ * feed is gone.  out has g->n entries. */
 void fgraph_eval(const struct fgraph *g, const bool *failed, struct fstate *out);
 /* True if node i is failed or without power in st. */
 bool fgraph_dark(const bool *failed, const struct fstate *st, size_t i);
@@ -101,6 +107,14 @@ int predict_time_to(double value, double slope, double limit, double *seconds);
 enum fault { FAULT_OK, FAULT_STALE, FAULT_FROZEN, FAULT_RANGE };
 
 /* What the facility keeps per metric (its sink slot points here). */
+/* Which prediction series a metric feeds, decided once from its name and unit. */
+enum fmet_series {
+	FSER_NONE,
+	FSER_FUEL, /* fuel_level_percent: litres against engine run time */
+	FSER_TEMP, /* a celsius reading: time to the temperature limit */
+	FSER_FS,   /* fs_used_percent: time until the filesystem is full */
+};
+
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
@@ -113,6 +127,10 @@ struct fmet {
 	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	size_t idx;           /* position in facility.mets */
+	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
+	enum fmet_series series; /* prediction series it feeds */
+	bool moves;           /* a gauge whose unit always jitters: may be frozen
+	                       * (kind and unit are fixed for a metric's life) */
 };
 
 struct facility {
@@ -127,12 +145,21 @@ struct facility {
 	int64_t *due_ms;          /* per node: next derived-metric report */
 	struct fmet **mets;
 	size_t nmets, capmets;
+	/* per mets[k]: the node the tick derives it for, FG_NONE when derived or outside
+	 * the graph; a flat array, so the once-a-second walk over every metric reads
+	 * 8 bytes per metric instead of following each pointer */
+	size_t *met_node;
 	struct loop_timer *timer;
 };
 
 /* fquality.c: data quality of one report (updates fm), and the gate's question. */
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);
 bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m);
+/* fderive.c: is the generator's engine running (engine_state, else speed, else power;
+ * unknown counts as running)? */
+bool fderive_engine_running(struct facility *f, const char *dev);
+/* fquality.c: readings in this unit always jitter a little when the sensor is alive. */
+bool fquality_unit_moves(const char *unit);
 /* fderive.c: derived metrics of node i at now_ms. */
 void fderive_node(struct facility *f, size_t i, int64_t now_ms);
 /* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */

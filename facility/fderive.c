@@ -47,9 +47,9 @@ static bool state_is(struct facility *f, const char *dev, const char *name, cons
 
 /* ---- series samples ---------------------------------------------------------------- */
 
-/* Is the generator's engine running?  engine_state, else speed, else power; unknown
- * counts as running (the slope then tells). */
-static bool engine_running(struct facility *f, const char *dev)
+/* Unknown counts as running: the fuel slope then tells, and a standby generator whose
+ * state nobody knows is not assumed idle. */
+bool fderive_engine_running(struct facility *f, const char *dev)
 {
 	struct metric *m = metric_reg_find(f->env.reg, dev, "engine_state", NULL);
 	if (m && m->quality == QUALITY_OK)
@@ -74,14 +74,14 @@ void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m)
 	if (fm->node == FG_NONE || !f->g->v[fm->node].dev)
 		return;
 	const struct cfg_facility *fac = &f->g->v[fm->node].dev->fac;
-	if (strcmp(m->name, "fuel_level_percent") == 0 && !isnan(fac->tank_liters)) {
-		if (!engine_running(f, m->device))
+	if (fm->series == FSER_FUEL && !isnan(fac->tank_liters)) {
+		if (!fderive_engine_running(f, m->device))
 			return; /* at rest: the run clock stops, a refill shows as a step */
 		if (fm->last_ts > 0 && fm->ser && fm->ser->n > 0)
 			fm->run_ms += m->ts_ms - fm->last_ts;
 		push(fm, fm->run_ms, m->value / 100.0 * fac->tank_liters);
-	} else if ((strcmp(m->unit, "celsius") == 0 && !isnan(fac->temp_limit)) ||
-		   strcmp(m->name, "fs_used_percent") == 0) {
+	} else if ((fm->series == FSER_TEMP && !isnan(fac->temp_limit)) ||
+		   fm->series == FSER_FS) {
 		push(fm, m->ts_ms, m->value);
 	}
 }
@@ -122,9 +122,9 @@ void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms)
 	if (!f->g->v[fm->node].dev)
 		return;
 	const struct cfg_facility *fac = &f->g->v[fm->node].dev->fac;
-	if (strcmp(fm->m->unit, "celsius") == 0 && !isnan(fac->temp_limit))
+	if (fm->series == FSER_TEMP && !isnan(fac->temp_limit))
 		time_to(f, fm, "time_to_limit_seconds", TREND_WINDOW_MS, fac->temp_limit, now_ms);
-	else if (strcmp(fm->m->name, "fs_used_percent") == 0)
+	else if (fm->series == FSER_FS)
 		time_to(f, fm, "fs_time_to_full_seconds", FS_WINDOW_MS, 100.0, now_ms);
 }
 
@@ -133,8 +133,9 @@ void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms)
 static void redundancy(struct facility *f, size_t i, int64_t now_ms)
 {
 	const struct fnode *v = &f->g->v[i];
-	if (v->dev && v->nup < 2)
-		return; /* a single feed has no redundancy to lose */
+	if (v->dev && v->nup < 2 && (v->nup == 0 || cfg_device_polls(v->dev)))
+		return; /* a single feed has no redundancy to lose; but a device with nothing
+			 * to poll (a rack) has this as its state: power from its feed or not */
 	struct metric *m = facility_metric(f, v->id, "redundancy_state", "", METRIC_STATE, NULL,
 					   NULL, node_interval(f, i), power_enums, 3);
 	facility_put(f, m, now_ms, f->st[i].power, NULL);
@@ -169,8 +170,8 @@ static double gen_burn(struct facility *f, const struct fnode *v, const char **w
 				  lph, table);
 		return lph;
 	}
-	*why = !engine_running(f, v->id) ? "unknown: engine not running" : TOO_LITTLE;
-	return engine_running(f, v->id) && table > 0 ? table : NAN;
+	*why = !fderive_engine_running(f, v->id) ? "unknown: engine not running" : TOO_LITTLE;
+	return fderive_engine_running(f, v->id) && table > 0 ? table : NAN;
 }
 
 static void generator(struct facility *f, size_t i, int64_t now_ms)

@@ -99,7 +99,8 @@ struct fgraph *fgraph_new(const struct cfg *cfg, char *err, size_t errlen)
 	}
 	g->n = cfg->ndevices + cfg->ngroups;
 	for (size_t i = 0; i < cfg->ndevices; i++)
-		g->v[i] = (struct fnode){.id = cfg->devices[i].id, .dev = &cfg->devices[i]};
+		g->v[i] = (struct fnode){.id = cfg->devices[i].id, .dev = &cfg->devices[i],
+					 .standby = cfg->devices[i].fac.standby};
 	for (size_t i = 0; i < cfg->ngroups; i++)
 		g->v[cfg->ndevices + i] = (struct fnode){.id = cfg->groups[i].id,
 							 .need = cfg->groups[i].need};
@@ -160,17 +161,23 @@ static size_t group_cause(const struct fgraph *g, const bool *failed, const stru
 static void eval_node(const struct fgraph *g, const bool *failed, struct fstate *st, size_t i)
 {
 	const struct fnode *v = &g->v[i];
-	int alive = 0;
-	for (size_t k = 0; k < v->nup; k++)
-		alive += !fgraph_dark(failed, st, v->up[k]);
+	int alive = 0, supplying = 0;
+	bool standby_fed = false;
+	for (size_t k = 0; k < v->nup; k++) {
+		const struct fnode *u = &g->v[v->up[k]];
+		bool works = !fgraph_dark(failed, st, v->up[k]);
+		alive += works;
+		supplying += works && !u->idle;
+		standby_fed = standby_fed || u->standby;
+	}
 	struct fstate *s = &st[i];
 	*s = (struct fstate){.power = FP_OK, .cause = FG_NONE, .alive = alive};
 	if (v->nup == 0)
 		return;
 	if (v->dev) {
-		if (alive == 0)
+		if (supplying == 0)
 			s->power = FP_LOST;
-		else if ((size_t)alive < v->nup)
+		else if (standby_fed ? alive < 2 : (size_t)alive < v->nup)
 			s->power = FP_REDUNDANCY_LOST;
 	} else if (alive < v->need) {
 		s->power = FP_LOST;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Units of analog readings that always jitter a little when the sensor is alive. */
-static bool unit_moves(const char *unit)
+bool fquality_unit_moves(const char *unit)
 {
 	static const char *const moving[] = {"celsius", "volts", "amperes", "hertz", "watts",
 					     NULL};
@@ -21,8 +21,7 @@ static bool unit_moves(const char *unit)
 
 static int frozen_limit(const struct facility *f, const struct fmet *fm)
 {
-	if (fm->node == FG_NONE || !f->g->v[fm->node].dev || fm->m->kind != METRIC_GAUGE ||
-	    !unit_moves(fm->m->unit))
+	if (fm->node == FG_NONE || !f->g->v[fm->node].dev || !fm->moves)
 		return 0;
 	return f->g->v[fm->node].dev->fac.frozen_polls;
 }

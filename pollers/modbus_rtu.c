@@ -10,10 +10,13 @@
 #include "modbus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <modbus/modbus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
 
 #include "dcmon/workq.h"
 
@@ -69,6 +72,30 @@ static int rtu_read(modbus_t *ctx, const struct modbus_xreq *rq, struct modbus_r
 	return 0;
 }
 
+/* Worker side: libmodbus waits with select(), so the line's descriptor must be below
+ * FD_SETSIZE; dcmond raises its open files limit (daemon_nofile.c) and with thousands
+ * of TCP links a newly opened line can land above.  Moves it to the lowest free
+ * descriptor; if none is free below FD_SETSIZE, closes the line: a point error. */
+static int rtu_low_fd(modbus_t *ctx, struct modbus_result *res)
+{
+	int fd = modbus_get_socket(ctx);
+	if (fd < FD_SETSIZE)
+		return 0;
+	int low = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (low >= 0 && low < FD_SETSIZE) {
+		modbus_set_socket(ctx, low);
+		close(fd);
+		return 0;
+	}
+	if (low >= 0)
+		close(low);
+	modbus_close(ctx);
+	res->err = -EMFILE;
+	snprintf(res->reason, sizeof res->reason, "no descriptor below FD_SETSIZE (%d) free for "
+		 "the serial line (libmodbus waits with select())", FD_SETSIZE);
+	return -EMFILE;
+}
+
 static void rtu_work(void *arg)
 {
 	struct rtu_state *s = arg;
@@ -80,6 +107,8 @@ static void rtu_work(void *arg)
 		modbus_result_set_error(&x->res, -errno);
 		return;
 	}
+	if (!s->open && rtu_low_fd(s->ctx, &x->res) < 0)
+		return;
 	s->open = true;
 	modbus_set_slave(s->ctx, x->rq.unit);
 	modbus_set_response_timeout(s->ctx, (uint32_t)(t / 1000), (uint32_t)(t % 1000) * 1000);

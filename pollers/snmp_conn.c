@@ -67,6 +67,30 @@ void snmp_lib_init(void)
 
 /* ---- the loop side ----------------------------------------------------------------- */
 
+/* net-snmp takes socket sets; one set for all sessions (loop thread only), grown to the
+ * highest descriptor seen, so a read or a re-arm neither allocates nor clears a set
+ * of thousands of bits per packet.  Only the bit of the one socket in use is set and
+ * cleared again.  NULL when it cannot grow (out of memory). */
+static netsnmp_large_fd_set *scratch_set(int fd)
+{
+	static netsnmp_large_fd_set set;
+	static int size; /* descriptors the set holds, 0 = not set up */
+
+	if (size == 0) {
+		size = fd + 1 > FD_SETSIZE ? fd + 1 : FD_SETSIZE;
+		netsnmp_large_fd_set_init(&set, size);
+	}
+	if (fd >= size) {
+		int want = size;
+		while (want <= fd)
+			want *= 2;
+		if (!netsnmp_large_fd_set_resize(&set, want))
+			return NULL;
+		size = want;
+	}
+	return &set;
+}
+
 static void conn_rearm(struct snmp_conn *c);
 
 static void on_timer(struct loop *loop, void *arg)
@@ -84,13 +108,14 @@ static void on_timer(struct loop *loop, void *arg)
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct snmp_conn *c = arg;
-	netsnmp_large_fd_set fds;
+	netsnmp_large_fd_set *fds = scratch_set(fd);
 
-	netsnmp_large_fd_set_init(&fds, fd + 1);
-	NETSNMP_LARGE_FD_SET(fd, &fds);
+	if (!fds)
+		return; /* out of memory: the datagram waits for the next readable event */
+	NETSNMP_LARGE_FD_SET(fd, fds);
 	c->busy++;
-	snmp_sess_read2(c->sess, &fds);
-	netsnmp_large_fd_set_cleanup(&fds);
+	snmp_sess_read2(c->sess, fds);
+	NETSNMP_LARGE_FD_CLR(fd, fds);
 	if (conn_leave(c))
 		conn_rearm(c);
 }
@@ -98,7 +123,7 @@ static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 /* Sets the loop timer to net-snmp's next retransmission / timeout, if any. */
 static void conn_rearm(struct snmp_conn *c)
 {
-	netsnmp_large_fd_set fds;
+	netsnmp_large_fd_set *fds;
 	struct timeval tv = {0, 0};
 	int nfds = 0, block = 1;
 	int64_t at;
@@ -109,9 +134,11 @@ static void conn_rearm(struct snmp_conn *c)
 		c->timer_at_ms = 0;
 		return;
 	}
-	netsnmp_large_fd_set_init(&fds, c->fd + 1);
-	snmp_sess_select_info2_flags(c->sess, &nfds, &fds, &tv, &block, NETSNMP_SELECT_NOALARMS);
-	netsnmp_large_fd_set_cleanup(&fds);
+	fds = scratch_set(c->fd);
+	if (!fds)
+		return; /* out of memory: the timer stays as it is */
+	snmp_sess_select_info2_flags(c->sess, &nfds, fds, &tv, &block, NETSNMP_SELECT_NOALARMS);
+	NETSNMP_LARGE_FD_CLR(c->fd, fds); /* the session set its socket's bit */
 	if (block)
 		return;
 	at = loop_update_time(c->loop) + tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;

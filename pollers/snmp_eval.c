@@ -236,7 +236,8 @@ static void eval_scalar(struct snmp_dev *d, size_t pi)
 	uint64_t raw = 0;
 
 	read_point(d, p, at, &v, &raw, &why, buf, sizeof(buf));
-	report(d, inst_get(d, pi, NULL, NULL), p, v, raw, is_c32(d, p, at), why);
+	report(d, inst_get(d, pi, NULL, NULL), p, v, raw,
+	       p->kind == METRIC_COUNTER && is_c32(d, p, at), why);
 }
 
 /* A table that could not be read: every instance known so far gets the reason. */
@@ -268,7 +269,8 @@ static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
 		if (!ts->walking && v && v->type == SV_ERR && !strcmp(v->text, "noSuchInstance"))
 			ts->stale = true; /* the row went away: re-walk next poll */
 		read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf));
-		report(d, inst_get(d, pi, row->label, label), p, x, raw, is_c32(d, p, at), why);
+		report(d, inst_get(d, pi, row->label, label), p, x, raw,
+		       p->kind == METRIC_COUNTER && is_c32(d, p, at), why);
 	}
 }
 

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One OID to GET: a stretch of the fetch's OID pool (offsets: the pool may move). */
 struct fetch_oid {
-	oid *v;
-	size_t len;
+	size_t off;              /* first sub-identifier in f->pool */
+	size_t len;              /* sub-identifiers */
 };
 
 struct fetch_walk {
@@ -43,6 +44,8 @@ struct snmp_fetch {
 	int max_varbinds, max_rep, max_inflight;
 	struct fetch_oid *gets;
 	size_t ngets, capgets;
+	oid *pool;               /* the OIDs of gets, back to back; kept between runs */
+	size_t pool_len, pool_cap; /* sub-identifiers used / allocated */
 	size_t gets_queued;      /* gets[0..gets_queued) already in requests */
 	struct fetch_walk *walks;
 	struct fetch_req *queue, *queue_tail;
@@ -163,7 +166,8 @@ static void req_ended(struct snmp_fetch *f)
 static void fail_items(struct snmp_fetch *f, const size_t *items, size_t n, const char *why)
 {
 	for (size_t i = 0; i < n; i++)
-		snmp_vals_put_err(f->vals, f->gets[items[i]].v, f->gets[items[i]].len, why);
+		snmp_vals_put_err(f->vals, f->pool + f->gets[items[i]].off, f->gets[items[i]].len,
+				  why);
 }
 
 static void walk_end(struct fetch_walk *w, const char *err)
@@ -225,7 +229,7 @@ static netsnmp_pdu *pdu_for_get(struct snmp_fetch *f, const struct fetch_req *r)
 	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
 
 	for (size_t i = 0; pdu && i < r->n; i++)
-		snmp_add_null_var(pdu, f->gets[r->items[i]].v, f->gets[r->items[i]].len);
+		snmp_add_null_var(pdu, f->pool + f->gets[r->items[i]].off, f->gets[r->items[i]].len);
 	return pdu;
 }
 
@@ -522,9 +526,8 @@ static void walks_free(struct snmp_fetch *f)
 
 static void gets_free(struct snmp_fetch *f)
 {
-	for (size_t i = 0; i < f->ngets; i++)
-		free(f->gets[i].v);
 	f->ngets = f->gets_queued = 0;
+	f->pool_len = 0;
 }
 
 /* Forgets everything of the last run (requests still in flight are orphaned). */
@@ -555,6 +558,7 @@ void snmp_fetch_free(struct snmp_fetch *f)
 		return;
 	fetch_reset(f);
 	free(f->gets);
+	free(f->pool);
 	free(f);
 }
 
@@ -570,11 +574,20 @@ int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len)
 		f->gets = g;
 		f->capgets = cap;
 	}
-	f->gets[f->ngets].v = malloc(len * sizeof(oid));
-	if (!f->gets[f->ngets].v)
-		return -ENOMEM;
-	memcpy(f->gets[f->ngets].v, o, len * sizeof(oid));
+	if (f->pool_cap - f->pool_len < len) {
+		size_t cap = f->pool_cap ? f->pool_cap : 1024;
+		while (cap - f->pool_len < len)
+			cap *= 2;
+		oid *p = realloc(f->pool, cap * sizeof(oid));
+		if (!p)
+			return -ENOMEM;
+		f->pool = p;
+		f->pool_cap = cap;
+	}
+	memcpy(f->pool + f->pool_len, o, len * sizeof(oid));
+	f->gets[f->ngets].off = f->pool_len;
 	f->gets[f->ngets].len = len;
+	f->pool_len += len;
 	f->ngets++;
 	return snmp_vals_put_err(f->vals, o, len, "no answer");
 }

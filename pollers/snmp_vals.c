@@ -1,23 +1,40 @@
 /* The values of one poll, keyed by OID: an open-addressing hash table.  Varbinds are
- * converted here through bounded copies, so nothing downstream touches PDU memory. */
+ * converted here through bounded copies, so nothing downstream touches PDU memory.
+ * Keys and texts live in an arena of blocks kept from poll to poll: a poll stores
+ * every OID it asks for and then its answer, and a clear only rewinds the arena, so
+ * a steady poll allocates nothing per value. */
 #include "snmp_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define VALS_BLOCK_MIN 4096   /* bytes of the first arena block */
+#define VALS_BLOCK_MAX 65536  /* bytes of a block at most (a bigger request gets its own) */
+
 struct vals_entry {
-	oid *key;        /* NULL = empty slot */
+	oid *key;        /* NULL = empty slot; in the arena */
 	size_t len;
-	struct snmp_val val;
+	struct snmp_val val; /* val.text in the arena */
+};
+
+/* One arena block; blocks are never moved, so keys and texts keep their address. */
+struct vals_block {
+	struct vals_block *next;
+	size_t used, cap; /* bytes of data */
+	max_align_t data[];
 };
 
 struct snmp_vals {
 	struct vals_entry *v;
 	size_t cap;      /* power of two */
 	size_t n;
+	struct vals_block *blocks; /* the current block first */
+	struct vals_block *spare;  /* rewound blocks, reused before new ones */
+	size_t arena_bytes;        /* data bytes of all blocks, current and spare */
 };
 
 struct snmp_vals *snmp_vals_new(void)
@@ -25,23 +42,83 @@ struct snmp_vals *snmp_vals_new(void)
 	return calloc(1, sizeof(struct snmp_vals));
 }
 
+static void blocks_free(struct vals_block *b)
+{
+	while (b) {
+		struct vals_block *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+/* n bytes from the arena, aligned for any type; NULL on allocation failure. */
+static void *arena_alloc(struct snmp_vals *v, size_t n)
+{
+	struct vals_block *b = v->blocks;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (b && b->cap - b->used >= n) {
+		void *p = (char *)b->data + b->used;
+		b->used += n;
+		return p;
+	}
+	if (v->spare && v->spare->cap >= n) {
+		b = v->spare;
+		v->spare = b->next;
+	} else { /* blocks double in size: a device's poll needs few of them */
+		size_t cap = v->arena_bytes < VALS_BLOCK_MIN ? VALS_BLOCK_MIN : v->arena_bytes;
+		if (cap > VALS_BLOCK_MAX)
+			cap = VALS_BLOCK_MAX;
+		if (cap < n)
+			cap = n;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->cap = cap;
+		v->arena_bytes += cap;
+	}
+	b->used = n;
+	b->next = v->blocks;
+	v->blocks = b;
+	return b->data;
+}
+
+static char *arena_strdup(struct snmp_vals *v, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *t = arena_alloc(v, n);
+
+	if (t)
+		memcpy(t, s, n);
+	return t;
+}
+
 void snmp_vals_clear(struct snmp_vals *v)
 {
-	for (size_t i = 0; i < v->cap; i++) {
-		free(v->v[i].key);
-		free(v->v[i].val.text);
-	}
 	if (v->cap)
 		memset(v->v, 0, v->cap * sizeof(*v->v));
 	v->n = 0;
+	/* the blocks become spares; one-off big blocks are given back */
+	while (v->blocks) {
+		struct vals_block *b = v->blocks;
+		v->blocks = b->next;
+		if (b->cap > VALS_BLOCK_MAX) {
+			v->arena_bytes -= b->cap;
+			free(b);
+			continue;
+		}
+		b->next = v->spare;
+		v->spare = b;
+	}
 }
 
 void snmp_vals_free(struct snmp_vals *v)
 {
 	if (!v)
 		return;
-	snmp_vals_clear(v);
 	free(v->v);
+	blocks_free(v->blocks);
+	blocks_free(v->spare);
 	free(v);
 }
 
@@ -93,12 +170,11 @@ static struct vals_entry *entry_for(struct snmp_vals *v, const oid *o, size_t le
 	if ((v->n + 1) * 10 >= v->cap * 7 && grow(v) < 0)
 		return NULL;
 	e = slot_of(v, o, len);
-	if (e->key) {
-		free(e->val.text);
+	if (e->key) { /* its old text stays in the arena until the clear */
 		memset(&e->val, 0, sizeof(e->val));
 		return e;
 	}
-	e->key = malloc(len * sizeof(oid) + 1);
+	e->key = arena_alloc(v, len * sizeof(oid));
 	if (!e->key)
 		return NULL;
 	memcpy(e->key, o, len * sizeof(oid));
@@ -122,18 +198,18 @@ int snmp_vals_put_err(struct snmp_vals *v, const oid *o, size_t len, const char 
 	if (!e)
 		return -ENOMEM;
 	e->val.type = SV_ERR;
-	e->val.text = strdup(reason);
+	e->val.text = arena_strdup(v, reason);
 	return e->val.text ? 0 : -ENOMEM;
 }
 
 /* Bounded, printable copy of an OCTET STRING. */
-static char *text_copy(const u_char *s, size_t len)
+static char *text_copy(struct snmp_vals *v, const u_char *s, size_t len)
 {
 	char *t;
 
 	if (len > SNMP_TEXT_MAX - 1)
 		len = SNMP_TEXT_MAX - 1;
-	t = malloc(len + 1);
+	t = arena_alloc(v, len + 1);
 	if (!t)
 		return NULL;
 	for (size_t i = 0; i < len; i++)
@@ -156,8 +232,8 @@ static const char *exception_name(u_char type)
 	}
 }
 
-/* Fills val from var; returns -EPROTO for a type we do not read. */
-static int convert(struct snmp_val *val, const netsnmp_variable_list *var)
+/* Fills val from var (texts in v's arena); returns -EPROTO for a type we do not read. */
+static int convert(struct snmp_vals *v, struct snmp_val *val, const netsnmp_variable_list *var)
 {
 	char buf[SNMP_TEXT_MAX];
 
@@ -196,14 +272,14 @@ static int convert(struct snmp_val *val, const netsnmp_variable_list *var)
 #endif
 	case ASN_OCTET_STR:
 		val->type = SV_STR;
-		val->text = text_copy(var->val.string, var->val.string ? var->val_len : 0);
+		val->text = text_copy(v, var->val.string, var->val.string ? var->val_len : 0);
 		return val->text ? 0 : -ENOMEM;
 	case ASN_OBJECT_ID:
 		if (!var->val.objid)
 			return -EPROTO;
 		snmp_oid_format(var->val.objid, var->val_len / sizeof(oid), buf, sizeof(buf));
 		val->type = SV_OID;
-		val->text = strdup(buf);
+		val->text = arena_strdup(v, buf);
 		return val->text ? 0 : -ENOMEM;
 	case ASN_IPADDRESS:
 		if (!var->val.string || var->val_len < 4)
@@ -211,7 +287,7 @@ static int convert(struct snmp_val *val, const netsnmp_variable_list *var)
 		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", var->val.string[0], var->val.string[1],
 			 var->val.string[2], var->val.string[3]);
 		val->type = SV_STR;
-		val->text = strdup(buf);
+		val->text = arena_strdup(v, buf);
 		return val->text ? 0 : -ENOMEM;
 	default:
 		return -EPROTO;
@@ -231,9 +307,8 @@ int snmp_vals_put_var(struct snmp_vals *v, const netsnmp_variable_list *var)
 	e = entry_for(v, var->name, var->name_length);
 	if (!e)
 		return -ENOMEM;
-	if (convert(&e->val, var) == 0)
+	if (convert(v, &e->val, var) == 0)
 		return 0;
-	free(e->val.text);
 	memset(&e->val, 0, sizeof(e->val));
 	snprintf(why, sizeof(why), "unreadable value of ASN type 0x%02x", var->type);
 	return snmp_vals_put_err(v, var->name, var->name_length, why);

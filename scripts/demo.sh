@@ -63,20 +63,19 @@ for _ in $(seq 50); do
   kill -0 "${pids[2]}" 2>/dev/null || die "dcmond did not start" run/dcmond.log
   sleep 0.2
 done
-# Wait (bounded) until every device dcmond polls has answered once.  The utility, the
-# transfer switch and the racks are in the config for the power chain (fed_by) only:
-# nothing serves them, so they stay "unknown".
+# Wait (bounded) until every device has a state: each polled device has answered once
+# and the racks (nothing to poll) have the power state the facility derives from their
+# PDUs (docs/FACILITY.md).
 for _ in $(seq 60); do
   ./build/dcmon --socket "$sock" status --json 2>/dev/null | jq -e '
-    [.devices[] | select(.kind != "utility" and .kind != "ats" and .kind != "rack")
-     | select(.polls == 0)] | length == 0' >/dev/null 2>&1 && break
+    [.devices[] | select(.health == "unknown")] | length == 0' >/dev/null 2>&1 && break
   sleep 0.5
 done
 dcmon="./build/dcmon --socket run/demo/dcmon.sock"
 sim="./build/sim/dcmon-sim -c etc/demo/sim.yaml"
 cat <<MSG
 
-The demo data center is running: dcmon-sim serves 27 simulated devices on loopback,
+The demo data center is running: dcmon-sim serves 29 simulated devices on loopback,
 dcmond monitors them (logs: run/sim.log, run/dcmond.log, run/smtp.log).
 In another terminal, from $root:
 

@@ -20,7 +20,7 @@ static size_t dev_line(const struct sim_dev *d, char *b, size_t n)
 	case SK_ATS:
 		return (size_t)snprintf(b, n, "position %s", ats_names[d->ats_pos]);
 	case SK_GENERATOR:
-		return (size_t)snprintf(b, n, "%s%s  load %.0f kW  fuel %.1f %% (%.0f L)",
+		return (size_t)snprintf(b, n, "%s%s  load %.2f kW  fuel %.1f %% (%.2f L)",
 					gen_names[d->gen_state], d->gen_failed ? " FAIL-TO-START" : "",
 					d->load_now_kw, d->fuel_liters / d->tank_liters * 100,
 					d->fuel_liters);

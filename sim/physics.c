@@ -140,6 +140,7 @@ static bool gens_available(const struct sim_dev *ats)
  * the utility after the retransfer delay. */
 static void ats_step(struct sim_dev *a, bool util, double dt)
 {
+	int was = a->ats_pos;
 	int want = util ? ATS_UTILITY : gens_available(a) ? ATS_GENERATOR : ATS_NONE;
 	if (want == a->ats_pos) {
 		a->ats_timer_s = 0;
@@ -159,6 +160,7 @@ static void ats_step(struct sim_dev *a, bool util, double dt)
 	}
 	if (!util && a->ats_pos == ATS_UTILITY)
 		a->ats_pos = ATS_NONE;
+	a->transfers += a->ats_pos != was;
 	a->powered = a->ats_pos != ATS_NONE;
 }
 
@@ -313,8 +315,11 @@ static void power_step(struct sim *s, double dt)
 	bool util = false;
 	for (size_t i = 0; i < s->ndevs; i++)
 		if (s->devs[i].kind == SK_UTILITY) {
-			s->devs[i].powered = sim_knob(&s->devs[i], "available") >= 1;
-			util = util || s->devs[i].powered;
+			struct sim_dev *u = &s->devs[i];
+			bool was = u->powered;
+			u->powered = sim_knob(u, "available") >= 1;
+			u->line_bads += was && !u->powered;
+			util = util || u->powered;
 		}
 	bool ats_on_util = true;
 	for (size_t i = 0; i < s->ndevs; i++)

@@ -58,6 +58,55 @@ static void render_ups(struct sim_dev *u)
 	sim_snmp_metric(u, "config_low_battery_time_seconds", 0, NULL, UPS_LOW_BATT_MIN * 60);
 }
 
+/* Voltage and frequency of a source as its sensing sees them. */
+static double src_volts(bool on) { return on ? NOMINAL_V : 0; }
+static double src_hertz(bool on) { return on ? NOMINAL_HZ : 0; }
+
+/* Is any generator feeding the transfer switch running (its emergency source live)? */
+static bool ats_gen_live(const struct sim_dev *a)
+{
+	for (size_t i = 0; i < a->nfed_by; i++)
+		if (a->feeders[i]->kind == SK_GENERATOR && a->feeders[i]->powered)
+			return true;
+	return false;
+}
+
+static bool ats_util_live(const struct sim_dev *a)
+{
+	for (size_t i = 0; i < a->nfed_by; i++)
+		if (a->feeders[i]->kind == SK_UTILITY && a->feeders[i]->powered)
+			return true;
+	return false;
+}
+
+static void render_ats(struct sim_dev *a)
+{
+	static const char *const pos[] = {"open", "normal", "emergency"};
+	bool s1 = ats_util_live(a), s2 = ats_gen_live(a);
+	sim_mb_state(a, "switch_position_state", NULL, pos[a->ats_pos]);
+	sim_mb_state(a, "source1_available_state", NULL, s1 ? "on" : "off");
+	sim_mb_state(a, "source2_available_state", NULL, s2 ? "on" : "off");
+	sim_mb_metric(a, "source1_voltage_volts", NULL, src_volts(s1));
+	sim_mb_metric(a, "source1_frequency_hertz", NULL, src_hertz(s1));
+	sim_mb_metric(a, "source2_voltage_volts", NULL, src_volts(s2));
+	sim_mb_metric(a, "source2_frequency_hertz", NULL, src_hertz(s2));
+	sim_mb_metric(a, "output_voltage_volts", NULL, src_volts(a->powered));
+	sim_mb_metric(a, "output_current_amperes", NULL,
+		      a->powered ? round(a->load_now_kw * 1000 / 3 / NOMINAL_V * 10) / 10 : 0);
+	sim_mb_metric(a, "transfers_count", NULL, a->transfers);
+}
+
+static void render_utility(struct sim_dev *u)
+{
+	const char *phases[] = {"1", "2", "3"};
+	sim_mb_state(u, "supply_state", NULL, u->powered ? "ok" : "lost");
+	for (int p = 0; p < 3; p++)
+		sim_mb_metric(u, "voltage_volts", phases[p], src_volts(u->powered));
+	sim_mb_metric(u, "frequency_hertz", NULL, src_hertz(u->powered));
+	sim_mb_metric(u, "power_watts", NULL, u->powered ? round(u->load_now_kw * 1000) : 0);
+	sim_mb_metric(u, "supply_losses_count", NULL, u->line_bads);
+}
+
 static const char *probe_state(double t)
 {
 	return t > 32 ? "above_max" : t > 27 ? "above_high" : "normal";
@@ -254,6 +303,8 @@ void sim_render(struct sim *s)
 		if (d->snmp)
 			sim_snmp_begin(d);
 		switch (d->kind) {
+		case SK_UTILITY: render_utility(d); break;
+		case SK_ATS: render_ats(d); break;
 		case SK_UPS: render_ups(d); break;
 		case SK_PDU: render_pdu(s, d); break;
 		case SK_ENV: render_env(d); break;

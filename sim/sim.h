@@ -105,7 +105,8 @@ struct sim_dev {
 	double charge;            /* UPS battery state of charge, 0..1 */
 	bool ups_output_on;       /* UPS output (off after depletion until input returns) */
 	double on_battery_s;      /* s on battery, 0 when not */
-	double line_bads;         /* UPS input failures seen */
+	double line_bads;         /* UPS input / utility supply failures seen */
+	double transfers;         /* ATS: switch position changes */
 	bool input_ok;            /* UPS: input energized */
 	double fan_percent;       /* cooling unit fan, % */
 	bool running;             /* cooling unit / server running */
@@ -152,6 +153,8 @@ struct sim {
 };
 
 /* ---- shared by the servers (sim_util.c) ------------------------------------------- */
+/* Is the device served over Modbus TCP (else SNMP, or not served)? */
+bool sim_dev_modbus(const struct sim_dev *d);
 /* A non-blocking listening TCP socket on host:port (IPv4), below FD_SETSIZE; or
  * negative errno. */
 int sim_tcp_listen(const char *host, int port, int backlog);

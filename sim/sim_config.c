@@ -135,11 +135,13 @@ static struct sim_room *room_get(struct sim *s, const char *id)
 static void dev_check(struct sim *s, struct sim_dev *d)
 {
 	static const bool served[SK_KIND_COUNT] = {
-	    [SK_GENERATOR] = true, [SK_UPS] = true, [SK_PDU] = true, [SK_SERVER] = true,
+	    [SK_UTILITY] = true, [SK_ATS] = true, [SK_GENERATOR] = true, [SK_UPS] = true,
+	    [SK_PDU] = true, [SK_SERVER] = true,
 	    [SK_COOLING] = true, [SK_ENV] = true, [SK_FIRE] = true, [SK_SUPPRESSION] = true,
 	    [SK_LEAK] = true,
 	};
 	static const char *const defprof[SK_KIND_COUNT] = {
+	    [SK_UTILITY] = "utility-feed-io", [SK_ATS] = "ats-io",
 	    [SK_GENERATOR] = "genset-dse-gencomm", [SK_UPS] = "ups-rfc1628",
 	    [SK_PDU] = "apc-rpdu2", [SK_SERVER] = "host-resources",
 	    [SK_COOLING] = "cooling-liebert-icom", [SK_ENV] = "entity-sensor",

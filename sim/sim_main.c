@@ -76,9 +76,7 @@ static int open_all(struct sim *s, bool serve, char *err, size_t len)
 		return -1;
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];
-		bool mb = d->kind == SK_GENERATOR || d->kind == SK_COOLING || d->kind == SK_FIRE ||
-			  d->kind == SK_SUPPRESSION || d->kind == SK_LEAK;
-		if (mb && sim_mb_open(d, s->profiles_dir, serve, err, len) < 0)
+		if (sim_dev_modbus(d) && sim_mb_open(d, s->profiles_dir, serve, err, len) < 0)
 			return -1;
 	}
 	return 0;

@@ -57,3 +57,19 @@ int sim_profile_error(const struct sim_dev *d, const char *path, struct cfg_diag
 	cfg_diags_free(diags);
 	return -EINVAL;
 }
+
+bool sim_dev_modbus(const struct sim_dev *d)
+{
+	switch (d->kind) {
+	case SK_UTILITY:
+	case SK_ATS:
+	case SK_GENERATOR:
+	case SK_COOLING:
+	case SK_FIRE:
+	case SK_SUPPRESSION:
+	case SK_LEAK:
+		return true;
+	default:
+		return false;
+	}
+}

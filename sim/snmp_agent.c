@@ -165,8 +165,7 @@ int sim_snmp_init(struct sim *s, bool serve, char *err, size_t len)
 	}
 	for (size_t i = 0; i < s->ndevs; i++) {
 		struct sim_dev *d = &s->devs[i];
-		if (!d->profile || d->kind == SK_GENERATOR || d->kind == SK_COOLING ||
-		    d->kind == SK_FIRE || d->kind == SK_SUPPRESSION || d->kind == SK_LEAK)
+		if (!d->profile || sim_dev_modbus(d))
 			continue;
 		char path[4096];
 		struct cfg_diags diags;

@@ -222,6 +222,20 @@ int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q
  * under a device with alert_engine_foreach() and alert_view.suppressed_by. */
 typedef const char *(*alert_suppress_fn)(void *arg, const char *device, int64_t now_ms);
 void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg);
+/* Devices are polled in no particular order, so a downstream device (a UPS on battery)
+ * may report before the upstream one that explains it (the utility feed).  The settle
+ * hook holds an alert's first ("fired") notification until the devices upstream of its
+ * device have reported since it fired: it returns the device's settle window in ms (0 =
+ * nothing upstream, never held) and sets *reported once they all have.  Held at most
+ * the window after firing; once the upstream alert fires the downstream one is
+ * suppressed and never notified on its own, and the root's notification lists it.
+ * After a suppression that held an alert ends, a still-firing alert waits two windows
+ * (for the cause's recovery to take effect and the device to report it). */
+typedef int64_t (*alert_settle_fn)(void *arg, const char *device, int64_t since_ms,
+				   bool *reported);
+void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg);
+/* Looks again at the first notifications held by settling (call when a poll ends). */
+void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms);
 
 /* True if the last report of m is of bad quality (frozen, out of physical range): it
  * is not judged by thresholds at all (neither fires nor clears an alert).  Called on

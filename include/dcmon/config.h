@@ -142,6 +142,8 @@ struct cfg_facility {
 	int frozen_polls;     /* polls a moving value may stay identical before it is frozen;
 	                       * 0 = no frozen check (default) */
 	int64_t burn_window_ms; /* generator: window of the burn-rate slope, default 30 min */
+	bool standby;         /* generator: a standby source, supplying only while its engine
+	                       * runs (healthy but stopped = a spare, not a supply) */
 };
 
 /* `groups:`: an N+1 redundancy group (UPS modules, generators, cooling units). */
@@ -244,6 +246,8 @@ struct cfg_daemon {
 	int64_t interval_ms;   /* default poll interval, default 10 s */
 	int64_t timeout_ms;    /* default poll timeout, default 2 s */
 	int64_t archive_flush_ms; /* max delay of a batched RRD write, default 1 s */
+	int archive_queue_max;    /* values held in memory before the oldest are dropped
+				   * (values); 0 = the archive's default (2,000,000) */
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
@@ -276,6 +280,9 @@ struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
 void cfg_free(struct cfg *cfg);
 
 const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id);
+/* True if the device has something to poll: a check or a transport section (a rack or
+ * a feed without one only has the state the facility derives for it). */
+bool cfg_device_polls(const struct cfg_device *dev);
 /* The redundancy group `id`, or NULL. */
 const struct cfg_group *cfg_group_find(const struct cfg *cfg, const char *id);
 const struct cfg_contact *cfg_tenant_find(const struct cfg *cfg, const char *id);

@@ -28,9 +28,12 @@ PYEOF
 sim_port() { awk -v p="$1" '$1 == p { print $2 }' "$T/ports"; }
 
 # sim_start: writes $T/sim.yaml and $T/dcmon.yaml from etc/demo (free ports, state in
-# $T, 1 s polls), starts dcmon-sim and dcmond.
+# $T, 1 s polls), starts dcmon-sim and dcmond.  With SIM_SMTP_PORT set, alert e-mail
+# goes to an SMTP sink on that port (the test starts it), else the smtp: section is
+# dropped.
 sim_start() {
-  local src="$DCMON_SOURCE_DIR/etc/demo"
+  local src="$DCMON_SOURCE_DIR/etc/demo" smtp_edit="/^  smtp: /d"
+  [ -n "${SIM_SMTP_PORT:-}" ] && smtp_edit="s|^\(  smtp: {host: 127.0.0.1, port: \)[0-9]*|\1$SIM_SMTP_PORT|"
   sim_pick_ports $(grep -oE '(port: |tcp: \[)[0-9]+' "$src/sim.yaml" | grep -oE '[0-9]+' | sort -u) \
     >"$T/ports" || fail "cannot pick free ports"
   awk '{ printf "s/\\b%s\\b/%s/g\n", $1, $2 }' "$T/ports" >"$T/ports.sed"
@@ -43,7 +46,7 @@ sim_start() {
     -e "s|data_dir: .*|data_dir: $T/data|" \
     -e "s|socket: .*|socket: $T/dcmon.sock|" \
     -e "s|profiles_dir: .*|profiles_dir: $DCMON_SOURCE_DIR/etc/profiles|" \
-    -e "/^  http: /d" -e "/^  smtp: /d" \
+    -e "/^  http: /d" -e "$smtp_edit" \
     -e "s|interval: 2s|interval: 1s|" -e "s|timeout: 1s|timeout: 500ms|" >"$T/dcmon.yaml"
   export DCMON_SIM_CONFIG="$T/sim.yaml"
   "$DCMON_SIM" serve >"$T/sim.out" 2>"$T/sim.log" &
@@ -62,8 +65,7 @@ sim_report() {
 }
 
 # dev_json DEVICE: `dcmon status --json --device DEVICE` (exit 0..2 carry a document;
-# 3 = not polled yet or no answer); fails, printing nothing, without one.  The demo has
-# devices nothing polls (utility, ATS, racks), so the whole status is always "unknown".
+# 3 = not polled yet or no answer); fails, printing nothing, without one.
 dev_json() {
   local out rc=0
   out=$("$DCMON" status --json --device "$1") || rc=$?

@@ -167,6 +167,82 @@ static void test_silence_one_off(void **state)
 	fx_free(f);
 }
 
+/* Settling: ups-2 is downstream of ups-1 (a 3 s window).  A fired ups-2 alert is told
+ * once ups-1 has reported since it fired (settle_check, not a timer), at most the window
+ * after firing, and not at all if ups-1's alert explains it; after that suppression
+ * ends, two windows run before a still-firing alert is told.  ups-1 has nothing
+ * upstream and is told at once. */
+static const char *settle_root;
+static bool settle_reported;
+static const char *settle_suppress(void *arg, const char *device, int64_t now_ms)
+{
+	(void)arg;
+	(void)now_ms;
+	return settle_root && strcmp(device, "ups-2") == 0 ? settle_root : NULL;
+}
+
+static int64_t settle_upstream(void *arg, const char *device, int64_t since_ms, bool *reported)
+{
+	(void)arg;
+	(void)since_ms;
+	*reported = settle_reported;
+	return strcmp(device, "ups-2") == 0 ? 3000 : 0;
+}
+
+static void test_settle_suppressed(void **state)
+{
+	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
+	struct metric *m1 = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
+	alert_engine_set_settle(f->e, settle_upstream, NULL);
+	alert_engine_set_suppressor(f->e, settle_suppress, NULL);
+	settle_root = NULL;
+	settle_reported = false;
+	metric_put(f->reg, m2, at(10), 95);  /* downstream fires first */
+	alert_engine_tick(f->e, at(11));
+	assert_int_equal(f->nev, 0);
+	settle_root = "ups-1";               /* its root reports within the window */
+	metric_put(f->reg, m1, at(11), 95);
+	assert_int_equal(f->nev, 1);         /* nothing upstream of ups-1: told at once */
+	assert_string_equal(f->ev[0].device, "ups-1");
+	settle_reported = true;
+	alert_engine_settle_check(f->e, at(11));
+	alert_engine_tick(f->e, at(20));
+	assert_int_equal(f->nev, 1);         /* ups-2: held by its root */
+	settle_root = NULL;                  /* the root recovers; ups-2 still firing */
+	alert_engine_tick(f->e, at(21));
+	alert_engine_tick(f->e, at(26));
+	assert_int_equal(f->nev, 1);         /* two windows: to recover and to report it */
+	alert_engine_tick(f->e, at(27));
+	assert_int_equal(f->nev, 2);
+	assert_string_equal(f->ev[1].device, "ups-2");
+	assert_int_equal(f->ev[1].type, ALERT_EV_FIRED);
+	alert_engine_set_suppressor(f->e, NULL, NULL);
+	fx_free(f);
+}
+
+static void test_settle_released(void **state)
+{
+	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
+	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
+	struct metric *m3 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, "b");
+	alert_engine_set_settle(f->e, settle_upstream, NULL);
+	settle_reported = false;
+	metric_put(f->reg, m2, at(10), 95);
+	alert_engine_settle_check(f->e, at(10));
+	assert_int_equal(f->nev, 0);
+	settle_reported = true;              /* upstream polled, nothing wrong there */
+	alert_engine_settle_check(f->e, at(10));
+	assert_int_equal(f->nev, 1);         /* told when it reported, not after 3 s */
+	settle_reported = false;             /* upstream never reports: told after the window */
+	metric_put(f->reg, m3, at(20), 95);
+	alert_engine_tick(f->e, at(22));
+	assert_int_equal(f->nev, 1);
+	alert_engine_tick(f->e, at(23));
+	assert_int_equal(f->nev, 2);
+	fx_free(f);
+}
+
 /* Weekly windows: "Saturday 23:00-01:00" crosses midnight; "Sunday 02:00-04:00" in
  * New York loses an hour when DST starts (2026-03-08) and keeps two when it ends. */
 static void test_silence_recurring(void **state)
@@ -409,6 +485,8 @@ int main(void)
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_silence_one_off),
+		cmocka_unit_test(test_settle_suppressed),
+		cmocka_unit_test(test_settle_released),
 		cmocka_unit_test(test_silence_recurring),
 		cmocka_unit_test(test_silence_recurring_engine),
 		cmocka_unit_test(test_restart_mid_alert),

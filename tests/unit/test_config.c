@@ -101,6 +101,7 @@ static void check_full_daemon(const struct cfg *cfg)
 	assert_int_equal(dm->interval_ms, 30000);
 	assert_int_equal(dm->timeout_ms, 3000);
 	assert_int_equal(dm->archive_flush_ms, 500);
+	assert_int_equal(dm->archive_queue_max, 4000000);
 	assert_int_equal(dm->max_backoff_factor, 16);
 }
 
@@ -343,6 +344,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->daemon.interval_ms, 10000);
 	assert_int_equal(cfg->daemon.timeout_ms, 2000);
 	assert_int_equal(cfg->daemon.archive_flush_ms, 30000);
+	assert_int_equal(cfg->daemon.archive_queue_max, 0); /* the archive's default */
 	assert_int_equal(cfg->daemon.max_backoff_factor, 8);
 	assert_int_equal(cfg->ndevices + cfg->nrules + cfg->nroutes + cfg->nsites, 0);
 	cfg_free(cfg);

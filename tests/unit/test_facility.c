@@ -136,6 +136,45 @@ static void test_graph_tree_ab_group(void **state)
 	cfg_free(cfg);
 }
 
+/* A transfer switch with a utility and two standby generators: while the generators
+ * are stopped they are spares (no redundancy lost in normal operation) but no supply
+ * (utility lost before they run = no power, explained by the utility); running, they
+ * supply, and two working sources are enough redundancy. */
+static void test_graph_standby_sources(void **state)
+{
+	char errs[1024] = "";
+	struct cfg *cfg = load("daemon: {data_dir: /tmp/x}\n"
+			       "devices:\n"
+			       "  - {id: utility, kind: utility}\n"
+			       "  - {id: gen1, kind: generator, facility: {standby: true}}\n"
+			       "  - {id: gen2, kind: generator, facility: {standby: true}}\n"
+			       "  - {id: ats, kind: ats, fed_by: [utility, gen1, gen2]}\n"
+			       "  - {id: ups, kind: ups, fed_by: ats}\n",
+			       errs, sizeof(errs));
+	assert_non_null(cfg);
+	char err[128];
+	struct fgraph *g = fgraph_new(cfg, err, sizeof(err));
+	assert_non_null(g);
+	assert_true(g->v[node(g, "gen1")].standby);
+	assert_false(g->v[node(g, "utility")].standby);
+	bool failed[8];
+	struct fstate st[8];
+	g->v[node(g, "gen1")].idle = g->v[node(g, "gen2")].idle = true;
+	eval(g, (const char *[]){NULL}, failed, st); /* normal: on utility, spares ready */
+	assert_int_equal(st[node(g, "ats")].power, FP_OK);
+	eval(g, (const char *[]){"utility", NULL}, failed, st); /* generators starting */
+	assert_int_equal(st[node(g, "ats")].power, FP_LOST);
+	assert_string_equal(g->v[st[node(g, "ups")].cause].id, "utility");
+	g->v[node(g, "gen1")].idle = g->v[node(g, "gen2")].idle = false;
+	eval(g, (const char *[]){"utility", NULL}, failed, st); /* on generators */
+	assert_int_equal(st[node(g, "ats")].power, FP_OK);
+	assert_int_equal(st[node(g, "ups")].power, FP_OK);
+	eval(g, (const char *[]){"utility", "gen2", NULL}, failed, st); /* one source left */
+	assert_int_equal(st[node(g, "ats")].power, FP_REDUNDANCY_LOST);
+	fgraph_free(g);
+	cfg_free(cfg);
+}
+
 static void test_graph_config_errors(void **state)
 {
 	char errs[2048] = "";
@@ -433,6 +472,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_graph_tree_ab_group),
+		cmocka_unit_test(test_graph_standby_sources),
 		cmocka_unit_test(test_graph_config_errors),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_generator_runtime),
