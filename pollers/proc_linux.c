@@ -304,7 +304,6 @@ static void proc_watch(struct proc_inst *in, struct proc_check *c, pid_t pid)
 	if (c->watch == NULL || in->no_pidfd)
 		return;
 	before = pidwatch_count(c->watch);
-
 	rc = pidwatch_keep(c->watch, pid);
 	if (rc == 0 && pidwatch_count(c->watch) > before)
 		log_debug("proc", in->dev, "'%s': watching process %d through a pidfd", c->label,
