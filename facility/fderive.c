@@ -17,6 +17,11 @@
 #define TREND_MIN_N 5
 #define TREND_MIN_SPAN_MS (2 * 60 * 1000)
 #define FUEL_REFILL_STEP_PCT 2.0 /* a rise above this (percent of the tank) is a refill */
+/* A measured burn is trusted once the level fell this many times the sender's
+ * resolution (the smallest change seen in the window) in the window: senders that read
+ * whole percents make a slope over one or two steps mostly quantization (one step early
+ * in a run read as a third of the true burn). */
+#define FUEL_SLOPE_MIN_STEPS 4.0
 
 static const struct metric_enum power_enums[] = {
 	{0, "ok"}, {1, "redundancy_lost"}, {2, "power_lost"}};
@@ -151,6 +156,21 @@ static double gen_load_kw(struct facility *f, const struct fnode *v)
 	return isnan(pct) ? NAN : pct / 100.0 * v->dev->fac.rating_kw;
 }
 
+/* Did the level fall at least FUEL_SLOPE_MIN_STEPS times its resolution over lv[]
+ * (net of jitter, refills -- rises above refill -- left out)? */
+static bool fell_enough(const double *lv, size_t n, double refill)
+{
+	double res = INFINITY, fall = 0;
+	for (size_t i = 1; i < n; i++) {
+		double d = lv[i - 1] - lv[i];
+		if (fabs(d) > 0 && fabs(d) < res)
+			res = fabs(d);
+		if (-d <= refill)
+			fall += d;
+	}
+	return isfinite(res) && fall >= FUEL_SLOPE_MIN_STEPS * res;
+}
+
 /* Burn in liters per hour: measured (fuel slope over the run-time window), else the
  * load table for the set's rating; *why when neither is known. */
 static double gen_burn(struct facility *f, const struct fnode *v, const char **why)
@@ -163,7 +183,7 @@ static double gen_burn(struct facility *f, const struct fnode *v, const char **w
 	size_t n = fm && fm->ser ? fseries_window(fm->ser, fac->burn_window_ms, ts, lv) : 0;
 	double step = FUEL_REFILL_STEP_PCT / 100.0 * fac->tank_liters;
 	double table = predict_burn_lph(fac->rating_kw, gen_load_kw(f, v));
-	if (n > 0 && predict_drain(ts, lv, n, step, &per_s) == 0) {
+	if (fell_enough(lv, n, step) && predict_drain(ts, lv, n, step, &per_s) == 0) {
 		double lph = per_s * 3600.0;
 		if (!isnan(table) && fabs(lph - table) > 0.5 * table)
 			log_debug("facility", v->id, "measured burn %.1f L/h vs %.1f L/h from the load",

@@ -362,6 +362,41 @@ static void test_generator_runtime(void **state)
 	cfg_free(cfg);
 }
 
+/* A sender reading whole percents: one step down early in a run is not a burn of a
+ * third of the truth; the load table tells until the level fell four steps. */
+static void test_generator_quantized_level(void **state)
+{
+	char errs[1024] = "";
+	struct cfg *cfg = load(chain, errs, sizeof(errs));
+	assert_non_null(cfg);
+	struct metric_reg *reg = metric_reg_new();
+	char err[128];
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg}, err,
+					  sizeof(err));
+	assert_non_null(f);
+	struct metric *fuel = gauge(reg, "gen1", "fuel_level_percent", "percent");
+	struct metric_desc ed = {.name = "engine_state", .kind = METRIC_STATE, .interval_ms = 10000,
+				 .enums = run_enums, .nenums = 2};
+	struct metric *eng = metric_reg_get(reg, "gen1", &ed);
+	struct metric *kw = gauge(reg, "gen1", "output_power_total_watts", "watts");
+	int64_t t = 1700000000000;
+	metric_put(reg, eng, t, 3);
+	metric_put(reg, kw, t, 375000); /* 99.9 L/h from the table; truth 120 L/h = 6 %/h */
+	for (int i = 0; i <= 60; i++)    /* 10 minutes: 1 % burned, read as 50 then 49 */
+		metric_put(reg, fuel, t + i * 10000, i < 30 ? 50 : 49);
+	facility_tick(f, t + 600000);
+	struct metric *burn = metric_reg_find(reg, "gen1", "fuel_burn_liters_per_hour", NULL);
+	assert_non_null(burn);
+	assert_true(fabs(burn->value - 99.9) < 0.1);
+	for (int i = 61; i <= 300; i++)  /* 50 minutes: 5 % burned, four more steps */
+		metric_put(reg, fuel, t + i * 10000, 50 - (i * 10000 + 300000) / 600000);
+	facility_tick(f, t + 3000000);
+	assert_true(fabs(burn->value - 120) < 24); /* measured now: within two steps */
+	facility_free(f);
+	metric_reg_free(reg);
+	cfg_free(cfg);
+}
+
 static void test_quality_and_suppression(void **state)
 {
 	char errs[1024] = "";
@@ -476,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_graph_config_errors),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_generator_runtime),
+		cmocka_unit_test(test_generator_quantized_level),
 		cmocka_unit_test(test_quality_and_suppression),
 		cmocka_unit_test(test_stale_unreachable),
 	};
