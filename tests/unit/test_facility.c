@@ -297,21 +297,44 @@ static struct metric *gauge(struct metric_reg *reg, const char *dev, const char 
 static const struct metric_enum run_enums[] = {{0, "stopped"}, {3, "running"}};
 static const struct metric_enum src_enums[] = {{3, "normal"}, {5, "battery"}};
 
-static void test_generator_runtime(void **state)
+/* The chain config with its generator's fuel level, engine state and power. */
+struct gen_fx {
+	struct cfg *cfg;
+	struct metric_reg *reg;
+	struct facility *f;
+	struct metric *fuel, *eng, *kw;
+};
+
+static void gen_fx_new(struct gen_fx *g)
 {
 	char errs[1024] = "";
-	struct cfg *cfg = load(chain, errs, sizeof(errs));
-	assert_non_null(cfg);
-	struct metric_reg *reg = metric_reg_new();
+	g->cfg = load(chain, errs, sizeof(errs));
+	assert_non_null(g->cfg);
+	g->reg = metric_reg_new();
 	char err[128];
-	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg}, err,
-					  sizeof(err));
-	assert_non_null(f);
-	struct metric *fuel = gauge(reg, "gen1", "fuel_level_percent", "percent");
+	g->f = facility_new(&(struct facility_env){.reg = g->reg, .cfg = g->cfg}, err, sizeof(err));
+	assert_non_null(g->f);
+	g->fuel = gauge(g->reg, "gen1", "fuel_level_percent", "percent");
 	struct metric_desc ed = {.name = "engine_state", .kind = METRIC_STATE, .interval_ms = 10000,
 				 .enums = run_enums, .nenums = 2};
-	struct metric *eng = metric_reg_get(reg, "gen1", &ed);
-	struct metric *kw = gauge(reg, "gen1", "output_power_total_watts", "watts");
+	g->eng = metric_reg_get(g->reg, "gen1", &ed);
+	g->kw = gauge(g->reg, "gen1", "output_power_total_watts", "watts");
+}
+
+static void gen_fx_free(struct gen_fx *g)
+{
+	facility_free(g->f);
+	metric_reg_free(g->reg);
+	cfg_free(g->cfg);
+}
+
+static void test_generator_runtime(void **state)
+{
+	struct gen_fx g;
+	gen_fx_new(&g);
+	struct metric_reg *reg = g.reg;
+	struct facility *f = g.f;
+	struct metric *fuel = g.fuel, *eng = g.eng, *kw = g.kw;
 	int64_t t = 1700000000000;
 	metric_put(reg, eng, t, 3);
 	metric_put(reg, kw, t, 375000); /* 3/4 of 500 kW: 99.9 L/h from the table */
@@ -357,28 +380,18 @@ static void test_generator_runtime(void **state)
 	/* a generator never seen running and without a load: unknown, never a number */
 	struct metric *fuel2 = gauge(reg, "gen1", "fuel_level_percent", "percent");
 	assert_ptr_equal(fuel2, fuel);
-	facility_free(f);
-	metric_reg_free(reg);
-	cfg_free(cfg);
+	gen_fx_free(&g);
 }
 
 /* A sender reading whole percents: one step down early in a run is not a burn of a
  * third of the truth; the load table tells until the level fell four steps. */
 static void test_generator_quantized_level(void **state)
 {
-	char errs[1024] = "";
-	struct cfg *cfg = load(chain, errs, sizeof(errs));
-	assert_non_null(cfg);
-	struct metric_reg *reg = metric_reg_new();
-	char err[128];
-	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg}, err,
-					  sizeof(err));
-	assert_non_null(f);
-	struct metric *fuel = gauge(reg, "gen1", "fuel_level_percent", "percent");
-	struct metric_desc ed = {.name = "engine_state", .kind = METRIC_STATE, .interval_ms = 10000,
-				 .enums = run_enums, .nenums = 2};
-	struct metric *eng = metric_reg_get(reg, "gen1", &ed);
-	struct metric *kw = gauge(reg, "gen1", "output_power_total_watts", "watts");
+	struct gen_fx g;
+	gen_fx_new(&g);
+	struct metric_reg *reg = g.reg;
+	struct facility *f = g.f;
+	struct metric *fuel = g.fuel, *eng = g.eng, *kw = g.kw;
 	int64_t t = 1700000000000;
 	metric_put(reg, eng, t, 3);
 	metric_put(reg, kw, t, 375000); /* 99.9 L/h from the table; truth 120 L/h = 6 %/h */
@@ -392,9 +405,7 @@ static void test_generator_quantized_level(void **state)
 		metric_put(reg, fuel, t + i * 10000, 50 - (i * 10000 + 300000) / 600000);
 	facility_tick(f, t + 3000000);
 	assert_true(fabs(burn->value - 120) < 24); /* measured now: within two steps */
-	facility_free(f);
-	metric_reg_free(reg);
-	cfg_free(cfg);
+	gen_fx_free(&g);
 }
 
 static void test_quality_and_suppression(void **state)
