@@ -137,7 +137,7 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 static int64_t settle_of(void *arg, const char *device, int64_t since_ms, bool *reported)
 {
 	struct daemon *d = arg;
-	return chain_settle(d->cfg, d->sched, device, since_ms, reported);
+	return chain_settle(d->facility, d->sched, device, since_ms, reported);
 }
 
 static void reload(struct daemon *d)

@@ -382,12 +382,6 @@ int sched_poll_now(struct sched *s, const char *id)
 	return 0;
 }
 
-const struct cfg_device *sched_device(struct sched *s, const char *id)
-{
-	const struct sched_dev *d = find(s, id);
-	return d ? d->cfg : NULL;
-}
-
 int sched_poll_soon(struct sched *s, const char *id)
 {
 	struct sched_dev *d = find(s, id);

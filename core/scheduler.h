@@ -33,8 +33,6 @@ void sched_remove(struct sched *s, const char *id);
  * starts as soon as it ends (the running one may have read the device before what the
  * trap announced).  Does not move its regular schedule.  Returns 0 or -ENOENT. */
 int sched_poll_now(struct sched *s, const char *id);
-/* The config of a scheduled device (polled or not), or NULL: a hashed lookup. */
-const struct cfg_device *sched_device(struct sched *s, const char *id);
 /* Starts a poll of the device from the loop, as soon as it is back there (safe to call
  * from inside a metric or alert callback); no-op while one is running or already due. */
 int sched_poll_soon(struct sched *s, const char *id);

@@ -53,6 +53,12 @@ const char *facility_suppressed_by(struct facility *f, const char *device, int64
 
 /* ---- impact: what depends on a device (from the config alone) ---------------------- */
 
+/* Calls fn(arg, dev) once for every device upstream of `device` (its feeds, through
+ * groups, to the sources) and downstream of it (what it feeds, to the leaves).
+ * Returns 0, -ENOENT (not in the graph) or -ENOMEM. */
+int facility_chain(struct facility *f, const char *device,
+		   void (*fn)(void *arg, const struct cfg_device *dev), void *arg);
+
 struct facility_impact {
 	const char **dependents;      /* every device/group downstream, nearest first */
 	size_t ndependents;
