@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 /* Switches the process time zone for one computation (loop thread only; results are
- * cached per silence so this happens once per window). */
+ * cached per silence so this happens once per window).  dcmond sets TZ before its
+ * threads start (daemon_main), so this only replaces the value of an existing entry,
+ * which other threads' getenv() can read meanwhile; the unsetenv() branch is for a
+ * process that had no TZ (single-threaded tests). */
 struct tz_guard {
 	char *old; /* previous TZ value, NULL if unset */
 	bool switched;

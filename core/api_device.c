@@ -214,8 +214,10 @@ static void device_status_json(const struct api_ctx *ctx, const struct cfg_devic
 	const struct dev_status *st = api_dev_status(ctx->env, dev->id);
 	char reason[256];
 	enum api_health h = api_device_health(ctx, dev, st, reason, sizeof(reason));
-	json_object_set_new(obj, "state", json_string(dev_state_name(st ? st->state
-									    : DEV_STATE_UNKNOWN)));
+	enum dev_state state = st ? st->state : DEV_STATE_UNKNOWN;
+	/* a rack or other container has nothing to poll: its health comes from what it holds */
+	bool passive = state == DEV_STATE_UNKNOWN && !cfg_device_polls(dev);
+	json_object_set_new(obj, "state", json_string(passive ? "passive" : dev_state_name(state)));
 	json_object_set_new(obj, "reason", str_or_null(st ? st->reason : ""));
 	json_object_set_new(obj, "health", json_string(api_health_name(h)));
 	json_object_set_new(obj, "health_reason", str_or_null(reason));

@@ -29,7 +29,8 @@ static struct cfg_device devices[] = {
 	 .loc = {.site = "tokyo-1", .room = "hall-1", .row = "row-a", .rack = "a01"}},
 	{.id = "gen-1", .kind = DEV_GENERATOR, .tenant = "globex", .interval_ms = 10000,
 	 .loc = {.site = "osaka-1", .room = "hall-9"}},
-	{.id = "crac-1", .kind = DEV_COOLING, .interval_ms = 30000, .loc = {.site = "tokyo-1"}},
+	{.id = "crac-1", .kind = DEV_COOLING, .interval_ms = 30000, .loc = {.site = "tokyo-1"},
+	 .ping = &(struct cfg_ping){.count = 1}},
 	{.id = "pdu-1", .kind = DEV_PDU, .interval_ms = 10000, .loc = {.site = "tokyo-1"}},
 };
 static struct cfg test_cfg = {
@@ -375,6 +376,24 @@ static void test_device_endpoint(void **state)
 	json_decref(j);
 }
 
+/* A device with nothing to poll (a rack) is "passive", not "unknown" for ever. */
+static void test_passive_device(void **state)
+{
+	struct fixture *f = *state;
+	struct cfg_ping *ping = devices[3].ping;
+	devices[3].ping = NULL;
+	json_t *j = get_ok(f, "/api/v1/devices/crac-1", NULL);
+	devices[3].ping = ping;
+	json_t *d = json_object_get(j, "device");
+	assert_string_equal(jstr(d, "state"), "passive");
+	assert_string_equal(jstr(d, "health"), "unknown");
+	assert_string_equal(jstr(d, "health_reason"), "nothing polled and no derived state");
+	json_decref(j);
+	j = get_ok(f, "/api/v1/devices/crac-1", NULL);
+	assert_string_equal(jstr(json_object_get(j, "device"), "state"), "unknown");
+	json_decref(j);
+}
+
 static void test_metrics_endpoint(void **state)
 {
 	struct fixture *f = *state;
@@ -522,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_bad_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routing_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_endpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passive_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_utf8_reason, setup, teardown),
 		cmocka_unit_test(test_health_names),
