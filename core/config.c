@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "config_index.h"
 
 #define CFG(f) offsetof(struct cfg, f)
 
@@ -141,6 +142,11 @@ static void cfg_parse(struct cfg *cfg, const char *dir)
 		cfg_decode(root, top_keys, cfg, &cfg->diags, &ctx);
 	cfg_daemon_resolve(&cfg->daemon, dir);
 	cfg_devices_resolve(cfg);
+	/* every reference to a device (fed_by, groups, lookups while running) goes through it */
+	if (!(cfg->device_index = malloc(sizeof(*cfg->device_index))))
+		abort();
+	cfg_index_build(cfg->device_index, cfg->devices, cfg->ndevices, sizeof(*cfg->devices),
+	                offsetof(struct cfg_device, id));
 	cfg_validate(cfg, root, &cfg->diags);
 	cfgnode_free(root);
 }
@@ -168,6 +174,9 @@ void cfg_free(struct cfg *cfg)
 	if (cfg == NULL)
 		return;
 	cfg_fields_free(top_keys, cfg);
+	if (cfg->device_index)
+		cfg_index_free(cfg->device_index);
+	free(cfg->device_index);
 	free(cfg->path);
 	cfg_diags_free(&cfg->diags);
 	free(cfg);
@@ -175,6 +184,10 @@ void cfg_free(struct cfg *cfg)
 
 const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id)
 {
+	if (cfg->device_index && id) {
+		ssize_t i = cfg_index_find(cfg->device_index, id);
+		return i < 0 ? NULL : &cfg->devices[i];
+	}
 	for (size_t i = 0; id != NULL && i < cfg->ndevices; i++) {
 		if (cfg->devices[i].id && strcmp(cfg->devices[i].id, id) == 0)
 			return &cfg->devices[i];

@@ -19,7 +19,7 @@ struct dfs {
 	const struct cfg *cfg;
 	const struct cfgnode *root;
 	struct cfg_diags *d;
-	struct cfg_index index;
+	const struct cfg_index *index;
 	enum visit *state; /* per device */
 	struct dfs_frame *stack;
 	size_t depth;
@@ -64,7 +64,7 @@ static void dfs_step(struct dfs *s)
 		s->depth--;
 		return;
 	}
-	ssize_t to = cfg_index_find(&s->index, dev->fed_by[top->edge++]);
+	ssize_t to = cfg_index_find(s->index, dev->fed_by[top->edge++]);
 	if (to < 0 || (size_t)to == top->dev) /* dangling / self: reported elsewhere */
 		return;
 	if (s->state[to] == VISIT_NEW)
@@ -76,9 +76,7 @@ static void dfs_step(struct dfs *s)
 void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
 {
 	size_t n = cfg->ndevices;
-	struct dfs s = {.cfg = cfg, .root = root, .d = d};
-	cfg_index_build(&s.index, cfg->devices, n, sizeof(*cfg->devices),
-	                offsetof(struct cfg_device, id));
+	struct dfs s = {.cfg = cfg, .root = root, .d = d, .index = cfg->device_index};
 	s.state = calloc(n + 1, sizeof(*s.state));
 	s.stack = calloc(n + 1, sizeof(*s.stack));
 	if (s.state == NULL || s.stack == NULL)
@@ -92,5 +90,4 @@ void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, stru
 	}
 	free(s.state);
 	free(s.stack);
-	cfg_index_free(&s.index);
 }

@@ -150,14 +150,12 @@ static bool group_fed_by(const struct cfg *cfg, const struct cfg_index *x, size_
 
 static void group_cycles(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
 {
-	struct cfg_index x;
-	cfg_index_build(&x, cfg->devices, cfg->ndevices, sizeof(struct cfg_device),
-	                offsetof(struct cfg_device, id));
+	const struct cfg_index *x = cfg->device_index;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
 		for (size_t j = 0; dev->id && j < dev->nfed_by; j++) {
 			const struct cfg_group *g = cfg_group_find(cfg, dev->fed_by[j]);
-			if (!g || !group_fed_by(cfg, &x, cfg->ndevices + (size_t)(g - cfg->groups), i))
+			if (!g || !group_fed_by(cfg, x, cfg->ndevices + (size_t)(g - cfg->groups), i))
 				continue;
 			const struct cfgnode *node = cfg_section_item(root, "devices", i);
 			const struct cfgnode *item = node ? cfg_list_item(node, "fed_by", j) : NULL;
@@ -165,7 +163,6 @@ static void group_cycles(const struct cfg *cfg, const struct cfgnode *root, stru
 			          "fed_by cycle: %s -> group %s -> ... -> %s", dev->id, g->id, dev->id);
 		}
 	}
-	cfg_index_free(&x);
 }
 
 void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)

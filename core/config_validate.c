@@ -183,11 +183,8 @@ static void device_sanity(const struct cfg_device *dev, const struct cfgnode *no
 
 static void devices_check(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
 {
-	struct cfg_index x;
 	struct id_set devices = ID_SET(cfg->devices, cfg->ndevices, struct cfg_device, "device");
-	cfg_index_build(&x, cfg->devices, cfg->ndevices, sizeof(struct cfg_device),
-	                offsetof(struct cfg_device, id));
-	devices.index = &x;
+	devices.index = cfg->device_index;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfgnode *node = cfg_section_item(root, "devices", i);
 		if (node == NULL || node->type != CFGNODE_MAP)
@@ -195,7 +192,6 @@ static void devices_check(const struct cfg *cfg, const struct cfgnode *root, str
 		device_refs(cfg, &cfg->devices[i], node, &devices, d);
 		device_sanity(&cfg->devices[i], node, d);
 	}
-	cfg_index_free(&x);
 }
 
 static void racks_check(const struct cfg *cfg, struct cfg_diags *d)

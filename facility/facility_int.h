@@ -26,6 +26,7 @@ struct fnode {
 };
 
 struct fgraph {
+	const struct cfg *cfg; /* what it was built from: its device index finds nodes */
 	struct fnode *v;
 	size_t n;      /* devices first (cfg order), then groups */
 	size_t *topo;  /* node indices, every feed before what it feeds */

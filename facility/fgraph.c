@@ -16,7 +16,12 @@ const char *fpower_name(enum fpower p)
 
 size_t fgraph_find(const struct fgraph *g, const char *id)
 {
-	for (size_t i = 0; id && i < g->n; i++)
+	if (!id)
+		return FG_NONE;
+	const struct cfg_device *dev = cfg_device_find(g->cfg, id);
+	if (dev)
+		return (size_t)(dev - g->cfg->devices);
+	for (size_t i = g->cfg->ndevices; i < g->n; i++) /* groups: a handful */
 		if (strcmp(g->v[i].id, id) == 0)
 			return i;
 	return FG_NONE;
@@ -97,6 +102,7 @@ struct fgraph *fgraph_new(const struct cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	g->cfg = cfg;
 	g->n = cfg->ndevices + cfg->ngroups;
 	for (size_t i = 0; i < cfg->ndevices; i++)
 		g->v[i] = (struct fnode){.id = cfg->devices[i].id, .dev = &cfg->devices[i],

@@ -254,6 +254,8 @@ struct cfg_daemon {
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
 };
 
+struct cfg_index;
+
 struct cfg {
 	char *path;
 	struct cfg_daemon daemon;
@@ -271,6 +273,7 @@ struct cfg {
 	size_t nroutes;
 	struct cfg_group *groups;  /* `groups:` redundancy groups */
 	size_t ngroups;
+	struct cfg_index *device_index; /* device ids sorted (cfg_load); NULL in a built cfg */
 	struct cfg_diags diags; /* owns the file names positions point to; warnings kept */
 };
 
