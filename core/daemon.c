@@ -196,6 +196,7 @@ static void reload(struct daemon *d)
 	}
 	api_unix_set_env(d->api, &d->api_env);
 	http_server_set_env(d->http, &d->api_env);
+	http_server_reload(d->http, old->daemon.http, next->daemon.http);
 	free(keep);
 	free(kept);
 	cfg_free(old);

@@ -475,6 +475,38 @@ void http_server_set_env(struct http_server *s, const struct api_env *env)
 	http_sse_resync(s->sse);
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+void http_server_reload(struct http_server *s, const struct cfg_http *was,
+			const struct cfg_http *now)
+{
+	if (!was != !now || !s) {
+		if (!was != !now)
+			log_msg(LOG_LVL_WARN, "http", NULL, "http: section %s: takes effect at the next start",
+				now ? "added" : "removed");
+		return;
+	}
+	if (!str_same(was->listen, now->listen) || was->port != now->port ||
+	    !str_same(was->tls_cert, now->tls_cert) || !str_same(was->tls_key, now->tls_key))
+		log_msg(LOG_LVL_WARN, "http", NULL,
+			"http: new listen, port or TLS files take effect at the next start");
+	char err[512] = "";
+	char *token = NULL;
+	if (now->token_file && !(token = http_load_token(now->token_file, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "http", NULL, "%s: the previous token stays in force", err);
+		return;
+	}
+	if (!token && s->token)
+		log_info("http", NULL, "no token_file any more: write actions refused");
+	else if (token && (!s->token || strcmp(token, s->token) != 0))
+		log_info("http", NULL, "write token read again from %s", now->token_file);
+	free(s->token);
+	s->token = token;
+}
+
 int http_server_port(const struct http_server *s)
 {
 	return s ? s->port : -1;

@@ -9,7 +9,7 @@
  * Daemon wiring:
  *     s = http_server_new(&opts, err, sizeof(err));   // after the API env is ready
  *     alert listener: http_server_alert_event(s, ev); // pushes to open walls at once
- *     SIGHUP:  http_server_set_env(s, &api_env);
+ *     SIGHUP:  http_server_set_env(s, &api_env); http_server_reload(s, was, now);
  *     exit:    http_server_free(s);                   // before the loop and workq
  */
 #ifndef DCMON_HTTP_H
@@ -61,6 +61,13 @@ struct http_server *http_server_new(const struct http_opts *opts, char *err, siz
 void http_server_free(struct http_server *s);
 /* Swaps the state served (after a reload). */
 void http_server_set_env(struct http_server *s, const struct api_env *env);
+/* SIGHUP: applies the new section to the running server.  The token file is read
+ * again (a rotated token works at once; a removed token_file refuses writes again; an
+ * unreadable one keeps the old token and says so); a changed address, port, TLS
+ * files, or a section added or removed, are logged as waiting for the next start.
+ * s may be NULL (no server running). */
+void http_server_reload(struct http_server *s, const struct cfg_http *was,
+			const struct cfg_http *now);
 /* The port actually bound (for port 0). */
 int http_server_port(const struct http_server *s);
 /* An alert event: sent to every open event stream now, and a state diff soon after. */

@@ -133,4 +133,25 @@ expect 404 '.error' GET /nothing
 code=$(req GET /devices/web-01)
 [ "$code" = 200 ] && grep -q "device.js" "$T/body" || fail "/devices/web-01: $code"
 pass "pages: / redirects to /wall, unknown pages 404"
+
+# SIGHUP reads the token file again: a rotated token works at once, the old one no longer
+ack() { req POST "/api/v1/alerts/$id/ack" -H "Authorization: Bearer $1" -d '{"comment":"again"}'; }
+ack_is() { [ "$(ack "$1")" = "$2" ]; } # ack_is TOKEN STATUS
+token2=$(head -c 24 /dev/urandom | base64)
+printf '%s\n' "$token2" >"$T/token"
+kill -HUP "$DCMOND_PID"
+wait_until 20 "the rotated token accepted" ack_is "$token2" 200
+[ "$(ack "$token")" = 401 ] || fail "the old token still works after the rotation"
+pass "SIGHUP: rotated token accepted, old one refused (401)"
+# an unsafe token file is refused and the token in force stays
+chmod 644 "$T/token"
+kill -HUP "$DCMOND_PID"
+wait_until 20 "the refusal logged" grep -q "readable by others: chmod 600 it: the previous token stays in force" "$T/dcmond.log"
+[ "$(ack "$token2")" = 200 ] || fail "token in force lost after a refused token file"
+# without token_file the server is read only again; a port change waits for a restart
+sed -i "s/, token_file: token}/}/; s/port: $port,/port: $closed,/" "$T/dcmon.yaml"
+kill -HUP "$DCMOND_PID"
+wait_until 20 "writes refused without token_file" ack_is "$token2" 403
+grep -q "new listen, port or TLS files take effect at the next start" "$T/dcmond.log" || fail "port change not logged"
+pass "SIGHUP: unsafe token file keeps the token in force; token_file removed -> 403; port change logged"
 stop_dcmond
