@@ -2,7 +2,7 @@
 # SNMP benchmark: the same targets polled by dcmond and by collectd's snmp plugin, one
 # after the other in one run, against local snmpd instances on loopback ports.
 #
-#   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, 120 with rrdcached] [AGENTS=4]
+#   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, rrdcached: its -w] [AGENTS=4]
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
 #        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
@@ -25,9 +25,13 @@
 # one after it bound what is counted.  rrdcached's CPU per value = its CPU from the
 # window's start until the final FLUSHALL has drained it (receiving the UPDATEs, the
 # journal, the writes) / the values written meanwhile.  Every file then gets one write
-# carrying one value per 10 s of the window, for both tools alike: far fewer than the
-# 180 of a production -w 1800, so this overstates the write cost (take a longer
-# window to see it fall).  File creation is before the window for both (each tool
+# carrying one value per 10 s of the window, for both tools alike.  The default
+# window is rrdcached's -w (1800 s: about 70 minutes for the whole run), so a write
+# carries what it carries in production (180 values); a shorter window puts fewer
+# values in each write and overstates the write cost, which is most of rrdcached's
+# CPU (munmap of the file and its TLB flush, page faults) for both tools alike: a 120 s
+# window showed dcmond ~29 us/value in rrdcached against ~4 at 1800 s.  File creation
+# is before the window for both (each tool
 # creates its files itself).  RRD files are real: dcmond's layout is ~480 KB per series, collectd's
 # ~140 KB; the warm-up waits until every series has its file, then 10 s more.
 # ARCHIVE=rrdtool: no rrdcached; each tool writes its RRD files itself (dcmond's writer
@@ -56,12 +60,13 @@ points=${2:-20}
 duration=${3:-}
 agents=${4:-4}
 archive=${ARCHIVE:-rrdcached}
-[ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=120 || duration=45; }
+rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
+rrdc_w=$(awk '{for (i = 1; i < NF; i++) if ($i == "-w") print $(i + 1)}' <<<"$rrdc_flags")
+[ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=${rrdc_w:-1800} || duration=45; }
 tools=${TOOLS:-dcmond collectd}
 warmup_max=${WARMUP_MAX:-240}
 threads=${COLLECTD_THREADS:-32}
 rrd_delay=${RRD_DELAY:-30}
-rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
 interval=10
 build=${DCMON_BUILD_DIR:-build}
 PY=/usr/bin/python3
