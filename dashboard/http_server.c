@@ -475,11 +475,6 @@ void http_server_set_env(struct http_server *s, const struct api_env *env)
 	http_sse_resync(s->sse);
 }
 
-static bool str_same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 void http_server_reload(struct http_server *s, const struct cfg_http *was,
 			const struct cfg_http *now)
 {
@@ -489,8 +484,9 @@ void http_server_reload(struct http_server *s, const struct cfg_http *was,
 				now ? "added" : "removed");
 		return;
 	}
-	if (!str_same(was->listen, now->listen) || was->port != now->port ||
-	    !str_same(was->tls_cert, now->tls_cert) || !str_same(was->tls_key, now->tls_key))
+	struct cfg_http same_token = *now; /* every key but the token file, by the key table */
+	same_token.token_file = was->token_file;
+	if (!cfg_fields_same(http_cfg_keys, was, &same_token))
 		log_msg(LOG_LVL_WARN, "http", NULL,
 			"http: new listen, port or TLS files take effect at the next start");
 	char err[512] = "";
