@@ -107,7 +107,6 @@ int predict_time_to(double value, double slope, double limit, double *seconds);
 
 enum fault { FAULT_OK, FAULT_STALE, FAULT_FROZEN, FAULT_RANGE };
 
-/* What the facility keeps per metric (its sink slot points here). */
 /* Which prediction series a metric feeds, decided once from its name and unit. */
 enum fmet_series {
 	FSER_NONE,
@@ -116,6 +115,7 @@ enum fmet_series {
 	FSER_FS,   /* fs_used_percent: time until the filesystem is full */
 };
 
+/* What the facility keeps per metric (its sink slot points here). */
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
