@@ -129,15 +129,21 @@ wait_until() {
   fail "timed out after ${limit}s waiting for: $what"
 }
 
-# daemon_yaml: the `daemon:` block of a test config (state in $T, 1 s polls).
+# daemon_yaml ["key: value"...]: the `daemon:` block of a test config (state in $T,
+# 1 s polls); an "interval: ..." or "timeout: ..." argument replaces the default, any
+# other is added as a key of the block.
 daemon_yaml() {
-  cat <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  interval: 1s
-  timeout: 500ms
-YAML
+  local interval="interval: 1s" timeout="timeout: 500ms" a
+  local extra=()
+  for a in "$@"; do
+    case $a in
+      interval:*) interval=$a ;;
+      timeout:*) timeout=$a ;;
+      *) extra+=("$a") ;;
+    esac
+  done
+  printf 'daemon:\n  data_dir: %s/data\n  socket: %s/dcmon.sock\n  %s\n  %s\n' "$T" "$T" "$interval" "$timeout"
+  for a in "${extra[@]}"; do printf '  %s\n' "$a"; done
 }
 
 # Starts dcmond on CONFIG in the background; waits for its API socket.

@@ -34,13 +34,8 @@ cp "$(command -v sleep)" "$T/$NAME"
 "$T/$NAME" 600 & p2=$!; track $p2
 
 write_config() { # $1 = the device's checks
-  cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 60s
-  timeout: 2s
+  { daemon_yaml "interval: 60s" "timeout: 2s" "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
+    cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: $DEV
     kind: server
