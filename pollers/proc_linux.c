@@ -342,11 +342,12 @@ static void proc_visit(struct proc_inst *in, int procfd, const char *pid,
 			     "cannot read /proc/%s: %s", pid, pollutil_errname(-rc));
 		return;
 	}
+	pid_t id = (pid_t)strtol(pid, NULL, 10);
 	for (size_t i = 0; i < in->n; i++) {
 		if (!proc_matches(&in->checks[i], pi))
 			continue;
 		in->checks[i].count++;
-		proc_watch(in, &in->checks[i], (pid_t)strtol(pid, NULL, 10));
+		proc_watch(in, &in->checks[i], id);
 	}
 }
 
