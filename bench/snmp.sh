@@ -31,9 +31,9 @@
 # values in each write and overstates the write cost, which is most of rrdcached's
 # CPU (munmap of the file and its TLB flush, page faults) for both tools alike: a 120 s
 # window showed dcmond ~29 us/value in rrdcached against ~4 at 1800 s.  File creation
-# is before the window for both (each tool
-# creates its files itself).  RRD files are real: dcmond's layout is ~480 KB per series, collectd's
-# ~140 KB; the warm-up waits until every series has its file, then 10 s more.
+# is before the window for both (each tool creates its files itself).  RRD files are
+# real: dcmond's layout is ~480 KB per series, collectd's ~140 KB; the warm-up waits
+# until every series has its file, then 10 s more.
 # ARCHIVE=rrdtool: no rrdcached; each tool writes its RRD files itself (dcmond's writer
 # thread, collectd's rrdtool plugin), both holding values RRD_DELAY s (dcmond's
 # archive_flush, collectd's CacheTimeout) and writing all of a file's values in one
