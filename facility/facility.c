@@ -252,10 +252,14 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	bool *failed = calloc(2 * g->n + 1, sizeof(*failed)); /* + tick scratch */
 	struct fstate *st = calloc(g->n + 1, sizeof(*st));
 	int64_t *due = calloc(g->n + 1, sizeof(*due));
-	if (!failed || !st || !due) {
+	bool *seen = calloc(g->n + 1, sizeof(*seen));
+	size_t *queue = calloc(g->n + 2, sizeof(*queue));
+	if (!failed || !st || !due || !seen || !queue) {
 		free(failed);
 		free(st);
 		free(due);
+		free(seen);
+		free(queue);
 		fgraph_free(g);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -265,7 +269,11 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	free(f->failed);
 	free(f->st);
 	free(f->due_ms);
+	free(f->chain_seen);
+	free(f->chain_queue);
 	f->g = g;
+	f->chain_seen = seen;
+	f->chain_queue = queue;
 	f->failed = failed;
 	f->st = st;
 	f->due_ms = due;
@@ -329,6 +337,8 @@ void facility_free(struct facility *f)
 		fmet_free(f, f->mets[f->nmets - 1]);
 	free(f->mets);
 	free(f->met_node);
+	free(f->chain_seen);
+	free(f->chain_queue);
 	fgraph_free(f->g);
 	free(f->failed);
 	free(f->st);

@@ -150,6 +150,10 @@ struct facility {
 	 * the graph; a flat array, so the once-a-second walk over every metric reads
 	 * 8 bytes per metric instead of following each pointer */
 	size_t *met_node;
+	/* facility_chain's scratch, per node: seen (all false between calls) and the
+	 * breadth-first queue of both walks (n + 1: the start is queued by each) */
+	bool *chain_seen;
+	size_t *chain_queue;
 	struct loop_timer *timer;
 };
 

@@ -1,15 +1,18 @@
 /* The devices on one device's power/cooling chain, from the facility graph (for the
- * alert engine's settle hook: core/chain_settle.c). */
+ * alert engine's settle hook: core/chain_settle.c).  Called for settling alerts at
+ * every poll's end, so it allocates nothing: the facility's per-node scratch is used
+ * and only the entries it visited are cleared again. */
 #include "facility_int.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
-/* Breadth first from x along up[] (dir 0) or down[] (dir 1); fn for each device met. */
-static void chain_walk(const struct fgraph *g, size_t x, int dir, bool *seen, size_t *queue,
-		       void (*fn)(void *arg, const struct cfg_device *dev), void *arg)
+/* Breadth first from x along up[] (dir 0) or down[] (dir 1), appending to queue from
+ * `tail` on; fn for each device met.  Returns the new tail. */
+static size_t chain_walk(const struct fgraph *g, size_t x, int dir, bool *seen, size_t *queue,
+			 size_t tail, void (*fn)(void *arg, const struct cfg_device *dev),
+			 void *arg)
 {
-	size_t head = 0, tail = 0;
+	size_t head = tail;
 	queue[tail++] = x;
 	while (head < tail) {
 		const struct fnode *v = &g->v[queue[head++]];
@@ -25,6 +28,7 @@ static void chain_walk(const struct fgraph *g, size_t x, int dir, bool *seen, si
 				fn(arg, g->v[i].dev);
 		}
 	}
+	return tail;
 }
 
 int facility_chain(struct facility *f, const char *device,
@@ -33,15 +37,12 @@ int facility_chain(struct facility *f, const char *device,
 	size_t x = fgraph_find(f->g, device);
 	if (x == FG_NONE)
 		return -ENOENT;
-	bool *seen = calloc(f->g->n, sizeof(*seen));
-	size_t *queue = calloc(f->g->n, sizeof(*queue));
-	int rc = seen && queue ? 0 : -ENOMEM;
-	if (rc == 0) {
-		seen[x] = true;
-		chain_walk(f->g, x, 0, seen, queue, fn, arg);
-		chain_walk(f->g, x, 1, seen, queue, fn, arg);
-	}
-	free(seen);
-	free(queue);
-	return rc;
+	bool *seen = f->chain_seen;
+	size_t *queue = f->chain_queue;
+	seen[x] = true;
+	size_t tail = chain_walk(f->g, x, 0, seen, queue, 0, fn, arg);
+	tail = chain_walk(f->g, x, 1, seen, queue, tail, fn, arg);
+	for (size_t i = 0; i < tail; i++) /* x and every node either walk queued */
+		seen[queue[i]] = false;
+	return 0;
 }

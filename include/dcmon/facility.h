@@ -54,8 +54,8 @@ const char *facility_suppressed_by(struct facility *f, const char *device, int64
 /* ---- impact: what depends on a device (from the config alone) ---------------------- */
 
 /* Calls fn(arg, dev) once for every device upstream of `device` (its feeds, through
- * groups, to the sources) and downstream of it (what it feeds, to the leaves).
- * Returns 0, -ENOENT (not in the graph) or -ENOMEM. */
+ * groups, to the sources) and downstream of it (what it feeds, to the leaves); fn must
+ * not call facility_chain itself.  Returns 0 or -ENOENT (not in the graph). */
 int facility_chain(struct facility *f, const char *device,
 		   void (*fn)(void *arg, const struct cfg_device *dev), void *arg);
 

@@ -408,6 +408,30 @@ static void test_generator_quantized_level(void **state)
 	gen_fx_free(&g);
 }
 
+static void collect_chain(void *arg, const struct cfg_device *dev)
+{
+	char *buf = arg;
+	snprintf(buf + strlen(buf), 256 - strlen(buf), "%s,", dev->id);
+}
+
+/* The chain of pdu-b: its feeds to the sources, then what it feeds (the group and the
+ * rack are passed through); the same answer on a second call (the scratch is clean). */
+static void test_chain(void **state)
+{
+	struct gen_fx g;
+	gen_fx_new(&g);
+	for (int k = 0; k < 2; k++) {
+		char buf[256] = "";
+		assert_int_equal(facility_chain(g.f, "pdu-b", collect_chain, buf), 0);
+		assert_string_equal(buf, "ups2,ats,utility,gen1,rack1,srv2,srv1,");
+	}
+	char buf[256] = "";
+	assert_int_equal(facility_chain(g.f, "ups1", collect_chain, buf), 0);
+	assert_string_equal(buf, "ats,utility,gen1,pdu-a,rack1,srv1,");
+	assert_int_equal(facility_chain(g.f, "nope", collect_chain, buf), -ENOENT);
+	gen_fx_free(&g);
+}
+
 static void test_quality_and_suppression(void **state)
 {
 	char errs[1024] = "";
@@ -523,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_generator_runtime),
 		cmocka_unit_test(test_generator_quantized_level),
+		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_quality_and_suppression),
 		cmocka_unit_test(test_stale_unreachable),
 	};
