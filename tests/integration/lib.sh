@@ -115,6 +115,15 @@ PYEOF
   DEAD_PORT=$(cat "$T/dead.port")
 }
 
+# start_slow_agent PORT DELAY_MS: the agent on 127.0.0.1:PORT behind a relay that holds
+# each answer DELAY_MS; sets SLOW_PORT.
+start_slow_agent() {
+  $PY "$DCMON_SOURCE_DIR/tests/peers/udp_delay.py" "$T/slow.port" "$1" "$2" >"$T/slow.log" 2>&1 &
+  track $!
+  wait_until 10 "slow agent socket" test -s "$T/slow.port"
+  SLOW_PORT=$(cat "$T/slow.port")
+}
+
 fail() { echo "FAIL: $*"; _FAILED=1; exit 1; }
 pass() { _CHECKS=$((_CHECKS + 1)); echo "ok - $*"; }
 

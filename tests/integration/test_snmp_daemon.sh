@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dcmond end to end over SNMP: snmpsim serving our UPS and PDU recordings, one UPS by
-# profile name and one chosen by sysObjectID, a device that never answers beside them;
-# values read back through `dcmon status`, correctly scaled and named.
+# profile name and one chosen by sysObjectID, a device that never answers and one that
+# answers slowly (each answer held 700 ms) beside them; values read back through
+# `dcmon status`, correctly scaled and named; the others keep their schedule.
 source "$(dirname "$0")/lib.sh"
 
 SIM_ADDRS=127.0.0.2 start_snmpsim 127.0.0.1 ups-mains ups-battery pdu
@@ -9,6 +10,7 @@ sim_port=$SIM_PORT
 trap_port=$(free_udp_port)
 start_dead_agent   # the dead agent
 dead_port=$DEAD_PORT
+start_slow_agent "$sim_port" 700
 
 cat >"$T/dcmon.yaml" <<YAML
 daemon:
@@ -39,6 +41,14 @@ devices:
     host: 127.0.0.1
     profile: ups-rfc1628
     snmp: {port: $dead_port, timeout: 300ms, retries: 1}
+  # every answer 700 ms late: a poll of several requests takes seconds
+  - id: ups-slow
+    kind: ups
+    host: 127.0.0.1
+    profile: ups-rfc1628
+    interval: 6s
+    timeout: 6s
+    snmp: {port: $SLOW_PORT, community: ups-mains, timeout: 2s, retries: 0}
   # the on-battery recording with the profile named: the profile's default rules apply
   - id: ups-c
     kind: ups
@@ -86,6 +96,21 @@ newer() { [ "$(metric_field ups-a battery_runtime_seconds "" ts_ms)" -gt "$ts1" 
 wait_until 10 "ups-a reported again" newer
 metric_is ups-dead battery_runtime_seconds "" '.quality == "error"' || fail "ups-dead recovered?"
 pass "ups-a keeps its schedule beside the dead agent"
+# The slow agent's values arrive (late, not as errors); meanwhile ups-a is polled every
+# second as before: no poll of it skipped for one still running.
+wait_until 40 "ups-slow values" metric_is ups-slow battery_runtime_seconds "" '.value == 2520 and .quality == "ok"'
+dev_field() { status_json | jq -r --arg d "$1" --arg f "$2" '.devices[] | select(.id == $d) | .[$f]'; }
+slow_ms=$(dev_field ups-slow last_duration_ms)
+[ "$slow_ms" -ge 700 ] || fail "ups-slow's poll took $slow_ms ms: the relay did not delay it"
+polls0=$(dev_field ups-a polls); slow0=$(dev_field ups-slow polls)
+busy() { [ "$(dev_field ups-slow polls)" -ge $((slow0 + 2)) ]; }
+wait_until 40 "two more polls of ups-slow" busy
+polls1=$(dev_field ups-a polls)
+slow_ms=$(dev_field ups-slow last_duration_ms)
+assert_eq "$(dev_field ups-a overruns)" 0 "ups-a polls skipped while ups-slow was slow"
+[ $((polls1 - polls0)) -ge 5 ] || fail "ups-a polled $((polls1 - polls0)) times during two slow polls of ups-slow"
+metric_is ups-slow battery_voltage_volts "" '.value == 54.5 and .quality == "ok"' || fail "ups-slow voltage"
+pass "ups-slow: values ok after $slow_ms ms polls; ups-a polled $((polls1 - polls0)) times meanwhile, none skipped"
 
 # A trap from ups-t's address: an immediate poll (its schedule is an hour) and the event.
 metric_is ups-t battery_runtime_seconds "" '.quality == "ok"' && fail "ups-t polled before any trap"
