@@ -16,6 +16,7 @@ _CHECKS=0
 
 cleanup() {
   local rc=$?
+  release_ports
   for pid in "${_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
@@ -42,24 +43,54 @@ track() { _PIDS+=("$1"); }
 
 # Prints a port free on 127.0.0.1 for KIND (tcp or udp), drawn at random below the
 # kernel's ephemeral range (32768+): a port the kernel picked for us could be handed
-# to another test's outgoing connection before our peer binds it; one below the range
-# is only taken by another test drawing the same number.
+# to another test's outgoing connection before our peer binds it.  A port handed out
+# is reserved (a file in $_PORT_DIR naming this test's pid) until the test ends, so
+# neither this test (peers often bind after the next draw) nor a test running beside
+# it draws the same number; a reservation whose test is gone is cleared.
+_PORT_DIR=/tmp/dcmon-itest-ports
 pick_port() {
-  $PY - "$1" <<'PYEOF'
-import random, socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-for _ in range(200):
+  $PY - "$1" "$_PORT_DIR" "$$" <<'PYEOF'
+import os, random, socket, sys
+kind_name, port_dir, owner = sys.argv[1], sys.argv[2], sys.argv[3]
+kind = socket.SOCK_DGRAM if kind_name == "udp" else socket.SOCK_STREAM
+os.makedirs(port_dir, mode=0o1777, exist_ok=True)
+
+def reserve(port):
+    path = os.path.join(port_dir, str(port))  # one namespace: tcp and udp alike
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        try:
+            holder = int(open(path).read().strip() or 0)
+        except (OSError, ValueError):
+            holder = 0
+        if holder and not os.path.exists(f"/proc/{holder}"):
+            try:
+                os.unlink(path)  # free for a later draw, not this one
+            except OSError:
+                pass
+        return False
+    os.write(fd, owner.encode()); os.close(fd)
+    return True
+
+for _ in range(400):
     port = random.randrange(20000, 32768)
     s = socket.socket(socket.AF_INET, kind)
     try:
-        s.bind(("127.0.0.1", port)); print(port); break
+        s.bind(("127.0.0.1", port))
     except OSError:
-        pass
+        continue
     finally:
         s.close()
+    if reserve(port):
+        print(port); break
 else:
     sys.exit("no free port found")
 PYEOF
+}
+# Clears this test's port reservations (called from cleanup).
+release_ports() {
+  grep -lx "$$" "$_PORT_DIR"/* 2>/dev/null | xargs -r rm -f || true
 }
 free_port() { pick_port tcp; }
 free_udp_port() { pick_port udp; }
