@@ -284,6 +284,7 @@ static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
+	facility_device_polled(d->facility, id, now);
 	alert_engine_settle_check(d->alerts, now);
 	notifier_poll_done(d->notify, id, now);
 }

@@ -222,8 +222,7 @@ void facility_tick(struct facility *f, int64_t now_ms)
 		due[i] = now_ms >= f->due_ms[i];
 		if (!due[i])
 			continue;
-		const struct cfg_device *dev = f->g->v[i].dev;
-		f->due_ms[i] = now_ms + (dev ? dev->interval_ms : f->env.cfg->daemon.interval_ms);
+		f->due_ms[i] = now_ms + facility_node_interval(f, i);
 		fderive_node(f, i, now_ms);
 	}
 	/* per-metric work; the list may grow (new derived metrics) while we walk it */
@@ -232,6 +231,21 @@ void facility_tick(struct facility *f, int64_t now_ms)
 		if (node != FG_NONE && due[node])
 			fderive_metric(f, f->mets[k], now_ms);
 	}
+}
+
+void facility_device_polled(struct facility *f, const char *device, int64_t now_ms)
+{
+	size_t i = f ? fgraph_find(f->g, device) : FG_NONE;
+	if (i == FG_NONE)
+		return;
+	if (now_ms != f->computed_ms)
+		facility_compute(f, now_ms);
+	/* the tick takes over only if polls stop coming (1.5 intervals) */
+	f->due_ms[i] = now_ms + facility_node_interval(f, i) * 3 / 2;
+	fderive_node(f, i, now_ms);
+	for (size_t k = 0; k < f->nmets; k++)
+		if (f->met_node[k] == i)
+			fderive_metric(f, f->mets[k], now_ms);
 }
 
 static void on_timer(struct loop *loop, void *arg)

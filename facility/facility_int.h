@@ -165,6 +165,8 @@ bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct 
 bool fderive_engine_running(struct facility *f, const char *dev);
 /* fquality.c: readings in this unit always jitter a little when the sensor is alive. */
 bool fquality_unit_moves(const char *unit);
+/* fderive.c: node i's report interval (its device's, else the daemon's). */
+int64_t facility_node_interval(const struct facility *f, size_t i);
 /* fderive.c: derived metrics of node i at now_ms. */
 void fderive_node(struct facility *f, size_t i, int64_t now_ms);
 /* fderive.c: derived metrics of one metric (sensor fault, time to limit / full). */

@@ -30,7 +30,7 @@ static const struct metric_enum fault_enums[] = {
 static const struct metric_enum takeover_enums[] = {
 	{0, "ok"}, {1, "bridging"}, {2, "failed"}};
 
-static int64_t node_interval(const struct facility *f, size_t i)
+int64_t facility_node_interval(const struct facility *f, size_t i)
 {
 	const struct cfg_device *dev = f->g->v[i].dev;
 	return dev ? dev->interval_ms : f->env.cfg->daemon.interval_ms;
@@ -100,7 +100,7 @@ static void sensor_fault(struct facility *f, struct fmet *fm, int64_t now_ms)
 	if (!fm->fault_m)
 		fm->fault_m = facility_metric(f, fm->m->device, "sensor_fault_state", "",
 					      METRIC_STATE, "point", fm->m->key,
-					      node_interval(f, fm->node), fault_enums, 4);
+					      facility_node_interval(f, fm->node), fault_enums, 4);
 	facility_put(f, fm->fault_m, now_ms, fm->fault, NULL);
 }
 
@@ -109,7 +109,7 @@ static void time_to(struct facility *f, struct fmet *fm, const char *name, int64
 		    double limit, int64_t now_ms)
 {
 	struct metric *out = facility_metric(f, fm->m->device, name, "seconds", METRIC_GAUGE,
-					     "point", fm->m->key, node_interval(f, fm->node), NULL, 0);
+					     "point", fm->m->key, facility_node_interval(f, fm->node), NULL, 0);
 	int64_t ts[FSERIES_MAX];
 	double v[FSERIES_MAX], slope, secs;
 	size_t n = fm->ser ? fseries_window(fm->ser, window_ms, ts, v) : 0;
@@ -142,7 +142,7 @@ static void redundancy(struct facility *f, size_t i, int64_t now_ms)
 		return; /* a single feed has no redundancy to lose; but a device with nothing
 			 * to poll (a rack) has this as its state: power from its feed or not */
 	struct metric *m = facility_metric(f, v->id, "redundancy_state", "", METRIC_STATE, NULL,
-					   NULL, node_interval(f, i), power_enums, 3);
+					   NULL, facility_node_interval(f, i), power_enums, 3);
 	facility_put(f, m, now_ms, f->st[i].power, NULL);
 }
 
@@ -200,7 +200,7 @@ static void generator(struct facility *f, size_t i, int64_t now_ms)
 	const struct cfg_facility *fac = &v->dev->fac;
 	if (isnan(fac->tank_liters))
 		return;
-	int64_t iv = node_interval(f, i);
+	int64_t iv = facility_node_interval(f, i);
 	struct metric *rt = facility_metric(f, v->id, "fuel_runtime_remaining_seconds", "seconds",
 					    METRIC_GAUGE, NULL, NULL, iv, NULL, 0);
 	struct metric *burn = facility_metric(f, v->id, "fuel_burn_liters_per_hour",
@@ -220,7 +220,7 @@ static void ups(struct facility *f, size_t i, int64_t now_ms)
 	int64_t tk = v->dev->fac.takeover_ms;
 	if (tk == CFG_UNSET)
 		return;
-	int64_t iv = node_interval(f, i);
+	int64_t iv = facility_node_interval(f, i);
 	struct metric *margin = facility_metric(f, v->id, "takeover_margin_seconds", "seconds",
 						METRIC_GAUGE, NULL, NULL, iv, NULL, 0);
 	struct metric *state = facility_metric(f, v->id, "takeover_state", "", METRIC_STATE, NULL,

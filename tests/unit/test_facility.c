@@ -383,6 +383,33 @@ static void test_generator_runtime(void **state)
 	gen_fx_free(&g);
 }
 
+/* A generator's poll ending: the runtime follows its load reading at once (not up to a
+ * tick later), and the tick does not report it again until polls stop coming. */
+static void test_generator_runtime_on_poll(void **state)
+{
+	struct gen_fx g;
+	gen_fx_new(&g);
+	int64_t t = 1700000000000;
+	metric_put(g.reg, g.eng, t, 3);
+	metric_put(g.reg, g.kw, t, 375000); /* 3/4 load: 99.9 L/h */
+	metric_put(g.reg, g.fuel, t, 50);
+	facility_tick(g.f, t);
+	struct metric *rt = metric_reg_find(g.reg, "gen1", "fuel_runtime_remaining_seconds", NULL);
+	assert_non_null(rt);
+	assert_true(fabs(rt->value - 1000 / 99.9 * 3600) < 1);
+	metric_put(g.reg, g.kw, t + 400, 500000); /* full load: 135.1 L/h */
+	facility_device_polled(g.f, "gen1", t + 401);
+	assert_int_equal(rt->ts_ms, t + 401);
+	assert_true(fabs(rt->value - 1000 / 135.1 * 3600) < 1);
+	facility_device_polled(g.f, "nosuch", t + 402); /* not in the graph: nothing */
+	facility_device_polled(NULL, "gen1", t + 402);
+	facility_tick(g.f, t + 10000); /* polled 9.6 s ago (interval 10 s): not due */
+	assert_int_equal(rt->ts_ms, t + 401);
+	facility_tick(g.f, t + 401 + 15000); /* no poll for 1.5 intervals: the tick reports */
+	assert_int_equal(rt->ts_ms, t + 401 + 15000);
+	gen_fx_free(&g);
+}
+
 /* A sender reading whole percents: one step down early in a run is not a burn of a
  * third of the truth; the load table tells until the level fell four steps. */
 static void test_generator_quantized_level(void **state)
@@ -546,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_graph_config_errors),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_generator_runtime),
+		cmocka_unit_test(test_generator_runtime_on_poll),
 		cmocka_unit_test(test_generator_quantized_level),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_quality_and_suppression),
