@@ -217,15 +217,20 @@ void facility_compute(struct facility *f, int64_t now_ms)
 void facility_tick(struct facility *f, int64_t now_ms)
 {
 	facility_compute(f, now_ms);
-	bool *due = f->failed + f->g->n; /* scratch after the per-node flags */
-	for (size_t i = 0; i < f->g->n; i++) {
-		due[i] = now_ms >= f->due_ms[i];
-		if (!due[i])
-			continue;
-		f->due_ms[i] = now_ms + facility_node_interval(f, i);
-		fderive_node(f, i, now_ms);
+	size_t n = f->g->n;
+	int64_t *metrics_due = f->due_ms + n;
+	bool *due = f->failed + n; /* scratch after the per-node flags */
+	for (size_t i = 0; i < n; i++) {
+		if (now_ms >= f->due_ms[i]) {
+			f->due_ms[i] = now_ms + facility_node_interval(f, i);
+			fderive_node(f, i, now_ms);
+		}
+		due[i] = now_ms >= metrics_due[i];
+		if (due[i])
+			metrics_due[i] = now_ms + facility_node_interval(f, i);
 	}
-	/* per-metric work; the list may grow (new derived metrics) while we walk it */
+	/* per-metric work (sensor faults, trends over minutes: the tick's pace is theirs);
+	 * the list may grow (new derived metrics) while we walk it */
 	for (size_t k = 0; k < f->nmets; k++) {
 		size_t node = f->met_node[k];
 		if (node != FG_NONE && due[node])
@@ -238,14 +243,11 @@ void facility_device_polled(struct facility *f, const char *device, int64_t now_
 	size_t i = f ? fgraph_find(f->g, device) : FG_NONE;
 	if (i == FG_NONE)
 		return;
-	if (now_ms != f->computed_ms)
-		facility_compute(f, now_ms);
+	/* the graph's power states stay the tick's (at most 1 s old): recomputing them
+	 * walks every node and alert, too much for every poll's end */
 	/* the tick takes over only if polls stop coming (1.5 intervals) */
 	f->due_ms[i] = now_ms + facility_node_interval(f, i) * 3 / 2;
 	fderive_node(f, i, now_ms);
-	for (size_t k = 0; k < f->nmets; k++)
-		if (f->met_node[k] == i)
-			fderive_metric(f, f->mets[k], now_ms);
 }
 
 static void on_timer(struct loop *loop, void *arg)
@@ -265,7 +267,7 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 		return -EINVAL;
 	bool *failed = calloc(2 * g->n + 1, sizeof(*failed)); /* + tick scratch */
 	struct fstate *st = calloc(g->n + 1, sizeof(*st));
-	int64_t *due = calloc(g->n + 1, sizeof(*due));
+	int64_t *due = calloc(2 * g->n + 1, sizeof(*due)); /* nodes, then their metrics */
 	bool *seen = calloc(g->n + 1, sizeof(*seen));
 	size_t *queue = calloc(g->n + 2, sizeof(*queue));
 	if (!failed || !st || !due || !seen || !queue) {

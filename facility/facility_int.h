@@ -143,7 +143,8 @@ struct facility {
 	int64_t computed_ms;      /* when failed/st were computed */
 	bool busy;                /* computing: hooks answer from the cache */
 	bool putting;             /* facility_put in progress (derived metric reports) */
-	int64_t *due_ms;          /* per node: next derived-metric report */
+	int64_t *due_ms;          /* per node: next derived report of the node (a poll's end
+				   * puts it off), then per node: next per-metric work */
 	struct fmet **mets;
 	size_t nmets, capmets;
 	/* per mets[k]: the node the tick derives it for, FG_NONE when derived or outside

@@ -48,9 +48,9 @@ void facility_free(struct facility *f);
 int facility_reload(struct facility *f, const struct cfg *cfg);
 /* The periodic work (the timer calls it; tests call it with their own clock). */
 void facility_tick(struct facility *f, int64_t now_ms);
-/* A device's poll has ended: its derived values (fuel runtime, takeover margin, trends)
- * are computed from these readings now, and its next tick-driven report put off by an
- * interval, so a prediction never lags the reading it rests on. */
+/* A device's poll has ended: its derived values (fuel runtime, takeover margin, power
+ * redundancy) are computed from these readings now, and the tick's report of them put
+ * off, so a prediction never lags the reading it rests on. */
 void facility_device_polled(struct facility *f, const char *device, int64_t now_ms);
 /* The device or group whose failure explains alerts of `device` now, or NULL. */
 const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms);
