@@ -2,6 +2,7 @@
 #include "dcmon/metric.h"
 
 #include "strhash.h"
+#include "strpool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +13,7 @@
 #define MAX_SINKS 4
 
 struct dev_entry {
-	char *device;
+	char *device;  /* the device's metrics point at it */
 	struct metric *first, *last;
 	/* Wall ms before which no OK metric of the device can turn stale (a lower bound:
 	 * lowered on every fresh value, recomputed when the device is walked), so the
@@ -36,6 +37,7 @@ struct metric_reg {
 	struct dev_entry **dbuckets;   /* by device */
 	size_t ndbuckets, ndevices;
 	struct dev_entry *dev_head, *dev_tail;
+	struct strpool *strings;       /* names, units, labels, enum names */
 	struct {
 		const struct metric_sink *sink;
 		void *arg;
@@ -117,24 +119,37 @@ struct metric_reg *metric_reg_new(void)
 	reg->ndbuckets = 256;
 	reg->mbuckets = calloc(reg->nmbuckets, sizeof(*reg->mbuckets));
 	reg->dbuckets = calloc(reg->ndbuckets, sizeof(*reg->dbuckets));
-	if (!reg->mbuckets || !reg->dbuckets) {
+	reg->strings = strpool_new();
+	if (!reg->mbuckets || !reg->dbuckets || !reg->strings) {
 		metric_reg_free(reg);
 		return NULL;
 	}
 	return reg;
 }
 
+/* Reasons of no allocation: "" (OK) and the one kept when a copy cannot be made. */
+static const char no_reason[] = "";
+static const char reason_oom[] = "error (no memory for its reason)";
+
 static void metric_free_fields(struct metric *m)
 {
-	free(m->device);
-	free(m->name);
-	free(m->unit);
-	free(m->inst_label);
-	free(m->inst);
 	free(m->key);
-	for (size_t i = 0; i < m->nenums; i++)
-		free((char *)m->enums[i].name);
 	free(m->enums);
+	if (m->reason != no_reason && m->reason != reason_oom)
+		free((char *)m->reason);
+}
+
+/* Sets the reason to text (truncated to METRIC_REASON_MAX - 1 bytes); a metric failing
+ * the same way poll after poll keeps its copy. */
+static void set_reason(struct metric *m, const char *text)
+{
+	size_t len = strnlen(text, METRIC_REASON_MAX - 1);
+	if (strncmp(m->reason, text, len) == 0 && m->reason[len] == '\0')
+		return;
+	if (m->reason != no_reason && m->reason != reason_oom)
+		free((char *)m->reason);
+	char *copy = len ? strndup(text, len) : NULL;
+	m->reason = copy ? copy : len ? reason_oom : no_reason;
 }
 
 void metric_reg_free(struct metric_reg *reg)
@@ -155,6 +170,7 @@ void metric_reg_free(struct metric_reg *reg)
 	}
 	free(reg->mbuckets);
 	free(reg->dbuckets);
+	strpool_free(reg->strings);
 	free(reg);
 }
 
@@ -240,17 +256,18 @@ static void rehash_metrics(struct metric_reg *reg)
 	reg->nmbuckets = n;
 }
 
-static char *strdup_or_null(const char *s, bool *fail)
+/* The pool's copy of s (NULL for NULL); *fail set when it cannot be stored. */
+static const char *pooled(struct metric_reg *reg, const char *s, bool *fail)
 {
 	if (!s)
 		return NULL;
-	char *c = strdup(s);
+	const char *c = strpool_get(reg->strings, s);
 	if (!c)
 		*fail = true;
 	return c;
 }
 
-static bool copy_enums(struct metric *m, const struct metric_desc *desc)
+static bool copy_enums(struct metric_reg *reg, struct metric *m, const struct metric_desc *desc)
 {
 	if (!desc->enums || desc->nenums == 0)
 		return true;
@@ -261,26 +278,28 @@ static bool copy_enums(struct metric *m, const struct metric_desc *desc)
 	bool fail = false;
 	for (size_t i = 0; i < desc->nenums; i++) {
 		m->enums[i].value = desc->enums[i].value;
-		m->enums[i].name = strdup_or_null(desc->enums[i].name, &fail);
+		m->enums[i].name = pooled(reg, desc->enums[i].name, &fail);
 	}
 	return !fail;
 }
 
-static bool fill_metric(struct metric *m, const char *device, const struct metric_desc *desc)
+static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct dev_entry *d,
+			const struct metric_desc *desc)
 {
 	bool fail = false;
-	m->device = strdup_or_null(device, &fail);
-	m->name = strdup_or_null(desc->name, &fail);
-	m->unit = strdup_or_null(desc->unit ? desc->unit : "", &fail);
-	m->inst_label = strdup_or_null(desc->inst_label, &fail);
-	m->inst = strdup_or_null(desc->inst, &fail);
+	m->device = d->device;
+	m->name = pooled(reg, desc->name, &fail);
+	m->unit = pooled(reg, desc->unit ? desc->unit : "", &fail);
+	m->inst_label = pooled(reg, desc->inst_label, &fail);
 	m->key = make_key(desc->name, desc->inst);
+	m->inst = desc->inst && m->key ? m->key + strlen(desc->name) + 1 : NULL;
+	m->reason = no_reason;
 	m->kind = desc->kind;
 	m->interval_ms = desc->interval_ms;
 	m->value = NAN;
 	m->raw = NAN;
 	m->quality = QUALITY_UNKNOWN;
-	return !fail && m->key && copy_enums(m, desc);
+	return !fail && m->key && copy_enums(reg, m, desc);
 }
 
 struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
@@ -308,7 +327,7 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 	}
 	struct dev_entry *d = dev_lookup(reg, device, true);
 	struct metric_node *n = calloc(1, sizeof(*n));
-	if (!d || !n || !fill_metric(&n->m, device, desc)) {
+	if (!d || !n || !fill_metric(reg, &n->m, d, desc)) {
 		if (n)
 			metric_free_fields(&n->m);
 		free(n);
@@ -340,7 +359,7 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 {
 	m->ts_ms = ts_ms;
 	m->quality = QUALITY_ERROR;
-	snprintf(m->reason, sizeof(m->reason), "%s", reason && *reason ? reason : "error");
+	set_reason(m, reason && *reason ? reason : "error");
 }
 
 static int64_t stale_deadline(const struct metric *m)
@@ -393,7 +412,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 			 * the rate is not */
 			m->ts_ms = ts_ms;
 			if (m->quality == QUALITY_UNKNOWN)
-				snprintf(m->reason, sizeof(m->reason), "waiting for a second reading");
+				set_reason(m, "waiting for a second reading");
 			notify(reg, m);
 			return;
 		}
@@ -403,7 +422,8 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 	m->ts_ms = ts_ms;
 	m->value_ts_ms = ts_ms;
 	m->quality = QUALITY_OK;
-	m->reason[0] = '\0';
+	if (m->reason != no_reason)
+		set_reason(m, "");
 	lower_stale_due(m);
 	notify(reg, m);
 }
@@ -427,8 +447,10 @@ static size_t device_mark_stale(struct metric_reg *reg, struct dev_entry *d, int
 		int64_t due = stale_deadline(m);
 		if (now_ms > due) {
 			m->quality = QUALITY_STALE;
-			snprintf(m->reason, sizeof(m->reason), "no report for %llds",
+			char why[METRIC_REASON_MAX];
+			snprintf(why, sizeof(why), "no report for %llds",
 				 (long long)((now_ms - m->ts_ms) / 1000));
+			set_reason(m, why);
 			notify(reg, m);
 			changed++;
 		} else if (next == 0 || due < next) {

@@ -21,6 +21,17 @@ static bool snmp_wants(const struct cfg_device *dev)
 
 /* ---- ending a poll --------------------------------------------------------------- */
 
+/* The poll's working memory goes back: between polls a device holds none. */
+static void poll_release(struct snmp_dev *d)
+{
+	if (d->fetch) {
+		snmp_fetch_release(d->fetch);
+		snmp_fetch_set_vals(d->fetch, NULL);
+	}
+	snmp_vals_give(d->vals);
+	d->vals = NULL;
+}
+
 static void poll_end(struct snmp_dev *d, enum poll_outcome o, const char *reason)
 {
 	struct poll_job *job = d->job;
@@ -28,6 +39,7 @@ static void poll_end(struct snmp_dev *d, enum poll_outcome o, const char *reason
 	loop_timer_cancel(d->env->loop, d->deadline);
 	d->deadline = NULL;
 	d->job = NULL;
+	poll_release(d);
 	if (job)
 		poll_job_done(job, o, reason);
 }
@@ -141,6 +153,11 @@ static void snmp_start(void *inst, struct poll_job *job)
 
 	d->job = job;
 	d->now_ms = job->ts_ms;
+	if (!d->vals && !(d->vals = snmp_vals_take())) {
+		poll_end(d, POLL_ERROR, "out of memory");
+		return;
+	}
+	snmp_fetch_set_vals(d->fetch, d->vals);
 	d->deadline = loop_timer_at(d->env->loop, job->deadline_ms, on_deadline, d);
 	if (d->prof) {
 		start_data(d);
@@ -166,6 +183,7 @@ static void snmp_cancel(void *inst)
 	d->deadline = NULL;
 	snmp_fetch_abort(d->fetch, "cancelled");
 	d->job = NULL;
+	poll_release(d);
 }
 
 /* ---- instances -------------------------------------------------------------------- */
@@ -179,8 +197,9 @@ static void snmp_free_inst(void *inst)
 	snmp_cancel(d);
 	snmp_fetch_free(d->fetch);
 	snmp_conn_free(d->conn);
-	snmp_vals_free(d->vals);
+	snmp_vals_give(d->vals);
 	snmp_dev_state_free(d);
+	free(d->profile_dir);
 	snmp_profile_put(d->prof);
 	snmp_cfg_free_fields(&d->cfg);
 	free(d);
@@ -245,15 +264,17 @@ static void *snmp_create(const struct poller_env *env, const struct cfg_device *
 		snprintf(err, errlen, "no host to poll over SNMP (set host or snmp.host)");
 		goto fail;
 	}
-	snmp_profiles_dir(env->cfg, d->profile_dir, sizeof(d->profile_dir));
+	char dir[4096];
+	snmp_profiles_dir(env->cfg, dir, sizeof(dir));
+	if (!(d->profile_dir = strdup(dir)))
+		goto fail;
 	if (load_profile(d, err, errlen) < 0)
 		goto fail;
 	timeout = d->cfg.timeout_ms != CFG_UNSET ? d->cfg.timeout_ms : dev->timeout_ms;
 	if (timeout <= 0)
 		timeout = 2000;
 	d->conn = snmp_conn_new(env->loop, &d->cfg, d->host, timeout, err, errlen);
-	d->vals = snmp_vals_new();
-	d->fetch = d->conn && d->vals ? snmp_fetch_new(d->conn, d->vals, &d->cfg) : NULL;
+	d->fetch = d->conn ? snmp_fetch_new(d->conn, NULL, &d->cfg) : NULL;
 	if (!d->fetch)
 		goto fail;
 	return d;

@@ -44,8 +44,9 @@ struct snmp_fetch {
 	int max_varbinds, max_rep, max_inflight;
 	struct fetch_oid *gets;
 	size_t ngets, capgets;
-	oid *pool;               /* the OIDs of gets, back to back; kept between runs */
+	oid *pool;               /* the OIDs of gets, back to back */
 	size_t pool_len, pool_cap; /* sub-identifiers used / allocated */
+	size_t hint_gets, hint_pool; /* sizes of the last run, for the next one's buffers */
 	size_t gets_queued;      /* gets[0..gets_queued) already in requests */
 	struct fetch_walk *walks;
 	struct fetch_req *queue, *queue_tail;
@@ -562,12 +563,31 @@ void snmp_fetch_free(struct snmp_fetch *f)
 	free(f);
 }
 
+void snmp_fetch_set_vals(struct snmp_fetch *f, struct snmp_vals *vals)
+{
+	f->vals = vals;
+}
+
+void snmp_fetch_release(struct snmp_fetch *f)
+{
+	if (f->running)
+		return;
+	f->hint_gets = f->ngets;
+	f->hint_pool = f->pool_len;
+	fetch_reset(f);
+	free(f->gets);
+	free(f->pool);
+	f->gets = NULL;
+	f->pool = NULL;
+	f->capgets = f->pool_cap = 0;
+}
+
 int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len)
 {
 	if (snmp_vals_get(f->vals, o, len))
 		return 0; /* already asked for */
 	if (f->ngets == f->capgets) {
-		size_t cap = f->capgets ? f->capgets * 2 : 64;
+		size_t cap = f->capgets ? f->capgets * 2 : f->hint_gets > 64 ? f->hint_gets : 64;
 		struct fetch_oid *g = realloc(f->gets, cap * sizeof(*g));
 		if (!g)
 			return -ENOMEM;
@@ -575,7 +595,7 @@ int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len)
 		f->capgets = cap;
 	}
 	if (f->pool_cap - f->pool_len < len) {
-		size_t cap = f->pool_cap ? f->pool_cap : 1024;
+		size_t cap = f->pool_cap ? f->pool_cap : f->hint_pool > 1024 ? f->hint_pool : 1024;
 		while (cap - f->pool_len < len)
 			cap *= 2;
 		oid *p = realloc(f->pool, cap * sizeof(oid));

@@ -159,6 +159,13 @@ struct snmp_val {
 struct snmp_vals;
 struct snmp_vals *snmp_vals_new(void);
 void snmp_vals_free(struct snmp_vals *v);
+/* A poll's table: a spare one (what an ended poll gave back) or a new one; NULL on
+ * allocation failure.  A device holds one only while it polls, so the tables' memory
+ * follows the polls running at once, not the devices, and a steady poll still
+ * allocates nothing (up to 32 spares are kept; more are freed). */
+struct snmp_vals *snmp_vals_take(void);
+/* Gives a poll's table back (cleared); NULL is a no-op. */
+void snmp_vals_give(struct snmp_vals *v);
 void snmp_vals_clear(struct snmp_vals *v);
 /* Stores a varbind (value or exception) under its OID; 0 or -ENOMEM. */
 int snmp_vals_put_var(struct snmp_vals *v, const netsnmp_variable_list *var);
@@ -223,6 +230,11 @@ int snmp_fetch_walk(struct snmp_fetch *f, const struct snmp_oid *cols, size_t n,
 void snmp_fetch_run(struct snmp_fetch *f, snmp_fetch_done_fn done, void *arg);
 /* Forgets the GETs, walks and stats of the last run (call before queuing a new one). */
 void snmp_fetch_clear(struct snmp_fetch *f);
+/* The table answers land in from now on (a poll's, see snmp_vals_take). */
+void snmp_fetch_set_vals(struct snmp_fetch *f, struct snmp_vals *vals);
+/* Between polls: forgets the last run and frees its buffers, remembering their sizes so
+ * the next run allocates once.  A running fetch is left alone. */
+void snmp_fetch_release(struct snmp_fetch *f);
 /* Ends the run now: what is queued or in flight is marked failed with reason, and
  * done is not called. */
 void snmp_fetch_abort(struct snmp_fetch *f, const char *reason);
@@ -273,9 +285,9 @@ struct snmp_dev {
 	struct cfg_snmp cfg;  /* the device's section, or defaults for `resources: snmp` */
 	const char *host;
 	struct snmp_conn *conn;
-	struct snmp_vals *vals;
+	struct snmp_vals *vals;   /* while a poll runs (snmp_vals_take), else NULL */
 	struct snmp_fetch *fetch;
-	char profile_dir[4096];
+	char *profile_dir;
 	struct snmp_profile *prof; /* NULL until chosen by sysObjectID */
 	struct snmp_pstate *ps;  /* per point */
 	struct snmp_tstate *ts;  /* per profile table */

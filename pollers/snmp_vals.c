@@ -122,6 +122,28 @@ void snmp_vals_free(struct snmp_vals *v)
 	free(v);
 }
 
+/* Tables of ended polls, waiting for the next poll of any device (loop thread only). */
+#define VALS_SPARE_MAX 32
+static struct snmp_vals *spare_tables[VALS_SPARE_MAX];
+static size_t nspare_tables;
+
+struct snmp_vals *snmp_vals_take(void)
+{
+	return nspare_tables ? spare_tables[--nspare_tables] : snmp_vals_new();
+}
+
+void snmp_vals_give(struct snmp_vals *v)
+{
+	if (!v)
+		return;
+	if (nspare_tables == VALS_SPARE_MAX) {
+		snmp_vals_free(v);
+		return;
+	}
+	snmp_vals_clear(v);
+	spare_tables[nspare_tables++] = v;
+}
+
 static uint64_t oid_hash(const oid *o, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;

@@ -56,15 +56,17 @@ struct metric_desc {
 	size_t nenums;
 };
 
-/* Read-only outside core/metric.c. */
+/* Read-only outside core/metric.c.  The strings are the registry's: device, name,
+ * unit, labels and enum names shared by every metric with the same text. */
 struct metric {
-	char *device;          /* device id */
-	char *name;
-	char *unit;
-	char *inst_label;      /* NULL if none */
-	char *inst;            /* NULL if none */
+	const char *device;    /* device id */
+	const char *name;
+	const char *unit;
+	const char *inst_label; /* NULL if none */
+	const char *inst;      /* NULL if none; points into key */
 	char *key;             /* "name" or "name@inst": unique within the device */
 	enum metric_kind kind;
+	enum metric_quality quality;
 	int64_t interval_ms;
 	struct metric_enum *enums; /* names of STATE values, may be NULL */
 	size_t nenums;
@@ -74,8 +76,9 @@ struct metric {
 	int64_t ts_ms;         /* wall-clock ms of the last report (value or error) */
 	int64_t value_ts_ms;   /* wall-clock ms of the last good value; 0 = never */
 	int64_t raw_ts_ms;     /* COUNTER: wall-clock ms of `raw` */
-	enum metric_quality quality;
-	char reason[METRIC_REASON_MAX]; /* why quality is ERROR/STALE; "" when OK */
+	/* why quality is ERROR/STALE, at most METRIC_REASON_MAX - 1 bytes; "" when OK
+	 * (never NULL); valid until the metric's next report */
+	const char *reason;
 
 	struct metric *next_in_device; /* registry's list, in creation order */
 	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */

@@ -211,6 +211,62 @@ static void test_enums_and_file_keys(void **state)
 	metric_reg_free(reg);
 }
 
+/* What a metric holds of its own and what it shares: names, units, labels and enum
+ * names are one copy for all metrics; the instance is read from the key; a reason is
+ * kept while it repeats, bounded, and dropped when the metric is OK again. */
+static void test_shared_strings_and_reasons(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	static const struct metric_enum src[] = {{3, "normal"}, {5, "battery"}};
+	struct metric_desc st = {.name = "output_source", .kind = METRIC_STATE, .enums = src,
+				 .nenums = 2};
+	struct metric_desc fs = {.name = "fs_used_percent", .unit = "percent",
+				 .inst_label = "mount", .inst = "/var", .interval_ms = 10000};
+	char name[] = "fs_used_percent"; /* a caller's buffer: the registry keeps no pointer */
+	struct metric_desc fs2 = {.name = name, .unit = "percent", .inst_label = "mount",
+				  .inst = "/", .interval_ms = 10000};
+	struct metric *a = metric_reg_get(reg, "ups-a", &st), *b = metric_reg_get(reg, "ups-b", &st);
+	struct metric *c = metric_reg_get(reg, "web", &fs), *d = metric_reg_get(reg, "web", &fs2);
+	memset(name, 'x', sizeof(name) - 1);
+	assert_ptr_equal(a->name, b->name);
+	assert_ptr_equal(a->enums[1].name, b->enums[1].name);
+	assert_string_equal(b->enums[1].name, "battery");
+	assert_ptr_equal(c->name, d->name);
+	assert_string_equal(d->name, "fs_used_percent");
+	assert_ptr_equal(c->unit, d->unit);
+	assert_ptr_equal(c->inst_label, d->inst_label);
+	assert_ptr_equal(c->device, d->device);
+	assert_string_equal(c->device, "web");
+	assert_string_equal(c->inst, "/var");
+	assert_string_equal(d->inst, "/");
+	assert_null(a->inst);
+	assert_null(a->inst_label);
+	/* reasons */
+	assert_string_equal(c->reason, "");
+	metric_put_error(reg, c, 1000, "timeout");
+	const char *kept = c->reason;
+	metric_put_error(reg, c, 2000, "timeout");
+	assert_ptr_equal(c->reason, kept); /* the same failure poll after poll: no copy */
+	char longer[300];
+	memset(longer, 'r', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	metric_put_error(reg, c, 3000, longer);
+	assert_int_equal(strlen(c->reason), METRIC_REASON_MAX - 1);
+	metric_put_error(reg, c, 4000, longer); /* the same once truncated */
+	assert_int_equal(strlen(c->reason), METRIC_REASON_MAX - 1);
+	metric_put_error(reg, c, 5000, "");
+	assert_string_equal(c->reason, "error");
+	metric_put(reg, c, 6000, 42);
+	assert_string_equal(c->reason, "");
+	metric_put_error(reg, d, 6000, "noSuchObject");
+	metric_reg_drop_device(reg, "web"); /* frees d with its reason (ASan: no leak) */
+	assert_null(metric_reg_find(reg, "web", "fs_used_percent", "/"));
+	c = metric_reg_get(reg, "web", &fs); /* the device again: fresh */
+	assert_string_equal(c->device, "web");
+	assert_int_equal(c->quality, QUALITY_UNKNOWN);
+	metric_reg_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_errors_nan_and_stale),
 		cmocka_unit_test(test_stale_per_metric_interval),
 		cmocka_unit_test(test_enums_and_file_keys),
+		cmocka_unit_test(test_shared_strings_and_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,10 +100,42 @@ static void test_polls_reuse_the_arena(void **state)
 	snmp_vals_free(NULL);
 }
 
+/* Tables pass from ended polls to the next ones: a table given back comes out again
+ * empty; more than 32 given back at once are freed (ASan: no leak, no double free). */
+static void test_tables_shared_between_polls(void **state)
+{
+	(void)state;
+	oid o[SNMP_OID_MAX];
+	struct snmp_vals *a = snmp_vals_take();
+	assert_non_null(a);
+	for (size_t i = 0; i < 100; i++)
+		put_one(a, i, 1);
+	snmp_vals_give(a);
+	struct snmp_vals *b = snmp_vals_take();
+	assert_ptr_equal(b, a); /* the spare, not a new table */
+	assert_null(snmp_vals_get(b, o, oid_of(0, o)));
+	for (size_t i = 0; i < 10; i++)
+		put_one(b, i, 2);
+	for (size_t i = 0; i < 10; i++)
+		check_one(b, i, 2);
+	struct snmp_vals *many[40];
+	for (size_t i = 0; i < 40; i++) /* 40 polls at once */
+		assert_non_null(many[i] = snmp_vals_take());
+	for (size_t i = 0; i < 40; i++)
+		snmp_vals_give(many[i]);
+	snmp_vals_give(b);
+	snmp_vals_give(NULL);
+	for (size_t i = 0; i < 32; i++) /* the 32 spares, then new ones */
+		assert_non_null(many[i] = snmp_vals_take());
+	for (size_t i = 0; i < 32; i++)
+		snmp_vals_free(many[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_polls_reuse_the_arena),
+	    cmocka_unit_test(test_tables_shared_between_polls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
