@@ -2,6 +2,8 @@
  * "file:line:col: error: message". */
 #include "dcmon/cfgtree.h"
 
+#include "strpool.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,8 @@ void cfg_diags_free(struct cfg_diags *d)
 		return;
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].msg);
-	for (size_t i = 0; i < d->nfiles; i++)
-		free(d->files[i]);
 	free(d->v);
-	free(d->files);
+	strpool_free(d->files);
 	cfg_diags_init(d);
 }
 
@@ -29,18 +29,12 @@ const char *cfg_diags_intern(struct cfg_diags *d, const char *file)
 {
 	if (file == NULL)
 		return NULL;
-	for (size_t i = 0; i < d->nfiles; i++) {
-		if (strcmp(d->files[i], file) == 0)
-			return d->files[i];
-	}
-	char **files = realloc(d->files, (d->nfiles + 1) * sizeof(*files));
-	if (files == NULL)
+	if (d->files == NULL && (d->files = strpool_new()) == NULL)
 		abort();
-	d->files = files;
-	d->files[d->nfiles] = strdup(file);
-	if (d->files[d->nfiles] == NULL)
+	const char *copy = strpool_get(d->files, file);
+	if (copy == NULL)
 		abort();
-	return d->files[d->nfiles++];
+	return copy;
 }
 
 /* Appends one diagnostic; out of memory while reporting a config error is fatal. */

@@ -37,12 +37,13 @@ struct cfg_diag {
 	char *msg;    /* "expected a duration like 10s, 500ms, 2m" */
 };
 
+struct strpool;
+
 struct cfg_diags {
 	struct cfg_diag *v;
 	size_t n, cap;
 	size_t nerrors;
-	char **files; /* owned copies of file names that positions point to */
-	size_t nfiles;
+	struct strpool *files; /* file names that positions point to (core/strpool.h) */
 };
 
 void cfg_diags_init(struct cfg_diags *d);
