@@ -131,12 +131,17 @@ struct metric_reg *metric_reg_new(void)
 static const char no_reason[] = "";
 static const char reason_oom[] = "error (no memory for its reason)";
 
+static void reason_free(struct metric *m)
+{
+	if (m->reason != no_reason && m->reason != reason_oom)
+		free((char *)m->reason);
+}
+
 static void metric_free_fields(struct metric *m)
 {
 	free(m->key);
 	free(m->enums);
-	if (m->reason != no_reason && m->reason != reason_oom)
-		free((char *)m->reason);
+	reason_free(m);
 }
 
 /* Sets the reason to text (truncated to METRIC_REASON_MAX - 1 bytes); a metric failing
@@ -146,8 +151,7 @@ static void set_reason(struct metric *m, const char *text)
 	size_t len = strnlen(text, METRIC_REASON_MAX - 1);
 	if (strncmp(m->reason, text, len) == 0 && m->reason[len] == '\0')
 		return;
-	if (m->reason != no_reason && m->reason != reason_oom)
-		free((char *)m->reason);
+	reason_free(m);
 	char *copy = len ? strndup(text, len) : NULL;
 	m->reason = copy ? copy : len ? reason_oom : no_reason;
 }

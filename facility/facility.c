@@ -244,8 +244,8 @@ void facility_device_polled(struct facility *f, const char *device, int64_t now_
 	if (i == FG_NONE)
 		return;
 	/* the graph's power states stay the tick's (at most 1 s old): recomputing them
-	 * walks every node and alert, too much for every poll's end */
-	/* the tick takes over only if polls stop coming (1.5 intervals) */
+	 * walks every node and alert, too much for every poll's end; the tick reports
+	 * the node again only if polls stop coming (1.5 intervals) */
 	f->due_ms[i] = now_ms + facility_node_interval(f, i) * 3 / 2;
 	fderive_node(f, i, now_ms);
 }

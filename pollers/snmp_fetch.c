@@ -558,8 +558,7 @@ void snmp_fetch_free(struct snmp_fetch *f)
 	if (!f)
 		return;
 	fetch_reset(f);
-	free(f->gets);
-	free(f->pool);
+	snmp_fetch_release(f);
 	free(f);
 }
 
