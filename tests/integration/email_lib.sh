@@ -10,7 +10,7 @@ start_sink() {
   $PY "$SINK" --port "$port" --dir "$dir" "$@" >>"$dir/sink.log" 2>&1 &
   SINK_PID=$!
   track "$SINK_PID"
-  wait_until 15 "SMTP sink on port $port" test -e "$dir/ready"
+  wait_peer 15 "SMTP sink on port $port" "$SINK_PID" "$dir/sink.log" test -e "$dir/ready"
 }
 stop_sink() { kill "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; }
 

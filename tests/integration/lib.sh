@@ -107,7 +107,7 @@ while True:
 PYEOF
   LISTENER_PID=$!
   track "$LISTENER_PID"
-  wait_until 10 "listener on port $1" $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1).close()"
+  wait_peer 10 "TCP listener on port $1" "$LISTENER_PID" "$T/listener.log" $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1).close()"
 }
 
 # stop_tcp_listener: the port is closed (connections refused).
@@ -130,19 +130,19 @@ start_snmpsim() {
   [ "$(id -u)" -eq 0 ] && args+=(--process-user=nobody --process-group=nogroup)
   snmpsimd "${args[@]}" >"$T/snmpsim.log" 2>&1 &
   track $!
-  wait_until 30 "snmpsim answering" snmpget -v2c -c "$1" -r 0 -t 0.3 "$addr:$SIM_PORT" 1.3.6.1.2.1.1.3.0
+  wait_peer 30 snmpsimd $! "$T/snmpsim.log" snmpget -v2c -c "$1" -r 0 -t 0.3 "$addr:$SIM_PORT" 1.3.6.1.2.1.1.3.0
 }
 
 # start_dead_agent: a UDP socket on 127.0.0.1 that never answers; its port in DEAD_PORT.
 start_dead_agent() {
-  $PY - "$T/dead.port" >/dev/null 2>&1 <<'PYEOF' &
+  $PY - "$T/dead.port" >"$T/dead.log" 2>&1 <<'PYEOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))
 time.sleep(600)
 PYEOF
   track $!
-  wait_until 10 "dead agent socket" test -s "$T/dead.port"
+  wait_peer 10 "dead agent" $! "$T/dead.log" test -s "$T/dead.port"
   DEAD_PORT=$(cat "$T/dead.port")
 }
 
@@ -151,12 +151,28 @@ PYEOF
 start_slow_agent() {
   $PY "$DCMON_SOURCE_DIR/tests/peers/udp_delay.py" "$T/slow.port" "$1" "$2" >"$T/slow.log" 2>&1 &
   track $!
-  wait_until 10 "slow agent socket" test -s "$T/slow.port"
+  wait_peer 10 "slow agent relay" $! "$T/slow.log" test -s "$T/slow.port"
   SLOW_PORT=$(cat "$T/slow.port")
 }
 
 fail() { echo "FAIL: $*"; _FAILED=1; exit 1; }
 pass() { _CHECKS=$((_CHECKS + 1)); echo "ok - $*"; }
+
+# wait_peer SECONDS NAME PID LOG CMD...: waits (bounded) until the peer NAME, process PID,
+# is ready (CMD succeeds). A peer that exits or never gets ready fails the test with one
+# message naming it and the tail of LOG, its stderr (a missing python module, say).
+wait_peer() {
+  local limit=$1 name=$2 pid=$3 log=$4; shift 4
+  local end=$((SECONDS + limit)) why="not ready after ${limit}s"
+  while [ $SECONDS -lt $end ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then why="exited"; break; fi
+    sleep 0.2
+  done
+  echo "$name $why; the end of $log:"
+  tail -n 15 "$log" 2>/dev/null | sed 's/^/  | /'
+  fail "$name did not start ($why)"
+}
 
 # wait_until SECONDS DESCRIPTION CMD...: retries CMD every 0.2 s, bounded in time.
 wait_until() {

@@ -51,7 +51,7 @@ sim_start() {
   export DCMON_SIM_CONFIG="$T/sim.yaml"
   "$DCMON_SIM" serve >"$T/sim.out" 2>"$T/sim.log" &
   track $!
-  wait_until 20 "dcmon-sim serving" grep -q '^dcmon-sim: serving' "$T/sim.out"
+  wait_peer 20 dcmon-sim $! "$T/sim.log" grep -q '^dcmon-sim: serving' "$T/sim.out"
   "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "demo config rejected"
   start_dcmond "$T/dcmon.yaml"
 }

@@ -24,10 +24,10 @@ sim_args=(--data-dir="$T/snmprec" --agent-udpv4-endpoint=127.0.0.1:$sim_port)
 [ "$(id -u)" -eq 0 ] && sim_args+=(--process-user=nobody --process-group=nogroup)
 snmpsimd "${sim_args[@]}" >"$T/snmpsim.log" 2>&1 &
 track $!
-wait_until 30 "snmpsim answering" snmpget -v2c -c ups-mains -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
+wait_peer 30 snmpsimd $! "$T/snmpsim.log" snmpget -v2c -c ups-mains -r 0 -t 0.3 127.0.0.1:$sim_port 1.3.6.1.2.1.1.3.0
 
 # The service web-01 checks: a TCP listener the browser test stops.
-$PY - "$T/listen.port" >/dev/null 2>&1 <<'PYEOF' &
+$PY - "$T/listen.port" >"$T/listen.log" 2>&1 <<'PYEOF' &
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))
@@ -41,7 +41,7 @@ while time.time() < end:
 PYEOF
 LISTENER_PID=$!
 track $LISTENER_PID
-wait_until 10 "TCP listener" test -s "$T/listen.port"
+wait_peer 10 "TCP listener" "$LISTENER_PID" "$T/listen.log" test -s "$T/listen.port"
 svc_port=$(cat "$T/listen.port")
 http_port=$(free_port)
 head -c 24 /dev/urandom | base64 >"$T/token"; chmod 600 "$T/token"

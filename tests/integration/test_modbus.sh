@@ -10,7 +10,7 @@ start_peer() { # $1 = port (0 = any); sets PEER_PID and PEER_PORT
   $PY "$DCMON_SOURCE_DIR/tests/peers/modbus_peer.py" --port "$1" >"$T/peer.out" 2>>"$T/peer.log" &
   PEER_PID=$!
   track "$PEER_PID"
-  wait_until 20 "modbus peer listening" grep -q '^PORT ' "$T/peer.out"
+  wait_peer 20 "modbus peer" "$PEER_PID" "$T/peer.log" grep -q '^PORT ' "$T/peer.out"
   PEER_PORT=$(awk '/^PORT /{print $2}' "$T/peer.out")
 }
 start_peer 0

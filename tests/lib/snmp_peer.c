@@ -45,8 +45,24 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A peer that did not start: one clear message naming it, with the tail of its log. */
+static int report_failure(const struct snmp_peer *p, const char *name, const char *log,
+			  const char *why)
+{
+	char cmd[700];
+
+	fprintf(stderr, "SNMP peer %s on 127.0.0.1:%d %s; the end of %s:\n", name, p->port, why,
+		log);
+	fflush(stderr);
+	snprintf(cmd, sizeof(cmd), "tail -n 15 '%s' >&2", log);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no log)\n");
+	return -1;
+}
+
 /* Polls the peer with snmpget until it answers (at most ~15 s). */
-static int wait_ready(const struct snmp_peer *p, const char *args)
+static int wait_ready(const struct snmp_peer *p, const char *name, const char *log,
+		      const char *args)
 {
 	char cmd[1024];
 
@@ -56,12 +72,12 @@ static int wait_ready(const struct snmp_peer *p, const char *args)
 	for (int i = 0; i < 50; i++) {
 		int st;
 		if (waitpid(p->pid, &st, WNOHANG) == p->pid)
-			return -1; /* it died */
+			return report_failure(p, name, log, "exited");
 		if (system(cmd) == 0)
 			return 0;
 		sleep_ms(300);
 	}
-	return -1;
+	return report_failure(p, name, log, "never answered snmpget");
 }
 
 static pid_t spawn(char *const argv[], const char *log)
@@ -106,7 +122,7 @@ int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings)
 	if (p->pid < 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "-v2c -c %s", recordings[0]);
-	return wait_ready(p, cmd);
+	return wait_ready(p, "snmpsimd", log, cmd);
 }
 
 int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *probe_args)
@@ -131,7 +147,7 @@ int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *pro
 	p->pid = spawn(argv, log);
 	if (p->pid < 0)
 		return -1;
-	return wait_ready(p, probe_args);
+	return wait_ready(p, "snmpd", log, probe_args);
 }
 
 int peer_blackhole_start(struct snmp_peer *p)

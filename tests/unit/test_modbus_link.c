@@ -29,11 +29,11 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
-	if (mb_peer_start(&f->peer, 0) < 0)
+	*state = f; /* cmocka runs the group teardown even when this fails */
+	if (!f || mb_peer_start(&f->peer, 0) < 0)
 		return -1;
 	f->loop = loop_new();
 	f->link = link_for(f);
-	*state = f;
 	return f->link ? 0 : -1;
 }
 
@@ -41,6 +41,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (!f)
+		return 0;
 	modbus_link_put(f->link);
 	loop_free(f->loop);
 	mb_peer_stop(&f->peer);

@@ -38,6 +38,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	char err[200] = "";
 
+	*state = f; /* cmocka runs the group teardown even when this fails */
 	snmp_fx_init(&f->x);
 	f->dev.id = "ups-t";
 	f->dev.host = "127.0.0.1";
@@ -61,7 +62,6 @@ static int setup(void **state)
 		fprintf(stderr, "trapd: %s\n", err);
 	assert_non_null(f->td);
 	assert_true(snmp_trapd_port(f->td) > 0);
-	*state = f;
 	return 0;
 }
 
@@ -69,6 +69,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f)
+		return 0;
 	snmp_trapd_free(f->td);
 	snmp_fx_fini(&f->x);
 	free(f);
