@@ -61,7 +61,9 @@ record() {
 }
 
 if ! command -v mmdebstrap >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
 fi
 
 # The host's apt configuration: its sources (deb822 or one-line) and its apt.conf.d.
@@ -79,12 +81,21 @@ elif [ -s /etc/apt/sources.list ]; then
   mirror_args=("$sources")
 fi
 
+# A download cut off half-way is retried (twice) before the step counts as failed.
 t0=$(date +%s)
 rc=0
-mmdebstrap --quiet --variant=minbase --mode=root "${aptopts[@]}" \
-  --customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod 755 "$1/usr/sbin/policy-rc.d"' \
-  bookworm "$root" "${mirror_args[@]}" || rc=$?
-rm -f "$sources"
+for attempt in 1 2 3; do
+  rc=0
+  mmdebstrap --variant=minbase --mode=root "${aptopts[@]}" \
+    --customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod 755 "$1/usr/sbin/policy-rc.d"' \
+    bookworm "$root" "${mirror_args[@]}" >"$base/mmdebstrap.$$.log" 2>&1 || rc=$?
+  [ "$rc" -ne 0 ] || break
+  echo "cleanroom: mmdebstrap failed (attempt $attempt, exit $rc); the end of its output:" >&2
+  tail -n 15 "$base/mmdebstrap.$$.log" >&2
+  rm -rf --one-file-system "$root"
+  mkdir -p "$root"
+done
+rm -f "$sources" "$base/mmdebstrap.$$.log"
 record root "$rc" $(($(date +%s) - t0))
 [ "$rc" -eq 0 ] || exit 1
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -153,9 +164,15 @@ for s in "${steps[@]}"; do
   rc=0
   case "$s" in
   demo) run_demo || rc=$? ;;
-  test) inroom 'bash scripts/test.sh' || rc=$? ;;
+  test) inroom 'bash scripts/test.sh' 2>&1 | tee "$base/test.$$.log" || rc=$? ;;
   esac
   record "$s" "$rc" $(($(date +%s) - t0))
 done
 printf '%s\n' "${results[@]}"
+# The closing line: the tests of every ctest pass inside (plain, then ASan+UBSan).
+if [ -f "$base/test.$$.log" ]; then
+  sed -nE 's/^[0-9]+% tests passed, ([0-9]+) tests? failed out of ([0-9]+)$/\1 \2/p' \
+    "$base/test.$$.log" | awk '{ f += $1; n += $2 } END { printf "ctest: %d passed, %d failed\n", n - f, f }'
+  rm -f "$base/test.$$.log"
+fi
 exit "$failed"
