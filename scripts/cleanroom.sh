@@ -98,7 +98,20 @@ done
 rm -f "$sources" "$base/mmdebstrap.$$.log"
 record root "$rc" $(($(date +%s) - t0))
 [ "$rc" -eq 0 ] || exit 1
+# What the machine itself has, not packages: a Debian install writes /etc/hosts and
+# /etc/hostname (minbase does not, and then "localhost" does not resolve), the resolver,
+# and this machine's own trust anchors (a TLS-inspecting egress CA, say) and npm
+# settings, which any fresh machine of this kind comes with. Anything else must come
+# from scripts/install-deps.sh.
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+printf 'cleanroom\n' >"$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tcleanroom\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+  >"$root/etc/hosts"
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
+[ ! -f /etc/npmrc ] || cp /etc/npmrc "$root/etc/npmrc"
 
 # A clean clone of HEAD, owned by root as on the machine the README has in mind.
 git clone --quiet --no-local --no-hardlinks "$src" "$root/dcmon"
@@ -110,6 +123,8 @@ inroom() {
   unshare --mount --propagation private -- bash -c '
     set -e
     r=$1 cache=$2 cmd=$3
+    # the root is a mount point, as / is on a machine (filesystem checks look for "/")
+    mount --bind "$r" "$r"
     mount --rbind /proc "$r/proc"
     mount --rbind /sys "$r/sys"
     mount --rbind /dev "$r/dev"

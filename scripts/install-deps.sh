@@ -11,8 +11,13 @@ PKGS=(
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
-  python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
+  # pymodbus imports serial and serial_asyncio when its server starts; Debian's package
+  # only recommends them (and we install without recommends)
+  python3-pymodbus python3-serial python3-serial-asyncio python3-aiosmtpd
+  mosquitto mosquitto-clients
   iputils-ping procps iproute2 jq curl openssl sqlite3
+  # TLS trust for npm's registry (tests/e2e) and the TLS tests' system store
+  ca-certificates
   # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
   chromium
   # benchmarks: the peer we measure against
