@@ -13,6 +13,7 @@ PKGS=(
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   python3-pymodbus python3-aiosmtpd mosquitto mosquitto-clients
   iputils-ping procps iproute2 jq curl openssl sqlite3
+  faketime  # libfaketime: wall clock steps under a running dcmond (test_clock_steps)
   # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
   chromium
   # benchmarks: the peer we measure against
