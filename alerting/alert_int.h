@@ -199,6 +199,8 @@ int alert_store_load_alerts(struct alert_store *st, void (*fn)(void *arg, struct
 			    void *arg);
 int alert_store_put_silence(struct alert_store *st, const struct silence *s);
 int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms);
+/* Stores a silence's new start and end (moved by a wall clock step). */
+int alert_store_move_silence(struct alert_store *st, const struct silence *s);
 /* Calls fn for every silence not deleted and not over at now_ms. */
 int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
 			      void (*fn)(void *arg, struct silence *s), void *arg);

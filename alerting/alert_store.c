@@ -47,7 +47,15 @@ static const char store_schema[] =
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
-enum store_stmt { ST_PUT_ALERT, ST_ADD_HIST, ST_AUDIT, ST_PUT_SIL, ST_END_SIL, ST_COUNT };
+enum store_stmt {
+	ST_PUT_ALERT,
+	ST_ADD_HIST,
+	ST_AUDIT,
+	ST_PUT_SIL,
+	ST_END_SIL,
+	ST_MOVE_SIL,
+	ST_COUNT
+};
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_PUT_ALERT] = "INSERT INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -63,6 +71,7 @@ static const char *const store_sql[ST_COUNT] = {
 		     " VALUES(?,?,?,?,?,?)",
 	[ST_PUT_SIL] = "INSERT INTO silences VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
 	[ST_END_SIL] = "UPDATE silences SET deleted_ms=? WHERE id=? AND deleted_ms IS NULL",
+	[ST_MOVE_SIL] = "UPDATE silences SET starts_ms=?, ends_ms=? WHERE id=?",
 };
 
 struct alert_store {
@@ -387,6 +396,15 @@ int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms)
 	sqlite3_stmt *s = st->stmt[ST_END_SIL];
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, id);
+	return store_step(st, s);
+}
+
+int alert_store_move_silence(struct alert_store *st, const struct silence *sil)
+{
+	sqlite3_stmt *s = st->stmt[ST_MOVE_SIL];
+	sqlite3_bind_int64(s, 1, sil->starts_ms);
+	sqlite3_bind_int64(s, 2, sil->ends_ms);
+	sqlite3_bind_int64(s, 3, sil->id);
 	return store_step(st, s);
 }
 

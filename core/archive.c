@@ -22,6 +22,7 @@ struct archive {
 	int slot;         /* index into metric.sink_data; -1 until archive_set_slot */
 	struct archive_queue q;
 	struct archive_writer w; /* writer thread only */
+	struct archive_timeline timeline; /* loop side: archive times across clock steps */
 	pthread_t thread;
 	struct log_complaint complaint; /* loop side: metrics that cannot have a file */
 };
@@ -183,6 +184,15 @@ static bool report_point(const struct metric *m, struct archive_point *p)
 	return true;
 }
 
+/* The point's time on the archive's time line (differs only after a wall clock step
+ * back, until the clock catches up). */
+static void report_time(struct archive *a, const struct metric *m, struct archive_point *p)
+{
+	if (a->timeline.lag_ms == 0)
+		return;
+	p->t_s = archive_timeline_map(&a->timeline, m->ts_ms, archive_mono_ms()) / 1000;
+}
+
 /* The metric's file, made at its first report.  NULL when it cannot have one. */
 static struct archive_file *report_file(struct archive *a, const struct metric *m)
 {
@@ -212,6 +222,7 @@ static void archive_report(void *arg, const struct metric *m)
 	}
 	if (!report_point(m, &p))
 		return;
+	report_time(a, m, &p);
 	struct archive_file *f = report_file(a, m);
 	if (f)
 		archive_queue_push(&a->q, f, p);
@@ -238,6 +249,12 @@ static const struct metric_sink archive_metric_sink = {
 const struct metric_sink *archive_sink(void)
 {
 	return &archive_metric_sink;
+}
+
+void archive_clock_stepped(struct archive *a, int64_t step_ms)
+{
+	if (a)
+		archive_timeline_step(&a->timeline, step_ms, archive_mono_ms());
 }
 
 void archive_get_stats(struct archive *a, struct archive_stats *out)

@@ -8,6 +8,7 @@
  * archive_cached.c the archive's rrdcached connection (connect, probe, back off, flush)
  * archive_batch.c  the writer's rrdcached round: every dirty file in one BATCH
  * archive_writer.c the writer: buffers per file, opens files, writes directly or batches
+ * archive_timeline.c sample times -> archive times across wall clock steps (loop thread)
  */
 #ifndef DCMON_ARCHIVE_INT_H
 #define DCMON_ARCHIVE_INT_H
@@ -294,5 +295,23 @@ int archive_pipe_send(struct archive_writer *w, struct archive_file *list);
 void archive_pipe_free(struct archive_pipe *p);
 
 int64_t archive_mono_ms(void);
+
+/* ---- archive_timeline.c: archive times across wall clock steps (loop thread) ---- */
+
+struct archive_timeline {
+	int64_t lag_ms;        /* how far the wall clock was behind the archive's times at
+	                        * since_mono_ms; 0 = archive times are the sample times */
+	int64_t since_mono_ms; /* monotonic ms when lag_ms was set */
+};
+
+/* How far the wall clock is behind the archive's times at mono_ms: lag_ms shrinking by
+ * half the monotonic time elapsed since, 0 once caught up. */
+int64_t archive_timeline_lag(const struct archive_timeline *t, int64_t mono_ms);
+/* The archive time of a sample taken at wall ms ts_ms, mapped at monotonic mono_ms.
+ * Logs once when the wall clock has caught up. */
+int64_t archive_timeline_map(struct archive_timeline *t, int64_t ts_ms, int64_t mono_ms);
+/* The wall clock stepped by step_ms (< 0 back) at mono_ms: a step back adds to the lag,
+ * a step forward takes from it. */
+void archive_timeline_step(struct archive_timeline *t, int64_t step_ms, int64_t mono_ms);
 
 #endif

@@ -256,6 +256,24 @@ static void on_tick(struct loop *loop, void *arg)
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
+/* The wall clock stepped (NTP, an operator, a resumed VM): said once, then every part
+ * that counts durations on it moves them, so they keep counting elapsed time; the
+ * archive keeps its times increasing (dcmon/archive.h). */
+static void on_clock_step(struct loop *loop, int64_t step_ms, void *arg)
+{
+	struct daemon *d = arg;
+	(void)loop;
+	int64_t size = step_ms < 0 ? -step_ms : step_ms;
+	log_warnx("clock", NULL, "wall clock stepped %s by %lld.%03llds",
+		  step_ms < 0 ? "back" : "forward", (long long)(size / 1000),
+		  (long long)(size % 1000));
+	metric_reg_clock_stepped(d->reg, step_ms);
+	archive_clock_stepped(d->arc, step_ms);
+	alert_engine_clock_stepped(d->alerts, step_ms);
+	notifier_clock_stepped(d->notify, step_ms);
+	facility_clock_stepped(d->facility, step_ms);
+}
+
 static void on_unmatched_check(struct loop *loop, void *arg)
 {
 	struct daemon *d = arg;
@@ -470,6 +488,7 @@ static int start_parts(struct daemon *d)
 	if (add_devices(d, NULL) > 0)
 		return -1;
 	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);
+	loop_set_clock_step_fn(d->loop, on_clock_step, d);
 	d->unmatched_timer = loop_timer_add(d->loop, UNMATCHED_CHECK_POLLS * longest_interval(d->cfg),
 					    on_unmatched_check, d);
 	return 0;

@@ -38,6 +38,9 @@ struct loop {
 	int wakefd; /* eventfd: posted work is waiting */
 	bool stop;
 	int64_t now_ms;
+	int64_t wall_offset_ms;  /* wall minus monotonic clock at the last look */
+	loop_clock_fn clock_fn;  /* wall clock step hook, may be NULL */
+	void *clock_arg;
 	uint64_t timer_seq;
 	struct loop_timer **heap;
 	size_t nheap, capheap;
@@ -77,6 +80,7 @@ struct loop *loop_new(void)
 		goto close_wake;
 	pthread_mutex_init(&loop->post_lock, NULL);
 	loop->now_ms = clock_mono_ms();
+	loop->wall_offset_ms = clock_wall_ms() - loop->now_ms;
 	return loop;
 close_wake:
 	close(loop->wakefd);
@@ -114,6 +118,30 @@ int64_t loop_update_time(struct loop *loop)
 {
 	loop->now_ms = clock_mono_ms();
 	return loop->now_ms;
+}
+
+void clock_shift_ms(int64_t *t_ms, int64_t step_ms)
+{
+	if (*t_ms != 0)
+		*t_ms += step_ms;
+}
+
+void loop_set_clock_step_fn(struct loop *loop, loop_clock_fn fn, void *arg)
+{
+	loop->clock_fn = fn;
+	loop->clock_arg = arg;
+}
+
+/* Refreshes the monotonic time and tells the hook when the wall clock stepped since the
+ * last look.  Small drifts (slewing) are followed silently. */
+static void loop_update_clocks(struct loop *loop)
+{
+	int64_t mono = loop_update_time(loop);
+	int64_t offset = clock_wall_ms() - mono;
+	int64_t step = offset - loop->wall_offset_ms;
+	loop->wall_offset_ms = offset;
+	if ((step >= LOOP_CLOCK_STEP_MS || step <= -LOOP_CLOCK_STEP_MS) && loop->clock_fn)
+		loop->clock_fn(loop, step, loop->clock_arg);
 }
 
 void loop_stop(struct loop *loop)
@@ -350,7 +378,7 @@ int loop_run(struct loop *loop)
 	struct epoll_event events[LOOP_MAX_EVENTS];
 	loop->stop = false;
 	while (!loop->stop) {
-		loop_update_time(loop);
+		loop_update_clocks(loop);
 		run_timers(loop);
 		if (loop->stop)
 			break;
@@ -360,7 +388,7 @@ int loop_run(struct loop *loop)
 				continue;
 			return -errno;
 		}
-		loop_update_time(loop);
+		loop_update_clocks(loop);
 		for (int i = 0; i < n && !loop->stop; i++)
 			dispatch_io(loop, &events[i]);
 	}

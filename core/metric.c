@@ -1,6 +1,7 @@
 /* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
 #include "dcmon/metric.h"
 
+#include "dcmon/loop.h"
 #include "strhash.h"
 #include "strpool.h"
 
@@ -472,6 +473,18 @@ size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms)
 		if (d->stale_due_ms != 0 && now_ms > d->stale_due_ms)
 			changed += device_mark_stale(reg, d, now_ms);
 	return changed;
+}
+
+void metric_reg_clock_stepped(struct metric_reg *reg, int64_t step_ms)
+{
+	for (struct dev_entry *d = reg->dev_head; d; d = d->next) {
+		clock_shift_ms(&d->stale_due_ms, step_ms);
+		for (struct metric *m = d->first; m; m = m->next_in_device) {
+			clock_shift_ms(&m->ts_ms, step_ms);
+			clock_shift_ms(&m->value_ts_ms, step_ms);
+			clock_shift_ms(&m->raw_ts_ms, step_ms);
+		}
+	}
 }
 
 struct metric *metric_reg_device_first(struct metric_reg *reg, const char *device)

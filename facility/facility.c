@@ -250,6 +250,21 @@ void facility_device_polled(struct facility *f, const char *device, int64_t now_
 	fderive_node(f, i, now_ms);
 }
 
+void facility_clock_stepped(struct facility *f, int64_t step_ms)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < 2 * f->g->n; i++) /* nodes, then their metrics */
+		clock_shift_ms(&f->due_ms[i], step_ms);
+	for (size_t k = 0; k < f->nmets; k++) {
+		struct fmet *fm = f->mets[k];
+		clock_shift_ms(&fm->last_ts, step_ms);
+		bool wall_series = fm->series == FSER_TEMP || fm->series == FSER_FS;
+		for (size_t j = 0; wall_series && fm->ser && j < FSERIES_MAX; j++)
+			clock_shift_ms(&fm->ser->ts[j], step_ms);
+	}
+}
+
 static void on_timer(struct loop *loop, void *arg)
 {
 	struct facility *f = arg;

@@ -101,6 +101,12 @@ int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
  * every second. */
 void alert_engine_tick(struct alert_engine *e, int64_t now_ms);
 
+/* The wall clock stepped by step_ms (< 0 back; see loop_set_clock_step_fn).  Durations
+ * keep counting elapsed time: `for` delays, no-data and rate windows, flapping, settle
+ * holds, and one-off silences, whose start and end move by the step (stored), so a
+ * silence of 2 h lasts 2 h.  Weekly windows follow the wall clock.  NULL is a no-op. */
+void alert_engine_clock_stepped(struct alert_engine *e, int64_t step_ms);
+
 /* Number of compiled rules, and of those how many matched no metric so far (for the
  * "rule matches nothing" warning once the first polls are in). */
 size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched);

@@ -47,6 +47,12 @@ const struct metric_sink *archive_sink(void);
 /* Tells the archive its index in metric.sink_data (what metric_reg_add_sink returned). */
 void archive_set_slot(struct archive *a, int slot);
 
+/* The wall clock stepped by step_ms (< 0 back; see loop_set_clock_step_fn).  After a
+ * step back, archive times go on from the last ones at half speed until the wall clock
+ * catches up with them (after twice the step), so no value is refused for being older
+ * than its file's last update.  Loop thread; NULL is a no-op. */
+void archive_clock_stepped(struct archive *a, int64_t step_ms);
+
 /* RRD layout, exposed for tests: data source type for a kind ("GAUGE"/"DERIVE"). */
 const char *archive_ds_type(enum metric_kind kind);
 

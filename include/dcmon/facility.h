@@ -52,6 +52,9 @@ void facility_tick(struct facility *f, int64_t now_ms);
  * redundancy) are computed from these readings now, and the tick's report of them put
  * off, so a prediction never lags the reading it rests on. */
 void facility_device_polled(struct facility *f, const char *device, int64_t now_ms);
+/* The wall clock stepped by step_ms (< 0 back): due times and the times of the trend
+ * series move with it, so trends and run times count elapsed time.  NULL is a no-op. */
+void facility_clock_stepped(struct facility *f, int64_t step_ms);
 /* The device or group whose failure explains alerts of `device` now, or NULL. */
 const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms);
 

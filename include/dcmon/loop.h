@@ -60,4 +60,18 @@ int loop_post(struct loop *loop, loop_fn fn, void *arg);
 int64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);
 
+/* A wall clock step: the wall clock moved against the monotonic clock by at least this
+ * between two looks (ms).  NTP steps from 128 ms; slewing moves it by at most 0.5 ms/s,
+ * and a step under a second costs at most one archived value per series. */
+#define LOOP_CLOCK_STEP_MS 1000
+
+/* Called on the loop thread when the wall clock stepped by step_ms (> 0 forward, < 0
+ * back), before any timer or I/O callback that could see the new time. */
+typedef void (*loop_clock_fn)(struct loop *loop, int64_t step_ms, void *arg);
+/* Moves a wall time *t_ms by a step (0, "never", stays 0): what a part does with the
+ * times its durations count from. */
+void clock_shift_ms(int64_t *t_ms, int64_t step_ms);
+/* Sets the one wall clock step hook (fn NULL: none).  Loop thread only. */
+void loop_set_clock_step_fn(struct loop *loop, loop_clock_fn fn, void *arg);
+
 #endif

@@ -132,6 +132,11 @@ void metric_reg_set_poll_interval(struct metric_reg *reg, const char *device, in
  * METRIC_STALE_FACTOR x interval at wall time now_ms.  Returns how many changed. */
 size_t metric_reg_mark_stale(struct metric_reg *reg, int64_t now_ms);
 
+/* The wall clock stepped by step_ms (< 0 back): the times of the last reports move with
+ * it, so that ages (staleness, no-data rules, counter rates) stay the time elapsed.
+ * Reports already handed to sinks keep their times.  Loop thread. */
+void metric_reg_clock_stepped(struct metric_reg *reg, int64_t step_ms);
+
 /* First metric of a device (creation order), or NULL; continue with next_in_device. */
 struct metric *metric_reg_device_first(struct metric_reg *reg, const char *device);
 /* Calls fn for every metric, devices in creation order. */

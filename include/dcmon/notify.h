@@ -94,6 +94,11 @@ void notifier_reload(struct notifier *n, const struct cfg *cfg);
  * notifier runs it itself every second; exposed for tests with their own clock. */
 void notifier_tick(struct notifier *n, int64_t now_ms);
 
+/* The wall clock stepped by step_ms (< 0 back; see loop_set_clock_step_fn): grouping
+ * windows, rate limits, reminders and escalations keep counting elapsed time.  NULL is
+ * a no-op. */
+void notifier_clock_stepped(struct notifier *n, int64_t step_ms);
+
 /* Queues a test message to every recipient of route `route` through the real path
  * (spool, SMTP).  Returns the number of recipients (> 0), or -ENOENT (no such route)
  * / -ENODATA (route has no static recipient) / -EIO with err filled. */

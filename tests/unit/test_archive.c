@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive_int.h"
 #include "dcmon/archive.h"
 #include "dcmon/metric.h"
 
@@ -755,10 +756,38 @@ static void test_queue_cap(void **state)
 	world_close(w); /* rrdcached still down: the rest is lost, counted */
 }
 
+/* After a step back the archive's times keep increasing, at half speed, until the wall
+ * clock has caught up (twice the step), then they are the sample times again; a step
+ * forward during the catch-up takes from it. */
+static void test_timeline_steps(void **state)
+{
+	(void)state;
+	struct archive_timeline t = {0};
+	const int64_t wall0 = 1700000000000, hour = 3600000;
+	assert_int_equal(archive_timeline_map(&t, wall0, 0), wall0);
+	archive_timeline_step(&t, -3 * hour, 1000); /* at 1 s: wall0 + 1 s -> wall0 - 3h + 1 s */
+	int64_t prev = wall0 + 1000, wall = wall0 + 1000 - 3 * hour;
+	for (int64_t mono = 1000; mono <= 1000 + 6 * hour; mono += 60000, wall += 60000) {
+		int64_t at = archive_timeline_map(&t, wall, mono);
+		assert_true(at >= prev); /* never before what was written */
+		assert_int_equal(at - wall, 3 * hour - (mono - 1000) / 2);
+		prev = at;
+	}
+	assert_int_equal(archive_timeline_map(&t, wall + 1000, 1000 + 6 * hour + 1000), wall + 1000);
+	assert_int_equal(t.lag_ms, 0);
+	archive_timeline_step(&t, -2 * hour, 0);
+	archive_timeline_step(&t, 3 * hour, 0); /* forward more than the lag: no lag left */
+	assert_int_equal(archive_timeline_map(&t, wall0, 0), wall0);
+	archive_timeline_step(&t, -2 * hour, 0);
+	archive_timeline_step(&t, hour, 2 * 60000); /* lag 2h - 1 min, then 1 h forward */
+	assert_int_equal(archive_timeline_lag(&t, 2 * 60000), hour - 60000);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_timeline_steps),
 	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
