@@ -60,6 +60,12 @@ const struct cfg_key cfg_daemon_keys[] = {
      .min = 10000,
      .max = 100000000,
      .expect = "values held in memory, 10000..100000000"},
+    {.name = "max_series_per_device",
+     .type = CFGK_INT,
+     .offset = DM(max_series_per_device),
+     .min = 1,
+     .max = 10000000,
+     .expect = "metrics (RRD files) per device, 1..10000000"},
     {.name = "max_backoff",
      .type = CFGK_INT,
      .offset = DM(max_backoff_factor),
@@ -95,6 +101,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 	dm->timeout_ms = 2000;
 	dm->archive_flush_ms = 30000; /* many values per rrd_update: the per-call cost dominates */
 	dm->max_backoff_factor = 8;
+	dm->max_series_per_device = 4096;
 }
 
 /* Makes *path absolute against dir when it is relative ("." stays the dir itself). */

@@ -185,6 +185,7 @@ static void reload(struct daemon *d)
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
+	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
@@ -428,6 +429,7 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "out of memory at start-up");
 		return -1;
 	}
+	metric_reg_set_series_max(d->reg, (size_t)d->cfg->daemon.max_series_per_device);
 	int slot = metric_reg_add_sink(d->reg, archive_sink(), d->arc);
 	if (slot < 0)
 		return -1;

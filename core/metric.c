@@ -1,6 +1,7 @@
 /* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
 #include "dcmon/metric.h"
 
+#include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "strhash.h"
 #include "strpool.h"
@@ -23,6 +24,8 @@ struct dev_entry {
 	/* The scheduler's current interval for the device (backoff included), or 0: a
 	 * backed-off device reports less often, which is not staleness. */
 	int64_t poll_interval_ms;
+	size_t nmetrics;     /* metrics of the device (its series, one RRD file each) */
+	bool series_warned;  /* the series limit refused one of its metrics (logged once) */
 	struct dev_entry *next_hash;
 	struct dev_entry *next, *prev; /* all devices, creation order */
 };
@@ -45,6 +48,7 @@ struct metric_reg {
 	} sinks[MAX_SINKS];
 	int nsinks;
 	uint64_t reports; /* metric_put + metric_put_error calls */
+	size_t series_max; /* metrics per device; 0 = no limit */
 };
 
 static const char *const kind_names[] = {"gauge", "counter", "state"};
@@ -307,6 +311,29 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	return !fail && m->key && copy_enums(reg, m, desc);
 }
 
+void metric_reg_set_series_max(struct metric_reg *reg, size_t max)
+{
+	if (max == reg->series_max)
+		return;
+	reg->series_max = max;
+	for (struct dev_entry *d = reg->dev_head; d; d = d->next)
+		d->series_warned = false; /* a new limit is warned about anew */
+}
+
+/* True if the device may have one more metric; the first refusal is logged. */
+static bool series_room(struct metric_reg *reg, struct dev_entry *d, const char *key)
+{
+	if (!reg->series_max || d->nmetrics < reg->series_max)
+		return true;
+	if (!d->series_warned)
+		log_warnx("metric", d->device,
+			  "%zu series, the limit (daemon.max_series_per_device): %s and any "
+			  "further series of the device are not created (no value, no RRD file)",
+			  reg->series_max, key);
+	d->series_warned = true;
+	return false;
+}
+
 struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			      const struct metric_desc *desc)
 {
@@ -320,6 +347,12 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 	if (!key)
 		return NULL;
 	struct metric *found = lookup_key(reg, device, key);
+	struct dev_entry *d = found ? NULL : dev_lookup(reg, device, true);
+	if (d && !series_room(reg, d, key)) {
+		free(key);
+		errno = ENOSPC;
+		return NULL;
+	}
 	free(key);
 	if (found) {
 		if (found->kind != desc->kind ||
@@ -330,7 +363,6 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 		found->interval_ms = desc->interval_ms;
 		return found;
 	}
-	struct dev_entry *d = dev_lookup(reg, device, true);
 	struct metric_node *n = calloc(1, sizeof(*n));
 	if (!d || !n || !fill_metric(reg, &n->m, d, desc)) {
 		if (n)
@@ -350,6 +382,7 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 	else
 		d->first = &n->m;
 	d->last = &n->m;
+	d->nmetrics++;
 	n->m.reg_private = d;
 	return &n->m;
 }

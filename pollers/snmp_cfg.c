@@ -49,6 +49,10 @@ const struct cfg_key snmp_cfg_keys[] = {
 	 .max = 500},
 	{.name = "max_inflight", .type = CFGK_INT, .offset = RAW(max_inflight), .min = 1,
 	 .max = 64},
+	{.name = "max_rows", .type = CFGK_INT, .offset = RAW(max_rows), .min = 1,
+	 .max = SNMP_MAX_ROWS_LIMIT},
+	{.name = "max_poll_bytes", .type = CFGK_INT64, .offset = RAW(max_poll_bytes),
+	 .min = 65536, .max = (int64_t)1 << 32, .expect = "bytes, 65536..4294967296"},
 	{.name = NULL},
 };
 
@@ -64,6 +68,7 @@ void snmp_cfg_defaults(struct cfg_snmp *c)
 	c->max_bulk = 25;
 	c->max_varbinds = 40;
 	c->max_inflight = 4;
+	c->max_poll_bytes = SNMP_POLL_BYTES_DEFAULT;
 }
 
 /* True if users other than the owner and group may read the file at path. */

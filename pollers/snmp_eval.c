@@ -4,6 +4,7 @@
  * cannot be read is that point's error, never the device's. */
 #include "snmp_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,26 +154,51 @@ static int read_point(const struct snmp_dev *d, const struct snmp_point *p, stru
 
 /* ---- instances ------------------------------------------------------------------- */
 
+static bool inst_is(const struct snmp_inst *v, const char *inst)
+{
+	return (!inst && !v->inst) || (inst && v->inst && !strcmp(inst, v->inst));
+}
+
+static struct snmp_inst *inst_find(struct snmp_pstate *ps, const char *inst)
+{
+	if (ps->hint < ps->n && inst_is(&ps->v[ps->hint], inst))
+		return &ps->v[ps->hint++];
+	for (size_t i = 0; i < ps->n; i++)
+		if (inst_is(&ps->v[i], inst)) {
+			ps->hint = i + 1;
+			return &ps->v[i];
+		}
+	return NULL;
+}
+
+/* The device's series limit refused a metric of point pi: its table reports that. */
+static void series_refused(struct snmp_dev *d, const struct snmp_point *p)
+{
+	if (errno == ENOSPC && p->table >= 0)
+		d->ts[p->table].series_full = true;
+}
+
+/* The instance of point pi named inst, made at its first use; NULL when the registry
+ * refuses it (the device's series limit, errno ENOSPC). */
 static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *inst,
 				  const char *label)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
 	struct snmp_pstate *ps = &d->ps[pi];
-	struct snmp_inst *v;
+	struct snmp_inst *v = inst_find(ps, inst);
 
-	for (size_t i = 0; i < ps->n; i++)
-		if ((!inst && !ps->v[i].inst) || (inst && ps->v[i].inst && !strcmp(inst, ps->v[i].inst)))
-			return &ps->v[i];
-	if (ps->n >= SNMP_INST_MAX)
-		return NULL;
+	if (v)
+		return v;
 	struct metric_desc desc = {
 		.name = p->metric, .unit = p->unit, .kind = p->kind,
 		.inst_label = inst ? label : NULL, .inst = inst,
 		.interval_ms = d->dev->interval_ms, .enums = p->enums, .nenums = p->nenums,
 	};
 	struct metric *m = metric_reg_get(d->env->reg, d->dev->id, &desc);
-	if (!m)
+	if (!m) {
+		series_refused(d, p);
 		return NULL;
+	}
 	v = realloc(ps->v, (ps->n + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
@@ -181,6 +207,7 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 	memset(v, 0, sizeof(*v));
 	v->inst = inst ? strdup(inst) : NULL;
 	v->m = m;
+	ps->hint = ps->n;
 	return v;
 }
 
@@ -205,8 +232,10 @@ static double counter_fold(struct snmp_inst *in, uint64_t raw, bool c32)
 static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_point *p,
 		   double value, uint64_t raw, bool c32, const char *why)
 {
-	if (!in)
+	if (!in) {
+		d->point_errors++; /* no metric to carry it: the poll's outcome does */
 		return;
+	}
 	if (why) {
 		metric_put_error(d->env->reg, in->m, d->now_ms, why);
 		d->point_errors++;
@@ -251,8 +280,9 @@ static void eval_table_failed(struct snmp_dev *d, size_t pi, const char *why)
 		d->point_errors++;
 }
 
+/* fail: the table's error this poll (every row reports it instead of its value). */
 static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
-		      const char *label)
+		      const char *label, const char *fail)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
 	char buf[METRIC_REASON_MAX];
@@ -270,7 +300,7 @@ static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
 			ts->stale = true; /* the row went away: re-walk next poll */
 		read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf));
 		report(d, inst_get(d, pi, row->label, label), p, x, raw,
-		       p->kind == METRIC_COUNTER && is_c32(d, p, at), why);
+		       p->kind == METRIC_COUNTER && is_c32(d, p, at), fail ? fail : why);
 	}
 }
 
@@ -302,20 +332,45 @@ static double group_value(const struct group *g, enum snmp_agg a)
 	}
 }
 
+/* Adds one kept row's value to its group (found by name; none = the row is left out). */
+static void group_add(struct group *g, size_t *ng, size_t cap, const struct snmp_point *p,
+		      const char *name, double x)
+{
+	struct group *gr = NULL;
+
+	if (p->match_processes) {
+		for (size_t i = 0; i < *ng && !gr; i++)
+			gr = strcmp(g[i].name, name) == 0 ? &g[i] : NULL;
+	} else {
+		gr = group_of(g, ng, cap, name);
+	}
+	if (!gr)
+		return;
+	gr->sum += x;
+	gr->min = x < gr->min ? x : gr->min;
+	gr->max = x > gr->max ? x : gr->max;
+	gr->n++;
+}
+
 /* Groups: the device's process names (match_processes), else one per row label, else
- * one group for the whole table. */
+ * one group for the whole table.  fail: the table's error this poll, reported by every
+ * group instead of its value. */
 static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tstate *ts,
-			   const char *label)
+			   const char *label, const char *fail)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
-	struct group g[SNMP_INST_MAX];
-	size_t ng = 0;
+	size_t cap = ts->nrows + d->dev->nprocess + 1, ng = 0; /* one group per row at most */
+	struct group *g = malloc(cap * sizeof(*g));
 	char buf[METRIC_REASON_MAX];
 
+	if (!g) {
+		eval_table_failed(d, pi, "out of memory");
+		return;
+	}
 	if (p->match_processes)
 		for (size_t i = 0; i < d->dev->nprocess; i++)
 			if (d->dev->process[i].name)
-				group_of(g, &ng, SNMP_INST_MAX, d->dev->process[i].name);
+				group_of(g, &ng, cap, d->dev->process[i].name);
 	for (size_t r = 0; r < ts->nrows; r++) {
 		const struct snmp_row *row = &ts->rows[r];
 		struct at at = {row->idx, row->len};
@@ -327,32 +382,21 @@ static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tsta
 		if (p->aggregate != SNMP_AGG_COUNT &&
 		    read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf)) < 0)
 			continue;
-		struct group *gr = NULL;
-		if (p->match_processes) {
-			for (size_t i = 0; i < ng && !gr; i++)
-				gr = strcmp(g[i].name, row->label) == 0 ? &g[i] : NULL;
-		} else {
-			gr = group_of(g, &ng, SNMP_INST_MAX, label ? row->label : "");
-		}
-		if (!gr)
-			continue;
-		gr->sum += x;
-		gr->min = x < gr->min ? x : gr->min;
-		gr->max = x > gr->max ? x : gr->max;
-		gr->n++;
+		group_add(g, &ng, cap, p, label ? row->label : "", x);
 	}
 	if (ng == 0 && !label)
-		group_of(g, &ng, SNMP_INST_MAX, "");
+		group_of(g, &ng, cap, "");
 	for (size_t i = 0; i < ng; i++) {
 		double v = group_value(&g[i], p->aggregate);
 		report(d, inst_get(d, pi, label ? g[i].name : NULL, label), p, v, 0, false,
-		       isnan(v) ? "no rows to aggregate" : NULL);
+		       fail ? fail : isnan(v) ? "no rows to aggregate" : NULL);
 	}
+	free(g);
 }
 
 /* Alarm tables: one 0/1 instance per known OID value, plus "other". */
 static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstate *ts,
-			  const char *label)
+			  const char *label, const char *fail)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
 	char want[SNMP_TEXT_MAX];
@@ -381,9 +425,20 @@ static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstat
 										 ts->rows[r].len});
 			on = ts->rows[r].keep && v && v->type == SV_OID && !strcmp(v->text, want);
 		}
-		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p, on, 0, false, NULL);
+		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p, on, 0, false, fail);
 	}
-	report(d, inst_get(d, pi, "other", label), p, other, 0, false, NULL);
+	report(d, inst_get(d, pi, "other", label), p, other, 0, false, fail);
+}
+
+#define SERIES_FULL "series limit of the device reached (daemon.max_series_per_device)"
+
+/* Why the table cannot be trusted this poll, or NULL: its walk failed (cut, looping,
+ * unanswered) or the device's series limit refused some of its metrics. */
+static const char *table_fail(const struct snmp_tstate *ts)
+{
+	if (ts->err[0])
+		return ts->err;
+	return ts->series_full ? SERIES_FULL : NULL;
 }
 
 static void eval_table_point(struct snmp_dev *d, size_t pi)
@@ -391,17 +446,25 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 	const struct snmp_point *p = &d->prof->points[pi];
 	struct snmp_tstate *ts = &d->ts[p->table];
 	const char *label = d->prof->tables[p->table].index_label;
+	const char *fail = table_fail(ts);
 
-	if (!ts->valid) {
-		eval_table_failed(d, pi, ts->err[0] ? ts->err : "table not read");
+	/* A table known before keeps its metrics, each with the reason; one failing
+	 * from the start gets the metrics of the rows its walk found, so that the
+	 * reason is visible and not only counted. */
+	if (!ts->valid && !ts->nrows) {
+		eval_table_failed(d, pi, fail ? fail : "table not read");
+		return;
+	}
+	if (ts->err[0] && d->ps[pi].n) {
+		eval_table_failed(d, pi, ts->err);
 		return;
 	}
 	if (p->aggregate == SNMP_AGG_PRESENCE)
-		eval_presence(d, pi, ts, label ? label : "alarm");
+		eval_presence(d, pi, ts, label ? label : "alarm", fail);
 	else if (p->aggregate != SNMP_AGG_NONE)
-		eval_aggregate(d, pi, ts, label);
+		eval_aggregate(d, pi, ts, label, fail);
 	else
-		eval_rows(d, pi, ts, label);
+		eval_rows(d, pi, ts, label, fail);
 }
 
 void snmp_eval(struct snmp_dev *d)

@@ -18,10 +18,13 @@ struct fetch_oid {
 struct fetch_walk {
 	struct snmp_oid *cols;   /* column prefixes */
 	struct snmp_oid *cursor; /* last OID seen per column */
+	size_t *seen;            /* values taken per column: each is held to max_rows, so a
+				  * column that goes on after the first one ended is bounded */
 	bool *active;
 	size_t n;
-	size_t rows;             /* rows of cols[0] seen */
+	size_t max_rows;         /* rows (values per column) before the walk is cut */
 	int reps;                /* current max-repetitions */
+	char why[METRIC_REASON_MAX]; /* why the walk stopped early (formatted reasons) */
 	snmp_fetch_row_fn row_fn;
 	snmp_fetch_walk_fn end_fn;
 	void *tag;
@@ -48,6 +51,8 @@ struct snmp_fetch {
 	size_t pool_len, pool_cap; /* sub-identifiers used / allocated */
 	size_t hint_gets, hint_pool; /* sizes of the last run, for the next one's buffers */
 	size_t gets_queued;      /* gets[0..gets_queued) already in requests */
+	size_t walk_bytes;       /* answers of this run's walks, bytes (estimated) */
+	size_t max_walk_bytes;   /* budget of walk_bytes per run (a device poll) */
 	struct fetch_walk *walks;
 	struct fetch_req *queue, *queue_tail;
 	struct fetch_req *inflight;
@@ -331,6 +336,36 @@ static void got_get(struct snmp_fetch *f, struct fetch_req *r, netsnmp_pdu *resp
 		snmp_vals_put_var(f->vals, v);
 }
 
+/* What holding one walked value costs, bytes: its OID, its value and the table's
+ * per-entry overhead (an estimate; strings are cut to SNMP_TEXT_MAX when stored). */
+static size_t walk_cost(const netsnmp_variable_list *v)
+{
+	size_t len = v->val_len < SNMP_TEXT_MAX ? v->val_len : SNMP_TEXT_MAX;
+	return v->name_length * sizeof(oid) + len + 64;
+}
+
+/* Checks the walk's row budget and the run's byte budget before a value is taken;
+ * false with *err set when one is spent. */
+static bool walk_budget(struct snmp_fetch *f, struct fetch_walk *w, size_t j,
+			const netsnmp_variable_list *v, const char **err)
+{
+	if (++w->seen[j] > w->max_rows) {
+		snprintf(w->why, sizeof(w->why), "table truncated: more than %zu rows (max_rows)",
+			 w->max_rows);
+		*err = w->why;
+		return false;
+	}
+	f->walk_bytes += walk_cost(v);
+	if (f->walk_bytes > f->max_walk_bytes) {
+		snprintf(w->why, sizeof(w->why),
+			 "table truncated: walks of this poll over %zu bytes (max_poll_bytes)",
+			 f->max_walk_bytes);
+		*err = w->why;
+		return false;
+	}
+	return true;
+}
+
 /* Takes one varbind of a walk step; returns false when the walk must stop at once. */
 static bool walk_take(struct snmp_fetch *f, struct fetch_walk *w, size_t j,
 		      const netsnmp_variable_list *v, const char **err)
@@ -345,19 +380,16 @@ static bool walk_take(struct snmp_fetch *f, struct fetch_walk *w, size_t j,
 	}
 	if (snmp_oid_compare(v->name, v->name_length, w->cursor[j].v, w->cursor[j].len) <= 0 ||
 	    v->name_length > SNMP_OID_MAX) {
-		*err = "agent returned OIDs out of order";
+		*err = "walk stopped: agent returned OIDs out of order";
 		return false;
 	}
+	if (!walk_budget(f, w, j, v, err))
+		return false;
 	memcpy(w->cursor[j].v, v->name, v->name_length * sizeof(oid));
 	w->cursor[j].len = v->name_length;
 	snmp_vals_put_var(f->vals, v);
-	if (j == 0) {
-		if (++w->rows > SNMP_ROWS_MAX) {
-			*err = "table truncated (too many rows)";
-			return false;
-		}
+	if (j == 0)
 		w->row_fn(w->tag, v->name + col->len, v->name_length - col->len);
-	}
 	return true;
 }
 
@@ -508,6 +540,7 @@ struct snmp_fetch *snmp_fetch_new(struct snmp_conn *conn, struct snmp_vals *vals
 	f->max_varbinds = c->max_varbinds > 500 ? 500 : c->max_varbinds;
 	f->max_rep = c->max_bulk;
 	f->max_inflight = c->max_inflight;
+	f->max_walk_bytes = c->max_poll_bytes > 0 ? (size_t)c->max_poll_bytes : SIZE_MAX;
 	return f;
 }
 
@@ -519,10 +552,12 @@ static void walks_free(struct snmp_fetch *f)
 		next = w->next;
 		free(w->cols);
 		free(w->cursor);
+		free(w->seen);
 		free(w->active);
 		free(w);
 	}
 	f->walks = NULL;
+	f->walk_bytes = 0;
 }
 
 static void gets_free(struct snmp_fetch *f)
@@ -612,33 +647,30 @@ int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len)
 }
 
 int snmp_fetch_walk(struct snmp_fetch *f, const struct snmp_oid *cols, size_t n,
-		    snmp_fetch_row_fn row_fn, snmp_fetch_walk_fn end_fn, void *tag)
+		    size_t max_rows, snmp_fetch_row_fn row_fn, snmp_fetch_walk_fn end_fn, void *tag)
 {
 	struct fetch_walk *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return -ENOMEM;
+	w->next = f->walks; /* freed with the run's walks from here on */
+	f->walks = w;
 	w->cols = malloc(n * sizeof(*cols));
 	w->cursor = malloc(n * sizeof(*cols));
+	w->seen = calloc(n, sizeof(size_t));
 	w->active = malloc(n * sizeof(bool));
-	if (!w->cols || !w->cursor || !w->active) {
-		free(w->cols);
-		free(w->cursor);
-		free(w->active);
-		free(w);
+	if (!w->cols || !w->cursor || !w->seen || !w->active)
 		return -ENOMEM;
-	}
 	memcpy(w->cols, cols, n * sizeof(*cols));
 	memcpy(w->cursor, cols, n * sizeof(*cols));
 	for (size_t j = 0; j < n; j++)
 		w->active[j] = true;
 	w->n = n;
+	w->max_rows = max_rows;
 	w->reps = f->max_rep;
 	w->row_fn = row_fn;
 	w->end_fn = end_fn;
 	w->tag = tag;
-	w->next = f->walks;
-	f->walks = w;
 	struct fetch_req *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;

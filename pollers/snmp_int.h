@@ -22,8 +22,9 @@
 
 #define SNMP_OID_MAX    64    /* sub-identifiers of an OID we accept */
 #define SNMP_TEXT_MAX   256   /* bytes kept of a string value, incl. NUL */
-#define SNMP_ROWS_MAX   4096  /* rows of one table walked before it is cut (truncated) */
-#define SNMP_INST_MAX   512   /* instances of one table point */
+#define SNMP_ROWS_DEFAULT 1024 /* rows of a table before its walk is cut (`max_rows`) */
+#define SNMP_MAX_ROWS_LIMIT 100000 /* highest `max_rows` accepted */
+#define SNMP_POLL_BYTES_DEFAULT (16 << 20) /* walk answers of one poll, bytes */
 
 /* ---- config helpers (snmp_cfg.c) ------------------------------------------------- */
 
@@ -80,6 +81,7 @@ struct snmp_table {
 	size_t nfilters;
 	bool walk_always;        /* rows come and go (alarms, processes): walk every poll */
 	int refresh_polls;       /* polls between index re-walks of a cached table */
+	int max_rows;            /* rows walked before the table is truncated (an error) */
 };
 
 struct snmp_oid_enum {
@@ -223,9 +225,13 @@ void snmp_fetch_free(struct snmp_fetch *f);
 /* Queues a GET of one object (duplicates are fetched once). */
 int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len);
 /* Queues a walk of columns cols[0..n) (one GETBULK per step); row_fn gets every row
- * index of cols[0]; end_fn once at the end with NULL or the reason it stopped. */
+ * index of cols[0]; end_fn once at the end with NULL or the reason it stopped: the
+ * agent's error, OIDs out of order (a loop), more than max_rows values in any column,
+ * or the run's walks over the `max_poll_bytes` budget.  -ENOMEM (the walk is dropped
+ * with the run). */
 int snmp_fetch_walk(struct snmp_fetch *f, const struct snmp_oid *cols, size_t n,
-		    snmp_fetch_row_fn row_fn, snmp_fetch_walk_fn end_fn, void *tag);
+		    size_t max_rows, snmp_fetch_row_fn row_fn, snmp_fetch_walk_fn end_fn,
+		    void *tag);
 /* Sends everything queued; done(arg) once every request has ended. */
 void snmp_fetch_run(struct snmp_fetch *f, snmp_fetch_done_fn done, void *arg);
 /* Forgets the GETs, walks and stats of the last run (call before queuing a new one). */
@@ -258,6 +264,9 @@ struct snmp_inst {
 struct snmp_pstate {
 	struct snmp_inst *v;
 	size_t n;
+	size_t hint;          /* where the next instance is looked for first: rows come in
+			       * the order their instances were made, so a table is read in
+			       * one pass, not one scan per row */
 };
 
 struct snmp_row {
@@ -276,7 +285,12 @@ struct snmp_tstate {
 	bool walking;         /* this poll walks the table */
 	bool stale;           /* a cached row vanished: walk next poll */
 	int polls;            /* polls since the last walk */
-	char err[METRIC_REASON_MAX]; /* why this poll's walk failed, "" if it did not */
+	/* why this poll's walk failed, "" if it did not: every metric of the table reports
+	 * it (a cut or looping walk is never taken for the whole table) */
+	char err[METRIC_REASON_MAX];
+	/* the device's series limit kept a metric of this table from being created: its
+	 * metrics report that from now on (until the instance is recreated by a reload) */
+	bool series_full;
 };
 
 struct snmp_dev {
@@ -300,6 +314,9 @@ struct snmp_dev {
 	int point_values;        /* values reported this poll */
 };
 
+/* Rows of table t walked before it is truncated: the device's `snmp.max_rows`, else
+ * the profile table's `max_rows`. */
+size_t snmp_table_max_rows(const struct snmp_dev *d, int t);
 /* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
 int snmp_dev_bind_profile(struct snmp_dev *d);
 /* Queues this poll's requests of every point and table. */

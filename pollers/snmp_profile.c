@@ -215,6 +215,8 @@ static const struct cfg_key table_keys[] = {
 	{.name = "walk", .type = CFGK_ENUM, .offset = TR(walk), .names = walk_names},
 	{.name = "refresh", .type = CFGK_INT, .offset = TR(t.refresh_polls), .min = 1,
 	 .max = 100000},
+	{.name = "max_rows", .type = CFGK_INT, .offset = TR(t.max_rows), .min = 1,
+	 .max = SNMP_MAX_ROWS_LIMIT},
 	{.name = NULL},
 };
 
@@ -234,6 +236,7 @@ static int decode_table(const struct cfgnode *n, void *field, struct cfg_diags *
 
 	memset(&r, 0, sizeof(r));
 	r.t.refresh_polls = 30;
+	r.t.max_rows = SNMP_ROWS_DEFAULT;
 	if (n->type == CFGNODE_SCALAR && n->scalar[0] == '\0') {
 		rc = 0; /* `table:` with nothing: rows named by their index */
 	} else {
@@ -364,7 +367,8 @@ static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
 	    (a->index_label && strcmp(a->index_label, b->index_label) != 0) ||
 	    !snmp_oid_eq(&a->entry, &b->entry) ||
 	    !snmp_oid_eq(&a->label_col, &b->label_col) || a->walk_always != b->walk_always ||
-	    a->refresh_polls != b->refresh_polls || a->nfilters != b->nfilters)
+	    a->refresh_polls != b->refresh_polls || a->max_rows != b->max_rows ||
+	    a->nfilters != b->nfilters)
 		return false;
 	for (size_t i = 0; i < a->nfilters; i++)
 		if (!filters_same(&a->filters[i], &b->filters[i]))

@@ -65,6 +65,13 @@ static const struct snmp_oid *key_col(const struct snmp_profile *p, int t)
 
 /* ---- walking -------------------------------------------------------------------- */
 
+/* A row lost for want of memory fails the walk: the table is never taken as whole. */
+static void row_lost(struct snmp_tstate *ts)
+{
+	if (!ts->err[0])
+		snprintf(ts->err, sizeof(ts->err), "out of memory");
+}
+
 static void on_row(void *tag, const oid *idx, size_t len)
 {
 	struct snmp_tstate *ts = tag;
@@ -73,16 +80,20 @@ static void on_row(void *tag, const oid *idx, size_t len)
 	if (ts->nfresh == ts->capfresh) {
 		size_t cap = ts->capfresh ? ts->capfresh * 2 : 16;
 		r = realloc(ts->fresh, cap * sizeof(*r));
-		if (!r)
+		if (!r) {
+			row_lost(ts);
 			return;
+		}
 		ts->fresh = r;
 		ts->capfresh = cap;
 	}
 	r = &ts->fresh[ts->nfresh];
 	memset(r, 0, sizeof(*r));
 	r->idx = malloc(len * sizeof(oid) + 1);
-	if (!r->idx)
+	if (!r->idx) {
+		row_lost(ts);
 		return;
+	}
 	memcpy(r->idx, idx, len * sizeof(oid));
 	r->len = len;
 	ts->nfresh++;
@@ -108,7 +119,13 @@ static int plan_walk(struct snmp_dev *d, int t)
 	value_cols(d->prof, t, &c);
 	ts->walking = true;
 	ts->nfresh = 0;
-	return snmp_fetch_walk(d->fetch, c.v, c.n, on_row, on_walk_end, ts);
+	return snmp_fetch_walk(d->fetch, c.v, c.n, snmp_table_max_rows(d, t), on_row,
+			       on_walk_end, ts);
+}
+
+size_t snmp_table_max_rows(const struct snmp_dev *d, int t)
+{
+	return (size_t)(d->cfg.max_rows > 0 ? d->cfg.max_rows : d->prof->tables[t].max_rows);
 }
 
 /* GETs of the value columns of every kept cached row. */
@@ -223,17 +240,12 @@ static void rows_free(struct snmp_row *rows, size_t n)
 	free(rows);
 }
 
-/* Replaces a walked table's rows with those just found. */
-static void rows_adopt(struct snmp_dev *d, int t)
+/* Labels and filters the rows of table t. */
+static void rows_name(struct snmp_dev *d, int t)
 {
 	const struct snmp_table *tb = &d->prof->tables[t];
 	struct snmp_tstate *ts = &d->ts[t];
 
-	rows_free(ts->rows, ts->nrows);
-	ts->rows = ts->fresh;
-	ts->nrows = ts->nfresh;
-	ts->fresh = NULL;
-	ts->nfresh = ts->capfresh = 0;
 	for (size_t r = 0; r < ts->nrows; r++) {
 		struct snmp_row *row = &ts->rows[r];
 		row->label = row_label(d, t, row);
@@ -241,7 +253,44 @@ static void rows_adopt(struct snmp_dev *d, int t)
 		for (size_t i = 0; i < tb->nfilters && row->keep; i++)
 			row->keep = snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row));
 	}
-	ts->valid = !ts->err[0] || ts->nrows > 0;
+}
+
+/* A walk that failed: the table's rows stay what they were, and are walked again next
+ * poll.  The rows it found are kept only while none were known, so that the metrics
+ * of a table failing from its first poll exist to carry the reason. */
+static void rows_walk_failed(struct snmp_dev *d, int t)
+{
+	struct snmp_tstate *ts = &d->ts[t];
+
+	if (ts->nrows == 0 && ts->nfresh > 0) {
+		ts->rows = ts->fresh;
+		ts->nrows = ts->nfresh;
+		ts->fresh = NULL;
+		ts->nfresh = ts->capfresh = 0;
+		rows_name(d, t);
+	}
+	rows_free(ts->fresh, ts->nfresh);
+	ts->fresh = NULL;
+	ts->nfresh = ts->capfresh = 0;
+	ts->stale = true;
+}
+
+/* Replaces a walked table's rows with those just found. */
+static void rows_adopt(struct snmp_dev *d, int t)
+{
+	struct snmp_tstate *ts = &d->ts[t];
+
+	if (ts->err[0]) {
+		rows_walk_failed(d, t);
+		return;
+	}
+	rows_free(ts->rows, ts->nrows);
+	ts->rows = ts->fresh;
+	ts->nrows = ts->nfresh;
+	ts->fresh = NULL;
+	ts->nfresh = ts->capfresh = 0;
+	rows_name(d, t);
+	ts->valid = true;
 	ts->stale = false;
 	ts->polls = 0;
 }

@@ -250,6 +250,8 @@ struct cfg_daemon {
 	int archive_queue_max;    /* values held in memory before the oldest are dropped
 				   * (values); 0 = the archive's default (2,000,000) */
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
+	int max_series_per_device; /* metrics (series, RRD files) a device may have, default
+				    * 4096; more are refused (dcmon/metric.h) */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */

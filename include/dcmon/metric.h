@@ -105,9 +105,14 @@ void metric_reg_free(struct metric_reg *reg);
 /* Adds a sink; returns its slot index (0..3) in metric.sink_data, or -ENOSPC. */
 int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, void *arg);
 
-/* Finds or creates the metric.  Returns NULL with errno EINVAL for a bad name, or
- * EEXIST if the key exists with another kind or unit.  The pointer stays valid until
- * metric_reg_drop_device() for that device. */
+/* Limits the metrics (series, one RRD file each) a device may have; 0 = no limit
+ * (the default).  Lowering it keeps the metrics that exist. */
+void metric_reg_set_series_max(struct metric_reg *reg, size_t max);
+
+/* Finds or creates the metric.  Returns NULL with errno EINVAL for a bad name,
+ * EEXIST if the key exists with another kind or unit, or ENOSPC if the device has
+ * the series limit's count of metrics already (a warning is logged the first time).
+ * The pointer stays valid until metric_reg_drop_device() for that device. */
 struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			      const struct metric_desc *desc);
 

@@ -47,6 +47,8 @@ struct cfg_snmp {
 	int max_bulk;         /* GETBULK max-repetitions (key max_repetitions), 1..1000, default 25 */
 	int max_varbinds;     /* varbinds per GET PDU, 1..500, default 40 */
 	int max_inflight;     /* requests in flight to this device at once, 1..64, default 4 */
+	int max_rows;         /* rows of any table before it is truncated; 0 = the profile's */
+	int64_t max_poll_bytes; /* answers of one poll's walks, bytes, default 16 MiB */
 	struct cfg_pos pos;
 };
 

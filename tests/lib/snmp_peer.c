@@ -106,8 +106,11 @@ int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings)
 	snprintf(data, sizeof(data), "%s/data", p->dir);
 	mkdir(data, 0755);
 	for (const char *const *r = recordings; *r; r++) {
-		snprintf(cmd, sizeof(cmd), "cp %s/tests/data/snmprec/%s.snmprec %s/ && chmod 644 %s/*",
-			 DCMON_SOURCE_DIR, *r, data, data);
+		if (strchr(*r, '/'))
+			snprintf(cmd, sizeof(cmd), "cp %s %s/ && chmod 644 %s/*", *r, data, data);
+		else
+			snprintf(cmd, sizeof(cmd), "cp %s/tests/data/snmprec/%s.snmprec %s/ && chmod 644 %s/*",
+				 DCMON_SOURCE_DIR, *r, data, data);
 		if (system(cmd) != 0)
 			return -1;
 	}
@@ -121,7 +124,9 @@ int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings)
 	p->pid = spawn(geteuid() == 0 ? argv_root : argv_user, log);
 	if (p->pid < 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "-v2c -c %s", recordings[0]);
+	const char *community = strrchr(recordings[0], '/');
+	snprintf(cmd, sizeof(cmd), "-v2c -c %.*s", (int)strcspn(community ? community + 1 : recordings[0], "."),
+		 community ? community + 1 : recordings[0]);
 	return wait_ready(p, "snmpsimd", log, cmd);
 }
 
@@ -148,6 +153,46 @@ int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *pro
 	if (p->pid < 0)
 		return -1;
 	return wait_ready(p, "snmpd", log, probe_args);
+}
+
+static long read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+int peer_script_start(struct snmp_peer *p, const char *script, const char *mode)
+{
+	char path[300], port_file[300], log[300];
+
+	memset(p, 0, sizeof(*p));
+	if (make_dir(p) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/tests/peers/%s", DCMON_SOURCE_DIR, script);
+	snprintf(port_file, sizeof(port_file), "%s/port", p->dir);
+	snprintf(log, sizeof(log), "%s/peer.log", p->dir);
+	char *argv[] = {"/usr/bin/python3", path, port_file, (char *)mode, NULL};
+	p->pid = spawn(argv, log);
+	if (p->pid < 0)
+		return -1;
+	for (int i = 0; i < 100 && (p->port = (int)read_number(port_file)) <= 0; i++)
+		sleep_ms(100);
+	return p->port > 0 ? 0 : report_failure(p, script, log, "wrote no port");
+}
+
+long peer_script_served(const struct snmp_peer *p)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/port.served", p->dir);
+	return read_number(path);
 }
 
 int peer_blackhole_start(struct snmp_peer *p)

@@ -14,11 +14,17 @@ struct snmp_peer {
 /* A free UDP port on 127.0.0.1 (bound and released). */
 int peer_free_udp_port(void);
 /* Starts snmpsimd serving the named .snmprec files of tests/data/snmprec (each file's
- * name is its community).  Waits (bounded) until it answers.  0 or -1. */
+ * name is its community; a name with a '/' is the path of a recording made by the
+ * test).  Waits (bounded) until it answers.  0 or -1. */
 int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings);
 /* Starts snmpd with `conf_body` appended to an agentAddress line for the port; extra
  * lines may create users.  Waits until it answers `probe_args` (snmpget options). */
 int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *probe_args);
+/* Starts the scripted agent tests/peers/<script> with its mode argument (a broken
+ * agent no real one can imitate); waits (bounded) for the port it writes.  0 or -1. */
+int peer_script_start(struct snmp_peer *p, const char *script, const char *mode);
+/* What a scripted agent reports it has served (its PORT_FILE.served), or -1. */
+long peer_script_served(const struct snmp_peer *p);
 /* A UDP socket bound on 127.0.0.1 that never answers (a dead agent). */
 int peer_blackhole_start(struct snmp_peer *p);
 void peer_stop(struct snmp_peer *p);

@@ -346,6 +346,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->daemon.archive_flush_ms, 30000);
 	assert_int_equal(cfg->daemon.archive_queue_max, 0); /* the archive's default */
 	assert_int_equal(cfg->daemon.max_backoff_factor, 8);
+	assert_int_equal(cfg->daemon.max_series_per_device, 4096);
 	assert_int_equal(cfg->ndevices + cfg->nrules + cfg->nroutes + cfg->nsites, 0);
 	cfg_free(cfg);
 	cfg_diags_free(&d);
@@ -373,6 +374,11 @@ static const struct bad_case bad_cases[] = {
      "timeout: expected a duration"},
     {"duration out of range", "daemon:\n  interval: 10ms\n", 2, 13,
      "interval: 10ms is out of range 100ms..1d"},
+    {"series limit out of range", "daemon:\n  max_series_per_device: 0\n", 2, 26,
+     "max_series_per_device"},
+    {"snmp max_rows out of range",
+     "devices:\n  - id: a\n    host: h\n    snmp: {max_rows: 0}\n", 4, 22,
+     "max_rows: 0 is out of range 1..100000"},
     {"port out of range", "devices:\n  - id: a\n    host: h\n    checks:\n      tcp: [70000]\n", 5,
      13, "port: 70000 is out of range 1..65535"},
     {"port not a number",
