@@ -235,7 +235,7 @@ static void http_auth_log_summary(struct loop *loop, void *arg)
 	struct http_server *s = arg;
 	struct http_throttle_summary sum;
 	s->auth_log_timer = NULL;
-	if (!http_throttle_take_summary(s->auth_fails, &sum) || sum.failed + sum.refused <= 1)
+	if (!http_throttle_take_summary(s->auth_fails, &sum) || (sum.failed <= 1 && !sum.refused))
 		return;
 	char top[INET6_ADDRSTRLEN];
 	http_addr_text(&sum.top, top, sizeof(top));
@@ -246,19 +246,26 @@ static void http_auth_log_summary(struct loop *loop, void *arg)
 		  sum.refused, s->lim.auth_fail_limit, sum.addresses, top, sum.top_hits);
 }
 
+/* A refusal was counted: its interval ends with a summary. */
+static void http_auth_interval(struct http_server *s)
+{
+	if (!s->auth_log_timer)
+		s->auth_log_timer = loop_timer_add(s->loop, s->lim.auth_fail_window_ms,
+						   http_auth_log_summary, s);
+}
+
 /* A failed authorization: counted for the address, logged once per interval. */
 static void http_auth_failed(struct http_server *s, struct MHD_Connection *c,
 			     const struct in6_addr *addr, const char *why)
 {
-	if (!http_throttle_fail(s->auth_fails, addr, clock_mono_ms()))
+	bool first = http_throttle_fail(s->auth_fails, addr, clock_mono_ms());
+	http_auth_interval(s);
+	if (!first)
 		return;
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
 	log_warnx("http", NULL, "write refused from %s: %s (further refusals are summed up "
 		  "every %llds)", peer, why, (long long)(s->lim.auth_fail_window_ms / 1000));
-	loop_timer_cancel(s->loop, s->auth_log_timer);
-	s->auth_log_timer = loop_timer_add(s->loop, s->lim.auth_fail_window_ms,
-					   http_auth_log_summary, s);
 }
 
 bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered)
@@ -268,6 +275,7 @@ bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answ
 	http_peer_addr(c, &addr);
 	int wait_s = http_throttle_wait_s(s->auth_fails, &addr, clock_mono_ms());
 	if (wait_s > 0) {
+		http_auth_interval(s);
 		http_reply_refuse(c, 429, wait_s, "too many failed authorizations from your address; "
 				  "retry in %d s", wait_s);
 		return false;

@@ -126,4 +126,6 @@ lines=$(grep -c 'write refused' "$T/dcmond.log")
 grep 'write refused' "$T/dcmond.log" | cut -c1-240
 [ "$lines" -le 3 ] || fail "$lines log lines about refused writes, want at most 3"
 pass "1,000+ refused writes made $lines log lines"
+stop_dcmond
+pass "dcmond stopped cleanly (exit 0, sanitizers quiet)"
 echo "$_CHECKS checks passed"
