@@ -354,6 +354,12 @@ const struct cfgnode *cfgnode_get(const struct cfgnode *map, const char *key)
 	return NULL;
 }
 
+const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key)
+{
+	const struct cfgnode *v = cfgnode_get(map, key);
+	return v ? &v->pos : &map->pos;
+}
+
 const char *cfgnode_type_name(enum cfgnode_type t)
 {
 	static const char *const names[] = {

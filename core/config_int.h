@@ -78,10 +78,9 @@ bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
-/* Position helpers: item i of list `key` in map (or the value itself when a scalar),
- * and the best known position of map[key] (falls back to the map). */
+/* Position helper: item i of list `key` in map (or the value itself when a scalar);
+ * cfg_key_pos (dcmon/cfgtree.h) gives map[key]'s. */
 const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);
-const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key);
 /* Node of element i of top-level list `section` ("devices"), or NULL. */
 const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i);
 /* Reports every invalid address of `key` in map as an error. */

@@ -106,12 +106,6 @@ const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, 
 	return i < v->n ? v->items[i] : v;
 }
 
-const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key)
-{
-	const struct cfgnode *v = cfgnode_get(map, key);
-	return v ? &v->pos : &map->pos;
-}
-
 const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i)
 {
 	const struct cfgnode *seq = cfgnode_get(root, section);

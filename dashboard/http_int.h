@@ -4,6 +4,7 @@
 #define DCMON_HTTP_INT_H
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +12,6 @@
 #include "dcmon/api.h"
 #include "dcmon/http.h"
 
-#define HTTP_BODY_MAX (1024 * 1024) /* request body, bytes (as on the Unix socket) */
 #define HTTP_GZIP_MIN 1024          /* bodies smaller than this are sent as they are */
 
 /* ---- static assets (the C file generated from dashboard/web/ by cmake/embed_web.cmake) */
@@ -38,7 +38,8 @@ struct http_conn {
 	char *uri;                 /* raw request target, for the raw query string */
 	char *body;                /* request body, NUL terminated; NULL if none */
 	size_t body_len;           /* bytes */
-	bool too_big;              /* body over HTTP_BODY_MAX: answered 413 */
+	bool too_big;              /* body over the server's max_body: answered 413 */
+	bool authorized;           /* a write whose token was checked (before its body) */
 	enum http_job job;         /* graph rendering on the worker pool */
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;
@@ -61,6 +62,9 @@ struct http_server {
 	int port;
 	struct loop_timer *timer;  /* MHD's next timeout */
 	char *token;               /* bearer token of write actions; NULL = writes refused */
+	struct cfg_http lim;       /* the limits in force (its strings are not kept) */
+	struct http_throttle *auth_fails;
+	struct loop_timer *auth_log_timer; /* summary of the failures of the interval */
 	char *cert_pem, *key_pem;  /* TLS; NULL = plain HTTP */
 	struct http_sse *sse;
 	struct http_conn *pending; /* connections waiting for a graph (FIFO) */
@@ -74,13 +78,22 @@ void http_server_run(struct http_server *s);
 /* Makes MHD run at the next loop iteration (after resuming a connection). */
 void http_server_kick(struct http_server *s);
 
-/* Queues a response: body (copied), with gzip when the client accepts it and it helps,
- * the given Content-Type and Cache-Control.  etag may be NULL. */
+/* A response: body (copied), with gzip when the client accepts it and it helps, the
+ * given Content-Type and Cache-Control, and the common headers.  etag may be NULL.
+ * The caller queues and destroys it; NULL when out of memory. */
+struct MHD_Response *http_response(struct MHD_Connection *c, int status, const char *type,
+				   const void *body, size_t len, const char *cache,
+				   const char *etag);
+/* Queues http_response(...). */
 enum MHD_Result http_reply(struct MHD_Connection *c, int status, const char *type,
 			   const void *body, size_t len, const char *cache, const char *etag);
 /* {"error": msg} with status. */
 enum MHD_Result http_reply_error(struct MHD_Connection *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* {"error": msg} with status, closing the connection after it so a refused client holds
+ * no slot; retry_s > 0 adds Retry-After (seconds). */
+enum MHD_Result http_reply_refuse(struct MHD_Connection *c, int status, int retry_s,
+				  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* GET of a page or an asset (/, /wall, /devices/ID, /assets/NAME); 404 otherwise. */
 enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, const char *url,
@@ -90,8 +103,41 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered);
 /* "http:ADDR:PORT" of the peer into buf. */
 void http_peer_name(struct MHD_Connection *c, char *buf, size_t len);
+/* The peer's address (IPv4 as v4-mapped); false if unknown. */
+bool http_peer_addr(struct MHD_Connection *c, struct in6_addr *out);
+
+/* ---- failed authorizations per address (http_throttle.c) --------------------------- */
+
+/* What the failures of one summary interval came to. */
+struct http_throttle_summary {
+	unsigned failed;         /* authorizations refused (401/403) */
+	unsigned refused;        /* answered 429 without a check */
+	unsigned addresses;      /* distinct client addresses among them */
+	struct in6_addr top;     /* the address with the most of them */
+	unsigned top_hits;       /* its failures and 429s */
+};
+
+struct http_throttle;
+/* limit failures per window_ms from one address, then 429 until its window ends. */
+struct http_throttle *http_throttle_new(int limit, int64_t window_ms);
+void http_throttle_free(struct http_throttle *t);
+void http_throttle_set(struct http_throttle *t, int limit, int64_t window_ms);
+/* Seconds until addr may be checked again (0 = now); counts a 429 when not 0.
+ * now_ms is monotonic (> 0). */
+int http_throttle_wait_s(struct http_throttle *t, const struct in6_addr *addr, int64_t now_ms);
+/* Records a failed authorization; true if it is the first of the summary interval. */
+bool http_throttle_fail(struct http_throttle *t, const struct in6_addr *addr, int64_t now_ms);
+/* The interval's counts into out, which start again from zero; true if any. */
+bool http_throttle_take_summary(struct http_throttle *t, struct http_throttle_summary *out);
+/* addr as text (an IPv4 without its v4-mapped prefix). */
+void http_addr_text(const struct in6_addr *a, char *buf, size_t len);
 
 /* ---- Server-Sent Events (http_sse.c) ----------------------------------------------- */
+
+#define HTTP_SSE_SNDBUF (32 * 1024) /* bytes: a stream's socket send buffer (the kernel
+				     * doubles it); without it Linux grows it to 4 MB for
+				     * a client that reads nothing, out of sight of
+				     * stream_idle_timeout */
 
 struct http_sse *http_sse_new(struct http_server *s);
 /* Ends every stream (resumed so MHD can close them); frees what no stream holds. */

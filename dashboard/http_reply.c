@@ -41,8 +41,9 @@ static bool http_is_text(const char *type)
 	       strstr(type, "svg");
 }
 
-enum MHD_Result http_reply(struct MHD_Connection *c, int status, const char *type,
-			   const void *body, size_t len, const char *cache, const char *etag)
+struct MHD_Response *http_response(struct MHD_Connection *c, int status, const char *type,
+				   const void *body, size_t len, const char *cache,
+				   const char *etag)
 {
 	struct MHD_Response *r = NULL;
 	bool gz = false;
@@ -59,7 +60,7 @@ enum MHD_Result http_reply(struct MHD_Connection *c, int status, const char *typ
 	if (!r)
 		r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
-		return MHD_NO;
+		return NULL;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", cache);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -74,6 +75,15 @@ enum MHD_Result http_reply(struct MHD_Connection *c, int status, const char *typ
 		MHD_add_response_header(r, "ETag", etag);
 	if (status == 401)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"dcmon\"");
+	return r;
+}
+
+enum MHD_Result http_reply(struct MHD_Connection *c, int status, const char *type,
+			   const void *body, size_t len, const char *cache, const char *etag)
+{
+	struct MHD_Response *r = http_response(c, status, type, body, len, cache, etag);
+	if (!r)
+		return MHD_NO;
 	enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return rc;

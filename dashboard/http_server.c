@@ -24,8 +24,6 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 
-#define HTTP_MAX_CONNECTIONS 1024
-#define HTTP_IDLE_TIMEOUT_S  30     /* a connection silent this long is closed */
 #define HTTP_PEM_MAX         (256 * 1024)
 #define HTTP_TOKEN_MAX       4096
 
@@ -132,19 +130,53 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- replies ------------------------------------------------------------------------ */
 
-enum MHD_Result http_reply_error(struct MHD_Connection *c, int status, const char *fmt, ...)
+/* {"error": msg} as the API words it. */
+static struct MHD_Response *http_error_response(struct MHD_Connection *c, int status,
+						const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	struct api_response resp = {0};
 	api_reply_error(&resp, status, "%s", msg);
-	enum MHD_Result rc = http_reply(c, resp.status, "application/json", resp.body,
-					strlen(resp.body), "no-store", NULL);
+	struct MHD_Response *r = http_response(c, resp.status, "application/json", resp.body,
+					       strlen(resp.body), "no-store", NULL);
 	api_response_free(&resp);
+	return r;
+}
+
+static enum MHD_Result http_queue(struct MHD_Connection *c, int status, struct MHD_Response *r)
+{
+	if (!r)
+		return MHD_NO;
+	enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
 	return rc;
+}
+
+enum MHD_Result http_reply_error(struct MHD_Connection *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct MHD_Response *r = http_error_response(c, status, fmt, ap);
+	va_end(ap);
+	return http_queue(c, status, r);
+}
+
+enum MHD_Result http_reply_refuse(struct MHD_Connection *c, int status, int retry_s,
+				  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct MHD_Response *r = http_error_response(c, status, fmt, ap);
+	va_end(ap);
+	if (r) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", retry_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+		if (retry_s > 0)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	return http_queue(c, status, r);
 }
 
 /* ---- the API -------------------------------------------------------------------------- */
@@ -167,6 +199,25 @@ void http_peer_name(struct MHD_Connection *c, char *buf, size_t len)
 	snprintf(buf, len, "http:%s:%d", addr, port);
 }
 
+bool http_peer_addr(struct MHD_Connection *c, struct in6_addr *out)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	memset(out, 0, sizeof(*out));
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+		out->s6_addr[10] = out->s6_addr[11] = 0xff;
+		memcpy(&out->s6_addr[12], &a->sin_addr, 4);
+		return true;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		*out = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		return true;
+	}
+	return false;
+}
+
 /* Constant time over the configured token's length. */
 static bool http_token_equal(const char *want, const char *got)
 {
@@ -177,23 +228,69 @@ static bool http_token_equal(const char *want, const char *got)
 	return diff == 0;
 }
 
+/* End of a summary interval: one line for every refusal after the first (which was
+ * logged at once, so a mistyped token shows without waiting). */
+static void http_auth_log_summary(struct loop *loop, void *arg)
+{
+	struct http_server *s = arg;
+	struct http_throttle_summary sum;
+	s->auth_log_timer = NULL;
+	if (!http_throttle_take_summary(s->auth_fails, &sum) || (sum.failed <= 1 && !sum.refused))
+		return;
+	char top[INET6_ADDRSTRLEN];
+	http_addr_text(&sum.top, top, sizeof(top));
+	log_warnx("http", NULL,
+		  "write refused %u times in the last %llds (%u answered 429 after %d failures) "
+		  "from %u addresses, most from %s (%u)",
+		  sum.failed + sum.refused, (long long)(s->lim.auth_fail_window_ms / 1000),
+		  sum.refused, s->lim.auth_fail_limit, sum.addresses, top, sum.top_hits);
+}
+
+/* A refusal was counted: its interval ends with a summary. */
+static void http_auth_interval(struct http_server *s)
+{
+	if (!s->auth_log_timer)
+		s->auth_log_timer = loop_timer_add(s->loop, s->lim.auth_fail_window_ms,
+						   http_auth_log_summary, s);
+}
+
+/* A failed authorization: counted for the address, logged once per interval. */
+static void http_auth_failed(struct http_server *s, struct MHD_Connection *c,
+			     const struct in6_addr *addr, const char *why)
+{
+	bool first = http_throttle_fail(s->auth_fails, addr, clock_mono_ms());
+	http_auth_interval(s);
+	if (!first)
+		return;
+	char peer[96];
+	http_peer_name(c, peer, sizeof(peer));
+	log_warnx("http", NULL, "write refused from %s: %s (further refusals are summed up "
+		  "every %llds)", peer, why, (long long)(s->lim.auth_fail_window_ms / 1000));
+}
+
 bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered)
 {
-	*answered = false;
+	*answered = true;
+	struct in6_addr addr;
+	http_peer_addr(c, &addr);
+	int wait_s = http_throttle_wait_s(s->auth_fails, &addr, clock_mono_ms());
+	if (wait_s > 0) {
+		http_auth_interval(s);
+		http_reply_refuse(c, 429, wait_s, "too many failed authorizations from your address; "
+				  "retry in %d s", wait_s);
+		return false;
+	}
 	if (!s->token) {
-		*answered = true;
-		http_reply_error(c, 403, "write actions are disabled: no http.token_file in the config");
+		http_reply_refuse(c, 403, 0, "write actions are disabled: no http.token_file in the config");
 		return false;
 	}
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0 && http_token_equal(s->token, h + 7))
+	if (h && strncasecmp(h, "Bearer ", 7) == 0 && http_token_equal(s->token, h + 7)) {
+		*answered = false;
 		return true;
-	*answered = true;
-	char peer[96];
-	http_peer_name(c, peer, sizeof(peer));
-	log_warnx("http", NULL, "write refused from %s: %s", peer,
-		  h ? "wrong token" : "no Authorization header");
-	http_reply_error(c, 401, "%s", h ? "wrong bearer token" : "this action needs Authorization: Bearer <token>");
+	}
+	http_auth_failed(s, c, &addr, h ? "wrong token" : "no Authorization header");
+	http_reply_refuse(c, 401, 0, "%s", h ? "wrong bearer token" : "this action needs Authorization: Bearer <token>");
 	return false;
 }
 
@@ -201,10 +298,7 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 				const char *method, const char *query)
 {
 	struct MHD_Connection *c = hc->c;
-	bool write = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-	bool answered;
-	if (write && !http_auth_write(s, c, &answered))
-		return answered ? MHD_YES : MHD_NO;
+	bool write = hc->authorized;
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
 	struct api_request req = {.method = strcmp(method, "HEAD") == 0 ? "GET" : method,
@@ -223,9 +317,45 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 
 /* ---- request dispatch ---------------------------------------------------------------- */
 
+static bool http_is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* Does the request announce a body (a Content-Length other than 0, or chunks)? */
+static bool http_has_body(struct MHD_Connection *c, uint64_t *len)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+	*len = cl ? strtoull(cl, NULL, 10) : 0;
+	return te != NULL || *len > 0;
+}
+
+/* First call, headers only: a write is authorized, and its announced body measured,
+ * before a byte of the body is read (600 clients each sending 1 MiB with a wrong token
+ * held 631 MB); other requests take no body.  A response queued now makes MHD discard
+ * the body and close the connection. */
+static enum MHD_Result http_on_headers(struct http_server *s, struct http_conn *hc,
+				       const char *method)
+{
+	struct MHD_Connection *c = hc->c;
+	uint64_t len;
+	bool body = http_has_body(c, &len);
+	if (!http_is_write(method))
+		return body ? http_reply_refuse(c, 413, 0, "a %s request takes no body", method)
+			    : MHD_YES;
+	bool answered;
+	if (!http_auth_write(s, c, &answered))
+		return answered ? MHD_YES : MHD_NO;
+	hc->authorized = true;
+	if (len > (uint64_t)s->lim.max_body)
+		return http_reply_refuse(c, 413, 0, "request body over %d bytes", s->lim.max_body);
+	return MHD_YES;
+}
+
 static bool http_body_add(struct http_conn *hc, const char *data, size_t n)
 {
-	if (hc->too_big || hc->body_len + n > HTTP_BODY_MAX) {
+	if (hc->too_big || hc->body_len + n > (size_t)hc->s->lim.max_body) {
 		hc->too_big = true;
 		return false;
 	}
@@ -245,9 +375,9 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 	struct MHD_Connection *c = hc->c;
 	const char *q = hc->uri ? strchr(hc->uri, '?') : NULL;
 	const char *query = q ? q + 1 : NULL;
-	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	bool get = !http_is_write(method);
 	if (hc->too_big)
-		return http_reply_error(c, 413, "request body over %d bytes", HTTP_BODY_MAX);
+		return http_reply_refuse(c, 413, 0, "request body over %d bytes", s->lim.max_body);
 	if (strcmp(url, "/api/v1/events") == 0) {
 		if (!get)
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
@@ -277,7 +407,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, cons
 		return MHD_NO; /* the URI callback failed to allocate */
 	if (!hc->c) {      /* first call: headers only */
 		hc->c = c;
-		return MHD_YES;
+		return http_on_headers(s, hc, method);
 	}
 	if (*upload_size) {
 		http_body_add(hc, upload, *upload_size);
@@ -368,8 +498,9 @@ static int http_start_mhd(struct http_server *s, const struct cfg_http *cfg, cha
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((cfg->idle_timeout_ms + 999) / 1000),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_address,
 	    MHD_OPTION_ARRAY, s->cert_pem ? tls : tls + 2,
 	    MHD_OPTION_END);
 	if (!s->mhd) {
@@ -400,6 +531,15 @@ static int http_load_files(struct http_server *s, const struct cfg_http *cfg, ch
 	return 0;
 }
 
+/* Keeps the section's limits (not its strings: they belong to the config). */
+static void http_limits_set(struct http_server *s, const struct cfg_http *cfg)
+{
+	s->lim = *cfg;
+	s->lim.listen = s->lim.tls_cert = s->lim.tls_key = s->lim.token_file = NULL;
+	if (s->auth_fails)
+		http_throttle_set(s->auth_fails, cfg->auth_fail_limit, cfg->auth_fail_window_ms);
+}
+
 struct http_server *http_server_new(const struct http_opts *o, char *err, size_t errlen)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
@@ -414,7 +554,9 @@ struct http_server *http_server_new(const struct http_opts *o, char *err, size_t
 	s->epfd = -1;
 	s->data_dir = strdup(o->data_dir ? o->data_dir : ".");
 	s->rrdcached = o->rrdcached ? strdup(o->rrdcached) : NULL;
-	if (!s->data_dir || !(s->sse = http_sse_new(s))) {
+	http_limits_set(s, o->cfg);
+	s->auth_fails = http_throttle_new(s->lim.auth_fail_limit, s->lim.auth_fail_window_ms);
+	if (!s->data_dir || !s->auth_fails || !(s->sse = http_sse_new(s))) {
 		snprintf(err, errlen, "http: out of memory");
 		http_server_free(s);
 		return NULL;
@@ -445,6 +587,7 @@ void http_server_free(struct http_server *s)
 	if (s->epfd >= 0)
 		loop_io_del(s->loop, s->epfd);
 	loop_timer_cancel(s->loop, s->timer);
+	loop_timer_cancel(s->loop, s->auth_log_timer);
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
 	/* graph jobs whose completion never came (the worker pool is gone by now) */
@@ -459,6 +602,7 @@ void http_server_free(struct http_server *s)
 		}
 	}
 	http_sse_free(s->sse);
+	http_throttle_free(s->auth_fails);
 	free(s->token);
 	free(s->cert_pem);
 	free(s->key_pem);
@@ -484,11 +628,20 @@ void http_server_reload(struct http_server *s, const struct cfg_http *was,
 				now ? "added" : "removed");
 		return;
 	}
-	struct cfg_http same_token = *now; /* every key but the token file, by the key table */
-	same_token.token_file = was->token_file;
-	if (!cfg_fields_same(http_cfg_keys, was, &same_token))
+	struct cfg_http at_start = *now; /* what MHD was started with, by the key table */
+	at_start.token_file = was->token_file;
+	at_start.max_streams = was->max_streams;
+	at_start.max_streams_per_address = was->max_streams_per_address;
+	at_start.stream_idle_timeout_ms = was->stream_idle_timeout_ms;
+	at_start.stream_queue_max = was->stream_queue_max;
+	at_start.max_body = was->max_body;
+	at_start.auth_fail_limit = was->auth_fail_limit;
+	at_start.auth_fail_window_ms = was->auth_fail_window_ms;
+	if (!cfg_fields_same(http_cfg_keys, was, &at_start))
 		log_msg(LOG_LVL_WARN, "http", NULL,
-			"http: new listen, port or TLS files take effect at the next start");
+			"http: new listen, port, TLS files, max_connections, "
+			"max_connections_per_address or idle_timeout take effect at the next start");
+	http_limits_set(s, now);
 	char err[512] = "";
 	char *token = NULL;
 	if (now->token_file && !(token = http_load_token(now->token_file, err, sizeof(err)))) {

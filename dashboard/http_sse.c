@@ -8,8 +8,12 @@
  *   `ping`     {ts_ms} a second after the last event, so a wall knows it is not blind;
  *   `snapshot` again after a reload.
  * Every event is built once, in the hub's event list, and shared by all streams; a
- * stream points at the next event it has to send.  A stream that falls more than
- * HTTP_SSE_LAG_MAX events behind is ended (the browser reconnects and gets a snapshot).
+ * stream points at the next event it has to send.  So is the snapshot streams opened
+ * between two updates start with.  A stream that falls more than HTTP_SSE_LAG_MAX events
+ * or http.stream_queue_max bytes behind, or has been behind for
+ * http.stream_idle_timeout (its client does not read), is ended with a log line (a
+ * browser reconnects and gets a snapshot); ended streams hold no event.  Streams are
+ * limited in number, in all and per client address (http.max_streams*).
  *
  * The device JSON is the API's (api_device_json) without the fields that change every
  * second by themselves (ages, poll counters), so unchanged devices compare equal.
@@ -18,6 +22,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,14 +45,26 @@ struct sse_event {
 	char data[];    /* "event: ...\ndata: ...\n\n" */
 };
 
+/* A snapshot, shared by the streams that open while the state it shows holds. */
+struct sse_snap {
+	unsigned refs;          /* the hub's (while current) and each stream's still sending it */
+	uint64_t seq;           /* the hub's next_seq when it was made */
+	size_t len;             /* bytes of data */
+	char data[];
+};
+
 struct sse_client {
 	struct sse_client *next, *prev;
 	struct http_sse *hub;
 	struct MHD_Connection *c;
-	char *first;            /* the snapshot this stream starts with; NULL once sent */
-	size_t first_len, first_off;
+	struct sse_snap *first; /* the snapshot this stream starts with; NULL once sent */
+	size_t first_off;       /* bytes of it sent */
 	uint64_t seq;           /* next event to send */
 	size_t off;             /* bytes of that event already sent */
+	size_t queued;          /* bytes of the events from seq on (its backlog) */
+	int64_t behind_ms;      /* monotonic: since when it has something to send; 0 = none */
+	struct in6_addr addr;   /* the client's */
+	char peer[64];          /* "http:ADDR:PORT", for log lines */
 	bool suspended;
 	bool ended;             /* send END_OF_STREAM */
 };
@@ -61,6 +78,9 @@ struct http_sse {
 	char **prev;            /* per config device: its last JSON sent */
 	size_t nprev;
 	char *prev_alerts;      /* the last alert list sent ("[...]") */
+	struct sse_snap *snap;  /* the current snapshot, NULL until a stream needs one */
+	int64_t refused_log_ms; /* monotonic: last line about refused streams */
+	unsigned refused;       /* streams refused since that line */
 	bool ticked;            /* prev holds a full state */
 	bool resync;            /* the next update is a snapshot */
 	int64_t last_event_ms;  /* monotonic */
@@ -170,6 +190,19 @@ static void sse_sites_json(struct sbuf *b, const struct cfg *cfg)
 	free(t);
 }
 
+static void sse_snap_unref(struct sse_snap *sn)
+{
+	if (sn && --sn->refs == 0)
+		free(sn);
+}
+
+/* The state moved: the next stream gets a new snapshot; those sending this one keep it. */
+static void sse_snap_forget(struct http_sse *h)
+{
+	sse_snap_unref(h->snap);
+	h->snap = NULL;
+}
+
 static void sse_prev_free(struct http_sse *h)
 {
 	for (size_t i = 0; i < h->nprev; i++)
@@ -208,6 +241,7 @@ static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
 	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
 			      .alerts = &alerts_idx};
 	bool full = !h->ticked || h->nprev != cfg->ndevices;
+	sse_snap_forget(h);
 	if (full) {
 		sse_prev_free(h);
 		h->prev = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*h->prev));
@@ -259,12 +293,48 @@ static void sse_wake_all(struct http_sse *h)
 	http_server_kick(h->s);
 }
 
+/* Ends a stream whose client does not keep up, so that it holds no event any more.  Its
+ * connection closes at MHD's next read of it or, when MHD cannot even write to it,
+ * after a second without progress. */
+static void sse_client_end(struct sse_client *cl, const char *why)
+{
+	cl->ended = true;
+	log_warnx("http", NULL, "event stream to %s ended: %s", cl->peer, why);
+	if (cl->suspended) {
+		cl->suspended = false;
+		MHD_resume_connection(cl->c);
+	}
+	MHD_set_connection_option(cl->c, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
+	http_server_kick(cl->hub->s);
+}
+
+/* A new event for every stream: each is behind by it, and ended if that is too far. */
+static void sse_clients_add(struct http_sse *h, size_t len, int64_t now_ms)
+{
+	size_t max = (size_t)h->s->lim.stream_queue_max;
+	char why[96];
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next) {
+		if (cl->ended)
+			continue;
+		cl->queued += len;
+		if (!cl->behind_ms)
+			cl->behind_ms = now_ms;
+		if (h->next_seq - cl->seq > HTTP_SSE_LAG_MAX) {
+			snprintf(why, sizeof(why), "more than %d events behind", HTTP_SSE_LAG_MAX);
+			sse_client_end(cl, why);
+		} else if (cl->queued > max) {
+			snprintf(why, sizeof(why), "%zu bytes behind (stream_queue_max %zu)", cl->queued, max);
+			sse_client_end(cl, why);
+		}
+	}
+}
+
 /* Drops events every stream has sent. */
 static void sse_trim(struct http_sse *h)
 {
 	uint64_t min = h->next_seq;
 	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
-		if (cl->seq < min)
+		if (!cl->ended && cl->seq < min)
 			min = cl->seq;
 	while (h->head && h->head->seq < min) {
 		struct sse_event *e = h->head;
@@ -290,9 +360,7 @@ static void sse_append(struct http_sse *h, const char *text, size_t len)
 		h->head = e;
 	h->tail = e;
 	h->last_event_ms = clock_mono_ms();
-	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
-		if (h->next_seq - cl->seq > HTTP_SSE_LAG_MAX)
-			cl->ended = true; /* too slow: it reconnects and starts anew */
+	sse_clients_add(h, len, h->last_event_ms);
 	sse_trim(h);
 	sse_wake_all(h); /* MHD's ITC wakes our loop, which runs MHD */
 }
@@ -335,12 +403,30 @@ static void sse_update(struct http_sse *h)
 	free(b.p);
 }
 
+/* Ends the streams that have had something to send for stream_idle_timeout: their
+ * clients do not read (a suspended stream, with nothing to send, is never ended). */
+static void sse_end_stalled(struct http_sse *h, int64_t now_ms)
+{
+	int64_t limit = h->s->lim.stream_idle_timeout_ms;
+	char why[128];
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next) {
+		if (cl->ended || !cl->behind_ms || now_ms - cl->behind_ms < limit)
+			continue;
+		size_t waiting = cl->queued + (cl->first ? cl->first->len - cl->first_off : 0);
+		snprintf(why, sizeof(why), "not read for %llds (stream_idle_timeout; %zu bytes waiting)",
+			 (long long)((now_ms - cl->behind_ms) / 1000), waiting);
+		sse_client_end(cl, why);
+	}
+	sse_trim(h);
+}
+
 static void sse_on_timer(struct loop *loop, void *arg)
 {
 	struct http_sse *h = arg;
 	h->timer = NULL;
 	if (h->closing)
 		return;
+	sse_end_stalled(h, clock_mono_ms());
 	if (h->nclients > 0)
 		sse_update(h);
 	else
@@ -385,15 +471,16 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (cl->ended || h->closing)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (cl->first) {
-		ssize_t n = sse_copy(buf, max, cl->first, cl->first_len, &cl->first_off);
-		if (cl->first_off == cl->first_len) {
-			free(cl->first);
+		ssize_t n = sse_copy(buf, max, cl->first->data, cl->first->len, &cl->first_off);
+		if (cl->first_off == cl->first->len) {
+			sse_snap_unref(cl->first);
 			cl->first = NULL;
 		}
 		return n;
 	}
 	struct sse_event *e = sse_find(h, cl->seq);
 	if (!e) {
+		cl->behind_ms = 0; /* it took everything */
 		cl->suspended = true;
 		MHD_suspend_connection(cl->c);
 		return 0;
@@ -402,6 +489,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (cl->off == e->len) {
 		cl->seq++;
 		cl->off = 0;
+		cl->queued -= e->len;
 		sse_trim(h);
 	}
 	return n;
@@ -418,38 +506,104 @@ static void sse_client_free(void *cls)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	h->nclients--;
-	free(cl->first);
+	sse_snap_unref(cl->first);
 	free(cl);
 	sse_trim(h);
 }
 
-enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
+/* The snapshot of the current state, made when the state moved since the last one; a
+ * reference for the caller.  NULL when out of memory. */
+static struct sse_snap *sse_snap_get(struct http_sse *h)
 {
-	struct sse_client *cl = calloc(1, sizeof(*cl));
-	if (!cl)
-		return MHD_NO;
-	struct sbuf b = {0};
+	if (h->snap && h->snap->seq == h->next_seq && h->ticked && !h->resync) {
+		h->snap->refs++;
+		return h->snap;
+	}
 	int64_t now = clock_wall_ms();
+	struct sbuf b = {0};
 	if (!h->ticked || h->resync) {
 		struct sbuf tmp = {0};
 		sse_compute(h, &tmp, now);
 		free(tmp.p);
 	}
+	sse_snap_forget(h);
 	sse_snapshot_text(h, &b, now);
-	if (b.oom) {
-		free(b.p);
+	struct sse_snap *sn = b.oom ? NULL : malloc(sizeof(*sn) + b.len);
+	if (sn) {
+		*sn = (struct sse_snap){.refs = 2, .seq = h->next_seq, .len = b.len};
+		memcpy(sn->data, b.p, b.len);
+		h->snap = sn;
+	}
+	free(b.p);
+	return sn;
+}
+
+/* 0, or the refusal of one more stream from addr: 503 over max_streams, 429 over
+ * max_streams_per_address. */
+static int sse_over_limit(const struct http_sse *h, const struct in6_addr *addr)
+{
+	const struct cfg_http *lim = &h->s->lim;
+	if (h->nclients >= (size_t)lim->max_streams)
+		return 503;
+	int n = 0;
+	for (const struct sse_client *cl = h->clients; cl; cl = cl->next)
+		n += memcmp(&cl->addr, addr, sizeof(*addr)) == 0;
+	return n >= lim->max_streams_per_address ? 429 : 0;
+}
+
+/* Answers a stream over the limits; one log line a minute at most says so. */
+static enum MHD_Result sse_refuse(struct http_sse *h, struct MHD_Connection *c, int status)
+{
+	const struct cfg_http *lim = &h->s->lim;
+	int64_t now = clock_mono_ms();
+	h->refused++;
+	if (h->refused_log_ms == 0 || now - h->refused_log_ms >= 60000) {
+		char peer[64];
+		http_peer_name(c, peer, sizeof(peer));
+		log_warnx("http", NULL, "event stream refused to %s: %s reached (%u refused since "
+			  "the last such line)", peer,
+			  status == 503 ? "max_streams" : "max_streams_per_address", h->refused);
+		h->refused = 0;
+		h->refused_log_ms = now;
+	}
+	if (status == 503)
+		return http_reply_refuse(c, 503, 5, "too many event streams (max_streams %d)",
+					 lim->max_streams);
+	return http_reply_refuse(c, 429, 5, "too many event streams from your address "
+				 "(max_streams_per_address %d)", lim->max_streams_per_address);
+}
+
+/* Bounds what the kernel holds for a client that reads nothing (see HTTP_SSE_SNDBUF). */
+static void sse_limit_sndbuf(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int size = HTTP_SSE_SNDBUF;
+	if (ci)
+		setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
+{
+	struct in6_addr addr;
+	http_peer_addr(c, &addr);
+	int refuse = sse_over_limit(h, &addr);
+	if (refuse)
+		return sse_refuse(h, c, refuse);
+	struct sse_client *cl = calloc(1, sizeof(*cl));
+	if (!cl || !(cl->first = sse_snap_get(h))) {
 		free(cl);
 		return MHD_NO;
 	}
-	cl->first = b.p;
-	cl->first_len = b.len;
 	cl->hub = h;
 	cl->c = c;
+	cl->addr = addr;
+	http_peer_name(c, cl->peer, sizeof(cl->peer));
 	cl->seq = h->next_seq;
+	cl->behind_ms = clock_mono_ms();
 	struct MHD_Response *r =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, cl, sse_client_free);
 	if (!r) {
-		free(cl->first);
+		sse_snap_unref(cl->first);
 		free(cl);
 		return MHD_NO;
 	}
@@ -458,6 +612,7 @@ enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
 		h->clients->prev = cl;
 	h->clients = cl;
 	h->nclients++;
+	sse_limit_sndbuf(c);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
@@ -534,6 +689,7 @@ void http_sse_free(struct http_sse *h)
 		free(e);
 	}
 	sse_prev_free(h);
+	sse_snap_forget(h);
 	free(h->prev_alerts);
 	free(h);
 }

@@ -40,6 +40,8 @@ void cfgnode_free(struct cfgnode *n);
 
 /* Value of `key` in a MAP node, or NULL. */
 const struct cfgnode *cfgnode_get(const struct cfgnode *map, const char *key);
+/* The best known position of map[key]: its value's, else the map's (for messages). */
+const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key);
 const char *cfgnode_type_name(enum cfgnode_type t);
 
 /* Appends a positioned error / warning (printf-style). */

@@ -34,6 +34,18 @@ struct cfg_http {
 	char *tls_cert;    /* PEM certificate (chain); with tls_key: HTTPS; NULL = plain HTTP */
 	char *tls_key;     /* PEM private key */
 	char *token_file;  /* file holding the bearer token of write actions; NULL = none allowed */
+	/* Limits against a hostile or broken client (docs/CONFIG.md has the defaults): */
+	int max_connections;             /* open connections in all */
+	int max_connections_per_address; /* from one client address */
+	int64_t idle_timeout_ms;         /* a connection without I/O this long is closed */
+	int max_streams;                 /* event streams (GET /api/v1/events) in all */
+	int max_streams_per_address;     /* event streams from one client address */
+	int64_t stream_idle_timeout_ms;  /* a stream behind this long (client not reading) ends */
+	int stream_queue_max;            /* bytes of events a stream may be behind before it ends */
+	int max_body;                    /* bytes of an authorized request body */
+	int auth_fail_limit;             /* failed authorizations from one address per window,
+					  * then 429 until the window ends */
+	int64_t auth_fail_window_ms;     /* that window; also the interval of the summary log */
 	struct cfg_pos pos;
 };
 /* Key table of the section (a CFGK_SECTION row of the daemon keys) and its init. */

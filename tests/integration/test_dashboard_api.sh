@@ -152,6 +152,6 @@ wait_until 20 "the refusal logged" grep -q "readable by others: chmod 600 it: th
 sed -i "s/, token_file: token}/}/; s/port: $port,/port: $closed,/" "$T/dcmon.yaml"
 kill -HUP "$DCMOND_PID"
 wait_until 20 "writes refused without token_file" ack_is "$token2" 403
-grep -q "new listen, port or TLS files take effect at the next start" "$T/dcmond.log" || fail "port change not logged"
+grep -q "new listen, port, TLS files, max_connections, max_connections_per_address or idle_timeout take effect at the next start" "$T/dcmond.log" || fail "port change not logged"
 pass "SIGHUP: unsafe token file keeps the token in force; token_file removed -> 403; port change logged"
 stop_dcmond
