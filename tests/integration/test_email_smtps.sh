@@ -40,7 +40,9 @@ email_config "$smtp_port" 1s "$p1" "    tls: true
     user: dcmon
     password_file: $T/smtp.pass"
 # the relay by name (SNI, DNS name in the certificate), TLS on connect: no starttls key
-sed -i -e 's/^    host: 127.0.0.1/    host: localhost/' -e '/^    starttls: off/d' "$T/dcmon.yaml"
+# (the smtp: block only: box, the device, keeps 127.0.0.1, where its port listens, and
+# "localhost" is also ::1 on a machine whose /etc/hosts says so, as Debian's does)
+sed -i -e '/^  smtp:/,/^[a-z]/ s/^    host: 127.0.0.1/    host: localhost/' -e '/^    starttls: off/d' "$T/dcmon.yaml"
 "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "valid SMTPS config rejected"
 
 # 1. delivery over SMTPS with AUTH, content asserted at the sink
