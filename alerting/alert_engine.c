@@ -231,7 +231,22 @@ int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg)
 	if (slot < 0)
 		return slot;
 	e->slot = slot;
+	e->reg = reg;
+	if (e->st)
+		state_health_init(&e->health, reg, "alerts.db");
 	return 0;
+}
+
+/* Writes held while alerts.db could not be written, and says how it is doing. */
+static void tick_store(struct alert_engine *e, int64_t now_ms)
+{
+	size_t held;
+	uint64_t lost;
+	if (!e->st)
+		return;
+	alert_store_retry(e->st);
+	bool full = alert_store_health(e->st, &held, &lost);
+	state_health_put(&e->health, e->reg, now_ms, full, held, lost);
 }
 
 /* ---- reload ---------------------------------------------------------------------- */
@@ -307,6 +322,7 @@ void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
 		if (changed)
 			alert_persist(e, a);
 	}
+	tick_store(e, now_ms);
 }
 
 size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "dcmon/alert.h"
+#include "dcmon/log.h"
+#include "state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
 
@@ -183,6 +185,60 @@ bool silence_matches(const struct silence *s, const struct alert *a);
 int selector_copy(struct cfg_selector *dst, const struct cfg_selector *src);
 void selector_free(struct cfg_selector *s);
 
+/* ---- writes held in memory while the store cannot write (alert_store_held.c) ----- */
+
+#define STORE_HELD_MAX 100000 /* writes kept while alerts.db cannot be written (~250 B each) */
+#define STORE_RETRY_MS 2000   /* pause between two attempts to write them, monotonic ms */
+#define STORE_VALS_MAX 19     /* values of the widest statement (a silence) */
+
+/* One value of a statement.  Texts point to the caller's strings in a store_row and
+ * are owned copies once held. */
+struct store_val {
+	enum { SV_NULL, SV_INT, SV_DOUBLE, SV_TEXT } type;
+	union {
+		int64_t i;
+		double d;
+		char *s;
+	} u;
+};
+
+/* One write: a prepared statement of the store and its values in parameter order. */
+struct store_row {
+	int stmt;
+	int n;
+	struct store_val v[STORE_VALS_MAX];
+};
+
+struct store_held_op;
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* Every write goes through here: it is held, in order, until a transaction holding it
+ * commits.  When the file cannot be written (disk full, I/O error) the writes stay
+ * held and are tried again every STORE_RETRY_MS; past STORE_HELD_MAX a new write is
+ * dropped and counted in `lost`. */
+struct store_held {
+	struct store_held_op **ops; /* oldest first */
+	size_t n, cap;
+	bool failing;               /* the last attempt failed: retry at retry_ms */
+	int64_t retry_ms;           /* monotonic ms */
+	uint64_t lost;              /* writes dropped (bound reached or out of memory) */
+	char why[192];              /* the last failure, "" when none */
+	struct log_complaint loss;  /* rate-limits the lines about lost writes */
+};
+
+void store_row_int(struct store_row *r, int64_t v);
+void store_row_double(struct store_row *r, double v); /* NaN/Inf stored as NULL */
+void store_row_text(struct store_row *r, const char *v); /* NULL stored as NULL */
+/* Holds a copy of r.  0, or -ENOSPC / -ENOMEM when it was dropped (counted, logged). */
+int store_held_push(struct store_held *h, const struct store_row *r, const char *file);
+/* Writes every held row in one transaction with stmts (prepared on db).  0 when done
+ * (a row refused for its content is logged and dropped), -EAGAIN while failing and
+ * before retry_ms (unless force), else -EIO with the rows kept, logged once. */
+int store_held_write(struct store_held *h, struct sqlite3 *db, struct sqlite3_stmt *const *stmts,
+		     const char *file, bool force);
+void store_held_free(struct store_held *h);
+
 /* ---- the store (SQLite) ----------------------------------------------------------- */
 
 struct alert_store;
@@ -212,6 +268,10 @@ int alert_store_read_audit(struct alert_store *st, const struct alert_audit_quer
 			   bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
 /* Largest alert / silence id stored (0 if none). */
 int64_t alert_store_max_id(struct alert_store *st, const char *table);
+/* Tries the held writes again if their retry time has come (the 1 s tick). */
+void alert_store_retry(struct alert_store *st);
+/* Whether writes are held because the file cannot be written, how many, how many lost. */
+bool alert_store_health(const struct alert_store *st, size_t *held, uint64_t *lost);
 
 /* ---- alert objects (alert_obj.c) -------------------------------------------------- */
 
@@ -255,6 +315,8 @@ struct alert_engine {
 	size_t nsil, capsil;
 	int64_t next_sil_id;
 	struct alert_store *st;       /* NULL: memory only */
+	struct metric_reg *reg;       /* the registry attached to, NULL before */
+	struct state_health health;   /* alerts.db as metrics of dcmond */
 	alert_listener_fn fn;
 	void *fn_arg;
 	alert_suppress_fn suppress;   /* facility hook, may be NULL */

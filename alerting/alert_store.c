@@ -78,6 +78,8 @@ struct alert_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	int depth; /* nesting of alert_store_begin */
+	char *path;
+	struct store_held held; /* every write, until its transaction commits */
 };
 
 struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
@@ -88,7 +90,10 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	char *msg = NULL;
-	int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	st->path = strdup(path);
+	int rc = st->path ? SQLITE_OK : SQLITE_NOMEM;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, 2000);
 	if (rc == SQLITE_OK)
@@ -108,36 +113,118 @@ void alert_store_close(struct alert_store *st)
 {
 	if (!st)
 		return;
+	if (st->held.n && store_held_write(&st->held, st->db, st->stmt, st->path, true) < 0)
+		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s: %zu alert writes lost at shutdown: %s",
+			st->path, st->held.n, st->held.why);
+	store_held_free(&st->held);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
 }
 
-static int store_exec(struct alert_store *st, const char *sql)
+/* Writes what is held unless a transaction is open. */
+static int store_flush(struct alert_store *st)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (st->depth > 0)
+		return 0;
+	int rc = store_held_write(&st->held, st->db, st->stmt, st->path, false);
+	return rc == -EAGAIN ? 0 : rc; /* held: written by a later retry */
 }
 
 int alert_store_begin(struct alert_store *st)
 {
-	return st->depth++ == 0 ? store_exec(st, "BEGIN") : 0;
+	st->depth++;
+	return 0;
 }
 
 int alert_store_commit(struct alert_store *st)
 {
-	return --st->depth == 0 ? store_exec(st, "COMMIT") : 0;
+	st->depth--;
+	return store_flush(st);
 }
 
-/* Runs a bound statement to completion and resets it. */
-static int store_step(struct alert_store *st, sqlite3_stmt *s)
+void alert_store_retry(struct alert_store *st)
 {
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		log_warnx("alert", NULL, "sqlite: %s", sqlite3_errmsg(st->db));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	if (st)
+		store_flush(st);
+}
+
+bool alert_store_health(const struct alert_store *st, size_t *held, uint64_t *lost)
+{
+	*held = st ? st->held.n : 0;
+	*lost = st ? st->held.lost : 0;
+	return st && st->held.failing;
+}
+
+/* Holds one write and writes it at once outside a transaction.  0 when written or
+ * held for a later attempt; < 0 only when it is lost (logged). */
+static int store_write(struct alert_store *st, const struct store_row *r)
+{
+	int rc = store_held_push(&st->held, r, st->path);
+	if (rc < 0)
+		return rc;
+	store_flush(st);
+	return 0;
+}
+
+static void ack_values(struct store_row *r, const struct alert *a)
+{
+	if (!a->ack.active) {
+		for (int i = 0; i < 4; i++)
+			store_row_text(r, NULL);
+		return;
+	}
+	store_row_text(r, a->ack.by);
+	store_row_text(r, a->ack.comment);
+	store_row_int(r, a->ack.ts_ms);
+	store_row_int(r, a->ack.severity);
+}
+
+int alert_store_put_alert(struct alert_store *st, const struct alert *a)
+{
+	struct store_row r = {.stmt = ST_PUT_ALERT};
+	store_row_int(&r, a->id);
+	store_row_text(&r, a->rule_name);
+	store_row_text(&r, a->device);
+	store_row_text(&r, a->key);
+	store_row_int(&r, a->state);
+	store_row_int(&r, a->level);
+	store_row_int(&r, a->notified);
+	store_row_double(&r, a->value);
+	store_row_int(&r, a->since_ms);
+	store_row_int(&r, a->pending_ms);
+	store_row_int(&r, a->fired_ms);
+	store_row_int(&r, a->flapping);
+	ack_values(&r, a);
+	return store_write(st, &r);
+}
+
+int alert_store_add_hist(struct alert_store *st, int64_t alert_id,
+			 const struct alert_transition *t)
+{
+	struct store_row r = {.stmt = ST_ADD_HIST};
+	store_row_int(&r, alert_id);
+	store_row_int(&r, t->ts_ms);
+	store_row_int(&r, t->from);
+	store_row_int(&r, t->to);
+	store_row_int(&r, t->severity);
+	store_row_double(&r, t->value);
+	return store_write(st, &r);
+}
+
+int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
+		      const char *action, const char *target, const char *detail)
+{
+	struct store_row r = {.stmt = ST_AUDIT};
+	store_row_int(&r, ts_ms);
+	store_row_text(&r, by->who);
+	store_row_text(&r, by->origin);
+	store_row_text(&r, action);
+	store_row_text(&r, target);
+	store_row_text(&r, detail);
+	return store_write(st, &r);
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -146,64 +233,6 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, i);
-}
-
-static void bind_double(sqlite3_stmt *s, int i, double v)
-{
-	if (isfinite(v))
-		sqlite3_bind_double(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-int alert_store_put_alert(struct alert_store *st, const struct alert *a)
-{
-	sqlite3_stmt *s = st->stmt[ST_PUT_ALERT];
-	sqlite3_bind_int64(s, 1, a->id);
-	bind_text(s, 2, a->rule_name);
-	bind_text(s, 3, a->device);
-	bind_text(s, 4, a->key);
-	sqlite3_bind_int(s, 5, a->state);
-	sqlite3_bind_int(s, 6, a->level);
-	sqlite3_bind_int(s, 7, a->notified);
-	bind_double(s, 8, a->value);
-	sqlite3_bind_int64(s, 9, a->since_ms);
-	sqlite3_bind_int64(s, 10, a->pending_ms);
-	sqlite3_bind_int64(s, 11, a->fired_ms);
-	sqlite3_bind_int(s, 12, a->flapping);
-	if (a->ack.active) {
-		bind_text(s, 13, a->ack.by);
-		bind_text(s, 14, a->ack.comment);
-		sqlite3_bind_int64(s, 15, a->ack.ts_ms);
-		sqlite3_bind_int(s, 16, a->ack.severity);
-	}
-	return store_step(st, s);
-}
-
-int alert_store_add_hist(struct alert_store *st, int64_t alert_id,
-			 const struct alert_transition *t)
-{
-	sqlite3_stmt *s = st->stmt[ST_ADD_HIST];
-	sqlite3_bind_int64(s, 1, alert_id);
-	sqlite3_bind_int64(s, 2, t->ts_ms);
-	sqlite3_bind_int(s, 3, t->from);
-	sqlite3_bind_int(s, 4, t->to);
-	sqlite3_bind_int(s, 5, t->severity);
-	bind_double(s, 6, t->value);
-	return store_step(st, s);
-}
-
-int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
-		      const char *action, const char *target, const char *detail)
-{
-	sqlite3_stmt *s = st->stmt[ST_AUDIT];
-	sqlite3_bind_int64(s, 1, ts_ms);
-	bind_text(s, 2, by->who);
-	bind_text(s, 3, by->origin);
-	bind_text(s, 4, action);
-	bind_text(s, 5, target);
-	bind_text(s, 6, detail);
-	return store_step(st, s);
 }
 
 int alert_store_read_audit(struct alert_store *st, const struct alert_audit_query *q,
@@ -369,34 +398,35 @@ static char *labels_json(const struct cfg_selector *m)
 
 int alert_store_put_silence(struct alert_store *st, const struct silence *sil)
 {
-	sqlite3_stmt *s = st->stmt[ST_PUT_SIL];
+	struct store_row r = {.stmt = ST_PUT_SIL};
 	const struct cfg_selector *m = &sil->match;
 	const char *texts[] = {m->device, m->kind, m->site, m->room, m->tenant, m->metric, m->inst};
-	sqlite3_bind_int64(s, 1, sil->id);
+	store_row_int(&r, sil->id);
 	for (int i = 0; i < 7; i++)
-		bind_text(s, 2 + i, texts[i]);
+		store_row_text(&r, texts[i]);
 	char *labels = labels_json(m);
-	bind_text(s, 9, labels);
+	store_row_text(&r, labels);
+	store_row_text(&r, sil->rule);
+	store_row_text(&r, sil->reason);
+	store_row_text(&r, sil->created_by);
+	store_row_int(&r, sil->created_ms);
+	store_row_int(&r, sil->starts_ms);
+	store_row_int(&r, sil->ends_ms);
+	store_row_int(&r, (int)sil->days);
+	store_row_int(&r, sil->start_min);
+	store_row_int(&r, sil->end_min);
+	store_row_text(&r, sil->tz);
+	int rc = store_write(st, &r);
 	free(labels);
-	bind_text(s, 10, sil->rule);
-	bind_text(s, 11, sil->reason);
-	bind_text(s, 12, sil->created_by);
-	sqlite3_bind_int64(s, 13, sil->created_ms);
-	sqlite3_bind_int64(s, 14, sil->starts_ms);
-	sqlite3_bind_int64(s, 15, sil->ends_ms);
-	sqlite3_bind_int(s, 16, (int)sil->days);
-	sqlite3_bind_int(s, 17, sil->start_min);
-	sqlite3_bind_int(s, 18, sil->end_min);
-	bind_text(s, 19, sil->tz);
-	return store_step(st, s);
+	return rc;
 }
 
 int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms)
 {
-	sqlite3_stmt *s = st->stmt[ST_END_SIL];
-	sqlite3_bind_int64(s, 1, now_ms);
-	sqlite3_bind_int64(s, 2, id);
-	return store_step(st, s);
+	struct store_row r = {.stmt = ST_END_SIL};
+	store_row_int(&r, now_ms);
+	store_row_int(&r, id);
+	return store_write(st, &r);
 }
 
 int alert_store_move_silence(struct alert_store *st, const struct silence *sil)

@@ -71,6 +71,8 @@ static void notifier_self_metrics_new(struct notifier *n)
 		return;
 	n->m_failing = metric_reg_get(n->env.reg, "dcmond", &failing);
 	n->m_pending = metric_reg_get(n->env.reg, "dcmond", &pending);
+	if (n->env.state_dir)
+		state_health_init(&n->health, n->env.reg, "notify.db");
 }
 
 struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen)
@@ -142,6 +144,7 @@ void notifier_tick(struct notifier *n, int64_t now_ms)
 {
 	if (!n->cfg->daemon.smtp)
 		return;
+	notify_spool_retry(n->spool);
 	notify_remind(n, now_ms);
 	notify_flush_due(n, now_ms);
 	notify_deliver_kick(n, now_ms);

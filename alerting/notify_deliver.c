@@ -201,4 +201,8 @@ void notify_self_metrics(struct notifier *n, int64_t now_ms)
 		metric_put(n->env.reg, n->m_failing, now_ms, n->failing ? 1 : 0);
 	if (n->m_pending)
 		metric_put(n->env.reg, n->m_pending, now_ms, (double)(c.pending + c.queued));
+	size_t held;
+	uint64_t lost;
+	bool full = notify_spool_health(n->spool, &held, &lost);
+	state_health_put(&n->health, n->env.reg, now_ms, full, held, lost);
 }

@@ -60,10 +60,13 @@ void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc,
 		it.rcpt = rc->v[i].addr;
 		it.group_wait_ms = rc->v[i].group_wait_ms;
 		struct notify_group *g = notify_group_get(n, it.rcpt);
-		if (!g || notify_spool_queue(n->spool, &it) < 0) {
-			log_warnx("notify", NULL, "cannot queue a notification for %s", it.rcpt);
+		if (!g) {
+			log_warnx("notify", NULL, "out of memory: a notification for %s is lost",
+				  it.rcpt);
 			continue;
 		}
+		if (notify_spool_queue(n->spool, &it) < 0)
+			continue; /* lost even in memory: counted and logged by the spool */
 		int64_t due = notify_group_add(g, &p, now_ms, it.group_wait_ms, batch);
 		notify_wake_at(n, due, now_ms);
 	}

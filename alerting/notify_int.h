@@ -11,6 +11,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/config.h"
 #include "dcmon/notify.h"
+#include "state_health.h"
 
 /* ---- routing (notify_route.c) ----------------------------------------------------- */
 
@@ -170,6 +171,12 @@ int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why
 int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,
 		      bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg);
 void notify_spool_counts(struct notify_spool *sp, struct notify_counts *c);
+/* While the spool is held in memory: tries to write it back into the file (at most
+ * every NOTIFY_HOLD_RETRY_MS); the file is the spool again once that succeeds. */
+void notify_spool_retry(struct notify_spool *sp);
+/* True while the spool is held in memory; *held: its items and messages there;
+ * *lost: items that could not be queued at all since start. */
+bool notify_spool_health(struct notify_spool *sp, size_t *held, uint64_t *lost);
 
 /* ---- text (notify_text.c) ------------------------------------------------------------ */
 
@@ -258,6 +265,7 @@ struct notifier {
 	bool failing;
 	char fail_reason[256];
 	struct metric *m_failing, *m_pending;
+	struct state_health health;     /* notify.db as metrics of dcmond */
 	int64_t metrics_sec;            /* wall-clock second of the last self-metric values */
 	char host[256];                 /* Message-ID right side */
 	notify_suppressed_fn supp;

@@ -1,7 +1,15 @@
 /* The durable spool of alert e-mail in SQLite (WAL): items queued per recipient before
  * grouping, and composed messages with their delivery state.  Everything is committed
  * before anything is sent, so neither a mail server outage nor kill -9 loses a
- * notification; a message keeps its Message-ID across retries and restarts. */
+ * notification; a message keeps its Message-ID across retries and restarts.
+ *
+ * When the file cannot be written (disk full, I/O error), the spool moves to memory:
+ * an in-memory database with the same tables takes the queued items and the pending
+ * messages of the file, and every read and write goes there, so alerts are still
+ * queued, grouped and delivered (exactly once: their delivery state is kept there
+ * too).  Every NOTIFY_HOLD_RETRY_MS the memory's rows are written back into the file
+ * in one transaction; once that commits, the file is the spool again.  The memory
+ * spool is bounded (NOTIFY_HOLD_MAX_MB); past it an item is lost, counted and logged. */
 #include "notify_int.h"
 
 #include <errno.h>
@@ -12,6 +20,10 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/loop.h"
+
+#define NOTIFY_HOLD_MAX_MB 128       /* memory spool, MiB: ~80,000 notifications of ~1.5 KB */
+#define NOTIFY_HOLD_RETRY_MS 2000    /* pause between two write-backs to the file */
 
 static const char spool_schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -28,8 +40,22 @@ static const char spool_schema[] =
 	"CREATE INDEX IF NOT EXISTS messages_due ON messages(state, next_ms);";
 
 struct notify_spool {
-	sqlite3 *db;
+	sqlite3 *db;              /* the file (":memory:" without a state directory) */
+	sqlite3 *mem;             /* while the file cannot be written: the spool in memory,
+				   * with the file attached as "disk"; NULL otherwise */
+	char *path;               /* NULL: no file */
+	int64_t id_floor;         /* memory: new message ids stay above the file's */
+	int64_t retry_ms;         /* memory: monotonic ms of the next write-back */
+	uint64_t lost;            /* items that could not be held, since start */
+	char why[192];            /* why the file cannot be written, "" when it can */
+	struct log_complaint loss; /* rate-limits the lines about lost items */
 };
+
+/* The database every statement goes to. */
+static sqlite3 *spool_db(const struct notify_spool *sp)
+{
+	return sp->mem ? sp->mem : sp->db;
+}
 
 struct notify_spool *notify_spool_open(const char *path, char *err, size_t errlen)
 {
@@ -46,6 +72,8 @@ struct notify_spool *notify_spool_open(const char *path, char *err, size_t errle
 		rc = sqlite3_busy_timeout(sp->db, 2000);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(sp->db, spool_schema, NULL, NULL, &msg);
+	if (rc == SQLITE_OK && path && !(sp->path = strdup(path)))
+		rc = SQLITE_NOMEM;
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "notify spool %s: %s", path ? path : ":memory:",
 			 msg ? msg : sqlite3_errmsg(sp->db));
@@ -56,48 +84,211 @@ struct notify_spool *notify_spool_open(const char *path, char *err, size_t errle
 	return sp;
 }
 
+/* ---- holding the spool in memory ------------------------------------------------- */
+
+/* A statement failed with rc: -ENOSPC for the file's trouble (or a full memory
+ * spool; the file's reason is kept for spool_hold), else -EIO (logged). */
+static int spool_fail(struct notify_spool *sp, int rc)
+{
+	if (!state_db_disk_error(rc)) {
+		log_warnx("notify", NULL, "spool: %s", sqlite3_errmsg(spool_db(sp)));
+		return -EIO;
+	}
+	if (!sp->mem)
+		state_db_failure(sp->db, rc, sp->why, sizeof(sp->why));
+	return -ENOSPC;
+}
+
+/* Opens the memory spool with the file's queued items and pending messages. */
+static int hold_open(struct notify_spool *sp)
+{
+	static const char copy[] =
+		"INSERT INTO main.queue SELECT * FROM disk.queue;"
+		"INSERT INTO main.messages SELECT * FROM disk.messages WHERE state=0;";
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d;",
+		 NOTIFY_HOLD_MAX_MB * 1024 * 1024 / 4096);
+	int rc = sqlite3_open_v2(":memory:", &sp->mem, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sp->mem, "PRAGMA page_size=4096;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sp->mem, spool_schema, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sp->mem, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(sp->mem, "ATTACH DATABASE ? AS disk", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, sp->path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sp->mem, copy, NULL, NULL, NULL);
+	st = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(sp->mem, "SELECT coalesce(max(id), 0) FROM disk.messages",
+					-1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		sp->id_floor = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		log_warnx("notify", NULL, "spool %s: cannot hold it in memory: %s", sp->path,
+			  sp->mem ? sqlite3_errmsg(sp->mem) : "out of memory");
+		sqlite3_close(sp->mem);
+		sp->mem = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A write to the file failed for the file's trouble (sp->why): moves the spool to
+ * memory.  0 when the write can be done again there. */
+static int spool_hold(struct notify_spool *sp)
+{
+	if (sp->mem || !sp->path)
+		return -EIO;
+	if (!sqlite3_get_autocommit(sp->db))
+		sqlite3_exec(sp->db, "ROLLBACK", NULL, NULL, NULL);
+	if (hold_open(sp) < 0)
+		return -EIO;
+	sp->retry_ms = clock_mono_ms() + NOTIFY_HOLD_RETRY_MS;
+	log_msg(LOG_LVL_ERROR, "notify", NULL,
+		"spool %s: cannot write: %s: notifications held in memory (at most %d MiB) and "
+		"delivered from there, written back every %d s", sp->path, sp->why,
+		NOTIFY_HOLD_MAX_MB, NOTIFY_HOLD_RETRY_MS / 1000);
+	return 0;
+}
+
+/* Writes the memory spool's rows into the file in one transaction.  0 when done. */
+static int hold_write_back(struct notify_spool *sp)
+{
+	static const char back[] =
+		"BEGIN IMMEDIATE;"
+		"DELETE FROM disk.queue;"
+		"INSERT INTO disk.queue SELECT * FROM main.queue;"
+		"INSERT OR REPLACE INTO disk.messages SELECT * FROM main.messages;"
+		"COMMIT;";
+	int rc = sqlite3_exec(sp->mem, back, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	state_db_failure(sp->mem, rc, sp->why, sizeof(sp->why));
+	if (!sqlite3_get_autocommit(sp->mem))
+		sqlite3_exec(sp->mem, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+/* Items and messages in the memory spool (0 when there is none). */
+static size_t hold_rows(struct notify_spool *sp)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	if (sp->mem && sqlite3_prepare_v2(sp->mem, "SELECT (SELECT count(*) FROM main.queue) +"
+					  " (SELECT count(*) FROM main.messages)", -1, &st,
+					  NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Back to the file if the memory spool could be written into it. */
+static void hold_end(struct notify_spool *sp, bool force)
+{
+	if (!sp->mem || (!force && clock_mono_ms() < sp->retry_ms))
+		return;
+	sp->retry_ms = clock_mono_ms() + NOTIFY_HOLD_RETRY_MS;
+	size_t rows = hold_rows(sp);
+	if (hold_write_back(sp) < 0)
+		return;
+	log_info("notify", NULL, "spool %s: written again: %zu items and messages held in memory"
+		 " stored", sp->path, rows);
+	sqlite3_close(sp->mem);
+	sp->mem = NULL;
+	sp->id_floor = 0;
+	sp->why[0] = '\0';
+}
+
+void notify_spool_retry(struct notify_spool *sp)
+{
+	hold_end(sp, false);
+}
+
+bool notify_spool_health(struct notify_spool *sp, size_t *held, uint64_t *lost)
+{
+	*held = hold_rows(sp);
+	*lost = sp->lost;
+	return sp->mem != NULL;
+}
+
 void notify_spool_close(struct notify_spool *sp)
 {
 	if (!sp)
 		return;
+	hold_end(sp, true);
+	if (sp->mem)
+		log_msg(LOG_LVL_ERROR, "notify", NULL, "spool %s: %zu items and messages held in "
+			"memory lost at shutdown: %s", sp->path, hold_rows(sp), sp->why);
+	sqlite3_close(sp->mem);
 	sqlite3_close(sp->db);
+	free(sp->path);
 	free(sp);
 }
 
-/* Prepares sql and binds the arguments described by types: 'i' int64, 's' text
- * (NULL allowed).  NULL on error (logged). */
-static sqlite3_stmt *spool_stmt(struct notify_spool *sp, const char *sql, const char *types, ...)
+/* ---- statements ------------------------------------------------------------------- */
+
+/* Prepares sql on the spool's database and binds the arguments described by types:
+ * 'i' int64, 's' text (NULL allowed).  NULL on error (logged). */
+static sqlite3_stmt *spool_vstmt(struct notify_spool *sp, const char *sql, const char *types,
+				 va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
 
-	if (sqlite3_prepare_v2(sp->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("notify", NULL, "spool: %s", sqlite3_errmsg(sp->db));
+	if (sqlite3_prepare_v2(spool_db(sp), sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("notify", NULL, "spool: %s", sqlite3_errmsg(spool_db(sp)));
 		return NULL;
 	}
-	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 'i')
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
 		else
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
 	}
+	return st;
+}
+
+static sqlite3_stmt *spool_stmt(struct notify_spool *sp, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = spool_vstmt(sp, sql, types, ap);
 	va_end(ap);
 	return st;
 }
 
-/* Steps a statement that returns no rows and finalizes it.  0 or -EIO. */
+/* Steps a statement that returns no rows and finalizes it.  0, -ENOSPC when the file
+ * (or the memory spool) is full or failing, -EIO otherwise (logged). */
 static int spool_done(struct notify_spool *sp, sqlite3_stmt *st)
 {
 	if (!st)
 		return -EIO;
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("notify", NULL, "spool: %s", sqlite3_errmsg(sp->db));
-		return -EIO;
-	}
-	return 0;
+	return rc == SQLITE_DONE ? 0 : spool_fail(sp, sqlite3_extended_errcode(spool_db(sp)));
+}
+
+/* One write (a statement returning no rows); done again in memory if the file refuses
+ * it.  0 or a negative errno. */
+static int spool_write(struct notify_spool *sp, const char *sql, const char *types, ...)
+{
+	va_list ap, again;
+	va_start(ap, types);
+	va_copy(again, ap);
+	int rc = spool_done(sp, spool_vstmt(sp, sql, types, ap));
+	if (rc == -ENOSPC && spool_hold(sp) == 0)
+		rc = spool_done(sp, spool_vstmt(sp, sql, types, again));
+	va_end(again);
+	va_end(ap);
+	return rc;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -106,13 +297,30 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
+/* An item could not be queued, not even in memory: counted and said. */
+static void spool_lose(struct notify_spool *sp, const char *rcpt)
+{
+	char why[96];
+	sp->lost++;
+	if (sp->mem)
+		snprintf(why, sizeof(why), "the memory spool is full (%d MiB)", NOTIFY_HOLD_MAX_MB);
+	else
+		snprintf(why, sizeof(why), "the spool cannot be written");
+	log_complain(&sp->loss, clock_mono_ms(), "notify", NULL,
+		     "spool %s: a notification for %s is lost: %s (%llu lost since start)",
+		     sp->path ? sp->path : ":memory:", rcpt, why, (unsigned long long)sp->lost);
+}
+
 int notify_spool_queue(struct notify_spool *sp, const struct notify_item *it)
 {
-	return spool_done(sp, spool_stmt(sp,
+	int rc = spool_write(sp,
 		"INSERT INTO queue(rcpt, alert_id, kind, severity, subject, line, block,"
 		" group_wait_ms, created_ms) VALUES(?,?,?,?,?,?,?,?,?)", "sisisssii",
 		it->rcpt, it->alert_id, it->kind, (int64_t)it->severity, it->subject, it->line,
-		it->block, it->group_wait_ms, it->created_ms));
+		it->block, it->group_wait_ms, it->created_ms);
+	if (rc < 0)
+		spool_lose(sp, it->rcpt);
+	return rc;
 }
 
 int notify_spool_items(struct notify_spool *sp, const char *rcpt,
@@ -156,13 +364,15 @@ int notify_spool_queued_rcpts(struct notify_spool *sp,
 static int spool_insert_message(struct notify_spool *sp, const struct notify_compose *c,
 				int64_t now_ms, int64_t *id)
 {
+	/* in memory, ids continue above the file's (written back with them) */
 	int rc = spool_done(sp, spool_stmt(sp,
-		"INSERT INTO messages(rcpt, subject, kind, alert_ids, state, attempts,"
-		" created_ms, next_ms, last_error) VALUES(?,?,?,?,0,0,?,?,'')", "ssssii",
+		"INSERT INTO messages(id, rcpt, subject, kind, alert_ids, state, attempts,"
+		" created_ms, next_ms, last_error) VALUES(max(?, (SELECT coalesce(max(id), 0)"
+		" FROM messages)) + 1,?,?,?,?,0,0,?,?,'')", "issssii", sp->id_floor,
 		c->rcpt, c->subject, c->kind, c->alert_ids, now_ms, now_ms));
 	if (rc < 0)
 		return rc;
-	*id = sqlite3_last_insert_rowid(sp->db);
+	*id = sqlite3_last_insert_rowid(spool_db(sp));
 	char mid[512];
 	snprintf(mid, sizeof(mid), "<dcmon.%lld.%lld@%s>", (long long)*id, (long long)now_ms,
 		 c->host);
@@ -176,17 +386,35 @@ static int spool_insert_message(struct notify_spool *sp, const struct notify_com
 	return rc;
 }
 
-int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
-			 int64_t now_ms, int64_t *id)
+/* Runs sql (no rows) on the spool's database.  0 or spool_done's errors. */
+static int spool_exec(struct notify_spool *sp, const char *sql)
 {
-	if (sqlite3_exec(sp->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	int rc = spool_insert_message(sp, c, now_ms, id);
+	int rc = sqlite3_exec(spool_db(sp), sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : spool_fail(sp, rc);
+}
+
+static int compose_once(struct notify_spool *sp, const struct notify_compose *c,
+			int64_t now_ms, int64_t *id)
+{
+	int rc = spool_exec(sp, "BEGIN IMMEDIATE");
+	if (rc == 0)
+		rc = spool_insert_message(sp, c, now_ms, id);
 	if (rc == 0)
 		rc = spool_done(sp, spool_stmt(sp, "DELETE FROM queue WHERE rcpt=? AND id<=?", "si",
 					       c->rcpt, c->max_item_id));
-	if (sqlite3_exec(sp->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-		rc = -EIO;
+	if (rc == 0)
+		rc = spool_exec(sp, "COMMIT");
+	if (rc < 0 && !sqlite3_get_autocommit(spool_db(sp)))
+		sqlite3_exec(spool_db(sp), "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
+			 int64_t now_ms, int64_t *id)
+{
+	int rc = compose_once(sp, c, now_ms, id);
+	if (rc == -ENOSPC && spool_hold(sp) == 0)
+		rc = compose_once(sp, c, now_ms, id);
 	return rc;
 }
 
@@ -202,9 +430,13 @@ void notify_out_free(struct notify_out *o)
 
 int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out *out, int max)
 {
+	/* a recipient's messages go out in the order they were made: one waiting for its
+	 * retry holds back the newer ones (a RESOLVED never overtakes its CRITICAL) */
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT id, message_id, rcpt, text, attempts, created_ms"
-				      " FROM messages WHERE state=0 AND next_ms<=? ORDER BY id"
-				      " LIMIT ?", "ii", now_ms, (int64_t)max);
+				      " FROM messages m WHERE state=0 AND next_ms<=?1 AND NOT EXISTS"
+				      " (SELECT 1 FROM messages o WHERE o.state=0 AND o.rcpt=m.rcpt"
+				      " AND o.id<m.id AND o.next_ms>?1) ORDER BY id LIMIT ?2", "ii",
+				      now_ms, (int64_t)max);
 	int n = 0;
 
 	if (!st)
@@ -240,23 +472,23 @@ int64_t notify_spool_next_due(struct notify_spool *sp)
 
 int notify_spool_mark_sent(struct notify_spool *sp, int64_t id, int64_t now_ms)
 {
-	return spool_done(sp, spool_stmt(sp, "UPDATE messages SET state=1, sent_ms=?,"
+	return spool_write(sp, "UPDATE messages SET state=1, sent_ms=?,"
 					 " attempts=attempts+1, last_error='' WHERE id=?", "ii",
-					 now_ms, id));
+					 now_ms, id);
 }
 
 int notify_spool_mark_failed(struct notify_spool *sp, int64_t id, const char *why, int64_t now_ms)
 {
-	return spool_done(sp, spool_stmt(sp, "UPDATE messages SET state=2, attempts=attempts+1,"
+	return spool_write(sp, "UPDATE messages SET state=2, attempts=attempts+1,"
 					 " last_error=?, next_ms=? WHERE id=?", "sii", why, now_ms,
-					 id));
+					 id);
 }
 
 int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why, int64_t next_ms)
 {
-	return spool_done(sp, spool_stmt(sp, "UPDATE messages SET attempts=attempts+1,"
+	return spool_write(sp, "UPDATE messages SET attempts=attempts+1,"
 					 " last_error=?, next_ms=? WHERE id=?", "sii", why, next_ms,
-					 id));
+					 id);
 }
 
 int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,

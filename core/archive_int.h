@@ -27,6 +27,7 @@
 #define ARCHIVE_DS_NAME "value"           /* the one data source of every file */
 #define ARCHIVE_QUEUE_MAX_DEFAULT 2000000 /* values held in memory before the oldest go */
 #define ARCHIVE_RETRY_MS 60000            /* a broken file is looked at again after this */
+#define ARCHIVE_NOSPACE_RETRY_MS 5000     /* a file refused for lack of space: next try */
 
 /* One value on its way to a file. */
 struct archive_point {
@@ -38,6 +39,8 @@ enum archive_file_state {
 	ARCHIVE_FILE_NEW, /* not yet checked: verify or create before the next write */
 	ARCHIVE_FILE_OK,  /* verified; last_s is the file's last update */
 	ARCHIVE_FILE_BAD, /* mismatch or error: values dropped until retry_ms */
+	ARCHIVE_FILE_NOSPACE, /* the disk was full: values kept (up to max_held), tried
+			       * again at retry_ms */
 };
 
 /* One RRD file.  Created on the loop thread at a metric's first report; all fields
@@ -55,7 +58,7 @@ struct archive_file {
 	/* writer-only */
 	enum archive_file_state state;
 	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
-	int64_t retry_ms;          /* BAD: monotonic ms after which the file is checked again */
+	int64_t retry_ms;          /* BAD, NOSPACE: monotonic ms of the next look at the file */
 	struct archive_point *pts; /* buffered values, strictly ascending t_s */
 	size_t npts, cap_pts;      /* used / allocated entries of pts */
 	bool dirty;                /* on the writer's dirty list */
@@ -133,8 +136,9 @@ void archive_queue_stop(struct archive_queue *q);
 
 /* RRD step in seconds for a report interval: interval rounded to seconds, >= 1. */
 unsigned long archive_rrd_step(int64_t interval_ms);
-/* Creates the file (never overwrites) with last update last_s.  0, -EEXIST, or
- * another negative errno with the librrd message in err. */
+/* Creates the file (never overwrites) with last update last_s.  0, -EEXIST, -ENOSPC
+ * (the disk is full; err says so even when librrd gave no reason), or another
+ * negative errno with the librrd message in err. */
 int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind kind,
                        int64_t last_s, char *err, size_t errlen);
 /* Checks an existing file: step and DS "value" of the kind's type.  0 with *last_s set,
@@ -142,7 +146,8 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
  * negative errno (err has librrd's message). */
 int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
                       int64_t *last_s, char *err, size_t errlen);
-/* Writes n "time:value" strings with rrd_update_r.  0 or -EIO with err filled. */
+/* Writes n "time:value" strings with rrd_update_r.  0, or -ENOSPC (disk full) or
+ * another negative errno with err filled. */
 int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen);
 /* Creates the parent directory of path if missing (one level).  0 or -errno. */
 int archive_rrd_mkdir_parent(const char *path);

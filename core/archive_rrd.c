@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DAY_S 86400
@@ -33,6 +34,18 @@ static const char *const rra_cfs[] = {"AVERAGE", "MIN", "MAX"};
 #define RRA_CFS (sizeof(rra_cfs) / sizeof(rra_cfs[0]))
 #define RRA_COUNT (sizeof(rra_table) / sizeof(rra_table[0]) * RRA_CFS) /* upper bound */
 #define DEF_MAX 64 /* bytes of one DS:/RRA: definition */
+#define RRA_RES_COUNT (sizeof(rra_table) / sizeof(rra_table[0]))
+
+/* Steps per row (pdp) and rows of the archives of resolution i for a file of step_s. */
+static void rra_shape(size_t i, unsigned long step_s, int64_t *pdp, int64_t *rows)
+{
+	int64_t res = rra_table[i].res_s;
+	*pdp = res ? (res + (int64_t)step_s / 2) / (int64_t)step_s : 1;
+	if (*pdp < 1)
+		*pdp = 1;
+	int64_t width = *pdp * (int64_t)step_s;
+	*rows = (rra_table[i].span_s + width - 1) / width;
+}
 
 const char *archive_ds_type(enum metric_kind kind)
 {
@@ -51,13 +64,9 @@ static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_ki
 	int n = 0;
 	snprintf(defs[n++], DEF_MAX, "DS:%s:%s:%lu:%s:U", ARCHIVE_DS_NAME, archive_ds_type(kind),
 	         2 * step_s, kind == METRIC_COUNTER ? "0" : "U");
-	for (size_t i = 0; i < sizeof(rra_table) / sizeof(rra_table[0]); i++) {
-		int64_t res = rra_table[i].res_s;
-		int64_t pdp = res ? (res + (int64_t)step_s / 2) / (int64_t)step_s : 1;
-		if (pdp < 1)
-			pdp = 1;
-		int64_t width = pdp * (int64_t)step_s;
-		int64_t rows = (rra_table[i].span_s + width - 1) / width;
+	for (size_t i = 0; i < RRA_RES_COUNT; i++) {
+		int64_t pdp, rows;
+		rra_shape(i, step_s, &pdp, &rows);
 		for (size_t c = 0; c < (pdp == 1 ? 1 : RRA_CFS); c++)
 			snprintf(defs[n++], DEF_MAX, "RRA:%s:0.5:%" PRId64 ":%" PRId64, rra_cfs[c],
 			         pdp, rows);
@@ -65,12 +74,59 @@ static int rrd_layout(char defs[][DEF_MAX], unsigned long step_s, enum metric_ki
 	return n;
 }
 
-/* Copies librrd's thread-local error into err and clears it. */
-static void rrd_take_error(char *err, size_t errlen)
+/* Bytes of a new file: 8 per row of every archive, plus headers (a few KB at most). */
+static uint64_t rrd_file_bytes(unsigned long step_s)
+{
+	uint64_t bytes = 4096;
+	for (size_t i = 0; i < RRA_RES_COUNT; i++) {
+		int64_t pdp, rows;
+		rra_shape(i, step_s, &pdp, &rows);
+		bytes += (uint64_t)rows * 8 * (pdp == 1 ? 1 : RRA_CFS);
+	}
+	return bytes;
+}
+
+/* Why a librrd call that left no message failed, looked for in the file's directory:
+ * -ENOSPC when it has less than need bytes or no inode left for us, else the errno
+ * the call left (librrd 1.7 reports no error when writing its temporary file fails on
+ * a full disk, and errno is then that of its clean-up). */
+static int rrd_dir_cause(const char *path, uint64_t need, int call_errno)
+{
+	char dir[PATH_MAX];
+	struct statvfs sv;
+	if (need == 0) /* a read */
+		return call_errno ? -call_errno : -EIO;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (statvfs(slash ? dir : ".", &sv) == 0) {
+		/* root may use the blocks reserved for it, others may not */
+		uint64_t blocks = geteuid() == 0 ? sv.f_bfree : sv.f_bavail;
+		uint64_t inodes = geteuid() == 0 ? sv.f_ffree : sv.f_favail;
+		if (blocks * sv.f_frsize < need || (sv.f_files > 0 && inodes == 0))
+			return -ENOSPC;
+	}
+	return call_errno ? -call_errno : -EIO;
+}
+
+/* Copies librrd's thread-local error into err and clears it; returns the cause as a
+ * negative errno (-ENOSPC: the disk is full, the call may succeed later).  need: bytes
+ * the call had to add to the file system (0: it only reads). */
+static int rrd_take_error(const char *path, uint64_t need, int call_errno, char *err, size_t errlen)
 {
 	const char *msg = rrd_get_error();
-	snprintf(err, errlen, "%s", msg && *msg ? msg : "unknown librrd error");
+	int cause;
+	if (msg && *msg) {
+		cause = strstr(msg, strerror(ENOSPC)) ? -ENOSPC : -EIO;
+		snprintf(err, errlen, "%s", msg);
+	} else {
+		cause = rrd_dir_cause(path, need, call_errno);
+		snprintf(err, errlen, "%s%s", strerror(-cause),
+		         cause == -ENOSPC ? "" : " (librrd gave no reason)");
+	}
 	rrd_clear_error();
+	return cause;
 }
 
 int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind kind,
@@ -82,11 +138,13 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
 	for (int i = 0; i < n; i++)
 		argv[i] = defs[i];
 	rrd_clear_error();
+	errno = 0;
 	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0)
 		return 0;
-	int ret = access(path, F_OK) == 0 ? -EEXIST : -EIO;
-	rrd_take_error(err, errlen);
-	return ret;
+	int call_errno = errno;
+	int ret = access(path, F_OK) == 0 ? -EEXIST : 0;
+	int cause = rrd_take_error(path, rrd_file_bytes(step_s), call_errno, err, errlen);
+	return ret ? ret : cause;
 }
 
 /* Checks one info entry against the expected layout.  Returns false on a mismatch. */
@@ -126,9 +184,11 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 		return -errno;
 	}
 	rrd_clear_error();
+	errno = 0;
 	rrd_info_t *info = rrd_info_r(path);
 	if (!info) {
-		rrd_take_error(err, errlen);
+		int call_errno = errno;
+		rrd_take_error(path, 0, call_errno, err, errlen);
 		return -EIO;
 	}
 	bool ok = true, has_ds = false;
@@ -147,10 +207,11 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen)
 {
 	rrd_clear_error();
+	errno = 0;
 	if (rrd_update_r(path, NULL, n, argv) == 0)
 		return 0;
-	rrd_take_error(err, errlen);
-	return -EIO;
+	int call_errno = errno;
+	return rrd_take_error(path, 4096, call_errno, err, errlen);
 }
 
 int archive_rrd_mkdir_parent(const char *path)

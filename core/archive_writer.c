@@ -81,6 +81,17 @@ static void file_bad(struct archive_writer *w, struct archive_file *f, const cha
 	archive_file_consume(f, f->npts);
 }
 
+/* The disk is full: f keeps its values (writer_trim bounds them all) and is tried again
+ * at the next round after ARCHIVE_NOSPACE_RETRY_MS. */
+static void file_nospace(struct archive_writer *w, struct archive_file *f, const char *why)
+{
+	f->state = ARCHIVE_FILE_NOSPACE;
+	f->retry_ms = archive_mono_ms() + ARCHIVE_NOSPACE_RETRY_MS;
+	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
+	             "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
+	             f->path, why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000, w->held);
+}
+
 /* Creates a missing file so that its first buffered value is accepted. */
 static int file_create(struct archive_writer *w, struct archive_file *f, char *err, size_t errlen)
 {
@@ -118,6 +129,10 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 		file_bad(w, f, "%s does not match this metric (%s): left untouched", err);
 		return r;
 	}
+	if (r == -ENOSPC) {
+		file_nospace(w, f, err);
+		return r;
+	}
 	if (r < 0) {
 		file_bad(w, f, "%s: %s", err);
 		return r;
@@ -148,42 +163,55 @@ static int file_format(struct archive_writer *w, struct archive_file *f)
 	return n;
 }
 
-/* Writes all buffered points of f with librrd (no rrdcached). */
-static void file_write(struct archive_writer *w, struct archive_file *f)
+/* Writes all buffered points of f with librrd (no rrdcached).  0, or -ENOSPC when the
+ * full disk refused them: they stay buffered. */
+static int file_write(struct archive_writer *w, struct archive_file *f)
 {
 	while (f->npts > 0) {
 		char err[512];
 		int n = file_format(w, f);
 		if (n == 0)
 			break;
-		if (archive_rrd_update(f->path, n, (const char **)w->argv, err, sizeof(err)) < 0) {
+		int r = archive_rrd_update(f->path, n, (const char **)w->argv, err, sizeof(err));
+		if (r == -ENOSPC) {
+			file_nospace(w, f, err);
+			return r;
+		}
+		if (r < 0) {
 			f->state = ARCHIVE_FILE_NEW; /* look at the file again next time */
 			w->counts.failed += f->npts;
 			w->held -= f->npts;
 			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
 			             "%s: update failed: %s", f->path, err);
 			archive_file_consume(f, f->npts);
-			return;
+			return 0;
 		}
 		f->last_s = f->pts[n - 1].t_s;
 		archive_file_consume(f, (size_t)n);
 		w->held -= (size_t)n;
 		w->counts.written += (uint64_t)n;
 	}
+	return 0;
 }
 
 /* Makes a dirty file ready for its write: checks or creates it first if needed; drops
- * its points while it is BAD.  0, or -EAGAIN to keep it dirty (rrdcached down). */
+ * its points while it is BAD.  0, -EAGAIN to keep it dirty (rrdcached down), or
+ * -ENOSPC to keep it dirty until the disk has room again. */
 static int file_prepare(struct archive_writer *w, struct archive_file *f, bool cached_ok)
 {
 	if (w->cached.addr && !cached_ok)
 		return -EAGAIN;
-	if (f->state == ARCHIVE_FILE_BAD && archive_mono_ms() >= f->retry_ms)
+	bool retry_due = archive_mono_ms() >= f->retry_ms;
+	if (f->state == ARCHIVE_FILE_NOSPACE)
+		f->state = retry_due ? ARCHIVE_FILE_NEW : f->state;
+	if (f->state == ARCHIVE_FILE_NOSPACE)
+		return -ENOSPC;
+	if (f->state == ARCHIVE_FILE_BAD && retry_due)
 		f->state = ARCHIVE_FILE_NEW;
 	size_t before = f->npts;
 	if (f->state == ARCHIVE_FILE_NEW) {
 		int r = file_open(w, f);
-		if (r == -EAGAIN)
+		if (r == -EAGAIN || r == -ENOSPC)
 			return r;
 	}
 	if (f->state == ARCHIVE_FILE_BAD) {
@@ -201,13 +229,18 @@ static void file_release(struct archive_queue *q, struct archive_file *f)
 	archive_file_free(f);
 }
 
-/* Gives up on everything still buffered (last round, rrdcached unreachable). */
+/* Gives up on everything still buffered (last round: rrdcached unreachable or the disk
+ * full). */
 static void writer_abandon(struct archive_writer *w)
 {
 	if (w->held == 0)
 		return;
-	log_warnx(ARCHIVE_SUB, NULL, "rrdcached %s unreachable at shutdown: %zu values lost",
-	          w->cached.addr ? w->cached.addr : "-", w->held);
+	if (w->cached.addr && !w->cached.up)
+		log_warnx(ARCHIVE_SUB, NULL,
+		          "rrdcached %s unreachable at shutdown: %zu values lost", w->cached.addr,
+		          w->held);
+	else
+		log_warnx(ARCHIVE_SUB, NULL, "disk full at shutdown: %zu values lost", w->held);
 	for (struct archive_file *f = w->dirty; f; f = f->next_dirty) {
 		w->counts.failed += f->npts;
 		archive_file_consume(f, f->npts);
@@ -262,15 +295,16 @@ void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 	struct archive_file *keep = NULL, *send = NULL;
 	for (struct archive_file *f = w->dirty, *next; f; f = next) {
 		next = f->next_dirty;
-		if (file_prepare(w, f, cached_ok) == -EAGAIN) {
+		int r = file_prepare(w, f, cached_ok);
+		if (r == -EAGAIN)
 			cached_ok = false;
-			f->next_dirty = keep;
-			keep = f;
-		} else if (f->npts > 0 && w->cached.addr) {
+		if (r == 0 && f->npts > 0 && w->cached.addr) {
 			f->next_dirty = send; /* all of them in one batch below */
 			send = f;
+		} else if (r < 0 || file_write(w, f) == -ENOSPC) {
+			f->next_dirty = keep;
+			keep = f;
 		} else {
-			file_write(w, f);
 			file_done(q, f);
 		}
 	}

@@ -301,6 +301,37 @@ static void test_reminders(void **state)
 	fx_free(f);
 }
 
+/* A recipient's messages leave in the order they were made: one waiting for its retry
+ * holds back the newer ones (its RESOLVED never overtakes its CRITICAL); other
+ * recipients are not held back. */
+static void test_spool_order(void **state)
+{
+	(void)state;
+	char err[128];
+	struct notify_spool *sp = notify_spool_open(NULL, err, sizeof(err));
+	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
+				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
+				   .host = "h"};
+	struct notify_out out[4];
+	int64_t id[3];
+	assert_non_null(sp);
+	assert_int_equal(notify_spool_compose(sp, &c, 1000, &id[0]), 0);
+	c.subject = "RESOLVED";
+	assert_int_equal(notify_spool_compose(sp, &c, 2000, &id[1]), 0);
+	c.rcpt = "b@x.example";
+	assert_int_equal(notify_spool_compose(sp, &c, 2000, &id[2]), 0);
+	assert_int_equal(notify_spool_mark_retry(sp, id[0], "421 busy", 10000), 0);
+	assert_int_equal(notify_spool_due(sp, 5000, out, 4), 1);
+	assert_int_equal(out[0].id, id[2]);
+	notify_out_free(&out[0]);
+	assert_int_equal(notify_spool_due(sp, 10000, out, 4), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(out[i].id, id[i]);
+		notify_out_free(&out[i]);
+	}
+	notify_spool_close(sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_notifier_groups),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_reminders),
+		cmocka_unit_test(test_spool_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,176 @@
+/* The store's writes, held in memory until a transaction holding them commits.  On a
+ * full disk SQLite refuses the commit (SQLITE_FULL): the rows stay here, in order, and
+ * the whole list is tried again every STORE_RETRY_MS, so nothing that happened while
+ * the disk was full is lost and the file receives it in the order it happened. */
+#include "alert_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/loop.h"
+
+/* A held row: the statement and its values with owned texts. */
+struct store_held_op {
+	int stmt;
+	int n;
+	struct store_val v[];
+};
+
+void store_row_int(struct store_row *r, int64_t v)
+{
+	r->v[r->n++] = (struct store_val){.type = SV_INT, .u.i = v};
+}
+
+void store_row_double(struct store_row *r, double v)
+{
+	r->v[r->n++] = isfinite(v) ? (struct store_val){.type = SV_DOUBLE, .u.d = v}
+				   : (struct store_val){.type = SV_NULL};
+}
+
+void store_row_text(struct store_row *r, const char *v)
+{
+	r->v[r->n++] = v ? (struct store_val){.type = SV_TEXT, .u.s = (char *)v}
+			 : (struct store_val){.type = SV_NULL};
+}
+
+static void op_free(struct store_held_op *op)
+{
+	for (int i = 0; op && i < op->n; i++)
+		if (op->v[i].type == SV_TEXT)
+			free(op->v[i].u.s);
+	free(op);
+}
+
+static struct store_held_op *op_copy(const struct store_row *r)
+{
+	struct store_held_op *op = malloc(sizeof(*op) + (size_t)r->n * sizeof(op->v[0]));
+	if (!op)
+		return NULL;
+	op->stmt = r->stmt;
+	op->n = 0;
+	for (int i = 0; i < r->n; i++, op->n++) {
+		op->v[i] = r->v[i];
+		if (r->v[i].type == SV_TEXT && !(op->v[i].u.s = strdup(r->v[i].u.s))) {
+			op_free(op);
+			return NULL;
+		}
+	}
+	return op;
+}
+
+/* A write that cannot be held: counted, and said (rate-limited) with the total. */
+static int held_lose(struct store_held *h, const char *file, const char *why, int err)
+{
+	h->lost++;
+	log_complain(&h->loss, clock_mono_ms(), "alert", NULL,
+		     "%s: a write is lost: %s (%zu held, %llu lost since start)", file, why,
+		     h->n, (unsigned long long)h->lost);
+	return err;
+}
+
+int store_held_push(struct store_held *h, const struct store_row *r, const char *file)
+{
+	if (h->n >= STORE_HELD_MAX)
+		return held_lose(h, file, "the bound of writes held in memory is reached", -ENOSPC);
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		struct store_held_op **v = realloc(h->ops, cap * sizeof(*v));
+		if (!v)
+			return held_lose(h, file, "out of memory", -ENOMEM);
+		h->ops = v;
+		h->cap = cap;
+	}
+	struct store_held_op *op = op_copy(r);
+	if (!op)
+		return held_lose(h, file, "out of memory", -ENOMEM);
+	h->ops[h->n++] = op;
+	return 0;
+}
+
+static void op_bind(sqlite3_stmt *s, const struct store_held_op *op)
+{
+	for (int i = 0; i < op->n; i++) {
+		const struct store_val *v = &op->v[i];
+		if (v->type == SV_INT)
+			sqlite3_bind_int64(s, i + 1, v->u.i);
+		else if (v->type == SV_DOUBLE)
+			sqlite3_bind_double(s, i + 1, v->u.d);
+		else if (v->type == SV_TEXT)
+			sqlite3_bind_text(s, i + 1, v->u.s, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, i + 1);
+	}
+}
+
+/* Runs one held row.  SQLITE_DONE, a disk error, or another code (the row is bad). */
+static int op_run(sqlite3 *db, sqlite3_stmt *s, const struct store_held_op *op, const char *file)
+{
+	op_bind(s, op);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && !state_db_disk_error(rc))
+		log_warnx("alert", NULL, "%s: a write was refused and dropped: %s", file,
+			  sqlite3_errmsg(db));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+static void held_clear(struct store_held *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		op_free(h->ops[i]);
+	h->n = 0;
+}
+
+/* The attempt failed: keep everything, roll back what SQLite did not, say it once. */
+static int held_failed(struct store_held *h, sqlite3 *db, int rc, const char *file)
+{
+	char why[sizeof(h->why)];
+	state_db_failure(db, rc, why, sizeof(why));
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (!h->failing)
+		log_msg(LOG_LVL_ERROR, "alert", NULL,
+			"%s: cannot write: %s: alert state held in memory (%zu writes, at most %d), "
+			"retried every %d s", file, why, h->n, STORE_HELD_MAX, STORE_RETRY_MS / 1000);
+	snprintf(h->why, sizeof(h->why), "%s", why);
+	h->failing = true;
+	h->retry_ms = clock_mono_ms() + STORE_RETRY_MS;
+	return -EIO;
+}
+
+int store_held_write(struct store_held *h, sqlite3 *db, sqlite3_stmt *const *stmts,
+		     const char *file, bool force)
+{
+	if (h->n == 0)
+		return 0;
+	if (h->failing && !force && clock_mono_ms() < h->retry_ms)
+		return -EAGAIN;
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < h->n; i++) {
+		rc = op_run(db, stmts[h->ops[i]->stmt], h->ops[i], file);
+		rc = state_db_disk_error(rc) ? rc : SQLITE_OK;
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return held_failed(h, db, rc, file);
+	if (h->failing)
+		log_info("alert", NULL, "%s: written again: %zu held writes stored", file, h->n);
+	h->failing = false;
+	h->why[0] = '\0';
+	held_clear(h);
+	return 0;
+}
+
+void store_held_free(struct store_held *h)
+{
+	held_clear(h);
+	free(h->ops);
+	h->ops = NULL;
+	h->cap = 0;
+}
