@@ -431,11 +431,11 @@ int alert_store_end_silence(struct alert_store *st, int64_t id, int64_t now_ms)
 
 int alert_store_move_silence(struct alert_store *st, const struct silence *sil)
 {
-	sqlite3_stmt *s = st->stmt[ST_MOVE_SIL];
-	sqlite3_bind_int64(s, 1, sil->starts_ms);
-	sqlite3_bind_int64(s, 2, sil->ends_ms);
-	sqlite3_bind_int64(s, 3, sil->id);
-	return store_step(st, s);
+	struct store_row r = {.stmt = ST_MOVE_SIL};
+	store_row_int(&r, sil->starts_ms);
+	store_row_int(&r, sil->ends_ms);
+	store_row_int(&r, sil->id);
+	return store_write(st, &r);
 }
 
 static int row_labels(const char *text, struct cfg_selector *m)
