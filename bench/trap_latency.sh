@@ -8,11 +8,11 @@
 # for reads them.  At start a coldStart trap has each polled (on mains).  For crossing I
 # the recording of ups-I is switched to on-battery (the agent then answers on-battery,
 # checked with snmpget), and upsTrapOnBattery is sent from ups-I's address by
-# bench/send_trap.py, which stamps the moment the datagram leaves.  dcmond raises
-# output_source_state = battery from the trap at once (trap/poll fusion), the profile's
-# critical "UPS is on battery" alert fires, and the re-poll confirms it.  One UPS per
-# crossing: each is a new alert (flap detection holds back one alert firing over and
-# over, by design).
+# bench/send_trap.py, which stamps the moment the datagram leaves.  dcmond re-polls
+# ups-I at once (repoll_min_interval 1s: the coldStart poll at the start is older), the
+# poll reads on-battery (a trap alone is no reading: trap/poll fusion waits for it), and
+# the profile's critical "UPS is on battery" alert fires.  One UPS per crossing: each is
+# a new alert (flap detection holds back one alert firing over and over, by design).
 #
 # collectd has no trap path: its snmp plugin only polls (traps would need snmptrapd and
 # a separate handler), so there is no collectd figure here.
@@ -63,7 +63,7 @@ daemon:
   data_dir: $T/data
   socket: $T/dcmon.sock
   profiles_dir: $SRC/etc/profiles
-  snmp_trap: {listen: 127.0.0.1, port: $trapp, communities: [dcmon-traps]}
+  snmp_trap: {listen: 127.0.0.1, port: $trapp, communities: [dcmon-traps], repoll_min_interval: 1s}
   smtp: {host: 127.0.0.1, port: $smtp, starttls: off, from: dcmon@dc.example, rate_limit: 1000}
 teams: [{id: ops, email: [ops@dc.example]}]
 routes:
