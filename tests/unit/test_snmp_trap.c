@@ -31,7 +31,7 @@ struct fx {
 	struct snmp_trapd *td;
 	char repolled[64];
 	int repolls;
-	int64_t repoll_ms[8]; /* monotonic time of each re-poll */
+	int64_t repoll_ms[8]; /* loop time of each re-poll */
 	char out[64];         /* what the last sender printed */
 };
 
@@ -41,7 +41,7 @@ static void repoll(void *arg, const char *device_id)
 
 	snprintf(f->repolled, sizeof(f->repolled), "%s", device_id);
 	if (f->repolls < 8)
-		f->repoll_ms[f->repolls] = clock_mono_ms();
+		f->repoll_ms[f->repolls] = loop_now_ms(f->x.loop); /* the guard's clock */
 	f->repolls++;
 }
 
