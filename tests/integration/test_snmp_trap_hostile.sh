@@ -19,20 +19,29 @@ HOLD_S=2 # repoll_min_interval
 RATE=50  # source_rate
 
 # ---- config errors -----------------------------------------------------------------
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  snmp_trap:
-    port: 1162
-YAML
-rc=0
-"$DCMOND" --check-config "$T/dcmon.yaml" 2>"$T/check.err" || rc=$?
-assert_eq "$rc" 1 "check-config exit code of a receiver without listen and credentials"
-grep -q "dcmon.yaml:4:5: error: snmp_trap: listen is required" "$T/check.err" \
-  || fail "no positioned error for the missing listen: $(cat "$T/check.err")"
-grep -q "dcmon.yaml:4:5: error: snmp_trap: no communities and no users" "$T/check.err" \
-  || fail "no positioned error for the missing credentials: $(cat "$T/check.err")"
+# check_errors YAML PATTERN...: --check-config on a daemon section ending in YAML exits
+# 1 with an error matching each PATTERN.
+check_errors() {
+  local body=$1 rc=0 want; shift
+  printf 'daemon:\n  data_dir: %s/data\n%s\n' "$T" "$body" >"$T/dcmon.yaml"
+  "$DCMOND" --check-config "$T/dcmon.yaml" 2>"$T/check.err" || rc=$?
+  [ "$rc" -eq 1 ] || fail "check-config exit code $rc for: $body"
+  for want in "$@"; do
+    grep -q "$want" "$T/check.err" || fail "no error like '$want': $(cat "$T/check.err")"
+  done
+}
+check_errors '  snmp_trap:
+    port: 1162' \
+  "dcmon.yaml:4:5: error: snmp_trap: listen is required" \
+  "dcmon.yaml:4:5: error: snmp_trap: no communities and no users"
 pass "snmp_trap without listen or credentials: errors at dcmon.yaml:4:5"
+check_errors '  snmp_trap: {listen: 127.0.0.1, communities: [c], source_rate: 0,
+              repoll_min_interval: 10ms}' \
+  "dcmon.yaml:3:65: error: source_rate: 0 is out of range 1..100000" \
+  "dcmon.yaml:4:36: error: repoll_min_interval: 10ms is out of range 1s..1h"
+check_errors '  snmp_trap: {listen: traps.example, communities: [c]}' \
+  "dcmon.yaml:3:14: error: snmp_trap: listen: expected a numeric IPv4 or IPv6 address"
+pass "snmp_trap: source_rate 0, repoll_min_interval 10ms, a host name as listen: errors at their positions"
 
 # ---- the site ----------------------------------------------------------------------
 SIM_ADDRS=127.0.0.3 start_snmpsim 127.0.0.2 ups-mains ups-battery
