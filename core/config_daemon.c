@@ -74,7 +74,7 @@ const struct cfg_key cfg_daemon_keys[] = {
      .expect = "a multiple of the interval, 1..1024"},
     {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
      .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
-     .init = snmp_trap_cfg_init},
+     .init = snmp_trap_cfg_init, .check = snmp_trap_cfg_check},
     {.name = "http", .type = CFGK_SECTION, .offset = DM(http), .sub = http_cfg_keys,
      .elem_size = sizeof(struct cfg_http), .init = http_cfg_init, .check = http_cfg_check},
     {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),

@@ -1,5 +1,5 @@
 /* The facility part: lifecycle, the metric sink, the engine hooks (suppressor, quality
- * gate), trap/poll fusion and the 1 s tick. */
+ * gate) and the 1 s tick; trap/poll fusion is in ftrap.c. */
 #include "facility_int.h"
 
 #include <errno.h>
@@ -90,34 +90,6 @@ static void fmet_free(struct facility *f, struct fmet *fm)
 	free(fm);
 }
 
-/* Trap/poll fusion: a trap raises the polled state at once; the next poll confirms or
- * clears it (the trap receiver has asked for that poll already). */
-static const struct {
-	const char *trap;   /* trap_last_state name */
-	const char *metric; /* the polled state metric it stands for */
-	const char *value;  /* its value name */
-} trap_fusion[] = {
-	{"on_battery", "output_source_state", "battery"},
-};
-
-static void trap_fuse(struct facility *f, const struct metric *m)
-{
-	const char *name = metric_enum_name(m, (int)m->value);
-	for (size_t i = 0; name && i < sizeof(trap_fusion) / sizeof(trap_fusion[0]); i++) {
-		if (strcmp(name, trap_fusion[i].trap) != 0)
-			continue;
-		struct metric *pm = metric_reg_find(f->env.reg, m->device, trap_fusion[i].metric, NULL);
-		for (size_t k = 0; pm && k < pm->nenums; k++) {
-			if (strcmp(pm->enums[k].name, trap_fusion[i].value) != 0 ||
-			    (pm->quality == QUALITY_OK && (int)pm->value == pm->enums[k].value))
-				continue;
-			log_info("facility", m->device, "trap %s: %s = %s until the poll confirms",
-				 name, pm->name, trap_fusion[i].value);
-			metric_put(f->env.reg, pm, m->ts_ms, pm->enums[k].value);
-		}
-	}
-}
-
 static void sink_report(void *arg, const struct metric *cm)
 {
 	struct facility *f = arg;
@@ -133,7 +105,7 @@ static void sink_report(void *arg, const struct metric *cm)
 		return;
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
 	if (new_value && fm->trap_state)
-		trap_fuse(f, m);
+		ftrap_report(f, m);
 	fquality_report(f, fm, m);
 	if (new_value && fm->fault == FAULT_OK)
 		fderive_sample(f, fm, m);
@@ -144,6 +116,8 @@ static void sink_forget(void *arg, const struct metric *m)
 {
 	struct facility *f = arg;
 	struct fmet *fm = fmet_of(f, m);
+	if (fm && fm->trap_state)
+		ftrap_forget(f, m);
 	if (fm)
 		fmet_free(f, fm);
 }
@@ -240,6 +214,8 @@ void facility_tick(struct facility *f, int64_t now_ms)
 
 void facility_device_polled(struct facility *f, const char *device, int64_t now_ms)
 {
+	if (f && f->traps)
+		ftrap_polled(f, device, now_ms);
 	size_t i = f ? fgraph_find(f->g, device) : FG_NONE;
 	if (i == FG_NONE)
 		return;
@@ -374,5 +350,6 @@ void facility_free(struct facility *f)
 	free(f->failed);
 	free(f->st);
 	free(f->due_ms);
+	ftrap_free(f);
 	free(f);
 }

@@ -134,6 +134,14 @@ struct fmet {
 	                       * (kind and unit are fixed for a metric's life) */
 };
 
+/* A trap's state waiting for the device's poll (ftrap.c). */
+struct ftrap {
+	struct ftrap *next;
+	const struct metric *trap_m; /* the device's trap_last_state */
+	size_t fusion;               /* which state it stands for (ftrap.c's table) */
+	int64_t ts_ms;               /* when the trap came, wall ms */
+};
+
 struct facility {
 	struct facility_env env;
 	int slot;                 /* sink slot */
@@ -156,7 +164,18 @@ struct facility {
 	bool *chain_seen;
 	size_t *chain_queue;
 	struct loop_timer *timer;
+	struct ftrap *traps;      /* traps waiting for their device's poll: a few at most */
 };
+
+/* Trap/poll fusion (ftrap.c).  A new trap_last_state value m: a known trap's state
+ * waits for the device's next poll. */
+void ftrap_report(struct facility *f, const struct metric *m);
+/* A poll of device ended: a trap it answers is settled; a trap the device gave no
+ * answer to (unreachable, point in error) sets the polled state. */
+void ftrap_polled(struct facility *f, const char *device, int64_t now_ms);
+/* m (a trap_last_state) is going away. */
+void ftrap_forget(struct facility *f, const struct metric *m);
+void ftrap_free(struct facility *f);
 
 /* fquality.c: data quality of one report (updates fm), and the gate's question. */
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);

@@ -1,9 +1,14 @@
-/* The trap and inform receiver: a net-snmp server session on the daemon's loop.  A trap
- * from a configured device asks for an immediate re-poll (env->repoll) and updates the
- * device's `trap_received_total` and `trap_last_state` metrics, which rules act on at
- * once; traps from unknown sources or with unknown OIDs are logged (source and
- * varbinds, never the community) and counted. */
+/* The trap and inform receiver: a net-snmp server session on the daemon's loop.  Only
+ * listed communities and v3 users (at their security level) are accepted, and an inform
+ * is answered only after that check: a wrong guess gets no answer.  A trap from a
+ * configured device asks for a re-poll (through the guard's hold-off) and updates the
+ * device's `trap_received_total` and `trap_last_state` metrics; what is dropped (over
+ * the source's rate, rejected, from an address of no device) is counted and summed up
+ * by the guard (snmp_trap_guard.c), never logged per datagram.  A v1/v2c trap proves
+ * nothing about its sender (UDP source addresses are easily forged): the facility
+ * takes a trap's state only when the device's own poll cannot confirm or deny it. */
 #include "snmp_int.h"
+#include "snmp_trap_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,13 +21,23 @@
 
 #include "dcmon/log.h"
 
+/* A v3 user's name and the least security level its notifications must have. */
+struct trap_user {
+	char *name;
+	int level; /* SNMP_SEC_LEVEL_* */
+};
+
 struct snmp_trapd {
 	const struct poller_env *env;
-	const struct cfg_snmp_trap *tc;
+	char **communities;       /* copies of the config's (a reload frees the config) */
+	size_t ncommunities;
+	struct trap_user *users;
+	size_t nusers;
+	struct trap_guard *guard;
 	void *sess;
 	int fd;
 	int port;
-	uint64_t received, unknown;
+	bool handled;             /* the datagram being read reached on_notification */
 };
 
 /* Known notifications: the value of `trap_last_state` is the index + 1 (0 = other). */
@@ -74,20 +89,24 @@ static int known_index(const char *oidtext)
 	return -1;
 }
 
+/* An IPv4/IPv6 address as text, "" for other families. */
+static void sockaddr_text(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sa->sa_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in))
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa->sa_family == AF_INET6 && salen >= (socklen_t)sizeof(struct sockaddr_in6))
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+			  (socklen_t)len);
+}
+
 /* The sender's address (IPv4/IPv6 UDP), "" if unknown. */
 static void source_text(const netsnmp_pdu *pdu, char *buf, size_t len)
 {
-	const struct sockaddr *sa = pdu->transport_data;
-
 	buf[0] = '\0';
-	if (!sa || pdu->transport_data_length < (int)sizeof(struct sockaddr_in))
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6 &&
-		 pdu->transport_data_length >= (int)sizeof(struct sockaddr_in6))
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
-			  (socklen_t)len);
+	if (pdu->transport_data && pdu->transport_data_length > 0)
+		sockaddr_text(pdu->transport_data, (socklen_t)pdu->transport_data_length, buf, len);
 }
 
 static const struct cfg_device *device_by_address(const struct cfg *cfg, const char *addr)
@@ -128,16 +147,32 @@ static void varbinds_text(const netsnmp_pdu *pdu, char *buf, size_t len)
 
 static bool community_ok(const struct snmp_trapd *t, const netsnmp_pdu *pdu)
 {
-	if (pdu->version == SNMP_VERSION_3 || t->tc->ncommunities == 0)
-		return true;
-	for (size_t i = 0; i < t->tc->ncommunities; i++)
-		if (pdu->community && strlen(t->tc->communities[i]) == pdu->community_len &&
-		    memcmp(t->tc->communities[i], pdu->community, pdu->community_len) == 0)
+	for (size_t i = 0; i < t->ncommunities; i++)
+		if (pdu->community && strlen(t->communities[i]) == pdu->community_len &&
+		    memcmp(t->communities[i], pdu->community, pdu->community_len) == 0)
 			return true;
 	return false;
 }
 
-static void device_event(struct snmp_trapd *t, const struct cfg_device *dev, int known)
+/* net-snmp has authenticated a v3 message for a user it knows, but a user with
+ * authentication may also send unauthenticated (noAuthNoPriv) messages, which anyone
+ * who knows the name can forge: the level must be the user's own. */
+static bool v3_user_ok(const struct snmp_trapd *t, const netsnmp_pdu *pdu)
+{
+	for (size_t i = 0; i < t->nusers; i++)
+		if (pdu->securityName && strlen(t->users[i].name) == pdu->securityNameLen &&
+		    memcmp(t->users[i].name, pdu->securityName, pdu->securityNameLen) == 0)
+			return pdu->securityLevel >= t->users[i].level;
+	return false;
+}
+
+static bool credentials_ok(const struct snmp_trapd *t, const netsnmp_pdu *pdu)
+{
+	return pdu->version == SNMP_VERSION_3 ? v3_user_ok(t, pdu) : community_ok(t, pdu);
+}
+
+/* The device's trap metrics, and a poll (at once or at the end of its hold-off). */
+static bool device_event(struct snmp_trapd *t, const struct cfg_device *dev, int known)
 {
 	static struct metric_enum names[NKNOWN + 1];
 	struct metric_desc count = {.name = "trap_received_total", .kind = METRIC_COUNTER,
@@ -155,11 +190,11 @@ static void device_event(struct snmp_trapd *t, const struct cfg_device *dev, int
 		metric_put(t->env->reg, m, now, isnan(m->raw) ? 1 : m->raw + 1);
 	if ((m = metric_reg_get(t->env->reg, dev->id, &last)))
 		metric_put(t->env->reg, m, now, known + 1);
-	if (t->env->repoll)
-		t->env->repoll(t->env->repoll_arg, dev->id);
+	return trap_guard_repoll(t->guard, dev->id, loop_now_ms(t->env->loop));
 }
 
-/* Answers an inform (the sender retries until it gets this). */
+/* Answers an inform (the sender retries until it gets this); only after the
+ * credentials were checked, so that a wrong guess is never answered. */
 static void ack_inform(struct snmp_trapd *t, netsnmp_pdu *pdu)
 {
 	netsnmp_pdu *reply = snmp_clone_pdu(pdu);
@@ -173,35 +208,44 @@ static void ack_inform(struct snmp_trapd *t, netsnmp_pdu *pdu)
 		snmp_free_pdu(reply);
 }
 
-static void on_notification(struct snmp_trapd *t, netsnmp_pdu *pdu)
+/* Logs an accepted trap: at INFO when it polls the device now (at most once per
+ * hold-off), at DEBUG for the others (a flood says one line per hold-off). */
+static void log_trap(const netsnmp_pdu *pdu, const struct cfg_device *dev, int known,
+		     const char *toid, const char *src, bool polled)
 {
-	char src[INET6_ADDRSTRLEN], toid[160], vbs[600];
-	const struct cfg_device *dev;
-	int known;
+	enum log_level lvl = polled ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	const char *then = polled ? "polling it now" : "poll held off";
+	char vbs[600];
 
-	t->received++;
-	source_text(pdu, src, sizeof(src));
-	trap_oid_text(pdu, toid, sizeof(toid));
-	if (pdu->command == SNMP_MSG_INFORM)
-		ack_inform(t, pdu);
-	if (!community_ok(t, pdu)) {
-		t->unknown++;
-		log_warnx("snmp_trap", NULL, "trap from %s with a community not accepted: ignored", src);
+	if (known >= 0) {
+		log_msg(lvl, "snmp_trap", dev->id, "trap %s (%s) from %s: %s",
+			known_traps[known].name, toid, src, then);
 		return;
 	}
-	dev = device_by_address(t->env->cfg, src);
-	known = known_index(toid);
-	if (!dev || known < 0) {
-		t->unknown++;
-		varbinds_text(pdu, vbs, sizeof(vbs));
-		log_warnx("snmp_trap", dev ? dev->id : NULL, "%s trap %s from %s: %s",
-			  dev ? "unknown" : "unknown source,", toid, src, vbs);
-	} else {
-		log_info("snmp_trap", dev->id, "trap %s (%s) from %s", known_traps[known].name, toid,
-			 src);
+	varbinds_text(pdu, vbs, sizeof(vbs));
+	log_msg(lvl, "snmp_trap", dev->id, "unknown trap %s from %s: %s; %s", toid, src, vbs, then);
+}
+
+static void on_notification(struct snmp_trapd *t, netsnmp_pdu *pdu)
+{
+	char src[INET6_ADDRSTRLEN], toid[160];
+	const struct cfg_device *dev;
+
+	source_text(pdu, src, sizeof(src));
+	if (!credentials_ok(t, pdu)) {
+		trap_guard_drop(t->guard, SNMP_TRAP_DROP_REJECTED, src);
+		return;
 	}
-	if (dev)
-		device_event(t, dev, known);
+	if (pdu->command == SNMP_MSG_INFORM)
+		ack_inform(t, pdu);
+	if (!(dev = device_by_address(t->env->cfg, src))) {
+		trap_guard_drop(t->guard, SNMP_TRAP_DROP_UNKNOWN_SOURCE, src);
+		return;
+	}
+	trap_oid_text(pdu, toid, sizeof(toid));
+	int known = known_index(toid);
+	bool polled = device_event(t, dev, known);
+	log_trap(pdu, dev, known, toid, src, polled);
 }
 
 static int on_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
@@ -211,23 +255,75 @@ static int on_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void 
 	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || !pdu)
 		return 1;
 	if (pdu->command == SNMP_MSG_TRAP || pdu->command == SNMP_MSG_TRAP2 ||
-	    pdu->command == SNMP_MSG_INFORM)
+	    pdu->command == SNMP_MSG_INFORM) {
+		t->handled = true;
 		on_notification(t, pdu);
+	}
 	return 1;
 }
 
+/* One datagram: its sender is looked at first (MSG_PEEK), and one over its rate is
+ * discarded unparsed; the rest go to net-snmp, which calls on_pdu for what it could
+ * parse and authenticate. */
 static void on_readable(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct snmp_trapd *t = arg;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
 	netsnmp_large_fd_set fds;
+	char byte;
 
+	bool peeked =
+	    recvfrom(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, (struct sockaddr *)&ss, &sslen) >= 0;
+	if (peeked &&
+	    !trap_guard_admit(t->guard, (struct sockaddr *)&ss, sslen, loop_now_ms(loop))) {
+		(void)recv(fd, &byte, 1, MSG_DONTWAIT);
+		return;
+	}
+	t->handled = false;
 	netsnmp_large_fd_set_init(&fds, fd + 1);
 	NETSNMP_LARGE_FD_SET(fd, &fds);
-	snmp_sess_read2(t->sess, &fds);
+	snmp_sess_read2(t->sess, &fds); /* also clears a socket error the peek met */
 	netsnmp_large_fd_set_cleanup(&fds);
+	if (peeked && !t->handled) {
+		char src[INET6_ADDRSTRLEN] = "";
+		sockaddr_text((struct sockaddr *)&ss, sslen, src, sizeof(src));
+		trap_guard_drop(t->guard, SNMP_TRAP_DROP_REJECTED, src);
+	}
 }
 
 /* ---- v3 users -------------------------------------------------------------------- */
+
+/* net-snmp answers a v3 message that fails its checks with a Report, and hands one
+ * with a wrong digest to the session's callback.  For the trap session only the
+ * reports a notification receiver needs go out -- an unknown engine id (a sender
+ * discovering ours) and not-in-time-window (sent after authentication) -- so a wrong
+ * user, key or security level is neither answered nor seen by on_pdu.  Other sessions
+ * (the pollers') keep net-snmp's handling. */
+static SecmodHandleReport *usm_report_default;
+
+static void trap_usm_report(struct session_list *slp, netsnmp_transport *tr,
+			    netsnmp_session *s, int result, netsnmp_pdu *pdu)
+{
+	bool trap_session = s && s->callback == on_pdu;
+	if (!trap_session || result == SNMPERR_USM_UNKNOWNENGINEID ||
+	    result == SNMPERR_USM_NOTINTIMEWINDOW)
+		usm_report_default(slp, tr, s, result, pdu);
+}
+
+static void filter_usm_reports(void)
+{
+	struct snmp_secmod_def *usm = find_sec_mod(USM_SEC_MODEL_NUMBER);
+
+	if (!usm || usm->handle_report == trap_usm_report)
+		return;
+	if (!usm->handle_report) {
+		log_warnx("snmp_trap", NULL, "net-snmp has no USM report handler to filter");
+		return;
+	}
+	usm_report_default = usm->handle_report;
+	usm->handle_report = trap_usm_report;
+}
 
 /* Localizes a pass phrase for engine id e; returns a malloc'ed key or NULL. */
 static u_char *local_key(const oid *proto, const char *pass, const u_char *e, size_t elen,
@@ -328,28 +424,47 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
-				  char *err, size_t errlen)
+/* The credentials of tc, copied: 0 or -ENOMEM. */
+static int copy_credentials(struct snmp_trapd *t, const struct cfg_snmp_trap *tc)
 {
-	struct snmp_trapd *t = calloc(1, sizeof(*t));
-	char spec[300];
-	netsnmp_session s;
-	netsnmp_transport *tr;
-
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+	t->communities = calloc(tc->ncommunities + 1, sizeof(*t->communities));
+	t->users = calloc(tc->nusers + 1, sizeof(*t->users));
+	if (!t->communities || !t->users)
+		return -ENOMEM;
+	for (; t->ncommunities < tc->ncommunities; t->ncommunities++)
+		if (!(t->communities[t->ncommunities] = strdup(tc->communities[t->ncommunities])))
+			return -ENOMEM;
+	for (; t->nusers < tc->nusers; t->nusers++) {
+		const struct cfg_snmp_trap_user *u = &tc->users[t->nusers];
+		struct trap_user *tu = &t->users[t->nusers];
+		tu->level = u->priv_proto != SNMPCFG_PRIV_NONE	 ? SNMP_SEC_LEVEL_AUTHPRIV
+			    : u->auth_proto != SNMPCFG_AUTH_NONE ? SNMP_SEC_LEVEL_AUTHNOPRIV
+								 : SNMP_SEC_LEVEL_NOAUTH;
+		if (!(tu->name = strdup(u->user)))
+			return -ENOMEM;
 	}
-	snmp_lib_init();
-	t->env = env;
-	t->tc = tc;
-	add_users(tc);
-	snprintf(spec, sizeof(spec), "udp:%s:%d", tc->listen ? tc->listen : "0.0.0.0", tc->port);
-	tr = netsnmp_transport_open_server("snmptrap", spec);
+	return 0;
+}
+
+/* net-snmp's transport spec for a numeric address (IPv6 in brackets). */
+static void listen_spec(const struct cfg_snmp_trap *tc, char *buf, size_t len)
+{
+	const char *addr = tc->listen ? tc->listen : "127.0.0.1";
+	if (strchr(addr, ':'))
+		snprintf(buf, len, "udp6:[%s]:%d", addr, tc->port);
+	else
+		snprintf(buf, len, "udp:%s:%d", addr, tc->port);
+}
+
+/* The server session on spec, watched by the loop: 0 or -1 with err. */
+static int open_session(struct snmp_trapd *t, const char *spec, char *err, size_t errlen)
+{
+	netsnmp_session s;
+	netsnmp_transport *tr = netsnmp_transport_open_server("snmptrap", spec);
+
 	if (!tr) {
 		snprintf(err, errlen, "cannot listen for traps on %s", spec);
-		free(t);
-		return NULL;
+		return -1;
 	}
 	snmp_sess_init(&s);
 	s.callback = on_pdu;
@@ -359,15 +474,38 @@ struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg
 	t->sess = snmp_sess_add(&s, tr, NULL, NULL);
 	if (!t->sess) {
 		snprintf(err, errlen, "cannot open the trap session");
-		free(t);
-		return NULL;
+		return -1;
 	}
 	t->fd = tr->sock;
 	t->port = bound_port(t->fd);
-	if (loop_io_add(env->loop, t->fd, LOOP_READ, on_readable, t) < 0) {
+	if (loop_io_add(t->env->loop, t->fd, LOOP_READ, on_readable, t) < 0) {
 		snprintf(err, errlen, "cannot watch the trap socket");
 		snmp_sess_close(t->sess);
-		free(t);
+		t->sess = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
+				  char *err, size_t errlen)
+{
+	struct snmp_trapd *t = calloc(1, sizeof(*t));
+	char spec[300];
+
+	if (t)
+		t->env = env;
+	if (!t || copy_credentials(t, tc) < 0 || !(t->guard = trap_guard_new(env, tc))) {
+		snprintf(err, errlen, "out of memory");
+		snmp_trapd_free(t);
+		return NULL;
+	}
+	snmp_lib_init();
+	filter_usm_reports();
+	add_users(tc);
+	listen_spec(tc, spec, sizeof(spec));
+	if (open_session(t, spec, err, errlen) < 0) {
+		snmp_trapd_free(t);
 		return NULL;
 	}
 	log_info("snmp_trap", NULL, "listening for traps and informs on %s (port %d)", spec,
@@ -379,8 +517,17 @@ void snmp_trapd_free(struct snmp_trapd *t)
 {
 	if (!t)
 		return;
-	loop_io_del(t->env->loop, t->fd);
-	snmp_sess_close(t->sess);
+	if (t->sess) {
+		loop_io_del(t->env->loop, t->fd);
+		snmp_sess_close(t->sess);
+	}
+	trap_guard_free(t->guard);
+	for (size_t i = 0; i < t->ncommunities; i++)
+		free(t->communities[i]);
+	free(t->communities);
+	for (size_t i = 0; i < t->nusers; i++)
+		free(t->users[i].name);
+	free(t->users);
 	free(t);
 }
 
@@ -391,10 +538,10 @@ int snmp_trapd_port(const struct snmp_trapd *t)
 
 uint64_t snmp_trapd_received(const struct snmp_trapd *t)
 {
-	return t->received;
+	return trap_guard_received(t->guard);
 }
 
-uint64_t snmp_trapd_unknown(const struct snmp_trapd *t)
+uint64_t snmp_trapd_dropped(const struct snmp_trapd *t, enum snmp_trap_drop why)
 {
-	return t->unknown;
+	return trap_guard_dropped(t->guard, why);
 }

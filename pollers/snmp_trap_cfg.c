@@ -1,7 +1,8 @@
 /* The daemon's `snmp_trap:` section: where to listen, which communities and v3 users
- * may send traps and informs. */
+ * may send traps and informs, and the limits that keep a flood cheap. */
 #include "snmp_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -63,13 +64,21 @@ static int trap_user_check(void *elem, const struct cfgnode *node, struct cfg_di
 
 #define TR(f) offsetof(struct cfg_snmp_trap, f)
 const struct cfg_key snmp_trap_cfg_keys[] = {
-	{.name = "listen", .type = CFGK_STRING, .offset = TR(listen)},
+	{.name = "listen", .type = CFGK_STRING, .offset = TR(listen),
+	 .expect = "a numeric IPv4 or IPv6 address like 127.0.0.1"},
 	{.name = "port", .type = CFGK_INT, .offset = TR(port), .min = 0, .max = 65535},
 	{.name = "communities", .type = CFGK_STRLIST, .offset = TR(communities),
 	 .count_offset = TR(ncommunities)},
 	{.name = "users", .type = CFGK_SEQ, .offset = TR(users), .count_offset = TR(nusers),
 	 .sub = trap_user_keys, .elem_size = sizeof(struct cfg_snmp_trap_user),
 	 .what = "trap user", .init = trap_user_init, .check = trap_user_check},
+	{.name = "source_rate", .type = CFGK_INT, .offset = TR(source_rate), .min = 1,
+	 .max = 100000, .expect = "datagrams per source address per second, 1..100000"},
+	{.name = "repoll_min_interval", .type = CFGK_DURATION,
+	 .offset = TR(repoll_min_interval_ms), .min = 1000, .max = 3600000,
+	 .expect = "a duration, 1s..1h"},
+	{.name = "summary_interval", .type = CFGK_DURATION, .offset = TR(summary_interval_ms),
+	 .min = 1000, .max = 3600000, .expect = "a duration, 1s..1h"},
 	{.name = NULL},
 };
 
@@ -78,5 +87,35 @@ void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	struct cfg_snmp_trap *t = elem;
 
 	t->port = 162;
+	t->source_rate = 20;
+	t->repoll_min_interval_ms = 10000;
+	t->summary_interval_ms = 60000;
 	t->pos = node->pos;
+}
+
+/* An address to bind to (no wildcard default: where traps are taken from is a decision)
+ * and credentials: v2c traps with any community would be anyone's. */
+int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_snmp_trap *t = elem;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc = 0;
+
+	if (!t->listen) {
+		cfg_error(d, &node->pos, "snmp_trap: listen is required: the local address to take "
+					 "traps on (0.0.0.0 only if every interface should)");
+		rc = -EINVAL;
+	} else if (inet_pton(AF_INET, t->listen, buf) != 1 &&
+		   inet_pton(AF_INET6, t->listen, buf) != 1) {
+		cfg_error(d, &node->pos,
+			  "snmp_trap: listen: expected a numeric IPv4 or IPv6 address, got '%s'",
+			  t->listen);
+		rc = -EINVAL;
+	}
+	if (t->ncommunities == 0 && t->nusers == 0) {
+		cfg_error(d, &node->pos, "snmp_trap: no communities and no users: list the v1/v2c "
+					 "communities or the v3 users whose traps are accepted");
+		rc = -EINVAL;
+	}
+	return rc;
 }

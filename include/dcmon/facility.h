@@ -50,7 +50,9 @@ int facility_reload(struct facility *f, const struct cfg *cfg);
 void facility_tick(struct facility *f, int64_t now_ms);
 /* A device's poll has ended: its derived values (fuel runtime, takeover margin, power
  * redundancy) are computed from these readings now, and the tick's report of them put
- * off, so a prediction never lags the reading it rests on. */
+ * off, so a prediction never lags the reading it rests on.  A trap waiting for this
+ * poll (trap/poll fusion) is settled: the device's answer stands, or the trap's state
+ * when the poll got none. */
 void facility_device_polled(struct facility *f, const char *device, int64_t now_ms);
 /* The wall clock stepped by step_ms (< 0 back): due times and the times of the trend
  * series move with it, so trends and run times count elapsed time.  NULL is a no-op. */

@@ -63,14 +63,20 @@ struct cfg_snmp_trap_user {
 	struct cfg_pos pos;
 };
 
-/* The daemon's `snmp_trap:` section. */
+/* The daemon's `snmp_trap:` section.  Present = the receiver runs; it then needs a
+ * listen address and at least one community or v3 user (config errors otherwise). */
 struct cfg_snmp_trap {
-	char *listen;         /* local address, default "0.0.0.0" */
+	char *listen;         /* numeric local address; required (no wildcard default) */
 	int port;             /* UDP port, default 162 */
-	char **communities;   /* v1/v2c communities accepted; none = any; secrets */
+	char **communities;   /* v1/v2c communities accepted; secrets */
 	size_t ncommunities;
-	struct cfg_snmp_trap_user *users;
+	struct cfg_snmp_trap_user *users; /* v3 users accepted */
 	size_t nusers;
+	int source_rate;      /* datagrams accepted per source address per second, default 20 */
+	int64_t repoll_min_interval_ms; /* trap-triggered polls of one device at most once per
+					 * this (ms), default 10 s */
+	int64_t summary_interval_ms;    /* one log line of dropped traps per this (ms),
+					 * default 60 s */
 	struct cfg_pos pos;
 };
 
@@ -81,9 +87,10 @@ void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
 /* The daemon's `snmp_trap:` section as a key table (CFGK_SECTION row); init presets
- * port 162. */
+ * the defaults, check requires the listen address and some credentials. */
 extern const struct cfg_key snmp_trap_cfg_keys[];
 void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
 /* Loads every profile a device of cfg names (and, for devices without one, every
  * profile of profiles_dir for sysObjectID selection) and reports bad profiles as
@@ -94,18 +101,36 @@ int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d);
 
 struct snmp_trapd;
 
+/* Why a datagram on the trap port was dropped (the dcmond self-metric
+ * `trap_dropped_count` has one instance per reason: rate_limit, rejected,
+ * unknown_source). */
+enum snmp_trap_drop {
+	SNMP_TRAP_DROP_RATE,           /* over the per-source rate limit, never parsed */
+	SNMP_TRAP_DROP_REJECTED,       /* community or v3 user not accepted, not
+					* authenticated, malformed or not a notification */
+	SNMP_TRAP_DROP_UNKNOWN_SOURCE, /* accepted credentials, but from no device's address */
+	SNMP_TRAP_DROP_N
+};
+
 /* Opens the UDP listener of `tc` (port 0 in tc means "any free port": tests) on
- * env->loop and starts receiving.  Traps from a device of env->cfg (matched by its
- * snmp host / host address) call env->repoll (when set) and update that device's
- * `trap_received_count` counter and `trap_last_state` metrics; others are logged
- * and counted.  NULL with the reason in err on failure. */
+ * env->loop and starts receiving; the settings of tc are copied (a reload changes them
+ * only at the next start).  Each source address gets tc->source_rate datagrams a
+ * second; the rest are dropped unparsed.  A notification whose community or v3 user
+ * (with its security level) is not accepted is dropped unanswered; an inform is
+ * acknowledged only once that check passed.  Traps from a device of env->cfg (matched
+ * by its snmp host / host address) update that device's `trap_received_total` counter
+ * and `trap_last_state` metrics and call env->repoll (when set), at most once per
+ * device per tc->repoll_min_interval_ms (a trap within that interval gets one poll at
+ * its end).  Drops are counted (snmp_trapd_dropped, dcmond self-metrics) and logged
+ * as one summary line per tc->summary_interval_ms.  NULL with the reason in err on
+ * failure. */
 struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
 				  char *err, size_t errlen);
 void snmp_trapd_free(struct snmp_trapd *t);
 /* The UDP port actually bound (useful when tc->port was 0). */
 int snmp_trapd_port(const struct snmp_trapd *t);
-/* Traps received in total, and those from unknown sources or with unknown OIDs. */
+/* Datagrams received on the trap port in total, and those dropped for `why`. */
 uint64_t snmp_trapd_received(const struct snmp_trapd *t);
-uint64_t snmp_trapd_unknown(const struct snmp_trapd *t);
+uint64_t snmp_trapd_dropped(const struct snmp_trapd *t, enum snmp_trap_drop why);
 
 #endif

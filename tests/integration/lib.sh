@@ -117,8 +117,8 @@ stop_tcp_listener() {
 }
 
 # start_snmpsim ADDR RECORDING...: snmpsim serving tests/data/snmprec/RECORDING.snmprec
-# (community = RECORDING) on ADDR:SIM_PORT (a free UDP port, in SIM_PORT), more
-# addresses in SIM_ADDRS; waits until it answers (bounded).
+# (community = RECORDING) on ADDR:SIM_PORT (a free UDP port, in SIM_PORT; its pid in
+# SIM_PID), more addresses in SIM_ADDRS; waits until it answers (bounded).
 start_snmpsim() {
   local addr=$1; shift
   SIM_PORT=$(free_udp_port)
@@ -129,8 +129,9 @@ start_snmpsim() {
   for a in $addr ${SIM_ADDRS:-}; do args+=(--agent-udpv4-endpoint=$a:$SIM_PORT); done
   [ "$(id -u)" -eq 0 ] && args+=(--process-user=nobody --process-group=nogroup)
   snmpsimd "${args[@]}" >"$T/snmpsim.log" 2>&1 &
-  track $!
-  wait_peer 30 snmpsimd $! "$T/snmpsim.log" snmpget -v2c -c "$1" -r 0 -t 0.3 "$addr:$SIM_PORT" 1.3.6.1.2.1.1.3.0
+  SIM_PID=$!
+  track $SIM_PID
+  wait_peer 30 snmpsimd $SIM_PID "$T/snmpsim.log" snmpget -v2c -c "$1" -r 0 -t 0.3 "$addr:$SIM_PORT" 1.3.6.1.2.1.1.3.0
 }
 
 # start_dead_agent: a UDP socket on 127.0.0.1 that never answers; its port in DEAD_PORT.

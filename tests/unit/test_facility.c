@@ -459,24 +459,48 @@ static void test_chain(void **state)
 	gen_fx_free(&g);
 }
 
-static void test_quality_and_suppression(void **state)
+/* The chain with an on-battery rule (and `more` rules), a registry and the engine,
+ * whose fired events go to ev. */
+struct engine_fx {
+	struct cfg *cfg;
+	struct metric_reg *reg;
+	struct alert_engine *e;
+};
+
+static void engine_fx_new(struct engine_fx *x, const char *more, struct events *ev)
 {
-	char errs[1024] = "";
-	char text[4096];
-	snprintf(text, sizeof(text), "%s%s", chain,
+	char errs[1024] = "", text[4096], err[256];
+	snprintf(text, sizeof(text), "%s%s%s", chain,
 		 "rules:\n"
 		 "  - {name: on-battery, match: {metric: output_source_state},\n"
-		 "     state: {values: [battery], severity: critical}}\n"
-		 "  - {name: hot, match: {metric: inlet_celsius}, above: {crit: 40}}\n");
-	struct cfg *cfg = load(text, errs, sizeof(errs));
-	assert_non_null(cfg);
-	struct metric_reg *reg = metric_reg_new();
-	char err[256];
-	struct alert_engine *e = alert_engine_new(cfg, NULL, 0, NULL, err, sizeof(err));
-	assert_non_null(e);
+		 "     state: {values: [battery], severity: critical}}\n",
+		 more);
+	x->cfg = load(text, errs, sizeof(errs));
+	assert_non_null(x->cfg);
+	x->reg = metric_reg_new();
+	x->e = alert_engine_new(x->cfg, NULL, 0, NULL, err, sizeof(err));
+	assert_non_null(x->e);
+	alert_engine_set_listener(x->e, on_event, ev);
+	assert_int_equal(alert_engine_attach(x->e, x->reg), 0);
+}
+
+static void engine_fx_free(struct engine_fx *x)
+{
+	alert_engine_free(x->e);
+	metric_reg_free(x->reg);
+	cfg_free(x->cfg);
+}
+
+static void test_quality_and_suppression(void **state)
+{
+	struct engine_fx x;
 	struct events ev = {0};
-	alert_engine_set_listener(e, on_event, &ev);
-	assert_int_equal(alert_engine_attach(e, reg), 0);
+	engine_fx_new(&x, "  - {name: hot, match: {metric: inlet_celsius}, above: {crit: 40}}\n",
+		      &ev);
+	struct cfg *cfg = x.cfg;
+	struct metric_reg *reg = x.reg;
+	struct alert_engine *e = x.e;
+	char err[256];
 	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg,
 								  .alerts = e}, err, sizeof(err));
 	assert_non_null(f);
@@ -520,9 +544,7 @@ static void test_quality_and_suppression(void **state)
 	assert_int_equal(ev.n, 2);
 	assert_string_equal(ev.dev[1], "srv2");
 	facility_free(f);
-	alert_engine_free(e);
-	metric_reg_free(reg);
-	cfg_free(cfg);
+	engine_fx_free(&x);
 }
 
 /* The scheduler's view for test_stale_unreachable: srv2 unreachable, all else up. */
@@ -565,6 +587,82 @@ static void test_stale_unreachable(void **state)
 	cfg_free(cfg);
 }
 
+/* The scheduler's view of ups1 for test_trap_waits_for_poll. */
+static struct dev_status ups1_status = {.state = DEV_STATE_UP};
+
+static const struct dev_status *ups1_status_of(void *arg, const char *device_id)
+{
+	(void)arg;
+	return strcmp(device_id, "ups1") == 0 ? &ups1_status : NULL;
+}
+
+/* A poll of ups1 that started at start_ms ends at end_ms: its reading of src (or a
+ * failed read) first. */
+static void ups1_polled(struct facility *f, struct metric_reg *reg, struct metric *src,
+			int64_t start_ms, int64_t end_ms, double value)
+{
+	ups1_status.last_poll_ms = start_ms;
+	if (isnan(value))
+		metric_put_error(reg, src, start_ms, "timeout");
+	else
+		metric_put(reg, src, start_ms, value);
+	facility_device_polled(f, "ups1", end_ms);
+}
+
+/* An on-battery trap (forgeable) sets nothing while ups1 answers its polls: the poll
+ * says on mains, no alert.  Only when the poll after the trap gets no answer does the
+ * trap's state stand (and the alert fire); a poll that began before the trap does not
+ * settle it. */
+static void test_trap_waits_for_poll(void **state)
+{
+	struct engine_fx x;
+	struct events ev = {0};
+	engine_fx_new(&x, "", &ev);
+	struct metric_reg *reg = x.reg;
+	char err[256];
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = x.cfg,
+				.alerts = x.e, .dev_status = ups1_status_of}, err, sizeof(err));
+	assert_non_null(f);
+	static const struct metric_enum trap_enums[] = {{0, "other"}, {1, "on_battery"}};
+	struct metric_desc sd = {.name = "output_source_state", .kind = METRIC_STATE,
+				 .interval_ms = 10000, .enums = src_enums, .nenums = 2};
+	struct metric_desc td = {.name = "trap_last_state",
+				 .kind = METRIC_STATE,
+				 .interval_ms = 10000,
+				 .enums = trap_enums,
+				 .nenums = 2};
+	struct metric *src = metric_reg_get(reg, "ups1", &sd),
+		      *trap = metric_reg_get(reg, "ups1", &td);
+	int64_t t = 1700000000000;
+	ups1_polled(f, reg, src, t, t + 20, 3); /* on mains */
+	/* a forged trap: nothing until the re-poll, which reads mains */
+	metric_put(reg, trap, t + 1000, 1);
+	assert_int_equal((int)src->value, 3);
+	ups1_polled(f, reg, src, t + 1001, t + 1030, 3);
+	assert_int_equal((int)src->value, 3);
+	assert_int_equal(ev.n, 0);
+	/* another; a poll that began before it ends (no reading since): still waiting */
+	metric_put(reg, trap, t + 2000, 1);
+	ups1_status.last_poll_ms = t + 1500;
+	facility_device_polled(f, "ups1", t + 2010);
+	assert_int_equal((int)src->value, 3);
+	assert_int_equal(src->ts_ms, t + 1001);
+	/* its re-poll gets no answer: the trap's state stands and the alert fires */
+	ups1_status.state = DEV_STATE_UNREACHABLE;
+	ups1_polled(f, reg, src, t + 2020, t + 2300, NAN);
+	assert_int_equal(src->quality, QUALITY_OK);
+	assert_int_equal((int)src->value, 5);
+	assert_int_equal(src->ts_ms, t + 2300);
+	assert_int_equal(ev.n, 1);
+	assert_string_equal(ev.dev[0], "ups1");
+	/* settled: the next poll's answer is the device's own again */
+	ups1_status.state = DEV_STATE_UP;
+	ups1_polled(f, reg, src, t + 12000, t + 12020, 3);
+	assert_int_equal((int)src->value, 3);
+	facility_free(f);
+	engine_fx_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_quality_and_suppression),
 		cmocka_unit_test(test_stale_unreachable),
+		cmocka_unit_test(test_trap_waits_for_poll),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
