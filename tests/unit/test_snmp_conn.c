@@ -8,6 +8,7 @@
  * PDU from a v2c agent is not called SNMPv3. */
 #include "testing.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,72 @@ static void test_v3_agent_boots_reset(void **state)
 	snmp_poller.free(inst);
 }
 
+struct answer {
+	int calls;
+	int err;
+	char reason[METRIC_REASON_MAX];
+};
+
+static void on_answer(void *arg, netsnmp_pdu *resp, int err, const char *reason)
+{
+	struct answer *a = arg;
+
+	a->calls++;
+	a->err = err;
+	snprintf(a->reason, sizeof(a->reason), "%s", reason ? reason : "");
+}
+
+static bool both_answered(void *arg)
+{
+	struct answer *a = arg;
+
+	return a[0].calls && a[1].calls;
+}
+
+/* A GET of nvars copies of one OID of oid_len sub-identifiers. */
+static netsnmp_pdu *get_pdu(size_t nvars, size_t oid_len)
+{
+	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+	oid o[SNMP_OID_MAX];
+
+	for (size_t i = 0; i < oid_len; i++)
+		o[i] = i < 2 ? (i == 0 ? 1 : 3) : 100000 + i;
+	for (size_t i = 0; i < nvars; i++)
+		snmp_add_null_var(pdu, o, oid_len);
+	return pdu;
+}
+
+/* net-snmp ends a request inside snmp_sess_async_send when it cannot build it (here:
+ * too big for a datagram) and calls our callback from there.  Its owner hears once,
+ * from the loop after snmp_conn_send returned; a request in flight beside it ends on
+ * its own (timeout), and nothing is left in flight. */
+static void test_send_fails_inside_send(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_snmp s;
+	struct answer a[2] = {{0}};
+	char err[256] = "";
+
+	snmp_cfg_defaults(&s);
+	s.port = f->hole.port;
+	s.retries = 0;
+	s.community = (char *)"public";
+	struct snmp_conn *c = snmp_conn_new(f->x.loop, &s, "127.0.0.1", "big", 300, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(snmp_conn_send(c, get_pdu(1, 10), on_answer, &a[0]), 0);
+	assert_int_equal(snmp_conn_send(c, get_pdu(1000, SNMP_OID_MAX), on_answer, &a[1]), 0);
+	assert_int_equal(a[1].calls, 0);
+	assert_int_equal(snmp_conn_inflight(c), 2);
+	snmp_fx_run_until(&f->x, both_answered, a);
+	assert_int_equal(a[1].calls, 1);
+	assert_int_equal(a[1].err, -EIO);
+	assert_string_equal(a[1].reason, "cannot build the request: Too long");
+	assert_int_equal(a[0].calls, 1);
+	assert_int_equal(a[0].err, -ETIMEDOUT);
+	assert_int_equal(snmp_conn_inflight(c), 0);
+	snmp_conn_free(c);
+}
+
 /* One poll with stderr (our log) sent to a file; returns what was written (to free). */
 static char *poll_logged(struct fx *f, void *inst, struct snmp_run *r)
 {
@@ -299,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v3_silent_before_discovery, snmp_peers_setup, snmp_peers_teardown),
 		cmocka_unit_test_setup_teardown(test_v3_agent_reboots_as_new, snmp_peers_setup, snmp_peers_teardown),
 		cmocka_unit_test_setup_teardown(test_v3_agent_boots_reset, snmp_peers_setup, snmp_peers_teardown),
+		cmocka_unit_test_setup_teardown(test_send_fails_inside_send, snmp_peers_setup, snmp_peers_teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_reply, snmp_peers_setup, snmp_peers_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_reply, snmp_peers_setup, snmp_peers_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_type_reply, snmp_peers_setup, snmp_peers_teardown),
