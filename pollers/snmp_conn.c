@@ -70,7 +70,8 @@ struct snmp_conn {
 	enum conn_engine engine;
 	bool engine_stale;    /* v3: requests failed since the last answer: rediscover */
 	bool probe_ended;     /* the discovery request's final callback came */
-	int probe_err;        /* its outcome when no engine ID came back */
+	int probe_err;        /* its outcome if no engine ID came back, and why */
+	char probe_reason[METRIC_REASON_MAX];
 	unsigned probe_rx_bad; /* rx_bad when it was sent */
 	unsigned rx_bad;      /* replies net-snmp dropped: unparsable or failed security */
 	int rx_err;           /* the last one's: -EBADMSG malformed, -EACCES security */
@@ -486,21 +487,37 @@ static void engine_forget(struct snmp_conn *c)
 	c->engine_stale = false;
 }
 
+/* The discovery request ended (first call only): what its waiting requests end with
+ * if no engine ID came back. */
+static void probe_end(struct snmp_conn *c, int err, const char *reason)
+{
+	if (c->probe_ended)
+		return;
+	c->probe_ended = true;
+	c->probe_err = err;
+	snprintf(c->probe_reason, sizeof(c->probe_reason), "%s", reason);
+	conn_kick(c);
+}
+
 /* The discovery request's callback: its REPORT carries the engine ID, which net-snmp
  * stores in the session after this returns; on_kick looks. */
 static int on_probe(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
 {
 	struct snmp_conn *c = magic;
+	char buf[METRIC_REASON_MAX];
 	const char *why;
+	int err;
 
 	if (c->dead || c->engine != ENGINE_PROBING || op == NETSNMP_CALLBACK_OP_RESEND)
 		return 1;
-	if (!c->probe_ended) {
-		c->probe_err = op == NETSNMP_CALLBACK_OP_TIMED_OUT ? no_answer(c, c->probe_rx_bad, &why)
-			     : op == NETSNMP_CALLBACK_OP_SEND_FAILED ? -EIO : -EPROTO;
-		c->probe_ended = true;
+	if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
+		err = no_answer(c, c->probe_rx_bad, &why);
+		probe_end(c, err, why);
+	} else if (op == NETSNMP_CALLBACK_OP_SEND_FAILED) {
+		probe_end(c, -EIO, send_failure(c, buf, sizeof(buf)));
+	} else {
+		probe_end(c, -EPROTO, "SNMPv3 engine discovery failed (no engine ID in the reply)");
 	}
-	conn_kick(c);
 	return 1;
 }
 
@@ -508,6 +525,7 @@ static int on_probe(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, voi
 static void probe_start(struct snmp_conn *c)
 {
 	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+	char buf[METRIC_REASON_MAX];
 
 	c->engine = ENGINE_PROBING;
 	c->probe_ended = false;
@@ -519,11 +537,12 @@ static void probe_start(struct snmp_conn *c)
 		pdu->securityName = strdup("");
 	}
 	c->sending++;
-	if (!pdu || !pdu->securityName || !snmp_sess_async_send(c->sess, pdu, on_probe, c)) {
+	if (!pdu || !pdu->securityName) {
 		snmp_free_pdu(pdu);
-		c->probe_ended = true;
-		c->probe_err = -EIO;
-		conn_kick(c);
+		probe_end(c, -ENOMEM, "out of memory");
+	} else if (!snmp_sess_async_send(c->sess, pdu, on_probe, c)) {
+		snmp_free_pdu(pdu); /* on failure net-snmp leaves it to us */
+		probe_end(c, -EIO, send_failure(c, buf, sizeof(buf)));
 	}
 	c->sending--;
 }
@@ -533,28 +552,17 @@ static void probe_start(struct snmp_conn *c)
 static void probe_finish(struct snmp_conn *c)
 {
 	netsnmp_session *ss = snmp_sess_session(c->sess);
-	char buf[METRIC_REASON_MAX];
-	const char *why = NULL;
 
-	if (ss->securityEngineIDLen) {
-		c->engine = ENGINE_KNOWN;
+	c->engine = ss->securityEngineIDLen ? ENGINE_KNOWN : ENGINE_UNKNOWN;
+	if (c->engine == ENGINE_KNOWN)
 		usm_user_ensure(ss);
-	} else {
-		c->engine = ENGINE_UNKNOWN;
-		if (c->probe_err == -ETIMEDOUT || c->probe_err == c->rx_err)
-			no_answer(c, c->probe_rx_bad, &why);
-		else if (c->probe_err == -EIO)
-			why = send_failure(c, buf, sizeof(buf));
-		else
-			why = "SNMPv3 engine discovery failed (no engine ID in the agent's reply)";
-	}
 	for (struct conn_req *r = c->reqs; r; r = r->next) {
 		if (r->state != REQ_WAITING)
 			continue;
 		if (c->engine == ENGINE_KNOWN)
 			req_send(c, r, r->pdu);
 		else
-			req_defer(c, r, NULL, c->probe_err, why);
+			req_defer(c, r, NULL, c->probe_err, c->probe_reason);
 	}
 }
 
