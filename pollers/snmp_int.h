@@ -188,7 +188,8 @@ const oid *snmp_auth_oid(int proto);
 
 /* resp is valid during the call only; NULL when err != 0.  err: 0, -ETIMEDOUT,
  * -EACCES (v3 security / report), -EBADMSG (only malformed replies came back), -EIO
- * (send failed), -EPROTO (v3 engine discovery failed), -ECANCELED (session closed). */
+ * (send failed), -EPROTO (v3 engine discovery failed), -ENOMEM, -ECANCELED (session
+ * closed).  reason says it in words. */
 typedef void (*snmp_conn_cb)(void *arg, netsnmp_pdu *resp, int err, const char *reason);
 
 /* A session to host for the device `name` (log lines). */
