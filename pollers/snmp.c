@@ -75,7 +75,8 @@ static void poll_finish(struct snmp_dev *d)
 	snmp_eval(d);
 	if (st->answered == 0 || st->auth_error) {
 		snprintf(reason, sizeof(reason), "%s", st->reason[0] ? st->reason : "no answer");
-		poll_end(d, POLL_UNREACHABLE, reason);
+		/* an agent that answers garbage is there: not unreachable */
+		poll_end(d, st->malformed && !st->auth_error ? POLL_PARTIAL : POLL_UNREACHABLE, reason);
 	} else if (d->point_errors) {
 		snprintf(reason, sizeof(reason), "%d point(s) failed", d->point_errors);
 		poll_end(d, POLL_PARTIAL, reason);
@@ -100,7 +101,7 @@ static void probe_done(void *arg)
 		const struct snmp_fetch_stats *st = snmp_fetch_stats(d->fetch);
 		snprintf(reason, sizeof(reason), "cannot read sysObjectID: %.90s",
 			 st->reason[0] ? st->reason : (v && v->text ? v->text : "no answer"));
-		poll_end(d, st->answered ? POLL_ERROR : POLL_UNREACHABLE, reason);
+		poll_end(d, st->answered || st->malformed ? POLL_ERROR : POLL_UNREACHABLE, reason);
 		return;
 	}
 	d->prof = snmp_profile_match(d->profile_dir, o.v, o.len);
@@ -273,7 +274,7 @@ static void *snmp_create(const struct poller_env *env, const struct cfg_device *
 	timeout = d->cfg.timeout_ms != CFG_UNSET ? d->cfg.timeout_ms : dev->timeout_ms;
 	if (timeout <= 0)
 		timeout = 2000;
-	d->conn = snmp_conn_new(env->loop, &d->cfg, d->host, timeout, err, errlen);
+	d->conn = snmp_conn_new(env->loop, &d->cfg, d->host, dev->id, timeout, err, errlen);
 	d->fetch = d->conn ? snmp_fetch_new(d->conn, NULL, &d->cfg) : NULL;
 	if (!d->fetch)
 		goto fail;

@@ -128,6 +128,8 @@ static void stats_fail(struct snmp_fetch *f, int err, const char *reason)
 		f->st.failed++;
 	if (err == -EACCES)
 		f->st.auth_error = true;
+	if (err == -EBADMSG)
+		f->st.malformed = true;
 	if (!f->st.reason[0])
 		snprintf(f->st.reason, sizeof(f->st.reason), "%s", reason);
 }

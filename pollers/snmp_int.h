@@ -189,12 +189,16 @@ struct snmp_conn;
 const oid *snmp_auth_oid(int proto);
 
 /* resp is valid during the call only; NULL when err != 0.  err: 0, -ETIMEDOUT,
- * -EACCES (v3 security / report), -EIO (send failed), -ECANCELED (session closed). */
+ * -EACCES (v3 security / report), -EBADMSG (only malformed replies came back), -EIO
+ * (send failed), -EPROTO (v3 engine discovery failed), -ENOMEM, -ECANCELED (session
+ * closed).  reason says it in words. */
 typedef void (*snmp_conn_cb)(void *arg, netsnmp_pdu *resp, int err, const char *reason);
 
+/* A session to host for the device `name` (log lines). */
 struct snmp_conn *snmp_conn_new(struct loop *loop, const struct cfg_snmp *c, const char *host,
-				int64_t timeout_ms, char *err, size_t errlen);
-/* Sends pdu (ownership taken, also on failure).  0 or negative errno. */
+				const char *name, int64_t timeout_ms, char *err, size_t errlen);
+/* Sends pdu (ownership taken, also on failure).  0: cb will be called exactly once,
+ * never from within this call (also when the send fails at once); -ENOMEM: never. */
 int snmp_conn_send(struct snmp_conn *c, netsnmp_pdu *pdu, snmp_conn_cb cb, void *arg);
 /* Requests sent and not yet answered or timed out. */
 int snmp_conn_inflight(const struct snmp_conn *c);
@@ -213,6 +217,7 @@ struct snmp_fetch_stats {
 	int failed;        /* other request failures */
 	char reason[METRIC_REASON_MAX]; /* first failure */
 	bool auth_error;   /* a v3 security report came back */
+	bool malformed;    /* replies came back that could not be parsed */
 };
 
 typedef void (*snmp_fetch_row_fn)(void *tag, const oid *idx, size_t len);

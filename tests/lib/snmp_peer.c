@@ -130,9 +130,29 @@ int peer_snmpsim_start(struct snmp_peer *p, const char *const *recordings)
 	return wait_ready(p, "snmpsimd", log, cmd);
 }
 
+/* Runs snmpd on p's port with the config written in p->dir and its persistent state
+ * (engineBoots, engine ID, localized users) in p->dir/state, read back at the next
+ * start: snmpd reads that file only from its config path, which holds nothing else
+ * (not the machine's /etc/snmp). */
+static int snmpd_spawn(struct snmp_peer *p, const char *probe_args)
+{
+	char conf[300], log[300], persist[320], cmd[320], path[600];
+
+	snprintf(conf, sizeof(conf), "%s/snmpd.conf", p->dir);
+	snprintf(log, sizeof(log), "%s/snmpd.log", p->dir);
+	snprintf(persist, sizeof(persist), "--persistentDir=%s/state", p->dir);
+	snprintf(path, sizeof(path), "SNMPCONFPATH=%s/state", p->dir);
+	snprintf(cmd, sizeof(cmd), "-Lf%s", log);
+	char *argv[] = {"env", path, "snmpd", "-f", "-c", conf, cmd, persist, NULL};
+	p->pid = spawn(argv, log);
+	if (p->pid < 0)
+		return -1;
+	return wait_ready(p, "snmpd", log, probe_args);
+}
+
 int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *probe_args)
 {
-	char conf[300], log[300], persist[320], cmd[320];
+	char conf[300], state[300];
 	FILE *f;
 
 	memset(p, 0, sizeof(*p));
@@ -140,19 +160,47 @@ int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *pro
 		return -1;
 	p->port = peer_free_udp_port();
 	snprintf(conf, sizeof(conf), "%s/snmpd.conf", p->dir);
-	snprintf(log, sizeof(log), "%s/snmpd.log", p->dir);
-	snprintf(persist, sizeof(persist), "--persistentDir=%s", p->dir);
+	snprintf(state, sizeof(state), "%s/state", p->dir);
+	if (mkdir(state, 0700) < 0)
+		return -1;
 	f = fopen(conf, "w");
 	if (!f)
 		return -1;
 	fprintf(f, "agentAddress udp:127.0.0.1:%d\n%s\n", p->port, conf_body);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "-Lf%s", log);
-	char *argv[] = {"snmpd", "-f", "-C", "-c", conf, cmd, persist, NULL};
-	p->pid = spawn(argv, log);
-	if (p->pid < 0)
-		return -1;
-	return wait_ready(p, "snmpd", log, probe_args);
+	return snmpd_spawn(p, probe_args);
+}
+
+/* Stops the process (group) and reaps it, within ~5 s. */
+static void peer_kill(struct snmp_peer *p)
+{
+	kill(-p->pid, SIGTERM);
+	kill(-p->pid, SIGCONT); /* a stopped agent must run to see its SIGTERM */
+	for (int i = 0; i < 50 && waitpid(p->pid, NULL, WNOHANG) == 0; i++)
+		sleep_ms(100);
+	kill(-p->pid, SIGKILL);
+	waitpid(p->pid, NULL, WNOHANG);
+}
+
+int peer_snmpd_restart(struct snmp_peer *p, bool wipe_state, const char *probe_args)
+{
+	char cmd[400];
+
+	if (p->pid > 0)
+		peer_kill(p);
+	p->pid = 0;
+	if (wipe_state) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s/state/*", p->dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return snmpd_spawn(p, probe_args);
+}
+
+void peer_signal(struct snmp_peer *p, int sig)
+{
+	if (p->pid > 0)
+		kill(-p->pid, sig);
 }
 
 static long read_number(const char *path)
@@ -195,6 +243,11 @@ long peer_script_served(const struct snmp_peer *p)
 	return read_number(path);
 }
 
+int peer_bad_agent_start(struct snmp_peer *p, const char *mode)
+{
+	return peer_script_start(p, "snmp_bad_agent.py", mode);
+}
+
 int peer_blackhole_start(struct snmp_peer *p)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -216,11 +269,7 @@ void peer_stop(struct snmp_peer *p)
 	char cmd[300];
 
 	if (p->pid > 0) {
-		kill(-p->pid, SIGTERM);
-		for (int i = 0; i < 50 && waitpid(p->pid, NULL, WNOHANG) == 0; i++)
-			sleep_ms(100);
-		kill(-p->pid, SIGKILL);
-		waitpid(p->pid, NULL, WNOHANG);
+		peer_kill(p);
 	} else if (p->pid < 0) {
 		close(-p->pid - 1);
 	}

@@ -25,6 +25,15 @@ int peer_snmpd_start(struct snmp_peer *p, const char *conf_body, const char *pro
 int peer_script_start(struct snmp_peer *p, const char *script, const char *mode);
 /* What a scripted agent reports it has served (its PORT_FILE.served), or -1. */
 long peer_script_served(const struct snmp_peer *p);
+/* Restarts snmpd on the same port and config (it must have been started with
+ * peer_snmpd_start).  wipe_state empties its persistent directory first: the agent
+ * boots as new (engineBoots back to 1, and a new engine ID unless the config sets one). */
+int peer_snmpd_restart(struct snmp_peer *p, bool wipe_state, const char *probe_args);
+/* Sends sig to the peer's process group (SIGSTOP: the agent goes silent; SIGCONT). */
+void peer_signal(struct snmp_peer *p, int sig);
+/* Starts tests/peers/snmp_bad_agent.py answering every request the way `mode` says
+ * ("garbage", "truncated", "badtype", "report", "good"); waits for its port.  0 or -1. */
+int peer_bad_agent_start(struct snmp_peer *p, const char *mode);
 /* A UDP socket bound on 127.0.0.1 that never answers (a dead agent). */
 int peer_blackhole_start(struct snmp_peer *p);
 void peer_stop(struct snmp_peer *p);

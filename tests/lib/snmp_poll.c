@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "snmp_int.h"
@@ -24,6 +25,30 @@ void snmp_fx_fini(struct snmp_fx *f)
 	loop_free(f->loop);
 }
 
+int snmp_peers_setup(void **state)
+{
+	struct snmp_peers_fx *f = calloc(1, sizeof(*f));
+
+	*state = f; /* cmocka runs the group teardown even when a setup fails */
+	if (!f)
+		return -1;
+	snmp_fx_init(&f->x);
+	return peer_blackhole_start(&f->hole) < 0 ? -1 : 0;
+}
+
+int snmp_peers_teardown(void **state)
+{
+	struct snmp_peers_fx *f = *state;
+
+	if (!f)
+		return 0;
+	peer_stop(&f->agent);
+	peer_stop(&f->hole);
+	snmp_fx_fini(&f->x);
+	free(f);
+	return 0;
+}
+
 void snmp_dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
 		   const char *community, int port, const char *profile)
 {
@@ -41,6 +66,19 @@ void snmp_dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
 	dev->interval_ms = 10000;
 	dev->timeout_ms = 4000;
 	dev->snmp = s;
+}
+
+void snmp_dev_init_v3(struct cfg_device *dev, struct cfg_snmp *s, const char *id, int port,
+		      const char *auth_pass)
+{
+	snmp_dev_init(dev, s, id, NULL, port, "ucd-snmp");
+	s->version = SNMPCFG_V3;
+	s->user = (char *)TEST_V3_USER;
+	s->auth_proto = SNMPCFG_AUTH_SHA256;
+	s->auth_pass = (char *)auth_pass;
+	s->priv_proto = SNMPCFG_PRIV_AES;
+	s->priv_pass = (char *)TEST_V3_PRIV;
+	s->timeout_ms = 500;
 }
 
 void *snmp_fx_create(struct snmp_fx *f, struct cfg_device *dev)
@@ -158,4 +196,31 @@ double snmp_fx_val(struct snmp_fx *f, const char *dev, const char *name, const c
 		fprintf(stderr, "%s@%s: %s %s\n", name, inst ? inst : "",
 			metric_quality_name(m->quality), m->reason);
 	return m->value;
+}
+
+struct beside {
+	struct snmp_run *live, *dead;
+	bool live_first;
+};
+
+static bool both_done(void *arg)
+{
+	struct beside *b = arg;
+
+	if (b->live->done && !b->dead->done)
+		b->live_first = true;
+	return b->live->done && b->dead->done;
+}
+
+bool snmp_fx_poll_beside(struct snmp_fx *f, void *dead, struct snmp_run *rd, void *live,
+			 struct snmp_run *rl, int64_t deadline_ms)
+{
+	struct beside b = {rl, rd, false};
+
+	snmp_fx_start(f, dead, rd, deadline_ms, false);
+	snmp_fx_start(f, live, rl, deadline_ms, false);
+	snmp_fx_run_until(f, both_done, &b);
+	assert_int_equal(rl->done, 1);
+	assert_int_equal(rd->done, 1);
+	return b.live_first;
 }

@@ -14,42 +14,16 @@
 #include "snmp_peer.h"
 #include "snmp_poll.h"
 
-#define V3_USER "dcmonv3"
-#define V3_AUTH "auth-pass-123"
-#define V3_PRIV "priv-pass-456"
-
-struct fx {
-	struct snmp_fx x;
-	struct snmp_peer agent;
-	struct snmp_peer hole;
-};
+#define fx snmp_peers_fx
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	const char *conf = "rocommunity public 127.0.0.1\n"
-			   "createUser " V3_USER " SHA-256 \"" V3_AUTH "\" AES \"" V3_PRIV "\"\n"
-			   "rouser " V3_USER " priv\n";
+	struct fx *f;
 
-	*state = f; /* cmocka runs the group teardown even when this fails */
-	snmp_fx_init(&f->x);
-	if (peer_snmpd_start(&f->agent, conf, "-v2c -c public") < 0 ||
-	    peer_blackhole_start(&f->hole) < 0)
+	if (snmp_peers_setup(state) < 0)
 		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (!f)
-		return 0;
-	peer_stop(&f->agent);
-	peer_stop(&f->hole);
-	snmp_fx_fini(&f->x);
-	free(f);
-	return 0;
+	f = *state;
+	return peer_snmpd_start(&f->agent, TEST_SNMPD_CONF, "-v2c -c public") < 0 ? -1 : 0;
 }
 
 /* A /proc/meminfo field in kB. */
@@ -171,18 +145,6 @@ static void test_ucd_and_if_mib(void **state)
 	snmp_poller.free(b);
 }
 
-static void v3_dev(struct cfg_device *dev, struct cfg_snmp *s, int port, const char *auth)
-{
-	snmp_dev_init(dev, s, "v3", NULL, port, "ucd-snmp");
-	s->version = SNMPCFG_V3;
-	s->user = V3_USER;
-	s->auth_proto = SNMPCFG_AUTH_SHA256;
-	s->auth_pass = (char *)auth;
-	s->priv_proto = SNMPCFG_PRIV_AES;
-	s->priv_pass = V3_PRIV;
-	s->timeout_ms = 1000;
-}
-
 static void test_v3_auth_priv(void **state)
 {
 	struct fx *f = *state;
@@ -190,7 +152,7 @@ static void test_v3_auth_priv(void **state)
 	struct cfg_snmp s;
 	struct snmp_run r;
 
-	v3_dev(&dev, &s, f->agent.port, V3_AUTH);
+	snmp_dev_init_v3(&dev, &s, "v3", f->agent.port, TEST_V3_AUTH);
 	void *inst = snmp_fx_create(&f->x, &dev);
 	snmp_fx_poll(&f->x, inst, &r, 8000);
 	assert_int_equal(r.outcome, POLL_OK);
@@ -209,8 +171,7 @@ static void test_v3_wrong_key(void **state)
 	struct cfg_snmp s;
 	struct snmp_run r;
 
-	v3_dev(&dev, &s, f->agent.port, "not-the-right-key");
-	dev.id = "v3bad";
+	snmp_dev_init_v3(&dev, &s, "v3bad", f->agent.port, "not-the-right-key");
 	void *inst = snmp_fx_create(&f->x, &dev);
 	snmp_fx_poll(&f->x, inst, &r, 8000);
 	assert_int_equal(r.outcome, POLL_UNREACHABLE);
@@ -220,20 +181,6 @@ static void test_v3_wrong_key(void **state)
 	assert_int_equal(m->quality, QUALITY_ERROR);
 	assert_non_null(strstr(m->reason, "authentication failed"));
 	snmp_poller.free(inst);
-}
-
-struct pair {
-	struct snmp_run *live, *dead;
-	int live_done_before_dead;
-};
-
-static bool both_done(void *arg)
-{
-	struct pair *p = arg;
-
-	if (p->live->done && !p->dead->done)
-		p->live_done_before_dead = 1;
-	return p->live->done && p->dead->done;
 }
 
 /* A device that never answers, polled at the same time as a live one: the live one's
@@ -251,13 +198,7 @@ static void test_dead_agent_does_not_hold_others(void **state)
 	snmp_dev_init(&live, &s1, "live", "public", f->agent.port, "ucd-snmp");
 	void *d = snmp_fx_create(&f->x, &dead);
 	void *l = snmp_fx_create(&f->x, &live);
-	snmp_fx_start(&f->x, d, &r2, 8000, false);
-	snmp_fx_start(&f->x, l, &r1, 8000, false);
-	struct pair p = {&r1, &r2, 0};
-	snmp_fx_run_until(&f->x, both_done, &p);
-	assert_int_equal(r1.done, 1);
-	assert_int_equal(r2.done, 1);
-	assert_int_equal(p.live_done_before_dead, 1);
+	assert_true(snmp_fx_poll_beside(&f->x, d, &r2, l, &r1, 8000));
 	assert_int_equal(r1.outcome, POLL_OK);
 	assert_int_equal(r2.outcome, POLL_UNREACHABLE);
 	assert_string_equal(r2.reason, "timeout");
@@ -274,5 +215,5 @@ int main(void)
 		cmocka_unit_test(test_v3_wrong_key),
 		cmocka_unit_test(test_dead_agent_does_not_hold_others),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, snmp_peers_teardown);
 }
