@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define DAY_S 86400
+#define RRD_FILE_MODE 0640 /* like every state file: closed to others (core/daemon_files.c) */
 
 /* The archives of every file: resolution and how far back it reaches.
  * resolution 0 means "one step".  The one-step archive keeps AVERAGE only: MIN and MAX
@@ -82,8 +83,10 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
 	for (int i = 0; i < n; i++)
 		argv[i] = defs[i];
 	rrd_clear_error();
-	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0)
+	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0) {
+		(void)chmod(path, RRD_FILE_MODE); /* librrd makes it 0644 whatever the umask */
 		return 0;
+	}
 	int ret = access(path, F_OK) == 0 ? -EEXIST : -EIO;
 	rrd_take_error(err, errlen);
 	return ret;
