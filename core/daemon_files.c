@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 #include "dcmon/log.h"
 
 #define DAEMON_UMASK  027 /* new files 0640, directories 0750 */
-#define WALK_FDS      16  /* descriptors nftw may hold open */
 
 /* The SQLite files of the state directory (each with -wal, -shm, -journal). */
 static const char *const state_dbs[] = {"alerts.db", "notify.db"};
@@ -81,48 +79,103 @@ static void close_state_files(const char *state_dir)
 
 /* ---- ownership ------------------------------------------------------------------------ */
 
-/* nftw has no argument for its callback: the walk in progress (start-up, one thread). */
-static struct {
-	uid_t uid;
-	gid_t gid;
+/* One hand-over to the user, counted for its log line. */
+struct handover {
+	const struct daemon_user *u;
 	size_t changed, failed;
-} walk;
+};
 
-static int chown_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (st->st_uid == walk.uid && st->st_gid == walk.gid)
-		return 0;
-	if (lchown(path, walk.uid, walk.gid) == 0)
-		walk.changed++;
-	else
-		walk.failed++;
-	return 0;
-}
-
-/* Gives the tree under dir to the user when dir is someone else's (a root start of an
- * earlier version, or another user before): contents first, dir last, so a walk cut
- * short is done again at the next start. */
-static int give_tree(const char *what, const char *dir, const struct daemon_user *u)
+/* Gives path (a symlink itself, not its target) to the user unless it is already its. */
+static void give(struct handover *h, const char *path)
 {
 	struct stat st;
 
-	if (stat(dir, &st) < 0) {
+	if (lstat(path, &st) < 0 || (st.st_uid == h->u->uid && st.st_gid == h->u->gid))
+		return;
+	if (lchown(path, h->u->uid, h->u->gid) == 0)
+		h->changed++;
+	else
+		h->failed++;
+}
+
+/* True for a file dcmond keeps at the top of state_dir: alerts.db-wal, ... */
+static bool is_state_file(const char *name)
+{
+	for (size_t i = 0; i < sizeof(state_dbs) / sizeof(state_dbs[0]); i++) {
+		size_t n = strlen(state_dbs[i]);
+		if (strncmp(name, state_dbs[i], n) != 0)
+			continue;
+		for (size_t j = 0; j < sizeof(db_suffixes) / sizeof(db_suffixes[0]); j++)
+			if (strcmp(name + n, db_suffixes[j]) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool is_rrd(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".rrd") == 0;
+}
+
+/* An archive directory <data_dir>/<device>: its RRD files, and itself if it has any. */
+static void give_device_dir(struct handover *h, const char *dir)
+{
+	char path[PATH_MAX];
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	bool any = false;
+
+	if (!dh)
+		return;
+	while ((e = readdir(dh)) != NULL) {
+		if (!is_rrd(e->d_name) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		give(h, path);
+		any = true;
+	}
+	closedir(dh);
+	if (any)
+		give(h, dir);
+}
+
+/* Gives dcmond's own files in dir to the user when dir is someone else's (left by a
+ * start as root of an earlier version): the state files, the archive's
+ * <device>/<metric>.rrd, and dir itself last, so a hand-over cut short is done again
+ * at the next start.  Nothing else is touched, whatever else dir holds. */
+static int give_dir(const char *what, const char *dir, const struct daemon_user *u)
+{
+	char path[PATH_MAX];
+	struct handover h = {.u = u};
+	struct stat st;
+	struct dirent *e;
+	DIR *dh;
+
+	if (stat(dir, &st) == 0 && st.st_uid == u->uid && st.st_gid == u->gid)
+		return 0;
+	if (!(dh = opendir(dir))) {
 		log_warn("daemon", NULL, "%s %s", what, dir);
 		return -1;
 	}
-	if (st.st_uid == u->uid && st.st_gid == u->gid)
-		return 0;
-	walk.uid = u->uid;
-	walk.gid = u->gid;
-	walk.changed = walk.failed = 0;
-	if (nftw(dir, chown_entry, WALK_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) < 0 ||
-	    walk.failed > 0) {
-		log_msg(LOG_LVL_ERROR, "daemon", NULL, "%s %s: cannot give %zu entries to %s",
-			what, dir, walk.failed, u->name);
+	while ((e = readdir(dh)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (is_state_file(e->d_name))
+			give(&h, path);
+		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			give_device_dir(&h, path);
+	}
+	closedir(dh);
+	give(&h, dir);
+	if (h.failed > 0) {
+		log_msg(LOG_LVL_ERROR, "daemon", NULL, "%s %s: cannot give %zu files to %s", what,
+			dir, h.failed, u->name);
 		return -1;
 	}
-	log_info("daemon", NULL, "%s %s: %zu entries now owned by %s (uid %u, gid %u)", what, dir,
-		 walk.changed, u->name, (unsigned)u->uid, (unsigned)u->gid);
+	log_info("daemon", NULL, "%s %s: %zu files now owned by %s (uid %u, gid %u)", what, dir,
+		 h.changed, u->name, (unsigned)u->uid, (unsigned)u->gid);
 	return 0;
 }
 
@@ -161,8 +214,16 @@ static int prepare_socket_dir(const char *socket_path, const struct daemon_priv 
 	}
 	if (created && chmod(dir, 0755) < 0) /* clients of socket_group pass through it */
 		log_warn("daemon", NULL, "chmod %s", dir);
-	if (p->drop && dir_only_holds(dir, name) && give_tree("socket directory", dir, &p->user) < 0)
-		return -1;
+	if (p->drop && dir_only_holds(dir, name)) {
+		struct handover h = {.u = &p->user};
+		give(&h, socket_path); /* a stale socket, replaced at bind */
+		give(&h, dir);
+		if (h.failed > 0) {
+			log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot give %s to %s", dir,
+				p->user.name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -179,7 +240,7 @@ int daemon_files_prepare(const struct cfg_daemon *dm, const struct daemon_priv *
 				dirs[i][1], strerror(-rc));
 			return -1;
 		}
-		if (p->drop && give_tree(dirs[i][0], dirs[i][1], &p->user) < 0)
+		if (p->drop && give_dir(dirs[i][0], dirs[i][1], &p->user) < 0)
 			return -1;
 		close_to_others(dirs[i][1]);
 	}

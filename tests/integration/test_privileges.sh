@@ -72,8 +72,11 @@ pass "unknown user: $(cat "$T/check.err")"
 # 0. what an earlier version left: root-owned, 0644 files in a 0755 directory
 write_config "user: root"
 start_in_netns 1 0
+wait_until 10 "an RRD file" compgen -G "$T/data/box/*.rrd"
 stop_dcmond
 chmod 0755 "$T/data"; chmod 0644 "$T/data"/alerts.db* "$T/data"/notify.db*
+old_rrd=$(compgen -G "$T/data/box/*.rrd" | head -1)
+touch "$T/data/not-dcmons.txt" # something else in the directory: never given away
 assert_eq "$(mode_of "$T/data/alerts.db")" "644 root" "alerts.db before (as an earlier version left it)"
 
 # 1. root start, user nobody, no ICMP datagram sockets for nogroup
@@ -90,10 +93,12 @@ assert_eq "$(caps_of_threads "$pid")" 0000000000000000/0000000000000000 "other t
 assert_eq "$(http_health)" 200 "HTTP on port 80 opened before the drop"
 grep -q 'msg="running as nobody (uid 65534' "$T/dcmond.log" || fail "no 'running as nobody' line"
 pass "logged: $(grep -o 'running as nobody[^"]*' "$T/dcmond.log")"
-grep -q "data_dir $T/data: [0-9]* entries now owned by nobody" "$T/dcmond.log" || fail "no ownership line"
+grep -q "data_dir $T/data: [0-9]* files now owned by nobody" "$T/dcmond.log" || fail "no ownership line"
 grep -q "$T/data/alerts.db: mode 0644 -> 0640 (closed to others)" "$T/dcmond.log" || fail "alerts.db not tightened"
 grep -q "$T/data: mode 0755 -> 0750 (closed to others)" "$T/dcmond.log" || fail "data_dir not tightened"
 pass "tightened and handed over, logged"
+assert_eq "$(stat -c %U "$old_rrd")" nobody "owner of an RRD file of the earlier start"
+assert_eq "$(stat -c %U "$T/data/not-dcmons.txt")" root "owner of a file dcmond did not write"
 wait_until 10 "an RRD file" compgen -G "$T/data/box/*.rrd"
 for f in "$T/data" "$T/data/box"; do assert_eq "$(mode_of "$f")" "750 nobody" "mode of ${f#$T/}"; done
 for f in "$T/data/alerts.db" "$T/data/alerts.db-wal" "$T/data/notify.db" "$T/data/notify.db-wal" \
