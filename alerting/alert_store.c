@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/loop.h"
 
 #define STORE_SCHEMA_VERSION "1"
 
@@ -82,6 +83,59 @@ struct alert_store {
 	struct store_held held; /* every write, until its transaction commits */
 };
 
+/* The triggers that make the audit log append-only (created by store_schema). */
+static const char *const audit_triggers[] = {"audit_no_update", "audit_no_delete",
+					     "audit_no_replace"};
+
+/* True if the schema has an object of this type and name. */
+static bool store_has(sqlite3 *db, const char *type, const char *name)
+{
+	sqlite3_stmt *s;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type=?1 AND name=?2", -1,
+			       &s, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* Lists into buf (", "-separated) the audit triggers missing from an existing audit
+ * table: they were dropped, and rows may have been rewritten since.  False if none. */
+static bool audit_triggers_missing(sqlite3 *db, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!store_has(db, "table", "audit"))
+		return false; /* a new store */
+	for (size_t i = 0; i < sizeof(audit_triggers) / sizeof(audit_triggers[0]); i++) {
+		if (store_has(db, "trigger", audit_triggers[i]) || used >= len)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", audit_triggers[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return buf[0] != '\0';
+}
+
+/* Says loudly, in the log and in the audit log itself, that the triggers were found
+ * dropped (the schema has just re-created them). */
+static void audit_report_tampering(struct alert_store *st, const char *path, const char *names)
+{
+	static const struct alert_actor self = {.who = "dcmond", .origin = "start"};
+	char detail[256];
+
+	log_msg(LOG_LVL_ERROR, "alert", NULL,
+		"%s: the audit log's triggers %s were dropped: its rows may have been changed or "
+		"deleted since; re-creating them", path, names);
+	snprintf(detail, sizeof(detail), "triggers %s found dropped at start and re-created: "
+		 "earlier rows may have been changed or deleted", names);
+	alert_store_audit(st, clock_wall_ms(), &self, "integrity", "audit", detail);
+}
+
 struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 {
 	struct alert_store *st = calloc(1, sizeof(*st));
@@ -89,13 +143,15 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	char *msg = NULL;
+	char *msg = NULL, dropped[128] = "";
 	st->path = strdup(path);
 	int rc = st->path ? SQLITE_OK : SQLITE_NOMEM;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, 2000);
+	if (rc == SQLITE_OK)
+		audit_triggers_missing(st->db, dropped, sizeof(dropped));
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(st->db, store_schema, NULL, NULL, &msg);
 	for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
@@ -106,6 +162,8 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		alert_store_close(st);
 		return NULL;
 	}
+	if (dropped[0])
+		audit_report_tampering(st, path, dropped);
 	return st;
 }
 

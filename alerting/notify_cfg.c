@@ -27,6 +27,7 @@ const struct cfg_key notify_smtp_cfg_keys[] = {
 	{.name = "ca_file", .type = CFGK_STRING, .offset = SM(ca_file)},
 	{.name = "user", .type = CFGK_STRING, .offset = SM(user)},
 	{.name = "password_file", .type = CFGK_STRING, .offset = SM(password_file)},
+	{.name = "auth_without_tls", .type = CFGK_BOOL, .offset = SM(auth_without_tls)},
 	{.name = "from", .type = CFGK_STRING, .offset = SM(from), .required = true,
 	 .expect = "the sender address, like dcmon@example.com"},
 	{.name = "timeout", .type = CFGK_DURATION, .offset = SM(timeout_ms), .min = 100,
@@ -114,6 +115,16 @@ static void smtp_check_smtps(struct cfg_smtp *s, const struct cfgnode *node,
 		s->port = 465;
 }
 
+/* The password goes in clear only when asked for: starttls: off has no TLS to wait for. */
+static void smtp_check_clear_auth(const struct cfg_smtp *s, const struct cfgnode *node,
+				  struct cfg_diags *d)
+{
+	if (s->user && !s->tls && s->starttls == SMTP_STARTTLS_OFF && !s->auth_without_tls)
+		cfg_error(d, cfg_key_pos(node, "user"),
+			  "smtp: user with starttls: off sends the password in clear; use "
+			  "starttls: required or tls: true, or set auth_without_tls: true to allow it");
+}
+
 int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_smtp *s = elem;
@@ -136,5 +147,6 @@ int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 			  "smtp: dashboard_url: expected http:// or https://, got '%s'",
 			  s->dashboard_url);
 	smtp_check_password_file(s, node, d);
+	smtp_check_clear_auth(s, node, d);
 	return d->nerrors > before ? -EINVAL : 0;
 }

@@ -67,6 +67,7 @@ static int job_settings(struct notify_job *job, const struct cfg_smtp *s)
 	job->smtp.password = s->password_file ? read_password(s->password_file) : NULL;
 	job->smtp.starttls = s->starttls;
 	job->smtp.smtps = s->tls;
+	job->smtp.auth_without_tls = s->auth_without_tls;
 	job->smtp.timeout_ms = (long)s->timeout_ms;
 	if (!job->smtp.from || (s->ca_file && !job->smtp.ca_file) || (s->user && !job->smtp.user) ||
 	    (s->password_file && !job->smtp.password))

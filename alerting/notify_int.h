@@ -220,6 +220,7 @@ struct notify_smtp_job {
 	bool smtps;                    /* TLS on connect, through notify_tls_bridge */
 	char *ca_file;                 /* may be NULL */
 	char *user, *password;         /* may be NULL */
+	bool auth_without_tls;         /* AUTH may go in clear (else it needs STARTTLS/SMTPS) */
 	long timeout_ms;
 	struct notify_smtp_msg *msgs;
 	size_t nmsgs;

@@ -1,7 +1,7 @@
 /* One SMTP session with libesmtp, on a worker thread: STARTTLS (required, opportunistic
- * or off) or SMTPS (through notify_tls_bridge) with a verified server certificate, AUTH,
- * per-step timeouts, and the fate of every message and recipient read back from the
- * server's replies. */
+ * or off) or SMTPS (through notify_tls_bridge) with a verified server certificate, AUTH
+ * (never in clear unless auth_without_tls), per-step timeouts, and the fate of every
+ * message and recipient read back from the server's replies. */
 #include "notify_int.h"
 #include "notify_tls_bridge.h"
 
@@ -46,6 +46,13 @@ static int smtp_interact(auth_client_request_t req, char **result, int fields, v
 	return 1;
 }
 
+/* True when the password must not leave without TLS: AUTH is configured, the relay is
+ * not SMTPS, and AUTH in clear was not allowed with auth_without_tls. */
+static bool smtp_auth_needs_tls(const struct notify_smtp_job *job)
+{
+	return job->user && !job->smtps && !job->auth_without_tls;
+}
+
 /* TLS problems are remembered so the session error says what went wrong; the
  * certificate is never accepted when it does not verify. */
 static void smtp_event(smtp_session_t s, int event, void *arg, ...)
@@ -64,7 +71,10 @@ static void smtp_event(smtp_session_t s, int event, void *arg, ...)
 		what = "server certificate is for another host";
 		break;
 	case SMTP_EV_EXTNA_STARTTLS:
-		what = "server does not offer STARTTLS";
+		what = smtp_auth_needs_tls(job) && job->starttls != SMTP_STARTTLS_REQUIRED
+			       ? "server does not offer STARTTLS: the password is not sent in "
+				 "clear (auth_without_tls: false)"
+			       : "server does not offer STARTTLS";
 		break;
 	default:
 		return;
@@ -179,15 +189,18 @@ void notify_smtp_run(struct notify_smtp_job *job)
 	}
 	smtp_timeouts(s, job->timeout_ms);
 	smtp_set_eventcb(s, smtp_event, job);
-	if (job->starttls != SMTP_STARTTLS_OFF && !job->smtps) {
+	if ((job->starttls != SMTP_STARTTLS_OFF || smtp_auth_needs_tls(job)) && !job->smtps) {
 		if (!(ctx = notify_tls_ctx_new(job->ca_file, smtp_verify))) {
 			snprintf(job->why, sizeof(job->why), "cannot load CA %s",
 				 job->ca_file ? job->ca_file : "(system)");
 			goto fail;
 		}
 		smtp_starttls_set_ctx(s, ctx);
-		smtp_starttls_enable(s, job->starttls == SMTP_STARTTLS_REQUIRED ? Starttls_REQUIRED
-										 : Starttls_ENABLED);
+		/* opportunistic falls back to clear text only when there is no password */
+		smtp_starttls_enable(s, job->starttls == SMTP_STARTTLS_REQUIRED ||
+						smtp_auth_needs_tls(job)
+					? Starttls_REQUIRED
+					: Starttls_ENABLED);
 	}
 	if (job->user) {
 		auth = auth_create_context();

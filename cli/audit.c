@@ -19,7 +19,7 @@ static int audit_usage(FILE *f, int code)
 {
 	fprintf(f, "usage: dcmon audit %s\n", cli_cmd_find("audit")->usage);
 	fputs("  --limit N          the newest N entries (default 100)\n"
-	      "  --action A         ack, silence or unsilence\n"
+	      "  --action A         ack, silence, unsilence or integrity\n"
 	      "  --target T         one alert or silence: alert:7, silence:3\n"
 	      "  --json             print the API's JSON\n", f);
 	return code;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define DAY_S 86400
+#define RRD_FILE_MODE 0640 /* like every state file: closed to others (core/daemon_files.c) */
 
 /* The archives of every file: resolution and how far back it reaches.
  * resolution 0 means "one step".  The one-step archive keeps AVERAGE only: MIN and MAX
@@ -139,8 +140,10 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
 		argv[i] = defs[i];
 	rrd_clear_error();
 	errno = 0;
-	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0)
+	if (rrd_create_r2(path, step_s, (time_t)last_s, 1, NULL, NULL, n, argv) == 0) {
+		(void)chmod(path, RRD_FILE_MODE); /* librrd makes it 0644 whatever the umask */
 		return 0;
+	}
 	int call_errno = errno;
 	int ret = access(path, F_OK) == 0 ? -EEXIST : 0;
 	int cause = rrd_take_error(path, rrd_file_bytes(step_s), call_errno, err, errlen);

@@ -13,7 +13,8 @@
 #define CFG(f) offsetof(struct cfg, f)
 
 static const struct cfg_key top_keys[] = {
-    {.name = "daemon", .type = CFGK_STRUCT, .offset = CFG(daemon), .sub = cfg_daemon_keys},
+    {.name = "daemon", .type = CFGK_STRUCT, .offset = CFG(daemon), .sub = cfg_daemon_keys,
+     .check = cfg_daemon_check},
     {.name = "sites",
      .type = CFGK_SEQ,
      .offset = CFG(sites),

@@ -1,5 +1,6 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
+#include "daemon_priv.h"
 #include "dcmon/http.h"
 #include "dcmon/notify.h"
 #include "dcmon/snmp.h"
@@ -33,6 +34,8 @@ const struct cfg_key cfg_daemon_keys[] = {
     {.name = "state_dir", .type = CFGK_STRING, .offset = DM(state_dir)},
     {.name = "socket", .type = CFGK_STRING, .offset = DM(socket_path)},
     {.name = "socket_group", .type = CFGK_STRING, .offset = DM(socket_group)},
+    {.name = "user", .type = CFGK_STRING, .offset = DM(user),
+     .expect = "the name of an existing user, like dcmon"},
     {.name = "rrdcached",
      .type = CFGK_STRING,
      .offset = DM(rrdcached),
@@ -82,6 +85,26 @@ const struct cfg_key cfg_daemon_keys[] = {
      .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
     {.name = NULL},
 };
+
+/* The user to run as must exist now: a typo found at the next start would leave the
+ * site unmonitored. */
+int cfg_daemon_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	const struct cfg_daemon *dm = elem;
+	struct daemon_user u;
+	int rc;
+
+	if (!dm->user || (rc = daemon_user_lookup(dm->user, &u)) == 0)
+		return 0;
+	if (rc == -ENOENT)
+		cfg_error(d, cfg_key_pos(node, "user"),
+			  "daemon: user: no such user '%s' (create it: useradd --system %s)", dm->user,
+			  dm->user);
+	else
+		cfg_error(d, cfg_key_pos(node, "user"), "daemon: user: '%s': %s", dm->user,
+			  strerror(-rc));
+	return -EINVAL;
+}
 
 static char *xstrdup(const char *s)
 {

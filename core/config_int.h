@@ -63,6 +63,8 @@ void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, stru
 
 /* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */
 void cfg_daemon_defaults(struct cfg_daemon *dm);
+/* Cross-field checks of the daemon section (the `daemon` row's check). */
+int cfg_daemon_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir);
 /* Fills device intervals/timeouts left unset from the daemon defaults. */
 void cfg_devices_resolve(struct cfg *cfg);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dcmon/alert.h"
@@ -29,6 +28,7 @@
 #include "profile_rules.h"
 #include "scheduler.h"
 #include "chain_settle.h"
+#include "daemon_priv.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
 #define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */
@@ -49,6 +49,7 @@ struct daemon {
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct facility *facility; /* suppression, predictions, data quality */
+	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
@@ -364,24 +365,6 @@ static int64_t longest_interval(const struct cfg *cfg)
 
 /* ---- start and stop ---------------------------------------------------------------- */
 
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The dashboard's HTTP server, when the config has an http: section. */
 static int start_http(struct daemon *d)
 {
@@ -405,16 +388,10 @@ static int start_parts(struct daemon *d)
 	char err[512] = "";
 	if (block_signals() < 0)
 		return -1;
-	const char *dirs[][2] = {{"data_dir", d->cfg->daemon.data_dir},
-				 {"state_dir", d->cfg->daemon.state_dir}};
-	for (size_t i = 0; i < 2; i++) {
-		int rc = make_dirs(dirs[i][1]);
-		if (rc < 0) {
-			log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot create %s %s: %s", dirs[i][0],
-				dirs[i][1], strerror(-rc));
-			return -1;
-		}
-	}
+	/* before any file or thread: what the files are, and whose (daemon_priv.h) */
+	if (daemon_priv_plan(&d->cfg->daemon, &d->priv) < 0 ||
+	    daemon_files_prepare(&d->cfg->daemon, &d->priv) < 0 || daemon_priv_adopt(&d->priv) < 0)
+		return -1;
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
 				  .flush_ms = d->cfg->daemon.archive_flush_ms,
@@ -487,6 +464,10 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
 		return -1;
 	}
+	/* every socket that needed root is open: root goes */
+	if (daemon_priv_drop(&d->priv) < 0)
+		return -1;
+	daemon_priv_log_icmp(d->cfg);
 	if (add_devices(d, NULL) > 0)
 		return -1;
 	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);

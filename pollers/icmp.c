@@ -61,6 +61,7 @@ struct icmp_inst {
 	int nanswered;                    /* replies */
 	int nfailed;                      /* failed sends and ICMP errors */
 	int last_err;                     /* errno of the last failure, 0 = none */
+	bool denied;                      /* no permission to open an ICMP socket */
 	struct loop_timer *timer;         /* next send, or end of the wait */
 };
 
@@ -170,7 +171,9 @@ static void icmp_finish(struct icmp_inst *in, enum poll_outcome local_fail)
 	struct poll_job *job = in->job;
 	int64_t ts = job->ts_ms;
 	double min = 0, max = 0, sum = 0;
-	const char *why = in->last_err ? pollutil_errname(in->last_err) : "timeout";
+	const char *why = in->denied     ? "no permission for ICMP sockets: " POLLER_ICMP_GRANT_HINT
+			  : in->last_err ? pollutil_errname(in->last_err)
+					 : "timeout";
 	bool first = true;
 
 	icmp_stop(in);
@@ -265,6 +268,9 @@ static void icmp_send_next(struct loop *loop, void *arg)
 	if (rc == -EPERM || rc == -EACCES || rc == -EAFNOSUPPORT || rc == -ENOMEM ||
 	    rc == -EMFILE || rc == -ENFILE || rc == -EPROTONOSUPPORT) {
 		in->last_err = -rc; /* no socket: a local failure, not the host's */
+		/* refused at socket(), not at sendto() (a firewall says EPERM too) */
+		in->denied = (rc == -EPERM || rc == -EACCES) &&
+			     icmp_sock_is_raw(in->addr.ss_family) < 0;
 		icmp_finish(in, POLL_ERROR);
 		return;
 	}
@@ -293,6 +299,7 @@ static void icmp_start(void *arg, struct poll_job *job)
 	}
 	in->job = job;
 	in->nsent = in->nanswered = in->nfailed = in->last_err = 0;
+	in->denied = false;
 	memset(in->probes, 0, (size_t)in->count * sizeof(*in->probes));
 	icmp_send_next(in->loop, in);
 }

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "dcmon/poller.h"
 #include "pollutil.h"
 
 #define ICMP_BUCKETS     256  /* outstanding-table buckets, by sequence number */
@@ -343,6 +344,21 @@ void icmp_sock_release(void)
 	fam_close(&icmp.v6);
 	memset(icmp.table, 0, sizeof(icmp.table));
 	icmp.loop = NULL;
+}
+
+int poller_icmp_access(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int raw = 0;
+
+	if (fd < 0) {
+		raw = 1;
+		fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	}
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return raw;
 }
 
 int icmp_sock_is_raw(int family)

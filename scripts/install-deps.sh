@@ -9,6 +9,7 @@ PKGS=(
   build-essential cmake pkg-config clang-format
   libyaml-dev libjansson-dev libsqlite3-dev
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
+  libcap-dev
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # pymodbus imports serial and serial_asyncio when its server starts; Debian's package

@@ -199,7 +199,7 @@ struct alert_audit_entry {
 	int64_t ts_ms;      /* wall clock of the action */
 	const char *who;    /* user name ("uid:1000" when unknown) */
 	const char *origin; /* "unix:pid=123", ... */
-	const char *action; /* "ack", "silence", "unsilence" */
+	const char *action; /* "ack", "silence", "unsilence", "integrity" (by dcmond) */
 	const char *target; /* "alert:7", "silence:3" */
 	const char *detail; /* ack comment; silence selector and reason; may be NULL */
 };

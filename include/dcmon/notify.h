@@ -47,6 +47,7 @@ struct cfg_smtp {
 	char *ca_file;           /* PEM CA bundle to verify the server; NULL = system store */
 	char *user;              /* AUTH user, NULL = no AUTH */
 	char *password_file;     /* file holding the AUTH password (first line); not world-readable */
+	bool auth_without_tls;   /* AUTH may be sent in clear when TLS is not up, default false */
 	char *from;              /* envelope and header From, required */
 	int64_t timeout_ms;      /* per SMTP step, default 30 s */
 	char *dashboard_url;     /* base URL; links are <url>/devices/<id>; may be NULL */

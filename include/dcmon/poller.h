@@ -79,4 +79,12 @@ struct poller_ops {
 /* NULL-terminated list of every poller built in. */
 extern const struct poller_ops *const poller_registry[];
 
+/* How ping checks get their ICMP sockets, for start-up messages (pollers/icmp_sock.c):
+ * 0 = unprivileged datagram sockets (net.ipv4.ping_group_range holds our group), 1 =
+ * raw sockets only (CAP_NET_RAW), or a negative errno when neither is allowed. */
+int poller_icmp_access(void);
+/* What to do about it when neither is allowed (the reason of a ping check then, too). */
+#define POLLER_ICMP_GRANT_HINT                                                              \
+	"allow the group in sysctl net.ipv4.ping_group_range or grant CAP_NET_RAW"
+
 #endif

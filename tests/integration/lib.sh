@@ -203,11 +203,12 @@ daemon_yaml() {
   for a in "${extra[@]}"; do printf '  %s\n' "$a"; done
 }
 
-# Starts dcmond on CONFIG in the background; waits for its API socket.
+# Starts dcmond on CONFIG in the background; waits for its API socket.  DCMOND_PREFIX
+# (words, may be unset): a command that execs dcmond, like "setpriv --reuid nobody ...".
 start_dcmond() {
   local cfg=$1 sock
   sock=$(grep -E '^\s*socket:' "$cfg" | head -1 | awk '{print $2}')
-  "$DCMOND" -c "$cfg" --log-level debug >>"$T/dcmond.log" 2>&1 &
+  ${DCMOND_PREFIX:-} "$DCMOND" -c "$cfg" --log-level debug >>"$T/dcmond.log" 2>&1 &
   DCMOND_PID=$!
   track "$DCMOND_PID"
   DCMON_SOCKET=$sock

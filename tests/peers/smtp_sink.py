@@ -3,7 +3,12 @@
 envelope to DIR/msg-*.json, can refuse on command and supports STARTTLS or SMTPS
 (TLS on connect, --smtps) + AUTH.
 
-  smtp_sink.py --port P --dir DIR [--tls-cert C --tls-key K [--smtps]] [--auth USER:PASS] [--hang]
+  smtp_sink.py --port P --dir DIR [--tls-cert C --tls-key K [--smtps]] [--auth USER:PASS
+               [--auth-clear]] [--hang]
+
+Every command the server receives is appended to DIR/commands.jsonl as {"verb", "tls"}
+(and "mechanism" for AUTH; never the credentials).
+--auth-clear: AUTH is offered and accepted without TLS (a relay that allows it in clear).
 
 Control file DIR/control, read at every RCPT (one directive per line):
   tempfail        every recipient gets 451 (temporary)
@@ -20,6 +25,7 @@ def parse():
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth")
+    p.add_argument("--auth-clear", action="store_true", help="offer AUTH without TLS")
     p.add_argument("--smtps", action="store_true", help="TLS from the first byte")
     p.add_argument("--hang", action="store_true")
     return p.parse_args()
@@ -66,6 +72,27 @@ class Handler:
         return "250 2.0.0 accepted"
 
 
+def recording_smtp(base, d):
+    """The aiosmtpd server class, recording each command it dispatches to DIR/commands.jsonl."""
+    class RecordingSMTP(base):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            for verb, fn in list(self._smtp_methods.items()):
+                self._smtp_methods[verb] = self._recorded(verb, fn)
+
+        def _recorded(self, verb, fn):
+            async def call(arg):
+                rec = {"verb": verb, "tls": self._tls_protocol is not None
+                       or self.transport.get_extra_info("ssl_object") is not None}
+                if verb == "AUTH" and arg:
+                    rec["mechanism"] = arg.split()[0].upper()
+                with open(os.path.join(d, "commands.jsonl"), "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+                return await fn(arg)
+            return call
+    return RecordingSMTP
+
+
 def hang(port, d):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,7 +113,7 @@ def main():
         hang(a.port, a.dir)
         return
     from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
+    from aiosmtpd.smtp import SMTP, AuthResult
     kw = {}
     if a.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -106,8 +133,14 @@ def main():
             return AuthResult(success=ok)
         # aiosmtpd 1.4 counts only STARTTLS as TLS; with --smtps the socket is TLS anyway
         kw.update(authenticator=authenticator, auth_required=True,
-                  auth_require_tls=not a.smtps)
-    c = Controller(Handler(a.dir), hostname="127.0.0.1", port=a.port, ready_timeout=10, **kw)
+                  auth_require_tls=not (a.smtps or a.auth_clear))
+    server_class = recording_smtp(SMTP, a.dir)
+
+    class RecordingController(Controller):
+        def factory(self):
+            return server_class(self.handler, **self.SMTP_kwargs)
+    c = RecordingController(Handler(a.dir), hostname="127.0.0.1", port=a.port,
+                            ready_timeout=10, **kw)
     c.start()
     open(os.path.join(a.dir, "ready"), "w").close()
     try:

@@ -198,7 +198,7 @@ static void test_audit_endpoint(void **state)
 		{"limit=0", "limit: expected 1..10000, got '0'"},
 		{"limit=ten", "limit: expected 1..10000, got 'ten'"},
 		{"after=-1", "after: expected an entry id, got '-1'"},
-		{"action=delete", "action: expected ack, silence or unsilence, got 'delete'"},
+		{"action=delete", "action: expected ack, silence, unsilence or integrity, got 'delete'"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = call(f, "GET", "/api/v1/audit", bad[i].query, NULL);
