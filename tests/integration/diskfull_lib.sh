@@ -43,3 +43,21 @@ state_metric_is() {
   doc=$(api_get "/api/v1/metrics?device=dcmond&name=$1") || return 1
   printf '%s\n' "$doc" | json_check "[.metrics[] | select(.inst == \"$2\" and .value == $3)] | length == 1"
 }
+
+# start_box_with_state_file FILE FSDIR: dcmond with box (tenant acme) checking one port,
+# its state_dir's FILE (alerts.db or notify.db) on a 2 MB tmpfs at FSDIR (a symlink:
+# the WAL follows the real file), the sink and the port up; sets smtp_port and p1.
+start_box_with_state_file() {
+  local file=$1 fs=$2
+  smtp_port=$(free_port); p1=$(free_port)
+  small_fs "$fs" 2m
+  mkdir -p "$T/state"
+  ln -s "$fs/$file" "$T/state/$file"
+  email_config "$smtp_port" 1s "$p1"
+  sed -i "s|^  data_dir: .*|&\n  state_dir: $T/state|" "$T/dcmon.yaml"
+  start_sink "$T/mail" "$smtp_port"
+  start_ports "$p1"
+  start_dcmond "$T/dcmon.yaml"
+  wait_until 15 "port up" metric_is box tcp_port_up "$p1" '.value == 1'
+  test -s "$fs/$file" || fail "$file is not on the small file system"
+}

@@ -9,17 +9,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 source "$(dirname "$0")/diskfull_lib.sh"
 
-smtp_port=$(free_port); p1=$(free_port)
-small_fs "$T/storefs" 2m
-mkdir -p "$T/state"
-ln -s "$T/storefs/alerts.db" "$T/state/alerts.db"   # the WAL follows the real file
-email_config "$smtp_port" 1s "$p1"
-sed -i "s|^  data_dir: .*|&\n  state_dir: $T/state|" "$T/dcmon.yaml"
-start_sink "$T/mail" "$smtp_port"
-start_ports "$p1"
-start_dcmond "$T/dcmon.yaml"
-wait_until 15 "port up" metric_is box tcp_port_up "$p1" '.value == 1'
-test -s "$T/storefs/alerts.db" || fail "alerts.db is not on the small file system"
+start_box_with_state_file alerts.db "$T/storefs"
 
 fill_fs "$T/storefs"
 kill "$PORTS_PID"; wait "$PORTS_PID" 2>/dev/null || true        # fires, disk full

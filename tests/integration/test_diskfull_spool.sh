@@ -11,17 +11,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 source "$(dirname "$0")/diskfull_lib.sh"
 
-smtp_port=$(free_port); p1=$(free_port)
-small_fs "$T/spoolfs" 2m
-mkdir -p "$T/state"
-ln -s "$T/spoolfs/notify.db" "$T/state/notify.db"   # the WAL follows the real file
-email_config "$smtp_port" 1s "$p1"
-sed -i "s|^  data_dir: .*|&\n  state_dir: $T/state|" "$T/dcmon.yaml"
-start_sink "$T/mail" "$smtp_port"
-start_ports "$p1"
-start_dcmond "$T/dcmon.yaml"
-wait_until 15 "port up" metric_is box tcp_port_up "$p1" '.value == 1'
-test -s "$T/spoolfs/notify.db" || fail "notify.db is not on the small file system"
+start_box_with_state_file notify.db "$T/spoolfs"
 
 fill_fs "$T/spoolfs"
 kill "$PORTS_PID"; wait "$PORTS_PID" 2>/dev/null || true        # CRITICAL, disk full
