@@ -2,7 +2,7 @@
 #include "dcmon/metric.h"
 
 #include "dcmon/loop.h"
-#include "strhash.h"
+#include "dcmon/strhash.h"
 #include "strpool.h"
 
 #include <errno.h>

@@ -27,7 +27,7 @@
 #include "dcmon/snmp.h"
 #include "dcmon/workq.h"
 #include "profile_rules.h"
-#include "scheduler.h"
+#include "dcmon/scheduler.h"
 #include "chain_settle.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
