@@ -112,11 +112,9 @@ bool api_dev_filter_match(const struct cfg *cfg, const struct api_dev_filter *f,
 /* The tenant a device belongs to: its own, else the tenant of its rack; may be NULL. */
 const char *api_device_tenant(const struct cfg *cfg, const struct cfg_device *dev);
 
-/* Overall health of a device from its runtime state and metrics: unreachable ->
- * critical; degraded or any metric in ERROR/STALE -> warning; not polled yet -> unknown;
- * else ok.  The one place this is decided (the alert engine will feed in here too).
- * Writes a short reason ("" when ok) into reason. */
-/* Health from the polls alone (reachability, point errors, staleness). */
+/* Health of a device from its polls alone (its runtime state and metrics):
+ * unreachable -> critical; degraded or any metric in ERROR/STALE -> warning; not polled
+ * yet -> unknown; else ok.  Writes a short reason ("" when ok) into reason. */
 enum api_health api_device_poll_health(const struct api_env *env, const struct cfg_device *dev,
 				       const struct dev_status *st, char *reason, size_t reasonlen);
 /* Worst firing alert of a device (building ctx's index on first use), or NULL. */
