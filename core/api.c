@@ -1,5 +1,6 @@
-/* The JSON API's entry point: routes a request through one table of
- * {method, path, handler, allowed query parameters} and answers errors as JSON. */
+/* The JSON API's entry point: routes a request through the tables of
+ * {method, path, handler, allowed query parameters}, the kernel's and each part's
+ * (dcmon/part.h), and answers errors as JSON. */
 #include "dcmon/api.h"
 
 #include <errno.h>
