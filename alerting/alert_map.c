@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strhash.h"
+#include "dcmon/strhash.h"
 
 static size_t smap_slot(const struct smap *m, const char *key, uint64_t h)
 {

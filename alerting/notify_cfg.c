@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config_int.h"
+#include "dcmon/config_keys.h"
 
 static const char *const starttls_names[] = {
 	[SMTP_STARTTLS_REQUIRED] = "required",

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "config_int.h"
+#include "dcmon/config_keys.h"
 #include "dcmon/cfgtree.h"
 
 int alert_rules_decode(const struct cfgnode *seq, struct cfg_rule **out, size_t *n,

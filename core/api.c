@@ -1,5 +1,6 @@
-/* The JSON API's entry point: routes a request through one table of
- * {method, path, handler, allowed query parameters} and answers errors as JSON. */
+/* The JSON API's entry point: routes a request through the tables of
+ * {method, path, handler, allowed query parameters}, the kernel's and each part's
+ * (dcmon/part.h), and answers errors as JSON. */
 #include "dcmon/api.h"
 
 #include <errno.h>
@@ -10,50 +11,21 @@
 
 #include "api_internal.h"
 #include "dcmon/loop.h"
-
-struct api_route {
-	const char *method;
-	const char *path;           /* exact path, or a prefix ending in '/' when prefix */
-	bool prefix;                /* the rest of the path (one segment) is ctx->tail */
-	api_handler handler;
-	const char *const *params;  /* allowed query parameters, NULL terminated */
-	bool deep;                  /* prefix: the tail may hold more segments ("7/ack") */
-	bool local;                 /* admin data: Unix socket peers only */
-};
+#include "dcmon/part.h"
 
 static const char *const no_params[] = {NULL};
 static const char *const status_params[] = {"site", "room", "kind", "device", "tenant",
 					    "metrics", NULL};
 static const char *const metrics_params[] = {"device", "name", "inst", NULL};
 
-static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",
-					    "room", "tenant", "kind", "acked", "silenced", NULL};
-
-static const char *const notifications_params[] = {"state", "limit", NULL};
-static const char *const test_email_params[] = {"route", NULL};
-static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
-
+/* The kernel's endpoints; the parts bring theirs (dcmon/part.h). */
 static const struct api_route api_routes[] = {
 	{"GET", "/api/v1/health", false, api_get_health, no_params, false, false},
 	{"GET", "/api/v1/status", false, api_get_status, status_params, false, false},
 	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false, false},
 	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false, false},
-	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false},
-	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false, false},
-	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true, false},
-	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false, false},
-	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false},
-	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false},
-	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
-	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false},
-	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false},
-	/* alert e-mail: recipients' addresses and sending are admin matters */
-	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,
-	 true},
-	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
-	 true},
+	{.method = NULL},
 };
-#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
 static const char *const dev_state_names[] = {
 	[DEV_STATE_UNKNOWN] = "unknown",
@@ -178,18 +150,33 @@ static bool api_peer_is_local(const struct api_request *req)
 	return req->peer_origin && strncmp(req->peer_origin, "unix:", 5) == 0;
 }
 
-/* Finds the route; answers 404 or 405 itself when there is none. */
+/* The route of req in one table (terminated by a NULL method), or NULL; sets
+ * *path_known when a route has the path but another method. */
+static const struct api_route *api_table_find(const struct api_route *table,
+					      const struct api_request *req, const char **tail,
+					      bool *path_known)
+{
+	for (const struct api_route *r = table; r && r->method; r++) {
+		if (!api_route_match(r, req->path, tail))
+			continue;
+		if (strcmp(r->method, req->method) == 0)
+			return r;
+		*path_known = true;
+	}
+	return NULL;
+}
+
+/* Finds the route in the kernel's table, then the parts'; answers 404 or 405 itself
+ * when there is none. */
 static const struct api_route *api_route_find(const struct api_request *req,
 					      const char **tail, struct api_response *resp)
 {
 	bool path_known = false;
-	for (size_t i = 0; i < API_NROUTES; i++) {
-		if (!api_route_match(&api_routes[i], req->path, tail))
-			continue;
-		if (strcmp(api_routes[i].method, req->method) == 0)
-			return &api_routes[i];
-		path_known = true;
-	}
+	const struct api_route *r = api_table_find(api_routes, req, tail, &path_known);
+	for (const struct dcmon_part *const *p = dcmon_parts; !r && *p; p++)
+		r = api_table_find((*p)->routes, req, tail, &path_known);
+	if (r)
+		return r;
 	if (path_known)
 		api_reply_error(resp, 405, "method %s not allowed on %s", req->method, req->path);
 	else

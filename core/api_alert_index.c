@@ -1,41 +1,30 @@
-/* Per-request index of the worst firing alert of each device. */
+/* Per-request index of the worst firing alert of each device, filled by the parts that
+ * raise alerts (dcmon/part.h, device_alarms). */
 #include "api_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcmon/alert.h"
+#include "dcmon/part.h"
 
-struct index_build {
-	struct api_alert_worst *v;
-	size_t n, cap;
-	bool failed;
-};
-
-static bool collect(void *arg, const struct alert_view *av)
+bool api_alert_index_add(struct api_alert_index *idx, const char *device,
+			 enum cfg_severity severity, const char *what)
 {
-	struct index_build *b = arg;
-	if (av->state != ALERT_FIRING)
-		return true;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct api_alert_worst *v = realloc(b->v, cap * sizeof(*v));
-		if (!v) {
-			b->failed = true;
+	if (idx->n == idx->cap) {
+		size_t cap = idx->cap ? idx->cap * 2 : 64;
+		struct api_alert_worst *v = realloc(idx->v, cap * sizeof(*v));
+		if (!v)
 			return false;
-		}
-		b->v = v;
-		b->cap = cap;
+		idx->v = v;
+		idx->cap = cap;
 	}
-	struct api_alert_worst *w = &b->v[b->n];
-	if (!(w->device = strdup(av->device))) {
-		b->failed = true;
+	struct api_alert_worst *w = &idx->v[idx->n];
+	if (!(w->device = strdup(device)))
 		return false;
-	}
-	w->severity = av->severity;
-	snprintf(w->what, sizeof(w->what), "%s", av->summary ? av->summary : av->rule);
-	b->n++;
+	w->severity = severity;
+	snprintf(w->what, sizeof(w->what), "%s", what);
+	idx->n++;
 	return true;
 }
 
@@ -50,15 +39,13 @@ static int cmp_worst(const void *a, const void *b)
 static void build(const struct api_ctx *ctx)
 {
 	struct api_alert_index *idx = ctx->alerts;
-	struct index_build b = {0};
 	idx->built = true;
-	if (!ctx->env->alerts)
-		return;
-	alert_engine_foreach(ctx->env->alerts, ctx->now_ms, collect, &b);
-	if (b.n > 1) /* b.v is NULL without alerts: qsort's argument must not be */
-		qsort(b.v, b.n, sizeof(*b.v), cmp_worst);
-	idx->v = b.v;
-	idx->n = b.n; /* on allocation failure: what was collected (health may be understated) */
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
+		if ((*p)->device_alarms)
+			(*p)->device_alarms(ctx, idx);
+	}
+	if (idx->n > 1) /* v is NULL without alerts: qsort's argument must not be */
+		qsort(idx->v, idx->n, sizeof(*idx->v), cmp_worst);
 }
 
 const struct api_alert_worst *api_alert_index_find(const struct api_ctx *ctx, const char *device)

@@ -1,7 +1,6 @@
 /* Devices in the API: their tenant, their overall health and their JSON. */
 #include "api_internal.h"
 
-#include "dcmon/alert.h"
 #include "dcmon/loop.h"
 
 #include <math.h>

@@ -154,6 +154,7 @@ static void cfg_parse(struct cfg *cfg, const char *dir)
 
 struct cfg *cfg_load(const char *path, struct cfg_diags *diags)
 {
+	cfg_parts_attach();
 	struct cfg *cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL || (cfg->path = strdup(path)) == NULL)
 		abort();
@@ -174,6 +175,7 @@ void cfg_free(struct cfg *cfg)
 {
 	if (cfg == NULL)
 		return;
+	cfg_parts_attach();
 	cfg_fields_free(top_keys, cfg);
 	if (cfg->device_index)
 		cfg_index_free(cfg->device_index);

@@ -1,9 +1,7 @@
 /* The `daemon:` section: paths, socket, defaults for polling, archive batching. */
 #include "config_int.h"
-#include "daemon_priv.h"
-#include "dcmon/http.h"
-#include "dcmon/notify.h"
-#include "dcmon/snmp.h"
+#include "dcmon/daemon_priv.h"
+#include "dcmon/part.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +27,9 @@ static int decode_log_level(const struct cfgnode *node, void *field, struct cfg_
 	return -EINVAL;
 }
 
-const struct cfg_key cfg_daemon_keys[] = {
+/* The parts' sections (snmp_trap:, http:, smtp:, ...) are appended at the first load
+ * (dcmon/part.h daemon_keys, cfg_parts_attach). */
+struct cfg_key cfg_daemon_keys[CFG_DAEMON_KEYS_MAX] = {
     {.name = "data_dir", .type = CFGK_STRING, .offset = DM(data_dir)},
     {.name = "state_dir", .type = CFGK_STRING, .offset = DM(state_dir)},
     {.name = "socket", .type = CFGK_STRING, .offset = DM(socket_path)},
@@ -75,14 +75,6 @@ const struct cfg_key cfg_daemon_keys[] = {
      .min = 1,
      .max = 1024,
      .expect = "a multiple of the interval, 1..1024"},
-    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
-     .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
-     .init = snmp_trap_cfg_init, .check = snmp_trap_cfg_check},
-    {.name = "http", .type = CFGK_SECTION, .offset = DM(http), .sub = http_cfg_keys,
-     .elem_size = sizeof(struct cfg_http), .init = http_cfg_init, .check = http_cfg_check},
-    {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),
-     .sub = notify_smtp_cfg_keys, .elem_size = sizeof(struct cfg_smtp),
-     .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
     {.name = NULL},
 };
 
@@ -170,5 +162,8 @@ void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir)
 	path_resolve(&dm->socket_path, dir);
 	path_resolve(&dm->profiles_dir, dir);
 	rrdcached_resolve(&dm->rrdcached, dir);
-	http_cfg_resolve(dm->http, dir);
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
+		if ((*p)->daemon_resolve)
+			(*p)->daemon_resolve(dm, dir);
+	}
 }

@@ -1,8 +1,5 @@
 /* `devices:`: identity, location, dependencies, checks and transport sections. */
 #include "config_int.h"
-#include "dcmon/snmp.h"
-
-#include "dcmon/modbus.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,12 +15,14 @@ static const struct cfg_key location_keys[] = {
     {.name = NULL},
 };
 
-/* Transport sections (snmp:, modbus:, ...) are one CFGK_SECTION line each at the end:
+/* Transport sections (snmp:, modbus:, ...) are one CFGK_SECTION key each, brought by
+ * their part (dcmon/part.h, device_keys) and appended to this table at the first load
+ * (cfg_parts_attach):
  *   {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
  *    .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = ...},
  * Freeing, comparison on reload (cfg_device_same) and the "nothing to poll" warning
  * follow from the table. */
-const struct cfg_key cfg_device_keys[] = {
+struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX] = {
     {.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
     {.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
     {.name = "host", .type = CFGK_STRING, .offset = DEV(host)},
@@ -45,10 +44,6 @@ const struct cfg_key cfg_device_keys[] = {
     {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
     {.name = "facility", .type = CFGK_STRUCT, .offset = DEV(fac), .sub = cfg_facility_keys},
-    {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
-     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
-    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
-     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
     {.name = NULL},
 };
 
@@ -105,6 +100,7 @@ bool cfg_device_polls(const struct cfg_device *dev)
 {
 	if (dev->ping || dev->ntcp || dev->nprocess || dev->resources != RES_NONE)
 		return true;
+	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
 		if (k->type == CFGK_SECTION && *(void *const *)((const char *)dev + k->offset))
 			return true;
@@ -128,6 +124,7 @@ bool cfg_device_same(const struct cfg_device *a, const struct cfg_device *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
+	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
 		const struct cfg_key one[] = {*k, {.name = NULL}};
 		if (!key_poll_neutral(k) && !cfg_fields_same(one, a, b))

@@ -7,12 +7,7 @@
 
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
-
-/* Passed as ctx to every decoder of the config file. */
-struct cfg_ctx {
-	struct cfg *cfg;
-	const char *dir; /* directory of the config file, for relative paths */
-};
+#include "dcmon/config_keys.h"
 
 /* Selector keys of rules and routes, for a struct cfg_selector at byte `base`. */
 #define CFG_SEL(f) offsetof(struct cfg_selector, f)
@@ -29,13 +24,15 @@ struct cfg_ctx {
 		.count_offset = (base) + CFG_SEL(nlabels)                                          \
 	}
 
-/* Key tables of the sections (each in its own file). */
-extern const struct cfg_key cfg_daemon_keys[];
+/* Key tables of the sections (each in its own file).  The daemon's and a device's have
+ * room for the sections the parts bring (cfg_parts_attach). */
+#define CFG_DAEMON_KEYS_MAX 32
+#define CFG_DEVICE_KEYS_MAX 32
+extern struct cfg_key cfg_daemon_keys[CFG_DAEMON_KEYS_MAX];
 extern const struct cfg_key cfg_site_keys[];
 extern const struct cfg_key cfg_contact_keys[];
-extern const struct cfg_key cfg_device_keys[];
+extern struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX];
 extern const struct cfg_key cfg_check_keys[]; /* offsets relative to struct cfg_device */
-extern const struct cfg_key cfg_rule_keys[];
 extern const struct cfg_key cfg_route_keys[];
 extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
 extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
@@ -50,8 +47,6 @@ void cfg_contact_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_contact_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
-void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx);
-int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_route_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_route_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_group_init(void *elem, const struct cfgnode *node, void *ctx);
@@ -60,6 +55,10 @@ int cfg_group_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
 void cfg_facility_init(struct cfg_facility *f);
 /* Group members exist, group ids are not device ids, no fed_by cycle through a group. */
 void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
+
+/* Appends every part's device and daemon section keys (dcmon/part.h) to
+ * cfg_device_keys and cfg_daemon_keys, once per process; any thread, idempotent. */
+void cfg_parts_attach(void);
 
 /* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */
 void cfg_daemon_defaults(struct cfg_daemon *dm);
@@ -75,18 +74,5 @@ void cfg_validate_cycles(const struct cfg *cfg, const struct cfgnode *root, stru
 void cfg_validate_selector(const struct cfg_selector *s, const struct cfgnode *match,
                            struct cfg_diags *d);
 
-/* Syntax of names and addresses. */
-bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
-bool cfg_email_valid(const char *addr);
-bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
-
-/* Position helper: item i of list `key` in map (or the value itself when a scalar);
- * cfg_key_pos (dcmon/cfgtree.h) gives map[key]'s. */
-const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);
-/* Node of element i of top-level list `section` ("devices"), or NULL. */
-const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i);
-/* Reports every invalid address of `key` in map as an error. */
-void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
-                      struct cfg_diags *d);
 
 #endif

@@ -9,7 +9,7 @@
  * -shm and -journal).  Old RRD files are not walked (a data_dir can hold a million):
  * the 0750 data_dir already keeps others out of them.  Group bits are never changed,
  * so a group shared deliberately (rrdcached as another user) keeps working. */
-#include "daemon_priv.h"
+#include "dcmon/daemon_priv.h"
 
 #include <dirent.h>
 #include <errno.h>

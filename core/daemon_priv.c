@@ -7,7 +7,7 @@
  * end, which glibc applies to every thread, takes root away from all of them.  The
  * capability kept for ping is kept on the loop thread alone (capabilities are per
  * thread and only that thread opens ICMP sockets): workers end with none. */
-#include "daemon_priv.h"
+#include "dcmon/daemon_priv.h"
 
 #include <errno.h>
 #include <grp.h>

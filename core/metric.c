@@ -3,7 +3,7 @@
 
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
-#include "strhash.h"
+#include "dcmon/strhash.h"
 #include "strpool.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* The scheduler: one due timer and one watchdog per device on the loop's monotonic clock. */
-#include "scheduler.h"
+#include "dcmon/scheduler.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dcmon/log.h"
-#include "strhash.h"
+#include "dcmon/strhash.h"
 
 #define SCHED_BUCKETS 1024
 #define WATCHDOG_GRACE_MS 1000 /* at most, beyond max(interval, timeout), before a poll is cut */

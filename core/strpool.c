@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strhash.h"
+#include "dcmon/strhash.h"
 
 struct strpool {
 	char **slots; /* NULL = empty; cap is a power of two, at most half full */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api_internal.h"
+#include "dcmon/api_route.h"
 #include "dcmon/archive.h"
 #include "dcmon/loop.h"
 #include "dcmon/workq.h"

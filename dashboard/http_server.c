@@ -8,7 +8,7 @@
  */
 #include "http_int.h"
 
-#include "api_internal.h"
+#include "dcmon/api_route.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

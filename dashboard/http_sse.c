@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_internal.h"
+#include "dcmon/api_route.h"
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"

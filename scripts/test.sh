@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs dependencies, builds, runs every test (unit, integration),
-# then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The test command: installs dependencies, checks the layers (scripts/check-layers.sh),
+# builds, runs every test (unit, integration), then the same suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 # DCMON_TEST_NO_ASAN=1 skips the sanitizer pass (local iteration only; CI runs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/check-layers.sh
 bash scripts/build.sh build
 ctest --test-dir build --output-on-failure -j2 --timeout 300
 if [ "${DCMON_TEST_NO_ASAN:-0}" != 1 ]; then

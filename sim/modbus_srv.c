@@ -10,7 +10,7 @@
  * disagree), never served silently.
  */
 #include "sim.h"
-#include "modbus.h"
+#include "dcmon/modbus_profile.h"
 
 #include <errno.h>
 #include <math.h>

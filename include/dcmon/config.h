@@ -242,7 +242,7 @@ struct cfg_daemon {
 	char *socket_path;     /* API Unix socket */
 	char *socket_group;    /* group allowed to use the socket, may be NULL */
 	char *user;            /* user to run as when started as root; NULL = "dcmon" if it
-				* exists (else root stays, loudly); see core/daemon_priv.h */
+				* exists (else root stays, loudly); see dcmon/daemon_priv.h */
 	char *rrdcached;       /* "unix:/path" or "host:port", may be NULL */
 	char *profiles_dir;    /* default: <dir of config>/profiles */
 	enum log_level log_level;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "dcmon/loop.h"
-#include "scheduler.h"
+#include "dcmon/scheduler.h"
 
 /* ---- arithmetic --------------------------------------------------------------- */
 

@@ -4,7 +4,7 @@
  * "inst", "labels": {..}}, "rule": "name", "reason": "...", "by": "who",
  * "starts_ms": N (default now), then either "ends_ms": N or "for": "2h"; recurring
  * windows add "days": ["sun", ...], "start": "02:00", "end": "04:00", "tz": "Zone"}. */
-#include "api_internal.h"
+#include "alert_api.h"
 
 #include <errno.h>
 #include <inttypes.h>

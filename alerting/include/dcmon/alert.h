@@ -162,6 +162,15 @@ struct alert_actor {
 	const char *origin; /* "unix:pid=123", "127.0.0.1:5678", "cli" */
 };
 
+struct api_ctx;
+#define API_ACTOR_MAX 160 /* bytes of an actor's "who" text */
+/* Who acts on an ack or silence, for the audit log: the request's peer and origin
+ * ("api" when unknown).  A non-empty `by` (from the body) that differs from a known peer
+ * is kept beside it as "peer (as by)", never instead of it; without a peer, `by` is the
+ * actor.  buf (len bytes) holds the text the actor points to.  (alerting/api_alerts.c,
+ * for every endpoint that acts on alerts.) */
+struct alert_actor api_actor(const struct api_ctx *ctx, const char *by, char *buf, size_t len);
+
 /* Acknowledges a PENDING or FIRING alert.  The ack holds until the alert resolves or
  * its severity rises.  Returns 0, -ENOENT (no such alert) or -EINVAL (not active). */
 int alert_engine_ack(struct alert_engine *e, int64_t id, const struct alert_actor *by,

@@ -2,7 +2,7 @@
  *
  * Query: limit (newest N, default API_AUDIT_LIMIT), after (entries with a larger id),
  * action, target.  Admin data: the route is served to Unix socket peers only. */
-#include "api_internal.h"
+#include "alert_api.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 /* Facility endpoints: GET /api/v1/impact/ID (what depends on a device, what would lose
  * power or redundancy if it failed) and POST /api/v1/test-mode (a facility test window
- * on one asset). */
+ * on one asset); the facility part's descriptor hands them to the kernel's router. */
 #include <errno.h>
 #include <string.h>
 
-#include "api_internal.h"
+#include "dcmon/api_route.h"
 #include "dcmon/facility.h"
+#include "dcmon/part.h"
 
 static json_t *id_array(const char **v, size_t n)
 {
@@ -15,7 +16,7 @@ static json_t *id_array(const char **v, size_t n)
 	return a;
 }
 
-void api_get_impact(const struct api_ctx *ctx, struct api_response *resp)
+static void api_get_impact(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct facility_impact im;
 	char err[256] = "";
@@ -44,7 +45,7 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp)
+static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp)
 {
 	if (!ctx->env->alerts) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
@@ -72,3 +73,16 @@ void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp)
 						    (json_int_t)(ctx->now_ms + ms)));
 	json_decref(b);
 }
+
+static const char *const no_params[] = {NULL};
+
+static const struct api_route routes[] = {
+	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false},
+	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false},
+	{.method = NULL},
+};
+
+const struct dcmon_part facility_part = {
+	.name = "facility",
+	.routes = routes,
+};

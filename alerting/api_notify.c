@@ -1,6 +1,6 @@
 /* The e-mail endpoints: GET /api/v1/notifications (spooled messages and whether
  * delivery is failing) and POST /api/v1/notifications/test?route=NAME. */
-#include "api_internal.h"
+#include "alert_api.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -26,9 +26,9 @@
 #include "dcmon/snmp.h"
 #include "dcmon/workq.h"
 #include "profile_rules.h"
-#include "scheduler.h"
+#include "dcmon/scheduler.h"
 #include "chain_settle.h"
-#include "daemon_priv.h"
+#include "dcmon/daemon_priv.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
 #define TICK_MS 1000            /* staleness, no-data rules, silences: checked every second */

@@ -5,7 +5,7 @@
 #include "dcmon/api.h"
 #include "dcmon/config.h"
 #include "dcmon/facility.h"
-#include "scheduler.h"
+#include "dcmon/scheduler.h"
 
 struct settle {
 	struct sched *s;

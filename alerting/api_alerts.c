@@ -1,6 +1,6 @@
 /* The alert endpoints: list and show alerts, acknowledge, add/list/end silences.
  * They read and act through the threshold engine (dcmon/alert.h) on the loop thread. */
-#include "api_internal.h"
+#include "alert_api.h"
 
 #include <errno.h>
 #include <fnmatch.h>

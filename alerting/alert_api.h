@@ -1,0 +1,22 @@
+/* Private to alerting: its API endpoints (alerting/api_*.c), which alerting_part.c
+ * hands to the kernel's router.  Loop thread. */
+#ifndef DCMON_ALERT_API_H
+#define DCMON_ALERT_API_H
+
+#include "dcmon/api_route.h"
+
+/* alerting/api_alerts.c */
+void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_alert(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_alert(const struct api_ctx *ctx, struct api_response *resp);
+/* alerting/api_silences.c */
+void api_get_silences(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_silences(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
+/* alerting/api_notify.c */
+void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
+/* alerting/api_audit.c */
+void api_get_audit(const struct api_ctx *ctx, struct api_response *resp);
+
+#endif

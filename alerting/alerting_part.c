@@ -1,0 +1,62 @@
+/* The alerting part: the `smtp:` section of `daemon:`, the endpoints of alerts,
+ * silences, the audit log and notifications, and the firing alerts that make a
+ * device's health. */
+#include <stddef.h>
+
+#include "alert_api.h"
+#include "dcmon/alert.h"
+#include "dcmon/notify.h"
+#include "dcmon/part.h"
+
+#define DM(f) offsetof(struct cfg_daemon, f)
+
+static const struct cfg_key daemon_keys[] = {
+    {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),
+     .sub = notify_smtp_cfg_keys, .elem_size = sizeof(struct cfg_smtp),
+     .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
+    {.name = NULL},
+};
+
+static const char *const no_params[] = {NULL};
+static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",
+					    "room", "tenant", "kind", "acked", "silenced", NULL};
+static const char *const notifications_params[] = {"state", "limit", NULL};
+static const char *const test_email_params[] = {"route", NULL};
+static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
+
+static const struct api_route routes[] = {
+	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false},
+	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false, false},
+	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true, false},
+	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false, false},
+	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false},
+	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false},
+	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
+	/* alert e-mail: recipients' addresses and sending are admin matters */
+	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,
+	 true},
+	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
+	 true},
+	{.method = NULL},
+};
+
+static bool add_firing(void *arg, const struct alert_view *av)
+{
+	if (av->state != ALERT_FIRING)
+		return true;
+	return api_alert_index_add(arg, av->device, av->severity,
+				   av->summary ? av->summary : av->rule);
+}
+
+static void device_alarms(const struct api_ctx *ctx, struct api_alert_index *idx)
+{
+	if (ctx->env->alerts)
+		alert_engine_foreach(ctx->env->alerts, ctx->now_ms, add_firing, idx);
+}
+
+const struct dcmon_part alerting_part = {
+	.name = "alerting",
+	.daemon_keys = daemon_keys,
+	.routes = routes,
+	.device_alarms = device_alarms,
+};

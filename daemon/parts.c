@@ -1,0 +1,17 @@
+/* The list of parts (dcmon/part.h), the one place that names them all: the kernel
+ * walks it for their config sections and API endpoints.  Order is the order of their
+ * keys in the config tables (and so of messages that list keys). */
+#include "dcmon/part.h"
+
+extern const struct dcmon_part pollers_part;   /* pollers/pollers_part.c */
+extern const struct dcmon_part dashboard_part; /* dashboard/dashboard_part.c */
+extern const struct dcmon_part alerting_part;  /* alerting/alerting_part.c */
+extern const struct dcmon_part facility_part;  /* facility/api_facility.c */
+
+const struct dcmon_part *const dcmon_parts[] = {
+	&pollers_part,
+	&dashboard_part,
+	&alerting_part,
+	&facility_part,
+	NULL,
+};

@@ -1,0 +1,41 @@
+/* What the parts need of the config loader (core/config*.c) to decode their own
+ * sections and the model's sections they read again (rules in profiles): the context
+ * every decoder of the config file gets, the rule keys, and position and syntax
+ * helpers for their messages.  Any thread; no state.
+ */
+#ifndef DCMON_CONFIG_KEYS_H
+#define DCMON_CONFIG_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+/* Passed as ctx to every decoder of the config file. */
+struct cfg_ctx {
+	struct cfg *cfg;
+	const char *dir; /* directory of the config file, for relative paths */
+};
+
+/* Keys of one rule (core/config_rules.c), and its element hooks (init presets defaults
+ * and the position). */
+extern const struct cfg_key cfg_rule_keys[];
+void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx);
+int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+/* Syntax of names and addresses. */
+bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
+bool cfg_email_valid(const char *addr);
+bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
+
+/* Position helper: item i of list `key` in map (or the value itself when a scalar);
+ * cfg_key_pos (dcmon/cfgtree.h) gives map[key]'s. */
+const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);
+/* Node of element i of top-level list `section` ("devices"), or NULL. */
+const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *section, size_t i);
+/* Reports every invalid address of `key` in map as an error. */
+void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
+                      struct cfg_diags *d);
+
+#endif

@@ -1,0 +1,39 @@
+/* A part of the daemon (pollers, alerting, facility, dashboard) declares itself to the
+ * kernel with one descriptor, in the way nginx modules hand the core an ngx_module_t:
+ * the config sections it decodes and the API endpoints it serves.  The kernel never
+ * names a part; it walks dcmon_parts, the one list of parts, which the composition
+ * root defines (daemon/parts.c).  Adding a part is one folder and one line there.
+ *
+ * Descriptors are constant data, read from any thread; the hooks run on the loop thread
+ * (device_alarms) or wherever the config is loaded (daemon_resolve).
+ */
+#ifndef DCMON_PART_H
+#define DCMON_PART_H
+
+#include <stddef.h>
+
+#include "dcmon/api_route.h"
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+struct dcmon_part {
+	const char *name; /* "alerting" */
+	/* Config sections the part decodes, appended in list order to the keys of a device
+	 * (offsets into struct cfg_device) and of the `daemon:` section (offsets into
+	 * struct cfg_daemon); NULL-terminated tables, or NULL for none. */
+	const struct cfg_key *device_keys;
+	const struct cfg_key *daemon_keys;
+	/* Makes the part's daemon sections' relative paths absolute against the config
+	 * file's directory dir; may be NULL. */
+	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);
+	/* API endpoints; terminated by an entry whose method is NULL; may be NULL. */
+	const struct api_route *routes;
+	/* Adds the firing alerts of every device to idx (api_alert_index_add), for device
+	 * health; may be NULL. */
+	void (*device_alarms)(const struct api_ctx *ctx, struct api_alert_index *idx);
+};
+
+/* Every part, in order, NULL-terminated (daemon/parts.c). */
+extern const struct dcmon_part *const dcmon_parts[];
+
+#endif

@@ -1,0 +1,32 @@
+/* The pollers part: the transport sections of a device (snmp:, modbus:) and the trap
+ * receiver's section of `daemon:` (snmp_trap:).  The pollers themselves are listed in
+ * registry.c. */
+#include <stddef.h>
+
+#include "dcmon/modbus.h"
+#include "dcmon/part.h"
+#include "dcmon/snmp.h"
+
+#define DEV(f) offsetof(struct cfg_device, f)
+#define DM(f)  offsetof(struct cfg_daemon, f)
+
+static const struct cfg_key device_keys[] = {
+    {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
+     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
+    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
+     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
+    {.name = NULL},
+};
+
+static const struct cfg_key daemon_keys[] = {
+    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
+     .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
+     .init = snmp_trap_cfg_init, .check = snmp_trap_cfg_check},
+    {.name = NULL},
+};
+
+const struct dcmon_part pollers_part = {
+	.name = "pollers",
+	.device_keys = device_keys,
+	.daemon_keys = daemon_keys,
+};
