@@ -12,6 +12,8 @@ PKGS=(
   libcap-dev
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
+  # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # pymodbus imports serial and serial_asyncio when its server starts; Debian's package
   # only recommends them (and we install without recommends)
   python3-pymodbus python3-serial python3-serial-asyncio python3-aiosmtpd
