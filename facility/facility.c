@@ -67,6 +67,7 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 	fm->node = fgraph_find(f->g, m->device);
 	fm->last = m->value;
 	fm->trap_state = strcmp(m->name, "trap_last_state") == 0;
+	fm->from_traps = fm->trap_state || strcmp(m->name, "trap_received_total") == 0;
 	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->unit);
 	fm->series = strcmp(m->name, "fuel_level_percent") == 0 ? FSER_FUEL
 		     : strcmp(m->name, "fs_used_percent") == 0  ? FSER_FS

@@ -129,6 +129,8 @@ struct fmet {
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	size_t idx;           /* position in facility.mets */
 	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
+	bool from_traps;      /* trap_received_total or trap_last_state: reported when a
+	                       * trap comes, never polled, so its age is no sensor fault */
 	enum fmet_series series; /* prediction series it feeds */
 	bool moves;           /* a gauge whose unit always jitters: may be frozen
 	                       * (kind and unit are fixed for a metric's life) */

@@ -49,7 +49,9 @@ void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m
 		fm->last = m->value;
 	}
 	int n = frozen_limit(f, fm);
-	if (out_of_range(m))
+	if (fm->from_traps)
+		fm->fault = FAULT_OK; /* stale a few intervals after each trap: that is no sensor */
+	else if (out_of_range(m))
 		fm->fault = FAULT_RANGE;
 	else if (m->quality == QUALITY_STALE)
 		/* an unreachable device is polled with back-off, so its points go stale: that

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """A broken SNMP agent for the tests: answers every SNMPv1/v2c request on 127.0.0.1 the
 way MODE says, with a BER codec of its own (no SNMP library would send these).
-Writes its port to PORT_FILE; exits after 600 s at most.
+Writes its port to PORT_FILE; exits after SECONDS (default 600) at most.
 
-    snmp_bad_agent.py PORT_FILE MODE
+    snmp_bad_agent.py PORT_FILE MODE [SECONDS]
 
 MODE:
     garbage    bytes that are not BER at all
@@ -96,12 +96,13 @@ def answer(mode, data):
 
 def main():
     port_file, mode = sys.argv[1], sys.argv[2]
+    lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 600
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     with open(port_file + ".tmp", "w") as f:
         f.write(str(sock.getsockname()[1]))
     os.rename(port_file + ".tmp", port_file)  # whole, for a reader that polls for it
-    end = time.monotonic() + 600
+    end = time.monotonic() + lifetime
     while time.monotonic() < end:
         sock.settimeout(max(0.1, end - time.monotonic()))
         try:

@@ -2,9 +2,9 @@
 """A broken SNMPv2c agent for the walk tests: it answers GET, GETNEXT and GETBULK
 (any community) over a table that no real agent would serve.  Writes its port to
 PORT_FILE, and after every answer the number of table values it has sent so far
-to PORT_FILE.served; exits after 600 s at most.
+to PORT_FILE.served; exits after SECONDS (default 600) at most.
 
-    snmp_walk_peer.py PORT_FILE MODE
+    snmp_walk_peer.py PORT_FILE MODE [SECONDS]
 
 The table entry is 1.3.6.1.4.1.99999.1.1.1, columns 2 and 3, rows 1..50:
   loop     after row 3 each column goes back to row 1 (the walk never ends)
@@ -25,6 +25,7 @@ ENTRY = (1, 3, 6, 1, 4, 1, 99999, 1, 1, 1)
 UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 ROWS = 50
 port_file, mode = sys.argv[1], sys.argv[2]
+lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 600
 served = 0
 
 
@@ -104,7 +105,7 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     write_atomic(port_file, s.getsockname()[1])
-    end = time.monotonic() + 600
+    end = time.monotonic() + lifetime
     s.settimeout(1)
     while time.monotonic() < end:
         try:
