@@ -72,15 +72,7 @@ YAML
 
 # daemon_block SMTP_PORT [SMTP-EXTRA]: the daemon: section of a test config (1 s polls).
 daemon_block() {
-  cat <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 500ms
-  archive_flush: 200ms
-YAML
+  daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "archive_flush: 200ms"
   smtp_block "$@"
 }
 

@@ -187,19 +187,21 @@ wait_until() {
 }
 
 # daemon_yaml ["key: value"...]: the `daemon:` block of a test config (state in $T,
-# 1 s polls); an "interval: ..." or "timeout: ..." argument replaces the default, any
-# other is added as a key of the block.
+# 1 s polls); a "socket: ...", "interval: ..." or "timeout: ..." argument replaces the
+# default, any other is added as a key of the block (nested sections such as smtp: can
+# follow the block, indented by two spaces).
 daemon_yaml() {
-  local interval="interval: 1s" timeout="timeout: 500ms" a
+  local socket="socket: $T/dcmon.sock" interval="interval: 1s" timeout="timeout: 500ms" a
   local extra=()
   for a in "$@"; do
     case $a in
+      socket:*) socket=$a ;;
       interval:*) interval=$a ;;
       timeout:*) timeout=$a ;;
       *) extra+=("$a") ;;
     esac
   done
-  printf 'daemon:\n  data_dir: %s/data\n  socket: %s/dcmon.sock\n  %s\n  %s\n' "$T" "$T" "$interval" "$timeout"
+  printf 'daemon:\n  data_dir: %s/data\n  %s\n  %s\n  %s\n' "$T" "$socket" "$interval" "$timeout"
   for a in "${extra[@]}"; do printf '  %s\n' "$a"; done
 }
 

@@ -9,7 +9,7 @@ pass "etc/dcmon.yaml: $out"
 # one device per shipped profile, each over its own transport
 profiles="$DCMON_SOURCE_DIR/etc/profiles"
 {
-  echo "daemon: {data_dir: $T/data, socket: $T/s.sock, profiles_dir: $profiles}"
+  daemon_yaml "profiles_dir: $profiles"
   echo "devices:"
   n=0
   for f in "$profiles"/*.yaml; do
@@ -67,8 +67,7 @@ transport: snmp
 points:
   - {metric: battery_charge_percent, oid: 1.3.6.1.2.1.33.1.2.4.0.x, type: gauge}
 YAML
-cat >"$T/p.yaml" <<YAML
-daemon: {data_dir: $T/data, socket: $T/s.sock, profiles_dir: $T/profiles}
+{ daemon_yaml "profiles_dir: $T/profiles"; cat <<YAML; } >"$T/p.yaml"
 devices:
   - {id: g, kind: generator, host: 127.0.0.1, profile: bad-genset, modbus: {port: 1502}}
   - {id: u, kind: ups, host: 127.0.0.1, profile: bad-ups, snmp: {community: public}}

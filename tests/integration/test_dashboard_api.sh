@@ -13,15 +13,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
   || fail "openssl could not make a test certificate"
 token=$(head -c 24 /dev/urandom | base64)
 printf '%s\n' "$token" >"$T/token"; chmod 600 "$T/token"
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
-  http: {port: $port, tls_cert: cert.pem, tls_key: key.pem, token_file: token}
+{ daemon_yaml "timeout: 800ms" "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "archive_flush: 200ms" \
+    "http: {port: $port, tls_cert: cert.pem, tls_key: key.pem, token_file: token}"
+  cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: web-01
     kind: server

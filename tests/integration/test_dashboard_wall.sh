@@ -46,15 +46,9 @@ svc_port=$(cat "$T/listen.port")
 http_port=$(free_port)
 head -c 24 /dev/urandom | base64 >"$T/token"; chmod 600 "$T/token"
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 500ms
-  http: {listen: 127.0.0.1, port: $http_port, token_file: token}
+{ daemon_yaml "timeout: 800ms" "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "archive_flush: 500ms" \
+    "http: {listen: 127.0.0.1, port: $http_port, token_file: token}"
+  cat <<YAML; } >"$T/dcmon.yaml"
 sites:
   - id: tokyo-1
     name: Tokyo 1

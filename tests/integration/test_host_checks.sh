@@ -27,14 +27,8 @@ proc=$!
 track $proc
 
 write_config() { # $1 = extra device block
-  cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 500ms
-  archive_flush: 200ms
+  { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "archive_flush: 200ms"
+    cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: box
     kind: server

@@ -20,14 +20,8 @@ dev_state_is() { status_json | json_check ".devices[] | select(.id == \"$1\") | 
 # polled_after DEVICE NAME INST TS: the metric has a report newer than TS.
 polled_after() { [ "$(metric_field "$1" "$2" "$3" ts_ms)" -gt "$4" ]; }
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/tests/peers
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
+{ daemon_yaml "timeout: 800ms" "profiles_dir: $DCMON_SOURCE_DIR/tests/peers" "archive_flush: 200ms"
+  cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - {id: u1, profile: fixture-unit1, modbus: {host: 127.0.0.1, port: $PEER_PORT, unit: 1, timeout: 300ms}}
   - {id: u2, profile: fixture-unit2, modbus: {host: 127.0.0.1, port: $PEER_PORT, unit: 2, timeout: 300ms}}

@@ -24,13 +24,7 @@ assert_eq "${#ports[@]}" "$N" "peer ports"
 # no RRD file in this test: the writer's first round is an hour away and the daemon is
 # killed at the end (N x 24 files would take gigabytes)
 {
-  echo "daemon:"
-  echo "  data_dir: $T/data"
-  echo "  socket: $T/dcmon.sock"
-  echo "  profiles_dir: $DCMON_SOURCE_DIR/bench"
-  echo "  interval: 2s"
-  echo "  timeout: 1500ms"
-  echo "  archive_flush: 1h"
+  daemon_yaml "interval: 2s" "timeout: 1500ms" "profiles_dir: $DCMON_SOURCE_DIR/bench" "archive_flush: 1h"
   echo "devices:"
   for ((i = 0; i < N; i++)); do
     echo "  - {id: m$i, profile: modbus-bench, modbus: {host: 127.0.0.1, port: ${ports[$i]}, unit: 1}}"

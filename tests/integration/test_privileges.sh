@@ -26,16 +26,9 @@ SH
 as_nobody="setpriv --reuid=nobody --regid=$nobody_gid --clear-groups"
 
 write_config() { # $1 = user key ("" for none)
-  cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/run/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 500ms
-  archive_flush: 200ms
-  ${1:-}
-  http: {listen: 127.0.0.1, port: 80}
+  { daemon_yaml "socket: $T/run/dcmon.sock" "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" \
+      "archive_flush: 200ms" ${1:+"$1"} "http: {listen: 127.0.0.1, port: 80}"
+    cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - {id: box, kind: server, host: 127.0.0.1, checks: {ping: {count: 2, spacing: 50ms}}}
 YAML

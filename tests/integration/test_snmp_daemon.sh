@@ -12,15 +12,9 @@ start_dead_agent   # the dead agent
 dead_port=$DEAD_PORT
 start_slow_agent "$sim_port" 700
 
-cat >"$T/dcmon.yaml" <<YAML
-daemon:
-  data_dir: $T/data
-  socket: $T/dcmon.sock
-  profiles_dir: $DCMON_SOURCE_DIR/etc/profiles
-  interval: 1s
-  timeout: 800ms
-  archive_flush: 200ms
-  snmp_trap: {listen: 127.0.0.1, port: $trap_port, communities: [dcmon-traps]}
+{ daemon_yaml "timeout: 800ms" "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "archive_flush: 200ms" \
+    "snmp_trap: {listen: 127.0.0.1, port: $trap_port, communities: [dcmon-traps]}"
+  cat <<YAML; } >"$T/dcmon.yaml"
 devices:
   - id: ups-a
     kind: ups
