@@ -4,58 +4,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* A growable string; on allocation failure it stays NULL-marked (failed). */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->failed)
-		return;
-	for (int tries = 0; tries < 2; tries++) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-			return;
-		}
-		if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->failed = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-static char *sb_take(struct sbuf *b)
-{
-	if (b->failed) {
-		free(b->s);
-		return NULL;
-	}
-	if (!b->s)
-		return strdup("");
-	return b->s;
-}
+#include "dcmon/strbuf.h"
 
 void notify_text_time(int64_t ms, char *buf, size_t len)
 {
@@ -127,66 +81,66 @@ static void subject_text(const struct notify_text_ctx *c, const char *what, char
 		 ev->site ? " at " : "", ev->site ? ev->site : "");
 }
 
-static void threshold_lines(struct sbuf *b, const struct notify_text_ctx *c)
+static void threshold_lines(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct alert_event *ev = c->ev;
 	char w[128], k[128];
 	if (isnan(ev->warn) && isnan(ev->crit)) {
-		sb_printf(b, "Threshold:  rule %s\n", ev->rule);
+		strbuf_appendf(b, "Threshold:  rule %s\n", ev->rule);
 		return;
 	}
 	value_text(c, ev->warn, w, sizeof(w));
 	value_text(c, ev->crit, k, sizeof(k));
-	sb_printf(b, "Threshold:  warning %s, critical %s (rule %s)\n", w, k, ev->rule);
+	strbuf_appendf(b, "Threshold:  warning %s, critical %s (rule %s)\n", w, k, ev->rule);
 }
 
-static void location_line(struct sbuf *b, const struct notify_text_ctx *c)
+static void location_line(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct alert_event *ev = c->ev;
 	const char *rack = c->dev ? c->dev->loc.rack : NULL;
-	sb_printf(b, "Location:   site %s, room %s, rack %s\n", ev->site ? ev->site : "-",
-		  ev->room ? ev->room : "-", rack ? rack : "-");
+	strbuf_appendf(b, "Location:   site %s, room %s, rack %s\n", ev->site ? ev->site : "-",
+		       ev->room ? ev->room : "-", rack ? rack : "-");
 }
 
 /* The transitions kept in memory and the current value, oldest first. */
-static void recent_line(struct sbuf *b, const struct notify_text_ctx *c)
+static void recent_line(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct alert_view *v = c->view;
 	char val[128], ts[64];
-	sb_printf(b, "Recent:     ");
+	strbuf_appendf(b, "Recent:     ");
 	for (size_t i = 0; v && i < v->nhist; i++) {
 		value_text(c, v->hist[i].value, val, sizeof(val));
 		notify_text_time(v->hist[i].ts_ms, ts, sizeof(ts));
-		sb_printf(b, "%s at %s (%s); ", val, ts + 11, alert_state_name(v->hist[i].to));
+		strbuf_appendf(b, "%s at %s (%s); ", val, ts + 11, alert_state_name(v->hist[i].to));
 	}
 	if (v && v->metric) {
 		value_text(c, v->metric->value, val, sizeof(val));
 		notify_text_time(v->metric->ts_ms, ts, sizeof(ts));
-		sb_printf(b, "now %s at %s\n", val, ts + 11);
+		strbuf_appendf(b, "now %s at %s\n", val, ts + 11);
 	} else {
 		value_text(c, c->ev->value, val, sizeof(val));
-		sb_printf(b, "%s\n", val);
+		strbuf_appendf(b, "%s\n", val);
 	}
 }
 
-static void state_line(struct sbuf *b, const struct notify_text_ctx *c)
+static void state_line(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct alert_event *ev = c->ev;
 	const struct alert_view *v = c->view;
 	if (ev->acked || (v && v->ack && v->ack->active))
-		sb_printf(b, "Ack:        acknowledged by %s%s%s\n",
-			  ev->ack_by ? ev->ack_by : (v && v->ack->by ? v->ack->by : "?"),
-			  ev->ack_comment ? ": " : "", ev->ack_comment ? ev->ack_comment : "");
+		strbuf_appendf(b, "Ack:        acknowledged by %s%s%s\n",
+			       ev->ack_by ? ev->ack_by : (v && v->ack->by ? v->ack->by : "?"),
+			       ev->ack_comment ? ": " : "", ev->ack_comment ? ev->ack_comment : "");
 	else
-		sb_printf(b, "Ack:        not acknowledged\n");
+		strbuf_appendf(b, "Ack:        not acknowledged\n");
 	if (v && v->silence_id)
-		sb_printf(b, "Silence:    silenced (#%lld: %s)\n", (long long)v->silence_id,
-			  v->silence_reason ? v->silence_reason : "");
+		strbuf_appendf(b, "Silence:    silenced (#%lld: %s)\n", (long long)v->silence_id,
+			       v->silence_reason ? v->silence_reason : "");
 	else
-		sb_printf(b, "Silence:    not silenced\n");
+		strbuf_appendf(b, "Silence:    not silenced\n");
 }
 
-static void block_text(struct sbuf *b, const struct notify_text_ctx *c, const char *what)
+static void block_text(struct strbuf *b, const struct notify_text_ctx *c, const char *what)
 {
 	const struct alert_event *ev = c->ev;
 	const char *pre = kind_prefix(c);
@@ -196,37 +150,39 @@ static void block_text(struct sbuf *b, const struct notify_text_ctx *c, const ch
 	value_text(c, ev->value, val, sizeof(val));
 	notify_text_time(ev->since_ms, since, sizeof(since));
 	notify_text_time(ev->fired_ms, fired, sizeof(fired));
-	sb_printf(b, "%s%s%s: %s\n", pre ? pre : "", pre ? " " : "", sev_upper(ev->severity), what);
-	sb_printf(b, "Device:     %s%s%s%s\n", ev->device, ev->kind ? " (" : "",
-		  ev->kind ? ev->kind : "", ev->kind ? ")" : "");
-	sb_printf(b, "Metric:     %s\n", metric);
-	sb_printf(b, "Value:      %s\n", val);
+	strbuf_appendf(b, "%s%s%s: %s\n", pre ? pre : "", pre ? " " : "", sev_upper(ev->severity),
+		       what);
+	strbuf_appendf(b, "Device:     %s%s%s%s\n", ev->device, ev->kind ? " (" : "",
+		       ev->kind ? ev->kind : "", ev->kind ? ")" : "");
+	strbuf_appendf(b, "Metric:     %s\n", metric);
+	strbuf_appendf(b, "Value:      %s\n", val);
 	threshold_lines(b, c);
-	sb_printf(b, "State:      %s since %s (firing since %s)\n", alert_state_name(ev->state), since,
-		  fired);
+	strbuf_appendf(b, "State:      %s since %s (firing since %s)\n",
+		       alert_state_name(ev->state), since, fired);
 	location_line(b, c);
-	sb_printf(b, "Tenant:     %s\n", ev->tenant ? ev->tenant : "-");
+	strbuf_appendf(b, "Tenant:     %s\n", ev->tenant ? ev->tenant : "-");
 	recent_line(b, c);
 	state_line(b, c);
-	sb_printf(b, "Suppressed downstream alerts: %s\n",
-		  c->suppressed && *c->suppressed ? c->suppressed
-						  : "none known (dependency suppression not enabled)");
+	strbuf_appendf(b, "Suppressed downstream alerts: %s\n",
+		       c->suppressed && *c->suppressed
+			       ? c->suppressed
+			       : "none known (dependency suppression not enabled)");
 	if (c->dashboard_url)
-		sb_printf(b, "Dashboard:  %s/devices/%s\n", c->dashboard_url, ev->device);
-	sb_printf(b, "Alert:      #%lld\n", (long long)ev->alert_id);
+		strbuf_appendf(b, "Dashboard:  %s/devices/%s\n", c->dashboard_url, ev->device);
+	strbuf_appendf(b, "Alert:      #%lld\n", (long long)ev->alert_id);
 }
 
 int notify_text_item(const struct notify_text_ctx *c, char **subject, char **line, char **block)
 {
 	char what[512], subj[768];
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 
 	what_text(c, what, sizeof(what));
 	subject_text(c, what, subj, sizeof(subj));
 	block_text(&b, c, what);
 	*subject = strdup(subj);
 	*line = strdup(subj + 8); /* without "[dcmon] " */
-	*block = sb_take(&b);
+	*block = strbuf_take(&b);
 	if (!*subject || !*line || !*block) {
 		free(*subject);
 		free(*line);
@@ -237,11 +193,11 @@ int notify_text_item(const struct notify_text_ctx *c, char **subject, char **lin
 }
 
 /* Appends text with bare \n turned into CRLF and a final CRLF. */
-static void crlf_append(struct sbuf *b, const char *text)
+static void crlf_append(struct strbuf *b, const char *text)
 {
 	for (const char *p = text; *p;) {
 		size_t n = strcspn(p, "\r\n");
-		sb_printf(b, "%.*s\r\n", (int)n, p);
+		strbuf_appendf(b, "%.*s\r\n", (int)n, p);
 		p += n;
 		if (*p == '\r')
 			p++;
@@ -252,7 +208,7 @@ static void crlf_append(struct sbuf *b, const char *text)
 
 /* A header-safe subject: control characters become spaces; text with non-ASCII bytes
  * is sent as one RFC 2047 encoded word (UTF-8, base64). */
-static void subject_append(struct sbuf *b, const char *subject)
+static void subject_append(struct strbuf *b, const char *subject)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(subject);
@@ -261,38 +217,39 @@ static void subject_append(struct sbuf *b, const char *subject)
 		ascii = ascii && (unsigned char)subject[i] < 0x80;
 	if (ascii) {
 		for (size_t i = 0; i < n; i++)
-			sb_printf(b, "%c", (unsigned char)subject[i] < 0x20 ? ' ' : subject[i]);
+			strbuf_appendf(b, "%c",
+				       (unsigned char)subject[i] < 0x20 ? ' ' : subject[i]);
 		return;
 	}
-	sb_printf(b, "=?utf-8?B?");
+	strbuf_appendf(b, "=?utf-8?B?");
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned char)subject[i] << 16;
 		v |= i + 1 < n ? (unsigned char)subject[i + 1] << 8 : 0;
 		v |= i + 2 < n ? (unsigned char)subject[i + 2] : 0;
-		sb_printf(b, "%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
-			  i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
+		strbuf_appendf(b, "%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
+			       i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
 	}
-	sb_printf(b, "?=");
+	strbuf_appendf(b, "?=");
 }
 
 char *notify_text_message(const char *from, const char *rcpt, const char *subject,
 			  const char *message_id, int64_t date_ms, const char *kind,
 			  const char *alert_ids, const char *body)
 {
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 	char date[64];
 	time_t t = (time_t)(date_ms / 1000);
 	struct tm tm;
 
 	if (!gmtime_r(&t, &tm) || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return NULL;
-	sb_printf(&b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date, from, rcpt);
+	strbuf_appendf(&b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date, from, rcpt);
 	subject_append(&b, subject);
-	sb_printf(&b, "\r\nMessage-ID: %s\r\n", message_id);
-	sb_printf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-		      "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
-		      "X-Dcmon-Kind: %s\r\nX-Dcmon-Alerts: %s\r\n\r\n", kind,
-		  alert_ids && *alert_ids ? alert_ids : "-");
+	strbuf_appendf(&b, "\r\nMessage-ID: %s\r\n", message_id);
+	strbuf_appendf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			   "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
+			   "X-Dcmon-Kind: %s\r\nX-Dcmon-Alerts: %s\r\n\r\n", kind,
+		       alert_ids && *alert_ids ? alert_ids : "-");
 	crlf_append(&b, body);
-	return sb_take(&b);
+	return strbuf_take(&b);
 }

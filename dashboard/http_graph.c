@@ -184,7 +184,7 @@ static void graph_done(struct loop *loop, void *arg)
 	} else { /* the connection went away meanwhile */
 		http_graph_job_free(hc->gj);
 		free(hc->uri);
-		free(hc->body);
+		strbuf_free(&hc->body);
 		free(hc);
 	}
 	s->graph_busy = false;

@@ -11,6 +11,7 @@
 
 #include "dcmon/api.h"
 #include "dcmon/http.h"
+#include "dcmon/strbuf.h"
 
 #define HTTP_GZIP_MIN 1024          /* bodies smaller than this are sent as they are */
 
@@ -36,8 +37,7 @@ enum http_job { HTTP_JOB_NONE, HTTP_JOB_QUEUED, HTTP_JOB_RUNNING, HTTP_JOB_DONE 
 struct http_conn {
 	struct http_server *s;
 	char *uri;                 /* raw request target, for the raw query string */
-	char *body;                /* request body, NUL terminated; NULL if none */
-	size_t body_len;           /* bytes */
+	struct strbuf body;        /* request body; body.s NULL if none */
 	bool too_big;              /* body over the server's max_body: answered 413 */
 	bool authorized;           /* a write whose token was checked (before its body) */
 	enum http_job job;         /* graph rendering on the worker pool */

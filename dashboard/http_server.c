@@ -302,8 +302,8 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
 	struct api_request req = {.method = strcmp(method, "HEAD") == 0 ? "GET" : method,
-				  .path = url, .query = query, .body = hc->body,
-				  .body_len = hc->body_len, .peer = peer};
+				  .path = url, .query = query, .body = hc->body.s,
+				  .body_len = hc->body.len, .peer = peer};
 	struct api_response resp;
 	api_handle(&s->env, &req, &resp);
 	if (write && resp.status < 300)
@@ -355,18 +355,11 @@ static enum MHD_Result http_on_headers(struct http_server *s, struct http_conn *
 
 static bool http_body_add(struct http_conn *hc, const char *data, size_t n)
 {
-	if (hc->too_big || hc->body_len + n > (size_t)hc->s->lim.max_body) {
+	if (hc->too_big || hc->body.len + n > (size_t)hc->s->lim.max_body) {
 		hc->too_big = true;
 		return false;
 	}
-	char *b = realloc(hc->body, hc->body_len + n + 1);
-	if (!b)
-		return false;
-	memcpy(b + hc->body_len, data, n);
-	hc->body = b;
-	hc->body_len += n;
-	b[hc->body_len] = '\0';
-	return true;
+	return strbuf_append(&hc->body, data, n) == 0;
 }
 
 static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc,
@@ -446,7 +439,7 @@ static void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cl
 	}
 	http_graph_job_free(hc->gj);
 	free(hc->uri);
-	free(hc->body);
+	strbuf_free(&hc->body);
 	free(hc);
 }
 
@@ -597,7 +590,7 @@ void http_server_free(struct http_server *s)
 		if (hc->c == NULL) {
 			http_graph_job_free(hc->gj);
 			free(hc->uri);
-			free(hc->body);
+			strbuf_free(&hc->body);
 			free(hc);
 		}
 	}

@@ -23,7 +23,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <sys/socket.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/strbuf.h"
 
 #define HTTP_SSE_PERIOD_MS      1000 /* diff / ping interval */
 #define HTTP_SSE_ALERT_DELAY_MS 50   /* alert event -> diff with the new alert list */
@@ -89,52 +89,6 @@ struct http_sse {
 	bool closing;
 };
 
-/* ---- growable text ------------------------------------------------------------------ */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_fmt(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_fmt(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* ---- the state, as JSON text -------------------------------------------------------- */
 
 static const char *const volatile_dev_keys[] = {"last_poll_age_s", "data_age_s", "polls",
@@ -171,7 +125,7 @@ static char *sse_alerts_text(struct http_sse *h)
 	return t ? t : strdup("[]");
 }
 
-static void sse_sites_json(struct sbuf *b, const struct cfg *cfg)
+static void sse_sites_json(struct strbuf *b, const struct cfg *cfg)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < cfg->nsites; i++) {
@@ -186,7 +140,7 @@ static void sse_sites_json(struct sbuf *b, const struct cfg *cfg)
 	}
 	char *t = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(a);
-	sb_str(b, t ? t : "[]");
+	strbuf_appends(b, t ? t : "[]");
 	free(t);
 }
 
@@ -214,25 +168,27 @@ static void sse_prev_free(struct http_sse *h)
 }
 
 /* The snapshot event of the current state (h->prev must be up to date). */
-static void sse_snapshot_text(struct http_sse *h, struct sbuf *b, int64_t now_ms)
+static void sse_snapshot_text(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 {
-	sb_fmt(b, "retry: %d\nevent: snapshot\ndata: {\"ts_ms\":%lld,\"version\":\"%s\",\"sites\":",
-	       HTTP_SSE_RETRY_MS, (long long)now_ms, h->s->env.version ? h->s->env.version : "");
+	strbuf_appendf(b,
+		       "retry: %d\nevent: snapshot\ndata: {\"ts_ms\":%lld,\"version\":\"%s\",\"sites\":",
+		       HTTP_SSE_RETRY_MS, (long long)now_ms,
+		       h->s->env.version ? h->s->env.version : "");
 	sse_sites_json(b, h->s->env.cfg);
-	sb_str(b, ",\"devices\":[");
+	strbuf_appends(b, ",\"devices\":[");
 	for (size_t i = 0; i < h->nprev; i++) {
 		if (i)
-			sb_str(b, ",");
-		sb_str(b, h->prev[i] ? h->prev[i] : "null");
+			strbuf_appends(b, ",");
+		strbuf_appends(b, h->prev[i] ? h->prev[i] : "null");
 	}
-	sb_str(b, "],\"alerts\":");
-	sb_str(b, h->prev_alerts ? h->prev_alerts : "[]");
-	sb_str(b, "}\n\n");
+	strbuf_appends(b, "],\"alerts\":");
+	strbuf_appends(b, h->prev_alerts ? h->prev_alerts : "[]");
+	strbuf_appends(b, "}\n\n");
 }
 
 /* Recomputes the state; appends the changes (devices, alerts) to b as a diff body.
  * Returns true if anything changed. */
-static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
+static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 {
 	const struct cfg *cfg = h->s->env.cfg;
 	struct api_query q = {0};
@@ -250,7 +206,7 @@ static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
 		h->nprev = cfg->ndevices;
 	}
 	size_t changed = 0;
-	sb_fmt(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
+	strbuf_appendf(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		char *t = sse_device_text(&ctx, &cfg->devices[i]);
 		if (!t || (h->prev[i] && strcmp(t, h->prev[i]) == 0)) {
@@ -258,24 +214,24 @@ static bool sse_compute(struct http_sse *h, struct sbuf *b, int64_t now_ms)
 			continue;
 		}
 		if (changed++)
-			sb_str(b, ",");
-		sb_str(b, t);
+			strbuf_appends(b, ",");
+		strbuf_appends(b, t);
 		free(h->prev[i]);
 		h->prev[i] = t;
 	}
-	sb_str(b, "]");
+	strbuf_appends(b, "]");
 	api_alert_index_free(&alerts_idx);
 	char *alerts = sse_alerts_text(h);
 	bool alerts_changed = !h->prev_alerts || strcmp(alerts, h->prev_alerts) != 0;
 	if (alerts_changed) {
-		sb_str(b, ",\"alerts\":");
-		sb_str(b, alerts);
+		strbuf_appends(b, ",\"alerts\":");
+		strbuf_appends(b, alerts);
 		free(h->prev_alerts);
 		h->prev_alerts = alerts;
 	} else {
 		free(alerts);
 	}
-	sb_str(b, "}");
+	strbuf_appends(b, "}");
 	h->ticked = true;
 	return changed > 0 || alerts_changed || full;
 }
@@ -367,13 +323,13 @@ static void sse_append(struct http_sse *h, const char *text, size_t len)
 
 static void sse_event(struct http_sse *h, const char *type, const char *data)
 {
-	struct sbuf b = {0};
-	sb_fmt(&b, "event: %s\ndata: ", type);
-	sb_str(&b, data);
-	sb_str(&b, "\n\n");
-	if (!b.oom)
-		sse_append(h, b.p, b.len);
-	free(b.p);
+	struct strbuf b = STRBUF_INIT;
+	strbuf_appendf(&b, "event: %s\ndata: ", type);
+	strbuf_appends(&b, data);
+	strbuf_appends(&b, "\n\n");
+	if (!b.failed)
+		sse_append(h, b.s, b.len);
+	strbuf_free(&b);
 }
 
 /* ---- the periodic update ---------------------------------------------------------------- */
@@ -383,24 +339,24 @@ static void sse_schedule(struct http_sse *h, int64_t delay_ms);
 static void sse_update(struct http_sse *h)
 {
 	int64_t now = clock_wall_ms();
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 	if (h->resync || !h->ticked) {
-		struct sbuf tmp = {0};
+		struct strbuf tmp = STRBUF_INIT;
 		sse_prev_free(h);
 		sse_compute(h, &tmp, now);
-		free(tmp.p);
+		strbuf_free(&tmp);
 		sse_snapshot_text(h, &b, now);
-		if (!b.oom && h->resync)
-			sse_append(h, b.p, b.len);
+		if (!b.failed && h->resync)
+			sse_append(h, b.s, b.len);
 		h->resync = false;
-	} else if (sse_compute(h, &b, now) && !b.oom) {
-		sse_event(h, "diff", b.p);
+	} else if (sse_compute(h, &b, now) && !b.failed) {
+		sse_event(h, "diff", b.s);
 	} else if (clock_mono_ms() - h->last_event_ms >= HTTP_SSE_PERIOD_MS - 10) {
 		char ping[64];
 		snprintf(ping, sizeof(ping), "{\"ts_ms\":%lld}", (long long)now);
 		sse_event(h, "ping", ping);
 	}
-	free(b.p);
+	strbuf_free(&b);
 }
 
 /* Ends the streams that have had something to send for stream_idle_timeout: their
@@ -520,21 +476,21 @@ static struct sse_snap *sse_snap_get(struct http_sse *h)
 		return h->snap;
 	}
 	int64_t now = clock_wall_ms();
-	struct sbuf b = {0};
+	struct strbuf b = STRBUF_INIT;
 	if (!h->ticked || h->resync) {
-		struct sbuf tmp = {0};
+		struct strbuf tmp = STRBUF_INIT;
 		sse_compute(h, &tmp, now);
-		free(tmp.p);
+		strbuf_free(&tmp);
 	}
 	sse_snap_forget(h);
 	sse_snapshot_text(h, &b, now);
-	struct sse_snap *sn = b.oom ? NULL : malloc(sizeof(*sn) + b.len);
+	struct sse_snap *sn = b.failed ? NULL : malloc(sizeof(*sn) + b.len);
 	if (sn) {
 		*sn = (struct sse_snap){.refs = 2, .seq = h->next_seq, .len = b.len};
-		memcpy(sn->data, b.p, b.len);
+		memcpy(sn->data, b.s, b.len);
 		h->snap = sn;
 	}
-	free(b.p);
+	strbuf_free(&b);
 	return sn;
 }
 
