@@ -9,24 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 
-static const char *const state_names[] = {"ok", "pending", "firing", "resolved"};
+static const char *const state_names[] = {
+	[ALERT_OK] = "ok", [ALERT_PENDING] = "pending", [ALERT_FIRING] = "firing",
+	[ALERT_RESOLVED] = "resolved", NULL,
+};
 
 const char *alert_state_name(enum alert_state s)
 {
-	return (unsigned)s <= ALERT_RESOLVED ? state_names[s] : "?";
+	return enum_name(state_names, (int)s);
 }
 
 int alert_state_parse(const char *s, enum alert_state *out)
 {
-	for (unsigned i = 0; i <= ALERT_RESOLVED; i++) {
-		if (strcmp(s, state_names[i]) == 0) {
-			*out = (enum alert_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v;
+	if (enum_parse(state_names, s, &v) < 0)
+		return -EINVAL;
+	*out = (enum alert_state)v;
+	return 0;
 }
 
 static void ack_clear(struct alert *a)

@@ -6,15 +6,17 @@
 
 #include <math.h>
 
+#include "dcmon/enumtab.h"
+
 static const char *const event_names[] = {
 	[ALERT_EV_FIRED] = "fired",       [ALERT_EV_SEVERITY] = "severity",
 	[ALERT_EV_RESOLVED] = "resolved", [ALERT_EV_ACKED] = "acked",
-	[ALERT_EV_FLAPPING] = "flapping",
+	[ALERT_EV_FLAPPING] = "flapping", NULL,
 };
 
 const char *alert_event_type_name(enum alert_event_type t)
 {
-	return (unsigned)t <= ALERT_EV_FLAPPING ? event_names[t] : "?";
+	return enum_name(event_names, (int)t);
 }
 
 struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, int64_t now_ms)

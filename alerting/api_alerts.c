@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dcmon/alert.h"
+#include "dcmon/enumtab.h"
 
 static bool api_alerts_ready(const struct api_ctx *ctx, struct api_response *resp)
 {
@@ -142,14 +143,17 @@ static bool alert_collect(void *arg, const struct alert_view *v)
 static bool alert_params_ok(const struct api_query *q, struct api_response *resp)
 {
 	enum alert_state st;
+	int severity;
+	char severities[64];
 	const char *state = api_query_get(q, "state");
 	const char *sev = api_query_get(q, "severity");
 	if (state && alert_state_parse(state, &st) < 0) {
 		api_reply_error(resp, 400, "state: expected pending, firing, resolved");
 		return false;
 	}
-	if (sev && strcmp(sev, "info") && strcmp(sev, "warning") && strcmp(sev, "critical")) {
-		api_reply_error(resp, 400, "severity: expected info, warning, critical");
+	if (sev && enum_parse(cfg_severity_names, sev, &severity) < 0) {
+		api_reply_error(resp, 400, "severity: expected %s",
+				enum_list(cfg_severity_names, severities, sizeof severities));
 		return false;
 	}
 	return true;

@@ -9,27 +9,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 
 #define NOTIFY_TICK_MS 1000
 
 static const char *const notify_state_names[] = {
-	[NOTIFY_PENDING] = "pending", [NOTIFY_SENT] = "sent", [NOTIFY_FAILED] = "failed"};
+	[NOTIFY_PENDING] = "pending", [NOTIFY_SENT] = "sent", [NOTIFY_FAILED] = "failed", NULL};
 
 const char *notify_state_name(enum notify_state s)
 {
-	return (unsigned)s <= NOTIFY_FAILED ? notify_state_names[s] : "?";
+	return enum_name(notify_state_names, (int)s);
 }
 
 int notify_state_parse(const char *s, enum notify_state *out)
 {
-	for (unsigned i = 0; i <= NOTIFY_FAILED; i++) {
-		if (strcmp(s, notify_state_names[i]) == 0) {
-			*out = (enum notify_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v;
+	if (enum_parse(notify_state_names, s, &v) < 0)
+		return -EINVAL;
+	*out = (enum notify_state)v;
+	return 0;
 }
 
 void notify_policy_of(const struct notifier *n, struct notify_policy *p)

@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "dcmon/loop.h"
+#include "dcmon/enumtab.h"
 #include "dcmon/part.h"
 
 static const char *const no_params[] = {NULL};
@@ -32,11 +33,12 @@ static const char *const dev_state_names[] = {
 	[DEV_STATE_UP] = "up",
 	[DEV_STATE_DEGRADED] = "degraded",
 	[DEV_STATE_UNREACHABLE] = "unreachable",
+	NULL,
 };
 
 const char *dev_state_name(enum dev_state s)
 {
-	return (unsigned)s <= DEV_STATE_UNREACHABLE ? dev_state_names[s] : "?";
+	return enum_name(dev_state_names, (int)s);
 }
 
 static const char *const api_health_names[] = {
@@ -44,22 +46,21 @@ static const char *const api_health_names[] = {
 	[API_HEALTH_WARNING] = "warning",
 	[API_HEALTH_CRITICAL] = "critical",
 	[API_HEALTH_UNKNOWN] = "unknown",
+	NULL,
 };
 
 const char *api_health_name(enum api_health h)
 {
-	return (unsigned)h <= API_HEALTH_UNKNOWN ? api_health_names[h] : "?";
+	return enum_name(api_health_names, (int)h);
 }
 
 int api_health_parse(const char *s, enum api_health *out)
 {
-	for (unsigned i = 0; i <= API_HEALTH_UNKNOWN; i++) {
-		if (strcmp(s, api_health_names[i]) == 0) {
-			*out = (enum api_health)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v;
+	if (enum_parse(api_health_names, s, &v) < 0)
+		return -EINVAL;
+	*out = (enum api_health)v;
+	return 0;
 }
 
 /* Rank for "worse": ok < unknown < warning < critical. */

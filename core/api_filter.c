@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dcmon/enumtab.h"
+
 static bool str_eq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -74,10 +76,8 @@ static int filter_kind(struct api_dev_filter *f, const char *v, char *err, size_
 	f->has_kind = v != NULL;
 	if (!v || dev_kind_parse(v, &f->kind) == 0)
 		return 0;
-	char kinds[256] = "";
-	for (int k = 0; k < DEV_KIND_COUNT; k++)
-		snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
-			 k ? ", " : "", dev_kind_name((enum dev_kind)k));
+	char kinds[256];
+	enum_list(cfg_dev_kind_names, kinds, sizeof kinds);
 	snprintf(err, errlen, "unknown device kind '%s' (one of: %s)", v, kinds);
 	return -EINVAL;
 }

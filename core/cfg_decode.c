@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cfg_scalar.h"
+#include "dcmon/enumtab.h"
 
 #define DECODE_MAX_KEYS 128 /* keys per table, for the suggestion list */
 
@@ -150,17 +150,10 @@ static void decode_bool(const struct cfg_key *k, const struct cfgnode *v, void *
 static void decode_enum(const struct cfg_key *k, const struct cfgnode *v, void *field,
                         struct cfg_diags *d)
 {
-	for (size_t i = 0; k->names[i] != NULL; i++) {
-		if (strcasecmp(v->scalar, k->names[i]) == 0) {
-			*(int *)field = (int)i;
-			return;
-		}
-	}
-	char list[256] = "";
-	for (size_t i = 0; k->names[i] != NULL; i++) {
-		size_t used = strlen(list);
-		snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", k->names[i]);
-	}
+	if (enum_parse_nocase(k->names, v->scalar, field) == 0)
+		return;
+	char list[256];
+	enum_list(k->names, list, sizeof list);
 	const char *near = cfg_suggest(v->scalar, k->names);
 	cfg_error(d, &v->pos, "%s: expected one of %s, got '%s'%s%s%s", k->name, list, v->scalar,
 	          near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");

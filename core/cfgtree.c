@@ -8,6 +8,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "dcmon/enumtab.h"
+
 #define TREE_MAX_DEPTH 64      /* nesting levels */
 #define TREE_MAX_NODES 1000000 /* nodes per document, aliases expanded */
 
@@ -363,6 +365,6 @@ const struct cfg_pos *cfg_key_pos(const struct cfgnode *map, const char *key)
 const char *cfgnode_type_name(enum cfgnode_type t)
 {
 	static const char *const names[] = {
-	    [CFGNODE_SCALAR] = "value", [CFGNODE_MAP] = "map", [CFGNODE_SEQ] = "list"};
-	return t <= CFGNODE_SEQ ? names[t] : "?";
+	    [CFGNODE_SCALAR] = "value", [CFGNODE_MAP] = "map", [CFGNODE_SEQ] = "list", NULL};
+	return enum_name(names, (int)t);
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/enumtab.h"
+
 #define DM(f) offsetof(struct cfg_daemon, f)
 
 static bool same_int(const void *a, const void *b)
@@ -18,9 +20,11 @@ static bool same_int(const void *a, const void *b)
 /* log_level through the log module's own parser, so the names live in one place. */
 static int decode_log_level(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx)
 {
+	char levels[64];
 	if (node->type == CFGNODE_SCALAR && log_level_parse(node->scalar, field) == 0)
 		return 0;
-	cfg_error(d, &node->pos, "log_level: expected one of error, warn, info, debug, got %s%s%s",
+	cfg_error(d, &node->pos, "log_level: expected one of %s, got %s%s%s",
+	          enum_list(log_level_names, levels, sizeof levels),
 	          node->type == CFGNODE_SCALAR ? "'" : "a ",
 	          node->type == CFGNODE_SCALAR ? node->scalar : cfgnode_type_name(node->type),
 	          node->type == CFGNODE_SCALAR ? "'" : "");

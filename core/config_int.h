@@ -37,10 +37,6 @@ extern const struct cfg_key cfg_route_keys[];
 extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
 extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
 
-/* NULL-terminated name tables, indexed by the enum. */
-extern const char *const cfg_dev_kind_names[];
-extern const char *const cfg_severity_names[];
-
 /* Element hooks for CFGK_SEQ keys (init presets defaults and the position). */
 void cfg_site_init(void *elem, const struct cfgnode *node, void *ctx);
 void cfg_contact_init(void *elem, const struct cfgnode *node, void *ctx);

@@ -1,10 +1,10 @@
-/* Names of device kinds and severities: one table each. */
+/* Names of device kinds and severities: one table each (dcmon/enumtab.h). */
 #include "dcmon/config.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include "config_int.h"
+#include "dcmon/enumtab.h"
 
 const char *const cfg_dev_kind_names[] = {
     [DEV_SERVER] = "server",   [DEV_UPS] = "ups",       [DEV_GENERATOR] = "generator",
@@ -28,21 +28,19 @@ _Static_assert(sizeof(enum log_level) == sizeof(int), "CFGK_ENUM writes an int")
 
 const char *dev_kind_name(enum dev_kind k)
 {
-	return (unsigned)k < DEV_KIND_COUNT ? cfg_dev_kind_names[k] : "?";
+	return enum_name(cfg_dev_kind_names, (int)k);
 }
 
 int dev_kind_parse(const char *s, enum dev_kind *out)
 {
-	for (int k = 0; s != NULL && k < DEV_KIND_COUNT; k++) {
-		if (strcmp(s, cfg_dev_kind_names[k]) == 0) {
-			*out = (enum dev_kind)k;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v;
+	if (enum_parse(cfg_dev_kind_names, s, &v) < 0)
+		return -EINVAL;
+	*out = (enum dev_kind)v;
+	return 0;
 }
 
 const char *cfg_severity_name(enum cfg_severity s)
 {
-	return (unsigned)s <= SEV_CRITICAL ? cfg_severity_names[s] : "?";
+	return enum_name(cfg_severity_names, (int)s);
 }

@@ -7,35 +7,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <time.h>
+
+#include "dcmon/enumtab.h"
 
 static enum log_level log_threshold = LOG_LVL_INFO;
 static bool log_syslog;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = {
+const char *const log_level_names[] = {
 	[LOG_LVL_ERROR] = "error",
 	[LOG_LVL_WARN] = "warn",
 	[LOG_LVL_INFO] = "info",
 	[LOG_LVL_DEBUG] = "debug",
+	NULL,
 };
 
 int log_level_parse(const char *s, enum log_level *out)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcasecmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int v;
+	if (enum_parse_nocase(log_level_names, s, &v) < 0)
+		return -EINVAL;
+	*out = (enum log_level)v;
+	return 0;
 }
 
 const char *log_level_name(enum log_level lvl)
 {
-	return lvl <= LOG_LVL_DEBUG ? level_names[lvl] : "?";
+	return enum_name(log_level_names, (int)lvl);
 }
 
 void log_set_level(enum log_level lvl)
@@ -91,7 +91,7 @@ static void log_vemit(enum log_level lvl, const char *sub, const char *dev, cons
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s sub=%s",
 		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		ts.tv_nsec / 1000000, level_names[lvl], sub);
+		ts.tv_nsec / 1000000, log_level_names[lvl], sub);
 	if (dev)
 		fprintf(stderr, " dev=%s", dev);
 	fputs(" msg=", stderr);

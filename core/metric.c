@@ -1,6 +1,7 @@
 /* The metric registry: owns every metric, hands reports to the sinks. Loop thread only. */
 #include "dcmon/metric.h"
 
+#include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/strhash.h"
@@ -51,17 +52,22 @@ struct metric_reg {
 	size_t series_max; /* metrics per device; 0 = no limit */
 };
 
-static const char *const kind_names[] = {"gauge", "counter", "state"};
-static const char *const quality_names[] = {"unknown", "ok", "stale", "error"};
+const char *const metric_kind_names[] = {
+	[METRIC_GAUGE] = "gauge", [METRIC_COUNTER] = "counter", [METRIC_STATE] = "state", NULL,
+};
+static const char *const quality_names[] = {
+	[QUALITY_UNKNOWN] = "unknown", [QUALITY_OK] = "ok", [QUALITY_STALE] = "stale",
+	[QUALITY_ERROR] = "error", NULL,
+};
 
 const char *metric_kind_name(enum metric_kind k)
 {
-	return (unsigned)k < 3 ? kind_names[k] : "?";
+	return enum_name(metric_kind_names, (int)k);
 }
 
 const char *metric_quality_name(enum metric_quality q)
 {
-	return (unsigned)q < 4 ? quality_names[q] : "?";
+	return enum_name(quality_names, (int)q);
 }
 
 /* Unit suffixes a GAUGE or COUNTER name must end with (Prometheus base units, plus the

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 #include "dcmon/strhash.h"
 
@@ -50,12 +51,14 @@ struct sched {
 	void *done_arg;
 };
 
-static const char *const outcome_names[] = {"ok", "partial", "unreachable", "error",
-					    "cancelled"};
+static const char *const outcome_names[] = {
+	[POLL_OK] = "ok", [POLL_PARTIAL] = "partial", [POLL_UNREACHABLE] = "unreachable",
+	[POLL_ERROR] = "error", [POLL_CANCELLED] = "cancelled", NULL,
+};
 
 const char *poll_outcome_name(enum poll_outcome o)
 {
-	return (unsigned)o < 5 ? outcome_names[o] : "?";
+	return enum_name(outcome_names, (int)o);
 }
 
 /* ---- arithmetic --------------------------------------------------------------- */

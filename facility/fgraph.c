@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const fpower_names[] = {"ok", "redundancy_lost", "power_lost"};
+#include "dcmon/enumtab.h"
+
+static const char *const fpower_names[] = {
+	[FP_OK] = "ok", [FP_REDUNDANCY_LOST] = "redundancy_lost", [FP_LOST] = "power_lost", NULL,
+};
 
 const char *fpower_name(enum fpower p)
 {
-	return (unsigned)p <= FP_LOST ? fpower_names[p] : "?";
+	return enum_name(fpower_names, (int)p);
 }
 
 size_t fgraph_find(const struct fgraph *g, const char *id)

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "dcmon/enumtab.h"
+
 const char *const modbus_type_names[] = {
 	"bool", "int16", "uint16", "int32", "uint32", "float32",
 	"int64", "uint64", "float64", NULL,
@@ -17,25 +19,25 @@ _Static_assert(sizeof(modbus_type_names) / sizeof(modbus_type_names[0]) == MB_T_
 
 const char *const modbus_order_names[] = { "ABCD", "CDAB", "BADC", "DCBA", NULL };
 
+/* By value less MB_COIL: the tables are numbered by their read function code, from 1. */
+static const char *const modbus_table_names[] = {
+	[MB_COIL - MB_COIL] = "coil", [MB_DISCRETE - MB_COIL] = "discrete",
+	[MB_HOLDING - MB_COIL] = "holding", [MB_INPUT - MB_COIL] = "input", NULL,
+};
+
 const char *modbus_type_name(enum modbus_type t)
 {
-	return t < MB_T_COUNT ? modbus_type_names[t] : "?";
+	return enum_name(modbus_type_names, (int)t);
 }
 
 const char *modbus_order_name(enum modbus_order o)
 {
-	return o < MB_ORDER_COUNT ? modbus_order_names[o] : "?";
+	return enum_name(modbus_order_names, (int)o);
 }
 
 const char *modbus_table_name(enum modbus_table t)
 {
-	switch (t) {
-	case MB_COIL: return "coil";
-	case MB_DISCRETE: return "discrete";
-	case MB_HOLDING: return "holding";
-	case MB_INPUT: return "input";
-	}
-	return "?";
+	return enum_name(modbus_table_names, (int)t - MB_COIL);
 }
 
 bool modbus_table_is_bits(enum modbus_table t)

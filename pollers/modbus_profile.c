@@ -64,8 +64,6 @@ struct pbuild {
 	size_t n, cap;
 };
 
-static const char *const kind_names[] = { "gauge", "counter", "state", NULL };
-
 /* CFGK_CUSTOM that keeps the node for a second pass. */
 static int keep_node(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx)
 {
@@ -86,7 +84,7 @@ static const struct cfg_key point_keys[] = {
 	{ .name = "description", .type = CFGK_STRING,
 	  .offset = offsetof(struct point_src, description) },
 	{ .name = "kind", .type = CFGK_ENUM, .offset = offsetof(struct point_src, kind),
-	  .names = kind_names },
+	  .names = metric_kind_names },
 	{ .name = "type", .type = CFGK_ENUM, .offset = offsetof(struct point_src, type),
 	  .names = modbus_type_names },
 	{ .name = "order", .type = CFGK_ENUM, .offset = offsetof(struct point_src, order),

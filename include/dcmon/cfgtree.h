@@ -80,7 +80,7 @@ struct cfg_key {
 	size_t count_offset;       /* CFGK_STRLIST */
 	bool required;
 	double min, max;           /* numeric bounds; both 0 = unbounded */
-	const char *const *names;  /* CFGK_ENUM: NULL-terminated */
+	const char *const *names;  /* CFGK_ENUM: NULL-terminated (dcmon/enumtab.h) */
 	/* CFGK_CUSTOM: decode node into field; returns 0 or -EINVAL after reporting. */
 	int (*custom)(const struct cfgnode *node, void *field, struct cfg_diags *d, void *ctx);
 	const char *expect;        /* what a valid value looks like, for messages */

@@ -61,6 +61,7 @@ enum dev_kind {
 const char *dev_kind_name(enum dev_kind k);
 /* Returns 0 and sets *out, or -EINVAL. */
 int dev_kind_parse(const char *s, enum dev_kind *out);
+extern const char *const cfg_dev_kind_names[]; /* NULL-terminated, by value (enumtab.h) */
 
 struct cfg_location {
 	char *site; /* ids of cfg_site / cfg_room; NULL if unset */
@@ -201,6 +202,7 @@ struct cfg_selector {
 enum cfg_rule_type { RULE_ABOVE, RULE_BELOW, RULE_STATE, RULE_RATE, RULE_NODATA };
 enum cfg_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 const char *cfg_severity_name(enum cfg_severity s);
+extern const char *const cfg_severity_names[]; /* NULL-terminated, by value (enumtab.h) */
 
 struct cfg_rule {
 	char *name;                 /* unique; generated "rule-<line>" when absent */

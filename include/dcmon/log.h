@@ -14,6 +14,7 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* Parses "error", "warn", "info" or "debug"; returns -EINVAL for anything else. */
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level lvl);
+extern const char *const log_level_names[]; /* NULL-terminated, by value (enumtab.h) */
 
 /* Sets the threshold below which lines are dropped; default LOG_LVL_INFO. */
 void log_set_level(enum log_level lvl);

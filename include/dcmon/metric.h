@@ -36,6 +36,7 @@ enum metric_quality {
 #define METRIC_STALE_FACTOR 2.5 /* intervals without a report before a value is stale */
 
 const char *metric_kind_name(enum metric_kind k);
+extern const char *const metric_kind_names[]; /* NULL-terminated, by value (enumtab.h) */
 const char *metric_quality_name(enum metric_quality q);
 
 /* One named value of a STATE metric (e.g. 5 = "battery"). */
