@@ -8,6 +8,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
+#include "state_db.h"
 #include "state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
@@ -189,25 +190,6 @@ void selector_free(struct cfg_selector *s);
 
 #define STORE_HELD_MAX 100000 /* writes kept while alerts.db cannot be written (~250 B each) */
 #define STORE_RETRY_MS 2000   /* pause between two attempts to write them, monotonic ms */
-#define STORE_VALS_MAX 19     /* values of the widest statement (a silence) */
-
-/* One value of a statement.  Texts point to the caller's strings in a store_row and
- * are owned copies once held. */
-struct store_val {
-	enum { SV_NULL, SV_INT, SV_DOUBLE, SV_TEXT } type;
-	union {
-		int64_t i;
-		double d;
-		char *s;
-	} u;
-};
-
-/* One write: a prepared statement of the store and its values in parameter order. */
-struct store_row {
-	int stmt;
-	int n;
-	struct store_val v[STORE_VALS_MAX];
-};
 
 struct store_held_op;
 struct sqlite3;
@@ -227,9 +209,6 @@ struct store_held {
 	struct log_complaint loss;  /* rate-limits the lines about lost writes */
 };
 
-void store_row_int(struct store_row *r, int64_t v);
-void store_row_double(struct store_row *r, double v); /* NaN/Inf stored as NULL */
-void store_row_text(struct store_row *r, const char *v); /* NULL stored as NULL */
 /* Holds a copy of r.  0, or -ENOSPC / -ENOMEM when it was dropped (counted, logged). */
 int store_held_push(struct store_held *h, const struct store_row *r, const char *file);
 /* Writes every held row in one transaction with stmts (prepared on db).  0 when done

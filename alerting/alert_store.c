@@ -90,15 +90,12 @@ static const char *const audit_triggers[] = {"audit_no_update", "audit_no_delete
 /* True if the schema has an object of this type and name. */
 static bool store_has(sqlite3 *db, const char *type, const char *name)
 {
-	sqlite3_stmt *s;
-	bool found = false;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type=?1 AND name=?2", -1,
-			       &s, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(s) == SQLITE_ROW;
+	struct store_row args = {0};
+	store_row_text(&args, type);
+	store_row_text(&args, name);
+	sqlite3_stmt *s =
+		state_db_query(db, "SELECT 1 FROM sqlite_master WHERE type=?1 AND name=?2", &args);
+	bool found = s && sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_finalize(s);
 	return found;
 }
@@ -143,22 +140,19 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	char *msg = NULL, dropped[128] = "";
+	char dropped[128] = "";
 	st->path = strdup(path);
 	int rc = st->path ? SQLITE_OK : SQLITE_NOMEM;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_timeout(st->db, 2000);
-	if (rc == SQLITE_OK)
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s: out of memory", path);
+	/* the triggers are looked for before the schema re-creates them */
+	if (rc == SQLITE_OK && (rc = state_db_open(&st->db, path, NULL, err, errlen)) == SQLITE_OK)
 		audit_triggers_missing(st->db, dropped, sizeof(dropped));
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(st->db, store_schema, NULL, NULL, &msg);
-	for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
-		rc = sqlite3_prepare_v2(st->db, store_sql[i], -1, &st->stmt[i], NULL);
+		rc = state_db_exec(st->db, path, store_schema, err, errlen);
+	if (rc == SQLITE_OK)
+		rc = state_db_prepare_all(st->db, path, store_sql, st->stmt, ST_COUNT, err, errlen);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
 		alert_store_close(st);
 		return NULL;
 	}
@@ -175,8 +169,7 @@ void alert_store_close(struct alert_store *st)
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s: %zu alert writes lost at shutdown: %s",
 			st->path, st->held.n, st->held.why);
 	store_held_free(&st->held);
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
+	state_db_finalize_all(st->stmt, ST_COUNT);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -285,14 +278,6 @@ int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_
 	return store_write(st, &r);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 int alert_store_read_audit(struct alert_store *st, const struct alert_audit_query *q,
 			   bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg)
 {
@@ -300,13 +285,14 @@ int alert_store_read_audit(struct alert_store *st, const struct alert_audit_quer
 	const char *sql = "SELECT * FROM (SELECT id, ts_ms, who, origin, action, target, detail"
 			  " FROM audit WHERE id > ?1 AND (?2 IS NULL OR action = ?2) AND"
 			  " (?3 IS NULL OR target = ?3) ORDER BY id DESC LIMIT ?4) ORDER BY id";
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	struct store_row args = {0};
+	store_row_int(&args, q->after_id);
+	store_row_text(&args, q->action);
+	store_row_text(&args, q->target);
+	store_row_int(&args, q->limit ? (int64_t)q->limit : -1);
+	sqlite3_stmt *s = state_db_query(st->db, sql, &args);
+	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, q->after_id);
-	bind_text(s, 2, q->action);
-	bind_text(s, 3, q->target);
-	sqlite3_bind_int64(s, 4, q->limit ? (sqlite3_int64)q->limit : -1);
 	int step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct alert_audit_entry ent = {
@@ -330,12 +316,10 @@ int alert_store_read_audit(struct alert_store *st, const struct alert_audit_quer
 int64_t alert_store_max_id(struct alert_store *st, const char *table)
 {
 	char sql[64];
-	sqlite3_stmt *s;
 	int64_t max = 0;
 	snprintf(sql, sizeof(sql), "SELECT max(id) FROM %s", table);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	sqlite3_stmt *s = state_db_query(st->db, sql, NULL);
+	if (s && sqlite3_step(s) == SQLITE_ROW)
 		max = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return max;
@@ -390,13 +374,14 @@ static struct alert *row_alert(sqlite3_stmt *s)
  * into the flap count. */
 static int load_hist(struct alert_store *st, struct alert *a)
 {
-	sqlite3_stmt *s;
 	const char *sql = "SELECT ts_ms, from_state, to_state, severity, value FROM history"
 			  " WHERE alert_id=? ORDER BY rowid DESC LIMIT ?";
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	struct store_row args = {0};
+	store_row_int(&args, a->id);
+	store_row_int(&args, ALERT_HIST_MAX);
+	sqlite3_stmt *s = state_db_query(st->db, sql, &args);
+	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, a->id);
-	sqlite3_bind_int(s, 2, ALERT_HIST_MAX);
 	struct alert_transition t[ALERT_HIST_MAX];
 	int n = 0;
 	while (n < ALERT_HIST_MAX && sqlite3_step(s) == SQLITE_ROW) {
@@ -420,9 +405,8 @@ static int load_hist(struct alert_store *st, struct alert *a)
 int alert_store_load_alerts(struct alert_store *st, void (*fn)(void *arg, struct alert *a),
 			    void *arg)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "SELECT * FROM alerts ORDER BY id", -1, &s, NULL) !=
-	    SQLITE_OK)
+	sqlite3_stmt *s = state_db_query(st->db, "SELECT * FROM alerts ORDER BY id", NULL);
+	if (!s)
 		return -EIO;
 	int rc = 0, step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -542,12 +526,13 @@ static struct silence *row_silence(sqlite3_stmt *s)
 int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
 			      void (*fn)(void *arg, struct silence *s), void *arg)
 {
-	sqlite3_stmt *s;
 	const char *sql = "SELECT * FROM silences WHERE deleted_ms IS NULL AND"
 			  " (ends_ms = 0 OR ends_ms > ?) ORDER BY id";
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	struct store_row args = {0};
+	store_row_int(&args, now_ms);
+	sqlite3_stmt *s = state_db_query(st->db, sql, &args);
+	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, now_ms);
 	int rc = 0, step;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct silence *sil = row_silence(s);

@@ -5,7 +5,6 @@
 #include "alert_int.h"
 
 #include <errno.h>
-#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +18,6 @@ struct store_held_op {
 	int n;
 	struct store_val v[];
 };
-
-void store_row_int(struct store_row *r, int64_t v)
-{
-	r->v[r->n++] = (struct store_val){.type = SV_INT, .u.i = v};
-}
-
-void store_row_double(struct store_row *r, double v)
-{
-	r->v[r->n++] = isfinite(v) ? (struct store_val){.type = SV_DOUBLE, .u.d = v}
-				   : (struct store_val){.type = SV_NULL};
-}
-
-void store_row_text(struct store_row *r, const char *v)
-{
-	r->v[r->n++] = v ? (struct store_val){.type = SV_TEXT, .u.s = (char *)v}
-			 : (struct store_val){.type = SV_NULL};
-}
 
 static void op_free(struct store_held_op *op)
 {
@@ -91,31 +73,13 @@ int store_held_push(struct store_held *h, const struct store_row *r, const char 
 	return 0;
 }
 
-static void op_bind(sqlite3_stmt *s, const struct store_held_op *op)
-{
-	for (int i = 0; i < op->n; i++) {
-		const struct store_val *v = &op->v[i];
-		if (v->type == SV_INT)
-			sqlite3_bind_int64(s, i + 1, v->u.i);
-		else if (v->type == SV_DOUBLE)
-			sqlite3_bind_double(s, i + 1, v->u.d);
-		else if (v->type == SV_TEXT)
-			sqlite3_bind_text(s, i + 1, v->u.s, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(s, i + 1);
-	}
-}
-
 /* Runs one held row.  SQLITE_DONE, a disk error, or another code (the row is bad). */
 static int op_run(sqlite3 *db, sqlite3_stmt *s, const struct store_held_op *op, const char *file)
 {
-	op_bind(s, op);
-	int rc = sqlite3_step(s);
+	int rc = state_db_run(s, op->v, op->n);
 	if (rc != SQLITE_DONE && !state_db_disk_error(rc))
 		log_warnx("alert", NULL, "%s: a write was refused and dropped: %s", file,
 			  sqlite3_errmsg(db));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	return rc;
 }
 
@@ -131,8 +95,7 @@ static int held_failed(struct store_held *h, sqlite3 *db, int rc, const char *fi
 {
 	char why[sizeof(h->why)];
 	state_db_failure(db, rc, why, sizeof(why));
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	state_db_rollback(db);
 	if (!h->failing)
 		log_msg(LOG_LVL_ERROR, "alert", NULL,
 			"%s: cannot write: %s: alert state held in memory (%zu writes, at most %d), "

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,24 +59,20 @@ static sqlite3 *spool_db(const struct notify_spool *sp)
 struct notify_spool *notify_spool_open(const char *path, char *err, size_t errlen)
 {
 	struct notify_spool *sp = calloc(1, sizeof(*sp));
-	char *msg = NULL;
+	char why[256];
 
 	if (!sp) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	int rc = sqlite3_open_v2(path ? path : ":memory:", &sp->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_timeout(sp->db, 2000);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(sp->db, spool_schema, NULL, NULL, &msg);
-	if (rc == SQLITE_OK && path && !(sp->path = strdup(path)))
-		rc = SQLITE_NOMEM;
+	const char *file = path ? path : ":memory:";
+	int rc = path && !(sp->path = strdup(path)) ? SQLITE_NOMEM : SQLITE_OK;
+	if (rc != SQLITE_OK)
+		snprintf(why, sizeof(why), "%s: out of memory", file);
+	else
+		rc = state_db_open(&sp->db, file, spool_schema, why, sizeof(why));
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "notify spool %s: %s", path ? path : ":memory:",
-			 msg ? msg : sqlite3_errmsg(sp->db));
-		sqlite3_free(msg);
+		snprintf(err, errlen, "notify spool %s", why);
 		notify_spool_close(sp);
 		return NULL;
 	}
@@ -99,14 +94,33 @@ static int spool_fail(struct notify_spool *sp, int rc)
 	return -ENOSPC;
 }
 
-/* Opens the memory spool with the file's queued items and pending messages. */
-static int hold_open(struct notify_spool *sp)
+/* Attaches the file to the memory spool as "disk", copies its queued items and
+ * pending messages, and keeps its largest message id.  SQLITE_OK or an error code. */
+static int hold_fill(struct notify_spool *sp)
 {
 	static const char copy[] =
 		"INSERT INTO main.queue SELECT * FROM disk.queue;"
 		"INSERT INTO main.messages SELECT * FROM disk.messages WHERE state=0;";
+	struct store_row disk = {0};
+	store_row_text(&disk, sp->path);
+	sqlite3_stmt *st = state_db_query(sp->mem, "ATTACH DATABASE ? AS disk", &disk);
+	int rc = st && sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sp->mem, copy, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	st = state_db_query(sp->mem, "SELECT coalesce(max(id), 0) FROM disk.messages", NULL);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		sp->id_floor = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return st ? SQLITE_OK : SQLITE_ERROR;
+}
+
+/* Opens the memory spool with the file's queued items and pending messages. */
+static int hold_open(struct notify_spool *sp)
+{
 	char sql[64];
-	sqlite3_stmt *st = NULL;
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%d;",
 		 NOTIFY_HOLD_MAX_MB * 1024 * 1024 / 4096);
 	int rc = sqlite3_open_v2(":memory:", &sp->mem, SQLITE_OPEN_READWRITE, NULL);
@@ -117,21 +131,7 @@ static int hold_open(struct notify_spool *sp)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(sp->mem, sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sp->mem, "ATTACH DATABASE ? AS disk", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, sp->path, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(sp->mem, copy, NULL, NULL, NULL);
-	st = NULL;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sp->mem, "SELECT coalesce(max(id), 0) FROM disk.messages",
-					-1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		sp->id_floor = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		rc = hold_fill(sp);
 	if (rc != SQLITE_OK) {
 		log_warnx("notify", NULL, "spool %s: cannot hold it in memory: %s", sp->path,
 			  sp->mem ? sqlite3_errmsg(sp->mem) : "out of memory");
@@ -148,8 +148,7 @@ static int spool_hold(struct notify_spool *sp)
 {
 	if (sp->mem || !sp->path)
 		return -EIO;
-	if (!sqlite3_get_autocommit(sp->db))
-		sqlite3_exec(sp->db, "ROLLBACK", NULL, NULL, NULL);
+	state_db_rollback(sp->db);
 	if (hold_open(sp) < 0)
 		return -EIO;
 	sp->retry_ms = clock_mono_ms() + NOTIFY_HOLD_RETRY_MS;
@@ -173,19 +172,18 @@ static int hold_write_back(struct notify_spool *sp)
 	if (rc == SQLITE_OK)
 		return 0;
 	state_db_failure(sp->mem, rc, sp->why, sizeof(sp->why));
-	if (!sqlite3_get_autocommit(sp->mem))
-		sqlite3_exec(sp->mem, "ROLLBACK", NULL, NULL, NULL);
+	state_db_rollback(sp->mem);
 	return -EIO;
 }
 
 /* Items and messages in the memory spool (0 when there is none). */
 static size_t hold_rows(struct notify_spool *sp)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = sp->mem ? state_db_query(sp->mem, "SELECT (SELECT count(*) FROM"
+						    " main.queue) + (SELECT count(*) FROM main.messages)",
+						    NULL) : NULL;
 	size_t n = 0;
-	if (sp->mem && sqlite3_prepare_v2(sp->mem, "SELECT (SELECT count(*) FROM main.queue) +"
-					  " (SELECT count(*) FROM main.messages)", -1, &st,
-					  NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
@@ -236,32 +234,14 @@ void notify_spool_close(struct notify_spool *sp)
 
 /* ---- statements ------------------------------------------------------------------- */
 
-/* Prepares sql on the spool's database and binds the arguments described by types:
- * 'i' int64, 's' text (NULL allowed).  NULL on error (logged). */
-static sqlite3_stmt *spool_vstmt(struct notify_spool *sp, const char *sql, const char *types,
-				 va_list ap)
+/* Prepares sql on the spool's database with args bound (NULL: none).  NULL on error
+ * (logged). */
+static sqlite3_stmt *spool_stmt(struct notify_spool *sp, const char *sql,
+				const struct store_row *args)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(spool_db(sp), sql, -1, &st, NULL) != SQLITE_OK) {
+	sqlite3_stmt *st = state_db_query(spool_db(sp), sql, args);
+	if (!st)
 		log_warnx("notify", NULL, "spool: %s", sqlite3_errmsg(spool_db(sp)));
-		return NULL;
-	}
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-	}
-	return st;
-}
-
-static sqlite3_stmt *spool_stmt(struct notify_spool *sp, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	va_start(ap, types);
-	sqlite3_stmt *st = spool_vstmt(sp, sql, types, ap);
-	va_end(ap);
 	return st;
 }
 
@@ -278,16 +258,11 @@ static int spool_done(struct notify_spool *sp, sqlite3_stmt *st)
 
 /* One write (a statement returning no rows); done again in memory if the file refuses
  * it.  0 or a negative errno. */
-static int spool_write(struct notify_spool *sp, const char *sql, const char *types, ...)
+static int spool_write(struct notify_spool *sp, const char *sql, const struct store_row *args)
 {
-	va_list ap, again;
-	va_start(ap, types);
-	va_copy(again, ap);
-	int rc = spool_done(sp, spool_vstmt(sp, sql, types, ap));
+	int rc = spool_done(sp, spool_stmt(sp, sql, args));
 	if (rc == -ENOSPC && spool_hold(sp) == 0)
-		rc = spool_done(sp, spool_vstmt(sp, sql, types, again));
-	va_end(again);
-	va_end(ap);
+		rc = spool_done(sp, spool_stmt(sp, sql, args));
 	return rc;
 }
 
@@ -313,11 +288,18 @@ static void spool_lose(struct notify_spool *sp, const char *rcpt)
 
 int notify_spool_queue(struct notify_spool *sp, const struct notify_item *it)
 {
-	int rc = spool_write(sp,
-		"INSERT INTO queue(rcpt, alert_id, kind, severity, subject, line, block,"
-		" group_wait_ms, created_ms) VALUES(?,?,?,?,?,?,?,?,?)", "sisisssii",
-		it->rcpt, it->alert_id, it->kind, (int64_t)it->severity, it->subject, it->line,
-		it->block, it->group_wait_ms, it->created_ms);
+	struct store_row r = {0};
+	store_row_text(&r, it->rcpt);
+	store_row_int(&r, it->alert_id);
+	store_row_text(&r, it->kind);
+	store_row_int(&r, it->severity);
+	store_row_text(&r, it->subject);
+	store_row_text(&r, it->line);
+	store_row_text(&r, it->block);
+	store_row_int(&r, it->group_wait_ms);
+	store_row_int(&r, it->created_ms);
+	int rc = spool_write(sp, "INSERT INTO queue(rcpt, alert_id, kind, severity, subject, line,"
+			     " block, group_wait_ms, created_ms) VALUES(?,?,?,?,?,?,?,?,?)", &r);
 	if (rc < 0)
 		spool_lose(sp, it->rcpt);
 	return rc;
@@ -326,9 +308,11 @@ int notify_spool_queue(struct notify_spool *sp, const struct notify_item *it)
 int notify_spool_items(struct notify_spool *sp, const char *rcpt,
 		       void (*fn)(void *arg, const struct notify_item *it), void *arg)
 {
+	struct store_row args = {0};
+	store_row_text(&args, rcpt);
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT id, alert_id, kind, severity, subject, line,"
 				      " block, group_wait_ms, created_ms FROM queue WHERE rcpt=?"
-				      " ORDER BY id", "s", rcpt);
+				      " ORDER BY id", &args);
 	if (!st)
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -350,7 +334,7 @@ int notify_spool_queued_rcpts(struct notify_spool *sp,
 			      void *arg)
 {
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT rcpt, count(*), min(group_wait_ms) FROM queue"
-				      " GROUP BY rcpt", "");
+				      " GROUP BY rcpt", NULL);
 	if (!st)
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -364,12 +348,18 @@ int notify_spool_queued_rcpts(struct notify_spool *sp,
 static int spool_insert_message(struct notify_spool *sp, const struct notify_compose *c,
 				int64_t now_ms, int64_t *id)
 {
-	/* in memory, ids continue above the file's (written back with them) */
+	struct store_row r = {0};
+	store_row_int(&r, sp->id_floor); /* in memory, ids continue above the file's */
+	store_row_text(&r, c->rcpt);
+	store_row_text(&r, c->subject);
+	store_row_text(&r, c->kind);
+	store_row_text(&r, c->alert_ids);
+	store_row_int(&r, now_ms);
+	store_row_int(&r, now_ms);
 	int rc = spool_done(sp, spool_stmt(sp,
 		"INSERT INTO messages(id, rcpt, subject, kind, alert_ids, state, attempts,"
 		" created_ms, next_ms, last_error) VALUES(max(?, (SELECT coalesce(max(id), 0)"
-		" FROM messages)) + 1,?,?,?,?,0,0,?,?,'')", "issssii", sp->id_floor,
-		c->rcpt, c->subject, c->kind, c->alert_ids, now_ms, now_ms));
+		" FROM messages)) + 1,?,?,?,?,0,0,?,?,'')", &r));
 	if (rc < 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(spool_db(sp));
@@ -380,8 +370,12 @@ static int spool_insert_message(struct notify_spool *sp, const struct notify_com
 					 c->alert_ids, c->body);
 	if (!text)
 		return -ENOMEM;
+	r = (struct store_row){0};
+	store_row_text(&r, mid);
+	store_row_text(&r, text);
+	store_row_int(&r, *id);
 	rc = spool_done(sp, spool_stmt(sp, "UPDATE messages SET message_id=?, text=? WHERE id=?",
-				       "ssi", mid, text, *id));
+				       &r));
 	free(text);
 	return rc;
 }
@@ -396,16 +390,19 @@ static int spool_exec(struct notify_spool *sp, const char *sql)
 static int compose_once(struct notify_spool *sp, const struct notify_compose *c,
 			int64_t now_ms, int64_t *id)
 {
+	struct store_row composed = {0};
+	store_row_text(&composed, c->rcpt);
+	store_row_int(&composed, c->max_item_id);
 	int rc = spool_exec(sp, "BEGIN IMMEDIATE");
 	if (rc == 0)
 		rc = spool_insert_message(sp, c, now_ms, id);
 	if (rc == 0)
-		rc = spool_done(sp, spool_stmt(sp, "DELETE FROM queue WHERE rcpt=? AND id<=?", "si",
-					       c->rcpt, c->max_item_id));
+		rc = spool_done(sp, spool_stmt(sp, "DELETE FROM queue WHERE rcpt=? AND id<=?",
+					       &composed));
 	if (rc == 0)
 		rc = spool_exec(sp, "COMMIT");
-	if (rc < 0 && !sqlite3_get_autocommit(spool_db(sp)))
-		sqlite3_exec(spool_db(sp), "ROLLBACK", NULL, NULL, NULL);
+	if (rc < 0)
+		state_db_rollback(spool_db(sp));
 	return rc;
 }
 
@@ -432,11 +429,13 @@ int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out 
 {
 	/* a recipient's messages go out in the order they were made: one waiting for its
 	 * retry holds back the newer ones (a RESOLVED never overtakes its CRITICAL) */
+	struct store_row args = {0};
+	store_row_int(&args, now_ms);
+	store_row_int(&args, max);
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT id, message_id, rcpt, text, attempts, created_ms"
 				      " FROM messages m WHERE state=0 AND next_ms<=?1 AND NOT EXISTS"
 				      " (SELECT 1 FROM messages o WHERE o.state=0 AND o.rcpt=m.rcpt"
-				      " AND o.id<m.id AND o.next_ms>?1) ORDER BY id LIMIT ?2", "ii",
-				      now_ms, (int64_t)max);
+				      " AND o.id<m.id AND o.next_ms>?1) ORDER BY id LIMIT ?2", &args);
 	int n = 0;
 
 	if (!st)
@@ -461,7 +460,7 @@ int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out 
 
 int64_t notify_spool_next_due(struct notify_spool *sp)
 {
-	sqlite3_stmt *st = spool_stmt(sp, "SELECT min(next_ms) FROM messages WHERE state=0", "");
+	sqlite3_stmt *st = spool_stmt(sp, "SELECT min(next_ms) FROM messages WHERE state=0", NULL);
 	int64_t next = 0;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -472,33 +471,47 @@ int64_t notify_spool_next_due(struct notify_spool *sp)
 
 int notify_spool_mark_sent(struct notify_spool *sp, int64_t id, int64_t now_ms)
 {
-	return spool_write(sp, "UPDATE messages SET state=1, sent_ms=?,"
-					 " attempts=attempts+1, last_error='' WHERE id=?", "ii",
-					 now_ms, id);
+	struct store_row r = {0};
+	store_row_int(&r, now_ms);
+	store_row_int(&r, id);
+	return spool_write(sp, "UPDATE messages SET state=1, sent_ms=?, attempts=attempts+1,"
+			   " last_error='' WHERE id=?", &r);
+}
+
+/* The values of a failed attempt: its error, the next time, the message. */
+static struct store_row attempt_row(const char *why, int64_t next_ms, int64_t id)
+{
+	struct store_row r = {0};
+	store_row_text(&r, why);
+	store_row_int(&r, next_ms);
+	store_row_int(&r, id);
+	return r;
 }
 
 int notify_spool_mark_failed(struct notify_spool *sp, int64_t id, const char *why, int64_t now_ms)
 {
+	struct store_row r = attempt_row(why, now_ms, id);
 	return spool_write(sp, "UPDATE messages SET state=2, attempts=attempts+1,"
-					 " last_error=?, next_ms=? WHERE id=?", "sii", why, now_ms,
-					 id);
+			   " last_error=?, next_ms=? WHERE id=?", &r);
 }
 
 int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why, int64_t next_ms)
 {
+	struct store_row r = attempt_row(why, next_ms, id);
 	return spool_write(sp, "UPDATE messages SET attempts=attempts+1,"
-					 " last_error=?, next_ms=? WHERE id=?", "sii", why, next_ms,
-					 id);
+			   " last_error=?, next_ms=? WHERE id=?", &r);
 }
 
 int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,
 		      bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg)
 {
+	struct store_row args = {0};
+	store_row_int(&args, state ? (int)*state : -1);
+	store_row_int(&args, (int64_t)limit);
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT id, message_id, rcpt, subject, kind, alert_ids,"
 				      " state, attempts, created_ms, next_ms, sent_ms, last_error"
-				      " FROM messages WHERE ?<0 OR state=? ORDER BY id DESC LIMIT ?",
-				      "iii", (int64_t)(state ? (int)*state : -1),
-				      (int64_t)(state ? (int)*state : -1), (int64_t)limit);
+				      " FROM messages WHERE ?1<0 OR state=?1 ORDER BY id DESC"
+				      " LIMIT ?2", &args);
 	if (!st)
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -520,7 +533,7 @@ int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, s
 
 void notify_spool_counts(struct notify_spool *sp, struct notify_counts *c)
 {
-	sqlite3_stmt *st = spool_stmt(sp, "SELECT state, count(*) FROM messages GROUP BY state", "");
+	sqlite3_stmt *st = spool_stmt(sp, "SELECT state, count(*) FROM messages GROUP BY state", NULL);
 	*c = (struct notify_counts){0};
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		size_t n = (size_t)sqlite3_column_int64(st, 1);
@@ -533,7 +546,7 @@ void notify_spool_counts(struct notify_spool *sp, struct notify_counts *c)
 			c->failed = n;
 	}
 	sqlite3_finalize(st);
-	st = spool_stmt(sp, "SELECT count(*) FROM queue", "");
+	st = spool_stmt(sp, "SELECT count(*) FROM queue", NULL);
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		c->queued = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -1,11 +1,7 @@
 /* dcmond's own state files as metrics of the device `dcmond` (state_health.h). */
 #include "state_health.h"
 
-#include <errno.h>
-#include <sqlite3.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 
 #define STATE_HEALTH_INTERVAL_MS 10000 /* stale after 2.5 intervals without a tick */
 
@@ -44,34 +40,4 @@ void state_health_put(struct state_health *h, struct metric_reg *reg, int64_t no
 		metric_put(reg, h->m_held, now_ms, (double)held);
 	if (h->m_lost)
 		metric_put(reg, h->m_lost, now_ms, (double)lost);
-}
-
-bool state_db_disk_error(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_READONLY:
-	case SQLITE_CANTOPEN:
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_NOMEM:
-		return true;
-	default:
-		return false;
-	}
-}
-
-void state_db_failure(sqlite3 *db, int rc, char *buf, size_t len)
-{
-	/* SQLite keeps no errno for SQLITE_FULL: its unix VFS returns it for ENOSPC and
-	 * short writes alone (a quota is an I/O error with EDQUOT) */
-	int sys = (rc & 0xff) == SQLITE_FULL ? ENOSPC : sqlite3_system_errno(db);
-	const char *msg = sqlite3_errmsg(db);
-	if (!msg || !*msg || strcmp(msg, "not an error") == 0)
-		msg = sqlite3_errstr(rc);
-	if (sys)
-		snprintf(buf, len, "%s (%s)", msg, strerror(sys));
-	else
-		snprintf(buf, len, "%s", msg);
 }

@@ -26,16 +26,4 @@ void state_health_init(struct state_health *h, struct metric_reg *reg, const cha
 void state_health_put(struct state_health *h, struct metric_reg *reg, int64_t now_ms,
 		      bool full, size_t held, uint64_t lost);
 
-/* ---- SQLite state files that cannot be written ---- */
-
-struct sqlite3;
-
-/* True when SQLite result code rc is the file's trouble (disk full, I/O error, read-only,
- * locked by another process) rather than the statement's: worth holding in memory and
- * trying again. */
-bool state_db_disk_error(int rc);
-/* Why the last statement on db failed with rc, naming the system's reason:
- * "database or disk is full (No space left on device)". */
-void state_db_failure(struct sqlite3 *db, int rc, char *buf, size_t len);
-
 #endif
