@@ -51,6 +51,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # through the EXIT trap: the root is removed
 
 # record NAME RC SECONDS
 record() {
