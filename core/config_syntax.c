@@ -1,6 +1,7 @@
 /* Syntax checks of ids, e-mail addresses and metric globs, and node position helpers. */
 #include "config_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -58,6 +59,13 @@ bool cfg_email_valid(const char *addr)
 	if (at == NULL || strchr(addr, '@') != at)
 		return false;
 	return email_local_valid(addr, (size_t)(at - addr)) && email_domain_valid(at + 1);
+}
+
+bool cfg_ip_literal_valid(const char *addr)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return addr && (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1);
 }
 
 static bool metric_char(char c)

@@ -2,7 +2,6 @@
  * the limits that keep one client from taking the server (docs/CONFIG.md). */
 #include "dcmon/http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "dcmon/cfgtree.h"
+#include "dcmon/config_keys.h"
 
 #define HT(f) offsetof(struct cfg_http, f)
 const struct cfg_key http_cfg_keys[] = {
@@ -92,11 +92,9 @@ static int http_cfg_check_limits(const struct cfg_http *h, const struct cfgnode 
 int http_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_http *h = elem;
-	unsigned char buf[sizeof(struct in6_addr)];
 	int rc = 0;
 
-	if (h->listen && inet_pton(AF_INET, h->listen, buf) != 1 &&
-	    inet_pton(AF_INET6, h->listen, buf) != 1) {
+	if (h->listen && !cfg_ip_literal_valid(h->listen)) {
 		cfg_error(d, &node->pos, "http: listen: expected a numeric IPv4 or IPv6 address, got '%s'",
 			  h->listen);
 		rc = -EINVAL;

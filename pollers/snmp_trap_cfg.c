@@ -2,12 +2,13 @@
  * may send traps and informs, and the limits that keep a flood cheap. */
 #include "snmp_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "dcmon/config_keys.h"
 
 #define TU(f) offsetof(struct cfg_snmp_trap_user, f)
 static const struct cfg_key trap_user_keys[] = {
@@ -98,15 +99,13 @@ void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_snmp_trap *t = elem;
-	unsigned char buf[sizeof(struct in6_addr)];
 	int rc = 0;
 
 	if (!t->listen) {
 		cfg_error(d, &node->pos, "snmp_trap: listen is required: the local address to take "
 					 "traps on (0.0.0.0 only if every interface should)");
 		rc = -EINVAL;
-	} else if (inet_pton(AF_INET, t->listen, buf) != 1 &&
-		   inet_pton(AF_INET6, t->listen, buf) != 1) {
+	} else if (!cfg_ip_literal_valid(t->listen)) {
 		cfg_error(d, &node->pos,
 			  "snmp_trap: listen: expected a numeric IPv4 or IPv6 address, got '%s'",
 			  t->listen);

@@ -27,6 +27,7 @@ int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 /* Syntax of names and addresses. */
 bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);
+bool cfg_ip_literal_valid(const char *addr); /* numeric IPv4 or IPv6: no lookup at start */
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
 /* Position helper: item i of list `key` in map (or the value itself when a scalar);
