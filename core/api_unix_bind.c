@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dcmon/fsutil.h"
+
 #define SOCKET_MODE   0660 /* owner and group may connect */
 #define SOCKET_DIR_MODE 0755
 #define LISTEN_BACKLOG 128
@@ -32,16 +34,11 @@ static int fill_addr(const char *path, struct sockaddr_un *sa, char *err, size_t
 static int make_parents(const char *path, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, SOCKET_DIR_MODE) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
+	int rc = fs_make_parents(path, SOCKET_DIR_MODE, dir, sizeof(dir));
+
+	if (rc < 0)
+		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 /* Is a server accepting on the socket file?  0 = no (stale), 1 = yes, -1 = cannot tell. */

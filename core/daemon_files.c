@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dcmon/fsutil.h"
 #include "dcmon/log.h"
 
 #define DAEMON_UMASK  027 /* new files 0640, directories 0750 */
@@ -31,20 +32,12 @@ static const char *const db_suffixes[] = {"", "-wal", "-shm", "-journal"};
 /* mkdir -p; *created tells whether the last component was made here.  0 or -errno. */
 static int make_dirs(const char *path, bool *created)
 {
-	char buf[PATH_MAX];
+	int rc = fs_make_parents(path, 0755, NULL, 0);
 
 	*created = false;
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) == 0)
+	if (rc < 0)
+		return rc;
+	if (mkdir(path, 0750) == 0)
 		*created = true;
 	else if (errno != EEXIST)
 		return -errno;
