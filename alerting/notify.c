@@ -139,6 +139,22 @@ void notifier_set_polling_fn(struct notifier *n, notify_polling_fn fn, void *arg
 	n->polling_arg = arg;
 }
 
+/* Sent and failed messages older than smtp.history go, a batch per tick so a year of
+ * backlog never holds the loop; once caught up, the next look is an hour later. */
+static void notify_prune(struct notifier *n, int64_t now_ms)
+{
+	enum { NOTIFY_PRUNE_BATCH = 2000, NOTIFY_PRUNE_EVERY_MS = 3600000 };
+	if (now_ms < n->prune_ms)
+		return;
+	int gone = notify_spool_prune(n->spool, now_ms - n->cfg->daemon.smtp->history_ms,
+				      NOTIFY_PRUNE_BATCH);
+	if (gone > 0)
+		log_info("notify", NULL, "history: %d sent or failed messages older than smtp.history"
+			 " removed", gone);
+	if (gone < NOTIFY_PRUNE_BATCH)
+		n->prune_ms = now_ms + NOTIFY_PRUNE_EVERY_MS;
+}
+
 void notifier_tick(struct notifier *n, int64_t now_ms)
 {
 	if (!n->cfg->daemon.smtp)
@@ -148,6 +164,7 @@ void notifier_tick(struct notifier *n, int64_t now_ms)
 	notify_flush_due(n, now_ms);
 	notify_deliver_kick(n, now_ms);
 	notify_self_metrics(n, now_ms);
+	notify_prune(n, now_ms);
 }
 
 static bool want_resolved(const struct cfg_route *r)

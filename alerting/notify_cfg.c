@@ -45,6 +45,8 @@ const struct cfg_key notify_smtp_cfg_keys[] = {
 	{.name = "gather", .type = CFGK_DURATION, .offset = SM(gather_ms), .min = 0, .max = 10000},
 	{.name = "give_up", .type = CFGK_DURATION, .offset = SM(give_up_ms), .min = 60000,
 	 .max = 2592000000LL},
+	{.name = "history", .type = CFGK_DURATION, .offset = SM(history_ms), .min = 86400000,
+	 .max = 3650LL * 86400000},
 	{.name = NULL},
 };
 
@@ -61,6 +63,7 @@ void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	s->retry_max_ms = 600000;
 	s->gather_ms = 200;
 	s->give_up_ms = 2LL * 86400000;
+	s->history_ms = 400LL * 86400000;
 	s->pos = node->pos;
 }
 

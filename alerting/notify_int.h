@@ -169,6 +169,9 @@ int64_t notify_spool_next_due(struct notify_spool *sp);
 int notify_spool_mark_sent(struct notify_spool *sp, int64_t id, int64_t now_ms);
 int notify_spool_mark_failed(struct notify_spool *sp, int64_t id, const char *why, int64_t now_ms);
 int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why, int64_t next_ms);
+/* Deletes up to max sent or failed messages created before before_ms, oldest first.
+ * Returns the number deleted or a negative errno. */
+int notify_spool_prune(struct notify_spool *sp, int64_t before_ms, int max);
 int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,
 		      bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg);
 void notify_spool_counts(struct notify_spool *sp, struct notify_counts *c);
@@ -269,6 +272,7 @@ struct notifier {
 	struct metric *m_failing, *m_pending;
 	struct state_health health;     /* notify.db as metrics of dcmond */
 	int64_t metrics_sec;            /* wall-clock second of the last self-metric values */
+	int64_t prune_ms;               /* wall clock: next pruning of the message history */
 	char host[256];                 /* Message-ID right side */
 	notify_suppressed_fn supp;
 	void *supp_arg;

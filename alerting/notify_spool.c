@@ -502,6 +502,22 @@ int notify_spool_mark_retry(struct notify_spool *sp, int64_t id, const char *why
 			   " last_error=?, next_ms=? WHERE id=?", &r);
 }
 
+int notify_spool_prune(struct notify_spool *sp, int64_t before_ms, int max)
+{
+	/* ids grow with creation time, so the oldest rows are found from the first id on;
+	 * pending messages stay until sent or given up (give_up marks them failed).  While held
+	 * in memory, nothing is pruned until the file is the spool again. */
+	struct store_row r = {0};
+	if (sp->mem)
+		return 0;
+	store_row_int(&r, before_ms);
+	store_row_int(&r, max);
+	int rc = spool_done(sp, spool_stmt(sp, "DELETE FROM messages WHERE id IN (SELECT id"
+				       " FROM messages WHERE state<>0 AND created_ms<? ORDER BY id"
+				       " LIMIT ?)", &r));
+	return rc < 0 ? rc : sqlite3_changes(spool_db(sp));
+}
+
 int notify_spool_list(struct notify_spool *sp, const enum notify_state *state, size_t limit,
 		      bool (*fn)(void *arg, const struct notify_msg_view *v), void *arg)
 {

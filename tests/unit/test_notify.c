@@ -332,10 +332,74 @@ static void test_spool_order(void **state)
 	notify_spool_close(sp);
 }
 
+/* The history goes oldest first, a batch at a time, and never a pending message. */
+static void test_spool_prune(void **state)
+{
+	(void)state;
+	char err[128];
+	struct notify_spool *sp = notify_spool_open(NULL, err, sizeof(err));
+	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
+				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
+				   .host = "h"};
+	struct notify_counts n;
+	int64_t id[5];
+	assert_non_null(sp);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(notify_spool_compose(sp, &c, 1000 * (i + 1), &id[i]), 0);
+	assert_int_equal(notify_spool_mark_sent(sp, id[0], 1500), 0);
+	assert_int_equal(notify_spool_mark_failed(sp, id[1], "550 no", 2500), 0);
+	assert_int_equal(notify_spool_mark_sent(sp, id[2], 3500), 0);
+	/* id[3] stays pending; id[4] is sent but newer than the cut */
+	assert_int_equal(notify_spool_mark_sent(sp, id[4], 5500), 0);
+	assert_int_equal(notify_spool_prune(sp, 4500, 2), 2);
+	notify_spool_counts(sp, &n);
+	assert_int_equal(n.failed, 0); /* the two oldest went first */
+	assert_int_equal(n.sent, 2);
+	assert_int_equal(notify_spool_prune(sp, 4500, 2), 1);
+	assert_int_equal(notify_spool_prune(sp, 4500, 2), 0);
+	notify_spool_counts(sp, &n);
+	assert_int_equal(n.pending, 1);
+	assert_int_equal(n.sent, 1);
+	notify_spool_close(sp);
+}
+
+/* The notifier keeps smtp.history of sent messages and looks again an hour later. */
+static void test_notifier_history(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new("daemon:\n"
+			      "  smtp: {from: d@dc.example, history: 1d}\n"
+			      "devices: [{id: ups-1, kind: ups}]\n", false);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
+				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
+				   .host = "h"};
+	struct notify_counts k;
+	int64_t id[2];
+	assert_non_null(n);
+	assert_int_equal(notify_spool_compose(n->spool, &c, T0, &id[0]), 0);
+	assert_int_equal(notify_spool_mark_sent(n->spool, id[0], T0 + 10), 0);
+	notifier_tick(n, T0 + S(86399)); /* within the day: kept; next look in an hour */
+	assert_int_equal(notify_spool_compose(n->spool, &c, T0 + S(86400), &id[1]), 0);
+	assert_int_equal(notify_spool_mark_sent(n->spool, id[1], T0 + S(86400)), 0);
+	notifier_tick(n, T0 + S(86400 + 3598));
+	notifier_counts(n, &k);
+	assert_int_equal(k.sent, 2);
+	notifier_tick(n, T0 + S(86400 + 3599)); /* the first is older than a day now */
+	notifier_counts(n, &k);
+	assert_int_equal(k.sent, 1);
+	notifier_free(n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_spool_prune),
+		cmocka_unit_test(test_notifier_history),
 		cmocka_unit_test(test_group_window),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_notifier_groups),

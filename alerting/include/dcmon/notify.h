@@ -57,6 +57,7 @@ struct cfg_smtp {
 	int64_t retry_max_ms;    /* backoff cap, default 10 min */
 	int64_t gather_ms;       /* longest a first item waits for the end of its poll, 200 ms */
 	int64_t give_up_ms;      /* a message pending this long is failed, default 2 d */
+	int64_t history_ms;      /* sent and failed messages are kept this long, default 400 d */
 	struct cfg_pos pos;
 };
 
