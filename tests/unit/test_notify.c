@@ -301,6 +301,11 @@ static void test_reminders(void **state)
 	fx_free(f);
 }
 
+/* A message to a@x.example about alert 1, as the spool tests compose it. */
+static const struct notify_compose compose_proto = {
+	.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1", .subject = "CRITICAL",
+	.body = "b", .from = "d@x.example", .host = "h"};
+
 /* A recipient's messages leave in the order they were made: one waiting for its retry
  * holds back the newer ones (its RESOLVED never overtakes its CRITICAL); other
  * recipients are not held back. */
@@ -309,9 +314,7 @@ static void test_spool_order(void **state)
 	(void)state;
 	char err[128];
 	struct notify_spool *sp = notify_spool_open(NULL, err, sizeof(err));
-	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
-				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
-				   .host = "h"};
+	struct notify_compose c = compose_proto;
 	struct notify_out out[4];
 	int64_t id[3];
 	assert_non_null(sp);
@@ -338,9 +341,7 @@ static void test_spool_prune(void **state)
 	(void)state;
 	char err[128];
 	struct notify_spool *sp = notify_spool_open(NULL, err, sizeof(err));
-	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
-				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
-				   .host = "h"};
+	struct notify_compose c = compose_proto;
 	struct notify_counts n;
 	int64_t id[5];
 	assert_non_null(sp);
@@ -373,9 +374,7 @@ static void test_notifier_history(void **state)
 	char err[256];
 	struct notify_env env = {.cfg = f->cfg};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
-	struct notify_compose c = {.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1",
-				   .subject = "CRITICAL", .body = "b", .from = "d@x.example",
-				   .host = "h"};
+	struct notify_compose c = compose_proto;
 	struct notify_counts k;
 	int64_t id[2];
 	assert_non_null(n);
