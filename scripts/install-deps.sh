@@ -21,6 +21,7 @@ PKGS=(
   iputils-ping procps iproute2 jq curl openssl sqlite3
   # TLS trust for npm's registry (tests/e2e) and the TLS tests' system store
   ca-certificates
+  monitoring-plugins-basic  # Nagios plugins run as checks (test_plugins, bench/plugins.sh)
   faketime  # libfaketime: wall clock steps under a running dcmond (test_clock_steps)
   # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
   chromium
