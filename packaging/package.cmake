@@ -2,9 +2,32 @@
 #   /usr/sbin/dcmond, /usr/bin/dcmon, /usr/bin/dcmon-sim
 #   /etc/dcmon/dcmon.yaml (packaging/dcmon.yaml, a commented minimal config) and
 #   /etc/dcmon/profiles/ (conffiles), /lib/systemd/system/dcmon.service,
-#   /usr/share/doc/dcmon/ (docs/*.md, the demo config as an example), man pages;
+#   /usr/share/doc/dcmon/ (docs/*.md, the demo config as an example), the man pages
+#   dcmond(8), dcmon(1), dcmon-sim(1), dcmon.yaml(5);
 #   postinst makes the dcmon system user and /var/lib/dcmon.
 include(GNUInstallDirs)
+
+# Man pages, made from the programs' own help and docs/man/*.md (scripts/mkman.py), so
+# that --help, the man pages and docs/CLI.md say the same.
+find_program(DCMON_PYTHON3 python3 REQUIRED)
+set(DCMON_MAN_PAGES dcmond.8 dcmon.1 dcmon-sim.1 dcmon.yaml.5)
+set(DCMON_MAN_OUT)
+foreach(p ${DCMON_MAN_PAGES})
+  list(APPEND DCMON_MAN_OUT ${CMAKE_BINARY_DIR}/man/${p})
+endforeach()
+file(GLOB DCMON_MAN_SRC CONFIGURE_DEPENDS docs/man/*.md)
+add_custom_command(
+  OUTPUT ${DCMON_MAN_OUT}
+  COMMAND ${DCMON_PYTHON3} ${CMAKE_SOURCE_DIR}/scripts/mkman.py --build ${CMAKE_BINARY_DIR}
+          --src ${CMAKE_SOURCE_DIR} --out ${CMAKE_BINARY_DIR}/man --version ${PROJECT_VERSION}
+  DEPENDS dcmond dcmon dcmon-sim ${CMAKE_SOURCE_DIR}/scripts/mkman.py ${DCMON_MAN_SRC}
+          ${CMAKE_SOURCE_DIR}/docs/CONFIG.md
+  COMMENT "Man pages from the programs' help and docs/man")
+add_custom_target(man ALL DEPENDS ${DCMON_MAN_OUT})
+foreach(p ${DCMON_MAN_PAGES})
+  string(REGEX MATCH "[0-9]$" section ${p})
+  install(FILES ${CMAKE_BINARY_DIR}/man/${p} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+endforeach()
 install(TARGETS dcmond RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS dcmon dcmon-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES packaging/dcmon.yaml DESTINATION /etc/dcmon)

@@ -11,6 +11,7 @@ PKGS=(
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   libcap-dev
   libsystemd-dev  # sd_notify and the watchdog of the systemd unit (packaging/)
+  python3  # the man pages and docs/CLI.md are made from the programs' help (scripts/mkman.py)
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes
