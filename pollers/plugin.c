@@ -49,7 +49,6 @@ struct plugin_check {
 	struct plugin_waiter waiter;  /* queued for a slot of the limit */
 	struct plugin_run *run;       /* the plugin in flight, NULL when none */
 	struct loop_timer *timer;     /* the poll deadline while queued */
-	bool running;                 /* part of the current poll, not ended yet */
 	int state;                    /* last exit state, PLUGIN_STATE_NONE on error */
 	char summary[METRIC_REASON_MAX]; /* first output line, or why it failed */
 };
@@ -299,7 +298,6 @@ static void plugin_check_end(struct plugin_check *c)
 
 	loop_timer_cancel(in->env->loop, c->timer);
 	c->timer = NULL;
-	c->running = false;
 	if (--in->nrunning == 0 && !in->starting)
 		plugin_poll_end(in);
 }
@@ -338,7 +336,6 @@ static void plugin_on_queue_timeout(struct loop *loop, void *arg)
 
 static void plugin_check_start(struct plugin_check *c, struct poll_job *job)
 {
-	c->running = true;
 	if (plugin_run_slot_free()) {
 		plugin_launch(c);
 		return;
@@ -379,7 +376,6 @@ static void plugin_cancel(void *arg)
 		plugin_run_unwait(&c->waiter);
 		loop_timer_cancel(in->env->loop, c->timer);
 		c->timer = NULL;
-		c->running = false;
 	}
 	in->job = NULL;
 }

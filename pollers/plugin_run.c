@@ -91,14 +91,15 @@ void plugin_run_unwait(struct plugin_waiter *w)
 	w->queued = false;
 }
 
-/* A slot was freed: hands it to the first waiter. */
+/* A slot was freed: hands the free slots to the first waiters (one whose plugin could
+ * not be started leaves its slot to the next). */
 static void pool_hand_on(void)
 {
-	struct plugin_waiter *w = TAILQ_FIRST(&pool.waiters);
-	if (w == NULL || pool.nalive >= pool.limit)
-		return;
-	plugin_run_unwait(w);
-	w->ready(w);
+	struct plugin_waiter *w;
+	while ((w = TAILQ_FIRST(&pool.waiters)) != NULL && pool.nalive < pool.limit) {
+		plugin_run_unwait(w);
+		w->ready(w);
+	}
 }
 
 /* ---- the process ---------------------------------------------------------------- */

@@ -44,7 +44,16 @@ cat >"$T/envcheck" <<'EOF'
 echo "ENV WARNING - home=${HOME:-unset} secret=${DCMON_TEST_SECRET:-unset} lc=${LC_ALL:-unset}"
 exit 1
 EOF
-chmod 755 "$T/hang" "$T/crash" "$T/flood" "$T/envcheck"
+# Counts the plugins running beside it (itself included) into slots.log.
+cat >"$T/slot" <<EOF
+#!/bin/sh
+mkdir -p $T/slots; touch $T/slots/\$\$
+ls $T/slots | wc -l >>$T/slots.log
+sleep 0.3
+rm -f $T/slots/\$\$
+echo "SLOT OK"
+EOF
+chmod 755 "$T/hang" "$T/crash" "$T/flood" "$T/envcheck" "$T/slot"
 export DCMON_TEST_SECRET=leaked HOME=/root
 
 { daemon_yaml "interval: 2s" "timeout: 2s" "plugin_concurrency: 4"
@@ -76,6 +85,11 @@ devices:
         - {name: flood, command: [$T/flood]}
         - {name: env, command: [$T/envcheck]}
         - {name: missing, command: [$T/no-such-plugin]}
+  - id: conc
+    kind: server
+    checks:
+      plugin:
+$(for i in 1 2 3 4 5 6 7 8; do echo "        - {name: s$i, command: [$T/slot]}"; done)
 rules:
   - name: plugin-perf-crit
     match: {device: web, metric: plugin_perf_state, inst: "tcp-slow/*"}
@@ -131,6 +145,14 @@ wait_until 10 "env line" grep -q "env: error -> warning: ENV WARNING - home=unse
 pass "environment cleared (no HOME, no inherited variable; LC_ALL=C)"
 wait_until 30 "missing" metric_is bad plugin_state missing '.quality == "error" and (.reason | test("ENOENT"))'
 pass "missing plugin: error 'cannot run ...: ENOENT'"
+# the limit: 8 checks of 0.3 s on one device, at most 4 plugins at once (all devices)
+for i in 1 2 3 4 5 6 7 8; do
+  wait_until 30 "slot check s$i" metric_is conc plugin_state "s$i" '.value == 0'
+done
+max=$(sort -n "$T/slots.log" | tail -1)
+[ "$max" -le 4 ] || fail "$max plugins ran at once, plugin_concurrency is 4"
+[ "$max" -ge 2 ] || fail "plugins never ran side by side (max $max)"
+pass "plugin_concurrency 4: at most $max slot plugins at once, all 8 checks ok"
 # the others keep their pace beside the hang and the flood
 wait_polls web 3
 metric_is web plugin_state tcp '.value == 0 and .quality == "ok"' || fail "tcp check stalled"
