@@ -39,10 +39,15 @@ echo "FLOOD OK - lots of output|flooded=7;;;;"
 head -c 5000000 /dev/zero | tr '\0' 'x'
 exit 0
 EOF
+# Its environment and open descriptors (listdir's own is 3): nothing of dcmond's.
 cat >"$T/envcheck" <<'EOF'
-#!/bin/sh
-echo "ENV WARNING - home=${HOME:-unset} secret=${DCMON_TEST_SECRET:-unset} lc=${LC_ALL:-unset}"
-exit 1
+#!/usr/bin/python3
+import os, sys
+e = os.environ
+fds = " ".join(sorted(os.listdir("/proc/self/fd"), key=int))
+print("ENV WARNING - home=%s secret=%s lc=%s vars=%d fds=%s" % (e.get("HOME", "unset"),
+      e.get("DCMON_TEST_SECRET", "unset"), e.get("LC_ALL", "unset"), len(e), fds))
+sys.exit(1)
 EOF
 # Counts the plugins running beside it (itself included) into slots.log.
 cat >"$T/slot" <<EOF
@@ -141,8 +146,8 @@ wait_until 30 "flood" metric_is bad plugin_state flood '.value == 0'
 metric_is bad plugin_perf_count flood/flooded '.value == 7' || fail "flood perfdata lost"
 pass "flooding plugin: ok from its exit code, perfdata of its first line kept"
 wait_until 30 "env" metric_is bad plugin_state env '.value == 1'
-wait_until 10 "env line" grep -q "env: error -> warning: ENV WARNING - home=unset secret=unset lc=C" "$T/dcmond.log"
-pass "environment cleared (no HOME, no inherited variable; LC_ALL=C)"
+wait_until 10 "env line" grep -q "env: error -> warning: ENV WARNING - home=unset secret=unset lc=C vars=2 fds=0 1 2 3\"" "$T/dcmond.log"
+pass "environment cleared (PATH and LC_ALL=C only), no descriptor of dcmond inherited"
 wait_until 30 "missing" metric_is bad plugin_state missing '.quality == "error" and (.reason | test("ENOENT"))'
 pass "missing plugin: error 'cannot run ...: ENOENT'"
 # the limit: 8 checks of 0.3 s on one device, at most 4 plugins at once (all devices)
