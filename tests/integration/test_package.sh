@@ -40,6 +40,7 @@ done
 pass "binaries, unit, config, profiles and man pages in the package"
 
 # The real install, in an overlay of / (upper layer in $T).
+host_user=$(id dcmon 2>&1 || true)
 mkdir -p "$T/ov/upper" "$T/ov/work" "$T/ov/merged"
 cp "$deb" "$T/ov/dcmon.deb"
 cat >"$T/ov/inside.sh" <<'EOF'
@@ -66,7 +67,7 @@ cp "$1/ov/dcmon.deb" "$1/ov/inside.sh" "$m/tmp/"
 chroot "$m" env ASAN_OPTIONS="${ASAN_OPTIONS:-}" sh /tmp/inside.sh' sh "$T" >"$T/inside.log" 2>&1 ||
   { cat "$T/inside.log"; fail "install in the overlay failed"; }
 cat "$T/inside.log"
-id dcmon >/dev/null 2>&1 && [ ! -e /usr/sbin/dcmond ] && fail "the install leaked out of the overlay"
+[ "$(id dcmon 2>&1)" = "$host_user" ] || fail "the install changed this machine's users"
 grep -q '^user: dcmon /var/lib/dcmon:/usr/sbin/nologin$' "$T/inside.log" || fail "postinst: no dcmon system user"
 grep -q '^state: dcmon:dcmon 750$' "$T/inside.log" || fail "postinst: /var/lib/dcmon not dcmon's 0750"
 grep -q '^config: root:dcmon 640$' "$T/inside.log" || fail "postinst: dcmon.yaml not root:dcmon 0640"

@@ -163,6 +163,18 @@ wait_polls web 3
 metric_is web plugin_state tcp '.value == 0 and .quality == "ok"' || fail "tcp check stalled"
 pass "checks of another device keep polling"
 
+# a reload while plugins run (the hang one always is): they are killed and reaped, the
+# new instances start polling again
+hup_at=$(log_count "reloaded: 3 devices")
+kill -HUP "$DCMOND_PID"
+reloaded() { [ "$(log_count "reloaded: 3 devices")" -gt "$hup_at" ]; }
+wait_until 20 "reload" reloaded
+wait_polls web 2
+metric_is web plugin_state tcp '.value == 0 and .quality == "ok"' || fail "tcp check after reload"
+at_most_one_hang() { [ "$(pgrep -fc "$T/${TAG}h 60[12]" || true)" -le 2 ]; }
+wait_until 10 "at most the running hang plugin" at_most_one_hang
+pass "reload with plugins running: checks poll again, no plugin left over"
+
 # bad config: relative command, duplicate name
 cat >"$T/bad.yaml" <<YAML
 daemon: {data_dir: $T/data2, plugin_concurrency: 0}
