@@ -97,19 +97,21 @@ static void plugin_free(void *arg)
 		plugin_run_release_all();
 }
 
+/* A metric of a check (inst "name") or of a perfdata item ("name/label"); nstates > 0
+ * makes it a state with the first nstates names of plugin_states.  A perfdata metric the
+ * registry refuses (the device's series limit, a label that changed its unit) is skipped
+ * without a word at every poll: the registry says it once. */
 static struct metric *plugin_metric(const struct plugin_inst *in, const char *inst,
-				    const char *name, enum metric_kind kind)
+				    const char *name, const char *unit, enum metric_kind kind,
+				    size_t nstates)
 {
-	bool perf_state = strcmp(name, "plugin_perf_state") == 0;
 	struct metric_desc d = {
-		.name = name, .kind = kind, .inst_label = "check", .inst = inst,
-		.interval_ms = in->interval_ms,
-		.unit = kind == METRIC_STATE ? "" : strrchr(name, '_') + 1,
-		.enums = kind == METRIC_STATE ? plugin_states : NULL,
-		.nenums = kind != METRIC_STATE ? 0 : perf_state ? 3 : 4,
+		.name = name, .unit = unit, .kind = nstates ? METRIC_STATE : kind,
+		.inst_label = "check", .inst = inst, .interval_ms = in->interval_ms,
+		.enums = nstates ? plugin_states : NULL, .nenums = nstates,
 	};
-	if (strcmp(name, "plugin_perf_count") == 0 || kind == METRIC_COUNTER)
-		d.unit = "";
+	if (strchr(inst, '/'))
+		return metric_reg_get(in->env->reg, in->dev, &d);
 	return pollutil_metric(in->env, in->dev, &d);
 }
 
@@ -126,8 +128,9 @@ static bool plugin_check_init(struct plugin_check *c, struct plugin_inst *in,
 	for (size_t i = 0; i < p->ncommand; i++)
 		if ((c->argv[i] = strdup(p->command[i])) == NULL)
 			return false;
-	c->m_state = plugin_metric(in, c->name, "plugin_state", METRIC_STATE);
-	c->m_duration = plugin_metric(in, c->name, "plugin_duration_seconds", METRIC_GAUGE);
+	c->m_state = plugin_metric(in, c->name, "plugin_state", "", METRIC_STATE, 4);
+	c->m_duration = plugin_metric(in, c->name, "plugin_duration_seconds", "seconds",
+				      METRIC_GAUGE, 0);
 	return c->m_state && c->m_duration;
 }
 
@@ -163,12 +166,19 @@ fail:
 struct perf_ctx {
 	struct plugin_check *c;
 	int64_t ts;
+	size_t n; /* items reported so far */
 };
 
-static const char *const perf_names[] = {
-	[PU_NONE] = "plugin_perf_count", [PU_SECONDS] = "plugin_perf_seconds",
-	[PU_PERCENT] = "plugin_perf_percent", [PU_BYTES] = "plugin_perf_bytes",
-	[PU_COUNTER] = "plugin_perf_total",
+/* The metric of each perfdata unit (values scaled to it by plugin_perf.c). */
+static const struct {
+	const char *name, *unit;
+	enum metric_kind kind;
+} perf_series[] = {
+	[PU_NONE] = {"plugin_perf_count", "", METRIC_GAUGE},
+	[PU_SECONDS] = {"plugin_perf_seconds", "seconds", METRIC_GAUGE},
+	[PU_PERCENT] = {"plugin_perf_percent", "percent", METRIC_GAUGE},
+	[PU_BYTES] = {"plugin_perf_bytes", "bytes", METRIC_GAUGE},
+	[PU_COUNTER] = {"plugin_perf_total", "", METRIC_COUNTER},
 };
 
 /* One perfdata item: its value, and the level of its own thresholds when it has any. */
@@ -179,9 +189,11 @@ static void plugin_perf_report(void *arg, const struct plugin_perf *p)
 	struct metric_reg *reg = in->env->reg;
 	char inst[METRIC_INST_MAX];
 
+	if (x->n++ >= PLUGIN_PERF_MAX)
+		return;
 	snprintf(inst, sizeof(inst), "%s/%s", x->c->name, p->label);
-	struct metric *m = plugin_metric(in, inst, perf_names[p->unit],
-					 p->unit == PU_COUNTER ? METRIC_COUNTER : METRIC_GAUGE);
+	struct metric *m = plugin_metric(in, inst, perf_series[p->unit].name,
+					 perf_series[p->unit].unit, perf_series[p->unit].kind, 0);
 	if (m == NULL)
 		return;
 	if (isnan(p->value))
@@ -190,7 +202,7 @@ static void plugin_perf_report(void *arg, const struct plugin_perf *p)
 		metric_put(reg, m, x->ts, p->value);
 	if (!p->warn.set && !p->crit.set)
 		return;
-	struct metric *ms = plugin_metric(in, inst, "plugin_perf_state", METRIC_STATE);
+	struct metric *ms = plugin_metric(in, inst, "plugin_perf_state", "", METRIC_STATE, 3);
 	if (ms && isnan(p->value))
 		metric_put_error(reg, ms, x->ts, "U (the plugin could not tell)");
 	else if (ms)
@@ -263,7 +275,7 @@ static void plugin_on_done(void *arg, const struct plugin_result *r)
 	}
 	if (r->end != PLUGIN_FAILED)
 		metric_put(reg, c->m_duration, ts, r->runtime_s);
-	struct perf_ctx x = {c, ts};
+	struct perf_ctx x = {c, ts, 0};
 	for (int i = 0; i < 2 && r->end != PLUGIN_TIMEOUT; i++)
 		if (po.perf[i])
 			plugin_perf_parse(po.perf[i], plugin_perf_report, &x);

@@ -19,6 +19,7 @@
 
 #define PLUGIN_OUTPUT_MAX 8192 /* bytes of a plugin's stdout kept; the rest is discarded */
 #define PLUGIN_LABEL_MAX  64   /* bytes of a perfdata label kept, incl. NUL */
+#define PLUGIN_PERF_MAX   64   /* perfdata items of one run made metrics; the rest skipped */
 
 /* ---- output and perfdata (plugin_perf.c) ---------------------------------------- */
 

@@ -49,6 +49,13 @@ print("ENV WARNING - home=%s secret=%s lc=%s vars=%d fds=%s" % (e.get("HOME", "u
       e.get("DCMON_TEST_SECRET", "unset"), e.get("LC_ALL", "unset"), len(e), fds))
 sys.exit(1)
 EOF
+# 100 perfdata items: the first 64 become metrics.
+cat >"$T/many" <<'EOF'
+#!/bin/sh
+printf 'MANY OK|'
+i=0; while [ $i -lt 100 ]; do printf 'l%d=%d ' $i $i; i=$((i + 1)); done
+echo
+EOF
 # Counts the plugins running beside it (itself included) into slots.log.
 cat >"$T/slot" <<EOF
 #!/bin/sh
@@ -58,7 +65,7 @@ sleep 0.3
 rm -f $T/slots/\$\$
 echo "SLOT OK"
 EOF
-chmod 755 "$T/hang" "$T/crash" "$T/flood" "$T/envcheck" "$T/slot"
+chmod 755 "$T/hang" "$T/crash" "$T/flood" "$T/envcheck" "$T/slot" "$T/many"
 export DCMON_TEST_SECRET=leaked HOME=/root
 
 { daemon_yaml "interval: 2s" "timeout: 2s" "plugin_concurrency: 4"
@@ -90,6 +97,7 @@ devices:
         - {name: flood, command: [$T/flood]}
         - {name: env, command: [$T/envcheck]}
         - {name: missing, command: [$T/no-such-plugin]}
+        - {name: many, command: [$T/many]}
   - id: conc
     kind: server
     checks:
@@ -148,6 +156,9 @@ pass "flooding plugin: ok from its exit code, perfdata of its first line kept"
 wait_until 30 "env" metric_is bad plugin_state env '.value == 1'
 wait_until 10 "env line" grep -q "env: error -> warning: ENV WARNING - home=unset secret=unset lc=C vars=2 fds=0 1 2 3\"" "$T/dcmond.log"
 pass "environment cleared (PATH and LC_ALL=C only), no descriptor of dcmond inherited"
+wait_until 30 "many" metric_is bad plugin_perf_count many/l63 '.value == 63'
+metric_is bad plugin_perf_count many/l64 'true' && fail "perfdata item 65 became a metric"
+pass "perfdata: the first 64 items of a run become metrics, the rest are skipped"
 wait_until 30 "missing" metric_is bad plugin_state missing '.quality == "error" and (.reason | test("ENOENT"))'
 pass "missing plugin: error 'cannot run ...: ENOENT'"
 # the limit: 8 checks of 0.3 s on one device, at most 4 plugins at once (all devices)
