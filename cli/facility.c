@@ -52,7 +52,7 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"for", required_argument, NULL, 'f'}, {"reason", required_argument, NULL, 'r'},
 		{"test", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *dur = NULL, *reason = NULL, *test = NULL;
 	bool json = false;
@@ -61,6 +61,10 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == '?')
 			return CLI_EXIT_UNKNOWN;
+		if (c == 'h') {
+			fprintf(ctx->out, "usage: dcmon test-mode %s\n", cli_cmd_find("test-mode")->usage);
+			return 0;
+		}
 		dur = c == 'f' ? optarg : dur;
 		reason = c == 'r' ? optarg : reason;
 		test = c == 't' ? optarg : test;

@@ -79,6 +79,12 @@ struct cfg_key cfg_daemon_keys[CFG_DAEMON_KEYS_MAX] = {
      .min = 1,
      .max = 1024,
      .expect = "a multiple of the interval, 1..1024"},
+    {.name = "plugin_concurrency",
+     .type = CFGK_INT,
+     .offset = DM(plugin_concurrency),
+     .min = 1,
+     .max = 1024,
+     .expect = "plugin checks running at once, 1..1024"},
     {.name = NULL},
 };
 
@@ -121,6 +127,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 	dm->archive_flush_ms = 30000; /* many values per rrd_update: the per-call cost dominates */
 	dm->max_backoff_factor = 8;
 	dm->max_series_per_device = 4096;
+	dm->plugin_concurrency = 16;
 }
 
 /* Makes *path absolute against dir when it is relative ("." stays the dir itself). */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEV(f) offsetof(struct cfg_device, f)
 #define LOC(f) offsetof(struct cfg_location, f)
@@ -75,6 +76,13 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 			          "tcp: port %d needs a host (in the check or the device)",
 			          dev->tcp[i].port);
 	}
+	for (size_t i = 0; i < dev->nplugin; i++)
+		for (size_t j = 0; j < i; j++)
+			if (dev->plugin[i].name && dev->plugin[j].name &&
+			    strcmp(dev->plugin[i].name, dev->plugin[j].name) == 0)
+				cfg_error(d, &dev->plugin[i].pos,
+				          "plugin: duplicate name '%s' (give each check a name)",
+				          dev->plugin[i].name);
 	return d->nerrors > before ? -EINVAL : 0;
 }
 
@@ -98,7 +106,7 @@ void cfg_devices_resolve(struct cfg *cfg)
 /* True if the device has something to poll: a check or a transport section. */
 bool cfg_device_polls(const struct cfg_device *dev)
 {
-	if (dev->ping || dev->ntcp || dev->nprocess || dev->resources != RES_NONE)
+	if (dev->ping || dev->ntcp || dev->nprocess || dev->nplugin || dev->resources != RES_NONE)
 		return true;
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {

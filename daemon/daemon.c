@@ -28,6 +28,7 @@
 #include "profile_rules.h"
 #include "dcmon/scheduler.h"
 #include "chain_settle.h"
+#include "sd_service.h"
 #include "dcmon/daemon_priv.h"
 
 #define WORKER_THREADS 4        /* blocking library calls (statvfs, modbus RTU, smtp) */
@@ -53,6 +54,7 @@ struct daemon {
 	struct poller_env env;
 	struct api_env api_env;
 	int sigfd;
+	struct sd_service *sd; /* systemd's notifications and watchdog pings */
 	struct loop_timer *tick_timer;
 	struct loop_timer *unmatched_timer;
 	int exit_code;
@@ -213,9 +215,12 @@ static void on_signal(struct loop *loop, int fd, unsigned events, void *arg)
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			sd_service_reloading(d->sd, true, "reloading");
 			reload(d);
+			sd_service_reloading(d->sd, false, "running");
 		} else {
 			log_info("daemon", NULL, "signal %d: stopping", (int)si.ssi_signo);
+			sd_service_stopping(d->sd);
 			loop_stop(loop);
 		}
 	}
@@ -479,6 +484,7 @@ static int start_parts(struct daemon *d)
 
 static void stop_parts(struct daemon *d)
 {
+	sd_service_free(d->sd);
 	snmp_trapd_free(d->trapd);
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
@@ -521,6 +527,7 @@ int daemon_main(const struct daemon_opts *opts)
 		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",
 			 DCMON_VERSION, d.cfg->ndevices, d.cfg->daemon.socket_path,
 			 d.cfg->daemon.data_dir);
+		d.sd = sd_service_ready(d.loop, "running");
 		rc = loop_run(d.loop) == 0 ? 0 : 1;
 	}
 	stop_parts(&d);

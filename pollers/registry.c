@@ -11,5 +11,6 @@ const struct poller_ops *const poller_registry[] = {
 	&resources_poller,
 	&snmp_poller,
 	&modbus_poller,
+	&plugin_poller,
 	NULL,
 };

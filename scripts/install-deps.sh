@@ -10,6 +10,8 @@ PKGS=(
   libyaml-dev libjansson-dev libsqlite3-dev
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   libcap-dev
+  libsystemd-dev  # sd_notify and the watchdog of the systemd unit (packaging/)
+  python3  # the man pages and docs/CLI.md are made from the programs' help (scripts/mkman.py)
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes
@@ -21,6 +23,10 @@ PKGS=(
   iputils-ping procps iproute2 jq curl openssl sqlite3
   # TLS trust for npm's registry (tests/e2e) and the TLS tests' system store
   ca-certificates
+  monitoring-plugins-basic  # Nagios plugins run as checks (test_plugins, bench/plugins.sh)
+  # the Debian package (test_package): its postinst's adduser, systemd-analyze verify
+  # of the unit, man for the unit's man: pages
+  adduser systemd man-db
   faketime  # libfaketime: wall clock steps under a running dcmond (test_clock_steps)
   # browser tests of the wall: headless Chromium driven by playwright-core (npm, tests/e2e)
   chromium

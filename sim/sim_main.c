@@ -36,6 +36,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dcmon-sim [-c SIM.YAML] [-s SOCKET] COMMAND\n"
+		"       dcmon-sim --help\n"
+		"  -c, --config SIM.YAML                the simulated facility and its devices\n"
+		"  -s, --socket SOCKET                  the control socket of a running simulator\n"
+		"  -h, --help                           this text\n"
+		"commands:\n"
 		"  serve [--scenario NAME] [--speed K]  run the simulator in the foreground\n"
 		"  run SCENARIO [--speed K]             start a scenario (K multiplies its acceleration)\n"
 		"  set DEVICE.POINT VALUE               set a physics input or pin a served metric\n"

@@ -132,6 +132,15 @@ struct cfg_process {
 
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
+/* A Nagios-compatible plugin run as a check (pollers/plugin.c, docs/CONFIG.md). */
+struct cfg_plugin {
+	char *name;         /* instance label, unique within the device; default basename */
+	char **command;     /* argv: command[0] an absolute path, run without a shell */
+	size_t ncommand;    /* >= 1 */
+	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
+	struct cfg_pos pos;
+};
+
 struct cfg_modbus; /* dcmon/modbus.h */
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
@@ -179,6 +188,8 @@ struct cfg_device {
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
+	struct cfg_plugin *plugin; /* Nagios-compatible plugins */
+	size_t nplugin;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
@@ -256,6 +267,7 @@ struct cfg_daemon {
 	int max_backoff_factor;   /* backoff cap as a multiple of the interval, default 8 */
 	int max_series_per_device; /* metrics (series, RRD files) a device may have, default
 				    * 4096; more are refused (dcmon/metric.h) */
+	int plugin_concurrency;    /* plugin checks running at once, all devices, default 16 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
