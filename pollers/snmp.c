@@ -58,8 +58,28 @@ static void check_restart(struct snmp_dev *d)
 		snmp_counters_reset(d);
 		for (size_t t = 0; t < d->prof->ntables; t++)
 			d->ts[t].stale = true;
+		/* new firmware may implement what the old did not: asked at the next poll */
+		d->recheck_due = true;
 	}
 	d->uptime = up;
+}
+
+/* True (and the reason in buf) when the agent answered none of the profile's points:
+ * the profile does not fit this agent, which "degraded" alone would not say. */
+static bool profile_misfit(struct snmp_dev *d, char *buf, size_t len)
+{
+	bool misfit = d->points_unanswered >= (int)d->prof->npoints;
+
+	if (!misfit) {
+		d->misfit_logged = false;
+		return false;
+	}
+	snprintf(buf, len, "profile %s does not fit this agent: %d of %zu points unanswered",
+		 d->prof->name, d->points_unanswered, d->prof->npoints);
+	if (!d->misfit_logged)
+		log_warnx("snmp", d->dev->id, "%s", buf);
+	d->misfit_logged = true;
+	return true;
 }
 
 /* Reports every point and ends the poll with an outcome that tells the device's state
@@ -77,6 +97,8 @@ static void poll_finish(struct snmp_dev *d)
 		snprintf(reason, sizeof(reason), "%s", st->reason[0] ? st->reason : "no answer");
 		/* an agent that answers garbage is there: not unreachable */
 		poll_end(d, st->malformed && !st->auth_error ? POLL_PARTIAL : POLL_UNREACHABLE, reason);
+	} else if (profile_misfit(d, reason, sizeof(reason))) {
+		poll_end(d, POLL_PARTIAL, reason);
 	} else if (d->point_errors) {
 		snprintf(reason, sizeof(reason), "%d point(s) failed", d->point_errors);
 		poll_end(d, POLL_PARTIAL, reason);

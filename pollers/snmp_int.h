@@ -25,6 +25,8 @@
 #define SNMP_ROWS_DEFAULT 1024 /* rows of a table before its walk is cut (`max_rows`) */
 #define SNMP_MAX_ROWS_LIMIT 100000 /* highest `max_rows` accepted */
 #define SNMP_POLL_BYTES_DEFAULT (16 << 20) /* walk answers of one poll, bytes */
+#define SNMP_RECHECK_DEFAULT_MS (3600 * 1000) /* unsupported points re-checked, ms */
+#define SNMP_NOT_SUPPORTED "not supported by this agent"
 
 /* ---- config helpers (snmp_cfg.c) ------------------------------------------------- */
 
@@ -82,6 +84,11 @@ struct snmp_table {
 	bool walk_always;        /* rows come and go (alarms, processes): walk every poll */
 	int refresh_polls;       /* polls between index re-walks of a cached table */
 	int max_rows;            /* rows walked before the table is truncated (an error) */
+	/* an object the agent answers only when it implements the table (upsAlarmsPresent
+	 * for upsAlarmTable): noSuch* there means "not supported", not "no rows"; unset =
+	 * none */
+	struct snmp_oid requires;
+	struct snmp_oid label_fallback; /* names a row whose label_col is empty; unset = none */
 };
 
 struct snmp_oid_enum {
@@ -115,6 +122,7 @@ struct snmp_point {
 	bool entity_scale;       /* RFC 3433: entPhySensorScale / Precision of the same row */
 	bool has_valid_if;
 	struct snmp_filter valid_if; /* the point is an error unless this holds */
+	bool required;           /* its failure degrades the device even if it never answered */
 	struct cfg_pos pos;
 };
 
@@ -264,6 +272,15 @@ struct snmp_inst {
 	uint64_t prev_raw;    /* COUNTER: last raw reading */
 	bool have_prev;       /* COUNTER: prev_raw is valid (false after an agent restart) */
 	bool primed;          /* COUNTER: virt holds a reading */
+	bool answered;        /* reported a value at least once: its failure now degrades */
+};
+
+/* What the agent was learned to do with a point's object. */
+enum snmp_support {
+	SNMP_SUPPORT_UNKNOWN, /* not learned yet (or being re-checked) */
+	SNMP_SUPPORT_YES,     /* the agent answered it with a value */
+	SNMP_SUPPORT_NO,      /* noSuchObject/noSuchInstance/endOfMibView before any value:
+			       * not polled until the next re-check */
 };
 
 struct snmp_pstate {
@@ -272,6 +289,7 @@ struct snmp_pstate {
 	size_t hint;          /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
+	enum snmp_support support;
 };
 
 struct snmp_row {
@@ -315,9 +333,18 @@ struct snmp_dev {
 	bool probing;            /* this poll first asks sysObjectID */
 	double uptime;           /* last sysUpTime, 0.01 s; < 0 = none yet */
 	int64_t now_ms;          /* wall clock of the poll (sample timestamp) */
-	int point_errors;        /* points reported as errors this poll */
+	int point_errors;        /* errors this poll that degrade the device */
 	int point_values;        /* values reported this poll */
+	int points_unanswered;   /* points with no answer of the agent this poll */
+	int points_unsupported;  /* points not polled (SNMP_SUPPORT_NO) */
+	int polls_since_recheck; /* polls since the unsupported points were last re-checked */
+	bool recheck_due;        /* the agent restarted: re-check them at the next poll */
+	bool misfit_logged;      /* "does not fit" was logged (once per fit change) */
 };
+
+/* Forgets what was learned about unsupported points: they are polled again (the long
+ * re-check interval, an agent restart). */
+void snmp_support_reset(struct snmp_dev *d);
 
 /* Rows of table t walked before it is truncated: the device's `snmp.max_rows`, else
  * the profile table's `max_rows`. */

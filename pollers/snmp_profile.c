@@ -217,6 +217,10 @@ static const struct cfg_key table_keys[] = {
 	 .max = 100000},
 	{.name = "max_rows", .type = CFGK_INT, .offset = TR(t.max_rows), .min = 1,
 	 .max = SNMP_MAX_ROWS_LIMIT},
+	{.name = "requires_oid", .type = CFGK_CUSTOM, .offset = TR(t.requires),
+	 .custom = decode_oid},
+	{.name = "label_fallback_oid", .type = CFGK_CUSTOM, .offset = TR(t.label_fallback),
+	 .custom = decode_oid},
 	{.name = NULL},
 };
 
@@ -290,6 +294,7 @@ static const struct cfg_key point_keys[] = {
 	{.name = "decimals_oid", .type = CFGK_CUSTOM, .offset = PR(p.exp10),
 	 .custom = decode_oid},
 	{.name = "entity_scale", .type = CFGK_BOOL, .offset = PR(p.entity_scale)},
+	{.name = "required", .type = CFGK_BOOL, .offset = PR(p.required)},
 	{.name = "valid_if", .type = CFGK_CUSTOM, .offset = PR(p.valid_if),
 	 .custom = NULL /* set below */},
 	{.name = NULL},
@@ -367,6 +372,8 @@ static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
 	    (a->index_label && strcmp(a->index_label, b->index_label) != 0) ||
 	    !snmp_oid_eq(&a->entry, &b->entry) ||
 	    !snmp_oid_eq(&a->label_col, &b->label_col) || a->walk_always != b->walk_always ||
+	    !snmp_oid_eq(&a->requires, &b->requires) ||
+	    !snmp_oid_eq(&a->label_fallback, &b->label_fallback) ||
 	    a->refresh_polls != b->refresh_polls || a->max_rows != b->max_rows ||
 	    a->nfilters != b->nfilters)
 		return false;

@@ -31,12 +31,15 @@ static void col_add(struct colset *c, const struct snmp_oid *o)
 	c->v[c->n++] = *o;
 }
 
-/* Value columns of table t: every column its points read per row. */
-static void value_cols(const struct snmp_profile *p, int t, struct colset *c)
+/* Value columns of table t: every column its points read per row (points the agent
+ * does not implement are not asked for). */
+static void value_cols(const struct snmp_dev *d, int t, struct colset *c)
 {
+	const struct snmp_profile *p = d->prof;
+
 	for (size_t i = 0; i < p->npoints; i++) {
 		const struct snmp_point *pt = &p->points[i];
-		if (pt->table != t)
+		if (pt->table != t || d->ps[i].support == SNMP_SUPPORT_NO)
 			continue;
 		col_add(c, &pt->oid);
 		col_add(c, &pt->sub);
@@ -116,7 +119,7 @@ static int plan_walk(struct snmp_dev *d, int t)
 	col_add(&c, key_col(d->prof, t));
 	for (size_t i = 0; i < tb->nfilters; i++)
 		col_add(&c, &tb->filters[i].col);
-	value_cols(d->prof, t, &c);
+	value_cols(d, t, &c);
 	ts->walking = true;
 	ts->nfresh = 0;
 	return snmp_fetch_walk(d->fetch, c.v, c.n, snmp_table_max_rows(d, t), on_row,
@@ -135,7 +138,7 @@ static int plan_rows(struct snmp_dev *d, int t)
 	struct colset c = {.n = 0};
 	struct snmp_oid o;
 
-	value_cols(d->prof, t, &c);
+	value_cols(d, t, &c);
 	ts->walking = false;
 	for (size_t r = 0; r < ts->nrows; r++) {
 		if (!ts->rows[r].keep)
@@ -170,17 +173,34 @@ static int plan_scalar(struct snmp_dev *d, const struct snmp_point *pt)
 	return 0;
 }
 
+/* Points the agent does not implement are asked again every `recheck_unsupported`. */
+static void recheck_count(struct snmp_dev *d)
+{
+	int64_t every = d->cfg.recheck_unsupported_ms > 0 ? d->cfg.recheck_unsupported_ms
+							 : SNMP_RECHECK_DEFAULT_MS;
+	int64_t interval = d->dev->interval_ms > 0 ? d->dev->interval_ms : 1;
+
+	if (d->recheck_due || (int64_t)++d->polls_since_recheck * interval >= every)
+		snmp_support_reset(d);
+}
+
 int snmp_plan(struct snmp_dev *d)
 {
 	const struct snmp_profile *p = d->prof;
 	int rc = snmp_fetch_get(d->fetch, sys_uptime.v, sys_uptime.len);
 
+	recheck_count(d);
 	for (size_t i = 0; rc == 0 && i < p->npoints; i++)
-		if (p->points[i].table < 0)
+		if (p->points[i].table < 0 && d->ps[i].support != SNMP_SUPPORT_NO)
 			rc = plan_scalar(d, &p->points[i]);
 	for (size_t t = 0; rc == 0 && t < p->ntables; t++) {
 		struct snmp_tstate *ts = &d->ts[t];
+		const struct snmp_oid *req = &p->tables[t].requires;
 		ts->err[0] = '\0';
+		if (req->len)
+			rc = snmp_fetch_get(d->fetch, req->v, req->len);
+		if (rc < 0)
+			break;
 		if (p->tables[t].walk_always || !ts->valid || ts->stale ||
 		    ++ts->polls >= p->tables[t].refresh_polls)
 			rc = plan_walk(d, (int)t);

@@ -30,7 +30,8 @@ struct fx {
 
 static int setup(void **state)
 {
-	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad", NULL};
+	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad",
+					   "abb-powerscale", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	*state = f; /* cmocka runs the group teardown even when this fails */
@@ -193,18 +194,138 @@ static void test_bad_values_are_point_errors(void **state)
 	void *inst = create(f, &dev);
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_PARTIAL);
-	assert_string_equal(r.reason, "5 point(s) failed");
+	assert_string_equal(r.reason, "4 point(s) failed");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_charge_percent", NULL),
 			    "string where a number was expected");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_voltage_volts", NULL),
 			    "OID where a number was expected");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_current_amperes", NULL),
-			    "noSuchInstance");
+			    "not supported by this agent");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_temperature_celsius", NULL),
 			    "value 4000 out of the valid range");
 	assert_string_equal(reason_of(f, "ups-bad", "output_load_percent", "1"),
 			    "value -5 out of the valid range");
 	assert_float_equal(val(f, "ups-bad", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	snmp_poller.free(inst);
+}
+
+/* What the agent learned about a point of the device's profile. */
+static enum snmp_support support_of(void *inst, const char *metric)
+{
+	struct snmp_dev *d = inst;
+
+	for (size_t i = 0; i < d->prof->npoints; i++)
+		if (strcmp(d->prof->points[i].metric, metric) == 0)
+			return d->ps[i].support;
+	fail_msg("no point %s", metric);
+	return SNMP_SUPPORT_UNKNOWN;
+}
+
+/* A real UPS card (ABB PowerScale, LibreNMS recording) leaves out optional UPS-MIB
+ * objects: they are learned as not supported, are not polled, and the device is not
+ * degraded; an absent alarm table is not an all-clear. */
+static void test_optional_objects_not_supported(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+	static const char *const absent[] = {"input_line_bads_total", "alarms_present_count",
+					     "test_result_state", "config_low_battery_time_seconds",
+					     NULL};
+
+	dev_init(&dev, &s, "ups-abb", "abb-powerscale", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	for (int poll = 0; poll < 2; poll++) {
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_OK);
+		for (size_t i = 0; absent[i]; i++) {
+			assert_string_equal(reason_of(f, "ups-abb", absent[i], NULL),
+					    "not supported by this agent");
+			assert_int_equal(support_of(inst, absent[i]), SNMP_SUPPORT_NO);
+		}
+		assert_string_equal(reason_of(f, "ups-abb", "input_current_amperes", "2"),
+				    "not supported by this agent");
+		assert_string_equal(reason_of(f, "ups-abb", "alarm_active_state", "on_battery"),
+				    "not supported by this agent");
+		assert_string_equal(reason_of(f, "ups-abb", "alarm_active_state", "other"),
+				    "not supported by this agent");
+		assert_int_equal(support_of(inst, "input_power_watts"), SNMP_SUPPORT_NO);
+		assert_int_equal(support_of(inst, "battery_status_state"), SNMP_SUPPORT_YES);
+	}
+	assert_float_equal(val(f, "ups-abb", "battery_status_state", NULL), 2, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_on_battery_seconds", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_runtime_seconds", NULL), 452 * 60, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "battery_charge_percent", NULL), 100, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_voltage_volts", NULL), 434.8, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "battery_current_amperes", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_temperature_celsius", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "input_frequency_hertz", "1"), 50, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "input_voltage_volts", "3"), 238, 0);
+	assert_float_equal(val(f, "ups-abb", "output_source_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-abb", "output_frequency_hertz", NULL), 50, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "output_voltage_volts", "2"), 230, 0);
+	assert_float_equal(val(f, "ups-abb", "output_current_amperes", "2"), 0.8, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "output_power_watts", "1"), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "output_load_percent", "3"), 4, 0);
+	snmp_poller.free(inst);
+}
+
+/* A point that answered before and now fails degrades the device; one never
+ * implemented is asked again after an agent restart (sysUpTime back) and on the long
+ * re-check interval. */
+static void test_unsupported_rechecked(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-re", "ups-bad", f->sim.port, "ups-rfc1628");
+	s.recheck_unsupported_ms = 30000; /* three polls of 10 s */
+	struct snmp_dev *d = create(f, &dev);
+	poll_once(f, d, &r, 5000);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	assert_int_equal(d->points_unsupported, 1);
+	d->uptime = 1e12; /* the next reading of sysUpTime (123456) goes back */
+	poll_once(f, d, &r, 5000);
+	assert_true(d->recheck_due);
+	assert_int_equal(d->points_unsupported, 1);
+	poll_once(f, d, &r, 5000); /* asked again, found absent again */
+	assert_false(d->recheck_due);
+	assert_int_equal(d->polls_since_recheck, 0);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	for (int i = 1; i < 3; i++) {
+		poll_once(f, d, &r, 5000);
+		assert_int_equal(d->polls_since_recheck, i);
+	}
+	poll_once(f, d, &r, 5000); /* the third poll since: the interval re-checks */
+	assert_int_equal(d->polls_since_recheck, 0);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	assert_string_equal(r.reason, "4 point(s) failed");
+	snmp_poller.free(d);
+}
+
+/* Absent is absent: an agent with no hrStorage rows has no memory reading (not 0),
+ * and that does not degrade it. */
+static void test_empty_aggregate_is_absent(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "abb-host", "abb-powerscale", f->sim.port, "host-resources");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_string_equal(reason_of(f, "abb-host", "memory_total_bytes", NULL),
+			    "no rows to aggregate");
+	assert_string_equal(reason_of(f, "abb-host", "memory_used_bytes", NULL),
+			    "no rows to aggregate");
+	assert_string_equal(reason_of(f, "abb-host", "memory_used_percent", NULL),
+			    "no rows to aggregate");
+	assert_float_equal(val(f, "abb-host", "cpu_used_percent", NULL), 17, 0);
 	snmp_poller.free(inst);
 }
 
@@ -235,7 +356,8 @@ static void test_apc_pdu(void **state)
 	snmp_poller.free(inst);
 }
 
-/* RFC 3433 scale and precision, an unavailable sensor as that point's error. */
+/* RFC 3433 scale and precision, an unavailable sensor as that point's error (one that
+ * never had a value does not degrade the device). */
 static void test_entity_sensors(void **state)
 {
 	struct fx *f = *state;
@@ -246,7 +368,7 @@ static void test_entity_sensors(void **state)
 	dev_init(&dev, &s, "env-a", "env-sensor", f->sim.port, "entity-sensor");
 	void *inst = create(f, &dev);
 	poll_once(f, inst, &r, 5000);
-	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "env-a", "sensor_temperature_celsius", "Inlet Temp"), 23.5, 1e-9);
 	assert_float_equal(val(f, "env-a", "sensor_humidity_percent", "Inlet Humidity"), 45, 1e-9);
 	assert_float_equal(val(f, "env-a", "sensor_voltage_volts", "PSU Voltage"), 12.05, 1e-9);
@@ -316,6 +438,9 @@ int main(void)
 		cmocka_unit_test(test_wrong_community_times_out),
 		cmocka_unit_test(test_apc_pdu),
 		cmocka_unit_test(test_bad_values_are_point_errors),
+		cmocka_unit_test(test_optional_objects_not_supported),
+		cmocka_unit_test(test_unsupported_rechecked),
+		cmocka_unit_test(test_empty_aggregate_is_absent),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
 		cmocka_unit_test(test_bad_profile_positions),

@@ -49,6 +49,8 @@ struct cfg_snmp {
 	int max_inflight;     /* requests in flight to this device at once, 1..64, default 4 */
 	int max_rows;         /* rows of any table before it is truncated; 0 = the profile's */
 	int64_t max_poll_bytes; /* answers of one poll's walks, bytes, default 16 MiB */
+	int64_t recheck_unsupported_ms; /* points the agent does not implement are polled
+					 * again after this, ms, default 1 h */
 	struct cfg_pos pos;
 };
 
