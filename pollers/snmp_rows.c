@@ -117,6 +117,7 @@ static int plan_walk(struct snmp_dev *d, int t)
 	struct colset c = {.n = 0};
 
 	col_add(&c, key_col(d->prof, t));
+	col_add(&c, &d->prof->tables[t].label_fallback);
 	for (size_t i = 0; i < tb->nfilters; i++)
 		col_add(&c, &tb->filters[i].col);
 	value_cols(d, t, &c);
@@ -238,17 +239,86 @@ bool snmp_filter_pass(const struct snmp_filter *f, const struct snmp_val *v)
 	return !f->has_re || regexec(&f->re, text, 0, NULL, 0) == 0;
 }
 
+/* Text of a row's column into buf; false if the column is absent, an error or "". */
+static bool col_text(const struct snmp_dev *d, const struct snmp_oid *col,
+		     const struct snmp_row *r, char *buf, size_t len)
+{
+	const struct snmp_val *v;
+
+	if (!col->len || !(v = row_val(d, col, r)) || v->type == SV_ERR)
+		return false;
+	snmp_val_text(v, buf, len);
+	return buf[0] != '\0';
+}
+
+/* A row's instance: label_oid, else label_fallback_oid, else the index (an empty
+ * entPhysicalName must not make every sensor one instance). */
 static char *row_label(const struct snmp_dev *d, int t, const struct snmp_row *r)
 {
 	const struct snmp_table *tb = &d->prof->tables[t];
 	char text[METRIC_INST_MAX];
-	const struct snmp_val *v;
 
-	if (tb->label_col.len && (v = row_val(d, &tb->label_col, r)) && v->type != SV_ERR)
-		snmp_val_text(v, text, sizeof(text));
-	else
+	if (!col_text(d, &tb->label_col, r, text, sizeof(text)) &&
+	    !col_text(d, &tb->label_fallback, r, text, sizeof(text)))
 		snmp_oid_format(r->idx, r->len, text, sizeof(text));
-	return strdup(text[0] ? text : "-");
+	return strdup(text);
+}
+
+static int row_cmp_label(const void *a, const void *b)
+{
+	const struct snmp_row *const *x = a, *const *y = b;
+
+	return strcmp((*x)->label, (*y)->label);
+}
+
+/* Appends " #<index>" to a row's label. */
+static void label_add_index(struct snmp_row *row)
+{
+	char idx[METRIC_INST_MAX / 2], text[METRIC_INST_MAX];
+	char *l;
+
+	snmp_oid_format(row->idx, row->len, idx, sizeof(idx));
+	snprintf(text, sizeof(text), "%.*s #%s", (int)(sizeof(text) - sizeof(idx) - 3), row->label,
+		 idx);
+	if ((l = strdup(text))) {
+		free(row->label);
+		row->label = l;
+	}
+}
+
+/* Kept rows that share a label become "<label> #<index>", all of them, so that an
+ * instance never holds two rows' values and its name does not depend on row order.
+ * Sorted, not compared pairwise: a table may have thousands of rows. */
+static void rows_unique(struct snmp_tstate *ts)
+{
+	struct snmp_row **v = malloc((ts->nrows ? ts->nrows : 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return;
+	for (size_t r = 0; r < ts->nrows; r++)
+		if (ts->rows[r].keep && ts->rows[r].label)
+			v[n++] = &ts->rows[r];
+	qsort(v, n, sizeof(*v), row_cmp_label);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && strcmp(v[i]->label, v[j]->label) == 0)
+			j++;
+		for (size_t k = i; j - i > 1 && k < j; k++)
+			label_add_index(v[k]);
+		i = j;
+	}
+	free(v);
+}
+
+/* True if some point makes one instance per row of table t (not an aggregate, whose
+ * groups are the labels on purpose: process_count{process}). */
+static bool rows_are_instances(const struct snmp_profile *p, int t)
+{
+	for (size_t i = 0; i < p->npoints; i++)
+		if (p->points[i].table == t && p->points[i].aggregate == SNMP_AGG_NONE)
+			return true;
+	return false;
 }
 
 static void rows_free(struct snmp_row *rows, size_t n)
@@ -273,6 +343,8 @@ static void rows_name(struct snmp_dev *d, int t)
 		for (size_t i = 0; i < tb->nfilters && row->keep; i++)
 			row->keep = snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row));
 	}
+	if (rows_are_instances(d->prof, t))
+		rows_unique(ts);
 }
 
 /* A walk that failed: the table's rows stay what they were, and are walked again next

@@ -12,6 +12,8 @@
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
+#include "alert_int.h"
+#include "dcmon/alert.h"
 #include "snmp_int.h"
 #include "snmp_peer.h"
 #include "snmp_poll.h"
@@ -31,7 +33,7 @@ struct fx {
 static int setup(void **state)
 {
 	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad",
-					   "abb-powerscale", NULL};
+					   "abb-powerscale", "switch-sensors", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	*state = f; /* cmocka runs the group teardown even when this fails */
@@ -329,6 +331,76 @@ static void test_empty_aggregate_is_absent(void **state)
 	snmp_poller.free(inst);
 }
 
+/* Sensors with an empty entPhysicalName keep one instance each: entPhysicalDescr, else
+ * the index; two rows of one name get their index appended.  Values do not move
+ * between instances from poll to poll. */
+static void test_entity_instances_unique(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "sw-1", "switch-sensors", f->sim.port, "entity-sensor");
+	void *inst = create(f, &dev);
+	for (int poll = 0; poll < 2; poll++) {
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_OK);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius",
+				       "Transceiver(slot:1-port:1) Temperature Sensor"), 35, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius",
+				       "ASIC Temperature Sensor"), 62, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "22"), 41, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Temp #23"), 53.2,
+				   1e-9);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Temp #24"), 65.5,
+				   1e-9);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Inlet"), 24, 0);
+		assert_null(metric_reg_find(f->x.reg, "sw-1", "sensor_temperature_celsius", "-"));
+		assert_null(metric_reg_find(f->x.reg, "sw-1", "sensor_temperature_celsius", "Temp"));
+	}
+	snmp_poller.free(inst);
+}
+
+/* The highest warn level of the entity-sensor rules that apply to a temperature
+ * instance (NaN if none). */
+static double temp_warn_for(const struct cfg_rule *rules, size_t n, const char *inst)
+{
+	double warn = NAN;
+
+	for (size_t i = 0; i < n; i++)
+		if (selector_match(&rules[i].match, NULL, "sw-1", "sensor_temperature_celsius", inst) &&
+		    (isnan(warn) || rules[i].warn < warn))
+			warn = rules[i].warn;
+	return warn;
+}
+
+/* Rules scoped by meaning: ASHRAE inlet limits for inlet/intake/ambient sensors only;
+ * a chip at 62 C is judged by component limits. */
+static void test_entity_rules_scoped(void **state)
+{
+	struct cfg_diags d;
+	struct cfg_rule *rules = NULL;
+	size_t n = 0;
+
+	(void)state;
+	cfg_diags_init(&d);
+	struct cfgnode *root = cfgnode_load_file(DCMON_SOURCE_DIR "/etc/profiles/entity-sensor.yaml", &d);
+	assert_non_null(root);
+	assert_int_equal(alert_rules_decode(cfgnode_get(root, "rules"), &rules, &n, &d), 0);
+	assert_float_equal(temp_warn_for(rules, n, "Inlet"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Front inlet air temperature"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "inlet-r01"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Ambient"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Air Intake"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "ASIC Temperature Sensor"), 85, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Temp #23"), 85, 0);
+	assert_float_equal(temp_warn_for(rules, n, "CPU"), 85, 0);
+	alert_rules_free(rules, n);
+	cfgnode_free(root);
+	cfg_diags_free(&d);
+}
+
 static void test_apc_pdu(void **state)
 {
 	struct fx *f = *state;
@@ -441,6 +513,8 @@ int main(void)
 		cmocka_unit_test(test_optional_objects_not_supported),
 		cmocka_unit_test(test_unsupported_rechecked),
 		cmocka_unit_test(test_empty_aggregate_is_absent),
+		cmocka_unit_test(test_entity_instances_unique),
+		cmocka_unit_test(test_entity_rules_scoped),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
 		cmocka_unit_test(test_bad_profile_positions),
