@@ -425,6 +425,12 @@ static void test_apc_pdu(void **state)
 	assert_float_equal(val(f, "pdu-a", "probe_temperature_celsius", "1"), 24.3, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "probe_humidity_percent", "1"), 41, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "1"), 4, 0);
+	/* probe port 2 has nothing plugged in: absent, never -0.1 C, and not a fault */
+	assert_string_equal(reason_of(f, "pdu-a", "probe_temperature_celsius", "2"),
+			    "not available (agent reports -1)");
+	assert_string_equal(reason_of(f, "pdu-a", "probe_humidity_percent", "2"),
+			    "not available (agent reports -1)");
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "2"), 1, 0);
 	snmp_poller.free(inst);
 }
 
