@@ -332,7 +332,7 @@ static void report_unsupported(struct snmp_dev *d, size_t pi)
 		insts_fixed(d, pi);
 	for (size_t i = 0; i < ps->n; i++)
 		metric_put_error(d->env->reg, ps->v[i].m, d->now_ms, SNMP_NOT_SUPPORTED);
-	d->points_unanswered++;
+	d->ps[pi].unanswered = true;
 	d->points_unsupported++;
 }
 
@@ -359,7 +359,7 @@ static void eval_scalar(struct snmp_dev *d, size_t pi)
 		report_unsupported(d, pi);
 		return;
 	}
-	d->points_unanswered += r.miss == MISS_OBJECT;
+	d->ps[pi].unanswered = r.miss == MISS_OBJECT;
 	report(d, in, p, &r);
 }
 
@@ -406,7 +406,7 @@ static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
 			rd.why = SNMP_NOT_SUPPORTED;
 		report(d, in, p, &rd);
 	}
-	d->points_unanswered += !any_value && only_absent;
+	d->ps[pi].unanswered = !any_value && only_absent;
 	if (ts->walking && kept)
 		learn_support(d, pi, any_value, only_absent);
 }
@@ -590,6 +590,7 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 		eval_table_failed(d, pi, ts->err);
 		return;
 	}
+	d->ps[pi].unanswered = ts->nrows == 0; /* the agent has no such table */
 	if (p->aggregate == SNMP_AGG_PRESENCE)
 		eval_presence(d, pi, ts, label ? label : "alarm", fail);
 	else if (p->aggregate != SNMP_AGG_NONE)
@@ -601,7 +602,7 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 void snmp_eval(struct snmp_dev *d)
 {
 	d->point_errors = d->point_values = 0;
-	d->points_unanswered = d->points_unsupported = 0;
+	d->points_unsupported = 0;
 	for (size_t i = 0; i < d->prof->npoints; i++) {
 		if (d->prof->points[i].table < 0)
 			eval_scalar(d, i);

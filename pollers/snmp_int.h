@@ -133,6 +133,14 @@ struct snmp_profile {
 	int kind;                /* enum dev_kind, -1 if not given */
 	struct snmp_oid *sysoids; /* sysObjectID prefixes selecting this profile */
 	size_t nsysoids;
+	struct snmp_oid *probes; /* objects (with instance) whose answer shows the profile
+				  * fits an agent, whatever its sysObjectID (`probe_oid`) */
+	size_t nprobes;
+	/* A device's several profiles ("ups-rfc1628+host-resources"): the parts, one
+	 * reference each, whose points and tables this one lists in order (borrowed, not
+	 * owned); NULL for a profile read from a file. */
+	struct snmp_profile **parts;
+	size_t nparts;
 	struct snmp_point *points;
 	size_t npoints;
 	struct snmp_table *tables;
@@ -150,6 +158,14 @@ void snmp_profile_free(struct snmp_profile *p);
 struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d);
 /* The profile of dir whose sys_object_id prefix matches sysoid longest, or NULL. */
 struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len);
+/* Every SNMP profile of dir, each with a reference (give them back with
+ * snmp_profiles_put_all); sorted by name.  *n = 0 when none or on error. */
+struct snmp_profile **snmp_profiles_all(const char *dir, size_t *n);
+void snmp_profiles_put_all(struct snmp_profile **v, size_t n);
+/* A profile made of the n profiles v (references taken over, also on failure), named
+ * "a+b"; v[0] itself when n == 1; NULL when out of memory. */
+struct snmp_profile *snmp_profile_combine(struct snmp_profile **v, size_t n);
+
 void snmp_profile_put(struct snmp_profile *p);
 /* Directory of profiles for a config: daemon.profiles_dir or <config dir>/profiles. */
 void snmp_profiles_dir(const struct cfg *cfg, char *buf, size_t len);
@@ -183,6 +199,8 @@ int snmp_vals_put_err(struct snmp_vals *v, const oid *o, size_t len, const char 
 const struct snmp_val *snmp_vals_get(const struct snmp_vals *v, const oid *o, size_t len);
 /* Numeric value of a stored value; -EINVAL with *why set for strings/OIDs/errors. */
 int snmp_val_number(const struct snmp_val *val, double *out, const char **why);
+/* True if the agent answered with a value (not an exception, not nothing). */
+bool snmp_val_answers(const struct snmp_val *v);
 /* Text of a value (number printed, OID dotted, string); "" for errors. */
 void snmp_val_text(const struct snmp_val *val, char *buf, size_t len);
 
@@ -290,6 +308,7 @@ struct snmp_pstate {
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
 	enum snmp_support support;
+	bool unanswered;      /* the agent answered nothing for it this poll */
 };
 
 struct snmp_row {
@@ -335,7 +354,6 @@ struct snmp_dev {
 	int64_t now_ms;          /* wall clock of the poll (sample timestamp) */
 	int point_errors;        /* errors this poll that degrade the device */
 	int point_values;        /* values reported this poll */
-	int points_unanswered;   /* points with no answer of the agent this poll */
 	int points_unsupported;  /* points not polled (SNMP_SUPPORT_NO) */
 	int polls_since_recheck; /* polls since the unsupported points were last re-checked */
 	bool recheck_due;        /* the agent restarted: re-check them at the next poll */

@@ -401,6 +401,48 @@ static void test_entity_rules_scoped(void **state)
 	cfg_diags_free(&d);
 }
 
+/* A UPS card that advertises net-snmp's own sysObjectID (ABB PowerScale): probing finds
+ * the UPS-MIB, and the device is read as UPS + host at once. */
+static void test_profiles_by_probing(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-auto", "abb-powerscale", f->sim.port, NULL);
+	struct snmp_dev *d = create(f, &dev);
+	poll_once(f, d, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_non_null(d->prof);
+	assert_string_equal(d->prof->name, "ups-rfc1628+host-resources");
+	assert_float_equal(val(f, "ups-auto", "battery_runtime_seconds", NULL), 452 * 60, 1e-9);
+	assert_float_equal(val(f, "ups-auto", "output_load_percent", "1"), 6, 0);
+	assert_float_equal(val(f, "ups-auto", "cpu_used_percent", NULL), 17, 0);
+	snmp_poller.free(d);
+}
+
+/* A profile whose objects the agent has none of says so, also as one of several. */
+static void test_profile_misfit_named(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+	static const char *const profiles[] = {"apc-rpdu2", "ups-rfc1628+apc-rpdu2"};
+
+	for (size_t i = 0; i < 2; i++) {
+		dev_init(&dev, &s, "ups-misfit", "ups-mains", f->sim.port, profiles[i]);
+		void *inst = create(f, &dev);
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_PARTIAL);
+		assert_string_equal(r.reason, "profile apc-rpdu2 does not fit this agent: 11 of 11 "
+					      "points unanswered");
+		snmp_poller.free(inst);
+	}
+	assert_float_equal(val(f, "ups-misfit", "battery_charge_percent", NULL), 100, 0);
+}
+
 static void test_apc_pdu(void **state)
 {
 	struct fx *f = *state;
@@ -521,6 +563,8 @@ int main(void)
 		cmocka_unit_test(test_empty_aggregate_is_absent),
 		cmocka_unit_test(test_entity_instances_unique),
 		cmocka_unit_test(test_entity_rules_scoped),
+		cmocka_unit_test(test_profiles_by_probing),
+		cmocka_unit_test(test_profile_misfit_named),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
 		cmocka_unit_test(test_bad_profile_positions),
