@@ -311,6 +311,7 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	m->reason = no_reason;
 	m->kind = desc->kind;
 	m->interval_ms = desc->interval_ms;
+	m->headline = desc->headline;
 	m->value = NAN;
 	m->raw = NAN;
 	m->quality = QUALITY_UNKNOWN;
@@ -367,6 +368,7 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			return NULL;
 		}
 		found->interval_ms = desc->interval_ms;
+		found->headline = desc->headline;
 		return found;
 	}
 	struct metric_node *n = calloc(1, sizeof(*n));

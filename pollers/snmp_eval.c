@@ -218,6 +218,7 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 		.name = p->metric, .unit = p->unit, .kind = p->kind,
 		.inst_label = inst ? label : NULL, .inst = inst,
 		.interval_ms = d->dev->interval_ms, .enums = p->enums, .nenums = p->nenums,
+		.headline = p->headline,
 	};
 	struct metric *m = metric_reg_get(d->env->reg, d->dev->id, &desc);
 	if (!m) {

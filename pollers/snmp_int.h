@@ -123,6 +123,7 @@ struct snmp_point {
 	bool has_valid_if;
 	struct snmp_filter valid_if; /* the point is an error unless this holds */
 	bool required;           /* its failure degrades the device even if it never answered */
+	int headline;            /* place of its metric in the profile's `headline:` (1..), 0 */
 	struct cfg_pos pos;
 };
 
@@ -145,6 +146,8 @@ struct snmp_profile {
 	size_t npoints;
 	struct snmp_table *tables;
 	size_t ntables;
+	char **headline;         /* metrics `dcmon status` shows first, in order */
+	size_t nheadline;
 	struct cfgnode *root;    /* the parsed file, kept for `rules` */
 	const struct cfgnode *rules; /* default rules subtree (alerting decodes it), may be NULL */
 	int refs;                /* cache references */

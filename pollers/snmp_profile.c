@@ -541,6 +541,8 @@ static const struct cfg_key profile_keys[] = {
 	{.name = "points", .type = CFGK_CUSTOM, .offset = PF(points), .required = true,
 	 .custom = decode_points},
 	{.name = "rules", .type = CFGK_CUSTOM, .offset = PF(rules), .custom = decode_rules},
+	{.name = "headline", .type = CFGK_STRLIST, .offset = PF(headline),
+	 .count_offset = PF(nheadline)},
 	{.name = NULL},
 };
 
@@ -553,6 +555,7 @@ void snmp_profile_free(struct snmp_profile *p)
 	free(p->description);
 	free(p->sysoids);
 	free(p->probes);
+	strlist_free(p->headline, p->nheadline);
 	for (size_t i = 0; i < p->npoints && !p->parts; i++)
 		point_free(&p->points[i]);
 	free(p->points);
@@ -564,6 +567,29 @@ void snmp_profile_free(struct snmp_profile *p)
 	free(p->parts);
 	cfgnode_free(p->root);
 	free(p);
+}
+
+/* Gives each point its metric's place in `headline:`; a name no point has is an error. */
+static int headline_rank(struct snmp_profile *p, struct cfg_diags *d)
+{
+	const struct cfgnode *n = cfgnode_get(p->root, "headline");
+	int rc = 0;
+
+	for (size_t h = 0; h < p->nheadline; h++) {
+		bool found = false;
+		for (size_t i = 0; i < p->npoints; i++)
+			if (strcmp(p->points[i].metric, p->headline[h]) == 0 && !p->points[i].headline) {
+				p->points[i].headline = (int)h + 1;
+				found = true;
+			}
+		if (!found) {
+			cfg_error(d, n && n->type == CFGNODE_SEQ && h < n->n ? &n->items[h]->pos
+									   : &p->root->pos,
+				  "headline metric '%s' is not a point of this profile", p->headline[h]);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
 }
 
 struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
@@ -582,6 +608,8 @@ struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
 	}
 	rc = cfg_decode(p->root, profile_keys, p, d, p);
 	p->refs = 0; /* `transport` was decoded into it */
+	if (rc == 0)
+		rc = headline_rank(p, d);
 	if (rc < 0 || p->npoints == 0) {
 		if (rc == 0)
 			cfg_error(d, &p->root->pos, "a profile needs at least one point");

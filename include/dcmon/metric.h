@@ -55,6 +55,7 @@ struct metric_desc {
 	int64_t interval_ms;    /* expected report interval (staleness, RRD step) */
 	const struct metric_enum *enums; /* STATE only, may be NULL; copied */
 	size_t nenums;
+	int headline;           /* place in its profile's `headline:` list (1 first); 0 = none */
 };
 
 /* Read-only outside core/metric.c.  The strings are the registry's: device, name,
@@ -71,6 +72,7 @@ struct metric {
 	int64_t interval_ms;
 	struct metric_enum *enums; /* names of STATE values, may be NULL */
 	size_t nenums;
+	int headline;          /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
 
 	double value;          /* last value (rate for counters); NaN when none */
 	double raw;            /* COUNTER: last raw reading; NaN when none */

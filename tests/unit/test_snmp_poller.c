@@ -90,6 +90,11 @@ static void test_ups_on_mains(void **state)
 	assert_float_equal(val(f, "ups-a", "alarm_active_state", "other"), 0, 0);
 	assert_float_equal(val(f, "ups-a", "test_result_state", NULL), 1, 0);
 	assert_float_equal(val(f, "ups-a", "config_low_battery_time_seconds", NULL), 300, 1e-9);
+	/* the profile's headline: source, load, charge, runtime */
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_source_state", NULL)->headline, 1);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_load_percent", "1")->headline, 2);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_runtime_seconds", NULL)->headline, 4);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_voltage_volts", NULL)->headline, 0);
 	/* The second poll reads the cached rows by GET and finds the same values. */
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);
@@ -545,6 +550,22 @@ static void test_bad_profile_positions(void **state)
 	for (size_t i = 0; i < d.n; i++)
 		suggested |= strstr(d.v[i].msg, "scale") != NULL && d.v[i].pos.line == 9;
 	assert_true(suggested);
+	cfg_diags_free(&d);
+
+	/* a headline metric no point has */
+	char path2[] = "/tmp/dcmon-prof-XXXXXX.yaml";
+	text = "name: bad\ntransport: snmp\nheadline: [x_volts, y_volts]\npoints:\n"
+	       "  - metric: x_volts\n    oid: 1.3.6.1.2.1.1.3\n";
+	assert_true((fd = mkstemps(path2, 5)) >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_diags_init(&d);
+	assert_null(snmp_profile_load(path2, &d));
+	unlink(path2);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 3);
+	assert_int_equal(d.v[0].pos.col, 21);
+	assert_string_equal(d.v[0].msg, "headline metric 'y_volts' is not a point of this profile");
 	cfg_diags_free(&d);
 }
 
