@@ -405,6 +405,7 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 {
 	m->ts_ms = ts_ms;
 	m->quality = QUALITY_ERROR;
+	m->absent = false;
 	set_reason(m, reason && *reason ? reason : "error");
 }
 
@@ -479,6 +480,15 @@ void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 {
 	reg->reports++;
 	set_error(m, ts_ms, reason);
+	notify(reg, m);
+}
+
+void metric_put_absent(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
+		       const char *reason)
+{
+	reg->reports++;
+	set_error(m, ts_ms, reason);
+	m->absent = true;
 	notify(reg, m);
 }
 

@@ -281,9 +281,13 @@ static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_p
 		d->point_errors++; /* no metric to carry it: the poll's outcome does */
 		return;
 	}
-	if (r->why) {
+	if (r->why && degrades(p, in, r->miss)) {
 		metric_put_error(d->env->reg, in->m, d->now_ms, r->why);
-		d->point_errors += degrades(p, in, r->miss);
+		d->point_errors++;
+		return;
+	}
+	if (r->why) {
+		metric_put_absent(d->env->reg, in->m, d->now_ms, r->why);
 		return;
 	}
 	if (p->kind == METRIC_COUNTER)
@@ -332,7 +336,7 @@ static void report_unsupported(struct snmp_dev *d, size_t pi)
 	if (ps->n == 0)
 		insts_fixed(d, pi);
 	for (size_t i = 0; i < ps->n; i++)
-		metric_put_error(d->env->reg, ps->v[i].m, d->now_ms, SNMP_NOT_SUPPORTED);
+		metric_put_absent(d->env->reg, ps->v[i].m, d->now_ms, SNMP_NOT_SUPPORTED);
 	d->ps[pi].unanswered = true;
 	d->points_unsupported++;
 }
