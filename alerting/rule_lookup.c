@@ -20,11 +20,22 @@ static int rptrs_push(struct rptrs *out, const struct arule *r)
 	return 0;
 }
 
+/* True if name is one of the device's profiles (`profile: ups-rfc1628+host-resources`). */
+static bool profile_listed(const char *profiles, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = profiles; p; p = strchr(p, '+') ? strchr(p, '+') + 1 : NULL)
+		if (strncmp(p, name, len) == 0 && (p[len] == '\0' || p[len] == '+'))
+			return true;
+	return false;
+}
+
 static bool rule_applies(const struct arule *r, const struct cfg_device *dev,
 			 const struct metric *m)
 {
 	if (r->profile && strcmp(r->profile, ALERT_PROFILE_ANY) != 0 &&
-	    (!dev || !dev->profile || strcmp(r->profile, dev->profile) != 0))
+	    (!dev || !dev->profile || !profile_listed(dev->profile, r->profile)))
 		return false;
 	return selector_match(&r->src->match, dev, m->device, m->name, m->inst);
 }

@@ -26,8 +26,10 @@ const struct cli_cmd cli_cmds[] = {
 	{"test-mode", cli_test_mode, "DEVICE --for DURATION --reason TEXT [--test NAME] [--json]",
 	 "facility test window on one asset (alarms quiet, audited, ends by itself)"},
 	{"probe", cli_probe,
-	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]",
-	 "read raw Modbus registers and print every plausible decoding (writing a profile)"},
+	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]"
+	 " | snmp HOST[:PORT] [--community C] [--version 1|2c] [--profiles DIR] [--timeout MS]",
+	 "Modbus: raw registers with every plausible decoding (writing a profile); SNMP: every "
+	 "profile's points answered, misfits, and a device stanza (choosing profiles)"},
 	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
 	 "alert e-mail spool; exit code 2 while delivery is failing"},
 	{"test-email", cli_test_email, "--route NAME",

@@ -93,28 +93,59 @@ static bool cell_append(char *cell, size_t len, const char *item, size_t avail)
 	return true;
 }
 
-/* Key values of a device within `avail` columns: the reason it is not ok, then metrics
+/* Highest `headline` rank among a device's metrics (0 when its profiles name none). */
+static int headline_max(json_t *metrics)
+{
+	int max = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(metrics, i, m) {
+		double h = jnum(m, "headline");
+		if (h > max)
+			max = (int)h;
+	}
+	return max;
+}
+
+/* Appends the metrics of one group (headline rank `rank`, or when rank is 0 the other
+ * metrics with or without an instance) while they fit; counts the rest in *left. */
+static void values_group(json_t *metrics, int rank, bool with_inst, size_t avail, char *cell,
+			 size_t len, size_t *left)
+{
+	char item[ITEM_MAX];
+	size_t i;
+	json_t *m;
+	json_array_foreach(metrics, i, m) {
+		double h = jnum(m, "headline");
+		int r = isfinite(h) ? (int)h : 0;
+		if (r != rank || strcmp(jstr(m, "quality"), "unknown") == 0 ||
+		    (rank == 0 && json_is_string(json_object_get(m, "inst")) != with_inst))
+			continue;
+		metric_item(m, item, sizeof(item));
+		/* after the first that does not fit, none: a less important one must not
+		 * take the place of a more important one */
+		if (*left || !cell_append(cell, len, item, avail > 6 ? avail - 6 : 0))
+			(*left)++;
+	}
+}
+
+/* Key values of a device within `avail` columns: the reason it is not ok, then the
+ * headline metrics its profiles name (UPS: source, load, charge, runtime), then metrics
  * without an instance, then rows of tables, each if it fits; "+N" for the others. */
 static void values_cell(json_t *dev, size_t avail, char *cell, size_t len)
 {
 	char item[ITEM_MAX];
-	size_t left = 0, i;
-	json_t *m;
+	size_t left = 0;
+	json_t *metrics = json_object_get(dev, "metrics");
 	cell[0] = '\0';
 	if (dev_health(dev) != API_HEALTH_OK && jstr(dev, "health_reason")[0]) {
 		snprintf(item, sizeof(item), "[%s]", jstr(dev, "health_reason"));
 		cell_append(cell, len, item, avail);
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		json_array_foreach(json_object_get(dev, "metrics"), i, m) {
-			bool has_inst = json_is_string(json_object_get(m, "inst"));
-			if (has_inst != (pass == 1) || strcmp(jstr(m, "quality"), "unknown") == 0)
-				continue;
-			metric_item(m, item, sizeof(item));
-			if (!cell_append(cell, len, item, avail > 6 ? avail - 6 : 0))
-				left++;
-		}
-	}
+	for (int rank = 1, max = headline_max(metrics); rank <= max; rank++)
+		values_group(metrics, rank, false, avail, cell, len, &left);
+	values_group(metrics, 0, false, avail, cell, len, &left);
+	values_group(metrics, 0, true, avail, cell, len, &left);
 	if (left > 0)
 		snprintf(cell + strlen(cell), len - strlen(cell), "%s+%zu", cell[0] ? ", " : "",
 			 left);

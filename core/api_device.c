@@ -48,7 +48,7 @@ static bool prediction_unknown(const struct metric *m)
 	return m->quality == QUALITY_ERROR && strncmp(m->reason, "unknown: ", 9) == 0;
 }
 
-/* Counts the device's metrics in ERROR or STALE and names the first one. */
+/* Counts the device's metrics in ERROR (not an absence) or STALE and names the first. */
 static size_t metrics_bad(const struct api_env *env, const char *id,
 			  const struct metric **first)
 {
@@ -59,7 +59,7 @@ static size_t metrics_bad(const struct api_env *env, const char *id,
 	for (const struct metric *m = metric_reg_device_first(env->reg, id); m;
 	     m = m->next_in_device) {
 		if ((m->quality != QUALITY_ERROR && m->quality != QUALITY_STALE) ||
-		    prediction_unknown(m))
+		    prediction_unknown(m) || (m->quality == QUALITY_ERROR && m->absent))
 			continue;
 		if (n++ == 0)
 			*first = m;
@@ -171,14 +171,15 @@ static json_t *value_name(const struct metric *m)
 
 json_t *api_metric_json(const struct api_ctx *ctx, const struct metric *m)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:o, s:i, s:b}",
 			 "name", str_or_null(m->name), "key", str_or_null(m->key),
 			 "inst_label", str_or_null(m->inst_label), "inst", str_or_null(m->inst),
 			 "value", num_or_null(m->value), "value_name", value_name(m),
 			 "unit", str_or_null(m->unit ? m->unit : ""), "kind", metric_kind_name(m->kind),
 			 "quality", metric_quality_name(m->quality), "reason", str_or_null(m->reason),
 			 "ts_ms", (json_int_t)m->ts_ms, "value_ts_ms", (json_int_t)m->value_ts_ms,
-			 "age_s", age_or_null(ctx, m->value_ts_ms));
+			 "age_s", age_or_null(ctx, m->value_ts_ms), "headline", m->headline,
+			 "absent", m->quality == QUALITY_ERROR && m->absent);
 }
 
 /* The device's metrics as an array; *freshest_ms gets the newest good value's time. */

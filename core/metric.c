@@ -311,6 +311,7 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	m->reason = no_reason;
 	m->kind = desc->kind;
 	m->interval_ms = desc->interval_ms;
+	m->headline = desc->headline;
 	m->value = NAN;
 	m->raw = NAN;
 	m->quality = QUALITY_UNKNOWN;
@@ -367,6 +368,7 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			return NULL;
 		}
 		found->interval_ms = desc->interval_ms;
+		found->headline = desc->headline;
 		return found;
 	}
 	struct metric_node *n = calloc(1, sizeof(*n));
@@ -403,6 +405,7 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 {
 	m->ts_ms = ts_ms;
 	m->quality = QUALITY_ERROR;
+	m->absent = false;
 	set_reason(m, reason && *reason ? reason : "error");
 }
 
@@ -477,6 +480,15 @@ void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 {
 	reg->reports++;
 	set_error(m, ts_ms, reason);
+	notify(reg, m);
+}
+
+void metric_put_absent(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
+		       const char *reason)
+{
+	reg->reports++;
+	set_error(m, ts_ms, reason);
+	m->absent = true;
 	notify(reg, m);
 }
 

@@ -9,11 +9,11 @@
 
 #include "dcmon/cfgtree.h"
 
-/* True if a device before index i names the same profile. */
-static bool seen_before(const struct cfg *cfg, size_t i)
+/* True if the rules of profile name were read already. */
+static bool loaded(const struct profile_rules *pr, const char *name)
 {
-	for (size_t j = 0; j < i; j++)
-		if (cfg->devices[j].profile && strcmp(cfg->devices[j].profile, cfg->devices[i].profile) == 0)
+	for (size_t i = 0; i < pr->n; i++)
+		if (strcmp(pr->srcs[i].profile, name) == 0)
 			return true;
 	return false;
 }
@@ -77,15 +77,22 @@ int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct 
 	const char *dir = cfg->daemon.profiles_dir;
 	int rc = load_one(out, dir, PROFILE_DEFAULTS_FILE, ALERT_PROFILE_ANY, true, d);
 	for (size_t i = 0; i < cfg->ndevices && rc != -ENOMEM; i++) {
-		const char *name = cfg->devices[i].profile;
-		if (!name || seen_before(cfg, i))
+		if (!cfg->devices[i].profile)
 			continue;
-		char file[1024];
-		snprintf(file, sizeof(file), "%s.yaml", name);
-		/* a missing profile is the transport's error to report (it knows the kind) */
-		int r = load_one(out, dir, file, name, true, d);
-		if (r < 0)
-			rc = r;
+		char names[1024], *save = NULL;
+		snprintf(names, sizeof(names), "%s", cfg->devices[i].profile);
+		/* `profile: a+b`: the rules of each */
+		for (char *name = strtok_r(names, "+", &save); name && rc != -ENOMEM;
+		     name = strtok_r(NULL, "+", &save)) {
+			char file[1100];
+			if (loaded(out, name))
+				continue;
+			snprintf(file, sizeof(file), "%s.yaml", name);
+			/* a missing profile is the transport's error to report (it knows the kind) */
+			int r = load_one(out, dir, file, name, true, d);
+			if (r < 0)
+				rc = r;
+		}
 	}
 	return rc;
 }

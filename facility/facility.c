@@ -143,7 +143,7 @@ const char *facility_suppressed_by(struct facility *f, const char *device, int64
 	if (!f->busy && now_ms != f->computed_ms)
 		facility_compute(f, now_ms);
 	size_t i = fgraph_find(f->g, device);
-	if (i == FG_NONE || f->st[i].power != FP_LOST || f->st[i].cause == FG_NONE)
+	if (i == FG_NONE || f->st[i].cause == FG_NONE) /* lost power, or a switch transferring */
 		return NULL;
 	return f->g->v[f->st[i].cause].id;
 }

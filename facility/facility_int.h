@@ -49,7 +49,9 @@ const char *fpower_name(enum fpower p);
 /* Per-node result of fgraph_eval. */
 struct fstate {
 	enum fpower power;
-	size_t cause;  /* FP_LOST: the topmost failed node that explains it, else FG_NONE */
+	size_t cause;  /* FP_LOST: the topmost failed node that explains it; a transfer
+			* switch failed while its normal source is lost (still transferring to
+			* the standby one): that source's cause; else FG_NONE */
 	int alive;     /* feeds (members) that work */
 };
 

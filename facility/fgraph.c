@@ -168,6 +168,19 @@ static size_t group_cause(const struct fgraph *g, const bool *failed, const stru
 	return common != FG_NONE ? common : i;
 }
 
+/* The cause of a lost normal (non-standby) feed of node i, or FG_NONE. */
+static size_t lost_normal_cause(const struct fgraph *g, const bool *failed,
+				const struct fstate *st, size_t i)
+{
+	const struct fnode *v = &g->v[i];
+	for (size_t k = 0; k < v->nup; k++) {
+		size_t u = v->up[k];
+		if (!g->v[u].standby && fgraph_dark(failed, st, u))
+			return st[u].cause != FG_NONE ? st[u].cause : u;
+	}
+	return FG_NONE;
+}
+
 static void eval_node(const struct fgraph *g, const bool *failed, struct fstate *st, size_t i)
 {
 	const struct fnode *v = &g->v[i];
@@ -194,6 +207,11 @@ static void eval_node(const struct fgraph *g, const bool *failed, struct fstate 
 	} else if (alive == v->need && (size_t)v->need < v->nup) {
 		s->power = FP_REDUNDANCY_LOST;
 	}
+	/* A transfer switch that fails (open, alarm) after its normal source was lost while
+	 * the standby one starts is transferring: until it closes, its failure and what it
+	 * feeds are explained by the lost source, not by the switch (no second root) */
+	if (s->power != FP_LOST && failed[i] && standby_fed)
+		s->cause = lost_normal_cause(g, failed, st, i);
 	if (s->power != FP_LOST)
 		return;
 	s->cause = v->dev ? root_cause(g, failed, st, i) : group_cause(g, failed, st, i);

@@ -308,6 +308,7 @@ static struct metric *metric_make(struct modbus_inst *in, const struct cfg_devic
 		.name = name, .unit = kind == METRIC_STATE ? "" : p->unit, .kind = kind,
 		.inst_label = p->inst_label, .inst = p->inst, .interval_ms = dev->interval_ms,
 		.enums = enums, .nenums = nenums,
+		.headline = modbus_profile_headline(in->prof, name),
 	};
 	struct metric *m = metric_reg_get(in->env->reg, dev->id, &desc);
 

@@ -36,7 +36,7 @@ struct profile_defaults {
 
 struct profile_src {
 	char *name, *kind, *description, *transport;
-	const struct cfgnode *points, *rules, *defaults;
+	const struct cfgnode *points, *rules, *defaults, *headline;
 };
 
 struct repeat_src {
@@ -119,6 +119,7 @@ static const struct cfg_key profile_keys[] = {
 	  .custom = keep_node, .required = true },
 	KEEP("rules", rules, struct profile_src),
 	KEEP("defaults", defaults, struct profile_src),
+	KEEP("headline", headline, struct profile_src),
 	{ .name = NULL },
 };
 
@@ -930,6 +931,23 @@ void modbus_profile_free(struct modbus_profile *p)
 	free(p);
 }
 
+/* `headline:` is a list of metric names. */
+static int headline_check(const struct cfgnode *n, struct cfg_diags *d)
+{
+	if (!n)
+		return 0;
+	if (n->type != CFGNODE_SEQ) {
+		cfg_error(d, &n->pos, "`headline` is a list of metric names");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->n; i++)
+		if (n->items[i]->type != CFGNODE_SCALAR) {
+			cfg_error(d, &n->items[i]->pos, "expected a metric name");
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int header_check(struct cfg_diags *d, const struct cfgnode *root,
 			const struct profile_src *src)
 {
@@ -962,6 +980,8 @@ static struct modbus_profile *profile_build(struct cfgnode *root, const char *pa
 		rc = cfg_decode(src.defaults, defaults_keys, &b.defs, d, NULL);
 	if (rc == 0)
 		rc = points_read(&b, src.points);
+	if (rc == 0)
+		rc = headline_check(src.headline, d);
 	if (!p || rc < 0) {
 		for (size_t i = 0; i < b.n; i++)
 			point_clear(&b.pts[i]);
@@ -978,9 +998,17 @@ static struct modbus_profile *profile_build(struct cfgnode *root, const char *pa
 	*p = (struct modbus_profile){
 		.name = src.name, .kind = src.kind, .description = src.description,
 		.path = strdup(path), .points = b.pts, .npoints = b.n, .root = root,
-		.rules = src.rules,
+		.rules = src.rules, .headline = src.headline,
 	};
 	return p;
+}
+
+int modbus_profile_headline(const struct modbus_profile *p, const char *name)
+{
+	for (size_t i = 0; p->headline && i < p->headline->n; i++)
+		if (strcmp(p->headline->items[i]->scalar, name) == 0)
+			return (int)i + 1;
+	return 0;
 }
 
 struct modbus_profile *modbus_profile_load(const char *path, struct cfg_diags *d)

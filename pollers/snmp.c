@@ -58,8 +58,44 @@ static void check_restart(struct snmp_dev *d)
 		snmp_counters_reset(d);
 		for (size_t t = 0; t < d->prof->ntables; t++)
 			d->ts[t].stale = true;
+		/* new firmware may implement what the old did not: asked at the next poll */
+		d->recheck_due = true;
 	}
 	d->uptime = up;
+}
+
+/* Points first..first+count of d's profile that the agent did not answer this poll. */
+static int part_unanswered(const struct snmp_dev *d, size_t first, size_t count)
+{
+	int n = 0;
+
+	for (size_t i = first; i < first + count; i++)
+		n += d->ps[i].unanswered;
+	return n;
+}
+
+/* True (and the reason in buf) when the agent answered none of the points of the
+ * profile, or of one of the device's profiles: that profile does not fit this agent,
+ * which "degraded" alone would not say. */
+static bool profile_misfit(struct snmp_dev *d, char *buf, size_t len)
+{
+	const struct snmp_profile *p = d->prof;
+	size_t nparts = p->nparts ? p->nparts : 1, first = 0;
+	bool misfit = false;
+
+	for (size_t k = 0; k < nparts && !misfit; k++) {
+		const struct snmp_profile *part = p->nparts ? p->parts[k] : p;
+		int n = part_unanswered(d, first, part->npoints);
+		misfit = part->npoints > 0 && n == (int)part->npoints;
+		if (misfit)
+			snprintf(buf, len, "profile %s does not fit this agent: %d of %zu points "
+				 "unanswered", part->name, n, part->npoints);
+		first += part->npoints;
+	}
+	if (misfit && !d->misfit_logged)
+		log_warnx("snmp", d->dev->id, "%s", buf);
+	d->misfit_logged = misfit;
+	return misfit;
 }
 
 /* Reports every point and ends the poll with an outcome that tells the device's state
@@ -77,6 +113,8 @@ static void poll_finish(struct snmp_dev *d)
 		snprintf(reason, sizeof(reason), "%s", st->reason[0] ? st->reason : "no answer");
 		/* an agent that answers garbage is there: not unreachable */
 		poll_end(d, st->malformed && !st->auth_error ? POLL_PARTIAL : POLL_UNREACHABLE, reason);
+	} else if (profile_misfit(d, reason, sizeof(reason))) {
+		poll_end(d, POLL_PARTIAL, reason);
 	} else if (d->point_errors) {
 		snprintf(reason, sizeof(reason), "%d point(s) failed", d->point_errors);
 		poll_end(d, POLL_PARTIAL, reason);
@@ -85,34 +123,91 @@ static void poll_finish(struct snmp_dev *d)
 	}
 }
 
-/* ---- profile by sysObjectID -------------------------------------------------------- */
+/* ---- profiles by probing --------------------------------------------------------- */
 
 static void start_data(struct snmp_dev *d);
+
+#define PROFILES_SELECTED_MAX 8
+
+/* Asks sysObjectID and every profile's probe objects, in one batch of GETs. */
+static int plan_select(struct snmp_dev *d)
+{
+	size_t n;
+	struct snmp_profile **all = snmp_profiles_all(d->profile_dir, &n);
+	int rc = snmp_fetch_get(d->fetch, sys_object_id, 9);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t j = 0; rc == 0 && j < all[i]->nprobes; j++)
+			rc = snmp_fetch_get(d->fetch, all[i]->probes[j].v, all[i]->probes[j].len);
+	snmp_profiles_put_all(all, n);
+	return rc;
+}
+
+static bool probes_answered(const struct snmp_dev *d, const struct snmp_profile *p)
+{
+	for (size_t j = 0; j < p->nprobes; j++)
+		if (snmp_val_answers(snmp_vals_get(d->vals, p->probes[j].v, p->probes[j].len)))
+			return true;
+	return false;
+}
+
+/* The profiles that fit the agent, as one: those whose probe objects it answers
+ * (sorted by name), then the one its sysObjectID selects (a UPS card that advertises
+ * net-snmp's own id is still read as a UPS).  NULL if none fits. */
+static struct snmp_profile *select_profiles(struct snmp_dev *d, const struct snmp_oid *sysoid)
+{
+	size_t n, k = 0;
+	struct snmp_profile **all = snmp_profiles_all(d->profile_dir, &n);
+	struct snmp_profile *v[PROFILES_SELECTED_MAX], *bysys = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (k < PROFILES_SELECTED_MAX - 1 && probes_answered(d, all[i])) {
+			v[k++] = all[i];
+			all[i] = NULL;
+		}
+	if (sysoid->len)
+		bysys = snmp_profile_match(d->profile_dir, sysoid->v, sysoid->len);
+	for (size_t i = 0; bysys && i < k; i++)
+		if (v[i] == bysys) {
+			snmp_profile_put(bysys);
+			bysys = NULL;
+		}
+	if (bysys)
+		v[k++] = bysys;
+	for (size_t i = 0; i < n; i++)
+		snmp_profile_put(all[i]);
+	free(all);
+	return k ? snmp_profile_combine(v, k) : NULL;
+}
 
 static void probe_done(void *arg)
 {
 	struct snmp_dev *d = arg;
 	const struct snmp_val *v = snmp_vals_get(d->vals, sys_object_id, 9);
-	struct snmp_oid o;
+	const struct snmp_fetch_stats *st = snmp_fetch_stats(d->fetch);
+	struct snmp_oid o = {.len = 0};
 	char reason[METRIC_REASON_MAX];
 
 	d->probing = false;
-	if (!v || v->type != SV_OID || snmp_oid_parse(v->text, &o) < 0) {
-		const struct snmp_fetch_stats *st = snmp_fetch_stats(d->fetch);
+	if (!st->answered) {
 		snprintf(reason, sizeof(reason), "cannot read sysObjectID: %.90s",
-			 st->reason[0] ? st->reason : (v && v->text ? v->text : "no answer"));
-		poll_end(d, st->answered || st->malformed ? POLL_ERROR : POLL_UNREACHABLE, reason);
+			 st->reason[0] ? st->reason : "no answer");
+		poll_end(d, st->malformed ? POLL_ERROR : POLL_UNREACHABLE, reason);
 		return;
 	}
-	d->prof = snmp_profile_match(d->profile_dir, o.v, o.len);
+	if (v && v->type == SV_OID && snmp_oid_parse(v->text, &o) < 0)
+		o.len = 0;
+	d->prof = select_profiles(d, &o);
 	if (!d->prof || snmp_dev_bind_profile(d) < 0) {
-		snprintf(reason, sizeof(reason), "no profile matches sysObjectID %.80s", v->text);
+		snprintf(reason, sizeof(reason), "no profile fits this agent (sysObjectID %.80s)",
+			 o.len ? v->text : "unreadable");
 		snmp_profile_put(d->prof);
 		d->prof = NULL;
 		poll_end(d, POLL_ERROR, reason);
 		return;
 	}
-	log_info("snmp", d->dev->id, "sysObjectID %s: using profile %s", v->text, d->prof->name);
+	log_info("snmp", d->dev->id, "sysObjectID %s: using profile %s", o.len ? v->text : "-",
+		 d->prof->name);
 	start_data(d);
 }
 
@@ -167,7 +262,7 @@ static void snmp_start(void *inst, struct poll_job *job)
 	d->probing = true;
 	snmp_fetch_clear(d->fetch);
 	snmp_vals_clear(d->vals);
-	if (snmp_fetch_get(d->fetch, sys_object_id, 9) < 0) {
+	if (plan_select(d) < 0) {
 		poll_end(d, POLL_ERROR, "out of memory");
 		return;
 	}

@@ -53,6 +53,8 @@ const struct cfg_key snmp_cfg_keys[] = {
 	 .max = SNMP_MAX_ROWS_LIMIT},
 	{.name = "max_poll_bytes", .type = CFGK_INT64, .offset = RAW(max_poll_bytes),
 	 .min = 65536, .max = (int64_t)1 << 32, .expect = "bytes, 65536..4294967296"},
+	{.name = "recheck_unsupported", .type = CFGK_DURATION,
+	 .offset = RAW(recheck_unsupported_ms), .min = 1000, .max = 604800000},
 	{.name = NULL},
 };
 
@@ -69,6 +71,7 @@ void snmp_cfg_defaults(struct cfg_snmp *c)
 	c->max_varbinds = 40;
 	c->max_inflight = 4;
 	c->max_poll_bytes = SNMP_POLL_BYTES_DEFAULT;
+	c->recheck_unsupported_ms = SNMP_RECHECK_DEFAULT_MS;
 }
 
 /* True if users other than the owner and group may read the file at path. */

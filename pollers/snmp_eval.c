@@ -112,9 +112,34 @@ static double apply_scale(const struct snmp_point *p, double raw)
 	return raw * p->scale + p->offset;
 }
 
-/* Reads, checks and scales one value; counters yield their raw reading in *u64. */
-static int read_point(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
-		      double *out, uint64_t *u64, const char **why, char *buf, size_t blen)
+/* Why a point has no value, by cause: whether the device is degraded by it depends
+ * on the cause (docs/PROFILES.md, "Point quality"). */
+enum snmp_miss {
+	MISS_NONE,   /* a value */
+	MISS_OBJECT, /* the agent does not implement the object (noSuch*, endOfMibView) */
+	MISS_VALUE,  /* the agent says "not available": a sentinel, valid_if, no rows */
+	MISS_FAULT,  /* a wrong value or a failed request */
+};
+
+/* True if an error value says the agent has no such object (v1: noSuchName). */
+static bool val_absent(const struct snmp_val *v)
+{
+	static const char *const absent[] = {"noSuchObject", "noSuchInstance", "endOfMibView",
+					     "noSuchName"};
+
+	if (!v || v->type != SV_ERR || !v->text)
+		return false;
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		if (strcmp(v->text, absent[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Reads, checks and scales one value; counters yield their raw reading in *u64.  A
+ * value missing from a walked table (its column ended before the row) is absent. */
+static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_point *p,
+				 struct at at, double *out, uint64_t *u64, const char **why,
+				 char *buf, size_t blen)
 {
 	const struct snmp_val *v = val_at(d, &p->oid, at);
 	double raw;
@@ -122,34 +147,34 @@ static int read_point(const struct snmp_dev *d, const struct snmp_point *p, stru
 	*why = NULL;
 	if (!v) {
 		*why = "no answer";
-		return -1;
+		return p->table >= 0 && d->ts[p->table].walking ? MISS_OBJECT : MISS_FAULT;
 	}
 	if (snmp_val_number(v, &raw, why) < 0)
-		return -1;
+		return val_absent(v) ? MISS_OBJECT : MISS_FAULT;
 	for (size_t i = 0; i < p->ninvalid; i++)
 		if (raw == p->invalid[i]) {
 			snprintf(buf, blen, "not available (agent reports %.15g)", raw);
 			*why = buf;
-			return -1;
+			return MISS_VALUE;
 		}
 	if (p->has_valid_if && !snmp_filter_pass(&p->valid_if, val_at(d, &p->valid_if.col, at))) {
 		*why = "not valid (valid_if does not hold)";
-		return -1;
+		return MISS_VALUE;
 	}
 	if (p->kind == METRIC_COUNTER && v->type != SV_COUNTER) {
 		*why = "a counter point got a non-counter value";
-		return -1;
+		return MISS_FAULT;
 	}
 	*u64 = v->u64;
 	if (factors(d, p, at, &raw, why) < 0)
-		return -1;
+		return MISS_FAULT;
 	*out = apply_scale(p, raw);
 	if ((!isnan(p->min) && *out < p->min) || (!isnan(p->max) && *out > p->max)) {
 		snprintf(buf, blen, "value %.6g out of the valid range", *out);
 		*why = buf;
-		return -1;
+		return MISS_FAULT;
 	}
-	return 0;
+	return MISS_NONE;
 }
 
 /* ---- instances ------------------------------------------------------------------- */
@@ -193,6 +218,7 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 		.name = p->metric, .unit = p->unit, .kind = p->kind,
 		.inst_label = inst ? label : NULL, .inst = inst,
 		.interval_ms = d->dev->interval_ms, .enums = p->enums, .nenums = p->nenums,
+		.headline = p->headline,
 	};
 	struct metric *m = metric_reg_get(d->env->reg, d->dev->id, &desc);
 	if (!m) {
@@ -229,22 +255,90 @@ static double counter_fold(struct snmp_inst *in, uint64_t raw, bool c32)
 	return in->virt;
 }
 
-static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_point *p,
-		   double value, uint64_t raw, bool c32, const char *why)
+/* One reading of an instance, with why it has no value (why NULL = a value). */
+struct reading {
+	double value;
+	uint64_t raw;
+	bool c32;
+	const char *why;
+	enum snmp_miss miss;
+};
+
+/* True if a failed reading degrades the device: a wrong value always does; an absent
+ * one only for a point that is required or answered before (docs/PROFILES.md). */
+static bool degrades(const struct snmp_point *p, const struct snmp_inst *in,
+		     enum snmp_miss miss)
 {
+	return miss == MISS_FAULT || p->required || (in && in->answered);
+}
+
+static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_point *p,
+		   const struct reading *r)
+{
+	double value = r->value;
+
 	if (!in) {
 		d->point_errors++; /* no metric to carry it: the poll's outcome does */
 		return;
 	}
-	if (why) {
-		metric_put_error(d->env->reg, in->m, d->now_ms, why);
+	if (r->why && degrades(p, in, r->miss)) {
+		metric_put_error(d->env->reg, in->m, d->now_ms, r->why);
 		d->point_errors++;
 		return;
 	}
+	if (r->why) {
+		metric_put_absent(d->env->reg, in->m, d->now_ms, r->why);
+		return;
+	}
 	if (p->kind == METRIC_COUNTER)
-		value = apply_scale(p, counter_fold(in, raw, c32));
+		value = apply_scale(p, counter_fold(in, r->raw, r->c32));
 	metric_put(d->env->reg, in->m, d->now_ms, value);
+	in->answered = true;
 	d->point_values++;
+}
+
+/* A point none of whose readings had a value learns what the agent does with it: an
+ * object it never implemented (and not required) is not supported, and not polled. */
+static void learn_support(struct snmp_dev *d, size_t pi, bool any_value, bool only_absent)
+{
+	struct snmp_pstate *ps = &d->ps[pi];
+
+	if (any_value)
+		ps->support = SNMP_SUPPORT_YES;
+	else if (only_absent && ps->support == SNMP_SUPPORT_UNKNOWN &&
+		 !d->prof->points[pi].required)
+		ps->support = SNMP_SUPPORT_NO;
+}
+
+/* The instances a point has whatever the agent answers: a scalar's, an alarm table's
+ * names (so that an absent table shows as absent, not as all clear). */
+static void insts_fixed(struct snmp_dev *d, size_t pi)
+{
+	const struct snmp_point *p = &d->prof->points[pi];
+
+	if (p->table < 0) {
+		inst_get(d, pi, NULL, NULL);
+		return;
+	}
+	if (p->aggregate != SNMP_AGG_PRESENCE)
+		return;
+	const char *label = d->prof->tables[p->table].index_label;
+	for (size_t e = 0; e < p->noid_enums; e++)
+		inst_get(d, pi, p->oid_enums[e].name, label ? label : "alarm");
+	inst_get(d, pi, "other", label ? label : "alarm");
+}
+
+/* Every instance of an unsupported point says so (no request was sent for it). */
+static void report_unsupported(struct snmp_dev *d, size_t pi)
+{
+	struct snmp_pstate *ps = &d->ps[pi];
+
+	if (ps->n == 0)
+		insts_fixed(d, pi);
+	for (size_t i = 0; i < ps->n; i++)
+		metric_put_absent(d->env->reg, ps->v[i].m, d->now_ms, SNMP_NOT_SUPPORTED);
+	d->ps[pi].unanswered = true;
+	d->points_unsupported++;
 }
 
 static bool is_c32(const struct snmp_dev *d, const struct snmp_point *p, struct at at)
@@ -259,14 +353,19 @@ static void eval_scalar(struct snmp_dev *d, size_t pi)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
 	struct at at = {p->instance.v, p->instance.len};
-	const char *why;
 	char buf[METRIC_REASON_MAX];
-	double v = 0;
-	uint64_t raw = 0;
+	struct reading r = {0};
+	struct snmp_inst *in = inst_get(d, pi, NULL, NULL);
 
-	read_point(d, p, at, &v, &raw, &why, buf, sizeof(buf));
-	report(d, inst_get(d, pi, NULL, NULL), p, v, raw,
-	       p->kind == METRIC_COUNTER && is_c32(d, p, at), why);
+	r.miss = read_point(d, p, at, &r.value, &r.raw, &r.why, buf, sizeof(buf));
+	r.c32 = p->kind == METRIC_COUNTER && is_c32(d, p, at);
+	learn_support(d, pi, r.miss == MISS_NONE, r.miss == MISS_OBJECT && !degrades(p, in, r.miss));
+	if (d->ps[pi].support == SNMP_SUPPORT_NO) {
+		report_unsupported(d, pi);
+		return;
+	}
+	d->ps[pi].unanswered = r.miss == MISS_OBJECT;
+	report(d, in, p, &r);
 }
 
 /* A table that could not be read: every instance known so far gets the reason. */
@@ -286,22 +385,35 @@ static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
 {
 	const struct snmp_point *p = &d->prof->points[pi];
 	char buf[METRIC_REASON_MAX];
+	bool any_value = false, only_absent = true;
+	size_t kept = 0;
 
 	for (size_t r = 0; r < ts->nrows; r++) {
 		const struct snmp_row *row = &ts->rows[r];
 		struct at at = {row->idx, row->len};
 		const struct snmp_val *v = val_at(d, &p->oid, at);
-		const char *why;
-		double x = 0;
-		uint64_t raw = 0;
+		struct reading rd = {0};
 		if (!row->keep)
 			continue;
+		kept++;
 		if (!ts->walking && v && v->type == SV_ERR && !strcmp(v->text, "noSuchInstance"))
 			ts->stale = true; /* the row went away: re-walk next poll */
-		read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf));
-		report(d, inst_get(d, pi, row->label, label), p, x, raw,
-		       p->kind == METRIC_COUNTER && is_c32(d, p, at), fail ? fail : why);
+		struct snmp_inst *in = inst_get(d, pi, row->label, label);
+		rd.miss = read_point(d, p, at, &rd.value, &rd.raw, &rd.why, buf, sizeof(buf));
+		rd.c32 = p->kind == METRIC_COUNTER && is_c32(d, p, at);
+		if (fail) {
+			rd.why = fail;
+			rd.miss = MISS_FAULT;
+		}
+		any_value |= rd.miss == MISS_NONE;
+		only_absent &= rd.miss == MISS_OBJECT && !degrades(p, in, rd.miss);
+		if (rd.miss == MISS_OBJECT && !degrades(p, in, rd.miss))
+			rd.why = SNMP_NOT_SUPPORTED;
+		report(d, in, p, &rd);
 	}
+	d->ps[pi].unanswered = !any_value && only_absent;
+	if (ts->walking && kept)
+		learn_support(d, pi, any_value, only_absent);
 }
 
 struct group {
@@ -324,7 +436,7 @@ static struct group *group_of(struct group *g, size_t *ng, size_t cap, const cha
 static double group_value(const struct group *g, enum snmp_agg a)
 {
 	switch (a) {
-	case SNMP_AGG_SUM: return g->sum;
+	case SNMP_AGG_SUM: return g->n ? g->sum : NAN; /* nothing summed is no reading */
 	case SNMP_AGG_AVG: return g->n ? g->sum / (double)g->n : NAN;
 	case SNMP_AGG_MIN: return g->n ? g->min : NAN;
 	case SNMP_AGG_MAX: return g->n ? g->max : NAN;
@@ -380,16 +492,19 @@ static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tsta
 		if (!row->keep)
 			continue;
 		if (p->aggregate != SNMP_AGG_COUNT &&
-		    read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf)) < 0)
+		    read_point(d, p, at, &x, &raw, &why, buf, sizeof(buf)) != MISS_NONE)
 			continue;
 		group_add(g, &ng, cap, p, label ? row->label : "", x);
 	}
 	if (ng == 0 && !label)
 		group_of(g, &ng, cap, "");
 	for (size_t i = 0; i < ng; i++) {
-		double v = group_value(&g[i], p->aggregate);
-		report(d, inst_get(d, pi, label ? g[i].name : NULL, label), p, v, 0, false,
-		       fail ? fail : isnan(v) ? "no rows to aggregate" : NULL);
+		struct reading rd = {.value = group_value(&g[i], p->aggregate)};
+		if (fail || isnan(rd.value)) {
+			rd.why = fail ? fail : "no rows to aggregate";
+			rd.miss = fail ? MISS_FAULT : MISS_VALUE;
+		}
+		report(d, inst_get(d, pi, label ? g[i].name : NULL, label), p, &rd);
 	}
 	free(g);
 }
@@ -425,9 +540,11 @@ static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstat
 										 ts->rows[r].len});
 			on = ts->rows[r].keep && v && v->type == SV_OID && !strcmp(v->text, want);
 		}
-		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p, on, 0, false, fail);
+		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p,
+		       &(struct reading){.value = on, .why = fail, .miss = MISS_FAULT});
 	}
-	report(d, inst_get(d, pi, "other", label), p, other, 0, false, fail);
+	report(d, inst_get(d, pi, "other", label), p,
+	       &(struct reading){.value = other, .why = fail, .miss = MISS_FAULT});
 }
 
 #define SERIES_FULL "series limit of the device reached (daemon.max_series_per_device)"
@@ -441,6 +558,14 @@ static const char *table_fail(const struct snmp_tstate *ts)
 	return ts->series_full ? SERIES_FULL : NULL;
 }
 
+/* False if the agent says it does not implement table t (its `requires_oid`). */
+static bool table_implemented(const struct snmp_dev *d, int t)
+{
+	const struct snmp_oid *req = &d->prof->tables[t].requires;
+
+	return !req->len || !val_absent(snmp_vals_get(d->vals, req->v, req->len));
+}
+
 static void eval_table_point(struct snmp_dev *d, size_t pi)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
@@ -448,6 +573,17 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 	const char *label = d->prof->tables[p->table].index_label;
 	const char *fail = table_fail(ts);
 
+	if (!table_implemented(d, p->table) && !p->required)
+		d->ps[pi].support = SNMP_SUPPORT_NO;
+	if (d->ps[pi].support == SNMP_SUPPORT_NO) {
+		report_unsupported(d, pi);
+		return;
+	}
+	if (!table_implemented(d, p->table)) {
+		insts_fixed(d, pi);
+		eval_table_failed(d, pi, SNMP_NOT_SUPPORTED " (no requires_oid)");
+		return;
+	}
 	/* A table known before keeps its metrics, each with the reason; one failing
 	 * from the start gets the metrics of the rows its walk found, so that the
 	 * reason is visible and not only counted. */
@@ -459,6 +595,7 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 		eval_table_failed(d, pi, ts->err);
 		return;
 	}
+	d->ps[pi].unanswered = ts->nrows == 0; /* the agent has no such table */
 	if (p->aggregate == SNMP_AGG_PRESENCE)
 		eval_presence(d, pi, ts, label ? label : "alarm", fail);
 	else if (p->aggregate != SNMP_AGG_NONE)
@@ -470,6 +607,7 @@ static void eval_table_point(struct snmp_dev *d, size_t pi)
 void snmp_eval(struct snmp_dev *d)
 {
 	d->point_errors = d->point_values = 0;
+	d->points_unsupported = 0;
 	for (size_t i = 0; i < d->prof->npoints; i++) {
 		if (d->prof->points[i].table < 0)
 			eval_scalar(d, i);
@@ -483,4 +621,13 @@ void snmp_counters_reset(struct snmp_dev *d)
 	for (size_t i = 0; d->ps && i < d->prof->npoints; i++)
 		for (size_t k = 0; k < d->ps[i].n; k++)
 			d->ps[i].v[k].have_prev = false;
+}
+
+void snmp_support_reset(struct snmp_dev *d)
+{
+	for (size_t i = 0; d->ps && i < d->prof->npoints; i++)
+		if (d->ps[i].support == SNMP_SUPPORT_NO)
+			d->ps[i].support = SNMP_SUPPORT_UNKNOWN;
+	d->polls_since_recheck = 0;
+	d->recheck_due = false;
 }

@@ -25,6 +25,8 @@
 #define SNMP_ROWS_DEFAULT 1024 /* rows of a table before its walk is cut (`max_rows`) */
 #define SNMP_MAX_ROWS_LIMIT 100000 /* highest `max_rows` accepted */
 #define SNMP_POLL_BYTES_DEFAULT (16 << 20) /* walk answers of one poll, bytes */
+#define SNMP_RECHECK_DEFAULT_MS (3600 * 1000) /* unsupported points re-checked, ms */
+#define SNMP_NOT_SUPPORTED "not supported by this agent"
 
 /* ---- config helpers (snmp_cfg.c) ------------------------------------------------- */
 
@@ -82,6 +84,11 @@ struct snmp_table {
 	bool walk_always;        /* rows come and go (alarms, processes): walk every poll */
 	int refresh_polls;       /* polls between index re-walks of a cached table */
 	int max_rows;            /* rows walked before the table is truncated (an error) */
+	/* an object the agent answers only when it implements the table (upsAlarmsPresent
+	 * for upsAlarmTable): noSuch* there means "not supported", not "no rows"; unset =
+	 * none */
+	struct snmp_oid requires;
+	struct snmp_oid label_fallback; /* names a row whose label_col is empty; unset = none */
 };
 
 struct snmp_oid_enum {
@@ -115,6 +122,8 @@ struct snmp_point {
 	bool entity_scale;       /* RFC 3433: entPhySensorScale / Precision of the same row */
 	bool has_valid_if;
 	struct snmp_filter valid_if; /* the point is an error unless this holds */
+	bool required;           /* its failure degrades the device even if it never answered */
+	int headline;            /* place of its metric in the profile's `headline:` (1..), 0 */
 	struct cfg_pos pos;
 };
 
@@ -125,10 +134,20 @@ struct snmp_profile {
 	int kind;                /* enum dev_kind, -1 if not given */
 	struct snmp_oid *sysoids; /* sysObjectID prefixes selecting this profile */
 	size_t nsysoids;
+	struct snmp_oid *probes; /* objects (with instance) whose answer shows the profile
+				  * fits an agent, whatever its sysObjectID (`probe_oid`) */
+	size_t nprobes;
+	/* A device's several profiles ("ups-rfc1628+host-resources"): the parts, one
+	 * reference each, whose points and tables this one lists in order (borrowed, not
+	 * owned); NULL for a profile read from a file. */
+	struct snmp_profile **parts;
+	size_t nparts;
 	struct snmp_point *points;
 	size_t npoints;
 	struct snmp_table *tables;
 	size_t ntables;
+	char **headline;         /* metrics `dcmon status` shows first, in order */
+	size_t nheadline;
 	struct cfgnode *root;    /* the parsed file, kept for `rules` */
 	const struct cfgnode *rules; /* default rules subtree (alerting decodes it), may be NULL */
 	int refs;                /* cache references */
@@ -142,6 +161,14 @@ void snmp_profile_free(struct snmp_profile *p);
 struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d);
 /* The profile of dir whose sys_object_id prefix matches sysoid longest, or NULL. */
 struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len);
+/* Every SNMP profile of dir, each with a reference (give them back with
+ * snmp_profiles_put_all); sorted by name.  *n = 0 when none or on error. */
+struct snmp_profile **snmp_profiles_all(const char *dir, size_t *n);
+void snmp_profiles_put_all(struct snmp_profile **v, size_t n);
+/* A profile made of the n profiles v (references taken over, also on failure), named
+ * "a+b"; v[0] itself when n == 1; NULL when out of memory. */
+struct snmp_profile *snmp_profile_combine(struct snmp_profile **v, size_t n);
+
 void snmp_profile_put(struct snmp_profile *p);
 /* Directory of profiles for a config: daemon.profiles_dir or <config dir>/profiles. */
 void snmp_profiles_dir(const struct cfg *cfg, char *buf, size_t len);
@@ -175,6 +202,8 @@ int snmp_vals_put_err(struct snmp_vals *v, const oid *o, size_t len, const char 
 const struct snmp_val *snmp_vals_get(const struct snmp_vals *v, const oid *o, size_t len);
 /* Numeric value of a stored value; -EINVAL with *why set for strings/OIDs/errors. */
 int snmp_val_number(const struct snmp_val *val, double *out, const char **why);
+/* True if the agent answered with a value (not an exception, not nothing). */
+bool snmp_val_answers(const struct snmp_val *v);
 /* Text of a value (number printed, OID dotted, string); "" for errors. */
 void snmp_val_text(const struct snmp_val *val, char *buf, size_t len);
 
@@ -264,6 +293,15 @@ struct snmp_inst {
 	uint64_t prev_raw;    /* COUNTER: last raw reading */
 	bool have_prev;       /* COUNTER: prev_raw is valid (false after an agent restart) */
 	bool primed;          /* COUNTER: virt holds a reading */
+	bool answered;        /* reported a value at least once: its failure now degrades */
+};
+
+/* What the agent was learned to do with a point's object. */
+enum snmp_support {
+	SNMP_SUPPORT_UNKNOWN, /* not learned yet (or being re-checked) */
+	SNMP_SUPPORT_YES,     /* the agent answered it with a value */
+	SNMP_SUPPORT_NO,      /* noSuchObject/noSuchInstance/endOfMibView before any value:
+			       * not polled until the next re-check */
 };
 
 struct snmp_pstate {
@@ -272,6 +310,8 @@ struct snmp_pstate {
 	size_t hint;          /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
+	enum snmp_support support;
+	bool unanswered;      /* the agent answered nothing for it this poll */
 };
 
 struct snmp_row {
@@ -315,9 +355,17 @@ struct snmp_dev {
 	bool probing;            /* this poll first asks sysObjectID */
 	double uptime;           /* last sysUpTime, 0.01 s; < 0 = none yet */
 	int64_t now_ms;          /* wall clock of the poll (sample timestamp) */
-	int point_errors;        /* points reported as errors this poll */
+	int point_errors;        /* errors this poll that degrade the device */
 	int point_values;        /* values reported this poll */
+	int points_unsupported;  /* points not polled (SNMP_SUPPORT_NO) */
+	int polls_since_recheck; /* polls since the unsupported points were last re-checked */
+	bool recheck_due;        /* the agent restarted: re-check them at the next poll */
+	bool misfit_logged;      /* "does not fit" was logged (once per fit change) */
 };
+
+/* Forgets what was learned about unsupported points: they are polled again (the long
+ * re-check interval, an agent restart). */
+void snmp_support_reset(struct snmp_dev *d);
 
 /* Rows of table t walked before it is truncated: the device's `snmp.max_rows`, else
  * the profile table's `max_rows`. */

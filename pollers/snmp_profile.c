@@ -217,6 +217,10 @@ static const struct cfg_key table_keys[] = {
 	 .max = 100000},
 	{.name = "max_rows", .type = CFGK_INT, .offset = TR(t.max_rows), .min = 1,
 	 .max = SNMP_MAX_ROWS_LIMIT},
+	{.name = "requires_oid", .type = CFGK_CUSTOM, .offset = TR(t.requires),
+	 .custom = decode_oid},
+	{.name = "label_fallback_oid", .type = CFGK_CUSTOM, .offset = TR(t.label_fallback),
+	 .custom = decode_oid},
 	{.name = NULL},
 };
 
@@ -290,6 +294,7 @@ static const struct cfg_key point_keys[] = {
 	{.name = "decimals_oid", .type = CFGK_CUSTOM, .offset = PR(p.exp10),
 	 .custom = decode_oid},
 	{.name = "entity_scale", .type = CFGK_BOOL, .offset = PR(p.entity_scale)},
+	{.name = "required", .type = CFGK_BOOL, .offset = PR(p.required)},
 	{.name = "valid_if", .type = CFGK_CUSTOM, .offset = PR(p.valid_if),
 	 .custom = NULL /* set below */},
 	{.name = NULL},
@@ -367,6 +372,8 @@ static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
 	    (a->index_label && strcmp(a->index_label, b->index_label) != 0) ||
 	    !snmp_oid_eq(&a->entry, &b->entry) ||
 	    !snmp_oid_eq(&a->label_col, &b->label_col) || a->walk_always != b->walk_always ||
+	    !snmp_oid_eq(&a->requires, &b->requires) ||
+	    !snmp_oid_eq(&a->label_fallback, &b->label_fallback) ||
 	    a->refresh_polls != b->refresh_polls || a->max_rows != b->max_rows ||
 	    a->nfilters != b->nfilters)
 		return false;
@@ -465,21 +472,36 @@ static int decode_points(const struct cfgnode *n, void *field, struct cfg_diags 
 
 /* ---- the profile ------------------------------------------------------------------ */
 
-static int decode_sysoids(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+/* A list of OIDs or a single one into *v / *n. */
+static int decode_oid_list(const struct cfgnode *n, struct snmp_oid **v, size_t *cnt_out,
+			   struct cfg_diags *d)
 {
-	struct snmp_profile *prof = ctx;
 	size_t cnt = n->type == CFGNODE_SEQ ? n->n : 1;
 
-	prof->sysoids = calloc(cnt, sizeof(*prof->sysoids));
-	if (!prof->sysoids)
+	*v = calloc(cnt ? cnt : 1, sizeof(**v));
+	if (!*v)
 		return -ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
 		const struct cfgnode *it = n->type == CFGNODE_SEQ ? n->items[i] : n;
-		if (decode_oid(it, &prof->sysoids[i], d, ctx) < 0)
+		if (decode_oid(it, &(*v)[i], d, NULL) < 0)
 			return -EINVAL;
-		prof->nsysoids++;
+		(*cnt_out)++;
 	}
 	return 0;
+}
+
+static int decode_sysoids(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_profile *prof = ctx;
+
+	return decode_oid_list(n, &prof->sysoids, &prof->nsysoids, d);
+}
+
+static int decode_probes(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
+{
+	struct snmp_profile *prof = ctx;
+
+	return decode_oid_list(n, &prof->probes, &prof->nprobes, d);
 }
 
 static int decode_rules(const struct cfgnode *n, void *field, struct cfg_diags *d, void *ctx)
@@ -515,9 +537,12 @@ static const struct cfg_key profile_keys[] = {
 	 .required = true},
 	{.name = "sys_object_id", .type = CFGK_CUSTOM, .offset = PF(sysoids),
 	 .custom = decode_sysoids},
+	{.name = "probe_oid", .type = CFGK_CUSTOM, .offset = PF(probes), .custom = decode_probes},
 	{.name = "points", .type = CFGK_CUSTOM, .offset = PF(points), .required = true,
 	 .custom = decode_points},
 	{.name = "rules", .type = CFGK_CUSTOM, .offset = PF(rules), .custom = decode_rules},
+	{.name = "headline", .type = CFGK_STRLIST, .offset = PF(headline),
+	 .count_offset = PF(nheadline)},
 	{.name = NULL},
 };
 
@@ -529,14 +554,42 @@ void snmp_profile_free(struct snmp_profile *p)
 	free(p->path);
 	free(p->description);
 	free(p->sysoids);
-	for (size_t i = 0; i < p->npoints; i++)
+	free(p->probes);
+	strlist_free(p->headline, p->nheadline);
+	for (size_t i = 0; i < p->npoints && !p->parts; i++)
 		point_free(&p->points[i]);
 	free(p->points);
-	for (size_t i = 0; i < p->ntables; i++)
+	for (size_t i = 0; i < p->ntables && !p->parts; i++)
 		table_free(&p->tables[i]);
 	free(p->tables);
+	for (size_t i = 0; i < p->nparts; i++)
+		snmp_profile_put(p->parts[i]);
+	free(p->parts);
 	cfgnode_free(p->root);
 	free(p);
+}
+
+/* Gives each point its metric's place in `headline:`; a name no point has is an error. */
+static int headline_rank(struct snmp_profile *p, struct cfg_diags *d)
+{
+	const struct cfgnode *n = cfgnode_get(p->root, "headline");
+	int rc = 0;
+
+	for (size_t h = 0; h < p->nheadline; h++) {
+		bool found = false;
+		for (size_t i = 0; i < p->npoints; i++)
+			if (strcmp(p->points[i].metric, p->headline[h]) == 0 && !p->points[i].headline) {
+				p->points[i].headline = (int)h + 1;
+				found = true;
+			}
+		if (!found) {
+			cfg_error(d, n && n->type == CFGNODE_SEQ && h < n->n ? &n->items[h]->pos
+									   : &p->root->pos,
+				  "headline metric '%s' is not a point of this profile", p->headline[h]);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
 }
 
 struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
@@ -555,6 +608,8 @@ struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
 	}
 	rc = cfg_decode(p->root, profile_keys, p, d, p);
 	p->refs = 0; /* `transport` was decoded into it */
+	if (rc == 0)
+		rc = headline_rank(p, d);
 	if (rc < 0 || p->npoints == 0) {
 		if (rc == 0)
 			cfg_error(d, &p->root->pos, "a profile needs at least one point");
@@ -562,4 +617,76 @@ struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
 		return NULL;
 	}
 	return p;
+}
+
+/* ---- several profiles as one ------------------------------------------------------ */
+
+/* Appends part's points and tables to c (copies that borrow the part's strings). */
+static int combine_add(struct snmp_profile *c, const struct snmp_profile *part)
+{
+	size_t t0 = c->ntables;
+
+	memcpy(c->tables + c->ntables, part->tables, part->ntables * sizeof(*part->tables));
+	c->ntables += part->ntables;
+	for (size_t i = 0; i < part->npoints; i++) {
+		struct snmp_point *pt = &c->points[c->npoints++];
+		*pt = part->points[i];
+		if (pt->table >= 0)
+			pt->table += (int)t0;
+	}
+	return 0;
+}
+
+static char *combined_name(struct snmp_profile **v, size_t n)
+{
+	size_t len = 1;
+	char *name;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]->name) + 1;
+	if (!(name = malloc(len)))
+		return NULL;
+	name[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(name, "+");
+		strcat(name, v[i]->name);
+	}
+	return name;
+}
+
+struct snmp_profile *snmp_profile_combine(struct snmp_profile **v, size_t n)
+{
+	struct snmp_profile *c;
+	size_t np = 0, nt = 0;
+
+	if (n == 1)
+		return v[0];
+	for (size_t i = 0; i < n; i++) {
+		np += v[i]->npoints;
+		nt += v[i]->ntables;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c) {
+		c->parts = calloc(n, sizeof(*c->parts));
+		c->points = calloc(np ? np : 1, sizeof(*c->points));
+		c->tables = calloc(nt ? nt : 1, sizeof(*c->tables));
+		c->name = combined_name(v, n);
+		c->path = c->name ? strdup(c->name) : NULL;
+	}
+	if (!c || !c->parts || !c->points || !c->tables || !c->path) {
+		for (size_t i = 0; i < n; i++)
+			snmp_profile_put(v[i]);
+		if (c)
+			c->nparts = 0;
+		snmp_profile_free(c);
+		return NULL;
+	}
+	c->kind = v[0]->kind;
+	c->refs = 1;
+	for (size_t i = 0; i < n; i++) {
+		c->parts[c->nparts++] = v[i];
+		combine_add(c, v[i]);
+	}
+	return c;
 }

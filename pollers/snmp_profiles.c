@@ -57,7 +57,10 @@ static struct snmp_profile *cache_load(const char *path, struct cfg_diags *d)
 	return p;
 }
 
-struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d)
+static void snmp_profiles_put_all_refs(struct snmp_profile **v, size_t n);
+
+static struct snmp_profile *profile_get_one(const char *dir, const char *name,
+					     struct cfg_diags *d)
 {
 	char path[PATH_MAX];
 
@@ -67,6 +70,37 @@ struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct 
 	}
 	snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
 	return cache_load(path, d);
+}
+
+#define PROFILES_PER_DEVICE 8 /* names in one `profile: a+b` */
+
+/* `profile: ups-rfc1628+host-resources`: several profiles polled as one. */
+struct snmp_profile *snmp_profile_get(const char *dir, const char *name, struct cfg_diags *d)
+{
+	struct snmp_profile *v[PROFILES_PER_DEVICE];
+	char buf[PATH_MAX], *save = NULL;
+	size_t n = 0;
+
+	if (!strchr(name, '+'))
+		return profile_get_one(dir, name, d);
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+		if (n == PROFILES_PER_DEVICE) {
+			cfg_error(d, NULL, "more than %d profiles in '%s'", PROFILES_PER_DEVICE, name);
+			goto fail;
+		}
+		if (!(v[n] = profile_get_one(dir, tok, d)))
+			goto fail;
+		n++;
+	}
+	if (n == 0) {
+		cfg_error(d, NULL, "empty profile name '%s'", name);
+		return NULL;
+	}
+	return snmp_profile_combine(v, n);
+fail:
+	snmp_profiles_put_all_refs(v, n);
+	return NULL;
 }
 
 static size_t match_len(const struct snmp_profile *p, const oid *sysoid, size_t len)
@@ -82,19 +116,33 @@ static size_t match_len(const struct snmp_profile *p, const oid *sysoid, size_t 
 	return best;
 }
 
+/* Gives back the references v[0..n) (the array itself is the caller's). */
+static void snmp_profiles_put_all_refs(struct snmp_profile **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		snmp_profile_put(v[i]);
+}
+
 static bool is_yaml(const char *name)
 {
 	size_t n = strlen(name);
 	return n > 5 && strcmp(name + n - 5, ".yaml") == 0 && name[0] != '.';
 }
 
-struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len)
+static int profile_cmp_name(const void *a, const void *b)
 {
-	struct snmp_profile *best = NULL;
-	size_t best_len = 0;
+	const struct snmp_profile *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+struct snmp_profile **snmp_profiles_all(const char *dir, size_t *n)
+{
+	struct snmp_profile **v = NULL, **nv;
 	struct dirent *de;
 	DIR *dp = opendir(dir);
 
+	*n = 0;
 	if (!dp)
 		return NULL;
 	while ((de = readdir(dp))) {
@@ -108,16 +156,41 @@ struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size
 		cfg_diags_free(&d); /* not SNMP profiles, or broken: --check-config says so */
 		if (!p)
 			continue;
-		size_t l = match_len(p, sysoid, len);
-		if (l > best_len) {
-			snmp_profile_put(best);
-			best = p;
-			best_len = l;
-		} else {
+		if (!(nv = realloc(v, (*n + 1) * sizeof(*v)))) {
 			snmp_profile_put(p);
+			break;
 		}
+		v = nv;
+		v[(*n)++] = p;
 	}
 	closedir(dp);
+	if (v)
+		qsort(v, *n, sizeof(*v), profile_cmp_name);
+	return v;
+}
+
+void snmp_profiles_put_all(struct snmp_profile **v, size_t n)
+{
+	snmp_profiles_put_all_refs(v, n);
+	free(v);
+}
+
+struct snmp_profile *snmp_profile_match(const char *dir, const oid *sysoid, size_t len)
+{
+	struct snmp_profile *best = NULL;
+	size_t best_len = 0, n;
+	struct snmp_profile **all = snmp_profiles_all(dir, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = match_len(all[i], sysoid, len);
+		if (l > best_len) {
+			best = all[i];
+			best_len = l;
+		}
+	}
+	if (best)
+		best->refs++;
+	snmp_profiles_put_all(all, n);
 	return best;
 }
 

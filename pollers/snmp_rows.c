@@ -31,12 +31,15 @@ static void col_add(struct colset *c, const struct snmp_oid *o)
 	c->v[c->n++] = *o;
 }
 
-/* Value columns of table t: every column its points read per row. */
-static void value_cols(const struct snmp_profile *p, int t, struct colset *c)
+/* Value columns of table t: every column its points read per row (points the agent
+ * does not implement are not asked for). */
+static void value_cols(const struct snmp_dev *d, int t, struct colset *c)
 {
+	const struct snmp_profile *p = d->prof;
+
 	for (size_t i = 0; i < p->npoints; i++) {
 		const struct snmp_point *pt = &p->points[i];
-		if (pt->table != t)
+		if (pt->table != t || d->ps[i].support == SNMP_SUPPORT_NO)
 			continue;
 		col_add(c, &pt->oid);
 		col_add(c, &pt->sub);
@@ -114,9 +117,10 @@ static int plan_walk(struct snmp_dev *d, int t)
 	struct colset c = {.n = 0};
 
 	col_add(&c, key_col(d->prof, t));
+	col_add(&c, &d->prof->tables[t].label_fallback);
 	for (size_t i = 0; i < tb->nfilters; i++)
 		col_add(&c, &tb->filters[i].col);
-	value_cols(d->prof, t, &c);
+	value_cols(d, t, &c);
 	ts->walking = true;
 	ts->nfresh = 0;
 	return snmp_fetch_walk(d->fetch, c.v, c.n, snmp_table_max_rows(d, t), on_row,
@@ -135,7 +139,7 @@ static int plan_rows(struct snmp_dev *d, int t)
 	struct colset c = {.n = 0};
 	struct snmp_oid o;
 
-	value_cols(d->prof, t, &c);
+	value_cols(d, t, &c);
 	ts->walking = false;
 	for (size_t r = 0; r < ts->nrows; r++) {
 		if (!ts->rows[r].keep)
@@ -170,17 +174,34 @@ static int plan_scalar(struct snmp_dev *d, const struct snmp_point *pt)
 	return 0;
 }
 
+/* Points the agent does not implement are asked again every `recheck_unsupported`. */
+static void recheck_count(struct snmp_dev *d)
+{
+	int64_t every = d->cfg.recheck_unsupported_ms > 0 ? d->cfg.recheck_unsupported_ms
+							 : SNMP_RECHECK_DEFAULT_MS;
+	int64_t interval = d->dev->interval_ms > 0 ? d->dev->interval_ms : 1;
+
+	if (d->recheck_due || (int64_t)++d->polls_since_recheck * interval >= every)
+		snmp_support_reset(d);
+}
+
 int snmp_plan(struct snmp_dev *d)
 {
 	const struct snmp_profile *p = d->prof;
 	int rc = snmp_fetch_get(d->fetch, sys_uptime.v, sys_uptime.len);
 
+	recheck_count(d);
 	for (size_t i = 0; rc == 0 && i < p->npoints; i++)
-		if (p->points[i].table < 0)
+		if (p->points[i].table < 0 && d->ps[i].support != SNMP_SUPPORT_NO)
 			rc = plan_scalar(d, &p->points[i]);
 	for (size_t t = 0; rc == 0 && t < p->ntables; t++) {
 		struct snmp_tstate *ts = &d->ts[t];
+		const struct snmp_oid *req = &p->tables[t].requires;
 		ts->err[0] = '\0';
+		if (req->len)
+			rc = snmp_fetch_get(d->fetch, req->v, req->len);
+		if (rc < 0)
+			break;
 		if (p->tables[t].walk_always || !ts->valid || ts->stale ||
 		    ++ts->polls >= p->tables[t].refresh_polls)
 			rc = plan_walk(d, (int)t);
@@ -218,17 +239,86 @@ bool snmp_filter_pass(const struct snmp_filter *f, const struct snmp_val *v)
 	return !f->has_re || regexec(&f->re, text, 0, NULL, 0) == 0;
 }
 
+/* Text of a row's column into buf; false if the column is absent, an error or "". */
+static bool col_text(const struct snmp_dev *d, const struct snmp_oid *col,
+		     const struct snmp_row *r, char *buf, size_t len)
+{
+	const struct snmp_val *v;
+
+	if (!col->len || !(v = row_val(d, col, r)) || v->type == SV_ERR)
+		return false;
+	snmp_val_text(v, buf, len);
+	return buf[0] != '\0';
+}
+
+/* A row's instance: label_oid, else label_fallback_oid, else the index (an empty
+ * entPhysicalName must not make every sensor one instance). */
 static char *row_label(const struct snmp_dev *d, int t, const struct snmp_row *r)
 {
 	const struct snmp_table *tb = &d->prof->tables[t];
 	char text[METRIC_INST_MAX];
-	const struct snmp_val *v;
 
-	if (tb->label_col.len && (v = row_val(d, &tb->label_col, r)) && v->type != SV_ERR)
-		snmp_val_text(v, text, sizeof(text));
-	else
+	if (!col_text(d, &tb->label_col, r, text, sizeof(text)) &&
+	    !col_text(d, &tb->label_fallback, r, text, sizeof(text)))
 		snmp_oid_format(r->idx, r->len, text, sizeof(text));
-	return strdup(text[0] ? text : "-");
+	return strdup(text);
+}
+
+static int row_cmp_label(const void *a, const void *b)
+{
+	const struct snmp_row *const *x = a, *const *y = b;
+
+	return strcmp((*x)->label, (*y)->label);
+}
+
+/* Appends " #<index>" to a row's label. */
+static void label_add_index(struct snmp_row *row)
+{
+	char idx[METRIC_INST_MAX / 2], text[METRIC_INST_MAX];
+	char *l;
+
+	snmp_oid_format(row->idx, row->len, idx, sizeof(idx));
+	snprintf(text, sizeof(text), "%.*s #%s", (int)(sizeof(text) - sizeof(idx) - 3), row->label,
+		 idx);
+	if ((l = strdup(text))) {
+		free(row->label);
+		row->label = l;
+	}
+}
+
+/* Kept rows that share a label become "<label> #<index>", all of them, so that an
+ * instance never holds two rows' values and its name does not depend on row order.
+ * Sorted, not compared pairwise: a table may have thousands of rows. */
+static void rows_unique(struct snmp_tstate *ts)
+{
+	struct snmp_row **v = malloc((ts->nrows ? ts->nrows : 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return;
+	for (size_t r = 0; r < ts->nrows; r++)
+		if (ts->rows[r].keep && ts->rows[r].label)
+			v[n++] = &ts->rows[r];
+	qsort(v, n, sizeof(*v), row_cmp_label);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && strcmp(v[i]->label, v[j]->label) == 0)
+			j++;
+		for (size_t k = i; j - i > 1 && k < j; k++)
+			label_add_index(v[k]);
+		i = j;
+	}
+	free(v);
+}
+
+/* True if some point makes one instance per row of table t (not an aggregate, whose
+ * groups are the labels on purpose: process_count{process}). */
+static bool rows_are_instances(const struct snmp_profile *p, int t)
+{
+	for (size_t i = 0; i < p->npoints; i++)
+		if (p->points[i].table == t && p->points[i].aggregate == SNMP_AGG_NONE)
+			return true;
+	return false;
 }
 
 static void rows_free(struct snmp_row *rows, size_t n)
@@ -253,6 +343,8 @@ static void rows_name(struct snmp_dev *d, int t)
 		for (size_t i = 0; i < tb->nfilters && row->keep; i++)
 			row->keep = snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row));
 	}
+	if (rows_are_instances(d->prof, t))
+		rows_unique(ts);
 }
 
 /* A walk that failed: the table's rows stay what they were, and are walked again next

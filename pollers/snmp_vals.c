@@ -379,3 +379,8 @@ void snmp_val_text(const struct snmp_val *val, char *buf, size_t len)
 		snprintf(buf, len, "%s", "");
 	}
 }
+
+bool snmp_val_answers(const struct snmp_val *v)
+{
+	return v && v->type != SV_ERR;
+}

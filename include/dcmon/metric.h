@@ -55,6 +55,7 @@ struct metric_desc {
 	int64_t interval_ms;    /* expected report interval (staleness, RRD step) */
 	const struct metric_enum *enums; /* STATE only, may be NULL; copied */
 	size_t nenums;
+	int headline;           /* place in its profile's `headline:` list (1 first); 0 = none */
 };
 
 /* Read-only outside core/metric.c.  The strings are the registry's: device, name,
@@ -71,6 +72,7 @@ struct metric {
 	int64_t interval_ms;
 	struct metric_enum *enums; /* names of STATE values, may be NULL */
 	size_t nenums;
+	int headline;          /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
 
 	double value;          /* last value (rate for counters); NaN when none */
 	double raw;            /* COUNTER: last raw reading; NaN when none */
@@ -80,6 +82,10 @@ struct metric {
 	/* why quality is ERROR/STALE, at most METRIC_REASON_MAX - 1 bytes; "" when OK
 	 * (never NULL); valid until the metric's next report */
 	const char *reason;
+	/* ERROR that is an absence, not a fault: an object the agent does not implement, a
+	 * sensor not present ("not supported by this agent", "not available"); the device's
+	 * health ignores it (rules never see an ERROR as a value either) */
+	bool absent;
 
 	struct metric *next_in_device; /* registry's list, in creation order */
 	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
@@ -128,6 +134,10 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 /* Reports a failed read of this point with a short reason ("timeout", "ECONNREFUSED"). */
 void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 		      const char *reason);
+/* Reports that this point has no value because it is absent, not failed (quality ERROR
+ * with `absent` set): "not supported by this agent", a sensor not present. */
+void metric_put_absent(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
+		       const char *reason);
 
 /* Tells the registry the device's current poll interval (the scheduler's, backoff
  * included): its metrics are stale only after METRIC_STALE_FACTOR of the longer of this

@@ -179,6 +179,58 @@ static void test_status_table(void **state)
 	free(t);
 }
 
+/* A generator and a PDU whose profiles name headline metrics: those come first, in
+ * the profile's order, before metrics listed earlier (oil pressure, control mode). */
+static const char *headline_json =
+	"[{\"id\": \"gen-1\", \"kind\": \"generator\", \"state\": \"up\", \"health\": \"ok\","
+	"  \"data_age_s\": 2, \"metrics\": ["
+	"   {\"name\": \"control_mode_state\", \"unit\": \"\", \"kind\": \"state\", \"value\": 1,"
+	"    \"value_name\": \"auto\", \"quality\": \"ok\", \"inst\": null, \"headline\": 0},"
+	"   {\"name\": \"oil_pressure_pascals\", \"unit\": \"pascals\", \"kind\": \"gauge\","
+	"    \"value\": 0, \"quality\": \"ok\", \"inst\": null, \"headline\": 0},"
+	"   {\"name\": \"fuel_level_percent\", \"unit\": \"percent\", \"kind\": \"gauge\","
+	"    \"value\": 81, \"quality\": \"ok\", \"inst\": null, \"headline\": 2},"
+	"   {\"name\": \"engine_state\", \"unit\": \"\", \"kind\": \"state\", \"value\": 0,"
+	"    \"value_name\": \"stopped\", \"quality\": \"ok\", \"inst\": null, \"headline\": 1}]},"
+	" {\"id\": \"pdu-1\", \"kind\": \"pdu\", \"state\": \"up\", \"health\": \"ok\","
+	"  \"data_age_s\": 2, \"metrics\": ["
+	"   {\"name\": \"pdu_power_watts\", \"unit\": \"watts\", \"kind\": \"gauge\","
+	"    \"value\": 3420, \"quality\": \"ok\", \"inst\": \"1\", \"headline\": 0},"
+	"   {\"name\": \"phase_current_amperes\", \"unit\": \"amperes\", \"kind\": \"gauge\","
+	"    \"value\": 14.8, \"quality\": \"ok\", \"inst\": \"1\", \"headline\": 1},"
+	"   {\"name\": \"phase_current_amperes\", \"unit\": \"amperes\", \"kind\": \"gauge\","
+	"    \"value\": 12.1, \"quality\": \"ok\", \"inst\": \"2\", \"headline\": 1}]}]";
+
+static void test_status_headline_first(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct cli_ctx ctx = {.width = 90, .out = out, .err = stderr};
+	json_t *devs = json_loads(headline_json, 0, NULL);
+
+	assert_non_null(devs);
+	cli_status_table(&ctx, devs);
+	json_decref(devs);
+	fclose(out);
+	assert_non_null(strstr(text, "gen-1   generator  up     OK        2s  engine stopped, "
+				     "fuel_level 81%, +2\n"));
+	assert_non_null(strstr(text, "pdu-1   pdu        up     OK        2s  phase_current[1] "
+				     "14.8 A, +2\n"));
+	free(text);
+	/* wider: both phases before the PDU's other values */
+	text = NULL;
+	out = open_memstream(&text, &len);
+	ctx = (struct cli_ctx){.width = 120, .out = out, .err = stderr};
+	devs = json_loads(headline_json, 0, NULL);
+	cli_status_table(&ctx, devs);
+	json_decref(devs);
+	fclose(out);
+	assert_non_null(strstr(text, "phase_current[1] 14.8 A, phase_current[2] 12.1 A, "
+				     "pdu_power[1] 3420 W\n"));
+	free(text);
+}
+
 static void test_status_details(void **state)
 {
 	char *t = render(cli_status_details, 100);
@@ -209,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),        cmocka_unit_test(test_values),
 		cmocka_unit_test(test_ages_and_names), cmocka_unit_test(test_metric_values),
 		cmocka_unit_test(test_query_add),      cmocka_unit_test(test_status_table),
+		cmocka_unit_test(test_status_headline_first),
 		cmocka_unit_test(test_status_details), cmocka_unit_test(test_devices_health),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

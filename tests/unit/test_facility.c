@@ -171,6 +171,17 @@ static void test_graph_standby_sources(void **state)
 	assert_int_equal(st[node(g, "ups")].power, FP_OK);
 	eval(g, (const char *[]){"utility", "gen2", NULL}, failed, st); /* one source left */
 	assert_int_equal(st[node(g, "ats")].power, FP_REDUNDANCY_LOST);
+	assert_int_equal(st[node(g, "ats")].cause, FG_NONE);
+	/* generators running, the switch not closed yet (its critical alert fires): the
+	 * switch and the UPS it feeds stay explained by the utility, no second root */
+	eval(g, (const char *[]){"utility", "ats", NULL}, failed, st);
+	assert_int_not_equal(st[node(g, "ats")].cause, FG_NONE);
+	assert_string_equal(g->v[st[node(g, "ats")].cause].id, "utility");
+	assert_string_equal(g->v[st[node(g, "ups")].cause].id, "utility");
+	/* the utility back, the switch still alarmed: the switch is its own story */
+	eval(g, (const char *[]){"ats", NULL}, failed, st);
+	assert_int_equal(st[node(g, "ats")].cause, FG_NONE);
+	assert_string_equal(g->v[st[node(g, "ups")].cause].id, "ats");
 	fgraph_free(g);
 	cfg_free(cfg);
 }

@@ -12,6 +12,8 @@
 #include "dcmon/metric.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
+#include "alert_int.h"
+#include "dcmon/alert.h"
 #include "snmp_int.h"
 #include "snmp_peer.h"
 #include "snmp_poll.h"
@@ -30,7 +32,8 @@ struct fx {
 
 static int setup(void **state)
 {
-	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad", NULL};
+	static const char *const recs[] = {"ups-mains", "ups-battery", "pdu", "env-sensor", "ups-bad",
+					   "abb-powerscale", "switch-sensors", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	*state = f; /* cmocka runs the group teardown even when this fails */
@@ -87,6 +90,11 @@ static void test_ups_on_mains(void **state)
 	assert_float_equal(val(f, "ups-a", "alarm_active_state", "other"), 0, 0);
 	assert_float_equal(val(f, "ups-a", "test_result_state", NULL), 1, 0);
 	assert_float_equal(val(f, "ups-a", "config_low_battery_time_seconds", NULL), 300, 1e-9);
+	/* the profile's headline: source, load, charge, runtime */
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_source_state", NULL)->headline, 1);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_load_percent", "1")->headline, 2);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_runtime_seconds", NULL)->headline, 4);
+	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_voltage_volts", NULL)->headline, 0);
 	/* The second poll reads the cached rows by GET and finds the same values. */
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);
@@ -193,19 +201,251 @@ static void test_bad_values_are_point_errors(void **state)
 	void *inst = create(f, &dev);
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_PARTIAL);
-	assert_string_equal(r.reason, "5 point(s) failed");
+	assert_string_equal(r.reason, "4 point(s) failed");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_charge_percent", NULL),
 			    "string where a number was expected");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_voltage_volts", NULL),
 			    "OID where a number was expected");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_current_amperes", NULL),
-			    "noSuchInstance");
+			    "not supported by this agent");
 	assert_string_equal(reason_of(f, "ups-bad", "battery_temperature_celsius", NULL),
 			    "value 4000 out of the valid range");
 	assert_string_equal(reason_of(f, "ups-bad", "output_load_percent", "1"),
 			    "value -5 out of the valid range");
 	assert_float_equal(val(f, "ups-bad", "battery_runtime_seconds", NULL), 2520, 1e-9);
 	snmp_poller.free(inst);
+}
+
+/* What the agent learned about a point of the device's profile. */
+static enum snmp_support support_of(void *inst, const char *metric)
+{
+	struct snmp_dev *d = inst;
+
+	for (size_t i = 0; i < d->prof->npoints; i++)
+		if (strcmp(d->prof->points[i].metric, metric) == 0)
+			return d->ps[i].support;
+	fail_msg("no point %s", metric);
+	return SNMP_SUPPORT_UNKNOWN;
+}
+
+/* A real UPS card (ABB PowerScale, LibreNMS recording) leaves out optional UPS-MIB
+ * objects: they are learned as not supported, are not polled, and the device is not
+ * degraded; an absent alarm table is not an all-clear. */
+static void test_optional_objects_not_supported(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+	static const char *const absent[] = {"input_line_bads_total", "alarms_present_count",
+					     "test_result_state", "config_low_battery_time_seconds",
+					     NULL};
+
+	dev_init(&dev, &s, "ups-abb", "abb-powerscale", f->sim.port, "ups-rfc1628");
+	void *inst = create(f, &dev);
+	for (int poll = 0; poll < 2; poll++) {
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_OK);
+		for (size_t i = 0; absent[i]; i++) {
+			assert_string_equal(reason_of(f, "ups-abb", absent[i], NULL),
+					    "not supported by this agent");
+			assert_int_equal(support_of(inst, absent[i]), SNMP_SUPPORT_NO);
+		}
+		assert_string_equal(reason_of(f, "ups-abb", "input_current_amperes", "2"),
+				    "not supported by this agent");
+		assert_string_equal(reason_of(f, "ups-abb", "alarm_active_state", "on_battery"),
+				    "not supported by this agent");
+		assert_string_equal(reason_of(f, "ups-abb", "alarm_active_state", "other"),
+				    "not supported by this agent");
+		assert_int_equal(support_of(inst, "input_power_watts"), SNMP_SUPPORT_NO);
+		assert_int_equal(support_of(inst, "battery_status_state"), SNMP_SUPPORT_YES);
+	}
+	assert_float_equal(val(f, "ups-abb", "battery_status_state", NULL), 2, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_on_battery_seconds", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_runtime_seconds", NULL), 452 * 60, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "battery_charge_percent", NULL), 100, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_voltage_volts", NULL), 434.8, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "battery_current_amperes", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "battery_temperature_celsius", NULL), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "input_frequency_hertz", "1"), 50, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "input_voltage_volts", "3"), 238, 0);
+	assert_float_equal(val(f, "ups-abb", "output_source_state", NULL), 3, 0);
+	assert_float_equal(val(f, "ups-abb", "output_frequency_hertz", NULL), 50, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "output_voltage_volts", "2"), 230, 0);
+	assert_float_equal(val(f, "ups-abb", "output_current_amperes", "2"), 0.8, 1e-9);
+	assert_float_equal(val(f, "ups-abb", "output_power_watts", "1"), 0, 0);
+	assert_float_equal(val(f, "ups-abb", "output_load_percent", "3"), 4, 0);
+	snmp_poller.free(inst);
+}
+
+/* A point that answered before and now fails degrades the device; one never
+ * implemented is asked again after an agent restart (sysUpTime back) and on the long
+ * re-check interval. */
+static void test_unsupported_rechecked(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-re", "ups-bad", f->sim.port, "ups-rfc1628");
+	s.recheck_unsupported_ms = 30000; /* three polls of 10 s */
+	struct snmp_dev *d = create(f, &dev);
+	poll_once(f, d, &r, 5000);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	assert_int_equal(d->points_unsupported, 1);
+	d->uptime = 1e12; /* the next reading of sysUpTime (123456) goes back */
+	poll_once(f, d, &r, 5000);
+	assert_true(d->recheck_due);
+	assert_int_equal(d->points_unsupported, 1);
+	poll_once(f, d, &r, 5000); /* asked again, found absent again */
+	assert_false(d->recheck_due);
+	assert_int_equal(d->polls_since_recheck, 0);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	for (int i = 1; i < 3; i++) {
+		poll_once(f, d, &r, 5000);
+		assert_int_equal(d->polls_since_recheck, i);
+	}
+	poll_once(f, d, &r, 5000); /* the third poll since: the interval re-checks */
+	assert_int_equal(d->polls_since_recheck, 0);
+	assert_int_equal(support_of(d, "battery_current_amperes"), SNMP_SUPPORT_NO);
+	assert_string_equal(r.reason, "4 point(s) failed");
+	snmp_poller.free(d);
+}
+
+/* Absent is absent: an agent with no hrStorage rows has no memory reading (not 0),
+ * and that does not degrade it. */
+static void test_empty_aggregate_is_absent(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "abb-host", "abb-powerscale", f->sim.port, "host-resources");
+	void *inst = create(f, &dev);
+	poll_once(f, inst, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_string_equal(reason_of(f, "abb-host", "memory_total_bytes", NULL),
+			    "no rows to aggregate");
+	assert_string_equal(reason_of(f, "abb-host", "memory_used_bytes", NULL),
+			    "no rows to aggregate");
+	assert_string_equal(reason_of(f, "abb-host", "memory_used_percent", NULL),
+			    "no rows to aggregate");
+	assert_float_equal(val(f, "abb-host", "cpu_used_percent", NULL), 17, 0);
+	snmp_poller.free(inst);
+}
+
+/* Sensors with an empty entPhysicalName keep one instance each: entPhysicalDescr, else
+ * the index; two rows of one name get their index appended.  Values do not move
+ * between instances from poll to poll. */
+static void test_entity_instances_unique(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "sw-1", "switch-sensors", f->sim.port, "entity-sensor");
+	void *inst = create(f, &dev);
+	for (int poll = 0; poll < 2; poll++) {
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_OK);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius",
+				       "Transceiver(slot:1-port:1) Temperature Sensor"), 35, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius",
+				       "ASIC Temperature Sensor"), 62, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "22"), 41, 0);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Temp #23"), 53.2,
+				   1e-9);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Temp #24"), 65.5,
+				   1e-9);
+		assert_float_equal(val(f, "sw-1", "sensor_temperature_celsius", "Inlet"), 24, 0);
+		assert_null(metric_reg_find(f->x.reg, "sw-1", "sensor_temperature_celsius", "-"));
+		assert_null(metric_reg_find(f->x.reg, "sw-1", "sensor_temperature_celsius", "Temp"));
+	}
+	snmp_poller.free(inst);
+}
+
+/* The highest warn level of the entity-sensor rules that apply to a temperature
+ * instance (NaN if none). */
+static double temp_warn_for(const struct cfg_rule *rules, size_t n, const char *inst)
+{
+	double warn = NAN;
+
+	for (size_t i = 0; i < n; i++)
+		if (selector_match(&rules[i].match, NULL, "sw-1", "sensor_temperature_celsius", inst) &&
+		    (isnan(warn) || rules[i].warn < warn))
+			warn = rules[i].warn;
+	return warn;
+}
+
+/* Rules scoped by meaning: ASHRAE inlet limits for inlet/intake/ambient sensors only;
+ * a chip at 62 C is judged by component limits. */
+static void test_entity_rules_scoped(void **state)
+{
+	struct cfg_diags d;
+	struct cfg_rule *rules = NULL;
+	size_t n = 0;
+
+	(void)state;
+	cfg_diags_init(&d);
+	struct cfgnode *root = cfgnode_load_file(DCMON_SOURCE_DIR "/etc/profiles/entity-sensor.yaml", &d);
+	assert_non_null(root);
+	assert_int_equal(alert_rules_decode(cfgnode_get(root, "rules"), &rules, &n, &d), 0);
+	assert_float_equal(temp_warn_for(rules, n, "Inlet"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Front inlet air temperature"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "inlet-r01"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Ambient"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Air Intake"), 27, 0);
+	assert_float_equal(temp_warn_for(rules, n, "ASIC Temperature Sensor"), 85, 0);
+	assert_float_equal(temp_warn_for(rules, n, "Temp #23"), 85, 0);
+	assert_float_equal(temp_warn_for(rules, n, "CPU"), 85, 0);
+	alert_rules_free(rules, n);
+	cfgnode_free(root);
+	cfg_diags_free(&d);
+}
+
+/* A UPS card that advertises net-snmp's own sysObjectID (ABB PowerScale): probing finds
+ * the UPS-MIB, and the device is read as UPS + host at once. */
+static void test_profiles_by_probing(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+
+	dev_init(&dev, &s, "ups-auto", "abb-powerscale", f->sim.port, NULL);
+	struct snmp_dev *d = create(f, &dev);
+	poll_once(f, d, &r, 5000);
+	assert_int_equal(r.outcome, POLL_OK);
+	assert_non_null(d->prof);
+	assert_string_equal(d->prof->name, "ups-rfc1628+host-resources");
+	assert_float_equal(val(f, "ups-auto", "battery_runtime_seconds", NULL), 452 * 60, 1e-9);
+	assert_float_equal(val(f, "ups-auto", "output_load_percent", "1"), 6, 0);
+	assert_float_equal(val(f, "ups-auto", "cpu_used_percent", NULL), 17, 0);
+	snmp_poller.free(d);
+}
+
+/* A profile whose objects the agent has none of says so, also as one of several. */
+static void test_profile_misfit_named(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_device dev;
+	struct cfg_snmp s;
+	struct run r;
+	static const char *const profiles[] = {"apc-rpdu2", "ups-rfc1628+apc-rpdu2"};
+
+	for (size_t i = 0; i < 2; i++) {
+		dev_init(&dev, &s, "ups-misfit", "ups-mains", f->sim.port, profiles[i]);
+		void *inst = create(f, &dev);
+		poll_once(f, inst, &r, 5000);
+		assert_int_equal(r.outcome, POLL_PARTIAL);
+		assert_string_equal(r.reason, "profile apc-rpdu2 does not fit this agent: 11 of 11 "
+					      "points unanswered");
+		snmp_poller.free(inst);
+	}
+	assert_float_equal(val(f, "ups-misfit", "battery_charge_percent", NULL), 100, 0);
 }
 
 static void test_apc_pdu(void **state)
@@ -232,10 +472,17 @@ static void test_apc_pdu(void **state)
 	assert_float_equal(val(f, "pdu-a", "probe_temperature_celsius", "1"), 24.3, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "probe_humidity_percent", "1"), 41, 1e-9);
 	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "1"), 4, 0);
+	/* probe port 2 has nothing plugged in: absent, never -0.1 C, and not a fault */
+	assert_string_equal(reason_of(f, "pdu-a", "probe_temperature_celsius", "2"),
+			    "not available (agent reports -1)");
+	assert_string_equal(reason_of(f, "pdu-a", "probe_humidity_percent", "2"),
+			    "not available (agent reports -1)");
+	assert_float_equal(val(f, "pdu-a", "probe_temperature_state", "2"), 1, 0);
 	snmp_poller.free(inst);
 }
 
-/* RFC 3433 scale and precision, an unavailable sensor as that point's error. */
+/* RFC 3433 scale and precision, an unavailable sensor as that point's error (one that
+ * never had a value does not degrade the device). */
 static void test_entity_sensors(void **state)
 {
 	struct fx *f = *state;
@@ -246,7 +493,7 @@ static void test_entity_sensors(void **state)
 	dev_init(&dev, &s, "env-a", "env-sensor", f->sim.port, "entity-sensor");
 	void *inst = create(f, &dev);
 	poll_once(f, inst, &r, 5000);
-	assert_int_equal(r.outcome, POLL_PARTIAL);
+	assert_int_equal(r.outcome, POLL_OK);
 	assert_float_equal(val(f, "env-a", "sensor_temperature_celsius", "Inlet Temp"), 23.5, 1e-9);
 	assert_float_equal(val(f, "env-a", "sensor_humidity_percent", "Inlet Humidity"), 45, 1e-9);
 	assert_float_equal(val(f, "env-a", "sensor_voltage_volts", "PSU Voltage"), 12.05, 1e-9);
@@ -304,6 +551,22 @@ static void test_bad_profile_positions(void **state)
 		suggested |= strstr(d.v[i].msg, "scale") != NULL && d.v[i].pos.line == 9;
 	assert_true(suggested);
 	cfg_diags_free(&d);
+
+	/* a headline metric no point has */
+	char path2[] = "/tmp/dcmon-prof-XXXXXX.yaml";
+	text = "name: bad\ntransport: snmp\nheadline: [x_volts, y_volts]\npoints:\n"
+	       "  - metric: x_volts\n    oid: 1.3.6.1.2.1.1.3\n";
+	assert_true((fd = mkstemps(path2, 5)) >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_diags_init(&d);
+	assert_null(snmp_profile_load(path2, &d));
+	unlink(path2);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 3);
+	assert_int_equal(d.v[0].pos.col, 21);
+	assert_string_equal(d.v[0].msg, "headline metric 'y_volts' is not a point of this profile");
+	cfg_diags_free(&d);
 }
 
 int main(void)
@@ -316,6 +579,13 @@ int main(void)
 		cmocka_unit_test(test_wrong_community_times_out),
 		cmocka_unit_test(test_apc_pdu),
 		cmocka_unit_test(test_bad_values_are_point_errors),
+		cmocka_unit_test(test_optional_objects_not_supported),
+		cmocka_unit_test(test_unsupported_rechecked),
+		cmocka_unit_test(test_empty_aggregate_is_absent),
+		cmocka_unit_test(test_entity_instances_unique),
+		cmocka_unit_test(test_entity_rules_scoped),
+		cmocka_unit_test(test_profiles_by_probing),
+		cmocka_unit_test(test_profile_misfit_named),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
 		cmocka_unit_test(test_bad_profile_positions),

@@ -153,7 +153,11 @@ struct modbus_profile {
 	size_t npoints;
 	struct cfgnode *root;  /* whole document, owned; `rules` is kept for the rule engine */
 	const struct cfgnode *rules; /* the `rules:` sequence inside root, or NULL */
+	const struct cfgnode *headline; /* `headline:` metric names inside root, or NULL */
 };
+
+/* Place of metric name in the profile's `headline:` list (1 first), 0 if absent. */
+int modbus_profile_headline(const struct modbus_profile *p, const char *name);
 
 /* Reads and validates a profile file.  Returns NULL after appending positioned errors
  * to d.  Free with modbus_profile_free(). */

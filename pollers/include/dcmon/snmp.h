@@ -12,6 +12,7 @@
 #define DCMON_SNMP_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,8 @@ struct cfg_snmp {
 	int max_inflight;     /* requests in flight to this device at once, 1..64, default 4 */
 	int max_rows;         /* rows of any table before it is truncated; 0 = the profile's */
 	int64_t max_poll_bytes; /* answers of one poll's walks, bytes, default 16 MiB */
+	int64_t recheck_unsupported_ms; /* points the agent does not implement are polled
+					 * again after this, ms, default 1 h */
 	struct cfg_pos pos;
 };
 
@@ -132,5 +135,12 @@ int snmp_trapd_port(const struct snmp_trapd *t);
 /* Datagrams received on the trap port in total, and those dropped for `why`. */
 uint64_t snmp_trapd_received(const struct snmp_trapd *t);
 uint64_t snmp_trapd_dropped(const struct snmp_trapd *t, enum snmp_trap_drop why);
+
+/* `dcmon probe snmp HOST[:PORT] [--community C] [--version 1|2c] [--profiles DIR]
+ * [--timeout MS]`: polls the agent once with every profile of DIR (default
+ * /etc/dcmon/profiles), prints how many points of each it answers, which do not fit,
+ * and the device stanza that probing selects.  Blocks (a command, not the daemon).
+ * 0, 1 (no profile fits, no answer) or 2 (usage). */
+int snmp_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
 #endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `dcmon probe snmp` against snmpsim serving a UPS card that runs net-snmp (the ABB
+# PowerScale recording, tests/data/snmprec/abb-powerscale.source): every SNMP profile
+# is polled once and listed with the points the agent answers; the profiles that do not
+# fit say so; the stanza names the UPS and host profiles that probing selects.  A
+# wrong option is a usage error.
+source "$(dirname "$0")/lib.sh"
+
+start_snmpsim 127.0.0.1 ups-mains abb-powerscale
+"$DCMON" probe snmp "127.0.0.1:$SIM_PORT" --community abb-powerscale \
+  --profiles "$DCMON_SOURCE_DIR/etc/profiles" --timeout 1000 >"$T/probe.out" 2>"$T/probe.err" ||
+  fail "probe failed: $(cat "$T/probe.err")"
+cat "$T/probe.out"
+line() { grep -E "^$1 " "$T/probe.out" | tr -s ' '; }
+assert_eq "$(line ups-rfc1628)" "ups-rfc1628 15 of 22 points answer" "UPS points answered"
+assert_eq "$(line host-resources)" "host-resources 2 of 10 points answer" "host points answered"
+assert_eq "$(line apc-rpdu2)" \
+  "apc-rpdu2 0 of 11 points answer profile apc-rpdu2 does not fit this agent: 11 of 11 points unanswered" \
+  "a PDU profile does not fit a UPS"
+grep -q "^    profile: ups-rfc1628+host-resources$" "$T/probe.out" || fail "stanza profile"
+grep -q "^    snmp: {version: 2c, community: abb-powerscale, port: $SIM_PORT}$" "$T/probe.out" ||
+  fail "stanza snmp"
+pass "stanza names UPS and host profiles"
+
+"$DCMON" probe snmp "127.0.0.1:$SIM_PORT" --colour red >"$T/bad.out" 2>"$T/bad.err" && fail "bad option accepted"
+grep -q "dcmon probe snmp: bad option --colour red" "$T/bad.err" || fail "usage: $(cat "$T/bad.err")"
+pass "bad option is a usage error"
+done_checks
