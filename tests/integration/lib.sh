@@ -288,6 +288,13 @@ alert_is() {
     [.alerts[] | select(.rule == \$r)] | length == 1 and (.[0] | $pred)" >/dev/null
 }
 
+# alert_firing DEVICE SEVERITY SUMMARY: true if an alert of DEVICE with that summary is
+# firing at that severity (GET /api/v1/alerts).
+alert_firing() {
+  api_get /api/v1/alerts | json_check "any(.alerts[]; .device == \"$1\" and .severity == \"$2\"
+                                           and .summary == \"$3\" and .state == \"firing\")"
+}
+
 # alert_field RULE FIELD: one field of the alert of RULE ("" when there is none).
 alert_field() {
   alerts_json --all | jq -r --arg r "$1" --arg f "$2" '.alerts[] | select(.rule == $r) | .[$f]'

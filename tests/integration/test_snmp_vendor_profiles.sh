@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The vendor profiles of etc/profiles against recordings of real devices
+# (tests/data/snmprec/<name>.snmprec, each naming its source at its top): one snmpsim
+# serves them all, one dcmond polls one device per recording, and every point the
+# profile decodes is checked against the value the recording holds, scaled and named;
+# a point the device does not answer, or answers with the MIB's "not available"
+# value, is an error and never a number.
+source "$(dirname "$0")/lib.sh"
+
+RECORDINGS=(apc-smartups apc-ats apc-netbotz200)
+start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
+
+# device ID = recording name; profile per recording
+declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz)
+{ daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
+  echo "devices:"
+  for r in "${RECORDINGS[@]}"; do
+    cat <<YAML
+  - id: $r
+    host: 127.0.0.1
+    profile: ${PROFILE[$r]}
+    snmp: {port: $SIM_PORT, community: $r, timeout: 300ms, retries: 1}
+YAML
+  done; } >"$T/dcmon.yaml"
+chmod 600 "$T/dcmon.yaml"
+"$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "check-config rejects the profiles"
+start_dcmond "$T/dcmon.yaml"
+
+# expect DEVICE METRIC INST VALUE: the metric is VALUE (a number, or a state's name) and ok.
+expect() {
+  local dev=$1 name=$2 inst=$3 want=$4 pred
+  if [[ $want =~ ^-?[0-9.]+$ ]]; then
+    pred=".value == $want and .quality == \"ok\""
+  else
+    pred=".value_name == \"$want\" and .quality == \"ok\""
+  fi
+  metric_is "$dev" "$name" "$inst" "$pred" \
+    || fail "$dev $name{$inst}: want $want, got $(metric_field "$dev" "$name" "$inst" value)/$(metric_field "$dev" "$name" "$inst" value_name) ($(metric_field "$dev" "$name" "$inst" quality): $(metric_field "$dev" "$name" "$inst" reason))"
+}
+# absent DEVICE METRIC INST: the point is an error with a reason, no value taken as ok.
+absent() {
+  metric_is "$1" "$2" "$3" '.quality == "error" and (.reason | length > 0)' \
+    || fail "$1 $2{$3} should be an error: $(status_json | jq -c --arg d "$1" --arg n "$2" '.devices[] | select(.id == $d) | .metrics[] | select(.name == $n)')"
+}
+polled() { status_json | json_check "[.devices[] | select(.polls >= 2)] | length == ${#RECORDINGS[@]}"; }
+wait_until 30 "every device polled twice" polled
+
+# APC Smart-UPS X 750 (PowerNet-MIB upsBasic/upsAdv/upsHighPrec, iem probe port)
+d=apc-smartups
+expect $d output_source_state "" normal                 # upsBasicOutputStatus 2 (onLine)
+expect $d battery_charge_percent "" 100                 # upsHighPrecBatteryCapacity 1000 x 0.1
+expect $d battery_runtime_seconds "" 5709               # upsAdvBatteryRunTimeRemaining 570900 ticks
+expect $d battery_temperature_celsius "" 31             # upsAdvBatteryTemperature
+expect $d battery_voltage_volts "" 54                   # upsAdvBatteryActualVoltage
+expect $d battery_replace_state "" ok                   # upsAdvBatteryReplaceIndicator 1
+expect $d input_voltage_volts "" 232
+expect $d input_frequency_hertz "" 50
+expect $d output_voltage_volts "" 232
+expect $d output_frequency_hertz "" 50
+expect $d output_load_percent "" 20.2                   # upsHighPrecOutputLoad 202 x 0.1
+expect $d output_current_amperes "" 0.6                 # upsHighPrecOutputCurrent 6 x 0.1
+expect $d probe_temperature_celsius 1 23                # iemStatusProbeCurrentTemp.1
+expect $d probe_state 1 connected
+expect $d probe_state 2 disconnected
+expect $d contact_state 1 fault                         # "Door"
+expect $d contact_state 2 no_fault                      # "Fan"
+absent $d probe_temperature_celsius 2                   # disconnected probe: -1
+absent $d battery_status_state ""                       # not in the recording
+absent $d battery_on_battery_seconds ""
+absent $d test_result_state ""
+pass "$d: 17 values decoded; the disconnected probe and 3 unanswered objects are errors"
+
+# APC AP4423 rack ATS (PowerNet-MIB ats)
+d=apc-ats
+expect $d selected_source_state "" source_a
+expect $d redundancy_state "" redundant
+expect $d switch_state "" ok
+expect $d source_a_state "" ok
+expect $d source_b_state "" ok
+expect $d phase_sync_state "" in_sync
+absent $d overcurrent_state ""                          # not in the recording
+absent $d power_supply_5v_state ""
+absent $d power_supply_24v_state ""
+pass "$d: 6 states decoded; 3 unanswered objects are errors"
+
+# APC NetBotz Rack Monitor 200 (PowerNet-MIB memSensors), rows named by sensor
+d=apc-netbotz200
+expect $d sensor_temperature_celsius ENVMONS1 20
+expect $d sensor_temperature_celsius ENVMONS2 21
+expect $d sensor_temperature_celsius ENVMONS3 21
+expect $d sensor_humidity_percent ENVMONS3 48
+for s in ENVMONS1 ENVMONS2 ENVMONS3; do
+  expect $d sensor_comm_state $s ok
+  expect $d sensor_alarm_state $s normal
+done
+absent $d sensor_humidity_percent ENVMONS1              # temperature-only sensors: -1
+absent $d sensor_humidity_percent ENVMONS2
+pass "$d: 10 values decoded; the humidity of 2 temperature-only sensors is an error"
+
+# Default rules: the recorded door contact is in fault; nothing else fires.
+wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
+api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing")] | length == 1' \
+  || fail "unexpected alerts: $(api_get /api/v1/alerts | jq -c '[.alerts[] | {device, summary}]')"
+pass "profile rules: the faulted contact fires, the healthy devices stay quiet"
+
+stop_dcmond
+done_checks
