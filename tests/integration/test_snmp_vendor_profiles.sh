@@ -7,11 +7,12 @@
 # value, is an error and never a number.
 source "$(dirname "$0")/lib.sh"
 
-RECORDINGS=(apc-smartups apc-ats apc-netbotz200)
+RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
-declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz)
+declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
+                 [eaton-connectups]=eaton-ups)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -96,6 +97,23 @@ done
 absent $d sensor_humidity_percent ENVMONS1              # temperature-only sensors: -1
 absent $d sensor_humidity_percent ENVMONS2
 pass "$d: 10 values decoded; the humidity of 2 temperature-only sensors is an error"
+
+# Eaton ConnectUPS Web/SNMP card (XUPS-MIB), one phase
+d=eaton-connectups
+expect $d battery_voltage_volts "" 78                   # xupsBatVoltage
+expect $d battery_charge_percent "" 100                 # xupsBatCapacity
+expect $d input_frequency_hertz "" 50                   # xupsInputFrequency 500 x 0.1
+expect $d input_voltage_volts 1 228
+expect $d output_frequency_hertz "" 50
+expect $d output_voltage_volts 1 230
+expect $d output_current_amperes 1 1
+expect $d output_power_watts 1 231
+expect $d bypass_frequency_hertz "" 50
+expect $d bypass_voltage_volts 1 228
+absent $d output_source_state ""                        # not in the recording
+absent $d battery_runtime_seconds ""
+absent $d ambient_temperature_celsius ""
+pass "$d: 10 values decoded; 3 unanswered objects are errors"
 
 # Default rules: the recorded door contact is in fault; nothing else fires.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
