@@ -7,12 +7,12 @@
 # value, is an error and never a number.
 source "$(dirname "$0")/lib.sh"
 
-RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups)
+RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
-                 [eaton-connectups]=eaton-ups)
+                 [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -114,6 +114,29 @@ absent $d output_source_state ""                        # not in the recording
 absent $d battery_runtime_seconds ""
 absent $d ambient_temperature_celsius ""
 pass "$d: 10 values decoded; 3 unanswered objects are errors"
+
+# Vertiv / Liebert MPH2 rack PDU (LIEBERT-GP-PDU-MIB): source 1.1, line 1.1.1,
+# branches 1.1-1.3, sensors 1.1.1 and 1.4.1 (humidity), 1.2.1 and 1.3.1 (temperature)
+d=liebert-mph2
+expect $d pdu_power_watts 1.1 2411                      # lgpPduPsEntryPwrTotal
+expect $d pdu_energy_kilowatt_hours 1.1 95937.5         # 959375 x 0.1 kWh
+expect $d neutral_current_amperes 1.1 20.4
+expect $d phase_voltage_volts 1.1.1 119.6               # 1196 x 0.1 V
+expect $d phase_current_amperes 1.1.1 20.45             # 2045 x 0.01 A
+expect $d phase_alarm_used_percent 1.1.1 68.2
+expect $d branch_current_amperes 1.1 14.28
+expect $d branch_current_amperes 1.2 1.96
+expect $d branch_current_amperes 1.3 4.19
+expect $d branch_alarm_used_percent 1.1 71.4
+expect $d branch_alarm_used_percent 1.2 9.8
+expect $d branch_alarm_used_percent 1.3 21
+expect $d sensor_temperature_celsius 1.2.1 17.5
+expect $d sensor_temperature_celsius 1.3.1 20.1
+expect $d sensor_humidity_percent 1.1.1 14.2
+expect $d sensor_humidity_percent 1.4.1 17.2
+metric_is $d sensor_temperature_celsius 1.1.1 '.quality == "ok"' \
+  && fail "$d: a humidity sensor reports a temperature"
+pass "$d: 16 values decoded; humidity sensors report no temperature"
 
 # Default rules: the recorded door contact is in fault; nothing else fires.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
