@@ -7,12 +7,14 @@
 # value, is an error and never a number.
 source "$(dirname "$0")/lib.sh"
 
-RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2)
+RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
+            sentry3-cdu)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
-                 [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2)
+                 [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
+                 [sentry3-cdu]=sentry3)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -138,11 +140,35 @@ metric_is $d sensor_temperature_celsius 1.1.1 '.quality == "ok"' \
   && fail "$d: a humidity sensor reports a temperature"
 pass "$d: 16 values decoded; humidity sensors report no temperature"
 
+# Server Technology Switched CDU (Sentry3-MIB), infeeds AA and BA, sensors A1-B2
+d=sentry3-cdu
+expect $d infeed_current_amperes AA 3.62                # infeedLoadValue 362 x 0.01 A
+expect $d infeed_current_amperes BA 5.02
+expect $d infeed_voltage_volts AA 209.3                 # infeedVoltage 2093 x 0.1 V
+expect $d infeed_voltage_volts BA 205.9
+near() { metric_is $d infeed_load_percent "$1" "(.value - $2 | fabs) < 0.001 and .quality == \"ok\""; }
+near AA 12.0667 || fail "$d infeed_load_percent AA: $(metric_field $d infeed_load_percent AA value)"
+near BA 16.7333 || fail "$d infeed_load_percent BA: $(metric_field $d infeed_load_percent BA value)"
+expect $d sensor_humidity_percent A1 52
+expect $d sensor_humidity_percent A2 43
+expect $d sensor_state A1 found
+expect $d sensor_state A2 found
+expect $d sensor_state B1 not_found
+expect $d sensor_state B2 not_found
+absent $d sensor_humidity_percent B1                    # probe not found: -1
+absent $d sensor_temperature_celsius B1
+absent $d infeed_power_watts AA                         # column not in the recording
+absent $d sensor_temperature_celsius A1                 # the CDU is set to Fahrenheit
+metric_is $d sensor_temperature_celsius A1 '.reason | test("valid_if")' \
+  || fail "$d A1 temperature: $(metric_field $d sensor_temperature_celsius A1 reason)"
+pass "$d: 12 values decoded; absent probes, columns and Fahrenheit readings are errors"
+
 # Default rules: the recorded door contact is in fault; nothing else fires.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
 api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing")] | length == 1' \
   || fail "unexpected alerts: $(api_get /api/v1/alerts | jq -c '[.alerts[] | {device, summary}]')"
 pass "profile rules: the faulted contact fires, the healthy devices stay quiet"
 
+[ -n "${KEEP:-}" ] && status_json > /tmp/g22status.json
 stop_dcmond
 done_checks
