@@ -8,13 +8,13 @@
 source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
-            sentry3-cdu)
+            sentry3-cdu sentry4-smart)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
-                 [sentry3-cdu]=sentry3)
+                 [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -162,6 +162,39 @@ absent $d sensor_temperature_celsius A1                 # the CDU is set to Fahr
 metric_is $d sensor_temperature_celsius A1 '.reason | test("valid_if")' \
   || fail "$d A1 temperature: $(metric_field $d sensor_temperature_celsius A1 reason)"
 pass "$d: 12 values decoded; absent probes, columns and Fahrenheit readings are errors"
+
+# Server Technology Smart PDU (Sentry4-MIB), one 3-phase cord AA
+d=sentry4-smart
+expect $d cord_power_watts AA 1701                       # st4InputCordActivePower
+expect $d cord_apparent_power_volt_amperes AA 1790
+expect $d cord_power_utilized_percent AA 16.5            # 165 x 0.1 %
+expect $d cord_power_factor_ratio AA 0.95
+expect $d cord_energy_kilowatt_hours AA 893.7
+expect $d cord_frequency_hertz AA 60
+expect $d cord_out_of_balance_percent AA 2.6
+expect $d cord_status_state AA normal
+expect $d line_current_amperes AA:L1 5.6                 # st4LineCurrent 560 x 0.01 A
+expect $d line_current_amperes AA:L2 3.69
+expect $d line_current_amperes AA:L3 5.6
+expect $d phase_voltage_volts AA:L1-L2 207.9
+expect $d phase_voltage_volts AA:L2-L3 208.9
+expect $d phase_voltage_volts AA:L3-L1 209.4
+expect $d phase_current_amperes AA:L1-L2 2.09
+expect $d phase_current_amperes AA:L2-L3 2.22
+expect $d phase_current_amperes AA:L3-L1 4.29
+expect $d phase_power_watts AA:L1-L2 415
+expect $d phase_power_watts AA:L2-L3 444
+expect $d phase_power_watts AA:L3-L1 848
+for b in AA:L1-L2-BR1 AA:L2-L3-BR2 AA:L3-L1-BR3; do expect $d branch_status_state $b normal; done
+expect $d sensor_humidity_status_state A1 not_found
+expect $d sensor_humidity_status_state A2 not_found
+absent $d sensor_temperature_celsius 1.1                 # no probe: -410
+absent $d sensor_temperature_celsius 1.2
+absent $d sensor_humidity_percent A1                     # no probe: -1
+absent $d sensor_humidity_percent A2
+absent $d line_current_utilized_percent AA:L1            # column not in the recording
+absent $d branch_current_amperes AA:L1-L2-BR1
+pass "$d: 25 values decoded; absent probes (-410, -1) and unanswered columns are errors"
 
 # Default rules: the recorded door contact is in fault; nothing else fires.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
