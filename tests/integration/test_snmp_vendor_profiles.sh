@@ -8,13 +8,14 @@
 source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
-            sentry3-cdu sentry4-smart)
+            sentry3-cdu sentry4-smart raritan-px2)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
-                 [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4)
+                 [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
+                 [raritan-px2]=raritan-px2)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -196,11 +197,31 @@ absent $d line_current_utilized_percent AA:L1            # column not in the rec
 absent $d branch_current_amperes AA:L1-L2-BR1
 pass "$d: 25 values decoded; absent probes (-410, -1) and unanswered columns are errors"
 
-# Default rules: the recorded door contact is in fault; nothing else fires.
+# Raritan PX2 (PDU2-MIB): inlet sensors of PDU 1 inlet 1; external sensors 1-7
+d=raritan-px2
+expect $d inlet_current_amperes "" 3.497                 # 3497, 3 decimal digits
+expect $d inlet_voltage_volts "" 209
+expect $d inlet_power_watts "" 673
+expect $d inlet_frequency_hertz "" 60                    # 600, 1 decimal digit
+expect $d sensor_temperature_celsius "Temperature 1" 22.9   # 229, externalSensorDecimalDigits 1
+expect $d sensor_temperature_celsius "Temperature 2" 22.6
+expect $d sensor_temperature_celsius "Temperature 3" 23.7
+expect $d sensor_humidity_percent "Relative Humidity 1" 15
+for s in "Temperature 1" "Temperature 2" "Temperature 3"; do expect $d sensor_state "$s" normal; done
+expect $d sensor_state "Relative Humidity 1" below_lower_warning
+expect $d sensor_state "Absolute Humidity 1" below_lower_warning
+absent $d sensor_state "On/Off 1"                        # IsAvailable false
+absent $d sensor_state "On/Off 2"
+absent $d inlet_energy_watt_hours ""                     # not in the recording
+pass "$d: 13 values decoded; 2 unavailable sensors and the unanswered energy are errors"
+
+# Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
+# below their lower warning thresholds; nothing else fires.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
-api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing")] | length == 1' \
+wait_until 15 "humidity alerts" alert_firing raritan-px2 warning "PDU sensor outside its warning thresholds"
+api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing")] | length == 3' \
   || fail "unexpected alerts: $(api_get /api/v1/alerts | jq -c '[.alerts[] | {device, summary}]')"
-pass "profile rules: the faulted contact fires, the healthy devices stay quiet"
+pass "profile rules: the faulted contact and the 2 low-humidity sensors fire, nothing else"
 
 [ -n "${KEEP:-}" ] && status_json > /tmp/g22status.json
 stop_dcmond
