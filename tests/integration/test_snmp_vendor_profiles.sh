@@ -8,14 +8,14 @@
 source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
-            sentry3-cdu sentry4-smart raritan-px2)
+            sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
-                 [raritan-px2]=raritan-px2)
+                 [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -214,6 +214,28 @@ absent $d sensor_state "On/Off 1"                        # IsAvailable false
 absent $d sensor_state "On/Off 2"
 absent $d inlet_energy_watt_hours ""                     # not in the recording
 pass "$d: 13 values decoded; 2 unavailable sensors and the unanswered energy are errors"
+
+# CyberPower OL2200RTXL2U through an RMCARD (CPS-MIB)
+d=cyberpower-ol2200
+expect $d output_source_state "" normal                  # upsBaseOutputStatus 2 (onLine)
+expect $d battery_status_state "" normal
+expect $d battery_charge_percent "" 100
+expect $d battery_temperature_celsius "" 36
+expect $d battery_runtime_seconds "" 1740                # 174000 ticks
+expect $d battery_replace_state "" ok
+expect $d input_voltage_volts "" 119.5                   # 1195 x 0.1 V
+expect $d input_frequency_hertz "" 60
+expect $d input_status_state "" normal
+expect $d output_voltage_volts "" 120.2
+expect $d output_frequency_hertz "" 60
+expect $d output_current_amperes "" 6.5
+expect $d ambient_humidity_percent "" 56
+metric_is $d ambient_temperature_celsius "" '(.value - 20.1667 | fabs) < 0.001 and .quality == "ok"' \
+  || fail "$d ambient temperature (68.3 F): $(metric_field $d ambient_temperature_celsius "" value)"
+absent $d output_load_percent ""                         # not in the recording
+absent $d battery_on_battery_seconds ""
+absent $d test_result_state ""
+pass "$d: 14 values decoded (68.3 F ambient as 20.17 C); 3 unanswered objects are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
