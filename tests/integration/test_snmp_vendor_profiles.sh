@@ -8,14 +8,16 @@
 source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
-            sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200)
+            sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
+            akcp-sensorprobe8)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
-                 [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups)
+                 [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
+                 [akcp-sensorprobe8]=akcp-sensorprobe)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -236,6 +238,25 @@ absent $d output_load_percent ""                         # not in the recording
 absent $d battery_on_battery_seconds ""
 absent $d test_result_state ""
 pass "$d: 14 values decoded (68.3 F ambient as 20.17 C); 3 unanswered objects are errors"
+
+# AKCP sensorProbe8 (SPAGENT-MIB): probes on ports 0, 6 and 7 online, 1-5 empty
+d=akcp-sensorprobe8
+expect $d sensor_temperature_celsius 0 19.9              # sensorProbeTempDegreeRaw 199
+expect $d sensor_temperature_celsius 6 20
+expect $d sensor_temperature_celsius 7 22.1
+expect $d sensor_humidity_percent 0 42
+expect $d sensor_humidity_percent 6 41
+expect $d sensor_humidity_percent 7 39
+for p in 0 6 7; do
+  expect $d sensor_temperature_state $p normal
+  expect $d sensor_humidity_state $p normal
+done
+expect $d probe_status_state "" normal
+for p in 1 2 3 4 5; do
+  absent $d sensor_temperature_celsius $p                # offline port: 0, never 0 C
+  absent $d sensor_humidity_percent $p
+done
+pass "$d: 13 values decoded; the 5 empty ports (which answer 0) are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
