@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
-            akcp-sensorprobe8)
+            akcp-sensorprobe8 socomec-netys)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -17,7 +17,7 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
-                 [akcp-sensorprobe8]=akcp-sensorprobe)
+                 [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -257,6 +257,29 @@ for p in 1 2 3 4 5; do
   absent $d sensor_humidity_percent $p
 done
 pass "$d: 13 values decoded; the 5 empty ports (which answer 0) are errors"
+
+# Socomec NETYS RT through a Net Vision 8 (SOCOMECUPS7-MIB), on mains, charging
+d=socomec-netys
+expect $d battery_status_state "" charging
+expect $d battery_charge_percent "" 100
+expect $d battery_voltage_volts "" 54.2                  # 542 x 0.1 V
+expect $d ambient_temperature_celsius "" 21
+expect $d input_frequency_hertz "" 50
+expect $d input_voltage_volts 1 240
+expect $d output_source_state "" inverter
+expect $d output_frequency_hertz "" 50
+expect $d output_voltage_volts 1 230
+expect $d output_current_amperes 1 0
+expect $d output_load_percent 1 0
+expect $d bypass_frequency_hertz "" 50
+expect $d bypass_voltage_volts 1 240
+expect $d alarms_present_count "" 0
+absent $d battery_runtime_seconds ""                     # 65535: computed on battery only
+absent $d battery_current_amperes ""                     # 65535
+absent $d input_current_amperes 1                        # 655350
+absent $d output_power_kilowatts 1                       # 65535
+absent $d bypass_current_amperes 1                       # 65535
+pass "$d: 14 values decoded; 5 not-measured values (65535, 655350) are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
