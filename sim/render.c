@@ -37,6 +37,11 @@ static void render_ups(struct sim_dev *u)
 	sim_snmp_metric(u, "input_voltage_volts", 1, NULL, u->input_ok ? NOMINAL_V : 0);
 	sim_snmp_metric(u, "input_current_amperes", 1, NULL, u->input_ok ? load_w / NOMINAL_V / 3 : 0);
 	sim_snmp_metric(u, "input_power_watts", 1, NULL, u->input_ok ? load_w : 0);
+	/* the bypass hangs on the same utility and carries nothing while the inverter runs */
+	sim_snmp_metric(u, "bypass_frequency_hertz", 0, NULL, u->input_ok ? NOMINAL_HZ : 0);
+	sim_snmp_metric(u, "bypass_voltage_volts", 1, NULL, u->input_ok ? NOMINAL_V : 0);
+	sim_snmp_metric(u, "bypass_current_amperes", 1, NULL, 0);
+	sim_snmp_metric(u, "bypass_power_watts", 1, NULL, 0);
 	sim_snmp_state(u, "output_source_state", 0, NULL, !out ? "none" : on_batt ? "battery" : "normal");
 	sim_snmp_metric(u, "output_frequency_hertz", 0, NULL, out ? NOMINAL_HZ : 0);
 	for (unsigned l = 1; l <= 3; l++) {

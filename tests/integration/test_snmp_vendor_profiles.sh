@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
-            akcp-sensorprobe8 socomec-netys)
+            akcp-sensorprobe8 socomec-netys riello-netman204)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -17,7 +17,8 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
-                 [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups)
+                 [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
+                 [riello-netman204]=ups-rfc1628)
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   echo "devices:"
   for r in "${RECORDINGS[@]}"; do
@@ -280,6 +281,40 @@ absent $d input_current_amperes 1                        # 655350
 absent $d output_power_kilowatts 1                       # 65535
 absent $d bypass_current_amperes 1                       # 65535
 pass "$d: 14 values decoded; 5 not-measured values (65535, 655350) are errors"
+
+# Riello UPS through a Netman 204 (UPS-MIB, RFC 1628) with the bypass group; the
+# agent lists 3 lines of which line 1 is live.  upsInputCurrent and upsBatteryCurrent
+# read -1, outside the MIB's range (NonNegativeInteger for the input): not asserted.
+d=riello-netman204
+expect $d battery_status_state "" normal
+expect $d battery_on_battery_seconds "" 0
+expect $d battery_runtime_seconds "" 8100                # 135 min
+expect $d battery_charge_percent "" 100
+expect $d battery_voltage_volts "" 122.5
+expect $d battery_temperature_celsius "" 37
+expect $d input_frequency_hertz 1 50.1
+expect $d input_voltage_volts 1 242
+expect $d input_power_watts 1 0
+expect $d output_source_state "" normal
+expect $d output_frequency_hertz "" 50.1
+expect $d output_voltage_volts 1 231
+expect $d output_current_amperes 1 1.1
+expect $d output_power_watts 1 184
+expect $d output_load_percent 1 8
+expect $d bypass_frequency_hertz "" 50.1                 # upsBypassFrequency 501 x 0.1
+expect $d bypass_voltage_volts 1 242
+for l in 2 3; do
+  expect $d input_voltage_volts $l 0
+  expect $d output_voltage_volts $l 0
+  expect $d bypass_voltage_volts $l 0
+done
+for l in 1 2 3; do
+  expect $d bypass_current_amperes $l 0
+  expect $d bypass_power_watts $l 0
+done
+absent $d alarms_present_count ""                        # upsAlarms not in the recording
+absent $d test_result_state ""
+pass "$d: 29 values decoded with the bypass group; unanswered alarms and test are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
