@@ -255,9 +255,16 @@ metric_field() {
 
 # metric_is DEVICE NAME INST JQ-PREDICATE: true if the metric object satisfies it.
 metric_is() {
-  local dev=$1 name=$2 inst=$3 pred=$4
   local doc
   doc=$(status_json) || return 1
+  metric_in "$doc" "$@"
+}
+
+# metric_in DOC DEVICE NAME INST JQ-PREDICATE: metric_is on a status document already read
+# (false for an empty one: jq 1.6 -e exits 0 on empty input).
+metric_in() {
+  local doc=$1 dev=$2 name=$3 inst=$4 pred=$5
+  [ -n "$doc" ] || return 1
   printf '%s\n' "$doc" | jq -e --arg d "$dev" --arg n "$name" --arg i "$inst" "
     [.devices[] | select(.id == \$d) | .metrics[]
      | select(.name == \$n and ((.inst // \"\") == \$i))] | length == 1 and (.[0] | $pred)" \
