@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
-            apc-ap8853)
+            apc-ap8853 liebert-env)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -19,7 +19,7 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
                  [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
-                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2)
+                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [liebert-env]=liebert-gp-env)
 # one python snmpsim answers every device: polls every 3 s keep it from falling behind
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 3s" "timeout: 2500ms"
   echo "devices:"
@@ -353,6 +353,24 @@ absent $d probe_temperature_celsius 1                   # -1, not -0.1 C
 absent $d probe_humidity_percent 1
 absent $d bank_load_state 1                             # legacy column not in the recording
 pass "$d: 13 values decoded, bank currents from the legacy table; the absent probe is an error"
+
+# Liebert cooling unit (LIEBERT-GP-ENVIRONMENTAL-MIB): rows named by well-known OIDs;
+# the supply-air row has no measurement in the recording
+d=liebert-env
+expect $d control_temperature_celsius "" 23
+expect $d return_air_celsius "" 23
+expect $d control_humidity_percent "" 42
+expect $d return_humidity_percent "" 42
+expect $d system_state "" on
+expect $d cooling_state "" off
+expect $d humidifying_state "" off
+expect $d dehumidifying_state "" off
+expect $d fan_state "" on
+expect $d general_alarm_state "" clear
+expect $d cooling_capacity_percent "" 0
+expect $d fan_speed_percent "" 100
+absent $d supply_air_celsius ""                          # row without a value
+pass "$d: 12 values decoded; the unmeasured supply air is an error"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
