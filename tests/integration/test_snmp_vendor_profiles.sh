@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
-            apc-ap8853 liebert-env)
+            apc-ap8853 liebert-env geist-wd15)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -19,7 +19,8 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
                  [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
-                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [liebert-env]=liebert-gp-env)
+                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [liebert-env]=liebert-gp-env
+                 [geist-wd15]=geist-watchdog)
 # one python snmpsim answers every device: polls every 3 s keep it from falling behind
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 3s" "timeout: 2500ms"
   echo "devices:"
@@ -371,6 +372,16 @@ expect $d cooling_capacity_percent "" 0
 expect $d fan_speed_percent "" 100
 absent $d supply_air_celsius ""                          # row without a value
 pass "$d: 12 values decoded; the unmeasured supply air is an error"
+
+# Geist Watchdog 15-P (GEIST-V4-MIB): its own sensor and two remote ones, by name
+d=geist-wd15
+expect $d sensor_temperature_celsius "Watchdog Rack 01" 15.4   # internalTemp 154
+expect $d sensor_humidity_percent "Watchdog Rack 01" 39
+expect $d sensor_dew_point_celsius "Watchdog Rack 01" 0.8
+expect $d sensor_temperature_celsius "Above Rack 02" 18.5      # tempSensorTemp 185
+expect $d sensor_temperature_celsius "Above Rack 03" 18
+absent $d relay_state "Watchdog Rack 01"                 # not in the recording
+pass "$d: 5 values decoded; the unanswered relay state is an error"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds; nothing else fires.
