@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
-            apc-ap8853 liebert-env geist-wd15)
+            apc-ap8853 apc-ap7902b liebert-env geist-wd15)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -19,7 +19,8 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
                  [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
-                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [liebert-env]=liebert-gp-env
+                 [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [apc-ap7902b]=apc-rpdu2
+                 [liebert-env]=liebert-gp-env
                  [geist-wd15]=geist-watchdog)
 # one python snmpsim answers every device: polls every 3 s keep it from falling behind
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 3s" "timeout: 2500ms"
@@ -352,8 +353,29 @@ expect $d bank_current_amperes 2 4.7                    # bank 2
 expect $d probe_temperature_state 1 not_present
 absent $d probe_temperature_celsius 1                   # -1, not -0.1 C
 absent $d probe_humidity_percent 1
-absent $d bank_load_state 1                             # legacy column not in the recording
-pass "$d: 13 values decoded, bank currents from the legacy table; the absent probe is an error"
+status_json | json_check '[.devices[] | select(.id == "apc-ap8853") | .metrics[]
+                           | select(.name == "bank_load_state")] | length == 0' \
+  || fail "$d: bank load states without an rPDU2BankStatus table"
+pass "$d: 13 values decoded, bank currents from the legacy table, no bank load state; the absent probe is an error"
+
+# APC AP7902B switched rack PDU: both bank tables (the same current from each; the
+# load states from rPDU2BankStatus), and no power metering (-1)
+d=apc-ap7902b
+expect $d pdu_load_state 1 not_supported
+expect $d power_supply_alarm_state 1 normal
+expect $d power_supply_1_state 1 normal
+expect $d power_supply_2_state 1 normal
+expect $d phase_current_amperes 1 1.6
+expect $d phase_load_state 1 normal
+expect $d bank_current_amperes 1 0
+expect $d bank_current_amperes 2 1.1
+expect $d bank_load_state 1 normal
+expect $d bank_load_state 2 normal
+absent $d pdu_power_watts 1                             # -1: not metered
+absent $d pdu_energy_kilowatt_hours 1
+absent $d phase_voltage_volts 1
+absent $d phase_power_watts 1
+pass "$d: 10 values decoded with both bank tables; 4 unmetered values (-1) are errors"
 
 # Liebert cooling unit (LIEBERT-GP-ENVIRONMENTAL-MIB): rows named by well-known OIDs;
 # the supply-air row has no measurement in the recording
