@@ -7,7 +7,7 @@
 # value, is an error and never a number.
 source "$(dirname "$0")/lib.sh"
 
-RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups liebert-mph2
+RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups eaton-93e liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
             apc-ap8853 apc-ap7902b liebert-env geist-wd15)
@@ -15,7 +15,7 @@ start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
 declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=apc-netbotz
-                 [eaton-connectups]=eaton-ups [liebert-mph2]=liebert-mph2
+                 [eaton-connectups]=eaton-ups [eaton-93e]=eaton-ups [liebert-mph2]=liebert-mph2
                  [sentry3-cdu]=sentry3 [sentry4-smart]=sentry4
                  [raritan-px2]=raritan-px2 [cyberpower-ol2200]=cyberpower-ups
                  [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
@@ -139,6 +139,28 @@ absent $d output_source_state ""                        # not in the recording
 absent $d battery_runtime_seconds ""
 absent $d ambient_temperature_celsius ""
 pass "$d: 10 values decoded; 3 unanswered objects are errors"
+
+# Eaton 93E 80 kVA (XUPS-MIB), three phases, on mains
+d=eaton-93e
+expect $d output_source_state "" normal                  # xupsOutputSource 3
+expect $d battery_voltage_volts "" 521
+expect $d battery_current_amperes "" 0
+expect $d battery_charge_percent "" 100
+expect $d input_frequency_hertz "" 50
+expect $d output_load_percent "" 21
+expect $d output_frequency_hertz "" 49                   # 490 x 0.1 Hz, as recorded
+expect $d bypass_frequency_hertz "" 50
+expect $d ambient_temperature_celsius "" 25
+expect $d alarms_present_count "" 0
+expect $d test_result_state "" unknown
+for l in 1 2 3; do expect $d input_current_amperes $l 21; expect $d output_voltage_volts $l 220; done
+expect $d input_voltage_volts 1 227; expect $d input_voltage_volts 2 227; expect $d input_voltage_volts 3 233
+expect $d output_current_amperes 1 27; expect $d output_current_amperes 2 18; expect $d output_current_amperes 3 15
+expect $d output_power_watts 1 5100; expect $d output_power_watts 2 3600; expect $d output_power_watts 3 2700
+expect $d bypass_voltage_volts 1 227; expect $d bypass_voltage_volts 2 230; expect $d bypass_voltage_volts 3 231
+absent $d battery_runtime_seconds ""                     # 65535: not computed on mains
+absent $d battery_abm_state ""                           # 0: outside the MIB's enum
+pass "$d: 29 values decoded; the uncomputed runtime and an out-of-enum ABM state are errors"
 
 # Vertiv / Liebert MPH2 rack PDU (LIEBERT-GP-PDU-MIB): source 1.1, line 1.1.1,
 # branches 1.1-1.3, sensors 1.1.1 and 1.4.1 (humidity), 1.2.1 and 1.3.1 (temperature)
