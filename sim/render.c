@@ -37,6 +37,11 @@ static void render_ups(struct sim_dev *u)
 	sim_snmp_metric(u, "input_voltage_volts", 1, NULL, u->input_ok ? NOMINAL_V : 0);
 	sim_snmp_metric(u, "input_current_amperes", 1, NULL, u->input_ok ? load_w / NOMINAL_V / 3 : 0);
 	sim_snmp_metric(u, "input_power_watts", 1, NULL, u->input_ok ? load_w : 0);
+	/* the bypass hangs on the same utility and carries nothing while the inverter runs */
+	sim_snmp_metric(u, "bypass_frequency_hertz", 0, NULL, u->input_ok ? NOMINAL_HZ : 0);
+	sim_snmp_metric(u, "bypass_voltage_volts", 1, NULL, u->input_ok ? NOMINAL_V : 0);
+	sim_snmp_metric(u, "bypass_current_amperes", 1, NULL, 0);
+	sim_snmp_metric(u, "bypass_power_watts", 1, NULL, 0);
 	sim_snmp_state(u, "output_source_state", 0, NULL, !out ? "none" : on_batt ? "battery" : "normal");
 	sim_snmp_metric(u, "output_frequency_hertz", 0, NULL, out ? NOMINAL_HZ : 0);
 	for (unsigned l = 1; l <= 3; l++) {
@@ -118,14 +123,21 @@ static void render_pdu(struct sim *s, struct sim_dev *p)
 	double v = p->powered ? NOMINAL_V : 0;
 	sim_snmp_metric(p, "pdu_power_watts", 1, NULL, w);
 	sim_snmp_metric(p, "pdu_energy_kilowatt_hours", 1, NULL, p->energy_kwh);
-	sim_snmp_state(p, "pdu_load_state", 1, NULL, w < 500 ? "low_load" : "normal");
+	const char *load = w < 500 ? "low_load" : "normal";
+	sim_snmp_state(p, "pdu_load_state", 1, NULL, load);
+	sim_snmp_state(p, "power_supply_alarm_state", 1, NULL, "normal");
+	sim_snmp_state(p, "power_supply_1_state", 1, NULL, "normal");
+	sim_snmp_state(p, "power_supply_2_state", 1, NULL, "not_installed");
 	for (unsigned ph = 1; ph <= 3; ph++) {
 		sim_snmp_metric(p, "phase_current_amperes", ph, NULL, v > 0 ? w / 3 / v : 0);
 		sim_snmp_metric(p, "phase_voltage_volts", ph, NULL, v);
 		sim_snmp_metric(p, "phase_power_watts", ph, NULL, w / 3);
+		sim_snmp_state(p, "phase_load_state", ph, NULL, load);
 	}
-	for (unsigned b = 1; b <= 2; b++)
+	for (unsigned b = 1; b <= 2; b++) {
 		sim_snmp_metric(p, "bank_current_amperes", b, NULL, v > 0 ? w / 2 / v : 0);
+		sim_snmp_state(p, "bank_load_state", b, NULL, load);
+	}
 	/* one outlet per server this PDU feeds (directly or through a rack) */
 	unsigned outlet = 0;
 	for (size_t i = 0; i < s->ndevs; i++) {

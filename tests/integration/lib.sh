@@ -255,9 +255,16 @@ metric_field() {
 
 # metric_is DEVICE NAME INST JQ-PREDICATE: true if the metric object satisfies it.
 metric_is() {
-  local dev=$1 name=$2 inst=$3 pred=$4
   local doc
   doc=$(status_json) || return 1
+  metric_in "$doc" "$@"
+}
+
+# metric_in DOC DEVICE NAME INST JQ-PREDICATE: metric_is on a status document already read
+# (false for an empty one: jq 1.6 -e exits 0 on empty input).
+metric_in() {
+  local doc=$1 dev=$2 name=$3 inst=$4 pred=$5
+  [ -n "$doc" ] || return 1
   printf '%s\n' "$doc" | jq -e --arg d "$dev" --arg n "$name" --arg i "$inst" "
     [.devices[] | select(.id == \$d) | .metrics[]
      | select(.name == \$n and ((.inst // \"\") == \$i))] | length == 1 and (.[0] | $pred)" \
@@ -286,6 +293,13 @@ alert_is() {
   doc=$(alerts_json --all) || return 1
   printf '%s\n' "$doc" | jq -e --arg r "$rule" "
     [.alerts[] | select(.rule == \$r)] | length == 1 and (.[0] | $pred)" >/dev/null
+}
+
+# alert_firing DEVICE SEVERITY SUMMARY: true if an alert of DEVICE with that summary is
+# firing at that severity (GET /api/v1/alerts).
+alert_firing() {
+  api_get /api/v1/alerts | json_check "any(.alerts[]; .device == \"$1\" and .severity == \"$2\"
+                                           and .summary == \"$3\" and .state == \"firing\")"
 }
 
 # alert_field RULE FIELD: one field of the alert of RULE ("" when there is none).

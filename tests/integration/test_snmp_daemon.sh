@@ -72,10 +72,7 @@ wait_until 15 "ups-b by sysObjectID" metric_is ups-b output_source_state "" '.va
 metric_is ups-b alarm_active_state low_battery '.value == 1' || fail "low_battery alarm"
 metric_is ups-b alarm_active_state on_battery '.value == 0' || fail "on_battery alarm should be clear"
 pass "ups-b (profile by sysObjectID): on battery, low_battery alarm decoded"
-on_battery_alert() { api_get /api/v1/alerts | json_check '
-  any(.alerts[]; .device == "ups-c" and .summary == "UPS is on battery"
-                 and .state == "firing" and .severity == "critical")'; }
-wait_until 15 "ups-c on-battery alert" on_battery_alert
+wait_until 15 "ups-c on-battery alert" alert_firing ups-c critical "UPS is on battery"
 api_get /api/v1/alerts | json_check 'all(.alerts[]; .device != "ups-a")' \
   || fail "the UPS on mains has alerts: $(api_get /api/v1/alerts)"
 pass "profile default rule: ups-c on battery -> critical 'UPS is on battery'; ups-a (mains) quiet"
