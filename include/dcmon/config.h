@@ -133,6 +133,8 @@ struct cfg_process {
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
 struct cfg_modbus; /* dcmon/modbus.h */
+struct cfg_mqtt_device; /* dcmon/mqtt.h */
+struct cfg_mqtt;        /* dcmon/mqtt.h */
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
  * when not given. */
@@ -181,6 +183,7 @@ struct cfg_device {
 	enum cfg_resources resources;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
+	struct cfg_mqtt_device *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL if absent */
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 
 	struct cfg_pos pos;
@@ -259,6 +262,7 @@ struct cfg_daemon {
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
+	struct cfg_mqtt *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL = no MQTT broker */
 };
 
 struct cfg_index;
