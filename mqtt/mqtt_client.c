@@ -52,7 +52,8 @@ struct mqtt_client {
 	int64_t backoff_ms;
 	int64_t reconnect_at;       /* monotonic ms; 0 = none due */
 	struct loop_timer *misc;
-	char last_error[MQTT_WHY_MAX];
+	char last_error[MQTT_WHY_MAX]; /* why the link is down; kept until it is up again */
+	bool said;                  /* last_error is this connection attempt's */
 	struct log_complaint link;  /* the broker link's complaints */
 	struct dev_state *devs[256];
 	struct topic_log topics[TOPIC_LOG_SLOTS];
@@ -274,6 +275,27 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 
 /* ---- the link ------------------------------------------------------------------- */
 
+/* A libmosquitto return code as words; EPROTO is how it ends a TLS session that failed
+ * (OpenSSL's own words, when it has any, came through on_log first). */
+static const char *rc_text(const struct mqtt_client *c, int rc)
+{
+	if (rc != MOSQ_ERR_ERRNO)
+		return mosquitto_strerror(rc);
+	if (errno == EPROTO && c->mc->ca_file)
+		return "TLS handshake failed (the broker refused our certificate, or we its: "
+		       "check ca_file, cert_file, key_file)";
+	return strerror(errno);
+}
+
+/* Records why this attempt failed (the first, most precise, reason wins). */
+static void link_error(struct mqtt_client *c, const char *fmt, const char *a, const char *b)
+{
+	if (c->said)
+		return;
+	snprintf(c->last_error, sizeof(c->last_error), fmt, a, b);
+	c->said = true;
+}
+
 static void subscribe_all(struct mqtt_client *c)
 {
 	for (size_t i = 0; i < c->routes.n; i++) {
@@ -290,9 +312,8 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
 	(void)mosq;
 	c->connecting = false;
 	if (rc != 0) {
-		snprintf(c->last_error, sizeof(c->last_error), "broker refused the connection: %s%s",
-			 mosquitto_connack_string(rc),
-			 rc == 4 || rc == 5 ? " (check username and password_file)" : "");
+		link_error(c, "broker refused the connection: %s%s", mosquitto_connack_string(rc),
+			   rc == 4 || rc == 5 ? " (check username and password_file)" : "");
 		log_complain(&c->link, loop_now_ms(c->env->loop), "mqtt", NULL, "%s:%d: %s",
 			     c->mc->host, c->mc->port, c->last_error);
 		return;
@@ -300,6 +321,7 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
 	c->connected = true;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->last_error[0] = '\0';
+	c->said = false;
 	log_complain_release(&c->link, "mqtt", NULL, "connected to %s:%d", c->mc->host,
 			     c->mc->port);
 	log_info("mqtt", NULL, "connected to %s:%d, %zu subscriptions", c->mc->host, c->mc->port,
@@ -319,9 +341,11 @@ static void on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 {
 	struct mqtt_client *c = arg;
 	(void)mosq;
-	if (!c->last_error[0])
-		snprintf(c->last_error, sizeof(c->last_error), "connection lost: %s",
-			 mosquitto_strerror(rc));
+	if (rc == 0) { /* we asked for it (stop, reload) */
+		c->connected = c->connecting = false;
+		return;
+	}
+	link_error(c, "connection lost: %s%s", rc_text(c, rc), "");
 	if (c->connected)
 		log_warnx("mqtt", NULL, "%s:%d: %s", c->mc->host, c->mc->port, c->last_error);
 	schedule_reconnect(c);
@@ -333,7 +357,7 @@ static void on_log(struct mosquitto *mosq, void *arg, int level, const char *tex
 	struct mqtt_client *c = arg;
 	(void)mosq;
 	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) {
-		snprintf(c->last_error, sizeof(c->last_error), "%s", text);
+		link_error(c, "%s%s", text, "");
 		log_complain(&c->link, loop_now_ms(c->env->loop), "mqtt", NULL, "%s:%d: %s",
 			     c->mc->host, c->mc->port, text);
 	}
@@ -365,9 +389,9 @@ static void sync_watch(struct mqtt_client *c)
 static void link_failed(struct mqtt_client *c, int rc)
 {
 	if (c->connecting || c->connected) {
-		if (!c->last_error[0] || c->connected)
-			snprintf(c->last_error, sizeof(c->last_error), "%s", rc == MOSQ_ERR_ERRNO ?
-				 strerror(errno) : mosquitto_strerror(rc));
+		if (c->connected)
+			c->said = false; /* a link that was up: this is news */
+		link_error(c, "%s%s", rc_text(c, rc), "");
 		log_complain(&c->link, loop_now_ms(c->env->loop), "mqtt", NULL, "%s:%d: %s",
 			     c->mc->host, c->mc->port, c->last_error);
 		schedule_reconnect(c);
@@ -397,13 +421,12 @@ static void on_io(struct loop *loop, int fd, unsigned events, void *arg)
 static void try_connect(struct mqtt_client *c)
 {
 	c->reconnect_at = 0;
-	c->last_error[0] = '\0';
+	c->said = false;
 	c->connecting = true;
 	int rc = mosquitto_connect_async(c->mosq, c->mc->host, c->mc->port,
 					 (int)(c->mc->keepalive_ms / 1000));
 	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(c->last_error, sizeof(c->last_error), "connect: %s", rc == MOSQ_ERR_ERRNO ?
-			 strerror(errno) : mosquitto_strerror(rc));
+		link_error(c, "connect: %s%s", rc_text(c, rc), "");
 		link_failed(c, rc);
 		return;
 	}
@@ -547,28 +570,33 @@ void mqtt_client_free(struct mqtt_client *c)
 	free(c);
 }
 
-bool mqtt_device_link(const char *device, char *why, size_t whylen, unsigned *bad,
-		      uint64_t *bad_total)
+enum mqtt_link mqtt_device_link(const char *device, char *why, size_t whylen)
 {
 	struct mqtt_client *c = current;
-	*bad = 0;
-	*bad_total = 0;
 	if (!c) {
 		snprintf(why, whylen, "no mqtt: broker in the daemon section");
-		return false;
+		return MQTT_LINK_DOWN;
 	}
-	struct dev_state *s = dev_state(c, device);
-	*bad = s->bad;
-	*bad_total = s->bad_total;
-	s->bad = 0;
 	if (!c->connected) {
 		snprintf(why, whylen, "broker not connected: %s",
 			 c->last_error[0] ? c->last_error : "connecting");
-		return false;
+		return c->connecting && !c->said ? MQTT_LINK_PENDING : MQTT_LINK_DOWN;
 	}
-	if (s->offline) {
+	if (dev_state(c, device)->offline) {
 		snprintf(why, whylen, "offline (last will)");
-		return false;
+		return MQTT_LINK_DOWN;
 	}
-	return true;
+	return MQTT_LINK_UP;
+}
+
+unsigned mqtt_device_bad(const char *device, uint64_t *total)
+{
+	*total = 0;
+	if (!current)
+		return 0;
+	struct dev_state *s = dev_state(current, device);
+	unsigned bad = s->bad;
+	*total = s->bad_total;
+	s->bad = 0;
+	return bad;
 }

@@ -66,10 +66,17 @@ void mqtt_map_tasmota(json_t *root, struct mqtt_sink *sink);
 void mqtt_map_shelly(json_t *root, const char *topic, struct mqtt_sink *sink);
 void mqtt_map_z2m(json_t *root, struct mqtt_sink *sink);
 
-/* What the poller asks the client (mqtt_client.c): false with why ("broker not
- * connected: ...", "offline (last will)") when the device cannot be heard; *bad gets
- * and clears the payload errors counted since the last call, *bad_total their total. */
-bool mqtt_device_link(const char *device, char *why, size_t whylen, unsigned *bad,
-		      uint64_t *bad_total);
+enum mqtt_link {
+	MQTT_LINK_UP,      /* connected, and the device's last will (if any) says online */
+	MQTT_LINK_DOWN,    /* the device cannot be heard: why says so */
+	MQTT_LINK_PENDING, /* a connection attempt is under way and has not failed yet */
+};
+
+/* What the poller asks the client (mqtt_client.c): the device's link, with why ("broker
+ * not connected: ...", "offline (last will)") when it is down. */
+enum mqtt_link mqtt_device_link(const char *device, char *why, size_t whylen);
+/* Gets and clears the payload errors of the device counted since the last call; *total
+ * gets their count since start. */
+unsigned mqtt_device_bad(const char *device, uint64_t *total);
 
 #endif

@@ -7,12 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dcmon/loop.h"
 #include "mqtt_int.h"
+
+#define LINK_WAIT_MS 100 /* re-check of a link whose connection attempt is under way */
 
 struct mqtt_inst {
 	const struct poller_env *env;
 	const char *device;       /* the config's id (instances never outlive their config) */
 	struct metric *bad_count; /* mqtt_payload_errors_count */
+	struct poll_job *job;     /* waiting for a connection attempt, or NULL */
+	struct loop_timer *wait;
 };
 
 static bool mqtt_wants(const struct cfg_device *dev)
@@ -40,15 +45,32 @@ static void *mqtt_create(const struct poller_env *env, const struct cfg_device *
 	return in;
 }
 
+static void link_check(struct loop *loop, void *arg);
+
+/* A poll while the client connects waits for the attempt (to its deadline), so that a
+ * start or a reconnect does not say "unreachable" before the broker had a chance. */
 static void mqtt_start(void *inst, struct poll_job *job)
 {
 	struct mqtt_inst *in = inst;
+	in->job = job;
+	link_check(in->env->loop, in);
+}
+
+static void link_check(struct loop *loop, void *arg)
+{
+	struct mqtt_inst *in = arg;
+	struct poll_job *job = in->job;
 	char why[MQTT_WHY_MAX], part[64];
-	unsigned bad;
 	uint64_t total;
-	bool up = mqtt_device_link(in->device, why, sizeof(why), &bad, &total);
+	in->wait = NULL;
+	enum mqtt_link link = mqtt_device_link(in->device, why, sizeof(why));
+	if (link == MQTT_LINK_PENDING && loop_now_ms(loop) + LINK_WAIT_MS < job->deadline_ms &&
+	    (in->wait = loop_timer_add(loop, LINK_WAIT_MS, link_check, in)))
+		return;
+	in->job = NULL;
+	unsigned bad = mqtt_device_bad(in->device, &total);
 	metric_put(in->env->reg, in->bad_count, job->ts_ms, (double)total);
-	if (!up) {
+	if (link != MQTT_LINK_UP) {
 		poll_job_done(job, POLL_UNREACHABLE, why);
 	} else if (bad) {
 		snprintf(part, sizeof(part), "%u bad payload%s", bad, bad == 1 ? "" : "s");
@@ -60,11 +82,16 @@ static void mqtt_start(void *inst, struct poll_job *job)
 
 static void mqtt_cancel(void *inst)
 {
-	(void)inst; /* a poll ends before start() returns */
+	struct mqtt_inst *in = inst;
+	loop_timer_cancel(in->env->loop, in->wait);
+	in->wait = NULL;
+	in->job = NULL;
 }
 
 static void mqtt_free(void *inst)
 {
+	if (inst)
+		mqtt_cancel(inst);
 	free(inst);
 }
 
