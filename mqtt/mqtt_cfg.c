@@ -18,7 +18,8 @@
 
 const char *const mqtt_format_names[] = {
 	[MQTT_FMT_NUMBER] = "number",   [MQTT_FMT_BOOL] = "bool",
-	[MQTT_FMT_ENUM] = "enum",       [MQTT_FMT_JSON] = "json",
+	[MQTT_FMT_ENUM] = "enum",       [MQTT_FMT_COLLECTD] = "collectd",
+	[MQTT_FMT_JSON] = "json",
 	[MQTT_FMT_TASMOTA] = "tasmota", [MQTT_FMT_SHELLY] = "shelly",
 	[MQTT_FMT_Z2M] = "zigbee2mqtt", [MQTT_FMT_COUNT] = NULL,
 };
@@ -62,7 +63,9 @@ static const struct cfg_key value_keys[] = {
 	 .count_offset = SUB(nvalues), .sub = value_keys,                                   \
 	 .elem_size = sizeof(struct cfg_mqtt_value), .what = "value", .init = value_init},  \
 	{.name = "timestamp", .type = CFGK_STRING, .offset = SUB(timestamp),                \
-	 .expect = "the JSON path of the sample time"}
+	 .expect = "the JSON path of the sample time"},                                     \
+	{.name = "instance_level", .type = CFGK_INT, .offset = SUB(instance_level),         \
+	 .min = 1, .max = 64, .expect = "the 1-based topic level that is the instance"}
 
 static void sub_init(void *elem, const struct cfgnode *node, void *ctx)
 {
@@ -95,15 +98,20 @@ static int value_check(const struct cfg_mqtt_value *v, const struct cfgnode *nod
 	return ok ? 0 : -EINVAL;
 }
 
-/* A key that the format ignores is an error: it would silently do nothing. */
-static bool refuse_key(const struct cfgnode *node, const char *key, enum mqtt_format f,
-		       struct cfg_diags *d)
+/* Keys that the format ignores (a NULL-terminated list) are errors: they would
+ * silently do nothing. */
+static bool refuse_keys(const struct cfgnode *node, const char *const *keys, enum mqtt_format f,
+			struct cfg_diags *d)
 {
-	if (!cfgnode_get(node, key))
-		return true;
-	cfg_error(d, cfg_key_pos(node, key), "mqtt: %s: not used by format %s", key,
-		  mqtt_format_names[f]);
-	return false;
+	bool ok = true;
+	for (; *keys; keys++) {
+		if (!cfgnode_get(node, *keys))
+			continue;
+		cfg_error(d, cfg_key_pos(node, *keys), "mqtt: %s: not used by format %s", *keys,
+			  mqtt_format_names[f]);
+		ok = false;
+	}
+	return ok;
 }
 
 /* number, bool and enum name one metric; json lists values; the firmware formats
@@ -111,16 +119,15 @@ static bool refuse_key(const struct cfgnode *node, const char *key, enum mqtt_fo
 static bool sub_format_check(const struct cfg_mqtt_sub *s, const struct cfgnode *node,
 			     struct cfg_diags *d)
 {
-	bool single = s->format <= MQTT_FMT_ENUM, ok = true;
+	bool single = s->format <= MQTT_FMT_COLLECTD, ok = true;
 	if (single && !s->metric) {
 		cfg_error(d, &node->pos, "mqtt: format %s needs metric:", mqtt_format_names[s->format]);
 		ok = false;
 	} else if (single) {
-		enum metric_kind kind = s->format == MQTT_FMT_NUMBER ?
-			(s->counter ? METRIC_COUNTER : METRIC_GAUGE) : METRIC_STATE;
+		enum metric_kind kind = mqtt_sub_kind(s);
 		ok &= metric_ok(s->metric, kind, node, "metric", d);
 	} else {
-		ok &= refuse_key(node, "metric", s->format, d);
+		ok &= refuse_keys(node, (const char *const[]){"metric", NULL}, s->format, d);
 	}
 	if (s->format == MQTT_FMT_ENUM && !s->nstates) {
 		cfg_error(d, &node->pos, "mqtt: format enum needs states: {text: number, ...}");
@@ -131,13 +138,12 @@ static bool sub_format_check(const struct cfg_mqtt_sub *s, const struct cfgnode 
 		ok = false;
 	}
 	if (s->format != MQTT_FMT_JSON)
-		ok &= refuse_key(node, "values", s->format, d) &
-		      refuse_key(node, "timestamp", s->format, d);
+		ok &= refuse_keys(node, (const char *const[]){"values", "timestamp", NULL}, s->format, d);
 	if (s->format != MQTT_FMT_ENUM)
-		ok &= refuse_key(node, "states", s->format, d);
-	if (s->format != MQTT_FMT_NUMBER)
-		ok &= refuse_key(node, "scale", s->format, d) & refuse_key(node, "unit", s->format, d) &
-		      refuse_key(node, "counter", s->format, d);
+		ok &= refuse_keys(node, (const char *const[]){"states", NULL}, s->format, d);
+	if (s->format != MQTT_FMT_NUMBER && s->format != MQTT_FMT_COLLECTD)
+		ok &= refuse_keys(node, (const char *const[]){"scale", "unit", "counter", NULL},
+				  s->format, d);
 	for (size_t i = 0; i < s->nvalues; i++)
 		ok &= value_check(&s->values[i], cfg_list_item(node, "values", i), d) == 0;
 	return ok;
@@ -168,6 +174,16 @@ static int sub_check_common(struct cfg_mqtt_sub *s, const struct cfgnode *node,
 		ok = false;
 	}
 	ok &= sub_format_check(s, node, d);
+	if (s->instance_level && !mqtt_topic_level_is_plus(s->topic, s->instance_level)) {
+		cfg_error(d, cfg_key_pos(node, "instance_level"), "mqtt: instance_level: %d: level "
+			  "%d of '%s' must be a +", s->instance_level, s->instance_level, s->topic);
+		ok = false;
+	}
+	if (s->instance_level && s->format > MQTT_FMT_COLLECTD) {
+		cfg_error(d, cfg_key_pos(node, "instance_level"), "mqtt: instance_level: only for "
+			  "number, bool, enum and collectd (the others name their instances)");
+		ok = false;
+	}
 	ok &= states_ok(s->states, s->nstates, node, d);
 	for (size_t i = 0; i < s->nvalues; i++)
 		ok &= states_ok(s->values[i].states, s->values[i].nstates,

@@ -126,14 +126,14 @@ static void on_point(void *arg, const struct mqtt_point *p)
 		metric_put(dl->c->env->reg, m, dl->sink.ts_ms, p->value);
 }
 
-/* A payload unreadable as a whole is an error of the subscription's metrics. */
+/* A payload unreadable as a whole is an error of the subscription's metrics (not of an
+ * instance named by the topic: that one may not exist). */
 static void sub_error(struct delivery *dl, const struct cfg_mqtt_sub *sub, const char *why)
 {
 	struct mqtt_point p = {.metric = sub->metric, .unit = sub->unit, .error = why,
-			       .kind = sub->format == MQTT_FMT_NUMBER ?
-				       (sub->counter ? METRIC_COUNTER : METRIC_GAUGE) : METRIC_STATE,
-			       .states = sub->states, .nstates = sub->nstates};
-	if (sub->format <= MQTT_FMT_ENUM)
+			       .kind = mqtt_sub_kind(sub), .states = sub->states,
+			       .nstates = sub->nstates};
+	if (sub->format <= MQTT_FMT_COLLECTD && !sub->instance_level)
 		on_point(dl, &p);
 	for (size_t i = 0; sub->format == MQTT_FMT_JSON && i < sub->nvalues; i++) {
 		const struct cfg_mqtt_value *v = &sub->values[i];

@@ -16,6 +16,9 @@
 #define MQTT_TS_FUTURE_MAX_MS (60 * 1000) /* nor one further ahead than this */
 #define MQTT_STATES_MAX 32                /* names of one STATE metric given to the registry */
 
+/* The kind of a single-metric subscription's metric (number, bool, enum, collectd). */
+enum metric_kind mqtt_sub_kind(const struct cfg_mqtt_sub *sub);
+
 /* True if the 1-based level `level` of filter is exactly "+". */
 bool mqtt_topic_level_is_plus(const char *filter, int level);
 /* Copies the 1-based level `level` of topic into buf; false if there is none, it is

@@ -84,32 +84,76 @@ static bool parse_state(const char *s, const struct cfg_label *st, size_t n, dou
 	return false;
 }
 
-/* number, bool, enum: one value for the subscription's metric. */
-static int map_scalar(const struct cfg_mqtt_sub *sub, const void *payload, size_t len,
-		      struct mqtt_sink *sink, char *why, size_t whylen)
+enum metric_kind mqtt_sub_kind(const struct cfg_mqtt_sub *sub)
 {
-	char s[SCALAR_MAX];
+	if (sub->format == MQTT_FMT_BOOL || sub->format == MQTT_FMT_ENUM)
+		return METRIC_STATE;
+	return sub->counter ? METRIC_COUNTER : METRIC_GAUGE;
+}
+
+/* The sample time ms when sane, else the arrival time. */
+static void sink_time_ms(struct mqtt_sink *sink, int64_t ms)
+{
+	bool sane = ms >= sink->now_ms - MQTT_TS_PAST_MAX_MS &&
+		    ms <= sink->now_ms + MQTT_TS_FUTURE_MAX_MS;
+	sink->ts_ms = sane ? ms : sink->now_ms;
+}
+
+/* collectd's "TIME:VALUE": TIME is epoch seconds or N (now). */
+static bool parse_collectd(char *s, struct mqtt_sink *sink, double *v)
+{
+	char *colon = strchr(s, ':');
+	double t;
+	if (!colon)
+		return false;
+	*colon = '\0';
+	if (strcmp(s, "N") != 0 && !parse_number(s, &t))
+		return false;
+	if (strcmp(s, "N") != 0 && fabs(t) < 1e12)
+		sink_time_ms(sink, (int64_t)(t * 1000));
+	return parse_number(colon + 1, v);
+}
+
+static bool parse_scalar(const struct cfg_mqtt_sub *sub, char *s, struct mqtt_sink *sink,
+			 double *v)
+{
+	switch (sub->format) {
+	case MQTT_FMT_NUMBER:
+		return parse_number(s, v);
+	case MQTT_FMT_BOOL:
+		return parse_bool(s, v);
+	case MQTT_FMT_COLLECTD:
+		return parse_collectd(s, sink, v);
+	default:
+		return parse_state(s, sub->states, sub->nstates, v);
+	}
+}
+
+/* number, bool, enum, collectd: one value for the subscription's metric, of the
+ * instance the topic names when instance_level is set. */
+static int map_scalar(const struct cfg_mqtt_sub *sub, const char *topic, const void *payload,
+		      size_t len, struct mqtt_sink *sink, char *why, size_t whylen)
+{
+	static const char *const expected[] = {
+		[MQTT_FMT_NUMBER] = "a number", [MQTT_FMT_BOOL] = "true/false, on/off, yes/no or 1/0",
+		[MQTT_FMT_ENUM] = "one of the states", [MQTT_FMT_COLLECTD] = "TIME:VALUE",
+	};
+	char s[SCALAR_MAX], inst[METRIC_INST_MAX];
 	double v = 0;
-	bool ok = payload_scalar(payload, len, s, sizeof(s));
-	if (ok && sub->format == MQTT_FMT_NUMBER)
-		ok = parse_number(s, &v);
-	else if (ok && sub->format == MQTT_FMT_BOOL)
-		ok = parse_bool(s, &v);
-	else if (ok)
-		ok = parse_state(s, sub->states, sub->nstates, &v);
-	if (!ok) {
-		snprintf(why, whylen, "payload is not %s", sub->format == MQTT_FMT_NUMBER ? "a number" :
-			 sub->format == MQTT_FMT_BOOL ? "true/false, on/off, yes/no or 1/0" :
-			 "one of the states");
+	if (!payload_scalar(payload, len, s, sizeof(s)) || !parse_scalar(sub, s, sink, &v)) {
+		snprintf(why, whylen, "payload is not %s", expected[sub->format]);
 		return -EINVAL;
 	}
-	bool number = sub->format == MQTT_FMT_NUMBER;
-	sink->ts_ms = sink->now_ms;
-	struct mqtt_point p = {.metric = sub->metric, .unit = sub->unit,
-			       .kind = !number ? METRIC_STATE : sub->counter ? METRIC_COUNTER :
-						METRIC_GAUGE,
+	if (sub->instance_level && !mqtt_topic_level(topic, sub->instance_level, inst, sizeof(inst))) {
+		snprintf(why, whylen, "no instance at topic level %d", sub->instance_level);
+		return -EINVAL;
+	}
+	bool state = mqtt_sub_kind(sub) == METRIC_STATE;
+	struct mqtt_point p = {.metric = sub->metric, .unit = sub->unit, .kind = mqtt_sub_kind(sub),
+			       .inst_label = sub->instance_level ? "topic" : NULL,
+			       .inst = sub->instance_level ? inst : NULL,
 			       .states = sub->states, .nstates = sub->nstates,
-			       .value = number ? v * sub->scale : v};
+			       .value = state ? v : v * sub->scale};
 	sink->point(sink->arg, &p);
 	return 0;
 }
@@ -202,8 +246,7 @@ void mqtt_sink_time(struct mqtt_sink *sink, const json_t *t)
 		ms = v > 1e11 ? (int64_t)v : (int64_t)(v * 1000);
 	else if (!json_is_string(t) || !parse_iso8601(json_string_value(t), &ms))
 		return;
-	if (ms >= sink->now_ms - MQTT_TS_PAST_MAX_MS && ms <= sink->now_ms + MQTT_TS_FUTURE_MAX_MS)
-		sink->ts_ms = ms;
+	sink_time_ms(sink, ms);
 }
 
 /* json: each configured value at its path; a missing or unreadable one is that
@@ -263,7 +306,7 @@ int mqtt_map_payload(const struct cfg_mqtt_sub *sub, const char *topic, const vo
 {
 	sink->errors = 0;
 	sink->ts_ms = sink->now_ms;
-	if (sub->format <= MQTT_FMT_ENUM)
-		return map_scalar(sub, payload, len, sink, why, whylen);
+	if (sub->format <= MQTT_FMT_COLLECTD)
+		return map_scalar(sub, topic, payload, len, sink, why, whylen);
 	return map_json(sub, topic, payload, len, sink, why, whylen);
 }

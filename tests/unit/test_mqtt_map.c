@@ -81,6 +81,26 @@ static void test_scalars(void **state)
 	assert_int_equal(mqtt_map_payload(&num, "t", "1\0002", 3, &s, why, sizeof(why)), -EINVAL);
 }
 
+static void test_collectd_instance(void **state)
+{
+	struct cfg_mqtt_sub sub = {.format = MQTT_FMT_COLLECTD, .metric = "reading_volts",
+				   .scale = 2, .instance_level = 3};
+	struct got g;
+	struct mqtt_sink s;
+	char why[MQTT_WHY_MAX];
+	(void)state;
+	assert_int_equal(map(&sub, "collectd/h1/gauge-p001", "N:21.5", &g, &s, why), 0);
+	assert_true(value_of(&g, "reading_volts", "gauge-p001") == 43);
+	assert_string_equal(g.p[0].inst_label, "topic");
+	assert_int_equal(s.ts_ms, NOW_MS);
+	assert_int_equal(map(&sub, "collectd/h1/x", "1799999999.5:1", &g, &s, why), 0);
+	assert_int_equal(s.ts_ms, 1799999999500LL);
+	assert_int_equal(map(&sub, "collectd/h1/x", "21.5", &g, &s, why), -EINVAL);
+	assert_string_equal(why, "payload is not TIME:VALUE");
+	assert_int_equal(map(&sub, "collectd/h1", "N:1", &g, &s, why), -EINVAL);
+	assert_string_equal(why, "no instance at topic level 3");
+}
+
 static void test_json_values(void **state)
 {
 	struct cfg_label st[] = {{"ok", "0"}, {"alarm", "1"}};
@@ -186,7 +206,8 @@ static void test_topic_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scalars),    cmocka_unit_test(test_json_values),
+		cmocka_unit_test(test_scalars),    cmocka_unit_test(test_collectd_instance),
+		cmocka_unit_test(test_json_values),
 		cmocka_unit_test(test_tasmota),    cmocka_unit_test(test_shelly_z2m),
 		cmocka_unit_test(test_topic_levels),
 	};

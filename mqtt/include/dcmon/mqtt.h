@@ -28,6 +28,7 @@ enum mqtt_format {
 	MQTT_FMT_NUMBER,  /* "21.5": one metric */
 	MQTT_FMT_BOOL,    /* true/false, on/off, yes/no, 1/0: one STATE metric */
 	MQTT_FMT_ENUM,    /* a text mapped by `states:` to a number: one STATE metric */
+	MQTT_FMT_COLLECTD, /* collectd's "TIME:VALUE" (TIME epoch seconds or N): one metric */
 	MQTT_FMT_JSON,    /* JSON object, one path per metric (`metrics:`) */
 	MQTT_FMT_TASMOTA, /* Tasmota tele/<topic>/SENSOR telemetry */
 	MQTT_FMT_SHELLY,  /* Shelly Gen2 status / NotifyStatus */
@@ -53,11 +54,13 @@ struct cfg_mqtt_sub {
 	char *topic;              /* MQTT filter, + and # allowed */
 	int device_level;         /* daemon subscriptions: the 1-based topic level (a +)
 				   * naming the device; 0 in a device's section */
+	int instance_level;       /* the 1-based topic level (a +) that is the metrics'
+				   * instance (label "topic"); 0 = none */
 	enum mqtt_format format;
-	char *metric;             /* number/bool/enum: the metric */
-	char *unit;               /* number: default the name's unit suffix */
-	double scale;             /* number: default 1 */
-	bool counter;             /* number: a COUNTER */
+	char *metric;             /* number/bool/enum/collectd: the metric */
+	char *unit;               /* number/collectd: default the name's last word */
+	double scale;             /* number/collectd: default 1 */
+	bool counter;             /* number/collectd: a COUNTER */
 	struct cfg_label *states; /* enum: text -> number */
 	size_t nstates;
 	struct cfg_mqtt_value *values; /* json: the values */
