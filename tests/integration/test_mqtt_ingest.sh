@@ -23,6 +23,8 @@ start_broker "$MQTT_PORT"
     max_payload: 200000
     subscriptions:
       - {topic: "sensors/+/temperature", device_level: 2, format: number, metric: temperature_celsius}
+rules:
+  - {name: rack2-silent, match: {device: rack2, metric: temperature_celsius}, nodata: {intervals: 3}}
 devices:
   - {id: rack1, kind: env, mqtt: true}
   - {id: rack2, kind: env, mqtt: true}
@@ -59,8 +61,6 @@ devices:
     mqtt:
       lwt: zigbee2mqtt/z2m1/availability
       topics: [{topic: zigbee2mqtt/z2m1, format: zigbee2mqtt}]
-rules:
-  - {name: rack2-silent, match: {device: rack2, metric: temperature_celsius}, nodata: {intervals: 3}}
 YAML
 } >"$T/dcmon.yaml"
 "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "check-config rejects a valid config"
@@ -183,6 +183,31 @@ wait_until 10 "rack2 fresh" metric_is rack2 temperature_celsius "" '.value == 19
 wait_until 15 "rack2 stale" metric_is rack2 temperature_celsius "" '.quality == "stale"'
 wait_until 20 "rack2 no-data alert" alert_is rack2-silent '.state == "firing"'
 pass "a silent sensor goes stale, then its no-data rule fires"
+
+# A reload that adds a device and a topic keeps the connection and subscribes anew.
+connects=$(log_count "connected to 127.0.0.1:$MQTT_PORT")
+cat >>"$T/dcmon.yaml" <<YAML
+  - id: rack3
+    kind: env
+    mqtt: {topics: [{topic: site/rack3/hum, format: number, metric: humidity_percent}]}
+YAML
+"$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "reloaded config invalid"
+kill -HUP "$DCMOND_PID"
+wait_until 10 "reloaded" grep -q "reloaded:" "$T/dcmond.log"
+wait_until 10 "new topic subscribed" grep -q "dcmond-test 1 site/rack3/hum" "$BROKER_LOG"
+pub site/rack3/hum 41.5
+wait_until 10 "rack3 value" metric_is rack3 humidity_percent "" '.value == 41.5'
+pub sensors/rack1/temperature 22.5
+wait_until 10 "rack1 after reload" metric_is rack1 temperature_celsius "" '.value == 22.5'
+assert_eq "$(log_count "connected to 127.0.0.1:$MQTT_PORT")" "$connects" "connections after a reload of devices only"
+pass "a reload adds a device and its topic on the same connection"
+sed -i 's/^    keepalive: 5s$/    keepalive: 6s/' "$T/dcmon.yaml"
+kill -HUP "$DCMOND_PID"
+connected_times() { [ "$(log_count "connected to 127.0.0.1:$MQTT_PORT")" -eq "$1" ]; }
+wait_until 10 "reconnected after the broker section changed" connected_times $((connects + 1))
+pub site/rack3/hum 42.5
+wait_until 10 "rack3 value on the new connection" metric_is rack3 humidity_percent "" '.value == 42.5'
+pass "a reload that changes the broker section reconnects, values go on"
 
 # The broker killed and restarted: dcmond reconnects and values resume.
 stop_broker
