@@ -59,6 +59,8 @@ struct mqtt_client {
 	int64_t reconnect_at;       /* monotonic ms; 0 = none due */
 	struct loop_timer *misc;
 	struct loop_timer *resume;  /* reading paused until it fires (READ_PAUSE_MS) */
+	int64_t read_ms;            /* wall clock of this read: the arrival time of what it
+				     * reads (one clock reading per batch, not per message) */
 	char last_error[MQTT_WHY_MAX]; /* why the link is down; kept until it is up again */
 	bool said;                  /* last_error is this connection attempt's */
 	struct log_complaint link;  /* the broker link's complaints */
@@ -275,7 +277,8 @@ static void on_route(void *arg, const struct mqtt_route *r)
 
 static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto_message *msg)
 {
-	struct arrival a = {.c = arg, .msg = msg, .now_ms = clock_wall_ms()};
+	struct mqtt_client *c = arg;
+	struct arrival a = {.c = c, .msg = msg, .now_ms = c->read_ms ? c->read_ms : clock_wall_ms()};
 	(void)mosq;
 	mqtt_routes_match(&a.c->routes, msg->topic, on_route, &a);
 }
@@ -426,12 +429,14 @@ static void on_resume(struct loop *loop, void *arg)
 static int drain(struct mqtt_client *c)
 {
 	int rc = MOSQ_ERR_SUCCESS;
+	c->read_ms = clock_wall_ms();
 	for (int i = 0; i < DRAIN_MAX && rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
 	}
+	c->read_ms = 0;
 	if (rc == MOSQ_ERR_SUCCESS && c->connected && !c->resume)
 		c->resume = loop_timer_add(c->env->loop, READ_PAUSE_MS, on_resume, c);
 	return rc;
