@@ -67,19 +67,6 @@ void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	s->pos = node->pos;
 }
 
-/* Makes a relative path absolute against the config file's directory. */
-static void smtp_path_resolve(char **path, const struct cfg_ctx *c)
-{
-	char *abs;
-
-	if (*path == NULL || (*path)[0] == '/' || c == NULL || c->dir == NULL)
-		return;
-	if (asprintf(&abs, "%s/%s", c->dir, *path) < 0)
-		abort();
-	free(*path);
-	*path = abs;
-}
-
 /* The password file must exist, be readable by us and not by others. */
 static void smtp_check_password_file(const struct cfg_smtp *s, const struct cfgnode *node,
 				     struct cfg_diags *d)
@@ -135,8 +122,8 @@ int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 
 	if (s->host == NULL && (s->host = strdup("127.0.0.1")) == NULL)
 		abort();
-	smtp_path_resolve(&s->password_file, ctx);
-	smtp_path_resolve(&s->ca_file, ctx);
+	cfg_path_resolve(&s->password_file, ctx);
+	cfg_path_resolve(&s->ca_file, ctx);
 	if (s->from && !cfg_email_valid(s->from))
 		cfg_error(d, cfg_key_pos(node, "from"),
 			  "smtp: from: '%s' is not a valid e-mail address (expected user@domain)",

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dcmon/metric.h"
@@ -131,4 +133,17 @@ void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, c
 			          "%s: '%s' is not a valid e-mail address (expected user@domain)",
 			          key, email[i]);
 	}
+}
+
+void cfg_path_resolve(char **path, const void *ctx)
+{
+	const struct cfg_ctx *c = ctx;
+	char *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || c == NULL || c->dir == NULL)
+		return;
+	if (asprintf(&abs, "%s/%s", c->dir, *path) < 0)
+		abort();
+	free(*path);
+	*path = abs;
 }

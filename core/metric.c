@@ -241,15 +241,22 @@ static struct metric *lookup_key(struct metric_reg *reg, const char *device, con
 	return NULL;
 }
 
+/* A lookup builds its key on the stack: pushed sources (MQTT) look a metric up for
+ * every value they receive. */
 struct metric *metric_reg_find(struct metric_reg *reg, const char *device, const char *name,
 			       const char *inst)
 {
-	char *key = make_key(name, inst);
-	if (!key)
+	char key[METRIC_NAME_MAX + METRIC_INST_MAX];
+	size_t ln = strlen(name), li = inst ? strlen(inst) : 0;
+	if (ln >= METRIC_NAME_MAX || li >= METRIC_INST_MAX)
 		return NULL;
-	struct metric *m = lookup_key(reg, device, key);
-	free(key);
-	return m;
+	memcpy(key, name, ln);
+	if (inst) {
+		key[ln++] = '@';
+		memcpy(key + ln, inst, li);
+	}
+	key[ln + li] = '\0';
+	return lookup_key(reg, device, key);
 }
 
 static void rehash_metrics(struct metric_reg *reg)

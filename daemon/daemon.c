@@ -20,6 +20,7 @@
 #include "dcmon/facility.h"
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
+#include "dcmon/mqtt.h"
 #include "dcmon/metric.h"
 #include "dcmon/notify.h"
 #include "dcmon/poller.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct alert_engine *alerts;
 	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
+	struct mqtt_client *mqtt; /* NULL when no MQTT broker is configured */
 	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct facility *facility; /* suppression, predictions, data quality */
 	struct daemon_priv priv;   /* the user to become after start */
@@ -116,6 +118,33 @@ int daemon_check_config(const char *path)
 }
 
 /* ---- devices -------------------------------------------------------------------- */
+
+#define POLLERS_MAX 32 /* the pollers part's and the other parts' */
+
+/* Every poller: the pollers part's, then the other parts' (MQTT). */
+static const struct poller_ops *const *all_pollers(void)
+{
+	static const struct poller_ops *all[POLLERS_MAX];
+	size_t n = 0;
+	for (const struct poller_ops *const *p = poller_registry; *p && n < POLLERS_MAX - 2; p++)
+		all[n++] = *p;
+	all[n++] = &mqtt_poller;
+	all[n] = NULL;
+	return all;
+}
+
+/* The MQTT client follows the daemon.mqtt: section: made, kept (new subscriptions) or
+ * made anew when the broker changed. */
+static void mqtt_follow_config(struct daemon *d)
+{
+	char err[256] = "";
+	if (d->mqtt && mqtt_client_reload(d->mqtt) == 0)
+		return;
+	mqtt_client_free(d->mqtt);
+	d->mqtt = NULL;
+	if (d->cfg->daemon.mqtt && !(d->mqtt = mqtt_client_new(&d->env, err, sizeof(err))))
+		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
+}
 
 static int add_devices(struct daemon *d, const struct cfg *old)
 {
@@ -201,6 +230,7 @@ static void reload(struct daemon *d)
 	api_unix_set_env(d->api, &d->api_env);
 	http_server_set_env(d->http, &d->api_env);
 	http_server_reload(d->http, old->daemon.http, next->daemon.http);
+	mqtt_follow_config(d); /* before the old config, which its routes point into, goes */
 	free(keep);
 	free(kept);
 	cfg_free(old);
@@ -442,7 +472,7 @@ static int start_parts(struct daemon *d)
 	}
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
 				     .repoll = on_repoll, .repoll_arg = d};
-	if (!(d->sched = sched_new(&d->env, poller_registry)))
+	if (!(d->sched = sched_new(&d->env, all_pollers())))
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
@@ -462,6 +492,13 @@ static int start_parts(struct daemon *d)
 		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
 		if (!d->trapd) {
 			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
+			return -1;
+		}
+	}
+	if (d->cfg->daemon.mqtt) {
+		d->mqtt = mqtt_client_new(&d->env, err, sizeof(err));
+		if (!d->mqtt) {
+			log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
 			return -1;
 		}
 	}
@@ -486,6 +523,7 @@ static void stop_parts(struct daemon *d)
 {
 	sd_service_free(d->sd);
 	snmp_trapd_free(d->trapd);
+	mqtt_client_free(d->mqtt);
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
 	if (d->loop) {

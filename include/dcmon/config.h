@@ -142,6 +142,8 @@ struct cfg_plugin {
 };
 
 struct cfg_modbus; /* dcmon/modbus.h */
+struct cfg_mqtt_device; /* dcmon/mqtt.h */
+struct cfg_mqtt;        /* dcmon/mqtt.h */
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
  * when not given. */
@@ -192,6 +194,7 @@ struct cfg_device {
 	size_t nplugin;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
+	struct cfg_mqtt_device *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL if absent */
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 
 	struct cfg_pos pos;
@@ -271,6 +274,7 @@ struct cfg_daemon {
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
+	struct cfg_mqtt *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL = no MQTT broker */
 };
 
 struct cfg_index;

@@ -30,6 +30,10 @@ bool cfg_email_valid(const char *addr);
 bool cfg_ip_literal_valid(const char *addr); /* numeric IPv4 or IPv6: no lookup at start */
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
+/* Makes *path, when relative, absolute against the config file's directory (ctx of a
+ * decoder, struct cfg_ctx; NULL or no dir: unchanged). */
+void cfg_path_resolve(char **path, const void *ctx);
+
 /* Position helper: item i of list `key` in map (or the value itself when a scalar);
  * cfg_key_pos (dcmon/cfgtree.h) gives map[key]'s. */
 const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i);

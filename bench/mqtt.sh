@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# MQTT ingest benchmark: dcmond and collectd's mqtt plugin subscribed side by side, in
+# one run, to the same mosquitto broker on loopback and the same published stream.
+#
+#   bench/mqtt.sh [DEVICES=100] [POINTS=20] [RATE=2000 values/s] [SECONDS=30]
+#
+# The stream (bench_mqtt_pub, bench/mqtt_pub_main.c): RATE messages a second, QoS 0,
+# round-robin over DEVICES x POINTS series, topic collectd/dNNNNN/bench/gauge-pNNN and
+# payload "N:VALUE", the layout of collectd's own MQTT plugins, so that both read the
+# very same bytes.  dcmond: one daemon subscription collectd/+/bench/+ (device = level 2,
+# instance = level 4, format collectd), DEVICES devices with `mqtt: true` polled every
+# 10 s (their state and mqtt_payload_errors_count: part of its CPU, not of its values), its archive pointed at an rrdcached
+# socket nobody listens on (values are queued, no file written: the same for both).
+# collectd: the mqtt plugin's <Subscribe> of collectd/#, and the network plugin sending
+# every value to a loopback counter (bench/collectd_net_counter.py, not counted).
+#
+# Values counted over the window: dcmond's /api/v1/health `reports`, and the values the
+# counter received from collectd.  CPU from /proc/PID/stat (utime + stime) over the
+# window; cpu us per value = CPU / values.  A warm-up (all series created in dcmond,
+# collectd's values flowing) precedes the window.  Prints a table and one final line
+# of key=value.  Needs a built tree (scripts/build.sh).  Target: dcmond at most 1/5 of
+# collectd's CPU per value.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${1:-100}
+points=${2:-20}
+rate=${3:-2000}
+duration=${4:-30}
+warmup_max=${WARMUP_MAX:-60}
+build=${DCMON_BUILD_DIR:-build}
+PY=/usr/bin/python3
+[ -x "$build/dcmond" ] && [ -x "$build/bench_mqtt_pub" ] ||
+	{ echo "no $build/dcmond or $build/bench_mqtt_pub: run scripts/build.sh" >&2; exit 2; }
+T=$(mktemp -d /tmp/dcmon-mqttbench.XXXXXX)
+chmod 755 "$T"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+hz=$(getconf CLK_TCK)
+series=$((devices * points))
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+wait_for() { # SECONDS CMD...: retries CMD every 0.5 s, bounded in time
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.5
+	done
+}
+free_port() {
+	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- broker ---------------------------------------------------------------------------
+port=$(free_port)
+{ echo "listener $port 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
+  echo "max_queued_messages 100000"; [ "$(id -u)" -ne 0 ] || echo "user root"; } >"$T/mosquitto.conf"
+mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
+broker_pid=$!
+pids+=($broker_pid)
+wait_for 10 grep -q "Opening ipv4 listen socket on port $port" "$T/broker.log" ||
+	{ echo "mosquitto did not start" >&2; exit 1; }
+
+# --- dcmond ---------------------------------------------------------------------------
+mkdir -p "$T/dcmond-data"
+{
+	echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, interval: 10s, timeout: 1s,"
+	echo "         archive_flush: 1h, rrdcached: unix:$T/absent.sock, log_level: warn,"
+	echo "         mqtt: {host: 127.0.0.1, port: $port, client_id: dcmond-bench, qos: 0,"
+	echo "                subscriptions: [{topic: collectd/+/bench/+, device_level: 2,"
+	echo "                                 instance_level: 4, format: collectd, metric: reading_volts}]}}"
+	echo "devices:"
+	for d in $(seq 0 $((devices - 1))); do printf '  - {id: d%05d, kind: env, mqtt: true}\n' "$d"; done
+} >"$T/dcmond.yaml"
+"$build/dcmond" -c "$T/dcmond.yaml" >"$T/dcmond.log" 2>&1 &
+dcmond_pid=$!
+pids+=($dcmond_pid)
+health() { curl -sf --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq -r ".$1"; }
+wait_for 20 health reports || { echo "dcmond did not start" >&2; tail "$T/dcmond.log" >&2; exit 1; }
+
+# --- collectd -------------------------------------------------------------------------
+$PY bench/collectd_net_counter.py "$T/net.port" "$T/net.count" >"$T/net.log" 2>&1 &
+net_pid=$!
+pids+=($net_pid)
+wait_for 10 test -s "$T/net.port"
+net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
+{
+	echo "Hostname \"bench\""
+	echo "FQDNLookup false"
+	echo "Interval 1"
+	echo "TypesDB \"/usr/share/collectd/types.db\""
+	echo "PIDFile \"$T/collectd.pid\""
+	echo "BaseDir \"$T/collectd\""
+	echo "PluginDir \"/usr/lib/collectd\""
+	echo "LoadPlugin logfile"
+	echo "<Plugin logfile>"
+	echo "  LogLevel warning"
+	echo "  File \"$T/collectd.log\""
+	echo "</Plugin>"
+	echo "LoadPlugin network"
+	echo "<Plugin network>"
+	echo "  Server \"127.0.0.1\" \"$(cat "$T/net.port")\""
+	echo "</Plugin>"
+	echo "LoadPlugin mqtt"
+	echo "<Plugin mqtt>"
+	echo "  <Subscribe \"bench\">"
+	echo "    Host \"127.0.0.1\""
+	echo "    Port $port"
+	echo "    ClientId \"collectd-bench\""
+	echo "    Topic \"collectd/#\""
+	echo "    QoS 0"
+	echo "    CleanSession true"
+	echo "  </Subscribe>"
+	echo "</Plugin>"
+} >"$T/collectd.conf"
+mkdir -p "$T/collectd"
+collectd -f -C "$T/collectd.conf" >"$T/collectd.out" 2>&1 &
+collectd_pid=$!
+pids+=($collectd_pid)
+wait_for 10 grep -q "collectd-bench" "$T/broker.log" ||
+	{ echo "collectd did not subscribe" >&2; cat "$T/collectd.out" "$T/collectd.log" >&2; exit 1; }
+wait_for 10 grep -q "dcmond-bench" "$T/broker.log" || { echo "dcmond did not subscribe" >&2; exit 1; }
+
+# --- the stream: warm-up, then the window ------------------------------------------------
+echo "mqtt bench: $devices devices x $points points, $rate values/s, window ${duration}s," \
+	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+"$build/bench_mqtt_pub" 127.0.0.1 "$port" "$devices" "$points" "$rate" \
+	$((duration + warmup_max + 10)) >"$T/pub.out" 2>"$T/pub.err" &
+pub_pid=$!
+pids+=($pub_pid)
+series_made() { [ "$(health metrics)" -ge $((series + devices)) ]; }
+wait_for "$warmup_max" series_made || { echo "dcmond did not see every series" >&2; exit 1; }
+wait_for 10 test "$(net_count)" -gt 0 || { echo "collectd sends no values" >&2; exit 1; }
+sleep 2
+d0=$(health reports); n0=$(net_count)
+dc0=$(cpu_ticks "$dcmond_pid"); cc0=$(cpu_ticks "$collectd_pid"); bc0=$(cpu_ticks "$broker_pid")
+t0=$(date +%s.%N)
+sleep "$duration"
+d1=$(health reports); n1=$(net_count)
+dc1=$(cpu_ticks "$dcmond_pid"); cc1=$(cpu_ticks "$collectd_pid"); bc1=$(cpu_ticks "$broker_pid")
+t1=$(date +%s.%N)
+
+wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+row() { # NAME VALUES TICKS RSS
+	local vps us cpu
+	cpu=$(awk -v t="$3" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
+	vps=$(awk -v v="$2" -v w="$wall" 'BEGIN {printf "%.0f", v / w}')
+	us=$(awk -v c="$cpu" -v v="$2" 'BEGIN {printf "%.2f", (v > 0 ? c * 1e6 / v : 0)}')
+	printf '%-9s values/s %s (of %s published); cpu %ss over %ss = %s us/value; peak RSS %s KiB\n' \
+		"$1" "$vps" "$rate" "$cpu" "$wall" "$us" "$4" >&2
+	echo "$vps $us"
+}
+# dcmond's reports less those of its polls (one mqtt_payload_errors_count per device per 10 s)
+d_values=$(awk -v r=$((d1 - d0)) -v d="$devices" -v w="$wall" 'BEGIN {printf "%.0f", r - d * w / 10}')
+read -r d_vps d_us < <(row dcmond "$d_values" $((dc1 - dc0)) "$(hwm_kib "$dcmond_pid")")
+read -r c_vps c_us < <(row collectd $((n1 - n0)) $((cc1 - cc0)) "$(hwm_kib "$collectd_pid")")
+b_pct=$(awk -v t=$((bc1 - bc0)) -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.0f", 100 * t / hz / w}')
+ratio=$(awk -v a="$c_us" -v b="$d_us" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
+echo "broker ${b_pct}% cpu; ratio collectd/dcmond cpu per value: $ratio (target >= 5)" >&2
+printf 'devices=%d points=%d rate=%d seconds=%s dcmond_values_per_s=%s dcmond_cpu_us_per_value=%s' \
+	"$devices" "$points" "$rate" "$wall" "$d_vps" "$d_us"
+printf ' collectd_values_per_s=%s collectd_cpu_us_per_value=%s broker_cpu_percent=%s ratio=%s\n' \
+	"$c_vps" "$c_us" "$b_pct" "$ratio"

@@ -1,0 +1,28 @@
+/* The MQTT part: the broker's section of `daemon:` (mqtt:) and a device's mqtt:
+ * section.  Its poller (mqtt_poller) and client are wired by the composition root. */
+#include <stddef.h>
+
+#include "dcmon/mqtt.h"
+#include "dcmon/part.h"
+
+#define DEV(f) offsetof(struct cfg_device, f)
+#define DM(f)  offsetof(struct cfg_daemon, f)
+
+static const struct cfg_key device_keys[] = {
+	{.name = "mqtt", .type = CFGK_SECTION, .offset = DEV(mqtt), .sub = mqtt_device_cfg_keys,
+	 .elem_size = sizeof(struct cfg_mqtt_device), .init = mqtt_device_cfg_init,
+	 .check = mqtt_device_cfg_check},
+	{.name = NULL},
+};
+
+static const struct cfg_key daemon_keys[] = {
+	{.name = "mqtt", .type = CFGK_SECTION, .offset = DM(mqtt), .sub = mqtt_cfg_keys,
+	 .elem_size = sizeof(struct cfg_mqtt), .init = mqtt_cfg_init, .check = mqtt_cfg_check},
+	{.name = NULL},
+};
+
+const struct dcmon_part mqtt_part = {
+	.name = "mqtt",
+	.device_keys = device_keys,
+	.daemon_keys = daemon_keys,
+};
