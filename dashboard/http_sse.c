@@ -71,6 +71,7 @@ struct sse_client {
 
 struct http_sse {
 	struct http_server *s;
+	struct change_bus *bus;
 	struct sse_event *head, *tail;
 	uint64_t next_seq;      /* seq of the next event appended */
 	struct sse_client *clients;
@@ -581,11 +582,19 @@ enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
 
 /* ---- hub ------------------------------------------------------------------------------ */
 
-struct http_sse *http_sse_new(struct http_server *s)
+static void sse_on_change(void *arg, const struct change *c);
+
+struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus)
 {
 	struct http_sse *h = calloc(1, sizeof(*h));
-	if (h)
-		h->s = s;
+	if (!h)
+		return NULL;
+	h->s = s;
+	h->bus = bus;
+	if (change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT), sse_on_change, h) < 0) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -600,7 +609,8 @@ static void json_num_or_null(json_t *o, const char *k, double v)
 	json_object_set_new(o, k, isfinite(v) ? json_real(v) : json_null());
 }
 
-void http_sse_alert(struct http_sse *h, const struct alert_event *ev)
+/* An alert notification: pushed now, a diff follows shortly. */
+static void sse_alert(struct http_sse *h, const struct alert_event *ev)
 {
 	if (h->closing)
 		return;
@@ -624,10 +634,18 @@ void http_sse_alert(struct http_sse *h, const struct alert_event *ev)
 	sse_schedule(h, HTTP_SSE_ALERT_DELAY_MS);
 }
 
+static void sse_on_change(void *arg, const struct change *c)
+{
+	const struct alert_event *ev = alert_event_of(c);
+	if (ev && alert_event_notifies(ev->type))
+		sse_alert(arg, ev);
+}
+
 void http_sse_close(struct http_sse *h)
 {
 	if (!h)
 		return;
+	change_unsubscribe(h->bus, sse_on_change, h);
 	h->closing = true;
 	sse_wake_all(h);
 	loop_timer_cancel(h->s->loop, h->timer);

@@ -273,10 +273,9 @@ static void test_reminders(void **state)
 			      "  - {name: boss, match: {device: none}, email: [boss@dc.example]}\n",
 			      false);
 	char err[256];
-	struct notify_env env = {.cfg = f->cfg, .alerts = f->e};
+	struct notify_env env = {.cfg = f->cfg, .alerts = f->e, .bus = f->bus};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
-	alert_engine_set_listener(f->e, notifier_on_event, n);
 	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	metric_put(f->reg, m, T0, 85);
 	notifier_tick(n, T0 + S(1));
@@ -297,7 +296,6 @@ static void test_reminders(void **state)
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
 	assert_int_equal(count_to(n, "boss@dc.example", NULL), 1);
 	notifier_free(n);
-	alert_engine_set_listener(f->e, fx_listen, f);
 	fx_free(f);
 }
 
