@@ -207,6 +207,7 @@ static void reload(struct daemon *d)
 	free(keep);
 	free(kept);
 	cfg_free(old);
+	change_publish(d->bus, &(struct change){.kind = CHANGE_CONFIG, .ts_ms = clock_wall_ms()});
 	log_info("daemon", NULL, "reloaded: %zu devices", next->ndevices);
 }
 

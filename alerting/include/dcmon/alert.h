@@ -188,6 +188,10 @@ struct alert_actor {
 };
 
 struct api_ctx;
+/* Every alert that is not OK, at ctx->now_ms, as GET /api/v1/alerts lists them without a
+ * filter: a JSON array (new reference; NULL when out of memory), for the walls' event
+ * hub, which sends it as it is (alerting/api_alerts.c). */
+struct json_t *alert_list_json(const struct api_ctx *ctx);
 #define API_ACTOR_MAX 160 /* bytes of an actor's "who" text */
 /* Who acts on an ack or silence, for the audit log: the request's peer and origin
  * ("api" when unknown).  A non-empty `by` (from the body) that differs from a known peer
