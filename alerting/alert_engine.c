@@ -168,7 +168,7 @@ void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms)
 {
 	for (size_t i = 0; i < e->nalerts; i++)
 		if (e->alerts[i]->state != ALERT_OK)
-			alert_emit(e, e->alerts[i], ALERT_EV_CHANGED, e->alerts[i]->level, now_ms);
+			alert_emit(e, e->alerts[i], ALERT_EV_CURRENT, e->alerts[i]->level, now_ms);
 }
 
 /* ---- the sink ------------------------------------------------------------------- */

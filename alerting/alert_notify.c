@@ -11,12 +11,13 @@
 static const char *const event_names[] = {
 	[ALERT_EV_FIRED] = "fired",       [ALERT_EV_SEVERITY] = "severity",
 	[ALERT_EV_RESOLVED] = "resolved", [ALERT_EV_ACKED] = "acked",
-	[ALERT_EV_FLAPPING] = "flapping", [ALERT_EV_CHANGED] = "changed", NULL,
+	[ALERT_EV_FLAPPING] = "flapping", [ALERT_EV_CHANGED] = "changed",
+	[ALERT_EV_CURRENT] = "current",   NULL,
 };
 
 bool alert_event_notifies(enum alert_event_type t)
 {
-	return t != ALERT_EV_CHANGED;
+	return t != ALERT_EV_CHANGED && t != ALERT_EV_CURRENT;
 }
 
 const char *alert_event_type_name(enum alert_event_type t)

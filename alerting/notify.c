@@ -103,7 +103,6 @@ struct notifier *notifier_new(const struct notify_env *env, char *err, size_t er
 	notify_smtp_init();
 	notifier_self_metrics_new(n);
 	notify_spool_queued_rcpts(n->spool, resume_rcpt, n);
-	notify_track_resume(n, clock_wall_ms());
 	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT), on_change, n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		notifier_free(n);
@@ -173,6 +172,9 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	struct notify_rcpts rc = {0};
 	bool resolved = ev->type == ALERT_EV_RESOLVED;
 
+	if (ev->type == ALERT_EV_CURRENT && ev->state == ALERT_FIRING && !ev->acked)
+		/* restored firing: reminded and escalated as if never stopped */
+		notify_track_add(n, ev->alert_id, ev->fired_ms, ev->ts_ms);
 	if (!n->cfg->daemon.smtp || !alert_event_notifies(ev->type))
 		return;
 	if (ev->type == ALERT_EV_ACKED || resolved)

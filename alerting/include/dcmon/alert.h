@@ -134,9 +134,11 @@ enum alert_event_type {
 	ALERT_EV_FLAPPING,         /* started flapping; sent once, further changes held */
 	ALERT_EV_CHANGED,          /* state or severity moved (every transition, silenced
 				    * or not): for those that follow the alerts, not a
-				    * notification; and each alert at alert_engine_publish_all */
+				    * notification */
+	ALERT_EV_CURRENT,          /* the alert as it is, for subscribers that join later
+				    * (alert_engine_publish_all: those restored at start) */
 };
-/* True for the types that are notifications (all but ALERT_EV_CHANGED). */
+/* True for the types that are notifications (all but CHANGED and CURRENT). */
 bool alert_event_notifies(enum alert_event_type t);
 const char *alert_event_type_name(enum alert_event_type t);
 
@@ -170,7 +172,7 @@ struct alert_event {
  * changes of kind CHANGE_ALERT whose `alert` is the event; subscribers copy what they
  * keep. */
 void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus);
-/* Publishes an ALERT_EV_CHANGED of every alert that is not OK (those restored at
+/* Publishes an ALERT_EV_CURRENT of every alert that is not OK (those restored at
  * start), for subscribers that joined after the engine was made. */
 void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms);
 /* The alert event of a change of kind CHANGE_ALERT. */

@@ -82,7 +82,8 @@ struct notify_env {
 };
 
 /* Creates the notifier, opens the spool and resumes what it holds (queued items,
- * pending messages, reminders of firing alerts).  NULL with err filled on failure.
+ * pending messages; the reminders of firing alerts resume from the engine's `current`
+ * events, alert_engine_publish_all).  NULL with err filled on failure.
  * notifier_free(NULL) is a no-op; free it before the work queue and the engine. */
 struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen);
 void notifier_free(struct notifier *n);
