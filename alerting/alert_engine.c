@@ -159,10 +159,16 @@ void alert_engine_free(struct alert_engine *e)
 	free(e);
 }
 
-void alert_engine_set_listener(struct alert_engine *e, alert_listener_fn fn, void *arg)
+void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus)
 {
-	e->fn = fn;
-	e->fn_arg = arg;
+	e->bus = bus;
+}
+
+void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms)
+{
+	for (size_t i = 0; i < e->nalerts; i++)
+		if (e->alerts[i]->state != ALERT_OK)
+			alert_emit(e, e->alerts[i], ALERT_EV_CURRENT, e->alerts[i]->level, now_ms);
 }
 
 /* ---- the sink ------------------------------------------------------------------- */
@@ -188,17 +194,22 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	alert_fsm_step(e, b, s, lvl, val, now_ms);
 }
 
-static void sink_report(void *arg, const struct metric *m)
+void alert_engine_report(struct alert_engine *e, const struct metric *m, bool bad_quality)
 {
-	struct alert_engine *e = arg;
 	struct abind *b = m->sink_data[e->slot];
 	if (!b && !(b = alert_bind_new(e, m, m->ts_ms)))
 		return;
-	if (e->gate && e->gate(e->gate_arg, m))
-		return; /* bad quality: neither fires nor clears */
+	b->bad_quality = bad_quality;
+	if (bad_quality)
+		return; /* neither fires nor clears */
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
 	for (uint32_t i = 0; i < b->n; i++)
 		slot_eval(e, b, &b->slot[i], m->ts_ms, new_value);
+}
+
+static void sink_report(void *arg, const struct metric *m)
+{
+	alert_engine_report(arg, m, false);
 }
 
 static void sink_forget(void *arg, const struct metric *m)
@@ -215,19 +226,15 @@ static const struct metric_sink alert_sink = {
 	.forget = sink_forget,
 };
 
-const struct metric_sink *alert_engine_sink(void)
-{
-	return &alert_sink;
-}
+/* The same, for the pipeline: a slot, reports through alert_engine_report(). */
+static const struct metric_sink alert_stage = {
+	.name = "alerts",
+	.forget = sink_forget,
+};
 
-void alert_engine_set_slot(struct alert_engine *e, int slot)
+static int attach(struct alert_engine *e, struct metric_reg *reg, const struct metric_sink *sink)
 {
-	e->slot = slot;
-}
-
-int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg)
-{
-	int slot = metric_reg_add_sink(reg, &alert_sink, e);
+	int slot = metric_reg_add_sink(reg, sink, e);
 	if (slot < 0)
 		return slot;
 	e->slot = slot;
@@ -235,6 +242,16 @@ int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg)
 	if (e->st)
 		state_health_init(&e->health, reg, "alerts.db");
 	return 0;
+}
+
+int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg)
+{
+	return attach(e, reg, &alert_sink);
+}
+
+int alert_engine_attach_stage(struct alert_engine *e, struct metric_reg *reg)
+{
+	return attach(e, reg, &alert_stage);
 }
 
 /* Writes held while alerts.db could not be written, and says how it is doing. */
@@ -289,7 +306,7 @@ static void tick_bind(struct alert_engine *e, struct abind *b, int64_t now_ms)
 		if (s->rule->src->type == RULE_NODATA)
 			slot_eval(e, b, s, now_ms, false);
 		else if (a && a->state == ALERT_PENDING && b->m->quality == QUALITY_OK &&
-			 !(e->gate && e->gate(e->gate_arg, b->m)) &&
+			 !b->bad_quality &&
 			 now_ms - a->pending_ms >= s->rule->src->for_ms)
 			alert_fsm_step(e, b, s, a->level, a->value, now_ms);
 	}

@@ -1,7 +1,7 @@
 /* The alert state machine: OK -> PENDING -> FIRING -> RESOLVED, severity changes while
  * firing, acks broken by resolution or worsening, flap detection.  Every change is
  * recorded (history ring, store), logged as `old -> new`, and reconciled with what the
- * listener was told (alert_notify.c). */
+ * notifier was told (alert_notify.c). */
 #include "alert_int.h"
 
 #include <math.h>
@@ -51,6 +51,7 @@ static void fsm_record(struct alert_engine *e, struct alert *a, enum alert_state
 	log_info("alert", a->device, "%s %s: %s -> %s severity=%s value=%g", a->rule_name, a->key,
 		 alert_state_name(from), alert_state_name(a->state),
 		 cfg_severity_name(SEV_OF_LVL(lvl)), a->value);
+	alert_emit(e, a, ALERT_EV_CHANGED, lvl, now_ms);
 }
 
 /* A state change: history, flap count, notification, store. */

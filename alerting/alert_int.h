@@ -145,7 +145,7 @@ struct alert {
 
 	enum alert_state state;
 	enum alvl level;            /* PENDING/FIRING: current level; else LVL_NONE */
-	enum alvl notified;         /* level last told to the listener as firing, or NONE */
+	enum alvl notified;         /* level last notified (published) as firing, or NONE */
 	double value;               /* last evaluated value (rate for RATE) */
 	int64_t since_ms;           /* wall ms of entering `state` */
 	int64_t pending_ms;         /* wall ms the condition became true, 0 if not */
@@ -276,6 +276,7 @@ struct abind {
 	const struct cfg_device *dev; /* NULL if the device is not in the config */
 	int64_t bound_ms;             /* wall ms of the first report seen */
 	size_t idx;                   /* position in engine.binds */
+	bool bad_quality;             /* the last report's, as the pipeline said (no `for` then) */
 	uint32_t n;
 	struct aslot slot[];
 };
@@ -296,14 +297,11 @@ struct alert_engine {
 	struct alert_store *st;       /* NULL: memory only */
 	struct metric_reg *reg;       /* the registry attached to, NULL before */
 	struct state_health health;   /* alerts.db as metrics of dcmond */
-	alert_listener_fn fn;
-	void *fn_arg;
+	struct change_bus *bus;       /* where events are published, may be NULL */
 	alert_suppress_fn suppress;   /* facility hook, may be NULL */
 	void *suppress_arg;
 	alert_settle_fn settle;       /* upstream-report hook, may be NULL */
 	void *settle_arg;
-	alert_gate_fn gate;           /* data-quality hook, may be NULL */
-	void *gate_arg;
 	struct rptrs scratch;
 };
 
@@ -321,7 +319,7 @@ void alert_fsm_step(struct alert_engine *e, struct abind *b, struct aslot *s, en
 		    double val, int64_t now_ms);
 /* Ends an alert whose rule or metric went away: PENDING -> OK, FIRING -> RESOLVED. */
 void alert_fsm_end(struct alert_engine *e, struct alert *a, int64_t now_ms);
-/* Tells the listener what changed since it was last told, unless the alert is silenced
+/* Notifies what changed since it was last notified, unless the alert is silenced
  * or flapping; returns true if a->notified changed (the caller stores the alert). */
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms);
 /* Re-checks flapping at now_ms; returns true if it changed. */

@@ -1,4 +1,4 @@
-/* Events for the listener.  What the listener was told (alert.notified) is reconciled
+/* Events on the change bus.  What was notified (alert.notified) is reconciled
  * with the alert's state whenever either may differ: after a transition, when a silence
  * ends, when flapping calms down.  Silenced or flapping alerts tell nothing; a restart
  * restores `notified`, so nothing is told twice. */
@@ -11,8 +11,14 @@
 static const char *const event_names[] = {
 	[ALERT_EV_FIRED] = "fired",       [ALERT_EV_SEVERITY] = "severity",
 	[ALERT_EV_RESOLVED] = "resolved", [ALERT_EV_ACKED] = "acked",
-	[ALERT_EV_FLAPPING] = "flapping", NULL,
+	[ALERT_EV_FLAPPING] = "flapping", [ALERT_EV_CHANGED] = "changed",
+	[ALERT_EV_CURRENT] = "current",   NULL,
 };
+
+bool alert_event_notifies(enum alert_event_type t)
+{
+	return t != ALERT_EV_CHANGED && t != ALERT_EV_CURRENT;
+}
 
 const char *alert_event_type_name(enum alert_event_type t)
 {
@@ -38,12 +44,6 @@ void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, v
 	e->suppress_arg = arg;
 }
 
-void alert_engine_set_gate(struct alert_engine *e, alert_gate_fn fn, void *arg)
-{
-	e->gate = fn;
-	e->gate_arg = arg;
-}
-
 /* Device fields of an event. */
 static void event_device(struct alert_event *ev, const struct cfg_device *dev)
 {
@@ -58,7 +58,7 @@ static void event_device(struct alert_event *ev, const struct cfg_device *dev)
 void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
 		enum alvl prev, int64_t now_ms)
 {
-	if (!e->fn)
+	if (!e->bus)
 		return;
 	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
 	struct alert_event ev = {
@@ -80,7 +80,8 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 		ev.unit = a->m->unit;
 	}
 	event_device(&ev, a->dev);
-	e->fn(e->fn_arg, &ev);
+	change_publish(e->bus, &(struct change){.kind = CHANGE_ALERT, .ts_ms = now_ms,
+						.device = a->device, .alert = &ev});
 }
 
 void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg)

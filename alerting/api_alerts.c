@@ -174,6 +174,21 @@ void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
 	api_reply_json(resp, 200, json_pack("{s:o}", "alerts", f.out));
 }
 
+static bool alert_collect_all(void *arg, const struct alert_view *v)
+{
+	struct alert_filter *f = arg;
+	json_array_append_new(f->out, alert_json(f->ctx, v, false));
+	return true;
+}
+
+json_t *alert_list_json(const struct api_ctx *ctx)
+{
+	struct alert_filter f = {.ctx = ctx, .out = json_array()};
+	if (f.out && ctx->env->alerts)
+		alert_engine_foreach(ctx->env->alerts, ctx->now_ms, alert_collect_all, &f);
+	return f.out;
+}
+
 /* Parses a positive id at the start of s; returns 0 or -EINVAL; *rest after it. */
 static int parse_id(const char *s, int64_t *id, const char **rest)
 {

@@ -74,6 +74,11 @@ static void notifier_self_metrics_new(struct notifier *n)
 		state_health_init(&n->health, n->env.reg, "notify.db");
 }
 
+static void on_change(void *arg, const struct change *c)
+{
+	notifier_on_event(arg, alert_event_of(c));
+}
+
 struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
@@ -98,7 +103,11 @@ struct notifier *notifier_new(const struct notify_env *env, char *err, size_t er
 	notify_smtp_init();
 	notifier_self_metrics_new(n);
 	notify_spool_queued_rcpts(n->spool, resume_rcpt, n);
-	notify_track_resume(n, clock_wall_ms());
+	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT), on_change, n) < 0) {
+		snprintf(err, errlen, "out of memory");
+		notifier_free(n);
+		return NULL;
+	}
 	if (env->loop)
 		n->tick_timer = loop_timer_add(env->loop, NOTIFY_TICK_MS, on_tick, n);
 	return n;
@@ -108,6 +117,7 @@ void notifier_free(struct notifier *n)
 {
 	if (!n)
 		return;
+	change_unsubscribe(n->env.bus, on_change, n);
 	if (n->env.loop) {
 		loop_timer_cancel(n->env.loop, n->tick_timer);
 		loop_timer_cancel(n->env.loop, n->wake_timer);
@@ -179,7 +189,10 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	struct notify_rcpts rc = {0};
 	bool resolved = ev->type == ALERT_EV_RESOLVED;
 
-	if (!n->cfg->daemon.smtp)
+	if (ev->type == ALERT_EV_CURRENT && ev->state == ALERT_FIRING && !ev->acked)
+		/* restored firing: reminded and escalated as if never stopped */
+		notify_track_add(n, ev->alert_id, ev->fired_ms, ev->ts_ms);
+	if (!n->cfg->daemon.smtp || !alert_event_notifies(ev->type))
 		return;
 	if (ev->type == ALERT_EV_ACKED || resolved)
 		notify_track_del(n, ev->alert_id);

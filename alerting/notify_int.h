@@ -299,8 +299,6 @@ void notify_queue_event(struct notifier *n, const struct alert_event *ev, const 
 void notify_remind(struct notifier *n, int64_t now_ms);
 void notify_track_add(struct notifier *n, int64_t alert_id, int64_t fired_ms, int64_t now_ms);
 void notify_track_del(struct notifier *n, int64_t alert_id);
-/* Tracks every firing, unacknowledged alert of the engine (after a restart). */
-void notify_track_resume(struct notifier *n, int64_t now_ms);
 /* Routing target of an event. */
 void notify_target_of(const struct notifier *n, const struct alert_event *ev,
 		      struct notify_target *t);

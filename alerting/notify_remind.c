@@ -36,20 +36,6 @@ void notify_track_del(struct notifier *n, int64_t alert_id)
 	}
 }
 
-static bool resume_one(void *arg, const struct alert_view *v)
-{
-	struct notifier *n = arg;
-	if (v->state == ALERT_FIRING && !(v->ack && v->ack->active))
-		notify_track_add(n, v->id, v->fired_ms, clock_wall_ms());
-	return true;
-}
-
-void notify_track_resume(struct notifier *n, int64_t now_ms)
-{
-	if (n->env.alerts)
-		alert_engine_foreach(n->env.alerts, now_ms, resume_one, n);
-}
-
 /* An event describing the alert as it is now (levels are not known here). */
 static void event_of_view(const struct alert_view *v, struct alert_event *ev, char *name,
 			  size_t len, const char **inst)

@@ -405,7 +405,8 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 static void notify(struct metric_reg *reg, const struct metric *m)
 {
 	for (int i = 0; i < reg->nsinks; i++)
-		reg->sinks[i].sink->report(reg->sinks[i].arg, m);
+		if (reg->sinks[i].sink->report)
+			reg->sinks[i].sink->report(reg->sinks[i].arg, m);
 }
 
 static void set_error(struct metric *m, int64_t ts_ms, const char *reason)

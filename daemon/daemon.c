@@ -1,5 +1,6 @@
-/* dcmond: wires the parts together.  Data flows one way:
- * pollers -> metric registry -> sinks (archive, later rules) -> API.
+/* dcmond: wires the parts together.  Data flows one way (pipeline.h):
+ * pollers -> metric registry -> facility quality -> rule engine -> change bus ->
+ * subscribers (notifier, walls, the alert log line); the archive is a sink of its own.
  */
 #include "daemon.h"
 
@@ -15,6 +16,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
+#include "dcmon/change.h"
 #include "dcmon/config.h"
 #include "dcmon/http.h"
 #include "dcmon/facility.h"
@@ -26,6 +28,7 @@
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 #include "dcmon/workq.h"
+#include "pipeline.h"
 #include "profile_rules.h"
 #include "dcmon/scheduler.h"
 #include "chain_settle.h"
@@ -44,6 +47,8 @@ struct daemon {
 	struct metric_reg *reg;
 	struct workq *wq;
 	struct archive *arc;
+	struct change_bus *bus;    /* the pipeline's changes, to their subscribers */
+	struct pipeline *pipeline; /* each report: facility, engine, bus */
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
@@ -234,6 +239,7 @@ static void reload(struct daemon *d)
 	free(keep);
 	free(kept);
 	cfg_free(old);
+	change_publish(d->bus, &(struct change){.kind = CHANGE_CONFIG, .ts_ms = clock_wall_ms()});
 	log_info("daemon", NULL, "reloaded: %zu devices", next->ndevices);
 }
 
@@ -342,19 +348,21 @@ static void on_poll_done(void *arg, const char *id)
 	facility_device_polled(d->facility, id, now);
 	alert_engine_settle_check(d->alerts, now);
 	notifier_poll_done(d->notify, id, now);
+	change_publish(d->bus, &(struct change){.kind = CHANGE_DEVICE, .ts_ms = now, .device = id});
 }
 
-/* Alert events are logged (one line each), handed to the e-mail notifier and pushed to
- * the open walls. */
-static void on_alert_event(void *arg, const struct alert_event *ev)
+/* Alert notifications are logged, one line each (the e-mail notifier and the walls
+ * subscribe to the bus themselves). */
+static void log_alert(void *arg, const struct change *c)
 {
-	struct daemon *d = arg;
+	const struct alert_event *ev = alert_event_of(c);
+	(void)arg;
+	if (!alert_event_notifies(ev->type))
+		return; /* transitions are logged by the engine as they happen */
 	log_msg(ev->type == ALERT_EV_RESOLVED ? LOG_LVL_INFO : LOG_LVL_WARN, "alert", ev->device,
 		"%s rule=%s metric=%s%s%s severity=%s value=%g", alert_event_type_name(ev->type),
 		ev->rule, ev->metric, ev->inst ? "@" : "", ev->inst ? ev->inst : "",
 		cfg_severity_name(ev->severity), ev->value);
-	notifier_on_event(d->notify, ev);
-	http_server_alert_event(d->http, ev); /* open walls see it at once */
 }
 
 struct suppressed_list {
@@ -409,7 +417,7 @@ static int start_http(struct daemon *d)
 	struct http_opts ho = {.loop = d->loop, .wq = d->wq, .arc = d->arc,
 			       .data_dir = d->cfg->daemon.data_dir,
 			       .rrdcached = d->cfg->daemon.rrdcached, .cfg = d->cfg->daemon.http,
-			       .env = &d->api_env};
+			       .env = &d->api_env, .bus = d->bus};
 	d->http = http_server_new(&ho, err, sizeof(err));
 	if (!d->http) {
 		log_msg(LOG_LVL_ERROR, "http", NULL, "%s", err);
@@ -437,7 +445,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	if (!(d->loop = loop_new()) || !(d->reg = metric_reg_new()) ||
-	    !(d->wq = workq_new(d->loop, WORKER_THREADS))) {
+	    !(d->wq = workq_new(d->loop, WORKER_THREADS)) || !(d->bus = change_bus_new()) ||
+	    change_subscribe(d->bus, CHANGE_MASK(CHANGE_ALERT), log_alert, d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "out of memory at start-up");
 		return -1;
 	}
@@ -452,24 +461,27 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
 		return -1;
 	}
+	alert_engine_set_bus(d->alerts, d->bus);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg, .alerts = d->alerts,
-				.cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
+				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
 	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
 		return -1;
 	}
 	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
-	alert_engine_set_listener(d->alerts, on_alert_event, d);
 	alert_engine_set_settle(d->alerts, settle_of, d);
-	if (alert_engine_attach(d->alerts, d->reg) < 0)
-		return -1;
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
-			.alerts = d->alerts, .cfg = d->cfg, .dev_status = status_of, .arg = d},
+			.bus = d->bus, .cfg = d->cfg, .dev_status = status_of, .arg = d},
 			err, sizeof(err));
 	if (!d->facility) {
 		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
 		return -1;
 	}
+	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
+	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
+			.alerts = d->alerts, .bus = d->bus});
+	if (!d->pipeline)
+		return -1;
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
 				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, all_pollers())))
@@ -532,11 +544,13 @@ static void stop_parts(struct daemon *d)
 	}
 	workq_free(d->wq);
 	http_server_free(d->http); /* after the workers: no graph is rendering */
-	facility_free(d->facility); /* unhooks from the engine; no reports come any more */
+	pipeline_free(d->pipeline); /* no reports come any more */
+	facility_free(d->facility);
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
+	change_bus_free(d->bus);
 	if (d->sigfd > 0)
 		close(d->sigfd);
 	loop_free(d->loop);

@@ -139,16 +139,15 @@ void http_addr_text(const struct in6_addr *a, char *buf, size_t len);
 				     * a client that reads nothing, out of sight of
 				     * stream_idle_timeout */
 
-struct http_sse *http_sse_new(struct http_server *s);
-/* Ends every stream (resumed so MHD can close them); frees what no stream holds. */
+/* The hub of the walls' event streams, fed by the changes published on bus. */
+struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus);
+/* Unsubscribes, ends every stream (resumed so MHD can close them); frees what no stream holds. */
 void http_sse_close(struct http_sse *h);
 void http_sse_free(struct http_sse *h);
 /* GET /api/v1/events: starts a stream (a snapshot first, then diffs and pings). */
 enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c);
 /* The config changed: the next update is a full snapshot. */
 void http_sse_resync(struct http_sse *h);
-/* An alert event: pushed now, a diff follows shortly. */
-void http_sse_alert(struct http_sse *h, const struct alert_event *ev);
 
 /* ---- graphs (http_graph.c) ---------------------------------------------------------- */
 

@@ -549,7 +549,7 @@ struct http_server *http_server_new(const struct http_opts *o, char *err, size_t
 	s->rrdcached = o->rrdcached ? strdup(o->rrdcached) : NULL;
 	http_limits_set(s, o->cfg);
 	s->auth_fails = http_throttle_new(s->lim.auth_fail_limit, s->lim.auth_fail_window_ms);
-	if (!s->data_dir || !s->auth_fails || !(s->sse = http_sse_new(s))) {
+	if (!s->data_dir || !s->auth_fails || !(s->sse = http_sse_new(s, o->bus))) {
 		snprintf(err, errlen, "http: out of memory");
 		http_server_free(s);
 		return NULL;
@@ -654,8 +654,3 @@ int http_server_port(const struct http_server *s)
 	return s ? s->port : -1;
 }
 
-void http_server_alert_event(struct http_server *s, const struct alert_event *ev)
-{
-	if (s)
-		http_sse_alert(s->sse, ev);
-}

@@ -15,8 +15,14 @@
  * browser reconnects and gets a snapshot); ended streams hold no event.  Streams are
  * limited in number, in all and per client address (http.max_streams*).
  *
- * The device JSON is the API's (api_device_json) without the fields that change every
- * second by themselves (ages, poll counters), so unchanged devices compare equal.
+ * The hub is fed by the daemon's change bus (dcmon/change.h): a metric report or a poll's
+ * end marks its device changed, an alert change marks its device and the alert list; an
+ * alert notification is also sent at once.  An update rebuilds only what was marked:
+ * the JSON of the changed devices (the API's, api_device_json, without the fields that
+ * change every second by themselves: ages, poll counters; a device whose JSON came out
+ * the same is not sent), and the alert list (alert_list_json, sent as it is made) when
+ * an alert changed or while it is not empty (values, silences and suppression move
+ * without a transition).  A reload, or the first stream after none, rebuilds it all.
  */
 #include "http_int.h"
 
@@ -71,12 +77,17 @@ struct sse_client {
 
 struct http_sse {
 	struct http_server *s;
+	struct change_bus *bus;
 	struct sse_event *head, *tail;
 	uint64_t next_seq;      /* seq of the next event appended */
 	struct sse_client *clients;
 	size_t nclients;
 	char **prev;            /* per config device: its last JSON sent */
 	size_t nprev;
+	bool *dirty;            /* per config device: changed since its JSON was made */
+	size_t *dirty_list;     /* the changed devices' indices, ndirty of them */
+	size_t ndirty;
+	bool alerts_dirty;      /* an alert changed since the alert list was made */
 	char *prev_alerts;      /* the last alert list sent ("[...]") */
 	struct sse_snap *snap;  /* the current snapshot, NULL until a stream needs one */
 	int64_t refused_log_ms; /* monotonic: last line about refused streams */
@@ -113,15 +124,11 @@ static char *sse_device_text(const struct api_ctx *ctx, const struct cfg_device 
 }
 
 /* The alert list ("[...]") as GET /api/v1/alerts gives it. */
-static char *sse_alerts_text(struct http_sse *h)
+static char *sse_alerts_text(const struct api_ctx *ctx)
 {
-	struct api_request rq = {.method = "GET", .path = "/api/v1/alerts"};
-	struct api_response rs;
-	api_handle(&h->s->env, &rq, &rs);
-	json_t *o = rs.status == 200 && rs.body ? json_loads(rs.body, 0, NULL) : NULL;
-	api_response_free(&rs);
-	char *t = o ? json_dumps(json_object_get(o, "alerts"), JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	json_decref(o);
+	json_t *a = alert_list_json(ctx);
+	char *t = a ? json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(a);
 	return t ? t : strdup("[]");
 }
 
@@ -162,9 +169,86 @@ static void sse_prev_free(struct http_sse *h)
 	for (size_t i = 0; i < h->nprev; i++)
 		free(h->prev[i]);
 	free(h->prev);
+	free(h->dirty);
+	free(h->dirty_list);
 	h->prev = NULL;
-	h->nprev = 0;
+	h->dirty = NULL;
+	h->dirty_list = NULL;
+	h->nprev = h->ndirty = 0;
 	h->ticked = false;
+}
+
+/* Room for the state of n devices, none sent yet; false when out of memory. */
+static bool sse_prev_alloc(struct http_sse *h, size_t n)
+{
+	sse_prev_free(h);
+	h->prev = calloc(n ? n : 1, sizeof(*h->prev));
+	h->dirty = calloc(n ? n : 1, sizeof(*h->dirty));
+	h->dirty_list = calloc(n ? n : 1, sizeof(*h->dirty_list));
+	if (!h->prev || !h->dirty || !h->dirty_list) {
+		sse_prev_free(h);
+		return false;
+	}
+	h->nprev = n;
+	return true;
+}
+
+/* A change of device `id`: its JSON is made again at the next update.  Nothing to do
+ * while no full state is held (the next update makes everything). */
+static void sse_mark_device(struct http_sse *h, const char *id)
+{
+	if (!h->ticked || !id)
+		return;
+	const struct cfg *cfg = h->s->env.cfg;
+	const struct cfg_device *dev = cfg_device_find(cfg, id);
+	size_t i = dev ? (size_t)(dev - cfg->devices) : h->nprev;
+	if (i >= h->nprev || h->dirty[i])
+		return;
+	h->dirty[i] = true;
+	h->dirty_list[h->ndirty++] = i;
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Makes device i's JSON; appends it to the diff in b if it differs from the last sent. */
+static void sse_device_update(struct http_sse *h, const struct api_ctx *ctx, size_t i,
+			      struct strbuf *b, size_t *changed)
+{
+	char *t = sse_device_text(ctx, &h->s->env.cfg->devices[i]);
+	if (!t || (h->prev[i] && strcmp(t, h->prev[i]) == 0)) {
+		free(t);
+		return;
+	}
+	if ((*changed)++)
+		strbuf_appends(b, ",");
+	strbuf_appends(b, t);
+	free(h->prev[i]);
+	h->prev[i] = t;
+}
+
+/* The alert list, made again when an alert changed or while it is not empty; appended
+ * to the diff in b when it differs.  True if it did. */
+static bool sse_alerts_update(struct http_sse *h, const struct api_ctx *ctx, bool full,
+			      struct strbuf *b)
+{
+	bool empty = h->prev_alerts && strcmp(h->prev_alerts, "[]") == 0;
+	if (!full && !h->alerts_dirty && empty)
+		return false;
+	h->alerts_dirty = false;
+	char *alerts = sse_alerts_text(ctx);
+	if (h->prev_alerts && strcmp(alerts, h->prev_alerts) == 0) {
+		free(alerts);
+		return false;
+	}
+	strbuf_appends(b, ",\"alerts\":");
+	strbuf_appends(b, alerts);
+	free(h->prev_alerts);
+	h->prev_alerts = alerts;
+	return true;
 }
 
 /* The snapshot event of the current state (h->prev must be up to date). */
@@ -186,8 +270,9 @@ static void sse_snapshot_text(struct http_sse *h, struct strbuf *b, int64_t now_
 	strbuf_appends(b, "}\n\n");
 }
 
-/* Recomputes the state; appends the changes (devices, alerts) to b as a diff body.
- * Returns true if anything changed. */
+/* Brings the state up to date: every device when none is held (or the config's
+ * devices changed), else the devices marked changed; appends what differs (devices,
+ * alerts) to b as a diff body.  Returns true if anything changed. */
 static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 {
 	const struct cfg *cfg = h->s->env.cfg;
@@ -198,39 +283,24 @@ static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 			      .alerts = &alerts_idx};
 	bool full = !h->ticked || h->nprev != cfg->ndevices;
 	sse_snap_forget(h);
-	if (full) {
-		sse_prev_free(h);
-		h->prev = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*h->prev));
-		if (!h->prev)
-			return false;
-		h->nprev = cfg->ndevices;
-	}
+	if (full && !sse_prev_alloc(h, cfg->ndevices))
+		return false;
 	size_t changed = 0;
 	strbuf_appendf(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
-	for (size_t i = 0; i < cfg->ndevices; i++) {
-		char *t = sse_device_text(&ctx, &cfg->devices[i]);
-		if (!t || (h->prev[i] && strcmp(t, h->prev[i]) == 0)) {
-			free(t);
-			continue;
-		}
-		if (changed++)
-			strbuf_appends(b, ",");
-		strbuf_appends(b, t);
-		free(h->prev[i]);
-		h->prev[i] = t;
-	}
-	strbuf_appends(b, "]");
-	api_alert_index_free(&alerts_idx);
-	char *alerts = sse_alerts_text(h);
-	bool alerts_changed = !h->prev_alerts || strcmp(alerts, h->prev_alerts) != 0;
-	if (alerts_changed) {
-		strbuf_appends(b, ",\"alerts\":");
-		strbuf_appends(b, alerts);
-		free(h->prev_alerts);
-		h->prev_alerts = alerts;
+	if (full) {
+		for (size_t i = 0; i < cfg->ndevices; i++)
+			sse_device_update(h, &ctx, i, b, &changed);
 	} else {
-		free(alerts);
+		qsort(h->dirty_list, h->ndirty, sizeof(*h->dirty_list), index_cmp); /* config order */
+		for (size_t k = 0; k < h->ndirty; k++) {
+			h->dirty[h->dirty_list[k]] = false;
+			sse_device_update(h, &ctx, h->dirty_list[k], b, &changed);
+		}
 	}
+	h->ndirty = 0;
+	strbuf_appends(b, "]");
+	bool alerts_changed = sse_alerts_update(h, &ctx, full, b);
+	api_alert_index_free(&alerts_idx);
 	strbuf_appends(b, "}");
 	h->ticked = true;
 	return changed > 0 || alerts_changed || full;
@@ -581,11 +651,19 @@ enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
 
 /* ---- hub ------------------------------------------------------------------------------ */
 
-struct http_sse *http_sse_new(struct http_server *s)
+static void sse_on_change(void *arg, const struct change *c);
+
+struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus)
 {
 	struct http_sse *h = calloc(1, sizeof(*h));
-	if (h)
-		h->s = s;
+	if (!h)
+		return NULL;
+	h->s = s;
+	h->bus = bus;
+	if (change_subscribe(bus, CHANGE_ALL, sse_on_change, h) < 0) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -600,7 +678,8 @@ static void json_num_or_null(json_t *o, const char *k, double v)
 	json_object_set_new(o, k, isfinite(v) ? json_real(v) : json_null());
 }
 
-void http_sse_alert(struct http_sse *h, const struct alert_event *ev)
+/* An alert notification: pushed now, a diff follows shortly. */
+static void sse_alert(struct http_sse *h, const struct alert_event *ev)
 {
 	if (h->closing)
 		return;
@@ -624,10 +703,29 @@ void http_sse_alert(struct http_sse *h, const struct alert_event *ev)
 	sse_schedule(h, HTTP_SSE_ALERT_DELAY_MS);
 }
 
+/* The hub's subscription: what changed is marked for the next update; a notification
+ * is sent at once. */
+static void sse_on_change(void *arg, const struct change *c)
+{
+	struct http_sse *h = arg;
+	const struct alert_event *ev = alert_event_of(c);
+	if (c->kind == CHANGE_CONFIG) {
+		http_sse_resync(h);
+		return;
+	}
+	sse_mark_device(h, c->device);
+	if (!ev)
+		return;
+	h->alerts_dirty = true;
+	if (alert_event_notifies(ev->type))
+		sse_alert(h, ev);
+}
+
 void http_sse_close(struct http_sse *h)
 {
 	if (!h)
 		return;
+	change_unsubscribe(h->bus, sse_on_change, h);
 	h->closing = true;
 	sse_wake_all(h);
 	loop_timer_cancel(h->s->loop, h->timer);

@@ -1,5 +1,6 @@
-/* The facility part: lifecycle, the metric sink, the engine hooks (suppressor, quality
- * gate) and the 1 s tick; trap/poll fusion is in ftrap.c. */
+/* The facility part: lifecycle, its two stages of the daemon's pipeline (quality before
+ * the rule engine, derivation after it), the firing critical alerts it follows on the
+ * change bus, suppression, and the 1 s tick; trap/poll fusion is in ftrap.c. */
 #include "facility_int.h"
 
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include "dcmon/loop.h"
 
 #define FACILITY_TICK_MS 1000
+
+static void mark_derived(struct facility *f, struct metric *m);
 
 /* ---- derived metrics ------------------------------------------------------------- */
 
@@ -24,6 +27,8 @@ struct metric *facility_metric(struct facility *f, const char *device, const cha
 	struct metric *m = metric_reg_get(f->env.reg, device, &d);
 	if (!m)
 		log_warnx("facility", device, "cannot create metric %s: %s", name, strerror(errno));
+	else
+		mark_derived(f, m);
 	return m;
 }
 
@@ -32,19 +37,30 @@ static struct fmet *fmet_of(const struct facility *f, const struct metric *m)
 	return f->slot >= 0 ? m->sink_data[f->slot] : NULL;
 }
 
+static struct fmet *fmet_new(struct facility *f, struct metric *m);
+
+/* A derived metric is the facility's own from its creation: its reports are never
+ * judged for quality nor derived from again. */
+static void mark_derived(struct facility *f, struct metric *m)
+{
+	struct fmet *fm = fmet_of(f, m);
+	if (!fm && !(fm = fmet_new(f, m)))
+		return;
+	fm->derived = true;
+	f->met_node[fm->idx] = FG_NONE;
+}
+
 void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v, const char *why)
 {
 	if (!m)
 		return;
-	f->putting = true; /* the sink marks what it sees now as derived */
 	if (why)
 		metric_put_error(f->env.reg, m, now_ms, why);
 	else
 		metric_put(f->env.reg, m, now_ms, v);
-	f->putting = false;
 }
 
-/* ---- the sink -------------------------------------------------------------------------- */
+/* ---- the pipeline's stages ------------------------------------------------------------ */
 
 static struct fmet *fmet_new(struct facility *f, struct metric *m)
 {
@@ -91,23 +107,26 @@ static void fmet_free(struct facility *f, struct fmet *fm)
 	free(fm);
 }
 
-static void sink_report(void *arg, const struct metric *cm)
+bool facility_quality(struct facility *f, const struct metric *cm)
 {
-	struct facility *f = arg;
 	struct metric *m = (struct metric *)cm; /* the registry's own object */
 	struct fmet *fm = fmet_of(f, m);
 	if (!fm && !(fm = fmet_new(f, m)))
-		return;
-	if (f->putting && !fm->derived) {
-		fm->derived = true;
-		f->met_node[fm->idx] = FG_NONE;
-	}
+		return false;
 	if (fm->derived)
+		return false;
+	fquality_report(f, fm, m);
+	return fquality_unjudged(fm, m);
+}
+
+void facility_derive(struct facility *f, const struct metric *m)
+{
+	struct fmet *fm = fmet_of(f, m);
+	if (!fm || fm->derived)
 		return;
 	bool new_value = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
 	if (new_value && fm->trap_state)
 		ftrap_report(f, m);
-	fquality_report(f, fm, m);
 	if (new_value && fm->fault == FAULT_OK)
 		fderive_sample(f, fm, m);
 	fm->last_ts = m->ts_ms;
@@ -123,24 +142,17 @@ static void sink_forget(void *arg, const struct metric *m)
 		fmet_free(f, fm);
 }
 
+/* A slot for what the facility keeps per metric; the reports come from the pipeline. */
 static const struct metric_sink facility_sink = {
 	.name = "facility",
-	.report = sink_report,
 	.forget = sink_forget,
 };
 
-/* ---- hooks ----------------------------------------------------------------------- */
-
-static bool gate(void *arg, const struct metric *m)
-{
-	struct facility *f = arg;
-	struct fmet *fm = fmet_of(f, m);
-	return fm && !fm->derived && fquality_bad(f, fm, m);
-}
+/* ---- suppression ------------------------------------------------------------------ */
 
 const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms)
 {
-	if (!f->busy && now_ms != f->computed_ms)
+	if (now_ms != f->computed_ms)
 		facility_compute(f, now_ms);
 	size_t i = fgraph_find(f->g, device);
 	if (i == FG_NONE || f->st[i].cause == FG_NONE) /* lost power, or a switch transferring */
@@ -148,22 +160,45 @@ const char *facility_suppressed_by(struct facility *f, const char *device, int64
 	return f->g->v[f->st[i].cause].id;
 }
 
-static const char *suppress(void *arg, const char *device, int64_t now_ms)
-{
-	return facility_suppressed_by(arg, device, now_ms);
-}
-
 /* ---- failure state --------------------------------------------------------------- */
 
-static bool mark_critical(void *arg, const struct alert_view *v)
+static size_t crit_find(const struct facility *f, int64_t alert_id)
+{
+	for (size_t i = 0; i < f->ncrit; i++)
+		if (f->crit[i].alert_id == alert_id)
+			return i;
+	return f->ncrit;
+}
+
+static void crit_add(struct facility *f, int64_t alert_id, const char *device)
+{
+	if (f->ncrit == f->capcrit) {
+		size_t cap = f->capcrit ? f->capcrit * 2 : 16;
+		struct fcrit *v = realloc(f->crit, cap * sizeof(*v));
+		if (!v)
+			return;
+		f->crit = v;
+		f->capcrit = cap;
+	}
+	char *dev = strdup(device);
+	if (dev)
+		f->crit[f->ncrit++] = (struct fcrit){.alert_id = alert_id, .device = dev};
+}
+
+/* Follows which alerts fire critical: their devices count as failed. */
+static void on_alert_change(void *arg, const struct change *c)
 {
 	struct facility *f = arg;
-	if (v->state != ALERT_FIRING || v->severity != SEV_CRITICAL)
-		return true;
-	size_t i = fgraph_find(f->g, v->device);
-	if (i != FG_NONE)
-		f->failed[i] = true;
-	return true;
+	const struct alert_event *ev = alert_event_of(c);
+	bool critical = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
+	size_t i = crit_find(f, ev->alert_id);
+	if (critical && i == f->ncrit) {
+		crit_add(f, ev->alert_id, ev->device);
+	} else if (!critical && i < f->ncrit) {
+		free(f->crit[i].device);
+		f->crit[i] = f->crit[--f->ncrit];
+	}
+	f->computed_ms = 0; /* the next question recomputes */
 }
 
 bool facility_dev_unreachable(const struct facility *f, const char *device)
@@ -174,17 +209,18 @@ bool facility_dev_unreachable(const struct facility *f, const char *device)
 
 void facility_compute(struct facility *f, int64_t now_ms)
 {
-	f->busy = true;
 	for (size_t i = 0; i < f->g->n; i++) {
 		struct fnode *v = &f->g->v[i];
 		f->failed[i] = v->dev && facility_dev_unreachable(f, v->id);
 		v->idle = v->standby && !fderive_engine_running(f, v->id);
 	}
-	if (f->env.alerts)
-		alert_engine_foreach(f->env.alerts, now_ms, mark_critical, f);
+	for (size_t k = 0; k < f->ncrit; k++) {
+		size_t i = fgraph_find(f->g, f->crit[k].device);
+		if (i != FG_NONE)
+			f->failed[i] = true;
+	}
 	fgraph_eval(f->g, f->failed, f->st);
 	f->computed_ms = now_ms;
-	f->busy = false;
 }
 
 /* ---- tick ------------------------------------------------------------------------- */
@@ -313,9 +349,10 @@ struct facility *facility_new(const struct facility_env *env, char *err, size_t 
 		facility_free(f);
 		return NULL;
 	}
-	if (env->alerts) {
-		alert_engine_set_suppressor(env->alerts, suppress, f);
-		alert_engine_set_gate(env->alerts, gate, f);
+	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT), on_alert_change, f) < 0) {
+		snprintf(err, errlen, "out of memory");
+		facility_free(f);
+		return NULL;
 	}
 	if (env->loop)
 		f->timer = loop_timer_add(env->loop, FACILITY_TICK_MS, on_timer, f);
@@ -335,10 +372,7 @@ void facility_free(struct facility *f)
 {
 	if (!f)
 		return;
-	if (f->env.alerts && f->slot >= 0) {
-		alert_engine_set_suppressor(f->env.alerts, NULL, NULL);
-		alert_engine_set_gate(f->env.alerts, NULL, NULL);
-	}
+	change_unsubscribe(f->env.bus, on_alert_change, f);
 	if (f->timer)
 		loop_timer_cancel(f->env.loop, f->timer);
 	while (f->nmets > 0)
@@ -352,5 +386,8 @@ void facility_free(struct facility *f)
 	free(f->st);
 	free(f->due_ms);
 	ftrap_free(f);
+	for (size_t k = 0; k < f->ncrit; k++)
+		free(f->crit[k].device);
+	free(f->crit);
 	free(f);
 }

@@ -146,6 +146,12 @@ struct ftrap {
 	int64_t ts_ms;               /* when the trap came, wall ms */
 };
 
+/* A firing critical alert: its device counts as failed (facility_compute). */
+struct fcrit {
+	int64_t alert_id;
+	char *device;
+};
+
 struct facility {
 	struct facility_env env;
 	int slot;                 /* sink slot */
@@ -153,8 +159,8 @@ struct facility {
 	bool *failed;             /* per node (then n bytes of tick scratch) */
 	struct fstate *st;        /* per node */
 	int64_t computed_ms;      /* when failed/st were computed */
-	bool busy;                /* computing: hooks answer from the cache */
-	bool putting;             /* facility_put in progress (derived metric reports) */
+	struct fcrit *crit;       /* firing critical alerts, as the change bus told */
+	size_t ncrit, capcrit;
 	int64_t *due_ms;          /* per node: next derived report of the node (a poll's end
 				   * puts it off), then per node: next per-metric work */
 	struct fmet **mets;
@@ -181,9 +187,11 @@ void ftrap_polled(struct facility *f, const char *device, int64_t now_ms);
 void ftrap_forget(struct facility *f, const struct metric *m);
 void ftrap_free(struct facility *f);
 
-/* fquality.c: data quality of one report (updates fm), and the gate's question. */
+/* fquality.c: data quality of one report (updates fm->fault). */
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m);
-bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m);
+/* After fquality_report(): is this report not to be judged by thresholds (out of
+ * physical range, or a new value of a frozen point)? */
+bool fquality_unjudged(const struct fmet *fm, const struct metric *m);
 /* fderive.c: is the generator's engine running (engine_state, else speed, else power;
  * unknown counts as running)? */
 bool fderive_engine_running(struct facility *f, const char *dev);
@@ -206,5 +214,5 @@ void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v
 		  const char *why);
 /* Is the device unreachable as the scheduler sees it (false when unknown)? */
 bool facility_dev_unreachable(const struct facility *f, const char *device);
-/* Recomputes failed/st from device status and firing critical alerts. */
+/* Recomputes failed/st from device status and the firing critical alerts (f->crit). */
 void facility_compute(struct facility *f, int64_t now_ms);

@@ -2,8 +2,10 @@
  * should move is identical for the device's `facility: frozen_polls` reports) and out of
  * physical range (the profile's valid range: the pollers report such a point as an error
  * "... valid range ...").  Points of an unreachable device going stale are no sensor fault
- * (the scheduler backs off its polls; device state tells).  A bad point is not judged by thresholds (the engine's gate)
- * and raises sensor_fault_state (its own rule and route, see docs/FACILITY.md). */
+ * (the scheduler backs off its polls; device state tells).  A frozen or out-of-range point
+ * is judged here before the rule engine sees the report (the daemon's pipeline), is not
+ * judged by thresholds, and raises sensor_fault_state (its own rule and route, see
+ * docs/FACILITY.md). */
 #include "facility_int.h"
 
 #include <string.h>
@@ -31,16 +33,6 @@ static bool out_of_range(const struct metric *m)
 	return m->quality == QUALITY_ERROR && strstr(m->reason, "valid range") != NULL;
 }
 
-bool fquality_bad(const struct facility *f, const struct fmet *fm, const struct metric *m)
-{
-	if (out_of_range(m))
-		return true;
-	int n = frozen_limit(f, fm);
-	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
-	/* this report counts too: the facility's sink runs after the engine's */
-	return n > 0 && fresh && m->value == fm->last && fm->same + 1 >= n;
-}
-
 void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m)
 {
 	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
@@ -61,4 +53,10 @@ void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m
 		fm->fault = FAULT_FROZEN;
 	else if (fresh || m->quality == QUALITY_ERROR)
 		fm->fault = FAULT_OK; /* a plain read error is the device's story, not a fault */
+}
+
+bool fquality_unjudged(const struct fmet *fm, const struct metric *m)
+{
+	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
+	return fm->fault == FAULT_RANGE || (fm->fault == FAULT_FROZEN && fresh);
 }

@@ -100,6 +100,9 @@ struct metric_reg;
  * or restarted the rate, which leaves value_ts_ms behind). */
 struct metric_sink {
 	const char *name;
+	/* May be NULL: a sink that only keeps per-metric data in its slot, and is handed
+	 * the reports by someone else (the daemon's pipeline hands them to the facility,
+	 * then to the alert engine, in that order). */
 	void (*report)(void *arg, const struct metric *m);
 	/* Called before a metric is freed (device removed); may be NULL. */
 	void (*forget)(void *arg, const struct metric *m);

@@ -35,6 +35,7 @@ struct fx {
 	struct cfg *cfg;
 	struct metric_reg *reg;
 	struct alert_engine *e;
+	struct change_bus *bus; /* the engine publishes here; fx_change records */
 	struct fx_event ev[FX_MAXEV];
 	int nev;
 };
@@ -52,6 +53,14 @@ static inline void fx_listen(void *arg, const struct alert_event *ev)
 	snprintf(r->metric, sizeof(r->metric), "%s", ev->metric);
 }
 
+/* The notifications among the engine's changes, as fx_listen records them. */
+static inline void fx_change(void *arg, const struct change *c)
+{
+	const struct alert_event *ev = alert_event_of(c);
+	if (alert_event_notifies(ev->type))
+		fx_listen(arg, ev);
+}
+
 /* Engine and registry over f->cfg; state kept in f->dir if persist. */
 static inline void fx_start(struct fx *f, bool persist)
 {
@@ -60,7 +69,11 @@ static inline void fx_start(struct fx *f, bool persist)
 	f->e = alert_engine_new(f->cfg, NULL, 0, persist ? f->dir : NULL, err, sizeof(err));
 	if (!f->e)
 		fail_msg("alert_engine_new: %s", err);
-	alert_engine_set_listener(f->e, fx_listen, f);
+	if (!f->bus) {
+		f->bus = change_bus_new();
+		assert_int_equal(change_subscribe(f->bus, CHANGE_MASK(CHANGE_ALERT), fx_change, f), 0);
+	}
+	alert_engine_set_bus(f->e, f->bus);
 	assert_int_equal(alert_engine_attach(f->e, f->reg), 0);
 }
 
@@ -100,6 +113,7 @@ static inline void fx_free(struct fx *f)
 {
 	alert_engine_free(f->e);
 	metric_reg_free(f->reg);
+	change_bus_free(f->bus);
 	cfg_free(f->cfg);
 	cfg_diags_free(&f->diags);
 	char cmd[128];

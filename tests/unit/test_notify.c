@@ -273,10 +273,9 @@ static void test_reminders(void **state)
 			      "  - {name: boss, match: {device: none}, email: [boss@dc.example]}\n",
 			      false);
 	char err[256];
-	struct notify_env env = {.cfg = f->cfg, .alerts = f->e};
+	struct notify_env env = {.cfg = f->cfg, .alerts = f->e, .bus = f->bus};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
-	alert_engine_set_listener(f->e, notifier_on_event, n);
 	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	metric_put(f->reg, m, T0, 85);
 	notifier_tick(n, T0 + S(1));
@@ -297,7 +296,39 @@ static void test_reminders(void **state)
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 5);
 	assert_int_equal(count_to(n, "boss@dc.example", NULL), 1);
 	notifier_free(n);
-	alert_engine_set_listener(f->e, fx_listen, f);
+	fx_free(f);
+}
+
+/* A restart does not stop the reminders of an alert still firing: the notifier learns
+ * it from the engine's `current` events (alert_engine_publish_all), never by reading
+ * the engine, and reminds at the route's repeat interval from then on. */
+static void test_reminders_after_restart(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new("daemon:\n"
+			      "  data_dir: ./data\n"
+			      "  smtp: {from: d@dc.example, rate_limit: 100}\n"
+			      "devices: [{id: ups-1, kind: ups}]\n"
+			      "rules:\n"
+			      "  - {name: load, match: {metric: load_percent}, above: {warn: 80}}\n"
+			      "routes:\n"
+			      "  - {name: noc, email: [noc@dc.example], group_wait: 0s, repeat: 1m}\n",
+			      true);
+	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	metric_put(f->reg, m, T0, 85);
+	fx_restart(f, true); /* the alert is restored, firing */
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg, .alerts = f->e, .bus = f->bus};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	alert_engine_publish_all(f->e, T0 + S(10));
+	for (int s = 11; s <= 69; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 0);
+	notifier_tick(n, T0 + S(70));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
+	assert_int_equal(count_to(n, "noc@dc.example", "alert"), 0); /* not notified again */
+	notifier_free(n);
 	fx_free(f);
 }
 
@@ -404,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_notifier_groups),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_reminders),
+		cmocka_unit_test(test_reminders_after_restart),
 		cmocka_unit_test(test_spool_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

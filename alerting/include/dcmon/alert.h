@@ -16,10 +16,16 @@
  * timestamp (metric.ts_ms, wall-clock ms); every other call takes `now_ms`.
  * Threads: every function runs on the loop thread (the registry's thread).
  *
+ * Every change of an alert is published once, as a `struct alert_event` (below), on
+ * the change bus (dcmon/change.h, kind CHANGE_ALERT); the notifier, the wall and the
+ * daemon's log line subscribe there and never call back into the engine.
+ *
  * Daemon wiring (in this order):
  *     e = alert_engine_new(cfg, NULL, 0, cfg->daemon.state_dir, err, sizeof(err));
- *     alert_engine_set_listener(e, notify_fn, notify_arg);   // events, see below
- *     alert_engine_attach(e, reg);                            // registers the sink
+ *     alert_engine_set_bus(e, bus);                           // where events go
+ *     alert_engine_attach_stage(e, reg);  // the daemon's pipeline hands it the reports
+ *       (or alert_engine_attach(e, reg): a sink of its own, judging every report)
+ *     once subscribers are in: alert_engine_publish_all(e, now);
  *     every second: alert_engine_tick(e, clock_wall_ms());
  *     SIGHUP:       alert_engine_reload(e, new_cfg, profiles, n, now);  // then free the old cfg
  *     exit:         alert_engine_free(e);                     // before metric_reg_free
@@ -31,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcmon/change.h"
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
@@ -82,12 +89,16 @@ struct alert_engine *alert_engine_new(const struct cfg *cfg, const struct alert_
 				      size_t errlen);
 void alert_engine_free(struct alert_engine *e);
 
-/* Registers the engine as a sink of reg.  Returns 0 or -ENOSPC. */
+/* Registers the engine as a sink of reg that judges every report (no quality stage
+ * before it: tests, benchmarks).  Returns 0 or -ENOSPC. */
 int alert_engine_attach(struct alert_engine *e, struct metric_reg *reg);
-/* The sink itself (arg = the engine) and the slot it was given, for callers that
- * register it themselves: then call alert_engine_set_slot() with the slot. */
-const struct metric_sink *alert_engine_sink(void);
-void alert_engine_set_slot(struct alert_engine *e, int slot);
+/* Registers the engine on reg for its per-metric slot only: the reports come from the
+ * daemon's pipeline through alert_engine_report().  Returns 0 or -ENOSPC. */
+int alert_engine_attach_stage(struct alert_engine *e, struct metric_reg *reg);
+/* The pipeline's rule stage: judges the report of m against its rules, unless its
+ * quality is bad (`bad_quality`: frozen, out of physical range, as the facility found
+ * it), which neither fires nor clears an alert, now nor at the tick's `for` delays. */
+void alert_engine_report(struct alert_engine *e, const struct metric *m, bool bad_quality);
 
 /* Switches to a new config at wall time now_ms: rules recompiled, every known metric
  * re-matched.  Alerts of rules (by name) that still match keep their state, ack and
@@ -121,7 +132,14 @@ enum alert_event_type {
 	ALERT_EV_RESOLVED,         /* stopped firing (only after a FIRED was sent) */
 	ALERT_EV_ACKED,            /* an operator acknowledged it */
 	ALERT_EV_FLAPPING,         /* started flapping; sent once, further changes held */
+	ALERT_EV_CHANGED,          /* state or severity moved (every transition, silenced
+				    * or not): for those that follow the alerts, not a
+				    * notification */
+	ALERT_EV_CURRENT,          /* the alert as it is, for subscribers that join later
+				    * (alert_engine_publish_all: those restored at start) */
 };
+/* True for the types that are notifications (all but CHANGED and CURRENT). */
+bool alert_event_notifies(enum alert_event_type t);
 const char *alert_event_type_name(enum alert_event_type t);
 
 /* Everything a message needs.  Strings are valid during the callback only. */
@@ -150,9 +168,18 @@ struct alert_event {
 	const char *ack_comment;
 };
 
-/* Called synchronously on the loop thread for every event; copy what you keep. */
-typedef void (*alert_listener_fn)(void *arg, const struct alert_event *ev);
-void alert_engine_set_listener(struct alert_engine *e, alert_listener_fn fn, void *arg);
+/* Events are published on bus (NULL: nowhere), synchronously on the loop thread, as
+ * changes of kind CHANGE_ALERT whose `alert` is the event; subscribers copy what they
+ * keep. */
+void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus);
+/* Publishes an ALERT_EV_CURRENT of every alert that is not OK (those restored at
+ * start), for subscribers that joined after the engine was made. */
+void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms);
+/* The alert event of a change of kind CHANGE_ALERT. */
+static inline const struct alert_event *alert_event_of(const struct change *c)
+{
+	return c->kind == CHANGE_ALERT ? c->alert : NULL;
+}
 
 /* ---- operators: acks and silences ------------------------------------------------ */
 
@@ -163,6 +190,10 @@ struct alert_actor {
 };
 
 struct api_ctx;
+/* Every alert that is not OK, at ctx->now_ms, as GET /api/v1/alerts lists them without a
+ * filter: a JSON array (new reference; NULL when out of memory), for the walls' event
+ * hub, which sends it as it is (alerting/api_alerts.c). */
+struct json_t *alert_list_json(const struct api_ctx *ctx);
 #define API_ACTOR_MAX 160 /* bytes of an actor's "who" text */
 /* Who acts on an ack or silence, for the audit log: the request's peer and origin
  * ("api" when unknown).  A non-empty `by` (from the body) that differs from a known peer
@@ -227,7 +258,7 @@ struct alert_audit_query {
 int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q,
 		       bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
 
-/* ---- facility hooks: suppression, data quality, audit ------------------------------ */
+/* ---- suppression and settling (the daemon's pipeline sets them), audit ------------ */
 
 /* The device (or redundancy group) whose failure explains alerts of `device` at now_ms,
  * or NULL.  The string must stay valid until the next call.  An alert so explained is
@@ -251,12 +282,6 @@ typedef int64_t (*alert_settle_fn)(void *arg, const char *device, int64_t since_
 void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg);
 /* Looks again at the first notifications held by settling (call when a poll ends). */
 void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms);
-
-/* True if the last report of m is of bad quality (frozen, out of physical range): it
- * is not judged by thresholds at all (neither fires nor clears an alert).  Called on
- * every report before the rules. */
-typedef bool (*alert_gate_fn)(void *arg, const struct metric *m);
-void alert_engine_set_gate(struct alert_engine *e, alert_gate_fn fn, void *arg);
 
 /* Appends an entry to the audit log (and the log).  Returns 0, -ENOTSUP when the
  * engine keeps no state, or -EIO. */

@@ -1,6 +1,7 @@
 /* Alert e-mail: routing, grouping, rate limit, durable spool, SMTP delivery.
  *
- * The notifier listens to the threshold engine's events (alert_engine_set_listener).
+ * The notifier subscribes to the alert changes on the change bus (dcmon/change.h); of
+ * them it takes the notifications (alert_event_notifies).
  * Every event is routed to its recipients (routes by tenant, site, kind, severity,
  * labels; teams; the tenant's own addresses only for that tenant's alerts; one
  * recipient once per event however many routes match) and queued per recipient in
@@ -76,17 +77,20 @@ struct notify_env {
 	struct workq *wq;            /* SMTP sessions run here, one at a time */
 	struct metric_reg *reg;      /* for the "dcmond" self-metrics; may be NULL */
 	struct alert_engine *alerts; /* views for content, reminders; may be NULL (tests) */
+	struct change_bus *bus;      /* alert events come from here; may be NULL (tests) */
 	const struct cfg *cfg;       /* routes, contacts, cfg->daemon.smtp; referenced */
 	const char *state_dir;       /* notify.db lives here; NULL = in memory (tests) */
 };
 
 /* Creates the notifier, opens the spool and resumes what it holds (queued items,
- * pending messages, reminders of firing alerts).  NULL with err filled on failure.
+ * pending messages; the reminders of firing alerts resume from the engine's `current`
+ * events, alert_engine_publish_all).  NULL with err filled on failure.
  * notifier_free(NULL) is a no-op; free it before the work queue and the engine. */
 struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen);
 void notifier_free(struct notifier *n);
 
-/* The engine's listener (arg = the notifier): routes and queues one event. */
+/* Routes and queues one event (arg = the notifier; the bus subscription calls it; an
+ * event that is no notification is ignored). */
 void notifier_on_event(void *arg, const struct alert_event *ev);
 
 /* Switches to a new config (routes, contacts, smtp).  The old one may be freed after. */

@@ -8,7 +8,7 @@
  *
  * Daemon wiring:
  *     s = http_server_new(&opts, err, sizeof(err));   // after the API env is ready
- *     alert listener: http_server_alert_event(s, ev); // pushes to open walls at once
+ *       (opts.bus: the walls' hub subscribes to the changes published there)
  *     SIGHUP:  http_server_set_env(s, &api_env); http_server_reload(s, was, now);
  *     exit:    http_server_free(s);                   // before the loop and workq
  */
@@ -21,6 +21,8 @@
 #include "dcmon/api.h"
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
+
+struct change_bus;
 
 struct alert_event;
 struct archive;
@@ -63,6 +65,7 @@ struct http_opts {
 	const char *rrdcached;      /* NULL or the daemon's rrdcached address */
 	const struct cfg_http *cfg;
 	const struct api_env *env;  /* copied; swap with http_server_set_env */
+	struct change_bus *bus;     /* the changes the walls are fed; may be NULL */
 };
 
 struct http_server;
@@ -82,7 +85,5 @@ void http_server_reload(struct http_server *s, const struct cfg_http *was,
 			const struct cfg_http *now);
 /* The port actually bound (for port 0). */
 int http_server_port(const struct http_server *s);
-/* An alert event: sent to every open event stream now, and a state diff soon after. */
-void http_server_alert_event(struct http_server *s, const struct alert_event *ev);
 
 #endif

@@ -1,17 +1,22 @@
 /* Facility intelligence: power/cooling-chain suppression and redundancy, predictions as
  * metrics, data quality, trap/poll fusion and facility test mode (docs/FACILITY.md).
  *
- * The facility part is a metric sink (after the threshold engine) and hooks into the
- * engine: a suppressor (alerts explained by a failed upstream device are held and show
- * `suppressed_by`) and a quality gate (frozen or out-of-range points are not judged by
- * thresholds).  Derived metrics (redundancy_state, sensor_fault_state, runtime and
+ * The facility is two stages of the daemon's pipeline (daemon/pipeline.h): before the
+ * rule engine it judges a report's quality (frozen or out-of-range points are not
+ * judged by thresholds: facility_quality), after it it takes the report's samples for
+ * its predictions and trap fusion (facility_derive).  It follows the firing critical
+ * alerts on the change bus (their devices count as failed) and answers which failed
+ * upstream device explains a device's alerts (facility_suppressed_by; the pipeline
+ * attaches that to the engine's alerts, which are then held and show
+ * `suppressed_by`).  It never calls the engine.  Derived metrics (redundancy_state, sensor_fault_state, runtime and
  * time-to-limit predictions) are put into the registry on its own 1 s timer, so they
  * are archived, shown and usable in rules like any other metric.
  *
  * Threads: everything on the loop thread.
  *
- * Daemon wiring (after alert_engine_attach):
+ * Daemon wiring:
  *     f = facility_new(&(struct facility_env){...}, err, sizeof(err));
+ *     pipeline_new(...)   // hands it the reports, in order with the engine
  *     SIGHUP: facility_reload(f, new_cfg);   exit: facility_free(f) before the engine
  */
 #ifndef DCMON_FACILITY_H
@@ -32,20 +37,27 @@ struct facility;
 struct facility_env {
 	struct loop *loop;
 	struct metric_reg *reg;
-	struct alert_engine *alerts;
+	struct change_bus *bus; /* alert changes (the firing critical ones); may be NULL */
 	const struct cfg *cfg;
 	/* runtime state of a device (the scheduler's), NULL if unknown */
 	const struct dev_status *(*dev_status)(void *arg, const char *device_id);
 	void *arg;
 };
 
-/* Builds the dependency graph, registers the sink on env->reg and the hooks on
- * env->alerts, starts the 1 s timer.  NULL with err filled on failure. */
+/* Builds the dependency graph, takes a per-metric slot on env->reg, subscribes to
+ * env->bus, starts the 1 s timer.  NULL with err filled on failure. */
 struct facility *facility_new(const struct facility_env *env, char *err, size_t errlen);
-/* Unhooks and frees; NULL is a no-op.  Call before alert_engine_free. */
+/* Unsubscribes and frees; NULL is a no-op. */
 void facility_free(struct facility *f);
 /* Switches to a new (valid) config.  Returns 0 or -ENOMEM (the old one stays then). */
 int facility_reload(struct facility *f, const struct cfg *cfg);
+/* The pipeline's quality stage, before the rule engine: the report of m as the
+ * facility judges it (stale, frozen, out of range: sensor_fault_state).  True when it
+ * is not to be judged by thresholds. */
+bool facility_quality(struct facility *f, const struct metric *m);
+/* The pipeline's derivation stage, after the rule engine: trap fusion and the samples
+ * of the predictions.  Derived values it puts are reports of their own. */
+void facility_derive(struct facility *f, const struct metric *m);
 /* The periodic work (the timer calls it; tests call it with their own clock). */
 void facility_tick(struct facility *f, int64_t now_ms);
 /* A device's poll has ended: its derived values (fuel runtime, takeover margin, power
