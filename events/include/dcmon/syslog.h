@@ -1,0 +1,67 @@
+/* The syslog receiver: RFC 3164 and RFC 5424 messages over UDP, TCP (octet-counting and
+ * LF framing, RFC 6587) and TLS (RFC 5425, optional client certificate), turned into
+ * event records (dcmon/event.h) and handed to the event store.  Everything runs on the
+ * loop thread with non-blocking sockets; a connection holds at most max_message bytes
+ * of an unfinished frame, so a sender that stops mid-frame holds only its own buffer.
+ */
+#ifndef DCMON_SYSLOG_H
+#define DCMON_SYSLOG_H
+
+#include <stdint.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+#include "dcmon/event.h"
+#include "dcmon/loop.h"
+
+/* The daemon's `syslog:` section. */
+struct cfg_syslog {
+	char *listen;          /* numeric address to bind; required */
+	int udp_port;          /* 0 = no UDP listener; default 514 */
+	int tcp_port;          /* 0 = no TCP listener (default) */
+	int tls_port;          /* 0 = no TLS listener (default); needs tls_cert, tls_key */
+	char *tls_cert;        /* PEM certificate (chain) of the listener */
+	char *tls_key;         /* PEM private key */
+	char *tls_ca;          /* PEM CAs whose client certificates are accepted; NULL =
+				* clients are not asked for a certificate */
+	bool tls_require_client_cert; /* with tls_ca: a client without one is refused */
+	int max_message;       /* bytes of one message (longer: cut, flagged); 65536 */
+	int source_rate;       /* messages per second per source address; 2000 */
+	int max_connections;   /* TCP and TLS connections at once; 512 */
+	int64_t idle_timeout_ms; /* a connection silent this long is closed; 10 min */
+	struct cfg_pos pos;
+};
+
+extern const struct cfg_key syslog_cfg_keys[];
+void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int syslog_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* Makes tls_cert / tls_key / tls_ca absolute against dir (the config file's). */
+void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir);
+
+struct syslogd;
+
+/* Counters of the receiver (loop thread). */
+struct syslogd_stats {
+	uint64_t received;     /* messages taken (all transports) */
+	uint64_t parse_errors; /* stored raw with EVENT_F_PARSE_ERROR */
+	uint64_t unknown_source;
+	uint64_t suppressed;   /* held back by the per-source rate limit */
+	uint64_t truncated;
+	uint64_t connections;  /* TCP and TLS connections accepted */
+	uint64_t refused;      /* connections over max_connections or failing TLS */
+};
+
+/* Starts the listeners of c on loop; events go to store; sources are mapped to the
+ * devices of cfg (borrowed until syslogd_reload / syslogd_free).  NULL with the
+ * reason in err. */
+struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const struct cfg *cfg,
+			    struct event_store *store, char *err, size_t errlen);
+/* Maps sources to the devices of a new config (the listeners stay as they are). */
+void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
+/* Closes every socket; a partial frame still held is stored, flagged truncated. */
+void syslogd_free(struct syslogd *s);
+/* The bound port of a listener ("udp", "tcp", "tls"), or -1. */
+int syslogd_port(const struct syslogd *s, const char *transport);
+void syslogd_get_stats(const struct syslogd *s, struct syslogd_stats *st);
+
+#endif
