@@ -42,12 +42,12 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
-/* "RX.ID" (a row's received_ms and id, as "next" gives it). */
+/* "RX.ID" (a row's received_ms and id, as "next" gives it; "0.0" = from the start). */
 static int parse_cursor(const char *s, int64_t *ms, int64_t *id)
 {
 	long long a, b;
 	int n = 0;
-	if (sscanf(s, "%lld.%lld%n", &a, &b, &n) != 2 || s[n] || a < 0 || b <= 0)
+	if (sscanf(s, "%lld.%lld%n", &a, &b, &n) != 2 || s[n] || a < 0 || b < 0)
 		return -EINVAL;
 	*ms = a;
 	*id = b;

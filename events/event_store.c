@@ -19,14 +19,19 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 
-#define MAINTAIN_MS      60000 /* retention and disk bound checked at least this often */
+#define MAINTAIN_MS      60000 /* retention and disk bound checked at least this often, */
+#define MAINTAIN_SHARE   100   /* and after writing about max_mb / this */
+#define EVENT_OVERHEAD   200   /* bytes an event costs beside its message (row, indexes) */
 #define OPEN_PARTS       2     /* writable partitions kept open (today, yesterday) */
 #define WARN_REPEAT_MS   3600000 /* the disk-bound warning again after this */
 #define BUSY_TIMEOUT_MS  5000
+#define TXN_EVENTS_MAX   500   /* events per transaction: bounds the WAL between checkpoints */
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    "PRAGMA journal_size_limit=1048576;" /* a checkpointed WAL shrinks back */
+    "PRAGMA wal_autocheckpoint=256;" /* WAL pages: the disk bound counts the WAL too */
     "CREATE TABLE IF NOT EXISTS ev(id INTEGER PRIMARY KEY, rx INTEGER NOT NULL, ts INTEGER,"
     " kind INTEGER, source TEXT, host TEXT, device TEXT, tenant TEXT, site TEXT,"
     " facility INTEGER, severity INTEGER, program TEXT, msgid TEXT, message TEXT,"
@@ -71,6 +76,7 @@ struct event_store {
 	/* writer thread only */
 	struct part_conn parts[OPEN_PARTS];
 	int64_t last_maintain_ms;
+	int64_t written_bytes;  /* about, since the last maintenance */
 	int64_t last_warn_ms;
 };
 
@@ -278,8 +284,9 @@ static int insert_one(struct part_conn *p, const struct event *ev)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* Writes the run of events of one day starting at *q in one transaction; moves *q past
- * them.  Returns how many were written (0 when the transaction failed: all lost). */
+/* Writes the run of events of one day starting at *q (at most TXN_EVENTS_MAX) in one
+ * transaction; moves *q past them.  Returns how many were written (0 when the
+ * transaction failed: all lost). */
 static size_t write_day_run(struct event_store *s, struct qev **q, size_t *lost)
 {
 	int64_t day = (*q)->ev.received_ms / EVENT_DAY_MS * EVENT_DAY_MS;
@@ -287,9 +294,12 @@ static size_t write_day_run(struct event_store *s, struct qev **q, size_t *lost)
 	size_t n = 0;
 	bool ok = p && sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 
-	for (; *q && (*q)->ev.received_ms / EVENT_DAY_MS * EVENT_DAY_MS == day; *q = (*q)->next) {
+	for (; *q && n < TXN_EVENTS_MAX && (*q)->ev.received_ms / EVENT_DAY_MS * EVENT_DAY_MS == day;
+	     *q = (*q)->next) {
 		if (ok && insert_one(p, &(*q)->ev) < 0)
 			ok = false;
+		s->written_bytes += EVENT_OVERHEAD + (int64_t)(*q)->ev.raw_len +
+				    (int64_t)((*q)->ev.message ? strlen((*q)->ev.message) : 0);
 		n++;
 	}
 	if (ok && sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
@@ -394,6 +404,7 @@ static void maintain(struct event_store *s, int64_t now)
 	int n = event_parts_list(s->cfg.dir, &v);
 
 	s->last_maintain_ms = now;
+	s->written_bytes = 0;
 	if (n < 0) {
 		log_warnx("events", NULL, "cannot list %s: %s", s->cfg.dir, strerror(-n));
 		return;
@@ -434,7 +445,8 @@ static void *writer_main(void *arg)
 		if (batch)
 			write_batch(s, batch);
 		int64_t now = clock_wall_ms();
-		if (now - s->last_maintain_ms >= MAINTAIN_MS || now < s->last_maintain_ms)
+		if (now - s->last_maintain_ms >= MAINTAIN_MS || now < s->last_maintain_ms ||
+		    s->written_bytes >= s->cfg.max_mb * 1024 * 1024 / MAINTAIN_SHARE)
 			maintain(s, now);
 		pthread_mutex_lock(&s->mu);
 		if (stop && !s->head)

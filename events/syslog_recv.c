@@ -17,6 +17,7 @@
 #define UDP_BATCH     256  /* datagrams read per wake-up: others' turn after that */
 #define TICK_MS       1000
 #define NOTE_SEVERITY 4    /* warning */
+#define UDP_RCVBUF    (4 << 20) /* bytes: a burst waits in the kernel, not dropped there */
 
 static const char *const transport_names[] = {"udp", "tcp", "tls", NULL};
 
@@ -127,7 +128,10 @@ void syslogd_take(struct syslogd *s, const char *src_addr, const char *data, siz
 			   .facility = m.facility, .severity = m.severity, .program = m.app,
 			   .msgid = m.msgid, .message = m.msg, .fields = fields, .nfields = nf,
 			   .flags = m.flags | flags};
-	const struct cfg_device *dev = src && src->dev ? src->dev : event_devmap_find(s->map, m.host);
+	/* the host name first: through a relay (rsyslogd) the address is the relay's */
+	const struct cfg_device *dev = event_devmap_find(s->map, m.host);
+	if (!dev && src)
+		dev = src->dev;
 	event_set_device(&ev, s->cfg, dev);
 	if (ev.flags & (EVENT_F_PARSE_ERROR | EVENT_F_BAD_UTF8 | EVENT_F_TRUNCATED)) {
 		ev.raw = data; /* the bytes as they came, for whoever must see them */
@@ -226,6 +230,11 @@ static int start_listener(struct syslogd *s, const struct cfg_syslog *c, enum sy
 			       errlen);
 	if (fd < 0)
 		return -1;
+	if (t == SYSLOG_UDP) { /* beyond rmem_max while root; else what the kernel allows */
+		int size = UDP_RCVBUF;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	s->fds[t] = fd;
 	s->ports[t] = bound_port(fd);
 	if (loop_io_add(s->loop, fd, LOOP_READ, t == SYSLOG_UDP ? on_udp : on_listener, s) < 0) {
