@@ -260,6 +260,7 @@ static void on_tick(struct loop *loop, void *arg)
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
+	event_store_report(d->events, d->reg, now);
 	alert_engine_tick(d->alerts, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }

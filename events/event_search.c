@@ -18,21 +18,32 @@
 
 /* ---- the SQL of a query ------------------------------------------------------------- */
 
-/* The FTS5 expression of text: each word quoted ("a" "b" = both words). */
+/* A byte the FTS5 tokenizer (unicode61) keeps inside a token. */
+static bool token_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* The FTS5 expression of text: its tokens, as the index splits them, each quoted
+ * ("a" "b": both; the index keeps no positions, so no phrases). */
 static int fts_expr(const char *text, struct strbuf *out)
 {
 	size_t words = 0;
+	const unsigned char *p = (const unsigned char *)text;
 
-	for (const char *p = text; *p;) {
-		while (*p == ' ' || *p == '\t')
+	while (*p) {
+		while (*p && !token_byte(*p))
 			p++;
 		if (!*p)
 			break;
 		if (++words > TEXT_WORDS_MAX)
 			return -EINVAL;
+		const unsigned char *b = p;
+		while (*p && token_byte(*p))
+			p++;
 		strbuf_appends(out, words > 1 ? " \"" : "\"");
-		for (; *p && *p != ' ' && *p != '\t'; p++)
-			strbuf_append(out, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+		strbuf_append(out, (const char *)b, (size_t)(p - b));
 		strbuf_appends(out, "\"");
 	}
 	return words ? 0 : -EINVAL;
@@ -64,37 +75,43 @@ static void cond_str(struct sql *q, const char *expr, const char *s)
 	q->args[q->nargs++] = (struct sql_arg){.is_text = true, .s = s};
 }
 
-/* The SELECT of q for one partition; fts is its FTS5 expression or NULL. */
-static void build_sql(const struct event_query *q, const char *fts, struct sql *out)
+/* The SELECT of q for one partition, in insertion (id) order: fts is the FTS5
+ * expression or NULL; cursor_here when the cursor's event is in this partition (the
+ * partitions before or after it are wholly in or out: part_wanted).  With text the
+ * FTS5 index drives the query in rowid order and stops at the limit, instead of
+ * materialising every match first. */
+static void build_sql(const struct event_query *q, const char *fts, bool cursor_here,
+		      struct sql *out)
 {
 	strbuf_appends(&out->text,
-		       "SELECT id, rx, ts, kind, source, host, device, tenant, site, facility,"
-		       " severity, program, msgid, message, fields, flags FROM ev WHERE 1");
-	if (q->from_ms)
-		cond_int(out, " AND rx >= ?", q->from_ms);
-	if (q->to_ms)
-		cond_int(out, " AND rx < ?", q->to_ms);
-	cond_str(out, " AND device = ?", q->device);
-	cond_str(out, " AND tenant = ?", q->tenant);
-	cond_str(out, " AND site = ?", q->site);
-	cond_str(out, " AND source = ?", q->source);
-	cond_str(out, " AND program = ?", q->program);
-	if (q->kind >= 0)
-		cond_int(out, " AND kind = ?", q->kind);
-	if (q->severity_max >= 0)
-		cond_int(out, " AND severity <= ?", q->severity_max);
-	if (q->flags_any)
-		cond_int(out, " AND (flags & ?) != 0", q->flags_any);
-	if (q->cursor_id) {
-		const char *c = q->ascending ? " AND (rx > ? OR (rx = ? AND id > ?))"
-					     : " AND (rx < ? OR (rx = ? AND id < ?))";
-		strbuf_appends(&out->text, c);
-		out->args[out->nargs++] = (struct sql_arg){.v = q->cursor_ms};
-		out->args[out->nargs++] = (struct sql_arg){.v = q->cursor_ms};
-		out->args[out->nargs++] = (struct sql_arg){.v = q->cursor_id};
+		       "SELECT ev.id, ev.rx, ev.ts, ev.kind, ev.source, ev.host, ev.device, ev.tenant,"
+		       " ev.site, ev.facility, ev.severity, ev.program, ev.msgid, ev.message, ev.fields,"
+		       " ev.flags FROM ");
+	if (fts) {
+		strbuf_appends(&out->text, "ev_fts JOIN ev ON ev.id = ev_fts.rowid WHERE 1");
+		cond_str(out, " AND ev_fts MATCH ?", fts);
+	} else {
+		strbuf_appends(&out->text, "ev WHERE 1");
 	}
-	cond_str(out, " AND id IN (SELECT rowid FROM ev_fts WHERE ev_fts MATCH ?)", fts);
-	strbuf_appends(&out->text, q->ascending ? " ORDER BY rx, id LIMIT ?" : " ORDER BY rx DESC, id DESC LIMIT ?");
+	if (q->from_ms)
+		cond_int(out, " AND ev.rx >= ?", q->from_ms);
+	if (q->to_ms)
+		cond_int(out, " AND ev.rx < ?", q->to_ms);
+	cond_str(out, " AND ev.device = ?", q->device);
+	cond_str(out, " AND ev.tenant = ?", q->tenant);
+	cond_str(out, " AND ev.site = ?", q->site);
+	cond_str(out, " AND ev.source = ?", q->source);
+	cond_str(out, " AND ev.program = ?", q->program);
+	if (q->kind >= 0)
+		cond_int(out, " AND ev.kind = ?", q->kind);
+	if (q->severity_max >= 0)
+		cond_int(out, " AND ev.severity <= ?", q->severity_max);
+	if (q->flags_any)
+		cond_int(out, " AND (ev.flags & ?) != 0", q->flags_any);
+	if (cursor_here)
+		cond_int(out, q->ascending ? " AND ev.id > ?" : " AND ev.id < ?", q->cursor_id);
+	strbuf_appends(&out->text, fts ? " ORDER BY ev_fts.rowid" : " ORDER BY ev.id");
+	strbuf_appends(&out->text, q->ascending ? " LIMIT ?" : " DESC LIMIT ?");
 }
 
 /* ---- rows ---------------------------------------------------------------------------- */
@@ -192,16 +209,22 @@ static int search_part(const char *path, const struct sql *q, size_t limit, even
 	return rows;
 }
 
-/* True if the partition of day overlaps the query's range and cursor. */
+static int64_t day_of(int64_t ms)
+{
+	return ms / EVENT_DAY_MS * EVENT_DAY_MS;
+}
+
+/* True if the partition of day overlaps the query's range and lies on the cursor's
+ * side (or is the cursor's own). */
 static bool part_wanted(const struct event_query *q, int64_t day)
 {
 	if (q->from_ms && day + EVENT_DAY_MS <= q->from_ms)
 		return false;
 	if (q->to_ms && day >= q->to_ms)
 		return false;
-	if (q->cursor_id && q->ascending && day + EVENT_DAY_MS <= q->cursor_ms)
+	if (q->cursor_id && q->ascending && day < day_of(q->cursor_ms))
 		return false;
-	if (q->cursor_id && !q->ascending && day > q->cursor_ms)
+	if (q->cursor_id && !q->ascending && day > day_of(q->cursor_ms))
 		return false;
 	return true;
 }
@@ -223,7 +246,6 @@ int event_dir_search(const char *dir, const struct event_query *q, event_row_fn 
 		strbuf_free(&fts);
 		return -EINVAL;
 	}
-	build_sql(q, q->text ? strbuf_str(&fts) : NULL, &sql);
 	int n = event_parts_list(dir, &v);
 	if (n < 0)
 		n = 0; /* no directory yet: no events */
@@ -233,6 +255,10 @@ int event_dir_search(const char *dir, const struct event_query *q, event_row_fn 
 		if (!part_wanted(q, p->day_ms))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, p->name);
+		strbuf_reset(&sql.text);
+		sql.nargs = 0;
+		build_sql(q, q->text ? strbuf_str(&fts) : NULL,
+			  q->cursor_id && p->day_ms == day_of(q->cursor_ms), &sql);
 		rc = search_part(path, &sql, limit - total, fn, arg, &stop, err, errlen);
 		total += rc > 0 ? (size_t)rc : 0;
 	}

@@ -26,12 +26,12 @@
 #define WARN_REPEAT_MS   3600000 /* the disk-bound warning again after this */
 #define BUSY_TIMEOUT_MS  5000
 #define TXN_EVENTS_MAX   500   /* events per transaction: bounds the WAL between checkpoints */
+#define WAL_PAGES_MIN    64    /* WAL pages (4 KiB) between checkpoints: max_mb / 64, */
+#define WAL_PAGES_MAX    4096  /* within these (a checkpoint costs an fsync or two) */
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
-    "PRAGMA journal_size_limit=1048576;" /* a checkpointed WAL shrinks back */
-    "PRAGMA wal_autocheckpoint=256;" /* WAL pages: the disk bound counts the WAL too */
     "CREATE TABLE IF NOT EXISTS ev(id INTEGER PRIMARY KEY, rx INTEGER NOT NULL, ts INTEGER,"
     " kind INTEGER, source TEXT, host TEXT, device TEXT, tenant TEXT, site TEXT,"
     " facility INTEGER, severity INTEGER, program TEXT, msgid TEXT, message TEXT,"
@@ -176,6 +176,19 @@ static void part_close(struct part_conn *p)
 	*p = (struct part_conn){.day_ms = -1};
 }
 
+/* The WAL is checkpointed (and shrinks back) at 1/64 of max_mb: it counts against the
+ * bound, and each checkpoint costs fsyncs, so neither tiny nor unbounded. */
+static int wal_limits(struct event_store *s, sqlite3 *db)
+{
+	int64_t pages = s->cfg.max_mb * 4;
+	char sql[128];
+
+	pages = pages < WAL_PAGES_MIN ? WAL_PAGES_MIN : pages > WAL_PAGES_MAX ? WAL_PAGES_MAX : pages;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%lld; PRAGMA journal_size_limit=%lld;",
+		 (long long)pages, (long long)pages * 4096);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 {
 	char name[40], path[4096];
@@ -187,6 +200,7 @@ static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 		SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    wal_limits(s, p->db) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, insert_sql, -1, &p->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, insert_fts_sql, -1, &p->ins_fts, NULL) != SQLITE_OK) {
 		log_warnx("events", NULL, "cannot open partition %s: %s", path,
@@ -417,6 +431,7 @@ static void maintain(struct event_store *s, int64_t now)
 	pthread_mutex_lock(&s->mu);
 	s->st.bytes = bytes;
 	s->st.used_percent = pct;
+	s->st.near_bound = pct >= s->cfg.warn_percent;
 	pthread_mutex_unlock(&s->mu);
 	free(v);
 }

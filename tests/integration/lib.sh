@@ -321,6 +321,26 @@ assert_eq() {
   pass "$what = $want"
 }
 
+# use_faketime: dcmond (started after this) runs under libfaketime, its wall clock at
+# real time + the offset in $T/faketime, re-read on every call (the monotonic clock
+# left alone); step OFFSET (+3h, +2d, +0) moves it.
+use_faketime() {
+  local lib
+  lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1 || true)
+  [ -n "$lib" ] || fail "libfaketime not installed (Debian package faketime; scripts/install-deps.sh)"
+  echo "+0" >"$T/faketime"
+  cat >"$T/dcmond-faketime" <<EOF
+#!/bin/sh
+# dcmond with a wall clock the test steps; ASan must accept a library loaded before it
+ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0" \\
+LD_PRELOAD="$lib" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 \\
+FAKETIME_DONT_FAKE_MONOTONIC=1 exec "$DCMOND" "\$@"
+EOF
+  chmod +x "$T/dcmond-faketime"
+  DCMOND="$T/dcmond-faketime"
+}
+step() { echo "$1" >"$T/faketime"; }
+
 # done_checks: prints the closing line ctest output is read for.
 done_checks() {
   echo "$_CHECKS passed, 0 failed"

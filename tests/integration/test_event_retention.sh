@@ -5,26 +5,17 @@
 # warning at warn_percent comes before the bound removes anything within retention,
 # and nothing within retention is lost while under the bound.
 . "$(dirname "$0")/lib.sh"
-FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1 || true)
-[ -n "$FAKETIME_LIB" ] || fail "libfaketime not installed (Debian package faketime; scripts/install-deps.sh)"
 SEND="$PY $DCMON_SOURCE_DIR/tests/peers/syslog_send.py"
+use_faketime
 
-echo "+0" >"$T/faketime"
-cat >"$T/dcmond-faketime" <<EOF
-#!/bin/sh
-LD_PRELOAD="$FAKETIME_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 \\
-FAKETIME_DONT_FAKE_MONOTONIC=1 exec "$DCMOND" "\$@"
-EOF
-chmod +x "$T/dcmond-faketime"
-DCMOND="$T/dcmond-faketime"
-
-UDP=$(free_udp_port)
+TCP=$(free_port)
 {
-  daemon_yaml
+  daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"
   cat <<EOF
   syslog:
     listen: 127.0.0.1
-    udp_port: $UDP
+    udp_port: 0
+    tcp_port: $TCP
     source_rate: 100000
   events:
     dir: $T/events
@@ -42,8 +33,8 @@ stored_n() { [ "$(all_of "$1")" -ge "$2" ]; }
 # day N [COUNT]: the clock N days on; COUNT (3000) messages of 1 KiB tagged dayN (a
 # partition of 3000 takes about 4.4 MiB, and up to 1 MiB of WAL while it is open)
 day() {
-  echo "+$1d" >"$T/faketime"
-  $SEND burst "$UDP" "${2:-3000}" "day$1 $(printf 'y%.0s' $(seq 1 1000))"
+  step "+$1d"
+  $SEND tburst "$TCP" "${2:-3000}" "day$1 $(printf 'y%.0s' $(seq 1 1000))"
   wait_until 20 "day $1 stored" stored_n "day$1" "${2:-3000}"
 }
 all_of() { # TEXT: every event with TEXT, through paging
@@ -64,6 +55,10 @@ assert_eq "$(log_count 'event store at')" 0 "no warning below warn_percent"
 day 2
 wait_until 10 "warning at warn_percent" grep -q "event store at [0-9]*% of max_mb 16" "$T/dcmond.log"
 pass "warned at warn_percent before the bound"
+wait_until 20 "alert events-store-near-bound firing" alert_is events-store-near-bound '.state == "firing"'
+pass "alert events-store-near-bound fires before the bound"
+assert_eq "$(alerts_json --all | jq '[.alerts[] | select(.rule == "events-evicted-within-retention")] | length')" 0 \
+  "no eviction alert yet"
 day 3 300
 assert_eq "$(log_count 'disk bound reached')" 0 "nothing within retention removed under the bound"
 assert_eq "$(all_of day0)" 3000 "day 0 whole within retention (3 days)"
@@ -81,6 +76,9 @@ first_warn=$(grep -n "event store at" "$T/dcmond.log" | head -1 | cut -d: -f1)
 first_evict=$(grep -n "disk bound reached" "$T/dcmond.log" | head -1 | cut -d: -f1)
 [ "$first_warn" -lt "$first_evict" ] || fail "the eviction came before its warning"
 pass "the warning came before anything within retention was removed"
+wait_until 20 "alert events-evicted-within-retention firing" \
+  alert_is events-evicted-within-retention '.state == "firing" and .severity == "critical"'
+pass "alert events-evicted-within-retention fires once the bound removed a partition"
 assert_eq "$(all_of day6)" 6000 "the newest day is whole"
 kb=$(du -sk "$T/events" | cut -f1)
 [ "$kb" -le $((16 * 1024 + 1024)) ] || fail "events dir is ${kb} KiB, bound 16 MiB"

@@ -9,6 +9,8 @@ bytes, a sender that stops mid-frame, a burst, a TLS client with a given certifi
   syslog_send.py long PORT N                  over TCP: "<13>longline " + N x, LF, then
                                               "<13>after the long line" LF
   syslog_send.py burst PORT N TEXT            N datagrams "<13>TEXT i" as fast as it can
+  syslog_send.py tburst PORT N TEXT           the same N messages over one TCP connection
+                                              (LF-framed: nothing lost to a full buffer)
   syslog_send.py tls PORT CA CERT KEY TEXT    one octet-counted message over TLS
                                               (CERT/KEY "-" for none); exit 3 on a
                                               refused handshake
@@ -50,6 +52,11 @@ def main():
             s.sendto(b"<13>%s %d" % (sys.argv[4].encode(), i), addr)
             if i % 50 == 49:
                 time.sleep(0.001)  # the socket buffer is no part of the test
+    elif cmd == "tburst":
+        s = socket.create_connection(addr, timeout=30)
+        s.sendall(b"".join(b"<13>%s %d\n" % (sys.argv[4].encode(), i)
+                           for i in range(int(sys.argv[3]))))
+        s.close()
     elif cmd == "tls":
         ca, cert, key, text = sys.argv[3:7]
         ctx = ssl.create_default_context(cafile=ca)

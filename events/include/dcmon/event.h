@@ -107,8 +107,16 @@ struct event_store_stats {
 	uint64_t partitions_evicted; /* partitions within retention removed by max_mb */
 	int64_t bytes;           /* size of the partitions at the last check */
 	int used_percent;        /* of max_mb */
+	bool near_bound;         /* used_percent >= warn_percent */
 };
 void event_store_get_stats(struct event_store *s, struct event_store_stats *st);
+
+struct metric_reg;
+/* Reports the store's state as metrics of the device `dcmond` (loop thread, every
+ * tick): events_store_used_percent, events_store_state (ok / near_bound, from
+ * warn_percent), events_evicted_count (partitions within retention removed by max_mb
+ * since start), events_refused_count (queue full, failed commits).  s NULL: nothing. */
+void event_store_report(struct event_store *s, struct metric_reg *reg, int64_t now_ms);
 
 /* A search: every condition is optional (0 / NULL = any). */
 struct event_query {
@@ -123,8 +131,8 @@ struct event_query {
 	const char *text;           /* words that must all occur in the message (FTS5) */
 	unsigned flags_any;         /* at least one of these flags */
 	bool ascending;             /* oldest first (follow); default newest first */
-	int64_t cursor_ms;          /* page: strictly after (asc) / before (desc) this */
-	int64_t cursor_id;          /* event id, tie-break at cursor_ms; 0 = no cursor */
+	int64_t cursor_ms;          /* page: after (asc) / before (desc) the event cursor_id */
+	int64_t cursor_id;          /* of the partition of cursor_ms's day; 0 = no cursor */
 	size_t limit;               /* rows; 0 = 100 */
 };
 
@@ -133,8 +141,8 @@ struct event_query {
  * stop. */
 typedef bool (*event_row_fn)(void *arg, int64_t id, const struct event *ev);
 
-/* Runs q over the partitions its time range touches, newest (or oldest) first, until
- * limit rows.  Returns the number of rows, or a negative errno with the reason in err
+/* Runs q over the partitions its time range touches, newest (or oldest) first, each
+ * in the order its events were stored, until limit rows.  Returns the number of rows, or a negative errno with the reason in err
  * (-EINVAL: a bad text query). */
 int event_store_search(struct event_store *s, const struct event_query *q, event_row_fn fn,
 		       void *arg, char *err, size_t errlen);
