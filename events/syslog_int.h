@@ -48,6 +48,7 @@ struct syslogd {
 	struct syslog_src *dirty;
 	struct loop_timer *tick;
 	struct syslogd_stats st;
+	uint64_t udp_drops;           /* the kernel's count at the last datagram */
 	struct log_complaint refuse_complaint;
 	char *scratch;                /* SYSLOG_SCRATCH(max_message): parsed strings */
 	size_t scratch_len;

@@ -153,19 +153,59 @@ void syslog_addr_text(const struct sockaddr_storage *sa, char *buf, size_t len)
 			  (socklen_t)len);
 }
 
+/* The kernel's count of datagrams it dropped on a full buffer (SO_RXQ_OVFL), from a
+ * datagram's control data; -1 when absent. */
+static int64_t kernel_drops(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t v;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v;
+		}
+	}
+	return -1;
+}
+
+/* What the kernel dropped since the last datagram is stored as one event (and said),
+ * since no sender address is known for it. */
+static void note_kernel_drops(struct syslogd *s, int64_t total)
+{
+	char text[160];
+
+	if (total < 0 || (uint64_t)total <= s->udp_drops)
+		return;
+	uint64_t n = (uint64_t)total - s->udp_drops;
+	s->udp_drops = (uint64_t)total;
+	s->st.kernel_dropped += n;
+	snprintf(text, sizeof(text), "%llu datagrams dropped by the kernel: the UDP receive "
+		 "buffer was full", (unsigned long long)n);
+	struct event ev = {.received_ms = clock_wall_ms(), .kind = EVENT_SYSLOG, .source = "dcmond",
+			   .facility = -1, .severity = NOTE_SEVERITY, .program = "dcmond",
+			   .message = text, .flags = EVENT_F_SUPPRESSED};
+	event_store_add(s->store, &ev);
+	log_warnx("syslog", NULL, "%s", text);
+}
+
 static void on_udp(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct syslogd *s = arg;
 	char addr[SYSLOG_ADDR_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl;
 
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct sockaddr_storage sa;
 		struct iovec iov = {s->dgram, (size_t)s->max_message};
 		struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-				    .msg_iovlen = 1};
+				    .msg_iovlen = 1, .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf)};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
 			return;
+		note_kernel_drops(s, kernel_drops(&mh));
 		syslog_addr_text(&sa, addr, sizeof(addr));
 		syslogd_take(s, addr, s->dgram, (size_t)n,
 			     (mh.msg_flags & MSG_TRUNC) ? EVENT_F_TRUNCATED : 0);
@@ -232,8 +272,10 @@ static int start_listener(struct syslogd *s, const struct cfg_syslog *c, enum sy
 		return -1;
 	if (t == SYSLOG_UDP) { /* beyond rmem_max while root; else what the kernel allows */
 		int size = UDP_RCVBUF;
+		int one = 1;
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)); /* drops counted */
 	}
 	s->fds[t] = fd;
 	s->ports[t] = bound_port(fd);

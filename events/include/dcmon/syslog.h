@@ -46,6 +46,7 @@ struct syslogd_stats {
 	uint64_t parse_errors; /* stored raw with EVENT_F_PARSE_ERROR */
 	uint64_t unknown_source;
 	uint64_t suppressed;   /* held back by the per-source rate limit */
+	uint64_t kernel_dropped; /* UDP datagrams the kernel dropped (full buffer) */
 	uint64_t truncated;
 	uint64_t connections;  /* TCP and TLS connections accepted */
 	uint64_t refused;      /* connections over max_connections or failing TLS */
