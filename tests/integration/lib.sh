@@ -341,6 +341,19 @@ EOF
 }
 step() { echo "$1" >"$T/faketime"; }
 
+# events_with WORD: how many stored events hold WORD (GET /api/v1/events/search),
+# through every page.
+events_with() {
+  local next="" total=0 page
+  while :; do
+    page=$(api_get "/api/v1/events/search?text=$1&limit=1000${next:+&before=$next}")
+    total=$((total + $(jq '.events | length' <<<"$page")))
+    next=$(jq -r '.next // empty' <<<"$page")
+    [ -n "$next" ] || break
+  done
+  echo "$total"
+}
+
 # done_checks: prints the closing line ctest output is read for.
 done_checks() {
   echo "$_CHECKS passed, 0 failed"

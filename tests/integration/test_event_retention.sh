@@ -29,23 +29,13 @@ start_dcmond "$T/dcmon.yaml"
 
 search() { api_get "/api/v1/events/search?$1" | jq -r "$2"; }
 parts() { ls "$T/events" | grep -c '^events-[0-9]*\.db$' || true; }
-stored_n() { [ "$(all_of "$1")" -ge "$2" ]; }
+stored_n() { [ "$(events_with "$1")" -ge "$2" ]; }
 # day N [COUNT]: the clock N days on; COUNT (3000) messages of 1 KiB tagged dayN (a
 # partition of 3000 takes about 4.4 MiB, and up to 1 MiB of WAL while it is open)
 day() {
   step "+$1d"
   $SEND tburst "$TCP" "${2:-3000}" "day$1 $(printf 'y%.0s' $(seq 1 1000))"
   wait_until 20 "day $1 stored" stored_n "day$1" "${2:-3000}"
-}
-all_of() { # TEXT: every event with TEXT, through paging
-  local next="" total=0 page
-  while :; do
-    page=$(api_get "/api/v1/events/search?text=$1&limit=1000${next:+&before=$next}")
-    total=$((total + $(jq '.events | length' <<<"$page")))
-    next=$(jq -r '.next // empty' <<<"$page")
-    [ -n "$next" ] || break
-  done
-  echo "$total"
 }
 
 day 0
@@ -61,12 +51,12 @@ assert_eq "$(alerts_json --all | jq '[.alerts[] | select(.rule == "events-evicte
   "no eviction alert yet"
 day 3 300
 assert_eq "$(log_count 'disk bound reached')" 0 "nothing within retention removed under the bound"
-assert_eq "$(all_of day0)" 3000 "day 0 whole within retention (3 days)"
+assert_eq "$(events_with day0)" 3000 "day 0 whole within retention (3 days)"
 day 4 300
 # day 0 is now past retention: it goes as expired, not as evicted
 wait_until 10 "day 0 expired" grep -q "partition events-.*db removed: past retention" "$T/dcmond.log"
-assert_eq "$(all_of day0)" 0 "day 0 gone past retention"
-assert_eq "$(all_of day1)" 3000 "day 1 whole within retention"
+assert_eq "$(events_with day0)" 0 "day 0 gone past retention"
+assert_eq "$(events_with day1)" 3000 "day 1 whole within retention"
 assert_eq "$(log_count 'disk bound reached')" 0 "retention alone kept the bound"
 day 5 6000
 day 6 6000
@@ -79,7 +69,7 @@ pass "the warning came before anything within retention was removed"
 wait_until 20 "alert events-evicted-within-retention firing" \
   alert_is events-evicted-within-retention '.state == "firing" and .severity == "critical"'
 pass "alert events-evicted-within-retention fires once the bound removed a partition"
-assert_eq "$(all_of day6)" 6000 "the newest day is whole"
+assert_eq "$(events_with day6)" 6000 "the newest day is whole"
 kb=$(du -sk "$T/events" | cut -f1)
 [ "$kb" -le $((16 * 1024 + 1024)) ] || fail "events dir is ${kb} KiB, bound 16 MiB"
 pass "events dir within its bound (${kb} KiB)"

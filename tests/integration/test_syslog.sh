@@ -69,17 +69,6 @@ wait_text() {
   has_n() { [ "$(search "text=$(jq -rn --arg t "$1" '$t|@uri')&limit=1000" '.events | length')" -ge "$2" ]; }
   wait_until 15 "$2 event(s) with '$1'" has_n "$1" "$2"
 }
-# all_with WORD: how many events hold WORD, through every page
-all_with() {
-  local next="" total=0 page
-  while :; do
-    page=$(api_get "/api/v1/events/search?text=$1&limit=1000${next:+&before=$next}")
-    total=$((total + $(jq '.events | length' <<<"$page")))
-    next=$(jq -r '.next // empty' <<<"$page")
-    [ -n "$next" ] || break
-  done
-  echo "$total"
-}
 ev() { search "text=$(jq -rn --arg t "$1" '$t|@uri')&limit=1" ".events[0] | $2"; }
 
 # ---- logger(1): each transport and framing --------------------------------------------
@@ -250,11 +239,11 @@ has_kernel_note() { [ "$(search "from=$since&text=kernel&flag=suppressed" '.even
 wait_until 20 "kernel drop note" has_kernel_note
 notes() { search "from=$since&flag=suppressed&limit=1000" "[.events[] | select(.message | test(\"$1\")) | .message | capture(\"^(?<n>[0-9]+)\").n | tonumber] | add // 0"; }
 # the rate limit's notes come at its ticks: wait for the sum rather than for a tick
-counted() { [ $(( $(all_with sigstop) + $(notes "over source_rate") + $(notes "by the kernel") )) -ge 8000 ]; }
+counted() { [ $(( $(events_with sigstop) + $(notes "over source_rate") + $(notes "by the kernel") )) -ge 8000 ]; }
 wait_until 20 "every datagram stored or counted" counted
 kernel=$(notes "by the kernel")
 limited=$(notes "over source_rate")
-stored=$(all_with sigstop)
+stored=$(events_with sigstop)
 assert_eq "$((stored + limited + kernel))" 8000 "stored + rate-limited + dropped by the kernel = sent"
 [ "$kernel" -gt 0 ] || fail "the kernel dropped nothing: the test did not overflow the buffer"
 pass "the kernel dropped $kernel datagrams, each counted in a stored note"
