@@ -248,5 +248,13 @@ assert_eq "$((stored + limited + kernel))" 8000 "stored + rate-limited + dropped
 [ "$kernel" -gt 0 ] || fail "the kernel dropped nothing: the test did not overflow the buffer"
 pass "the kernel dropped $kernel datagrams, each counted in a stored note"
 
+# ---- a reload maps senders to the new config's devices ---------------------------------
+sed -i -e 's/^    tenant: acme$/    tenant: beta/' -e 's/^  - id: acme$/  - id: acme\n    name: Acme\n  - id: beta/' "$T/dcmon.yaml"
+kill -HUP "$DCMOND_PID"
+wait_until 10 "reload" grep -q "reloaded: 2 devices" "$T/dcmond.log"
+logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t reload "after the reload"
+wait_text "after the reload" 1
+assert_eq "$(ev 'after the reload' '.device + "/" + .tenant')" "$HOST/beta" "after a reload: the new config's tenant"
+
 stop_dcmond
 done_checks
