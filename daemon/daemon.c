@@ -393,7 +393,8 @@ static int start_events(struct daemon *d)
 		return -1;
 	}
 	if (dm->syslog &&
-	    !(d->syslogd = syslogd_new(d->loop, dm->syslog, d->cfg, d->events, err, sizeof(err)))) {
+	    !(d->syslogd = syslogd_new(d->loop, dm->syslog, d->cfg, d->events, d->reg, err,
+				       sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
 		return -1;
 	}

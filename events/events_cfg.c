@@ -2,6 +2,7 @@
 #include "events_int.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,58 @@
 #include "dcmon/syslog.h"
 
 #define DAY_MS (86400LL * 1000)
+
+#define LR(f) offsetof(struct cfg_log_rule, f)
+static const struct cfg_key log_rule_keys[] = {
+	{.name = "name", .type = CFGK_STRING, .offset = LR(name), .required = true},
+	{.name = "match", .type = CFGK_STRING, .offset = LR(match)},
+	{.name = "regex", .type = CFGK_STRING, .offset = LR(regex),
+	 .expect = "a POSIX extended regular expression"},
+	{.name = "program", .type = CFGK_STRING, .offset = LR(program)},
+	{.name = "window", .type = CFGK_DURATION, .offset = LR(window_ms), .min = 1000,
+	 .max = 86400000, .expect = "a duration, 1s..24h"},
+	{.name = "clear", .type = CFGK_STRING, .offset = LR(clear)},
+	{.name = NULL},
+};
+
+static void log_rule_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	struct cfg_log_rule *r = elem;
+
+	r->window_ms = 60000;
+	r->pos = node->pos;
+}
+
+/* A name usable as a metric instance, something to match, a regex that compiles. */
+static int log_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_log_rule *r = elem;
+	regex_t re;
+	int rc = 0;
+
+	if (r->name && !cfg_id_valid(r->name)) {
+		cfg_error(d, &node->pos, "syslog rule: name '%s': expected [A-Za-z0-9_.-]+", r->name);
+		rc = -EINVAL;
+	}
+	if (!r->match && !r->regex && !r->program) {
+		cfg_error(d, &node->pos, "syslog rule %s: nothing to match: give match, regex or "
+					 "program", r->name ? r->name : "?");
+		rc = -EINVAL;
+	}
+	if (r->regex) {
+		int e = regcomp(&re, r->regex, REG_EXTENDED | REG_NOSUB);
+		if (e != 0) {
+			char why[128];
+			regerror(e, &re, why, sizeof(why));
+			cfg_error(d, &node->pos, "syslog rule %s: regex '%s': %s",
+				  r->name ? r->name : "?", r->regex, why);
+			rc = -EINVAL;
+		} else {
+			regfree(&re);
+		}
+	}
+	return rc;
+}
 
 #define SL(f) offsetof(struct cfg_syslog, f)
 const struct cfg_key syslog_cfg_keys[] = {
@@ -31,6 +84,9 @@ const struct cfg_key syslog_cfg_keys[] = {
 	 .max = 65536},
 	{.name = "idle_timeout", .type = CFGK_DURATION, .offset = SL(idle_timeout_ms), .min = 1000,
 	 .max = 86400000, .expect = "a duration, 1s..24h"},
+	{.name = "rules", .type = CFGK_SEQ, .offset = SL(rules), .count_offset = SL(nrules),
+	 .sub = log_rule_keys, .elem_size = sizeof(struct cfg_log_rule), .what = "syslog rule",
+	 .init = log_rule_init, .check = log_rule_check},
 	{.name = NULL},
 };
 

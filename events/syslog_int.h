@@ -31,11 +31,25 @@ enum syslog_transport { SYSLOG_UDP, SYSLOG_TCP, SYSLOG_TLS, SYSLOG_TRANSPORTS };
 
 struct syslog_conn;
 
+/* ---- log rules (syslog_rules.c) ---------------------------------------------------------- */
+
+struct log_rules;
+/* The rules of c reporting into reg; NULL when c has none (or on error, in err). */
+struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
+				size_t errlen);
+void log_rules_free(struct log_rules *lr);
+/* Counts ev (with a device) for every rule it matches, or clears them. */
+void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms);
+/* Every second: counts whose matches left the window are reported lower. */
+void log_rules_tick(struct log_rules *lr, int64_t now_ms);
+
 struct syslogd {
 	struct loop *loop;
 	struct event_store *store;
 	const struct cfg *cfg;
 	struct event_devmap *map;
+	struct metric_reg *reg;
+	struct log_rules *rules;      /* NULL without log rules */
 	int max_message, source_rate, max_connections;
 	int64_t idle_timeout_ms;
 	int fds[SYSLOG_TRANSPORTS];   /* listening sockets, -1 when not listening */

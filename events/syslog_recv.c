@@ -138,6 +138,7 @@ void syslogd_take(struct syslogd *s, const char *src_addr, const char *data, siz
 		ev.raw_len = len;
 	}
 	count_flags(s, ev.flags);
+	log_rules_apply(s->rules, &ev, ev.received_ms);
 	event_store_add(s->store, &ev);
 }
 
@@ -293,6 +294,7 @@ static void on_tick(struct loop *loop, void *arg)
 	struct syslogd *s = arg;
 
 	notes_flush(s);
+	log_rules_tick(s->rules, clock_wall_ms());
 	syslog_conn_expire(s, loop_now_ms(loop));
 	s->tick = loop_timer_add(loop, TICK_MS, on_tick, s);
 }
@@ -309,7 +311,8 @@ static int buffers_new(struct syslogd *s)
 }
 
 struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const struct cfg *cfg,
-			    struct event_store *store, char *err, size_t errlen)
+			    struct event_store *store, struct metric_reg *reg, char *err,
+			    size_t errlen)
 {
 	struct syslogd *s = calloc(1, sizeof(*s));
 
@@ -317,7 +320,7 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 		snprintf(err, errlen, "syslog: out of memory");
 		return NULL;
 	}
-	*s = (struct syslogd){.loop = loop, .store = store, .cfg = cfg,
+	*s = (struct syslogd){.loop = loop, .store = store, .cfg = cfg, .reg = reg,
 			      .max_message = c->max_message, .source_rate = c->source_rate,
 			      .max_connections = c->max_connections,
 			      .idle_timeout_ms = c->idle_timeout_ms,
@@ -327,6 +330,8 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 		goto fail;
 	}
 	if (c->tls_port && !(s->tls = syslog_tls_new(c, err, errlen)))
+		goto fail;
+	if (c->nrules && reg && !(s->rules = log_rules_new(c, reg, err, errlen)))
 		goto fail;
 	if (start_listener(s, c, SYSLOG_UDP, c->udp_port, err, errlen) < 0 ||
 	    start_listener(s, c, SYSLOG_TCP, c->tcp_port, err, errlen) < 0 ||
@@ -352,6 +357,13 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg)
 	event_devmap_free(s->map);
 	s->map = map;
 	s->cfg = cfg;
+	/* the rules borrow the old config's section and its devices' metrics: anew */
+	char err[256] = "";
+	log_rules_free(s->rules);
+	s->rules = cfg->daemon.syslog ? log_rules_new(cfg->daemon.syslog, s->reg, err, sizeof(err))
+				      : NULL;
+	if (err[0])
+		log_warnx("syslog", NULL, "log rules not reloaded: %s", err);
 }
 
 void syslogd_free(struct syslogd *s)
@@ -371,6 +383,7 @@ void syslogd_free(struct syslogd *s)
 	}
 	loop_timer_cancel(s->loop, s->tick);
 	SSL_CTX_free(s->tls);
+	log_rules_free(s->rules);
 	event_devmap_free(s->map);
 	free(s->srcs);
 	free(s->scratch);

@@ -41,12 +41,23 @@ HOST=$(hostname)
     tls_ca: $T/ca.pem
     tls_require_client_cert: true
     source_rate: 300
+    rules:
+      - name: sshd-fail
+        program: sshd
+        match: Failed password
+        window: 60s
+        clear: Accepted password
   events:
     retention: 30d
   snmp_trap:
     listen: 127.0.0.1
     port: $TRAP
     communities: [public]
+rules:
+  - name: ssh-brute-force
+    match: {metric: log_matches_count, inst: sshd-fail}
+    above: {warn: 4}
+    summary: 5 or more failed ssh logins within a minute
 tenants:
   - id: acme
     name: Acme
@@ -60,6 +71,23 @@ devices:
     host: 127.0.0.1
 EOF
 } >"$T/dcmon.yaml"
+# config errors name their place
+cat >"$T/bad.yaml" <<EOF
+daemon:
+  socket: $T/bad.sock
+  syslog:
+    listen: 127.0.0.1
+    rules:
+      - name: bad
+        regex: "(unclosed"
+      - name: empty
+EOF
+rc=0; "$DCMOND" -t -c "$T/bad.yaml" >"$T/bad.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "a bad syslog: section is refused"
+grep -qF "bad.yaml:6:9: error: syslog rule bad: regex '(unclosed': " "$T/bad.out" || fail "$(cat "$T/bad.out")"
+grep -qF "bad.yaml:8:9: error: syslog rule empty: nothing to match" "$T/bad.out" || fail "$(cat "$T/bad.out")"
+pass "syslog rules: errors at file:line:col (a bad regex, a rule matching nothing)"
+
 start_dcmond "$T/dcmon.yaml"
 
 # search QUERY JQ: the jq expression over the API's search result
@@ -247,6 +275,23 @@ stored=$(events_with sigstop)
 assert_eq "$((stored + limited + kernel))" 8000 "stored + rate-limited + dropped by the kernel = sent"
 [ "$kernel" -gt 0 ] || fail "the kernel dropped nothing: the test did not overflow the buffer"
 pass "the kernel dropped $kernel datagrams, each counted in a stored note"
+
+# ---- a log rule: counted per device in its window, alerting through the engine --------
+failed() { logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t "$1" -p authpriv.notice \
+  "Failed password for root from 10.9.9.$2 port 22 ssh2"; }
+for i in 1 2 3 4; do failed sshd "$i"; done
+failed other 9 # another program: no match
+wait_text "Failed password" 5
+assert_eq "$(api_get "/api/v1/metrics?device=$HOST&name=log_matches_count" | jq '.metrics[0].value')" 4 \
+  "log rule: 4 matches in the window"
+assert_eq "$(alerts_json --all | jq '[.alerts[] | select(.rule == "ssh-brute-force")] | length')" 0 \
+  "4 failures: no alert"
+failed sshd 5
+wait_until 10 "ssh-brute-force firing" alert_is ssh-brute-force '.state == "firing" and .device == "'"$HOST"'"'
+pass "a fifth failure within the window fires the engine's rule on the device"
+logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t sshd "Accepted password for bob from 10.9.9.1"
+wait_until 10 "ssh-brute-force resolved" alert_is ssh-brute-force '.state == "resolved"'
+pass "the clearing pattern resolves it"
 
 # ---- a reload maps senders to the new config's devices ---------------------------------
 sed -i -e 's/^    tenant: acme$/    tenant: beta/' -e 's/^  - id: acme$/  - id: acme\n    name: Acme\n  - id: beta/' "$T/dcmon.yaml"

@@ -14,6 +14,19 @@
 #include "dcmon/event.h"
 #include "dcmon/loop.h"
 
+/* A log rule (`syslog: rules:`): what makes a message count for its device's metric
+ * log_matches_count{rule=name}, the matches within window_ms; every condition given
+ * must hold.  The alert comes from an ordinary rule on that metric. */
+struct cfg_log_rule {
+	char *name;         /* [A-Za-z0-9_.-]+, the metric's instance */
+	char *match;        /* substring of the message */
+	char *regex;        /* POSIX extended regular expression on the message */
+	char *program;      /* exact APP-NAME / TAG */
+	int64_t window_ms;  /* the count's sliding window; default 60 s */
+	char *clear;        /* a message holding this substring sets the count to 0 */
+	struct cfg_pos pos;
+};
+
 /* The daemon's `syslog:` section. */
 struct cfg_syslog {
 	char *listen;          /* numeric address to bind; required */
@@ -29,6 +42,8 @@ struct cfg_syslog {
 	int source_rate;       /* messages per second per source address; 2000 */
 	int max_connections;   /* TCP and TLS connections at once; 512 */
 	int64_t idle_timeout_ms; /* a connection silent this long is closed; 10 min */
+	struct cfg_log_rule *rules; /* log rules, in order */
+	size_t nrules;
 	struct cfg_pos pos;
 };
 
@@ -53,11 +68,15 @@ struct syslogd_stats {
 };
 
 /* Starts the listeners of c on loop; events go to store; sources are mapped to the
- * devices of cfg (borrowed until syslogd_reload / syslogd_free).  NULL with the
+ * devices of cfg (borrowed until syslogd_reload / syslogd_free); c's log rules report
+ * into reg (may be NULL: no log rules).  NULL with the
  * reason in err. */
+struct metric_reg;
 struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const struct cfg *cfg,
-			    struct event_store *store, char *err, size_t errlen);
-/* Maps sources to the devices of a new config (the listeners stay as they are). */
+			    struct event_store *store, struct metric_reg *reg, char *err,
+			    size_t errlen);
+/* Maps sources to the devices of a new config and takes its log rules (their counts
+ * start anew); the listeners stay as they are. */
 void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
 /* Closes every socket; a partial frame still held is stored, flagged truncated. */
 void syslogd_free(struct syslogd *s);
