@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Log ingest benchmark: the same stream of N octet-counted syslog messages (RFC 3164,
 # sshd/kernel/sudo lines of ~110 bytes, 500 hosts) sent over one TCP connection to
-#   * dcmond (syslog: receiver -> parser -> device map -> event store: SQLite + FTS5,
-#     daily partition), and
+#   * dcmond (syslog: receiver -> parser -> device map -> R log rules -> event store:
+#     SQLite + FTS5, daily partition), and
 #   * rsyslogd (imtcp -> omfile, the ceiling reference: no parsing into fields, no
 #     index),
 # each pinned to one core (taskset), one after the other in the same run.  Ingest is
@@ -13,7 +13,7 @@
 # them the other design weighed (docs/EVENTS.md): rsyslogd's file gzip-compressed, its
 # bytes per event and the time of one word search through it (zgrep -c).
 #
-#   bench/logs.sh [N=300000] [Q=200]
+#   bench/logs.sh [N=300000] [Q=200] [R=100]
 #
 # Bounded: N at most 2,000,000, each ingest waits at most 300 s.  Builds a Release tree
 # in build-bench/ (or uses $DCMON_BUILD_DIR); prints one final line of key=value.
@@ -21,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-300000}
 q=${2:-200}
+rules=${3:-100}
 [ "$n" -le 2000000 ] || { echo "N at most 2000000" >&2; exit 2; }
 build=${DCMON_BUILD_DIR:-build-bench}
 if [ -z "${DCMON_BUILD_DIR:-}" ]; then
@@ -87,20 +88,46 @@ now() { python3 -c 'import time; print(time.time())'; }
 # ---- dcmond ------------------------------------------------------------------------
 dport=$(port)
 mkdir -p "$T/d"
-cat >"$T/d/dcmon.yaml" <<EOF
+# R log rules (default 100): 5 that match parts of the stream (each with an engine rule
+# on its count), the rest substrings and regexes that never match, so every message is
+# tried against all of them; the 500 senders are devices, so their matches count
+{
+cat <<EOF
 daemon:
   data_dir: $T/d/data
   socket: $T/d/dcmon.sock
-  log_level: warn
+  log_level: error
+  archive_flush: 60s
   syslog:
     listen: 127.0.0.1
     udp_port: 0
     tcp_port: $dport
     source_rate: 10000000
+    rules:
+      - {name: sshd-fail, program: sshd, match: Failed password}
+      - {name: sshd-invalid, regex: 'invalid user [a-z]+ from'}
+      - {name: ext4, match: EXT4-fs error, clear: EXT4-fs recovered}
+      - {name: sudo-systemctl, program: sudo, regex: 'COMMAND=/usr/bin/systemctl'}
+      - {name: cron, program: CRON, match: debian-sa1}
+EOF
+for i in $(seq 6 "$rules"); do
+	if [ $((i % 2)) = 0 ]; then
+		echo "      - {name: never-$i, match: no-such-text-$i}"
+	else
+		echo "      - {name: never-$i, regex: 'no such (thing|text) $i[a-z]+'}"
+	fi
+done
+cat <<EOF
   events:
     queue_max: 1000000
-devices: []
+rules:
 EOF
+for r in sshd-fail sshd-invalid ext4 sudo-systemctl cron; do
+	echo "  - {name: log-$r, match: {metric: log_matches_count, inst: $r}, above: {warn: 1000}}"
+done
+echo "devices:"
+for i in $(seq 0 499); do printf '  - {id: srv%03d, kind: server}\n' "$i"; done
+} >"$T/d/dcmon.yaml"
 taskset -c 0 "$build/dcmond" -c "$T/d/dcmon.yaml" >"$T/d/log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$T/d/dcmon.sock" ] && break; sleep 0.1; done
@@ -167,7 +194,7 @@ zgrep -c publickey "$T/r/messages.gz" >/dev/null
 zgrep_ms=$(python3 -c "import time,sys; print('%.0f' % ((time.time() - float(sys.argv[1])) * 1000))" "$t0")
 python3 - <<EOF
 n, dsec, rsec = $n, $dsec, $rsec
-print("messages=%d stream_bytes=%d dcmond_msgs_per_s=%.0f dcmond_cpu_s=%s rsyslogd_file_msgs_per_s=%.0f "
+print("messages=%d log_rules=$rules stream_bytes=%d dcmond_msgs_per_s=%.0f dcmond_cpu_s=%s rsyslogd_file_msgs_per_s=%.0f "
       "rsyslogd_cpu_s=%s search_p50_ms=%s search_p99_ms=%s search_over_events=%d "
       "bytes_per_event=%.0f rsyslogd_file_bytes_per_event=%.0f gzip_file_bytes_per_event=%.0f "
       "zgrep_one_word_ms=%s"
