@@ -31,7 +31,9 @@ fi
 command -v rsyslogd >/dev/null || { echo "rsyslogd not installed (scripts/install-deps.sh)" >&2; exit 2; }
 T=$(mktemp -d /tmp/dcmon-logbench.XXXXXX)
 pids=()
-trap 'for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+# (|| true: under set -e a failed kill of a peer already stopped would end the trap early)
+trap 'for p in "${pids[@]:-}"; do [ -z "$p" ] || kill "$p" 2>/dev/null || true; done
+      wait 2>/dev/null || true; rm -rf "$T"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # the stream, built once: N frames in one file
