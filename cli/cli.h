@@ -51,6 +51,7 @@ int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_events(const struct cli_ctx *ctx, int argc, char **argv);  /* cli/events.c */
 int cli_impact(const struct cli_ctx *ctx, int argc, char **argv);    /* cli/facility.c */
 int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv); /* cli/facility.c */
 int cli_notifications(const struct cli_ctx *ctx, int argc, char **argv);

@@ -19,6 +19,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "silence alerts matching a selector (maintenance window, one-off or recurring)"},
 	{"silences", cli_silences, "[--json]", "list the silences"},
 	{"unsilence", cli_unsilence, "ID [--json]", "end a silence"},
+	{"events", cli_events,
+	 "[--since T] [--until T] [--device ID] [--tenant ID] [--site ID] [--source ADDR] "
+	 "[--program NAME] [--kind K] [--severity S] [--text WORDS] [--flag F] [--limit N] "
+	 "[-f] [--json]",
+	 "syslog messages and traps from the event store; -f follows new ones"},
 	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json]",
 	 "who acknowledged and silenced what, when, from where"},
 	{"impact", cli_impact, "DEVICE [--json]",

@@ -131,7 +131,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 }
 
 /* Makes *path absolute against dir when it is relative ("." stays the dir itself). */
-static void path_resolve(char **path, const char *dir)
+void cfg_path_resolve(char **path, const char *dir)
 {
 	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
 		return;
@@ -153,7 +153,7 @@ static void rrdcached_resolve(char **addr, const char *dir)
 	if (*addr == NULL || strncmp(*addr, "unix:", 5) != 0 || (*addr)[5] == '/')
 		return;
 	char *path = xstrdup(*addr + 5);
-	path_resolve(&path, dir);
+	cfg_path_resolve(&path, dir);
 	char *full;
 	if (asprintf(&full, "unix:%s", path) < 0)
 		abort();
@@ -166,12 +166,12 @@ void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir)
 {
 	if (dm->profiles_dir == NULL)
 		dm->profiles_dir = xstrdup("profiles");
-	path_resolve(&dm->data_dir, dir);
+	cfg_path_resolve(&dm->data_dir, dir);
 	if (dm->state_dir == NULL)
 		dm->state_dir = xstrdup(dm->data_dir);
-	path_resolve(&dm->state_dir, dir);
-	path_resolve(&dm->socket_path, dir);
-	path_resolve(&dm->profiles_dir, dir);
+	cfg_path_resolve(&dm->state_dir, dir);
+	cfg_path_resolve(&dm->socket_path, dir);
+	cfg_path_resolve(&dm->profiles_dir, dir);
 	rrdcached_resolve(&dm->rrdcached, dir);
 	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
 		if ((*p)->daemon_resolve)

@@ -18,6 +18,8 @@
 #include "dcmon/archive.h"
 #include "dcmon/change.h"
 #include "dcmon/config.h"
+#include "dcmon/event.h"
+#include "dcmon/event_trap.h"
 #include "dcmon/http.h"
 #include "dcmon/facility.h"
 #include "dcmon/loop.h"
@@ -27,6 +29,7 @@
 #include "dcmon/notify.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
+#include "dcmon/syslog.h"
 #include "dcmon/workq.h"
 #include "pipeline.h"
 #include "profile_rules.h"
@@ -57,6 +60,8 @@ struct daemon {
 	struct mqtt_client *mqtt; /* NULL when no MQTT broker is configured */
 	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct facility *facility; /* suppression, predictions, data quality */
+	struct event_store *events; /* syslog, traps; NULL without events:/syslog: */
+	struct syslogd *syslogd;    /* NULL without syslog: */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
@@ -219,6 +224,7 @@ static void reload(struct daemon *d)
 		}
 	}
 	facility_reload(d->facility, next); /* before the old cfg is freed */
+	syslogd_reload(d->syslogd, next);
 	d->cfg = next;
 	d->env.cfg = next;
 	d->api_env.cfg = next;
@@ -295,6 +301,7 @@ static void on_tick(struct loop *loop, void *arg)
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
+	event_store_report(d->events, d->reg, now);
 	alert_engine_tick(d->alerts, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
@@ -408,6 +415,37 @@ static int64_t longest_interval(const struct cfg *cfg)
 
 /* ---- start and stop ---------------------------------------------------------------- */
 
+/* An accepted SNMP notification becomes an event (the re-poll it triggers is the
+ * receiver's own business). */
+static void on_trap_note(void *arg, const struct snmp_trap_note *note)
+{
+	struct daemon *d = arg;
+	event_store_add_trap(d->events, d->cfg, note);
+}
+
+/* The event store and the syslog receiver, when the config has their sections; the
+ * trap receiver's notifications go to the store too. */
+static int start_events(struct daemon *d)
+{
+	char err[512] = "";
+	const struct cfg_daemon *dm = &d->cfg->daemon;
+	if (!dm->events)
+		return 0;
+	if (!(d->events = event_store_open(dm->events, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
+		return -1;
+	}
+	if (dm->syslog &&
+	    !(d->syslogd = syslogd_new(d->loop, dm->syslog, d->cfg, d->events, d->reg, err,
+				       sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
+		return -1;
+	}
+	if (d->trapd)
+		snmp_trapd_set_listener(d->trapd, on_trap_note, d);
+	return 0;
+}
+
 /* The dashboard's HTTP server, when the config has an http: section. */
 static int start_http(struct daemon *d)
 {
@@ -514,6 +552,8 @@ static int start_parts(struct daemon *d)
 			return -1;
 		}
 	}
+	if (start_events(d) < 0)
+		return -1;
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
 		return -1;
@@ -536,6 +576,8 @@ static void stop_parts(struct daemon *d)
 	sd_service_free(d->sd);
 	snmp_trapd_free(d->trapd);
 	mqtt_client_free(d->mqtt);
+	syslogd_free(d->syslogd); /* stores what its connections held */
+	event_store_close(d->events); /* writes every queued event */
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);
 	if (d->loop) {

@@ -8,6 +8,7 @@ extern const struct dcmon_part dashboard_part; /* dashboard/dashboard_part.c */
 extern const struct dcmon_part alerting_part;  /* alerting/alerting_part.c */
 extern const struct dcmon_part facility_part;  /* facility/api_facility.c */
 extern const struct dcmon_part mqtt_part;      /* mqtt/mqtt_part.c */
+extern const struct dcmon_part events_part;    /* events/events_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
@@ -15,5 +16,6 @@ const struct dcmon_part *const dcmon_parts[] = {
 	&alerting_part,
 	&facility_part,
 	&mqtt_part,
+	&events_part,
 	NULL,
 };

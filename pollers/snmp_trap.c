@@ -38,6 +38,8 @@ struct snmp_trapd {
 	int fd;
 	int port;
 	bool handled;             /* the datagram being read reached on_notification */
+	snmp_trap_listener listener; /* accepted notifications (the event store), may be NULL */
+	void *listener_arg;
 };
 
 /* Known notifications: the value of `trap_last_state` is the index + 1 (0 = other). */
@@ -120,6 +122,20 @@ static const struct cfg_device *device_by_address(const struct cfg *cfg, const c
 	return NULL;
 }
 
+/* The value of a varbind as text (bounded), through the poller's value decoding. */
+static void varbind_value(struct snmp_vals *vals, const netsnmp_variable_list *v, char *buf,
+			  size_t len)
+{
+	snmp_vals_put_var(vals, v);
+	const struct snmp_val *sv = snmp_vals_get(vals, v->name, v->name_length);
+	if (sv && sv->type == SV_ERR)
+		snprintf(buf, len, "(%s)", sv->text);
+	else if (sv)
+		snmp_val_text(sv, buf, len);
+	else
+		buf[0] = '\0';
+}
+
 /* The varbinds as "oid=value ..." (bounded) for the log. */
 static void varbinds_text(const netsnmp_pdu *pdu, char *buf, size_t len)
 {
@@ -130,19 +146,44 @@ static void varbinds_text(const netsnmp_pdu *pdu, char *buf, size_t len)
 	for (const netsnmp_variable_list *v = pdu->variables; vals && v && off < len;
 	     v = v->next_variable) {
 		char name[128], value[96];
-		snmp_vals_put_var(vals, v);
-		const struct snmp_val *sv = snmp_vals_get(vals, v->name, v->name_length);
 		snmp_oid_format(v->name, v->name_length, name, sizeof(name));
-		if (sv && sv->type == SV_ERR)
-			snprintf(value, sizeof(value), "(%s)", sv->text);
-		else if (sv)
-			snmp_val_text(sv, value, sizeof(value));
-		else
-			value[0] = '\0';
+		varbind_value(vals, v, value, sizeof(value));
 		int n = snprintf(buf + off, len - off, "%s%s=%s", off ? " " : "", name, value);
 		off += n > 0 ? (size_t)n : 0;
 	}
 	snmp_vals_free(vals);
+}
+
+/* Hands an accepted notification to the listener, with its varbinds as text. */
+static void notify_listener(struct snmp_trapd *t, const netsnmp_pdu *pdu, const char *src,
+			    const struct cfg_device *dev, const char *toid, int known)
+{
+	static char names[SNMP_TRAP_VARBINDS_MAX][128], values[SNMP_TRAP_VARBINDS_MAX][256];
+	struct snmp_trap_note note = {.source = src, .device = dev ? dev->id : NULL,
+				      .trap_oid = toid,
+				      .trap_name = known >= 0 ? known_traps[known].name : NULL};
+	struct snmp_vals *vals;
+
+	if (!t->listener || !(vals = snmp_vals_new()))
+		return;
+	for (const netsnmp_variable_list *v = pdu->variables; v && note.nvb < SNMP_TRAP_VARBINDS_MAX;
+	     v = v->next_variable) {
+		snmp_oid_format(v->name, v->name_length, names[note.nvb], sizeof(names[0]));
+		varbind_value(vals, v, values[note.nvb], sizeof(values[0]));
+		note.vb_names[note.nvb] = names[note.nvb];
+		note.vb_values[note.nvb] = values[note.nvb];
+		note.nvb++;
+	}
+	snmp_vals_free(vals);
+	t->listener(t->listener_arg, &note);
+}
+
+void snmp_trapd_set_listener(struct snmp_trapd *t, snmp_trap_listener fn, void *arg)
+{
+	if (!t)
+		return;
+	t->listener = fn;
+	t->listener_arg = arg;
 }
 
 static bool community_ok(const struct snmp_trapd *t, const netsnmp_pdu *pdu)
@@ -238,12 +279,14 @@ static void on_notification(struct snmp_trapd *t, netsnmp_pdu *pdu)
 	}
 	if (pdu->command == SNMP_MSG_INFORM)
 		ack_inform(t, pdu);
-	if (!(dev = device_by_address(t->env->cfg, src))) {
+	trap_oid_text(pdu, toid, sizeof(toid));
+	int known = known_index(toid);
+	dev = device_by_address(t->env->cfg, src);
+	notify_listener(t, pdu, src, dev, toid, known); /* kept, known source or not */
+	if (!dev) {
 		trap_guard_drop(t->guard, SNMP_TRAP_DROP_UNKNOWN_SOURCE, src);
 		return;
 	}
-	trap_oid_text(pdu, toid, sizeof(toid));
-	int known = known_index(toid);
 	bool polled = device_event(t, dev, known);
 	log_trap(pdu, dev, known, toid, src, polled);
 }

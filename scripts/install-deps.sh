@@ -32,6 +32,9 @@ PKGS=(
   chromium
   # benchmarks: the peer we measure against
   collectd-core time
+  # the syslog receiver's tests and bench/logs.sh: a real rsyslogd forwarding over TCP
+  # and TLS (its GnuTLS stream driver) and writing the reference file
+  rsyslog rsyslog-gnutls
 )
 # Node.js runs the browser tests: Debian's packages, unless a node and npm are already
 # installed some other way (Debian's nodejs/npm conflict with such installs).

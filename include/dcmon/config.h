@@ -21,6 +21,8 @@ struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
 struct cfg_http;      /* dcmon/http.h */
 struct cfg_smtp;      /* dcmon/notify.h */
+struct cfg_syslog;    /* dcmon/syslog.h */
+struct cfg_events;    /* dcmon/event.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -275,6 +277,9 @@ struct cfg_daemon {
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
 	struct cfg_mqtt *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL = no MQTT broker */
+	struct cfg_syslog *syslog; /* `syslog:` section (dcmon/syslog.h), NULL = no receiver */
+	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
+				    * (a syslog: section brings one with defaults) */
 };
 
 struct cfg_index;

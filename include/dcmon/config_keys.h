@@ -28,6 +28,9 @@ int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);
 bool cfg_ip_literal_valid(const char *addr); /* numeric IPv4 or IPv6: no lookup at start */
+/* Makes *path (malloc'd, may be NULL) absolute against dir when it is relative ("."
+ * stays the dir itself): what a section's daemon_resolve does with its paths. */
+void cfg_path_resolve(char **path, const char *dir);
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
 /* Makes *path, when relative, absolute against the config file's directory (ctx of a

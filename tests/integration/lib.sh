@@ -335,6 +335,39 @@ assert_eq() {
   pass "$what = $want"
 }
 
+# use_faketime: dcmond (started after this) runs under libfaketime, its wall clock at
+# real time + the offset in $T/faketime, re-read on every call (the monotonic clock
+# left alone); step OFFSET (+3h, +2d, +0) moves it.
+use_faketime() {
+  local lib
+  lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1 || true)
+  [ -n "$lib" ] || fail "libfaketime not installed (Debian package faketime; scripts/install-deps.sh)"
+  echo "+0" >"$T/faketime"
+  cat >"$T/dcmond-faketime" <<EOF
+#!/bin/sh
+# dcmond with a wall clock the test steps; ASan must accept a library loaded before it
+ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0" \\
+LD_PRELOAD="$lib" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 \\
+FAKETIME_DONT_FAKE_MONOTONIC=1 exec "$DCMOND" "\$@"
+EOF
+  chmod +x "$T/dcmond-faketime"
+  DCMOND="$T/dcmond-faketime"
+}
+step() { echo "$1" >"$T/faketime"; }
+
+# events_with WORD: how many stored events hold WORD (GET /api/v1/events/search),
+# through every page.
+events_with() {
+  local next="" total=0 page
+  while :; do
+    page=$(api_get "/api/v1/events/search?text=$1&limit=1000${next:+&before=$next}")
+    total=$((total + $(jq '.events | length' <<<"$page")))
+    next=$(jq -r '.next // empty' <<<"$page")
+    [ -n "$next" ] || break
+  done
+  echo "$total"
+}
+
 # done_checks: prints the closing line ctest output is read for.
 done_checks() {
   echo "$_CHECKS passed, 0 failed"

@@ -6,23 +6,8 @@
 # times still increasing) and is said in one WARN line.
 source "$(dirname "$0")/lib.sh"
 
-FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1 || true)
-[ -n "$FAKETIME_LIB" ] || fail "libfaketime not installed (Debian package faketime; scripts/install-deps.sh)"
 command -v rrdtool >/dev/null || fail "rrdtool not installed"
-
-echo "+0" >"$T/faketime"
-cat >"$T/dcmond-faketime" <<EOF
-#!/bin/sh
-# dcmond with a wall clock the test steps; ASan must accept a library loaded before it
-ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0" \\
-LD_PRELOAD="$FAKETIME_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 \\
-FAKETIME_DONT_FAKE_MONOTONIC=1 exec "$DCMOND" "\$@"
-EOF
-chmod +x "$T/dcmond-faketime"
-DCMOND="$T/dcmond-faketime"
-
-# step OFFSET: sets dcmond's wall clock to real time + OFFSET (e.g. +3h, +0).
-step() { echo "$1" >"$T/faketime"; }
+use_faketime
 
 open=$(free_port)
 closed=$(free_port)

@@ -143,4 +143,21 @@ uint64_t snmp_trapd_dropped(const struct snmp_trapd *t, enum snmp_trap_drop why)
  * 0, 1 (no profile fits, no answer) or 2 (usage). */
 int snmp_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
+/* An accepted notification as it is handed to a listener (the event store): strings
+ * borrowed for the call only. */
+#define SNMP_TRAP_VARBINDS_MAX 32 /* varbinds handed over; more are left out */
+struct snmp_trap_note {
+	const char *source;    /* sender address */
+	const char *device;    /* device id, NULL when the source is no configured device */
+	const char *trap_oid;  /* numeric notification OID */
+	const char *trap_name; /* "link_down" for the known ones, else NULL */
+	const char *vb_names[SNMP_TRAP_VARBINDS_MAX];  /* numeric OIDs */
+	const char *vb_values[SNMP_TRAP_VARBINDS_MAX]; /* values as text */
+	size_t nvb;
+};
+typedef void (*snmp_trap_listener)(void *arg, const struct snmp_trap_note *note);
+/* Calls fn for every notification whose credentials were accepted, from known and
+ * unknown sources alike (loop thread).  fn NULL: none. */
+void snmp_trapd_set_listener(struct snmp_trapd *t, snmp_trap_listener fn, void *arg);
+
 #endif

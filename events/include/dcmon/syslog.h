@@ -1,0 +1,87 @@
+/* The syslog receiver: RFC 3164 and RFC 5424 messages over UDP, TCP (octet-counting and
+ * LF framing, RFC 6587) and TLS (RFC 5425, optional client certificate), turned into
+ * event records (dcmon/event.h) and handed to the event store.  Everything runs on the
+ * loop thread with non-blocking sockets; a connection holds at most max_message bytes
+ * of an unfinished frame, so a sender that stops mid-frame holds only its own buffer.
+ */
+#ifndef DCMON_SYSLOG_H
+#define DCMON_SYSLOG_H
+
+#include <stdint.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+#include "dcmon/event.h"
+#include "dcmon/loop.h"
+
+/* A log rule (`syslog: rules:`): what makes a message count for its device's metric
+ * log_matches_count{rule=name}, the matches within window_ms; every condition given
+ * must hold.  The alert comes from an ordinary rule on that metric. */
+struct cfg_log_rule {
+	char *name;         /* [A-Za-z0-9_.-]+, the metric's instance */
+	char *match;        /* substring of the message */
+	char *regex;        /* POSIX extended regular expression on the message */
+	char *program;      /* exact APP-NAME / TAG */
+	int64_t window_ms;  /* the count's sliding window; default 60 s */
+	char *clear;        /* a message holding this substring sets the count to 0 */
+	struct cfg_pos pos;
+};
+
+/* The daemon's `syslog:` section. */
+struct cfg_syslog {
+	char *listen;          /* numeric address to bind; required */
+	int udp_port;          /* 0 = no UDP listener; default 514 */
+	int tcp_port;          /* 0 = no TCP listener (default) */
+	int tls_port;          /* 0 = no TLS listener (default); needs tls_cert, tls_key */
+	char *tls_cert;        /* PEM certificate (chain) of the listener */
+	char *tls_key;         /* PEM private key */
+	char *tls_ca;          /* PEM CAs whose client certificates are accepted; NULL =
+				* clients are not asked for a certificate */
+	bool tls_require_client_cert; /* with tls_ca: a client without one is refused */
+	int max_message;       /* bytes of one message (longer: cut, flagged); 65536 */
+	int source_rate;       /* messages per second per source address; 2000 */
+	int max_connections;   /* TCP and TLS connections at once; 512 */
+	int64_t idle_timeout_ms; /* a connection silent this long is closed; 10 min */
+	struct cfg_log_rule *rules; /* log rules, in order */
+	size_t nrules;
+	struct cfg_pos pos;
+};
+
+extern const struct cfg_key syslog_cfg_keys[];
+void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int syslog_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* Makes tls_cert / tls_key / tls_ca absolute against dir (the config file's). */
+void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir);
+
+struct syslogd;
+
+/* Counters of the receiver (loop thread). */
+struct syslogd_stats {
+	uint64_t received;     /* messages taken (all transports) */
+	uint64_t parse_errors; /* stored raw with EVENT_F_PARSE_ERROR */
+	uint64_t unknown_source;
+	uint64_t suppressed;   /* held back by the per-source rate limit */
+	uint64_t kernel_dropped; /* UDP datagrams the kernel dropped (full buffer) */
+	uint64_t truncated;
+	uint64_t connections;  /* TCP and TLS connections accepted */
+	uint64_t refused;      /* connections over max_connections or failing TLS */
+};
+
+/* Starts the listeners of c on loop; events go to store; sources are mapped to the
+ * devices of cfg (borrowed until syslogd_reload / syslogd_free); c's log rules report
+ * into reg (may be NULL: no log rules).  NULL with the
+ * reason in err. */
+struct metric_reg;
+struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const struct cfg *cfg,
+			    struct event_store *store, struct metric_reg *reg, char *err,
+			    size_t errlen);
+/* Maps sources to the devices of a new config and takes its log rules (their counts
+ * start anew); the listeners stay as they are. */
+void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
+/* Closes every socket; a partial frame still held is stored, flagged truncated. */
+void syslogd_free(struct syslogd *s);
+/* The bound port of a listener ("udp", "tcp", "tls"), or -1. */
+int syslogd_port(const struct syslogd *s, const char *transport);
+void syslogd_get_stats(const struct syslogd *s, struct syslogd_stats *st);
+
+#endif

@@ -1,0 +1,94 @@
+/* Private header of the syslog receiver (events/syslog_*.c): the receiver's state, the
+ * per-source rate limit, and the stream connections (TCP and TLS). */
+#ifndef DCMON_SYSLOG_INT_H
+#define DCMON_SYSLOG_INT_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dcmon/log.h"
+#include "dcmon/syslog.h"
+#include "events_int.h"
+
+#define SYSLOG_SOURCES_MAX 4096 /* sources tracked for the rate limit; then the table restarts */
+#define SYSLOG_ADDR_MAX    INET6_ADDRSTRLEN
+
+/* A sender address: its device (by address) and its rate in the current second. */
+struct syslog_src {
+	char addr[SYSLOG_ADDR_MAX];
+	const struct cfg_device *dev; /* by address; NULL: by host name per message */
+	int64_t sec;                  /* monotonic second of count */
+	uint32_t count;               /* messages taken in that second */
+	uint64_t suppressed;          /* held back since the last note */
+	struct syslog_src *dirty_next; /* list of sources with suppressed > 0 */
+	bool dirty;
+};
+
+enum syslog_transport { SYSLOG_UDP, SYSLOG_TCP, SYSLOG_TLS, SYSLOG_TRANSPORTS };
+
+struct syslog_conn;
+
+/* ---- log rules (syslog_rules.c) ---------------------------------------------------------- */
+
+struct log_rules;
+/* The rules of c reporting into reg; NULL when c has none (or on error, in err). */
+struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
+				size_t errlen);
+void log_rules_free(struct log_rules *lr);
+/* Counts ev (with a device) for every rule it matches, or clears them. */
+void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms);
+/* Every second: counts whose matches left the window are reported lower. */
+void log_rules_tick(struct log_rules *lr, int64_t now_ms);
+
+struct syslogd {
+	struct loop *loop;
+	struct event_store *store;
+	const struct cfg *cfg;
+	struct event_devmap *map;
+	struct metric_reg *reg;
+	struct log_rules *rules;      /* NULL without log rules */
+	int max_message, source_rate, max_connections;
+	int64_t idle_timeout_ms;
+	int fds[SYSLOG_TRANSPORTS];   /* listening sockets, -1 when not listening */
+	int ports[SYSLOG_TRANSPORTS]; /* bound ports */
+	SSL_CTX *tls;
+	struct syslog_conn *conns;    /* open connections, doubly linked */
+	int nconns;
+	struct syslog_src **srcs;     /* open addressing, 2 * SYSLOG_SOURCES_MAX slots */
+	size_t nsrcs;
+	struct syslog_src *dirty;
+	struct loop_timer *tick;
+	struct syslogd_stats st;
+	uint64_t udp_drops;           /* the kernel's count at the last datagram */
+	struct log_complaint refuse_complaint;
+	char *scratch;                /* SYSLOG_SCRATCH(max_message): parsed strings */
+	size_t scratch_len;
+	char *dgram;                  /* max_message + 1: one UDP datagram */
+};
+
+/* Takes one message of src_addr (not NUL-terminated) through the rate limit, the
+ * parser and the device map into the store; flags: EVENT_F_TRUNCATED from framing. */
+void syslogd_take(struct syslogd *s, const char *src_addr, const char *data, size_t len,
+		  unsigned flags);
+
+/* The IPv4/IPv6 address of sa as text ("" for other families). */
+void syslog_addr_text(const struct sockaddr_storage *sa, char *buf, size_t len);
+
+/* ---- connections (syslog_conn.c) ---------------------------------------------------- */
+
+/* Accepts every pending connection of the TCP or TLS listener. */
+void syslog_conn_accept(struct syslogd *s, int lfd, bool tls);
+/* Closes connections silent for idle_timeout (now: monotonic ms). */
+void syslog_conn_expire(struct syslogd *s, int64_t now_ms);
+/* Closes every connection (a partial frame is stored, flagged truncated). */
+void syslog_conn_close_all(struct syslogd *s);
+
+/* ---- TLS (syslog_tls.c) --------------------------------------------------------------- */
+
+/* The server context of c (certificate, key, optional client CAs).  NULL with err. */
+SSL_CTX *syslog_tls_new(const struct cfg_syslog *c, char *err, size_t errlen);
+
+#endif

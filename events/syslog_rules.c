@@ -1,0 +1,180 @@
+/* Log rules: a message matching a rule (substring, POSIX regex, program) counts for its
+ * device in a sliding window, reported as the metric log_matches_count{rule} of that
+ * device; the alert engine's own rules on that metric (`above: {warn: 4}` = a fifth
+ * match within the window) then bring acks, silences, routing, tenant scope and e-mail.
+ * A clearing pattern sets the count to 0 (the alert resolves); so does the window
+ * passing without matches (the count decays every second). */
+#include "syslog_int.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/metric.h"
+#include "dcmon/strhash.h"
+
+#define HITS_MAX      1024 /* matches remembered per (rule, device): the count's ceiling */
+#define HIT_BUCKETS   1024
+#define RULE_INTERVAL_MS 10000 /* the metric's expected report interval (decay reports) */
+
+struct log_rule_rt {
+	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */
+	regex_t re;
+	bool has_re;
+};
+
+/* The recent matches of one rule on one device, a ring of times. */
+struct log_hits {
+	struct log_hits *next;
+	size_t rule;
+	char *device;
+	struct metric *m;
+	int64_t times[HITS_MAX];
+	size_t head, n;
+	double last;     /* the count last reported */
+	int64_t last_ms; /* when (wall clock) */
+};
+
+struct log_rules {
+	struct log_rule_rt *v;
+	size_t n;
+	struct metric_reg *reg;
+	struct log_hits *buckets[HIT_BUCKETS];
+};
+
+static struct log_hits **bucket(struct log_rules *lr, size_t rule, const char *device)
+{
+	return &lr->buckets[(strhash(device) ^ (rule * 0x9E3779B97F4A7C15ULL)) % HIT_BUCKETS];
+}
+
+static struct log_hits *hits_get(struct log_rules *lr, size_t rule, const char *device)
+{
+	struct log_hits **b = bucket(lr, rule, device), *h;
+	for (h = *b; h; h = h->next)
+		if (h->rule == rule && strcmp(h->device, device) == 0)
+			return h;
+	struct metric_desc d = {.name = "log_matches_count", .unit = "", .kind = METRIC_GAUGE,
+				.inst_label = "rule", .inst = lr->v[rule].c->name,
+				.interval_ms = RULE_INTERVAL_MS};
+	if (!(h = calloc(1, sizeof(*h))) || !(h->device = strdup(device))) {
+		free(h);
+		return NULL;
+	}
+	h->rule = rule;
+	h->m = metric_reg_get(lr->reg, device, &d);
+	h->next = *b;
+	*b = h;
+	return h;
+}
+
+/* Drops the matches older than the window; returns how many remain. */
+static size_t hits_prune(struct log_hits *h, int64_t window_ms, int64_t now_ms)
+{
+	while (h->n > 0 && h->times[(h->head + HITS_MAX - h->n) % HITS_MAX] <= now_ms - window_ms)
+		h->n--;
+	return h->n;
+}
+
+static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms)
+{
+	h->last = (double)h->n;
+	h->last_ms = now_ms;
+	if (h->m)
+		metric_put(lr->reg, h->m, now_ms, h->last);
+}
+
+static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
+{
+	const char *msg = ev->message ? ev->message : "";
+	if (r->c->program && (!ev->program || strcmp(r->c->program, ev->program) != 0))
+		return false;
+	if (r->c->match && !strstr(msg, r->c->match))
+		return false;
+	return !r->has_re || regexec(&r->re, msg, 0, NULL, 0) == 0;
+}
+
+void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms)
+{
+	if (!lr || !ev->device)
+		return;
+	for (size_t i = 0; i < lr->n; i++) {
+		const struct log_rule_rt *r = &lr->v[i];
+		bool clears = r->c->clear && ev->message && strstr(ev->message, r->c->clear);
+		if (!clears && !rule_matches(r, ev))
+			continue;
+		struct log_hits *h = hits_get(lr, i, ev->device);
+		if (!h)
+			continue;
+		if (clears) {
+			h->n = 0;
+		} else {
+			h->times[h->head] = now_ms;
+			h->head = (h->head + 1) % HITS_MAX;
+			h->n += h->n < HITS_MAX;
+			hits_prune(h, r->c->window_ms, now_ms);
+		}
+		hits_report(lr, h, now_ms);
+	}
+}
+
+void log_rules_tick(struct log_rules *lr, int64_t now_ms)
+{
+	for (size_t b = 0; lr && b < HIT_BUCKETS; b++)
+		for (struct log_hits *h = lr->buckets[b]; h; h = h->next)
+			if (hits_prune(h, lr->v[h->rule].c->window_ms, now_ms) != h->last ||
+			    now_ms - h->last_ms >= RULE_INTERVAL_MS / 2)
+				hits_report(lr, h, now_ms);
+}
+
+/* Forgets every count (a reload: the devices' metrics may be gone). */
+static void log_rules_reset(struct log_rules *lr)
+{
+	for (size_t b = 0; lr && b < HIT_BUCKETS; b++) {
+		while (lr->buckets[b]) {
+			struct log_hits *h = lr->buckets[b];
+			lr->buckets[b] = h->next;
+			free(h->device);
+			free(h);
+		}
+	}
+}
+
+struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
+				size_t errlen)
+{
+	struct log_rules *lr;
+
+	if (!c->nrules || !reg)
+		return NULL;
+	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(c->nrules, sizeof(*lr->v)))) {
+		free(lr);
+		snprintf(err, errlen, "syslog: out of memory");
+		return NULL;
+	}
+	lr->reg = reg;
+	for (; lr->n < c->nrules; lr->n++) {
+		struct log_rule_rt *r = &lr->v[lr->n];
+		r->c = &c->rules[lr->n];
+		if (r->c->regex && regcomp(&r->re, r->c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+			snprintf(err, errlen, "syslog: rule %s: bad regex", r->c->name);
+			log_rules_free(lr);
+			return NULL;
+		}
+		r->has_re = r->c->regex != NULL;
+	}
+	return lr;
+}
+
+void log_rules_free(struct log_rules *lr)
+{
+	if (!lr)
+		return;
+	log_rules_reset(lr);
+	for (size_t i = 0; i < lr->n; i++)
+		if (lr->v[i].has_re)
+			regfree(&lr->v[i].re);
+	free(lr->v);
+	free(lr);
+}

@@ -1,0 +1,180 @@
+/* The event store: events of three days in three partitions, searched with filters,
+ * text (tokens as FTS5 splits them), and paged with cursors across partitions both
+ * ways. */
+#include "testing.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcmon/event.h"
+#include "events_int.h"
+
+#define DAY0 1796515200000LL /* 2026-12-06 00:00 UTC */
+
+struct fx {
+	char dir[64];
+	struct event_store *s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cfg_events c = {.retention_ms = 3650LL * EVENT_DAY_MS, .max_mb = 1024,
+			       .warn_percent = 90, .queue_max = 10000};
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dcmon-evstore.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	c.dir = f->dir;
+	f->s = event_store_open(&c, err, sizeof(err));
+	assert_non_null(f->s);
+	/* 3 days x 10 events: odd ones from web1 at err, even ones from db1 at info */
+	for (int d = 0; d < 3; d++) {
+		for (int i = 0; i < 10; i++) {
+			char msg[96];
+			struct event_field fld = {"origin.ip", "10.0.0.1"};
+			snprintf(msg, sizeof(msg), "day%d n%d %s", d, i,
+				 i == 4 ? "EXT4-fs error ext4_find_entry:1455" : "sshd accepted");
+			struct event ev = {.received_ms = DAY0 + d * EVENT_DAY_MS + i * 1000,
+					   .kind = EVENT_SYSLOG, .source = "127.0.0.1",
+					   .device = i % 2 ? "web1" : "db1", .facility = 4,
+					   .severity = i % 2 ? 3 : 6, .program = "sshd", .message = msg,
+					   .fields = &fld, .nfields = 1, .flags = i == 9 ? EVENT_F_TRUNCATED : 0};
+			assert_int_equal(event_store_add(f->s, &ev), 0);
+		}
+	}
+	event_store_sync(f->s);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	event_store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+struct rows {
+	char msg[64][64];
+	int64_t last_ms, last_id;
+	int n;
+	char field[32];
+};
+
+static bool collect(void *arg, int64_t id, const struct event *ev)
+{
+	struct rows *r = arg;
+	if (r->n < 64)
+		snprintf(r->msg[r->n++], sizeof(r->msg[0]), "%.12s", ev->message);
+	r->last_ms = ev->received_ms;
+	r->last_id = id;
+	if (ev->nfields)
+		snprintf(r->field, sizeof(r->field), "%s=%s", ev->fields[0].name, ev->fields[0].value);
+	return true;
+}
+
+static int run(struct fx *f, struct event_query *q, struct rows *r)
+{
+	char err[256] = "";
+	memset(r, 0, sizeof(*r));
+	return event_store_search(f->s, q, collect, r, err, sizeof(err));
+}
+
+static void test_partitions(void **state)
+{
+	struct fx *f = *state;
+	struct event_part *v;
+	assert_int_equal(event_parts_list(f->dir, &v), 3);
+	assert_string_equal(v[0].name, "events-20261206.db");
+	assert_string_equal(v[2].name, "events-20261208.db");
+	free(v);
+}
+
+/* Newest first, a page of 4 at a time through all 30, across the partitions. */
+static void test_paging_back(void **state)
+{
+	struct fx *f = *state;
+	struct event_query q = {.kind = -1, .severity_max = -1, .limit = 4};
+	struct rows r;
+	int total = 0;
+	char first[64] = "", last[64] = "";
+
+	for (int page = 0; page < 20; page++) {
+		int n = run(f, &q, &r);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		if (page == 0)
+			snprintf(first, sizeof(first), "%s", r.msg[0]);
+		snprintf(last, sizeof(last), "%s", r.msg[n - 1]);
+		total += n;
+		q.cursor_ms = r.last_ms;
+		q.cursor_id = r.last_id;
+	}
+	assert_int_equal(total, 30);
+	assert_string_equal(first, "day2 n9 sshd");
+	assert_string_equal(last, "day0 n0 sshd");
+}
+
+/* Oldest first after a cursor (what -f asks), across a partition boundary. */
+static void test_after_cursor(void **state)
+{
+	struct fx *f = *state;
+	struct event_query q = {.kind = -1, .severity_max = -1, .limit = 3, .ascending = true,
+				.cursor_ms = DAY0 + 8000, .cursor_id = 9};
+	struct rows r;
+	assert_int_equal(run(f, &q, &r), 3);
+	assert_string_equal(r.msg[0], "day0 n9 sshd");
+	assert_string_equal(r.msg[1], "day1 n0 sshd");
+	assert_string_equal(r.msg[2], "day1 n1 sshd");
+}
+
+static void test_filters(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	struct event_query q = {.kind = -1, .severity_max = 3, .device = "web1", .limit = 100,
+				.from_ms = DAY0 + EVENT_DAY_MS, .to_ms = DAY0 + 2 * EVENT_DAY_MS};
+	assert_int_equal(run(f, &q, &r), 5); /* day 1's odd ones */
+	assert_string_equal(r.msg[0], "day1 n9 sshd");
+	assert_string_equal(r.field, "origin.ip=10.0.0.1");
+	q = (struct event_query){.kind = -1, .severity_max = -1, .flags_any = EVENT_F_TRUNCATED};
+	assert_int_equal(run(f, &q, &r), 3);
+	q = (struct event_query){.kind = EVENT_TRAP, .severity_max = -1};
+	assert_int_equal(run(f, &q, &r), 0);
+}
+
+/* Text: the words as FTS5 tokens, all of them, no FTS syntax from the input. */
+static void test_text(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	char err[256] = "";
+	struct event_query q = {.kind = -1, .severity_max = -1, .text = "ext4_find_entry"};
+	assert_int_equal(run(f, &q, &r), 3);
+	assert_string_equal(r.msg[0], "day2 n4 EXT4");
+	q.text = "day1 EXT4-fs";
+	assert_int_equal(run(f, &q, &r), 1);
+	q.text = "\"unbalanced OR ( NEAR";
+	assert_int_equal(run(f, &q, &r), 0);
+	q.text = "  ";
+	assert_int_equal(event_store_search(f->s, &q, collect, &r, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_partitions), cmocka_unit_test(test_paging_back),
+	    cmocka_unit_test(test_after_cursor), cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_text),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
