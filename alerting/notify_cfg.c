@@ -122,8 +122,8 @@ int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 
 	if (s->host == NULL && (s->host = strdup("127.0.0.1")) == NULL)
 		abort();
-	cfg_path_resolve(&s->password_file, ctx);
-	cfg_path_resolve(&s->ca_file, ctx);
+	cfg_path_resolve(&s->password_file, cfg_ctx_dir(ctx));
+	cfg_path_resolve(&s->ca_file, cfg_ctx_dir(ctx));
 	if (s->from && !cfg_email_valid(s->from))
 		cfg_error(d, cfg_key_pos(node, "from"),
 			  "smtp: from: '%s' is not a valid e-mail address (expected user@domain)",

@@ -133,7 +133,7 @@ void cfg_daemon_defaults(struct cfg_daemon *dm)
 /* Makes *path absolute against dir when it is relative ("." stays the dir itself). */
 void cfg_path_resolve(char **path, const char *dir)
 {
-	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
+	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0' || dir == NULL)
 		return;
 	const char *rel = *path;
 	if (strcmp(rel, ".") == 0)

@@ -134,16 +134,3 @@ void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, c
 			          key, email[i]);
 	}
 }
-
-void cfg_path_resolve(char **path, const void *ctx)
-{
-	const struct cfg_ctx *c = ctx;
-	char *abs;
-
-	if (*path == NULL || (*path)[0] == '/' || c == NULL || c->dir == NULL)
-		return;
-	if (asprintf(&abs, "%s/%s", c->dir, *path) < 0)
-		abort();
-	free(*path);
-	*path = abs;
-}

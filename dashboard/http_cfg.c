@@ -108,25 +108,13 @@ int http_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 	return rc;
 }
 
-static void http_path_resolve(char **path, const char *dir)
-{
-	char *abs;
-
-	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
-		return;
-	if (asprintf(&abs, "%s/%s", dir, *path) < 0)
-		abort();
-	free(*path);
-	*path = abs;
-}
-
 void http_cfg_resolve(struct cfg_http *h, const char *dir)
 {
 	if (!h)
 		return;
 	if (!h->listen && !(h->listen = strdup("127.0.0.1")))
 		abort();
-	http_path_resolve(&h->tls_cert, dir);
-	http_path_resolve(&h->tls_key, dir);
-	http_path_resolve(&h->token_file, dir);
+	cfg_path_resolve(&h->tls_cert, dir);
+	cfg_path_resolve(&h->tls_key, dir);
+	cfg_path_resolve(&h->token_file, dir);
 }

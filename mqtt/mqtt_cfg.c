@@ -297,10 +297,10 @@ static bool tls_files_ok(const struct cfg_mqtt *m, const struct cfgnode *node,
 int mqtt_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_mqtt *m = elem;
-	cfg_path_resolve(&m->password_file, ctx);
-	cfg_path_resolve(&m->ca_file, ctx);
-	cfg_path_resolve(&m->cert_file, ctx);
-	cfg_path_resolve(&m->key_file, ctx);
+	cfg_path_resolve(&m->password_file, cfg_ctx_dir(ctx));
+	cfg_path_resolve(&m->ca_file, cfg_ctx_dir(ctx));
+	cfg_path_resolve(&m->cert_file, cfg_ctx_dir(ctx));
+	cfg_path_resolve(&m->key_file, cfg_ctx_dir(ctx));
 	if (!m->port)
 		m->port = m->ca_file ? 8883 : 1883;
 	bool ok = password_file_ok(m, node, d);

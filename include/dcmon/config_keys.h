@@ -29,13 +29,16 @@ bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);
 bool cfg_ip_literal_valid(const char *addr); /* numeric IPv4 or IPv6: no lookup at start */
 /* Makes *path (malloc'd, may be NULL) absolute against dir when it is relative ("."
- * stays the dir itself): what a section's daemon_resolve does with its paths. */
+ * stays the dir itself; dir NULL: unchanged): what a section's daemon_resolve does
+ * with its paths, and a decoder's check with cfg_ctx_dir(ctx). */
 void cfg_path_resolve(char **path, const char *dir);
+/* The config file's directory from a decoder's ctx (struct cfg_ctx), or NULL. */
+static inline const char *cfg_ctx_dir(const void *ctx)
+{
+	return ctx ? ((const struct cfg_ctx *)ctx)->dir : NULL;
+}
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
 
-/* Makes *path, when relative, absolute against the config file's directory (ctx of a
- * decoder, struct cfg_ctx; NULL or no dir: unchanged). */
-void cfg_path_resolve(char **path, const void *ctx);
 
 /* Position helper: item i of list `key` in map (or the value itself when a scalar);
  * cfg_key_pos (dcmon/cfgtree.h) gives map[key]'s. */

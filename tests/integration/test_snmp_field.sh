@@ -41,7 +41,7 @@ api_get /api/v1/alerts | json_check 'all(.alerts[]; .device != "ups-abb")' ||
   fail "alerts on a healthy UPS: $(api_get /api/v1/alerts)"
 pass "no alert on ups-abb"
 
-misfit="profile apc-rpdu2 does not fit this agent: 11 of 11 points unanswered"
+misfit="profile apc-rpdu2 does not fit this agent: 17 of 17 points unanswered"
 wait_until 15 "ups-wrong degraded" eval '[ "$(dev_field ups-wrong state)" = degraded ]'
 reason=$(api_get /api/v1/devices/ups-wrong | jq -r '.device.health_reason // empty')
 case $reason in *"$misfit"*) pass "device API: $reason" ;; *) fail "device API reason: '$reason'" ;; esac

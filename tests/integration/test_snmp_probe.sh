@@ -12,10 +12,10 @@ start_snmpsim 127.0.0.1 ups-mains abb-powerscale
   fail "probe failed: $(cat "$T/probe.err")"
 cat "$T/probe.out"
 line() { grep -E "^$1 " "$T/probe.out" | tr -s ' '; }
-assert_eq "$(line ups-rfc1628)" "ups-rfc1628 15 of 22 points answer" "UPS points answered"
+assert_eq "$(line ups-rfc1628)" "ups-rfc1628 18 of 26 points answer" "UPS points answered"
 assert_eq "$(line host-resources)" "host-resources 2 of 10 points answer" "host points answered"
 assert_eq "$(line apc-rpdu2)" \
-  "apc-rpdu2 0 of 11 points answer profile apc-rpdu2 does not fit this agent: 11 of 11 points unanswered" \
+  "apc-rpdu2 0 of 17 points answer profile apc-rpdu2 does not fit this agent: 17 of 17 points unanswered" \
   "a PDU profile does not fit a UPS"
 grep -q "^    profile: ups-rfc1628+host-resources$" "$T/probe.out" || fail "stanza profile"
 grep -q "^    snmp: {version: 2c, community: abb-powerscale, port: $SIM_PORT}$" "$T/probe.out" ||

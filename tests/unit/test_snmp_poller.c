@@ -441,7 +441,7 @@ static void test_profile_misfit_named(void **state)
 		void *inst = create(f, &dev);
 		poll_once(f, inst, &r, 5000);
 		assert_int_equal(r.outcome, POLL_PARTIAL);
-		assert_string_equal(r.reason, "profile apc-rpdu2 does not fit this agent: 11 of 11 "
+		assert_string_equal(r.reason, "profile apc-rpdu2 does not fit this agent: 17 of 17 "
 					      "points unanswered");
 		snmp_poller.free(inst);
 	}
