@@ -8,7 +8,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
-#include "state_db.h"
+#include "dcmon/state_db.h"
 #include "state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */

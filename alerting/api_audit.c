@@ -13,7 +13,10 @@
 #define API_AUDIT_LIMIT     100   /* entries answered when no limit is given */
 #define API_AUDIT_LIMIT_MAX 10000 /* largest limit accepted */
 
-static const char *const audit_actions[] = {"ack", "silence", "unsilence", "integrity", NULL};
+static const char *const audit_actions[] = {"ack", "silence", "unsilence", "integrity",
+					    "user-add", "user-delete", "user-disable",
+					    "user-enable", "user-unlock", "user-password",
+					    "user-role", "user-token", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {
@@ -75,7 +78,8 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 	}
 	q->after_id = after ? v : 0;
 	if (q->action && !action_known(q->action)) {
-		api_reply_error(resp, 400, "action: expected ack, silence, unsilence or integrity, got '%s'",
+		api_reply_error(resp, 400, "action: expected ack, silence, unsilence, integrity or "
+				"user-add|delete|disable|enable|unlock|password|role|token, got '%s'",
 				q->action);
 		return false;
 	}

@@ -118,8 +118,13 @@ static void conn_dispatch(struct api_conn *c)
 		.peer_origin = c->have_peer ? c->peer.origin : NULL,
 	};
 	c->in[c->head.head_len + c->head.body_len] = '\0';
+	const struct api_env *env = &c->srv->env;
+	struct authz_actor actor;
+	if (c->have_peer && authz_local_actor(c->peer.uid, c->peer.who, env->local_users,
+					      env->nlocal_users, c->peer.origin, &actor) == 0)
+		req.actor = &actor;
 	struct api_response resp;
-	api_handle(&c->srv->env, &req, &resp);
+	api_handle(env, &req, &resp);
 	conn_respond(c, &resp);
 }
 

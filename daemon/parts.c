@@ -7,11 +7,13 @@ extern const struct dcmon_part pollers_part;   /* pollers/pollers_part.c */
 extern const struct dcmon_part dashboard_part; /* dashboard/dashboard_part.c */
 extern const struct dcmon_part alerting_part;  /* alerting/alerting_part.c */
 extern const struct dcmon_part facility_part;  /* facility/api_facility.c */
+extern const struct dcmon_part accounts_part;  /* accounts/accounts_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
 	&dashboard_part,
 	&alerting_part,
 	&facility_part,
+	&accounts_part,
 	NULL,
 };

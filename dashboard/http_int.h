@@ -40,6 +40,7 @@ struct http_conn {
 	struct strbuf body;        /* request body; body.s NULL if none */
 	bool too_big;              /* body over the server's max_body: answered 413 */
 	bool authorized;           /* a write whose token was checked (before its body) */
+	struct authz_actor actor;  /* who asks (dcmon/authz.h), set with the headers */
 	enum http_job job;         /* graph rendering on the worker pool */
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;
@@ -100,7 +101,7 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 			    const char *query);
 
 /* Checks the Authorization of a write; answers 401/403 itself and returns false. */
-bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered);
+bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered);
 /* "http:ADDR:PORT" of the peer into buf. */
 void http_peer_name(struct MHD_Connection *c, char *buf, size_t len);
 /* The peer's address (IPv4 as v4-mapped); false if unknown. */

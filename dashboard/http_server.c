@@ -268,8 +268,48 @@ static void http_auth_failed(struct http_server *s, struct MHD_Connection *c,
 		  "every %llds)", peer, why, (long long)(s->lim.auth_fail_window_ms / 1000));
 }
 
-bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered)
+static void http_actor_set(struct authz_actor *a, const char *name, enum authz_role role,
+			   struct MHD_Connection *c)
 {
+	*a = (struct authz_actor){.role = role};
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	http_peer_name(c, a->source, sizeof(a->source));
+}
+
+/* The actor of a bearer token: the token file's is a noc-operator (compatibility, see
+ * docs/ACCOUNTS.md), else an account's API token.  False when neither. */
+static bool http_token_actor(struct http_server *s, struct MHD_Connection *c, const char *token,
+			     struct authz_actor *a)
+{
+	if (s->token && http_token_equal(s->token, token)) {
+		http_actor_set(a, "http-token", AUTHZ_ROLE_NOC_OPERATOR, c);
+		return true;
+	}
+	char src[96];
+	http_peer_name(c, src, sizeof(src));
+	return s->env.token_actor && s->env.accounts &&
+	       s->env.token_actor(s->env.accounts, token, src, a) == 0;
+}
+
+/* The bearer token of the request, or NULL. */
+static const char *http_bearer(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+}
+
+/* A read's actor: its token's, else the anonymous reader of the open wall (an unscoped
+ * wall: read-only, what HTTP readers have always seen; docs/ACCOUNTS.md). */
+static void http_read_actor(struct http_server *s, struct http_conn *hc)
+{
+	const char *t = http_bearer(hc->c);
+	if (!t || !http_token_actor(s, hc->c, t, &hc->actor))
+		http_actor_set(&hc->actor, "anonymous", AUTHZ_ROLE_WALL, hc->c);
+}
+
+bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered)
+{
+	struct MHD_Connection *c = hc->c;
 	*answered = true;
 	struct in6_addr addr;
 	http_peer_addr(c, &addr);
@@ -280,17 +320,23 @@ bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answ
 				  "retry in %d s", wait_s);
 		return false;
 	}
-	if (!s->token) {
+	if (!s->token && !s->env.accounts) {
 		http_reply_refuse(c, 403, 0, "write actions are disabled: no http.token_file in the config");
 		return false;
 	}
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0 && http_token_equal(s->token, h + 7)) {
+	const char *t = http_bearer(c);
+	if (t && http_token_actor(s, c, t, &hc->actor)) {
 		*answered = false;
 		return true;
 	}
 	http_auth_failed(s, c, &addr, h ? "wrong token" : "no Authorization header");
-	http_reply_refuse(c, 401, 0, "%s", h ? "wrong bearer token" : "this action needs Authorization: Bearer <token>");
+	if (!s->token) /* only accounts' tokens write: say so, as before accounts */
+		http_reply_refuse(c, 403, 0, "write actions are disabled but for accounts' API "
+				  "tokens: no http.token_file in the config");
+	else
+		http_reply_refuse(c, 401, 0, "%s", h ? "wrong bearer token"
+						      : "this action needs Authorization: Bearer <token>");
 	return false;
 }
 
@@ -301,9 +347,15 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 	bool write = hc->authorized;
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
+	/* an account's token names its account in the audit log, from this address */
+	bool account = hc->actor.role != AUTHZ_ROLE_NONE &&
+		       strcmp(hc->actor.name, "http-token") != 0 &&
+		       strcmp(hc->actor.name, "anonymous") != 0;
 	struct api_request req = {.method = strcmp(method, "HEAD") == 0 ? "GET" : method,
 				  .path = url, .query = query, .body = hc->body.s,
-				  .body_len = hc->body.len, .peer = peer};
+				  .body_len = hc->body.len, .peer = account ? hc->actor.name : peer,
+				  .peer_origin = account ? hc->actor.source : NULL,
+				  .actor = &hc->actor};
 	struct api_response resp;
 	api_handle(&s->env, &req, &resp);
 	if (write && resp.status < 300)
@@ -341,11 +393,13 @@ static enum MHD_Result http_on_headers(struct http_server *s, struct http_conn *
 	struct MHD_Connection *c = hc->c;
 	uint64_t len;
 	bool body = http_has_body(c, &len);
-	if (!http_is_write(method))
+	if (!http_is_write(method)) {
+		http_read_actor(s, hc);
 		return body ? http_reply_refuse(c, 413, 0, "a %s request takes no body", method)
 			    : MHD_YES;
+	}
 	bool answered;
-	if (!http_auth_write(s, c, &answered))
+	if (!http_auth_write(s, hc, &answered))
 		return answered ? MHD_YES : MHD_NO;
 	hc->authorized = true;
 	if (len > (uint64_t)s->lim.max_body)
@@ -376,6 +430,11 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
 		if (query && *query)
 			return http_reply_error(c, 400, "unknown query parameter (allowed: none)");
+		/* the stream's opening is authorized here; its events are filtered by the
+		 * actor's device scopes (authz_device_scopes) in the SSE hub */
+		if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+			return http_reply_error(c, 403, "%s may not view the event stream",
+						hc->actor.name);
 		return http_sse_open(s->sse, c);
 	}
 	if (strcmp(url, "/api/v1/graph") == 0) {
@@ -387,6 +446,8 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 		return http_api(s, hc, url, method, query);
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
+	if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
 	return http_static(s, c, url, query);
 }
 

@@ -21,6 +21,7 @@ struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
 struct cfg_http;      /* dcmon/http.h */
 struct cfg_smtp;      /* dcmon/notify.h */
+struct cfg_accounts;  /* dcmon/accounts.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -259,6 +260,7 @@ struct cfg_daemon {
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
+	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
 };
 
 struct cfg_index;

@@ -1,0 +1,67 @@
+/* The accounts part: named accounts with a role (dcmon/authz.h), passwords hashed with
+ * yescrypt, per-account API tokens hashed at rest, kept in <state_dir>/accounts.db; the
+ * `accounts:` section of `daemon:` (local users' roles, password policy); the endpoints
+ * /api/v1/users... behind `dcmon user`.  docs/ACCOUNTS.md.
+ *
+ * Everything runs on the loop thread.  No account exists until one is added: there is
+ * no default password; the first noc-admin is added over the Unix socket by root.
+ */
+#ifndef DCMON_ACCOUNTS_H
+#define DCMON_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/authz.h"
+#include "dcmon/cfgtree.h"
+
+#define ACCOUNTS_PASSWORD_MIN     12   /* default daemon.accounts.password_min_length */
+#define ACCOUNTS_PASSWORD_MAX     1024 /* bytes of a password accepted at all */
+#define ACCOUNTS_LOCK_FAILURES    5    /* default lockout.failures */
+#define ACCOUNTS_YESCRYPT_COST    6    /* ~70 ms per verification (docs/ACCOUNTS.md) */
+
+/* `daemon.accounts:` */
+struct cfg_accounts {
+	struct authz_local_user *local_users; /* Unix socket users besides root */
+	size_t nlocal_users;
+	int password_min_length;
+	int yescrypt_cost;        /* 1..11; each step doubles the time */
+	int lock_failures;        /* failed logins in lock_window that lock the account */
+	int64_t lock_window_ms;
+	int64_t lock_base_ms;     /* the first lock; each further lock doubles, to lock_max */
+	int64_t lock_max_ms;
+	struct cfg_pos pos;
+};
+extern const struct cfg_key accounts_cfg_keys[];
+void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+struct accounts;
+
+/* Opens <state_dir>/accounts.db (created with its schema).  cfg may be NULL (the
+ * defaults).  NULL with err filled on failure. */
+struct accounts *accounts_open(const char *state_dir, const struct cfg_accounts *cfg,
+			       char *err, size_t errlen);
+/* Takes a reloaded config (kept by pointer until the next reload or free). */
+void accounts_reload(struct accounts *a, const struct cfg_accounts *cfg);
+void accounts_free(struct accounts *a);
+
+/* The actor of a per-account API token ("dcm_..."): 0 and *out, -ENOENT for no such
+ * token, -EACCES when its account is disabled.  Fits api_env.token_actor. */
+int accounts_token_actor(struct accounts *a, const char *token, const char *source,
+			 struct authz_actor *out);
+
+/* Checks name's password at wall time now_ms: 0 and *out on success; -EACCES for a
+ * wrong user, a wrong password, a disabled or locked account alike (the same answer
+ * and the same work: a missing user is hashed against a dummy).  Counts failures and
+ * locks the account (docs/ACCOUNTS.md, "Lockout"). */
+int accounts_login(struct accounts *a, const char *name, const char *password,
+		   const char *source, int64_t now_ms, struct authz_actor *out);
+
+/* Why password is refused for account name under cfg's policy, or NULL when it is
+ * acceptable. */
+const char *accounts_password_refusal(const struct cfg_accounts *cfg, const char *name,
+				      const char *password);
+
+#endif

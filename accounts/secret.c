@@ -1,0 +1,77 @@
+/* Password hashes (yescrypt through libxcrypt's crypt_r) and API tokens (random, kept
+ * as their SHA-256: a 256-bit random token needs no slow hash). */
+#include "accounts_int.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+int secret_hash_password(const char *password, int cost, char *out, size_t len)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	/* NULL random bytes: libxcrypt draws the salt from the kernel itself */
+	if (!crypt_gensalt_rn("$y$", (unsigned long)cost, NULL, 0, salt, sizeof(salt)))
+		return -errno ? -errno : -EINVAL;
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		return -ENOMEM;
+	const char *h = crypt_r(password, salt, cd);
+	int rc = h && h[0] != '*' && strlen(h) < len ? 0 : -EINVAL;
+	if (rc == 0)
+		snprintf(out, len, "%s", h);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+bool secret_check_password(const char *password, const char *hash)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		return false;
+	const char *h = crypt_r(password, hash, cd);
+	size_t n = strlen(hash);
+	bool ok = h && h[0] != '*' && strlen(h) == n && CRYPTO_memcmp(h, hash, n) == 0;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int secret_new_token(char *out, size_t len)
+{
+	unsigned char r[TOKEN_HEX_BYTES];
+	if (len < sizeof(TOKEN_PREFIX) + 2 * sizeof(r))
+		return -ENOSPC;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	memcpy(out, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
+	hex(r, sizeof(r), out + sizeof(TOKEN_PREFIX) - 1);
+	explicit_bzero(r, sizeof(r));
+	return 0;
+}
+
+void secret_sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+	if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != sizeof(md)) {
+		out[0] = '\0'; /* matches no stored hash */
+		return;
+	}
+	hex(md, sizeof(md), out);
+}

@@ -1,0 +1,177 @@
+/* The account store (accounts/): yescrypt hashes, the password policy, logins with
+ * lockout on a clock the test moves, API tokens kept as hashes. */
+#include "testing.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accounts_int.h"
+
+struct fx {
+	char dir[64];
+	struct accounts *a;
+	struct cfg_accounts cfg;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dcmon-acc.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	accounts_cfg_init(&f->cfg, &(struct cfgnode){0}, NULL);
+	f->cfg.yescrypt_cost = 3; /* fast for tests; the cost is a parameter of the hash */
+	f->cfg.lock_failures = 3;
+	f->cfg.lock_window_ms = 60000;
+	f->cfg.lock_base_ms = 10000;
+	f->cfg.lock_max_ms = 25000;
+	char err[256] = "";
+	f->a = accounts_open(f->dir, &f->cfg, err, sizeof(err));
+	if (!f->a)
+		fail_msg("%s", err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	accounts_free(f->a);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void add(struct fx *f, const char *name, enum authz_role role, const char *tenant,
+		const char *pw)
+{
+	struct account acc = {.role = role, .created_ms = 1, .password_changed_ms = 1};
+	snprintf(acc.name, sizeof(acc.name), "%s", name);
+	snprintf(acc.tenant, sizeof(acc.tenant), "%s", tenant ? tenant : "");
+	assert_int_equal(secret_hash_password(pw, f->cfg.yescrypt_cost, acc.hash, sizeof(acc.hash)), 0);
+	assert_int_equal(account_insert(f->a, &acc), 0);
+}
+
+static void test_yescrypt_hash_and_check(void **state)
+{
+	char h[ACCOUNT_HASH_MAX];
+	assert_int_equal(secret_hash_password("correct horse", 6, h, sizeof(h)), 0);
+	assert_memory_equal(h, "$y$jAT$", 7); /* yescrypt, cost 6 */
+	assert_true(secret_check_password("correct horse", h));
+	assert_false(secret_check_password("correct horsf", h));
+	assert_false(secret_check_password("", h));
+	char h2[ACCOUNT_HASH_MAX];
+	assert_int_equal(secret_hash_password("correct horse", 6, h2, sizeof(h2)), 0);
+	assert_string_not_equal(h, h2); /* salted */
+}
+
+static void test_password_policy(void **state)
+{
+	struct fx *f = *state;
+	assert_non_null(accounts_password_refusal(&f->cfg, "alice", "short"));
+	assert_non_null(accounts_password_refusal(&f->cfg, "alice", NULL));
+	assert_non_null(accounts_password_refusal(&f->cfg, "averylongusername",
+						  "AVeryLongUserName"));
+	assert_null(accounts_password_refusal(&f->cfg, "alice", "twelve chars"));
+	char big[ACCOUNTS_PASSWORD_MAX + 2];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_non_null(accounts_password_refusal(&f->cfg, "alice", big));
+}
+
+static void test_login_lockout_grows_and_unlocks(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "alice", AUTHZ_ROLE_NOC_OPERATOR, NULL, "right password");
+	int64_t t = 1000000;
+	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t, &a), 0);
+	assert_string_equal(a.name, "alice");
+	assert_int_equal(a.role, AUTHZ_ROLE_NOC_OPERATOR);
+	/* failures spread wider than the window never lock */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 61000, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t += 1, &a), 0);
+	/* three within the window lock for lock_time: even the right password is refused */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 1000, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 9000, &a),
+			 -EACCES);
+	t += 10001;
+	/* the lock ran out; three more failures lock for twice as long (20 s) */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 10, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 19000, &a),
+			 -EACCES);
+	struct account acc;
+	assert_int_equal(account_get(f->a, "alice", &acc), 0);
+	assert_int_equal(acc.locked_until_ms, t + 20000);
+	assert_int_equal(acc.locks, 2);
+	/* a third lock is capped at lock_time_max (25 s, not 40 s) */
+	t += 20001;
+	for (int i = 0; i < 3; i++)
+		accounts_login(f->a, "alice", "wrong", "test", t += 10, &a);
+	assert_int_equal(account_get(f->a, "alice", &acc), 0);
+	assert_int_equal(acc.locked_until_ms, t + 25000);
+	/* unlock (dcmon user unlock) lets the right password in at once */
+	assert_int_equal(account_unlock(f->a, "alice"), 0);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 1, &a), 0);
+	assert_int_equal(account_get(f->a, "alice", &acc), 0);
+	assert_int_equal(acc.last_login_ms, t + 1);
+}
+
+static void test_wrong_user_and_disabled_answer_alike(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "bob", AUTHZ_ROLE_TENANT_OPERATOR, "acme", "bobs password");
+	assert_int_equal(accounts_login(f->a, "nobody-here", "bobs password", "t", 1, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "bob", "not his", "t", 1, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, NULL, NULL, "t", 1, &a), -EACCES);
+	assert_int_equal(account_set_disabled(f->a, "bob", true), 0);
+	assert_int_equal(accounts_login(f->a, "bob", "bobs password", "t", 2, &a), -EACCES);
+	assert_int_equal(account_set_disabled(f->a, "bob", false), 0);
+	assert_int_equal(accounts_login(f->a, "bob", "bobs password", "t", 3, &a), 0);
+	assert_string_equal(a.tenant, "acme");
+}
+
+static void test_api_token_hashed_and_disabled(void **state)
+{
+	struct fx *f = *state;
+	add(f, "script", AUTHZ_ROLE_NOC_OPERATOR, NULL, "script password");
+	char tok[80], h[65];
+	assert_int_equal(secret_new_token(tok, sizeof(tok)), 0);
+	assert_int_equal(strlen(tok), 4 + 64);
+	secret_sha256_hex(tok, h);
+	assert_int_equal(account_token_insert(f->a, "script", h, 5), 0);
+	struct authz_actor a;
+	assert_int_equal(accounts_token_actor(f->a, tok, "http:1.2.3.4:5", &a), 0);
+	assert_string_equal(a.name, "script");
+	assert_string_equal(a.source, "http:1.2.3.4:5");
+	tok[10] ^= 1;
+	assert_int_equal(accounts_token_actor(f->a, tok, "x", &a), -ENOENT);
+	tok[10] ^= 1;
+	assert_int_equal(accounts_token_actor(f->a, "not-a-token", "x", &a), -ENOENT);
+	assert_int_equal(account_set_disabled(f->a, "script", true), 0);
+	assert_int_equal(accounts_token_actor(f->a, tok, "x", &a), -EACCES);
+	/* deleting the account deletes its tokens */
+	assert_int_equal(account_delete(f->a, "script"), 0);
+	assert_int_equal(accounts_token_actor(f->a, tok, "x", &a), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yescrypt_hash_and_check),
+		cmocka_unit_test_setup_teardown(test_password_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_lockout_grows_and_unlocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_user_and_disabled_answer_alike, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
