@@ -25,7 +25,12 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY,"
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
 	" hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL,"
-	" last_used_ms INTEGER NOT NULL DEFAULT 0);";
+	" last_used_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" id_hash TEXT PRIMARY KEY,"
+	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+	" csrf_hash TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	" last_seen_ms INTEGER NOT NULL, source TEXT);";
 
 #define ACC_COLS "name, role, tenant, site, hash, disabled, failures, locks, locked_until_ms, " \
 		 "created_ms, last_login_ms, password_changed_ms, fail_since_ms"
@@ -47,6 +52,13 @@ static const char *const sql[ACC_NSTMT] = {
 	[ACC_TOKEN_FIND] = "SELECT " ACC_COLS " FROM accounts WHERE name = "
 			   "(SELECT account FROM tokens WHERE hash = ?)",
 	[ACC_TOKEN_USED] = "UPDATE tokens SET last_used_ms = ? WHERE hash = ?",
+	[ACC_SESSION_INSERT] = "INSERT INTO sessions(id_hash, account, csrf_hash, created_ms, "
+			       "last_seen_ms, source) VALUES(?,?,?,?,?,?)",
+	[ACC_SESSION_FIND] = "SELECT account, csrf_hash, created_ms, last_seen_ms FROM sessions "
+			     "WHERE id_hash = ?",
+	[ACC_SESSION_SEEN] = "UPDATE sessions SET last_seen_ms = ? WHERE id_hash = ?",
+	[ACC_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?",
+	[ACC_SESSION_REVOKE] = "DELETE FROM sessions WHERE account = ? AND substr(id_hash, 1, 16) = ?",
 };
 
 static void col_text(sqlite3_stmt *s, int i, char *out, size_t len)
@@ -257,6 +269,85 @@ int account_token_find(struct accounts *a, const char *token_hash, int64_t now_m
 		acc_run(a, ACC_TOKEN_USED, &u, false);
 	}
 	return rc;
+}
+
+int session_insert(struct accounts *a, const char *id_hash, const char *name,
+		   const char *csrf_hash, const char *source, int64_t now_ms)
+{
+	struct store_row r = {0};
+	store_row_text(&r, id_hash);
+	store_row_text(&r, name);
+	store_row_text(&r, csrf_hash);
+	store_row_int(&r, now_ms);
+	store_row_int(&r, now_ms);
+	store_row_text(&r, source);
+	return acc_run(a, ACC_SESSION_INSERT, &r, false);
+}
+
+int session_find(struct accounts *a, const char *id_hash, struct session *out)
+{
+	sqlite3_stmt *s = a->stmt[ACC_SESSION_FIND];
+	struct store_row r = {0};
+	store_row_text(&r, id_hash);
+	state_db_bind(s, r.v, r.n);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = (struct session){0};
+		col_text(s, 0, out->account, sizeof(out->account));
+		col_text(s, 1, out->csrf_hash, sizeof(out->csrf_hash));
+		out->created_ms = sqlite3_column_int64(s, 2);
+		out->last_seen_ms = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int session_seen(struct accounts *a, const char *id_hash, int64_t now_ms)
+{
+	struct store_row r = {0};
+	store_row_int(&r, now_ms);
+	store_row_text(&r, id_hash);
+	return acc_run(a, ACC_SESSION_SEEN, &r, true);
+}
+
+int session_delete(struct accounts *a, const char *id_hash)
+{
+	struct store_row r = {0};
+	store_row_text(&r, id_hash);
+	return acc_run(a, ACC_SESSION_DELETE, &r, true);
+}
+
+int session_revoke(struct accounts *a, const char *name, const char *id)
+{
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	store_row_text(&r, id);
+	return acc_run(a, ACC_SESSION_REVOKE, &r, true);
+}
+
+int session_foreach(struct accounts *a, const char *name,
+		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
+		    void *arg)
+{
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	sqlite3_stmt *s = state_db_query(a->db, "SELECT id_hash, created_ms, last_seen_ms, source "
+					 "FROM sessions WHERE account = ? ORDER BY created_ms", &r);
+	if (!s)
+		return -EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct session ses = {.created_ms = sqlite3_column_int64(s, 1),
+				      .last_seen_ms = sqlite3_column_int64(s, 2)};
+		char id[72];
+		col_text(s, 0, id, sizeof(id));
+		col_text(s, 3, ses.source, sizeof(ses.source));
+		if (!fn(arg, id, &ses))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 void account_actor(const struct account *acc, const char *source, struct authz_actor *out)

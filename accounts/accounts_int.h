@@ -20,7 +20,8 @@ struct sqlite3_stmt;
 enum acc_stmt {
 	ACC_INSERT, ACC_GET, ACC_DELETE, ACC_SET_DISABLED, ACC_SET_HASH, ACC_SET_ROLE,
 	ACC_UNLOCK, ACC_FAIL, ACC_LOGIN_OK, ACC_TOKEN_INSERT, ACC_TOKEN_FIND, ACC_TOKEN_USED,
-	ACC_NSTMT
+	ACC_SESSION_INSERT, ACC_SESSION_FIND, ACC_SESSION_SEEN, ACC_SESSION_DELETE,
+	ACC_SESSION_REVOKE, ACC_NSTMT
 };
 
 struct accounts {
@@ -47,6 +48,17 @@ struct account {
 	char hash[ACCOUNT_HASH_MAX];
 };
 
+/* One web session as stored: its id and CSRF token only as SHA-256. */
+struct session {
+	char account[AUTHZ_NAME_MAX];
+	char csrf_hash[72];
+	int64_t created_ms, last_seen_ms;
+	char source[96];
+};
+
+#define SESSION_ID_BYTES 16 /* 128 random bits: the cookie */
+#define SESSION_COOKIE   "dcmon_session"
+
 /* ---- store (account_store.c) ---- */
 int account_get(struct accounts *a, const char *name, struct account *out);
 int account_insert(struct accounts *a, const struct account *acc);
@@ -66,6 +78,16 @@ int account_token_find(struct accounts *a, const char *token_hash, int64_t now_m
 		       struct account *out);
 void account_actor(const struct account *acc, const char *source, struct authz_actor *out);
 const struct cfg_accounts *accounts_cfg(const struct accounts *a);
+int session_insert(struct accounts *a, const char *id_hash, const char *name,
+		   const char *csrf_hash, const char *source, int64_t now_ms);
+int session_find(struct accounts *a, const char *id_hash, struct session *out);
+int session_seen(struct accounts *a, const char *id_hash, int64_t now_ms);
+int session_delete(struct accounts *a, const char *id_hash);
+/* Deletes name's session whose public id (the first 16 hex of its hash) is id. */
+int session_revoke(struct accounts *a, const char *name, const char *id);
+int session_foreach(struct accounts *a, const char *name,
+		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
+		    void *arg);
 int account_record_failure(struct accounts *a, const struct account *acc, int64_t now_ms);
 int account_record_login(struct accounts *a, const char *name, int64_t now_ms);
 
@@ -76,6 +98,10 @@ int secret_hash_password(const char *password, int cost, char *out, size_t len);
 bool secret_check_password(const char *password, const char *hash);
 /* A new API token ("dcm_" + 64 hex) into out (at least 69 bytes); 0 or -errno. */
 int secret_new_token(char *out, size_t len);
+/* n random bytes as 2n hex digits into out (at least 2n + 1 bytes); 0 or -errno. */
+int secret_random_hex(size_t n, char *out, size_t len);
+/* Constant-time equality of two NUL-terminated strings of public length. */
+bool secret_equal(const char *a, const char *b);
 /* SHA-256 of s as 64 hex digits into out[65]. */
 void secret_sha256_hex(const char *s, char out[65]);
 
@@ -85,5 +111,9 @@ void api_get_user(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_users(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_user(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_user(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_login(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_logout(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_session(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

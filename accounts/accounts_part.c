@@ -63,6 +63,10 @@ const struct cfg_key accounts_cfg_keys[] = {
 	 .max = 86400000},
 	{.name = "lock_time_max", .type = CFGK_DURATION, .offset = AC(lock_max_ms), .min = 1000,
 	 .max = 7 * 86400000LL},
+	{.name = "session_idle", .type = CFGK_DURATION, .offset = AC(session_idle_ms), .min = 1000,
+	 .max = 86400000},
+	{.name = "session_max", .type = CFGK_DURATION, .offset = AC(session_max_ms), .min = 1000,
+	 .max = 30 * 86400000LL},
 	{.name = NULL},
 };
 
@@ -75,6 +79,8 @@ void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	    .lock_window_ms = 15 * 60000,
 	    .lock_base_ms = 60000,
 	    .lock_max_ms = 3600000,
+	    .session_idle_ms = 30 * 60000,
+	    .session_max_ms = 12 * 3600000,
 	    .pos = node->pos,
 	};
 }
@@ -112,6 +118,13 @@ static const struct api_route routes[] = {
 	 AUTHZ_ACT_ACCOUNTS_MANAGE},
 	{"DELETE", "/api/v1/users/", true, api_delete_user, no_params, false, false,
 	 AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* web sessions: the HTTP server lets a login through without a token */
+	{"POST", "/api/v1/login", false, api_post_login, no_params, false, false, AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/logout", false, api_post_logout, no_params, false, false, AUTHZ_ACT_SELF},
+	{"GET", "/api/v1/sessions", false, api_get_sessions, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{"DELETE", "/api/v1/sessions/", true, api_delete_session, no_params, false, false,
+	 AUTHZ_ACT_SELF},
 	{.method = NULL},
 };
 

@@ -52,17 +52,31 @@ static void hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int secret_new_token(char *out, size_t len)
+int secret_random_hex(size_t n, char *out, size_t len)
 {
-	unsigned char r[TOKEN_HEX_BYTES];
-	if (len < sizeof(TOKEN_PREFIX) + 2 * sizeof(r))
+	unsigned char r[64];
+	if (n > sizeof(r) || len < 2 * n + 1)
 		return -ENOSPC;
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (getrandom(r, n, 0) != (ssize_t)n)
 		return -EIO;
-	memcpy(out, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1);
-	hex(r, sizeof(r), out + sizeof(TOKEN_PREFIX) - 1);
+	hex(r, n, out);
 	explicit_bzero(r, sizeof(r));
 	return 0;
+}
+
+int secret_new_token(char *out, size_t len)
+{
+	size_t pre = sizeof(TOKEN_PREFIX) - 1;
+	if (len < pre)
+		return -ENOSPC;
+	memcpy(out, TOKEN_PREFIX, pre);
+	return secret_random_hex(TOKEN_HEX_BYTES, out + pre, len - pre);
+}
+
+bool secret_equal(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
 }
 
 void secret_sha256_hex(const char *s, char out[65])

@@ -122,6 +122,8 @@ void api_response_free(struct api_response *resp)
 		return;
 	free(resp->body);
 	resp->body = NULL;
+	free(resp->session_set);
+	resp->session_set = NULL;
 }
 
 /* Does the route's path match?  Sets *tail for prefix routes. */

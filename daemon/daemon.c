@@ -464,7 +464,8 @@ static int start_parts(struct daemon *d)
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,
 				      .notify = d->notify, .accounts = d->accounts,
-				      .token_actor = accounts_token_actor};
+				      .token_actor = accounts_token_actor,
+				      .session_actor = accounts_session_actor};
 	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));

@@ -34,6 +34,9 @@ const struct http_asset *http_asset_find(const char *name);
 
 enum http_job { HTTP_JOB_NONE, HTTP_JOB_QUEUED, HTTP_JOB_RUNNING, HTTP_JOB_DONE };
 
+#define HTTP_SESSION_COOKIE "dcmon_session" /* the web session's id (accounts/) */
+#define HTTP_LOGIN_PATH     "/api/v1/login"
+
 struct http_conn {
 	struct http_server *s;
 	char *uri;                 /* raw request target, for the raw query string */
@@ -41,6 +44,7 @@ struct http_conn {
 	bool too_big;              /* body over the server's max_body: answered 413 */
 	bool authorized;           /* a write whose token was checked (before its body) */
 	struct authz_actor actor;  /* who asks (dcmon/authz.h), set with the headers */
+	bool login;                /* POST /api/v1/login: no token, a password */
 	enum http_job job;         /* graph rendering on the worker pool */
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;

@@ -72,6 +72,12 @@ struct api_env {
 	 * negative errno; NULL when there is no account store. */
 	int (*token_actor)(struct accounts *accounts, const char *token, const char *source,
 			   struct authz_actor *out);
+	/* The actor of a web session id (the HTTP cookie) at wall time now_ms; for a write,
+	 * csrf is the request's CSRF token (NULL for a read: not checked).  0 and *out, or
+	 * -ENOENT (no such session, or expired), -EACCES (account disabled), -EPERM (CSRF
+	 * token missing or wrong).  NULL when there is no account store. */
+	int (*session_actor)(struct accounts *accounts, const char *sid, const char *csrf,
+			     const char *source, int64_t now_ms, struct authz_actor *out);
 	/* daemon.accounts.local_users: the roles of local users other than root and the
 	 * daemon's own (dcmon/authz.h, authz_local_actor) */
 	const struct authz_local_user *local_users;
@@ -93,12 +99,17 @@ struct api_request {
 	/* Who is asking, as authenticated by the transport; NULL = nobody: every route
 	 * is refused (dcmon/authz.h). */
 	const struct authz_actor *actor;
+	/* The web session id of the request (HTTP cookie), or NULL. */
+	const char *session;
 };
 
 struct api_response {
 	int status;         /* HTTP status */
 	char *body;         /* malloc'd JSON text; freed by api_response_free */
 	const char *content_type;
+	/* A web session to set as the HTTP cookie (malloc'd; "" clears it), or NULL:
+	 * login and logout.  The Unix socket has no cookies and ignores it. */
+	char *session_set;
 };
 
 /* Fills resp for req; always produces a JSON body (errors as {"error": "..."}). */

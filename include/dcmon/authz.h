@@ -50,6 +50,7 @@ enum authz_action {
 	AUTHZ_ACT_NOTIFY_ADMIN,    /* e-mail spool, recipients, test e-mails */
 	AUTHZ_ACT_ACCOUNTS_READ,   /* accounts: list, show */
 	AUTHZ_ACT_ACCOUNTS_MANAGE, /* accounts: add, disable, password, role, unlock, delete */
+	AUTHZ_ACT_SELF,            /* one's own web session: log in and out, list, revoke */
 	AUTHZ_ACT_COUNT
 };
 const char *authz_action_name(enum authz_action a);

@@ -62,6 +62,7 @@ for v in acme-victim globex-victim; do
   echo "victim-password-1" | "$DCMON" user add "$v" --role tenant-operator --tenant "${v%-victim}" >/dev/null
 done
 echo "victim-password-1" | "$DCMON" user add noc-victim --role noc-operator >/dev/null
+echo "matrix-login-password" | "$DCMON" user add matrix-login --role wall >/dev/null
 
 # ---- the isolation matrix ------------------------------------------------------------
 base="http://127.0.0.1:$port"
@@ -75,12 +76,13 @@ req() {
 }
 
 # What each role may do (docs/ACCOUNTS.md), written here apart from core/authz.c.
+# self: one's own web session (login, logout, the list of one's sessions).
 declare -A PERMS=(
-  [noc-admin]="view ack silence test-mode audit-read notify-admin accounts-read accounts-manage"
-  [noc-operator]="view ack silence test-mode" [http-token]="view ack silence test-mode"
-  [security-admin]="accounts-read accounts-manage" [auditor]="audit-read"
-  [tenant-admin]="view ack accounts-read accounts-manage" [tenant-approver]="view ack"
-  [tenant-operator]="view ack" [wall]="view" [wall-all]="view" [anonymous]="view")
+  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage"
+  [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
+  [security-admin]="self accounts-read accounts-manage" [auditor]="self audit-read"
+  [tenant-admin]="self view ack accounts-read accounts-manage" [tenant-approver]="self view ack"
+  [tenant-operator]="self view ack" [wall]="self view" [wall-all]="self view" [anonymous]="self view")
 scoped() { case $1 in tenant-*|wall) return 0 ;; *) return 1 ;; esac; }
 
 # Each route: "METHOD PATH|action|object kind|local|body".  Object kinds: device (the
@@ -107,6 +109,10 @@ routes=(
   "POST /api/v1/users|accounts-manage|none||{\"name\":\"new-{a}\",\"role\":\"tenant-operator\",\"tenant\":\"acme\",\"password\":\"matrix-password-1\"}"
   "POST /api/v1/users/|accounts-manage|user||{}"
   "DELETE /api/v1/users/|accounts-manage|user||"
+  "POST /api/v1/login|login|none||{\"name\":\"matrix-login\",\"password\":\"matrix-login-password\"}"
+  "POST /api/v1/logout|self|none||"
+  "GET /api/v1/sessions|self|none||"
+  "DELETE /api/v1/sessions/|self|none||"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
@@ -130,6 +136,8 @@ route_path() { # method path kind object
 # expected ACTOR ACTION KIND SCOPE LOCAL: allow, 401, 403 or 404
 expected() {
   local actor=$1 action=$2 kind=$3 scope=$4 local=$5 method=$6
+  # a login needs no token: its password is the credential
+  [ "$action" = login ] && { echo allow; return; }
   # a write's token is checked with the headers, before the route is looked up
   [ "$actor" = anonymous ] && [ "$method" != GET ] && { echo 401; return; }
   [ -n "$local" ] && { echo 403; return; }           # admin data: the Unix socket only
@@ -221,7 +229,7 @@ pass "user-add audited with actor and role"
 pass "a silence through an account's API token is audited under the account"
 stop_dcmond
 leaks=0
-for s in "${PW[@]}" "${TOK[@]}" victim-password-1 matrix-password-1; do
+for s in "${PW[@]}" "${TOK[@]}" victim-password-1 matrix-password-1 matrix-login-password; do
   for f in "$T/dcmond.log" "$T/data/accounts.db" "$T/data/alerts.db"; do
     if grep -qaF -- "$s" "$f"; then echo "secret in $f: $s"; leaks=1; fi
   done

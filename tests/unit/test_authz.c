@@ -16,15 +16,15 @@
 /* What the issue says each role may do (docs/ACCOUNTS.md), as strings: a role's actions. */
 static const char *const spec[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_NONE] = "",
-	[AUTHZ_ROLE_NOC_ADMIN] = "view ack silence test-mode audit-read notify-admin "
+	[AUTHZ_ROLE_NOC_ADMIN] = "self view ack silence test-mode audit-read notify-admin "
 				 "accounts-read accounts-manage",
-	[AUTHZ_ROLE_NOC_OPERATOR] = "view ack silence test-mode",
-	[AUTHZ_ROLE_SECURITY_ADMIN] = "accounts-read accounts-manage",
-	[AUTHZ_ROLE_AUDITOR] = "audit-read",
-	[AUTHZ_ROLE_TENANT_ADMIN] = "view ack accounts-read accounts-manage",
-	[AUTHZ_ROLE_TENANT_APPROVER] = "view ack",
-	[AUTHZ_ROLE_TENANT_OPERATOR] = "view ack",
-	[AUTHZ_ROLE_WALL] = "view",
+	[AUTHZ_ROLE_NOC_OPERATOR] = "self view ack silence test-mode",
+	[AUTHZ_ROLE_SECURITY_ADMIN] = "self accounts-read accounts-manage",
+	[AUTHZ_ROLE_AUDITOR] = "self audit-read",
+	[AUTHZ_ROLE_TENANT_ADMIN] = "self view ack accounts-read accounts-manage",
+	[AUTHZ_ROLE_TENANT_APPROVER] = "self view ack",
+	[AUTHZ_ROLE_TENANT_OPERATOR] = "self view ack",
+	[AUTHZ_ROLE_WALL] = "self view",
 };
 
 static bool spec_allows(enum authz_role r, enum authz_action a)

@@ -31,6 +31,8 @@ struct cfg_accounts {
 	int64_t lock_window_ms;
 	int64_t lock_base_ms;     /* the first lock; each further lock doubles, to lock_max */
 	int64_t lock_max_ms;
+	int64_t session_idle_ms;  /* a web session unused this long ends */
+	int64_t session_max_ms;   /* and any after this long */
 	struct cfg_pos pos;
 };
 extern const struct cfg_key accounts_cfg_keys[];
@@ -51,6 +53,12 @@ void accounts_free(struct accounts *a);
  * token, -EACCES when its account is disabled.  Fits api_env.token_actor. */
 int accounts_token_actor(struct accounts *a, const char *token, const char *source,
 			 struct authz_actor *out);
+
+/* The actor of a web session (the cookie's id); fits api_env.session_actor: 0, -ENOENT
+ * (no such session or expired: then deleted), -EACCES (account disabled or gone),
+ * -EPERM (csrf given and not the session's).  A use renews the idle timeout. */
+int accounts_session_actor(struct accounts *a, const char *sid, const char *csrf,
+			   const char *source, int64_t now_ms, struct authz_actor *out);
 
 /* Checks name's password at wall time now_ms: 0 and *out on success; -EACCES for a
  * wrong user, a wrong password, a disabled or locked account alike (the same answer
