@@ -31,6 +31,7 @@ struct accounts {
 	struct cfg_accounts defaults; /* when the config has no accounts: section */
 	const struct cfg_accounts *cfg;
 	char dummy_hash[ACCOUNT_HASH_MAX]; /* what a missing user's password is checked against */
+	int64_t next_sweep_ms;        /* accounts_tick: when to look for inactive accounts */
 };
 
 /* One account as stored (no secret in it). */

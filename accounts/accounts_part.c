@@ -67,6 +67,8 @@ const struct cfg_key accounts_cfg_keys[] = {
 	 .max = 86400000},
 	{.name = "session_max", .type = CFGK_DURATION, .offset = AC(session_max_ms), .min = 1000,
 	 .max = 30 * 86400000LL},
+	{.name = "inactive_disable", .type = CFGK_DURATION, .offset = AC(inactive_ms), .min = 0,
+	 .max = 3650 * 86400000LL, .expect = "a duration like 90d, or 0 for never"},
 	{.name = NULL},
 };
 
@@ -81,6 +83,7 @@ void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	    .lock_max_ms = 3600000,
 	    .session_idle_ms = 30 * 60000,
 	    .session_max_ms = 12 * 3600000,
+	    .inactive_ms = 90 * 86400000LL,
 	    .pos = node->pos,
 	};
 }

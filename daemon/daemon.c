@@ -268,6 +268,7 @@ static void on_tick(struct loop *loop, void *arg)
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
 	alert_engine_tick(d->alerts, now);
+	accounts_tick(d->accounts, d->alerts, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 

@@ -163,6 +163,41 @@ static void test_api_token_hashed_and_disabled(void **state)
 	assert_int_equal(accounts_token_actor(f->a, tok, "x", &a), -ENOENT);
 }
 
+#define DAY_MS 86400000LL
+
+static void test_inactive_accounts_disabled_on_a_moved_clock(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	struct account acc;
+	f->cfg.inactive_ms = 90 * DAY_MS;
+	add(f, "idle", AUTHZ_ROLE_NOC_OPERATOR, NULL, "idle password");     /* created at 1 */
+	add(f, "active", AUTHZ_ROLE_NOC_OPERATOR, NULL, "active password");
+	add(f, "scripted", AUTHZ_ROLE_NOC_OPERATOR, NULL, "script password");
+	char tok[80], h[65];
+	assert_int_equal(secret_new_token(tok, sizeof(tok)), 0);
+	secret_sha256_hex(tok, h);
+	assert_int_equal(account_token_insert(f->a, "scripted", h, 1), 0);
+	assert_int_equal(accounts_disable_inactive(f->a, NULL, 89 * DAY_MS), 0);
+	assert_int_equal(accounts_login(f->a, "active", "active password", "t", 80 * DAY_MS, &a), 0);
+	/* a token's use counts as activity: account_token_find records it */
+	assert_int_equal(account_token_find(f->a, h, 85 * DAY_MS, &acc), 0);
+	assert_int_equal(accounts_disable_inactive(f->a, NULL, 91 * DAY_MS), 1);
+	assert_int_equal(account_get(f->a, "idle", &acc), 0);
+	assert_true(acc.disabled);
+	assert_int_equal(account_get(f->a, "active", &acc), 0);
+	assert_false(acc.disabled);
+	assert_int_equal(account_get(f->a, "scripted", &acc), 0);
+	assert_false(acc.disabled);
+	assert_int_equal(accounts_login(f->a, "idle", "idle password", "t", 91 * DAY_MS, &a),
+			 -EACCES);
+	/* 90 days after their last use, the others go too; 0 turns the sweep off */
+	assert_int_equal(accounts_disable_inactive(f->a, NULL, 176 * DAY_MS), 2);
+	f->cfg.inactive_ms = 0;
+	assert_int_equal(account_set_disabled(f->a, "idle", false), 0);
+	assert_int_equal(accounts_disable_inactive(f->a, NULL, 1000 * DAY_MS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +207,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_user_and_disabled_answer_alike, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inactive_accounts_disabled_on_a_moved_clock, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ struct cfg_accounts {
 	int64_t lock_max_ms;
 	int64_t session_idle_ms;  /* a web session unused this long ends */
 	int64_t session_max_ms;   /* and any after this long */
+	int64_t inactive_ms;      /* accounts unused this long are disabled; 0 = never */
 	struct cfg_pos pos;
 };
 extern const struct cfg_key accounts_cfg_keys[];
@@ -53,6 +54,17 @@ void accounts_free(struct accounts *a);
  * token, -EACCES when its account is disabled.  Fits api_env.token_actor. */
 int accounts_token_actor(struct accounts *a, const char *token, const char *source,
 			 struct authz_actor *out);
+
+struct alert_engine;
+#define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts are looked for once an hour */
+
+/* Disables the accounts unused (no login, no API token use; since their creation when
+ * never used) for daemon.accounts.inactive_disable at wall time now_ms, each logged and
+ * in the audit log of alerts (may be NULL).  Returns how many, or -EIO. */
+int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
+/* Runs accounts_disable_inactive at start and then every ACCOUNTS_SWEEP_MS; call it from
+ * a timer of the loop. */
+void accounts_tick(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
 
 /* The actor of a web session (the cookie's id); fits api_env.session_actor: 0, -ENOENT
  * (no such session or expired: then deleted), -EACCES (account disabled or gone),
