@@ -5,11 +5,12 @@
 #include <crypt.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "dcmon/digest.h"
 
 int secret_hash_password(const char *password, int cost, char *out, size_t len)
 {
@@ -81,11 +82,5 @@ bool secret_equal(const char *a, const char *b)
 
 void secret_sha256_hex(const char *s, char out[65])
 {
-	unsigned char md[32];
-	unsigned int n = 0;
-	if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n != sizeof(md)) {
-		out[0] = '\0'; /* matches no stored hash */
-		return;
-	}
-	hex(md, sizeof(md), out);
+	digest_sha256_hex(s, strlen(s), out);
 }

@@ -19,7 +19,7 @@ const struct cli_cmd cli_cmds[] = {
 	 "silence alerts matching a selector (maintenance window, one-off or recurring)"},
 	{"silences", cli_silences, "[--json]", "list the silences"},
 	{"unsilence", cli_unsilence, "ID [--json]", "end a silence"},
-	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json]",
+	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json] | verify [--log FILE]",
 	 "who acknowledged and silenced what, when, from where"},
 	{"impact", cli_impact, "DEVICE [--json]",
 	 "what depends on a device; what would lose power or redundancy if it failed"},
