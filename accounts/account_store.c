@@ -3,6 +3,7 @@
 #include "accounts_int.h"
 
 #include <errno.h>
+#include <liboath/oath.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,11 @@ static const char schema[] =
 	" failures INTEGER NOT NULL DEFAULT 0, locks INTEGER NOT NULL DEFAULT 0,"
 	" locked_until_ms INTEGER NOT NULL DEFAULT 0, fail_since_ms INTEGER NOT NULL DEFAULT 0,"
 	" created_ms INTEGER NOT NULL,"
-	" last_login_ms INTEGER NOT NULL DEFAULT 0, password_changed_ms INTEGER NOT NULL);"
+	" last_login_ms INTEGER NOT NULL DEFAULT 0, password_changed_ms INTEGER NOT NULL,"
+	" mfa_secret TEXT, mfa_counter INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS recovery_codes("
+	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+	" hash TEXT NOT NULL, used_ms INTEGER);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id INTEGER PRIMARY KEY,"
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
@@ -33,10 +38,11 @@ static const char schema[] =
 	" last_seen_ms INTEGER NOT NULL, source TEXT);";
 
 #define ACC_COLS "name, role, tenant, site, hash, disabled, failures, locks, locked_until_ms, " \
-		 "created_ms, last_login_ms, password_changed_ms, fail_since_ms"
+		 "created_ms, last_login_ms, password_changed_ms, fail_since_ms, mfa_secret, " \
+		 "mfa_counter"
 
 static const char *const sql[ACC_NSTMT] = {
-	[ACC_INSERT] = "INSERT INTO accounts(" ACC_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0)",
+	[ACC_INSERT] = "INSERT INTO accounts(" ACC_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,0)",
 	[ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE name = ?",
 	[ACC_DELETE] = "DELETE FROM accounts WHERE name = ?",
 	[ACC_SET_DISABLED] = "UPDATE accounts SET disabled = ? WHERE name = ?",
@@ -86,6 +92,8 @@ static void account_read(sqlite3_stmt *s, struct account *acc)
 	acc->last_login_ms = sqlite3_column_int64(s, 10);
 	acc->password_changed_ms = sqlite3_column_int64(s, 11);
 	acc->fail_since_ms = sqlite3_column_int64(s, 12);
+	col_text(s, 13, acc->mfa_secret, sizeof(acc->mfa_secret));
+	acc->mfa_counter = sqlite3_column_int64(s, 14);
 }
 
 /* Runs a statement without rows; 0, -EEXIST (constraint), -ENOENT (no row changed when
@@ -376,6 +384,7 @@ struct accounts *accounts_open(const char *state_dir, const struct cfg_accounts 
 		return NULL;
 	}
 	accounts_cfg_init(&a->defaults, &(struct cfgnode){0}, NULL);
+	oath_init(); /* idempotent; liboath's base32 and TOTP */
 	a->cfg = cfg;
 	if (state_db_open(&a->db, a->path, schema, err, errlen) != SQLITE_OK ||
 	    state_db_prepare_all(a->db, a->path, sql, a->stmt, ACC_NSTMT, err, errlen) != SQLITE_OK ||

@@ -45,6 +45,8 @@ struct account {
 	int locks;               /* consecutive locks, for the growing period */
 	int64_t locked_until_ms;
 	int64_t fail_since_ms;   /* the first failure counted in the lock window */
+	char mfa_secret[64];     /* TOTP secret, base32; "" = no second factor */
+	int64_t mfa_counter;     /* the last TOTP step used: a code is taken once */
 	int64_t created_ms, last_login_ms, password_changed_ms;
 	char hash[ACCOUNT_HASH_MAX];
 };
@@ -105,6 +107,22 @@ int secret_random_hex(size_t n, char *out, size_t len);
 bool secret_equal(const char *a, const char *b);
 /* SHA-256 of s as 64 hex digits into out[65]. */
 void secret_sha256_hex(const char *s, char out[65]);
+
+/* ---- second factor (mfa.c) ---- */
+#define MFA_DIGITS         6
+#define MFA_STEP_S         30
+#define MFA_WINDOW         1  /* steps of clock skew accepted either way */
+#define MFA_RECOVERY_CODES 10
+#define MFA_RECOVERY_HEX   10 /* hex digits of a recovery code (40 bits, used once) */
+/* Is code the TOTP (RFC 6238, HMAC-SHA1, 6 digits, 30 s) of the base32 secret at
+ * now_s, within MFA_WINDOW steps, and of a later step than last?  Sets *step. */
+bool mfa_totp_valid(const char *secret_b32, const char *code, int64_t now_s, int64_t last,
+		    int64_t *step);
+/* Is code one of name's unused recovery codes?  It is used up then. */
+bool mfa_recovery_use(struct accounts *a, const char *name, const char *code, int64_t now_ms);
+void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
+		       struct api_response *resp);
+int account_set_mfa(struct accounts *a, const char *name, const char *secret, int64_t counter);
 
 /* ---- endpoints (api_users.c) ---- */
 void api_get_users(const struct api_ctx *ctx, struct api_response *resp);

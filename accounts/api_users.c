@@ -7,6 +7,8 @@
  *   POST   /api/v1/users/NAME/password   {"password"}
  *   POST   /api/v1/users/NAME/role       {"role", "tenant", "site"}
  *   POST   /api/v1/users/NAME/tokens     a new API token, answered once
+ *   POST   /api/v1/users/NAME/mfa        a TOTP secret (QR) and recovery codes, once
+ *   POST   /api/v1/users/NAME/mfa-reset  removes the second factor
  *   DELETE /api/v1/users/NAME
  *
  * A tenant-admin sees and manages its tenant's accounts only (another tenant's account
@@ -267,6 +269,8 @@ static int user_apply(const struct api_ctx *ctx, const struct account *acc, cons
 		return account_set_disabled(a, acc->name, op[0] == 'd');
 	if (strcmp(op, "unlock") == 0)
 		return account_unlock(a, acc->name);
+	if (strcmp(op, "mfa-reset") == 0)
+		return account_set_mfa(a, acc->name, NULL, 0);
 	if (strcmp(op, "password") == 0) {
 		char hash[ACCOUNT_HASH_MAX];
 		if (!password_from_body(ctx, body, acc->name, hash, sizeof(hash), resp))
@@ -287,13 +291,13 @@ void api_post_user(const struct api_ctx *ctx, struct api_response *resp)
 	const char *slash = strchr(ctx->tail, '/');
 	const char *op = slash ? slash + 1 : "";
 	static const char *const ops[] = {"disable", "enable", "unlock", "password", "role",
-					  "tokens", NULL};
+					  "tokens", "mfa", "mfa-reset", NULL};
 	size_t k = 0;
 	while (ops[k] && strcmp(ops[k], op) != 0)
 		k++;
 	if (!slash || (size_t)(slash - ctx->tail) > USER_NAME_MAX || !ops[k]) {
 		api_reply_error(resp, 404, "no such endpoint: %s (expected /api/v1/users/NAME/"
-				"disable|enable|unlock|password|role|tokens)", ctx->req->path);
+				"disable|enable|unlock|password|role|tokens|mfa|mfa-reset)", ctx->req->path);
 		return;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(slash - ctx->tail), ctx->tail);
@@ -302,6 +306,12 @@ void api_post_user(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	if (strcmp(op, "tokens") == 0) {
 		user_new_token(ctx, &acc, resp);
+		return;
+	}
+	if (strcmp(op, "mfa") == 0) {
+		api_post_user_mfa(ctx, &acc, resp);
+		if (resp->status == 201)
+			user_audit(ctx, "user-mfa", name, "second factor set up");
 		return;
 	}
 	json_t *body = api_body_object(ctx, resp);

@@ -22,7 +22,24 @@ const char *accounts_password_refusal(const struct cfg_accounts *cfg, const char
 	return NULL;
 }
 
-int accounts_login(struct accounts *a, const char *name, const char *password,
+/* Roles whose accounts must have a second factor to log in. */
+static bool mfa_required(enum authz_role r)
+{
+	return r == AUTHZ_ROLE_NOC_ADMIN || r == AUTHZ_ROLE_SECURITY_ADMIN;
+}
+
+/* The second factor of an account that has one: a TOTP code (each step once) or an
+ * unused recovery code. */
+static bool second_factor_ok(struct accounts *a, const struct account *acc, const char *code,
+			     int64_t now_ms)
+{
+	int64_t step;
+	if (mfa_totp_valid(acc->mfa_secret, code, now_ms / 1000, acc->mfa_counter, &step))
+		return account_set_mfa(a, acc->name, acc->mfa_secret, step) == 0;
+	return mfa_recovery_use(a, acc->name, code, now_ms);
+}
+
+int accounts_login(struct accounts *a, const char *name, const char *password, const char *code,
 		   const char *source, int64_t now_ms, struct authz_actor *out)
 {
 	struct account acc;
@@ -33,7 +50,11 @@ int accounts_login(struct accounts *a, const char *name, const char *password,
 	if (!known)
 		return -EACCES;
 	bool locked = acc.locked_until_ms > now_ms;
+	if (match && acc.mfa_secret[0] && !locked && !second_factor_ok(a, &acc, code, now_ms))
+		match = false; /* a wrong code counts like a wrong password */
 	if (match && !locked && !acc.disabled && acc.role != AUTHZ_ROLE_NONE) {
+		if (!acc.mfa_secret[0] && mfa_required(acc.role))
+			return -EKEYREJECTED;
 		account_record_login(a, acc.name, now_ms);
 		account_actor(&acc, source, out);
 		return 0;

@@ -112,9 +112,14 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	const char *name = jstr(body, "name");
 	struct authz_actor who;
-	if (accounts_login(a, name, jstr(body, "password"), ctx->req->actor->source, ctx->now_ms,
-			   &who) < 0) {
-		/* one answer for a wrong name, a wrong password, a locked or disabled account */
+	int rc = accounts_login(a, name, jstr(body, "password"), jstr(body, "code"),
+				ctx->req->actor->source, ctx->now_ms, &who);
+	if (rc == -EKEYREJECTED) {
+		api_reply_error(resp, 403, "this role needs a second factor: ask a security-admin "
+				"to set it up (dcmon user mfa NAME)");
+		session_audit(ctx, "login-failed", name, "no second factor");
+	} else if (rc < 0) {
+		/* one answer for a wrong name, password or code, a locked or disabled account */
 		api_reply_error(resp, 401, "wrong user name or password");
 		if (name && strlen(name) < AUTHZ_NAME_MAX)
 			session_audit(ctx, "login-failed", name, NULL);

@@ -16,7 +16,8 @@
 static const char *const audit_actions[] = {"ack", "silence", "unsilence", "integrity",
 					    "user-add", "user-delete", "user-disable",
 					    "user-enable", "user-unlock", "user-password",
-					    "user-role", "user-token", "login", "login-failed",
+					    "user-role", "user-token", "user-mfa", "user-mfa-reset",
+					    "login", "login-failed",
 					    "logout", "session-revoke", NULL};
 
 static json_t *json_str_or_null(const char *s)
@@ -80,7 +81,8 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 	q->after_id = after ? v : 0;
 	if (q->action && !action_known(q->action)) {
 		api_reply_error(resp, 400, "action: expected ack, silence, unsilence, integrity or "
-				"user-add|delete|disable|enable|unlock|password|role|token, login, login-failed, "
+				"user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, login, "
+				"login-failed, "
 				"logout or session-revoke, got '%s'",
 				q->action);
 		return false;

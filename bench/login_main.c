@@ -35,7 +35,7 @@ static double median_login(struct accounts *a, const char *name, int n, double *
 	struct authz_actor out;
 	for (int i = 0; i < n; i++) {
 		double t0 = now_ms();
-		accounts_login(a, name, "not the password", "bench", 1000 + i, &out);
+		accounts_login(a, name, "not the password", NULL, "bench", 1000 + i, &out);
 		v[i] = now_ms() - t0;
 	}
 	qsort(v, (size_t)n, sizeof(*v), cmp);

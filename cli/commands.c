@@ -31,7 +31,8 @@ const struct cli_cmd cli_cmds[] = {
 	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
 	 "alert e-mail spool; exit code 2 while delivery is failing"},
 	{"user", cli_user,
-	 "add|list|show|disable|enable|passwd|role|unlock|delete|token [NAME] [--role ROLE] "
+	 "add|list|show|disable|enable|passwd|role|unlock|delete|token|mfa|mfa-reset [NAME] "
+	 "[--role ROLE] "
 	 "[--tenant ID] [--site ID] [--json]",
 	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
 	{"test-email", cli_test_email, "--route NAME",

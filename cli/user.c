@@ -35,6 +35,8 @@ static int user_usage(FILE *f, int code)
 	      "  passwd NAME                                       new password asked twice\n"
 	      "  role NAME --role ROLE [--tenant ID | --site ID]\n"
 	      "  token NAME            a new API token for scripts, shown once\n"
+	      "  mfa NAME              a TOTP second factor: QR code and recovery codes, once\n"
+	      "  mfa-reset NAME        removes the second factor\n"
 	      "  roles: noc-admin noc-operator security-admin auditor tenant-admin\n"
 	      "         tenant-approver tenant-operator wall\n", f);
 	return code;
@@ -135,6 +137,19 @@ static int user_parse(const struct cli_ctx *ctx, int argc, char **argv, struct u
 	return -1;
 }
 
+/* A new second factor: the QR code to scan, its URI, the recovery codes (shown once). */
+static void print_mfa(const struct cli_ctx *ctx, json_t *reply)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(reply, "qr"), i, v)
+		fprintf(ctx->out, "%s\n", json_string_value(v));
+	fprintf(ctx->out, "%s\nrecovery codes (each works once; shown once):\n",
+		cli_jstr(reply, "otpauth"));
+	json_array_foreach(json_object_get(reply, "recovery_codes"), i, v)
+		fprintf(ctx->out, "  %s\n", json_string_value(v));
+}
+
 /* Sends one request and prints the answer (its JSON with --json, else ok_line). */
 static int user_call(const struct cli_ctx *ctx, const struct user_opts *o, const char *method,
 		     const char *target, json_t *body, const char *ok_line, const char *name)
@@ -147,6 +162,8 @@ static int user_call(const struct cli_ctx *ctx, const struct user_opts *o, const
 	else if (rc == 0 && json_is_string(json_object_get(reply, "token")))
 		fprintf(ctx->out, "%s\n(shown once: dcmond keeps only its hash)\n",
 			json_string_value(json_object_get(reply, "token")));
+	else if (rc == 0 && json_is_string(json_object_get(reply, "otpauth")))
+		print_mfa(ctx, reply);
 	else if (rc == 0)
 		fprintf(ctx->out, ok_line, name);
 	json_decref(reply);
@@ -219,7 +236,8 @@ static int user_act(const struct cli_ctx *ctx, const struct user_opts *o, const 
 	}
 	static const char *const verbs[][2] = {
 		{"disable", "disable"}, {"enable", "enable"}, {"unlock", "unlock"},
-		{"passwd", "password"}, {"role", "role"}, {"token", "tokens"},
+		{"passwd", "password"}, {"role", "role"}, {"token", "tokens"}, {"mfa", "mfa"},
+		{"mfa-reset", "mfa-reset"},
 	};
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(verb, verbs[i][0]) != 0)

@@ -11,6 +11,7 @@ PKGS=(
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   libcap-dev
   libcrypt-dev  # accounts: yescrypt password hashes (crypt_r)
+  liboath-dev libqrencode-dev  # accounts: TOTP second factor and its enrolment QR code
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes

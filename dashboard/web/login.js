@@ -9,6 +9,7 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
     const j = await DC.api("POST", "/api/v1/login", {
       name: document.getElementById("name").value,
       password: document.getElementById("password").value,
+      code: document.getElementById("code").value || undefined,
     });
     sessionStorage.setItem("dcmon-csrf", j.csrf);
     sessionStorage.removeItem("dcmon-token");
@@ -17,5 +18,6 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
     err.textContent = e.message;
     err.hidden = false;
     document.getElementById("password").value = "";
+    document.getElementById("code").value = "";
   }
 });

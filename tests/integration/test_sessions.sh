@@ -119,6 +119,36 @@ assert_eq "$(login op "$pw_op" "$T/x")" '401 {"error":"wrong user name or passwo
 "$DCMON" user unlock op >/dev/null
 assert_eq "$(login op "$pw_op" "$T/x" | cut -c1-3)" 200 "unlocked"
 
+# ---- the second factor ---------------------------------------------------------------------
+"$DCMON" user mfa op --json >"$T/mfa.json"
+secret=$(jq -r '.otpauth | capture("secret=(?<s>[A-Z2-7]+)").s' "$T/mfa.json")
+rcode=$(jq -r '.recovery_codes[0]' "$T/mfa.json")
+[ "$(jq '.qr | length' "$T/mfa.json")" -gt 20 ] || fail "no QR code: $(jq -c .qr "$T/mfa.json")"
+totp() { # RFC 6238 from the base32 secret, now (written apart from liboath)
+  $PY - "$1" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1])
+mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 10**6))
+PY
+}
+login_code() { # NAME PASSWORD CODE
+  curl -s -m 10 -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"$1\",\"password\":\"$2\",\"code\":\"$3\"}" "$base/api/v1/login"
+}
+assert_eq "$(login op "$pw_op" "$T/x" | cut -c1-3)" 401 "password alone, once a second factor is set"
+assert_eq "$(login_code op "$pw_op" "$(totp "$secret")")" 200 "password and TOTP code"
+assert_eq "$(login_code op "$pw_op" "$rcode")" 200 "a recovery code"
+assert_eq "$(login_code op "$pw_op" "$rcode")" 401 "the same recovery code again"
+"$DCMON" user unlock op >/dev/null
+echo "admin-password-$RANDOM$RANDOM" >"$T/pw_admin"
+"$DCMON" user add boss --role noc-admin <"$T/pw_admin" >/dev/null
+out=$(login boss "$(cat "$T/pw_admin")" "$T/x")
+assert_eq "$out" '403 {"error":"this role needs a second factor: ask a security-admin to set it up (dcmon user mfa NAME)"}' "noc-admin without a second factor"
+"$DCMON" user mfa-reset op >/dev/null
+assert_eq "$(login op "$pw_op" "$T/x" | cut -c1-3)" 200 "after mfa-reset, the password alone"
+
 # ---- per-address throttle of failed logins -----------------------------------------------------
 sed -i 's/auth_fail_limit: 1000/auth_fail_limit: 12/' "$T/dcmon.yaml"
 kill -HUP "$DCMOND_PID"
@@ -128,12 +158,16 @@ for i in $(seq 1 14); do codes+="$(login "nobody$i" wrong "$T/x" | cut -c1-3) ";
 case $codes in *429*) pass "failed logins from one address are throttled: $codes" ;; *) fail "no 429: $codes" ;; esac
 
 stop_dcmond
-for s in "$pw_op" "$pw_noc" "$sid1" "$sid2" "$csrf1" "$csrfn"; do
+for s in "$pw_op" "$pw_noc" "$sid1" "$sid2" "$csrf1" "$csrfn" "$rcode" $(jq -r '.recovery_codes[1:][]' "$T/mfa.json"); do
   for f in "$T/dcmond.log" "$T/data/accounts.db" "$T/data/alerts.db"; do
     grep -qaF -- "$s" "$f" && fail "secret in $f: $s"
   done
 done
-pass "no password, session id or CSRF token in the log or the databases"
+# the TOTP secret is kept in accounts.db (verifying needs it), never in the log or audit
+for f in "$T/dcmond.log" "$T/data/alerts.db"; do
+  grep -qaF -- "$secret" "$f" && fail "TOTP secret in $f"
+done
+pass "no password, session id, CSRF token or recovery code in the log or the databases; no TOTP secret in the log or the audit log"
 
 # ---- Secure under TLS ---------------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \

@@ -89,23 +89,23 @@ static void test_login_lockout_grows_and_unlocks(void **state)
 	struct authz_actor a;
 	add(f, "alice", AUTHZ_ROLE_NOC_OPERATOR, NULL, "right password");
 	int64_t t = 1000000;
-	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t, &a), 0);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t, &a), 0);
 	assert_string_equal(a.name, "alice");
 	assert_int_equal(a.role, AUTHZ_ROLE_NOC_OPERATOR);
 	/* failures spread wider than the window never lock */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 61000, &a), -EACCES);
-	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t += 1, &a), 0);
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", NULL, "test", t += 61000, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t += 1, &a), 0);
 	/* three within the window lock for lock_time: even the right password is refused */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 1000, &a), -EACCES);
-	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 9000, &a),
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", NULL, "test", t += 1000, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t + 9000, &a),
 			 -EACCES);
 	t += 10001;
 	/* the lock ran out; three more failures lock for twice as long (20 s) */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(accounts_login(f->a, "alice", "wrong", "test", t += 10, &a), -EACCES);
-	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 19000, &a),
+		assert_int_equal(accounts_login(f->a, "alice", "wrong", NULL, "test", t += 10, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t + 19000, &a),
 			 -EACCES);
 	struct account acc;
 	assert_int_equal(account_get(f->a, "alice", &acc), 0);
@@ -114,12 +114,12 @@ static void test_login_lockout_grows_and_unlocks(void **state)
 	/* a third lock is capped at lock_time_max (25 s, not 40 s) */
 	t += 20001;
 	for (int i = 0; i < 3; i++)
-		accounts_login(f->a, "alice", "wrong", "test", t += 10, &a);
+		accounts_login(f->a, "alice", "wrong", NULL, "test", t += 10, &a);
 	assert_int_equal(account_get(f->a, "alice", &acc), 0);
 	assert_int_equal(acc.locked_until_ms, t + 25000);
 	/* unlock (dcmon user unlock) lets the right password in at once */
 	assert_int_equal(account_unlock(f->a, "alice"), 0);
-	assert_int_equal(accounts_login(f->a, "alice", "right password", "test", t + 1, &a), 0);
+	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t + 1, &a), 0);
 	assert_int_equal(account_get(f->a, "alice", &acc), 0);
 	assert_int_equal(acc.last_login_ms, t + 1);
 }
@@ -129,13 +129,13 @@ static void test_wrong_user_and_disabled_answer_alike(void **state)
 	struct fx *f = *state;
 	struct authz_actor a;
 	add(f, "bob", AUTHZ_ROLE_TENANT_OPERATOR, "acme", "bobs password");
-	assert_int_equal(accounts_login(f->a, "nobody-here", "bobs password", "t", 1, &a), -EACCES);
-	assert_int_equal(accounts_login(f->a, "bob", "not his", "t", 1, &a), -EACCES);
-	assert_int_equal(accounts_login(f->a, NULL, NULL, "t", 1, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "nobody-here", "bobs password", NULL, "t", 1, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "bob", "not his", NULL, "t", 1, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, NULL, NULL, NULL, "t", 1, &a), -EACCES);
 	assert_int_equal(account_set_disabled(f->a, "bob", true), 0);
-	assert_int_equal(accounts_login(f->a, "bob", "bobs password", "t", 2, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "bob", "bobs password", NULL, "t", 2, &a), -EACCES);
 	assert_int_equal(account_set_disabled(f->a, "bob", false), 0);
-	assert_int_equal(accounts_login(f->a, "bob", "bobs password", "t", 3, &a), 0);
+	assert_int_equal(accounts_login(f->a, "bob", "bobs password", NULL, "t", 3, &a), 0);
 	assert_string_equal(a.tenant, "acme");
 }
 
@@ -163,6 +163,57 @@ static void test_api_token_hashed_and_disabled(void **state)
 	assert_int_equal(accounts_token_actor(f->a, tok, "x", &a), -ENOENT);
 }
 
+/* RFC 6238 appendix B (HMAC-SHA1), 6 digits: the last six of its 8-digit codes. */
+static const char rfc_secret[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; /* "1234567890" x 2 */
+static const struct {
+	int64_t t;
+	const char *code;
+} rfc_vectors[] = {
+	{59, "287082"}, {1111111109, "081804"}, {1111111111, "050471"},
+	{1234567890, "005924"}, {2000000000, "279037"}, {20000000000LL, "353130"},
+};
+
+static void test_totp_rfc6238_vectors_skew_and_replay(void **state)
+{
+	int64_t step;
+	for (size_t i = 0; i < sizeof(rfc_vectors) / sizeof(rfc_vectors[0]); i++) {
+		if (!mfa_totp_valid(rfc_secret, rfc_vectors[i].code, rfc_vectors[i].t, 0, &step))
+			fail_msg("vector %zu (T=%lld) refused", i, (long long)rfc_vectors[i].t);
+		assert_int_equal(step, rfc_vectors[i].t / 30);
+	}
+	const int64_t t = 1111111109;
+	const char *code = "081804";
+	assert_true(mfa_totp_valid(rfc_secret, code, t + 30, 0, &step));  /* one step late */
+	assert_true(mfa_totp_valid(rfc_secret, code, t - 30, 0, &step));  /* one step early */
+	assert_false(mfa_totp_valid(rfc_secret, code, t + 60, 0, &step)); /* two: refused */
+	assert_false(mfa_totp_valid(rfc_secret, code, t - 60, 0, &step));
+	assert_false(mfa_totp_valid(rfc_secret, code, t, t / 30, &step)); /* taken: replay */
+	assert_false(mfa_totp_valid(rfc_secret, "081805", t, 0, &step));
+	assert_false(mfa_totp_valid(rfc_secret, "81804", t, 0, &step));
+	assert_false(mfa_totp_valid(rfc_secret, NULL, t, 0, &step));
+	assert_false(mfa_totp_valid("", code, t, 0, &step));
+}
+
+static void test_login_with_second_factor(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "admin", AUTHZ_ROLE_NOC_ADMIN, NULL, "admin password");
+	/* a noc-admin without a second factor: the right password is not enough */
+	assert_int_equal(accounts_login(f->a, "admin", "admin password", NULL, "t", 1000, &a),
+			 -EKEYREJECTED);
+	assert_int_equal(account_set_mfa(f->a, "admin", rfc_secret, 0), 0);
+	int64_t t_ms = 59 * 1000LL;
+	assert_int_equal(accounts_login(f->a, "admin", "admin password", NULL, "t", t_ms, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "admin", "admin password", "287083", "t", t_ms, &a), -EACCES);
+	assert_int_equal(accounts_login(f->a, "admin", "admin password", "287082", "t", t_ms, &a), 0);
+	assert_string_equal(a.name, "admin");
+	/* the same code again (a replay) is refused, the next step's is taken */
+	assert_int_equal(accounts_login(f->a, "admin", "admin password", "287082", "t", t_ms, &a), -EACCES);
+	assert_int_equal(account_unlock(f->a, "admin"), 0);
+	assert_int_equal(accounts_login(f->a, "admin", "wrong", "287082", "t", t_ms, &a), -EACCES);
+}
+
 #define DAY_MS 86400000LL
 
 static void test_inactive_accounts_disabled_on_a_moved_clock(void **state)
@@ -179,7 +230,7 @@ static void test_inactive_accounts_disabled_on_a_moved_clock(void **state)
 	secret_sha256_hex(tok, h);
 	assert_int_equal(account_token_insert(f->a, "scripted", h, 1), 0);
 	assert_int_equal(accounts_disable_inactive(f->a, NULL, 89 * DAY_MS), 0);
-	assert_int_equal(accounts_login(f->a, "active", "active password", "t", 80 * DAY_MS, &a), 0);
+	assert_int_equal(accounts_login(f->a, "active", "active password", NULL, "t", 80 * DAY_MS, &a), 0);
 	/* a token's use counts as activity: account_token_find records it */
 	assert_int_equal(account_token_find(f->a, h, 85 * DAY_MS, &acc), 0);
 	assert_int_equal(accounts_disable_inactive(f->a, NULL, 91 * DAY_MS), 1);
@@ -189,7 +240,7 @@ static void test_inactive_accounts_disabled_on_a_moved_clock(void **state)
 	assert_false(acc.disabled);
 	assert_int_equal(account_get(f->a, "scripted", &acc), 0);
 	assert_false(acc.disabled);
-	assert_int_equal(accounts_login(f->a, "idle", "idle password", "t", 91 * DAY_MS, &a),
+	assert_int_equal(accounts_login(f->a, "idle", "idle password", NULL, "t", 91 * DAY_MS, &a),
 			 -EACCES);
 	/* 90 days after their last use, the others go too; 0 turns the sweep off */
 	assert_int_equal(accounts_disable_inactive(f->a, NULL, 176 * DAY_MS), 2);
@@ -209,6 +260,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_accounts_disabled_on_a_moved_clock, setup,
 						teardown),
+		cmocka_unit_test(test_totp_rfc6238_vectors_skew_and_replay),
+		cmocka_unit_test_setup_teardown(test_login_with_second_factor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,8 +202,8 @@ static void test_audit_endpoint(void **state)
 		{"limit=ten", "limit: expected 1..10000, got 'ten'"},
 		{"after=-1", "after: expected an entry id, got '-1'"},
 		{"action=delete", "action: expected ack, silence, unsilence, integrity or "
-				  "user-add|delete|disable|enable|unlock|password|role|token, login, "
-				  "login-failed, logout or session-revoke, got 'delete'"},
+				  "user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, "
+				  "login, login-failed, logout or session-revoke, got 'delete'"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = call(f, "GET", "/api/v1/audit", bad[i].query, NULL);

@@ -72,11 +72,13 @@ void accounts_tick(struct accounts *a, struct alert_engine *alerts, int64_t now_
 int accounts_session_actor(struct accounts *a, const char *sid, const char *csrf,
 			   const char *source, int64_t now_ms, struct authz_actor *out);
 
-/* Checks name's password at wall time now_ms: 0 and *out on success; -EACCES for a
- * wrong user, a wrong password, a disabled or locked account alike (the same answer
- * and the same work: a missing user is hashed against a dummy).  Counts failures and
- * locks the account (docs/ACCOUNTS.md, "Lockout"). */
-int accounts_login(struct accounts *a, const char *name, const char *password,
+/* Checks name's password, and its second factor when it has one (code: a TOTP code or
+ * a recovery code; may be NULL), at wall time now_ms: 0 and *out on success; -EACCES
+ * for a wrong user, password or code, a disabled or locked account alike (the same
+ * answer and the same work: a missing user is hashed against a dummy);
+ * -EKEYREJECTED when the password is right but the role requires a second factor the
+ * account has not got.  Counts failures and locks the account (docs/ACCOUNTS.md). */
+int accounts_login(struct accounts *a, const char *name, const char *password, const char *code,
 		   const char *source, int64_t now_ms, struct authz_actor *out);
 
 /* Why password is refused for account name under cfg's policy, or NULL when it is
