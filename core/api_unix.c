@@ -101,7 +101,7 @@ static void conn_respond(struct api_conn *c, struct api_response *resp)
 
 static void conn_error(struct api_conn *c, int status, const char *msg)
 {
-	struct api_response resp;
+	struct api_response resp = {0};
 	api_reply_error(&resp, status, "%s", msg);
 	conn_respond(c, &resp);
 }
