@@ -8,7 +8,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
-#include "state_db.h"
+#include "dcmon/state_db.h"
 #include "state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
@@ -239,6 +239,27 @@ int alert_store_move_silence(struct alert_store *st, const struct silence *s);
 /* Calls fn for every silence not deleted and not over at now_ms. */
 int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
 			      void (*fn)(void *arg, struct silence *s), void *arg);
+/* ---- the audit log's hash chain (audit_chain.c) ---- */
+#define AUDIT_CHECKPOINT_EVERY 100 /* records between two checkpoint log lines */
+struct sqlite3;
+extern const char audit_chain_genesis[65]; /* prev_hash of the first record */
+/* The SHA-256 (hex) of one record's canonical content, prev_hash included.  0 or
+ * -ENOMEM. */
+int audit_chain_hash(int64_t seq, int64_t ts_ms, const char *who, const char *origin,
+		     const char *action, const char *target, const char *detail,
+		     const char *prev_hash, char out[65]);
+/* Adds the chain's columns to an audit table from before them.  SQLITE_OK or an error
+ * with err filled. */
+int audit_chain_migrate(struct sqlite3 *db, const char *path, char *err, size_t errlen);
+/* The last chained record's sequence number and hash (0 and the genesis when none). */
+int audit_chain_tail(struct sqlite3 *db, int64_t *seq, char hash[65]);
+/* Walks the log into v (whose checkpoint fields the caller sets).  0 or -EIO. */
+int audit_chain_verify(struct sqlite3 *db, struct alert_audit_verdict *v);
+/* Checks the chain against the store's own idea of its tail (in memory since start). */
+int alert_store_verify_audit(struct alert_store *st, struct alert_audit_verdict *v);
+/* Logs a checkpoint line (sequence number and hash of the last record). */
+void alert_store_audit_checkpoint(struct alert_store *st);
+
 /* Appends to the audit log. */
 int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
 		      const char *action, const char *target, const char *detail);

@@ -137,6 +137,13 @@ int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q
 	return alert_store_read_audit(e->st, q, fn, arg);
 }
 
+int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict *v)
+{
+	if (!e->st)
+		return -ENOTSUP;
+	return alert_store_verify_audit(e->st, v);
+}
+
 /* ---- views --------------------------------------------------------------------- */
 
 static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,

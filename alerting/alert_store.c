@@ -37,7 +37,7 @@ static const char store_schema[] =
 	" start_min INTEGER NOT NULL, end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);"
 	"CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
 	" who TEXT NOT NULL, origin TEXT NOT NULL, action TEXT NOT NULL, target TEXT,"
-	" detail TEXT);"
+	" detail TEXT, seq INTEGER, prev_hash TEXT, hash TEXT);"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
@@ -68,8 +68,8 @@ static const char *const store_sql[ST_COUNT] = {
 			 " ack_comment=excluded.ack_comment, ack_ms=excluded.ack_ms,"
 			 " ack_sev=excluded.ack_sev",
 	[ST_ADD_HIST] = "INSERT INTO history VALUES(?,?,?,?,?,?)",
-	[ST_AUDIT] = "INSERT INTO audit(ts_ms, who, origin, action, target, detail)"
-		     " VALUES(?,?,?,?,?,?)",
+	[ST_AUDIT] = "INSERT INTO audit(ts_ms, who, origin, action, target, detail, seq,"
+		     " prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?)",
 	[ST_PUT_SIL] = "INSERT INTO silences VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
 	[ST_END_SIL] = "UPDATE silences SET deleted_ms=? WHERE id=? AND deleted_ms IS NULL",
 	[ST_MOVE_SIL] = "UPDATE silences SET starts_ms=?, ends_ms=? WHERE id=?",
@@ -81,6 +81,9 @@ struct alert_store {
 	int depth; /* nesting of alert_store_begin */
 	char *path;
 	struct store_held held; /* every write, until its transaction commits */
+	int64_t audit_seq;      /* the audit chain's last record (audit_chain.c) */
+	char audit_hash[65];
+	int since_checkpoint;   /* records since the last checkpoint line */
 };
 
 /* The triggers that make the audit log append-only (created by store_schema). */
@@ -151,7 +154,13 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 	if (rc == SQLITE_OK)
 		rc = state_db_exec(st->db, path, store_schema, err, errlen);
 	if (rc == SQLITE_OK)
+		rc = audit_chain_migrate(st->db, path, err, errlen);
+	if (rc == SQLITE_OK)
 		rc = state_db_prepare_all(st->db, path, store_sql, st->stmt, ST_COUNT, err, errlen);
+	if (rc == SQLITE_OK && audit_chain_tail(st->db, &st->audit_seq, st->audit_hash) < 0) {
+		snprintf(err, errlen, "%s: cannot read the audit log's last record", path);
+		rc = SQLITE_ERROR;
+	}
 	if (rc != SQLITE_OK) {
 		alert_store_close(st);
 		return NULL;
@@ -165,6 +174,8 @@ void alert_store_close(struct alert_store *st)
 {
 	if (!st)
 		return;
+	if (st->stmt[ST_COUNT - 1]) /* opened: a cut tail shows against the last checkpoint */
+		alert_store_audit_checkpoint(st);
 	if (st->held.n && store_held_write(&st->held, st->db, st->stmt, st->path, true) < 0)
 		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s: %zu alert writes lost at shutdown: %s",
 			st->path, st->held.n, st->held.why);
@@ -265,9 +276,23 @@ int alert_store_add_hist(struct alert_store *st, int64_t alert_id,
 	return store_write(st, &r);
 }
 
+void alert_store_audit_checkpoint(struct alert_store *st)
+{
+	st->since_checkpoint = 0;
+	log_info("audit", NULL, "checkpoint seq=%lld hash=%s", (long long)st->audit_seq,
+		 st->audit_hash);
+}
+
+/* The record is chained to the last one in memory, in the order of the calls, so a
+ * write held on a full disk keeps its place. */
 int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
 		      const char *action, const char *target, const char *detail)
 {
+	char hash[65];
+	int64_t seq = st->audit_seq + 1;
+	if (audit_chain_hash(seq, ts_ms, by->who, by->origin, action, target, detail,
+			     st->audit_hash, hash) < 0)
+		return -ENOMEM;
 	struct store_row r = {.stmt = ST_AUDIT};
 	store_row_int(&r, ts_ms);
 	store_row_text(&r, by->who);
@@ -275,7 +300,25 @@ int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_
 	store_row_text(&r, action);
 	store_row_text(&r, target);
 	store_row_text(&r, detail);
-	return store_write(st, &r);
+	store_row_int(&r, seq);
+	store_row_text(&r, st->audit_hash);
+	store_row_text(&r, hash);
+	int rc = store_write(st, &r); /* the row's texts are copied when held */
+	st->audit_seq = seq;
+	memcpy(st->audit_hash, hash, sizeof(hash));
+	if (++st->since_checkpoint >= AUDIT_CHECKPOINT_EVERY)
+		alert_store_audit_checkpoint(st);
+	return rc;
+}
+
+int alert_store_verify_audit(struct alert_store *st, struct alert_audit_verdict *v)
+{
+	/* what this process wrote is a checkpoint too: a cut made under it shows */
+	if (st->audit_seq > v->checkpoint_seq) {
+		v->checkpoint_seq = st->audit_seq;
+		memcpy(v->checkpoint_hash, st->audit_hash, sizeof(v->checkpoint_hash));
+	}
+	return audit_chain_verify(st->db, v);
 }
 
 int alert_store_read_audit(struct alert_store *st, const struct alert_audit_query *q,

@@ -23,20 +23,27 @@ static const char *const alerts_params[] = {"state", "severity", "device", "rule
 static const char *const notifications_params[] = {"state", "limit", NULL};
 static const char *const test_email_params[] = {"route", NULL};
 static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
+static const char *const verify_params[] = {"checkpoint", NULL};
 
 static const struct api_route routes[] = {
-	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false},
-	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false, false},
-	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true, false},
-	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false, false},
-	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false},
-	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false},
-	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true},
+	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false, AUTHZ_ACT_VIEW},
+	{"GET", "/api/v1/alerts/", true, api_get_alert, no_params, false, false, AUTHZ_ACT_VIEW},
+	{"POST", "/api/v1/alerts/", true, api_post_alert, no_params, true, false, AUTHZ_ACT_ACK},
+	{"GET", "/api/v1/silences", false, api_get_silences, no_params, false, false,
+	 AUTHZ_ACT_VIEW},
+	{"POST", "/api/v1/silences", false, api_post_silences, no_params, false, false,
+	 AUTHZ_ACT_SILENCE},
+	{"DELETE", "/api/v1/silences/", true, api_delete_silence, no_params, false, false,
+	 AUTHZ_ACT_SILENCE},
+	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true,
+	 AUTHZ_ACT_AUDIT_READ},
+	{"GET", "/api/v1/audit/verify", false, api_get_audit_verify, verify_params, false, true,
+	 AUTHZ_ACT_AUDIT_READ},
 	/* alert e-mail: recipients' addresses and sending are admin matters */
 	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,
-	 true},
+	 true, AUTHZ_ACT_NOTIFY_ADMIN},
 	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
-	 true},
+	 true, AUTHZ_ACT_NOTIFY_ADMIN},
 	{.method = NULL},
 };
 

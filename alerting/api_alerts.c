@@ -97,9 +97,22 @@ static bool bool_param_ok(const char *want, bool have)
 	return !want || (strcmp(want, "true") == 0) == have;
 }
 
+/* The authorization of action on an alert: its device's (dcmon/authz.h); an alert of a
+ * device no longer in the config is outside every tenant's scope. */
+static enum authz_result alert_check(const struct api_ctx *ctx, enum authz_action action,
+				     const struct alert_view *v)
+{
+	if (v->dev)
+		return api_device_check(ctx, action, v->dev);
+	struct authz_object gone = {.scope = AUTHZ_SCOPE_OTHER};
+	return authz_check(ctx->req->actor, action, &gone);
+}
+
 /* The device filters; an alert of a device no longer in the config matches only by id. */
 static bool alert_dev_match(const struct alert_filter *f, const struct alert_view *v)
 {
+	if (alert_check(f->ctx, AUTHZ_ACT_VIEW, v) != AUTHZ_ALLOW)
+		return false;
 	const struct api_dev_filter *d = &f->dev;
 	if (v->dev)
 		return api_dev_filter_match(f->ctx->env->cfg, d, v->dev);
@@ -210,26 +223,11 @@ void api_get_alert(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	if (parse_id(ctx->tail, &id, &rest) < 0 || *rest)
 		api_reply_error(resp, 400, "expected an alert id, got '%s'", ctx->tail);
-	else if (alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
+	else if (alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0 ||
+		 alert_check(ctx, AUTHZ_ACT_VIEW, &v) != AUTHZ_ALLOW)
 		api_reply_error(resp, 404, "no alert %" PRId64, id);
 	else
 		api_reply_json(resp, 200, alert_json(ctx, &v, true));
-}
-
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_object(const struct api_ctx *ctx, struct api_response *resp)
-{
-	json_error_t jerr;
-	const struct api_request *r = ctx->req;
-	json_t *o = r->body && r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr)
-					   : json_object();
-	if (!json_is_object(o)) {
-		api_reply_error(resp, 400, "body: expected a JSON object%s%s", o ? "" : ": ",
-				o ? "" : jerr.text);
-		json_decref(o);
-		return NULL;
-	}
-	return o;
 }
 
 static const char *body_str(json_t *o, const char *key)
@@ -263,14 +261,25 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
 				ctx->req->path);
 		return;
 	}
-	json_t *body = body_object(ctx, resp);
+	struct alert_view v;
+	enum authz_result ar = alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0
+				       ? AUTHZ_ALLOW /* missing: the engine answers 404 below */
+				       : alert_check(ctx, AUTHZ_ACT_ACK, &v);
+	if (ar != AUTHZ_ALLOW) {
+		if (ar == AUTHZ_HIDE)
+			api_reply_error(resp, 404, "no alert %" PRId64, id);
+		else
+			api_reply_error(resp, 403, "%s may not acknowledge alert %" PRId64,
+					ctx->req->actor->name, id);
+		return;
+	}
+	json_t *body = api_body_object(ctx, resp);
 	if (!body)
 		return;
 	char who[API_ACTOR_MAX];
 	struct alert_actor by = api_actor(ctx, body_str(body, "by"), who, sizeof(who));
 	int rc = alert_engine_ack(ctx->env->alerts, id, &by, body_str(body, "comment"),
 				  ctx->now_ms);
-	struct alert_view v;
 	if (rc == -ENOENT)
 		api_reply_error(resp, 404, "no alert %" PRId64, id);
 	else if (rc == -EINVAL)

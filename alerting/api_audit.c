@@ -13,7 +13,12 @@
 #define API_AUDIT_LIMIT     100   /* entries answered when no limit is given */
 #define API_AUDIT_LIMIT_MAX 10000 /* largest limit accepted */
 
-static const char *const audit_actions[] = {"ack", "silence", "unsilence", "integrity", NULL};
+static const char *const audit_actions[] = {"ack", "silence", "unsilence", "integrity",
+					    "user-add", "user-delete", "user-disable",
+					    "user-enable", "user-unlock", "user-password",
+					    "user-role", "user-token", "user-mfa", "user-mfa-reset",
+					    "login", "login-failed",
+					    "logout", "session-revoke", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {
@@ -75,7 +80,10 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 	}
 	q->after_id = after ? v : 0;
 	if (q->action && !action_known(q->action)) {
-		api_reply_error(resp, 400, "action: expected ack, silence, unsilence or integrity, got '%s'",
+		api_reply_error(resp, 400, "action: expected ack, silence, unsilence, integrity or "
+				"user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, login, "
+				"login-failed, "
+				"logout or session-revoke, got '%s'",
 				q->action);
 		return false;
 	}
@@ -102,4 +110,46 @@ void api_get_audit(const struct api_ctx *ctx, struct api_response *resp)
 	} else {
 		api_reply_json(resp, 200, json_pack("{s:o}", "entries", a));
 	}
+}
+
+/* SEQ:HASH of a checkpoint log line ("checkpoint seq=N hash=H"); 0 or -EINVAL. */
+static int checkpoint_parse(const char *s, struct alert_audit_verdict *v)
+{
+	char *end;
+	errno = 0;
+	long long seq = strtoll(s, &end, 10);
+	if (errno || seq < 1 || *end != ':' || strlen(end + 1) != 64 ||
+	    strspn(end + 1, "0123456789abcdef") != 64)
+		return -EINVAL;
+	v->checkpoint_seq = seq;
+	memcpy(v->checkpoint_hash, end + 1, 65);
+	return 0;
+}
+
+/* GET /api/v1/audit/verify?checkpoint=SEQ:HASH: the hash chain checked, and the first
+ * bad record named. */
+void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct alert_audit_verdict v = {0};
+	const char *cp = api_query_get(ctx->query, "checkpoint");
+	if (cp && checkpoint_parse(cp, &v) < 0) {
+		api_reply_error(resp, 400, "checkpoint: expected SEQ:HASH (64 hex digits) of a "
+				"'checkpoint seq=N hash=H' log line, got '%s'", cp);
+		return;
+	}
+	int rc = ctx->env->alerts ? alert_engine_audit_verify(ctx->env->alerts, &v) : -ENOTSUP;
+	if (rc < 0) {
+		api_reply_error(resp, rc == -ENOTSUP ? 503 : 500, "%s",
+				rc == -ENOTSUP ? "no audit log: the threshold engine keeps no state"
+					       : "could not read the audit log");
+		return;
+	}
+	json_t *o = json_pack("{s:b s:I s:I s:I s:s}", "ok", !v.bad, "records",
+			      (json_int_t)v.records, "unchained", (json_int_t)v.unchained,
+			      "last_seq", (json_int_t)v.last_seq, "last_hash", v.last_hash);
+	if (v.bad)
+		json_object_set_new(o, "first_bad",
+				    json_pack("{s:I s:I s:s}", "id", (json_int_t)v.bad_id, "seq",
+					      (json_int_t)v.bad_seq, "problem", v.problem));
+	api_reply_json(resp, 200, o);
 }

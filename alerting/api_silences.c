@@ -67,6 +67,12 @@ static bool silence_collect(void *arg, const struct alert_silence_view *v)
 
 void api_get_silences(const struct api_ctx *ctx, struct api_response *resp)
 {
+	/* selectors name devices of every tenant: outside a tenant's scope */
+	const struct authz_object every_tenant = {.scope = AUTHZ_SCOPE_OTHER};
+	if (authz_check(ctx->req->actor, AUTHZ_ACT_VIEW, &every_tenant) != AUTHZ_ALLOW) {
+		api_reply_error(resp, 404, "no such endpoint: %s", ctx->req->path);
+		return;
+	}
 	if (!ctx->env->alerts) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;

@@ -11,7 +11,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/config.h"
 #include "dcmon/notify.h"
-#include "state_db.h"
+#include "dcmon/state_db.h"
 #include "state_health.h"
 
 /* ---- routing (notify_route.c) ----------------------------------------------------- */

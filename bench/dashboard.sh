@@ -12,6 +12,11 @@
 #
 #   bench/dashboard.sh [DEVICES=5000] [WALLS=50] [SECONDS=30]
 #
+# BENCH_AUTH=noc-operator|tenant-operator: the wall JSON is asked with an account's API
+# token of that role (a tenant-operator of acme is scoped: half the devices, every
+# request computes its scope; docs/ACCOUNTS.md); unset: anonymously, as before accounts.
+# The event streams are anonymous either way (their opening is one authz_check).
+#
 # Prints one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +56,13 @@ dpid=$!
 pids+=($dpid)
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$http_port/api/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
 sleep 12 # one full poll interval: every device has values
+auth=()
+if [ -n "${BENCH_AUTH:-}" ]; then
+  scope=(); [ "$BENCH_AUTH" = tenant-operator ] && scope=(--tenant acme)
+  echo "bench-password-$RANDOM$RANDOM" | DCMON_SOCKET=$T/dcmon.sock "$build/dcmon" user add bench \
+    --role "$BENCH_AUTH" "${scope[@]}" >/dev/null
+  auth=(-H "Authorization: Bearer $(DCMON_SOCKET=$T/dcmon.sock "$build/dcmon" user token bench | head -1)")
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
 hz=$(getconf CLK_TCK)
@@ -58,7 +70,7 @@ hz=$(getconf CLK_TCK)
 # time to first byte: wall JSON and the SSE snapshot
 ttfb() { # URL -> "ttfb_ms total_ms bytes" median of 20
   for _ in $(seq 20); do
-    curl -s -o /dev/null --compressed -m 20 -w '%{time_starttransfer} %{time_total} %{size_download}\n' "$1"
+    curl -s -o /dev/null --compressed -m 20 "${auth[@]}" -w '%{time_starttransfer} %{time_total} %{size_download}\n' "$1"
   done | sort -n | awk 'NR == 10 {printf "%.1f %.1f %d\n", $1 * 1000, $2 * 1000, $3}'
 }
 read -r json_ttfb json_total json_bytes < <(ttfb "http://127.0.0.1:$http_port/api/v1/status?metrics=1")
@@ -142,4 +154,4 @@ cpu_all_per_update=$(awk -v w="$wall_ticks" -v u="$upd_min" -v hz="$hz" \
   'BEGIN { if (u > 0) printf "%.2f", w / hz * 1000 / u; else print "nan" }')
 cpu_total=$(awk -v w="$wall_ticks" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.1f", w / hz / d * 100 }')
 cpu_base=$(awk -v b="$base_ticks" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.1f", b / hz / d * 100 }')
-echo "devices=$devices walls=$walls seconds=$duration wall_json_ttfb_ms=$json_ttfb wall_json_total_ms=$json_total wall_json_gzip_bytes=$json_bytes sse_snapshot_ttfb_ms=$snap_ttfb sse_snapshot_total_ms=$snap_total sse_snapshot_bytes=$snap_bytes updates_per_wall=$upd_min..$upd_max fanout_lag_p50_ms=$lag50 fanout_lag_p99_ms=$lag99 sse_bytes_per_wall_per_s=$(awk -v b="$fan_bytes" -v w="$walls" -v d="$duration" 'BEGIN{printf "%d", b / w / d}') cpu_polling_only_pct=$cpu_base cpu_with_walls_pct=$cpu_total cpu_ms_per_update_all=$cpu_all_per_update cpu_ms_per_update_marginal=$cpu_per_update"
+echo "auth=${BENCH_AUTH:-anonymous} devices=$devices walls=$walls seconds=$duration wall_json_ttfb_ms=$json_ttfb wall_json_total_ms=$json_total wall_json_gzip_bytes=$json_bytes sse_snapshot_ttfb_ms=$snap_ttfb sse_snapshot_total_ms=$snap_total sse_snapshot_bytes=$snap_bytes updates_per_wall=$upd_min..$upd_max fanout_lag_p50_ms=$lag50 fanout_lag_p99_ms=$lag99 sse_bytes_per_wall_per_s=$(awk -v b="$fan_bytes" -v w="$walls" -v d="$duration" 'BEGIN{printf "%d", b / w / d}') cpu_polling_only_pct=$cpu_base cpu_with_walls_pct=$cpu_total cpu_ms_per_update_all=$cpu_all_per_update cpu_ms_per_update_marginal=$cpu_per_update"

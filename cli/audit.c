@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #define AUDIT_TARGET_MAX 1024 /* bytes of the request target */
@@ -21,7 +22,10 @@ static int audit_usage(FILE *f, int code)
 	fputs("  --limit N          the newest N entries (default 100)\n"
 	      "  --action A         ack, silence, unsilence or integrity\n"
 	      "  --target T         one alert or silence: alert:7, silence:3\n"
-	      "  --json             print the API's JSON\n", f);
+	      "  --json             print the API's JSON\n"
+	      "dcmon audit verify [--checkpoint SEQ:HASH | --log FILE] [--json]\n"
+	      "  checks the hash chain; names the first edited, deleted, inserted record, or a\n"
+	      "  cut tail against the last 'checkpoint' line of dcmond's log; exit 2 if bad\n", f);
 	return code;
 }
 
@@ -76,8 +80,79 @@ static void audit_table(const struct cli_ctx *ctx, json_t *entries)
 	cli_table_free(t);
 }
 
+/* The last "checkpoint seq=N hash=H" line of a dcmond log file as "N:H" into out; 0, or
+ * -1 when the file has none (said on ctx->err). */
+static int checkpoint_from_log(const struct cli_ctx *ctx, const char *path, char *out,
+			       size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(ctx->err, "dcmon audit verify: cannot read %s\n", path);
+		return -1;
+	}
+	char line[4096];
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "msg=\"checkpoint seq=");
+		long long seq;
+		char hash[65];
+		if (p && sscanf(p, "msg=\"checkpoint seq=%lld hash=%64[0-9a-f]", &seq, hash) == 2)
+			snprintf(out, len, "%lld:%s", seq, hash);
+	}
+	fclose(f);
+	if (!out[0])
+		fprintf(ctx->err, "dcmon audit verify: no audit checkpoint line in %s\n", path);
+	return out[0] ? 0 : -1;
+}
+
+/* `dcmon audit verify [--checkpoint SEQ:HASH | --log FILE] [--json]`: exit 0 when the
+ * chain holds, 2 naming the first bad record. */
+static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"checkpoint", required_argument, NULL, 'c'}, {"log", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0},
+	};
+	const char *cp = NULL, *log = NULL;
+	bool json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == '?')
+			return audit_usage(ctx->err, CLI_EXIT_UNKNOWN);
+		cp = c == 'c' ? optarg : cp;
+		log = c == 'l' ? optarg : log;
+		json |= c == 'j';
+	}
+	char from_log[128], target[AUDIT_TARGET_MAX] = "/api/v1/audit/verify";
+	if (log && checkpoint_from_log(ctx, log, from_log, sizeof(from_log)) < 0)
+		return CLI_EXIT_UNKNOWN;
+	if ((cp || log) && cli_query_add(target, sizeof(target), "checkpoint", cp ? cp : from_log) < 0)
+		return CLI_EXIT_UNKNOWN;
+	json_t *j = cli_get_json(ctx, target);
+	if (!j)
+		return CLI_EXIT_UNKNOWN;
+	json_t *bad = json_object_get(j, "first_bad");
+	if (json)
+		cli_print_json(ctx, j);
+	else if (bad)
+		fprintf(ctx->out, "audit log TAMPERED: record %lld (row id %lld): %s\n",
+			(long long)json_integer_value(json_object_get(bad, "seq")),
+			(long long)json_integer_value(json_object_get(bad, "id")),
+			cli_jstr(bad, "problem"));
+	else
+		fprintf(ctx->out, "audit log intact: %lld records, last %lld hash %s\n",
+			(long long)json_integer_value(json_object_get(j, "records")),
+			(long long)json_integer_value(json_object_get(j, "last_seq")),
+			cli_jstr(j, "last_hash"));
+	json_decref(j);
+	return bad ? (int)API_HEALTH_CRITICAL : 0;
+}
+
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return audit_verify(ctx, argc - 1, argv + 1);
 	struct audit_opts o = {0};
 	int rc = audit_parse(ctx, argc, argv, &o);
 	if (rc >= 0)

@@ -24,7 +24,7 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--program NAME] [--kind K] [--severity S] [--text WORDS] [--flag F] [--limit N] "
 	 "[-f] [--json]",
 	 "syslog messages and traps from the event store; -f follows new ones"},
-	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json]",
+	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json] | verify [--log FILE]",
 	 "who acknowledged and silenced what, when, from where"},
 	{"impact", cli_impact, "DEVICE [--json]",
 	 "what depends on a device; what would lose power or redundancy if it failed"},
@@ -37,6 +37,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "profile's points answered, misfits, and a device stanza (choosing profiles)"},
 	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
 	 "alert e-mail spool; exit code 2 while delivery is failing"},
+	{"user", cli_user,
+	 "add|list|show|disable|enable|passwd|role|unlock|delete|token|mfa|mfa-reset [NAME] "
+	 "[--role ROLE] "
+	 "[--tenant ID] [--site ID] [--json]",
+	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 };

@@ -21,10 +21,10 @@ static const char *const metrics_params[] = {"device", "name", "inst", NULL};
 
 /* The kernel's endpoints; the parts bring theirs (dcmon/part.h). */
 static const struct api_route api_routes[] = {
-	{"GET", "/api/v1/health", false, api_get_health, no_params, false, false},
-	{"GET", "/api/v1/status", false, api_get_status, status_params, false, false},
-	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false, false},
-	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false, false},
+	{"GET", "/api/v1/health", false, api_get_health, no_params, false, false, AUTHZ_ACT_VIEW},
+	{"GET", "/api/v1/status", false, api_get_status, status_params, false, false, AUTHZ_ACT_VIEW},
+	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false, false, AUTHZ_ACT_VIEW},
+	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false, false, AUTHZ_ACT_VIEW},
 	{.method = NULL},
 };
 
@@ -101,12 +101,29 @@ void api_reply_error(struct api_response *resp, int status, const char *fmt, ...
 	api_reply_json(resp, status, json_pack("{s:s}", "error", msg));
 }
 
+json_t *api_body_object(const struct api_ctx *ctx, struct api_response *resp)
+{
+	json_error_t jerr;
+	const struct api_request *r = ctx->req;
+	json_t *o = r->body && r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr)
+					   : json_object();
+	if (!json_is_object(o)) {
+		api_reply_error(resp, 400, "body: expected a JSON object%s%s", o ? "" : ": ",
+				o ? "" : jerr.text);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 void api_response_free(struct api_response *resp)
 {
 	if (!resp)
 		return;
 	free(resp->body);
 	resp->body = NULL;
+	free(resp->session_set);
+	resp->session_set = NULL;
 }
 
 /* Does the route's path match?  Sets *tail for prefix routes. */
@@ -185,6 +202,84 @@ static const struct api_route *api_route_find(const struct api_request *req,
 	return NULL;
 }
 
+/* The route's action (AUTHZ_ACT_DEFAULT: view for GET, ack for other methods). */
+static enum authz_action api_route_action(const struct api_route *r)
+{
+	if (r->action != AUTHZ_ACT_DEFAULT)
+		return r->action;
+	return strcmp(r->method, "GET") == 0 ? AUTHZ_ACT_VIEW : AUTHZ_ACT_ACK;
+}
+
+/* Asks authz_check() for the route; answers the refusal itself. */
+static bool api_route_allowed(const struct api_route *r, const struct api_request *req,
+			      struct api_response *resp)
+{
+	enum authz_action act = api_route_action(r);
+	enum authz_result ar = authz_check(req->actor, act, NULL);
+	if (ar == AUTHZ_ALLOW)
+		return true;
+	if (!req->actor)
+		api_reply_error(resp, 403, "%s is not mapped to a role (daemon.accounts.local_users)",
+				req->peer ? req->peer : "this client");
+	else
+		api_reply_error(resp, authz_http_status(ar), "%s (%s) may not %s",
+				req->actor->name, authz_role_name(req->actor->role),
+				authz_action_name(act));
+	return false;
+}
+
+/* The scopes of the devices for a scoped actor, or NULL (every device is in scope, or
+ * out of memory: then lists are empty and devices 404, failing closed). */
+static enum authz_scope *api_scopes_new(const struct api_env *env,
+					const struct authz_actor *actor, bool *failed)
+{
+	*failed = false;
+	if (!authz_actor_scoped(actor) || !env->cfg)
+		return NULL;
+	enum authz_scope *s = calloc(env->cfg->ndevices + 1, sizeof(*s));
+	if (!s) {
+		*failed = true;
+		return NULL;
+	}
+	authz_device_scopes(env->cfg, actor, s);
+	return s;
+}
+
+enum authz_result api_device_check(const struct api_ctx *ctx, enum authz_action action,
+				   const struct cfg_device *dev)
+{
+	struct authz_object obj = {.scope = AUTHZ_SCOPE_ALL};
+	if (authz_actor_scoped(ctx->req->actor))
+		obj.scope = ctx->scopes ? ctx->scopes[dev - ctx->env->cfg->devices]
+					: AUTHZ_SCOPE_OTHER;
+	return authz_check(ctx->req->actor, action, &obj);
+}
+
+bool api_device_visible(const struct api_ctx *ctx, const struct cfg_device *dev)
+{
+	return api_device_check(ctx, AUTHZ_ACT_VIEW, dev) == AUTHZ_ALLOW;
+}
+
+static void api_serve(const struct api_env *env, const struct api_request *req,
+		      const struct api_route *r, const char *tail, const struct api_query *q,
+		      struct api_response *resp)
+{
+	bool failed;
+	enum authz_scope *scopes = api_scopes_new(env, req->actor, &failed);
+	if (failed) {
+		api_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	struct api_alert_index alerts = {0};
+	struct api_ctx ctx = {
+		.env = env, .req = req, .query = q, .tail = tail,
+		.now_ms = clock_wall_ms(), .alerts = &alerts, .scopes = scopes,
+	};
+	r->handler(&ctx, resp);
+	api_alert_index_free(&alerts);
+	free(scopes);
+}
+
 void api_handle(const struct api_env *env, const struct api_request *req,
 		struct api_response *resp)
 {
@@ -197,18 +292,13 @@ void api_handle(const struct api_env *env, const struct api_request *req,
 		api_reply_error(resp, 403, "%s is served on the Unix socket only", req->path);
 		return;
 	}
+	if (!api_route_allowed(r, req, resp))
+		return;
 	struct api_query q;
 	char err[256];
 	if (api_query_parse(&q, req->query, err, sizeof(err)) < 0)
 		api_reply_error(resp, 400, "%s", err);
-	else if (api_params_ok(r, &q, resp)) {
-		struct api_alert_index alerts = {0};
-		struct api_ctx ctx = {
-			.env = env, .req = req, .query = &q, .tail = tail,
-			.now_ms = clock_wall_ms(), .alerts = &alerts,
-		};
-		r->handler(&ctx, resp);
-		api_alert_index_free(&alerts);
-	}
+	else if (api_params_ok(r, &q, resp))
+		api_serve(env, req, r, tail, &q, resp);
 	api_query_free(&q);
 }

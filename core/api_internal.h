@@ -69,6 +69,7 @@ void api_unix_unlink(const char *path, const struct api_unix_id *id);
 struct api_peer {
 	char who[64];    /* user name, or "uid:N" when the uid has no passwd entry */
 	char origin[48]; /* "unix:pid=N" */
+	uid_t uid;
 };
 
 /* Fills p from uid and pid (user name via getpwuid_r). */

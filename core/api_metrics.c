@@ -14,11 +14,21 @@ static bool glob_ok(const char *glob, const char *s)
 	return !glob || fnmatch(glob, s ? s : "", 0) == 0;
 }
 
+/* A scoped actor sees the metrics of its devices only (not dcmond's own, which is no
+ * configured device). */
+static bool metric_visible(const struct api_ctx *ctx, const struct metric *m)
+{
+	if (!authz_actor_scoped(ctx->req->actor))
+		return true;
+	const struct cfg_device *dev = cfg_device_find(ctx->env->cfg, m->device);
+	return dev && api_device_visible(ctx, dev);
+}
+
 static void metrics_one(void *arg, struct metric *m)
 {
 	struct metrics_sel *sel = arg;
 	if (!glob_ok(sel->device, m->device) || !glob_ok(sel->name, m->name) ||
-	    !glob_ok(sel->inst, m->inst))
+	    !glob_ok(sel->inst, m->inst) || !metric_visible(sel->ctx, m))
 		return;
 	json_t *j = api_metric_json(sel->ctx, m);
 	if (!j)

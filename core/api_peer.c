@@ -37,6 +37,7 @@ void api_peer_format(uid_t uid, pid_t pid, struct api_peer *p)
 	if (peer_user_name(uid, p->who, sizeof(p->who)) < 0)
 		snprintf(p->who, sizeof(p->who), "uid:%lu", (unsigned long)uid);
 	snprintf(p->origin, sizeof(p->origin), "unix:pid=%ld", (long)pid);
+	p->uid = uid;
 }
 
 int api_peer_of(int fd, struct api_peer *p)

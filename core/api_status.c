@@ -47,7 +47,8 @@ void api_get_status(const struct api_ctx *ctx, struct api_response *resp)
 				    "critical", 0, "unknown", 0);
 	enum api_health worst = API_HEALTH_OK;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
-		if (!api_dev_filter_match(cfg, &f, &cfg->devices[i]))
+		if (!api_dev_filter_match(cfg, &f, &cfg->devices[i]) ||
+		    !api_device_visible(ctx, &cfg->devices[i]))
 			continue;
 		json_t *d = api_device_json(ctx, &cfg->devices[i], with_metrics);
 		status_count(summary, &worst, d);
@@ -65,7 +66,7 @@ void api_get_status(const struct api_ctx *ctx, struct api_response *resp)
 void api_get_device(const struct api_ctx *ctx, struct api_response *resp)
 {
 	const struct cfg_device *dev = cfg_device_find(ctx->env->cfg, ctx->tail);
-	if (!dev) {
+	if (!dev || !api_device_visible(ctx, dev)) { /* another tenant's: as if missing */
 		api_reply_error(resp, 404, "no such device: %s", ctx->tail);
 		return;
 	}

@@ -101,7 +101,7 @@ static void conn_respond(struct api_conn *c, struct api_response *resp)
 
 static void conn_error(struct api_conn *c, int status, const char *msg)
 {
-	struct api_response resp;
+	struct api_response resp = {0};
 	api_reply_error(&resp, status, "%s", msg);
 	conn_respond(c, &resp);
 }
@@ -118,8 +118,13 @@ static void conn_dispatch(struct api_conn *c)
 		.peer_origin = c->have_peer ? c->peer.origin : NULL,
 	};
 	c->in[c->head.head_len + c->head.body_len] = '\0';
+	const struct api_env *env = &c->srv->env;
+	struct authz_actor actor;
+	if (c->have_peer && authz_local_actor(c->peer.uid, c->peer.who, env->local_users,
+					      env->nlocal_users, c->peer.origin, &actor) == 0)
+		req.actor = &actor;
 	struct api_response resp;
-	api_handle(&c->srv->env, &req, &resp);
+	api_handle(env, &req, &resp);
 	conn_respond(c, &resp);
 }
 

@@ -5,7 +5,7 @@
  * archive's directories) makes it 0640 and a directory 0750; librrd ignores the umask
  * and the archive sets its files 0640 itself.  Files and directories left by earlier
  * versions (0644 in 0755) lose others' access at start, with a log line each: data_dir
- * and state_dir themselves and the state files (alerts.db, notify.db and their -wal,
+ * and state_dir themselves and the state files (alerts.db, notify.db, accounts.db and their -wal,
  * -shm and -journal).  Old RRD files are not walked (a data_dir can hold a million):
  * the 0750 data_dir already keeps others out of them.  Group bits are never changed,
  * so a group shared deliberately (rrdcached as another user) keeps working. */
@@ -26,7 +26,7 @@
 #define DAEMON_UMASK  027 /* new files 0640, directories 0750 */
 
 /* The SQLite files of the state directory (each with -wal, -shm, -journal). */
-static const char *const state_dbs[] = {"alerts.db", "notify.db"};
+static const char *const state_dbs[] = {"alerts.db", "notify.db", "accounts.db"};
 static const char *const db_suffixes[] = {"", "-wal", "-shm", "-journal"};
 
 /* mkdir -p; *created tells whether the last component was made here.  0 or -errno. */

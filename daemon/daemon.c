@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "dcmon/accounts.h"
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct sched *sched;
 	struct api_unix *api;
 	struct alert_engine *alerts;
+	struct accounts *accounts;    /* accounts.db; NULL without a state_dir */
 	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct mqtt_client *mqtt; /* NULL when no MQTT broker is configured */
@@ -182,6 +184,17 @@ static int64_t settle_of(void *arg, const char *device, int64_t since_ms, bool *
 	return chain_settle(d->facility, d->sched, device, since_ms, reported);
 }
 
+/* The API's view of cfg's accounts section: the local users' roles, the store's
+ * policy. */
+static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
+{
+	const struct cfg_accounts *ac = cfg->daemon.accounts;
+	d->api_env.cfg = cfg;
+	d->api_env.local_users = ac ? ac->local_users : NULL;
+	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
+	accounts_reload(d->accounts, ac);
+}
+
 static void reload(struct daemon *d)
 {
 	log_info("daemon", NULL, "reloading %s", d->cfg_path);
@@ -227,7 +240,7 @@ static void reload(struct daemon *d)
 	syslogd_reload(d->syslogd, next);
 	d->cfg = next;
 	d->env.cfg = next;
-	d->api_env.cfg = next;
+	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
 	for (size_t i = 0; i < next->ndevices; i++) {
@@ -303,6 +316,7 @@ static void on_tick(struct loop *loop, void *arg)
 	metric_reg_mark_stale(d->reg, now);
 	event_store_report(d->events, d->reg, now);
 	alert_engine_tick(d->alerts, now);
+	accounts_tick(d->accounts, d->alerts, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -526,10 +540,19 @@ static int start_parts(struct daemon *d)
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
-	d->api_env = (struct api_env){.cfg = d->cfg, .reg = d->reg, .dev_status = status_of,
+	if (d->cfg->daemon.state_dir &&
+	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, d->cfg->daemon.accounts, err,
+					  sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
+		return -1;
+	}
+	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,
-				      .notify = d->notify};
+				      .notify = d->notify, .accounts = d->accounts,
+				      .token_actor = accounts_token_actor,
+				      .session_actor = accounts_session_actor};
+	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
@@ -590,6 +613,7 @@ static void stop_parts(struct daemon *d)
 	facility_free(d->facility);
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
+	accounts_free(d->accounts);
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);

@@ -9,6 +9,7 @@ extern const struct dcmon_part alerting_part;  /* alerting/alerting_part.c */
 extern const struct dcmon_part facility_part;  /* facility/api_facility.c */
 extern const struct dcmon_part mqtt_part;      /* mqtt/mqtt_part.c */
 extern const struct dcmon_part events_part;    /* events/events_part.c */
+extern const struct dcmon_part accounts_part;  /* accounts/accounts_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
@@ -17,5 +18,6 @@ const struct dcmon_part *const dcmon_parts[] = {
 	&facility_part,
 	&mqtt_part,
 	&events_part,
+	&accounts_part,
 	NULL,
 };

@@ -242,10 +242,11 @@ struct graph_params {
 };
 
 /* Checks the query; answers 400/404 itself. */
-static bool graph_params_parse(struct http_server *s, struct MHD_Connection *c,
+static bool graph_params_parse(struct http_server *s, struct http_conn *hc,
 			       const struct api_query *q, struct graph_params *p,
 			       const struct metric **m)
 {
+	struct MHD_Connection *c = hc->c;
 	/* t: ignored; pages add it so that a redrawn graph is fetched anew */
 	static const char *const known[] = {"device", "metric", "inst", "range", "format",
 					     "width", "height", "t", NULL};
@@ -281,7 +282,9 @@ static bool graph_params_parse(struct http_server *s, struct MHD_Connection *c,
 		http_reply_error(c, 400, "%s", why);
 		return false;
 	}
-	if (!cfg_device_find(s->env.cfg, p->device)) {
+	const struct cfg_device *dev = cfg_device_find(s->env.cfg, p->device);
+	/* another tenant's device answers like a missing one */
+	if (!dev || authz_device_check(s->env.cfg, &hc->actor, AUTHZ_ACT_VIEW, dev) != AUTHZ_ALLOW) {
 		http_reply_error(c, 404, "no such device: %s", p->device);
 		return false;
 	}
@@ -335,7 +338,7 @@ enum MHD_Result http_graph_start(struct http_server *s, struct http_conn *hc, co
 	enum MHD_Result rc = MHD_YES;
 	if (api_query_parse(&q, query, err, sizeof(err)) < 0) {
 		rc = http_reply_error(hc->c, 400, "%s", err);
-	} else if (graph_params_parse(s, hc->c, &q, &p, &m)) {
+	} else if (graph_params_parse(s, hc, &q, &p, &m)) {
 		hc->gj = graph_job_new(s, &p, m);
 		if (!hc->gj) {
 			rc = http_reply_error(hc->c, 500, "out of memory");

@@ -34,12 +34,17 @@ const struct http_asset *http_asset_find(const char *name);
 
 enum http_job { HTTP_JOB_NONE, HTTP_JOB_QUEUED, HTTP_JOB_RUNNING, HTTP_JOB_DONE };
 
+#define HTTP_SESSION_COOKIE "dcmon_session" /* the web session's id (accounts/) */
+#define HTTP_LOGIN_PATH     "/api/v1/login"
+
 struct http_conn {
 	struct http_server *s;
 	char *uri;                 /* raw request target, for the raw query string */
 	struct strbuf body;        /* request body; body.s NULL if none */
 	bool too_big;              /* body over the server's max_body: answered 413 */
 	bool authorized;           /* a write whose token was checked (before its body) */
+	struct authz_actor actor;  /* who asks (dcmon/authz.h), set with the headers */
+	bool login;                /* POST /api/v1/login: no token, a password */
 	enum http_job job;         /* graph rendering on the worker pool */
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;
@@ -100,7 +105,7 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 			    const char *query);
 
 /* Checks the Authorization of a write; answers 401/403 itself and returns false. */
-bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered);
+bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered);
 /* "http:ADDR:PORT" of the peer into buf. */
 void http_peer_name(struct MHD_Connection *c, char *buf, size_t len);
 /* The peer's address (IPv4 as v4-mapped); false if unknown. */

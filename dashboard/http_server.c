@@ -268,30 +268,149 @@ static void http_auth_failed(struct http_server *s, struct MHD_Connection *c,
 		  "every %llds)", peer, why, (long long)(s->lim.auth_fail_window_ms / 1000));
 }
 
-bool http_auth_write(struct http_server *s, struct MHD_Connection *c, bool *answered)
+static void http_actor_set(struct authz_actor *a, const char *name, enum authz_role role,
+			   struct MHD_Connection *c)
 {
+	*a = (struct authz_actor){.role = role};
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	http_peer_name(c, a->source, sizeof(a->source));
+}
+
+/* The actor of a bearer token: the token file's is a noc-operator (compatibility, see
+ * docs/ACCOUNTS.md), else an account's API token.  False when neither. */
+static bool http_token_actor(struct http_server *s, struct MHD_Connection *c, const char *token,
+			     struct authz_actor *a)
+{
+	if (s->token && http_token_equal(s->token, token)) {
+		http_actor_set(a, "http-token", AUTHZ_ROLE_NOC_OPERATOR, c);
+		return true;
+	}
+	char src[96];
+	http_peer_name(c, src, sizeof(src));
+	return s->env.token_actor && s->env.accounts &&
+	       s->env.token_actor(s->env.accounts, token, src, a) == 0;
+}
+
+/* The bearer token of the request, or NULL. */
+static const char *http_bearer(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+}
+
+/* The web session cookie of the request, or NULL. */
+static const char *http_session_id(struct MHD_Connection *c)
+{
+	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, HTTP_SESSION_COOKIE);
+}
+
+/* The actor of the request's web session; csrf: the write's X-CSRF-Token (NULL for a
+ * read).  0, or the negative errno of api_env.session_actor. */
+static int http_session_actor(struct http_server *s, struct MHD_Connection *c, const char *csrf,
+			      struct authz_actor *a)
+{
+	const char *sid = http_session_id(c);
+	if (!sid || !s->env.session_actor || !s->env.accounts)
+		return -ENOENT;
+	char src[96];
+	http_peer_name(c, src, sizeof(src));
+	return s->env.session_actor(s->env.accounts, sid, csrf, src, clock_wall_ms(), a);
+}
+
+/* A read's actor: its token's, else its web session's, else the anonymous reader of the
+ * open wall (an unscoped wall: read-only, what HTTP readers have always seen;
+ * docs/ACCOUNTS.md). */
+static void http_read_actor(struct http_server *s, struct http_conn *hc)
+{
+	const char *t = http_bearer(hc->c);
+	if (t && http_token_actor(s, hc->c, t, &hc->actor))
+		return;
+	if (!t && http_session_actor(s, hc->c, NULL, &hc->actor) == 0)
+		return;
+	http_actor_set(&hc->actor, "anonymous", AUTHZ_ROLE_WALL, hc->c);
+}
+
+/* Is the address held back after too many failed authorizations?  Answers 429 then. */
+static bool http_throttled(struct http_server *s, struct MHD_Connection *c,
+			   const struct in6_addr *addr)
+{
+	int wait_s = http_throttle_wait_s(s->auth_fails, addr, clock_mono_ms());
+	if (wait_s <= 0)
+		return false;
+	http_auth_interval(s);
+	http_reply_refuse(c, 429, wait_s, "too many failed authorizations from your address; "
+			  "retry in %d s", wait_s);
+	return true;
+}
+
+bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered)
+{
+	struct MHD_Connection *c = hc->c;
 	*answered = true;
 	struct in6_addr addr;
 	http_peer_addr(c, &addr);
-	int wait_s = http_throttle_wait_s(s->auth_fails, &addr, clock_mono_ms());
-	if (wait_s > 0) {
-		http_auth_interval(s);
-		http_reply_refuse(c, 429, wait_s, "too many failed authorizations from your address; "
-				  "retry in %d s", wait_s);
+	if (http_throttled(s, c, &addr))
 		return false;
-	}
-	if (!s->token) {
+	if (!s->token && !s->env.accounts) {
 		http_reply_refuse(c, 403, 0, "write actions are disabled: no http.token_file in the config");
 		return false;
 	}
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0 && http_token_equal(s->token, h + 7)) {
+	const char *t = http_bearer(c);
+	if (t && http_token_actor(s, c, t, &hc->actor)) {
 		*answered = false;
 		return true;
 	}
+	if (!h && http_session_id(c)) { /* a browser's write: its session and CSRF token */
+		const char *csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+		int rc = http_session_actor(s, c, csrf ? csrf : "", &hc->actor);
+		if (rc == 0) {
+			*answered = false;
+			return true;
+		}
+		http_auth_failed(s, c, &addr, rc == -EPERM ? "CSRF token missing or wrong"
+							   : "session expired or unknown");
+		http_reply_refuse(c, rc == -EPERM ? 403 : 401, 0, "%s",
+				  rc == -EPERM ? "CSRF token missing or wrong (X-CSRF-Token)"
+					       : "the session has ended: log in again");
+		return false;
+	}
 	http_auth_failed(s, c, &addr, h ? "wrong token" : "no Authorization header");
-	http_reply_refuse(c, 401, 0, "%s", h ? "wrong bearer token" : "this action needs Authorization: Bearer <token>");
+	if (!s->token) /* only accounts' tokens write: say so, as before accounts */
+		http_reply_refuse(c, 403, 0, "write actions are disabled but for accounts' API "
+				  "tokens: no http.token_file in the config");
+	else
+		http_reply_refuse(c, 401, 0, "%s", h ? "wrong bearer token"
+						      : "this action needs Authorization: Bearer <token>");
 	return false;
+}
+
+/* Set-Cookie of a login (a new id) or a logout ("": cleared): HttpOnly, SameSite=Strict,
+ * Secure under TLS; it lasts as long as the browser runs (the server ends it sooner). */
+static void http_set_session(struct http_server *s, struct MHD_Response *r, const char *sid)
+{
+	char v[160];
+	snprintf(v, sizeof(v), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", HTTP_SESSION_COOKIE,
+		 sid, s->cert_pem ? "; Secure" : "", sid[0] ? "" : "; Max-Age=0");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, v);
+}
+
+/* The JSON answer of an API request, with the session cookie it sets, if any. */
+static enum MHD_Result http_api_reply(struct http_server *s, struct MHD_Connection *c,
+				      const struct api_response *resp)
+{
+	const char *type = resp->content_type ? resp->content_type : "application/json";
+	size_t len = resp->body ? strlen(resp->body) : 0;
+	if (!resp->session_set)
+		return http_reply(c, resp->status, type, resp->body, len, "no-store", NULL);
+	struct MHD_Response *r = http_response(c, resp->status, type, resp->body, len, "no-store",
+					       NULL);
+	if (!r)
+		return MHD_NO;
+	http_set_session(s, r, resp->session_set);
+	enum MHD_Result rc = MHD_queue_response(c, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return rc;
 }
 
 static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, const char *url,
@@ -301,16 +420,25 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 	bool write = hc->authorized;
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
+	/* an account's token names its account in the audit log, from this address */
+	bool account = hc->actor.role != AUTHZ_ROLE_NONE &&
+		       strcmp(hc->actor.name, "http-token") != 0 &&
+		       strcmp(hc->actor.name, "anonymous") != 0;
 	struct api_request req = {.method = strcmp(method, "HEAD") == 0 ? "GET" : method,
 				  .path = url, .query = query, .body = hc->body.s,
-				  .body_len = hc->body.len, .peer = peer};
+				  .body_len = hc->body.len, .peer = account ? hc->actor.name : peer,
+				  .peer_origin = account ? hc->actor.source : NULL,
+				  .actor = &hc->actor, .session = http_session_id(c)};
 	struct api_response resp;
 	api_handle(&s->env, &req, &resp);
 	if (write && resp.status < 300)
 		log_info("http", NULL, "%s %s by %s: %d", method, url, peer, resp.status);
-	enum MHD_Result rc = http_reply(c, resp.status, resp.content_type ? resp.content_type
-								     : "application/json",
-					resp.body, resp.body ? strlen(resp.body) : 0, "no-store", NULL);
+	if (hc->login && resp.status == 401) { /* a failed login counts for the address */
+		struct in6_addr addr;
+		http_peer_addr(c, &addr);
+		http_auth_failed(s, c, &addr, "failed login");
+	}
+	enum MHD_Result rc = http_api_reply(s, c, &resp);
 	api_response_free(&resp);
 	return rc;
 }
@@ -331,21 +459,41 @@ static bool http_has_body(struct MHD_Connection *c, uint64_t *len)
 	return te != NULL || *len > 0;
 }
 
+/* A login needs no token: the password is its credential.  Failed ones are throttled
+ * per address like failed tokens. */
+static enum MHD_Result http_on_login(struct http_server *s, struct http_conn *hc, uint64_t len)
+{
+	struct MHD_Connection *c = hc->c;
+	struct in6_addr addr;
+	http_peer_addr(c, &addr);
+	if (http_throttled(s, c, &addr))
+		return MHD_YES; /* answered */
+	if (len > (uint64_t)s->lim.max_body)
+		return http_reply_refuse(c, 413, 0, "request body over %d bytes", s->lim.max_body);
+	http_actor_set(&hc->actor, "anonymous", AUTHZ_ROLE_WALL, c);
+	hc->authorized = hc->login = true;
+	return MHD_YES;
+}
+
 /* First call, headers only: a write is authorized, and its announced body measured,
  * before a byte of the body is read (600 clients each sending 1 MiB with a wrong token
  * held 631 MB); other requests take no body.  A response queued now makes MHD discard
  * the body and close the connection. */
 static enum MHD_Result http_on_headers(struct http_server *s, struct http_conn *hc,
-				       const char *method)
+				       const char *url, const char *method)
 {
 	struct MHD_Connection *c = hc->c;
 	uint64_t len;
 	bool body = http_has_body(c, &len);
-	if (!http_is_write(method))
+	if (!http_is_write(method)) {
+		http_read_actor(s, hc);
 		return body ? http_reply_refuse(c, 413, 0, "a %s request takes no body", method)
 			    : MHD_YES;
+	}
 	bool answered;
-	if (!http_auth_write(s, c, &answered))
+	if (strcmp(method, "POST") == 0 && strcmp(url, HTTP_LOGIN_PATH) == 0)
+		return http_on_login(s, hc, len);
+	if (!http_auth_write(s, hc, &answered))
 		return answered ? MHD_YES : MHD_NO;
 	hc->authorized = true;
 	if (len > (uint64_t)s->lim.max_body)
@@ -376,6 +524,16 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
 		if (query && *query)
 			return http_reply_error(c, 400, "unknown query parameter (allowed: none)");
+		/* the stream's opening is authorized here.  The hub sends every device to
+		 * every stream until it filters events by the stream's device scopes
+		 * (authz_device_scopes; after its rewrite, issue 16): a scoped actor is
+		 * refused rather than shown other tenants' devices */
+		if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+			return http_reply_error(c, 403, "%s may not view the event stream",
+						hc->actor.name);
+		if (authz_actor_scoped(&hc->actor))
+			return http_reply_error(c, 403, "the event stream is not filtered per "
+						"tenant or site yet: %s is scoped", hc->actor.name);
 		return http_sse_open(s->sse, c);
 	}
 	if (strcmp(url, "/api/v1/graph") == 0) {
@@ -387,6 +545,8 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 		return http_api(s, hc, url, method, query);
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
+	if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
 	return http_static(s, c, url, query);
 }
 
@@ -400,7 +560,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, cons
 		return MHD_NO; /* the URI callback failed to allocate */
 	if (!hc->c) {      /* first call: headers only */
 		hc->c = c;
-		return http_on_headers(s, hc, method);
+		return http_on_headers(s, hc, url, method);
 	}
 	if (*upload_size) {
 		http_body_add(hc, upload, *upload_size);

@@ -123,6 +123,10 @@ static char *sse_device_text(const struct api_ctx *ctx, const struct cfg_device 
 	return t;
 }
 
+/* The hub builds every event once for all streams, so it reads as an unscoped wall;
+ * a stream's own scope filters what it is sent (authz_device_scopes). */
+static const struct authz_actor sse_hub_actor = {.name = "sse-hub", .role = AUTHZ_ROLE_WALL};
+
 /* The alert list ("[...]") as GET /api/v1/alerts gives it. */
 static char *sse_alerts_text(const struct api_ctx *ctx)
 {
@@ -277,7 +281,7 @@ static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 {
 	const struct cfg *cfg = h->s->env.cfg;
 	struct api_query q = {0};
-	struct api_request rq = {.method = "GET", .path = "/api/v1/events"};
+	struct api_request rq = {.method = "GET", .path = "/api/v1/events", .actor = &sse_hub_actor};
 	struct api_alert_index alerts_idx = {0};
 	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
 			      .alerts = &alerts_idx};

@@ -61,6 +61,8 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 		return http_empty(c, MHD_HTTP_FOUND, "Location", "/wall", HTTP_CACHE_REVALIDATE);
 	if (strcmp(url, "/wall") == 0)
 		a = http_asset_find("wall.html");
+	else if (strcmp(url, "/login") == 0)
+		a = http_asset_find("login.html");
 	else if (strncmp(url, "/devices/", 9) == 0 && url[9] && !strchr(url + 9, '/'))
 		a = http_asset_find("device.html");
 	else if (strncmp(url, "/assets/", 8) == 0 && !strstr(url + 8, ".html")) {

@@ -20,6 +20,13 @@ static void api_get_impact(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct facility_impact im;
 	char err[256] = "";
+	/* what depends on a device spans tenants: the NOC's view; a tenant's actor gets the
+	 * same 404 as for a missing device */
+	const struct cfg_device *dev = cfg_device_find(ctx->env->cfg, ctx->tail);
+	if (authz_actor_scoped(ctx->req->actor) && (!dev || !api_device_visible(ctx, dev))) {
+		api_reply_error(resp, 404, "no device or group '%s'", ctx->tail);
+		return;
+	}
 	int rc = facility_impact(ctx->env->cfg, ctx->tail, &im, err, sizeof(err));
 	if (rc == -ENOENT) {
 		api_reply_error(resp, 404, "no device or group '%s'", ctx->tail);
@@ -77,8 +84,9 @@ static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *r
 static const char *const no_params[] = {NULL};
 
 static const struct api_route routes[] = {
-	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false},
-	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false},
+	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false, AUTHZ_ACT_VIEW},
+	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false,
+	 AUTHZ_ACT_TEST_MODE},
 	{.method = NULL},
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the layers of docs/ARCHITECTURE.md on the sources, before any build:
 #   * the kernel (core/, include/dcmon/) includes no header of a part, public or private;
-#   * a part (pollers/, alerting/, facility/, dashboard/, daemon/) and a program beside
+#   * a part (pollers/, alerting/, facility/, dashboard/, accounts/, daemon/) and a program beside
 #     them (cli/, sim/, bench/) include no private header of another folder: only its
 #     own, the kernel's public ones (include/dcmon/) and other parts' public ones
 #     (<part>/include/dcmon/);
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=(pollers alerting facility dashboard events mqtt daemon)
+parts=(pollers alerting facility dashboard events mqtt accounts daemon)
 programs=(cli sim bench)
 # Leaks known and not fixed yet, as "file:header": printed, not failed on.  The
 # simulator reads the shipped SNMP profiles through the pollers' loader, which has no

@@ -12,6 +12,8 @@ PKGS=(
   libcap-dev
   libsystemd-dev  # sd_notify and the watchdog of the systemd unit (packaging/)
   python3  # the man pages and docs/CLI.md are made from the programs' help (scripts/mkman.py)
+  libcrypt-dev  # accounts: yescrypt password hashes (crypt_r)
+  liboath-dev libqrencode-dev  # accounts: TOTP second factor and its enrolment QR code
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes

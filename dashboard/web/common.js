@@ -85,6 +85,9 @@ DC.api = async function (method, path, body) {
     opt.body = JSON.stringify(body);
   }
   if (method !== "GET" && DC.token()) opt.headers["Authorization"] = "Bearer " + DC.token();
+  /* a logged-in browser: its session cookie goes by itself, the CSRF token by hand */
+  const csrf = sessionStorage.getItem("dcmon-csrf");
+  if (method !== "GET" && !DC.token() && csrf) opt.headers["X-CSRF-Token"] = csrf;
   const r = await fetch(path, opt);
   let j = null;
   try { j = await r.json(); } catch (e) { j = null; }

@@ -11,11 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dcmon/authz.h"
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
 struct alert_engine;
 struct notifier;
+struct accounts;
 
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
@@ -65,6 +67,21 @@ struct api_env {
 	const char *version;
 	struct alert_engine *alerts; /* threshold engine (alerts, acks, silences); may be NULL */
 	struct notifier *notify;     /* alert e-mail (dcmon/notify.h); may be NULL */
+	struct accounts *accounts;   /* the account store (dcmon/accounts.h); may be NULL */
+	/* The actor of a per-account API token (HTTP bearer): 0 and *out filled, or a
+	 * negative errno; NULL when there is no account store. */
+	int (*token_actor)(struct accounts *accounts, const char *token, const char *source,
+			   struct authz_actor *out);
+	/* The actor of a web session id (the HTTP cookie) at wall time now_ms; for a write,
+	 * csrf is the request's CSRF token (NULL for a read: not checked).  0 and *out, or
+	 * -ENOENT (no such session, or expired), -EACCES (account disabled), -EPERM (CSRF
+	 * token missing or wrong).  NULL when there is no account store. */
+	int (*session_actor)(struct accounts *accounts, const char *sid, const char *csrf,
+			     const char *source, int64_t now_ms, struct authz_actor *out);
+	/* daemon.accounts.local_users: the roles of local users other than root and the
+	 * daemon's own (dcmon/authz.h, authz_local_actor) */
+	const struct authz_local_user *local_users;
+	size_t nlocal_users;
 };
 
 struct api_request {
@@ -79,12 +96,20 @@ struct api_request {
 	 * "unix:pid=4242".  A body's "by" never replaces peer (see docs/API.md). */
 	const char *peer;
 	const char *peer_origin;
+	/* Who is asking, as authenticated by the transport; NULL = nobody: every route
+	 * is refused (dcmon/authz.h). */
+	const struct authz_actor *actor;
+	/* The web session id of the request (HTTP cookie), or NULL. */
+	const char *session;
 };
 
 struct api_response {
 	int status;         /* HTTP status */
 	char *body;         /* malloc'd JSON text; freed by api_response_free */
 	const char *content_type;
+	/* A web session to set as the HTTP cookie (malloc'd; "" clears it), or NULL:
+	 * login and logout.  The Unix socket has no cookies and ignores it. */
+	char *session_set;
 };
 
 /* Fills resp for req; always produces a JSON body (errors as {"error": "..."}). */

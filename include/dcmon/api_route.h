@@ -68,6 +68,9 @@ struct api_ctx {
 	const struct api_query *query; /* names already checked against the route */
 	const char *tail;              /* path after a prefix route ("ups-a"), else "" */
 	int64_t now_ms;                /* wall clock of the request */
+	/* The scope of each device (index in env->cfg->devices) for a scoped actor (a
+	 * tenant's), NULL when the actor sees every device; see api_device_check(). */
+	const enum authz_scope *scopes;
 };
 
 typedef void (*api_handler)(const struct api_ctx *ctx, struct api_response *resp);
@@ -82,6 +85,9 @@ struct api_route {
 	const char *const *params;  /* allowed query parameters, NULL terminated */
 	bool deep;                  /* prefix: the tail may hold more segments ("7/ack") */
 	bool local;                 /* admin data: Unix socket peers only */
+	/* What the route does, asked of authz_check() for the request's actor before the
+	 * handler runs; AUTHZ_ACT_DEFAULT: view for GET, ack for other methods. */
+	enum authz_action action;
 };
 
 /* Serialises body (reference stolen) as the response. */
@@ -89,6 +95,10 @@ void api_reply_json(struct api_response *resp, int status, json_t *body);
 /* {"error": "..."} with the given status. */
 void api_reply_error(struct api_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The request body as a JSON object ({} when there is none), or NULL after answering
+ * 400. */
+json_t *api_body_object(const struct api_ctx *ctx, struct api_response *resp);
 
 /* ---- devices ----------------------------------------------------------------------- */
 
@@ -127,6 +137,14 @@ bool api_alert_index_add(struct api_alert_index *idx, const char *device,
 /* The device's health: the worse of its polls and its firing alerts. */
 enum api_health api_device_health(const struct api_ctx *ctx, const struct cfg_device *dev,
 				  const struct dev_status *st, char *reason, size_t reasonlen);
+
+/* The one authorization point for a device: authz_check() of the request's actor,
+ * action and the device's scope.  Handlers answer AUTHZ_HIDE exactly like a missing
+ * device (404), and leave hidden devices out of lists. */
+enum authz_result api_device_check(const struct api_ctx *ctx, enum authz_action action,
+				   const struct cfg_device *dev);
+/* Is the device visible to the request's actor (api_device_check for a view)? */
+bool api_device_visible(const struct api_ctx *ctx, const struct cfg_device *dev);
 
 /* The runtime state of a device, or NULL when unknown. */
 const struct dev_status *api_dev_status(const struct api_env *env, const char *id);

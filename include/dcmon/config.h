@@ -23,6 +23,7 @@ struct cfg_http;      /* dcmon/http.h */
 struct cfg_smtp;      /* dcmon/notify.h */
 struct cfg_syslog;    /* dcmon/syslog.h */
 struct cfg_events;    /* dcmon/event.h */
+struct cfg_accounts;  /* dcmon/accounts.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -280,6 +281,7 @@ struct cfg_daemon {
 	struct cfg_syslog *syslog; /* `syslog:` section (dcmon/syslog.h), NULL = no receiver */
 	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
 				    * (a syslog: section brings one with defaults) */
+	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
 };
 
 struct cfg_index;

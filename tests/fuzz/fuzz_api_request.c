@@ -117,10 +117,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (api_http_parse_head(buf, size, &h, err, sizeof(err)) == 1 &&
 	    h.body_len <= size - h.head_len) {
 		buf[h.head_len + h.body_len] = '\0';
+		static const struct authz_actor fuzz_admin = {.name = "fuzz",
+							      .role = AUTHZ_ROLE_NOC_ADMIN};
 		struct api_request req = {
 		    .method = h.method, .path = h.path, .query = h.query,
 		    .body = h.body_len ? buf + h.head_len : NULL, .body_len = h.body_len,
-		    .peer = "fuzz", .peer_origin = "unix:pid=1"};
+		    .peer = "fuzz", .peer_origin = "unix:pid=1", .actor = &fuzz_admin};
 		struct api_response resp;
 		api_handle(&env, &req, &resp);
 		response_check(&resp);

@@ -155,7 +155,7 @@ db="$T/data/alerts.db"
 before=$(sqlite3 "$db" "SELECT count(*) FROM audit")
 assert_eq "$before" 4 "audit rows in SQLite"
 for sql in "UPDATE audit SET who='mallory'" "DELETE FROM audit" \
-           "REPLACE INTO audit VALUES(1, 0, 'mallory', 'x', 'ack', 'alert:1', '')"; do
+           "REPLACE INTO audit VALUES(1, 0, 'mallory', 'x', 'ack', 'alert:1', '', 1, NULL, NULL)"; do
   rc=0; out=$(sqlite3 "$db" "$sql" 2>&1) || rc=$?
   [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "append-only" || fail "'$sql' was not refused: $out"
 done

@@ -409,10 +409,11 @@ static void test_restart_mid_alert(void **state)
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM audit"), 2);
 	/* REPLACE deletes without firing delete triggers: an id may not be reused. */
 	assert_int_not_equal(sql_exec(f->dir, "REPLACE INTO audit VALUES(1, 0, 'mallory', 'x',"
-					      " 'ack', 'alert:1', '')", msg, sizeof(msg)), SQLITE_OK);
+					      " 'ack', 'alert:1', '', 1, NULL, NULL)", msg, sizeof(msg)),
+			     SQLITE_OK);
 	assert_non_null(strstr(msg, "append-only"));
 	assert_int_not_equal(sql_exec(f->dir, "INSERT INTO audit VALUES(1, 0, 'mallory', 'x',"
-					      " 'ack', 'alert:1', '') ON CONFLICT(id) DO UPDATE"
+					      " 'ack', 'alert:1', '', 1, NULL, NULL) ON CONFLICT(id) DO UPDATE"
 					      " SET who='mallory'", msg, sizeof(msg)), SQLITE_OK);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM audit WHERE who='mallory'"), 0);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM audit"), 2);

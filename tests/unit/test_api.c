@@ -120,7 +120,8 @@ static int teardown(void **state)
 static json_t *call(struct fixture *f, const char *method, const char *path, const char *query,
 		    int *status)
 {
-	struct api_request req = {.method = method, .path = path, .query = query};
+	static const struct authz_actor admin = {.name = "root", .role = AUTHZ_ROLE_NOC_ADMIN};
+	struct api_request req = {.method = method, .path = path, .query = query, .actor = &admin};
 	struct api_response resp;
 	api_handle(&f->env, &req, &resp);
 	assert_non_null(resp.body);

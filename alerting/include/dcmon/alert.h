@@ -258,6 +258,23 @@ struct alert_audit_query {
 int alert_engine_audit(struct alert_engine *e, const struct alert_audit_query *q,
 		       bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg);
 
+/* What `dcmon audit verify` finds (docs/ACCOUNTS.md, "Tamper-evident audit"). */
+struct alert_audit_verdict {
+	int64_t checkpoint_seq;  /* in: a checkpoint from the log (0 = none) */
+	char checkpoint_hash[65];
+	int64_t records;         /* chained records read */
+	int64_t unchained;       /* records from before the chain (not checked) */
+	int64_t last_seq;
+	char last_hash[65];
+	bool checkpoint_hash_found;
+	bool bad;                /* the first bad record: */
+	int64_t bad_id, bad_seq; /* its row id (0 when missing) and sequence number */
+	char problem[192];       /* "edited: ...", "deleted: ...", "inserted: ...", "truncated: ..." */
+};
+/* Checks the audit log's hash chain, against v's checkpoint and the tail written since
+ * start.  0, -ENOTSUP (no state), -EIO. */
+int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict *v);
+
 /* ---- suppression and settling (the daemon's pipeline sets them), audit ------------ */
 
 /* The device (or redundancy group) whose failure explains alerts of `device` at now_ms,

@@ -1,5 +1,5 @@
-/* Private to alerting/: the SQLite plumbing shared by dcmond's two state files,
- * alerts.db (alert_store.c) and notify.db (notify_spool.c): opening one, statements
+/* The SQLite plumbing shared by dcmond's state files, alerts.db and notify.db
+ * (alerting/) and accounts.db (accounts/): opening one, statements
  * prepared from a table of SQL, values bound from a typed row, and what a failure
  * says.  Each store keeps its own schema and its own way of riding out a full disk
  * (docs/ARCHITECTURE.md, "Files on disk"). */

@@ -1,5 +1,5 @@
-/* The SQLite plumbing of alerts.db and notify.db (state_db.h). */
-#include "state_db.h"
+/* The SQLite plumbing of dcmond's state files (dcmon/state_db.h). */
+#include "dcmon/state_db.h"
 
 #include <errno.h>
 #include <math.h>

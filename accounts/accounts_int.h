@@ -1,0 +1,138 @@
+/* Private to accounts/: the store of accounts.db, password hashing and the secrets. */
+#ifndef DCMON_ACCOUNTS_INT_H
+#define DCMON_ACCOUNTS_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/accounts.h"
+#include "dcmon/api_route.h"
+
+#define ACCOUNT_HASH_MAX 256  /* bytes of a crypt(3) string */
+#define TOKEN_HEX_BYTES  32   /* random bytes of an API token: 256 bits */
+#define TOKEN_PREFIX     "dcm_"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+enum acc_stmt {
+	ACC_INSERT, ACC_GET, ACC_DELETE, ACC_SET_DISABLED, ACC_SET_HASH, ACC_SET_ROLE,
+	ACC_UNLOCK, ACC_FAIL, ACC_LOGIN_OK, ACC_TOKEN_INSERT, ACC_TOKEN_FIND, ACC_TOKEN_USED,
+	ACC_SESSION_INSERT, ACC_SESSION_FIND, ACC_SESSION_SEEN, ACC_SESSION_DELETE,
+	ACC_SESSION_REVOKE, ACC_NSTMT
+};
+
+struct accounts {
+	struct sqlite3 *db;
+	char *path;
+	struct sqlite3_stmt *stmt[ACC_NSTMT];
+	struct cfg_accounts defaults; /* when the config has no accounts: section */
+	const struct cfg_accounts *cfg;
+	char dummy_hash[ACCOUNT_HASH_MAX]; /* what a missing user's password is checked against */
+	int64_t next_sweep_ms;        /* accounts_tick: when to look for inactive accounts */
+};
+
+/* One account as stored (no secret in it). */
+struct account {
+	char name[AUTHZ_NAME_MAX];
+	enum authz_role role;
+	char tenant[AUTHZ_NAME_MAX];
+	char site[AUTHZ_NAME_MAX];
+	bool disabled;
+	int failures;
+	int locks;               /* consecutive locks, for the growing period */
+	int64_t locked_until_ms;
+	int64_t fail_since_ms;   /* the first failure counted in the lock window */
+	char mfa_secret[64];     /* TOTP secret, base32; "" = no second factor */
+	int64_t mfa_counter;     /* the last TOTP step used: a code is taken once */
+	int64_t created_ms, last_login_ms, password_changed_ms;
+	char hash[ACCOUNT_HASH_MAX];
+};
+
+/* One web session as stored: its id and CSRF token only as SHA-256. */
+struct session {
+	char account[AUTHZ_NAME_MAX];
+	char csrf_hash[72];
+	int64_t created_ms, last_seen_ms;
+	char source[96];
+};
+
+#define SESSION_ID_BYTES 16 /* 128 random bits: the cookie */
+#define SESSION_COOKIE   "dcmon_session"
+
+/* ---- store (account_store.c) ---- */
+int account_get(struct accounts *a, const char *name, struct account *out);
+int account_insert(struct accounts *a, const struct account *acc);
+int account_delete(struct accounts *a, const char *name);
+int account_set_disabled(struct accounts *a, const char *name, bool disabled);
+int account_set_hash(struct accounts *a, const char *name, const char *hash, int64_t now_ms);
+int account_set_role(struct accounts *a, const char *name, enum authz_role role,
+		     const char *tenant, const char *site);
+int account_unlock(struct accounts *a, const char *name);
+/* Calls fn for every account, by name. */
+int account_foreach(struct accounts *a, bool (*fn)(void *arg, const struct account *acc),
+		    void *arg);
+int account_token_insert(struct accounts *a, const char *name, const char *token_hash,
+			 int64_t now_ms);
+/* The account of a token's hash into out; -ENOENT when none. */
+int account_token_find(struct accounts *a, const char *token_hash, int64_t now_ms,
+		       struct account *out);
+void account_actor(const struct account *acc, const char *source, struct authz_actor *out);
+const struct cfg_accounts *accounts_cfg(const struct accounts *a);
+int session_insert(struct accounts *a, const char *id_hash, const char *name,
+		   const char *csrf_hash, const char *source, int64_t now_ms);
+int session_find(struct accounts *a, const char *id_hash, struct session *out);
+int session_seen(struct accounts *a, const char *id_hash, int64_t now_ms);
+int session_delete(struct accounts *a, const char *id_hash);
+/* Deletes name's session whose public id (the first 16 hex of its hash) is id. */
+int session_revoke(struct accounts *a, const char *name, const char *id);
+int session_foreach(struct accounts *a, const char *name,
+		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
+		    void *arg);
+int account_record_failure(struct accounts *a, const struct account *acc, int64_t now_ms);
+int account_record_login(struct accounts *a, const char *name, int64_t now_ms);
+
+/* ---- secrets (secret.c) ---- */
+/* yescrypt of password at cost into out; 0 or -errno. */
+int secret_hash_password(const char *password, int cost, char *out, size_t len);
+/* Does password match the crypt(3) string hash?  Constant-time compare. */
+bool secret_check_password(const char *password, const char *hash);
+/* A new API token ("dcm_" + 64 hex) into out (at least 69 bytes); 0 or -errno. */
+int secret_new_token(char *out, size_t len);
+/* n random bytes as 2n hex digits into out (at least 2n + 1 bytes); 0 or -errno. */
+int secret_random_hex(size_t n, char *out, size_t len);
+/* Constant-time equality of two NUL-terminated strings of public length. */
+bool secret_equal(const char *a, const char *b);
+/* SHA-256 of s as 64 hex digits into out[65]. */
+void secret_sha256_hex(const char *s, char out[65]);
+
+/* ---- second factor (mfa.c) ---- */
+#define MFA_DIGITS         6
+#define MFA_STEP_S         30
+#define MFA_WINDOW         1  /* steps of clock skew accepted either way */
+#define MFA_RECOVERY_CODES 10
+#define MFA_RECOVERY_HEX   10 /* hex digits of a recovery code (40 bits, used once) */
+/* Is code the TOTP (RFC 6238, HMAC-SHA1, 6 digits, 30 s) of the base32 secret at
+ * now_s, within MFA_WINDOW steps, and of a later step than last?  Sets *step. */
+bool mfa_totp_valid(const char *secret_b32, const char *code, int64_t now_s, int64_t last,
+		    int64_t *step);
+/* Is code one of name's unused recovery codes?  It is used up then. */
+bool mfa_recovery_use(struct accounts *a, const char *name, const char *code, int64_t now_ms);
+void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
+		       struct api_response *resp);
+int account_set_mfa(struct accounts *a, const char *name, const char *secret, int64_t counter);
+
+/* ---- endpoints (api_users.c) ---- */
+void api_get_users(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_user(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_users(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_user(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_user(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_login(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_logout(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_session(const struct api_ctx *ctx, struct api_response *resp);
+
+#endif

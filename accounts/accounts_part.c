@@ -1,0 +1,138 @@
+/* The accounts part: the `accounts:` section of `daemon:` and the /api/v1/users
+ * endpoints (dcmon/accounts.h). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "accounts_int.h"
+#include "dcmon/config_keys.h"
+#include "dcmon/part.h"
+
+#define LU(f) offsetof(struct authz_local_user, f)
+static const struct cfg_key local_user_keys[] = {
+	{.name = "user", .type = CFGK_STRING, .offset = LU(user), .required = true},
+	{.name = "role", .type = CFGK_ENUM, .offset = LU(role), .required = true,
+	 .names = authz_role_names},
+	{.name = "tenant", .type = CFGK_STRING, .offset = LU(tenant)},
+	{.name = "site", .type = CFGK_STRING, .offset = LU(site)},
+	{.name = NULL},
+};
+
+static void local_user_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	((struct authz_local_user *)elem)->pos = node->pos;
+}
+
+/* A role other than none; a tenant exactly for tenant roles (a wall may name a tenant
+ * or a site). */
+static int local_user_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
+			    void *ctx)
+{
+	struct authz_local_user *u = elem;
+	size_t before = d->nerrors;
+	enum authz_role r = (enum authz_role)u->role;
+	if (r == AUTHZ_ROLE_NONE)
+		cfg_error(d, cfg_key_pos(node, "role"), "local_users: role none gives no rights: "
+			  "leave the user out instead");
+	if (authz_role_needs_tenant(r) && !u->tenant)
+		cfg_error(d, &u->pos, "local_users: %s: role %s needs a tenant", u->user,
+			  authz_role_name(r));
+	if (!authz_role_needs_tenant(r) && r != AUTHZ_ROLE_WALL && (u->tenant || u->site))
+		cfg_error(d, &u->pos, "local_users: %s: role %s is not scoped (no tenant or site)",
+			  u->user, authz_role_name(r));
+	if (u->tenant && u->site)
+		cfg_error(d, &u->pos, "local_users: %s: a tenant or a site, not both", u->user);
+	return d->nerrors > before ? -EINVAL : 0;
+}
+
+#define AC(f) offsetof(struct cfg_accounts, f)
+const struct cfg_key accounts_cfg_keys[] = {
+	{.name = "local_users", .type = CFGK_SEQ, .offset = AC(local_users),
+	 .count_offset = AC(nlocal_users), .sub = local_user_keys,
+	 .elem_size = sizeof(struct authz_local_user), .what = "local user",
+	 .init = local_user_init, .check = local_user_check},
+	{.name = "password_min_length", .type = CFGK_INT, .offset = AC(password_min_length),
+	 .min = 8, .max = 256},
+	{.name = "yescrypt_cost", .type = CFGK_INT, .offset = AC(yescrypt_cost), .min = 3,
+	 .max = 11},
+	{.name = "lock_failures", .type = CFGK_INT, .offset = AC(lock_failures), .min = 1,
+	 .max = 1000},
+	{.name = "lock_window", .type = CFGK_DURATION, .offset = AC(lock_window_ms), .min = 1000,
+	 .max = 86400000},
+	{.name = "lock_time", .type = CFGK_DURATION, .offset = AC(lock_base_ms), .min = 1000,
+	 .max = 86400000},
+	{.name = "lock_time_max", .type = CFGK_DURATION, .offset = AC(lock_max_ms), .min = 1000,
+	 .max = 7 * 86400000LL},
+	{.name = "session_idle", .type = CFGK_DURATION, .offset = AC(session_idle_ms), .min = 1000,
+	 .max = 86400000},
+	{.name = "session_max", .type = CFGK_DURATION, .offset = AC(session_max_ms), .min = 1000,
+	 .max = 30 * 86400000LL},
+	{.name = "inactive_disable", .type = CFGK_DURATION, .offset = AC(inactive_ms), .min = 0,
+	 .max = 3650 * 86400000LL, .expect = "a duration like 90d, or 0 for never"},
+	{.name = NULL},
+};
+
+void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	*(struct cfg_accounts *)elem = (struct cfg_accounts){
+	    .password_min_length = ACCOUNTS_PASSWORD_MIN,
+	    .yescrypt_cost = ACCOUNTS_YESCRYPT_COST,
+	    .lock_failures = ACCOUNTS_LOCK_FAILURES,
+	    .lock_window_ms = 15 * 60000,
+	    .lock_base_ms = 60000,
+	    .lock_max_ms = 3600000,
+	    .session_idle_ms = 30 * 60000,
+	    .session_max_ms = 12 * 3600000,
+	    .inactive_ms = 90 * 86400000LL,
+	    .pos = node->pos,
+	};
+}
+
+int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_accounts *c = elem;
+	if (c->lock_max_ms < c->lock_base_ms) {
+		cfg_error(d, cfg_key_pos(node, "lock_time_max"),
+			  "accounts: lock_time_max is below lock_time");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define DM(f) offsetof(struct cfg_daemon, f)
+static const struct cfg_key daemon_keys[] = {
+    {.name = "accounts", .type = CFGK_SECTION, .offset = DM(accounts), .sub = accounts_cfg_keys,
+     .elem_size = sizeof(struct cfg_accounts), .init = accounts_cfg_init,
+     .check = accounts_cfg_check},
+    {.name = NULL},
+};
+
+static const char *const no_params[] = {NULL};
+
+static const struct api_route routes[] = {
+	{"GET", "/api/v1/users", false, api_get_users, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_READ},
+	{"GET", "/api/v1/users/", true, api_get_user, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_READ},
+	{"POST", "/api/v1/users", false, api_post_users, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* NAME/disable, enable, unlock, password, role, tokens */
+	{"POST", "/api/v1/users/", true, api_post_user, no_params, true, false,
+	 AUTHZ_ACT_ACCOUNTS_MANAGE},
+	{"DELETE", "/api/v1/users/", true, api_delete_user, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* web sessions: the HTTP server lets a login through without a token */
+	{"POST", "/api/v1/login", false, api_post_login, no_params, false, false, AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/logout", false, api_post_logout, no_params, false, false, AUTHZ_ACT_SELF},
+	{"GET", "/api/v1/sessions", false, api_get_sessions, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{"DELETE", "/api/v1/sessions/", true, api_delete_session, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{.method = NULL},
+};
+
+const struct dcmon_part accounts_part = {
+	.name = "accounts",
+	.daemon_keys = daemon_keys,
+	.routes = routes,
+};

@@ -1,0 +1,89 @@
+/* The accounts part: named accounts with a role (dcmon/authz.h), passwords hashed with
+ * yescrypt, per-account API tokens hashed at rest, kept in <state_dir>/accounts.db; the
+ * `accounts:` section of `daemon:` (local users' roles, password policy); the endpoints
+ * /api/v1/users... behind `dcmon user`.  docs/ACCOUNTS.md.
+ *
+ * Everything runs on the loop thread.  No account exists until one is added: there is
+ * no default password; the first noc-admin is added over the Unix socket by root.
+ */
+#ifndef DCMON_ACCOUNTS_H
+#define DCMON_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/authz.h"
+#include "dcmon/cfgtree.h"
+
+#define ACCOUNTS_PASSWORD_MIN     12   /* default daemon.accounts.password_min_length */
+#define ACCOUNTS_PASSWORD_MAX     1024 /* bytes of a password accepted at all */
+#define ACCOUNTS_LOCK_FAILURES    5    /* default lockout.failures */
+#define ACCOUNTS_YESCRYPT_COST    6    /* ~70 ms per verification (docs/ACCOUNTS.md) */
+
+/* `daemon.accounts:` */
+struct cfg_accounts {
+	struct authz_local_user *local_users; /* Unix socket users besides root */
+	size_t nlocal_users;
+	int password_min_length;
+	int yescrypt_cost;        /* 1..11; each step doubles the time */
+	int lock_failures;        /* failed logins in lock_window that lock the account */
+	int64_t lock_window_ms;
+	int64_t lock_base_ms;     /* the first lock; each further lock doubles, to lock_max */
+	int64_t lock_max_ms;
+	int64_t session_idle_ms;  /* a web session unused this long ends */
+	int64_t session_max_ms;   /* and any after this long */
+	int64_t inactive_ms;      /* accounts unused this long are disabled; 0 = never */
+	struct cfg_pos pos;
+};
+extern const struct cfg_key accounts_cfg_keys[];
+void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+
+struct accounts;
+
+/* Opens <state_dir>/accounts.db (created with its schema).  cfg may be NULL (the
+ * defaults).  NULL with err filled on failure. */
+struct accounts *accounts_open(const char *state_dir, const struct cfg_accounts *cfg,
+			       char *err, size_t errlen);
+/* Takes a reloaded config (kept by pointer until the next reload or free). */
+void accounts_reload(struct accounts *a, const struct cfg_accounts *cfg);
+void accounts_free(struct accounts *a);
+
+/* The actor of a per-account API token ("dcm_..."): 0 and *out, -ENOENT for no such
+ * token, -EACCES when its account is disabled.  Fits api_env.token_actor. */
+int accounts_token_actor(struct accounts *a, const char *token, const char *source,
+			 struct authz_actor *out);
+
+struct alert_engine;
+#define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts are looked for once an hour */
+
+/* Disables the accounts unused (no login, no API token use; since their creation when
+ * never used) for daemon.accounts.inactive_disable at wall time now_ms, each logged and
+ * in the audit log of alerts (may be NULL).  Returns how many, or -EIO. */
+int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
+/* Runs accounts_disable_inactive at start and then every ACCOUNTS_SWEEP_MS; call it from
+ * a timer of the loop. */
+void accounts_tick(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
+
+/* The actor of a web session (the cookie's id); fits api_env.session_actor: 0, -ENOENT
+ * (no such session or expired: then deleted), -EACCES (account disabled or gone),
+ * -EPERM (csrf given and not the session's).  A use renews the idle timeout. */
+int accounts_session_actor(struct accounts *a, const char *sid, const char *csrf,
+			   const char *source, int64_t now_ms, struct authz_actor *out);
+
+/* Checks name's password, and its second factor when it has one (code: a TOTP code or
+ * a recovery code; may be NULL), at wall time now_ms: 0 and *out on success; -EACCES
+ * for a wrong user, password or code, a disabled or locked account alike (the same
+ * answer and the same work: a missing user is hashed against a dummy);
+ * -EKEYREJECTED when the password is right but the role requires a second factor the
+ * account has not got.  Counts failures and locks the account (docs/ACCOUNTS.md). */
+int accounts_login(struct accounts *a, const char *name, const char *password, const char *code,
+		   const char *source, int64_t now_ms, struct authz_actor *out);
+
+/* Why password is refused for account name under cfg's policy, or NULL when it is
+ * acceptable. */
+const char *accounts_password_refusal(const struct cfg_accounts *cfg, const char *name,
+				      const char *password);
+
+#endif
