@@ -15,17 +15,30 @@
 #define SEARCH_LIMIT_MAX 1000
 
 struct page {
+	const struct api_ctx *ctx;
 	json_t *rows;
+	size_t scanned;            /* rows the search gave, shown or not */
 	int64_t last_ms, last_id;
 };
+
+/* A scoped actor (a tenant's) sees the events of the devices it may view; events of
+ * other tenants' devices and of senders that are no device are left out. */
+static bool event_visible(const struct api_ctx *ctx, const struct event *ev)
+{
+	if (!ctx->scopes)
+		return true;
+	const struct cfg_device *dev = ev->device ? cfg_device_find(ctx->env->cfg, ev->device) : NULL;
+	return dev && api_device_visible(ctx, dev);
+}
 
 static bool add_row(void *arg, int64_t id, const struct event *ev)
 {
 	struct page *p = arg;
-	json_t *o = event_json(id, ev);
+	json_t *o = event_visible(p->ctx, ev) ? event_json(id, ev) : NULL;
 
 	if (o)
 		json_array_append_new(p->rows, o);
+	p->scanned++;
 	p->last_ms = ev->received_ms;
 	p->last_id = id;
 	return true;
@@ -111,7 +124,7 @@ void api_get_event_search(const struct api_ctx *ctx, struct api_response *resp)
 {
 	const struct cfg_events *ec = ctx->env->cfg ? ctx->env->cfg->daemon.events : NULL;
 	struct event_query q;
-	struct page page = {.rows = json_array()};
+	struct page page = {.ctx = ctx, .rows = json_array()};
 	char err[256] = "";
 
 	if (!ec) {
@@ -127,7 +140,7 @@ void api_get_event_search(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	}
 	json_t *body = json_pack("{s:o}", "events", page.rows);
-	if (body && json_array_size(page.rows) == q.limit) {
+	if (body && page.scanned == q.limit) { /* a full page was read: there may be more */
 		char next[48];
 		snprintf(next, sizeof(next), "%lld.%lld", (long long)page.last_ms,
 			 (long long)page.last_id);

@@ -27,7 +27,8 @@ static const char *const search_params[] = {"from", "to", "device", "tenant", "s
 					    "before", "after", NULL};
 
 static const struct api_route routes[] = {
-	{"GET", "/api/v1/events/search", false, api_get_event_search, search_params, false, false},
+	{"GET", "/api/v1/events/search", false, api_get_event_search, search_params, false, false,
+	 AUTHZ_ACT_VIEW},
 	{.method = NULL},
 };
 

@@ -16,12 +16,14 @@ source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (setpriv)"; exit 1; }
 port=$(free_port)
+syslog_port=$(free_port)
 token=$(head -c 24 /dev/urandom | base64)
 printf '%s\n' "$token" >"$T/token"; chmod 600 "$T/token"
 cfg_src="$DCMON_SOURCE_DIR/tests/unit/data/accounts/two_tenants.yaml"
 {
   daemon_yaml "socket_group: nogroup" "http: {listen: 127.0.0.1, port: $port, token_file: $T/token, auth_fail_limit: 1000000}" \
-    "accounts: {yescrypt_cost: 5, local_users: [{user: nobody, role: tenant-operator, tenant: acme}]}"
+    "accounts: {yescrypt_cost: 5, local_users: [{user: nobody, role: tenant-operator, tenant: acme}]}" \
+    "syslog: {listen: 127.0.0.1, udp_port: $syslog_port}"
   sed -n '/^tenants:/,$p' "$cfg_src"
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
@@ -104,6 +106,7 @@ routes=(
   "GET /api/v1/notifications|notify-admin|none|local|"
   "POST /api/v1/notifications/test|notify-admin|none|local|"
   "GET /api/v1/impact/|view|device||"
+  "GET /api/v1/events/search|view|none||"
   "POST /api/v1/test-mode|test-mode|body-device||{\"device\":\"{o}\",\"for\":\"30m\",\"reason\":\"matrix\"}"
   "GET /api/v1/users|accounts-read|none||"
   "GET /api/v1/users/|accounts-read|user||"
@@ -120,7 +123,7 @@ while read -r m p; do
   found=0
   for r in "${routes[@]}"; do [ "${r%%|*}" = "$m $p" ] && found=1; done
   [ "$found" -eq 1 ] || fail "route $m $p of the sources is not in the matrix"
-done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/api/v1/[^"]*"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard}/*.c |
+done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/api/v1/[^"]*"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt}/*.c |
          sed -E 's/\{"([A-Z]+)", "([^"]*)"/\1 \2/' | sort -u)
 pass "every route of the route tables is in the matrix (${#routes[@]})"
 
@@ -206,6 +209,15 @@ assert_eq "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bear
 for a in tenant-operator wall; do
   assert_eq "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOK[$a]}" "$base/api/v1/events")" 403 "$a (scoped) opens no event stream yet"
 done
+
+# the event store: a tenant finds its own devices' events, not another tenant's
+for h in acme-web globex-db; do
+  printf '<13>1 2026-12-06T00:00:00Z %s app - - - matrix event of %s' "$h" "$h" >/dev/udp/127.0.0.1/"$syslog_port"
+done
+events_of() { req "$1" GET "/api/v1/events/search?text=matrix" | cut -d' ' -f2- | jq -r '[.events[].device] | sort | join(",")'; }
+both_stored() { [ "$(events_of noc-operator)" = "acme-web,globex-db" ]; }
+wait_until 10 "both events stored" both_stored
+assert_eq "$(events_of tenant-operator)" "acme-web" "a tenant's event search"
 
 # ---- local users over the Unix socket ----------------------------------------------------
 as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
