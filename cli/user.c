@@ -259,6 +259,8 @@ int cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 	if (argc < 2)
 		return user_usage(ctx->err, CLI_EXIT_UNKNOWN);
 	const char *verb = argv[1];
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0)
+		return user_usage(ctx->out, 0);
 	int rc = user_parse(ctx, argc - 1, argv + 1, &o);
 	if (rc >= 0)
 		return rc;
