@@ -11,6 +11,7 @@ PKGS=(
   libsnmp-dev libmodbus-dev librrd-dev libesmtp-dev libmosquitto-dev libmicrohttpd-dev zlib1g-dev libssl-dev
   libcap-dev
   libsystemd-dev  # sd_notify and the watchdog of the systemd unit (packaging/)
+  file dpkg-dev  # cpack -G DEB: CPackDeb needs file(1), dpkg-shlibdeps the dependencies
   python3  # the man pages and docs/CLI.md are made from the programs' help (scripts/mkman.py)
   libcrypt-dev  # accounts: yescrypt password hashes (crypt_r)
   liboath-dev libqrencode-dev  # accounts: TOTP second factor and its enrolment QR code
