@@ -1,6 +1,7 @@
 /* The NOC wall: live state from GET /api/v1/events (Server-Sent Events), drawn as
- * tiles per site and hall plus the active alert list.  No scrolling: what does not fit
- * is summarised as "+N more". */
+ * tiles per site and hall plus the active alert list.  No scrolling: the halls' text
+ * scales down until every device fits; alerts that do not fit are summarised as
+ * "+N more". */
 "use strict";
 
 const BLIND_AFTER_MS = 5000;    /* no event (the server pings every second): unreachable */
@@ -57,6 +58,29 @@ function stateMetric(d, re) {
   return DC.metrics(d, re).find((m) => m.kind === "state") || null;
 }
 
+/* Labelled values of the metrics a device has: [label, regex] pairs; a metric the
+ * device does not report is left out rather than shown as a dash. */
+function present(d, r, pairs) {
+  for (const [label, re, pick] of pairs) {
+    const m = (pick || DC.metric)(d, re);
+    if (m) r.append(val(DC.metricText(m), label));
+  }
+}
+
+/* A generator that is not running has no burn rate, hence no runtime: "not running"
+ * rather than the error an empty division gives. */
+function generatorRuntime(d, running) {
+  const rt = DC.metric(d, /(runtime|remaining).*seconds$/);
+  if (rt && rt.quality !== "error" && rt.value !== null) return DC.metricText(rt);
+  const lvl = DC.metric(d, /^fuel.*(liters|litres)$/), rate = DC.metric(d, /^fuel.*(rate|burn|consumption).*(per_hour|hour)$/);
+  if (lvl && rate && rate.value > 0) return DC.duration(lvl.value / rate.value * 3600);
+  return running ? "\u2014" : "not running";
+}
+
+function kw(m) {
+  return m && m.value !== null && m.quality !== "error" ? DC.num(m.value / 1000) + " kW" : DC.metricText(m);
+}
+
 const FUNCTIONS = [
   {id: "power", title: "Power", kinds: ["utility", "ats", "ups"], row(d, r) {
     if (d.kind === "ups") {
@@ -66,89 +90,100 @@ const FUNCTIONS = [
       r.append(val(DC.metricText(src), "source", srcCls), val(DC.metricText(maxMetric(d, /^output_load_percent$/)), "load"),
                val(DC.metricText(DC.metric(d, /^battery_runtime_seconds$/)), "runtime"),
                val(DC.metricText(DC.metric(d, /^battery_charge_percent$/)), "charge"));
+    } else if (d.kind === "ats") {
+      present(d, r, [["position", /^switch_position_state$/], ["output", /^output_voltage_volts$/]]);
     } else {
-      r.append(val(DC.metricText(stateMetric(d, /state$/)), "state"),
-               val(DC.metricText(maxMetric(d, /voltage_volts$/)), "voltage"));
+      present(d, r, [["supply", /state$/, stateMetric], ["voltage", /voltage_volts$/, maxMetric]]);
+      const p = DC.metric(d, /^power_watts$/);
+      if (p) r.append(val(kw(p), "power"));
     }
   }},
   {id: "generators", title: "Generators", kinds: ["generator"], row(d, r) {
-    const fuel = DC.metric(d, /^fuel.*percent$/);
-    let rt = DC.metric(d, /(runtime|remaining).*seconds$/);
-    let rtText = DC.metricText(rt);
-    if (!rt) { /* runtime at the current burn rate: level / rate */
-      const lvl = DC.metric(d, /^fuel.*(liters|litres)$/), rate = DC.metric(d, /^fuel.*(rate|consumption).*(per_hour|hour)$/);
-      if (lvl && rate && rate.value > 0) rtText = DC.duration(lvl.value / rate.value * 3600);
-    }
-    r.append(val(DC.metricText(stateMetric(d, /state$/)), "state"), val(DC.metricText(fuel), "fuel"),
-             val(rtText, "runtime"));
+    const eng = stateMetric(d, /^engine_state$/) || stateMetric(d, /state$/);
+    const running = !!(eng && eng.value_name && /run|load|start|crank/.test(eng.value_name));
+    r.append(val(DC.metricText(eng), "engine"), val(DC.metricText(DC.metric(d, /^fuel.*percent$/)), "fuel"),
+             val(generatorRuntime(d, running), "runtime"));
+    if (running) present(d, r, [["load", /^engine_load_percent$/]]);
   }},
   {id: "cooling", title: "Cooling", kinds: ["cooling"], row(d, r) {
-    r.append(val(DC.metricText(DC.metric(d, /supply.*celsius$/)), "supply"),
-             val(DC.metricText(DC.metric(d, /return.*celsius$/)), "return"),
-             val(DC.metricText(DC.metric(d, /humidity.*percent$/)), "RH"),
-             val(DC.metricText(stateMetric(d, /state$/)), "state"));
+    present(d, r, [["state", /^operating_state$/], ["supply", /^supply_(air_)?(temperature_)?celsius$/],
+                   ["return", /^return_(air_)?(temperature_)?celsius$/], ["RH", /^return_humidity_percent$|^humidity_percent$/],
+                   ["fan", /^fan_speed_percent$/]]);
+    if (!r.childElementCount) present(d, r, [["state", /state$/, stateMetric]]);
   }},
-  {id: "environment", title: "Environment", kinds: ["env"], rows: envRows},
-  {id: "fire", title: "Fire", kinds: ["fire"], row(d, r) {
-    const zones = DC.metrics(d, /state$/).filter((m) => m.kind === "state" && !/suppress|release|agent|extinguish/.test(m.name));
-    const sup = DC.metrics(d, /suppress|release|agent|extinguish/).filter((m) => m.kind === "state");
-    for (const z of zones.slice(0, 4)) {
-      const bad = z.value_name && !/^(normal|ok|clear|quiet|idle)$/.test(z.value_name);
-      r.append(val(DC.metricText(z), z.inst || z.name.replace(/_state$/, ""), bad ? "v-critical" : null));
-    }
-    for (const s of sup) {
-      const rel = s.value_name && /release|discharg|fired/.test(s.value_name);
-      r.append(val(DC.metricText(s), "suppression", rel ? "v-critical" : null));
-    }
-    if (!zones.length && !sup.length) r.append(val(d.state, "device"));
+  {id: "environment", title: "Environment", kinds: ["env"], row(d, r) {
+    const hot = maxMetric(d, /(temperature|inlet).*celsius$/);
+    if (hot) r.append(val(DC.metricText(hot), "hottest" + (hot.inst ? " " + hot.inst : "")));
+    present(d, r, [["RH", /humidity.*percent$/, maxMetric]]);
   }},
-  {id: "servers", title: "Servers", kinds: ["server"], rows: serverRows},
+  {id: "safety", title: "Fire and leak", kinds: ["fire", "leak"], row: safetyRow},
+  {id: "racks", title: "Racks", kinds: ["rack", "pdu", "server"], rows: rackRows},
 ];
 
-/* Environment: the hottest inlet per row. */
-function envRows(devs) {
-  const byRow = new Map();
-  for (const d of devs) {
-    const key = (d.location && d.location.row) || "\u2014";
-    for (const m of DC.metrics(d, /(temperature|inlet).*celsius$/)) {
-      if (m.value === null || m.quality === "error") continue;
-      const cur = byRow.get(key);
-      if (!cur || m.value > cur.m.value) byRow.set(key, {d: d, m: m});
-    }
-    if (!byRow.has(key)) byRow.set(key, {d: d, m: null});
+/* Fire zones that exist (a panel reports all its slots; the empty ones say
+ * "not_present") and every suppression or leak state, each under its own name. */
+function safetyRow(d, r) {
+  for (const m of (d.metrics || []).filter((x) => x.kind === "state")) {
+    if (m.value_name === "not_present" || /unit_state$/.test(m.name)) continue;
+    const label = m.name === "zone_state" ? "zone " + (m.inst || "")
+      : m.name.replace(/^suppression_/, "").replace(/_state$/, "").replace(/_/g, " ") + (m.inst ? " " + m.inst : "");
+    const alarm = /^(released|discharged)$/.test(label) && m.value_name === "on" ||
+      /^(alarm|fire|release|discharg|leak)/.test(m.value_name || "") || label === "leak" && m.value_name === "on";
+    r.append(val(DC.metricText(m), label, alarm ? "v-critical" : null));
   }
-  return [...byRow.entries()].sort((a, b) => a[0].localeCompare(b[0], undefined, {numeric: true})).map(([row, x]) => ({
-    name: "row " + row, status: devStatus(x.d), dev: x.d,
-    fill(r) { r.append(val(DC.metricText(x.m), x.m ? x.d.id + (x.m.inst ? " " + x.m.inst : "") : "no reading")); },
-  }));
+  present(d, r, [["agent", /^agent.*(bars|pascals|percent)$/]]);
 }
 
-/* Servers: up / down counts per tenant. */
-function serverRows(devs) {
-  const t = new Map();
+/* One row per rack: its feeds (PDU power), the hottest inlet its PDUs' probes see,
+ * and its servers by name, each marked with its own state. */
+function rackRows(devs) {
+  const racks = new Map();
   for (const d of devs) {
-    const k = d.tenant || "no tenant";
-    const c = t.get(k) || {up: 0, down: 0, unknown: 0, status: "ok", worst: 4};
-    const st = devStatus(d);
-    if (d.state === "unreachable") c.down++;
-    else if (st === "unknown" || st === "stale") c.unknown++;
-    else c.up++;
-    const rank = (DC.SEV[st] || DC.SEV.unknown).rank;
-    if (rank < c.worst) { c.worst = rank; c.status = st; }
-    t.set(k, c);
+    const key = (d.location && d.location.rack) || (d.kind === "rack" ? d.id : "\u0000" + (d.tenant || ""));
+    if (!racks.has(key)) racks.set(key, {key: key, rack: null, pdus: [], servers: []});
+    const x = racks.get(key);
+    if (d.kind === "rack") x.rack = d; else if (d.kind === "pdu") x.pdus.push(d); else x.servers.push(d);
   }
-  return [...t.entries()].sort().map(([k, c]) => ({
-    name: k, status: c.status,
-    fill(r) {
-      r.append(val(String(c.up), "up"), val(String(c.down), "down", c.down ? "v-critical" : null));
-      if (c.unknown) r.append(val(String(c.unknown), "no data", "v-warning"));
-    },
-  }));
+  return [...racks.values()].sort((a, b) => a.key.localeCompare(b.key, undefined, {numeric: true})).map((x) => {
+    const all = [x.rack, ...x.pdus, ...x.servers].filter((d) => d);
+    let status = "ok";
+    for (const d of all) { const st = devStatus(d); if (RANK(st) < RANK(status)) status = st; }
+    return {
+      name: x.rack ? null : x.key.startsWith("\u0000") ? "servers" + (x.key.length > 1 ? " " + x.key.slice(1) : "") : x.key,
+      dev: x.rack, status: status,
+      fill(r) {
+        for (const p of x.pdus) {
+          const f = val(kw(DC.metric(p, /^pdu_power_watts$/) || DC.metric(p, /power_watts$/)), p.id);
+          f.dataset.device = p.id;
+          r.append(f);
+        }
+        const inlet = x.pdus.map((p) => maxMetric(p, /temperature_celsius$/)).filter((m) => m && m.value !== null)
+          .sort((a, b) => b.value - a.value)[0];
+        if (inlet) r.append(val(DC.metricText(inlet), "inlet"));
+        for (const s of x.servers) r.append(serverMark(s));
+      },
+    };
+  });
+}
+
+function serverMark(d) {
+  const st = devStatus(d);
+  const f = DC.el("span", "srv st-" + st);
+  f.dataset.device = d.id;
+  f.append(DC.el("i", "sev-icon", (DC.SEV[st] || DC.SEV.unknown).icon), document.createTextNode(" "), devLink(d));
+  return f;
 }
 
 /* ---- drawing -------------------------------------------------------------------- */
 
 const RANK = (s) => (DC.SEV[s] || DC.SEV.unknown).rank;
+
+/* Devices of kinds no function shows still get a tile, so none is ever invisible. */
+function otherFunction(devs) {
+  const known = new Set(FUNCTIONS.flatMap((f) => f.kinds));
+  const rest = devs.filter((d) => !known.has(d.kind));
+  return rest.length ? [{fn: {id: "other", title: "Other", row(d, r) { r.append(val(d.state, d.kind)); }}, devs: rest}] : [];
+}
 
 function tile(fn, devs) {
   const t = DC.el("div", "tile");
@@ -158,17 +193,12 @@ function tile(fn, devs) {
   t.appendChild(h);
   const rows = DC.el("div", "rows");
   t.appendChild(rows);
-  if (!devs.length) {
-    t.classList.add("none");
-    rows.appendChild(DC.el("div", "none-text", "none configured"));
-    return t;
-  }
   const list = fn.rows ? fn.rows(devs) : devs.map((d) => ({name: null, dev: d, status: devStatus(d),
     fill: (r) => fn.row(d, r)}));
   let worst = "ok";
   for (const x of list) {
     const r = DC.el("div", "row st-" + x.status);
-    if (x.dev && !fn.rows) r.dataset.device = x.dev.id;
+    if (x.dev) r.dataset.device = x.dev.id;
     const n = DC.el("span", "name");
     n.appendChild(x.name ? document.createTextNode(x.name) : devLink(x.dev));
     const v = DC.el("span", "vals");
@@ -205,6 +235,7 @@ function halls() {
   });
 }
 
+/* A hall shows the functions it has, nothing for those it has not. */
 function drawSites() {
   const root = document.getElementById("sites");
   const out = document.createDocumentFragment();
@@ -215,12 +246,33 @@ function drawSites() {
     t.appendChild(DC.el("small", null, h.devices.length + " devices"));
     sec.appendChild(t);
     const tiles = DC.el("div", "tiles");
-    for (const fn of FUNCTIONS) tiles.appendChild(tile(fn, h.devices.filter((d) => fn.kinds.includes(d.kind))));
+    const parts = FUNCTIONS.map((fn) => ({fn: fn, devs: h.devices.filter((d) => fn.kinds.includes(d.kind))}))
+      .concat(otherFunction(h.devices)).filter((p) => p.devs.length);
+    for (const p of parts) tiles.appendChild(tile(p.fn, p.devs));
     sec.appendChild(tiles);
     out.appendChild(sec);
   }
   root.replaceChildren(out);
-  for (const rows of root.querySelectorAll(".rows")) fitList(rows, "row", "more");
+  fitSites(root);
+}
+
+/* The halls' text is scaled to the largest size at which everything fits: a small
+ * site reads from across the room, a larger one still shows every device. */
+const SCALE_MAX = 1.6, SCALE_MIN = 0.4, SCALE_STEP = 0.9;
+function overflows(root) {
+  if (root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1) return true;
+  for (const e of root.querySelectorAll(".tile, .row, .name, .vals"))
+    if (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1) return true;
+  return false;
+}
+function fitSites(root) {
+  let scale = SCALE_MAX;
+  root.style.setProperty("--scale", scale);
+  for (let i = 0; i < 20 && scale > SCALE_MIN && overflows(root); i++) {
+    scale = Math.max(SCALE_MIN, scale * SCALE_STEP);
+    root.style.setProperty("--scale", scale);
+  }
+  root.dataset.scale = scale.toFixed(2);
 }
 
 /* Removes trailing items until the list fits, then says how many are hidden. */
