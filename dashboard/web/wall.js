@@ -77,6 +77,52 @@ function generatorRuntime(d, running) {
   return running ? "\u2014" : "not running";
 }
 
+/* ---- sparklines: the last hour of a key value, from the archive ------------------- */
+
+const SPARK_REFRESH_MS = 60000, SPARK_RETRY_MS = 5000;  /* the retry while it has no line yet */
+const SPARKS = new Map();  /* "device|metric|inst" -> {values, fetchedMs, busy} */
+
+function sparkFetch(key, d, m) {
+  const s = SPARKS.get(key) || {values: null, fetchedMs: 0, busy: false};
+  SPARKS.set(key, s);
+  const known = (s.values || []).filter((v) => v !== null).length;
+  if (s.busy || Date.now() - s.fetchedMs < (known >= 2 ? SPARK_REFRESH_MS : SPARK_RETRY_MS)) return s;
+  s.busy = true;
+  const q = "device=" + encodeURIComponent(d.id) + "&metric=" + encodeURIComponent(m.name) +
+    (m.inst ? "&inst=" + encodeURIComponent(m.inst) : "") + "&range=1h&format=json";
+  DC.api("GET", "/api/v1/graph?" + q).then((j) => { s.values = j.values; W.dirty = true; })
+    .catch(() => {}).finally(() => { s.busy = false; s.fetchedMs = Date.now(); });
+  return s;
+}
+
+/* A labelled value followed by its last hour as a line (neutral colour: the value's
+ * state is told by the value itself). */
+function valSpark(text, key, d, m, cls) {
+  const f = val(text, key, cls);
+  if (!m || !d) return f;
+  const s = sparkFetch(d.id + "|" + m.name + "|" + (m.inst || ""), d, m);
+  const pts = [];
+  const vs = s.values || [];
+  vs.forEach((v, i) => { if (v !== null) pts.push([i, v]); });
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", "0 0 100 20");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.dataset.points = String(pts.length);
+  svg.dataset.metric = m.name;
+  if (pts.length >= 2) {
+    const lo = Math.min(...pts.map((p) => p[1])), hi = Math.max(...pts.map((p) => p[1]));
+    const y = (v) => hi > lo ? 18 - (v - lo) / (hi - lo) * 16 : 10;  /* a steady value: mid-height */
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", pts.map(([i, v]) =>
+      (i / Math.max(1, vs.length - 1) * 100).toFixed(2) + "," + y(v).toFixed(2)).join(" "));
+    svg.appendChild(line);
+  }
+  f.appendChild(svg);
+  return f;
+}
+
 function kw(m) {
   return m && m.value !== null && m.quality !== "error" ? DC.num(m.value / 1000) + " kW" : DC.metricText(m);
 }
@@ -87,8 +133,9 @@ const FUNCTIONS = [
       const src = DC.metric(d, /^output_source_state$/);
       const srcCls = src && src.value_name === "battery" ? "v-critical"
         : src && src.value_name && src.value_name !== "normal" ? "v-warning" : null;
-      r.append(val(DC.metricText(src), "source", srcCls), val(DC.metricText(maxMetric(d, /^output_load_percent$/)), "load"),
-               val(DC.metricText(DC.metric(d, /^battery_runtime_seconds$/)), "runtime"),
+      const load = maxMetric(d, /^output_load_percent$/), rt = DC.metric(d, /^battery_runtime_seconds$/);
+      r.append(val(DC.metricText(src), "source", srcCls), valSpark(DC.metricText(load), "load", d, load),
+               valSpark(DC.metricText(rt), "runtime", d, rt),
                val(DC.metricText(DC.metric(d, /^battery_charge_percent$/)), "charge"));
     } else if (d.kind === "ats") {
       present(d, r, [["position", /^switch_position_state$/], ["output", /^output_voltage_volts$/]]);
@@ -101,7 +148,8 @@ const FUNCTIONS = [
   {id: "generators", title: "Generators", kinds: ["generator"], row(d, r) {
     const eng = stateMetric(d, /^engine_state$/) || stateMetric(d, /state$/);
     const running = !!(eng && eng.value_name && /run|load|start|crank/.test(eng.value_name));
-    r.append(val(DC.metricText(eng), "engine"), val(DC.metricText(DC.metric(d, /^fuel.*percent$/)), "fuel"),
+    const fuel = DC.metric(d, /^fuel.*percent$/);
+    r.append(val(DC.metricText(eng), "engine"), valSpark(DC.metricText(fuel), "fuel", d, fuel),
              val(generatorRuntime(d, running), "runtime"));
     if (running) present(d, r, [["load", /^engine_load_percent$/]]);
   }},
@@ -113,7 +161,7 @@ const FUNCTIONS = [
   }},
   {id: "environment", title: "Environment", kinds: ["env"], row(d, r) {
     const hot = maxMetric(d, /(temperature|inlet).*celsius$/);
-    if (hot) r.append(val(DC.metricText(hot), "hottest" + (hot.inst ? " " + hot.inst : "")));
+    if (hot) r.append(valSpark(DC.metricText(hot), "hottest" + (hot.inst ? " " + hot.inst : ""), d, hot));
     present(d, r, [["RH", /humidity.*percent$/, maxMetric]]);
   }},
   {id: "safety", title: "Fire and leak", kinds: ["fire", "leak"], row: safetyRow},

@@ -71,6 +71,17 @@ async function main() {
       ok(r.redInOk.length === 0, `${at}: no alarm red inside an OK row (${r.redInOk.join("; ")})`);
       ok(r.genText.length === 2 && r.genText.every((t) => /not running/.test(t)),
          `${at}: standby generators say "not running" (${r.genText.join(" | ")})`);
+      // sparklines: the last hour from the archive, drawn once it holds two values
+      const sparks = await until("sparklines drawn", 30, () => page.evaluate(() => {
+        const n = (sel) => [...document.querySelectorAll(sel + " svg.spark")].map((e) => e.dataset.metric + ":" + e.dataset.points);
+        const x = { ups: n('#sites [data-device="ups-1"]'), gen: n('#sites [data-device="gen-1"]'), env: n('#sites [data-device="env-h1"]') };
+        const drawn = (l) => l.length && l.every((s) => Number(s.split(":")[1]) >= 2);
+        return drawn(x.ups) && drawn(x.gen) && drawn(x.env) ? x : null;
+      }));
+      ok(sparks.ups.length === 2 && /output_load_percent/.test(sparks.ups[0]) && /battery_runtime_seconds/.test(sparks.ups[1]) &&
+         /fuel_level_percent/.test(sparks.gen[0]) && /temperature_celsius/.test(sparks.env[0]),
+         `${at}: sparklines of UPS load and runtime, generator fuel, hottest inlet (${JSON.stringify(sparks)})`);
+      if (w === 1920) await page.screenshot({ path: path.join(ART, `wall-demo-sparklines-${w}x${h}.png`) });
       await page.close();
     }
   } finally {
