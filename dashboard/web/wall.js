@@ -233,6 +233,8 @@ function otherFunction(devs) {
   return rest.length ? [{fn: {id: "other", title: "Other", row(d, r) { r.append(val(d.state, d.kind)); }}, devs: rest}] : [];
 }
 
+const MANY_ROWS = 12;  /* more rows than this flow into columns */
+
 function tile(fn, devs) {
   const t = DC.el("div", "tile");
   t.dataset.fn = fn.id;
@@ -243,6 +245,7 @@ function tile(fn, devs) {
   t.appendChild(rows);
   const list = fn.rows ? fn.rows(devs) : devs.map((d) => ({name: null, dev: d, status: devStatus(d),
     fill: (r) => fn.row(d, r)}));
+  if (list.length > MANY_ROWS) t.classList.add("many");
   let worst = "ok";
   for (const x of list) {
     const r = DC.el("div", "row st-" + x.status);
@@ -283,29 +286,73 @@ function halls() {
   });
 }
 
-/* A hall shows the functions it has, nothing for those it has not. */
+function hallSection(h) {
+  const sec = DC.el("div", "hall");
+  sec.dataset.hall = h.key.replace("\u0000", "/");
+  const t = DC.el("h2", null, h.site + (h.room ? " \u00B7 " + h.room : ""));
+  t.appendChild(DC.el("small", null, h.devices.length + " devices"));
+  sec.appendChild(t);
+  const tiles = DC.el("div", "tiles");
+  /* a hall shows the functions it has, nothing for those it has not */
+  const parts = FUNCTIONS.map((fn) => ({fn: fn, devs: h.devices.filter((d) => fn.kinds.includes(d.kind))}))
+    .concat(otherFunction(h.devices)).filter((p) => p.devs.length);
+  for (const p of parts) tiles.appendChild(tile(p.fn, p.devs));
+  sec.appendChild(tiles);
+  return sec;
+}
+
+/* A site too large to read on one screen shows one hall at a time: a strip names every
+ * hall with its worst state and device count (click one to stay on it), and the halls
+ * take turns every ROTATE_MS (?rotate=SECONDS, 0 to stop; ?room=SITE/ROOM to pin one). */
+const SCALE_READABLE = 0.75;
+const QUERY = new URLSearchParams(location.search);
+const ROTATE_MS = QUERY.has("rotate") ? Math.max(0, Number(QUERY.get("rotate")) || 0) * 1000 : 20000;
+W.rotation = {on: false, index: 0, pinned: QUERY.get("room"), nextMs: 0};
+
+function hallStatus(h) {
+  let worst = "ok";
+  for (const d of h.devices) { const st = devStatus(d); if (RANK(st) < RANK(worst)) worst = st; }
+  return worst;
+}
+
+function roomStrip(hs, current) {
+  const strip = DC.el("nav", "rooms");
+  hs.forEach((h, i) => {
+    const b = DC.el("button", "room" + (i === current ? " current" : ""));
+    b.dataset.hall = h.key.replace("\u0000", "/");
+    b.append(DC.el("span", "room-name", h.room || h.site), DC.el("span", "room-n", String(h.devices.length)),
+             DC.badge(hallStatus(h)));
+    b.addEventListener("click", () => { W.rotation.pinned = b.dataset.hall; W.dirty = true; draw(); });
+    strip.appendChild(b);
+  });
+  return strip;
+}
+
 function drawSites() {
   const root = document.getElementById("sites");
-  const out = document.createDocumentFragment();
-  for (const h of halls()) {
-    const sec = DC.el("div", "hall");
-    sec.dataset.hall = h.key.replace("\u0000", "/");
-    const t = DC.el("h2", null, h.site + (h.room ? " \u00B7 " + h.room : ""));
-    t.appendChild(DC.el("small", null, h.devices.length + " devices"));
-    sec.appendChild(t);
-    const tiles = DC.el("div", "tiles");
-    const parts = FUNCTIONS.map((fn) => ({fn: fn, devs: h.devices.filter((d) => fn.kinds.includes(d.kind))}))
-      .concat(otherFunction(h.devices)).filter((p) => p.devs.length);
-    for (const p of parts) tiles.appendChild(tile(p.fn, p.devs));
-    sec.appendChild(tiles);
-    out.appendChild(sec);
-  }
-  root.replaceChildren(out);
+  const hs = halls();
+  const rot = W.rotation;
+  root.replaceChildren(...hs.map(hallSection));
+  rot.on = hs.length > 1 && (!!rot.pinned || fitSites(root) < SCALE_READABLE);
+  root.classList.toggle("rotating", rot.on);
+  if (!rot.on) return;
+  const pin = hs.findIndex((h) => h.key.replace("\u0000", "/") === rot.pinned);
+  if (pin >= 0) rot.index = pin;
+  rot.index %= hs.length;
+  root.replaceChildren(roomStrip(hs, rot.index), hallSection(hs[rot.index]));
   fitSites(root);
 }
 
+function rotate() {
+  const rot = W.rotation;
+  if (!rot.on || rot.pinned || !ROTATE_MS || Date.now() < rot.nextMs) return;
+  if (rot.nextMs) { rot.index++; W.dirty = true; }
+  rot.nextMs = Date.now() + ROTATE_MS;
+}
+
 /* The halls' text is scaled to the largest size at which everything fits: a small
- * site reads from across the room, a larger one still shows every device. */
+ * site reads from across the room, a larger one still shows every device.  Returns
+ * the scale. */
 const SCALE_MAX = 1.6, SCALE_MIN = 0.4, SCALE_STEP = 0.9;
 function overflows(root) {
   if (root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1) return true;
@@ -321,6 +368,7 @@ function fitSites(root) {
     root.style.setProperty("--scale", scale);
   }
   root.dataset.scale = scale.toFixed(2);
+  return scale;
 }
 
 /* Removes trailing items until the list fits, then says how many are hidden. */
@@ -418,6 +466,7 @@ function drawHeader() {
 }
 
 function draw() {
+  rotate();
   if (W.dirty) {
     drawSites();
     drawAlerts();
