@@ -1,5 +1,6 @@
-/* GET /api/v1/graph?device=ID&metric=NAME[&inst=I][&range=1h|1d|1w|1y][&format=png|svg]
- * [&width=W&height=H][&t=ignored]: a graph of one metric drawn by librrd from its archive.
+/* GET /api/v1/graph?device=ID&metric=NAME[&inst=I][&range=1h|1d|1w|1y][&format=png|svg|json]
+ * [&width=W&height=H][&t=ignored]: a graph of one metric drawn by librrd from its archive,
+ * or (json) the archive's averages over the range, which the wall draws as sparklines.
  *
  * Parameters are checked on the loop thread (the registry lives there); the archive is
  * flushed and the image rendered on the worker pool while the connection is suspended.
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "dcmon/api_route.h"
 #include "dcmon/archive.h"
 #include "dcmon/loop.h"
+#include "dcmon/strbuf.h"
 #include "dcmon/workq.h"
 
 #define GRAPH_W_DEFAULT 800
@@ -42,6 +45,8 @@ static const struct graph_range graph_ranges[] = {
 	{"1y", "end-1y", "last year"},
 };
 
+enum graph_format { GRAPH_PNG, GRAPH_SVG, GRAPH_JSON };
+
 struct http_graph_job {
 	char *path;       /* the .rrd file (absolute, or relative to rrdcached's base dir) */
 	char *local;      /* the file on our disk, to check it exists */
@@ -49,7 +54,7 @@ struct http_graph_job {
 	char *unit;
 	char *daemon;     /* rrdcached address or NULL */
 	const struct graph_range *range;
-	bool svg;
+	enum graph_format format;
 	int width, height;
 	struct archive *arc;
 	/* results (worker) */
@@ -107,7 +112,7 @@ static void graph_render(struct http_graph_job *j)
 	snprintf(def_max, sizeof(def_max), "DEF:hi=%s:value:MAX", esc);
 	free(esc);
 	const char *argv[GRAPH_ARGS_MAX] = {
-	    "graph", "-", "--imgformat", j->svg ? "SVG" : "PNG", "--start", j->range->start,
+	    "graph", "-", "--imgformat", j->format == GRAPH_SVG ? "SVG" : "PNG", "--start", j->range->start,
 	    "--end", "now", "--width", w, "--height", h, "--title", j->title,
 	    "--vertical-label", j->unit && *j->unit ? j->unit : " ", "--slope-mode",
 	    "--color", "BACK#0b1016", "--color", "CANVAS#121a23", "--color", "FONT#e6edf3",
@@ -148,6 +153,53 @@ static void graph_render(struct http_graph_job *j)
 	rrd_info_free(info);
 }
 
+/* The range's averages as JSON: {"start_ms" (the first value's time), "step_s",
+ * "values": [v or null, ...]}, oldest first. */
+static void graph_series(struct http_graph_job *j)
+{
+	const char *argv[] = {"fetch", j->path, "AVERAGE", "--start", j->range->start,
+			      "--end", "now", j->daemon ? "--daemon" : NULL, j->daemon, NULL};
+	int argc = j->daemon ? 9 : 7;
+	time_t start = 0, end = 0;
+	unsigned long step = 0, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	rrd_clear_error();
+	optind = 0; /* rrd_fetch parses with getopt */
+	opterr = 0;
+	if (rrd_fetch(argc, (char **)argv, &start, &end, &step, &nds, &names, &data) != 0 ||
+	    nds < 1 || step == 0) {
+		const char *e = rrd_get_error();
+		j->status = 500;
+		snprintf(j->err, sizeof(j->err), "fetch: %s", e && *e ? e : "no data source");
+	} else {
+		struct strbuf b = STRBUF_INIT;
+		strbuf_appendf(&b, "{\"start_ms\":%lld,\"step_s\":%lu,\"values\":[",
+			       ((long long)start + (long long)step) * 1000, step);
+		/* rrd_fetch's rows are the steps after start up to end, nds values each */
+		for (time_t t = start; t < end; t += (time_t)step) {
+			rrd_value_t v = data[(size_t)((t - start) / (time_t)step) * nds];
+			if (t > start)
+				strbuf_appends(&b, ",");
+			if (isfinite(v))
+				strbuf_appendf(&b, "%.6g", v);
+			else
+				strbuf_appends(&b, "null");
+		}
+		strbuf_appends(&b, "]}");
+		j->img_len = b.len;
+		j->img = (unsigned char *)strbuf_take(&b);
+		j->status = j->img ? 200 : 500;
+		if (!j->img)
+			snprintf(j->err, sizeof(j->err), "out of memory");
+	}
+	for (unsigned long i = 0; names && i < nds; i++)
+		free(names[i]);
+	free(names);
+	free(data);
+	rrd_clear_error();
+}
+
 static void graph_work(void *arg)
 {
 	struct http_graph_job *j = arg;
@@ -158,7 +210,10 @@ static void graph_work(void *arg)
 		snprintf(j->err, sizeof(j->err), "no archive for this metric yet (%s)", strerror(errno));
 		return;
 	}
-	graph_render(j);
+	if (j->format == GRAPH_JSON)
+		graph_series(j);
+	else
+		graph_render(j);
 }
 
 /* ---- on the loop ------------------------------------------------------------------ */
@@ -237,7 +292,7 @@ static bool graph_int(const char *v, int def, int min, int max, int *out)
 struct graph_params {
 	const char *device, *metric, *inst;
 	const struct graph_range *range;
-	bool svg;
+	enum graph_format format;
 	int width, height;
 };
 
@@ -267,12 +322,14 @@ static bool graph_params_parse(struct http_server *s, struct http_conn *hc,
 	if (p->inst && !*p->inst)
 		p->inst = NULL;
 	p->range = graph_range_find(range ? range : "1h");
-	p->svg = fmt && strcmp(fmt, "svg") == 0;
+	p->format = !fmt || strcmp(fmt, "png") == 0 ? GRAPH_PNG
+		    : strcmp(fmt, "svg") == 0	     ? GRAPH_SVG
+		    : strcmp(fmt, "json") == 0	     ? GRAPH_JSON
+						     : (enum graph_format)-1;
 	const char *why = !p->device || !*p->device ? "device: required"
 			  : !p->metric || !*p->metric ? "metric: required"
 			  : !p->range ? "range: expected 1h, 1d, 1w or 1y"
-			  : fmt && strcmp(fmt, "png") != 0 && strcmp(fmt, "svg") != 0
-			      ? "format: expected png or svg"
+			  : p->format == (enum graph_format)-1 ? "format: expected png, svg or json"
 			  : !graph_int(api_query_get(q, "width"), GRAPH_W_DEFAULT, GRAPH_W_MIN,
 				       GRAPH_W_MAX, &p->width) ? "width: expected 200..3000 pixels"
 			  : !graph_int(api_query_get(q, "height"), GRAPH_H_DEFAULT, GRAPH_H_MIN,
@@ -308,7 +365,7 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 	}
 	bool remote = s->rrdcached && strncmp(s->rrdcached, "unix:", 5) != 0;
 	j->range = p->range;
-	j->svg = p->svg;
+	j->format = p->format;
 	j->width = p->width;
 	j->height = p->height;
 	j->arc = s->arc;
@@ -365,8 +422,11 @@ enum MHD_Result http_graph_reply(struct http_conn *hc)
 	if (j->status != 200)
 		rc = http_reply_error(hc->c, j->status, "%s", j->err);
 	else
-		rc = http_reply(hc->c, 200, j->svg ? "image/svg+xml" : "image/png", j->img, j->img_len,
-				"no-cache", NULL);
+		rc = http_reply(hc->c, 200,
+				j->format == GRAPH_JSON ? "application/json"
+				: j->format == GRAPH_SVG ? "image/svg+xml"
+							 : "image/png",
+				j->img, j->img_len, "no-cache", NULL);
 	http_graph_job_free(j);
 	hc->gj = NULL;
 	return rc;

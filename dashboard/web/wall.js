@@ -1,6 +1,7 @@
 /* The NOC wall: live state from GET /api/v1/events (Server-Sent Events), drawn as
- * tiles per site and hall plus the active alert list.  No scrolling: what does not fit
- * is summarised as "+N more". */
+ * tiles per site and hall plus the active alert list.  No scrolling: the halls' text
+ * scales down until every device fits; alerts that do not fit are summarised as
+ * "+N more". */
 "use strict";
 
 const BLIND_AFTER_MS = 5000;    /* no event (the server pings every second): unreachable */
@@ -57,98 +58,182 @@ function stateMetric(d, re) {
   return DC.metrics(d, re).find((m) => m.kind === "state") || null;
 }
 
+/* Labelled values of the metrics a device has: [label, regex] pairs; a metric the
+ * device does not report is left out rather than shown as a dash. */
+function present(d, r, pairs) {
+  for (const [label, re, pick] of pairs) {
+    const m = (pick || DC.metric)(d, re);
+    if (m) r.append(val(DC.metricText(m), label));
+  }
+}
+
+/* A generator that is not running has no burn rate, hence no runtime: "not running"
+ * rather than the error an empty division gives. */
+function generatorRuntime(d, running) {
+  const rt = DC.metric(d, /(runtime|remaining).*seconds$/);
+  if (rt && rt.quality !== "error" && rt.value !== null) return DC.metricText(rt);
+  const lvl = DC.metric(d, /^fuel.*(liters|litres)$/), rate = DC.metric(d, /^fuel.*(rate|burn|consumption).*(per_hour|hour)$/);
+  if (lvl && rate && rate.value > 0) return DC.duration(lvl.value / rate.value * 3600);
+  return running ? "\u2014" : "not running";
+}
+
+/* ---- sparklines: the last hour of a key value, from the archive ------------------- */
+
+const SPARK_REFRESH_MS = 60000, SPARK_RETRY_MS = 5000;  /* the retry while it has no line yet */
+const SPARKS = new Map();  /* "device|metric|inst" -> {values, fetchedMs, busy} */
+
+function sparkFetch(key, d, m) {
+  const s = SPARKS.get(key) || {values: null, fetchedMs: 0, busy: false};
+  SPARKS.set(key, s);
+  const known = (s.values || []).filter((v) => v !== null).length;
+  if (s.busy || Date.now() - s.fetchedMs < (known >= 2 ? SPARK_REFRESH_MS : SPARK_RETRY_MS)) return s;
+  s.busy = true;
+  const q = "device=" + encodeURIComponent(d.id) + "&metric=" + encodeURIComponent(m.name) +
+    (m.inst ? "&inst=" + encodeURIComponent(m.inst) : "") + "&range=1h&format=json";
+  DC.api("GET", "/api/v1/graph?" + q).then((j) => { s.values = j.values; W.dirty = true; })
+    .catch(() => {}).finally(() => { s.busy = false; s.fetchedMs = Date.now(); });
+  return s;
+}
+
+/* A labelled value followed by its last hour as a line (neutral colour: the value's
+ * state is told by the value itself). */
+function valSpark(text, key, d, m, cls) {
+  const f = val(text, key, cls);
+  if (!m || !d) return f;
+  const s = sparkFetch(d.id + "|" + m.name + "|" + (m.inst || ""), d, m);
+  const pts = [];
+  const vs = s.values || [];
+  vs.forEach((v, i) => { if (v !== null) pts.push([i, v]); });
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", "0 0 100 20");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.dataset.points = String(pts.length);
+  svg.dataset.metric = m.name;
+  if (pts.length >= 2) {
+    const lo = Math.min(...pts.map((p) => p[1])), hi = Math.max(...pts.map((p) => p[1]));
+    const y = (v) => hi > lo ? 18 - (v - lo) / (hi - lo) * 16 : 10;  /* a steady value: mid-height */
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", pts.map(([i, v]) =>
+      (i / Math.max(1, vs.length - 1) * 100).toFixed(2) + "," + y(v).toFixed(2)).join(" "));
+    svg.appendChild(line);
+  }
+  f.appendChild(svg);
+  return f;
+}
+
+function kw(m) {
+  return m && m.value !== null && m.quality !== "error" ? DC.num(m.value / 1000) + " kW" : DC.metricText(m);
+}
+
 const FUNCTIONS = [
   {id: "power", title: "Power", kinds: ["utility", "ats", "ups"], row(d, r) {
     if (d.kind === "ups") {
       const src = DC.metric(d, /^output_source_state$/);
       const srcCls = src && src.value_name === "battery" ? "v-critical"
         : src && src.value_name && src.value_name !== "normal" ? "v-warning" : null;
-      r.append(val(DC.metricText(src), "source", srcCls), val(DC.metricText(maxMetric(d, /^output_load_percent$/)), "load"),
-               val(DC.metricText(DC.metric(d, /^battery_runtime_seconds$/)), "runtime"),
+      const load = maxMetric(d, /^output_load_percent$/), rt = DC.metric(d, /^battery_runtime_seconds$/);
+      r.append(val(DC.metricText(src), "source", srcCls), valSpark(DC.metricText(load), "load", d, load),
+               valSpark(DC.metricText(rt), "runtime", d, rt),
                val(DC.metricText(DC.metric(d, /^battery_charge_percent$/)), "charge"));
+    } else if (d.kind === "ats") {
+      present(d, r, [["position", /^switch_position_state$/], ["output", /^output_voltage_volts$/]]);
     } else {
-      r.append(val(DC.metricText(stateMetric(d, /state$/)), "state"),
-               val(DC.metricText(maxMetric(d, /voltage_volts$/)), "voltage"));
+      present(d, r, [["supply", /state$/, stateMetric], ["voltage", /voltage_volts$/, maxMetric]]);
+      const p = DC.metric(d, /^power_watts$/);
+      if (p) r.append(val(kw(p), "power"));
     }
   }},
   {id: "generators", title: "Generators", kinds: ["generator"], row(d, r) {
+    const eng = stateMetric(d, /^engine_state$/) || stateMetric(d, /state$/);
+    const running = !!(eng && eng.value_name && /run|load|start|crank/.test(eng.value_name));
     const fuel = DC.metric(d, /^fuel.*percent$/);
-    let rt = DC.metric(d, /(runtime|remaining).*seconds$/);
-    let rtText = DC.metricText(rt);
-    if (!rt) { /* runtime at the current burn rate: level / rate */
-      const lvl = DC.metric(d, /^fuel.*(liters|litres)$/), rate = DC.metric(d, /^fuel.*(rate|consumption).*(per_hour|hour)$/);
-      if (lvl && rate && rate.value > 0) rtText = DC.duration(lvl.value / rate.value * 3600);
-    }
-    r.append(val(DC.metricText(stateMetric(d, /state$/)), "state"), val(DC.metricText(fuel), "fuel"),
-             val(rtText, "runtime"));
+    r.append(val(DC.metricText(eng), "engine"), valSpark(DC.metricText(fuel), "fuel", d, fuel),
+             val(generatorRuntime(d, running), "runtime"));
+    if (running) present(d, r, [["load", /^engine_load_percent$/]]);
   }},
   {id: "cooling", title: "Cooling", kinds: ["cooling"], row(d, r) {
-    r.append(val(DC.metricText(DC.metric(d, /supply.*celsius$/)), "supply"),
-             val(DC.metricText(DC.metric(d, /return.*celsius$/)), "return"),
-             val(DC.metricText(DC.metric(d, /humidity.*percent$/)), "RH"),
-             val(DC.metricText(stateMetric(d, /state$/)), "state"));
+    present(d, r, [["state", /^operating_state$/], ["supply", /^supply_(air_)?(temperature_)?celsius$/],
+                   ["return", /^return_(air_)?(temperature_)?celsius$/], ["RH", /^return_humidity_percent$|^humidity_percent$/],
+                   ["fan", /^fan_speed_percent$/]]);
+    if (!r.childElementCount) present(d, r, [["state", /state$/, stateMetric]]);
   }},
-  {id: "environment", title: "Environment", kinds: ["env"], rows: envRows},
-  {id: "fire", title: "Fire", kinds: ["fire"], row(d, r) {
-    const zones = DC.metrics(d, /state$/).filter((m) => m.kind === "state" && !/suppress|release|agent|extinguish/.test(m.name));
-    const sup = DC.metrics(d, /suppress|release|agent|extinguish/).filter((m) => m.kind === "state");
-    for (const z of zones.slice(0, 4)) {
-      const bad = z.value_name && !/^(normal|ok|clear|quiet|idle)$/.test(z.value_name);
-      r.append(val(DC.metricText(z), z.inst || z.name.replace(/_state$/, ""), bad ? "v-critical" : null));
-    }
-    for (const s of sup) {
-      const rel = s.value_name && /release|discharg|fired/.test(s.value_name);
-      r.append(val(DC.metricText(s), "suppression", rel ? "v-critical" : null));
-    }
-    if (!zones.length && !sup.length) r.append(val(d.state, "device"));
+  {id: "environment", title: "Environment", kinds: ["env"], row(d, r) {
+    const hot = maxMetric(d, /(temperature|inlet).*celsius$/);
+    if (hot) r.append(valSpark(DC.metricText(hot), "hottest" + (hot.inst ? " " + hot.inst : ""), d, hot));
+    present(d, r, [["RH", /humidity.*percent$/, maxMetric]]);
   }},
-  {id: "servers", title: "Servers", kinds: ["server"], rows: serverRows},
+  {id: "safety", title: "Fire and leak", kinds: ["fire", "leak"], row: safetyRow},
+  {id: "racks", title: "Racks", kinds: ["rack", "pdu", "server"], rows: rackRows},
 ];
 
-/* Environment: the hottest inlet per row. */
-function envRows(devs) {
-  const byRow = new Map();
-  for (const d of devs) {
-    const key = (d.location && d.location.row) || "\u2014";
-    for (const m of DC.metrics(d, /(temperature|inlet).*celsius$/)) {
-      if (m.value === null || m.quality === "error") continue;
-      const cur = byRow.get(key);
-      if (!cur || m.value > cur.m.value) byRow.set(key, {d: d, m: m});
-    }
-    if (!byRow.has(key)) byRow.set(key, {d: d, m: null});
+/* Fire zones that exist (a panel reports all its slots; the empty ones say
+ * "not_present") and every suppression or leak state, each under its own name. */
+function safetyRow(d, r) {
+  for (const m of (d.metrics || []).filter((x) => x.kind === "state")) {
+    if (m.value_name === "not_present" || /unit_state$/.test(m.name)) continue;
+    const label = m.name === "zone_state" ? "zone " + (m.inst || "")
+      : m.name.replace(/^suppression_/, "").replace(/_state$/, "").replace(/_/g, " ") + (m.inst ? " " + m.inst : "");
+    const alarm = /^(released|discharged)$/.test(label) && m.value_name === "on" ||
+      /^(alarm|fire|release|discharg|leak)/.test(m.value_name || "") || label === "leak" && m.value_name === "on";
+    r.append(val(DC.metricText(m), label, alarm ? "v-critical" : null));
   }
-  return [...byRow.entries()].sort((a, b) => a[0].localeCompare(b[0], undefined, {numeric: true})).map(([row, x]) => ({
-    name: "row " + row, status: devStatus(x.d), dev: x.d,
-    fill(r) { r.append(val(DC.metricText(x.m), x.m ? x.d.id + (x.m.inst ? " " + x.m.inst : "") : "no reading")); },
-  }));
+  present(d, r, [["agent", /^agent.*(bars|pascals|percent)$/]]);
 }
 
-/* Servers: up / down counts per tenant. */
-function serverRows(devs) {
-  const t = new Map();
+/* One row per rack: its feeds (PDU power), the hottest inlet its PDUs' probes see,
+ * and its servers by name, each marked with its own state. */
+function rackRows(devs) {
+  const racks = new Map();
   for (const d of devs) {
-    const k = d.tenant || "no tenant";
-    const c = t.get(k) || {up: 0, down: 0, unknown: 0, status: "ok", worst: 4};
-    const st = devStatus(d);
-    if (d.state === "unreachable") c.down++;
-    else if (st === "unknown" || st === "stale") c.unknown++;
-    else c.up++;
-    const rank = (DC.SEV[st] || DC.SEV.unknown).rank;
-    if (rank < c.worst) { c.worst = rank; c.status = st; }
-    t.set(k, c);
+    const key = (d.location && d.location.rack) || (d.kind === "rack" ? d.id : "\u0000" + (d.tenant || ""));
+    if (!racks.has(key)) racks.set(key, {key: key, rack: null, pdus: [], servers: []});
+    const x = racks.get(key);
+    if (d.kind === "rack") x.rack = d; else if (d.kind === "pdu") x.pdus.push(d); else x.servers.push(d);
   }
-  return [...t.entries()].sort().map(([k, c]) => ({
-    name: k, status: c.status,
-    fill(r) {
-      r.append(val(String(c.up), "up"), val(String(c.down), "down", c.down ? "v-critical" : null));
-      if (c.unknown) r.append(val(String(c.unknown), "no data", "v-warning"));
-    },
-  }));
+  return [...racks.values()].sort((a, b) => a.key.localeCompare(b.key, undefined, {numeric: true})).map((x) => {
+    const all = [x.rack, ...x.pdus, ...x.servers].filter((d) => d);
+    let status = "ok";
+    for (const d of all) { const st = devStatus(d); if (RANK(st) < RANK(status)) status = st; }
+    return {
+      name: x.rack ? null : x.key.startsWith("\u0000") ? "servers" + (x.key.length > 1 ? " " + x.key.slice(1) : "") : x.key,
+      dev: x.rack, status: status,
+      fill(r) {
+        for (const p of x.pdus) {
+          const f = val(kw(DC.metric(p, /^pdu_power_watts$/) || DC.metric(p, /power_watts$/)), p.id);
+          f.dataset.device = p.id;
+          r.append(f);
+        }
+        const inlet = x.pdus.map((p) => maxMetric(p, /temperature_celsius$/)).filter((m) => m && m.value !== null)
+          .sort((a, b) => b.value - a.value)[0];
+        if (inlet) r.append(val(DC.metricText(inlet), "inlet"));
+        for (const s of x.servers) r.append(serverMark(s));
+      },
+    };
+  });
+}
+
+function serverMark(d) {
+  const st = devStatus(d);
+  const f = DC.el("span", "srv st-" + st);
+  f.dataset.device = d.id;
+  f.append(DC.el("i", "sev-icon", (DC.SEV[st] || DC.SEV.unknown).icon), document.createTextNode(" "), devLink(d));
+  return f;
 }
 
 /* ---- drawing -------------------------------------------------------------------- */
 
 const RANK = (s) => (DC.SEV[s] || DC.SEV.unknown).rank;
+
+/* Devices of kinds no function shows still get a tile, so none is ever invisible. */
+function otherFunction(devs) {
+  const known = new Set(FUNCTIONS.flatMap((f) => f.kinds));
+  const rest = devs.filter((d) => !known.has(d.kind));
+  return rest.length ? [{fn: {id: "other", title: "Other", row(d, r) { r.append(val(d.state, d.kind)); }}, devs: rest}] : [];
+}
+
+const MANY_ROWS = 12;  /* more rows than this flow into columns */
 
 function tile(fn, devs) {
   const t = DC.el("div", "tile");
@@ -158,17 +243,13 @@ function tile(fn, devs) {
   t.appendChild(h);
   const rows = DC.el("div", "rows");
   t.appendChild(rows);
-  if (!devs.length) {
-    t.classList.add("none");
-    rows.appendChild(DC.el("div", "none-text", "none configured"));
-    return t;
-  }
   const list = fn.rows ? fn.rows(devs) : devs.map((d) => ({name: null, dev: d, status: devStatus(d),
     fill: (r) => fn.row(d, r)}));
+  if (list.length > MANY_ROWS) t.classList.add("many");
   let worst = "ok";
   for (const x of list) {
     const r = DC.el("div", "row st-" + x.status);
-    if (x.dev && !fn.rows) r.dataset.device = x.dev.id;
+    if (x.dev) r.dataset.device = x.dev.id;
     const n = DC.el("span", "name");
     n.appendChild(x.name ? document.createTextNode(x.name) : devLink(x.dev));
     const v = DC.el("span", "vals");
@@ -205,22 +286,89 @@ function halls() {
   });
 }
 
+function hallSection(h) {
+  const sec = DC.el("div", "hall");
+  sec.dataset.hall = h.key.replace("\u0000", "/");
+  const t = DC.el("h2", null, h.site + (h.room ? " \u00B7 " + h.room : ""));
+  t.appendChild(DC.el("small", null, h.devices.length + " devices"));
+  sec.appendChild(t);
+  const tiles = DC.el("div", "tiles");
+  /* a hall shows the functions it has, nothing for those it has not */
+  const parts = FUNCTIONS.map((fn) => ({fn: fn, devs: h.devices.filter((d) => fn.kinds.includes(d.kind))}))
+    .concat(otherFunction(h.devices)).filter((p) => p.devs.length);
+  for (const p of parts) tiles.appendChild(tile(p.fn, p.devs));
+  sec.appendChild(tiles);
+  return sec;
+}
+
+/* A site too large to read on one screen shows one hall at a time: a strip names every
+ * hall with its worst state and device count (click one to stay on it), and the halls
+ * take turns every ROTATE_MS (?rotate=SECONDS, 0 to stop; ?room=SITE/ROOM to pin one). */
+const SCALE_READABLE = 0.75;
+const QUERY = new URLSearchParams(location.search);
+const ROTATE_MS = QUERY.has("rotate") ? Math.max(0, Number(QUERY.get("rotate")) || 0) * 1000 : 20000;
+W.rotation = {on: false, index: 0, pinned: QUERY.get("room"), nextMs: 0};
+
+function hallStatus(h) {
+  let worst = "ok";
+  for (const d of h.devices) { const st = devStatus(d); if (RANK(st) < RANK(worst)) worst = st; }
+  return worst;
+}
+
+function roomStrip(hs, current) {
+  const strip = DC.el("nav", "rooms");
+  hs.forEach((h, i) => {
+    const b = DC.el("button", "room" + (i === current ? " current" : ""));
+    b.dataset.hall = h.key.replace("\u0000", "/");
+    b.append(DC.el("span", "room-name", h.room || h.site), DC.el("span", "room-n", String(h.devices.length)),
+             DC.badge(hallStatus(h)));
+    b.addEventListener("click", () => { W.rotation.pinned = b.dataset.hall; W.dirty = true; draw(); });
+    strip.appendChild(b);
+  });
+  return strip;
+}
+
 function drawSites() {
   const root = document.getElementById("sites");
-  const out = document.createDocumentFragment();
-  for (const h of halls()) {
-    const sec = DC.el("div", "hall");
-    sec.dataset.hall = h.key.replace("\u0000", "/");
-    const t = DC.el("h2", null, h.site + (h.room ? " \u00B7 " + h.room : ""));
-    t.appendChild(DC.el("small", null, h.devices.length + " devices"));
-    sec.appendChild(t);
-    const tiles = DC.el("div", "tiles");
-    for (const fn of FUNCTIONS) tiles.appendChild(tile(fn, h.devices.filter((d) => fn.kinds.includes(d.kind))));
-    sec.appendChild(tiles);
-    out.appendChild(sec);
+  const hs = halls();
+  const rot = W.rotation;
+  root.replaceChildren(...hs.map(hallSection));
+  rot.on = hs.length > 1 && (!!rot.pinned || fitSites(root) < SCALE_READABLE);
+  root.classList.toggle("rotating", rot.on);
+  if (!rot.on) return;
+  const pin = hs.findIndex((h) => h.key.replace("\u0000", "/") === rot.pinned);
+  if (pin >= 0) rot.index = pin;
+  rot.index %= hs.length;
+  root.replaceChildren(roomStrip(hs, rot.index), hallSection(hs[rot.index]));
+  fitSites(root);
+}
+
+function rotate() {
+  const rot = W.rotation;
+  if (!rot.on || rot.pinned || !ROTATE_MS || Date.now() < rot.nextMs) return;
+  if (rot.nextMs) { rot.index++; W.dirty = true; }
+  rot.nextMs = Date.now() + ROTATE_MS;
+}
+
+/* The halls' text is scaled to the largest size at which everything fits: a small
+ * site reads from across the room, a larger one still shows every device.  Returns
+ * the scale. */
+const SCALE_MAX = 1.6, SCALE_MIN = 0.4, SCALE_STEP = 0.9;
+function overflows(root) {
+  if (root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1) return true;
+  for (const e of root.querySelectorAll(".tile, .row, .name, .vals"))
+    if (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1) return true;
+  return false;
+}
+function fitSites(root) {
+  let scale = SCALE_MAX;
+  root.style.setProperty("--scale", scale);
+  for (let i = 0; i < 20 && scale > SCALE_MIN && overflows(root); i++) {
+    scale = Math.max(SCALE_MIN, scale * SCALE_STEP);
+    root.style.setProperty("--scale", scale);
   }
-  root.replaceChildren(out);
-  for (const rows of root.querySelectorAll(".rows")) fitList(rows, "row", "more");
+  root.dataset.scale = scale.toFixed(2);
+  return scale;
 }
 
 /* Removes trailing items until the list fits, then says how many are hidden. */
@@ -318,6 +466,7 @@ function drawHeader() {
 }
 
 function draw() {
+  rotate();
   if (W.dirty) {
     drawSites();
     drawAlerts();

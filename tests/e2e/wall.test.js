@@ -11,28 +11,12 @@ const { chromium } = require("playwright-core");
 
 const BASE = process.env.BASE_URL;
 const ART = process.env.ARTIFACTS;
-let checks = 0;
-function ok(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-  checks++;
-  console.log("ok - " + what);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const T = require("./lib");
+const { ok, sleep, until } = T;
 
 async function api(p) {
   const r = await fetch(BASE + p);
   return r.json();
-}
-
-// Polls fn (bounded in count and time) until it returns a truthy value.
-async function until(what, seconds, fn) {
-  const end = Date.now() + seconds * 1000;
-  for (let i = 0; i < seconds * 10 && Date.now() < end; i++) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error("FAIL: timed out after " + seconds + " s waiting for " + what);
 }
 
 async function rowText(page, device) {
@@ -62,7 +46,7 @@ async function main() {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  console.log(`e2e: ${checks} checks passed`);
+  console.log(`e2e: ${T.checks} checks passed`);
 }
 
 async function run(ctx) {
@@ -102,12 +86,14 @@ async function run(ctx) {
   const temps = st.devices.find((d) => d.id === "env-1").metrics.filter((m) => m.name === "sensor_temperature_celsius");
   const hottest = Math.max(...temps.map((m) => m.value));
   const env = await until("environment row", 20, async () => {
-    const x = await page.locator('.tile[data-fn="environment"] .row').first().innerText(); return /\u00B0C/.test(x) ? x : null; });
-  ok(env.includes("row r1") && env.includes(hottest.toFixed(1) + "\u00B0C"), `environment: hottest inlet of row r1 is ${hottest} \u00B0C (${env.replace(/\n/g, " ")})`);
-  const srv = await until("servers row", 20, async () => {
-    const x = await page.locator('.tile[data-fn="servers"] .row').first().innerText(); return /up\s*1/.test(x) ? x : null; });
-  ok(/acme/.test(srv) && /up\s*1/.test(srv) && /down\s*0/.test(srv), `servers: acme 1 up 0 down (${srv.replace(/\n/g, " ")})`);
-  ok(/none configured/.test(await page.locator('.tile[data-fn="generators"]').first().innerText()), "generators: none configured");
+    const x = await rowText(page, "env-1"); return /\u00B0C/.test(x) ? x : null; });
+  ok(/hottest/.test(env) && env.includes(hottest.toFixed(1) + "\u00B0C"), `environment: env-1's hottest sensor is ${hottest} \u00B0C (${env.replace(/\n/g, " ")})`);
+  // web-01 has no rack: a row of the tenant's servers, each marked with its state
+  const srv = await until("web-01 up on the wall", 20, async () =>
+    (await page.locator('.srv[data-device="web-01"]').getAttribute("class")) === "srv st-ok");
+  ok(srv && /servers acme/.test(await page.locator('.tile[data-fn="racks"] .row').first().innerText()),
+     "servers: web-01 marked ok in the acme servers row");
+  ok((await page.locator('.tile[data-fn="generators"]').count()) === 0, "generators: no tile in a hall without one");
 
   // ---- alert list ---------------------------------------------------------------
   const first = page.locator("#alert-list li.alert").first();
@@ -139,8 +125,9 @@ async function run(ctx) {
   });
   ok(true, `port-closed alert on the wall ${Date.now() - apiSeen} ms after the API had it (limit 2000 ms)`);
   ok((await page.evaluate(() => window.__noReload)) === 42, "without a reload");
-  const srv2 = await page.locator('.tile[data-fn="servers"]').first().getAttribute("data-status");
-  ok(srv2 === "critical", "servers tile critical while the port is closed");
+  const srv2 = await page.locator('.tile[data-fn="racks"]').first().getAttribute("data-status");
+  ok(srv2 === "critical" && (await page.locator('.srv[data-device="web-01"]').getAttribute("class")) === "srv st-critical",
+     "web-01 and its tile critical while the port is closed");
   await page.screenshot({ path: path.join(ART, "wall-alarm-1920x1080.png") });
 
   // ---- the device page: every metric, graphs from the archive ---------------------

@@ -30,10 +30,15 @@ sim_port() { awk -v p="$1" '$1 == p { print $2 }' "$T/ports"; }
 # sim_start: writes $T/sim.yaml and $T/dcmon.yaml from etc/demo (free ports, state in
 # $T, 1 s polls), starts dcmon-sim and dcmond.  With SIM_SMTP_PORT set, alert e-mail
 # goes to an SMTP sink on that port (the test starts it), else the smtp: section is
-# dropped.
+# dropped.  With SIM_HTTP_PORT set, the dashboard (the wall) listens on that port with
+# its token in $T/token, else the http: section is dropped.
 sim_start() {
-  local src="$DCMON_SOURCE_DIR/etc/demo" smtp_edit="/^  smtp: /d"
+  local src="$DCMON_SOURCE_DIR/etc/demo" smtp_edit="/^  smtp: /d" http_edit="/^  http: /d"
   [ -n "${SIM_SMTP_PORT:-}" ] && smtp_edit="s|^\(  smtp: {host: 127.0.0.1, port: \)[0-9]*|\1$SIM_SMTP_PORT|"
+  if [ -n "${SIM_HTTP_PORT:-}" ]; then
+    head -c 24 /dev/urandom | base64 >"$T/token"; chmod 600 "$T/token"
+    http_edit="s|^  http: .*|  http: {listen: 127.0.0.1, port: $SIM_HTTP_PORT, token_file: $T/token}|"
+  fi
   sim_pick_ports $(grep -oE '(port: |tcp: \[)[0-9]+' "$src/sim.yaml" | grep -oE '[0-9]+' | sort -u) \
     >"$T/ports" || fail "cannot pick free ports"
   awk '{ printf "s/\\b%s\\b/%s/g\n", $1, $2 }' "$T/ports" >"$T/ports.sed"
@@ -46,7 +51,7 @@ sim_start() {
     -e "s|data_dir: .*|data_dir: $T/data|" \
     -e "s|socket: .*|socket: $T/dcmon.sock|" \
     -e "s|profiles_dir: .*|profiles_dir: $DCMON_SOURCE_DIR/etc/profiles|" \
-    -e "/^  http: /d" -e "$smtp_edit" \
+    -e "$http_edit" -e "$smtp_edit" \
     -e "s|interval: 2s|interval: 1s|" -e "s|timeout: 1s|timeout: 500ms|" >"$T/dcmon.yaml"
   export DCMON_SIM_CONFIG="$T/sim.yaml"
   "$DCMON_SIM" serve >"$T/sim.out" 2>"$T/sim.log" &

@@ -5,16 +5,7 @@
 # list, an alarm reaching the open wall without a reload, the stale banner when dcmond
 # stops and the reconnect after it restarts; screenshots go to tests/artifacts/.
 source "$(dirname "$0")/lib.sh"
-# librrd's graph code leaks by design; full stacks so only its allocations are ignored
-export LSAN_OPTIONS="suppressions=$DCMON_SOURCE_DIR/tests/lsan-librrd.supp:fast_unwind_on_malloc=0:print_suppressions=0"
-
-E2E="$DCMON_SOURCE_DIR/tests/e2e"
-ART="$DCMON_SOURCE_DIR/tests/artifacts"
-command -v node >/dev/null || fail "node missing: run scripts/install-deps.sh"
-[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium missing: run scripts/install-deps.sh"
-if [ ! -d "$E2E/node_modules/playwright-core" ]; then
-  (cd "$E2E" && npm ci --no-audit --no-fund >/dev/null 2>&1) || fail "npm ci in tests/e2e failed"
-fi
+source "$(dirname "$0")/e2e_lib.sh"
 
 sim_port=$(free_udp_port)
 mkdir -p "$T/snmprec"

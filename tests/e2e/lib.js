@@ -1,0 +1,25 @@
+// Shared by the browser tests: assertions that count, bounded polling.
+"use strict";
+
+const T = { checks: 0 };
+
+T.ok = function (cond, what) {
+  if (!cond) throw new Error("FAIL: " + what);
+  T.checks++;
+  console.log("ok - " + what);
+};
+
+T.sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn (bounded in count and time) until it returns a truthy value, which it returns.
+T.until = async function (what, seconds, fn) {
+  const end = Date.now() + seconds * 1000;
+  for (let i = 0; i < seconds * 10 && Date.now() < end; i++) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    await T.sleep(100);
+  }
+  throw new Error("FAIL: timed out after " + seconds + " s waiting for " + what);
+};
+
+module.exports = T;

@@ -1,0 +1,11 @@
+# Helpers for the browser tests (tests/e2e, headless Chromium through playwright-core).
+# Sets E2E (the scripts' folder) and ART (where screenshots go).
+E2E="$DCMON_SOURCE_DIR/tests/e2e"
+ART="$DCMON_SOURCE_DIR/tests/artifacts"
+# librrd's graph code leaks by design; full stacks so only its allocations are ignored
+export LSAN_OPTIONS="suppressions=$DCMON_SOURCE_DIR/tests/lsan-librrd.supp:fast_unwind_on_malloc=0:print_suppressions=0"
+command -v node >/dev/null || fail "node missing: run scripts/install-deps.sh"
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium missing: run scripts/install-deps.sh"
+if [ ! -d "$E2E/node_modules/playwright-core" ]; then
+  (cd "$E2E" && npm ci --no-audit --no-fund >/dev/null 2>&1) || fail "npm ci in tests/e2e failed"
+fi
