@@ -451,6 +451,13 @@ void mqtt_pub_reconfig(struct mqtt_pub *p, const struct cfg_mqtt_publish *pc)
 		p->pc = pc;
 }
 
+void mqtt_pub_stats(const struct mqtt_pub *p, struct mqtt_pub_stats *st)
+{
+	*st = (struct mqtt_pub_stats){.values_queued = p->values.n, .events_queued = p->events.n,
+				      .values_dropped = p->values_dropped,
+				      .events_dropped = p->events_dropped};
+}
+
 void mqtt_pub_free(struct mqtt_pub *p)
 {
 	if (!p)

@@ -11,6 +11,8 @@
 
 #include <mosquitto.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dcmon/mqtt.h"
 #include "dcmon/poller.h"
@@ -34,6 +36,12 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid);
 /* Before a clean disconnect: the availability topic says "offline" (the broker sends no
  * last will then). */
 void mqtt_pub_goodbye(struct mqtt_pub *p);
+/* What waits and what was dropped since start. */
+struct mqtt_pub_stats {
+	size_t values_queued, events_queued;
+	uint64_t values_dropped, events_dropped;
+};
+void mqtt_pub_stats(const struct mqtt_pub *p, struct mqtt_pub_stats *st);
 /* Unsubscribes and frees what still waits (the events are lost: no outbox); NULL is a
  * no-op. */
 void mqtt_pub_free(struct mqtt_pub *p);
