@@ -22,7 +22,9 @@
 #include "dcmon/loop.h"
 
 #define FLUSH_MS 5          /* a queued message waits this long for others (one wake-up) */
-#define INFLIGHT_MAX 64     /* events handed to libmosquitto and not acknowledged yet */
+/* Messages of QoS 1 handed to libmosquitto and not acknowledged yet, of each queue:
+ * beyond its own in-flight window (20) libmosquitto queues them unseen and unbounded. */
+#define INFLIGHT_MAX 64
 #define TOPIC_MAX 512       /* bytes of a state topic */
 #define DROP_LOG_MS 60000   /* drops are logged at most this often */
 #define ACKED (-1)          /* an event's mid once the broker acknowledged it */
@@ -58,6 +60,7 @@ struct mqtt_pub {
 	char *status_topic, *events_topic;
 	struct ring values, events;
 	size_t handed;          /* events at the head of the ring handed to libmosquitto */
+	size_t values_unacked;  /* state messages of QoS 1 handed and not acknowledged */
 	struct seen *seen;      /* open addressing by metric pointer */
 	size_t seen_cap, seen_n;
 	double tokens;          /* of max_rate: state messages that may go now */
@@ -174,12 +177,14 @@ static double refill(struct mqtt_pub *p)
 static void send_values(struct mqtt_pub *p)
 {
 	double tokens = refill(p);
-	while (p->values.n && tokens >= 1 && !mosquitto_want_write(p->mosq)) {
+	while (p->values.n && tokens >= 1 && !mosquitto_want_write(p->mosq) &&
+	       p->values_unacked < INFLIGHT_MAX) {
 		struct pub_msg *m = ring_at(&p->values, 0);
 		if (send_msg(p, m->topic, m->payload, p->pc->qos, p->pc->retain, NULL) !=
 		    MOSQ_ERR_SUCCESS)
 			break;
 		ring_pop(&p->values);
+		p->values_unacked += p->pc->qos > 0;
 		tokens--;
 	}
 	if (p->pc->max_rate)
@@ -209,13 +214,13 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->handed; i++) {
-		struct pub_msg *m = ring_at(&p->events, i);
-		if (m->mid == mid) {
-			m->mid = ACKED;
-			break;
-		}
-	}
+	size_t i = 0;
+	while (i < p->handed && ring_at(&p->events, i)->mid != mid)
+		i++;
+	if (i < p->handed)
+		ring_at(&p->events, i)->mid = ACKED;
+	else if (p->values_unacked) /* a state message's (or "online"'s: one more turn) */
+		p->values_unacked--;
 	while (p->handed && ring_at(&p->events, 0)->mid == ACKED) {
 		ring_pop(&p->events);
 		p->handed--;
@@ -234,6 +239,7 @@ void mqtt_pub_link(struct mqtt_pub *p, bool up)
 		return;
 	}
 	send_msg(p, p->status_topic, "online", 1, true, NULL);
+	p->values_unacked = 0; /* those of the last link: libmosquitto sends them again */
 	p->tokens_ms = loop_now_ms(p->env->loop);
 	mqtt_pub_flush(p);
 }
@@ -437,6 +443,9 @@ struct mqtt_pub *mqtt_pub_new(const struct poller_env *env, const struct cfg_mqt
 	if (!p->events_topic || !p->status_topic || ring_init(&p->values, (size_t)pc->queue) ||
 	    ring_init(&p->events, (size_t)pc->events_queue) ||
 	    mosquitto_will_set(mosq, p->status_topic, 7, "offline", 1, true) != MOSQ_ERR_SUCCESS ||
+	    /* both windows and the availability message on the wire at once: acks are read
+	     * in batches (READ_PAUSE_MS), and a window of 20 would bound QoS 1 to 1000/s */
+	    mosquitto_max_inflight_messages_set(mosq, 2 * INFLIGHT_MAX + 2) != MOSQ_ERR_SUCCESS ||
 	    change_subscribe(bus, CHANGE_MASK(CHANGE_METRIC) | CHANGE_MASK(CHANGE_ALERT) |
 					  CHANGE_MASK(CHANGE_CONFIG), on_change, p) < 0) {
 		mqtt_pub_free(p);
