@@ -9,7 +9,7 @@
 # The stream is bench/mqtt.sh's (bench_mqtt_pub: collectd-layout values over DEVICES x
 # POINTS series, QoS 0).  A value's decimal is its message number mod 10, so with a
 # series count that is not a multiple of 10 every report changes its series' value and
-# is published (kinds: [values], max_rate: 0, QoS 0 or PUBLISH_QOS, retained).  A mosquitto_sub on
+# is published (kinds: [values], max_rate PUBLISH_RATE or 0, QoS PUBLISH_QOS or 0, retained).  A mosquitto_sub on
 # the publish prefix counts what the publisher sent.  CPU from /proc/PID/stat over the
 # window: publish us per value = (CPU of the publishing dcmond - CPU of the other) /
 # values published.  Prints a table and one final line of key=value.
@@ -44,7 +44,7 @@ start_dcmond() { # NAME [PUBLISH-SECTION]
 	echo $! >"$T/$1.pid"
 }
 start_dcmond ingest
-start_dcmond publish "publish: {prefix: out, kinds: [values], max_rate: 0, queue: 100000, qos: ${PUBLISH_QOS:-0}},"
+start_dcmond publish "publish: {prefix: out, kinds: [values], max_rate: ${PUBLISH_RATE:-0}, queue: 100000, qos: ${PUBLISH_QOS:-0}},"
 ingest_pid=$(cat "$T/ingest.pid"); publish_pid=$(cat "$T/publish.pid")
 health() { curl -sf --unix-socket "$T/$1.sock" http://dcmond/api/v1/health | jq -r ".$2"; }
 for n in ingest publish; do

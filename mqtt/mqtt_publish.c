@@ -1,8 +1,9 @@
 /* The MQTT publisher (mqtt_publish.h).
  *
  * Two queues.  State messages (a metric's value or quality changed) wait in a ring of
- * `queue` entries: when it is full the oldest goes, counted, since the topics are
- * retained and a later message of the same topic supersedes it.  Alert events wait in
+ * `queue` entries, at most one per metric: a newer one replaces it in place, since the
+ * topics are retained and the latest wins.  When the ring is full the oldest goes,
+ * counted.  Alert events wait in
  * a ring of `events_queue` entries and leave it only when the broker acknowledged them
  * (QoS 1): while the broker is down they wait, and go out when it is back.  Only a full
  * events queue drops (the newest, counted and logged); a restart loses what waits (a
@@ -39,6 +40,7 @@ struct pub_msg {
 struct ring {
 	struct pub_msg *v;
 	size_t cap, head, n;
+	uint64_t popped; /* messages that left the ring: the one at the head is number popped */
 };
 
 /* What was last published of a metric (its topic built once). */
@@ -47,6 +49,7 @@ struct seen {
 	char *topic;
 	double value;
 	enum metric_quality quality;
+	uint64_t queued;        /* 1 + the ring number of its message still waiting, or 0 */
 };
 
 struct mqtt_pub {
@@ -90,6 +93,7 @@ static void ring_pop(struct ring *r)
 	free(m->payload);
 	r->head = (r->head + 1) % r->cap;
 	r->n--;
+	r->popped++;
 }
 
 static void ring_free(struct ring *r)
@@ -138,6 +142,15 @@ static void enqueue(struct mqtt_pub *p, struct ring *r, char *topic, char *paylo
 	}
 	*ring_at(r, r->n++) = (struct pub_msg){.topic = topic, .payload = payload};
 	schedule(p, FLUSH_MS);
+}
+
+/* The metric's message still waiting in the values ring, or NULL. */
+static struct pub_msg *waiting(struct mqtt_pub *p, const struct seen *s)
+{
+	struct ring *r = &p->values;
+	if (!s->queued || s->queued - 1 < r->popped)
+		return NULL;
+	return ring_at(r, (size_t)(s->queued - 1 - r->popped));
 }
 
 /* ---- sending --------------------------------------------------------------------- */
@@ -372,7 +385,17 @@ static void on_metric(struct mqtt_pub *p, const struct metric *m)
 		return;
 	s->quality = m->quality;
 	s->value = v;
-	enqueue(p, &p->values, strdup(s->topic), state_payload(m));
+	struct pub_msg *w = waiting(p, s);
+	char *payload = state_payload(m);
+	if (w && payload) { /* the topic is retained: the newer message replaces it */
+		free(w->payload);
+		w->payload = payload;
+		return;
+	}
+	if (!payload)
+		return;
+	enqueue(p, &p->values, strdup(s->topic), payload);
+	s->queued = p->values.popped + p->values.n;
 }
 
 static char *event_payload(const struct alert_event *ev)

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <mosquitto.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dcmon/alert.h"
@@ -93,26 +94,42 @@ static void test_values_on_change_only(void **state)
 	struct fixture *f = *state;
 	struct metric m = {.device = "d1", .name = "temperature_celsius", .unit = "celsius",
 			   .reason = "", .value = NAN};
+	struct metric m2 = {.device = "d2", .name = "temperature_celsius", .unit = "celsius",
+			    .reason = "", .value = NAN};
 	report(f, &m, QUALITY_OK, 21.5);
 	report(f, &m, QUALITY_OK, 21.5); /* the same: nothing new to say */
 	assert_int_equal(stats(f).values_queued, 1);
+	report(f, &m2, QUALITY_OK, 21.5);
+	assert_int_equal(stats(f).values_queued, 2);
+	/* a metric's message still waiting is replaced by its newer one: one per topic */
 	report(f, &m, QUALITY_OK, 22);
 	m.reason = "timeout";
 	report(f, &m, QUALITY_ERROR, 22); /* the quality moved */
 	report(f, &m, QUALITY_ERROR, 23); /* no value while in error: the same again */
-	assert_int_equal(stats(f).values_queued, 3);
+	assert_int_equal(stats(f).values_queued, 2);
 	assert_int_equal(stats(f).values_dropped, 0);
 }
 
 static void test_full_values_queue_supersedes_the_oldest(void **state)
 {
 	struct fixture *f = *state;
-	struct metric m = {.device = "d1", .name = "temperature_celsius", .unit = "celsius",
-			   .reason = "", .value = NAN};
-	for (int i = 0; i < QUEUE + 5; i++)
-		report(f, &m, QUALITY_OK, i);
+	static struct metric m[QUEUE + 5];
+	static char names[QUEUE + 5][16];
+	for (int i = 0; i < QUEUE + 5; i++) {
+		snprintf(names[i], sizeof(names[i]), "d%d", i);
+		m[i] = (struct metric){.device = names[i], .name = "temperature_celsius",
+				       .unit = "celsius", .reason = "", .value = NAN};
+		report(f, &m[i], QUALITY_OK, i);
+	}
 	assert_int_equal(stats(f).values_queued, QUEUE);
 	assert_int_equal(stats(f).values_dropped, 5);
+	/* the first metric's message went: its next one is queued anew, the oldest goes */
+	report(f, &m[0], QUALITY_OK, 100);
+	assert_int_equal(stats(f).values_dropped, 6);
+	/* the last one's still waits: replaced in place */
+	report(f, &m[QUEUE + 4], QUALITY_OK, 100);
+	assert_int_equal(stats(f).values_dropped, 6);
+	assert_int_equal(stats(f).values_queued, QUEUE);
 }
 
 static void test_events_wait_up_to_their_bound(void **state)
