@@ -31,40 +31,11 @@ build=${DCMON_BUILD_DIR:-build}
 PY=/usr/bin/python3
 [ -x "$build/dcmond" ] && [ -x "$build/bench_mqtt_pub" ] ||
 	{ echo "no $build/dcmond or $build/bench_mqtt_pub: run scripts/build.sh" >&2; exit 2; }
-T=$(mktemp -d /tmp/dcmon-mqttbench.XXXXXX)
-chmod 755 "$T"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-hz=$(getconf CLK_TCK)
+source bench/mqtt_lib.sh
 series=$((devices * points))
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-wait_for() { # SECONDS CMD...: retries CMD every 0.5 s, bounded in time
-	local end=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.5
-	done
-}
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # --- broker ---------------------------------------------------------------------------
-port=$(free_port)
-{ echo "listener $port 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
-  echo "max_queued_messages 100000"; [ "$(id -u)" -ne 0 ] || echo "user root"; } >"$T/mosquitto.conf"
-mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
-broker_pid=$!
-pids+=($broker_pid)
-wait_for 10 grep -q "Opening ipv4 listen socket on port $port" "$T/broker.log" ||
-	{ echo "mosquitto did not start" >&2; exit 1; }
+mqtt_bench_setup mqttbench
 
 # --- dcmond ---------------------------------------------------------------------------
 mkdir -p "$T/dcmond-data"

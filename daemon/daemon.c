@@ -154,7 +154,7 @@ static void mqtt_follow_config(struct daemon *d)
 		return;
 	mqtt_client_free(d->mqtt);
 	d->mqtt = NULL;
-	if (d->cfg->daemon.mqtt && !(d->mqtt = mqtt_client_new(&d->env, err, sizeof(err))))
+	if (d->cfg->daemon.mqtt && !(d->mqtt = mqtt_client_new(&d->env, d->bus, err, sizeof(err))))
 		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
 }
 
@@ -569,7 +569,7 @@ static int start_parts(struct daemon *d)
 		}
 	}
 	if (d->cfg->daemon.mqtt) {
-		d->mqtt = mqtt_client_new(&d->env, err, sizeof(err));
+		d->mqtt = mqtt_client_new(&d->env, d->bus, err, sizeof(err));
 		if (!d->mqtt) {
 			log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
 			return -1;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "dcmon/config_keys.h"
+#include "dcmon/enumtab.h"
 #include "dcmon/metric.h"
 #include "mqtt_int.h"
 
@@ -28,6 +29,12 @@ const char *const mqtt_format_names[] = {
 #define SUB(f) offsetof(struct cfg_mqtt_sub, f)
 #define MQ(f)  offsetof(struct cfg_mqtt, f)
 #define MD(f)  offsetof(struct cfg_mqtt_device, f)
+#define MP(f)  offsetof(struct cfg_mqtt_publish, f)
+
+const char *const mqtt_pub_kind_names[] = {
+	[MQTT_PUB_VALUES] = "values", [MQTT_PUB_ALERTS] = "alerts",
+	[MQTT_PUB_TRANSITIONS] = "transitions", [MQTT_PUB_KINDS] = NULL,
+};
 
 static void value_init(void *elem, const struct cfgnode *node, void *ctx)
 {
@@ -222,6 +229,60 @@ static const struct cfg_key daemon_sub_keys[] = {
 	{.name = NULL},
 };
 
+static void publish_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_mqtt_publish *)elem = (struct cfg_mqtt_publish){
+		.retain = true, .max_rate = 2000, .queue = 10000, .events_queue = 100000,
+		.kind_mask = 1u << MQTT_PUB_VALUES | 1u << MQTT_PUB_ALERTS, .pos = node->pos};
+}
+
+/* The kinds by name; the prefix a topic (no wildcard, no empty level at either end). */
+static int publish_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_mqtt_publish *p = elem;
+	bool ok = true;
+	(void)ctx;
+	if (!p->prefix)
+		p->prefix = strdup("dcmon");
+	size_t n = strlen(p->prefix);
+	if (!n || mosquitto_pub_topic_check(p->prefix) != MOSQ_ERR_SUCCESS ||
+	    p->prefix[0] == '/' || p->prefix[n - 1] == '/') {
+		cfg_error(d, cfg_key_pos(node, "prefix"), "mqtt: publish prefix '%s': expected "
+			  "topic levels like dcmon or site/dcmon, without + or # or a / at either "
+			  "end", p->prefix);
+		ok = false;
+	}
+	if (p->nkinds)
+		p->kind_mask = 0;
+	for (size_t i = 0; i < p->nkinds; i++) {
+		int k;
+		if (enum_parse(mqtt_pub_kind_names, p->kinds[i], &k) < 0) {
+			cfg_error(d, cfg_key_pos(node, "kinds"), "mqtt: publish kind '%s': expected "
+				  "values, alerts or transitions", p->kinds[i]);
+			ok = false;
+		} else {
+			p->kind_mask |= 1u << k;
+		}
+	}
+	return ok ? 0 : -EINVAL;
+}
+
+static const struct cfg_key publish_keys[] = {
+	{.name = "prefix", .type = CFGK_STRING, .offset = MP(prefix),
+	 .expect = "the first topic level(s), like dcmon"},
+	{.name = "qos", .type = CFGK_INT, .offset = MP(qos), .min = 0, .max = 1},
+	{.name = "retain", .type = CFGK_BOOL, .offset = MP(retain)},
+	{.name = "kinds", .type = CFGK_STRLIST, .offset = MP(kinds), .count_offset = MP(nkinds)},
+	{.name = "max_rate", .type = CFGK_INT, .offset = MP(max_rate), .min = 0,
+	 .max = 10000000, .expect = "state messages per second, 0 for no bound"},
+	{.name = "queue", .type = CFGK_INT, .offset = MP(queue), .min = 16, .max = 10000000,
+	 .expect = "state messages"},
+	{.name = "events_queue", .type = CFGK_INT, .offset = MP(events_queue), .min = 16,
+	 .max = 10000000, .expect = "alert events"},
+	{.name = NULL},
+};
+
 const struct cfg_key mqtt_cfg_keys[] = {
 	{.name = "host", .type = CFGK_STRING, .offset = MQ(host), .required = true},
 	{.name = "port", .type = CFGK_INT, .offset = MQ(port), .min = 1, .max = 65535},
@@ -241,6 +302,9 @@ const struct cfg_key mqtt_cfg_keys[] = {
 	{.name = "subscriptions", .type = CFGK_SEQ, .offset = MQ(subs), .count_offset = MQ(nsubs),
 	 .sub = daemon_sub_keys, .elem_size = sizeof(struct cfg_mqtt_sub), .what = "subscription",
 	 .init = sub_init, .check = daemon_sub_check},
+	{.name = "publish", .type = CFGK_SECTION, .offset = MQ(publish), .sub = publish_keys,
+	 .elem_size = sizeof(struct cfg_mqtt_publish), .init = publish_init,
+	 .check = publish_check},
 	{.name = NULL},
 };
 

@@ -19,6 +19,7 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/strhash.h"
+#include "mqtt_publish.h"
 #include "mqtt_route.h"
 
 #define MISC_MS 1000            /* keep-alive and reconnect check */
@@ -48,6 +49,8 @@ struct topic_log {
 
 struct mqtt_client {
 	const struct poller_env *env;
+	struct change_bus *bus;
+	struct mqtt_pub *pub;       /* NULL without a publish: section */
 	const struct cfg_mqtt *mc;  /* of env->cfg (the config the routes point into) */
 	struct mqtt_routes routes;
 	struct mosquitto *mosq;
@@ -340,11 +343,13 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
 	log_info("mqtt", NULL, "connected to %s:%d, %zu subscriptions", c->mc->host, c->mc->port,
 		 c->routes.n);
 	subscribe_all(c);
+	mqtt_pub_link(c->pub, true);
 }
 
 static void schedule_reconnect(struct mqtt_client *c)
 {
 	c->connected = c->connecting = false;
+	mqtt_pub_link(c->pub, false);
 	c->reconnect_at = loop_now_ms(c->env->loop) + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > c->mc->reconnect_max_ms ? c->mc->reconnect_max_ms :
 								      c->backoff_ms * 2;
@@ -356,6 +361,7 @@ static void on_disconnect(struct mosquitto *mosq, void *arg, int rc)
 	(void)mosq;
 	if (rc == 0) { /* we asked for it (stop, reload) */
 		c->connected = c->connecting = false;
+		mqtt_pub_link(c->pub, false);
 		return;
 	}
 	link_error(c, "connection lost: %s%s", rc_text(c, rc), "");
@@ -455,6 +461,8 @@ static void on_io(struct loop *loop, int fd, unsigned events, void *arg)
 	if (rc != MOSQ_ERR_SUCCESS)
 		link_failed(c, rc);
 	else
+		mqtt_pub_flush(c->pub); /* what the socket took makes room for what waits */
+	if (rc == MOSQ_ERR_SUCCESS)
 		sync_watch(c);
 }
 
@@ -515,6 +523,21 @@ static char *read_password(const char *path, char *err, size_t errlen)
 	return strdup(buf);
 }
 
+static void on_publish(struct mosquitto *mosq, void *arg, int mid)
+{
+	struct mqtt_client *c = arg;
+	(void)mosq;
+	mqtt_pub_acked(c->pub, mid);
+}
+
+/* The publisher handed libmosquitto messages: watch the socket for writing. */
+static void pub_sync(void *arg)
+{
+	struct mqtt_client *c = arg;
+	if (c->fd >= 0)
+		sync_watch(c);
+}
+
 static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 {
 	const struct cfg_mqtt *mc = c->mc;
@@ -531,6 +554,13 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 	mosquitto_connect_callback_set(c->mosq, on_connect);
 	mosquitto_disconnect_callback_set(c->mosq, on_disconnect);
 	mosquitto_message_callback_set(c->mosq, on_message);
+	mosquitto_publish_callback_set(c->mosq, on_publish);
+	if (mc->publish && !(c->pub = mqtt_pub_new(c->env, mc->publish, c->bus, c->mosq,
+						   mc->client_id ? mc->client_id : id, pub_sync,
+						   c))) {
+		snprintf(err, errlen, "mqtt: cannot set up publishing: out of memory");
+		return -1;
+	}
 	if (mc->username && (!(c->password = read_password(mc->password_file, err, errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;
@@ -544,7 +574,8 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 	return 0;
 }
 
-struct mqtt_client *mqtt_client_new(const struct poller_env *env, char *err, size_t errlen)
+struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_bus *bus,
+				    char *err, size_t errlen)
 {
 	static bool lib_ready;
 	if (!lib_ready)
@@ -554,7 +585,7 @@ struct mqtt_client *mqtt_client_new(const struct poller_env *env, char *err, siz
 		snprintf(err, errlen, "mqtt: out of memory");
 		return NULL;
 	}
-	*c = (struct mqtt_client){.env = env, .mc = env->cfg->daemon.mqtt, .fd = -1,
+	*c = (struct mqtt_client){.env = env, .bus = bus, .mc = env->cfg->daemon.mqtt, .fd = -1,
 				  .backoff_ms = BACKOFF_MIN_MS};
 	mqtt_routes_build(&c->routes, env->cfg);
 	if (client_setup(c, err, errlen) < 0 ||
@@ -574,6 +605,7 @@ int mqtt_client_reload(struct mqtt_client *c)
 	mqtt_routes_build(&c->routes, c->env->cfg);
 	if (now && cfg_fields_same(mqtt_cfg_keys, c->mc, now)) {
 		c->mc = now;
+		mqtt_pub_reconfig(c->pub, now->publish);
 		if (c->connected)
 			subscribe_all(c);
 		return 0;
@@ -593,7 +625,9 @@ void mqtt_client_free(struct mqtt_client *c)
 	loop_timer_cancel(c->env->loop, c->misc);
 	loop_timer_cancel(c->env->loop, c->resume);
 	if (c->mosq) {
+		mqtt_pub_goodbye(c->pub);
 		mosquitto_disconnect(c->mosq);
+		mqtt_pub_free(c->pub);
 		mosquitto_destroy(c->mosq);
 	}
 	mqtt_routes_free(&c->routes);

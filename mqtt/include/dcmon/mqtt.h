@@ -69,6 +69,30 @@ struct cfg_mqtt_sub {
 	struct cfg_pos pos;
 };
 
+/* What the publisher sends (`publish.kinds:`). */
+enum mqtt_pub_kind {
+	MQTT_PUB_VALUES,      /* each change of a metric's value or quality: state topics */
+	MQTT_PUB_ALERTS,      /* alert notifications (fired, severity, resolved, acked,
+			       * flapping): the events topic */
+	MQTT_PUB_TRANSITIONS, /* every alert transition (pending included): the events topic */
+	MQTT_PUB_KINDS,
+};
+extern const char *const mqtt_pub_kind_names[]; /* NULL-terminated, by value */
+
+/* `daemon.mqtt.publish:`: dcmond's changes out to the broker (docs/MQTT.md "Publish"). */
+struct cfg_mqtt_publish {
+	char *prefix;             /* first topic level(s), default "dcmon" */
+	int qos;                  /* of the state topics, 0 or 1, default 0 (events: 1) */
+	bool retain;              /* state topics retained, default true */
+	char **kinds;             /* names of mqtt_pub_kind, default values and alerts */
+	size_t nkinds;
+	unsigned kind_mask;       /* 1 << mqtt_pub_kind of each of kinds */
+	int max_rate;             /* state messages per second, 0 = unbounded; default 2000 */
+	int queue;                /* state messages waiting at most, default 10000 */
+	int events_queue;         /* alert events waiting at most, default 100000 */
+	struct cfg_pos pos;
+};
+
 /* `daemon.mqtt:`: the broker and the subscriptions whose device is a topic level. */
 struct cfg_mqtt {
 	char *host;               /* broker address, required */
@@ -85,6 +109,7 @@ struct cfg_mqtt {
 	int max_payload;          /* bytes; a longer message is a payload error, default 64 KiB */
 	struct cfg_mqtt_sub *subs;
 	size_t nsubs;
+	struct cfg_mqtt_publish *publish; /* NULL = nothing published */
 	struct cfg_pos pos;
 };
 
@@ -112,11 +137,14 @@ int mqtt_device_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 extern const struct poller_ops mqtt_poller;
 
 struct mqtt_client;
+struct change_bus;
 
 /* Connects to the broker of cfg->daemon.mqtt (asynchronously; reconnects by itself)
  * and subscribes to every topic of the config.  Values go to env->reg as they arrive.
- * NULL with the reason in err.  env must outlive the client. */
-struct mqtt_client *mqtt_client_new(const struct poller_env *env, char *err, size_t errlen);
+ * With a publish: section, it subscribes to bus and publishes the changes there on the
+ * same connection.  NULL with the reason in err.  env and bus must outlive the client. */
+struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_bus *bus,
+				    char *err, size_t errlen);
 /* After a reload: env->cfg is the new config.  Reconnects only when the broker section
  * changed, else subscribes to the new topic set.  0, or -1 with the reason logged. */
 int mqtt_client_reload(struct mqtt_client *c);
