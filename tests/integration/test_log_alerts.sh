@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Log alerts end to end, with real senders: logger(1) sends sshd failures over TCP to
+# dcmond's syslog receiver; a log rule counts them, an engine rule on the count fires,
+# the alert's transitions and notifications are stored as events (kind alert) beside
+# the log lines, with device, tenant, site, severity and rule; the clearing line
+# resolves it and that is stored too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/email_lib.sh"
+
+TCP=$(free_port); SMTP=$(free_port)
+HOST=$(hostname)
+start_sink "$T/mail" "$SMTP"
+{
+  daemon_block "$SMTP"
+  cat <<EOF
+  syslog:
+    listen: 127.0.0.1
+    tcp_port: $TCP
+    rules:
+      - {name: sshd-fail, program: sshd, match: Failed password, clear: Accepted password}
+  events: {retention: 30d}
+sites:
+  - id: tokyo-1
+tenants:
+  - {id: acme, email: [ops@acme.example]}
+devices:
+  - id: $HOST
+    kind: server
+    host: 192.0.2.10
+    tenant: acme
+    location: {site: tokyo-1}
+rules:
+  - {name: ssh-brute-force, match: {metric: log_matches_count, inst: sshd-fail},
+     above: {warn: 4}, summary: 5 or more failed ssh logins within a minute}
+routes:
+  - {name: tenants, tenant: true, group_wait: 1s}
+EOF
+} >"$T/dcmon.yaml"
+start_dcmond "$T/dcmon.yaml"
+
+search() { api_get "/api/v1/events/search?$1" | jq -r "$2"; }
+alert_events() { search "kind=alert&limit=100" "$1"; }
+n_alert_events() { [ "$(alert_events "[.events[] | select($1)] | length")" -ge "${2:-1}" ]; }
+
+failed() { logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t sshd -p authpriv.notice \
+  "Failed password for root from 10.9.9.$1 port 22 ssh2"; }
+for i in 1 2 3 4 5; do failed "$i"; done
+wait_until 15 "ssh-brute-force firing" alert_is ssh-brute-force '.state == "firing"'
+wait_until 15 "the firing stored as an event" n_alert_events '.msgid == "changed" and .fields["alert.state"] == "firing"'
+fired='.events[] | select(.msgid == "changed" and .fields["alert.state"] == "firing")'
+assert_eq "$(alert_events "$fired | .program")" ssh-brute-force "alert event: the rule as its program"
+assert_eq "$(alert_events "$fired | .device + \"/\" + .tenant + \"/\" + .site")" "$HOST/acme/tokyo-1" \
+  "alert event: device, tenant, site"
+assert_eq "$(alert_events "$fired | .severity + \" \" + .source")" "warning dcmond" "alert event: severity, source"
+assert_eq "$(alert_events "$fired | .message")" \
+  "5 or more failed ssh logins within a minute: log_matches_count{sshd-fail} firing warning (value 5)" \
+  "alert event: its text"
+wait_until 15 "the notification stored as an event" n_alert_events '.msgid == "fired"'
+pass "an alert's transition and its notification are events of its device, tenant and site"
+
+logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t sshd "Accepted password for bob from 10.9.9.1"
+wait_until 15 "the resolution stored as an event" n_alert_events '.msgid == "changed" and .fields["alert.state"] == "resolved"'
+assert_eq "$(alert_events '[.events[] | select(.fields["alert.state"] == "resolved")][0].severity')" notice \
+  "a resolution is a notice"
+# one search finds the log lines and the alerts of the device
+assert_eq "$(search "device=$HOST&limit=100" '[.events[].kind] | unique | join(",")')" "alert,syslog" \
+  "the device's history holds its log lines and its alerts"
+assert_eq "$(search "kind=alert&text=ssh%20logins&limit=100" '.events | length > 0')" true \
+  "alert events are found by their text"
+
+stop_dcmond
+done_checks
