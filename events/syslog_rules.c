@@ -3,7 +3,9 @@
  * device; the alert engine's own rules on that metric (`above: {warn: 4}` = a fifth
  * match within the window) then bring acks, silences, routing, tenant scope and e-mail.
  * A clearing pattern sets the count to 0 (the alert resolves); so does the window
- * passing without matches (the count decays every second). */
+ * passing without matches (the count decays every second).  The newest matching lines
+ * within the window (QUOTE_MAX) go with the count as the metric's note, which the
+ * alert's e-mail quotes, with the count of the rest. */
 #include "syslog_int.h"
 
 #include <errno.h>
@@ -11,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dcmon/metric.h"
+#include "dcmon/strbuf.h"
 #include "dcmon/strhash.h"
 
 #define HITS_MAX      1024 /* matches remembered per (rule, device): the count's ceiling */
 #define HIT_BUCKETS   1024
 #define RULE_INTERVAL_MS 10000 /* the metric's expected report interval (decay reports) */
+#define QUOTE_MAX     20   /* matching lines the alert's e-mail quotes: the newest */
+#define QUOTE_LINE_MAX 512 /* bytes of one quoted line */
 
 struct log_rule_rt {
 	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */
@@ -35,6 +41,11 @@ struct log_hits {
 	size_t head, n;
 	double last;     /* the count last reported */
 	int64_t last_ms; /* when (wall clock) */
+	struct {
+		int64_t ms;
+		char *text; /* "2026-12-06 08:42:06 UTC host program: message" */
+	} quotes[QUOTE_MAX]; /* a ring like times, of the newest matches */
+	size_t qhead;
 };
 
 struct log_rules {
@@ -77,12 +88,69 @@ static size_t hits_prune(struct log_hits *h, int64_t window_ms, int64_t now_ms)
 	return h->n;
 }
 
+static void quotes_clear(struct log_hits *h)
+{
+	for (size_t i = 0; i < QUOTE_MAX; i++) {
+		free(h->quotes[i].text);
+		h->quotes[i].text = NULL;
+	}
+}
+
+/* Remembers ev's line as the newest match. */
+static void quote_push(struct log_hits *h, const struct event *ev, int64_t now_ms)
+{
+	char when[32], *text = malloc(QUOTE_LINE_MAX);
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	if (!text)
+		return; /* the count still holds the match */
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(text, QUOTE_LINE_MAX, "%s %s %s: %s", when,
+		 ev->host ? ev->host : (ev->source ? ev->source : "-"),
+		 ev->program ? ev->program : "-", ev->message ? ev->message : "");
+	free(h->quotes[h->qhead].text);
+	h->quotes[h->qhead].ms = now_ms;
+	h->quotes[h->qhead].text = text;
+	h->qhead = (h->qhead + 1) % QUOTE_MAX;
+}
+
+/* The metric's note: the quoted lines still within the window, oldest first, and how
+ * many more matched. */
+static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t now_ms)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t shown = 0;
+	for (size_t k = 0; k < QUOTE_MAX; k++) {
+		size_t i = (h->qhead + k) % QUOTE_MAX;
+		shown += h->quotes[i].text && h->quotes[i].ms > now_ms - r->c->window_ms;
+	}
+	if (shown > h->n)
+		shown = h->n; /* a clear after these lines */
+	if (shown == 0) {
+		metric_set_note(h->m, NULL);
+		return;
+	}
+	strbuf_appendf(&b, "Matching lines of log rule %s (%zu within %llds", r->c->name, h->n,
+		       (long long)(r->c->window_ms / 1000));
+	if (shown < h->n)
+		strbuf_appendf(&b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
+	strbuf_appendf(&b, "):\n");
+	for (size_t k = QUOTE_MAX - shown; k < QUOTE_MAX; k++)
+		strbuf_appendf(&b, "  %s\n", h->quotes[(h->qhead + k) % QUOTE_MAX].text);
+	char *note = strbuf_take(&b);
+	metric_set_note(h->m, note);
+	free(note);
+}
+
 static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms)
 {
 	h->last = (double)h->n;
 	h->last_ms = now_ms;
-	if (h->m)
-		metric_put(lr->reg, h->m, now_ms, h->last);
+	if (!h->m)
+		return;
+	hits_note(&lr->v[h->rule], h, now_ms); /* before the report: an alert it fires sees it */
+	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
@@ -109,7 +177,9 @@ void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_m
 			continue;
 		if (clears) {
 			h->n = 0;
+			quotes_clear(h);
 		} else {
+			quote_push(h, ev, now_ms);
 			h->times[h->head] = now_ms;
 			h->head = (h->head + 1) % HITS_MAX;
 			h->n += h->n < HITS_MAX;
@@ -135,6 +205,7 @@ static void log_rules_reset(struct log_rules *lr)
 		while (lr->buckets[b]) {
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
+			quotes_clear(h);
 			free(h->device);
 			free(h);
 		}
