@@ -198,6 +198,52 @@ void log_rules_tick(struct log_rules *lr, int64_t now_ms)
 				hits_report(lr, h, now_ms);
 }
 
+/* The shipped log rules (docs/CONFIG.md, "Default log rules"): common server and
+ * facility messages, each with a default engine rule on its count in
+ * etc/profiles/defaults.yaml.  A config rule of the same name replaces one. */
+static const struct cfg_log_rule shipped_rules[] = {
+	{.name = "kernel-oom", .program = "kernel", .window_ms = 600000,
+	 .regex = "Out of memory|invoked oom-killer|oom-kill:|Memory cgroup out of memory"},
+	{.name = "disk-io-error", .program = "kernel", .window_ms = 600000,
+	 .regex = "I/O error|Buffer I/O error|critical medium error|Medium Error|"
+		  "Unrecovered read error|failed command: (READ|WRITE) FPDMA"},
+	{.name = "sshd-failures", .program = "sshd", .window_ms = 60000,
+	 .regex = "Failed (password|publickey) for|Invalid user |authentication failure|"
+		  "maximum authentication attempts exceeded"},
+	{.name = "ups-on-battery-apcupsd", .program = "apcupsd", .window_ms = 86400000,
+	 .regex = "Power failure\\.|Running on UPS batteries", .clear = "Power is back"},
+	{.name = "ups-on-battery-nut", .program = "upsmon", .window_ms = 86400000,
+	 .regex = "UPS .* on battery", .clear = "on line power"},
+	{.name = "ups-battery-low-apcupsd", .program = "apcupsd", .window_ms = 86400000,
+	 .regex = "Battery power exhausted|Reached remaining time percentage limit|"
+		  "Remaining battery charge below limit|Battery charge below low limit",
+	 .clear = "Power is back"},
+	{.name = "ups-battery-low-nut", .program = "upsmon", .window_ms = 86400000,
+	 .regex = "UPS .* battery is low", .clear = "on line power"},
+};
+#define SHIPPED_RULES (sizeof(shipped_rules) / sizeof(shipped_rules[0]))
+
+static bool rule_named(const struct cfg_syslog *c, const char *name)
+{
+	for (size_t i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The rules that run, in order: the config's, then the shipped ones it does not
+ * replace.  Returns their count; out (SHIPPED_RULES + c->nrules) gets them. */
+static size_t rules_in_force(const struct cfg_syslog *c, const struct cfg_log_rule **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nrules; i++)
+		out[n++] = &c->rules[i];
+	for (size_t i = 0; c->default_rules && i < SHIPPED_RULES; i++)
+		if (!rule_named(c, shipped_rules[i].name))
+			out[n++] = &shipped_rules[i];
+	return n;
+}
+
 /* Forgets every count (a reload: the devices' metrics may be gone). */
 static void log_rules_reset(struct log_rules *lr)
 {
@@ -215,27 +261,38 @@ static void log_rules_reset(struct log_rules *lr)
 struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
 				size_t errlen)
 {
-	struct log_rules *lr;
+	const struct cfg_log_rule **in_force = calloc(c->nrules + SHIPPED_RULES, sizeof(*in_force));
+	struct log_rules *lr = NULL;
+	size_t n;
 
-	if (!c->nrules || !reg)
-		return NULL;
-	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(c->nrules, sizeof(*lr->v)))) {
-		free(lr);
-		snprintf(err, errlen, "syslog: out of memory");
+	err[0] = '\0';
+	if (!in_force)
+		goto oom;
+	if (!(n = rules_in_force(c, in_force)) || !reg) {
+		free(in_force);
 		return NULL;
 	}
+	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(n, sizeof(*lr->v))))
+		goto oom;
 	lr->reg = reg;
-	for (; lr->n < c->nrules; lr->n++) {
+	for (; lr->n < n; lr->n++) {
 		struct log_rule_rt *r = &lr->v[lr->n];
-		r->c = &c->rules[lr->n];
+		r->c = in_force[lr->n];
 		if (r->c->regex && regcomp(&r->re, r->c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
 			snprintf(err, errlen, "syslog: rule %s: bad regex", r->c->name);
+			free(in_force);
 			log_rules_free(lr);
 			return NULL;
 		}
 		r->has_re = r->c->regex != NULL;
 	}
+	free(in_force);
 	return lr;
+oom:
+	snprintf(err, errlen, "syslog: out of memory");
+	free(in_force);
+	free(lr);
+	return NULL;
 }
 
 void log_rules_free(struct log_rules *lr)

@@ -17,6 +17,7 @@ start_sink "$T/mail" "$SMTP"
   syslog:
     listen: 127.0.0.1
     tcp_port: $TCP
+    default_rules: false      # only the rule below
     rules:
       - {name: sshd-fail, program: sshd, match: Failed password, clear: Accepted password}
   events: {retention: 30d}
