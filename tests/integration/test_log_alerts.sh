@@ -71,6 +71,14 @@ printf '%s\n' "$body" | grep -qxF "Matching lines of log rule sshd-fail (25 with
   fail "no count of the lines not quoted in: $body"
 pass "the alert e-mail quotes the matching lines with a count of the rest"
 
+# an operator's ack is an event too, with who and why
+id=$(alerts_json --all | jq -r '.alerts[] | select(.rule == "ssh-brute-force") | .id')
+"$DCMON" ack "$id" --comment "pen test of 10.9.9.0/24" >/dev/null
+wait_until 15 "the ack stored as an event" n_alert_events '.msgid == "acked"'
+assert_eq "$(alert_events '.events[] | select(.msgid == "acked") | .message')" \
+  "25 or more failed ssh logins within a minute: log_matches_count{sshd-fail} acked warning (value 25) by $(id -un): pen test of 10.9.9.0/24" \
+  "the ack event: who and why"
+
 logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t sshd "Accepted password for bob from 10.9.9.1"
 wait_until 15 "the resolution stored as an event" n_alert_events '.msgid == "changed" and .fields["alert.state"] == "resolved"'
 assert_eq "$(alert_events '[.events[] | select(.fields["alert.state"] == "resolved")][0].severity')" notice \
