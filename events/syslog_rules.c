@@ -23,7 +23,7 @@
 #define HIT_BUCKETS   1024
 #define RULE_INTERVAL_MS 10000 /* the metric's expected report interval (decay reports) */
 #define QUOTE_MAX     20   /* matching lines the alert's e-mail quotes: the newest */
-#define QUOTE_LINE_MAX 512 /* bytes of one quoted line */
+#define QUOTE_LINE_MAX 512 /* bytes of one quoted line (time, host, program, message) */
 
 struct log_rule_rt {
 	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */
@@ -41,11 +41,13 @@ struct log_hits {
 	size_t head, n;
 	double last;     /* the count last reported */
 	int64_t last_ms; /* when (wall clock) */
-	struct {
-		int64_t ms;
-		char *text; /* "2026-12-06 08:42:06 UTC host program: message" */
-	} quotes[QUOTE_MAX]; /* a ring like times, of the newest matches */
-	size_t qhead;
+	/* the newest matches' lines, a ring like times, each as the note quotes it
+	 * ("  2026-12-06 08:42:06 UTC host program: message\n", qlen bytes); allocated at
+	 * the first match */
+	char (*qtext)[QUOTE_LINE_MAX];
+	size_t qlen[QUOTE_MAX];
+	int64_t qms[QUOTE_MAX];
+	size_t qhead, qn;
 };
 
 struct log_rules {
@@ -90,29 +92,29 @@ static size_t hits_prune(struct log_hits *h, int64_t window_ms, int64_t now_ms)
 
 static void quotes_clear(struct log_hits *h)
 {
-	for (size_t i = 0; i < QUOTE_MAX; i++) {
-		free(h->quotes[i].text);
-		h->quotes[i].text = NULL;
-	}
+	h->qn = 0;
 }
 
-/* Remembers ev's line as the newest match. */
+/* Remembers ev's line as the newest match, formatted once: the note is remade at every
+ * match, so making it must cost no more than copying the lines. */
 static void quote_push(struct log_hits *h, const struct event *ev, int64_t now_ms)
 {
-	char when[32], *text = malloc(QUOTE_LINE_MAX);
+	char when[32];
 	time_t t = (time_t)(now_ms / 1000);
 	struct tm tm;
-	if (!text)
+	if (!h->qtext && !(h->qtext = malloc(QUOTE_MAX * sizeof(*h->qtext))))
 		return; /* the count still holds the match */
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	snprintf(text, QUOTE_LINE_MAX, "%s %s %s: %s", when,
-		 ev->host ? ev->host : (ev->source ? ev->source : "-"),
-		 ev->program ? ev->program : "-", ev->message ? ev->message : "");
-	free(h->quotes[h->qhead].text);
-	h->quotes[h->qhead].ms = now_ms;
-	h->quotes[h->qhead].text = text;
+	int n = snprintf(h->qtext[h->qhead], QUOTE_LINE_MAX - 1, "  %s %s %s: %s", when,
+			 ev->host ? ev->host : (ev->source ? ev->source : "-"),
+			 ev->program ? ev->program : "-", ev->message ? ev->message : "");
+	size_t len = n < 0 ? 0 : (size_t)n < QUOTE_LINE_MAX - 2 ? (size_t)n : QUOTE_LINE_MAX - 2;
+	h->qtext[h->qhead][len++] = '\n'; /* room kept: the line ends in \n, unterminated */
+	h->qlen[h->qhead] = len;
+	h->qms[h->qhead] = now_ms;
 	h->qhead = (h->qhead + 1) % QUOTE_MAX;
+	h->qn += h->qn < QUOTE_MAX;
 }
 
 /* The metric's note: the quoted lines still within the window, oldest first, and how
@@ -121,12 +123,9 @@ static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t n
 {
 	struct strbuf b = STRBUF_INIT;
 	size_t shown = 0;
-	for (size_t k = 0; k < QUOTE_MAX; k++) {
-		size_t i = (h->qhead + k) % QUOTE_MAX;
-		shown += h->quotes[i].text && h->quotes[i].ms > now_ms - r->c->window_ms;
-	}
-	if (shown > h->n)
-		shown = h->n; /* a clear after these lines */
+	while (shown < h->qn && shown < h->n &&
+	       h->qms[(h->qhead + QUOTE_MAX - 1 - shown) % QUOTE_MAX] > now_ms - r->c->window_ms)
+		shown++;
 	if (shown == 0) {
 		metric_set_note(h->m, NULL);
 		return;
@@ -136,8 +135,11 @@ static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t n
 	if (shown < h->n)
 		strbuf_appendf(&b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
 	strbuf_appendf(&b, "):\n");
-	for (size_t k = QUOTE_MAX - shown; k < QUOTE_MAX; k++)
-		strbuf_appendf(&b, "  %s\n", h->quotes[(h->qhead + k) % QUOTE_MAX].text);
+	strbuf_reserve(&b, shown * QUOTE_LINE_MAX);
+	for (size_t k = shown; k > 0; k--) {
+		size_t i = (h->qhead + QUOTE_MAX - k) % QUOTE_MAX;
+		strbuf_append(&b, h->qtext[i], h->qlen[i]);
+	}
 	char *note = strbuf_take(&b);
 	metric_set_note(h->m, note);
 	free(note);
@@ -251,7 +253,7 @@ static void log_rules_reset(struct log_rules *lr)
 		while (lr->buckets[b]) {
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
-			quotes_clear(h);
+			free(h->qtext);
 			free(h->device);
 			free(h);
 		}
