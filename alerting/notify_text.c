@@ -140,6 +140,15 @@ static void state_line(struct strbuf *b, const struct notify_text_ctx *c)
 		strbuf_appendf(b, "Silence:    not silenced\n");
 }
 
+/* What the metric's producer says its value stands for (a log rule: the matching
+ * lines), quoted as it is now. */
+static void note_text(struct strbuf *b, const struct notify_text_ctx *c)
+{
+	const struct metric *m = c->view ? c->view->metric : NULL;
+	if (m && m->note)
+		strbuf_appendf(b, "\n%s", m->note);
+}
+
 static void block_text(struct strbuf *b, const struct notify_text_ctx *c, const char *what)
 {
 	const struct alert_event *ev = c->ev;
@@ -170,6 +179,7 @@ static void block_text(struct strbuf *b, const struct notify_text_ctx *c, const 
 	if (c->dashboard_url)
 		strbuf_appendf(b, "Dashboard:  %s/devices/%s\n", c->dashboard_url, ev->device);
 	strbuf_appendf(b, "Alert:      #%lld\n", (long long)ev->alert_id);
+	note_text(b, c);
 }
 
 int notify_text_item(const struct notify_text_ctx *c, char **subject, char **line, char **block)

@@ -153,6 +153,16 @@ static void metric_free_fields(struct metric *m)
 	free(m->key);
 	free(m->enums);
 	reason_free(m);
+	free((char *)m->note);
+}
+
+int metric_set_note(struct metric *m, const char *text)
+{
+	if (m->note && text && strcmp(m->note, text) == 0)
+		return 0;
+	free((char *)m->note);
+	m->note = text && *text ? strdup(text) : NULL;
+	return m->note || !text || !*text ? 0 : -ENOMEM;
 }
 
 /* Sets the reason to text (truncated to METRIC_REASON_MAX - 1 bytes); a metric failing

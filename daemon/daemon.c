@@ -21,6 +21,7 @@
 #include "dcmon/config.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
+#include "dcmon/event_alert.h"
 #include "dcmon/http.h"
 #include "dcmon/facility.h"
 #include "dcmon/loop.h"
@@ -438,7 +439,8 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 }
 
 /* The event store and the syslog receiver, when the config has their sections; the
- * trap receiver's notifications go to the store too. */
+ * alert events of the change bus go to the store, and so do the
+ * trap receiver's notifications. */
 static int start_events(struct daemon *d)
 {
 	char err[512] = "";
@@ -447,6 +449,10 @@ static int start_events(struct daemon *d)
 		return 0;
 	if (!(d->events = event_store_open(dm->events, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
+		return -1;
+	}
+	if (event_alerts_subscribe(d->bus, d->events) < 0) {
+		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
 		return -1;
 	}
 	if (dm->syslog &&
@@ -600,6 +606,7 @@ static void stop_parts(struct daemon *d)
 	snmp_trapd_free(d->trapd);
 	mqtt_client_free(d->mqtt);
 	syslogd_free(d->syslogd); /* stores what its connections held */
+	event_alerts_unsubscribe(d->bus, d->events);
 	event_store_close(d->events); /* writes every queued event */
 	sched_free(d->sched); /* cancels polls in flight */
 	api_unix_free(d->api);

@@ -87,6 +87,7 @@ const struct cfg_key syslog_cfg_keys[] = {
 	{.name = "rules", .type = CFGK_SEQ, .offset = SL(rules), .count_offset = SL(nrules),
 	 .sub = log_rule_keys, .elem_size = sizeof(struct cfg_log_rule), .what = "syslog rule",
 	 .init = log_rule_init, .check = log_rule_check},
+	{.name = "default_rules", .type = CFGK_BOOL, .offset = SL(default_rules)},
 	{.name = NULL},
 };
 
@@ -99,6 +100,7 @@ void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	c->source_rate = 2000;
 	c->max_connections = 512;
 	c->idle_timeout_ms = 600000;
+	c->default_rules = true;
 	c->pos = node->pos;
 }
 

@@ -34,7 +34,8 @@ struct syslog_conn;
 /* ---- log rules (syslog_rules.c) ---------------------------------------------------------- */
 
 struct log_rules;
-/* The rules of c reporting into reg; NULL when c has none (or on error, in err). */
+/* The rules of c and, with c->default_rules, the shipped ones whose name no rule of c
+ * takes, reporting into reg; NULL when there are none (err "") or on error (in err). */
 struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
 				size_t errlen);
 void log_rules_free(struct log_rules *lr);

@@ -331,7 +331,8 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 	}
 	if (c->tls_port && !(s->tls = syslog_tls_new(c, err, errlen)))
 		goto fail;
-	if (c->nrules && reg && !(s->rules = log_rules_new(c, reg, err, errlen)))
+	err[0] = '\0';
+	if (reg && !(s->rules = log_rules_new(c, reg, err, errlen)) && err[0])
 		goto fail;
 	if (start_listener(s, c, SYSLOG_UDP, c->udp_port, err, errlen) < 0 ||
 	    start_listener(s, c, SYSLOG_TCP, c->tcp_port, err, errlen) < 0 ||

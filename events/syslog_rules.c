@@ -3,7 +3,9 @@
  * device; the alert engine's own rules on that metric (`above: {warn: 4}` = a fifth
  * match within the window) then bring acks, silences, routing, tenant scope and e-mail.
  * A clearing pattern sets the count to 0 (the alert resolves); so does the window
- * passing without matches (the count decays every second). */
+ * passing without matches (the count decays every second).  The newest matching lines
+ * within the window (QUOTE_MAX) go with the count as the metric's note, which the
+ * alert's e-mail quotes, with the count of the rest. */
 #include "syslog_int.h"
 
 #include <errno.h>
@@ -11,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dcmon/metric.h"
+#include "dcmon/strbuf.h"
 #include "dcmon/strhash.h"
 
 #define HITS_MAX      1024 /* matches remembered per (rule, device): the count's ceiling */
 #define HIT_BUCKETS   1024
 #define RULE_INTERVAL_MS 10000 /* the metric's expected report interval (decay reports) */
+#define QUOTE_MAX     20   /* matching lines the alert's e-mail quotes: the newest */
+#define QUOTE_LINE_MAX 512 /* bytes of one quoted line (time, host, program, message) */
 
 struct log_rule_rt {
 	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */
@@ -35,6 +41,13 @@ struct log_hits {
 	size_t head, n;
 	double last;     /* the count last reported */
 	int64_t last_ms; /* when (wall clock) */
+	/* the newest matches' lines, a ring like times, each as the note quotes it
+	 * ("  2026-12-06 08:42:06 UTC host program: message\n", qlen bytes); allocated at
+	 * the first match */
+	char (*qtext)[QUOTE_LINE_MAX];
+	size_t qlen[QUOTE_MAX];
+	int64_t qms[QUOTE_MAX];
+	size_t qhead, qn;
 };
 
 struct log_rules {
@@ -77,12 +90,69 @@ static size_t hits_prune(struct log_hits *h, int64_t window_ms, int64_t now_ms)
 	return h->n;
 }
 
+static void quotes_clear(struct log_hits *h)
+{
+	h->qn = 0;
+}
+
+/* Remembers ev's line as the newest match, formatted once: the note is remade at every
+ * match, so making it must cost no more than copying the lines. */
+static void quote_push(struct log_hits *h, const struct event *ev, int64_t now_ms)
+{
+	char when[32];
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	if (!h->qtext && !(h->qtext = malloc(QUOTE_MAX * sizeof(*h->qtext))))
+		return; /* the count still holds the match */
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	int n = snprintf(h->qtext[h->qhead], QUOTE_LINE_MAX - 1, "  %s %s %s: %s", when,
+			 ev->host ? ev->host : (ev->source ? ev->source : "-"),
+			 ev->program ? ev->program : "-", ev->message ? ev->message : "");
+	size_t len = n < 0 ? 0 : (size_t)n < QUOTE_LINE_MAX - 2 ? (size_t)n : QUOTE_LINE_MAX - 2;
+	h->qtext[h->qhead][len++] = '\n'; /* room kept: the line ends in \n, unterminated */
+	h->qlen[h->qhead] = len;
+	h->qms[h->qhead] = now_ms;
+	h->qhead = (h->qhead + 1) % QUOTE_MAX;
+	h->qn += h->qn < QUOTE_MAX;
+}
+
+/* The metric's note: the quoted lines still within the window, oldest first, and how
+ * many more matched. */
+static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t now_ms)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t shown = 0;
+	while (shown < h->qn && shown < h->n &&
+	       h->qms[(h->qhead + QUOTE_MAX - 1 - shown) % QUOTE_MAX] > now_ms - r->c->window_ms)
+		shown++;
+	if (shown == 0) {
+		metric_set_note(h->m, NULL);
+		return;
+	}
+	strbuf_appendf(&b, "Matching lines of log rule %s (%zu within %llds", r->c->name, h->n,
+		       (long long)(r->c->window_ms / 1000));
+	if (shown < h->n)
+		strbuf_appendf(&b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
+	strbuf_appendf(&b, "):\n");
+	strbuf_reserve(&b, shown * QUOTE_LINE_MAX);
+	for (size_t k = shown; k > 0; k--) {
+		size_t i = (h->qhead + QUOTE_MAX - k) % QUOTE_MAX;
+		strbuf_append(&b, h->qtext[i], h->qlen[i]);
+	}
+	char *note = strbuf_take(&b);
+	metric_set_note(h->m, note);
+	free(note);
+}
+
 static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms)
 {
 	h->last = (double)h->n;
 	h->last_ms = now_ms;
-	if (h->m)
-		metric_put(lr->reg, h->m, now_ms, h->last);
+	if (!h->m)
+		return;
+	hits_note(&lr->v[h->rule], h, now_ms); /* before the report: an alert it fires sees it */
+	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
@@ -109,7 +179,9 @@ void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_m
 			continue;
 		if (clears) {
 			h->n = 0;
+			quotes_clear(h);
 		} else {
+			quote_push(h, ev, now_ms);
 			h->times[h->head] = now_ms;
 			h->head = (h->head + 1) % HITS_MAX;
 			h->n += h->n < HITS_MAX;
@@ -128,6 +200,52 @@ void log_rules_tick(struct log_rules *lr, int64_t now_ms)
 				hits_report(lr, h, now_ms);
 }
 
+/* The shipped log rules (docs/CONFIG.md, "Default log rules"): common server and
+ * facility messages, each with a default engine rule on its count in
+ * etc/profiles/defaults.yaml.  A config rule of the same name replaces one. */
+static const struct cfg_log_rule shipped_rules[] = {
+	{.name = "kernel-oom", .program = "kernel", .window_ms = 600000,
+	 .regex = "Out of memory|invoked oom-killer|oom-kill:|Memory cgroup out of memory"},
+	{.name = "disk-io-error", .program = "kernel", .window_ms = 600000,
+	 .regex = "I/O error|Buffer I/O error|critical medium error|Medium Error|"
+		  "Unrecovered read error|failed command: (READ|WRITE) FPDMA"},
+	{.name = "sshd-failures", .program = "sshd", .window_ms = 60000,
+	 .regex = "Failed (password|publickey) for|Invalid user |authentication failure|"
+		  "maximum authentication attempts exceeded"},
+	{.name = "ups-on-battery-apcupsd", .program = "apcupsd", .window_ms = 86400000,
+	 .regex = "Power failure\\.|Running on UPS batteries", .clear = "Power is back"},
+	{.name = "ups-on-battery-nut", .program = "upsmon", .window_ms = 86400000,
+	 .regex = "UPS .* on battery", .clear = "on line power"},
+	{.name = "ups-battery-low-apcupsd", .program = "apcupsd", .window_ms = 86400000,
+	 .regex = "Battery power exhausted|Reached remaining time percentage limit|"
+		  "Remaining battery charge below limit|Battery charge below low limit",
+	 .clear = "Power is back"},
+	{.name = "ups-battery-low-nut", .program = "upsmon", .window_ms = 86400000,
+	 .regex = "UPS .* battery is low", .clear = "on line power"},
+};
+#define SHIPPED_RULES (sizeof(shipped_rules) / sizeof(shipped_rules[0]))
+
+static bool rule_named(const struct cfg_syslog *c, const char *name)
+{
+	for (size_t i = 0; i < c->nrules; i++)
+		if (strcmp(c->rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The rules that run, in order: the config's, then the shipped ones it does not
+ * replace.  Returns their count; out (SHIPPED_RULES + c->nrules) gets them. */
+static size_t rules_in_force(const struct cfg_syslog *c, const struct cfg_log_rule **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nrules; i++)
+		out[n++] = &c->rules[i];
+	for (size_t i = 0; c->default_rules && i < SHIPPED_RULES; i++)
+		if (!rule_named(c, shipped_rules[i].name))
+			out[n++] = &shipped_rules[i];
+	return n;
+}
+
 /* Forgets every count (a reload: the devices' metrics may be gone). */
 static void log_rules_reset(struct log_rules *lr)
 {
@@ -135,6 +253,7 @@ static void log_rules_reset(struct log_rules *lr)
 		while (lr->buckets[b]) {
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
+			free(h->qtext);
 			free(h->device);
 			free(h);
 		}
@@ -144,27 +263,38 @@ static void log_rules_reset(struct log_rules *lr)
 struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
 				size_t errlen)
 {
-	struct log_rules *lr;
+	const struct cfg_log_rule **in_force = calloc(c->nrules + SHIPPED_RULES, sizeof(*in_force));
+	struct log_rules *lr = NULL;
+	size_t n;
 
-	if (!c->nrules || !reg)
-		return NULL;
-	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(c->nrules, sizeof(*lr->v)))) {
-		free(lr);
-		snprintf(err, errlen, "syslog: out of memory");
+	err[0] = '\0';
+	if (!in_force)
+		goto oom;
+	if (!(n = rules_in_force(c, in_force)) || !reg) {
+		free(in_force);
 		return NULL;
 	}
+	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(n, sizeof(*lr->v))))
+		goto oom;
 	lr->reg = reg;
-	for (; lr->n < c->nrules; lr->n++) {
+	for (; lr->n < n; lr->n++) {
 		struct log_rule_rt *r = &lr->v[lr->n];
-		r->c = &c->rules[lr->n];
+		r->c = in_force[lr->n];
 		if (r->c->regex && regcomp(&r->re, r->c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
 			snprintf(err, errlen, "syslog: rule %s: bad regex", r->c->name);
+			free(in_force);
 			log_rules_free(lr);
 			return NULL;
 		}
 		r->has_re = r->c->regex != NULL;
 	}
+	free(in_force);
 	return lr;
+oom:
+	snprintf(err, errlen, "syslog: out of memory");
+	free(in_force);
+	free(lr);
+	return NULL;
 }
 
 void log_rules_free(struct log_rules *lr)

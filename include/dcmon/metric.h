@@ -86,6 +86,10 @@ struct metric {
 	 * sensor not present ("not supported by this agent", "not available"); the device's
 	 * health ignores it (rules never see an ERROR as a value either) */
 	bool absent;
+	/* what the value stands for, in words, for those who read an alert of it (the log
+	 * lines a log rule counted); NULL when none; set by metric_set_note, kept across
+	 * reports until the next one */
+	const char *note;
 
 	struct metric *next_in_device; /* registry's list, in creation order */
 	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
@@ -141,6 +145,10 @@ void metric_put_error(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
  * with `absent` set): "not supported by this agent", a sensor not present. */
 void metric_put_absent(struct metric_reg *reg, struct metric *m, int64_t ts_ms,
 		       const char *reason);
+
+/* Sets (a copy of) text as m's note, or clears it (NULL or "").  Not a report: no sink
+ * hears of it.  Returns 0 or -ENOMEM (the note is cleared then). */
+int metric_set_note(struct metric *m, const char *text);
 
 /* Tells the registry the device's current poll interval (the scheduler's, backoff
  * included): its metrics are stale only after METRIC_STALE_FACTOR of the longer of this

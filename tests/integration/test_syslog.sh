@@ -282,7 +282,7 @@ failed() { logger -n 127.0.0.1 -P "$TCP" -T --octet-count -t "$1" -p authpriv.no
 for i in 1 2 3 4; do failed sshd "$i"; done
 failed other 9 # another program: no match
 wait_text "Failed password" 5
-assert_eq "$(api_get "/api/v1/metrics?device=$HOST&name=log_matches_count" | jq '.metrics[0].value')" 4 \
+assert_eq "$(api_get "/api/v1/metrics?device=$HOST&name=log_matches_count&inst=sshd-fail" | jq '.metrics[0].value')" 4 \
   "log rule: 4 matches in the window"
 assert_eq "$(alerts_json --all | jq '[.alerts[] | select(.rule == "ssh-brute-force")] | length')" 0 \
   "4 failures: no alert"

@@ -267,6 +267,32 @@ static void test_shared_strings_and_reasons(void **state)
 	metric_reg_free(reg);
 }
 
+/* A note (a log rule's matching lines) is the metric's own copy, kept across reports
+ * and errors until replaced or cleared, and freed with the registry. */
+static void test_note_kept_across_reports(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc d = {.name = "log_matches_count", .inst_label = "rule", .inst = "oom"};
+	struct metric *m = metric_reg_get(reg, "web", &d);
+	char text[] = "kernel: Out of memory: Killed process 42";
+	(void)state;
+	assert_null(m->note);
+	assert_int_equal(metric_set_note(m, text), 0);
+	memset(text, 'x', sizeof(text) - 1);
+	metric_put(reg, m, 1000, 1);
+	metric_put_error(reg, m, 2000, "timeout");
+	assert_string_equal(m->note, "kernel: Out of memory: Killed process 42");
+	const char *kept = m->note;
+	assert_int_equal(metric_set_note(m, "kernel: Out of memory: Killed process 42"), 0);
+	assert_ptr_equal(m->note, kept); /* the same text: no copy */
+	assert_int_equal(metric_set_note(m, "other"), 0);
+	assert_string_equal(m->note, "other");
+	assert_int_equal(metric_set_note(m, ""), 0);
+	assert_null(m->note);
+	assert_int_equal(metric_set_note(m, "freed with the registry"), 0);
+	metric_reg_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_stale_per_metric_interval),
 		cmocka_unit_test(test_enums_and_file_keys),
 		cmocka_unit_test(test_shared_strings_and_reasons),
+		cmocka_unit_test(test_note_kept_across_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

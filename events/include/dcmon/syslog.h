@@ -44,6 +44,8 @@ struct cfg_syslog {
 	int64_t idle_timeout_ms; /* a connection silent this long is closed; 10 min */
 	struct cfg_log_rule *rules; /* log rules, in order */
 	size_t nrules;
+	bool default_rules;    /* the shipped log rules apply too (those of no config rule's
+				* name; docs/CONFIG.md); default true */
 	struct cfg_pos pos;
 };
 
