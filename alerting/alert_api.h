@@ -19,5 +19,6 @@ void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
 /* alerting/api_audit.c */
 void api_get_audit(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_audit_export(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

@@ -243,11 +243,6 @@ int alert_store_load_silences(struct alert_store *st, int64_t now_ms,
 #define AUDIT_CHECKPOINT_EVERY 100 /* records between two checkpoint log lines */
 struct sqlite3;
 extern const char audit_chain_genesis[65]; /* prev_hash of the first record */
-/* The SHA-256 (hex) of one record's canonical content, prev_hash included.  0 or
- * -ENOMEM. */
-int audit_chain_hash(int64_t seq, int64_t ts_ms, const char *who, const char *origin,
-		     const char *action, const char *target, const char *detail,
-		     const char *prev_hash, char out[65]);
 /* Adds the chain's columns to an audit table from before them.  SQLITE_OK or an error
  * with err filled. */
 int audit_chain_migrate(struct sqlite3 *db, const char *path, char *err, size_t errlen);

@@ -325,14 +325,18 @@ int alert_store_read_audit(struct alert_store *st, const struct alert_audit_quer
 			   bool (*fn)(void *arg, const struct alert_audit_entry *ent), void *arg)
 {
 	/* The newest `limit` matches, then put back in id order. */
-	const char *sql = "SELECT * FROM (SELECT id, ts_ms, who, origin, action, target, detail"
-			  " FROM audit WHERE id > ?1 AND (?2 IS NULL OR action = ?2) AND"
-			  " (?3 IS NULL OR target = ?3) ORDER BY id DESC LIMIT ?4) ORDER BY id";
+	const char *sql = "SELECT * FROM (SELECT id, ts_ms, who, origin, action, target, detail,"
+			  " seq, prev_hash, hash FROM audit WHERE id > ?1 AND (?2 IS NULL OR"
+			  " action = ?2) AND (?3 IS NULL OR target = ?3) AND (?5 = 0 OR"
+			  " ts_ms >= ?5) AND (?6 = 0 OR ts_ms < ?6) ORDER BY id DESC LIMIT ?4)"
+			  " ORDER BY id";
 	struct store_row args = {0};
 	store_row_int(&args, q->after_id);
 	store_row_text(&args, q->action);
 	store_row_text(&args, q->target);
 	store_row_int(&args, q->limit ? (int64_t)q->limit : -1);
+	store_row_int(&args, q->since_ms);
+	store_row_int(&args, q->until_ms);
 	sqlite3_stmt *s = state_db_query(st->db, sql, &args);
 	if (!s)
 		return -EIO;
@@ -346,6 +350,9 @@ int alert_store_read_audit(struct alert_store *st, const struct alert_audit_quer
 			.action = (const char *)sqlite3_column_text(s, 4),
 			.target = (const char *)sqlite3_column_text(s, 5),
 			.detail = (const char *)sqlite3_column_text(s, 6),
+			.seq = sqlite3_column_int64(s, 7),
+			.prev_hash = (const char *)sqlite3_column_text(s, 8),
+			.hash = (const char *)sqlite3_column_text(s, 9),
 		};
 		if (!fn(arg, &ent)) {
 			step = SQLITE_DONE;

@@ -24,6 +24,7 @@ static const char *const notifications_params[] = {"state", "limit", NULL};
 static const char *const test_email_params[] = {"route", NULL};
 static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
 static const char *const verify_params[] = {"checkpoint", NULL};
+static const char *const export_params[] = {"since", "until", NULL};
 
 static const struct api_route routes[] = {
 	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false, AUTHZ_ACT_VIEW},
@@ -38,6 +39,8 @@ static const struct api_route routes[] = {
 	{"GET", "/api/v1/audit", false, api_get_audit, audit_params, false, true,
 	 AUTHZ_ACT_AUDIT_READ},
 	{"GET", "/api/v1/audit/verify", false, api_get_audit_verify, verify_params, false, true,
+	 AUTHZ_ACT_AUDIT_READ},
+	{"GET", "/api/v1/audit/export", false, api_get_audit_export, export_params, false, true,
 	 AUTHZ_ACT_AUDIT_READ},
 	/* alert e-mail: recipients' addresses and sending are admin matters */
 	{"GET", "/api/v1/notifications", false, api_get_notifications, notifications_params, false,

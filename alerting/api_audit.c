@@ -153,3 +153,68 @@ void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp)
 					      (json_int_t)v.bad_seq, "problem", v.problem));
 	api_reply_json(resp, 200, o);
 }
+
+/* One chained record as an export line (docs/ACCOUNTS.md, "Export"). */
+static bool export_collect(void *arg, const struct alert_audit_entry *ent)
+{
+	if (!ent->hash) /* written before the chain existed: nothing to verify it by */
+		return true;
+	json_t *lines = arg, *o = json_pack("{s:s s:I s:I s:s s:s s:s}", "kind", "record", "seq",
+					    (json_int_t)ent->seq, "ts_ms", (json_int_t)ent->ts_ms,
+					    "who", ent->who ? ent->who : "", "origin",
+					    ent->origin ? ent->origin : "", "action",
+					    ent->action ? ent->action : "");
+	json_object_set_new(o, "target", json_str_or_null(ent->target));
+	json_object_set_new(o, "detail", json_str_or_null(ent->detail));
+	json_object_set_new(o, "prev_hash", json_str_or_null(ent->prev_hash));
+	json_object_set_new(o, "hash", json_string(ent->hash));
+	json_array_append_new(lines, o);
+	return true;
+}
+
+/* The anchor first (the record before the first exported one) and the end last, so
+ * that the lines verify on their own and a cut is seen. */
+static void export_frame(json_t *lines)
+{
+	size_t n = json_array_size(lines);
+	json_t *first = json_array_get(lines, 0), *last = json_array_get(lines, n - 1);
+	int64_t first_seq = first ? json_integer_value(json_object_get(first, "seq")) : 1;
+	const char *anchor = first ? json_string_value(json_object_get(first, "prev_hash")) : NULL;
+	json_array_insert_new(lines, 0, json_pack("{s:s s:I s:s}", "kind", "anchor", "seq",
+						  (json_int_t)(first_seq - 1), "hash",
+						  anchor ? anchor : ""));
+	json_array_append_new(
+		lines, json_pack("{s:s s:I s:I s:s}", "kind", "end", "records", (json_int_t)n,
+				 "last_seq", (json_int_t)(last ? json_integer_value(json_object_get(last, "seq")) : 0),
+				 "last_hash", last ? json_string_value(json_object_get(last, "hash")) : ""));
+}
+
+/* GET /api/v1/audit/export?since=MS&until=MS: the chained records with since <= ts_ms <
+ * until, framed by an anchor and an end line, for `dcmon audit export` to write as JSON
+ * lines. */
+void api_get_audit_export(const struct api_ctx *ctx, struct api_response *resp)
+{
+	const char *names[2] = {"since", "until"};
+	long long bound[2] = {0, 0};
+	for (int i = 0; i < 2; i++) {
+		const char *v = api_query_get(ctx->query, names[i]);
+		if (v && parse_int_range(v, 1, INT64_MAX, &bound[i]) < 0) {
+			api_reply_error(resp, 400, "%s: expected a time in ms since 1970, got '%s'",
+					names[i], v);
+			return;
+		}
+	}
+	struct alert_audit_query q = {.since_ms = bound[0], .until_ms = bound[1]};
+	json_t *lines = json_array();
+	int rc = ctx->env->alerts ? alert_engine_audit(ctx->env->alerts, &q, export_collect, lines)
+				  : -ENOTSUP;
+	if (rc < 0) {
+		json_decref(lines);
+		api_reply_error(resp, rc == -ENOTSUP ? 503 : 500, "%s",
+				rc == -ENOTSUP ? "no audit log: the threshold engine keeps no state"
+					       : "could not read the audit log");
+		return;
+	}
+	export_frame(lines);
+	api_reply_json(resp, 200, json_pack("{s:o}", "lines", lines));
+}

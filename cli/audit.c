@@ -25,7 +25,12 @@ static int audit_usage(FILE *f, int code)
 	      "  --json             print the API's JSON\n"
 	      "dcmon audit verify [--checkpoint SEQ:HASH | --log FILE] [--json]\n"
 	      "  checks the hash chain; names the first edited, deleted, inserted record, or a\n"
-	      "  cut tail against the last 'checkpoint' line of dcmond's log; exit 2 if bad\n", f);
+	      "  cut tail against the last 'checkpoint' line of dcmond's log; exit 2 if bad\n"
+	      "dcmon audit verify --file F\n"
+	      "  checks an export on its own, offline; names the first bad line; exit 2 if bad\n"
+	      "dcmon audit export [--since T] [--until T]\n"
+	      "  the chained records as JSON lines, between an anchor line (the record before\n"
+	      "  them) and an end line; T: a duration back (30d) or a time (2026-12-01 08:00)\n", f);
 	return code;
 }
 
@@ -111,7 +116,8 @@ static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"checkpoint", required_argument, NULL, 'c'}, {"log", required_argument, NULL, 'l'},
-		{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0},
+		{"file", required_argument, NULL, 'f'}, {"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *cp = NULL, *log = NULL;
 	bool json = false;
@@ -122,6 +128,8 @@ static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
 			return audit_usage(ctx->err, CLI_EXIT_UNKNOWN);
 		cp = c == 'c' ? optarg : cp;
 		log = c == 'l' ? optarg : log;
+		if (c == 'f')
+			return cli_audit_verify_file(ctx, optarg);
 		json |= c == 'j';
 	}
 	char from_log[128], target[AUDIT_TARGET_MAX] = "/api/v1/audit/verify";
@@ -153,6 +161,8 @@ int cli_audit(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "verify") == 0)
 		return audit_verify(ctx, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return cli_audit_export(ctx, argc - 1, argv + 1);
 	struct audit_opts o = {0};
 	int rc = audit_parse(ctx, argc, argv, &o);
 	if (rc >= 0)

@@ -51,6 +51,9 @@ int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
+/* cli/audit_file.c: `dcmon audit export` and `dcmon audit verify --file F`. */
+int cli_audit_export(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_audit_verify_file(const struct cli_ctx *ctx, const char *path);
 int cli_events(const struct cli_ctx *ctx, int argc, char **argv);  /* cli/events.c */
 int cli_impact(const struct cli_ctx *ctx, int argc, char **argv);    /* cli/facility.c */
 int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv); /* cli/facility.c */
@@ -167,6 +170,9 @@ int cli_selector_add(json_t *body, const char *pair, char *err, size_t errlen);
  * "15:04" (today, or tomorrow when already past at now_ms) in local time, or "@UNIX"
  * seconds.  Returns 0 with *ms set, or -EINVAL. */
 int cli_parse_time(const char *s, int64_t now_ms, int64_t *ms);
+/* --since/--until: a duration back from now (1h, 7d) or a time as cli_parse_time, into
+ * out as decimal ms since 1970.  0 or -1. */
+int cli_time_arg(const char *s, char *out, size_t len);
 /* "sun,sat" -> ["sun", "sat"] (names checked, each once).  NULL with err filled. */
 json_t *cli_days_parse(const char *s, char *err, size_t errlen);
 

@@ -24,7 +24,9 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--program NAME] [--kind K] [--severity S] [--text WORDS] [--flag F] [--limit N] "
 	 "[-f] [--json]",
 	 "syslog messages and traps from the event store; -f follows new ones"},
-	{"audit", cli_audit, "[--limit N] [--action A] [--target T] [--json] | verify [--log FILE]",
+	{"audit", cli_audit,
+	 "[--limit N] [--action A] [--target T] [--json] | verify [--log FILE | --file F] | "
+	 "export [--since T] [--until T]",
 	 "who acknowledged and silenced what, when, from where"},
 	{"impact", cli_impact, "DEVICE [--json]",
 	 "what depends on a device; what would lose power or redundancy if it failed"},

@@ -40,8 +40,8 @@ static int events_usage(FILE *f, int code)
 	return code;
 }
 
-/* --since/--until: a duration back from now, or a time. */
-static int time_arg(const char *s, char *out, size_t len)
+/* --since/--until: a duration back from now, or a time (cli.h). */
+int cli_time_arg(const char *s, char *out, size_t len)
 {
 	int64_t now = (int64_t)time(NULL) * 1000, ms, d;
 	if (cfg_parse_duration(s, &d) == 0)
@@ -84,7 +84,7 @@ static int events_parse(const struct cli_ctx *ctx, int argc, char **argv, struct
 			add_param(o, longopts[li].name, optarg);
 		} else if (c == 's' || c == 'u') {
 			char *buf = c == 's' ? o->from : o->to;
-			if (time_arg(optarg, buf, sizeof(o->from)) < 0) {
+			if (cli_time_arg(optarg, buf, sizeof(o->from)) < 0) {
 				fprintf(ctx->err, "dcmon events: --%s: expected a duration (1h) or a "
 					"time (2026-12-01 08:00), got '%s'\n", c == 's' ? "since" : "until",
 					optarg);

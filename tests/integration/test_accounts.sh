@@ -103,6 +103,7 @@ routes=(
   "DELETE /api/v1/silences/|silence|none||"
   "GET /api/v1/audit|audit-read|none|local|"
   "GET /api/v1/audit/verify|audit-read|none|local|"
+  "GET /api/v1/audit/export|audit-read|none|local|"
   "GET /api/v1/notifications|notify-admin|none|local|"
   "POST /api/v1/notifications/test|notify-admin|none|local|"
   "GET /api/v1/impact/|view|device||"

@@ -242,6 +242,9 @@ struct alert_audit_entry {
 	const char *action; /* "ack", "silence", "unsilence", "integrity" (by dcmond) */
 	const char *target; /* "alert:7", "silence:3" */
 	const char *detail; /* ack comment; silence selector and reason; may be NULL */
+	int64_t seq;           /* its place in the hash chain; 0 when unchained */
+	const char *prev_hash; /* the chain's hashes (NULL when unchained) */
+	const char *hash;
 };
 
 /* Which entries to read. */
@@ -250,6 +253,8 @@ struct alert_audit_query {
 	const char *action; /* exact action, NULL = any */
 	const char *target; /* exact target, NULL = any */
 	size_t limit;       /* the newest `limit` matching entries; 0 = all */
+	int64_t since_ms;   /* only entries at or after it; 0 = any */
+	int64_t until_ms;   /* only entries before it; 0 = any */
 };
 
 /* Calls fn for the audit entries matching q, oldest first; stops when fn returns false.
@@ -271,6 +276,13 @@ struct alert_audit_verdict {
 	int64_t bad_id, bad_seq; /* its row id (0 when missing) and sequence number */
 	char problem[192];       /* "edited: ...", "deleted: ...", "inserted: ...", "truncated: ..." */
 };
+/* The SHA-256 (hex) of one audit record's canonical content, prev_hash included
+ * (docs/ACCOUNTS.md); public so that `dcmon audit verify --file` checks an export
+ * offline.  0 or -ENOMEM. */
+int audit_chain_hash(int64_t seq, int64_t ts_ms, const char *who, const char *origin,
+		     const char *action, const char *target, const char *detail,
+		     const char *prev_hash, char out[65]);
+
 /* Checks the audit log's hash chain, against v's checkpoint and the tail written since
  * start.  0, -ENOTSUP (no state), -EIO. */
 int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict *v);
