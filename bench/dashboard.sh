@@ -23,45 +23,12 @@ cd "$(dirname "$0")/.."
 devices=${1:-5000}
 walls=${2:-50}
 duration=${3:-30}
-listeners=50
-build=${DCMON_BUILD_DIR:-build}
-T=$(mktemp -d /tmp/dcmon-bench.XXXXXX)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
-ulimit -n "$(ulimit -Hn)"
-PY=/usr/bin/python3
-
-$PY bench/tcp_listeners.py "$listeners" 4096 0.05 >"$T/ports" 2>"$T/listeners.log" &
-pids+=($!)
-for _ in $(seq 100); do [ "$(wc -l <"$T/ports")" -ge "$listeners" ] && break; sleep 0.1; done
-mapfile -t ports <"$T/ports"
-http_port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{
-  echo "daemon: {data_dir: $T/data, socket: $T/dcmon.sock, interval: 10s, timeout: 2s, log_level: warn,"
-  echo "         http: {port: $http_port}}"
-  echo "sites:"
-  for s in 1 2; do
-    echo "  - {id: site-$s, rooms: [{id: hall-1}, {id: hall-2}, {id: hall-3}, {id: hall-4}, {id: hall-5}]}"
-  done
-  echo "tenants: [{id: acme, email: [a@acme.example]}, {id: globex, email: [g@globex.example]}]"
-  echo "devices:"
-  for ((i = 0; i < devices; i++)); do
-    t=$([ $((i % 2)) -eq 0 ] && echo acme || echo globex)
-    echo "  - {id: srv-$i, kind: server, host: 127.0.0.1, tenant: $t, location: {site: site-$((i % 2 + 1)), room: hall-$((i % 5 + 1)), row: r$((i % 20))}, checks: {tcp: [${ports[$((i % listeners))]}]}}"
-  done
-} >"$T/dcmon.yaml"
-
-"$build/dcmond" -c "$T/dcmon.yaml" >"$T/dcmond.log" 2>&1 &
-dpid=$!
-pids+=($dpid)
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$http_port/api/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
-sleep 12 # one full poll interval: every device has values
+source bench/servers_lib.sh
+start_servers "$devices" 50
 auth=()
 if [ -n "${BENCH_AUTH:-}" ]; then
-  scope=(); [ "$BENCH_AUTH" = tenant-operator ] && scope=(--tenant acme)
-  echo "bench-password-$RANDOM$RANDOM" | DCMON_SOCKET=$T/dcmon.sock "$build/dcmon" user add bench \
-    --role "$BENCH_AUTH" "${scope[@]}" >/dev/null
-  auth=(-H "Authorization: Bearer $(DCMON_SOCKET=$T/dcmon.sock "$build/dcmon" user token bench | head -1)")
+  tenant=; [ "$BENCH_AUTH" = tenant-operator ] && tenant=acme
+  auth=(-H "Authorization: Bearer $(bench_token "$BENCH_AUTH" $tenant)")
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }

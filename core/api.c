@@ -25,6 +25,8 @@ static const struct api_route api_routes[] = {
 	{"GET", "/api/v1/status", false, api_get_status, status_params, false, false, AUTHZ_ACT_VIEW},
 	{"GET", "/api/v1/devices/", true, api_get_device, no_params, false, false, AUTHZ_ACT_VIEW},
 	{"GET", "/api/v1/metrics", false, api_get_metrics, metrics_params, false, false, AUTHZ_ACT_VIEW},
+	/* Prometheus' scrape: its path is the one Prometheus asks by default */
+	{"GET", "/metrics", false, api_get_prometheus, no_params, false, false, AUTHZ_ACT_VIEW},
 	{.method = NULL},
 };
 

@@ -20,6 +20,11 @@ void api_get_health(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_status(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_device(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_metrics(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_prometheus(const struct api_ctx *ctx, struct api_response *resp);
+
+/* Is the metric visible to the request's actor?  A scoped actor sees the metrics of its
+ * devices only (not dcmond's own, which is no configured device). */
+bool api_metric_visible(const struct api_ctx *ctx, const struct metric *m);
 
 /* ---- HTTP framing (shared by the Unix socket server and tests) --------------------- */
 

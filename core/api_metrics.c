@@ -16,7 +16,7 @@ static bool glob_ok(const char *glob, const char *s)
 
 /* A scoped actor sees the metrics of its devices only (not dcmond's own, which is no
  * configured device). */
-static bool metric_visible(const struct api_ctx *ctx, const struct metric *m)
+bool api_metric_visible(const struct api_ctx *ctx, const struct metric *m)
 {
 	if (!authz_actor_scoped(ctx->req->actor))
 		return true;
@@ -28,7 +28,7 @@ static void metrics_one(void *arg, struct metric *m)
 {
 	struct metrics_sel *sel = arg;
 	if (!glob_ok(sel->device, m->device) || !glob_ok(sel->name, m->name) ||
-	    !glob_ok(sel->inst, m->inst) || !metric_visible(sel->ctx, m))
+	    !glob_ok(sel->inst, m->inst) || !api_metric_visible(sel->ctx, m))
 		return;
 	json_t *j = api_metric_json(sel->ctx, m);
 	if (!j)

@@ -428,7 +428,8 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 				  .path = url, .query = query, .body = hc->body.s,
 				  .body_len = hc->body.len, .peer = account ? hc->actor.name : peer,
 				  .peer_origin = account ? hc->actor.source : NULL,
-				  .actor = &hc->actor, .session = http_session_id(c)};
+				  .actor = &hc->actor, .session = http_session_id(c),
+				  .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept")};
 	struct api_response resp;
 	api_handle(&s->env, &req, &resp);
 	if (write && resp.status < 300)
@@ -541,7 +542,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
 		return http_graph_start(s, hc, query);
 	}
-	if (strncmp(url, "/api/", 5) == 0)
+	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0)
 		return http_api(s, hc, url, method, query);
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);

@@ -27,6 +27,7 @@ PKGS=(
   # TLS trust for npm's registry (tests/e2e) and the TLS tests' system store
   ca-certificates
   monitoring-plugins-basic  # Nagios plugins run as checks (test_plugins, bench/plugins.sh)
+  prometheus  # scrapes GET /metrics (test_prometheus); promtool checks its text
   # the Debian package (test_package): its postinst's adduser, systemd-analyze verify
   # of the unit, man for the unit's man: pages
   adduser systemd man-db

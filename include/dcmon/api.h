@@ -101,11 +101,13 @@ struct api_request {
 	const struct authz_actor *actor;
 	/* The web session id of the request (HTTP cookie), or NULL. */
 	const char *session;
+	/* The Accept header, or NULL (GET /metrics chooses its format by it). */
+	const char *accept;
 };
 
 struct api_response {
 	int status;         /* HTTP status */
-	char *body;         /* malloc'd JSON text; freed by api_response_free */
+	char *body;         /* malloc'd text (JSON but for GET /metrics); freed by api_response_free */
 	const char *content_type;
 	/* A web session to set as the HTTP cookie (malloc'd; "" clears it), or NULL:
 	 * login and logout.  The Unix socket has no cookies and ignores it. */

@@ -95,6 +95,7 @@ routes=(
   "GET /api/v1/status|view|none||"
   "GET /api/v1/devices/|view|device||"
   "GET /api/v1/metrics|view|none||"
+  "GET /metrics|view|none||"
   "GET /api/v1/alerts|view|none||"
   "GET /api/v1/alerts/|view|none||"
   "POST /api/v1/alerts/|ack|none||{\"comment\":\"x\"}"
@@ -124,7 +125,7 @@ while read -r m p; do
   found=0
   for r in "${routes[@]}"; do [ "${r%%|*}" = "$m $p" ] && found=1; done
   [ "$found" -eq 1 ] || fail "route $m $p of the sources is not in the matrix"
-done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/api/v1/[^"]*"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt}/*.c |
+done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/\(api/v1/[^"]*\|metrics\)"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt}/*.c |
          sed -E 's/\{"([A-Z]+)", "([^"]*)"/\1 \2/' | sort -u)
 pass "every route of the route tables is in the matrix (${#routes[@]})"
 
@@ -200,6 +201,9 @@ ids=$(req tenant-operator GET /api/v1/status | cut -d' ' -f2- | jq -r '[.devices
 assert_eq "$ids" "acme-web,crac-a,pdu-a01,ups-a,utility" "tenant-operator's status"
 ids=$(req tenant-operator GET "/api/v1/metrics" | cut -d' ' -f2- | jq -r '[.metrics[].device] | unique | map(select(. == "globex-db" or . == "dcmond")) | length')
 assert_eq "$ids" 0 "tenant-operator's metrics hold no other device"
+# its Prometheus scrape likewise (GET /metrics, tests/integration/test_prometheus.sh)
+ids=$(req tenant-operator GET /metrics | cut -d' ' -f2- | grep -Ec 'device="(globex-db|dcmond)"' || true)
+assert_eq "$ids" 0 "tenant-operator's /metrics holds no other device"
 got=$(req tenant-operator GET "/api/v1/graph?device=globex-db&metric=x")
 missing=$(req tenant-operator GET "/api/v1/graph?device=nosuch-obj&metric=x")
 assert_eq "${got//globex-db/X}" "${missing//nosuch-obj/X}" "graph of another tenant's device"
