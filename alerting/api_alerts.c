@@ -190,7 +190,8 @@ void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
 static bool alert_collect_all(void *arg, const struct alert_view *v)
 {
 	struct alert_filter *f = arg;
-	json_array_append_new(f->out, alert_json(f->ctx, v, false));
+	if (alert_check(f->ctx, AUTHZ_ACT_VIEW, v) == AUTHZ_ALLOW) /* a scoped actor's only */
+		json_array_append_new(f->out, alert_json(f->ctx, v, false));
 	return true;
 }
 

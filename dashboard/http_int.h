@@ -149,8 +149,10 @@ struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus);
 /* Unsubscribes, ends every stream (resumed so MHD can close them); frees what no stream holds. */
 void http_sse_close(struct http_sse *h);
 void http_sse_free(struct http_sse *h);
-/* GET /api/v1/events: starts a stream (a snapshot first, then diffs and pings). */
-enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c);
+/* GET /api/v1/events: starts a stream (a snapshot first, then diffs and pings) of the
+ * devices and alerts actor may view (its scope's; every one when unscoped). */
+enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c,
+			      const struct authz_actor *actor);
 /* The config changed: the next update is a full snapshot. */
 void http_sse_resync(struct http_sse *h);
 

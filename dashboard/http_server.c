@@ -525,17 +525,12 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
 		if (query && *query)
 			return http_reply_error(c, 400, "unknown query parameter (allowed: none)");
-		/* the stream's opening is authorized here.  The hub sends every device to
-		 * every stream until it filters events by the stream's device scopes
-		 * (authz_device_scopes; after its rewrite, issue 16): a scoped actor is
-		 * refused rather than shown other tenants' devices */
+		/* the stream's opening is authorized here; what it is sent, by its scope
+		 * (authz_device_scopes) in the hub */
 		if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
 			return http_reply_error(c, 403, "%s may not view the event stream",
 						hc->actor.name);
-		if (authz_actor_scoped(&hc->actor))
-			return http_reply_error(c, 403, "the event stream is not filtered per "
-						"tenant or site yet: %s is scoped", hc->actor.name);
-		return http_sse_open(s->sse, c);
+		return http_sse_open(s->sse, c, &hc->actor);
 	}
 	if (strcmp(url, "/api/v1/graph") == 0) {
 		if (!get)

@@ -7,9 +7,12 @@
  *              diff within HTTP_SSE_ALERT_DELAY_MS);
  *   `ping`     {ts_ms} a second after the last event, so a wall knows it is not blind;
  *   `snapshot` again after a reload.
- * Every event is built once, in the hub's event list, and shared by all streams; a
- * stream points at the next event it has to send.  So is the snapshot streams opened
- * between two updates start with.  A stream that falls more than HTTP_SSE_LAG_MAX events
+ * Every event is built once, in the event list of the stream's channel, and shared by
+ * all its streams; a stream points at the next event it has to send.  So is the
+ * snapshot streams opened between two updates start with.  A channel per scope (tenant
+ * and site of the stream's actor; the unscoped one shows every device) holds what its
+ * scope may view only: the devices authz_device_scopes lets it see, their alerts in the
+ * list, their alert notifications.  A stream that falls more than HTTP_SSE_LAG_MAX events
  * or http.stream_queue_max bytes behind, or has been behind for
  * http.stream_idle_timeout (its client does not read), is ended with a log line (a
  * browser reconnects and gets a snapshot); ended streams hold no event.  Streams are
@@ -61,7 +64,7 @@ struct sse_snap {
 
 struct sse_client {
 	struct sse_client *next, *prev;
-	struct http_sse *hub;
+	struct sse_chan *chan;  /* its scope's */
 	struct MHD_Connection *c;
 	struct sse_snap *first; /* the snapshot this stream starts with; NULL once sent */
 	size_t first_off;       /* bytes of it sent */
@@ -75,9 +78,17 @@ struct sse_client {
 	bool ended;             /* send END_OF_STREAM */
 };
 
-struct http_sse {
+/* The events of one scope: the unscoped one (every device) or one tenant's or site's
+ * (authz_device_scopes: its own devices and the shared infrastructure feeding them).
+ * A scope's channel exists while a stream of that scope is open; each builds its
+ * events once for its streams. */
+struct sse_chan {
+	struct sse_chan *next;
+	struct http_sse *hub;
 	struct http_server *s;
-	struct change_bus *bus;
+	struct authz_actor actor; /* the scope, as a wall of it */
+	enum authz_scope *scopes; /* per config device, NULL when unscoped (every device) */
+	size_t nscopes;
 	struct sse_event *head, *tail;
 	uint64_t next_seq;      /* seq of the next event appended */
 	struct sse_client *clients;
@@ -90,13 +101,21 @@ struct http_sse {
 	bool alerts_dirty;      /* an alert changed since the alert list was made */
 	char *prev_alerts;      /* the last alert list sent ("[...]") */
 	struct sse_snap *snap;  /* the current snapshot, NULL until a stream needs one */
-	int64_t refused_log_ms; /* monotonic: last line about refused streams */
-	unsigned refused;       /* streams refused since that line */
 	bool ticked;            /* prev holds a full state */
 	bool resync;            /* the next update is a snapshot */
 	int64_t last_event_ms;  /* monotonic */
 	struct loop_timer *timer;
 	int64_t timer_due_ms;   /* monotonic */
+	bool closing;
+};
+
+struct http_sse {
+	struct http_server *s;
+	struct change_bus *bus;
+	struct sse_chan *chans;
+	size_t nclients;        /* in all channels */
+	int64_t refused_log_ms; /* monotonic: last line about refused streams */
+	unsigned refused;       /* streams refused since that line */
 	bool closing;
 };
 
@@ -123,9 +142,33 @@ static char *sse_device_text(const struct api_ctx *ctx, const struct cfg_device 
 	return t;
 }
 
-/* The hub builds every event once for all streams, so it reads as an unscoped wall;
- * a stream's own scope filters what it is sent (authz_device_scopes). */
-static const struct authz_actor sse_hub_actor = {.name = "sse-hub", .role = AUTHZ_ROLE_WALL};
+/* Brings the channel's device scopes up to date with the config (every update: the
+ * config may have been reloaded; O(devices + fed_by)).  False when out of memory. */
+static bool sse_scopes_update(struct sse_chan *h, const struct cfg *cfg)
+{
+	if (!authz_actor_scoped(&h->actor))
+		return true;
+	if (h->nscopes != cfg->ndevices) {
+		free(h->scopes);
+		h->nscopes = 0;
+		if (!(h->scopes = calloc(cfg->ndevices + 1, sizeof(*h->scopes))))
+			return false;
+		h->nscopes = cfg->ndevices;
+	}
+	authz_device_scopes(cfg, &h->actor, h->scopes);
+	return true;
+}
+
+/* May the channel's streams see device i (of the config its scopes were made for)? */
+static bool sse_visible(const struct sse_chan *h, size_t i)
+{
+	if (!authz_actor_scoped(&h->actor))
+		return true;
+	if (i >= h->nscopes)
+		return false;
+	struct authz_object obj = {.scope = h->scopes[i]};
+	return authz_check(&h->actor, AUTHZ_ACT_VIEW, &obj) == AUTHZ_ALLOW;
+}
 
 /* The alert list ("[...]") as GET /api/v1/alerts gives it. */
 static char *sse_alerts_text(const struct api_ctx *ctx)
@@ -162,13 +205,13 @@ static void sse_snap_unref(struct sse_snap *sn)
 }
 
 /* The state moved: the next stream gets a new snapshot; those sending this one keep it. */
-static void sse_snap_forget(struct http_sse *h)
+static void sse_snap_forget(struct sse_chan *h)
 {
 	sse_snap_unref(h->snap);
 	h->snap = NULL;
 }
 
-static void sse_prev_free(struct http_sse *h)
+static void sse_prev_free(struct sse_chan *h)
 {
 	for (size_t i = 0; i < h->nprev; i++)
 		free(h->prev[i]);
@@ -183,7 +226,7 @@ static void sse_prev_free(struct http_sse *h)
 }
 
 /* Room for the state of n devices, none sent yet; false when out of memory. */
-static bool sse_prev_alloc(struct http_sse *h, size_t n)
+static bool sse_prev_alloc(struct sse_chan *h, size_t n)
 {
 	sse_prev_free(h);
 	h->prev = calloc(n ? n : 1, sizeof(*h->prev));
@@ -199,7 +242,7 @@ static bool sse_prev_alloc(struct http_sse *h, size_t n)
 
 /* A change of device `id`: its JSON is made again at the next update.  Nothing to do
  * while no full state is held (the next update makes everything). */
-static void sse_mark_device(struct http_sse *h, const char *id)
+static void sse_mark_device(struct sse_chan *h, const char *id)
 {
 	if (!h->ticked || !id)
 		return;
@@ -219,9 +262,11 @@ static int index_cmp(const void *a, const void *b)
 }
 
 /* Makes device i's JSON; appends it to the diff in b if it differs from the last sent. */
-static void sse_device_update(struct http_sse *h, const struct api_ctx *ctx, size_t i,
+static void sse_device_update(struct sse_chan *h, const struct api_ctx *ctx, size_t i,
 			      struct strbuf *b, size_t *changed)
 {
+	if (!sse_visible(h, i))
+		return; /* another tenant's: never made, never sent */
 	char *t = sse_device_text(ctx, &h->s->env.cfg->devices[i]);
 	if (!t || (h->prev[i] && strcmp(t, h->prev[i]) == 0)) {
 		free(t);
@@ -236,7 +281,7 @@ static void sse_device_update(struct http_sse *h, const struct api_ctx *ctx, siz
 
 /* The alert list, made again when an alert changed or while it is not empty; appended
  * to the diff in b when it differs.  True if it did. */
-static bool sse_alerts_update(struct http_sse *h, const struct api_ctx *ctx, bool full,
+static bool sse_alerts_update(struct sse_chan *h, const struct api_ctx *ctx, bool full,
 			      struct strbuf *b)
 {
 	bool empty = h->prev_alerts && strcmp(h->prev_alerts, "[]") == 0;
@@ -256,7 +301,7 @@ static bool sse_alerts_update(struct http_sse *h, const struct api_ctx *ctx, boo
 }
 
 /* The snapshot event of the current state (h->prev must be up to date). */
-static void sse_snapshot_text(struct http_sse *h, struct strbuf *b, int64_t now_ms)
+static void sse_snapshot_text(struct sse_chan *h, struct strbuf *b, int64_t now_ms)
 {
 	strbuf_appendf(b,
 		       "retry: %d\nevent: snapshot\ndata: {\"ts_ms\":%lld,\"version\":\"%s\",\"sites\":",
@@ -264,9 +309,13 @@ static void sse_snapshot_text(struct http_sse *h, struct strbuf *b, int64_t now_
 		       h->s->env.version ? h->s->env.version : "");
 	sse_sites_json(b, h->s->env.cfg);
 	strbuf_appends(b, ",\"devices\":[");
+	bool first = true;
 	for (size_t i = 0; i < h->nprev; i++) {
-		if (i)
+		if (!sse_visible(h, i))
+			continue;
+		if (!first)
 			strbuf_appends(b, ",");
+		first = false;
 		strbuf_appends(b, h->prev[i] ? h->prev[i] : "null");
 	}
 	strbuf_appends(b, "],\"alerts\":");
@@ -277,18 +326,18 @@ static void sse_snapshot_text(struct http_sse *h, struct strbuf *b, int64_t now_
 /* Brings the state up to date: every device when none is held (or the config's
  * devices changed), else the devices marked changed; appends what differs (devices,
  * alerts) to b as a diff body.  Returns true if anything changed. */
-static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
+static bool sse_compute(struct sse_chan *h, struct strbuf *b, int64_t now_ms)
 {
 	const struct cfg *cfg = h->s->env.cfg;
 	struct api_query q = {0};
-	struct api_request rq = {.method = "GET", .path = "/api/v1/events", .actor = &sse_hub_actor};
+	struct api_request rq = {.method = "GET", .path = "/api/v1/events", .actor = &h->actor};
 	struct api_alert_index alerts_idx = {0};
-	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
-			      .alerts = &alerts_idx};
 	bool full = !h->ticked || h->nprev != cfg->ndevices;
 	sse_snap_forget(h);
-	if (full && !sse_prev_alloc(h, cfg->ndevices))
+	if ((full && !sse_prev_alloc(h, cfg->ndevices)) || !sse_scopes_update(h, cfg))
 		return false;
+	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
+			      .alerts = &alerts_idx, .scopes = h->scopes};
 	size_t changed = 0;
 	strbuf_appendf(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
 	if (full) {
@@ -312,7 +361,7 @@ static bool sse_compute(struct http_sse *h, struct strbuf *b, int64_t now_ms)
 
 /* ---- the event list ------------------------------------------------------------------ */
 
-static void sse_wake_all(struct http_sse *h)
+static void sse_wake_all(struct sse_chan *h)
 {
 	for (struct sse_client *cl = h->clients; cl; cl = cl->next) {
 		if (cl->suspended) {
@@ -335,11 +384,11 @@ static void sse_client_end(struct sse_client *cl, const char *why)
 		MHD_resume_connection(cl->c);
 	}
 	MHD_set_connection_option(cl->c, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
-	http_server_kick(cl->hub->s);
+	http_server_kick(cl->chan->s);
 }
 
 /* A new event for every stream: each is behind by it, and ended if that is too far. */
-static void sse_clients_add(struct http_sse *h, size_t len, int64_t now_ms)
+static void sse_clients_add(struct sse_chan *h, size_t len, int64_t now_ms)
 {
 	size_t max = (size_t)h->s->lim.stream_queue_max;
 	char why[96];
@@ -360,7 +409,7 @@ static void sse_clients_add(struct http_sse *h, size_t len, int64_t now_ms)
 }
 
 /* Drops events every stream has sent. */
-static void sse_trim(struct http_sse *h)
+static void sse_trim(struct sse_chan *h)
 {
 	uint64_t min = h->next_seq;
 	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
@@ -375,7 +424,7 @@ static void sse_trim(struct http_sse *h)
 		h->tail = NULL;
 }
 
-static void sse_append(struct http_sse *h, const char *text, size_t len)
+static void sse_append(struct sse_chan *h, const char *text, size_t len)
 {
 	struct sse_event *e = malloc(sizeof(*e) + len + 1);
 	if (!e)
@@ -395,7 +444,7 @@ static void sse_append(struct http_sse *h, const char *text, size_t len)
 	sse_wake_all(h); /* MHD's ITC wakes our loop, which runs MHD */
 }
 
-static void sse_event(struct http_sse *h, const char *type, const char *data)
+static void sse_event(struct sse_chan *h, const char *type, const char *data)
 {
 	struct strbuf b = STRBUF_INIT;
 	strbuf_appendf(&b, "event: %s\ndata: ", type);
@@ -408,9 +457,9 @@ static void sse_event(struct http_sse *h, const char *type, const char *data)
 
 /* ---- the periodic update ---------------------------------------------------------------- */
 
-static void sse_schedule(struct http_sse *h, int64_t delay_ms);
+static void sse_schedule(struct sse_chan *h, int64_t delay_ms);
 
-static void sse_update(struct http_sse *h)
+static void sse_update(struct sse_chan *h)
 {
 	int64_t now = clock_wall_ms();
 	struct strbuf b = STRBUF_INIT;
@@ -435,7 +484,7 @@ static void sse_update(struct http_sse *h)
 
 /* Ends the streams that have had something to send for stream_idle_timeout: their
  * clients do not read (a suspended stream, with nothing to send, is never ended). */
-static void sse_end_stalled(struct http_sse *h, int64_t now_ms)
+static void sse_end_stalled(struct sse_chan *h, int64_t now_ms)
 {
 	int64_t limit = h->s->lim.stream_idle_timeout_ms;
 	char why[128];
@@ -450,22 +499,25 @@ static void sse_end_stalled(struct http_sse *h, int64_t now_ms)
 	sse_trim(h);
 }
 
+static void sse_chan_free(struct sse_chan *h);
+
 static void sse_on_timer(struct loop *loop, void *arg)
 {
-	struct http_sse *h = arg;
+	struct sse_chan *h = arg;
 	h->timer = NULL;
 	if (h->closing)
 		return;
 	sse_end_stalled(h, clock_mono_ms());
-	if (h->nclients > 0)
-		sse_update(h);
-	else
-		h->ticked = false; /* nobody watches: recompute everything at the next connect */
+	if (h->nclients == 0) {
+		sse_chan_free(h); /* nobody watches: the next stream of its scope builds it anew */
+		return;
+	}
+	sse_update(h);
 	sse_schedule(h, HTTP_SSE_PERIOD_MS);
 }
 
 /* Runs the update in delay_ms, unless one is due sooner. */
-static void sse_schedule(struct http_sse *h, int64_t delay_ms)
+static void sse_schedule(struct sse_chan *h, int64_t delay_ms)
 {
 	struct loop *loop = h->s->loop;
 	int64_t due = loop_now_ms(loop) + delay_ms;
@@ -478,7 +530,7 @@ static void sse_schedule(struct http_sse *h, int64_t delay_ms)
 
 /* ---- streams ------------------------------------------------------------------------ */
 
-static struct sse_event *sse_find(struct http_sse *h, uint64_t seq)
+static struct sse_event *sse_find(struct sse_chan *h, uint64_t seq)
 {
 	for (struct sse_event *e = h->head; e; e = e->next)
 		if (e->seq == seq)
@@ -497,7 +549,7 @@ static ssize_t sse_copy(char *dst, size_t max, const char *src, size_t len, size
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct sse_client *cl = cls;
-	struct http_sse *h = cl->hub;
+	struct sse_chan *h = cl->chan;
 	if (cl->ended || h->closing)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (cl->first) {
@@ -528,7 +580,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_client_free(void *cls)
 {
 	struct sse_client *cl = cls;
-	struct http_sse *h = cl->hub;
+	struct sse_chan *h = cl->chan;
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -536,6 +588,7 @@ static void sse_client_free(void *cls)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	h->nclients--;
+	h->hub->nclients--;
 	sse_snap_unref(cl->first);
 	free(cl);
 	sse_trim(h);
@@ -543,7 +596,7 @@ static void sse_client_free(void *cls)
 
 /* The snapshot of the current state, made when the state moved since the last one; a
  * reference for the caller.  NULL when out of memory. */
-static struct sse_snap *sse_snap_get(struct http_sse *h)
+static struct sse_snap *sse_snap_get(struct sse_chan *h)
 {
 	if (h->snap && h->snap->seq == h->next_seq && h->ticked && !h->resync) {
 		h->snap->refs++;
@@ -576,8 +629,9 @@ static int sse_over_limit(const struct http_sse *h, const struct in6_addr *addr)
 	if (h->nclients >= (size_t)lim->max_streams)
 		return 503;
 	int n = 0;
-	for (const struct sse_client *cl = h->clients; cl; cl = cl->next)
-		n += memcmp(&cl->addr, addr, sizeof(*addr)) == 0;
+	for (const struct sse_chan *ch = h->chans; ch; ch = ch->next)
+		for (const struct sse_client *cl = ch->clients; cl; cl = cl->next)
+			n += memcmp(&cl->addr, addr, sizeof(*addr)) == 0;
 	return n >= lim->max_streams_per_address ? 429 : 0;
 }
 
@@ -612,19 +666,72 @@ static void sse_limit_sndbuf(struct MHD_Connection *c)
 		setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
+/* Two actors with the same tenant and site see the same devices (authz_device_scopes
+ * reads nothing else of them). */
+static bool sse_same_scope(const struct authz_actor *a, const struct authz_actor *b)
+{
+	return strcmp(a->tenant, b->tenant) == 0 && strcmp(a->site, b->site) == 0;
+}
+
+/* The channel of actor's scope, made when it has none yet; NULL when out of memory. */
+static struct sse_chan *sse_chan_get(struct http_sse *hub, const struct authz_actor *actor)
+{
+	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next)
+		if (sse_same_scope(&ch->actor, actor))
+			return ch;
+	struct sse_chan *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return NULL;
+	ch->hub = hub;
+	ch->s = hub->s;
+	/* the hub reads as a wall of the scope: view only, whoever the stream's actor */
+	ch->actor = (struct authz_actor){.name = "sse-hub", .role = AUTHZ_ROLE_WALL};
+	memcpy(ch->actor.tenant, actor->tenant, sizeof(ch->actor.tenant));
+	memcpy(ch->actor.site, actor->site, sizeof(ch->actor.site));
+	ch->next = hub->chans;
+	hub->chans = ch;
+	return ch;
+}
+
+static void sse_chan_free(struct sse_chan *h)
+{
+	struct sse_chan **pp = &h->hub->chans;
+	while (*pp && *pp != h)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = h->next;
+	loop_timer_cancel(h->s->loop, h->timer);
+	while (h->head) {
+		struct sse_event *e = h->head;
+		h->head = e->next;
+		free(e);
+	}
+	sse_prev_free(h);
+	sse_snap_forget(h);
+	free(h->prev_alerts);
+	free(h->scopes);
+	free(h);
+}
+
+enum MHD_Result http_sse_open(struct http_sse *hub, struct MHD_Connection *c,
+			      const struct authz_actor *actor)
 {
 	struct in6_addr addr;
 	http_peer_addr(c, &addr);
-	int refuse = sse_over_limit(h, &addr);
+	int refuse = sse_over_limit(hub, &addr);
 	if (refuse)
-		return sse_refuse(h, c, refuse);
+		return sse_refuse(hub, c, refuse);
+	struct sse_chan *h = sse_chan_get(hub, actor);
+	if (!h)
+		return MHD_NO;
+	if (!h->timer) /* its updates; and a channel left without a stream is dropped */
+		sse_schedule(h, HTTP_SSE_PERIOD_MS);
 	struct sse_client *cl = calloc(1, sizeof(*cl));
 	if (!cl || !(cl->first = sse_snap_get(h))) {
 		free(cl);
 		return MHD_NO;
 	}
-	cl->hub = h;
+	cl->chan = h;
 	cl->c = c;
 	cl->addr = addr;
 	http_peer_name(c, cl->peer, sizeof(cl->peer));
@@ -642,14 +749,13 @@ enum MHD_Result http_sse_open(struct http_sse *h, struct MHD_Connection *c)
 		h->clients->prev = cl;
 	h->clients = cl;
 	h->nclients++;
+	hub->nclients++;
 	sse_limit_sndbuf(c);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
-	if (!h->timer)
-		sse_schedule(h, HTTP_SSE_PERIOD_MS);
 	return rc;
 }
 
@@ -671,10 +777,20 @@ struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus)
 	return h;
 }
 
-void http_sse_resync(struct http_sse *h)
+static void sse_chan_resync(struct sse_chan *h)
 {
 	h->resync = true;
 	sse_schedule(h, 0);
+}
+
+void http_sse_resync(struct http_sse *hub)
+{
+	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next) {
+		/* the new config's scopes at once, for alert events before the resync (out of
+		 * memory: the scope sees nothing) */
+		sse_scopes_update(ch, hub->s->env.cfg);
+		sse_chan_resync(ch);
+	}
 }
 
 static void json_num_or_null(json_t *o, const char *k, double v)
@@ -682,72 +798,80 @@ static void json_num_or_null(json_t *o, const char *k, double v)
 	json_object_set_new(o, k, isfinite(v) ? json_real(v) : json_null());
 }
 
-/* An alert notification: pushed now, a diff follows shortly. */
-static void sse_alert(struct http_sse *h, const struct alert_event *ev)
+/* The text of an alert notification, NULL when out of memory. */
+static char *sse_alert_text(const struct alert_event *ev)
 {
-	if (h->closing)
-		return;
-	if (h->nclients > 0) {
-		json_t *o = json_pack("{s:s s:I s:I s:s s:s s:s s:s s:s}", "type",
-				      alert_event_type_name(ev->type), "ts_ms", (json_int_t)ev->ts_ms,
-				      "id", (json_int_t)ev->alert_id, "rule", ev->rule, "device",
-				      ev->device, "metric", ev->metric, "state",
-				      alert_state_name(ev->state), "severity",
-				      cfg_severity_name(ev->severity));
-		if (o) {
-			json_object_set_new(o, "inst", ev->inst ? json_string(ev->inst) : json_null());
-			json_num_or_null(o, "value", ev->value);
-			char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-			if (t)
-				sse_event(h, "alert", t);
-			free(t);
-			json_decref(o);
-		}
-	}
-	sse_schedule(h, HTTP_SSE_ALERT_DELAY_MS);
+	json_t *o = json_pack("{s:s s:I s:I s:s s:s s:s s:s s:s}", "type",
+			      alert_event_type_name(ev->type), "ts_ms", (json_int_t)ev->ts_ms,
+			      "id", (json_int_t)ev->alert_id, "rule", ev->rule, "device", ev->device,
+			      "metric", ev->metric, "state", alert_state_name(ev->state), "severity",
+			      cfg_severity_name(ev->severity));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "inst", ev->inst ? json_string(ev->inst) : json_null());
+	json_num_or_null(o, "value", ev->value);
+	char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return t;
 }
 
-/* The hub's subscription: what changed is marked for the next update; a notification
- * is sent at once. */
+/* An alert notification: pushed now (made once, to the channels that see its device),
+ * a diff follows shortly. */
+static void sse_alert(struct http_sse *hub, const struct alert_event *ev)
+{
+	if (hub->closing)
+		return;
+	const struct cfg *cfg = hub->s->env.cfg;
+	const struct cfg_device *dev = cfg_device_find(cfg, ev->device);
+	size_t i = dev ? (size_t)(dev - cfg->devices) : cfg->ndevices; /* gone: unscoped only */
+	char *t = hub->nclients > 0 ? sse_alert_text(ev) : NULL;
+	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next) {
+		if (t && ch->nclients > 0 && sse_visible(ch, i))
+			sse_event(ch, "alert", t);
+		sse_schedule(ch, HTTP_SSE_ALERT_DELAY_MS);
+	}
+	free(t);
+}
+
+/* The hub's subscription: what changed is marked for the next update of every channel;
+ * a notification is sent at once. */
 static void sse_on_change(void *arg, const struct change *c)
 {
-	struct http_sse *h = arg;
+	struct http_sse *hub = arg;
 	const struct alert_event *ev = alert_event_of(c);
 	if (c->kind == CHANGE_CONFIG) {
-		http_sse_resync(h);
+		http_sse_resync(hub);
 		return;
 	}
-	sse_mark_device(h, c->device);
-	if (!ev)
-		return;
-	h->alerts_dirty = true;
-	if (alert_event_notifies(ev->type))
-		sse_alert(h, ev);
+	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next) {
+		sse_mark_device(ch, c->device);
+		if (ev)
+			ch->alerts_dirty = true;
+	}
+	if (ev && alert_event_notifies(ev->type))
+		sse_alert(hub, ev);
 }
 
-void http_sse_close(struct http_sse *h)
+void http_sse_close(struct http_sse *hub)
 {
-	if (!h)
+	if (!hub)
 		return;
-	change_unsubscribe(h->bus, sse_on_change, h);
-	h->closing = true;
-	sse_wake_all(h);
-	loop_timer_cancel(h->s->loop, h->timer);
-	h->timer = NULL;
+	change_unsubscribe(hub->bus, sse_on_change, hub);
+	hub->closing = true;
+	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next) {
+		ch->closing = true;
+		sse_wake_all(ch);
+		loop_timer_cancel(ch->s->loop, ch->timer);
+		ch->timer = NULL;
+	}
 }
 
-void http_sse_free(struct http_sse *h)
+void http_sse_free(struct http_sse *hub)
 {
-	if (!h)
+	if (!hub)
 		return;
 	/* streams still open here were closed by MHD_stop_daemon (their free callbacks ran) */
-	while (h->head) {
-		struct sse_event *e = h->head;
-		h->head = e->next;
-		free(e);
-	}
-	sse_prev_free(h);
-	sse_snap_forget(h);
-	free(h->prev_alerts);
-	free(h);
+	while (hub->chans)
+		sse_chan_free(hub->chans);
+	free(hub);
 }

@@ -368,6 +368,23 @@ events_with() {
   echo "$total"
 }
 
+# sse_events FILE: the events of an event stream saved in FILE (curl -N of
+# /api/v1/events), as JSON lines {"event": ..., "data": ...}.
+sse_events() {
+  $PY - "$1" <<'PYEOF'
+import json, sys
+ev, data = None, []
+for line in open(sys.argv[1]).read().split("\n"):
+    if line.startswith("event: "):
+        ev = line[7:]
+    elif line.startswith("data: "):
+        data.append(line[6:])
+    elif line == "" and ev:
+        print(json.dumps({"event": ev, "data": json.loads("\n".join(data))}))
+        ev, data = None, []
+PYEOF
+}
+
 # done_checks: prints the closing line ctest output is read for.
 done_checks() {
   echo "$_CHECKS passed, 0 failed"

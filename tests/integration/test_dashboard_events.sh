@@ -35,19 +35,7 @@ stop_tcp_listener
 wait_until 8 "an alert event" grep -q '^event: alert' "$T/sse"
 wait "$curl_pid" 2>/dev/null || true
 
-# events of the stream as JSON lines: {"event": ..., "data": ...}
-$PY - "$T/sse" >"$T/events" <<'PYEOF'
-import json, sys
-ev, data = None, []
-for line in open(sys.argv[1]).read().split("\n"):
-    if line.startswith("event: "):
-        ev = line[7:]
-    elif line.startswith("data: "):
-        data.append(line[6:])
-    elif line == "" and ev:
-        print(json.dumps({"event": ev, "data": json.loads("\n".join(data))}))
-        ev, data = None, []
-PYEOF
+sse_events "$T/sse" >"$T/events"
 first=$(head -1 "$T/events")
 assert_eq "$(jq -r .event <<<"$first")" snapshot "first event"
 assert_eq "$(jq -c '[.data.devices[].id]' <<<"$first")" '["web-a","rack-1"]' "devices of the snapshot"

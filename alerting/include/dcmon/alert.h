@@ -190,8 +190,8 @@ struct alert_actor {
 };
 
 struct api_ctx;
-/* Every alert that is not OK, at ctx->now_ms, as GET /api/v1/alerts lists them without a
- * filter: a JSON array (new reference; NULL when out of memory), for the walls' event
+/* Every alert that is not OK and ctx's actor may view, at ctx->now_ms, as GET
+ * /api/v1/alerts lists them without a filter: a JSON array (new reference; NULL when out of memory), for the walls' event
  * hub, which sends it as it is (alerting/api_alerts.c). */
 struct json_t *alert_list_json(const struct api_ctx *ctx);
 #define API_ACTOR_MAX 160 /* bytes of an actor's "who" text */
