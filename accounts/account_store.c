@@ -35,7 +35,15 @@ static const char schema[] =
 	" id_hash TEXT PRIMARY KEY,"
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
 	" csrf_hash TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-	" last_seen_ms INTEGER NOT NULL, source TEXT);";
+	" last_seen_ms INTEGER NOT NULL, source TEXT);"
+	/* login_watch.c: the addresses admins logged in from (ADMIN_SOURCES_MAX each), and
+	 * failed logins (hashed names) by address, in memory only */
+	"CREATE TABLE IF NOT EXISTS admin_sources("
+	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+	" source TEXT NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY(account, source));"
+	"CREATE TEMP TABLE IF NOT EXISTS login_failures("
+	" source TEXT NOT NULL, account TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(source, account));";
 
 #define ACC_COLS "name, role, tenant, site, hash, disabled, failures, locks, locked_until_ms, " \
 		 "created_ms, last_login_ms, password_changed_ms, fail_since_ms, mfa_secret, " \

@@ -14,8 +14,11 @@
 #define TOKEN_HEX_BYTES  32   /* random bytes of an API token: 256 bits */
 #define TOKEN_PREFIX     "dcm_"
 
+#define ACCOUNTS_NEW_SOURCE_MAX 16 /* admin logins from new addresses within a second */
+
 struct sqlite3;
 struct sqlite3_stmt;
+struct metric_reg;
 
 enum acc_stmt {
 	ACC_INSERT, ACC_GET, ACC_DELETE, ACC_SET_DISABLED, ACC_SET_HASH, ACC_SET_ROLE,
@@ -32,6 +35,13 @@ struct accounts {
 	const struct cfg_accounts *cfg;
 	char dummy_hash[ACCOUNT_HASH_MAX]; /* what a missing user's password is checked against */
 	int64_t next_sweep_ms;        /* accounts_tick: when to look for inactive accounts */
+	int64_t last_report_s;        /* login_watch_report: the second last reported */
+	/* admin accounts logged in from a new address, to report (login_watch.c) */
+	struct {
+		char name[AUTHZ_NAME_MAX];
+		bool shown;
+	} new_source[ACCOUNTS_NEW_SOURCE_MAX];
+	int nnew_source;
 };
 
 /* One account as stored (no secret in it). */
@@ -93,6 +103,16 @@ int session_foreach(struct accounts *a, const char *name,
 		    void *arg);
 int account_record_failure(struct accounts *a, const struct account *acc, int64_t now_ms);
 int account_record_login(struct accounts *a, const char *name, int64_t now_ms);
+
+/* ---- security alerts (login_watch.c) ---- */
+/* A failed login of name (existing or not) from source (http_peer_name). */
+void login_watch_failure(struct accounts *a, const char *name, const char *source,
+			 int64_t now_ms);
+/* A login of acc from source: an admin's address is remembered (accounts.db). */
+void login_watch_success(struct accounts *a, const struct account *acc, const char *source,
+			 int64_t now_ms);
+/* The metrics of the device dcmond (docs/METRICS.md, "Accounts"), once a second. */
+void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_ms);
 
 /* ---- secrets (secret.c) ---- */
 /* yescrypt of password at cost into out; 0 or -errno. */

@@ -44,9 +44,13 @@ int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, i
 	return rc == SQLITE_DONE ? n : -EIO;
 }
 
-void accounts_tick(struct accounts *a, struct alert_engine *alerts, int64_t now_ms)
+void accounts_tick(struct accounts *a, struct alert_engine *alerts, struct metric_reg *reg,
+		   int64_t now_ms)
 {
-	if (!a || now_ms < a->next_sweep_ms)
+	if (!a)
+		return;
+	login_watch_report(a, reg, now_ms);
+	if (now_ms < a->next_sweep_ms)
 		return;
 	a->next_sweep_ms = now_ms + ACCOUNTS_SWEEP_MS;
 	if (accounts_disable_inactive(a, alerts, now_ms) < 0)

@@ -47,8 +47,10 @@ int accounts_login(struct accounts *a, const char *name, const char *password, c
 	/* the same yescrypt work for a missing user: the answer's time says nothing */
 	bool match = secret_check_password(password ? password : "",
 					   known ? acc.hash : a->dummy_hash);
-	if (!known)
+	if (!known) {
+		login_watch_failure(a, name, source, now_ms);
 		return -EACCES;
+	}
 	bool locked = acc.locked_until_ms > now_ms;
 	if (match && acc.mfa_secret[0] && !locked && !second_factor_ok(a, &acc, code, now_ms))
 		match = false; /* a wrong code counts like a wrong password */
@@ -56,11 +58,13 @@ int accounts_login(struct accounts *a, const char *name, const char *password, c
 		if (!acc.mfa_secret[0] && mfa_required(acc.role))
 			return -EKEYREJECTED;
 		account_record_login(a, acc.name, now_ms);
+		login_watch_success(a, &acc, source, now_ms);
 		account_actor(&acc, source, out);
 		return 0;
 	}
 	if (!match && !locked)
 		account_record_failure(a, &acc, now_ms);
+	login_watch_failure(a, name, source, now_ms);
 	return -EACCES;
 }
 

@@ -317,7 +317,7 @@ static void on_tick(struct loop *loop, void *arg)
 	metric_reg_mark_stale(d->reg, now);
 	event_store_report(d->events, d->reg, now);
 	alert_engine_tick(d->alerts, now);
-	accounts_tick(d->accounts, d->alerts, now);
+	accounts_tick(d->accounts, d->alerts, d->reg, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 

@@ -56,15 +56,18 @@ int accounts_token_actor(struct accounts *a, const char *token, const char *sour
 			 struct authz_actor *out);
 
 struct alert_engine;
+struct metric_reg;
 #define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts are looked for once an hour */
 
 /* Disables the accounts unused (no login, no API token use; since their creation when
  * never used) for daemon.accounts.inactive_disable at wall time now_ms, each logged and
  * in the audit log of alerts (may be NULL).  Returns how many, or -EIO. */
 int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
-/* Runs accounts_disable_inactive at start and then every ACCOUNTS_SWEEP_MS; call it from
- * a timer of the loop. */
-void accounts_tick(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
+/* Runs accounts_disable_inactive at start and then every ACCOUNTS_SWEEP_MS, and puts the
+ * security metrics of the device dcmond into reg (may be NULL) once a second
+ * (docs/ACCOUNTS.md, "Security alerts"); call it from a timer of the loop. */
+void accounts_tick(struct accounts *a, struct alert_engine *alerts, struct metric_reg *reg,
+		   int64_t now_ms);
 
 /* The actor of a web session (the cookie's id); fits api_env.session_actor: 0, -ENOENT
  * (no such session or expired: then deleted), -EACCES (account disabled or gone),
