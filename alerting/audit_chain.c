@@ -108,20 +108,19 @@ int audit_chain_tail(sqlite3 *db, int64_t *seq, char hash[DIGEST_HEX_LEN + 1])
 }
 
 /* The newest of the oldest `max` records written before cutoff_ms: the last one a
- * retention pass removes, so that what stays is the chain's tail without a gap (a
- * record after an older-looking one, the clock stepped back, stays with it). */
+ * retention pass removes.  It stops at the first record it keeps, so that what stays is
+ * the chain's tail without a gap (an older-looking record after it, the clock stepped
+ * back, stays too), and it reads no more than max + 1 rows, whatever the log's size. */
 static int retention_last(sqlite3 *db, int64_t cutoff_ms, int max, struct audit_removal *out)
 {
 	struct store_row r = {0};
-	store_row_int(&r, cutoff_ms);
 	store_row_int(&r, max);
-	sqlite3_stmt *s = state_db_query(db, "SELECT id, seq, hash FROM audit WHERE id < coalesce("
-					     "(SELECT min(id) FROM audit WHERE ts_ms >= ?1), "
-					     "9223372036854775807) ORDER BY id LIMIT ?2", &r);
+	sqlite3_stmt *s = state_db_query(db, "SELECT id, seq, hash, ts_ms FROM audit ORDER BY id "
+					     "LIMIT ?", &r);
 	if (!s)
 		return -EIO;
 	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && sqlite3_column_int64(s, 3) < cutoff_ms) {
 		out->removed++;
 		out->last_id = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL) { /* an unchained one moves nothing */
@@ -130,7 +129,7 @@ static int retention_last(sqlite3 *db, int64_t cutoff_ms, int max, struct audit_
 		}
 	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
 }
 
 /* Runs one statement of a retention pass with its values. */
