@@ -69,6 +69,9 @@ const struct cfg_key accounts_cfg_keys[] = {
 	 .max = 30 * 86400000LL},
 	{.name = "inactive_disable", .type = CFGK_DURATION, .offset = AC(inactive_ms), .min = 0,
 	 .max = 3650 * 86400000LL, .expect = "a duration like 90d, or 0 for never"},
+	{.name = "audit_retention", .type = CFGK_DURATION, .offset = AC(audit_retention_ms),
+	 .min = ACCOUNTS_AUDIT_RETENTION_MIN, .max = 100 * 365 * 86400000LL,
+	 .expect = "a duration of a year or more, like 365d or 730d"},
 	{.name = NULL},
 };
 
@@ -84,6 +87,7 @@ void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	    .session_idle_ms = 30 * 60000,
 	    .session_max_ms = 12 * 3600000,
 	    .inactive_ms = 90 * 86400000LL,
+	    .audit_retention_ms = ACCOUNTS_AUDIT_RETENTION_MIN,
 	    .pos = node->pos,
 	};
 }

@@ -1,6 +1,7 @@
 /* Accounts unused for daemon.accounts.inactive_disable (default 90 days) are disabled:
  * no login and no use of one of its API tokens since then (since its creation when it
- * was never used).  The clock is the caller's, so tests move it. */
+ * was never used).  The same hourly sweep runs the audit log's retention pass
+ * (daemon.accounts.audit_retention).  The clock is the caller's, so tests move it. */
 #include "accounts_int.h"
 
 #include <errno.h>
@@ -56,4 +57,6 @@ void accounts_tick(struct accounts *a, struct alert_engine *alerts, struct metri
 	if (accounts_disable_inactive(a, alerts, now_ms) < 0)
 		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s: cannot look for inactive accounts",
 			a->path);
+	if (alerts) /* a failed pass is logged by the store and tried again next time */
+		alert_engine_audit_retain(alerts, accounts_cfg(a)->audit_retention_ms, now_ms);
 }

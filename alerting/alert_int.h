@@ -246,8 +246,31 @@ extern const char audit_chain_genesis[65]; /* prev_hash of the first record */
 /* Adds the chain's columns to an audit table from before them.  SQLITE_OK or an error
  * with err filled. */
 int audit_chain_migrate(struct sqlite3 *db, const char *path, char *err, size_t errlen);
-/* The last chained record's sequence number and hash (0 and the genesis when none). */
+/* The trigger that refuses DELETE on the audit log (retention drops and re-creates it). */
+#define AUDIT_NO_DELETE_SQL                                                                  \
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"                \
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+/* The last chained record's sequence number and hash (the anchor's when retention left
+ * none; 0 and the genesis when there is none either). */
 int audit_chain_tail(struct sqlite3 *db, int64_t *seq, char hash[65]);
+/* The anchor: the newest record retention removed (0, the genesis, 0 when none). */
+int audit_chain_anchor(struct sqlite3 *db, int64_t *seq, char hash[65], int64_t *removed_ms);
+/* What a retention pass removed. */
+struct audit_removal {
+	int64_t removed;     /* records */
+	int64_t last_id;     /* the newest removed row */
+	int64_t anchor_seq;  /* the anchor now (unchanged when only unchained rows went) */
+	char anchor_hash[65];
+};
+/* Removes the oldest records written before cutoff_ms (at most max, and none after a
+ * record it keeps) and stores the anchor at now_ms, inside the caller's transaction.
+ * 0 or -EIO. */
+int audit_chain_remove_before(struct sqlite3 *db, int64_t cutoff_ms, int max, int64_t now_ms,
+			      struct audit_removal *out);
+/* Runs a retention pass (docs/ACCOUNTS.md, "Retention") in one transaction with its
+ * `retention` record.  Records removed, -EAGAIN (writes held or a transaction open: the
+ * next pass), -ENOMEM or -EIO. */
+int alert_store_audit_retain(struct alert_store *st, int64_t cutoff_ms, int max, int64_t now_ms);
 /* Walks the log into v (whose checkpoint fields the caller sets).  0 or -EIO. */
 int audit_chain_verify(struct sqlite3 *db, struct alert_audit_verdict *v);
 /* Checks the chain against the store's own idea of its tail (in memory since start). */

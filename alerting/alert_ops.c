@@ -144,6 +144,13 @@ int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict
 	return alert_store_verify_audit(e->st, v);
 }
 
+int alert_engine_audit_retain(struct alert_engine *e, int64_t retention_ms, int64_t now_ms)
+{
+	if (!e->st)
+		return -ENOTSUP;
+	return alert_store_audit_retain(e->st, now_ms - retention_ms, AUDIT_RETENTION_BATCH, now_ms);
+}
+
 /* ---- views --------------------------------------------------------------------- */
 
 static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,

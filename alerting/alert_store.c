@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -40,13 +41,15 @@ static const char store_schema[] =
 	" detail TEXT, seq INTEGER, prev_hash TEXT, hash TEXT);"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
-	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
-	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	AUDIT_NO_DELETE_SQL
 	/* REPLACE deletes the old row without firing delete triggers (unless recursive
 	 * triggers are on), so an insert may not reuse an id. */
 	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit"
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
-	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	/* the newest record retention removed, where the chain starts (one row) */
+	"CREATE TABLE IF NOT EXISTS audit_anchor(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" seq INTEGER NOT NULL, hash TEXT NOT NULL, removed_ms INTEGER NOT NULL);";
 
 enum store_stmt {
 	ST_PUT_ALERT,
@@ -283,32 +286,94 @@ void alert_store_audit_checkpoint(struct alert_store *st)
 		 st->audit_hash);
 }
 
+/* The row of the record after the chain's last one in memory, and its hash. */
+static int audit_row(const struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
+		     const char *action, const char *target, const char *detail,
+		     struct store_row *r, char hash[65])
+{
+	int64_t seq = st->audit_seq + 1;
+	if (audit_chain_hash(seq, ts_ms, by->who, by->origin, action, target, detail,
+			     st->audit_hash, hash) < 0)
+		return -ENOMEM;
+	*r = (struct store_row){.stmt = ST_AUDIT};
+	store_row_int(r, ts_ms);
+	store_row_text(r, by->who);
+	store_row_text(r, by->origin);
+	store_row_text(r, action);
+	store_row_text(r, target);
+	store_row_text(r, detail);
+	store_row_int(r, seq);
+	store_row_text(r, st->audit_hash);
+	store_row_text(r, hash);
+	return 0;
+}
+
+/* The chain's tail in memory moves to the record just written (or held). */
+static void audit_advance(struct alert_store *st, const char hash[65])
+{
+	st->audit_seq++;
+	memcpy(st->audit_hash, hash, sizeof(st->audit_hash));
+	if (++st->since_checkpoint >= AUDIT_CHECKPOINT_EVERY)
+		alert_store_audit_checkpoint(st);
+}
+
 /* The record is chained to the last one in memory, in the order of the calls, so a
  * write held on a full disk keeps its place. */
 int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
 		      const char *action, const char *target, const char *detail)
 {
 	char hash[65];
-	int64_t seq = st->audit_seq + 1;
-	if (audit_chain_hash(seq, ts_ms, by->who, by->origin, action, target, detail,
-			     st->audit_hash, hash) < 0)
+	struct store_row r;
+	if (audit_row(st, ts_ms, by, action, target, detail, &r, hash) < 0)
 		return -ENOMEM;
-	struct store_row r = {.stmt = ST_AUDIT};
-	store_row_int(&r, ts_ms);
-	store_row_text(&r, by->who);
-	store_row_text(&r, by->origin);
-	store_row_text(&r, action);
-	store_row_text(&r, target);
-	store_row_text(&r, detail);
-	store_row_int(&r, seq);
-	store_row_text(&r, st->audit_hash);
-	store_row_text(&r, hash);
 	int rc = store_write(st, &r); /* the row's texts are copied when held */
-	st->audit_seq = seq;
-	memcpy(st->audit_hash, hash, sizeof(hash));
-	if (++st->since_checkpoint >= AUDIT_CHECKPOINT_EVERY)
-		alert_store_audit_checkpoint(st);
+	audit_advance(st, hash);
 	return rc;
+}
+
+/* The removal and its `retention` record, in the transaction open on st. */
+static int audit_retain_tx(struct alert_store *st, int64_t cutoff_ms, int max, int64_t now_ms,
+			   struct audit_removal *rm, char hash[65])
+{
+	if (audit_chain_remove_before(st->db, cutoff_ms, max, now_ms, rm) < 0)
+		return -EIO;
+	if (rm->removed == 0)
+		return 0;
+	char detail[224];
+	snprintf(detail, sizeof(detail), "removed %lld records written before %lld; anchor seq "
+		 "%lld hash %s", (long long)rm->removed, (long long)cutoff_ms,
+		 (long long)rm->anchor_seq, rm->anchor_hash);
+	struct alert_actor self = {.who = "dcmond", .origin = "retention"};
+	struct store_row r;
+	if (audit_row(st, now_ms, &self, "retention", "audit", detail, &r, hash) < 0)
+		return -ENOMEM;
+	return state_db_run(st->stmt[ST_AUDIT], r.v, r.n) == SQLITE_DONE ? 0 : -EIO;
+}
+
+int alert_store_audit_retain(struct alert_store *st, int64_t cutoff_ms, int max, int64_t now_ms)
+{
+	if (st->depth > 0 || st->held.n > 0) /* the chain's tail is not on disk yet */
+		return -EAGAIN;
+	struct audit_removal rm;
+	char hash[65];
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (rc == 0)
+		rc = audit_retain_tx(st, cutoff_ms, max, now_ms, &rm, hash);
+	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = -EIO;
+	if (rc < 0) {
+		log_msg(LOG_LVL_ERROR, "audit", NULL, "%s: retention pass failed: %s", st->path,
+			sqlite3_errmsg(st->db));
+		state_db_rollback(st->db);
+		return rc;
+	}
+	if (rm.removed == 0)
+		return 0;
+	audit_advance(st, hash);
+	/* like a checkpoint: the anchor in a log the state directory's owner cannot rewrite */
+	log_info("audit", NULL, "retention removed %lld records, anchor seq=%lld hash=%s",
+		 (long long)rm.removed, (long long)rm.anchor_seq, rm.anchor_hash);
+	return rm.removed > INT_MAX ? INT_MAX : (int)rm.removed;
 }
 
 int alert_store_verify_audit(struct alert_store *st, struct alert_audit_verdict *v)

@@ -147,6 +147,11 @@ void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp)
 	json_t *o = json_pack("{s:b s:I s:I s:I s:s}", "ok", !v.bad, "records",
 			      (json_int_t)v.records, "unchained", (json_int_t)v.unchained,
 			      "last_seq", (json_int_t)v.last_seq, "last_hash", v.last_hash);
+	if (v.anchor_seq > 0) /* retention removed the records up to it */
+		json_object_set_new(o, "anchor",
+				    json_pack("{s:I s:s s:I}", "seq", (json_int_t)v.anchor_seq,
+					      "hash", v.anchor_hash, "removed_ms",
+					      (json_int_t)v.anchor_removed_ms));
 	if (v.bad)
 		json_object_set_new(o, "first_bad",
 				    json_pack("{s:I s:I s:s}", "id", (json_int_t)v.bad_id, "seq",

@@ -4,7 +4,9 @@
  * edited record no longer matches its hash, a deleted one leaves a gap in the sequence,
  * an inserted one repeats a number or breaks the next record's prev_hash, and a cut tail
  * is told by the checkpoints (sequence number + hash) logged every
- * AUDIT_CHECKPOINT_EVERY records and at shutdown. */
+ * AUDIT_CHECKPOINT_EVERY records and at shutdown.  Retention removes the oldest records
+ * and keeps the newest removed one's sequence number and hash as the anchor
+ * (audit_anchor), where the chain then starts instead of the genesis. */
 #include "alert_int.h"
 
 #include <errno.h>
@@ -49,6 +51,8 @@ int audit_chain_hash(int64_t seq, int64_t ts_ms, const char *who, const char *or
 	return rc;
 }
 
+static const char *col(sqlite3_stmt *s, int i);
+
 int audit_chain_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
@@ -63,15 +67,37 @@ int audit_chain_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 				       "ALTER TABLE audit ADD COLUMN hash TEXT;", err, errlen);
 }
 
+int audit_chain_anchor(sqlite3 *db, int64_t *seq, char hash[DIGEST_HEX_LEN + 1],
+		       int64_t *removed_ms)
+{
+	sqlite3_stmt *s = state_db_query(db, "SELECT seq, hash, removed_ms FROM audit_anchor", NULL);
+	if (!s)
+		return -EIO;
+	int rc = sqlite3_step(s);
+	*seq = 0;
+	*removed_ms = 0;
+	snprintf(hash, DIGEST_HEX_LEN + 1, "%s", audit_chain_genesis);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		*seq = sqlite3_column_int64(s, 0);
+		snprintf(hash, DIGEST_HEX_LEN + 1, "%s", h ? (const char *)h : "");
+		*removed_ms = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int audit_chain_tail(sqlite3 *db, int64_t *seq, char hash[DIGEST_HEX_LEN + 1])
 {
+	int64_t removed_ms;
+	if (audit_chain_anchor(db, seq, hash, &removed_ms) < 0) /* when retention left none */
+		return -EIO;
+
 	sqlite3_stmt *s = state_db_query(db, "SELECT seq, hash FROM audit WHERE hash IS NOT NULL"
 					     " ORDER BY id DESC LIMIT 1", NULL);
 	if (!s)
 		return -EIO;
 	int rc = sqlite3_step(s);
-	*seq = 0;
-	snprintf(hash, DIGEST_HEX_LEN + 1, "%s", audit_chain_genesis);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *h = sqlite3_column_text(s, 1);
 		*seq = sqlite3_column_int64(s, 0);
@@ -79,6 +105,69 @@ int audit_chain_tail(sqlite3 *db, int64_t *seq, char hash[DIGEST_HEX_LEN + 1])
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The newest of the oldest `max` records written before cutoff_ms: the last one a
+ * retention pass removes.  It stops at the first record it keeps, so that what stays is
+ * the chain's tail without a gap (an older-looking record after it, the clock stepped
+ * back, stays too), and it reads no more than max + 1 rows, whatever the log's size. */
+static int retention_last(sqlite3 *db, int64_t cutoff_ms, int max, struct audit_removal *out)
+{
+	struct store_row r = {0};
+	store_row_int(&r, max);
+	sqlite3_stmt *s = state_db_query(db, "SELECT id, seq, hash, ts_ms FROM audit ORDER BY id "
+					     "LIMIT ?", &r);
+	if (!s)
+		return -EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && sqlite3_column_int64(s, 3) < cutoff_ms) {
+		out->removed++;
+		out->last_id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL) { /* an unchained one moves nothing */
+			out->anchor_seq = sqlite3_column_int64(s, 1);
+			snprintf(out->anchor_hash, sizeof(out->anchor_hash), "%s", col(s, 2));
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+/* Runs one statement of a retention pass with its values. */
+static int retention_run(sqlite3 *db, const char *sql, const struct store_row *r)
+{
+	sqlite3_stmt *s = state_db_query(db, sql, r);
+	if (!s)
+		return -EIO;
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int audit_chain_remove_before(sqlite3 *db, int64_t cutoff_ms, int max, int64_t now_ms,
+			      struct audit_removal *out)
+{
+	int64_t removed_ms;
+	*out = (struct audit_removal){0};
+	if (audit_chain_anchor(db, &out->anchor_seq, out->anchor_hash, &removed_ms) < 0 ||
+	    retention_last(db, cutoff_ms, max, out) < 0)
+		return -EIO;
+	if (out->removed == 0)
+		return 0;
+	struct store_row del = {0}, anchor = {0};
+	store_row_int(&del, out->last_id);
+	store_row_int(&anchor, out->anchor_seq);
+	store_row_text(&anchor, out->anchor_hash);
+	store_row_int(&anchor, now_ms);
+	/* the trigger is back before the transaction ends: nobody sees the log without it,
+	 * and the start's check for dropped triggers has nothing to say */
+	if (retention_run(db, "DROP TRIGGER audit_no_delete", NULL) < 0 ||
+	    retention_run(db, "DELETE FROM audit WHERE id <= ?", &del) < 0 ||
+	    retention_run(db, "INSERT INTO audit_anchor(id, seq, hash, removed_ms) VALUES(1, ?, ?, ?)"
+			      " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+			      " removed_ms = excluded.removed_ms", &anchor) < 0 ||
+	    retention_run(db, AUDIT_NO_DELETE_SQL, NULL) < 0)
+		return -EIO;
+	return 0;
 }
 
 static const char *col(sqlite3_stmt *s, int i)
@@ -139,7 +228,16 @@ int audit_chain_verify(sqlite3 *db, struct alert_audit_verdict *v)
 	if (!s)
 		return -EIO;
 	char last[DIGEST_HEX_LEN + 1];
-	snprintf(last, sizeof(last), "%s", audit_chain_genesis);
+	if (audit_chain_anchor(db, &v->anchor_seq, v->anchor_hash, &v->anchor_removed_ms) < 0) {
+		sqlite3_finalize(s);
+		return -EIO;
+	}
+	snprintf(last, sizeof(last), "%s", v->anchor_hash);
+	v->last_seq = v->anchor_seq;
+	/* a checkpoint at or before the anchor names a record retention removed */
+	if (v->checkpoint_seq > 0 && v->checkpoint_seq <= v->anchor_seq)
+		v->checkpoint_hash_found = v->checkpoint_seq < v->anchor_seq ||
+					   str_is(v->anchor_hash, v->checkpoint_hash);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (sqlite3_column_type(s, 7) == SQLITE_NULL && sqlite3_column_type(s, 9) == SQLITE_NULL) {

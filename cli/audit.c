@@ -112,6 +112,21 @@ static int checkpoint_from_log(const struct cli_ctx *ctx, const char *path, char
 
 /* `dcmon audit verify [--checkpoint SEQ:HASH | --log FILE] [--json]`: exit 0 when the
  * chain holds, 2 naming the first bad record. */
+/* "audit log intact: N records[, after the anchor seq A hash H (retention)], last L hash H2" */
+static void print_intact(const struct cli_ctx *ctx, json_t *j)
+{
+	json_t *anchor = json_object_get(j, "anchor");
+	fprintf(ctx->out, "audit log intact: %lld records",
+		(long long)json_integer_value(json_object_get(j, "records")));
+	if (anchor)
+		fprintf(ctx->out, ", after the anchor seq %lld hash %s (retention)",
+			(long long)json_integer_value(json_object_get(anchor, "seq")),
+			cli_jstr(anchor, "hash"));
+	fprintf(ctx->out, ", last %lld hash %s\n",
+		(long long)json_integer_value(json_object_get(j, "last_seq")),
+		cli_jstr(j, "last_hash"));
+}
+
 static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -149,10 +164,7 @@ static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
 			(long long)json_integer_value(json_object_get(bad, "id")),
 			cli_jstr(bad, "problem"));
 	else
-		fprintf(ctx->out, "audit log intact: %lld records, last %lld hash %s\n",
-			(long long)json_integer_value(json_object_get(j, "records")),
-			(long long)json_integer_value(json_object_get(j, "last_seq")),
-			cli_jstr(j, "last_hash"));
+		print_intact(ctx, j);
 	json_decref(j);
 	return bad ? (int)API_HEALTH_CRITICAL : 0;
 }

@@ -335,6 +335,21 @@ assert_eq() {
   pass "$what = $want"
 }
 
+# audit_tamper SQL WANT: alerts.db back to $T/pristine.db, tampered with by SQL; then
+# `dcmon audit verify --log $T/checkpoints.log` of dcmond on $T/dcmon.yaml exits 2 and
+# prints what matches the pattern WANT.
+audit_tamper() {
+  local sql=$1 want=$2 db="$T/data/alerts.db" out rc=0
+  cp "$T/pristine.db" "$db"; rm -f "$db-wal" "$db-shm"
+  sqlite3 "$db" "$sql"
+  start_dcmond "$T/dcmon.yaml"
+  out=$("$DCMON" audit verify --log "$T/checkpoints.log") || rc=$?
+  stop_dcmond
+  assert_eq "$rc" 2 "exit status after: $sql"
+  [[ $out == $want ]] || fail "after '$sql': $out, want $want"
+  pass "$out"
+}
+
 # use_faketime: dcmond (started after this) runs under libfaketime, its wall clock at
 # real time + the offset in $T/faketime, re-read on every call (the monotonic clock
 # left alone); step OFFSET (+3h, +2d, +0) moves it.

@@ -23,31 +23,20 @@ cp "$db" "$T/pristine.db"
 assert_eq "$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE length(hash) = 64 AND length(prev_hash) = 64")" 6 "records with both hashes"
 assert_eq "$(sqlite3 "$db" "SELECT prev_hash FROM audit WHERE seq = 2") " "$(sqlite3 "$db" "SELECT hash FROM audit WHERE seq = 1") " "record 2 carries record 1's hash"
 
-# tamper SQL EXPECTED: a fresh copy of the pristine log, tampered with, then verified
-tamper() {
-  local sql=$1 want=$2 out rc=0
-  cp "$T/pristine.db" "$db"; rm -f "$db-wal" "$db-shm"
-  sqlite3 "$db" "$sql"
-  start_dcmond "$T/dcmon.yaml"
-  out=$("$DCMON" audit verify --log "$T/checkpoints.log") || rc=$?
-  stop_dcmond
-  assert_eq "$rc" 2 "exit status after: $sql"
-  [[ $out == $want ]] || fail "after '$sql': $out, want $want"
-  pass "$out"
-}
-tamper "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'reason=nothing to see' WHERE seq = 3" \
+# each: a fresh copy of the pristine log, tampered with, then verified (audit_tamper)
+audit_tamper "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'reason=nothing to see' WHERE seq = 3" \
   "audit log TAMPERED: record 3 (row id 3): edited: its content does not match its hash"
-tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3" \
+audit_tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3" \
   "audit log TAMPERED: record 3 (row id 4): deleted: records 3..3 are missing before it"
-tamper "INSERT INTO audit(id, ts_ms, who, origin, action, target, detail, seq, prev_hash, hash)
+audit_tamper "INSERT INTO audit(id, ts_ms, who, origin, action, target, detail, seq, prev_hash, hash)
         SELECT 100, ts_ms, 'mallory', origin, action, target, detail, seq, prev_hash, hash FROM audit WHERE seq = 2" \
   "audit log TAMPERED: record 2 (row id 100): inserted: sequence 2 comes again after 6"
 # the tail cut: the start that finds the dropped trigger writes an integrity record,
 # which continues the chain at 5; the checkpoint still says 6
-tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 5" \
+audit_tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 5" \
   "audit log TAMPERED: record 6 (row id 0): truncated: the log ends at 5, a checkpoint says 6 records were written"
 # the last record cut: the integrity record takes its number, not its hash
-tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 6" \
+audit_tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 6" \
   "audit log TAMPERED: record 6 (row id 0): differs from the checkpoint's hash"
 # an audit log from before the chain (and its triggers): its records stay, unchained;
 # the chain starts after them with the integrity record and the silence

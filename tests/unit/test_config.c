@@ -374,6 +374,8 @@ static const struct bad_case bad_cases[] = {
      "timeout: expected a duration"},
     {"duration out of range", "daemon:\n  interval: 10ms\n", 2, 13,
      "interval: 10ms is out of range 100ms..1d"},
+    {"audit retention below a year", "daemon:\n  accounts:\n    audit_retention: 364d\n", 3,
+     22, "audit_retention: 364d is out of range 365d..36500d"},
     {"series limit out of range", "daemon:\n  max_series_per_device: 0\n", 2, 26,
      "max_series_per_device"},
     {"snmp max_rows out of range",

@@ -34,6 +34,7 @@ struct cfg_accounts {
 	int64_t session_idle_ms;  /* a web session unused this long ends */
 	int64_t session_max_ms;   /* and any after this long */
 	int64_t inactive_ms;      /* accounts unused this long are disabled; 0 = never */
+	int64_t audit_retention_ms; /* audit records older than this are removed */
 	struct cfg_pos pos;
 };
 extern const struct cfg_key accounts_cfg_keys[];
@@ -57,13 +58,15 @@ int accounts_token_actor(struct accounts *a, const char *token, const char *sour
 
 struct alert_engine;
 struct metric_reg;
-#define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts are looked for once an hour */
+#define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts and old audit records: once an hour */
+#define ACCOUNTS_AUDIT_RETENTION_MIN (365 * 86400000LL) /* a year at least (issue 17) */
 
 /* Disables the accounts unused (no login, no API token use; since their creation when
  * never used) for daemon.accounts.inactive_disable at wall time now_ms, each logged and
  * in the audit log of alerts (may be NULL).  Returns how many, or -EIO. */
 int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, int64_t now_ms);
-/* Runs accounts_disable_inactive at start and then every ACCOUNTS_SWEEP_MS, and puts the
+/* Runs accounts_disable_inactive and the audit log's retention pass
+ * (daemon.accounts.audit_retention) at start and then every ACCOUNTS_SWEEP_MS, and puts the
  * security metrics of the device dcmond into reg (may be NULL) once a second
  * (docs/ACCOUNTS.md, "Security alerts"); call it from a timer of the loop. */
 void accounts_tick(struct accounts *a, struct alert_engine *alerts, struct metric_reg *reg,

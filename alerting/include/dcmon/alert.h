@@ -272,6 +272,9 @@ struct alert_audit_verdict {
 	int64_t last_seq;
 	char last_hash[65];
 	bool checkpoint_hash_found;
+	int64_t anchor_seq;      /* where the chain starts: the newest record retention */
+	char anchor_hash[65];    /* removed (0 and the genesis when none) */
+	int64_t anchor_removed_ms;
 	bool bad;                /* the first bad record: */
 	int64_t bad_id, bad_seq; /* its row id (0 when missing) and sequence number */
 	char problem[192];       /* "edited: ...", "deleted: ...", "inserted: ...", "truncated: ..." */
@@ -286,6 +289,13 @@ int audit_chain_hash(int64_t seq, int64_t ts_ms, const char *who, const char *or
 /* Checks the audit log's hash chain, against v's checkpoint and the tail written since
  * start.  0, -ENOTSUP (no state), -EIO. */
 int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict *v);
+
+#define AUDIT_RETENTION_BATCH 10000 /* records one retention pass removes at most */
+/* Removes the audit records older than retention_ms at now_ms, the oldest
+ * AUDIT_RETENTION_BATCH at most, and keeps the newest removed one as the chain's anchor
+ * (docs/ACCOUNTS.md, "Retention").  Records removed, -ENOTSUP (no state), -EAGAIN
+ * (writes held: try at the next pass) or -EIO. */
+int alert_engine_audit_retain(struct alert_engine *e, int64_t retention_ms, int64_t now_ms);
 
 /* ---- suppression and settling (the daemon's pipeline sets them), audit ------------ */
 
