@@ -82,6 +82,7 @@ void polltest_run(struct polltest *t, struct polltest_poll *polls, int n, int64_
 		polls[i].ops->start(polls[i].inst, &polls[i].job);
 	if (polltest_remaining(polls, n) == 0)
 		return;
+	loop_update_time(t->loop); /* the loop's clock is the one of its last run */
 	guard = loop_timer_add(t->loop, deadline_ms + 10000, polltest_overdue, NULL);
 	assert_non_null(guard);
 	assert_int_equal(loop_run(t->loop), 0);
@@ -174,7 +175,10 @@ void polltest_run_until_count(struct loop *loop, const int *counter, int64_t lim
 {
 	bool late = false;
 	int before = *counter;
-	struct loop_timer *t = loop_timer_add(loop, limit_ms, on_too_late, &late);
+	struct loop_timer *t;
+
+	loop_update_time(loop); /* the loop's clock is the one of its last run */
+	t = loop_timer_add(loop, limit_ms, on_too_late, &late);
 
 	assert_non_null(t);
 	for (int i = 0; i < 100 && *counter == before && !late; i++)

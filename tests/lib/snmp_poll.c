@@ -141,6 +141,9 @@ void snmp_fx_poll(struct snmp_fx *f, void *inst, struct snmp_run *r, int64_t dea
 {
 	struct loop_timer *t = NULL;
 
+	/* The loop's clock is the one of its last run: a slow setup in between (a
+	 * loaded machine, sanitizers) would bring the give-up before the deadline. */
+	loop_update_time(f->loop);
 	t = loop_timer_add(f->loop, 15000, give_up, &t);
 	snmp_fx_start(f, inst, r, deadline_ms, true);
 	if (!r->done)
@@ -177,6 +180,7 @@ void snmp_fx_run_until(struct snmp_fx *f, bool (*cond)(void *arg), void *arg)
 	struct until u = {cond, arg, NULL};
 	struct loop_timer *t = NULL;
 
+	loop_update_time(f->loop);
 	t = loop_timer_add(f->loop, 15000, give_up, &t);
 	u.t = loop_timer_add(f->loop, 0, check_until, &u);
 	loop_run(f->loop);
