@@ -17,6 +17,10 @@ for p in $p1 $p2 $p3 $p4 $pg; do start_ports "$p"; LIS[$p]=$PORTS_PID; done
 close_port() { kill "${LIS[$1]}"; wait "${LIS[$1]}" 2>/dev/null || true; }
 token=$(head -c 24 /dev/urandom | base64); printf '%s\n' "$token" >"$T/token"; chmod 600 "$T/token"
 
+# the new smtp keys are checked like the others, at their file:line:col
+{ daemon_yaml; smtp_block "$smtp_port" "    tenant_mail_limit: 0"; } >"$T/dcmon.yaml"
+config_error_at tenant_mail_limit ".*tenant_mail_limit.*1\.\.1000"
+
 cat >"$T/dcmon.yaml" <<YAML
 $(daemon_yaml "http: {listen: 127.0.0.1, port: $http, token_file: $T/token}" "accounts: {yescrypt_cost: 5}")
 $(smtp_block "$smtp_port" "    tenant_mail_limit: 4" | sed "s|dashboard_url: .*|dashboard_url: http://127.0.0.1:$http|")
