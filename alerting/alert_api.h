@@ -16,6 +16,14 @@ void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
 /* alerting/api_notify.c */
 void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);
+
+void api_get_recipients(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_recipients(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_recipient(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_recipient(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_recipient_confirm(const struct api_ctx *ctx, struct api_response *resp);
+/* "HH:MM" into minutes after midnight: 0 or -EINVAL (silences, quiet hours). */
+int api_parse_hhmm(const char *s, int *min);
 /* alerting/api_audit.c */
 void api_get_audit(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp);

@@ -25,6 +25,8 @@ static const char *const test_email_params[] = {"route", NULL};
 static const char *const audit_params[] = {"limit", "after", "action", "target", NULL};
 static const char *const verify_params[] = {"checkpoint", NULL};
 static const char *const export_params[] = {"since", "until", NULL};
+static const char *const tenant_params[] = {"tenant", NULL};
+static const char *const confirm_params[] = {"token", NULL};
 
 static const struct api_route routes[] = {
 	{"GET", "/api/v1/alerts", false, api_get_alerts, alerts_params, false, false, AUTHZ_ACT_VIEW},
@@ -47,6 +49,18 @@ static const struct api_route routes[] = {
 	 true, AUTHZ_ACT_NOTIFY_ADMIN},
 	{"POST", "/api/v1/notifications/test", false, api_post_test_email, test_email_params, false,
 	 true, AUTHZ_ACT_NOTIFY_ADMIN},
+	/* a tenant's own recipients (notify_recipients.c); the confirmation link's token is
+	 * its credential, so anyone may follow it */
+	{"GET", "/api/v1/recipients", false, api_get_recipients, tenant_params, false, false,
+	 AUTHZ_ACT_RECIPIENTS},
+	{"POST", "/api/v1/recipients", false, api_post_recipients, no_params, false, false,
+	 AUTHZ_ACT_RECIPIENTS},
+	{"GET", "/api/v1/recipients/confirm", false, api_get_recipient_confirm, confirm_params,
+	 false, false, AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/recipients/", true, api_post_recipient, no_params, true, false,
+	 AUTHZ_ACT_RECIPIENTS},
+	{"DELETE", "/api/v1/recipients/", true, api_delete_recipient, no_params, false, false,
+	 AUTHZ_ACT_RECIPIENTS},
 	{.method = NULL},
 };
 

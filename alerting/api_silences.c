@@ -120,7 +120,7 @@ static int parse_match(json_t *m, struct silence_req *r)
 	return 0;
 }
 
-static int parse_hhmm(const char *s, int *min)
+int api_parse_hhmm(const char *s, int *min)
 {
 	int h, m;
 	char c;
@@ -168,8 +168,8 @@ static int parse_times(json_t *b, int64_t now_ms, struct silence_req *r)
 	}
 	if (parse_days(days, r) < 0)
 		return -EINVAL;
-	if (parse_hhmm(jstr(b, "start"), &r->spec.start_min) < 0 ||
-	    parse_hhmm(jstr(b, "end"), &r->spec.end_min) < 0)
+	if (api_parse_hhmm(jstr(b, "start"), &r->spec.start_min) < 0 ||
+	    api_parse_hhmm(jstr(b, "end"), &r->spec.end_min) < 0)
 		return snprintf(r->err, sizeof(r->err), "start/end: expected HH:MM"), -EINVAL;
 	r->spec.tz = jstr(b, "tz");
 	return 0;

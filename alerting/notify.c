@@ -1,6 +1,7 @@
 /* The notifier: its life cycle, the engine's events, the one-second tick, test
  * messages and the read side for the API. */
 #include "notify_int.h"
+#include "notify_recipients.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -97,6 +98,14 @@ struct notifier *notifier_new(const struct notify_env *env, char *err, size_t er
 		free(n);
 		return NULL;
 	}
+	if (env->state_dir)
+		snprintf(path, sizeof(path), "%s/recipients.db", env->state_dir);
+	n->recipients = recipients_open(env->state_dir ? path : NULL, err, errlen);
+	if (!n->recipients) {
+		notify_spool_close(n->spool);
+		free(n);
+		return NULL;
+	}
 	if (gethostname(n->host, sizeof(n->host)) < 0 || !n->host[0])
 		snprintf(n->host, sizeof(n->host), "localhost");
 	n->host[sizeof(n->host) - 1] = '\0';
@@ -128,6 +137,7 @@ void notifier_free(struct notifier *n)
 	free(n->groups);
 	free(n->tracks);
 	notify_spool_close(n->spool);
+	recipients_close(n->recipients);
 	free(n);
 }
 
@@ -201,7 +211,8 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	if (ev->type == ALERT_EV_FIRED)
 		notify_track_add(n, ev->alert_id, ev->fired_ms ? ev->fired_ms : ev->ts_ms, ev->ts_ms);
 	notify_target_of(n, ev, &t);
-	if (notify_route_all(n->cfg, &t, resolved ? want_resolved : NULL, &rc) < 0)
+	if (notify_route_all(n->cfg, &t, resolved ? want_resolved : NULL, &rc) < 0 ||
+	    notify_recipients_route(n->recipients, &t, ev->ts_ms, &rc) < 0)
 		log_warnx("notify", ev->device, "out of memory routing alert %lld",
 			  (long long)ev->alert_id);
 	else if (rc.n == 0)

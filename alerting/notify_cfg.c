@@ -47,6 +47,12 @@ const struct cfg_key notify_smtp_cfg_keys[] = {
 	 .max = 2592000000LL},
 	{.name = "history", .type = CFGK_DURATION, .offset = SM(history_ms), .min = 86400000,
 	 .max = 3650LL * 86400000},
+	{.name = "tenant_recipients_max", .type = CFGK_INT, .offset = SM(tenant_recipients_max),
+	 .min = 0, .max = 1000, .expect = "addresses a tenant may add, 0..1000"},
+	{.name = "tenant_mail_limit", .type = CFGK_INT, .offset = SM(tenant_mail_limit), .min = 1,
+	 .max = 1000, .expect = "confirmation and test mails per tenant per hour, 1..1000"},
+	{.name = "confirm_expiry", .type = CFGK_DURATION, .offset = SM(confirm_expiry_ms),
+	 .min = 60000, .max = 30LL * 86400000},
 	{.name = NULL},
 };
 
@@ -64,6 +70,9 @@ void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	s->gather_ms = 200;
 	s->give_up_ms = 2LL * 86400000;
 	s->history_ms = 400LL * 86400000;
+	s->tenant_recipients_max = 20;
+	s->tenant_mail_limit = 10;
+	s->confirm_expiry_ms = 86400000;
 	s->pos = node->pos;
 }
 

@@ -39,6 +39,10 @@ struct notify_rcpts {
 };
 
 void notify_rcpts_free(struct notify_rcpts *r);
+/* Adds addr unless it is there already (case-insensitive; then the tighter window
+ * wins).  0 or -ENOMEM. */
+int notify_rcpts_add(struct notify_rcpts *out, const char *addr, int64_t group_wait_ms,
+		     const char *route);
 
 /* True if route r applies to t (selector and minimum severity). */
 bool notify_route_match(const struct cfg_route *r, const struct notify_target *t);
@@ -278,6 +282,7 @@ struct notifier {
 	void *supp_arg;
 	notify_polling_fn polling;      /* is a device's poll being evaluated? NULL = never */
 	void *polling_arg;
+	struct notify_recipients *recipients; /* the tenants' own (notify_recipients.h) */
 };
 
 /* The smtp section's grouping and rate policy. */

@@ -43,19 +43,13 @@ static const char *addr_owner(const struct cfg *cfg, const char *addr)
 	return NULL;
 }
 
-/* Adds one address unless it is there already (then the tighter window wins) or
- * belongs to another tenant than the alert's. */
-static int rcpt_add(const struct cfg *cfg, struct notify_rcpts *out, const char *addr,
-		    const struct cfg_route *r, const struct notify_target *t)
+int notify_rcpts_add(struct notify_rcpts *out, const char *addr, int64_t group_wait_ms,
+		     const char *route)
 {
-	const char *owner = addr_owner(cfg, addr);
-
-	if (owner && (!t->tenant || strcmp(owner, t->tenant) != 0))
-		return 0;
 	for (size_t i = 0; i < out->n; i++) {
 		if (strcasecmp(out->v[i].addr, addr) == 0) {
-			if (r->group_wait_ms < out->v[i].group_wait_ms)
-				out->v[i].group_wait_ms = r->group_wait_ms;
+			if (group_wait_ms < out->v[i].group_wait_ms)
+				out->v[i].group_wait_ms = group_wait_ms;
 			return 0;
 		}
 	}
@@ -71,8 +65,19 @@ static int rcpt_add(const struct cfg *cfg, struct notify_rcpts *out, const char 
 	if (!copy)
 		return -ENOMEM;
 	out->v[out->n++] = (struct notify_rcpt){
-		.addr = copy, .group_wait_ms = r->group_wait_ms, .route = r->name};
+		.addr = copy, .group_wait_ms = group_wait_ms, .route = route};
 	return 0;
+}
+
+/* Adds one address unless it belongs to another tenant than the alert's. */
+static int rcpt_add(const struct cfg *cfg, struct notify_rcpts *out, const char *addr,
+		    const struct cfg_route *r, const struct notify_target *t)
+{
+	const char *owner = addr_owner(cfg, addr);
+
+	if (owner && (!t->tenant || strcmp(owner, t->tenant) != 0))
+		return 0;
+	return notify_rcpts_add(out, addr, r->group_wait_ms, r->name);
 }
 
 static int contact_add(const struct cfg *cfg, const struct cfg_contact *c, const struct cfg_route *r,

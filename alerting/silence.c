@@ -66,6 +66,17 @@ static int local_wday(const struct tm *base, int day)
 	return t.tm_wday;
 }
 
+int tz_minute_of_day(const char *tz, int64_t ms)
+{
+	struct tz_guard g;
+	tz_enter(tz, &g);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	tz_leave(&g);
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
 /* First weekly window ending after `from`. */
 static bool recurring_next(const struct silence *s, int64_t from, int64_t *ws, int64_t *we)
 {
@@ -152,8 +163,7 @@ bool silence_matches(const struct silence *s, const struct alert *a)
 	return selector_match(&s->match, a->dev, a->device, name, inst);
 }
 
-/* A zone is valid if the system has its file ("UTC" and "Asia/Tokyo" style names). */
-static bool tz_valid(const char *tz)
+bool tz_valid(const char *tz)
 {
 	if (strcmp(tz, "UTC") == 0)
 		return true;

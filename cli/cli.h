@@ -59,6 +59,7 @@ int cli_impact(const struct cli_ctx *ctx, int argc, char **argv);    /* cli/faci
 int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv); /* cli/facility.c */
 int cli_notifications(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_recipients(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_user(const struct cli_ctx *ctx, int argc, char **argv);
 
 /* Exit code of commands that act (ack, silence, unsilence): dcmond refused the request

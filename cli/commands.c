@@ -46,6 +46,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
+	{"recipients", cli_recipients, "TENANT [--json]",
+	 "a tenant's own alert recipients: confirmed or not, severity filter, quiet hours"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 

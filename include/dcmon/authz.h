@@ -51,6 +51,7 @@ enum authz_action {
 	AUTHZ_ACT_ACCOUNTS_READ,   /* accounts: list, show */
 	AUTHZ_ACT_ACCOUNTS_MANAGE, /* accounts: add, disable, password, role, unlock, delete */
 	AUTHZ_ACT_SELF,            /* one's own web session: log in and out, list, revoke */
+	AUTHZ_ACT_RECIPIENTS,      /* a tenant's own alert recipients: list, add, test, remove */
 	AUTHZ_ACT_COUNT
 };
 const char *authz_action_name(enum authz_action a);

@@ -80,10 +80,10 @@ req() {
 # What each role may do (docs/ACCOUNTS.md), written here apart from core/authz.c.
 # self: one's own web session (login, logout, the list of one's sessions).
 declare -A PERMS=(
-  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage"
+  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients"
   [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
   [security-admin]="self accounts-read accounts-manage" [auditor]="self audit-read"
-  [tenant-admin]="self view ack accounts-read accounts-manage" [tenant-approver]="self view ack"
+  [tenant-admin]="self view ack accounts-read accounts-manage recipients" [tenant-approver]="self view ack"
   [tenant-operator]="self view ack" [wall]="self view" [wall-all]="self view" [anonymous]="self view")
 scoped() { case $1 in tenant-*|wall) return 0 ;; *) return 1 ;; esac; }
 
@@ -107,6 +107,11 @@ routes=(
   "GET /api/v1/audit/export|audit-read|none|local|"
   "GET /api/v1/notifications|notify-admin|none|local|"
   "POST /api/v1/notifications/test|notify-admin|none|local|"
+  "GET /api/v1/recipients|recipients|none||"
+  "POST /api/v1/recipients|recipients|none||{\"address\":\"m-{a}@acme.example\"}"
+  "GET /api/v1/recipients/confirm|self|none||"
+  "POST /api/v1/recipients/|recipients|none||{}"
+  "DELETE /api/v1/recipients/|recipients|none||"
   "GET /api/v1/impact/|view|device||"
   "GET /api/v1/events/search|view|none||"
   "POST /api/v1/test-mode|test-mode|body-device||{\"device\":\"{o}\",\"for\":\"30m\",\"reason\":\"matrix\"}"

@@ -59,6 +59,9 @@ struct cfg_smtp {
 	int64_t gather_ms;       /* longest a first item waits for the end of its poll, 200 ms */
 	int64_t give_up_ms;      /* a message pending this long is failed, default 2 d */
 	int64_t history_ms;      /* sent and failed messages are kept this long, default 400 d */
+	int tenant_recipients_max; /* a tenant's own recipients, default 20 */
+	int tenant_mail_limit;   /* confirmation and test mails per tenant per hour, default 10 */
+	int64_t confirm_expiry_ms; /* a confirmation link's life, default 24 h */
 	struct cfg_pos pos;
 };
 
