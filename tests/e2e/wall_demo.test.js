@@ -53,7 +53,7 @@ async function main() {
       // polled with evaluate: waitForFunction's eval is refused by the wall's CSP.  A poll
       // that timed out on a loaded machine shows as an error until the next one: wait
       // (bounded) for a round without, as a steady "error" is what the test is about.
-      await until("every device on the wall, no value in error", 20, () => page.evaluate((n) => window.dcmonWall &&
+      await until("every device on the wall, no value in error", 60, () => page.evaluate((n) => window.dcmonWall &&
         window.dcmonWall.devices.size === n && !window.dcmonWall.dirty && !!document.querySelector("#sites .hall") &&
         ![...document.querySelectorAll("#sites .kv")].some((v) => /error/i.test(v.textContent)), DEVICES.length));
       await sleep(700); // one more redraw tick (500 ms) with fresh data

@@ -33,6 +33,7 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   try {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    page.setDefaultTimeout(90000); // a loaded machine under sanitizers draws 500 racks slowly
     page.on("pageerror", (e) => { throw new Error("FAIL: page error " + e.message); });
     await page.goto(BASE + "/wall?rotate=2");
     const first = await until("one hall shown", 20, () => page.evaluate(() =>

@@ -316,12 +316,12 @@ audit_json() {
 }
 
 # wait_polls DEVICE N: waits (bounded) until DEVICE has completed N more polls.
-wait_polls() {
-  local dev=$1 n=$2 before
+wait_polls() { # DEV N [SECONDS]: wait for N more polls of DEV (default 10 + 5 N seconds)
+  local dev=$1 n=$2 secs=${3:-} before
   before=$(status_json | jq --arg d "$dev" '.devices[] | select(.id == $d) | .polls')
   [ -n "$before" ] || fail "no device $dev"
   polls_reached() { status_json | json_check ".devices[] | select(.id == \"$dev\") | .polls >= $((before + n))"; }
-  wait_until $((10 + 5 * n)) "$n more polls of $dev" polls_reached
+  wait_until "${secs:-$((10 + 5 * n))}" "$n more polls of $dev" polls_reached
 }
 
 # log_count PATTERN: lines of the dcmond log (all runs) matching the fixed string.

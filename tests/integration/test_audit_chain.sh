@@ -39,11 +39,12 @@ audit_tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 5" \
 audit_tamper "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 6" \
   "audit log TAMPERED: record 6 (row id 0): differs from the checkpoint's hash"
 # an audit log from before the chain (and its triggers): its records stay, unchained;
-# the chain starts after them with the integrity record and the silence
+# the chain starts after them with the integrity record and the silence (the record is
+# an hour old: one from 1970 would be removed by the retention pass a start runs)
 rm -rf "$T/data"; mkdir -p "$T/data"
 sqlite3 "$db" "CREATE TABLE audit(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, who TEXT NOT NULL,
   origin TEXT NOT NULL, action TEXT NOT NULL, target TEXT, detail TEXT);
-  INSERT INTO audit VALUES(1, 1, 'old', 'cli', 'ack', 'alert:1', NULL);"
+  INSERT INTO audit VALUES(1, $(( $(date +%s) * 1000 - 3600000 )), 'old', 'cli', 'ack', 'alert:1', NULL);"
 start_dcmond "$T/dcmon.yaml"
 "$DCMON" silence device=box --for 1h --reason "after the upgrade" >/dev/null
 "$DCMON" audit verify --json | jq -e '.ok and .unchained == 1 and .records == 2 and .last_seq == 2' >/dev/null \
