@@ -187,8 +187,10 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	if (lvl == LVL_UNKNOWN)
 		return;
 	if (lvl == cur && (!a || a->state != ALERT_PENDING)) {
-		if (a && lvl != LVL_NONE)
+		if (a && lvl != LVL_NONE) {
 			a->value = val;
+			alert_publish_value(e, a, now_ms);
+		}
 		return; /* the common case: nothing changes */
 	}
 	alert_fsm_step(e, b, s, lvl, val, now_ms);
@@ -339,6 +341,7 @@ void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
 		if (changed)
 			alert_persist(e, a);
 	}
+	alert_publish_moved(e, now_ms);
 	tick_store(e, now_ms);
 }
 

@@ -150,6 +150,7 @@ void alert_fsm_step(struct alert_engine *e, struct abind *b, struct aslot *s, en
 			fsm_severity(e, a, lvl, now_ms);
 		break;
 	}
+	alert_publish_value(e, a, now_ms);
 }
 
 void alert_fsm_end(struct alert_engine *e, struct alert *a, int64_t now_ms)

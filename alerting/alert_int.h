@@ -159,6 +159,10 @@ struct alert {
 	struct alert_ack_info ack;
 	struct alert_transition hist[ALERT_HIST_MAX]; /* the last transitions, oldest first */
 	uint8_t nhist;
+	/* what the last event told of it (alert_publish_moved() tells what moved since) */
+	double pub_value;
+	int64_t pub_silence;        /* silence id, 0 if none */
+	char *pub_supp;             /* suppressed_by, NULL if none; owned */
 };
 
 /* ---- silences --------------------------------------------------------------------- */
@@ -367,8 +371,17 @@ void alert_fsm_end(struct alert_engine *e, struct alert *a, int64_t now_ms);
 bool alert_notify_sync(struct alert_engine *e, struct alert *a, int64_t now_ms);
 /* Re-checks flapping at now_ms; returns true if it changed. */
 bool alert_flap_update(struct alert_engine *e, struct alert *a, int n, int64_t now_ms);
-void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
+/* Publishes one event of a (a notification publishes what moved in the others first:
+ * alert_publish_moved). */
+void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type type,
 		enum alvl prev, int64_t now_ms);
+/* Publishes ALERT_EV_UPDATED for every pending or firing alert whose silence or
+ * suppression at now_ms differs from what its last event told (a silence window opened
+ * or closed, the facility found or lost the cause). */
+void alert_publish_moved(struct alert_engine *e, int64_t now_ms);
+/* Publishes ALERT_EV_UPDATED if a is pending or firing and its value moved since its
+ * last event. */
+void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms);
 /* The device whose failure explains a (the suppress hook), or NULL. */
 const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms);
 /* The active silence covering a, or NULL. */

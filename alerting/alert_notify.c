@@ -5,6 +5,8 @@
 #include "alert_int.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "dcmon/enumtab.h"
 
@@ -12,12 +14,12 @@ static const char *const event_names[] = {
 	[ALERT_EV_FIRED] = "fired",       [ALERT_EV_SEVERITY] = "severity",
 	[ALERT_EV_RESOLVED] = "resolved", [ALERT_EV_ACKED] = "acked",
 	[ALERT_EV_FLAPPING] = "flapping", [ALERT_EV_CHANGED] = "changed",
-	[ALERT_EV_CURRENT] = "current",   NULL,
+	[ALERT_EV_CURRENT] = "current",   [ALERT_EV_UPDATED] = "updated", NULL,
 };
 
 bool alert_event_notifies(enum alert_event_type t)
 {
-	return t != ALERT_EV_CHANGED && t != ALERT_EV_CURRENT;
+	return t != ALERT_EV_CHANGED && t != ALERT_EV_CURRENT && t != ALERT_EV_UPDATED;
 }
 
 const char *alert_event_type_name(enum alert_event_type t)
@@ -55,11 +57,38 @@ static void event_device(struct alert_event *ev, const struct cfg_device *dev)
 	ev->kind = dev_kind_name(dev->kind);
 }
 
-void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_type type,
+static bool same_value(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* What the event about to be published tells of a, for alert_publish_moved(). */
+static void remember_published(struct alert *a, const struct silence *s, const char *supp)
+{
+	a->pub_value = a->value;
+	a->pub_silence = s ? s->id : 0;
+	if (same_text(supp, a->pub_supp))
+		return;
+	free(a->pub_supp);
+	a->pub_supp = supp ? strdup(supp) : NULL; /* lost to ENOMEM: told again at the tick */
+}
+
+void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type type,
 		enum alvl prev, int64_t now_ms)
 {
-	if (!e->bus)
+	enum change_kind kind = type == ALERT_EV_UPDATED ? CHANGE_ALERT_UPDATE : CHANGE_ALERT;
+	if (!change_wanted(e->bus, kind))
 		return;
+	if (alert_event_notifies(type))
+		alert_publish_moved(e, now_ms); /* the copies are current when it is read */
+	struct silence *s = alert_silence_of(e, a, now_ms);
+	const char *supp = alert_suppressed_by(e, a, now_ms);
+	remember_published(a, s, supp);
 	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
 	struct alert_event ev = {
 		.type = type, .ts_ms = now_ms, .alert_id = a->id, .rule = a->rule_name,
@@ -67,7 +96,9 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 		.severity = SEV_OF_LVL(lvl), .prev_severity = SEV_OF_LVL(prev != LVL_NONE ? prev : lvl),
 		.value = a->value, .warn = NAN, .crit = NAN, .since_ms = a->since_ms,
 		.fired_ms = a->fired_ms, .acked = a->ack.active, .ack_by = a->ack.by,
-		.ack_comment = a->ack.comment,
+		.ack_comment = a->ack.comment, .silence_id = s ? s->id : 0,
+		.silence_reason = s ? s->reason : NULL, .suppressed_by = supp, .hist = a->hist,
+		.nhist = a->nhist,
 	};
 	if (a->rule) {
 		ev.summary = a->rule->src->summary;
@@ -80,8 +111,34 @@ void alert_emit(struct alert_engine *e, const struct alert *a, enum alert_event_
 		ev.unit = a->m->unit;
 	}
 	event_device(&ev, a->dev);
-	change_publish(e->bus, &(struct change){.kind = CHANGE_ALERT, .ts_ms = now_ms,
+	change_publish(e->bus, &(struct change){.kind = kind, .ts_ms = now_ms,
 						.device = a->device, .alert = &ev});
+}
+
+static bool kept_by_copies(const struct alert *a)
+{
+	return a->state == ALERT_PENDING || a->state == ALERT_FIRING;
+}
+
+void alert_publish_moved(struct alert_engine *e, int64_t now_ms)
+{
+	if (!change_wanted(e->bus, CHANGE_ALERT_UPDATE))
+		return;
+	for (size_t i = 0; i < e->nalerts; i++) {
+		struct alert *a = e->alerts[i];
+		if (!kept_by_copies(a))
+			continue;
+		struct silence *s = alert_silence_of(e, a, now_ms);
+		if ((s ? s->id : 0) != a->pub_silence ||
+		    !same_text(alert_suppressed_by(e, a, now_ms), a->pub_supp))
+			alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
+	}
+}
+
+void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	if (kept_by_copies(a) && !same_value(a->value, a->pub_value))
+		alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
 }
 
 void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg)

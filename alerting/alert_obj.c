@@ -21,6 +21,7 @@ struct alert *alert_obj_new(const char *rule, const char *device, const char *ke
 		return NULL;
 	}
 	a->value = NAN;
+	a->pub_value = NAN;
 	return a;
 }
 
@@ -34,6 +35,7 @@ void alert_obj_free(struct alert *a)
 	free(a->ident);
 	free(a->ack.by);
 	free(a->ack.comment);
+	free(a->pub_supp);
 	free(a);
 }
 

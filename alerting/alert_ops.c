@@ -102,6 +102,7 @@ int alert_engine_silence_add(struct alert_engine *e, const struct alert_silence_
 	snprintf(detail + off, sizeof(detail) - off, "%sreason=%s", off ? " " : "", s->reason);
 	audit(e, now_ms, by, "silence", target, detail);
 	*id = s->id;
+	alert_publish_moved(e, now_ms);
 	return 0;
 }
 
@@ -126,6 +127,7 @@ int alert_engine_silence_remove(struct alert_engine *e, int64_t id, const struct
 	for (size_t k = 0; k < e->nalerts; k++)
 		if (alert_notify_sync(e, e->alerts[k], now_ms))
 			alert_persist(e, e->alerts[k]);
+	alert_publish_moved(e, now_ms);
 	return 0;
 }
 

@@ -112,7 +112,8 @@ struct notifier *notifier_new(const struct notify_env *env, char *err, size_t er
 	notify_smtp_init();
 	notifier_self_metrics_new(n);
 	notify_spool_queued_rcpts(n->spool, resume_rcpt, n);
-	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT), on_change, n) < 0) {
+	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT) | CHANGE_MASK(CHANGE_ALERT_UPDATE),
+			     on_change, n) < 0) {
 		snprintf(err, errlen, "out of memory");
 		notifier_free(n);
 		return NULL;
@@ -136,6 +137,7 @@ void notifier_free(struct notifier *n)
 		notify_group_free(n->groups[i]);
 	free(n->groups);
 	free(n->tracks);
+	notify_copy_free(n);
 	notify_spool_close(n->spool);
 	recipients_close(n->recipients);
 	free(n);
@@ -145,12 +147,6 @@ void notifier_reload(struct notifier *n, const struct cfg *cfg)
 {
 	n->cfg = cfg;
 	n->env.cfg = cfg;
-}
-
-void notifier_set_suppressed_fn(struct notifier *n, notify_suppressed_fn fn, void *arg)
-{
-	n->supp = fn;
-	n->supp_arg = arg;
 }
 
 void notifier_set_polling_fn(struct notifier *n, notify_polling_fn fn, void *arg)
@@ -199,6 +195,7 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	struct notify_rcpts rc = {0};
 	bool resolved = ev->type == ALERT_EV_RESOLVED;
 
+	notify_copy_update(n, ev);
 	if (ev->type == ALERT_EV_CURRENT && ev->state == ALERT_FIRING && !ev->acked)
 		/* restored firing: reminded and escalated as if never stopped */
 		notify_track_add(n, ev->alert_id, ev->fired_ms, ev->ts_ms);

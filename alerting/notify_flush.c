@@ -94,17 +94,15 @@ void notify_target_of(const struct notifier *n, const struct alert_event *ev,
 void notify_queue_event(struct notifier *n, const struct alert_event *ev, const char *kind,
 			const struct notify_rcpts *rc, int64_t now_ms)
 {
-	struct alert_view view;
-	char supp[2048] = "";
+	char supp[2048];
 	char *subject, *line, *block;
-	bool have_view = n->env.alerts && alert_engine_get(n->env.alerts, ev->alert_id, now_ms, &view) == 0;
 
-	if (n->supp)
-		n->supp(n->supp_arg, ev->alert_id, supp, sizeof(supp));
-	struct notify_text_ctx c = {.ev = ev, .kind = kind, .view = have_view ? &view : NULL,
-				    .dev = cfg_device_find(n->cfg, ev->device),
-				    .dashboard_url = n->cfg->daemon.smtp->dashboard_url,
-				    .suppressed = n->supp ? supp : NULL};
+	notify_copy_suppressed(n, ev->device, supp, sizeof(supp));
+	struct notify_text_ctx c = {
+		.ev = ev, .kind = kind, .dev = cfg_device_find(n->cfg, ev->device),
+		.metric = n->env.reg ? metric_reg_find(n->env.reg, ev->device, ev->metric, ev->inst)
+				     : NULL,
+		.dashboard_url = n->cfg->daemon.smtp->dashboard_url, .suppressed = supp};
 	if (notify_text_item(&c, &subject, &line, &block) < 0) {
 		log_warnx("notify", ev->device, "out of memory writing alert %lld",
 			  (long long)ev->alert_id);

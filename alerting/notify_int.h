@@ -190,12 +190,12 @@ bool notify_spool_health(struct notify_spool *sp, size_t *held, uint64_t *lost);
 
 /* What a message about one alert says, beyond the event. */
 struct notify_text_ctx {
-	const struct alert_event *ev;
+	const struct alert_event *ev;  /* its history, ack and silence are written too */
 	const char *kind;              /* "alert", "reminder", "escalation", "recovery", "test" */
-	const struct alert_view *view; /* may be NULL */
+	const struct metric *metric;   /* the alert's metric as it is now; may be NULL */
 	const struct cfg_device *dev;  /* may be NULL */
 	const char *dashboard_url;     /* may be NULL */
-	const char *suppressed;        /* lines of suppressed alerts, NULL = hook unset */
+	const char *suppressed;        /* lines of suppressed alerts, NULL or "" = none */
 };
 
 /* Subject, one list line and the full block for one item (malloc'd, caller frees).
@@ -253,6 +253,21 @@ struct notify_track {
 	bool escalated;
 };
 
+/* The notifier's copy of a pending or firing alert (notify_copy.c): the engine's alert
+ * as of its last event on the change bus, all texts owned. */
+struct notify_alert {
+	int64_t id;
+	char *rule, *summary, *device, *metric, *inst, *unit, *tenant, *site, *room, *kind;
+	char *ack_by, *ack_comment, *silence_reason, *suppressed_by;
+	enum alert_state state;
+	enum cfg_severity severity;
+	double value, warn, crit;
+	int64_t since_ms, fired_ms, silence_id;
+	bool acked;
+	struct alert_transition hist[ALERT_HIST_MAX];
+	size_t nhist;
+};
+
 struct notify_job;
 
 #define NOTIFY_BATCH 16           /* messages per SMTP session */
@@ -266,6 +281,8 @@ struct notifier {
 	size_t ngroups, capgroups;
 	struct notify_track *tracks;
 	size_t ntracks, captracks;
+	struct notify_alert **alerts;   /* the copy of the pending and firing alerts, by id */
+	size_t nalerts, capalerts;
 	struct loop_timer *tick_timer;
 	struct loop_timer *wake_timer;  /* earliest group due time before the next tick */
 	int64_t wake_ms;                /* when wake_timer fires, 0 = not set */
@@ -278,8 +295,6 @@ struct notifier {
 	int64_t metrics_sec;            /* wall-clock second of the last self-metric values */
 	int64_t prune_ms;               /* wall clock: next pruning of the message history */
 	char host[256];                 /* Message-ID right side */
-	notify_suppressed_fn supp;
-	void *supp_arg;
 	notify_polling_fn polling;      /* is a device's poll being evaluated? NULL = never */
 	void *polling_arg;
 	struct notify_recipients *recipients; /* the tenants' own (notify_recipients.h) */
@@ -307,6 +322,16 @@ void notify_track_del(struct notifier *n, int64_t alert_id);
 /* Routing target of an event. */
 void notify_target_of(const struct notifier *n, const struct alert_event *ev,
 		      struct notify_target *t);
+/* The copy of the alerts (notify_copy.c): an event updates it (an alert that ended
+ * leaves it); find returns NULL for an alert not pending nor firing. */
+void notify_copy_update(struct notifier *n, const struct alert_event *ev);
+const struct notify_alert *notify_copy_find(const struct notifier *n, int64_t id);
+/* The event of type `type` at ts_ms describing a as it is (valid while a is). */
+void notify_copy_event(const struct notify_alert *a, enum alert_event_type type, int64_t ts_ms,
+		       struct alert_event *ev);
+/* Lines "device metric (severity, state)" of the alerts held because `cause` failed. */
+void notify_copy_suppressed(const struct notifier *n, const char *cause, char *buf, size_t len);
+void notify_copy_free(struct notifier *n);
 /* Starts an SMTP session for due messages unless one runs. */
 void notify_deliver_kick(struct notifier *n, int64_t now_ms);
 /* Frees a session's job (after the worker is gone). */

@@ -1,9 +1,8 @@
 /* Reminders and escalation: firing, unacknowledged alerts are reminded at their routes'
- * `repeat` interval and escalated to `escalate_to` once `escalate_after` has passed. */
+ * `repeat` interval and escalated to `escalate_to` once `escalate_after` has passed.
+ * What is said of an alert is the notifier's copy of it (notify_copy.c). */
 #include "notify_int.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,28 +35,6 @@ void notify_track_del(struct notifier *n, int64_t alert_id)
 	}
 }
 
-/* An event describing the alert as it is now (levels are not known here). */
-static void event_of_view(const struct alert_view *v, struct alert_event *ev, char *name,
-			  size_t len, const char **inst)
-{
-	const struct cfg_device *dev = v->dev;
-	const struct metric *m = v->metric;
-
-	snprintf(name, len, "%s", m ? m->name : v->metric_key);
-	char *at = m ? NULL : strchr(name, '@');
-	if (at)
-		*at = '\0';
-	*inst = m ? m->inst : (at ? at + 1 : NULL);
-	*ev = (struct alert_event){
-		.type = ALERT_EV_FIRED, .alert_id = v->id, .rule = v->rule, .summary = v->summary,
-		.device = v->device, .metric = name, .inst = *inst, .unit = m ? m->unit : "",
-		.tenant = dev ? dev->tenant : NULL, .site = dev ? dev->loc.site : NULL,
-		.room = dev ? dev->loc.room : NULL, .kind = dev ? dev_kind_name(dev->kind) : NULL,
-		.state = v->state, .severity = v->severity, .prev_severity = v->severity,
-		.value = v->value, .warn = NAN, .crit = NAN, .since_ms = v->since_ms,
-		.fired_ms = v->fired_ms};
-}
-
 /* Recipients of the reminders (routes with repeat due) and escalations of one alert. */
 static void remind_routes(struct notifier *n, struct notify_track *tr, const struct notify_target *t,
 			  int64_t now_ms, struct notify_rcpts *rem, struct notify_rcpts *esc)
@@ -80,20 +57,16 @@ static void remind_routes(struct notifier *n, struct notify_track *tr, const str
 /* Returns false when the track is to be dropped. */
 static bool remind_one(struct notifier *n, struct notify_track *tr, int64_t now_ms)
 {
-	struct alert_view v;
+	const struct notify_alert *a = notify_copy_find(n, tr->alert_id);
 	struct alert_event ev;
 	struct notify_target t;
 	struct notify_rcpts rem = {0}, esc = {0};
-	char name[256];
-	const char *inst;
 
-	if (alert_engine_get(n->env.alerts, tr->alert_id, now_ms, &v) < 0 ||
-	    v.state != ALERT_FIRING || (v.ack && v.ack->active))
+	if (!a || a->state != ALERT_FIRING || a->acked)
 		return false;
-	if (v.silence_id)
+	if (a->silence_id)
 		return true;
-	event_of_view(&v, &ev, name, sizeof(name), &inst);
-	ev.ts_ms = now_ms;
+	notify_copy_event(a, ALERT_EV_FIRED, now_ms, &ev);
 	notify_target_of(n, &ev, &t);
 	remind_routes(n, tr, &t, now_ms, &rem, &esc);
 	if (rem.n) {
@@ -101,8 +74,8 @@ static bool remind_one(struct notifier *n, struct notify_track *tr, int64_t now_
 		tr->last_ms = now_ms;
 	}
 	if (esc.n) {
-		log_info("notify", v.device, "alert %lld unacknowledged: escalated to %zu recipient%s",
-			 (long long)v.id, esc.n, esc.n == 1 ? "" : "s");
+		log_info("notify", a->device, "alert %lld unacknowledged: escalated to %zu recipient%s",
+			 (long long)a->id, esc.n, esc.n == 1 ? "" : "s");
 		notify_queue_event(n, &ev, "escalation", &esc, now_ms);
 	}
 	tr->escalated = tr->escalated || esc.n > 0;
@@ -113,8 +86,6 @@ static bool remind_one(struct notifier *n, struct notify_track *tr, int64_t now_
 
 void notify_remind(struct notifier *n, int64_t now_ms)
 {
-	if (!n->env.alerts)
-		return;
 	for (size_t i = 0; i < n->ntracks;) {
 		if (remind_one(n, &n->tracks[i], now_ms))
 			i++;

@@ -29,7 +29,7 @@ static const char *sev_upper(enum cfg_severity s)
 /* A value in its unit, or the state's name for STATE metrics. */
 static void value_text(const struct notify_text_ctx *c, double v, char *buf, size_t len)
 {
-	const struct metric *m = c->view ? c->view->metric : NULL;
+	const struct metric *m = c->metric;
 	const char *name = m && m->kind == METRIC_STATE && !isnan(v) ? metric_enum_name(m, (int)v) : NULL;
 	const char *unit = c->ev->unit ? c->ev->unit : "";
 
@@ -105,17 +105,17 @@ static void location_line(struct strbuf *b, const struct notify_text_ctx *c)
 /* The transitions kept in memory and the current value, oldest first. */
 static void recent_line(struct strbuf *b, const struct notify_text_ctx *c)
 {
-	const struct alert_view *v = c->view;
+	const struct alert_event *ev = c->ev;
 	char val[128], ts[64];
 	strbuf_appendf(b, "Recent:     ");
-	for (size_t i = 0; v && i < v->nhist; i++) {
-		value_text(c, v->hist[i].value, val, sizeof(val));
-		notify_text_time(v->hist[i].ts_ms, ts, sizeof(ts));
-		strbuf_appendf(b, "%s at %s (%s); ", val, ts + 11, alert_state_name(v->hist[i].to));
+	for (size_t i = 0; i < ev->nhist; i++) {
+		value_text(c, ev->hist[i].value, val, sizeof(val));
+		notify_text_time(ev->hist[i].ts_ms, ts, sizeof(ts));
+		strbuf_appendf(b, "%s at %s (%s); ", val, ts + 11, alert_state_name(ev->hist[i].to));
 	}
-	if (v && v->metric) {
-		value_text(c, v->metric->value, val, sizeof(val));
-		notify_text_time(v->metric->ts_ms, ts, sizeof(ts));
+	if (c->metric) {
+		value_text(c, c->metric->value, val, sizeof(val));
+		notify_text_time(c->metric->ts_ms, ts, sizeof(ts));
 		strbuf_appendf(b, "now %s at %s\n", val, ts + 11);
 	} else {
 		value_text(c, c->ev->value, val, sizeof(val));
@@ -126,16 +126,14 @@ static void recent_line(struct strbuf *b, const struct notify_text_ctx *c)
 static void state_line(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct alert_event *ev = c->ev;
-	const struct alert_view *v = c->view;
-	if (ev->acked || (v && v->ack && v->ack->active))
-		strbuf_appendf(b, "Ack:        acknowledged by %s%s%s\n",
-			       ev->ack_by ? ev->ack_by : (v && v->ack->by ? v->ack->by : "?"),
+	if (ev->acked)
+		strbuf_appendf(b, "Ack:        acknowledged by %s%s%s\n", ev->ack_by ? ev->ack_by : "?",
 			       ev->ack_comment ? ": " : "", ev->ack_comment ? ev->ack_comment : "");
 	else
 		strbuf_appendf(b, "Ack:        not acknowledged\n");
-	if (v && v->silence_id)
-		strbuf_appendf(b, "Silence:    silenced (#%lld: %s)\n", (long long)v->silence_id,
-			       v->silence_reason ? v->silence_reason : "");
+	if (ev->silence_id)
+		strbuf_appendf(b, "Silence:    silenced (#%lld: %s)\n", (long long)ev->silence_id,
+			       ev->silence_reason ? ev->silence_reason : "");
 	else
 		strbuf_appendf(b, "Silence:    not silenced\n");
 }
@@ -144,7 +142,7 @@ static void state_line(struct strbuf *b, const struct notify_text_ctx *c)
  * lines), quoted as it is now. */
 static void note_text(struct strbuf *b, const struct notify_text_ctx *c)
 {
-	const struct metric *m = c->view ? c->view->metric : NULL;
+	const struct metric *m = c->metric;
 	if (m && m->note)
 		strbuf_appendf(b, "\n%s", m->note);
 }

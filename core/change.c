@@ -68,3 +68,11 @@ void change_publish(struct change_bus *bus, const struct change *c)
 		if (bus->v[i].kinds & bit)
 			bus->v[i].fn(bus->v[i].arg, c);
 }
+
+bool change_wanted(const struct change_bus *bus, enum change_kind kind)
+{
+	for (size_t i = 0; bus && i < bus->n; i++)
+		if (bus->v[i].kinds & CHANGE_MASK(kind))
+			return true;
+	return false;
+}

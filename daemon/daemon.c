@@ -387,37 +387,6 @@ static void log_alert(void *arg, const struct change *c)
 		cfg_severity_name(ev->severity), ev->value);
 }
 
-struct suppressed_list {
-	const char *cause; /* device whose failure explains the others */
-	char *buf;
-	size_t len, used;
-};
-
-static bool add_if_suppressed(void *arg, const struct alert_view *v)
-{
-	struct suppressed_list *l = arg;
-	if (v->state != ALERT_FIRING && v->state != ALERT_PENDING)
-		return true;
-	if (!v->suppressed_by || strcmp(v->suppressed_by, l->cause) != 0 || l->used >= l->len)
-		return true;
-	int n = snprintf(l->buf + l->used, l->len - l->used, "%s %s (%s, %s)\n", v->device,
-			 v->metric_key, cfg_severity_name(v->severity), alert_state_name(v->state));
-	l->used += n > 0 ? (size_t)n : 0;
-	return true;
-}
-
-/* For an alert e-mail: the alerts held back because this alert's device failed. */
-static void list_suppressed(void *arg, int64_t alert_id, char *buf, size_t len)
-{
-	struct daemon *d = arg;
-	struct alert_view v;
-	buf[0] = '\0';
-	if (len == 0 || alert_engine_get(d->alerts, alert_id, clock_wall_ms(), &v) < 0)
-		return;
-	struct suppressed_list l = {.cause = v.device, .buf = buf, .len = len};
-	alert_engine_foreach(d->alerts, clock_wall_ms(), add_if_suppressed, &l);
-}
-
 /* The longest poll interval of the config, for start-up timing. */
 static int64_t longest_interval(const struct cfg *cfg)
 {
@@ -520,13 +489,12 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	alert_engine_set_bus(d->alerts, d->bus);
-	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg, .alerts = d->alerts,
+	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
 	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
 		return -1;
 	}
-	notifier_set_suppressed_fn(d->notify, list_suppressed, d);
 	alert_engine_set_settle(d->alerts, settle_of, d);
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
 			.bus = d->bus, .cfg = d->cfg, .dev_status = status_of, .arg = d},

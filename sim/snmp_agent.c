@@ -14,8 +14,8 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include "dcmon/snmp_profile.h"
 #include "sim.h"
-#include "snmp_int.h"
 
 #include <errno.h>
 #include <math.h>

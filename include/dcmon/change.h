@@ -24,6 +24,7 @@
 #ifndef DCMON_CHANGE_H
 #define DCMON_CHANGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct metric;
@@ -33,6 +34,9 @@ enum change_kind {
 	CHANGE_DEVICE, /* a device's poll ended: its state and poll times may have moved */
 	CHANGE_ALERT,  /* an alert changed or was notified: `alert` */
 	CHANGE_CONFIG, /* the configuration was reloaded: devices and sites may differ */
+	CHANGE_ALERT_UPDATE, /* a pending or firing alert's value, silence or suppression
+			      * moved without a transition: `alert`, for subscribers that
+			      * keep a copy of the alerts */
 	CHANGE_KINDS
 };
 #define CHANGE_MASK(kind) (1u << (kind))
@@ -44,7 +48,7 @@ struct change {
 	int64_t ts_ms;               /* wall clock of the change */
 	const char *device;          /* the device it is about; NULL for CHANGE_CONFIG */
 	const struct metric *metric; /* CHANGE_METRIC: the metric after the report */
-	const void *alert;           /* CHANGE_ALERT: a `struct alert_event` (dcmon/alert.h),
+	const void *alert;           /* CHANGE_ALERT(_UPDATE): a `struct alert_event` (dcmon/alert.h),
 				      * the one shape of an alert across parts */
 };
 
@@ -64,5 +68,8 @@ void change_unsubscribe(struct change_bus *bus, change_fn fn, void *arg);
 
 /* Hands c to each subscriber of its kind.  A NULL bus is a no-op. */
 void change_publish(struct change_bus *bus, const struct change *c);
+/* True if some subscriber takes changes of `kind` (a publisher skips building one
+ * nobody takes).  False for a NULL bus. */
+bool change_wanted(const struct change_bus *bus, enum change_kind kind);
 
 #endif

@@ -273,7 +273,7 @@ static void test_reminders(void **state)
 			      "  - {name: boss, match: {device: none}, email: [boss@dc.example]}\n",
 			      false);
 	char err[256];
-	struct notify_env env = {.cfg = f->cfg, .alerts = f->e, .bus = f->bus};
+	struct notify_env env = {.cfg = f->cfg, .bus = f->bus};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
 	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
@@ -318,7 +318,7 @@ static void test_reminders_after_restart(void **state)
 	metric_put(f->reg, m, T0, 85);
 	fx_restart(f, true); /* the alert is restored, firing */
 	char err[256];
-	struct notify_env env = {.cfg = f->cfg, .alerts = f->e, .bus = f->bus};
+	struct notify_env env = {.cfg = f->cfg, .bus = f->bus};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
 	alert_engine_publish_all(f->e, T0 + S(10));
@@ -328,6 +328,82 @@ static void test_reminders_after_restart(void **state)
 	notifier_tick(n, T0 + S(70));
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
 	assert_int_equal(count_to(n, "noc@dc.example", "alert"), 0); /* not notified again */
+	notifier_free(n);
+	fx_free(f);
+}
+
+/* The suppressor of test_copy_follows_engine: pdu-1's alerts are explained by ups-1. */
+static const char *pdu_behind_ups(void *arg, const char *device, int64_t now_ms)
+{
+	(void)now_ms;
+	return *(bool *)arg && strcmp(device, "pdu-1") == 0 ? "ups-1" : NULL;
+}
+
+/* The text of the newest spooled message whose subject has `what` (caller frees). */
+static char *text_of(struct notifier *n, const char *what, int64_t now_ms)
+{
+	struct notify_out out[16];
+	char *text = NULL;
+	int k = notify_spool_due(n->spool, now_ms, out, 16);
+	for (int i = 0; i < k; i++) {
+		if (strstr(out[i].text, what)) {
+			free(text);
+			text = strdup(out[i].text);
+		}
+		notify_out_free(&out[i]);
+	}
+	assert_non_null(text);
+	return text;
+}
+
+/* The notifier keeps its own copy of the alerts from the change bus and never reads
+ * the engine (it has no handle of it): the root's e-mail lists the alert held under it,
+ * a reminder says the value as it is now, and a silence that starts stops them. */
+static void test_copy_follows_engine(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new("daemon:\n"
+			      "  data_dir: ./data\n"
+			      "  smtp: {from: d@dc.example, rate_limit: 100}\n"
+			      "devices: [{id: ups-1, kind: ups}, {id: pdu-1, kind: pdu}]\n"
+			      "rules:\n"
+			      "  - {name: load, match: {metric: load_percent}, above: {warn: 80}}\n"
+			      "routes:\n"
+			      "  - {name: noc, email: [noc@dc.example], group_wait: 0s, repeat: 1m}\n",
+			      false);
+	bool ups_down = true;
+	alert_engine_set_suppressor(f->e, pdu_behind_ups, &ups_down);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg, .bus = f->bus, .reg = f->reg};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	metric_put(f->reg, fx_metric(f, "pdu-1", "load_percent", METRIC_GAUGE, NULL), T0, 90);
+	struct metric *ups = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
+	metric_put(f->reg, ups, T0 + S(1), 95);
+	notifier_tick(n, T0 + S(1));
+	assert_int_equal(count_to(n, "noc@dc.example", "alert"), 1); /* ups-1's; pdu-1's held */
+	char *t = text_of(n, "WARNING ups-1", T0 + S(1));
+	assert_non_null(strstr(t, "Suppressed downstream alerts: pdu-1 load_percent (warning, firing)"));
+	free(t);
+
+	metric_put(f->reg, ups, T0 + S(30), 97); /* no transition: an `updated` event */
+	for (int s = 2; s <= 61; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
+	t = text_of(n, "REMINDER WARNING ups-1", T0 + S(61));
+	assert_non_null(strstr(t, "Value:      97\r\n"));
+	assert_non_null(strstr(t, "Silence:    not silenced"));
+	free(t);
+
+	struct alert_silence_spec sil = {.match = {.device = "ups-1"}, .starts_ms = T0,
+					 .ends_ms = T0 + S(3600), .reason = "battery swap"};
+	struct alert_actor by = {.who = "op", .origin = "test"};
+	int64_t sid;
+	assert_int_equal(alert_engine_silence_add(f->e, &sil, &by, T0 + S(62), &sid, err,
+						  sizeof(err)), 0);
+	for (int s = 62; s <= 200; s++)
+		notifier_tick(n, T0 + S(s));
+	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
 	notifier_free(n);
 	fx_free(f);
 }
@@ -436,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_reminders_after_restart),
+		cmocka_unit_test(test_copy_follows_engine),
 		cmocka_unit_test(test_spool_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,6 +126,15 @@ void alert_engine_warn_unmatched(const struct alert_engine *e);
 
 /* ---- events (for notifications) ----------------------------------------------- */
 
+/* One transition of an alert's history. */
+struct alert_transition {
+	int64_t ts_ms;
+	enum alert_state from, to;
+	enum cfg_severity severity;
+	double value;
+};
+
+
 enum alert_event_type {
 	ALERT_EV_FIRED,            /* started firing (or notified late: silence/flap over) */
 	ALERT_EV_SEVERITY,         /* firing severity changed */
@@ -137,8 +146,11 @@ enum alert_event_type {
 				    * notification */
 	ALERT_EV_CURRENT,          /* the alert as it is, for subscribers that join later
 				    * (alert_engine_publish_all: those restored at start) */
+	ALERT_EV_UPDATED,          /* a pending or firing alert's value, silence or
+				    * suppression moved without a transition: published as
+				    * CHANGE_ALERT_UPDATE, for subscribers that keep a copy */
 };
-/* True for the types that are notifications (all but CHANGED and CURRENT). */
+/* True for the types that are notifications (all but CHANGED, CURRENT and UPDATED). */
 bool alert_event_notifies(enum alert_event_type t);
 const char *alert_event_type_name(enum alert_event_type t);
 
@@ -166,19 +178,28 @@ struct alert_event {
 	bool acked;                /* an ack is held */
 	const char *ack_by;        /* ACKED: who; otherwise the holder or NULL */
 	const char *ack_comment;
+	int64_t silence_id;        /* the silence active at ts_ms, 0 if none */
+	const char *silence_reason;/* NULL if none */
+	const char *suppressed_by; /* device (or group) whose failure explains the alert at
+				    * ts_ms (power/cooling chain), NULL if none */
+	const struct alert_transition *hist; /* the last transitions, oldest first */
+	size_t nhist;
 };
 
 /* Events are published on bus (NULL: nowhere), synchronously on the loop thread, as
- * changes of kind CHANGE_ALERT whose `alert` is the event; subscribers copy what they
- * keep. */
+ * changes of kind CHANGE_ALERT (CHANGE_ALERT_UPDATE for ALERT_EV_UPDATED) whose `alert`
+ * is the event; subscribers copy what they keep.  A subscriber that keeps a copy of the
+ * pending and firing alerts (the notifier) takes both kinds: the copy is then the
+ * engine's alert as of the last event, and before each notification the engine
+ * publishes what moved in the others (a suppression the notified alert explains). */
 void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus);
 /* Publishes an ALERT_EV_CURRENT of every alert that is not OK (those restored at
  * start), for subscribers that joined after the engine was made. */
 void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms);
-/* The alert event of a change of kind CHANGE_ALERT. */
+/* The alert event of a change of kind CHANGE_ALERT or CHANGE_ALERT_UPDATE. */
 static inline const struct alert_event *alert_event_of(const struct change *c)
 {
-	return c->kind == CHANGE_ALERT ? c->alert : NULL;
+	return c->kind == CHANGE_ALERT || c->kind == CHANGE_ALERT_UPDATE ? c->alert : NULL;
 }
 
 /* ---- operators: acks and silences ------------------------------------------------ */
@@ -303,8 +324,9 @@ int alert_engine_audit_retain(struct alert_engine *e, int64_t retention_ms, int6
  * or NULL.  The string must stay valid until the next call.  An alert so explained is
  * "suppressed by" it: shown (alert_view.suppressed_by) but held like a silenced one, so
  * the listener hears nothing of it; once the hook returns NULL again, the next tick
- * notifies whatever is still firing.  A listener that groups can list the alerts held
- * under a device with alert_engine_foreach() and alert_view.suppressed_by. */
+ * notifies whatever is still firing.  Every event carries it (alert_event.suppressed_by),
+ * and a change of it is published (ALERT_EV_UPDATED), so a subscriber that groups keeps
+ * the alerts held under a device itself. */
 typedef const char *(*alert_suppress_fn)(void *arg, const char *device, int64_t now_ms);
 void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg);
 /* Devices are polled in no particular order, so a downstream device (a UPS on battery)
@@ -336,13 +358,6 @@ struct alert_ack_info {
 	char *comment;
 	int64_t ts_ms;
 	enum cfg_severity severity; /* severity when acked: a higher one breaks the ack */
-};
-
-struct alert_transition {
-	int64_t ts_ms;
-	enum alert_state from, to;
-	enum cfg_severity severity;
-	double value;
 };
 
 /* Read-only view of one alert. */

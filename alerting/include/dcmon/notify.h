@@ -1,7 +1,10 @@
 /* Alert e-mail: routing, grouping, rate limit, durable spool, SMTP delivery.
  *
- * The notifier subscribes to the alert changes on the change bus (dcmon/change.h); of
- * them it takes the notifications (alert_event_notifies).
+ * The notifier subscribes to the alert changes on the change bus (dcmon/change.h),
+ * CHANGE_ALERT and CHANGE_ALERT_UPDATE: it keeps its own copy of the pending and firing
+ * alerts from them (what reminders, escalations and the alerts held under a root cause
+ * read: it never reads the engine), and of them it mails the notifications
+ * (alert_event_notifies).
  * Every event is routed to its recipients (routes by tenant, site, kind, severity,
  * labels; teams; the tenant's own addresses only for that tenant's alerts; one
  * recipient once per event however many routes match) and queued per recipient in
@@ -78,8 +81,8 @@ struct notifier;
 struct notify_env {
 	struct loop *loop;
 	struct workq *wq;            /* SMTP sessions run here, one at a time */
-	struct metric_reg *reg;      /* for the "dcmond" self-metrics; may be NULL */
-	struct alert_engine *alerts; /* views for content, reminders; may be NULL (tests) */
+	struct metric_reg *reg;      /* the "dcmond" self-metrics, and an alert's metric as it
+				      * is now for its e-mail; may be NULL (tests) */
 	struct change_bus *bus;      /* alert events come from here; may be NULL (tests) */
 	const struct cfg *cfg;       /* routes, contacts, cfg->daemon.smtp; referenced */
 	const char *state_dir;       /* notify.db lives here; NULL = in memory (tests) */
@@ -92,8 +95,8 @@ struct notify_env {
 struct notifier *notifier_new(const struct notify_env *env, char *err, size_t errlen);
 void notifier_free(struct notifier *n);
 
-/* Routes and queues one event (arg = the notifier; the bus subscription calls it; an
- * event that is no notification is ignored). */
+/* Keeps the copy of the alert and routes and queues the event (arg = the notifier; the
+ * bus subscription calls it; an event that is no notification is only kept). */
 void notifier_on_event(void *arg, const struct alert_event *ev);
 
 /* Switches to a new config (routes, contacts, smtp).  The old one may be freed after. */
@@ -145,11 +148,6 @@ void notifier_counts(struct notifier *n, struct notify_counts *c);
 
 /* True while delivery keeps failing; the reason ("connection refused ...") in buf. */
 bool notifier_failing(const struct notifier *n, char *buf, size_t len);
-
-/* Hook for dependency suppression: fills buf with the alerts suppressed because of
- * alert_id (one per line), or leaves it empty.  Unset: the body says none are known. */
-typedef void (*notify_suppressed_fn)(void *arg, int64_t alert_id, char *buf, size_t len);
-void notifier_set_suppressed_fn(struct notifier *n, notify_suppressed_fn fn, void *arg);
 
 /* Poll batches.  The first alert of a group goes out at once, except when the poll that
  * raised it is still being evaluated (its other values are still arriving): then it
