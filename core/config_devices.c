@@ -113,6 +113,10 @@ bool cfg_device_polls(const struct cfg_device *dev)
 		if (k->type == CFGK_SECTION && *(void *const *)((const char *)dev + k->offset))
 			return true;
 	}
+	for (const struct cfg_key *k = cfg_check_keys; k->name != NULL; k++) {
+		if (k->type == CFGK_SEQ && *(const size_t *)((const char *)dev + k->count_offset))
+			return true;
+	}
 	return false;
 }
 
