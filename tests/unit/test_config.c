@@ -472,6 +472,8 @@ static const struct bad_case bad_cases[] = {
      "body_regex: invalid regular expression"},
     {"http: body_max too large", "devices:\n  - id: a\n    checks:\n      http:\n        - {url: 'http://h/', body_max: 2000000}\n", 5, 40,
      "body_max: 2000000 is out of range 1..1048576"},
+    {"http: duplicate name", "devices:\n  - id: a\n    checks:\n      http:\n        - http://h/\n        - {url: 'http://h/x', name: y}\n        - http://h/\n", 7, 11,
+     "http: duplicate name 'http://h/' (give each check a name)"},
     {"ping without host", "devices:\n  - id: a\n    checks: {ping: {}}\n", 3, 13,
      "ping: device 'a' has no host"},
     {"timeout over interval", "devices:\n  - id: a\n    interval: 1s\n    timeout: 2s\n", 4, 14,
