@@ -100,8 +100,8 @@ static void process_init(void *elem, const struct cfgnode *node, void *ctx)
 	p->pos = node->pos;
 }
 
-/* Compiles the pattern to report a bad regex now rather than at every poll. */
-static int pattern_check(const char *pattern, const struct cfgnode *node, struct cfg_diags *d)
+int cfg_regex_check(const char *pattern, const struct cfgnode *node, const char *key,
+                    struct cfg_diags *d)
 {
 	regex_t re;
 	int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
@@ -111,7 +111,7 @@ static int pattern_check(const char *pattern, const struct cfgnode *node, struct
 	}
 	char msg[128];
 	regerror(rc, &re, msg, sizeof(msg));
-	cfg_error(d, cfg_key_pos(node, "pattern"), "pattern: invalid regular expression: %s", msg);
+	cfg_error(d, cfg_key_pos(node, key), "%s: invalid regular expression: %s", key, msg);
 	return -EINVAL;
 }
 
@@ -122,7 +122,7 @@ static int process_check(void *elem, const struct cfgnode *node, struct cfg_diag
 		cfg_error(d, &node->pos, "process: expected a name or a pattern");
 		return -EINVAL;
 	}
-	if (p->pattern != NULL && pattern_check(p->pattern, node, d) < 0)
+	if (p->pattern != NULL && cfg_regex_check(p->pattern, node, "pattern", d) < 0)
 		return -EINVAL;
 	if (p->label == NULL) {
 		p->label = strdup(p->name ? p->name : p->pattern);
@@ -188,8 +188,9 @@ static const char *const resources_names[] = {
     NULL,
 };
 
-/* Offsets are relative to struct cfg_device: `checks:` is decoded into the device. */
-const struct cfg_key cfg_check_keys[] = {
+/* Offsets are relative to struct cfg_device: `checks:` is decoded into the device.  The
+ * parts' checks (`http:`) are appended by cfg_parts_attach. */
+struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {
     {.name = "ping",
      .type = CFGK_SECTION,
      .offset = DEV(ping),

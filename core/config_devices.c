@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/part.h"
+
 #define DEV(f) offsetof(struct cfg_device, f)
 #define LOC(f) offsetof(struct cfg_location, f)
 
@@ -60,6 +62,36 @@ void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
 	dev->pos = node->pos;
 }
 
+/* The `name` key of a check list's items, or NULL. */
+static const struct cfg_key *name_key(const struct cfg_key *k)
+{
+	for (const struct cfg_key *s = k->type == CFGK_SEQ ? k->sub : NULL; s && s->name; s++)
+		if (strcmp(s->name, "name") == 0 && s->type == CFGK_STRING)
+			return s;
+	return NULL;
+}
+
+/* Two items of a part's check list (`http:`) with one name would report into the same
+ * metrics: the second is refused at its position. */
+static void part_check_names(const struct cfg_device *dev, const struct cfgnode *node,
+                             const struct cfg_key *k, struct cfg_diags *d)
+{
+	const struct cfg_key *nk = name_key(k);
+	size_t n = *(const size_t *)((const char *)dev + k->count_offset);
+	const char *items = *(char *const *)((const char *)dev + k->offset);
+	for (size_t i = 0; nk && i < n; i++) {
+		const char *a = *(char *const *)(items + i * k->elem_size + nk->offset);
+		for (size_t j = 0; a && j < i; j++) {
+			const char *b = *(char *const *)(items + j * k->elem_size + nk->offset);
+			if (b && strcmp(a, b) == 0) {
+				cfg_error(d, &cfg_list_item(cfgnode_get(node, "checks"), k->name, i)->pos,
+				          "%s: duplicate name '%s' (give each check a name)", k->name, a);
+				break;
+			}
+		}
+	}
+}
+
 int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	const struct cfg_device *dev = elem;
@@ -83,6 +115,9 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 				cfg_error(d, &dev->plugin[i].pos,
 				          "plugin: duplicate name '%s' (give each check a name)",
 				          dev->plugin[i].name);
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
+		for (const struct cfg_key *k = (*p)->check_keys; k && k->name; k++)
+			part_check_names(dev, node, k, d);
 	return d->nerrors > before ? -EINVAL : 0;
 }
 
@@ -111,6 +146,10 @@ bool cfg_device_polls(const struct cfg_device *dev)
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
 		if (k->type == CFGK_SECTION && *(void *const *)((const char *)dev + k->offset))
+			return true;
+	}
+	for (const struct cfg_key *k = cfg_check_keys; k->name != NULL; k++) {
+		if (k->type == CFGK_SEQ && *(const size_t *)((const char *)dev + k->count_offset))
 			return true;
 	}
 	return false;

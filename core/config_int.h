@@ -32,7 +32,8 @@ extern struct cfg_key cfg_daemon_keys[CFG_DAEMON_KEYS_MAX];
 extern const struct cfg_key cfg_site_keys[];
 extern const struct cfg_key cfg_contact_keys[];
 extern struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX];
-extern const struct cfg_key cfg_check_keys[]; /* offsets relative to struct cfg_device */
+#define CFG_CHECK_KEYS_MAX 16
+extern struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX]; /* offsets into struct cfg_device */
 extern const struct cfg_key cfg_route_keys[];
 extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
 extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
@@ -52,8 +53,8 @@ void cfg_facility_init(struct cfg_facility *f);
 /* Group members exist, group ids are not device ids, no fed_by cycle through a group. */
 void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 
-/* Appends every part's device and daemon section keys (dcmon/part.h) to
- * cfg_device_keys and cfg_daemon_keys, once per process; any thread, idempotent. */
+/* Appends every part's device, check and daemon section keys (dcmon/part.h) to
+ * cfg_device_keys, cfg_check_keys and cfg_daemon_keys, once per process; any thread, idempotent. */
 void cfg_parts_attach(void);
 
 /* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */

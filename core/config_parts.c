@@ -1,5 +1,5 @@
 /* The config sections the parts bring (dcmon/part.h): appended once to the key tables
- * of a device and of the `daemon:` section, so that decoding, freeing, comparison on
+ * of a device, of its `checks:` and of the `daemon:` section, so that decoding, freeing, comparison on
  * reload and key suggestions treat them as the kernel's own keys. */
 #include "config_int.h"
 
@@ -30,6 +30,8 @@ static void attach(void)
 			    "CFG_DEVICE_KEYS_MAX");
 		keys_append(cfg_daemon_keys, CFG_DAEMON_KEYS_MAX, (*p)->daemon_keys,
 			    "CFG_DAEMON_KEYS_MAX");
+		keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, (*p)->check_keys,
+			    "CFG_CHECK_KEYS_MAX");
 	}
 }
 

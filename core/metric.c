@@ -78,7 +78,7 @@ static const char *const unit_suffixes[] = {
 	"_liters_per_hour", "_rpm", "_hours", "_count", "_total", "_packets", "_errors",
 	"_bytes_per_second", "_bits_per_second", "_packets_per_second", "_per_second",
 	"_meters", "_cubic_meters_per_hour", "_state", "_info", "_dbm", "_kilowatt_hours",
-	"_kilowatts", "_kilovolt_amperes", "_minutes", NULL,
+	"_kilowatts", "_kilovolt_amperes", "_minutes", "_days", NULL,
 };
 
 static bool ends_with(const char *s, const char *suffix)

@@ -12,5 +12,6 @@ extern const struct poller_ops resources_poller; /* resources_linux.c */
 extern const struct poller_ops snmp_poller;      /* snmp.c */
 extern const struct poller_ops modbus_poller;    /* modbus.c */
 extern const struct poller_ops plugin_poller;    /* plugin.c */
+extern const struct poller_ops http_poller;      /* http.c */
 
 #endif

@@ -3,6 +3,7 @@
  * registry.c. */
 #include <stddef.h>
 
+#include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/part.h"
 #include "dcmon/snmp.h"
@@ -29,4 +30,5 @@ const struct dcmon_part pollers_part = {
 	.name = "pollers",
 	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
+	.check_keys = http_checks_keys,
 };

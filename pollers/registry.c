@@ -12,5 +12,6 @@ const struct poller_ops *const poller_registry[] = {
 	&snmp_poller,
 	&modbus_poller,
 	&plugin_poller,
+	&http_poller,
 	NULL,
 };

@@ -135,8 +135,10 @@ static bool val_absent(const struct snmp_val *v)
 	return false;
 }
 
-/* Reads, checks and scales one value; counters yield their raw reading in *u64.  A
- * value missing from a walked table (its column ended before the row) is absent. */
+/* Reads, checks and scales one value; counters yield their raw reading in *u64 and
+ * their row factor (multiply_by / divide_by; 1 without) in *out, applied to the folded
+ * counter (counter_fold) so that its rate is scaled.  A value missing from a walked
+ * table (its column ended before the row) is absent. */
 static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_point *p,
 				 struct at at, double *out, uint64_t *u64, const char **why,
 				 char *buf, size_t blen)
@@ -158,6 +160,10 @@ static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_poi
 			return MISS_VALUE;
 		}
 	if (p->has_valid_if && !snmp_filter_pass(&p->valid_if, val_at(d, &p->valid_if.col, at))) {
+		if (!isnan(p->otherwise)) {
+			*out = p->otherwise;
+			return MISS_NONE;
+		}
 		*why = "not valid (valid_if does not hold)";
 		return MISS_VALUE;
 	}
@@ -166,6 +172,10 @@ static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_poi
 		return MISS_FAULT;
 	}
 	*u64 = v->u64;
+	if (p->kind == METRIC_COUNTER) {
+		*out = 1.0;
+		return factors(d, p, at, out, why) < 0 ? MISS_FAULT : MISS_NONE;
+	}
 	if (factors(d, p, at, &raw, why) < 0)
 		return MISS_FAULT;
 	*out = apply_scale(p, raw);
@@ -291,7 +301,7 @@ static void report(struct snmp_dev *d, struct snmp_inst *in, const struct snmp_p
 		return;
 	}
 	if (p->kind == METRIC_COUNTER)
-		value = apply_scale(p, counter_fold(in, r->raw, r->c32));
+		value = apply_scale(p, counter_fold(in, r->raw, r->c32) * r->value);
 	metric_put(d->env->reg, in->m, d->now_ms, value);
 	in->answered = true;
 	d->point_values++;

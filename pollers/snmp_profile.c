@@ -297,6 +297,7 @@ static const struct cfg_key point_keys[] = {
 	{.name = "required", .type = CFGK_BOOL, .offset = PR(p.required)},
 	{.name = "valid_if", .type = CFGK_CUSTOM, .offset = PR(p.valid_if),
 	 .custom = NULL /* set below */},
+	{.name = "otherwise", .type = CFGK_DOUBLE, .offset = PR(p.otherwise)},
 	{.name = NULL},
 };
 
@@ -349,6 +350,15 @@ static int point_check(struct snmp_point *p, const struct snmp_table *t, struct 
 	}
 	if (p->scale == 0.0) {
 		cfg_error(d, &p->pos, "`scale` must not be 0");
+		rc = -EINVAL;
+	}
+	if (!isnan(p->otherwise) && (!p->has_valid_if || p->kind == METRIC_COUNTER)) {
+		cfg_error(d, &p->pos, "`otherwise` needs `valid_if` and a gauge or state");
+		rc = -EINVAL;
+	}
+	if (p->kind == METRIC_COUNTER && (p->sub.len || p->exp10.len || p->entity_scale)) {
+		cfg_error(d, &p->pos, "a counter takes `multiply_by` and `divide_by` only "
+			  "(not `subtract`, `decimals_oid`, `entity_scale`)");
 		rc = -EINVAL;
 	}
 	return rc;
@@ -415,7 +425,7 @@ static void point_defaults(struct snmp_point *p, const struct cfgnode *n)
 	memset(p, 0, sizeof(*p));
 	p->kind = METRIC_GAUGE;
 	p->scale = 1.0;
-	p->min = p->max = NAN;
+	p->min = p->max = p->otherwise = NAN;
 	p->table = -1;
 	p->instance.v[0] = 0;
 	p->instance.len = 1;

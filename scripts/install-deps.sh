@@ -15,6 +15,7 @@ PKGS=(
   python3  # the man pages and docs/CLI.md are made from the programs' help (scripts/mkman.py)
   libcrypt-dev  # accounts: yescrypt password hashes (crypt_r)
   liboath-dev libqrencode-dev  # accounts: TOTP second factor and its enrolment QR code
+  libcurl4-openssl-dev  # HTTP(S) URL checks: the libcurl multi interface on our loop
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes

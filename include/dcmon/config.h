@@ -145,6 +145,7 @@ struct cfg_plugin {
 };
 
 struct cfg_modbus; /* dcmon/modbus.h */
+struct cfg_http_check; /* dcmon/http_check.h */
 struct cfg_mqtt_device; /* dcmon/mqtt.h */
 struct cfg_mqtt;        /* dcmon/mqtt.h */
 
@@ -195,6 +196,8 @@ struct cfg_device {
 	enum cfg_resources resources;
 	struct cfg_plugin *plugin; /* Nagios-compatible plugins */
 	size_t nplugin;
+	struct cfg_http_check *http; /* HTTP(S) URL checks (dcmon/http_check.h) */
+	size_t nhttp;
 	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
 	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
 	struct cfg_mqtt_device *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL if absent */

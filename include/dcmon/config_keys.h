@@ -38,6 +38,10 @@ static inline const char *cfg_ctx_dir(const void *ctx)
 	return ctx ? ((const struct cfg_ctx *)ctx)->dir : NULL;
 }
 bool cfg_metric_glob_valid(const char *glob); /* metric-name characters + * ? [...] */
+/* Compiles pattern (POSIX extended) so that a bad one is refused at map[key]'s position
+ * at load rather than at every poll.  Returns 0 or -EINVAL after reporting. */
+int cfg_regex_check(const char *pattern, const struct cfgnode *map, const char *key,
+                    struct cfg_diags *d);
 
 
 /* Position helper: item i of list `key` in map (or the value itself when a scalar);

@@ -23,6 +23,9 @@ struct dcmon_part {
 	 * struct cfg_daemon); NULL-terminated tables, or NULL for none. */
 	const struct cfg_key *device_keys;
 	const struct cfg_key *daemon_keys;
+	/* Checks the part polls, appended to a device's `checks:` keys (offsets into struct
+	 * cfg_device); NULL-terminated, or NULL for none. */
+	const struct cfg_key *check_keys;
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);

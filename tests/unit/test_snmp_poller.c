@@ -528,6 +528,19 @@ static void test_shipped_profiles_load(void **state)
 	}
 }
 
+/* Loads a profile written from text to a temporary file (removed again). */
+static struct snmp_profile *profile_from_text(const char *text, struct cfg_diags *d)
+{
+	char path[] = "/tmp/dcmon-prof-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct snmp_profile *prof = snmp_profile_load(path, d);
+	unlink(path);
+	return prof;
+}
+
 /* A broken profile is refused with file:line:col. */
 static void test_bad_profile_positions(void **state)
 {
@@ -553,19 +566,27 @@ static void test_bad_profile_positions(void **state)
 	cfg_diags_free(&d);
 
 	/* a headline metric no point has */
-	char path2[] = "/tmp/dcmon-prof-XXXXXX.yaml";
 	text = "name: bad\ntransport: snmp\nheadline: [x_volts, y_volts]\npoints:\n"
 	       "  - metric: x_volts\n    oid: 1.3.6.1.2.1.1.3\n";
-	assert_true((fd = mkstemps(path2, 5)) >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
 	cfg_diags_init(&d);
-	assert_null(snmp_profile_load(path2, &d));
-	unlink(path2);
+	assert_null(profile_from_text(text, &d));
 	assert_int_equal(d.nerrors, 1);
 	assert_int_equal(d.v[0].pos.line, 3);
 	assert_int_equal(d.v[0].pos.col, 21);
 	assert_string_equal(d.v[0].msg, "headline metric 'y_volts' is not a point of this profile");
+	cfg_diags_free(&d);
+
+	/* `otherwise` without valid_if; a counter with a factor it cannot take */
+	text = "name: bad\ntransport: snmp\npoints:\n"
+	       "  - {metric: s_state, oid: 1.3.6.1.2.1.1.3, kind: state, otherwise: 0}\n"
+	       "  - {metric: c_total, oid: 1.3.6.1.2.1.1.3, kind: counter, subtract: 1.3.6.1.2.1.1.4}\n";
+	cfg_diags_init(&d);
+	assert_null(profile_from_text(text, &d));
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.v[0].pos.line, 4);
+	assert_string_equal(d.v[0].msg, "`otherwise` needs `valid_if` and a gauge or state");
+	assert_int_equal(d.v[1].pos.line, 5);
+	assert_non_null(strstr(d.v[1].msg, "a counter takes `multiply_by` and `divide_by` only"));
 	cfg_diags_free(&d);
 }
 

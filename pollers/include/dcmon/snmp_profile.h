@@ -109,6 +109,7 @@ struct snmp_point {
 	bool entity_scale;       /* RFC 3433: entPhySensorScale / Precision of the same row */
 	bool has_valid_if;
 	struct snmp_filter valid_if; /* the point is an error unless this holds */
+	double otherwise;        /* with valid_if: the value when it does not hold; NAN = none */
 	bool required;           /* its failure degrades the device even if it never answered */
 	int headline;            /* place of its metric in the profile's `headline:` (1..), 0 */
 	struct cfg_pos pos;

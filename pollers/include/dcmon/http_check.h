@@ -1,0 +1,60 @@
+/* HTTP(S) URL checks: a device's `checks: http:` list (docs/CONFIG.md).  The contract
+ * between the config (one CFGK_SEQ row the pollers part adds to a device's checks) and
+ * pollers/http.c; the tenant layer decodes a check with http_check_decode().
+ *
+ *   checks:
+ *     http:
+ *       - https://10.0.0.5/health
+ *       - {url: https://10.0.0.5/, host: www.example.com, status: [200], body: "Welcome",
+ *          ca_file: /etc/dcmon/ca.pem, timeout: 3s}
+ */
+#ifndef DCMON_HTTP_CHECK_H
+#define DCMON_HTTP_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+
+enum http_method { HTTP_GET, HTTP_HEAD };
+
+#define HTTP_BODY_MAX_DEFAULT 65536  /* bytes of a body read, default of body_max */
+#define HTTP_BODY_MAX_LIMIT   1048576 /* bytes, the largest body_max */
+
+/* One `checks: http:` item.  Decoded and validated: the URL parses and is http or
+ * https, every status pattern is "NNN" or "Nxx", the regex compiles. */
+struct cfg_http_check {
+	char *name;          /* instance label, unique within the device; default the url */
+	char *url;           /* http:// or https:// URL */
+	enum http_method method; /* GET (default) or HEAD */
+	char **status;       /* expected statuses: "200", "2xx"; none = 2xx and 3xx */
+	size_t nstatus;
+	char *body;          /* substring the body must contain, or NULL */
+	char *body_regex;    /* POSIX extended regex the body must match, or NULL */
+	int body_max;        /* bytes of the body read at most, default HTTP_BODY_MAX_DEFAULT */
+	int64_t timeout_ms;  /* whole request; CFG_UNSET = the device timeout */
+	bool tls_verify;     /* verify the server's certificate and name, default true */
+	char *ca_file;       /* absolute path of the CA bundle to verify with, or NULL */
+	char *host;          /* Host header, TLS SNI and verified name, or NULL (the URL's) */
+	struct cfg_pos pos;
+};
+
+/* The item as a key table, for the CFGK_SEQ row (shorthand: a scalar is the url). */
+extern const struct cfg_key http_check_keys[];
+void http_check_init(void *elem, const struct cfgnode *node, void *ctx);
+int http_check_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* The `checks:` keys the pollers part adds (`http:`), offsets into struct cfg_device. */
+extern const struct cfg_key http_checks_keys[];
+
+/* Decodes one check from node (a map, or a scalar URL) into *out, which it zeroes
+ * first: defaults, keys, cross-field checks, every error positioned in d.  Returns 0,
+ * or -EINVAL after reporting; either way http_check_free(out) releases it.  Any
+ * thread. */
+int http_check_decode(const struct cfgnode *node, struct cfg_http_check *out,
+		      struct cfg_diags *d);
+/* Frees what a decode stored in c (not c itself); NULL is a no-op. */
+void http_check_free(struct cfg_http_check *c);
+
+#endif
