@@ -47,11 +47,13 @@ async function shot(page, name) {
 }
 
 // The tenant wall: the tenant's devices and the shared ones, nothing else.
-async function wall(page, own, re, who) {
+async function wall(page, own, re, who, tenant) {
   const n = own.length + SHARED_COUNT;
   await until(`${who}'s wall with ${n} devices`, 20, () => page.evaluate((k) =>
     window.dcmonWall && window.dcmonWall.devices.size === k && !!document.querySelector("#sites .hall"), n));
   await clean(page, re, `${who}'s wall`);
+  const brand = await page.evaluate(() => document.querySelector("#brand").textContent);
+  ok(brand === "dcmon " + tenant, `${who}'s wall names its tenant (${brand})`);
 }
 
 // Opens a section (hash) of the portal and waits for sel to be drawn.
@@ -62,7 +64,7 @@ async function open(page, url, sel, what) {
 }
 
 async function tenantA(page) {
-  await wall(page, A_OWN, NOT_FOR_A, "A");
+  await wall(page, A_OWN, NOT_FOR_A, "A", "acme");
   // overview: every own device with a value
   await open(page, "/portal", "#view .rack", "A's overview");
   const valued = await until("A's devices with values", 30, () => page.evaluate((ids) => {
@@ -146,7 +148,7 @@ async function tenantA(page) {
 }
 
 async function tenantB(page) {
-  await wall(page, B_OWN, NOT_FOR_B, "B");
+  await wall(page, B_OWN, NOT_FOR_B, "B", "globex");
   await open(page, "/portal", `#view .dev[data-device="${B_OWN[0]}"]`, "B's overview");
   await clean(page, NOT_FOR_B, "B's overview");
   await open(page, "/portal#infrastructure", '#view .dev[data-device="ups-1"]', "B's infrastructure");
@@ -167,6 +169,11 @@ async function main() {
   try {
     const a = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true });
     const b = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // the portal is an account's: a reader without a session is sent to log in
+    const anon = await (await browser.newContext()).newPage();
+    await anon.goto(BASE + "/portal");
+    await anon.waitForURL(BASE + "/login", { timeout: 20000 });
+    ok(true, "a reader without a session is sent from /portal to /login");
     const [pa, pb] = await Promise.all([login(a, process.env.A_USER, process.env.A_PW),
                                         login(b, process.env.B_USER, process.env.B_PW)]);
     await tenantB(pb);
