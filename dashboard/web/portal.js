@@ -62,12 +62,16 @@ function devLink(d) {
   return a;
 }
 
-/* Up to n values of a device: its profile's headline metrics first, then the others
- * that have a value. */
+/* A server's checks have no profile headline: these say most about it. */
+const SERVER_KEYS = /^(host_up|tcp_port_up|cpu_used_percent|memory_used_percent)$/;
+
+/* Up to n values of a device: its profile's headline metrics first (a server's main
+ * checks), then the others that have a value. */
 function keyMetrics(d, n) {
   const ms = (d.metrics || []).filter((m) => m.quality !== "error" || !m.absent);
-  const head = ms.filter((m) => m.headline > 0).sort((x, y) => x.headline - y.headline);
-  const rest = ms.filter((m) => !(m.headline > 0) && (m.value !== null || m.value_name));
+  const first = (m) => m.headline > 0 || SERVER_KEYS.test(m.name);
+  const head = ms.filter(first).sort((x, y) => (x.headline || 99) - (y.headline || 99));
+  const rest = ms.filter((m) => !first(m) && (m.value !== null || m.value_name));
   return head.concat(rest).slice(0, n);
 }
 
