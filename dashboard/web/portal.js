@@ -220,8 +220,10 @@ function alertList(alerts, empty) {
   return g;
 }
 
-/* The history of the alerts shown, read again when one of them changed. */
-async function loadHistory(alerts) {
+/* The history of the alerts shown (active ones first), read again when one of them
+ * changed. */
+async function loadHistory(shown) {
+  const alerts = shown.filter((a) => ACTIVE[a.state]).concat(shown.filter((a) => !ACTIVE[a.state]));
   const sig = alerts.slice(0, HISTORY_ALERTS).map((a) => a.id + a.state + a.acked).join(",");
   if (sig === P.historyFor) return false;
   P.history = await DC.alertHistory(alerts, HISTORY_ALERTS);
