@@ -244,6 +244,9 @@ json_t *api_device_json(const struct api_ctx *ctx, const struct cfg_device *dev,
 	if (!obj)
 		return NULL;
 	device_status_json(ctx, dev, obj);
+	if (ctx->scopes) /* a scoped actor: own, or shared infrastructure (read only) */
+		json_object_set_new(obj, "scope",
+				    json_string(authz_scope_name(ctx->scopes[dev - cfg->devices])));
 	int64_t freshest;
 	json_t *metrics = device_metrics(ctx, dev->id, with_metrics, &freshest);
 	json_object_set_new(obj, "data_age_s", age_or_null(ctx, freshest));

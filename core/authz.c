@@ -65,6 +65,19 @@ static const unsigned role_perms[AUTHZ_ROLE_COUNT] = {
 #undef SELF
 #undef P
 
+static const char *const scope_names[] = {
+	[AUTHZ_SCOPE_ALL] = "all",
+	[AUTHZ_SCOPE_OWN] = "own",
+	[AUTHZ_SCOPE_SHARED] = "shared",
+	[AUTHZ_SCOPE_OTHER] = "other",
+	NULL,
+};
+
+const char *authz_scope_name(enum authz_scope s)
+{
+	return enum_name(scope_names, (int)s);
+}
+
 const char *authz_role_name(enum authz_role r)
 {
 	return enum_name(authz_role_names, (int)r);

@@ -100,8 +100,9 @@ enum MHD_Result http_reply_error(struct MHD_Connection *c, int status, const cha
 enum MHD_Result http_reply_refuse(struct MHD_Connection *c, int status, int retry_s,
 				  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* GET of a page or an asset (/, /wall, /devices/ID, /assets/NAME); 404 otherwise. */
-enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, const char *url,
+/* GET of a page or an asset (/, /wall, /login, /portal, /devices/ID, /portal/devices/ID,
+ * /assets/NAME) for hc's actor; 404 otherwise, and for a device it may not view. */
+enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const char *url,
 			    const char *query);
 
 /* Checks the Authorization of a write; answers 401/403 itself and returns false. */

@@ -543,7 +543,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
 	if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
 		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
-	return http_static(s, c, url, query);
+	return http_static(s, hc, url, query);
 }
 
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,

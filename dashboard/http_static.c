@@ -1,6 +1,9 @@
 /* Pages and assets built into the binary (dashboard/web/ -> generated C).
  *
- * Caching: the pages (/wall, /devices/ID) are `no-cache` with an ETag, so a reload
+ * A device's page is served only when the actor may view the device (404 otherwise, as
+ * for a device that does not exist).
+ *
+ * Caching: the pages (/wall, /portal, /devices/ID) are `no-cache` with an ETag, so a reload
  * after an upgrade always revalidates; the pages refer to their assets as
  * /assets/NAME?v=HASH (hash of the content, filled in at build time), and an asset
  * asked for with its current hash is `immutable` for a year.
@@ -9,6 +12,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include "dcmon/authz.h"
 
 #define HTTP_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define HTTP_CACHE_REVALIDATE "no-cache"
@@ -52,9 +57,23 @@ static bool http_query_has_hash(const char *query, const char *hash)
 	return query && strncmp(query, "v=", 2) == 0 && strcmp(query + 2, hash) == 0;
 }
 
-enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, const char *url,
+/* The page of one device (/devices/ID, /portal/devices/ID): a device that does not exist
+ * and one outside the actor's scope answer the same 404 (docs/ACCOUNTS.md). */
+static const struct http_asset *http_device_page(struct http_server *s, struct http_conn *hc,
+						 const char *id, const char *page)
+{
+	const struct cfg *cfg = s->env.cfg;
+	const struct cfg_device *dev = cfg && *id && !strchr(id, '/') ? cfg_device_find(cfg, id)
+								      : NULL;
+	if (!dev || authz_device_check(cfg, &hc->actor, AUTHZ_ACT_VIEW, dev) != AUTHZ_ALLOW)
+		return NULL;
+	return http_asset_find(page);
+}
+
+enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const char *url,
 			    const char *query)
 {
+	struct MHD_Connection *c = hc->c;
 	const struct http_asset *a = NULL;
 	const char *cache = HTTP_CACHE_REVALIDATE;
 	if (strcmp(url, "/") == 0)
@@ -63,8 +82,12 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 		a = http_asset_find("wall.html");
 	else if (strcmp(url, "/login") == 0)
 		a = http_asset_find("login.html");
-	else if (strncmp(url, "/devices/", 9) == 0 && url[9] && !strchr(url + 9, '/'))
-		a = http_asset_find("device.html");
+	else if (strcmp(url, "/portal") == 0)
+		a = http_asset_find("portal.html");
+	else if (strncmp(url, "/devices/", 9) == 0)
+		a = http_device_page(s, hc, url + 9, "device.html");
+	else if (strncmp(url, "/portal/devices/", 16) == 0)
+		a = http_device_page(s, hc, url + 16, "portal.html");
 	else if (strncmp(url, "/assets/", 8) == 0 && !strstr(url + 8, ".html")) {
 		a = http_asset_find(url + 8);
 		if (a && http_query_has_hash(query, a->hash))

@@ -1,4 +1,4 @@
-/* Shared by the wall and the device pages: formatting, severity marks, API calls.
+/* Shared by the wall, the device pages and the portal: formatting, severity marks, API calls.
  * Plain JS, no build step, no external fetches. */
 "use strict";
 
@@ -98,4 +98,43 @@ DC.api = async function (method, path, body) {
 DC.location = function (o) {
   const l = o.location || o;
   return [l.site, l.room, l.row, l.rack].filter((x) => x).join(" / ") || "\u2014";
+};
+
+/* The librrd graph of one metric of a device over range ("1h", "1d", "1w", "1y"). */
+DC.graphUrl = function (device, m, range) {
+  const q = new URLSearchParams({device: device, metric: m.name, range: range});
+  if (m.inst) q.set("inst", m.inst);
+  return "/api/v1/graph?" + q.toString();
+};
+
+/* The graphs of a device's metrics as figures (states without a value are left out);
+ * stamp (minutes) makes the browser ask again once a minute. */
+DC.graphFigures = function (dev, range, stamp) {
+  const out = document.createDocumentFragment();
+  for (const m of dev.metrics || []) {
+    if (m.kind === "state" && !m.value_name && m.value === null) continue;
+    const f = DC.el("figure");
+    const img = DC.el("img");
+    img.loading = "lazy";
+    img.alt = m.key + " (" + range + ")";
+    img.src = DC.graphUrl(dev.id, m, range) + "&t=" + stamp;
+    f.append(img, DC.el("figcaption", null, m.key));
+    out.appendChild(f);
+  }
+  return out;
+};
+
+/* The transitions of the newest max alerts (one GET /api/v1/alerts/ID each), newest
+ * first: [{ts, text}]. */
+DC.alertHistory = async function (alerts, max) {
+  const items = [];
+  for (const a of alerts.slice(0, max)) {
+    try {
+      const j = await DC.api("GET", "/api/v1/alerts/" + a.id);
+      for (const h of (j && j.history) || [])
+        items.push({ts: h.ts_ms, alert: a, text: a.rule + " " + a.metric + ": " + h.from + " \u2192 " + h.to +
+                    " (" + h.severity + ", value " + DC.num(h.value) + ")"});
+    } catch (e) { /* an alert may have gone since the list was read */ }
+  }
+  return items.sort((x, y) => y.ts - x.ts);
 };

@@ -11,12 +11,6 @@ function showError(msg) {
   e.hidden = !msg;
 }
 
-function graphUrl(m, range) {
-  const q = new URLSearchParams({device: ID, metric: m.name, range: range});
-  if (m.inst) q.set("inst", m.inst);
-  return "/api/v1/graph?" + q.toString();
-}
-
 function drawMetrics(dev) {
   const tb = document.querySelector("#metrics tbody");
   const rows = document.createDocumentFragment();
@@ -40,19 +34,7 @@ function drawGraphs(dev) {
   const sig = P.range + "|" + stamp + "|" + (dev.metrics || []).map((m) => m.key).join(",");
   if (sig === P.graphsFor) return;
   P.graphsFor = sig;
-  const box = document.getElementById("graphs");
-  const out = document.createDocumentFragment();
-  for (const m of dev.metrics || []) {
-    if (m.kind === "state" && !m.value_name && m.value === null) continue;
-    const f = DC.el("figure");
-    const img = DC.el("img");
-    img.loading = "lazy";
-    img.alt = m.key + " (" + P.range + ")";
-    img.src = graphUrl(m, P.range) + "&t=" + stamp;
-    f.append(img, DC.el("figcaption", null, m.key));
-    out.appendChild(f);
-  }
-  box.replaceChildren(out);
+  document.getElementById("graphs").replaceChildren(DC.graphFigures(dev, P.range, stamp));
 }
 
 function ackCell(a) {
@@ -87,15 +69,7 @@ function drawAlerts(alerts) {
 }
 
 async function drawHistory(alerts) {
-  const items = [];
-  for (const a of alerts.slice(0, 20)) {
-    try {
-      const j = await DC.api("GET", "/api/v1/alerts/" + a.id);
-      for (const h of (j && j.history) || [])
-        items.push({ts: h.ts_ms, text: a.rule + " " + a.metric + ": " + h.from + " \u2192 " + h.to + " (" + h.severity + ", value " + DC.num(h.value) + ")"});
-    } catch (e) { /* an alert may have gone since the list was read */ }
-  }
-  items.sort((x, y) => y.ts - x.ts);
+  const items = await DC.alertHistory(alerts, 20);
   const ol = document.getElementById("history");
   ol.replaceChildren(...items.slice(0, 50).map((i) => DC.el("li", null, new Date(i.ts).toLocaleString() + "  " + i.text)));
 }

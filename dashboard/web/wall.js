@@ -487,6 +487,13 @@ function onData(ev, fn) {
   requestAnimationFrame(draw);
 }
 
+/* A scoped stream's devices say whose they are ("scope": own or shared): the brand names
+ * the tenant (or site) instead of the NOC. */
+function showScope() {
+  const own = [...W.devices.values()].find((d) => d.scope === "own");
+  document.querySelector("#brand span").textContent = own ? own.tenant || own.location.site : "NOC";
+}
+
 function connect() {
   const es = new EventSource("/api/v1/events");
   W.es = es;
@@ -497,6 +504,7 @@ function connect() {
     for (const d of j.devices || []) if (d) { W.devices.set(d.id, d); W.order.push(d.id); }
     W.alerts = j.alerts || [];
     W.dirty = true;
+    showScope();
   }));
   es.addEventListener("diff", (ev) => onData(ev, (j) => {
     for (const d of j.devices || []) {

@@ -76,6 +76,9 @@ enum authz_scope {
 	AUTHZ_SCOPE_OTHER,  /* someone else's: as if it did not exist */
 };
 
+/* "all", "own", "shared", "other" (the device JSON's "scope" for a scoped actor). */
+const char *authz_scope_name(enum authz_scope s);
+
 struct authz_object {
 	enum authz_scope scope;
 };

@@ -22,4 +22,12 @@ T.until = async function (what, seconds, fn) {
   throw new Error("FAIL: timed out after " + seconds + " s waiting for " + what);
 };
 
+// Headless Chromium as every browser test starts it (the machine's, no sandbox: tests
+// run as root in containers).
+T.launch = function () {
+  const { chromium } = require("playwright-core");
+  return chromium.launch({ executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+};
+
 module.exports = T;

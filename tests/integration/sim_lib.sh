@@ -31,7 +31,9 @@ sim_port() { awk -v p="$1" '$1 == p { print $2 }' "$T/ports"; }
 # $T, 1 s polls), starts dcmon-sim and dcmond.  With SIM_SMTP_PORT set, alert e-mail
 # goes to an SMTP sink on that port (the test starts it), else the smtp: section is
 # dropped.  With SIM_HTTP_PORT set, the dashboard (the wall) listens on that port with
-# its token in $T/token, else the http: section is dropped.
+# its token in $T/token, else the http: section is dropped.  With SIM_EDIT set (a
+# command), it is run with the path of dcmond's config before dcmond starts (rules or
+# accounts a test adds).
 sim_start() {
   local src="$DCMON_SOURCE_DIR/etc/demo" smtp_edit="/^  smtp: /d" http_edit="/^  http: /d"
   [ -n "${SIM_SMTP_PORT:-}" ] && smtp_edit="s|^\(  smtp: {host: 127.0.0.1, port: \)[0-9]*|\1$SIM_SMTP_PORT|"
@@ -53,12 +55,21 @@ sim_start() {
     -e "s|profiles_dir: .*|profiles_dir: $DCMON_SOURCE_DIR/etc/profiles|" \
     -e "$http_edit" -e "$smtp_edit" \
     -e "s|interval: 2s|interval: 1s|" -e "s|timeout: 1s|timeout: 500ms|" >"$T/dcmon.yaml"
+  [ -z "${SIM_EDIT:-}" ] || "$SIM_EDIT" "$T/dcmon.yaml" || fail "$SIM_EDIT failed"
   export DCMON_SIM_CONFIG="$T/sim.yaml"
   "$DCMON_SIM" serve >"$T/sim.out" 2>"$T/sim.log" &
   track $!
   wait_peer 20 dcmon-sim $! "$T/sim.log" grep -q '^dcmon-sim: serving' "$T/sim.out"
   "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "demo config rejected"
   start_dcmond "$T/dcmon.yaml"
+}
+
+# sim_wait_polled: the dashboard answers (SIM_HTTP_PORT) and every simulated device has
+# been polled (the standby generator and the leak cable, the slowest, report normal).
+sim_wait_polled() {
+  wait_until 30 "dashboard answering" curl -sf "http://127.0.0.1:$SIM_HTTP_PORT/api/v1/health"
+  wait_until 30 "gen-1 polled" dev_metric_is gen-1 fail_to_start_alarm "" '.value_name == "ok"'
+  wait_until 30 "every simulated device polled" dev_metric_is leak-h1 leak_state "" '.value_name == "off"'
 }
 
 # sim_report: how the simulator kept up (information, not a check: a loaded machine may

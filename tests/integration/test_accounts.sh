@@ -212,6 +212,11 @@ assert_eq "$ids" 0 "tenant-operator's /metrics holds no other device"
 got=$(req tenant-operator GET "/api/v1/graph?device=globex-db&metric=x")
 missing=$(req tenant-operator GET "/api/v1/graph?device=nosuch-obj&metric=x")
 assert_eq "${got//globex-db/X}" "${missing//nosuch-obj/X}" "graph of another tenant's device"
+for p in /devices/ /portal/devices/; do # pages (test_tenant_portal.sh: in a browser)
+  got=$(req tenant-operator GET "${p}globex-db"); missing=$(req tenant-operator GET "${p}nosuch-obj")
+  assert_eq "${got//globex-db/X}" "${missing//nosuch-obj/X}" "page $p of another tenant's device"
+  got=$(req tenant-operator GET "${p}ups-a"); assert_eq "${got%% *}" 200 "page $p of the shared UPS"
+done
 assert_eq "$(req wall-all GET /api/v1/status | cut -d' ' -f2- | jq '.devices | length')" 9 "unscoped wall's status"
 assert_eq "$(req security-admin GET /wall | cut -d' ' -f1)" 403 "security-admin views no page"
 assert_eq "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOK[auditor]}" "$base/api/v1/events")" 403 "auditor opens no event stream"

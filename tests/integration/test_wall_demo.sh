@@ -9,9 +9,7 @@ source "$(dirname "$0")/e2e_lib.sh"
 
 SIM_HTTP_PORT=$(free_port)
 sim_start
-wait_until 30 "dashboard answering" curl -sf "http://127.0.0.1:$SIM_HTTP_PORT/api/v1/health"
-wait_until 30 "gen-1 polled" dev_metric_is gen-1 fail_to_start_alarm "" '.value_name == "ok"'
-wait_until 30 "every simulated device polled" dev_metric_is leak-h1 leak_state "" '.value_name == "off"'
+sim_wait_polled
 
 # the archive's last hour as JSON (the wall's sparklines): the values the UPS reports
 charge_series() {
@@ -25,9 +23,8 @@ assert_eq "$(jq '.step_s' <<<"$series")" "1" "archive step of a 1 s poll"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SIM_HTTP_PORT/api/v1/graph?device=ups-1&metric=battery_charge_percent&format=gif")" \
   "400" "unknown graph format"
 
-BASE_URL="http://127.0.0.1:$SIM_HTTP_PORT" ARTIFACTS="$ART" DEVICES="$(
+e2e_run wall_demo.test.js DEVICES="$(
   awk '/^devices:/ { on = 1 } /^rules:/ { on = 0 } on && match($0, /^  - (\{)?id: [^,]+/) {
-         s = substr($0, RSTART, RLENGTH); sub(/.*id: /, "", s); print s }' "$T/dcmon.yaml" | paste -sd ' ')" \
-  timeout 120 node "$E2E/wall_demo.test.js" || fail "browser test failed"
+         s = substr($0, RSTART, RLENGTH); sub(/.*id: /, "", s); print s }' "$T/dcmon.yaml" | paste -sd ' ')"
 sim_report
 pass "wall on the demo data center (screenshots in $ART)"

@@ -93,6 +93,11 @@ static void test_no_role_erases_audit_and_names_round_trip(void **state)
 	enum authz_role x;
 	assert_int_equal(authz_role_parse("none", &x), -EINVAL);
 	assert_int_equal(authz_role_parse("root", &x), -EINVAL);
+	/* the device JSON's "scope" */
+	assert_string_equal(authz_scope_name(AUTHZ_SCOPE_OWN), "own");
+	assert_string_equal(authz_scope_name(AUTHZ_SCOPE_SHARED), "shared");
+	assert_string_equal(authz_scope_name(AUTHZ_SCOPE_OTHER), "other");
+	assert_string_equal(authz_scope_name(AUTHZ_SCOPE_ALL), "all");
 }
 
 static struct cfg *load_two_tenants(void)
