@@ -233,8 +233,11 @@ static void change_submit(const struct api_ctx *ctx, struct tenant_layer *l,
 	bool now = may(ctx, AUTHZ_ACT_LAYER_APPLY);
 	struct layer_change ch = *c;
 	ch.origin = noc ? "noc" : "tenant";
-	if (change_try(ctx, l, &ch, now, resp) < 0)
+	char *before = cur ? strdup(cur->yaml) : NULL; /* cur goes once the change applies */
+	if (change_try(ctx, l, &ch, now, resp) < 0) {
+		free(before);
 		return;
+	}
 	struct layer_request r = {.ts_ms = ctx->now_ms};
 	snprintf(r.tenant, sizeof(r.tenant), "%s", c->tenant);
 	snprintf(r.kind, sizeof(r.kind), "%s", item_kind_names[c->kind]);
@@ -243,7 +246,6 @@ static void change_submit(const struct api_ctx *ctx, struct tenant_layer *l,
 	snprintf(r.state, sizeof(r.state), "%s", now ? "applied" : "pending");
 	snprintf(r.by, sizeof(r.by), "%s", ctx->req->actor->name);
 	r.yaml = (char *)c->yaml;
-	char *before = cur ? strdup(cur->yaml) : NULL; /* cur may move once applied */
 	r.before = before;
 	if (now) {
 		snprintf(r.decided_by, sizeof(r.decided_by), "%s", r.by);
@@ -309,6 +311,19 @@ static char *body_yaml(json_t *body)
 	return json_is_object(item) ? json_dumps(item, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 }
 
+/* Submits one item of tenant (api_layer_put, api_layer_import).  Answers. */
+static void item_submit(const struct api_ctx *ctx, struct tenant_layer *l, const char *tenant,
+			enum item_kind kind, const char *yaml, struct api_response *resp)
+{
+	char *id = item_id(tenant, kind, yaml, resp);
+	if (id) {
+		struct layer_change c = {.tenant = tenant, .kind = kind, .id = id, .yaml = yaml,
+					 .by = ctx->req->actor->name};
+		change_submit(ctx, l, &c, resp);
+	}
+	free(id);
+}
+
 void api_layer_put(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct tenant_layer *l = layer_of(ctx, resp);
@@ -324,13 +339,7 @@ void api_layer_put(const struct api_ctx *ctx, struct api_response *resp)
 	} else if (!yaml) {
 		api_reply_error(resp, 400, "yaml: the item is required (or item as a JSON object)");
 	} else {
-		char *id = item_id(tenant, (enum item_kind)kind, yaml, resp);
-		if (id) {
-			struct layer_change c = {.tenant = tenant, .kind = (enum item_kind)kind,
-						 .id = id, .yaml = yaml, .by = ctx->req->actor->name};
-			change_submit(ctx, l, &c, resp);
-		}
-		free(id);
+		item_submit(ctx, l, tenant, (enum item_kind)kind, yaml, resp);
 	}
 	free(yaml);
 	json_decref(body);
@@ -391,6 +400,11 @@ static void request_approve(const struct api_ctx *ctx, struct tenant_layer *l,
 	if (locked_refusal(ctx, l, r->tenant, resp))
 		return;
 	cur = layer_item_find(l, c.tenant, c.kind, c.id);
+	if (cur && strcmp(cur->origin, "noc") == 0 && !may(ctx, AUTHZ_ACT_LAYER_LOCK)) {
+		api_reply_error(resp, 403, "%s %s is set by the NOC since it was asked", r->kind,
+				r->item);
+		return;
+	}
 	free(r->before);
 	r->before = cur ? strdup(cur->yaml) : NULL;
 	if (!c.yaml && !cur) {
@@ -542,4 +556,54 @@ void api_layer_export(const struct api_ctx *ctx, struct api_response *resp)
 	api_reply_json(resp, 200, json_pack("{s:s, s:s}", "tenant", tenant, "yaml",
 					    strbuf_str(&b)));
 	strbuf_free(&b);
+}
+
+/* One import: the items' answers, in order. */
+struct import_run {
+	const struct api_ctx *ctx;
+	struct tenant_layer *l;
+	const char *tenant;
+	json_t *results;
+};
+
+static void import_one(void *arg, enum item_kind kind, const char *yaml)
+{
+	struct import_run *run = arg;
+	struct api_response one = {0};
+	item_submit(run->ctx, run->l, run->tenant, kind, yaml, &one);
+	json_t *body = one.body ? json_loads(one.body, 0, NULL) : NULL;
+	json_t *req = json_object_get(body, "request");
+	json_t *o = json_pack("{s:s, s:i}", "kind", item_kind_names[kind], "status", one.status);
+	if (req)
+		json_object_update(o, req);
+	else
+		json_object_set(o, "error", json_object_get(body, "error"));
+	json_array_append_new(run->results, o);
+	json_decref(body);
+	api_response_free(&one);
+}
+
+/* POST /api/v1/layer/import: each item of a layer's YAML as if posted alone. */
+void api_layer_import(const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct tenant_layer *l = layer_of(ctx, resp);
+	json_t *body = l ? api_body_object(ctx, resp) : NULL;
+	if (!body)
+		return;
+	const char *tenant = tenant_of(ctx, jstr(body, "tenant"), resp);
+	char err[256];
+	struct import_run run = {.ctx = ctx, .l = l, .tenant = tenant, .results = json_array()};
+	if (!tenant) {
+	} else if (!jstr(body, "yaml")) {
+		api_reply_error(resp, 400, "yaml: the layer is required (as dcmon config export "
+				"writes it)");
+	} else if (layer_import_items(jstr(body, "yaml"), import_one, &run, err,
+				      sizeof(err)) < 0) {
+		api_reply_json(resp, 422, json_pack("{s:s, s:O}", "error", err, "requests",
+						    run.results));
+	} else {
+		api_reply_json(resp, 200, json_pack("{s:O}", "requests", run.results));
+	}
+	json_decref(run.results);
+	json_decref(body);
 }

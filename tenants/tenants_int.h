@@ -110,6 +110,13 @@ struct cfg *layer_load_with(struct tenant_layer *l, const struct layer_change *c
 void layer_audit(struct tenant_layer *l, const struct authz_actor *by, const char *action,
 		 const char *target, const char *detail, int64_t now_ms);
 
+/* ---- import (layer_import.c) ---- */
+/* Calls fn with each item of a layer's YAML (devices: and rules: sequences of maps).
+ * 0, or -1 with err filled ("line:col: why"). */
+int layer_import_items(const char *yaml, void (*fn)(void *arg, enum item_kind kind,
+							 const char *yaml), void *arg, char *err,
+		       size_t errlen);
+
 /* ---- API (api_layer.c) ---- */
 void api_layer_items(const struct api_ctx *ctx, struct api_response *resp);
 void api_layer_put(const struct api_ctx *ctx, struct api_response *resp);
@@ -119,5 +126,6 @@ void api_layer_decide(const struct api_ctx *ctx, struct api_response *resp);
 void api_layer_lock(const struct api_ctx *ctx, struct api_response *resp);
 void api_layer_effective(const struct api_ctx *ctx, struct api_response *resp);
 void api_layer_export(const struct api_ctx *ctx, struct api_response *resp);
+void api_layer_import(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

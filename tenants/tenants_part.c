@@ -47,6 +47,8 @@ static const struct api_route routes[] = {
 	 false, AUTHZ_ACT_VIEW},
 	{"GET", "/api/v1/layer/export", false, api_layer_export, tenant_param, false, false,
 	 AUTHZ_ACT_LAYER_REQUEST},
+	{"POST", "/api/v1/layer/import", false, api_layer_import, no_params, false, false,
+	 AUTHZ_ACT_LAYER_REQUEST},
 	{.method = NULL},
 };
 

@@ -129,6 +129,7 @@ routes=(
   "POST /api/v1/layer/unlock|layer-lock|none||{}"
   "GET /api/v1/layer/effective|view|none||"
   "GET /api/v1/layer/export|layer-request|none||"
+  "POST /api/v1/layer/import|layer-request|none||{}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do

@@ -53,6 +53,9 @@ req() {
 # item KIND YAML: the body of a change
 item() { jq -cn --arg k "$1" --arg y "$2" '{kind: $k, yaml: $y}'; }
 code() { echo "${1%% *}"; }
+not_firing() { ! firing "$@"; }
+# log_grows PATTERN N: the log holds more than N lines with PATTERN
+log_grows() { [ "$(log_count "$1")" -gt "$2" ]; }
 # firing DEVICE RULE: an alert of RULE on DEVICE is firing
 firing() { api_get /api/v1/alerts | json_check "any(.alerts[]; .device == \"$1\" and .rule == \"$2\" and .state == \"firing\")"; }
 body() { echo "${1#* }"; }
@@ -148,25 +151,61 @@ audit_json --action tenant-apply | jq -e '[.entries[] | select(.target == "tenan
   >/dev/null || fail "tenant-apply audit: $(audit_json --action tenant-apply)"
 pass "the approved change is audited with before and after"
 
+# ---- the effective configuration, export and import, the NOC's lock and override ----------
+out=$("$DCMON" config show --effective --tenant acme)
+echo "$out" | grep -qE "^device +acme-app +tenant +tenant:acme/device/acme-app:1:1" || fail "effective: $out"
+echo "$out" | grep -qE "^rule +acme-up +tenant +tenant:acme/rule/acme-up:1:1" || fail "effective rule: $out"
+! echo "$out" | grep -q globex || fail "effective for acme names globex: $out"
+out=$("$DCMON" config show --effective)
+echo "$out" | grep -qE "^device +globex-db +noc +$T/dcmon.yaml:[0-9]+:[0-9]+" || fail "effective (all): $out"
+pass "config show --effective names each item's source (tenant layer or the NOC's file:line:col)"
+"$DCMON" config export --tenant acme >"$T/acme.yaml"
+grep -q "^devices:" "$T/acme.yaml" && grep -q "^rules:" "$T/acme.yaml" || fail "export: $(cat "$T/acme.yaml")"
+out=$(req admin DELETE /api/v1/layer/items/rule/acme-up)
+assert_eq "$(code "$out"):$(body "$out" | jq -r .request.state)" "200:applied" "the admin deletes its rule"
+wait_until 20 "acme-up resolves once deleted" not_firing acme-app acme-up
+out=$("$DCMON" config import --tenant acme "$T/acme.yaml")
+echo "$out" | grep -qx "rule acme-up: applied" || fail "import: $out"
+wait_until 20 "acme-up fires again after import" firing acme-app acme-up
+pass "export, delete, import: the layer comes back and applies ($(echo "$out" | wc -l) items)"
+"$DCMON" config import --tenant acme - <<<"devices: [1]" >/dev/null 2>&1 && fail "import of a scalar item accepted"
+pass "an import that is not a layer is refused"
+
+curl -sf --unix-socket "$DCMON_SOCKET" -X POST -H 'Content-Type: application/json' \
+  --data '{"tenant":"acme","reason":"audit week"}' http://dcmond/api/v1/layer/lock >/dev/null || fail "lock"
+out=$(req admin DELETE /api/v1/layer/items/rule/acme-up)
+assert_eq "$(code "$out"):$(body "$out" | jq -r .error)" "423:the NOC has locked tenant acme's layer: audit week" "a locked layer refuses the admin"
+curl -sf --unix-socket "$DCMON_SOCKET" -X POST -H 'Content-Type: application/json' \
+  --data '{"tenant":"acme"}' http://dcmond/api/v1/layer/unlock >/dev/null || fail "unlock"
+noc_rule=$(jq -cn --arg y "$(rule 0.5 | sed 's/acme-up/acme-noc/')" '{tenant: "acme", kind: "rule", yaml: $y}')
+curl -sf --unix-socket "$DCMON_SOCKET" -X POST -H 'Content-Type: application/json' --data "$noc_rule" \
+  http://dcmond/api/v1/layer/items >/dev/null || fail "the NOC's override"
+out=$(req admin DELETE /api/v1/layer/items/rule/acme-noc)
+assert_eq "$(code "$out"):$(body "$out" | jq -r .error)" "403:rule acme-noc is set by the NOC: ask the NOC to change it" "an item the NOC set is the NOC's"
+assert_eq "$(audit_json --action tenant-lock | jq '.entries | length')" 1 "the lock is audited"
+
 # ---- restart, SIGHUP, a bad NOC reload ----------------------------------------------------
 stop_dcmond
 start_dcmond "$T/dcmon.yaml"
 wait_polls acme-app 1
 pass "after a restart acme-app is polled"
+n=$(log_count 'reloaded:')
 kill -HUP "$DCMOND_PID"
-wait_until 20 "reloaded" test "$(log_count 'reloaded:')" -ge 1
+wait_until 20 "reloaded" log_grows 'reloaded:' "$n"
 wait_polls acme-app 1
 pass "after SIGHUP acme-app is polled"
 write_config "bogus_key: 1"
+n=$(log_count 'reload rejected')
 kill -HUP "$DCMOND_PID"
-wait_until 20 "reload rejected" test "$(log_count 'reload rejected')" -ge 1
+wait_until 20 "reload rejected" log_grows 'reload rejected' "$n"
 wait_polls acme-app 2
 pass "after a bad NOC reload the tenant layer keeps working"
 out=$(req admin POST /api/v1/layer/items "$(item device "$(dev acme-two 127.0.0.2 2s "$svc")")")
 assert_eq "$(code "$out")" 503 "a change while the NOC's file is broken"
 write_config ""
+n=$(log_count 'reloaded:')
 kill -HUP "$DCMOND_PID"
-wait_until 20 "reloaded again" test "$(log_count 'reloaded:')" -ge 2
+wait_until 20 "reloaded again" log_grows 'reloaded:' "$n"
 status_json | json_check '[.devices[] | select(.id == "acme-app")] | length == 1' || fail "acme-app gone"
 firing acme-app acme-up || fail "acme-up gone after reloads"
 pass "the tenant's rule still fires after the reloads"
