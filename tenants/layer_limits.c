@@ -152,13 +152,45 @@ static const struct cfg_tenant_limits *limits_find(const struct cfg *cfg, const 
 	return NULL;
 }
 
-/* Two hosts name the same target: equal addresses, or equal names. */
-static bool host_same(const char *a, const char *b)
+/* The NOC's devices that have a host (those of no tenant layer), parsed once per check
+ * of the whole configuration: a layer of thousands of devices is checked against them
+ * without parsing an address per pair. */
+struct noc_host {
+	const char *host;
+	const char *tenant; /* NULL: a facility device */
+	struct addr a;
+	bool is_addr;
+};
+struct noc_hosts {
+	struct noc_host *v;
+	size_t n;
+};
+
+static void noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
 {
-	struct addr x, y;
-	if (addr_parse(a, &x) && addr_parse(b, &y))
-		return x.family == y.family && memcmp(x.b, y.b, x.family == AF_INET ? 4 : 16) == 0;
-	return strcasecmp(a, b) == 0;
+	char t[64];
+	if (!(out->v = calloc(cfg->ndevices + 1, sizeof(*out->v))))
+		abort();
+	out->n = 0;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct cfg_device *o = &cfg->devices[i];
+		if (!o->host || layer_file_tenant(o->pos.file, t, sizeof(t)))
+			continue;
+		struct noc_host *h = &out->v[out->n++];
+		h->host = o->host;
+		h->tenant = api_device_tenant(cfg, o);
+		h->is_addr = addr_parse(o->host, &h->a);
+	}
+}
+
+/* Two hosts name the same target: equal addresses, or equal names. */
+static bool host_same(const struct noc_host *h, const char *host, const struct addr *a,
+		      bool is_addr)
+{
+	if (h->is_addr && is_addr)
+		return h->a.family == a->family &&
+		       memcmp(h->a.b, a->b, a->family == AF_INET ? 4 : 16) == 0;
+	return !h->is_addr && !is_addr && strcasecmp(h->host, host) == 0;
 }
 
 static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host)
@@ -180,23 +212,17 @@ static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host
 
 /* The refusal of host for tenant, or NULL when it may be probed: inside its targets,
  * and not the address of a device that is another tenant's or the facility's. */
-static const char *host_refusal(const struct cfg *cfg, const struct cfg_tenant_limits *lim,
+static const char *host_refusal(const struct noc_hosts *nh, const struct cfg_tenant_limits *lim,
 				const char *tenant, const char *host, char *buf, size_t len)
 {
-	for (size_t i = 0; i < cfg->ndevices; i++) {
-		const struct cfg_device *o = &cfg->devices[i];
-		char owner[64];
-		if (!o->host || !host_same(o->host, host) || layer_file_tenant(o->pos.file, owner, sizeof(owner)))
+	struct addr a;
+	bool is_addr = addr_parse(host, &a);
+	for (size_t i = 0; i < nh->n; i++) {
+		const struct noc_host *h = &nh->v[i];
+		if (!host_same(h, host, &a, is_addr) || (h->tenant && strcmp(h->tenant, tenant) == 0))
 			continue;
-		const char *t = api_device_tenant(cfg, o);
-		if (!t)
-			snprintf(buf, len, "%s is the address of a facility device: a tenant's checks "
-				 "probe only its own servers", host);
-		else if (strcmp(t, tenant) != 0)
-			snprintf(buf, len, "%s is the address of another tenant's device: a tenant's "
-				 "checks probe only its own servers", host);
-		else
-			continue;
+		snprintf(buf, len, "%s is the address of %s: a tenant's checks probe only its own "
+			 "servers", host, h->tenant ? "another tenant's device" : "a facility device");
 		return buf;
 	}
 	if (!target_allowed(lim, host)) {
@@ -246,7 +272,7 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
 }
 
-static void device_check(struct cfg *cfg, struct cfg_device *dev, const char *tenant,
+static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, const char *tenant,
 			 const struct cfg_tenant_limits *lim, struct cfg_diags *d)
 {
 	char why[256];
@@ -258,18 +284,18 @@ static void device_check(struct cfg *cfg, struct cfg_device *dev, const char *te
 	device_forbidden(dev, lim, d);
 	if (!dev->host)
 		cfg_error(d, &dev->pos, "host: a tenant's device needs the address of its server");
-	else if (host_refusal(cfg, lim, tenant, dev->host, why, sizeof(why)))
+	else if (host_refusal(nh, lim, tenant, dev->host, why, sizeof(why)))
 		cfg_error(d, &dev->pos, "host: %s", why);
 	for (size_t i = 0; i < dev->ntcp; i++) {
 		const struct cfg_tcp *t = &dev->tcp[i];
-		if (t->host && host_refusal(cfg, lim, tenant, t->host, why, sizeof(why)))
+		if (t->host && host_refusal(nh, lim, tenant, t->host, why, sizeof(why)))
 			cfg_error(d, &t->pos, "tcp: host: %s", why);
 		if (!port_allowed(lim, t->port))
 			cfg_error(d, &t->pos, "tcp: port %d is not among the ports the NOC allows "
 				  "tenant %s", t->port, tenant);
 	}
 	if (dev->snmp && dev->snmp->host &&
-	    host_refusal(cfg, lim, tenant, dev->snmp->host, why, sizeof(why)))
+	    host_refusal(nh, lim, tenant, dev->snmp->host, why, sizeof(why)))
 		cfg_error(d, &dev->pos, "snmp: host: %s", why);
 	if (dev->interval_ms < lim->min_interval_ms)
 		cfg_error(d, &dev->pos, "interval: %llds is below the %llds the NOC allows tenant %s",
@@ -297,34 +323,30 @@ static const struct cfg_tenant_limits *limits_or_refuse(const struct cfg *cfg, c
 	return lim;
 }
 
-/* Errors at the tenant's items beyond max_checks, each naming the count. */
-static void checks_count(const struct cfg *cfg, const struct cfg_tenant_limits *lim,
-			 struct cfg_diags *d)
-{
-	size_t total = 0;
-	char t[64];
-	for (size_t i = 0; i < cfg->ndevices; i++) {
-		const struct cfg_device *dev = &cfg->devices[i];
-		if (!layer_file_tenant(dev->pos.file, t, sizeof(t)) || strcmp(t, lim->tenant) != 0)
-			continue;
-		total += device_checks(dev);
-		if (total > (size_t)lim->max_checks)
-			cfg_error(d, &dev->pos, "tenant %s would have %zu checks: the NOC allows %d "
-				  "(daemon.tenant_layer.limits max_checks)", lim->tenant, total,
-				  lim->max_checks);
-	}
-}
-
 void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 {
 	char tenant[64];
+	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
+	struct noc_hosts nh;
+	noc_hosts_build(cfg, &nh);
+	/* checks so far per entry of limits: the device that goes beyond max_checks is
+	 * refused, naming the count */
+	size_t *total = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*total));
+	if (!total)
+		abort();
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		struct cfg_device *dev = &cfg->devices[i];
 		if (!layer_file_tenant(dev->pos.file, tenant, sizeof(tenant)))
 			continue;
 		const struct cfg_tenant_limits *lim = limits_or_refuse(cfg, tenant, &dev->pos, d);
-		if (lim)
-			device_check(cfg, dev, tenant, lim, d);
+		if (!lim)
+			continue;
+		device_check(&nh, dev, tenant, lim, d);
+		size_t *t = &total[lim - tl->limits];
+		if ((*t += device_checks(dev)) > (size_t)lim->max_checks)
+			cfg_error(d, &dev->pos, "tenant %s would have %zu checks: the NOC allows %d "
+				  "(daemon.tenant_layer.limits max_checks)", tenant, *t,
+				  lim->max_checks);
 	}
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct cfg_rule *r = &cfg->rules[i];
@@ -332,7 +354,6 @@ void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 		    limits_or_refuse(cfg, tenant, &r->pos, d))
 			rule_check(r, tenant, d);
 	}
-	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
-	for (size_t i = 0; tl && i < tl->nlimits; i++)
-		checks_count(cfg, &tl->limits[i], d);
+	free(total);
+	free(nh.v);
 }
