@@ -108,25 +108,31 @@ static int port_range_parse(const char *s, int *lo, int *hi)
 	return 0;
 }
 
+/* The position of item i of the list at map[key] (a scalar is a list of one). */
+static const struct cfg_pos *list_item_pos(const struct cfgnode *map, const char *key, size_t i)
+{
+	const struct cfgnode *v = cfgnode_get(map, key);
+	if (v && v->type == CFGNODE_SEQ && i < v->n)
+		return &v->items[i]->pos;
+	return cfg_key_pos(map, key);
+}
+
 int tenant_limits_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	(void)ctx;
 	struct cfg_tenant_limits *lim = elem;
 	size_t before = d->nerrors;
-	const struct cfgnode *targets = cfgnode_get(node, "targets");
 	for (size_t i = 0; i < lim->ntargets; i++) {
 		struct addr net;
 		int bits;
-		const struct cfgnode *at = targets && targets->type == CFGNODE_SEQ &&
-						   i < targets->n ? targets->items[i] : node;
 		if (cidr_parse(lim->targets[i], &net, &bits) == -ERANGE)
-			cfg_error(d, &at->pos, "targets: %s: the prefix length is out of range",
-				  lim->targets[i]);
+			cfg_error(d, list_item_pos(node, "targets", i),
+				  "targets: %s: the prefix length is out of range", lim->targets[i]);
 	}
 	for (size_t i = 0; i < lim->nports; i++) {
 		int lo, hi;
 		if (port_range_parse(lim->ports[i], &lo, &hi) < 0)
-			cfg_error(d, cfg_key_pos(node, "ports"),
+			cfg_error(d, list_item_pos(node, "ports", i),
 				  "ports: %s: expected a port like 443 or a range like 8000-8099",
 				  lim->ports[i]);
 	}
