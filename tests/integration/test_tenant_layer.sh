@@ -209,4 +209,21 @@ wait_until 20 "reloaded again" log_grows 'reloaded:' "$n"
 status_json | json_check '[.devices[] | select(.id == "acme-app")] | length == 1' || fail "acme-app gone"
 firing acme-app acme-up || fail "acme-up gone after reloads"
 pass "the tenant's rule still fires after the reloads"
+
+# the NOC's file changes so that a stored item no longer passes: the item is left out
+# (logged), the NOC's configuration loads, and the item comes back with the file
+write_config "  - {id: facility-x, kind: other, host: 127.0.0.1, checks: {tcp: [$other]}}"
+n=$(log_count 'reloaded:')
+kill -HUP "$DCMOND_PID"
+wait_until 20 "reloaded with facility-x" log_grows 'reloaded:' "$n"
+assert_eq "$(log_count 'tenant:acme/device/acme-app left out: tenant:acme/device/acme-app:1:1: host: 127.0.0.1 is the address of a facility device')" 1 "the item that no longer passes is left out, logged"
+status_json | json_check '[.devices[].id] | (index("facility-x") != null) and (index("acme-app") == null)' \
+  || fail "after the NOC's change: $(status_json | jq -c '[.devices[].id]')"
+pass "the NOC's configuration loads without the item"
+write_config ""
+n=$(log_count 'reloaded:')
+kill -HUP "$DCMOND_PID"
+wait_until 20 "reloaded without facility-x" log_grows 'reloaded:' "$n"
+wait_until 20 "acme-app back" metric_is acme-app tcp_port_up "$svc" '.value == 1'
+pass "the stored item comes back with the file"
 done_checks
