@@ -286,11 +286,10 @@ int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
 	for (size_t i = 0; i < e->nbinds; i++)
 		if (alert_bind_redo(e, i, now_ms) < 0)
 			rc = -ENOMEM;
-	for (size_t i = 0; i < e->nalerts; i++) {
-		struct alert *a = e->alerts[i];
-		if (!a->m) /* bound ones got their device from the new binding */
-			a->dev = smap_get(&rs->devices, a->device);
-	}
+	/* every alert, bound or not: one of a rule the reload removed is in no binding,
+	 * and its device would point into the configuration about to be freed */
+	for (size_t i = 0; i < e->nalerts; i++)
+		e->alerts[i]->dev = smap_get(&rs->devices, e->alerts[i]->device);
 	ruleset_free(old);
 	if (rc < 0)
 		log_warnx("alert", NULL, "reload: out of memory rebinding rules");

@@ -18,7 +18,11 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    "user-enable", "user-unlock", "user-password",
 					    "user-role", "user-token", "user-mfa", "user-mfa-reset",
 					    "login", "login-failed",
-					    "logout", "session-revoke", NULL};
+					    "logout", "session-revoke",
+					    /* the tenant layer (docs/PORTAL.md) */
+					    "tenant-request", "tenant-apply", "tenant-approve",
+					    "tenant-reject", "tenant-refused", "tenant-lock",
+					    "tenant-unlock", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {

@@ -44,6 +44,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--role ROLE] "
 	 "[--tenant ID] [--site ID] [--json]",
 	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
+	{"config", cli_config,
+	 "show --effective [--tenant ID] [--json] | export [--tenant ID] | "
+	 "import [--tenant ID] FILE",
+	 "the configuration in force: each device and rule with where it comes from (the NOC's "
+	 "file or a tenant's layer); a tenant's layer as YAML, out and back in"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 	{"recipients", cli_recipients, "TENANT [--json]",

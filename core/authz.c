@@ -37,11 +37,18 @@ static const char *const action_names[] = {
 	[AUTHZ_ACT_ACCOUNTS_MANAGE] = "accounts-manage",
 	[AUTHZ_ACT_SELF] = "self",
 	[AUTHZ_ACT_RECIPIENTS] = "recipients",
+	[AUTHZ_ACT_LAYER_REQUEST] = "layer-request",
+	[AUTHZ_ACT_LAYER_APPLY] = "layer-apply",
+	[AUTHZ_ACT_LAYER_APPROVE] = "layer-approve",
+	[AUTHZ_ACT_LAYER_LOCK] = "layer-lock",
 	NULL,
 };
 
 #define P(a) (1u << (a))
 #define SELF P(AUTHZ_ACT_SELF) /* every role logs itself in and out */
+/* a tenant layer's changes (docs/PORTAL.md): asked, applied at once, approved */
+#define LAYER_ALL (P(AUTHZ_ACT_LAYER_REQUEST) | P(AUTHZ_ACT_LAYER_APPLY) | \
+		   P(AUTHZ_ACT_LAYER_APPROVE))
 /* Each role's permissions: the whole of what it may do. */
 static const unsigned role_perms[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_NONE] = 0,
@@ -49,7 +56,7 @@ static const unsigned role_perms[AUTHZ_ROLE_COUNT] = {
 				 P(AUTHZ_ACT_SILENCE) | P(AUTHZ_ACT_TEST_MODE) |
 				 P(AUTHZ_ACT_AUDIT_READ) | P(AUTHZ_ACT_NOTIFY_ADMIN) |
 				 P(AUTHZ_ACT_ACCOUNTS_READ) | P(AUTHZ_ACT_ACCOUNTS_MANAGE) |
-				 P(AUTHZ_ACT_RECIPIENTS),
+				 P(AUTHZ_ACT_RECIPIENTS) | LAYER_ALL | P(AUTHZ_ACT_LAYER_LOCK),
 	[AUTHZ_ROLE_NOC_OPERATOR] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK) |
 				    P(AUTHZ_ACT_SILENCE) | P(AUTHZ_ACT_TEST_MODE),
 	[AUTHZ_ROLE_SECURITY_ADMIN] = SELF | P(AUTHZ_ACT_ACCOUNTS_READ) |
@@ -57,12 +64,15 @@ static const unsigned role_perms[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_AUDITOR] = SELF | P(AUTHZ_ACT_AUDIT_READ),
 	[AUTHZ_ROLE_TENANT_ADMIN] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK) |
 				    P(AUTHZ_ACT_ACCOUNTS_READ) | P(AUTHZ_ACT_ACCOUNTS_MANAGE) |
-				    P(AUTHZ_ACT_RECIPIENTS),
-	[AUTHZ_ROLE_TENANT_APPROVER] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK),
-	[AUTHZ_ROLE_TENANT_OPERATOR] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK),
+				    P(AUTHZ_ACT_RECIPIENTS) | LAYER_ALL,
+	[AUTHZ_ROLE_TENANT_APPROVER] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK) |
+				       P(AUTHZ_ACT_LAYER_REQUEST) | P(AUTHZ_ACT_LAYER_APPROVE),
+	[AUTHZ_ROLE_TENANT_OPERATOR] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK) |
+				       P(AUTHZ_ACT_LAYER_REQUEST),
 	[AUTHZ_ROLE_WALL] = SELF | P(AUTHZ_ACT_VIEW),
 };
 #undef SELF
+#undef LAYER_ALL
 #undef P
 
 static const char *const scope_names[] = {

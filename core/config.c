@@ -132,12 +132,54 @@ static void diags_copy_sorted(const struct cfg_diags *src, struct cfg_diags *dst
 	free(order);
 }
 
-static void cfg_parse(struct cfg *cfg, const char *dir)
+/* The top-level sequence `section` of root, made empty when the file has none; NULL
+ * when it is there but not a sequence (the decoder says so at its position). */
+static struct cfgnode *layer_section(struct cfgnode *root, const char *section)
+{
+	for (size_t i = 0; i < root->n; i++)
+		if (strcmp(root->pairs[i].key->scalar, section) == 0)
+			return root->pairs[i].value->type == CFGNODE_SEQ ? root->pairs[i].value : NULL;
+	struct cfgnode *key = calloc(1, sizeof(*key)), *seq = calloc(1, sizeof(*seq));
+	struct cfgnode_pair *pairs = realloc(root->pairs, (root->n + 1) * sizeof(*pairs));
+	if (!key || !seq || !pairs || !(key->scalar = strdup(section)))
+		abort();
+	key->type = CFGNODE_SCALAR;
+	key->pos = seq->pos = root->pos;
+	seq->type = CFGNODE_SEQ;
+	root->pairs = pairs;
+	root->pairs[root->n++] = (struct cfgnode_pair){.key = key, .value = seq};
+	return seq;
+}
+
+/* Appends each layer item to its section of root (cfg_load_layered). */
+static void layer_append(struct cfgnode *root, const struct cfg_layer_item *items, size_t n,
+			 struct cfg_diags *d)
+{
+	if (root->type != CFGNODE_MAP)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct cfgnode *item = cfgnode_load_string(items[i].name, items[i].yaml, d);
+		struct cfgnode *seq = item ? layer_section(root, items[i].section) : NULL;
+		if (!seq) {
+			cfgnode_free(item);
+			continue;
+		}
+		struct cfgnode **v = realloc(seq->items, (seq->n + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		seq->items = v;
+		seq->items[seq->n++] = item;
+	}
+}
+
+static void cfg_parse(struct cfg *cfg, const char *dir, const struct cfg_layer_item *items,
+		      size_t nitems)
 {
 	struct cfg_ctx ctx = {.cfg = cfg, .dir = dir};
 	struct cfgnode *root = cfgnode_load_file(cfg->path, &cfg->diags);
 	if (root == NULL)
 		return;
+	layer_append(root, items, nitems, &cfg->diags);
 	bool blank = root->type == CFGNODE_SCALAR && !root->quoted && root->scalar[0] == '\0';
 	if (!blank) /* a file of comments or a bare "---" is an empty config */
 		cfg_decode(root, top_keys, cfg, &cfg->diags, &ctx);
@@ -154,6 +196,12 @@ static void cfg_parse(struct cfg *cfg, const char *dir)
 
 struct cfg *cfg_load(const char *path, struct cfg_diags *diags)
 {
+	return cfg_load_layered(path, NULL, 0, diags);
+}
+
+struct cfg *cfg_load_layered(const char *path, const struct cfg_layer_item *items, size_t n,
+			     struct cfg_diags *diags)
+{
 	cfg_parts_attach();
 	struct cfg *cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL || (cfg->path = strdup(path)) == NULL)
@@ -161,7 +209,7 @@ struct cfg *cfg_load(const char *path, struct cfg_diags *diags)
 	cfg_diags_init(&cfg->diags);
 	cfg_daemon_defaults(&cfg->daemon);
 	char *dir = config_dir(path);
-	cfg_parse(cfg, dir);
+	cfg_parse(cfg, dir, items, n);
 	free(dir);
 	diags_copy_sorted(&cfg->diags, diags);
 	if (cfg->diags.nerrors > 0) {

@@ -32,6 +32,7 @@
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
+#include "dcmon/tenants.h"
 #include "dcmon/workq.h"
 #include "pipeline.h"
 #include "profile_rules.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct api_unix *api;
 	struct alert_engine *alerts;
 	struct accounts *accounts;    /* accounts.db; NULL without a state_dir */
+	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
 	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct mqtt_client *mqtt; /* NULL when no MQTT broker is configured */
@@ -81,35 +83,45 @@ static const struct dev_status *status_of(void *arg, const char *id)
 	return sched_status(d->sched, id);
 }
 
-/* Loads `path` and the profiles' default rules (into *pr); prints every diagnostic (to
- * stderr, or to the log when `to_log`).  NULL if anything is wrong. */
-static struct cfg *load_config(const char *path, bool to_log, struct profile_rules *pr)
+/* The checks of a loaded configuration beyond the file: the profiles it uses (a bad
+ * one rejects it, every error reported at once). */
+static int profiles_check(const struct cfg *cfg, struct cfg_diags *d)
+{
+	bool bad = snmp_profiles_check(cfg, d) < 0;
+	bad |= modbus_profiles_check(cfg, d) < 0;
+	return bad ? -EINVAL : 0;
+}
+
+static void diags_report(const struct cfg_diags *diags, bool to_log)
+{
+	if (!to_log) {
+		cfg_diags_print(diags, stderr);
+		return;
+	}
+	for (size_t i = 0; i < diags->n; i++) {
+		const struct cfg_diag *g = &diags->v[i];
+		log_msg(g->warning ? LOG_LVL_WARN : LOG_LVL_ERROR, "config", NULL, "%s:%d:%d: %s",
+			g->pos.file, g->pos.line, g->pos.col, g->msg);
+	}
+}
+
+/* Loads `path` (with the tenant layer over it when there is one) and the profiles'
+ * default rules (into *pr); prints every diagnostic (to stderr, or to the log when
+ * `to_log`).  NULL if anything is wrong. */
+static struct cfg *load_config(const char *path, struct tenant_layer *layer, bool to_log,
+			       struct profile_rules *pr)
 {
 	struct cfg_diags diags;
 	cfg_diags_init(&diags);
-	struct cfg *cfg = cfg_load(path, &diags);
+	struct cfg *cfg = layer ? tenant_layer_load(layer, &diags) : cfg_load(path, &diags);
 	*pr = (struct profile_rules){0};
-	/* profiles are part of the configuration: a bad one rejects it */
-	bool bad_profiles = false;
-	if (cfg) { /* every check runs, so every error is reported at once */
-		bad_profiles |= snmp_profiles_check(cfg, &diags) < 0;
-		bad_profiles |= modbus_profiles_check(cfg, &diags) < 0;
-		bad_profiles |= profile_rules_load(cfg, pr, &diags) < 0;
-	}
-	if (bad_profiles) {
+	if (cfg && ((!layer && profiles_check(cfg, &diags) < 0) ||
+		    profile_rules_load(cfg, pr, &diags) < 0)) {
 		profile_rules_free(pr);
 		cfg_free(cfg);
 		cfg = NULL;
 	}
-	if (to_log) {
-		for (size_t i = 0; i < diags.n; i++) {
-			const struct cfg_diag *g = &diags.v[i];
-			log_msg(g->warning ? LOG_LVL_WARN : LOG_LVL_ERROR, "config", NULL,
-				"%s:%d:%d: %s", g->pos.file, g->pos.line, g->pos.col, g->msg);
-		}
-	} else {
-		cfg_diags_print(&diags, stderr);
-	}
+	diags_report(&diags, to_log);
 	cfg_diags_free(&diags);
 	return cfg;
 }
@@ -117,7 +129,7 @@ static struct cfg *load_config(const char *path, bool to_log, struct profile_rul
 int daemon_check_config(const char *path)
 {
 	struct profile_rules pr;
-	struct cfg *cfg = load_config(path, false, &pr);
+	struct cfg *cfg = load_config(path, NULL, false, &pr);
 	if (!cfg)
 		return 1;
 	size_t nprofile_rules = 0;
@@ -196,16 +208,10 @@ static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 	accounts_reload(d->accounts, ac);
 }
 
-static void reload(struct daemon *d)
+/* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
+ * 0, or -1 with next freed and the running configuration kept. */
+static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules next_rules)
 {
-	log_info("daemon", NULL, "reloading %s", d->cfg_path);
-	struct profile_rules next_rules;
-	struct cfg *next = load_config(d->cfg_path, true, &next_rules);
-	if (!next) {
-		log_warnx("daemon", NULL, "reload rejected: configuration has errors; "
-					  "the running configuration stays in force");
-		return;
-	}
 	struct cfg *old = d->cfg;
 	/* Status carried over for unchanged devices; metrics of changed ones start anew. */
 	struct dev_status *keep = calloc(next->ndevices ? next->ndevices : 1, sizeof(*keep));
@@ -224,7 +230,7 @@ static void reload(struct daemon *d)
 		free(kept);
 		profile_rules_free(&next_rules);
 		cfg_free(next);
-		return;
+		return -1;
 	}
 	profile_rules_free(&d->prules);
 	d->prules = next_rules;
@@ -261,6 +267,63 @@ static void reload(struct daemon *d)
 	cfg_free(old);
 	change_publish(d->bus, &(struct change){.kind = CHANGE_CONFIG, .ts_ms = clock_wall_ms()});
 	log_info("daemon", NULL, "reloaded: %zu devices", next->ndevices);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	log_info("daemon", NULL, "reloading %s", d->cfg_path);
+	struct profile_rules next_rules;
+	struct cfg *next = load_config(d->cfg_path, d->tenants, true, &next_rules);
+	if (!next) {
+		log_warnx("daemon", NULL, "reload rejected: configuration has errors; "
+					  "the running configuration stays in force");
+		return;
+	}
+	reload_swap(d, next, next_rules);
+}
+
+/* The tenant layer's swap: a change of a tenant's items, checked by the layer, in force
+ * like a reload. */
+static int tenant_swap_in(void *arg, struct cfg *next)
+{
+	struct daemon *d = arg;
+	struct profile_rules pr = {0};
+	struct cfg_diags diags;
+	cfg_diags_init(&diags);
+	int rc = profile_rules_load(next, &pr, &diags);
+	diags_report(&diags, true);
+	cfg_diags_free(&diags);
+	if (rc < 0) {
+		profile_rules_free(&pr);
+		cfg_free(next);
+		return -1;
+	}
+	log_info("daemon", NULL, "tenant layer changed: applying");
+	return reload_swap(d, next, pr);
+}
+
+/* Opens tenants.db in the state directory and loads the configuration again with the
+ * layer over the file (the first load told where the state directory is). */
+static int open_tenant_layer(struct daemon *d)
+{
+	char err[512];
+	if (!d->cfg->daemon.state_dir)
+		return 0;
+	if (!(d->tenants = tenant_layer_open(d->cfg->daemon.state_dir, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "tenants", NULL, "%s", err);
+		return -1;
+	}
+	tenant_layer_bind(d->tenants, d->cfg_path, profiles_check, tenant_swap_in, d, NULL);
+	struct profile_rules pr;
+	struct cfg *cfg = load_config(d->cfg_path, d->tenants, true, &pr);
+	if (!cfg)
+		return -1;
+	profile_rules_free(&d->prules);
+	cfg_free(d->cfg);
+	d->cfg = cfg;
+	d->prules = pr;
+	return 0;
 }
 
 /* ---- signals and timers ----------------------------------------------------------- */
@@ -460,7 +523,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	/* before any file or thread: what the files are, and whose (daemon_priv.h) */
 	if (daemon_priv_plan(&d->cfg->daemon, &d->priv) < 0 ||
-	    daemon_files_prepare(&d->cfg->daemon, &d->priv) < 0 || daemon_priv_adopt(&d->priv) < 0)
+	    daemon_files_prepare(&d->cfg->daemon, &d->priv) < 0 || daemon_priv_adopt(&d->priv) < 0 ||
+	    open_tenant_layer(d) < 0)
 		return -1;
 	struct archive_opts ao = {.data_dir = d->cfg->daemon.data_dir,
 				  .rrdcached = d->cfg->daemon.rrdcached,
@@ -489,6 +553,7 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	alert_engine_set_bus(d->alerts, d->bus);
+	tenant_layer_bind(d->tenants, d->cfg_path, profiles_check, tenant_swap_in, d, d->alerts);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
 	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
@@ -524,6 +589,7 @@ static int start_parts(struct daemon *d)
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,
 				      .notify = d->notify, .accounts = d->accounts,
+				      .tenants = d->tenants,
 				      .token_actor = accounts_token_actor,
 				      .session_actor = accounts_session_actor};
 	api_env_accounts(d, d->cfg);
@@ -589,6 +655,7 @@ static void stop_parts(struct daemon *d)
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	accounts_free(d->accounts);
+	tenant_layer_free(d->tenants);
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);
@@ -609,7 +676,7 @@ int daemon_main(const struct daemon_opts *opts)
 	setenv("TZ", ":/etc/localtime", 0);
 	if (opts->log_level_set)
 		log_set_level(opts->log_level);
-	d.cfg = load_config(d.cfg_path, false, &d.prules);
+	d.cfg = load_config(d.cfg_path, NULL, false, &d.prules);
 	if (!d.cfg)
 		return 1;
 	if (!opts->log_level_set)

@@ -18,6 +18,7 @@
 struct alert_engine;
 struct notifier;
 struct accounts;
+struct tenant_layer;
 
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
@@ -68,6 +69,7 @@ struct api_env {
 	struct alert_engine *alerts; /* threshold engine (alerts, acks, silences); may be NULL */
 	struct notifier *notify;     /* alert e-mail (dcmon/notify.h); may be NULL */
 	struct accounts *accounts;   /* the account store (dcmon/accounts.h); may be NULL */
+	struct tenant_layer *tenants; /* the tenant layer (dcmon/tenants.h); may be NULL */
 	/* The actor of a per-account API token (HTTP bearer): 0 and *out filled, or a
 	 * negative errno; NULL when there is no account store. */
 	int (*token_actor)(struct accounts *accounts, const char *token, const char *source,

@@ -25,7 +25,7 @@ enum authz_role {
 	AUTHZ_ROLE_SECURITY_ADMIN,  /* accounts, sessions, lockouts; no operations */
 	AUTHZ_ROLE_AUDITOR,         /* reads the audit log */
 	AUTHZ_ROLE_TENANT_ADMIN,    /* one tenant: views, acks, its accounts */
-	AUTHZ_ROLE_TENANT_APPROVER, /* one tenant: views, acks (approvals to come) */
+	AUTHZ_ROLE_TENANT_APPROVER, /* one tenant: views, acks, approves layer changes */
 	AUTHZ_ROLE_TENANT_OPERATOR, /* one tenant: views, acks its alerts */
 	AUTHZ_ROLE_WALL,            /* read-only, optionally scoped to a site or a tenant */
 	AUTHZ_ROLE_COUNT
@@ -52,6 +52,10 @@ enum authz_action {
 	AUTHZ_ACT_ACCOUNTS_MANAGE, /* accounts: add, disable, password, role, unlock, delete */
 	AUTHZ_ACT_SELF,            /* one's own web session: log in and out, list, revoke */
 	AUTHZ_ACT_RECIPIENTS,      /* a tenant's own alert recipients: list, add, test, remove */
+	AUTHZ_ACT_LAYER_REQUEST,   /* ask for a change of a tenant layer (docs/PORTAL.md) */
+	AUTHZ_ACT_LAYER_APPLY,     /* a change of a tenant layer applies at once */
+	AUTHZ_ACT_LAYER_APPROVE,   /* approve or reject a tenant layer's requests */
+	AUTHZ_ACT_LAYER_LOCK,      /* lock a tenant layer, override its items (NOC) */
 	AUTHZ_ACT_COUNT
 };
 const char *authz_action_name(enum authz_action a);

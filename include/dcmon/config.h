@@ -24,6 +24,7 @@ struct cfg_smtp;      /* dcmon/notify.h */
 struct cfg_syslog;    /* dcmon/syslog.h */
 struct cfg_events;    /* dcmon/event.h */
 struct cfg_accounts;  /* dcmon/accounts.h */
+struct cfg_tenant_layer; /* dcmon/tenants.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -285,6 +286,8 @@ struct cfg_daemon {
 	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
 				    * (a syslog: section brings one with defaults) */
 	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
+	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
+						* tenant has a self-service layer */
 };
 
 struct cfg_index;
@@ -314,6 +317,20 @@ struct cfg {
  * every error and warning is appended to `diags` (which the caller owns and frees). */
 struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
 void cfg_free(struct cfg *cfg);
+
+/* One item of a second layer over the file (the tenants', docs/PORTAL.md): a YAML map
+ * appended to the file's top-level sequence `section` ("devices" or "rules") before
+ * anything is decoded, so that the same keys, checks and cross references apply to it;
+ * `name` is its file in positions and messages ("tenant:acme/device/web1"). */
+struct cfg_layer_item {
+	const char *section;
+	const char *name;
+	const char *yaml;
+};
+/* cfg_load() with items[0..n) appended as above (not when the file's root is not a map:
+ * its own error says why). */
+struct cfg *cfg_load_layered(const char *path, const struct cfg_layer_item *items, size_t n,
+			     struct cfg_diags *diags);
 
 const struct cfg_device *cfg_device_find(const struct cfg *cfg, const char *id);
 /* True if the device has something to poll: a check or a transport section (a rack or

@@ -80,11 +80,12 @@ req() {
 # What each role may do (docs/ACCOUNTS.md), written here apart from core/authz.c.
 # self: one's own web session (login, logout, the list of one's sessions).
 declare -A PERMS=(
-  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients"
+  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients layer-request layer-apply layer-approve layer-lock"
   [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
   [security-admin]="self accounts-read accounts-manage" [auditor]="self audit-read"
-  [tenant-admin]="self view ack accounts-read accounts-manage recipients" [tenant-approver]="self view ack"
-  [tenant-operator]="self view ack" [wall]="self view" [wall-all]="self view" [anonymous]="self view")
+  [tenant-admin]="self view ack accounts-read accounts-manage recipients layer-request layer-apply layer-approve"
+  [tenant-approver]="self view ack layer-request layer-approve"
+  [tenant-operator]="self view ack layer-request" [wall]="self view" [wall-all]="self view" [anonymous]="self view")
 scoped() { case $1 in tenant-*|wall) return 0 ;; *) return 1 ;; esac; }
 
 # Each route: "METHOD PATH|action|object kind|local|body".  Object kinds: device (the
@@ -124,13 +125,23 @@ routes=(
   "POST /api/v1/logout|self|none||"
   "GET /api/v1/sessions|self|none||"
   "DELETE /api/v1/sessions/|self|none||"
+  "GET /api/v1/layer/items|layer-request|none||"
+  "POST /api/v1/layer/items|layer-request|none||{}"
+  "DELETE /api/v1/layer/items/|layer-request|none||"
+  "GET /api/v1/layer/requests|layer-request|none||"
+  "POST /api/v1/layer/requests/|layer-approve|none||{}"
+  "POST /api/v1/layer/lock|layer-lock|none||{}"
+  "POST /api/v1/layer/unlock|layer-lock|none||{}"
+  "GET /api/v1/layer/effective|view|none||"
+  "GET /api/v1/layer/export|layer-request|none||"
+  "POST /api/v1/layer/import|layer-request|none||{}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
   found=0
   for r in "${routes[@]}"; do [ "${r%%|*}" = "$m $p" ] && found=1; done
   [ "$found" -eq 1 ] || fail "route $m $p of the sources is not in the matrix"
-done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/\(api/v1/[^"]*\|metrics\)"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt}/*.c |
+done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/\(api/v1/[^"]*\|metrics\)"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt,tenants}/*.c |
          sed -E 's/\{"([A-Z]+)", "([^"]*)"/\1 \2/' | sort -u)
 pass "every route of the route tables is in the matrix (${#routes[@]})"
 

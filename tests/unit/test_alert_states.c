@@ -437,6 +437,21 @@ static void test_restart_mid_alert(void **state)
 
 /* ---- reload ---------------------------------------------------------------------- */
 
+/* Counts the alerts whose device is not the one of the configuration in force (arg). */
+struct dev_check {
+	const struct cfg *cfg;
+	int seen, stale;
+	bool hot;
+};
+static bool dev_current(void *arg, const struct alert_view *v)
+{
+	struct dev_check *c = arg;
+	c->seen++;
+	c->stale += v->dev != cfg_device_find(c->cfg, v->device);
+	c->hot |= strcmp(v->rule, "hot") == 0;
+	return true;
+}
+
 static void test_reload(void **state)
 {
 	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
@@ -466,6 +481,12 @@ static void test_reload(void **state)
 	assert_int_equal(f->nev, 3); /* hot resolved */
 	assert_int_equal(f->ev[2].type, ALERT_EV_RESOLVED);
 	assert_string_equal(f->ev[2].rule, "hot");
+	/* the alert of the removed rule too points at the new configuration's device, not
+	 * into the freed one (GET /api/v1/alerts reads it) */
+	struct dev_check dc = {.cfg = cfg2};
+	alert_engine_foreach(f->e, at(40), dev_current, &dc);
+	assert_true(dc.hot);
+	assert_int_equal(dc.stale, 0);
 	assert_int_equal(fx_state(f, "load", "ups-1", "load_percent", at(40), NULL), ALERT_FIRING);
 	metric_put(f->reg, m, at(50), 95); /* under the new crit: warning */
 	assert_int_equal(f->nev, 4);

@@ -17,13 +17,15 @@
 static const char *const spec[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_NONE] = "",
 	[AUTHZ_ROLE_NOC_ADMIN] = "self view ack silence test-mode audit-read notify-admin "
-				 "accounts-read accounts-manage recipients",
+				 "accounts-read accounts-manage recipients layer-request layer-apply "
+				 "layer-approve layer-lock",
 	[AUTHZ_ROLE_NOC_OPERATOR] = "self view ack silence test-mode",
 	[AUTHZ_ROLE_SECURITY_ADMIN] = "self accounts-read accounts-manage",
 	[AUTHZ_ROLE_AUDITOR] = "self audit-read",
-	[AUTHZ_ROLE_TENANT_ADMIN] = "self view ack accounts-read accounts-manage recipients",
-	[AUTHZ_ROLE_TENANT_APPROVER] = "self view ack",
-	[AUTHZ_ROLE_TENANT_OPERATOR] = "self view ack",
+	[AUTHZ_ROLE_TENANT_ADMIN] = "self view ack accounts-read accounts-manage recipients layer-request "
+				    "layer-apply layer-approve",
+	[AUTHZ_ROLE_TENANT_APPROVER] = "self view ack layer-request layer-approve",
+	[AUTHZ_ROLE_TENANT_OPERATOR] = "self view ack layer-request",
 	[AUTHZ_ROLE_WALL] = "self view",
 };
 

@@ -1,0 +1,365 @@
+/* The NOC's limits of a tenant's layer (daemon.tenant_layer.limits, docs/PORTAL.md):
+ * decoded with the config, and checked on every device and rule that comes from a
+ * tenant's layer, after the same decoders as the NOC's file have run on it.  The rule
+ * that matters most: a tenant's checks probe only its own addresses, never another
+ * tenant's nor the facility's, or the portal would be a scanner. */
+#include "tenants_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dcmon/config_keys.h"
+#include "dcmon/snmp.h"
+
+#define LIM(f) offsetof(struct cfg_tenant_limits, f)
+const struct cfg_key tenant_limits_keys[] = {
+	{.name = "tenant", .type = CFGK_STRING, .offset = LIM(tenant), .required = true},
+	{.name = "min_interval", .type = CFGK_DURATION, .offset = LIM(min_interval_ms),
+	 .min = 1000, .max = 86400000},
+	{.name = "max_checks", .type = CFGK_INT, .offset = LIM(max_checks), .min = 0,
+	 .max = 100000},
+	{.name = "targets", .type = CFGK_STRLIST, .offset = LIM(targets),
+	 .count_offset = LIM(ntargets), .required = true},
+	{.name = "ports", .type = CFGK_STRLIST, .offset = LIM(ports), .count_offset = LIM(nports)},
+	{.name = "snmp_credentials", .type = CFGK_BOOL, .offset = LIM(snmp_credentials)},
+	{.name = NULL},
+};
+
+void tenant_limits_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_tenant_limits *)elem = (struct cfg_tenant_limits){
+		.min_interval_ms = TENANT_MIN_INTERVAL_MS, .max_checks = TENANT_MAX_CHECKS,
+		.pos = node->pos};
+}
+
+/* An address, parsed: family and bytes. */
+struct addr {
+	int family;
+	unsigned char b[16];
+};
+
+static bool addr_parse(const char *s, struct addr *a)
+{
+	if (inet_pton(AF_INET, s, a->b) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, a->b) == 1)
+		a->family = AF_INET6;
+	else
+		return false;
+	return true;
+}
+
+/* "10.0.0.0/24", "::1/128" or a bare address: 0 with *net and *bits; -EINVAL when it
+ * looks like neither (a host name). */
+static int cidr_parse(const char *s, struct addr *net, int *bits)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (!addr_parse(buf, net))
+		return -EINVAL;
+	int max = net->family == AF_INET ? 32 : 128;
+	*bits = max;
+	if (slash) {
+		char *end;
+		long v = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || v < 0 || v > max)
+			return -ERANGE;
+		*bits = (int)v;
+	}
+	return 0;
+}
+
+static bool cidr_contains(const struct addr *net, int bits, const struct addr *a)
+{
+	if (net->family != a->family)
+		return false;
+	int full = bits / 8, rest = bits % 8;
+	if (memcmp(net->b, a->b, (size_t)full) != 0)
+		return false;
+	unsigned char mask = (unsigned char)(0xff << (8 - rest));
+	return rest == 0 || (net->b[full] & mask) == (a->b[full] & mask);
+}
+
+/* "22" or "8000-8099" into [*lo, *hi]; -EINVAL otherwise. */
+static int port_range_parse(const char *s, int *lo, int *hi)
+{
+	char *end;
+	long a = strtol(s, &end, 10), b = a;
+	if (end == s)
+		return -EINVAL;
+	if (*end == '-') {
+		const char *p = end + 1;
+		b = strtol(p, &end, 10);
+		if (end == p)
+			return -EINVAL;
+	}
+	if (*end || a < 1 || b > 65535 || a > b)
+		return -EINVAL;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+/* The position of item i of the list at map[key] (a scalar is a list of one). */
+static const struct cfg_pos *list_item_pos(const struct cfgnode *map, const char *key, size_t i)
+{
+	const struct cfgnode *v = cfgnode_get(map, key);
+	if (v && v->type == CFGNODE_SEQ && i < v->n)
+		return &v->items[i]->pos;
+	return cfg_key_pos(map, key);
+}
+
+int tenant_limits_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	(void)ctx;
+	struct cfg_tenant_limits *lim = elem;
+	size_t before = d->nerrors;
+	for (size_t i = 0; i < lim->ntargets; i++) {
+		struct addr net;
+		int bits;
+		if (cidr_parse(lim->targets[i], &net, &bits) == -ERANGE)
+			cfg_error(d, list_item_pos(node, "targets", i),
+				  "targets: %s: the prefix length is out of range", lim->targets[i]);
+	}
+	for (size_t i = 0; i < lim->nports; i++) {
+		int lo, hi;
+		if (port_range_parse(lim->ports[i], &lo, &hi) < 0)
+			cfg_error(d, list_item_pos(node, "ports", i),
+				  "ports: %s: expected a port like 443 or a range like 8000-8099",
+				  lim->ports[i]);
+	}
+	return d->nerrors > before ? -EINVAL : 0;
+}
+
+bool layer_file_tenant(const char *file, char *out, size_t len)
+{
+	if (!file || strncmp(file, "tenant:", 7) != 0)
+		return false;
+	const char *t = file + 7, *slash = strchr(t, '/');
+	size_t n = slash ? (size_t)(slash - t) : strlen(t);
+	snprintf(out, len, "%.*s", (int)n, t);
+	return true;
+}
+
+static const struct cfg_tenant_limits *limits_find(const struct cfg *cfg, const char *tenant)
+{
+	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
+	for (size_t i = 0; tl && i < tl->nlimits; i++)
+		if (strcmp(tl->limits[i].tenant, tenant) == 0)
+			return &tl->limits[i];
+	return NULL;
+}
+
+/* The NOC's devices that have a host (those of no tenant layer), parsed once per check
+ * of the whole configuration: a layer of thousands of devices is checked against them
+ * without parsing an address per pair. */
+struct noc_host {
+	const char *host;
+	const char *tenant; /* NULL: a facility device */
+	struct addr a;
+	bool is_addr;
+};
+struct noc_hosts {
+	struct noc_host *v;
+	size_t n;
+};
+
+static void noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
+{
+	char t[64];
+	if (!(out->v = calloc(cfg->ndevices + 1, sizeof(*out->v))))
+		abort();
+	out->n = 0;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct cfg_device *o = &cfg->devices[i];
+		if (!o->host || layer_file_tenant(o->pos.file, t, sizeof(t)))
+			continue;
+		struct noc_host *h = &out->v[out->n++];
+		h->host = o->host;
+		h->tenant = api_device_tenant(cfg, o);
+		h->is_addr = addr_parse(o->host, &h->a);
+	}
+}
+
+/* Two hosts name the same target: equal addresses, or equal names. */
+static bool host_same(const struct noc_host *h, const char *host, const struct addr *a,
+		      bool is_addr)
+{
+	if (h->is_addr && is_addr)
+		return h->a.family == a->family &&
+		       memcmp(h->a.b, a->b, a->family == AF_INET ? 4 : 16) == 0;
+	return !h->is_addr && !is_addr && strcasecmp(h->host, host) == 0;
+}
+
+static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host)
+{
+	struct addr a;
+	bool is_addr = addr_parse(host, &a);
+	for (size_t i = 0; i < lim->ntargets; i++) {
+		struct addr net;
+		int bits;
+		if (cidr_parse(lim->targets[i], &net, &bits) == 0) {
+			if (is_addr && cidr_contains(&net, bits, &a))
+				return true;
+		} else if (!is_addr && strcasecmp(lim->targets[i], host) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The refusal of host for tenant, or NULL when it may be probed: inside its targets,
+ * and not the address of a device that is another tenant's or the facility's. */
+static const char *host_refusal(const struct noc_hosts *nh, const struct cfg_tenant_limits *lim,
+				const char *tenant, const char *host, char *buf, size_t len)
+{
+	struct addr a;
+	bool is_addr = addr_parse(host, &a);
+	for (size_t i = 0; i < nh->n; i++) {
+		const struct noc_host *h = &nh->v[i];
+		if (!host_same(h, host, &a, is_addr) || (h->tenant && strcmp(h->tenant, tenant) == 0))
+			continue;
+		snprintf(buf, len, "%s is the address of %s: a tenant's checks probe only its own "
+			 "servers", host, h->tenant ? "another tenant's device" : "a facility device");
+		return buf;
+	}
+	if (!target_allowed(lim, host)) {
+		snprintf(buf, len, "%s is outside the targets the NOC allows tenant %s "
+			 "(daemon.tenant_layer.limits)", host, tenant);
+		return buf;
+	}
+	return NULL;
+}
+
+static bool port_allowed(const struct cfg_tenant_limits *lim, int port)
+{
+	for (size_t i = 0; i < lim->nports; i++) {
+		int lo, hi;
+		if (port_range_parse(lim->ports[i], &lo, &hi) == 0 && port >= lo && port <= hi)
+			return true;
+	}
+	return lim->nports == 0;
+}
+
+/* Checks a device counts towards max_checks: ping, each port, each process,
+ * resources, an snmp section. */
+static size_t device_checks(const struct cfg_device *dev)
+{
+	return (dev->ping != NULL) + dev->ntcp + dev->nprocess + (dev->resources != RES_NONE) +
+	       (dev->snmp != NULL);
+}
+
+/* Keys a tenant's device may not have: they run commands on dcmond's host, read its own
+ * resources, reach other transports or change the facility's model. */
+static void device_forbidden(const struct cfg_device *dev, const struct cfg_tenant_limits *lim,
+			     struct cfg_diags *d)
+{
+	const struct cfg_pos *p = &dev->pos;
+	if (dev->nplugin)
+		cfg_error(d, p, "plugin: a tenant's device may not run commands on dcmond's host");
+	if (dev->resources == RES_LOCAL)
+		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "
+			  "only have resources: snmp");
+	if (dev->modbus || dev->mqtt)
+		cfg_error(d, p, "%s: not allowed in a tenant's device (ping, tcp, process, "
+			  "resources and snmp are)", dev->modbus ? "modbus" : "mqtt");
+	if (dev->nfed_by)
+		cfg_error(d, p, "fed_by: the power and cooling chain is the NOC's");
+	if (dev->snmp && !lim->snmp_credentials)
+		cfg_error(d, p, "snmp: the NOC does not let tenant %s enter SNMP credentials "
+			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
+}
+
+static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, const char *tenant,
+			 const struct cfg_tenant_limits *lim, struct cfg_diags *d)
+{
+	char why[256];
+	if (!dev->tenant && !(dev->tenant = strdup(tenant)))
+		abort();
+	if (strcmp(dev->tenant, tenant) != 0)
+		cfg_error(d, &dev->pos, "tenant: a device of tenant %s's layer belongs to %s, not %s",
+			  tenant, tenant, dev->tenant);
+	device_forbidden(dev, lim, d);
+	if (!dev->host)
+		cfg_error(d, &dev->pos, "host: a tenant's device needs the address of its server");
+	else if (host_refusal(nh, lim, tenant, dev->host, why, sizeof(why)))
+		cfg_error(d, &dev->pos, "host: %s", why);
+	for (size_t i = 0; i < dev->ntcp; i++) {
+		const struct cfg_tcp *t = &dev->tcp[i];
+		if (t->host && host_refusal(nh, lim, tenant, t->host, why, sizeof(why)))
+			cfg_error(d, &t->pos, "tcp: host: %s", why);
+		if (!port_allowed(lim, t->port))
+			cfg_error(d, &t->pos, "tcp: port %d is not among the ports the NOC allows "
+				  "tenant %s", t->port, tenant);
+	}
+	if (dev->snmp && dev->snmp->host &&
+	    host_refusal(nh, lim, tenant, dev->snmp->host, why, sizeof(why)))
+		cfg_error(d, &dev->pos, "snmp: host: %s", why);
+	if (dev->interval_ms < lim->min_interval_ms)
+		cfg_error(d, &dev->pos, "interval: %llds is below the %llds the NOC allows tenant %s",
+			  (long long)(dev->interval_ms / 1000),
+			  (long long)(lim->min_interval_ms / 1000), tenant);
+}
+
+static void rule_check(struct cfg_rule *r, const char *tenant, struct cfg_diags *d)
+{
+	if (!r->match.tenant && !(r->match.tenant = strdup(tenant)))
+		abort();
+	if (strcmp(r->match.tenant, tenant) != 0)
+		cfg_error(d, &r->pos, "match: tenant: a rule of tenant %s's layer matches its own "
+			  "devices only, not tenant %s's", tenant, r->match.tenant);
+}
+
+/* The refusal of a tenant without limits (no self-service layer), once per item. */
+static const struct cfg_tenant_limits *limits_or_refuse(const struct cfg *cfg, const char *tenant,
+							const struct cfg_pos *pos, struct cfg_diags *d)
+{
+	const struct cfg_tenant_limits *lim = limits_find(cfg, tenant);
+	if (!lim)
+		cfg_error(d, pos, "tenant %s has no self-service layer: the NOC sets "
+			  "daemon.tenant_layer.limits for it", tenant);
+	return lim;
+}
+
+void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
+{
+	char tenant[64];
+	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
+	struct noc_hosts nh;
+	noc_hosts_build(cfg, &nh);
+	/* checks so far per entry of limits: the device that goes beyond max_checks is
+	 * refused, naming the count */
+	size_t *total = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*total));
+	if (!total)
+		abort();
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		struct cfg_device *dev = &cfg->devices[i];
+		if (!layer_file_tenant(dev->pos.file, tenant, sizeof(tenant)))
+			continue;
+		const struct cfg_tenant_limits *lim = limits_or_refuse(cfg, tenant, &dev->pos, d);
+		if (!lim)
+			continue;
+		device_check(&nh, dev, tenant, lim, d);
+		size_t *t = &total[lim - tl->limits];
+		if ((*t += device_checks(dev)) > (size_t)lim->max_checks)
+			cfg_error(d, &dev->pos, "tenant %s would have %zu checks: the NOC allows %d "
+				  "(daemon.tenant_layer.limits max_checks)", tenant, *t,
+				  lim->max_checks);
+	}
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		struct cfg_rule *r = &cfg->rules[i];
+		if (layer_file_tenant(r->pos.file, tenant, sizeof(tenant)) &&
+		    limits_or_refuse(cfg, tenant, &r->pos, d))
+			rule_check(r, tenant, d);
+	}
+	free(total);
+	free(nh.v);
+}
