@@ -416,6 +416,7 @@ void accounts_free(struct accounts *a)
 {
 	if (!a)
 		return;
+	pw_jobs_drop(a);
 	state_db_finalize_all(a->stmt, ACC_NSTMT);
 	sqlite3_close(a->db);
 	free(a->path);

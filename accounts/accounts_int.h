@@ -16,9 +16,13 @@
 
 #define ACCOUNTS_NEW_SOURCE_MAX 16 /* admin logins from new addresses within a second */
 
+#define ACCOUNTS_PW_JOBS_MAX 16 /* password checks in flight; more answer 503 */
+
 struct sqlite3;
 struct sqlite3_stmt;
 struct metric_reg;
+struct workq;
+struct pw_job;
 
 enum acc_stmt {
 	ACC_INSERT, ACC_GET, ACC_DELETE, ACC_SET_DISABLED, ACC_SET_HASH, ACC_SET_ROLE,
@@ -42,6 +46,9 @@ struct accounts {
 		bool shown;
 	} new_source[ACCOUNTS_NEW_SOURCE_MAX];
 	int nnew_source;
+	struct workq *wq;             /* password work runs there; NULL = at once */
+	struct pw_job *jobs;          /* password work in flight (pw_work.c) */
+	int njobs;
 };
 
 /* One account as stored (no secret in it). */
@@ -113,6 +120,47 @@ void login_watch_success(struct accounts *a, const struct account *acc, const ch
 			 int64_t now_ms);
 /* The metrics of the device dcmond (docs/METRICS.md, "Accounts"), once a second. */
 void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_ms);
+
+/* ---- password work on the worker pool (pw_work.c) ---- */
+typedef void (*pw_finish_fn)(struct pw_job *j, const struct api_ctx *ctx,
+			     struct api_response *resp);
+struct pw_job {
+	struct accounts *a;
+	pw_finish_fn finish;      /* on the loop thread, with a ctx like the request's */
+	/* the work: password checked against hash (when not NULL), then new_password
+	 * hashed into new_hash (when not NULL, and the check passed or there was none) */
+	char *password, *new_password;
+	char hash[ACCOUNT_HASH_MAX], new_hash[ACCOUNT_HASH_MAX];
+	int cost;
+	bool match;
+	int rc;                   /* the new hash: 0 or -errno */
+	/* what the finish needs of the request besides its ctx */
+	char *name, *code;
+	struct account acc;
+	/* the request, as the finish sees it */
+	struct api_env env;
+	struct authz_actor actor;
+	char *session;
+	int64_t now_ms;
+	struct api_later *later;
+	struct pw_job *next;      /* accounts' jobs in flight */
+};
+/* A job that finishes with finish; NULL when out of memory. */
+struct pw_job *pw_job_new(pw_finish_fn finish);
+void pw_job_free(struct pw_job *j);
+/* Runs j's work on the worker pool and answers resp later, or at once without workers
+ * or when too many are in flight (503).  Takes j. */
+void pw_job_run(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp);
+/* At the end: answers and frees the jobs whose completion never came. */
+void pw_jobs_drop(struct accounts *a);
+
+/* ---- logins (login.c) ---- */
+/* The hash a login of name checks the password against: the account's, or a dummy for a
+ * missing user (the same work: the answer's time says nothing). */
+void login_hash(struct accounts *a, const char *name, char out[ACCOUNT_HASH_MAX]);
+/* accounts_login after the password was checked against hash (login_hash): match. */
+int login_checked(struct accounts *a, const char *name, const char *hash, bool match,
+		  const char *code, const char *source, int64_t now_ms, struct authz_actor *out);
 
 /* ---- secrets (secret.c) ---- */
 /* yescrypt of password at cost into out; 0 or -errno. */

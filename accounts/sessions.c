@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dcmon/alert.h"
@@ -102,6 +103,32 @@ static void session_start(const struct api_ctx *ctx, const struct authz_actor *w
 	explicit_bzero(csrf, sizeof(csrf));
 }
 
+/* The password was checked on a worker (pw_work.c): the rest of the login. */
+static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	struct authz_actor who;
+	int rc = login_checked(a, j->name, j->hash, j->match, j->code, ctx->req->actor->source,
+			       ctx->now_ms, &who);
+	if (rc == -EKEYREJECTED) {
+		api_reply_error(resp, 403, "this role needs a second factor: ask a security-admin "
+				"to set it up (dcmon user mfa NAME)");
+		session_audit(ctx, "login-failed", j->name, "no second factor");
+	} else if (rc < 0) {
+		/* one answer for a wrong name, password or code, a locked or disabled account */
+		api_reply_error(resp, 401, "wrong user name or password");
+		if (j->name && strlen(j->name) < AUTHZ_NAME_MAX)
+			session_audit(ctx, "login-failed", j->name, NULL);
+	} else {
+		if (ctx->req->session) { /* a session the browser still held ends here */
+			char h[65];
+			secret_sha256_hex(ctx->req->session, h);
+			session_delete(a, h);
+		}
+		session_start(ctx, &who, resp);
+	}
+}
+
 void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct accounts *a = ctx->env->accounts;
@@ -110,26 +137,16 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
 	if (!body)
 		return;
-	const char *name = jstr(body, "name");
-	struct authz_actor who;
-	int rc = accounts_login(a, name, jstr(body, "password"), jstr(body, "code"),
-				ctx->req->actor->source, ctx->now_ms, &who);
-	if (rc == -EKEYREJECTED) {
-		api_reply_error(resp, 403, "this role needs a second factor: ask a security-admin "
-				"to set it up (dcmon user mfa NAME)");
-		session_audit(ctx, "login-failed", name, "no second factor");
-	} else if (rc < 0) {
-		/* one answer for a wrong name, password or code, a locked or disabled account */
-		api_reply_error(resp, 401, "wrong user name or password");
-		if (name && strlen(name) < AUTHZ_NAME_MAX)
-			session_audit(ctx, "login-failed", name, NULL);
+	const char *name = jstr(body, "name"), *pw = jstr(body, "password"),
+		   *code = jstr(body, "code");
+	struct pw_job *j = pw_job_new(login_finish);
+	if (!j || (name && !(j->name = strdup(name))) || (code && !(j->code = strdup(code))) ||
+	    !(j->password = strdup(pw ? pw : ""))) {
+		api_reply_error(resp, 503, "out of memory");
+		pw_job_free(j);
 	} else {
-		if (ctx->req->session) { /* a session the browser still held ends here */
-			char h[65];
-			secret_sha256_hex(ctx->req->session, h);
-			session_delete(a, h);
-		}
-		session_start(ctx, &who, resp);
+		login_hash(a, name, j->hash);
+		pw_job_run(ctx, j, resp);
 	}
 	json_decref(body);
 }
