@@ -342,6 +342,18 @@ int session_revoke(struct accounts *a, const char *name, const char *id)
 	return acc_run(a, ACC_SESSION_REVOKE, &r, true);
 }
 
+int session_end_others(struct accounts *a, const char *name, const char *keep_hash)
+{
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	store_row_text(&r, keep_hash ? keep_hash : "");
+	sqlite3_stmt *s = state_db_query(a->db, "DELETE FROM sessions WHERE account = ?1 AND "
+					 "id_hash != ?2", &r);
+	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? sqlite3_changes(a->db) : -EIO;
+}
+
 int session_foreach(struct accounts *a, const char *name,
 		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
 		    void *arg)

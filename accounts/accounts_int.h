@@ -105,6 +105,9 @@ int session_seen(struct accounts *a, const char *id_hash, int64_t now_ms);
 int session_delete(struct accounts *a, const char *id_hash);
 /* Deletes name's session whose public id (the first 16 hex of its hash) is id. */
 int session_revoke(struct accounts *a, const char *name, const char *id);
+/* Ends name's sessions but the one whose id hash is keep_hash (may be NULL: all);
+ * how many, or -EIO. */
+int session_end_others(struct accounts *a, const char *name, const char *keep_hash);
 int session_foreach(struct accounts *a, const char *name,
 		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
 		    void *arg);
@@ -202,5 +205,6 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_logout(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_session(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_password(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

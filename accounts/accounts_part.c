@@ -132,6 +132,8 @@ static const struct api_route routes[] = {
 	 AUTHZ_ACT_SELF},
 	{"DELETE", "/api/v1/sessions/", true, api_delete_session, no_params, false, false,
 	 AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/password", false, api_post_password, no_params, false, false,
+	 AUTHZ_ACT_SELF},
 	{.method = NULL},
 };
 

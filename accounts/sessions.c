@@ -7,6 +7,8 @@
  *   GET    /api/v1/sessions      {"user", "sessions": [{id, created_ms, last_seen_ms,
  *                                 source, current}]}
  *   DELETE /api/v1/sessions/ID   revokes one of one's sessions
+ *   POST   /api/v1/password      {"password", "new_password"}: one's own password; the
+ *                                other sessions end
  */
 #include "accounts_int.h"
 
@@ -209,4 +211,65 @@ void api_delete_session(const struct api_ctx *ctx, struct api_response *resp)
 	}
 	session_audit(ctx, "session-revoke", ctx->req->actor->name, id);
 	api_reply_json(resp, 200, json_pack("{s:s s:b}", "id", id, "revoked", 1));
+}
+
+/* The current password was checked (pw_work.c): the new one is stored, the account's
+ * other sessions end.  A wrong current password counts as a failed login (lockout). */
+static void password_change_finish(struct pw_job *j, const struct api_ctx *ctx,
+				   struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	struct account now;
+	const char *name = j->acc.name;
+	if (account_get(a, name, &now) < 0 || strcmp(now.hash, j->hash) != 0) {
+		api_reply_error(resp, 409, "the password of %s changed meanwhile", name);
+	} else if (!j->match || now.locked_until_ms > ctx->now_ms) {
+		if (now.locked_until_ms <= ctx->now_ms)
+			account_record_failure(a, &now, ctx->now_ms);
+		session_audit(ctx, "password-change-failed", name, "wrong current password");
+		api_reply_error(resp, 403, "wrong current password (or the account is locked)");
+	} else if (j->rc < 0 || account_set_hash(a, name, j->new_hash, ctx->now_ms) < 0) {
+		api_reply_error(resp, 500, "could not store the new password");
+	} else {
+		char h[65] = "", detail[64];
+		if (ctx->req->session)
+			secret_sha256_hex(ctx->req->session, h);
+		int ended = session_end_others(a, name, h[0] ? h : NULL);
+		snprintf(detail, sizeof(detail), "%d other sessions ended", ended > 0 ? ended : 0);
+		session_audit(ctx, "password-change", name, detail);
+		api_reply_json(resp, 200, json_pack("{s:s s:i}", "user", name, "sessions_ended",
+						    ended > 0 ? ended : 0));
+	}
+	explicit_bzero(&now, sizeof(now));
+}
+
+void api_post_password(const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	json_t *body = a ? api_body_object(ctx, resp) : NULL;
+	if (!a && !resp->body)
+		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
+	if (!body)
+		return;
+	const struct authz_actor *me = ctx->req->actor;
+	const char *old = jstr(body, "password"), *pw = jstr(body, "new_password"), *why;
+	struct pw_job *j = pw_job_new(password_change_finish);
+	if (!j)
+		api_reply_error(resp, 503, "out of memory");
+	else if (account_get(a, me->name, &j->acc) < 0)
+		api_reply_error(resp, 404, "no account named %s (an administrator sets others' "
+				"passwords: dcmon user passwd NAME)", me->name);
+	else if (!old)
+		api_reply_error(resp, 400, "password: the current password is required");
+	else if ((why = accounts_password_refusal(accounts_cfg(a), me->name, pw)))
+		api_reply_error(resp, 400, "new_password: %s", why);
+	else if (!(j->password = strdup(old)) || !(j->new_password = strdup(pw)))
+		api_reply_error(resp, 503, "out of memory");
+	else {
+		snprintf(j->hash, sizeof(j->hash), "%s", j->acc.hash);
+		pw_job_run(ctx, j, resp);
+		j = NULL;
+	}
+	pw_job_free(j);
+	json_decref(body);
 }

@@ -44,6 +44,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--role ROLE] "
 	 "[--tenant ID] [--site ID] [--json]",
 	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
+	{"passwd", cli_passwd, "",
+	 "change your own account's password (the current one first); your web sessions end"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 };

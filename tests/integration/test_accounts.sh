@@ -78,7 +78,7 @@ req() {
 }
 
 # What each role may do (docs/ACCOUNTS.md), written here apart from core/authz.c.
-# self: one's own web session (login, logout, the list of one's sessions).
+# self: one's own web session (login, logout, the list of one's sessions), one's password.
 declare -A PERMS=(
   [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage"
   [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
@@ -119,6 +119,7 @@ routes=(
   "POST /api/v1/logout|self|none||"
   "GET /api/v1/sessions|self|none||"
   "DELETE /api/v1/sessions/|self|none||"
+  "POST /api/v1/password|self|none||{}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
