@@ -26,6 +26,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS recovery_codes("
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
 	" hash TEXT NOT NULL, used_ms INTEGER);"
+	/* mfa.c: a TOTP secret given out and not yet confirmed with a code; whether a
+	 * tenant's accounts must have a second factor */
+	"CREATE TABLE IF NOT EXISTS mfa_pending("
+	" account TEXT PRIMARY KEY REFERENCES accounts(name) ON DELETE CASCADE,"
+	" secret TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS tenant_mfa(tenant TEXT PRIMARY KEY, required INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id INTEGER PRIMARY KEY,"
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"

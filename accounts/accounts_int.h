@@ -194,6 +194,23 @@ bool mfa_recovery_use(struct accounts *a, const char *name, const char *code, in
 void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
 		       struct api_response *resp);
 int account_set_mfa(struct accounts *a, const char *name, const char *secret, int64_t counter);
+/* A new TOTP secret for name, pending until confirmed (a code of it); its
+ * {"otpauth", "qr"} into *enrol.  0 or -EIO. */
+int mfa_pending_new(struct accounts *a, const char *name, int64_t now_ms, json_t **enrol);
+/* Makes name's pending secret its second factor when code is a TOTP code of it, with new
+ * recovery codes (*recovery: their array, to show once).  0, -ENOENT (none pending),
+ * -EACCES (wrong code) or -EIO. */
+int mfa_pending_confirm(struct accounts *a, const char *name, const char *code, int64_t now_ms,
+			json_t **recovery);
+/* Must the accounts of tenant have a second factor (POST /api/v1/mfa-policy/TENANT)? */
+bool mfa_tenant_required(struct accounts *a, const char *tenant);
+int mfa_tenant_set(struct accounts *a, const char *tenant, bool required);
+/* Must acc log in with a second factor: noc-admin and security-admin, and the accounts
+ * of a tenant that requires it? */
+bool mfa_required(struct accounts *a, const struct account *acc);
+/* A login of acc (its password and factors checked) from source: recorded, its actor. */
+void login_complete(struct accounts *a, const struct account *acc, const char *source,
+		    int64_t now_ms, struct authz_actor *out);
 
 /* ---- endpoints (api_users.c) ---- */
 void api_get_users(const struct api_ctx *ctx, struct api_response *resp);
@@ -206,5 +223,10 @@ void api_post_logout(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_session(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_password(const struct api_ctx *ctx, struct api_response *resp);
+/* ---- endpoints (api_mfa.c) ---- */
+void api_post_mfa(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_mfa_confirm(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

@@ -23,10 +23,18 @@ const char *accounts_password_refusal(const struct cfg_accounts *cfg, const char
 	return NULL;
 }
 
-/* Roles whose accounts must have a second factor to log in. */
-static bool mfa_required(enum authz_role r)
+bool mfa_required(struct accounts *a, const struct account *acc)
 {
-	return r == AUTHZ_ROLE_NOC_ADMIN || r == AUTHZ_ROLE_SECURITY_ADMIN;
+	return acc->role == AUTHZ_ROLE_NOC_ADMIN || acc->role == AUTHZ_ROLE_SECURITY_ADMIN ||
+	       mfa_tenant_required(a, acc->tenant);
+}
+
+void login_complete(struct accounts *a, const struct account *acc, const char *source,
+		    int64_t now_ms, struct authz_actor *out)
+{
+	account_record_login(a, acc->name, now_ms);
+	login_watch_success(a, acc, source, now_ms);
+	account_actor(acc, source, out);
 }
 
 /* The second factor of an account that has one: a TOTP code (each step once) or an
@@ -63,11 +71,9 @@ int login_checked(struct accounts *a, const char *name, const char *hash, bool m
 	if (match && acc.mfa_secret[0] && !locked && !second_factor_ok(a, &acc, code, now_ms))
 		match = false; /* a wrong code counts like a wrong password */
 	if (match && !locked && !acc.disabled && acc.role != AUTHZ_ROLE_NONE) {
-		if (!acc.mfa_secret[0] && mfa_required(acc.role))
+		if (!acc.mfa_secret[0] && mfa_required(a, &acc))
 			return -EKEYREJECTED;
-		account_record_login(a, acc.name, now_ms);
-		login_watch_success(a, &acc, source, now_ms);
-		account_actor(&acc, source, out);
+		login_complete(a, &acc, source, now_ms, out);
 		return 0;
 	}
 	if (!match && !locked)

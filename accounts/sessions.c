@@ -2,7 +2,9 @@
  * token for writes, both kept as SHA-256; idle and absolute timeouts; logout, the list
  * of one's sessions and revoking one.  docs/ACCOUNTS.md, "Web login".
  *
- *   POST   /api/v1/login         {"name", "password"} -> a new session (cookie), "csrf"
+ *   POST   /api/v1/login         {"name", "password", "code"} -> a new session (cookie),
+ *                                "csrf"; or 403 "enrol" for an account that must set up
+ *                                a second factor (see login_enrol)
  *   POST   /api/v1/logout        ends the request's session, clears the cookie
  *   GET    /api/v1/sessions      {"user", "sessions": [{id, created_ms, last_seen_ms,
  *                                 source, current}]}
@@ -82,7 +84,7 @@ static void session_audit(const struct api_ctx *ctx, const char *action, const c
  * the body; neither is kept but as its hash.  A new id at every login: an id planted
  * before the login (fixation) is never adopted. */
 static void session_start(const struct api_ctx *ctx, const struct authz_actor *who,
-			  struct api_response *resp)
+			  json_t *extra, struct api_response *resp)
 {
 	char sid[2 * SESSION_ID_BYTES + 1], csrf[2 * SESSION_ID_BYTES + 1], h[65], ch[65];
 	if (secret_random_hex(SESSION_ID_BYTES, sid, sizeof(sid)) < 0 ||
@@ -96,13 +98,48 @@ static void session_start(const struct api_ctx *ctx, const struct authz_actor *w
 			   ctx->now_ms) < 0 || !(resp->session_set = strdup(sid))) {
 		api_reply_error(resp, 500, "could not store the session");
 	} else {
-		api_reply_json(resp, 200, json_pack("{s:s s:s s:s s:s}", "user", who->name, "role",
-						    authz_role_name(who->role), "tenant", who->tenant,
-						    "csrf", csrf));
+		json_t *o = json_pack("{s:s s:s s:s s:s}", "user", who->name, "role",
+				      authz_role_name(who->role), "tenant", who->tenant, "csrf", csrf);
+		if (extra)
+			json_object_update(o, extra);
+		api_reply_json(resp, 200, o);
 		session_audit(ctx, "login", who->name, NULL);
 	}
+	json_decref(extra);
 	explicit_bzero(sid, sizeof(sid));
 	explicit_bzero(csrf, sizeof(csrf));
+}
+
+/* The password is right and the account must have a second factor it has not got
+ * (mfa_required): a code of its pending secret makes that its second factor and logs in,
+ * answering the recovery codes once; else a pending secret is given out to scan (403
+ * with "enrol": {otpauth, qr}), or kept when the code was wrong. */
+static void login_enrol(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	json_t *x = NULL;
+	struct account acc;
+	int rc = j->code ? mfa_pending_confirm(a, j->name, j->code, ctx->now_ms, &x) : -ENOENT;
+	if (rc == 0 && account_get(a, j->name, &acc) == 0) {
+		struct authz_actor who;
+		login_complete(a, &acc, ctx->req->actor->source, ctx->now_ms, &who);
+		session_audit(ctx, "mfa-enrol", j->name, "second factor set up at login");
+		session_start(ctx, &who, json_pack("{s:o}", "recovery_codes", x), resp);
+		return;
+	}
+	json_decref(x);
+	x = NULL;
+	if (rc == -EACCES) {
+		api_reply_error(resp, 403, "wrong code: enter the current code of the authenticator");
+	} else if (mfa_pending_new(a, j->name, ctx->now_ms, &x) < 0) {
+		api_reply_error(resp, 500, "could not set up the second factor");
+	} else {
+		api_reply_json(resp, 403, json_pack("{s:s s:o}", "error", "a second factor is required "
+						    "for this account: scan the code with an "
+						    "authenticator app, then log in with a code of it",
+						    "enrol", x));
+	}
+	session_audit(ctx, "login-failed", j->name, "second factor to set up");
 }
 
 /* The password was checked on a worker (pw_work.c): the rest of the login. */
@@ -113,9 +150,7 @@ static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api
 	int rc = login_checked(a, j->name, j->hash, j->match, j->code, ctx->req->actor->source,
 			       ctx->now_ms, &who);
 	if (rc == -EKEYREJECTED) {
-		api_reply_error(resp, 403, "this role needs a second factor: ask a security-admin "
-				"to set it up (dcmon user mfa NAME)");
-		session_audit(ctx, "login-failed", j->name, "no second factor");
+		login_enrol(ctx, j, resp);
 	} else if (rc < 0) {
 		/* one answer for a wrong name, password or code, a locked or disabled account */
 		api_reply_error(resp, 401, "wrong user name or password");
@@ -127,7 +162,7 @@ static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api
 			secret_sha256_hex(ctx->req->session, h);
 			session_delete(a, h);
 		}
-		session_start(ctx, &who, resp);
+		session_start(ctx, &who, NULL, resp);
 	}
 }
 

@@ -18,7 +18,9 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    "user-enable", "user-unlock", "user-password",
 					    "user-role", "user-token", "user-mfa", "user-mfa-reset",
 					    "login", "login-failed",
-					    "logout", "session-revoke", NULL};
+					    "logout", "session-revoke", "password-change",
+					    "password-change-failed", "mfa-enrol-start", "mfa-enrol",
+					    "mfa-policy", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {
@@ -83,7 +85,8 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 		api_reply_error(resp, 400, "action: expected ack, silence, unsilence, integrity or "
 				"user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, login, "
 				"login-failed, "
-				"logout or session-revoke, got '%s'",
+				"logout, session-revoke, password-change[-failed], mfa-enrol[-start] or "
+				"mfa-policy, got '%s'",
 				q->action);
 		return false;
 	}

@@ -557,6 +557,17 @@ static bool http_body_add(struct http_conn *hc, const char *data, size_t n)
 	return strbuf_append(&hc->body, data, n) == 0;
 }
 
+/* What a page needs: one's own (the login and account pages, and the scripts and styles
+ * of every page, which hold no data) only what every role may do about itself; the wall
+ * and device pages a view. */
+static enum authz_action http_page_action(const char *url)
+{
+	if (strcmp(url, "/login") == 0 || strcmp(url, "/account") == 0 ||
+	    strncmp(url, "/assets/", 8) == 0)
+		return AUTHZ_ACT_SELF;
+	return AUTHZ_ACT_VIEW;
+}
+
 static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc,
 				     const char *url, const char *method)
 {
@@ -587,7 +598,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 		return http_api(s, hc, url, method, query);
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
-	if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+	if (authz_check(&hc->actor, http_page_action(url), NULL) != AUTHZ_ALLOW)
 		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
 	return http_static(s, c, url, query);
 }

@@ -63,6 +63,8 @@ enum MHD_Result http_static(struct http_server *s, struct MHD_Connection *c, con
 		a = http_asset_find("wall.html");
 	else if (strcmp(url, "/login") == 0)
 		a = http_asset_find("login.html");
+	else if (strcmp(url, "/account") == 0)
+		a = http_asset_find("account.html");
 	else if (strncmp(url, "/devices/", 9) == 0 && url[9] && !strchr(url + 9, '/'))
 		a = http_asset_find("device.html");
 	else if (strncmp(url, "/assets/", 8) == 0 && !strstr(url + 8, ".html")) {

@@ -4,7 +4,6 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
 
 const BASE = process.env.BASE_URL;
 const ART = process.env.ARTIFACTS;
@@ -43,8 +42,7 @@ function inspect(ids) {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  const browser = await T.launch();
   try {
     for (const [w, h] of [[1920, 1080], [3840, 2160]]) {
       const page = await browser.newPage({ viewport: { width: w, height: h } });

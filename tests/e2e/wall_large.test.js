@@ -3,7 +3,6 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
 const T = require("./lib");
 const { ok, until } = T;
 
@@ -29,8 +28,7 @@ function shown() {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  const browser = await T.launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     page.on("pageerror", (e) => { throw new Error("FAIL: page error " + e.message); });
