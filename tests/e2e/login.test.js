@@ -3,7 +3,8 @@
 // accounts' names and password: OP_NAME, ADMIN_NAME, PASSWORD).
 //   * a wrong password shows the server's one message, and no cookie is set;
 //   * a tenant-operator logs in: the session cookie is HttpOnly, SameSite=Strict, not
-//     readable by scripts; the wall then reads with its scope (its tenant's devices);
+//     readable by scripts; the wall then shows its rack only, its device page its
+//     device, another tenant's device page a missing device (the API's 404);
 //   * a noc-admin without a second factor is made to enrol: the QR code is drawn, a
 //     code of the secret logs in and the recovery codes are shown once;
 //   * the account page lists the session, and logging out ends it (back to anonymous).
@@ -64,7 +65,21 @@ async function run(browser) {
   const ids = await page.evaluate(async () =>
     (await (await fetch("/api/v1/status")).json()).devices.map((d) => d.id).sort().join(","));
   ok(ids === "acme-web,crac-a,pdu-a01,ups-a,utility", "the session reads with its tenant's scope: " + ids);
+  await until("the wall drawn", 20, async () => (await page.innerText("body")).includes("acme-web"));
+  const wall = await page.innerText("body");
+  ok(wall.includes("a01") && !/globex|a02/.test(wall), "the tenant's wall: its rack a01, nothing of globex's");
   await page.screenshot({ path: path.join(ART, "login-tenant-wall.png") });
+
+  // ---- device pages: its own, and another tenant's as a missing one ----------------------
+  await page.goto(BASE + "/devices/acme-web");
+  await until("its device page", 10, async () => (await page.innerText("#title")) === "acme-web");
+  ok(!(await page.isVisible("#error")), "its own device page shows the device");
+  const other = page.waitForResponse((r) => r.url().endsWith("/api/v1/devices/globex-db"));
+  await page.goto(BASE + "/devices/globex-db");
+  ok((await other).status() === 404, "another tenant's device: 404");
+  await until("the error shown", 10, () => page.isVisible("#error"));
+  ok((await page.innerText("#error")) === "cannot read globex-db: no such device: globex-db",
+     "another tenant's device page reads like a missing device");
 
   // ---- the account page, log out -------------------------------------------------------
   await page.goto(BASE + "/account");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The login flow in headless Chromium (tests/e2e/login.test.js): the wrong password's
-# message, the session cookie's flags, a tenant's scope, the account page and log out,
+# message, the session cookie's flags, a tenant's scope on the wall and the device pages
+# (another tenant's device answers 404), the account page and log out,
 # a noc-admin's enrolment of its second factor at its first login.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
