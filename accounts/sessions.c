@@ -4,7 +4,8 @@
  *
  *   POST   /api/v1/login         {"name", "password", "code"} -> a new session (cookie),
  *                                "csrf"; or 403 "enrol" for an account that must set up
- *                                a second factor (see login_enrol)
+ *                                a second factor (see login_enrol); {"token"}: a wall
+ *                                account's token -> a kiosk's session (login_kiosk)
  *   POST   /api/v1/logout        ends the request's session, clears the cookie
  *   GET    /api/v1/sessions      {"user", "sessions": [{id, created_ms, last_seen_ms,
  *                                 source, current}]}
@@ -166,6 +167,23 @@ static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api
 	}
 }
 
+/* A kiosk's login: a wall account's API token (the login page reads it from its URL's
+ * fragment, which no server or log sees) opens a session of that account, so the
+ * wall's pages and event stream read with its scope without a password. */
+static void login_kiosk(const struct api_ctx *ctx, const char *token, struct api_response *resp)
+{
+	struct authz_actor who;
+	if (accounts_token_actor(ctx->env->accounts, token, ctx->req->actor->source, &who) < 0) {
+		api_reply_error(resp, 401, "wrong token");
+		session_audit(ctx, "login-failed", "kiosk", "wrong token");
+	} else if (who.role != AUTHZ_ROLE_WALL) {
+		api_reply_error(resp, 403, "only a wall account's token opens a kiosk session "
+				"(other tokens are for scripts: Authorization: Bearer)");
+	} else {
+		session_start(ctx, &who, NULL, resp);
+	}
+}
+
 void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct accounts *a = ctx->env->accounts;
@@ -174,6 +192,11 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
 	if (!body)
 		return;
+	if (json_is_string(json_object_get(body, "token"))) {
+		login_kiosk(ctx, jstr(body, "token"), resp);
+		json_decref(body);
+		return;
+	}
 	const char *name = jstr(body, "name"), *pw = jstr(body, "password"),
 		   *code = jstr(body, "code");
 	struct pw_job *j = pw_job_new(login_finish);

@@ -2,7 +2,9 @@
  * never sees it) and answers the CSRF token that writes carry (DC.api, X-CSRF-Token).
  * An account that must have a second factor and has none gets a secret to scan (403
  * with "enrol"): the next login with a code of it sets it up and answers the recovery
- * codes, shown once before going on to the wall. */
+ * codes, shown once before going on to the wall.  A kiosk opens /login#token=dcm_...
+ * (a wall account's API token, in the fragment: never sent to a server or logged): the
+ * token opens the session and the wall follows, with no one at the keyboard. */
 "use strict";
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +36,19 @@ function loggedIn(j) {
   $("recovery").hidden = false;
 }
 
+async function kiosk() {
+  const m = /^#token=(dcm_[0-9a-f]+)$/.exec(location.hash);
+  if (!m) return;
+  history.replaceState(null, "", "/login"); /* the token leaves the address bar */
+  const {status, j} = await postLogin({token: m[1]});
+  if (status === 200) {
+    loggedIn(j);
+    return;
+  }
+  $("error").textContent = j.error || ("HTTP " + status);
+  $("error").hidden = false;
+}
+
 $("continue").addEventListener("click", () => { location.href = "/wall"; });
 $("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -54,3 +69,4 @@ $("login").addEventListener("submit", async (ev) => {
   if (!j.enrol && $("enrol").hidden) $("password").value = ""; /* kept while enrolling */
   $("code").value = "";
 });
+kiosk();

@@ -7,7 +7,9 @@
 //     device, another tenant's device page a missing device (the API's 404);
 //   * a noc-admin without a second factor is made to enrol: the QR code is drawn, a
 //     code of the secret logs in and the recovery codes are shown once;
-//   * the account page lists the session, and logging out ends it (back to anonymous).
+//   * the account page lists the session, and logging out ends it (back to anonymous);
+//   * a kiosk: /login#token= with a wall account's token shows its tenant's wall
+//     (KIOSK_NAME, KIOSK_TOKEN; SCRIPT_TOKEN, another role's, is refused).
 "use strict";
 const crypto = require("crypto");
 const path = require("path");
@@ -113,11 +115,32 @@ async function run(browser) {
   await ctx.close();
 }
 
+// A kiosk: /login#token=... with a wall account's token (acme's) shows acme's wall with
+// no one logging in; a script's token of another role opens no session.
+async function kiosk(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(BASE + "/login#token=" + process.env.KIOSK_TOKEN);
+  await page.waitForURL(BASE + "/wall", { timeout: 10000 });
+  ok((await whoami(page)) === process.env.KIOSK_NAME, "kiosk: the wall account's session");
+  await until("the kiosk's wall drawn", 20, async () => (await page.innerText("body")).includes("acme-web"));
+  const wall = await page.innerText("body");
+  ok(!/globex|a02/.test(wall), "kiosk: its tenant's wall only");
+  await page.screenshot({ path: path.join(ART, "login-kiosk-wall.png") });
+  await page.goto(BASE + "/login#token=" + process.env.SCRIPT_TOKEN);
+  await until("the refusal shown", 10, () => page.isVisible("#error"));
+  ok((await page.innerText("#error")).startsWith("only a wall account's token opens a kiosk session"),
+     "kiosk: another role's token opens no session");
+  ok(!page.url().includes("dcm_"), "kiosk: the token left the address bar");
+  await ctx.close();
+}
+
 async function main() {
   require("fs").mkdirSync(ART, { recursive: true });
   const browser = await T.launch();
   try {
     await run(browser);
+    await kiosk(browser);
   } finally {
     await browser.close();
   }
