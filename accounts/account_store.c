@@ -26,6 +26,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS recovery_codes("
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
 	" hash TEXT NOT NULL, used_ms INTEGER);"
+	/* mfa.c: a TOTP secret given out and not yet confirmed with a code; whether a
+	 * tenant's accounts must have a second factor */
+	"CREATE TABLE IF NOT EXISTS mfa_pending("
+	" account TEXT PRIMARY KEY REFERENCES accounts(name) ON DELETE CASCADE,"
+	" secret TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS tenant_mfa(tenant TEXT PRIMARY KEY, required INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id INTEGER PRIMARY KEY,"
 	" account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
@@ -342,6 +348,18 @@ int session_revoke(struct accounts *a, const char *name, const char *id)
 	return acc_run(a, ACC_SESSION_REVOKE, &r, true);
 }
 
+int session_end_others(struct accounts *a, const char *name, const char *keep_hash)
+{
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	store_row_text(&r, keep_hash ? keep_hash : "");
+	sqlite3_stmt *s = state_db_query(a->db, "DELETE FROM sessions WHERE account = ?1 AND "
+					 "id_hash != ?2", &r);
+	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? sqlite3_changes(a->db) : -EIO;
+}
+
 int session_foreach(struct accounts *a, const char *name,
 		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
 		    void *arg)
@@ -416,6 +434,7 @@ void accounts_free(struct accounts *a)
 {
 	if (!a)
 		return;
+	pw_jobs_drop(a);
 	state_db_finalize_all(a->stmt, ACC_NSTMT);
 	sqlite3_close(a->db);
 	free(a->path);

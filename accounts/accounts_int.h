@@ -16,9 +16,13 @@
 
 #define ACCOUNTS_NEW_SOURCE_MAX 16 /* admin logins from new addresses within a second */
 
+#define ACCOUNTS_PW_JOBS_MAX 16 /* password checks in flight; more answer 503 */
+
 struct sqlite3;
 struct sqlite3_stmt;
 struct metric_reg;
+struct workq;
+struct pw_job;
 
 enum acc_stmt {
 	ACC_INSERT, ACC_GET, ACC_DELETE, ACC_SET_DISABLED, ACC_SET_HASH, ACC_SET_ROLE,
@@ -42,6 +46,9 @@ struct accounts {
 		bool shown;
 	} new_source[ACCOUNTS_NEW_SOURCE_MAX];
 	int nnew_source;
+	struct workq *wq;             /* password work runs there; NULL = at once */
+	struct pw_job *jobs;          /* password work in flight (pw_work.c) */
+	int njobs;
 };
 
 /* One account as stored (no secret in it). */
@@ -98,6 +105,9 @@ int session_seen(struct accounts *a, const char *id_hash, int64_t now_ms);
 int session_delete(struct accounts *a, const char *id_hash);
 /* Deletes name's session whose public id (the first 16 hex of its hash) is id. */
 int session_revoke(struct accounts *a, const char *name, const char *id);
+/* Ends name's sessions but the one whose id hash is keep_hash (may be NULL: all);
+ * how many, or -EIO. */
+int session_end_others(struct accounts *a, const char *name, const char *keep_hash);
 int session_foreach(struct accounts *a, const char *name,
 		    bool (*fn)(void *arg, const char *id_hash, const struct session *ses),
 		    void *arg);
@@ -113,6 +123,47 @@ void login_watch_success(struct accounts *a, const struct account *acc, const ch
 			 int64_t now_ms);
 /* The metrics of the device dcmond (docs/METRICS.md, "Accounts"), once a second. */
 void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_ms);
+
+/* ---- password work on the worker pool (pw_work.c) ---- */
+typedef void (*pw_finish_fn)(struct pw_job *j, const struct api_ctx *ctx,
+			     struct api_response *resp);
+struct pw_job {
+	struct accounts *a;
+	pw_finish_fn finish;      /* on the loop thread, with a ctx like the request's */
+	/* the work: password checked against hash (when not NULL), then new_password
+	 * hashed into new_hash (when not NULL, and the check passed or there was none) */
+	char *password, *new_password;
+	char hash[ACCOUNT_HASH_MAX], new_hash[ACCOUNT_HASH_MAX];
+	int cost;
+	bool match;
+	int rc;                   /* the new hash: 0 or -errno */
+	/* what the finish needs of the request besides its ctx */
+	char *name, *code;
+	struct account acc;
+	/* the request, as the finish sees it */
+	struct api_env env;
+	struct authz_actor actor;
+	char *session;
+	int64_t now_ms;
+	struct api_later *later;
+	struct pw_job *next;      /* accounts' jobs in flight */
+};
+/* A job that finishes with finish; NULL when out of memory. */
+struct pw_job *pw_job_new(pw_finish_fn finish);
+void pw_job_free(struct pw_job *j);
+/* Runs j's work on the worker pool and answers resp later, or at once without workers
+ * or when too many are in flight (503).  Takes j. */
+void pw_job_run(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp);
+/* At the end: answers and frees the jobs whose completion never came. */
+void pw_jobs_drop(struct accounts *a);
+
+/* ---- logins (login.c) ---- */
+/* The hash a login of name checks the password against: the account's, or a dummy for a
+ * missing user (the same work: the answer's time says nothing). */
+void login_hash(struct accounts *a, const char *name, char out[ACCOUNT_HASH_MAX]);
+/* accounts_login after the password was checked against hash (login_hash): match. */
+int login_checked(struct accounts *a, const char *name, const char *hash, bool match,
+		  const char *code, const char *source, int64_t now_ms, struct authz_actor *out);
 
 /* ---- secrets (secret.c) ---- */
 /* yescrypt of password at cost into out; 0 or -errno. */
@@ -143,6 +194,23 @@ bool mfa_recovery_use(struct accounts *a, const char *name, const char *code, in
 void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
 		       struct api_response *resp);
 int account_set_mfa(struct accounts *a, const char *name, const char *secret, int64_t counter);
+/* A new TOTP secret for name, pending until confirmed (a code of it); its
+ * {"otpauth", "qr"} into *enrol.  0 or -EIO. */
+int mfa_pending_new(struct accounts *a, const char *name, int64_t now_ms, json_t **enrol);
+/* Makes name's pending secret its second factor when code is a TOTP code of it, with new
+ * recovery codes (*recovery: their array, to show once).  0, -ENOENT (none pending),
+ * -EACCES (wrong code) or -EIO. */
+int mfa_pending_confirm(struct accounts *a, const char *name, const char *code, int64_t now_ms,
+			json_t **recovery);
+/* Must the accounts of tenant have a second factor (POST /api/v1/mfa-policy/TENANT)? */
+bool mfa_tenant_required(struct accounts *a, const char *tenant);
+int mfa_tenant_set(struct accounts *a, const char *tenant, bool required);
+/* Must acc log in with a second factor: noc-admin and security-admin, and the accounts
+ * of a tenant that requires it? */
+bool mfa_required(struct accounts *a, const struct account *acc);
+/* A login of acc (its password and factors checked) from source: recorded, its actor. */
+void login_complete(struct accounts *a, const struct account *acc, const char *source,
+		    int64_t now_ms, struct authz_actor *out);
 
 /* ---- endpoints (api_users.c) ---- */
 void api_get_users(const struct api_ctx *ctx, struct api_response *resp);
@@ -154,5 +222,11 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_logout(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_session(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_password(const struct api_ctx *ctx, struct api_response *resp);
+/* ---- endpoints (api_mfa.c) ---- */
+void api_post_mfa(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_mfa_confirm(const struct api_ctx *ctx, struct api_response *resp);
+void api_get_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
 
 #endif

@@ -132,6 +132,15 @@ static const struct api_route routes[] = {
 	 AUTHZ_ACT_SELF},
 	{"DELETE", "/api/v1/sessions/", true, api_delete_session, no_params, false, false,
 	 AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/password", false, api_post_password, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/mfa", false, api_post_mfa, no_params, false, false, AUTHZ_ACT_SELF},
+	{"POST", "/api/v1/mfa/confirm", false, api_post_mfa_confirm, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{"GET", "/api/v1/mfa-policy", false, api_get_mfa_policy, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_READ},
+	{"POST", "/api/v1/mfa-policy/", true, api_post_mfa_policy, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_MANAGE},
 	{.method = NULL},
 };
 

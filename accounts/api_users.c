@@ -183,22 +183,31 @@ static bool role_from_body(const struct api_ctx *ctx, json_t *body, struct accou
 	return true;
 }
 
-/* Hashes body's password for account name under the policy; answers 400/500 itself. */
-static bool password_from_body(const struct api_ctx *ctx, json_t *body, const char *name,
-			       char *hash, size_t len, struct api_response *resp)
+/* Body's password for account name under the policy, or NULL after answering 400. */
+static const char *password_from_body(const struct api_ctx *ctx, json_t *body,
+				      const char *name, struct api_response *resp)
 {
-	const struct cfg_accounts *c = accounts_cfg(ctx->env->accounts);
 	const char *pw = jstr(body, "password");
-	const char *why = accounts_password_refusal(c, name, pw);
+	const char *why = accounts_password_refusal(accounts_cfg(ctx->env->accounts), name, pw);
 	if (why) {
 		api_reply_error(resp, 400, "password: %s", why);
-		return false;
+		return NULL;
 	}
-	if (secret_hash_password(pw, c->yescrypt_cost, hash, len) < 0) {
-		api_reply_error(resp, 500, "could not hash the password");
-		return false;
+	return pw;
+}
+
+/* Hashes pw on the worker pool for acc, then finish stores it (pw_work.c). */
+static void password_hash_run(const struct api_ctx *ctx, const struct account *acc,
+			      const char *pw, pw_finish_fn finish, struct api_response *resp)
+{
+	struct pw_job *j = pw_job_new(finish);
+	if (!j || !(j->new_password = strdup(pw))) {
+		api_reply_error(resp, 503, "out of memory");
+		pw_job_free(j);
+		return;
 	}
-	return true;
+	j->acc = *acc;
+	pw_job_run(ctx, j, resp);
 }
 
 static void store_failed(struct api_response *resp, int rc, const char *name)
@@ -211,6 +220,28 @@ static void store_failed(struct api_response *resp, int rc, const char *name)
 		api_reply_error(resp, 500, "could not write the account store");
 }
 
+/* The new account's password is hashed: it is stored. */
+static void user_add_finish(struct pw_job *j, const struct api_ctx *ctx,
+			    struct api_response *resp)
+{
+	struct account *acc = &j->acc;
+	if (j->rc < 0) {
+		api_reply_error(resp, 500, "could not hash the password");
+		return;
+	}
+	snprintf(acc->hash, sizeof(acc->hash), "%s", j->new_hash);
+	int rc = account_insert(ctx->env->accounts, acc);
+	if (rc < 0) {
+		store_failed(resp, rc, acc->name);
+		return;
+	}
+	char detail[160];
+	snprintf(detail, sizeof(detail), "role=%s%s%s", authz_role_name(acc->role),
+		 acc->tenant[0] ? " tenant=" : "", acc->tenant);
+	user_audit(ctx, "user-add", acc->name, detail);
+	api_reply_json(resp, 201, json_pack("{s:o}", "user", user_json(acc, ctx->now_ms)));
+}
+
 void api_post_users(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct accounts *a = users_store(ctx, resp);
@@ -218,24 +249,14 @@ void api_post_users(const struct api_ctx *ctx, struct api_response *resp)
 	if (!body)
 		return;
 	struct account acc = {.created_ms = ctx->now_ms, .password_changed_ms = ctx->now_ms};
-	const char *name = jstr(body, "name");
-	if (!name_valid(name))
+	const char *name = jstr(body, "name"), *pw;
+	if (!name_valid(name)) {
 		api_reply_error(resp, 400, "name: expected 1..63 of A-Z a-z 0-9 . _ - @, not root, "
 				"anonymous, http-token, sse-hub or dcmond");
-	else if (role_from_body(ctx, body, &acc, resp) &&
-		 password_from_body(ctx, body, name, acc.hash, sizeof(acc.hash), resp)) {
+	} else if (role_from_body(ctx, body, &acc, resp) &&
+		   (pw = password_from_body(ctx, body, name, resp))) {
 		snprintf(acc.name, sizeof(acc.name), "%s", name);
-		int rc = account_insert(a, &acc);
-		if (rc < 0) {
-			store_failed(resp, rc, name);
-		} else {
-			char detail[160];
-			snprintf(detail, sizeof(detail), "role=%s%s%s", authz_role_name(acc.role),
-				 acc.tenant[0] ? " tenant=" : "", acc.tenant);
-			user_audit(ctx, "user-add", name, detail);
-			api_reply_json(resp, 201, json_pack("{s:o}", "user",
-							    user_json(&acc, ctx->now_ms)));
-		}
+		password_hash_run(ctx, &acc, pw, user_add_finish, resp);
 	}
 	json_decref(body);
 }
@@ -260,7 +281,7 @@ static void user_new_token(const struct api_ctx *ctx, const struct account *acc,
 	explicit_bzero(token, sizeof(token));
 }
 
-/* One of NAME/disable, enable, unlock, password, role; the store's answer. */
+/* One of NAME/disable, enable, unlock, mfa-reset, role; the store's answer. */
 static int user_apply(const struct api_ctx *ctx, const struct account *acc, const char *op,
 		      json_t *body, char *detail, size_t dlen, struct api_response *resp)
 {
@@ -271,18 +292,41 @@ static int user_apply(const struct api_ctx *ctx, const struct account *acc, cons
 		return account_unlock(a, acc->name);
 	if (strcmp(op, "mfa-reset") == 0)
 		return account_set_mfa(a, acc->name, NULL, 0);
-	if (strcmp(op, "password") == 0) {
-		char hash[ACCOUNT_HASH_MAX];
-		if (!password_from_body(ctx, body, acc->name, hash, sizeof(hash), resp))
-			return 1;
-		return account_set_hash(a, acc->name, hash, ctx->now_ms);
-	}
 	struct account to = *acc;
 	if (!role_from_body(ctx, body, &to, resp))
 		return 1;
 	snprintf(detail, dlen, "role %s -> %s%s%s", authz_role_name(acc->role),
 		 authz_role_name(to.role), to.tenant[0] ? " tenant=" : "", to.tenant);
 	return account_set_role(a, acc->name, to.role, to.tenant, to.site);
+}
+
+/* Answers a change of acc by op whose store answered rc (> 0: answered already). */
+static void user_changed(const struct api_ctx *ctx, struct account *acc, const char *op, int rc,
+			 const char *detail, struct api_response *resp)
+{
+	if (rc > 0)
+		return;
+	if (rc < 0) {
+		store_failed(resp, rc, acc->name);
+		return;
+	}
+	char action[32];
+	snprintf(action, sizeof(action), "user-%s", op);
+	user_audit(ctx, action, acc->name, detail[0] ? detail : NULL);
+	account_get(ctx->env->accounts, acc->name, acc);
+	api_reply_json(resp, 200, json_pack("{s:o}", "user", user_json(acc, ctx->now_ms)));
+}
+
+/* NAME/password: the new password is hashed, it is stored. */
+static void user_password_finish(struct pw_job *j, const struct api_ctx *ctx,
+				 struct api_response *resp)
+{
+	if (j->rc < 0) {
+		api_reply_error(resp, 500, "could not hash the password");
+		return;
+	}
+	int rc = account_set_hash(ctx->env->accounts, j->acc.name, j->new_hash, ctx->now_ms);
+	user_changed(ctx, &j->acc, "password", rc, "", resp);
 }
 
 void api_post_user(const struct api_ctx *ctx, struct api_response *resp)
@@ -317,20 +361,17 @@ void api_post_user(const struct api_ctx *ctx, struct api_response *resp)
 	json_t *body = api_body_object(ctx, resp);
 	if (!body)
 		return;
+	if (strcmp(op, "password") == 0) {
+		const char *pw = password_from_body(ctx, body, acc.name, resp);
+		if (pw)
+			password_hash_run(ctx, &acc, pw, user_password_finish, resp);
+		json_decref(body);
+		return;
+	}
 	char detail[160] = "";
 	int rc = user_apply(ctx, &acc, op, body, detail, sizeof(detail), resp);
 	json_decref(body);
-	if (rc > 0)
-		return; /* answered */
-	if (rc < 0) {
-		store_failed(resp, rc, name);
-		return;
-	}
-	char action[32];
-	snprintf(action, sizeof(action), "user-%s", op);
-	user_audit(ctx, action, name, detail[0] ? detail : NULL);
-	account_get(ctx->env->accounts, name, &acc);
-	api_reply_json(resp, 200, json_pack("{s:o}", "user", user_json(&acc, ctx->now_ms)));
+	user_changed(ctx, &acc, op, rc, detail, resp);
 }
 
 void api_delete_user(const struct api_ctx *ctx, struct api_response *resp)

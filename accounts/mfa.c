@@ -57,17 +57,23 @@ bool mfa_recovery_use(struct accounts *a, const char *name, const char *code, in
 	return ok;
 }
 
+/* Runs one statement that answers no row; 0 or -EIO. */
+static int mfa_exec(struct accounts *a, const char *sql, struct store_row *r)
+{
+	sqlite3_stmt *s = state_db_query(a->db, sql, r);
+	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int account_set_mfa(struct accounts *a, const char *name, const char *secret, int64_t counter)
 {
 	struct store_row r = {0};
 	store_row_text(&r, secret);
 	store_row_int(&r, counter);
 	store_row_text(&r, name);
-	sqlite3_stmt *s = state_db_query(a->db, "UPDATE accounts SET mfa_secret = ?1, "
-					 "mfa_counter = ?2 WHERE name = ?3", &r);
-	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return mfa_exec(a, "UPDATE accounts SET mfa_secret = ?1, mfa_counter = ?2 WHERE name = ?3",
+			&r);
 }
 
 /* New recovery codes for name (the old ones go), into codes; kept as SHA-256. */
@@ -76,10 +82,8 @@ static int recovery_renew(struct accounts *a, const char *name,
 {
 	struct store_row r = {0};
 	store_row_text(&r, name);
-	sqlite3_stmt *s = state_db_query(a->db, "DELETE FROM recovery_codes WHERE account = ?1", &r);
-	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-	sqlite3_finalize(s);
-	for (int i = 0; i < MFA_RECOVERY_CODES && rc == SQLITE_DONE; i++) {
+	int rc = mfa_exec(a, "DELETE FROM recovery_codes WHERE account = ?1", &r);
+	for (int i = 0; i < MFA_RECOVERY_CODES && rc == 0; i++) {
 		char h[65];
 		if (secret_random_hex(MFA_RECOVERY_HEX / 2, codes[i], MFA_RECOVERY_HEX + 1) < 0)
 			return -EIO;
@@ -87,11 +91,9 @@ static int recovery_renew(struct accounts *a, const char *name,
 		struct store_row w = {0};
 		store_row_text(&w, name);
 		store_row_text(&w, h);
-		s = state_db_query(a->db, "INSERT INTO recovery_codes(account, hash) VALUES(?1, ?2)", &w);
-		rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-		sqlite3_finalize(s);
+		rc = mfa_exec(a, "INSERT INTO recovery_codes(account, hash) VALUES(?1, ?2)", &w);
 	}
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc;
 }
 
 /* The QR code of text as lines of "##" (dark) and "  " (light) modules, with a quiet
@@ -118,34 +120,138 @@ static json_t *qr_lines(const char *text)
 	return a;
 }
 
+/* A new random TOTP secret, base32, into out (at least 40 bytes); 0 or -EIO. */
+static int mfa_secret_new(char *out, size_t len)
+{
+	unsigned char raw[MFA_SECRET_BYTES];
+	char *b32 = NULL;
+	size_t b32len = 0;
+	int rc = getrandom(raw, sizeof(raw), 0) == (ssize_t)sizeof(raw) &&
+			 oath_base32_encode((const char *)raw, sizeof(raw), &b32, &b32len) == OATH_OK &&
+			 b32len < len
+		     ? 0 : -EIO;
+	if (rc == 0)
+		snprintf(out, len, "%s", b32);
+	explicit_bzero(raw, sizeof(raw));
+	if (b32)
+		explicit_bzero(b32, b32len);
+	free(b32);
+	return rc;
+}
+
+/* {"otpauth", "qr"} of name's secret, for an authenticator app to scan. */
+static json_t *mfa_enrol_json(const char *name, const char *secret)
+{
+	char uri[256];
+	snprintf(uri, sizeof(uri), "otpauth://totp/dcmon:%s?secret=%s&issuer=dcmon&digits=%d"
+		 "&period=%d", name, secret, MFA_DIGITS, MFA_STEP_S);
+	json_t *o = json_pack("{s:s s:o}", "otpauth", uri, "qr", qr_lines(uri));
+	explicit_bzero(uri, sizeof(uri));
+	return o;
+}
+
+static json_t *codes_json(char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_HEX + 1])
+{
+	json_t *rc = json_array();
+	for (int i = 0; i < MFA_RECOVERY_CODES; i++)
+		json_array_append_new(rc, json_string(codes[i]));
+	return rc;
+}
+
 /* POST /api/v1/users/NAME/mfa: a new TOTP secret and recovery codes, answered once (an
  * administrator provisions them: the account's owner scans the QR code). */
 void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
 		       struct api_response *resp)
 {
-	unsigned char raw[MFA_SECRET_BYTES];
-	char *b32 = NULL, codes[MFA_RECOVERY_CODES][MFA_RECOVERY_HEX + 1];
-	size_t b32len = 0;
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw) ||
-	    oath_base32_encode((const char *)raw, sizeof(raw), &b32, &b32len) != OATH_OK ||
+	char b32[64], codes[MFA_RECOVERY_CODES][MFA_RECOVERY_HEX + 1];
+	if (mfa_secret_new(b32, sizeof(b32)) < 0 ||
 	    account_set_mfa(ctx->env->accounts, acc->name, b32, 0) < 0 ||
 	    recovery_renew(ctx->env->accounts, acc->name, codes) < 0) {
 		api_reply_error(resp, 500, "could not set up the second factor");
 	} else {
-		char uri[256];
-		snprintf(uri, sizeof(uri), "otpauth://totp/dcmon:%s?secret=%s&issuer=dcmon&digits=%d"
-			 "&period=%d", acc->name, b32, MFA_DIGITS, MFA_STEP_S);
-		json_t *rc = json_array();
-		for (int i = 0; i < MFA_RECOVERY_CODES; i++)
-			json_array_append_new(rc, json_string(codes[i]));
-		api_reply_json(resp, 201, json_pack("{s:s s:s s:o s:o}", "user", acc->name,
-						    "otpauth", uri, "qr", qr_lines(uri),
-						    "recovery_codes", rc));
-		explicit_bzero(uri, sizeof(uri));
+		json_t *o = mfa_enrol_json(acc->name, b32);
+		json_object_set_new(o, "user", json_string(acc->name));
+		json_object_set_new(o, "recovery_codes", codes_json(codes));
+		api_reply_json(resp, 201, o);
 		explicit_bzero(codes, sizeof(codes));
 	}
-	explicit_bzero(raw, sizeof(raw));
-	if (b32)
-		explicit_bzero(b32, b32len);
-	free(b32);
+	explicit_bzero(b32, sizeof(b32));
+}
+
+/* ---- enrolment by the account's owner ------------------------------------------------- */
+
+/* name's pending secret into out ("" when none); 0 or -ENOENT. */
+static int mfa_pending_get(struct accounts *a, const char *name, char *out, size_t len)
+{
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	sqlite3_stmt *s = state_db_query(a->db, "SELECT secret FROM mfa_pending WHERE account = ?1",
+					 &r);
+	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+	out[0] = '\0';
+	if (rc == SQLITE_ROW)
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -ENOENT;
+}
+
+int mfa_pending_new(struct accounts *a, const char *name, int64_t now_ms, json_t **enrol)
+{
+	char b32[64];
+	if (mfa_secret_new(b32, sizeof(b32)) < 0)
+		return -EIO;
+	struct store_row r = {0};
+	store_row_text(&r, name);
+	store_row_text(&r, b32);
+	store_row_int(&r, now_ms);
+	int rc = mfa_exec(a, "INSERT OR REPLACE INTO mfa_pending(account, secret, created_ms) "
+			  "VALUES(?1, ?2, ?3)", &r);
+	if (rc == 0)
+		*enrol = mfa_enrol_json(name, b32);
+	explicit_bzero(b32, sizeof(b32));
+	return rc;
+}
+
+int mfa_pending_confirm(struct accounts *a, const char *name, const char *code, int64_t now_ms,
+			json_t **recovery)
+{
+	char b32[64], codes[MFA_RECOVERY_CODES][MFA_RECOVERY_HEX + 1];
+	int64_t step;
+	int rc = -EACCES;
+	if (mfa_pending_get(a, name, b32, sizeof(b32)) < 0)
+		return -ENOENT;
+	if (mfa_totp_valid(b32, code, now_ms / 1000, 0, &step)) {
+		struct store_row r = {0};
+		store_row_text(&r, name);
+		rc = mfa_exec(a, "DELETE FROM mfa_pending WHERE account = ?1", &r) == 0 &&
+			     account_set_mfa(a, name, b32, step) == 0 &&
+			     recovery_renew(a, name, codes) == 0
+			 ? 0 : -EIO;
+		if (rc == 0)
+			*recovery = codes_json(codes);
+		explicit_bzero(codes, sizeof(codes));
+	}
+	explicit_bzero(b32, sizeof(b32));
+	return rc;
+}
+
+bool mfa_tenant_required(struct accounts *a, const char *tenant)
+{
+	if (!tenant || !*tenant)
+		return false;
+	struct store_row r = {0};
+	store_row_text(&r, tenant);
+	sqlite3_stmt *s = state_db_query(a->db, "SELECT required FROM tenant_mfa WHERE tenant = ?1",
+					 &r);
+	bool req = s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+	sqlite3_finalize(s);
+	return req;
+}
+
+int mfa_tenant_set(struct accounts *a, const char *tenant, bool required)
+{
+	struct store_row r = {0};
+	store_row_text(&r, tenant);
+	store_row_int(&r, required);
+	return mfa_exec(a, "INSERT OR REPLACE INTO tenant_mfa(tenant, required) VALUES(?1, ?2)", &r);
 }

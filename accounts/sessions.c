@@ -2,16 +2,22 @@
  * token for writes, both kept as SHA-256; idle and absolute timeouts; logout, the list
  * of one's sessions and revoking one.  docs/ACCOUNTS.md, "Web login".
  *
- *   POST   /api/v1/login         {"name", "password"} -> a new session (cookie), "csrf"
+ *   POST   /api/v1/login         {"name", "password", "code"} -> a new session (cookie),
+ *                                "csrf"; or 403 "enrol" for an account that must set up
+ *                                a second factor (see login_enrol); {"token"}: a wall
+ *                                account's token -> a kiosk's session (login_kiosk)
  *   POST   /api/v1/logout        ends the request's session, clears the cookie
  *   GET    /api/v1/sessions      {"user", "sessions": [{id, created_ms, last_seen_ms,
  *                                 source, current}]}
  *   DELETE /api/v1/sessions/ID   revokes one of one's sessions
+ *   POST   /api/v1/password      {"password", "new_password"}: one's own password; the
+ *                                other sessions end
  */
 #include "accounts_int.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dcmon/alert.h"
@@ -79,7 +85,7 @@ static void session_audit(const struct api_ctx *ctx, const char *action, const c
  * the body; neither is kept but as its hash.  A new id at every login: an id planted
  * before the login (fixation) is never adopted. */
 static void session_start(const struct api_ctx *ctx, const struct authz_actor *who,
-			  struct api_response *resp)
+			  json_t *extra, struct api_response *resp)
 {
 	char sid[2 * SESSION_ID_BYTES + 1], csrf[2 * SESSION_ID_BYTES + 1], h[65], ch[65];
 	if (secret_random_hex(SESSION_ID_BYTES, sid, sizeof(sid)) < 0 ||
@@ -93,13 +99,89 @@ static void session_start(const struct api_ctx *ctx, const struct authz_actor *w
 			   ctx->now_ms) < 0 || !(resp->session_set = strdup(sid))) {
 		api_reply_error(resp, 500, "could not store the session");
 	} else {
-		api_reply_json(resp, 200, json_pack("{s:s s:s s:s s:s}", "user", who->name, "role",
-						    authz_role_name(who->role), "tenant", who->tenant,
-						    "csrf", csrf));
+		json_t *o = json_pack("{s:s s:s s:s s:s}", "user", who->name, "role",
+				      authz_role_name(who->role), "tenant", who->tenant, "csrf", csrf);
+		if (extra)
+			json_object_update(o, extra);
+		api_reply_json(resp, 200, o);
 		session_audit(ctx, "login", who->name, NULL);
 	}
+	json_decref(extra);
 	explicit_bzero(sid, sizeof(sid));
 	explicit_bzero(csrf, sizeof(csrf));
+}
+
+/* The password is right and the account must have a second factor it has not got
+ * (mfa_required): a code of its pending secret makes that its second factor and logs in,
+ * answering the recovery codes once; else a pending secret is given out to scan (403
+ * with "enrol": {otpauth, qr}), or kept when the code was wrong. */
+static void login_enrol(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	json_t *x = NULL;
+	struct account acc;
+	int rc = j->code ? mfa_pending_confirm(a, j->name, j->code, ctx->now_ms, &x) : -ENOENT;
+	if (rc == 0 && account_get(a, j->name, &acc) == 0) {
+		struct authz_actor who;
+		login_complete(a, &acc, ctx->req->actor->source, ctx->now_ms, &who);
+		session_audit(ctx, "mfa-enrol", j->name, "second factor set up at login");
+		session_start(ctx, &who, json_pack("{s:o}", "recovery_codes", x), resp);
+		return;
+	}
+	json_decref(x);
+	x = NULL;
+	if (rc == -EACCES) {
+		api_reply_error(resp, 403, "wrong code: enter the current code of the authenticator");
+	} else if (mfa_pending_new(a, j->name, ctx->now_ms, &x) < 0) {
+		api_reply_error(resp, 500, "could not set up the second factor");
+	} else {
+		api_reply_json(resp, 403, json_pack("{s:s s:o}", "error", "a second factor is required "
+						    "for this account: scan the code with an "
+						    "authenticator app, then log in with a code of it",
+						    "enrol", x));
+	}
+	session_audit(ctx, "login-failed", j->name, "second factor to set up");
+}
+
+/* The password was checked on a worker (pw_work.c): the rest of the login. */
+static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	struct authz_actor who;
+	int rc = login_checked(a, j->name, j->hash, j->match, j->code, ctx->req->actor->source,
+			       ctx->now_ms, &who);
+	if (rc == -EKEYREJECTED) {
+		login_enrol(ctx, j, resp);
+	} else if (rc < 0) {
+		/* one answer for a wrong name, password or code, a locked or disabled account */
+		api_reply_error(resp, 401, "wrong user name or password");
+		if (j->name && strlen(j->name) < AUTHZ_NAME_MAX)
+			session_audit(ctx, "login-failed", j->name, NULL);
+	} else {
+		if (ctx->req->session) { /* a session the browser still held ends here */
+			char h[65];
+			secret_sha256_hex(ctx->req->session, h);
+			session_delete(a, h);
+		}
+		session_start(ctx, &who, NULL, resp);
+	}
+}
+
+/* A kiosk's login: a wall account's API token (the login page reads it from its URL's
+ * fragment, which no server or log sees) opens a session of that account, so the
+ * wall's pages and event stream read with its scope without a password. */
+static void login_kiosk(const struct api_ctx *ctx, const char *token, struct api_response *resp)
+{
+	struct authz_actor who;
+	if (accounts_token_actor(ctx->env->accounts, token, ctx->req->actor->source, &who) < 0) {
+		api_reply_error(resp, 401, "wrong token");
+		session_audit(ctx, "login-failed", "kiosk", "wrong token");
+	} else if (who.role != AUTHZ_ROLE_WALL) {
+		api_reply_error(resp, 403, "only a wall account's token opens a kiosk session "
+				"(other tokens are for scripts: Authorization: Bearer)");
+	} else {
+		session_start(ctx, &who, NULL, resp);
+	}
 }
 
 void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
@@ -110,26 +192,21 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
 	if (!body)
 		return;
-	const char *name = jstr(body, "name");
-	struct authz_actor who;
-	int rc = accounts_login(a, name, jstr(body, "password"), jstr(body, "code"),
-				ctx->req->actor->source, ctx->now_ms, &who);
-	if (rc == -EKEYREJECTED) {
-		api_reply_error(resp, 403, "this role needs a second factor: ask a security-admin "
-				"to set it up (dcmon user mfa NAME)");
-		session_audit(ctx, "login-failed", name, "no second factor");
-	} else if (rc < 0) {
-		/* one answer for a wrong name, password or code, a locked or disabled account */
-		api_reply_error(resp, 401, "wrong user name or password");
-		if (name && strlen(name) < AUTHZ_NAME_MAX)
-			session_audit(ctx, "login-failed", name, NULL);
+	if (json_is_string(json_object_get(body, "token"))) {
+		login_kiosk(ctx, jstr(body, "token"), resp);
+		json_decref(body);
+		return;
+	}
+	const char *name = jstr(body, "name"), *pw = jstr(body, "password"),
+		   *code = jstr(body, "code");
+	struct pw_job *j = pw_job_new(login_finish);
+	if (!j || (name && !(j->name = strdup(name))) || (code && !(j->code = strdup(code))) ||
+	    !(j->password = strdup(pw ? pw : ""))) {
+		api_reply_error(resp, 503, "out of memory");
+		pw_job_free(j);
 	} else {
-		if (ctx->req->session) { /* a session the browser still held ends here */
-			char h[65];
-			secret_sha256_hex(ctx->req->session, h);
-			session_delete(a, h);
-		}
-		session_start(ctx, &who, resp);
+		login_hash(a, name, j->hash);
+		pw_job_run(ctx, j, resp);
 	}
 	json_decref(body);
 }
@@ -192,4 +269,65 @@ void api_delete_session(const struct api_ctx *ctx, struct api_response *resp)
 	}
 	session_audit(ctx, "session-revoke", ctx->req->actor->name, id);
 	api_reply_json(resp, 200, json_pack("{s:s s:b}", "id", id, "revoked", 1));
+}
+
+/* The current password was checked (pw_work.c): the new one is stored, the account's
+ * other sessions end.  A wrong current password counts as a failed login (lockout). */
+static void password_change_finish(struct pw_job *j, const struct api_ctx *ctx,
+				   struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	struct account now;
+	const char *name = j->acc.name;
+	if (account_get(a, name, &now) < 0 || strcmp(now.hash, j->hash) != 0) {
+		api_reply_error(resp, 409, "the password of %s changed meanwhile", name);
+	} else if (!j->match || now.locked_until_ms > ctx->now_ms) {
+		if (now.locked_until_ms <= ctx->now_ms)
+			account_record_failure(a, &now, ctx->now_ms);
+		session_audit(ctx, "password-change-failed", name, "wrong current password");
+		api_reply_error(resp, 403, "wrong current password (or the account is locked)");
+	} else if (j->rc < 0 || account_set_hash(a, name, j->new_hash, ctx->now_ms) < 0) {
+		api_reply_error(resp, 500, "could not store the new password");
+	} else {
+		char h[65] = "", detail[64];
+		if (ctx->req->session)
+			secret_sha256_hex(ctx->req->session, h);
+		int ended = session_end_others(a, name, h[0] ? h : NULL);
+		snprintf(detail, sizeof(detail), "%d other sessions ended", ended > 0 ? ended : 0);
+		session_audit(ctx, "password-change", name, detail);
+		api_reply_json(resp, 200, json_pack("{s:s s:i}", "user", name, "sessions_ended",
+						    ended > 0 ? ended : 0));
+	}
+	explicit_bzero(&now, sizeof(now));
+}
+
+void api_post_password(const struct api_ctx *ctx, struct api_response *resp)
+{
+	struct accounts *a = ctx->env->accounts;
+	json_t *body = a ? api_body_object(ctx, resp) : NULL;
+	if (!a && !resp->body)
+		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
+	if (!body)
+		return;
+	const struct authz_actor *me = ctx->req->actor;
+	const char *old = jstr(body, "password"), *pw = jstr(body, "new_password"), *why;
+	struct pw_job *j = pw_job_new(password_change_finish);
+	if (!j)
+		api_reply_error(resp, 503, "out of memory");
+	else if (account_get(a, me->name, &j->acc) < 0)
+		api_reply_error(resp, 404, "no account named %s (an administrator sets others' "
+				"passwords: dcmon user passwd NAME)", me->name);
+	else if (!old)
+		api_reply_error(resp, 400, "password: the current password is required");
+	else if ((why = accounts_password_refusal(accounts_cfg(a), me->name, pw)))
+		api_reply_error(resp, 400, "new_password: %s", why);
+	else if (!(j->password = strdup(old)) || !(j->new_password = strdup(pw)))
+		api_reply_error(resp, 503, "out of memory");
+	else {
+		snprintf(j->hash, sizeof(j->hash), "%s", j->acc.hash);
+		pw_job_run(ctx, j, resp);
+		j = NULL;
+	}
+	pw_job_free(j);
+	json_decref(body);
 }

@@ -22,7 +22,10 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    /* the tenant layer (docs/PORTAL.md) */
 					    "tenant-request", "tenant-apply", "tenant-approve",
 					    "tenant-reject", "tenant-refused", "tenant-lock",
-					    "tenant-unlock", NULL};
+					    "tenant-unlock",
+					    /* one's own password and second factor */
+					    "password-change", "password-change-failed",
+					    "mfa-enrol-start", "mfa-enrol", "mfa-policy", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {
@@ -87,7 +90,8 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 		api_reply_error(resp, 400, "action: expected ack, silence, unsilence, integrity or "
 				"user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, login, "
 				"login-failed, "
-				"logout or session-revoke, got '%s'",
+				"logout, session-revoke, password-change[-failed], mfa-enrol[-start] or "
+				"mfa-policy, got '%s'",
 				q->action);
 		return false;
 	}

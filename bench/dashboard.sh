@@ -15,7 +15,9 @@
 # BENCH_AUTH=noc-operator|tenant-operator: the wall JSON is asked with an account's API
 # token of that role (a tenant-operator of acme is scoped: half the devices, every
 # request computes its scope; docs/ACCOUNTS.md); unset: anonymously, as before accounts.
-# The event streams are anonymous either way (their opening is one authz_check).
+# The event streams are anonymous (unscoped) unless BENCH_SCOPED_STREAMS=1: then they
+# carry the same token, so a tenant-operator's walls get its scope's channel (its
+# devices and the shared chain; dashboard/http_sse.c).
 #
 # Prints one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
@@ -26,9 +28,12 @@ duration=${3:-30}
 source bench/servers_lib.sh
 start_servers "$devices" 50
 auth=()
+stream_hdr=
 if [ -n "${BENCH_AUTH:-}" ]; then
   tenant=; [ "$BENCH_AUTH" = tenant-operator ] && tenant=acme
-  auth=(-H "Authorization: Bearer $(bench_token "$BENCH_AUTH" $tenant)")
+  tok=$(bench_token "$BENCH_AUTH" $tenant)
+  auth=(-H "Authorization: Bearer $tok")
+  [ "${BENCH_SCOPED_STREAMS:-0}" = 1 ] && stream_hdr="Authorization: Bearer $tok"
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
@@ -41,13 +46,14 @@ ttfb() { # URL -> "ttfb_ms total_ms bytes" median of 20
   done | sort -n | awk 'NR == 10 {printf "%.1f %.1f %d\n", $1 * 1000, $2 * 1000, $3}'
 }
 read -r json_ttfb json_total json_bytes < <(ttfb "http://127.0.0.1:$http_port/api/v1/status?metrics=1")
-snap=$($PY - "$http_port" <<'PY'
+snap=$($PY - "$http_port" "$stream_hdr" <<'PY'
 import socket, sys, time
+hdr = (sys.argv[2] + "\r\n").encode() if sys.argv[2] else b""
 vals = []
 for _ in range(20):
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
     t0 = time.monotonic()
-    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n" + hdr + b"\r\n")
     s.recv(1)
     t1 = time.monotonic()
     buf = b""
@@ -69,14 +75,15 @@ c0=$(cpu_ticks); sleep "$duration"; c1=$(cpu_ticks)
 base_ticks=$((c1 - c0))
 
 # WALLS walls: count updates and their latency at every wall
-$PY - "$http_port" "$walls" "$duration" >"$T/fanout" <<'PY' &
+$PY - "$http_port" "$walls" "$duration" "$stream_hdr" >"$T/fanout" <<'PY' &
 import selectors, socket, sys, time, json
 port, walls, dur = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+hdr = (sys.argv[4] + "\r\n").encode() if sys.argv[4] else b""
 sel = selectors.DefaultSelector()
 bufs = {}
 for _ in range(walls):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n" + hdr + b"\r\n")
     s.setblocking(False)
     sel.register(s, selectors.EVENT_READ)
     bufs[s] = b""
@@ -121,4 +128,4 @@ cpu_all_per_update=$(awk -v w="$wall_ticks" -v u="$upd_min" -v hz="$hz" \
   'BEGIN { if (u > 0) printf "%.2f", w / hz * 1000 / u; else print "nan" }')
 cpu_total=$(awk -v w="$wall_ticks" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.1f", w / hz / d * 100 }')
 cpu_base=$(awk -v b="$base_ticks" -v hz="$hz" -v d="$duration" 'BEGIN { printf "%.1f", b / hz / d * 100 }')
-echo "auth=${BENCH_AUTH:-anonymous} devices=$devices walls=$walls seconds=$duration wall_json_ttfb_ms=$json_ttfb wall_json_total_ms=$json_total wall_json_gzip_bytes=$json_bytes sse_snapshot_ttfb_ms=$snap_ttfb sse_snapshot_total_ms=$snap_total sse_snapshot_bytes=$snap_bytes updates_per_wall=$upd_min..$upd_max fanout_lag_p50_ms=$lag50 fanout_lag_p99_ms=$lag99 sse_bytes_per_wall_per_s=$(awk -v b="$fan_bytes" -v w="$walls" -v d="$duration" 'BEGIN{printf "%d", b / w / d}') cpu_polling_only_pct=$cpu_base cpu_with_walls_pct=$cpu_total cpu_ms_per_update_all=$cpu_all_per_update cpu_ms_per_update_marginal=$cpu_per_update"
+echo "auth=${BENCH_AUTH:-anonymous} scoped_streams=$([ -n "$stream_hdr" ] && echo 1 || echo 0) devices=$devices walls=$walls seconds=$duration wall_json_ttfb_ms=$json_ttfb wall_json_total_ms=$json_total wall_json_gzip_bytes=$json_bytes sse_snapshot_ttfb_ms=$snap_ttfb sse_snapshot_total_ms=$snap_total sse_snapshot_bytes=$snap_bytes updates_per_wall=$upd_min..$upd_max fanout_lag_p50_ms=$lag50 fanout_lag_p99_ms=$lag99 sse_bytes_per_wall_per_s=$(awk -v b="$fan_bytes" -v w="$walls" -v d="$duration" 'BEGIN{printf "%d", b / w / d}') cpu_polling_only_pct=$cpu_base cpu_with_walls_pct=$cpu_total cpu_ms_per_update_all=$cpu_all_per_update cpu_ms_per_update_marginal=$cpu_per_update"

@@ -49,6 +49,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "import [--tenant ID] FILE",
 	 "the configuration in force: each device and rule with where it comes from (the NOC's "
 	 "file or a tenant's layer); a tenant's layer as YAML, out and back in"},
+	{"passwd", cli_passwd, "",
+	 "change your own account's password (the current one first); your web sessions end"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 	{"recipients", cli_recipients, "TENANT [--json]",

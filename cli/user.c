@@ -180,14 +180,15 @@ static json_t *role_body(const struct user_opts *o)
 	return b;
 }
 
-static json_t *password_body(const struct cli_ctx *ctx, json_t *b)
+/* b with the new password read (read_password) as key; NULL when none was given. */
+static json_t *password_body(const struct cli_ctx *ctx, json_t *b, const char *key)
 {
 	char pw[USER_PW_MAX];
-	if (read_password(ctx, pw, sizeof(pw)) < 0) {
+	if (!b || read_password(ctx, pw, sizeof(pw)) < 0) {
 		json_decref(b);
 		return NULL;
 	}
-	json_object_set_new(b, "password", json_string(pw));
+	json_object_set_new(b, key, json_string(pw));
 	explicit_bzero(pw, sizeof(pw));
 	return b;
 }
@@ -221,7 +222,7 @@ static int user_act(const struct cli_ctx *ctx, const struct user_opts *o, const 
 			fputs("dcmon user add: --role is required\n", ctx->err);
 			return CLI_EXIT_UNKNOWN;
 		}
-		json_t *b = password_body(ctx, role_body(o));
+		json_t *b = password_body(ctx, role_body(o), "password");
 		json_object_set_new(b, "name", json_string(name));
 		return b ? user_call(ctx, o, "POST", "/api/v1/users", b, "user %s added\n", name)
 			 : CLI_EXIT_UNKNOWN;
@@ -243,7 +244,7 @@ static int user_act(const struct cli_ctx *ctx, const struct user_opts *o, const 
 		if (strcmp(verb, verbs[i][0]) != 0)
 			continue;
 		snprintf(t, sizeof(t), "%s/%s", target, verbs[i][1]);
-		json_t *b = strcmp(verb, "passwd") == 0 ? password_body(ctx, json_object())
+		json_t *b = strcmp(verb, "passwd") == 0 ? password_body(ctx, json_object(), "password")
 			    : strcmp(verb, "role") == 0 ? role_body(o)
 							 : json_object();
 		return b ? user_call(ctx, o, "POST", t, b, "user %s: done\n", name)
@@ -280,4 +281,38 @@ int cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	strcat(target, name);
 	return user_act(ctx, &o, verb, name, target);
+}
+
+/* `dcmon passwd`: one's own password (the account named like the caller), the current
+ * one first; the account's web sessions end. */
+int cli_passwd(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fprintf(ctx->out, "usage: dcmon passwd\n  changes your own account's password: the "
+			"current one, then the new one twice\n  (from a terminal; else two lines of "
+			"standard input); your web sessions end\n");
+		return 0;
+	}
+	if (argc != 1) {
+		fputs("usage: dcmon passwd\n", ctx->err);
+		return CLI_EXIT_UNKNOWN;
+	}
+	char old[USER_PW_MAX];
+	if (read_line("current password: ", old, sizeof(old)) < 0) {
+		fputs("dcmon passwd: no password given\n", ctx->err);
+		return CLI_EXIT_UNKNOWN;
+	}
+	json_t *b = password_body(ctx, json_pack("{s:s}", "password", old), "new_password");
+	explicit_bzero(old, sizeof(old));
+	if (!b)
+		return CLI_EXIT_UNKNOWN;
+	json_t *reply;
+	int rc = cli_call_json(ctx, "POST", "/api/v1/password", b, &reply);
+	json_decref(b);
+	if (rc == 0)
+		fprintf(ctx->out, "password of %s changed; %lld web sessions ended\n",
+			json_string_value(json_object_get(reply, "user")),
+			(long long)json_integer_value(json_object_get(reply, "sessions_ended")));
+	json_decref(reply);
+	return rc;
 }

@@ -30,6 +30,7 @@ struct api_conn {
 	struct loop_timer *timer; /* the connection's deadline */
 	struct api_peer peer;     /* who connected (SO_PEERCRED), for the audit log */
 	bool have_peer;           /* peer was read */
+	struct api_later *later;  /* the reply comes later (a password hash on a worker) */
 	struct api_conn *prev, *next;
 };
 
@@ -51,6 +52,8 @@ static void conn_io(struct loop *loop, int fd, unsigned events, void *arg);
 static void conn_free(struct api_conn *c)
 {
 	struct api_unix *s = c->srv;
+	if (c->later)
+		api_later_cancel(c->later);
 	loop_timer_cancel(s->loop, c->timer);
 	loop_io_del(s->loop, c->fd);
 	close(c->fd);
@@ -106,6 +109,22 @@ static void conn_error(struct api_conn *c, int status, const char *msg)
 	conn_respond(c, &resp);
 }
 
+static void conn_later_done(void *arg, struct api_response *resp)
+{
+	struct api_conn *c = arg;
+	c->later = NULL;
+	conn_respond(c, resp);
+}
+
+/* Waits for a reply that comes later, watching only for the client going away (the
+ * request is whole: nothing more is read). */
+static void conn_wait(struct api_conn *c, struct api_later *l)
+{
+	c->later = l;
+	loop_io_mod(c->srv->loop, c->fd, 0);
+	api_later_wait(l, conn_later_done, c);
+}
+
 static void conn_dispatch(struct api_conn *c)
 {
 	struct api_request req = {
@@ -125,7 +144,10 @@ static void conn_dispatch(struct api_conn *c)
 		req.actor = &actor;
 	struct api_response resp;
 	api_handle(env, &req, &resp);
-	conn_respond(c, &resp);
+	if (resp.later)
+		conn_wait(c, resp.later);
+	else
+		conn_respond(c, &resp);
 }
 
 /* Grows the input buffer so that `need` bytes (+ NUL) fit; bounded by the limits. */
@@ -205,7 +227,9 @@ static void conn_read(struct api_conn *c)
 static void conn_io(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct api_conn *c = arg;
-	if (c->out)
+	if (c->later)
+		conn_free(c); /* only an error or a hang-up is watched while waiting */
+	else if (c->out)
 		conn_flush(c);
 	else if (events & (LOOP_READ | LOOP_ERROR))
 		conn_read(c);

@@ -585,6 +585,7 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
 		return -1;
 	}
+	accounts_set_workers(d->accounts, d->wq); /* yescrypt off the loop thread */
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,

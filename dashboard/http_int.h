@@ -49,6 +49,11 @@ struct http_conn {
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;
 	struct http_conn *next_pending; /* server's list of connections with a job */
+	/* an API reply that comes later (api_later_wait): the connection is suspended */
+	struct api_later *later;
+	bool later_ready;                /* it came: later_resp is the answer */
+	struct api_response later_resp;
+	struct http_conn *next_waiting;  /* server's list of connections waiting so */
 };
 
 /* ---- the server --------------------------------------------------------------------- */
@@ -73,6 +78,7 @@ struct http_server {
 	char *cert_pem, *key_pem;  /* TLS; NULL = plain HTTP */
 	struct http_sse *sse;
 	struct http_conn *pending; /* connections waiting for a graph (FIFO) */
+	struct http_conn *waiting; /* connections waiting for an API reply (api_later) */
 	bool graph_busy;           /* a graph is rendering on a worker */
 	bool in_run;               /* inside MHD_run */
 	bool kicked;               /* a connection was resumed: run MHD again at once */

@@ -413,11 +413,64 @@ static enum MHD_Result http_api_reply(struct http_server *s, struct MHD_Connecti
 	return rc;
 }
 
+/* The answer of an API request, now or when it came later. */
+static enum MHD_Result http_api_answer(struct http_server *s, struct http_conn *hc,
+				       const char *url, const char *method,
+				       struct api_response *resp)
+{
+	struct MHD_Connection *c = hc->c;
+	char peer[96];
+	http_peer_name(c, peer, sizeof(peer));
+	if (hc->authorized && resp->status < 300)
+		log_info("http", NULL, "%s %s by %s: %d", method, url, peer, resp->status);
+	if (hc->login && resp->status == 401) { /* a failed login counts for the address */
+		struct in6_addr addr;
+		http_peer_addr(c, &addr);
+		http_auth_failed(s, c, &addr, "failed login");
+	}
+	enum MHD_Result rc = http_api_reply(s, c, resp);
+	api_response_free(resp);
+	return rc;
+}
+
+static void http_waiting_unlink(struct http_server *s, struct http_conn *hc)
+{
+	for (struct http_conn **p = &s->waiting; *p; p = &(*p)->next_waiting) {
+		if (*p == hc) {
+			*p = hc->next_waiting;
+			break;
+		}
+	}
+}
+
+/* The reply came (loop thread): the connection resumes and answers it. */
+static void http_later_done(void *arg, struct api_response *resp)
+{
+	struct http_conn *hc = arg;
+	hc->later = NULL;
+	hc->later_resp = *resp;
+	hc->later_ready = true;
+	http_waiting_unlink(hc->s, hc);
+	MHD_resume_connection(hc->c);
+	http_server_kick(hc->s);
+}
+
+/* Suspends the connection until its reply comes (a password hash on a worker). */
+static enum MHD_Result http_api_wait(struct http_server *s, struct http_conn *hc,
+				     struct api_later *l)
+{
+	hc->later = l;
+	hc->next_waiting = s->waiting;
+	s->waiting = hc;
+	MHD_suspend_connection(hc->c);
+	api_later_wait(l, http_later_done, hc);
+	return MHD_YES;
+}
+
 static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, const char *url,
 				const char *method, const char *query)
 {
 	struct MHD_Connection *c = hc->c;
-	bool write = hc->authorized;
 	char peer[96];
 	http_peer_name(c, peer, sizeof(peer));
 	/* an account's token names its account in the audit log, from this address */
@@ -432,16 +485,9 @@ static enum MHD_Result http_api(struct http_server *s, struct http_conn *hc, con
 				  .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept")};
 	struct api_response resp;
 	api_handle(&s->env, &req, &resp);
-	if (write && resp.status < 300)
-		log_info("http", NULL, "%s %s by %s: %d", method, url, peer, resp.status);
-	if (hc->login && resp.status == 401) { /* a failed login counts for the address */
-		struct in6_addr addr;
-		http_peer_addr(c, &addr);
-		http_auth_failed(s, c, &addr, "failed login");
-	}
-	enum MHD_Result rc = http_api_reply(s, c, &resp);
-	api_response_free(&resp);
-	return rc;
+	if (resp.later)
+		return http_api_wait(s, hc, resp.later);
+	return http_api_answer(s, hc, url, method, &resp);
 }
 
 /* ---- request dispatch ---------------------------------------------------------------- */
@@ -511,6 +557,17 @@ static bool http_body_add(struct http_conn *hc, const char *data, size_t n)
 	return strbuf_append(&hc->body, data, n) == 0;
 }
 
+/* What a page needs: one's own (the login and account pages, and the scripts and styles
+ * of every page, which hold no data) only what every role may do about itself; the wall
+ * and device pages a view. */
+static enum authz_action http_page_action(const char *url)
+{
+	if (strcmp(url, "/login") == 0 || strcmp(url, "/account") == 0 ||
+	    strncmp(url, "/assets/", 8) == 0)
+		return AUTHZ_ACT_SELF;
+	return AUTHZ_ACT_VIEW;
+}
+
 static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc,
 				     const char *url, const char *method)
 {
@@ -541,7 +598,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 		return http_api(s, hc, url, method, query);
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
-	if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
+	if (authz_check(&hc->actor, http_page_action(url), NULL) != AUTHZ_ALLOW)
 		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
 	return http_static(s, hc, url, query);
 }
@@ -565,6 +622,12 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, cons
 	}
 	if (hc->job == HTTP_JOB_DONE)
 		return http_graph_reply(hc);
+	if (hc->later_ready) {
+		hc->later_ready = false;
+		return http_api_answer(s, hc, url, method, &hc->later_resp);
+	}
+	if (hc->later)
+		return MHD_YES; /* resumed at shutdown: closed unanswered */
 	if (hc->job != HTTP_JOB_NONE)
 		return MHD_YES; /* resumed spuriously: still waiting */
 	return http_dispatch(s, hc, url, method);
@@ -588,6 +651,12 @@ static void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cl
 	*con_cls = NULL;
 	if (!hc)
 		return;
+	if (hc->later) {
+		api_later_cancel(hc->later);
+		http_waiting_unlink(hc->s, hc);
+	}
+	if (hc->later_ready)
+		api_response_free(&hc->later_resp);
 	if (hc->job == HTTP_JOB_QUEUED || hc->job == HTTP_JOB_RUNNING) {
 		/* the FIFO or a worker still holds the job: freed by the server */
 		hc->c = NULL;
@@ -731,6 +800,8 @@ void http_server_free(struct http_server *s)
 		for (struct http_conn *hc = s->pending; hc; hc = hc->next_pending)
 			if (hc->c)
 				MHD_resume_connection(hc->c);
+		for (struct http_conn *hc = s->waiting; hc; hc = hc->next_waiting)
+			MHD_resume_connection(hc->c);
 		MHD_run(s->mhd);
 	}
 	if (s->epfd >= 0)

@@ -12,7 +12,8 @@
  * snapshot streams opened between two updates start with.  A channel per scope (tenant
  * and site of the stream's actor; the unscoped one shows every device) holds what its
  * scope may view only: the devices authz_device_scopes lets it see, their alerts in the
- * list, their alert notifications.  A stream that falls more than HTTP_SSE_LAG_MAX events
+ * list, their alert notifications, and in the snapshot the sites and rooms of those
+ * devices (a site's wall: its site).  A stream that falls more than HTTP_SSE_LAG_MAX events
  * or http.stream_queue_max bytes behind, or has been behind for
  * http.stream_idle_timeout (its client does not read), is ended with a log line (a
  * browser reconnects and gets a snapshot); ended streams hold no event.  Streams are
@@ -89,6 +90,7 @@ struct sse_chan {
 	struct authz_actor actor; /* the scope, as a wall of it */
 	enum authz_scope *scopes; /* per config device, NULL when unscoped (every device) */
 	size_t nscopes;
+	char *sites;              /* the snapshot's "sites" of the scope (sse_view_update) */
 	struct sse_event *head, *tail;
 	uint64_t next_seq;      /* seq of the next event appended */
 	struct sse_client *clients;
@@ -142,8 +144,8 @@ static char *sse_device_text(const struct api_ctx *ctx, const struct cfg_device 
 	return t;
 }
 
-/* Brings the channel's device scopes up to date with the config (every update: the
- * config may have been reloaded; O(devices + fed_by)).  False when out of memory. */
+/* Brings the channel's device scopes up to date with the config.  False when out of
+ * memory. */
 static bool sse_scopes_update(struct sse_chan *h, const struct cfg *cfg)
 {
 	if (!authz_actor_scoped(&h->actor))
@@ -179,23 +181,53 @@ static char *sse_alerts_text(const struct api_ctx *ctx)
 	return t ? t : strdup("[]");
 }
 
-static void sse_sites_json(struct strbuf *b, const struct cfg *cfg)
+/* Does the channel show room (NULL: any room) of site: a scoped channel shows the sites
+ * and rooms of the devices it may view, and a site's wall its whole site. */
+static bool sse_place_visible(const struct sse_chan *h, const struct cfg *cfg, const char *site,
+			      const char *room)
+{
+	if (!authz_actor_scoped(&h->actor) || strcmp(h->actor.site, site) == 0)
+		return true;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct cfg_location *l = &cfg->devices[i].loc;
+		if (l->site && strcmp(l->site, site) == 0 &&
+		    (!room || (l->room && strcmp(l->room, room) == 0)) && sse_visible(h, i))
+			return true;
+	}
+	return false;
+}
+
+/* The snapshot's "sites" ([{id, name, rooms: [{id, name}]}]) of what the channel shows. */
+static char *sse_sites_text(const struct sse_chan *h, const struct cfg *cfg)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < cfg->nsites; i++) {
 		const struct cfg_site *st = &cfg->sites[i];
+		if (!sse_place_visible(h, cfg, st->id, NULL))
+			continue;
 		json_t *rooms = json_array();
 		for (size_t j = 0; j < st->nrooms; j++)
-			json_array_append_new(rooms, json_pack("{s:s s:s}", "id", st->rooms[j].id, "name",
-							       st->rooms[j].name ? st->rooms[j].name
-										 : st->rooms[j].id));
+			if (sse_place_visible(h, cfg, st->id, st->rooms[j].id))
+				json_array_append_new(rooms, json_pack("{s:s s:s}", "id", st->rooms[j].id,
+								       "name", st->rooms[j].name
+									       ? st->rooms[j].name
+									       : st->rooms[j].id));
 		json_array_append_new(a, json_pack("{s:s s:s s:o}", "id", st->id, "name",
 						   st->name ? st->name : st->id, "rooms", rooms));
 	}
 	char *t = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(a);
-	strbuf_appends(b, t ? t : "[]");
-	free(t);
+	return t;
+}
+
+/* The channel's view of the config, its device scopes (O(devices + fed_by)) and its
+ * sites (O(places x devices) for a scoped one), made with the channel and again at each
+ * reload (http_sse_resync) rather than at every update.  False when out of memory. */
+static bool sse_view_update(struct sse_chan *h, const struct cfg *cfg)
+{
+	free(h->sites);
+	h->sites = NULL;
+	return sse_scopes_update(h, cfg) && (h->sites = sse_sites_text(h, cfg)) != NULL;
 }
 
 static void sse_snap_unref(struct sse_snap *sn)
@@ -307,7 +339,7 @@ static void sse_snapshot_text(struct sse_chan *h, struct strbuf *b, int64_t now_
 		       "retry: %d\nevent: snapshot\ndata: {\"ts_ms\":%lld,\"version\":\"%s\",\"sites\":",
 		       HTTP_SSE_RETRY_MS, (long long)now_ms,
 		       h->s->env.version ? h->s->env.version : "");
-	sse_sites_json(b, h->s->env.cfg);
+	strbuf_appends(b, h->sites ? h->sites : "[]");
 	strbuf_appends(b, ",\"devices\":[");
 	bool first = true;
 	for (size_t i = 0; i < h->nprev; i++) {
@@ -334,7 +366,9 @@ static bool sse_compute(struct sse_chan *h, struct strbuf *b, int64_t now_ms)
 	struct api_alert_index alerts_idx = {0};
 	bool full = !h->ticked || h->nprev != cfg->ndevices;
 	sse_snap_forget(h);
-	if ((full && !sse_prev_alloc(h, cfg->ndevices)) || !sse_scopes_update(h, cfg))
+	if ((full && !sse_prev_alloc(h, cfg->ndevices)) ||
+	    ((!h->sites || (authz_actor_scoped(&h->actor) && h->nscopes != cfg->ndevices)) &&
+	     !sse_view_update(h, cfg)))
 		return false;
 	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
 			      .alerts = &alerts_idx, .scopes = h->scopes};
@@ -710,6 +744,7 @@ static void sse_chan_free(struct sse_chan *h)
 	sse_snap_forget(h);
 	free(h->prev_alerts);
 	free(h->scopes);
+	free(h->sites);
 	free(h);
 }
 
@@ -790,7 +825,7 @@ void http_sse_resync(struct http_sse *hub)
 	for (struct sse_chan *ch = hub->chans; ch; ch = ch->next) {
 		/* the new config's scopes at once, for alert events before the resync (out of
 		 * memory: the scope sees nothing) */
-		sse_scopes_update(ch, hub->s->env.cfg);
+		sse_view_update(ch, hub->s->env.cfg);
 		sse_chan_resync(ch);
 	}
 }

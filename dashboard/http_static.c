@@ -84,6 +84,8 @@ enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const c
 		a = http_asset_find("login.html");
 	else if (strcmp(url, "/portal") == 0)
 		a = http_asset_find("portal.html");
+	else if (strcmp(url, "/account") == 0)
+		a = http_asset_find("account.html");
 	else if (strncmp(url, "/devices/", 9) == 0)
 		a = http_device_page(s, hc, url + 9, "device.html");
 	else if (strncmp(url, "/portal/devices/", 16) == 0)

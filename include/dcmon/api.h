@@ -114,12 +114,24 @@ struct api_response {
 	/* A web session to set as the HTTP cookie (malloc'd; "" clears it), or NULL:
 	 * login and logout.  The Unix socket has no cookies and ignores it. */
 	char *session_set;
+	/* Set when the handler answers later (its work runs on the worker pool): status and
+	 * body are empty, the transport waits with api_later_wait().  NULL otherwise. */
+	struct api_later *later;
 };
 
 /* Fills resp for req; always produces a JSON body (errors as {"error": "..."}). */
 void api_handle(const struct api_env *env, const struct api_request *req,
 		struct api_response *resp);
 void api_response_free(struct api_response *resp);
+
+/* A reply that comes later (dcmon/api_route.h, api_later_new): the transport keeps the
+ * connection and gets the response through fn (on the loop thread), which then owns it
+ * (api_response_free).  fn may be called from within api_later_wait, when the reply
+ * came before the wait. */
+typedef void (*api_later_fn)(void *arg, struct api_response *resp);
+void api_later_wait(struct api_later *l, api_later_fn fn, void *arg);
+/* The connection went away: the reply, when it comes, is dropped. */
+void api_later_cancel(struct api_later *l);
 
 /* The Unix socket server. */
 struct loop;

@@ -96,6 +96,14 @@ void api_reply_json(struct api_response *resp, int status, json_t *body);
 void api_reply_error(struct api_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Marks resp as answered later, by api_later_reply() on the loop thread: a handler
+ * whose work runs on the worker pool (a password hash) returns at once and the loop
+ * serves others meanwhile.  NULL after answering 503 when out of memory. */
+struct api_later *api_later_new(struct api_response *resp);
+/* Hands resp (taken over) to the transport waiting for it, or drops it when the client
+ * went away; frees l. */
+void api_later_reply(struct api_later *l, struct api_response *resp);
+
 /* The request body as a JSON object ({} when there is none), or NULL after answering
  * 400. */
 json_t *api_body_object(const struct api_ctx *ctx, struct api_response *resp);

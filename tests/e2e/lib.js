@@ -1,7 +1,12 @@
 // Shared by the browser tests: assertions that count, bounded polling.
 "use strict";
+const { chromium } = require("playwright-core");
 
 const T = { checks: 0 };
+
+// Headless Chromium as every browser test starts it.
+T.launch = () => chromium.launch({ executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
 
 T.ok = function (cond, what) {
   if (!cond) throw new Error("FAIL: " + what);

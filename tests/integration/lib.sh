@@ -400,6 +400,18 @@ for line in open(sys.argv[1]).read().split("\n"):
 PYEOF
 }
 
+# totp SECRET: the RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) of a base32 secret now,
+# written apart from liboath.
+totp() {
+  $PY - "$1" <<'PYEOF'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1])
+mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 10**6))
+PYEOF
+}
+
 # done_checks: prints the closing line ctest output is read for.
 done_checks() {
   echo "$_CHECKS passed, 0 failed"

@@ -78,7 +78,8 @@ req() {
 }
 
 # What each role may do (docs/ACCOUNTS.md), written here apart from core/authz.c.
-# self: one's own web session (login, logout, the list of one's sessions).
+# self: one's own web session (login, logout, the list of one's sessions), one's password
+# and second factor.
 declare -A PERMS=(
   [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients layer-request layer-apply layer-approve layer-lock"
   [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
@@ -135,6 +136,11 @@ routes=(
   "GET /api/v1/layer/effective|view|none||"
   "GET /api/v1/layer/export|layer-request|none||"
   "POST /api/v1/layer/import|layer-request|none||{}"
+  "POST /api/v1/password|self|none||{}"
+  "POST /api/v1/mfa|self|none||{}"
+  "POST /api/v1/mfa/confirm|self|none||{}"
+  "GET /api/v1/mfa-policy|accounts-read|tenants||"
+  "POST /api/v1/mfa-policy/|accounts-manage|tenants||{\"mfa_required\":false}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do

@@ -2,7 +2,8 @@
 # The walls' event stream filtered by the session's scope (issue 17): a tenant-operator's
 # stream (its API token) gets a snapshot and diffs of its tenant's devices and the
 # shared chain feeding them (authz_device_scopes), and only their alerts and alert
-# events; never another tenant's device id nor alert.  The unscoped stream (anonymous
+# events, and the sites and rooms of those devices; never another tenant's device id,
+# alert, site or room.  The unscoped stream (anonymous
 # reader) still gets every device and alert.  Two tenants' servers lose their port at
 # once, so both streams see a diff and an alert after the snapshot.
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +28,12 @@ sites:
         racks:
           - {id: a01, tenant: acme}
           - {id: a02, tenant: globex}
+      - id: hall-b
+        racks:
+          - {id: b01, tenant: globex}
+  - id: osaka-1
+    rooms:
+      - id: hall-g
 devices:
   - {id: utility, kind: utility, location: {site: tokyo-1, room: hall-a}}
   - {id: ups-a, kind: ups, fed_by: utility, location: {site: tokyo-1, room: hall-a}}
@@ -34,6 +41,8 @@ devices:
   - {id: acme-web, kind: server, host: 127.0.0.1, checks: {tcp: [$svc]}, fed_by: pdu-a01, location: {site: tokyo-1, room: hall-a, rack: a01}}
   - {id: pdu-a02, kind: pdu, fed_by: ups-a, location: {site: tokyo-1, room: hall-a, rack: a02}, tenant: globex}
   - {id: globex-db, kind: server, host: 127.0.0.1, checks: {tcp: [$svc]}, fed_by: pdu-a02, location: {site: tokyo-1, room: hall-a, rack: a02}}
+  - {id: globex-nas, kind: utility, location: {site: tokyo-1, room: hall-b, rack: b01}, tenant: globex}
+  - {id: globex-osk, kind: utility, location: {site: osaka-1, room: hall-g}, tenant: globex}
 YAML
 start_dcmond "$T/dcmon.yaml"
 echo "pw-operator-$(head -c 9 /dev/urandom | base64)" | "$DCMON" user add u-op --role tenant-operator --tenant acme >/dev/null
@@ -60,7 +69,11 @@ sse_events "$T/tenant" >"$T/tenant.json"
 sse_events "$T/all" >"$T/all.json"
 snap_ids() { head -1 "$1" | jq -r 'select(.event == "snapshot") | [.data.devices[].id] | sort | join(",")'; }
 assert_eq "$(snap_ids "$T/tenant.json")" "acme-web,pdu-a01,ups-a,utility" "the tenant's snapshot: own and shared devices"
-assert_eq "$(snap_ids "$T/all.json")" "acme-web,globex-db,pdu-a01,pdu-a02,ups-a,utility" "the unscoped snapshot"
+assert_eq "$(snap_ids "$T/all.json")" "acme-web,globex-db,globex-nas,globex-osk,pdu-a01,pdu-a02,ups-a,utility" "the unscoped snapshot"
+# the places: a scoped snapshot lists the sites and rooms of the devices it shows only
+snap_places() { head -1 "$1" | jq -r '[.data.sites[] | .id + ":" + ([.rooms[].id] | join("+"))] | join(",")'; }
+assert_eq "$(snap_places "$T/tenant.json")" "tokyo-1:hall-a" "the tenant's snapshot: its sites and rooms"
+assert_eq "$(snap_places "$T/all.json")" "tokyo-1:hall-a+hall-b,osaka-1:hall-g" "the unscoped snapshot: every site and room"
 diff_ids() { jq -r 'select(.event == "diff") | .data.devices[].id' "$1" | sort -u | paste -sd, -; }
 # (the shared chain's health moves with what it feeds: it may come in a diff too)
 outside() { diff_ids "$1" | tr , '\n' | grep -vxE "$2" | paste -sd, -; }
@@ -78,6 +91,7 @@ assert_eq "$(list_devs "$T/all.json")" "acme-web,globex-db" "the unscoped alert 
 curl -s -N -m 2 -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/api/v1/events" >"$T/again" 2>/dev/null || true
 assert_eq "$(sse_events "$T/again" | head -1 | jq -r '[.data.alerts[].device] | unique | join(",")')" "acme-web" \
   "the alert list of a new tenant's snapshot"
-# nothing of the other tenant anywhere in the tenant's bytes (ids, alerts, rack, tenant)
-assert_eq "$(cat "$T/tenant" "$T/again" | grep -c 'globex\|pdu-a02\|a02')" 0 "the other tenant in the tenant's stream"
+# nothing of the other tenant anywhere in the tenant's bytes (ids, alerts, rack, tenant,
+# its site and room)
+assert_eq "$(cat "$T/tenant" "$T/again" | grep -c 'globex\|pdu-a02\|a02\|osaka\|hall-b')" 0 "the other tenant in the tenant's stream"
 done_checks

@@ -203,7 +203,8 @@ static void test_audit_endpoint(void **state)
 		{"after=-1", "after: expected an entry id, got '-1'"},
 		{"action=delete", "action: expected ack, silence, unsilence, integrity or "
 				  "user-add|delete|disable|enable|unlock|password|role|token|mfa|mfa-reset, "
-				  "login, login-failed, logout or session-revoke, got 'delete'"},
+				  "login, login-failed, logout, session-revoke, password-change[-failed], "
+				  "mfa-enrol[-start] or mfa-policy, got 'delete'"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = call(f, "GET", "/api/v1/audit", bad[i].query, NULL);

@@ -3,7 +3,7 @@
  * `accounts:` section of `daemon:` (local users' roles, password policy); the endpoints
  * /api/v1/users... behind `dcmon user`.  docs/ACCOUNTS.md.
  *
- * Everything runs on the loop thread.  No account exists until one is added: there is
+ * Everything runs on the loop thread but the password hashes (accounts_set_workers).  No account exists until one is added: there is
  * no default password; the first noc-admin is added over the Unix socket by root.
  */
 #ifndef DCMON_ACCOUNTS_H
@@ -47,6 +47,10 @@ struct accounts;
  * defaults).  NULL with err filled on failure. */
 struct accounts *accounts_open(const char *state_dir, const struct cfg_accounts *cfg,
 			       char *err, size_t errlen);
+struct workq;
+/* Password hashes and checks (logins, user add, passwd) run on wq from now on, the
+ * requests answered when done; NULL (the default) runs them on the caller's thread. */
+void accounts_set_workers(struct accounts *a, struct workq *wq);
 /* Takes a reloaded config (kept by pointer until the next reload or free). */
 void accounts_reload(struct accounts *a, const struct cfg_accounts *cfg);
 void accounts_free(struct accounts *a);
