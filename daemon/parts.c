@@ -10,6 +10,7 @@ extern const struct dcmon_part facility_part;  /* facility/api_facility.c */
 extern const struct dcmon_part mqtt_part;      /* mqtt/mqtt_part.c */
 extern const struct dcmon_part events_part;    /* events/events_part.c */
 extern const struct dcmon_part accounts_part;  /* accounts/accounts_part.c */
+extern const struct dcmon_part reports_part;   /* reports/reports_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
@@ -19,5 +20,6 @@ const struct dcmon_part *const dcmon_parts[] = {
 	&mqtt_part,
 	&events_part,
 	&accounts_part,
+	&reports_part,
 	NULL,
 };

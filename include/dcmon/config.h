@@ -24,6 +24,7 @@ struct cfg_smtp;      /* dcmon/notify.h */
 struct cfg_syslog;    /* dcmon/syslog.h */
 struct cfg_events;    /* dcmon/event.h */
 struct cfg_accounts;  /* dcmon/accounts.h */
+struct cfg_reports;   /* dcmon/avail_report.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -282,6 +283,7 @@ struct cfg_daemon {
 	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
 				    * (a syslog: section brings one with defaults) */
 	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
+	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
 };
 
 struct cfg_index;
