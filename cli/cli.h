@@ -60,6 +60,7 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv); /* cli/faci
 int cli_notifications(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_user(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_report(const struct cli_ctx *ctx, int argc, char **argv); /* cli/report.c */
 
 /* Exit code of commands that act (ack, silence, unsilence): dcmond refused the request
  * (its message is shown).  Usage errors and an unreachable dcmond are CLI_EXIT_UNKNOWN. */

@@ -44,6 +44,10 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--role ROLE] "
 	 "[--tenant ID] [--site ID] [--json]",
 	 "accounts and their roles (docs/ACCOUNTS.md); passwords are read from the terminal"},
+	{"report", cli_report,
+	 "availability --period P [--tenant T] [--format text|json|html|pdf] [--output FILE]",
+	 "availability against the SLA target and the outage log, per device, check, tenant, "
+	 "site and facility subsystem"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 };

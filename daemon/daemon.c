@@ -469,11 +469,13 @@ static int start_events(struct daemon *d)
 	return 0;
 }
 
-/* The suppression root of a device's alerts, for the outage log. */
+/* The suppression root of a device's alerts, for the outage log.  The restored alerts
+ * are published before the scheduler exists, and the facility reads devices' states from
+ * it: no root is known then (the engine's own suppressor is not asked either). */
 static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
 {
 	struct daemon *d = arg;
-	return facility_suppressed_by(d->facility, device, now_ms);
+	return d->sched ? facility_suppressed_by(d->facility, device, now_ms) : NULL;
 }
 
 /* The availability history (reports.db), before the restored alerts are published so

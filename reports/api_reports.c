@@ -21,8 +21,8 @@ static bool tenant_known(const struct cfg *cfg, const char *t)
 }
 
 /* The tenant the report is about: a tenant's actor gets its own whatever it asks (another
- * one is hidden as if it did not exist); the NOC's may name one.  NULL with resp filled
- * when refused; *tenant NULL for the report of everything. */
+ * one is hidden as if it did not exist); the NOC's may name one; a site's wall gets what
+ * it may view.  False with resp filled when refused; *tenant NULL for no tenant. */
 static bool report_tenant(const struct api_ctx *ctx, struct api_response *resp,
 			  const char **tenant)
 {
@@ -30,10 +30,9 @@ static bool report_tenant(const struct api_ctx *ctx, struct api_response *resp,
 	const char *asked = api_query_get(ctx->query, "tenant");
 	*tenant = asked;
 	if (a && authz_actor_scoped(a)) {
-		if (!a->tenant[0]) {
-			api_reply_error(resp, 403, "availability reports are per tenant or for the NOC");
-			return false;
-		}
+		if (!a->tenant[0]) /* a site's wall: what it may view (ctx->scopes) */
+			return asked ? (api_reply_error(resp, 404, "no tenant '%s'", asked), false)
+				     : (*tenant = NULL, true);
 		if (asked && strcmp(asked, a->tenant) != 0) {
 			api_reply_error(resp, 404, "no tenant '%s'", asked);
 			return false;
@@ -84,6 +83,10 @@ void api_get_availability(const struct api_ctx *ctx, struct api_response *resp)
 				       format);
 	if (!report_tenant(ctx, resp, &req.tenant))
 		return;
+	if (!req.tenant && ctx->scopes) {
+		req.scopes = ctx->scopes;
+		req.site = ctx->req->actor->site;
+	}
 	if (avail_history_read(cfg->daemon.state_dir, req.from_ms, req.to_ms, ctx->now_ms, &h,
 			       err, sizeof(err)) < 0)
 		return api_reply_error(resp, 500, "%s", err);

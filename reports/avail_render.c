@@ -48,10 +48,13 @@ static struct budget_text budget_text(const json_t *f)
 
 static const char *heading(const json_t *rep, char *buf, size_t len)
 {
-	const char *tenant = str(rep, "tenant");
-	snprintf(buf, len, "%s%s", tenant[0] ? "tenant " : "all tenants and the shared "
-							    "infrastructure (NOC)",
-		 tenant);
+	const char *tenant = str(rep, "tenant"), *site = str(rep, "site");
+	if (tenant[0])
+		snprintf(buf, len, "tenant %s", tenant);
+	else if (site[0])
+		snprintf(buf, len, "site %s", site);
+	else
+		snprintf(buf, len, "all tenants and the shared infrastructure (NOC)");
 	return buf;
 }
 
@@ -206,7 +209,10 @@ static const char html_style[] =
 	"td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left}"
 	"tr.check td:first-child{padding-left:2em;color:#555}"
 	"tr.missed td.avail{color:#b00;font-weight:bold}"
-	"td ul{margin:0;padding-left:1.2em}";
+	"td ul{margin:0;padding-left:1.2em}"
+	/* a phone: tighter margins and cells, long names wrap */
+	"@media (max-width:600px){body{margin:.4em}td,th{padding:.1em .2em;"
+	"overflow-wrap:anywhere}table{font-size:75%}}";
 
 int avail_report_html(const json_t *rep, struct strbuf *b)
 {

@@ -348,6 +348,12 @@ static int rep_init(struct rep *r, const struct avail_report_req *req,
 	avail_report_policy(req->cfg, req->tenant, &r->pol);
 	if (req->tenant && !(r->scopes = tenant_scopes(req->cfg, req->tenant)))
 		return -ENOMEM;
+	if (!req->tenant && req->scopes) {
+		size_t n = req->cfg->ndevices;
+		if (!(r->scopes = malloc((n ? n : 1) * sizeof(*r->scopes))))
+			return -ENOMEM;
+		memcpy(r->scopes, req->scopes, n * sizeof(*r->scopes));
+	}
 	/* unknown: the period's time when no run of dcmond covers it */
 	int rc = avail_spans_add(&all, r->from, r->to);
 	if (rc == 0)
@@ -374,8 +380,9 @@ static json_t *header_json(const struct rep *r)
 	char from[32], to[32];
 	reports_iso_time(r->from, from, sizeof(from));
 	reports_iso_time(r->to, to, sizeof(to));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:{s:b, s:f, s:s}}", "period", req->period,
-			 "from", from, "to", to, "tenant", req->tenant, "policy",
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:{s:b, s:f, s:s}}", "period",
+			 req->period, "from", from, "to", to, "tenant", req->tenant, "site",
+			 req->tenant ? NULL : req->site, "policy",
 			 "planned_counts", r->pol.planned_counts, "target", r->pol.target,
 			 "statement",
 			 r->pol.planned_counts

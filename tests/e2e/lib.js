@@ -22,4 +22,27 @@ T.until = async function (what, seconds, fn) {
   throw new Error("FAIL: timed out after " + seconds + " s waiting for " + what);
 };
 
+// Runs fn(ctx) in a fresh headless Chromium of the given viewport, then closes it and
+// removes its profile.
+T.withChromium = async function (viewport, fn) {
+  const fs = require("fs");
+  const os = require("os");
+  const path = require("path");
+  const { chromium } = require("playwright-core");
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dcmon-chromium-"));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport,
+  });
+  try {
+    await fn(ctx);
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+};
+
 module.exports = T;

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "dcmon/authz.h"
 #include "dcmon/avail_store.h"
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
@@ -38,6 +39,10 @@ void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 struct avail_report_req {
 	const struct cfg *cfg;
 	const char *tenant;   /* NULL: the NOC's report of everything */
+	/* A site's wall: the devices it may view (authz_device_scopes, one per device of
+	 * cfg) and its site's name; NULL for a tenant's report or the NOC's. */
+	const enum authz_scope *scopes;
+	const char *site;
 	const char *period;   /* as asked ("2026-11"), shown in the report */
 	int64_t from_ms, to_ms; /* the period; to_ms past now_ms is cut at now_ms */
 	int64_t now_ms;
