@@ -34,6 +34,8 @@ static int span_cmp(const void *a, const void *b)
 void avail_spans_normalize(struct avail_spans *s, int64_t from_ms, int64_t to_ms)
 {
 	size_t out = 0;
+	if (s->n == 0) /* and s->v may be NULL, which qsort may not take */
+		return;
 	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		struct avail_span sp = s->v[i];
