@@ -63,6 +63,7 @@ int cli_recipients(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_user(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_config(const struct cli_ctx *ctx, int argc, char **argv); /* cli/config.c */
 int cli_passwd(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_report(const struct cli_ctx *ctx, int argc, char **argv); /* cli/report.c */
 
 /* Exit code of commands that act (ack, silence, unsilence): dcmond refused the request
  * (its message is shown).  Usage errors and an unreachable dcmond are CLI_EXIT_UNKNOWN. */

@@ -51,6 +51,10 @@ const struct cli_cmd cli_cmds[] = {
 	 "file or a tenant's layer); a tenant's layer as YAML, out and back in"},
 	{"passwd", cli_passwd, "",
 	 "change your own account's password (the current one first); your web sessions end"},
+	{"report", cli_report,
+	 "availability --period P [--tenant T] [--format text|json|html|pdf] [--output FILE]",
+	 "availability against the SLA target and the outage log, per device, check, tenant, "
+	 "site and facility subsystem"},
 	{"test-email", cli_test_email, "--route NAME",
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 	{"recipients", cli_recipients, "TENANT [--json]",

@@ -21,6 +21,7 @@
 #include "dcmon/config.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
+#include "dcmon/avail_store.h"
 #include "dcmon/event_alert.h"
 #include "dcmon/http.h"
 #include "dcmon/facility.h"
@@ -67,6 +68,7 @@ struct daemon {
 	struct facility *facility; /* suppression, predictions, data quality */
 	struct event_store *events; /* syslog, traps; NULL without events:/syslog: */
 	struct syslogd *syslogd;    /* NULL without syslog: */
+	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
@@ -381,6 +383,7 @@ static void on_tick(struct loop *loop, void *arg)
 	event_store_report(d->events, d->reg, now);
 	alert_engine_tick(d->alerts, now);
 	accounts_tick(d->accounts, d->alerts, d->reg, now);
+	avail_recorder_tick(d->avail, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -498,6 +501,31 @@ static int start_events(struct daemon *d)
 	return 0;
 }
 
+/* The suppression root of a device's alerts, for the outage log.  The restored alerts
+ * are published before the scheduler exists, and the facility reads devices' states from
+ * it: no root is known then (the engine's own suppressor is not asked either). */
+static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
+{
+	struct daemon *d = arg;
+	return d->sched ? facility_suppressed_by(d->facility, device, now_ms) : NULL;
+}
+
+/* The availability history (reports.db), before the restored alerts are published so
+ * that those still firing open their spans again. */
+static int start_reports(struct daemon *d)
+{
+	char err[512] = "";
+	if (!d->cfg->daemon.state_dir)
+		return 0;
+	d->avail = avail_recorder_new(d->cfg->daemon.state_dir, d->bus, avail_root_of, d,
+				      clock_wall_ms(), err, sizeof(err));
+	if (!d->avail) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The dashboard's HTTP server, when the config has an http: section. */
 static int start_http(struct daemon *d)
 {
@@ -568,6 +596,8 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
 		return -1;
 	}
+	if (start_reports(d) < 0)
+		return -1;
 	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
 	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
 			.alerts = d->alerts, .bus = d->bus});
@@ -657,6 +687,7 @@ static void stop_parts(struct daemon *d)
 	archive_free(d->arc); /* writes every queued update */
 	accounts_free(d->accounts);
 	tenant_layer_free(d->tenants);
+	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);

@@ -11,6 +11,7 @@ extern const struct dcmon_part mqtt_part;      /* mqtt/mqtt_part.c */
 extern const struct dcmon_part events_part;    /* events/events_part.c */
 extern const struct dcmon_part accounts_part;  /* accounts/accounts_part.c */
 extern const struct dcmon_part tenants_part;   /* tenants/tenants_part.c */
+extern const struct dcmon_part reports_part;   /* reports/reports_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
@@ -21,5 +22,6 @@ const struct dcmon_part *const dcmon_parts[] = {
 	&events_part,
 	&accounts_part,
 	&tenants_part,
+	&reports_part,
 	NULL,
 };

@@ -40,6 +40,8 @@ PKGS=(
   # the syslog receiver's tests and bench/logs.sh: a real rsyslogd forwarding over TCP
   # and TLS (its GnuTLS stream driver) and writing the reference file
   rsyslog rsyslog-gnutls
+  # availability reports (test_report): pdftotext reads back the PDF Chromium printed
+  poppler-utils
 )
 # Node.js runs the browser tests: Debian's packages, unless a node and npm are already
 # installed some other way (Debian's nodejs/npm conflict with such installs).

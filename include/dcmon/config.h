@@ -25,6 +25,7 @@ struct cfg_syslog;    /* dcmon/syslog.h */
 struct cfg_events;    /* dcmon/event.h */
 struct cfg_accounts;  /* dcmon/accounts.h */
 struct cfg_tenant_layer; /* dcmon/tenants.h */
+struct cfg_reports;   /* dcmon/avail_report.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -288,6 +289,7 @@ struct cfg_daemon {
 	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
 	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
 						* tenant has a self-service layer */
+	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
 };
 
 struct cfg_index;

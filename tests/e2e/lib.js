@@ -33,6 +33,27 @@ T.launch = function () {
   const { chromium } = require("playwright-core");
   return chromium.launch({ executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+// Runs fn(ctx) in a fresh headless Chromium of the given viewport, then closes it and
+// removes its profile.
+T.withChromium = async function (viewport, fn) {
+  const fs = require("fs");
+  const os = require("os");
+  const path = require("path");
+  const { chromium } = require("playwright-core");
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dcmon-chromium-"));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport,
+  });
+  try {
+    await fn(ctx);
+  } finally {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
 };
 
 module.exports = T;

@@ -4,10 +4,8 @@
 //   DCMOND_PID, DCMOND, DCMOND_CONFIG, DCMOND_LOG (to stop and restart the daemon).
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { spawn } = require("child_process");
-const { chromium } = require("playwright-core");
 
 const BASE = process.env.BASE_URL;
 const ART = process.env.ARTIFACTS;
@@ -32,20 +30,7 @@ async function noScroll(page, what) {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dcmon-chromium-"));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1920, height: 1080 },
-  });
-  try {
-    await run(ctx);
-  } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  await T.withChromium({ width: 1920, height: 1080 }, run);
   console.log(`e2e: ${T.checks} checks passed`);
 }
 

@@ -141,13 +141,15 @@ routes=(
   "POST /api/v1/mfa/confirm|self|none||{}"
   "GET /api/v1/mfa-policy|accounts-read|tenants||"
   "POST /api/v1/mfa-policy/|accounts-manage|tenants||{\"mfa_required\":false}"
+  "GET /api/v1/reports/availability|view|none||"
+  "POST /api/v1/outages/|silence|none||{\"text\":\"matrix\"}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
   found=0
   for r in "${routes[@]}"; do [ "${r%%|*}" = "$m $p" ] && found=1; done
   [ "$found" -eq 1 ] || fail "route $m $p of the sources is not in the matrix"
-done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/\(api/v1/[^"]*\|metrics\)"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt,tenants}/*.c |
+done < <(grep -ho '{"\(GET\|POST\|DELETE\)", "/\(api/v1/[^"]*\|metrics\)"' "$DCMON_SOURCE_DIR"/{core,alerting,facility,accounts,dashboard,events,mqtt,tenants,reports}/*.c |
          sed -E 's/\{"([A-Z]+)", "([^"]*)"/\1 \2/' | sort -u)
 pass "every route of the route tables is in the matrix (${#routes[@]})"
 
@@ -157,6 +159,8 @@ route_path() { # method path kind object
     "GET /api/v1/alerts/"|"POST /api/v1/alerts/") echo "${2}999${1/GET/}" | sed 's|POST$|/ack|' ;;
     "DELETE /api/v1/silences/") echo "${2}999" ;;
     "POST /api/v1/users/") echo "$2$4/disable" ;;
+    "GET /api/v1/reports/availability") echo "$2?period=2026-11" ;;
+    "POST /api/v1/outages/") echo "${2}matrix@1/notes" ;;
     *) case $2 in */) echo "$2$4" ;; *) echo "$2" ;; esac ;;
   esac
 }
@@ -217,6 +221,13 @@ for r in "${routes[@]}"; do
   done
 done
 pass "isolation matrix: $cells cells (routes x ${#actors[@]} actors x own/shared/other) as specified"
+
+# a tenant's availability report is its own, whatever it asks; another's is hidden
+rep=$(req tenant-operator GET "/api/v1/reports/availability?period=2026-11" | cut -d' ' -f2-)
+assert_eq "$(jq -r '.tenant' <<<"$rep")" acme "a tenant's availability report"
+grep -q globex <<<"$rep" && fail "a tenant's availability report names globex"
+assert_eq "$(req tenant-operator GET "/api/v1/reports/availability?period=2026-11&tenant=globex" | cut -d' ' -f1)" \
+  404 "another tenant's availability report"
 
 # a tenant's status: its devices and the shared chain feeding them, nothing else
 ids=$(req tenant-operator GET /api/v1/status | cut -d' ' -f2- | jq -r '[.devices[].id] | sort | join(",")')

@@ -1,0 +1,378 @@
+/* reports.db: the runs of dcmond and the state-interval table of down spans, written
+ * from the change bus; and the readers of the history a report needs
+ * (dcmon/avail_store.h). */
+#include "dcmon/avail_store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/log.h"
+#include "dcmon/state_db.h"
+
+static const char reports_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS runs(start_ms INTEGER PRIMARY KEY,"
+	" seen_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS down(id INTEGER PRIMARY KEY, object TEXT NOT NULL,"
+	" device TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, root TEXT);"
+	"CREATE INDEX IF NOT EXISTS down_end ON down(end_ms);"
+	"CREATE INDEX IF NOT EXISTS down_open ON down(object) WHERE end_ms IS NULL;"
+	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
+	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);";
+
+enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_COUNT };
+
+static const char *const rec_sql[RS_COUNT] = {
+	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
+	[RS_SEEN] = "UPDATE runs SET seen_ms = ? WHERE start_ms = ?",
+	[RS_OPEN_FIND] = "SELECT 1 FROM down WHERE object = ? AND end_ms IS NULL",
+	[RS_OPEN] = "INSERT INTO down(object, device, start_ms, end_ms, root)"
+		    " VALUES(?, ?, ?, NULL, ?)",
+	[RS_CLOSE] = "UPDATE down SET end_ms = ? WHERE object = ? AND end_ms IS NULL",
+};
+
+struct avail_recorder {
+	struct sqlite3 *db;
+	struct sqlite3_stmt *st[RS_COUNT];
+	char path[PATH_MAX];
+	struct change_bus *bus;
+	avail_root_fn root;
+	void *root_arg;
+	int64_t run_ms;  /* this run's start */
+	int64_t seen_ms; /* its last heartbeat written */
+};
+
+static void db_path(const char *state_dir, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", state_dir, name);
+}
+
+static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
+{
+	int rc = state_db_run(r->st[which], row->v, row->n);
+	if (rc != SQLITE_DONE)
+		log_warnx("reports", NULL, "%s: %s", r->path, sqlite3_errmsg(r->db));
+}
+
+/* The key of an alert's object: "device/metric" or "device/metric:inst". */
+static void object_key(const struct alert_event *ev, char *out, size_t len)
+{
+	if (ev->inst && ev->inst[0])
+		snprintf(out, len, "%s/%s:%s", ev->device, ev->metric, ev->inst);
+	else
+		snprintf(out, len, "%s/%s", ev->device, ev->metric);
+}
+
+static bool span_open(struct avail_recorder *r, const char *object)
+{
+	struct sqlite3_stmt *s = r->st[RS_OPEN_FIND];
+	struct store_row row = {0};
+	store_row_text(&row, object);
+	state_db_bind(s, row.v, row.n);
+	bool open = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return open;
+}
+
+/* A critical alert firing makes its object down; anything else ends that. */
+static void on_alert(void *arg, const struct change *c)
+{
+	struct avail_recorder *r = arg;
+	const struct alert_event *ev = c->alert;
+	char object[512];
+	struct store_row row = {0};
+
+	if (ev->type != ALERT_EV_CHANGED && ev->type != ALERT_EV_CURRENT)
+		return;
+	object_key(ev, object, sizeof(object));
+	bool down = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
+	if (down == span_open(r, object))
+		return;
+	if (down) {
+		const char *root = r->root ? r->root(r->root_arg, ev->device, ev->ts_ms) : NULL;
+		store_row_text(&row, object);
+		store_row_text(&row, ev->device);
+		store_row_int(&row, ev->ts_ms);
+		store_row_text(&row, root);
+		rec_run(r, RS_OPEN, &row);
+	} else {
+		store_row_int(&row, ev->ts_ms);
+		store_row_text(&row, object);
+		rec_run(r, RS_CLOSE, &row);
+	}
+}
+
+/* Spans left open by a run that ended without closing them end at its last heartbeat:
+ * what followed is unknown until this run's alerts say again. */
+static int close_stale(struct avail_recorder *r, char *err, size_t errlen)
+{
+	return state_db_exec(r->db, r->path,
+			     "UPDATE down SET end_ms = max(start_ms, coalesce((SELECT max(seen_ms)"
+			     " FROM runs), start_ms)) WHERE end_ms IS NULL",
+			     err, errlen);
+}
+
+struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
+					  avail_root_fn root, void *root_arg, int64_t now_ms,
+					  char *err, size_t errlen)
+{
+	struct avail_recorder *r = calloc(1, sizeof(*r));
+	struct store_row row = {0};
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	db_path(state_dir, AVAIL_DB_NAME, r->path, sizeof(r->path));
+	if (state_db_open(&r->db, r->path, reports_schema, err, errlen) != SQLITE_OK ||
+	    state_db_prepare_all(r->db, r->path, rec_sql, r->st, RS_COUNT, err, errlen) !=
+		    SQLITE_OK ||
+	    close_stale(r, err, errlen) != SQLITE_OK)
+		goto fail;
+	r->root = root;
+	r->root_arg = root_arg;
+	r->run_ms = r->seen_ms = now_ms;
+	store_row_int(&row, now_ms);
+	store_row_int(&row, now_ms);
+	rec_run(r, RS_RUN, &row);
+	if (change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT), on_alert, r) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	r->bus = bus;
+	return r;
+fail:
+	state_db_finalize_all(r->st, RS_COUNT);
+	sqlite3_close(r->db);
+	free(r);
+	return NULL;
+}
+
+static void write_seen(struct avail_recorder *r, int64_t now_ms)
+{
+	struct store_row row = {0};
+	store_row_int(&row, now_ms);
+	store_row_int(&row, r->run_ms);
+	rec_run(r, RS_SEEN, &row);
+	r->seen_ms = now_ms;
+}
+
+void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
+{
+	if (r && now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
+		write_seen(r, now_ms);
+}
+
+void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
+{
+	if (!r)
+		return;
+	change_unsubscribe(r->bus, on_alert, r);
+	write_seen(r, now_ms);
+	state_db_finalize_all(r->st, RS_COUNT);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+static char *col_dup(struct sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Opens an existing state file read-only; false (and *db NULL) when it is missing. */
+static bool open_ro(const char *state_dir, const char *name, struct sqlite3 **db)
+{
+	char path[PATH_MAX];
+	db_path(state_dir, name, path, sizeof(path));
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(*db, STATE_DB_BUSY_MS);
+		return true;
+	}
+	sqlite3_close(*db);
+	*db = NULL;
+	return false;
+}
+
+static int grow(void **v, size_t n, size_t size)
+{
+	/* doubling at powers of two: n is the count before the new element */
+	if (n & (n - 1))
+		return 0;
+	void *nv = realloc(*v, (n ? n * 2 : 1) * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	return 0;
+}
+
+/* sql with its two parameters bound to the period: (?1 = to, ?2 = from). */
+static struct sqlite3_stmt *period_query(struct sqlite3 *db, const char *sql, int64_t from,
+					 int64_t to)
+{
+	struct store_row args = {0};
+	store_row_int(&args, to);
+	store_row_int(&args, from);
+	return state_db_query(db, sql, &args);
+}
+
+static int read_runs(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
+		     struct avail_history *h)
+{
+	struct sqlite3_stmt *s = period_query(
+		db, "SELECT start_ms, seen_ms, start_ms = (SELECT max(start_ms) FROM runs)"
+		    " FROM runs WHERE start_ms < ? AND seen_ms >= ?", from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t seen = sqlite3_column_int64(s, 1);
+		/* the newest run is the one still going when now is read by dcmond itself */
+		if (sqlite3_column_int(s, 2) && now - seen < 2 * AVAIL_HEARTBEAT_MS)
+			seen = now;
+		rc = avail_spans_add(&h->runs, sqlite3_column_int64(s, 0), seen);
+	}
+	sqlite3_finalize(s);
+	avail_spans_normalize(&h->runs, from, to);
+	return rc;
+}
+
+static int read_down(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
+		     struct avail_history *h)
+{
+	struct sqlite3_stmt *s = period_query(
+		db, "SELECT object, device, root, start_ms, end_ms FROM down"
+		    " WHERE start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms",
+		from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)&h->down, h->ndown, sizeof(*h->down))) < 0)
+			break;
+		struct avail_down *d = &h->down[h->ndown++];
+		*d = (struct avail_down){.object = col_dup(s, 0), .device = col_dup(s, 1),
+					 .root = col_dup(s, 2),
+					 .start_ms = sqlite3_column_int64(s, 3),
+					 .end_ms = sqlite3_column_type(s, 4) == SQLITE_NULL
+							   ? now
+							   : sqlite3_column_int64(s, 4)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int read_notes(struct sqlite3 *db, struct avail_history *h)
+{
+	struct sqlite3_stmt *s =
+		state_db_query(db, "SELECT incident, who, text, ts_ms FROM notes ORDER BY id", NULL);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)&h->notes, h->nnotes, sizeof(*h->notes))) < 0)
+			break;
+		h->notes[h->nnotes++] = (struct avail_note){
+			.incident = col_dup(s, 0), .who = col_dup(s, 1), .text = col_dup(s, 2),
+			.ts_ms = sqlite3_column_int64(s, 3)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* One-off silences of alerts.db (weekly ones are not windows of the report yet). */
+static int read_planned(struct sqlite3 *db, int64_t from, int64_t to, struct avail_history *h)
+{
+	struct sqlite3_stmt *s = period_query(
+		db, "SELECT device, site, tenant, kind, metric, starts_ms,"
+		    " min(ends_ms, coalesce(deleted_ms, ends_ms)) AS e FROM silences"
+		    " WHERE days = 0 AND starts_ms < ? AND e > ?",
+		from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)&h->planned, h->nplanned, sizeof(*h->planned))) < 0)
+			break;
+		h->planned[h->nplanned++] = (struct avail_window){
+			.device = col_dup(s, 0), .site = col_dup(s, 1), .tenant = col_dup(s, 2),
+			.kind = col_dup(s, 3), .metric = col_dup(s, 4),
+			.start_ms = sqlite3_column_int64(s, 5), .end_ms = sqlite3_column_int64(s, 6)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
+		       int64_t now_ms, struct avail_history *h, char *err, size_t errlen)
+{
+	struct sqlite3 *db = NULL;
+	int rc = 0;
+
+	*h = (struct avail_history){0};
+	if (open_ro(state_dir, AVAIL_DB_NAME, &db)) {
+		rc = read_runs(db, from_ms, to_ms, now_ms, h);
+		if (rc == 0)
+			rc = read_down(db, from_ms, to_ms, now_ms, h);
+		if (rc == 0)
+			rc = read_notes(db, h);
+		if (rc < 0)
+			snprintf(err, errlen, "%s/%s: %s", state_dir, AVAIL_DB_NAME,
+				 sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+	if (rc == 0 && open_ro(state_dir, "alerts.db", &db)) {
+		if ((rc = read_planned(db, from_ms, to_ms, h)) < 0)
+			snprintf(err, errlen, "%s/alerts.db: %s", state_dir, sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+	if (rc < 0)
+		avail_history_free(h);
+	return rc;
+}
+
+void avail_history_free(struct avail_history *h)
+{
+	for (size_t i = 0; i < h->ndown; i++) {
+		free(h->down[i].object);
+		free(h->down[i].device);
+		free(h->down[i].root);
+	}
+	for (size_t i = 0; i < h->nplanned; i++) {
+		struct avail_window *w = &h->planned[i];
+		free(w->device), free(w->site), free(w->tenant), free(w->kind), free(w->metric);
+	}
+	for (size_t i = 0; i < h->nnotes; i++) {
+		free(h->notes[i].incident), free(h->notes[i].who), free(h->notes[i].text);
+	}
+	free(h->down);
+	free(h->planned);
+	free(h->notes);
+	avail_spans_free(&h->runs);
+	*h = (struct avail_history){0};
+}
+
+int avail_note_add(const char *state_dir, const char *incident, const char *who,
+		   const char *text, int64_t now_ms, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct sqlite3 *db = NULL;
+	struct store_row row = {0};
+
+	db_path(state_dir, AVAIL_DB_NAME, path, sizeof(path));
+	int rc = state_db_open(&db, path, reports_schema, err, errlen);
+	struct sqlite3_stmt *s = NULL;
+	if (rc == SQLITE_OK) {
+		store_row_text(&row, incident);
+		store_row_int(&row, now_ms);
+		store_row_text(&row, who);
+		store_row_text(&row, text);
+		s = state_db_query(db, "INSERT INTO notes(incident, ts_ms, who, text)"
+				       " VALUES(?, ?, ?, ?)", &row);
+		rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+		if (rc != SQLITE_DONE)
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

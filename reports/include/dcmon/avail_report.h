@@ -1,0 +1,64 @@
+/* An availability report (docs/REPORTS.md): the figures of every device, service check,
+ * tenant, site and facility subsystem in scope over a period, and the outage log; built
+ * as one JSON document and rendered from it as text or HTML.
+ *
+ * Threads: any (the cfg is read only).
+ */
+#ifndef DCMON_AVAIL_REPORT_H
+#define DCMON_AVAIL_REPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "dcmon/authz.h"
+#include "dcmon/avail_store.h"
+#include "dcmon/cfgtree.h"
+#include "dcmon/config.h"
+#include "dcmon/strbuf.h"
+
+#define AVAIL_TARGET_DEFAULT 0.9999
+
+/* `daemon.reports:` (docs/CONFIG.md "reports"). */
+struct cfg_report_tenant {
+	char *tenant;
+	double target_pct;   /* 0 = the section's */
+	bool planned_counts; /* when planned_set; else the section's */
+	bool planned_set;
+	struct cfg_pos pos;
+};
+struct cfg_reports {
+	double target_pct;   /* percent, default 99.99 */
+	bool planned_counts; /* default false: planned downtime is not held against the SLA */
+	struct cfg_report_tenant *tenants; /* per-tenant policy */
+	size_t ntenants;
+};
+extern const struct cfg_key reports_cfg_keys[];
+void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+
+/* What to report on. */
+struct avail_report_req {
+	const struct cfg *cfg;
+	const char *tenant;   /* NULL: the NOC's report of everything */
+	/* A site's wall: the devices it may view (authz_device_scopes, one per device of
+	 * cfg) and its site's name; NULL for a tenant's report or the NOC's. */
+	const enum authz_scope *scopes;
+	const char *site;
+	const char *period;   /* as asked ("2026-11"), shown in the report */
+	int64_t from_ms, to_ms; /* the period; to_ms past now_ms is cut at now_ms */
+	int64_t now_ms;
+};
+
+/* The policy of req's tenant (the NOC's report: the section's own). */
+void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out);
+
+/* Builds the report from history h.  A tenant's report holds its devices and the shared
+ * infrastructure feeding them (authz_device_scopes) and never another tenant's name.
+ * NULL when out of memory. */
+json_t *avail_report_build(const struct avail_report_req *req, const struct avail_history *h);
+
+/* Renders a report as plain text or as a self-contained HTML page into out.
+ * 0 or -ENOMEM. */
+int avail_report_text(const json_t *rep, struct strbuf *out);
+int avail_report_html(const json_t *rep, struct strbuf *out);
+
+#endif

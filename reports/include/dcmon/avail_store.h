@@ -1,0 +1,91 @@
+/* The history availability is computed from (docs/REPORTS.md, "What is stored").
+ *
+ * reports.db, in daemon.state_dir, holds what no other file keeps:
+ *   runs(start_ms, seen_ms)   each run of dcmond: when it started and when it was last
+ *                             known alive (a heartbeat every AVAIL_HEARTBEAT_MS, and the
+ *                             clean stop), so the time dcmond was not running is exact
+ *                             to the heartbeat;
+ *   down(object, device, start_ms, end_ms, root)
+ *                             a state-interval table: each span an object (a check,
+ *                             device/metric[:instance]) had a critical alert firing,
+ *                             with the facility's suppression root when it started
+ *                             under one; written from the change bus;
+ *   notes(incident, ts_ms, who, text)  operators' notes on incidents (audited).
+ * Maintenance and test-mode windows are alerts.db's silences (read, not copied).
+ *
+ * The recorder runs on the loop thread; the readers open their own read-only
+ * connections and may run on any thread.
+ */
+#ifndef DCMON_AVAIL_STORE_H
+#define DCMON_AVAIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dcmon/avail.h"
+#include "dcmon/change.h"
+
+#define AVAIL_HEARTBEAT_MS 60000 /* how often a run's seen_ms moves: unknown's precision */
+#define AVAIL_DB_NAME "reports.db"
+
+/* ---- recording (dcmond) ------------------------------------------------------------ */
+
+/* The device whose failure explains device's (the suppression root), or NULL. */
+typedef const char *(*avail_root_fn)(void *arg, const char *device, int64_t now_ms);
+
+struct avail_recorder;
+
+/* Opens <state_dir>/reports.db, closes the spans a previous run left open at its last
+ * heartbeat, starts a run at now_ms and subscribes to the alert changes of bus.  NULL
+ * with err filled on failure. */
+struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
+					  avail_root_fn root, void *root_arg, int64_t now_ms,
+					  char *err, size_t errlen);
+/* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed; call every second. */
+void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
+/* Ends the run at now_ms (a clean stop), unsubscribes and frees.  NULL is a no-op. */
+void avail_recorder_free(struct avail_recorder *r, int64_t now_ms);
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+/* One down span of one object. */
+struct avail_down {
+	char *object;     /* "device/metric" or "device/metric:instance" */
+	char *device;
+	char *root;       /* suppression root device, or NULL */
+	int64_t start_ms, end_ms; /* end_ms: the read's now when still open */
+};
+
+/* A maintenance or test-mode window: a silence; a NULL field matches anything. */
+struct avail_window {
+	char *device, *site, *tenant, *kind, *metric;
+	int64_t start_ms, end_ms;
+};
+
+/* An operator's note on an incident (its id: "ROOT@START_MS"). */
+struct avail_note {
+	char *incident, *who, *text;
+	int64_t ts_ms;
+};
+
+struct avail_history {
+	struct avail_down *down;
+	size_t ndown;
+	struct avail_window *planned;
+	size_t nplanned;
+	struct avail_spans runs; /* when dcmond ran, normalized to the period */
+	struct avail_note *notes;
+	size_t nnotes;
+};
+
+/* Reads what touches [from, to) from state_dir's reports.db and alerts.db (either may be
+ * missing: no history).  Returns 0, or a negative errno with err filled. */
+int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
+		       int64_t now_ms, struct avail_history *h, char *err, size_t errlen);
+void avail_history_free(struct avail_history *h);
+
+/* Appends an operator's note to an incident.  Returns 0 or a negative errno with err. */
+int avail_note_add(const char *state_dir, const char *incident, const char *who,
+		   const char *text, int64_t now_ms, char *err, size_t errlen);
+
+#endif

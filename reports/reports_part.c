@@ -1,0 +1,74 @@
+/* The reports part: the `reports:` section of `daemon:` (the SLA policy) and the
+ * availability and outage-note endpoints (docs/REPORTS.md). */
+#include <errno.h>
+#include <stddef.h>
+
+#include "dcmon/avail_report.h"
+#include "dcmon/part.h"
+#include "reports_int.h"
+
+#define RT(f) offsetof(struct cfg_report_tenant, f)
+static const struct cfg_key tenant_keys[] = {
+	{.name = "tenant", .type = CFGK_STRING, .offset = RT(tenant), .required = true},
+	{.name = "target", .type = CFGK_DOUBLE, .offset = RT(target_pct), .min = 50, .max = 100,
+	 .expect = "a percentage, 50..100"},
+	{.name = "planned_counts", .type = CFGK_BOOL, .offset = RT(planned_counts)},
+	{.name = NULL},
+};
+
+static void tenant_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_report_tenant *)elem = (struct cfg_report_tenant){.pos = node->pos};
+}
+
+/* An entry without planned_counts takes the section's: remember whether it was given. */
+static int tenant_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_report_tenant *t = elem;
+	(void)d, (void)ctx;
+	t->planned_set = cfgnode_get(node, "planned_counts") != NULL;
+	return 0;
+}
+
+#define RC(f) offsetof(struct cfg_reports, f)
+const struct cfg_key reports_cfg_keys[] = {
+	{.name = "target", .type = CFGK_DOUBLE, .offset = RC(target_pct), .min = 50, .max = 100,
+	 .expect = "a percentage, 50..100"},
+	{.name = "planned_counts", .type = CFGK_BOOL, .offset = RC(planned_counts)},
+	{.name = "tenants", .type = CFGK_SEQ, .offset = RC(tenants), .count_offset = RC(ntenants),
+	 .sub = tenant_keys, .elem_size = sizeof(struct cfg_report_tenant), .what = "tenant policy",
+	 .init = tenant_init, .check = tenant_check},
+	{.name = NULL},
+};
+
+void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)node, (void)ctx;
+	*(struct cfg_reports *)elem = (struct cfg_reports){.target_pct = AVAIL_TARGET_DEFAULT * 100};
+}
+
+#define DM(f) offsetof(struct cfg_daemon, f)
+static const struct cfg_key daemon_keys[] = {
+	{.name = "reports", .type = CFGK_SECTION, .offset = DM(reports), .sub = reports_cfg_keys,
+	 .elem_size = sizeof(struct cfg_reports), .init = reports_cfg_init},
+	{.name = NULL},
+};
+
+static const char *const availability_params[] = {"period", "tenant", "format", NULL};
+static const char *const no_params[] = {NULL};
+
+static const struct api_route routes[] = {
+	{"GET", "/api/v1/reports/availability", false, api_get_availability, availability_params,
+	 false, false, AUTHZ_ACT_VIEW},
+	/* INCIDENT/notes */
+	{"POST", "/api/v1/outages/", true, api_post_outage_note, no_params, true, false,
+	 AUTHZ_ACT_SILENCE},
+	{.method = NULL},
+};
+
+const struct dcmon_part reports_part = {
+	.name = "reports",
+	.daemon_keys = daemon_keys,
+	.routes = routes,
+};

@@ -1,0 +1,428 @@
+/* Availability on synthetic state histories with exact expected seconds (issue 20):
+ * an outage across a month boundary, overlapping maintenance windows, dcmond down (the
+ * span it left open ends at its last heartbeat; the gap is unknown), a flapping device,
+ * and a tenant's server suppressed under a utility outage (it counts against the power
+ * subsystem; the tenant's report shows the root cause and never the other tenant).  The
+ * histories are written as dcmond writes them: runs by the recorder itself, down spans
+ * and silences as rows of reports.db and alerts.db. */
+#include "testing.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcmon/alert.h"
+#include "dcmon/avail.h"
+#include "dcmon/avail_report.h"
+#include "dcmon/avail_store.h"
+#include "dcmon/change.h"
+#include "dcmon/config.h"
+
+#define MIN_MS 60000LL
+#define HOUR_MS (60 * MIN_MS)
+
+/* 2026-mm-dd hh:mm UTC in ms */
+static int64_t at(int mon, int day, int h, int m)
+{
+	char s[64];
+	int64_t from, to;
+	snprintf(s, sizeof(s), "2026-%02d-%02dT%02d:%02d:00Z..2027-01-01", mon, day, h, m);
+	assert_int_equal(avail_period_parse(s, &from, &to), 0);
+	return from;
+}
+
+struct fixture {
+	char dir[256];
+	struct cfg *cfg;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[PATH_MAX];
+	struct cfg_diags d;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dcmon-avail-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(path, sizeof(path), "%s/tests/unit/data/accounts/two_tenants.yaml",
+		 DCMON_SOURCE_DIR);
+	cfg_diags_init(&d);
+	f->cfg = cfg_load(path, &d);
+	cfg_diags_free(&d);
+	assert_non_null(f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	cfg_free(f->cfg);
+	free(f);
+	return 0;
+}
+
+/* A run of dcmond from start to stop, as the recorder writes it. */
+static void run(struct fixture *f, int64_t start, int64_t stop)
+{
+	char err[256];
+	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, start, err,
+						      sizeof(err));
+	assert_non_null(r);
+	avail_recorder_free(r, stop);
+}
+
+static void sql(struct fixture *f, const char *db_name, const char *text)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+	char *msg = NULL;
+	snprintf(path, sizeof(path), "%s/%s", f->dir, db_name);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", text, msg);
+	sqlite3_close(db);
+}
+
+static void down(struct fixture *f, const char *object, int64_t start, int64_t end,
+		 const char *root)
+{
+	char text[512], device[128];
+	snprintf(device, sizeof(device), "%s", object);
+	device[strcspn(device, "/")] = '\0';
+	snprintf(text, sizeof(text),
+		 "INSERT INTO down(object, device, start_ms, end_ms, root)"
+		 " VALUES('%s', '%s', %lld, %lld, %s%s%s)",
+		 object, device, (long long)start, (long long)end, root ? "'" : "",
+		 root ? root : "NULL", root ? "'" : "");
+	sql(f, "reports.db", text);
+}
+
+/* A one-off silence (a maintenance window) of one device, as alerts.db keeps it. */
+static void silence(struct fixture *f, const char *device, int64_t start, int64_t end)
+{
+	char text[1024];
+	sql(f, "alerts.db",
+	    "CREATE TABLE IF NOT EXISTS silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT,"
+	    " site TEXT, room TEXT, tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT,"
+	    " reason TEXT NOT NULL, created_by TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	    " starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, days INTEGER NOT NULL,"
+	    " start_min INTEGER NOT NULL, end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER)");
+	snprintf(text, sizeof(text),
+		 "INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms,"
+		 " days, start_min, end_min) VALUES('%s', 'maintenance', 'alice', 0, %lld, %lld,"
+		 " 0, 0, 0)",
+		 device, (long long)start, (long long)end);
+	sql(f, "alerts.db", text);
+}
+
+static json_t *report(struct fixture *f, const char *period, const char *tenant)
+{
+	struct avail_report_req req = {.cfg = f->cfg, .tenant = tenant, .period = period,
+				       .now_ms = at(12, 5, 0, 0)};
+	struct avail_history h;
+	char err[256];
+	assert_int_equal(avail_period_parse(period, &req.from_ms, &req.to_ms), 0);
+	assert_int_equal(avail_history_read(f->dir, req.from_ms, req.to_ms, req.now_ms, &h, err,
+					    sizeof(err)),
+			 0);
+	json_t *rep = avail_report_build(&req, &h);
+	avail_history_free(&h);
+	assert_non_null(rep);
+	return rep;
+}
+
+static const json_t *named(const json_t *rep, const char *section, const char *name)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (json_object_get(rep, section), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "name")), name) == 0)
+			return o;
+	fail_msg("no %s '%s' in the report", section, name);
+	return NULL;
+}
+
+static double fig(const json_t *o, const char *key)
+{
+	double v = json_number_value(json_object_get(o, key));
+	if (getenv("AVAIL_DEBUG"))
+		printf("%s = %.3f\n", key, v);
+	return v;
+}
+
+/* ---- the arithmetic ----------------------------------------------------------------- */
+
+static void test_span_operations(void **state)
+{
+	(void)state;
+	struct avail_spans a = {0}, b = {0}, out = {0};
+	avail_spans_add(&a, 50, 70);
+	avail_spans_add(&a, 0, 10);
+	avail_spans_add(&a, 5, 20); /* overlaps [0, 10) */
+	avail_spans_add(&a, 20, 30); /* touches: merged */
+	avail_spans_normalize(&a, 0, 100);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(avail_spans_length(&a), 50);
+	avail_spans_add(&b, 25, 55);
+	avail_spans_normalize(&b, 0, 100);
+	assert_int_equal(avail_spans_subtract(&a, &b, &out), 0);
+	assert_int_equal(avail_spans_length(&out), 25 + 15);
+	assert_int_equal(avail_spans_intersect(&a, &b, &out), 0);
+	assert_int_equal(avail_spans_length(&out), 5 + 5);
+	avail_spans_normalize(&a, 60, 65); /* clipped */
+	assert_int_equal(avail_spans_length(&a), 5);
+	avail_spans_free(&a);
+	avail_spans_free(&b);
+	avail_spans_free(&out);
+}
+
+static void test_periods(void **state)
+{
+	(void)state;
+	int64_t from, to;
+	assert_int_equal(avail_period_parse("2026-11", &from, &to), 0);
+	assert_int_equal(to - from, 30 * 24 * HOUR_MS);
+	assert_int_equal(avail_period_parse("2026-12", &from, &to), 0);
+	assert_int_equal(to, at(1, 1, 0, 0) + 365 * 24 * HOUR_MS); /* 2027-01-01 */
+	assert_int_equal(avail_period_parse("2026-W49", &from, &to), 0);
+	assert_int_equal(from, at(11, 30, 0, 0)); /* Monday 30 November */
+	assert_int_equal(to - from, 7 * 24 * HOUR_MS);
+	assert_int_equal(avail_period_parse("2026", &from, &to), 0);
+	assert_int_equal(to - from, 365 * 24 * HOUR_MS);
+	assert_int_equal(avail_period_parse("2026-11-01..2026-11-02T06:00:00Z", &from, &to), 0);
+	assert_int_equal(to - from, 30 * HOUR_MS);
+	assert_int_equal(avail_period_parse("2026-13", &from, &to), -EINVAL);
+	assert_int_equal(avail_period_parse("2026-11-02..2026-11-01", &from, &to), -EINVAL);
+	assert_int_equal(avail_period_parse("last month", &from, &to), -EINVAL);
+}
+
+static void test_budget_of_the_target(void **state)
+{
+	(void)state;
+	struct avail_class cls = {0};
+	struct avail_spans unknown = {0};
+	struct avail_policy pol = {.target = 0.9999};
+	struct avail_figures f;
+	int64_t month = 30 * 24 * HOUR_MS;
+	avail_spans_add(&cls.unplanned, 0, 100000); /* 100 s */
+	avail_figures_compute(&cls, &unknown, 0, month, &pol, &f);
+	assert_int_equal(f.budget_ms, 259200); /* 4 min 19.2 s of 30 days */
+	assert_int_equal(f.used_ms, 100000);
+	assert_int_equal(f.left_ms, 159200);
+	avail_class_free(&cls);
+}
+
+/* ---- the histories ------------------------------------------------------------------- */
+
+static void test_outage_across_month_boundary(void **state)
+{
+	struct fixture *f = *state;
+	run(f, at(10, 1, 0, 0), at(12, 5, 0, 0));
+	down(f, "acme-web/ping_state", at(10, 31, 23, 50), at(11, 1, 0, 20), NULL);
+
+	json_t *nov = report(f, "2026-11", NULL);
+	const json_t *web = named(nov, "devices", "acme-web");
+	assert_true(fig(web, "unplanned_s") == 1200);
+	assert_true(fig(web, "unknown_s") == 0);
+	assert_true(fig(web, "up_s") == 30 * 86400 - 1200);
+	const json_t *inc = json_array_get(json_object_get(nov, "outages"), 0);
+	assert_string_equal(json_string_value(json_object_get(inc, "start")),
+			    "2026-10-31T23:50:00Z");
+	assert_true(fig(inc, "duration_s") == 1800);
+	assert_true(fig(inc, "in_period_s") == 1200);
+	json_decref(nov);
+
+	json_t *oct = report(f, "2026-10", NULL);
+	assert_true(fig(named(oct, "devices", "acme-web"), "unplanned_s") == 600);
+	json_decref(oct);
+}
+
+static void test_overlapping_maintenance(void **state)
+{
+	struct fixture *f = *state;
+	run(f, at(10, 1, 0, 0), at(12, 5, 0, 0));
+	silence(f, "acme-web", at(11, 10, 10, 0), at(11, 10, 11, 0));
+	silence(f, "acme-web", at(11, 10, 10, 30), at(11, 10, 12, 0));
+	silence(f, "globex-db", at(11, 10, 0, 0), at(11, 11, 0, 0)); /* not acme-web's */
+	down(f, "acme-web/ping_state", at(11, 10, 10, 15), at(11, 10, 12, 30), NULL);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "planned_s") == 6300);   /* 10:15 .. 12:00 */
+	assert_true(fig(web, "unplanned_s") == 1800); /* 12:00 .. 12:30 */
+	assert_true(fig(web, "used_s") == 1800);      /* planned does not count by default */
+	assert_false(json_is_true(json_object_get(json_object_get(rep, "policy"),
+						  "planned_counts")));
+	json_decref(rep);
+
+	/* a tenant whose policy counts planned downtime */
+	struct cfg_report_tenant t = {.tenant = "acme", .planned_counts = true,
+				      .planned_set = true};
+	struct cfg_reports rc = {.target_pct = 99.9, .tenants = &t, .ntenants = 1};
+	f->cfg->daemon.reports = &rc;
+	rep = report(f, "2026-11", "acme");
+	web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "used_s") == 8100);
+	assert_true(json_is_true(json_object_get(json_object_get(rep, "policy"),
+						 "planned_counts")));
+	assert_true(fabs(fig(json_object_get(rep, "policy"), "target") - 0.999) < 1e-12);
+	f->cfg->daemon.reports = NULL;
+	json_decref(rep);
+}
+
+/* dcmond stops at 00:00 with acme-web down; it starts again at 02:00, its alert still
+ * firing: the span ends at the last heartbeat, two hours are unknown, and a new span
+ * starts when the restored alert is published. */
+static void test_dcmond_down_is_unknown(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct change_bus *bus = change_bus_new();
+	run(f, at(10, 1, 0, 0), at(11, 20, 0, 0));
+	char text[256];
+	snprintf(text, sizeof(text), "INSERT INTO down(object, device, start_ms, end_ms) VALUES("
+				     "'acme-web/ping_state', 'acme-web', %lld, NULL)",
+		 (long long)at(11, 19, 23, 0));
+	sql(f, "reports.db", text); /* open when dcmond stopped */
+
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 20, 2, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	struct alert_event ev = {.type = ALERT_EV_CURRENT, .ts_ms = at(11, 20, 2, 0),
+				 .device = "acme-web", .metric = "ping_state",
+				 .state = ALERT_FIRING, .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ev.ts_ms});
+	ev = (struct alert_event){.type = ALERT_EV_CHANGED, .ts_ms = at(11, 20, 2, 30),
+				  .device = "acme-web", .metric = "ping_state",
+				  .state = ALERT_RESOLVED, .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ev.ts_ms});
+	avail_recorder_free(r, at(12, 5, 0, 0));
+	change_bus_free(bus);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unknown_s") == 7200);
+	assert_true(fig(web, "unplanned_s") == 3600 + 1800);
+	assert_true(fig(web, "known_s") == 30 * 86400 - 7200);
+	assert_true(fig(named(rep, "devices", "crac-b"), "unknown_s") == 7200);
+	json_decref(rep);
+}
+
+static void test_flapping_device(void **state)
+{
+	struct fixture *f = *state;
+	run(f, at(10, 1, 0, 0), at(12, 5, 0, 0));
+	for (int i = 0; i < 10; i++) { /* down 30 s of every 90 s */
+		int64_t t = at(11, 15, 3, 0) + i * 90000;
+		down(f, "acme-web/tcp_connect_state:443", t, t + 30000, NULL);
+	}
+	down(f, "acme-web/ping_state", at(11, 15, 3, 1), at(11, 15, 3, 2), NULL); /* inside */
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unplanned_s") == 300 + 30); /* 03:01:00..03:02:00 spans two */
+	size_t i;
+	json_t *c;
+	json_array_foreach (json_object_get(web, "checks"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "object")),
+			   "acme-web/tcp_connect_state:443") == 0)
+			assert_true(fig(c, "unplanned_s") == 300);
+	assert_int_equal(json_array_size(json_object_get(rep, "outages")), 10);
+	json_decref(rep);
+}
+
+/* The utility fails for 45 minutes; both tenants' servers go down under it. */
+static void test_tenant_server_under_utility_outage(void **state)
+{
+	struct fixture *f = *state;
+	run(f, at(10, 1, 0, 0), at(12, 5, 0, 0));
+	down(f, "utility/input_state", at(11, 25, 8, 0), at(11, 25, 8, 45), NULL);
+	down(f, "acme-web/ping_state", at(11, 25, 8, 5), at(11, 25, 8, 40), "utility");
+	down(f, "globex-db/ping_state", at(11, 25, 8, 5), at(11, 25, 8, 40), "utility");
+
+	json_t *noc = report(f, "2026-11", NULL);
+	assert_true(fig(named(noc, "subsystems", "power"), "unplanned_s") == 2700);
+	assert_true(fig(named(noc, "subsystems", "cooling"), "unplanned_s") == 0);
+	assert_true(fig(named(noc, "tenants", "acme"), "unplanned_s") == 2700);
+	json_t *outs = json_object_get(noc, "outages");
+	assert_int_equal(json_array_size(outs), 1); /* once, with everything it took down */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(outs, 0), "root")),
+			    "utility");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(outs, 0), "affected")), 3);
+	json_decref(noc);
+
+	json_t *acme = report(f, "2026-11", "acme");
+	assert_true(fig(named(acme, "devices", "acme-web"), "unplanned_s") == 2100);
+	assert_true(fig(json_object_get(acme, "summary"), "unplanned_s") == 2700);
+	outs = json_object_get(acme, "outages");
+	assert_int_equal(json_array_size(outs), 1);
+	const json_t *inc = json_array_get(outs, 0);
+	assert_string_equal(json_string_value(json_object_get(inc, "root")), "utility");
+	assert_int_equal(json_array_size(json_object_get(inc, "affected")), 2);
+	assert_null(json_object_get(acme, "tenants") ? json_array_get(json_object_get(acme,
+						"tenants"), 0) : NULL);
+	char *text = json_dumps(acme, 0);
+	assert_null(strstr(text, "globex"));
+	free(text);
+	struct strbuf b;
+	strbuf_init(&b);
+	assert_int_equal(avail_report_html(acme, &b), 0);
+	assert_null(strstr(strbuf_str(&b), "globex"));
+	assert_non_null(strstr(strbuf_str(&b), "utility"));
+	strbuf_reset(&b);
+	assert_int_equal(avail_report_text(acme, &b), 0);
+	assert_null(strstr(strbuf_str(&b), "globex"));
+	assert_non_null(strstr(strbuf_str(&b), "root cause: utility"));
+	strbuf_free(&b);
+	json_decref(acme);
+}
+
+static void test_notes_on_an_incident(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], id[64];
+	run(f, at(10, 1, 0, 0), at(12, 5, 0, 0));
+	down(f, "ups-a/output_state", at(11, 3, 4, 0), at(11, 3, 4, 10), NULL);
+	snprintf(id, sizeof(id), "ups-a@%lld", (long long)at(11, 3, 4, 0));
+	assert_int_equal(avail_note_add(f->dir, id, "alice", "battery <replaced>", at(11, 3, 5, 0),
+					err, sizeof(err)),
+			 0);
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *inc = json_array_get(json_object_get(rep, "outages"), 0);
+	assert_string_equal(json_string_value(json_object_get(inc, "id")), id);
+	const json_t *note = json_array_get(json_object_get(inc, "notes"), 0);
+	assert_string_equal(json_string_value(json_object_get(note, "by")), "alice");
+	struct strbuf b;
+	strbuf_init(&b);
+	assert_int_equal(avail_report_html(rep, &b), 0);
+	assert_non_null(strstr(strbuf_str(&b), "battery &lt;replaced&gt;"));
+	strbuf_free(&b);
+	json_decref(rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_span_operations),
+		cmocka_unit_test(test_periods),
+		cmocka_unit_test(test_budget_of_the_target),
+		cmocka_unit_test_setup_teardown(test_outage_across_month_boundary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_maintenance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dcmond_down_is_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flapping_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tenant_server_under_utility_outage, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
