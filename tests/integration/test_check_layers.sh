@@ -15,7 +15,7 @@ pass "the tree passes"
 inject() {
   local file=$1 header=$2
   rm -rf "$T/src" && mkdir -p "$T/src"
-  (cd "$DCMON_SOURCE_DIR" && cp -r scripts include core pollers alerting facility dashboard mqtt events accounts tenants \
+  (cd "$DCMON_SOURCE_DIR" && cp -r scripts include core pollers alerting facility dashboard mqtt events accounts tenants reports \
     daemon cli sim bench "$T/src/")
   sed -i "0,/^#include/s||#include \"$header\"\\n#include|" "$T/src/$file"
   line=$(grep -n "\"$header\"" "$T/src/$file" | head -1 | cut -d: -f1)
