@@ -33,6 +33,8 @@ T.launch = function () {
   const { chromium } = require("playwright-core");
   return chromium.launch({ executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+};
+
 // Runs fn(ctx) in a fresh headless Chromium of the given viewport, then closes it and
 // removes its profile.
 T.withChromium = async function (viewport, fn) {
