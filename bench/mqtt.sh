@@ -43,10 +43,8 @@ mkdir -p "$T/dcmond-data"
 	echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, interval: 10s, timeout: 1s,"
 	echo "         archive_flush: 1h, rrdcached: unix:$T/absent.sock, log_level: warn,"
 	echo "         mqtt: {host: 127.0.0.1, port: $port, client_id: dcmond-bench, qos: 0,"
-	echo "                subscriptions: [{topic: collectd/+/bench/+, device_level: 2,"
-	echo "                                 instance_level: 4, format: collectd, metric: reading_volts}]}}"
-	echo "devices:"
-	for d in $(seq 0 $((devices - 1))); do printf '  - {id: d%05d, kind: env, mqtt: true}\n' "$d"; done
+	bench_mqtt_stream_yaml
+	bench_mqtt_devices_yaml "$devices"
 } >"$T/dcmond.yaml"
 "$build/dcmond" -c "$T/dcmond.yaml" >"$T/dcmond.log" 2>&1 &
 dcmond_pid=$!

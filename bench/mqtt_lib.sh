@@ -38,3 +38,14 @@ mqtt_bench_setup() {
 	wait_for 10 grep -q "Opening ipv4 listen socket on port $port" "$T/broker.log" ||
 		{ echo "mosquitto did not start" >&2; exit 1; }
 }
+
+# The end of a daemon: line's mqtt: map subscribing to bench_mqtt_pub's stream (closes
+# the mqtt: and daemon: maps), and the devices: section of its N devices.
+bench_mqtt_stream_yaml() {
+	echo "                subscriptions: [{topic: collectd/+/bench/+, device_level: 2,"
+	echo "                                 instance_level: 4, format: collectd, metric: reading_volts}]}}"
+}
+bench_mqtt_devices_yaml() { # N
+	echo "devices:"
+	for d in $(seq 0 $(($1 - 1))); do printf '  - {id: d%05d, kind: env, mqtt: true}\n' "$d"; done
+}

@@ -546,7 +546,9 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(id, sizeof(id), "dcmond-%s", host);
-	c->mosq = mosquitto_new(mc->client_id ? mc->client_id : id, true, c);
+	/* a persistent session: the broker keeps the QoS 1 messages of the subscriptions and
+	 * of the handed events across a lost link */
+	c->mosq = mosquitto_new(mc->client_id ? mc->client_id : id, false, c);
 	if (!c->mosq) {
 		snprintf(err, errlen, "mqtt: cannot create the client: %s", strerror(errno));
 		return -1;
@@ -557,10 +559,8 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 	mosquitto_publish_callback_set(c->mosq, on_publish);
 	if (mc->publish && !(c->pub = mqtt_pub_new(c->env, mc->publish, c->bus, c->mosq,
 						   mc->client_id ? mc->client_id : id, pub_sync,
-						   c))) {
-		snprintf(err, errlen, "mqtt: cannot set up publishing: out of memory");
+						   c, err, errlen)))
 		return -1;
-	}
 	if (mc->username && (!(c->password = read_password(mc->password_file, err, errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;

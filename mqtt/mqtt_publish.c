@@ -4,10 +4,12 @@
  * `queue` entries, at most one per metric: a newer one replaces it in place, since the
  * topics are retained and the latest wins.  When the ring is full the oldest goes,
  * counted.  Alert events wait in
- * a ring of `events_queue` entries and leave it only when the broker acknowledged them
- * (QoS 1): while the broker is down they wait, and go out when it is back.  Only a full
- * events queue drops (the newest, counted and logged); a restart loses what waits (a
- * durable outbox is the federation's, issue 18 item 3). */
+ * the durable outbox (mqtt_outbox.h) first and then, while there is room, in a ring of
+ * `events_queue` entries, the window of the outbox handed to libmosquitto; they leave
+ * both only when the broker acknowledged them (QoS 1).  While the broker is down they
+ * wait, and go out in order when it is back, after a restart too.  An event the ring
+ * has no room for waits in the outbox only and is read back as the ring empties; only
+ * when the outbox cannot be written and the ring is full is one lost (counted, logged). */
 #include "mqtt_publish.h"
 
 #include <jansson.h>
@@ -21,6 +23,7 @@
 #include "dcmon/change.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "mqtt_outbox.h"
 
 #define FLUSH_MS 5          /* a queued message waits this long for others (one wake-up) */
 /* Messages of QoS 1 handed to libmosquitto and not acknowledged yet, of each queue:
@@ -34,6 +37,7 @@ struct pub_msg {
 	char *topic;   /* NULL: the events topic */
 	char *payload;
 	int mid;       /* events: 0 waiting, > 0 handed, ACKED */
+	int64_t seq;   /* events: the number in the outbox */
 };
 
 /* A ring of messages. */
@@ -62,6 +66,11 @@ struct mqtt_pub {
 	void *sync_arg;
 	char *status_topic, *events_topic;
 	struct ring values, events;
+	struct mqtt_outbox *outbox;
+	char *node;             /* the events' origin */
+	int64_t loaded_seq;     /* the newest event in the ring (or lost) */
+	bool spilled;           /* events wait in the outbox that the ring has no room for */
+	size_t outbox_n;        /* events in the outbox */
 	size_t handed;          /* events at the head of the ring handed to libmosquitto */
 	size_t values_unacked;  /* state messages of QoS 1 handed and not acknowledged */
 	struct seen *seen;      /* open addressing by metric pointer */
@@ -123,25 +132,48 @@ static void schedule(struct mqtt_pub *p, int64_t delay_ms)
 		p->timer = loop_timer_add(p->env->loop, delay_ms, on_timer, p);
 }
 
-/* Takes topic and payload (malloc'ed; topic NULL for an event). */
-static void enqueue(struct mqtt_pub *p, struct ring *r, char *topic, char *payload)
+/* A state message: takes topic and payload (malloc'ed). */
+static void enqueue_value(struct mqtt_pub *p, char *topic, char *payload)
 {
+	struct ring *r = &p->values;
 	if (!payload) {
 		free(topic);
 		return;
 	}
-	if (r->n == r->cap && r == &p->values) {
+	if (r->n == r->cap) {
 		ring_pop(r); /* superseded by a later message of its retained topic */
 		p->values_dropped++;
 		log_drops(p);
-	} else if (r->n == r->cap) {
-		free(payload);
-		p->events_dropped++;
-		log_drops(p);
-		return;
 	}
 	*ring_at(r, r->n++) = (struct pub_msg){.topic = topic, .payload = payload};
 	schedule(p, FLUSH_MS);
+}
+
+/* An event at the end of the ring (which has room); takes payload. */
+static void ring_event(struct mqtt_pub *p, int64_t seq, char *payload)
+{
+	*ring_at(&p->events, p->events.n++) = (struct pub_msg){.payload = payload, .seq = seq};
+	p->loaded_seq = seq;
+}
+
+static void load_one(void *arg, int64_t seq, const char *payload)
+{
+	struct mqtt_pub *p = arg;
+	char *copy = strdup(payload);
+	if (copy)
+		ring_event(p, seq, copy);
+}
+
+/* Fills the ring's room with the outbox's events that wait there only. */
+static void refill_events(struct mqtt_pub *p)
+{
+	size_t room = p->events.cap - p->events.n;
+	if (!p->spilled || !room)
+		return;
+	if (mqtt_outbox_load(p->outbox, p->loaded_seq, room, load_one, p) < room)
+		p->spilled = false;
+	if (p->events.n)
+		schedule(p, FLUSH_MS);
 }
 
 /* The metric's message still waiting in the values ring, or NULL. */
@@ -235,9 +267,12 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 	else if (p->values_unacked) /* a state message's (or "online"'s: one more turn) */
 		p->values_unacked--;
 	while (p->handed && ring_at(&p->events, 0)->mid == ACKED) {
+		mqtt_outbox_remove(p->outbox, ring_at(&p->events, 0)->seq);
+		p->outbox_n -= p->outbox_n > 0;
 		ring_pop(&p->events);
 		p->handed--;
 	}
+	refill_events(p);
 }
 
 /* Handed events stay with libmosquitto, which sends them again once reconnected. */
@@ -394,14 +429,18 @@ static void on_metric(struct mqtt_pub *p, const struct metric *m)
 	}
 	if (!payload)
 		return;
-	enqueue(p, &p->values, strdup(s->topic), payload);
+	enqueue_value(p, strdup(s->topic), payload);
 	s->queued = p->values.popped + p->values.n;
 }
 
-static char *event_payload(const struct alert_event *ev)
+/* The event's JSON; origin, incarnation and seq make its stable id (docs/MQTT.md). */
+static char *event_payload(const struct mqtt_pub *p, const struct alert_event *ev,
+			   int64_t seq)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "id",
-			      (json_int_t)ev->alert_id, "event", alert_event_type_name(ev->type),
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
+			      "origin", p->node, "incarnation",
+			      (json_int_t)mqtt_outbox_incarnation(p->outbox), "seq", (json_int_t)seq,
+			      "id", (json_int_t)ev->alert_id, "event", alert_event_type_name(ev->type),
 			      "ts", (json_int_t)ev->ts_ms, "rule", ev->rule, "device", ev->device,
 			      "metric", ev->metric, "state", alert_state_name(ev->state),
 			      "severity", cfg_severity_name(ev->severity), "since",
@@ -426,6 +465,30 @@ static char *event_payload(const struct alert_event *ev)
 	return dump(o);
 }
 
+/* Committed to the outbox before anything else; in the ring too when it has room and
+ * no older event waits in the outbox only (the order stays). */
+static void enqueue_event(struct mqtt_pub *p, const struct alert_event *ev)
+{
+	int64_t seq = mqtt_outbox_next_seq(p->outbox);
+	char *payload = event_payload(p, ev, seq);
+	if (!payload)
+		return;
+	bool durable = mqtt_outbox_add(p->outbox, seq, payload) == 0;
+	p->outbox_n += durable;
+	if (p->events.n < p->events.cap && !p->spilled) {
+		ring_event(p, seq, payload);
+		schedule(p, FLUSH_MS);
+		return;
+	}
+	free(payload);
+	if (durable) {
+		p->spilled = true;
+		return;
+	}
+	p->events_dropped++;
+	log_drops(p);
+}
+
 static bool event_wanted(const struct mqtt_pub *p, enum alert_event_type t)
 {
 	enum mqtt_pub_kind k = t == ALERT_EV_CHANGED    ? MQTT_PUB_TRANSITIONS :
@@ -440,7 +503,7 @@ static void on_change(void *arg, const struct change *c)
 	if (c->kind == CHANGE_METRIC && (p->pc->kind_mask & 1u << MQTT_PUB_VALUES)) {
 		on_metric(p, c->metric);
 	} else if (c->kind == CHANGE_ALERT && event_wanted(p, alert_event_of(c)->type)) {
-		enqueue(p, &p->events, NULL, event_payload(alert_event_of(c)));
+		enqueue_event(p, alert_event_of(c));
 	} else if (c->kind == CHANGE_CONFIG) {
 		seen_clear(p); /* sites may have moved, metrics gone: topics anew */
 	}
@@ -448,23 +511,46 @@ static void on_change(void *arg, const struct change *c)
 
 /* ---- life ------------------------------------------------------------------------ */
 
+/* Opens <state_dir>/mqtt_outbox.db (in memory without a state directory) and puts
+ * what it holds in the ring: it goes out first once connected. */
+static int outbox_start(struct mqtt_pub *p, char *err, size_t errlen)
+{
+	char path[4096];
+	const char *dir = p->env->cfg->daemon.state_dir;
+	if (dir && snprintf(path, sizeof(path), "%s/mqtt_outbox.db", dir) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "mqtt: state_dir too long");
+		return -1;
+	}
+	if (!(p->outbox = mqtt_outbox_open(dir ? path : NULL, err, errlen)))
+		return -1;
+	p->outbox_n = mqtt_outbox_count(p->outbox);
+	p->spilled = p->outbox_n > 0;
+	refill_events(p);
+	if (p->outbox_n)
+		log_info("mqtt", NULL, "publish: %zu alert events of the outbox %s wait for the "
+			 "broker", p->outbox_n, path);
+	return 0;
+}
+
 struct mqtt_pub *mqtt_pub_new(const struct poller_env *env, const struct cfg_mqtt_publish *pc,
 			      struct change_bus *bus, struct mosquitto *mosq, const char *node,
-			      void (*sync)(void *arg), void *arg)
+			      void (*sync)(void *arg), void *arg, char *err, size_t errlen)
 {
 	char t[TOPIC_MAX];
 	struct mqtt_pub *p = calloc(1, sizeof(*p));
+	snprintf(err, errlen, "mqtt: cannot set up publishing: out of memory");
 	if (!p)
 		return NULL;
 	*p = (struct mqtt_pub){.env = env, .pc = pc, .bus = bus, .mosq = mosq, .sync = sync,
-			       .sync_arg = arg, .tokens = pc->max_rate};
+			       .sync_arg = arg, .tokens = pc->max_rate, .node = strdup(node)};
 	snprintf(t, sizeof(t), "%s/_events", pc->prefix);
 	p->events_topic = strdup(t);
 	snprintf(t, sizeof(t), "%s/_status", pc->prefix);
 	level_cat(t, sizeof(t), node);
 	p->status_topic = strdup(t);
-	if (!p->events_topic || !p->status_topic || ring_init(&p->values, (size_t)pc->queue) ||
-	    ring_init(&p->events, (size_t)pc->events_queue) ||
+	if (!p->events_topic || !p->status_topic || !p->node ||
+	    ring_init(&p->values, (size_t)pc->queue) ||
+	    ring_init(&p->events, (size_t)pc->events_queue) || outbox_start(p, err, errlen) < 0 ||
 	    mosquitto_will_set(mosq, p->status_topic, 7, "offline", 1, true) != MOSQ_ERR_SUCCESS ||
 	    /* both windows and the availability message on the wire at once: acks are read
 	     * in batches (READ_PAUSE_MS), and a window of 20 would bound QoS 1 to 1000/s */
@@ -485,7 +571,7 @@ void mqtt_pub_reconfig(struct mqtt_pub *p, const struct cfg_mqtt_publish *pc)
 
 void mqtt_pub_stats(const struct mqtt_pub *p, struct mqtt_pub_stats *st)
 {
-	*st = (struct mqtt_pub_stats){.values_queued = p->values.n, .events_queued = p->events.n,
+	*st = (struct mqtt_pub_stats){.values_queued = p->values.n, .events_queued = p->outbox_n,
 				      .values_dropped = p->values_dropped,
 				      .events_dropped = p->events_dropped};
 }
@@ -496,11 +582,13 @@ void mqtt_pub_free(struct mqtt_pub *p)
 		return;
 	change_unsubscribe(p->bus, on_change, p);
 	loop_timer_cancel(p->env->loop, p->timer);
-	if (p->events.n)
-		log_warnx("mqtt", NULL, "publish: %zu alert events not acknowledged by the broker "
-			  "are dropped (no outbox)", p->events.n);
+	if (p->outbox_n)
+		log_info("mqtt", NULL, "publish: %zu alert events not acknowledged by the broker "
+			 "stay in the outbox", p->outbox_n);
 	ring_free(&p->values);
 	ring_free(&p->events);
+	mqtt_outbox_close(p->outbox);
+	free(p->node);
 	seen_clear(p);
 	free(p->status_topic);
 	free(p->events_topic);

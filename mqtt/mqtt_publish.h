@@ -19,12 +19,14 @@
 
 struct mqtt_pub;
 
-/* Subscribes to bus; sets mosq's last will (the availability topic says "offline").
- * sync(arg) is called after the publisher handed libmosquitto messages, so that the
- * client watches its socket for writing.  NULL when out of memory. */
+/* Subscribes to bus; sets mosq's last will (the availability topic says "offline");
+ * opens the events' outbox (<state_dir>/mqtt_outbox.db) and queues what it holds.
+ * node is the events' origin.  sync(arg) is called after the publisher handed
+ * libmosquitto messages, so that the client watches its socket for writing.  NULL with
+ * err filled when out of memory or the outbox cannot be opened. */
 struct mqtt_pub *mqtt_pub_new(const struct poller_env *env, const struct cfg_mqtt_publish *pc,
 			      struct change_bus *bus, struct mosquitto *mosq, const char *node,
-			      void (*sync)(void *arg), void *arg);
+			      void (*sync)(void *arg), void *arg, char *err, size_t errlen);
 /* The config reloaded with an equal publish: section (pointers into the new config). */
 void mqtt_pub_reconfig(struct mqtt_pub *p, const struct cfg_mqtt_publish *pc);
 /* The connection is up (says "online" and sends what waited) or lost. */
@@ -36,13 +38,13 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid);
 /* Before a clean disconnect: the availability topic says "offline" (the broker sends no
  * last will then). */
 void mqtt_pub_goodbye(struct mqtt_pub *p);
-/* What waits and what was dropped since start. */
+/* What waits (events: in the outbox) and what was dropped since start. */
 struct mqtt_pub_stats {
 	size_t values_queued, events_queued;
 	uint64_t values_dropped, events_dropped;
 };
 void mqtt_pub_stats(const struct mqtt_pub *p, struct mqtt_pub_stats *st);
-/* Unsubscribes and frees what still waits (the events are lost: no outbox); NULL is a
+/* Unsubscribes and frees what still waits (the events stay in the outbox); NULL is a
  * no-op. */
 void mqtt_pub_free(struct mqtt_pub *p);
 

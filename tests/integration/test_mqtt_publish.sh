@@ -134,6 +134,34 @@ wait_until 10 "values resume" retained_is dc/test/tokyo-1/rack1/temperature_cels
 wait_until 10 "online again" status_is online
 pass "alert events of the broker's downtime arrive once it is back, once each"
 
+# ---- the outbox: events of a downtime survive dcmond's crash ------------------------
+events_are '(.origin == "dcmond-pub") and (.seq | type) == "number" and
+  (.incarnation | type) == "number"' "$(events_count true)" ||
+  fail "an event without its origin, incarnation and seq: $(cat "$T/events.jsonl")"
+[ "$(jq -s 'map(.seq) | . == sort and . == unique' "$T/events.jsonl")" = true ] ||
+  fail "the events' seq is not increasing: $(jq -c .seq "$T/events.jsonl" | tr '\n' ' ')"
+OUTBOX=$T/data/mqtt_outbox.db
+outbox_seqs() { sqlite3 "$OUTBOX" 'SELECT seq FROM outbox ORDER BY seq' | tr '\n' ' '; }
+[ -z "$(outbox_seqs)" ] || fail "acknowledged events left in the outbox: $(outbox_seqs)"
+stop_broker
+wait_until 30 "no-data alert again while the broker is down" \
+  alert_is rack1-silent '.state == "firing" and .fired_ms > '"$restart_ms"
+wait_until 10 "the downtime's events in the outbox" eval '[ -n "$(outbox_seqs)" ]'
+stop_dcmond_hard # nothing acknowledged them: only the outbox holds them now
+queued=$(outbox_seqs)
+incarnation=$(sqlite3 "$OUTBOX" 'SELECT id FROM incarnation')
+start_dcmond "$T/dcmon.yaml"
+wait_until 10 "outbox read at the start" grep -q "alert events of the outbox .* wait for the broker" "$T/dcmond.log"
+start_broker "$MQTT_PORT" "${BROKER_LINES[@]}"
+for seq in $queued; do
+  wait_until 30 "event $seq of the outbox after dcmond's restart" \
+    events_are ".seq == $seq and .incarnation == $incarnation" 1
+done
+events_are '.rule == "rack1-silent" and .event == "fired" and .ts > '"$restart_ms" 1 ||
+  fail "the fired event of the crash's downtime: $(cat "$T/events.jsonl")"
+wait_until 10 "the outbox emptied by the acknowledgements" eval '[ -z "$(outbox_seqs)" ]'
+pass "alert events of a downtime kept in the outbox through kill -9 arrive after the restart, once each (seq $queued)"
+
 # ---- last will --------------------------------------------------------------------
 stop_dcmond_hard
 wait_until 15 "offline (last will)" status_is offline

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Federation benchmark (issue 18): a site dcmond publishing alert events to its own
+# mosquitto, bridged (a real mosquitto bridge, QoS 1, persistent session) to a hub
+# mosquitto, where a subscriber stands in for the hub (the hub dcmond is not built yet).
+#
+#   bench/mqtt_hub.sh [DEVICES=1000] [RATE=2000 values/s] [SECONDS=20]
+#
+# 1. Latency and rate: bench_mqtt_pub's stream (DEVICES x 9 points: not a multiple of 10, RATE values/s)
+#    into the site; a rule at 1000.45 fires and resolves point p000 of each device as
+#    its value moves between 1000.0 and 1000.9, so every device makes events.  The
+#    subscriber on the hub broker stamps each event's arrival: latency = arrival - the
+#    event's ts (the alert engine's time at the site), p50/p99; events/s at the hub.
+# 2. Replay: right after the stream the site broker is stopped (the cut: the site
+#    dcmond loses its broker); every series goes no-data (5 intervals of 2 s: the stream must come round every series within 10 s) and its
+#    transition waits in the site dcmond's outbox (<state_dir>/mqtt_outbox.db), DEVICES
+#    x 9 events and more; the broker is started again and the replay time is from its
+#    start until the hub's subscriber holds as many events as the outbox held.
+# Prints one final line of key=value.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${1:-1000}
+rate=${2:-2000}
+duration=${3:-20}
+build=${DCMON_BUILD_DIR:-build}
+[ -x "$build/dcmond" ] && [ -x "$build/bench_mqtt_pub" ] ||
+	{ echo "no $build/dcmond or $build/bench_mqtt_pub: run scripts/build.sh" >&2; exit 2; }
+source bench/mqtt_lib.sh
+mqtt_bench_setup mqtthubbench # the hub's broker on $port
+hub_port=$port
+site_port=$(free_port)
+
+start_site_broker() {
+	{ echo "listener $site_port 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
+	  echo "max_queued_messages 1000000"; [ "$(id -u)" -ne 0 ] || echo "user root"
+	  echo "connection hub"; echo "address 127.0.0.1:$hub_port"; echo "topic site1/# out 1"
+	  echo "cleansession false"; echo "notifications false"; echo "restart_timeout 1"; } >"$T/site-broker.conf"
+	mosquitto -c "$T/site-broker.conf" >>"$T/site-broker.log" 2>&1 &
+	site_broker_pid=$!
+	pids+=($site_broker_pid)
+	wait_for 10 grep -q "Opening ipv4 listen socket on port $site_port" "$T/site-broker.log" ||
+		{ echo "the site broker did not start" >&2; exit 1; }
+}
+start_site_broker
+
+mkdir -p "$T/site"
+{
+	echo "daemon: {data_dir: $T/site, socket: $T/site.sock, interval: 2s, timeout: 1s,"
+	echo "         archive_flush: 1h, rrdcached: unix:$T/absent.sock, log_level: warn,"
+	echo "         mqtt: {host: 127.0.0.1, port: $site_port, client_id: site1, qos: 0, reconnect_max: 1s,"
+	echo "                publish: {prefix: site1, kinds: [alerts, transitions]},"
+	bench_mqtt_stream_yaml
+	echo "rules:"
+	echo "  - {name: high, match: {metric: reading_volts, inst: gauge-p000}, above: {warn: 1000.45}}"
+	echo "  - {name: silent, match: {metric: reading_volts}, nodata: {intervals: 5}}"
+	bench_mqtt_devices_yaml "$devices"
+} >"$T/site.yaml"
+"$build/dcmond" -c "$T/site.yaml" >"$T/site.log" 2>&1 &
+site_pid=$!
+pids+=($site_pid)
+health() { curl -sf --unix-socket "$T/site.sock" http://dcmond/api/v1/health; }
+wait_for 30 health || { echo "the site dcmond did not start" >&2; tail "$T/site.log" >&2; exit 1; }
+
+# the hub's subscriber: a persistent session at QoS 1, each message stamped on arrival
+mosquitto_sub -h 127.0.0.1 -p "$hub_port" -i hub-sub -c -q 1 -t site1/_events -F '%U %p' \
+	>"$T/hub.txt" 2>"$T/hub-sub.log" &
+pids+=($!)
+sleep 1
+
+# --- 1. latency and rate through the bridge ------------------------------------------
+echo "mqtt hub bench: $devices devices x 9 points at $rate values/s for ${duration}s," \
+	"$(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+"$build/bench_mqtt_pub" 127.0.0.1 "$site_port" "$devices" 9 "$rate" "$duration" >/dev/null
+sleep 2
+events=$(wc -l <"$T/hub.txt")
+read -r p50 p99 < <(awk '{ split($1, a, "."); arr = a[1] * 1000 + substr(a[2], 1, 3);
+		 match($0, /"ts":[0-9]+/); ts = substr($0, RSTART + 5, RLENGTH - 5); print arr - ts }' \
+	"$T/hub.txt" | sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "nan nan"; exit }
+		 i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+		 print v[i50], v[i99] }')
+echo "latency phase: $events events at the hub in ${duration}s, p50 ${p50} ms, p99 ${p99} ms" >&2
+
+# --- 2. the cut and the replay --------------------------------------------------------
+before=$(wc -l <"$T/hub.txt")
+kill "$site_broker_pid"; wait "$site_broker_pid" 2>/dev/null || true
+outbox() { sqlite3 "$T/site/mqtt_outbox.db" 'SELECT count(*) FROM outbox'; }
+# every series' no-data transition is in the outbox
+fired() { [ "$(outbox)" -ge $((devices * 9)) ]; }
+wait_for 120 fired || { echo "only $(outbox) events queued" >&2; exit 1; }
+sleep 2
+queued=$(outbox)
+t0=$(date +%s%N)
+start_site_broker
+arrived() { [ $(($(wc -l <"$T/hub.txt") - before)) -ge "$queued" ]; }
+wait_for 300 arrived || { echo "only $(($(wc -l <"$T/hub.txt") - before)) of $queued arrived" >&2; exit 1; }
+t1=$(date +%s%N)
+replay_ms=$(((t1 - t0) / 1000000))
+dups=$(tail -n +$((before + 1)) "$T/hub.txt" | grep -o '"seq":[0-9]*' | sort | uniq -d | wc -l)
+echo "replay: $queued events queued in the site's outbox, all at the hub $replay_ms ms after" \
+	"the site broker's restart ($((queued * 1000 / (replay_ms > 0 ? replay_ms : 1))) events/s), $dups seq twice" >&2
+echo "hub_events=$events latency_p50_ms=$p50 latency_p99_ms=$p99 replay_events=$queued" \
+	"replay_ms=$replay_ms replay_events_per_s=$((queued * 1000 / (replay_ms > 0 ? replay_ms : 1)))" \
+	"replay_duplicates=$dups"
