@@ -89,6 +89,13 @@ static void judge_init(struct judge *j, struct baseline *base, enum cfg_anomaly_
 	j->base = base;
 }
 
+/* Frees what judging left: the baseline and the metric's note. */
+static void judge_done(struct judge *j)
+{
+	metric_set_note(&j->m, NULL);
+	free(j->base);
+}
+
 /* One sample as the engine judges it; an alert after 3 outside in a row (for: 10m). */
 static enum alvl judge(struct judge *j, int64_t t, double v)
 {
@@ -168,7 +175,7 @@ static void test_normal_cycle_quiet(void **state)
 	assert_true(baseline_band(j.base, T0 + 16 * 3600 + 1800, 3, 0, &lo, &hi));
 	assert_true(lo > 20.5 && lo < 22.0);
 	assert_true(hi > 22.0 && hi < 23.5);
-	free(j.base);
+	judge_done(&j);
 }
 
 /* +4 degC at 03:00 on a Wednesday (the coolest hours): each of its first 3 samples is
@@ -192,12 +199,11 @@ static void test_step_detected(void **state)
 	assert_int_equal(sscanf(note, "expected %lf-%lf °C at this hour, now %lf °C", &lo, &hi, &now),
 			 3);
 	assert_true(lo >= 16 && lo <= 18 && hi >= 18 && hi <= 20 && now > hi);
-	metric_set_note(&j.m, NULL);
 	assert_true(j.fired_t >= step_at);
 	long delay = (long)((j.fired_t - step_at) / STEP) + 1;
 	print_message("baseline_step delay_intervals=%ld\n", delay);
 	assert_true(delay <= 3);
-	free(j.base);
+	judge_done(&j);
 }
 
 /* A slow drift (+1 degC a day) is flagged once it leaves the band, not in its first
@@ -221,8 +227,8 @@ static void test_drift_flagged(void **state)
 	print_message("baseline_drift flagged_after_h=%.1f\n", hours);
 	assert_true(hours > 6 && hours < 48);
 	assert_int_equal(down.alerts, 0);
-	free(up.base);
-	free(down.base);
+	judge_done(&up);
+	judge_done(&down);
 }
 
 /* 3 days of history for a rule that learns 14: no alert even for a wild value, and
@@ -238,7 +244,7 @@ static void test_learning(void **state)
 	for (int64_t t = T0 + STEP; t <= T0 + 6 * 3600; t += STEP)
 		assert_int_equal(judge(&j, t, normal_temp(t) + 15.0), LVL_NONE);
 	assert_int_equal(j.alerts, 0);
-	free(j.base);
+	judge_done(&j);
 }
 
 /* A room next to an office: +3 degC on weekdays from 09:00 to 18:00 (T0 is a Monday). */
@@ -343,7 +349,7 @@ static void test_model_comparison(void **state)
 				if (f == FOLD_WEEK) /* only the hour of the week knows Saturdays */
 					assert_true(j.fired_t >= at && j.fired_t <= at + 2 * STEP);
 			}
-			free(j.base);
+			judge_done(&j);
 		}
 		print_message("%s\n", row);
 	}
