@@ -140,8 +140,10 @@ void alert_engine_free(struct alert_engine *e)
 		return;
 	for (size_t i = 0; i < e->nbinds; i++) {
 		struct abind *b = e->binds[i];
-		for (uint32_t k = 0; k < b->n; k++)
+		for (uint32_t k = 0; k < b->n; k++) {
 			free(b->slot[k].rate);
+			free(b->slot[k].base);
+		}
 		((struct metric *)b->m)->sink_data[e->slot] = NULL;
 		free(b);
 	}
@@ -345,7 +347,8 @@ void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
 }
 
 bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
-			   struct baseline *out, double *deviation, double *margin)
+			   struct baseline *out, double *deviation, double *margin, char *state,
+			   size_t statelen)
 {
 	const struct abind *b = e->slot >= 0 ? m->sink_data[e->slot] : NULL;
 	for (uint32_t i = 0; b && i < b->n; i++) {
@@ -354,6 +357,7 @@ bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
 			*out = *s->base;
 			*deviation = s->rule->src->deviation;
 			*margin = s->rule->src->margin;
+			anomaly_learning(s->rule, s->base, state, statelen);
 			return true;
 		}
 	}

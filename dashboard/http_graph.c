@@ -61,6 +61,7 @@ struct http_graph_job {
 	struct archive *arc;
 	struct baseline *band; /* JSON: the metric's anomaly baseline, NULL if none */
 	double deviation, margin;
+	char band_state[64];   /* "learning (N days of M)", or "" once it judges */
 	/* results (worker) */
 	int status;
 	unsigned char *img;
@@ -181,7 +182,7 @@ static void band_json(struct strbuf *b, const struct http_graph_job *j,
 				strbuf_appends(b, "null");
 		}
 	}
-	strbuf_appends(b, "]}");
+	strbuf_appendf(b, "],\"state\":\"%s\"}", j->band_state[0] ? j->band_state : "judging");
 }
 
 static void graph_series(struct http_graph_job *j)
@@ -395,7 +396,8 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 	j->unit = strdup(m->unit ? m->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
 	if (p->format == GRAPH_JSON && s->env.alerts && (j->band = malloc(sizeof(*j->band))) &&
-	    !alert_engine_baseline(s->env.alerts, m, j->band, &j->deviation, &j->margin)) {
+	    !alert_engine_baseline(s->env.alerts, m, j->band, &j->deviation, &j->margin,
+				   j->band_state, sizeof(j->band_state))) {
 		free(j->band);
 		j->band = NULL;
 	}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <rrd.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #include "alert_int.h"
+#include "alert_fixture.h"
+
+#include <sys/stat.h>
 
 #define STEP 300
 #define DAY 86400
@@ -357,6 +361,54 @@ static void test_model_comparison(void **state)
 	assert_int_equal(week_fp[1], 0);
 }
 
+/* Through the engine: a rule bound to a metric whose RRD file holds 3 weeks reads them
+ * at its first report and fires for the step at 03:00, the e-mail's note naming the
+ * band; a metric without history is learning and quiet; the graph's band is there. */
+static void test_engine_from_rrd(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(FX_DEVICES "rules:\n"
+				"  - name: room-unusual\n"
+				"    match: {metric: room_celsius}\n"
+				"    anomaly: {deviation: 3, direction: up}\n"
+				"    for: 10m\n",
+			      false);
+	char dir[PATH_MAX], file[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/ups-1", f->cfg->daemon.data_dir);
+	assert_int_equal(mkdir(f->cfg->daemon.data_dir, 0755) == 0 || errno == EEXIST, 1);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(file, sizeof(file), "%s/room_celsius.rrd", dir);
+	write_history(file, WEEKS * 7);
+	struct metric_desc d = {.name = "room_celsius", .unit = "celsius", .kind = METRIC_GAUGE,
+				.interval_ms = STEP * 1000};
+	struct metric *m = metric_reg_get(f->reg, "ups-1", &d);
+	struct metric *fresh = metric_reg_get(f->reg, "ups-2", &d); /* no file: learning */
+	int64_t step_at = T0 + 2 * DAY + 3 * 3600, fired = 0;
+	for (int64_t t = T0 + STEP; t <= step_at + 6 * STEP; t += STEP) {
+		double v = normal_temp(t);
+		metric_put(f->reg, m, t * 1000, v + (t >= step_at ? 4.0 : 0.0));
+		metric_put(f->reg, fresh, t * 1000, v + 15.0);
+		if (!fired && fx_state(f, "room-unusual", "ups-1", "room_celsius", t * 1000, NULL) ==
+				  ALERT_FIRING)
+			fired = t;
+	}
+	assert_true(fired >= step_at && fired <= step_at + 2 * STEP);
+	assert_non_null(m->note);
+	assert_non_null(strstr(m->note, "°C at this hour, now "));
+	assert_int_equal(fx_state(f, "room-unusual", "ups-2", "room_celsius", fired * 1000, NULL),
+			 ALERT_OK);
+	struct baseline band;
+	double k, margin, lo, hi;
+	char st[64];
+	assert_true(alert_engine_baseline(f->e, fresh, &band, &k, &margin, st, sizeof(st)));
+	assert_string_equal(st, "learning (3 days of 14)"); /* Mon..Wed of its own values */
+	assert_true(alert_engine_baseline(f->e, m, &band, &k, &margin, st, sizeof(st)));
+	assert_string_equal(st, "");
+	assert_true(k == 3 && baseline_band(&band, T0 + 16 * 3600, k, margin, &lo, &hi));
+	assert_true(lo > 20 && hi < 24);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +418,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_drift_flagged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
 	    cmocka_unit_test(test_model_comparison),
+	    cmocka_unit_test(test_engine_from_rrd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
