@@ -19,6 +19,7 @@
 
 #include "alert_int.h"
 #include "alert_fixture.h"
+#include "notify_int.h"
 
 #include <sys/stat.h>
 
@@ -393,8 +394,28 @@ static void test_engine_from_rrd(void **state)
 			fired = t;
 	}
 	assert_true(fired >= step_at && fired <= step_at + 2 * STEP);
-	assert_non_null(m->note);
-	assert_non_null(strstr(m->note, "°C at this hour, now "));
+	/* the alert's e-mail quotes the band */
+	struct alert_view v;
+	fx_state(f, "room-unusual", "ups-1", "room_celsius", fired * 1000, &v);
+	struct alert_event ev = {.type = ALERT_EV_FIRED, .ts_ms = fired * 1000, .alert_id = v.id,
+				 .rule = "room-unusual", .device = "ups-1",
+				 .metric = "room_celsius", .unit = "celsius",
+				 .state = ALERT_FIRING, .severity = SEV_WARNING, .value = v.value,
+				 .warn = NAN, .crit = NAN, .since_ms = fired * 1000,
+				 .fired_ms = fired * 1000};
+	struct notify_text_ctx c = {.ev = &ev, .kind = "alert", .view = &v};
+	char *subject, *line, *block;
+	assert_int_equal(notify_text_item(&c, &subject, &line, &block), 0);
+	double lo_now, hi_now, now;
+	const char *quote = strstr(block, "\nexpected ");
+	assert_non_null(quote);
+	assert_int_equal(sscanf(quote, "\nexpected %lf-%lf °C at this hour, now %lf °C", &lo_now,
+				&hi_now, &now),
+			 3);
+	assert_true(lo_now > 16 && hi_now < 20 && now > hi_now);
+	free(subject);
+	free(line);
+	free(block);
 	assert_int_equal(fx_state(f, "room-unusual", "ups-2", "room_celsius", fired * 1000, NULL),
 			 ALERT_OK);
 	struct baseline band;
