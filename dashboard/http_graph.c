@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "dcmon/api_route.h"
 #include "dcmon/alert.h"
@@ -59,7 +60,7 @@ struct http_graph_job {
 	enum graph_format format;
 	int width, height;
 	struct archive *arc;
-	struct baseline *band; /* JSON: the metric's anomaly baseline, NULL if none */
+	struct baseline *band; /* the metric's anomaly baseline, NULL if none */
 	double deviation, margin;
 	char band_state[64];   /* "learning (N days of M)", or "" once it judges */
 	/* results (worker) */
@@ -102,6 +103,39 @@ static char *graph_escape(const char *path)
 
 /* ---- on the worker -------------------------------------------------------------- */
 
+/* Seconds a range covers when the baseline's band is drawn on it (hourly steps are
+ * noise on a year), else 0. */
+static int64_t band_span(const struct graph_range *r)
+{
+	return strcmp(r->name, "1h") == 0   ? 3600
+	       : strcmp(r->name, "1d") == 0 ? 86400
+	       : strcmp(r->name, "1w") == 0 ? 604800
+					    : 0;
+}
+
+/* "CDEF:<name>=..." giving each time of the range its hour's band edge (UNKN where the
+ * hour has no values yet): rrdgraph's RPN has no table lookup, so it is a chain of IFs
+ * on TIME, one per hour.  NULL when out of memory. */
+static char *band_cdef(const struct http_graph_job *j, const char *name, bool upper, int64_t now_s,
+		       int64_t span_s)
+{
+	struct strbuf b = STRBUF_INIT;
+	strbuf_appendf(&b, "CDEF:%s=v,POP", name);
+	int64_t first = (now_s - span_s) / 3600 * 3600, n = 0;
+	for (int64_t h = first; h <= now_s; h += 3600, n++) {
+		double lo, hi;
+		strbuf_appendf(&b, ",TIME,%lld,LT,", (long long)(h + 3600));
+		if (baseline_band(j->band, h, j->deviation, j->margin, &lo, &hi))
+			strbuf_appendf(&b, "%.6g", upper ? hi : lo);
+		else
+			strbuf_appends(&b, "UNKN");
+	}
+	strbuf_appends(&b, ",UNKN");
+	while (n-- > 0)
+		strbuf_appends(&b, ",IF");
+	return strbuf_take(&b);
+}
+
 static void graph_render(struct http_graph_job *j)
 {
 	char w[16], h[16], def_avg[1024 * 9], def_min[sizeof(def_avg)], def_max[sizeof(def_avg)];
@@ -131,6 +165,17 @@ static void graph_render(struct http_graph_job *j)
 	int argc = 0;
 	while (argc < GRAPH_ARGS_MAX && argv[argc])
 		argc++;
+	/* the anomaly rule's expected range, as an amber band under the values */
+	int64_t span = j->band ? band_span(j->range) : 0, now = (int64_t)time(NULL);
+	char *blo = span ? band_cdef(j, "blo", false, now, span) : NULL;
+	char *bhi = span ? band_cdef(j, "bhi", true, now, span) : NULL;
+	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX - 2) {
+		argv[argc++] = blo;
+		argv[argc++] = bhi;
+		argv[argc++] = "CDEF:bw=bhi,blo,-";
+		argv[argc++] = "LINE1:blo#f0a030:expected";
+		argv[argc++] = "AREA:bw#f0a03040::STACK";
+	}
 	if (j->daemon && argc + 2 < GRAPH_ARGS_MAX) {
 		argv[argc++] = "--daemon";
 		argv[argc++] = j->daemon;
@@ -159,6 +204,8 @@ static void graph_render(struct http_graph_job *j)
 	}
 	rrd_clear_error();
 	rrd_info_free(info);
+	free(blo);
+	free(bhi);
 }
 
 /* The range's averages as JSON: {"start_ms" (the first value's time), "step_s",
@@ -395,7 +442,7 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
-	if (p->format == GRAPH_JSON && s->env.alerts && (j->band = malloc(sizeof(*j->band))) &&
+	if (s->env.alerts && (j->band = malloc(sizeof(*j->band))) &&
 	    !alert_engine_baseline(s->env.alerts, m, j->band, &j->deviation, &j->margin,
 				   j->band_state, sizeof(j->band_state))) {
 		free(j->band);
