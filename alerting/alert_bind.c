@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dcmon/log.h"
 
@@ -52,12 +53,17 @@ static void slot_carry(struct aslot *s, struct abind *old)
 			s->rate = o->rate;
 		else
 			free(o->rate);
+		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY)
+			s->base = o->base;
+		else
+			free(o->base);
 		*o = (struct aslot){0};
 		return;
 	}
 }
 
-static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, struct abind *old)
+static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, struct abind *old,
+		      int64_t now_ms)
 {
 	s->rule->matched++;
 	slot_carry(s, old);
@@ -70,6 +76,35 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	}
 	if (s->rule->src->type == RULE_RATE && !s->rate)
 		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
+	if (s->rule->src->type == RULE_ANOMALY && !s->base)
+		s->base = anomaly_baseline_new(e, b->m, now_ms); /* NULL: stays unknown */
+}
+
+/* Days of RRD history read to start a baseline: within the 5-minute archive (14 days,
+ * core/archive_rrd.c), whose averages keep most of the noise an hourly one hides. */
+#define ANOMALY_HISTORY_DAYS 13
+
+struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
+				      int64_t now_ms)
+{
+	struct baseline *base = malloc(sizeof(*base));
+	if (!base)
+		return NULL;
+	baseline_init(base);
+	const struct cfg_daemon *dc = e->cfg ? &e->cfg->daemon : NULL;
+	char key[METRIC_NAME_MAX + METRIC_INST_MAX + 8], path[4096], err[256];
+	if (!dc || !dc->data_dir || metric_file_key(m, key, sizeof(key)) < 0)
+		return base;
+	/* a "host:port" rrdcached knows files by their path under its base dir */
+	bool remote = dc->rrdcached && strncmp(dc->rrdcached, "unix:", 5) != 0;
+	snprintf(path, sizeof(path), "%s%s%s/%s.rrd", remote ? "" : dc->data_dir,
+		 remote ? "" : "/", m->device, key);
+	if (!remote && access(path, F_OK) != 0)
+		return base; /* no history yet: it learns from the samples */
+	if (baseline_learn_rrd(base, path, dc->rrdcached, now_ms / 1000, ANOMALY_HISTORY_DAYS, err,
+			       sizeof(err)) < 0)
+		log_debug("alert", m->device, "baseline of %s starts empty: %s", m->key, err);
+	return base;
 }
 
 /* Ends the alerts left in old slots (their rule is gone) and frees the binding. */
@@ -82,6 +117,7 @@ static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_
 			a->rule = NULL;
 		}
 		free(old->slot[i].rate);
+		free(old->slot[i].base);
 	}
 	free(old);
 }
@@ -100,7 +136,7 @@ static struct abind *bind_make(struct alert_engine *e, const struct metric *m,
 			    .bound_ms = old ? old->bound_ms : now_ms};
 	for (uint32_t i = 0; i < b->n; i++) {
 		b->slot[i].rule = (struct arule *)e->scratch.v[i];
-		slot_init(e, b, &b->slot[i], old);
+		slot_init(e, b, &b->slot[i], old, now_ms);
 	}
 	return b;
 }

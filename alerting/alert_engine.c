@@ -140,8 +140,10 @@ void alert_engine_free(struct alert_engine *e)
 		return;
 	for (size_t i = 0; i < e->nbinds; i++) {
 		struct abind *b = e->binds[i];
-		for (uint32_t k = 0; k < b->n; k++)
+		for (uint32_t k = 0; k < b->n; k++) {
 			free(b->slot[k].rate);
+			free(b->slot[k].base);
+		}
 		((struct metric *)b->m)->sink_data[e->slot] = NULL;
 		free(b);
 	}
@@ -183,7 +185,9 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	struct alert *a = s->alert;
 	enum alvl cur = a ? a->level : LVL_NONE;
 	double val;
-	enum alvl lvl = rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
+	enum alvl lvl = r->src->type == RULE_ANOMALY
+				? anomaly_eval(r, b->m, s->base, new_value, &val)
+				: rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
 	if (lvl == LVL_UNKNOWN)
 		return;
 	if (lvl == cur && (!a || a->state != ALERT_PENDING)) {
@@ -342,6 +346,24 @@ void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
 	}
 	alert_publish_moved(e, now_ms);
 	tick_store(e, now_ms);
+}
+
+bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
+			   struct baseline *out, double *deviation, double *margin, char *state,
+			   size_t statelen)
+{
+	const struct abind *b = e->slot >= 0 ? m->sink_data[e->slot] : NULL;
+	for (uint32_t i = 0; b && i < b->n; i++) {
+		const struct aslot *s = &b->slot[i];
+		if (s->base && s->rule->src->type == RULE_ANOMALY) {
+			*out = *s->base;
+			*deviation = s->rule->src->deviation;
+			*margin = s->rule->src->margin;
+			anomaly_learning(s->rule, s->base, state, statelen);
+			return true;
+		}
+	}
+	return false;
 }
 
 size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched)

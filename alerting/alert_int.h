@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dcmon/alert.h"
+#include "dcmon/baseline.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
 #include "state_health.h"
@@ -125,6 +126,17 @@ struct rate_buf {
  * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
 enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
 		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
+/* Level of ANOMALY rule r for m against its baseline (NULL: unknown); learn: the value
+ * is new and, when inside the band (or still learning), joins the baseline.  A metric
+ * with less history than the rule's `learn` is never judged (LVL_NONE). */
+enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
+		       bool learn, double *val);
+/* "learning (N days of M)" while base has less history than r needs, else "". */
+void anomaly_learning(const struct arule *r, const struct baseline *base, char *buf,
+		      size_t len);
+/* Learns a new ANOMALY slot's baseline from the metric's RRD file (alert_bind.c). */
+struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
+				      int64_t now_ms);
 /* Levels ABOVE/BELOW for value v (also used for rates). */
 enum alvl rule_level(const struct arule *r, double v, enum alvl cur);
 /* Adds a sample to a rate buffer and returns the per-second rate over the window, or
@@ -315,6 +327,7 @@ struct aslot {
 	struct arule *rule;
 	struct alert *alert;   /* NULL while the pair has always been OK */
 	struct rate_buf *rate; /* RATE rules only */
+	struct baseline *base; /* ANOMALY rules only */
 };
 
 /* The rules of one metric: what its sink slot points to. */

@@ -2,6 +2,7 @@
 #include "alert_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Past `level` in the rule's direction (strictly); an unset level is never passed. */
@@ -99,4 +100,73 @@ enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur
 	default:
 		return LVL_UNKNOWN;
 	}
+}
+
+/* Whole days of history base has versus the `learn` duration r needs. */
+static bool anomaly_learned(const struct arule *r, const struct baseline *base, int *have,
+			    int *need)
+{
+	*have = baseline_days(base);
+	*need = (int)((r->src->learn_ms + 86399999) / 86400000);
+	return *have >= *need;
+}
+
+void anomaly_learning(const struct arule *r, const struct baseline *base, char *buf, size_t len)
+{
+	int have, need;
+	if (!base || anomaly_learned(r, base, &have, &need))
+		snprintf(buf, len, "%s", base ? "" : "learning (0 days of ?)");
+	else
+		snprintf(buf, len, "learning (%d days of %d)", have, need);
+}
+
+/* A value with the unit's symbol where the e-mail's reader expects one. */
+static void unit_value(double v, const char *unit, char *buf, size_t len)
+{
+	if (unit && strcmp(unit, "celsius") == 0)
+		snprintf(buf, len, "%.3g °C", v);
+	else if (unit && strcmp(unit, "percent") == 0)
+		snprintf(buf, len, "%.3g%%", v);
+	else
+		snprintf(buf, len, "%.3g%s%s", v, unit && *unit ? " " : "", unit ? unit : "");
+}
+
+/* The metric's note (quoted by alert e-mails) says what was expected while the value is
+ * outside its band; cleared when it comes back. */
+static void anomaly_note(struct baseline *base, const struct metric *m, bool outside, double lo,
+			 double hi)
+{
+	if (!outside) {
+		if (base->noted)
+			metric_set_note((struct metric *)m, NULL);
+		base->noted = false;
+		return;
+	}
+	char a[48], z[48], now[48], note[192];
+	unit_value(lo, NULL, a, sizeof(a));
+	unit_value(hi, m->unit, z, sizeof(z));
+	unit_value(m->value, m->unit, now, sizeof(now));
+	snprintf(note, sizeof(note), "expected %s-%s at this hour, now %s", a, z, now);
+	base->noted = metric_set_note((struct metric *)m, note) == 0;
+}
+
+enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
+		       bool learn, double *val)
+{
+	const struct cfg_rule *c = r->src;
+	*val = m->value;
+	if (!base || !value_ok(m))
+		return LVL_UNKNOWN;
+	int64_t ts_s = m->value_ts_ms / 1000;
+	int have, need;
+	double lo, hi;
+	bool outside = anomaly_learned(r, base, &have, &need) &&
+		       baseline_outside(base, ts_s, m->value, c->deviation, c->margin,
+					(enum baseline_dir)c->direction, &lo, &hi);
+	/* an unusual value stays out of the model, or a lasting fault would become normal */
+	if (learn && !outside)
+		baseline_add(base, ts_s, m->value);
+	if (outside || base->noted)
+		anomaly_note(base, m, outside, lo, hi);
+	return outside ? LVL_OF_SEV(c->severity) : LVL_NONE;
 }

@@ -3,11 +3,14 @@
 #include "archive_int.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <rrd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -238,4 +241,60 @@ int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct arch
 	        : kind == METRIC_COUNTER ? snprintf(buf, len, "%" PRId64 ":%.0f", p.t_s, p.v)
 	                                 : snprintf(buf, len, "%" PRId64 ":%.17g", p.t_s, p.v);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
+}
+
+static pthread_mutex_t rrd_getopt_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void archive_rrd_getopt_lock(void)
+{
+	pthread_mutex_lock(&rrd_getopt_mutex);
+}
+
+void archive_rrd_getopt_unlock(void)
+{
+	pthread_mutex_unlock(&rrd_getopt_mutex);
+}
+
+int archive_fetch(const char *path, const char *daemon, const char *start, const char *end,
+		  struct archive_series *out, char *err, size_t errlen)
+{
+	const char *argv[] = {"fetch", path,	  "AVERAGE", "--start", start, "--end",
+			      end,     daemon ? "--daemon" : NULL, daemon, NULL};
+	int argc = daemon ? 9 : 7;
+	time_t from = 0, to = 0;
+	unsigned long step = 0, nds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	*out = (struct archive_series){0};
+	archive_rrd_getopt_lock();
+	rrd_clear_error();
+	optind = 0; /* rrd_fetch parses with getopt */
+	opterr = 0;
+	int rc = -1;
+	int fetched = rrd_fetch(argc, (char **)argv, &from, &to, &step, &nds, &names, &data);
+	archive_rrd_getopt_unlock();
+	if (fetched != 0 || nds < 1 || step == 0) {
+		const char *e = rrd_get_error();
+		snprintf(err, errlen, "fetch: %s", e && *e ? e : "no data source");
+	} else {
+		/* rows are the steps after `from` up to `to`, nds values each */
+		size_t n = to > from ? (size_t)((to - from) / (time_t)step) : 0;
+		out->v = malloc((n ? n : 1) * sizeof(*out->v));
+		if (!out->v) {
+			snprintf(err, errlen, "out of memory");
+		} else {
+			for (size_t i = 0; i < n; i++)
+				out->v[i] = data[i * nds];
+			out->first_s = (int64_t)from + (int64_t)step;
+			out->step_s = (int64_t)step;
+			out->n = n;
+			rc = 0;
+		}
+	}
+	for (unsigned long i = 0; names && i < nds; i++)
+		free(names[i]);
+	free(names);
+	free(data);
+	rrd_clear_error();
+	return rc;
 }

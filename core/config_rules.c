@@ -1,4 +1,4 @@
-/* `rules:`: a selector and one condition (above, below, state, rate, nodata). */
+/* `rules:`: a selector and one condition (above, below, state, rate, nodata, anomaly). */
 #include "config_int.h"
 
 #include <errno.h>
@@ -79,10 +79,26 @@ static const struct cfg_key nodata_keys[] = {
     {.name = NULL},
 };
 
+static const char *const anomaly_dirs[] = {"both", "up", "down", NULL};
+
+static const struct cfg_key anomaly_keys[] = {
+    {.name = "deviation", .type = CFGK_DOUBLE, .offset = RULE(deviation)},
+    {.name = "direction", .type = CFGK_ENUM, .offset = RULE(direction), .names = anomaly_dirs},
+    {.name = "margin", .type = CFGK_DOUBLE, .offset = RULE(margin)},
+    {.name = "learn",
+     .type = CFGK_DURATION,
+     .offset = RULE(learn_ms),
+     .min = 86400000,
+     .max = 8467200000},
+    {.name = "severity", .type = CFGK_ENUM, .offset = RULE(severity), .names = cfg_severity_names},
+    {.name = NULL},
+};
+
 /* Condition keys, in the order of enum cfg_rule_type. */
 static const char *const rule_conditions[] = {
     [RULE_ABOVE] = "above", [RULE_BELOW] = "below",   [RULE_STATE] = "state",
-    [RULE_RATE] = "rate",   [RULE_NODATA] = "nodata", NULL,
+    [RULE_RATE] = "rate",   [RULE_NODATA] = "nodata",
+    [RULE_ANOMALY] = "anomaly", NULL,
 };
 
 const struct cfg_key cfg_rule_keys[] = {
@@ -93,6 +109,7 @@ const struct cfg_key cfg_rule_keys[] = {
     {.name = "state", .type = CFGK_STRUCT, .offset = 0, .sub = state_keys},
     {.name = "rate", .type = CFGK_STRUCT, .offset = 0, .sub = rate_keys},
     {.name = "nodata", .type = CFGK_STRUCT, .offset = 0, .sub = nodata_keys},
+    {.name = "anomaly", .type = CFGK_STRUCT, .offset = 0, .sub = anomaly_keys},
     {.name = "for", .type = CFGK_DURATION, .offset = RULE(for_ms), .min = 0, .max = 604800000},
     {.name = "summary", .type = CFGK_STRING, .offset = RULE(summary)},
     {.name = NULL},
@@ -106,6 +123,8 @@ void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx)
 	r->window_ms = 300000;
 	r->rate_per_s = 1.0;
 	r->nodata_intervals = 3;
+	r->deviation = 3.0;
+	r->learn_ms = 14 * 86400000LL;
 	r->pos = node->pos;
 }
 
@@ -126,7 +145,7 @@ static int rule_type(struct cfg_rule *r, const struct cfgnode *node, struct cfg_
 	}
 	if (found < 0) {
 		cfg_error(d, &node->pos,
-		          "rule: expected a condition: one of above, below, state, rate, nodata");
+		          "rule: expected a condition: one of above, below, state, rate, nodata, anomaly");
 		return -EINVAL;
 	}
 	r->type = (enum cfg_rule_type)found;
@@ -177,8 +196,14 @@ int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 {
 	struct cfg_rule *r = elem;
 	size_t before = d->nerrors;
-	if (rule_type(r, node, d) == 0 && r->type != RULE_STATE && r->type != RULE_NODATA)
+	if (rule_type(r, node, d) == 0 && r->type != RULE_STATE && r->type != RULE_NODATA &&
+	    r->type != RULE_ANOMALY)
 		levels_check(r, node, d);
+	if (r->type == RULE_ANOMALY && (!(r->deviation > 0) || !(r->margin >= 0)))
+		cfg_error(d, cfg_key_pos(cfgnode_get(node, "anomaly"),
+					 r->deviation > 0 ? "margin" : "deviation"),
+			  "anomaly: %s must be %s", r->deviation > 0 ? "margin" : "deviation",
+			  r->deviation > 0 ? "0 or more" : "more than 0");
 	if (r->type == RULE_STATE && r->nstates == 0)
 		cfg_error(d, cfg_key_pos(node, "state"), "state: expected at least one value");
 	cfg_validate_selector(&r->match, cfgnode_get(node, "match"), d);

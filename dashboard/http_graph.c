@@ -18,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "dcmon/api_route.h"
+#include "dcmon/alert.h"
 #include "dcmon/archive.h"
+#include "dcmon/baseline.h"
 #include "dcmon/loop.h"
 #include "dcmon/strbuf.h"
 #include "dcmon/workq.h"
@@ -57,6 +60,9 @@ struct http_graph_job {
 	enum graph_format format;
 	int width, height;
 	struct archive *arc;
+	struct baseline *band; /* the metric's anomaly baseline, NULL if none */
+	double deviation, margin;
+	char band_state[64];   /* "learning (N days of M)", or "" once it judges */
 	/* results (worker) */
 	int status;
 	unsigned char *img;
@@ -72,6 +78,7 @@ void http_graph_job_free(struct http_graph_job *j)
 		return;
 	free(j->path);
 	free(j->local);
+	free(j->band);
 	free(j->title);
 	free(j->unit);
 	free(j->daemon);
@@ -95,6 +102,39 @@ static char *graph_escape(const char *path)
 }
 
 /* ---- on the worker -------------------------------------------------------------- */
+
+/* Seconds a range covers when the baseline's band is drawn on it (hourly steps are
+ * noise on a year), else 0. */
+static int64_t band_span(const struct graph_range *r)
+{
+	return strcmp(r->name, "1h") == 0   ? 3600
+	       : strcmp(r->name, "1d") == 0 ? 86400
+	       : strcmp(r->name, "1w") == 0 ? 604800
+					    : 0;
+}
+
+/* "CDEF:<name>=..." giving each time of the range its hour's band edge (UNKN where the
+ * hour has no values yet): rrdgraph's RPN has no table lookup, so it is a chain of IFs
+ * on TIME, one per hour.  NULL when out of memory. */
+static char *band_cdef(const struct http_graph_job *j, const char *name, bool upper, int64_t now_s,
+		       int64_t span_s)
+{
+	struct strbuf b = STRBUF_INIT;
+	strbuf_appendf(&b, "CDEF:%s=v,POP", name);
+	int64_t first = (now_s - span_s) / 3600 * 3600, n = 0;
+	for (int64_t h = first; h <= now_s; h += 3600, n++) {
+		double lo, hi;
+		strbuf_appendf(&b, ",TIME,%lld,LT,", (long long)(h + 3600));
+		if (baseline_band(j->band, h, j->deviation, j->margin, &lo, &hi))
+			strbuf_appendf(&b, "%.6g", upper ? hi : lo);
+		else
+			strbuf_appends(&b, "UNKN");
+	}
+	strbuf_appends(&b, ",UNKN");
+	while (n-- > 0)
+		strbuf_appends(&b, ",IF");
+	return strbuf_take(&b);
+}
 
 static void graph_render(struct http_graph_job *j)
 {
@@ -125,14 +165,27 @@ static void graph_render(struct http_graph_job *j)
 	int argc = 0;
 	while (argc < GRAPH_ARGS_MAX && argv[argc])
 		argc++;
+	/* the anomaly rule's expected range, as an amber band under the values */
+	int64_t span = j->band ? band_span(j->range) : 0, now = (int64_t)time(NULL);
+	char *blo = span ? band_cdef(j, "blo", false, now, span) : NULL;
+	char *bhi = span ? band_cdef(j, "bhi", true, now, span) : NULL;
+	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX - 2) {
+		argv[argc++] = blo;
+		argv[argc++] = bhi;
+		argv[argc++] = "CDEF:bw=bhi,blo,-";
+		argv[argc++] = "LINE1:blo#f0a030:expected";
+		argv[argc++] = "AREA:bw#f0a03040::STACK";
+	}
 	if (j->daemon && argc + 2 < GRAPH_ARGS_MAX) {
 		argv[argc++] = "--daemon";
 		argv[argc++] = j->daemon;
 	}
+	archive_rrd_getopt_lock();
 	rrd_clear_error();
 	optind = 0; /* rrd_graph_v parses with getopt */
 	opterr = 0;
 	rrd_info_t *info = rrd_graph_v(argc, (char **)argv);
+	archive_rrd_getopt_unlock();
 	for (rrd_info_t *i = info; i; i = i->next) {
 		if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0 && i->value.u_blo.size > 0) {
 			j->img = malloc(i->value.u_blo.size);
@@ -151,53 +204,63 @@ static void graph_render(struct http_graph_job *j)
 	}
 	rrd_clear_error();
 	rrd_info_free(info);
+	free(blo);
+	free(bhi);
 }
 
 /* The range's averages as JSON: {"start_ms" (the first value's time), "step_s",
  * "values": [v or null, ...]}, oldest first. */
+/* "band": the anomaly rule's expected range at each value's time (null where its
+ * baseline has no slot yet), drawn around the values. */
+static void band_json(struct strbuf *b, const struct http_graph_job *j,
+		      const struct archive_series *s)
+{
+	for (int side = 0; side < 2; side++) {
+		strbuf_appends(b, side ? "],\"hi\":[" : ",\"band\":{\"lo\":[");
+		for (size_t i = 0; i < s->n; i++) {
+			double lo, hi;
+			/* a value is stamped at the end of the step it averages */
+			int64_t t = s->first_s + (int64_t)i * s->step_s - 1;
+			if (i)
+				strbuf_appends(b, ",");
+			if (baseline_band(j->band, t, j->deviation, j->margin, &lo, &hi))
+				strbuf_appendf(b, "%.6g", side ? hi : lo);
+			else
+				strbuf_appends(b, "null");
+		}
+	}
+	strbuf_appendf(b, "],\"state\":\"%s\"}", j->band_state[0] ? j->band_state : "judging");
+}
+
 static void graph_series(struct http_graph_job *j)
 {
-	const char *argv[] = {"fetch", j->path, "AVERAGE", "--start", j->range->start,
-			      "--end", "now", j->daemon ? "--daemon" : NULL, j->daemon, NULL};
-	int argc = j->daemon ? 9 : 7;
-	time_t start = 0, end = 0;
-	unsigned long step = 0, nds = 0;
-	char **names = NULL;
-	rrd_value_t *data = NULL;
-	rrd_clear_error();
-	optind = 0; /* rrd_fetch parses with getopt */
-	opterr = 0;
-	if (rrd_fetch(argc, (char **)argv, &start, &end, &step, &nds, &names, &data) != 0 ||
-	    nds < 1 || step == 0) {
-		const char *e = rrd_get_error();
+	struct archive_series s;
+	if (archive_fetch(j->path, j->daemon, j->range->start, "now", &s, j->err,
+			  sizeof(j->err)) < 0) {
 		j->status = 500;
-		snprintf(j->err, sizeof(j->err), "fetch: %s", e && *e ? e : "no data source");
-	} else {
-		struct strbuf b = STRBUF_INIT;
-		strbuf_appendf(&b, "{\"start_ms\":%lld,\"step_s\":%lu,\"values\":[",
-			       ((long long)start + (long long)step) * 1000, step);
-		/* rrd_fetch's rows are the steps after start up to end, nds values each */
-		for (time_t t = start; t < end; t += (time_t)step) {
-			rrd_value_t v = data[(size_t)((t - start) / (time_t)step) * nds];
-			if (t > start)
-				strbuf_appends(&b, ",");
-			if (isfinite(v))
-				strbuf_appendf(&b, "%.6g", v);
-			else
-				strbuf_appends(&b, "null");
-		}
-		strbuf_appends(&b, "]}");
-		j->img_len = b.len;
-		j->img = (unsigned char *)strbuf_take(&b);
-		j->status = j->img ? 200 : 500;
-		if (!j->img)
-			snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
 	}
-	for (unsigned long i = 0; names && i < nds; i++)
-		free(names[i]);
-	free(names);
-	free(data);
-	rrd_clear_error();
+	struct strbuf b = STRBUF_INIT;
+	strbuf_appendf(&b, "{\"start_ms\":%lld,\"step_s\":%lld,\"values\":[",
+		       (long long)s.first_s * 1000, (long long)s.step_s);
+	for (size_t i = 0; i < s.n; i++) {
+		if (i)
+			strbuf_appends(&b, ",");
+		if (isfinite(s.v[i]))
+			strbuf_appendf(&b, "%.6g", s.v[i]);
+		else
+			strbuf_appends(&b, "null");
+	}
+	strbuf_appends(&b, "]");
+	if (j->band)
+		band_json(&b, j, &s);
+	strbuf_appends(&b, "}");
+	free(s.v);
+	j->img_len = b.len;
+	j->img = (unsigned char *)strbuf_take(&b);
+	j->status = j->img ? 200 : 500;
+	if (!j->img)
+		snprintf(j->err, sizeof(j->err), "out of memory");
 }
 
 static void graph_work(void *arg)
@@ -379,6 +442,12 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
+	if (s->env.alerts && (j->band = malloc(sizeof(*j->band))) &&
+	    !alert_engine_baseline(s->env.alerts, m, j->band, &j->deviation, &j->margin,
+				   j->band_state, sizeof(j->band_state))) {
+		free(j->band);
+		j->band = NULL;
+	}
 	if (!j->local || !j->path || !j->title || !j->unit || (s->rrdcached && !j->daemon)) {
 		http_graph_job_free(j);
 		return NULL;

@@ -69,4 +69,23 @@ struct archive_stats {
 };
 void archive_get_stats(struct archive *a, struct archive_stats *out);
 
+/* The AVERAGE values of an RRD file's first data source from start to end (rrd_fetch's
+ * time specifications, e.g. "-1d", "now" or seconds since the epoch), through rrdcached
+ * when daemon is not NULL ("unix:/path" or "host:port").  v[i] is the average of the
+ * step ending at first_s + i * step_s (NaN where unknown).  librrd's fetch parses its
+ * arguments with getopt: it holds archive_rrd_getopt_lock.  0, or -1 with err filled. */
+struct archive_series {
+	int64_t first_s;
+	int64_t step_s;
+	size_t n;
+	double *v; /* malloc'd; free() it */
+};
+/* librrd's fetch and graph parse their arguments with getopt, whose state is global:
+ * every thread calling them (the graph worker, the alert engine learning baselines)
+ * holds this lock around the call. */
+void archive_rrd_getopt_lock(void);
+void archive_rrd_getopt_unlock(void);
+int archive_fetch(const char *path, const char *daemon, const char *start, const char *end,
+		  struct archive_series *out, char *err, size_t errlen);
+
 #endif

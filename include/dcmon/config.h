@@ -221,7 +221,9 @@ struct cfg_selector {
 	size_t nlabels;
 };
 
-enum cfg_rule_type { RULE_ABOVE, RULE_BELOW, RULE_STATE, RULE_RATE, RULE_NODATA };
+enum cfg_rule_type { RULE_ABOVE, RULE_BELOW, RULE_STATE, RULE_RATE, RULE_NODATA, RULE_ANOMALY };
+/* ANOMALY: which side of the baseline's band fires (same order as enum baseline_dir). */
+enum cfg_anomaly_dir { ANOMALY_BOTH, ANOMALY_UP, ANOMALY_DOWN };
 enum cfg_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 const char *cfg_severity_name(enum cfg_severity s);
 extern const char *const cfg_severity_names[]; /* NULL-terminated, by value (enumtab.h) */
@@ -239,6 +241,10 @@ struct cfg_rule {
 	int64_t window_ms;          /* RATE: window; per-second rate compared with levels */
 	double rate_per_s;          /* RATE: unit of the levels in per-second (e.g. 1/3600 for %/h) */
 	int nodata_intervals;       /* NODATA: silent intervals before firing */
+	double deviation;           /* ANOMALY: band half-width in standard deviations */
+	double margin;              /* ANOMALY: least band half-width, in the metric's unit */
+	enum cfg_anomaly_dir direction; /* ANOMALY: which side fires */
+	int64_t learn_ms;           /* ANOMALY: history needed before it judges (learning) */
 	char *summary;              /* human text, may be NULL */
 	struct cfg_pos pos;
 };

@@ -20,6 +20,7 @@ devices:
   - id: web-01
     kind: server
     host: 127.0.0.1
+    labels: {baseline: "on"}
     checks: {tcp: [$closed], resources: local}
 rules:
   - name: port-closed
@@ -89,6 +90,18 @@ pass "GET /api/v1/graph: PNG for 1h, 1d, 1w, 1y"
 code=$(req GET "/api/v1/graph?device=web-01&metric=fs_used_percent&inst=/&range=1d&format=svg")
 [ "$code" = 200 ] && grep -q "<svg" "$T/body" || fail "svg graph: $code"
 pass "GET /api/v1/graph format=svg with an instance"
+# the opt-in default rule cpu-unusual (label baseline: on) draws its band, still learning
+expect 200 '(.band.lo | length) == (.values | length) and (.band.hi | length) == (.values | length)
+  and (.band.state | test("^learning \\([12] days of 14\\)$"))' \
+  GET "/api/v1/graph?device=web-01&metric=cpu_used_percent&range=1h&format=json"
+expect 200 '.band == null' GET "/api/v1/graph?device=web-01&metric=fs_used_percent&inst=/&range=1h&format=json"
+pass "GET /api/v1/graph format=json: the baseline's band and its learning state"
+amber='rgb(94.117647%,62.745098%,18.823529%)' # the band's colour, #f0a030, as cairo writes it
+code=$(req GET "/api/v1/graph?device=web-01&metric=cpu_used_percent&range=1h&format=svg")
+[ "$code" = 200 ] && grep -qF "$amber" "$T/body" || fail "svg graph with the band: $code"
+code=$(req GET "/api/v1/graph?device=web-01&metric=fs_used_percent&inst=/&range=1h&format=svg")
+[ "$code" = 200 ] && ! grep -qF "$amber" "$T/body" || fail "svg graph without a band: $code"
+pass "GET /api/v1/graph: the band drawn (amber) only where an anomaly rule applies"
 expect 400 '.error | test("range")' GET "/api/v1/graph?device=web-01&metric=cpu_used_percent&range=2h"
 expect 400 '.error | test("metric: required")' GET "/api/v1/graph?device=web-01"
 expect 400 '.error | test("width")' GET "/api/v1/graph?device=web-01&metric=cpu_used_percent&width=9"

@@ -229,7 +229,7 @@ static void check_full_server(const struct cfg *cfg)
 
 static void check_full_rules(const struct cfg *cfg)
 {
-	assert_int_equal(cfg->nrules, 5);
+	assert_int_equal(cfg->nrules, 6);
 	const struct cfg_rule *r = &cfg->rules[0];
 	assert_string_equal(r->name, "ups-runtime");
 	assert_string_equal(r->match.kind, "ups");
@@ -273,6 +273,14 @@ static void check_full_rules(const struct cfg *cfg)
 	assert_int_equal(r->type, RULE_ABOVE);
 	assert_true(r->warn == 27 && r->crit == 32);
 	assert_true(isnan(r->clear_warn) && isnan(r->clear_crit));
+
+	r = &cfg->rules[5];
+	assert_int_equal(r->type, RULE_ANOMALY);
+	assert_true(r->deviation == 2.5 && r->margin == 0.5);
+	assert_int_equal(r->direction, ANOMALY_UP);
+	assert_int_equal(r->learn_ms, 21LL * 86400000);
+	assert_int_equal(r->for_ms, 600000);
+	assert_int_equal(r->severity, SEV_WARNING);
 }
 
 static void check_full_routes(const struct cfg *cfg)
@@ -456,6 +464,12 @@ static const struct bad_case bad_cases[] = {
      "per: expected one of s, min, h"},
     {"bad severity", "rules:\n  - nodata: {severity: critcal}\n", 2, 24,
      "did you mean 'critical'?"},
+    {"bad anomaly key", "rules:\n  - anomaly: {deviaton: 3}\n", 2, 15, "deviaton"},
+    {"bad anomaly direction", "rules:\n  - anomaly: {direction: sideways}\n", 2, 26,
+     "direction: expected one of both, up, down"},
+    {"anomaly deviation 0", "rules:\n  - anomaly: {deviation: 0}\n", 2, 26,
+     "anomaly: deviation must be more than 0"},
+    {"anomaly learn too short", "rules:\n  - anomaly: {learn: 1h}\n", 2, 22, "learn: 1h is out of range 1d..98d"},
     {"bad email", "teams:\n  - id: noc\n    email: [a@b.example, bad@]\n", 3, 26,
      "email: 'bad@' is not a valid e-mail address"},
     {"bad route email", "routes:\n  - email: \"a b@c.example\"\n", 2, 12,

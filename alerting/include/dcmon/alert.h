@@ -121,6 +121,14 @@ void alert_engine_clock_stepped(struct alert_engine *e, int64_t step_ms);
 /* Number of compiled rules, and of those how many matched no metric so far (for the
  * "rule matches nothing" warning once the first polls are in). */
 size_t alert_engine_rule_count(const struct alert_engine *e, size_t *unmatched);
+/* The baseline of metric m's first anomaly rule (dcmon/baseline.h), copied into out
+ * with the rule's deviation and margin, for drawing its band, and its state: "learning
+ * (N days of M)" while its history is too short, else "".  False when m has none.
+ * Loop thread. */
+struct baseline;
+bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
+			   struct baseline *out, double *deviation, double *margin, char *state,
+			   size_t statelen);
 /* Logs a warning naming file:line for every rule that matched no metric yet. */
 void alert_engine_warn_unmatched(const struct alert_engine *e);
 

@@ -1,0 +1,105 @@
+/* Hour-of-week baselines (dcmon/baseline.h). */
+#include "dcmon/baseline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dcmon/archive.h"
+
+#define DAY_S 86400
+#define HOUR_S 3600
+
+void baseline_init(struct baseline *b)
+{
+	*b = (struct baseline){.first_day = -1, .last_day = -1};
+}
+
+/* Floor division: times before 1970 still fall in the right slot. */
+static int64_t floor_div(int64_t a, int64_t d)
+{
+	return a / d - (a % d < 0);
+}
+
+unsigned baseline_slot(int64_t ts_s)
+{
+	/* 1970-01-01 was a Thursday: day 0 is the 4th of the week (Monday = 0) */
+	int64_t hours = floor_div(ts_s, HOUR_S) + 3 * 24;
+	int64_t s = hours % BASELINE_SLOTS;
+	return (unsigned)(s < 0 ? s + BASELINE_SLOTS : s);
+}
+
+int baseline_days(const struct baseline *b)
+{
+	return b->first_day < 0 ? 0 : (int)(b->last_day - b->first_day + 1);
+}
+
+void baseline_add(struct baseline *b, int64_t ts_s, double v)
+{
+	if (!isfinite(v))
+		return;
+	struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
+	/* Welford's update with the weight capped, so that an old slot follows slow change */
+	if (sl->n < BASELINE_SLOT_MAX_N)
+		sl->n++;
+	double n = sl->n, mean = sl->mean;
+	double next = mean + (v - mean) / n;
+	sl->var = (float)(sl->var + ((v - mean) * (v - next) - sl->var) / n);
+	sl->mean = (float)next;
+	int64_t day = floor_div(ts_s, DAY_S);
+	if (b->first_day < 0 || day < b->first_day)
+		b->first_day = day;
+	if (day > b->last_day)
+		b->last_day = day;
+}
+
+void baseline_add_series(struct baseline *b, const double *v, size_t n, int64_t start_s,
+			 int64_t step_s)
+{
+	for (size_t i = 0; i < n; i++)
+		baseline_add(b, start_s + (int64_t)i * step_s, v[i]);
+}
+
+long baseline_learn_rrd(struct baseline *b, const char *path, const char *daemon,
+			int64_t end_s, int days, char *err, size_t errlen)
+{
+	char start[32], end[32];
+	snprintf(start, sizeof(start), "%lld", (long long)(end_s - (int64_t)days * DAY_S));
+	snprintf(end, sizeof(end), "%lld", (long long)end_s);
+	struct archive_series s;
+	if (archive_fetch(path, daemon, start, end, &s, err, errlen) < 0)
+		return -1;
+	long n = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		/* a value stamped at the end of its step belongs to the hour it averages */
+		n += isfinite(s.v[i]);
+		baseline_add(b, s.first_s + (int64_t)i * s.step_s - 1, s.v[i]);
+	}
+	free(s.v);
+	return n;
+}
+
+bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double margin, double *lo,
+		   double *hi)
+{
+	const struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
+	if (sl->n < 2) {
+		*lo = *hi = NAN;
+		return false;
+	}
+	double half = k * sqrt(sl->var > 0 ? sl->var : 0.0);
+	if (half < margin)
+		half = margin;
+	*lo = sl->mean - half;
+	*hi = sl->mean + half;
+	return true;
+}
+
+bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
+		      enum baseline_dir dir, double *lo, double *hi)
+{
+	if (!baseline_band(b, ts_s, k, margin, lo, hi))
+		return false;
+	bool above = v > *hi, below = v < *lo;
+	return dir == BASELINE_UP ? above : dir == BASELINE_DOWN ? below : above || below;
+}
