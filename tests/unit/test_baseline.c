@@ -403,7 +403,7 @@ static void test_engine_from_rrd(void **state)
 				 .state = ALERT_FIRING, .severity = SEV_WARNING, .value = v.value,
 				 .warn = NAN, .crit = NAN, .since_ms = fired * 1000,
 				 .fired_ms = fired * 1000};
-	struct notify_text_ctx c = {.ev = &ev, .kind = "alert", .view = &v};
+	struct notify_text_ctx c = {.ev = &ev, .kind = "alert", .metric = m};
 	char *subject, *line, *block;
 	assert_int_equal(notify_text_item(&c, &subject, &line, &block), 0);
 	double lo_now, hi_now, now;
