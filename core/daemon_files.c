@@ -5,8 +5,9 @@
  * archive's directories) makes it 0640 and a directory 0750; librrd ignores the umask
  * and the archive sets its files 0640 itself.  Files and directories left by earlier
  * versions (0644 in 0755) lose others' access at start, with a log line each: data_dir
- * and state_dir themselves and the state files (alerts.db, notify.db, accounts.db and their -wal,
- * -shm and -journal).  Old RRD files are not walked (a data_dir can hold a million):
+ * and state_dir themselves and the state files (every SQLite database at the top of
+ * state_dir, NAME.db with its -wal, -shm and -journal: each part names its own, so the
+ * kernel keeps no list of them).  Old RRD files are not walked (a data_dir can hold a million):
  * the 0750 data_dir already keeps others out of them.  Group bits are never changed,
  * so a group shared deliberately (rrdcached as another user) keeps working. */
 #include "dcmon/daemon_priv.h"
@@ -25,9 +26,23 @@
 
 #define DAEMON_UMASK  027 /* new files 0640, directories 0750 */
 
-/* The SQLite files of the state directory (each with -wal, -shm, -journal). */
-static const char *const state_dbs[] = {"alerts.db", "notify.db", "accounts.db"};
+/* What follows ".db" in the name of a state file: the database and SQLite's own files. */
 static const char *const db_suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+/* True for a file dcmond keeps at the top of state_dir: alerts.db, tenants.db-wal, ... */
+static bool is_state_file(const char *name)
+{
+	const char *db = strstr(name, ".db");
+
+	if (!db || db == name)
+		return false;
+	for (const char *next; (next = strstr(db + 1, ".db")) != NULL;)
+		db = next; /* the last ".db" */
+	for (size_t j = 0; j < sizeof(db_suffixes) / sizeof(db_suffixes[0]); j++)
+		if (strcmp(db + 3, db_suffixes[j]) == 0)
+			return true;
+	return false;
+}
 
 /* mkdir -p; *created tells whether the last component was made here.  0 or -errno. */
 static int make_dirs(const char *path, bool *created)
@@ -62,12 +77,16 @@ static void close_to_others(const char *path)
 static void close_state_files(const char *state_dir)
 {
 	char path[PATH_MAX];
+	DIR *dh = opendir(state_dir);
+	struct dirent *e;
 
-	for (size_t i = 0; i < sizeof(state_dbs) / sizeof(state_dbs[0]); i++)
-		for (size_t j = 0; j < sizeof(db_suffixes) / sizeof(db_suffixes[0]); j++)
-			if (snprintf(path, sizeof(path), "%s/%s%s", state_dir, state_dbs[i],
-				     db_suffixes[j]) < (int)sizeof(path))
-				close_to_others(path);
+	if (!dh)
+		return;
+	while ((e = readdir(dh)) != NULL)
+		if (is_state_file(e->d_name) &&
+		    snprintf(path, sizeof(path), "%s/%s", state_dir, e->d_name) < (int)sizeof(path))
+			close_to_others(path);
+	closedir(dh);
 }
 
 /* ---- ownership ------------------------------------------------------------------------ */
@@ -89,20 +108,6 @@ static void give(struct handover *h, const char *path)
 		h->changed++;
 	else
 		h->failed++;
-}
-
-/* True for a file dcmond keeps at the top of state_dir: alerts.db-wal, ... */
-static bool is_state_file(const char *name)
-{
-	for (size_t i = 0; i < sizeof(state_dbs) / sizeof(state_dbs[0]); i++) {
-		size_t n = strlen(state_dbs[i]);
-		if (strncmp(name, state_dbs[i], n) != 0)
-			continue;
-		for (size_t j = 0; j < sizeof(db_suffixes) / sizeof(db_suffixes[0]); j++)
-			if (strcmp(name + n, db_suffixes[j]) == 0)
-				return true;
-	}
-	return false;
 }
 
 static bool is_rrd(const char *name)

@@ -98,6 +98,11 @@ for f in "$T/data/alerts.db" "$T/data/alerts.db-wal" "$T/data/notify.db" "$T/dat
          "$(compgen -G "$T/data/box/*.rrd" | head -1)"; do
   assert_eq "$(mode_of "$f")" "640 nobody" "mode of ${f#$T/}"
 done
+# every part's database, whichever parts there are (the root start made them root's)
+dbs=("$T"/data/*.db)
+[ "${#dbs[@]}" -ge 6 ] || fail "only ${#dbs[@]} databases in data: ${dbs[*]}"
+for f in "${dbs[@]}"; do assert_eq "$(stat -c %U "$f")" nobody "owner of ${f#$T/}"; done
+pass "the ${#dbs[@]} databases of the state directory handed over"
 stop_dcmond
 
 # 2. nogroup may open ICMP datagram sockets: nothing is kept
