@@ -152,6 +152,7 @@ void alert_engine_free(struct alert_engine *e)
 		alert_obj_free(e->alerts[i]);
 	free(e->alerts);
 	smap_free(&e->by_ident);
+	alert_settle_free(e);
 	for (size_t i = 0; i < e->nsil; i++)
 		silence_free(e->sil[i]);
 	free(e->sil);

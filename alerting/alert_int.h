@@ -360,8 +360,7 @@ struct alert_engine {
 	struct change_bus *bus;       /* where events are published, may be NULL */
 	alert_suppress_fn suppress;   /* facility hook, may be NULL */
 	void *suppress_arg;
-	alert_settle_fn settle;       /* upstream-report hook, may be NULL */
-	void *settle_arg;
+	struct smap settle;           /* device -> struct asettle: its chain, as last told */
 	struct rptrs scratch;
 };
 
@@ -397,6 +396,8 @@ void alert_publish_moved(struct alert_engine *e, int64_t now_ms);
 void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms);
 /* The device whose failure explains a (the suppress hook), or NULL. */
 const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms);
+/* Frees what alert_engine_settle_input() kept. */
+void alert_settle_free(struct alert_engine *e);
 /* The active silence covering a, or NULL. */
 struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, int64_t now_ms);
 /* Writes a to the store (if any); logs failures. */

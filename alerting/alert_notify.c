@@ -4,6 +4,7 @@
  * restores `notified`, so nothing is told twice. */
 #include "alert_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,10 +142,49 @@ void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms
 		alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
 }
 
-void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg)
+/* What the daemon last told of one device's chain (alert_engine_settle_input). */
+struct asettle {
+	int64_t window_ms;
+	int64_t reported_ms;
+	char device[]; /* the map's key */
+};
+
+int alert_engine_settle_input(struct alert_engine *e, const char *device, int64_t window_ms,
+			      int64_t reported_ms)
 {
-	e->settle = fn;
-	e->settle_arg = arg;
+	struct asettle *s = smap_get(&e->settle, device);
+	if (!s && window_ms <= 0)
+		return 0; /* never held: nothing to keep */
+	if (!s) {
+		size_t len = strlen(device) + 1;
+		if (!(s = malloc(sizeof(*s) + len)))
+			return -ENOMEM;
+		memcpy(s->device, device, len);
+		if (smap_put(&e->settle, s->device, s) < 0) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	s->window_ms = window_ms;
+	s->reported_ms = reported_ms;
+	return 0;
+}
+
+void alert_settle_free(struct alert_engine *e)
+{
+	for (size_t i = 0; i < e->settle.cap; i++)
+		if (e->settle.v[i].key)
+			free(e->settle.v[i].val);
+	smap_free(&e->settle);
+}
+
+/* Asks for the polls that a's chain still owes (CHANGE_SETTLE). */
+static void settle_request(struct alert_engine *e, const struct alert *a, int64_t now_ms)
+{
+	if (change_wanted(e->bus, CHANGE_SETTLE))
+		change_publish(e->bus, &(struct change){.kind = CHANGE_SETTLE, .ts_ms = now_ms,
+							.device = a->device,
+							.since_ms = a->fired_ms});
 }
 
 /* A first notification still waiting for the devices around it to report: upstream
@@ -152,21 +192,23 @@ void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *a
  * suppress it); after the suppression that held it ended, two windows (one for the
  * consequences of the cause's recovery to happen -- a transfer switch closing on the
  * generators, a server booting -- and one for the device to report them). */
-static bool settle_wait(const struct alert_engine *e, const struct alert *a, enum alvl want,
+static bool settle_wait(struct alert_engine *e, const struct alert *a, enum alvl want,
 			int64_t now_ms)
 {
-	if (!e->settle || a->notified != LVL_NONE || want == LVL_NONE)
+	if (a->notified != LVL_NONE || want == LVL_NONE)
 		return false;
-	bool reported = true;
-	int64_t win = e->settle(e->settle_arg, a->device, a->fired_ms, &reported);
-	if (win <= 0)
+	const struct asettle *s = smap_get(&e->settle, a->device);
+	if (!s || s->window_ms <= 0)
 		return false;
-	return (!reported && now_ms < a->fired_ms + win) ||
-	       (a->unheld_ms && now_ms < a->unheld_ms + 2 * win);
+	bool reported = s->reported_ms >= a->fired_ms;
+	if (!reported)
+		settle_request(e, a, now_ms);
+	return (!reported && now_ms < a->fired_ms + s->window_ms) ||
+	       (a->unheld_ms && now_ms < a->unheld_ms + 2 * s->window_ms);
 }
 
 /* settle_wait(), remembered so that alert_engine_settle_check() looks only at these. */
-static bool settling(const struct alert_engine *e, struct alert *a, enum alvl want,
+static bool settling(struct alert_engine *e, struct alert *a, enum alvl want,
 		     int64_t now_ms)
 {
 	a->settling = settle_wait(e, a, want, now_ms);
@@ -175,7 +217,7 @@ static bool settling(const struct alert_engine *e, struct alert *a, enum alvl wa
 
 void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms)
 {
-	if (!e->settle)
+	if (!e->settle.n)
 		return;
 	for (size_t i = 0; i < e->nalerts; i++) {
 		struct alert *a = e->alerts[i];

@@ -49,6 +49,8 @@ struct sched {
 	size_t ndevs;
 	void (*done_fn)(void *arg, const char *id); /* a poll has ended; may be NULL */
 	void *done_arg;
+	void (*start_fn)(void *arg, const char *id); /* a poll starts; may be NULL */
+	void *start_arg;
 };
 
 static const char *const outcome_names[] = {
@@ -264,6 +266,8 @@ static void start_poll(struct sched_dev *d)
 	d->pending = d->nslots;
 	int64_t grace = limit / 2 < WATCHDOG_GRACE_MS ? limit / 2 : WATCHDOG_GRACE_MS;
 	d->watchdog = loop_timer_add(loop, limit + grace, on_watchdog, d);
+	if (d->s->start_fn)
+		d->s->start_fn(d->s->start_arg, d->cfg->id);
 	for (size_t i = 0; i < d->nslots; i++) {
 		struct sched_slot *sl = &d->slots[i];
 		sl->job = (struct poll_job){.ts_ms = d->st.last_poll_ms,
@@ -405,6 +409,12 @@ void sched_set_done_hook(struct sched *s, void (*fn)(void *arg, const char *id),
 {
 	s->done_fn = fn;
 	s->done_arg = arg;
+}
+
+void sched_set_start_hook(struct sched *s, void (*fn)(void *arg, const char *id), void *arg)
+{
+	s->start_fn = fn;
+	s->start_arg = arg;
 }
 
 const struct dev_status *sched_status(struct sched *s, const char *id)

@@ -57,6 +57,7 @@ struct daemon {
 	struct change_bus *bus;    /* the pipeline's changes, to their subscribers */
 	struct pipeline *pipeline; /* each report: facility, engine, bus */
 	struct sched *sched;
+	struct chain_settle *settle; /* the engine's settle inputs, from the chains */
 	struct api_unix *api;
 	struct alert_engine *alerts;
 	struct accounts *accounts;    /* accounts.db; NULL without a state_dir */
@@ -191,14 +192,6 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 	return failed;
 }
 
-/* The alert engine's settle hook: how long an alert of `device` waits for the devices
- * on its chain, and whether they have reported since it fired. */
-static int64_t settle_of(void *arg, const char *device, int64_t since_ms, bool *reported)
-{
-	struct daemon *d = arg;
-	return chain_settle(d->facility, d->sched, device, since_ms, reported);
-}
-
 /* The API's view of cfg's accounts section: the local users' roles, the store's
  * policy. */
 static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
@@ -260,6 +253,7 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 		else if (!cfg_device_find(old, dev->id))
 			log_info("daemon", dev->id, "added");
 	}
+	chain_settle_all(d->settle, next); /* the new chains and schedule */
 	api_unix_set_env(d->api, &d->api_env);
 	http_server_set_env(d->http, &d->api_env);
 	http_server_reload(d->http, old->daemon.http, next->daemon.http);
@@ -429,11 +423,19 @@ static bool polling_of(void *arg, const char *id)
 	return d->sched && sched_polling(d->sched, id);
 }
 
+/* A poll starts: the chains it is on wait for it now. */
+static void on_poll_start(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+	chain_settle_polled(d->settle, id);
+}
+
 static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
 	facility_device_polled(d->facility, id, now);
+	chain_settle_polled(d->settle, id);
 	alert_engine_settle_check(d->alerts, now);
 	notifier_poll_done(d->notify, id, now);
 	change_publish(d->bus, &(struct change){.kind = CHANGE_DEVICE, .ts_ms = now, .device = id});
@@ -588,7 +590,6 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
 		return -1;
 	}
-	alert_engine_set_settle(d->alerts, settle_of, d);
 	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
 			.bus = d->bus, .cfg = d->cfg, .dev_status = status_of, .arg = d},
 			err, sizeof(err));
@@ -608,6 +609,9 @@ static int start_parts(struct daemon *d)
 	if (!(d->sched = sched_new(&d->env, all_pollers())))
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
+	if (!(d->settle = chain_settle_new(d->facility, d->sched, d->alerts, d->bus)))
+		return -1;
+	sched_set_start_hook(d->sched, on_poll_start, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
 	if (d->cfg->daemon.state_dir &&
 	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, d->cfg->daemon.accounts, err,
@@ -658,6 +662,7 @@ static int start_parts(struct daemon *d)
 	daemon_priv_log_icmp(d->cfg);
 	if (add_devices(d, NULL) > 0)
 		return -1;
+	chain_settle_all(d->settle, d->cfg);
 	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);
 	loop_set_clock_step_fn(d->loop, on_clock_step, d);
 	d->unmatched_timer = loop_timer_add(d->loop, UNMATCHED_CHECK_POLLS * longest_interval(d->cfg),
@@ -674,6 +679,7 @@ static void stop_parts(struct daemon *d)
 	event_alerts_unsubscribe(d->bus, d->events);
 	event_store_close(d->events); /* writes every queued event */
 	sched_free(d->sched); /* cancels polls in flight */
+	chain_settle_free(d->settle);
 	api_unix_free(d->api);
 	if (d->loop) {
 		loop_timer_cancel(d->loop, d->tick_timer);

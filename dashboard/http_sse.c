@@ -805,9 +805,11 @@ struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus)
 		return NULL;
 	h->s = s;
 	h->bus = bus;
-	/* not CHANGE_ALERT_UPDATE: the wall's alert list follows transitions, as before */
-	if (change_subscribe(bus, CHANGE_ALL & ~CHANGE_MASK(CHANGE_ALERT_UPDATE), sse_on_change,
-			     h) < 0) {
+	/* not CHANGE_ALERT_UPDATE: the wall's alert list follows transitions, as before;
+	 * not CHANGE_SETTLE: a request for polls, nothing shown */
+	if (change_subscribe(bus,
+			     CHANGE_ALL & ~(CHANGE_MASK(CHANGE_ALERT_UPDATE) | CHANGE_MASK(CHANGE_SETTLE)),
+			     sse_on_change, h) < 0) {
 		free(h);
 		return NULL;
 	}

@@ -1,6 +1,6 @@
 /* The devices on one device's power/cooling chain, from the facility graph (for the
- * alert engine's settle hook: core/chain_settle.c).  Called for settling alerts at
- * every poll's end, so it allocates nothing: the facility's per-node scratch is used
+ * alert engine's settle input: daemon/chain_settle.c).  Called at every poll's start
+ * and end, so it allocates nothing: the facility's per-node scratch is used
  * and only the entries it visited are cleared again. */
 #include "facility_int.h"
 

@@ -37,6 +37,9 @@ enum change_kind {
 	CHANGE_ALERT_UPDATE, /* a pending or firing alert's value, silence or suppression
 			      * moved without a transition: `alert`, for subscribers that
 			      * keep a copy of the alerts */
+	CHANGE_SETTLE, /* an alert of `device` holds its first notification until the devices
+			* on its chain have reported a poll started at or after `since_ms`:
+			* those idle since before are asked to poll now (the daemon) */
 	CHANGE_KINDS
 };
 #define CHANGE_MASK(kind) (1u << (kind))
@@ -50,6 +53,7 @@ struct change {
 	const struct metric *metric; /* CHANGE_METRIC: the metric after the report */
 	const void *alert;           /* CHANGE_ALERT(_UPDATE): a `struct alert_event` (dcmon/alert.h),
 				      * the one shape of an alert across parts */
+	int64_t since_ms;            /* CHANGE_SETTLE: when the alert fired */
 };
 
 typedef void (*change_fn)(void *arg, const struct change *c);

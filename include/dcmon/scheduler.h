@@ -41,6 +41,9 @@ bool sched_polling(struct sched *s, const char *id);
 /* fn(arg, id) is called when a poll of a device has ended (after its last value was
  * reported to the registry and its status set); NULL unsets. */
 void sched_set_done_hook(struct sched *s, void (*fn)(void *arg, const char *id), void *arg);
+/* fn(arg, id) is called when a poll of a device starts (it is polling and its
+ * last_poll_ms is now), before any of its values is reported; NULL unsets. */
+void sched_set_start_hook(struct sched *s, void (*fn)(void *arg, const char *id), void *arg);
 
 /* Runtime status of a device, or NULL. */
 const struct dev_status *sched_status(struct sched *s, const char *id);

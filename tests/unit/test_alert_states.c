@@ -173,7 +173,6 @@ static void test_silence_one_off(void **state)
  * ends, two windows run before a still-firing alert is told.  ups-1 has nothing
  * upstream and is told at once. */
 static const char *settle_root;
-static bool settle_reported;
 static const char *settle_suppress(void *arg, const char *device, int64_t now_ms)
 {
 	(void)arg;
@@ -181,12 +180,12 @@ static const char *settle_suppress(void *arg, const char *device, int64_t now_ms
 	return settle_root && strcmp(device, "ups-2") == 0 ? settle_root : NULL;
 }
 
-static int64_t settle_upstream(void *arg, const char *device, int64_t since_ms, bool *reported)
+/* ups-2's chain: a 3 s window, reported by polls started at or after `since` (the
+ * daemon's input, daemon/chain_settle.c); ups-1 has none. */
+static void settle_ups2(struct fx *f, int64_t since)
 {
-	(void)arg;
-	(void)since_ms;
-	*reported = settle_reported;
-	return strcmp(device, "ups-2") == 0 ? 3000 : 0;
+	assert_int_equal(alert_engine_settle_input(f->e, "ups-2", 3000, since), 0);
+	assert_int_equal(alert_engine_settle_input(f->e, "ups-1", 0, INT64_MAX), 0);
 }
 
 static void test_settle_suppressed(void **state)
@@ -194,10 +193,9 @@ static void test_settle_suppressed(void **state)
 	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
 	struct metric *m1 = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
-	alert_engine_set_settle(f->e, settle_upstream, NULL);
+	settle_ups2(f, INT64_MIN); /* upstream polling */
 	alert_engine_set_suppressor(f->e, settle_suppress, NULL);
 	settle_root = NULL;
-	settle_reported = false;
 	metric_put(f->reg, m2, at(10), 95);  /* downstream fires first */
 	alert_engine_tick(f->e, at(11));
 	assert_int_equal(f->nev, 0);
@@ -205,7 +203,7 @@ static void test_settle_suppressed(void **state)
 	metric_put(f->reg, m1, at(11), 95);
 	assert_int_equal(f->nev, 1);         /* nothing upstream of ups-1: told at once */
 	assert_string_equal(f->ev[0].device, "ups-1");
-	settle_reported = true;
+	settle_ups2(f, at(11));
 	alert_engine_settle_check(f->e, at(11));
 	alert_engine_tick(f->e, at(20));
 	assert_int_equal(f->nev, 1);         /* ups-2: held by its root */
@@ -221,25 +219,46 @@ static void test_settle_suppressed(void **state)
 	fx_free(f);
 }
 
+/* The polls a held alert asks for (CHANGE_SETTLE): how many, and the last one's. */
+struct settle_asks {
+	int n;
+	char device[16];
+	int64_t since_ms;
+};
+
+static void on_settle_ask(void *arg, const struct change *c)
+{
+	struct settle_asks *k = arg;
+	k->n++;
+	snprintf(k->device, sizeof(k->device), "%s", c->device);
+	k->since_ms = c->since_ms;
+}
+
 static void test_settle_released(void **state)
 {
 	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
 	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
 	struct metric *m3 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, "b");
-	alert_engine_set_settle(f->e, settle_upstream, NULL);
-	settle_reported = false;
+	struct settle_asks asks = {0};
+	assert_int_equal(change_subscribe(f->bus, CHANGE_MASK(CHANGE_SETTLE), on_settle_ask, &asks), 0);
+	settle_ups2(f, INT64_MIN);
 	metric_put(f->reg, m2, at(10), 95);
+	assert_int_equal(asks.n, 1);         /* held: its chain is asked to poll */
+	assert_string_equal(asks.device, "ups-2");
+	assert_int_equal(asks.since_ms, at(10));
 	alert_engine_settle_check(f->e, at(10));
 	assert_int_equal(f->nev, 0);
-	settle_reported = true;              /* upstream polled, nothing wrong there */
+	settle_ups2(f, at(10));              /* upstream polled, nothing wrong there */
 	alert_engine_settle_check(f->e, at(10));
 	assert_int_equal(f->nev, 1);         /* told when it reported, not after 3 s */
-	settle_reported = false;             /* upstream never reports: told after the window */
+	assert_int_equal(asks.n, 2);         /* no poll asked for once reported */
+	/* upstream reports no poll started since at(10) any more: told after the window */
 	metric_put(f->reg, m3, at(20), 95);
 	alert_engine_tick(f->e, at(22));
 	assert_int_equal(f->nev, 1);
 	alert_engine_tick(f->e, at(23));
 	assert_int_equal(f->nev, 2);
+	change_unsubscribe(f->bus, on_settle_ask, &asks);
 	fx_free(f);
 }
 

@@ -189,6 +189,25 @@ static void count_done(void *arg, const char *id)
 		(*n)++;
 }
 
+/* The start hook: called once per poll, when the device is already polling and its
+ * last poll time is that poll's (before the poller runs: what it reports comes after). */
+struct starts {
+	struct sched *s;
+	int n;
+	bool polling_at_start;
+	int started_before_hook; /* the poller's count when the hook ran */
+};
+
+static void count_start(void *arg, const char *id)
+{
+	struct starts *k = arg;
+	if (strcmp(id, "ups") != 0)
+		return;
+	k->n++;
+	k->polling_at_start = sched_polling(k->s, id);
+	k->started_before_hook = last_inst[0]->started;
+}
+
 /* A re-poll asked for while a poll runs (a trap arriving mid-poll) is not dropped: a
  * new poll follows the running one; the done hook sees every poll end. */
 static void test_repoll_while_busy(void **state)
@@ -202,11 +221,16 @@ static void test_repoll_while_busy(void **state)
 	int done = 0;
 	ninst = 0;
 	sched_set_done_hook(s, count_done, &done);
+	struct starts starts = {.s = s};
 	assert_int_equal(sched_add(s, &ups, NULL, err, sizeof(err)), 0);
+	sched_set_start_hook(s, count_start, &starts);
 	assert_false(sched_polling(s, "ups"));
 	int before = last_inst[0]->started; /* 0 unless the spread offset is 0 */
 	assert_int_equal(sched_poll_now(s, "ups"), 0);
 	assert_true(sched_polling(s, "ups"));
+	assert_int_equal(starts.n, 1);
+	assert_true(starts.polling_at_start);
+	assert_int_equal(starts.started_before_hook, before); /* the poller not yet run */
 	assert_int_equal(sched_poll_now(s, "ups"), 0); /* busy: queued, not dropped */
 	assert_int_equal(last_inst[0]->started, before + 1);
 	loop_timer_add(loop, 200, stop_loop, NULL);
@@ -214,6 +238,7 @@ static void test_repoll_while_busy(void **state)
 	assert_int_equal(last_inst[0]->started, before + 2);
 	assert_int_equal(last_inst[0]->overlaps, 0);
 	assert_int_equal(done, last_inst[0]->started);
+	assert_int_equal(starts.n, 2); /* the queued poll too */
 	assert_false(sched_polling(s, "ups"));
 	assert_int_equal(sched_status(s, "ups")->polls, (uint64_t)done);
 	sched_free(s);

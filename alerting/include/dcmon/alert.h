@@ -338,18 +338,25 @@ int alert_engine_audit_retain(struct alert_engine *e, int64_t retention_ms, int6
 typedef const char *(*alert_suppress_fn)(void *arg, const char *device, int64_t now_ms);
 void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg);
 /* Devices are polled in no particular order, so a downstream device (a UPS on battery)
- * may report before the upstream one that explains it (the utility feed).  The settle
- * hook holds an alert's first ("fired") notification until the devices upstream of its
- * device have reported since it fired: it returns the device's settle window in ms (0 =
- * nothing upstream, never held) and sets *reported once they all have.  Held at most
- * the window after firing; once the upstream alert fires the downstream one is
- * suppressed and never notified on its own, and the root's notification lists it.
- * After a suppression that held an alert ends, a still-firing alert waits two windows
- * (for the cause's recovery to take effect and the device to report it). */
-typedef int64_t (*alert_settle_fn)(void *arg, const char *device, int64_t since_ms,
-				   bool *reported);
-void alert_engine_set_settle(struct alert_engine *e, alert_settle_fn fn, void *arg);
-/* Looks again at the first notifications held by settling (call when a poll ends). */
+ * may report before the upstream one that explains it (the utility feed).  Settling
+ * holds an alert's first ("fired") notification until the devices on its device's
+ * chain have reported since it fired; the daemon tells the engine, as an input, what
+ * it needs per device: the settle window in ms (window_ms: 0 = nothing on its chain,
+ * never held) and the start of the oldest poll that still stands for its chain
+ * (reported_ms: every device on it has completed a poll started at or after it;
+ * INT64_MIN while one of them is polling, INT64_MAX when none is polled).  It keeps the
+ * last one told per device, so tell it again whenever a poll on the chain starts or
+ * ends, and after a reload.  An alert held so publishes CHANGE_SETTLE (the daemon asks
+ * the devices idle since before it fired to poll now).  Held at most the window after
+ * firing; once the upstream alert fires the downstream one is suppressed and never
+ * notified on its own, and the root's notification lists it.  After a suppression that
+ * held an alert ends, a still-firing alert waits two windows (for the cause's recovery
+ * to take effect and the device to report it).  0 or -ENOMEM (the device is then never
+ * held). */
+int alert_engine_settle_input(struct alert_engine *e, const char *device, int64_t window_ms,
+			      int64_t reported_ms);
+/* Looks again at the first notifications held by settling (call when a poll ends, after
+ * alert_engine_settle_input). */
 void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms);
 
 /* Appends an entry to the audit log (and the log).  Returns 0, -ENOTSUP when the
