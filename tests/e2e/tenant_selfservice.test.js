@@ -1,7 +1,7 @@
 // The portal's self-service sections (Monitoring, Requests, Alert addresses) in headless
 // Chromium, one step per run (STEP), started by tests/integration/test_tenant_selfservice.sh
 // between the checks it makes on the daemon and the mail: BASE_URL, ARTIFACTS, SVC (the
-// port acme may check), ADMIN_PW/OP_PW/APPR_PW (acme-admin, acme-op, acme-appr), and for
+// port acme may check), URL (a URL on its server), ADMIN_PW/OP_PW/APPR_PW (acme-admin, acme-op, acme-appr), and for
 // the approver's steps RID_UP/RID_REJ (the operator's two requests).
 "use strict";
 const fs = require("fs");
@@ -47,12 +47,16 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(ART, `selfservice-${name}.png`), fullPage: true });
 }
 
-async function fillDevice(page, id, host) {
+async function fillDevice(page, id, host, url) {
   await page.fill("#device-form [name=id]", id);
   await page.fill("#device-form [name=host]", host);
   await page.fill("#device-form [name=interval]", "2s");
   await page.uncheck("#device-form [name=ping]");
   await page.fill("#device-form [name=tcp0_port]", SVC);
+  if (url) {
+    await page.fill("#device-form [name=http0_url]", url);
+    await page.fill("#device-form [name=http0_body]", "hello acme");
+  }
   await page.click("#device-save");
 }
 
@@ -73,13 +77,15 @@ async function admin(browser) {
   await open(page, "#monitoring", "#device-form", "the admin's Monitoring section");
   ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests,addresses",
     "the admin sees Monitoring, Requests and Alert addresses");
-  await fillDevice(page, "acme-web", "127.0.0.1");
+  await fillDevice(page, "acme-web", "127.0.0.1", process.env.URL);
   await noteSays(page, "device-form", /^Applied: device acme-web/, "the admin's server applies at once");
   await until("acme-web in the items", 15, () => page.evaluate(() =>
     !!document.querySelector('#layer-items tr[data-item="acme-web"] .origin')));
   const origin = await text(page, '#layer-items tr[data-item="acme-web"] .origin');
   ok(/^tenant · acme-admin/.test(origin), `the item's origin: ${origin}`);
   ok(/port: \d+/.test(await text(page, '#layer-items tr[data-item="acme-web"] pre')), "the item's settings show its port");
+  ok((await text(page, '#layer-items tr[data-item="acme-web"] pre')).includes("url: " + JSON.stringify(process.env.URL)),
+    "the item's settings show its URL");
 
   // another tenant's address: the message next to the address, nothing else saved
   await fillDevice(page, "acme-x", "127.0.0.3");

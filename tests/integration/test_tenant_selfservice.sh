@@ -2,8 +2,8 @@
 # The portal's self-service sections (dashboard/web/portal_manage.js) in headless
 # Chromium (tests/e2e/tenant_selfservice.test.js) on a real dcmond, with a real SMTP
 # sink (aiosmtpd):
-#  * a tenant-admin adds a TCP check on its own server through the form: polled, and
-#    closing the port fires an alert; a check on another tenant's address is refused
+#  * a tenant-admin adds a TCP check and an HTTP check (python's http.server) on its own
+#    server through the form: both polled, and closing the port fires an alert; a check on another tenant's address is refused
 #    with the message next to the address field (and audited);
 #  * the admin adds an address in the page: the confirmation mail arrives, an alert does
 #    not reach it until the link is followed, the next one does; its severity filter,
@@ -17,8 +17,12 @@ source "$(dirname "$0")/email_lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (dcmon user as root over the socket)"; exit 1; }
-smtp=$(free_port); http=$(free_port); svc=$(free_port)
+smtp=$(free_port); http=$(free_port); svc=$(free_port); web=$(free_port)
 start_sink "$T/mail" "$smtp"
+mkdir -p "$T/www"; echo "hello acme" >"$T/www/index.html"
+$PY -m http.server "$web" --bind 127.0.0.1 --directory "$T/www" >"$T/www.log" 2>&1 &
+track $!
+wait_peer 10 "http.server" $! "$T/www.log" curl -sf "http://127.0.0.1:$web/"
 start_ports "$svc"; LIS=$PORTS_PID
 close_port() { kill "$LIS"; wait "$LIS" 2>/dev/null || true; }
 open_port() { start_ports "$svc"; LIS=$PORTS_PID; }
@@ -29,7 +33,7 @@ $(daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "http: {listen: 127
 $(smtp_block "$smtp" | sed "s|dashboard_url: .*|dashboard_url: http://127.0.0.1:$http|")
   tenant_layer:
     limits:
-      - {tenant: acme, min_interval: 2s, max_checks: 5, targets: [127.0.0.0/29], ports: [$svc]}
+      - {tenant: acme, min_interval: 2s, max_checks: 5, targets: [127.0.0.0/29], ports: [$svc, $web]}
 tenants:
   - {id: acme}
   - {id: globex}
@@ -51,7 +55,7 @@ done
 SIM_HTTP_PORT=$http # e2e_run's BASE_URL
 browser() { # STEP [NAME=VALUE...]: one step of the browser test
   local step=$1; shift
-  e2e_run tenant_selfservice.test.js STEP="$step" SVC="$svc" ADMIN_PW="${PW[admin]}" OP_PW="${PW[op]}" \
+  e2e_run tenant_selfservice.test.js STEP="$step" SVC="$svc" URL="http://127.0.0.1:$web/" ADMIN_PW="${PW[admin]}" OP_PW="${PW[op]}" \
     APPR_PW="${PW[appr]}" "$@"
 }
 firing() { api_get /api/v1/alerts | json_check "any(.alerts[]; .device == \"$1\" and .rule == \"$2\" and .state == \"firing\")"; }
@@ -73,6 +77,8 @@ done
 browser admin
 wait_until 20 "acme-web polled" metric_is acme-web tcp_port_up "$svc" '.value == 1'
 pass "the check added in the page is polled: tcp_port_up{port=$svc} = 1"
+wait_until 20 "the URL polled" metric_is acme-web http_state "http://127.0.0.1:$web/" '.value == 1'
+pass "the URL check added in the page is polled: http_state = 1 (ok, body matched)"
 assert_eq "$(status_json | jq -r '.devices[] | select(.id == "acme-web") | .tenant')" acme "the device is acme's"
 audit_json --action tenant-refused | jq -e '[.entries[] | select(.detail | contains("127.0.0.3 is the address of another tenant"))] | length >= 1' \
   >/dev/null || fail "the refusal is not in the audit log"
