@@ -94,6 +94,13 @@ async function admin(browser) {
   ok(!(await text(page, '#device-form [data-error-for="id"]')), "no message at the id field");
   await noteSays(page, "device-form", /Not saved/, "the form says it was not saved");
   await shot(page, "refused");
+  // an interval below the NOC's minimum: the message at the interval, none left at the address
+  await page.fill("#device-form [name=host]", "127.0.0.1");
+  await page.fill("#device-form [name=interval]", "1s");
+  await page.click("#device-save");
+  const iv = await until("the message at the interval field", 15, () => text(page, '#device-form [data-error-for="interval"]'));
+  ok(/interval: 1s is below the 2s the NOC allows tenant acme/.test(iv), `the refusal at the interval field: ${iv}`);
+  ok(!(await text(page, '#device-form [data-error-for="host"]')), "the address's message is gone");
   ok(!(await page.$('#layer-items tr[data-item="acme-x"]')), "the refused server is not among the items");
 
   await fillRule(page, "acme-up", "warn", "5");
