@@ -110,11 +110,12 @@ function clearErrors(form) {
 function showFieldErrors(form, doc, fields, fallbackId) {
   const rest = [];
   for (const f of fields || []) {
-    let name = doc.fields[f.line - 1];
+    let name = doc.fields[f.line - 1] || (doc.numbered ? "yaml" : "");
     const key = (f.message.match(/^([a-z_]+):/) || [])[1];
     if ((!name || name === "id") && key && form.querySelector('[data-error-for="' + key + '"]')) name = key;
     const span = name && form.querySelector('[data-error-for="' + name + '"]');
-    if (span) span.textContent = (span.textContent ? span.textContent + "; " : "") + f.message;
+    const msg = doc.numbered ? "line " + f.line + ":" + f.col + ": " + f.message : f.message;
+    if (span) span.textContent = (span.textContent ? span.textContent + "; " : "") + msg;
     else rest.push(f.message);
   }
   if (rest.length) note(fallbackId, rest.join("; "), true);
@@ -163,7 +164,8 @@ function itemsTable() {
     tr.appendChild(DC.el("td")).appendChild(DC.el("pre", "yaml", it.yaml));
     const act = tr.appendChild(DC.el("td"));
     if (P.may("layer-request") && it.origin !== "noc")
-      act.appendChild(button(P.may("layer-apply") ? "Remove" : "Request removal", "remove", () => removeItem(it)));
+      act.append(button("Change", "change", () => editItem(it)),
+        button(P.may("layer-apply") ? "Remove" : "Request removal", "remove", () => removeItem(it)));
   }
   if (!M.items.length) tb.appendChild(DC.el("tr")).appendChild(DC.el("td", "dim", "no item of your own yet"));
   return t;
@@ -178,6 +180,36 @@ async function removeItem(it) {
   } catch (e) {
     note("items", "cannot remove " + it.id + ": " + e.message, true);
   }
+}
+
+/* Any item as its YAML (one made through the API or an import too): the change form. */
+function yamlForm() {
+  const f = itemForm("yaml", "Change an item", "Its YAML, the keys of the NOC's file (docs/CONFIG.md): saving it replaces the item.");
+  fields(f, [["kind", "kind", select(["device", "rule"])], ["yaml", "YAML", DC.el("textarea")]]);
+  f.elements.yaml.rows = 10;
+  f.elements.yaml.spellcheck = false;
+  const go = button("Save", "save", () => submitItem(f, val(f, "kind"), yamlText(f.elements.yaml.value)));
+  go.id = "yaml-save";
+  f.append(go, noteBox("yaml-form"));
+  return f;
+}
+
+/* Typed YAML as a document whose every line is the text field's: a message says its line. */
+function yamlText(text) {
+  const d = yamlDoc();
+  for (const l of text.replace(/\n+$/, "").split("\n")) d.add(l, "yaml");
+  d.numbered = true;
+  return d;
+}
+
+function editItem(it) {
+  const f = kept("yaml-form", yamlForm);
+  f.elements.kind.value = it.kind;
+  f.elements.yaml.value = it.yaml;
+  clearErrors(f);
+  note("yaml-form", "");
+  f.scrollIntoView();
+  f.elements.yaml.focus();
 }
 
 /* Rows of a list field (TCP ports, URLs): a container and a button that adds one. */
@@ -315,7 +347,7 @@ function drawMonitoring(box) {
   if (!P.may("layer-apply"))
     box.appendChild(DC.el("p", "dim", "Your changes are requests: they apply once an approver of your tenant approves them (see Requests)."));
   const forms = DC.el("div", "forms");
-  forms.append(kept("device-form", deviceForm), kept("rule-form", ruleForm));
+  forms.append(kept("device-form", deviceForm), kept("rule-form", ruleForm), kept("yaml-form", yamlForm));
   box.appendChild(forms);
 }
 
