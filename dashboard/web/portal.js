@@ -398,7 +398,7 @@ async function whoami() {
 }
 
 function drawWho() {
-  const tenant = (P.devices.find((d) => d.scope === "own") || {}).tenant;
+  const tenant = P.me.tenant || (P.devices.find((d) => d.scope === "own") || {}).tenant;
   document.getElementById("who").textContent = P.me.user + " \u00B7 " + P.me.role + (tenant ? " \u00B7 " + tenant : "");
 }
 

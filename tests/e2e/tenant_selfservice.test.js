@@ -196,6 +196,14 @@ async function operatorAfter(browser) {
   await open(page, "#monitoring", '#layer-items tr[data-item="acme-up"]', "the items after approval");
   ok(/warn: 0\.5/.test(await text(page, '#layer-items tr[data-item="acme-up"] pre')), "the item holds the approved threshold");
   ok(!(await page.$('#layer-items tr[data-item="acme-rej"]')), "the rejected threshold is not an item");
+  await page.setViewportSize({ width: 390, height: 844 }); // a phone: the forms fit
+  await until("the forms redrawn for a phone", 5, () => page.$("#rule-form"));
+  for (const hash of ["#monitoring", "#requests"]) {
+    await open(page, hash, "#view section", `${hash} on a phone`);
+    const r = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: window.innerWidth }));
+    ok(r.sw <= r.w, `${hash} on a phone: no sideways scroll on ${r.w} px (${r.sw})`);
+  }
+  await shot(page, "phone");
 }
 
 const STEPS = { admin, operator, approver, "operator-after": operatorAfter };
