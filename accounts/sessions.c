@@ -7,8 +7,8 @@
  *                                a second factor (see login_enrol); {"token"}: a wall
  *                                account's token -> a kiosk's session (login_kiosk)
  *   POST   /api/v1/logout        ends the request's session, clears the cookie
- *   GET    /api/v1/sessions      {"user", "sessions": [{id, created_ms, last_seen_ms,
- *                                 source, current}]}
+ *   GET    /api/v1/sessions      {"user", "role", "tenant", "actions", "sessions": [{id,
+ *                                 created_ms, last_seen_ms, source, current}]}
  *   DELETE /api/v1/sessions/ID   revokes one of one's sessions
  *   POST   /api/v1/password      {"password", "new_password"}: one's own password; the
  *                                other sessions end
@@ -242,6 +242,18 @@ static bool sessions_collect(void *arg, const char *id_hash, const struct sessio
 	return true;
 }
 
+/* The names of the actions the actor's role allows on its own objects (authz_check of
+ * the route): the pages show a button only for what the API would let through, without
+ * a copy of the role table. */
+static json_t *allowed_actions(const struct authz_actor *me)
+{
+	json_t *out = json_array();
+	for (int a = AUTHZ_ACT_VIEW; a < AUTHZ_ACT_COUNT; a++)
+		if (authz_check(me, (enum authz_action)a, NULL) == AUTHZ_ALLOW)
+			json_array_append_new(out, json_string(authz_action_name(a)));
+	return out;
+}
+
 void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp)
 {
 	char h[65] = "";
@@ -255,8 +267,11 @@ void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 500, "could not read the sessions");
 		return;
 	}
-	api_reply_json(resp, 200, json_pack("{s:s s:s s:o}", "user", me->name, "role",
-					    authz_role_name(me->role), "sessions", l.out));
+	api_reply_json(resp, 200,
+		       json_pack("{s:s s:s s:s? s:o s:o}", "user", me->name, "role",
+				 authz_role_name(me->role), "tenant",
+				 me->tenant[0] ? me->tenant : NULL, "actions",
+				 allowed_actions(me), "sessions", l.out));
 }
 
 void api_delete_session(const struct api_ctx *ctx, struct api_response *resp)

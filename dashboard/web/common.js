@@ -77,7 +77,8 @@ DC.token = function () {
   return sessionStorage.getItem("dcmon-token") || "";
 };
 
-/* JSON API call; rejects with the server's {"error"} message. */
+/* JSON API call; rejects with the server's {"error"} message (the error's status and
+ * body: the answer's code and JSON, e.g. the tenant layer's field messages). */
 DC.api = async function (method, path, body) {
   const opt = {method: method, headers: {}};
   if (body !== undefined) {
@@ -91,7 +92,12 @@ DC.api = async function (method, path, body) {
   const r = await fetch(path, opt);
   let j = null;
   try { j = await r.json(); } catch (e) { j = null; }
-  if (!r.ok) throw new Error((j && j.error) || ("HTTP " + r.status));
+  if (!r.ok) {
+    const e = new Error((j && j.error) || ("HTTP " + r.status));
+    e.status = r.status;
+    e.body = j;
+    throw e;
+  }
   return j;
 };
 

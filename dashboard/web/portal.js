@@ -5,18 +5,20 @@
  * only: no ack); an unscoped account sees every device as its own.
  *
  * Sections are tabs (#overview, ...): a new one is one entry of SECTIONS, drawn from
- * P's data by draw(box), with load() when it reads more than the devices and alerts. */
+ * P's data by draw(box), with load() when it reads more than the devices and alerts,
+ * may() when only some sessions see it, and update() when it holds forms: then a
+ * refresh calls update() instead of drawing it anew (what is typed stays).  The
+ * self-service sections (portal_manage.js) add themselves.  What a session may do is
+ * its "actions" (GET /api/v1/sessions, from the roles of core/authz.c): P.may(action). */
 "use strict";
 
 const REFRESH_MS = 5000;
 const HISTORY_ALERTS = 20;          /* alerts whose history is read, one request each */
-const ACK_ROLES = new Set(["noc-admin", "noc-operator", "tenant-admin", "tenant-approver",
-                           "tenant-operator"]);
 const POWER_KINDS = ["utility", "generator", "ats", "ups", "pdu"]; /* upstream first */
 const ACTIVE = {pending: 1, firing: 1};
 
 const P = {
-  me: null,           /* GET /api/v1/sessions: {user, role} */
+  me: null,           /* GET /api/v1/sessions: {user, role, tenant, actions} */
   devices: [],        /* GET /api/v1/status, config order */
   byId: new Map(),
   alerts: [],         /* GET /api/v1/alerts, newest first */
@@ -27,6 +29,7 @@ const P = {
   loads: 0,           /* completed refreshes (the browser tests wait on it) */
 };
 window.dcmonPortal = P;
+P.may = (action) => !!(P.me && (P.me.actions || []).includes(action));
 
 const SECTIONS = [
   {id: "overview", title: "Overview", draw: drawOverview},
@@ -187,7 +190,7 @@ function drawInfrastructure(box) {
  * only for a role that acknowledges (the API decides; this spares a button it refuses). */
 function mayAck(a) {
   const d = P.byId.get(a.device);
-  return ACTIVE[a.state] && !a.acked && d && !shared(d) && P.me && ACK_ROLES.has(P.me.role);
+  return ACTIVE[a.state] && !a.acked && d && !shared(d) && P.may("ack");
 }
 
 function alertCard(a) {
@@ -348,15 +351,19 @@ function drawDevice(box, id) {
 
 /* ---- loading and drawing ---------------------------------------------------------- */
 
+function shownSections() {
+  return SECTIONS.filter((s) => !s.may || s.may());
+}
+
 function currentSection() {
   const id = location.hash.replace(/^#/, "");
-  return SECTIONS.find((s) => s.id === id) || SECTIONS[0];
+  return shownSections().find((s) => s.id === id) || SECTIONS[0];
 }
 
 function drawTabs() {
   const nav = document.getElementById("tabs");
   const cur = pageDevice() ? null : currentSection();
-  nav.replaceChildren(...SECTIONS.map((s) => {
+  nav.replaceChildren(...shownSections().map((s) => {
     const a = DC.el("a", s === cur ? "on" : null, s.title);
     a.href = "/portal#" + s.id;
     a.dataset.section = s.id;
@@ -369,9 +376,15 @@ function draw() {
   const view = document.getElementById("view");
   const box = document.createDocumentFragment();
   const id = pageDevice();
+  const sec = id ? null : currentSection();
+  if (sec && sec.update && view.dataset.drawn === sec.id) {
+    sec.update();
+    return;
+  }
   if (id) drawDevice(box, id);
-  else currentSection().draw(box);
+  else sec.draw(box);
   view.replaceChildren(box);
+  view.dataset.drawn = sec ? sec.id : "";
 }
 
 async function whoami() {
@@ -385,7 +398,7 @@ async function whoami() {
 }
 
 function drawWho() {
-  const tenant = (P.devices.find((d) => d.scope === "own") || {}).tenant;
+  const tenant = P.me.tenant || (P.devices.find((d) => d.scope === "own") || {}).tenant;
   document.getElementById("who").textContent = P.me.user + " \u00B7 " + P.me.role + (tenant ? " \u00B7 " + tenant : "");
 }
 

@@ -58,4 +58,17 @@ T.withChromium = async function (viewport, fn) {
   }
 };
 
+// A new page of ctx logged in through BASE_URL's /login as user (the page lands on the
+// wall); a script error on the page fails the test.
+T.login = async function (ctx, user, pw) {
+  const base = process.env.BASE_URL;
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => { throw new Error("FAIL: page error " + e.message); });
+  await page.goto(base + "/login");
+  await page.fill("#name", user);
+  await page.fill("#password", pw);
+  await Promise.all([page.waitForURL(base + "/wall"), page.click("button[type=submit]")]);
+  return page;
+};
+
 module.exports = T;

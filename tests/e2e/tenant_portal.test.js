@@ -20,15 +20,7 @@ const forbidden = (own, tenant) => new RegExp(own.concat([tenant]).map((s) => s.
 const NOT_FOR_B = forbidden(A_OWN, "acme");
 const NOT_FOR_A = forbidden(B_OWN, "globex");
 
-async function login(ctx, user, pw) {
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => { throw new Error("FAIL: page error " + e.message); });
-  await page.goto(BASE + "/login");
-  await page.fill("#name", user);
-  await page.fill("#password", pw);
-  await Promise.all([page.waitForURL(BASE + "/wall"), page.click("button[type=submit]")]);
-  return page;
-}
+const login = T.login;
 
 // The page's whole DOM holds nothing of the other tenant's.
 async function clean(page, re, what) {
