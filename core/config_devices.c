@@ -124,7 +124,8 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 /* Unset durations take the daemon's; ping probes wait the device timeout. */
 static void device_resolve(struct cfg_device *dev, const struct cfg_daemon *dm)
 {
-	if (dev->interval_ms == CFG_UNSET)
+	dev->interval_set = dev->interval_ms != CFG_UNSET;
+	if (!dev->interval_set)
 		dev->interval_ms = dm->interval_ms;
 	if (dev->timeout_ms == CFG_UNSET)
 		dev->timeout_ms = dm->timeout_ms;

@@ -95,6 +95,23 @@ static int profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 	return bad ? -EINVAL : 0;
 }
 
+/* The post-load checks of a configuration with the tenant layer: the profiles, and no
+ * tenant's rule replacing a default rule unless the NOC allows it.  The default rules'
+ * own errors are load_config's to report. */
+static int layer_post_check(const struct cfg *cfg, struct cfg_diags *d)
+{
+	struct profile_rules pr;
+	struct cfg_diags scratch;
+	cfg_diags_init(&scratch);
+	size_t before = d->nerrors;
+	profiles_check(cfg, d);
+	if (profile_rules_load(cfg, &pr, &scratch) == 0)
+		tenant_layer_defaults_check(cfg, pr.srcs, pr.n, d);
+	profile_rules_free(&pr);
+	cfg_diags_free(&scratch);
+	return d->nerrors > before ? -EINVAL : 0;
+}
+
 static void diags_report(const struct cfg_diags *diags, bool to_log)
 {
 	if (!to_log) {
@@ -310,7 +327,7 @@ static int open_tenant_layer(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "tenants", NULL, "%s", err);
 		return -1;
 	}
-	tenant_layer_bind(d->tenants, d->cfg_path, profiles_check, tenant_swap_in, d, NULL);
+	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, NULL);
 	struct profile_rules pr;
 	struct cfg *cfg = load_config(d->cfg_path, d->tenants, true, &pr);
 	if (!cfg)
@@ -583,7 +600,7 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	alert_engine_set_bus(d->alerts, d->bus);
-	tenant_layer_bind(d->tenants, d->cfg_path, profiles_check, tenant_swap_in, d, d->alerts);
+	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
 	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {

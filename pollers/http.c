@@ -54,6 +54,7 @@ struct http_check {
 	char *name;                  /* metric instance */
 	CURL *easy;
 	struct curl_slist *connect_to; /* with `host:`: the URL's host:port -> the real one */
+	struct curl_slist *resolve;  /* with `address:`: the URL's host:port pinned to it */
 	char *url;                   /* the URL requested (host replaced with `host:`) */
 	int64_t timeout_ms;
 	bool https;
@@ -191,6 +192,7 @@ static void http_check_clear(struct http_check *c)
 		curl_easy_cleanup(c->easy);
 	}
 	curl_slist_free_all(c->connect_to);
+	curl_slist_free_all(c->resolve);
 	if (c->has_re)
 		regfree(&c->re);
 	free(c->name);
@@ -249,6 +251,21 @@ static bool http_status_init(struct http_check *c, const struct cfg_http_check *
 	return true;
 }
 
+/* The entry "host:port:address" pinning the URL's host to `address:` (CURLOPT_RESOLVE:
+ * libcurl connects there and never asks the resolver), or NULL without one. */
+static bool http_pin_init(struct http_check *c, const struct cfg_http_check *h)
+{
+	char host[256], entry[512];
+	int port;
+	if (h->address == NULL)
+		return true;
+	if (http_check_target(h, host, sizeof(host), &port) < 0)
+		return false;
+	snprintf(entry, sizeof(entry), strchr(h->address, ':') ? "%s:%d:[%s]" : "%s:%d:%s", host,
+		 port, h->address);
+	return (c->resolve = curl_slist_append(NULL, entry)) != NULL;
+}
+
 /* With `host:`, the URL names that host (Host header, SNI, the name verified) and
  * CURLOPT_CONNECT_TO sends the connection to the URL's own host and port. */
 static bool http_target_init(struct http_check *c, const struct cfg_http_check *h)
@@ -257,7 +274,8 @@ static bool http_target_init(struct http_check *c, const struct cfg_http_check *
 	char *host = NULL, *port = NULL, *url = NULL;
 	char entry[512];
 	bool ok = false;
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK)
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK ||
+	    !http_pin_init(c, h))
 		goto out;
 	c->https = curl_url_get(u, CURLUPART_SCHEME, &url, 0) == CURLUE_OK &&
 		   strcmp(url, "https") == 0;
@@ -293,6 +311,7 @@ static bool http_easy_init(struct http_check *c, const struct cfg_http_check *h)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)c);
 	curl_easy_setopt(e, CURLOPT_URL, c->url);
 	curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
+	curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_PROXY, ""); /* never a proxy from dcmond's environment */
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -3,6 +3,7 @@
  * request is refused at its file:line:col, not at the first poll. */
 #include "dcmon/http_check.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ const struct cfg_key http_check_keys[] = {
     {.name = "tls_verify", .type = CFGK_BOOL, .offset = HC(tls_verify)},
     {.name = "ca_file", .type = CFGK_STRING, .offset = HC(ca_file)},
     {.name = "host", .type = CFGK_STRING, .offset = HC(host)},
+    {.name = "address", .type = CFGK_STRING, .offset = HC(address),
+     .expect = "an IPv4 or IPv6 address"},
     {.name = NULL},
 };
 
@@ -58,6 +61,12 @@ static bool status_pattern_valid(const char *s)
 	if (s[1] == 'x' && s[2] == 'x')
 		return true;
 	return s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9';
+}
+
+static bool address_valid(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
 /* The URL parses (libcurl's parser) and its scheme is http or https. */
@@ -101,6 +110,9 @@ static void fields_check(const struct cfg_http_check *c, const struct cfgnode *n
 		cfg_regex_check(c->body_regex, node, "body_regex", d);
 	if (c->ca_file && c->ca_file[0] != '/') /* relative: without a config file's dir */
 		cfg_error(d, cfg_key_pos(node, "ca_file"), "ca_file: expected an absolute path");
+	if (c->address && !address_valid(c->address))
+		cfg_error(d, cfg_key_pos(node, "address"),
+			  "address: '%s' is not an IPv4 or IPv6 address", c->address);
 	if (c->name && (c->name[0] == '\0' || strlen(c->name) >= METRIC_INST_MAX))
 		cfg_error(d, cfg_key_pos(node, "name"), "name: expected 1..%d characters",
 			  METRIC_INST_MAX - 1);
@@ -139,6 +151,28 @@ int http_check_decode(const struct cfgnode *node, struct cfg_http_check *out,
 	if (cfg_decode(m, http_check_keys, out, d, NULL) < 0)
 		return -EINVAL;
 	return http_check_check(out, m, d, NULL);
+}
+
+int http_check_target(const struct cfg_http_check *c, char *host, size_t hostlen, int *port)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL;
+	int rc = -EINVAL;
+	if (u == NULL)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, c->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		size_t n = strlen(h);
+		bool bracketed = n >= 2 && h[0] == '[' && h[n - 1] == ']';
+		snprintf(host, hostlen, "%.*s", (int)(bracketed ? n - 2 : n), h + bracketed);
+		*port = atoi(p);
+		rc = 0;
+	}
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 void http_check_free(struct cfg_http_check *c)

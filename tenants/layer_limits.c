@@ -7,12 +7,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "dcmon/alert.h"
 #include "dcmon/config_keys.h"
+#include "dcmon/http_check.h"
 #include "dcmon/snmp.h"
 
 #define LIM(f) offsetof(struct cfg_tenant_limits, f)
@@ -26,6 +29,7 @@ const struct cfg_key tenant_limits_keys[] = {
 	 .count_offset = LIM(ntargets), .required = true},
 	{.name = "ports", .type = CFGK_STRLIST, .offset = LIM(ports), .count_offset = LIM(nports)},
 	{.name = "snmp_credentials", .type = CFGK_BOOL, .offset = LIM(snmp_credentials)},
+	{.name = "may_override_defaults", .type = CFGK_BOOL, .offset = LIM(may_override_defaults)},
 	{.name = NULL},
 };
 
@@ -216,10 +220,10 @@ static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host
 	return false;
 }
 
-/* The refusal of host for tenant, or NULL when it may be probed: inside its targets,
- * and not the address of a device that is another tenant's or the facility's. */
-static const char *host_refusal(const struct noc_hosts *nh, const struct cfg_tenant_limits *lim,
-				const char *tenant, const char *host, char *buf, size_t len)
+/* The refusal of host when it is the host of a device that is another tenant's or the
+ * facility's, or NULL. */
+static const char *owner_refusal(const struct noc_hosts *nh, const char *tenant, const char *host,
+				 char *buf, size_t len)
 {
 	struct addr a;
 	bool is_addr = addr_parse(host, &a);
@@ -231,6 +235,16 @@ static const char *host_refusal(const struct noc_hosts *nh, const struct cfg_ten
 			 "servers", host, h->tenant ? "another tenant's device" : "a facility device");
 		return buf;
 	}
+	return NULL;
+}
+
+/* The refusal of host for tenant, or NULL when it may be probed: inside its targets,
+ * and not the address of a device that is another tenant's or the facility's. */
+static const char *host_refusal(const struct noc_hosts *nh, const struct cfg_tenant_limits *lim,
+				const char *tenant, const char *host, char *buf, size_t len)
+{
+	if (owner_refusal(nh, tenant, host, buf, len))
+		return buf;
 	if (!target_allowed(lim, host)) {
 		snprintf(buf, len, "%s is outside the targets the NOC allows tenant %s "
 			 "(daemon.tenant_layer.limits)", host, tenant);
@@ -250,11 +264,11 @@ static bool port_allowed(const struct cfg_tenant_limits *lim, int port)
 }
 
 /* Checks a device counts towards max_checks: ping, each port, each process,
- * resources, an snmp section. */
+ * resources, an snmp section, each URL. */
 static size_t device_checks(const struct cfg_device *dev)
 {
 	return (dev->ping != NULL) + dev->ntcp + dev->nprocess + (dev->resources != RES_NONE) +
-	       (dev->snmp != NULL);
+	       (dev->snmp != NULL) + dev->nhttp;
 }
 
 /* Keys a tenant's device may not have: they run commands on dcmond's host, read its own
@@ -269,13 +283,77 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "
 			  "only have resources: snmp");
 	if (dev->modbus || dev->mqtt)
-		cfg_error(d, p, "%s: not allowed in a tenant's device (ping, tcp, process, "
-			  "resources and snmp are)", dev->modbus ? "modbus" : "mqtt");
+		cfg_error(d, p, "%s: not allowed in a tenant's device (ping, tcp, http, "
+			  "process, resources and snmp are)", dev->modbus ? "modbus" : "mqtt");
 	if (dev->nfed_by)
 		cfg_error(d, p, "fed_by: the power and cooling chain is the NOC's");
 	if (dev->snmp && !lim->snmp_credentials)
 		cfg_error(d, p, "snmp: the NOC does not let tenant %s enter SNMP credentials "
 			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
+}
+
+/* The addresses name resolves to, each refused like a host unless the NOC named the host
+ * in the targets (then only another's device is refused); the first becomes the check's
+ * `address:`, so that libcurl connects where was validated, whatever the name resolves
+ * to later (a tenant re-pointing its name at someone else's address). */
+static void http_name_check(const struct noc_hosts *nh, struct cfg_http_check *h,
+			    const char *name, const struct cfg_tenant_limits *lim,
+			    const char *tenant, struct cfg_diags *d)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+	char why[600], ip[INET6_ADDRSTRLEN];
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+	if (rc != 0) {
+		cfg_error(d, &h->pos, "http: url: %s does not resolve (%s): a tenant's URL "
+			  "names an address it may probe", name, gai_strerror(rc));
+		return;
+	}
+	bool named = target_allowed(lim, name), refused = false;
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		const void *a = ai->ai_family == AF_INET
+					? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+					: (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
+			continue;
+		if (named ? owner_refusal(nh, tenant, ip, why, sizeof(why))
+			  : host_refusal(nh, lim, tenant, ip, why, sizeof(why))) {
+			cfg_error(d, &h->pos, "http: url: %s resolves to %s: %s", name, ip, why);
+			refused = true;
+		} else if (!h->address && !refused && !(h->address = strdup(ip))) {
+			abort();
+		}
+	}
+	freeaddrinfo(res);
+}
+
+/* A URL check probes the URL's host (its `address:` when set): the same limits as a
+ * host; `ca_file` is a file on dcmond's host, the NOC's. */
+static void http_check_limits(const struct noc_hosts *nh, struct cfg_http_check *h,
+			      const struct cfg_tenant_limits *lim, const char *tenant,
+			      struct cfg_diags *d)
+{
+	char host[256], why[600];
+	int port;
+	struct addr a;
+	if (h->ca_file)
+		cfg_error(d, &h->pos, "http: ca_file: a file on dcmond's host is the NOC's; a "
+			  "tenant's check verifies with the system's CAs (or tls_verify: false)");
+	if (http_check_target(h, host, sizeof(host), &port) < 0)
+		return; /* the decoder said why */
+	if (!port_allowed(lim, port))
+		cfg_error(d, &h->pos, "http: port %d is not among the ports the NOC allows "
+			  "tenant %s", port, tenant);
+	if (h->address) {
+		if (host_refusal(nh, lim, tenant, h->address, why, sizeof(why)))
+			cfg_error(d, &h->pos, "http: address: %s", why);
+	} else if (addr_parse(host, &a)) {
+		if (host_refusal(nh, lim, tenant, host, why, sizeof(why)))
+			cfg_error(d, &h->pos, "http: url: %s", why);
+	} else if (owner_refusal(nh, tenant, host, why, sizeof(why))) {
+		cfg_error(d, &h->pos, "http: url: %s", why);
+	} else {
+		http_name_check(nh, h, host, lim, tenant, d);
+	}
 }
 
 static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, const char *tenant,
@@ -303,6 +381,11 @@ static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, con
 	if (dev->snmp && dev->snmp->host &&
 	    host_refusal(nh, lim, tenant, dev->snmp->host, why, sizeof(why)))
 		cfg_error(d, &dev->pos, "snmp: host: %s", why);
+	for (size_t i = 0; i < dev->nhttp; i++)
+		http_check_limits(nh, &dev->http[i], lim, tenant, d);
+	/* left out, the interval is the tenant's least, not a daemon default below it */
+	if (!dev->interval_set && dev->interval_ms < lim->min_interval_ms)
+		dev->interval_ms = lim->min_interval_ms;
 	if (dev->interval_ms < lim->min_interval_ms)
 		cfg_error(d, &dev->pos, "interval: %llds is below the %llds the NOC allows tenant %s",
 			  (long long)(dev->interval_ms / 1000),
@@ -362,4 +445,32 @@ void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 	}
 	free(total);
 	free(nh.v);
+}
+
+/* True if name is the name of one of the profiles' default rules. */
+static bool default_rule_named(const struct alert_rule_src *srcs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < srcs[i].nrules; j++)
+			if (srcs[i].rules[j].name && strcmp(srcs[i].rules[j].name, name) == 0)
+				return true;
+	return false;
+}
+
+void tenant_layer_defaults_check(const struct cfg *cfg, const struct alert_rule_src *srcs,
+				 size_t n, struct cfg_diags *d)
+{
+	char tenant[64];
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct cfg_rule *r = &cfg->rules[i];
+		if (!layer_file_tenant(r->pos.file, tenant, sizeof(tenant)) || !r->name ||
+		    !default_rule_named(srcs, n, r->name))
+			continue;
+		const struct cfg_tenant_limits *lim = limits_find(cfg, tenant);
+		if (lim && !lim->may_override_defaults)
+			cfg_error(d, &r->pos, "name: %s is a default rule of the NOC: a tenant's rule "
+				  "of that name would replace it on tenant %s's devices; name the "
+				  "rule otherwise, or ask the NOC for may_override_defaults "
+				  "(daemon.tenant_layer.limits)", r->name, tenant);
+	}
 }

@@ -187,6 +187,7 @@ struct cfg_device {
 	struct cfg_label *labels;
 	size_t nlabels;
 	int64_t interval_ms; /* resolved: device value or daemon default */
+	bool interval_set;   /* `interval:` was in the device (not the daemon's default) */
 	int64_t timeout_ms;  /* resolved: device value or daemon default */
 
 	/* checks; NULL / 0 when absent */

@@ -101,12 +101,39 @@ static void test_errors_positioned(void **state)
 	release(&x);
 }
 
+/* The host and port a check connects to (what the tenant layer checks), and the
+ * address it may be pinned to. */
+static void test_target_and_address(void **state)
+{
+	struct decoded x;
+	char host[256];
+	int port = 0;
+	decode(&x, "url: 'https://[2001:db8::5]/x'\naddress: 2001:db8::6\n");
+	assert_int_equal(x.rc, 0);
+	assert_int_equal(http_check_target(&x.c, host, sizeof(host), &port), 0);
+	assert_string_equal(host, "2001:db8::5");
+	assert_int_equal(port, 443);
+	assert_string_equal(x.c.address, "2001:db8::6");
+	release(&x);
+	decode(&x, "http://web.acme.example:8080/\n");
+	assert_int_equal(http_check_target(&x.c, host, sizeof(host), &port), 0);
+	assert_string_equal(host, "web.acme.example");
+	assert_int_equal(port, 8080);
+	assert_null(x.c.address);
+	release(&x);
+	decode(&x, "url: http://web.acme.example/\naddress: web.other.example\n");
+	assert_int_equal(x.rc, -EINVAL);
+	assert_non_null(error_at(&x.d, 2, 10, "'web.other.example' is not an IPv4 or IPv6 address"));
+	release(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scalar_is_url_with_defaults),
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_errors_positioned),
+		cmocka_unit_test(test_target_and_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

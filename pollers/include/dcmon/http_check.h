@@ -38,6 +38,9 @@ struct cfg_http_check {
 	bool tls_verify;     /* verify the server's certificate and name, default true */
 	char *ca_file;       /* absolute path of the CA bundle to verify with, or NULL */
 	char *host;          /* Host header, TLS SNI and verified name, or NULL (the URL's) */
+	char *address;       /* IP address the URL's host is pinned to (CURLOPT_RESOLVE), or
+			      * NULL (resolved at each poll); the tenant layer sets it to the
+			      * address it validated */
 	struct cfg_pos pos;
 };
 
@@ -54,6 +57,10 @@ extern const struct cfg_key http_checks_keys[];
  * thread. */
 int http_check_decode(const struct cfgnode *node, struct cfg_http_check *out,
 		      struct cfg_diags *d);
+/* The host the check connects to (the URL's, without IPv6 brackets) into host and its
+ * port (the scheme's default when the URL has none): 0, or -EINVAL when the URL does not
+ * parse.  Any thread. */
+int http_check_target(const struct cfg_http_check *c, char *host, size_t hostlen, int *port);
 /* Frees what a decode stored in c (not c itself); NULL is a no-op. */
 void http_check_free(struct cfg_http_check *c);
 

@@ -28,6 +28,7 @@ struct cfg_tenant_limits {
 	char **ports;      /* "22" or "8000-8099"; none = any */
 	size_t nports;
 	bool snmp_credentials; /* may it have an snmp: section (community, v3 users)? */
+	bool may_override_defaults; /* may its rules take a profile default rule's name? */
 	struct cfg_pos pos;
 };
 
@@ -59,6 +60,13 @@ void tenant_layer_bind(struct tenant_layer *l, const char *path, tenant_post_che
  * limits.  An item that no longer passes (the NOC's file changed) is left out and
  * logged; errors of the NOC's file alone make it NULL.  Every diagnostic goes to d. */
 struct cfg *tenant_layer_load(struct tenant_layer *l, struct cfg_diags *d);
+
+struct alert_rule_src;
+/* Refuses a rule of a tenant's layer named like one of the profiles' default rules
+ * (srcs, n of them: it would replace the NOC's default on the tenant's devices) unless
+ * the NOC's limits let the tenant (may_override_defaults): an error at the rule. */
+void tenant_layer_defaults_check(const struct cfg *cfg, const struct alert_rule_src *srcs,
+				 size_t n, struct cfg_diags *d);
 
 extern const struct cfg_key tenant_layer_cfg_keys[];
 
