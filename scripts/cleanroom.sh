@@ -147,7 +147,8 @@ run_demo() {
   local log="$base/demo.$$.log" pid ok=1 i
   inroom 'bash scripts/demo.sh' >"$log" 2>&1 &
   pid=$!
-  for i in $(seq 600); do
+  # installing and building come first: minutes, many more on a loaded machine
+  for i in $(seq 1500); do
     grep -q 'The demo data center is running' "$log" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 1

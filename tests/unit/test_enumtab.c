@@ -92,7 +92,8 @@ static void test_part_tables_round_trip(void **state)
 	assert_string_equal(alert_state_name(ALERT_OK), "ok");
 	assert_string_equal(alert_event_type_name(ALERT_EV_FLAPPING), "flapping");
 	assert_string_equal(alert_event_type_name(ALERT_EV_CURRENT), "current");
-	assert_string_equal(alert_event_type_name((enum alert_event_type)(ALERT_EV_CURRENT + 1)), "?");
+	assert_string_equal(alert_event_type_name(ALERT_EV_UPDATED), "updated");
+	assert_string_equal(alert_event_type_name((enum alert_event_type)(ALERT_EV_UPDATED + 1)), "?");
 	enum notify_state ns;
 	assert_int_equal(notify_state_parse("failed", &ns), 0);
 	assert_int_equal(ns, NOTIFY_FAILED);
