@@ -143,6 +143,12 @@ routes=(
   "POST /api/v1/mfa-policy/|accounts-manage|tenants||{\"mfa_required\":false}"
   "GET /api/v1/reports/availability|view|none||"
   "POST /api/v1/outages/|silence|none||{\"text\":\"matrix\"}"
+  "GET /api/v1/status-page|view|none||"
+  "GET /api/v1/status-page/public|self|none||"
+  "GET /api/v1/status-page/s/|self|none||"
+  "GET /api/v1/status-tokens|accounts-read|none||"
+  "POST /api/v1/status-tokens|accounts-manage|none||{\"tenant\":\"acme\"}"
+  "DELETE /api/v1/status-tokens/|accounts-manage|none||"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
