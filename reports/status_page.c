@@ -242,14 +242,21 @@ static enum authz_scope *page_mask(const struct page *p, size_t ndevices)
 	return m;
 }
 
-/* Marks the incidents still going on (their end is the history's now). */
-static void incidents_mark_ongoing(json_t *incidents, int64_t now_ms)
+/* Marks the incidents still going on (their end is the history's now), and keeps to
+ * the page: a root cause outside it is not named, not even in the incident's id, and
+ * notes do not say which operator wrote them. */
+static void incidents_finish(json_t *incidents, int64_t now_ms)
 {
-	size_t i;
-	json_t *inc;
+	size_t i, k;
+	json_t *inc, *note;
 	json_array_foreach (incidents, i, inc) {
 		json_int_t end = json_integer_value(json_object_get(inc, "end_ms"));
+		const char *root = json_string_value(json_object_get(inc, "root"));
 		json_object_set_new(inc, "ongoing", json_boolean(end >= now_ms));
+		if (root && strcmp(root, "upstream equipment") == 0)
+			json_object_del(inc, "id");
+		json_array_foreach (json_object_get(inc, "notes"), k, note)
+			json_object_del(note, "by");
 	}
 }
 
@@ -269,7 +276,7 @@ static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const 
 	if (rc == 0)
 		rc = reports_outages_json(cfg, mask, h, first_day, ctx->now_ms, out);
 	if (rc == 0)
-		incidents_mark_ongoing(json_object_get(out, "outages"), ctx->now_ms);
+		incidents_finish(json_object_get(out, "outages"), ctx->now_ms);
 	free(mask);
 	if (rc < 0) {
 		json_decref(out);

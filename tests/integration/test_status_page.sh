@@ -75,6 +75,8 @@ assert_eq "$(jq -r --arg i "$incident" '.outages[] | select(.id == $i) | .notes[
 curl -sf "$base/api/v1/status-page/public" >"$T/public.json" || fail "public status page"
 assert_eq "$(jq -r '[.components[].name] | join(",")' "$T/public.json")" "Power" "only the chosen component"
 assert_eq "$(bars "$T/public.json" Power | cut -d' ' -f60)" 0.96875 "Power 30 days ago: the utility's 45 min"
+assert_eq "$(jq -c '[.outages[] | .notes[] | keys]' "$T/public.json")" '[["text","time"]]' \
+  "the public page shows the note, not which operator wrote it"
 grep -Eqi 'globex|acme' "$T/public.json" && fail "the public page names a tenant's object: $(cat "$T/public.json")"
 pass "public page: only Power, its bars from the utility's outage, no tenant object"
 
