@@ -13,6 +13,10 @@
 
 #define DAY_MS 86400000LL
 #define DAY_CACHE_MAX 8192 /* cached past days (components x days) before starting over */
+/* Components of a page of one's devices: each costs a report per day on the loop thread
+ * the first time, so an account that sees thousands of devices is sent to the
+ * configured components (the public page) rather than holding the loop. */
+#define ACTOR_COMPONENTS_MAX 200
 
 #define SC(f) offsetof(struct cfg_status_component, f)
 static const struct cfg_key component_keys[] = {
@@ -308,6 +312,10 @@ void api_get_status_page(const struct api_ctx *ctx, struct api_response *resp)
 	struct page p = {0};
 	if (page_of_actor(&p, ctx->env->cfg, ctx->scopes) < 0)
 		api_reply_error(resp, 500, "out of memory");
+	else if (p.n > ACTOR_COMPONENTS_MAX)
+		api_reply_error(resp, 422, "%zu devices: a status page of one's devices shows at most"
+				" %d; publish components in daemon.reports.status_page", p.n,
+				ACTOR_COMPONENTS_MAX);
 	else
 		reply_page(ctx, resp, &p, a && a->tenant[0] ? a->tenant : "status");
 	page_free(&p);
