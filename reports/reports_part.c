@@ -82,6 +82,9 @@ static const struct api_route routes[] = {
 	/* ID */
 	{"DELETE", "/api/v1/status-tokens/", true, api_delete_status_token, no_params, false,
 	 false, AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* INCIDENT: NOC roles, as the outage notes */
+	{"POST", "/api/v1/status-updates/", true, api_post_status_update, no_params, false,
+	 false, AUTHZ_ACT_SILENCE},
 	{.method = NULL},
 };
 

@@ -279,6 +279,8 @@ static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const 
 	}
 	if (rc == 0)
 		rc = reports_outages_json(cfg, mask, h, first_day, ctx->now_ms, out);
+	if (rc == 0) /* updates are matched by id, before a hidden root's id goes */
+		status_updates_add(ctx, json_object_get(out, "outages"));
 	if (rc == 0)
 		incidents_finish(json_object_get(out, "outages"), ctx->now_ms);
 	free(mask);

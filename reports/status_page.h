@@ -43,4 +43,13 @@ void api_get_status_tokens(const struct api_ctx *ctx, struct api_response *resp)
 void api_delete_status_token(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_shared_status(const struct api_ctx *ctx, struct api_response *resp);
 
+#define STATUS_UPDATE_MAX 4000 /* bytes of an incident's status update */
+/* POST /api/v1/status-updates/INCIDENT {"status": investigating|identified|monitoring|
+ * resolved, "text"}: an operator's update of an incident on the status page, audited
+ * (`status-update`) before it is kept. */
+void api_post_status_update(const struct api_ctx *ctx, struct api_response *resp);
+/* Adds "updates" [{ts_ms, status, text}] to each incident of incidents (by its id).
+ * 0, or -EIO when status.db cannot be read (no updates added). */
+int status_updates_add(const struct api_ctx *ctx, json_t *incidents);
+
 #endif

@@ -1,11 +1,13 @@
-/* Secret URLs of tenants' status pages (docs/STATUS_PAGE.md): a random token that opens
- * one tenant's page without a login, kept as its SHA-256 in <state_dir>/status.db, made
- * and revoked by the tenant's admin or the NOC, audited before it is kept.
+/* What the status page keeps in <state_dir>/status.db (docs/STATUS_PAGE.md): secret URLs
+ * of tenants' pages (a random token that opens one tenant's page without a login, kept
+ * as its SHA-256, made and revoked by the tenant's admin or the NOC) and operators'
+ * status updates on incidents; each audited before it is kept.
  *
  *   POST   /api/v1/status-tokens         {"tenant": T}  -> {"id", "token", "url"}
  *   GET    /api/v1/status-tokens         the tokens (of the actor's tenant)
  *   DELETE /api/v1/status-tokens/ID      revokes
  *   GET    /api/v1/status-page/s/TOKEN   the page of the token's tenant
+ *   POST   /api/v1/status-updates/INCIDENT  {"status", "text"}
  */
 #include "status_page.h"
 
@@ -30,7 +32,9 @@ static const char status_schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"CREATE TABLE IF NOT EXISTS tokens(id TEXT PRIMARY KEY, hash TEXT UNIQUE NOT NULL,"
 	" tenant TEXT NOT NULL, created_ms INTEGER NOT NULL, created_by TEXT NOT NULL,"
-	" revoked_ms INTEGER);";
+	" revoked_ms INTEGER);"
+	"CREATE TABLE IF NOT EXISTS updates(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
+	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, status TEXT NOT NULL, text TEXT NOT NULL);";
 
 static int status_db_open(const struct api_ctx *ctx, struct sqlite3 **db, char *err,
 			  size_t errlen)
@@ -218,4 +222,86 @@ void api_get_shared_status(const struct api_ctx *ctx, struct api_response *resp)
 	    revoked)
 		return api_reply_error(resp, 404, "no such status page");
 	status_page_reply_tenant(ctx, resp, tenant);
+}
+
+/* ---- incident updates ------------------------------------------------------------------ */
+
+static const char *const update_states[] = {"investigating", "identified", "monitoring",
+					    "resolved", NULL};
+
+static bool update_state_known(const char *s)
+{
+	for (size_t i = 0; s && update_states[i]; i++)
+		if (strcmp(s, update_states[i]) == 0)
+			return true;
+	return false;
+}
+
+void api_post_status_update(const struct api_ctx *ctx, struct api_response *resp)
+{
+	char who[API_ACTOR_MAX], err[512];
+	const char *incident = ctx->tail;
+	json_t *b = api_body_object(ctx, resp);
+	if (!b)
+		return;
+	const char *state = json_string_value(json_object_get(b, "status"));
+	const char *text = json_string_value(json_object_get(b, "text"));
+	struct alert_actor actor = api_actor(ctx, NULL, who, sizeof(who));
+	struct store_row row = {0};
+	char detail[STATUS_UPDATE_MAX + 32];
+	if (!strchr(incident, '@'))
+		api_reply_error(resp, 404, "expected /api/v1/status-updates/ROOT@START_MS");
+	else if (!update_state_known(state))
+		api_reply_error(resp, 400, "status: expected investigating, identified, monitoring"
+					   " or resolved");
+	else if (!text || !text[0] || strlen(text) > STATUS_UPDATE_MAX)
+		api_reply_error(resp, 400, "text: expected 1..%d bytes", STATUS_UPDATE_MAX);
+	else if (snprintf(detail, sizeof(detail), "%s: %s", state, text) < 0 || !ctx->env->alerts ||
+		 alert_engine_audit_add(ctx->env->alerts, &actor, "status-update", incident,
+					detail, ctx->now_ms) < 0)
+		api_reply_error(resp, 503, "the audit log cannot be written: no update kept");
+	else {
+		store_row_text(&row, incident);
+		store_row_int(&row, ctx->now_ms);
+		store_row_text(&row, actor.who);
+		store_row_text(&row, state);
+		store_row_text(&row, text);
+		if (status_db_write(ctx, "INSERT INTO updates(incident, ts_ms, who, status, text)"
+					 " VALUES(?, ?, ?, ?, ?)", &row, err, sizeof(err)) != SQLITE_DONE)
+			api_reply_error(resp, 500, "%s", err);
+		else
+			api_reply_json(resp, 201, json_pack("{s:s, s:s}", "incident", incident,
+							    "status", state));
+	}
+	json_decref(b);
+}
+
+int status_updates_add(const struct api_ctx *ctx, json_t *incidents)
+{
+	struct sqlite3 *db = NULL;
+	char err[256];
+	size_t i;
+	json_t *inc;
+	if (status_db_open(ctx, &db, err, sizeof(err)) < 0) {
+		sqlite3_close(db);
+		return -EIO;
+	}
+	struct sqlite3_stmt *s = state_db_query(db, "SELECT ts_ms, status, text FROM updates"
+						" WHERE incident = ? ORDER BY ts_ms, id", NULL);
+	json_array_foreach (incidents, i, inc) {
+		const char *id = json_string_value(json_object_get(inc, "id"));
+		json_t *arr = json_array();
+		if (!s || !id || !arr || json_object_set_new(inc, "updates", arr) < 0)
+			continue;
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:s}", "ts_ms",
+							     (json_int_t)sqlite3_column_int64(s, 0),
+							     "status", (const char *)sqlite3_column_text(s, 1),
+							     "text", (const char *)sqlite3_column_text(s, 2)));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return 0;
 }

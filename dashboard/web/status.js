@@ -44,11 +44,19 @@ ST.component = function (c) {
   return box;
 };
 
+/* An incident: its operators' last status update says where it stands (else whether its
+ * outage is still open), then every update and note. */
 ST.incident = function (inc) {
-  const li = DC.el("li", "incident" + (inc.ongoing ? " ongoing" : ""));
-  li.appendChild(DC.el("strong", null, (inc.ongoing ? "In progress: " : "Resolved: ") + inc.root));
+  const updates = inc.updates || [];
+  const last = updates.length ? updates[updates.length - 1].status : null;
+  const state = last ? last.charAt(0).toUpperCase() + last.slice(1) : inc.ongoing ? "In progress" : "Resolved";
+  const li = DC.el("li", "incident" + (inc.ongoing && last !== "resolved" ? " ongoing" : ""));
+  li.appendChild(DC.el("strong", "incident-state", state + ": " + inc.root));
   li.appendChild(DC.el("div", "when", inc.start + (inc.ongoing ? "" : " \u2013 " + inc.end)));
   li.appendChild(DC.el("div", "affected", "Affected: " + inc.affected.join(", ")));
+  updates.forEach(function (u) {
+    li.appendChild(DC.el("div", "note update", new Date(u.ts_ms).toISOString().slice(0, 19) + "Z " + u.status + ": " + u.text));
+  });
   (inc.notes || []).forEach(function (n) {
     li.appendChild(DC.el("div", "note", n.time + " " + n.text));
   });

@@ -33,6 +33,8 @@ async function main() {
     ok(/: 97\.500 %, down 36 min$/.test(hover), `10 days ago on hover: ${hover}`);
     const incident = await page.innerText("#incident-list");
     ok(incident.includes("feeder breaker tripped"), "the operator's note on the incident");
+    ok(incident.includes("Resolved: utility") && incident.includes("resolved: power restored"),
+       "the incident's last status update says it is resolved");
     const right = await page.$eval("main", (e) => e.scrollWidth);
     ok(right <= 390, `fits a phone's width (${right})`);
     await page.screenshot({ path: path.join(process.env.ARTIFACTS, "status-acme.png"), fullPage: true });

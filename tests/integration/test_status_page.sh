@@ -4,7 +4,7 @@
 # feeding them and never the other tenant's, through the API and in headless Chromium
 # (tests/e2e/status_page.test.js); the public page holds only the components chosen in
 # daemon.reports.status_page; 90 daily bars carry each day's availability; an operator's
-# note on an incident is audited and shown; a secret URL opens acme's page without a
+# note and status updates (investigating .. resolved) on an incident are audited and shown; a secret URL opens acme's page without a
 # login, its making and revoking are audited, and it stops after the revoke.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
@@ -55,6 +55,17 @@ curl -sf --unix-socket "$DCMON_SOCKET" -X POST -d '{"text": "feeder breaker trip
 assert_eq "$(audit_json --target "$incident" | jq -r '.entries[0].action')" "outage-note" \
   "the incident note is audited"
 
+# status updates on it: investigating, then resolved, each audited
+for u in investigating:feeder\ tripped resolved:power\ restored; do
+  curl -sf --unix-socket "$DCMON_SOCKET" -X POST -d "{\"status\": \"${u%%:*}\", \"text\": \"${u#*:}\"}" \
+    "http://dcmond/api/v1/status-updates/$incident" >/dev/null || fail "POST status update ${u%%:*}"
+done
+assert_eq "$(audit_json --target "$incident" | jq -r '[.entries[] | select(.action == "status-update") | .detail] | sort | join(",")')" \
+  "investigating: feeder tripped,resolved: power restored" "the status updates are audited"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$DCMON_SOCKET" -X POST \
+  -d '{"status": "fixed", "text": "x"}' "http://dcmond/api/v1/status-updates/$incident")" 400 \
+  "an unknown update status is refused"
+
 # ---- the tenant's page through the API --------------------------------------------------
 curl -sf -b "$T/acme.jar" "$base/api/v1/status-page" >"$T/acme.json" || fail "acme's status page"
 assert_eq "$(jq -r '[.components[].name] | sort | join(",")' "$T/acme.json")" \
@@ -70,6 +81,8 @@ assert_eq "${web[79]}" 0.975 "10 days ago: 36 min down"
 assert_eq "$(jq '[.outages[] | .id] | length' "$T/acme.json")" 2 "acme's incidents: its own and the utility's"
 assert_eq "$(jq -r --arg i "$incident" '.outages[] | select(.id == $i) | .notes[0].text' "$T/acme.json")" \
   "feeder breaker tripped" "the note on the incident"
+assert_eq "$(jq -r --arg i "$incident" '[.outages[] | select(.id == $i) | .updates[].status] | join(",")' "$T/acme.json")" \
+  "investigating,resolved" "the incident's status updates, in order"
 
 # ---- the public page: the chosen components only, to anyone -----------------------------
 curl -sf "$base/api/v1/status-page/public" >"$T/public.json" || fail "public status page"
