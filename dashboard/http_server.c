@@ -557,13 +557,14 @@ static bool http_body_add(struct http_conn *hc, const char *data, size_t n)
 	return strbuf_append(&hc->body, data, n) == 0;
 }
 
-/* What a page needs: one's own (the login and account pages, and the scripts and styles
- * of every page, which hold no data) only what every role may do about itself; the wall
+/* What a page needs: one's own (the login and account pages, the public and secret-URL
+ * status pages whose data their own routes authorize, and the scripts and styles of
+ * every page, which hold no data) only what every role may do about itself; the wall
  * and device pages a view. */
 static enum authz_action http_page_action(const char *url)
 {
 	if (strcmp(url, "/login") == 0 || strcmp(url, "/account") == 0 ||
-	    strncmp(url, "/assets/", 8) == 0)
+	    strncmp(url, "/status/", 8) == 0 || strncmp(url, "/assets/", 8) == 0)
 		return AUTHZ_ACT_SELF;
 	return AUTHZ_ACT_VIEW;
 }

@@ -3,8 +3,8 @@
  * A device's page is served only when the actor may view the device (404 otherwise, as
  * for a device that does not exist).
  *
- * Caching: the pages (/wall, /portal, /devices/ID) are `no-cache` with an ETag, so a reload
- * after an upgrade always revalidates; the pages refer to their assets as
+ * Caching: the pages (/wall, /portal, /status, /devices/ID) are `no-cache` with an ETag, so
+ * a reload after an upgrade always revalidates; the pages refer to their assets as
  * /assets/NAME?v=HASH (hash of the content, filled in at build time), and an asset
  * asked for with its current hash is `immutable` for a year.
  */
@@ -86,6 +86,9 @@ enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const c
 		a = http_asset_find("portal.html");
 	else if (strcmp(url, "/account") == 0)
 		a = http_asset_find("account.html");
+	else if (strcmp(url, "/status") == 0 || strcmp(url, "/status/public") == 0 ||
+		 strncmp(url, "/status/s/", 10) == 0) /* data from the status-page API */
+		a = http_asset_find("status.html");
 	else if (strncmp(url, "/devices/", 9) == 0)
 		a = http_device_page(s, hc, url + 9, "device.html");
 	else if (strncmp(url, "/portal/devices/", 16) == 0)

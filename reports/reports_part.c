@@ -6,6 +6,7 @@
 #include "dcmon/avail_report.h"
 #include "dcmon/part.h"
 #include "reports_int.h"
+#include "status_page.h"
 
 #define RT(f) offsetof(struct cfg_report_tenant, f)
 static const struct cfg_key tenant_keys[] = {
@@ -39,6 +40,8 @@ const struct cfg_key reports_cfg_keys[] = {
 	{.name = "tenants", .type = CFGK_SEQ, .offset = RC(tenants), .count_offset = RC(ntenants),
 	 .sub = tenant_keys, .elem_size = sizeof(struct cfg_report_tenant), .what = "tenant policy",
 	 .init = tenant_init, .check = tenant_check},
+	{.name = "status_page", .type = CFGK_SECTION, .offset = RC(status_page),
+	 .sub = status_page_cfg_keys, .elem_size = sizeof(struct cfg_status_page)},
 	{.name = NULL},
 };
 
@@ -64,6 +67,24 @@ static const struct api_route routes[] = {
 	/* INCIDENT/notes */
 	{"POST", "/api/v1/outages/", true, api_post_outage_note, no_params, true, false,
 	 AUTHZ_ACT_SILENCE},
+	{"GET", "/api/v1/status-page", false, api_get_status_page, no_params, false, false,
+	 AUTHZ_ACT_VIEW},
+	/* anyone, logged in or not: what the NOC chose to publish */
+	{"GET", "/api/v1/status-page/public", false, api_get_public_status, no_params, false,
+	 false, AUTHZ_ACT_SELF},
+	/* TOKEN: a secret URL's page, to anyone who has it */
+	{"GET", "/api/v1/status-page/s/", true, api_get_shared_status, no_params, false, false,
+	 AUTHZ_ACT_SELF},
+	{"GET", "/api/v1/status-tokens", false, api_get_status_tokens, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_READ},
+	{"POST", "/api/v1/status-tokens", false, api_post_status_token, no_params, false, false,
+	 AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* ID */
+	{"DELETE", "/api/v1/status-tokens/", true, api_delete_status_token, no_params, false,
+	 false, AUTHZ_ACT_ACCOUNTS_MANAGE},
+	/* INCIDENT: NOC roles, as the outage notes */
+	{"POST", "/api/v1/status-updates/", true, api_post_status_update, no_params, false,
+	 false, AUTHZ_ACT_SILENCE},
 	{.method = NULL},
 };
 

@@ -143,6 +143,13 @@ routes=(
   "POST /api/v1/mfa-policy/|accounts-manage|tenants||{\"mfa_required\":false}"
   "GET /api/v1/reports/availability|view|none||"
   "POST /api/v1/outages/|silence|none||{\"text\":\"matrix\"}"
+  "GET /api/v1/status-page|view|none||"
+  "GET /api/v1/status-page/public|self|none||"
+  "GET /api/v1/status-page/s/|self|none||"
+  "GET /api/v1/status-tokens|accounts-read|none||"
+  "POST /api/v1/status-tokens|accounts-manage|none||{\"tenant\":\"acme\"}"
+  "DELETE /api/v1/status-tokens/|accounts-manage|none||"
+  "POST /api/v1/status-updates/|silence|none||{\"status\":\"resolved\",\"text\":\"matrix\"}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
@@ -161,6 +168,7 @@ route_path() { # method path kind object
     "POST /api/v1/users/") echo "$2$4/disable" ;;
     "GET /api/v1/reports/availability") echo "$2?period=2026-11" ;;
     "POST /api/v1/outages/") echo "${2}matrix@1/notes" ;;
+    "POST /api/v1/status-updates/") echo "${2}matrix@1" ;;
     *) case $2 in */) echo "$2$4" ;; *) echo "$2" ;; esac ;;
   esac
 }

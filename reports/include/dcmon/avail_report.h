@@ -18,6 +18,8 @@
 
 #define AVAIL_TARGET_DEFAULT 0.9999
 
+struct cfg_status_page; /* reports/status_page.h */
+
 /* `daemon.reports:` (docs/CONFIG.md "reports"). */
 struct cfg_report_tenant {
 	char *tenant;
@@ -31,6 +33,7 @@ struct cfg_reports {
 	bool planned_counts; /* default false: planned downtime is not held against the SLA */
 	struct cfg_report_tenant *tenants; /* per-tenant policy */
 	size_t ntenants;
+	struct cfg_status_page *status_page; /* NULL: no public status page */
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);

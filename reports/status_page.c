@@ -1,0 +1,356 @@
+/* The status page's API (reports/status_page.h): components, their state now, 90 daily
+ * bars and the incidents, built from reports.db's history with the availability
+ * report's own code (one report per component and day, its summary's availability). */
+#include "status_page.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcmon/avail_report.h"
+#include "reports_int.h"
+
+#define DAY_MS 86400000LL
+#define DAY_CACHE_MAX 8192 /* cached past days (components x days) before starting over */
+/* Components of a page of one's devices: each costs a report per day on the loop thread
+ * the first time, so an account that sees thousands of devices is sent to the
+ * configured components (the public page) rather than holding the loop. */
+#define ACTOR_COMPONENTS_MAX 200
+
+#define SC(f) offsetof(struct cfg_status_component, f)
+static const struct cfg_key component_keys[] = {
+	{.name = "name", .type = CFGK_STRING, .offset = SC(name), .required = true},
+	{.name = "devices", .type = CFGK_STRLIST, .offset = SC(devices),
+	 .count_offset = SC(ndevices), .required = true, .expect = "a list of device ids"},
+	{.name = NULL},
+};
+
+static void component_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_status_component *)elem = (struct cfg_status_component){.pos = node->pos};
+}
+
+#define SP(f) offsetof(struct cfg_status_page, f)
+const struct cfg_key status_page_cfg_keys[] = {
+	{.name = "public", .type = CFGK_BOOL, .offset = SP(public_page)},
+	{.name = "components", .type = CFGK_SEQ, .offset = SP(components),
+	 .count_offset = SP(ncomponents), .sub = component_keys,
+	 .elem_size = sizeof(struct cfg_status_component), .what = "status page component",
+	 .init = component_init},
+	{.name = NULL},
+};
+
+/* ---- components ---------------------------------------------------------------------- */
+
+/* A component of the page: its name and which devices of the config it is. */
+struct component {
+	const char *name;
+	enum authz_scope *mask; /* per cfg device: ALL in it, OTHER not */
+	char *key;              /* its member ids, joined: the day cache's key */
+};
+
+struct page {
+	struct component *v;
+	size_t n;
+};
+
+static void page_free(struct page *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].mask);
+		free(p->v[i].key);
+	}
+	free(p->v);
+}
+
+/* Adds a component of the devices ids[0..n) (unknown ids are no member).  0 or -ENOMEM. */
+static int component_add(struct page *p, const struct cfg *cfg, const char *name,
+			 const char *const *ids, size_t n)
+{
+	struct component *c = &p->v[p->n];
+	size_t keylen = 1;
+	for (size_t i = 0; i < n; i++)
+		keylen += strlen(ids[i]) + 1;
+	c->name = name;
+	c->mask = malloc((cfg->ndevices ? cfg->ndevices : 1) * sizeof(*c->mask));
+	c->key = calloc(1, keylen);
+	if (!c->mask || !c->key) {
+		free(c->mask);
+		free(c->key);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		c->mask[i] = AUTHZ_SCOPE_OTHER;
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_device *dev = cfg_device_find(cfg, ids[i]);
+		if (dev)
+			c->mask[dev - cfg->devices] = AUTHZ_SCOPE_ALL;
+		strcat(strcat(c->key, ids[i]), ",");
+	}
+	p->n++;
+	return 0;
+}
+
+/* One component per device the actor may view (scopes NULL: every device). */
+static int page_of_actor(struct page *p, const struct cfg *cfg, const enum authz_scope *scopes)
+{
+	if (!(p->v = calloc(cfg->ndevices + 1, sizeof(*p->v))))
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const char *id = cfg->devices[i].id;
+		if (scopes && scopes[i] == AUTHZ_SCOPE_OTHER)
+			continue;
+		if (component_add(p, cfg, id, &id, 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int page_public(struct page *p, const struct cfg *cfg, const struct cfg_status_page *sp)
+{
+	if (!(p->v = calloc(sp->ncomponents + 1, sizeof(*p->v))))
+		return -ENOMEM;
+	for (size_t i = 0; i < sp->ncomponents; i++) {
+		const struct cfg_status_component *c = &sp->components[i];
+		if (component_add(p, cfg, c->name, (const char *const *)c->devices, c->ndevices) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- daily availability -------------------------------------------------------------- */
+
+struct day_figures {
+	double availability, known_s, used_s;
+};
+
+/* Past days do not change: their figures are kept (loop thread only). */
+static struct day_cached {
+	char *key;
+	int64_t day_ms;
+	struct day_figures f;
+} day_cache[DAY_CACHE_MAX];
+static size_t day_ncached;
+
+static const struct day_figures *day_cache_find(const char *key, int64_t day_ms)
+{
+	for (size_t i = 0; i < day_ncached; i++)
+		if (day_cache[i].day_ms == day_ms && strcmp(day_cache[i].key, key) == 0)
+			return &day_cache[i].f;
+	return NULL;
+}
+
+static void day_cache_put(const char *key, int64_t day_ms, const struct day_figures *f)
+{
+	if (day_ncached == DAY_CACHE_MAX) {
+		for (size_t i = 0; i < day_ncached; i++)
+			free(day_cache[i].key);
+		day_ncached = 0;
+	}
+	char *k = strdup(key);
+	if (k)
+		day_cache[day_ncached++] = (struct day_cached){.key = k, .day_ms = day_ms, .f = *f};
+}
+
+/* The figures of component c on the day starting at day_ms: the summary of the
+ * availability report of its devices over that day.  -ENOMEM when out of memory. */
+static int day_compute(const struct cfg *cfg, const struct component *c,
+		       const struct avail_history *h, int64_t day_ms, int64_t now_ms,
+		       struct day_figures *out)
+{
+	struct avail_report_req req = {.cfg = cfg, .scopes = c->mask, .period = "day",
+				       .from_ms = day_ms, .to_ms = day_ms + DAY_MS,
+				       .now_ms = now_ms};
+	json_t *rep = avail_report_build(&req, h);
+	json_t *sum = rep ? json_object_get(rep, "summary") : NULL;
+	if (!sum) {
+		json_decref(rep);
+		return -ENOMEM;
+	}
+	out->availability = json_real_value(json_object_get(sum, "availability"));
+	out->known_s = json_real_value(json_object_get(sum, "known_s"));
+	out->used_s = json_real_value(json_object_get(sum, "used_s"));
+	json_decref(rep);
+	return 0;
+}
+
+static json_t *day_json(const struct cfg *cfg, const struct component *c,
+			const struct avail_history *h, int64_t day_ms, int64_t now_ms)
+{
+	struct day_figures f;
+	const struct day_figures *cached = day_cache_find(c->key, day_ms);
+	bool past = day_ms + DAY_MS <= now_ms;
+	char date[32];
+	if (cached)
+		f = *cached;
+	else if (day_compute(cfg, c, h, day_ms, now_ms, &f) < 0)
+		return NULL;
+	else if (past)
+		day_cache_put(c->key, day_ms, &f);
+	reports_iso_time(day_ms, date, sizeof(date));
+	date[10] = '\0';
+	/* a day dcmond never ran has no availability: "no data", not 100 % */
+	return json_pack("{s:s, s:o, s:f, s:f}", "date", date, "availability",
+			 f.known_s > 0 ? json_real(f.availability) : json_null(), "known_s",
+			 f.known_s, "down_s", f.used_s);
+}
+
+/* ---- state now ------------------------------------------------------------------------ */
+
+/* down while a member has a critical alert firing, degraded on a warning, else up. */
+static const char *component_state(const struct api_ctx *ctx, const struct component *c)
+{
+	const struct cfg *cfg = ctx->env->cfg;
+	enum cfg_severity worst = SEV_INFO;
+	bool any = false;
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		if (c->mask[i] == AUTHZ_SCOPE_OTHER)
+			continue;
+		const struct api_alert_worst *w = api_alert_index_find(ctx, cfg->devices[i].id);
+		if (w && (!any || w->severity > worst))
+			worst = w->severity, any = true;
+	}
+	return !any || worst == SEV_INFO ? "up" : worst == SEV_CRITICAL ? "down" : "degraded";
+}
+
+static json_t *component_json(const struct api_ctx *ctx, const struct component *c,
+			      const struct avail_history *h, int64_t first_day)
+{
+	json_t *days = json_array();
+	json_t *o = json_pack("{s:s, s:s, s:o}", "name", c->name, "state",
+			      component_state(ctx, c), "days", days);
+	for (int d = 0; o && d < STATUS_PAGE_DAYS; d++) {
+		json_t *day = day_json(ctx->env->cfg, c, h, first_day + d * DAY_MS, ctx->now_ms);
+		if (!day || json_array_append_new(days, day) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* ---- the page ------------------------------------------------------------------------- */
+
+/* The devices of any component (the incidents' scope). */
+static enum authz_scope *page_mask(const struct page *p, size_t ndevices)
+{
+	enum authz_scope *m = malloc((ndevices ? ndevices : 1) * sizeof(*m));
+	for (size_t i = 0; m && i < ndevices; i++) {
+		m[i] = AUTHZ_SCOPE_OTHER;
+		for (size_t k = 0; k < p->n; k++)
+			if (p->v[k].mask[i] != AUTHZ_SCOPE_OTHER)
+				m[i] = AUTHZ_SCOPE_ALL;
+	}
+	return m;
+}
+
+/* Marks the incidents still going on (their end is the history's now), and keeps to
+ * the page: a root cause outside it is not named, not even in the incident's id, and
+ * notes do not say which operator wrote them. */
+static void incidents_finish(json_t *incidents, int64_t now_ms)
+{
+	size_t i, k;
+	json_t *inc, *note;
+	json_array_foreach (incidents, i, inc) {
+		json_int_t end = json_integer_value(json_object_get(inc, "end_ms"));
+		const char *root = json_string_value(json_object_get(inc, "root"));
+		json_object_set_new(inc, "ongoing", json_boolean(end >= now_ms));
+		if (root && strcmp(root, "upstream equipment") == 0)
+			json_object_del(inc, "id");
+		json_array_foreach (json_object_get(inc, "notes"), k, note)
+			json_object_del(note, "by");
+	}
+}
+
+static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const char *title,
+			 const struct avail_history *h, int64_t first_day)
+{
+	const struct cfg *cfg = ctx->env->cfg;
+	json_t *comps = json_array();
+	json_t *out = json_pack("{s:s, s:i, s:o}", "title", title, "days", STATUS_PAGE_DAYS,
+				"components", comps);
+	enum authz_scope *mask = page_mask(p, cfg->ndevices);
+	int rc = out && mask ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < p->n; i++) {
+		json_t *c = component_json(ctx, &p->v[i], h, first_day);
+		rc = c && json_array_append_new(comps, c) == 0 ? 0 : -ENOMEM;
+	}
+	if (rc == 0)
+		rc = reports_outages_json(cfg, mask, h, first_day, ctx->now_ms, out);
+	if (rc == 0) /* updates are matched by id, before a hidden root's id goes */
+		status_updates_add(ctx, json_object_get(out, "outages"));
+	if (rc == 0)
+		incidents_finish(json_object_get(out, "outages"), ctx->now_ms);
+	free(mask);
+	if (rc < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void reply_page(const struct api_ctx *ctx, struct api_response *resp,
+		       const struct page *p, const char *title)
+{
+	int64_t today = ctx->now_ms - ctx->now_ms % DAY_MS;
+	int64_t first_day = today - (STATUS_PAGE_DAYS - 1) * DAY_MS;
+	struct avail_history h;
+	char err[512];
+	if (avail_history_read(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms,
+			       ctx->now_ms, &h, err, sizeof(err)) < 0)
+		return api_reply_error(resp, 500, "%s", err);
+	json_t *out = page_json(ctx, p, title, &h, first_day);
+	avail_history_free(&h);
+	if (!out)
+		return api_reply_error(resp, 500, "out of memory");
+	api_reply_json(resp, 200, out);
+}
+
+void api_get_status_page(const struct api_ctx *ctx, struct api_response *resp)
+{
+	const struct authz_actor *a = ctx->req->actor;
+	struct page p = {0};
+	if (page_of_actor(&p, ctx->env->cfg, ctx->scopes) < 0)
+		api_reply_error(resp, 500, "out of memory");
+	else if (p.n > ACTOR_COMPONENTS_MAX)
+		api_reply_error(resp, 422, "%zu devices: a status page of one's devices shows at most"
+				" %d; publish components in daemon.reports.status_page", p.n,
+				ACTOR_COMPONENTS_MAX);
+	else
+		reply_page(ctx, resp, &p, a && a->tenant[0] ? a->tenant : "status");
+	page_free(&p);
+}
+
+void status_page_reply_tenant(const struct api_ctx *ctx, struct api_response *resp,
+			      const char *tenant)
+{
+	const struct cfg *cfg = ctx->env->cfg;
+	struct authz_actor viewer = {.role = AUTHZ_ROLE_TENANT_OPERATOR};
+	enum authz_scope *scopes = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*scopes));
+	struct page p = {0};
+	snprintf(viewer.tenant, sizeof(viewer.tenant), "%s", tenant);
+	if (scopes)
+		authz_device_scopes(cfg, &viewer, scopes);
+	if (!scopes || page_of_actor(&p, cfg, scopes) < 0)
+		api_reply_error(resp, 500, "out of memory");
+	else
+		reply_page(ctx, resp, &p, tenant);
+	page_free(&p);
+	free(scopes);
+}
+
+void api_get_public_status(const struct api_ctx *ctx, struct api_response *resp)
+{
+	const struct cfg_reports *rc = ctx->env->cfg->daemon.reports;
+	const struct cfg_status_page *sp = rc ? rc->status_page : NULL;
+	struct page p = {0};
+	if (!sp || !sp->public_page)
+		return api_reply_error(resp, 404, "no public status page (daemon.reports.status_page)");
+	if (page_public(&p, ctx->env->cfg, sp) < 0)
+		api_reply_error(resp, 500, "out of memory");
+	else
+		reply_page(ctx, resp, &p, "status");
+	page_free(&p);
+}
