@@ -19,6 +19,7 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/strhash.h"
+#include "mqtt_hub.h"
 #include "mqtt_publish.h"
 #include "mqtt_route.h"
 
@@ -51,6 +52,7 @@ struct mqtt_client {
 	const struct poller_env *env;
 	struct change_bus *bus;
 	struct mqtt_pub *pub;       /* NULL without a publish: section */
+	struct mqtt_hub *hub;       /* NULL unless role: hub */
 	const struct cfg_mqtt *mc;  /* of env->cfg (the config the routes point into) */
 	struct mqtt_routes routes;
 	struct mosquitto *mosq;
@@ -282,7 +284,14 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 {
 	struct mqtt_client *c = arg;
 	struct arrival a = {.c = c, .msg = msg, .now_ms = c->read_ms ? c->read_ms : clock_wall_ms()};
+	bool hub_event = false;
 	(void)mosq;
+	if (c->hub && mosquitto_topic_matches_sub(c->mc->hub_topic, msg->topic, &hub_event) ==
+			      MOSQ_ERR_SUCCESS && hub_event) {
+		mqtt_hub_event(c->hub, msg->payload, (size_t)msg->payloadlen,
+			       loop_now_ms(c->env->loop));
+		return;
+	}
 	mqtt_routes_match(&a.c->routes, msg->topic, on_route, &a);
 }
 
@@ -317,6 +326,11 @@ static void subscribe_all(struct mqtt_client *c)
 			log_warnx("mqtt", NULL, "subscribe %s: %s", c->routes.v[i].filter,
 				  mosquitto_strerror(rc));
 	}
+	/* QoS 1 whatever qos: says: the hub's session keeps the sites' events while away */
+	int rc = c->hub ? mosquitto_subscribe(c->mosq, NULL, c->mc->hub_topic, 1) : 0;
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warnx("mqtt", NULL, "subscribe %s: %s", c->mc->hub_topic,
+			  mosquitto_strerror(rc));
 }
 
 static void on_connect(struct mosquitto *mosq, void *arg, int rc)
@@ -486,6 +500,7 @@ static void on_misc(struct loop *loop, void *arg)
 {
 	struct mqtt_client *c = arg;
 	c->misc = loop_timer_add(loop, MISC_MS, on_misc, c);
+	mqtt_hub_tick(c->hub, loop_now_ms(loop));
 	if (c->reconnect_at && loop_now_ms(loop) >= c->reconnect_at) {
 		try_connect(c);
 		return;
@@ -561,6 +576,9 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 						   mc->client_id ? mc->client_id : id, pub_sync,
 						   c, err, errlen)))
 		return -1;
+	if (mc->role == MQTT_ROLE_HUB &&
+	    !(c->hub = mqtt_hub_open(c->env->cfg->daemon.state_dir, mc->gap_wait_ms, err, errlen)))
+		return -1;
 	if (mc->username && (!(c->password = read_password(mc->password_file, err, errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;
@@ -630,6 +648,7 @@ void mqtt_client_free(struct mqtt_client *c)
 		mqtt_pub_free(c->pub);
 		mosquitto_destroy(c->mosq);
 	}
+	mqtt_hub_close(c->hub);
 	mqtt_routes_free(&c->routes);
 	for (size_t i = 0; i < sizeof(c->devs) / sizeof(c->devs[0]); i++) {
 		for (struct dev_state *s = c->devs[i], *n; s; s = n) {

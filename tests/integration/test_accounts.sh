@@ -143,6 +143,8 @@ routes=(
   "POST /api/v1/mfa-policy/|accounts-manage|tenants||{\"mfa_required\":false}"
   "GET /api/v1/reports/availability|view|none||"
   "POST /api/v1/outages/|silence|none||{\"text\":\"matrix\"}"
+  "GET /api/v1/sites|view|tenants||"
+  "GET /api/v1/sites/|view|tenants||"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do
