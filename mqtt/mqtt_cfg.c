@@ -238,7 +238,7 @@ static void publish_init(void *elem, const struct cfgnode *node, void *ctx)
 	(void)ctx;
 	*(struct cfg_mqtt_publish *)elem = (struct cfg_mqtt_publish){
 		.retain = true, .max_rate = 2000, .queue = 10000, .events_queue = 100000,
-		.kind_mask = 1u << MQTT_PUB_VALUES | 1u << MQTT_PUB_ALERTS, .pos = node->pos};
+		.heartbeat_ms = 10000, .kind_mask = 1u << MQTT_PUB_VALUES | 1u << MQTT_PUB_ALERTS, .pos = node->pos};
 }
 
 /* The kinds by name; the prefix a topic (no wildcard, no empty level at either end). */
@@ -284,6 +284,8 @@ static const struct cfg_key publish_keys[] = {
 	 .expect = "state messages"},
 	{.name = "events_queue", .type = CFGK_INT, .offset = MP(events_queue), .min = 16,
 	 .max = 10000000, .expect = "alert events"},
+	{.name = "heartbeat", .type = CFGK_DURATION, .offset = MP(heartbeat_ms), .min = 1000,
+	 .max = 3600000},
 	{.name = NULL},
 };
 
@@ -381,9 +383,12 @@ static bool hub_keys_ok(struct cfg_mqtt *m, const struct cfgnode *node, struct c
 	}
 	if (!m->hub_topic)
 		m->hub_topic = strdup("+/_events");
-	if (!m->hub_topic || mosquitto_sub_topic_check(m->hub_topic) != MOSQ_ERR_SUCCESS) {
-		cfg_error(d, cfg_key_pos(node, "hub_topic"), "mqtt: hub_topic '%s': not an MQTT "
-			  "topic filter", m->hub_topic ? m->hub_topic : "");
+	size_t n = m->hub_topic ? strlen(m->hub_topic) : 0;
+	if (!m->hub_topic || mosquitto_sub_topic_check(m->hub_topic) != MOSQ_ERR_SUCCESS ||
+	    n < 8 || strcmp(m->hub_topic + n - 8, "/_events")) {
+		cfg_error(d, cfg_key_pos(node, "hub_topic"), "mqtt: hub_topic '%s': expected an "
+			  "MQTT filter of the sites' events topics, like +/_events",
+			  m->hub_topic ? m->hub_topic : "");
 		return false;
 	}
 	return true;

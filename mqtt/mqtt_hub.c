@@ -56,6 +56,7 @@ struct hub_site {
 	int64_t gaps;         /* events reported missing */
 	int64_t dups;         /* events received again (since start) */
 	int64_t seen_ms;      /* wall clock of the last event received */
+	int64_t beat_ms;      /* wall clock of the last heartbeat, 0 = none since start */
 	struct held *held;    /* sorted by seq, all > seq + 1 */
 	size_t nheld, cap;
 	int64_t held_since;   /* monotonic ms the first of held began to wait */
@@ -269,6 +270,30 @@ void mqtt_hub_event(struct mqtt_hub *h, const char *payload, size_t len, int64_t
 	json_decref(root);
 }
 
+void mqtt_hub_heartbeat(struct mqtt_hub *h, const char *payload, size_t len, bool retained,
+			int64_t now_wall_ms)
+{
+	json_t *root = json_loadb(payload, len, 0, NULL);
+	json_t *o = json_object_get(root, "origin"), *ts = json_object_get(root, "ts");
+	struct hub_site *s = NULL;
+	if (!json_is_string(o) || !json_is_integer(ts))
+		log_warnx("mqtt", NULL, "hub: a heartbeat without origin and ts: dropped");
+	else if (!(s = site_find(h, json_string_value(o))))
+		s = site_add(h, json_string_value(o));
+	if (s) /* a site's clock ahead of ours is no younger than now */
+		s->beat_ms = retained && json_integer_value(ts) < now_wall_ms ?
+				     json_integer_value(ts) : now_wall_ms;
+	json_decref(root);
+}
+
+void mqtt_hub_ages(struct mqtt_hub *h, int64_t now_wall_ms,
+		   void (*fn)(void *arg, const char *origin, int64_t age_ms), void *arg)
+{
+	for (struct hub_site *s = h ? h->sites : NULL; s; s = s->next)
+		if (s->beat_ms)
+			fn(arg, s->origin, now_wall_ms - s->beat_ms);
+}
+
 void mqtt_hub_tick(struct mqtt_hub *h, int64_t now_ms)
 {
 	if (!h)
@@ -361,7 +386,7 @@ static json_t *site_json(struct mqtt_hub *h, const struct hub_site *s, int64_t n
 			 "events", (json_int_t)site_count(h, s->origin), "gaps",
 			 (json_int_t)s->gaps, "duplicates", (json_int_t)s->dups, "waiting",
 			 (json_int_t)s->nheld, "link_age_ms",
-			 (json_int_t)(s->seen_ms ? now_ms - s->seen_ms : -1));
+			 (json_int_t)(s->beat_ms ? now_ms - s->beat_ms : -1));
 }
 
 /* The hub, when the actor may see it: the sites' events span every tenant, so a

@@ -5,6 +5,7 @@
 #ifndef DCMON_MQTT_HUB_H
 #define DCMON_MQTT_HUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,13 @@ void mqtt_hub_close(struct mqtt_hub *h);
 /* One event message of a site (the JSON of docs/MQTT.md "Event message"); now_ms is
  * the monotonic clock. */
 void mqtt_hub_event(struct mqtt_hub *h, const char *payload, size_t len, int64_t now_ms);
+/* A site's heartbeat ({"origin", "ts"}): a retained one (the broker's copy of the
+ * last) dates the site's last sign of life by its ts, a live one by now_wall_ms. */
+void mqtt_hub_heartbeat(struct mqtt_hub *h, const char *payload, size_t len, bool retained,
+			int64_t now_wall_ms);
+/* Calls fn with the age (ms) of each site's last heartbeat. */
+void mqtt_hub_ages(struct mqtt_hub *h, int64_t now_wall_ms,
+		   void (*fn)(void *arg, const char *origin, int64_t age_ms), void *arg);
 /* Applies what waited longer than gap_wait for a missing event, reporting the gap. */
 void mqtt_hub_tick(struct mqtt_hub *h, int64_t now_ms);
 

@@ -6,7 +6,8 @@
 # holds every event of site1 exactly once, with no seq missing; an event delivered again
 # (by hand, as QoS 1 may) is not applied twice; events out of order are applied in
 # order, and a gap is waited for and then reported; a restarted hub keeps its events
-# and applies none twice.
+# and applies none twice; a site whose broker stops (its heartbeat with it) raises the
+# hub's own site-unreachable alert (a rule on mqtt_site_heartbeat_age_seconds).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mqtt_lib.sh"
 
@@ -21,7 +22,8 @@ check_config() { # YAML-LINES... : the --check-config error of a daemon.mqtt sec
 assert_eq "$(check_config 'hub_topic: "x/#"')" "$T/bad.yaml:8:16: error: mqtt: hub_topic is a hub's key: add role: hub" \
   "hub_topic without role: hub"
 assert_eq "$(check_config 'role: hub' 'hub_topic: "x/#/y"')" \
-  "$T/bad.yaml:9:16: error: mqtt: hub_topic 'x/#/y': not an MQTT topic filter" "a hub_topic that is no filter"
+  "$T/bad.yaml:9:16: error: mqtt: hub_topic 'x/#/y': expected an MQTT filter of the sites' events topics, like +/_events" \
+  "a hub_topic that is no filter"
 HUB_PORT=$(free_port)
 HUB_LINES=("allow_anonymous true" "persistence true" "persistence_location $T/")
 start_broker "$HUB_PORT" "${HUB_LINES[@]}"
@@ -35,6 +37,7 @@ for s in site1 site2; do
     "cleansession false" "restart_timeout 1" "notifications false"
   wait_until 10 "$s's bridge up" grep -q "Connecting bridge.*hub-$s" "$BROKER_LOG"
 done
+SITE2_BROKER=$BROKER_PID
 
 # dcmond_yaml NAME BROKER-PORT MQTT-LINES...: a config of its own (data, socket) for NAME
 dcmond_yaml() {
@@ -57,7 +60,7 @@ hub_api() { curl -sf --unix-socket "$T/hub/dcmon.sock" "http://dcmond$1"; }
 for s in site1 site2; do
   { dcmond_yaml "$s" "${SITE_PORT[$s]}" \
       'subscriptions: [{topic: "sensors/+/temperature", device_level: 2, format: number, metric: temperature_celsius}]' \
-      "publish: {prefix: $s, kinds: [alerts]}"
+      "publish: {prefix: $s, kinds: [alerts], heartbeat: 1s}"
     cat <<YAML
 rules:
   - {name: hot, match: {metric: temperature_celsius}, above: {warn: 30}}
@@ -67,8 +70,15 @@ YAML
   } >"$T/$s/dcmon.yaml"
   run "$s"
 done
-dcmond_yaml hub "$HUB_PORT" "role: hub" "gap_wait: 1s" >"$T/hub/dcmon.yaml"
-echo "devices: []" >>"$T/hub/dcmon.yaml"
+{ dcmond_yaml hub "$HUB_PORT" "role: hub" "gap_wait: 1s"
+  cat <<YAML
+rules:
+  - {name: site-unreachable, match: {metric: mqtt_site_heartbeat_age_seconds}, above: {crit: 5}}
+devices:
+  - {id: site1, kind: other, mqtt: true}
+  - {id: site2, kind: other, mqtt: true}
+YAML
+} >"$T/hub/dcmon.yaml"
 run hub
 wait_until 10 "the hub's subscription" grep -q "hub 1 +/_events" "$T/broker-1.log"
 
@@ -147,6 +157,21 @@ after=$(hub_api /api/v1/sites | jq -c '[.sites[] | {id, seq, events}] | sort_by(
 assert_eq "$after" "$before" "the hub's sites after its restart"
 once_in_order site1 || fail "site1's events after the hub's restart"
 pass "a restarted hub keeps every event and applies none twice ($after)"
+
+# ---- a site whose broker stops goes unreachable at the hub ---------------------------
+hub_alert() { # RULE DEVICE: the hub's own alert of RULE for DEVICE is firing
+  curl -sf --unix-socket "$T/hub/dcmon.sock" http://dcmond/api/v1/alerts |
+    json_check "[.alerts[] | select(.rule == \"$1\" and .device == \"$2\" and .state == \"firing\")] | length == 1"
+}
+hub_api /api/v1/sites | json_check '.sites[] | select(.id == "site2") | .link_age_ms >= 0 and .link_age_ms < 5000' ||
+  fail "site2's link age at the hub: $(hub_api /api/v1/sites)"
+wait_until 20 "site2 reachable at the hub before its cut" eval '! hub_alert site-unreachable site2'
+kill -TERM "$SITE2_BROKER"; wait "$SITE2_BROKER" 2>/dev/null || true
+wait_until 30 "site2 unreachable at the hub" hub_alert site-unreachable site2
+hub_alert site-unreachable site1 && fail "site1 unreachable at the hub too"
+hub_api /api/v1/sites | json_check '.sites[] | select(.id == "site1") | .link_age_ms < 5000' ||
+  fail "site1's link age at the hub: $(hub_api /api/v1/sites)"
+pass "site2's heartbeat stopped with its broker: the hub's rule raised site-unreachable for it, not for site1"
 
 for p in "$PID_site1" "$PID_site2"; do kill -TERM "$p"; wait "$p" || fail "a site exited with $?"; done
 kill -TERM "$PID_hub"; wait "$PID_hub" || fail "the hub exited with $?"

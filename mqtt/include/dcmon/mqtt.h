@@ -90,6 +90,7 @@ struct cfg_mqtt_publish {
 	int max_rate;             /* state messages per second, 0 = unbounded; default 2000 */
 	int queue;                /* state messages waiting at most, default 10000 */
 	int events_queue;         /* alert events waiting at most, default 100000 */
+	int64_t heartbeat_ms;     /* <prefix>/_heartbeat sent this often, default 10 s */
 	struct cfg_pos pos;
 };
 
@@ -119,7 +120,8 @@ struct cfg_mqtt {
 	size_t nsubs;
 	struct cfg_mqtt_publish *publish; /* NULL = nothing published */
 	int role;                 /* enum mqtt_role, default site */
-	char *hub_topic;          /* hub: filter of the sites' events, default "+/_events" */
+	char *hub_topic;          /* hub: filter of the sites' events, default "+/_events";
+				   * their heartbeats are the same levels' _heartbeat */
 	int64_t gap_wait_ms;      /* hub: how long an event waits for a missing one, 5 s */
 	struct cfg_pos pos;
 };
