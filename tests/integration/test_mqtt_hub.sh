@@ -94,6 +94,11 @@ wait_until 30 "site2's alert at the hub" site_alert site2 site2-d01
 hub_api /api/v1/sites | json_check '[.sites[].id] | sort == ["site1", "site2"]' ||
   fail "the hub's sites: $(hub_api /api/v1/sites)"
 pass "the hub's API shows both sites and each one's firing alert"
+hub_cli() { DCMON_SOCKET=$T/hub/dcmon.sock "$DCMON" "$@"; }
+hub_cli sites | awk '$1 == "site1" || $1 == "site2" {print $1, $3, $4}' | sort >"$T/sites.txt"
+assert_eq "$(cat "$T/sites.txt")" "$(printf 'site1 1 1\nsite2 1 1')" "dcmon sites at the hub (site, seq, events)"
+assert_eq "$(hub_cli sites site2 | awk 'NR > 1 {print $1, $2, $3, $4}')" "site2-d01 hot warning firing" \
+  "dcmon sites site2: its open alert"
 
 # ---- the cut: the hub broker stops while a storm fires at site1 ----------------------
 kill -TERM "$HUB_BROKER"; wait "$HUB_BROKER" 2>/dev/null || true
