@@ -185,6 +185,8 @@ static void apply_held(struct mqtt_hub *h, struct hub_site *s, int64_t now_ms)
 			apply_payload(h, s, s->held[i].payload);
 		free(s->held[i++].payload);
 	}
+	if (!i)
+		return; /* the first held still waits since held_since, however much arrives */
 	memmove(s->held, s->held + i, (s->nheld - i) * sizeof(*s->held));
 	s->nheld -= i;
 	s->held_since = s->nheld ? now_ms : 0;
