@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Federation benchmark (issue 18): a site dcmond publishing alert events to its own
 # mosquitto, bridged (a real mosquitto bridge, QoS 1, persistent session) to a hub
-# mosquitto, where a subscriber stands in for the hub (the hub dcmond is not built yet).
+# mosquitto, where a hub dcmond (role: hub) and a plain QoS 1 subscriber both listen.
 #
 #   bench/mqtt_hub.sh [DEVICES=1000] [RATE=2000 values/s] [SECONDS=20]
 #
@@ -14,7 +14,10 @@
 #    dcmond loses its broker); every series goes no-data (5 intervals of 2 s: the stream must come round every series within 10 s) and its
 #    transition waits in the site dcmond's outbox (<state_dir>/mqtt_outbox.db), DEVICES
 #    x 9 events and more; the broker is started again and the replay time is from its
-#    start until the hub's subscriber holds as many events as the outbox held.
+#    start until the hub's subscriber holds as many events as the outbox held; the hub
+#    dcmond's replay time is until its /api/v1/sites counts them all applied, with its
+#    CPU per event applied (parse, sequence check, SQLite commit) and the events it
+#    applied twice (held events minus distinct seqs: must be 0).
 # Prints one final line of key=value.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +63,18 @@ pids+=($site_pid)
 health() { curl -sf --unix-socket "$T/site.sock" http://dcmond/api/v1/health; }
 wait_for 30 health || { echo "the site dcmond did not start" >&2; tail "$T/site.log" >&2; exit 1; }
 
+# the hub dcmond
+mkdir -p "$T/hub"
+echo "daemon: {data_dir: $T/hub, socket: $T/hub.sock, interval: 2s, log_level: warn,
+         mqtt: {host: 127.0.0.1, port: $hub_port, client_id: hub, reconnect_max: 1s, role: hub}}
+devices: []" >"$T/hub.yaml"
+"$build/dcmond" -c "$T/hub.yaml" >"$T/hub.log" 2>&1 &
+hub_pid=$!
+pids+=($hub_pid)
+hub_api() { curl -sf --unix-socket "$T/hub.sock" "http://dcmond$1"; }
+wait_for 30 hub_api /api/v1/health || { echo "the hub dcmond did not start" >&2; tail "$T/hub.log" >&2; exit 1; }
+hub_held() { hub_api /api/v1/sites | jq '[.sites[] | select(.id == "site1") | .events] | add // 0'; }
+
 # the hub's subscriber: a persistent session at QoS 1, each message stamped on arrival
 mosquitto_sub -h 127.0.0.1 -p "$hub_port" -i hub-sub -c -q 1 -t site1/_events -F '%U %p' \
 	>"$T/hub.txt" 2>"$T/hub-sub.log" &
@@ -88,15 +103,27 @@ fired() { [ "$(outbox)" -ge $((devices * 9)) ]; }
 wait_for 120 fired || { echo "only $(outbox) events queued" >&2; exit 1; }
 sleep 2
 queued=$(outbox)
+hub_before=$(hub_held)
+hub_cpu0=$(cpu_ticks "$hub_pid")
 t0=$(date +%s%N)
 start_site_broker
 arrived() { [ $(($(wc -l <"$T/hub.txt") - before)) -ge "$queued" ]; }
 wait_for 300 arrived || { echo "only $(($(wc -l <"$T/hub.txt") - before)) of $queued arrived" >&2; exit 1; }
 t1=$(date +%s%N)
 replay_ms=$(((t1 - t0) / 1000000))
+hub_arrived() { [ $(($(hub_held) - hub_before)) -ge "$queued" ]; }
+wait_for 300 hub_arrived || { echo "only $(($(hub_held) - hub_before)) of $queued applied at the hub" >&2; exit 1; }
+t2=$(date +%s%N)
+hub_replay_ms=$(((t2 - t0) / 1000000))
+hub_applied=$(($(hub_held) - hub_before))
+hub_us=$(( ($(cpu_ticks "$hub_pid") - hub_cpu0) * 1000000 / $(getconf CLK_TCK) / (hub_applied > 0 ? hub_applied : 1) ))
+hub_twice=$(sqlite3 "$T/hub/hub.db" 'SELECT count(*) - count(DISTINCT incarnation || "." || seq) FROM events')
+echo "hub dcmond: $hub_applied events applied $hub_replay_ms ms after the site broker's restart," \
+	"$hub_us us of CPU per event, $hub_twice applied twice" >&2
 dups=$(tail -n +$((before + 1)) "$T/hub.txt" | grep -o '"seq":[0-9]*' | sort | uniq -d | wc -l)
 echo "replay: $queued events queued in the site's outbox, all at the hub $replay_ms ms after" \
 	"the site broker's restart ($((queued * 1000 / (replay_ms > 0 ? replay_ms : 1))) events/s), $dups seq twice" >&2
 echo "hub_events=$events latency_p50_ms=$p50 latency_p99_ms=$p99 replay_events=$queued" \
 	"replay_ms=$replay_ms replay_events_per_s=$((queued * 1000 / (replay_ms > 0 ? replay_ms : 1)))" \
-	"replay_duplicates=$dups"
+	"replay_duplicates=$dups hub_replay_ms=$hub_replay_ms hub_applied=$hub_applied" \
+	"hub_us_per_event=$hub_us hub_applied_twice=$hub_twice"

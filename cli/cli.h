@@ -49,6 +49,7 @@ int cli_alerts(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_ack(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_sites(const struct cli_ctx *ctx, int argc, char **argv); /* cli/sites.c */
 int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
 /* cli/audit_file.c: `dcmon audit export` and `dcmon audit verify --file F`. */

@@ -59,6 +59,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "send a test e-mail to a route's recipients through the spool and SMTP relay"},
 	{"recipients", cli_recipients, "TENANT [--json]",
 	 "a tenant's own alert recipients: confirmed or not, severity filter, quiet hours"},
+	{"sites", cli_sites, "[ID] [--json]",
+	 "a hub's sites: link age, events held, gaps; with ID the site's open alerts"},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 

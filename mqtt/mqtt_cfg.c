@@ -25,6 +25,10 @@ const char *const mqtt_format_names[] = {
 	[MQTT_FMT_Z2M] = "zigbee2mqtt", [MQTT_FMT_COUNT] = NULL,
 };
 
+const char *const mqtt_role_names[] = {
+	[MQTT_ROLE_SITE] = "site", [MQTT_ROLE_HUB] = "hub", [MQTT_ROLE_COUNT] = NULL,
+};
+
 #define VAL(f) offsetof(struct cfg_mqtt_value, f)
 #define SUB(f) offsetof(struct cfg_mqtt_sub, f)
 #define MQ(f)  offsetof(struct cfg_mqtt, f)
@@ -234,7 +238,7 @@ static void publish_init(void *elem, const struct cfgnode *node, void *ctx)
 	(void)ctx;
 	*(struct cfg_mqtt_publish *)elem = (struct cfg_mqtt_publish){
 		.retain = true, .max_rate = 2000, .queue = 10000, .events_queue = 100000,
-		.kind_mask = 1u << MQTT_PUB_VALUES | 1u << MQTT_PUB_ALERTS, .pos = node->pos};
+		.heartbeat_ms = 10000, .kind_mask = 1u << MQTT_PUB_VALUES | 1u << MQTT_PUB_ALERTS, .pos = node->pos};
 }
 
 /* The kinds by name; the prefix a topic (no wildcard, no empty level at either end). */
@@ -280,6 +284,8 @@ static const struct cfg_key publish_keys[] = {
 	 .expect = "state messages"},
 	{.name = "events_queue", .type = CFGK_INT, .offset = MP(events_queue), .min = 16,
 	 .max = 10000000, .expect = "alert events"},
+	{.name = "heartbeat", .type = CFGK_DURATION, .offset = MP(heartbeat_ms), .min = 1000,
+	 .max = 3600000},
 	{.name = NULL},
 };
 
@@ -305,6 +311,11 @@ const struct cfg_key mqtt_cfg_keys[] = {
 	{.name = "publish", .type = CFGK_SECTION, .offset = MQ(publish), .sub = publish_keys,
 	 .elem_size = sizeof(struct cfg_mqtt_publish), .init = publish_init,
 	 .check = publish_check},
+	{.name = "role", .type = CFGK_ENUM, .offset = MQ(role), .names = mqtt_role_names},
+	{.name = "hub_topic", .type = CFGK_STRING, .offset = MQ(hub_topic),
+	 .expect = "the MQTT filter of the sites' events, like +/_events"},
+	{.name = "gap_wait", .type = CFGK_DURATION, .offset = MQ(gap_wait_ms), .min = 100,
+	 .max = 3600000},
 	{.name = NULL},
 };
 
@@ -313,7 +324,8 @@ void mqtt_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	(void)ctx;
 	*(struct cfg_mqtt *)elem = (struct cfg_mqtt){.port = 0, .keepalive_ms = 30000, .qos = 1,
 						     .reconnect_max_ms = 30000,
-						     .max_payload = 65536, .pos = node->pos};
+						     .max_payload = 65536, .gap_wait_ms = 5000,
+						     .pos = node->pos};
 }
 
 /* The password file must exist and be readable by nobody but its owner. */
@@ -358,6 +370,30 @@ static bool tls_files_ok(const struct cfg_mqtt *m, const struct cfgnode *node,
 	return true;
 }
 
+/* hub_topic and gap_wait belong to a hub; its topic is a filter of whole levels. */
+static bool hub_keys_ok(struct cfg_mqtt *m, const struct cfgnode *node, struct cfg_diags *d)
+{
+	const char *key = cfgnode_get(node, "hub_topic") ? "hub_topic" :
+			  cfgnode_get(node, "gap_wait") ? "gap_wait" : NULL;
+	if (m->role != MQTT_ROLE_HUB) {
+		if (key)
+			cfg_error(d, cfg_key_pos(node, key), "mqtt: %s is a hub's key: add role: hub",
+				  key);
+		return !key;
+	}
+	if (!m->hub_topic)
+		m->hub_topic = strdup("+/_events");
+	size_t n = m->hub_topic ? strlen(m->hub_topic) : 0;
+	if (!m->hub_topic || mosquitto_sub_topic_check(m->hub_topic) != MOSQ_ERR_SUCCESS ||
+	    n < 8 || strcmp(m->hub_topic + n - 8, "/_events")) {
+		cfg_error(d, cfg_key_pos(node, "hub_topic"), "mqtt: hub_topic '%s': expected an "
+			  "MQTT filter of the sites' events topics, like +/_events",
+			  m->hub_topic ? m->hub_topic : "");
+		return false;
+	}
+	return true;
+}
+
 int mqtt_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_mqtt *m = elem;
@@ -369,6 +405,7 @@ int mqtt_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 		m->port = m->ca_file ? 8883 : 1883;
 	bool ok = password_file_ok(m, node, d);
 	ok &= tls_files_ok(m, node, d);
+	ok &= hub_keys_ok(m, node, d);
 	return ok ? 0 : -EINVAL;
 }
 

@@ -19,6 +19,7 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/strhash.h"
+#include "mqtt_hub.h"
 #include "mqtt_publish.h"
 #include "mqtt_route.h"
 
@@ -51,6 +52,7 @@ struct mqtt_client {
 	const struct poller_env *env;
 	struct change_bus *bus;
 	struct mqtt_pub *pub;       /* NULL without a publish: section */
+	struct mqtt_hub *hub;       /* NULL unless role: hub */
 	const struct cfg_mqtt *mc;  /* of env->cfg (the config the routes point into) */
 	struct mqtt_routes routes;
 	struct mosquitto *mosq;
@@ -278,11 +280,44 @@ static void on_route(void *arg, const struct mqtt_route *r)
 	deliver(&dl, r->sub, a->msg);
 }
 
+/* The filter of the sites' heartbeats: hub_topic's levels with _heartbeat for _events
+ * (the config checked that it ends so). */
+static void heartbeat_filter(const struct cfg_mqtt *mc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s/_heartbeat", (int)(strlen(mc->hub_topic) - strlen("/_events")),
+		 mc->hub_topic);
+}
+
+static bool topic_matches(const char *filter, const char *topic)
+{
+	bool yes = false;
+	return mosquitto_topic_matches_sub(filter, topic, &yes) == MOSQ_ERR_SUCCESS && yes;
+}
+
+/* A site's event or heartbeat, for the hub: true when msg was one. */
+static bool hub_message(struct mqtt_client *c, const struct mosquitto_message *msg)
+{
+	char beat[512];
+	if (topic_matches(c->mc->hub_topic, msg->topic)) {
+		mqtt_hub_event(c->hub, msg->payload, (size_t)msg->payloadlen,
+			       loop_now_ms(c->env->loop));
+		return true;
+	}
+	heartbeat_filter(c->mc, beat, sizeof(beat));
+	if (!topic_matches(beat, msg->topic))
+		return false;
+	mqtt_hub_heartbeat(c->hub, msg->payload, (size_t)msg->payloadlen, msg->retain,
+			   clock_wall_ms());
+	return true;
+}
+
 static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto_message *msg)
 {
 	struct mqtt_client *c = arg;
 	struct arrival a = {.c = c, .msg = msg, .now_ms = c->read_ms ? c->read_ms : clock_wall_ms()};
 	(void)mosq;
+	if (c->hub && hub_message(c, msg))
+		return;
 	mqtt_routes_match(&a.c->routes, msg->topic, on_route, &a);
 }
 
@@ -316,6 +351,17 @@ static void subscribe_all(struct mqtt_client *c)
 		if (rc != MOSQ_ERR_SUCCESS)
 			log_warnx("mqtt", NULL, "subscribe %s: %s", c->routes.v[i].filter,
 				  mosquitto_strerror(rc));
+	}
+	if (!c->hub)
+		return;
+	/* QoS 1 whatever qos: says: the hub's session keeps the sites' events while away */
+	char beat[512];
+	heartbeat_filter(c->mc, beat, sizeof(beat));
+	const char *const filters[] = {c->mc->hub_topic, beat};
+	for (size_t i = 0; i < 2; i++) {
+		int rc = mosquitto_subscribe(c->mosq, NULL, filters[i], 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			log_warnx("mqtt", NULL, "subscribe %s: %s", filters[i], mosquitto_strerror(rc));
 	}
 }
 
@@ -482,10 +528,27 @@ static void try_connect(struct mqtt_client *c)
 	sync_watch(c);
 }
 
+/* A hub's site with a device of its id (and an mqtt: section) gets the age of its last
+ * heartbeat as a metric: rules on it raise "site unreachable" (docs/MQTT.md "Hub"). */
+static void report_site_age(void *arg, const char *origin, int64_t age_ms)
+{
+	struct mqtt_client *c = arg;
+	const struct cfg_device *dev = cfg_device_find(c->env->cfg, origin);
+	if (!dev || !dev->mqtt)
+		return;
+	struct metric_desc desc = {.name = "mqtt_site_heartbeat_age_seconds", .unit = "seconds",
+				   .kind = METRIC_GAUGE, .interval_ms = dev->interval_ms};
+	struct metric *m = metric_reg_get(c->env->reg, dev->id, &desc);
+	if (m)
+		metric_put(c->env->reg, m, clock_wall_ms(), (double)age_ms / 1000.0);
+}
+
 static void on_misc(struct loop *loop, void *arg)
 {
 	struct mqtt_client *c = arg;
 	c->misc = loop_timer_add(loop, MISC_MS, on_misc, c);
+	mqtt_hub_tick(c->hub, loop_now_ms(loop));
+	mqtt_hub_ages(c->hub, clock_wall_ms(), report_site_age, c);
 	if (c->reconnect_at && loop_now_ms(loop) >= c->reconnect_at) {
 		try_connect(c);
 		return;
@@ -561,6 +624,9 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 						   mc->client_id ? mc->client_id : id, pub_sync,
 						   c, err, errlen)))
 		return -1;
+	if (mc->role == MQTT_ROLE_HUB &&
+	    !(c->hub = mqtt_hub_open(c->env->cfg->daemon.state_dir, mc->gap_wait_ms, err, errlen)))
+		return -1;
 	if (mc->username && (!(c->password = read_password(mc->password_file, err, errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;
@@ -630,6 +696,7 @@ void mqtt_client_free(struct mqtt_client *c)
 		mqtt_pub_free(c->pub);
 		mosquitto_destroy(c->mosq);
 	}
+	mqtt_hub_close(c->hub);
 	mqtt_routes_free(&c->routes);
 	for (size_t i = 0; i < sizeof(c->devs) / sizeof(c->devs[0]); i++) {
 		for (struct dev_state *s = c->devs[i], *n; s; s = n) {

@@ -4,6 +4,7 @@
 
 #include "dcmon/mqtt.h"
 #include "dcmon/part.h"
+#include "mqtt_hub.h"
 
 #define DEV(f) offsetof(struct cfg_device, f)
 #define DM(f)  offsetof(struct cfg_daemon, f)
@@ -21,8 +22,15 @@ static const struct cfg_key daemon_keys[] = {
 	{.name = NULL},
 };
 
+static const struct api_route routes[] = {
+	{"GET", "/api/v1/sites", false, mqtt_api_get_sites, NULL, false, false, AUTHZ_ACT_VIEW},
+	{"GET", "/api/v1/sites/", true, mqtt_api_get_site, NULL, true, false, AUTHZ_ACT_VIEW},
+	{.method = NULL},
+};
+
 const struct dcmon_part mqtt_part = {
 	.name = "mqtt",
 	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
+	.routes = routes,
 };

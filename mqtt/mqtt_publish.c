@@ -64,7 +64,7 @@ struct mqtt_pub {
 	bool up;
 	void (*sync)(void *arg);
 	void *sync_arg;
-	char *status_topic, *events_topic;
+	char *status_topic, *events_topic, *heartbeat_topic;
 	struct ring values, events;
 	struct mqtt_outbox *outbox;
 	char *node;             /* the events' origin */
@@ -78,6 +78,7 @@ struct mqtt_pub {
 	double tokens;          /* of max_rate: state messages that may go now */
 	int64_t tokens_ms;
 	struct loop_timer *timer;
+	struct loop_timer *heartbeat; /* the next heartbeat, while the link is up */
 	uint64_t values_dropped, events_dropped;
 	int64_t drop_logged_ms;
 };
@@ -275,18 +276,40 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 	refill_events(p);
 }
 
+/* The site's heartbeat (docs/MQTT.md "Hub"): retained, so that a hub that starts
+ * later learns the site's last sign of life with its time; QoS 0, as the next one
+ * replaces a lost one. */
+static char *dump(json_t *o);
+
+static void on_heartbeat(struct loop *loop, void *arg)
+{
+	struct mqtt_pub *p = arg;
+	p->heartbeat = loop_timer_add(loop, p->pc->heartbeat_ms, on_heartbeat, p);
+	char *payload = dump(json_pack("{s:s, s:I, s:I}", "origin", p->node, "ts",
+				       (json_int_t)clock_wall_ms(), "interval_ms",
+				       (json_int_t)p->pc->heartbeat_ms));
+	if (payload) {
+		send_msg(p, p->heartbeat_topic, payload, 0, true, NULL);
+		p->sync(p->sync_arg);
+	}
+	free(payload);
+}
+
 /* Handed events stay with libmosquitto, which sends them again once reconnected. */
 void mqtt_pub_link(struct mqtt_pub *p, bool up)
 {
 	if (!p)
 		return;
 	p->up = up;
+	loop_timer_cancel(p->env->loop, p->heartbeat);
+	p->heartbeat = NULL;
 	if (!up) {
 		loop_timer_cancel(p->env->loop, p->timer);
 		p->timer = NULL;
 		return;
 	}
 	send_msg(p, p->status_topic, "online", 1, true, NULL);
+	on_heartbeat(p->env->loop, p);
 	p->values_unacked = 0; /* those of the last link: libmosquitto sends them again */
 	p->tokens_ms = loop_now_ms(p->env->loop);
 	mqtt_pub_flush(p);
@@ -545,10 +568,12 @@ struct mqtt_pub *mqtt_pub_new(const struct poller_env *env, const struct cfg_mqt
 			       .sync_arg = arg, .tokens = pc->max_rate, .node = strdup(node)};
 	snprintf(t, sizeof(t), "%s/_events", pc->prefix);
 	p->events_topic = strdup(t);
+	snprintf(t, sizeof(t), "%s/_heartbeat", pc->prefix);
+	p->heartbeat_topic = strdup(t);
 	snprintf(t, sizeof(t), "%s/_status", pc->prefix);
 	level_cat(t, sizeof(t), node);
 	p->status_topic = strdup(t);
-	if (!p->events_topic || !p->status_topic || !p->node ||
+	if (!p->events_topic || !p->status_topic || !p->heartbeat_topic || !p->node ||
 	    ring_init(&p->values, (size_t)pc->queue) ||
 	    ring_init(&p->events, (size_t)pc->events_queue) || outbox_start(p, err, errlen) < 0 ||
 	    mosquitto_will_set(mosq, p->status_topic, 7, "offline", 1, true) != MOSQ_ERR_SUCCESS ||
@@ -582,6 +607,7 @@ void mqtt_pub_free(struct mqtt_pub *p)
 		return;
 	change_unsubscribe(p->bus, on_change, p);
 	loop_timer_cancel(p->env->loop, p->timer);
+	loop_timer_cancel(p->env->loop, p->heartbeat);
 	if (p->outbox_n)
 		log_info("mqtt", NULL, "publish: %zu alert events not acknowledged by the broker "
 			 "stay in the outbox", p->outbox_n);
@@ -592,5 +618,6 @@ void mqtt_pub_free(struct mqtt_pub *p)
 	seen_clear(p);
 	free(p->status_topic);
 	free(p->events_topic);
+	free(p->heartbeat_topic);
 	free(p);
 }

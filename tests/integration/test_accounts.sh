@@ -150,6 +150,8 @@ routes=(
   "POST /api/v1/status-tokens|accounts-manage|none||{\"tenant\":\"acme\"}"
   "DELETE /api/v1/status-tokens/|accounts-manage|none||"
   "POST /api/v1/status-updates/|silence|none||{\"status\":\"resolved\",\"text\":\"matrix\"}"
+  "GET /api/v1/sites|view|tenants||"
+  "GET /api/v1/sites/|view|tenants||"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do

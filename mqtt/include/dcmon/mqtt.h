@@ -90,8 +90,17 @@ struct cfg_mqtt_publish {
 	int max_rate;             /* state messages per second, 0 = unbounded; default 2000 */
 	int queue;                /* state messages waiting at most, default 10000 */
 	int events_queue;         /* alert events waiting at most, default 100000 */
+	int64_t heartbeat_ms;     /* <prefix>/_heartbeat sent this often, default 10 s */
 	struct cfg_pos pos;
 };
+
+/* What a dcmond is to federation (`role:`, docs/MQTT.md "Hub"). */
+enum mqtt_role {
+	MQTT_ROLE_SITE, /* publishes its own (with publish:) */
+	MQTT_ROLE_HUB,  /* also applies the alert events of every site (hub_topic) */
+	MQTT_ROLE_COUNT,
+};
+extern const char *const mqtt_role_names[]; /* NULL-terminated, by value */
 
 /* `daemon.mqtt:`: the broker and the subscriptions whose device is a topic level. */
 struct cfg_mqtt {
@@ -110,6 +119,10 @@ struct cfg_mqtt {
 	struct cfg_mqtt_sub *subs;
 	size_t nsubs;
 	struct cfg_mqtt_publish *publish; /* NULL = nothing published */
+	int role;                 /* enum mqtt_role, default site */
+	char *hub_topic;          /* hub: filter of the sites' events, default "+/_events";
+				   * their heartbeats are the same levels' _heartbeat */
+	int64_t gap_wait_ms;      /* hub: how long an event waits for a missing one, 5 s */
 	struct cfg_pos pos;
 };
 

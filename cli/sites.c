@@ -1,0 +1,100 @@
+/* `dcmon sites [ID]`: a hub's sites (GET /api/v1/sites): each one's link age (its last
+ * heartbeat), the events held and the gaps; with ID, the site's open alerts as their
+ * last event left them (GET /api/v1/sites/ID/alerts).  docs/MQTT.md "Hub". */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#define SITE_COLS 6
+static const char *const site_headers[SITE_COLS] = {"SITE", "LINK AGE", "SEQ", "EVENTS",
+						     "GAPS", "WAITING"};
+#define ALERT_COLS 5
+static const char *const alert_headers[ALERT_COLS] = {"DEVICE", "RULE", "SEVERITY", "STATE",
+						       "SINCE"};
+
+static int sites_usage(FILE *f, int code)
+{
+	fprintf(f, "usage: dcmon sites %s\n", cli_cmd_find("sites")->usage);
+	fputs("  ID          the site's open alerts at the hub\n"
+	      "  --json      print the API's JSON\n", f);
+	return code;
+}
+
+static const char *num(json_t *o, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(o, key)));
+	return buf;
+}
+
+static void sites_table(const struct cli_ctx *ctx, json_t *list)
+{
+	struct cli_table *t = cli_table_new(SITE_COLS, site_headers);
+	size_t i;
+	json_t *s;
+	json_array_foreach(list, i, s) {
+		char age[16], seq[24], events[24], gaps[24], waiting[24];
+		json_int_t ms = json_integer_value(json_object_get(s, "link_age_ms"));
+		cli_format_age(ms < 0 ? -1 : (double)ms / 1000.0, age, sizeof(age));
+		const char *cells[SITE_COLS] = {cli_jstr(s, "id"), age,
+						num(s, "seq", seq, sizeof(seq)),
+						num(s, "events", events, sizeof(events)),
+						num(s, "gaps", gaps, sizeof(gaps)),
+						num(s, "waiting", waiting, sizeof(waiting))};
+		if (cli_table_add(t, cells) < 0)
+			break;
+	}
+	cli_table_print(ctx, t);
+	cli_table_free(t);
+}
+
+static void alerts_table(const struct cli_ctx *ctx, json_t *list)
+{
+	struct cli_table *t = cli_table_new(ALERT_COLS, alert_headers);
+	size_t i;
+	json_t *a;
+	json_array_foreach(list, i, a) {
+		char since[32];
+		cli_format_time(json_integer_value(json_object_get(a, "since")), since, sizeof(since));
+		const char *cells[ALERT_COLS] = {cli_jstr(a, "device"), cli_jstr(a, "rule"),
+						 cli_jstr(a, "severity"), cli_jstr(a, "state"), since};
+		if (cli_table_add(t, cells) < 0)
+			break;
+	}
+	cli_table_print(ctx, t);
+	cli_table_free(t);
+}
+
+int cli_sites(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char target[512];
+	bool json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return sites_usage(c == 'h' ? ctx->out : ctx->err, c == 'h' ? 0 : CLI_EXIT_UNKNOWN);
+	}
+	if (argc - optind > 1)
+		return sites_usage(ctx->err, CLI_EXIT_UNKNOWN);
+	const char *id = optind < argc ? argv[optind] : NULL;
+	if (id && (int)sizeof(target) <= snprintf(target, sizeof(target), "/api/v1/sites/%s/alerts", id))
+		return sites_usage(ctx->err, CLI_EXIT_UNKNOWN);
+	json_t *doc = cli_get_json(ctx, id ? target : "/api/v1/sites");
+	if (!doc)
+		return CLI_EXIT_UNKNOWN;
+	if (json)
+		cli_print_json(ctx, doc);
+	else if (id)
+		alerts_table(ctx, json_object_get(doc, "alerts"));
+	else
+		sites_table(ctx, json_object_get(doc, "sites"));
+	json_decref(doc);
+	return 0;
+}
