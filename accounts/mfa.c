@@ -128,8 +128,8 @@ void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
 	size_t b32len = 0;
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw) ||
 	    oath_base32_encode((const char *)raw, sizeof(raw), &b32, &b32len) != OATH_OK ||
-	    account_set_mfa(ctx->env->accounts, acc->name, b32, 0) < 0 ||
-	    recovery_renew(ctx->env->accounts, acc->name, codes) < 0) {
+	    account_set_mfa(accounts_of(ctx), acc->name, b32, 0) < 0 ||
+	    recovery_renew(accounts_of(ctx), acc->name, codes) < 0) {
 		api_reply_error(resp, 500, "could not set up the second factor");
 	} else {
 		char uri[256];

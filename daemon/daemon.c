@@ -15,6 +15,7 @@
 
 #include "dcmon/accounts.h"
 #include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
 #include "dcmon/change.h"
@@ -29,6 +30,7 @@
 #include "dcmon/mqtt.h"
 #include "dcmon/metric.h"
 #include "dcmon/notify.h"
+#include "dcmon/part.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
@@ -70,6 +72,9 @@ struct daemon {
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
+	struct alerting alerting;                  /* alerting's routes' state */
+	struct accounts_part_state accounts_state; /* accounts' routes' state */
+	void *parts[DCMON_PARTS_MAX];              /* each part's state: api_env.parts */
 	int sigfd;
 	struct sd_service *sd; /* systemd's notifications and watchdog pings */
 	struct loop_timer *tick_timer;
@@ -206,6 +211,31 @@ static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 	d->api_env.local_users = ac ? ac->local_users : NULL;
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
 	accounts_reload(d->accounts, ac);
+}
+
+/* What each part's routes act on (api_env.parts, dcmon/part.h). */
+static void api_env_parts(struct daemon *d)
+{
+	d->alerting = (struct alerting){.engine = d->alerts, .notify = d->notify};
+	d->accounts_state = (struct accounts_part_state){.store = d->accounts, .audit = d->alerts};
+	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
+	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
+	d->parts[dcmon_part_index(&accounts_part)] = &d->accounts_state;
+	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
+	d->api_env.parts = d->parts;
+}
+
+/* The account store answers for the HTTP transport's credentials (api_env.auth). */
+static int token_actor_of(void *auth, const char *token, const char *source,
+			  struct authz_actor *out)
+{
+	return accounts_token_actor(auth, token, source, out);
+}
+
+static int session_actor_of(void *auth, const char *sid, const char *csrf, const char *source,
+			    int64_t now_ms, struct authz_actor *out)
+{
+	return accounts_session_actor(auth, sid, csrf, source, now_ms, out);
 }
 
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
@@ -587,11 +617,10 @@ static int start_parts(struct daemon *d)
 	}
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .alerts = d->alerts,
-				      .notify = d->notify, .accounts = d->accounts,
-				      .tenants = d->tenants,
-				      .token_actor = accounts_token_actor,
-				      .session_actor = accounts_session_actor};
+				      .version = DCMON_VERSION, .auth = d->accounts,
+				      .token_actor = token_actor_of,
+				      .session_actor = session_actor_of};
+	api_env_parts(d);
 	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));

@@ -6,6 +6,11 @@
  *
  * Descriptors are constant data, read from any thread; the hooks run on the loop thread
  * (device_alarms) or wherever the config is loaded (daemon_resolve).
+ *
+ * What a part runs with (its store, its engine) is its state: the composition root puts
+ * it in api_env.parts at the part's index in dcmon_parts, and the kernel hands it to the
+ * part's route handlers as ctx->part and to its device_alarms, so that the kernel's
+ * api_env names no part.
  */
 #ifndef DCMON_PART_H
 #define DCMON_PART_H
@@ -29,14 +34,23 @@ struct dcmon_part {
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);
-	/* API endpoints; terminated by an entry whose method is NULL; may be NULL. */
+	/* API endpoints; terminated by an entry whose method is NULL; may be NULL.  Their
+	 * handlers find the part's state (NULL when it does not run) in ctx->part. */
 	const struct api_route *routes;
 	/* Adds the firing alerts of every device to idx (api_alert_index_add), for device
-	 * health; may be NULL. */
-	void (*device_alarms)(const struct api_ctx *ctx, struct api_alert_index *idx);
+	 * health; part is the part's state (may be NULL); may be NULL. */
+	void (*device_alarms)(void *part, const struct api_ctx *ctx, struct api_alert_index *idx);
 };
+
+#define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */
 
 /* Every part, in order, NULL-terminated (daemon/parts.c). */
 extern const struct dcmon_part *const dcmon_parts[];
+
+/* The index of part in dcmon_parts (its slot in api_env.parts); aborts for a part that
+ * is not in the list (a wiring mistake). */
+size_t dcmon_part_index(const struct dcmon_part *part);
+/* The state of dcmon_parts[i] in env, or NULL when the part does not run. */
+void *dcmon_part_state(const struct api_env *env, size_t i);
 
 #endif
