@@ -1,7 +1,9 @@
 /* The MQTT part: the broker's section of `daemon:` (mqtt:) and a device's mqtt:
- * section.  Its poller (mqtt_poller) and client are wired by the composition root. */
+ * section; its client is its state (new/reload/free), its poller (mqtt_poller) joins the
+ * pollers part's in the composition root. */
 #include <stddef.h>
 
+#include "dcmon/log.h"
 #include "dcmon/mqtt.h"
 #include "dcmon/part.h"
 
@@ -21,8 +23,47 @@ static const struct cfg_key daemon_keys[] = {
 	{.name = NULL},
 };
 
+/* The client of the daemon.mqtt: broker into *state, when there is one: 0, or -1
+ * after logging why. */
+static int mqtt_start(const struct part_env *env, void **state)
+{
+	char err[256] = "";
+	if (env->cfg->daemon.mqtt &&
+	    !(*state = mqtt_client_new(env->pollers, env->bus, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int mqtt_new(const struct part_env *env, void **state)
+{
+	*state = NULL;
+	return mqtt_start(env, state);
+}
+
+/* The client follows the section: kept (new subscriptions), or made anew when the
+ * broker changed or there was none; a failure is logged and leaves no client. */
+static void mqtt_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	(void)old;
+	if (*state && mqtt_client_reload(*state) == 0)
+		return;
+	mqtt_client_free(*state);
+	*state = NULL;
+	mqtt_start(env, state);
+}
+
+static void mqtt_free(void *state)
+{
+	mqtt_client_free(state);
+}
+
 const struct dcmon_part mqtt_part = {
 	.name = "mqtt",
 	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
+	.new = mqtt_new,
+	.reload = mqtt_reload,
+	.free = mqtt_free,
 };

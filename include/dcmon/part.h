@@ -21,6 +21,26 @@
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
 
+struct loop;
+struct metric_reg;
+struct workq;
+struct change_bus;
+struct poller_env;
+struct archive;
+
+/* What a part's lifecycle hooks get: the kernel's services and the configuration in
+ * force (on reload, the new one); the composition root owns every pointer. */
+struct part_env {
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct workq *wq;
+	struct change_bus *bus;
+	struct archive *arc;
+	const struct cfg *cfg;
+	const struct poller_env *pollers; /* the pollers' (dcmon/poller.h): re-poll hook */
+	const struct api_env *api;        /* what the API serves */
+};
+
 struct dcmon_part {
 	const char *name; /* "alerting" */
 	/* Config sections the part decodes, appended in list order to the keys of a device
@@ -40,6 +60,16 @@ struct dcmon_part {
 	/* Adds the firing alerts of every device to idx (api_alert_index_add), for device
 	 * health; part is the part's state (may be NULL); may be NULL. */
 	void (*device_alarms)(void *part, const struct api_ctx *ctx, struct api_alert_index *idx);
+	/* The part's lifecycle, each hook may be NULL (docs/ARCHITECTURE.md, "The
+	 * composition root", for when the daemon runs them):
+	 * new makes the part's state for env->cfg: 0 and *state (NULL when the config gives
+	 * the part nothing to run), or -1 after logging why (dcmond does not start);
+	 * reload puts env->cfg in force after old, before old is freed (*state may be NULL,
+	 * and the hook may make, replace or free it);
+	 * free stops the part and frees its state (NULL is a no-op). */
+	int (*new)(const struct part_env *env, void **state);
+	void (*reload)(const struct part_env *env, void **state, const struct cfg *old);
+	void (*free)(void *state);
 };
 
 #define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */
