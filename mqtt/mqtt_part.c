@@ -8,7 +8,6 @@
 #include "dcmon/part.h"
 
 #define DEV(f) offsetof(struct cfg_device, f)
-#define DM(f)  offsetof(struct cfg_daemon, f)
 
 static const struct cfg_key device_keys[] = {
 	{.name = "mqtt", .type = CFGK_SECTION, .offset = DEV(mqtt), .sub = mqtt_device_cfg_keys,
@@ -18,17 +17,22 @@ static const struct cfg_key device_keys[] = {
 };
 
 static const struct cfg_key daemon_keys[] = {
-	{.name = "mqtt", .type = CFGK_SECTION, .offset = DM(mqtt), .sub = mqtt_cfg_keys,
+	{.name = "mqtt", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = mqtt_cfg_keys,
 	 .elem_size = sizeof(struct cfg_mqtt), .init = mqtt_cfg_init, .check = mqtt_cfg_check},
 	{.name = NULL},
 };
+
+const struct cfg_mqtt *mqtt_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "mqtt");
+}
 
 /* The client of the daemon.mqtt: broker into *state, when there is one: 0, or -1
  * after logging why. */
 static int mqtt_start(const struct part_env *env, void **state)
 {
 	char err[256] = "";
-	if (env->cfg->daemon.mqtt &&
+	if (mqtt_cfg_of(env->cfg) &&
 	    !(*state = mqtt_client_new(env->pollers, env->bus, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
 		return -1;
