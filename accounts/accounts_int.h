@@ -229,4 +229,17 @@ void api_post_mfa_confirm(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_mfa_policy(const struct api_ctx *ctx, struct api_response *resp);
 
+/* The store and the audit log of a route's part state (either NULL when not running). */
+static inline struct accounts *accounts_of(const struct api_ctx *ctx)
+{
+	const struct accounts_part_state *st = ctx->part;
+	return st ? st->store : NULL;
+}
+
+static inline struct alert_engine *accounts_audit_of(const struct api_ctx *ctx)
+{
+	const struct accounts_part_state *st = ctx->part;
+	return st ? st->audit : NULL;
+}
+
 #endif

@@ -22,19 +22,19 @@ static void mfa_audit(const struct api_ctx *ctx, const char *action, const char 
 {
 	const struct authz_actor *me = ctx->req->actor;
 	struct alert_actor by = {.who = me->name, .origin = me->source[0] ? me->source : "api"};
-	if (ctx->env->alerts)
-		alert_engine_audit_add(ctx->env->alerts, &by, action, target, detail, ctx->now_ms);
+	if (accounts_audit_of(ctx))
+		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
 }
 
 /* The request's own account; answers 503/404 itself. */
 static bool own_account(const struct api_ctx *ctx, struct account *acc,
 			struct api_response *resp)
 {
-	if (!ctx->env->accounts) {
+	if (!accounts_of(ctx)) {
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
 		return false;
 	}
-	if (account_get(ctx->env->accounts, ctx->req->actor->name, acc) < 0) {
+	if (account_get(accounts_of(ctx), ctx->req->actor->name, acc) < 0) {
 		api_reply_error(resp, 404, "no account named %s (an administrator sets up others' "
 				"second factor: dcmon user mfa NAME)", ctx->req->actor->name);
 		return false;
@@ -50,7 +50,7 @@ void api_post_mfa(const struct api_ctx *ctx, struct api_response *resp)
 	char target[AUTHZ_NAME_MAX + 8];
 	if (!own_account(ctx, &acc, resp))
 		return;
-	if (mfa_pending_new(ctx->env->accounts, acc.name, ctx->now_ms, &enrol) < 0) {
+	if (mfa_pending_new(accounts_of(ctx), acc.name, ctx->now_ms, &enrol) < 0) {
 		api_reply_error(resp, 500, "could not set up the second factor");
 		return;
 	}
@@ -67,7 +67,7 @@ void api_post_mfa_confirm(const struct api_ctx *ctx, struct api_response *resp)
 	char target[AUTHZ_NAME_MAX + 8];
 	if (!own_account(ctx, &acc, resp) || !(body = api_body_object(ctx, resp)))
 		return;
-	int rc = mfa_pending_confirm(ctx->env->accounts, acc.name,
+	int rc = mfa_pending_confirm(accounts_of(ctx), acc.name,
 				     json_string_value(json_object_get(body, "code")), ctx->now_ms,
 				     &codes);
 	json_decref(body);
@@ -88,7 +88,7 @@ void api_post_mfa_confirm(const struct api_ctx *ctx, struct api_response *resp)
 /* The policy is the NOC's: a tenant-scoped actor is answered 404 like a missing route. */
 static bool policy_visible(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (!ctx->env->accounts) {
+	if (!accounts_of(ctx)) {
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
 		return false;
 	}
@@ -107,7 +107,7 @@ void api_get_mfa_policy(const struct api_ctx *ctx, struct api_response *resp)
 	for (size_t i = 0; ctx->env->cfg && i < ctx->env->cfg->ntenants; i++) {
 		const char *t = ctx->env->cfg->tenants[i].id;
 		json_array_append_new(list, json_pack("{s:s s:b}", "tenant", t, "mfa_required",
-						      mfa_tenant_required(ctx->env->accounts, t)));
+						      mfa_tenant_required(accounts_of(ctx), t)));
 	}
 	api_reply_json(resp, 200, json_pack("{s:o}", "tenants", list));
 }
@@ -127,7 +127,7 @@ void api_post_mfa_policy(const struct api_ctx *ctx, struct api_response *resp)
 	json_t *v = json_object_get(body, "mfa_required");
 	if (!json_is_boolean(v)) {
 		api_reply_error(resp, 400, "mfa_required: expected true or false");
-	} else if (mfa_tenant_set(ctx->env->accounts, tenant, json_is_true(v)) < 0) {
+	} else if (mfa_tenant_set(accounts_of(ctx), tenant, json_is_true(v)) < 0) {
 		api_reply_error(resp, 500, "could not write the account store");
 	} else {
 		char target[AUTHZ_NAME_MAX + 8];

@@ -26,9 +26,9 @@
 
 static struct accounts *users_store(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (!ctx->env->accounts)
+	if (!accounts_of(ctx))
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
-	return ctx->env->accounts;
+	return accounts_of(ctx);
 }
 
 /* The scope of an account for the request's actor: a tenant-admin's own tenant. */
@@ -90,7 +90,7 @@ static bool user_find(const struct api_ctx *ctx, const char *name, enum authz_ac
 		      struct account *acc, struct api_response *resp)
 {
 	enum authz_result ar = AUTHZ_HIDE;
-	if (account_get(ctx->env->accounts, name, acc) == 0)
+	if (account_get(accounts_of(ctx), name, acc) == 0)
 		ar = user_check(ctx, action, acc);
 	if (ar == AUTHZ_ALLOW)
 		return true;
@@ -124,8 +124,8 @@ static void user_audit(const struct api_ctx *ctx, const char *action, const char
 	snprintf(target, sizeof(target), "user:%s", name);
 	struct alert_actor by = {.who = me->name,
 				 .origin = me->source[0] ? me->source : "api"};
-	if (ctx->env->alerts)
-		alert_engine_audit_add(ctx->env->alerts, &by, action, target, detail, ctx->now_ms);
+	if (accounts_audit_of(ctx))
+		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
 }
 
 /* A name the audit log could not tell from the built-in actors is refused. */
@@ -188,7 +188,7 @@ static const char *password_from_body(const struct api_ctx *ctx, json_t *body,
 				      const char *name, struct api_response *resp)
 {
 	const char *pw = jstr(body, "password");
-	const char *why = accounts_password_refusal(accounts_cfg(ctx->env->accounts), name, pw);
+	const char *why = accounts_password_refusal(accounts_cfg(accounts_of(ctx)), name, pw);
 	if (why) {
 		api_reply_error(resp, 400, "password: %s", why);
 		return NULL;
@@ -230,7 +230,7 @@ static void user_add_finish(struct pw_job *j, const struct api_ctx *ctx,
 		return;
 	}
 	snprintf(acc->hash, sizeof(acc->hash), "%s", j->new_hash);
-	int rc = account_insert(ctx->env->accounts, acc);
+	int rc = account_insert(accounts_of(ctx), acc);
 	if (rc < 0) {
 		store_failed(resp, rc, acc->name);
 		return;
@@ -271,7 +271,7 @@ static void user_new_token(const struct api_ctx *ctx, const struct account *acc,
 		return;
 	}
 	secret_sha256_hex(token, h);
-	int rc = account_token_insert(ctx->env->accounts, acc->name, h, ctx->now_ms);
+	int rc = account_token_insert(accounts_of(ctx), acc->name, h, ctx->now_ms);
 	if (rc < 0) {
 		store_failed(resp, rc, acc->name);
 	} else {
@@ -285,7 +285,7 @@ static void user_new_token(const struct api_ctx *ctx, const struct account *acc,
 static int user_apply(const struct api_ctx *ctx, const struct account *acc, const char *op,
 		      json_t *body, char *detail, size_t dlen, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	if (strcmp(op, "disable") == 0 || strcmp(op, "enable") == 0)
 		return account_set_disabled(a, acc->name, op[0] == 'd');
 	if (strcmp(op, "unlock") == 0)
@@ -313,7 +313,7 @@ static void user_changed(const struct api_ctx *ctx, struct account *acc, const c
 	char action[32];
 	snprintf(action, sizeof(action), "user-%s", op);
 	user_audit(ctx, action, acc->name, detail[0] ? detail : NULL);
-	account_get(ctx->env->accounts, acc->name, acc);
+	account_get(accounts_of(ctx), acc->name, acc);
 	api_reply_json(resp, 200, json_pack("{s:o}", "user", user_json(acc, ctx->now_ms)));
 }
 
@@ -325,7 +325,7 @@ static void user_password_finish(struct pw_job *j, const struct api_ctx *ctx,
 		api_reply_error(resp, 500, "could not hash the password");
 		return;
 	}
-	int rc = account_set_hash(ctx->env->accounts, j->acc.name, j->new_hash, ctx->now_ms);
+	int rc = account_set_hash(accounts_of(ctx), j->acc.name, j->new_hash, ctx->now_ms);
 	user_changed(ctx, &j->acc, "password", rc, "", resp);
 }
 
@@ -380,7 +380,7 @@ void api_delete_user(const struct api_ctx *ctx, struct api_response *resp)
 	if (!users_store(ctx, resp) ||
 	    !user_find(ctx, ctx->tail, AUTHZ_ACT_ACCOUNTS_MANAGE, &acc, resp))
 		return;
-	int rc = account_delete(ctx->env->accounts, acc.name);
+	int rc = account_delete(accounts_of(ctx), acc.name);
 	if (rc < 0) {
 		store_failed(resp, rc, acc.name);
 		return;

@@ -165,8 +165,8 @@ void api_post_user_mfa(const struct api_ctx *ctx, const struct account *acc,
 {
 	char b32[64], codes[MFA_RECOVERY_CODES][MFA_RECOVERY_HEX + 1];
 	if (mfa_secret_new(b32, sizeof(b32)) < 0 ||
-	    account_set_mfa(ctx->env->accounts, acc->name, b32, 0) < 0 ||
-	    recovery_renew(ctx->env->accounts, acc->name, codes) < 0) {
+	    account_set_mfa(accounts_of(ctx), acc->name, b32, 0) < 0 ||
+	    recovery_renew(accounts_of(ctx), acc->name, codes) < 0) {
 		api_reply_error(resp, 500, "could not set up the second factor");
 	} else {
 		json_t *o = mfa_enrol_json(acc->name, b32);

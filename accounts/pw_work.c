@@ -85,7 +85,7 @@ static void pw_done(struct loop *loop, void *arg)
  * the copy of the environment has none (finishers use the store's own, accounts_cfg). */
 static int pw_capture(struct pw_job *j, const struct api_ctx *ctx)
 {
-	j->a = ctx->env->accounts;
+	j->a = accounts_of(ctx);
 	j->env = *ctx->env;
 	j->env.cfg = NULL;
 	j->actor = *ctx->req->actor;
@@ -97,7 +97,7 @@ static int pw_capture(struct pw_job *j, const struct api_ctx *ctx)
 
 void pw_job_run(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	j->cost = accounts_cfg(a)->yescrypt_cost;
 	if (!a->wq) { /* no workers: at once */
 		pw_work(j);

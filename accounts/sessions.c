@@ -77,8 +77,8 @@ static void session_audit(const struct api_ctx *ctx, const char *action, const c
 	char target[AUTHZ_NAME_MAX + 8];
 	snprintf(target, sizeof(target), "user:%s", name);
 	struct alert_actor by = session_by(ctx, name);
-	if (ctx->env->alerts)
-		alert_engine_audit_add(ctx->env->alerts, &by, action, target, detail, ctx->now_ms);
+	if (accounts_audit_of(ctx))
+		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
 }
 
 /* A new session for the logged-in actor: the id goes to the cookie, the CSRF token to
@@ -95,7 +95,7 @@ static void session_start(const struct api_ctx *ctx, const struct authz_actor *w
 	}
 	secret_sha256_hex(sid, h);
 	secret_sha256_hex(csrf, ch);
-	if (session_insert(ctx->env->accounts, h, who->name, ch, ctx->req->actor->source,
+	if (session_insert(accounts_of(ctx), h, who->name, ch, ctx->req->actor->source,
 			   ctx->now_ms) < 0 || !(resp->session_set = strdup(sid))) {
 		api_reply_error(resp, 500, "could not store the session");
 	} else {
@@ -117,7 +117,7 @@ static void session_start(const struct api_ctx *ctx, const struct authz_actor *w
  * with "enrol": {otpauth, qr}), or kept when the code was wrong. */
 static void login_enrol(const struct api_ctx *ctx, struct pw_job *j, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	json_t *x = NULL;
 	struct account acc;
 	int rc = j->code ? mfa_pending_confirm(a, j->name, j->code, ctx->now_ms, &x) : -ENOENT;
@@ -146,7 +146,7 @@ static void login_enrol(const struct api_ctx *ctx, struct pw_job *j, struct api_
 /* The password was checked on a worker (pw_work.c): the rest of the login. */
 static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	struct authz_actor who;
 	int rc = login_checked(a, j->name, j->hash, j->match, j->code, ctx->req->actor->source,
 			       ctx->now_ms, &who);
@@ -173,7 +173,7 @@ static void login_finish(struct pw_job *j, const struct api_ctx *ctx, struct api
 static void login_kiosk(const struct api_ctx *ctx, const char *token, struct api_response *resp)
 {
 	struct authz_actor who;
-	if (accounts_token_actor(ctx->env->accounts, token, ctx->req->actor->source, &who) < 0) {
+	if (accounts_token_actor(accounts_of(ctx), token, ctx->req->actor->source, &who) < 0) {
 		api_reply_error(resp, 401, "wrong token");
 		session_audit(ctx, "login-failed", "kiosk", "wrong token");
 	} else if (who.role != AUTHZ_ROLE_WALL) {
@@ -186,7 +186,7 @@ static void login_kiosk(const struct api_ctx *ctx, const char *token, struct api
 
 void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	json_t *body = a ? api_body_object(ctx, resp) : NULL;
 	if (!a && !resp->body)
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
@@ -214,12 +214,12 @@ void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 void api_post_logout(const struct api_ctx *ctx, struct api_response *resp)
 {
 	char h[65];
-	if (!ctx->env->accounts || !ctx->req->session) {
+	if (!accounts_of(ctx) || !ctx->req->session) {
 		api_reply_error(resp, 400, "no session to end (log out ends a web session)");
 		return;
 	}
 	secret_sha256_hex(ctx->req->session, h);
-	session_delete(ctx->env->accounts, h);
+	session_delete(accounts_of(ctx), h);
 	session_audit(ctx, "logout", ctx->req->actor->name, NULL);
 	resp->session_set = strdup("");
 	api_reply_json(resp, 200, json_pack("{s:b}", "logged_out", 1));
@@ -261,7 +261,7 @@ void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp)
 	struct sessions_list l = {h, json_array()};
 	if (ctx->req->session)
 		secret_sha256_hex(ctx->req->session, h);
-	if (ctx->env->accounts && session_foreach(ctx->env->accounts, me->name, sessions_collect,
+	if (accounts_of(ctx) && session_foreach(accounts_of(ctx), me->name, sessions_collect,
 						  &l) < 0) {
 		json_decref(l.out);
 		api_reply_error(resp, 500, "could not read the sessions");
@@ -277,8 +277,8 @@ void api_get_sessions(const struct api_ctx *ctx, struct api_response *resp)
 void api_delete_session(const struct api_ctx *ctx, struct api_response *resp)
 {
 	const char *id = ctx->tail;
-	if (!ctx->env->accounts || strlen(id) != SESSION_PUBLIC_ID ||
-	    session_revoke(ctx->env->accounts, ctx->req->actor->name, id) < 0) {
+	if (!accounts_of(ctx) || strlen(id) != SESSION_PUBLIC_ID ||
+	    session_revoke(accounts_of(ctx), ctx->req->actor->name, id) < 0) {
 		api_reply_error(resp, 404, "no such session: %s", id);
 		return;
 	}
@@ -291,7 +291,7 @@ void api_delete_session(const struct api_ctx *ctx, struct api_response *resp)
 static void password_change_finish(struct pw_job *j, const struct api_ctx *ctx,
 				   struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	struct account now;
 	const char *name = j->acc.name;
 	if (account_get(a, name, &now) < 0 || strcmp(now.hash, j->hash) != 0) {
@@ -318,7 +318,7 @@ static void password_change_finish(struct pw_job *j, const struct api_ctx *ctx,
 
 void api_post_password(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct accounts *a = ctx->env->accounts;
+	struct accounts *a = accounts_of(ctx);
 	json_t *body = a ? api_body_object(ctx, resp) : NULL;
 	if (!a && !resp->body)
 		api_reply_error(resp, 503, "no account store (daemon.state_dir)");

@@ -3,7 +3,21 @@
 #ifndef DCMON_ALERT_API_H
 #define DCMON_ALERT_API_H
 
+#include "dcmon/alerting.h"
 #include "dcmon/api_route.h"
+
+/* The part's engine and notifier for a route (either NULL when not running). */
+static inline struct alert_engine *api_engine(const struct api_ctx *ctx)
+{
+	const struct alerting *a = ctx->part;
+	return a ? a->engine : NULL;
+}
+
+static inline struct notifier *api_notifier(const struct api_ctx *ctx)
+{
+	const struct alerting *a = ctx->part;
+	return a ? a->notify : NULL;
+}
 
 /* alerting/api_alerts.c */
 void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp);

@@ -72,10 +72,11 @@ static bool add_firing(void *arg, const struct alert_view *av)
 				   av->summary ? av->summary : av->rule);
 }
 
-static void device_alarms(const struct api_ctx *ctx, struct api_alert_index *idx)
+static void device_alarms(void *part, const struct api_ctx *ctx, struct api_alert_index *idx)
 {
-	if (ctx->env->alerts)
-		alert_engine_foreach(ctx->env->alerts, ctx->now_ms, add_firing, idx);
+	const struct alerting *a = part;
+	if (a && a->engine)
+		alert_engine_foreach(a->engine, ctx->now_ms, add_firing, idx);
 }
 
 const struct dcmon_part alerting_part = {

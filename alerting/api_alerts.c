@@ -15,7 +15,7 @@
 
 static bool api_alerts_ready(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (ctx->env->alerts)
+	if (api_engine(ctx))
 		return true;
 	api_reply_error(resp, 503, "the threshold engine is not running");
 	return false;
@@ -183,7 +183,7 @@ void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	}
 	f.out = json_array();
-	alert_engine_foreach(ctx->env->alerts, ctx->now_ms, alert_collect, &f);
+	alert_engine_foreach(api_engine(ctx), ctx->now_ms, alert_collect, &f);
 	api_reply_json(resp, 200, json_pack("{s:o}", "alerts", f.out));
 }
 
@@ -198,8 +198,8 @@ static bool alert_collect_all(void *arg, const struct alert_view *v)
 json_t *alert_list_json(const struct api_ctx *ctx)
 {
 	struct alert_filter f = {.ctx = ctx, .out = json_array()};
-	if (f.out && ctx->env->alerts)
-		alert_engine_foreach(ctx->env->alerts, ctx->now_ms, alert_collect_all, &f);
+	if (f.out && api_engine(ctx))
+		alert_engine_foreach(api_engine(ctx), ctx->now_ms, alert_collect_all, &f);
 	return f.out;
 }
 
@@ -224,7 +224,7 @@ void api_get_alert(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	if (parse_id(ctx->tail, &id, &rest) < 0 || *rest)
 		api_reply_error(resp, 400, "expected an alert id, got '%s'", ctx->tail);
-	else if (alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0 ||
+	else if (alert_engine_get(api_engine(ctx), id, ctx->now_ms, &v) < 0 ||
 		 alert_check(ctx, AUTHZ_ACT_VIEW, &v) != AUTHZ_ALLOW)
 		api_reply_error(resp, 404, "no alert %" PRId64, id);
 	else
@@ -263,7 +263,7 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	}
 	struct alert_view v;
-	enum authz_result ar = alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0
+	enum authz_result ar = alert_engine_get(api_engine(ctx), id, ctx->now_ms, &v) < 0
 				       ? AUTHZ_ALLOW /* missing: the engine answers 404 below */
 				       : alert_check(ctx, AUTHZ_ACT_ACK, &v);
 	if (ar != AUTHZ_ALLOW) {
@@ -279,13 +279,13 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	char who[API_ACTOR_MAX];
 	struct alert_actor by = api_actor(ctx, body_str(body, "by"), who, sizeof(who));
-	int rc = alert_engine_ack(ctx->env->alerts, id, &by, body_str(body, "comment"),
+	int rc = alert_engine_ack(api_engine(ctx), id, &by, body_str(body, "comment"),
 				  ctx->now_ms);
 	if (rc == -ENOENT)
 		api_reply_error(resp, 404, "no alert %" PRId64, id);
 	else if (rc == -EINVAL)
 		api_reply_error(resp, 409, "alert %" PRId64 " is not pending or firing", id);
-	else if (rc < 0 || alert_engine_get(ctx->env->alerts, id, ctx->now_ms, &v) < 0)
+	else if (rc < 0 || alert_engine_get(api_engine(ctx), id, ctx->now_ms, &v) < 0)
 		api_reply_error(resp, 500, "could not acknowledge alert %" PRId64, id);
 	else
 		api_reply_json(resp, 200, alert_json(ctx, &v, false));

@@ -101,14 +101,14 @@ static bool audit_query(const struct api_ctx *ctx, struct alert_audit_query *q,
 void api_get_audit(const struct api_ctx *ctx, struct api_response *resp)
 {
 	struct alert_audit_query q;
-	if (!ctx->env->alerts) {
+	if (!api_engine(ctx)) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;
 	}
 	if (!audit_query(ctx, &q, resp))
 		return;
 	json_t *a = json_array();
-	int rc = alert_engine_audit(ctx->env->alerts, &q, audit_collect, a);
+	int rc = alert_engine_audit(api_engine(ctx), &q, audit_collect, a);
 	if (rc == -ENOTSUP) {
 		json_decref(a);
 		api_reply_error(resp, 503, "no audit log: the threshold engine keeps no state");
@@ -145,7 +145,7 @@ void api_get_audit_verify(const struct api_ctx *ctx, struct api_response *resp)
 				"'checkpoint seq=N hash=H' log line, got '%s'", cp);
 		return;
 	}
-	int rc = ctx->env->alerts ? alert_engine_audit_verify(ctx->env->alerts, &v) : -ENOTSUP;
+	int rc = api_engine(ctx) ? alert_engine_audit_verify(api_engine(ctx), &v) : -ENOTSUP;
 	if (rc < 0) {
 		api_reply_error(resp, rc == -ENOTSUP ? 503 : 500, "%s",
 				rc == -ENOTSUP ? "no audit log: the threshold engine keeps no state"
@@ -219,7 +219,7 @@ void api_get_audit_export(const struct api_ctx *ctx, struct api_response *resp)
 	}
 	struct alert_audit_query q = {.since_ms = bound[0], .until_ms = bound[1]};
 	json_t *lines = json_array();
-	int rc = ctx->env->alerts ? alert_engine_audit(ctx->env->alerts, &q, export_collect, lines)
+	int rc = api_engine(ctx) ? alert_engine_audit(api_engine(ctx), &q, export_collect, lines)
 				  : -ENOTSUP;
 	if (rc < 0) {
 		json_decref(lines);

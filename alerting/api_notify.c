@@ -13,7 +13,7 @@
 
 static bool notify_ready(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (ctx->env->notify)
+	if (api_notifier(ctx))
 		return true;
 	api_reply_error(resp, 503, "alert e-mail is not running");
 	return false;
@@ -72,13 +72,13 @@ void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp)
 	if (!notify_ready(ctx, resp) || !list_params(ctx, resp, &st, &has_state, &limit))
 		return;
 	json_t *list = json_array();
-	if (notifier_list(ctx->env->notify, has_state ? &st : NULL, limit, msg_collect, list) < 0) {
+	if (notifier_list(api_notifier(ctx), has_state ? &st : NULL, limit, msg_collect, list) < 0) {
 		json_decref(list);
 		api_reply_error(resp, 500, "cannot read the notification spool");
 		return;
 	}
-	notifier_counts(ctx->env->notify, &c);
-	bool failing = notifier_failing(ctx->env->notify, why, sizeof(why));
+	notifier_counts(api_notifier(ctx), &c);
+	bool failing = notifier_failing(api_notifier(ctx), why, sizeof(why));
 	api_reply_json(resp, 200,
 		       json_pack("{s:b s:s s:{s:I s:I s:I s:I} s:o}", "delivery_failing", failing,
 				 "failing_reason", why, "counts", "queued", (json_int_t)c.queued,
@@ -97,7 +97,7 @@ void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 400, "route: required (the name of a route)");
 		return;
 	}
-	int rc = notifier_test(ctx->env->notify, route, ctx->req->peer, ctx->now_ms, err,
+	int rc = notifier_test(api_notifier(ctx), route, ctx->req->peer, ctx->now_ms, err,
 			       sizeof(err));
 	if (rc < 0)
 		api_reply_error(resp, rc == -ENOENT ? 404 : rc == -ENODATA ? 409 : 500, "%s", err);

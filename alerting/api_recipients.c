@@ -18,7 +18,7 @@
 
 static struct notify_recipients *store_of(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct notify_recipients *rs = notifier_recipients(ctx->env->notify);
+	struct notify_recipients *rs = notifier_recipients(api_notifier(ctx));
 	if (!rs)
 		api_reply_error(resp, 503, "alert e-mail is not running");
 	return rs;
@@ -98,8 +98,8 @@ static void recipient_audit(const struct api_ctx *ctx, const char *action,
 		 cfg_severity_name((enum cfg_severity)r->min_severity));
 	struct alert_actor by = {.who = me ? me->name : ctx->req->peer,
 				 .origin = me && me->source[0] ? me->source : "api"};
-	if (ctx->env->alerts)
-		alert_engine_audit_add(ctx->env->alerts, &by, action, target, detail, ctx->now_ms);
+	if (api_engine(ctx))
+		alert_engine_audit_add(api_engine(ctx), &by, action, target, detail, ctx->now_ms);
 }
 
 static const char *who_of(const struct api_ctx *ctx)
@@ -183,7 +183,7 @@ void api_post_recipients(const struct api_ctx *ctx, struct api_response *resp)
 	snprintf(r.addr, sizeof(r.addr), "%s", addr);
 	int rc = settings_parse(b, &r, err, sizeof(err));
 	if (rc == 0)
-		rc = notifier_recipient_add(ctx->env->notify, &r, who_of(ctx), ctx->now_ms, err,
+		rc = notifier_recipient_add(api_notifier(ctx), &r, who_of(ctx), ctx->now_ms, err,
 					    sizeof(err));
 	if (rc < 0) {
 		api_reply_error(resp, errno_status(rc), "%s", err);
@@ -205,7 +205,7 @@ void api_post_recipient(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	const char *op = strchr(ctx->tail, '/');
 	if (op && strcmp(op, "/test") == 0) {
-		int rc = notifier_recipient_test(ctx->env->notify, &r, who_of(ctx), ctx->now_ms,
+		int rc = notifier_recipient_test(api_notifier(ctx), &r, who_of(ctx), ctx->now_ms,
 						 err, sizeof(err));
 		if (rc < 0)
 			api_reply_error(resp, errno_status(rc), "%s", err);
@@ -255,7 +255,7 @@ void api_get_recipient_confirm(const struct api_ctx *ctx, struct api_response *r
 	struct recipient r;
 	if (!rs)
 		return;
-	int rc = notifier_recipient_confirm(ctx->env->notify, token ? token : "", ctx->now_ms, &r);
+	int rc = notifier_recipient_confirm(api_notifier(ctx), token ? token : "", ctx->now_ms, &r);
 	if (rc == -ETIME)
 		api_reply_error(resp, 410, "this confirmation link has expired: ask for a new one");
 	else if (rc < 0)

@@ -73,12 +73,12 @@ void api_get_silences(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 404, "no such endpoint: %s", ctx->req->path);
 		return;
 	}
-	if (!ctx->env->alerts) {
+	if (!api_engine(ctx)) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;
 	}
 	json_t *a = json_array();
-	alert_engine_silences(ctx->env->alerts, ctx->now_ms, silence_collect, a);
+	alert_engine_silences(api_engine(ctx), ctx->now_ms, silence_collect, a);
 	api_reply_json(resp, 200, json_pack("{s:o}", "silences", a));
 }
 
@@ -177,7 +177,7 @@ static int parse_times(json_t *b, int64_t now_ms, struct silence_req *r)
 
 void api_post_silences(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (!ctx->env->alerts) {
+	if (!api_engine(ctx)) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;
 	}
@@ -194,7 +194,7 @@ void api_post_silences(const struct api_ctx *ctx, struct api_response *resp)
 		 parse_times(b, ctx->now_ms, &r) < 0)
 		api_reply_error(resp, 400, "%s", r.err);
 	else if ((r.spec.rule = jstr(b, "rule"), r.spec.reason = jstr(b, "reason"),
-		  alert_engine_silence_add(ctx->env->alerts, &r.spec, &actor, ctx->now_ms, &id,
+		  alert_engine_silence_add(api_engine(ctx), &r.spec, &actor, ctx->now_ms, &id,
 					   r.err, sizeof(r.err))) < 0)
 		api_reply_error(resp, 400, "%s", r.err);
 	else
@@ -208,11 +208,11 @@ void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp)
 	long long id = strtoll(ctx->tail, &end, 10);
 	char who[API_ACTOR_MAX];
 	struct alert_actor actor = api_actor(ctx, NULL, who, sizeof(who));
-	if (!ctx->env->alerts)
+	if (!api_engine(ctx))
 		api_reply_error(resp, 503, "the threshold engine is not running");
 	else if (end == ctx->tail || *end || id <= 0)
 		api_reply_error(resp, 400, "expected a silence id, got '%s'", ctx->tail);
-	else if (alert_engine_silence_remove(ctx->env->alerts, id, &actor, ctx->now_ms) < 0)
+	else if (alert_engine_silence_remove(api_engine(ctx), id, &actor, ctx->now_ms) < 0)
 		api_reply_error(resp, 404, "no silence %lld", id);
 	else
 		api_reply_json(resp, 200, json_pack("{s:I s:b}", "id", (json_int_t)id, "ended", 1));

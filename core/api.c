@@ -186,15 +186,18 @@ static const struct api_route *api_table_find(const struct api_route *table,
 	return NULL;
 }
 
-/* Finds the route in the kernel's table, then the parts'; answers 404 or 405 itself
- * when there is none. */
-static const struct api_route *api_route_find(const struct api_request *req,
-					      const char **tail, struct api_response *resp)
+/* Finds the route in the kernel's table, then the parts' (setting *part to the state
+ * of the part whose route it is); answers 404 or 405 itself when there is none. */
+static const struct api_route *api_route_find(const struct api_env *env,
+					      const struct api_request *req, const char **tail,
+					      void **part, struct api_response *resp)
 {
 	bool path_known = false;
 	const struct api_route *r = api_table_find(api_routes, req, tail, &path_known);
-	for (const struct dcmon_part *const *p = dcmon_parts; !r && *p; p++)
-		r = api_table_find((*p)->routes, req, tail, &path_known);
+	*part = NULL;
+	for (size_t i = 0; !r && dcmon_parts[i]; i++)
+		if ((r = api_table_find(dcmon_parts[i]->routes, req, tail, &path_known)))
+			*part = dcmon_part_state(env, i);
 	if (r)
 		return r;
 	if (path_known)
@@ -263,8 +266,8 @@ bool api_device_visible(const struct api_ctx *ctx, const struct cfg_device *dev)
 }
 
 static void api_serve(const struct api_env *env, const struct api_request *req,
-		      const struct api_route *r, const char *tail, const struct api_query *q,
-		      struct api_response *resp)
+		      const struct api_route *r, void *part, const char *tail,
+		      const struct api_query *q, struct api_response *resp)
 {
 	bool failed;
 	enum authz_scope *scopes = api_scopes_new(env, req->actor, &failed);
@@ -275,7 +278,7 @@ static void api_serve(const struct api_env *env, const struct api_request *req,
 	struct api_alert_index alerts = {0};
 	struct api_ctx ctx = {
 		.env = env, .req = req, .query = q, .tail = tail,
-		.now_ms = clock_wall_ms(), .alerts = &alerts, .scopes = scopes,
+		.now_ms = clock_wall_ms(), .alerts = &alerts, .scopes = scopes, .part = part,
 	};
 	r->handler(&ctx, resp);
 	api_alert_index_free(&alerts);
@@ -287,7 +290,8 @@ void api_handle(const struct api_env *env, const struct api_request *req,
 {
 	*resp = (struct api_response){0};
 	const char *tail = "";
-	const struct api_route *r = api_route_find(req, &tail, resp);
+	void *part;
+	const struct api_route *r = api_route_find(env, req, &tail, &part, resp);
 	if (!r)
 		return;
 	if (r->local && !api_peer_is_local(req)) {
@@ -301,6 +305,6 @@ void api_handle(const struct api_env *env, const struct api_request *req,
 	if (api_query_parse(&q, req->query, err, sizeof(err)) < 0)
 		api_reply_error(resp, 400, "%s", err);
 	else if (api_params_ok(r, &q, resp))
-		api_serve(env, req, r, tail, &q, resp);
+		api_serve(env, req, r, part, tail, &q, resp);
 	api_query_free(&q);
 }

@@ -40,9 +40,9 @@ static void build(const struct api_ctx *ctx)
 {
 	struct api_alert_index *idx = ctx->alerts;
 	idx->built = true;
-	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
-		if ((*p)->device_alarms)
-			(*p)->device_alarms(ctx, idx);
+	for (size_t i = 0; dcmon_parts[i]; i++) {
+		if (dcmon_parts[i]->device_alarms)
+			dcmon_parts[i]->device_alarms(dcmon_part_state(ctx->env, i), ctx, idx);
 	}
 	if (idx->n > 1) /* v is NULL without alerts: qsort's argument must not be */
 		qsort(idx->v, idx->n, sizeof(*idx->v), cmp_worst);

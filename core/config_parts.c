@@ -4,6 +4,7 @@
 #include "config_int.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include "dcmon/part.h"
 
@@ -23,6 +24,24 @@ static void keys_append(struct cfg_key *table, size_t cap, const struct cfg_key 
 	}
 }
 
+/* The key of each slot of cfg_daemon.part_sections, in attach order. */
+static const char *part_section_names[CFG_PART_SECTIONS_MAX];
+
+/* Gives each part's own daemon section (offset CFG_PART_SECTION) a slot of
+ * cfg_daemon.part_sections, so that decoding, freeing and comparison find it there. */
+static void part_sections_place(void)
+{
+	size_t slot = 0;
+	for (struct cfg_key *k = cfg_daemon_keys; k->name; k++) {
+		if (k->offset != CFG_PART_SECTION)
+			continue;
+		if (slot == CFG_PART_SECTIONS_MAX)
+			fatalx("config", "the parts keep more sections than CFG_PART_SECTIONS_MAX");
+		part_section_names[slot] = k->name;
+		k->offset = offsetof(struct cfg_daemon, part_sections) + slot++ * sizeof(void *);
+	}
+}
+
 static void attach(void)
 {
 	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
@@ -33,10 +52,20 @@ static void attach(void)
 		keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, (*p)->check_keys,
 			    "CFG_CHECK_KEYS_MAX");
 	}
+	part_sections_place();
 }
 
 void cfg_parts_attach(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, attach);
+}
+
+const void *cfg_part_section(const struct cfg_daemon *dm, const char *name)
+{
+	cfg_parts_attach();
+	for (size_t i = 0; i < CFG_PART_SECTIONS_MAX && part_section_names[i]; i++)
+		if (strcmp(part_section_names[i], name) == 0)
+			return dm->part_sections[i];
+	return NULL;
 }

@@ -15,24 +15,24 @@
 
 #include "dcmon/accounts.h"
 #include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/api.h"
 #include "dcmon/archive.h"
 #include "dcmon/change.h"
 #include "dcmon/config.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
+#include "dcmon/avail_report.h"
 #include "dcmon/avail_store.h"
-#include "dcmon/event_alert.h"
-#include "dcmon/http.h"
 #include "dcmon/facility.h"
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
 #include "dcmon/mqtt.h"
 #include "dcmon/metric.h"
 #include "dcmon/notify.h"
+#include "dcmon/part.h"
 #include "dcmon/poller.h"
 #include "dcmon/snmp.h"
-#include "dcmon/syslog.h"
 #include "dcmon/tenants.h"
 #include "dcmon/workq.h"
 #include "pipeline.h"
@@ -64,15 +64,15 @@ struct daemon {
 	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
 	struct notifier *notify;  /* alert e-mail */
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
-	struct mqtt_client *mqtt; /* NULL when no MQTT broker is configured */
-	struct http_server *http; /* dashboard; NULL when no http: section */
 	struct facility *facility; /* suppression, predictions, data quality */
-	struct event_store *events; /* syslog, traps; NULL without events:/syslog: */
-	struct syslogd *syslogd;    /* NULL without syslog: */
 	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
+	struct alerting alerting;                  /* alerting's routes' state */
+	struct accounts_part_state accounts_state; /* accounts' routes' state */
+	void *parts[DCMON_PARTS_MAX];              /* each part's state: api_env.parts */
+	struct part_env part_env;                  /* what the parts' lifecycle gets */
 	int sigfd;
 	struct sd_service *sd; /* systemd's notifications and watchdog pings */
 	struct loop_timer *tick_timer;
@@ -178,17 +178,46 @@ static const struct poller_ops *const *all_pollers(void)
 	return all;
 }
 
-/* The MQTT client follows the daemon.mqtt: section: made, kept (new subscriptions) or
- * made anew when the broker changed. */
-static void mqtt_follow_config(struct daemon *d)
+/* ---- the parts' lifecycle (dcmon/part.h) --------------------------------------------
+ * new in list order, once the kernel's services, the engine, the scheduler and the API
+ * socket are up (the web server serves api_env); reload after the new config is in
+ * force everywhere else and before the old one is freed (their sections point into
+ * it); free in reverse order once the loop has stopped and the work queue has
+ * drained (no graph renders for the web server any more). */
+
+static int parts_new(struct daemon *d)
 {
-	char err[256] = "";
-	if (d->mqtt && mqtt_client_reload(d->mqtt) == 0)
-		return;
-	mqtt_client_free(d->mqtt);
-	d->mqtt = NULL;
-	if (d->cfg->daemon.mqtt && !(d->mqtt = mqtt_client_new(&d->env, d->bus, err, sizeof(err))))
-		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
+	for (size_t i = 0; dcmon_parts[i]; i++)
+		if (dcmon_parts[i]->new && dcmon_parts[i]->new(&d->part_env, &d->parts[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void parts_reload(struct daemon *d, const struct cfg *old)
+{
+	d->part_env.cfg = d->cfg;
+	for (size_t i = 0; dcmon_parts[i]; i++)
+		if (dcmon_parts[i]->reload)
+			dcmon_parts[i]->reload(&d->part_env, &d->parts[i], old);
+}
+
+static void parts_free(struct daemon *d)
+{
+	size_t n = 0;
+	while (dcmon_parts[n])
+		n++;
+	while (n-- > 0)
+		if (dcmon_parts[n]->free) {
+			dcmon_parts[n]->free(d->parts[n]);
+			d->parts[n] = NULL;
+		}
+}
+
+/* The event store of the events part, or NULL when it does not run. */
+static struct event_store *events_store(const struct daemon *d)
+{
+	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
+	return st ? st->store : NULL;
 }
 
 static int add_devices(struct daemon *d, const struct cfg *old)
@@ -218,6 +247,32 @@ static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 	d->api_env.local_users = ac ? ac->local_users : NULL;
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
 	accounts_reload(d->accounts, ac);
+}
+
+/* What each part's routes act on (api_env.parts, dcmon/part.h). */
+static void api_env_parts(struct daemon *d)
+{
+	d->alerting = (struct alerting){.engine = d->alerts, .notify = d->notify};
+	d->accounts_state = (struct accounts_part_state){.store = d->accounts, .audit = d->alerts};
+	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
+	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
+	d->parts[dcmon_part_index(&accounts_part)] = &d->accounts_state;
+	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
+	d->parts[dcmon_part_index(&reports_part)] = d->alerts; /* its audit records */
+	d->api_env.parts = d->parts;
+}
+
+/* The account store answers for the HTTP transport's credentials (api_env.auth). */
+static int token_actor_of(void *auth, const char *token, const char *source,
+			  struct authz_actor *out)
+{
+	return accounts_token_actor(auth, token, source, out);
+}
+
+static int session_actor_of(void *auth, const char *sid, const char *csrf, const char *source,
+			    int64_t now_ms, struct authz_actor *out)
+{
+	return accounts_session_actor(auth, sid, csrf, source, now_ms, out);
 }
 
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
@@ -256,7 +311,6 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 		}
 	}
 	facility_reload(d->facility, next); /* before the old cfg is freed */
-	syslogd_reload(d->syslogd, next);
 	d->cfg = next;
 	d->env.cfg = next;
 	api_env_accounts(d, next);
@@ -272,9 +326,7 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	}
 	chain_settle_all(d->settle, next); /* the new chains and schedule */
 	api_unix_set_env(d->api, &d->api_env);
-	http_server_set_env(d->http, &d->api_env);
-	http_server_reload(d->http, old->daemon.http, next->daemon.http);
-	mqtt_follow_config(d); /* before the old config, which its routes point into, goes */
+	parts_reload(d, old);
 	free(keep);
 	free(kept);
 	cfg_free(old);
@@ -391,7 +443,7 @@ static void on_tick(struct loop *loop, void *arg)
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
-	event_store_report(d->events, d->reg, now);
+	event_store_report(events_store(d), d->reg, now);
 	alert_engine_tick(d->alerts, now);
 	accounts_tick(d->accounts, d->alerts, d->reg, now);
 	avail_recorder_tick(d->avail, now);
@@ -489,33 +541,18 @@ static int64_t longest_interval(const struct cfg *cfg)
 static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 {
 	struct daemon *d = arg;
-	event_store_add_trap(d->events, d->cfg, note);
+	event_store_add_trap(events_store(d), d->cfg, note);
 }
 
-/* The event store and the syslog receiver, when the config has their sections; the
- * alert events of the change bus go to the store, and so do the
- * trap receiver's notifications. */
-static int start_events(struct daemon *d)
+/* The parts' states, made; the trap receiver's notifications go to the event store. */
+static int start_lifecycle_parts(struct daemon *d)
 {
-	char err[512] = "";
-	const struct cfg_daemon *dm = &d->cfg->daemon;
-	if (!dm->events)
-		return 0;
-	if (!(d->events = event_store_open(dm->events, err, sizeof(err)))) {
-		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
+	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
+					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
+					.api = &d->api_env};
+	if (parts_new(d) < 0)
 		return -1;
-	}
-	if (event_alerts_subscribe(d->bus, d->events) < 0) {
-		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
-		return -1;
-	}
-	if (dm->syslog &&
-	    !(d->syslogd = syslogd_new(d->loop, dm->syslog, d->cfg, d->events, d->reg, err,
-				       sizeof(err)))) {
-		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
-		return -1;
-	}
-	if (d->trapd)
+	if (d->trapd && events_store(d))
 		snmp_trapd_set_listener(d->trapd, on_trap_note, d);
 	return 0;
 }
@@ -540,24 +577,6 @@ static int start_reports(struct daemon *d)
 				      clock_wall_ms(), err, sizeof(err));
 	if (!d->avail) {
 		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* The dashboard's HTTP server, when the config has an http: section. */
-static int start_http(struct daemon *d)
-{
-	char err[512] = "";
-	if (!d->cfg->daemon.http)
-		return 0;
-	struct http_opts ho = {.loop = d->loop, .wq = d->wq, .arc = d->arc,
-			       .data_dir = d->cfg->daemon.data_dir,
-			       .rrdcached = d->cfg->daemon.rrdcached, .cfg = d->cfg->daemon.http,
-			       .env = &d->api_env, .bus = d->bus};
-	d->http = http_server_new(&ho, err, sizeof(err));
-	if (!d->http) {
-		log_msg(LOG_LVL_ERROR, "http", NULL, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -639,11 +658,10 @@ static int start_parts(struct daemon *d)
 	accounts_set_workers(d->accounts, d->wq); /* yescrypt off the loop thread */
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .alerts = d->alerts,
-				      .notify = d->notify, .accounts = d->accounts,
-				      .tenants = d->tenants,
-				      .token_actor = accounts_token_actor,
-				      .session_actor = accounts_session_actor};
+				      .version = DCMON_VERSION, .auth = d->accounts,
+				      .token_actor = token_actor_of,
+				      .session_actor = session_actor_of};
+	api_env_parts(d);
 	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
@@ -651,8 +669,6 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
 	}
-	if (start_http(d) < 0)
-		return -1;
 	if (d->cfg->daemon.snmp_trap) {
 		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
 		if (!d->trapd) {
@@ -660,14 +676,7 @@ static int start_parts(struct daemon *d)
 			return -1;
 		}
 	}
-	if (d->cfg->daemon.mqtt) {
-		d->mqtt = mqtt_client_new(&d->env, d->bus, err, sizeof(err));
-		if (!d->mqtt) {
-			log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
-			return -1;
-		}
-	}
-	if (start_events(d) < 0)
+	if (start_lifecycle_parts(d) < 0)
 		return -1;
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
@@ -691,10 +700,6 @@ static void stop_parts(struct daemon *d)
 {
 	sd_service_free(d->sd);
 	snmp_trapd_free(d->trapd);
-	mqtt_client_free(d->mqtt);
-	syslogd_free(d->syslogd); /* stores what its connections held */
-	event_alerts_unsubscribe(d->bus, d->events);
-	event_store_close(d->events); /* writes every queued event */
 	sched_free(d->sched); /* cancels polls in flight */
 	chain_settle_free(d->settle);
 	api_unix_free(d->api);
@@ -703,7 +708,7 @@ static void stop_parts(struct daemon *d)
 		loop_timer_cancel(d->loop, d->unmatched_timer);
 	}
 	workq_free(d->wq);
-	http_server_free(d->http); /* after the workers: no graph is rendering */
+	parts_free(d); /* after the workers: no graph is rendering */
 	pipeline_free(d->pipeline); /* no reports come any more */
 	facility_free(d->facility);
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "dcmon/http.h"
+#include "dcmon/log.h"
 #include "dcmon/part.h"
 
 #define DM(f) offsetof(struct cfg_daemon, f)
@@ -18,8 +19,41 @@ static void daemon_resolve(struct cfg_daemon *dm, const char *dir)
 	http_cfg_resolve(dm->http, dir);
 }
 
+/* The web server, when the config has an http: section; it serves env->api. */
+static int dashboard_new(const struct part_env *env, void **state)
+{
+	const struct cfg_daemon *dm = &env->cfg->daemon;
+	char err[512] = "";
+	*state = NULL;
+	if (!dm->http)
+		return 0;
+	struct http_opts ho = {.loop = env->loop, .wq = env->wq, .arc = env->arc,
+			       .data_dir = dm->data_dir, .rrdcached = dm->rrdcached,
+			       .cfg = dm->http, .env = env->api, .bus = env->bus};
+	if (!(*state = http_server_new(&ho, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "http", NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The new API state is served; the section's changes apply or wait for a restart. */
+static void dashboard_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	http_server_set_env(*state, env->api);
+	http_server_reload(*state, old->daemon.http, env->cfg->daemon.http);
+}
+
+static void dashboard_free(void *state)
+{
+	http_server_free(state);
+}
+
 const struct dcmon_part dashboard_part = {
 	.name = "dashboard",
 	.daemon_keys = daemon_keys,
 	.daemon_resolve = daemon_resolve,
+	.new = dashboard_new,
+	.reload = dashboard_reload,
+	.free = dashboard_free,
 };

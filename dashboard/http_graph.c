@@ -22,9 +22,11 @@
 
 #include "dcmon/api_route.h"
 #include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/archive.h"
 #include "dcmon/baseline.h"
 #include "dcmon/loop.h"
+#include "dcmon/part.h"
 #include "dcmon/strbuf.h"
 #include "dcmon/workq.h"
 
@@ -442,8 +444,9 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
-	if (s->env.alerts && (j->band = malloc(sizeof(*j->band))) &&
-	    !alert_engine_baseline(s->env.alerts, m, j->band, &j->deviation, &j->margin,
+	const struct alerting *al = dcmon_part_state(&s->env, dcmon_part_index(&alerting_part));
+	if (al && al->engine && (j->band = malloc(sizeof(*j->band))) &&
+	    !alert_engine_baseline(al->engine, m, j->band, &j->deviation, &j->margin,
 				   j->band_state, sizeof(j->band_state))) {
 		free(j->band);
 		j->band = NULL;

@@ -287,8 +287,8 @@ static bool http_token_actor(struct http_server *s, struct MHD_Connection *c, co
 	}
 	char src[96];
 	http_peer_name(c, src, sizeof(src));
-	return s->env.token_actor && s->env.accounts &&
-	       s->env.token_actor(s->env.accounts, token, src, a) == 0;
+	return s->env.token_actor && s->env.auth &&
+	       s->env.token_actor(s->env.auth, token, src, a) == 0;
 }
 
 /* The bearer token of the request, or NULL. */
@@ -310,11 +310,11 @@ static int http_session_actor(struct http_server *s, struct MHD_Connection *c, c
 			      struct authz_actor *a)
 {
 	const char *sid = http_session_id(c);
-	if (!sid || !s->env.session_actor || !s->env.accounts)
+	if (!sid || !s->env.session_actor || !s->env.auth)
 		return -ENOENT;
 	char src[96];
 	http_peer_name(c, src, sizeof(src));
-	return s->env.session_actor(s->env.accounts, sid, csrf, src, clock_wall_ms(), a);
+	return s->env.session_actor(s->env.auth, sid, csrf, src, clock_wall_ms(), a);
 }
 
 /* A read's actor: its token's, else its web session's, else the anonymous reader of the
@@ -351,7 +351,7 @@ bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered
 	http_peer_addr(c, &addr);
 	if (http_throttled(s, c, &addr))
 		return false;
-	if (!s->token && !s->env.accounts) {
+	if (!s->token && !s->env.auth) {
 		http_reply_refuse(c, 403, 0, "write actions are disabled: no http.token_file in the config");
 		return false;
 	}

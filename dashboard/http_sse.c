@@ -39,8 +39,10 @@
 
 #include "dcmon/api_route.h"
 #include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/part.h"
 #include "dcmon/strbuf.h"
 
 #define HTTP_SSE_PERIOD_MS      1000 /* diff / ping interval */
@@ -371,7 +373,8 @@ static bool sse_compute(struct sse_chan *h, struct strbuf *b, int64_t now_ms)
 	     !sse_view_update(h, cfg)))
 		return false;
 	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
-			      .alerts = &alerts_idx, .scopes = h->scopes};
+			      .alerts = &alerts_idx, .scopes = h->scopes, /* alerting's state: */
+			      .part = dcmon_part_state(&h->s->env, dcmon_part_index(&alerting_part))};
 	size_t changed = 0;
 	strbuf_appendf(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
 	if (full) {

@@ -1,8 +1,11 @@
 /* The events part: the `syslog:` (receiver) and `events:` (store) sections of
  * `daemon:`, and the search endpoint of the event store. */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "events_int.h"
+#include "dcmon/event_alert.h"
+#include "dcmon/log.h"
 #include "dcmon/part.h"
 #include "dcmon/syslog.h"
 
@@ -32,9 +35,65 @@ static const struct api_route routes[] = {
 	{.method = NULL},
 };
 
+/* The store and the syslog receiver, when the config has their sections (a syslog:
+ * section brings an events: one); the alert events of the change bus go to the
+ * store.  On failure *state is kept for events_free. */
+static int events_new(const struct part_env *env, void **state)
+{
+	const struct cfg_daemon *dm = &env->cfg->daemon;
+	char err[512] = "";
+	struct events_part_state *st = NULL;
+	*state = NULL;
+	if (!dm->events)
+		return 0;
+	if (!(*state = st = calloc(1, sizeof(*st)))) {
+		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
+		return -1;
+	}
+	st->bus = env->bus;
+	if (!(st->store = event_store_open(dm->events, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
+		return -1;
+	}
+	if (event_alerts_subscribe(env->bus, st->store) < 0) {
+		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
+		return -1;
+	}
+	if (dm->syslog && !(st->syslogd = syslogd_new(env->loop, dm->syslog, env->cfg, st->store,
+						      env->reg, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void events_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	const struct events_part_state *st = *state;
+	(void)old;
+	if (st)
+		syslogd_reload(st->syslogd, env->cfg);
+}
+
+/* The receiver first: it stores what its connections held; then every queued event is
+ * written. */
+static void events_free(void *state)
+{
+	struct events_part_state *st = state;
+	if (!st)
+		return;
+	syslogd_free(st->syslogd);
+	event_alerts_unsubscribe(st->bus, st->store);
+	event_store_close(st->store);
+	free(st);
+}
+
 const struct dcmon_part events_part = {
 	.name = "events",
 	.daemon_keys = daemon_keys,
 	.daemon_resolve = daemon_resolve,
 	.routes = routes,
+	.new = events_new,
+	.reload = events_reload,
+	.free = events_free,
 };

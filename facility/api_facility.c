@@ -52,9 +52,12 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* The part's state for its routes is the rule engine its test mode silences (ctx->part,
+ * dcmon/part.h). */
 static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (!ctx->env->alerts) {
+	struct alert_engine *engine = ctx->part;
+	if (!engine) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;
 	}
@@ -70,7 +73,7 @@ static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *r
 		api_reply_error(resp, 400, "body: expected a JSON object");
 	else if (!dur || cfg_parse_duration(dur, &ms) < 0 || ms <= 0)
 		api_reply_error(resp, 400, "for: expected a duration like 30m");
-	else if ((rc = facility_test_mode(ctx->env->alerts, ctx->env->cfg, jstr(b, "device"),
+	else if ((rc = facility_test_mode(engine, ctx->env->cfg, jstr(b, "device"),
 					  jstr(b, "test"), ms, jstr(b, "reason"), &actor,
 					  ctx->now_ms, &id, err, sizeof(err))) < 0)
 		api_reply_error(resp, rc == -ENOENT ? 404 : 400, "%s", err);

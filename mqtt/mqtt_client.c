@@ -651,7 +651,7 @@ struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_
 		snprintf(err, errlen, "mqtt: out of memory");
 		return NULL;
 	}
-	*c = (struct mqtt_client){.env = env, .bus = bus, .mc = env->cfg->daemon.mqtt, .fd = -1,
+	*c = (struct mqtt_client){.env = env, .bus = bus, .mc = mqtt_cfg_of(env->cfg), .fd = -1,
 				  .backoff_ms = BACKOFF_MIN_MS};
 	mqtt_routes_build(&c->routes, env->cfg);
 	if (client_setup(c, err, errlen) < 0 ||
@@ -666,7 +666,7 @@ struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_
 
 int mqtt_client_reload(struct mqtt_client *c)
 {
-	const struct cfg_mqtt *now = c->env->cfg->daemon.mqtt;
+	const struct cfg_mqtt *now = mqtt_cfg_of(c->env->cfg);
 	mqtt_routes_free(&c->routes);
 	mqtt_routes_build(&c->routes, c->env->cfg);
 	if (now && cfg_fields_same(mqtt_cfg_keys, c->mc, now)) {

@@ -28,7 +28,7 @@ static bool mqtt_wants(const struct cfg_device *dev)
 static void *mqtt_create(const struct poller_env *env, const struct cfg_device *dev,
 			 char *err, size_t errlen)
 {
-	if (!env->cfg->daemon.mqtt) {
+	if (!mqtt_cfg_of(env->cfg)) {
 		snprintf(err, errlen, "mqtt: section but no broker: add daemon.mqtt (host:, ...)");
 		return NULL;
 	}

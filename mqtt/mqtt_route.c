@@ -51,7 +51,7 @@ static void routes_index(struct mqtt_routes *r)
 void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg)
 {
 	*r = (struct mqtt_routes){0};
-	const struct cfg_mqtt *mc = cfg->daemon.mqtt;
+	const struct cfg_mqtt *mc = mqtt_cfg_of(cfg);
 	for (size_t i = 0; mc && i < mc->nsubs; i++)
 		routes_push(r, mc->subs[i].topic, &mc->subs[i], NULL);
 	for (size_t i = 0; i < cfg->ndevices; i++) {

@@ -125,8 +125,8 @@ void api_post_outage_note(const struct api_ctx *ctx, struct api_response *resp)
 	/* audited first: a note is never kept unaudited */
 	if (!text || !text[0] || strlen(text) > NOTE_MAX)
 		api_reply_error(resp, 400, "text: expected a note of 1..%d bytes", NOTE_MAX);
-	else if (!ctx->env->alerts ||
-		 alert_engine_audit_add(ctx->env->alerts, &actor, "outage-note", incident, text,
+	else if (!reports_audit_of(ctx) ||
+		 alert_engine_audit_add(reports_audit_of(ctx), &actor, "outage-note", incident, text,
 					ctx->now_ms) < 0)
 		api_reply_error(resp, 503, "the audit log cannot be written: no note kept");
 	else if (avail_note_add(ctx->env->cfg->daemon.state_dir, incident, actor.who, text,

@@ -28,4 +28,11 @@ int reports_outages_json(const struct cfg *cfg, const enum authz_scope *scopes,
 void api_get_availability(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_outage_note(const struct api_ctx *ctx, struct api_response *resp);
 
+/* The rule engine whose audit log records the part's changes (its state, ctx->part:
+ * dcmon/part.h); NULL when not running. */
+static inline struct alert_engine *reports_audit_of(const struct api_ctx *ctx)
+{
+	return ctx->part;
+}
+
 #endif

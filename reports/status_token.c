@@ -9,6 +9,7 @@
  *   GET    /api/v1/status-page/s/TOKEN   the page of the token's tenant
  *   POST   /api/v1/status-updates/INCIDENT  {"status", "text"}
  */
+#include "reports_int.h"
 #include "status_page.h"
 
 #include <errno.h>
@@ -112,8 +113,8 @@ void api_post_status_token(const struct api_ctx *ctx, struct api_response *resp)
 	memcpy(id, hash, TOKEN_ID_LEN);
 	id[TOKEN_ID_LEN] = '\0';
 	/* audited first: a token is never made unaudited */
-	if (!ctx->env->alerts ||
-	    alert_engine_audit_add(ctx->env->alerts, &actor, "status-token-add", tenant, id,
+	if (!reports_audit_of(ctx) ||
+	    alert_engine_audit_add(reports_audit_of(ctx), &actor, "status-token-add", tenant, id,
 				   ctx->now_ms) < 0) {
 		api_reply_error(resp, 503, "the audit log cannot be written: no token made");
 		goto out;
@@ -171,8 +172,8 @@ void api_delete_status_token(const struct api_ctx *ctx, struct api_response *res
 	if (revoked)
 		return api_reply_json(resp, 200, json_pack("{s:s, s:b}", "id", ctx->tail,
 							   "revoked", true));
-	if (!ctx->env->alerts ||
-	    alert_engine_audit_add(ctx->env->alerts, &actor, "status-token-revoke", tenant,
+	if (!reports_audit_of(ctx) ||
+	    alert_engine_audit_add(reports_audit_of(ctx), &actor, "status-token-revoke", tenant,
 				   ctx->tail, ctx->now_ms) < 0)
 		return api_reply_error(resp, 503, "the audit log cannot be written: not revoked");
 	store_row_int(&row, ctx->now_ms);
@@ -256,8 +257,8 @@ void api_post_status_update(const struct api_ctx *ctx, struct api_response *resp
 					   " or resolved");
 	else if (!text || !text[0] || strlen(text) > STATUS_UPDATE_MAX)
 		api_reply_error(resp, 400, "text: expected 1..%d bytes", STATUS_UPDATE_MAX);
-	else if (snprintf(detail, sizeof(detail), "%s: %s", state, text) < 0 || !ctx->env->alerts ||
-		 alert_engine_audit_add(ctx->env->alerts, &actor, "status-update", incident,
+	else if (snprintf(detail, sizeof(detail), "%s: %s", state, text) < 0 || !reports_audit_of(ctx) ||
+		 alert_engine_audit_add(reports_audit_of(ctx), &actor, "status-update", incident,
 					detail, ctx->now_ms) < 0)
 		api_reply_error(resp, 503, "the audit log cannot be written: no update kept");
 	else {

@@ -13,9 +13,9 @@
 
 static struct tenant_layer *layer_of(const struct api_ctx *ctx, struct api_response *resp)
 {
-	if (!ctx->env->tenants)
+	if (!ctx->part)
 		api_reply_error(resp, 503, "no tenant layer: dcmond runs without a state_dir");
-	return ctx->env->tenants;
+	return ctx->part; /* the part's state (dcmon/part.h) */
 }
 
 static bool may(const struct api_ctx *ctx, enum authz_action a)

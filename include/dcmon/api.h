@@ -15,11 +15,6 @@
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
-struct alert_engine;
-struct notifier;
-struct accounts;
-struct tenant_layer;
-
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
 	DEV_STATE_UP,          /* last poll fully succeeded */
@@ -66,19 +61,21 @@ struct api_env {
 	void *arg;
 	int64_t started_ms; /* wall clock of daemon start */
 	const char *version;
-	struct alert_engine *alerts; /* threshold engine (alerts, acks, silences); may be NULL */
-	struct notifier *notify;     /* alert e-mail (dcmon/notify.h); may be NULL */
-	struct accounts *accounts;   /* the account store (dcmon/accounts.h); may be NULL */
-	struct tenant_layer *tenants; /* the tenant layer (dcmon/tenants.h); may be NULL */
+	/* The state of each part, indexed like dcmon_parts (dcmon/part.h: a route's
+	 * ctx->part); NULL, or a NULL entry, for a part that does not run. */
+	void *const *parts;
+	/* Who the HTTP transport's credentials name, as an account store answers it (the
+	 * accounts part); auth is its state, NULL when there is no store. */
+	void *auth;
 	/* The actor of a per-account API token (HTTP bearer): 0 and *out filled, or a
-	 * negative errno; NULL when there is no account store. */
-	int (*token_actor)(struct accounts *accounts, const char *token, const char *source,
+	 * negative errno. */
+	int (*token_actor)(void *auth, const char *token, const char *source,
 			   struct authz_actor *out);
 	/* The actor of a web session id (the HTTP cookie) at wall time now_ms; for a write,
 	 * csrf is the request's CSRF token (NULL for a read: not checked).  0 and *out, or
 	 * -ENOENT (no such session, or expired), -EACCES (account disabled), -EPERM (CSRF
-	 * token missing or wrong).  NULL when there is no account store. */
-	int (*session_actor)(struct accounts *accounts, const char *sid, const char *csrf,
+	 * token missing or wrong). */
+	int (*session_actor)(void *auth, const char *sid, const char *csrf,
 			     const char *source, int64_t now_ms, struct authz_actor *out);
 	/* daemon.accounts.local_users: the roles of local users other than root and the
 	 * daemon's own (dcmon/authz.h, authz_local_actor) */

@@ -71,6 +71,9 @@ struct api_ctx {
 	/* The scope of each device (index in env->cfg->devices) for a scoped actor (a
 	 * tenant's), NULL when the actor sees every device; see api_device_check(). */
 	const enum authz_scope *scopes;
+	/* The state of the part serving the route (api_env.parts, dcmon/part.h), NULL for
+	 * the kernel's routes or a part that does not run. */
+	void *part;
 };
 
 typedef void (*api_handler)(const struct api_ctx *ctx, struct api_response *resp);

@@ -16,6 +16,7 @@
 #include "dcmon/log.h"
 
 #define CFG_UNSET INT64_MIN
+#define CFG_PART_SECTIONS_MAX 16 /* the parts' own sections of daemon: (CFG_PART_SECTION) */
 
 struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
@@ -149,7 +150,6 @@ struct cfg_plugin {
 struct cfg_modbus; /* dcmon/modbus.h */
 struct cfg_http_check; /* dcmon/http_check.h */
 struct cfg_mqtt_device; /* dcmon/mqtt.h */
-struct cfg_mqtt;        /* dcmon/mqtt.h */
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
  * when not given. */
@@ -289,7 +289,6 @@ struct cfg_daemon {
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
 	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
-	struct cfg_mqtt *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL = no MQTT broker */
 	struct cfg_syslog *syslog; /* `syslog:` section (dcmon/syslog.h), NULL = no receiver */
 	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
 				    * (a syslog: section brings one with defaults) */
@@ -297,7 +296,18 @@ struct cfg_daemon {
 	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
 						* tenant has a self-service layer */
 	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
+	/* The sections of `daemon:` that parts keep as their own (dcmon/part.h,
+	 * CFG_PART_SECTION; mqtt:), opaque to the kernel: read with cfg_part_section. */
+	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
+
+/* The offset of a part's `daemon:` key (CFGK_SECTION) whose section the kernel keeps
+ * in a slot of cfg_daemon.part_sections instead of a field of its own. */
+#define CFG_PART_SECTION ((size_t)-1)
+
+/* The part's section `name` of dm (a CFG_PART_SECTION key), or NULL when the config
+ * has none. */
+const void *cfg_part_section(const struct cfg_daemon *dm, const char *name);
 
 struct cfg_index;
 

@@ -6,6 +6,11 @@
  *
  * Descriptors are constant data, read from any thread; the hooks run on the loop thread
  * (device_alarms) or wherever the config is loaded (daemon_resolve).
+ *
+ * What a part runs with (its store, its engine) is its state: the composition root puts
+ * it in api_env.parts at the part's index in dcmon_parts, and the kernel hands it to the
+ * part's route handlers as ctx->part and to its device_alarms, so that the kernel's
+ * api_env names no part.
  */
 #ifndef DCMON_PART_H
 #define DCMON_PART_H
@@ -15,6 +20,26 @@
 #include "dcmon/api_route.h"
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
+
+struct loop;
+struct metric_reg;
+struct workq;
+struct change_bus;
+struct poller_env;
+struct archive;
+
+/* What a part's lifecycle hooks get: the kernel's services and the configuration in
+ * force (on reload, the new one); the composition root owns every pointer. */
+struct part_env {
+	struct loop *loop;
+	struct metric_reg *reg;
+	struct workq *wq;
+	struct change_bus *bus;
+	struct archive *arc;
+	const struct cfg *cfg;
+	const struct poller_env *pollers; /* the pollers' (dcmon/poller.h): re-poll hook */
+	const struct api_env *api;        /* what the API serves */
+};
 
 struct dcmon_part {
 	const char *name; /* "alerting" */
@@ -29,14 +54,33 @@ struct dcmon_part {
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);
-	/* API endpoints; terminated by an entry whose method is NULL; may be NULL. */
+	/* API endpoints; terminated by an entry whose method is NULL; may be NULL.  Their
+	 * handlers find the part's state (NULL when it does not run) in ctx->part. */
 	const struct api_route *routes;
 	/* Adds the firing alerts of every device to idx (api_alert_index_add), for device
-	 * health; may be NULL. */
-	void (*device_alarms)(const struct api_ctx *ctx, struct api_alert_index *idx);
+	 * health; part is the part's state (may be NULL); may be NULL. */
+	void (*device_alarms)(void *part, const struct api_ctx *ctx, struct api_alert_index *idx);
+	/* The part's lifecycle, each hook may be NULL (docs/ARCHITECTURE.md, "The
+	 * composition root", for when the daemon runs them):
+	 * new makes the part's state for env->cfg: 0 and *state (NULL when the config gives
+	 * the part nothing to run), or -1 after logging why (dcmond does not start);
+	 * reload puts env->cfg in force after old, before old is freed (*state may be NULL,
+	 * and the hook may make, replace or free it);
+	 * free stops the part and frees its state (NULL is a no-op). */
+	int (*new)(const struct part_env *env, void **state);
+	void (*reload)(const struct part_env *env, void **state, const struct cfg *old);
+	void (*free)(void *state);
 };
+
+#define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */
 
 /* Every part, in order, NULL-terminated (daemon/parts.c). */
 extern const struct dcmon_part *const dcmon_parts[];
+
+/* The index of part in dcmon_parts (its slot in api_env.parts); aborts for a part that
+ * is not in the list (a wiring mistake). */
+size_t dcmon_part_index(const struct dcmon_part *part);
+/* The state of dcmon_parts[i] in env, or NULL when the part does not run. */
+void *dcmon_part_state(const struct api_env *env, size_t i);
 
 #endif

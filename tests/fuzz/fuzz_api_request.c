@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/api_parts.h"
 #include "api_internal.h"
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
@@ -22,6 +23,7 @@
 #include "dcmon/loop.h"
 
 static struct api_env env;
+static struct test_api_parts parts;
 static const struct dev_status up = {.state = DEV_STATE_UP, .interval_ms = 10000, .polls = 3};
 
 static const struct dev_status *status_of(void *arg, const char *id)
@@ -49,13 +51,15 @@ static void alerts_renew(void)
 {
 	static const char *const files[] = {"alerts.db", "alerts.db-wal", "alerts.db-shm"};
 	char err[256], path[4200];
-	alert_engine_free(env.alerts);
+	alert_engine_free(parts.alerting.engine);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", fuzz_scratch_dir(), files[i]);
 		unlink(path);
 	}
-	env.alerts = alert_engine_new(env.cfg, NULL, 0, fuzz_scratch_dir(), err, sizeof(err));
-	if (!env.alerts) {
+	struct alert_engine *e = alert_engine_new(env.cfg, NULL, 0, fuzz_scratch_dir(), err,
+						  sizeof(err));
+	test_api_parts_alerting(&parts, &env, e);
+	if (!e) {
 		fprintf(stderr, "fuzz_api_request: alert engine: %s\n", err);
 		abort();
 	}

@@ -2,6 +2,7 @@
  * history, ack, silences added, listed and ended, the audit log, and their error
  * answers. */
 #include "alert_fixture.h"
+#include "api_parts.h"
 
 #include <jansson.h>
 
@@ -19,7 +20,9 @@ static const struct authz_actor test_admin = {.name = "alice", .role = AUTHZ_ROL
 static struct reply call_from(struct fx *f, const char *origin, const char *method,
 			      const char *path, const char *query, const char *body)
 {
-	struct api_env env = {.cfg = f->cfg, .reg = f->reg, .alerts = f->e, .version = "t"};
+	struct api_env env = {.cfg = f->cfg, .reg = f->reg, .version = "t"};
+	struct test_api_parts parts = {0};
+	test_api_parts_alerting(&parts, &env, f->e);
 	struct api_request req = {.method = method, .path = path, .query = query, .body = body,
 				  .body_len = body ? strlen(body) : 0,
 				  .peer = origin ? "alice" : NULL, .peer_origin = origin,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "api_parts.h"
 #include "cli.h"
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
@@ -39,6 +40,7 @@ struct fx {
 	struct loop *loop;
 	struct metric_reg *reg;
 	struct api_env env;
+	struct test_api_parts parts;
 	struct api_unix *srv;
 };
 
@@ -547,9 +549,11 @@ static void test_audit_names_the_peer(void **state)
 {
 	struct fx *f = *state;
 	char err[256] = "", want[64], who2[128], origin[48];
-	f->env.alerts = alert_engine_new(&test_cfg, NULL, 0, f->dir, err, sizeof(err));
-	if (!f->env.alerts)
+	struct alert_engine *engine = alert_engine_new(&test_cfg, NULL, 0, f->dir, err,
+						       sizeof(err));
+	if (!engine)
 		fail_msg("alert_engine_new: %s", err);
+	test_api_parts_alerting(&f->parts, &f->env, engine);
 	start(f);
 	struct job j = {0};
 	run_client(f, &j, silence_and_audit);
@@ -577,7 +581,7 @@ static void test_audit_names_the_peer(void **state)
 	job_free(&j);
 	api_unix_free(f->srv);
 	f->srv = NULL;
-	alert_engine_free(f->env.alerts);
+	alert_engine_free(engine);
 }
 
 int main(void)

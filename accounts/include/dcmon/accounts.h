@@ -56,12 +56,23 @@ void accounts_reload(struct accounts *a, const struct cfg_accounts *cfg);
 void accounts_free(struct accounts *a);
 
 /* The actor of a per-account API token ("dcm_..."): 0 and *out, -ENOENT for no such
- * token, -EACCES when its account is disabled.  Fits api_env.token_actor. */
+ * token, -EACCES when its account is disabled.  Behind api_env.token_actor. */
 int accounts_token_actor(struct accounts *a, const char *token, const char *source,
 			 struct authz_actor *out);
 
 struct alert_engine;
 struct metric_reg;
+
+struct dcmon_part;
+extern const struct dcmon_part accounts_part; /* accounts/accounts_part.c */
+
+/* The accounts part's state, as its routes read it (ctx->part, dcmon/part.h): the store,
+ * and the rule engine whose audit log records their changes (either may be NULL). */
+struct accounts_part_state {
+	struct accounts *store;
+	struct alert_engine *audit;
+};
+
 #define ACCOUNTS_SWEEP_MS 3600000 /* inactive accounts and old audit records: once an hour */
 #define ACCOUNTS_AUDIT_RETENTION_MIN (365 * 86400000LL) /* a year at least (issue 17) */
 
@@ -76,7 +87,7 @@ int accounts_disable_inactive(struct accounts *a, struct alert_engine *alerts, i
 void accounts_tick(struct accounts *a, struct alert_engine *alerts, struct metric_reg *reg,
 		   int64_t now_ms);
 
-/* The actor of a web session (the cookie's id); fits api_env.session_actor: 0, -ENOENT
+/* The actor of a web session (the cookie's id), behind api_env.session_actor: 0, -ENOENT
  * (no such session or expired: then deleted), -EACCES (account disabled or gone),
  * -EPERM (csrf given and not the session's).  A use renews the idle timeout. */
 int accounts_session_actor(struct accounts *a, const char *sid, const char *csrf,

@@ -82,6 +82,18 @@ void events_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 /* ---- the store ----------------------------------------------------------------------- */
 
 struct event_store;
+struct syslogd;    /* dcmon/syslog.h */
+struct change_bus; /* dcmon/change.h */
+
+/* The events part's state (dcmon/part.h): the store, the alert events of the bus it
+ * keeps, and the syslog receiver feeding it (NULL without syslog:). */
+struct events_part_state {
+	struct event_store *store;
+	struct change_bus *bus;
+	struct syslogd *syslogd;
+};
+struct dcmon_part;
+extern const struct dcmon_part events_part; /* events/events_part.c */
 
 #define EVENT_FLUSH_MS 200 /* the writer commits at least this often while events wait */
 

@@ -33,6 +33,9 @@
 
 struct loop;
 struct facility;
+struct dcmon_part;
+/* facility/api_facility.c; the state its routes read (ctx->part) is the rule engine */
+extern const struct dcmon_part facility_part;
 
 struct facility_env {
 	struct loop *loop;

@@ -147,6 +147,10 @@ int mqtt_device_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
 
 /* The poller of devices with an `mqtt:` section: their state (broker link, last will)
  * and their payload errors since the last poll. */
+/* The `daemon.mqtt:` section of cfg (kept by the kernel as the part's own section,
+ * dcmon/part.h), or NULL when there is no broker. */
+const struct cfg_mqtt *mqtt_cfg_of(const struct cfg *cfg);
+
 extern const struct poller_ops mqtt_poller;
 
 struct mqtt_client;

@@ -64,4 +64,9 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
 int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
 
+struct dcmon_part; /* dcmon/part.h */
+/* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
+ * audit log records outage notes, status updates and status tokens */
+extern const struct dcmon_part reports_part;
+
 #endif

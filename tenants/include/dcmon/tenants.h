@@ -40,6 +40,9 @@ struct cfg_tenant_layer {
 
 struct tenant_layer;
 struct alert_engine;
+struct dcmon_part;
+/* tenants/tenants_part.c; the state its routes read (ctx->part) is the tenant_layer */
+extern const struct dcmon_part tenants_part;
 
 /* Opens <state_dir>/tenants.db (created with its schema) and reads the items.  NULL
  * with err filled on failure. */
