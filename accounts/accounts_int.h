@@ -142,6 +142,7 @@ struct pw_job {
 	struct account acc;
 	/* the request, as the finish sees it */
 	struct api_env env;
+	void *part;               /* the part's state the route had (accounts_of) */
 	struct authz_actor actor;
 	char *session;
 	int64_t now_ms;

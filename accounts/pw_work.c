@@ -74,7 +74,8 @@ static void pw_done(struct loop *loop, void *arg)
 	pw_unlink(j->a, j);
 	struct api_request req = {.method = "POST", .path = "", .actor = &j->actor,
 				  .session = j->session};
-	struct api_ctx ctx = {.env = &j->env, .req = &req, .tail = "", .now_ms = j->now_ms};
+	struct api_ctx ctx = {.env = &j->env, .req = &req, .tail = "", .now_ms = j->now_ms,
+			      .part = j->part};
 	struct api_response resp = {0};
 	j->finish(j, &ctx, &resp);
 	api_later_reply(j->later, &resp);
@@ -86,6 +87,7 @@ static void pw_done(struct loop *loop, void *arg)
 static int pw_capture(struct pw_job *j, const struct api_ctx *ctx)
 {
 	j->a = accounts_of(ctx);
+	j->part = ctx->part;
 	j->env = *ctx->env;
 	j->env.cfg = NULL;
 	j->actor = *ctx->req->actor;
