@@ -622,7 +622,8 @@ static int start_parts(struct daemon *d)
 				      .notify = d->notify, .accounts = d->accounts,
 				      .tenants = d->tenants,
 				      .token_actor = accounts_token_actor,
-				      .session_actor = accounts_session_actor};
+				      .session_actor = accounts_session_actor,
+				      .any_account = accounts_any};
 	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
