@@ -113,6 +113,9 @@ enum MHD_Result http_reply_refuse(struct MHD_Connection *c, int status, int retr
 enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const char *url,
 			    const char *query);
 
+/* Do anonymous readers read now (http.anonymous, the account store)?  Logs a change. */
+bool http_server_anonymous_reads(struct http_server *s);
+
 /* Checks the Authorization of a write; answers 401/403 itself and returns false. */
 bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered);
 /* "http:ADDR:PORT" of the peer into buf. */

@@ -319,7 +319,7 @@ static int http_session_actor(struct http_server *s, struct MHD_Connection *c, c
 
 /* Do anonymous readers read now (http.anonymous; auto follows the account store)?  A
  * change is logged once, so the log says when the open wall closed. */
-static bool http_anonymous_reads(struct http_server *s)
+bool http_server_anonymous_reads(struct http_server *s)
 {
 	bool any = s->env.any_account && s->env.accounts && s->env.any_account(s->env.accounts);
 	bool reads = authz_anonymous_reads((enum authz_anonymous)s->lim.anonymous, any);
@@ -352,7 +352,7 @@ static void http_read_actor(struct http_server *s, struct http_conn *hc)
 		authz_anonymous_actor(&hc->actor, false, peer);
 		return;
 	}
-	authz_anonymous_actor(&hc->actor, http_anonymous_reads(s), peer);
+	authz_anonymous_actor(&hc->actor, http_server_anonymous_reads(s), peer);
 }
 
 /* Is the address held back after too many failed authorizations?  Answers 429 then. */
@@ -842,7 +842,7 @@ struct http_server *http_server_new(const struct http_opts *o, char *err, size_t
 		 strchr(o->cfg->listen, ':') ? "[" : "", o->cfg->listen,
 		 strchr(o->cfg->listen, ':') ? "]" : "", s->port,
 		 s->token ? "" : " (read only: no token_file)");
-	http_anonymous_reads(s); /* says at start whether the wall is open to anyone */
+	http_server_anonymous_reads(s); /* says at start whether the wall is open to anyone */
 	return s;
 }
 
@@ -919,7 +919,7 @@ void http_server_reload(struct http_server *s, const struct cfg_http *was,
 			"http: new listen, port, TLS files, max_connections, "
 			"max_connections_per_address or idle_timeout take effect at the next start");
 	http_limits_set(s, now);
-	http_anonymous_reads(s); /* logs a new policy */
+	http_server_anonymous_reads(s); /* logs a new policy */
 	char err[512] = "";
 	char *token = NULL;
 	if (now->token_file && !(token = http_load_token(now->token_file, err, sizeof(err)))) {

@@ -3,8 +3,8 @@
 # real HTTP (curl):
 #  * no account yet (auto): the API, the event stream, /metrics, graphs and the wall read
 #    as they always have, and the start says so in one log line;
-#  * the first account added: anonymous reads of /api/v1/status, /api/v1/events,
-#    /metrics and /api/v1/graph are 401, the wall and device pages go to /login, the login
+#  * the first account added: a stream opened anonymously ends; anonymous reads of
+#    /api/v1/status, /api/v1/events, /metrics and /api/v1/graph are 401, the wall and device pages go to /login, the login
 #    page and its assets still load;
 #  * a kiosk's session (a wall account's token, scoped to a tenant) that has ended never
 #    reads as anonymous, even with `anonymous: wall`: 401 "the session has ended" and
@@ -66,7 +66,15 @@ assert_eq "$graph_open" 200 "no account: anonymous graph"
 assert_eq "$(code /wall)" 200 "no account: the wall"
 
 # ---- the first account: anonymous reads refused -----------------------------------------------
+curl -s -N -m 30 "$base/api/v1/events" >"$T/open" 2>/dev/null &
+open_pid=$!; track $open_pid
+wait_until 5 "the open wall's stream" grep -q '^event: snapshot' "$T/open"
 echo "kiosk-password-1" | "$DCMON" user add kiosk --role wall --tenant acme >/dev/null
+stream_gone() { ! kill -0 "$open_pid" 2>/dev/null; }
+wait_until 10 "the stream opened anonymously to end" stream_gone
+grep -q 'event stream to http:127.0.0.1:[0-9]* ended: anonymous reads are refused now (http.anonymous)' "$T/dcmond.log" \
+  || fail "the cut stream is not logged"
+pass "the wall already open anonymously is cut when the first account is added"
 for p in /api/v1/status /api/v1/health /metrics "$graph"; do
   assert_eq "$(code "$p")" 401 "with accounts: anonymous $p"
 done
