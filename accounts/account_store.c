@@ -79,6 +79,7 @@ static const char *const sql[ACC_NSTMT] = {
 	[ACC_SESSION_SEEN] = "UPDATE sessions SET last_seen_ms = ? WHERE id_hash = ?",
 	[ACC_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?",
 	[ACC_SESSION_REVOKE] = "DELETE FROM sessions WHERE account = ? AND substr(id_hash, 1, 16) = ?",
+	[ACC_ANY] = "SELECT 1 FROM accounts LIMIT 1",
 };
 
 static void col_text(sqlite3_stmt *s, int i, char *out, size_t len)
@@ -248,6 +249,17 @@ int account_record_login(struct accounts *a, const char *name, int64_t now_ms)
 	store_row_int(&r, now_ms);
 	store_row_text(&r, name);
 	return acc_run(a, ACC_LOGIN_OK, &r, true);
+}
+
+bool accounts_any(struct accounts *a)
+{
+	if (!a)
+		return false;
+	sqlite3_stmt *s = a->stmt[ACC_ANY];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	/* a read that fails counts as an account: anonymous reads stay refused (fail closed) */
+	return rc != SQLITE_DONE;
 }
 
 int account_foreach(struct accounts *a, bool (*fn)(void *arg, const struct account *acc),

@@ -226,6 +226,10 @@ static bool api_route_allowed(const struct api_route *r, const struct api_reques
 	if (!req->actor)
 		api_reply_error(resp, 403, "%s is not mapped to a role (daemon.accounts.local_users)",
 				req->peer ? req->peer : "this client");
+	else if (ar == AUTHZ_LOGIN)
+		api_reply_error(resp, 401, "not logged in, or the session has ended: log in (POST "
+				"/api/v1/login) or send Authorization: Bearer <token> (anonymous "
+				"reads are refused: http.anonymous)");
 	else
 		api_reply_error(resp, authz_http_status(ar), "%s (%s) may not %s",
 				req->actor->name, authz_role_name(req->actor->role),

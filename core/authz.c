@@ -51,7 +51,7 @@ static const char *const action_names[] = {
 		   P(AUTHZ_ACT_LAYER_APPROVE))
 /* Each role's permissions: the whole of what it may do. */
 static const unsigned role_perms[AUTHZ_ROLE_COUNT] = {
-	[AUTHZ_ROLE_NONE] = 0,
+	[AUTHZ_ROLE_NONE] = SELF, /* the login page, and a login: nothing else */
 	[AUTHZ_ROLE_NOC_ADMIN] = SELF | P(AUTHZ_ACT_VIEW) | P(AUTHZ_ACT_ACK) |
 				 P(AUTHZ_ACT_SILENCE) | P(AUTHZ_ACT_TEST_MODE) |
 				 P(AUTHZ_ACT_AUDIT_READ) | P(AUTHZ_ACT_NOTIFY_ADMIN) |
@@ -128,7 +128,7 @@ enum authz_result authz_check(const struct authz_actor *actor, enum authz_action
 	if (scope == AUTHZ_SCOPE_OTHER && authz_actor_scoped(actor))
 		return AUTHZ_HIDE; /* before the permission: a 403 would say it exists */
 	if (!(role_perms[actor->role] & (1u << action)))
-		return AUTHZ_DENY;
+		return actor->role == AUTHZ_ROLE_NONE ? AUTHZ_LOGIN : AUTHZ_DENY;
 	if (scope == AUTHZ_SCOPE_SHARED && authz_actor_scoped(actor) && action != AUTHZ_ACT_VIEW)
 		return AUTHZ_DENY;
 	return AUTHZ_ALLOW;
@@ -136,7 +136,23 @@ enum authz_result authz_check(const struct authz_actor *actor, enum authz_action
 
 int authz_http_status(enum authz_result r)
 {
-	return r == AUTHZ_HIDE ? 404 : r == AUTHZ_DENY ? 403 : 0;
+	return r == AUTHZ_HIDE ? 404 : r == AUTHZ_DENY ? 403 : r == AUTHZ_LOGIN ? 401 : 0;
+}
+
+/* ---- anonymous HTTP readers ------------------------------------------------------- */
+
+const char *const authz_anonymous_names[] = {
+	[AUTHZ_ANON_AUTO] = "auto",
+	[AUTHZ_ANON_NONE] = "none",
+	[AUTHZ_ANON_WALL] = "wall",
+	NULL,
+};
+
+/* auto: a first install (and the demo) shows its wall before anyone has an account; once
+ * accounts exist, a reader names itself, since the open wall is every tenant's. */
+bool authz_anonymous_reads(enum authz_anonymous policy, bool any_account)
+{
+	return policy == AUTHZ_ANON_WALL || (policy == AUTHZ_ANON_AUTO && !any_account);
 }
 
 /* ---- device scopes ---------------------------------------------------------------- */
@@ -231,6 +247,11 @@ static void actor_set(struct authz_actor *out, const char *name, enum authz_role
 	snprintf(out->tenant, sizeof(out->tenant), "%s", tenant ? tenant : "");
 	snprintf(out->site, sizeof(out->site), "%s", site ? site : "");
 	snprintf(out->source, sizeof(out->source), "%s", source ? source : "");
+}
+
+void authz_anonymous_actor(struct authz_actor *out, bool reads, const char *source)
+{
+	actor_set(out, "anonymous", reads ? AUTHZ_ROLE_WALL : AUTHZ_ROLE_NONE, NULL, NULL, source);
 }
 
 int authz_local_actor(uid_t uid, const char *user, const struct authz_local_user *map,

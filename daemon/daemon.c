@@ -275,6 +275,11 @@ static int session_actor_of(void *auth, const char *sid, const char *csrf, const
 	return accounts_session_actor(auth, sid, csrf, source, now_ms, out);
 }
 
+static bool any_account_of(void *auth)
+{
+	return accounts_any(auth);
+}
+
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
  * 0, or -1 with next freed and the running configuration kept. */
 static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules next_rules)
@@ -660,7 +665,8 @@ static int start_parts(struct daemon *d)
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .auth = d->accounts,
 				      .token_actor = token_actor_of,
-				      .session_actor = session_actor_of};
+				      .session_actor = session_actor_of,
+				      .any_account = any_account_of};
 	api_env_parts(d);
 	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/authz.h"
 #include "dcmon/cfgtree.h"
 #include "dcmon/config_keys.h"
 
@@ -39,6 +40,8 @@ const struct cfg_key http_cfg_keys[] = {
 	 .max = 1000000},
 	{.name = "auth_fail_window", .type = CFGK_DURATION, .offset = HT(auth_fail_window_ms),
 	 .min = 1000, .max = 86400000},
+	{.name = "anonymous", .type = CFGK_ENUM, .offset = HT(anonymous),
+	 .names = authz_anonymous_names},
 	{.name = NULL},
 };
 

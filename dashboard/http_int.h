@@ -45,6 +45,7 @@ struct http_conn {
 	bool authorized;           /* a write whose token was checked (before its body) */
 	struct authz_actor actor;  /* who asks (dcmon/authz.h), set with the headers */
 	bool login;                /* POST /api/v1/login: no token, a password */
+	bool session_ended;        /* it sent a session cookie no longer valid */
 	enum http_job job;         /* graph rendering on the worker pool */
 	struct http_graph_job *gj; /* owned while job != NONE */
 	struct MHD_Connection *c;
@@ -73,6 +74,7 @@ struct http_server {
 	struct loop_timer *timer;  /* MHD's next timeout */
 	char *token;               /* bearer token of write actions; NULL = writes refused */
 	struct cfg_http lim;       /* the limits in force (its strings are not kept) */
+	int anonymous_logged;      /* the anonymous readers' policy last logged: -1, 0, 1 */
 	struct http_throttle *auth_fails;
 	struct loop_timer *auth_log_timer; /* summary of the failures of the interval */
 	char *cert_pem, *key_pem;  /* TLS; NULL = plain HTTP */
@@ -110,6 +112,9 @@ enum MHD_Result http_reply_refuse(struct MHD_Connection *c, int status, int retr
  * /assets/NAME) for hc's actor; 404 otherwise, and for a device it may not view. */
 enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const char *url,
 			    const char *query);
+
+/* Do anonymous readers read now (http.anonymous, the account store)?  Logs a change. */
+bool http_server_anonymous_reads(struct http_server *s);
 
 /* Checks the Authorization of a write; answers 401/403 itself and returns false. */
 bool http_auth_write(struct http_server *s, struct http_conn *hc, bool *answered);

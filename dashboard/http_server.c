@@ -317,17 +317,42 @@ static int http_session_actor(struct http_server *s, struct MHD_Connection *c, c
 	return s->env.session_actor(s->env.auth, sid, csrf, src, clock_wall_ms(), a);
 }
 
-/* A read's actor: its token's, else its web session's, else the anonymous reader of the
- * open wall (an unscoped wall: read-only, what HTTP readers have always seen;
- * docs/ACCOUNTS.md). */
+/* Do anonymous readers read now (http.anonymous; auto follows the account store)?  A
+ * change is logged once, so the log says when the open wall closed. */
+bool http_server_anonymous_reads(struct http_server *s)
+{
+	bool any = s->env.any_account && s->env.auth && s->env.any_account(s->env.auth);
+	bool reads = authz_anonymous_reads((enum authz_anonymous)s->lim.anonymous, any);
+	if (s->anonymous_logged != (int)reads) {
+		s->anonymous_logged = (int)reads;
+		log_info("http", NULL, "anonymous readers (no token, no session) %s (http.anonymous: "
+			 "%s%s)", reads ? "see the wall and read the API, every tenant's, read-only"
+					: "are refused: 401, the pages send them to /login",
+			 authz_anonymous_names[s->lim.anonymous],
+			 s->lim.anonymous != AUTHZ_ANON_AUTO ? ""
+			 : any ? ": accounts exist" : ": no account yet");
+	}
+	return reads;
+}
+
+/* A read's actor: its token's, else its web session's, else the anonymous reader
+ * (http.anonymous: an unscoped wall, or refused; docs/ACCOUNTS.md).  A session that has
+ * ended never reads as anonymous: a kiosk's screen must not widen to every tenant. */
 static void http_read_actor(struct http_server *s, struct http_conn *hc)
 {
 	const char *t = http_bearer(hc->c);
 	if (t && http_token_actor(s, hc->c, t, &hc->actor))
 		return;
-	if (!t && http_session_actor(s, hc->c, NULL, &hc->actor) == 0)
+	char peer[96];
+	http_peer_name(hc->c, peer, sizeof(peer));
+	if (!t && http_session_id(hc->c)) {
+		if (http_session_actor(s, hc->c, NULL, &hc->actor) == 0)
+			return;
+		hc->session_ended = true;
+		authz_anonymous_actor(&hc->actor, false, peer);
 		return;
-	http_actor_set(&hc->actor, "anonymous", AUTHZ_ROLE_WALL, hc->c);
+	}
+	authz_anonymous_actor(&hc->actor, http_server_anonymous_reads(s), peer);
 }
 
 /* Is the address held back after too many failed authorizations?  Answers 429 then. */
@@ -517,7 +542,9 @@ static enum MHD_Result http_on_login(struct http_server *s, struct http_conn *hc
 		return MHD_YES; /* answered */
 	if (len > (uint64_t)s->lim.max_body)
 		return http_reply_refuse(c, 413, 0, "request body over %d bytes", s->lim.max_body);
-	http_actor_set(&hc->actor, "anonymous", AUTHZ_ROLE_WALL, c);
+	char peer[96];
+	http_peer_name(c, peer, sizeof(peer));
+	authz_anonymous_actor(&hc->actor, false, peer); /* may log in (self), nothing else */
 	hc->authorized = hc->login = true;
 	return MHD_YES;
 }
@@ -569,6 +596,31 @@ static enum authz_action http_page_action(const char *url)
 	return AUTHZ_ACT_VIEW;
 }
 
+/* The answer to a reader who must log in (authz_check said AUTHZ_LOGIN): a page goes to
+ * /login (?expired when its session ended, whose cookie is then cleared), the API, the
+ * event stream and graphs answer 401. */
+static enum MHD_Result http_refuse_login(struct http_server *s, struct http_conn *hc, bool page)
+{
+	struct MHD_Connection *c = hc->c;
+	if (!page)
+		return http_reply_error(c, 401, "%s", hc->session_ended
+				? "the session has ended: log in again"
+				: "not logged in: log in (POST /api/v1/login) or send Authorization: "
+				  "Bearer <token> (anonymous reads are refused: http.anonymous)");
+	static const char body[] = "log in first: /login\n";
+	struct MHD_Response *r = http_response(c, 303, "text/plain; charset=utf-8", body,
+					       sizeof(body) - 1, "no-store", NULL);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION,
+				hc->session_ended ? "/login?expired" : "/login");
+	if (hc->session_ended)
+		http_set_session(s, r, "");
+	enum MHD_Result rc = MHD_queue_response(c, 303, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc,
 				     const char *url, const char *method)
 {
@@ -578,28 +630,30 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_conn *hc
 	bool get = !http_is_write(method);
 	if (hc->too_big)
 		return http_reply_refuse(c, 413, 0, "request body over %d bytes", s->lim.max_body);
-	if (strcmp(url, "/api/v1/events") == 0) {
+	if (strcmp(url, "/api/v1/events") == 0 || strcmp(url, "/api/v1/graph") == 0) {
 		if (!get)
 			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
+		/* the stream's opening is authorized here; what it is sent, by its scope
+		 * (authz_device_scopes) in the hub; a graph's device in http_graph_start */
+		enum authz_result ar = authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL);
+		if (ar == AUTHZ_LOGIN)
+			return http_refuse_login(s, hc, false);
+		if (ar != AUTHZ_ALLOW)
+			return http_reply_error(c, 403, "%s may not view %s", hc->actor.name, url);
+		if (strcmp(url, "/api/v1/graph") == 0)
+			return http_graph_start(s, hc, query);
 		if (query && *query)
 			return http_reply_error(c, 400, "unknown query parameter (allowed: none)");
-		/* the stream's opening is authorized here; what it is sent, by its scope
-		 * (authz_device_scopes) in the hub */
-		if (authz_check(&hc->actor, AUTHZ_ACT_VIEW, NULL) != AUTHZ_ALLOW)
-			return http_reply_error(c, 403, "%s may not view the event stream",
-						hc->actor.name);
 		return http_sse_open(s->sse, c, &hc->actor);
 	}
-	if (strcmp(url, "/api/v1/graph") == 0) {
-		if (!get)
-			return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
-		return http_graph_start(s, hc, query);
-	}
 	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0)
-		return http_api(s, hc, url, method, query);
+		return http_api(s, hc, url, method, query); /* its routes are authorized there */
 	if (!get)
 		return http_reply_error(c, 405, "method %s not allowed on %s", method, url);
-	if (authz_check(&hc->actor, http_page_action(url), NULL) != AUTHZ_ALLOW)
+	enum authz_result ar = authz_check(&hc->actor, http_page_action(url), NULL);
+	if (ar == AUTHZ_LOGIN)
+		return http_refuse_login(s, hc, true);
+	if (ar != AUTHZ_ALLOW)
 		return http_reply_error(c, 403, "%s may not view pages", hc->actor.name);
 	return http_static(s, hc, url, query);
 }
@@ -774,6 +828,7 @@ struct http_server *http_server_new(const struct http_opts *o, char *err, size_t
 	s->data_dir = strdup(o->data_dir ? o->data_dir : ".");
 	s->rrdcached = o->rrdcached ? strdup(o->rrdcached) : NULL;
 	http_limits_set(s, o->cfg);
+	s->anonymous_logged = -1;
 	s->auth_fails = http_throttle_new(s->lim.auth_fail_limit, s->lim.auth_fail_window_ms);
 	if (!s->data_dir || !s->auth_fails || !(s->sse = http_sse_new(s, o->bus))) {
 		snprintf(err, errlen, "http: out of memory");
@@ -788,6 +843,7 @@ struct http_server *http_server_new(const struct http_opts *o, char *err, size_t
 		 strchr(o->cfg->listen, ':') ? "[" : "", o->cfg->listen,
 		 strchr(o->cfg->listen, ':') ? "]" : "", s->port,
 		 s->token ? "" : " (read only: no token_file)");
+	http_server_anonymous_reads(s); /* says at start whether the wall is open to anyone */
 	return s;
 }
 
@@ -858,11 +914,13 @@ void http_server_reload(struct http_server *s, const struct cfg_http *was,
 	at_start.max_body = was->max_body;
 	at_start.auth_fail_limit = was->auth_fail_limit;
 	at_start.auth_fail_window_ms = was->auth_fail_window_ms;
+	at_start.anonymous = was->anonymous;
 	if (!cfg_fields_same(http_cfg_keys, was, &at_start))
 		log_msg(LOG_LVL_WARN, "http", NULL,
 			"http: new listen, port, TLS files, max_connections, "
 			"max_connections_per_address or idle_timeout take effect at the next start");
 	http_limits_set(s, now);
+	http_server_anonymous_reads(s); /* logs a new policy */
 	char err[512] = "";
 	char *token = NULL;
 	if (now->token_file && !(token = http_load_token(now->token_file, err, sizeof(err)))) {

@@ -79,6 +79,7 @@ struct sse_client {
 	char peer[64];          /* "http:ADDR:PORT", for log lines */
 	bool suspended;
 	bool ended;             /* send END_OF_STREAM */
+	bool anonymous;         /* opened by the anonymous reader (http.anonymous) */
 };
 
 /* The events of one scope: the unscoped one (every device) or one tenant's or site's
@@ -409,8 +410,8 @@ static void sse_wake_all(struct sse_chan *h)
 	http_server_kick(h->s);
 }
 
-/* Ends a stream whose client does not keep up, so that it holds no event any more.  Its
- * connection closes at MHD's next read of it or, when MHD cannot even write to it,
+/* Ends a stream (its client does not keep up, or may not read any more), so that it
+ * holds no event any more.  Its connection closes at MHD's next read of it or, when MHD cannot even write to it,
  * after a second without progress. */
 static void sse_client_end(struct sse_client *cl, const char *why)
 {
@@ -536,6 +537,21 @@ static void sse_end_stalled(struct sse_chan *h, int64_t now_ms)
 	sse_trim(h);
 }
 
+/* Ends the streams opened anonymously once anonymous reads are refused (the first
+ * account was added, or a reload set http.anonymous: none): the open wall closes for
+ * the screens already watching it too, not only for the next ones. */
+static void sse_end_anonymous(struct sse_chan *h)
+{
+	bool any = false;
+	for (struct sse_client *cl = h->clients; cl && !any; cl = cl->next)
+		any = cl->anonymous && !cl->ended;
+	if (!any || http_server_anonymous_reads(h->s))
+		return;
+	for (struct sse_client *cl = h->clients; cl; cl = cl->next)
+		if (cl->anonymous && !cl->ended)
+			sse_client_end(cl, "anonymous reads are refused now (http.anonymous)");
+}
+
 static void sse_chan_free(struct sse_chan *h);
 
 static void sse_on_timer(struct loop *loop, void *arg)
@@ -545,6 +561,7 @@ static void sse_on_timer(struct loop *loop, void *arg)
 	if (h->closing)
 		return;
 	sse_end_stalled(h, clock_mono_ms());
+	sse_end_anonymous(h);
 	if (h->nclients == 0) {
 		sse_chan_free(h); /* nobody watches: the next stream of its scope builds it anew */
 		return;
@@ -772,6 +789,7 @@ enum MHD_Result http_sse_open(struct http_sse *hub, struct MHD_Connection *c,
 	cl->chan = h;
 	cl->c = c;
 	cl->addr = addr;
+	cl->anonymous = actor->role == AUTHZ_ROLE_WALL && strcmp(actor->name, "anonymous") == 0;
 	http_peer_name(c, cl->peer, sizeof(cl->peer));
 	cl->seq = h->next_seq;
 	cl->behind_ms = clock_mono_ms();

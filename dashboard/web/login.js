@@ -49,6 +49,13 @@ async function kiosk() {
   $("error").hidden = false;
 }
 
+/* The wall's session ended (session_idle, session_max, a revoke): say so; a kiosk is
+ * opened again with /login#token=... */
+if (new URLSearchParams(location.search).has("expired") && !location.hash) {
+  $("error").textContent = "Your session has ended: log in again.";
+  $("error").hidden = false;
+}
+
 $("continue").addEventListener("click", () => { location.href = "/wall"; });
 $("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();

@@ -518,8 +518,20 @@ function connect() {
   es.addEventListener("ping", (ev) => onData(ev, () => {}));
   es.onerror = () => {
     W.connected = es.readyState === EventSource.OPEN;
-    if (es.readyState === EventSource.CLOSED) setTimeout(connect, RECONNECT_MS);
+    if (es.readyState === EventSource.CLOSED) setTimeout(reconnect, RECONNECT_MS);
   };
+}
+
+/* A stream refused with 401 (the session ended, or anonymous readers refused) is never
+ * retried as anyone else: the screen goes to the login, which says the session ended. */
+async function reconnect() {
+  let status = 0;
+  try { status = (await fetch("/api/v1/health", {cache: "no-store"})).status; } catch (e) { status = 0; }
+  if (status === 401) {
+    location.href = "/login?expired";
+    return;
+  }
+  connect();
 }
 
 /* A stream that went silent (half-open connection) is replaced. */

@@ -77,6 +77,9 @@ struct api_env {
 	 * token missing or wrong). */
 	int (*session_actor)(void *auth, const char *sid, const char *csrf,
 			     const char *source, int64_t now_ms, struct authz_actor *out);
+	/* Does the account store hold an account (http.anonymous: auto)?  NULL when there
+	 * is no account store. */
+	bool (*any_account)(void *auth);
 	/* daemon.accounts.local_users: the roles of local users other than root and the
 	 * daemon's own (dcmon/authz.h, authz_local_actor) */
 	const struct authz_local_user *local_users;

@@ -19,7 +19,7 @@
 #include "dcmon/config.h"
 
 enum authz_role {
-	AUTHZ_ROLE_NONE,            /* no actor: everything denied */
+	AUTHZ_ROLE_NONE,            /* no credentials: may only log in (authz_check) */
 	AUTHZ_ROLE_NOC_ADMIN,       /* everything (no one erases audit) */
 	AUTHZ_ROLE_NOC_OPERATOR,    /* all sites: views, acks, silences, test mode */
 	AUTHZ_ROLE_SECURITY_ADMIN,  /* accounts, sessions, lockouts; no operations */
@@ -91,14 +91,17 @@ enum authz_result {
 	AUTHZ_ALLOW,
 	AUTHZ_DENY, /* 403: the action is not the role's */
 	AUTHZ_HIDE, /* 404: the object is outside the actor's scope */
+	AUTHZ_LOGIN, /* 401: nobody authenticated (AUTHZ_ROLE_NONE): log in first */
 };
 
-/* The one decision.  actor NULL (nobody authenticated) is denied; object NULL is the
+/* The one decision.  actor NULL (a Unix socket peer without a role) is denied; an actor
+ * of AUTHZ_ROLE_NONE (an HTTP reader without credentials, anonymous reads refused) may
+ * only log in (AUTHZ_ACT_SELF), anything else answers AUTHZ_LOGIN; object NULL is the
  * route itself (AUTHZ_SCOPE_ALL).  An object outside the scope is hidden whatever the
  * action, shared infrastructure is view-only. */
 enum authz_result authz_check(const struct authz_actor *actor, enum authz_action action,
 			      const struct authz_object *object);
-/* The HTTP status of a refusal: 403 or 404 (0 for ALLOW). */
+/* The HTTP status of a refusal: 401, 403 or 404 (0 for ALLOW). */
 int authz_http_status(enum authz_result r);
 
 /* Is the actor confined to a tenant or a site (so objects need a scope)? */
@@ -117,6 +120,24 @@ void authz_device_scopes(const struct cfg *cfg, const struct authz_actor *actor,
  * lists use authz_device_scopes() once.  Out of memory hides the device. */
 enum authz_result authz_device_check(const struct cfg *cfg, const struct authz_actor *actor,
 				     enum authz_action action, const struct cfg_device *dev);
+
+/* ---- anonymous HTTP readers ------------------------------------------------------- */
+
+/* http.anonymous: what a reader without a token or a session is (docs/ACCOUNTS.md). */
+enum authz_anonymous {
+	AUTHZ_ANON_AUTO, /* a wall while no account exists, refused as soon as one does */
+	AUTHZ_ANON_NONE, /* refused: 401 (the pages send it to /login) */
+	AUTHZ_ANON_WALL, /* an unscoped wall: reads everything, writes nothing */
+};
+/* "auto", "none", "wall".  NULL-terminated (a CFGK_ENUM's names). */
+extern const char *const authz_anonymous_names[];
+/* Does the policy let anonymous readers in, any_account telling whether the account
+ * store holds an account? */
+bool authz_anonymous_reads(enum authz_anonymous policy, bool any_account);
+/* The actor of an HTTP request without credentials: "anonymous", an unscoped wall when
+ * reads is true, else AUTHZ_ROLE_NONE (authz_check answers AUTHZ_LOGIN).  source: the
+ * client's address. */
+void authz_anonymous_actor(struct authz_actor *out, bool reads, const char *source);
 
 /* ---- local users (the Unix socket) --------------------------------------------------- */
 

@@ -117,7 +117,8 @@ async function run(browser) {
 }
 
 // A kiosk: /login#token=... with a wall account's token (acme's) shows acme's wall with
-// no one logging in; a script's token of another role opens no session.
+// no one logging in; when its session ends the screen shows the login, "session ended";
+// a script's token of another role opens no session.
 async function kiosk(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
@@ -128,6 +129,22 @@ async function kiosk(browser) {
   const wall = await page.innerText("body");
   ok(!/globex|a02/.test(wall), "kiosk: its tenant's wall only");
   await page.screenshot({ path: path.join(ART, "login-kiosk-wall.png") });
+  // its session ends (revoked here, as session_idle would): the screen goes to the login
+  // and says so, never to the open wall of every tenant
+  const revoked = await page.evaluate(async () => {
+    const s = await (await fetch("/api/v1/sessions")).json();
+    const cur = s.sessions.find((x) => x.current);
+    const r = await fetch("/api/v1/sessions/" + cur.id, {
+      method: "DELETE", headers: { "X-CSRF-Token": sessionStorage.getItem("dcmon-csrf") } });
+    return r.status;
+  });
+  ok(revoked === 200, "kiosk: its session revoked (" + revoked + ")");
+  await page.goto(BASE + "/wall");
+  await page.waitForURL(BASE + "/login?expired", { timeout: 10000 });
+  await until("the expiry shown", 10, () => page.isVisible("#error"));
+  ok((await page.innerText("#error")) === "Your session has ended: log in again.",
+     "kiosk: an ended session goes to the login, which says so");
+  ok(!/globex|acme-web/.test(await page.innerText("body")), "kiosk: nothing of any wall after the session");
   await page.goto(BASE + "/login#token=" + process.env.SCRIPT_TOKEN);
   await until("the refusal shown", 10, () => page.isVisible("#error"));
   ok((await page.innerText("#error")).startsWith("only a wall account's token opens a kiosk session"),

@@ -3,16 +3,16 @@
 # stream (its API token) gets a snapshot and diffs of its tenant's devices and the
 # shared chain feeding them (authz_device_scopes), and only their alerts and alert
 # events, and the sites and rooms of those devices; never another tenant's device id,
-# alert, site or room.  The unscoped stream (anonymous
-# reader) still gets every device and alert.  Two tenants' servers lose their port at
-# once, so both streams see a diff and an alert after the snapshot.
+# alert, site or room.  The unscoped stream (the anonymous reader, let in by
+# http.anonymous: wall) still gets every device and alert.  Two tenants' servers lose
+# their port at once, so both streams see a diff and an alert after the snapshot.
 source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (dcmon user as root over the socket)"; exit 1; }
 port=$(free_port)
 svc=$(free_port)
 start_tcp_listener "$svc"
-{ daemon_yaml "http: {listen: 127.0.0.1, port: $port}" "accounts: {yescrypt_cost: 5}"
+{ daemon_yaml "http: {listen: 127.0.0.1, port: $port, anonymous: wall}" "accounts: {yescrypt_cost: 5}"
   cat <<YAML; } >"$T/dcmon.yaml"
 rules:
   - name: port-closed

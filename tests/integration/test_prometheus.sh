@@ -47,15 +47,21 @@ YAML
 start_dcmond "$T/dcmon.yaml"
 echo "acme-password-1" | "$DCMON" user add u-acme --role tenant-operator --tenant acme >/dev/null
 acme_token=$("$DCMON" user token u-acme | head -1)
+# with accounts, anonymous reads are refused (http.anonymous: auto): the NOC's scraper is
+# an unscoped wall account's token
+echo "all-password-12" | "$DCMON" user add u-all --role wall >/dev/null
+all_token=$("$DCMON" user token u-all | head -1)
+all=(-H "Authorization: Bearer $all_token")
 base="http://127.0.0.1:$port"
-has_line() { curl -sf "$base/metrics" | grep -q "$1"; }
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$base/metrics")" 401 "an anonymous scrape"
+has_line() { curl -sf "${all[@]}" "$base/metrics" | grep -q "$1"; }
 wait_until 20 "perfdata of both devices in /metrics" has_line '^dcmon_plugin_perf_count{device="globex-db"'
 wait_until 20 "dcmond's own metrics in /metrics" has_line '^dcmon_state_store_state{device="dcmond"'
 bad_failed() { api_get '/api/v1/metrics?device=acme-bad&name=plugin_state' | grep -q '"quality":"error"'; }
 wait_until 20 "the missing plugin's error" bad_failed
 
 # ---- the text itself ------------------------------------------------------------------
-curl -sf -D "$T/head" -o "$T/text" "$base/metrics"
+curl -sf "${all[@]}" -D "$T/head" -o "$T/text" "$base/metrics"
 grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$T/head" \
   || fail "text content type: $(grep -i content-type "$T/head")"
 # exit 1: a parse error; 3: lint findings, of which only the project's names of gauges
@@ -74,7 +80,7 @@ assert_eq "$(grep -c 'device="acme-bad"' "$T/text" || true)" 0 "the failed point
 grep -q '^dcmon_state_store_state{device="dcmond",instance="alerts.db",state="ok"} 0$' "$T/text" \
   || fail "dcmond's own metrics: $(grep dcmond "$T/text")"
 pass "dcmond's own health metrics are exported"
-curl -sf -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
+curl -sf "${all[@]}" -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
   -D "$T/head" -o "$T/om" "$base/metrics"
 grep -qi '^Content-Type: application/openmetrics-text; version=1.0.0' "$T/head" \
   || fail "OpenMetrics content type: $(grep -i content-type "$T/head")"
@@ -90,6 +96,7 @@ global: {scrape_interval: 1s, scrape_timeout: 1s}
 scrape_configs:
   - job_name: all
     honor_labels: true
+    authorization: {credentials: "$all_token"}
     static_configs: [{targets: ["127.0.0.1:$port"]}]
   - job_name: acme
     honor_labels: true

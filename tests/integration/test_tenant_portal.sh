@@ -58,7 +58,7 @@ assert_eq "$(scopes acme)" "$(echo "acme-db-1=own acme-web-1=own pdu-h1-r01=own 
   "acme's devices and the shared infrastructure feeding them, each with its scope"
 assert_eq "$(scopes globex)" "$(echo "globex-app-1=own globex-app-2=own pdu-h1-r02=own pdu-h2-r02=own rack-h1-r02=own rack-h2-r02=own $shared" | sorted)" \
   "globex's devices and the shared infrastructure feeding them, each with its scope"
-assert_eq "$(curl -sf "$base/api/v1/devices/ups-1" | jq 'has("scope")')" "false" "an unscoped reader's devices carry no scope"
+assert_eq "$(api_get /api/v1/devices/ups-1 | jq 'has("scope")')" "false" "an unscoped reader's devices carry no scope"
 
 alert_id() { api_get /api/v1/alerts | jq -r --arg d "$1" '[.alerts[] | select(.device == $d and (.rule | startswith("portal-")) and .state == "firing") | .id][0] // empty'; }
 portal_alerts_firing() {
@@ -82,7 +82,8 @@ for p in /portal/devices/ /devices/; do
   assert_eq "$(code_of acme GET "${p}ups-1")" 200 "acme's $p page of the shared UPS"
 done
 assert_eq "$(code_of acme GET /portal)" 200 "the portal page"
-assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$base/devices/acme-web-1")" 200 "the open wall's reader sees every device page"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$base/devices/acme-web-1")" "303 $base/login" \
+  "with accounts, an anonymous reader's device page goes to the login (http.anonymous: auto)"
 
 # ---- the browser -------------------------------------------------------------------------
 own_names() { as "$1" GET "/api/v1/status?metrics=0" | body | jq -r '[.devices[] | select(.scope == "own") | .id] | join(" ")'; }

@@ -15,7 +15,7 @@
 
 /* What the issue says each role may do (docs/ACCOUNTS.md), as strings: a role's actions. */
 static const char *const spec[AUTHZ_ROLE_COUNT] = {
-	[AUTHZ_ROLE_NONE] = "",
+	[AUTHZ_ROLE_NONE] = "self", /* an HTTP reader without credentials: the login only */
 	[AUTHZ_ROLE_NOC_ADMIN] = "self view ack silence test-mode audit-read notify-admin "
 				 "accounts-read accounts-manage recipients layer-request layer-apply "
 				 "layer-approve layer-lock",
@@ -54,7 +54,7 @@ static enum authz_result expected(enum authz_role r, bool scoped, enum authz_act
 	if (scoped && s == AUTHZ_SCOPE_OTHER)
 		return AUTHZ_HIDE;
 	if (!spec_allows(r, a))
-		return AUTHZ_DENY;
+		return r == AUTHZ_ROLE_NONE ? AUTHZ_LOGIN : AUTHZ_DENY; /* who asks? 401 */
 	if (scoped && s == AUTHZ_SCOPE_SHARED && a != AUTHZ_ACT_VIEW)
 		return AUTHZ_DENY;
 	return AUTHZ_ALLOW;
@@ -83,6 +83,27 @@ static void test_matrix_every_role_action_scope(void **state)
 	assert_int_equal(authz_check(NULL, AUTHZ_ACT_VIEW, NULL), AUTHZ_DENY);
 	assert_int_equal(authz_http_status(AUTHZ_HIDE), 404);
 	assert_int_equal(authz_http_status(AUTHZ_DENY), 403);
+	assert_int_equal(authz_http_status(AUTHZ_LOGIN), 401);
+}
+
+/* http.anonymous: auto reads while no account exists; none and wall whatever the store. */
+static void test_anonymous_policy_and_actor(void **state)
+{
+	assert_true(authz_anonymous_reads(AUTHZ_ANON_AUTO, false));
+	assert_false(authz_anonymous_reads(AUTHZ_ANON_AUTO, true));
+	assert_false(authz_anonymous_reads(AUTHZ_ANON_NONE, false));
+	assert_false(authz_anonymous_reads(AUTHZ_ANON_NONE, true));
+	assert_true(authz_anonymous_reads(AUTHZ_ANON_WALL, true));
+	struct authz_actor a;
+	authz_anonymous_actor(&a, true, "127.0.0.1:5000");
+	assert_string_equal(a.name, "anonymous");
+	assert_int_equal(a.role, AUTHZ_ROLE_WALL);
+	assert_false(authz_actor_scoped(&a));
+	assert_int_equal(authz_check(&a, AUTHZ_ACT_VIEW, NULL), AUTHZ_ALLOW);
+	authz_anonymous_actor(&a, false, "127.0.0.1:5000");
+	assert_int_equal(authz_check(&a, AUTHZ_ACT_VIEW, NULL), AUTHZ_LOGIN);
+	assert_int_equal(authz_check(&a, AUTHZ_ACT_ACK, NULL), AUTHZ_LOGIN);
+	assert_int_equal(authz_check(&a, AUTHZ_ACT_SELF, NULL), AUTHZ_ALLOW); /* the login */
 }
 
 static void test_no_role_erases_audit_and_names_round_trip(void **state)
@@ -189,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix_every_role_action_scope),
+		cmocka_unit_test(test_anonymous_policy_and_actor),
 		cmocka_unit_test(test_no_role_erases_audit_and_names_round_trip),
 		cmocka_unit_test(test_device_scopes_two_tenants),
 		cmocka_unit_test(test_local_actor_root_self_mapped_refused),

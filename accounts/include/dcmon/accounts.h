@@ -60,6 +60,10 @@ void accounts_free(struct accounts *a);
 int accounts_token_actor(struct accounts *a, const char *token, const char *source,
 			 struct authz_actor *out);
 
+/* Does the store hold an account (any, even disabled)?  Fits api_env.any_account: while
+ * none does, http.anonymous: auto lets anonymous readers see the wall. */
+bool accounts_any(struct accounts *a);
+
 struct alert_engine;
 struct metric_reg;
 

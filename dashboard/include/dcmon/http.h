@@ -48,6 +48,7 @@ struct cfg_http {
 	int auth_fail_limit;             /* failed authorizations from one address per window,
 					  * then 429 until the window ends */
 	int64_t auth_fail_window_ms;     /* that window; also the interval of the summary log */
+	int anonymous; /* enum authz_anonymous: readers without credentials (default auto) */
 	struct cfg_pos pos;
 };
 /* Key table of the section (a CFGK_SECTION row of the daemon keys) and its init. */
