@@ -21,6 +21,7 @@
 #include "dcmon/config.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
+#include "dcmon/avail_report.h"
 #include "dcmon/avail_store.h"
 #include "dcmon/event_alert.h"
 #include "dcmon/http.h"
@@ -252,6 +253,7 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
+	avail_recorder_set_retention(d->avail, avail_report_retention(next));
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -523,6 +525,7 @@ static int start_reports(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
 		return -1;
 	}
+	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
 	return 0;
 }
 
@@ -620,7 +623,7 @@ static int start_parts(struct daemon *d)
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .alerts = d->alerts,
 				      .notify = d->notify, .accounts = d->accounts,
-				      .tenants = d->tenants,
+				      .tenants = d->tenants, .wq = d->wq,
 				      .token_actor = accounts_token_actor,
 				      .session_actor = accounts_session_actor};
 	api_env_accounts(d, d->cfg);
@@ -686,6 +689,7 @@ static void stop_parts(struct daemon *d)
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	accounts_free(d->accounts);
+	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
 	tenant_layer_free(d->tenants);
 	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */

@@ -36,6 +36,11 @@ struct rep {
 
 /* ---- policy ------------------------------------------------------------------------ */
 
+int64_t avail_report_retention(const struct cfg *cfg)
+{
+	return cfg->daemon.reports ? cfg->daemon.reports->retention_ms : AVAIL_RETENTION_DEFAULT_MS;
+}
+
 void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out)
 {
 	const struct cfg_reports *rc = cfg->daemon.reports;

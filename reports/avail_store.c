@@ -26,15 +26,26 @@ static const char reports_schema[] =
 	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);";
 
-enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_COUNT };
+enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_PRUNE_DOWN, RS_PRUNE_RUNS,
+		RS_PRUNE_NOTES, RS_COUNT };
 
 static const char *const rec_sql[RS_COUNT] = {
 	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
 	[RS_SEEN] = "UPDATE runs SET seen_ms = ? WHERE start_ms = ?",
 	[RS_OPEN_FIND] = "SELECT 1 FROM down WHERE object = ? AND end_ms IS NULL",
+	/* a no-op when the object is down already: a write held on a full disk is replayed
+	 * without the look at the file that decided it (on_alert) */
 	[RS_OPEN] = "INSERT INTO down(object, device, start_ms, end_ms, root)"
-		    " VALUES(?, ?, ?, NULL, ?)",
+		    " SELECT ?1, ?2, ?3, NULL, ?4 WHERE NOT EXISTS"
+		    " (SELECT 1 FROM down WHERE object = ?1 AND end_ms IS NULL)",
 	[RS_CLOSE] = "UPDATE down SET end_ms = ? WHERE object = ? AND end_ms IS NULL",
+	/* retention: what ended before ?1, at most ?2 rows a pass */
+	[RS_PRUNE_DOWN] = "DELETE FROM down WHERE id IN (SELECT id FROM down WHERE end_ms < ?1"
+			  " ORDER BY end_ms LIMIT ?2)",
+	[RS_PRUNE_RUNS] = "DELETE FROM runs WHERE start_ms IN (SELECT start_ms FROM runs"
+			  " WHERE seen_ms < ?1 ORDER BY seen_ms LIMIT ?2)",
+	[RS_PRUNE_NOTES] = "DELETE FROM notes WHERE id IN (SELECT id FROM notes WHERE ts_ms < ?1"
+			   " ORDER BY ts_ms LIMIT ?2)",
 };
 
 struct avail_recorder {
@@ -46,6 +57,9 @@ struct avail_recorder {
 	void *root_arg;
 	int64_t run_ms;  /* this run's start */
 	int64_t seen_ms; /* its last heartbeat written */
+	struct store_held held; /* every write, until its transaction commits (full disk) */
+	int64_t retention_ms;   /* 0: keep everything */
+	int64_t prune_ms;       /* wall ms of the next retention pass */
 };
 
 static void db_path(const char *state_dir, const char *name, char *out, size_t len)
@@ -53,11 +67,14 @@ static void db_path(const char *state_dir, const char *name, char *out, size_t l
 	snprintf(out, len, "%s/%s", state_dir, name);
 }
 
+/* Every write is held until it is in the file: on a full disk it stays in memory, in
+ * order, and is tried again every STORE_RETRY_MS (the tick), as alerts.db's are. */
 static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
 {
-	int rc = state_db_run(r->st[which], row->v, row->n);
-	if (rc != SQLITE_DONE)
-		log_warnx("reports", NULL, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	struct store_row w = *row;
+	w.stmt = which;
+	if (store_held_push(&r->held, &w, r->path) == 0)
+		store_held_write(&r->held, r->db, r->st, r->path, false);
 }
 
 /* The key of an alert's object: "device/metric" or "device/metric:inst". */
@@ -92,7 +109,7 @@ static void on_alert(void *arg, const struct change *c)
 		return;
 	object_key(ev, object, sizeof(object));
 	bool down = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
-	if (down == span_open(r, object))
+	if (r->held.n == 0 && down == span_open(r, object)) /* the file is not behind */
 		return;
 	if (down) {
 		const char *root = r->root ? r->root(r->root_arg, ev->device, ev->ts_ms) : NULL;
@@ -128,6 +145,8 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	r->held.sub = "reports";
+	r->held.what = "availability history";
 	db_path(state_dir, AVAIL_DB_NAME, r->path, sizeof(r->path));
 	if (state_db_open(&r->db, r->path, reports_schema, err, errlen) != SQLITE_OK ||
 	    state_db_prepare_all(r->db, r->path, rec_sql, r->st, RS_COUNT, err, errlen) !=
@@ -147,6 +166,7 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
 	r->bus = bus;
 	return r;
 fail:
+	store_held_free(&r->held);
 	state_db_finalize_all(r->st, RS_COUNT);
 	sqlite3_close(r->db);
 	free(r);
@@ -162,10 +182,56 @@ static void write_seen(struct avail_recorder *r, int64_t now_ms)
 	r->seen_ms = now_ms;
 }
 
+void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms)
+{
+	if (r && r->retention_ms != retention_ms) {
+		r->retention_ms = retention_ms;
+		r->prune_ms = 0; /* a shorter one applies at the next tick */
+	}
+}
+
+/* Removes one batch of what ended before now - retention; the number removed, or -1. */
+static int prune_batch(struct avail_recorder *r, enum rec_stmt which, int64_t before_ms)
+{
+	struct store_row row = {0};
+	store_row_int(&row, before_ms);
+	store_row_int(&row, AVAIL_PRUNE_BATCH);
+	int rc = state_db_run(r->st[which], row.v, row.n);
+	if (rc != SQLITE_DONE) {
+		log_warnx("reports", NULL, "%s: retention: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return sqlite3_changes(r->db);
+}
+
+/* One retention pass: a batch of each table, again at the next tick while there is
+ * more, hourly once caught up.  Not while writes are held: the file is not writable. */
+static void prune(struct avail_recorder *r, int64_t now_ms)
+{
+	if (r->retention_ms <= 0 || now_ms < r->prune_ms || r->held.n > 0)
+		return;
+	int64_t before = now_ms - r->retention_ms;
+	int removed = 0, n;
+	static const enum rec_stmt tables[] = {RS_PRUNE_DOWN, RS_PRUNE_RUNS, RS_PRUNE_NOTES};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if ((n = prune_batch(r, tables[i], before)) < 0)
+			break;
+		removed += n;
+	}
+	if (removed > 0)
+		log_info("reports", NULL, "%s: retention removed %d records older than %lld days",
+			 r->path, removed, (long long)(r->retention_ms / 86400000));
+	r->prune_ms = now_ms + (n >= 0 && removed > 0 ? 0 : AVAIL_PRUNE_EVERY_MS);
+}
+
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
 {
-	if (r && now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
+	if (!r)
+		return;
+	if (now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
 		write_seen(r, now_ms);
+	store_held_write(&r->held, r->db, r->st, r->path, false); /* retries when held */
+	prune(r, now_ms);
 }
 
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
@@ -174,6 +240,10 @@ void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
 		return;
 	change_unsubscribe(r->bus, on_alert, r);
 	write_seen(r, now_ms);
+	if (r->held.n && store_held_write(&r->held, r->db, r->st, r->path, true) < 0)
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s: %zu writes lost at the stop: %s",
+			r->path, r->held.n, r->held.why);
+	store_held_free(&r->held);
 	state_db_finalize_all(r->st, RS_COUNT);
 	sqlite3_close(r->db);
 	free(r);

@@ -19,6 +19,7 @@ struct alert_engine;
 struct notifier;
 struct accounts;
 struct tenant_layer;
+struct workq;
 
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
@@ -70,6 +71,9 @@ struct api_env {
 	struct notifier *notify;     /* alert e-mail (dcmon/notify.h); may be NULL */
 	struct accounts *accounts;   /* the account store (dcmon/accounts.h); may be NULL */
 	struct tenant_layer *tenants; /* the tenant layer (dcmon/tenants.h); may be NULL */
+	/* The worker pool, for a handler's long work (an availability report) answered
+	 * later (api_later_new); NULL: the work runs at once. */
+	struct workq *wq;
 	/* The actor of a per-account API token (HTTP bearer): 0 and *out filled, or a
 	 * negative errno; NULL when there is no account store. */
 	int (*token_actor)(struct accounts *accounts, const char *token, const char *source,

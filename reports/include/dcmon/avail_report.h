@@ -31,6 +31,7 @@ struct cfg_reports {
 	bool planned_counts; /* default false: planned downtime is not held against the SLA */
 	struct cfg_report_tenant *tenants; /* per-tenant policy */
 	size_t ntenants;
+	int64_t retention_ms; /* reports.db's history kept this long; default 400 days */
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
@@ -48,6 +49,9 @@ struct avail_report_req {
 	int64_t now_ms;
 };
 
+/* daemon.reports.retention, or its default without a `reports:` section. */
+int64_t avail_report_retention(const struct cfg *cfg);
+
 /* The policy of req's tenant (the NOC's report: the section's own). */
 void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out);
 
@@ -60,5 +64,13 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
  * 0 or -ENOMEM. */
 int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
+
+/* The API builds reports on the worker pool (api_env.wq), at most this many at once
+ * (each holds one of the pool's workers): another one answers 503. */
+#define AVAIL_REPORT_JOBS_MAX 2
+/* Answers the reports still being built 503 and frees them: their completions never
+ * come once the worker pool is freed (the daemon's stop, after workq_free and the
+ * transports). */
+void avail_reports_drop(void);
 
 #endif

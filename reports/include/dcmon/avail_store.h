@@ -27,6 +27,9 @@
 
 #define AVAIL_HEARTBEAT_MS 60000 /* how often a run's seen_ms moves: unknown's precision */
 #define AVAIL_DB_NAME "reports.db"
+#define AVAIL_RETENTION_DEFAULT_MS (400LL * 86400000) /* daemon.reports.retention */
+#define AVAIL_PRUNE_BATCH 2000          /* rows of a table removed at most per tick */
+#define AVAIL_PRUNE_EVERY_MS 3600000    /* retention's look once caught up */
 
 /* ---- recording (dcmond) ------------------------------------------------------------ */
 
@@ -41,7 +44,11 @@ struct avail_recorder;
 struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
 					  avail_root_fn root, void *root_arg, int64_t now_ms,
 					  char *err, size_t errlen);
-/* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed; call every second. */
+/* Spans, runs and notes that ended more than retention_ms ago are removed (0: none);
+ * the recorder starts with none. */
+void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms);
+/* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed, tries the writes held
+ * on a full disk again and runs retention; call every second. */
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
 /* Ends the run at now_ms (a clean stop), unsubscribes and frees.  NULL is a no-op. */
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms);
