@@ -254,6 +254,7 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
 	avail_recorder_set_retention(d->avail, avail_report_retention(next));
+	avail_recorder_devices(d->avail, next, clock_wall_ms());
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -526,6 +527,7 @@ static int start_reports(struct daemon *d)
 		return -1;
 	}
 	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
+	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
 	return 0;
 }
 

@@ -23,11 +23,14 @@ static const char reports_schema[] =
 	" device TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, root TEXT);"
 	"CREATE INDEX IF NOT EXISTS down_end ON down(end_ms);"
 	"CREATE INDEX IF NOT EXISTS down_open ON down(object) WHERE end_ms IS NULL;"
+	"CREATE TABLE IF NOT EXISTS configured(device TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+	" end_ms INTEGER);"
+	"CREATE INDEX IF NOT EXISTS configured_open ON configured(device) WHERE end_ms IS NULL;"
 	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);";
 
 enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_PRUNE_DOWN, RS_PRUNE_RUNS,
-		RS_PRUNE_NOTES, RS_COUNT };
+		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_CONF_OPEN, RS_CONF_CLOSE, RS_COUNT };
 
 static const char *const rec_sql[RS_COUNT] = {
 	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
@@ -46,6 +49,13 @@ static const char *const rec_sql[RS_COUNT] = {
 			  " WHERE seen_ms < ?1 ORDER BY seen_ms LIMIT ?2)",
 	[RS_PRUNE_NOTES] = "DELETE FROM notes WHERE id IN (SELECT id FROM notes WHERE ts_ms < ?1"
 			   " ORDER BY ts_ms LIMIT ?2)",
+	[RS_PRUNE_CONF] = "DELETE FROM configured WHERE rowid IN (SELECT rowid FROM configured"
+			  " WHERE end_ms < ?1 ORDER BY end_ms LIMIT ?2)",
+	/* a device in the configuration: polled from then (a no-op while it is) */
+	[RS_CONF_OPEN] = "INSERT INTO configured(device, start_ms, end_ms) SELECT ?1, ?2, NULL"
+			 " WHERE NOT EXISTS (SELECT 1 FROM configured WHERE device = ?1 AND"
+			 " end_ms IS NULL)",
+	[RS_CONF_CLOSE] = "UPDATE configured SET end_ms = ?1 WHERE device = ?2 AND end_ms IS NULL",
 };
 
 struct avail_recorder {
@@ -69,11 +79,16 @@ static void db_path(const char *state_dir, const char *name, char *out, size_t l
 
 /* Every write is held until it is in the file: on a full disk it stays in memory, in
  * order, and is tried again every STORE_RETRY_MS (the tick), as alerts.db's are. */
-static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
+static int rec_push(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
 {
 	struct store_row w = *row;
 	w.stmt = which;
-	if (store_held_push(&r->held, &w, r->path) == 0)
+	return store_held_push(&r->held, &w, r->path);
+}
+
+static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
+{
+	if (rec_push(r, which, row) == 0)
 		store_held_write(&r->held, r->db, r->st, r->path, false);
 }
 
@@ -131,7 +146,9 @@ static int close_stale(struct avail_recorder *r, char *err, size_t errlen)
 {
 	return state_db_exec(r->db, r->path,
 			     "UPDATE down SET end_ms = max(start_ms, coalesce((SELECT max(seen_ms)"
-			     " FROM runs), start_ms)) WHERE end_ms IS NULL",
+			     " FROM runs), start_ms)) WHERE end_ms IS NULL;"
+			     "UPDATE configured SET end_ms = max(start_ms, coalesce((SELECT"
+			     " max(seen_ms) FROM runs), start_ms)) WHERE end_ms IS NULL",
 			     err, errlen);
 }
 
@@ -182,6 +199,33 @@ static void write_seen(struct avail_recorder *r, int64_t now_ms)
 	r->seen_ms = now_ms;
 }
 
+/* The devices configured now are polled from now; those no more stop being.  Written in
+ * one transaction (10,000 devices at the start). */
+void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms)
+{
+	if (!r)
+		return;
+	struct sqlite3_stmt *s = state_db_query(r->db, "SELECT device FROM configured"
+						       " WHERE end_ms IS NULL", NULL);
+	while (s && sqlite3_step(s) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (id && !cfg_device_find(cfg, id)) {
+			struct store_row row = {0};
+			store_row_int(&row, now_ms);
+			store_row_text(&row, id);
+			rec_push(r, RS_CONF_CLOSE, &row); /* texts copied */
+		}
+	}
+	sqlite3_finalize(s);
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		struct store_row row = {0};
+		store_row_text(&row, cfg->devices[i].id);
+		store_row_int(&row, now_ms);
+		rec_push(r, RS_CONF_OPEN, &row);
+	}
+	store_held_write(&r->held, r->db, r->st, r->path, false);
+}
+
 void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms)
 {
 	if (r && r->retention_ms != retention_ms) {
@@ -212,7 +256,8 @@ static void prune(struct avail_recorder *r, int64_t now_ms)
 		return;
 	int64_t before = now_ms - r->retention_ms;
 	int removed = 0, n;
-	static const enum rec_stmt tables[] = {RS_PRUNE_DOWN, RS_PRUNE_RUNS, RS_PRUNE_NOTES};
+	static const enum rec_stmt tables[] = {RS_PRUNE_DOWN, RS_PRUNE_RUNS, RS_PRUNE_NOTES,
+					       RS_PRUNE_CONF};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		if ((n = prune_batch(r, tables[i], before)) < 0)
 			break;
@@ -335,6 +380,33 @@ static int read_down(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
 	return rc;
 }
 
+/* When each device was configured, by device; and since when that is recorded (a
+ * reports.db of an older dcmond has no row: every device counts as configured). */
+static int read_configured(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
+			   struct avail_history *h)
+{
+	struct sqlite3_stmt *s = state_db_query(db, "SELECT min(start_ms) FROM configured", NULL);
+	h->configured_since = INT64_MAX;
+	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		h->configured_since = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = period_query(db, "SELECT device, start_ms, end_ms FROM configured WHERE start_ms < ?"
+			     " AND (end_ms IS NULL OR end_ms > ?) ORDER BY device, start_ms",
+			 from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)&h->configured, h->nconfigured, sizeof(*h->configured))) < 0)
+			break;
+		h->configured[h->nconfigured++] = (struct avail_down){
+			.device = col_dup(s, 0), .start_ms = sqlite3_column_int64(s, 1),
+			.end_ms = sqlite3_column_type(s, 2) == SQLITE_NULL
+					  ? now
+					  : sqlite3_column_int64(s, 2)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int read_notes(struct sqlite3 *db, struct avail_history *h)
 {
 	struct sqlite3_stmt *s =
@@ -385,6 +457,8 @@ int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
 			rc = read_down(db, from_ms, to_ms, now_ms, h);
 		if (rc == 0)
 			rc = read_notes(db, h);
+		if (rc == 0)
+			rc = read_configured(db, from_ms, to_ms, now_ms, h);
 		if (rc < 0)
 			snprintf(err, errlen, "%s/%s: %s", state_dir, AVAIL_DB_NAME,
 				 sqlite3_errmsg(db));
@@ -414,6 +488,9 @@ void avail_history_free(struct avail_history *h)
 	for (size_t i = 0; i < h->nnotes; i++) {
 		free(h->notes[i].incident), free(h->notes[i].who), free(h->notes[i].text);
 	}
+	for (size_t i = 0; i < h->nconfigured; i++)
+		free(h->configured[i].device);
+	free(h->configured);
 	free(h->down);
 	free(h->planned);
 	free(h->notes);

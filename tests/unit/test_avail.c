@@ -472,6 +472,43 @@ static void test_retention(void **state)
 	json_decref(rep);
 }
 
+/* A device not in dcmond's configuration is not polled: unknown, not up.  The last
+ * device is removed by a reload on the 20th and added again on the 25th; acme-web was
+ * added on the 10th.  The groups stay known (dcmond ran): nothing of theirs is unknown. */
+static void test_device_not_configured_is_unknown(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], text[256];
+	struct cfg fewer = *f->cfg;
+	fewer.device_index = NULL;
+	fewer.ndevices--;
+	const char *last = f->cfg->devices[fewer.ndevices].id;
+
+	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(10, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	avail_recorder_devices(r, f->cfg, at(10, 1, 0, 0));
+	avail_recorder_devices(r, &fewer, at(11, 20, 0, 0));
+	avail_recorder_devices(r, f->cfg, at(11, 25, 0, 0));
+	avail_recorder_free(r, at(12, 5, 0, 0));
+	assert_int_equal(count(f, "configured"), (long long)f->cfg->ndevices + 1);
+	snprintf(text, sizeof(text), "UPDATE configured SET start_ms = %lld WHERE device ="
+				     " 'acme-web'", (long long)at(11, 10, 0, 0));
+	sql(f, "reports.db", text);
+	down(f, "acme-web/ping_state", at(11, 15, 0, 0), at(11, 15, 1, 0), NULL);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unknown_s") == 9 * 86400);
+	assert_true(fig(web, "unplanned_s") == 3600);
+	assert_true(fig(web, "known_s") == 21 * 86400);
+	assert_true(fig(named(rep, "devices", last), "unknown_s") == 5 * 86400);
+	assert_true(fig(named(rep, "devices", "crac-a"), "unknown_s") == 0);
+	assert_true(fig(json_object_get(rep, "summary"), "unknown_s") == 0);
+	assert_true(fig(json_object_get(rep, "summary"), "unplanned_s") == 3600);
+	json_decref(rep);
+}
+
 /* daemon.reports.retention: a duration of 1 to 3650 days, else an error at its place. */
 static void test_retention_key(void **state)
 {
@@ -508,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test(test_retention_key),
+		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 
 #include "dcmon/avail.h"
 #include "dcmon/change.h"
+#include "dcmon/config.h"
 
 #define AVAIL_HEARTBEAT_MS 60000 /* how often a run's seen_ms moves: unknown's precision */
 #define AVAIL_DB_NAME "reports.db"
@@ -44,6 +45,10 @@ struct avail_recorder;
 struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
 					  avail_root_fn root, void *root_arg, int64_t now_ms,
 					  char *err, size_t errlen);
+/* Records the devices of cfg as configured (polled) from now_ms, and the end of those
+ * that are no more: a device outside them is unknown in reports.  At the start and at
+ * each reload. */
+void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms);
 /* Spans, runs and notes that ended more than retention_ms ago are removed (0: none);
  * the recorder starts with none. */
 void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms);
@@ -83,6 +88,12 @@ struct avail_history {
 	struct avail_spans runs; /* when dcmond ran, normalized to the period */
 	struct avail_note *notes;
 	size_t nnotes;
+	/* When each device was in dcmond's configuration (polled), by device then start;
+	 * only device, start_ms and end_ms are set.  Before configured_since (the first
+	 * such record; INT64_MAX when none) every device counts as configured. */
+	struct avail_down *configured;
+	size_t nconfigured;
+	int64_t configured_since;
 };
 
 /* Reads what touches [from, to) from state_dir's reports.db and alerts.db (either may be
