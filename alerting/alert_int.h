@@ -206,38 +206,6 @@ bool silence_matches(const struct silence *s, const struct alert *a);
 int selector_copy(struct cfg_selector *dst, const struct cfg_selector *src);
 void selector_free(struct cfg_selector *s);
 
-/* ---- writes held in memory while the store cannot write (alert_store_held.c) ----- */
-
-#define STORE_HELD_MAX 100000 /* writes kept while alerts.db cannot be written (~250 B each) */
-#define STORE_RETRY_MS 2000   /* pause between two attempts to write them, monotonic ms */
-
-struct store_held_op;
-struct sqlite3;
-struct sqlite3_stmt;
-
-/* Every write goes through here: it is held, in order, until a transaction holding it
- * commits.  When the file cannot be written (disk full, I/O error) the writes stay
- * held and are tried again every STORE_RETRY_MS; past STORE_HELD_MAX a new write is
- * dropped and counted in `lost`. */
-struct store_held {
-	struct store_held_op **ops; /* oldest first */
-	size_t n, cap;
-	bool failing;               /* the last attempt failed: retry at retry_ms */
-	int64_t retry_ms;           /* monotonic ms */
-	uint64_t lost;              /* writes dropped (bound reached or out of memory) */
-	char why[192];              /* the last failure, "" when none */
-	struct log_complaint loss;  /* rate-limits the lines about lost writes */
-};
-
-/* Holds a copy of r.  0, or -ENOSPC / -ENOMEM when it was dropped (counted, logged). */
-int store_held_push(struct store_held *h, const struct store_row *r, const char *file);
-/* Writes every held row in one transaction with stmts (prepared on db).  0 when done
- * (a row refused for its content is logged and dropped), -EAGAIN while failing and
- * before retry_ms (unless force), else -EIO with the rows kept, logged once. */
-int store_held_write(struct store_held *h, struct sqlite3 *db, struct sqlite3_stmt *const *stmts,
-		     const char *file, bool force);
-void store_held_free(struct store_held *h);
-
 /* ---- the store (SQLite) ----------------------------------------------------------- */
 
 struct alert_store;

@@ -147,6 +147,8 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	char dropped[128] = "";
+	st->held.sub = "alert";
+	st->held.what = "alert state";
 	st->path = strdup(path);
 	int rc = st->path ? SQLITE_OK : SQLITE_NOMEM;
 	if (rc != SQLITE_OK)

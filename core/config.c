@@ -219,10 +219,21 @@ struct cfg *cfg_load_layered(const char *path, const struct cfg_layer_item *item
 	return cfg;
 }
 
+struct cfg *cfg_hold(const struct cfg *cfg)
+{
+	struct cfg *c = (struct cfg *)cfg; /* the count is not the configuration */
+	c->holds++;
+	return c;
+}
+
 void cfg_free(struct cfg *cfg)
 {
 	if (cfg == NULL)
 		return;
+	if (cfg->holds > 0) {
+		cfg->holds--;
+		return;
+	}
 	cfg_parts_attach();
 	cfg_fields_free(top_keys, cfg);
 	if (cfg->device_index)

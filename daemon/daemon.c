@@ -321,6 +321,8 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
+	avail_recorder_set_retention(d->avail, avail_report_retention(next));
+	avail_recorder_devices(d->avail, next, clock_wall_ms());
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -584,6 +586,8 @@ static int start_reports(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
 		return -1;
 	}
+	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
+	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
 	return 0;
 }
 
@@ -663,7 +667,7 @@ static int start_parts(struct daemon *d)
 	accounts_set_workers(d->accounts, d->wq); /* yescrypt off the loop thread */
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .auth = d->accounts,
+				      .version = DCMON_VERSION, .auth = d->accounts, .wq = d->wq,
 				      .token_actor = token_actor_of,
 				      .session_actor = session_actor_of,
 				      .any_account = any_account_of};
@@ -720,6 +724,7 @@ static void stop_parts(struct daemon *d)
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
 	accounts_free(d->accounts);
+	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
 	tenant_layer_free(d->tenants);
 	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */

@@ -8,6 +8,7 @@
 #include "dcmon/api.h"
 #include "dcmon/avail_report.h"
 #include "dcmon/strbuf.h"
+#include "dcmon/workq.h"
 #include "reports_int.h"
 
 #define NOTE_MAX 4000 /* bytes of an outage note */
@@ -46,8 +47,22 @@ static bool report_tenant(const struct api_ctx *ctx, struct api_response *resp,
 	return true;
 }
 
-static void reply_rendered(struct api_response *resp, json_t *rep, const char *format)
+/* The report as asked, rendered into resp; any thread (it reads the cfg and the
+ * databases only). */
+static void report_make(const struct avail_report_req *req, const char *format,
+			struct api_response *resp)
 {
+	struct avail_history h;
+	char err[512];
+	if (avail_history_read(req->cfg->daemon.state_dir, req->from_ms, req->to_ms, req->now_ms,
+			       &h, err, sizeof(err)) < 0)
+		return api_reply_error(resp, 500, "%s", err);
+	json_t *rep = avail_report_build(req, &h);
+	avail_history_free(&h);
+	if (!rep)
+		return api_reply_error(resp, 500, "out of memory");
+	if (strcmp(format, "json") == 0)
+		return api_reply_json(resp, 200, rep);
 	struct strbuf b;
 	strbuf_init(&b);
 	bool html = strcmp(format, "html") == 0;
@@ -56,12 +71,139 @@ static void reply_rendered(struct api_response *resp, json_t *rep, const char *f
 	json_decref(rep);
 	if (rc < 0 || !text) {
 		free(text);
-		api_reply_error(resp, 500, "out of memory");
-		return;
+		return api_reply_error(resp, 500, "out of memory");
 	}
 	resp->status = 200;
 	resp->body = text;
 	resp->content_type = html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
+}
+
+/* A report built on the worker pool: the NOC's month of 10,000 devices takes seconds,
+ * which the loop spends serving others meanwhile.  The job owns copies of what the
+ * request pointed into, and holds the cfg (a reload may replace it meanwhile). */
+struct report_job {
+	struct report_job *next;
+	struct avail_report_req req;
+	const char *format; /* one of the static names */
+	struct api_later *later;
+	struct api_response resp; /* made on the worker */
+};
+
+/* The jobs in flight (loop thread only): bounded, since each holds a worker the pollers
+ * share, and dropped at the stop (avail_reports_drop). */
+static struct report_job *report_jobs;
+static int report_njobs;
+
+static void report_job_free(struct report_job *j)
+{
+	free((char *)j->req.tenant);
+	free((char *)j->req.period);
+	free((char *)j->req.site);
+	free((enum authz_scope *)j->req.scopes);
+	cfg_free((struct cfg *)j->req.cfg); /* gives the hold back */
+	api_response_free(&j->resp);
+	free(j);
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+	*failed |= s && !d;
+	return d;
+}
+
+static struct report_job *report_job_new(const struct avail_report_req *req,
+					 const char *format)
+{
+	struct report_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	bool failed = false;
+	size_t nscopes = req->cfg->ndevices ? req->cfg->ndevices : 1;
+	j->req = *req;
+	j->req.cfg = cfg_hold(req->cfg);
+	j->req.tenant = dup_or_null(req->tenant, &failed);
+	j->req.period = dup_or_null(req->period, &failed);
+	j->req.site = dup_or_null(req->site, &failed);
+	j->req.scopes = NULL;
+	if (req->scopes) {
+		enum authz_scope *sc = malloc(nscopes * sizeof(*sc));
+		if (sc)
+			memcpy(sc, req->scopes, req->cfg->ndevices * sizeof(*sc));
+		j->req.scopes = sc;
+		failed |= !sc;
+	}
+	j->format = strcmp(format, "json") == 0 ? "json" : strcmp(format, "html") == 0 ? "html"
+										      : "text";
+	if (failed) {
+		report_job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void report_work(void *arg)
+{
+	struct report_job *j = arg;
+	report_make(&j->req, j->format, &j->resp);
+}
+
+static void report_unlink(struct report_job *j)
+{
+	for (struct report_job **p = &report_jobs; *p; p = &(*p)->next) {
+		if (*p == j) {
+			*p = j->next;
+			report_njobs--;
+			return;
+		}
+	}
+}
+
+static void report_done(struct loop *loop, void *arg)
+{
+	struct report_job *j = arg;
+	(void)loop;
+	report_unlink(j);
+	api_later_reply(j->later, &j->resp); /* takes the response over */
+	j->resp = (struct api_response){0};
+	report_job_free(j);
+}
+
+void avail_reports_drop(void)
+{
+	while (report_jobs) { /* their completion never came: the worker pool is gone */
+		struct report_job *j = report_jobs;
+		api_response_free(&j->resp);
+		api_reply_error(&j->resp, 503, "dcmond is stopping");
+		report_done(NULL, j);
+	}
+}
+
+/* Builds the report on a worker and answers later; at once without workers (tools,
+ * unit tests). */
+static void report_run(const struct api_ctx *ctx, const struct avail_report_req *req,
+		       const char *format, struct api_response *resp)
+{
+	if (!ctx->env->wq)
+		return report_make(req, format, resp);
+	if (report_njobs >= AVAIL_REPORT_JOBS_MAX)
+		return api_reply_error(resp, 503, "busy: %d reports are being built, try again",
+				       AVAIL_REPORT_JOBS_MAX);
+	struct report_job *j = report_job_new(req, format);
+	if (!j || !(j->later = api_later_new(resp))) {
+		if (j)
+			report_job_free(j);
+		if (!resp->body)
+			api_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	j->next = report_jobs;
+	report_jobs = j;
+	report_njobs++;
+	if (workq_submit(ctx->env->wq, report_work, report_done, j) < 0) { /* no memory: here */
+		report_work(j);
+		report_done(NULL, j);
+	}
 }
 
 void api_get_availability(const struct api_ctx *ctx, struct api_response *resp)
@@ -70,8 +212,6 @@ void api_get_availability(const struct api_ctx *ctx, struct api_response *resp)
 	const char *format = api_query_get(ctx->query, "format");
 	const struct cfg *cfg = ctx->env->cfg;
 	struct avail_report_req req = {.cfg = cfg, .period = period, .now_ms = ctx->now_ms};
-	struct avail_history h;
-	char err[512];
 
 	format = format ? format : "json";
 	if (!period || avail_period_parse(period, &req.from_ms, &req.to_ms) < 0)
@@ -87,16 +227,7 @@ void api_get_availability(const struct api_ctx *ctx, struct api_response *resp)
 		req.scopes = ctx->scopes;
 		req.site = ctx->req->actor->site;
 	}
-	if (avail_history_read(cfg->daemon.state_dir, req.from_ms, req.to_ms, ctx->now_ms, &h,
-			       err, sizeof(err)) < 0)
-		return api_reply_error(resp, 500, "%s", err);
-	json_t *rep = avail_report_build(&req, &h);
-	avail_history_free(&h);
-	if (!rep)
-		return api_reply_error(resp, 500, "out of memory");
-	if (strcmp(format, "json") == 0)
-		return api_reply_json(resp, 200, rep);
-	reply_rendered(resp, rep, format);
+	report_run(ctx, &req, format, resp);
 }
 
 /* INCIDENT/notes -> INCIDENT into buf; false when the tail is not that. */

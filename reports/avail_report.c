@@ -19,6 +19,8 @@ struct rep_dev {
 	const struct cfg_device *dev; /* NULL: a device no longer configured */
 	struct avail_class cls;
 	json_t *checks; /* array of the checks' figures */
+	/* dcmond not running, or the device not in its configuration (not polled) */
+	struct avail_spans unknown;
 };
 
 struct rep {
@@ -35,6 +37,11 @@ struct rep {
 };
 
 /* ---- policy ------------------------------------------------------------------------ */
+
+int64_t avail_report_retention(const struct cfg *cfg)
+{
+	return cfg->daemon.reports ? cfg->daemon.reports->retention_ms : AVAIL_RETENTION_DEFAULT_MS;
+}
 
 void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out)
 {
@@ -121,11 +128,11 @@ static int object_add(struct rep *r, struct rep_dev *d, const struct avail_down 
 			rc = avail_spans_add(&planned, r->h->planned[i].start_ms,
 					     r->h->planned[i].end_ms);
 	if (rc == 0)
-		rc = avail_classify(&down, &planned, &r->unknown, r->from, r->to, &cls);
+		rc = avail_classify(&down, &planned, &d->unknown, r->from, r->to, &cls);
 	if (rc == 0)
 		rc = avail_class_merge(&d->cls, &cls);
 	if (rc == 0) {
-		avail_figures_compute(&cls, &r->unknown, r->from, r->to, &r->pol, &f);
+		avail_figures_compute(&cls, &d->unknown, r->from, r->to, &r->pol, &f);
 		json_t *o = reports_figures_json(&f);
 		if (!o || json_object_set_new(o, "object", json_string(object)) < 0 ||
 		    json_array_append_new(d->checks, o) < 0)
@@ -149,6 +156,45 @@ static struct rep_dev *dev_find(struct rep *r, const char *id)
 		if (strcmp(r->devs[i].id, id) == 0)
 			return &r->devs[i];
 	return NULL;
+}
+
+/* A device's unknown time from its configured spans (in d->unknown on entry): dcmond's
+ * absence, and the time it was not in dcmond's configuration (added later, or removed
+ * and added again), since that is recorded.  A group is known whenever dcmond ran: a
+ * member not polled adds no downtime to it. */
+static int dev_unknown(const struct rep *r, struct rep_dev *d)
+{
+	struct avail_spans all = {0}, present = d->unknown;
+	int rc = avail_spans_add(&all, r->from, r->to);
+	d->unknown = (struct avail_spans){0};
+	if (rc == 0 && r->h->configured_since > r->from)
+		rc = avail_spans_add(&present, r->from, r->h->configured_since);
+	if (rc == 0) {
+		avail_spans_normalize(&present, r->from, r->to);
+		rc = avail_spans_subtract(&all, &present, &d->unknown);
+	}
+	if (rc == 0)
+		rc = avail_spans_merge(&d->unknown, &r->unknown);
+	if (rc == 0)
+		avail_spans_normalize(&d->unknown, r->from, r->to);
+	avail_spans_free(&all);
+	avail_spans_free(&present);
+	return rc;
+}
+
+/* Every device's unknown time, from the history's configured spans. */
+static int devs_unknown(struct rep *r)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->h->nconfigured && rc == 0; i++) {
+		const struct avail_down *c = &r->h->configured[i];
+		struct rep_dev *d = dev_find(r, c->device);
+		if (d)
+			rc = avail_spans_add(&d->unknown, c->start_ms, c->end_ms);
+	}
+	for (size_t i = 0; i < r->ndevs && rc == 0; i++)
+		rc = dev_unknown(r, &r->devs[i]);
+	return rc;
 }
 
 /* The devices of the scope: every configured one in it, then those the history names
@@ -176,7 +222,7 @@ static int devs_collect(struct rep *r)
 	for (size_t i = 0; i < r->ndevs; i++)
 		if (!(r->devs[i].checks = json_array()))
 			return -ENOMEM;
-	return 0;
+	return devs_unknown(r);
 }
 
 static int down_cmp(const void *a, const void *b)
@@ -320,7 +366,7 @@ static int devices_json(const struct rep *r, json_t *out)
 		struct avail_figures f;
 		if ((rc = avail_class_settle(&d->cls, r->from, r->to)) < 0)
 			break;
-		avail_figures_compute(&d->cls, &r->unknown, r->from, r->to, &r->pol, &f);
+		avail_figures_compute(&d->cls, &d->unknown, r->from, r->to, &r->pol, &f);
 		json_t *o = reports_figures_json(&f);
 		if (!o || json_object_set_new(o, "name", json_string(d->id)) < 0 ||
 		    json_object_set(o, "checks", d->checks) < 0)
@@ -366,6 +412,7 @@ static void rep_free(struct rep *r)
 {
 	for (size_t i = 0; i < r->ndevs; i++) {
 		avail_class_free(&r->devs[i].cls);
+		avail_spans_free(&r->devs[i].unknown);
 		json_decref(r->devs[i].checks);
 	}
 	free(r->devs);

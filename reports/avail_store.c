@@ -23,18 +23,39 @@ static const char reports_schema[] =
 	" device TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, root TEXT);"
 	"CREATE INDEX IF NOT EXISTS down_end ON down(end_ms);"
 	"CREATE INDEX IF NOT EXISTS down_open ON down(object) WHERE end_ms IS NULL;"
+	"CREATE TABLE IF NOT EXISTS configured(device TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+	" end_ms INTEGER);"
+	"CREATE INDEX IF NOT EXISTS configured_open ON configured(device) WHERE end_ms IS NULL;"
 	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);";
 
-enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_COUNT };
+enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_PRUNE_DOWN, RS_PRUNE_RUNS,
+		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_CONF_OPEN, RS_CONF_CLOSE, RS_COUNT };
 
 static const char *const rec_sql[RS_COUNT] = {
 	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
 	[RS_SEEN] = "UPDATE runs SET seen_ms = ? WHERE start_ms = ?",
 	[RS_OPEN_FIND] = "SELECT 1 FROM down WHERE object = ? AND end_ms IS NULL",
+	/* a no-op when the object is down already: a write held on a full disk is replayed
+	 * without the look at the file that decided it (on_alert) */
 	[RS_OPEN] = "INSERT INTO down(object, device, start_ms, end_ms, root)"
-		    " VALUES(?, ?, ?, NULL, ?)",
+		    " SELECT ?1, ?2, ?3, NULL, ?4 WHERE NOT EXISTS"
+		    " (SELECT 1 FROM down WHERE object = ?1 AND end_ms IS NULL)",
 	[RS_CLOSE] = "UPDATE down SET end_ms = ? WHERE object = ? AND end_ms IS NULL",
+	/* retention: what ended before ?1, at most ?2 rows a pass */
+	[RS_PRUNE_DOWN] = "DELETE FROM down WHERE id IN (SELECT id FROM down WHERE end_ms < ?1"
+			  " ORDER BY end_ms LIMIT ?2)",
+	[RS_PRUNE_RUNS] = "DELETE FROM runs WHERE start_ms IN (SELECT start_ms FROM runs"
+			  " WHERE seen_ms < ?1 ORDER BY seen_ms LIMIT ?2)",
+	[RS_PRUNE_NOTES] = "DELETE FROM notes WHERE id IN (SELECT id FROM notes WHERE ts_ms < ?1"
+			   " ORDER BY ts_ms LIMIT ?2)",
+	[RS_PRUNE_CONF] = "DELETE FROM configured WHERE rowid IN (SELECT rowid FROM configured"
+			  " WHERE end_ms < ?1 ORDER BY end_ms LIMIT ?2)",
+	/* a device in the configuration: polled from then (a no-op while it is) */
+	[RS_CONF_OPEN] = "INSERT INTO configured(device, start_ms, end_ms) SELECT ?1, ?2, NULL"
+			 " WHERE NOT EXISTS (SELECT 1 FROM configured WHERE device = ?1 AND"
+			 " end_ms IS NULL)",
+	[RS_CONF_CLOSE] = "UPDATE configured SET end_ms = ?1 WHERE device = ?2 AND end_ms IS NULL",
 };
 
 struct avail_recorder {
@@ -46,6 +67,9 @@ struct avail_recorder {
 	void *root_arg;
 	int64_t run_ms;  /* this run's start */
 	int64_t seen_ms; /* its last heartbeat written */
+	struct store_held held; /* every write, until its transaction commits (full disk) */
+	int64_t retention_ms;   /* 0: keep everything */
+	int64_t prune_ms;       /* wall ms of the next retention pass */
 };
 
 static void db_path(const char *state_dir, const char *name, char *out, size_t len)
@@ -53,11 +77,19 @@ static void db_path(const char *state_dir, const char *name, char *out, size_t l
 	snprintf(out, len, "%s/%s", state_dir, name);
 }
 
+/* Every write is held until it is in the file: on a full disk it stays in memory, in
+ * order, and is tried again every STORE_RETRY_MS (the tick), as alerts.db's are. */
+static int rec_push(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
+{
+	struct store_row w = *row;
+	w.stmt = which;
+	return store_held_push(&r->held, &w, r->path);
+}
+
 static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct store_row *row)
 {
-	int rc = state_db_run(r->st[which], row->v, row->n);
-	if (rc != SQLITE_DONE)
-		log_warnx("reports", NULL, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	if (rec_push(r, which, row) == 0)
+		store_held_write(&r->held, r->db, r->st, r->path, false);
 }
 
 /* The key of an alert's object: "device/metric" or "device/metric:inst". */
@@ -92,7 +124,7 @@ static void on_alert(void *arg, const struct change *c)
 		return;
 	object_key(ev, object, sizeof(object));
 	bool down = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
-	if (down == span_open(r, object))
+	if (r->held.n == 0 && down == span_open(r, object)) /* the file is not behind */
 		return;
 	if (down) {
 		const char *root = r->root ? r->root(r->root_arg, ev->device, ev->ts_ms) : NULL;
@@ -114,7 +146,9 @@ static int close_stale(struct avail_recorder *r, char *err, size_t errlen)
 {
 	return state_db_exec(r->db, r->path,
 			     "UPDATE down SET end_ms = max(start_ms, coalesce((SELECT max(seen_ms)"
-			     " FROM runs), start_ms)) WHERE end_ms IS NULL",
+			     " FROM runs), start_ms)) WHERE end_ms IS NULL;"
+			     "UPDATE configured SET end_ms = max(start_ms, coalesce((SELECT"
+			     " max(seen_ms) FROM runs), start_ms)) WHERE end_ms IS NULL",
 			     err, errlen);
 }
 
@@ -128,6 +162,8 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	r->held.sub = "reports";
+	r->held.what = "availability history";
 	db_path(state_dir, AVAIL_DB_NAME, r->path, sizeof(r->path));
 	if (state_db_open(&r->db, r->path, reports_schema, err, errlen) != SQLITE_OK ||
 	    state_db_prepare_all(r->db, r->path, rec_sql, r->st, RS_COUNT, err, errlen) !=
@@ -147,6 +183,7 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
 	r->bus = bus;
 	return r;
 fail:
+	store_held_free(&r->held);
 	state_db_finalize_all(r->st, RS_COUNT);
 	sqlite3_close(r->db);
 	free(r);
@@ -162,10 +199,84 @@ static void write_seen(struct avail_recorder *r, int64_t now_ms)
 	r->seen_ms = now_ms;
 }
 
+/* The devices configured now are polled from now; those no more stop being.  Written in
+ * one transaction (10,000 devices at the start). */
+void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms)
+{
+	if (!r)
+		return;
+	struct sqlite3_stmt *s = state_db_query(r->db, "SELECT device FROM configured"
+						       " WHERE end_ms IS NULL", NULL);
+	while (s && sqlite3_step(s) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (id && !cfg_device_find(cfg, id)) {
+			struct store_row row = {0};
+			store_row_int(&row, now_ms);
+			store_row_text(&row, id);
+			rec_push(r, RS_CONF_CLOSE, &row); /* texts copied */
+		}
+	}
+	sqlite3_finalize(s);
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		struct store_row row = {0};
+		store_row_text(&row, cfg->devices[i].id);
+		store_row_int(&row, now_ms);
+		rec_push(r, RS_CONF_OPEN, &row);
+	}
+	store_held_write(&r->held, r->db, r->st, r->path, false);
+}
+
+void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms)
+{
+	if (r && r->retention_ms != retention_ms) {
+		r->retention_ms = retention_ms;
+		r->prune_ms = 0; /* a shorter one applies at the next tick */
+	}
+}
+
+/* Removes one batch of what ended before now - retention; the number removed, or -1. */
+static int prune_batch(struct avail_recorder *r, enum rec_stmt which, int64_t before_ms)
+{
+	struct store_row row = {0};
+	store_row_int(&row, before_ms);
+	store_row_int(&row, AVAIL_PRUNE_BATCH);
+	int rc = state_db_run(r->st[which], row.v, row.n);
+	if (rc != SQLITE_DONE) {
+		log_warnx("reports", NULL, "%s: retention: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return sqlite3_changes(r->db);
+}
+
+/* One retention pass: a batch of each table, again at the next tick while there is
+ * more, hourly once caught up.  Not while writes are held: the file is not writable. */
+static void prune(struct avail_recorder *r, int64_t now_ms)
+{
+	if (r->retention_ms <= 0 || now_ms < r->prune_ms || r->held.n > 0)
+		return;
+	int64_t before = now_ms - r->retention_ms;
+	int removed = 0, n;
+	static const enum rec_stmt tables[] = {RS_PRUNE_DOWN, RS_PRUNE_RUNS, RS_PRUNE_NOTES,
+					       RS_PRUNE_CONF};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if ((n = prune_batch(r, tables[i], before)) < 0)
+			break;
+		removed += n;
+	}
+	if (removed > 0)
+		log_info("reports", NULL, "%s: retention removed %d records older than %lld days",
+			 r->path, removed, (long long)(r->retention_ms / 86400000));
+	r->prune_ms = now_ms + (n >= 0 && removed > 0 ? 0 : AVAIL_PRUNE_EVERY_MS);
+}
+
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
 {
-	if (r && now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
+	if (!r)
+		return;
+	if (now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
 		write_seen(r, now_ms);
+	store_held_write(&r->held, r->db, r->st, r->path, false); /* retries when held */
+	prune(r, now_ms);
 }
 
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
@@ -174,6 +285,10 @@ void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
 		return;
 	change_unsubscribe(r->bus, on_alert, r);
 	write_seen(r, now_ms);
+	if (r->held.n && store_held_write(&r->held, r->db, r->st, r->path, true) < 0)
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s: %zu writes lost at the stop: %s",
+			r->path, r->held.n, r->held.why);
+	store_held_free(&r->held);
 	state_db_finalize_all(r->st, RS_COUNT);
 	sqlite3_close(r->db);
 	free(r);
@@ -265,6 +380,33 @@ static int read_down(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
 	return rc;
 }
 
+/* When each device was configured, by device; and since when that is recorded (a
+ * reports.db of an older dcmond has no row: every device counts as configured). */
+static int read_configured(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
+			   struct avail_history *h)
+{
+	struct sqlite3_stmt *s = state_db_query(db, "SELECT min(start_ms) FROM configured", NULL);
+	h->configured_since = INT64_MAX;
+	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		h->configured_since = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = period_query(db, "SELECT device, start_ms, end_ms FROM configured WHERE start_ms < ?"
+			     " AND (end_ms IS NULL OR end_ms > ?) ORDER BY device, start_ms",
+			 from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)&h->configured, h->nconfigured, sizeof(*h->configured))) < 0)
+			break;
+		h->configured[h->nconfigured++] = (struct avail_down){
+			.device = col_dup(s, 0), .start_ms = sqlite3_column_int64(s, 1),
+			.end_ms = sqlite3_column_type(s, 2) == SQLITE_NULL
+					  ? now
+					  : sqlite3_column_int64(s, 2)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int read_notes(struct sqlite3 *db, struct avail_history *h)
 {
 	struct sqlite3_stmt *s =
@@ -315,6 +457,8 @@ int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
 			rc = read_down(db, from_ms, to_ms, now_ms, h);
 		if (rc == 0)
 			rc = read_notes(db, h);
+		if (rc == 0)
+			rc = read_configured(db, from_ms, to_ms, now_ms, h);
 		if (rc < 0)
 			snprintf(err, errlen, "%s/%s: %s", state_dir, AVAIL_DB_NAME,
 				 sqlite3_errmsg(db));
@@ -344,6 +488,9 @@ void avail_history_free(struct avail_history *h)
 	for (size_t i = 0; i < h->nnotes; i++) {
 		free(h->notes[i].incident), free(h->notes[i].who), free(h->notes[i].text);
 	}
+	for (size_t i = 0; i < h->nconfigured; i++)
+		free(h->configured[i].device);
+	free(h->configured);
 	free(h->down);
 	free(h->planned);
 	free(h->notes);

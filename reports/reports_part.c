@@ -37,6 +37,8 @@ const struct cfg_key reports_cfg_keys[] = {
 	{.name = "target", .type = CFGK_DOUBLE, .offset = RC(target_pct), .min = 50, .max = 100,
 	 .expect = "a percentage, 50..100"},
 	{.name = "planned_counts", .type = CFGK_BOOL, .offset = RC(planned_counts)},
+	{.name = "retention", .type = CFGK_DURATION, .offset = RC(retention_ms), .min = 86400000,
+	 .max = 3650LL * 86400000},
 	{.name = "tenants", .type = CFGK_SEQ, .offset = RC(tenants), .count_offset = RC(ntenants),
 	 .sub = tenant_keys, .elem_size = sizeof(struct cfg_report_tenant), .what = "tenant policy",
 	 .init = tenant_init, .check = tenant_check},
@@ -48,7 +50,8 @@ const struct cfg_key reports_cfg_keys[] = {
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 {
 	(void)node, (void)ctx;
-	*(struct cfg_reports *)elem = (struct cfg_reports){.target_pct = AVAIL_TARGET_DEFAULT * 100};
+	*(struct cfg_reports *)elem = (struct cfg_reports){.target_pct = AVAIL_TARGET_DEFAULT * 100,
+					       .retention_ms = AVAIL_RETENTION_DEFAULT_MS};
 }
 
 #define DM(f) offsetof(struct cfg_daemon, f)

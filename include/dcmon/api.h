@@ -15,6 +15,8 @@
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
+struct workq;
+
 enum dev_state {
 	DEV_STATE_UNKNOWN,     /* not polled yet */
 	DEV_STATE_UP,          /* last poll fully succeeded */
@@ -67,6 +69,9 @@ struct api_env {
 	/* Who the HTTP transport's credentials name, as an account store answers it (the
 	 * accounts part); auth is its state, NULL when there is no store. */
 	void *auth;
+	/* The worker pool, for a handler's long work (an availability report) answered
+	 * later (api_later_new); NULL: the work runs at once. */
+	struct workq *wq;
 	/* The actor of a per-account API token (HTTP bearer): 0 and *out filled, or a
 	 * negative errno. */
 	int (*token_actor)(void *auth, const char *token, const char *source,

@@ -330,12 +330,18 @@ struct cfg {
 	size_t ngroups;
 	struct cfg_index *device_index; /* device ids sorted (cfg_load); NULL in a built cfg */
 	struct cfg_diags diags; /* owns the file names positions point to; warnings kept */
+	unsigned holds; /* cfg_hold()s not yet given back by cfg_free() */
 };
 
 /* Parses and validates `path`.  Returns a new cfg, or NULL if there was any error;
  * every error and warning is appended to `diags` (which the caller owns and frees). */
 struct cfg *cfg_load(const char *path, struct cfg_diags *diags);
+/* Frees cfg, or gives back one cfg_hold() of it. */
 void cfg_free(struct cfg *cfg);
+/* Keeps cfg alive past a reload for work that reads it on a worker (an availability
+ * report): the cfg_free() that drops it then only gives the hold back, and the holder's
+ * own cfg_free() frees it.  Holds and frees are on one thread (the loop's). */
+struct cfg *cfg_hold(const struct cfg *cfg);
 
 /* One item of a second layer over the file (the tenants', docs/PORTAL.md): a YAML map
  * appended to the file's top-level sequence `section` ("devices" or "rules") before

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcmon/log.h"
+
 #define STATE_DB_BUSY_MS 2000 /* wait for another connection's lock before SQLITE_BUSY */
 #define STORE_VALS_MAX 19     /* values of the widest statement (an alerts.db silence) */
 
@@ -17,7 +19,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* One value of a statement.  Texts point to the caller's strings in a store_row and
- * are owned copies once held (alert_store_held.c). */
+ * are owned copies once held (core/state_db_held.c). */
 struct store_val {
 	enum { SV_NULL, SV_INT, SV_DOUBLE, SV_TEXT } type;
 	union {
@@ -77,5 +79,38 @@ bool state_db_disk_error(int rc);
 /* Why the last statement on db failed with rc, naming the system's reason:
  * "database or disk is full (No space left on device)". */
 void state_db_failure(struct sqlite3 *db, int rc, char *buf, size_t len);
+
+/* ---- writes held in memory while a store cannot write (core/state_db_held.c) ---- */
+
+#define STORE_HELD_MAX 100000 /* writes kept while a file cannot be written (~250 B each) */
+#define STORE_RETRY_MS 2000   /* pause between two attempts to write them, monotonic ms */
+
+struct store_held_op;
+
+/* Every write goes through here: it is held, in order, until a transaction holding it
+ * commits.  When the file cannot be written (disk full, I/O error) the writes stay
+ * held and are tried again every STORE_RETRY_MS; past STORE_HELD_MAX a new write is
+ * dropped and counted in `lost`.  alerts.db and reports.db. */
+struct store_held {
+	/* Set by the owner: the log subsystem ("alert") and what the writes are, for the
+	 * lines ("alert state"). */
+	const char *sub, *what;
+	struct store_held_op **ops; /* oldest first */
+	size_t n, cap;
+	bool failing;               /* the last attempt failed: retry at retry_ms */
+	int64_t retry_ms;           /* monotonic ms */
+	uint64_t lost;              /* writes dropped (bound reached or out of memory) */
+	char why[192];              /* the last failure, "" when none */
+	struct log_complaint loss;  /* rate-limits the lines about lost writes */
+};
+
+/* Holds a copy of r.  0, or -ENOSPC / -ENOMEM when it was dropped (counted, logged). */
+int store_held_push(struct store_held *h, const struct store_row *r, const char *file);
+/* Writes every held row in one transaction with stmts (prepared on db).  0 when done
+ * (a row refused for its content is logged and dropped), -EAGAIN while failing and
+ * before retry_ms (unless force), else -EIO with the rows kept, logged once. */
+int store_held_write(struct store_held *h, struct sqlite3 *db, struct sqlite3_stmt *const *stmts,
+		     const char *file, bool force);
+void store_held_free(struct store_held *h);
 
 #endif

@@ -1,4 +1,4 @@
-/* The store's held writes (alerting/alert_store_held.c): a file that cannot be written
+/* The store's held writes (core/state_db_held.c): a file that cannot be written
  * keeps every write in memory, in order, until a later attempt commits them; past
  * STORE_HELD_MAX a write is lost and counted; a row refused for its content does not
  * block the others. */

@@ -410,6 +410,126 @@ static void test_notes_on_an_incident(void **state)
 	json_decref(rep);
 }
 
+static long long count(struct fixture *f, const char *table)
+{
+	char path[PATH_MAX], q[128];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	snprintf(path, sizeof(path), "%s/reports.db", f->dir);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long long n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Retention: what ended more than `retention` ago goes (spans, runs, notes), in batches
+ * at each tick; what is newer stays, and so does a span still open however old. */
+static void test_retention(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], text[512];
+	int64_t year = 365 * 24 * HOUR_MS, now = at(12, 5, 0, 0);
+	run(f, at(1, 1, 0, 0) - year, at(2, 1, 0, 0) - year);
+	run(f, at(10, 1, 0, 0), at(12, 1, 0, 0));
+	snprintf(text, sizeof(text), /* more than a batch of 30 s outages, a minute apart */
+		 "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
+		 " INSERT INTO down(object, device, start_ms, end_ms) SELECT"
+		 " 'acme-web/ping_state', 'acme-web', %lld + i * 60000, %lld + i * 60000 + 30000"
+		 " FROM k", AVAIL_PRUNE_BATCH + 4, (long long)(at(1, 3, 0, 0) - year),
+		 (long long)(at(1, 3, 0, 0) - year));
+	sql(f, "reports.db", text);
+	down(f, "acme-web/ping_state", at(11, 3, 0, 0), at(11, 3, 1, 0), NULL);
+	snprintf(text, sizeof(text), "INSERT INTO down(object, device, start_ms, end_ms) VALUES("
+				     "'globex-db/ping_state', 'globex-db', %lld, NULL)",
+		 (long long)(at(1, 3, 0, 0) - year));
+	sql(f, "reports.db", text); /* open: closed at the start, at the last heartbeat */
+	assert_int_equal(avail_note_add(f->dir, "acme-web@1", "alice", "old", at(1, 3, 0, 0) - year,
+					err, sizeof(err)),
+			 0);
+	assert_int_equal(avail_note_add(f->dir, "acme-web@2", "alice", "new", at(11, 3, 1, 0), err,
+					sizeof(err)),
+			 0);
+
+	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, now, err,
+						      sizeof(err));
+	assert_non_null(r);
+	avail_recorder_tick(r, now + 1000); /* no retention set: nothing removed */
+	assert_int_equal(count(f, "down"), AVAIL_PRUNE_BATCH + 7);
+	avail_recorder_set_retention(r, avail_report_retention(f->cfg)); /* default: 400 days */
+	avail_recorder_tick(r, now + 2000);
+	assert_int_equal(count(f, "down"), 7);      /* a batch of the old ones went */
+	avail_recorder_tick(r, now + 3000);
+	assert_int_equal(count(f, "down"), 2);      /* the new one, and the old open one closed */
+	assert_int_equal(count(f, "runs"), 2);      /* October's and this one */
+	assert_int_equal(count(f, "notes"), 1);
+	avail_recorder_free(r, now + 4000);
+	json_t *rep = report(f, "2026-11", NULL);
+	assert_true(fig(named(rep, "devices", "acme-web"), "unplanned_s") == 3600);
+	json_decref(rep);
+}
+
+/* A device not in dcmond's configuration is not polled: unknown, not up.  The last
+ * device is removed by a reload on the 20th and added again on the 25th; acme-web was
+ * added on the 10th.  The groups stay known (dcmond ran): nothing of theirs is unknown. */
+static void test_device_not_configured_is_unknown(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], text[256];
+	struct cfg fewer = *f->cfg;
+	fewer.device_index = NULL;
+	fewer.ndevices--;
+	const char *last = f->cfg->devices[fewer.ndevices].id;
+
+	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(10, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	avail_recorder_devices(r, f->cfg, at(10, 1, 0, 0));
+	avail_recorder_devices(r, &fewer, at(11, 20, 0, 0));
+	avail_recorder_devices(r, f->cfg, at(11, 25, 0, 0));
+	avail_recorder_free(r, at(12, 5, 0, 0));
+	assert_int_equal(count(f, "configured"), (long long)f->cfg->ndevices + 1);
+	snprintf(text, sizeof(text), "UPDATE configured SET start_ms = %lld WHERE device ="
+				     " 'acme-web'", (long long)at(11, 10, 0, 0));
+	sql(f, "reports.db", text);
+	down(f, "acme-web/ping_state", at(11, 15, 0, 0), at(11, 15, 1, 0), NULL);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unknown_s") == 9 * 86400);
+	assert_true(fig(web, "unplanned_s") == 3600);
+	assert_true(fig(web, "known_s") == 21 * 86400);
+	assert_true(fig(named(rep, "devices", last), "unknown_s") == 5 * 86400);
+	assert_true(fig(named(rep, "devices", "crac-a"), "unknown_s") == 0);
+	assert_true(fig(json_object_get(rep, "summary"), "unknown_s") == 0);
+	assert_true(fig(json_object_get(rep, "summary"), "unplanned_s") == 3600);
+	json_decref(rep);
+}
+
+/* daemon.reports.retention: a duration of 1 to 3650 days, else an error at its place. */
+static void test_retention_key(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/dcmon-avail-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *yaml = "daemon:\n  data_dir: /tmp/x\n  reports:\n    retention: 2h\n";
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct cfg *cfg = cfg_load(path, &d);
+	assert_null(cfg);
+	assert_true(d.n >= 1);
+	assert_int_equal(d.v[0].pos.line, 4);
+	assert_int_equal(d.v[0].pos.col, 16);
+	cfg_diags_free(&d);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +543,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tenant_server_under_utility_outage, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test(test_retention_key),
+		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@ struct cfg_reports {
 	struct cfg_report_tenant *tenants; /* per-tenant policy */
 	size_t ntenants;
 	struct cfg_status_page *status_page; /* NULL: no public status page */
+	int64_t retention_ms; /* reports.db's history kept this long; default 400 days */
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
@@ -50,6 +51,9 @@ struct avail_report_req {
 	int64_t from_ms, to_ms; /* the period; to_ms past now_ms is cut at now_ms */
 	int64_t now_ms;
 };
+
+/* daemon.reports.retention, or its default without a `reports:` section. */
+int64_t avail_report_retention(const struct cfg *cfg);
 
 /* The policy of req's tenant (the NOC's report: the section's own). */
 void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out);
@@ -68,5 +72,12 @@ struct dcmon_part; /* dcmon/part.h */
 /* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
  * audit log records outage notes, status updates and status tokens */
 extern const struct dcmon_part reports_part;
+/* The API builds reports on the worker pool (api_env.wq), at most this many at once
+ * (each holds one of the pool's workers): another one answers 503. */
+#define AVAIL_REPORT_JOBS_MAX 2
+/* Answers the reports still being built 503 and frees them: their completions never
+ * come once the worker pool is freed (the daemon's stop, after workq_free and the
+ * transports). */
+void avail_reports_drop(void);
 
 #endif

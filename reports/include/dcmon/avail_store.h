@@ -24,9 +24,13 @@
 
 #include "dcmon/avail.h"
 #include "dcmon/change.h"
+#include "dcmon/config.h"
 
 #define AVAIL_HEARTBEAT_MS 60000 /* how often a run's seen_ms moves: unknown's precision */
 #define AVAIL_DB_NAME "reports.db"
+#define AVAIL_RETENTION_DEFAULT_MS (400LL * 86400000) /* daemon.reports.retention */
+#define AVAIL_PRUNE_BATCH 2000          /* rows of a table removed at most per tick */
+#define AVAIL_PRUNE_EVERY_MS 3600000    /* retention's look once caught up */
 
 /* ---- recording (dcmond) ------------------------------------------------------------ */
 
@@ -41,7 +45,15 @@ struct avail_recorder;
 struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
 					  avail_root_fn root, void *root_arg, int64_t now_ms,
 					  char *err, size_t errlen);
-/* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed; call every second. */
+/* Records the devices of cfg as configured (polled) from now_ms, and the end of those
+ * that are no more: a device outside them is unknown in reports.  At the start and at
+ * each reload. */
+void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms);
+/* Spans, runs and notes that ended more than retention_ms ago are removed (0: none);
+ * the recorder starts with none. */
+void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms);
+/* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed, tries the writes held
+ * on a full disk again and runs retention; call every second. */
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
 /* Ends the run at now_ms (a clean stop), unsubscribes and frees.  NULL is a no-op. */
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms);
@@ -76,6 +88,12 @@ struct avail_history {
 	struct avail_spans runs; /* when dcmond ran, normalized to the period */
 	struct avail_note *notes;
 	size_t nnotes;
+	/* When each device was in dcmond's configuration (polled), by device then start;
+	 * only device, start_ms and end_ms are set.  Before configured_since (the first
+	 * such record; INT64_MAX when none) every device counts as configured. */
+	struct avail_down *configured;
+	size_t nconfigured;
+	int64_t configured_since;
 };
 
 /* Reads what touches [from, to) from state_dir's reports.db and alerts.db (either may be

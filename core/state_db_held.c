@@ -1,8 +1,8 @@
-/* The store's writes, held in memory until a transaction holding them commits.  On a
- * full disk SQLite refuses the commit (SQLITE_FULL): the rows stay here, in order, and
+/* A state file's writes, held in memory until a transaction holding them commits.  On
+ * a full disk SQLite refuses the commit (SQLITE_FULL): the rows stay here, in order, and
  * the whole list is tried again every STORE_RETRY_MS, so nothing that happened while
  * the disk was full is lost and the file receives it in the order it happened. */
-#include "alert_int.h"
+#include "dcmon/state_db.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -10,7 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/log.h"
 #include "dcmon/loop.h"
+
+/* The log subsystem and the name of the writes, as the owner set them. */
+static const char *held_sub(const struct store_held *h)
+{
+	return h->sub ? h->sub : "state";
+}
+
+static const char *held_what(const struct store_held *h)
+{
+	return h->what ? h->what : "writes";
+}
 
 /* A held row: the statement and its values with owned texts. */
 struct store_held_op {
@@ -48,7 +60,7 @@ static struct store_held_op *op_copy(const struct store_row *r)
 static int held_lose(struct store_held *h, const char *file, const char *why, int err)
 {
 	h->lost++;
-	log_complain(&h->loss, clock_mono_ms(), "alert", NULL,
+	log_complain(&h->loss, clock_mono_ms(), held_sub(h), NULL,
 		     "%s: a write is lost: %s (%zu held, %llu lost since start)", file, why,
 		     h->n, (unsigned long long)h->lost);
 	return err;
@@ -74,11 +86,12 @@ int store_held_push(struct store_held *h, const struct store_row *r, const char 
 }
 
 /* Runs one held row.  SQLITE_DONE, a disk error, or another code (the row is bad). */
-static int op_run(sqlite3 *db, sqlite3_stmt *s, const struct store_held_op *op, const char *file)
+static int op_run(sqlite3 *db, sqlite3_stmt *s, const struct store_held_op *op, const char *sub,
+		  const char *file)
 {
 	int rc = state_db_run(s, op->v, op->n);
 	if (rc != SQLITE_DONE && !state_db_disk_error(rc))
-		log_warnx("alert", NULL, "%s: a write was refused and dropped: %s", file,
+		log_warnx(sub, NULL, "%s: a write was refused and dropped: %s", file,
 			  sqlite3_errmsg(db));
 	return rc;
 }
@@ -97,9 +110,10 @@ static int held_failed(struct store_held *h, sqlite3 *db, int rc, const char *fi
 	state_db_failure(db, rc, why, sizeof(why));
 	state_db_rollback(db);
 	if (!h->failing)
-		log_msg(LOG_LVL_ERROR, "alert", NULL,
-			"%s: cannot write: %s: alert state held in memory (%zu writes, at most %d), "
-			"retried every %d s", file, why, h->n, STORE_HELD_MAX, STORE_RETRY_MS / 1000);
+		log_msg(LOG_LVL_ERROR, held_sub(h), NULL,
+			"%s: cannot write: %s: %s held in memory (%zu writes, at most %d), "
+			"retried every %d s", file, why, held_what(h), h->n, STORE_HELD_MAX,
+			STORE_RETRY_MS / 1000);
 	snprintf(h->why, sizeof(h->why), "%s", why);
 	h->failing = true;
 	h->retry_ms = clock_mono_ms() + STORE_RETRY_MS;
@@ -115,7 +129,7 @@ int store_held_write(struct store_held *h, sqlite3 *db, sqlite3_stmt *const *stm
 		return -EAGAIN;
 	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (size_t i = 0; rc == SQLITE_OK && i < h->n; i++) {
-		rc = op_run(db, stmts[h->ops[i]->stmt], h->ops[i], file);
+		rc = op_run(db, stmts[h->ops[i]->stmt], h->ops[i], held_sub(h), file);
 		rc = state_db_disk_error(rc) ? rc : SQLITE_OK;
 	}
 	if (rc == SQLITE_OK)
@@ -123,7 +137,7 @@ int store_held_write(struct store_held *h, sqlite3 *db, sqlite3_stmt *const *stm
 	if (rc != SQLITE_OK)
 		return held_failed(h, db, rc, file);
 	if (h->failing)
-		log_info("alert", NULL, "%s: written again: %zu held writes stored", file, h->n);
+		log_info(held_sub(h), NULL, "%s: written again: %zu held writes stored", file, h->n);
 	h->failing = false;
 	h->why[0] = '\0';
 	held_clear(h);
