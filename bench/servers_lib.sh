@@ -20,11 +20,13 @@ start_listeners() {
 }
 
 # servers_yaml DEVICES HTTP_PORT: the configuration, on stdout (state in $T); the devices
-# check the listeners of start_listeners round robin, every 10 s.
+# check the listeners of start_listeners round robin, every 10 s.  Anonymous readers keep
+# reading once bench_token has added an account (http.anonymous: wall), so an anonymous
+# run measures the unscoped wall as before accounts (docs/ACCOUNTS.md).
 servers_yaml() {
   local devices=$1 http_port=$2 i s t
   echo "daemon: {data_dir: $T/data, socket: $T/dcmon.sock, interval: 10s, timeout: 2s, log_level: warn,"
-  echo "         http: {port: $http_port}}"
+  echo "         http: {port: $http_port, anonymous: wall}}"
   echo "sites:"
   for s in 1 2; do
     echo "  - {id: site-$s, rooms: [{id: hall-1}, {id: hall-2}, {id: hall-3}, {id: hall-4}, {id: hall-5}]}"
