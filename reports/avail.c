@@ -263,3 +263,15 @@ int avail_period_parse(const char *s, int64_t *from_ms, int64_t *to_ms)
 	}
 	return -EINVAL;
 }
+
+void avail_month_before(int64_t now_ms, char out[AVAIL_MONTH_LEN])
+{
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	tm = (struct tm){.tm_year = tm.tm_year, .tm_mon = tm.tm_mon - 1, .tm_mday = 1};
+	t = timegm(&tm); /* normalizes January's month before to December of the year before */
+	gmtime_r(&t, &tm);
+	if (strftime(out, AVAIL_MONTH_LEN, "%Y-%m", &tm) == 0)
+		out[0] = '\0'; /* a year past 9999 */
+}

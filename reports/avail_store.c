@@ -27,10 +27,12 @@ static const char reports_schema[] =
 	" end_ms INTEGER);"
 	"CREATE INDEX IF NOT EXISTS configured_open ON configured(device) WHERE end_ms IS NULL;"
 	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
-	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);";
+	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS mailed(month TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL);";
 
 enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_PRUNE_DOWN, RS_PRUNE_RUNS,
-		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_CONF_OPEN, RS_CONF_CLOSE, RS_COUNT };
+		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_CONF_OPEN, RS_CONF_CLOSE, RS_MAILED,
+		RS_COUNT };
 
 static const char *const rec_sql[RS_COUNT] = {
 	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
@@ -56,6 +58,7 @@ static const char *const rec_sql[RS_COUNT] = {
 			 " WHERE NOT EXISTS (SELECT 1 FROM configured WHERE device = ?1 AND"
 			 " end_ms IS NULL)",
 	[RS_CONF_CLOSE] = "UPDATE configured SET end_ms = ?1 WHERE device = ?2 AND end_ms IS NULL",
+	[RS_MAILED] = "INSERT OR IGNORE INTO mailed(month, ts_ms) VALUES(?1, ?2)",
 };
 
 struct avail_recorder {
@@ -70,6 +73,7 @@ struct avail_recorder {
 	struct store_held held; /* every write, until its transaction commits (full disk) */
 	int64_t retention_ms;   /* 0: keep everything */
 	int64_t prune_ms;       /* wall ms of the next retention pass */
+	char mailed[AVAIL_MONTH_LEN]; /* the last month marked mailed by this run */
 };
 
 static void db_path(const char *state_dir, const char *name, char *out, size_t len)
@@ -277,6 +281,47 @@ void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
 		write_seen(r, now_ms);
 	store_held_write(&r->held, r->db, r->st, r->path, false); /* retries when held */
 	prune(r, now_ms);
+}
+
+/* Whether reports.db records month as mailed; -1 when it records no month at all. */
+static int month_recorded(struct avail_recorder *r, const char *month)
+{
+	struct store_row a = {0};
+	int known = 0, any = 0;
+	store_row_text(&a, month);
+	struct sqlite3_stmt *s = state_db_query(r->db, "SELECT count(*), coalesce(sum(month = ?1),"
+						       " 0) FROM mailed", &a);
+	if (s && sqlite3_step(s) == SQLITE_ROW) {
+		any = sqlite3_column_int(s, 0);
+		known = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return any == 0 ? -1 : known;
+}
+
+bool avail_recorder_month_due(struct avail_recorder *r, int64_t now_ms,
+			      char month[AVAIL_MONTH_LEN])
+{
+	if (!r)
+		return false;
+	avail_month_before(now_ms, month);
+	if (strcmp(month, r->mailed) == 0) /* its write may still be held on a full disk */
+		return false;
+	int known = month_recorded(r, month);
+	if (known < 0) { /* the first run: it watched no month before this one */
+		avail_recorder_month_mailed(r, month, now_ms);
+		return false;
+	}
+	return known == 0;
+}
+
+void avail_recorder_month_mailed(struct avail_recorder *r, const char *month, int64_t now_ms)
+{
+	struct store_row row = {0};
+	store_row_text(&row, month);
+	store_row_int(&row, now_ms);
+	rec_run(r, RS_MAILED, &row);
+	snprintf(r->mailed, sizeof(r->mailed), "%s", month);
 }
 
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)

@@ -530,6 +530,50 @@ static void test_retention_key(void **state)
 	unlink(path);
 }
 
+/* The monthly mail's schedule: the month just ended, across a year's end; the first
+ * run ever mails nothing; a restart in the same month repeats nothing; a stop across the
+ * boundary still mails the month at the next start. */
+static void test_monthly_mail_schedule(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], month[AVAIL_MONTH_LEN];
+
+	avail_month_before(at(1, 1, 0, 0), month);
+	assert_string_equal(month, "2025-12");
+	avail_month_before(at(12, 31, 23, 59), month);
+	assert_string_equal(month, "2026-11");
+
+	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(10, 15, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	assert_false(avail_recorder_month_due(r, at(10, 15, 0, 0), month)); /* first run */
+	assert_false(avail_recorder_month_due(r, at(10, 31, 23, 59), month));
+	assert_true(avail_recorder_month_due(r, at(11, 1, 0, 0), month)); /* a new month */
+	assert_string_equal(month, "2026-10");
+	assert_true(avail_recorder_month_due(r, at(11, 1, 0, 1), month)); /* until mailed */
+	avail_recorder_month_mailed(r, month, at(11, 1, 0, 1));
+	assert_false(avail_recorder_month_due(r, at(11, 1, 0, 2), month));
+	avail_recorder_free(r, at(11, 1, 0, 3));
+
+	/* a restart in November repeats nothing */
+	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(11, 2, 0, 0), err, sizeof(err));
+	assert_non_null(r);
+	assert_false(avail_recorder_month_due(r, at(11, 2, 0, 0), month));
+	avail_recorder_free(r, at(11, 30, 23, 0));
+
+	/* stopped across the boundary: December's first tick mails November */
+	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(12, 2, 0, 0), err, sizeof(err));
+	assert_non_null(r);
+	assert_true(avail_recorder_month_due(r, at(12, 2, 0, 0), month));
+	assert_string_equal(month, "2026-11");
+	avail_recorder_month_mailed(r, month, at(12, 2, 0, 0));
+	avail_recorder_free(r, at(12, 2, 0, 1));
+	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(12, 3, 0, 0), err, sizeof(err));
+	assert_non_null(r);
+	assert_false(avail_recorder_month_due(r, at(12, 3, 0, 0), month));
+	avail_recorder_free(r, at(12, 3, 0, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_retention_key),
 		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_monthly_mail_schedule, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

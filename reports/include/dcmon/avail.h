@@ -89,4 +89,9 @@ void avail_figures_compute(const struct avail_class *cls, const struct avail_spa
  * (TO excluded).  Returns 0 and sets [*from, *to), or -EINVAL. */
 int avail_period_parse(const char *s, int64_t *from_ms, int64_t *to_ms);
 
+#define AVAIL_MONTH_LEN 8 /* "YYYY-MM" and its NUL */
+/* The calendar month (UTC) before the one holding now_ms, as "YYYY-MM": the month just
+ * ended, which the monthly mail reports on. */
+void avail_month_before(int64_t now_ms, char out[AVAIL_MONTH_LEN]);
+
 #endif

@@ -10,7 +10,9 @@
  *                             device/metric[:instance]) had a critical alert firing,
  *                             with the facility's suppression root when it started
  *                             under one; written from the change bus;
- *   notes(incident, ts_ms, who, text)  operators' notes on incidents (audited).
+ *   notes(incident, ts_ms, who, text)  operators' notes on incidents (audited);
+ *   mailed(month, ts_ms)      the months whose report was mailed (monthly mail), so a
+ *                             restart neither skips nor repeats one.
  * Maintenance and test-mode windows are alerts.db's silences (read, not copied).
  *
  * The recorder runs on the loop thread; the readers open their own read-only
@@ -19,6 +21,7 @@
 #ifndef DCMON_AVAIL_STORE_H
 #define DCMON_AVAIL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +58,16 @@ void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms
 /* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed, tries the writes held
  * on a full disk again and runs retention; call every second. */
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
+/* The monthly mail's schedule.  True, with month set to the month just ended
+ * ("2026-11"), when now_ms is in a month whose previous one was not mailed yet: the first
+ * tick of a new month, or the first after a stop across the boundary.  The first run
+ * ever (no month recorded) marks the month before it as mailed and answers false: it
+ * watched nothing then.  Only the month just ended is reported, even after a stop of
+ * several months. */
+bool avail_recorder_month_due(struct avail_recorder *r, int64_t now_ms,
+			      char month[AVAIL_MONTH_LEN]);
+/* Records month as mailed (once its messages are in the notifier's spool). */
+void avail_recorder_month_mailed(struct avail_recorder *r, const char *month, int64_t now_ms);
 /* Ends the run at now_ms (a clean stop), unsubscribes and frees.  NULL is a no-op. */
 void avail_recorder_free(struct avail_recorder *r, int64_t now_ms);
 
