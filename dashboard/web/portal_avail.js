@@ -78,7 +78,7 @@ function periodBox(rep) {
   const s = section("Availability " + rep.period + " (" + rep.label + ")", "avail-period");
   s.dataset.period = rep.period;
   const sum = r.summary || {};
-  const summary = s.appendChild(DC.el("div", "summary"));
+  const summary = s.appendChild(DC.el("div", "summary vals"));
   summary.append(kv("availability", pct(sum.availability)), kv("target", pct(r.policy.target)),
                  kv("budget", secs(sum.budget_s)), kv("used", secs(sum.used_s)), kv("left", secs(sum.left_s)));
   s.append(DC.el("p", "dim", r.policy.statement), availTable(r), DC.el("h3", null, "Outages"), outageLog(r));

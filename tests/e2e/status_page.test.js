@@ -37,6 +37,7 @@ async function portalAvailability(ctx, page) {
   ok(outages >= 1, `acme's outages in the last two months are shown (${outages})`);
   ok(await page.$("a.status-link[href='/status']"), "the link to acme's status page");
   ok(!/globex/i.test(await page.evaluate(() => document.documentElement.outerHTML)), "the section names no globex object");
+  await page.screenshot({ path: path.join(process.env.ARTIFACTS, "portal-availability.png"), fullPage: true });
 }
 
 async function main() {
