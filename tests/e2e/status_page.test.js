@@ -8,6 +8,38 @@ const T = require("./lib");
 const { ok } = T;
 const base = process.env.BASE_URL;
 
+// The portal's Availability section (dashboard/web/portal_avail.js) of acme's session:
+// each month's figures as the API's JSON gives them, and no globex name.
+async function portalAvailability(ctx, page) {
+  await page.goto(base + "/portal#availability");
+  const shown = await T.until("the Availability section", 20, () => page.$$eval(".avail-period",
+    (els) => els.length === 2 && els.map((e) => ({ period: e.dataset.period,
+      summary: [...e.querySelectorAll(".summary .kv")].map((k) => k.firstChild.textContent + "=" + k.lastChild.textContent).join(","),
+      rows: [...e.querySelectorAll("tr[data-object]")].map((r) => [...r.cells].map((c) => c.innerText).join("|")),
+      roots: [...e.querySelectorAll(".outage .root")].map((r) => r.innerText),
+      html: e.querySelector("a.report-link").getAttribute("href") }))));
+  const pct = (f) => (100 * f).toFixed(4) + " %";
+  let outages = 0;
+  for (const s of shown) {
+    const r = await (await ctx.request.get(base + "/api/v1/reports/availability?period=" + s.period)).json();
+    const want = [];
+    for (const d of r.devices) for (const f of [d, ...d.checks])
+      want.push([f.name || f.object, pct(f.availability), Math.round(f.used_s) + " s", Math.round(f.left_s) + " s"].join("|"));
+    ok(want.length > 0 && s.rows.join(",") === want.join(","), `${s.period}: rows as the API's (${s.rows.join(", ")})`);
+    const sum = r.summary, sec = (x) => Math.round(x) + " s";
+    ok(s.summary === `availability=${pct(sum.availability)},target=${pct(r.policy.target)},budget=${sec(sum.budget_s)},` +
+       `used=${sec(sum.used_s)},left=${sec(sum.left_s)}`, `${s.period}: summary as the API's (${s.summary})`);
+    ok(s.roots.join(",") === r.outages.map((o) => "root cause: " + (o.root || "unknown")).join(","),
+       `${s.period}: the outage log's root causes (${s.roots.join(", ")})`);
+    ok(s.html === `/api/v1/reports/availability?period=${s.period}&format=html`, `${s.period}: the HTML report's link`);
+    outages += s.roots.length;
+  }
+  ok(outages >= 1, `acme's outages in the last two months are shown (${outages})`);
+  ok(await page.$("a.status-link[href='/status']"), "the link to acme's status page");
+  ok(!/globex/i.test(await page.evaluate(() => document.documentElement.outerHTML)), "the section names no globex object");
+  await page.screenshot({ path: path.join(process.env.ARTIFACTS, "portal-availability.png"), fullPage: true });
+}
+
 async function main() {
   await T.withChromium({ width: 390, height: 844 }, async (ctx) => {
     const page = await ctx.newPage();
@@ -38,6 +70,7 @@ async function main() {
     const right = await page.$eval("main", (e) => e.scrollWidth);
     ok(right <= 390, `fits a phone's width (${right})`);
     await page.screenshot({ path: path.join(process.env.ARTIFACTS, "status-acme.png"), fullPage: true });
+    await portalAvailability(ctx, page);
   });
   console.log(`status page: ${T.checks} checks`);
 }

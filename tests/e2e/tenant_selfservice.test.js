@@ -75,7 +75,7 @@ async function fillRule(page, name, level, value) {
 async function admin(browser) {
   const page = await login(browser, "acme-admin", process.env.ADMIN_PW);
   await open(page, "#monitoring", "#device-form", "the admin's Monitoring section");
-  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests,addresses",
+  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests,addresses,availability",
     "the admin sees Monitoring, Requests and Alert addresses");
   await fillDevice(page, "acme-web", "127.0.0.1", process.env.URL);
   await noteSays(page, "device-form", /^Applied: device acme-web/, "the admin's server applies at once");
@@ -132,7 +132,7 @@ async function admin(browser) {
 async function operator(browser) {
   const page = await login(browser, "acme-op", process.env.OP_PW);
   await open(page, "#monitoring", "#rule-form", "the operator's Monitoring section");
-  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests", "the operator has no Alert addresses");
+  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests,availability", "the operator has no Alert addresses");
   const rm = await text(page, '#layer-items tr[data-item="acme-up"] button.remove');
   ok(rm === "Request removal", `the operator's removal is a request (${rm})`);
   await fillRule(page, "acme-up", "warn", "0.5");
@@ -173,7 +173,7 @@ async function approver(browser) {
   const up = process.env.RID_UP, rej = process.env.RID_REJ;
   const page = await login(browser, "acme-appr", process.env.APPR_PW);
   await open(page, "#requests", `[data-request="${up}"] button.approve`, "the approver's pending requests");
-  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests", "the approver has no Alert addresses");
+  ok((await tabs(page)) === "overview,infrastructure,alerts,monitoring,requests,availability", "the approver has no Alert addresses");
   const diff = await text(page, `[data-request="${up}"] .diff`);
   ok(/before.*warn: 5/s.test(diff) && /after.*warn: 0\.5/s.test(diff), "the request shows before and after");
   await shot(page, "pending");

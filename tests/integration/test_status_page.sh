@@ -6,6 +6,7 @@
 # daemon.reports.status_page; 90 daily bars carry each day's availability; an operator's
 # note and status updates (investigating .. resolved) on an incident are audited and shown; a secret URL opens acme's page without a
 # login, its making and revoking are audited, and it stops after the revoke.
+# The portal's Availability section of acme's session shows the API's figures (same test).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
