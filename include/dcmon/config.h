@@ -21,7 +21,6 @@
 struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
 struct cfg_http;      /* dcmon/http.h */
-struct cfg_smtp;      /* dcmon/notify.h */
 struct cfg_accounts;  /* dcmon/accounts.h */
 struct cfg_tenant_layer; /* dcmon/tenants.h */
 struct cfg_reports;   /* dcmon/avail_report.h */
@@ -286,13 +285,12 @@ struct cfg_daemon {
 	int plugin_concurrency;    /* plugin checks running at once, all devices, default 16 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
-	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
 	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
 	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
 						* tenant has a self-service layer */
 	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
 	/* The sections of `daemon:` that parts keep as their own (dcmon/part.h,
-	 * CFG_PART_SECTION; mqtt:, syslog:, events:), opaque to the kernel: read with cfg_part_section. */
+	 * CFG_PART_SECTION; mqtt:, syslog:, events:, smtp:), opaque to the kernel: read with cfg_part_section. */
 	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
 
