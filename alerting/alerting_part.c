@@ -8,14 +8,17 @@
 #include "dcmon/notify.h"
 #include "dcmon/part.h"
 
-#define DM(f) offsetof(struct cfg_daemon, f)
-
 static const struct cfg_key daemon_keys[] = {
-    {.name = "smtp", .type = CFGK_SECTION, .offset = DM(smtp),
+    {.name = "smtp", .type = CFGK_SECTION, .offset = CFG_PART_SECTION,
      .sub = notify_smtp_cfg_keys, .elem_size = sizeof(struct cfg_smtp),
      .init = notify_smtp_cfg_init, .check = notify_smtp_cfg_check},
     {.name = NULL},
 };
+
+const struct cfg_smtp *smtp_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "smtp");
+}
 
 static const char *const no_params[] = {NULL};
 static const char *const alerts_params[] = {"state", "severity", "device", "rule", "site",

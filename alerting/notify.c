@@ -34,7 +34,7 @@ int notify_state_parse(const char *s, enum notify_state *out)
 
 void notify_policy_of(const struct notifier *n, struct notify_policy *p)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	*p = (struct notify_policy){.gather_ms = s ? s->gather_ms : 200,
 				    .rate_limit = s ? s->rate_limit : 20,
 				    .rate_period_ms = s ? s->rate_period_ms : 3600000};
@@ -162,7 +162,7 @@ static void notify_prune(struct notifier *n, int64_t now_ms)
 	enum { NOTIFY_PRUNE_BATCH = 2000, NOTIFY_PRUNE_EVERY_MS = 3600000 };
 	if (now_ms < n->prune_ms)
 		return;
-	int gone = notify_spool_prune(n->spool, now_ms - n->cfg->daemon.smtp->history_ms,
+	int gone = notify_spool_prune(n->spool, now_ms - smtp_cfg_of(n->cfg)->history_ms,
 				      NOTIFY_PRUNE_BATCH);
 	if (gone > 0)
 		log_info("notify", NULL, "history: %d sent or failed messages older than smtp.history"
@@ -173,7 +173,7 @@ static void notify_prune(struct notifier *n, int64_t now_ms)
 
 void notifier_tick(struct notifier *n, int64_t now_ms)
 {
-	if (!n->cfg->daemon.smtp)
+	if (!smtp_cfg_of(n->cfg))
 		return;
 	notify_spool_retry(n->spool);
 	notify_remind(n, now_ms);
@@ -199,7 +199,7 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	if (ev->type == ALERT_EV_CURRENT && ev->state == ALERT_FIRING && !ev->acked)
 		/* restored firing: reminded and escalated as if never stopped */
 		notify_track_add(n, ev->alert_id, ev->fired_ms, ev->ts_ms);
-	if (!n->cfg->daemon.smtp || !alert_event_notifies(ev->type))
+	if (!smtp_cfg_of(n->cfg) || !alert_event_notifies(ev->type))
 		return;
 	if (ev->type == ALERT_EV_ACKED || resolved)
 		notify_track_del(n, ev->alert_id);
@@ -233,7 +233,7 @@ int notifier_test(struct notifier *n, const char *route, const char *by, int64_t
 		  char *err, size_t errlen)
 {
 	const struct cfg_route *r = notify_route_find(n->cfg, route);
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	struct notify_rcpts rc = {0};
 	char subject[512], body[1024];
 	int rcode = 0;

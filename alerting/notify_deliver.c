@@ -93,7 +93,7 @@ static int64_t backoff_ms(const struct cfg_smtp *s, int attempts)
 static bool record_one(struct notifier *n, const struct notify_out *o,
 		       const struct notify_smtp_msg *m, int64_t now_ms)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	char why[320];
 
 	switch (m->result) {
@@ -164,7 +164,7 @@ static void job_done(struct loop *loop, void *arg)
 
 void notify_deliver_kick(struct notifier *n, int64_t now_ms)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	if (n->inflight || !n->env.wq || !s)
 		return;
 	struct notify_job *job = calloc(1, sizeof(*job));

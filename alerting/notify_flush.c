@@ -75,7 +75,7 @@ void notify_queue_item(struct notifier *n, const struct notify_rcpts *rc,
 void notifier_poll_done(struct notifier *n, const char *device, int64_t now_ms)
 {
 	struct notify_policy p;
-	if (!n->cfg->daemon.smtp)
+	if (!smtp_cfg_of(n->cfg))
 		return;
 	notify_policy_of(n, &p);
 	for (size_t i = 0; i < n->ngroups; i++)
@@ -102,7 +102,7 @@ void notify_queue_event(struct notifier *n, const struct alert_event *ev, const 
 		.ev = ev, .kind = kind, .dev = cfg_device_find(n->cfg, ev->device),
 		.metric = n->env.reg ? metric_reg_find(n->env.reg, ev->device, ev->metric, ev->inst)
 				     : NULL,
-		.dashboard_url = n->cfg->daemon.smtp->dashboard_url, .suppressed = supp};
+		.dashboard_url = smtp_cfg_of(n->cfg)->dashboard_url, .suppressed = supp};
 	if (notify_text_item(&c, &subject, &line, &block) < 0) {
 		log_warnx("notify", ev->device, "out of memory writing alert %lld",
 			  (long long)ev->alert_id);
@@ -228,7 +228,7 @@ static int flush_group(struct notifier *n, struct notify_group *g, const struct 
 				   .alert_ids = a.ids ? a.ids : "",
 				   .subject = subject ? subject : a.subject,
 				   .body = body ? body : a.blocks,
-				   .from = n->cfg->daemon.smtp->from, .host = n->host};
+				   .from = smtp_cfg_of(n->cfg)->from, .host = n->host};
 	int64_t id = 0;
 	if (rc == 0)
 		rc = notify_spool_compose(n->spool, &c, now_ms, &id);

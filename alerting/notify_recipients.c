@@ -263,7 +263,7 @@ static bool mail_allowed(struct notify_recipients *rs, const struct cfg_smtp *s,
 static int mail_quota(struct notifier *n, const char *tenant, int64_t now_ms, char *err,
 		      size_t errlen)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	if (mail_allowed(n->recipients, s, tenant, now_ms))
 		return 0;
 	snprintf(err, errlen, "tenant %s sent %d confirmation or test mails within the hour"
@@ -276,7 +276,7 @@ static int mail_quota(struct notifier *n, const char *tenant, int64_t now_ms, ch
 static int mail_send(struct notifier *n, const struct recipient *r, const char *kind,
 		     const char *subject, const char *body, int64_t now_ms, char *err, size_t errlen)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	struct notify_compose c = {.rcpt = r->addr, .kind = kind, .alert_ids = "",
 				   .subject = subject, .body = body, .from = s->from,
 				   .host = n->host};
@@ -295,7 +295,7 @@ static int mail_send(struct notifier *n, const struct recipient *r, const char *
 
 static int smtp_ready(const struct notifier *n, bool link, char *err, size_t errlen)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	if (!s || !n->recipients)
 		snprintf(err, errlen, "no smtp: section in the daemon configuration");
 	else if (link && !s->dashboard_url)
@@ -339,7 +339,7 @@ static int find_addr(struct notify_recipients *rs, const char *tenant, const cha
 static int pending_store(struct notifier *n, struct recipient *r, const char *hash,
 			 int64_t now_ms, char *err, size_t errlen)
 {
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	struct notify_recipients *rs = n->recipients;
 	struct recipient old;
 	struct store_row a = {0};
@@ -396,7 +396,7 @@ int notifier_recipient_add(struct notifier *n, struct recipient *r, const char *
 	}
 	if ((rc = pending_store(n, r, hash, now_ms, err, errlen)) < 0)
 		return rc;
-	const struct cfg_smtp *s = n->cfg->daemon.smtp;
+	const struct cfg_smtp *s = smtp_cfg_of(n->cfg);
 	notify_text_time(now_ms + s->confirm_expiry_ms, until, sizeof(until));
 	snprintf(subject, sizeof(subject), "[dcmon] Confirm alert e-mail for tenant %s", r->tenant);
 	snprintf(body, sizeof(body),

@@ -61,11 +61,24 @@ void cfg_parts_attach(void)
 	pthread_once(&once, attach);
 }
 
-const void *cfg_part_section(const struct cfg_daemon *dm, const char *name)
+/* The slot of the part's section `name`, or -1 when no part keeps one by that name. */
+static int part_section_index(const char *name)
 {
 	cfg_parts_attach();
-	for (size_t i = 0; i < CFG_PART_SECTIONS_MAX && part_section_names[i]; i++)
+	for (int i = 0; i < CFG_PART_SECTIONS_MAX && part_section_names[i]; i++)
 		if (strcmp(part_section_names[i], name) == 0)
-			return dm->part_sections[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+void **cfg_part_slot(struct cfg_daemon *dm, const char *name)
+{
+	int i = part_section_index(name);
+	return i < 0 ? NULL : &dm->part_sections[i];
+}
+
+const void *cfg_part_section(const struct cfg_daemon *dm, const char *name)
+{
+	int i = part_section_index(name);
+	return i < 0 ? NULL : dm->part_sections[i];
 }

@@ -122,7 +122,7 @@ static int query_from(const struct api_ctx *ctx, struct event_query *q, char *er
 
 void api_get_event_search(const struct api_ctx *ctx, struct api_response *resp)
 {
-	const struct cfg_events *ec = ctx->env->cfg ? ctx->env->cfg->daemon.events : NULL;
+	const struct cfg_events *ec = ctx->env->cfg ? events_cfg_of(ctx->env->cfg) : NULL;
 	struct event_query q;
 	struct page page = {.ctx = ctx, .rows = json_array()};
 	char err[256] = "";

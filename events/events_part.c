@@ -9,20 +9,35 @@
 #include "dcmon/part.h"
 #include "dcmon/syslog.h"
 
-#define DM(f) offsetof(struct cfg_daemon, f)
-
 static const struct cfg_key daemon_keys[] = {
-    {.name = "syslog", .type = CFGK_SECTION, .offset = DM(syslog), .sub = syslog_cfg_keys,
+    {.name = "syslog", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = syslog_cfg_keys,
      .elem_size = sizeof(struct cfg_syslog), .init = syslog_cfg_init, .check = syslog_cfg_check},
-    {.name = "events", .type = CFGK_SECTION, .offset = DM(events), .sub = events_cfg_keys,
+    {.name = "events", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = events_cfg_keys,
      .elem_size = sizeof(struct cfg_events), .init = events_cfg_init},
     {.name = NULL},
 };
 
+const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "syslog");
+}
+
+const struct cfg_events *events_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "events");
+}
+
+/* A syslog: section brings an events: one (events_cfg_resolve): the store's slot is
+ * written back. */
 static void daemon_resolve(struct cfg_daemon *dm, const char *dir)
 {
-	syslog_cfg_resolve(dm->syslog, dir);
-	events_cfg_resolve(&dm->events, dm->syslog != NULL, dm->state_dir, dir);
+	struct cfg_syslog *sl = *cfg_part_slot(dm, "syslog");
+	void **events_slot = cfg_part_slot(dm, "events");
+	struct cfg_events *ev = *events_slot;
+
+	syslog_cfg_resolve(sl, dir);
+	events_cfg_resolve(&ev, sl != NULL, dm->state_dir, dir);
+	*events_slot = ev;
 }
 
 static const char *const search_params[] = {"from", "to", "device", "tenant", "site", "source",
@@ -40,18 +55,19 @@ static const struct api_route routes[] = {
  * store.  On failure *state is kept for events_free. */
 static int events_new(const struct part_env *env, void **state)
 {
-	const struct cfg_daemon *dm = &env->cfg->daemon;
+	const struct cfg_events *ec = events_cfg_of(env->cfg);
+	const struct cfg_syslog *sl = syslog_cfg_of(env->cfg);
 	char err[512] = "";
 	struct events_part_state *st = NULL;
 	*state = NULL;
-	if (!dm->events)
+	if (!ec)
 		return 0;
 	if (!(*state = st = calloc(1, sizeof(*st)))) {
 		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
 		return -1;
 	}
 	st->bus = env->bus;
-	if (!(st->store = event_store_open(dm->events, err, sizeof(err)))) {
+	if (!(st->store = event_store_open(ec, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
 		return -1;
 	}
@@ -59,8 +75,8 @@ static int events_new(const struct part_env *env, void **state)
 		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
 		return -1;
 	}
-	if (dm->syslog && !(st->syslogd = syslogd_new(env->loop, dm->syslog, env->cfg, st->store,
-						      env->reg, err, sizeof(err)))) {
+	if (sl && !(st->syslogd = syslogd_new(env->loop, sl, env->cfg, st->store, env->reg, err,
+					      sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
 		return -1;
 	}

@@ -361,8 +361,8 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg)
 	/* the rules borrow the old config's section and its devices' metrics: anew */
 	char err[256] = "";
 	log_rules_free(s->rules);
-	s->rules = cfg->daemon.syslog ? log_rules_new(cfg->daemon.syslog, s->reg, err, sizeof(err))
-				      : NULL;
+	const struct cfg_syslog *c = syslog_cfg_of(cfg);
+	s->rules = c ? log_rules_new(c, s->reg, err, sizeof(err)) : NULL;
 	if (err[0])
 		log_warnx("syslog", NULL, "log rules not reloaded: %s", err);
 }

@@ -21,9 +21,6 @@
 struct cfg_snmp;      /* dcmon/snmp.h */
 struct cfg_snmp_trap; /* dcmon/snmp.h */
 struct cfg_http;      /* dcmon/http.h */
-struct cfg_smtp;      /* dcmon/notify.h */
-struct cfg_syslog;    /* dcmon/syslog.h */
-struct cfg_events;    /* dcmon/event.h */
 struct cfg_accounts;  /* dcmon/accounts.h */
 struct cfg_tenant_layer; /* dcmon/tenants.h */
 struct cfg_reports;   /* dcmon/avail_report.h */
@@ -288,16 +285,12 @@ struct cfg_daemon {
 	int plugin_concurrency;    /* plugin checks running at once, all devices, default 16 */
 	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
 	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
-	struct cfg_smtp *smtp; /* `smtp:` section (dcmon/notify.h), NULL = no e-mail */
-	struct cfg_syslog *syslog; /* `syslog:` section (dcmon/syslog.h), NULL = no receiver */
-	struct cfg_events *events; /* `events:` section (dcmon/event.h); NULL = no event store
-				    * (a syslog: section brings one with defaults) */
 	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
 	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
 						* tenant has a self-service layer */
 	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
 	/* The sections of `daemon:` that parts keep as their own (dcmon/part.h,
-	 * CFG_PART_SECTION; mqtt:), opaque to the kernel: read with cfg_part_section. */
+	 * CFG_PART_SECTION; mqtt:, syslog:, events:, smtp:), opaque to the kernel: read with cfg_part_section. */
 	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
 
@@ -308,6 +301,9 @@ struct cfg_daemon {
 /* The part's section `name` of dm (a CFG_PART_SECTION key), or NULL when the config
  * has none. */
 const void *cfg_part_section(const struct cfg_daemon *dm, const char *name);
+/* The slot of dm holding the part's section `name`, NULL for no such key: for the
+ * part's daemon_resolve, which may give an absent section defaults. */
+void **cfg_part_slot(struct cfg_daemon *dm, const char *name);
 
 struct cfg_index;
 

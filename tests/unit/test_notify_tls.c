@@ -309,15 +309,15 @@ static void test_config(void **state)
 	struct cfg *cfg = load("tls: true", &d);
 
 	assert_non_null(cfg);
-	assert_true(cfg->daemon.smtp->tls);
-	assert_int_equal(cfg->daemon.smtp->port, 465);
-	assert_int_equal(cfg->daemon.smtp->starttls, SMTP_STARTTLS_OFF);
+	assert_true(smtp_cfg_of(cfg)->tls);
+	assert_int_equal(smtp_cfg_of(cfg)->port, 465);
+	assert_int_equal(smtp_cfg_of(cfg)->starttls, SMTP_STARTTLS_OFF);
 	cfg_free(cfg);
 	cfg_diags_free(&d);
 
 	cfg = load("tls: true, port: 2465, starttls: \"off\"", &d);
 	assert_non_null(cfg);
-	assert_int_equal(cfg->daemon.smtp->port, 2465);
+	assert_int_equal(smtp_cfg_of(cfg)->port, 2465);
 	cfg_free(cfg);
 	cfg_diags_free(&d);
 

@@ -1,7 +1,7 @@
 /* A part's own section of `daemon:` (CFG_PART_SECTION, dcmon/part.h): decoded by the
  * part's key table into a slot the kernel keeps opaque, read back by the part
- * (cfg_part_section, here through mqtt's mqtt_cfg_of), its errors at file:line:col, and
- * compared and freed by the kernel like its own keys. */
+ * (cfg_part_section, here through mqtt's mqtt_cfg_of and the events part's accessors),
+ * its errors at file:line:col, and compared and freed by the kernel like its own keys. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "dcmon/config.h"
+#include "dcmon/event.h"
 #include "dcmon/mqtt.h"
+#include "dcmon/syslog.h"
 
 static char tmpdir[] = "/tmp/dcmon-test-part-sections-XXXXXX";
 
@@ -113,6 +115,35 @@ static void test_section_per_config(void **state)
 	cfg_diags_free(&d2);
 }
 
+/* The events part's resolve writes its slot: a syslog: section without an events: one
+ * brings the store's defaults, in <state_dir>/events. */
+static void test_section_filled_by_resolve(void **state)
+{
+	(void)state;
+	struct cfg_diags d;
+	struct cfg *cfg = load("daemon:\n  state_dir: /var/tmp/st\n  syslog:\n"
+			       "    listen: 127.0.0.1\n    udp_port: 1514\n",
+			       &d);
+	if (!cfg)
+		cfg_diags_print(&d, stdout);
+	assert_non_null(cfg);
+	assert_int_equal(syslog_cfg_of(cfg)->udp_port, 1514);
+	const struct cfg_events *ec = events_cfg_of(cfg);
+	assert_non_null(ec);
+	assert_ptr_equal(ec, cfg_part_section(&cfg->daemon, "events"));
+	assert_string_equal(ec->dir, "/var/tmp/st/events");
+	assert_int_equal(ec->max_mb, 10240);
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+
+	cfg = load("daemon:\n  interval: 10s\n", &d);
+	assert_non_null(cfg);
+	assert_null(syslog_cfg_of(cfg));
+	assert_null(events_cfg_of(cfg));
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_section_absent),
 		cmocka_unit_test(test_section_error_position),
 		cmocka_unit_test(test_section_per_config),
+		cmocka_unit_test(test_section_filled_by_resolve),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -73,6 +73,9 @@ struct cfg_smtp {
 extern const struct cfg_key notify_smtp_cfg_keys[];
 void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* The `daemon.smtp:` section of cfg (kept by the kernel as the alerting part's own
+ * section, dcmon/part.h), or NULL when there is no e-mail. */
+const struct cfg_smtp *smtp_cfg_of(const struct cfg *cfg);
 
 /* ---- the notifier ---------------------------------------------------------------- */
 
@@ -84,7 +87,7 @@ struct notify_env {
 	struct metric_reg *reg;      /* the "dcmond" self-metrics, and an alert's metric as it
 				      * is now for its e-mail; may be NULL (tests) */
 	struct change_bus *bus;      /* alert events come from here; may be NULL (tests) */
-	const struct cfg *cfg;       /* routes, contacts, cfg->daemon.smtp; referenced */
+	const struct cfg *cfg;       /* routes, contacts, smtp_cfg_of(cfg); referenced */
 	const char *state_dir;       /* notify.db lives here; NULL = in memory (tests) */
 };
 

@@ -20,6 +20,8 @@
 
 #include "dcmon/cfgtree.h"
 
+struct cfg; /* dcmon/config.h */
+
 /* Where an event comes from (stored as its name: "syslog", "trap", ...). */
 enum event_kind { EVENT_SYSLOG, EVENT_TRAP, EVENT_ALERT, EVENT_AUDIT, EVENT_KIND_COUNT };
 extern const char *const event_kind_names[]; /* NULL-terminated, by value */
@@ -78,6 +80,9 @@ struct cfg_events {
 
 extern const struct cfg_key events_cfg_keys[];
 void events_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+/* The `daemon.events:` section of cfg (the events part's own section, dcmon/part.h;
+ * a syslog: section brings one with defaults), or NULL when there is no event store. */
+const struct cfg_events *events_cfg_of(const struct cfg *cfg);
 
 /* ---- the store ----------------------------------------------------------------------- */
 

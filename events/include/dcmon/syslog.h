@@ -54,6 +54,9 @@ void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int syslog_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 /* Makes tls_cert / tls_key / tls_ca absolute against dir (the config file's). */
 void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir);
+/* The `daemon.syslog:` section of cfg (kept by the kernel as the events part's own
+ * section, dcmon/part.h), or NULL when there is no receiver. */
+const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg);
 
 struct syslogd;
 
