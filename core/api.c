@@ -143,20 +143,24 @@ static bool api_route_match(const struct api_route *r, const char *path, const c
 	return true;
 }
 
-/* Rejects query parameters the route does not know, naming the allowed ones. */
+/* Rejects query parameters the route does not know, naming the allowed ones (a route
+ * without a params list takes none). */
 static bool api_params_ok(const struct api_route *r, const struct api_query *q,
 			  struct api_response *resp)
 {
+	static const char *const none[] = {NULL};
+	const char *const *params = r->params ? r->params : none;
+
 	for (size_t i = 0; i < q->n; i++) {
 		bool known = false;
-		for (size_t j = 0; r->params[j] && !known; j++)
-			known = strcmp(r->params[j], q->v[i].name) == 0;
+		for (size_t j = 0; params[j] && !known; j++)
+			known = strcmp(params[j], q->v[i].name) == 0;
 		if (known)
 			continue;
 		char allowed[256] = "";
-		for (size_t j = 0; r->params[j]; j++)
+		for (size_t j = 0; params[j]; j++)
 			snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
-				 "%s%s", j ? ", " : "", r->params[j]);
+				 "%s%s", j ? ", " : "", params[j]);
 		api_reply_error(resp, 400, "unknown query parameter '%s' (allowed: %s)",
 				q->v[i].name, allowed[0] ? allowed : "none");
 		return false;
