@@ -205,6 +205,23 @@ daemon_yaml() {
   for a in "${extra[@]}"; do printf '  %s\n' "$a"; done
 }
 
+# The two tenants most scoping tests use (acme and globex) and their racks a01 and a02
+# in tokyo-1 hall-a; the sites list is left open so a caller can add rooms and sites.
+two_tenant_site_yaml() {
+  cat <<'YAML'
+tenants:
+  - {id: acme, email: [noc@acme.example]}
+  - {id: globex, email: [noc@globex.example]}
+sites:
+  - id: tokyo-1
+    rooms:
+      - id: hall-a
+        racks:
+          - {id: a01, tenant: acme}
+          - {id: a02, tenant: globex}
+YAML
+}
+
 # Starts dcmond on CONFIG in the background; waits for its API socket.  DCMOND_PREFIX
 # (words, may be unset): a command that execs dcmond, like "setpriv --reuid nobody ...".
 start_dcmond() {

@@ -23,17 +23,8 @@ start_tcp_listener "$svc"
 config() {
   { daemon_yaml "http: {listen: 127.0.0.1, port: $port$1}" \
       "accounts: {yescrypt_cost: 4, session_idle: 2s, session_max: 3s}"
+    two_tenant_site_yaml
     cat <<YAML
-tenants:
-  - {id: acme, email: [noc@acme.example]}
-  - {id: globex, email: [noc@globex.example]}
-sites:
-  - id: tokyo-1
-    rooms:
-      - id: hall-a
-        racks:
-          - {id: a01, tenant: acme}
-          - {id: a02, tenant: globex}
 devices:
   - {id: acme-web, kind: server, host: 127.0.0.1, checks: {tcp: [$svc]}, location: {site: tokyo-1, room: hall-a, rack: a01}}
   - {id: globex-db, kind: server, host: 127.0.0.1, checks: {tcp: [$svc]}, location: {site: tokyo-1, room: hall-a, rack: a02}}

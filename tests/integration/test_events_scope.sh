@@ -13,27 +13,18 @@ port=$(free_port)
 svc=$(free_port)
 start_tcp_listener "$svc"
 { daemon_yaml "http: {listen: 127.0.0.1, port: $port, anonymous: wall}" "accounts: {yescrypt_cost: 5}"
+  two_tenant_site_yaml
   cat <<YAML; } >"$T/dcmon.yaml"
-rules:
-  - name: port-closed
-    match: {metric: tcp_port_up}
-    state: {values: [down], severity: critical}
-tenants:
-  - {id: acme, email: [noc@acme.example]}
-  - {id: globex, email: [noc@globex.example]}
-sites:
-  - id: tokyo-1
-    rooms:
-      - id: hall-a
-        racks:
-          - {id: a01, tenant: acme}
-          - {id: a02, tenant: globex}
       - id: hall-b
         racks:
           - {id: b01, tenant: globex}
   - id: osaka-1
     rooms:
       - id: hall-g
+rules:
+  - name: port-closed
+    match: {metric: tcp_port_up}
+    state: {values: [down], severity: critical}
 devices:
   - {id: utility, kind: utility, location: {site: tokyo-1, room: hall-a}}
   - {id: ups-a, kind: ups, fed_by: utility, location: {site: tokyo-1, room: hall-a}}

@@ -18,17 +18,8 @@ echo "TEMP OK|inlet=23.5;;;; 'dq\"x\\y'=7;;;;"
 SH
 chmod 755 "$T/temp"
 { daemon_yaml "http: {listen: 127.0.0.1, port: $port}"
+  two_tenant_site_yaml
   cat <<YAML
-tenants:
-  - {id: acme, email: [noc@acme.example]}
-  - {id: globex, email: [noc@globex.example]}
-sites:
-  - id: tokyo-1
-    rooms:
-      - id: hall-a
-        racks:
-          - {id: a01, tenant: acme}
-          - {id: a02, tenant: globex}
 devices:
   - id: acme-web
     kind: server
