@@ -184,12 +184,23 @@ static void login_kiosk(const struct api_ctx *ctx, const char *token, struct api
 	}
 }
 
+/* The JSON object a POST to the account store carries, and the store in *a; NULL after
+ * replying when there is no store or no valid body. */
+static json_t *accounts_request_body(const struct api_ctx *ctx, struct api_response *resp,
+				     struct accounts **a)
+{
+	*a = accounts_of(ctx);
+	if (!*a) {
+		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
+		return NULL;
+	}
+	return api_body_object(ctx, resp);
+}
+
 void api_post_login(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct accounts *a = accounts_of(ctx);
-	json_t *body = a ? api_body_object(ctx, resp) : NULL;
-	if (!a && !resp->body)
-		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
+	struct accounts *a;
+	json_t *body = accounts_request_body(ctx, resp, &a);
 	if (!body)
 		return;
 	if (json_is_string(json_object_get(body, "token"))) {
@@ -318,10 +329,8 @@ static void password_change_finish(struct pw_job *j, const struct api_ctx *ctx,
 
 void api_post_password(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct accounts *a = accounts_of(ctx);
-	json_t *body = a ? api_body_object(ctx, resp) : NULL;
-	if (!a && !resp->body)
-		api_reply_error(resp, 503, "no account store (daemon.state_dir)");
+	struct accounts *a;
+	json_t *body = accounts_request_body(ctx, resp, &a);
 	if (!body)
 		return;
 	const struct authz_actor *me = ctx->req->actor;
