@@ -444,7 +444,7 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
-	const struct alerting *al = dcmon_part_state(&s->env, dcmon_part_index(&alerting_part));
+	const struct alerting *al = alerting_of(&s->env);
 	if (al && al->engine && (j->band = malloc(sizeof(*j->band))) &&
 	    !alert_engine_baseline(al->engine, m, j->band, &j->deviation, &j->margin,
 				   j->band_state, sizeof(j->band_state))) {

@@ -375,7 +375,7 @@ static bool sse_compute(struct sse_chan *h, struct strbuf *b, int64_t now_ms)
 		return false;
 	struct api_ctx ctx = {.env = &h->s->env, .req = &rq, .query = &q, .tail = "", .now_ms = now_ms,
 			      .alerts = &alerts_idx, .scopes = h->scopes, /* alerting's state: */
-			      .part = dcmon_part_state(&h->s->env, dcmon_part_index(&alerting_part))};
+			      .part = alerting_of(&h->s->env)};
 	size_t changed = 0;
 	strbuf_appendf(b, "{\"ts_ms\":%lld,\"devices\":[", (long long)now_ms);
 	if (full) {

@@ -3,8 +3,9 @@
 #ifndef DCMON_ALERTING_H
 #define DCMON_ALERTING_H
 
+#include "dcmon/part.h"
+
 struct alert_engine; /* dcmon/alert.h */
-struct dcmon_part;  /* dcmon/part.h */
 struct notifier;     /* dcmon/notify.h */
 
 struct alerting {
@@ -13,5 +14,12 @@ struct alerting {
 };
 
 extern const struct dcmon_part alerting_part; /* alerting/alerting_part.c */
+
+/* The alerting part's state in env, for another part that reads alerts (the walls);
+ * NULL when alerting does not run. */
+static inline struct alerting *alerting_of(const struct api_env *env)
+{
+	return dcmon_part_state(env, dcmon_part_index(&alerting_part));
+}
 
 #endif
