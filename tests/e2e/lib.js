@@ -4,10 +4,6 @@ const { chromium } = require("playwright-core");
 
 const T = { checks: 0 };
 
-// Headless Chromium as every browser test starts it.
-T.launch = () => chromium.launch({ executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-
 T.ok = function (cond, what) {
   if (!cond) throw new Error("FAIL: " + what);
   T.checks++;
@@ -29,32 +25,17 @@ T.until = async function (what, seconds, fn) {
 
 // Headless Chromium as every browser test starts it (the machine's, no sandbox: tests
 // run as root in containers).
-T.launch = function () {
-  const { chromium } = require("playwright-core");
-  return chromium.launch({ executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-};
+T.launch = () => chromium.launch({ executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
 
-// Runs fn(ctx) in a fresh headless Chromium of the given viewport, then closes it and
-// removes its profile.
+// Runs fn(ctx) in a fresh browser context (no cookies, no storage) of the given viewport
+// in a headless Chromium of its own, then closes both.
 T.withChromium = async function (viewport, fn) {
-  const fs = require("fs");
-  const os = require("os");
-  const path = require("path");
-  const { chromium } = require("playwright-core");
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "dcmon-chromium-"));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport,
-  });
+  const browser = await T.launch();
   try {
-    await fn(ctx);
+    await fn(await browser.newContext({ viewport }));
   } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 };
 
