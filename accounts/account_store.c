@@ -211,6 +211,7 @@ int account_unlock(struct accounts *a, const char *name)
 {
 	struct store_row r = {0};
 	store_row_text(&r, name);
+	a->report_due = true; /* its lock alert resolves at the next tick */
 	return acc_run(a, ACC_UNLOCK, &r, true);
 }
 
@@ -240,6 +241,7 @@ int account_record_failure(struct accounts *a, const struct account *acc, int64_
 	store_row_int(&r, until);
 	store_row_int(&r, since);
 	store_row_text(&r, acc->name);
+	a->report_due = true;
 	return acc_run(a, ACC_FAIL, &r, true);
 }
 

@@ -39,7 +39,10 @@ struct accounts {
 	const struct cfg_accounts *cfg;
 	char dummy_hash[ACCOUNT_HASH_MAX]; /* what a missing user's password is checked against */
 	int64_t next_sweep_ms;        /* accounts_tick: when to look for inactive accounts */
-	int64_t last_report_s;        /* login_watch_report: the second last reported */
+	/* login_watch_report: when to report again with nothing new, and whether a login,
+	 * failure or unlock since the last report asks for one at the next tick */
+	int64_t next_report_ms;
+	bool report_due;
 	/* admin accounts logged in from a new address, to report (login_watch.c) */
 	struct {
 		char name[AUTHZ_NAME_MAX];

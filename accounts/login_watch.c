@@ -15,6 +15,7 @@
 
 #define WATCH_DEVICE      "dcmond"
 #define WATCH_INTERVAL_MS 10000 /* stale after 2.5 intervals without a report */
+#define WATCH_REPORT_MS   (WATCH_INTERVAL_MS / 2) /* a report with nothing new: fresh */
 #define ADMIN_SOURCES_MAX 32    /* addresses remembered per admin account */
 
 /* "http:ADDR:PORT" (http_peer_name) to ADDR: the port changes with every connection. */
@@ -54,6 +55,7 @@ void login_watch_failure(struct accounts *a, const char *name, const char *sourc
 	store_row_int(&r, now_ms);
 	query_int(a, "INSERT OR REPLACE INTO login_failures(source, account, at_ms) "
 		     "VALUES (?, ?, ?)", &r);
+	a->report_due = true;
 }
 
 static bool watched_role(enum authz_role r)
@@ -92,6 +94,7 @@ void login_watch_success(struct accounts *a, const struct account *acc, const ch
 		snprintf(a->new_source[slot].name, sizeof(a->new_source[slot].name), "%s",
 			 acc->name);
 		a->new_source[slot].shown = false;
+		a->report_due = true;
 	}
 }
 
@@ -158,12 +161,16 @@ static void report_new_sources(struct accounts *a, struct metric_reg *reg, int64
 	a->nnew_source = kept;
 }
 
+/* Reports at the tick after a login, failure or unlock, so that a lock or a burst of
+ * failures fires at once, and otherwise every WATCH_REPORT_MS: each report of every
+ * account is an archive update and a rule evaluation, and a lock ending by itself can
+ * wait that long to resolve. */
 void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_ms)
 {
-	/* the archive takes one update per second and metric */
-	if (!a || !reg || now_ms / 1000 == a->last_report_s)
+	if (!a || !reg || (!a->report_due && now_ms < a->next_report_ms))
 		return;
-	a->last_report_s = now_ms / 1000;
+	a->report_due = false;
+	a->next_report_ms = now_ms + WATCH_REPORT_MS;
 	struct lock_report l = {reg, now_ms};
 	account_foreach(a, report_lock, &l);
 	report_failures(a, reg, now_ms);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "accounts_int.h"
+#include "dcmon/metric.h"
 
 struct fx {
 	char dir[64];
@@ -122,6 +123,44 @@ static void test_login_lockout_grows_and_unlocks(void **state)
 	assert_int_equal(accounts_login(f->a, "alice", "right password", NULL, "test", t + 1, &a), 0);
 	assert_int_equal(account_get(f->a, "alice", &acc), 0);
 	assert_int_equal(acc.last_login_ms, t + 1);
+}
+
+/* The login watch's metrics (account_locked_state, login_failed_accounts_count) are
+ * reported at the tick after a failure and then only every few seconds: every report is
+ * an archive update and a rule evaluation per account. */
+static void test_login_watch_reports_on_change(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "alice", AUTHZ_ROLE_NOC_OPERATOR, NULL, "right password");
+	add(f, "bob", AUTHZ_ROLE_NOC_OPERATOR, NULL, "other password");
+	struct metric_reg *reg = metric_reg_new();
+	int64_t t = 1000000;
+	login_watch_report(f->a, reg, t);
+	struct metric *alice = metric_reg_find(reg, "dcmond", "account_locked_state", "alice");
+	assert_non_null(alice);
+	assert_int_equal(alice->ts_ms, t);
+	uint64_t reports = metric_reg_reports(reg);
+	for (int i = 1; i <= 4; i++) /* a second each, nothing new: nothing reported */
+		login_watch_report(f->a, reg, t + i * 1000);
+	assert_int_equal(metric_reg_reports(reg), reports);
+	/* three failures lock alice: the next tick reports it */
+	for (int i = 0; i < 3; i++)
+		accounts_login(f->a, "alice", "wrong", NULL, "10.0.0.9", t + 4100 + i, &a);
+	login_watch_report(f->a, reg, t + 4500);
+	assert_int_equal(alice->ts_ms, t + 4500);
+	assert_int_equal((int)alice->value, 1);
+	struct metric *src = metric_reg_find(reg, "dcmond", "login_failed_accounts_count",
+					     "10.0.0.9");
+	assert_non_null(src);
+	assert_int_equal((int)src->value, 1);
+	/* with nothing new, every account is reported again within half its interval */
+	login_watch_report(f->a, reg, t + 9000);
+	assert_int_equal(alice->ts_ms, t + 4500);
+	login_watch_report(f->a, reg, t + 9500);
+	assert_int_equal(metric_reg_find(reg, "dcmond", "account_locked_state", "bob")->ts_ms,
+			 t + 9500);
+	metric_reg_free(reg);
 }
 
 static void test_wrong_user_and_disabled_answer_alike(void **state)
@@ -255,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_yescrypt_hash_and_check),
 		cmocka_unit_test_setup_teardown(test_password_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_lockout_grows_and_unlocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_watch_reports_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_user_and_disabled_answer_alike, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
