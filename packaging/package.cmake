@@ -2,7 +2,8 @@
 #   /usr/sbin/dcmond, /usr/bin/dcmon, /usr/bin/dcmon-sim
 #   /etc/dcmon/dcmon.yaml (packaging/dcmon.yaml, a commented minimal config) and
 #   /etc/dcmon/profiles/ (conffiles), /lib/systemd/system/dcmon.service,
-#   /usr/share/doc/dcmon/ (docs/*.md, the demo config as an example), the man pages
+#   /usr/share/doc/dcmon/ (docs/*.md, the demo config as an example),
+#   /usr/share/dcmon/grafana/ (the Grafana dashboard, etc/grafana), the man pages
 #   dcmond(8), dcmon(1), dcmon-sim(1), dcmon.yaml(5);
 #   postinst makes the dcmon system user and /var/lib/dcmon.
 include(GNUInstallDirs)
@@ -37,6 +38,7 @@ file(GLOB DCMON_DOCS CONFIGURE_DEPENDS docs/*.md)
 install(FILES ${DCMON_DOCS} README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES etc/dcmon.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY etc/demo etc/scenarios DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY etc/grafana DESTINATION ${CMAKE_INSTALL_DATADIR}/dcmon)
 
 # Every file under /etc is a conffile: dpkg keeps the operator's edits on upgrade.
 file(GLOB DCMON_PROFILES RELATIVE ${CMAKE_SOURCE_DIR}/etc CONFIGURE_DEPENDS etc/profiles/*.yaml)
