@@ -222,6 +222,32 @@ sites:
 YAML
 }
 
+# start_prometheus PORT JOB:TARGET:TOKEN...: Debian's Prometheus on 127.0.0.1:PORT,
+# scraping each TARGET (host:port) every second with its TOKEN as job JOB (dcmon's own
+# labels kept), its data under $T; waits until it is ready.  prom_query then asks it.
+start_prometheus() {
+  PROM_PORT=$1; shift
+  local j
+  { echo "global: {scrape_interval: 1s, scrape_timeout: 1s}"
+    echo "scrape_configs:"
+    for j in "$@"; do
+      IFS=: read -r job host port token <<<"$j"
+      printf '  - {job_name: %s, honor_labels: true, authorization: {credentials: "%s"}, static_configs: [{targets: ["%s:%s"]}]}\n' \
+        "$job" "$token" "$host" "$port"
+    done; } >"$T/prometheus.yml"
+  prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prometheus.log" 2>&1 &
+  track $!
+  wait_peer 30 prometheus $! "$T/prometheus.log" curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
+}
+
+# prom_query EXPR: the result vector of an instant query, as "labels value" lines (the
+# metric name left out), sorted.
+prom_query() {
+  curl -sf -G "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" |
+    jq -r '.data.result[] | "\(.metric | del(.__name__) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
+}
+
 # Starts dcmond on CONFIG in the background; waits for its API socket.  DCMOND_PREFIX
 # (words, may be unset): a command that execs dcmond, like "setpriv --reuid nobody ...".
 start_dcmond() {

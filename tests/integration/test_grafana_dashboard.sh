@@ -27,24 +27,9 @@ overlap=$(jq -r '[.panels[] | .gridPos as $g | range($g.x; $g.x + $g.w) as $c
 assert_eq "$overlap" 0 "no two panels overlap on the grid"
 
 # ---- Prometheus scrapes the demo ------------------------------------------------------
-cat >"$T/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: dcmon
-    honor_labels: true
-    authorization: {credentials_file: "$T/token"}
-    static_configs: [{targets: ["127.0.0.1:$SIM_HTTP_PORT"]}]
-YAML
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$T/prometheus.log" 2>&1 &
-track $!
-wait_peer 30 prometheus $! "$T/prometheus.log" curl -sf "http://127.0.0.1:$prom_port/-/ready"
+start_prometheus "$prom_port" "dcmon:127.0.0.1:$SIM_HTTP_PORT:$(cat "$T/token")"
 PROM="http://127.0.0.1:$prom_port/api/v1"
-# query EXPR: "labels value" lines of an instant query, sorted
-query() {
-  curl -sf -G "$PROM/query" --data-urlencode "query=$1" |
-    jq -r '.data.result[] | "\(.metric | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
-}
+query() { prom_query "$@"; }
 scraped() { [ -n "$(query 'dcmon_leak_state{job="dcmon"}')" ]; }
 wait_until 30 "Prometheus scraped the demo" scraped
 # the variables as Grafana asks: label values of a selector
@@ -75,8 +60,8 @@ panel() {
   query "${e//\$room/.*}" | sed -E 's/(^|,)(job|instance)=[^, ]*//g; s/^,//'
 }
 assert_eq "$(panel 'Generator fuel' | sed 's/,kind=[^ ]*//')" \
-"__name__=dcmon_fuel_level_percent,device=gen-1 80
-__name__=dcmon_fuel_level_percent,device=gen-2 80" "generator fuel: both generators at the simulator's 80 %"
+"device=gen-1 80
+device=gen-2 80" "generator fuel: both generators at the simulator's 80 %"
 assert_eq "$(panel 'UPS output source' | grep -c 'state=normal.* 3$')" 2 "both UPSes on normal output"
 assert_eq "$(panel 'Generator engines' | grep -c 'state=stopped.* 0$')" 2 "both generators stopped"
 assert_eq "$(panel 'Rack power' | wc -l)" 4 "rack power: the demo's four racks"

@@ -82,27 +82,8 @@ assert_eq "$(grep -Ec 'device="(globex-db|dcmond)"' "$T/acme" || true)" 0 \
   "the tenant's scrape holds no other tenant's device, nor dcmond's"
 
 # ---- a real Prometheus ------------------------------------------------------------------
-cat >"$T/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: all
-    honor_labels: true
-    authorization: {credentials: "$all_token"}
-    static_configs: [{targets: ["127.0.0.1:$port"]}]
-  - job_name: acme
-    honor_labels: true
-    authorization: {credentials: "$acme_token"}
-    static_configs: [{targets: ["127.0.0.1:$port"]}]
-YAML
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$prom_port" >"$T/prometheus.log" 2>&1 &
-track $!
-wait_peer 30 prometheus $! "$T/prometheus.log" curl -sf "http://127.0.0.1:$prom_port/-/ready"
-# query EXPR: the result vector of an instant query, as "labels value" lines, sorted
-query() {
-  curl -sf -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" |
-    jq -r '.data.result[] | "\(.metric | del(.__name__) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
-}
+start_prometheus "$prom_port" "all:127.0.0.1:$port:$all_token" "acme:127.0.0.1:$port:$acme_token"
+query() { prom_query "$@"; }
 have_series() { [ -n "$(query "$1")" ]; }
 wait_until 30 "Prometheus scraped both jobs" have_series 'dcmon_plugin_perf_count{job="acme",instance="temp/inlet"}'
 wait_until 30 "Prometheus scraped both jobs" have_series 'dcmon_plugin_perf_count{job="all",device="globex-db"}'
