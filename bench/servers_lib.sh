@@ -20,11 +20,13 @@ start_listeners() {
 }
 
 # servers_yaml DEVICES HTTP_PORT: the configuration, on stdout (state in $T); the devices
-# check the listeners of start_listeners round robin, every 10 s.  Anonymous readers keep
+# check the listeners of start_listeners round robin, every 10 s, or with BENCH_PLUGIN
+# set (an executable) run it as a Nagios plugin check every 60 s instead (its perfdata
+# items are the series).  Anonymous readers keep
 # reading once bench_token has added an account (http.anonymous: wall), so an anonymous
 # run measures the unscoped wall as before accounts (docs/ACCOUNTS.md).
 servers_yaml() {
-  local devices=$1 http_port=$2 i s t
+  local devices=$1 http_port=$2 i s t check
   echo "daemon: {data_dir: $T/data, socket: $T/dcmon.sock, interval: 10s, timeout: 2s, log_level: warn,"
   echo "         http: {port: $http_port, anonymous: wall}}"
   echo "sites:"
@@ -35,7 +37,9 @@ servers_yaml() {
   echo "devices:"
   for ((i = 0; i < devices; i++)); do
     t=$([ $((i % 2)) -eq 0 ] && echo acme || echo globex)
-    echo "  - {id: srv-$i, kind: server, host: 127.0.0.1, tenant: $t, location: {site: site-$((i % 2 + 1)), room: hall-$((i % 5 + 1)), row: r$((i % 20))}, checks: {tcp: [${ports[$((i % ${#ports[@]}))]}]}}"
+    check="checks: {tcp: [${ports[$((i % ${#ports[@]}))]}]}"
+    [ -z "${BENCH_PLUGIN:-}" ] || check="interval: 60s, checks: {plugin: [{name: perf, command: [$BENCH_PLUGIN]}]}"
+    echo "  - {id: srv-$i, kind: server, host: 127.0.0.1, tenant: $t, location: {site: site-$((i % 2 + 1)), room: hall-$((i % 5 + 1)), row: r$((i % 20))}, $check}"
   done
 }
 
