@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "dcmon/avail_report.h"
+#include "dcmon/config_keys.h"
 #include "dcmon/part.h"
 #include "reports_int.h"
 #include "status_page.h"
@@ -61,6 +62,44 @@ static const struct cfg_key daemon_keys[] = {
 	{.name = NULL},
 };
 
+/* The node of `daemon.reports:` in the file, or NULL. */
+static const struct cfgnode *reports_node(const struct cfgnode *root)
+{
+	return cfgnode_get(cfgnode_get(root, "daemon"), "reports");
+}
+
+/* The status page's components name devices of the configuration. */
+static void status_page_validate(const struct cfg *cfg, const struct cfg_status_page *sp,
+				 const struct cfgnode *node, struct cfg_diags *d)
+{
+	const struct cfgnode *list = cfgnode_get(node, "components");
+	for (size_t i = 0; sp && list && list->type == CFGNODE_SEQ && i < sp->ncomponents; i++) {
+		const struct cfg_status_component *c = &sp->components[i];
+		if (i >= list->n)
+			break;
+		for (size_t j = 0; j < c->ndevices; j++)
+			cfg_ref_check(cfg, CFG_REF_DEVICE, c->devices[j],
+				      &cfg_list_item(list->items[i], "devices", j)->pos, "devices", d);
+	}
+}
+
+/* What `daemon.reports:` names exists: the tenants of its policies, the devices of the
+ * status page's components. */
+static void reports_validate(const struct cfg *cfg, const struct cfgnode *root,
+			     struct cfg_diags *d)
+{
+	const struct cfg_reports *rc = cfg->daemon.reports;
+	const struct cfgnode *node = reports_node(root);
+	if (!rc || !node)
+		return;
+	const struct cfgnode *tenants = cfgnode_get(node, "tenants");
+	for (size_t i = 0; tenants && tenants->type == CFGNODE_SEQ && i < rc->ntenants; i++)
+		if (i < tenants->n)
+			cfg_ref_check(cfg, CFG_REF_TENANT, rc->tenants[i].tenant,
+				      cfg_key_pos(tenants->items[i], "tenant"), "tenant", d);
+	status_page_validate(cfg, rc->status_page, cfgnode_get(node, "status_page"), d);
+}
+
 static const char *const availability_params[] = {"period", "tenant", "format", NULL};
 static const char *const no_params[] = {NULL};
 
@@ -94,5 +133,6 @@ static const struct api_route routes[] = {
 const struct dcmon_part reports_part = {
 	.name = "reports",
 	.daemon_keys = daemon_keys,
+	.validate = reports_validate,
 	.routes = routes,
 };
