@@ -575,6 +575,50 @@ static void test_reports_references(void **state)
 	cfg_diags_free(&d);
 }
 
+/* daemon.reports.monthly_mail: its route must exist and mail must be configured, each
+ * said at its place; a section that mails nothing is refused. */
+static void test_monthly_mail_keys(void **state)
+{
+	(void)state;
+	struct cfg_diags d;
+	struct cfg *cfg = load_yaml("daemon:\n"
+				    "  data_dir: /tmp/x\n"
+				    "  reports:\n"
+				    "    monthly_mail: {noc_route: nocc}\n"
+				    "routes:\n"
+				    "  - {name: noc, email: [noc@dc.example]}\n", &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.v[0].pos.line, 4);
+	assert_int_equal(d.v[0].pos.col, 19);
+	assert_non_null(strstr(d.v[0].msg, "no e-mail to send it by"));
+	assert_int_equal(d.v[1].pos.col, 31);
+	assert_non_null(strstr(d.v[1].msg, "noc_route: unknown route 'nocc'; did you mean 'noc'?"));
+	cfg_diags_free(&d);
+	cfg = load_yaml("daemon:\n"
+			"  data_dir: /tmp/x\n"
+			"  smtp: {from: dcmon@dc.example}\n"
+			"  reports:\n"
+			"    monthly_mail: {tenants: false}\n", &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 5);
+	assert_non_null(strstr(d.v[0].msg, "monthly_mail: nothing to mail"));
+	cfg_diags_free(&d);
+	cfg = load_yaml("daemon:\n"
+			"  data_dir: /tmp/x\n"
+			"  smtp: {from: dcmon@dc.example}\n"
+			"  reports:\n"
+			"    monthly_mail: {noc_route: noc}\n"
+			"routes:\n"
+			"  - {name: noc, email: [noc@dc.example]}\n", &d);
+	assert_non_null(cfg);
+	assert_true(cfg->daemon.reports->monthly_mail->tenants);
+	assert_string_equal(cfg->daemon.reports->monthly_mail->noc_route, "noc");
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+}
+
 /* The monthly mail's schedule: the month just ended, across a year's end; the first
  * run ever mails nothing; a restart in the same month repeats nothing; a stop across the
  * boundary still mails the month at the next start. */
@@ -635,6 +679,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test(test_retention_key),
 		cmocka_unit_test(test_reports_references),
+		cmocka_unit_test(test_monthly_mail_keys),
 		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_monthly_mail_schedule, setup, teardown),
