@@ -31,7 +31,7 @@ static int tenant_rcpts(struct notifier *n, const char *tenant, struct notify_rc
 		t.rc = notify_rcpts_add(out, c->email[i], 0, NULL);
 	if (t.rc == 0 && recipients_foreach(n->recipients, tenant, confirmed_add, &t) < 0)
 		log_warnx("notify", NULL, "recipients.db cannot be read: tenant %s's confirmed"
-			  " recipients get no %s", tenant, "report");
+			  " recipients are left out of this mail", tenant);
 	return t.rc;
 }
 
