@@ -220,15 +220,6 @@ void notifier_on_event(void *arg, const struct alert_event *ev)
 	notify_rcpts_free(&rc);
 }
 
-/* Static recipients of a route: its addresses and teams (no alert, so no tenant). */
-static int test_rcpts(const struct notifier *n, const struct cfg_route *r, struct notify_rcpts *rc)
-{
-	struct notify_target t = {.device = "dcmond", .metric = "test", .severity = SEV_INFO};
-	struct cfg_route copy = *r;
-	copy.tenant_contacts = false;
-	return notify_route_add(n->cfg, &copy, &t, rc);
-}
-
 int notifier_test(struct notifier *n, const char *route, const char *by, int64_t now_ms,
 		  char *err, size_t errlen)
 {
@@ -246,7 +237,7 @@ int notifier_test(struct notifier *n, const char *route, const char *by, int64_t
 		snprintf(err, errlen, "no smtp: section in the daemon configuration");
 		return -ENODATA;
 	}
-	if (test_rcpts(n, r, &rc) < 0 || rc.n == 0) {
+	if (notify_route_static(n->cfg, r, &rc) < 0 || rc.n == 0) {
 		snprintf(err, errlen, "route '%s' has no address or team (tenant addresses need an alert)",
 			 route);
 		notify_rcpts_free(&rc);

@@ -60,6 +60,12 @@ int notify_route_all(const struct cfg *cfg, const struct notify_target *t,
 
 const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *name);
 
+/* Adds the static recipients of route r (its addresses and teams; no tenant's, since no
+ * alert names one) to out: where a test message or the NOC's report goes.  0 or
+ * -ENOMEM. */
+int notify_route_static(const struct cfg *cfg, const struct cfg_route *r,
+			struct notify_rcpts *out);
+
 /* ---- grouping and rate limit (notify_group.c) --------------------------------------- */
 
 #define NOTIFY_RATE_MAX 1000 /* ring size: the largest rate_limit */
@@ -159,11 +165,20 @@ struct notify_compose {
 	const char *alert_ids;   /* "12,13" */
 	const char *subject, *body, *from;
 	const char *host;        /* right side of the Message-ID */
+	/* An HTML alternative of body (multipart/alternative, the text part first), or
+	 * NULL for a text/plain message; images: what it shows inline (cid:), 0 for none */
+	const char *html;
+	const struct notify_image *images;
+	size_t nimages;
 };
 /* In one transaction: stores the message (Message-ID "<dcmon.ID.CREATED@host>", full
  * text built here) and drops the items it carries.  Sets *id.  0 or -EIO. */
 int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
 			 int64_t now_ms, int64_t *id);
+/* The same for the n messages of c, all in one transaction (all spooled or none), their
+ * ids into ids[0..n).  0 or -EIO. */
+int notify_spool_compose_all(struct notify_spool *sp, const struct notify_compose *c, size_t n,
+			     int64_t now_ms, int64_t *ids);
 /* Up to max pending messages due at now_ms, oldest first (caller frees with
  * notify_out_free). Returns the number or -EIO. */
 int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out *out, int max);
@@ -202,10 +217,12 @@ struct notify_text_ctx {
  * 0 or -ENOMEM. */
 int notify_text_item(const struct notify_text_ctx *c, char **subject, char **line,
 		     char **block);
-/* Full RFC 5322 text (CRLF line ends) of a message with the given parts. */
-char *notify_text_message(const char *from, const char *rcpt, const char *subject,
-			  const char *message_id, int64_t date_ms, const char *kind,
-			  const char *alert_ids, const char *body);
+/* Full RFC 5322 text (CRLF line ends) of the message c composes, with its Message-ID
+ * and Date: text/plain, or with c->html multipart/alternative of the text part and the
+ * HTML (base64), the HTML in a multipart/related with c's images (base64, Content-ID)
+ * when there are any.  NULL when out of memory. */
+char *notify_text_message(const struct notify_compose *c, const char *message_id,
+			  int64_t date_ms);
 /* Formats a wall-clock time as "2024-05-01 12:00:01 UTC". */
 void notify_text_time(int64_t ms, char *buf, size_t len);
 

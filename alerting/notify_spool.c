@@ -366,8 +366,7 @@ static int spool_insert_message(struct notify_spool *sp, const struct notify_com
 	char mid[512];
 	snprintf(mid, sizeof(mid), "<dcmon.%lld.%lld@%s>", (long long)*id, (long long)now_ms,
 		 c->host);
-	char *text = notify_text_message(c->from, c->rcpt, c->subject, mid, now_ms, c->kind,
-					 c->alert_ids, c->body);
+	char *text = notify_text_message(c, mid, now_ms);
 	if (!text)
 		return -ENOMEM;
 	r = (struct store_row){0};
@@ -387,18 +386,20 @@ static int spool_exec(struct notify_spool *sp, const char *sql)
 	return rc == SQLITE_OK ? 0 : spool_fail(sp, rc);
 }
 
-static int compose_once(struct notify_spool *sp, const struct notify_compose *c,
-			int64_t now_ms, int64_t *id)
+/* Spools the n messages of c in one transaction (each dropping its queued items). */
+static int compose_once(struct notify_spool *sp, const struct notify_compose *c, size_t n,
+			int64_t now_ms, int64_t *ids)
 {
-	struct store_row composed = {0};
-	store_row_text(&composed, c->rcpt);
-	store_row_int(&composed, c->max_item_id);
 	int rc = spool_exec(sp, "BEGIN IMMEDIATE");
-	if (rc == 0)
-		rc = spool_insert_message(sp, c, now_ms, id);
-	if (rc == 0)
-		rc = spool_done(sp, spool_stmt(sp, "DELETE FROM queue WHERE rcpt=? AND id<=?",
-					       &composed));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct store_row composed = {0};
+		store_row_text(&composed, c[i].rcpt);
+		store_row_int(&composed, c[i].max_item_id);
+		rc = spool_insert_message(sp, &c[i], now_ms, &ids[i]);
+		if (rc == 0)
+			rc = spool_done(sp, spool_stmt(sp, "DELETE FROM queue WHERE rcpt=? AND id<=?",
+						       &composed));
+	}
 	if (rc == 0)
 		rc = spool_exec(sp, "COMMIT");
 	if (rc < 0)
@@ -406,13 +407,19 @@ static int compose_once(struct notify_spool *sp, const struct notify_compose *c,
 	return rc;
 }
 
+int notify_spool_compose_all(struct notify_spool *sp, const struct notify_compose *c, size_t n,
+			     int64_t now_ms, int64_t *ids)
+{
+	int rc = compose_once(sp, c, n, now_ms, ids);
+	if (rc == -ENOSPC && spool_hold(sp) == 0)
+		rc = compose_once(sp, c, n, now_ms, ids);
+	return rc;
+}
+
 int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
 			 int64_t now_ms, int64_t *id)
 {
-	int rc = compose_once(sp, c, now_ms, id);
-	if (rc == -ENOSPC && spool_hold(sp) == 0)
-		rc = compose_once(sp, c, now_ms, id);
-	return rc;
+	return notify_spool_compose_all(sp, c, 1, now_ms, id);
 }
 
 void notify_out_free(struct notify_out *o)

@@ -214,11 +214,30 @@ static void crlf_append(struct strbuf *b, const char *text)
 	}
 }
 
+/* Appends the base64 of data[0..n) (RFC 4648), in lines of 76 characters ending in
+ * CRLF when wrap, else in one run. */
+static void base64_append(struct strbuf *b, const unsigned char *data, size_t n, bool wrap)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char quad[4];
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)data[i] << 16;
+		v |= i + 1 < n ? (unsigned)data[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned)data[i + 2] : 0;
+		quad[0] = b64[v >> 18];
+		quad[1] = b64[(v >> 12) & 63];
+		quad[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		quad[3] = i + 2 < n ? b64[v & 63] : '=';
+		strbuf_append(b, quad, 4);
+		if (wrap && ((i / 3 + 1) % 19 == 0 || i + 3 >= n)) /* 19 quads: 76 characters */
+			strbuf_append(b, "\r\n", 2);
+	}
+}
+
 /* A header-safe subject: control characters become spaces; text with non-ASCII bytes
  * is sent as one RFC 2047 encoded word (UTF-8, base64). */
 static void subject_append(struct strbuf *b, const char *subject)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(subject);
 	bool ascii = true;
 	for (size_t i = 0; i < n; i++)
@@ -230,19 +249,66 @@ static void subject_append(struct strbuf *b, const char *subject)
 		return;
 	}
 	strbuf_appendf(b, "=?utf-8?B?");
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)subject[i] << 16;
-		v |= i + 1 < n ? (unsigned char)subject[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned char)subject[i + 2] : 0;
-		strbuf_appendf(b, "%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
-			       i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
-	}
+	base64_append(b, (const unsigned char *)subject, n, false);
 	strbuf_appendf(b, "?=");
 }
 
-char *notify_text_message(const char *from, const char *rcpt, const char *subject,
-			  const char *message_id, int64_t date_ms, const char *kind,
-			  const char *alert_ids, const char *body)
+static void text_part_headers(struct strbuf *b)
+{
+	strbuf_appendf(b, "Content-Type: text/plain; charset=utf-8\r\n"
+			  "Content-Transfer-Encoding: 8bit\r\n");
+}
+
+static void dcmon_headers(struct strbuf *b, const struct notify_compose *c)
+{
+	strbuf_appendf(b, "Auto-Submitted: auto-generated\r\nX-Dcmon-Kind: %s\r\n"
+			  "X-Dcmon-Alerts: %s\r\n\r\n", c->kind,
+		       c->alert_ids && *c->alert_ids ? c->alert_ids : "-");
+}
+
+/* The HTML part and its images: one text/html part, or a multipart/related of it and
+ * the images under boundary rel. */
+static void html_parts(struct strbuf *b, const struct notify_compose *c, const char *rel)
+{
+	if (c->nimages)
+		strbuf_appendf(b, "Content-Type: multipart/related; boundary=\"%s\";"
+				  " type=\"text/html\"\r\n\r\n--%s\r\n", rel, rel);
+	strbuf_appendf(b, "Content-Type: text/html; charset=utf-8\r\n"
+			  "Content-Transfer-Encoding: base64\r\n\r\n");
+	base64_append(b, (const unsigned char *)c->html, strlen(c->html), true);
+	for (size_t i = 0; i < c->nimages; i++) {
+		const struct notify_image *im = &c->images[i];
+		strbuf_appendf(b, "--%s\r\nContent-Type: image/png\r\n"
+				  "Content-Transfer-Encoding: base64\r\nContent-ID: <%s>\r\n"
+				  "Content-Disposition: inline; filename=\"%s.png\"\r\n\r\n",
+			       rel, im->cid, im->cid);
+		base64_append(b, im->png, im->len, true);
+	}
+	if (c->nimages)
+		strbuf_appendf(b, "--%s--\r\n", rel);
+}
+
+/* The body of an HTML message: multipart/alternative of the text and the HTML (the
+ * boundaries hold "=_", which base64 never does, and the message's own numbers). */
+static void alternative_body(struct strbuf *b, const struct notify_compose *c, int64_t date_ms)
+{
+	char alt[64], rel[64];
+	snprintf(alt, sizeof(alt), "=_dcmon-alt-%lld", (long long)date_ms);
+	snprintf(rel, sizeof(rel), "=_dcmon-rel-%lld", (long long)date_ms);
+	strbuf_appendf(b, "MIME-Version: 1.0\r\nContent-Type: multipart/alternative;"
+			  " boundary=\"%s\"\r\n", alt);
+	dcmon_headers(b, c);
+	strbuf_appendf(b, "This is a MIME message: its text and its HTML.\r\n--%s\r\n", alt);
+	text_part_headers(b);
+	strbuf_appendf(b, "\r\n");
+	crlf_append(b, c->body);
+	strbuf_appendf(b, "--%s\r\n", alt);
+	html_parts(b, c, rel);
+	strbuf_appendf(b, "--%s--\r\n", alt);
+}
+
+char *notify_text_message(const struct notify_compose *c, const char *message_id,
+			  int64_t date_ms)
 {
 	struct strbuf b = STRBUF_INIT;
 	char date[64];
@@ -251,13 +317,17 @@ char *notify_text_message(const char *from, const char *rcpt, const char *subjec
 
 	if (!gmtime_r(&t, &tm) || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
 		return NULL;
-	strbuf_appendf(&b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date, from, rcpt);
-	subject_append(&b, subject);
+	strbuf_appendf(&b, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: ", date, c->from,
+		       c->rcpt);
+	subject_append(&b, c->subject);
 	strbuf_appendf(&b, "\r\nMessage-ID: %s\r\n", message_id);
-	strbuf_appendf(&b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			   "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
-			   "X-Dcmon-Kind: %s\r\nX-Dcmon-Alerts: %s\r\n\r\n", kind,
-		       alert_ids && *alert_ids ? alert_ids : "-");
-	crlf_append(&b, body);
+	if (c->html) {
+		alternative_body(&b, c, date_ms);
+		return strbuf_take(&b);
+	}
+	strbuf_appendf(&b, "MIME-Version: 1.0\r\n");
+	text_part_headers(&b);
+	dcmon_headers(&b, c);
+	crlf_append(&b, c->body);
 	return strbuf_take(&b);
 }

@@ -56,6 +56,8 @@ void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, stru
 /* Appends every part's device, check and daemon section keys (dcmon/part.h) to
  * cfg_device_keys, cfg_check_keys and cfg_daemon_keys, once per process; any thread, idempotent. */
 void cfg_parts_attach(void);
+/* Runs every part's validate hook (dcmon/part.h), in list order. */
+void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 
 /* Daemon defaults (strings strdup'ed) and, after decoding, paths made absolute. */
 void cfg_daemon_defaults(struct cfg_daemon *dm);

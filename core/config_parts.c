@@ -61,6 +61,13 @@ void cfg_parts_attach(void)
 	pthread_once(&once, attach);
 }
 
+void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
+{
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
+		if ((*p)->validate)
+			(*p)->validate(cfg, root, d);
+}
+
 /* The slot of the part's section `name`, or -1 when no part keeps one by that name. */
 static int part_section_index(const char *name)
 {

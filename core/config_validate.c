@@ -78,6 +78,36 @@ static void ref_check(const struct id_set *s, const char *id, const struct cfg_p
 	free(ids);
 }
 
+/* The ids of one kind of named element of cfg. */
+static struct id_set ref_set(const struct cfg *cfg, enum cfg_ref what)
+{
+	switch (what) {
+	case CFG_REF_DEVICE: {
+		struct id_set s = ID_SET(cfg->devices, cfg->ndevices, struct cfg_device, "device");
+		s.index = cfg->device_index;
+		return s;
+	}
+	case CFG_REF_TENANT:
+		return ID_SET(cfg->tenants, cfg->ntenants, struct cfg_contact, "tenant");
+	case CFG_REF_TEAM:
+		return ID_SET(cfg->teams, cfg->nteams, struct cfg_contact, "team");
+	case CFG_REF_SITE:
+		return ID_SET(cfg->sites, cfg->nsites, struct cfg_site, "site");
+	case CFG_REF_ROUTE:
+		break;
+	}
+	return (struct id_set){cfg->routes, cfg->nroutes, sizeof(struct cfg_route),
+	                       offsetof(struct cfg_route, name), offsetof(struct cfg_route, pos),
+	                       "route", "name", NULL};
+}
+
+void cfg_ref_check(const struct cfg *cfg, enum cfg_ref what, const char *id,
+                   const struct cfg_pos *pos, const char *key, struct cfg_diags *d)
+{
+	struct id_set s = ref_set(cfg, what);
+	ref_check(&s, id, pos, key, d);
+}
+
 void cfg_validate_selector(const struct cfg_selector *s, const struct cfgnode *match,
                            struct cfg_diags *d)
 {
@@ -278,4 +308,5 @@ void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_
 	routes_check(cfg, root, d);
 	cfg_validate_cycles(cfg, root, d);
 	cfg_validate_groups(cfg, root, d);
+	cfg_parts_validate(cfg, root, d);
 }

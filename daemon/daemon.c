@@ -66,6 +66,7 @@ struct daemon {
 	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct facility *facility; /* suppression, predictions, data quality */
 	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
+	struct avail_mailer *mailer;  /* the monthly report mail (on avail's schedule) */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
@@ -454,6 +455,7 @@ static void on_tick(struct loop *loop, void *arg)
 	alert_engine_tick(d->alerts, now);
 	accounts_tick(d->accounts, d->alerts, d->reg, now);
 	avail_recorder_tick(d->avail, now);
+	avail_mailer_tick(d->mailer, d->cfg, d->notify, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -588,6 +590,10 @@ static int start_reports(struct daemon *d)
 	}
 	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
 	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
+	if (!(d->mailer = avail_mailer_new(d->avail, d->wq))) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -725,6 +731,7 @@ static void stop_parts(struct daemon *d)
 	archive_free(d->arc); /* writes every queued update */
 	accounts_free(d->accounts);
 	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
+	avail_mailer_free(d->mailer); /* after the workers: a job in flight never completes */
 	tenant_layer_free(d->tenants);
 	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */

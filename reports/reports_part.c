@@ -4,6 +4,8 @@
 #include <stddef.h>
 
 #include "dcmon/avail_report.h"
+#include "dcmon/config_keys.h"
+#include "dcmon/notify.h"
 #include "dcmon/part.h"
 #include "reports_int.h"
 #include "status_page.h"
@@ -32,6 +34,32 @@ static int tenant_check(void *elem, const struct cfgnode *node, struct cfg_diags
 	return 0;
 }
 
+#define MM(f) offsetof(struct cfg_monthly_mail, f)
+static const struct cfg_key monthly_mail_keys[] = {
+	{.name = "noc_route", .type = CFGK_STRING, .offset = MM(noc_route)},
+	{.name = "tenants", .type = CFGK_BOOL, .offset = MM(tenants)},
+	{.name = NULL},
+};
+
+static void monthly_mail_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_monthly_mail *)elem = (struct cfg_monthly_mail){.tenants = true,
+								     .pos = node->pos};
+}
+
+static int monthly_mail_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
+			      void *ctx)
+{
+	const struct cfg_monthly_mail *mm = elem;
+	(void)ctx;
+	if (mm->noc_route || mm->tenants)
+		return 0;
+	cfg_error(d, &node->pos, "monthly_mail: nothing to mail (no noc_route and tenants:"
+		  " false); remove the section instead");
+	return -1;
+}
+
 #define RC(f) offsetof(struct cfg_reports, f)
 const struct cfg_key reports_cfg_keys[] = {
 	{.name = "target", .type = CFGK_DOUBLE, .offset = RC(target_pct), .min = 50, .max = 100,
@@ -44,6 +72,9 @@ const struct cfg_key reports_cfg_keys[] = {
 	 .init = tenant_init, .check = tenant_check},
 	{.name = "status_page", .type = CFGK_SECTION, .offset = RC(status_page),
 	 .sub = status_page_cfg_keys, .elem_size = sizeof(struct cfg_status_page)},
+	{.name = "monthly_mail", .type = CFGK_SECTION, .offset = RC(monthly_mail),
+	 .sub = monthly_mail_keys, .elem_size = sizeof(struct cfg_monthly_mail),
+	 .init = monthly_mail_init, .check = monthly_mail_check},
 	{.name = NULL},
 };
 
@@ -60,6 +91,58 @@ static const struct cfg_key daemon_keys[] = {
 	 .elem_size = sizeof(struct cfg_reports), .init = reports_cfg_init},
 	{.name = NULL},
 };
+
+/* The node of `daemon.reports:` in the file, or NULL. */
+static const struct cfgnode *reports_node(const struct cfgnode *root)
+{
+	return cfgnode_get(cfgnode_get(root, "daemon"), "reports");
+}
+
+/* The status page's components name devices of the configuration. */
+static void status_page_validate(const struct cfg *cfg, const struct cfg_status_page *sp,
+				 const struct cfgnode *node, struct cfg_diags *d)
+{
+	const struct cfgnode *list = cfgnode_get(node, "components");
+	for (size_t i = 0; sp && list && list->type == CFGNODE_SEQ && i < sp->ncomponents; i++) {
+		const struct cfg_status_component *c = &sp->components[i];
+		if (i >= list->n)
+			break;
+		for (size_t j = 0; j < c->ndevices; j++)
+			cfg_ref_check(cfg, CFG_REF_DEVICE, c->devices[j],
+				      &cfg_list_item(list->items[i], "devices", j)->pos, "devices", d);
+	}
+}
+
+/* The monthly mail's route exists, and so does the e-mail it goes by. */
+static void monthly_mail_validate(const struct cfg *cfg, const struct cfg_monthly_mail *mm,
+				  const struct cfgnode *node, struct cfg_diags *d)
+{
+	if (!mm)
+		return;
+	cfg_ref_check(cfg, CFG_REF_ROUTE, mm->noc_route, cfg_key_pos(node, "noc_route"),
+		      "noc_route", d);
+	if (!smtp_cfg_of(cfg))
+		cfg_error(d, &mm->pos, "monthly_mail: no e-mail to send it by (add a daemon.smtp:"
+			  " section)");
+}
+
+/* What `daemon.reports:` names exists: the tenants of its policies, the devices of the
+ * status page's components, the monthly mail's route. */
+static void reports_validate(const struct cfg *cfg, const struct cfgnode *root,
+			     struct cfg_diags *d)
+{
+	const struct cfg_reports *rc = cfg->daemon.reports;
+	const struct cfgnode *node = reports_node(root);
+	if (!rc || !node)
+		return;
+	const struct cfgnode *tenants = cfgnode_get(node, "tenants");
+	for (size_t i = 0; tenants && tenants->type == CFGNODE_SEQ && i < rc->ntenants; i++)
+		if (i < tenants->n)
+			cfg_ref_check(cfg, CFG_REF_TENANT, rc->tenants[i].tenant,
+				      cfg_key_pos(tenants->items[i], "tenant"), "tenant", d);
+	status_page_validate(cfg, rc->status_page, cfgnode_get(node, "status_page"), d);
+	monthly_mail_validate(cfg, rc->monthly_mail, cfgnode_get(node, "monthly_mail"), d);
+}
 
 static const char *const availability_params[] = {"period", "tenant", "format", NULL};
 static const char *const no_params[] = {NULL};
@@ -94,5 +177,6 @@ static const struct api_route routes[] = {
 const struct dcmon_part reports_part = {
 	.name = "reports",
 	.daemon_keys = daemon_keys,
+	.validate = reports_validate,
 	.routes = routes,
 };

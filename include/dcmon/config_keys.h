@@ -52,5 +52,12 @@ const struct cfgnode *cfg_section_item(const struct cfgnode *root, const char *s
 /* Reports every invalid address of `key` in map as an error. */
 void cfg_check_emails(char *const *email, size_t n, const struct cfgnode *map, const char *key,
                       struct cfg_diags *d);
+/* What a reference names (cfg_ref_check). */
+enum cfg_ref { CFG_REF_DEVICE, CFG_REF_TENANT, CFG_REF_TEAM, CFG_REF_SITE, CFG_REF_ROUTE };
+/* Reports "key: unknown <device|tenant|...> 'id'" at pos, with the nearest existing one,
+ * unless cfg has it (id NULL: nothing to check): what a part's validate hook
+ * (dcmon/part.h) does with the names its section refers to. */
+void cfg_ref_check(const struct cfg *cfg, enum cfg_ref what, const char *id,
+                   const struct cfg_pos *pos, const char *key, struct cfg_diags *d);
 
 #endif

@@ -54,6 +54,13 @@ struct dcmon_part {
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);
+	/* Cross-checks of the part's sections against the whole configuration (a route or
+	 * device named there must exist), run by the loader once every section is decoded
+	 * and the kernel's own references are checked: errors at their file:line:col into d
+	 * (root is the file's tree, for positions: cfgnode_get, cfg_list_item;
+	 * cfg_ref_check in dcmon/config_keys.h); may be NULL.  A section may be missing or
+	 * partly decoded after an error elsewhere. */
+	void (*validate)(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 	/* API endpoints; terminated by an entry whose method is NULL; may be NULL.  Their
 	 * handlers find the part's state (NULL when it does not run) in ctx->part. */
 	const struct api_route *routes;

@@ -530,6 +530,95 @@ static void test_retention_key(void **state)
 	unlink(path);
 }
 
+/* Loads yaml as a config file: the config, or NULL with the diagnostics in d. */
+static struct cfg *load_yaml(const char *yaml, struct cfg_diags *d)
+{
+	char path[] = "/tmp/dcmon-avail-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	cfg_diags_init(d);
+	struct cfg *cfg = cfg_load(path, d);
+	unlink(path);
+	return cfg;
+}
+
+/* The reports part's validate hook: a status page component's device and a tenant
+ * policy's tenant must exist, each reported at its own place with the nearest name. */
+static void test_reports_references(void **state)
+{
+	(void)state;
+	const char *yaml = "daemon:\n"
+			   "  data_dir: /tmp/x\n"
+			   "  reports:\n"
+			   "    tenants:\n"
+			   "      - {tenant: acmee, target: 99.9}\n"
+			   "    status_page:\n"
+			   "      components:\n"
+			   "        - name: Web\n"
+			   "          devices: [web-1, web-2]\n"
+			   "tenants:\n"
+			   "  - {id: acme}\n"
+			   "devices:\n"
+			   "  - {id: web-1, kind: server, host: 127.0.0.1, checks: {ping: true}}\n";
+	struct cfg_diags d;
+	struct cfg *cfg = load_yaml(yaml, &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.v[0].pos.line, 5);
+	assert_int_equal(d.v[0].pos.col, 18);
+	assert_non_null(strstr(d.v[0].msg, "unknown tenant 'acmee'; did you mean 'acme'?"));
+	assert_int_equal(d.v[1].pos.line, 9);
+	assert_int_equal(d.v[1].pos.col, 28);
+	assert_non_null(strstr(d.v[1].msg, "devices: unknown device 'web-2'"));
+	cfg_diags_free(&d);
+}
+
+/* daemon.reports.monthly_mail: its route must exist and mail must be configured, each
+ * said at its place; a section that mails nothing is refused. */
+static void test_monthly_mail_keys(void **state)
+{
+	(void)state;
+	struct cfg_diags d;
+	struct cfg *cfg = load_yaml("daemon:\n"
+				    "  data_dir: /tmp/x\n"
+				    "  reports:\n"
+				    "    monthly_mail: {noc_route: nocc}\n"
+				    "routes:\n"
+				    "  - {name: noc, email: [noc@dc.example]}\n", &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.v[0].pos.line, 4);
+	assert_int_equal(d.v[0].pos.col, 19);
+	assert_non_null(strstr(d.v[0].msg, "no e-mail to send it by"));
+	assert_int_equal(d.v[1].pos.col, 31);
+	assert_non_null(strstr(d.v[1].msg, "noc_route: unknown route 'nocc'; did you mean 'noc'?"));
+	cfg_diags_free(&d);
+	cfg = load_yaml("daemon:\n"
+			"  data_dir: /tmp/x\n"
+			"  smtp: {from: dcmon@dc.example}\n"
+			"  reports:\n"
+			"    monthly_mail: {tenants: false}\n", &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 5);
+	assert_non_null(strstr(d.v[0].msg, "monthly_mail: nothing to mail"));
+	cfg_diags_free(&d);
+	cfg = load_yaml("daemon:\n"
+			"  data_dir: /tmp/x\n"
+			"  smtp: {from: dcmon@dc.example}\n"
+			"  reports:\n"
+			"    monthly_mail: {noc_route: noc}\n"
+			"routes:\n"
+			"  - {name: noc, email: [noc@dc.example]}\n", &d);
+	assert_non_null(cfg);
+	assert_true(cfg->daemon.reports->monthly_mail->tenants);
+	assert_string_equal(cfg->daemon.reports->monthly_mail->noc_route, "noc");
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+}
+
 /* The monthly mail's schedule: the month just ended, across a year's end; the first
  * run ever mails nothing; a restart in the same month repeats nothing; a stop across the
  * boundary still mails the month at the next start. */
@@ -589,6 +678,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test(test_retention_key),
+		cmocka_unit_test(test_reports_references),
+		cmocka_unit_test(test_monthly_mail_keys),
 		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_monthly_mail_schedule, setup, teardown),

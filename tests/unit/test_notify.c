@@ -247,8 +247,11 @@ static void test_text(void **state)
 	assert_non_null(strstr(block, "Tenant:     acme"));
 	assert_non_null(strstr(block, "Dashboard:  https://d.example/devices/web-a"));
 	assert_non_null(strstr(block, "State:      firing since 2026-01-01 00:00:00 UTC"));
-	char *msg = notify_text_message("a@b.example", "c@d.example", "caf\xc3\xa9", "<x@y>", T0,
-					"alert", "42", "line one\nline two");
+	struct notify_compose mc = {.from = "a@b.example", .rcpt = "c@d.example",
+				    .subject = "caf\xc3\xa9", .kind = "alert", .alert_ids = "42",
+				    .body = "line one\nline two"};
+	char *msg = notify_text_message(&mc, "<x@y>", T0);
+	assert_non_null(strstr(msg, "Content-Type: text/plain; charset=utf-8\r\n"));
 	assert_non_null(strstr(msg, "Subject: =?utf-8?B?Y2Fmw6k=?=\r\n"));
 	assert_non_null(strstr(msg, "\r\n\r\nline one\r\nline two\r\n"));
 	free(msg);
@@ -413,6 +416,50 @@ static const struct notify_compose compose_proto = {
 	.rcpt = "a@x.example", .kind = "alert", .alert_ids = "1", .subject = "CRITICAL",
 	.body = "b", .from = "d@x.example", .host = "h"};
 
+/* A message with an HTML alternative and an inline PNG is spooled whole: its text part
+ * as a text-only message's body, the HTML and the image in base64 under their
+ * boundaries, the image named by its Content-ID; and it is delivered from the spool as
+ * any other. */
+static void test_spool_html(void **state)
+{
+	(void)state;
+	char err[128];
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	const struct notify_image img = {.cid = "graph-1", .png = png, .len = sizeof(png)};
+	struct notify_spool *sp = notify_spool_open(NULL, err, sizeof(err));
+	struct notify_compose c = compose_proto;
+	struct notify_out out[1];
+	int64_t id;
+	assert_non_null(sp);
+	c.body = "text line";
+	c.html = "<p>hi</p>";
+	c.images = &img;
+	c.nimages = 1;
+	assert_int_equal(notify_spool_compose(sp, &c, 1000, &id), 0);
+	assert_int_equal(notify_spool_due(sp, 1000, out, 1), 1);
+	const char *t = out[0].text;
+	static const char *const in_order[] = {
+		"Content-Type: multipart/alternative; boundary=\"=_dcmon-alt-1000\"\r\n",
+		"X-Dcmon-Kind: alert\r\n",
+		"--=_dcmon-alt-1000\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n\r\ntext line\r\n--=_dcmon-alt-1000\r\n",
+		"Content-Type: multipart/related; boundary=\"=_dcmon-rel-1000\"",
+		"--=_dcmon-rel-1000\r\nContent-Type: text/html; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nPHA+aGk8L3A+\r\n",
+		"--=_dcmon-rel-1000\r\nContent-Type: image/png\r\n",
+		"Content-ID: <graph-1>\r\n",
+		"\r\n\r\niVBORw0KGgo=\r\n--=_dcmon-rel-1000--\r\n--=_dcmon-alt-1000--\r\n",
+	};
+	for (size_t i = 0; i < sizeof(in_order) / sizeof(in_order[0]); i++) {
+		const char *at = strstr(t, in_order[i]);
+		assert_non_null(at);
+		t = at + strlen(in_order[i]);
+	}
+	assert_string_equal(t, "");
+	notify_out_free(&out[0]);
+	notify_spool_close(sp);
+}
+
 /* A recipient's messages leave in the order they were made: one waiting for its retry
  * holds back the newer ones (its RESOLVED never overtakes its CRITICAL); other
  * recipients are not held back. */
@@ -514,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_reminders_after_restart),
 		cmocka_unit_test(test_copy_follows_engine),
 		cmocka_unit_test(test_spool_order),
+		cmocka_unit_test(test_spool_html),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

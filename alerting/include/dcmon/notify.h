@@ -79,6 +79,13 @@ const struct cfg_smtp *smtp_cfg_of(const struct cfg *cfg);
 
 /* ---- the notifier ---------------------------------------------------------------- */
 
+/* An image an HTML mail shows inline, by <img src="cid:CID"> (multipart/related). */
+struct notify_image {
+	const char *cid;          /* "graph-1": [A-Za-z0-9._-], no <> */
+	const unsigned char *png; /* the PNG's bytes */
+	size_t len;
+};
+
 struct notifier;
 
 struct notify_env {
@@ -119,6 +126,26 @@ void notifier_clock_stepped(struct notifier *n, int64_t step_ms);
  * / -ENODATA (route has no static recipient) / -EIO with err filled. */
 int notifier_test(struct notifier *n, const char *route, const char *by, int64_t now_ms,
 		  char *err, size_t errlen);
+
+/* A message of its own, not about an alert (the monthly report), to the static
+ * recipients of a route (its addresses and teams, never a tenant's) or to a tenant's
+ * own addresses (its contact's in the configuration and its confirmed recipients). */
+struct notify_mail {
+	const char *route;   /* one of route and tenant */
+	const char *tenant;
+	const char *kind;    /* X-Dcmon-Kind: "report" */
+	const char *subject;
+	const char *text;    /* the plain text, always sent */
+	const char *html;    /* its HTML alternative, or NULL */
+	const struct notify_image *images; /* shown inline by html (cid:), nimages of them */
+	size_t nimages;
+};
+/* Spools each of the n mails to each of its recipients, all in one transaction (all or
+ * none: a crash or a full disk never sends half of them), and starts delivery, which
+ * retries them as any message.  Returns the number of messages spooled (0: nobody to
+ * send to), -ENODATA (no smtp: section), -ENOENT (no such route), -EIO (the spool
+ * cannot be written: nothing was spooled), -ENOMEM. */
+int notifier_mail(struct notifier *n, const struct notify_mail *m, size_t nm, int64_t now_ms);
 
 /* One spooled delivery (one message to one recipient). */
 enum notify_state { NOTIFY_PENDING, NOTIFY_SENT, NOTIFY_FAILED };

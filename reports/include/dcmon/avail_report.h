@@ -28,6 +28,12 @@ struct cfg_report_tenant {
 	bool planned_set;
 	struct cfg_pos pos;
 };
+/* `daemon.reports.monthly_mail:` (docs/REPORTS.md "The monthly mail"). */
+struct cfg_monthly_mail {
+	char *noc_route; /* the NOC's report of everything to this route's addresses; NULL: none */
+	bool tenants;    /* each tenant's report to its own addresses; default true */
+	struct cfg_pos pos;
+};
 struct cfg_reports {
 	double target_pct;   /* percent, default 99.99 */
 	bool planned_counts; /* default false: planned downtime is not held against the SLA */
@@ -35,6 +41,7 @@ struct cfg_reports {
 	size_t ntenants;
 	struct cfg_status_page *status_page; /* NULL: no public status page */
 	int64_t retention_ms; /* reports.db's history kept this long; default 400 days */
+	struct cfg_monthly_mail *monthly_mail; /* NULL: no monthly mail */
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
@@ -67,6 +74,28 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
  * 0 or -ENOMEM. */
 int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
+
+/* ---- the monthly mail (reports/avail_mail.c) ---------------------------------------- */
+
+struct notifier;      /* dcmon/notify.h */
+struct avail_recorder; /* dcmon/avail_store.h */
+struct workq;
+struct avail_mailer;
+
+/* The monthly mail: on the first tick of a month (the recorder's schedule,
+ * avail_recorder_month_due), the month just ended is reported, each tenant's report to
+ * its own addresses and the NOC's to daemon.reports.monthly_mail.noc_route, as HTML with
+ * its text, through the notifier's spool; the month is marked mailed once every message
+ * is spooled.  The reports are built on the worker pool wq (NULL: at once, for tests).
+ * Loop thread.  NULL when out of memory. */
+struct avail_mailer *avail_mailer_new(struct avail_recorder *r, struct workq *wq);
+/* Looks at the schedule at now_ms with the configuration in force (no monthly_mail: no
+ * look) and mails through n; call every second. */
+void avail_mailer_tick(struct avail_mailer *m, const struct cfg *cfg, struct notifier *n,
+		       int64_t now_ms);
+/* Frees the mailer, and a job whose completion never came (after the worker pool is
+ * freed: the month stays due, built again at the next start).  NULL is a no-op. */
+void avail_mailer_free(struct avail_mailer *m);
 
 struct dcmon_part; /* dcmon/part.h */
 /* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
