@@ -129,7 +129,10 @@ global(workDirectory="$T/rsyslog" maxMessageSize="64k"
        defaultNetstreamDriverCertFile="$T/client.pem"
        defaultNetstreamDriverKeyFile="$T/client.key")
 module(load="imudp")
+module(load="imfile")
 input(type="imudp" address="127.0.0.1" port="$RS_TCP_IN" ruleset="tcp")
+input(type="imfile" File="$T/app.log" Tag="fileapp" Facility="local5" Severity="warning"
+      ruleset="tcp")
 input(type="imudp" address="127.0.0.1" port="$RS_TLS_IN" ruleset="tls")
 ruleset(name="tcp") {
   action(type="omfwd" target="127.0.0.1" port="$TCP" protocol="tcp"
@@ -141,6 +144,7 @@ ruleset(name="tls") {
          StreamDriverPermittedPeers="dcmond.test")
 }
 EOF
+: >"$T/app.log"
 rsyslogd -N1 -f "$T/rsyslog.conf" >"$T/rsyslog.check" 2>&1 || { cat "$T/rsyslog.check"; fail "rsyslog config"; }
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog/pid" >"$T/rsyslog.log" 2>&1 &
 RSYSLOGD_PID=$!
@@ -160,6 +164,11 @@ grep -q 'tls connection from 127.0.0.1: TLSv1.[23], .*CN *= *rsyslog-client' "$T
   grep -q 'tls connection from 127.0.0.1: TLSv1.[23], /CN=rsyslog-client' "$T/dcmond.log" ||
   fail "rsyslogd's client certificate not seen"
 pass "rsyslogd presented its client certificate"
+# a log file on the dcmond host, read by rsyslogd's imfile (docs/EVENTS.md)
+echo "a line of a log file on the dcmond host" >>"$T/app.log"
+wait_text "a line of a log file on the dcmond host" 1
+assert_eq "$(ev 'a line of a log file on the dcmond host' '.program + " " + .severity + " " + (.facility|tostring)')" \
+  "fileapp warning 21" "a log file through rsyslogd's imfile"
 
 # TLS: a client with the CA's certificate is taken, one without is refused
 $SEND tls "$TLS" "$T/ca.pem" "$T/client.pem" "$T/client.key" "python tls with cert"
