@@ -44,7 +44,8 @@
 # archive queue all run, only the send is missing.  collectd has no RRD plugin and
 # sends its values with the network plugin to a loopback counter (the counter's CPU is
 # not counted).
-# Values counted: dcmond's /api/v1/health `reports`; collectd's: rrdcached's
+# Values counted: dcmond's /api/v1/health `values` (good values only: a timed-out poll
+# is a point error, counted apart as dcmond_point_errors); collectd's: rrdcached's
 # UpdatesReceived (one value per UPDATE), the values the counter received (none), or
 # the varbinds the agents answered (rrdtool: snmpInTotalReqVars, collectd asks one
 # per value).  After each rrdcached run, FLUSHALL and DataSetsWritten check that every
@@ -205,15 +206,18 @@ write_dcmond_config() {
 		done
 	} >"$T/dcmond.yaml"
 }
-dcmond_reports() { # a busy dcmond with a million series may take seconds to answer
+# dcmond_health FIELD: a number of /api/v1/health (reports: values and point errors;
+# values: the good ones; point_errors)
+dcmond_health() { # a busy dcmond with a million series may take seconds to answer
 	local n
 	for _ in 1 2 3; do
-		n=$(curl -s --max-time 20 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq '.reports') &&
-			[ -n "$n" ] && { echo "$n"; return 0; }
+		n=$(curl -s --max-time 20 --unix-socket "$T/dcmon.sock" http://dcmond/api/v1/health | jq ".$1") &&
+			[ -n "$n" ] && [ "$n" != null ] && { echo "$n"; return 0; }
 	done
 	echo "no answer from dcmond's API" >&2
 	return 1
 }
+dcmond_values() { dcmond_health values; }
 
 # --- collectd -------------------------------------------------------------------------
 write_collectd_config() {
@@ -291,6 +295,8 @@ measure() {
 	fi
 	# the counter first (a busy dcmond answers its API late), then time and CPU at once
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
+	local e0=0 e1=0
+	[ "$tool" = dcmond ] && e0=$(dcmond_health point_errors)
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
 		# shellcheck disable=SC2086 # the flags are words
 		perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
@@ -298,6 +304,8 @@ measure() {
 		sleep "$duration"
 	fi
 	v1=$($counter); t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks)
+	[ "$tool" = dcmond ] && e1=$(dcmond_health point_errors)
+	r_errors=$((e1 - e0))
 	r_warm=$((SECONDS - t_start - duration))
 	r_wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 	r_values=$((v1 - v0))
@@ -319,9 +327,11 @@ report() { # TOOL: stores the r_* results under TOOL.*
 	R[$t.us_all]=$(awk -v u="${R[$t.us]}" -v r="${R[$t.rrdc_us]:-0}" 'BEGIN {printf "%.2f", u + r}')
 	R[$t.rss]=$r_rss
 	R[$t.rrdc_rss]=$r_rrdc_rss
+	R[$t.errors]=$r_errors
 	printf '%-8s values/s %s of %s (kept up %s); cpu %ss over %ss = %s us/value' \
 		"$t" "${R[$t.vps]}" "$expected" "${R[$t.kept]}" "$r_cpu" "$r_wall" "${R[$t.us]}"
 	[ "$archive" = rrdcached ] && printf ', with rrdcached %s us/value' "${R[$t.us_all]}"
+	[ "$t" = dcmond ] && printf ' (good values only; %s point errors besides)' "$r_errors"
 	printf '; peak RSS %s KiB' "$r_rss"
 	[ "$archive" = rrdcached ] && printf ' (rrdcached %s KiB)' "$r_rrdc_rss"
 	printf '; agents %s%% cpu; load %s; warm-up %ss\n' "$r_agents_pct" "$r_load" "$r_warm"
@@ -354,8 +364,8 @@ for tool in $tools; do
 		pid=$!
 		pids+=($pid)
 		wait_for 30 test -S "$T/dcmon.sock" || { echo "dcmond did not start" >&2; cat "$T/dcmond.log" >&2; exit 1; }
-		measure dcmond "$pid" dcmond_reports "$T/dcmond-data"
-		total=$(dcmond_reports)
+		measure dcmond "$pid" dcmond_values "$T/dcmond-data"
+		total=$(dcmond_health reports) # the archive gets a point error too (unknown)
 		# rrdcached, rrdtool: TERM writes every queued value; none: nothing is to be written
 		if [ "$archive" = none ]; then kill -9 "$pid"; wait "$pid" 2>/dev/null || true; else stop "$pid"; fi
 		[ "$archive" = rrdcached ] && archive_check dcmond "$total"
@@ -396,4 +406,5 @@ for t in dcmond collectd; do
 	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
 		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
 done
+[ -n "${R[dcmond.errors]:-}" ] && printf ' dcmond_point_errors=%s' "${R[dcmond.errors]}"
 printf ' cpu_ratio=%s rss_ratio=%s\n' "$(ratio us_all)" "$(ratio rss)"

@@ -49,6 +49,7 @@ struct metric_reg {
 	} sinks[MAX_SINKS];
 	int nsinks;
 	uint64_t reports; /* metric_put + metric_put_error calls */
+	uint64_t values;  /* of those, the good values (a bench's "kept up" counts these) */
 	size_t series_max; /* metrics per device; 0 = no limit */
 };
 
@@ -470,6 +471,7 @@ void metric_put(struct metric_reg *reg, struct metric *m, int64_t ts_ms, double 
 		return;
 	}
 	reg->reports++;
+	reg->values++;
 	if (m->kind == METRIC_COUNTER) {
 		double rate;
 		if (!counter_rate(m, ts_ms, value, &rate)) {
@@ -632,6 +634,11 @@ size_t metric_reg_count(const struct metric_reg *reg)
 uint64_t metric_reg_reports(const struct metric_reg *reg)
 {
 	return reg->reports;
+}
+
+uint64_t metric_reg_values(const struct metric_reg *reg)
+{
+	return reg->values;
 }
 
 const char *metric_enum_name(const struct metric *m, int value)

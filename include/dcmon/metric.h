@@ -172,8 +172,10 @@ void metric_reg_foreach(struct metric_reg *reg, void (*fn)(void *arg, struct met
 /* Frees all metrics of a device, calling sinks' forget() first. */
 void metric_reg_drop_device(struct metric_reg *reg, const char *device);
 size_t metric_reg_count(const struct metric_reg *reg);
-/* Reports (values and errors) received since start: the benchmarks' value count. */
+/* Reports (values and errors) received since start. */
 uint64_t metric_reg_reports(const struct metric_reg *reg);
+/* Of those, the good values (metric_put of a finite number): reports minus point errors. */
+uint64_t metric_reg_values(const struct metric_reg *reg);
 
 /* Name of a STATE value ("battery"), or NULL if the metric has no name for it. */
 const char *metric_enum_name(const struct metric *m, int value);

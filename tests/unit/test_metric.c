@@ -153,6 +153,9 @@ static void test_errors_nan_and_stale(void **state)
 	metric_put(reg, m, 20000, 19.0);
 	assert_int_equal(m->quality, QUALITY_OK);
 	assert_string_equal(m->reason, "");
+	/* the NaN and the timeout are reports but not values (a bench's "kept up") */
+	assert_int_equal(metric_reg_reports(reg), 4);
+	assert_int_equal(metric_reg_values(reg), 2);
 	assert_int_equal(metric_reg_mark_stale(reg, 20000 + 24000), 0);
 	assert_int_equal(metric_reg_mark_stale(reg, 20000 + 26000), 1);
 	assert_int_equal(m->quality, QUALITY_STALE);
