@@ -52,6 +52,10 @@
 # value produced was archived.
 #
 # "kept up" = values per second over the window / expected (DEVICES x POINTS / 10 s).
+# dcmond_startup_s: from launching dcmond until its first good value (the first poll's
+# end; the data directory is new, so no RRD file of an earlier run is reopened);
+# dcmond_first_round_s: until every series had one (first polls spread over the interval);
+# dcmond_bytes_per_series: its peak RSS / series.
 # CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
 # Prints a table and one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
@@ -360,10 +364,20 @@ for tool in $tools; do
 	dcmond)
 		write_dcmond_config
 		[ "$archive" = rrdcached ] && start_rrdcached dcmond
+		t_launch=$(date +%s.%N)
 		"$build/dcmond" -c "$T/dcmond.yaml" 2>"$T/dcmond.log" &
 		pid=$!
 		pids+=($pid)
 		wait_for 30 test -S "$T/dcmon.sock" || { echo "dcmond did not start" >&2; cat "$T/dcmond.log" >&2; exit 1; }
+		# start-up: launch until the first good value (the first poll's end), then
+		# until every series had one (the first round, spread over the interval)
+		values_at_least() { [ "$(dcmond_health values)" -ge "$1" ]; }
+		since_launch() { awk -v a="$t_launch" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
+		wait_for "$warmup_max" values_at_least 1 || echo "warning: no value after ${warmup_max}s" >&2
+		R[dcmond.startup]=$(since_launch)
+		wait_for "$warmup_max" values_at_least "$series" ||
+			echo "warning: not every series had a value after ${warmup_max}s" >&2
+		R[dcmond.first_round]=$(since_launch)
 		measure dcmond "$pid" dcmond_values "$T/dcmond-data"
 		total=$(dcmond_health reports) # the archive gets a point error too (unknown)
 		# rrdcached, rrdtool: TERM writes every queued value; none: nothing is to be written
@@ -406,5 +420,8 @@ for t in dcmond collectd; do
 	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
 		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
 done
-[ -n "${R[dcmond.errors]:-}" ] && printf ' dcmond_point_errors=%s' "${R[dcmond.errors]}"
+if [ -n "${R[dcmond.errors]:-}" ]; then
+	printf ' dcmond_point_errors=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_bytes_per_series=%s' \
+		"${R[dcmond.errors]}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" "$(( ${R[dcmond.rss]} * 1024 / series ))"
+fi
 printf ' cpu_ratio=%s rss_ratio=%s\n' "$(ratio us_all)" "$(ratio rss)"
