@@ -326,8 +326,7 @@ struct alert_engine {
 	struct metric_reg *reg;       /* the registry attached to, NULL before */
 	struct state_health health;   /* alerts.db as metrics of dcmond */
 	struct change_bus *bus;       /* where events are published, may be NULL */
-	alert_suppress_fn suppress;   /* facility hook, may be NULL */
-	void *suppress_arg;
+	const struct alert_suppression *supp; /* the suppression input, NULL = none */
 	struct smap settle;           /* device -> struct asettle: its chain, as last told */
 	struct rptrs scratch;
 };
@@ -362,8 +361,8 @@ void alert_publish_moved(struct alert_engine *e, int64_t now_ms);
 /* Publishes ALERT_EV_UPDATED if a is pending or firing and its value moved since its
  * last event. */
 void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms);
-/* The device whose failure explains a (the suppress hook), or NULL. */
-const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms);
+/* The device whose failure explains a (the suppression input), or NULL. */
+const char *alert_suppressed_by(const struct alert_engine *e, const struct alert *a);
 /* Frees what alert_engine_settle_input() kept. */
 void alert_settle_free(struct alert_engine *e);
 /* The active silence covering a, or NULL. */

@@ -36,15 +36,9 @@ struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, 
 	return NULL;
 }
 
-const char *alert_suppressed_by(struct alert_engine *e, const struct alert *a, int64_t now_ms)
+const char *alert_suppressed_by(const struct alert_engine *e, const struct alert *a)
 {
-	return e->suppress ? e->suppress(e->suppress_arg, a->device, now_ms) : NULL;
-}
-
-void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg)
-{
-	e->suppress = fn;
-	e->suppress_arg = arg;
+	return alert_suppression_of(e->supp, a->device);
 }
 
 /* Device fields of an event. */
@@ -88,7 +82,7 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
 	if (alert_event_notifies(type))
 		alert_publish_moved(e, now_ms); /* the copies are current when it is read */
 	struct silence *s = alert_silence_of(e, a, now_ms);
-	const char *supp = alert_suppressed_by(e, a, now_ms);
+	const char *supp = alert_suppressed_by(e, a);
 	remember_published(a, s, supp);
 	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
 	struct alert_event ev = {
@@ -131,7 +125,7 @@ void alert_publish_moved(struct alert_engine *e, int64_t now_ms)
 			continue;
 		struct silence *s = alert_silence_of(e, a, now_ms);
 		if ((s ? s->id : 0) != a->pub_silence ||
-		    !same_text(alert_suppressed_by(e, a, now_ms), a->pub_supp))
+		    !same_text(alert_suppressed_by(e, a), a->pub_supp))
 			alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
 	}
 }
@@ -229,7 +223,7 @@ void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms)
 /* Held by suppression now?  Remembers when that ended, for settling(). */
 static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
-	bool now_held = alert_suppressed_by(e, a, now_ms) != NULL;
+	bool now_held = alert_suppressed_by(e, a) != NULL;
 	if (a->held && !now_held)
 		a->unheld_ms = now_ms;
 	a->held = now_held;

@@ -168,7 +168,7 @@ static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,
 		.value = a->value, .since_ms = a->since_ms, .pending_ms = a->pending_ms,
 		.fired_ms = a->fired_ms, .flapping = a->flapping, .ack = &a->ack,
 		.silence_id = s ? s->id : 0, .silence_reason = s ? s->reason : NULL,
-		.suppressed_by = alert_suppressed_by(e, a, now_ms),
+		.suppressed_by = alert_suppressed_by(e, a),
 		.hist = a->hist, .nhist = nh,
 	};
 	v->summary = a->rule ? a->rule->src->summary : NULL;

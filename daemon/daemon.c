@@ -84,7 +84,7 @@ struct daemon {
 static const struct dev_status *status_of(void *arg, const char *id)
 {
 	struct daemon *d = arg;
-	return sched_status(d->sched, id);
+	return d->sched ? sched_status(d->sched, id) : NULL; /* none before it exists */
 }
 
 /* The checks of a loaded configuration beyond the file: the profiles it uses (a bad
@@ -567,8 +567,8 @@ static int start_lifecycle_parts(struct daemon *d)
 }
 
 /* The suppression root of a device's alerts, for the outage log.  The restored alerts
- * are published before the scheduler exists, and the facility reads devices' states from
- * it: no root is known then (the engine's own suppressor is not asked either). */
+ * are published before the scheduler exists and before the engine reads the facility's
+ * suppression (pipeline_new): no root is known then, for neither. */
 static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
 {
 	struct daemon *d = arg;

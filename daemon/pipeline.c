@@ -24,13 +24,6 @@ static const struct metric_sink pipeline_sink = {
 	.report = run,
 };
 
-/* The facility's answer, for the engine's alerts of `device`. */
-static const char *suppressed_by(void *arg, const char *device, int64_t now_ms)
-{
-	struct pipeline *p = arg;
-	return facility_suppressed_by(p->env.facility, device, now_ms);
-}
-
 struct pipeline *pipeline_new(const struct pipeline_env *env)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));
@@ -42,8 +35,8 @@ struct pipeline *pipeline_new(const struct pipeline_env *env)
 		free(p);
 		return NULL;
 	}
-	if (env->alerts && env->facility)
-		alert_engine_set_suppressor(env->alerts, suppressed_by, p);
+	if (env->alerts && env->facility) /* step 2's suppression: read, never asked */
+		alert_engine_suppression_input(env->alerts, facility_suppression(env->facility));
 	return p;
 }
 
@@ -52,6 +45,6 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	if (p->env.alerts && p->env.facility)
-		alert_engine_set_suppressor(p->env.alerts, NULL, NULL);
+		alert_engine_suppression_input(p->env.alerts, NULL);
 	free(p);
 }

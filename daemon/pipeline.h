@@ -2,8 +2,12 @@
  * sample"):
  *
  *   1. the registry takes the value (metric_put: rates, NaN, staleness);
- *   2. the facility attaches quality (facility_quality: frozen, out of range) and,
- *      through the engine's suppressor, suppression (facility_suppressed_by);
+ *   2. the facility attaches quality (facility_quality: frozen, out of range) and
+ *      suppression: the map it keeps current of each device's cause
+ *      (facility_suppression), handed once to the engine as its suppression input,
+ *      which the engine reads and never asks (a report that starts or stops a standby
+ *      source moves it here, before the engine judges the report; an alert turning
+ *      critical moves it while the engine publishes it);
  *   3. the rule engine decides (alert_engine_report), publishing every alert change on
  *      the bus; then the facility takes the samples its predictions and trap fusion
  *      need (facility_derive: derived values are reports of their own, through 1-4);
@@ -31,10 +35,11 @@ struct pipeline_env {
 struct pipeline;
 
 /* Registers the pipeline on env->reg, the engine's slot, and the facility's
- * suppression as the engine's suppressor.  NULL when out of memory or sink slots. */
+ * suppression map as the engine's input.  NULL when out of memory or sink slots. */
 struct pipeline *pipeline_new(const struct pipeline_env *env);
-/* Detaches the suppressor and frees (the registry keeps the sink: free the pipeline
- * after the registry's last report).  NULL is a no-op. */
+/* Takes the facility's map from the engine and frees (the registry keeps the sink: free
+ * the pipeline after the registry's last report, and before the facility).  NULL is a
+ * no-op. */
 void pipeline_free(struct pipeline *p);
 
 #endif

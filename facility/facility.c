@@ -1,6 +1,7 @@
 /* The facility part: lifecycle, its two stages of the daemon's pipeline (quality before
  * the rule engine, derivation after it), the firing critical alerts it follows on the
- * change bus, suppression, and the 1 s tick; trap/poll fusion is in ftrap.c. */
+ * change bus, suppression (the engine's input, kept current), and the 1 s tick;
+ * trap/poll fusion is in ftrap.c. */
 #include "facility_int.h"
 
 #include <errno.h>
@@ -107,6 +108,22 @@ static void fmet_free(struct facility *f, struct fmet *fm)
 	free(fm);
 }
 
+/* Is m one of the readings that say whether a generator runs (fderive_engine_running)? */
+static bool runs_engine(const struct metric *m)
+{
+	return strcmp(m->name, "engine_state") == 0 || strcmp(m->name, "engine_speed_rpm") == 0 ||
+	       strcmp(m->name, "output_power_total_watts") == 0;
+}
+
+/* A standby source that starts or stops supplies or idles from this report on: the
+ * power states (and suppression) move before the rules judge it. */
+static void standby_moved(struct facility *f, const struct fmet *fm, const struct metric *m)
+{
+	const struct fnode *v = fm->node != FG_NONE ? &f->g->v[fm->node] : NULL;
+	if (v && v->standby && runs_engine(m) && v->idle == fderive_engine_running(f, v->id))
+		facility_compute(f, m->ts_ms);
+}
+
 bool facility_quality(struct facility *f, const struct metric *cm)
 {
 	struct metric *m = (struct metric *)cm; /* the registry's own object */
@@ -115,6 +132,7 @@ bool facility_quality(struct facility *f, const struct metric *cm)
 		return false;
 	if (fm->derived)
 		return false;
+	standby_moved(f, fm, m);
 	fquality_report(f, fm, m);
 	return fquality_unjudged(fm, m);
 }
@@ -160,6 +178,25 @@ const char *facility_suppressed_by(struct facility *f, const char *device, int64
 	return f->g->v[f->st[i].cause].id;
 }
 
+const struct alert_suppression *facility_suppression(const struct facility *f)
+{
+	return f->supp;
+}
+
+/* Writes each device's cause that moved since it was last written (a failed write is
+ * tried again at the next computation). */
+static void tell_suppression(struct facility *f)
+{
+	const struct fgraph *g = f->g;
+	for (size_t i = 0; i < g->cfg->ndevices; i++) { /* the devices: alerts are theirs */
+		size_t cause = f->st[i].cause;
+		if (cause != f->told[i] &&
+		    alert_suppression_set(f->supp, g->v[i].id,
+					  cause != FG_NONE ? g->v[cause].id : NULL) == 0)
+			f->told[i] = cause;
+	}
+}
+
 /* ---- failure state --------------------------------------------------------------- */
 
 static size_t crit_find(const struct facility *f, int64_t alert_id)
@@ -185,20 +222,34 @@ static void crit_add(struct facility *f, int64_t alert_id, const char *device)
 		f->crit[f->ncrit++] = (struct fcrit){.alert_id = alert_id, .device = dev};
 }
 
-/* Follows which alerts fire critical: their devices count as failed. */
-static void on_alert_change(void *arg, const struct change *c)
+/* Follows which alerts fire critical: their devices count as failed.  One that starts
+ * or stops is heard while the engine publishes it, and suppression moves at once: the
+ * engine reads the new causes before it publishes or notifies anything else. */
+static void on_alert_change(struct facility *f, const struct change *c)
 {
-	struct facility *f = arg;
 	const struct alert_event *ev = alert_event_of(c);
 	bool critical = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
 	size_t i = crit_find(f, ev->alert_id);
+	size_t ncrit = f->ncrit;
 	if (critical && i == f->ncrit) {
 		crit_add(f, ev->alert_id, ev->device);
 	} else if (!critical && i < f->ncrit) {
 		free(f->crit[i].device);
 		f->crit[i] = f->crit[--f->ncrit];
 	}
-	f->computed_ms = 0; /* the next question recomputes */
+	if (f->ncrit != ncrit)
+		facility_compute(f, c->ts_ms);
+}
+
+/* An alert change, or a reload that is in force everywhere (the scheduler holds the
+ * kept devices' states again: what failed before the reload counts again). */
+static void on_change(void *arg, const struct change *c)
+{
+	struct facility *f = arg;
+	if (c->kind == CHANGE_ALERT)
+		on_alert_change(f, c);
+	else
+		facility_compute(f, c->ts_ms);
 }
 
 bool facility_dev_unreachable(const struct facility *f, const char *device)
@@ -212,6 +263,7 @@ void facility_compute(struct facility *f, int64_t now_ms)
 	for (size_t i = 0; i < f->g->n; i++) {
 		struct fnode *v = &f->g->v[i];
 		f->failed[i] = v->dev && facility_dev_unreachable(f, v->id);
+		f->unreachable[i] = f->failed[i];
 		v->idle = v->standby && !fderive_engine_running(f, v->id);
 	}
 	for (size_t k = 0; k < f->ncrit; k++) {
@@ -221,6 +273,7 @@ void facility_compute(struct facility *f, int64_t now_ms)
 	}
 	fgraph_eval(f->g, f->failed, f->st);
 	f->computed_ms = now_ms;
+	tell_suppression(f);
 }
 
 /* ---- tick ------------------------------------------------------------------------- */
@@ -256,11 +309,15 @@ void facility_device_polled(struct facility *f, const char *device, int64_t now_
 	size_t i = f ? fgraph_find(f->g, device) : FG_NONE;
 	if (i == FG_NONE)
 		return;
-	/* the graph's power states stay the tick's (at most 1 s old): recomputing them
-	 * walks every node and alert, too much for every poll's end; the tick reports
-	 * the node again only if polls stop coming (1.5 intervals) */
+	/* the tick reports the node again only if polls stop coming (1.5 intervals) */
 	f->due_ms[i] = now_ms + facility_node_interval(f, i) * 3 / 2;
 	fderive_node(f, i, now_ms);
+	/* The scheduler says a device is unreachable (or answers again) at a poll's end
+	 * only: the power states and suppression move now, before the engine looks again.
+	 * Any other poll's end leaves them be: a walk over every node and alert is too
+	 * much for each. */
+	if (facility_dev_unreachable(f, device) != f->unreachable[i])
+		facility_compute(f, now_ms);
 }
 
 void facility_clock_stepped(struct facility *f, int64_t step_ms)
@@ -294,13 +351,17 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	if (!g)
 		return -EINVAL;
 	bool *failed = calloc(2 * g->n + 1, sizeof(*failed)); /* + tick scratch */
+	bool *unreachable = calloc(g->n + 1, sizeof(*unreachable));
 	struct fstate *st = calloc(g->n + 1, sizeof(*st));
+	size_t *told = malloc((g->n + 1) * sizeof(*told));
 	int64_t *due = calloc(2 * g->n + 1, sizeof(*due)); /* nodes, then their metrics */
 	bool *seen = calloc(g->n + 1, sizeof(*seen));
 	size_t *queue = calloc(g->n + 2, sizeof(*queue));
-	if (!failed || !st || !due || !seen || !queue) {
+	if (!failed || !unreachable || !st || !told || !due || !seen || !queue) {
 		free(failed);
+		free(unreachable);
 		free(st);
+		free(told);
 		free(due);
 		free(seen);
 		free(queue);
@@ -309,9 +370,14 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 		return -ENOMEM;
 	}
 	fgraph_eval(g, failed, st);
+	for (size_t i = 0; i <= g->n; i++)
+		told[i] = FG_NONE; /* as the map, emptied below: nothing explained */
+	alert_suppression_clear(f->supp); /* its strings are the old graph's */
 	fgraph_free(f->g);
 	free(f->failed);
+	free(f->unreachable);
 	free(f->st);
+	free(f->told);
 	free(f->due_ms);
 	free(f->chain_seen);
 	free(f->chain_queue);
@@ -319,7 +385,9 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	f->chain_seen = seen;
 	f->chain_queue = queue;
 	f->failed = failed;
+	f->unreachable = unreachable;
 	f->st = st;
+	f->told = told;
 	f->due_ms = due;
 	f->env.cfg = cfg;
 	f->computed_ms = 0;
@@ -340,6 +408,11 @@ struct facility *facility_new(const struct facility_env *env, char *err, size_t 
 	}
 	f->env = *env;
 	f->slot = -1;
+	if (!(f->supp = alert_suppression_new())) {
+		snprintf(err, errlen, "out of memory");
+		facility_free(f);
+		return NULL;
+	}
 	if (graph_swap(f, env->cfg, err, errlen) < 0) {
 		facility_free(f);
 		return NULL;
@@ -349,7 +422,8 @@ struct facility *facility_new(const struct facility_env *env, char *err, size_t 
 		facility_free(f);
 		return NULL;
 	}
-	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT), on_alert_change, f) < 0) {
+	if (change_subscribe(env->bus, CHANGE_MASK(CHANGE_ALERT) | CHANGE_MASK(CHANGE_CONFIG),
+			     on_change, f) < 0) {
 		snprintf(err, errlen, "out of memory");
 		facility_free(f);
 		return NULL;
@@ -365,6 +439,8 @@ int facility_reload(struct facility *f, const struct cfg *cfg)
 	int rc = graph_swap(f, cfg, err, sizeof(err));
 	if (rc < 0)
 		log_warnx("facility", NULL, "reload: %s; keeping the old graph", err);
+	else
+		facility_compute(f, 0); /* the new graph's causes; 0: the next question asks again */
 	return rc;
 }
 
@@ -372,7 +448,7 @@ void facility_free(struct facility *f)
 {
 	if (!f)
 		return;
-	change_unsubscribe(f->env.bus, on_alert_change, f);
+	change_unsubscribe(f->env.bus, on_change, f);
 	if (f->timer)
 		loop_timer_cancel(f->env.loop, f->timer);
 	while (f->nmets > 0)
@@ -383,8 +459,11 @@ void facility_free(struct facility *f)
 	free(f->chain_queue);
 	fgraph_free(f->g);
 	free(f->failed);
+	free(f->unreachable);
 	free(f->st);
+	free(f->told);
 	free(f->due_ms);
+	alert_suppression_free(f->supp);
 	ftrap_free(f);
 	for (size_t k = 0; k < f->ncrit; k++)
 		free(f->crit[k].device);

@@ -157,8 +157,13 @@ struct facility {
 	int slot;                 /* sink slot */
 	struct fgraph *g;
 	bool *failed;             /* per node (then n bytes of tick scratch) */
+	bool *unreachable;        /* per node: as the scheduler said when failed was set */
 	struct fstate *st;        /* per node */
 	int64_t computed_ms;      /* when failed/st were computed */
+	/* the suppression answer, per device, as the engine reads it (the pipeline hands
+	 * it over): rewritten wherever st moves, so it never waits for a question */
+	struct alert_suppression *supp;
+	size_t *told;             /* per node: the cause written to supp, FG_NONE if none */
 	struct fcrit *crit;       /* firing critical alerts, as the change bus told */
 	size_t ncrit, capcrit;
 	int64_t *due_ms;          /* per node: next derived report of the node (a poll's end
@@ -214,5 +219,6 @@ void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v
 		  const char *why);
 /* Is the device unreachable as the scheduler sees it (false when unknown)? */
 bool facility_dev_unreachable(const struct facility *f, const char *device);
-/* Recomputes failed/st from device status and the firing critical alerts (f->crit). */
+/* Recomputes failed/st from device status and the firing critical alerts (f->crit),
+ * and writes the causes that moved to f->supp. */
 void facility_compute(struct facility *f, int64_t now_ms);

@@ -172,14 +172,6 @@ static void test_silence_one_off(void **state)
  * after firing, and not at all if ups-1's alert explains it; after that suppression
  * ends, two windows run before a still-firing alert is told.  ups-1 has nothing
  * upstream and is told at once. */
-static const char *settle_root;
-static const char *settle_suppress(void *arg, const char *device, int64_t now_ms)
-{
-	(void)arg;
-	(void)now_ms;
-	return settle_root && strcmp(device, "ups-2") == 0 ? settle_root : NULL;
-}
-
 /* ups-2's chain: a 3 s window, reported by polls started at or after `since` (the
  * daemon's input, daemon/chain_settle.c); ups-1 has none. */
 static void settle_ups2(struct fx *f, int64_t since)
@@ -194,12 +186,14 @@ static void test_settle_suppressed(void **state)
 	struct metric *m1 = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
 	settle_ups2(f, INT64_MIN); /* upstream polling */
-	alert_engine_set_suppressor(f->e, settle_suppress, NULL);
-	settle_root = NULL;
+	struct alert_suppression *supp = alert_suppression_new(); /* the facility's input */
+	assert_non_null(supp);
+	alert_engine_suppression_input(f->e, supp);
 	metric_put(f->reg, m2, at(10), 95);  /* downstream fires first */
 	alert_engine_tick(f->e, at(11));
 	assert_int_equal(f->nev, 0);
-	settle_root = "ups-1";               /* its root reports within the window */
+	assert_int_equal(alert_suppression_set(supp, "ups-2", "ups-1"), 0); /* its root */
+	                                     /* reports within the window */
 	metric_put(f->reg, m1, at(11), 95);
 	assert_int_equal(f->nev, 1);         /* nothing upstream of ups-1: told at once */
 	assert_string_equal(f->ev[0].device, "ups-1");
@@ -207,7 +201,8 @@ static void test_settle_suppressed(void **state)
 	alert_engine_settle_check(f->e, at(11));
 	alert_engine_tick(f->e, at(20));
 	assert_int_equal(f->nev, 1);         /* ups-2: held by its root */
-	settle_root = NULL;                  /* the root recovers; ups-2 still firing */
+	assert_int_equal(alert_suppression_set(supp, "ups-2", NULL), 0);
+	                                     /* the root recovers; ups-2 still firing */
 	alert_engine_tick(f->e, at(21));
 	alert_engine_tick(f->e, at(26));
 	assert_int_equal(f->nev, 1);         /* two windows: to recover and to report it */
@@ -215,7 +210,8 @@ static void test_settle_suppressed(void **state)
 	assert_int_equal(f->nev, 2);
 	assert_string_equal(f->ev[1].device, "ups-2");
 	assert_int_equal(f->ev[1].type, ALERT_EV_FIRED);
-	alert_engine_set_suppressor(f->e, NULL, NULL);
+	alert_engine_suppression_input(f->e, NULL);
+	alert_suppression_free(supp);
 	fx_free(f);
 }
 

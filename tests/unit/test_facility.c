@@ -585,6 +585,138 @@ static void test_quality_and_suppression(void **state)
 	engine_fx_free(&x);
 }
 
+/* ---- suppression as the engine's input (facility_suppression) ---------------------- */
+
+/* The scheduler's view for test_suppression_input: `supp_down` unreachable, all else up. */
+static const char *supp_down;
+static const struct dev_status *supp_status(void *arg, const char *device_id)
+{
+	static const struct dev_status up = {.state = DEV_STATE_UP};
+	static const struct dev_status down = {.state = DEV_STATE_UNREACHABLE};
+	(void)arg;
+	return supp_down && strcmp(device_id, supp_down) == 0 ? &down : &up;
+}
+
+/* Every alert event in order, as "type device suppressed_by". */
+struct supp_seq {
+	char ev[16][64];
+	size_t n;
+};
+
+static void on_supp_event(void *arg, const struct change *c)
+{
+	const struct alert_event *ev = alert_event_of(c);
+	struct supp_seq *q = arg;
+	if (q->n < 16)
+		snprintf(q->ev[q->n++], 64, "%s %s %s", alert_event_type_name(ev->type), ev->device,
+			 ev->suppressed_by ? ev->suppressed_by : "-");
+}
+
+/* device's entry in the facility's map is want (NULL: none). */
+static void assert_cause(const struct alert_suppression *supp, const char *device,
+			 const char *want)
+{
+	const char *got = alert_suppression_of(supp, device);
+	if (!want || !got)
+		assert_ptr_equal(got, want);
+	else
+		assert_string_equal(got, want);
+}
+
+static bool first_view(void *arg, const struct alert_view *v)
+{
+	*(struct alert_view *)arg = *v;
+	return false;
+}
+
+/* The facility keeps each device's cause current in the map the pipeline hands to the
+ * engine, which reads it and asks nobody: srv2 reports nothing while its chain moves
+ * (the utility unreachable at its poll's end, the standby generator starting: moved by
+ * the report, before the rules judge it), and the engine's view follows at once.  When
+ * ups2's own alert turns critical, the facility hears it within the engine's
+ * publication: srv2's `updated` event (held under ups2) goes out before ups2's `fired`,
+ * so the copy the root's e-mail is written from lists it. */
+static void test_suppression_input(void **state)
+{
+	(void)state;
+	char errs[1024] = "", err[256];
+	struct cfg *cfg = load("daemon: {data_dir: /tmp/x}\n"
+			       "devices:\n"
+			       "  - {id: utility, kind: utility}\n"
+			       "  - {id: gen1, kind: generator, facility: {standby: true}}\n"
+			       "  - {id: ats, kind: ats, fed_by: [utility, gen1]}\n"
+			       "  - {id: ups2, kind: ups, fed_by: ats}\n"
+			       "  - {id: srv2, kind: server, host: 127.0.0.1, checks: {ping: {}},\n"
+			       "     fed_by: ups2}\n"
+			       "rules:\n"
+			       "  - {name: on-battery, match: {metric: output_source_state},\n"
+			       "     state: {values: [battery], severity: critical}}\n"
+			       "  - {name: hot, match: {metric: inlet_celsius}, above: {warn: 40}}\n",
+			       errs, sizeof(errs));
+	assert_non_null(cfg);
+	struct metric_reg *reg = metric_reg_new();
+	struct change_bus *bus = change_bus_new();
+	struct alert_engine *e = alert_engine_new(cfg, NULL, 0, NULL, err, sizeof(err));
+	assert_non_null(e);
+	alert_engine_set_bus(e, bus);
+	struct supp_seq seq = {0};
+	assert_int_equal(change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT) |
+					       CHANGE_MASK(CHANGE_ALERT_UPDATE),
+					  on_supp_event, &seq), 0);
+	supp_down = NULL;
+	struct facility *f = facility_new(&(struct facility_env){.reg = reg, .cfg = cfg, .bus = bus,
+								 .dev_status = supp_status},
+					  err, sizeof(err));
+	assert_non_null(f);
+	struct pipeline *p = pipeline_new(&(struct pipeline_env){.reg = reg, .facility = f,
+								 .alerts = e, .bus = bus});
+	assert_non_null(p);
+	const struct alert_suppression *supp = facility_suppression(f);
+	int64_t t = 1700000000000;
+	struct alert_view v;
+
+	metric_put(reg, gauge(reg, "srv2", "inlet_celsius", "celsius"), t, 45);
+	assert_int_equal(seq.n, 2);
+	assert_string_equal(seq.ev[1], "fired srv2 -");
+	struct metric_desc ed = {.name = "engine_state", .kind = METRIC_STATE,
+				 .interval_ms = 10000, .enums = run_enums, .nenums = 2};
+	struct metric *eng = metric_reg_get(reg, "gen1", &ed);
+	metric_put(reg, eng, t + 1000, 0); /* stopped: a spare, no supply */
+	assert_cause(supp, "srv2", NULL);
+
+	supp_down = "utility"; /* its poll ends unanswered; srv2 reports nothing */
+	facility_device_polled(f, "utility", t + 2000);
+	assert_cause(supp, "srv2", "utility");
+	assert_cause(supp, "ats", "utility");
+	assert_cause(supp, "utility", NULL);
+	alert_engine_foreach(e, t + 2000, first_view, &v);
+	assert_string_equal(v.device, "srv2");
+	assert_non_null(v.suppressed_by);
+	assert_string_equal(v.suppressed_by, "utility");
+
+	metric_put(reg, eng, t + 3000, 3); /* running: it supplies the transfer switch */
+	assert_cause(supp, "srv2", NULL);
+	alert_engine_foreach(e, t + 3000, first_view, &v);
+	assert_null(v.suppressed_by);
+
+	struct metric_desc sd = {.name = "output_source_state", .kind = METRIC_STATE,
+				 .interval_ms = 10000, .enums = src_enums, .nenums = 2};
+	seq.n = 0;
+	metric_put(reg, metric_reg_get(reg, "ups2", &sd), t + 4000, 5); /* on battery */
+	assert_cause(supp, "srv2", "ups2");
+	assert_int_equal(seq.n, 3);
+	assert_string_equal(seq.ev[0], "changed ups2 -");
+	assert_string_equal(seq.ev[1], "updated srv2 ups2"); /* before the root's notice */
+	assert_string_equal(seq.ev[2], "fired ups2 -");
+
+	pipeline_free(p);
+	facility_free(f);
+	alert_engine_free(e);
+	metric_reg_free(reg);
+	change_bus_free(bus);
+	cfg_free(cfg);
+}
+
 /* The quality verdict is the report's, given before the rules see it: two identical
  * readings of srv1 (frozen_polls 3: the third is the fault) are not frozen, so the
  * `for` delay that ends at the tick fires the alert.  (When the facility's sink ran
@@ -790,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_generator_quantized_level),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_quality_and_suppression),
+		cmocka_unit_test(test_suppression_input),
 		cmocka_unit_test(test_quality_at_tick),
 		cmocka_unit_test(test_stale_unreachable),
 		cmocka_unit_test(test_trap_metrics_are_no_sensor),

@@ -335,13 +335,6 @@ static void test_reminders_after_restart(void **state)
 	fx_free(f);
 }
 
-/* The suppressor of test_copy_follows_engine: pdu-1's alerts are explained by ups-1. */
-static const char *pdu_behind_ups(void *arg, const char *device, int64_t now_ms)
-{
-	(void)now_ms;
-	return *(bool *)arg && strcmp(device, "pdu-1") == 0 ? "ups-1" : NULL;
-}
-
 /* The text of the newest spooled message whose subject has `what` (caller frees). */
 static char *text_of(struct notifier *n, const char *what, int64_t now_ms)
 {
@@ -374,8 +367,10 @@ static void test_copy_follows_engine(void **state)
 			      "routes:\n"
 			      "  - {name: noc, email: [noc@dc.example], group_wait: 0s, repeat: 1m}\n",
 			      false);
-	bool ups_down = true;
-	alert_engine_set_suppressor(f->e, pdu_behind_ups, &ups_down);
+	struct alert_suppression *supp = alert_suppression_new(); /* pdu-1 behind ups-1 */
+	assert_non_null(supp);
+	assert_int_equal(alert_suppression_set(supp, "pdu-1", "ups-1"), 0);
+	alert_engine_suppression_input(f->e, supp);
 	char err[256];
 	struct notify_env env = {.cfg = f->cfg, .bus = f->bus, .reg = f->reg};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
@@ -408,6 +403,8 @@ static void test_copy_follows_engine(void **state)
 		notifier_tick(n, T0 + S(s));
 	assert_int_equal(count_to(n, "noc@dc.example", "reminder"), 1);
 	notifier_free(n);
+	alert_engine_suppression_input(f->e, NULL);
+	alert_suppression_free(supp);
 	fx_free(f);
 }
 

@@ -326,17 +326,36 @@ int alert_engine_audit_verify(struct alert_engine *e, struct alert_audit_verdict
  * (writes held: try at the next pass) or -EIO. */
 int alert_engine_audit_retain(struct alert_engine *e, int64_t retention_ms, int64_t now_ms);
 
-/* ---- suppression and settling (the daemon's pipeline sets them), audit ------------ */
+/* ---- suppression and settling: the engine's inputs (the daemon's pipeline), audit -- */
 
-/* The device (or redundancy group) whose failure explains alerts of `device` at now_ms,
- * or NULL.  The string must stay valid until the next call.  An alert so explained is
- * "suppressed by" it: shown (alert_view.suppressed_by) but held like a silenced one, so
- * the listener hears nothing of it; once the hook returns NULL again, the next tick
- * notifies whatever is still firing.  Every event carries it (alert_event.suppressed_by),
- * and a change of it is published (ALERT_EV_UPDATED), so a subscriber that groups keeps
- * the alerts held under a device itself. */
-typedef const char *(*alert_suppress_fn)(void *arg, const char *device, int64_t now_ms);
-void alert_engine_set_suppressor(struct alert_engine *e, alert_suppress_fn fn, void *arg);
+/* Dependency suppression is an input the engine reads and asks no one for: a map of
+ * each device to the device (or redundancy group) whose failure explains its alerts
+ * now.  Its keeper (the facility, which knows the power chains) writes an entry as soon
+ * as that cause moves, also while the engine is publishing (a root's alert turning
+ * critical is heard on the change bus: the entries of what it explains are written
+ * before the engine's next look, so before it publishes or notifies anything else), and
+ * the daemon's pipeline hands the map to the engine (alert_engine_suppression_input).
+ * An alert so explained is "suppressed by" it: shown (alert_view.suppressed_by) but
+ * held like a silenced one, so the listener hears nothing of it; once its entry is
+ * gone, the next tick notifies whatever is still firing.  Every event carries it
+ * (alert_event.suppressed_by), and a change of it is published (ALERT_EV_UPDATED) at
+ * the tick and before any notification, so a subscriber that groups keeps the alerts
+ * held under a device itself.  Loop thread only, like the engine. */
+struct alert_suppression;
+/* An empty map; NULL when out of memory.  alert_suppression_free(NULL) is a no-op. */
+struct alert_suppression *alert_suppression_new(void);
+void alert_suppression_free(struct alert_suppression *s);
+/* Sets device's cause (removes its entry when cause is NULL).  Neither string is
+ * copied: both must stay valid while the entry stands (the keeper's configuration).
+ * 0, or -ENOMEM with the entry unchanged. */
+int alert_suppression_set(struct alert_suppression *s, const char *device, const char *cause);
+/* Removes every entry (before the strings they point to go). */
+void alert_suppression_clear(struct alert_suppression *s);
+/* device's cause, or NULL (also for a NULL map). */
+const char *alert_suppression_of(const struct alert_suppression *s, const char *device);
+/* The engine reads suppression from s from now on (NULL: nothing is suppressed).  s must
+ * outlive that: hand the engine NULL before freeing it. */
+void alert_engine_suppression_input(struct alert_engine *e, const struct alert_suppression *s);
 /* Devices are polled in no particular order, so a downstream device (a UPS on battery)
  * may report before the upstream one that explains it (the utility feed).  Settling
  * holds an alert's first ("fired") notification until the devices on its device's

@@ -5,19 +5,22 @@
  * rule engine it judges a report's quality (frozen or out-of-range points are not
  * judged by thresholds: facility_quality), after it it takes the report's samples for
  * its predictions and trap fusion (facility_derive).  It follows the firing critical
- * alerts on the change bus (their devices count as failed) and answers which failed
- * upstream device explains a device's alerts (facility_suppressed_by; the pipeline
- * attaches that to the engine's alerts, which are then held and show
- * `suppressed_by`).  It never calls the engine.  Derived metrics (redundancy_state, sensor_fault_state, runtime and
- * time-to-limit predictions) are put into the registry on its own 1 s timer, so they
- * are archived, shown and usable in rules like any other metric.
+ * alerts on the change bus (their devices count as failed) and keeps current, per
+ * device, which failed upstream device explains its alerts (facility_suppression: the
+ * pipeline hands that map to the engine as its suppression input, and the alerts so
+ * explained are held and show `suppressed_by`).  It never calls the engine.  Derived
+ * metrics (redundancy_state, sensor_fault_state, runtime and time-to-limit
+ * predictions) are put into the registry on its own 1 s timer, so they are archived,
+ * shown and usable in rules like any other metric.
  *
  * Threads: everything on the loop thread.
  *
  * Daemon wiring:
  *     f = facility_new(&(struct facility_env){...}, err, sizeof(err));
- *     pipeline_new(...)   // hands it the reports, in order with the engine
- *     SIGHUP: facility_reload(f, new_cfg);   exit: facility_free(f) before the engine
+ *     pipeline_new(...)   // hands it the reports, in order with the engine, and its
+ *                         // suppression map to the engine
+ *     SIGHUP: facility_reload(f, new_cfg);
+ *     exit: pipeline_free(), then facility_free(f), before the engine
  */
 #ifndef DCMON_FACILITY_H
 #define DCMON_FACILITY_H
@@ -74,6 +77,14 @@ void facility_device_polled(struct facility *f, const char *device, int64_t now_
 void facility_clock_stepped(struct facility *f, int64_t step_ms);
 /* The device or group whose failure explains alerts of `device` now, or NULL. */
 const char *facility_suppressed_by(struct facility *f, const char *device, int64_t now_ms);
+/* The same answer for every device, as a map kept current (dcmon/alert.h, the engine's
+ * suppression input): an entry moves as soon as what it rests on does, that is when an
+ * alert starts or stops firing critical (heard on the bus, so within the engine's own
+ * publication), when a poll's end finds a device unreachable or answering again
+ * (facility_device_polled), when a report starts or stops a standby source
+ * (facility_quality), at a reload (and its CHANGE_CONFIG) and at the tick.  Valid until
+ * facility_free(); the strings in it until the next reload. */
+const struct alert_suppression *facility_suppression(const struct facility *f);
 
 /* ---- impact: what depends on a device (from the config alone) ---------------------- */
 
