@@ -218,7 +218,6 @@ static void crlf_append(struct strbuf *b, const char *text)
  * is sent as one RFC 2047 encoded word (UTF-8, base64). */
 static void subject_append(struct strbuf *b, const char *subject)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(subject);
 	bool ascii = true;
 	for (size_t i = 0; i < n; i++)
@@ -230,13 +229,7 @@ static void subject_append(struct strbuf *b, const char *subject)
 		return;
 	}
 	strbuf_appendf(b, "=?utf-8?B?");
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)subject[i] << 16;
-		v |= i + 1 < n ? (unsigned char)subject[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned char)subject[i + 2] : 0;
-		strbuf_appendf(b, "%c%c%c%c", b64[v >> 18], b64[(v >> 12) & 63],
-			       i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '=');
-	}
+	strbuf_append_base64(b, subject, n);
 	strbuf_appendf(b, "?=");
 }
 

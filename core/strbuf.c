@@ -58,6 +58,22 @@ int strbuf_appends(struct strbuf *b, const char *s)
 	return strbuf_append(b, s, strlen(s));
 }
 
+int strbuf_append_base64(struct strbuf *b, const void *data, size_t n)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	int rc = strbuf_reserve(b, (n + 2) / 3 * 4);
+	for (size_t i = 0; rc == 0 && i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		v |= i + 1 < n ? (unsigned)p[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned)p[i + 2] : 0;
+		char quad[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
+				i + 2 < n ? b64[v & 63] : '='};
+		rc = strbuf_append(b, quad, sizeof(quad));
+	}
+	return rc;
+}
+
 int strbuf_vappendf(struct strbuf *b, const char *fmt, va_list ap)
 {
 	if (b->failed)

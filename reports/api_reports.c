@@ -59,13 +59,17 @@ static void report_make(const struct avail_report_req *req, const char *format,
 		return api_reply_error(resp, 500, "%s", err);
 	json_t *rep = avail_report_build(req, &h);
 	avail_history_free(&h);
+	bool html = strcmp(format, "html") == 0;
+	if (rep && html && avail_report_graphs(req->cfg, rep) < 0) {
+		json_decref(rep);
+		rep = NULL;
+	}
 	if (!rep)
 		return api_reply_error(resp, 500, "out of memory");
 	if (strcmp(format, "json") == 0)
 		return api_reply_json(resp, 200, rep);
 	struct strbuf b;
 	strbuf_init(&b);
-	bool html = strcmp(format, "html") == 0;
 	int rc = html ? avail_report_html(rep, &b) : avail_report_text(rep, &b);
 	char *text = strbuf_take(&b);
 	json_decref(rep);

@@ -68,6 +68,17 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
 int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
 
+/* The graphs an HTML report shows around each incident: its root's key values (the
+ * root's checks that were down, else the first affected object) from before its start
+ * to after its end, read from cfg's RRD archive and drawn by librrd as PNG, added to
+ * each incident of rep as "graphs": [{"object", "png": base64}] (an object without an
+ * archive gets none).  Bounded: the first AVAIL_GRAPHS_INCIDENTS_MAX incidents, at most
+ * AVAIL_GRAPHS_PER_INCIDENT graphs each (about 15 KB and 20 ms a graph).  Any thread.
+ * 0 or -ENOMEM. */
+#define AVAIL_GRAPHS_INCIDENTS_MAX 100
+#define AVAIL_GRAPHS_PER_INCIDENT 3
+int avail_report_graphs(const struct cfg *cfg, json_t *rep);
+
 struct dcmon_part; /* dcmon/part.h */
 /* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
  * audit log records outage notes, status updates and status tokens */
