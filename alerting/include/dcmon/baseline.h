@@ -45,7 +45,8 @@ long baseline_learn_rrd(struct baseline *b, const char *path, const char *daemon
 bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double margin, double *lo,
 		   double *hi);
 /* Whether v at ts_s lies outside the band in direction dir; false when the slot is
- * empty.  *lo, *hi: the band (NaN when empty). */
+ * empty.  *lo, *hi: the band when outside, else NaN (not computed: judging compares
+ * squares, so the values inside, nearly all, cost no square root). */
 bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
 		      enum baseline_dir dir, double *lo, double *hi);
 
