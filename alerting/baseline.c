@@ -56,6 +56,27 @@ void baseline_add(struct baseline *b, int64_t ts_s, double v)
 		b->last_day = day;
 }
 
+void baseline_merge(struct baseline *b, const struct baseline *src)
+{
+	for (unsigned i = 0; i < BASELINE_SLOTS; i++) {
+		struct baseline_slot *d = &b->slot[i];
+		const struct baseline_slot *s = &src->slot[i];
+		double na = d->n, nb = s->n, n = na + nb;
+		if (!s->n)
+			continue;
+		double delta = (double)s->mean - d->mean;
+		double mean = d->mean + delta * nb / n;
+		double var = (na * d->var + nb * s->var + delta * delta * na * nb / n) / n;
+		d->mean = (float)mean;
+		d->var = (float)var;
+		d->n = n > BASELINE_SLOT_MAX_N ? BASELINE_SLOT_MAX_N : (uint32_t)n;
+	}
+	if (src->first_day >= 0 && (b->first_day < 0 || src->first_day < b->first_day))
+		b->first_day = src->first_day;
+	if (src->last_day > b->last_day)
+		b->last_day = src->last_day;
+}
+
 void baseline_add_series(struct baseline *b, const double *v, size_t n, int64_t start_s,
 			 int64_t step_s)
 {

@@ -628,6 +628,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	alert_engine_set_bus(d->alerts, d->bus);
+	if (alert_engine_set_workq(d->alerts, d->wq) < 0) /* baselines' history off the loop */
+		return -1;
 	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
