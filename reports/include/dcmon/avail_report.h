@@ -43,6 +43,9 @@ void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 struct avail_report_req {
 	const struct cfg *cfg;
 	const char *tenant;   /* NULL: the NOC's report of everything */
+	/* Whose SLA policy a report without tenant is under (a tenant's status page, one
+	 * report per component); NULL: the section's. */
+	const char *policy_tenant;
 	/* A site's wall: the devices it may view (authz_device_scopes, one per device of
 	 * cfg) and its site's name; NULL for a tenant's report or the NOC's. */
 	const enum authz_scope *scopes;
