@@ -10,7 +10,7 @@
 #include "dcmon/baseline.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
-#include "state_health.h"
+#include "dcmon/state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
 

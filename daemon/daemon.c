@@ -587,6 +587,7 @@ static int start_reports(struct daemon *d)
 		return -1;
 	}
 	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
+	avail_recorder_set_registry(d->avail, d->reg); /* reports.db's health, self-alerted */
 	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
+#include "dcmon/state_health.h"
 
 static const char reports_schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -71,6 +72,8 @@ struct avail_recorder {
 	int64_t run_ms;  /* this run's start */
 	int64_t seen_ms; /* its last heartbeat written */
 	struct store_held held; /* every write, until its transaction commits (full disk) */
+	struct state_health health; /* dcmond's state_store_state{reports.db} and its kin */
+	struct metric_reg *reg;     /* where they are reported, NULL: nowhere */
 	int64_t retention_ms;   /* 0: keep everything */
 	int64_t prune_ms;       /* wall ms of the next retention pass */
 	char mailed[AVAIL_MONTH_LEN]; /* the last month marked mailed by this run */
@@ -280,7 +283,16 @@ void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
 	if (now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
 		write_seen(r, now_ms);
 	store_held_write(&r->held, r->db, r->st, r->path, false); /* retries when held */
+	state_health_put(&r->health, r->reg, now_ms, r->held.failing, r->held.n, r->held.lost);
 	prune(r, now_ms);
+}
+
+void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *reg)
+{
+	if (!r)
+		return;
+	r->reg = reg;
+	state_health_init(&r->health, reg, AVAIL_DB_NAME);
 }
 
 /* Whether reports.db records month as mailed; -1 when it records no month at all. */

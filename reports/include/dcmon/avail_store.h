@@ -58,6 +58,11 @@ void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms
 /* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed, tries the writes held
  * on a full disk again and runs retention; call every second. */
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
+/* Reports how reports.db is doing at each tick as dcmond's state_store_state,
+ * state_held_count and state_lost_count{file=reports.db} in reg (dcmon/state_health.h),
+ * so that the default rule state-disk-full alerts when its writes are held. */
+struct metric_reg;
+void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *reg);
 /* The monthly mail's schedule.  True, with month set to the month just ended
  * ("2026-11"), when now_ms is in a month whose previous one was not mailed yet: the first
  * tick of a new month, or the first after a stop across the boundary.  The first run
