@@ -367,6 +367,11 @@ static void reply_page(const struct api_ctx *ctx, struct api_response *resp,
 	if (avail_history_read(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms,
 			       ctx->now_ms, &h, err, sizeof(err)) < 0)
 		return api_reply_error(resp, 500, "%s", err);
+	if (avail_history_read_weekly(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms, &h,
+				      err, sizeof(err)) < 0) {
+		avail_history_free(&h);
+		return api_reply_error(resp, 500, "%s", err);
+	}
 	day_cache_sync(&h, today);
 	json_t *out = page_json(ctx, p, title, &h, first_day);
 	avail_history_free(&h);

@@ -35,6 +35,19 @@ INSERT INTO down(object, device, start_ms, end_ms, root) VALUES
   ('acme-web/ping_state', 'acme-web', $(ms '2026-11-25 08:05'), $(ms '2026-11-25 08:40'), 'utility'),
   ('globex-db/ping_state', 'globex-db', $(ms '2026-11-25 08:05'), $(ms '2026-11-25 08:40'), 'utility');
 SQL
+# globex-db's weekly maintenance window, Wednesdays 08:00-09:00 UTC (a recurring silence
+# of alerts.db, bit 3 of days): its 35 minutes under the utility on Wednesday the 25th
+# are planned.
+sqlite3 "$T/data/alerts.db" <<SQL
+CREATE TABLE silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT, site TEXT, room TEXT,
+  tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT, reason TEXT NOT NULL,
+  created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, starts_ms INTEGER NOT NULL,
+  ends_ms INTEGER NOT NULL, days INTEGER NOT NULL, start_min INTEGER NOT NULL,
+  end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);
+INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms, days,
+  start_min, end_min, tz) VALUES('globex-db', 'weekly maintenance', 'alice',
+  $(ms 2026-10-01), $(ms 2026-10-01), 0, 8, 480, 540, 'UTC');
+SQL
 # The archive around the incident (issue 20: a graph of the root's key values): one
 # value a minute, 07:00-10:00 on the 25th, 1 (up) but 0 while the utility was down.
 archive_around_incident() { # FILE
@@ -66,6 +79,8 @@ assert_eq "$(jq '.subsystems[] | select(.name == "power") | .unplanned_s' "$T/no
 assert_eq "$(jq '.devices[] | select(.name == "acme-web") | .unplanned_s' "$T/noc.json")" "2100" \
   "acme-web: 35 minutes"
 assert_eq "$(jq '.outages | length' "$T/noc.json")" "1" "the utility outage appears once"
+assert_eq "$(jq '.devices[] | select(.name == "globex-db") | [.planned_s, .unplanned_s] | join(",")' "$T/noc.json")" \
+  '"2100,0"' "globex-db: its 35 minutes inside its weekly window are planned"
 assert_eq "$(jq -r '.outages[0].notes[0].text' "$T/noc.json")" "feeder breaker tripped; utility notified" \
   "the note in the report"
 

@@ -417,6 +417,19 @@ struct alert_learning_view {
 void alert_engine_foreach_learning(const struct alert_engine *e,
 				   bool (*fn)(void *arg, const struct alert_learning_view *v),
 				   void *arg);
+/* A weekly silence as alerts.db keeps it: `days` a bit per weekday (bit 0 Sunday), the
+ * window from start_min to end_min (minutes of the local day in tz, NULL: dcmond's;
+ * an end before the start is the next day's) within [starts_ms, ends_ms) (0: no end). */
+struct alert_weekly {
+	unsigned days;
+	int start_min, end_min;
+	const char *tz;
+	int64_t starts_ms, ends_ms;
+};
+/* Calls fn with each window of w that ends after from and starts before to (whole, in
+ * order).  Loop thread only: it switches the process's TZ, as the engine does. */
+void alert_weekly_windows(const struct alert_weekly *w, int64_t from, int64_t to,
+			 void (*fn)(void *arg, int64_t start_ms, int64_t end_ms), void *arg);
 /* Fills *v for alert id; returns 0 or -ENOENT. */
 int alert_engine_get(struct alert_engine *e, int64_t id, int64_t now_ms, struct alert_view *v);
 
