@@ -38,16 +38,10 @@ SQL
 # globex-db's weekly maintenance window, Wednesdays 08:00-09:00 UTC (a recurring silence
 # of alerts.db, bit 3 of days): its 35 minutes under the utility on Wednesday the 25th
 # are planned.
-sqlite3 "$T/data/alerts.db" <<SQL
-CREATE TABLE silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT, site TEXT, room TEXT,
-  tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT, reason TEXT NOT NULL,
-  created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, starts_ms INTEGER NOT NULL,
-  ends_ms INTEGER NOT NULL, days INTEGER NOT NULL, start_min INTEGER NOT NULL,
-  end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);
-INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms, days,
-  start_min, end_min, tz) VALUES('globex-db', 'weekly maintenance', 'alice',
-  $(ms 2026-10-01), $(ms 2026-10-01), 0, 8, 480, 540, 'UTC');
-SQL
+silences_before_start "$T/data" <<VALUES
+('globex-db', 'weekly maintenance', 'alice',
+  $(ms 2026-10-01), $(ms 2026-10-01), 0, 8, 480, 540, 'UTC')
+VALUES
 # The archive around the incident (issue 20: a graph of the root's key values): one
 # value a minute, 07:00-10:00 on the 25th, 1 (up) but 0 while the utility was down.
 archive_around_incident() { # FILE

@@ -46,16 +46,10 @@ INSERT INTO down(object, device, start_ms, end_ms, root) VALUES
 SQL
 # 40 days ago acme-web was down 30 min inside a maintenance window (a one-off silence of
 # alerts.db): planned, which acme's policy counts against its SLA and the section's not.
-sqlite3 "$T/data/alerts.db" <<SQL
-CREATE TABLE silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT, site TEXT, room TEXT,
-  tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT, reason TEXT NOT NULL,
-  created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, starts_ms INTEGER NOT NULL,
-  ends_ms INTEGER NOT NULL, days INTEGER NOT NULL, start_min INTEGER NOT NULL,
-  end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);
-INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms, days,
-  start_min, end_min) VALUES('acme-web', 'maintenance', 'alice', $(day 41 0), $(day 40 7200),
-  $(day 40 10800), 0, 0, 0);
-SQL
+silences_before_start "$T/data" <<VALUES
+('acme-web', 'maintenance', 'alice', $(day 41 0), $(day 40 7200),
+  $(day 40 10800), 0, 0, 0, NULL)
+VALUES
 start_dcmond "$T/dcmon.yaml"
 base="http://127.0.0.1:$port"
 echo "acme-status-password-1" | "$DCMON" user add acme-op --role tenant-operator --tenant acme >/dev/null \
