@@ -56,7 +56,7 @@ static void slot_carry(struct aslot *s, struct abind *old)
 		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY)
 			s->base = o->base;
 		else
-			free(o->base);
+			baseline_forget(o->base);
 		*o = (struct aslot){0};
 		return;
 	}
@@ -80,10 +80,6 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 		s->base = anomaly_baseline_new(e, b->m, now_ms); /* NULL: stays unknown */
 }
 
-/* Days of RRD history read to start a baseline: within the 5-minute archive (14 days,
- * core/archive_rrd.c), whose averages keep most of the noise an hourly one hides. */
-#define ANOMALY_HISTORY_DAYS 13
-
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
 				      int64_t now_ms)
 {
@@ -101,6 +97,8 @@ struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct
 		 remote ? "" : "/", m->device, key);
 	if (!remote && access(path, F_OK) != 0)
 		return base; /* no history yet: it learns from the samples */
+	if (e->loader && baseline_loader_add(e->loader, base, path, dc->rrdcached, m, now_ms / 1000))
+		return base; /* learning until its history is read */
 	if (baseline_learn_rrd(base, path, dc->rrdcached, now_ms / 1000, ANOMALY_HISTORY_DAYS, err,
 			       sizeof(err)) < 0)
 		log_debug("alert", m->device, "baseline of %s starts empty: %s", m->key, err);
@@ -117,7 +115,7 @@ static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_
 			a->rule = NULL;
 		}
 		free(old->slot[i].rate);
-		free(old->slot[i].base);
+		baseline_forget(old->slot[i].base);
 	}
 	free(old);
 }

@@ -142,7 +142,7 @@ void alert_engine_free(struct alert_engine *e)
 		struct abind *b = e->binds[i];
 		for (uint32_t k = 0; k < b->n; k++) {
 			free(b->slot[k].rate);
-			free(b->slot[k].base);
+			baseline_forget(b->slot[k].base);
 		}
 		((struct metric *)b->m)->sink_data[e->slot] = NULL;
 		free(b);
@@ -159,7 +159,15 @@ void alert_engine_free(struct alert_engine *e)
 	free(e->scratch.v);
 	ruleset_free(e->rs);
 	alert_store_close(e->st);
+	baseline_loader_free(e->loader);
 	free(e);
+}
+
+int alert_engine_set_workq(struct alert_engine *e, struct workq *wq)
+{
+	if (!e->loader && wq && !(e->loader = baseline_loader_new(wq)))
+		return -ENOMEM;
+	return 0;
 }
 
 void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus)

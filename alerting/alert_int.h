@@ -10,7 +10,7 @@
 #include "dcmon/baseline.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
-#include "state_health.h"
+#include "dcmon/state_health.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
 
@@ -134,9 +134,24 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 /* "learning (N days of M)" while base has less history than r needs, else "". */
 void anomaly_learning(const struct arule *r, const struct baseline *base, char *buf,
 		      size_t len);
-/* Learns a new ANOMALY slot's baseline from the metric's RRD file (alert_bind.c). */
+/* Days of RRD history read to start a baseline: within the 5-minute archive (14 days,
+ * core/archive_rrd.c), whose averages keep most of the noise an hourly one hides. */
+#define ANOMALY_HISTORY_DAYS 13
+/* Learns a new ANOMALY slot's baseline from the metric's RRD file (alert_bind.c): on
+ * the worker pool once the engine has one (baseline_load.c), the baseline meanwhile
+ * empty, else at once. */
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
 				      int64_t now_ms);
+/* The queue of history reads (baseline_load.c): one at a time on wq. */
+struct baseline_loader *baseline_loader_new(struct workq *wq);
+/* After the worker pool is freed. */
+void baseline_loader_free(struct baseline_loader *ld);
+/* Queues the read of path's last ANOMALY_HISTORY_DAYS before end_s into base (joined
+ * on the loop thread when read); false when out of memory. */
+bool baseline_loader_add(struct baseline_loader *ld, struct baseline *base, const char *path,
+			 const char *rrdcached, const struct metric *m, int64_t end_s);
+/* Frees a baseline, detached from its read if one is queued or running. */
+void baseline_forget(struct baseline *base);
 /* Levels ABOVE/BELOW for value v (also used for rates). */
 enum alvl rule_level(const struct arule *r, double v, enum alvl cur);
 /* Adds a sample to a rate buffer and returns the per-second rate over the window, or
@@ -329,6 +344,7 @@ struct alert_engine {
 	const struct alert_suppression *supp; /* the suppression input, NULL = none */
 	struct smap settle;           /* device -> struct asettle: its chain, as last told */
 	struct rptrs scratch;
+	struct baseline_loader *loader; /* history reads off the loop; NULL: at once */
 };
 
 /* alert_bind.c.  Binds a metric seen for the first time (sets its sink slot); NULL on

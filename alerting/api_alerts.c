@@ -90,6 +90,7 @@ struct alert_filter {
 	const struct api_ctx *ctx;
 	struct api_dev_filter dev; /* site, room, kind, tenant, device glob */
 	json_t *out;
+	json_t *learning; /* GET /api/v1/alerts: anomaly rules that cannot judge yet */
 };
 
 static bool bool_param_ok(const char *want, bool have)
@@ -152,6 +153,20 @@ static bool alert_collect(void *arg, const struct alert_view *v)
 	return true;
 }
 
+/* A metric still learning, under the same device and rule filters as the alerts. */
+static bool learning_collect(void *arg, const struct alert_learning_view *l)
+{
+	struct alert_filter *f = arg;
+	const char *rule = api_query_get(f->ctx->query, "rule");
+	struct alert_view v = {.rule = l->rule, .device = l->device, .dev = l->dev};
+	if ((!rule || strcmp(rule, l->rule) == 0) && alert_dev_match(f, &v))
+		json_array_append_new(f->learning,
+				      json_pack("{s:s s:s s:s s:s}", "rule", l->rule, "device",
+						l->device, "metric", l->metric_key, "state",
+						l->state));
+	return true;
+}
+
 /* Checks the values of enumerated parameters; answers 400 itself. */
 static bool alert_params_ok(const struct api_query *q, struct api_response *resp)
 {
@@ -183,8 +198,10 @@ void api_get_alerts(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	}
 	f.out = json_array();
+	f.learning = json_array();
 	alert_engine_foreach(api_engine(ctx), ctx->now_ms, alert_collect, &f);
-	api_reply_json(resp, 200, json_pack("{s:o}", "alerts", f.out));
+	alert_engine_foreach_learning(api_engine(ctx), learning_collect, &f);
+	api_reply_json(resp, 200, json_pack("{s:o s:o}", "alerts", f.out, "learning", f.learning));
 }
 
 static bool alert_collect_all(void *arg, const struct alert_view *v)

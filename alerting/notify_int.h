@@ -12,7 +12,7 @@
 #include "dcmon/config.h"
 #include "dcmon/notify.h"
 #include "dcmon/state_db.h"
-#include "state_health.h"
+#include "dcmon/state_health.h"
 
 /* ---- routing (notify_route.c) ----------------------------------------------------- */
 

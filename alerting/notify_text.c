@@ -214,26 +214,6 @@ static void crlf_append(struct strbuf *b, const char *text)
 	}
 }
 
-/* Appends the base64 of data[0..n) (RFC 4648), in lines of 76 characters ending in
- * CRLF when wrap, else in one run. */
-static void base64_append(struct strbuf *b, const unsigned char *data, size_t n, bool wrap)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char quad[4];
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)data[i] << 16;
-		v |= i + 1 < n ? (unsigned)data[i + 1] << 8 : 0;
-		v |= i + 2 < n ? (unsigned)data[i + 2] : 0;
-		quad[0] = b64[v >> 18];
-		quad[1] = b64[(v >> 12) & 63];
-		quad[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		quad[3] = i + 2 < n ? b64[v & 63] : '=';
-		strbuf_append(b, quad, 4);
-		if (wrap && ((i / 3 + 1) % 19 == 0 || i + 3 >= n)) /* 19 quads: 76 characters */
-			strbuf_append(b, "\r\n", 2);
-	}
-}
-
 /* A header-safe subject: control characters become spaces; text with non-ASCII bytes
  * is sent as one RFC 2047 encoded word (UTF-8, base64). */
 static void subject_append(struct strbuf *b, const char *subject)
@@ -249,7 +229,7 @@ static void subject_append(struct strbuf *b, const char *subject)
 		return;
 	}
 	strbuf_appendf(b, "=?utf-8?B?");
-	base64_append(b, (const unsigned char *)subject, n, false);
+	strbuf_append_base64(b, subject, n);
 	strbuf_appendf(b, "?=");
 }
 
@@ -275,14 +255,14 @@ static void html_parts(struct strbuf *b, const struct notify_compose *c, const c
 				  " type=\"text/html\"\r\n\r\n--%s\r\n", rel, rel);
 	strbuf_appendf(b, "Content-Type: text/html; charset=utf-8\r\n"
 			  "Content-Transfer-Encoding: base64\r\n\r\n");
-	base64_append(b, (const unsigned char *)c->html, strlen(c->html), true);
+	strbuf_append_base64_mime(b, c->html, strlen(c->html));
 	for (size_t i = 0; i < c->nimages; i++) {
 		const struct notify_image *im = &c->images[i];
 		strbuf_appendf(b, "--%s\r\nContent-Type: image/png\r\n"
 				  "Content-Transfer-Encoding: base64\r\nContent-ID: <%s>\r\n"
 				  "Content-Disposition: inline; filename=\"%s.png\"\r\n\r\n",
 			       rel, im->cid, im->cid);
-		base64_append(b, im->png, im->len, true);
+		strbuf_append_base64_mime(b, im->png, im->len);
 	}
 	if (c->nimages)
 		strbuf_appendf(b, "--%s--\r\n", rel);

@@ -132,6 +132,20 @@ bool silence_window(struct silence *s, int64_t now_ms, int64_t *start, int64_t *
 	return s->win_end_ms != 0;
 }
 
+void alert_weekly_windows(const struct alert_weekly *w, int64_t from, int64_t to,
+			 void (*fn)(void *arg, int64_t start_ms, int64_t end_ms), void *arg)
+{
+	struct silence s = {.tz = (char *)w->tz, .starts_ms = w->starts_ms, .ends_ms = w->ends_ms,
+			    .days = w->days, .start_min = w->start_min, .end_min = w->end_min};
+	int64_t ws, we;
+	/* a window a week at least: the bound only guards against a zone gone wrong */
+	for (int n = 0; n < 8 * 400 && from < to && window_compute(&s, from, &ws, &we) && ws < to;
+	     n++) {
+		fn(arg, ws, we);
+		from = we;
+	}
+}
+
 bool silence_active(struct silence *s, int64_t now_ms)
 {
 	int64_t ws, we;

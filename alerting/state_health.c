@@ -1,5 +1,5 @@
 /* dcmond's own state files as metrics of the device `dcmond` (state_health.h). */
-#include "state_health.h"
+#include "dcmon/state_health.h"
 
 #include <stddef.h>
 

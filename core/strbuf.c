@@ -58,6 +58,37 @@ int strbuf_appends(struct strbuf *b, const char *s)
 	return strbuf_append(b, s, strlen(s));
 }
 
+/* Base64 (RFC 4648) of data[0..n), in lines of 76 characters ending in CRLF when wrap
+ * (MIME, RFC 2045), else in one run. */
+static int append_base64(struct strbuf *b, const void *data, size_t n, bool wrap)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t quads = (n + 2) / 3;
+	int rc = strbuf_reserve(b, quads * 4 + (wrap ? (quads / 19 + 1) * 2 : 0));
+	for (size_t i = 0; rc == 0 && i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		v |= i + 1 < n ? (unsigned)p[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (unsigned)p[i + 2] : 0;
+		char quad[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
+				i + 2 < n ? b64[v & 63] : '='};
+		rc = strbuf_append(b, quad, sizeof(quad));
+		if (rc == 0 && wrap && ((i / 3 + 1) % 19 == 0 || i + 3 >= n)) /* 19 quads: 76 */
+			rc = strbuf_append(b, "\r\n", 2);
+	}
+	return rc;
+}
+
+int strbuf_append_base64(struct strbuf *b, const void *data, size_t n)
+{
+	return append_base64(b, data, n, false);
+}
+
+int strbuf_append_base64_mime(struct strbuf *b, const void *data, size_t n)
+{
+	return append_base64(b, data, n, true);
+}
+
 int strbuf_vappendf(struct strbuf *b, const char *fmt, va_list ap)
 {
 	if (b->failed)

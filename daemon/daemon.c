@@ -589,6 +589,7 @@ static int start_reports(struct daemon *d)
 		return -1;
 	}
 	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
+	avail_recorder_set_registry(d->avail, d->reg); /* reports.db's health, self-alerted */
 	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
 	if (!(d->mailer = avail_mailer_new(d->avail, d->wq))) {
 		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory");
@@ -634,6 +635,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	}
 	alert_engine_set_bus(d->alerts, d->bus);
+	if (alert_engine_set_workq(d->alerts, d->wq) < 0) /* baselines' history off the loop */
+		return -1;
 	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};

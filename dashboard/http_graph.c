@@ -11,9 +11,7 @@
 #include "http_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
-#include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +152,7 @@ static void graph_render(struct http_graph_job *j)
 	snprintf(def_max, sizeof(def_max), "DEF:hi=%s:value:MAX", esc);
 	free(esc);
 	const char *argv[GRAPH_ARGS_MAX] = {
-	    "graph", "-", "--imgformat", j->format == GRAPH_SVG ? "SVG" : "PNG", "--start", j->range->start,
+	    "--imgformat", j->format == GRAPH_SVG ? "SVG" : "PNG", "--start", j->range->start,
 	    "--end", "now", "--width", w, "--height", h, "--title", j->title,
 	    "--vertical-label", j->unit && *j->unit ? j->unit : " ", "--slope-mode",
 	    "--color", "BACK#0b1016", "--color", "CANVAS#121a23", "--color", "FONT#e6edf3",
@@ -171,41 +169,15 @@ static void graph_render(struct http_graph_job *j)
 	int64_t span = j->band ? band_span(j->range) : 0, now = (int64_t)time(NULL);
 	char *blo = span ? band_cdef(j, "blo", false, now, span) : NULL;
 	char *bhi = span ? band_cdef(j, "bhi", true, now, span) : NULL;
-	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX - 2) {
+	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX) {
 		argv[argc++] = blo;
 		argv[argc++] = bhi;
 		argv[argc++] = "CDEF:bw=bhi,blo,-";
 		argv[argc++] = "LINE1:blo#f0a030:expected";
 		argv[argc++] = "AREA:bw#f0a03040::STACK";
 	}
-	if (j->daemon && argc + 2 < GRAPH_ARGS_MAX) {
-		argv[argc++] = "--daemon";
-		argv[argc++] = j->daemon;
-	}
-	archive_rrd_getopt_lock();
-	rrd_clear_error();
-	optind = 0; /* rrd_graph_v parses with getopt */
-	opterr = 0;
-	rrd_info_t *info = rrd_graph_v(argc, (char **)argv);
-	archive_rrd_getopt_unlock();
-	for (rrd_info_t *i = info; i; i = i->next) {
-		if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0 && i->value.u_blo.size > 0) {
-			j->img = malloc(i->value.u_blo.size);
-			if (j->img) {
-				memcpy(j->img, i->value.u_blo.ptr, i->value.u_blo.size);
-				j->img_len = i->value.u_blo.size;
-			}
-		}
-	}
-	if (!j->img) {
-		const char *e = rrd_get_error();
-		j->status = 500;
-		snprintf(j->err, sizeof(j->err), "graph: %s", e && *e ? e : "librrd drew no image");
-	} else {
-		j->status = 200;
-	}
-	rrd_clear_error();
-	rrd_info_free(info);
+	j->status = archive_graph(argv, (size_t)argc, j->daemon, &j->img, &j->img_len, j->err,
+				  sizeof(j->err)) == 0 ? 200 : 500;
 	free(blo);
 	free(bhi);
 }

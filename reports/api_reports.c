@@ -48,24 +48,32 @@ static bool report_tenant(const struct api_ctx *ctx, struct api_response *resp,
 }
 
 /* The report as asked, rendered into resp; any thread (it reads the cfg and the
- * databases only). */
+ * databases only), with the weekly silences' windows the loop thread read (weekly). */
 static void report_make(const struct avail_report_req *req, const char *format,
-			struct api_response *resp)
+			struct avail_history *weekly, struct api_response *resp)
 {
 	struct avail_history h;
 	char err[512];
 	if (avail_history_read(req->cfg->daemon.state_dir, req->from_ms, req->to_ms, req->now_ms,
 			       &h, err, sizeof(err)) < 0)
 		return api_reply_error(resp, 500, "%s", err);
+	if (avail_history_take_planned(&h, weekly) < 0) {
+		avail_history_free(&h);
+		return api_reply_error(resp, 500, "out of memory");
+	}
 	json_t *rep = avail_report_build(req, &h);
 	avail_history_free(&h);
+	bool html = strcmp(format, "html") == 0;
+	if (rep && html && avail_report_graphs(req->cfg, rep) < 0) {
+		json_decref(rep);
+		rep = NULL;
+	}
 	if (!rep)
 		return api_reply_error(resp, 500, "out of memory");
 	if (strcmp(format, "json") == 0)
 		return api_reply_json(resp, 200, rep);
 	struct strbuf b;
 	strbuf_init(&b);
-	bool html = strcmp(format, "html") == 0;
 	int rc = html ? avail_report_html(rep, &b) : avail_report_text(rep, &b);
 	char *text = strbuf_take(&b);
 	json_decref(rep);
@@ -85,6 +93,7 @@ struct report_job {
 	struct report_job *next;
 	struct avail_report_req req;
 	const char *format; /* one of the static names */
+	struct avail_history weekly; /* the weekly silences' windows, read on the loop */
 	struct api_later *later;
 	struct api_response resp; /* made on the worker */
 };
@@ -101,6 +110,7 @@ static void report_job_free(struct report_job *j)
 	free((char *)j->req.site);
 	free((enum authz_scope *)j->req.scopes);
 	cfg_free((struct cfg *)j->req.cfg); /* gives the hold back */
+	avail_history_free(&j->weekly);
 	api_response_free(&j->resp);
 	free(j);
 }
@@ -145,7 +155,7 @@ static struct report_job *report_job_new(const struct avail_report_req *req,
 static void report_work(void *arg)
 {
 	struct report_job *j = arg;
-	report_make(&j->req, j->format, &j->resp);
+	report_make(&j->req, j->format, &j->weekly, &j->resp);
 }
 
 static void report_unlink(struct report_job *j)
@@ -180,16 +190,31 @@ void avail_reports_drop(void)
 }
 
 /* Builds the report on a worker and answers later; at once without workers (tools,
- * unit tests). */
+ * unit tests).  The weekly silences' windows are read here, on the loop thread. */
 static void report_run(const struct api_ctx *ctx, const struct avail_report_req *req,
 		       const char *format, struct api_response *resp)
 {
-	if (!ctx->env->wq)
-		return report_make(req, format, resp);
-	if (report_njobs >= AVAIL_REPORT_JOBS_MAX)
+	struct avail_history weekly = {0};
+	char err[512];
+	if (avail_history_read_weekly(req->cfg->daemon.state_dir, req->from_ms, req->to_ms,
+				      &weekly, err, sizeof(err)) < 0) {
+		avail_history_free(&weekly);
+		return api_reply_error(resp, 500, "%s", err);
+	}
+	if (!ctx->env->wq) {
+		report_make(req, format, &weekly, resp);
+		return avail_history_free(&weekly);
+	}
+	if (report_njobs >= AVAIL_REPORT_JOBS_MAX) {
+		avail_history_free(&weekly);
 		return api_reply_error(resp, 503, "busy: %d reports are being built, try again",
 				       AVAIL_REPORT_JOBS_MAX);
+	}
 	struct report_job *j = report_job_new(req, format);
+	if (j)
+		j->weekly = weekly;
+	else
+		avail_history_free(&weekly);
 	if (!j || !(j->later = api_later_new(resp))) {
 		if (j)
 			report_job_free(j);

@@ -177,6 +177,23 @@ static void html_section(struct strbuf *b, const json_t *rep, const char *key,
 	strbuf_appends(b, "</tbody></table>\n");
 }
 
+/* The incident's graphs (avail_report_graphs) as one row of inline PNGs. */
+static void html_graphs(struct strbuf *b, const json_t *graphs)
+{
+	size_t k;
+	json_t *g;
+	if (!json_array_size(graphs))
+		return;
+	strbuf_appends(b, "<tr class=\"graphs\"><td colspan=\"6\">");
+	json_array_foreach (graphs, k, g) {
+		strbuf_appends(b, "<img class=\"graph\" alt=\"");
+		html_text(b, str(g, "object"));
+		strbuf_appendf(b, " around the incident\" src=\"data:image/png;base64,%s\">",
+			       str(g, "png"));
+	}
+	strbuf_appends(b, "</td></tr>\n");
+}
+
 static void html_outage(struct strbuf *b, const json_t *o)
 {
 	size_t k;
@@ -201,6 +218,7 @@ static void html_outage(struct strbuf *b, const json_t *o)
 		strbuf_appends(b, "</p>");
 	}
 	strbuf_appends(b, "</td></tr>\n");
+	html_graphs(b, json_object_get(o, "graphs"));
 }
 
 static const char html_style[] =
@@ -210,6 +228,7 @@ static const char html_style[] =
 	"tr.check td:first-child{padding-left:2em;color:#555}"
 	"tr.missed td.avail{color:#b00;font-weight:bold}"
 	"td ul{margin:0;padding-left:1.2em}"
+	"img.graph{max-width:100%;height:auto;display:block;margin:.3em 0}"
 	/* a phone: tighter margins and cells, long names wrap */
 	"@media (max-width:600px){body{margin:.4em}td,th{padding:.1em .2em;"
 	"overflow-wrap:anywhere}table{font-size:75%}}";

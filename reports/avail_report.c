@@ -391,7 +391,7 @@ static int rep_init(struct rep *r, const struct avail_report_req *req,
 	r->to = req->to_ms < req->now_ms ? req->to_ms : req->now_ms;
 	if (r->to < r->from)
 		r->to = r->from;
-	avail_report_policy(req->cfg, req->tenant, &r->pol);
+	avail_report_policy(req->cfg, req->tenant ? req->tenant : req->policy_tenant, &r->pol);
 	if (req->tenant && !(r->scopes = tenant_scopes(req->cfg, req->tenant)))
 		return -ENOMEM;
 	if (!req->tenant && req->scopes) {

@@ -13,6 +13,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
+#include "dcmon/state_health.h"
 
 static const char reports_schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -71,6 +72,8 @@ struct avail_recorder {
 	int64_t run_ms;  /* this run's start */
 	int64_t seen_ms; /* its last heartbeat written */
 	struct store_held held; /* every write, until its transaction commits (full disk) */
+	struct state_health health; /* dcmond's state_store_state{reports.db} and its kin */
+	struct metric_reg *reg;     /* where they are reported, NULL: nowhere */
 	int64_t retention_ms;   /* 0: keep everything */
 	int64_t prune_ms;       /* wall ms of the next retention pass */
 	char mailed[AVAIL_MONTH_LEN]; /* the last month marked mailed by this run */
@@ -280,7 +283,16 @@ void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms)
 	if (now_ms - r->seen_ms >= AVAIL_HEARTBEAT_MS)
 		write_seen(r, now_ms);
 	store_held_write(&r->held, r->db, r->st, r->path, false); /* retries when held */
+	state_health_put(&r->health, r->reg, now_ms, r->held.failing, r->held.n, r->held.lost);
 	prune(r, now_ms);
+}
+
+void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *reg)
+{
+	if (!r)
+		return;
+	r->reg = reg;
+	state_health_init(&r->health, reg, AVAIL_DB_NAME);
 }
 
 /* Whether reports.db records month as mailed; -1 when it records no month at all. */
@@ -468,7 +480,20 @@ static int read_notes(struct sqlite3 *db, struct avail_history *h)
 	return rc;
 }
 
-/* One-off silences of alerts.db (weekly ones are not windows of the report yet). */
+static int planned_add(struct avail_history *h, struct sqlite3_stmt *s, int64_t start,
+		       int64_t end)
+{
+	if (grow((void **)&h->planned, h->nplanned, sizeof(*h->planned)) < 0)
+		return -ENOMEM;
+	struct avail_window *w = &h->planned[h->nplanned];
+	*w = (struct avail_window){.device = col_dup(s, 0), .site = col_dup(s, 1),
+				   .tenant = col_dup(s, 2), .kind = col_dup(s, 3),
+				   .metric = col_dup(s, 4), .start_ms = start, .end_ms = end};
+	h->nplanned++;
+	return 0;
+}
+
+/* One-off silences of alerts.db (the weekly ones: avail_history_read_weekly). */
 static int read_planned(struct sqlite3 *db, int64_t from, int64_t to, struct avail_history *h)
 {
 	struct sqlite3_stmt *s = period_query(
@@ -477,14 +502,8 @@ static int read_planned(struct sqlite3 *db, int64_t from, int64_t to, struct ava
 		    " WHERE days = 0 AND starts_ms < ? AND e > ?",
 		from, to);
 	int rc = s ? 0 : -EIO;
-	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		if ((rc = grow((void **)&h->planned, h->nplanned, sizeof(*h->planned))) < 0)
-			break;
-		h->planned[h->nplanned++] = (struct avail_window){
-			.device = col_dup(s, 0), .site = col_dup(s, 1), .tenant = col_dup(s, 2),
-			.kind = col_dup(s, 3), .metric = col_dup(s, 4),
-			.start_ms = sqlite3_column_int64(s, 5), .end_ms = sqlite3_column_int64(s, 6)};
-	}
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
+		rc = planned_add(h, s, sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6));
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -517,6 +536,62 @@ int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
 	if (rc < 0)
 		avail_history_free(h);
 	return rc;
+}
+
+struct weekly_ctx {
+	struct avail_history *h;
+	struct sqlite3_stmt *s; /* the silence's row */
+	int rc;
+};
+
+static void weekly_window(void *arg, int64_t start_ms, int64_t end_ms)
+{
+	struct weekly_ctx *c = arg;
+	if (c->rc == 0)
+		c->rc = planned_add(c->h, c->s, start_ms, end_ms);
+}
+
+int avail_history_read_weekly(const char *state_dir, int64_t from_ms, int64_t to_ms,
+			      struct avail_history *h, char *err, size_t errlen)
+{
+	struct sqlite3 *db = NULL;
+	if (!open_ro(state_dir, "alerts.db", &db))
+		return 0;
+	/* a deleted silence's windows end at its deletion */
+	struct sqlite3_stmt *s = period_query(
+		db, "SELECT device, site, tenant, kind, metric, days, start_min, end_min, tz,"
+		    " starts_ms, CASE WHEN deleted_ms IS NULL THEN ends_ms WHEN ends_ms = 0"
+		    " THEN deleted_ms ELSE min(ends_ms, deleted_ms) END AS e FROM silences"
+		    " WHERE days != 0 AND starts_ms < ? AND (e = 0 OR e > ?)",
+		from_ms, to_ms);
+	struct weekly_ctx c = {.h = h, .s = s, .rc = s ? 0 : -EIO};
+	while (c.rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		const unsigned char *tz = sqlite3_column_text(s, 8);
+		struct alert_weekly w = {.days = (unsigned)sqlite3_column_int(s, 5),
+					 .start_min = sqlite3_column_int(s, 6),
+					 .end_min = sqlite3_column_int(s, 7),
+					 .tz = (const char *)tz,
+					 .starts_ms = sqlite3_column_int64(s, 9),
+					 .ends_ms = sqlite3_column_int64(s, 10)};
+		alert_weekly_windows(&w, from_ms, to_ms, weekly_window, &c);
+	}
+	if (c.rc < 0)
+		snprintf(err, errlen, "%s/alerts.db: %s", state_dir,
+			 c.rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return c.rc;
+}
+
+int avail_history_take_planned(struct avail_history *h, struct avail_history *from)
+{
+	for (size_t i = 0; i < from->nplanned; i++) {
+		if (grow((void **)&h->planned, h->nplanned, sizeof(*h->planned)) < 0)
+			return -ENOMEM;
+		h->planned[h->nplanned++] = from->planned[i];
+		from->planned[i] = (struct avail_window){0};
+	}
+	return 0;
 }
 
 void avail_history_free(struct avail_history *h)

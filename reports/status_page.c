@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dcmon/avail_report.h"
+#include "dcmon/strhash.h"
 #include "reports_int.h"
 
 #define DAY_MS 86400000LL
@@ -54,6 +55,7 @@ struct component {
 struct page {
 	struct component *v;
 	size_t n;
+	const char *tenant; /* whose SLA policy its bars are under; NULL: the section's */
 };
 
 static void page_free(struct page *p)
@@ -124,31 +126,90 @@ static int page_public(struct page *p, const struct cfg *cfg, const struct cfg_s
 
 struct day_figures {
 	double availability, known_s, used_s;
+	bool planned_counts; /* the policy they were computed under (a reload may change it) */
 };
 
-/* Past days do not change: their figures are kept (loop thread only). */
+/* Past days change only when their history does (a crashed run's span closed at the
+ * next start, a window deleted, retention): their figures are kept (loop thread only)
+ * while the digest of what history says about them is the same, and the day too. */
 static struct day_cached {
 	char *key;
 	int64_t day_ms;
 	struct day_figures f;
 } day_cache[DAY_CACHE_MAX];
 static size_t day_ncached;
+static uint64_t day_cache_digest;
+static int64_t day_cache_today;
 
-static const struct day_figures *day_cache_find(const char *key, int64_t day_ms)
+static void day_cache_clear(void)
 {
 	for (size_t i = 0; i < day_ncached; i++)
-		if (day_cache[i].day_ms == day_ms && strcmp(day_cache[i].key, key) == 0)
+		free(day_cache[i].key);
+	day_ncached = 0;
+}
+
+static uint64_t digest_more(uint64_t h, int64_t v)
+{
+	return (h ^ (uint64_t)v) * 1099511628211ULL;
+}
+
+static uint64_t digest_span(uint64_t h, const char *what, int64_t start, int64_t end,
+			    int64_t before)
+{
+	if (start >= before)
+		return h;
+	return digest_more(digest_more(strhash_more(h, what ? what : ""), start),
+			   end < before ? end : before);
+}
+
+/* A digest of what h says about the time before `before` (today): a past day's figures
+ * change when and only when it does (up to a collision).  Spans still open end at the
+ * read's now, cut at `before`, so that the digest stays the same all day. */
+static uint64_t history_digest(const struct avail_history *h, int64_t before)
+{
+	uint64_t d = STRHASH_SEED;
+	for (size_t i = 0; i < h->ndown; i++)
+		d = digest_span(strhash_more(d, h->down[i].root ? h->down[i].root : ""),
+				h->down[i].object, h->down[i].start_ms, h->down[i].end_ms, before);
+	for (size_t i = 0; i < h->nplanned; i++) {
+		const struct avail_window *w = &h->planned[i];
+		d = strhash_more(strhash_more(strhash_more(d, w->site ? w->site : ""),
+					      w->tenant ? w->tenant : ""), w->kind ? w->kind : "");
+		d = digest_span(strhash_more(d, w->metric ? w->metric : ""), w->device,
+				w->start_ms, w->end_ms, before);
+	}
+	for (size_t i = 0; i < h->runs.n; i++)
+		d = digest_span(d, "run", h->runs.v[i].start_ms, h->runs.v[i].end_ms, before);
+	for (size_t i = 0; i < h->nconfigured; i++)
+		d = digest_span(d, h->configured[i].device, h->configured[i].start_ms,
+				h->configured[i].end_ms, before);
+	return digest_more(d, h->configured_since < before ? h->configured_since : before);
+}
+
+/* Forgets the cached days when history about them or the day changed. */
+static void day_cache_sync(const struct avail_history *h, int64_t today)
+{
+	uint64_t digest = history_digest(h, today);
+	if (digest != day_cache_digest || today != day_cache_today)
+		day_cache_clear();
+	day_cache_digest = digest;
+	day_cache_today = today;
+}
+
+static const struct day_figures *day_cache_find(const char *key, int64_t day_ms,
+						       bool planned_counts)
+{
+	for (size_t i = 0; i < day_ncached; i++)
+		if (day_cache[i].day_ms == day_ms && strcmp(day_cache[i].key, key) == 0 &&
+		    day_cache[i].f.planned_counts == planned_counts)
 			return &day_cache[i].f;
 	return NULL;
 }
 
 static void day_cache_put(const char *key, int64_t day_ms, const struct day_figures *f)
 {
-	if (day_ncached == DAY_CACHE_MAX) {
-		for (size_t i = 0; i < day_ncached; i++)
-			free(day_cache[i].key);
-		day_ncached = 0;
-	}
+	if (day_ncached == DAY_CACHE_MAX)
+		day_cache_clear();
 	char *k = strdup(key);
 	if (k)
 		day_cache[day_ncached++] = (struct day_cached){.key = k, .day_ms = day_ms, .f = *f};
@@ -156,13 +217,13 @@ static void day_cache_put(const char *key, int64_t day_ms, const struct day_figu
 
 /* The figures of component c on the day starting at day_ms: the summary of the
  * availability report of its devices over that day.  -ENOMEM when out of memory. */
-static int day_compute(const struct cfg *cfg, const struct component *c,
+static int day_compute(const struct cfg *cfg, const struct component *c, const char *tenant,
 		       const struct avail_history *h, int64_t day_ms, int64_t now_ms,
 		       struct day_figures *out)
 {
 	struct avail_report_req req = {.cfg = cfg, .scopes = c->mask, .period = "day",
-				       .from_ms = day_ms, .to_ms = day_ms + DAY_MS,
-				       .now_ms = now_ms};
+				       .policy_tenant = tenant, .from_ms = day_ms,
+				       .to_ms = day_ms + DAY_MS, .now_ms = now_ms};
 	json_t *rep = avail_report_build(&req, h);
 	json_t *sum = rep ? json_object_get(rep, "summary") : NULL;
 	if (!sum) {
@@ -176,16 +237,20 @@ static int day_compute(const struct cfg *cfg, const struct component *c,
 	return 0;
 }
 
-static json_t *day_json(const struct cfg *cfg, const struct component *c,
+/* A bar under the SLA policy of tenant (NULL: the section's). */
+static json_t *day_json(const struct cfg *cfg, const struct component *c, const char *tenant,
 			const struct avail_history *h, int64_t day_ms, int64_t now_ms)
 {
 	struct day_figures f;
-	const struct day_figures *cached = day_cache_find(c->key, day_ms);
+	struct avail_policy pol;
+	avail_report_policy(cfg, tenant, &pol);
+	const struct day_figures *cached = day_cache_find(c->key, day_ms, pol.planned_counts);
 	bool past = day_ms + DAY_MS <= now_ms;
 	char date[32];
+	f.planned_counts = pol.planned_counts;
 	if (cached)
 		f = *cached;
-	else if (day_compute(cfg, c, h, day_ms, now_ms, &f) < 0)
+	else if (day_compute(cfg, c, tenant, h, day_ms, now_ms, &f) < 0)
 		return NULL;
 	else if (past)
 		day_cache_put(c->key, day_ms, &f);
@@ -216,13 +281,14 @@ static const char *component_state(const struct api_ctx *ctx, const struct compo
 }
 
 static json_t *component_json(const struct api_ctx *ctx, const struct component *c,
-			      const struct avail_history *h, int64_t first_day)
+			      const char *tenant, const struct avail_history *h, int64_t first_day)
 {
 	json_t *days = json_array();
 	json_t *o = json_pack("{s:s, s:s, s:o}", "name", c->name, "state",
 			      component_state(ctx, c), "days", days);
 	for (int d = 0; o && d < STATUS_PAGE_DAYS; d++) {
-		json_t *day = day_json(ctx->env->cfg, c, h, first_day + d * DAY_MS, ctx->now_ms);
+		json_t *day = day_json(ctx->env->cfg, c, tenant, h, first_day + d * DAY_MS,
+				       ctx->now_ms);
 		if (!day || json_array_append_new(days, day) < 0) {
 			json_decref(o);
 			return NULL;
@@ -274,7 +340,7 @@ static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const 
 	enum authz_scope *mask = page_mask(p, cfg->ndevices);
 	int rc = out && mask ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < p->n; i++) {
-		json_t *c = component_json(ctx, &p->v[i], h, first_day);
+		json_t *c = component_json(ctx, &p->v[i], p->tenant, h, first_day);
 		rc = c && json_array_append_new(comps, c) == 0 ? 0 : -ENOMEM;
 	}
 	if (rc == 0)
@@ -301,6 +367,12 @@ static void reply_page(const struct api_ctx *ctx, struct api_response *resp,
 	if (avail_history_read(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms,
 			       ctx->now_ms, &h, err, sizeof(err)) < 0)
 		return api_reply_error(resp, 500, "%s", err);
+	if (avail_history_read_weekly(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms, &h,
+				      err, sizeof(err)) < 0) {
+		avail_history_free(&h);
+		return api_reply_error(resp, 500, "%s", err);
+	}
+	day_cache_sync(&h, today);
 	json_t *out = page_json(ctx, p, title, &h, first_day);
 	avail_history_free(&h);
 	if (!out)
@@ -318,8 +390,10 @@ void api_get_status_page(const struct api_ctx *ctx, struct api_response *resp)
 		api_reply_error(resp, 422, "%zu devices: a status page of one's devices shows at most"
 				" %d; publish components in daemon.reports.status_page", p.n,
 				ACTOR_COMPONENTS_MAX);
-	else
-		reply_page(ctx, resp, &p, a && a->tenant[0] ? a->tenant : "status");
+	else {
+		p.tenant = a && a->tenant[0] ? a->tenant : NULL;
+		reply_page(ctx, resp, &p, p.tenant ? p.tenant : "status");
+	}
 	page_free(&p);
 }
 
@@ -333,6 +407,7 @@ void status_page_reply_tenant(const struct api_ctx *ctx, struct api_response *re
 	snprintf(viewer.tenant, sizeof(viewer.tenant), "%s", tenant);
 	if (scopes)
 		authz_device_scopes(cfg, &viewer, scopes);
+	p.tenant = tenant;
 	if (!scopes || page_of_actor(&p, cfg, scopes) < 0)
 		api_reply_error(resp, 500, "out of memory");
 	else

@@ -88,4 +88,13 @@ void archive_rrd_getopt_unlock(void);
 int archive_fetch(const char *path, const char *daemon, const char *start, const char *end,
 		  struct archive_series *out, char *err, size_t errlen);
 
+/* The one data source of every RRD file (what a DEF: names). */
+#define ARCHIVE_DS_NAME "value"
+
+/* The image librrd draws for `rrdtool graph - ARGS...` (args[0..nargs): options, DEF:,
+ * CDEF:, LINE...), through rrdcached when daemon is not NULL; any thread (it holds
+ * archive_rrd_getopt_lock).  0 with *img malloc'd (free() it), or -1 with err filled. */
+int archive_graph(const char *const *args, size_t nargs, const char *daemon,
+		  unsigned char **img, size_t *len, char *err, size_t errlen);
+
 #endif

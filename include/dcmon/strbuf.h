@@ -29,6 +29,11 @@ int strbuf_reserve(struct strbuf *b, size_t n);
 int strbuf_append(struct strbuf *b, const char *s, size_t n);
 /* Appends the C string s.  0 or -ENOMEM. */
 int strbuf_appends(struct strbuf *b, const char *s);
+/* Appends data[0..n) in base64 (RFC 4648, padded): a data: URI, a MIME part. */
+int strbuf_append_base64(struct strbuf *b, const void *data, size_t n);
+/* The same in lines of 76 characters, each ending in CRLF, as a MIME body part wants
+ * (RFC 2045); 0 or -ENOMEM. */
+int strbuf_append_base64_mime(struct strbuf *b, const void *data, size_t n);
 /* Appends printf-formatted text, however long.  0, -ENOMEM, or -EINVAL (a format
  * vsnprintf refuses, which also marks the builder failed). */
 __attribute__((format(printf, 2, 3))) int strbuf_appendf(struct strbuf *b, const char *fmt, ...);

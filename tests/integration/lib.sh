@@ -456,6 +456,22 @@ PYEOF
 }
 
 # done_checks: prints the closing line ctest output is read for.
+# One-off or weekly silences written into a state dir's alerts.db before dcmond starts,
+# as the alert store keeps them (history for availability reports).  VALUES rows on
+# stdin, for the columns device, reason, created_by, created_ms, starts_ms, ends_ms,
+# days, start_min, end_min, tz.
+silences_before_start() { # STATE_DIR
+  sqlite3 "$1/alerts.db" <<SQL
+CREATE TABLE IF NOT EXISTS silences(id INTEGER PRIMARY KEY, device TEXT, kind TEXT,
+  site TEXT, room TEXT, tenant TEXT, metric TEXT, inst TEXT, labels TEXT, rule TEXT,
+  reason TEXT NOT NULL, created_by TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, days INTEGER NOT NULL,
+  start_min INTEGER NOT NULL, end_min INTEGER NOT NULL, tz TEXT, deleted_ms INTEGER);
+INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms, days,
+  start_min, end_min, tz) VALUES $(cat);
+SQL
+}
+
 done_checks() {
   echo "$_CHECKS passed, 0 failed"
 }

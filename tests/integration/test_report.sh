@@ -35,6 +35,29 @@ INSERT INTO down(object, device, start_ms, end_ms, root) VALUES
   ('acme-web/ping_state', 'acme-web', $(ms '2026-11-25 08:05'), $(ms '2026-11-25 08:40'), 'utility'),
   ('globex-db/ping_state', 'globex-db', $(ms '2026-11-25 08:05'), $(ms '2026-11-25 08:40'), 'utility');
 SQL
+# globex-db's weekly maintenance window, Wednesdays 08:00-09:00 UTC (a recurring silence
+# of alerts.db, bit 3 of days): its 35 minutes under the utility on Wednesday the 25th
+# are planned.
+silences_before_start "$T/data" <<VALUES
+('globex-db', 'weekly maintenance', 'alice',
+  $(ms 2026-10-01), $(ms 2026-10-01), 0, 8, 480, 540, 'UTC')
+VALUES
+# The archive around the incident (issue 20: a graph of the root's key values): one
+# value a minute, 07:00-10:00 on the 25th, 1 (up) but 0 while the utility was down.
+archive_around_incident() { # FILE
+  local t=$(( $(ms '2026-11-25 07:00') / 1000 )) end=$(( $(ms '2026-11-25 10:00') / 1000 ))
+  local down=$(( $(ms '2026-11-25 08:00') / 1000 )) back=$(( $(ms '2026-11-25 08:45') / 1000 ))
+  local updates=()
+  mkdir -p "$(dirname "$1")"
+  rrdtool create "$1" --start $((t - 60)) --step 60 DS:value:GAUGE:120:U:U \
+    RRA:AVERAGE:0.5:1:1000 || fail "rrdtool create $1"
+  for ((; t <= end; t += 60)); do
+    updates+=("$t:$(( t >= down && t < back ? 0 : 1 ))")
+  done
+  rrdtool update "$1" "${updates[@]}" || fail "rrdtool update $1"
+}
+archive_around_incident "$T/data/utility/input_state.rrd"
+archive_around_incident "$T/data/acme-web/ping_state.rrd"
 start_dcmond "$T/dcmon.yaml"
 
 incident="utility@$(ms '2026-11-25 08:00')"
@@ -50,6 +73,8 @@ assert_eq "$(jq '.subsystems[] | select(.name == "power") | .unplanned_s' "$T/no
 assert_eq "$(jq '.devices[] | select(.name == "acme-web") | .unplanned_s' "$T/noc.json")" "2100" \
   "acme-web: 35 minutes"
 assert_eq "$(jq '.outages | length' "$T/noc.json")" "1" "the utility outage appears once"
+assert_eq "$(jq '.devices[] | select(.name == "globex-db") | [.planned_s, .unplanned_s] | join(",")' "$T/noc.json")" \
+  '"2100,0"' "globex-db: its 35 minutes inside its weekly window are planned"
 assert_eq "$(jq -r '.outages[0].notes[0].text' "$T/noc.json")" "feeder breaker tripped; utility notified" \
   "the note in the report"
 
@@ -60,6 +85,18 @@ pass "tenant text report: root cause shown, no other tenant"
 
 "$DCMON" report availability --period 2026-11 --format html --output "$T/noc.html"
 "$DCMON" report availability --period 2026-11 --tenant acme --format html --output "$T/acme.html"
+# one PNG per incident, drawn from the root's archive, that decodes as a PNG image
+for f in noc acme; do
+  grep -o 'data:image/png;base64,[A-Za-z0-9+/=]*' "$T/$f.html" >"$T/$f.graphs"
+  assert_eq "$(wc -l <"$T/$f.graphs")" "1" "$f: one graph for its one incident"
+  grep -q 'alt="utility/input_state around the incident"' "$T/$f.html" ||
+    fail "$f: the graph is not the root's (utility/input_state)"
+  sed 's/^data:image\/png;base64,//' "$T/$f.graphs" | base64 -d >"$T/$f.png" ||
+    fail "$f: the graph is not base64"
+  file "$T/$f.png" | grep -Eq 'PNG image data, [0-9]+ x [0-9]+' ||
+    fail "$f: the graph is not a PNG: $(file "$T/$f.png")"
+done
+pass "HTML reports: the root's graph around the incident, a decodable PNG"
 NOC_HTML="$T/noc.html" TENANT_HTML="$T/acme.html" ARTIFACTS="$ART" \
   timeout 120 node "$E2E/report.test.js" || fail "browser test failed"
 pass "HTML reports in headless Chromium"
@@ -72,6 +109,9 @@ grep -Eq "acme-web +99.9190 % +2100" "$T/acme-pdf.txt" || fail "PDF without acme
 grep -q "utility" "$T/acme-pdf.txt" || fail "PDF without the root cause"
 grep -qi globex "$T/acme-pdf.txt" && fail "the tenant's PDF names globex"
 pass "PDF: figures and root cause read back with pdftotext, no other tenant"
+images=$(pdfimages -list "$T/acme.pdf" | awk 'NR > 2 && $3 == "image"' | wc -l)
+[ "$images" -ge 1 ] || fail "the PDF holds no image (pdfimages -list: $images)"
+pass "PDF: the incident's graph is in it ($images image(s), pdfimages -list)"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$DCMON_SOCKET" \
   "http://dcmond/api/v1/reports/availability?period=2026-13")

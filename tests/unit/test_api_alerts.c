@@ -236,10 +236,44 @@ static void test_audit_without_state(void **state)
 	fx_free(f);
 }
 
+/* A metric whose anomaly rule has too little history is listed as learning beside the
+ * alerts (it never alerts then), under the same filters. */
+static void test_learning_listed(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(FX_DEVICES "rules:\n"
+				"  - {name: room-unusual, match: {metric: room_celsius},\n"
+				"     anomaly: {deviation: 3, learn: 3d}}\n",
+			      false);
+	int64_t now = clock_wall_ms();
+	struct metric *m = fx_metric(f, "ups-1", "room_celsius", METRIC_GAUGE, NULL);
+	metric_put(f->reg, m, now - 1000, 21);
+	struct reply r = call(f, "GET", "/api/v1/alerts", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.body, "alerts")), 0);
+	json_t *l = json_object_get(r.body, "learning");
+	assert_int_equal(json_array_size(l), 1);
+	json_t *e = json_array_get(l, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "rule")), "room-unusual");
+	assert_string_equal(json_string_value(json_object_get(e, "device")), "ups-1");
+	assert_string_equal(json_string_value(json_object_get(e, "metric")), "room_celsius");
+	assert_string_equal(json_string_value(json_object_get(e, "state")),
+			    "learning (1 days of 3)");
+	json_decref(r.body);
+	r = call(f, "GET", "/api/v1/alerts", "device=ups-2", NULL);
+	assert_int_equal(json_array_size(json_object_get(r.body, "learning")), 0);
+	json_decref(r.body);
+	r = call(f, "GET", "/api/v1/alerts", "rule=load", NULL);
+	assert_int_equal(json_array_size(json_object_get(r.body, "learning")), 0);
+	json_decref(r.body);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_alert_endpoints),
 					   cmocka_unit_test(test_audit_endpoint),
+					   cmocka_unit_test(test_learning_listed),
 					   cmocka_unit_test(test_audit_without_state)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -278,6 +278,39 @@ static void test_overlapping_maintenance(void **state)
 	json_decref(rep);
 }
 
+/* Weekly silences are planned windows, computed in their own time zone: Sundays
+ * 01:00-05:00 in Paris over the night summer time ends (25 October 2026: 01:00 CEST is
+ * 23:00Z the day before, 05:00 CET is 04:00Z, 5 hours), and every Sunday after until the
+ * silence was deleted on 15 November at 02:00Z (cut there: 00:00Z..02:00Z). */
+static void test_weekly_windows(void **state)
+{
+	struct fixture *f = *state;
+	char text[1024];
+	silence(f, "acme-web", 0, 1); /* makes the table */
+	snprintf(text, sizeof(text),
+		 "INSERT INTO silences(device, reason, created_by, created_ms, starts_ms, ends_ms,"
+		 " days, start_min, end_min, tz, deleted_ms) VALUES('acme-web', 'backups', 'alice',"
+		 " 0, %lld, 0, 1, 60, 300, 'Europe/Paris', %lld)",
+		 (long long)at(10, 20, 0, 0), (long long)at(11, 15, 2, 0));
+	sql(f, "alerts.db", text);
+	struct avail_history h = {0};
+	char err[256];
+	assert_int_equal(avail_history_read_weekly(f->dir, at(10, 24, 0, 0), at(11, 30, 0, 0), &h,
+						   err, sizeof(err)),
+			 0);
+	int64_t want[][2] = {{at(10, 24, 23, 0), at(10, 25, 4, 0)},
+			     {at(11, 1, 0, 0), at(11, 1, 4, 0)},
+			     {at(11, 8, 0, 0), at(11, 8, 4, 0)},
+			     {at(11, 15, 0, 0), at(11, 15, 2, 0)}};
+	assert_int_equal(h.nplanned, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(h.planned[i].device, "acme-web");
+		assert_int_equal(h.planned[i].start_ms, want[i][0]);
+		assert_int_equal(h.planned[i].end_ms, want[i][1]);
+	}
+	avail_history_free(&h);
+}
+
 /* dcmond stops at 00:00 with acme-web down; it starts again at 02:00, its alert still
  * firing: the span ends at the last heartbeat, two hours are unknown, and a new span
  * starts when the restored alert is published. */
@@ -671,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_budget_of_the_target),
 		cmocka_unit_test_setup_teardown(test_outage_across_month_boundary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlapping_maintenance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weekly_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcmond_down_is_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flapping_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_server_under_utility_outage, setup,

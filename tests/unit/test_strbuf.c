@@ -115,6 +115,26 @@ static void test_out_of_memory_is_sticky(void **state)
 	strbuf_free(&b);
 }
 
+/* RFC 4648's test vectors, padding included, and bytes past 0x7f. */
+static void test_base64(void **state)
+{
+	(void)state;
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+					  "Zm9vYmFy"};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct strbuf b = STRBUF_INIT;
+		assert_int_equal(strbuf_append_base64(&b, in[i], strlen(in[i])), 0);
+		assert_string_equal(strbuf_str(&b) ? strbuf_str(&b) : "", out[i]);
+		strbuf_free(&b);
+	}
+	struct strbuf b = STRBUF_INIT;
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0xff, 0xfe};
+	assert_int_equal(strbuf_append_base64(&b, png, sizeof(png)), 0);
+	assert_string_equal(strbuf_str(&b), "iVBOR//+");
+	strbuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_keeps_room),
 		cmocka_unit_test(test_reset_reuses),
 		cmocka_unit_test(test_out_of_memory_is_sticky),
+		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,12 @@ struct alert_event {
  * engine's alert as of the last event, and before each notification the engine
  * publishes what moved in the others (a suppression the notified alert explains). */
 void alert_engine_set_bus(struct alert_engine *e, struct change_bus *bus);
+/* Anomaly rules read a newly bound metric's RRD history on wq (the loop's worker pool),
+ * one metric at a time, instead of on the loop thread (about 1 ms each); the baseline
+ * learns meanwhile.  Without it (tools, tests) the history is read at the bind.  The
+ * engine must be freed after wq.  0 or -ENOMEM. */
+struct workq;
+int alert_engine_set_workq(struct alert_engine *e, struct workq *wq);
 /* Publishes an ALERT_EV_CURRENT of every alert that is not OK (those restored at
  * start), for subscribers that joined after the engine was made. */
 void alert_engine_publish_all(struct alert_engine *e, int64_t now_ms);
@@ -418,6 +424,31 @@ struct alert_view {
  * now_ms.  Stops when fn returns false. */
 void alert_engine_foreach(struct alert_engine *e, int64_t now_ms,
 			  bool (*fn)(void *arg, const struct alert_view *v), void *arg);
+/* A metric whose anomaly rule is still learning (too little history to judge: never an
+ * alert then): state "learning (N days of M)".  Pointers valid during the call. */
+struct alert_learning_view {
+	const char *rule, *device, *metric_key;
+	const struct cfg_device *dev; /* NULL if not in the config */
+	const char *state;
+};
+/* Calls fn for every metric and anomaly rule still learning; stops when fn returns
+ * false. */
+void alert_engine_foreach_learning(const struct alert_engine *e,
+				   bool (*fn)(void *arg, const struct alert_learning_view *v),
+				   void *arg);
+/* A weekly silence as alerts.db keeps it: `days` a bit per weekday (bit 0 Sunday), the
+ * window from start_min to end_min (minutes of the local day in tz, NULL: dcmond's;
+ * an end before the start is the next day's) within [starts_ms, ends_ms) (0: no end). */
+struct alert_weekly {
+	unsigned days;
+	int start_min, end_min;
+	const char *tz;
+	int64_t starts_ms, ends_ms;
+};
+/* Calls fn with each window of w that ends after from and starts before to (whole, in
+ * order).  Loop thread only: it switches the process's TZ, as the engine does. */
+void alert_weekly_windows(const struct alert_weekly *w, int64_t from, int64_t to,
+			 void (*fn)(void *arg, int64_t start_ms, int64_t end_ms), void *arg);
 /* Fills *v for alert id; returns 0 or -ENOENT. */
 int alert_engine_get(struct alert_engine *e, int64_t id, int64_t now_ms, struct alert_view *v);
 

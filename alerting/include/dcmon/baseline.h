@@ -18,10 +18,13 @@ struct baseline_slot {
 	uint32_t n;
 };
 
+struct baseline_load; /* alerting/baseline_load.c */
+
 struct baseline {
 	struct baseline_slot slot[BASELINE_SLOTS];
 	int64_t first_day, last_day; /* UTC day numbers of the first and last sample, -1 none */
 	bool noted;                  /* the metric's note is this baseline's "expected ..." */
+	struct baseline_load *load;  /* its history being read on a worker, NULL if none */
 };
 
 enum baseline_dir { BASELINE_BOTH, BASELINE_UP, BASELINE_DOWN };
@@ -36,6 +39,9 @@ void baseline_add(struct baseline *b, int64_t ts_s, double v);
 /* Adds a series of n values, the i-th at start_s + i * step_s. */
 void baseline_add_series(struct baseline *b, const double *v, size_t n, int64_t start_s,
 			 int64_t step_s);
+/* Joins src's samples to b's, slot by slot (Welford's parallel form, the weight capped
+ * as for a sample): history read while b learned from new values. */
+void baseline_merge(struct baseline *b, const struct baseline *src);
 /* Learns from the AVERAGE values of an RRD file over the `days` before end_s (through
  * rrdcached when daemon is not NULL).  Values read, or -1 with err filled. */
 long baseline_learn_rrd(struct baseline *b, const char *path, const char *daemon,
@@ -45,7 +51,8 @@ long baseline_learn_rrd(struct baseline *b, const char *path, const char *daemon
 bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double margin, double *lo,
 		   double *hi);
 /* Whether v at ts_s lies outside the band in direction dir; false when the slot is
- * empty.  *lo, *hi: the band (NaN when empty). */
+ * empty.  *lo, *hi: the band when outside, else NaN (not computed: judging compares
+ * squares, so the values inside, nearly all, cost no square root). */
 bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
 		      enum baseline_dir dir, double *lo, double *hi);
 

@@ -50,6 +50,9 @@ void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 struct avail_report_req {
 	const struct cfg *cfg;
 	const char *tenant;   /* NULL: the NOC's report of everything */
+	/* Whose SLA policy a report without tenant is under (a tenant's status page, one
+	 * report per component); NULL: the section's. */
+	const char *policy_tenant;
 	/* A site's wall: the devices it may view (authz_device_scopes, one per device of
 	 * cfg) and its site's name; NULL for a tenant's report or the NOC's. */
 	const enum authz_scope *scopes;
@@ -74,6 +77,17 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
  * 0 or -ENOMEM. */
 int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
+
+/* The graphs an HTML report shows around each incident: its root's key values (the
+ * root's checks that were down, else the first affected object) from before its start
+ * to after its end, read from cfg's RRD archive and drawn by librrd as PNG, added to
+ * each incident of rep as "graphs": [{"object", "png": base64}] (an object without an
+ * archive gets none).  Bounded: the first AVAIL_GRAPHS_INCIDENTS_MAX incidents, at most
+ * AVAIL_GRAPHS_PER_INCIDENT graphs each (about 15 KB and 20 ms a graph).  Any thread.
+ * 0 or -ENOMEM. */
+#define AVAIL_GRAPHS_INCIDENTS_MAX 100
+#define AVAIL_GRAPHS_PER_INCIDENT 3
+int avail_report_graphs(const struct cfg *cfg, json_t *rep);
 
 /* ---- the monthly mail (reports/avail_mail.c) ---------------------------------------- */
 

@@ -58,6 +58,11 @@ void avail_recorder_set_retention(struct avail_recorder *r, int64_t retention_ms
 /* Moves the run's heartbeat when AVAIL_HEARTBEAT_MS have passed, tries the writes held
  * on a full disk again and runs retention; call every second. */
 void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
+/* Reports how reports.db is doing at each tick as dcmond's state_store_state,
+ * state_held_count and state_lost_count{file=reports.db} in reg (dcmon/state_health.h),
+ * so that the default rule state-disk-full alerts when its writes are held. */
+struct metric_reg;
+void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *reg);
 /* The monthly mail's schedule.  True, with month set to the month just ended
  * ("2026-11"), when now_ms is in a month whose previous one was not mailed yet: the first
  * tick of a new month, or the first after a stop across the boundary.  The first run
@@ -114,6 +119,15 @@ struct avail_history {
 int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
 		       int64_t now_ms, struct avail_history *h, char *err, size_t errlen);
 void avail_history_free(struct avail_history *h);
+/* Adds to h->planned the windows of alerts.db's weekly silences in [from, to) (a deleted
+ * one's up to its deletion).  Loop thread only: they are computed in the silence's time
+ * zone, which switches the process's (alert_weekly_windows); so the API reads them
+ * before it hands a report to a worker.  0, or a negative errno with err filled. */
+int avail_history_read_weekly(const char *state_dir, int64_t from_ms, int64_t to_ms,
+			      struct avail_history *h, char *err, size_t errlen);
+/* Moves from's planned windows to the end of h's (from keeps empty slots to free).
+ * 0 or -ENOMEM. */
+int avail_history_take_planned(struct avail_history *h, struct avail_history *from);
 
 /* Appends an operator's note to an incident.  Returns 0 or a negative errno with err. */
 int avail_note_add(const char *state_dir, const char *incident, const char *who,

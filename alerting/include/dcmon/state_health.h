@@ -1,6 +1,7 @@
-/* Private to alerting/: how dcmond's own state files are doing, as metrics of the
- * synthetic device `dcmond`, so that the default rules state-disk-full and state-lost
- * (etc/profiles/defaults.yaml) alert on them like on any device. */
+/* How dcmond's own state files are doing, as metrics of the synthetic device `dcmond`,
+ * so that the default rules state-disk-full and state-lost (etc/profiles/defaults.yaml)
+ * alert on them like on any device: alerting's (alerts.db, notify.db) and the reports
+ * part's (reports.db).  Loop thread. */
 #ifndef DCMON_STATE_HEALTH_H
 #define DCMON_STATE_HEALTH_H
 
@@ -12,7 +13,8 @@
 
 #define STATE_HEALTH_DEVICE "dcmond"
 
-/* The metrics of one state file (instance `file`: "alerts.db", "notify.db"). */
+/* The metrics of one state file (instance `file`: "alerts.db", "notify.db",
+ * "reports.db"). */
 struct state_health {
 	struct metric *m_state; /* state_store_state: ok, or full (held in memory) */
 	struct metric *m_held;  /* state_held_count: writes or items held in memory */
