@@ -103,13 +103,17 @@ int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags 
 	return 0;
 }
 
-#define DM(f) offsetof(struct cfg_daemon, f)
 static const struct cfg_key daemon_keys[] = {
-    {.name = "accounts", .type = CFGK_SECTION, .offset = DM(accounts), .sub = accounts_cfg_keys,
+    {.name = "accounts", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = accounts_cfg_keys,
      .elem_size = sizeof(struct cfg_accounts), .init = accounts_cfg_init,
      .check = accounts_cfg_check},
     {.name = NULL},
 };
+
+const struct cfg_accounts *accounts_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "accounts");
+}
 
 static const char *const no_params[] = {NULL};
 

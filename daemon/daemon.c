@@ -242,7 +242,7 @@ static int add_devices(struct daemon *d, const struct cfg *old)
  * policy. */
 static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 {
-	const struct cfg_accounts *ac = cfg->daemon.accounts;
+	const struct cfg_accounts *ac = accounts_cfg_of(cfg);
 	d->api_env.cfg = cfg;
 	d->api_env.local_users = ac ? ac->local_users : NULL;
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
@@ -659,7 +659,7 @@ static int start_parts(struct daemon *d)
 	sched_set_start_hook(d->sched, on_poll_start, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
 	if (d->cfg->daemon.state_dir &&
-	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, d->cfg->daemon.accounts, err,
+	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, accounts_cfg_of(d->cfg), err,
 					  sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
 		return -1;
@@ -679,8 +679,8 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
 	}
-	if (d->cfg->daemon.snmp_trap) {
-		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
+	if (snmp_trap_cfg_of(d->cfg)) {
+		d->trapd = snmp_trapd_new(&d->env, snmp_trap_cfg_of(d->cfg), err, sizeof(err));
 		if (!d->trapd) {
 			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
 			return -1;

@@ -9,7 +9,6 @@
 #include "dcmon/snmp.h"
 
 #define DEV(f) offsetof(struct cfg_device, f)
-#define DM(f)  offsetof(struct cfg_daemon, f)
 
 static const struct cfg_key device_keys[] = {
     {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
@@ -20,11 +19,16 @@ static const struct cfg_key device_keys[] = {
 };
 
 static const struct cfg_key daemon_keys[] = {
-    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
+    {.name = "snmp_trap", .type = CFGK_SECTION, .offset = CFG_PART_SECTION,
      .sub = snmp_trap_cfg_keys, .elem_size = sizeof(struct cfg_snmp_trap),
      .init = snmp_trap_cfg_init, .check = snmp_trap_cfg_check},
     {.name = NULL},
 };
+
+const struct cfg_snmp_trap *snmp_trap_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "snmp_trap");
+}
 
 const struct dcmon_part pollers_part = {
 	.name = "pollers",

@@ -54,12 +54,16 @@ void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 					       .retention_ms = AVAIL_RETENTION_DEFAULT_MS};
 }
 
-#define DM(f) offsetof(struct cfg_daemon, f)
 static const struct cfg_key daemon_keys[] = {
-	{.name = "reports", .type = CFGK_SECTION, .offset = DM(reports), .sub = reports_cfg_keys,
+	{.name = "reports", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = reports_cfg_keys,
 	 .elem_size = sizeof(struct cfg_reports), .init = reports_cfg_init},
 	{.name = NULL},
 };
+
+const struct cfg_reports *reports_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "reports");
+}
 
 static const char *const availability_params[] = {"period", "tenant", "format", NULL};
 static const char *const no_params[] = {NULL};

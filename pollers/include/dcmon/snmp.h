@@ -93,6 +93,9 @@ int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
  * the defaults, check requires the listen address and some credentials. */
 extern const struct cfg_key snmp_trap_cfg_keys[];
 void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+/* The `daemon.snmp_trap:` section of cfg (the pollers part's own, dcmon/part.h), or
+ * NULL when no receiver runs. */
+const struct cfg_snmp_trap *snmp_trap_cfg_of(const struct cfg *cfg);
 int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
 /* Loads every profile a device of cfg names (and, for devices without one, every

@@ -38,6 +38,9 @@ struct cfg_reports {
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+/* The `daemon.reports:` section of cfg (the reports part's own, dcmon/part.h), or NULL
+ * for the defaults. */
+const struct cfg_reports *reports_cfg_of(const struct cfg *cfg);
 
 /* What to report on. */
 struct avail_report_req {
