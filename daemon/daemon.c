@@ -60,17 +60,14 @@ struct daemon {
 	struct chain_settle *settle; /* the engine's settle inputs, from the chains */
 	struct api_unix *api;
 	struct alert_engine *alerts;
-	struct accounts *accounts;    /* accounts.db; NULL without a state_dir */
 	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
 	struct notifier *notify;  /* alert e-mail */
-	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct facility *facility; /* suppression, predictions, data quality */
 	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
 	struct alerting alerting;                  /* alerting's routes' state */
-	struct accounts_part_state accounts_state; /* accounts' routes' state */
 	void *parts[DCMON_PARTS_MAX];              /* each part's state: api_env.parts */
 	struct part_env part_env;                  /* what the parts' lifecycle gets */
 	int sigfd;
@@ -220,6 +217,13 @@ static struct event_store *events_store(const struct daemon *d)
 	return st ? st->store : NULL;
 }
 
+/* The account store of the accounts part, or NULL when it does not run. */
+static struct accounts *accounts_store(const struct daemon *d)
+{
+	const struct accounts_part_state *st = d->parts[dcmon_part_index(&accounts_part)];
+	return st ? st->store : NULL;
+}
+
 static int add_devices(struct daemon *d, const struct cfg *old)
 {
 	int failed = 0;
@@ -238,46 +242,47 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 	return failed;
 }
 
-/* The API's view of cfg's accounts section: the local users' roles, the store's
- * policy. */
+/* The API's view of cfg's accounts section: the local users' roles (the store's
+ * policy is the accounts part's reload). */
 static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 {
 	const struct cfg_accounts *ac = accounts_cfg_of(cfg);
 	d->api_env.cfg = cfg;
 	d->api_env.local_users = ac ? ac->local_users : NULL;
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
-	accounts_reload(d->accounts, ac);
 }
 
 /* What each part's routes act on (api_env.parts, dcmon/part.h). */
 static void api_env_parts(struct daemon *d)
 {
 	d->alerting = (struct alerting){.engine = d->alerts, .notify = d->notify};
-	d->accounts_state = (struct accounts_part_state){.store = d->accounts, .audit = d->alerts};
 	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
 	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
-	d->parts[dcmon_part_index(&accounts_part)] = &d->accounts_state;
 	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
 	d->parts[dcmon_part_index(&reports_part)] = d->alerts; /* its audit records */
 	d->api_env.parts = d->parts;
 }
 
-/* The account store answers for the HTTP transport's credentials (api_env.auth). */
+/* The account store answers for the HTTP transport's credentials (api_env.auth is the
+ * daemon: the store is the accounts part's state, made after the API environment). */
 static int token_actor_of(void *auth, const char *token, const char *source,
 			  struct authz_actor *out)
 {
-	return accounts_token_actor(auth, token, source, out);
+	struct accounts *a = accounts_store(auth);
+	return a ? accounts_token_actor(a, token, source, out) : -1;
 }
 
 static int session_actor_of(void *auth, const char *sid, const char *csrf, const char *source,
 			    int64_t now_ms, struct authz_actor *out)
 {
-	return accounts_session_actor(auth, sid, csrf, source, now_ms, out);
+	struct accounts *a = accounts_store(auth);
+	return a ? accounts_session_actor(a, sid, csrf, source, now_ms, out) : -1;
 }
 
 static bool any_account_of(void *auth)
 {
-	return accounts_any(auth);
+	struct accounts *a = accounts_store(auth);
+	return a && accounts_any(a);
 }
 
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
@@ -452,7 +457,7 @@ static void on_tick(struct loop *loop, void *arg)
 	metric_reg_mark_stale(d->reg, now);
 	event_store_report(events_store(d), d->reg, now);
 	alert_engine_tick(d->alerts, now);
-	accounts_tick(d->accounts, d->alerts, d->reg, now);
+	accounts_tick(accounts_store(d), d->alerts, d->reg, now);
 	avail_recorder_tick(d->avail, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
@@ -551,7 +556,9 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 	event_store_add_trap(events_store(d), d->cfg, note);
 }
 
-/* The parts' states, made; the trap receiver's notifications go to the event store. */
+/* The parts' states, made, and joined where one part needs another's: the trap
+ * receiver's notifications go to the event store, the accounts' changes to the
+ * engine's audit log. */
 static int start_lifecycle_parts(struct daemon *d)
 {
 	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
@@ -559,8 +566,12 @@ static int start_lifecycle_parts(struct daemon *d)
 					.api = &d->api_env};
 	if (parts_new(d) < 0)
 		return -1;
-	if (d->trapd && events_store(d))
-		snmp_trapd_set_listener(d->trapd, on_trap_note, d);
+	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
+	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
+	if (trapd && events_store(d))
+		snmp_trapd_set_listener(trapd, on_trap_note, d);
+	if (accounts)
+		accounts->audit = d->alerts;
 	return 0;
 }
 
@@ -658,16 +669,9 @@ static int start_parts(struct daemon *d)
 		return -1;
 	sched_set_start_hook(d->sched, on_poll_start, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
-	if (d->cfg->daemon.state_dir &&
-	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, accounts_cfg_of(d->cfg), err,
-					  sizeof(err)))) {
-		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
-		return -1;
-	}
-	accounts_set_workers(d->accounts, d->wq); /* yescrypt off the loop thread */
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .auth = d->accounts, .wq = d->wq,
+				      .version = DCMON_VERSION, .auth = d, .wq = d->wq,
 				      .token_actor = token_actor_of,
 				      .session_actor = session_actor_of,
 				      .any_account = any_account_of};
@@ -678,13 +682,6 @@ static int start_parts(struct daemon *d)
 	if (!d->api) {
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
-	}
-	if (snmp_trap_cfg_of(d->cfg)) {
-		d->trapd = snmp_trapd_new(&d->env, snmp_trap_cfg_of(d->cfg), err, sizeof(err));
-		if (!d->trapd) {
-			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
-			return -1;
-		}
 	}
 	if (start_lifecycle_parts(d) < 0)
 		return -1;
@@ -709,7 +706,6 @@ static int start_parts(struct daemon *d)
 static void stop_parts(struct daemon *d)
 {
 	sd_service_free(d->sd);
-	snmp_trapd_free(d->trapd);
 	sched_free(d->sched); /* cancels polls in flight */
 	chain_settle_free(d->settle);
 	api_unix_free(d->api);
@@ -723,7 +719,6 @@ static void stop_parts(struct daemon *d)
 	facility_free(d->facility);
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
-	accounts_free(d->accounts);
 	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
 	tenant_layer_free(d->tenants);
 	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */

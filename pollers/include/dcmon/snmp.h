@@ -133,6 +133,10 @@ enum snmp_trap_drop {
 struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
 				  char *err, size_t errlen);
 void snmp_trapd_free(struct snmp_trapd *t);
+struct dcmon_part;
+/* pollers/pollers_part.c; its state (dcmon/part.h) is the trap receiver, NULL without
+ * a snmp_trap: section */
+extern const struct dcmon_part pollers_part;
 /* The UDP port actually bound (useful when tc->port was 0). */
 int snmp_trapd_port(const struct snmp_trapd *t);
 /* Datagrams received on the trap port in total, and those dropped for `why`. */
