@@ -63,7 +63,6 @@ struct daemon {
 	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
 	struct notifier *notify;  /* alert e-mail */
 	struct facility *facility; /* suppression, predictions, data quality */
-	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
@@ -176,8 +175,10 @@ static const struct poller_ops *const *all_pollers(void)
 }
 
 /* ---- the parts' lifecycle (dcmon/part.h) --------------------------------------------
- * new in list order, once the kernel's services, the engine, the scheduler and the API
- * socket are up (the web server serves api_env); reload after the new config is in
+ * new in list order, once the kernel's services, the engine, the notifier, the facility,
+ * the pollers' environment and api_env (which the web server serves) are made, and
+ * before the restored alerts are published (the reports' recorder opens their spans
+ * again); reload after the new config is in
  * force everywhere else and before the old one is freed (their sections point into
  * it); free in reverse order once the loop has stopped and the work queue has
  * drained (no graph renders for the web server any more). */
@@ -215,6 +216,13 @@ static struct event_store *events_store(const struct daemon *d)
 {
 	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
 	return st ? st->store : NULL;
+}
+
+/* The availability recorder of the reports part, or NULL when it does not run. */
+static struct avail_recorder *avail_recorder(const struct daemon *d)
+{
+	const struct reports_part_state *st = d->parts[dcmon_part_index(&reports_part)];
+	return st ? st->recorder : NULL;
 }
 
 /* The account store of the accounts part, or NULL when it does not run. */
@@ -259,7 +267,6 @@ static void api_env_parts(struct daemon *d)
 	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
 	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
 	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
-	d->parts[dcmon_part_index(&reports_part)] = d->alerts; /* its audit records */
 	d->api_env.parts = d->parts;
 }
 
@@ -326,8 +333,6 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
-	avail_recorder_set_retention(d->avail, avail_report_retention(next));
-	avail_recorder_devices(d->avail, next, clock_wall_ms());
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -458,7 +463,7 @@ static void on_tick(struct loop *loop, void *arg)
 	event_store_report(events_store(d), d->reg, now);
 	alert_engine_tick(d->alerts, now);
 	accounts_tick(accounts_store(d), d->alerts, d->reg, now);
-	avail_recorder_tick(d->avail, now);
+	avail_recorder_tick(avail_recorder(d), now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -556,25 +561,6 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 	event_store_add_trap(events_store(d), d->cfg, note);
 }
 
-/* The parts' states, made, and joined where one part needs another's: the trap
- * receiver's notifications go to the event store, the accounts' changes to the
- * engine's audit log. */
-static int start_lifecycle_parts(struct daemon *d)
-{
-	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
-					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
-					.api = &d->api_env};
-	if (parts_new(d) < 0)
-		return -1;
-	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
-	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
-	if (trapd && events_store(d))
-		snmp_trapd_set_listener(trapd, on_trap_note, d);
-	if (accounts)
-		accounts->audit = d->alerts;
-	return 0;
-}
-
 /* The suppression root of a device's alerts, for the outage log.  The restored alerts
  * are published before the scheduler exists, and the facility reads devices' states from
  * it: no root is known then (the engine's own suppressor is not asked either). */
@@ -584,21 +570,28 @@ static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
 	return d->sched ? facility_suppressed_by(d->facility, device, now_ms) : NULL;
 }
 
-/* The availability history (reports.db), before the restored alerts are published so
- * that those still firing open their spans again. */
-static int start_reports(struct daemon *d)
+/* The parts' states, made, and joined where one part needs another's: the trap
+ * receiver's notifications go to the event store, the accounts' and the reports'
+ * changes to the engine's audit log, the facility's suppression roots to the outage
+ * log. */
+static int start_lifecycle_parts(struct daemon *d)
 {
-	char err[512] = "";
-	if (!d->cfg->daemon.state_dir)
-		return 0;
-	d->avail = avail_recorder_new(d->cfg->daemon.state_dir, d->bus, avail_root_of, d,
-				      clock_wall_ms(), err, sizeof(err));
-	if (!d->avail) {
-		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
+	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
+					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
+					.api = &d->api_env};
+	if (parts_new(d) < 0)
 		return -1;
+	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
+	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
+	struct reports_part_state *reports = d->parts[dcmon_part_index(&reports_part)];
+	if (trapd && events_store(d))
+		snmp_trapd_set_listener(trapd, on_trap_note, d);
+	if (accounts)
+		accounts->audit = d->alerts;
+	if (reports) {
+		reports->audit = d->alerts;
+		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
-	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
-	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
 	return 0;
 }
 
@@ -653,22 +646,8 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
 		return -1;
 	}
-	if (start_reports(d) < 0)
-		return -1;
-	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
-	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
-			.alerts = d->alerts, .bus = d->bus});
-	if (!d->pipeline)
-		return -1;
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
 				     .repoll = on_repoll, .repoll_arg = d};
-	if (!(d->sched = sched_new(&d->env, all_pollers())))
-		return -1;
-	sched_set_done_hook(d->sched, on_poll_done, d);
-	if (!(d->settle = chain_settle_new(d->facility, d->sched, d->alerts, d->bus)))
-		return -1;
-	sched_set_start_hook(d->sched, on_poll_start, d);
-	notifier_set_polling_fn(d->notify, polling_of, d);
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
 				      .arg = d, .started_ms = clock_wall_ms(),
 				      .version = DCMON_VERSION, .auth = d, .wq = d->wq,
@@ -677,14 +656,28 @@ static int start_parts(struct daemon *d)
 				      .any_account = any_account_of};
 	api_env_parts(d);
 	api_env_accounts(d, d->cfg);
+	/* the parts before the restored alerts are published: the reports' recorder opens
+	 * the spans of those still firing again */
+	if (start_lifecycle_parts(d) < 0)
+		return -1;
+	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
+	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
+			.alerts = d->alerts, .bus = d->bus});
+	if (!d->pipeline)
+		return -1;
+	if (!(d->sched = sched_new(&d->env, all_pollers())))
+		return -1;
+	sched_set_done_hook(d->sched, on_poll_done, d);
+	if (!(d->settle = chain_settle_new(d->facility, d->sched, d->alerts, d->bus)))
+		return -1;
+	sched_set_start_hook(d->sched, on_poll_start, d);
+	notifier_set_polling_fn(d->notify, polling_of, d);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
 	}
-	if (start_lifecycle_parts(d) < 0)
-		return -1;
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
 		return -1;
@@ -721,7 +714,6 @@ static void stop_parts(struct daemon *d)
 	archive_free(d->arc); /* writes every queued update */
 	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
 	tenant_layer_free(d->tenants);
-	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);

@@ -1,9 +1,13 @@
-/* The reports part: the `reports:` section of `daemon:` (the SLA policy) and the
- * availability and outage-note endpoints (docs/REPORTS.md). */
+/* The reports part: the `reports:` section of `daemon:` (the SLA policy), the
+ * availability and outage-note endpoints (docs/REPORTS.md) and the recorder of
+ * reports.db's history, its state. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "dcmon/avail_report.h"
+#include "dcmon/log.h"
+#include "dcmon/loop.h"
 #include "dcmon/part.h"
 #include "reports_int.h"
 #include "status_page.h"
@@ -95,8 +99,60 @@ static const struct api_route routes[] = {
 	{.method = NULL},
 };
 
+/* The recorder follows cfg: its retention and the devices it calls configured. */
+static void recorder_follow(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms)
+{
+	avail_recorder_set_retention(r, avail_report_retention(cfg));
+	avail_recorder_devices(r, cfg, now_ms);
+}
+
+/* The availability history (reports.db) in the state directory, subscribed to the alert
+ * changes: the composition root makes it before the restored alerts are published, so
+ * that those still firing open their spans again.  On failure *state is kept for
+ * reports_free. */
+static int reports_new(const struct part_env *env, void **state)
+{
+	const char *dir = env->cfg->daemon.state_dir;
+	struct reports_part_state *st = calloc(1, sizeof(*st));
+	char err[512] = "";
+	int64_t now = clock_wall_ms();
+	if (!(*state = st)) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory at start-up");
+		return -1;
+	}
+	if (!dir)
+		return 0;
+	if (!(st->recorder = avail_recorder_new(dir, env->bus, NULL, NULL, now, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
+		return -1;
+	}
+	recorder_follow(st->recorder, env->cfg, now);
+	return 0;
+}
+
+static void reports_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	struct reports_part_state *st = *state;
+	(void)old;
+	if (st)
+		recorder_follow(st->recorder, env->cfg, clock_wall_ms());
+}
+
+/* The run's clean end. */
+static void reports_free(void *state)
+{
+	struct reports_part_state *st = state;
+	if (!st)
+		return;
+	avail_recorder_free(st->recorder, clock_wall_ms());
+	free(st);
+}
+
 const struct dcmon_part reports_part = {
 	.name = "reports",
 	.daemon_keys = daemon_keys,
 	.routes = routes,
+	.new = reports_new,
+	.reload = reports_reload,
+	.free = reports_free,
 };

@@ -72,9 +72,15 @@ int avail_report_text(const json_t *rep, struct strbuf *out);
 int avail_report_html(const json_t *rep, struct strbuf *out);
 
 struct dcmon_part; /* dcmon/part.h */
-/* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
- * audit log records outage notes, status updates and status tokens */
+/* reports/reports_part.c; its state (dcmon/part.h), which its routes read as ctx->part: */
 extern const struct dcmon_part reports_part;
+struct alert_engine;
+struct reports_part_state {
+	struct avail_recorder *recorder; /* reports.db's history; NULL without a state_dir */
+	/* the rule engine whose audit log records outage notes, status updates and status
+	 * tokens (the composition root's; NULL: they are refused) */
+	struct alert_engine *audit;
+};
 /* The API builds reports on the worker pool (api_env.wq), at most this many at once
  * (each holds one of the pool's workers): another one answers 503. */
 #define AVAIL_REPORT_JOBS_MAX 2
