@@ -1,11 +1,12 @@
-/* The accounts part: the `accounts:` section of `daemon:` and the /api/v1/users
- * endpoints (dcmon/accounts.h). */
+/* The accounts part: the `accounts:` section of `daemon:`, the /api/v1/users
+ * endpoints and the account store, its state (dcmon/accounts.h). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "accounts_int.h"
 #include "dcmon/config_keys.h"
+#include "dcmon/log.h"
 #include "dcmon/part.h"
 
 #define LU(f) offsetof(struct authz_local_user, f)
@@ -103,13 +104,17 @@ int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags 
 	return 0;
 }
 
-#define DM(f) offsetof(struct cfg_daemon, f)
 static const struct cfg_key daemon_keys[] = {
-    {.name = "accounts", .type = CFGK_SECTION, .offset = DM(accounts), .sub = accounts_cfg_keys,
+    {.name = "accounts", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = accounts_cfg_keys,
      .elem_size = sizeof(struct cfg_accounts), .init = accounts_cfg_init,
      .check = accounts_cfg_check},
     {.name = NULL},
 };
+
+const struct cfg_accounts *accounts_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "accounts");
+}
 
 static const char *const no_params[] = {NULL};
 
@@ -144,8 +149,49 @@ static const struct api_route routes[] = {
 	{.method = NULL},
 };
 
+/* The account store (accounts.db in the state directory); the composition root gives
+ * the state the engine whose audit log records the accounts' changes.  On failure
+ * *state is kept for accounts_part_free. */
+static int accounts_part_new(const struct part_env *env, void **state)
+{
+	const char *dir = env->cfg->daemon.state_dir;
+	struct accounts_part_state *st = calloc(1, sizeof(*st));
+	char err[512] = "";
+	if (!(*state = st)) {
+		log_msg(LOG_LVL_ERROR, "accounts", NULL, "out of memory at start-up");
+		return -1;
+	}
+	if (dir && !(st->store = accounts_open(dir, accounts_cfg_of(env->cfg), err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
+		return -1;
+	}
+	accounts_set_workers(st->store, env->wq); /* yescrypt off the loop thread */
+	return 0;
+}
+
+static void accounts_part_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	struct accounts_part_state *st = *state;
+	(void)old;
+	if (st)
+		accounts_reload(st->store, accounts_cfg_of(env->cfg));
+}
+
+/* Once the work queue has drained: no password job runs any more. */
+static void accounts_part_free(void *state)
+{
+	struct accounts_part_state *st = state;
+	if (!st)
+		return;
+	accounts_free(st->store);
+	free(st);
+}
+
 const struct dcmon_part accounts_part = {
 	.name = "accounts",
 	.daemon_keys = daemon_keys,
 	.routes = routes,
+	.new = accounts_part_new,
+	.reload = accounts_part_reload,
+	.free = accounts_part_free,
 };

@@ -60,18 +60,13 @@ struct daemon {
 	struct chain_settle *settle; /* the engine's settle inputs, from the chains */
 	struct api_unix *api;
 	struct alert_engine *alerts;
-	struct accounts *accounts;    /* accounts.db; NULL without a state_dir */
 	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
 	struct notifier *notify;  /* alert e-mail */
-	struct snmp_trapd *trapd; /* NULL when no trap receiver is configured */
 	struct facility *facility; /* suppression, predictions, data quality */
-	struct avail_recorder *avail; /* reports.db's history; NULL without a state_dir */
-	struct avail_mailer *mailer;  /* the monthly report mail (on avail's schedule) */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
 	struct alerting alerting;                  /* alerting's routes' state */
-	struct accounts_part_state accounts_state; /* accounts' routes' state */
 	void *parts[DCMON_PARTS_MAX];              /* each part's state: api_env.parts */
 	struct part_env part_env;                  /* what the parts' lifecycle gets */
 	int sigfd;
@@ -180,8 +175,10 @@ static const struct poller_ops *const *all_pollers(void)
 }
 
 /* ---- the parts' lifecycle (dcmon/part.h) --------------------------------------------
- * new in list order, once the kernel's services, the engine, the scheduler and the API
- * socket are up (the web server serves api_env); reload after the new config is in
+ * new in list order, once the kernel's services, the engine, the notifier, the facility,
+ * the pollers' environment and api_env (which the web server serves) are made, and
+ * before the restored alerts are published (the reports' recorder opens their spans
+ * again); reload after the new config is in
  * force everywhere else and before the old one is freed (their sections point into
  * it); free in reverse order once the loop has stopped and the work queue has
  * drained (no graph renders for the web server any more). */
@@ -221,6 +218,27 @@ static struct event_store *events_store(const struct daemon *d)
 	return st ? st->store : NULL;
 }
 
+/* The availability recorder of the reports part, or NULL when it does not run. */
+static struct avail_recorder *avail_recorder(const struct daemon *d)
+{
+	const struct reports_part_state *st = d->parts[dcmon_part_index(&reports_part)];
+	return st ? st->recorder : NULL;
+}
+
+/* The monthly mail of the reports part, or NULL when it does not run. */
+static struct avail_mailer *avail_mailer(const struct daemon *d)
+{
+	const struct reports_part_state *st = d->parts[dcmon_part_index(&reports_part)];
+	return st ? st->mailer : NULL;
+}
+
+/* The account store of the accounts part, or NULL when it does not run. */
+static struct accounts *accounts_store(const struct daemon *d)
+{
+	const struct accounts_part_state *st = d->parts[dcmon_part_index(&accounts_part)];
+	return st ? st->store : NULL;
+}
+
 static int add_devices(struct daemon *d, const struct cfg *old)
 {
 	int failed = 0;
@@ -239,46 +257,46 @@ static int add_devices(struct daemon *d, const struct cfg *old)
 	return failed;
 }
 
-/* The API's view of cfg's accounts section: the local users' roles, the store's
- * policy. */
+/* The API's view of cfg's accounts section: the local users' roles (the store's
+ * policy is the accounts part's reload). */
 static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 {
-	const struct cfg_accounts *ac = cfg->daemon.accounts;
+	const struct cfg_accounts *ac = accounts_cfg_of(cfg);
 	d->api_env.cfg = cfg;
 	d->api_env.local_users = ac ? ac->local_users : NULL;
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
-	accounts_reload(d->accounts, ac);
 }
 
 /* What each part's routes act on (api_env.parts, dcmon/part.h). */
 static void api_env_parts(struct daemon *d)
 {
 	d->alerting = (struct alerting){.engine = d->alerts, .notify = d->notify};
-	d->accounts_state = (struct accounts_part_state){.store = d->accounts, .audit = d->alerts};
 	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
 	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
-	d->parts[dcmon_part_index(&accounts_part)] = &d->accounts_state;
 	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
-	d->parts[dcmon_part_index(&reports_part)] = d->alerts; /* its audit records */
 	d->api_env.parts = d->parts;
 }
 
-/* The account store answers for the HTTP transport's credentials (api_env.auth). */
+/* The account store answers for the HTTP transport's credentials (api_env.auth is the
+ * daemon: the store is the accounts part's state, made after the API environment). */
 static int token_actor_of(void *auth, const char *token, const char *source,
 			  struct authz_actor *out)
 {
-	return accounts_token_actor(auth, token, source, out);
+	struct accounts *a = accounts_store(auth);
+	return a ? accounts_token_actor(a, token, source, out) : -1;
 }
 
 static int session_actor_of(void *auth, const char *sid, const char *csrf, const char *source,
 			    int64_t now_ms, struct authz_actor *out)
 {
-	return accounts_session_actor(auth, sid, csrf, source, now_ms, out);
+	struct accounts *a = accounts_store(auth);
+	return a ? accounts_session_actor(a, sid, csrf, source, now_ms, out) : -1;
 }
 
 static bool any_account_of(void *auth)
 {
-	return accounts_any(auth);
+	struct accounts *a = accounts_store(auth);
+	return a && accounts_any(a);
 }
 
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
@@ -322,8 +340,6 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
 	notifier_reload(d->notify, next);
-	avail_recorder_set_retention(d->avail, avail_report_retention(next));
-	avail_recorder_devices(d->avail, next, clock_wall_ms());
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -453,9 +469,9 @@ static void on_tick(struct loop *loop, void *arg)
 	metric_reg_mark_stale(d->reg, now);
 	event_store_report(events_store(d), d->reg, now);
 	alert_engine_tick(d->alerts, now);
-	accounts_tick(d->accounts, d->alerts, d->reg, now);
-	avail_recorder_tick(d->avail, now);
-	avail_mailer_tick(d->mailer, d->cfg, d->notify, now);
+	accounts_tick(accounts_store(d), d->alerts, d->reg, now);
+	avail_recorder_tick(avail_recorder(d), now);
+	avail_mailer_tick(avail_mailer(d), d->cfg, d->notify, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -553,19 +569,6 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 	event_store_add_trap(events_store(d), d->cfg, note);
 }
 
-/* The parts' states, made; the trap receiver's notifications go to the event store. */
-static int start_lifecycle_parts(struct daemon *d)
-{
-	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
-					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
-					.api = &d->api_env};
-	if (parts_new(d) < 0)
-		return -1;
-	if (d->trapd && events_store(d))
-		snmp_trapd_set_listener(d->trapd, on_trap_note, d);
-	return 0;
-}
-
 /* The suppression root of a device's alerts, for the outage log.  The restored alerts
  * are published before the scheduler exists and before the engine reads the facility's
  * suppression (pipeline_new): no root is known then, for neither. */
@@ -575,25 +578,27 @@ static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
 	return d->sched ? facility_suppressed_by(d->facility, device, now_ms) : NULL;
 }
 
-/* The availability history (reports.db), before the restored alerts are published so
- * that those still firing open their spans again. */
-static int start_reports(struct daemon *d)
+/* The parts' states, made, and joined where one part needs another's: the trap
+ * receiver's notifications go to the event store, the accounts' and the reports'
+ * changes to the engine's audit log, the facility's suppression roots to the outage
+ * log. */
+static int start_lifecycle_parts(struct daemon *d)
 {
-	char err[512] = "";
-	if (!d->cfg->daemon.state_dir)
-		return 0;
-	d->avail = avail_recorder_new(d->cfg->daemon.state_dir, d->bus, avail_root_of, d,
-				      clock_wall_ms(), err, sizeof(err));
-	if (!d->avail) {
-		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
+	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
+					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
+					.api = &d->api_env};
+	if (parts_new(d) < 0)
 		return -1;
-	}
-	avail_recorder_set_retention(d->avail, avail_report_retention(d->cfg));
-	avail_recorder_set_registry(d->avail, d->reg); /* reports.db's health, self-alerted */
-	avail_recorder_devices(d->avail, d->cfg, clock_wall_ms());
-	if (!(d->mailer = avail_mailer_new(d->avail, d->wq))) {
-		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory");
-		return -1;
+	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
+	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
+	struct reports_part_state *reports = d->parts[dcmon_part_index(&reports_part)];
+	if (trapd && events_store(d))
+		snmp_trapd_set_listener(trapd, on_trap_note, d);
+	if (accounts)
+		accounts->audit = d->alerts;
+	if (reports) {
+		reports->audit = d->alerts;
+		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
 	return 0;
 }
@@ -651,15 +656,25 @@ static int start_parts(struct daemon *d)
 		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
 		return -1;
 	}
-	if (start_reports(d) < 0)
+	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
+				     .repoll = on_repoll, .repoll_arg = d};
+	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
+				      .arg = d, .started_ms = clock_wall_ms(),
+				      .version = DCMON_VERSION, .auth = d, .wq = d->wq,
+				      .token_actor = token_actor_of,
+				      .session_actor = session_actor_of,
+				      .any_account = any_account_of};
+	api_env_parts(d);
+	api_env_accounts(d, d->cfg);
+	/* the parts before the restored alerts are published: the reports' recorder opens
+	 * the spans of those still firing again */
+	if (start_lifecycle_parts(d) < 0)
 		return -1;
 	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
 	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
 			.alerts = d->alerts, .bus = d->bus});
 	if (!d->pipeline)
 		return -1;
-	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
-				     .repoll = on_repoll, .repoll_arg = d};
 	if (!(d->sched = sched_new(&d->env, all_pollers())))
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
@@ -667,36 +682,12 @@ static int start_parts(struct daemon *d)
 		return -1;
 	sched_set_start_hook(d->sched, on_poll_start, d);
 	notifier_set_polling_fn(d->notify, polling_of, d);
-	if (d->cfg->daemon.state_dir &&
-	    !(d->accounts = accounts_open(d->cfg->daemon.state_dir, d->cfg->daemon.accounts, err,
-					  sizeof(err)))) {
-		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s", err);
-		return -1;
-	}
-	accounts_set_workers(d->accounts, d->wq); /* yescrypt off the loop thread */
-	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
-				      .arg = d, .started_ms = clock_wall_ms(),
-				      .version = DCMON_VERSION, .auth = d->accounts, .wq = d->wq,
-				      .token_actor = token_actor_of,
-				      .session_actor = session_actor_of,
-				      .any_account = any_account_of};
-	api_env_parts(d);
-	api_env_accounts(d, d->cfg);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
 		log_msg(LOG_LVL_ERROR, "api", NULL, "%s", err);
 		return -1;
 	}
-	if (d->cfg->daemon.snmp_trap) {
-		d->trapd = snmp_trapd_new(&d->env, d->cfg->daemon.snmp_trap, err, sizeof(err));
-		if (!d->trapd) {
-			log_msg(LOG_LVL_ERROR, "snmp_trap", NULL, "%s", err);
-			return -1;
-		}
-	}
-	if (start_lifecycle_parts(d) < 0)
-		return -1;
 	if (setup_signals(d) < 0) {
 		log_msg(LOG_LVL_ERROR, "daemon", NULL, "cannot set up signal handling");
 		return -1;
@@ -718,7 +709,6 @@ static int start_parts(struct daemon *d)
 static void stop_parts(struct daemon *d)
 {
 	sd_service_free(d->sd);
-	snmp_trapd_free(d->trapd);
 	sched_free(d->sched); /* cancels polls in flight */
 	chain_settle_free(d->settle);
 	api_unix_free(d->api);
@@ -732,11 +722,8 @@ static void stop_parts(struct daemon *d)
 	facility_free(d->facility);
 	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
 	archive_free(d->arc); /* writes every queued update */
-	accounts_free(d->accounts);
 	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
-	avail_mailer_free(d->mailer); /* after the workers: a job in flight never completes */
 	tenant_layer_free(d->tenants);
-	avail_recorder_free(d->avail, clock_wall_ms()); /* the run's clean end */
 	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);

@@ -6,30 +6,34 @@
 #include "dcmon/log.h"
 #include "dcmon/part.h"
 
-#define DM(f) offsetof(struct cfg_daemon, f)
-
 static const struct cfg_key daemon_keys[] = {
-    {.name = "http", .type = CFGK_SECTION, .offset = DM(http), .sub = http_cfg_keys,
+    {.name = "http", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = http_cfg_keys,
      .elem_size = sizeof(struct cfg_http), .init = http_cfg_init, .check = http_cfg_check},
     {.name = NULL},
 };
 
+const struct cfg_http *http_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "http");
+}
+
 static void daemon_resolve(struct cfg_daemon *dm, const char *dir)
 {
-	http_cfg_resolve(dm->http, dir);
+	http_cfg_resolve(*cfg_part_slot(dm, "http"), dir);
 }
 
 /* The web server, when the config has an http: section; it serves env->api. */
 static int dashboard_new(const struct part_env *env, void **state)
 {
 	const struct cfg_daemon *dm = &env->cfg->daemon;
+	const struct cfg_http *hc = http_cfg_of(env->cfg);
 	char err[512] = "";
 	*state = NULL;
-	if (!dm->http)
+	if (!hc)
 		return 0;
 	struct http_opts ho = {.loop = env->loop, .wq = env->wq, .arc = env->arc,
 			       .data_dir = dm->data_dir, .rrdcached = dm->rrdcached,
-			       .cfg = dm->http, .env = env->api, .bus = env->bus};
+			       .cfg = hc, .env = env->api, .bus = env->bus};
 	if (!(*state = http_server_new(&ho, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "http", NULL, "%s", err);
 		return -1;
@@ -41,7 +45,7 @@ static int dashboard_new(const struct part_env *env, void **state)
 static void dashboard_reload(const struct part_env *env, void **state, const struct cfg *old)
 {
 	http_server_set_env(*state, env->api);
-	http_server_reload(*state, old->daemon.http, env->cfg->daemon.http);
+	http_server_reload(*state, http_cfg_of(old), http_cfg_of(env->cfg));
 }
 
 static void dashboard_free(void *state)

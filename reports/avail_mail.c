@@ -42,7 +42,8 @@ struct avail_mailer {
 
 static const struct cfg_monthly_mail *monthly_mail_of(const struct cfg *cfg)
 {
-	return cfg->daemon.reports ? cfg->daemon.reports->monthly_mail : NULL;
+	const struct cfg_reports *rc = reports_cfg_of(cfg);
+	return rc ? rc->monthly_mail : NULL;
 }
 
 static void job_free(struct mail_job *j)

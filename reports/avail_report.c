@@ -40,12 +40,13 @@ struct rep {
 
 int64_t avail_report_retention(const struct cfg *cfg)
 {
-	return cfg->daemon.reports ? cfg->daemon.reports->retention_ms : AVAIL_RETENTION_DEFAULT_MS;
+	const struct cfg_reports *rc = reports_cfg_of(cfg);
+	return rc ? rc->retention_ms : AVAIL_RETENTION_DEFAULT_MS;
 }
 
 void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail_policy *out)
 {
-	const struct cfg_reports *rc = cfg->daemon.reports;
+	const struct cfg_reports *rc = reports_cfg_of(cfg);
 	out->target = rc ? rc->target_pct / 100.0 : AVAIL_TARGET_DEFAULT;
 	out->planned_counts = rc ? rc->planned_counts : false;
 	for (size_t i = 0; rc && tenant && i < rc->ntenants; i++) {

@@ -197,6 +197,14 @@ fail:
 	return NULL;
 }
 
+void avail_recorder_set_root(struct avail_recorder *r, avail_root_fn root, void *root_arg)
+{
+	if (!r)
+		return;
+	r->root = root;
+	r->root_arg = root_arg;
+}
+
 static void write_seen(struct avail_recorder *r, int64_t now_ms)
 {
 	struct store_row row = {0};

@@ -9,6 +9,7 @@
 #include "dcmon/api_route.h"
 #include "dcmon/authz.h"
 #include "dcmon/avail.h"
+#include "dcmon/avail_report.h"
 #include "dcmon/avail_store.h"
 #include "dcmon/config.h"
 
@@ -28,11 +29,12 @@ int reports_outages_json(const struct cfg *cfg, const enum authz_scope *scopes,
 void api_get_availability(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_outage_note(const struct api_ctx *ctx, struct api_response *resp);
 
-/* The rule engine whose audit log records the part's changes (its state, ctx->part:
+/* The rule engine whose audit log records the part's changes (in its state, ctx->part:
  * dcmon/part.h); NULL when not running. */
 static inline struct alert_engine *reports_audit_of(const struct api_ctx *ctx)
 {
-	return ctx->part;
+	const struct reports_part_state *st = ctx->part;
+	return st ? st->audit : NULL;
 }
 
 #endif

@@ -1,10 +1,14 @@
-/* The reports part: the `reports:` section of `daemon:` (the SLA policy) and the
- * availability and outage-note endpoints (docs/REPORTS.md). */
+/* The reports part: the `reports:` section of `daemon:` (the SLA policy), the
+ * availability and outage-note endpoints (docs/REPORTS.md) and the recorder of
+ * reports.db's history, its state. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "dcmon/avail_report.h"
 #include "dcmon/config_keys.h"
+#include "dcmon/log.h"
+#include "dcmon/loop.h"
 #include "dcmon/notify.h"
 #include "dcmon/part.h"
 #include "reports_int.h"
@@ -85,9 +89,8 @@ void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 					       .retention_ms = AVAIL_RETENTION_DEFAULT_MS};
 }
 
-#define DM(f) offsetof(struct cfg_daemon, f)
 static const struct cfg_key daemon_keys[] = {
-	{.name = "reports", .type = CFGK_SECTION, .offset = DM(reports), .sub = reports_cfg_keys,
+	{.name = "reports", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = reports_cfg_keys,
 	 .elem_size = sizeof(struct cfg_reports), .init = reports_cfg_init},
 	{.name = NULL},
 };
@@ -131,7 +134,7 @@ static void monthly_mail_validate(const struct cfg *cfg, const struct cfg_monthl
 static void reports_validate(const struct cfg *cfg, const struct cfgnode *root,
 			     struct cfg_diags *d)
 {
-	const struct cfg_reports *rc = cfg->daemon.reports;
+	const struct cfg_reports *rc = reports_cfg_of(cfg);
 	const struct cfgnode *node = reports_node(root);
 	if (!rc || !node)
 		return;
@@ -142,6 +145,11 @@ static void reports_validate(const struct cfg *cfg, const struct cfgnode *root,
 				      cfg_key_pos(tenants->items[i], "tenant"), "tenant", d);
 	status_page_validate(cfg, rc->status_page, cfgnode_get(node, "status_page"), d);
 	monthly_mail_validate(cfg, rc->monthly_mail, cfgnode_get(node, "monthly_mail"), d);
+}
+
+const struct cfg_reports *reports_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "reports");
 }
 
 static const char *const availability_params[] = {"period", "tenant", "format", NULL};
@@ -174,9 +182,67 @@ static const struct api_route routes[] = {
 	{.method = NULL},
 };
 
+/* The recorder follows cfg: its retention and the devices it calls configured. */
+static void recorder_follow(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms)
+{
+	avail_recorder_set_retention(r, avail_report_retention(cfg));
+	avail_recorder_devices(r, cfg, now_ms);
+}
+
+/* The availability history (reports.db) in the state directory, subscribed to the alert
+ * changes: the composition root makes it before the restored alerts are published, so
+ * that those still firing open their spans again.  On failure *state is kept for
+ * reports_free. */
+static int reports_new(const struct part_env *env, void **state)
+{
+	const char *dir = env->cfg->daemon.state_dir;
+	struct reports_part_state *st = calloc(1, sizeof(*st));
+	char err[512] = "";
+	int64_t now = clock_wall_ms();
+	if (!(*state = st)) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory at start-up");
+		return -1;
+	}
+	if (!dir)
+		return 0;
+	if (!(st->recorder = avail_recorder_new(dir, env->bus, NULL, NULL, now, err, sizeof(err)))) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s", err);
+		return -1;
+	}
+	avail_recorder_set_registry(st->recorder, env->reg); /* reports.db's health, self-alerted */
+	recorder_follow(st->recorder, env->cfg, now);
+	if (!(st->mailer = avail_mailer_new(st->recorder, env->wq))) {
+		log_msg(LOG_LVL_ERROR, "reports", NULL, "out of memory at start-up");
+		return -1;
+	}
+	return 0;
+}
+
+static void reports_reload(const struct part_env *env, void **state, const struct cfg *old)
+{
+	struct reports_part_state *st = *state;
+	(void)old;
+	if (st)
+		recorder_follow(st->recorder, env->cfg, clock_wall_ms());
+}
+
+/* The run's clean end. */
+static void reports_free(void *state)
+{
+	struct reports_part_state *st = state;
+	if (!st)
+		return;
+	avail_mailer_free(st->mailer); /* after the workers: a job in flight never completes */
+	avail_recorder_free(st->recorder, clock_wall_ms());
+	free(st);
+}
+
 const struct dcmon_part reports_part = {
 	.name = "reports",
 	.daemon_keys = daemon_keys,
 	.validate = reports_validate,
 	.routes = routes,
+	.new = reports_new,
+	.reload = reports_reload,
+	.free = reports_free,
 };

@@ -418,7 +418,7 @@ void status_page_reply_tenant(const struct api_ctx *ctx, struct api_response *re
 
 void api_get_public_status(const struct api_ctx *ctx, struct api_response *resp)
 {
-	const struct cfg_reports *rc = ctx->env->cfg->daemon.reports;
+	const struct cfg_reports *rc = reports_cfg_of(ctx->env->cfg);
 	const struct cfg_status_page *sp = rc ? rc->status_page : NULL;
 	struct page p = {0};
 	if (!sp || !sp->public_page)

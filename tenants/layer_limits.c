@@ -155,7 +155,7 @@ bool layer_file_tenant(const char *file, char *out, size_t len)
 
 static const struct cfg_tenant_limits *limits_find(const struct cfg *cfg, const char *tenant)
 {
-	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
+	const struct cfg_tenant_layer *tl = tenant_layer_cfg_of(cfg);
 	for (size_t i = 0; tl && i < tl->nlimits; i++)
 		if (strcmp(tl->limits[i].tenant, tenant) == 0)
 			return &tl->limits[i];
@@ -415,7 +415,7 @@ static const struct cfg_tenant_limits *limits_or_refuse(const struct cfg *cfg, c
 void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 {
 	char tenant[64];
-	const struct cfg_tenant_layer *tl = cfg->daemon.tenant_layer;
+	const struct cfg_tenant_layer *tl = tenant_layer_cfg_of(cfg);
 	struct noc_hosts nh;
 	noc_hosts_build(cfg, &nh);
 	/* checks so far per entry of limits: the device that goes beyond max_checks is

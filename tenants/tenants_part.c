@@ -14,12 +14,16 @@ const struct cfg_key tenant_layer_cfg_keys[] = {
 	{.name = NULL},
 };
 
-#define DM(f) offsetof(struct cfg_daemon, f)
 static const struct cfg_key daemon_keys[] = {
-	{.name = "tenant_layer", .type = CFGK_SECTION, .offset = DM(tenant_layer),
+	{.name = "tenant_layer", .type = CFGK_SECTION, .offset = CFG_PART_SECTION,
 	 .sub = tenant_layer_cfg_keys, .elem_size = sizeof(struct cfg_tenant_layer)},
 	{.name = NULL},
 };
+
+const struct cfg_tenant_layer *tenant_layer_cfg_of(const struct cfg *cfg)
+{
+	return cfg_part_section(&cfg->daemon, "tenant_layer");
+}
 
 static const char *const no_params[] = {NULL};
 static const char *const tenant_param[] = {"tenant", NULL};

@@ -19,11 +19,6 @@
 #define CFG_PART_SECTIONS_MAX 16 /* the parts' own sections of daemon: (CFG_PART_SECTION) */
 
 struct cfg_snmp;      /* dcmon/snmp.h */
-struct cfg_snmp_trap; /* dcmon/snmp.h */
-struct cfg_http;      /* dcmon/http.h */
-struct cfg_accounts;  /* dcmon/accounts.h */
-struct cfg_tenant_layer; /* dcmon/tenants.h */
-struct cfg_reports;   /* dcmon/avail_report.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -283,14 +278,10 @@ struct cfg_daemon {
 	int max_series_per_device; /* metrics (series, RRD files) a device may have, default
 				    * 4096; more are refused (dcmon/metric.h) */
 	int plugin_concurrency;    /* plugin checks running at once, all devices, default 16 */
-	struct cfg_snmp_trap *snmp_trap; /* `snmp_trap:` section (dcmon/snmp.h), NULL = no receiver */
-	struct cfg_http *http; /* `http:` section (dcmon/http.h), NULL = no dashboard server */
-	struct cfg_accounts *accounts; /* `accounts:` (dcmon/accounts.h), NULL = defaults */
-	struct cfg_tenant_layer *tenant_layer; /* `tenant_layer:` (dcmon/tenants.h), NULL = no
-						* tenant has a self-service layer */
-	struct cfg_reports *reports;   /* `reports:` (dcmon/avail_report.h), NULL = defaults */
 	/* The sections of `daemon:` that parts keep as their own (dcmon/part.h,
-	 * CFG_PART_SECTION; mqtt:, syslog:, events:, smtp:), opaque to the kernel: read with cfg_part_section. */
+	 * CFG_PART_SECTION: snmp_trap:, http:, smtp:, mqtt:, syslog:, events:, accounts:,
+	 * tenant_layer:, reports:), opaque to the kernel: read with cfg_part_section
+	 * (each part's accessor, e.g. http_cfg_of). */
 	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
 

@@ -267,14 +267,15 @@ static void test_overlapping_maintenance(void **state)
 	struct cfg_report_tenant t = {.tenant = "acme", .planned_counts = true,
 				      .planned_set = true};
 	struct cfg_reports rc = {.target_pct = 99.9, .tenants = &t, .ntenants = 1};
-	f->cfg->daemon.reports = &rc;
+	void **reports_slot = cfg_part_slot(&f->cfg->daemon, "reports");
+	*reports_slot = &rc;
 	rep = report(f, "2026-11", "acme");
 	web = named(rep, "devices", "acme-web");
 	assert_true(fig(web, "used_s") == 8100);
 	assert_true(json_is_true(json_object_get(json_object_get(rep, "policy"),
 						 "planned_counts")));
 	assert_true(fabs(fig(json_object_get(rep, "policy"), "target") - 0.999) < 1e-12);
-	f->cfg->daemon.reports = NULL;
+	*reports_slot = NULL;
 	json_decref(rep);
 }
 
@@ -646,8 +647,8 @@ static void test_monthly_mail_keys(void **state)
 			"routes:\n"
 			"  - {name: noc, email: [noc@dc.example]}\n", &d);
 	assert_non_null(cfg);
-	assert_true(cfg->daemon.reports->monthly_mail->tenants);
-	assert_string_equal(cfg->daemon.reports->monthly_mail->noc_route, "noc");
+	assert_true(reports_cfg_of(cfg)->monthly_mail->tenants);
+	assert_string_equal(reports_cfg_of(cfg)->monthly_mail->noc_route, "noc");
 	cfg_free(cfg);
 	cfg_diags_free(&d);
 }

@@ -40,6 +40,9 @@ struct cfg_accounts {
 extern const struct cfg_key accounts_cfg_keys[];
 void accounts_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int accounts_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* The `daemon.accounts:` section of cfg (the accounts part's own, dcmon/part.h), or
+ * NULL for the defaults. */
+const struct cfg_accounts *accounts_cfg_of(const struct cfg *cfg);
 
 struct accounts;
 

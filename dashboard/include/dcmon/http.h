@@ -57,6 +57,9 @@ void http_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int http_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 /* Makes the section's relative paths absolute against dir (the config's directory). */
 void http_cfg_resolve(struct cfg_http *h, const char *dir);
+/* The `daemon.http:` section of cfg (the dashboard part's own, dcmon/part.h), or NULL
+ * when no web server runs. */
+const struct cfg_http *http_cfg_of(const struct cfg *cfg);
 
 struct http_opts {
 	struct loop *loop;

@@ -93,6 +93,9 @@ int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
  * the defaults, check requires the listen address and some credentials. */
 extern const struct cfg_key snmp_trap_cfg_keys[];
 void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+/* The `daemon.snmp_trap:` section of cfg (the pollers part's own, dcmon/part.h), or
+ * NULL when no receiver runs. */
+const struct cfg_snmp_trap *snmp_trap_cfg_of(const struct cfg *cfg);
 int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
 /* Loads every profile a device of cfg names (and, for devices without one, every
@@ -130,6 +133,10 @@ enum snmp_trap_drop {
 struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg_snmp_trap *tc,
 				  char *err, size_t errlen);
 void snmp_trapd_free(struct snmp_trapd *t);
+struct dcmon_part;
+/* pollers/pollers_part.c; its state (dcmon/part.h) is the trap receiver, NULL without
+ * a snmp_trap: section */
+extern const struct dcmon_part pollers_part;
 /* The UDP port actually bound (useful when tc->port was 0). */
 int snmp_trapd_port(const struct snmp_trapd *t);
 /* Datagrams received on the trap port in total, and those dropped for `why`. */

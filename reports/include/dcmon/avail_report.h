@@ -45,6 +45,9 @@ struct cfg_reports {
 };
 extern const struct cfg_key reports_cfg_keys[];
 void reports_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
+/* The `daemon.reports:` section of cfg (the reports part's own, dcmon/part.h), or NULL
+ * for the defaults. */
+const struct cfg_reports *reports_cfg_of(const struct cfg *cfg);
 
 /* What to report on. */
 struct avail_report_req {
@@ -112,9 +115,16 @@ void avail_mailer_tick(struct avail_mailer *m, const struct cfg *cfg, struct not
 void avail_mailer_free(struct avail_mailer *m);
 
 struct dcmon_part; /* dcmon/part.h */
-/* reports/reports_part.c; the state its routes read (ctx->part) is the rule engine whose
- * audit log records outage notes, status updates and status tokens */
+/* reports/reports_part.c; its state (dcmon/part.h), which its routes read as ctx->part: */
 extern const struct dcmon_part reports_part;
+struct alert_engine;
+struct reports_part_state {
+	struct avail_recorder *recorder; /* reports.db's history; NULL without a state_dir */
+	struct avail_mailer *mailer;     /* the monthly mail, on recorder's schedule */
+	/* the rule engine whose audit log records outage notes, status updates and status
+	 * tokens (the composition root's; NULL: they are refused) */
+	struct alert_engine *audit;
+};
 /* The API builds reports on the worker pool (api_env.wq), at most this many at once
  * (each holds one of the pool's workers): another one answers 503. */
 #define AVAIL_REPORT_JOBS_MAX 2

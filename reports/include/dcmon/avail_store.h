@@ -48,6 +48,9 @@ struct avail_recorder;
 struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
 					  avail_root_fn root, void *root_arg, int64_t now_ms,
 					  char *err, size_t errlen);
+/* The suppression root of the devices' spans from now on (the composition root's, from
+ * the facility; none until set). */
+void avail_recorder_set_root(struct avail_recorder *r, avail_root_fn root, void *root_arg);
 /* Records the devices of cfg as configured (polled) from now_ms, and the end of those
  * that are no more: a device outside them is unknown in reports.  At the start and at
  * each reload. */

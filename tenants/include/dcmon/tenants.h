@@ -37,6 +37,9 @@ struct cfg_tenant_layer {
 	struct cfg_tenant_limits *limits;
 	size_t nlimits;
 };
+/* The `daemon.tenant_layer:` section of cfg (the tenants part's own, dcmon/part.h), or
+ * NULL when no tenant has a self-service layer. */
+const struct cfg_tenant_layer *tenant_layer_cfg_of(const struct cfg *cfg);
 
 struct tenant_layer;
 struct alert_engine;
