@@ -8,10 +8,8 @@
 #include "dcmon/part.h"
 #include "mqtt_hub.h"
 
-#define DEV(f) offsetof(struct cfg_device, f)
-
 static const struct cfg_key device_keys[] = {
-	{.name = "mqtt", .type = CFGK_SECTION, .offset = DEV(mqtt), .sub = mqtt_device_cfg_keys,
+	{.name = "mqtt", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = mqtt_device_cfg_keys,
 	 .elem_size = sizeof(struct cfg_mqtt_device), .init = mqtt_device_cfg_init,
 	 .check = mqtt_device_cfg_check},
 	{.name = NULL},
@@ -32,6 +30,11 @@ static const struct api_route routes[] = {
 const struct cfg_mqtt *mqtt_cfg_of(const struct cfg *cfg)
 {
 	return cfg_part_section(&cfg->daemon, "mqtt");
+}
+
+const struct cfg_mqtt_device *mqtt_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "mqtt");
 }
 
 /* The client of the daemon.mqtt: broker into *state, when there is one: 0, or -1

@@ -22,7 +22,7 @@ struct mqtt_inst {
 
 static bool mqtt_wants(const struct cfg_device *dev)
 {
-	return dev->mqtt != NULL;
+	return mqtt_device_cfg(dev) != NULL;
 }
 
 static void *mqtt_create(const struct poller_env *env, const struct cfg_device *dev,

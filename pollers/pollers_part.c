@@ -8,13 +8,12 @@
 #include "dcmon/part.h"
 #include "dcmon/snmp.h"
 
-#define DEV(f) offsetof(struct cfg_device, f)
 #define DM(f)  offsetof(struct cfg_daemon, f)
 
 static const struct cfg_key device_keys[] = {
-    {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
+    {.name = "snmp", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = snmp_cfg_keys,
      .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
-    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
+    {.name = "modbus", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = modbus_cfg_keys,
      .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
     {.name = NULL},
 };
@@ -25,6 +24,21 @@ static const struct cfg_key daemon_keys[] = {
      .init = snmp_trap_cfg_init, .check = snmp_trap_cfg_check},
     {.name = NULL},
 };
+
+const struct cfg_snmp *snmp_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "snmp");
+}
+
+const struct cfg_modbus *modbus_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "modbus");
+}
+
+const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t *n)
+{
+	return cfg_device_list(dev, "http", n);
+}
 
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
