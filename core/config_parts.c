@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dcmon/part.h"
+#include "dcmon/poller.h"
 
 /* Appends the NULL-terminated keys after the last key of table (cap entries, named
  * cap_name for the message of a build that outgrew it). */
@@ -80,15 +81,22 @@ static void slots_place_all(void)
 		    sizeof(struct cfg_part_list), offsetof(struct cfg_part_list, n));
 }
 
+/* A device's keys and its `checks:` keys from one part or poller. */
+static void device_keys_append(const struct cfg_key *device_keys,
+			       const struct cfg_key *check_keys)
+{
+	keys_append(cfg_device_keys, CFG_DEVICE_KEYS_MAX, device_keys, "CFG_DEVICE_KEYS_MAX");
+	keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, check_keys, "CFG_CHECK_KEYS_MAX");
+}
+
 static void attach(void)
 {
 	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
-		keys_append(cfg_device_keys, CFG_DEVICE_KEYS_MAX, (*p)->device_keys,
-			    "CFG_DEVICE_KEYS_MAX");
+		device_keys_append((*p)->device_keys, (*p)->check_keys);
+		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++)
+			device_keys_append((*o)->device_keys, (*o)->check_keys);
 		keys_append(cfg_daemon_keys, CFG_DAEMON_KEYS_MAX, (*p)->daemon_keys,
 			    "CFG_DAEMON_KEYS_MAX");
-		keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, (*p)->check_keys,
-			    "CFG_CHECK_KEYS_MAX");
 	}
 	slots_place_all();
 }

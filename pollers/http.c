@@ -609,4 +609,5 @@ const struct poller_ops http_poller = {
 	.start = http_start,
 	.cancel = http_cancel,
 	.free = http_free,
+	.check_keys = http_checks_keys,
 };

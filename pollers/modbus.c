@@ -480,6 +480,12 @@ static void *modbus_create(const struct poller_env *env, const struct cfg_device
 	return in;
 }
 
+static const struct cfg_key modbus_device_keys[] = {
+    {.name = "modbus", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = modbus_cfg_keys,
+     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
+    {.name = NULL},
+};
+
 const struct poller_ops modbus_poller = {
 	.name = "modbus",
 	.wants = modbus_wants,
@@ -487,4 +493,5 @@ const struct poller_ops modbus_poller = {
 	.start = modbus_start,
 	.cancel = modbus_cancel,
 	.free = modbus_free,
+	.device_keys = modbus_device_keys,
 };

@@ -1,22 +1,15 @@
-/* The pollers part: the transport sections of a device (snmp:, modbus:) and the trap
- * receiver's section of `daemon:` (snmp_trap:).  The pollers themselves are listed in
- * registry.c. */
+/* The pollers part: its pollers (registry.c), which bring the device keys they read
+ * (snmp:, modbus:, checks: http:, in their ops tables), the accessors of those
+ * sections, and the trap receiver's section of `daemon:` (snmp_trap:). */
 #include <stddef.h>
 
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/part.h"
+#include "dcmon/poller.h"
 #include "dcmon/snmp.h"
 
 #define DM(f)  offsetof(struct cfg_daemon, f)
-
-static const struct cfg_key device_keys[] = {
-    {.name = "snmp", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = snmp_cfg_keys,
-     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
-    {.name = "modbus", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = modbus_cfg_keys,
-     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
-    {.name = NULL},
-};
 
 static const struct cfg_key daemon_keys[] = {
     {.name = "snmp_trap", .type = CFGK_SECTION, .offset = DM(snmp_trap),
@@ -42,7 +35,6 @@ const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t
 
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
-	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
-	.check_keys = http_checks_keys,
+	.pollers = poller_registry,
 };

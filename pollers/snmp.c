@@ -381,6 +381,12 @@ fail:
 	return NULL;
 }
 
+static const struct cfg_key snmp_device_keys[] = {
+    {.name = "snmp", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = snmp_cfg_keys,
+     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
+    {.name = NULL},
+};
+
 const struct poller_ops snmp_poller = {
 	.name = "snmp",
 	.wants = snmp_wants,
@@ -388,4 +394,5 @@ const struct poller_ops snmp_poller = {
 	.start = snmp_start,
 	.cancel = snmp_cancel,
 	.free = snmp_free_inst,
+	.device_keys = snmp_device_keys,
 };

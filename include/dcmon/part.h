@@ -26,6 +26,7 @@ struct metric_reg;
 struct workq;
 struct change_bus;
 struct poller_env;
+struct poller_ops;
 struct archive;
 
 /* What a part's lifecycle hooks get: the kernel's services and the configuration in
@@ -54,6 +55,9 @@ struct dcmon_part {
 	 * whose offset is CFG_PART_SECTION, kept in a slot of the device
 	 * (cfg_device_list); NULL-terminated, or NULL for none. */
 	const struct cfg_key *check_keys;
+	/* The pollers the part brings, NULL-terminated, or NULL for none: their device_keys
+	 * and check_keys (dcmon/poller.h) join the config's after the part's own. */
+	const struct poller_ops *const *pollers;
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);
