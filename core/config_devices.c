@@ -74,7 +74,7 @@ static bool key_part_list(const struct cfg_key *k)
 	       k->offset < DEV(part_lists) + CFG_DEVICE_LISTS_MAX * sizeof(struct cfg_part_list);
 }
 
-/* Two items of a part's check list (`http:`) with one name would report into the same
+/* Two items of a part's check list with one name would report into the same
  * metrics: the second is refused at its position. */
 static void part_check_names(const struct cfg_device *dev, const struct cfgnode *node,
                              const struct cfg_key *k, struct cfg_diags *d)
