@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcmon/part.h"
-
 #define DEV(f) offsetof(struct cfg_device, f)
 #define LOC(f) offsetof(struct cfg_location, f)
 
@@ -18,13 +16,11 @@ static const struct cfg_key location_keys[] = {
     {.name = NULL},
 };
 
-/* Transport sections (snmp:, modbus:, ...) are one CFGK_SECTION key each, brought by
- * their part (dcmon/part.h, device_keys) and appended to this table at the first load
- * (cfg_parts_attach):
- *   {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
- *    .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = ...},
- * Freeing, comparison on reload (cfg_device_same) and the "nothing to poll" warning
- * follow from the table. */
+/* Transport sections are one CFGK_SECTION key each, brought by their part (dcmon/part.h,
+ * device_keys) and appended to this table at the first load (cfg_parts_attach), which
+ * gives each (offset CFG_PART_SECTION) a slot of cfg_device.part_sections.  Freeing,
+ * comparison on reload (cfg_device_same) and the "nothing to poll" warning follow from
+ * the table. */
 struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX] = {
     {.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
     {.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
@@ -71,7 +67,14 @@ static const struct cfg_key *name_key(const struct cfg_key *k)
 	return NULL;
 }
 
-/* Two items of a part's check list (`http:`) with one name would report into the same
+/* True if k is a part's check list, kept in a slot of cfg_device.part_lists. */
+static bool key_part_list(const struct cfg_key *k)
+{
+	return k->offset >= DEV(part_lists) &&
+	       k->offset < DEV(part_lists) + CFG_DEVICE_LISTS_MAX * sizeof(struct cfg_part_list);
+}
+
+/* Two items of a part's check list with one name would report into the same
  * metrics: the second is refused at its position. */
 static void part_check_names(const struct cfg_device *dev, const struct cfgnode *node,
                              const struct cfg_key *k, struct cfg_diags *d)
@@ -115,8 +118,9 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 				cfg_error(d, &dev->plugin[i].pos,
 				          "plugin: duplicate name '%s' (give each check a name)",
 				          dev->plugin[i].name);
-	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
-		for (const struct cfg_key *k = (*p)->check_keys; k && k->name; k++)
+	cfg_parts_attach();
+	for (const struct cfg_key *k = cfg_check_keys; k->name; k++)
+		if (k->type == CFGK_SEQ && key_part_list(k))
 			part_check_names(dev, node, k, d);
 	return d->nerrors > before ? -EINVAL : 0;
 }

@@ -1,12 +1,14 @@
 /* The config sections the parts bring (dcmon/part.h): appended once to the key tables
- * of a device, of its `checks:` and of the `daemon:` section, so that decoding, freeing, comparison on
- * reload and key suggestions treat them as the kernel's own keys. */
+ * of a device, of its `checks:` and of the `daemon:` section, so that decoding, freeing,
+ * comparison on reload and key suggestions treat them as the kernel's own keys; a part's
+ * own section (offset CFG_PART_SECTION) gets a slot of the daemon's or the device's. */
 #include "config_int.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #include "dcmon/part.h"
+#include "dcmon/poller.h"
 
 /* Appends the NULL-terminated keys after the last key of table (cap entries, named
  * cap_name for the message of a build that outgrew it). */
@@ -24,35 +26,79 @@ static void keys_append(struct cfg_key *table, size_t cap, const struct cfg_key 
 	}
 }
 
-/* The key of each slot of cfg_daemon.part_sections, in attach order. */
-static const char *part_section_names[CFG_PART_SECTIONS_MAX];
+_Static_assert(CFG_DEVICE_SECTIONS_MAX <= CFG_PART_SECTIONS_MAX &&
+		       CFG_DEVICE_LISTS_MAX <= CFG_PART_SECTIONS_MAX,
+	       "struct slot_names holds every slot");
 
-/* Gives each part's own daemon section (offset CFG_PART_SECTION) a slot of
- * cfg_daemon.part_sections, so that decoding, freeing and comparison find it there. */
-static void part_sections_place(void)
+/* The names of a structure's slots, in attach order: which key each slot holds. */
+struct slot_names {
+	const char *name[CFG_PART_SECTIONS_MAX];
+	size_t cap;         /* slots the structure has */
+	const char *what;   /* its cap's name, for the message of a build that outgrew it */
+};
+
+static struct slot_names daemon_sections = {.cap = CFG_PART_SECTIONS_MAX,
+					    .what = "CFG_PART_SECTIONS_MAX"};
+static struct slot_names device_sections = {.cap = CFG_DEVICE_SECTIONS_MAX,
+					    .what = "CFG_DEVICE_SECTIONS_MAX"};
+static struct slot_names device_lists = {.cap = CFG_DEVICE_LISTS_MAX,
+					 .what = "CFG_DEVICE_LISTS_MAX"};
+
+/* The next free slot of names for key k, or a fatal error when there is none. */
+static size_t slot_take(struct slot_names *names, const struct cfg_key *k)
 {
 	size_t slot = 0;
-	for (struct cfg_key *k = cfg_daemon_keys; k->name; k++) {
+	while (slot < names->cap && names->name[slot])
+		slot++;
+	if (slot == names->cap)
+		fatalx("config", "the parts keep more sections than %s", names->what);
+	names->name[slot] = k->name;
+	return slot;
+}
+
+/* Gives each part's own section (offset CFG_PART_SECTION) of table a slot of base,
+ * slot bytes apart: a section's pointer (a device's lists: a pointer and a count,
+ * list_count bytes past it), so that decoding, freeing and comparison find it there. */
+static void slots_place(struct cfg_key *table, struct slot_names *names, size_t base,
+			size_t slot, size_t list_count)
+{
+	for (struct cfg_key *k = table; k->name; k++) {
 		if (k->offset != CFG_PART_SECTION)
 			continue;
-		if (slot == CFG_PART_SECTIONS_MAX)
-			fatalx("config", "the parts keep more sections than CFG_PART_SECTIONS_MAX");
-		part_section_names[slot] = k->name;
-		k->offset = offsetof(struct cfg_daemon, part_sections) + slot++ * sizeof(void *);
+		k->offset = base + slot_take(names, k) * slot;
+		if (k->type == CFGK_SEQ)
+			k->count_offset = k->offset + list_count;
 	}
+}
+
+static void slots_place_all(void)
+{
+	slots_place(cfg_daemon_keys, &daemon_sections, offsetof(struct cfg_daemon, part_sections),
+		    sizeof(void *), 0);
+	slots_place(cfg_device_keys, &device_sections, offsetof(struct cfg_device, part_sections),
+		    sizeof(void *), 0);
+	slots_place(cfg_check_keys, &device_lists, offsetof(struct cfg_device, part_lists),
+		    sizeof(struct cfg_part_list), offsetof(struct cfg_part_list, n));
+}
+
+/* A device's keys and its `checks:` keys from one part or poller. */
+static void device_keys_append(const struct cfg_key *device_keys,
+			       const struct cfg_key *check_keys)
+{
+	keys_append(cfg_device_keys, CFG_DEVICE_KEYS_MAX, device_keys, "CFG_DEVICE_KEYS_MAX");
+	keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, check_keys, "CFG_CHECK_KEYS_MAX");
 }
 
 static void attach(void)
 {
 	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++) {
-		keys_append(cfg_device_keys, CFG_DEVICE_KEYS_MAX, (*p)->device_keys,
-			    "CFG_DEVICE_KEYS_MAX");
+		device_keys_append((*p)->device_keys, (*p)->check_keys);
+		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++)
+			device_keys_append((*o)->device_keys, (*o)->check_keys);
 		keys_append(cfg_daemon_keys, CFG_DAEMON_KEYS_MAX, (*p)->daemon_keys,
 			    "CFG_DAEMON_KEYS_MAX");
-		keys_append(cfg_check_keys, CFG_CHECK_KEYS_MAX, (*p)->check_keys,
-			    "CFG_CHECK_KEYS_MAX");
 	}
-	part_sections_place();
+	slots_place_all();
 }
 
 void cfg_parts_attach(void)
@@ -68,24 +114,49 @@ void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struc
 			(*p)->validate(cfg, root, d);
 }
 
-/* The slot of the part's section `name`, or -1 when no part keeps one by that name. */
-static int part_section_index(const char *name)
+/* The slot of the part's section `name` in the array of slots at base (size bytes
+ * each) named by names, or NULL when no part keeps one by that name. */
+static void *slot_of(const struct slot_names *names, void *base, size_t size, const char *name)
 {
 	cfg_parts_attach();
-	for (int i = 0; i < CFG_PART_SECTIONS_MAX && part_section_names[i]; i++)
-		if (strcmp(part_section_names[i], name) == 0)
-			return i;
-	return -1;
+	for (size_t i = 0; i < names->cap && names->name[i]; i++)
+		if (strcmp(names->name[i], name) == 0)
+			return (char *)base + i * size;
+	return NULL;
 }
 
+/* The read-only accessors go through the slots: a read does not write the cast-away
+ * const. */
 void **cfg_part_slot(struct cfg_daemon *dm, const char *name)
 {
-	int i = part_section_index(name);
-	return i < 0 ? NULL : &dm->part_sections[i];
+	return slot_of(&daemon_sections, dm->part_sections, sizeof(void *), name);
 }
 
 const void *cfg_part_section(const struct cfg_daemon *dm, const char *name)
 {
-	int i = part_section_index(name);
-	return i < 0 ? NULL : dm->part_sections[i];
+	void **slot = cfg_part_slot((struct cfg_daemon *)dm, name);
+	return slot ? *slot : NULL;
+}
+
+void **cfg_device_slot(struct cfg_device *dev, const char *name)
+{
+	return slot_of(&device_sections, dev->part_sections, sizeof(void *), name);
+}
+
+const void *cfg_device_section(const struct cfg_device *dev, const char *name)
+{
+	void **slot = cfg_device_slot((struct cfg_device *)dev, name);
+	return slot ? *slot : NULL;
+}
+
+struct cfg_part_list *cfg_device_list_slot(struct cfg_device *dev, const char *name)
+{
+	return slot_of(&device_lists, dev->part_lists, sizeof(struct cfg_part_list), name);
+}
+
+const void *cfg_device_list(const struct cfg_device *dev, const char *name, size_t *n)
+{
+	const struct cfg_part_list *l = cfg_device_list_slot((struct cfg_device *)dev, name);
+	*n = l ? l->n : 0;
+	return l ? l->v : NULL;
 }

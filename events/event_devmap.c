@@ -52,7 +52,8 @@ struct event_devmap *event_devmap_new(const struct cfg *cfg)
 	for (size_t i = 0; cfg && i < cfg->ndevices; i++) {
 		const struct cfg_device *d = &cfg->devices[i];
 		devmap_put(m, d->host, d);
-		devmap_put(m, d->snmp ? d->snmp->host : NULL, d);
+		const struct cfg_snmp *s = snmp_device_cfg(d);
+		devmap_put(m, s ? s->host : NULL, d);
 		devmap_put(m, d->id, d);
 	}
 	return m;

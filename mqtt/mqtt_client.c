@@ -229,7 +229,7 @@ static void deliver_lwt(struct mqtt_client *c, const struct cfg_device *dev,
 			const struct mosquitto_message *msg)
 {
 	struct dev_state *s = dev_state(c, dev->id);
-	bool off = payload_says_offline(msg, dev->mqtt->offline);
+	bool off = payload_says_offline(msg, mqtt_device_cfg(dev)->offline);
 	if (off == s->offline)
 		return;
 	s->offline = off;
@@ -256,11 +256,11 @@ static const struct cfg_device *route_device(struct arrival *a, const struct mqt
 	if (!mqtt_topic_level(a->msg->topic, r->sub->device_level, id, sizeof(id)))
 		return NULL;
 	const struct cfg_device *dev = cfg_device_find(a->c->env->cfg, id);
-	if ((!dev || !dev->mqtt) &&
+	if ((!dev || !mqtt_device_cfg(dev)) &&
 	    topic_may_log(a->c, a->msg->topic, a->c->env->cfg->daemon.interval_ms))
 		log_warnx("mqtt", NULL, "%s: no device '%s' with an mqtt: section", a->msg->topic,
 			  id);
-	return dev && dev->mqtt ? dev : NULL;
+	return dev && mqtt_device_cfg(dev) ? dev : NULL;
 }
 
 static void on_route(void *arg, const struct mqtt_route *r)
@@ -534,7 +534,7 @@ static void report_site_age(void *arg, const char *origin, int64_t age_ms)
 {
 	struct mqtt_client *c = arg;
 	const struct cfg_device *dev = cfg_device_find(c->env->cfg, origin);
-	if (!dev || !dev->mqtt)
+	if (!dev || !mqtt_device_cfg(dev))
 		return;
 	struct metric_desc desc = {.name = "mqtt_site_heartbeat_age_seconds", .unit = "seconds",
 				   .kind = METRIC_GAUGE, .interval_ms = dev->interval_ms};

@@ -1,6 +1,6 @@
-/* The MQTT part: the broker's section of `daemon:` (mqtt:) and a device's mqtt:
- * section; its client is its state (new/reload/free), its poller (mqtt_poller) joins the
- * pollers part's in the composition root. */
+/* The MQTT part: the broker's section of `daemon:` (mqtt:) and its poller, which brings
+ * a device's mqtt: section (mqtt_poller's device_keys); its client is its state
+ * (new/reload/free); the poller joins the pollers part's in the composition root. */
 #include <stddef.h>
 
 #include "dcmon/log.h"
@@ -8,14 +8,7 @@
 #include "dcmon/part.h"
 #include "mqtt_hub.h"
 
-#define DEV(f) offsetof(struct cfg_device, f)
-
-static const struct cfg_key device_keys[] = {
-	{.name = "mqtt", .type = CFGK_SECTION, .offset = DEV(mqtt), .sub = mqtt_device_cfg_keys,
-	 .elem_size = sizeof(struct cfg_mqtt_device), .init = mqtt_device_cfg_init,
-	 .check = mqtt_device_cfg_check},
-	{.name = NULL},
-};
+static const struct poller_ops *const pollers[] = {&mqtt_poller, NULL};
 
 static const struct cfg_key daemon_keys[] = {
 	{.name = "mqtt", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = mqtt_cfg_keys,
@@ -32,6 +25,11 @@ static const struct api_route routes[] = {
 const struct cfg_mqtt *mqtt_cfg_of(const struct cfg *cfg)
 {
 	return cfg_part_section(&cfg->daemon, "mqtt");
+}
+
+const struct cfg_mqtt_device *mqtt_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "mqtt");
 }
 
 /* The client of the daemon.mqtt: broker into *state, when there is one: 0, or -1
@@ -72,8 +70,8 @@ static void mqtt_free(void *state)
 
 const struct dcmon_part mqtt_part = {
 	.name = "mqtt",
-	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
+	.pollers = pollers,
 	.routes = routes,
 	.new = mqtt_new,
 	.reload = mqtt_reload,

@@ -22,7 +22,7 @@ struct mqtt_inst {
 
 static bool mqtt_wants(const struct cfg_device *dev)
 {
-	return dev->mqtt != NULL;
+	return mqtt_device_cfg(dev) != NULL;
 }
 
 static void *mqtt_create(const struct poller_env *env, const struct cfg_device *dev,
@@ -95,6 +95,13 @@ static void mqtt_free(void *inst)
 	free(inst);
 }
 
+static const struct cfg_key mqtt_device_keys[] = {
+	{.name = "mqtt", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = mqtt_device_cfg_keys,
+	 .elem_size = sizeof(struct cfg_mqtt_device), .init = mqtt_device_cfg_init,
+	 .check = mqtt_device_cfg_check},
+	{.name = NULL},
+};
+
 const struct poller_ops mqtt_poller = {
 	.name = "mqtt",
 	.wants = mqtt_wants,
@@ -102,4 +109,5 @@ const struct poller_ops mqtt_poller = {
 	.start = mqtt_start,
 	.cancel = mqtt_cancel,
 	.free = mqtt_free,
+	.device_keys = mqtt_device_keys,
 };

@@ -56,7 +56,7 @@ void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg)
 		routes_push(r, mc->subs[i].topic, &mc->subs[i], NULL);
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
-		const struct cfg_mqtt_device *md = dev->mqtt;
+		const struct cfg_mqtt_device *md = mqtt_device_cfg(dev);
 		for (size_t j = 0; md && j < md->ntopics; j++)
 			routes_push(r, md->topics[j].topic, &md->topics[j], dev);
 		if (md && md->lwt)

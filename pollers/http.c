@@ -92,7 +92,9 @@ struct http_inst {
 
 static bool http_wants(const struct cfg_device *dev)
 {
-	return dev->nhttp > 0;
+	size_t n;
+	http_checks_of(dev, &n);
+	return n > 0;
 }
 
 /* ---- libcurl on the loop ------------------------------------------------------- */
@@ -369,9 +371,11 @@ static void *http_create(const struct poller_env *env, const struct cfg_device *
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct http_inst *in = calloc(1, sizeof(*in));
+	size_t ncfg;
+	const struct cfg_http_check *cfg = http_checks_of(dev, &ncfg);
 
 	pthread_once(&once, http_global_init);
-	if (in == NULL || (in->checks = calloc(dev->nhttp, sizeof(*in->checks))) == NULL ||
+	if (in == NULL || (in->checks = calloc(ncfg, sizeof(*in->checks))) == NULL ||
 	    (in->dev = strdup(dev->id)) == NULL || (in->multi = curl_multi_init()) == NULL)
 		goto fail;
 	in->loop = env->loop;
@@ -380,9 +384,9 @@ static void *http_create(const struct poller_env *env, const struct cfg_device *
 	curl_multi_setopt(in->multi, CURLMOPT_SOCKETDATA, in);
 	curl_multi_setopt(in->multi, CURLMOPT_TIMERFUNCTION, http_on_timeout_change);
 	curl_multi_setopt(in->multi, CURLMOPT_TIMERDATA, in);
-	for (; in->n < dev->nhttp; in->n++) {
+	for (; in->n < ncfg; in->n++) {
 		in->checks[in->n].in = in;
-		if (!http_check_setup(&in->checks[in->n], env, dev, &dev->http[in->n])) {
+		if (!http_check_setup(&in->checks[in->n], env, dev, &cfg[in->n])) {
 			in->n++;
 			goto fail;
 		}
@@ -605,4 +609,5 @@ const struct poller_ops http_poller = {
 	.start = http_start,
 	.cancel = http_cancel,
 	.free = http_free,
+	.check_keys = http_checks_keys,
 };

@@ -14,7 +14,6 @@
 #include "dcmon/metric.h"
 
 #define HC(f) offsetof(struct cfg_http_check, f)
-#define DEV(f) offsetof(struct cfg_device, f)
 
 static const char *const method_names[] = {
     [HTTP_GET] = "GET",
@@ -184,8 +183,7 @@ void http_check_free(struct cfg_http_check *c)
 const struct cfg_key http_checks_keys[] = {
     {.name = "http",
      .type = CFGK_SEQ,
-     .offset = DEV(http),
-     .count_offset = DEV(nhttp),
+     .offset = CFG_PART_SECTION, /* and its count: a slot of cfg_device.part_lists */
      .sub = http_check_keys,
      .elem_size = sizeof(struct cfg_http_check),
      .shorthand = "url",

@@ -50,7 +50,7 @@ static const struct metric_enum bool_enums[] = { { 0, "off" }, { 1, "on" } };
 
 static bool modbus_wants(const struct cfg_device *dev)
 {
-	return dev->modbus != NULL;
+	return modbus_device_cfg(dev) != NULL;
 }
 
 /* ---- reporting ------------------------------------------------------------------- */
@@ -434,7 +434,7 @@ static int profile_attach(struct modbus_inst *in, const struct cfg_device *dev, 
 static int link_attach(struct modbus_inst *in, const struct cfg_device *dev, char *err,
 		       size_t errlen)
 {
-	const struct cfg_modbus *m = dev->modbus;
+	const struct cfg_modbus *m = modbus_device_cfg(dev);
 	struct modbus_endpoint ep = {
 		.host = m->device ? NULL : m->host ? m->host : dev->host, .port = m->port,
 		.device = m->device, .baud = m->baud, .parity = m->parity,
@@ -457,7 +457,7 @@ static void *modbus_create(const struct poller_env *env, const struct cfg_device
 			   char *err, size_t errlen)
 {
 	struct modbus_inst *in = calloc(1, sizeof *in);
-	const struct cfg_modbus *m = dev->modbus;
+	const struct cfg_modbus *m = modbus_device_cfg(dev);
 
 	err[0] = '\0';
 	if (!in || !(in->dev_id = strdup(dev->id))) {
@@ -480,6 +480,12 @@ static void *modbus_create(const struct poller_env *env, const struct cfg_device
 	return in;
 }
 
+static const struct cfg_key modbus_device_keys[] = {
+    {.name = "modbus", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = modbus_cfg_keys,
+     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
+    {.name = NULL},
+};
+
 const struct poller_ops modbus_poller = {
 	.name = "modbus",
 	.wants = modbus_wants,
@@ -487,4 +493,5 @@ const struct poller_ops modbus_poller = {
 	.start = modbus_start,
 	.cancel = modbus_cancel,
 	.free = modbus_free,
+	.device_keys = modbus_device_keys,
 };

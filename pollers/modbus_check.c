@@ -11,7 +11,7 @@ static bool checked_before(const struct cfg *cfg, size_t i)
 {
 	for (size_t j = 0; j < i; j++) {
 		const struct cfg_device *o = &cfg->devices[j];
-		if (o->modbus && o->profile && strcmp(o->profile, cfg->devices[i].profile) == 0)
+		if (modbus_device_cfg(o) && o->profile && strcmp(o->profile, cfg->devices[i].profile) == 0)
 			return true;
 	}
 	return false;
@@ -22,7 +22,7 @@ int modbus_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 	int rc = 0;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
-		if (!dev->modbus || !dev->profile || checked_before(cfg, i))
+		if (!modbus_device_cfg(dev) || !dev->profile || checked_before(cfg, i))
 			continue;
 		char path[4096];
 		if (modbus_profile_path(cfg, dev->profile, path, sizeof(path)) < 0) {

@@ -1,23 +1,15 @@
-/* The pollers part: the transport sections of a device (snmp:, modbus:) and the trap
- * receiver's section of `daemon:` (snmp_trap:); the receiver is its state.  The pollers
- * themselves are listed in registry.c. */
+/* The pollers part: its pollers (registry.c), which bring the device keys they read
+ * (snmp:, modbus:, checks: http:, in their ops tables), the accessors of those
+ * sections, and the trap receiver's section of `daemon:` (snmp_trap:); the receiver is
+ * its state. */
 #include <stddef.h>
 
 #include "dcmon/http_check.h"
 #include "dcmon/log.h"
 #include "dcmon/modbus.h"
 #include "dcmon/part.h"
+#include "dcmon/poller.h"
 #include "dcmon/snmp.h"
-
-#define DEV(f) offsetof(struct cfg_device, f)
-
-static const struct cfg_key device_keys[] = {
-    {.name = "snmp", .type = CFGK_SECTION, .offset = DEV(snmp), .sub = snmp_cfg_keys,
-     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
-    {.name = "modbus", .type = CFGK_SECTION, .offset = DEV(modbus), .sub = modbus_cfg_keys,
-     .elem_size = sizeof(struct cfg_modbus), .init = modbus_cfg_init, .check = modbus_cfg_check},
-    {.name = NULL},
-};
 
 static const struct cfg_key daemon_keys[] = {
     {.name = "snmp_trap", .type = CFGK_SECTION, .offset = CFG_PART_SECTION,
@@ -50,11 +42,25 @@ static void pollers_free(void *state)
 	snmp_trapd_free(state);
 }
 
+const struct cfg_snmp *snmp_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "snmp");
+}
+
+const struct cfg_modbus *modbus_device_cfg(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "modbus");
+}
+
+const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t *n)
+{
+	return cfg_device_list(dev, "http", n);
+}
+
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
-	.device_keys = device_keys,
 	.daemon_keys = daemon_keys,
-	.check_keys = http_checks_keys,
 	.new = pollers_new,
 	.free = pollers_free,
+	.pollers = poller_registry,
 };

@@ -16,7 +16,7 @@ static const oid sys_uptime[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 
 static bool snmp_wants(const struct cfg_device *dev)
 {
-	return dev->snmp != NULL || dev->resources == RES_SNMP;
+	return snmp_device_cfg(dev) != NULL || dev->resources == RES_SNMP;
 }
 
 /* ---- ending a poll --------------------------------------------------------------- */
@@ -323,7 +323,7 @@ static int load_profile(struct snmp_dev *d, char *err, size_t errlen)
 	const char *name = d->dev->profile;
 	struct cfg_diags diags;
 
-	if (!name && d->dev->resources == RES_SNMP && !d->dev->snmp)
+	if (!name && d->dev->resources == RES_SNMP && !snmp_device_cfg(d->dev))
 		name = "host-resources";
 	if (!name)
 		return 0; /* chosen by sysObjectID at the first poll */
@@ -353,7 +353,7 @@ static void *snmp_create(const struct poller_env *env, const struct cfg_device *
 	d->env = env;
 	d->dev = dev;
 	d->uptime = -1;
-	if (copy_cfg(&d->cfg, dev->snmp) < 0)
+	if (copy_cfg(&d->cfg, snmp_device_cfg(dev)) < 0)
 		goto fail;
 	d->host = d->cfg.host ? d->cfg.host : dev->host;
 	if (!d->host) {
@@ -381,6 +381,12 @@ fail:
 	return NULL;
 }
 
+static const struct cfg_key snmp_device_keys[] = {
+    {.name = "snmp", .type = CFGK_SECTION, .offset = CFG_PART_SECTION, .sub = snmp_cfg_keys,
+     .elem_size = sizeof(struct cfg_snmp), .init = snmp_cfg_init, .check = snmp_cfg_check},
+    {.name = NULL},
+};
+
 const struct poller_ops snmp_poller = {
 	.name = "snmp",
 	.wants = snmp_wants,
@@ -388,4 +394,5 @@ const struct poller_ops snmp_poller = {
 	.start = snmp_start,
 	.cancel = snmp_cancel,
 	.free = snmp_free_inst,
+	.device_keys = snmp_device_keys,
 };

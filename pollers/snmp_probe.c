@@ -57,8 +57,8 @@ static struct snmp_dev *probe_poll(const struct probe_req *pr, const struct poll
 	r->snmp.community = (char *)pr->community;
 	r->snmp.timeout_ms = pr->timeout_ms;
 	r->dev = (struct cfg_device){.id = pr->host, .host = pr->host, .profile = (char *)profile,
-				     .interval_ms = 60000, .timeout_ms = pr->timeout_ms * 3,
-				     .snmp = &r->snmp};
+				     .interval_ms = 60000, .timeout_ms = pr->timeout_ms * 3};
+	*cfg_device_slot(&r->dev, "snmp") = &r->snmp;
 	struct snmp_dev *d = snmp_poller.create(env, &r->dev, err, errlen);
 	if (!d)
 		return NULL;

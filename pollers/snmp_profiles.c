@@ -214,7 +214,7 @@ int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 	snmp_profiles_dir(cfg, dir, sizeof(dir));
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
-		if (!dev->profile || (!dev->snmp && dev->resources != RES_SNMP))
+		if (!dev->profile || (!snmp_device_cfg(dev) && dev->resources != RES_SNMP))
 			continue;
 		struct snmp_profile *p = snmp_profile_get(dir, dev->profile, d);
 		if (!p) {

@@ -115,7 +115,8 @@ static const struct cfg_device *device_by_address(const struct cfg *cfg, const c
 {
 	for (size_t i = 0; cfg && i < cfg->ndevices; i++) {
 		const struct cfg_device *d = &cfg->devices[i];
-		const char *h = d->snmp && d->snmp->host ? d->snmp->host : d->host;
+		const struct cfg_snmp *s = snmp_device_cfg(d);
+		const char *h = s && s->host ? s->host : d->host;
 		if (h && strcmp(h, addr) == 0)
 			return d;
 	}

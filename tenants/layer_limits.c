@@ -16,6 +16,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/config_keys.h"
 #include "dcmon/http_check.h"
+#include "dcmon/modbus.h"
 #include "dcmon/snmp.h"
 
 #define LIM(f) offsetof(struct cfg_tenant_limits, f)
@@ -267,8 +268,10 @@ static bool port_allowed(const struct cfg_tenant_limits *lim, int port)
  * resources, an snmp section, each URL. */
 static size_t device_checks(const struct cfg_device *dev)
 {
+	size_t nhttp;
+	http_checks_of(dev, &nhttp);
 	return (dev->ping != NULL) + dev->ntcp + dev->nprocess + (dev->resources != RES_NONE) +
-	       (dev->snmp != NULL) + dev->nhttp;
+	       (snmp_device_cfg(dev) != NULL) + nhttp;
 }
 
 /* Keys a tenant's device may not have: they run commands on dcmond's host, read its own
@@ -282,12 +285,13 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 	if (dev->resources == RES_LOCAL)
 		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "
 			  "only have resources: snmp");
-	if (dev->modbus || dev->mqtt)
+	bool modbus = modbus_device_cfg(dev) != NULL;
+	if (modbus || cfg_device_section(dev, "mqtt"))
 		cfg_error(d, p, "%s: not allowed in a tenant's device (ping, tcp, http, "
-			  "process, resources and snmp are)", dev->modbus ? "modbus" : "mqtt");
+			  "process, resources and snmp are)", modbus ? "modbus" : "mqtt");
 	if (dev->nfed_by)
 		cfg_error(d, p, "fed_by: the power and cooling chain is the NOC's");
-	if (dev->snmp && !lim->snmp_credentials)
+	if (snmp_device_cfg(dev) && !lim->snmp_credentials)
 		cfg_error(d, p, "snmp: the NOC does not let tenant %s enter SNMP credentials "
 			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
 }
@@ -378,11 +382,13 @@ static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, con
 			cfg_error(d, &t->pos, "tcp: port %d is not among the ports the NOC allows "
 				  "tenant %s", t->port, tenant);
 	}
-	if (dev->snmp && dev->snmp->host &&
-	    host_refusal(nh, lim, tenant, dev->snmp->host, why, sizeof(why)))
+	const struct cfg_snmp *snmp = snmp_device_cfg(dev);
+	if (snmp && snmp->host && host_refusal(nh, lim, tenant, snmp->host, why, sizeof(why)))
 		cfg_error(d, &dev->pos, "snmp: host: %s", why);
-	for (size_t i = 0; i < dev->nhttp; i++)
-		http_check_limits(nh, &dev->http[i], lim, tenant, d);
+	/* the check's address is pinned to the one validated here: the list, not a copy */
+	struct cfg_part_list *http = cfg_device_list_slot(dev, "http");
+	for (size_t i = 0; http && i < http->n; i++)
+		http_check_limits(nh, (struct cfg_http_check *)http->v + i, lim, tenant, d);
 	/* left out, the interval is the tenant's least, not a daemon default below it */
 	if (!dev->interval_set && dev->interval_ms < lim->min_interval_ms)
 		dev->interval_ms = lim->min_interval_ms;

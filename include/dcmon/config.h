@@ -17,8 +17,9 @@
 
 #define CFG_UNSET INT64_MIN
 #define CFG_PART_SECTIONS_MAX 16 /* the parts' own sections of daemon: (CFG_PART_SECTION) */
+#define CFG_DEVICE_SECTIONS_MAX 8 /* the parts' own sections of a device (CFG_PART_SECTION) */
+#define CFG_DEVICE_LISTS_MAX 8    /* the parts' own check lists of a device's checks: */
 
-struct cfg_snmp;      /* dcmon/snmp.h */
 
 /* Where a config item came from, for messages. */
 struct cfg_pos {
@@ -139,9 +140,12 @@ struct cfg_plugin {
 	struct cfg_pos pos;
 };
 
-struct cfg_modbus; /* dcmon/modbus.h */
-struct cfg_http_check; /* dcmon/http_check.h */
-struct cfg_mqtt_device; /* dcmon/mqtt.h */
+/* A part's own list of checks in a device's `checks:` (CFG_PART_SECTION in its
+ * check_keys): n items of the part's type. */
+struct cfg_part_list {
+	void *v;
+	size_t n;
+};
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
  * when not given. */
@@ -169,7 +173,7 @@ struct cfg_group {
 struct cfg_device {
 	char *id;           /* [A-Za-z0-9_.-]+, unique */
 	enum dev_kind kind;
-	char *host;         /* address or name for ping/tcp/snmp/modbus; may be NULL */
+	char *host;         /* address or name the checks and transports poll; may be NULL */
 	char *profile;      /* profile name, may be NULL */
 	char *tenant;       /* tenant id, may be NULL */
 	char *description;
@@ -191,12 +195,12 @@ struct cfg_device {
 	enum cfg_resources resources;
 	struct cfg_plugin *plugin; /* Nagios-compatible plugins */
 	size_t nplugin;
-	struct cfg_http_check *http; /* HTTP(S) URL checks (dcmon/http_check.h) */
-	size_t nhttp;
-	struct cfg_snmp *snmp;  /* `snmp:` section (dcmon/snmp.h), NULL if absent */
-	struct cfg_modbus *modbus; /* `modbus:` section (dcmon/modbus.h), NULL if absent */
-	struct cfg_mqtt_device *mqtt; /* `mqtt:` section (dcmon/mqtt.h), NULL if absent */
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
+	/* The transport sections and check lists that parts keep as their own (dcmon/part.h,
+	 * CFG_PART_SECTION in device_keys and check_keys), opaque to the kernel: the part
+	 * reads them with cfg_device_section and cfg_device_list (NULL / 0 when absent). */
+	void *part_sections[CFG_DEVICE_SECTIONS_MAX];
+	struct cfg_part_list part_lists[CFG_DEVICE_LISTS_MAX];
 
 	struct cfg_pos pos;
 };
@@ -285,8 +289,10 @@ struct cfg_daemon {
 	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
 
-/* The offset of a part's `daemon:` key (CFGK_SECTION) whose section the kernel keeps
- * in a slot of cfg_daemon.part_sections instead of a field of its own. */
+/* The offset of a part's `daemon:` or device key (CFGK_SECTION) whose section the kernel
+ * keeps in a slot of cfg_daemon.part_sections or cfg_device.part_sections instead of a
+ * field of its own, and of a part's `checks:` list (CFGK_SEQ), kept in a slot of
+ * cfg_device.part_lists. */
 #define CFG_PART_SECTION ((size_t)-1)
 
 /* The part's section `name` of dm (a CFG_PART_SECTION key), or NULL when the config
@@ -295,6 +301,14 @@ const void *cfg_part_section(const struct cfg_daemon *dm, const char *name);
 /* The slot of dm holding the part's section `name`, NULL for no such key: for the
  * part's daemon_resolve, which may give an absent section defaults. */
 void **cfg_part_slot(struct cfg_daemon *dm, const char *name);
+/* The same for a device's sections: the part's section `name` of dev, or NULL when the
+ * device has none; its slot, NULL for no such key (a device built by hand). */
+const void *cfg_device_section(const struct cfg_device *dev, const char *name);
+void **cfg_device_slot(struct cfg_device *dev, const char *name);
+/* The part's check list `name` of dev: its items, n of them (NULL and 0 when none);
+ * its slot, NULL for no such key. */
+const void *cfg_device_list(const struct cfg_device *dev, const char *name, size_t *n);
+struct cfg_part_list *cfg_device_list_slot(struct cfg_device *dev, const char *name);
 
 struct cfg_index;
 

@@ -26,6 +26,7 @@ struct metric_reg;
 struct workq;
 struct change_bus;
 struct poller_env;
+struct poller_ops;
 struct archive;
 
 /* What a part's lifecycle hooks get: the kernel's services and the configuration in
@@ -44,13 +45,19 @@ struct part_env {
 struct dcmon_part {
 	const char *name; /* "alerting" */
 	/* Config sections the part decodes, appended in list order to the keys of a device
-	 * (offsets into struct cfg_device) and of the `daemon:` section (offsets into
-	 * struct cfg_daemon); NULL-terminated tables, or NULL for none. */
+	 * and of the `daemon:` section; NULL-terminated tables, or NULL for none.  Their
+	 * offset is CFG_PART_SECTION: the kernel keeps the section in a slot of the device
+	 * (cfg_device_section) or of the daemon (cfg_part_section), opaque to it (a daemon
+	 * key may still be an offset into struct cfg_daemon). */
 	const struct cfg_key *device_keys;
 	const struct cfg_key *daemon_keys;
-	/* Checks the part polls, appended to a device's `checks:` keys (offsets into struct
-	 * cfg_device); NULL-terminated, or NULL for none. */
+	/* Checks the part polls, appended to a device's `checks:` keys: lists (CFGK_SEQ)
+	 * whose offset is CFG_PART_SECTION, kept in a slot of the device
+	 * (cfg_device_list); NULL-terminated, or NULL for none. */
 	const struct cfg_key *check_keys;
+	/* The pollers the part brings, NULL-terminated, or NULL for none: their device_keys
+	 * and check_keys (dcmon/poller.h) join the config's after the part's own. */
+	const struct poller_ops *const *pollers;
 	/* Makes the part's daemon sections' relative paths absolute against the config
 	 * file's directory dir; may be NULL. */
 	void (*daemon_resolve)(struct cfg_daemon *dm, const char *dir);

@@ -1,7 +1,8 @@
 /* The contract between the scheduler and the pollers.
  *
  * One poller = one file in pollers/ = one const ops table, listed in
- * pollers/registry.c.  For each device, every poller whose wants() is true gets an
+ * pollers/registry.c (or one of another part's, mqtt's); the config keys it reads are
+ * in its ops table too.  For each device, every poller whose wants() is true gets an
  * instance; a device poll starts all of them at once and ends when each has called
  * poll_job_done().  The scheduler never starts a device's next poll before that.
  *
@@ -20,6 +21,7 @@
 #include "dcmon/metric.h"
 
 struct workq;
+struct cfg_key;
 
 enum poll_outcome {
 	POLL_OK,          /* everything read */
@@ -74,6 +76,13 @@ struct poller_ops {
 	void (*cancel)(void *inst);
 	/* Frees an idle (or cancelled) instance; NULL is a no-op. */
 	void (*free)(void *inst);
+	/* The device's config the poller reads, brought to the config by its part
+	 * (dcmon/part.h, pollers): sections appended to a device's keys and lists appended
+	 * to its `checks:` keys, each with the offset CFG_PART_SECTION (kept in a slot of
+	 * the device, read with cfg_device_section / cfg_device_list); NULL-terminated, or
+	 * NULL for none (the kernel's own checks: ping, tcp, process, resources, plugin). */
+	const struct cfg_key *device_keys;
+	const struct cfg_key *check_keys;
 };
 
 /* NULL-terminated list of every poller built in. */

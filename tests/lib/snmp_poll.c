@@ -65,7 +65,7 @@ void snmp_dev_init(struct cfg_device *dev, struct cfg_snmp *s, const char *id,
 	dev->profile = (char *)profile;
 	dev->interval_ms = 10000;
 	dev->timeout_ms = 4000;
-	dev->snmp = s;
+	*cfg_device_slot(dev, "snmp") = s;
 }
 
 void snmp_dev_init_v3(struct cfg_device *dev, struct cfg_snmp *s, const char *id, int port,

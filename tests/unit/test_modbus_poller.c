@@ -55,7 +55,8 @@ static void dev_init(struct fx *f, int i, const char *id, const char *profile, i
 	p->mb = (struct cfg_modbus){ .host = "127.0.0.1", .port = f->peer.port, .unit = unit,
 				     .timeout_ms = 500, .max_gap = 8, .parity = 'E' };
 	p->dev = (struct cfg_device){ .id = (char *)id, .profile = (char *)profile,
-				      .interval_ms = 10000, .timeout_ms = 5000, .modbus = &p->mb };
+				      .interval_ms = 10000, .timeout_ms = 5000 };
+	*cfg_device_slot(&p->dev, "modbus") = &p->mb;
 }
 
 static int setup(void **state)
@@ -305,8 +306,9 @@ static void test_create_errors(void **state)
 {
 	struct fx *f = *state;
 	struct cfg_modbus mb = { .host = "127.0.0.1", .port = 1, .unit = 1, .max_gap = 8 };
-	struct cfg_device dev = { .id = "bad", .profile = "no-such-profile", .modbus = &mb,
+	struct cfg_device dev = { .id = "bad", .profile = "no-such-profile",
 				  .interval_ms = 1000, .timeout_ms = 1000 };
+	*cfg_device_slot(&dev, "modbus") = &mb;
 	char err[256];
 
 	assert_null(modbus_poller.create(&f->env, &dev, err, sizeof err));

@@ -1,7 +1,8 @@
-/* A part's own section of `daemon:` (CFG_PART_SECTION, dcmon/part.h): decoded by the
- * part's key table into a slot the kernel keeps opaque, read back by the part
- * (cfg_part_section, here through mqtt's mqtt_cfg_of and the events part's accessors),
- * its errors at file:line:col, and compared and freed by the kernel like its own keys. */
+/* A part's own section of `daemon:` or of a device, and its own list of a device's
+ * checks (CFG_PART_SECTION, dcmon/part.h): decoded by the part's key table into a slot
+ * the kernel keeps opaque, read back by the part (cfg_part_section, cfg_device_section
+ * and cfg_device_list, here through the parts' accessors), its errors at
+ * file:line:col, and compared and freed by the kernel like its own keys. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +16,10 @@
 
 #include "dcmon/config.h"
 #include "dcmon/event.h"
+#include "dcmon/http_check.h"
+#include "dcmon/modbus.h"
 #include "dcmon/mqtt.h"
+#include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
 
 static char tmpdir[] = "/tmp/dcmon-test-part-sections-XXXXXX";
@@ -144,6 +148,100 @@ static void test_section_filled_by_resolve(void **state)
 	cfg_diags_free(&d);
 }
 
+static const char devices_yaml[] =
+	"devices:\n"
+	"  - id: ups1\n    host: 127.0.0.1\n    snmp: {community: c1, port: 1161}\n"
+	"  - id: plc1\n    modbus: {host: 127.0.0.2, unit: 7}\n"
+	"  - id: env1\n    mqtt: {lwt: site/env1/status}\n"
+	"  - id: web1\n    checks:\n      http: [http://127.0.0.3/a, http://127.0.0.3/b]\n"
+	"  - id: bare\n    host: 127.0.0.4\n";
+
+/* Each device section and check list lands in its part's slot of the device it
+ * belongs to, read back through the part's accessor; a device without one has none. */
+static void test_device_sections_read_back(void **state)
+{
+	(void)state;
+	struct cfg_diags d;
+	struct cfg *cfg = load(devices_yaml, &d);
+	if (!cfg)
+		cfg_diags_print(&d, stdout);
+	assert_non_null(cfg);
+	const struct cfg_device *ups = cfg_device_find(cfg, "ups1"),
+				*plc = cfg_device_find(cfg, "plc1"),
+				*env = cfg_device_find(cfg, "env1"),
+				*web = cfg_device_find(cfg, "web1"),
+				*bare = cfg_device_find(cfg, "bare");
+	assert_string_equal(snmp_device_cfg(ups)->community, "c1");
+	assert_int_equal(snmp_device_cfg(ups)->port, 1161);
+	assert_ptr_equal(snmp_device_cfg(ups), cfg_device_section(ups, "snmp"));
+	assert_string_equal(modbus_device_cfg(plc)->host, "127.0.0.2");
+	assert_int_equal(modbus_device_cfg(plc)->unit, 7);
+	assert_int_equal(modbus_device_cfg(plc)->port, 502); /* the section's default */
+	assert_string_equal(mqtt_device_cfg(env)->lwt, "site/env1/status");
+	size_t n;
+	const struct cfg_http_check *h = http_checks_of(web, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(h[0].url, "http://127.0.0.3/a");
+	assert_string_equal(h[1].url, "http://127.0.0.3/b");
+	assert_null(snmp_device_cfg(plc));
+	assert_null(modbus_device_cfg(ups));
+	assert_null(mqtt_device_cfg(web));
+	assert_null(http_checks_of(ups, &n));
+	assert_int_equal(n, 0);
+	assert_null(cfg_device_section(ups, "no-such-section"));
+	assert_null(cfg_device_list(web, "no-such-list", &n));
+	assert_int_equal(n, 0);
+	for (size_t i = 0; i < cfg->ndevices; i++)
+		assert_int_equal(cfg_device_polls(&cfg->devices[i]), &cfg->devices[i] != bare);
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+}
+
+/* A reload keeps a device's state only when its sections and lists are the same. */
+static void test_device_sections_compared(void **state)
+{
+	(void)state;
+	struct cfg_diags d1, d2, d3;
+	struct cfg *a = load(devices_yaml, &d1);
+	struct cfg *b = load(devices_yaml, &d2);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t i = 0; i < a->ndevices; i++)
+		assert_true(cfg_device_same(&a->devices[i], &b->devices[i]));
+	struct cfg *c = load("devices:\n"
+			     "  - id: ups1\n    host: 127.0.0.1\n    snmp: {community: c2, port: 1161}\n"
+			     "  - id: plc1\n    modbus: {host: 127.0.0.2, unit: 8}\n"
+			     "  - id: env1\n    mqtt: {lwt: site/env1/other}\n"
+			     "  - id: web1\n    checks:\n      http: [http://127.0.0.3/a]\n"
+			     "  - id: bare\n    host: 127.0.0.4\n    snmp: {community: c1}\n",
+			     &d3);
+	assert_non_null(c);
+	for (size_t i = 0; i < a->ndevices; i++)
+		assert_false(cfg_device_same(&a->devices[i], &c->devices[i]));
+	cfg_free(a);
+	cfg_free(b);
+	cfg_free(c);
+	cfg_diags_free(&d1);
+	cfg_diags_free(&d2);
+	cfg_diags_free(&d3);
+}
+
+/* A device built by hand (the probe, tests) gets its section through the slot. */
+static void test_device_slot_by_hand(void **state)
+{
+	(void)state;
+	struct cfg_device dev = {.id = "probe"};
+	struct cfg_snmp s = {.port = 1161};
+	assert_null(snmp_device_cfg(&dev));
+	*cfg_device_slot(&dev, "snmp") = &s;
+	assert_ptr_equal(snmp_device_cfg(&dev), &s);
+	assert_null(modbus_device_cfg(&dev));
+	assert_true(cfg_device_polls(&dev));
+	assert_null(cfg_device_slot(&dev, "no-such-section"));
+	assert_null(cfg_device_list_slot(&dev, "no-such-list"));
+	assert_non_null(cfg_device_list_slot(&dev, "http"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +250,9 @@ int main(void)
 		cmocka_unit_test(test_section_error_position),
 		cmocka_unit_test(test_section_per_config),
 		cmocka_unit_test(test_section_filled_by_resolve),
+		cmocka_unit_test(test_device_sections_read_back),
+		cmocka_unit_test(test_device_sections_compared),
+		cmocka_unit_test(test_device_slot_by_hand),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

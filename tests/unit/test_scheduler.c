@@ -124,8 +124,9 @@ static void *t_create_rec(const struct poller_env *env, const struct cfg_device 
 	return p;
 }
 
-static const struct poller_ops test_ops = {"test", t_wants, t_create_rec, t_start, t_cancel,
-					   t_free};
+static const struct poller_ops test_ops = {.name = "test", .wants = t_wants,
+					   .create = t_create_rec, .start = t_start,
+					   .cancel = t_cancel, .free = t_free};
 static const struct poller_ops *const test_pollers[] = {&test_ops, NULL};
 
 static void stop_loop(struct loop *loop, void *arg)

@@ -144,6 +144,9 @@ extern const struct cfg_key mqtt_device_cfg_keys[];
 void mqtt_device_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int mqtt_device_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
 			  void *ctx);
+/* The device's `mqtt:` section (kept by the kernel as the part's own, dcmon/part.h), or
+ * NULL when it has none. */
+const struct cfg_mqtt_device *mqtt_device_cfg(const struct cfg_device *dev);
 
 /* The poller of devices with an `mqtt:` section: their state (broker link, last will)
  * and their payload errors since the last poll. */

@@ -48,8 +48,11 @@ struct cfg_http_check {
 extern const struct cfg_key http_check_keys[];
 void http_check_init(void *elem, const struct cfgnode *node, void *ctx);
 int http_check_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
-/* The `checks:` keys the pollers part adds (`http:`), offsets into struct cfg_device. */
+/* The `checks:` keys the pollers part adds (`http:`, a list the kernel keeps in a slot
+ * of the device, CFG_PART_SECTION). */
 extern const struct cfg_key http_checks_keys[];
+/* The device's `checks: http:` items, *n of them (NULL and 0 when it has none). */
+const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t *n);
 
 /* Decodes one check from node (a map, or a scalar URL) into *out, which it zeroes
  * first: defaults, keys, cross-field checks, every error positioned in d.  Returns 0,

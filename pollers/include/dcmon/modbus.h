@@ -34,6 +34,9 @@ struct cfg_modbus {
 extern const struct cfg_key modbus_cfg_keys[];
 void modbus_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int modbus_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* The device's `modbus:` section (kept by the kernel as the pollers part's own,
+ * dcmon/part.h), or NULL when it has none. */
+const struct cfg_modbus *modbus_device_cfg(const struct cfg_device *dev);
 
 /* The whole `dcmon probe modbus HOST[:PORT] [--unit N] [--addr A] [--count C]
  * [--function holding|input|coil|discrete] [--timeout MS]` command (pollers/

@@ -88,6 +88,9 @@ struct cfg_snmp_trap {
 extern const struct cfg_key snmp_cfg_keys[];
 void snmp_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
 int snmp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* The device's `snmp:` section (kept by the kernel as the pollers part's own,
+ * dcmon/part.h), or NULL when it has none. */
+const struct cfg_snmp *snmp_device_cfg(const struct cfg_device *dev);
 
 /* The daemon's `snmp_trap:` section as a key table (CFGK_SECTION row); init presets
  * the defaults, check requires the listen address and some credentials. */
