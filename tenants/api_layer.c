@@ -65,11 +65,39 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* A YAML tree as JSON: maps as objects, sequences as arrays, every scalar as its text. */
+static json_t *node_json(const struct cfgnode *n)
+{
+	json_t *v;
+	switch (n->type) {
+	case CFGNODE_MAP:
+		v = json_object();
+		for (size_t i = 0; i < n->n; i++)
+			json_object_set_new(v, n->pairs[i].key->scalar, node_json(n->pairs[i].value));
+		return v;
+	case CFGNODE_SEQ:
+		v = json_array();
+		for (size_t i = 0; i < n->n; i++)
+			json_array_append_new(v, node_json(n->items[i]));
+		return v;
+	default:
+		return json_string(n->scalar);
+	}
+}
+
+/* The item with its YAML also as JSON ("item"), which the portal fills its forms from. */
 static json_t *item_json(const struct layer_item *it)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "tenant", it->tenant, "kind",
-			 item_kind_names[it->kind], "id", it->id, "yaml", it->yaml, "origin",
-			 it->origin, "by", it->by, "ts_ms", (json_int_t)it->ts_ms);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct cfgnode *root = cfgnode_load_string(it->name, it->yaml, &d);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "tenant", it->tenant,
+			      "kind", item_kind_names[it->kind], "id", it->id, "yaml", it->yaml,
+			      "origin", it->origin, "by", it->by, "ts_ms", (json_int_t)it->ts_ms,
+			      "item", root ? node_json(root) : json_null());
+	cfgnode_free(root);
+	cfg_diags_free(&d);
+	return o;
 }
 
 void api_layer_items(const struct api_ctx *ctx, struct api_response *resp)
