@@ -21,6 +21,7 @@
  * the certificate and the connect cost).  A body is read up to body_max bytes; the
  * transfer is stopped there and what was read is judged.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
@@ -33,6 +34,7 @@
 
 #include "dcmon/http_check.h"
 #include "dcmon/log.h"
+#include "dcmon/netaddr.h"
 #include "pollers.h"
 #include "pollutil.h"
 
@@ -66,6 +68,8 @@ struct http_check {
 	size_t body_max;             /* bytes read at most */
 	char *buf;                   /* body kept for matching (body_max + 1), or NULL */
 	struct metric *m_state, *m_status, *m_time, *m_match, *m_cert; /* match/cert may be NULL */
+	const struct cfg_http_check *cfg; /* allow, deny: the configuration in force outlives
+					   * the instance (a reload makes every one anew) */
 
 	/* the poll in flight */
 	bool running;
@@ -73,6 +77,7 @@ struct http_check {
 	bool cut;                    /* the body reached body_max: transfer stopped */
 	char errbuf[CURL_ERROR_SIZE];
 	char why[METRIC_REASON_MAX]; /* cause of a failure; "" when ok */
+	char refused[METRIC_REASON_MAX]; /* an address allow/deny refused in this poll, or "" */
 	bool answered;               /* a response (status line) arrived */
 	enum http_result last;       /* state of the previous poll, for the change log */
 };
@@ -304,6 +309,35 @@ out:
 	return ok;
 }
 
+/* With allow or deny: refuses a connection to an address outside allow or inside deny
+ * (CURLOPT_OPENSOCKETFUNCTION: libcurl asks it for every address the name resolved to,
+ * after resolving it off the loop); the refusal becomes the point's error. */
+static curl_socket_t http_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *sa)
+{
+	struct http_check *c = arg;
+	const struct cfg_http_check *h = c->cfg;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	struct net_addr a = {0};
+	bool ok = purpose == CURLSOCKTYPE_IPCXN &&
+		  (sa->family == AF_INET || sa->family == AF_INET6);
+	if (ok) {
+		const void *p = sa->family == AF_INET
+					? (const void *)&((const struct sockaddr_in *)&sa->addr)->sin_addr
+					: (const void *)&((const struct sockaddr_in6 *)&sa->addr)->sin6_addr;
+		ok = inet_ntop(sa->family, p, ip, sizeof(ip)) && net_addr_parse(ip, &a);
+	}
+	if (ok && (h->nallow == 0 || net_in_list(h->allow, h->nallow, &a)) &&
+	    !net_in_list(h->deny, h->ndeny, &a))
+		return socket(sa->family, sa->socktype, sa->protocol);
+	char host[256];
+	int port;
+	if (http_check_target(h, host, sizeof(host), &port) < 0)
+		snprintf(host, sizeof(host), "the URL's host");
+	snprintf(c->refused, sizeof(c->refused), "%.30s resolves to %s: refused by the "
+		 "check's allow/deny", host, ip);
+	return CURL_SOCKET_BAD;
+}
+
 /* The options of a check's easy handle that stay the same from poll to poll. */
 static bool http_easy_init(struct http_check *c, const struct cfg_http_check *h)
 {
@@ -330,6 +364,12 @@ static bool http_easy_init(struct http_check *c, const struct cfg_http_check *h)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
 	if (c->https)
 		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	if (h->nallow || h->ndeny) {
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+		/* each poll asks the resolver: a name re-pointed is judged at the next poll */
+		curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	}
 	return true;
 }
 
@@ -337,6 +377,7 @@ static bool http_check_setup(struct http_check *c, const struct poller_env *env,
 			    const struct cfg_device *dev, const struct cfg_http_check *h)
 {
 	c->last = HR_UNKNOWN;
+	c->cfg = h;
 	c->timeout_ms = h->timeout_ms > 0 ? h->timeout_ms : dev->timeout_ms;
 	c->body_max = (size_t)h->body_max;
 	if ((c->name = strdup(h->name)) == NULL || !http_status_init(c, h) ||
@@ -427,7 +468,9 @@ static void http_failure_cause(struct http_check *c, CURLcode res)
 		return;
 	}
 	curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
-	if (res == CURLE_COULDNT_CONNECT && oserr > 0)
+	if (res == CURLE_COULDNT_CONNECT && c->refused[0])
+		snprintf(c->why, sizeof(c->why), "%s", c->refused);
+	else if (res == CURLE_COULDNT_CONNECT && oserr > 0)
 		snprintf(c->why, sizeof(c->why), "%s", pollutil_errname((int)oserr));
 	else
 		snprintf(c->why, sizeof(c->why), "%.*s", (int)sizeof(c->why) - 1,
@@ -532,6 +575,7 @@ static void http_check_start(struct http_check *c, struct poll_job *job)
 	c->body_len = 0;
 	c->cut = false;
 	c->errbuf[0] = '\0';
+	c->refused[0] = '\0';
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)(timeout > 0 ? timeout : 1));
 	c->running = true;
 	CURLMcode mc = curl_multi_add_handle(in->multi, c->easy);

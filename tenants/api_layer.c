@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dcmon/enumtab.h"
+#include "dcmon/log.h"
 #include "dcmon/strbuf.h"
 
 static struct tenant_layer *layer_of(const struct api_ctx *ctx, struct api_response *resp)
@@ -64,11 +65,39 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* A YAML tree as JSON: maps as objects, sequences as arrays, every scalar as its text. */
+static json_t *node_json(const struct cfgnode *n)
+{
+	json_t *v;
+	switch (n->type) {
+	case CFGNODE_MAP:
+		v = json_object();
+		for (size_t i = 0; i < n->n; i++)
+			json_object_set_new(v, n->pairs[i].key->scalar, node_json(n->pairs[i].value));
+		return v;
+	case CFGNODE_SEQ:
+		v = json_array();
+		for (size_t i = 0; i < n->n; i++)
+			json_array_append_new(v, node_json(n->items[i]));
+		return v;
+	default:
+		return json_string(n->scalar);
+	}
+}
+
+/* The item with its YAML also as JSON ("item"), which the portal fills its forms from. */
 static json_t *item_json(const struct layer_item *it)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "tenant", it->tenant, "kind",
-			 item_kind_names[it->kind], "id", it->id, "yaml", it->yaml, "origin",
-			 it->origin, "by", it->by, "ts_ms", (json_int_t)it->ts_ms);
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct cfgnode *root = cfgnode_load_string(it->name, it->yaml, &d);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "tenant", it->tenant,
+			      "kind", item_kind_names[it->kind], "id", it->id, "yaml", it->yaml,
+			      "origin", it->origin, "by", it->by, "ts_ms", (json_int_t)it->ts_ms,
+			      "item", root ? node_json(root) : json_null());
+	cfgnode_free(root);
+	cfg_diags_free(&d);
+	return o;
 }
 
 void api_layer_items(const struct api_ctx *ctx, struct api_response *resp)
@@ -122,8 +151,8 @@ static void change_name(const struct layer_change *c, char *out)
 	layer_item_name(out, c->tenant, c->kind, c->id);
 }
 
-/* Validates c against the configuration as it would be; with swap, makes it live and
- * stores it.  0, or -1 after answering (and auditing a refusal). */
+/* Validates c against the configuration as it would be; with swap, stores it and makes
+ * it live (or neither).  0, or -1 after answering (and auditing a refusal). */
 static int change_try(const struct api_ctx *ctx, struct tenant_layer *l,
 		      const struct layer_change *c, bool swap, struct api_response *resp)
 {
@@ -145,14 +174,23 @@ static int change_try(const struct api_ctx *ctx, struct tenant_layer *l,
 		cfg_free(next);
 		return 0;
 	}
+	/* stored first: a change live but not stored would be lost at the next restart */
+	if (layer_store_write(l, c, ctx->now_ms) < 0) {
+		cfg_free(next);
+		api_reply_error(resp, 500, "not applied: tenants.db could not store the change "
+				"(see dcmond's log)");
+		return -1;
+	}
+	if (!l->swap)
+		cfg_free(next);
 	if (!l->swap || l->swap(l->arg, next) < 0) {
+		if (layer_store_undo(l, c) < 0)
+			log_msg(LOG_LVL_ERROR, "tenants", NULL, "%s: stored in tenants.db but not "
+				"applied; it applies at dcmond's next start", cname);
 		api_reply_error(resp, 500, "the change could not be applied (see dcmond's log)");
 		return -1;
 	}
-	if (layer_store_apply(l, c, ctx->now_ms) < 0) {
-		api_reply_error(resp, 500, "applied but not stored: tenants.db failed (see the log)");
-		return -1;
-	}
+	layer_items_set(l, c, ctx->now_ms);
 	return 0;
 }
 

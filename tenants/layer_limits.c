@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "dcmon/config_keys.h"
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
+#include "dcmon/netaddr.h"
 #include "dcmon/snmp.h"
 
 #define LIM(f) offsetof(struct cfg_tenant_limits, f)
@@ -40,57 +40,6 @@ void tenant_limits_init(void *elem, const struct cfgnode *node, void *ctx)
 	*(struct cfg_tenant_limits *)elem = (struct cfg_tenant_limits){
 		.min_interval_ms = TENANT_MIN_INTERVAL_MS, .max_checks = TENANT_MAX_CHECKS,
 		.pos = node->pos};
-}
-
-/* An address, parsed: family and bytes. */
-struct addr {
-	int family;
-	unsigned char b[16];
-};
-
-static bool addr_parse(const char *s, struct addr *a)
-{
-	if (inet_pton(AF_INET, s, a->b) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, s, a->b) == 1)
-		a->family = AF_INET6;
-	else
-		return false;
-	return true;
-}
-
-/* "10.0.0.0/24", "::1/128" or a bare address: 0 with *net and *bits; -EINVAL when it
- * looks like neither (a host name). */
-static int cidr_parse(const char *s, struct addr *net, int *bits)
-{
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", s);
-	char *slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (!addr_parse(buf, net))
-		return -EINVAL;
-	int max = net->family == AF_INET ? 32 : 128;
-	*bits = max;
-	if (slash) {
-		char *end;
-		long v = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || v < 0 || v > max)
-			return -ERANGE;
-		*bits = (int)v;
-	}
-	return 0;
-}
-
-static bool cidr_contains(const struct addr *net, int bits, const struct addr *a)
-{
-	if (net->family != a->family)
-		return false;
-	int full = bits / 8, rest = bits % 8;
-	if (memcmp(net->b, a->b, (size_t)full) != 0)
-		return false;
-	unsigned char mask = (unsigned char)(0xff << (8 - rest));
-	return rest == 0 || (net->b[full] & mask) == (a->b[full] & mask);
 }
 
 /* "22" or "8000-8099" into [*lo, *hi]; -EINVAL otherwise. */
@@ -128,9 +77,9 @@ int tenant_limits_check(void *elem, const struct cfgnode *node, struct cfg_diags
 	struct cfg_tenant_limits *lim = elem;
 	size_t before = d->nerrors;
 	for (size_t i = 0; i < lim->ntargets; i++) {
-		struct addr net;
+		struct net_addr net;
 		int bits;
-		if (cidr_parse(lim->targets[i], &net, &bits) == -ERANGE)
+		if (net_cidr_parse(lim->targets[i], &net, &bits) == -ERANGE)
 			cfg_error(d, list_item_pos(node, "targets", i),
 				  "targets: %s: the prefix length is out of range", lim->targets[i]);
 	}
@@ -169,7 +118,7 @@ static const struct cfg_tenant_limits *limits_find(const struct cfg *cfg, const 
 struct noc_host {
 	const char *host;
 	const char *tenant; /* NULL: a facility device */
-	struct addr a;
+	struct net_addr a;
 	bool is_addr;
 };
 struct noc_hosts {
@@ -190,12 +139,12 @@ static void noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
 		struct noc_host *h = &out->v[out->n++];
 		h->host = o->host;
 		h->tenant = api_device_tenant(cfg, o);
-		h->is_addr = addr_parse(o->host, &h->a);
+		h->is_addr = net_addr_parse(o->host, &h->a);
 	}
 }
 
 /* Two hosts name the same target: equal addresses, or equal names. */
-static bool host_same(const struct noc_host *h, const char *host, const struct addr *a,
+static bool host_same(const struct noc_host *h, const char *host, const struct net_addr *a,
 		      bool is_addr)
 {
 	if (h->is_addr && is_addr)
@@ -206,13 +155,13 @@ static bool host_same(const struct noc_host *h, const char *host, const struct a
 
 static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host)
 {
-	struct addr a;
-	bool is_addr = addr_parse(host, &a);
+	struct net_addr a;
+	bool is_addr = net_addr_parse(host, &a);
 	for (size_t i = 0; i < lim->ntargets; i++) {
-		struct addr net;
+		struct net_addr net;
 		int bits;
-		if (cidr_parse(lim->targets[i], &net, &bits) == 0) {
-			if (is_addr && cidr_contains(&net, bits, &a))
+		if (net_cidr_parse(lim->targets[i], &net, &bits) == 0) {
+			if (is_addr && net_cidr_contains(&net, bits, &a))
 				return true;
 		} else if (!is_addr && strcasecmp(lim->targets[i], host) == 0) {
 			return true;
@@ -226,8 +175,8 @@ static bool target_allowed(const struct cfg_tenant_limits *lim, const char *host
 static const char *owner_refusal(const struct noc_hosts *nh, const char *tenant, const char *host,
 				 char *buf, size_t len)
 {
-	struct addr a;
-	bool is_addr = addr_parse(host, &a);
+	struct net_addr a;
+	bool is_addr = net_addr_parse(host, &a);
 	for (size_t i = 0; i < nh->n; i++) {
 		const struct noc_host *h = &nh->v[i];
 		if (!host_same(h, host, &a, is_addr) || (h->tenant && strcmp(h->tenant, tenant) == 0))
@@ -296,38 +245,45 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
 }
 
-/* The addresses name resolves to, each refused like a host unless the NOC named the host
- * in the targets (then only another's device is refused); the first becomes the check's
- * `address:`, so that libcurl connects where was validated, whatever the name resolves
- * to later (a tenant re-pointing its name at someone else's address). */
-static void http_name_check(const struct noc_hosts *nh, struct cfg_http_check *h,
+/* Appends a copy of s to the string list *v of *n. */
+static void strlist_add(char ***v, size_t *n, const char *s)
+{
+	if (!(*v = realloc(*v, (*n + 1) * sizeof(**v))) || !((*v)[*n] = strdup(s)))
+		abort();
+	(*n)++;
+}
+
+/* A URL naming a host is not resolved here: that would hold the loop thread in the
+ * resolver at every load.  libcurl resolves it at each poll, off the loop (its threaded
+ * resolver), and connects only to an address the check's allow and deny let it (the
+ * poller refuses the others, the point's error naming them): the tenant's targets (any
+ * address when the NOC named the host itself in them), and never the address of another
+ * tenant's or a facility device.  A tenant's own allow or deny is refused: they are the
+ * NOC's limits. */
+static void http_name_guard(const struct noc_hosts *nh, struct cfg_http_check *h,
 			    const char *name, const struct cfg_tenant_limits *lim,
 			    const char *tenant, struct cfg_diags *d)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-	char why[600], ip[INET6_ADDRSTRLEN];
-	int rc = getaddrinfo(name, NULL, &hints, &res);
-	if (rc != 0) {
-		cfg_error(d, &h->pos, "http: url: %s does not resolve (%s): a tenant's URL "
-			  "names an address it may probe", name, gai_strerror(rc));
+	if (h->nallow || h->ndeny) {
+		cfg_error(d, &h->pos, "http: allow, deny: a tenant's check gets them from the NOC's "
+			  "limits (daemon.tenant_layer.limits)");
 		return;
 	}
-	bool named = target_allowed(lim, name), refused = false;
-	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		const void *a = ai->ai_family == AF_INET
-					? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-					: (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
-			continue;
-		if (named ? owner_refusal(nh, tenant, ip, why, sizeof(why))
-			  : host_refusal(nh, lim, tenant, ip, why, sizeof(why))) {
-			cfg_error(d, &h->pos, "http: url: %s resolves to %s: %s", name, ip, why);
-			refused = true;
-		} else if (!h->address && !refused && !(h->address = strdup(ip))) {
-			abort();
+	if (!target_allowed(lim, name)) {
+		struct net_addr net;
+		int bits;
+		for (size_t i = 0; i < lim->ntargets; i++)
+			if (net_cidr_parse(lim->targets[i], &net, &bits) == 0)
+				strlist_add(&h->allow, &h->nallow, lim->targets[i]);
+		if (!h->nallow) {
+			cfg_error(d, &h->pos, "http: url: %s is outside the targets the NOC allows "
+				  "tenant %s (daemon.tenant_layer.limits)", name, tenant);
+			return;
 		}
 	}
-	freeaddrinfo(res);
+	for (size_t i = 0; i < nh->n; i++)
+		if (nh->v[i].is_addr && (!nh->v[i].tenant || strcmp(nh->v[i].tenant, tenant) != 0))
+			strlist_add(&h->deny, &h->ndeny, nh->v[i].host);
 }
 
 /* A URL check probes the URL's host (its `address:` when set): the same limits as a
@@ -338,7 +294,7 @@ static void http_check_limits(const struct noc_hosts *nh, struct cfg_http_check 
 {
 	char host[256], why[600];
 	int port;
-	struct addr a;
+	struct net_addr a;
 	if (h->ca_file)
 		cfg_error(d, &h->pos, "http: ca_file: a file on dcmond's host is the NOC's; a "
 			  "tenant's check verifies with the system's CAs (or tls_verify: false)");
@@ -350,13 +306,13 @@ static void http_check_limits(const struct noc_hosts *nh, struct cfg_http_check 
 	if (h->address) {
 		if (host_refusal(nh, lim, tenant, h->address, why, sizeof(why)))
 			cfg_error(d, &h->pos, "http: address: %s", why);
-	} else if (addr_parse(host, &a)) {
+	} else if (net_addr_parse(host, &a)) {
 		if (host_refusal(nh, lim, tenant, host, why, sizeof(why)))
 			cfg_error(d, &h->pos, "http: url: %s", why);
 	} else if (owner_refusal(nh, tenant, host, why, sizeof(why))) {
 		cfg_error(d, &h->pos, "http: url: %s", why);
 	} else {
-		http_name_check(nh, h, host, lim, tenant, d);
+		http_name_guard(nh, h, host, lim, tenant, d);
 	}
 }
 

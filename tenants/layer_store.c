@@ -150,23 +150,40 @@ static int store_exec(struct tenant_layer *l, const char *sql, const struct stor
 	return 0;
 }
 
-int layer_store_apply(struct tenant_layer *l, const struct layer_change *c, int64_t now_ms)
+int layer_store_write(struct tenant_layer *l, const struct layer_change *c, int64_t ts_ms)
 {
 	struct store_row r = {0};
 	store_row_text(&r, c->tenant);
 	store_row_text(&r, item_kind_names[c->kind]);
 	store_row_text(&r, c->id);
-	if (!c->yaml) {
-		item_remove(l, c);
+	if (!c->yaml)
 		return store_exec(l, "DELETE FROM items WHERE tenant = ? AND kind = ? AND id = ?", &r);
-	}
 	store_row_text(&r, c->yaml);
 	store_row_text(&r, c->origin ? c->origin : "tenant");
 	store_row_text(&r, c->by);
-	store_row_int(&r, now_ms);
-	item_set(l, c, now_ms);
+	store_row_int(&r, ts_ms);
 	return store_exec(l, "INSERT OR REPLACE INTO items(tenant, kind, id, yaml, origin, by, "
 			  "ts_ms) VALUES(?,?,?,?,?,?,?)", &r);
+}
+
+void layer_items_set(struct tenant_layer *l, const struct layer_change *c, int64_t ts_ms)
+{
+	if (c->yaml)
+		item_set(l, c, ts_ms);
+	else
+		item_remove(l, c);
+}
+
+int layer_store_undo(struct tenant_layer *l, const struct layer_change *c)
+{
+	const struct layer_item *cur = layer_item_find(l, c->tenant, c->kind, c->id);
+	struct layer_change was = {.tenant = c->tenant, .kind = c->kind, .id = c->id};
+	if (cur) {
+		was.yaml = cur->yaml;
+		was.origin = cur->origin;
+		was.by = cur->by;
+	}
+	return layer_store_write(l, &was, cur ? cur->ts_ms : 0);
 }
 
 /* ---- requests ---- */

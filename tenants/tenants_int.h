@@ -58,8 +58,14 @@ struct layer_item *layer_item_find(struct tenant_layer *l, const char *tenant,
 
 /* ---- tenants.db (layer_store.c) ---- */
 int layer_store_open(struct tenant_layer *l, const char *state_dir, char *err, size_t errlen);
-/* Makes the change in memory and in tenants.db: 0 or -EIO. */
-int layer_store_apply(struct tenant_layer *l, const struct layer_change *c, int64_t now_ms);
+/* A change is stored before it goes live and kept in memory once it is, so that what is
+ * live is always what is stored (a restart brings back the same layer):
+ * layer_store_write() writes it to tenants.db only (0, or -EIO logged);
+ * layer_store_undo() writes back the item as memory still has it (the swap failed);
+ * layer_items_set() makes it the in-memory item, which the next load layers. */
+int layer_store_write(struct tenant_layer *l, const struct layer_change *c, int64_t ts_ms);
+int layer_store_undo(struct tenant_layer *l, const struct layer_change *c);
+void layer_items_set(struct tenant_layer *l, const struct layer_change *c, int64_t ts_ms);
 
 /* A change request (docs/PORTAL.md, "Approval"). */
 struct layer_request {

@@ -164,7 +164,7 @@ function itemsTable() {
     tr.appendChild(DC.el("td")).appendChild(DC.el("pre", "yaml", it.yaml));
     const act = tr.appendChild(DC.el("td"));
     if (P.may("layer-request") && it.origin !== "noc")
-      act.append(button("Change", "change", () => editItem(it)),
+      act.append(button("Change", "change", () => editItem(it)), button("YAML", "yaml", () => editYaml(it)),
         button(P.may("layer-apply") ? "Remove" : "Request removal", "remove", () => removeItem(it)));
   }
   if (!M.items.length) tb.appendChild(DC.el("tr")).appendChild(DC.el("td", "dim", "no item of your own yet"));
@@ -202,7 +202,19 @@ function yamlText(text) {
   return d;
 }
 
+/* Change: the item's own form filled in from it, or its YAML when it has keys that form
+ * does not write (saving the form would drop them). */
 function editItem(it) {
+  const [id, make, fill] = it.kind === "device" ? ["device-form", deviceForm, fillDevice] : ["rule-form", ruleForm, fillRule];
+  const f = kept(id, make);
+  if (!it.item || !fill(f, it.item)) return editYaml(it);
+  clearErrors(f);
+  note(id, "Changing " + it.kind + " " + it.id + ": saving replaces it.");
+  f.scrollIntoView();
+  f.elements[it.kind === "device" ? "host" : "metric"].focus();
+}
+
+function editYaml(it) {
   const f = kept("yaml-form", yamlForm);
   f.elements.kind.value = it.kind;
   f.elements.yaml.value = it.yaml;
@@ -257,7 +269,8 @@ function itemSave(f, kind, yamlOf) {
 function deviceForm() {
   const f = itemForm("device", "A server and its checks", "A server of yours and what to poll on it; the same id again changes it.");
   fields(f, [["id", "id", input("text", "web1")], ["host", "address", input("text", "10.1.0.5")],
-    ["interval", "interval", input("text", "60s")], ["ping", "ping", input("checkbox")]]);
+    ["interval", "interval", input("text", "60s")], ["ping", "ping", input("checkbox")],
+    ["baseline", "compare CPU and memory with normal behaviour (baseline)", input("checkbox")]]);
   f.elements.ping.checked = true;
   rows(f, "TCP ports", tcpRow).dataset.rows = "tcp";
   rows(f, "HTTP(S) URLs", httpRow).dataset.rows = "http";
@@ -296,6 +309,10 @@ function deviceYaml(f) {
     d.add("  community: " + yq(val(f, "snmp")), "snmp");
   }
   if (val(f, "profile")) d.add("profile: " + yq(val(f, "profile")), "profile");
+  if (f.elements.baseline.checked) {
+    d.add("labels:", "baseline");
+    d.add('  baseline: "on"', "baseline");
+  }
   d.add("checks:", "id");
   if (f.elements.ping.checked) d.add("  ping: true", "ping");
   if (f.elements.resources.checked) d.add("  resources: snmp", "resources");
@@ -330,6 +347,73 @@ function ruleYaml(f) {
   if (val(f, "crit")) d.add("  crit: " + val(f, "crit"), "crit");
   if (val(f, "for")) d.add("for: " + yq(val(f, "for")), "for");
   return d;
+}
+
+/* ---- filling a form from an item (its YAML as JSON: every scalar a string) ---------- */
+
+const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const asList = (v) => v === undefined ? [] : Array.isArray(v) ? v : [v];
+const truthy = (v) => /^(true|yes|on)$/i.test(String(v));
+
+/* True when o is a map whose keys are all among keys (and, for the nested maps named in
+ * inner, theirs too): only then does the form hold the whole item. */
+function keysFit(o, keys, inner) {
+  if (!isObj(o)) return false;
+  return Object.keys(o).every((k) => keys.includes(k) && (!inner || !inner[k] || inner[k](o[k])));
+}
+
+/* Fills the rows of a list check from its entries (a scalar is its first key). */
+function fillRows(f, check, make, entries, keys) {
+  const list = f.querySelector('[data-rows="' + check + '"]');
+  list.replaceChildren();
+  for (let i = 0; i < Math.max(1, entries.length); i++) list.appendChild(make(i));
+  entries.forEach((e, i) => keys.forEach((k, j) => {
+    f.elements[check + i + "_" + k].value = isObj(e) ? (e[k] || "") : (j ? "" : e);
+  }));
+}
+
+/* A list check's entries fit its rows: maps of those keys, and no line break in a value
+ * (a text field would drop it). */
+const rowFits = (keys) => (v) => asList(v).every((e) => (!isObj(e) || keysFit(e, keys)) &&
+  (isObj(e) ? Object.values(e) : [e]).every((x) => typeof x === "string" && !/[\r\n]/.test(x)));
+
+/* The device form from a device item; false (form untouched) when it does not fit. */
+function fillDevice(f, o) {
+  const checks = {ping: 1, resources: (v) => v === "snmp", process: 1, tcp: rowFits(["port", "send", "expect"]),
+    http: rowFits(["url", "body"])};
+  const fits = keysFit(o, ["id", "kind", "host", "interval", "snmp", "profile", "labels", "checks"], {
+    kind: (v) => v === "server", snmp: (v) => keysFit(v, ["community"]),
+    labels: (v) => keysFit(v, ["baseline"]), profile: (v) => v === "if-mib",
+    checks: (v) => keysFit(v, Object.keys(checks), {resources: checks.resources, tcp: checks.tcp, http: checks.http}),
+  });
+  if (!fits) return false;
+  const c = o.checks || {};
+  for (const k of ["id", "host", "interval", "profile"]) f.elements[k].value = o[k] || "";
+  f.elements.snmp.value = (o.snmp && o.snmp.community) || "";
+  f.elements.ping.checked = c.ping !== undefined && truthy(c.ping);
+  f.elements.resources.checked = c.resources === "snmp";
+  f.elements.baseline.checked = !!o.labels && o.labels.baseline === "on";
+  f.elements.process.value = asList(c.process).join(", ");
+  fillRows(f, "tcp", tcpRow, asList(c.tcp), ["port", "send", "expect"]);
+  fillRows(f, "http", httpRow, asList(c.http), ["url", "body"]);
+  return true;
+}
+
+/* The threshold form from a rule item (above or below with warn/crit). */
+function fillRule(f, o) {
+  const dir = o.above ? "above" : "below";
+  const fits = keysFit(o, ["name", "match", dir, "for"], {
+    match: (v) => keysFit(v, ["device", "metric", "tenant"]), [dir]: (v) => keysFit(v, ["warn", "crit"])});
+  if (!fits || !o[dir]) return false;
+  const m = o.match || {};
+  f.elements.name.value = o.name || "";
+  f.elements.device.value = m.device || "";
+  f.elements.metric.value = m.metric || "";
+  f.elements.dir.value = dir;
+  f.elements.warn.value = o[dir].warn || "";
+  f.elements.crit.value = o[dir].crit || "";
+  f.elements.for.value = o.for || "";
+  return true;
 }
 
 /* A form made once and kept: a refresh must not lose what is being typed. */

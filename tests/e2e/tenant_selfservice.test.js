@@ -106,10 +106,10 @@ async function admin(browser) {
   await fillRule(page, "acme-up", "warn", "5");
   await noteSays(page, "rule-form", /^Applied: rule acme-up/, "the admin's threshold applies at once");
   // any item changes as YAML: a wrong key is shown with its line at the text
-  await until("acme-up in the items", 15, () => page.$('#layer-items tr[data-item="acme-up"] button.change'));
-  await page.click('#layer-items tr[data-item="acme-up"] button.change');
+  await until("acme-up in the items", 15, () => page.$('#layer-items tr[data-item="acme-up"] button.yaml'));
+  await page.click('#layer-items tr[data-item="acme-up"] button.yaml');
   const y = await page.inputValue("#yaml-form [name=yaml]");
-  ok(/^name: acme-up\n/.test(y) && (await page.inputValue("#yaml-form [name=kind]")) === "rule", "Change puts the item's YAML in the form");
+  ok(/^name: acme-up\n/.test(y) && (await page.inputValue("#yaml-form [name=kind]")) === "rule", "YAML puts the item's YAML in the form");
   await page.fill("#yaml-form [name=yaml]", y + "wran: 3\n");
   await page.click("#yaml-save");
   const line = y.split("\n").length; // the added line's number

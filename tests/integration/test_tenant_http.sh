@@ -5,10 +5,13 @@
 # hosts file of the test bound over /etc/hosts, so that the test can point names at
 # addresses and re-point them.  Asserts: the tenant's HTTPS check on its own server is
 # polled and raises the expiry warning, the device without `interval` gets the tenant's
-# least interval; a URL naming another tenant's address, a name resolving to a
-# facility device's, and a rule named like a default rule are refused with the message
-# and an audit record each; and once the name is re-pointed at the facility's address,
-# the polls keep going to the validated address beyond libcurl's DNS cache lifetime.
+# least interval; a URL naming another tenant's address and a rule named like a default
+# rule are refused with the message and an audit record each.  A URL's host name is
+# resolved at each poll off the loop (libcurl's threaded resolver), not at the load:
+# localhost (in the hosts file) is polled; a name resolving to a facility device's
+# address, a name that does not resolve, and the tenant's name once re-pointed at the
+# facility's address each give the check's point error naming why, while the tenant's
+# other checks keep polling.
 source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (a mount namespace for the hosts file)"; exit 1; }
@@ -28,7 +31,7 @@ wait_peer 10 "tls peer" $peer "$T/peer.log" curl -sfk "https://127.0.0.1:$tls_po
 
 # hosts FILE-TEXT: rewrites the hosts file in place (the bind mount holds its inode)
 hosts() { printf '%s\n' "$@" >"$T/hosts"; }
-hosts "127.0.0.1 web.acme.test" "127.0.0.4 ups.acme.test"
+hosts "127.0.0.1 localhost" "127.0.0.1 web.acme.test" "127.0.0.4 ups.acme.test"
 printf '#!/bin/sh\nmount --bind "%s" /etc/hosts || exit 99\nexec "$@"\n' "$T/hosts" >"$T/ns.sh"
 chmod +x "$T/ns.sh"
 export DCMOND_PREFIX="unshare -m $T/ns.sh"
@@ -94,9 +97,6 @@ refuse() { # WHAT KIND YAML WANT-TEXT
 url_dev() { printf 'id: %s\nkind: server\nhost: 127.0.0.1\nchecks:\n  http: ["%s"]\n' "$1" "$2"; }
 refuse "a URL on another tenant's address" device "$(url_dev x1 "https://127.0.0.3:$tls_port/")" \
   "http: url: 127.0.0.3 is the address of another tenant's device"
-refuse "a URL whose name resolves to a facility device's address" device \
-  "$(url_dev x2 "https://ups.acme.test:$tls_port/")" \
-  "http: url: ups.acme.test resolves to 127.0.0.4: 127.0.0.4 is the address of a facility device"
 refuse "a URL outside the targets" device "$(url_dev x3 "https://127.0.0.9:$tls_port/")" \
   "http: url: 127.0.0.9 is outside the targets the NOC allows tenant acme"
 refuse "a URL on a port not allowed" device "$(url_dev x4 "https://127.0.0.1:$http_port/")" \
@@ -114,16 +114,36 @@ expiry || fail "the NOC's default no longer fires"
 status_json | json_check '[.devices[] | select(.id | startswith("x"))] | length == 0' || fail "a refused device is polled"
 pass "no refused device is polled; the NOC's default still fires"
 
-# ---- the pin holds: the name re-pointed at the facility's address -----------------------------
-hosts "127.0.0.4 web.acme.test" "127.0.0.4 ups.acme.test"
+# ---- names resolved at each poll, off the loop ------------------------------------------------
+# state_is DEVICE REASON-TEXT INST: the check failed (http_state 0) and its points' error
+# (http_status_code's reason) contains the text
+state_is() { metric_is "$1" http_state "$3" ".value == 0" && metric_is "$1" http_status_code "$3" "(.reason // \"\") | contains(\"$2\")"; }
+loc="id: acme-local
+kind: server
+host: 127.0.0.1
+checks:
+  http: [{name: loc, url: \"https://localhost:$tls_port/ok\", tls_verify: false}]"
+assert_eq "$(code "$(put device "$loc")")" 200 "a URL on localhost applies"
+wait_until 20 "acme-local's check" metric_is acme-local http_state loc '.value == 1'
+pass "localhost, resolved at the poll from the hosts file, is polled"
+put_url() { put device "$(printf 'id: %s\nkind: server\nhost: 127.0.0.1\nchecks:\n  http: [{name: u, url: "%s"}]\n' "$1" "$2")"; }
+assert_eq "$(code "$(put_url acme-ups "https://ups.acme.test:$tls_port/")")" 200 "a URL whose name the load does not resolve applies"
+wait_until 20 "acme-ups refused at the poll" state_is acme-ups "ups.acme.test resolves to 127.0.0.4: refused by the check's allow/deny" u
+pass "a name resolving to a facility device's address: the point's error ($(metric_field acme-ups http_status_code u reason))"
+assert_eq "$(code "$(put_url acme-nx "https://nosuch.acme.test:$tls_port/")")" 200 "a URL whose name does not resolve applies"
+wait_until 30 "acme-nx's resolution error" state_is acme-nx "resolve host: nosuch.acme.test" u
+pass "a name that does not resolve: the point's error ($(metric_field acme-nx http_status_code u reason))"
+wait_polls acme-web 2
+wait_polls acme-local 2
+metric_is acme-web http_state tls '.value == 1' || fail "acme-web beside them: $(metric_field acme-web http_state tls reason)"
+pass "the tenant's other checks keep polling beside them"
+
+# ---- the name re-pointed at the facility's address: refused at the next poll -------------------
+hosts "127.0.0.1 localhost" "127.0.0.4 web.acme.test" "127.0.0.4 ups.acme.test"
 getent_in_ns=$(unshare -m "$T/ns.sh" getent hosts web.acme.test | awk '{print $1}')
 assert_eq "$getent_in_ns" 127.0.0.4 "the name now resolves to the facility's address"
-n=$(log_count 'tls: ok -> failed')
-# libcurl keeps a name 60 s in its DNS cache: 33 polls of 2 s outlive it
-wait_polls acme-web 33 90
-assert_eq "$(log_count 'tls: ok -> failed')" "$n" "no poll of acme-web failed after the name moved"
-metric_is acme-web http_state tls '.value == 1' && metric_is acme-web http_body_match tls '.value == 1' \
-  || fail "acme-web's check after the name moved: $(metric_field acme-web http_state tls value)"
-pass "the pin holds: polls go on to the validated 127.0.0.1 after the name moved to 127.0.0.4"
+wait_until 20 "acme-web refused once re-pointed" state_is acme-web "web.acme.test resolves to 127.0.0.4: refused by the check's allow/deny" tls
+pass "re-pointed at the facility's address: refused at the next poll ($(metric_field acme-web http_status_code tls reason))"
+metric_is acme-local http_state loc '.value == 1' || fail "acme-local after the re-pointing"
 stop_dcmond
 done_checks

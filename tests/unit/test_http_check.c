@@ -127,6 +127,26 @@ static void test_target_and_address(void **state)
 	release(&x);
 }
 
+/* allow and deny: addresses and CIDR ranges, each error at its item. */
+static void test_allow_deny(void **state)
+{
+	(void)state;
+	struct decoded x;
+	decode(&x, "url: http://web.acme.example/\nallow: [10.1.0.0/24, '2001:db8::/64']\n"
+		   "deny: [10.1.0.9]\n");
+	assert_int_equal(x.rc, 0);
+	assert_int_equal(x.c.nallow, 2);
+	assert_string_equal(x.c.allow[1], "2001:db8::/64");
+	assert_int_equal(x.c.ndeny, 1);
+	assert_string_equal(x.c.deny[0], "10.1.0.9");
+	release(&x);
+	decode(&x, "url: http://web.acme.example/\nallow: [10.1.0.0/33]\ndeny: [web.other]\n");
+	assert_int_equal(x.rc, -EINVAL);
+	assert_non_null(error_at(&x.d, 2, 9, "allow: '10.1.0.0/33' is not an address or a CIDR range"));
+	assert_non_null(error_at(&x.d, 3, 8, "deny: 'web.other' is not an address or a CIDR range"));
+	release(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_errors_positioned),
 		cmocka_unit_test(test_target_and_address),
+		cmocka_unit_test(test_allow_deny),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,12 @@ struct cfg_http_check {
 	char *address;       /* IP address the URL's host is pinned to (CURLOPT_RESOLVE), or
 			      * NULL (resolved at each poll); the tenant layer sets it to the
 			      * address it validated */
+	char **allow;        /* addresses and CIDRs the check may connect to; none = any */
+	size_t nallow;
+	char **deny;         /* addresses and CIDRs it never connects to */
+	size_t ndeny;        /* with allow or deny, the URL's host is resolved at each poll
+			      * (libcurl's threaded resolver, off the loop) and an address
+			      * refused is not connected to: the point's error names it */
 	struct cfg_pos pos;
 };
 

@@ -1,0 +1,77 @@
+// The portal's forms open filled in from an existing item (dashboard/web/portal_manage.js),
+// in headless Chromium, started by tests/integration/test_tenant_forms.sh with BASE_URL,
+// ARTIFACTS, ADMIN_PW (acme-admin), P1 and P2 (the ports of acme-web's TCP checks) and
+// URL (its HTTP check), after it made the items through the API:
+//  * Change on a server opens the server form with every field of the item (address,
+//    interval, ping, the baseline switch, both TCP ports with send/expect, the URL with
+//    its body match); saving it with a new interval applies (the shell then compares the
+//    item with the one it made);
+//  * Change on a threshold opens the threshold form filled in;
+//  * Change on an item with a key no form has opens its YAML instead.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const T = require("./lib");
+const { ok, until } = T;
+
+const BASE = process.env.BASE_URL;
+const ART = process.env.ARTIFACTS;
+
+const value = (page, sel) => page.inputValue(sel);
+const checked = (page, sel) => page.isChecked(sel);
+const text = (page, sel) => page.evaluate((s) => { const e = document.querySelector(s); return e ? e.textContent : null; }, sel);
+
+async function change(page, id) {
+  await until(id + " in the items", 30, () => page.$(`#layer-items tr[data-item="${id}"] button.change`));
+  await page.click(`#layer-items tr[data-item="${id}"] button.change`);
+}
+
+// Each field of form as want says ([selector suffix, value or true/false]).
+async function fieldsAre(page, form, want, what) {
+  for (const [name, v] of want) {
+    const sel = `#${form} [name=${name}]`;
+    const got = typeof v === "boolean" ? await checked(page, sel) : await value(page, sel);
+    ok(got === v, `${what}: ${name} = ${JSON.stringify(got)}`);
+  }
+}
+
+async function main() {
+  fs.mkdirSync(ART, { recursive: true });
+  const browser = await T.launch();
+  try {
+    const page = await T.login(await browser.newContext({ viewport: { width: 1280, height: 900 } }),
+      "acme-admin", process.env.ADMIN_PW);
+    await page.goto(BASE + "/portal#monitoring");
+
+    await change(page, "acme-web");
+    await fieldsAre(page, "device-form", [["id", "acme-web"], ["host", "127.0.0.1"], ["interval", "3s"],
+      ["ping", true], ["baseline", true], ["tcp0_port", process.env.P1], ["tcp0_send", ""], ["tcp0_expect", ""],
+      ["tcp1_port", process.env.P2], ["tcp1_send", "PING"], ["tcp1_expect", "PONG"],
+      ["http0_url", process.env.URL], ["http0_body", "hello acme"], ["resources", false], ["snmp", ""]],
+      "the server form filled from acme-web");
+    const note = await text(page, '[data-note="device-form"]');
+    ok(/^Changing device acme-web/.test(note), `the form says what it changes: ${note}`);
+    await page.screenshot({ path: path.join(ART, "portal-form-prefilled.png"), fullPage: true });
+    await page.fill("#device-form [name=interval]", "4s");
+    await page.click("#device-save");
+    const said = await until("the change applied", 15, async () => {
+      const t = await text(page, '[data-note="device-form"]');
+      return t && /^Applied: device acme-web/.test(t) ? t : null;
+    });
+    ok(true, `saved: ${said}`);
+
+    await change(page, "acme-slow");
+    await fieldsAre(page, "rule-form", [["name", "acme-slow"], ["device", "acme-web"], ["metric", "tcp_port_up"],
+      ["dir", "below"], ["warn", ""], ["crit", "1"], ["for", "10s"]], "the threshold form filled from acme-slow");
+
+    await change(page, "acme-described");
+    const y = await value(page, "#yaml-form [name=yaml]");
+    ok(/description: kept as YAML/.test(y) && (await value(page, "#yaml-form [name=kind]")) === "device",
+      "an item with a key no form has opens as its YAML");
+  } finally {
+    await browser.close();
+  }
+  console.log(`tenant forms: ${T.checks} checks passed`);
+}
+
+main().catch((e) => { console.error(e.message || e); process.exit(1); });
