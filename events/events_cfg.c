@@ -22,6 +22,9 @@ static const struct cfg_key log_rule_keys[] = {
 	{.name = "window", .type = CFGK_DURATION, .offset = LR(window_ms), .min = 1000,
 	 .max = 86400000, .expect = "a duration, 1s..24h"},
 	{.name = "clear", .type = CFGK_STRING, .offset = LR(clear)},
+	{.name = "tenant", .type = CFGK_STRING, .offset = LR(tenant)},
+	{.name = "devices", .type = CFGK_STRLIST, .offset = LR(devices),
+	 .count_offset = LR(ndevices)},
 	{.name = NULL},
 };
 
@@ -104,11 +107,29 @@ void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	c->pos = node->pos;
 }
 
-/* An address to bind to, one listener at least, and TLS files when TLS listens. */
+/* Each rule's name is its metric's instance on a device: two rules of one name would
+ * count into one metric (a tenant's rule named like another's, or the NOC's).  The
+ * message names neither owner: a tenant learns nothing of another's rules. */
+static int log_rule_names_check(const struct cfg_syslog *c, struct cfg_diags *d)
+{
+	int rc = 0;
+	for (size_t i = 1; i < c->nrules; i++)
+		for (size_t j = 0; j < i && c->rules[i].name; j++)
+			if (c->rules[j].name && strcmp(c->rules[i].name, c->rules[j].name) == 0) {
+				cfg_error(d, &c->rules[i].pos, "syslog rule %s: name: taken by "
+					  "another log rule; name it otherwise", c->rules[i].name);
+				rc = -EINVAL;
+				break;
+			}
+	return rc;
+}
+
+/* An address to bind to, one listener at least, TLS files when TLS listens, and log
+ * rules of distinct names. */
 int syslog_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_syslog *c = elem;
-	int rc = 0;
+	int rc = log_rule_names_check(c, d);
 
 	if (!c->listen) {
 		cfg_error(d, &node->pos, "syslog: listen is required: the local address to take "

@@ -22,6 +22,12 @@ const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg)
 	return cfg_part_section(&cfg->daemon, "syslog");
 }
 
+struct cfg_syslog *syslog_cfg_mut(struct cfg *cfg)
+{
+	void **slot = cfg_part_slot(&cfg->daemon, "syslog");
+	return slot ? *slot : NULL;
+}
+
 const struct cfg_events *events_cfg_of(const struct cfg *cfg)
 {
 	return cfg_part_section(&cfg->daemon, "events");

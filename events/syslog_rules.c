@@ -155,6 +155,18 @@ static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms
 	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
+/* A scoped rule sees only its tenant's (or its devices') messages, its clearing lines
+ * included: another tenant's "link up" clears nothing of this one's. */
+static bool rule_in_scope(const struct cfg_log_rule *c, const struct event *ev)
+{
+	if (c->tenant && (!ev->tenant || strcmp(c->tenant, ev->tenant) != 0))
+		return false;
+	for (size_t i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i], ev->device) == 0)
+			return true;
+	return c->ndevices == 0;
+}
+
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
 {
 	const char *msg = ev->message ? ev->message : "";
@@ -171,6 +183,8 @@ void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_m
 		return;
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct log_rule_rt *r = &lr->v[i];
+		if (!rule_in_scope(r->c, ev))
+			continue;
 		bool clears = r->c->clear && ev->message && strstr(ev->message, r->c->clear);
 		if (!clears && !rule_matches(r, ev))
 			continue;
@@ -224,6 +238,14 @@ static const struct cfg_log_rule shipped_rules[] = {
 	 .regex = "UPS .* battery is low", .clear = "on line power"},
 };
 #define SHIPPED_RULES (sizeof(shipped_rules) / sizeof(shipped_rules[0]))
+
+bool log_rule_shipped(const char *name)
+{
+	for (size_t i = 0; i < SHIPPED_RULES; i++)
+		if (strcmp(shipped_rules[i].name, name) == 0)
+			return true;
+	return false;
+}
 
 static bool rule_named(const struct cfg_syslog *c, const char *name)
 {

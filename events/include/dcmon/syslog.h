@@ -7,6 +7,7 @@
 #ifndef DCMON_SYSLOG_H
 #define DCMON_SYSLOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dcmon/cfgtree.h"
@@ -16,7 +17,9 @@
 
 /* A log rule (`syslog: rules:`): what makes a message count for its device's metric
  * log_matches_count{rule=name}, the matches within window_ms; every condition given
- * must hold.  The alert comes from an ordinary rule on that metric. */
+ * must hold.  The alert comes from an ordinary rule on that metric.  A scope (tenant,
+ * devices) keeps the rule to those devices' messages, so its counts and alerts are
+ * theirs alone: a tenant's own log patterns (docs/PORTAL.md) are scoped rules. */
 struct cfg_log_rule {
 	char *name;         /* [A-Za-z0-9_.-]+, the metric's instance */
 	char *match;        /* substring of the message */
@@ -24,6 +27,9 @@ struct cfg_log_rule {
 	char *program;      /* exact APP-NAME / TAG */
 	int64_t window_ms;  /* the count's sliding window; default 60 s */
 	char *clear;        /* a message holding this substring sets the count to 0 */
+	char *tenant;       /* scope: only messages of this tenant's devices; NULL = any */
+	char **devices;     /* scope: only messages of these devices; none = any */
+	size_t ndevices;
 	struct cfg_pos pos;
 };
 
@@ -57,6 +63,10 @@ void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir);
 /* The `daemon.syslog:` section of cfg (kept by the kernel as the events part's own
  * section, dcmon/part.h), or NULL when there is no receiver. */
 const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg);
+/* The same, writable: the tenant layer scopes its tenants' log rules after loading. */
+struct cfg_syslog *syslog_cfg_mut(struct cfg *cfg);
+/* True if name is one of the shipped log rules' (docs/CONFIG.md, "Default log rules"). */
+bool log_rule_shipped(const char *name);
 
 struct syslogd;
 
