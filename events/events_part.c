@@ -57,8 +57,8 @@ static const struct api_route routes[] = {
 };
 
 /* The store and the syslog receiver, when the config has their sections (a syslog:
- * section brings an events: one); the alert events of the change bus go to the
- * store.  On failure *state is kept for events_free. */
+ * section brings an events: one); the alert events and audit records of the change bus
+ * go to the store.  On failure *state is kept for events_free. */
 static int events_new(const struct part_env *env, void **state)
 {
 	const struct cfg_events *ec = events_cfg_of(env->cfg);
