@@ -232,3 +232,15 @@ void alert_engine_silences(struct alert_engine *e, int64_t now_ms,
 			return;
 	}
 }
+
+const char *alert_engine_device_window(struct alert_engine *e, const struct cfg_device *dev,
+				       int64_t now_ms)
+{
+	for (size_t i = 0; e && dev && i < e->nsil; i++) {
+		struct silence *s = e->sil[i];
+		if (!s->rule && !s->match.metric && !s->match.inst && silence_active(s, now_ms) &&
+		    selector_match(&s->match, dev, dev->id, NULL, NULL))
+			return s->reason;
+	}
+	return NULL;
+}

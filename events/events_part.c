@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "events_int.h"
+#include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/event_alert.h"
 #include "dcmon/log.h"
 #include "dcmon/part.h"
@@ -50,6 +52,14 @@ static const char *const search_params[] = {"from", "to", "device", "tenant", "s
 					    "program", "kind", "severity", "flag", "text", "limit",
 					    "before", "after", NULL};
 
+/* The approved windows of the login reconciliation: the alert engine's silences,
+ * looked up at each login (the alerting part's state may change with a reload). */
+static const char *device_window(void *arg, const struct cfg_device *dev, int64_t now_ms)
+{
+	const struct alerting *al = dcmon_part_state(arg, dcmon_part_index(&alerting_part));
+	return al ? alert_engine_device_window(al->engine, dev, now_ms) : NULL;
+}
+
 static const struct api_route routes[] = {
 	{"GET", "/api/v1/events/search", false, api_get_event_search, search_params, false, false,
 	 AUTHZ_ACT_VIEW},
@@ -86,6 +96,8 @@ static int events_new(const struct part_env *env, void **state)
 		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
 		return -1;
 	}
+	if (env->api)
+		syslogd_set_windows(st->syslogd, device_window, (void *)env->api);
 	return 0;
 }
 

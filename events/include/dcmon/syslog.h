@@ -33,6 +33,25 @@ struct cfg_log_rule {
 	struct cfg_pos pos;
 };
 
+/* One entry of `syslog.logins.allow`: the accounts that may log in on these devices. */
+struct cfg_login_allow {
+	char **devices;     /* device ids */
+	size_t ndevices;
+	char **accounts;    /* user names */
+	size_t naccounts;
+	struct cfg_pos pos;
+};
+
+/* `syslog.logins:` login reconciliation (docs/EVENTS.md, "Login reconciliation"). */
+struct cfg_logins {
+	struct cfg_login_allow *allow; /* devices not named here: any account */
+	size_t nallow;
+	char **prohibited;  /* POSIX ERE on sudo commands and auditd lines */
+	size_t nprohibited;
+	int64_t window_ms;  /* the counts' window (how long the alert stays); default 1h */
+	struct cfg_pos pos;
+};
+
 /* The daemon's `syslog:` section. */
 struct cfg_syslog {
 	char *listen;          /* numeric address to bind; required */
@@ -52,6 +71,7 @@ struct cfg_syslog {
 	size_t nrules;
 	bool default_rules;    /* the shipped log rules apply too (those of no config rule's
 				* name; docs/CONFIG.md); default true */
+	struct cfg_logins *logins; /* NULL: no login reconciliation */
 	struct cfg_pos pos;
 };
 
@@ -93,6 +113,12 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 /* Maps sources to the devices of a new config and takes its log rules (their counts
  * start anew); the listeners stay as they are. */
 void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
+/* Where the login reconciliation (syslog.logins) finds approved windows of work on a
+ * device: fn(arg, dev, now_ms) gives the reason of one active at now_ms, or NULL.
+ * Without it every login is outside any window. */
+typedef const char *(*syslog_window_fn)(void *arg, const struct cfg_device *dev,
+					int64_t now_ms);
+void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg);
 /* Closes every socket; a partial frame still held is stored, flagged truncated. */
 void syslogd_free(struct syslogd *s);
 /* The bound port of a listener ("udp", "tcp", "tls"), or -1. */
