@@ -9,6 +9,30 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/email_lib.sh"
 
+# config errors name their place
+cat >"$T/bad.yaml" <<EOF
+daemon:
+  socket: $T/bad.sock
+  syslog:
+    listen: 127.0.0.1
+    rules:
+      - {name: twice, match: a}
+      - {name: twice, match: b}
+    logins:
+      prohibited: ['rm (-rf']
+EOF
+# refused: the bad.yaml of each step names its error, positioned
+refused() { # WANT (a grep -E pattern)
+  "$DCMOND" -t -c "$T/bad.yaml" >"$T/bad.out" 2>&1 && fail "bad.yaml taken: $1"
+  grep -qE "$1" "$T/bad.out" || fail "no '$1' in: $(cat "$T/bad.out")"
+}
+refused "bad.yaml:9:7: error: syslog logins: prohibited 'rm \\(-rf': "
+sed -i "s/prohibited: .*/prohibited: [x]/" "$T/bad.yaml"
+refused "bad.yaml:7:9: error: syslog rule twice: name: taken by another log rule"
+sed -i "s/prohibited: .*/allow: [{devices: [web1]}]/" "$T/bad.yaml"
+refused "bad.yaml:[0-9]+:[0-9]+: error: missing required key 'accounts' in login allow entry"
+pass "syslog.logins and log rule names: errors at file:line:col"
+
 HOST=$(hostname)   # logger(1) sends this HOSTNAME: the server is the device of this id
 TCP=$(free_port); SMTP=$(free_port)
 {
