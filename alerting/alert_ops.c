@@ -14,26 +14,45 @@ static const char *actor_who(const struct alert_actor *by)
 	return by && by->who ? by->who : "?";
 }
 
-static void audit(struct alert_engine *e, int64_t now_ms, const struct alert_actor *by,
-		  const char *action, const char *target, const char *detail)
+/* The record on the change bus too (the event store keeps it as an event), written to
+ * the audit log or not: its log line has said it either way. */
+static void audit_publish(struct alert_engine *e, int64_t now_ms, const struct alert_actor *a,
+			  const char *action, const char *target, const char *detail)
+{
+	if (!change_wanted(e->bus, CHANGE_AUDIT))
+		return;
+	struct change_audit rec = {.who = a->who, .origin = a->origin, .action = action,
+				   .target = target, .detail = detail};
+	change_publish(e->bus, &(struct change){.kind = CHANGE_AUDIT, .ts_ms = now_ms,
+						 .audit = &rec});
+}
+
+/* Says the record, writes it to the audit log (when the engine keeps state) and
+ * publishes it: 0 or -EIO. */
+static int audit_write(struct alert_engine *e, int64_t now_ms, const struct alert_actor *by,
+		       const char *action, const char *target, const char *detail)
 {
 	struct alert_actor a = {actor_who(by), by && by->origin ? by->origin : "?"};
 	log_info("audit", NULL, "%s %s by %s from %s: %s", action, target, a.who, a.origin,
 		 detail ? detail : "");
-	if (e->st && alert_store_audit(e->st, now_ms, &a, action, target, detail) < 0)
-		log_warnx("audit", NULL, "could not write the audit log");
+	int rc = e->st && alert_store_audit(e->st, now_ms, &a, action, target, detail) < 0 ? -EIO
+											   : 0;
+	audit_publish(e, now_ms, &a, action, target, detail);
+	return rc;
 }
 
 int alert_engine_audit_add(struct alert_engine *e, const struct alert_actor *by,
 			   const char *action, const char *target, const char *detail,
 			   int64_t now_ms)
 {
-	if (!e->st)
-		return -ENOTSUP;
-	struct alert_actor a = {actor_who(by), by && by->origin ? by->origin : "?"};
-	log_info("audit", NULL, "%s %s by %s from %s: %s", action, target, a.who, a.origin,
-		 detail ? detail : "");
-	return alert_store_audit(e->st, now_ms, &a, action, target, detail) < 0 ? -EIO : 0;
+	return e->st ? audit_write(e, now_ms, by, action, target, detail) : -ENOTSUP;
+}
+
+static void audit(struct alert_engine *e, int64_t now_ms, const struct alert_actor *by,
+		  const char *action, const char *target, const char *detail)
+{
+	if (audit_write(e, now_ms, by, action, target, detail) < 0)
+		log_warnx("audit", NULL, "could not write the audit log");
 }
 
 int alert_engine_ack(struct alert_engine *e, int64_t id, const struct alert_actor *by,
@@ -212,4 +231,16 @@ void alert_engine_silences(struct alert_engine *e, int64_t now_ms,
 		if (!fn(arg, &v))
 			return;
 	}
+}
+
+const char *alert_engine_device_window(struct alert_engine *e, const struct cfg_device *dev,
+				       int64_t now_ms)
+{
+	for (size_t i = 0; e && dev && i < e->nsil; i++) {
+		struct silence *s = e->sil[i];
+		if (!s->rule && !s->match.metric && !s->match.inst && silence_active(s, now_ms) &&
+		    selector_match(&s->match, dev, dev->id, NULL, NULL))
+			return s->reason;
+	}
+	return NULL;
 }

@@ -132,16 +132,32 @@ static void diags_copy_sorted(const struct cfg_diags *src, struct cfg_diags *dst
 	free(order);
 }
 
-/* The top-level sequence `section` of root, made empty when the file has none; NULL
- * when it is there but not a sequence (the decoder says so at its position). */
-static struct cfgnode *layer_section(struct cfgnode *root, const char *section)
+/* The sequence at path ("rules", "daemon.syslog.rules") of root, made empty when its
+ * map has none; NULL when it is there but not a sequence (the decoder says so at its
+ * position), or when a map on the way is not in the file (an error at item: a tenant's
+ * log rule without the NOC's syslog receiver has nowhere to go). */
+static struct cfgnode *layer_section(struct cfgnode *root, const char *path,
+				     const struct cfgnode *item, struct cfg_diags *d)
 {
+	const char *dot, *full = path;
+	while ((dot = strchr(path, '.'))) {
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		const struct cfgnode *map = cfgnode_get(root, key);
+		if (!map || map->type != CFGNODE_MAP) {
+			cfg_error(d, &item->pos, "the NOC's configuration has no %.*s section to "
+				  "add this item to", (int)(dot - full), full);
+			return NULL;
+		}
+		root = (struct cfgnode *)map; /* root is ours to change */
+		path = dot + 1;
+	}
 	for (size_t i = 0; i < root->n; i++)
-		if (strcmp(root->pairs[i].key->scalar, section) == 0)
+		if (strcmp(root->pairs[i].key->scalar, path) == 0)
 			return root->pairs[i].value->type == CFGNODE_SEQ ? root->pairs[i].value : NULL;
 	struct cfgnode *key = calloc(1, sizeof(*key)), *seq = calloc(1, sizeof(*seq));
 	struct cfgnode_pair *pairs = realloc(root->pairs, (root->n + 1) * sizeof(*pairs));
-	if (!key || !seq || !pairs || !(key->scalar = strdup(section)))
+	if (!key || !seq || !pairs || !(key->scalar = strdup(path)))
 		abort();
 	key->type = CFGNODE_SCALAR;
 	key->pos = seq->pos = root->pos;
@@ -159,7 +175,7 @@ static void layer_append(struct cfgnode *root, const struct cfg_layer_item *item
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct cfgnode *item = cfgnode_load_string(items[i].name, items[i].yaml, d);
-		struct cfgnode *seq = item ? layer_section(root, items[i].section) : NULL;
+		struct cfgnode *seq = item ? layer_section(root, items[i].section, item, d) : NULL;
 		if (!seq) {
 			cfgnode_free(item);
 			continue;

@@ -827,9 +827,11 @@ struct http_sse *http_sse_new(struct http_server *s, struct change_bus *bus)
 	h->s = s;
 	h->bus = bus;
 	/* not CHANGE_ALERT_UPDATE: the wall's alert list follows transitions, as before;
-	 * not CHANGE_SETTLE: a request for polls, nothing shown */
+	 * not CHANGE_SETTLE: a request for polls, nothing shown; not CHANGE_AUDIT: the
+	 * wall shows no audit log */
 	if (change_subscribe(bus,
-			     CHANGE_ALL & ~(CHANGE_MASK(CHANGE_ALERT_UPDATE) | CHANGE_MASK(CHANGE_SETTLE)),
+			     CHANGE_ALL & ~(CHANGE_MASK(CHANGE_ALERT_UPDATE) | CHANGE_MASK(CHANGE_SETTLE) |
+					    CHANGE_MASK(CHANGE_AUDIT)),
 			     sse_on_change, h) < 0) {
 		free(h);
 		return NULL;

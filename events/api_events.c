@@ -21,12 +21,16 @@ struct page {
 	int64_t last_ms, last_id;
 };
 
-/* A scoped actor (a tenant's) sees the events of the devices it may view; events of
- * other tenants' devices and of senders that are no device are left out. */
+/* A scoped actor (a tenant's) sees the events of the devices it may view, and those of
+ * no device that are its tenant's (audit records of its objects); events of other
+ * tenants' devices and of senders that are no device are left out. */
 static bool event_visible(const struct api_ctx *ctx, const struct event *ev)
 {
 	if (!ctx->scopes)
 		return true;
+	const struct authz_actor *who = ctx->req ? ctx->req->actor : NULL;
+	if (!ev->device && ev->tenant && who && who->tenant[0])
+		return strcmp(who->tenant, ev->tenant) == 0;
 	const struct cfg_device *dev = ev->device ? cfg_device_find(ctx->env->cfg, ev->device) : NULL;
 	return dev && api_device_visible(ctx, dev);
 }

@@ -37,8 +37,12 @@ static void alert_text(const struct alert_event *a, char *buf, size_t len)
 			 a->ack_comment ? ": " : "", a->ack_comment ? a->ack_comment : "");
 }
 
-static void on_alert(void *arg, const struct change *c)
+static void on_change(void *arg, const struct change *c)
 {
+	if (c->kind == CHANGE_AUDIT) {
+		event_audit_store(arg, c);
+		return;
+	}
 	const struct alert_event *a = alert_event_of(c);
 	if (!a || a->type == ALERT_EV_CURRENT)
 		return;
@@ -62,11 +66,12 @@ static void on_alert(void *arg, const struct change *c)
 
 int event_alerts_subscribe(struct change_bus *bus, struct event_store *s)
 {
-	return s ? change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT), on_alert, s) : 0;
+	return s ? change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT) | CHANGE_MASK(CHANGE_AUDIT),
+				    on_change, s) : 0;
 }
 
 void event_alerts_unsubscribe(struct change_bus *bus, struct event_store *s)
 {
 	if (s)
-		change_unsubscribe(bus, on_alert, s);
+		change_unsubscribe(bus, on_change, s);
 }

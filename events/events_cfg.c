@@ -22,6 +22,9 @@ static const struct cfg_key log_rule_keys[] = {
 	{.name = "window", .type = CFGK_DURATION, .offset = LR(window_ms), .min = 1000,
 	 .max = 86400000, .expect = "a duration, 1s..24h"},
 	{.name = "clear", .type = CFGK_STRING, .offset = LR(clear)},
+	{.name = "tenant", .type = CFGK_STRING, .offset = LR(tenant)},
+	{.name = "devices", .type = CFGK_STRLIST, .offset = LR(devices),
+	 .count_offset = LR(ndevices)},
 	{.name = NULL},
 };
 
@@ -33,11 +36,26 @@ static void log_rule_init(void *elem, const struct cfgnode *node, void *ctx)
 	r->pos = node->pos;
 }
 
+/* 0 if pattern compiles as a POSIX ERE, else -EINVAL with "WHAT 'PATTERN': why" at pos. */
+static int regex_check(const char *what, const char *pattern, const struct cfg_pos *pos,
+		       struct cfg_diags *d)
+{
+	regex_t re;
+	int e = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (e == 0) {
+		regfree(&re);
+		return 0;
+	}
+	char why[128];
+	regerror(e, &re, why, sizeof(why));
+	cfg_error(d, pos, "%s '%s': %s", what, pattern, why);
+	return -EINVAL;
+}
+
 /* A name usable as a metric instance, something to match, a regex that compiles. */
 static int log_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_log_rule *r = elem;
-	regex_t re;
 	int rc = 0;
 
 	if (r->name && !cfg_id_valid(r->name)) {
@@ -50,18 +68,57 @@ static int log_rule_check(void *elem, const struct cfgnode *node, struct cfg_dia
 		rc = -EINVAL;
 	}
 	if (r->regex) {
-		int e = regcomp(&re, r->regex, REG_EXTENDED | REG_NOSUB);
-		if (e != 0) {
-			char why[128];
-			regerror(e, &re, why, sizeof(why));
-			cfg_error(d, &node->pos, "syslog rule %s: regex '%s': %s",
-				  r->name ? r->name : "?", r->regex, why);
+		char what[160];
+		snprintf(what, sizeof(what), "syslog rule %s: regex", r->name ? r->name : "?");
+		if (regex_check(what, r->regex, &node->pos, d) < 0)
 			rc = -EINVAL;
-		} else {
-			regfree(&re);
-		}
 	}
 	return rc;
+}
+
+#define LA(f) offsetof(struct cfg_login_allow, f)
+static const struct cfg_key login_allow_keys[] = {
+	{.name = "devices", .type = CFGK_STRLIST, .offset = LA(devices),
+	 .count_offset = LA(ndevices), .required = true},
+	{.name = "accounts", .type = CFGK_STRLIST, .offset = LA(accounts),
+	 .count_offset = LA(naccounts), .required = true},
+	{.name = NULL},
+};
+
+static void login_allow_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	((struct cfg_login_allow *)elem)->pos = node->pos;
+}
+
+/* Each prohibited pattern compiles. */
+static int logins_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	struct cfg_logins *c = elem;
+	int rc = 0;
+	(void)ctx;
+	for (size_t i = 0; i < c->nprohibited; i++)
+		if (regex_check("syslog logins: prohibited", c->prohibited[i], &node->pos, d) < 0)
+			rc = -EINVAL;
+	return rc;
+}
+
+#define LG(f) offsetof(struct cfg_logins, f)
+static const struct cfg_key logins_keys[] = {
+	{.name = "allow", .type = CFGK_SEQ, .offset = LG(allow), .count_offset = LG(nallow),
+	 .sub = login_allow_keys, .elem_size = sizeof(struct cfg_login_allow),
+	 .what = "login allow entry", .init = login_allow_init},
+	{.name = "prohibited", .type = CFGK_STRLIST, .offset = LG(prohibited),
+	 .count_offset = LG(nprohibited)},
+	{.name = "window", .type = CFGK_DURATION, .offset = LG(window_ms), .min = 1000,
+	 .max = 86400000, .expect = "a duration, 1s..24h"},
+	{.name = NULL},
+};
+
+static void logins_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_logins *)elem = (struct cfg_logins){.window_ms = 3600000, .pos = node->pos};
 }
 
 #define SL(f) offsetof(struct cfg_syslog, f)
@@ -88,6 +145,8 @@ const struct cfg_key syslog_cfg_keys[] = {
 	 .sub = log_rule_keys, .elem_size = sizeof(struct cfg_log_rule), .what = "syslog rule",
 	 .init = log_rule_init, .check = log_rule_check},
 	{.name = "default_rules", .type = CFGK_BOOL, .offset = SL(default_rules)},
+	{.name = "logins", .type = CFGK_SECTION, .offset = SL(logins), .sub = logins_keys,
+	 .elem_size = sizeof(struct cfg_logins), .init = logins_init, .check = logins_check},
 	{.name = NULL},
 };
 
@@ -104,11 +163,29 @@ void syslog_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	c->pos = node->pos;
 }
 
-/* An address to bind to, one listener at least, and TLS files when TLS listens. */
+/* Each rule's name is its metric's instance on a device: two rules of one name would
+ * count into one metric (a tenant's rule named like another's, or the NOC's).  The
+ * message names neither owner: a tenant learns nothing of another's rules. */
+static int log_rule_names_check(const struct cfg_syslog *c, struct cfg_diags *d)
+{
+	int rc = 0;
+	for (size_t i = 1; i < c->nrules; i++)
+		for (size_t j = 0; j < i && c->rules[i].name; j++)
+			if (c->rules[j].name && strcmp(c->rules[i].name, c->rules[j].name) == 0) {
+				cfg_error(d, &c->rules[i].pos, "syslog rule %s: name: taken by "
+					  "another log rule; name it otherwise", c->rules[i].name);
+				rc = -EINVAL;
+				break;
+			}
+	return rc;
+}
+
+/* An address to bind to, one listener at least, TLS files when TLS listens, and log
+ * rules of distinct names. */
 int syslog_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_syslog *c = elem;
-	int rc = 0;
+	int rc = log_rule_names_check(c, d);
 
 	if (!c->listen) {
 		cfg_error(d, &node->pos, "syslog: listen is required: the local address to take "

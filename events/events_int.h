@@ -85,6 +85,12 @@ extern const char *const event_flag_names[]; /* by bit of EVENT_F_*, NULL-termin
 /* The JSON object of an event (id: its id in its partition); NULL when out of memory. */
 json_t *event_json(int64_t id, const struct event *ev);
 
+/* ---- audit records (event_audit.c) -------------------------------------------------- */
+
+struct change;
+/* Stores the audit record of c (a CHANGE_AUDIT) as an event (dcmon/event_alert.h). */
+void event_audit_store(struct event_store *store, const struct change *c);
+
 /* ---- API (api_events.c) ------------------------------------------------------------- */
 
 struct api_ctx;

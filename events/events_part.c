@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "events_int.h"
+#include "dcmon/alert.h"
+#include "dcmon/alerting.h"
 #include "dcmon/event_alert.h"
 #include "dcmon/log.h"
 #include "dcmon/part.h"
@@ -20,6 +22,12 @@ static const struct cfg_key daemon_keys[] = {
 const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg)
 {
 	return cfg_part_section(&cfg->daemon, "syslog");
+}
+
+struct cfg_syslog *syslog_cfg_mut(struct cfg *cfg)
+{
+	void **slot = cfg_part_slot(&cfg->daemon, "syslog");
+	return slot ? *slot : NULL;
 }
 
 const struct cfg_events *events_cfg_of(const struct cfg *cfg)
@@ -44,6 +52,14 @@ static const char *const search_params[] = {"from", "to", "device", "tenant", "s
 					    "program", "kind", "severity", "flag", "text", "limit",
 					    "before", "after", NULL};
 
+/* The approved windows of the login reconciliation: the alert engine's silences,
+ * looked up at each login (the alerting part's state may change with a reload). */
+static const char *device_window(void *arg, const struct cfg_device *dev, int64_t now_ms)
+{
+	const struct alerting *al = dcmon_part_state(arg, dcmon_part_index(&alerting_part));
+	return al ? alert_engine_device_window(al->engine, dev, now_ms) : NULL;
+}
+
 static const struct api_route routes[] = {
 	{"GET", "/api/v1/events/search", false, api_get_event_search, search_params, false, false,
 	 AUTHZ_ACT_VIEW},
@@ -51,8 +67,8 @@ static const struct api_route routes[] = {
 };
 
 /* The store and the syslog receiver, when the config has their sections (a syslog:
- * section brings an events: one); the alert events of the change bus go to the
- * store.  On failure *state is kept for events_free. */
+ * section brings an events: one); the alert events and audit records of the change bus
+ * go to the store.  On failure *state is kept for events_free. */
 static int events_new(const struct part_env *env, void **state)
 {
 	const struct cfg_events *ec = events_cfg_of(env->cfg);
@@ -80,6 +96,8 @@ static int events_new(const struct part_env *env, void **state)
 		log_msg(LOG_LVL_ERROR, "syslog", NULL, "%s", err);
 		return -1;
 	}
+	if (env->api)
+		syslogd_set_windows(st->syslogd, device_window, (void *)env->api);
 	return 0;
 }
 

@@ -43,6 +43,29 @@ void log_rules_free(struct log_rules *lr);
 void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms);
 /* Every second: counts whose matches left the window are reported lower. */
 void log_rules_tick(struct log_rules *lr, int64_t now_ms);
+/* Counts ev (with a device) for the rule named rule, whatever it matches. */
+void log_rules_hit(struct log_rules *lr, const char *rule, const struct event *ev,
+		   int64_t now_ms);
+
+/* ---- login reconciliation (syslog_logins.c) ---------------------------------------- */
+
+/* The log rules the reconciliation counts for (there when syslog.logins is). */
+#define LOGIN_RULE_OUTSIDE "login-outside-window" /* a login in no approved window */
+#define LOGIN_RULE_ACCOUNT "login-not-allowed"    /* an account not allowed there */
+#define LOGIN_RULE_COMMAND "login-prohibited-command" /* a prohibited command run */
+#define LOGIN_RULES 3
+extern const char *const login_rule_names[LOGIN_RULES];
+
+struct syslog_logins;
+/* The reconciliation of c (NULL: none); NULL also when out of memory (err says so). */
+struct syslog_logins *syslog_logins_new(const struct cfg_logins *c, char *err, size_t errlen);
+void syslog_logins_free(struct syslog_logins *l);
+/* Reconciles ev (a syslog line of a known device, dev): an sshd, su or sudo login
+ * outside any window of window_fn, or by an account not allowed on dev, and a
+ * prohibited command (sudo, auditd), each counted for its rule in lr. */
+void syslog_logins_apply(const struct syslog_logins *l, struct log_rules *lr,
+			 const struct event *ev, const struct cfg_device *dev,
+			 syslog_window_fn window_fn, void *window_arg, int64_t now_ms);
 
 struct syslogd {
 	struct loop *loop;
@@ -51,6 +74,9 @@ struct syslogd {
 	struct event_devmap *map;
 	struct metric_reg *reg;
 	struct log_rules *rules;      /* NULL without log rules */
+	struct syslog_logins *logins; /* NULL without syslog.logins */
+	syslog_window_fn window_fn;   /* approved windows of work (syslogd_set_windows) */
+	void *window_arg;
 	int max_message, source_rate, max_connections;
 	int64_t idle_timeout_ms;
 	int fds[SYSLOG_TRANSPORTS];   /* listening sockets, -1 when not listening */

@@ -139,6 +139,8 @@ void syslogd_take(struct syslogd *s, const char *src_addr, const char *data, siz
 	}
 	count_flags(s, ev.flags);
 	log_rules_apply(s->rules, &ev, ev.received_ms);
+	syslog_logins_apply(s->logins, s->rules, &ev, dev, s->window_fn, s->window_arg,
+			    ev.received_ms);
 	event_store_add(s->store, &ev);
 }
 
@@ -334,6 +336,8 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 	err[0] = '\0';
 	if (reg && !(s->rules = log_rules_new(c, reg, err, errlen)) && err[0])
 		goto fail;
+	if (reg && !(s->logins = syslog_logins_new(c->logins, err, errlen)) && err[0])
+		goto fail;
 	if (start_listener(s, c, SYSLOG_UDP, c->udp_port, err, errlen) < 0 ||
 	    start_listener(s, c, SYSLOG_TCP, c->tcp_port, err, errlen) < 0 ||
 	    start_listener(s, c, SYSLOG_TLS, c->tls_port, err, errlen) < 0)
@@ -361,10 +365,20 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg)
 	/* the rules borrow the old config's section and its devices' metrics: anew */
 	char err[256] = "";
 	log_rules_free(s->rules);
+	syslog_logins_free(s->logins);
 	const struct cfg_syslog *c = syslog_cfg_of(cfg);
 	s->rules = c ? log_rules_new(c, s->reg, err, sizeof(err)) : NULL;
 	if (err[0])
 		log_warnx("syslog", NULL, "log rules not reloaded: %s", err);
+	s->logins = c && s->reg ? syslog_logins_new(c->logins, err, sizeof(err)) : NULL;
+}
+
+void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg)
+{
+	if (!s)
+		return;
+	s->window_fn = fn;
+	s->window_arg = arg;
 }
 
 void syslogd_free(struct syslogd *s)
@@ -385,6 +399,7 @@ void syslogd_free(struct syslogd *s)
 	loop_timer_cancel(s->loop, s->tick);
 	SSL_CTX_free(s->tls);
 	log_rules_free(s->rules);
+	syslog_logins_free(s->logins);
 	event_devmap_free(s->map);
 	free(s->srcs);
 	free(s->scratch);

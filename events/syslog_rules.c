@@ -25,10 +25,18 @@
 #define QUOTE_MAX     20   /* matching lines the alert's e-mail quotes: the newest */
 #define QUOTE_LINE_MAX 512 /* bytes of one quoted line (time, host, program, message) */
 
+/* The counts of the login reconciliation (syslog_logins.c), as log rules of these names
+ * that no line matches by itself: the reconciliation counts a login or a command for
+ * one of them (log_rules_hit), the e-mail quotes it, and the engine's default rules on
+ * them alert (etc/profiles/defaults.yaml). */
+const char *const login_rule_names[LOGIN_RULES] = {LOGIN_RULE_OUTSIDE, LOGIN_RULE_ACCOUNT,
+						    LOGIN_RULE_COMMAND};
+
 struct log_rule_rt {
 	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */
 	regex_t re;
 	bool has_re;
+	bool external; /* counted by log_rules_hit only (login reconciliation), never matched */
 };
 
 /* The recent matches of one rule on one device, a ring of times. */
@@ -55,6 +63,7 @@ struct log_rules {
 	size_t n;
 	struct metric_reg *reg;
 	struct log_hits *buckets[HIT_BUCKETS];
+	struct cfg_log_rule logins[LOGIN_RULES]; /* the login reconciliation's counts */
 };
 
 static struct log_hits **bucket(struct log_rules *lr, size_t rule, const char *device)
@@ -155,8 +164,22 @@ static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms
 	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
+/* A scoped rule sees only its tenant's (or its devices') messages, its clearing lines
+ * included: another tenant's "link up" clears nothing of this one's. */
+static bool rule_in_scope(const struct cfg_log_rule *c, const struct event *ev)
+{
+	if (c->tenant && (!ev->tenant || strcmp(c->tenant, ev->tenant) != 0))
+		return false;
+	for (size_t i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i], ev->device) == 0)
+			return true;
+	return c->ndevices == 0;
+}
+
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
 {
+	if (r->external)
+		return false;
 	const char *msg = ev->message ? ev->message : "";
 	if (r->c->program && (!ev->program || strcmp(r->c->program, ev->program) != 0))
 		return false;
@@ -165,30 +188,47 @@ static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
 	return !r->has_re || regexec(&r->re, msg, 0, NULL, 0) == 0;
 }
 
+/* One match of rule i on ev's device (or its clearing line), reported at once. */
+static void rule_count(struct log_rules *lr, size_t i, const struct event *ev, bool clears,
+		       int64_t now_ms)
+{
+	struct log_hits *h = hits_get(lr, i, ev->device);
+	if (!h)
+		return;
+	if (clears) {
+		h->n = 0;
+		quotes_clear(h);
+	} else {
+		quote_push(h, ev, now_ms);
+		h->times[h->head] = now_ms;
+		h->head = (h->head + 1) % HITS_MAX;
+		h->n += h->n < HITS_MAX;
+		hits_prune(h, lr->v[i].c->window_ms, now_ms);
+	}
+	hits_report(lr, h, now_ms);
+}
+
 void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms)
 {
 	if (!lr || !ev->device)
 		return;
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct log_rule_rt *r = &lr->v[i];
+		if (!rule_in_scope(r->c, ev))
+			continue;
 		bool clears = r->c->clear && ev->message && strstr(ev->message, r->c->clear);
 		if (!clears && !rule_matches(r, ev))
 			continue;
-		struct log_hits *h = hits_get(lr, i, ev->device);
-		if (!h)
-			continue;
-		if (clears) {
-			h->n = 0;
-			quotes_clear(h);
-		} else {
-			quote_push(h, ev, now_ms);
-			h->times[h->head] = now_ms;
-			h->head = (h->head + 1) % HITS_MAX;
-			h->n += h->n < HITS_MAX;
-			hits_prune(h, r->c->window_ms, now_ms);
-		}
-		hits_report(lr, h, now_ms);
+		rule_count(lr, i, ev, clears, now_ms);
 	}
+}
+
+void log_rules_hit(struct log_rules *lr, const char *rule, const struct event *ev,
+		   int64_t now_ms)
+{
+	for (size_t i = 0; lr && ev->device && i < lr->n; i++)
+		if (strcmp(lr->v[i].c->name, rule) == 0)
+			rule_count(lr, i, ev, false, now_ms);
 }
 
 void log_rules_tick(struct log_rules *lr, int64_t now_ms)
@@ -224,6 +264,17 @@ static const struct cfg_log_rule shipped_rules[] = {
 	 .regex = "UPS .* battery is low", .clear = "on line power"},
 };
 #define SHIPPED_RULES (sizeof(shipped_rules) / sizeof(shipped_rules[0]))
+
+bool log_rule_shipped(const char *name)
+{
+	for (size_t i = 0; i < SHIPPED_RULES; i++)
+		if (strcmp(shipped_rules[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < LOGIN_RULES; i++)
+		if (strcmp(login_rule_names[i], name) == 0)
+			return true;
+	return false;
+}
 
 static bool rule_named(const struct cfg_syslog *c, const char *name)
 {
@@ -263,20 +314,27 @@ static void log_rules_reset(struct log_rules *lr)
 struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
 				size_t errlen)
 {
-	const struct cfg_log_rule **in_force = calloc(c->nrules + SHIPPED_RULES, sizeof(*in_force));
+	const struct cfg_log_rule **in_force =
+		calloc(c->nrules + SHIPPED_RULES + LOGIN_RULES, sizeof(*in_force));
 	struct log_rules *lr = NULL;
-	size_t n;
+	size_t n, nlogin = c->logins ? LOGIN_RULES : 0;
 
 	err[0] = '\0';
 	if (!in_force)
 		goto oom;
-	if (!(n = rules_in_force(c, in_force)) || !reg) {
+	if (!(n = rules_in_force(c, in_force) + nlogin) || !reg) {
 		free(in_force);
 		return NULL;
 	}
 	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(n, sizeof(*lr->v))))
 		goto oom;
 	lr->reg = reg;
+	for (size_t k = 0; k < nlogin; k++) {
+		lr->logins[k] = (struct cfg_log_rule){.name = (char *)login_rule_names[k],
+						      .window_ms = c->logins->window_ms};
+		in_force[n - nlogin + k] = &lr->logins[k];
+		lr->v[n - nlogin + k].external = true;
+	}
 	for (; lr->n < n; lr->n++) {
 		struct log_rule_rt *r = &lr->v[lr->n];
 		r->c = in_force[lr->n];

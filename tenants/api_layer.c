@@ -579,14 +579,13 @@ void api_layer_export(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	struct strbuf b;
 	strbuf_init(&b);
-	static const char *const section[] = {[ITEM_DEVICE] = "devices", [ITEM_RULE] = "rules"};
 	for (int k = 0; k < ITEM_KIND_COUNT; k++) {
 		bool any = false;
 		for (size_t i = 0; i < l->n; i++) {
 			if (l->items[i].kind != (enum item_kind)k || strcmp(l->items[i].tenant, tenant))
 				continue;
 			if (!any)
-				strbuf_appendf(&b, "%s:\n", section[k]);
+				strbuf_appendf(&b, "%s:\n", item_yaml_key[k]);
 			any = true;
 			yaml_seq_item(&b, l->items[i].yaml);
 		}

@@ -101,16 +101,19 @@ int layer_import_items(const char *yaml, void (*fn)(void *arg, enum item_kind ki
 		case YAML_SCALAR_EVENT:
 			if (depth == 1) {
 				const char *key = (const char *)ev.data.scalar.value;
-				enum item_kind kind = strcmp(key, "rules") == 0 ? ITEM_RULE : ITEM_DEVICE;
-				bool known = strcmp(key, "devices") == 0 || kind == ITEM_RULE;
+				int kind = -1;
+				for (int k = 0; k < ITEM_KIND_COUNT; k++)
+					if (strcmp(key, item_yaml_key[k]) == 0)
+						kind = k;
+				bool known = kind >= 0;
 				yaml_event_t seq;
 				bool have_seq = known && next(&p, &seq);
 				if (!have_seq || seq.type != YAML_SEQUENCE_START_EVENT) {
-					snprintf(err, errlen, "%d:%d: expected devices: or rules: with "
-						 "a list of items", (int)ev.start_mark.line + 1,
+					snprintf(err, errlen, "%d:%d: expected devices:, rules: or "
+						 "log_rules: with a list of items", (int)ev.start_mark.line + 1,
 						 (int)ev.start_mark.column + 1);
 					rc = -1;
-				} else if (items_of(&p, kind, fn, arg, &count) < 0) {
+				} else if (items_of(&p, (enum item_kind)kind, fn, arg, &count) < 0) {
 					snprintf(err, errlen, "%d:%d: each item of %s is a map (at most "
 						 "%d items)", (int)ev.start_mark.line + 1,
 						 (int)ev.start_mark.column + 1, key, IMPORT_ITEMS_MAX);

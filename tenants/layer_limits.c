@@ -18,6 +18,7 @@
 #include "dcmon/modbus.h"
 #include "dcmon/netaddr.h"
 #include "dcmon/snmp.h"
+#include "dcmon/syslog.h"
 
 #define LIM(f) offsetof(struct cfg_tenant_limits, f)
 const struct cfg_key tenant_limits_keys[] = {
@@ -31,6 +32,10 @@ const struct cfg_key tenant_limits_keys[] = {
 	{.name = "ports", .type = CFGK_STRLIST, .offset = LIM(ports), .count_offset = LIM(nports)},
 	{.name = "snmp_credentials", .type = CFGK_BOOL, .offset = LIM(snmp_credentials)},
 	{.name = "may_override_defaults", .type = CFGK_BOOL, .offset = LIM(may_override_defaults)},
+	{.name = "max_log_rules", .type = CFGK_INT, .offset = LIM(max_log_rules), .min = 0,
+	 .max = 1000},
+	{.name = "max_pattern", .type = CFGK_INT, .offset = LIM(max_pattern), .min = 1,
+	 .max = 4096, .expect = "bytes of a log pattern, 1..4096"},
 	{.name = NULL},
 };
 
@@ -39,6 +44,7 @@ void tenant_limits_init(void *elem, const struct cfgnode *node, void *ctx)
 	(void)ctx;
 	*(struct cfg_tenant_limits *)elem = (struct cfg_tenant_limits){
 		.min_interval_ms = TENANT_MIN_INTERVAL_MS, .max_checks = TENANT_MAX_CHECKS,
+		.max_log_rules = TENANT_MAX_LOG_RULES, .max_pattern = TENANT_MAX_PATTERN,
 		.pos = node->pos};
 }
 
@@ -374,6 +380,66 @@ static const struct cfg_tenant_limits *limits_or_refuse(const struct cfg *cfg, c
 	return lim;
 }
 
+static void pattern_check(const struct cfg_log_rule *r, const char *key, const char *pattern,
+			  const struct cfg_tenant_limits *lim, struct cfg_diags *d)
+{
+	if (pattern && strlen(pattern) > (size_t)lim->max_pattern)
+		cfg_error(d, &r->pos, "%s: %zu bytes: the NOC allows tenant %s patterns of %d "
+			  "(daemon.tenant_layer.limits max_pattern)", key, strlen(pattern),
+			  lim->tenant, lim->max_pattern);
+}
+
+/* A tenant's log pattern counts only its own devices' lines: its tenant set when left
+ * out (another refused), the devices it names the tenant's own; not a shipped rule's
+ * name (a config rule of that name replaces the shipped one for every device). */
+static void log_rule_check(const struct cfg *cfg, struct cfg_log_rule *r,
+			   const struct cfg_tenant_limits *lim, struct cfg_diags *d)
+{
+	const char *tenant = lim->tenant;
+	if (!r->tenant && !(r->tenant = strdup(tenant)))
+		abort();
+	if (strcmp(r->tenant, tenant) != 0)
+		cfg_error(d, &r->pos, "tenant: a log rule of tenant %s's layer matches its own "
+			  "devices' lines only, not tenant %s's", tenant, r->tenant);
+	for (size_t i = 0; i < r->ndevices; i++) {
+		const struct cfg_device *dev = cfg_device_find(cfg, r->devices[i]);
+		if (!dev || !dev->tenant || strcmp(dev->tenant, tenant) != 0)
+			cfg_error(d, &r->pos, "devices: %s is not a device of tenant %s",
+				  r->devices[i], tenant);
+	}
+	if (r->name && log_rule_shipped(r->name))
+		cfg_error(d, &r->pos, "name: %s is a shipped log rule of the NOC (docs/CONFIG.md); "
+			  "name the rule otherwise", r->name);
+	pattern_check(r, "match", r->match, lim, d);
+	pattern_check(r, "regex", r->regex, lim, d);
+	pattern_check(r, "clear", r->clear, lim, d);
+}
+
+/* The log rules of tenants' layers, each within its tenant's limits and count. */
+static void log_rules_limits(struct cfg *cfg, struct cfg_diags *d)
+{
+	char tenant[64];
+	struct cfg_syslog *sl = syslog_cfg_mut(cfg);
+	const struct cfg_tenant_layer *tl = tenant_layer_cfg_of(cfg);
+	size_t *count = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*count));
+	if (!count)
+		abort();
+	for (size_t i = 0; sl && i < sl->nrules; i++) {
+		struct cfg_log_rule *r = &sl->rules[i];
+		const struct cfg_tenant_limits *lim;
+		if (!layer_file_tenant(r->pos.file, tenant, sizeof(tenant)) ||
+		    !(lim = limits_or_refuse(cfg, tenant, &r->pos, d)))
+			continue;
+		log_rule_check(cfg, r, lim, d);
+		size_t *n = &count[lim - tl->limits];
+		if (++*n > (size_t)lim->max_log_rules)
+			cfg_error(d, &r->pos, "tenant %s would have %zu log rules: the NOC allows %d "
+				  "(daemon.tenant_layer.limits max_log_rules)", tenant, *n,
+				  lim->max_log_rules);
+	}
+	free(count);
+}
+
 void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 {
 	char tenant[64];
@@ -405,6 +471,7 @@ void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 		    limits_or_refuse(cfg, tenant, &r->pos, d))
 			rule_check(r, tenant, d);
 	}
+	log_rules_limits(cfg, d);
 	free(total);
 	free(nh.v);
 }

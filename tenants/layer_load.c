@@ -76,18 +76,18 @@ static struct cfg_layer_item *items_with(const struct tenant_layer *l,
 	struct cfg_layer_item *v = calloc(l->n + 1, sizeof(*v));
 	if (!v)
 		abort();
-	static const char *const section[] = {[ITEM_DEVICE] = "devices", [ITEM_RULE] = "rules"};
 	size_t k = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct layer_item *it = &l->items[i];
 		bool is_c = c && it->kind == c->kind && strcmp(it->tenant, c->tenant) == 0 &&
 			    strcmp(it->id, c->id) == 0;
 		if (!left_out[i] && !is_c)
-			v[k++] = (struct cfg_layer_item){section[it->kind], it->name, it->yaml};
+			v[k++] = (struct cfg_layer_item){item_cfg_section[it->kind], it->name,
+							 it->yaml};
 	}
 	if (c && c->yaml) {
 		layer_item_name(cname, c->tenant, c->kind, c->id);
-		v[k++] = (struct cfg_layer_item){section[c->kind], cname, c->yaml};
+		v[k++] = (struct cfg_layer_item){item_cfg_section[c->kind], cname, c->yaml};
 	}
 	*n = k;
 	return v;

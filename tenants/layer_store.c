@@ -26,7 +26,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS locks("
 	" tenant TEXT PRIMARY KEY, by TEXT, ts_ms INTEGER NOT NULL, reason TEXT);";
 
-const char *const item_kind_names[] = {[ITEM_DEVICE] = "device", [ITEM_RULE] = "rule", NULL};
+const char *const item_kind_names[] = {[ITEM_DEVICE] = "device", [ITEM_RULE] = "rule",
+				       [ITEM_LOG_RULE] = "log_rule", NULL};
+const char *const item_cfg_section[] = {[ITEM_DEVICE] = "devices", [ITEM_RULE] = "rules",
+					[ITEM_LOG_RULE] = "daemon.syslog.rules"};
+const char *const item_yaml_key[] = {[ITEM_DEVICE] = "devices", [ITEM_RULE] = "rules",
+				     [ITEM_LOG_RULE] = "log_rules"};
 
 static char *dup_or_null(const unsigned char *s)
 {

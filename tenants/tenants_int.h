@@ -11,16 +11,22 @@
 
 struct sqlite3;
 
-enum item_kind { ITEM_DEVICE, ITEM_RULE, ITEM_KIND_COUNT };
-extern const char *const item_kind_names[]; /* "device", "rule"; NULL-terminated */
+enum item_kind { ITEM_DEVICE, ITEM_RULE, ITEM_LOG_RULE, ITEM_KIND_COUNT };
+extern const char *const item_kind_names[]; /* "device", "rule", "log_rule"; NULL-terminated */
+/* Where an item of each kind goes: the configuration's sequence (cfg_layer_item's
+ * section: "devices", "rules", "daemon.syslog.rules"), and its key in a layer's YAML
+ * (export, import: "devices", "rules", "log_rules"). */
+extern const char *const item_cfg_section[];
+extern const char *const item_yaml_key[];
 
 #define LAYER_NAME_MAX 200 /* "tenant:<tenant>/<kind>/<id>" */
 
-/* One item of a tenant's layer: a YAML map of `devices:` or `rules:`. */
+/* One item of a tenant's layer: a YAML map of `devices:`, `rules:` or
+ * `daemon.syslog.rules:` (a log pattern). */
 struct layer_item {
 	char *tenant;
 	enum item_kind kind;
-	char *id;     /* the device's id, the rule's name */
+	char *id;     /* the device's id, the rule's or log rule's name */
 	char *yaml;
 	char *origin; /* "tenant", or "noc": set by the NOC, the tenant cannot change it */
 	char *by;

@@ -40,10 +40,21 @@ enum change_kind {
 	CHANGE_SETTLE, /* an alert of `device` holds its first notification until the devices
 			* on its chain have reported a poll started at or after `since_ms`:
 			* those idle since before are asked to poll now (the daemon) */
+	CHANGE_AUDIT,  /* a record was written to the audit log: `audit` */
 	CHANGE_KINDS
 };
 #define CHANGE_MASK(kind) (1u << (kind))
 #define CHANGE_ALL ((1u << CHANGE_KINDS) - 1)
+
+/* CHANGE_AUDIT: one record of the audit log as it was written (who did what to which
+ * object), for subscribers that keep it elsewhere too (the event store). */
+struct change_audit {
+	const char *who;    /* the actor's name, "dcmond" for the daemon itself */
+	const char *origin; /* "unix:pid=123", "http:127.0.0.1:5678" */
+	const char *action; /* "login", "ack", "tenant-apply", ... */
+	const char *target; /* the object: "user:bob", "alert:12", "tenant:acme/rule/x" */
+	const char *detail; /* may be NULL */
+};
 
 /* One change; immutable, valid during the callback only. */
 struct change {
@@ -54,6 +65,7 @@ struct change {
 	const void *alert;           /* CHANGE_ALERT(_UPDATE): a `struct alert_event` (dcmon/alert.h),
 				      * the one shape of an alert across parts */
 	int64_t since_ms;            /* CHANGE_SETTLE: when the alert fired */
+	const struct change_audit *audit; /* CHANGE_AUDIT */
 };
 
 typedef void (*change_fn)(void *arg, const struct change *c);

@@ -345,9 +345,10 @@ void cfg_free(struct cfg *cfg);
 struct cfg *cfg_hold(const struct cfg *cfg);
 
 /* One item of a second layer over the file (the tenants', docs/PORTAL.md): a YAML map
- * appended to the file's top-level sequence `section` ("devices" or "rules") before
- * anything is decoded, so that the same keys, checks and cross references apply to it;
- * `name` is its file in positions and messages ("tenant:acme/device/web1"). */
+ * appended to the file's sequence `section` ("devices", "rules", or a dotted path into
+ * maps the file has: "daemon.syslog.rules") before anything is decoded, so that the
+ * same keys, checks and cross references apply to it; `name` is its file in positions
+ * and messages ("tenant:acme/device/web1"). */
 struct cfg_layer_item {
 	const char *section;
 	const char *name;

@@ -76,6 +76,13 @@ daemon_block() {
   smtp_block "$@"
 }
 
+# syslog_daemon_block SMTP_PORT TCP_PORT: daemon_block with dcmond's syslog receiver on
+# TCP_PORT of 127.0.0.1 (the keys of `syslog:` may follow).
+syslog_daemon_block() {
+  daemon_block "$1"
+  printf '  syslog:\n    listen: 127.0.0.1\n    tcp_port: %s\n' "$2"
+}
+
 # email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
 # with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
 # and routes to acme's address and the facility team.

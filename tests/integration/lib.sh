@@ -261,6 +261,15 @@ start_dcmond() {
   wait_until 20 "dcmond API socket $sock" api_get /api/v1/health
 }
 
+# token_req TOKEN METHOD URL [JSON-BODY]: an HTTP request with an API token; prints
+# "STATUS BODY" (the body also left in $T/body).
+token_req() {
+  local h=(-H "Authorization: Bearer $1")
+  [ -n "${4:-}" ] && h+=(-H "Content-Type: application/json" --data "$4")
+  curl -s -m 20 -o "$T/body" -w '%{http_code}' -X "$2" "${h[@]}" "$3"
+  printf ' %s' "$(cat "$T/body")"
+}
+
 # api_get PATH: GET on the daemon's API socket, body on stdout; fails on HTTP errors.
 api_get() { curl -sf --unix-socket "$DCMON_SOCKET" "http://dcmond$1"; }
 

@@ -12,11 +12,8 @@ TCP=$(free_port); SMTP=$(free_port)
 HOST=$(hostname)
 start_sink "$T/mail" "$SMTP"
 {
-  daemon_block "$SMTP"
+  syslog_daemon_block "$SMTP" "$TCP"
   cat <<EOF
-  syslog:
-    listen: 127.0.0.1
-    tcp_port: $TCP
     default_rules: false      # only the rule below
     rules:
       - {name: sshd-fail, program: sshd, match: Failed password, clear: Accepted password}

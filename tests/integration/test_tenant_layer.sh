@@ -44,12 +44,7 @@ for u in admin:tenant-admin:acme op:tenant-operator:acme appr:tenant-approver:ac
 done
 base="http://127.0.0.1:$hport"
 # req WHO METHOD PATH [BODY]: prints "STATUS BODY"
-req() {
-  local h=(-H "Authorization: Bearer ${TOK[$1]}")
-  [ -n "${4:-}" ] && h+=(-H "Content-Type: application/json" --data "$4")
-  curl -s -m 20 -o "$T/body" -w '%{http_code}' -X "$2" "${h[@]}" "$base$3"
-  printf ' %s' "$(cat "$T/body")"
-}
+req() { token_req "${TOK[$1]}" "$2" "$base$3" "${4:-}"; }
 # item KIND YAML: the body of a change
 item() { jq -cn --arg k "$1" --arg y "$2" '{kind: $k, yaml: $y}'; }
 code() { echo "${1%% *}"; }

@@ -464,5 +464,10 @@ struct alert_silence_view {
 };
 void alert_engine_silences(struct alert_engine *e, int64_t now_ms,
 			   bool (*fn)(void *arg, const struct alert_silence_view *v), void *arg);
+/* A window of approved work on dev at now_ms: the reason of an active silence of every
+ * alert of the device (no rule, metric or instance in it: test mode, a maintenance
+ * window), or NULL.  The login reconciliation of the events part asks it. */
+const char *alert_engine_device_window(struct alert_engine *e, const struct cfg_device *dev,
+				       int64_t now_ms);
 
 #endif

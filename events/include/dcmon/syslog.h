@@ -7,6 +7,7 @@
 #ifndef DCMON_SYSLOG_H
 #define DCMON_SYSLOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dcmon/cfgtree.h"
@@ -16,7 +17,9 @@
 
 /* A log rule (`syslog: rules:`): what makes a message count for its device's metric
  * log_matches_count{rule=name}, the matches within window_ms; every condition given
- * must hold.  The alert comes from an ordinary rule on that metric. */
+ * must hold.  The alert comes from an ordinary rule on that metric.  A scope (tenant,
+ * devices) keeps the rule to those devices' messages, so its counts and alerts are
+ * theirs alone: a tenant's own log patterns (docs/PORTAL.md) are scoped rules. */
 struct cfg_log_rule {
 	char *name;         /* [A-Za-z0-9_.-]+, the metric's instance */
 	char *match;        /* substring of the message */
@@ -24,6 +27,28 @@ struct cfg_log_rule {
 	char *program;      /* exact APP-NAME / TAG */
 	int64_t window_ms;  /* the count's sliding window; default 60 s */
 	char *clear;        /* a message holding this substring sets the count to 0 */
+	char *tenant;       /* scope: only messages of this tenant's devices; NULL = any */
+	char **devices;     /* scope: only messages of these devices; none = any */
+	size_t ndevices;
+	struct cfg_pos pos;
+};
+
+/* One entry of `syslog.logins.allow`: the accounts that may log in on these devices. */
+struct cfg_login_allow {
+	char **devices;     /* device ids */
+	size_t ndevices;
+	char **accounts;    /* user names */
+	size_t naccounts;
+	struct cfg_pos pos;
+};
+
+/* `syslog.logins:` login reconciliation (docs/EVENTS.md, "Login reconciliation"). */
+struct cfg_logins {
+	struct cfg_login_allow *allow; /* devices not named here: any account */
+	size_t nallow;
+	char **prohibited;  /* POSIX ERE on sudo commands and auditd lines */
+	size_t nprohibited;
+	int64_t window_ms;  /* the counts' window (how long the alert stays); default 1h */
 	struct cfg_pos pos;
 };
 
@@ -46,6 +71,7 @@ struct cfg_syslog {
 	size_t nrules;
 	bool default_rules;    /* the shipped log rules apply too (those of no config rule's
 				* name; docs/CONFIG.md); default true */
+	struct cfg_logins *logins; /* NULL: no login reconciliation */
 	struct cfg_pos pos;
 };
 
@@ -57,6 +83,10 @@ void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir);
 /* The `daemon.syslog:` section of cfg (kept by the kernel as the events part's own
  * section, dcmon/part.h), or NULL when there is no receiver. */
 const struct cfg_syslog *syslog_cfg_of(const struct cfg *cfg);
+/* The same, writable: the tenant layer scopes its tenants' log rules after loading. */
+struct cfg_syslog *syslog_cfg_mut(struct cfg *cfg);
+/* True if name is one of the shipped log rules' (docs/CONFIG.md, "Default log rules"). */
+bool log_rule_shipped(const char *name);
 
 struct syslogd;
 
@@ -83,6 +113,12 @@ struct syslogd *syslogd_new(struct loop *loop, const struct cfg_syslog *c, const
 /* Maps sources to the devices of a new config and takes its log rules (their counts
  * start anew); the listeners stay as they are. */
 void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
+/* Where the login reconciliation (syslog.logins) finds approved windows of work on a
+ * device: fn(arg, dev, now_ms) gives the reason of one active at now_ms, or NULL.
+ * Without it every login is outside any window. */
+typedef const char *(*syslog_window_fn)(void *arg, const struct cfg_device *dev,
+					int64_t now_ms);
+void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg);
 /* Closes every socket; a partial frame still held is stored, flagged truncated. */
 void syslogd_free(struct syslogd *s);
 /* The bound port of a listener ("udp", "tcp", "tls"), or -1. */

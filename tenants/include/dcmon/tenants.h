@@ -17,6 +17,8 @@
 
 #define TENANT_MIN_INTERVAL_MS 60000 /* default limits.min_interval */
 #define TENANT_MAX_CHECKS      20    /* default limits.max_checks */
+#define TENANT_MAX_LOG_RULES   5     /* default limits.max_log_rules */
+#define TENANT_MAX_PATTERN     256   /* default limits.max_pattern (bytes) */
 
 /* One entry of daemon.tenant_layer.limits: what the NOC lets a tenant set. */
 struct cfg_tenant_limits {
@@ -29,6 +31,8 @@ struct cfg_tenant_limits {
 	size_t nports;
 	bool snmp_credentials; /* may it have an snmp: section (community, v3 users)? */
 	bool may_override_defaults; /* may its rules take a profile default rule's name? */
+	int max_log_rules; /* its own log patterns (daemon.syslog.rules items) */
+	int max_pattern;   /* bytes of one log rule's match, regex or clear */
 	struct cfg_pos pos;
 };
 
