@@ -38,15 +38,13 @@ static const char hub_schema[] =
 	" site TEXT NOT NULL, kind TEXT NOT NULL, by TEXT, text TEXT NOT NULL,"
 	" sent_ms INTEGER NOT NULL, status INTEGER, reply TEXT, replied_ms INTEGER);";
 
-enum { HUB_EVENT, HUB_SITE, HUB_BEGIN, HUB_COMMIT, HUB_NSTMT };
+enum { HUB_EVENT, HUB_SITE, HUB_NSTMT };
 
 static const char *const hub_sql[HUB_NSTMT] = {
 	[HUB_EVENT] = "INSERT OR IGNORE INTO events(origin, incarnation, seq, alert_id, state,"
 		      " payload) VALUES(?, ?, ?, ?, ?, ?)",
 	[HUB_SITE] = "INSERT OR REPLACE INTO sites(origin, incarnation, seq, gaps, seen_ms)"
 		     " VALUES(?, ?, ?, ?, ?)",
-	[HUB_BEGIN] = "BEGIN",
-	[HUB_COMMIT] = "COMMIT",
 };
 
 /* An event that came after a missing one. */
@@ -76,7 +74,9 @@ struct mqtt_hub {
 	char *path;
 	int64_t gap_wait_ms;
 	struct hub_site *sites;
-	struct log_complaint fail;
+	/* what is applied, held until committed: a full disk keeps it here, in order, and
+	 * it is written when space returns (the broker has had its acknowledgement) */
+	struct store_held held;
 	/* commands to the sites (mqtt_hub_commands), NULL key: none */
 	const char *client_id, *key;
 	const struct api_env *api;
@@ -136,48 +136,38 @@ static void held_clear(struct hub_site *s)
 	s->nheld = 0;
 }
 
-static int run_site(struct mqtt_hub *h, const struct hub_site *s)
+static void hold_site(struct mqtt_hub *h, const struct hub_site *s)
 {
-	struct store_row r = {0};
+	struct store_row r = {.stmt = HUB_SITE};
 	store_row_text(&r, s->origin);
 	store_row_int(&r, s->incarnation);
 	store_row_int(&r, s->seq);
 	store_row_int(&r, s->gaps);
 	store_row_int(&r, s->seen_ms);
-	return state_db_run(h->stmt[HUB_SITE], r.v, r.n);
+	store_held_push(&h->held, &r, h->path);
 }
 
-static int run_event(struct mqtt_hub *h, const struct hub_ev *ev, const char *payload)
+static void hold_event(struct mqtt_hub *h, const struct hub_ev *ev, const char *payload)
 {
-	struct store_row r = {0};
+	struct store_row r = {.stmt = HUB_EVENT};
 	store_row_text(&r, ev->origin);
 	store_row_int(&r, ev->incarnation);
 	store_row_int(&r, ev->seq);
 	store_row_int(&r, ev->alert_id);
 	store_row_text(&r, ev->state);
 	store_row_text(&r, payload);
-	return state_db_run(h->stmt[HUB_EVENT], r.v, r.n);
+	store_held_push(&h->held, &r, h->path);
 }
 
-/* Commits the event and the site's new position together. */
+/* Commits the event and the site's new position together; when hub.db cannot be
+ * written they stay held, with what follows, until it can (mqtt_hub_tick). */
 static void apply(struct mqtt_hub *h, struct hub_site *s, const struct hub_ev *ev,
 		  const char *payload)
 {
 	s->seq = ev->seq;
-	int rc = state_db_run(h->stmt[HUB_BEGIN], NULL, 0);
-	if (rc == SQLITE_DONE)
-		rc = run_event(h, ev, payload);
-	if (rc == SQLITE_DONE)
-		rc = run_site(h, s);
-	if (rc == SQLITE_DONE)
-		rc = state_db_run(h->stmt[HUB_COMMIT], NULL, 0);
-	if (rc != SQLITE_DONE) {
-		char why[256];
-		state_db_failure(h->db, rc, why, sizeof(why));
-		state_db_rollback(h->db);
-		log_complain(&h->fail, clock_mono_ms(), "mqtt", NULL, "hub %s: event %s/%lld "
-			     "not stored: %s", h->path, s->origin, (long long)ev->seq, why);
-	}
+	hold_event(h, ev, payload);
+	hold_site(h, s);
+	store_held_write(&h->held, h->db, h->stmt, h->path, false);
 }
 
 static void apply_payload(struct mqtt_hub *h, struct hub_site *s, const char *payload)
@@ -425,6 +415,7 @@ void mqtt_hub_tick(struct mqtt_hub *h, int64_t now_ms)
 {
 	if (!h)
 		return;
+	store_held_write(&h->held, h->db, h->stmt, h->path, false);
 	for (struct hub_site *s = h->sites; s; s = s->next)
 		if (s->nheld && now_ms - s->held_since >= h->gap_wait_ms)
 			give_up_gap(h, s, now_ms);
@@ -465,6 +456,7 @@ struct mqtt_hub *mqtt_hub_open(const char *dir, int64_t gap_wait_ms, char *err,
 		return NULL;
 	}
 	h->gap_wait_ms = gap_wait_ms;
+	h->held = (struct store_held){.sub = "mqtt", .what = "the sites' events"};
 	if (state_db_open(&h->db, h->path, hub_schema, why, sizeof(why)) != SQLITE_OK ||
 	    state_db_prepare_all(h->db, h->path, hub_sql, h->stmt, HUB_NSTMT, why,
 				 sizeof(why)) != SQLITE_OK) {
@@ -483,6 +475,10 @@ void mqtt_hub_close(struct mqtt_hub *h)
 		return;
 	if (hub_current == h)
 		hub_current = NULL;
+	if (h->db && store_held_write(&h->held, h->db, h->stmt, h->path, true) < 0)
+		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "hub %s: %zu writes of the sites' events lost "
+			"at stop (the file cannot be written)", h->path, h->held.n);
+	store_held_free(&h->held);
 	while (h->sites) {
 		struct hub_site *s = h->sites;
 		h->sites = s->next;
