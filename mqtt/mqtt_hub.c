@@ -25,6 +25,8 @@
 #define HUB_HELD_MAX 100000 /* events of one site held behind a gap at most */
 #define HUB_LIST_MAX 100000 /* events of one API answer at most */
 #define HUB_RESEND_MS 10000 /* a command without reply is sent again this often */
+#define HUB_BEAT_DEFAULT_MS 10000 /* a heartbeat's interval when it does not say */
+#define HUB_BEATS_MISSED 3  /* heartbeats missed before a site is unreachable */
 
 static const char hub_schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -61,6 +63,7 @@ struct hub_site {
 	int64_t dups;         /* events received again (since start) */
 	int64_t seen_ms;      /* wall clock of the last event received */
 	int64_t beat_ms;      /* wall clock of the last heartbeat, 0 = none since start */
+	int64_t beat_every_ms; /* the site's heartbeat interval, as its heartbeat says */
 	struct held *held;    /* sorted by seq, all > seq + 1 */
 	size_t nheld, cap;
 	int64_t held_since;   /* monotonic ms the first of held began to wait */
@@ -298,8 +301,11 @@ void mqtt_hub_heartbeat(struct mqtt_hub *h, const char *topic, const char *paylo
 		log_warnx("mqtt", NULL, "hub: a heartbeat without origin and ts: dropped");
 	else if (!(s = site_find(h, json_string_value(o))))
 		s = site_add(h, json_string_value(o));
-	if (s)
+	if (s) {
+		json_int_t every = json_integer_value(json_object_get(root, "interval_ms"));
+		s->beat_every_ms = every > 0 ? every : HUB_BEAT_DEFAULT_MS;
 		site_prefix(s, topic);
+	}
 	if (s) /* a site's clock ahead of ours is no younger than now */
 		s->beat_ms = retained && json_integer_value(ts) < now_wall_ms ?
 				     json_integer_value(ts) : now_wall_ms;
@@ -507,14 +513,21 @@ static int64_t site_count(struct mqtt_hub *h, const char *origin)
 	return n;
 }
 
+/* A site is unreachable once HUB_BEATS_MISSED of its heartbeats did not come. */
+static bool site_unreachable(const struct hub_site *s, int64_t now_ms)
+{
+	return s->beat_ms && now_ms - s->beat_ms > HUB_BEATS_MISSED * s->beat_every_ms;
+}
+
 static json_t *site_json(struct mqtt_hub *h, const struct hub_site *s, int64_t now_ms)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "id", s->origin,
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "id", s->origin,
 			 "incarnation", (json_int_t)s->incarnation, "seq", (json_int_t)s->seq,
 			 "events", (json_int_t)site_count(h, s->origin), "gaps",
 			 (json_int_t)s->gaps, "duplicates", (json_int_t)s->dups, "waiting",
 			 (json_int_t)s->nheld, "link_age_ms",
-			 (json_int_t)(s->beat_ms ? now_ms - s->beat_ms : -1));
+			 (json_int_t)(s->beat_ms ? now_ms - s->beat_ms : -1), "heartbeat_ms",
+			 (json_int_t)s->beat_every_ms, "unreachable", site_unreachable(s, now_ms));
 }
 
 /* The hub, when the actor may see it: the sites' events span every tenant, so a
