@@ -82,12 +82,12 @@ fed_yaml() {
 }
 
 # fed_run NAME: starts NAME's dcmond on $T/NAME/dcmon.yaml (its log $T/NAME/dcmond.log)
-# and waits for its broker link; sets PID_<NAME>.
+# and waits for its broker link; sets PID_<NAME> (a - in NAME becoming _).
 fed_run() {
   local before
   before=$(grep -c "connected to 127.0.0.1" "$T/$1/dcmond.log" 2>/dev/null || true)
   "$DCMOND" -c "$T/$1/dcmon.yaml" --log-level debug >>"$T/$1/dcmond.log" 2>&1 &
-  printf -v "PID_$1" %s "$!"
+  printf -v "PID_${1//-/_}" %s "$!"
   track "$!"
   wait_until 20 "$1 connected" \
     eval '[ "$(grep -c "connected to 127.0.0.1" "$T/'"$1"'/dcmond.log")" -gt '"${before:-0}"' ]'
