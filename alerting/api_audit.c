@@ -25,7 +25,10 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    "tenant-unlock",
 					    /* one's own password and second factor */
 					    "password-change", "password-change-failed",
-					    "mfa-enrol-start", "mfa-enrol", "mfa-policy", NULL};
+					    "mfa-enrol-start", "mfa-enrol", "mfa-policy",
+					    /* commands of a hub (docs/MQTT.md "Commands") */
+					    "site-command", "site-command-reply", "hub-command",
+					    "hub-command-refused", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {

@@ -1,5 +1,7 @@
 /* `dcmon ack ID --comment TEXT`: acknowledges an alert.  dcmond records who (the user
- * of this process, from the socket's credentials) in the alert and the audit log. */
+ * of this process, from the socket's credentials) in the alert and the audit log.  With
+ * --site, at a hub: the ack of the site's alert ID is sent to the site as a command
+ * (POST /api/v1/sites/SITE/commands, docs/MQTT.md "Commands"). */
 #include "cli.h"
 
 #include <getopt.h>
@@ -9,7 +11,9 @@ static int ack_usage(FILE *f, int code)
 	fprintf(f, "usage: dcmon ack %s\n", cli_cmd_find("ack")->usage);
 	fputs("  ID                 the alert's id (see dcmon alerts)\n"
 	      "  --comment TEXT     why, or who works on it (required)\n"
-	      "  --json             print the acknowledged alert as JSON\n"
+	      "  --site SITE        at a hub: ack the alert ID of SITE (see dcmon sites SITE),\n"
+	      "                     sent to the site, which applies it as the hub's account\n"
+	      "  --json             print the acknowledged alert (with --site: the command) as JSON\n"
 	      "The ack holds until the alert resolves or its severity rises.\n", f);
 	return code;
 }
@@ -17,6 +21,7 @@ static int ack_usage(FILE *f, int code)
 struct ack_opts {
 	long long id;
 	const char *comment;
+	const char *site; /* at a hub: the site the alert is of */
 	bool json;
 };
 
@@ -25,17 +30,20 @@ static int ack_parse(const struct cli_ctx *ctx, int argc, char **argv, struct ac
 {
 	static const struct option longopts[] = {
 		{"comment", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+		{"site", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return ack_usage(ctx->out, 0);
 		if (c == '?')
 			return ack_usage(ctx->err, CLI_EXIT_UNKNOWN);
 		if (c == 'c')
 			o->comment = optarg;
+		if (c == 's')
+			o->site = optarg;
 		o->json |= c == 'j';
 	}
 	if (optind + 1 != argc) {
@@ -54,12 +62,37 @@ static int ack_parse(const struct cli_ctx *ctx, int argc, char **argv, struct ac
 	return -1;
 }
 
+/* The ack as a hub's command to o->site. */
+static int ack_at_site(const struct cli_ctx *ctx, const struct ack_opts *o)
+{
+	char target[512];
+	if (snprintf(target, sizeof(target), "/api/v1/sites/%s/commands", o->site) >=
+	    (int)sizeof(target))
+		return ack_usage(ctx->err, CLI_EXIT_UNKNOWN);
+	json_t *body = json_pack("{s:s, s:I, s:{s:s}}", "kind", "ack", "target",
+				 (json_int_t)o->id, "body", "comment", o->comment), *cmd = NULL;
+	int rc = body ? cli_call_json(ctx, "POST", target, body, &cmd) : CLI_EXIT_UNKNOWN;
+	json_decref(body);
+	if (rc != 0)
+		return rc;
+	if (o->json)
+		cli_print_json(ctx, cmd);
+	else
+		fprintf(ctx->out, "sent the ack of alert %lld to site %s (command %" JSON_INTEGER_FORMAT
+			"; its answer: GET %s)\n", o->id, o->site,
+			json_integer_value(json_object_get(cmd, "id")), target);
+	json_decref(cmd);
+	return 0;
+}
+
 int cli_ack(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ack_opts o = {0};
 	int rc = ack_parse(ctx, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	if (o.site)
+		return ack_at_site(ctx, &o);
 	char target[64];
 	snprintf(target, sizeof(target), "/api/v1/alerts/%lld/ack", o.id);
 	json_t *body = json_pack("{s:s}", "comment", o.comment), *a = NULL;

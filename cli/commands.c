@@ -11,7 +11,7 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--state S] [--severity S] [--device GLOB] [--site ID] [--room ID] [--tenant ID] "
 	 "[--kind KIND] [--rule NAME] [--unhandled] [--all] [--json]",
 	 "alerts with ack and silence reasons; exit code 0/1/2 = worst firing severity"},
-	{"ack", cli_ack, "ID --comment TEXT [--json]",
+	{"ack", cli_ack, "ID --comment TEXT [--site SITE] [--json]",
 	 "acknowledge an alert (holds until it resolves or worsens)"},
 	{"silence", cli_silence,
 	 "KEY=VALUE... [--for DURATION | --until TIME] --reason TEXT "

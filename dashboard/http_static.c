@@ -86,6 +86,8 @@ enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const c
 		a = http_asset_find("portal.html");
 	else if (strcmp(url, "/account") == 0)
 		a = http_asset_find("account.html");
+	else if (strcmp(url, "/hub") == 0) /* a hub's wall of its sites (docs/MQTT.md) */
+		a = http_asset_find("hub.html");
 	else if (strcmp(url, "/status") == 0 || strcmp(url, "/status/public") == 0 ||
 		 strncmp(url, "/status/s/", 10) == 0) /* data from the status-page API */
 		a = http_asset_find("status.html");

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dcmon/authz.h"
 #include "dcmon/config_keys.h"
 #include "dcmon/enumtab.h"
 #include "dcmon/metric.h"
@@ -34,6 +35,7 @@ const char *const mqtt_role_names[] = {
 #define MQ(f)  offsetof(struct cfg_mqtt, f)
 #define MD(f)  offsetof(struct cfg_mqtt_device, f)
 #define MP(f)  offsetof(struct cfg_mqtt_publish, f)
+#define MC(f)  offsetof(struct cfg_mqtt_commands, f)
 
 const char *const mqtt_pub_kind_names[] = {
 	[MQTT_PUB_VALUES] = "values", [MQTT_PUB_ALERTS] = "alerts",
@@ -289,6 +291,22 @@ static const struct cfg_key publish_keys[] = {
 	{.name = NULL},
 };
 
+static const struct cfg_key commands_keys[] = {
+	{.name = "key_file", .type = CFGK_STRING, .offset = MC(key_file), .required = true,
+	 .expect = "the file of the key the hub and its sites share"},
+	{.name = "hub", .type = CFGK_STRING, .offset = MC(hub),
+	 .expect = "the client_id of the hub whose commands this site applies"},
+	{.name = "account", .type = CFGK_STRING, .offset = MC(account)},
+	{.name = "role", .type = CFGK_ENUM, .offset = MC(role), .names = authz_role_names},
+	{.name = NULL},
+};
+
+static void commands_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	*(struct cfg_mqtt_commands *)elem = (struct cfg_mqtt_commands){.pos = node->pos};
+}
+
 const struct cfg_key mqtt_cfg_keys[] = {
 	{.name = "host", .type = CFGK_STRING, .offset = MQ(host), .required = true},
 	{.name = "port", .type = CFGK_INT, .offset = MQ(port), .min = 1, .max = 65535},
@@ -316,6 +334,8 @@ const struct cfg_key mqtt_cfg_keys[] = {
 	 .expect = "the MQTT filter of the sites' events, like +/_events"},
 	{.name = "gap_wait", .type = CFGK_DURATION, .offset = MQ(gap_wait_ms), .min = 100,
 	 .max = 3600000},
+	{.name = "commands", .type = CFGK_SECTION, .offset = MQ(commands), .sub = commands_keys,
+	 .elem_size = sizeof(struct cfg_mqtt_commands), .init = commands_init},
 	{.name = NULL},
 };
 
@@ -328,27 +348,69 @@ void mqtt_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 						     .pos = node->pos};
 }
 
-/* The password file must exist and be readable by nobody but its owner. */
-static bool password_file_ok(const struct cfg_mqtt *m, const struct cfgnode *node,
-			     struct cfg_diags *d)
+/* A secret's file (key of node; in the section named by `in`, "" for daemon.mqtt's
+ * own) must exist and be readable by nobody but its owner. */
+static bool secret_file_ok(const char *in, const char *key, const char *path,
+			   const struct cfgnode *node, struct cfg_diags *d)
 {
 	struct stat st;
-	const struct cfg_pos *pos = cfg_key_pos(node, "password_file");
-	if (!m->password_file != !m->username) {
-		cfg_error(d, m->username ? cfg_key_pos(node, "username") : pos,
-			  "mqtt: username and password_file go together");
-		return false;
-	}
-	if (!m->password_file)
-		return true;
-	if (stat(m->password_file, &st) < 0) {
-		cfg_error(d, pos, "mqtt: password_file %s: %s", m->password_file, strerror(errno));
+	const struct cfg_pos *pos = cfg_key_pos(node, key);
+	if (stat(path, &st) < 0) {
+		cfg_error(d, pos, "mqtt: %s%s %s: %s", in, key, path, strerror(errno));
 		return false;
 	}
 	if (st.st_mode & (S_IRGRP | S_IROTH)) {
-		cfg_error(d, pos, "mqtt: password_file %s can be read by its group or others "
-			  "(mode %04o): chmod 600 it", m->password_file,
-			  (unsigned)(st.st_mode & 07777));
+		cfg_error(d, pos, "mqtt: %s%s %s can be read by its group or others "
+			  "(mode %04o): chmod 600 it", in, key, path, (unsigned)(st.st_mode & 07777));
+		return false;
+	}
+	return true;
+}
+
+static bool password_file_ok(const struct cfg_mqtt *m, const struct cfgnode *node,
+			     struct cfg_diags *d)
+{
+	if (!m->password_file != !m->username) {
+		cfg_error(d, m->username ? cfg_key_pos(node, "username") :
+					   cfg_key_pos(node, "password_file"),
+			  "mqtt: username and password_file go together");
+		return false;
+	}
+	return !m->password_file || secret_file_ok("", "password_file", m->password_file, node, d);
+}
+
+/* A site that applies commands names the hub, the account it acts as and that
+ * account's role, and publishes (its commands topic is <publish.prefix>/_commands). */
+static bool commands_ok(struct cfg_mqtt *m, const struct cfgnode *node, const char *dir,
+			struct cfg_diags *d)
+{
+	struct cfg_mqtt_commands *c = m->commands;
+	const struct cfgnode *cn = cfgnode_get(node, "commands");
+	if (!c)
+		return true;
+	cfg_path_resolve(&c->key_file, dir);
+	if (!secret_file_ok("commands: ", "key_file", c->key_file, cn, d))
+		return false;
+	const char *site_key = c->hub ? "hub" : c->account ? "account" :
+			       cfgnode_get(cn, "role") ? "role" : NULL;
+	if (!site_key) {
+		if (m->role == MQTT_ROLE_HUB)
+			return true;
+		cfg_error(d, &c->pos, "mqtt: commands: a site names the hub it takes commands "
+			  "from (hub, account, role); a hub has role: hub");
+		return false;
+	}
+	const char *missing = !c->hub ? "hub" : !c->account ? "account" :
+			      c->role == AUTHZ_ROLE_NONE ? "role" : NULL;
+	if (missing) {
+		cfg_error(d, cfg_key_pos(cn, site_key), "mqtt: commands: %s needs %s too "
+			  "(the hub's client_id, the account it acts as, that account's role)",
+			  site_key, missing);
+		return false;
+	}
+	if (!m->publish) {
+		cfg_error(d, &c->pos, "mqtt: commands: a site takes commands on "
+			  "<publish.prefix>/_commands: add publish:");
 		return false;
 	}
 	return true;
@@ -406,6 +468,7 @@ int mqtt_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 	bool ok = password_file_ok(m, node, d);
 	ok &= tls_files_ok(m, node, d);
 	ok &= hub_keys_ok(m, node, d);
+	ok &= commands_ok(m, node, cfg_ctx_dir(ctx), d);
 	return ok ? 0 : -EINVAL;
 }
 

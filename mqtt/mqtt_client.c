@@ -19,6 +19,7 @@
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/strhash.h"
+#include "mqtt_command.h"
 #include "mqtt_hub.h"
 #include "mqtt_publish.h"
 #include "mqtt_route.h"
@@ -33,6 +34,7 @@
  * latency it adds is below a poll interval's resolution. */
 #define READ_PAUSE_MS 20
 #define DRAIN_MAX 4096          /* packets read in one go, so that nothing else waits */
+#define OWN_MIDS 256            /* commands and replies unacknowledged, tracked at most */
 
 /* What the broker told us about a device and what its payloads did. */
 struct dev_state {
@@ -50,6 +52,7 @@ struct topic_log {
 
 struct mqtt_client {
 	const struct poller_env *env;
+	const struct api_env *api;  /* commands run through it */
 	struct change_bus *bus;
 	struct mqtt_pub *pub;       /* NULL without a publish: section */
 	struct mqtt_hub *hub;       /* NULL unless role: hub */
@@ -72,6 +75,12 @@ struct mqtt_client {
 	struct dev_state *devs[256];
 	struct topic_log topics[TOPIC_LOG_SLOTS];
 	char *password;
+	char client_id[128];        /* ours: a site's origin, a hub's name in its commands */
+	char *cmd_key;              /* commands: the shared key, NULL = none */
+	char cmd_topic[512];        /* site: <prefix>/_commands, "" = takes none */
+	int64_t cmd_last_id;        /* site: the last command applied */
+	int own_mids[OWN_MIDS];     /* our commands' and replies' publishes not yet acked */
+	size_t nown;
 };
 
 /* The one client of the daemon, for the poller's questions.  Loop thread only. */
@@ -280,12 +289,12 @@ static void on_route(void *arg, const struct mqtt_route *r)
 	deliver(&dl, r->sub, a->msg);
 }
 
-/* The filter of the sites' heartbeats: hub_topic's levels with _heartbeat for _events
- * (the config checked that it ends so). */
-static void heartbeat_filter(const struct cfg_mqtt *mc, char *buf, size_t len)
+/* The filter of the sites' heartbeats or replies: hub_topic's levels with last (the
+ * config checked that it ends in /_events). */
+static void sites_filter(const struct cfg_mqtt *mc, const char *last, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.*s/_heartbeat", (int)(strlen(mc->hub_topic) - strlen("/_events")),
-		 mc->hub_topic);
+	snprintf(buf, len, "%.*s/%s", (int)(strlen(mc->hub_topic) - strlen("/_events")),
+		 mc->hub_topic, last);
 }
 
 static bool topic_matches(const char *filter, const char *topic)
@@ -294,20 +303,70 @@ static bool topic_matches(const char *filter, const char *topic)
 	return mosquitto_topic_matches_sub(filter, topic, &yes) == MOSQ_ERR_SUCCESS && yes;
 }
 
-/* A site's event or heartbeat, for the hub: true when msg was one. */
+/* A site's event, heartbeat or reply, for the hub: true when msg was one. */
 static bool hub_message(struct mqtt_client *c, const struct mosquitto_message *msg)
 {
-	char beat[512];
+	char filter[512];
 	if (topic_matches(c->mc->hub_topic, msg->topic)) {
-		mqtt_hub_event(c->hub, msg->payload, (size_t)msg->payloadlen,
+		mqtt_hub_event(c->hub, msg->topic, msg->payload, (size_t)msg->payloadlen,
 			       loop_now_ms(c->env->loop));
 		return true;
 	}
-	heartbeat_filter(c->mc, beat, sizeof(beat));
-	if (!topic_matches(beat, msg->topic))
+	sites_filter(c->mc, "_replies", filter, sizeof(filter));
+	if (c->cmd_key && topic_matches(filter, msg->topic)) {
+		mqtt_hub_reply(c->hub, msg->payload, (size_t)msg->payloadlen, clock_wall_ms());
+		return true;
+	}
+	sites_filter(c->mc, "_heartbeat", filter, sizeof(filter));
+	if (!topic_matches(filter, msg->topic))
 		return false;
-	mqtt_hub_heartbeat(c->hub, msg->payload, (size_t)msg->payloadlen, msg->retain,
-			   clock_wall_ms());
+	mqtt_hub_heartbeat(c->hub, msg->topic, msg->payload, (size_t)msg->payloadlen,
+			   msg->retain, clock_wall_ms());
+	return true;
+}
+
+static void pub_sync(void *arg);
+
+/* Hands payload to the broker at QoS 1 (a command or a reply: the publisher's windows
+ * do not count it): 0, or -1 when the broker is away. */
+static int client_send(void *arg, const char *topic, const char *payload)
+{
+	struct mqtt_client *c = arg;
+	int mid = 0;
+	if (!c->connected || mosquitto_publish(c->mosq, &mid, topic, (int)strlen(payload), payload,
+					       1, false) != MOSQ_ERR_SUCCESS)
+		return -1;
+	if (c->nown < OWN_MIDS)
+		c->own_mids[c->nown++] = mid;
+	pub_sync(c);
+	return 0;
+}
+
+/* Was mid one of client_send's (then forgotten)? */
+static bool own_mid(struct mqtt_client *c, int mid)
+{
+	for (size_t i = 0; i < c->nown; i++)
+		if (c->own_mids[i] == mid) {
+			c->own_mids[i] = c->own_mids[--c->nown];
+			return true;
+		}
+	return false;
+}
+
+/* A command of the hub, for a site that takes them: applied, and answered on
+ * <prefix>/_replies.  True when msg was one. */
+static bool command_message(struct mqtt_client *c, const struct mosquitto_message *msg)
+{
+	char topic[512];
+	if (!c->cmd_topic[0] || strcmp(msg->topic, c->cmd_topic))
+		return false;
+	char *reply = mqtt_cmd_apply(c->mc->commands, c->cmd_key, c->client_id, c->api, &c->cmd_last_id, msg->payload,
+				     (size_t)msg->payloadlen, clock_wall_ms());
+	snprintf(topic, sizeof(topic), "%s/_replies", c->mc->publish->prefix);
+	if (reply && client_send(c, topic, reply) < 0)
+		log_warnx("mqtt", NULL, "commands: a reply not sent (broker away): the hub "
+			  "sends the command again");
+	free(reply);
 	return true;
 }
 
@@ -317,6 +376,8 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 	struct arrival a = {.c = c, .msg = msg, .now_ms = c->read_ms ? c->read_ms : clock_wall_ms()};
 	(void)mosq;
 	if (c->hub && hub_message(c, msg))
+		return;
+	if (command_message(c, msg))
 		return;
 	mqtt_routes_match(&a.c->routes, msg->topic, on_route, &a);
 }
@@ -346,20 +407,24 @@ static void link_error(struct mqtt_client *c, const char *fmt, const char *a, co
 
 static void subscribe_all(struct mqtt_client *c)
 {
+	int rc;
 	for (size_t i = 0; i < c->routes.n; i++) {
-		int rc = mosquitto_subscribe(c->mosq, NULL, c->routes.v[i].filter, c->mc->qos);
+		rc = mosquitto_subscribe(c->mosq, NULL, c->routes.v[i].filter, c->mc->qos);
 		if (rc != MOSQ_ERR_SUCCESS)
 			log_warnx("mqtt", NULL, "subscribe %s: %s", c->routes.v[i].filter,
 				  mosquitto_strerror(rc));
 	}
+	if (c->cmd_topic[0] && (rc = mosquitto_subscribe(c->mosq, NULL, c->cmd_topic, 1)))
+		log_warnx("mqtt", NULL, "subscribe %s: %s", c->cmd_topic, mosquitto_strerror(rc));
 	if (!c->hub)
 		return;
 	/* QoS 1 whatever qos: says: the hub's session keeps the sites' events while away */
-	char beat[512];
-	heartbeat_filter(c->mc, beat, sizeof(beat));
-	const char *const filters[] = {c->mc->hub_topic, beat};
-	for (size_t i = 0; i < 2; i++) {
-		int rc = mosquitto_subscribe(c->mosq, NULL, filters[i], 1);
+	char beat[512], replies[512];
+	sites_filter(c->mc, "_heartbeat", beat, sizeof(beat));
+	sites_filter(c->mc, "_replies", replies, sizeof(replies));
+	const char *const filters[] = {c->mc->hub_topic, beat, replies};
+	for (size_t i = 0; i < (c->cmd_key ? 3u : 2u); i++) {
+		rc = mosquitto_subscribe(c->mosq, NULL, filters[i], 1);
 		if (rc != MOSQ_ERR_SUCCESS)
 			log_warnx("mqtt", NULL, "subscribe %s: %s", filters[i], mosquitto_strerror(rc));
 	}
@@ -390,6 +455,7 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
 		 c->routes.n);
 	subscribe_all(c);
 	mqtt_pub_link(c->pub, true);
+	mqtt_hub_resend(c->hub);
 }
 
 static void schedule_reconnect(struct mqtt_client *c)
@@ -562,22 +628,23 @@ static void on_misc(struct loop *loop, void *arg)
 		sync_watch(c);
 }
 
-/* The first line of the password file, which others must not be able to read. */
-static char *read_password(const char *path, char *err, size_t errlen)
+/* The first line of a secret's file (what: its key), which others must not be able to
+ * read. */
+static char *read_secret(const char *what, const char *path, char *err, size_t errlen)
 {
 	char buf[PASSWORD_MAX];
 	struct stat st;
 	FILE *f = fopen(path, "re");
 	if (!f) {
-		snprintf(err, errlen, "mqtt: password_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "mqtt: %s %s: %s", what, path, strerror(errno));
 		return NULL;
 	}
 	bool ok = fstat(fileno(f), &st) == 0 && !(st.st_mode & (S_IRGRP | S_IROTH));
 	bool got = ok && fgets(buf, sizeof(buf), f);
 	fclose(f);
 	if (!ok) {
-		snprintf(err, errlen, "mqtt: password_file %s can be read by its group or others: "
-			 "chmod 600 it", path);
+		snprintf(err, errlen, "mqtt: %s %s can be read by its group or others: "
+			 "chmod 600 it", what, path);
 		return NULL;
 	}
 	if (!got)
@@ -590,7 +657,8 @@ static void on_publish(struct mosquitto *mosq, void *arg, int mid)
 {
 	struct mqtt_client *c = arg;
 	(void)mosq;
-	mqtt_pub_acked(c->pub, mid);
+	if (!own_mid(c, mid))
+		mqtt_pub_acked(c->pub, mid);
 }
 
 /* The publisher handed libmosquitto messages: watch the socket for writing. */
@@ -599,6 +667,20 @@ static void pub_sync(void *arg)
 	struct mqtt_client *c = arg;
 	if (c->fd >= 0)
 		sync_watch(c);
+}
+
+/* The key of daemon.mqtt.commands; a hub sends commands with it, a site with hub:
+ * takes them on <publish.prefix>/_commands. */
+static int commands_setup(struct mqtt_client *c, char *err, size_t errlen)
+{
+	const struct cfg_mqtt_commands *cc = c->mc->commands;
+	if (!(c->cmd_key = read_secret("commands.key_file", cc->key_file, err, errlen)))
+		return -1;
+	if (cc->hub && c->mc->publish)
+		snprintf(c->cmd_topic, sizeof(c->cmd_topic), "%s/_commands", c->mc->publish->prefix);
+	if (c->hub)
+		mqtt_hub_commands(c->hub, c->client_id, c->cmd_key, c->api, client_send, c);
+	return 0;
 }
 
 static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
@@ -611,7 +693,8 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 	snprintf(id, sizeof(id), "dcmond-%s", host);
 	/* a persistent session: the broker keeps the QoS 1 messages of the subscriptions and
 	 * of the handed events across a lost link */
-	c->mosq = mosquitto_new(mc->client_id ? mc->client_id : id, false, c);
+	snprintf(c->client_id, sizeof(c->client_id), "%s", mc->client_id ? mc->client_id : id);
+	c->mosq = mosquitto_new(c->client_id, false, c);
 	if (!c->mosq) {
 		snprintf(err, errlen, "mqtt: cannot create the client: %s", strerror(errno));
 		return -1;
@@ -627,7 +710,10 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 	if (mc->role == MQTT_ROLE_HUB &&
 	    !(c->hub = mqtt_hub_open(c->env->cfg->daemon.state_dir, mc->gap_wait_ms, err, errlen)))
 		return -1;
-	if (mc->username && (!(c->password = read_password(mc->password_file, err, errlen)) ||
+	if (mc->commands && commands_setup(c, err, errlen) < 0)
+		return -1;
+	if (mc->username && (!(c->password = read_secret("password_file", mc->password_file, err,
+							 errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;
 	int rc = mc->ca_file ? mosquitto_tls_set(c->mosq, mc->ca_file, NULL, mc->cert_file,
@@ -641,7 +727,7 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 }
 
 struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_bus *bus,
-				    char *err, size_t errlen)
+				    const struct api_env *api, char *err, size_t errlen)
 {
 	static bool lib_ready;
 	if (!lib_ready)
@@ -651,7 +737,8 @@ struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_
 		snprintf(err, errlen, "mqtt: out of memory");
 		return NULL;
 	}
-	*c = (struct mqtt_client){.env = env, .bus = bus, .mc = mqtt_cfg_of(env->cfg), .fd = -1,
+	*c = (struct mqtt_client){.env = env, .bus = bus, .api = api, .mc = mqtt_cfg_of(env->cfg),
+				  .fd = -1,
 				  .backoff_ms = BACKOFF_MIN_MS};
 	mqtt_routes_build(&c->routes, env->cfg);
 	if (client_setup(c, err, errlen) < 0 ||
@@ -705,9 +792,11 @@ void mqtt_client_free(struct mqtt_client *c)
 			free(s);
 		}
 	}
-	if (c->password) {
-		explicit_bzero(c->password, strlen(c->password));
-		free(c->password);
+	char *secrets[] = {c->password, c->cmd_key};
+	for (size_t i = 0; i < 2; i++) {
+		if (secrets[i])
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
 	}
 	free(c);
 }

@@ -19,6 +19,8 @@ static const struct cfg_key daemon_keys[] = {
 static const struct api_route routes[] = {
 	{"GET", "/api/v1/sites", false, mqtt_api_get_sites, NULL, false, false, AUTHZ_ACT_VIEW},
 	{"GET", "/api/v1/sites/", true, mqtt_api_get_site, NULL, true, false, AUTHZ_ACT_VIEW},
+	/* the command's own action (ack, silence, test mode) is checked by the handler */
+	{"POST", "/api/v1/sites/", true, mqtt_api_post_site, NULL, true, false, AUTHZ_ACT_ACK},
 	{.method = NULL},
 };
 
@@ -38,7 +40,7 @@ static int mqtt_start(const struct part_env *env, void **state)
 {
 	char err[256] = "";
 	if (mqtt_cfg_of(env->cfg) &&
-	    !(*state = mqtt_client_new(env->pollers, env->bus, err, sizeof(err)))) {
+	    !(*state = mqtt_client_new(env->pollers, env->bus, env->api, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "mqtt", NULL, "%s", err);
 		return -1;
 	}

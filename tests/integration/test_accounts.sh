@@ -153,6 +153,7 @@ routes=(
   "POST /api/v1/status-updates/|silence|none||{\"status\":\"resolved\",\"text\":\"matrix\"}"
   "GET /api/v1/sites|view|tenants||"
   "GET /api/v1/sites/|view|tenants||"
+  "POST /api/v1/sites/|ack|tenants||{\"kind\":\"ack\",\"target\":1}"
 )
 # every route of the sources' tables is in the matrix
 while read -r m p; do

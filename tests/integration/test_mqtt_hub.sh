@@ -24,41 +24,13 @@ assert_eq "$(check_config 'hub_topic: "x/#"')" "$T/bad.yaml:8:16: error: mqtt: h
 assert_eq "$(check_config 'role: hub' 'hub_topic: "x/#/y"')" \
   "$T/bad.yaml:9:16: error: mqtt: hub_topic 'x/#/y': expected an MQTT filter of the sites' events topics, like +/_events" \
   "a hub_topic that is no filter"
-HUB_PORT=$(free_port)
-HUB_LINES=("allow_anonymous true" "persistence true" "persistence_location $T/")
-start_broker "$HUB_PORT" "${HUB_LINES[@]}"
-HUB_BROKER=$BROKER_PID
-declare -A SITE_PORT
-mkdir -p "$T/site1" "$T/site2" "$T/hub"
-for s in site1 site2; do
-  SITE_PORT[$s]=$(free_port)
-  start_broker "${SITE_PORT[$s]}" "allow_anonymous true" "max_queued_messages 10000" \
-    "connection hub-$s" "address 127.0.0.1:$HUB_PORT" "topic $s/# out 1" \
-    "cleansession false" "restart_timeout 1" "notifications false"
-  wait_until 10 "$s's bridge up" grep -q "Connecting bridge.*hub-$s" "$BROKER_LOG"
-done
-SITE2_BROKER=$BROKER_PID
-
-# dcmond_yaml NAME BROKER-PORT MQTT-LINES...: a config of its own (data, socket) for NAME
-dcmond_yaml() {
-  local name=$1 port=$2; shift 2
-
-  daemon_yaml "archive_flush: 200ms" "socket: $T/$name/dcmon.sock" | sed "s|$T/data|$T/$name/data|"
-  printf '  mqtt:\n    host: 127.0.0.1\n    port: %s\n    client_id: %s\n    reconnect_max: 1s\n' \
-    "$port" "$name"
-  for l in "$@"; do printf '    %s\n' "$l"; done
-}
-# run NAME: starts NAME's dcmond (its log $T/NAME/dcmond.log); sets PID_<NAME>
-run() {
-  "$DCMOND" -c "$T/$1/dcmon.yaml" --log-level debug >>"$T/$1/dcmond.log" 2>&1 &
-  printf -v "PID_$1" %s "$!"
-  track "$!"
-  wait_until 20 "$1 connected" grep -q "connected to 127.0.0.1" "$T/$1/dcmond.log"
-}
+SITE_BROKER_LINES=("max_queued_messages 10000")
+FED_DAEMON_LINES=("archive_flush: 200ms")
+start_federation site1 site2
 hub_api() { curl -sf --unix-socket "$T/hub/dcmon.sock" "http://dcmond$1"; }
 
 for s in site1 site2; do
-  { dcmond_yaml "$s" "${SITE_PORT[$s]}" \
+  { fed_yaml "$s" "${SITE_PORT[$s]}" \
       'subscriptions: [{topic: "sensors/+/temperature", device_level: 2, format: number, metric: temperature_celsius}]' \
       "publish: {prefix: $s, kinds: [alerts], heartbeat: 1s}"
     cat <<YAML
@@ -68,9 +40,9 @@ devices:
 YAML
     for i in $(seq -w 1 $STORM); do echo "  - {id: $s-d$i, kind: env, mqtt: true}"; done
   } >"$T/$s/dcmon.yaml"
-  run "$s"
+  fed_run "$s"
 done
-{ dcmond_yaml hub "$HUB_PORT" "role: hub" "gap_wait: 1s"
+{ fed_yaml hub "$HUB_PORT" "role: hub" "gap_wait: 1s"
   cat <<YAML
 rules:
   - {name: site-unreachable, match: {metric: mqtt_site_heartbeat_age_seconds}, above: {crit: 5}}
@@ -79,7 +51,7 @@ devices:
   - {id: site2, kind: other, mqtt: true}
 YAML
 } >"$T/hub/dcmon.yaml"
-run hub
+fed_run hub
 wait_until 10 "the hub's subscription" grep -q "hub 1 +/_events" "$T/broker-1.log"
 
 # ---- both sites' alerts at the hub ---------------------------------------------------
@@ -158,7 +130,7 @@ pass "events out of order are applied in order; a gap is waited for, then report
 # ---- a hub restart applies nothing twice ---------------------------------------------
 before=$(hub_api /api/v1/sites | jq -c '[.sites[] | {id, seq, events}] | sort_by(.id)')
 kill -TERM "$PID_hub"; wait "$PID_hub" || fail "the hub exited with $? on SIGTERM"
-run hub
+fed_run hub
 MQTT_PORT=$HUB_PORT pub site1/_events "$again"
 pub site9/_events "$(ev 2)"
 wait_until 10 "the repeated events counted after the restart" \
@@ -176,7 +148,7 @@ hub_alert() { # RULE DEVICE: the hub's own alert of RULE for DEVICE is firing
 hub_api /api/v1/sites | json_check '.sites[] | select(.id == "site2") | .link_age_ms >= 0 and .link_age_ms < 5000' ||
   fail "site2's link age at the hub: $(hub_api /api/v1/sites)"
 wait_until 20 "site2 reachable at the hub before its cut" eval '! hub_alert site-unreachable site2'
-kill -TERM "$SITE2_BROKER"; wait "$SITE2_BROKER" 2>/dev/null || true
+kill -TERM "${SITE_BROKER[site2]}"; wait "${SITE_BROKER[site2]}" 2>/dev/null || true
 wait_until 30 "site2 unreachable at the hub" hub_alert site-unreachable site2
 hub_alert site-unreachable site1 && fail "site1 unreachable at the hub too"
 hub_api /api/v1/sites | json_check '.sites[] | select(.id == "site1") | .link_age_ms < 5000' ||

@@ -102,6 +102,18 @@ enum mqtt_role {
 };
 extern const char *const mqtt_role_names[]; /* NULL-terminated, by value */
 
+/* `daemon.mqtt.commands:` (docs/MQTT.md "Commands"): acks, silences and test mode sent
+ * by a hub to a site on the site's <prefix>/_commands topic, each sealed with the shared
+ * key (HMAC-SHA256).  A hub sends them; a site with `hub:` applies them as `account`
+ * with `role`. */
+struct cfg_mqtt_commands {
+	char *key_file;           /* the shared key (first line); readable by its owner only */
+	char *hub;                /* site: the hub's client id whose commands it applies */
+	char *account;            /* site: the account name the hub acts as */
+	int role;                 /* site: enum authz_role of that account, default none */
+	struct cfg_pos pos;
+};
+
 /* `daemon.mqtt:`: the broker and the subscriptions whose device is a topic level. */
 struct cfg_mqtt {
 	char *host;               /* broker address, required */
@@ -123,6 +135,7 @@ struct cfg_mqtt {
 	char *hub_topic;          /* hub: filter of the sites' events, default "+/_events";
 				   * their heartbeats are the same levels' _heartbeat */
 	int64_t gap_wait_ms;      /* hub: how long an event waits for a missing one, 5 s */
+	struct cfg_mqtt_commands *commands; /* NULL = no commands sent nor applied */
 	struct cfg_pos pos;
 };
 
@@ -158,13 +171,15 @@ extern const struct poller_ops mqtt_poller;
 
 struct mqtt_client;
 struct change_bus;
+struct api_env;
 
 /* Connects to the broker of cfg->daemon.mqtt (asynchronously; reconnects by itself)
  * and subscribes to every topic of the config.  Values go to env->reg as they arrive.
  * With a publish: section, it subscribes to bus and publishes the changes there on the
- * same connection.  NULL with the reason in err.  env and bus must outlive the client. */
+ * same connection.  Commands from a hub (daemon.mqtt.commands) run through api.  NULL
+ * with the reason in err.  env, bus and api must outlive the client. */
 struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_bus *bus,
-				    char *err, size_t errlen);
+				    const struct api_env *api, char *err, size_t errlen);
 /* After a reload: env->cfg is the new config.  Reconnects only when the broker section
  * changed, else subscribes to the new topic set.  0, or -1 with the reason logged. */
 int mqtt_client_reload(struct mqtt_client *c);
