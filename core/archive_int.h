@@ -24,7 +24,6 @@
 #include "dcmon/metric.h"
 
 #define ARCHIVE_SUB "archive"             /* log subsystem */
-#define ARCHIVE_DS_NAME "value"           /* the one data source of every file */
 #define ARCHIVE_QUEUE_MAX_DEFAULT 2000000 /* values held in memory before the oldest go */
 #define ARCHIVE_RETRY_MS 60000            /* a broken file is looked at again after this */
 #define ARCHIVE_NOSPACE_RETRY_MS 5000     /* a file refused for lack of space: next try */

@@ -298,3 +298,45 @@ int archive_fetch(const char *path, const char *daemon, const char *start, const
 	rrd_clear_error();
 	return rc;
 }
+
+int archive_graph(const char *const *args, size_t nargs, const char *daemon,
+		  unsigned char **img, size_t *len, char *err, size_t errlen)
+{
+	const char **argv = calloc(nargs + 5, sizeof(*argv));
+	size_t argc = 0;
+	*img = NULL;
+	*len = 0;
+	if (!argv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	argv[argc++] = "graph";
+	argv[argc++] = "-";
+	for (size_t i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	if (daemon) {
+		argv[argc++] = "--daemon";
+		argv[argc++] = daemon;
+	}
+	archive_rrd_getopt_lock();
+	rrd_clear_error();
+	optind = 0; /* rrd_graph_v parses with getopt */
+	opterr = 0;
+	rrd_info_t *info = rrd_graph_v((int)argc, (char **)argv);
+	archive_rrd_getopt_unlock();
+	for (rrd_info_t *i = info; i && !*img; i = i->next) {
+		if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0 && i->value.u_blo.size > 0 &&
+		    (*img = malloc(i->value.u_blo.size))) {
+			memcpy(*img, i->value.u_blo.ptr, i->value.u_blo.size);
+			*len = i->value.u_blo.size;
+		}
+	}
+	if (!*img) {
+		const char *e = rrd_get_error();
+		snprintf(err, errlen, "graph: %s", e && *e ? e : "librrd drew no image");
+	}
+	rrd_clear_error();
+	rrd_info_free(info);
+	free(argv);
+	return *img ? 0 : -1;
+}

@@ -11,9 +11,7 @@
 #include "http_int.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
-#include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,21 +86,6 @@ void http_graph_job_free(struct http_graph_job *j)
 	free(j);
 }
 
-/* rrdtool's DEF: separator is ':'; a path holding one needs "\:". */
-static char *graph_escape(const char *path)
-{
-	char *out = malloc(2 * strlen(path) + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (const char *p = path; *p; p++) {
-		if (*p == ':' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* ---- on the worker -------------------------------------------------------------- */
 
 /* Seconds a range covers when the baseline's band is drawn on it (hourly steps are
@@ -141,7 +124,7 @@ static char *band_cdef(const struct http_graph_job *j, const char *name, bool up
 static void graph_render(struct http_graph_job *j)
 {
 	char w[16], h[16], def_avg[1024 * 9], def_min[sizeof(def_avg)], def_max[sizeof(def_avg)];
-	char *esc = graph_escape(j->path);
+	char *esc = archive_def_escape(j->path);
 	if (!esc) {
 		j->status = 500;
 		snprintf(j->err, sizeof(j->err), "out of memory");
@@ -154,7 +137,7 @@ static void graph_render(struct http_graph_job *j)
 	snprintf(def_max, sizeof(def_max), "DEF:hi=%s:value:MAX", esc);
 	free(esc);
 	const char *argv[GRAPH_ARGS_MAX] = {
-	    "graph", "-", "--imgformat", j->format == GRAPH_SVG ? "SVG" : "PNG", "--start", j->range->start,
+	    "--imgformat", j->format == GRAPH_SVG ? "SVG" : "PNG", "--start", j->range->start,
 	    "--end", "now", "--width", w, "--height", h, "--title", j->title,
 	    "--vertical-label", j->unit && *j->unit ? j->unit : " ", "--slope-mode",
 	    "--color", "BACK#0b1016", "--color", "CANVAS#121a23", "--color", "FONT#e6edf3",
@@ -171,41 +154,15 @@ static void graph_render(struct http_graph_job *j)
 	int64_t span = j->band ? band_span(j->range) : 0, now = (int64_t)time(NULL);
 	char *blo = span ? band_cdef(j, "blo", false, now, span) : NULL;
 	char *bhi = span ? band_cdef(j, "bhi", true, now, span) : NULL;
-	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX - 2) {
+	if (blo && bhi && argc + 5 < GRAPH_ARGS_MAX) {
 		argv[argc++] = blo;
 		argv[argc++] = bhi;
 		argv[argc++] = "CDEF:bw=bhi,blo,-";
 		argv[argc++] = "LINE1:blo#f0a030:expected";
 		argv[argc++] = "AREA:bw#f0a03040::STACK";
 	}
-	if (j->daemon && argc + 2 < GRAPH_ARGS_MAX) {
-		argv[argc++] = "--daemon";
-		argv[argc++] = j->daemon;
-	}
-	archive_rrd_getopt_lock();
-	rrd_clear_error();
-	optind = 0; /* rrd_graph_v parses with getopt */
-	opterr = 0;
-	rrd_info_t *info = rrd_graph_v(argc, (char **)argv);
-	archive_rrd_getopt_unlock();
-	for (rrd_info_t *i = info; i; i = i->next) {
-		if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0 && i->value.u_blo.size > 0) {
-			j->img = malloc(i->value.u_blo.size);
-			if (j->img) {
-				memcpy(j->img, i->value.u_blo.ptr, i->value.u_blo.size);
-				j->img_len = i->value.u_blo.size;
-			}
-		}
-	}
-	if (!j->img) {
-		const char *e = rrd_get_error();
-		j->status = 500;
-		snprintf(j->err, sizeof(j->err), "graph: %s", e && *e ? e : "librrd drew no image");
-	} else {
-		j->status = 200;
-	}
-	rrd_clear_error();
-	rrd_info_free(info);
+	j->status = archive_graph(argv, (size_t)argc, j->daemon, &j->img, &j->img_len, j->err,
+				  sizeof(j->err)) == 0 ? 200 : 500;
 	free(blo);
 	free(bhi);
 }
@@ -422,24 +379,17 @@ static bool graph_params_parse(struct http_server *s, struct http_conn *hc,
 static struct http_graph_job *graph_job_new(struct http_server *s, const struct graph_params *p,
 					    const struct metric *m)
 {
-	char key[512];
 	struct http_graph_job *j = calloc(1, sizeof(*j));
-	if (!j || metric_file_key(m, key, sizeof(key)) < 0) {
-		free(j);
+	if (!j)
 		return NULL;
-	}
-	bool remote = s->rrdcached && strncmp(s->rrdcached, "unix:", 5) != 0;
 	j->range = p->range;
 	j->format = p->format;
 	j->width = p->width;
 	j->height = p->height;
 	j->arc = s->arc;
 	j->s = s;
-	if (asprintf(&j->local, "%s/%s/%s.rrd", s->data_dir, m->device, key) < 0)
-		j->local = NULL;
-	if (asprintf(&j->path, "%s%s%s/%s.rrd", remote ? "" : s->data_dir, remote ? "" : "/",
-		     m->device, key) < 0)
-		j->path = NULL;
+	j->local = archive_metric_path(s->data_dir, s->rrdcached, m, true);
+	j->path = archive_metric_path(s->data_dir, s->rrdcached, m, false);
 	if (asprintf(&j->title, "%s  %s  (%s)", m->device, m->key, p->range->title) < 0)
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");

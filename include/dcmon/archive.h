@@ -53,6 +53,17 @@ void archive_set_slot(struct archive *a, int slot);
  * than its file's last update.  Loop thread; NULL is a no-op. */
 void archive_clock_stepped(struct archive *a, int64_t step_ms);
 
+/* The RRD file of metric m, malloc'd (NULL when out of memory or m has no file name):
+ * local, its path on our disk, data_dir/DEVICE/KEY.rrd; else the path librrd is given,
+ * relative to the base directory of an rrdcached reached by "host:port" (rrdcached),
+ * the local one otherwise. */
+char *archive_metric_path(const char *data_dir, const char *rrdcached, const struct metric *m,
+			  bool local);
+
+/* path as rrdgraph's DEF: needs it (':' and '\\' escaped by '\\'), malloc'd; NULL when
+ * out of memory. */
+char *archive_def_escape(const char *path);
+
 /* RRD layout, exposed for tests: data source type for a kind ("GAUGE"/"DERIVE"). */
 const char *archive_ds_type(enum metric_kind kind);
 
@@ -87,5 +98,14 @@ void archive_rrd_getopt_lock(void);
 void archive_rrd_getopt_unlock(void);
 int archive_fetch(const char *path, const char *daemon, const char *start, const char *end,
 		  struct archive_series *out, char *err, size_t errlen);
+
+/* The one data source of every RRD file (what a DEF: names). */
+#define ARCHIVE_DS_NAME "value"
+
+/* The image librrd draws for `rrdtool graph - ARGS...` (args[0..nargs): options, DEF:,
+ * CDEF:, LINE...), through rrdcached when daemon is not NULL; any thread (it holds
+ * archive_rrd_getopt_lock).  0 with *img malloc'd (free() it), or -1 with err filled. */
+int archive_graph(const char *const *args, size_t nargs, const char *daemon,
+		  unsigned char **img, size_t *len, char *err, size_t errlen);
 
 #endif

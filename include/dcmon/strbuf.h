@@ -29,6 +29,8 @@ int strbuf_reserve(struct strbuf *b, size_t n);
 int strbuf_append(struct strbuf *b, const char *s, size_t n);
 /* Appends the C string s.  0 or -ENOMEM. */
 int strbuf_appends(struct strbuf *b, const char *s);
+/* Appends s as HTML text (<, >, &, " and ' as entities).  0 or -ENOMEM. */
+int strbuf_append_html(struct strbuf *b, const char *s);
 /* Appends printf-formatted text, however long.  0, -ENOMEM, or -EINVAL (a format
  * vsnprintf refuses, which also marks the builder failed). */
 __attribute__((format(printf, 2, 3))) int strbuf_appendf(struct strbuf *b, const char *fmt, ...);
