@@ -5,7 +5,7 @@
 # the image/png part with that Content-ID decodes as a PNG of the size the HTML gives
 # (librrd's canvas plus its axes and legend).  The alert on nodisk, whose archive cannot
 # be written (a file stands where its directory should be), still gets its mail: plain
-# text, no image, and dcmond says why.
+# text, no image, and dcmond says why.  graph_wait past its range is a positioned error.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
@@ -29,6 +29,10 @@ rules:
 routes:
   - {name: facility, teams: [facility], group_wait: 1s}
 YAML
+sed 's/graph_wait: 10s/graph_wait: 1m/' "$T/dcmon.yaml" >"$T/bad.yaml"
+mv "$T/dcmon.yaml" "$T/good.yaml"; mv "$T/bad.yaml" "$T/dcmon.yaml"
+config_error_at graph_wait "graph_wait: 1m is out of range 0ms..30s"
+mv "$T/good.yaml" "$T/dcmon.yaml"
 mkdir -p "$T/data"
 echo "not a directory" >"$T/data/nodisk"
 start_dcmond "$T/dcmon.yaml"
