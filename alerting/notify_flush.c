@@ -134,7 +134,7 @@ struct flush_acc {
 	struct strbuf html;             /* the blocks as HTML, each with its graph */
 	struct notify_image imgs[NOTIFY_MAIL_GRAPHS];
 	char cids[NOTIFY_MAIL_GRAPHS][32];
-	size_t nimgs;
+	size_t nimgs, img_bytes;
 	bool oom;
 };
 
@@ -172,6 +172,7 @@ static void acc_html(struct flush_acc *a, const struct notify_item *it)
 	strbuf_append_html(&a->html, it->block);
 	strbuf_appends(&a->html, "</pre>\n");
 	if (!it->graph || a->nimgs == NOTIFY_MAIL_GRAPHS ||
+	    a->img_bytes + it->graph_len > NOTIFY_MAIL_GRAPH_BYTES ||
 	    !png_size(it->graph, it->graph_len, &w, &h))
 		return;
 	unsigned char *png = malloc(it->graph_len);
@@ -183,6 +184,7 @@ static void acc_html(struct flush_acc *a, const struct notify_item *it)
 	char *cid = a->cids[a->nimgs];
 	snprintf(cid, sizeof(a->cids[0]), "graph-%lld", (long long)it->id);
 	a->imgs[a->nimgs++] = (struct notify_image){.cid = cid, .png = png, .len = it->graph_len};
+	a->img_bytes += it->graph_len;
 	strbuf_appendf(&a->html, "<p><img src=\"cid:%s\" width=\"%u\" height=\"%u\" alt=\"graph of "
 			       "the alert's metric\"></p>\n", cid, w, h);
 }

@@ -335,6 +335,7 @@ struct notifier {
 #define NOTIFY_GRAPH_W "600"  /* the graph's canvas, pixels (librrd adds axes and legend) */
 #define NOTIFY_GRAPH_H "160"
 #define NOTIFY_MAIL_GRAPHS 5  /* graphs in one message (the others' alerts go without) */
+#define NOTIFY_MAIL_GRAPH_BYTES (512 * 1024) /* their PNGs in one message, at most */
 
 /* Queues the graph of the metric m of the event just queued (at now_ms, as `kind`) for
  * the recipients rc, whose first messages wait for it (at most the smtp section's

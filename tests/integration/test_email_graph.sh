@@ -5,7 +5,8 @@
 # the image/png part with that Content-ID decodes as a PNG of the size the HTML gives
 # (librrd's canvas plus its axes and legend).  The alert on nodisk, whose archive cannot
 # be written (a file stands where its directory should be), still gets its mail: plain
-# text, no image, and dcmond says why.  graph_wait past its range is a positioned error.
+# text, no image, and dcmond says why.  The HTML part opens in headless Chromium
+# (tests/e2e/mail_html.test.js) with its graph shown.  graph_wait past its range is a positioned error.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
@@ -112,6 +113,24 @@ for want in "Device:     box (server)" "Threshold:  rule port-closed" "TCP port 
   grep -qF -- "$want" <<<"$html" || fail "box's HTML part lacks '$want'"
 done
 pass "the HTML part holds the same facts as the text"
+
+# the HTML part in headless Chromium, its cid: resolved to the image part saved beside it
+source "$(dirname "$0")/e2e_lib.sh"
+mkdir -p "$T/view"
+mail_about box | $PY -c '
+import email, json, sys
+msg = email.message_from_string(json.load(sys.stdin)["data"])
+html = [p for p in msg.walk() if p.get_content_type() == "text/html"][0].get_payload(decode=True).decode()
+for p in msg.walk():
+    if p.get_content_type() == "image/png":
+        cid = p["Content-ID"].strip("<>")
+        open(sys.argv[1] + "/" + cid + ".png", "wb").write(p.get_payload(decode=True))
+        html = html.replace("cid:" + cid, cid + ".png")
+open(sys.argv[1] + "/mail.html", "w").write(html)
+' "$T/view"
+ARTIFACTS="$ART" MAIL_HTML="$T/view/mail.html" timeout 120 node "$E2E/mail_html.test.js" \
+  || fail "browser test mail_html.test.js failed"
+pass "Chromium shows the HTML part: the facts as text, the graph at its size"
 
 kill "$ports_b"; wait "$ports_b" 2>/dev/null || true
 wait_until 30 "nodisk's alert mailed" has_mail_about nodisk
