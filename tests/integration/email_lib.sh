@@ -36,6 +36,17 @@ msgs() {
   local dir=$1
   if compgen -G "$dir/msg-*.json" >/dev/null; then cat "$dir"/msg-*.json | jq -s .; else echo '[]'; fi
 }
+# mail_text DIR [FIRST]: the text/plain parts of the recorded messages (from the FIRST-th
+# on, 0-based), one after the other: what an alert mail says, without its HTML and images.
+mail_text() {
+  msgs "$1" | jq -c ".[${2:-0}:][]" | $PY -c '
+import email, json, sys
+for line in sys.stdin:
+    for part in email.message_from_string(json.loads(line)["data"]).walk():
+        if part.get_content_type() == "text/plain":
+            print(part.get_payload(decode=True).decode("utf-8", "replace"))
+'
+}
 # count_to DIR ADDR [JQ-FILTER]: messages whose envelope includes ADDR (and match FILTER).
 count_to() {
   local dir=$1 addr=$2 filt=${3:-true}
