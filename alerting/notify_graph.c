@@ -36,6 +36,7 @@ struct notify_graph {
 	/* results (worker) */
 	unsigned char *png;
 	size_t len;
+	int64_t draw_ms;            /* how long librrd took */
 	char err[256];
 };
 
@@ -107,7 +108,9 @@ static void graph_work(void *arg)
 		snprintf(j->err, sizeof(j->err), "no archive for this metric yet");
 		return;
 	}
+	int64_t t0 = clock_mono_ms();
 	graph_draw(j);
+	j->draw_ms = clock_mono_ms() - t0;
 }
 
 /* ---- on the loop ------------------------------------------------------------------ */
@@ -124,6 +127,9 @@ static void graph_done(struct loop *loop, void *arg)
 		}
 	}
 	n->ngraphs--;
+	if (j->png)
+		log_debug("notify", NULL, "alert %lld: graph drawn in %lld ms (%zu bytes)",
+			  (long long)j->alert_id, (long long)j->draw_ms, j->len);
 	if (!j->png)
 		log_info("notify", NULL, "alert %lld: its mail goes without a graph: %s",
 			 (long long)j->alert_id, j->err);
@@ -172,9 +178,12 @@ void notify_graph_start(struct notifier *n, const struct alert_event *ev, const 
 	if (!s || s->graph_wait_ms <= 0 || !n->env.arc || !n->env.wq || !m || rc->n == 0 ||
 	    !n->cfg->daemon.data_dir)
 		return;
-	if (n->ngraphs >= NOTIFY_GRAPHS_INFLIGHT) {
-		log_info("notify", ev->device, "alert %lld: its mail goes without a graph: %d "
-			 "graphs are being drawn", (long long)ev->alert_id, NOTIFY_GRAPHS_INFLIGHT);
+	if (n->ngraphs >= NOTIFY_GRAPHS_INFLIGHT) { /* a storm: its first alerts have theirs */
+		n->graphs_left_out++;
+		log_complain(&n->graphs_full, clock_mono_ms(), "notify", ev->device,
+			     "alert %lld: its mail goes without a graph: %d graphs are being drawn "
+			     "(%llu alerts without since start)", (long long)ev->alert_id,
+			     NOTIFY_GRAPHS_INFLIGHT, (unsigned long long)n->graphs_left_out);
 		return;
 	}
 	struct notify_graph *j = graph_new(n, ev, kind, m, now_ms);

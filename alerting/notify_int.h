@@ -10,6 +10,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/config.h"
+#include "dcmon/log.h"
 #include "dcmon/notify.h"
 #include "dcmon/state_db.h"
 #include "state_health.h"
@@ -328,6 +329,8 @@ struct notifier {
 	struct notify_recipients *recipients; /* the tenants' own (notify_recipients.h) */
 	struct notify_graph *graphs;    /* alert graphs queued or drawing (notify_graph.c) */
 	size_t ngraphs;
+	uint64_t graphs_left_out;       /* alerts mailed without graph for lack of room */
+	struct log_complaint graphs_full; /* rate-limits the lines about them */
 };
 
 /* ---- alert graphs (notify_graph.c) ---------------------------------------------------- */

@@ -2,6 +2,8 @@
 # (tests/peers/smtp_sink.py), TCP listeners the tests close to raise alerts, and
 # questions about the messages the sink recorded.
 SINK="$DCMON_SOURCE_DIR/tests/peers/smtp_sink.py"
+# alert mails carry graphs drawn by librrd, whose allocations are never freed (by design)
+export LSAN_OPTIONS="suppressions=$DCMON_SOURCE_DIR/tests/lsan-librrd.supp:fast_unwind_on_malloc=0:print_suppressions=0"
 
 # start_sink DIR PORT [ARGS...]: starts the sink recording to DIR; sets SINK_PID.
 start_sink() {
