@@ -58,23 +58,6 @@ int strbuf_appends(struct strbuf *b, const char *s)
 	return strbuf_append(b, s, strlen(s));
 }
 
-int strbuf_append_html(struct strbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		size_t n = strcspn(s, "<>&\"'");
-		strbuf_append(b, s, n);
-		s += n;
-		if (!*s)
-			break;
-		strbuf_appends(b, *s == '<'   ? "&lt;"
-				  : *s == '>' ? "&gt;"
-				  : *s == '&' ? "&amp;"
-				  : *s == '"' ? "&quot;"
-					      : "&#39;");
-	}
-	return b->failed ? -ENOMEM : 0;
-}
-
 int strbuf_vappendf(struct strbuf *b, const char *fmt, va_list ap)
 {
 	if (b->failed)
@@ -104,6 +87,23 @@ int strbuf_appendf(struct strbuf *b, const char *fmt, ...)
 	int rc = strbuf_vappendf(b, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+int strbuf_append_html(struct strbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		size_t n = strcspn(s, "<>&\"'");
+		strbuf_append(b, s, n);
+		s += n;
+		if (!*s)
+			break;
+		strbuf_appends(b, *s == '<'   ? "&lt;"
+				  : *s == '>' ? "&gt;"
+				  : *s == '&' ? "&amp;"
+				  : *s == '"' ? "&quot;"
+					      : "&#39;");
+	}
+	return b->failed ? -ENOMEM : 0;
 }
 
 const char *strbuf_str(const struct strbuf *b)

@@ -29,13 +29,13 @@ int strbuf_reserve(struct strbuf *b, size_t n);
 int strbuf_append(struct strbuf *b, const char *s, size_t n);
 /* Appends the C string s.  0 or -ENOMEM. */
 int strbuf_appends(struct strbuf *b, const char *s);
-/* Appends s as HTML text (<, >, &, " and ' as entities).  0 or -ENOMEM. */
-int strbuf_append_html(struct strbuf *b, const char *s);
 /* Appends printf-formatted text, however long.  0, -ENOMEM, or -EINVAL (a format
  * vsnprintf refuses, which also marks the builder failed). */
 __attribute__((format(printf, 2, 3))) int strbuf_appendf(struct strbuf *b, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) int strbuf_vappendf(struct strbuf *b, const char *fmt,
 							   va_list ap);
+/* Appends s as HTML text (<, >, &, " and ' as entities).  0 or -ENOMEM. */
+int strbuf_append_html(struct strbuf *b, const char *s);
 /* The text so far: "" when empty, never NULL (valid until the next append). */
 const char *strbuf_str(const struct strbuf *b);
 /* Hands the text over (the caller frees it; "" allocated when empty) and leaves the
