@@ -138,6 +138,7 @@ void notifier_free(struct notifier *n)
 	free(n->groups);
 	free(n->tracks);
 	notify_copy_free(n);
+	notify_graphs_free(n); /* their completions were dropped with the work queue */
 	notify_spool_close(n->spool);
 	recipients_close(n->recipients);
 	free(n);

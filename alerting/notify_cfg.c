@@ -43,6 +43,8 @@ const struct cfg_key notify_smtp_cfg_keys[] = {
 	{.name = "retry_max", .type = CFGK_DURATION, .offset = SM(retry_max_ms), .min = 100,
 	 .max = 86400000},
 	{.name = "gather", .type = CFGK_DURATION, .offset = SM(gather_ms), .min = 0, .max = 10000},
+	{.name = "graph_wait", .type = CFGK_DURATION, .offset = SM(graph_wait_ms), .min = 0,
+	 .max = 30000},
 	{.name = "give_up", .type = CFGK_DURATION, .offset = SM(give_up_ms), .min = 60000,
 	 .max = 2592000000LL},
 	{.name = "history", .type = CFGK_DURATION, .offset = SM(history_ms), .min = 86400000,
@@ -68,6 +70,7 @@ void notify_smtp_cfg_init(void *elem, const struct cfgnode *node, void *ctx)
 	s->retry_min_ms = 10000;
 	s->retry_max_ms = 600000;
 	s->gather_ms = 200;
+	s->graph_wait_ms = 2000;
 	s->give_up_ms = 2LL * 86400000;
 	s->history_ms = 400LL * 86400000;
 	s->tenant_recipients_max = 20;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dcmon/log.h"
+#include "dcmon/strbuf.h"
 
 #define FLUSH_BLOCKS_MAX 50 /* full alert blocks in one grouped message; the rest as lines */
 #define FLUSH_IDS_MAX 64    /* alert ids in the X-Dcmon-Alerts header */
@@ -115,6 +116,8 @@ void notify_queue_event(struct notifier *n, const struct alert_event *ev, const 
 	/* raised by a poll still being evaluated: its first message waits for the rest */
 	bool polling = n->polling && n->polling(n->polling_arg, ev->device);
 	notify_queue_item(n, rc, &proto, polling ? ev->device : NULL, now_ms);
+	if (strcmp(kind, "test") != 0)
+		notify_graph_start(n, ev, kind, c.metric, rc, now_ms);
 	free(subject);
 	free(line);
 	free(block);
@@ -128,6 +131,10 @@ struct flush_acc {
 	char *subject, *kind;           /* of the single item */
 	char *lines, *blocks, *ids;     /* growing texts (malloc'd) */
 	size_t nblocks, nids;
+	struct strbuf html;             /* the blocks as HTML, each with its graph */
+	struct notify_image imgs[NOTIFY_MAIL_GRAPHS];
+	char cids[NOTIFY_MAIL_GRAPHS][32];
+	size_t nimgs, img_bytes;
 	bool oom;
 };
 
@@ -143,6 +150,43 @@ static void acc_append(struct flush_acc *a, char **dst, const char *fmt, const c
 	}
 	free(*dst);
 	*dst = next;
+}
+
+/* The width and height of a PNG (its IHDR), false if png is none. */
+static bool png_size(const unsigned char *png, size_t len, unsigned *w, unsigned *h)
+{
+	static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	if (len < 24 || memcmp(png, sig, 8) != 0 || memcmp(png + 12, "IHDR", 4) != 0)
+		return false;
+	*w = (unsigned)png[16] << 24 | (unsigned)png[17] << 16 | (unsigned)png[18] << 8 | png[19];
+	*h = (unsigned)png[20] << 24 | (unsigned)png[21] << 16 | (unsigned)png[22] << 8 | png[23];
+	return true;
+}
+
+/* The item's block as HTML, with its graph inline when it has one and the message has
+ * room for it. */
+static void acc_html(struct flush_acc *a, const struct notify_item *it)
+{
+	unsigned w, h;
+	strbuf_appends(&a->html, "<pre style=\"font:13px/1.4 monospace;white-space:pre-wrap\">");
+	strbuf_append_html(&a->html, it->block);
+	strbuf_appends(&a->html, "</pre>\n");
+	if (!it->graph || a->nimgs == NOTIFY_MAIL_GRAPHS ||
+	    a->img_bytes + it->graph_len > NOTIFY_MAIL_GRAPH_BYTES ||
+	    !png_size(it->graph, it->graph_len, &w, &h))
+		return;
+	unsigned char *png = malloc(it->graph_len);
+	if (!png) {
+		a->oom = true;
+		return;
+	}
+	memcpy(png, it->graph, it->graph_len);
+	char *cid = a->cids[a->nimgs];
+	snprintf(cid, sizeof(a->cids[0]), "graph-%lld", (long long)it->id);
+	a->imgs[a->nimgs++] = (struct notify_image){.cid = cid, .png = png, .len = it->graph_len};
+	a->img_bytes += it->graph_len;
+	strbuf_appendf(&a->html, "<p><img src=\"cid:%s\" width=\"%u\" height=\"%u\" alt=\"graph of "
+			       "the alert's metric\"></p>\n", cid, w, h);
 }
 
 static void acc_item(void *arg, const struct notify_item *it)
@@ -164,6 +208,7 @@ static void acc_item(void *arg, const struct notify_item *it)
 	acc_append(a, &a->lines, "%s- %s%s\n", it->line, "");
 	if (a->nblocks < FLUSH_BLOCKS_MAX) {
 		acc_append(a, &a->blocks, "%s\n%s%s", it->block, "");
+		acc_html(a, it);
 		a->nblocks++;
 	}
 	if (it->alert_id > 0 && a->nids < FLUSH_IDS_MAX) {
@@ -180,6 +225,35 @@ static void acc_free(struct flush_acc *a)
 	free(a->lines);
 	free(a->blocks);
 	free(a->ids);
+	strbuf_free(&a->html);
+	for (size_t i = 0; i < a->nimgs; i++)
+		free((void *)a->imgs[i].png);
+}
+
+/* The HTML part: the same facts as the text (the grouped message's head and list, then
+ * each block), with the graphs inline.  NULL when out of memory. */
+static char *acc_html_doc(const struct flush_acc *a, const char *subject, const char *body)
+{
+	struct strbuf b = STRBUF_INIT;
+	strbuf_appends(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	strbuf_append_html(&b, subject);
+	strbuf_appends(&b, "</title></head>\n<body style=\"font-family:sans-serif;color:#1b1f24\">"
+			   "\n<h2 style=\"font-size:16px\">");
+	strbuf_append_html(&b, subject);
+	strbuf_appends(&b, "</h2>\n");
+	/* a group's body is its head and list, then the blocks (group_text) */
+	size_t nbody = body ? strlen(body) : 0, nblocks = a->blocks ? strlen(a->blocks) : 0;
+	if (nbody > nblocks) {
+		char *head = strndup(body, nbody - nblocks);
+		strbuf_appends(&b, "<pre style=\"font:13px/1.4 monospace;white-space:pre-wrap\">");
+		strbuf_append_html(&b, head ? head : "");
+		strbuf_appends(&b, "</pre>\n<hr>\n");
+		b.failed = b.failed || !head;
+		free(head);
+	}
+	strbuf_append(&b, strbuf_str(&a->html), a->html.len);
+	strbuf_appends(&b, "</body></html>\n");
+	return b.failed ? (strbuf_free(&b), NULL) : strbuf_take(&b);
 }
 
 /* Subject and body of a grouped message or digest. */
@@ -229,6 +303,13 @@ static int flush_group(struct notifier *n, struct notify_group *g, const struct 
 				   .subject = subject ? subject : a.subject,
 				   .body = body ? body : a.blocks,
 				   .from = smtp_cfg_of(n->cfg)->from, .host = n->host};
+	/* HTML only for a message with graphs: the others stay the plain text they were */
+	char *html = rc == 0 && a.nimgs ? acc_html_doc(&a, c.subject, body) : NULL;
+	if (html) {
+		c.html = html;
+		c.images = a.imgs;
+		c.nimages = a.nimgs;
+	}
 	int64_t id = 0;
 	if (rc == 0)
 		rc = notify_spool_compose(n->spool, &c, now_ms, &id);
@@ -239,6 +320,7 @@ static int flush_group(struct notifier *n, struct notify_group *g, const struct 
 	}
 	free(subject);
 	free(body);
+	free(html);
 	acc_free(&a);
 	return rc;
 }

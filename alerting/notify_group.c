@@ -118,6 +118,15 @@ int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, 
 	return due;
 }
 
+void notify_group_wait_for(struct notify_group *g, const char *key, int64_t until_ms)
+{
+	if (!g->gathering || g->nqueued == 0)
+		return;
+	gather_wait_for(g, key);
+	if (g->due_ms < until_ms)
+		g->due_ms = until_ms;
+}
+
 bool notify_group_batch_done(struct notify_group *g, const struct notify_policy *p,
 			     const char *dev, int64_t now_ms)
 {

@@ -10,6 +10,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/config.h"
+#include "dcmon/log.h"
 #include "dcmon/notify.h"
 #include "dcmon/state_db.h"
 #include "dcmon/state_health.h"
@@ -105,7 +106,12 @@ void notify_group_free(struct notify_group *g);
  * -ENOMEM is not possible: a device id that cannot be kept only means the cap applies. */
 int64_t notify_group_add(struct notify_group *g, const struct notify_policy *p, int64_t now_ms,
 			 int64_t wait_ms, const char *batch);
-/* The poll of device dev has been evaluated at now_ms: true if the group's first
+/* The group's first message, while it is still gathering, also waits for `key` (an
+ * alert's graph being drawn), until until_ms at most: notify_group_batch_done(key)
+ * ends the wait.  Nothing when its first message is gone (the window's later items go
+ * when it closes, the graph stored by then). */
+void notify_group_wait_for(struct notify_group *g, const char *key, int64_t until_ms);
+/* The poll of device dev (or the gather key of notify_group_wait_for) is done at now_ms: true if the group's first
  * message waited for it and waits for nothing more (its due time is now, or when the
  * rate limit allows). */
 bool notify_group_batch_done(struct notify_group *g, const struct notify_policy *p,
@@ -137,6 +143,8 @@ struct notify_item {
 	const char *block;       /* full text */
 	int64_t group_wait_ms;
 	int64_t created_ms;
+	const unsigned char *graph; /* the PNG of its metric (notify_graph.c), NULL if none */
+	size_t graph_len;
 };
 
 /* A spooled message as delivery needs it. */
@@ -153,6 +161,10 @@ int notify_spool_queue(struct notify_spool *sp, const struct notify_item *it);
 /* Items queued for rcpt, oldest first (fn sees each; strings valid during the call). */
 int notify_spool_items(struct notify_spool *sp, const char *rcpt,
 		       void (*fn)(void *arg, const struct notify_item *it), void *arg);
+/* Stores the graph of the items queued for the event (alert_id, kind, created_ms); the
+ * items already sent go without it.  0 or a negative errno. */
+int notify_spool_set_graph(struct notify_spool *sp, int64_t alert_id, const char *kind,
+			   int64_t created_ms, const unsigned char *png, size_t len);
 /* Recipients with queued items, with their count and smallest group_wait. */
 int notify_spool_queued_rcpts(struct notify_spool *sp,
 			      void (*fn)(void *arg, const char *rcpt, size_t n, int64_t wait_ms),
@@ -315,7 +327,26 @@ struct notifier {
 	notify_polling_fn polling;      /* is a device's poll being evaluated? NULL = never */
 	void *polling_arg;
 	struct notify_recipients *recipients; /* the tenants' own (notify_recipients.h) */
+	struct notify_graph *graphs;    /* alert graphs queued or drawing (notify_graph.c) */
+	size_t ngraphs;
+	uint64_t graphs_left_out;       /* alerts mailed without graph for lack of room */
+	struct log_complaint graphs_full; /* rate-limits the lines about them */
 };
+
+/* ---- alert graphs (notify_graph.c) ---------------------------------------------------- */
+
+#define NOTIFY_GRAPH_W "600"  /* the graph's canvas, pixels (librrd adds axes and legend) */
+#define NOTIFY_GRAPH_H "160"
+#define NOTIFY_MAIL_GRAPHS 5  /* graphs in one message (the others' alerts go without) */
+#define NOTIFY_MAIL_GRAPH_BYTES (512 * 1024) /* their PNGs in one message, at most */
+
+/* Queues the graph of the metric m of the event just queued (at now_ms, as `kind`) for
+ * the recipients rc, whose first messages wait for it (at most the smtp section's
+ * graph_wait).  Nothing when graphs are off, there is no archive or m is NULL. */
+void notify_graph_start(struct notifier *n, const struct alert_event *ev, const char *kind,
+			const struct metric *m, const struct notify_rcpts *rc, int64_t now_ms);
+/* Frees the graphs never completed (after the work queue). */
+void notify_graphs_free(struct notifier *n);
 
 /* The smtp section's grouping and rate policy. */
 void notify_policy_of(const struct notifier *n, struct notify_policy *p);

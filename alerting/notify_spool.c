@@ -30,7 +30,7 @@ static const char spool_schema[] =
 	"CREATE TABLE IF NOT EXISTS queue(id INTEGER PRIMARY KEY, rcpt TEXT NOT NULL,"
 	" alert_id INTEGER, kind TEXT NOT NULL, severity INTEGER, subject TEXT NOT NULL,"
 	" line TEXT NOT NULL, block TEXT NOT NULL, group_wait_ms INTEGER NOT NULL,"
-	" created_ms INTEGER NOT NULL);"
+	" created_ms INTEGER NOT NULL, graph BLOB);"
 	"CREATE INDEX IF NOT EXISTS queue_rcpt ON queue(rcpt, id);"
 	"CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, message_id TEXT UNIQUE,"
 	" rcpt TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL, alert_ids TEXT,"
@@ -56,6 +56,18 @@ static sqlite3 *spool_db(const struct notify_spool *sp)
 	return sp->mem ? sp->mem : sp->db;
 }
 
+/* A notify.db from before alert graphs: its queue gets the graph column (last, as in
+ * spool_schema, so that the memory spool's copy of it lines up). */
+static int spool_migrate(sqlite3 *db, const char *file, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT graph FROM queue LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	return state_db_exec(db, file, "ALTER TABLE queue ADD COLUMN graph BLOB;", why, whylen);
+}
+
 struct notify_spool *notify_spool_open(const char *path, char *err, size_t errlen)
 {
 	struct notify_spool *sp = calloc(1, sizeof(*sp));
@@ -71,6 +83,8 @@ struct notify_spool *notify_spool_open(const char *path, char *err, size_t errle
 		snprintf(why, sizeof(why), "%s: out of memory", file);
 	else
 		rc = state_db_open(&sp->db, file, spool_schema, why, sizeof(why));
+	if (rc == SQLITE_OK)
+		rc = spool_migrate(sp->db, file, why, sizeof(why));
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "notify spool %s", why);
 		notify_spool_close(sp);
@@ -311,8 +325,8 @@ int notify_spool_items(struct notify_spool *sp, const char *rcpt,
 	struct store_row args = {0};
 	store_row_text(&args, rcpt);
 	sqlite3_stmt *st = spool_stmt(sp, "SELECT id, alert_id, kind, severity, subject, line,"
-				      " block, group_wait_ms, created_ms FROM queue WHERE rcpt=?"
-				      " ORDER BY id", &args);
+				      " block, group_wait_ms, created_ms, graph FROM queue WHERE"
+				      " rcpt=? ORDER BY id", &args);
 	if (!st)
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -322,11 +336,29 @@ int notify_spool_items(struct notify_spool *sp, const char *rcpt,
 			.severity = sqlite3_column_int(st, 3), .subject = col_text(st, 4),
 			.line = col_text(st, 5), .block = col_text(st, 6),
 			.group_wait_ms = sqlite3_column_int64(st, 7),
-			.created_ms = sqlite3_column_int64(st, 8)};
+			.created_ms = sqlite3_column_int64(st, 8),
+			.graph = sqlite3_column_blob(st, 9),
+			.graph_len = (size_t)sqlite3_column_bytes(st, 9)};
 		fn(arg, &it);
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int notify_spool_set_graph(struct notify_spool *sp, int64_t alert_id, const char *kind,
+			   int64_t created_ms, const unsigned char *png, size_t len)
+{
+	struct store_row r = {0};
+	store_row_int(&r, alert_id);
+	store_row_text(&r, kind);
+	store_row_int(&r, created_ms);
+	sqlite3_stmt *st = spool_stmt(sp, "UPDATE queue SET graph=?4 WHERE alert_id=?1 AND"
+				      " kind=?2 AND created_ms=?3", &r);
+	if (st && sqlite3_bind_blob(st, 4, png, (int)len, SQLITE_TRANSIENT) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
+	return spool_done(sp, st);
 }
 
 int notify_spool_queued_rcpts(struct notify_spool *sp,

@@ -16,6 +16,33 @@ static bool device_dir_ok(const char *dev)
 	return dev && *dev && strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0 && !strchr(dev, '/');
 }
 
+char *archive_metric_path(const char *data_dir, const char *rrdcached, const struct metric *m,
+			  bool local)
+{
+	char key[FILE_KEY_MAX], *path;
+	/* a "host:port" rrdcached knows files by their path under its base dir */
+	bool remote = !local && rrdcached && strncmp(rrdcached, "unix:", 5) != 0;
+	if (metric_file_key(m, key, sizeof(key)) != 0 ||
+	    asprintf(&path, "%s%s%s/%s.rrd", remote ? "" : data_dir, remote ? "" : "/", m->device,
+		     key) < 0)
+		return NULL;
+	return path;
+}
+
+char *archive_def_escape(const char *path)
+{
+	char *out = malloc(2 * strlen(path) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = path; *p; p++) {
+		if (*p == ':' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
                                       size_t errlen)
 {

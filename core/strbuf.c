@@ -120,6 +120,23 @@ int strbuf_appendf(struct strbuf *b, const char *fmt, ...)
 	return rc;
 }
 
+int strbuf_append_html(struct strbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		size_t n = strcspn(s, "<>&\"'");
+		strbuf_append(b, s, n);
+		s += n;
+		if (!*s)
+			break;
+		strbuf_appends(b, *s == '<'   ? "&lt;"
+				  : *s == '>' ? "&gt;"
+				  : *s == '&' ? "&amp;"
+				  : *s == '"' ? "&quot;"
+					      : "&#39;");
+	}
+	return b->failed ? -ENOMEM : 0;
+}
+
 const char *strbuf_str(const struct strbuf *b)
 {
 	return b->s ? b->s : "";

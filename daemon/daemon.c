@@ -644,7 +644,8 @@ static int start_parts(struct daemon *d)
 		return -1;
 	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
-				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir};
+				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir,
+				.arc = d->arc};
 	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
 		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
 		return -1;

@@ -86,21 +86,6 @@ void http_graph_job_free(struct http_graph_job *j)
 	free(j);
 }
 
-/* rrdtool's DEF: separator is ':'; a path holding one needs "\:". */
-static char *graph_escape(const char *path)
-{
-	char *out = malloc(2 * strlen(path) + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (const char *p = path; *p; p++) {
-		if (*p == ':' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* ---- on the worker -------------------------------------------------------------- */
 
 /* Seconds a range covers when the baseline's band is drawn on it (hourly steps are
@@ -139,7 +124,7 @@ static char *band_cdef(const struct http_graph_job *j, const char *name, bool up
 static void graph_render(struct http_graph_job *j)
 {
 	char w[16], h[16], def_avg[1024 * 9], def_min[sizeof(def_avg)], def_max[sizeof(def_avg)];
-	char *esc = graph_escape(j->path);
+	char *esc = archive_def_escape(j->path);
 	if (!esc) {
 		j->status = 500;
 		snprintf(j->err, sizeof(j->err), "out of memory");
@@ -394,24 +379,17 @@ static bool graph_params_parse(struct http_server *s, struct http_conn *hc,
 static struct http_graph_job *graph_job_new(struct http_server *s, const struct graph_params *p,
 					    const struct metric *m)
 {
-	char key[512];
 	struct http_graph_job *j = calloc(1, sizeof(*j));
-	if (!j || metric_file_key(m, key, sizeof(key)) < 0) {
-		free(j);
+	if (!j)
 		return NULL;
-	}
-	bool remote = s->rrdcached && strncmp(s->rrdcached, "unix:", 5) != 0;
 	j->range = p->range;
 	j->format = p->format;
 	j->width = p->width;
 	j->height = p->height;
 	j->arc = s->arc;
 	j->s = s;
-	if (asprintf(&j->local, "%s/%s/%s.rrd", s->data_dir, m->device, key) < 0)
-		j->local = NULL;
-	if (asprintf(&j->path, "%s%s%s/%s.rrd", remote ? "" : s->data_dir, remote ? "" : "/",
-		     m->device, key) < 0)
-		j->path = NULL;
+	j->local = archive_metric_path(s->data_dir, s->rrdcached, m, true);
+	j->path = archive_metric_path(s->data_dir, s->rrdcached, m, false);
 	if (asprintf(&j->title, "%s  %s  (%s)", m->device, m->key, p->range->title) < 0)
 		j->title = NULL;
 	j->unit = strdup(m->unit ? m->unit : "");

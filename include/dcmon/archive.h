@@ -53,6 +53,17 @@ void archive_set_slot(struct archive *a, int slot);
  * than its file's last update.  Loop thread; NULL is a no-op. */
 void archive_clock_stepped(struct archive *a, int64_t step_ms);
 
+/* The RRD file of metric m, malloc'd (NULL when out of memory or m has no file name):
+ * local, its path on our disk, data_dir/DEVICE/KEY.rrd; else the path librrd is given,
+ * relative to the base directory of an rrdcached reached by "host:port" (rrdcached),
+ * the local one otherwise. */
+char *archive_metric_path(const char *data_dir, const char *rrdcached, const struct metric *m,
+			  bool local);
+
+/* path as rrdgraph's DEF: needs it (':' and '\\' escaped by '\\'), malloc'd; NULL when
+ * out of memory. */
+char *archive_def_escape(const char *path);
+
 /* RRD layout, exposed for tests: data source type for a kind ("GAUGE"/"DERIVE"). */
 const char *archive_ds_type(enum metric_kind kind);
 

@@ -39,6 +39,8 @@ int strbuf_append_base64_mime(struct strbuf *b, const void *data, size_t n);
 __attribute__((format(printf, 2, 3))) int strbuf_appendf(struct strbuf *b, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) int strbuf_vappendf(struct strbuf *b, const char *fmt,
 							   va_list ap);
+/* Appends s as HTML text (<, >, &, " and ' as entities).  0 or -ENOMEM. */
+int strbuf_append_html(struct strbuf *b, const char *s);
 /* The text so far: "" when empty, never NULL (valid until the next append). */
 const char *strbuf_str(const struct strbuf *b);
 /* Hands the text over (the caller frees it; "" allocated when empty) and leaves the

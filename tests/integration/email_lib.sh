@@ -2,6 +2,8 @@
 # (tests/peers/smtp_sink.py), TCP listeners the tests close to raise alerts, and
 # questions about the messages the sink recorded.
 SINK="$DCMON_SOURCE_DIR/tests/peers/smtp_sink.py"
+# alert mails carry graphs drawn by librrd, whose allocations are never freed (by design)
+export LSAN_OPTIONS="suppressions=$DCMON_SOURCE_DIR/tests/lsan-librrd.supp:fast_unwind_on_malloc=0:print_suppressions=0"
 
 # start_sink DIR PORT [ARGS...]: starts the sink recording to DIR; sets SINK_PID.
 start_sink() {
@@ -35,6 +37,17 @@ PYEOF
 msgs() {
   local dir=$1
   if compgen -G "$dir/msg-*.json" >/dev/null; then cat "$dir"/msg-*.json | jq -s .; else echo '[]'; fi
+}
+# mail_text DIR [FIRST]: the text/plain parts of the recorded messages (from the FIRST-th
+# on, 0-based), one after the other: what an alert mail says, without its HTML and images.
+mail_text() {
+  msgs "$1" | jq -c ".[${2:-0}:][]" | $PY -c '
+import email, json, sys
+for line in sys.stdin:
+    for part in email.message_from_string(json.loads(line)["data"]).walk():
+        if part.get_content_type() == "text/plain":
+            print(part.get_payload(decode=True).decode("utf-8", "replace"))
+'
 }
 # count_to DIR ADDR [JQ-FILTER]: messages whose envelope includes ADDR (and match FILTER).
 count_to() {

@@ -74,7 +74,7 @@ wait_until 60 "$STORM alerts firing at the site" \
   eval '[ "$(alerts_json | jq "[.alerts[] | select(.rule == \"hot\" and .state == \"firing\")] | length")" = '"$STORM"' ]'
 # the site mails while the hub is away: every device of the storm in its e-mails
 mailed() {
-  [ "$(msgs "$T/mail" | jq -r ".[$mail_before:][] | .data" | grep -o 's[0-9]\{3\}' | sort -u | wc -l)" -eq "$STORM" ]
+  [ "$(mail_text "$T/mail" "$mail_before" | grep -o 's[0-9]\{3\}' | sort -u | wc -l)" -eq "$STORM" ]
 }
 wait_until 60 "the site's e-mails of the storm during the cut" mailed
 pass "the site mailed all $STORM alerts during the cut ($(($(msgs "$T/mail" | jq length) - mail_before)) messages)"

@@ -5,7 +5,10 @@
 #include "alert_fixture.h"
 
 #include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dcmon/notify.h"
 #include "notify_int.h"
@@ -114,6 +117,31 @@ static void test_group_window(void **state)
 	assert_true(notify_group_due(g, &policy, T0 + S(70) + 200));
 	notify_group_sent(g, T0 + S(70) + 200);
 	assert_false(notify_group_batch_done(g, &policy, "sw1", T0 + S(71))); /* already sent */
+	notify_group_free(g);
+}
+
+/* The first message waits for its alert's graph until the graph is done, at most until
+ * the limit; a message already gone waits for nothing. */
+static void test_group_graph_wait(void **state)
+{
+	(void)state;
+	struct notify_group *g = notify_group_new("a@b.example", NOTIFY_RATE_MAX);
+	assert_int_equal(notify_group_add(g, &policy, T0, S(30), NULL), T0);
+	notify_group_wait_for(g, "graph 1", T0 + S(2));
+	assert_false(notify_group_due(g, &policy, T0 + 100));
+	assert_true(notify_group_batch_done(g, &policy, "graph 1", T0 + 150));
+	assert_true(notify_group_due(g, &policy, T0 + 150));
+	notify_group_sent(g, T0 + 150);
+	/* a graph that never comes: the limit holds */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(40), S(30), NULL), T0 + S(40));
+	notify_group_wait_for(g, "graph 2", T0 + S(42));
+	assert_false(notify_group_due(g, &policy, T0 + S(42) - 1));
+	assert_true(notify_group_due(g, &policy, T0 + S(42)));
+	notify_group_sent(g, T0 + S(42));
+	/* later in the window: the item waits for the window's end, not for its graph */
+	assert_int_equal(notify_group_add(g, &policy, T0 + S(50), S(30), NULL), T0 + S(70));
+	notify_group_wait_for(g, "graph 3", T0 + S(80));
+	assert_true(notify_group_due(g, &policy, T0 + S(70)));
 	notify_group_free(g);
 }
 
@@ -460,6 +488,21 @@ static void test_spool_html(void **state)
 /* A recipient's messages leave in the order they were made: one waiting for its retry
  * holds back the newer ones (its RESOLVED never overtakes its CRITICAL); other
  * recipients are not held back. */
+struct item_seen {
+	size_t n;
+	unsigned char graph[16];
+	size_t graph_len;
+};
+
+static void item_seen_fn(void *arg, const struct notify_item *it)
+{
+	struct item_seen *s = arg;
+	s->n++;
+	s->graph_len = it->graph_len;
+	if (it->graph && it->graph_len <= sizeof(s->graph))
+		memcpy(s->graph, it->graph, it->graph_len);
+}
+
 static void test_spool_order(void **state)
 {
 	(void)state;
@@ -484,6 +527,42 @@ static void test_spool_order(void **state)
 		notify_out_free(&out[i]);
 	}
 	notify_spool_close(sp);
+}
+
+/* A notify.db from before graphs gets the column, keeps its queued item, and the item
+ * carries the graph stored for its event. */
+static void test_spool_graph_migrate(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_notify.XXXXXX", path[64], err[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/notify.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE queue(id INTEGER PRIMARY KEY, rcpt TEXT NOT NULL, alert_id INTEGER,"
+		" kind TEXT NOT NULL, severity INTEGER, subject TEXT NOT NULL, line TEXT NOT NULL,"
+		" block TEXT NOT NULL, group_wait_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+		"INSERT INTO queue VALUES(1, 'a@x.example', 7, 'alert', 2, 'S', 'L', 'B', 0, 5000);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct notify_spool *sp = notify_spool_open(path, err, sizeof(err));
+	assert_non_null(sp);
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0, 1, 2};
+	assert_int_equal(notify_spool_set_graph(sp, 7, "alert", 5000, png, sizeof(png)), 0);
+	struct item_seen seen = {0};
+	assert_int_equal(notify_spool_items(sp, "a@x.example", item_seen_fn, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.graph_len, sizeof(png));
+	assert_memory_equal(seen.graph, png, sizeof(png));
+	notify_spool_close(sp);
+	unlink(path);
+	char wal[80];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
+	rmdir(dir);
 }
 
 /* The history goes oldest first, a batch at a time, and never a pending message. */
@@ -559,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_copy_follows_engine),
 		cmocka_unit_test(test_spool_order),
 		cmocka_unit_test(test_spool_html),
+		cmocka_unit_test(test_group_graph_wait),
+		cmocka_unit_test(test_spool_graph_migrate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

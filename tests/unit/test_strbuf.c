@@ -21,6 +21,20 @@ static void test_empty(void **state)
 	strbuf_free(&b);
 }
 
+/* HTML text: the five characters that could open markup or end an attribute become
+ * entities, the rest (UTF-8 included) stays as it is. */
+static void test_append_html(void **state)
+{
+	(void)state;
+	struct strbuf b = STRBUF_INIT;
+	assert_int_equal(strbuf_append_html(&b, "a<b>&\"c'd\" \xc2\xb0" "C"), 0);
+	assert_string_equal(strbuf_str(&b), "a&lt;b&gt;&amp;&quot;c&#39;d&quot; \xc2\xb0" "C");
+	assert_int_equal(strbuf_append_html(&b, ""), 0);
+	assert_int_equal(strbuf_append_html(&b, "<"), 0);
+	assert_string_equal(strbuf_str(&b), "a&lt;b&gt;&amp;&quot;c&#39;d&quot; \xc2\xb0" "C&lt;");
+	strbuf_free(&b);
+}
+
 static void test_append_and_format(void **state)
 {
 	(void)state;
@@ -139,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_append_html),
 		cmocka_unit_test(test_append_and_format),
 		cmocka_unit_test(test_long_format_grows),
 		cmocka_unit_test(test_reserve_keeps_room),

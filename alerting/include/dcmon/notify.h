@@ -39,6 +39,8 @@
 #include "dcmon/metric.h"
 #include "dcmon/workq.h"
 
+struct archive;
+
 /* ---- the daemon's `smtp:` section ------------------------------------------------ */
 
 enum notify_starttls { SMTP_STARTTLS_REQUIRED, SMTP_STARTTLS_OPPORTUNISTIC, SMTP_STARTTLS_OFF };
@@ -60,6 +62,8 @@ struct cfg_smtp {
 	int64_t retry_min_ms;    /* first retry delay, default 10 s (doubles per attempt) */
 	int64_t retry_max_ms;    /* backoff cap, default 10 min */
 	int64_t gather_ms;       /* longest a first item waits for the end of its poll, 200 ms */
+	int64_t graph_wait_ms;   /* longest a first alert mail waits for its metric's graph,
+				  * default 2 s; 0 = mails without graphs */
 	int64_t give_up_ms;      /* a message pending this long is failed, default 2 d */
 	int64_t history_ms;      /* sent and failed messages are kept this long, default 400 d */
 	int tenant_recipients_max; /* a tenant's own recipients, default 20 */
@@ -96,6 +100,8 @@ struct notify_env {
 	struct change_bus *bus;      /* alert events come from here; may be NULL (tests) */
 	const struct cfg *cfg;       /* routes, contacts, smtp_cfg_of(cfg); referenced */
 	const char *state_dir;       /* notify.db lives here; NULL = in memory (tests) */
+	struct archive *arc;         /* the metrics' RRD archive, drawn in alert mails; NULL =
+				      * mails without graphs */
 };
 
 /* Creates the notifier, opens the spool and resumes what it holds (queued items,
