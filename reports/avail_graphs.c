@@ -4,6 +4,7 @@
  * report as base64, which the HTML shows as data: URIs (and the PDF, printed from it). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,41 @@ static bool graph_wanted(const json_t *inc, const char *object, size_t index)
 	return index == 0;
 }
 
-/* Adds "graphs": [{"object", "png" (base64)}] to incident inc. */
-static int incident_graphs(const struct cfg *cfg, json_t *inc)
+/* The graph png of object as a JSON member: "png" (base64), or, with im, "cid" naming
+ * the PNG moved into im (NULL past its bound: png is freed, no member).  Takes png. */
+static json_t *graph_json(const char *object, unsigned char *png, size_t len,
+			  struct avail_images *im)
+{
+	if (!im) {
+		struct strbuf b = STRBUF_INIT;
+		strbuf_append_base64(&b, png, len);
+		free(png);
+		json_t *g = json_pack("{s:s, s:s}", "object", object, "png", strbuf_str(&b));
+		strbuf_free(&b);
+		return g;
+	}
+	if (im->n == im->cap && im->bytes + len <= AVAIL_MAIL_GRAPH_BYTES) {
+		size_t cap = im->cap ? 2 * im->cap : 8;
+		struct avail_image *v = realloc(im->v, cap * sizeof(*v));
+		if (v) {
+			im->v = v;
+			im->cap = cap;
+		}
+	}
+	if (im->bytes + len > AVAIL_MAIL_GRAPH_BYTES || im->n == im->cap) {
+		free(png);
+		return NULL;
+	}
+	struct avail_image *m = &im->v[im->n++];
+	snprintf(m->cid, sizeof(m->cid), "graph-%zu", im->n);
+	m->png = png;
+	m->len = len;
+	im->bytes += len;
+	return json_pack("{s:s, s:s}", "object", object, "cid", m->cid);
+}
+
+/* Adds "graphs": [{"object", "png" (base64) or "cid"}] to incident inc. */
+static int incident_graphs(const struct cfg *cfg, json_t *inc, struct avail_images *im)
 {
 	int64_t start_s = json_integer_value(json_object_get(inc, "start_ms")) / 1000;
 	int64_t end_s = json_integer_value(json_object_get(inc, "end_ms")) / 1000;
@@ -125,27 +159,44 @@ static int incident_graphs(const struct cfg *cfg, json_t *inc)
 						sizeof(err));
 		if (!png)
 			continue; /* nothing archived for it (a check without values) */
-		struct strbuf b = STRBUF_INIT;
-		strbuf_append_base64(&b, png, len);
-		free(png);
-		json_t *g = json_pack("{s:s, s:s}", "object", object, "png", strbuf_str(&b));
-		strbuf_free(&b);
+		bool full = im && im->bytes + len > AVAIL_MAIL_GRAPH_BYTES;
+		json_t *g = graph_json(object, png, len, im);
+		if (full)
+			break; /* the mail's bound: its later graphs are left out */
 		rc = g && json_array_append_new(graphs, g) == 0 ? 0 : -ENOMEM;
 		n++;
 	}
 	return rc == 0 ? json_object_set_new(inc, "graphs", graphs) : (json_decref(graphs), rc);
 }
 
-int avail_report_graphs(const struct cfg *cfg, json_t *rep)
+static int report_graphs(const struct cfg *cfg, json_t *rep, struct avail_images *im)
 {
 	size_t i;
 	json_t *inc;
 	json_array_foreach (json_object_get(rep, "outages"), i, inc) {
 		if (i >= AVAIL_GRAPHS_INCIDENTS_MAX)
 			break;
-		int rc = incident_graphs(cfg, inc);
+		int rc = incident_graphs(cfg, inc, im);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+int avail_report_graphs(const struct cfg *cfg, json_t *rep)
+{
+	return report_graphs(cfg, rep, NULL);
+}
+
+int avail_report_graphs_inline(const struct cfg *cfg, json_t *rep, struct avail_images *im)
+{
+	return report_graphs(cfg, rep, im);
+}
+
+void avail_images_free(struct avail_images *im)
+{
+	for (size_t i = 0; i < im->n; i++)
+		free(im->v[i].png);
+	free(im->v);
+	*im = (struct avail_images){0};
 }

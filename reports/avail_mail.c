@@ -20,6 +20,7 @@
 struct mail_report {
 	const char *tenant; /* points into the job's held cfg */
 	char *subject, *text, *html;
+	struct avail_images images; /* the HTML's graphs around each incident (cid:) */
 };
 
 struct mail_job {
@@ -54,6 +55,7 @@ static void job_free(struct mail_job *j)
 		free(j->v[i].subject);
 		free(j->v[i].text);
 		free(j->v[i].html);
+		avail_images_free(&j->v[i].images);
 	}
 	free(j->v);
 	cfg_free((struct cfg *)j->cfg); /* gives the hold back */
@@ -84,7 +86,8 @@ static int report_make(const struct mail_job *j, const struct avail_history *h,
 	avail_period_parse(j->month, &req.from_ms, &req.to_ms);
 	json_t *rep = avail_report_build(&req, h);
 	out->tenant = tenant;
-	if (rep && avail_report_text(rep, &text) == 0 && avail_report_html(rep, &html) == 0) {
+	if (rep && avail_report_graphs_inline(j->cfg, rep, &out->images) == 0 &&
+	    avail_report_text(rep, &text) == 0 && avail_report_html(rep, &html) == 0) {
 		out->subject = report_subject(rep, tenant, j->month);
 		out->text = strbuf_take(&text);
 		out->html = strbuf_take(&html);
@@ -123,14 +126,28 @@ static int job_spool(struct mail_job *j)
 {
 	const struct cfg_monthly_mail *mm = monthly_mail_of(j->cfg);
 	struct notify_mail *mail = calloc(j->n + 1, sizeof(*mail));
-	if (!mail)
-		return -ENOMEM;
-	for (size_t i = 0; i < j->n; i++)
+	struct notify_image **images = calloc(j->n + 1, sizeof(*images));
+	int rc = mail && images ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < j->n; i++) {
+		const struct avail_images *im = &j->v[i].images;
+		if (im->n && !(images[i] = calloc(im->n, sizeof(**images)))) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t k = 0; k < im->n; k++)
+			images[i][k] = (struct notify_image){.cid = im->v[k].cid, .png = im->v[k].png,
+							     .len = im->v[k].len};
 		mail[i] = (struct notify_mail){.route = j->v[i].tenant ? NULL : mm->noc_route,
 					       .tenant = j->v[i].tenant, .kind = "report",
 					       .subject = j->v[i].subject, .text = j->v[i].text,
-					       .html = j->v[i].html};
-	int rc = notifier_mail(j->m->n, mail, j->n, j->now_ms);
+					       .html = j->v[i].html, .images = images[i],
+					       .nimages = im->n};
+	}
+	if (rc == 0)
+		rc = notifier_mail(j->m->n, mail, j->n, j->now_ms);
+	for (size_t i = 0; images && i < j->n; i++)
+		free(images[i]);
+	free(images);
 	free(mail);
 	return rc;
 }

@@ -188,8 +188,11 @@ static void html_graphs(struct strbuf *b, const json_t *graphs)
 	json_array_foreach (graphs, k, g) {
 		strbuf_appends(b, "<img class=\"graph\" alt=\"");
 		html_text(b, str(g, "object"));
-		strbuf_appendf(b, " around the incident\" src=\"data:image/png;base64,%s\">",
-			       str(g, "png"));
+		if (json_object_get(g, "cid")) /* a mail's inline image */
+			strbuf_appendf(b, " around the incident\" src=\"cid:%s\">", str(g, "cid"));
+		else
+			strbuf_appendf(b, " around the incident\" src=\"data:image/png;base64,%s\">",
+				       str(g, "png"));
 	}
 	strbuf_appends(b, "</td></tr>\n");
 }

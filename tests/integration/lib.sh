@@ -248,6 +248,21 @@ prom_query() {
     jq -r '.data.result[] | "\(.metric | del(.__name__) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
 }
 
+# archive_around_incident FILE: the RRD file of the reports tests' utility outage (2026-11-25
+# 08:00-08:45 UTC): one value a minute from 07:00 to 10:00, 1 (up) but 0 while it lasted.
+archive_around_incident() {
+  local t end down back updates=()
+  t=$(date -u -d '2026-11-25 07:00' +%s); end=$(date -u -d '2026-11-25 10:00' +%s)
+  down=$(date -u -d '2026-11-25 08:00' +%s); back=$(date -u -d '2026-11-25 08:45' +%s)
+  mkdir -p "$(dirname "$1")"
+  rrdtool create "$1" --start $((t - 60)) --step 60 DS:value:GAUGE:120:U:U \
+    RRA:AVERAGE:0.5:1:1000 || fail "rrdtool create $1"
+  for ((; t <= end; t += 60)); do
+    updates+=("$t:$(( t >= down && t < back ? 0 : 1 ))")
+  done
+  rrdtool update "$1" "${updates[@]}" || fail "rrdtool update $1"
+}
+
 # Starts dcmond on CONFIG in the background; waits for its API socket.  DCMOND_PREFIX
 # (words, may be unset): a command that execs dcmond, like "setpriv --reuid nobody ...".
 start_dcmond() {

@@ -58,6 +58,9 @@ INSERT INTO recipients(tenant, addr, created_ms, confirmed_ms) VALUES
   ('acme', 'pending@acme.example', $(ms 2026-11-01), 0);
 SQL
 
+# the utility's values around its outage: the HTML carries their graph as an inline image
+archive_around_incident "$T/data/utility/input_state.rrd"
+
 use_faketime
 to '2026-11-30 12:00:00'
 start_dcmond "$T/dcmon.yaml"
@@ -97,6 +100,17 @@ def parts(msg):
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     return text, html
+def graphs(msg):
+    """The inline PNGs the HTML shows by cid:, each checked to be a PNG it names."""
+    html = msg.get_body(("html",)).get_content()
+    pngs = {p["Content-ID"].strip("<>"): p.get_content() for p in msg.walk()
+            if p.get_content_type() == "image/png"}
+    for cid, data in pngs.items():
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", cid
+        assert 'src="cid:%s"' % cid in html, cid
+    assert html.count('src="cid:') == len(pngs), (html.count('src="cid:'), sorted(pngs))
+    assert "data:image" not in html
+    return len(pngs)
 for rcpt, tenant, mine, other in [("noc@acme.example", "acme", "acme-web", "globex"),
                                   ("ops@acme.example", "acme", "acme-web", "globex"),
                                   ("noc@globex.example", "globex", "globex-db", "acme")]:
@@ -106,13 +120,17 @@ for rcpt, tenant, mine, other in [("noc@acme.example", "acme", "acme-web", "glob
     for body in parts(msg):
         assert mine in body, (rcpt, mine)
         assert other not in body.lower(), (rcpt, other)
+# the utility's outage, which feeds both tenants, has its archive: its graph is in every
+# mail; globex-db's own outage has none, so no second graph
+for rcpt in want:
+    assert graphs(by[rcpt]) == 1, rcpt
 noc = by["noc@dc.example"]
 assert noc["Subject"].startswith("[dcmon] Availability report 2026-11: "), noc["Subject"]
 for body in parts(noc):
     assert "acme-web" in body and "globex-db" in body, body[:200]
 print("subjects:", sorted(m["Subject"] for m in by.values()))
 PYEOF
-pass "NOC's report to its route, each tenant's (its objects only) to its own addresses, HTML + text"
+pass "NOC's report to its route, each tenant's (its objects only) to its own addresses, HTML + text, the incident's graph inline"
 assert_eq "$(count_to "$T/sink" pending@acme.example)" "0" "an unconfirmed recipient gets nothing"
 stop_dcmond
 done_checks

@@ -42,20 +42,7 @@ silences_before_start "$T/data" <<VALUES
 ('globex-db', 'weekly maintenance', 'alice',
   $(ms 2026-10-01), $(ms 2026-10-01), 0, 8, 480, 540, 'UTC')
 VALUES
-# The archive around the incident (issue 20: a graph of the root's key values): one
-# value a minute, 07:00-10:00 on the 25th, 1 (up) but 0 while the utility was down.
-archive_around_incident() { # FILE
-  local t=$(( $(ms '2026-11-25 07:00') / 1000 )) end=$(( $(ms '2026-11-25 10:00') / 1000 ))
-  local down=$(( $(ms '2026-11-25 08:00') / 1000 )) back=$(( $(ms '2026-11-25 08:45') / 1000 ))
-  local updates=()
-  mkdir -p "$(dirname "$1")"
-  rrdtool create "$1" --start $((t - 60)) --step 60 DS:value:GAUGE:120:U:U \
-    RRA:AVERAGE:0.5:1:1000 || fail "rrdtool create $1"
-  for ((; t <= end; t += 60)); do
-    updates+=("$t:$(( t >= down && t < back ? 0 : 1 ))")
-  done
-  rrdtool update "$1" "${updates[@]}" || fail "rrdtool update $1"
-}
+# The archive around the incident (issue 20: a graph of the root's key values).
 archive_around_incident "$T/data/utility/input_state.rrd"
 archive_around_incident "$T/data/acme-web/ping_state.rrd"
 start_dcmond "$T/dcmon.yaml"

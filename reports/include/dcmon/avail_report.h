@@ -91,6 +91,23 @@ int avail_report_html(const json_t *rep, struct strbuf *out);
 #define AVAIL_GRAPHS_INCIDENTS_MAX 100
 #define AVAIL_GRAPHS_PER_INCIDENT 3
 int avail_report_graphs(const struct cfg *cfg, json_t *rep);
+/* The graphs for a mail, which many clients do not show as data: URIs: the same graphs,
+ * each added to its incident as {"object", "cid"} with its PNG moved into *im (the
+ * message's inline images, <img src="cid:...">), up to AVAIL_MAIL_GRAPH_BYTES of PNG in
+ * all; past that an incident's graphs are left out (the API's report has them).
+ * avail_images_free frees them.  0 or -ENOMEM. */
+#define AVAIL_MAIL_GRAPH_BYTES (512 * 1024)
+struct avail_image {
+	char cid[24];       /* "graph-3" */
+	unsigned char *png; /* malloc'd */
+	size_t len;
+};
+struct avail_images {
+	struct avail_image *v;
+	size_t n, cap, bytes;
+};
+int avail_report_graphs_inline(const struct cfg *cfg, json_t *rep, struct avail_images *im);
+void avail_images_free(struct avail_images *im);
 
 /* ---- the monthly mail (reports/avail_mail.c) ---------------------------------------- */
 
