@@ -46,9 +46,11 @@ static int prom_cmp(const void *a, const void *b)
 {
 	const struct metric *x = *(const struct metric *const *)a;
 	const struct metric *y = *(const struct metric *const *)b;
-	int c = strcmp(x->name, y->name);
+	/* the registry keeps one copy of each name and device id: a family's series share
+	 * their name's pointer, a device's its id's, and most comparisons are between those */
+	int c = x->name == y->name ? 0 : strcmp(x->name, y->name);
 	if (c == 0)
-		c = strcmp(x->device, y->device);
+		c = x->device == y->device ? 0 : strcmp(x->device, y->device);
 	if (c == 0)
 		c = strcmp(x->inst ? x->inst : "", y->inst ? y->inst : "");
 	return c;
