@@ -20,9 +20,11 @@ static void print_ids(const struct cli_ctx *ctx, const char *label, json_t *arr)
 int cli_impact(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool json = argc > 2 && strcmp(argv[2], "--json") == 0;
+	bool help = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
 	if (argc < 2 || argv[1][0] == '-' || (argc > 2 && !json)) {
-		fprintf(ctx->err, "usage: dcmon impact %s\n", cli_cmd_find("impact")->usage);
-		return CLI_EXIT_UNKNOWN;
+		fprintf(help ? ctx->out : ctx->err, "usage: dcmon impact %s\n",
+			cli_cmd_find("impact")->usage);
+		return help ? 0 : CLI_EXIT_UNKNOWN;
 	}
 	char target[512] = "/api/v1/impact/";
 	size_t off = strlen(target);

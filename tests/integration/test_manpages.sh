@@ -14,6 +14,15 @@ $out"
 n=$($MK --options | wc -l)
 [ "$n" -ge 40 ] || fail "only $n long options found in the sources: the getopt tables were not read"
 pass "all $n long options of dcmond, dcmon and dcmon-sim are in their help"
+# each command's --help is its usage on stdout, and a success
+cmds=$("$DCMON" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
+[ "$(wc -w <<<"$cmds")" -ge 15 ] || fail "dcmon --help lists only: $cmds"
+for c in $cmds; do
+  rc=0; out=$("$DCMON" "$c" --help 2>/dev/null) || rc=$?
+  [ "$rc" -eq 0 ] && grep -q "^usage: dcmon $c" <<<"$out" ||
+    fail "dcmon $c --help: exit $rc, stdout '${out:0:80}'"
+done
+pass "each of the $(wc -w <<<"$cmds") commands' --help prints its usage on stdout and succeeds"
 
 $MK --cli-md "$T/CLI.md"
 diff -u "$DCMON_SOURCE_DIR/docs/CLI.md" "$T/CLI.md" >"$T/cli.diff" ||
