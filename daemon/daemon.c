@@ -532,7 +532,8 @@ static void on_poll_done(void *arg, const char *id)
 	chain_settle_polled(d->settle, id);
 	alert_engine_settle_check(d->alerts, now);
 	notifier_poll_done(d->notify, id, now);
-	change_publish(d->bus, &(struct change){.kind = CHANGE_DEVICE, .ts_ms = now, .device = id});
+	change_publish(d->bus, &(struct change){.kind = CHANGE_DEVICE, .ts_ms = now, .device = id,
+						 .status = sched_status(d->sched, id)});
 }
 
 /* Alert notifications are logged, one line each (the e-mail notifier and the walls

@@ -10,6 +10,7 @@
 #include "dcmon/strbuf.h"
 #include "dcmon/workq.h"
 #include "reports_int.h"
+#include "status_page.h"
 
 #define NOTE_MAX 4000 /* bytes of an outage note */
 
@@ -90,18 +91,15 @@ static void report_make(const struct avail_report_req *req, const char *format,
  * which the loop spends serving others meanwhile.  The job owns copies of what the
  * request pointed into, and holds the cfg (a reload may replace it meanwhile). */
 struct report_job {
-	struct report_job *next;
+	struct reports_later base; /* its reply: first */
 	struct avail_report_req req;
 	const char *format; /* one of the static names */
 	struct avail_history weekly; /* the weekly silences' windows, read on the loop */
-	struct api_later *later;
-	struct api_response resp; /* made on the worker */
 };
 
-/* The jobs in flight (loop thread only): bounded, since each holds a worker the pollers
- * share, and dropped at the stop (avail_reports_drop). */
-static struct report_job *report_jobs;
-static int report_njobs;
+/* The jobs in flight: bounded, since each holds a worker the pollers share, and
+ * dropped at the stop (avail_reports_drop). */
+static struct reports_later_list report_jobs;
 
 static void report_job_free(struct report_job *j)
 {
@@ -111,8 +109,12 @@ static void report_job_free(struct report_job *j)
 	free((enum authz_scope *)j->req.scopes);
 	cfg_free((struct cfg *)j->req.cfg); /* gives the hold back */
 	avail_history_free(&j->weekly);
-	api_response_free(&j->resp);
 	free(j);
+}
+
+static void report_job_free_base(struct reports_later *b)
+{
+	report_job_free((struct report_job *)b);
 }
 
 static char *dup_or_null(const char *s, bool *failed)
@@ -155,38 +157,65 @@ static struct report_job *report_job_new(const struct avail_report_req *req,
 static void report_work(void *arg)
 {
 	struct report_job *j = arg;
-	report_make(&j->req, j->format, &j->weekly, &j->resp);
+	report_make(&j->req, j->format, &j->weekly, &j->base.resp);
 }
 
-static void report_unlink(struct report_job *j)
+/* ---- replies built on the worker pool ------------------------------------------------ */
+
+static void later_unlink(struct reports_later *job)
 {
-	for (struct report_job **p = &report_jobs; *p; p = &(*p)->next) {
-		if (*p == j) {
-			*p = j->next;
-			report_njobs--;
+	for (struct reports_later **p = &job->list->head; *p; p = &(*p)->next) {
+		if (*p == job) {
+			*p = job->next;
+			job->list->n--;
 			return;
 		}
 	}
 }
 
-static void report_done(struct loop *loop, void *arg)
+static void later_done(struct loop *loop, void *arg)
 {
-	struct report_job *j = arg;
+	struct reports_later *job = arg;
 	(void)loop;
-	report_unlink(j);
-	api_later_reply(j->later, &j->resp); /* takes the response over */
-	j->resp = (struct api_response){0};
-	report_job_free(j);
+	later_unlink(job);
+	api_later_reply(job->later, &job->resp); /* takes the response over */
+	job->resp = (struct api_response){0};
+	job->free_job(job);
+}
+
+void reports_later_run(struct reports_later_list *l, struct workq *wq, void (*work)(void *),
+		       struct reports_later *job, struct api_response *resp)
+{
+	if (!(job->later = api_later_new(resp))) {
+		job->free_job(job);
+		if (!resp->body)
+			api_reply_error(resp, 503, "out of memory");
+		return;
+	}
+	job->list = l;
+	job->next = l->head;
+	l->head = job;
+	l->n++;
+	if (workq_submit(wq, work, later_done, job) < 0) { /* no memory: here */
+		work(job);
+		later_done(NULL, job);
+	}
+}
+
+void reports_later_drop(struct reports_later_list *l)
+{
+	while (l->head) { /* their completion never came: the worker pool is gone */
+		struct reports_later *job = l->head;
+		api_response_free(&job->resp);
+		api_reply_error(&job->resp, 503, "dcmond is stopping");
+		later_done(NULL, job);
+	}
 }
 
 void avail_reports_drop(void)
 {
-	while (report_jobs) { /* their completion never came: the worker pool is gone */
-		struct report_job *j = report_jobs;
-		api_response_free(&j->resp);
-		api_reply_error(&j->resp, 503, "dcmond is stopping");
-		report_done(NULL, j);
-	}
+	reports_later_drop(&report_jobs);
+	status_pages_drop();
 }
 
 /* Builds the report on a worker and answers later; at once without workers (tools,
@@ -205,30 +234,19 @@ static void report_run(const struct api_ctx *ctx, const struct avail_report_req 
 		report_make(req, format, &weekly, resp);
 		return avail_history_free(&weekly);
 	}
-	if (report_njobs >= AVAIL_REPORT_JOBS_MAX) {
+	if (report_jobs.n >= AVAIL_REPORT_JOBS_MAX) {
 		avail_history_free(&weekly);
 		return api_reply_error(resp, 503, "busy: %d reports are being built, try again",
 				       AVAIL_REPORT_JOBS_MAX);
 	}
 	struct report_job *j = report_job_new(req, format);
-	if (j)
-		j->weekly = weekly;
-	else
+	if (!j) {
 		avail_history_free(&weekly);
-	if (!j || !(j->later = api_later_new(resp))) {
-		if (j)
-			report_job_free(j);
-		if (!resp->body)
-			api_reply_error(resp, 503, "out of memory");
-		return;
+		return api_reply_error(resp, 503, "out of memory");
 	}
-	j->next = report_jobs;
-	report_jobs = j;
-	report_njobs++;
-	if (workq_submit(ctx->env->wq, report_work, report_done, j) < 0) { /* no memory: here */
-		report_work(j);
-		report_done(NULL, j);
-	}
+	j->weekly = weekly;
+	j->base.free_job = report_job_free_base;
+	reports_later_run(&report_jobs, ctx->env->wq, report_work, &j->base, resp);
 }
 
 void api_get_availability(const struct api_ctx *ctx, struct api_response *resp)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dcmon/alert.h"
+#include "dcmon/api.h"
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
 #include "dcmon/state_health.h"
@@ -77,6 +78,12 @@ struct avail_recorder {
 	int64_t retention_ms;   /* 0: keep everything */
 	int64_t prune_ms;       /* wall ms of the next retention pass */
 	char mailed[AVAIL_MONTH_LEN]; /* the last month marked mailed by this run */
+	/* The objects whose span is open, sorted: the recorder alone opens and closes them
+	 * (its start closed every one), so it knows without a look at the file, which may be
+	 * behind on a full disk; a poll that moves nothing writes nothing.  A device's
+	 * objects are together ("device/..."; an id has no '/'). */
+	char **open;
+	size_t nopen, open_cap;
 };
 
 static void db_path(const char *state_dir, const char *name, char *out, size_t len)
@@ -108,6 +115,12 @@ static void object_key(const struct alert_event *ev, char *out, size_t len)
 		snprintf(out, len, "%s/%s", ev->device, ev->metric);
 }
 
+/* The object of a device's unreachable spans: "device/unreachable". */
+static void unreachable_key(const char *device, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", device, AVAIL_UNREACHABLE_CHECK);
+}
+
 static bool span_open(struct avail_recorder *r, const char *object)
 {
 	struct sqlite3_stmt *s = r->st[RS_OPEN_FIND];
@@ -119,32 +132,160 @@ static bool span_open(struct avail_recorder *r, const char *object)
 	return open;
 }
 
-/* A critical alert firing makes its object down; anything else ends that. */
+/* Where key is or would go in r->open. */
+static size_t open_pos(const struct avail_recorder *r, const char *key, bool *found)
+{
+	size_t lo = 0, hi = r->nopen;
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->open[mid], key);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool open_has(const struct avail_recorder *r, const char *key)
+{
+	bool found;
+	open_pos(r, key, &found);
+	return found;
+}
+
+/* Marks key's span open or not; 0, or -ENOMEM (nothing changed). */
+static int open_mark(struct avail_recorder *r, const char *key, bool on)
+{
+	bool found;
+	size_t at = open_pos(r, key, &found);
+	if (on == found)
+		return 0;
+	if (!on) {
+		free(r->open[at]);
+		memmove(r->open + at, r->open + at + 1, (--r->nopen - at) * sizeof(*r->open));
+		return 0;
+	}
+	if (r->nopen == r->open_cap) {
+		size_t cap = r->open_cap ? 2 * r->open_cap : 16;
+		char **v = realloc(r->open, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->open = v;
+		r->open_cap = cap;
+	}
+	char *copy = strdup(key);
+	if (!copy)
+		return -ENOMEM;
+	memmove(r->open + at + 1, r->open + at, (r->nopen++ - at) * sizeof(*r->open));
+	r->open[at] = copy;
+	return 0;
+}
+
+/* Whether one of device's checks has a critical alert's span open. */
+static bool down_by_alert(const struct avail_recorder *r, const char *device)
+{
+	char prefix[512];
+	bool found;
+	size_t len = (size_t)snprintf(prefix, sizeof(prefix), "%s/", device);
+	for (size_t i = open_pos(r, prefix, &found); i < r->nopen; i++) {
+		if (strncmp(r->open[i], prefix, len) != 0)
+			return false;
+		if (strcmp(r->open[i] + len, AVAIL_UNREACHABLE_CHECK) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Opens (down) or closes object's span at ts_ms.  The open span records the device's
+ * suppression root at that time. */
+static void span_write(struct avail_recorder *r, const char *object, const char *device,
+		       bool down, int64_t ts_ms)
+{
+	struct store_row row = {0};
+	if (down) {
+		const char *root = r->root ? r->root(r->root_arg, device, ts_ms) : NULL;
+		store_row_text(&row, object);
+		store_row_text(&row, device);
+		store_row_int(&row, ts_ms);
+		store_row_text(&row, root);
+		rec_run(r, RS_OPEN, &row);
+	} else {
+		store_row_int(&row, ts_ms);
+		store_row_text(&row, object);
+		rec_run(r, RS_CLOSE, &row);
+	}
+}
+
+/* span_write, only when that moves the span. */
+static void span_set(struct avail_recorder *r, const char *object, const char *device,
+		     bool down, int64_t ts_ms)
+{
+	if (r->held.n == 0 && down == span_open(r, object))
+		return; /* the file is not behind, and says so already */
+	span_write(r, object, device, down, ts_ms);
+}
+
+/* Opens or closes device's unreachable span at ts_ms (a move of its state). */
+static void unreachable_set(struct avail_recorder *r, const char *device, bool down,
+			    int64_t ts_ms)
+{
+	char object[512];
+	unreachable_key(device, object, sizeof(object));
+	if (open_mark(r, object, down) < 0)
+		return; /* out of memory: tried again at its next poll */
+	span_write(r, object, device, down, ts_ms);
+}
+
+/* A critical alert firing makes its object down; anything else ends that.  It takes over
+ * from the device's unreachable span: each second of the device is down through one
+ * object (its outage is one incident either way: the spans touch). */
 static void on_alert(void *arg, const struct change *c)
 {
 	struct avail_recorder *r = arg;
 	const struct alert_event *ev = c->alert;
 	char object[512];
-	struct store_row row = {0};
 
 	if (ev->type != ALERT_EV_CHANGED && ev->type != ALERT_EV_CURRENT)
 		return;
 	object_key(ev, object, sizeof(object));
 	bool down = ev->state == ALERT_FIRING && ev->severity == SEV_CRITICAL;
-	if (r->held.n == 0 && down == span_open(r, object)) /* the file is not behind */
+	span_set(r, object, ev->device, down, ev->ts_ms);
+	if (open_mark(r, object, down) < 0)
+		log_warnx("reports", ev->device, "out of memory: an unreachable span may overlap %s",
+			  object);
+	unreachable_key(ev->device, object, sizeof(object));
+	if (down && open_has(r, object))
+		unreachable_set(r, ev->device, false, ev->ts_ms);
+}
+
+/* A poll ended: a device that did not answer at all is down from then, as its own check
+ * "device/unreachable", unless a critical alert has it down already (the usual ping or
+ * TCP case); the first poll it answers ends that.  Memory only, a write on a move. */
+static void on_device(void *arg, const struct change *c)
+{
+	struct avail_recorder *r = arg;
+	char object[512];
+	if (!c->status || !c->device)
 		return;
-	if (down) {
-		const char *root = r->root ? r->root(r->root_arg, ev->device, ev->ts_ms) : NULL;
-		store_row_text(&row, object);
-		store_row_text(&row, ev->device);
-		store_row_int(&row, ev->ts_ms);
-		store_row_text(&row, root);
-		rec_run(r, RS_OPEN, &row);
-	} else {
-		store_row_int(&row, ev->ts_ms);
-		store_row_text(&row, object);
-		rec_run(r, RS_CLOSE, &row);
-	}
+	bool down = c->status->state == DEV_STATE_UNREACHABLE;
+	unreachable_key(c->device, object, sizeof(object));
+	if (down == open_has(r, object) || (down && down_by_alert(r, c->device)))
+		return;
+	unreachable_set(r, c->device, down, c->ts_ms);
+}
+
+static void on_change(void *arg, const struct change *c)
+{
+	if (c->kind == CHANGE_ALERT)
+		on_alert(arg, c);
+	else
+		on_device(arg, c);
 }
 
 /* Spans left open by a run that ended without closing them end at its last heartbeat:
@@ -183,7 +324,8 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
 	store_row_int(&row, now_ms);
 	store_row_int(&row, now_ms);
 	rec_run(r, RS_RUN, &row);
-	if (change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT), on_alert, r) < 0) {
+	if (change_subscribe(bus, CHANGE_MASK(CHANGE_ALERT) | CHANGE_MASK(CHANGE_DEVICE), on_change,
+			     r) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -232,6 +374,14 @@ void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int
 		}
 	}
 	sqlite3_finalize(s);
+	for (size_t i = r->nopen; i-- > 0;) { /* no poll of theirs will end these */
+		char device[256]; /* an id is shorter: cut ones are no device's */
+		snprintf(device, sizeof(device), "%s", r->open[i]);
+		char *slash = strchr(device, '/');
+		if (slash && strcmp(slash + 1, AVAIL_UNREACHABLE_CHECK) == 0 &&
+		    (*slash = '\0', !cfg_device_find(cfg, device)))
+			unreachable_set(r, device, false, now_ms);
+	}
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		struct store_row row = {0};
 		store_row_text(&row, cfg->devices[i].id);
@@ -348,7 +498,7 @@ void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
 {
 	if (!r)
 		return;
-	change_unsubscribe(r->bus, on_alert, r);
+	change_unsubscribe(r->bus, on_change, r);
 	write_seen(r, now_ms);
 	if (r->held.n && store_held_write(&r->held, r->db, r->st, r->path, true) < 0)
 		log_msg(LOG_LVL_ERROR, "reports", NULL, "%s: %zu writes lost at the stop: %s",
@@ -356,6 +506,9 @@ void avail_recorder_free(struct avail_recorder *r, int64_t now_ms)
 	store_held_free(&r->held);
 	state_db_finalize_all(r->st, RS_COUNT);
 	sqlite3_close(r->db);
+	for (size_t i = 0; i < r->nopen; i++)
+		free(r->open[i]);
+	free(r->open);
 	free(r);
 }
 

@@ -4,6 +4,7 @@
 #include "status_page.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,16 +131,17 @@ struct day_figures {
 };
 
 /* Past days change only when their history does (a crashed run's span closed at the
- * next start, a window deleted, retention): their figures are kept (loop thread only)
- * while the digest of what history says about them is the same, and the day too. */
+ * next start, a window deleted, retention): their figures are kept under the digest of
+ * what history says about the days before today, and found again while it is the same.
+ * Pages are built on the worker pool, so the cache is behind a lock. */
 static struct day_cached {
 	char *key;
 	int64_t day_ms;
+	uint64_t digest;
 	struct day_figures f;
 } day_cache[DAY_CACHE_MAX];
 static size_t day_ncached;
-static uint64_t day_cache_digest;
-static int64_t day_cache_today;
+static pthread_mutex_t day_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void day_cache_clear(void)
 {
@@ -186,33 +188,36 @@ static uint64_t history_digest(const struct avail_history *h, int64_t before)
 	return digest_more(d, h->configured_since < before ? h->configured_since : before);
 }
 
-/* Forgets the cached days when history about them or the day changed. */
-static void day_cache_sync(const struct avail_history *h, int64_t today)
+/* The cached figures of (key, day) under digest into out; false when there are none. */
+static bool day_cache_find(const char *key, int64_t day_ms, uint64_t digest,
+			   bool planned_counts, struct day_figures *out)
 {
-	uint64_t digest = history_digest(h, today);
-	if (digest != day_cache_digest || today != day_cache_today)
-		day_cache_clear();
-	day_cache_digest = digest;
-	day_cache_today = today;
+	bool found = false;
+	pthread_mutex_lock(&day_cache_lock);
+	for (size_t i = 0; !found && i < day_ncached; i++)
+		if (day_cache[i].day_ms == day_ms && day_cache[i].digest == digest &&
+		    day_cache[i].f.planned_counts == planned_counts &&
+		    strcmp(day_cache[i].key, key) == 0) {
+			*out = day_cache[i].f;
+			found = true;
+		}
+	pthread_mutex_unlock(&day_cache_lock);
+	return found;
 }
 
-static const struct day_figures *day_cache_find(const char *key, int64_t day_ms,
-						       bool planned_counts)
+/* Keeps f; the cache starts over when full (entries of an older digest go with it). */
+static void day_cache_put(const char *key, int64_t day_ms, uint64_t digest,
+			  const struct day_figures *f)
 {
-	for (size_t i = 0; i < day_ncached; i++)
-		if (day_cache[i].day_ms == day_ms && strcmp(day_cache[i].key, key) == 0 &&
-		    day_cache[i].f.planned_counts == planned_counts)
-			return &day_cache[i].f;
-	return NULL;
-}
-
-static void day_cache_put(const char *key, int64_t day_ms, const struct day_figures *f)
-{
+	char *k = strdup(key);
+	if (!k)
+		return;
+	pthread_mutex_lock(&day_cache_lock);
 	if (day_ncached == DAY_CACHE_MAX)
 		day_cache_clear();
-	char *k = strdup(key);
-	if (k)
-		day_cache[day_ncached++] = (struct day_cached){.key = k, .day_ms = day_ms, .f = *f};
+	day_cache[day_ncached++] =
+		(struct day_cached){.key = k, .day_ms = day_ms, .digest = digest, .f = *f};
+	pthread_mutex_unlock(&day_cache_lock);
 }
 
 /* The figures of component c on the day starting at day_ms: the summary of the
@@ -237,23 +242,30 @@ static int day_compute(const struct cfg *cfg, const struct component *c, const c
 	return 0;
 }
 
+/* What a page is built from (on a worker): the history of its 90 days and its digest. */
+struct page_input {
+	const struct cfg *cfg;
+	const struct avail_history *h;
+	uint64_t digest; /* history_digest() of the days before today */
+	int64_t first_day, now_ms;
+};
+
 /* A bar under the SLA policy of tenant (NULL: the section's). */
-static json_t *day_json(const struct cfg *cfg, const struct component *c, const char *tenant,
-			const struct avail_history *h, int64_t day_ms, int64_t now_ms)
+static json_t *day_json(const struct page_input *in, const struct component *c,
+			const char *tenant, int64_t day_ms)
 {
 	struct day_figures f;
 	struct avail_policy pol;
-	avail_report_policy(cfg, tenant, &pol);
-	const struct day_figures *cached = day_cache_find(c->key, day_ms, pol.planned_counts);
-	bool past = day_ms + DAY_MS <= now_ms;
+	avail_report_policy(in->cfg, tenant, &pol);
+	bool past = day_ms + DAY_MS <= in->now_ms;
 	char date[32];
 	f.planned_counts = pol.planned_counts;
-	if (cached)
-		f = *cached;
-	else if (day_compute(cfg, c, tenant, h, day_ms, now_ms, &f) < 0)
+	if (day_cache_find(c->key, day_ms, in->digest, pol.planned_counts, &f))
+		;
+	else if (day_compute(in->cfg, c, tenant, in->h, day_ms, in->now_ms, &f) < 0)
 		return NULL;
 	else if (past)
-		day_cache_put(c->key, day_ms, &f);
+		day_cache_put(c->key, day_ms, in->digest, &f);
 	reports_iso_time(day_ms, date, sizeof(date));
 	date[10] = '\0';
 	/* a day dcmond never ran has no availability: "no data", not 100 % */
@@ -280,15 +292,13 @@ static const char *component_state(const struct api_ctx *ctx, const struct compo
 	return !any || worst == SEV_INFO ? "up" : worst == SEV_CRITICAL ? "down" : "degraded";
 }
 
-static json_t *component_json(const struct api_ctx *ctx, const struct component *c,
-			      const char *tenant, const struct avail_history *h, int64_t first_day)
+static json_t *component_json(const struct page_input *in, const struct component *c,
+			      const char *state, const char *tenant)
 {
 	json_t *days = json_array();
-	json_t *o = json_pack("{s:s, s:s, s:o}", "name", c->name, "state",
-			      component_state(ctx, c), "days", days);
+	json_t *o = json_pack("{s:s, s:s, s:o}", "name", c->name, "state", state, "days", days);
 	for (int d = 0; o && d < STATUS_PAGE_DAYS; d++) {
-		json_t *day = day_json(ctx->env->cfg, c, tenant, h, first_day + d * DAY_MS,
-				       ctx->now_ms);
+		json_t *day = day_json(in, c, tenant, in->first_day + d * DAY_MS);
 		if (!day || json_array_append_new(days, day) < 0) {
 			json_decref(o);
 			return NULL;
@@ -330,25 +340,25 @@ static void incidents_finish(json_t *incidents, int64_t now_ms)
 	}
 }
 
-static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const char *title,
-			 const struct avail_history *h, int64_t first_day)
+static json_t *page_json(const struct page_input *in, const struct page *p,
+			 const char *const *states, const char *title)
 {
-	const struct cfg *cfg = ctx->env->cfg;
+	const struct cfg *cfg = in->cfg;
 	json_t *comps = json_array();
 	json_t *out = json_pack("{s:s, s:i, s:o}", "title", title, "days", STATUS_PAGE_DAYS,
 				"components", comps);
 	enum authz_scope *mask = page_mask(p, cfg->ndevices);
 	int rc = out && mask ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < p->n; i++) {
-		json_t *c = component_json(ctx, &p->v[i], p->tenant, h, first_day);
+		json_t *c = component_json(in, &p->v[i], states[i], p->tenant);
 		rc = c && json_array_append_new(comps, c) == 0 ? 0 : -ENOMEM;
 	}
 	if (rc == 0)
-		rc = reports_outages_json(cfg, mask, h, first_day, ctx->now_ms, out);
+		rc = reports_outages_json(cfg, mask, in->h, in->first_day, in->now_ms, out);
 	if (rc == 0) /* updates are matched by id, before a hidden root's id goes */
-		status_updates_add(ctx, json_object_get(out, "outages"));
+		status_updates_add(cfg->daemon.state_dir, json_object_get(out, "outages"));
 	if (rc == 0)
-		incidents_finish(json_object_get(out, "outages"), ctx->now_ms);
+		incidents_finish(json_object_get(out, "outages"), in->now_ms);
 	free(mask);
 	if (rc < 0) {
 		json_decref(out);
@@ -357,27 +367,138 @@ static json_t *page_json(const struct api_ctx *ctx, const struct page *p, const 
 	return out;
 }
 
-static void reply_page(const struct api_ctx *ctx, struct api_response *resp,
-		       const struct page *p, const char *title)
+/* Reads the history of the page's 90 days (weekly: its weekly windows, read on the loop
+ * thread, taken over) and answers the page into resp.  Any thread. */
+static void page_build(const struct cfg *cfg, const struct page *p, const char *const *states,
+		       const char *title, struct avail_history *weekly, int64_t now_ms,
+		       struct api_response *resp)
 {
-	int64_t today = ctx->now_ms - ctx->now_ms % DAY_MS;
-	int64_t first_day = today - (STATUS_PAGE_DAYS - 1) * DAY_MS;
+	int64_t today = now_ms - now_ms % DAY_MS;
+	struct page_input in = {.cfg = cfg, .first_day = today - (STATUS_PAGE_DAYS - 1) * DAY_MS,
+				.now_ms = now_ms};
 	struct avail_history h;
 	char err[512];
-	if (avail_history_read(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms,
-			       ctx->now_ms, &h, err, sizeof(err)) < 0)
+	if (avail_history_read(cfg->daemon.state_dir, in.first_day, now_ms, now_ms, &h, err,
+			       sizeof(err)) < 0)
 		return api_reply_error(resp, 500, "%s", err);
-	if (avail_history_read_weekly(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms, &h,
-				      err, sizeof(err)) < 0) {
+	if (avail_history_take_planned(&h, weekly) < 0) {
 		avail_history_free(&h);
-		return api_reply_error(resp, 500, "%s", err);
+		return api_reply_error(resp, 500, "out of memory");
 	}
-	day_cache_sync(&h, today);
-	json_t *out = page_json(ctx, p, title, &h, first_day);
+	in.h = &h;
+	in.digest = digest_more(history_digest(&h, today), today);
+	json_t *out = page_json(&in, p, states, title);
 	avail_history_free(&h);
 	if (!out)
 		return api_reply_error(resp, 500, "out of memory");
 	api_reply_json(resp, 200, out);
+}
+
+/* ---- off the loop ---------------------------------------------------------------------- */
+
+/* A page being built on the worker pool (docs/STATUS_PAGE.md): what it needs is copied
+ * or held, the state now of its components read on the loop (the alert index). */
+struct page_job {
+	struct reports_later base; /* its reply: first */
+	const struct cfg *cfg; /* held: a reload may replace it meanwhile */
+	struct page page;      /* names point into cfg */
+	const char **states;
+	char *title, *tenant;
+	struct avail_history weekly;
+	int64_t now_ms;
+};
+
+static struct reports_later_list page_jobs; /* in flight */
+
+static void page_job_free(struct page_job *j)
+{
+	page_free(&j->page);
+	free(j->states);
+	free(j->title);
+	free(j->tenant);
+	avail_history_free(&j->weekly);
+	cfg_free((struct cfg *)j->cfg); /* gives the hold back */
+	free(j);
+}
+
+static void page_job_free_base(struct reports_later *b)
+{
+	page_job_free((struct page_job *)b);
+}
+
+static void page_work(void *arg)
+{
+	struct page_job *j = arg;
+	page_build(j->cfg, &j->page, j->states, j->title, &j->weekly, j->now_ms, &j->base.resp);
+}
+
+void status_pages_drop(void)
+{
+	reports_later_drop(&page_jobs);
+}
+
+/* A job of page p and states (taken over: p is left empty), or NULL when out of memory
+ * (states still the caller's). */
+static struct page_job *page_job_new(const struct api_ctx *ctx, struct page *p,
+				     const char **states, const char *title)
+{
+	struct page_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->cfg = cfg_hold(ctx->env->cfg);
+	j->page = *p;
+	*p = (struct page){0};
+	j->title = strdup(title);
+	j->tenant = j->page.tenant ? strdup(j->page.tenant) : NULL;
+	j->now_ms = ctx->now_ms;
+	if (!j->title || (j->page.tenant && !j->tenant)) {
+		page_job_free(j);
+		return NULL;
+	}
+	j->page.tenant = j->tenant;
+	j->states = states;
+	j->base.free_job = page_job_free_base;
+	return j;
+}
+
+/* Builds the page on a worker and answers later (at once without workers: tools, unit
+ * tests); at most STATUS_PAGE_JOBS_MAX at once, another is answered 503 "busy".  The
+ * weekly windows and the components' state now are read here, on the loop thread. */
+static void reply_page(const struct api_ctx *ctx, struct api_response *resp, struct page *p,
+		       const char *title)
+{
+	int64_t first_day = ctx->now_ms - ctx->now_ms % DAY_MS - (STATUS_PAGE_DAYS - 1) * DAY_MS;
+	struct avail_history weekly = {0};
+	const char **states = calloc(p->n + 1, sizeof(*states));
+	char err[512];
+	if (!states)
+		return api_reply_error(resp, 500, "out of memory");
+	for (size_t i = 0; i < p->n; i++)
+		states[i] = component_state(ctx, &p->v[i]);
+	if (avail_history_read_weekly(ctx->env->cfg->daemon.state_dir, first_day, ctx->now_ms,
+				      &weekly, err, sizeof(err)) < 0) {
+		api_reply_error(resp, 500, "%s", err);
+		goto out;
+	}
+	if (!ctx->env->wq) {
+		page_build(ctx->env->cfg, p, states, title, &weekly, ctx->now_ms, resp);
+		goto out;
+	}
+	if (page_jobs.n >= STATUS_PAGE_JOBS_MAX) {
+		api_reply_error(resp, 503, "busy: %d status pages are being built, try again",
+				STATUS_PAGE_JOBS_MAX);
+		goto out;
+	}
+	struct page_job *j = page_job_new(ctx, p, states, title);
+	if (!j) {
+		api_reply_error(resp, 503, "out of memory");
+		goto out;
+	}
+	j->weekly = weekly;
+	return reports_later_run(&page_jobs, ctx->env->wq, page_work, &j->base, resp);
+out:
+	free(states);
+	avail_history_free(&weekly);
 }
 
 void api_get_status_page(const struct api_ctx *ctx, struct api_response *resp)

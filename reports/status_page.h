@@ -12,6 +12,9 @@
 #include "dcmon/cfgtree.h"
 
 #define STATUS_PAGE_DAYS 90
+/* Pages built at once on the worker pool (each holds one of its workers, which the
+ * pollers and the reports share); another is answered 503 "busy" and may be asked again. */
+#define STATUS_PAGE_JOBS_MAX 2
 
 /* `daemon.reports.status_page:` */
 struct cfg_status_component {
@@ -36,6 +39,9 @@ void api_get_public_status(const struct api_ctx *ctx, struct api_response *resp)
 void status_page_reply_tenant(const struct api_ctx *ctx, struct api_response *resp,
 			      const char *tenant);
 
+/* Answers the pages still being built 503 (the stop, once the worker pool is gone). */
+void status_pages_drop(void);
+
 /* Secret URLs (status_token.c): POST/GET /api/v1/status-tokens, DELETE
  * /api/v1/status-tokens/ID, GET /api/v1/status-page/s/TOKEN. */
 void api_post_status_token(const struct api_ctx *ctx, struct api_response *resp);
@@ -48,8 +54,8 @@ void api_get_shared_status(const struct api_ctx *ctx, struct api_response *resp)
  * resolved, "text"}: an operator's update of an incident on the status page, audited
  * (`status-update`) before it is kept. */
 void api_post_status_update(const struct api_ctx *ctx, struct api_response *resp);
-/* Adds "updates" [{ts_ms, status, text}] to each incident of incidents (by its id).
- * 0, or -EIO when status.db cannot be read (no updates added). */
-int status_updates_add(const struct api_ctx *ctx, json_t *incidents);
+/* Adds "updates" [{ts_ms, status, text}] to each incident of incidents (by its id), from
+ * state_dir's status.db; any thread.  0, or -EIO when it cannot be read (none added). */
+int status_updates_add(const char *state_dir, json_t *incidents);
 
 #endif

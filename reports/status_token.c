@@ -37,12 +37,18 @@ static const char status_schema[] =
 	"CREATE TABLE IF NOT EXISTS updates(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, status TEXT NOT NULL, text TEXT NOT NULL);";
 
+static int status_db_open_in(const char *state_dir, struct sqlite3 **db, char *err,
+			     size_t errlen)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", state_dir, STATUS_DB_NAME);
+	return state_db_open(db, path, status_schema, err, errlen) == SQLITE_OK ? 0 : -EIO;
+}
+
 static int status_db_open(const struct api_ctx *ctx, struct sqlite3 **db, char *err,
 			  size_t errlen)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", ctx->env->cfg->daemon.state_dir, STATUS_DB_NAME);
-	return state_db_open(db, path, status_schema, err, errlen) == SQLITE_OK ? 0 : -EIO;
+	return status_db_open_in(ctx->env->cfg->daemon.state_dir, db, err, errlen);
 }
 
 /* Runs sql with args on a fresh connection; SQLITE_DONE or the error, with err. */
@@ -277,13 +283,13 @@ void api_post_status_update(const struct api_ctx *ctx, struct api_response *resp
 	json_decref(b);
 }
 
-int status_updates_add(const struct api_ctx *ctx, json_t *incidents)
+int status_updates_add(const char *state_dir, json_t *incidents)
 {
 	struct sqlite3 *db = NULL;
 	char err[256];
 	size_t i;
 	json_t *inc;
-	if (status_db_open(ctx, &db, err, sizeof(err)) < 0) {
+	if (status_db_open_in(state_dir, &db, err, sizeof(err)) < 0) {
 		sqlite3_close(db);
 		return -EIO;
 	}

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 struct metric;
+struct dev_status;
 
 enum change_kind {
 	CHANGE_METRIC, /* a metric reported (value, error or stale): `metric` */
@@ -66,6 +67,8 @@ struct change {
 				      * the one shape of an alert across parts */
 	int64_t since_ms;            /* CHANGE_SETTLE: when the alert fired */
 	const struct change_audit *audit; /* CHANGE_AUDIT */
+	const struct dev_status *status;  /* CHANGE_DEVICE: the device's state after the poll
+					   * (dcmon/api.h; unreachable, degraded...), or NULL */
 };
 
 typedef void (*change_fn)(void *arg, const struct change *c);

@@ -205,6 +205,15 @@ daemon_yaml() {
   for a in "${extra[@]}"; do printf '  %s\n' "$a"; done
 }
 
+# servers_yaml N: a site s1 (room r1) and N servers srv-0 .. srv-(N-1) in it, without
+# checks (nothing polled): the devices: section of a large configuration.
+servers_yaml() {
+  printf 'sites:\n  - {id: s1, rooms: [{id: r1}]}\ndevices:\n'
+  for ((i = 0; i < $1; i++)); do
+    printf '  - {id: srv-%d, kind: server, location: {site: s1, room: r1}}\n' "$i"
+  done
+}
+
 # The two tenants most scoping tests use (acme and globex) and their racks a01 and a02
 # in tokyo-1 hall-a; the sites list is left open so a caller can add rooms and sites.
 two_tenant_site_yaml() {

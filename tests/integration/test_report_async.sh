@@ -11,10 +11,7 @@ ms() { echo $(( $(date -u -d "$1" +%s) * 1000 )); }
 mkdir -p "$T/data"
 {
   daemon_yaml
-  printf 'sites:\n  - {id: s1, rooms: [{id: r1}]}\ndevices:\n'
-  for ((i = 0; i < n; i++)); do
-    printf '  - {id: srv-%d, kind: server, location: {site: s1, room: r1}}\n' "$i"
-  done
+  servers_yaml "$n"
 } >"$T/dcmon.yaml"
 
 start_dcmond "$T/dcmon.yaml"
@@ -34,55 +31,8 @@ SQL
 
 # Two reports asked on their own connections, then a third: refused while the two are
 # built; the status, and a reload, while they still are (nothing of theirs came yet).
-python3 - "$DCMON_SOCKET" "$T" "$DCMOND_PID" >"$T/race.out" 2>&1 <<'PY' || fail "$(cat "$T/race.out")"
-import os, select, signal, socket, sys, time
-path, tmp, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
-REPORT = "/api/v1/reports/availability?period=2026-11"
-
-def ask(target):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.sendall(f"GET {target} HTTP/1.1\r\nHost: dcmond\r\nConnection: close\r\n\r\n".encode())
-    return s
-
-def whole(s, limit=180):
-    s.settimeout(limit)
-    data = b""
-    while chunk := s.recv(1 << 20):
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
-
-def pending(s):
-    return not select.select([s], [], [], 0)[0]
-
-a, b = ask(REPORT), ask(REPORT)
-code, body = whole(ask(REPORT))
-print("third", code, body[:200].decode(errors="replace"))
-if code != 503:
-    sys.exit("third report while two are built: expected 503, got %d" % code)
-code, body = whole(ask("/api/v1/status"), 60)
-if code != 200 or b'"srv-5"' not in body:
-    sys.exit("status while reports are built: %d %s" % (code, body[:200]))
-if not (pending(a) and pending(b)):
-    sys.exit("inconclusive: a report was done before the status was answered")
-# a reload frees the configuration the reports read unless they hold it (cfg_hold)
-os.kill(pid, signal.SIGHUP)
-log = os.path.join(tmp, "dcmond.log")
-for _ in range(600):  # bounded: 60 s
-    if b"reloaded:" in open(log, "rb").read():
-        break
-    time.sleep(0.1)
-else:
-    sys.exit("no reload within 60 s")
-print("reloaded while building:", pending(a), pending(b))
-for name, s in (("a", a), ("b", b)):
-    code, body = whole(s)
-    if code != 200:
-        sys.exit("report %s: %d %s" % (name, code, body[:200]))
-    open(os.path.join(tmp, name + ".json"), "wb").write(body)
-PY
+python3 "$DCMON_SOURCE_DIR/tests/peers/deferred_race.py" "$DCMON_SOCKET" "$T" "$DCMOND_PID" \
+  "/api/v1/reports/availability?period=2026-11" '"srv-5"' >"$T/race.out" 2>&1 || fail "$(cat "$T/race.out")"
 pass "a third report refused 503 and the status answered while two reports were built"
 grep -q "reloaded while building: True True" "$T/race.out" &&
   pass "a reload while the reports were built" ||

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dcmon/alert.h"
+#include "dcmon/api.h"
 #include "dcmon/avail.h"
 #include "dcmon/avail_report.h"
 #include "dcmon/avail_store.h"
@@ -349,6 +350,64 @@ static void test_dcmond_down_is_unknown(void **state)
 	assert_true(fig(web, "unplanned_s") == 3600 + 1800);
 	assert_true(fig(web, "known_s") == 30 * 86400 - 7200);
 	assert_true(fig(named(rep, "devices", "crac-b"), "unknown_s") == 7200);
+	json_decref(rep);
+}
+
+/* A poll of dev ended in state at ts. */
+static void poll_end(struct change_bus *bus, const char *dev, enum dev_state state, int64_t ts)
+{
+	struct dev_status st = {.state = state};
+	change_publish(bus, &(struct change){.kind = CHANGE_DEVICE, .device = dev, .ts_ms = ts,
+					     .status = &st});
+}
+
+static void ping_alert(struct change_bus *bus, enum alert_state state, int64_t ts)
+{
+	struct alert_event ev = {.type = ALERT_EV_CHANGED, .ts_ms = ts, .device = "acme-web",
+				 .metric = "ping_state", .state = state,
+				 .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ts});
+}
+
+/* A device whose polls end unreachable is down from the first such poll end to the first
+ * it answers, as its check "unreachable", except while a critical alert has it down (the
+ * alert's span takes over: counted once); one row a transition, none per poll. */
+static void test_unreachable_device_is_down(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct change_bus *bus = change_bus_new();
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	poll_end(bus, "acme-web", DEV_STATE_UP, at(11, 10, 9, 59));
+	poll_end(bus, "acme-web", DEV_STATE_UNREACHABLE, at(11, 10, 10, 0));
+	poll_end(bus, "acme-web", DEV_STATE_UNREACHABLE, at(11, 10, 10, 1));
+	ping_alert(bus, ALERT_FIRING, at(11, 10, 10, 2)); /* takes over */
+	poll_end(bus, "acme-web", DEV_STATE_UNREACHABLE, at(11, 10, 10, 2));
+	poll_end(bus, "acme-web", DEV_STATE_UNREACHABLE, at(11, 10, 10, 3));
+	ping_alert(bus, ALERT_RESOLVED, at(11, 10, 10, 30));
+	poll_end(bus, "acme-web", DEV_STATE_UNREACHABLE, at(11, 10, 10, 31));
+	poll_end(bus, "acme-web", DEV_STATE_DEGRADED, at(11, 10, 10, 40)); /* answers */
+	poll_end(bus, "globex-db", DEV_STATE_UNREACHABLE, at(11, 12, 8, 0));
+	poll_end(bus, "globex-db", DEV_STATE_UNREACHABLE, at(11, 12, 8, 30));
+	poll_end(bus, "globex-db", DEV_STATE_UP, at(11, 12, 9, 0));
+	avail_recorder_free(r, at(12, 1, 0, 0));
+	change_bus_free(bus);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unplanned_s") == 120 + 1680 + 540);
+	assert_true(fig(named(rep, "devices", "globex-db"), "unplanned_s") == 3600);
+	const json_t *checks = json_object_get(web, "checks");
+	assert_int_equal(json_array_size(checks), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *c = json_array_get(checks, i);
+		const char *object = json_string_value(json_object_get(c, "object"));
+		assert_true(fig(c, "unplanned_s") ==
+			    (strcmp(object, "acme-web/unreachable") == 0 ? 120 + 540 : 1680));
+	}
 	json_decref(rep);
 }
 
@@ -708,6 +767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_weekly_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcmond_down_is_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flapping_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_device_is_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_server_under_utility_outage, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),

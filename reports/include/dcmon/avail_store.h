@@ -9,7 +9,9 @@
  *                             a state-interval table: each span an object (a check,
  *                             device/metric[:instance]) had a critical alert firing,
  *                             with the facility's suppression root when it started
- *                             under one; written from the change bus;
+ *                             under one; written from the change bus; a device whose
+ *                             polls end unreachable with no critical alert firing is
+ *                             down as its check "device/unreachable";
  *   notes(incident, ts_ms, who, text)  operators' notes on incidents (audited);
  *   mailed(month, ts_ms)      the months whose report was mailed (monthly mail), so a
  *                             restart neither skips nor repeats one.
@@ -34,6 +36,9 @@
 #define AVAIL_RETENTION_DEFAULT_MS (400LL * 86400000) /* daemon.reports.retention */
 #define AVAIL_PRUNE_BATCH 2000          /* rows of a table removed at most per tick */
 #define AVAIL_PRUNE_EVERY_MS 3600000    /* retention's look once caught up */
+/* The check of a device's down spans while it does not answer at all (its polls end
+ * unreachable) and no critical alert has it down: object "device/unreachable". */
+#define AVAIL_UNREACHABLE_CHECK "unreachable"
 
 /* ---- recording (dcmond) ------------------------------------------------------------ */
 
@@ -43,7 +48,8 @@ typedef const char *(*avail_root_fn)(void *arg, const char *device, int64_t now_
 struct avail_recorder;
 
 /* Opens <state_dir>/reports.db, closes the spans a previous run left open at its last
- * heartbeat, starts a run at now_ms and subscribes to the alert changes of bus.  NULL
+ * heartbeat, starts a run at now_ms and subscribes to the alert and device (poll end)
+ * changes of bus.  NULL
  * with err filled on failure. */
 struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_bus *bus,
 					  avail_root_fn root, void *root_arg, int64_t now_ms,
