@@ -187,6 +187,13 @@ static void accounts_part_free(void *state)
 	free(st);
 }
 
+/* Inactive accounts and the audit log's retention, and the security metrics. */
+static void accounts_part_tick(const struct part_env *env, void *state, int64_t now_ms)
+{
+	struct accounts_part_state *st = state;
+	accounts_tick(st->store, st->audit, env->reg, now_ms);
+}
+
 const struct dcmon_part accounts_part = {
 	.name = "accounts",
 	.daemon_keys = daemon_keys,
@@ -194,4 +201,5 @@ const struct dcmon_part accounts_part = {
 	.new = accounts_part_new,
 	.reload = accounts_part_reload,
 	.free = accounts_part_free,
+	.tick = accounts_part_tick,
 };

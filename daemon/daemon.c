@@ -181,7 +181,8 @@ static const struct poller_ops *const *all_pollers(void)
  * again); reload after the new config is in
  * force everywhere else and before the old one is freed (their sections point into
  * it); free in reverse order once the loop has stopped and the work queue has
- * drained (no graph renders for the web server any more). */
+ * drained (no graph renders for the web server any more); tick each second, in list
+ * order, after the engine's tick. */
 
 static int parts_new(struct daemon *d)
 {
@@ -197,6 +198,14 @@ static void parts_reload(struct daemon *d, const struct cfg *old)
 	for (size_t i = 0; dcmon_parts[i]; i++)
 		if (dcmon_parts[i]->reload)
 			dcmon_parts[i]->reload(&d->part_env, &d->parts[i], old);
+}
+
+/* Each second, after the kernel's and the engine's own work of the second. */
+static void parts_tick(struct daemon *d, int64_t now_ms)
+{
+	for (size_t i = 0; dcmon_parts[i]; i++)
+		if (dcmon_parts[i]->tick && d->parts[i])
+			dcmon_parts[i]->tick(&d->part_env, d->parts[i], now_ms);
 }
 
 static void parts_free(struct daemon *d)
@@ -216,20 +225,6 @@ static struct event_store *events_store(const struct daemon *d)
 {
 	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
 	return st ? st->store : NULL;
-}
-
-/* The availability recorder of the reports part, or NULL when it does not run. */
-static struct avail_recorder *avail_recorder(const struct daemon *d)
-{
-	const struct reports_part_state *st = d->parts[dcmon_part_index(&reports_part)];
-	return st ? st->recorder : NULL;
-}
-
-/* The monthly mail of the reports part, or NULL when it does not run. */
-static struct avail_mailer *avail_mailer(const struct daemon *d)
-{
-	const struct reports_part_state *st = d->parts[dcmon_part_index(&reports_part)];
-	return st ? st->mailer : NULL;
 }
 
 /* The account store of the accounts part, or NULL when it does not run. */
@@ -469,9 +464,7 @@ static void on_tick(struct loop *loop, void *arg)
 	metric_reg_mark_stale(d->reg, now);
 	event_store_report(events_store(d), d->reg, now);
 	alert_engine_tick(d->alerts, now);
-	accounts_tick(accounts_store(d), d->alerts, d->reg, now);
-	avail_recorder_tick(avail_recorder(d), now);
-	avail_mailer_tick(avail_mailer(d), d->cfg, d->notify, now);
+	parts_tick(d, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -599,6 +592,7 @@ static int start_lifecycle_parts(struct daemon *d)
 		accounts->audit = d->alerts;
 	if (reports) {
 		reports->audit = d->alerts;
+		reports->notify = d->notify;
 		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
 	return 0;

@@ -237,6 +237,14 @@ static void reports_free(void *state)
 	free(st);
 }
 
+/* reports.db's retention and the monthly mail's schedule. */
+static void reports_tick(const struct part_env *env, void *state, int64_t now_ms)
+{
+	struct reports_part_state *st = state;
+	avail_recorder_tick(st->recorder, now_ms);
+	avail_mailer_tick(st->mailer, env->cfg, st->notify, now_ms);
+}
+
 const struct dcmon_part reports_part = {
 	.name = "reports",
 	.daemon_keys = daemon_keys,
@@ -245,4 +253,5 @@ const struct dcmon_part reports_part = {
 	.new = reports_new,
 	.reload = reports_reload,
 	.free = reports_free,
+	.tick = reports_tick,
 };

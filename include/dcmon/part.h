@@ -16,6 +16,7 @@
 #define DCMON_PART_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dcmon/api_route.h"
 #include "dcmon/cfgtree.h"
@@ -84,6 +85,10 @@ struct dcmon_part {
 	int (*new)(const struct part_env *env, void **state);
 	void (*reload)(const struct part_env *env, void **state, const struct cfg *old);
 	void (*free)(void *state);
+	/* The part's work of each second (sweeps, schedules, its self-metrics): run by the
+	 * daemon's one-second tick, in list order, with the configuration in force in env
+	 * and the wall time now_ms, for a part whose state is not NULL; may be NULL. */
+	void (*tick)(const struct part_env *env, void *state, int64_t now_ms);
 };
 
 #define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */

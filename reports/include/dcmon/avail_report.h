@@ -141,6 +141,9 @@ struct reports_part_state {
 	/* the rule engine whose audit log records outage notes, status updates and status
 	 * tokens (the composition root's; NULL: they are refused) */
 	struct alert_engine *audit;
+	/* the notifier whose spool the monthly mail goes through (the composition root's;
+	 * NULL: no mail) */
+	struct notifier *notify;
 };
 /* The API builds reports on the worker pool (api_env.wq), at most this many at once
  * (each holds one of the pool's workers): another one answers 503. */
