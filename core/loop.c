@@ -325,6 +325,28 @@ int loop_post(struct loop *loop, loop_fn fn, void *arg)
 	return 0;
 }
 
+size_t loop_post_drop(struct loop *loop, loop_fn fn, bool (*drop)(void *ctx, void *arg),
+		      void *ctx)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&loop->post_lock);
+	struct post_item **pp = &loop->post_head, *last = NULL;
+	while (*pp) {
+		struct post_item *p = *pp;
+		if (p->fn == fn && drop(ctx, p->arg)) {
+			*pp = p->next;
+			free(p);
+			n++;
+		} else {
+			last = p;
+			pp = &p->next;
+		}
+	}
+	loop->post_tail = last;
+	pthread_mutex_unlock(&loop->post_lock);
+	return n;
+}
+
 static void run_posts(struct loop *loop)
 {
 	uint64_t n;

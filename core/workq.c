@@ -11,6 +11,7 @@ struct work_item {
 	workq_fn work;
 	workq_done_fn done;
 	void *arg;
+	struct workq *wq; /* whose completion it is, while posted */
 	struct work_item *next;
 };
 
@@ -85,6 +86,17 @@ struct workq *workq_new(struct loop *loop, int nthreads)
 	return wq;
 }
 
+/* loop_post_drop's claim: a completion of this pool, posted and not yet run, is
+ * dropped (its done never runs, as after the pool's end; its arg is its owner's). */
+static bool drop_completion(void *ctx, void *arg)
+{
+	struct work_item *it = arg;
+	if (it->wq != ctx)
+		return false;
+	free(it);
+	return true;
+}
+
 void workq_free(struct workq *wq)
 {
 	if (!wq)
@@ -101,6 +113,9 @@ void workq_free(struct workq *wq)
 	pthread_mutex_unlock(&wq->lock);
 	for (int i = 0; i < wq->nthreads; i++)
 		pthread_join(wq->threads[i], NULL);
+	/* completions posted before the stop whose loop turn never came */
+	if (wq->loop)
+		loop_post_drop(wq->loop, post_done, drop_completion, wq);
 	pthread_cond_destroy(&wq->cond);
 	pthread_mutex_destroy(&wq->lock);
 	free(wq);
@@ -111,7 +126,7 @@ int workq_submit(struct workq *wq, workq_fn work, workq_done_fn done, void *arg)
 	struct work_item *it = malloc(sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	*it = (struct work_item){.work = work, .done = done, .arg = arg};
+	*it = (struct work_item){.work = work, .done = done, .arg = arg, .wq = wq};
 	pthread_mutex_lock(&wq->lock);
 	if (wq->tail)
 		wq->tail->next = it;

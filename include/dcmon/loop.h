@@ -9,6 +9,7 @@
 #define DCMON_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct loop;
@@ -55,6 +56,11 @@ int64_t loop_update_time(struct loop *loop);
 /* Thread-safe: queues fn(loop, arg) to run on the loop thread and wakes the loop.
  * Returns 0 or -ENOMEM.  Ownership of arg passes to fn. */
 int loop_post(struct loop *loop, loop_fn fn, void *arg);
+/* Thread-safe: takes back the posts of fn not yet run whose arg drop(ctx, arg) claims
+ * (true: it has disposed of arg), so that their owner can free what they carry when it
+ * stops before the loop runs them (a worker pool's completions).  Returns how many. */
+size_t loop_post_drop(struct loop *loop, loop_fn fn, bool (*drop)(void *ctx, void *arg),
+		      void *ctx);
 
 /* Clocks.  Monotonic for scheduling, wall clock only for sample timestamps. */
 int64_t clock_mono_ms(void);
