@@ -20,6 +20,7 @@
 #include "dcmon/archive.h"
 #include "dcmon/change.h"
 #include "dcmon/config.h"
+#include "dcmon/alarm_report.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
 #include "dcmon/avail_report.h"
@@ -216,6 +217,13 @@ static struct event_store *events_store(const struct daemon *d)
 {
 	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
 	return st ? st->store : NULL;
+}
+
+/* The alarm reports of the events part, or NULL when it does not run. */
+static struct alarm_reporter *events_alarms(const struct daemon *d)
+{
+	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
+	return st ? st->alarms : NULL;
 }
 
 /* The availability recorder of the reports part, or NULL when it does not run. */
@@ -472,6 +480,7 @@ static void on_tick(struct loop *loop, void *arg)
 	accounts_tick(accounts_store(d), d->alerts, d->reg, now);
 	avail_recorder_tick(avail_recorder(d), now);
 	avail_mailer_tick(avail_mailer(d), d->cfg, d->notify, now);
+	alarm_reporter_tick(events_alarms(d), d->cfg, d->notify, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
