@@ -20,6 +20,7 @@
 #include "dcmon/archive.h"
 #include "dcmon/change.h"
 #include "dcmon/config.h"
+#include "dcmon/alarm_report.h"
 #include "dcmon/event.h"
 #include "dcmon/event_trap.h"
 #include "dcmon/avail_report.h"
@@ -586,6 +587,7 @@ static int start_lifecycle_parts(struct daemon *d)
 	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
 	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
 	struct reports_part_state *reports = d->parts[dcmon_part_index(&reports_part)];
+	struct events_part_state *events = d->parts[dcmon_part_index(&events_part)];
 	if (trapd && events_store(d))
 		snmp_trapd_set_listener(trapd, on_trap_note, d);
 	if (accounts)
@@ -595,6 +597,8 @@ static int start_lifecycle_parts(struct daemon *d)
 		reports->notify = d->notify;
 		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
+	if (events)
+		events->notify = d->notify; /* the alarm reports go through it */
 	return 0;
 }
 

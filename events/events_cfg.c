@@ -222,6 +222,31 @@ void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir)
 	cfg_path_resolve(&c->tls_ca, dir);
 }
 
+#define AR(f) offsetof(struct cfg_alarm_reports, f)
+static const struct cfg_key alarm_reports_keys[] = {
+	{.name = "daily", .type = CFGK_STRLIST, .offset = AR(daily), .count_offset = AR(ndaily)},
+	{.name = "weekly", .type = CFGK_STRLIST, .offset = AR(weekly), .count_offset = AR(nweekly)},
+	{.name = NULL},
+};
+
+static void alarm_reports_init(void *elem, const struct cfgnode *node, void *ctx)
+{
+	(void)ctx;
+	((struct cfg_alarm_reports *)elem)->pos = node->pos;
+}
+
+static int alarm_reports_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
+			       void *ctx)
+{
+	const struct cfg_alarm_reports *c = elem;
+	(void)ctx;
+	if (c->ndaily || c->nweekly)
+		return 0;
+	cfg_error(d, &node->pos, "alarm_reports: nothing to mail: give the routes of daily:, "
+		  "weekly: or both");
+	return -EINVAL;
+}
+
 #define EV(f) offsetof(struct cfg_events, f)
 const struct cfg_key events_cfg_keys[] = {
 	{.name = "dir", .type = CFGK_STRING, .offset = EV(dir)},
@@ -233,6 +258,9 @@ const struct cfg_key events_cfg_keys[] = {
 	 .max = 100},
 	{.name = "queue_max", .type = CFGK_INT, .offset = EV(queue_max), .min = 1000,
 	 .max = 10000000, .expect = "events waiting for the writer, 1000..10000000"},
+	{.name = "alarm_reports", .type = CFGK_SECTION, .offset = EV(alarm_reports),
+	 .sub = alarm_reports_keys, .elem_size = sizeof(struct cfg_alarm_reports),
+	 .init = alarm_reports_init, .check = alarm_reports_check},
 	{.name = NULL},
 };
 

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 
 #include "events_int.h"
+#include "dcmon/alarm_report.h"
 #include "dcmon/alert.h"
 #include "dcmon/alerting.h"
+#include "dcmon/config_keys.h"
 #include "dcmon/event_alert.h"
 #include "dcmon/log.h"
+#include "dcmon/notify.h"
 #include "dcmon/part.h"
 #include "dcmon/syslog.h"
 
@@ -87,7 +90,8 @@ static int events_new(const struct part_env *env, void **state)
 		log_msg(LOG_LVL_ERROR, "events", NULL, "%s", err);
 		return -1;
 	}
-	if (event_alerts_subscribe(env->bus, st->store) < 0) {
+	if (!(st->alarms = alarm_reporter_new(ec->dir, env->wq)) ||
+	    event_alerts_subscribe(env->bus, st->store) < 0) {
 		log_msg(LOG_LVL_ERROR, "events", NULL, "out of memory at start-up");
 		return -1;
 	}
@@ -117,17 +121,48 @@ static void events_free(void *state)
 	if (!st)
 		return;
 	syslogd_free(st->syslogd);
+	alarm_reporter_free(st->alarms);
 	event_alerts_unsubscribe(st->bus, st->store);
 	event_store_close(st->store);
 	free(st);
+}
+
+/* Each second: the alarm reports, on their day's and week's schedule. */
+static void events_tick(const struct part_env *env, void *state, int64_t now_ms)
+{
+	struct events_part_state *st = state;
+	alarm_reporter_tick(st->alarms, env->cfg, st->notify, now_ms);
+}
+
+/* The alarm reports' routes exist, and so does the e-mail they go by. */
+static void events_validate(const struct cfg *cfg, const struct cfgnode *root,
+			    struct cfg_diags *d)
+{
+	const struct cfg_events *ec = events_cfg_of(cfg);
+	const struct cfg_alarm_reports *ar = ec ? ec->alarm_reports : NULL;
+	const struct cfgnode *node = cfgnode_get(cfgnode_get(cfgnode_get(root, "daemon"),
+							     "events"), "alarm_reports");
+	if (!ar || !node)
+		return;
+	for (size_t i = 0; i < ar->ndaily; i++)
+		cfg_ref_check(cfg, CFG_REF_ROUTE, ar->daily[i],
+			      &cfg_list_item(node, "daily", i)->pos, "daily", d);
+	for (size_t i = 0; i < ar->nweekly; i++)
+		cfg_ref_check(cfg, CFG_REF_ROUTE, ar->weekly[i],
+			      &cfg_list_item(node, "weekly", i)->pos, "weekly", d);
+	if (!smtp_cfg_of(cfg))
+		cfg_error(d, &ar->pos, "alarm_reports: no e-mail to send them by (add a "
+			  "daemon.smtp: section)");
 }
 
 const struct dcmon_part events_part = {
 	.name = "events",
 	.daemon_keys = daemon_keys,
 	.daemon_resolve = daemon_resolve,
+	.validate = events_validate,
 	.routes = routes,
 	.new = events_new,
 	.reload = events_reload,
 	.free = events_free,
+	.tick = events_tick,
 };

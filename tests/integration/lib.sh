@@ -231,6 +231,19 @@ sites:
 YAML
 }
 
+# two_tenant_servers_yaml: tenants acme and globex with one server each, whose syslog
+# lines name them by id: acme-web (127.0.0.2) and globex-db (127.0.1.2).
+two_tenant_servers_yaml() {
+  cat <<'YAML'
+tenants:
+  - {id: acme, email: [noc@acme.example]}
+  - {id: globex, email: [noc@globex.example]}
+devices:
+  - {id: acme-web, kind: server, host: 127.0.0.2, tenant: acme}
+  - {id: globex-db, kind: server, host: 127.0.1.2, tenant: globex}
+YAML
+}
+
 # start_prometheus PORT JOB:TARGET:TOKEN...: Debian's Prometheus on 127.0.0.1:PORT,
 # scraping each TARGET (host:port) every second with its TOKEN as job JOB (dcmon's own
 # labels kept), its data under $T; waits until it is ready.  prom_query then asks it.

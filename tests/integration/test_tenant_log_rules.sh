@@ -27,13 +27,8 @@ TCP=$(free_port)
     limits:
       - {tenant: acme, targets: [127.0.0.0/29], max_log_rules: 2, max_pattern: 40}
       - {tenant: globex, targets: [127.0.1.0/29]}
-tenants:
-  - {id: acme, email: [noc@acme.example]}
-  - {id: globex, email: [noc@globex.example]}
-devices:
-  - {id: acme-web, kind: server, host: 127.0.0.2, tenant: acme}
-  - {id: globex-db, kind: server, host: 127.0.1.2, tenant: globex}
 YAML
+  two_tenant_servers_yaml
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 

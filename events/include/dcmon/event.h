@@ -69,12 +69,23 @@ struct event {
 
 /* ---- the store's section of `daemon:` (events:) -------------------------------------- */
 
+/* `daemon.events.alarm_reports:` the routes each summary of the event store goes to
+ * (events/alarm_report.c). */
+struct cfg_alarm_reports {
+	char **daily;            /* routes of the day's report (the UTC day before) */
+	size_t ndaily;
+	char **weekly;           /* routes of the week's (the ISO week before, UTC) */
+	size_t nweekly;
+	struct cfg_pos pos;
+};
+
 struct cfg_events {
 	char *dir;               /* partitions; default <state_dir>/events */
 	int64_t retention_ms;    /* partitions older than this go; default 400 days */
 	int64_t max_mb;          /* disk bound of dir (MiB); default 10240 */
 	int warn_percent;        /* warn (and metric) from this share of max_mb; default 90 */
 	int queue_max;           /* events waiting for the writer; default 200000 */
+	struct cfg_alarm_reports *alarm_reports; /* NULL: none mailed */
 	struct cfg_pos pos;
 };
 
@@ -90,12 +101,19 @@ struct event_store;
 struct syslogd;    /* dcmon/syslog.h */
 struct change_bus; /* dcmon/change.h */
 
+struct alarm_reporter; /* dcmon/alarm_report.h */
+
+struct notifier; /* dcmon/notify.h */
+
 /* The events part's state (dcmon/part.h): the store, the alert events of the bus it
- * keeps, and the syslog receiver feeding it (NULL without syslog:). */
+ * keeps, the syslog receiver feeding it (NULL without syslog:) and the alarm reports
+ * mailed from it. */
 struct events_part_state {
 	struct event_store *store;
 	struct change_bus *bus;
 	struct syslogd *syslogd;
+	struct alarm_reporter *alarms;
+	struct notifier *notify; /* the alarm reports' mail (the composition root's) */
 };
 struct dcmon_part;
 extern const struct dcmon_part events_part; /* events/events_part.c */

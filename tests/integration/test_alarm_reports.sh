@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Alarm reports (issue 19 item 6, docs/EVENTS.md "Alarm reports") on a wall clock the
+# test moves (libfaketime): real syslog lines sent to dcmond's receiver on Wednesday
+# 2026-12-02, one of them raising a log alert; at the first tick of December 3 the daily
+# report of December 2 goes to the route that asks for it, once, as HTML with its text,
+# its counts by severity, kind, source and rule those of the events stored that day; a
+# restart mails it no second time; at the first tick of Monday December 7 the weekly
+# report of 2026-W49 goes (and the daily ones of December 5, the day before the clock's
+# jump, and 6: only the last period missed is mailed).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/email_lib.sh"
+
+smtp=$(free_port)
+TCP=$(free_port)
+start_sink "$T/sink" "$smtp"
+{
+  syslog_daemon_block "$smtp" "$TCP"
+  cat <<YAML
+    udp_port: 0
+    default_rules: false
+    rules:
+      - {name: panic, match: PANIC}
+  events:
+    alarm_reports: {daily: [noc], weekly: [noc]}
+devices:
+  - {id: acme-web, kind: server, host: 127.0.0.2}
+rules:
+  - {name: panic-seen, match: {metric: log_matches_count, inst: panic}, above: {crit: 0},
+     summary: a panic line}
+teams:
+  - {id: noc, email: [noc@dc.example]}
+routes:
+  - {name: noc, teams: [noc], group_wait: 1s}
+YAML
+} >"$T/dcmon.yaml"
+
+# to FAKE-TIME: the faketime offset that puts dcmond's wall clock there now
+to() { local off=$(( $(date -u -d "$1" +%s) - $(date -u +%s) )); step "$( ((off >= 0)) && echo +)$off"; }
+ms() { echo $(( $(date -u -d "$1" +%s) * 1000 )); }
+hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+line() { # PRI HOST PROGRAM TEXT: one RFC 3164 line over TCP (LF-framed)
+  $PY "$DCMON_SOURCE_DIR/tests/peers/syslog_send.py" tcp "$TCP" \
+    "$(hex "<$1>Dec  2 12:00:00 $2 $3: $4")0a"
+}
+reports() { # KIND: the alarm reports of the sink whose subject says KIND, one a line
+  msgs "$T/sink" | jq -r '.[] | .data' | grep -o "^Subject: \[dcmon\] $1 alarm report [^:]*" || true
+}
+n_reports() { [ "$(reports "$1" | grep -c .)" = "$2" ]; }
+
+# refused: SED-EXPR WORD PATTERN: the config edited by SED-EXPR fails --check-config
+# with an error matching PATTERN at the line and column of WORD (its first occurrence).
+refused() {
+  local rc=0 at
+  sed "$1" "$T/dcmon.yaml" >"$T/bad.yaml"
+  "$DCMOND" --check-config "$T/bad.yaml" 2>"$T/check.err" || rc=$?
+  assert_eq "$rc" 1 "check-config refuses: $3"
+  at=$(awk -v w="$2" 'i = index($0, w) { print NR ":" i; exit }' "$T/bad.yaml")
+  grep -q "bad.yaml:$at: error: $3" "$T/check.err" || fail "no error at $at: $(cat "$T/check.err")"
+  pass "error at bad.yaml:$at: $3"
+}
+refused 's/weekly: \[noc\]/weekly: [nco]/' nco "weekly: unknown route 'nco'"
+refused 's/{daily: \[noc\], weekly: \[noc\]}/{}/' '{}' "alarm_reports: nothing to mail"
+refused '/^  smtp:/,/^    retry_max/d' '{daily' "alarm_reports: no e-mail to send them by"
+
+use_faketime
+to '2026-12-02 12:00:00'
+start_dcmond "$T/dcmon.yaml"
+wait_until 20 "dcmond's clock on December 2" grep -q 'ts=2026-12-02T12:' "$T/dcmond.log"
+# <11> user.err, <12> user.warning, <14> user.info
+line 11 acme-web nginx "upstream timed out marker"
+line 11 acme-web kernel "PANIC marker: not syncing"
+line 11 acme-web nginx "upstream timed out marker again"
+line 12 acme-web kernel "eth0 link flapping marker"
+line 14 stranger cron "job done marker"
+wait_until 15 "the five lines stored" eval '[ "$(events_with marker)" = 5 ]'
+wait_until 15 "panic-seen firing" alert_is panic-seen '.state == "firing"'
+sleep 2 # ticks of December 2: nothing is due
+assert_eq "$(reports '[A-Za-z]*')" "" "no report before the day is over (the alert's own mail went)"
+assert_eq "$(cat "$T/data/events/alarm_reports.sent")" $'daily 2026-12-01\nweekly 2026-W48' \
+  "a first run starts counting: the periods before it taken as mailed"
+
+# want FROM TO: what the store holds of [FROM, TO), as a report must count it: want_sev
+# (the "By severity:" line) and want_src (source count, sorted, comma-separated)
+want() {
+  local evs
+  evs=$(api_get "/api/v1/events/search?from=$(ms "$1")&to=$(ms "$2")&limit=1000")
+  want_sev=$(jq -r '[.events[] | .severity // "none"] as $s | ["emerg","alert","crit","err","warning","notice","info","debug","none"]
+    | map(. as $n | "\($n) \([$s[] | select(. == $n)] | length)") | join(" ")' <<<"$evs")
+  want_src=$(jq -r '[.events[] | .device // "\(.host // .source // "?") (no device)"] | group_by(.)
+    | map("\(.[0]) \(length)") | sort | join(",")' <<<"$evs")
+}
+
+to '2026-12-02 23:59:50' # 10 s for the alert's resolution (its window passed) to be stored
+wait_until 30 "the daily report of December 2 delivered" n_reports Daily 1
+assert_eq "$(reports Daily)" "Subject: [dcmon] Daily alarm report 2026-12-02" "the daily report's subject"
+assert_eq "$(cat "$T/data/events/alarm_reports.sent")" $'daily 2026-12-02\nweekly 2026-W48' \
+  "December 2 kept as mailed"
+
+# check_report KIND PERIOD SEVERITIES SOURCES: the report's text and HTML say the counts
+check_report() {
+  msgs "$T/sink" >"$T/all.json"
+  $PY - "$T/all.json" "$@" <<'PYEOF' || fail "the $1 report: see above"
+import email, email.policy, json, re, sys
+_, path, kind, period, sev, src = sys.argv
+msgs = [email.message_from_string(m["data"], policy=email.policy.default) for m in json.load(open(path))]
+mine = [m for m in msgs if m["Subject"].startswith("[dcmon] %s alarm report %s:" % (kind, period))]
+assert len(mine) == 1, [m["Subject"] for m in msgs]
+m = mine[0]
+assert m["X-Dcmon-Kind"] == "alarm_report", m["X-Dcmon-Kind"]
+assert m.get_content_type() == "multipart/alternative", m.get_content_type()
+text = m.get_body(("plain",)).get_content().replace("\r\n", "\n")
+html = m.get_body(("html",)).get_content()
+print(text)
+line = re.search(r"^By severity: (.*)$", text, re.M).group(1)
+assert line == sev, (line, sev)
+assert re.search(r"^By kind: syslog 5 trap 0 alert \d+ audit \d+$", text, re.M), text
+got = sorted("%s %s" % (m_.group(1).strip(), m_.group(2))
+             for m_ in re.finditer(r"^  (\S+(?: \(no device\))?) +(\d+)  worst \S+$",
+                                   text.split("Alerts fired by rule:")[0], re.M))
+assert ",".join(got) == src, (got, src)
+rules = text.split("Alerts fired by rule:")[1]
+assert re.search(r"^  panic-seen +1  worst crit$", rules, re.M), rules
+assert "[dcmon] %s alarm report %s: " % (kind, period) in m["Subject"]
+assert re.search(r"1 alert fired$", m["Subject"]), m["Subject"]
+for word in ["acme-web", "stranger (no device)", "panic-seen", "By severity"]:
+    assert word in html, word
+assert "<td>acme-web</td>" in html, html
+PYEOF
+  pass "the $1 report $2: counts by severity, kind, source and rule as stored"
+}
+want 2026-12-02 2026-12-03
+check_report Daily 2026-12-02 "$want_sev" "$want_src"
+
+stop_dcmond
+start_dcmond "$T/dcmon.yaml"
+sleep 2 # ticks of December 3 after the restart: the day is not mailed again
+assert_eq "$(reports Daily | grep -c .)" 1 "the daily report mailed once across a restart"
+assert_eq "$(grep -c 'daily alarm report 2026-12-02' "$T/dcmond.log")" 1 "the day built once"
+
+to '2026-12-06 23:59:58'
+wait_until 30 "the weekly report of 2026-W49 delivered" n_reports Weekly 1
+wait_until 30 "the daily reports of December 5 and 6 delivered" n_reports Daily 3
+assert_eq "$(reports Daily | sed 's/.* //' | sort | paste -sd ' ')" "2026-12-02 2026-12-05 2026-12-06" \
+  "the days mailed: December 2, then December 5 at the jump (3 and 4 passed while away) and 6"
+assert_eq "$(reports Weekly)" "Subject: [dcmon] Weekly alarm report 2026-W49" "the weekly report's subject"
+want 2026-11-30 2026-12-07
+check_report Weekly 2026-W49 "$want_sev" "$want_src"
+assert_eq "$(msgs "$T/sink" | jq -r '.[].rcpt_tos[]' | sort -u)" noc@dc.example "every report to the route's team"
+stop_dcmond
+done_checks

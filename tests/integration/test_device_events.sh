@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The events view of the device page (issue 19 item 6, docs/EVENTS.md): real syslog
+# lines sent to dcmond's receiver over TCP from two tenants' servers; in headless
+# Chromium (tests/e2e/device_events.test.js) each tenant's account, logged in through
+# /login, sees its server's lines on its device page, newest first with severity,
+# program and message, and never the other tenant's lines (its device page is a missing
+# one, its own page lists its own lines only).  The search API under the sessions' tokens
+# says the same.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/e2e_lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "needs root (dcmon user as root over the socket)"; exit 1; }
+SEND="$PY $DCMON_SOURCE_DIR/tests/peers/syslog_send.py"
+SIM_HTTP_PORT=$(free_port)
+TCP=$(free_port)
+{ daemon_yaml "http: {listen: 127.0.0.1, port: $SIM_HTTP_PORT}" "accounts: {yescrypt_cost: 5}"
+  cat <<YAML
+  syslog:
+    listen: 127.0.0.1
+    udp_port: 0
+    tcp_port: $TCP
+YAML
+  two_tenant_servers_yaml
+} >"$T/dcmon.yaml"
+start_dcmond "$T/dcmon.yaml"
+
+declare -A PW=([acme]="acme-op-password-1" [globex]="globex-op-password-1") TOK
+for t in acme globex; do
+  printf '%s\n' "${PW[$t]}" | "$DCMON" user add "$t-op" --role tenant-operator --tenant "$t" >/dev/null \
+    || fail "user add $t-op"
+  TOK[$t]=$("$DCMON" user token "$t-op" | head -1)
+done
+
+hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+line() { # PRI HOST PROGRAM TEXT: one RFC 3164 line over TCP (LF-framed)
+  $SEND tcp "$TCP" "$(hex "<$1>$(LC_ALL=C date -u '+%b %e %H:%M:%S') $2 $3: $4")0a"
+}
+stored() { [ "$(api_get "/api/v1/events/search?text=marker&limit=10" | jq '.events | length')" -ge "$1" ]; }
+# <11> = user.err, <12> = user.warning, <14> = user.info
+line 11 acme-web nginx "acme marker one upstream timed out"
+line 12 acme-web kernel "acme marker two eth0 link flapping"
+line 14 globex-db sshd "globex marker secret session opened"
+wait_until 15 "the three lines stored" stored 3
+
+# ---- the API under each tenant's token ------------------------------------------------
+search() { # TENANT QUERY: the messages the tenant's search gives, one a line
+  token_req "${TOK[$1]}" GET "http://127.0.0.1:$SIM_HTTP_PORT/api/v1/events/search?$2" >/dev/null
+  jq -r '.events[]?.message' "$T/body"
+}
+assert_eq "$(search acme "device=acme-web")" $'acme marker two eth0 link flapping\nacme marker one upstream timed out' \
+  "acme's search of its server: its two lines, newest first"
+assert_eq "$(search globex "device=acme-web")" "" "globex's search of acme's server: nothing"
+assert_eq "$(search globex "text=marker")" "globex marker secret session opened" \
+  "globex's search of the text: its own line only"
+
+# ---- the device pages in the browser --------------------------------------------------
+e2e_run device_events.test.js A_USER=acme-op A_PW="${PW[acme]}" B_USER=globex-op B_PW="${PW[globex]}"
+done_checks
