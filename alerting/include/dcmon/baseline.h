@@ -20,10 +20,25 @@ struct baseline_slot {
 
 struct baseline_load; /* alerting/baseline_load.c */
 
+/* The hour being judged, held where the rule's other per-metric state is (the engine's
+ * slot, in cache anyway): judging and learning a value then touch none of the
+ * baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
+ * slot, written back when the hour changes, before a merge and in baseline_copy. */
+struct baseline_hot {
+	float mean, var;  /* those of slot[slot] and its updates since */
+	int32_t hour;     /* hours since the epoch (UTC) of the copy */
+	uint8_t n;        /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
+	uint8_t slot;     /* its hour of the week */
+	bool held : 1;    /* holds a copy */
+	bool in_days : 1; /* its day lies within first_day..last_day: adding moves no day */
+	bool learned : 1; /* the caller's: enough days of history when it was taken */
+	bool noted : 1;   /* the metric's note is this baseline's "expected ..." */
+};
+
 struct baseline {
 	struct baseline_slot slot[BASELINE_SLOTS];
 	int64_t first_day, last_day; /* UTC day numbers of the first and last sample, -1 none */
-	bool noted;                  /* the metric's note is this baseline's "expected ..." */
+	struct baseline_hot *hot;    /* the copy of the hour being judged (its last taker's) */
 	struct baseline_load *load;  /* its history being read on a worker, NULL if none */
 };
 
@@ -55,5 +70,29 @@ bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double marg
  * squares, so the values inside, nearly all, cost no square root). */
 bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
 		      enum baseline_dir dir, double *lo, double *hi);
+
+/* ---- judging through the hot copy (the engine's path, one value at a time) ---------- */
+
+/* Makes h (zeroed or moved from elsewhere) b's hot copy; the previous one is written back
+ * and its `noted` carries over. */
+void baseline_hot_attach(struct baseline *b, struct baseline_hot *h);
+/* Whether h holds the slot of ts_s; if not, baseline_hot_take must come first. */
+static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_s)
+{
+	int64_t hour = ts_s / 3600 - (ts_s % 3600 < 0);
+	return h->held && h->hour == hour;
+}
+/* Writes h's copy back to b, takes the slot of ts_s and makes h b's hot copy (the caller
+ * sets h->learned). */
+void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
+/* baseline_outside against the held copy (same comparison, same band). */
+bool baseline_hot_outside(const struct baseline_hot *h, double v, double k, double margin,
+			  enum baseline_dir dir, double *lo, double *hi);
+/* baseline_add into h, which holds ts_s's slot; true if b's days moved (the caller's
+ * `learned` may change).  b itself is touched only at the first value of the hour. */
+bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, int64_t ts_s, double v);
+/* *dst = *src with the hot copy's pending updates: a snapshot for readers (the graph's
+ * band), detached from the hot copy and the history read. */
+void baseline_copy(struct baseline *dst, const struct baseline *src);
 
 #endif
