@@ -36,18 +36,6 @@ int baseline_days(const struct baseline *b)
 	return b->first_day < 0 ? 0 : (int)(b->last_day - b->first_day + 1);
 }
 
-/* Welford's update with the weight capped, so that an old slot follows slow change */
-static void slot_learn(struct baseline_slot *sl, double v)
-{
-	if (sl->n < BASELINE_SLOT_MAX_N)
-		sl->n++;
-	/* one division where Welford's has two: a division is tens of cycles */
-	double inv = 1.0 / sl->n, mean = sl->mean;
-	double next = mean + (v - mean) * inv;
-	sl->var = (float)(sl->var + ((v - mean) * (v - next) - sl->var) * inv);
-	sl->mean = (float)next;
-}
-
 /* Widens b's days to ts_s's; whether they moved. */
 static bool days_widen(struct baseline *b, int64_t ts_s)
 {
@@ -70,7 +58,7 @@ void baseline_add(struct baseline *b, int64_t ts_s, double v)
 {
 	if (!isfinite(v))
 		return;
-	slot_learn(&b->slot[baseline_slot(ts_s)], v);
+	baseline_slot_learn(&b->slot[baseline_slot(ts_s)], v);
 	days_widen(b, ts_s);
 }
 
@@ -144,35 +132,18 @@ bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double marg
 	return slot_band(&b->slot[baseline_slot(ts_s)], k, margin, lo, hi);
 }
 
-static bool slot_outside(const struct baseline_slot *sl, double v, double k, double margin,
-			 enum baseline_dir dir, double *lo, double *hi)
+bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
+		      enum baseline_dir dir, double *lo, double *hi)
 {
+	const struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
 	*lo = *hi = NAN;
-	if (sl->n < 2)
-		return false;
-	/* |v - mean| > max(k sd, margin), squared: no square root for the values inside,
-	 * which are nearly all of them; the band itself only for one outside */
-	double d = v - sl->mean, var = sl->var > 0 ? sl->var : 0.0;
-	double k2var = k * k * var, m2 = margin * margin;
-	bool far = d * d > (k2var > m2 ? k2var : m2);
-	bool outside = far && (dir == BASELINE_UP ? d > 0 : dir == BASELINE_DOWN ? d < 0 : true);
-	if (outside)
+	bool outside = baseline_slot_outside(sl, v, k, margin, dir);
+	if (outside) /* the band only for a value outside, for its note */
 		slot_band(sl, k, margin, lo, hi);
 	return outside;
 }
 
-bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
-		      enum baseline_dir dir, double *lo, double *hi)
-{
-	return slot_outside(&b->slot[baseline_slot(ts_s)], v, k, margin, dir, lo, hi);
-}
-
 /* ---- the hot copy ------------------------------------------------------------------ */
-
-static struct baseline_slot hot_slot(const struct baseline_hot *h)
-{
-	return (struct baseline_slot){.mean = h->mean, .var = h->var, .n = h->n};
-}
 
 /* Writes b's held copy back; it then holds nothing (`noted` stays). */
 static void hot_put_back(struct baseline *b)
@@ -180,7 +151,7 @@ static void hot_put_back(struct baseline *b)
 	struct baseline_hot *h = b->hot;
 	if (!h || !h->held)
 		return;
-	b->slot[h->slot] = hot_slot(h);
+	b->slot[h->slot] = baseline_hot_slot(h);
 	h->held = false;
 }
 
@@ -195,7 +166,7 @@ void baseline_hot_attach(struct baseline *b, struct baseline_hot *h)
 void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
 {
 	if (h->held)
-		b->slot[h->slot] = hot_slot(h);
+		b->slot[h->slot] = baseline_hot_slot(h);
 	b->hot = h;
 	unsigned k = baseline_slot(ts_s);
 	const struct baseline_slot *sl = &b->slot[k];
@@ -211,25 +182,16 @@ void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
 	h->held = true;
 }
 
-bool baseline_hot_outside(const struct baseline_hot *h, double v, double k, double margin,
-			  enum baseline_dir dir, double *lo, double *hi)
+bool baseline_hot_band(const struct baseline_hot *h, double k, double margin, double *lo,
+		       double *hi)
 {
-	struct baseline_slot sl = hot_slot(h);
-	return slot_outside(&sl, v, k, margin, dir, lo, hi);
+	struct baseline_slot sl = baseline_hot_slot(h);
+	return slot_band(&sl, k, margin, lo, hi);
 }
 
-bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, int64_t ts_s, double v)
+bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
 {
-	if (!isfinite(v))
-		return false;
-	struct baseline_slot sl = hot_slot(h);
-	slot_learn(&sl, v);
-	h->mean = sl.mean;
-	h->var = sl.var;
-	h->n = (uint8_t)sl.n;
-	if (h->in_days)
-		return false; /* the usual case: b's line stays untouched */
-	h->in_days = true;
+	h->in_days = true; /* the hour's later values move no day */
 	return days_widen(b, ts_s);
 }
 
@@ -237,7 +199,7 @@ void baseline_copy(struct baseline *dst, const struct baseline *src)
 {
 	*dst = *src;
 	if (src->hot && src->hot->held)
-		dst->slot[src->hot->slot] = hot_slot(src->hot);
+		dst->slot[src->hot->slot] = baseline_hot_slot(src->hot);
 	dst->hot = NULL;
 	dst->load = NULL;
 }

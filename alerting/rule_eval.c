@@ -167,7 +167,9 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 		h->learned = anomaly_learned(r, base, &have, &need);
 	}
 	bool outside = h->learned && baseline_hot_outside(h, m->value, c->deviation, c->margin,
-							   (enum baseline_dir)c->direction, &lo, &hi);
+							   (enum baseline_dir)c->direction);
+	if (outside) /* the band only for a value outside, for its note */
+		baseline_hot_band(h, c->deviation, c->margin, &lo, &hi);
 	/* an unusual value stays out of the model, or a lasting fault would become normal */
 	if (learn && !outside && baseline_hot_add(base, h, ts_s, m->value))
 		h->learned = anomaly_learned(r, base, &have, &need);
