@@ -165,20 +165,22 @@ void baseline_hot_attach(struct baseline *b, struct baseline_hot *h)
 
 void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
 {
+	int64_t hour = floor_div(ts_s, HOUR_S), day = floor_div(ts_s, DAY_S);
+	/* the next hour of a day already within the days (nearly every hour) needs not
+	 * read them: the line of the day range stays untouched */
+	bool same_day = h->held && h->in_days && floor_div(h->hour, 24) == day;
 	if (h->held)
 		b->slot[h->slot] = baseline_hot_slot(h);
-	b->hot = h;
 	unsigned k = baseline_slot(ts_s);
 	const struct baseline_slot *sl = &b->slot[k];
-	int64_t hour = floor_div(ts_s, HOUR_S);
-	int64_t day = floor_div(ts_s, DAY_S);
 	/* an hour beyond int32 (year 245,000) never matches: taken again at each value */
 	h->hour = (int32_t)hour;
 	h->mean = sl->mean;
 	h->var = sl->var;
 	h->n = (uint8_t)sl->n; /* at most BASELINE_SLOT_MAX_N */
 	h->slot = (uint8_t)k;
-	h->in_days = b->first_day >= 0 && day >= b->first_day && day <= b->last_day;
+	h->in_days = (same_day && hour == h->hour) ||
+		     (b->first_day >= 0 && day >= b->first_day && day <= b->last_day);
 	h->held = true;
 }
 

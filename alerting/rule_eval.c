@@ -164,7 +164,8 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
 	if (!baseline_hot_holds(h, ts_s)) {
 		baseline_hot_take(base, h, ts_s);
-		h->learned = anomaly_learned(r, base, &have, &need);
+		if (!h->learned) /* once learned, for good: the days only grow */
+			h->learned = anomaly_learned(r, base, &have, &need);
 	}
 	bool outside = h->learned && baseline_hot_outside(h, m->value, c->deviation, c->margin,
 							   (enum baseline_dir)c->direction);

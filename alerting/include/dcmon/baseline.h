@@ -32,14 +32,14 @@ struct baseline_hot {
 	uint8_t slot;     /* its hour of the week */
 	bool held : 1;    /* holds a copy */
 	bool in_days : 1; /* its day lies within first_day..last_day: adding moves no day */
-	bool learned : 1; /* the caller's: enough days of history when it was taken */
+	bool learned : 1; /* the caller's: enough days of history (for good: days only grow) */
 	bool noted : 1;   /* the metric's note is this baseline's "expected ..." */
 };
 
 struct baseline {
 	struct baseline_slot slot[BASELINE_SLOTS];
 	int64_t first_day, last_day; /* UTC day numbers of the first and last sample, -1 none */
-	struct baseline_hot *hot;    /* the copy of the hour being judged (its last taker's) */
+	struct baseline_hot *hot;    /* the copy of the hour being judged, NULL none */
 	struct baseline_load *load;  /* its history being read on a worker, NULL if none */
 };
 
@@ -83,8 +83,8 @@ static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_s
 	int64_t hour = ts_s / 3600 - (ts_s % 3600 < 0);
 	return h->held && h->hour == hour;
 }
-/* Writes h's copy back to b, takes the slot of ts_s and makes h b's hot copy (the caller
- * sets h->learned). */
+/* Writes h's copy back to b and takes the slot of ts_s (the caller sets h->learned).
+ * h must be b's hot copy (baseline_hot_attach) for merges and snapshots to see it. */
 void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
 /* Welford's update of sl with v, the weight capped so that an old slot follows slow
  * change; one division where Welford's has two.  (Inline, as the two below: the
