@@ -53,9 +53,11 @@ static void slot_carry(struct aslot *s, struct abind *old)
 			s->rate = o->rate;
 		else
 			free(o->rate);
-		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY)
+		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY) {
 			s->base = o->base;
-		else
+			if (s->base) /* written back; retaken against this rule's `learn` */
+				baseline_hot_attach(s->base, &s->hot);
+		} else
 			baseline_forget(o->base);
 		*o = (struct aslot){0};
 		return;
@@ -76,8 +78,9 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	}
 	if (s->rule->src->type == RULE_RATE && !s->rate)
 		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
-	if (s->rule->src->type == RULE_ANOMALY && !s->base)
-		s->base = anomaly_baseline_new(e, b->m, now_ms); /* NULL: stays unknown */
+	if (s->rule->src->type == RULE_ANOMALY && !s->base &&
+	    (s->base = anomaly_baseline_new(e, b->m, now_ms))) /* NULL: stays unknown */
+		baseline_hot_attach(s->base, &s->hot);
 }
 
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,

@@ -195,7 +195,7 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	enum alvl cur = a ? a->level : LVL_NONE;
 	double val;
 	enum alvl lvl = r->src->type == RULE_ANOMALY
-				? anomaly_eval(r, b->m, s->base, new_value, &val)
+				? anomaly_eval(r, b->m, s->base, &s->hot, new_value, &val)
 				: rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
 	if (lvl == LVL_UNKNOWN)
 		return;
@@ -365,7 +365,7 @@ bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		const struct aslot *s = &b->slot[i];
 		if (s->base && s->rule->src->type == RULE_ANOMALY) {
-			*out = *s->base;
+			baseline_copy(out, s->base);
 			*deviation = s->rule->src->deviation;
 			*margin = s->rule->src->margin;
 			anomaly_learning(s->rule, s->base, state, statelen);

@@ -126,11 +126,12 @@ struct rate_buf {
  * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
 enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
 		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
-/* Level of ANOMALY rule r for m against its baseline (NULL: unknown); learn: the value
- * is new and, when inside the band (or still learning), joins the baseline.  A metric
- * with less history than the rule's `learn` is never judged (LVL_NONE). */
+/* Level of ANOMALY rule r for m against its baseline (NULL: unknown) through hot, the
+ * caller's copy of the hour judged (the engine's slot; zeroed at first); learn: the
+ * value is new and, when inside the band (or still learning), joins the baseline.  A
+ * metric with less history than the rule's `learn` is never judged (LVL_NONE). */
 enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
-		       bool learn, double *val);
+		       struct baseline_hot *hot, bool learn, double *val);
 /* "learning (N days of M)" while base has less history than r needs, else "". */
 void anomaly_learning(const struct arule *r, const struct baseline *base, char *buf,
 		      size_t len);
@@ -311,6 +312,7 @@ struct aslot {
 	struct alert *alert;   /* NULL while the pair has always been OK */
 	struct rate_buf *rate; /* RATE rules only */
 	struct baseline *base; /* ANOMALY rules only */
+	struct baseline_hot hot; /* base's hour being judged (base->hot points here) */
 };
 
 /* The rules of one metric: what its sink slot points to. */

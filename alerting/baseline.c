@@ -15,6 +15,8 @@ void baseline_init(struct baseline *b)
 	*b = (struct baseline){.first_day = -1, .last_day = -1};
 }
 
+static void hot_put_back(struct baseline *b);
+
 /* Floor division: times before 1970 still fall in the right slot. */
 static int64_t floor_div(int64_t a, int64_t d)
 {
@@ -34,30 +36,35 @@ int baseline_days(const struct baseline *b)
 	return b->first_day < 0 ? 0 : (int)(b->last_day - b->first_day + 1);
 }
 
+/* Widens b's days to ts_s's; whether they moved. */
+static bool days_widen(struct baseline *b, int64_t ts_s)
+{
+	int64_t day = floor_div(ts_s, DAY_S);
+	if (day == b->last_day && b->first_day >= 0)
+		return false; /* the usual case: nothing else moves */
+	bool moved = false;
+	if (b->first_day < 0 || day < b->first_day) {
+		b->first_day = day;
+		moved = true;
+	}
+	if (day > b->last_day) {
+		b->last_day = day;
+		moved = true;
+	}
+	return moved;
+}
+
 void baseline_add(struct baseline *b, int64_t ts_s, double v)
 {
 	if (!isfinite(v))
 		return;
-	struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
-	/* Welford's update with the weight capped, so that an old slot follows slow change */
-	if (sl->n < BASELINE_SLOT_MAX_N)
-		sl->n++;
-	/* one division where Welford's has two: a division is tens of cycles */
-	double inv = 1.0 / sl->n, mean = sl->mean;
-	double next = mean + (v - mean) * inv;
-	sl->var = (float)(sl->var + ((v - mean) * (v - next) - sl->var) * inv);
-	sl->mean = (float)next;
-	int64_t day = floor_div(ts_s, DAY_S);
-	if (day == b->last_day && b->first_day >= 0)
-		return; /* the usual case: nothing else moves */
-	if (b->first_day < 0 || day < b->first_day)
-		b->first_day = day;
-	if (day > b->last_day)
-		b->last_day = day;
+	baseline_slot_learn(&b->slot[baseline_slot(ts_s)], v);
+	days_widen(b, ts_s);
 }
 
 void baseline_merge(struct baseline *b, const struct baseline *src)
 {
+	hot_put_back(b); /* the merge moves the slots and the days under it */
 	for (unsigned i = 0; i < BASELINE_SLOTS; i++) {
 		struct baseline_slot *d = &b->slot[i];
 		const struct baseline_slot *s = &src->slot[i];
@@ -103,10 +110,10 @@ long baseline_learn_rrd(struct baseline *b, const char *path, const char *daemon
 	return n;
 }
 
-bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double margin, double *lo,
-		   double *hi)
+/* The band of slot sl (see baseline_band). */
+static bool slot_band(const struct baseline_slot *sl, double k, double margin, double *lo,
+		      double *hi)
 {
-	const struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
 	if (sl->n < 2) {
 		*lo = *hi = NAN;
 		return false;
@@ -119,20 +126,82 @@ bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double marg
 	return true;
 }
 
+bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double margin, double *lo,
+		   double *hi)
+{
+	return slot_band(&b->slot[baseline_slot(ts_s)], k, margin, lo, hi);
+}
+
 bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
 		      enum baseline_dir dir, double *lo, double *hi)
 {
 	const struct baseline_slot *sl = &b->slot[baseline_slot(ts_s)];
 	*lo = *hi = NAN;
-	if (sl->n < 2)
-		return false;
-	/* |v - mean| > max(k sd, margin), squared: no square root for the values inside,
-	 * which are nearly all of them; the band itself only for one outside */
-	double d = v - sl->mean, var = sl->var > 0 ? sl->var : 0.0;
-	double k2var = k * k * var, m2 = margin * margin;
-	bool far = d * d > (k2var > m2 ? k2var : m2);
-	bool outside = far && (dir == BASELINE_UP ? d > 0 : dir == BASELINE_DOWN ? d < 0 : true);
-	if (outside)
-		baseline_band(b, ts_s, k, margin, lo, hi);
+	bool outside = baseline_slot_outside(sl, v, k, margin, dir);
+	if (outside) /* the band only for a value outside, for its note */
+		slot_band(sl, k, margin, lo, hi);
 	return outside;
+}
+
+/* ---- the hot copy ------------------------------------------------------------------ */
+
+/* Writes b's held copy back; it then holds nothing (`noted` stays). */
+static void hot_put_back(struct baseline *b)
+{
+	struct baseline_hot *h = b->hot;
+	if (!h || !h->held)
+		return;
+	b->slot[h->slot] = baseline_hot_slot(h);
+	h->held = false;
+}
+
+void baseline_hot_attach(struct baseline *b, struct baseline_hot *h)
+{
+	bool noted = b->hot && b->hot->noted;
+	hot_put_back(b);
+	*h = (struct baseline_hot){.noted = noted};
+	b->hot = h;
+}
+
+void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
+{
+	int64_t hour = floor_div(ts_s, HOUR_S), day = floor_div(ts_s, DAY_S);
+	/* the next hour of a day already within the days (nearly every hour) needs not
+	 * read them: the line of the day range stays untouched */
+	bool same_day = h->held && h->in_days && floor_div(h->hour, 24) == day;
+	if (h->held)
+		b->slot[h->slot] = baseline_hot_slot(h);
+	unsigned k = baseline_slot(ts_s);
+	const struct baseline_slot *sl = &b->slot[k];
+	/* an hour beyond int32 (year 245,000) never matches: taken again at each value */
+	h->hour = (int32_t)hour;
+	h->mean = sl->mean;
+	h->var = sl->var;
+	h->n = (uint8_t)sl->n; /* at most BASELINE_SLOT_MAX_N */
+	h->slot = (uint8_t)k;
+	h->in_days = (same_day && hour == h->hour) ||
+		     (b->first_day >= 0 && day >= b->first_day && day <= b->last_day);
+	h->held = true;
+}
+
+bool baseline_hot_band(const struct baseline_hot *h, double k, double margin, double *lo,
+		       double *hi)
+{
+	struct baseline_slot sl = baseline_hot_slot(h);
+	return slot_band(&sl, k, margin, lo, hi);
+}
+
+bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
+{
+	h->in_days = true; /* the hour's later values move no day */
+	return days_widen(b, ts_s);
+}
+
+void baseline_copy(struct baseline *dst, const struct baseline *src)
+{
+	*dst = *src;
+	if (src->hot && src->hot->held)
+		dst->slot[src->hot->slot] = baseline_hot_slot(src->hot);
+	dst->hot = NULL;
+	dst->load = NULL;
 }

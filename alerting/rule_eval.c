@@ -133,13 +133,13 @@ static void unit_value(double v, const char *unit, char *buf, size_t len)
 
 /* The metric's note (quoted by alert e-mails) says what was expected while the value is
  * outside its band; cleared when it comes back. */
-static void anomaly_note(struct baseline *base, const struct metric *m, bool outside, double lo,
+static void anomaly_note(struct baseline_hot *h, const struct metric *m, bool outside, double lo,
 			 double hi)
 {
 	if (!outside) {
-		if (base->noted)
+		if (h->noted)
 			metric_set_note((struct metric *)m, NULL);
-		base->noted = false;
+		h->noted = false;
 		return;
 	}
 	char a[48], z[48], now[48], note[192];
@@ -147,11 +147,11 @@ static void anomaly_note(struct baseline *base, const struct metric *m, bool out
 	unit_value(hi, m->unit, z, sizeof(z));
 	unit_value(m->value, m->unit, now, sizeof(now));
 	snprintf(note, sizeof(note), "expected %s-%s at this hour, now %s", a, z, now);
-	base->noted = metric_set_note((struct metric *)m, note) == 0;
+	h->noted = metric_set_note((struct metric *)m, note) == 0;
 }
 
 enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
-		       bool learn, double *val)
+		       struct baseline_hot *h, bool learn, double *val)
 {
 	const struct cfg_rule *c = r->src;
 	*val = m->value;
@@ -160,13 +160,21 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 	int64_t ts_s = m->value_ts_ms / 1000;
 	int have, need;
 	double lo, hi;
-	bool outside = anomaly_learned(r, base, &have, &need) &&
-		       baseline_outside(base, ts_s, m->value, c->deviation, c->margin,
-					(enum baseline_dir)c->direction, &lo, &hi);
+	/* the hour's slot and whether the history suffices are held beside the rule (the
+	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
+	if (!baseline_hot_holds(h, ts_s)) {
+		baseline_hot_take(base, h, ts_s);
+		if (!h->learned) /* once learned, for good: the days only grow */
+			h->learned = anomaly_learned(r, base, &have, &need);
+	}
+	bool outside = h->learned && baseline_hot_outside(h, m->value, c->deviation, c->margin,
+							   (enum baseline_dir)c->direction);
+	if (outside) /* the band only for a value outside, for its note */
+		baseline_hot_band(h, c->deviation, c->margin, &lo, &hi);
 	/* an unusual value stays out of the model, or a lasting fault would become normal */
-	if (learn && !outside)
-		baseline_add(base, ts_s, m->value);
-	if (outside || base->noted)
-		anomaly_note(base, m, outside, lo, hi);
+	if (learn && !outside && baseline_hot_add(base, h, ts_s, m->value))
+		h->learned = anomaly_learned(r, base, &have, &need);
+	if (outside || h->noted)
+		anomaly_note(h, m, outside, lo, hi);
 	return outside ? LVL_OF_SEV(c->severity) : LVL_NONE;
 }

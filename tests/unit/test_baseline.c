@@ -66,6 +66,7 @@ struct judge {
 	struct arule r;
 	struct metric m;
 	struct baseline *base;
+	struct baseline_hot hot; /* the hour judged, as the engine's slot holds it */
 	int run;         /* consecutive samples outside the band */
 	int single;      /* samples outside the band */
 	int alerts;      /* times `for: 10m` was reached */
@@ -109,7 +110,7 @@ static enum alvl judge(struct judge *j, int64_t t, double v)
 	j->m.value = v;
 	j->m.value_ts_ms = fold_time(j->fold, t) * 1000;
 	double val;
-	enum alvl l = anomaly_eval(&j->r, &j->m, j->base, true, &val);
+	enum alvl l = anomaly_eval(&j->r, &j->m, j->base, &j->hot, true, &val);
 	if (l == LVL_NONE) {
 		j->run = 0;
 		return l;

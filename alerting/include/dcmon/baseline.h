@@ -5,6 +5,7 @@
 #ifndef DCMON_BASELINE_H
 #define DCMON_BASELINE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,10 +21,25 @@ struct baseline_slot {
 
 struct baseline_load; /* alerting/baseline_load.c */
 
+/* The hour being judged, held where the rule's other per-metric state is (the engine's
+ * slot, in cache anyway): judging and learning a value then touch none of the
+ * baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
+ * slot, written back when the hour changes, before a merge and in baseline_copy. */
+struct baseline_hot {
+	float mean, var;  /* those of slot[slot] and its updates since */
+	int32_t hour;     /* hours since the epoch (UTC) of the copy */
+	uint8_t n;        /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
+	uint8_t slot;     /* its hour of the week */
+	bool held : 1;    /* holds a copy */
+	bool in_days : 1; /* its day lies within first_day..last_day: adding moves no day */
+	bool learned : 1; /* the caller's: enough days of history (for good: days only grow) */
+	bool noted : 1;   /* the metric's note is this baseline's "expected ..." */
+};
+
 struct baseline {
 	struct baseline_slot slot[BASELINE_SLOTS];
 	int64_t first_day, last_day; /* UTC day numbers of the first and last sample, -1 none */
-	bool noted;                  /* the metric's note is this baseline's "expected ..." */
+	struct baseline_hot *hot;    /* the copy of the hour being judged, NULL none */
 	struct baseline_load *load;  /* its history being read on a worker, NULL if none */
 };
 
@@ -55,5 +71,79 @@ bool baseline_band(const struct baseline *b, int64_t ts_s, double k, double marg
  * squares, so the values inside, nearly all, cost no square root). */
 bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k, double margin,
 		      enum baseline_dir dir, double *lo, double *hi);
+
+/* ---- judging through the hot copy (the engine's path, one value at a time) ---------- */
+
+/* Makes h (zeroed or moved from elsewhere) b's hot copy; the previous one is written back
+ * and its `noted` carries over. */
+void baseline_hot_attach(struct baseline *b, struct baseline_hot *h);
+/* Whether h holds the slot of ts_s; if not, baseline_hot_take must come first. */
+static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_s)
+{
+	int64_t hour = ts_s / 3600 - (ts_s % 3600 < 0);
+	return h->held && h->hour == hour;
+}
+/* Writes h's copy back to b and takes the slot of ts_s (the caller sets h->learned).
+ * h must be b's hot copy (baseline_hot_attach) for merges and snapshots to see it. */
+void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
+/* Welford's update of sl with v, the weight capped so that an old slot follows slow
+ * change; one division where Welford's has two.  (Inline, as the two below: the
+ * engine's path for every value.) */
+static inline void baseline_slot_learn(struct baseline_slot *sl, double v)
+{
+	if (sl->n < BASELINE_SLOT_MAX_N)
+		sl->n++;
+	double inv = 1.0 / sl->n, mean = sl->mean;
+	double next = mean + (v - mean) * inv;
+	sl->var = (float)(sl->var + ((v - mean) * (v - next) - sl->var) * inv);
+	sl->mean = (float)next;
+}
+/* Whether v lies farther than max(k sd, margin) from sl's mean in direction dir; false
+ * when sl has fewer than 2 samples.  Squared: the values inside, nearly all, cost no
+ * square root. */
+static inline bool baseline_slot_outside(const struct baseline_slot *sl, double v, double k,
+					 double margin, enum baseline_dir dir)
+{
+	if (sl->n < 2)
+		return false;
+	double d = v - sl->mean, var = sl->var > 0 ? sl->var : 0.0;
+	double k2var = k * k * var, m2 = margin * margin;
+	bool far = d * d > (k2var > m2 ? k2var : m2);
+	return far && (dir == BASELINE_UP ? d > 0 : dir == BASELINE_DOWN ? d < 0 : true);
+}
+static inline struct baseline_slot baseline_hot_slot(const struct baseline_hot *h)
+{
+	return (struct baseline_slot){.mean = h->mean, .var = h->var, .n = h->n};
+}
+/* baseline_outside against the held copy (same comparison); the band, for a value
+ * outside, from baseline_hot_band. */
+static inline bool baseline_hot_outside(const struct baseline_hot *h, double v, double k,
+					double margin, enum baseline_dir dir)
+{
+	struct baseline_slot sl = baseline_hot_slot(h);
+	return baseline_slot_outside(&sl, v, k, margin, dir);
+}
+/* baseline_band of the held copy. */
+bool baseline_hot_band(const struct baseline_hot *h, double k, double margin, double *lo,
+		       double *hi);
+/* Widens b's days to ts_s's, the first value of h's hour learned; whether they moved. */
+bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
+/* baseline_add into h, which holds ts_s's slot; true if b's days moved (the caller's
+ * `learned` may change).  b itself is touched only at the first value of the hour. */
+static inline bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, int64_t ts_s,
+				    double v)
+{
+	if (!isfinite(v))
+		return false;
+	struct baseline_slot sl = baseline_hot_slot(h);
+	baseline_slot_learn(&sl, v);
+	h->mean = sl.mean;
+	h->var = sl.var;
+	h->n = (uint8_t)sl.n;
+	return !h->in_days && baseline_hot_widen(b, h, ts_s);
+}
+/* *dst = *src with the hot copy's pending updates: a snapshot for readers (the graph's
+ * band), detached from the hot copy and the history read. */
+void baseline_copy(struct baseline *dst, const struct baseline *src);
 
 #endif
