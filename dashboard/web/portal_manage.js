@@ -340,7 +340,7 @@ function deviceYaml(f) {
 function ruleForm() {
   const f = itemForm("rule", "A threshold", "When a metric of your servers alerts; the same name again changes it.");
   fields(f, [["name", "name", input("text", "web1-cpu")], ["device", "device", input("text", "web1 (or web*)")],
-    ["metric", "metric", input("text", "cpu_used_percent")], ["dir", "alert when", select(["above", "below"])],
+    ["metric", "metric", input("text", "cpu_used_percent")], ["dir", "alert when", select(["above", "below", "unusual"])],
     ["warn", "warning at", input("text", "80")], ["crit", "critical at", input("text", "95")],
     ["for", "for", input("text", "5m")]]);
   return itemSave(f, "rule", ruleYaml);
@@ -352,6 +352,13 @@ function ruleYaml(f) {
   d.add("match:", "device");
   if (val(f, "device")) d.add("  device: " + yq(val(f, "device")), "device");
   if (val(f, "metric")) d.add("  metric: " + yq(val(f, "metric")), "metric");
+  if (val(f, "dir") === "unusual") {
+    /* compared with the metric's baseline, the defaults of anomaly: (docs/CONFIG.md) */
+    d.add("anomaly:", "dir");
+    d.add("  direction: both", "dir");
+    if (val(f, "for")) d.add("for: " + yq(val(f, "for")), "for");
+    return d;
+  }
   d.add(val(f, "dir") + ":", "warn");
   if (val(f, "warn")) d.add("  warn: " + val(f, "warn"), "warn");
   if (val(f, "crit")) d.add("  crit: " + val(f, "crit"), "crit");
@@ -455,17 +462,19 @@ function fillDevice(f, o) {
   return true;
 }
 
-/* The threshold form from a rule item (above or below with warn/crit). */
+/* The threshold form from a rule item (above or below with warn/crit, or unusual: an
+ * anomaly with its defaults). */
 function fillRule(f, o) {
-  const dir = o.above ? "above" : "below";
+  const dir = o.above ? "above" : o.anomaly ? "anomaly" : "below";
   const fits = keysFit(o, ["name", "match", dir, "for"], {
-    match: (v) => keysFit(v, ["device", "metric", "tenant"]), [dir]: (v) => keysFit(v, ["warn", "crit"])});
+    match: (v) => keysFit(v, ["device", "metric", "tenant"]),
+    [dir]: dir === "anomaly" ? (v) => keysFit(v, ["direction"]) && v.direction === "both" : (v) => keysFit(v, ["warn", "crit"])});
   if (!fits || !o[dir]) return false;
   const m = o.match || {};
   f.elements.name.value = o.name || "";
   f.elements.device.value = m.device || "";
   f.elements.metric.value = m.metric || "";
-  f.elements.dir.value = dir;
+  f.elements.dir.value = dir === "anomaly" ? "unusual" : dir;
   f.elements.warn.value = o[dir].warn || "";
   f.elements.crit.value = o[dir].crit || "";
   f.elements.for.value = o.for || "";

@@ -38,6 +38,25 @@ async function fieldsAre(page, form, want, what) {
   }
 }
 
+// "unusual" in the threshold form: an anomaly rule on the NOC's server of the tenant.
+async function unusual(page) {
+  const f = "#rule-form";
+  await page.fill(`${f} [name=name]`, "acme-noc-cpu");
+  await page.fill(`${f} [name=device]`, "acme-noc");
+  await page.fill(`${f} [name=metric]`, "cpu_used_percent");
+  await page.selectOption(`${f} [name=dir]`, "unusual");
+  for (const k of ["warn", "crit", "for"]) await page.fill(`${f} [name=${k}]`, "");
+  await page.click("#rule-save");
+  const said = await until("the unusual threshold applied", 15, async () => {
+    const t = await text(page, '[data-note="rule-form"]');
+    return t && /^Applied: rule acme-noc-cpu/.test(t) ? t : null;
+  });
+  ok(true, `saved: ${said}`);
+  await change(page, "acme-noc-cpu");
+  await fieldsAre(page, "rule-form", [["name", "acme-noc-cpu"], ["device", "acme-noc"], ["dir", "unusual"]],
+    "the threshold form filled from the anomaly rule");
+}
+
 // The log pattern form: a pattern saved and listed, filled back by Change, a bad regex
 // refused at its field.
 async function logPatterns(page) {
@@ -108,6 +127,7 @@ async function main() {
       "an item with a key no form has opens as its YAML");
 
     await logPatterns(page);
+    await unusual(page);
     await page.screenshot({ path: path.join(ART, "portal-log-pattern.png"), fullPage: true });
   } finally {
     await browser.close();

@@ -7,7 +7,8 @@
 # the interval (GET /api/v1/layer/items "item": the YAML as JSON).  The log pattern form
 # (docs/PORTAL.md "Log patterns") makes a log_rule item scoped to a server of the tenant
 # chosen in the form, listed in the items and in the layer; a regex that does not compile
-# gets the decoder's message at the regex field and nothing is stored.
+# gets the decoder's message at the regex field and nothing is stored.  The threshold
+# form's "unusual" on the server the NOC declared for the tenant makes an anomaly rule.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
@@ -21,6 +22,8 @@ http=$(free_port); p1=$(free_port); p2=$(free_port); slog=$(free_port)
       - {tenant: acme, min_interval: 1s, targets: [127.0.0.0/29]}
 tenants:
   - {id: acme}
+devices:
+  - {id: acme-noc, kind: server, host: 127.0.0.3, tenant: acme}
 YAML
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
@@ -67,4 +70,7 @@ assert_eq "$(items | jq -cS '.items[] | select(.kind == "log_rule") | {id, origi
   '{"id":"acme-quota","item":{"devices":["acme-web"],"match":"disk quota exceeded","name":"acme-quota","window":"5m"},"origin":"tenant"}' \
   "the log pattern made in the form is in the layer, scoped to the server chosen"
 assert_eq "$(items | jq '[.items[] | select(.id == "acme-bad")] | length')" 0 "the log pattern with a bad regex is not stored"
+assert_eq "$(items | jq -cS '.items[] | select(.id == "acme-noc-cpu") | .item')" \
+  '{"anomaly":{"direction":"both"},"match":{"device":"acme-noc","metric":"cpu_used_percent"},"name":"acme-noc-cpu"}' \
+  "the unusual threshold on the NOC's server of the tenant is an anomaly rule in the layer"
 done_checks
