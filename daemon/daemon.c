@@ -642,6 +642,8 @@ static int start_parts(struct daemon *d)
 	if (alert_engine_set_workq(d->alerts, d->wq) < 0) /* baselines' history off the loop */
 		return -1;
 	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
+	if (tenant_layer_watch_probes(d->tenants, d->bus, d->loop) < 0)
+		return -1;
 	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
 				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir,
 				.arc = d->arc};

@@ -333,8 +333,8 @@ static curl_socket_t http_open_socket(void *arg, curlsocktype purpose, struct cu
 	int port;
 	if (http_check_target(h, host, sizeof(host), &port) < 0)
 		snprintf(host, sizeof(host), "the URL's host");
-	snprintf(c->refused, sizeof(c->refused), "%.30s resolves to %s: refused by the "
-		 "check's allow/deny", host, ip);
+	snprintf(c->refused, sizeof(c->refused), "%.30s resolves to %s: " HTTP_REFUSED_BY_ALLOW_DENY,
+		 host, ip);
 	return CURL_SOCKET_BAD;
 }
 

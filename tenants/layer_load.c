@@ -31,6 +31,7 @@ void tenant_layer_free(struct tenant_layer *l)
 {
 	if (!l)
 		return;
+	probe_audit_free(l->probes);
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].tenant);
 		free(l->items[i].id);

@@ -55,6 +55,7 @@ struct tenant_layer {
 	tenant_swap swap;
 	void *arg;
 	struct alert_engine *audit;
+	struct probe_audit *probes; /* tenant_layer_watch_probes */
 };
 
 void layer_item_name(char *out, const char *tenant, enum item_kind kind, const char *id);
@@ -121,6 +122,10 @@ struct cfg *layer_load_with(struct tenant_layer *l, const struct layer_change *c
 			    struct cfg_diags *d, bool *blamed);
 void layer_audit(struct tenant_layer *l, const struct authz_actor *by, const char *action,
 		 const char *target, const char *detail, int64_t now_ms);
+
+/* ---- refusals at a poll (probe_audit.c) ---- */
+struct probe_audit;
+void probe_audit_free(struct probe_audit *pa);
 
 /* ---- import (layer_import.c) ---- */
 /* Calls fn with each item of a layer's YAML (devices: and rules: sequences of maps).

@@ -1,7 +1,8 @@
 /* The tenant's self-service sections of the portal (docs/PORTAL.md, docs/API.md):
  *  - Monitoring: the items of its layer (/api/v1/layer/items) with their origin, and
  *    forms for a server's checks (ping, TCP ports with send/expect, HTTP(S) URLs, SNMP
- *    resources, processes and interfaces) and for thresholds (rules);
+ *    resources, processes and interfaces), for thresholds (rules) and for log patterns
+ *    (log_rule: the lines of its servers' logs counted per device);
  *  - Requests: the layer's change requests (/api/v1/layer/requests), approve and reject
  *    with a reason for approvers, one's own requests and their state for the others;
  *  - Alert addresses: the tenant's recipients (/api/v1/recipients).
@@ -104,15 +105,16 @@ function clearErrors(form) {
   for (const e of form.querySelectorAll(".field-error")) e.textContent = "";
 }
 
-/* Each message next to its field: the field of its line, else of the key it starts
- * with ("host: ... is the address of another tenant's device" is positioned at the
- * device), else under the form. */
+/* Each message next to its field: the field of the key it starts with ("host: ... is
+ * the address of another tenant's device" is positioned at the device, a log rule's
+ * "regex ..." at its map), else of its line, else under the form. */
 function showFieldErrors(form, doc, fields, fallbackId) {
   const rest = [];
   for (const f of fields || []) {
     let name = doc.fields[f.line - 1] || (doc.numbered ? "yaml" : "");
-    const key = (f.message.match(/^([a-z_]+):/) || [])[1];
-    if ((!name || name === "id") && key && form.querySelector('[data-error-for="' + key + '"]')) name = key;
+    /* a log rule's messages are positioned at its map: "syslog rule NAME: regex '...': ..." */
+    const key = (f.message.replace(/^syslog rule [^:]*: /, "").match(/^([a-z_]+)(?::| ')/) || [])[1];
+    if (key && form.querySelector('[data-error-for="' + key + '"]')) name = key;
     const span = name && form.querySelector('[data-error-for="' + name + '"]');
     const msg = doc.numbered ? "line " + f.line + ":" + f.col + ": " + f.message : f.message;
     if (span) span.textContent = (span.textContent ? span.textContent + "; " : "") + msg;
@@ -185,7 +187,7 @@ async function removeItem(it) {
 /* Any item as its YAML (one made through the API or an import too): the change form. */
 function yamlForm() {
   const f = itemForm("yaml", "Change an item", "Its YAML, the keys of the NOC's file (docs/CONFIG.md): saving it replaces the item.");
-  fields(f, [["kind", "kind", select(["device", "rule"])], ["yaml", "YAML", DC.el("textarea")]]);
+  fields(f, [["kind", "kind", select(["device", "rule", "log_rule"])], ["yaml", "YAML", DC.el("textarea")]]);
   f.elements.yaml.rows = 10;
   f.elements.yaml.spellcheck = false;
   const go = button("Save", "save", () => submitItem(f, val(f, "kind"), yamlText(f.elements.yaml.value)));
@@ -202,16 +204,24 @@ function yamlText(text) {
   return d;
 }
 
+/* Each kind's form: its maker, what fills it from an item, the field to type in first. */
+const EDITORS = {
+  device: {make: () => deviceForm(), fill: (f, o) => fillDevice(f, o), focus: "host"},
+  rule: {make: () => ruleForm(), fill: (f, o) => fillRule(f, o), focus: "metric"},
+  log_rule: {make: () => logRuleForm(), fill: (f, o) => fillLogRule(f, o), focus: "match"},
+};
+
 /* Change: the item's own form filled in from it, or its YAML when it has keys that form
  * does not write (saving the form would drop them). */
 function editItem(it) {
-  const [id, make, fill] = it.kind === "device" ? ["device-form", deviceForm, fillDevice] : ["rule-form", ruleForm, fillRule];
-  const f = kept(id, make);
-  if (!it.item || !fill(f, it.item)) return editYaml(it);
+  const ed = EDITORS[it.kind], id = it.kind + "-form";
+  if (!ed) return editYaml(it);
+  const f = kept(id, ed.make);
+  if (!it.item || !ed.fill(f, it.item)) return editYaml(it);
   clearErrors(f);
   note(id, "Changing " + it.kind + " " + it.id + ": saving replaces it.");
   f.scrollIntoView();
-  f.elements[it.kind === "device" ? "host" : "metric"].focus();
+  f.elements[ed.focus].focus();
 }
 
 function editYaml(it) {
@@ -330,7 +340,7 @@ function deviceYaml(f) {
 function ruleForm() {
   const f = itemForm("rule", "A threshold", "When a metric of your servers alerts; the same name again changes it.");
   fields(f, [["name", "name", input("text", "web1-cpu")], ["device", "device", input("text", "web1 (or web*)")],
-    ["metric", "metric", input("text", "cpu_used_percent")], ["dir", "alert when", select(["above", "below"])],
+    ["metric", "metric", input("text", "cpu_used_percent")], ["dir", "alert when", select(["above", "below", "unusual"])],
     ["warn", "warning at", input("text", "80")], ["crit", "critical at", input("text", "95")],
     ["for", "for", input("text", "5m")]]);
   return itemSave(f, "rule", ruleYaml);
@@ -342,10 +352,63 @@ function ruleYaml(f) {
   d.add("match:", "device");
   if (val(f, "device")) d.add("  device: " + yq(val(f, "device")), "device");
   if (val(f, "metric")) d.add("  metric: " + yq(val(f, "metric")), "metric");
+  if (val(f, "dir") === "unusual") {
+    /* compared with the metric's baseline, the defaults of anomaly: (docs/CONFIG.md) */
+    d.add("anomaly:", "dir");
+    d.add("  direction: both", "dir");
+    if (val(f, "for")) d.add("for: " + yq(val(f, "for")), "for");
+    return d;
+  }
   d.add(val(f, "dir") + ":", "warn");
   if (val(f, "warn")) d.add("  warn: " + val(f, "warn"), "warn");
   if (val(f, "crit")) d.add("  crit: " + val(f, "crit"), "crit");
   if (val(f, "for")) d.add("for: " + yq(val(f, "for")), "for");
+  return d;
+}
+
+/* A log pattern (docs/PORTAL.md "Log patterns"): the lines of the tenant's servers that
+ * match, counted per device in a window; a threshold on log_matches_count makes the
+ * alert.  Its devices are chosen among the tenant's own (devicesChoice). */
+function logRuleForm() {
+  const f = itemForm("log_rule", "A log pattern", "Counts the lines of your servers' logs that match, per " +
+    "server, as log_matches_count with the pattern's name; a threshold on that count makes the alert. " +
+    "The same name again changes it.");
+  const devs = DC.el("select");
+  devs.multiple = true;
+  fields(f, [["name", "name", input("text", "acme-quota")], ["match", "line contains", input("text", "disk quota exceeded")],
+    ["regex", "line matches (regex)", input("text", "optional, POSIX extended")],
+    ["window", "counted within", input("text", "60s")], ["clear", "a line containing this resets it", input("text", "optional")],
+    ["devices", "only these servers (none: all yours)", devs]]);
+  devicesChoice(f);
+  return itemSave(f, "log_rule", logRuleYaml);
+}
+
+/* The log pattern form's device choice: the tenant's own devices, what was chosen kept
+ * (and a chosen one no longer listed still shown). */
+function devicesChoice(f, want) {
+  const s = f.elements.devices;
+  const chosen = new Set(want || [...s.selectedOptions].map((o) => o.value));
+  const ids = P.devices.filter((d) => !shared(d)).map((d) => d.id);
+  for (const id of chosen) if (!ids.includes(id)) ids.push(id);
+  s.replaceChildren(...ids.map((id) => {
+    const o = DC.el("option", null, id);
+    o.value = id;
+    o.selected = chosen.has(id);
+    return o;
+  }));
+  s.size = Math.min(6, Math.max(2, ids.length));
+}
+
+function logRuleYaml(f) {
+  const d = yamlDoc();
+  d.add("name: " + yq(val(f, "name")), "name");
+  for (const k of ["match", "regex", "window", "clear"])
+    if (val(f, k)) d.add(k + ": " + yq(val(f, k)), k);
+  const devs = [...f.elements.devices.selectedOptions].map((o) => o.value);
+  if (devs.length) {
+    d.add("devices:", "devices");
+    for (const id of devs) d.add("  - " + yq(id), "devices");
+  }
   return d;
 }
 
@@ -399,20 +462,33 @@ function fillDevice(f, o) {
   return true;
 }
 
-/* The threshold form from a rule item (above or below with warn/crit). */
+/* The threshold form from a rule item (above or below with warn/crit, or unusual: an
+ * anomaly with its defaults). */
 function fillRule(f, o) {
-  const dir = o.above ? "above" : "below";
+  const dir = o.above ? "above" : o.anomaly ? "anomaly" : "below";
   const fits = keysFit(o, ["name", "match", dir, "for"], {
-    match: (v) => keysFit(v, ["device", "metric", "tenant"]), [dir]: (v) => keysFit(v, ["warn", "crit"])});
+    match: (v) => keysFit(v, ["device", "metric", "tenant"]),
+    [dir]: dir === "anomaly" ? (v) => keysFit(v, ["direction"]) && v.direction === "both" : (v) => keysFit(v, ["warn", "crit"])});
   if (!fits || !o[dir]) return false;
   const m = o.match || {};
   f.elements.name.value = o.name || "";
   f.elements.device.value = m.device || "";
   f.elements.metric.value = m.metric || "";
-  f.elements.dir.value = dir;
+  f.elements.dir.value = dir === "anomaly" ? "unusual" : dir;
   f.elements.warn.value = o[dir].warn || "";
   f.elements.crit.value = o[dir].crit || "";
   f.elements.for.value = o.for || "";
+  return true;
+}
+
+/* The log pattern form from a log_rule item (its tenant is the layer's own). */
+function fillLogRule(f, o) {
+  const texts = (v) => typeof v === "string" && !/[\r\n]/.test(v);
+  const fits = keysFit(o, ["name", "match", "regex", "window", "clear", "devices", "tenant"], {
+    match: texts, regex: texts, clear: texts, devices: (v) => asList(v).every(texts)});
+  if (!fits) return false;
+  for (const k of ["name", "match", "regex", "window", "clear"]) f.elements[k].value = o[k] || "";
+  devicesChoice(f, asList(o.devices));
   return true;
 }
 
@@ -431,7 +507,9 @@ function drawMonitoring(box) {
   if (!P.may("layer-apply"))
     box.appendChild(DC.el("p", "dim", "Your changes are requests: they apply once an approver of your tenant approves them (see Requests)."));
   const forms = DC.el("div", "forms");
-  forms.append(kept("device-form", deviceForm), kept("rule-form", ruleForm), kept("yaml-form", yamlForm));
+  const logs = kept("log_rule-form", logRuleForm);
+  devicesChoice(logs); /* the devices as they are now */
+  forms.append(kept("device-form", deviceForm), kept("rule-form", ruleForm), logs, kept("yaml-form", yamlForm));
   box.appendChild(forms);
 }
 

@@ -7,7 +7,10 @@
 //    its body match); saving it with a new interval applies (the shell then compares the
 //    item with the one it made);
 //  * Change on a threshold opens the threshold form filled in;
-//  * Change on an item with a key no form has opens its YAML instead.
+//  * Change on an item with a key no form has opens its YAML instead;
+//  * the log pattern form saves a log_rule scoped to acme-web (chosen among the tenant's
+//    servers), listed in the items; Change opens it filled in; a regex that does not
+//    compile shows the decoder's message at the regex field.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -33,6 +36,60 @@ async function fieldsAre(page, form, want, what) {
     const got = typeof v === "boolean" ? await checked(page, sel) : await value(page, sel);
     ok(got === v, `${what}: ${name} = ${JSON.stringify(got)}`);
   }
+}
+
+// "unusual" in the threshold form: an anomaly rule on the NOC's server of the tenant.
+async function unusual(page) {
+  const f = "#rule-form";
+  await page.fill(`${f} [name=name]`, "acme-noc-cpu");
+  await page.fill(`${f} [name=device]`, "acme-noc");
+  await page.fill(`${f} [name=metric]`, "cpu_used_percent");
+  await page.selectOption(`${f} [name=dir]`, "unusual");
+  for (const k of ["warn", "crit", "for"]) await page.fill(`${f} [name=${k}]`, "");
+  await page.click("#rule-save");
+  const said = await until("the unusual threshold applied", 15, async () => {
+    const t = await text(page, '[data-note="rule-form"]');
+    return t && /^Applied: rule acme-noc-cpu/.test(t) ? t : null;
+  });
+  ok(true, `saved: ${said}`);
+  await change(page, "acme-noc-cpu");
+  await fieldsAre(page, "rule-form", [["name", "acme-noc-cpu"], ["device", "acme-noc"], ["dir", "unusual"]],
+    "the threshold form filled from the anomaly rule");
+}
+
+// The log pattern form: a pattern saved and listed, filled back by Change, a bad regex
+// refused at its field.
+async function logPatterns(page) {
+  const f = "#log_rule-form";
+  const choices = await page.$$eval(`${f} [name=devices] option`, (os) => os.map((o) => o.value));
+  ok(choices.includes("acme-web") && choices.includes("acme-described"), `the tenant's servers to choose: ${choices}`);
+  await page.fill(`${f} [name=name]`, "acme-quota");
+  await page.fill(`${f} [name=match]`, "disk quota exceeded");
+  await page.fill(`${f} [name=window]`, "5m");
+  await page.selectOption(`${f} [name=devices]`, ["acme-web"]);
+  await page.click("#log_rule-save");
+  const said = await until("the log pattern applied", 15, async () => {
+    const t = await text(page, '[data-note="log_rule-form"]');
+    return t && /^Applied: log_rule acme-quota/.test(t) ? t : null;
+  });
+  ok(true, `saved: ${said}`);
+  await until("acme-quota in the items", 15, () => page.$('#layer-items tr[data-kind="log_rule"][data-item="acme-quota"]'));
+  ok(true, "the log pattern is listed among the items");
+
+  await page.fill(`${f} [name=name]`, "");
+  await change(page, "acme-quota");
+  await fieldsAre(page, "log_rule-form", [["name", "acme-quota"], ["match", "disk quota exceeded"], ["regex", ""],
+    ["window", "5m"], ["clear", ""]], "the log pattern form filled from acme-quota");
+  const chosen = await page.$$eval(`${f} [name=devices] option:checked`, (os) => os.map((o) => o.value));
+  ok(chosen.join() === "acme-web", `its servers chosen: ${chosen}`);
+
+  await page.fill(`${f} [name=name]`, "acme-bad");
+  await page.fill(`${f} [name=regex]`, "(unclosed");
+  await page.click("#log_rule-save");
+  const err = await until("the regex's error at its field", 15, () => text(page, `${f} [data-error-for=regex]`));
+  ok(/syslog rule acme-bad: regex '\(unclosed': /.test(err), `the decoder's message at the regex field: ${err}`);
+  const n = await text(page, '[data-note="log_rule-form"]');
+  ok(/^Not saved/.test(n), `the form says it is not saved: ${n}`);
 }
 
 async function main() {
@@ -68,6 +125,10 @@ async function main() {
     const y = await value(page, "#yaml-form [name=yaml]");
     ok(/description: kept as YAML/.test(y) && (await value(page, "#yaml-form [name=kind]")) === "device",
       "an item with a key no form has opens as its YAML");
+
+    await logPatterns(page);
+    await unusual(page);
+    await page.screenshot({ path: path.join(ART, "portal-log-pattern.png"), fullPage: true });
   } finally {
     await browser.close();
   }

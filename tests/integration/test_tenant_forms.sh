@@ -4,19 +4,26 @@
 # API; in headless Chromium (tests/e2e/tenant_forms.test.js) Change fills the server form
 # (the baseline switch too) and the threshold form from them, or opens the YAML; the
 # server saved again from its filled form with a new interval is the same item but for
-# the interval (GET /api/v1/layer/items "item": the YAML as JSON).
+# the interval (GET /api/v1/layer/items "item": the YAML as JSON).  The log pattern form
+# (docs/PORTAL.md "Log patterns") makes a log_rule item scoped to a server of the tenant
+# chosen in the form, listed in the items and in the layer; a regex that does not compile
+# gets the decoder's message at the regex field and nothing is stored.  The threshold
+# form's "unusual" on the server the NOC declared for the tenant makes an anomaly rule.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (dcmon user as root over the socket)"; exit 1; }
-http=$(free_port); p1=$(free_port); p2=$(free_port)
+http=$(free_port); p1=$(free_port); p2=$(free_port); slog=$(free_port)
 { daemon_yaml "http: {listen: 127.0.0.1, port: $http}" "accounts: {yescrypt_cost: 5}"
   cat <<YAML
+  syslog: {listen: 127.0.0.1, udp_port: 0, tcp_port: $slog, default_rules: false}
   tenant_layer:
     limits:
       - {tenant: acme, min_interval: 1s, targets: [127.0.0.0/29]}
 tenants:
   - {id: acme}
+devices:
+  - {id: acme-noc, kind: server, host: 127.0.0.3, tenant: acme}
 YAML
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
@@ -59,4 +66,11 @@ e2e_run tenant_forms.test.js ADMIN_PW="$pw" P1="$p1" P2="$p2" URL="$url"
 assert_eq "$(items | jq -r '.items[] | select(.id == "acme-web") | .item.interval')" 4s "saved from the form: the new interval"
 assert_eq "$(items | jq -cS "$shape")" "$before" "saved from the form: every other setting as it was"
 assert_eq "$(api_get /api/v1/devices/acme-web | jq .device.interval_ms)" 4000 "the saved form is live"
+assert_eq "$(items | jq -cS '.items[] | select(.kind == "log_rule") | {id, origin, item}')" \
+  '{"id":"acme-quota","item":{"devices":["acme-web"],"match":"disk quota exceeded","name":"acme-quota","window":"5m"},"origin":"tenant"}' \
+  "the log pattern made in the form is in the layer, scoped to the server chosen"
+assert_eq "$(items | jq '[.items[] | select(.id == "acme-bad")] | length')" 0 "the log pattern with a bad regex is not stored"
+assert_eq "$(items | jq -cS '.items[] | select(.id == "acme-noc-cpu") | .item')" \
+  '{"anomaly":{"direction":"both"},"match":{"device":"acme-noc","metric":"cpu_used_percent"},"name":"acme-noc-cpu"}' \
+  "the unusual threshold on the NOC's server of the tenant is an anomaly rule in the layer"
 done_checks

@@ -11,7 +11,8 @@
 # localhost (in the hosts file) is polled; a name resolving to a facility device's
 # address, a name that does not resolve, and the tenant's name once re-pointed at the
 # facility's address each give the check's point error naming why, while the tenant's
-# other checks keep polling.
+# other checks keep polling.  Each refusal at a poll is audited once as the tenant's
+# device (tenant-refused, "at a poll"), not again at the next polls.
 source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (a mount namespace for the hosts file)"; exit 1; }
@@ -130,6 +131,17 @@ put_url() { put device "$(printf 'id: %s\nkind: server\nhost: 127.0.0.1\nchecks:
 assert_eq "$(code "$(put_url acme-ups "https://ups.acme.test:$tls_port/")")" 200 "a URL whose name the load does not resolve applies"
 wait_until 20 "acme-ups refused at the poll" state_is acme-ups "ups.acme.test resolves to 127.0.0.4: refused by the check's allow/deny" u
 pass "a name resolving to a facility device's address: the point's error ($(metric_field acme-ups http_status_code u reason))"
+# poll_refusals DEVICE: the audit records of DEVICE's refusals at a poll (JSON lines)
+poll_refusals() {
+  audit_json --action tenant-refused --target "tenant:acme/device/$1" |
+    jq -c '.entries[] | select(.detail | contains("at a poll"))'
+}
+ups_audited() { [ "$(poll_refusals acme-ups | wc -l)" -ge 1 ]; }
+wait_until 10 "the audit record of acme-ups' refusal" ups_audited
+poll_refusals acme-ups | head -1 | jq -e '.who == "dcmond" and (.detail | contains(
+  "http: url of check u: ups.acme.test resolves to 127.0.0.4: refused by the check'"'"'s allow/deny"))' \
+  >/dev/null || fail "acme-ups' audit record: $(poll_refusals acme-ups)"
+pass "the refusal at a poll is audited as the tenant's device ($(poll_refusals acme-ups | jq -r .detail))"
 assert_eq "$(code "$(put_url acme-nx "https://nosuch.acme.test:$tls_port/")")" 200 "a URL whose name does not resolve applies"
 wait_until 30 "acme-nx's resolution error" state_is acme-nx "resolve host: nosuch.acme.test" u
 pass "a name that does not resolve: the point's error ($(metric_field acme-nx http_status_code u reason))"
@@ -137,6 +149,10 @@ wait_polls acme-web 2
 wait_polls acme-local 2
 metric_is acme-web http_state tls '.value == 1' || fail "acme-web beside them: $(metric_field acme-web http_state tls reason)"
 pass "the tenant's other checks keep polling beside them"
+wait_polls acme-ups 1 60 # refused: unreachable, its interval backs off
+state_is acme-ups "ups.acme.test resolves to 127.0.0.4" u || fail "acme-ups no longer refused"
+assert_eq "$(poll_refusals acme-ups | wc -l)" 1 "polls refused again at the same address add no audit record"
+assert_eq "$(poll_refusals acme-web | wc -l)" 0 "no refusal record for the check that is answered"
 
 # ---- the name re-pointed at the facility's address: refused at the next poll -------------------
 hosts "127.0.0.1 localhost" "127.0.0.4 web.acme.test" "127.0.0.4 ups.acme.test"
@@ -144,6 +160,11 @@ getent_in_ns=$(unshare -m "$T/ns.sh" getent hosts web.acme.test | awk '{print $1
 assert_eq "$getent_in_ns" 127.0.0.4 "the name now resolves to the facility's address"
 wait_until 20 "acme-web refused once re-pointed" state_is acme-web "web.acme.test resolves to 127.0.0.4: refused by the check's allow/deny" tls
 pass "re-pointed at the facility's address: refused at the next poll ($(metric_field acme-web http_status_code tls reason))"
+web_audited() { [ "$(poll_refusals acme-web | wc -l)" -ge 1 ]; }
+wait_until 10 "the audit record of acme-web's refusal" web_audited
+wait_polls acme-web 1 60
+assert_eq "$(poll_refusals acme-web | jq -r .detail | grep -c 'web.acme.test resolves to 127.0.0.4')" 1 \
+  "the re-pointed name is audited once, not at each poll"
 metric_is acme-local http_state loc '.value == 1' || fail "acme-local after the re-pointing"
 stop_dcmond
 done_checks

@@ -66,6 +66,15 @@ typedef int (*tenant_swap)(void *arg, struct cfg *next);
 void tenant_layer_bind(struct tenant_layer *l, const char *path, tenant_post_check check,
 		       tenant_swap swap, void *arg, struct alert_engine *audit);
 
+struct change_bus;
+struct loop;
+/* Audits, as the tenant's object (action tenant-refused), each address a URL check of a
+ * tenant's device was refused at a poll by its allow/deny (the name resolved to another
+ * tenant's or the facility's address): once per check and address, heard on the bus
+ * (metric reports); loop thread.  0, or -1 out of memory.  Ends with tenant_layer_free. */
+int tenant_layer_watch_probes(struct tenant_layer *l, struct change_bus *bus,
+			      struct loop *loop);
+
 /* Loads the NOC's file with the layer's items over it, checked against the NOC's
  * limits.  An item that no longer passes (the NOC's file changed) is left out and
  * logged; errors of the NOC's file alone make it NULL.  Every diagnostic goes to d. */
