@@ -1,4 +1,4 @@
-/* `checks:` of a device: ping, tcp ports, processes, plugins, resources. */
+/* `checks:` of a device: ping, tcp ports, processes, resources. */
 #include "config_int.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #define PING(f) offsetof(struct cfg_ping, f)
 #define TCP(f) offsetof(struct cfg_tcp, f)
 #define PROC(f) offsetof(struct cfg_process, f)
-#define PLUG(f) offsetof(struct cfg_plugin, f)
 
 static void ping_init(void *elem, const struct cfgnode *node, void *ctx)
 {
@@ -143,44 +142,6 @@ static const struct cfg_key process_keys[] = {
     {.name = NULL},
 };
 
-static void plugin_init(void *elem, const struct cfgnode *node, void *ctx)
-{
-	struct cfg_plugin *p = elem;
-	p->timeout_ms = CFG_UNSET;
-	p->pos = node->pos;
-}
-
-/* The command runs without a shell and without PATH: its program must be an absolute
- * path; the name defaults to the program's basename. */
-static int plugin_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
-{
-	struct cfg_plugin *p = elem;
-	if (p->ncommand == 0 || p->command[0][0] != '/') {
-		cfg_error(d, cfg_key_pos(node, "command"),
-		          "command: expected an absolute path to the plugin, then its arguments");
-		return -EINVAL;
-	}
-	if (p->name == NULL) {
-		const char *slash = strrchr(p->command[0], '/');
-		p->name = strdup(slash + 1);
-		if (p->name == NULL)
-			abort();
-	}
-	return 0;
-}
-
-static const struct cfg_key plugin_keys[] = {
-    {.name = "name", .type = CFGK_STRING, .offset = PLUG(name)},
-    {.name = "command",
-     .type = CFGK_STRLIST,
-     .offset = PLUG(command),
-     .count_offset = PLUG(ncommand),
-     .required = true,
-     .expect = "a list: the plugin's absolute path, then its arguments"},
-    {.name = "timeout", .type = CFGK_DURATION, .offset = PLUG(timeout_ms), .min = 1, .max = 600000},
-    {.name = NULL},
-};
-
 static const char *const resources_names[] = {
     [RES_NONE] = "none",
     [RES_LOCAL] = "local",
@@ -217,16 +178,6 @@ struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {
      .init = process_init,
      .check = process_check,
      .what = "process check"},
-    {.name = "plugin",
-     .type = CFGK_SEQ,
-     .offset = DEV(plugin),
-     .count_offset = DEV(nplugin),
-     .sub = plugin_keys,
-     .elem_size = sizeof(struct cfg_plugin),
-     .shorthand = "command",
-     .init = plugin_init,
-     .check = plugin_check,
-     .what = "plugin check"},
     {.name = "resources", .type = CFGK_ENUM, .offset = DEV(resources), .names = resources_names},
     {.name = NULL},
 };

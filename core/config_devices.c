@@ -111,13 +111,6 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 			          "tcp: port %d needs a host (in the check or the device)",
 			          dev->tcp[i].port);
 	}
-	for (size_t i = 0; i < dev->nplugin; i++)
-		for (size_t j = 0; j < i; j++)
-			if (dev->plugin[i].name && dev->plugin[j].name &&
-			    strcmp(dev->plugin[i].name, dev->plugin[j].name) == 0)
-				cfg_error(d, &dev->plugin[i].pos,
-				          "plugin: duplicate name '%s' (give each check a name)",
-				          dev->plugin[i].name);
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_check_keys; k->name; k++)
 		if (k->type == CFGK_SEQ && key_part_list(k))
@@ -146,7 +139,7 @@ void cfg_devices_resolve(struct cfg *cfg)
 /* True if the device has something to poll: a check or a transport section. */
 bool cfg_device_polls(const struct cfg_device *dev)
 {
-	if (dev->ping || dev->ntcp || dev->nprocess || dev->nplugin || dev->resources != RES_NONE)
+	if (dev->ping || dev->ntcp || dev->nprocess || dev->resources != RES_NONE)
 		return true;
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {

@@ -17,6 +17,7 @@
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/netaddr.h"
+#include "dcmon/plugin_check.h"
 #include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
 
@@ -235,7 +236,9 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 			     struct cfg_diags *d)
 {
 	const struct cfg_pos *p = &dev->pos;
-	if (dev->nplugin)
+	size_t nplugin;
+	plugin_checks_of(dev, &nplugin);
+	if (nplugin)
 		cfg_error(d, p, "plugin: a tenant's device may not run commands on dcmond's host");
 	if (dev->resources == RES_LOCAL)
 		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "

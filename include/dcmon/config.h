@@ -131,15 +131,6 @@ struct cfg_process {
 
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
 
-/* A Nagios-compatible plugin run as a check (pollers/plugin.c, docs/CONFIG.md). */
-struct cfg_plugin {
-	char *name;         /* instance label, unique within the device; default basename */
-	char **command;     /* argv: command[0] an absolute path, run without a shell */
-	size_t ncommand;    /* >= 1 */
-	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
-	struct cfg_pos pos;
-};
-
 /* A part's own list of checks in a device's `checks:` (CFG_PART_SECTION in its
  * check_keys): n items of the part's type. */
 struct cfg_part_list {
@@ -193,8 +184,6 @@ struct cfg_device {
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
-	struct cfg_plugin *plugin; /* Nagios-compatible plugins */
-	size_t nplugin;
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 	/* The transport sections and check lists that parts keep as their own (dcmon/part.h,
 	 * CFG_PART_SECTION in device_keys and check_keys), opaque to the kernel: the part
