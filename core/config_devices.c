@@ -105,13 +105,7 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 		          dev->id);
 	if (dev->ping != NULL && dev->host == NULL)
 		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
-	for (size_t i = 0; i < dev->ntcp; i++) {
-		if (dev->tcp[i].host == NULL && dev->host == NULL)
-			cfg_error(d, &dev->tcp[i].pos,
-			          "tcp: port %d needs a host (in the check or the device)",
-			          dev->tcp[i].port);
-	}
-	cfg_parts_attach();
+	cfg_parts_device_check(dev, node, d);
 	for (const struct cfg_key *k = cfg_check_keys; k->name; k++)
 		if (k->type == CFGK_SEQ && key_part_list(k))
 			part_check_names(dev, node, k, d);
@@ -139,7 +133,7 @@ void cfg_devices_resolve(struct cfg *cfg)
 /* True if the device has something to poll: a check or a transport section. */
 bool cfg_device_polls(const struct cfg_device *dev)
 {
-	if (dev->ping || dev->ntcp || dev->nprocess || dev->resources != RES_NONE)
+	if (dev->ping || dev->nprocess || dev->resources != RES_NONE)
 		return true;
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {

@@ -112,15 +112,6 @@ struct cfg_ping {
 	int size;           /* payload bytes, 0..1472, default 56 */
 };
 
-struct cfg_tcp {
-	char *host;         /* NULL = the device's host */
-	int port;           /* 1..65535 */
-	char *send;         /* bytes to send after connect, may be NULL (C escapes \r \n \t decoded) */
-	char *expect;       /* substring the banner/reply must contain, may be NULL */
-	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
-	struct cfg_pos pos;
-};
-
 struct cfg_process {
 	char *name;         /* exact match on the process name (comm / argv[0] basename), or NULL */
 	char *pattern;      /* POSIX extended regex on the full command line, or NULL */
@@ -179,8 +170,6 @@ struct cfg_device {
 
 	/* checks; NULL / 0 when absent */
 	struct cfg_ping *ping;
-	struct cfg_tcp *tcp;
-	size_t ntcp;
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
