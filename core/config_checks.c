@@ -1,4 +1,4 @@
-/* `checks:` of a device: ping, tcp ports, processes, plugins, resources. */
+/* `checks:` of a device: ping, processes, resources. */
 #include "config_int.h"
 
 #include <errno.h>
@@ -8,9 +8,7 @@
 
 #define DEV(f) offsetof(struct cfg_device, f)
 #define PING(f) offsetof(struct cfg_ping, f)
-#define TCP(f) offsetof(struct cfg_tcp, f)
 #define PROC(f) offsetof(struct cfg_process, f)
-#define PLUG(f) offsetof(struct cfg_plugin, f)
 
 static void ping_init(void *elem, const struct cfgnode *node, void *ctx)
 {
@@ -26,70 +24,6 @@ static const struct cfg_key ping_keys[] = {
     {.name = "timeout", .type = CFGK_DURATION, .offset = PING(timeout_ms), .min = 1, .max = 60000},
     {.name = "spacing", .type = CFGK_DURATION, .offset = PING(spacing_ms), .min = 0, .max = 10000},
     {.name = "size", .type = CFGK_INT, .offset = PING(size), .min = 0, .max = 1472},
-    {.name = NULL},
-};
-
-static void tcp_init(void *elem, const struct cfgnode *node, void *ctx)
-{
-	struct cfg_tcp *t = elem;
-	t->timeout_ms = CFG_UNSET;
-	t->pos = node->pos;
-}
-
-/* Value of the hex digit c, or -1. */
-static int hex_digit(char c)
-{
-	const char *digits = "0123456789abcdef";
-	const char *p = c ? strchr(digits, c | 0x20) : NULL;
-	return p ? (int)(p - digits) : -1;
-}
-
-/* Decodes \r \n \t \\ \0 and \xHH in place; returns false on an unknown escape. */
-static bool unescape(char *s)
-{
-	static const char from[] = "rnt\\0\"'", to[] = "\r\n\t\\\0\"'";
-	char *w = s;
-	for (const char *r = s; *r; r++) {
-		if (*r != '\\') {
-			*w++ = *r;
-			continue;
-		}
-		const char *e = r[1] ? strchr(from, r[1]) : NULL;
-		if (e) {
-			*w++ = to[e - from];
-			r++;
-		} else if (r[1] == 'x' && hex_digit(r[2]) >= 0 && hex_digit(r[3]) >= 0) {
-			*w++ = (char)(hex_digit(r[2]) * 16 + hex_digit(r[3]));
-			r += 3;
-		} else {
-			return false;
-		}
-	}
-	*w = '\0';
-	return true;
-}
-
-static int tcp_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
-{
-	struct cfg_tcp *t = elem;
-	if (t->send == NULL || unescape(t->send))
-		return 0;
-	cfg_error(d, cfg_key_pos(node, "send"),
-	          "send: unknown escape (expected \\r \\n \\t \\\\ \\0 or \\xHH)");
-	return -EINVAL;
-}
-
-static const struct cfg_key tcp_keys[] = {
-    {.name = "host", .type = CFGK_STRING, .offset = TCP(host)},
-    {.name = "port",
-     .type = CFGK_INT,
-     .offset = TCP(port),
-     .required = true,
-     .min = 1,
-     .max = 65535},
-    {.name = "send", .type = CFGK_STRING, .offset = TCP(send)},
-    {.name = "expect", .type = CFGK_STRING, .offset = TCP(expect)},
-    {.name = "timeout", .type = CFGK_DURATION, .offset = TCP(timeout_ms), .min = 1, .max = 600000},
     {.name = NULL},
 };
 
@@ -143,44 +77,6 @@ static const struct cfg_key process_keys[] = {
     {.name = NULL},
 };
 
-static void plugin_init(void *elem, const struct cfgnode *node, void *ctx)
-{
-	struct cfg_plugin *p = elem;
-	p->timeout_ms = CFG_UNSET;
-	p->pos = node->pos;
-}
-
-/* The command runs without a shell and without PATH: its program must be an absolute
- * path; the name defaults to the program's basename. */
-static int plugin_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
-{
-	struct cfg_plugin *p = elem;
-	if (p->ncommand == 0 || p->command[0][0] != '/') {
-		cfg_error(d, cfg_key_pos(node, "command"),
-		          "command: expected an absolute path to the plugin, then its arguments");
-		return -EINVAL;
-	}
-	if (p->name == NULL) {
-		const char *slash = strrchr(p->command[0], '/');
-		p->name = strdup(slash + 1);
-		if (p->name == NULL)
-			abort();
-	}
-	return 0;
-}
-
-static const struct cfg_key plugin_keys[] = {
-    {.name = "name", .type = CFGK_STRING, .offset = PLUG(name)},
-    {.name = "command",
-     .type = CFGK_STRLIST,
-     .offset = PLUG(command),
-     .count_offset = PLUG(ncommand),
-     .required = true,
-     .expect = "a list: the plugin's absolute path, then its arguments"},
-    {.name = "timeout", .type = CFGK_DURATION, .offset = PLUG(timeout_ms), .min = 1, .max = 600000},
-    {.name = NULL},
-};
-
 static const char *const resources_names[] = {
     [RES_NONE] = "none",
     [RES_LOCAL] = "local",
@@ -197,16 +93,6 @@ struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {
      .sub = ping_keys,
      .elem_size = sizeof(struct cfg_ping),
      .init = ping_init},
-    {.name = "tcp",
-     .type = CFGK_SEQ,
-     .offset = DEV(tcp),
-     .count_offset = DEV(ntcp),
-     .sub = tcp_keys,
-     .elem_size = sizeof(struct cfg_tcp),
-     .shorthand = "port",
-     .init = tcp_init,
-     .check = tcp_check,
-     .what = "tcp check"},
     {.name = "process",
      .type = CFGK_SEQ,
      .offset = DEV(process),
@@ -217,16 +103,6 @@ struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {
      .init = process_init,
      .check = process_check,
      .what = "process check"},
-    {.name = "plugin",
-     .type = CFGK_SEQ,
-     .offset = DEV(plugin),
-     .count_offset = DEV(nplugin),
-     .sub = plugin_keys,
-     .elem_size = sizeof(struct cfg_plugin),
-     .shorthand = "command",
-     .init = plugin_init,
-     .check = plugin_check,
-     .what = "plugin check"},
     {.name = "resources", .type = CFGK_ENUM, .offset = DEV(resources), .names = resources_names},
     {.name = NULL},
 };

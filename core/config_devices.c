@@ -105,20 +105,7 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 		          dev->id);
 	if (dev->ping != NULL && dev->host == NULL)
 		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
-	for (size_t i = 0; i < dev->ntcp; i++) {
-		if (dev->tcp[i].host == NULL && dev->host == NULL)
-			cfg_error(d, &dev->tcp[i].pos,
-			          "tcp: port %d needs a host (in the check or the device)",
-			          dev->tcp[i].port);
-	}
-	for (size_t i = 0; i < dev->nplugin; i++)
-		for (size_t j = 0; j < i; j++)
-			if (dev->plugin[i].name && dev->plugin[j].name &&
-			    strcmp(dev->plugin[i].name, dev->plugin[j].name) == 0)
-				cfg_error(d, &dev->plugin[i].pos,
-				          "plugin: duplicate name '%s' (give each check a name)",
-				          dev->plugin[i].name);
-	cfg_parts_attach();
+	cfg_parts_device_check(dev, node, d);
 	for (const struct cfg_key *k = cfg_check_keys; k->name; k++)
 		if (k->type == CFGK_SEQ && key_part_list(k))
 			part_check_names(dev, node, k, d);
@@ -146,7 +133,7 @@ void cfg_devices_resolve(struct cfg *cfg)
 /* True if the device has something to poll: a check or a transport section. */
 bool cfg_device_polls(const struct cfg_device *dev)
 {
-	if (dev->ping || dev->ntcp || dev->nprocess || dev->nplugin || dev->resources != RES_NONE)
+	if (dev->ping || dev->nprocess || dev->resources != RES_NONE)
 		return true;
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {

@@ -56,6 +56,10 @@ void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, stru
 /* Appends every part's device, check and daemon section keys (dcmon/part.h) to
  * cfg_device_keys, cfg_check_keys and cfg_daemon_keys, once per process; any thread, idempotent. */
 void cfg_parts_attach(void);
+/* The cross-checks of a device's config that its pollers make (poller_ops.device_check),
+ * errors at the positions of node, the device's map. */
+void cfg_parts_device_check(const struct cfg_device *dev, const struct cfgnode *node,
+			    struct cfg_diags *d);
 /* Runs every part's validate hook (dcmon/part.h), in list order. */
 void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 

@@ -107,6 +107,16 @@ void cfg_parts_attach(void)
 	pthread_once(&once, attach);
 }
 
+void cfg_parts_device_check(const struct cfg_device *dev, const struct cfgnode *node,
+			    struct cfg_diags *d)
+{
+	cfg_parts_attach();
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
+		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++)
+			if ((*o)->device_check)
+				(*o)->device_check(dev, node, d);
+}
+
 void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
 {
 	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)

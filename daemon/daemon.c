@@ -28,7 +28,6 @@
 #include "dcmon/facility.h"
 #include "dcmon/loop.h"
 #include "dcmon/modbus.h"
-#include "dcmon/mqtt.h"
 #include "dcmon/metric.h"
 #include "dcmon/notify.h"
 #include "dcmon/part.h"
@@ -163,14 +162,19 @@ int daemon_check_config(const char *path)
 
 #define POLLERS_MAX 32 /* the pollers part's and the other parts' */
 
-/* Every poller: the pollers part's, then the other parts' (MQTT). */
+/* Every poller the parts bring (dcmon_part.pollers), in the parts' order: the pollers
+ * part's registry, then mqtt's. */
 static const struct poller_ops *const *all_pollers(void)
 {
 	static const struct poller_ops *all[POLLERS_MAX];
 	size_t n = 0;
-	for (const struct poller_ops *const *p = poller_registry; *p && n < POLLERS_MAX - 2; p++)
-		all[n++] = *p;
-	all[n++] = &mqtt_poller;
+	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
+		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++) {
+			if (n + 1 >= POLLERS_MAX)
+				fatalx("daemon", "the parts bring more pollers than POLLERS_MAX (%d)",
+				       POLLERS_MAX);
+			all[n++] = *o;
+		}
 	all[n] = NULL;
 	return all;
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/plugin_check.h"
 #include "plugin.h"
 #include "pollers.h"
 #include "pollutil.h"
@@ -68,7 +69,9 @@ static size_t plugin_instances; /* the last one gone, the plugins still alive ar
 
 static bool plugin_wants(const struct cfg_device *dev)
 {
-	return dev->nplugin > 0;
+	size_t n;
+	plugin_checks_of(dev, &n);
+	return n > 0;
 }
 
 /* ---- create / free -------------------------------------------------------------- */
@@ -138,16 +141,18 @@ static void *plugin_create(const struct poller_env *env, const struct cfg_device
 			   char *err, size_t errlen)
 {
 	struct plugin_inst *in = calloc(1, sizeof(*in));
+	size_t nplugin;
+	const struct cfg_plugin *plugins = plugin_checks_of(dev, &nplugin);
 
 	plugin_instances++;
 	plugin_run_set_limit((size_t)env->cfg->daemon.plugin_concurrency);
-	if (in == NULL || (in->checks = calloc(dev->nplugin, sizeof(*in->checks))) == NULL ||
+	if (in == NULL || (in->checks = calloc(nplugin, sizeof(*in->checks))) == NULL ||
 	    (in->dev = strdup(dev->id)) == NULL)
 		goto fail;
 	in->env = env;
 	in->interval_ms = dev->interval_ms;
-	for (; in->n < dev->nplugin; in->n++) {
-		if (!plugin_check_init(&in->checks[in->n], in, dev, &dev->plugin[in->n])) {
+	for (; in->n < nplugin; in->n++) {
+		if (!plugin_check_init(&in->checks[in->n], in, dev, &plugins[in->n])) {
 			in->n++;
 			goto fail;
 		}
@@ -399,4 +404,5 @@ const struct poller_ops plugin_poller = {
 	.start = plugin_start,
 	.cancel = plugin_cancel,
 	.free = plugin_free,
+	.check_keys = plugin_checks_keys,
 };

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "dcmon/log.h"
+#include "dcmon/tcp_check.h"
 #include "pollers.h"
 #include "pollutil.h"
 
@@ -78,7 +79,9 @@ static void tcp_check_close(struct tcp_check *c);
 
 static bool tcp_wants(const struct cfg_device *dev)
 {
-	return dev->ntcp > 0;
+	size_t n;
+	tcp_checks_of(dev, &n);
+	return n > 0;
 }
 
 /* ---- create / free -------------------------------------------------------------- */
@@ -150,16 +153,18 @@ static bool tcp_check_init(struct tcp_check *c, const struct poller_env *env,
 static void *tcp_create(const struct poller_env *env, const struct cfg_device *dev,
 			char *err, size_t errlen)
 {
+	size_t ntcp;
+	const struct cfg_tcp *tcp = tcp_checks_of(dev, &ntcp);
 	struct tcp_inst *in = calloc(1, sizeof(*in));
 
-	if (in == NULL || (in->checks = calloc(dev->ntcp, sizeof(*in->checks))) == NULL ||
+	if (in == NULL || (in->checks = calloc(ntcp, sizeof(*in->checks))) == NULL ||
 	    (in->dev = strdup(dev->id)) == NULL)
 		goto fail;
 	in->loop = env->loop;
 	in->reg = env->reg;
-	for (; in->n < dev->ntcp; in->n++) {
+	for (; in->n < ntcp; in->n++) {
 		in->checks[in->n].in = in;
-		if (!tcp_check_init(&in->checks[in->n], env, dev, &dev->tcp[in->n])) {
+		if (!tcp_check_init(&in->checks[in->n], env, dev, &tcp[in->n])) {
 			in->n++;
 			goto fail;
 		}
@@ -415,4 +420,6 @@ const struct poller_ops tcp_poller = {
 	.start = tcp_start,
 	.cancel = tcp_cancel,
 	.free = tcp_free,
+	.check_keys = tcp_checks_keys,
+	.device_check = tcp_device_check,
 };

@@ -17,8 +17,10 @@
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/netaddr.h"
+#include "dcmon/plugin_check.h"
 #include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
+#include "dcmon/tcp_check.h"
 
 #define LIM(f) offsetof(struct cfg_tenant_limits, f)
 const struct cfg_key tenant_limits_keys[] = {
@@ -223,9 +225,10 @@ static bool port_allowed(const struct cfg_tenant_limits *lim, int port)
  * resources, an snmp section, each URL. */
 static size_t device_checks(const struct cfg_device *dev)
 {
-	size_t nhttp;
+	size_t nhttp, ntcp;
 	http_checks_of(dev, &nhttp);
-	return (dev->ping != NULL) + dev->ntcp + dev->nprocess + (dev->resources != RES_NONE) +
+	tcp_checks_of(dev, &ntcp);
+	return (dev->ping != NULL) + ntcp + dev->nprocess + (dev->resources != RES_NONE) +
 	       (snmp_device_cfg(dev) != NULL) + nhttp;
 }
 
@@ -235,7 +238,9 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 			     struct cfg_diags *d)
 {
 	const struct cfg_pos *p = &dev->pos;
-	if (dev->nplugin)
+	size_t nplugin;
+	plugin_checks_of(dev, &nplugin);
+	if (nplugin)
 		cfg_error(d, p, "plugin: a tenant's device may not run commands on dcmond's host");
 	if (dev->resources == RES_LOCAL)
 		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "
@@ -336,8 +341,10 @@ static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, con
 		cfg_error(d, &dev->pos, "host: a tenant's device needs the address of its server");
 	else if (host_refusal(nh, lim, tenant, dev->host, why, sizeof(why)))
 		cfg_error(d, &dev->pos, "host: %s", why);
-	for (size_t i = 0; i < dev->ntcp; i++) {
-		const struct cfg_tcp *t = &dev->tcp[i];
+	size_t ntcp;
+	const struct cfg_tcp *tcps = tcp_checks_of(dev, &ntcp);
+	for (size_t i = 0; i < ntcp; i++) {
+		const struct cfg_tcp *t = &tcps[i];
 		if (t->host && host_refusal(nh, lim, tenant, t->host, why, sizeof(why)))
 			cfg_error(d, &t->pos, "tcp: host: %s", why);
 		if (!port_allowed(lim, t->port))

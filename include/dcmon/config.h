@@ -112,15 +112,6 @@ struct cfg_ping {
 	int size;           /* payload bytes, 0..1472, default 56 */
 };
 
-struct cfg_tcp {
-	char *host;         /* NULL = the device's host */
-	int port;           /* 1..65535 */
-	char *send;         /* bytes to send after connect, may be NULL (C escapes \r \n \t decoded) */
-	char *expect;       /* substring the banner/reply must contain, may be NULL */
-	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
-	struct cfg_pos pos;
-};
-
 struct cfg_process {
 	char *name;         /* exact match on the process name (comm / argv[0] basename), or NULL */
 	char *pattern;      /* POSIX extended regex on the full command line, or NULL */
@@ -130,15 +121,6 @@ struct cfg_process {
 };
 
 enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
-
-/* A Nagios-compatible plugin run as a check (pollers/plugin.c, docs/CONFIG.md). */
-struct cfg_plugin {
-	char *name;         /* instance label, unique within the device; default basename */
-	char **command;     /* argv: command[0] an absolute path, run without a shell */
-	size_t ncommand;    /* >= 1 */
-	int64_t timeout_ms; /* CFG_UNSET = the device timeout */
-	struct cfg_pos pos;
-};
 
 /* A part's own list of checks in a device's `checks:` (CFG_PART_SECTION in its
  * check_keys): n items of the part's type. */
@@ -188,13 +170,9 @@ struct cfg_device {
 
 	/* checks; NULL / 0 when absent */
 	struct cfg_ping *ping;
-	struct cfg_tcp *tcp;
-	size_t ntcp;
 	struct cfg_process *process;
 	size_t nprocess;
 	enum cfg_resources resources;
-	struct cfg_plugin *plugin; /* Nagios-compatible plugins */
-	size_t nplugin;
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 	/* The transport sections and check lists that parts keep as their own (dcmon/part.h,
 	 * CFG_PART_SECTION in device_keys and check_keys), opaque to the kernel: the part

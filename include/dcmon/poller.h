@@ -22,6 +22,8 @@
 
 struct workq;
 struct cfg_key;
+struct cfgnode;
+struct cfg_diags;
 
 enum poll_outcome {
 	POLL_OK,          /* everything read */
@@ -80,9 +82,14 @@ struct poller_ops {
 	 * (dcmon/part.h, pollers): sections appended to a device's keys and lists appended
 	 * to its `checks:` keys, each with the offset CFG_PART_SECTION (kept in a slot of
 	 * the device, read with cfg_device_section / cfg_device_list); NULL-terminated, or
-	 * NULL for none (the kernel's own checks: ping, tcp, process, resources, plugin). */
+	 * NULL for none (the kernel's own checks: ping, process, resources). */
 	const struct cfg_key *device_keys;
 	const struct cfg_key *check_keys;
+	/* The cross-checks of those keys that need the whole device (a check's host that
+	 * defaults to the device's), errors at the positions of node, the device's map;
+	 * run when the device is decoded.  NULL for none. */
+	void (*device_check)(const struct cfg_device *dev, const struct cfgnode *node,
+			     struct cfg_diags *d);
 };
 
 /* NULL-terminated list of every poller built in. */

@@ -17,6 +17,7 @@
 
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
+#include "dcmon/tcp_check.h"
 
 static char tmpdir[] = "/tmp/dcmon-test-config-XXXXXX";
 
@@ -169,7 +170,9 @@ static void check_full_ups(const struct cfg *cfg)
 	assert_int_equal(u->interval_ms, 60000);
 	assert_int_equal(u->timeout_ms, 5000);
 	assert_null(u->ping);
-	assert_int_equal(u->ntcp, 0);
+	size_t ntcp;
+	assert_null(tcp_checks_of(u, &ntcp));
+	assert_int_equal(ntcp, 0);
 	assert_int_equal(u->nprocess, 0);
 	assert_int_equal(u->resources, RES_NONE);
 	assert_int_equal(u->pos.line, 37);
@@ -193,19 +196,21 @@ static void check_full_server(const struct cfg *cfg)
 	assert_int_equal(w->ping->timeout_ms, 1000);
 	assert_int_equal(w->ping->spacing_ms, 100);
 	assert_int_equal(w->ping->size, 64);
-	assert_int_equal(w->ntcp, 2);
-	assert_null(w->tcp[0].host);
-	assert_int_equal(w->tcp[0].port, 22);
-	assert_null(w->tcp[0].send);
-	assert_null(w->tcp[0].expect);
-	assert_int_equal(w->tcp[0].timeout_ms, CFG_UNSET);
-	assert_int_equal(w->tcp[0].pos.line, 56);
-	assert_int_equal(w->tcp[0].pos.col, 11);
-	assert_string_equal(w->tcp[1].host, "127.0.0.2");
-	assert_int_equal(w->tcp[1].port, 80);
-	assert_string_equal(w->tcp[1].send, "HEAD / HTTP/1.0\r\n\r\n");
-	assert_string_equal(w->tcp[1].expect, "200 OK");
-	assert_int_equal(w->tcp[1].timeout_ms, 750);
+	size_t ntcp;
+	const struct cfg_tcp *tcp = tcp_checks_of(w, &ntcp);
+	assert_int_equal(ntcp, 2);
+	assert_null(tcp[0].host);
+	assert_int_equal(tcp[0].port, 22);
+	assert_null(tcp[0].send);
+	assert_null(tcp[0].expect);
+	assert_int_equal(tcp[0].timeout_ms, CFG_UNSET);
+	assert_int_equal(tcp[0].pos.line, 56);
+	assert_int_equal(tcp[0].pos.col, 11);
+	assert_string_equal(tcp[1].host, "127.0.0.2");
+	assert_int_equal(tcp[1].port, 80);
+	assert_string_equal(tcp[1].send, "HEAD / HTTP/1.0\r\n\r\n");
+	assert_string_equal(tcp[1].expect, "200 OK");
+	assert_int_equal(tcp[1].timeout_ms, 750);
 	assert_int_equal(w->nprocess, 2);
 	assert_string_equal(w->process[0].name, "nginx");
 	assert_null(w->process[0].pattern);
@@ -500,6 +505,10 @@ static const struct bad_case bad_cases[] = {
      "body_max: 2000000 is out of range 1..1048576"},
     {"http: duplicate name", "devices:\n  - id: a\n    checks:\n      http:\n        - http://h/\n        - {url: 'http://h/x', name: y}\n        - http://h/\n", 7, 11,
      "http: duplicate name 'http://h/' (give each check a name)"},
+    {"tcp without host", "devices:\n  - id: a\n    checks: {tcp: [22, {host: h, port: 23}]}\n", 3, 20,
+     "tcp: port 22 needs a host (in the check or the device)"},
+    {"plugin: duplicate name", "devices:\n  - id: a\n    checks:\n      plugin:\n        - {command: [/bin/true]}\n        - {command: [/usr/bin/true]}\n", 6, 11,
+     "plugin: duplicate name 'true' (give each check a name)"},
     {"ping without host", "devices:\n  - id: a\n    checks: {ping: {}}\n", 3, 13,
      "ping: device 'a' has no host"},
     {"timeout over interval", "devices:\n  - id: a\n    interval: 1s\n    timeout: 2s\n", 4, 14,
@@ -635,8 +644,9 @@ static void test_example_config(void **state)
 	assert_int_equal(dev->kind, DEV_SERVER);
 	assert_string_equal(dev->host, "127.0.0.1");
 	assert_non_null(dev->ping);
-	assert_int_equal(dev->ntcp, 1);
-	assert_int_equal(dev->tcp[0].port, 18080);
+	size_t ntcp;
+	assert_int_equal(tcp_checks_of(dev, &ntcp)[0].port, 18080);
+	assert_int_equal(ntcp, 1);
 	assert_int_equal(dev->nprocess, 1);
 	assert_string_equal(dev->process[0].name, "dcmond");
 	assert_int_equal(dev->resources, RES_LOCAL);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dcmon/tcp_check.h"
 #include "pollers.h"
 #include "polltest.h"
 
@@ -91,6 +92,14 @@ static void srv_stop(struct server *s)
 	}
 }
 
+/* A device of n tcp checks (its `checks: tcp:` slot). */
+static struct cfg_device tcp_dev(const char *id, const char *host, struct cfg_tcp *t, size_t n)
+{
+	struct cfg_device dev = {.id = (char *)id, .host = (char *)host};
+	*cfg_device_list_slot(&dev, "tcp") = (struct cfg_part_list){.v = t, .n = n};
+	return dev;
+}
+
 static void *create(struct cfg_device *dev)
 {
 	dev->interval_ms = 10000;
@@ -145,7 +154,7 @@ static void test_listener_up_then_refused(void **state)
 {
 	struct server s = {0};
 	struct cfg_tcp t = {.host = NULL};
-	struct cfg_device dev = {.id = "web", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
+	struct cfg_device dev = tcp_dev("web", "127.0.0.1", &t, 1);
 	void *in;
 
 	if (!netns_ok)
@@ -169,7 +178,7 @@ static void test_expect_timeout(void **state)
 {
 	struct server s = {0};
 	struct cfg_tcp t = {.expect = "220 ", .timeout_ms = 300};
-	struct cfg_device dev = {.id = "mute", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
+	struct cfg_device dev = tcp_dev("mute", "127.0.0.1", &t, 1);
 	void *in;
 
 	if (!netns_ok)
@@ -198,7 +207,7 @@ static void test_banner_and_send_expect(void **state)
 		{.send = "PING\r\n", .expect = "+PONG"},
 		{.expect = "220 "},
 	};
-	struct cfg_device dev = {.id = "svc", .host = "127.0.0.1", .tcp = t, .ntcp = 3};
+	struct cfg_device dev = tcp_dev("svc", "127.0.0.1", t, 3);
 	void *in;
 
 	if (!netns_ok)
@@ -232,7 +241,7 @@ static void test_connect_timeout(void **state)
 	struct server s = {0};
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct cfg_tcp t = {.timeout_ms = 300};
-	struct cfg_device dev = {.id = "full", .host = "127.0.0.1", .tcp = &t, .ntcp = 1};
+	struct cfg_device dev = tcp_dev("full", "127.0.0.1", &t, 1);
 	struct pollfd pfd;
 	void *in;
 
@@ -262,7 +271,7 @@ static void test_unreachable_reasons(void **state)
 	struct cfg_tcp t[3] = {{.host = "10.1.2.3", .port = 80},
 			       {.host = "10.9.0.1", .port = 80},
 			       {.port = 0}};
-	struct cfg_device dev = {.id = "mix", .host = "127.0.0.1", .tcp = t, .ntcp = 3};
+	struct cfg_device dev = tcp_dev("mix", "127.0.0.1", t, 3);
 	char why[128];
 	struct metric *m;
 	void *in;
@@ -292,7 +301,7 @@ static void test_unreachable_reasons(void **state)
 static void test_unresolvable_host(void **state)
 {
 	struct cfg_tcp t = {.port = 22};
-	struct cfg_device dev = {.id = "nx", .host = "no-such-host.invalid", .tcp = &t, .ntcp = 1};
+	struct cfg_device dev = tcp_dev("nx", "no-such-host.invalid", &t, 1);
 	char why[128];
 	void *in;
 
