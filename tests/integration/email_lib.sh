@@ -33,6 +33,16 @@ PYEOF
   track "$PORTS_PID"
 }
 
+# start_sink_and_two_ports: the sink recording to $T/mail on a free port (smtp_port) and
+# two listeners on free ports (pa and pb, run by ports_a and ports_b): two devices'
+# checked ports, closed one at a time to raise one alert at a time.
+start_sink_and_two_ports() {
+  smtp_port=$(free_port); pa=$(free_port); pb=$(free_port)
+  start_sink "$T/mail" "$smtp_port"
+  start_ports "$pa"; ports_a=$PORTS_PID
+  start_ports "$pb"; ports_b=$PORTS_PID
+}
+
 # msgs DIR: every recorded message as one JSON array ([] when none).
 msgs() {
   local dir=$1
@@ -67,7 +77,9 @@ notif_json() {
 notif_check() { local doc; doc=$(notif_json) || return 1; printf '%s\n' "$doc" | json_check "$1"; }
 
 # smtp_block PORT [EXTRA]: the daemon's smtp: section of a test config (EXTRA: more
-# keys, indented by four spaces).
+# keys, indented by four spaces).  10 s a step: a sink under a loaded run (ASan, two
+# tests at once) may take seconds to answer a step of a TLS session; a test about a
+# timeout sets its own.
 smtp_block() {
   cat <<YAML
   smtp:
@@ -75,7 +87,7 @@ smtp_block() {
     port: $1
     starttls: off
     from: dcmon@dc.example
-    timeout: 3s
+    timeout: 10s
     dashboard_url: http://dash.example
     retry_min: 500ms
     retry_max: 2s
@@ -119,10 +131,7 @@ YAML
     for p in $ports; do echo "        - $p"; done
     cat <<YAML
 rules:
-  - name: port-closed
-    match: {metric: tcp_port_up}
-    state: {values: [down], severity: critical}
-    summary: TCP port does not accept connections
+$(port_closed_rule)
 routes:
   - {name: tenants, tenant: true, group_wait: $wait}
   - {name: facility, teams: [facility], group_wait: $wait}

@@ -214,6 +214,18 @@ servers_yaml() {
   done
 }
 
+# port_closed_rule: a rules: entry (indented for a top-level `rules:` list) raising a
+# critical alert as soon as a checked TCP port stops accepting connections: the alert
+# most integration tests fire by closing a listener.
+port_closed_rule() {
+  cat <<'YAML'
+  - name: port-closed
+    match: {metric: tcp_port_up}
+    state: {values: [down], severity: critical}
+    summary: TCP port does not accept connections
+YAML
+}
+
 # The two tenants most scoping tests use (acme and globex) and their racks a01 and a02
 # in tokyo-1 hall-a; the sites list is left open so a caller can add rooms and sites.
 two_tenant_site_yaml() {

@@ -74,10 +74,7 @@ devices:
     checks: {tcp: [$svc_port], resources: local}
 rules:
   # the default waits 20 s; the wall test wants the alarm at once
-  - name: port-closed
-    match: {metric: tcp_port_up}
-    state: {values: [down], severity: critical}
-    summary: TCP port does not accept connections
+$(port_closed_rule)
 YAML
 chmod 600 "$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"

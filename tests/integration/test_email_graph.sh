@@ -10,10 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
-smtp_port=$(free_port); pa=$(free_port); pb=$(free_port)
-start_sink "$T/mail" "$smtp_port"
-start_ports "$pa"; ports_a=$PORTS_PID
-start_ports "$pb"; ports_b=$PORTS_PID
+start_sink_and_two_ports
 
 cat >"$T/dcmon.yaml" <<YAML
 $(daemon_block "$smtp_port" "    graph_wait: 10s")
@@ -23,10 +20,7 @@ devices:
   - {id: box, kind: server, host: 127.0.0.1, checks: {tcp: [$pa]}}
   - {id: nodisk, kind: server, host: 127.0.0.1, checks: {tcp: [$pb]}}
 rules:
-  - name: port-closed
-    match: {metric: tcp_port_up}
-    state: {values: [down], severity: critical}
-    summary: TCP port does not accept connections
+$(port_closed_rule)
 routes:
   - {name: facility, teams: [facility], group_wait: 1s}
 YAML

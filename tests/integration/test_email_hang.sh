@@ -11,7 +11,8 @@ start_sink "$T/hang" "$smtp_port" --hang
 start_ports "$p1"; ports1=$PORTS_PID
 start_ports "$p2"; ports2=$PORTS_PID
 email_config "$smtp_port" 1s "$p1 $p2" "    gather: 0s"
-sed -i 's/^    timeout: 3s/    timeout: 15s/' "$T/dcmon.yaml"
+sed -i 's/^    timeout: 10s$/    timeout: 15s/' "$T/dcmon.yaml"
+grep -q '^    timeout: 15s$' "$T/dcmon.yaml" || fail "the smtp timeout line moved"
 start_dcmond "$T/dcmon.yaml"
 wait_until 15 "ports up" metric_is box tcp_port_up "$p2" '.value == 1'
 

@@ -6,10 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
-smtp_port=$(free_port); pa=$(free_port); pb=$(free_port)
-start_sink "$T/mail" "$smtp_port"
-start_ports "$pa"; ports_a=$PORTS_PID
-start_ports "$pb"; ports_b=$PORTS_PID
+start_sink_and_two_ports
 
 cat >"$T/dcmon.yaml" <<YAML
 $(daemon_block "$smtp_port")
@@ -35,10 +32,7 @@ devices:
     location: {site: tokyo-1, room: hall-a}
     checks: {tcp: [$pb]}
 rules:
-  - name: port-closed
-    match: {metric: tcp_port_up}
-    state: {values: [down], severity: critical}
-    summary: TCP port does not accept connections
+$(port_closed_rule)
 routes:
   - name: tenants
     tenant: true

@@ -106,7 +106,8 @@ bad_cert stranger 'server certificate of localhost:[0-9]+ does not verify: (unab
 bad_cert elsewhere 'server certificate of localhost:[0-9]+ does not verify: hostname mismatch'
 
 # 4. a server that accepts and never answers the handshake: a timeout, kept pending
-stop_sink; sed -i 's/^    timeout: 3s/    timeout: 1s/' "$T/dcmon.yaml"
+stop_sink; sed -i 's/^    timeout: 10s$/    timeout: 1s/' "$T/dcmon.yaml"
+grep -q '^    timeout: 1s$' "$T/dcmon.yaml" || fail "the smtp timeout line moved"
 start_sink "$T/mail" "$smtp_port" --hang
 start_dcmond "$T/dcmon.yaml"
 "$DCMON" test-email --route facility >/dev/null
