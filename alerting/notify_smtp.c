@@ -195,6 +195,14 @@ void notify_smtp_run(struct notify_smtp_job *job)
 				 job->ca_file ? job->ca_file : "(system)");
 			goto fail;
 		}
+		/* libesmtp 1.1 reads whenever its socket is readable, also right after the
+		 * STARTTLS handshake: a TLS 1.3 server's session tickets come after the
+		 * handshake, and a client that reaches its poll after them (a loaded machine)
+		 * reads them, finds no reply and waits, without sending its EHLO, for one the
+		 * server sends only after that EHLO, until the timeout, every session.  In
+		 * TLS 1.2 tickets are part of the handshake.  SMTPS (tls: true) goes through
+		 * dcmond's own TLS (notify_tls_bridge.c) and keeps TLS 1.3. */
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 		smtp_starttls_set_ctx(s, ctx);
 		/* opportunistic falls back to clear text only when there is no password */
 		smtp_starttls_enable(s, job->starttls == SMTP_STARTTLS_REQUIRED ||

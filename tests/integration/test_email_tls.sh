@@ -20,17 +20,15 @@ tls_keys="    ca_file: $T/cert.pem
     password_file: $T/smtp.pass"
 email_config "$smtp_port" 1s "$p1" "$tls_keys"
 sed -i 's/^    starttls: off/    starttls: required/' "$T/dcmon.yaml"
-# a slow sink under a loaded run (ASan, two tests at once) may take more than email_lib's
-# 3 s to answer a step of the TLS session: each session then times out and is retried;
-# 10 s a step keeps this test about STARTTLS and AUTH, not about the machine's load
-sed -i 's/^    timeout: 3s$/    timeout: 10s/' "$T/dcmon.yaml"
-grep -q '^    timeout: 10s$' "$T/dcmon.yaml" || fail "the smtp timeout line moved: $(grep -n timeout "$T/dcmon.yaml")"
 "$DCMOND" --check-config "$T/dcmon.yaml" >/dev/null || fail "valid TLS config rejected"
 start_dcmond "$T/dcmon.yaml"
 "$DCMON" test-email --route facility >/dev/null
 wait_until 40 "test message over STARTTLS with AUTH" count_is "$T/mail" facility@dc.example 1
 assert_eq "$(msgs "$T/mail" | jq -r '.[0].tls')" true "message came over TLS"
 assert_eq "$(msgs "$T/mail" | jq -r '.[0].auth')" true "session was authenticated"
+# STARTTLS goes through libesmtp, which TLS 1.3's post-handshake tickets stall (dcmond
+# caps it at TLS 1.2: alerting/notify_smtp.c); under ASan that stall failed this test
+assert_eq "$(msgs "$T/mail" | jq -r '.[0].tls_version')" TLSv1.2 "STARTTLS session's TLS version"
 stop_dcmond
 
 # a server certificate from another CA: refused, nothing sent

@@ -39,6 +39,21 @@ def control(d):
         return []
 
 
+def tls_version(server, session):
+    """The session's TLS version ("TLSv1.2"), None in clear (STARTTLS: aiosmtpd keeps
+    the TLS transport's extra info in session.ssl)."""
+    objs = [server.transport.get_extra_info("ssl_object")]
+    if isinstance(session.ssl, dict):
+        objs.append(session.ssl.get("ssl_object"))
+    tls = getattr(server, "_tls_protocol", None)
+    if tls is not None and hasattr(tls, "_extra"):
+        objs.append(tls._extra.get("ssl_object"))
+    for o in objs:
+        if o is not None:
+            return o.version()
+    return None
+
+
 class Handler:
     def __init__(self, d):
         self.dir = d
@@ -63,6 +78,7 @@ class Handler:
         rec = {"ts": now, "mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                "tls": session.ssl is not None or sslobj is not None,
                "sni": getattr(sslobj, "dcmon_sni", None),
+               "tls_version": tls_version(server, session),
                "auth": session.authenticated if hasattr(session, "authenticated") else None,
                "data": envelope.content.decode("utf-8", "replace")}
         path = os.path.join(self.dir, "msg-%d-%06d.json" % (os.getpid(), seq))
