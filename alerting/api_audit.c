@@ -27,7 +27,8 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    "password-change", "password-change-failed",
 					    "mfa-enrol-start", "mfa-enrol", "mfa-policy",
 					    /* commands of a hub (docs/MQTT.md "Commands") */
-					    "site-command", "site-command-reply", "hub-command",
+					    "site-command", "site-command-reply",
+					    "site-command-reply-refused", "hub-command",
 					    "hub-command-refused", NULL};
 
 static json_t *json_str_or_null(const char *s)

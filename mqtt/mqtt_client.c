@@ -78,7 +78,7 @@ struct mqtt_client {
 	char client_id[128];        /* ours: a site's origin, a hub's name in its commands */
 	char *cmd_key;              /* commands: the shared key, NULL = none */
 	char cmd_topic[512];        /* site: <prefix>/_commands, "" = takes none */
-	int64_t cmd_last_id;        /* site: the last command applied */
+	struct mqtt_cmd_applied *cmd_applied; /* site: the commands applied */
 	int own_mids[OWN_MIDS];     /* our commands' and replies' publishes not yet acked */
 	size_t nown;
 };
@@ -314,7 +314,7 @@ static bool hub_message(struct mqtt_client *c, const struct mosquitto_message *m
 	}
 	sites_filter(c->mc, "_replies", filter, sizeof(filter));
 	if (c->cmd_key && topic_matches(filter, msg->topic)) {
-		mqtt_hub_reply(c->hub, msg->payload, (size_t)msg->payloadlen, clock_wall_ms());
+		mqtt_hub_reply(c->hub, msg->topic, msg->payload, (size_t)msg->payloadlen, clock_wall_ms());
 		return true;
 	}
 	sites_filter(c->mc, "_heartbeat", filter, sizeof(filter));
@@ -360,7 +360,7 @@ static bool command_message(struct mqtt_client *c, const struct mosquitto_messag
 	char topic[512];
 	if (!c->cmd_topic[0] || strcmp(msg->topic, c->cmd_topic))
 		return false;
-	char *reply = mqtt_cmd_apply(c->mc->commands, c->cmd_key, c->client_id, c->api, &c->cmd_last_id, msg->payload,
+	char *reply = mqtt_cmd_apply(c->mc->commands, c->cmd_key, c->client_id, c->api, c->cmd_applied, msg->payload,
 				     (size_t)msg->payloadlen, clock_wall_ms());
 	snprintf(topic, sizeof(topic), "%s/_replies", c->mc->publish->prefix);
 	if (reply && client_send(c, topic, reply) < 0)
@@ -676,8 +676,12 @@ static int commands_setup(struct mqtt_client *c, char *err, size_t errlen)
 	const struct cfg_mqtt_commands *cc = c->mc->commands;
 	if (!(c->cmd_key = read_secret("commands.key_file", cc->key_file, err, errlen)))
 		return -1;
-	if (cc->hub && c->mc->publish)
+	if (cc->hub && c->mc->publish) {
 		snprintf(c->cmd_topic, sizeof(c->cmd_topic), "%s/_commands", c->mc->publish->prefix);
+		if (!(c->cmd_applied = mqtt_cmd_applied_open(c->env->cfg->daemon.state_dir, cc->hub,
+							     err, errlen)))
+			return -1;
+	}
 	if (c->hub)
 		mqtt_hub_commands(c->hub, c->client_id, c->cmd_key, c->api, client_send, c);
 	return 0;
@@ -784,6 +788,7 @@ void mqtt_client_free(struct mqtt_client *c)
 		mosquitto_destroy(c->mosq);
 	}
 	mqtt_hub_close(c->hub);
+	mqtt_cmd_applied_close(c->cmd_applied);
 	mqtt_routes_free(&c->routes);
 	for (size_t i = 0; i < sizeof(c->devs) / sizeof(c->devs[0]); i++) {
 		for (struct dev_state *s = c->devs[i], *n; s; s = n) {

@@ -176,8 +176,8 @@ static char *reply_text(const char *origin, const struct site_cmd *c, int status
 }
 
 char *mqtt_cmd_apply(const struct cfg_mqtt_commands *cc, const char *key, const char *origin,
-		     const struct api_env *api, int64_t *last_id, const void *payload,
-		     size_t len, int64_t now_ms)
+		     const struct api_env *api, struct mqtt_cmd_applied *applied,
+		     const void *payload, size_t len, int64_t now_ms)
 {
 	char why[128], target[160], detail[256];
 	char *text = mqtt_cmd_open(key, payload, len, why, sizeof(why));
@@ -194,7 +194,7 @@ char *mqtt_cmd_apply(const struct cfg_mqtt_commands *cc, const char *key, const 
 		return NULL;
 	}
 	snprintf(target, sizeof(target), "command:%s/%lld", c.from, (long long)c.id);
-	const char *no = refusal(cc, origin, &c, *last_id);
+	const char *no = refusal(cc, origin, &c, mqtt_cmd_applied_last(applied));
 	if (no) {
 		snprintf(detail, sizeof(detail), "%s by %s: %s",
 			 c.kind ? c.kind->name : "?", c.by ? c.by : "?", no);
@@ -205,7 +205,7 @@ char *mqtt_cmd_apply(const struct cfg_mqtt_commands *cc, const char *key, const 
 	} else {
 		int status = 0;
 		json_t *body = run(cc, api, &c, &status);
-		*last_id = c.id;
+		mqtt_cmd_applied_set(applied, c.id);
 		snprintf(detail, sizeof(detail), "%s %lld by %s as %s (%s): %d", c.kind->name,
 			 (long long)c.target, c.by ? c.by : "?", cc->account,
 			 authz_role_name(cc->role), status);
@@ -215,5 +215,7 @@ char *mqtt_cmd_apply(const struct cfg_mqtt_commands *cc, const char *key, const 
 		reply = reply_text(origin, &c, status, body);
 	}
 	json_decref(root);
-	return reply;
+	char *sealed = reply ? mqtt_cmd_seal(key, reply) : NULL;
+	free(reply);
+	return sealed;
 }

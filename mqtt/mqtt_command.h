@@ -43,13 +43,26 @@ char *mqtt_cmd_open(const char *key, const void *payload, size_t len, char *why,
 /* The alerting part's engine behind api (its audit log), or NULL. */
 struct alert_engine *mqtt_audit_engine(const struct api_env *api);
 
-/* What a site answers one command message: the reply's JSON text (malloc'd; NULL when
- * there is none to send: a message too broken to name the command) for
+/* The site's record of the highest command id it applied from its hub, kept in
+ * <state_dir>/mqtt_commands.db (in memory without a state_dir) so that a command resent
+ * after a lost reply, or replayed by whoever recorded it, is not applied again after a
+ * restart either. */
+struct mqtt_cmd_applied;
+/* NULL with err filled when the file cannot be opened or read. */
+struct mqtt_cmd_applied *mqtt_cmd_applied_open(const char *state_dir, const char *hub,
+					       char *err, size_t errlen);
+void mqtt_cmd_applied_close(struct mqtt_cmd_applied *a);
+int64_t mqtt_cmd_applied_last(const struct mqtt_cmd_applied *a);
+/* Records id as applied (in memory always; a failed write is logged). */
+void mqtt_cmd_applied_set(struct mqtt_cmd_applied *a, int64_t id);
+
+/* What a site answers one command message: the reply (sealed with key, malloc'd; NULL
+ * when there is none to send: a message too broken to name the command) for
  * <prefix>/_replies.  Applies it through api when it is sealed with key, comes from
- * cc->hub and is for this site (origin), and audits it either way.  last_id: the
- * highest command id applied (a command at or below it is not applied again). */
+ * cc->hub, is for this site (origin) and is numbered above the last one applied, and
+ * audits it either way. */
 char *mqtt_cmd_apply(const struct cfg_mqtt_commands *cc, const char *key, const char *origin,
-		     const struct api_env *api, int64_t *last_id, const void *payload,
-		     size_t len, int64_t now_ms);
+		     const struct api_env *api, struct mqtt_cmd_applied *applied,
+		     const void *payload, size_t len, int64_t now_ms);
 
 #endif

@@ -385,9 +385,28 @@ static void hub_audit(struct mqtt_hub *h, const struct alert_actor *by, const ch
 			  target, detail);
 }
 
-void mqtt_hub_reply(struct mqtt_hub *h, const char *payload, size_t len, int64_t now_wall_ms)
+/* A reply that does not carry the shared key's seal: marks nothing answered (a forged
+ * reply could otherwise stop the resends of a command the site never applied). */
+static void reply_refused(struct mqtt_hub *h, const char *topic, const char *why)
 {
-	json_t *root = json_loadb(payload, len, 0, NULL);
+	char detail[256];
+	snprintf(detail, sizeof(detail), "on %s: %s", topic, why);
+	log_warnx("mqtt", NULL, "hub: a reply refused %s", detail);
+	hub_audit(h, &(struct alert_actor){.who = "unknown", .origin = "mqtt"},
+		  "site-command-reply-refused", "command:?", detail);
+}
+
+void mqtt_hub_reply(struct mqtt_hub *h, const char *topic, const char *payload, size_t len,
+		    int64_t now_wall_ms)
+{
+	char why[128];
+	char *opened = mqtt_cmd_open(h->key, payload, len, why, sizeof(why));
+	if (!opened) {
+		reply_refused(h, topic, why);
+		return;
+	}
+	json_t *root = json_loads(opened, 0, NULL);
+	free(opened);
 	const char *origin = json_string_value(json_object_get(root, "origin"));
 	const char *from = json_string_value(json_object_get(root, "from"));
 	json_t *id = json_object_get(root, "id"), *status = json_object_get(root, "status");

@@ -40,8 +40,10 @@ void mqtt_hub_commands(struct mqtt_hub *h, const char *client_id, const char *ke
 		       int (*send)(void *arg, const char *topic, const char *payload), void *arg);
 /* Sends every command no site answered yet (after a reconnect). */
 void mqtt_hub_resend(struct mqtt_hub *h);
-/* A site's reply (<prefix>/_replies) to one of the hub's commands. */
-void mqtt_hub_reply(struct mqtt_hub *h, const char *payload, size_t len, int64_t now_wall_ms);
+/* A site's reply (<prefix>/_replies, the topic it came on) to one of the hub's commands:
+ * sealed with the shared key like the commands, else refused (logged and audited). */
+void mqtt_hub_reply(struct mqtt_hub *h, const char *topic, const char *payload, size_t len,
+		    int64_t now_wall_ms);
 
 struct api_ctx;
 struct api_response;

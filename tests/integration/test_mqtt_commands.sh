@@ -141,5 +141,39 @@ assert_eq "$(api site1 '/api/v1/audit?action=hub-command' | jq '[.entries[] | se
   "the command sent during the cut applied once at site1"
 pass "a command issued while the hub broker was down was applied once it came back"
 
+# ---- replies are sealed; a restart of site1 forgets no applied command ----------------
+kill -TERM "$PID_site1"; wait "$PID_site1" || fail "site1's dcmond exited with $?"
+# while site1 is down a command waits at the hub for its reply; a reply forged without
+# the key (by anyone who may publish on the hub's broker) must not mark it answered
+out=$(command site1 '{"kind":"silence","body":{"match":{"device":"site1-d1"},"reason":"after the restart","for":"1h"}}')
+[ "${out%% *}" = 202 ] || fail "the hub's silence command while site1 is down: $out"
+cid=$(jq '.id' <<<"${out#* }")
+MQTT_PORT=$HUB_PORT pub site1/_replies "{\"origin\":\"site1\",\"from\":\"hub\",\"id\":$cid,\"status\":200,\"body\":{}}" -i forger
+wait_until 20 "the forged reply refused at the hub" \
+  eval 'api hub "/api/v1/audit?action=site-command-reply-refused" | json_check ".entries | length == 1"'
+assert_eq "$(api hub '/api/v1/audit?action=site-command-reply-refused' | jq -r '.entries[0] | "\(.who) \(.detail)"')" \
+  'unknown on site1/_replies: not a sealed command ({"cmd", "mac"})' "the hub's audit of the forged reply"
+api hub /api/v1/sites/site1/commands | json_check "[.commands[] | select(.id == $cid)][0].status == null" ||
+  fail "a forged reply marked command $cid answered: $(api hub /api/v1/sites/site1/commands)"
+fed_run site1
+wait_until 30 "the command sent while site1 was down applied" \
+  eval 'api site1 /api/v1/silences | json_check "[.silences[] | select(.reason == \"after the restart\")] | length == 1"'
+wait_until 20 "site1's sealed reply at the hub" \
+  eval 'api hub /api/v1/sites/site1/commands | json_check "[.commands[] | select(.id == '"$cid"')][0].status == 201"'
+pass "a forged reply was refused and audited; the command was answered by site1's sealed reply"
+# the silence (command 2) sealed with the key and published again, as a resend after a
+# lost reply or whoever recorded the message would: site1 applied it before its restart
+n_before=$(api site1 '/api/v1/audit?action=hub-command-refused' | jq '.entries | length')
+cmd='{"from":"hub","site":"site1","id":2,"kind":"silence","body":{"match":{"device":"site1-d2"},"reason":"replayed","for":"1h"},"by":"root"}'
+mac=$(printf %s "$cmd" | openssl dgst -sha256 -hmac sekrit | awk '{print $NF}')
+MQTT_PORT=${SITE_PORT[site1]} pub site1/_commands "$(jq -cn --arg c "$cmd" --arg m "$mac" '{cmd: $c, mac: $m}')" -i replayer
+wait_until 20 "the replayed command refused at site1" \
+  eval '[ "$(api site1 "/api/v1/audit?action=hub-command-refused" | jq ".entries | length")" = $((n_before + 1)) ]'
+assert_eq "$(api site1 '/api/v1/audit?action=hub-command-refused' | jq -r '.entries[-1] | "\(.target) \(.detail)"')" \
+  "command:hub/2 silence by root: already applied" "site1's audit of the replayed command"
+api site1 /api/v1/silences | json_check '[.silences[] | select(.reason == "replayed")] | length == 0' ||
+  fail "a command applied before the restart was applied again"
+pass "after a restart site1 still knew command 2 was applied (mqtt_commands.db)"
+
 for p in "$PID_site1" "$PID_site2" "$PID_hub"; do kill -TERM "$p"; wait "$p" || fail "a dcmond exited with $?"; done
 done_checks
