@@ -62,37 +62,20 @@ static int ack_parse(const struct cli_ctx *ctx, int argc, char **argv, struct ac
 	return -1;
 }
 
-/* The ack as a hub's command to o->site. */
-static int ack_at_site(const struct cli_ctx *ctx, const struct ack_opts *o)
-{
-	char target[512];
-	if (snprintf(target, sizeof(target), "/api/v1/sites/%s/commands", o->site) >=
-	    (int)sizeof(target))
-		return ack_usage(ctx->err, CLI_EXIT_UNKNOWN);
-	json_t *body = json_pack("{s:s, s:I, s:{s:s}}", "kind", "ack", "target",
-				 (json_int_t)o->id, "body", "comment", o->comment), *cmd = NULL;
-	int rc = body ? cli_call_json(ctx, "POST", target, body, &cmd) : CLI_EXIT_UNKNOWN;
-	json_decref(body);
-	if (rc != 0)
-		return rc;
-	if (o->json)
-		cli_print_json(ctx, cmd);
-	else
-		fprintf(ctx->out, "sent the ack of alert %lld to site %s (command %" JSON_INTEGER_FORMAT
-			"; its answer: GET %s)\n", o->id, o->site,
-			json_integer_value(json_object_get(cmd, "id")), target);
-	json_decref(cmd);
-	return 0;
-}
-
 int cli_ack(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct ack_opts o = {0};
 	int rc = ack_parse(ctx, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (o.site)
-		return ack_at_site(ctx, &o);
+	if (o.site) {
+		char what[64];
+		snprintf(what, sizeof(what), "the ack of alert %lld", o.id);
+		json_t *body = json_pack("{s:s}", "comment", o.comment);
+		rc = cli_site_command(ctx, o.site, "ack", o.id, body, o.json, what);
+		json_decref(body);
+		return rc;
+	}
 	char target[64];
 	snprintf(target, sizeof(target), "/api/v1/alerts/%lld/ack", o.id);
 	json_t *body = json_pack("{s:s}", "comment", o.comment), *a = NULL;

@@ -50,6 +50,12 @@ int cli_ack(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_sites(const struct cli_ctx *ctx, int argc, char **argv); /* cli/sites.c */
+/* At a hub: sends site a command of kind (ack, silence, unsilence, test_mode) with
+ * target (0: none) and body (NULL: none; not taken), through POST
+ * /api/v1/sites/SITE/commands; prints "sent WHAT to site SITE (command N; ...)" or,
+ * with json, the command.  0 or the exit code of the call. */
+int cli_site_command(const struct cli_ctx *ctx, const char *site, const char *kind,
+		     long long target, json_t *body, bool json, const char *what);
 int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
 /* cli/audit_file.c: `dcmon audit export` and `dcmon audit verify --file F`. */

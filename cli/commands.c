@@ -15,10 +15,10 @@ const struct cli_cmd cli_cmds[] = {
 	 "acknowledge an alert (holds until it resolves or worsens)"},
 	{"silence", cli_silence,
 	 "KEY=VALUE... [--for DURATION | --until TIME] --reason TEXT "
-	 "[--every DAYS --from HH:MM --to HH:MM [--tz ZONE]] [--json]",
+	 "[--every DAYS --from HH:MM --to HH:MM [--tz ZONE]] [--site SITE] [--json]",
 	 "silence alerts matching a selector (maintenance window, one-off or recurring)"},
 	{"silences", cli_silences, "[--json]", "list the silences"},
-	{"unsilence", cli_unsilence, "ID [--json]", "end a silence"},
+	{"unsilence", cli_unsilence, "ID [--site SITE] [--json]", "end a silence"},
 	{"events", cli_events,
 	 "[--since T] [--until T] [--device ID] [--tenant ID] [--site ID] [--source ADDR] "
 	 "[--program NAME] [--kind K] [--severity S] [--text WORDS] [--flag F] [--limit N] "
@@ -30,7 +30,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "who acknowledged and silenced what, when, from where"},
 	{"impact", cli_impact, "DEVICE [--json]",
 	 "what depends on a device; what would lose power or redundancy if it failed"},
-	{"test-mode", cli_test_mode, "DEVICE --for DURATION --reason TEXT [--test NAME] [--json]",
+	{"test-mode", cli_test_mode,
+	 "DEVICE --for DURATION --reason TEXT [--test NAME] [--site SITE] [--json]",
 	 "facility test window on one asset (alarms quiet, audited, ends by itself)"},
 	{"probe", cli_probe,
 	 "modbus HOST[:PORT] [--unit N] [--addr A] [--count C] [--function holding|input|coil|discrete]"

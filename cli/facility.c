@@ -1,5 +1,6 @@
 /* `dcmon impact DEVICE` (GET /api/v1/impact/ID) and `dcmon test-mode DEVICE --for 30m
- * --reason TEXT [--test NAME]` (POST /api/v1/test-mode). */
+ * --reason TEXT [--test NAME] [--site SITE]` (POST /api/v1/test-mode; at a hub with
+ * --site, a command to the site). */
 #include "cli.h"
 
 #include <getopt.h>
@@ -54,9 +55,10 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"for", required_argument, NULL, 'f'}, {"reason", required_argument, NULL, 'r'},
 		{"test", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"site", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *dur = NULL, *reason = NULL, *test = NULL;
+	const char *dur = NULL, *reason = NULL, *test = NULL, *site = NULL;
 	bool json = false;
 	int c;
 	optind = 0;
@@ -70,6 +72,7 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 		dur = c == 'f' ? optarg : dur;
 		reason = c == 'r' ? optarg : reason;
 		test = c == 't' ? optarg : test;
+		site = c == 's' ? optarg : site;
 		json |= c == 'j';
 	}
 	if (optind != argc - 1 || !dur || !reason || !reason[0]) {
@@ -81,7 +84,15 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 	if (test)
 		json_object_set_new(body, "test", json_string(test));
 	json_t *reply = NULL;
-	int rc = cli_call_json(ctx, "POST", "/api/v1/test-mode", body, &reply);
+	int rc;
+	if (site) { /* at a hub: the site opens the window as the hub's account */
+		char what[300];
+		snprintf(what, sizeof(what), "test mode on %s for %s", argv[optind], dur);
+		rc = cli_site_command(ctx, site, "test_mode", 0, body, json, what);
+		json_decref(body);
+		return rc;
+	}
+	rc = cli_call_json(ctx, "POST", "/api/v1/test-mode", body, &reply);
 	if (rc == 0 && json)
 		cli_print_json(ctx, reply);
 	else if (rc == 0)

@@ -12,6 +12,7 @@
 struct silence_opts {
 	json_t *body;           /* the request being built */
 	const char *dur, *until, *reason, *every, *from, *to, *tz;
+	const char *site; /* at a hub: the site to send the silence to */
 	bool json;
 };
 
@@ -27,6 +28,8 @@ static int silence_usage(FILE *f, int code)
 	      "  --every DAYS       recurring: on these days (sun,mon,...,sat), from --from\n"
 	      "                     to --to (HH:MM; an end before the start is the next day)\n"
 	      "  --tz ZONE          time zone of the recurring window (default: dcmond's)\n"
+	      "  --site SITE        at a hub: send the silence to SITE, which applies it as\n"
+	      "                     the hub's account (docs/MQTT.md \"Commands\")\n"
 	      "  --json             print dcmond's answer as JSON\n"
 	      "A recurring silence without --for/--until holds until removed (unsilence).\n", f);
 	return code;
@@ -97,11 +100,12 @@ static int silence_parse(const struct cli_ctx *ctx, int argc, char **argv,
 		{"reason", required_argument, NULL, 'r'}, {"every", required_argument, NULL, 'e'},
 		{"from", required_argument, NULL, 'F'}, {"to", required_argument, NULL, 'T'},
 		{"tz", required_argument, NULL, 'z'}, {"json", no_argument, NULL, 'j'},
+		{"site", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char **slot[128] = {['f'] = &o->dur, ['u'] = &o->until, ['r'] = &o->reason,
 				  ['e'] = &o->every, ['F'] = &o->from, ['T'] = &o->to,
-				  ['z'] = &o->tz};
+				  ['z'] = &o->tz, ['s'] = &o->site};
 	int c;
 	char err[256];
 	optind = 0;
@@ -130,6 +134,11 @@ int cli_silence(const struct cli_ctx *ctx, int argc, char **argv)
 	struct silence_opts o = {.body = json_object()};
 	json_t *reply = NULL;
 	int rc = o.body ? silence_parse(ctx, argc, argv, &o) : CLI_EXIT_UNKNOWN;
+	if (rc < 0 && o.site) {
+		rc = cli_site_command(ctx, o.site, "silence", 0, o.body, o.json, "the silence");
+		json_decref(o.body);
+		return rc;
+	}
 	if (rc < 0)
 		rc = cli_call_json(ctx, "POST", "/api/v1/silences", o.body, &reply);
 	if (rc == 0 && o.json)

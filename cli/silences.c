@@ -76,13 +76,14 @@ static void silences_table(const struct cli_ctx *ctx, json_t *list)
 	cli_table_free(t);
 }
 
-/* Options of both commands: --json and --help; returns -1 to go on, else an exit code. */
+/* Options of both commands: --json, --help and (site not NULL: unsilence) --site;
+ * returns -1 to go on, else an exit code. */
 static int simple_parse(const struct cli_ctx *ctx, int argc, char **argv, bool *json,
-			const char *name, int want_args)
+			const char **site, const char *name, int want_args)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"site", required_argument, NULL, 's'}, {NULL, 0, NULL, 0},
 	};
 	const struct cli_cmd *cmd = cli_cmd_find(name);
 	int c;
@@ -90,7 +91,9 @@ static int simple_parse(const struct cli_ctx *ctx, int argc, char **argv, bool *
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'j')
 			*json = true;
-		else if (c == 'h' || c == '?') {
+		else if (c == 's' && site)
+			*site = optarg;
+		else if (c == 'h' || c == '?' || c == 's') {
 			FILE *f = c == 'h' ? ctx->out : ctx->err;
 			fprintf(f, "usage: dcmon %s %s\n  %s\n", name, cmd->usage, cmd->summary);
 			return c == 'h' ? 0 : CLI_EXIT_UNKNOWN;
@@ -107,7 +110,7 @@ static int simple_parse(const struct cli_ctx *ctx, int argc, char **argv, bool *
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
-	int rc = simple_parse(ctx, argc, argv, &json, "silences", 0);
+	int rc = simple_parse(ctx, argc, argv, &json, NULL, "silences", 0);
 	if (rc >= 0)
 		return rc;
 	json_t *j = cli_get_json(ctx, "/api/v1/silences");
@@ -128,7 +131,8 @@ int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
 	long long id;
-	int rc = simple_parse(ctx, argc, argv, &json, "unsilence", 1);
+	const char *site = NULL;
+	int rc = simple_parse(ctx, argc, argv, &json, &site, "unsilence", 1);
 	if (rc >= 0)
 		return rc;
 	if (cli_parse_id(argv[optind], &id) < 0) {
@@ -137,6 +141,10 @@ int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_UNKNOWN;
 	}
 	char target[64];
+	if (site) {
+		snprintf(target, sizeof(target), "the end of silence %lld", id);
+		return cli_site_command(ctx, site, "unsilence", id, NULL, json, target);
+	}
 	snprintf(target, sizeof(target), "/api/v1/silences/%lld", id);
 	json_t *reply;
 	rc = cli_call_json(ctx, "DELETE", target, NULL, &reply);

@@ -1,6 +1,7 @@
 /* `dcmon sites [ID]`: a hub's sites (GET /api/v1/sites): each one's link age (its last
  * heartbeat), the events held and the gaps; with ID, the site's open alerts as their
- * last event left them (GET /api/v1/sites/ID/alerts).  docs/MQTT.md "Hub". */
+ * last event left them (GET /api/v1/sites/ID/alerts).  docs/MQTT.md "Hub".  Also the
+ * --site form of ack, silence, unsilence and test-mode: a command to a site. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -97,4 +98,29 @@ int cli_sites(const struct cli_ctx *ctx, int argc, char **argv)
 		sites_table(ctx, json_object_get(doc, "sites"));
 	json_decref(doc);
 	return 0;
+}
+
+int cli_site_command(const struct cli_ctx *ctx, const char *site, const char *kind,
+		     long long target, json_t *body, bool json, const char *what)
+{
+	char path[512];
+	if (snprintf(path, sizeof(path), "/api/v1/sites/%s/commands", site) >= (int)sizeof(path)) {
+		fprintf(ctx->err, "dcmon: site id too long: %s\n", site);
+		return CLI_EXIT_UNKNOWN;
+	}
+	json_t *cmd = json_pack("{s:s}", "kind", kind), *reply = NULL;
+	if (cmd && target)
+		json_object_set_new(cmd, "target", json_integer(target));
+	if (cmd && body)
+		json_object_set(cmd, "body", body);
+	int rc = cmd ? cli_call_json(ctx, "POST", path, cmd, &reply) : CLI_EXIT_UNKNOWN;
+	json_decref(cmd);
+	if (rc == 0 && json)
+		cli_print_json(ctx, reply);
+	else if (rc == 0)
+		fprintf(ctx->out, "sent %s to site %s (command %" JSON_INTEGER_FORMAT
+			"; its answer: GET %s)\n", what, site,
+			json_integer_value(json_object_get(reply, "id")), path);
+	json_decref(reply);
+	return rc;
 }

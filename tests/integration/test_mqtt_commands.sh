@@ -141,6 +141,28 @@ assert_eq "$(api site1 '/api/v1/audit?action=hub-command' | jq '[.entries[] | se
   "the command sent during the cut applied once at site1"
 pass "a command issued while the hub broker was down was applied once it came back"
 
+# ---- the CLI's --site form of silence, unsilence and test-mode --------------------------
+hubcli() { DCMON_SOCKET=$T/hub/dcmon.sock "$DCMON" "$@"; }
+active_cli_silences() { # REASON: site1's active silences with that reason
+  api site1 /api/v1/silences | jq --arg r "$1" '[.silences[] | select(.reason == $r and .active)] | length'
+}
+out=$(hubcli silence device=site1-d2 --for 2h --reason "cli at the hub" --site site1)
+[[ $out =~ ^sent\ the\ silence\ to\ site\ site1\ \(command\ [0-9]+\;\ its\ answer:\ GET\ /api/v1/sites/site1/commands\)$ ]] ||
+  fail "dcmon silence --site: $out"
+wait_until 20 "the CLI's silence at site1" eval '[ "$(active_cli_silences "cli at the hub")" = 1 ]'
+sid=$(api site1 /api/v1/silences | jq '.silences[] | select(.reason == "cli at the hub") | .id')
+out=$(hubcli unsilence "$sid" --site site1)
+[[ $out =~ ^sent\ the\ end\ of\ silence\ $sid\ to\ site\ site1\ \(command\ [0-9]+ ]] || fail "dcmon unsilence --site: $out"
+wait_until 20 "the CLI's unsilence at site1" eval '[ "$(active_cli_silences "cli at the hub")" = 0 ]'
+out=$(hubcli test-mode site1-d2 --for 15m --reason "cli test" --site site1 --json)
+tcid=$(jq '.id' <<<"$out")
+wait_until 20 "site1's answer to the CLI's test mode" \
+  eval 'api hub /api/v1/sites/site1/commands | json_check "[.commands[] | select(.id == '"$tcid"')][0].status == 201"'
+tm2=$(api hub /api/v1/sites/site1/commands | jq "[.commands[] | select(.id == $tcid)][0].reply.body.silence")
+api site1 /api/v1/silences | json_check "[.silences[] | select(.id == $tm2 and .match.device == \"site1-d2\" and .active)] | length == 1" ||
+  fail "site1's test window from the CLI (silence $tm2): $(api site1 /api/v1/silences)"
+pass "dcmon silence, unsilence and test-mode with --site at the hub applied at site1"
+
 # ---- replies are sealed; a restart of site1 forgets no applied command ----------------
 kill -TERM "$PID_site1"; wait "$PID_site1" || fail "site1's dcmond exited with $?"
 # while site1 is down a command waits at the hub for its reply; a reply forged without

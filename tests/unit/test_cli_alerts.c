@@ -262,7 +262,7 @@ static void test_bad_arguments(void **state)
 		 "dcmon silence: unknown selector key 'devise' (one of: device, kind, site, room, "
 		 "tenant, metric, inst, rule, label.NAME)"},
 		{"unsilence", "dcmon unsilence: give one silence id (usage: dcmon unsilence ID "
-			      "[--json])"},
+			      "[--site SITE] [--json])"},
 		{"unsilence 0", "dcmon unsilence: bad silence id '0' (a number, see dcmon silences)"},
 		{"silences extra", "dcmon silences: unexpected argument (usage: dcmon silences "
 				   "[--json])"},
