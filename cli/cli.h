@@ -56,6 +56,10 @@ int cli_sites(const struct cli_ctx *ctx, int argc, char **argv); /* cli/sites.c 
  * with json, the command.  0 or the exit code of the call. */
 int cli_site_command(const struct cli_ctx *ctx, const char *site, const char *kind,
 		     long long target, json_t *body, bool json, const char *what);
+/* At a hub: the state of federated site (reachable or not, its link age and open
+ * alerts, or the API's JSON); the exit code `dcmon status` gives (3 unreachable, else
+ * the worst open alert), or -1 when dcmond is not a hub or knows no such site. */
+int cli_site_status(const struct cli_ctx *ctx, const char *site, bool json);
 int cli_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_audit(const struct cli_ctx *ctx, int argc, char **argv);
 /* cli/audit_file.c: `dcmon audit export` and `dcmon audit verify --file F`. */

@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #define SITE_COLS 6
 static const char *const site_headers[SITE_COLS] = {"SITE", "LINK AGE", "SEQ", "EVENTS",
@@ -123,4 +124,49 @@ int cli_site_command(const struct cli_ctx *ctx, const char *site, const char *ki
 			json_integer_value(json_object_get(reply, "id")), path);
 	json_decref(reply);
 	return rc;
+}
+
+/* The exit code of a federated site: 3 when it is unreachable, else its worst open alert
+ * (2 critical, 1 warning, 0 none), as `dcmon status` gives for devices. */
+static int site_exit_code(json_t *site, json_t *alerts)
+{
+	if (json_is_true(json_object_get(site, "unreachable")))
+		return 3;
+	int worst = 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(alerts, i, a) {
+		const char *sev = cli_jstr(a, "severity");
+		int code = !strcmp(sev, "critical") ? 2 : !strcmp(sev, "warning") ? 1 : 0;
+		worst = code > worst ? code : worst;
+	}
+	return worst;
+}
+
+int cli_site_status(const struct cli_ctx *ctx, const char *site, bool json)
+{
+	char target[512], err[256], age[16];
+	struct cli_reply r;
+	if (snprintf(target, sizeof(target), "/api/v1/sites/%s/alerts", site) >= (int)sizeof(target) ||
+	    cli_request(ctx, "GET", target, NULL, &r, err, sizeof(err)) < 0)
+		return -1;
+	json_t *doc = r.status == 200 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+	cli_reply_free(&r);
+	if (!doc)
+		return -1; /* not a hub, or no such site: the caller's "no devices match" */
+	json_t *s = json_object_get(doc, "site"), *alerts = json_object_get(doc, "alerts");
+	int code = site_exit_code(s, alerts);
+	if (json) {
+		cli_print_json(ctx, doc);
+	} else {
+		json_int_t ms = json_integer_value(json_object_get(s, "link_age_ms"));
+		cli_format_age(ms < 0 ? -1 : (double)ms / 1000.0, age, sizeof(age));
+		fprintf(ctx->out, "site %s (through this hub): %s, last heard %s ago, %zu open "
+			"alert%s\n", site, code == 3 ? "UNREACHABLE" : "reachable", age,
+			json_array_size(alerts), json_array_size(alerts) == 1 ? "" : "s");
+		if (json_array_size(alerts))
+			alerts_table(ctx, alerts);
+	}
+	json_decref(doc);
+	return code;
 }

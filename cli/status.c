@@ -27,7 +27,8 @@ static int status_usage(const struct cli_ctx *ctx, FILE *f, int code)
 {
 	const struct cli_cmd *c = cli_cmd_find("status");
 	fprintf(f, "usage: dcmon status %s\n", c->usage);
-	fputs("  --site ID, --room ID   devices at this site / in this room\n"
+	fputs("  --site ID, --room ID   devices at this site / in this room; at a hub, a\n"
+	      "                         federated site: reachable or not and its open alerts\n"
 	      "  --kind KIND            ups, generator, cooling, fire, pdu, env, server, ...\n"
 	      "  --device GLOB, -d      devices whose id matches (shows every metric)\n"
 	      "  --tenant ID            devices of this tenant\n"
@@ -78,6 +79,10 @@ int cli_status(const struct cli_ctx *ctx, int argc, char **argv)
 	struct status_opts o = {0};
 	int rc = status_parse(ctx, argc, argv, &o);
 	if (rc >= 0)
+		return rc;
+	/* at a hub, --site of a federated site: that site's state through the hub
+	 * (status_filters[0] is --site) */
+	if (o.filter[0] && (rc = cli_site_status(ctx, o.filter[0], o.json)) >= 0)
 		return rc;
 	char target[STATUS_TARGET_MAX] = "/api/v1/status";
 	for (size_t i = 0; i < STATUS_NFILTERS; i++) {

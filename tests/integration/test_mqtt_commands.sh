@@ -107,6 +107,19 @@ assert_eq "$(api site2 '/api/v1/audit?action=hub-command-refused' | jq -r '.entr
   "hub-noc ack $id2 by root as hub-noc (wall): 403" "site2's audit of the refused ack"
 pass "site2, where the hub's account is a wall, refused the hub's ack (403) and audited it"
 
+# ---- dcmon status --site at the hub: a federated site's state ----------------------------
+hub_status() { # SITE: prints `dcmon status --site SITE` at the hub, then its exit code
+  local out rc=0
+  out=$(DCMON_SOCKET=$T/hub/dcmon.sock "$DCMON" status --site "$1") || rc=$?
+  printf '%s\nexit %s\n' "$out" "$rc"
+}
+out=$(hub_status site2)
+[[ $(head -1 <<<"$out") =~ ^site\ site2\ \(through\ this\ hub\):\ reachable,\ last\ heard\ .+\ ago,\ 1\ open\ alert$ ]] ||
+  fail "dcmon status --site site2 at the hub: $out"
+grep -qE '^site2-d1 +hot +warning +firing' <<<"$out" || fail "site2's alert not listed: $out"
+assert_eq "$(tail -1 <<<"$out")" "exit 1" "dcmon status --site site2's exit code (its worst alert: warning)"
+pass "dcmon status --site at the hub shows site2 reachable with its warning alert (exit 1)"
+
 # ---- a client without the key, or a sealed command naming another hub ------------------
 n_before=$(api site1 '/api/v1/audit?action=hub-command-refused' | jq '.entries | length')
 cmd="{\"from\":\"hub\",\"site\":\"site1\",\"id\":99,\"kind\":\"ack\",\"target\":$id1,\"by\":\"mallory\"}"
@@ -165,6 +178,10 @@ pass "dcmon silence, unsilence and test-mode with --site at the hub applied at s
 
 # ---- replies are sealed; a restart of site1 forgets no applied command ----------------
 kill -TERM "$PID_site1"; wait "$PID_site1" || fail "site1's dcmond exited with $?"
+wait_until 20 "site1 unreachable at the hub" eval 'api hub /api/v1/sites | json_check "[.sites[] | select(.id == \"site1\")][0].unreachable"'
+out=$(hub_status site1)
+[[ $(head -1 <<<"$out") =~ ^site\ site1\ \(through\ this\ hub\):\ UNREACHABLE, ]] || fail "dcmon status --site site1 while it is down: $out"
+assert_eq "$(tail -1 <<<"$out")" "exit 3" "dcmon status --site site1's exit code while it is down"
 # while site1 is down a command waits at the hub for its reply; a reply forged without
 # the key (by anyone who may publish on the hub's broker) must not mark it answered
 out=$(command site1 '{"kind":"silence","body":{"match":{"device":"site1-d1"},"reason":"after the restart","for":"1h"}}')
