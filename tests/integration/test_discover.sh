@@ -168,7 +168,29 @@ chmod 600 "$T/v3.yaml"
 "$DCMOND" --check-config "$T/v3.yaml" >"$T/check3.out" 2>&1 || fail "check-config v3: $(cat "$T/check3.out")"
 pass "SNMPv3: found with the user's keys, and loads"
 
-# 6. ranges refused
+# 6. IPv6: a /126 where one address answers ping and has the TCP port open
+ip -6 addr add fd00:99::1/64 dev dsc0 nodad
+ip -6 addr add fd00:99::9/128 dev lo nodad
+$PY - "$TCP_PORT" >"$T/listener6.log" 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("fd00:99::9", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.close()
+PYEOF
+track $!
+wait_until 10 "TCP listener (IPv6)" $PY -c "import socket; socket.create_connection(('fd00:99::9', $TCP_PORT), 1).close()"
+"${DISC[@]}" fd00:99::8/126 >"$T/v6.out" 2>"$T/v6.err" || fail "discover IPv6: $(cat "$T/v6.err")"
+cat "$T/v6.out"
+grep -qE "^# found fd00:99::9: ping [0-9.]+ ms, tcp $TCP_PORT$" "$T/v6.out" || fail "IPv6 host"
+grep -q "^# swept 4 of 4 addresses of fd00:99::8/126 .*: 1 found, 0 with SNMP$" "$T/v6.out" || fail "IPv6 summary"
+grep -q "^  - id: fd00-99--9$" "$T/v6.out" || fail "IPv6 id"
+{ daemon_yaml; sed -n '/^devices:$/,$p' "$T/v6.out"; } >"$T/v6.yaml"
+chmod 600 "$T/v6.yaml"
+"$DCMOND" --check-config "$T/v6.yaml" >"$T/check6.out" 2>&1 || fail "check-config IPv6: $(cat "$T/check6.out")"
+pass "IPv6 prefix: ping and TCP found, the stanza loads"
+
+# 7. ranges refused
 "$DCMON" discover 10.0.0.0/16 >/dev/null 2>"$T/big.err" && fail "a /16 swept without --large"
 grep -q "10.0.0.0/16 holds 65534 addresses, more than 1024 (--large allows up to 65536)" "$T/big.err" ||
   fail "big range message: $(cat "$T/big.err")"
