@@ -50,17 +50,21 @@ V3="user=dcmonv3,auth_proto=sha256,auth_pass=auth-pass-123,priv_proto=aes,priv_p
 wait_until 15 "snmpd answering" snmpget -v3 -l authPriv -u dcmonv3 -a SHA-256 -A auth-pass-123 \
   -x AES -X priv-pass-456 -r 0 -t 0.5 "10.99.0.15:$SIM_PORT" 1.3.6.1.2.1.1.3.0
 
-# a TCP service on the ping-only host
-TCP_PORT=$(free_port)
-$PY - "$TCP_PORT" >"$T/listener.log" 2>&1 <<'PYEOF' &
+# tcp_listener ADDR PORT: a TCP service on ADDR (v4 or v6) that accepts and closes.
+tcp_listener() {
+  $PY - "$1" "$2" >>"$T/listener.log" 2>&1 <<'PYEOF' &
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.99.0.12", int(sys.argv[1]))); s.listen(64)
+addr, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((addr, port)); s.listen(64)
 while True:
     c, _ = s.accept(); c.close()
 PYEOF
-track $!
-wait_until 10 "TCP listener" $PY -c "import socket; socket.create_connection(('10.99.0.12', $TCP_PORT), 1).close()"
+  track $!
+  wait_until 10 "TCP listener on $1" $PY -c "import socket; socket.create_connection(('$1', $2), 1).close()"
+}
+TCP_PORT=$(free_port)
+tcp_listener 10.99.0.12 "$TCP_PORT"   # on the ping-only host
 
 DISC=("$DCMON" discover --snmp-port "$SIM_PORT" --ports "$TCP_PORT,9" --timeout 400
       --profiles "$DCMON_SOURCE_DIR/etc/profiles")
@@ -171,15 +175,7 @@ pass "SNMPv3: found with the user's keys, and loads"
 # 6. IPv6: a /126 where one address answers ping and has the TCP port open
 ip -6 addr add fd00:99::1/64 dev dsc0 nodad
 ip -6 addr add fd00:99::9/128 dev lo nodad
-$PY - "$TCP_PORT" >"$T/listener6.log" 2>&1 <<'PYEOF' &
-import socket, sys
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("fd00:99::9", int(sys.argv[1]))); s.listen(64)
-while True:
-    c, _ = s.accept(); c.close()
-PYEOF
-track $!
-wait_until 10 "TCP listener (IPv6)" $PY -c "import socket; socket.create_connection(('fd00:99::9', $TCP_PORT), 1).close()"
+tcp_listener fd00:99::9 "$TCP_PORT"
 "${DISC[@]}" fd00:99::8/126 >"$T/v6.out" 2>"$T/v6.err" || fail "discover IPv6: $(cat "$T/v6.err")"
 cat "$T/v6.out"
 grep -qE "^# found fd00:99::9: ping [0-9.]+ ms, tcp $TCP_PORT$" "$T/v6.out" || fail "IPv6 host"
