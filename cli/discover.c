@@ -204,23 +204,28 @@ static void id_append(char *id, size_t n, size_t len, const char *text)
 	id[n] = '\0';
 }
 
-static bool id_taken(const struct disc *d, const char *id)
+/* True if one of the first n devices has this id. */
+static bool id_taken(const struct disc *d, size_t n, const char *id)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (!strcmp(d->v[i].id, id))
 			return true;
 	return false;
 }
 
-/* A config id for h: its sysName made valid, else its address; a second device of the
- * same name gets its address appended. */
-static void make_id(const struct disc *d, const struct discover_host *h, char *id, size_t len)
+/* Each device's config id, in address order: its sysName made valid, else its
+ * address; a later device of the same name gets its address appended. */
+static void assign_ids(struct disc *d)
 {
-	id_append(id, 0, len, h->sys_name[0] ? h->sys_name : h->addr);
-	if (h->sys_name[0] && id_taken(d, id)) {
-		size_t n = strlen(id);
-		id_append(id, n, len, "-");
-		id_append(id, n + 1, len, h->addr);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct discover_host *h = &d->v[i].h;
+		char *id = d->v[i].id;
+		id_append(id, 0, ID_MAX, h->sys_name[0] ? h->sys_name : h->addr);
+		if (h->sys_name[0] && id_taken(d, i, id)) {
+			size_t n = strlen(id);
+			id_append(id, n, ID_MAX, "-");
+			id_append(id, n + 1, ID_MAX, h->addr);
+		}
 	}
 }
 
@@ -305,7 +310,6 @@ static void on_found(void *arg, const struct discover_host *h)
 	}
 	struct found *f = &d->v[d->n];
 	f->h = *h;
-	make_id(d, h, f->id, sizeof(f->id));
 	d->n++;
 	d->nsnmp += h->snmp;
 	if (d->json)
@@ -410,6 +414,7 @@ int cli_discover(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (d.n)
 		qsort(d.v, d.n, sizeof(*d.v), by_address);
+	assign_ids(&d);
 	if (d.json)
 		print_json(&d, d.done, secs, rc == -EINTR);
 	else

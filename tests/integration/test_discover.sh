@@ -17,21 +17,23 @@ ip link add dsc0 type veth peer name dsc1
 ip addr add 10.99.0.1/16 dev dsc0
 ip link set dsc0 up
 ip link set dsc1 up
-for a in 9 10 11 12 15; do ip addr add "10.99.0.$a/32" dev lo; done
-# .9 UPS, .10 PDU, .11 switch (snmpsim); .12 ping and TCP only; .13 .14 dead; .15 snmpd v3
+for a in 9 10 11 12 15 16 17; do ip addr add "10.99.0.$a/32" dev lo; done
+# .9 UPS, .10 PDU, .11 switch (snmpsim); .12 ping and TCP only; .13 .14 dead; .15 snmpd v3;
+# .16 .17 two UPSs of the same sysName (snmpsim)
 
 # snmpsim in its v2c architecture picks the recording by endpoint: public/<transport id>
 SIM_PORT=$(free_udp_port)
 mkdir -p "$T/snmprec/public"
 i=0
-for r in abb-powerscale raritan-px2 switch-ifmib; do
+for r in abb-powerscale raritan-px2 switch-ifmib ups-mains ups-mains; do
   cp "$DCMON_SOURCE_DIR/tests/data/snmprec/$r.snmprec" "$T/snmprec/public/1.3.6.1.6.1.1.$i.snmprec"
   i=$((i + 1))
 done
 chmod -R a+rX "$T/snmprec"
 snmpsimd --v2c-arch --data-dir="$T/snmprec" --process-user=nobody --process-group=nogroup \
   --agent-udpv4-endpoint=10.99.0.9:$SIM_PORT --agent-udpv4-endpoint=10.99.0.10:$SIM_PORT \
-  --agent-udpv4-endpoint=10.99.0.11:$SIM_PORT >"$T/snmpsim.log" 2>&1 &
+  --agent-udpv4-endpoint=10.99.0.11:$SIM_PORT --agent-udpv4-endpoint=10.99.0.16:$SIM_PORT \
+  --agent-udpv4-endpoint=10.99.0.17:$SIM_PORT >"$T/snmpsim.log" 2>&1 &
 track $!
 wait_peer 30 snmpsimd $! "$T/snmpsim.log" snmpget -v2c -c public -r 0 -t 0.3 "10.99.0.11:$SIM_PORT" 1.3.6.1.2.1.1.3.0
 
@@ -172,7 +174,18 @@ chmod 600 "$T/v3.yaml"
 "$DCMOND" --check-config "$T/v3.yaml" >"$T/check3.out" 2>&1 || fail "check-config v3: $(cat "$T/check3.out")"
 pass "SNMPv3: found with the user's keys, and loads"
 
-# 6. IPv6: a /126 where one address answers ping and has the TCP port open
+# 6. two devices of one sysName: the second id gets its address, and both load
+"${DISC[@]}" 10.99.0.16-17 >"$T/twins.out" 2>"$T/twins.err" || fail "discover twins: $(cat "$T/twins.err")"
+cat "$T/twins.out"
+assert_eq "$(grep -E '^  - id: ' "$T/twins.out" | tr '\n' ' ')" "  - id: ups-mains   - id: ups-mains-10.99.0.17 " \
+  "ids of two devices named ups-mains"
+assert_eq "$(grep -c '^    profile: ups-rfc1628$' "$T/twins.out")" 2 "both UPSs get the UPS-MIB profile"
+{ daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles"; sed -n '/^devices:$/,$p' "$T/twins.out"; } >"$T/twins.yaml"
+chmod 600 "$T/twins.yaml"
+"$DCMOND" --check-config "$T/twins.yaml" >"$T/check2.out" 2>&1 || fail "check-config twins: $(cat "$T/check2.out")"
+pass "devices of one sysName get distinct ids"
+
+# 7. IPv6: a /126 where one address answers ping and has the TCP port open
 ip -6 addr add fd00:99::1/64 dev dsc0 nodad
 ip -6 addr add fd00:99::9/128 dev lo nodad
 tcp_listener fd00:99::9 "$TCP_PORT"
@@ -186,7 +199,7 @@ chmod 600 "$T/v6.yaml"
 "$DCMOND" --check-config "$T/v6.yaml" >"$T/check6.out" 2>&1 || fail "check-config IPv6: $(cat "$T/check6.out")"
 pass "IPv6 prefix: ping and TCP found, the stanza loads"
 
-# 7. ranges refused
+# 8. ranges refused
 "$DCMON" discover 10.0.0.0/16 >/dev/null 2>"$T/big.err" && fail "a /16 swept without --large"
 grep -q "10.0.0.0/16 holds 65534 addresses, more than 1024 (--large allows up to 65536)" "$T/big.err" ||
   fail "big range message: $(cat "$T/big.err")"
