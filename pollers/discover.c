@@ -437,6 +437,17 @@ int discover_run(const struct discover_range *r, const struct discover_opts *o,
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* held for the sweep: the cache keeps a profile while it has a reference, so the
+	 * directory is parsed once, not again after each agent's poll, and before the first
+	 * echo is timed */
+	size_t nprof = 0;
+	struct snmp_profile **prof = o->no_snmp ? NULL : snmp_profiles_all(o->profiles_dir, &nprof);
+	if (!o->no_snmp && nprof == 0) {
+		snprintf(err, errlen, "no SNMP profile in %s (--profiles DIR)", o->profiles_dir);
+		snmp_profiles_put_all(prof, nprof);
+		rc = -ENOENT;
+		goto out;
+	}
 	sw.icmp_ok = sw.icmp_held = icmp_sock_acquire(sw.env.loop) == 0;
 	sw.tick = loop_timer_add(sw.env.loop, TICK_MS, sweep_tick, &sw);
 	sweep_fill(&sw);
@@ -450,6 +461,7 @@ int discover_run(const struct discover_range *r, const struct discover_opts *o,
 		cb->progress(cb->arg, sw.done, r->count);
 	if (sw.icmp_held)
 		icmp_sock_release();
+	snmp_profiles_put_all(prof, nprof);
 out:
 	metric_reg_free(sw.env.reg);
 	loop_free(sw.env.loop);

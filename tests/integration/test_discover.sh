@@ -7,7 +7,7 @@
 # Checked: the devices found, the profiles proposed and the values of their stanzas,
 # which `dcmond --check-config` loads; the progress bar on a terminal (script(1)),
 # plain lines when piped, --json parsed, a sweep cut by SIGINT printing what it found,
-# SNMPv3, and ranges refused.
+# SNMPv3, IPv6, devices of one sysName, and what is refused.
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespace)"; exit 77; }
 [ -n "${DCMON_NETNS:-}" ] || DCMON_NETNS=1 exec unshare --net "$BASH" "$0" "$@"
 source "$(dirname "$0")/lib.sh"
@@ -205,5 +205,8 @@ grep -q "10.0.0.0/16 holds 65534 addresses, more than 1024 (--large allows up to
   fail "big range message: $(cat "$T/big.err")"
 "$DCMON" discover 10.0.0.9-3 >/dev/null 2>"$T/back.err" && fail "a backwards range accepted"
 grep -q "ends before it starts" "$T/back.err" || fail "backwards message: $(cat "$T/back.err")"
-pass "huge and backwards ranges are refused with a reason"
+mkdir -p "$T/noprofiles"
+"$DCMON" discover --profiles "$T/noprofiles" 10.99.0.9 >/dev/null 2>"$T/noprof.err" && fail "swept without profiles"
+grep -q "no SNMP profile in $T/noprofiles (--profiles DIR)" "$T/noprof.err" || fail "no-profile message: $(cat "$T/noprof.err")"
+pass "huge and backwards ranges, and a directory without profiles, are refused with a reason"
 done_checks
