@@ -68,7 +68,7 @@ PYEOF
 TCP_PORT=$(free_port)
 tcp_listener 10.99.0.12 "$TCP_PORT"   # on the ping-only host
 
-DISC=("$DCMON" discover --snmp-port "$SIM_PORT" --ports "$TCP_PORT,9" --timeout 400
+DISC=("$DCMON" discover --snmp-port "$SIM_PORT" --ports "$TCP_PORT,9" --timeout 1000
       --profiles "$DCMON_SOURCE_DIR/etc/profiles")
 
 # 1. piped: plain lines, then the stanzas.  .9-.14 holds the agents, the ping-only host
@@ -150,7 +150,7 @@ pass "terminal: progress bar with count, rate, ETA and finds"
 
 # 4. SIGINT mid-sweep: what was found so far is printed.  A /22 of mostly dead
 # addresses, 4 at a time, 1 s each, takes minutes; the agents come first.
-"${DISC[@]}" --timeout 1000 --concurrency 4 10.99.0.9-10.99.3.254 >"$T/int.out" 2>"$T/int.err" &
+"${DISC[@]}" --concurrency 4 10.99.0.9-10.99.3.254 >"$T/int.out" 2>"$T/int.err" &
 pid=$!
 wait_until 30 "the agents found" grep -q "^# found 10.99.0.11:" "$T/int.out"
 kill -INT $pid
@@ -163,7 +163,7 @@ grep -q "^    host: 10.99.0.11$" "$T/int.out" || fail "switch stanza missing aft
 pass "SIGINT: the sweep stops and prints what it found"
 
 # 5. SNMPv3 with the config's keys
-"$DCMON" discover --snmp-port "$SIM_PORT" --timeout 400 --profiles "$DCMON_SOURCE_DIR/etc/profiles" \
+"$DCMON" discover --snmp-port "$SIM_PORT" --timeout 1000 --profiles "$DCMON_SOURCE_DIR/etc/profiles" \
   --v3 "$V3" 10.99.0.15 >"$T/v3.out" 2>"$T/v3.err" || fail "discover --v3: $(cat "$T/v3.err")"
 cat "$T/v3.out"
 grep -q "^  - id: v3-box$" "$T/v3.out" || fail "v3 device id from sysName"
