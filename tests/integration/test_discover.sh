@@ -160,7 +160,13 @@ assert_eq "$rc" 1 "exit code after SIGINT"
 grep -qE "^# interrupted: swept [0-9]+ of 1014 addresses" "$T/int.out" || fail "no interrupted summary"
 grep -q "^    host: 10.99.0.9$" "$T/int.out" || fail "UPS stanza missing after SIGINT"
 grep -q "^    host: 10.99.0.11$" "$T/int.out" || fail "switch stanza missing after SIGINT"
-pass "SIGINT: the sweep stops and prints what it found"
+# the bound: the addresses asked are the first swept + 4 (.15 .16 .17 answer ping at
+# once, so an unbounded sweep would have found them)
+swept=$(sed -n 's/^# interrupted: swept \([0-9]*\) of .*/\1/p' "$T/int.out")
+for a in $(sed -n 's/^# found 10\.99\.0\.\([0-9]*\):.*/\1/p' "$T/int.out"); do
+  [ $((a - 9)) -lt $((swept + 4)) ] || fail "10.99.0.$a asked with $swept done and --concurrency 4"
+done
+pass "SIGINT: the sweep stops and prints what it found, with at most 4 addresses in flight"
 
 # 5. SNMPv3 with the config's keys
 "$DCMON" discover --snmp-port "$SIM_PORT" --timeout 1000 --profiles "$DCMON_SOURCE_DIR/etc/profiles" \
