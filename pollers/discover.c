@@ -46,6 +46,7 @@ struct dhost {
 	int pending;                 /* answers still awaited: icmp + tcp + snmp */
 	struct loop_timer *deadline; /* ICMP and TCP give up */
 	struct loop_timer *reap;     /* frees the host once done */
+	struct loop_timer *icmp_timer; /* sends the echo */
 	struct icmp_probe probe;
 	bool icmp_pending;
 	struct dtcp tcp[DISCOVER_PORTS_MAX];
@@ -87,6 +88,7 @@ static void host_free(struct dhost *dh)
 
 	loop_timer_cancel(loop, dh->deadline);
 	loop_timer_cancel(loop, dh->reap);
+	loop_timer_cancel(loop, dh->icmp_timer);
 	if (dh->icmp_pending)
 		icmp_sock_forget(&dh->probe);
 	for (size_t i = 0; i < dh->sw->o->nports; i++)
@@ -155,22 +157,36 @@ static void icmp_answer(struct icmp_probe *p, int err)
 	host_answered(dh);
 }
 
-static void icmp_start(struct dhost *dh)
+/* The echo goes out from a timer of its own, once the addresses being started have set
+ * up their SNMP sessions (net-snmp's first one, v3 keys: milliseconds), so that the
+ * round trip timed is the network's and not that setup. */
+static void icmp_send(struct loop *loop, void *arg)
 {
-	if (!dh->sw->icmp_ok)
-		return;
+	struct dhost *dh = arg;
+	int rc = -EPERM;
+
+	(void)loop;
+	dh->icmp_timer = NULL;
 	dh->probe = (struct icmp_probe){.cb = icmp_answer, .arg = dh};
-	int rc = icmp_sock_send(&dh->probe, (struct sockaddr *)&dh->ss, dh->sslen, ICMP_PAYLOAD);
-	if (rc < 0 && icmp_sock_is_raw(dh->ss.ss_family) < 0) {
+	if (dh->sw->icmp_ok)
+		rc = icmp_sock_send(&dh->probe, (struct sockaddr *)&dh->ss, dh->sslen, ICMP_PAYLOAD);
+	if (rc < 0 && dh->sw->icmp_ok && icmp_sock_is_raw(dh->ss.ss_family) < 0) {
 		/* no socket (not a failed send): said once, the sweep goes on over SNMP, TCP */
 		log_msg(LOG_LVL_ERROR, "discover", NULL, "no ICMP socket (%s): ping is not tried; "
 			"allow it with net.ipv4.ping_group_range or CAP_NET_RAW", strerror(-rc));
 		dh->sw->icmp_ok = false;
 	}
-	if (rc < 0)
-		return; /* unreachable at once (no route): nothing to wait for */
+	if (rc < 0) {
+		host_answered(dh); /* unreachable at once (no route): nothing to wait for */
+		return;
+	}
 	dh->icmp_pending = true;
-	dh->pending++;
+}
+
+static void icmp_start(struct dhost *dh)
+{
+	if (dh->sw->icmp_ok && (dh->icmp_timer = loop_timer_add(dh->sw->env.loop, 0, icmp_send, dh)))
+		dh->pending++;
 }
 
 static void tcp_end(struct dtcp *t, bool open)
