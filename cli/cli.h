@@ -80,6 +80,7 @@ int cli_report(const struct cli_ctx *ctx, int argc, char **argv); /* cli/report.
  * (its message is shown).  Usage errors and an unreachable dcmond are CLI_EXIT_UNKNOWN. */
 #define CLI_EXIT_REFUSED 1
 int cli_probe(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_discover(const struct cli_ctx *ctx, int argc, char **argv); /* cli/discover.c */
 
 /* ---- client (cli/client.c) ------------------------------------------------------- */
 

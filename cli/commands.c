@@ -38,6 +38,11 @@ const struct cli_cmd cli_cmds[] = {
 	 " | snmp HOST[:PORT] [--community C] [--version 1|2c] [--profiles DIR] [--timeout MS]",
 	 "Modbus: raw registers with every plausible decoding (writing a profile); SNMP: every "
 	 "profile's points answered, misfits, and a device stanza (choosing profiles)"},
+	{"discover", cli_discover,
+	 "RANGE [--community C [--version 1|2c] | --v3 KEY=VAL,...] [--snmp-port N] "
+	 "[--ports P,...] [--concurrency N] [--timeout MS] [--profiles DIR] [--large] [--json]",
+	 "sweep an address range (ping, SNMP, TCP ports): the devices that answer, the profiles "
+	 "that fit them and a device stanza each to review"},
 	{"notifications", cli_notifications, "[--state pending|sent|failed] [--limit N] [--json]",
 	 "alert e-mail spool; exit code 2 while delivery is failing"},
 	{"user", cli_user,
