@@ -5,8 +5,9 @@
 # receives, for a raised, changed (acknowledged) and cleared alert, a v2c trap (manager
 # v2, every alert) and a v3 authPriv inform (manager v3, routed by the route `crit`)
 # with their varbinds; with snmptrapd stopped, the inform of an alert waits in the
-# outbox and arrives once when it is back, also across a dcmond restart.  Plus the
-# section's config errors at file:line:col.
+# outbox and arrives once when it is back, also across a dcmond restart; a reload
+# changes the routing and keeps the subagent.  Plus the section's config errors at
+# file:line:col.
 source "$(dirname "$0")/lib.sh"
 
 MIBPATH="$DCMON_SOURCE_DIR/tests/data/mibs:$DCMON_SOURCE_DIR/mibs:/usr/share/snmp/mibs"
@@ -239,6 +240,18 @@ grep -qF "dcmonAlertState.$id2 = INTEGER: resolved(3)" <<<"$(notes INFORM dcmonA
 pass "across a dcmond restart: the cleared inform kept in the outbox arrived once"
 wait_until 15 "the subagent attached again" eval '[ "$(walk_value dcmonDeviceId.1)" = box ]'
 pass "the subagent serves the tables again after the restart"
+
+# ---- a reload: routes anew, the subagent kept ------------------------------------------------
+notes_mark
+write_config "notify: inform" # manager v3 without routes: every alert
+reloads=$(log_count "msg=\"reloaded:")
+kill -HUP "$DCMOND_PID"
+wait_until 10 "reloaded" eval '[ "$(log_count "msg=\"reloaded:")" -gt "$reloads" ]'
+stop_tcp_listener
+wait_until 15 "the warning's inform after the reload" \
+  eval '[ "$(notes_count INFORM dcmonAlertRaised "$warn_id")" = 1 ]'
+wait_until 10 "the warning's row" eval '[ "$(walk_value dcmonAlertRule.$warn_id)" = port-warn ]'
+pass "after a reload the new routes apply (the warning reaches v3) and the subagent still serves"
 
 stop_dcmond
 done_checks
