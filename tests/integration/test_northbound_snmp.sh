@@ -6,7 +6,8 @@
 # v2, every alert) and a v3 authPriv inform (manager v3, routed by the route `crit`)
 # with their varbinds; with snmptrapd stopped, the inform of an alert waits in the
 # outbox and arrives once when it is back, also across a dcmond restart; a reload
-# changes the routing and keeps the subagent.  Plus the section's config errors at
+# changes the routing and keeps the subagent; a hung master (SIGSTOP) stalls nothing.
+# Plus the section's config errors at
 # file:line:col.
 source "$(dirname "$0")/lib.sh"
 
@@ -92,7 +93,8 @@ rocommunity public 127.0.0.1
 CONF
 MIBS= MIBDIRS=/nonexistent snmpd -f -Lf "$T/snmpd/snmpd.log" -C -c "$T/conf/snmpd.conf" \
   --persistentDir="$T/snmpd" "udp:127.0.0.1:$snmpd_port" >/dev/null 2>&1 &
-track $!
+SNMPD_PID=$!
+track $SNMPD_PID
 wait_until 15 "snmpd answering" snmpget -v2c -c public -r 0 -t 0.5 "127.0.0.1:$snmpd_port" 1.3.6.1.2.1.1.3.0
 
 cat >"$T/conf/snmptrapd.conf" <<CONF
@@ -252,6 +254,19 @@ wait_until 15 "the warning's inform after the reload" \
   eval '[ "$(notes_count INFORM dcmonAlertRaised "$warn_id")" = 1 ]'
 wait_until 10 "the warning's row" eval '[ "$(walk_value dcmonAlertRule.$warn_id)" = port-warn ]'
 pass "after a reload the new routes apply (the warning reaches v3) and the subagent still serves"
+
+# ---- a hung master agent stalls nothing ------------------------------------------------------
+# (the alerts have moved often by now: they resolve as flapping, a dcmonAlertChanged)
+notes_mark
+kill -STOP "$SNMPD_PID"
+start_tcp_listener "$tcp_port"
+wait_until 15 "the warning's next inform with the master hung" \
+  eval '[ "$(notes_count INFORM "dcmonAlert[A-Za-z]*" "$warn_id")" -ge 1 ]'
+wait_polls box 2
+api_get /api/v1/health | json_check '.status == "ok"' || fail "health with the master hung: $(api_get /api/v1/health)"
+kill -CONT "$SNMPD_PID"
+wait_until 15 "the subagent answering again" eval '[ "$(walk_value dcmonDeviceId.1)" = box ]'
+pass "snmpd stopped (SIGSTOP): polls, alerts, informs and the API go on; the tables come back with it"
 
 stop_dcmond
 done_checks
