@@ -59,7 +59,6 @@ int notify_route_add(const struct cfg *cfg, const struct cfg_route *r,
 int notify_route_all(const struct cfg *cfg, const struct notify_target *t,
 		     bool (*want)(const struct cfg_route *r), struct notify_rcpts *out);
 
-const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *name);
 
 /* Adds the static recipients of route r (its addresses and teams; no tenant's, since no
  * alert names one) to out: where a test message or the NOC's report goes.  0 or

@@ -25,6 +25,15 @@ bool notify_route_match(const struct cfg_route *r, const struct notify_target *t
 	       selector_match(&r->match, t->dev, t->device, t->metric, t->inst);
 }
 
+bool notify_route_takes(const struct cfg *cfg, const struct cfg_route *r,
+			const struct alert_event *ev)
+{
+	struct notify_target t = {.device = ev->device, .metric = ev->metric, .inst = ev->inst,
+				  .tenant = ev->tenant, .severity = ev->severity,
+				  .dev = cfg_device_find(cfg, ev->device)};
+	return notify_route_match(r, &t);
+}
+
 const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *name)
 {
 	for (size_t i = 0; cfg && name && i < cfg->nroutes; i++)

@@ -12,6 +12,7 @@ extern const struct dcmon_part events_part;    /* events/events_part.c */
 extern const struct dcmon_part accounts_part;  /* accounts/accounts_part.c */
 extern const struct dcmon_part tenants_part;   /* tenants/tenants_part.c */
 extern const struct dcmon_part reports_part;   /* reports/reports_part.c */
+extern const struct dcmon_part northbound_part; /* northbound/nb_part.c */
 
 const struct dcmon_part *const dcmon_parts[] = {
 	&pollers_part,
@@ -23,5 +24,6 @@ const struct dcmon_part *const dcmon_parts[] = {
 	&accounts_part,
 	&tenants_part,
 	&reports_part,
+	&northbound_part,
 	NULL,
 };

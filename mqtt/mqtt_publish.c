@@ -23,7 +23,7 @@
 #include "dcmon/change.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
-#include "mqtt_outbox.h"
+#include "dcmon/outbox.h"
 
 #define FLUSH_MS 5          /* a queued message waits this long for others (one wake-up) */
 /* Messages of QoS 1 handed to libmosquitto and not acknowledged yet, of each queue:
@@ -66,7 +66,7 @@ struct mqtt_pub {
 	void *sync_arg;
 	char *status_topic, *events_topic, *heartbeat_topic;
 	struct ring values, events;
-	struct mqtt_outbox *outbox;
+	struct outbox *outbox;
 	char *node;             /* the events' origin */
 	int64_t loaded_seq;     /* the newest event in the ring (or lost) */
 	bool spilled;           /* events wait in the outbox that the ring has no room for */
@@ -171,7 +171,7 @@ static void refill_events(struct mqtt_pub *p)
 	size_t room = p->events.cap - p->events.n;
 	if (!p->spilled || !room)
 		return;
-	if (mqtt_outbox_load(p->outbox, p->loaded_seq, room, load_one, p) < room)
+	if (outbox_load(p->outbox, p->loaded_seq, room, load_one, p) < room)
 		p->spilled = false;
 	if (p->events.n)
 		schedule(p, FLUSH_MS);
@@ -268,7 +268,7 @@ void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 	else if (p->values_unacked) /* a state message's (or "online"'s: one more turn) */
 		p->values_unacked--;
 	while (p->handed && ring_at(&p->events, 0)->mid == ACKED) {
-		mqtt_outbox_remove(p->outbox, ring_at(&p->events, 0)->seq);
+		outbox_remove(p->outbox, ring_at(&p->events, 0)->seq);
 		p->outbox_n -= p->outbox_n > 0;
 		ring_pop(&p->events);
 		p->handed--;
@@ -462,7 +462,7 @@ static char *event_payload(const struct mqtt_pub *p, const struct alert_event *e
 {
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
 			      "origin", p->node, "incarnation",
-			      (json_int_t)mqtt_outbox_incarnation(p->outbox), "seq", (json_int_t)seq,
+			      (json_int_t)outbox_incarnation(p->outbox), "seq", (json_int_t)seq,
 			      "id", (json_int_t)ev->alert_id, "event", alert_event_type_name(ev->type),
 			      "ts", (json_int_t)ev->ts_ms, "rule", ev->rule, "device", ev->device,
 			      "metric", ev->metric, "state", alert_state_name(ev->state),
@@ -492,11 +492,11 @@ static char *event_payload(const struct mqtt_pub *p, const struct alert_event *e
  * no older event waits in the outbox only (the order stays). */
 static void enqueue_event(struct mqtt_pub *p, const struct alert_event *ev)
 {
-	int64_t seq = mqtt_outbox_next_seq(p->outbox);
+	int64_t seq = outbox_next_seq(p->outbox);
 	char *payload = event_payload(p, ev, seq);
 	if (!payload)
 		return;
-	bool durable = mqtt_outbox_add(p->outbox, seq, payload) == 0;
+	bool durable = outbox_add(p->outbox, seq, payload) == 0;
 	p->outbox_n += durable;
 	if (p->events.n < p->events.cap && !p->spilled) {
 		ring_event(p, seq, payload);
@@ -544,9 +544,9 @@ static int outbox_start(struct mqtt_pub *p, char *err, size_t errlen)
 		snprintf(err, errlen, "mqtt: state_dir too long");
 		return -1;
 	}
-	if (!(p->outbox = mqtt_outbox_open(dir ? path : NULL, err, errlen)))
+	if (!(p->outbox = outbox_open(dir ? path : NULL, "mqtt", err, errlen)))
 		return -1;
-	p->outbox_n = mqtt_outbox_count(p->outbox);
+	p->outbox_n = outbox_count(p->outbox);
 	p->spilled = p->outbox_n > 0;
 	refill_events(p);
 	if (p->outbox_n)
@@ -613,7 +613,7 @@ void mqtt_pub_free(struct mqtt_pub *p)
 			 "stay in the outbox", p->outbox_n);
 	ring_free(&p->values);
 	ring_free(&p->events);
-	mqtt_outbox_close(p->outbox);
+	outbox_close(p->outbox);
 	free(p->node);
 	seen_clear(p);
 	free(p->status_topic);

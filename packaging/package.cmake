@@ -3,7 +3,8 @@
 #   /etc/dcmon/dcmon.yaml (packaging/dcmon.yaml, a commented minimal config) and
 #   /etc/dcmon/profiles/ (conffiles), /lib/systemd/system/dcmon.service,
 #   /usr/share/doc/dcmon/ (docs/*.md, the demo config as an example),
-#   /usr/share/dcmon/grafana/ (the Grafana dashboard, etc/grafana), the man pages
+#   /usr/share/dcmon/grafana/ (the Grafana dashboard, etc/grafana),
+#   /usr/share/snmp/mibs/DCMON-MIB.txt (mibs/), the man pages
 #   dcmond(8), dcmon(1), dcmon-sim(1), dcmon.yaml(5);
 #   postinst makes the dcmon system user and /var/lib/dcmon.
 include(GNUInstallDirs)
@@ -39,6 +40,8 @@ install(FILES ${DCMON_DOCS} README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES etc/dcmon.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY etc/demo etc/scenarios DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY etc/grafana DESTINATION ${CMAKE_INSTALL_DATADIR}/dcmon)
+# DCMON-MIB where net-snmp's tools look for MIBs (docs/SNMP_NORTHBOUND.md)
+install(FILES mibs/DCMON-MIB.txt DESTINATION ${CMAKE_INSTALL_DATADIR}/snmp/mibs)
 
 # Every file under /etc is a conffile: dpkg keeps the operator's edits on upgrade.
 file(GLOB DCMON_PROFILES RELATIVE ${CMAKE_SOURCE_DIR}/etc CONFIGURE_DEPENDS etc/profiles/*.yaml)

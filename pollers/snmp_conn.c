@@ -716,7 +716,7 @@ const oid *snmp_auth_oid(int proto)
 }
 
 /* Fills the USM fields of s from the config: user, level and keys from pass phrases. */
-static int setup_v3(netsnmp_session *s, const struct cfg_snmp *c, char *err, size_t errlen)
+int snmp_session_v3(struct snmp_session *s, const struct cfg_snmp *c, char *err, size_t errlen)
 {
 	s->securityName = c->user;
 	s->securityNameLen = strlen(c->user);
@@ -776,7 +776,7 @@ static void *open_session(struct snmp_conn *conn, const struct cfg_snmp *c, cons
 	s.flags |= SNMP_FLAGS_DONT_PROBE;
 	s.callback_magic = conn;
 	if (c->version == SNMPCFG_V3) {
-		if (setup_v3(&s, c, err, errlen) < 0)
+		if (snmp_session_v3(&s, c, err, errlen) < 0)
 			return NULL;
 	} else {
 		s.community = (u_char *)c->community;

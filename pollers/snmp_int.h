@@ -72,8 +72,6 @@ void snmp_val_text(const struct snmp_val *val, char *buf, size_t len);
 
 /* ---- loop-driven net-snmp session (snmp_conn.c) ----------------------------------- */
 
-/* Process-wide net-snmp setup (no MIB files, no persistent state); idempotent. */
-void snmp_lib_init(void);
 
 struct snmp_conn;
 

@@ -18,6 +18,7 @@ PKGS=(
   libcurl4-openssl-dev  # HTTP(S) URL checks: the libcurl multi interface on our loop
   # tests: unit framework and the real peers started by the tests
   libcmocka-dev snmpd snmp snmptrapd snmpsim rrdtool rrdcached
+  smitools  # smilint checks DCMON-MIB (test_northbound_snmp)
   # fuzzing (scripts/fuzz.sh, tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
   # pymodbus imports serial and serial_asyncio when its server starts; Debian's package

@@ -35,10 +35,10 @@ for f in ./usr/sbin/dcmond ./usr/bin/dcmon ./usr/bin/dcmon-sim ./lib/systemd/sys
          ./etc/dcmon/dcmon.yaml ./etc/dcmon/profiles/ups-rfc1628.yaml \
          ./usr/share/man/man8/dcmond.8 ./usr/share/man/man1/dcmon.1 \
          ./usr/share/man/man1/dcmon-sim.1 ./usr/share/man/man5/dcmon.yaml.5 \
-         ./usr/share/dcmon/grafana/dcmon-facility.json; do
+         ./usr/share/dcmon/grafana/dcmon-facility.json ./usr/share/snmp/mibs/DCMON-MIB.txt; do
   echo "$files" | grep -qx -- "$f" || fail "$f not in the package"
 done
-pass "binaries, unit, config, profiles, man pages and the Grafana dashboard in the package"
+pass "binaries, unit, config, profiles, man pages, the Grafana dashboard and DCMON-MIB in the package"
 
 # The real install, in an overlay of / (upper layer in $T).
 host_user=$(id dcmon 2>&1 || true)

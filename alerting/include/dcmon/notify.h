@@ -81,6 +81,16 @@ int notify_smtp_cfg_check(void *elem, const struct cfgnode *node, struct cfg_dia
  * section, dcmon/part.h), or NULL when there is no e-mail. */
 const struct cfg_smtp *smtp_cfg_of(const struct cfg *cfg);
 
+/* ---- routes, for every channel routed like mail ----------------------------------- */
+
+/* The route named name in cfg, or NULL. */
+const struct cfg_route *notify_route_find(const struct cfg *cfg, const char *name);
+/* True when route r takes ev, as it does for mail: its match: (device, kind, site,
+ * room, tenant, metric, instance, labels, the least severity); for the channels routed
+ * like mail (northbound SNMP notifications). */
+bool notify_route_takes(const struct cfg *cfg, const struct cfg_route *r,
+			const struct alert_event *ev);
+
 /* ---- the notifier ---------------------------------------------------------------- */
 
 /* An image an HTML mail shows inline, by <img src="cid:CID"> (multipart/related). */

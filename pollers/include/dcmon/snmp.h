@@ -106,6 +106,20 @@ int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags
  * positioned errors.  For --check-config.  Returns 0 or -EINVAL. */
 int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d);
 
+/* ---- net-snmp for other parts (northbound notifications) --------------------------- */
+
+struct snmp_session; /* net-snmp's netsnmp_session */
+
+/* Process-wide net-snmp setup (no MIB files, no config files, no persistent state, its
+ * log lines into ours); loop thread; idempotent. */
+void snmp_lib_init(void);
+/* Sets the SNMPv3 user of c on s: security name, level, context, and the auth and
+ * privacy keys derived from c's pass phrases (Ku; net-snmp localizes them to the
+ * engine it discovers).  s points into c, which must outlive the session's opening.
+ * 0, or -EINVAL with err filled. */
+int snmp_session_v3(struct snmp_session *s, const struct cfg_snmp *c, char *err,
+		    size_t errlen);
+
 /* ---- trap / inform receiver ----------------------------------------------------- */
 
 struct snmp_trapd;

@@ -1,7 +1,7 @@
-/* The durable outbox of alert events (mqtt_outbox.h).  WAL with synchronous=NORMAL,
+/* The durable outbox of alert events (dcmon/outbox.h).  WAL with synchronous=NORMAL,
  * like the mail spool: a commit survives dcmond's crash (kill -9); a power cut may
  * lose the last few, as it may lose the mail spool's. */
-#include "mqtt_outbox.h"
+#include "dcmon/outbox.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -28,10 +28,11 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_COUNT] = "SELECT count(*) FROM outbox",
 };
 
-struct mqtt_outbox {
+struct outbox {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[OB_NSTMT];
 	char *path;
+	const char *tag; /* the log's subsystem: "mqtt" */
 	int64_t incarnation;
 	int64_t next_seq;
 	struct log_complaint fail; /* rate-limits the lines about failed writes */
@@ -48,7 +49,7 @@ static int64_t query_int(sqlite3 *db, const char *sql, int64_t dflt)
 }
 
 /* Reads the incarnation, or makes it on a new file. */
-static int outbox_incarnation(struct mqtt_outbox *ob, char *err, size_t errlen)
+static int incarnation_load(struct outbox *ob, char *err, size_t errlen)
 {
 	ob->incarnation = query_int(ob->db, "SELECT id FROM incarnation", 0);
 	if (ob->incarnation)
@@ -60,30 +61,32 @@ static int outbox_incarnation(struct mqtt_outbox *ob, char *err, size_t errlen)
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "mqtt outbox %s: %s", ob->path, sqlite3_errmsg(ob->db));
+		snprintf(err, errlen, "%s outbox %s: %s", ob->tag, ob->path, sqlite3_errmsg(ob->db));
 		return -1;
 	}
 	return 0;
 }
 
-struct mqtt_outbox *mqtt_outbox_open(const char *path, char *err, size_t errlen)
+struct outbox *outbox_open(const char *path, const char *tag, char *err, size_t errlen)
 {
 	char why[256];
-	struct mqtt_outbox *ob = calloc(1, sizeof(*ob));
+	struct outbox *ob = calloc(1, sizeof(*ob));
+	if (ob)
+		ob->tag = tag;
 	if (!ob || !(ob->path = strdup(path ? path : ":memory:"))) {
-		snprintf(err, errlen, "mqtt outbox: out of memory");
-		mqtt_outbox_close(ob);
+		snprintf(err, errlen, "%s outbox: out of memory", tag);
+		outbox_close(ob);
 		return NULL;
 	}
 	if (state_db_open(&ob->db, ob->path, outbox_schema, why, sizeof(why)) != SQLITE_OK ||
 	    state_db_prepare_all(ob->db, ob->path, outbox_sql, ob->stmt, OB_NSTMT, why,
 				 sizeof(why)) != SQLITE_OK) {
-		snprintf(err, errlen, "mqtt outbox %s", why);
-		mqtt_outbox_close(ob);
+		snprintf(err, errlen, "%s outbox %s", tag, why);
+		outbox_close(ob);
 		return NULL;
 	}
-	if (outbox_incarnation(ob, err, errlen) < 0) {
-		mqtt_outbox_close(ob);
+	if (incarnation_load(ob, err, errlen) < 0) {
+		outbox_close(ob);
 		return NULL;
 	}
 	/* sqlite_sequence keeps the largest number ever given, removed ones too */
@@ -92,7 +95,7 @@ struct mqtt_outbox *mqtt_outbox_open(const char *path, char *err, size_t errlen)
 	return ob;
 }
 
-void mqtt_outbox_close(struct mqtt_outbox *ob)
+void outbox_close(struct outbox *ob)
 {
 	if (!ob)
 		return;
@@ -102,17 +105,17 @@ void mqtt_outbox_close(struct mqtt_outbox *ob)
 	free(ob);
 }
 
-int64_t mqtt_outbox_incarnation(const struct mqtt_outbox *ob)
+int64_t outbox_incarnation(const struct outbox *ob)
 {
 	return ob->incarnation;
 }
 
-int64_t mqtt_outbox_next_seq(const struct mqtt_outbox *ob)
+int64_t outbox_next_seq(const struct outbox *ob)
 {
 	return ob->next_seq;
 }
 
-int mqtt_outbox_add(struct mqtt_outbox *ob, int64_t seq, const char *payload)
+int outbox_add(struct outbox *ob, int64_t seq, const char *payload)
 {
 	struct store_row r = {0};
 	store_row_int(&r, seq);
@@ -120,28 +123,28 @@ int mqtt_outbox_add(struct mqtt_outbox *ob, int64_t seq, const char *payload)
 	ob->next_seq = seq + 1; /* given even when the write failed: never given twice */
 	int rc = state_db_run(ob->stmt[OB_ADD], r.v, r.n);
 	if (rc == SQLITE_DONE) {
-		log_complain_release(&ob->fail, "mqtt", NULL, "outbox %s: writable again",
+		log_complain_release(&ob->fail, ob->tag, NULL, "outbox %s: writable again",
 				     ob->path);
 		return 0;
 	}
 	char why[192];
 	state_db_failure(ob->db, rc, why, sizeof(why));
-	log_complain(&ob->fail, clock_mono_ms(), "mqtt", NULL, "outbox %s: cannot write: %s: "
+	log_complain(&ob->fail, clock_mono_ms(), ob->tag, NULL, "outbox %s: cannot write: %s: "
 		     "alert events wait in memory only (a restart loses them)", ob->path, why);
 	return -1;
 }
 
-void mqtt_outbox_remove(struct mqtt_outbox *ob, int64_t seq)
+void outbox_remove(struct outbox *ob, int64_t seq)
 {
 	struct store_row r = {0};
 	store_row_int(&r, seq);
 	int rc = state_db_run(ob->stmt[OB_REMOVE], r.v, r.n);
 	if (rc != SQLITE_DONE) /* sent again after a restart: the hub applies it once */
-		log_complain(&ob->fail, clock_mono_ms(), "mqtt", NULL, "outbox %s: cannot "
+		log_complain(&ob->fail, clock_mono_ms(), ob->tag, NULL, "outbox %s: cannot "
 			     "remove an acknowledged event: %s", ob->path, sqlite3_errmsg(ob->db));
 }
 
-size_t mqtt_outbox_load(struct mqtt_outbox *ob, int64_t after, size_t limit,
+size_t outbox_load(struct outbox *ob, int64_t after, size_t limit,
 			void (*fn)(void *arg, int64_t seq, const char *payload), void *arg)
 {
 	sqlite3_stmt *st = ob->stmt[OB_LOAD];
@@ -159,7 +162,7 @@ size_t mqtt_outbox_load(struct mqtt_outbox *ob, int64_t after, size_t limit,
 	return n;
 }
 
-size_t mqtt_outbox_count(struct mqtt_outbox *ob)
+size_t outbox_count(struct outbox *ob)
 {
 	sqlite3_stmt *st = ob->stmt[OB_COUNT];
 	size_t n = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
