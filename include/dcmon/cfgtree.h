@@ -100,6 +100,10 @@ struct cfg_key {
 	/* CFGK_CUSTOM, optional: true if two decoded fields are equal (cfg_fields_same);
 	 * without it two custom fields never compare equal. */
 	bool (*same)(const void *a, const void *b);
+	/* SEQ of a device's `checks:`: its items' `name` key is not what tells them apart
+	 * (a process check's is what it matches), so two may share it; otherwise the kernel
+	 * refuses an item whose name an earlier one has ("duplicate name"). */
+	bool names_repeat;
 };
 
 /* Decodes a MAP node into `out` following `keys` (terminated by {.name = NULL}).
