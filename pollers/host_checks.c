@@ -81,16 +81,9 @@ const struct cfg_key host_checks_keys[] = {
      .sub = ping_keys,
      .elem_size = sizeof(struct cfg_ping),
      .init = ping_init},
-    {.name = "process",
-     .type = CFGK_SEQ,
-     .offset = CFG_PART_SECTION,
-     .sub = process_keys,
-     .elem_size = sizeof(struct cfg_process),
-     .shorthand = "name",
-     .init = process_init,
-     .check = process_check,
-     .what = "process check",
-     .names_repeat = true}, /* `name` matches processes; `label` names the metric */
+    /* `name` matches processes (two may match one name); `label` names the metric */
+    CFG_CHECK_LIST("process", struct cfg_process, process_keys, .shorthand = "name",
+                   .init = process_init, .check = process_check, .names_repeat = true),
     {.name = "resources", .type = CFGK_ENUM, .offset = CFG_PART_SECTION, .names = resources_names},
     {.name = NULL},
 };

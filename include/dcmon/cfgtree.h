@@ -114,6 +114,13 @@ struct cfg_key {
 int cfg_decode(const struct cfgnode *map, const struct cfg_key *keys, void *out,
 	       struct cfg_diags *d, void *ctx);
 
+/* Decodes node into item as one item of the list key `list` (CFGK_SEQ) is decoded in a
+ * file: the list's init, the item's keys (a scalar stands for its shorthand key), then
+ * its check; item is zeroed by the caller.  0, or -EINVAL after reporting: for a part
+ * that decodes one item on its own (an http check of the tenant layer). */
+int cfg_decode_item(const struct cfg_key *list, const struct cfgnode *node, void *item,
+		    struct cfg_diags *d, void *ctx);
+
 /* Frees every field `keys` decoded into obj (strings, lists, nested sections and arrays,
  * custom fields with a release); obj itself is not freed.  Fields become NULL / 0. */
 void cfg_fields_free(const struct cfg_key *keys, void *obj);

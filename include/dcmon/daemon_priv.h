@@ -54,13 +54,12 @@ int daemon_files_prepare(const struct cfg_daemon *dm, const struct daemon_priv *
 int daemon_priv_adopt(const struct daemon_priv *p);
 
 /* Becomes the user in every thread, keeping CAP_NET_RAW (loop thread only) when a
- * poller needs it (poller_ops.net_raw_needed: the icmp poller when ICMP datagram
- * sockets are not allowed for the user's group).  No-op without p->drop.  0 or -1
- * (logged): a start that cannot drop must not go on as root. */
+ * poller needs it (poller_ops.net_raw_needed, asked as the user).  No-op without
+ * p->drop.  0 or -1 (logged): a start that cannot drop must not go on as root. */
 int daemon_priv_drop(const struct daemon_priv *p);
 
-/* Says at start whether the pollers' checks of cfg can work with the privileges left
- * (poller_ops.start_note: ping's datagram or raw sockets, or how to grant them). */
+/* Says at start whether the pollers' checks of cfg can work with the privileges left,
+ * or how to grant them (poller_ops.start_note). */
 void daemon_priv_log_access(const struct cfg *cfg);
 
 #endif
