@@ -257,6 +257,14 @@ static void decode_elem(const struct cfg_key *k, const struct cfgnode *v, void *
 		k->check(elem, v, d, ctx);
 }
 
+int cfg_decode_item(const struct cfg_key *list, const struct cfgnode *node, void *item,
+		    struct cfg_diags *d, void *ctx)
+{
+	size_t before = d->nerrors;
+	decode_elem(list, node, item, d, ctx);
+	return d->nerrors > before ? -EINVAL : 0;
+}
+
 static void decode_section(const struct cfg_key *k, const struct cfgnode *v, void *field,
                            struct cfg_diags *d, void *ctx)
 {

@@ -20,7 +20,7 @@ static const struct cfg_key location_keys[] = {
  * device_keys) and appended to this table at the first load (cfg_parts_attach), which
  * gives each (offset CFG_PART_SECTION) a slot of cfg_device.part_sections.  Freeing,
  * comparison on reload (cfg_device_same) and the "nothing to poll" warning follow from
- * the table. */
+ * the table, and from the `checks:` keys below. */
 struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX] = {
     {.name = "id", .type = CFGK_STRING, .offset = DEV(id), .required = true},
     {.name = "kind", .type = CFGK_ENUM, .offset = DEV(kind), .names = cfg_dev_kind_names},
@@ -46,6 +46,10 @@ struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX] = {
     {.name = NULL},
 };
 
+/* A device's `checks:`: every check is a part's, appended by cfg_parts_attach (offsets
+ * into struct cfg_device, each in a slot of the device). */
+struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {{.name = NULL}};
+
 /* Kind "other" until set: a profile may still name the kind (see docs/CONFIG.md). */
 void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
 {
@@ -53,25 +57,18 @@ void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
 	dev->kind = DEV_OTHER;
 	dev->interval_ms = CFG_UNSET;
 	dev->timeout_ms = CFG_UNSET;
-	dev->resources = RES_NONE;
 	cfg_facility_init(&dev->fac);
 	dev->pos = node->pos;
 }
 
-/* The `name` key of a check list's items, or NULL. */
+/* The `name` key of a check list's items when it tells them apart, or NULL. */
 static const struct cfg_key *name_key(const struct cfg_key *k)
 {
-	for (const struct cfg_key *s = k->type == CFGK_SEQ ? k->sub : NULL; s && s->name; s++)
+	for (const struct cfg_key *s = k->type == CFGK_SEQ && !k->names_repeat ? k->sub : NULL;
+	     s && s->name; s++)
 		if (strcmp(s->name, "name") == 0 && s->type == CFGK_STRING)
 			return s;
 	return NULL;
-}
-
-/* True if k is a part's check list, kept in a slot of cfg_device.part_lists. */
-static bool key_part_list(const struct cfg_key *k)
-{
-	return k->offset >= DEV(part_lists) &&
-	       k->offset < DEV(part_lists) + CFG_DEVICE_LISTS_MAX * sizeof(struct cfg_part_list);
 }
 
 /* Two items of a part's check list with one name would report into the same
@@ -80,9 +77,11 @@ static void part_check_names(const struct cfg_device *dev, const struct cfgnode 
                              const struct cfg_key *k, struct cfg_diags *d)
 {
 	const struct cfg_key *nk = name_key(k);
+	if (nk == NULL)
+		return;
 	size_t n = *(const size_t *)((const char *)dev + k->count_offset);
 	const char *items = *(char *const *)((const char *)dev + k->offset);
-	for (size_t i = 0; nk && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *a = *(char *const *)(items + i * k->elem_size + nk->offset);
 		for (size_t j = 0; a && j < i; j++) {
 			const char *b = *(char *const *)(items + j * k->elem_size + nk->offset);
@@ -103,16 +102,13 @@ int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 		cfg_error(d, cfg_key_pos(node, "id"),
 		          "id: '%s' is not a valid device id (letters, digits, '_', '.', '-')",
 		          dev->id);
-	if (dev->ping != NULL && dev->host == NULL)
-		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
 	cfg_parts_device_check(dev, node, d);
 	for (const struct cfg_key *k = cfg_check_keys; k->name; k++)
-		if (k->type == CFGK_SEQ && key_part_list(k))
-			part_check_names(dev, node, k, d);
+		part_check_names(dev, node, k, d);
 	return d->nerrors > before ? -EINVAL : 0;
 }
 
-/* Unset durations take the daemon's; ping probes wait the device timeout. */
+/* Unset durations take the daemon's, and then the checks' defaults the device's. */
 static void device_resolve(struct cfg_device *dev, const struct cfg_daemon *dm)
 {
 	dev->interval_set = dev->interval_ms != CFG_UNSET;
@@ -120,8 +116,7 @@ static void device_resolve(struct cfg_device *dev, const struct cfg_daemon *dm)
 		dev->interval_ms = dm->interval_ms;
 	if (dev->timeout_ms == CFG_UNSET)
 		dev->timeout_ms = dm->timeout_ms;
-	if (dev->ping != NULL && dev->ping->timeout_ms == CFG_UNSET)
-		dev->ping->timeout_ms = dev->timeout_ms;
+	cfg_parts_device_resolve(dev);
 }
 
 void cfg_devices_resolve(struct cfg *cfg)
@@ -130,20 +125,39 @@ void cfg_devices_resolve(struct cfg *cfg)
 		device_resolve(&cfg->devices[i], &cfg->daemon);
 }
 
+/* True if offset off is in the array f of struct cfg_device. */
+#define DEV_IN(off, f) ((off) >= DEV(f) && (off) < DEV(f) + sizeof(((struct cfg_device *)0)->f))
+
+/* True if k is a part's own key, kept in a slot of the device. */
+static bool key_in_slot(const struct cfg_key *k)
+{
+	return DEV_IN(k->offset, part_sections) || DEV_IN(k->offset, part_lists) ||
+	       DEV_IN(k->offset, part_values);
+}
+
+/* True if the part's own key k (in a slot of the device) is set in dev: a section
+ * present, a list not empty, a value not zero. */
+static bool part_key_set(const struct cfg_device *dev, const struct cfg_key *k)
+{
+	static const union cfg_part_value zero;
+	const char *field = (const char *)dev + k->offset;
+	if (DEV_IN(k->offset, part_values))
+		return memcmp(field, &zero, sizeof(zero)) != 0;
+	if (k->type == CFGK_SEQ)
+		return *(const size_t *)((const char *)dev + k->count_offset) != 0;
+	return *(void *const *)field != NULL;
+}
+
 /* True if the device has something to poll: a check or a transport section. */
 bool cfg_device_polls(const struct cfg_device *dev)
 {
-	if (dev->ping || dev->nprocess || dev->resources != RES_NONE)
-		return true;
 	cfg_parts_attach();
-	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++) {
-		if (k->type == CFGK_SECTION && *(void *const *)((const char *)dev + k->offset))
+	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++)
+		if (key_in_slot(k) && part_key_set(dev, k))
 			return true;
-	}
-	for (const struct cfg_key *k = cfg_check_keys; k->name != NULL; k++) {
-		if (k->type == CFGK_SEQ && *(const size_t *)((const char *)dev + k->count_offset))
+	for (const struct cfg_key *k = cfg_check_keys; k->name != NULL; k++)
+		if (part_key_set(dev, k))
 			return true;
-	}
 	return false;
 }
 

@@ -33,7 +33,8 @@ extern const struct cfg_key cfg_site_keys[];
 extern const struct cfg_key cfg_contact_keys[];
 extern struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX];
 #define CFG_CHECK_KEYS_MAX 16
-extern struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX]; /* offsets into struct cfg_device */
+/* offsets into struct cfg_device; every key is a part's (cfg_parts_attach) */
+extern struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX];
 extern const struct cfg_key cfg_route_keys[];
 extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
 extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
@@ -60,6 +61,9 @@ void cfg_parts_attach(void);
  * errors at the positions of node, the device's map. */
 void cfg_parts_device_check(const struct cfg_device *dev, const struct cfgnode *node,
 			    struct cfg_diags *d);
+/* The defaults of a device's config that its pollers give from the device's resolved
+ * values (poller_ops.device_resolve). */
+void cfg_parts_device_resolve(struct cfg_device *dev);
 /* Runs every part's validate hook (dcmon/part.h), in list order. */
 void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 

@@ -23,7 +23,6 @@ const char *const cfg_severity_names[] = {
 
 _Static_assert(sizeof(enum dev_kind) == sizeof(int), "CFGK_ENUM writes an int");
 _Static_assert(sizeof(enum cfg_severity) == sizeof(int), "CFGK_ENUM writes an int");
-_Static_assert(sizeof(enum cfg_resources) == sizeof(int), "CFGK_ENUM writes an int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "CFGK_ENUM writes an int");
 
 const char *dev_kind_name(enum dev_kind k)

@@ -1,7 +1,7 @@
 /* The config sections the parts bring (dcmon/part.h): appended once to the key tables
  * of a device, of its `checks:` and of the `daemon:` section, so that decoding, freeing,
  * comparison on reload and key suggestions treat them as the kernel's own keys; a part's
- * own section (offset CFG_PART_SECTION) gets a slot of the daemon's or the device's. */
+ * own key (offset CFG_PART_SECTION) gets a slot of the daemon's or the device's. */
 #include "config_int.h"
 
 #include <pthread.h>
@@ -9,6 +9,8 @@
 
 #include "dcmon/part.h"
 #include "dcmon/poller.h"
+
+#define DEV(f) offsetof(struct cfg_device, f)
 
 /* Appends the NULL-terminated keys after the last key of table (cap entries, named
  * cap_name for the message of a build that outgrew it). */
@@ -27,7 +29,8 @@ static void keys_append(struct cfg_key *table, size_t cap, const struct cfg_key 
 }
 
 _Static_assert(CFG_DEVICE_SECTIONS_MAX <= CFG_PART_SECTIONS_MAX &&
-		       CFG_DEVICE_LISTS_MAX <= CFG_PART_SECTIONS_MAX,
+		       CFG_DEVICE_LISTS_MAX <= CFG_PART_SECTIONS_MAX &&
+		       CFG_DEVICE_VALUES_MAX <= CFG_PART_SECTIONS_MAX,
 	       "struct slot_names holds every slot");
 
 /* The names of a structure's slots, in attach order: which key each slot holds. */
@@ -43,6 +46,8 @@ static struct slot_names device_sections = {.cap = CFG_DEVICE_SECTIONS_MAX,
 					    .what = "CFG_DEVICE_SECTIONS_MAX"};
 static struct slot_names device_lists = {.cap = CFG_DEVICE_LISTS_MAX,
 					 .what = "CFG_DEVICE_LISTS_MAX"};
+static struct slot_names device_values = {.cap = CFG_DEVICE_VALUES_MAX,
+					  .what = "CFG_DEVICE_VALUES_MAX"};
 
 /* The next free slot of names for key k, or a fatal error when there is none. */
 static size_t slot_take(struct slot_names *names, const struct cfg_key *k)
@@ -56,29 +61,42 @@ static size_t slot_take(struct slot_names *names, const struct cfg_key *k)
 	return slot;
 }
 
-/* Gives each part's own section (offset CFG_PART_SECTION) of table a slot of base,
- * slot bytes apart: a section's pointer (a device's lists: a pointer and a count,
- * list_count bytes past it), so that decoding, freeing and comparison find it there. */
-static void slots_place(struct cfg_key *table, struct slot_names *names, size_t base,
-			size_t slot, size_t list_count)
+/* Gives a part's own device or `checks:` key k a slot of the device by its type: a
+ * section's pointer, a list's items and count, a value of a scalar type. */
+static void device_slot_place(struct cfg_key *k)
 {
-	for (struct cfg_key *k = table; k->name; k++) {
-		if (k->offset != CFG_PART_SECTION)
-			continue;
-		k->offset = base + slot_take(names, k) * slot;
-		if (k->type == CFGK_SEQ)
-			k->count_offset = k->offset + list_count;
+	switch (k->type) {
+	case CFGK_SECTION:
+		k->offset = DEV(part_sections) + slot_take(&device_sections, k) * sizeof(void *);
+		break;
+	case CFGK_SEQ:
+		k->offset = DEV(part_lists) +
+			    slot_take(&device_lists, k) * sizeof(struct cfg_part_list);
+		k->count_offset = k->offset + offsetof(struct cfg_part_list, n);
+		break;
+	case CFGK_STRING: case CFGK_INT: case CFGK_INT64: case CFGK_DOUBLE: case CFGK_BOOL:
+	case CFGK_DURATION: case CFGK_ENUM:
+		k->offset = DEV(part_values) +
+			    slot_take(&device_values, k) * sizeof(union cfg_part_value);
+		break;
+	default:
+		fatalx("config", "%s: a part's device key is a section, a list or a value",
+		       k->name);
 	}
 }
 
 static void slots_place_all(void)
 {
-	slots_place(cfg_daemon_keys, &daemon_sections, offsetof(struct cfg_daemon, part_sections),
-		    sizeof(void *), 0);
-	slots_place(cfg_device_keys, &device_sections, offsetof(struct cfg_device, part_sections),
-		    sizeof(void *), 0);
-	slots_place(cfg_check_keys, &device_lists, offsetof(struct cfg_device, part_lists),
-		    sizeof(struct cfg_part_list), offsetof(struct cfg_part_list, n));
+	for (struct cfg_key *k = cfg_daemon_keys; k->name; k++)
+		if (k->offset == CFG_PART_SECTION)
+			k->offset = offsetof(struct cfg_daemon, part_sections) +
+				    slot_take(&daemon_sections, k) * sizeof(void *);
+	for (struct cfg_key *k = cfg_device_keys; k->name; k++)
+		if (k->offset == CFG_PART_SECTION)
+			device_slot_place(k);
+	for (struct cfg_key *k = cfg_check_keys; k->name; k++)
+		if (k->offset == CFG_PART_SECTION)
+			device_slot_place(k);
 }
 
 /* A device's keys and its `checks:` keys from one part or poller. */
@@ -110,11 +128,16 @@ void cfg_parts_attach(void)
 void cfg_parts_device_check(const struct cfg_device *dev, const struct cfgnode *node,
 			    struct cfg_diags *d)
 {
-	cfg_parts_attach();
-	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
-		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++)
-			if ((*o)->device_check)
-				(*o)->device_check(dev, node, d);
+	for (const struct poller_ops *const *o = dcmon_pollers(); *o; o++)
+		if ((*o)->device_check)
+			(*o)->device_check(dev, node, d);
+}
+
+void cfg_parts_device_resolve(struct cfg_device *dev)
+{
+	for (const struct poller_ops *const *o = dcmon_pollers(); *o; o++)
+		if ((*o)->device_resolve)
+			(*o)->device_resolve(dev);
 }
 
 void cfg_parts_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d)
@@ -169,4 +192,14 @@ const void *cfg_device_list(const struct cfg_device *dev, const char *name, size
 	const struct cfg_part_list *l = cfg_device_list_slot((struct cfg_device *)dev, name);
 	*n = l ? l->n : 0;
 	return l ? l->v : NULL;
+}
+
+union cfg_part_value *cfg_device_value_slot(struct cfg_device *dev, const char *name)
+{
+	return slot_of(&device_values, dev->part_values, sizeof(union cfg_part_value), name);
+}
+
+const union cfg_part_value *cfg_device_value(const struct cfg_device *dev, const char *name)
+{
+	return cfg_device_value_slot((struct cfg_device *)dev, name);
 }

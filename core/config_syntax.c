@@ -1,8 +1,11 @@
-/* Syntax checks of ids, e-mail addresses and metric globs, and node position helpers. */
+/* Syntax checks of ids, e-mail addresses, metric globs and regular expressions, and node
+ * position helpers. */
 #include "config_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +109,21 @@ bool cfg_metric_glob_valid(const char *glob)
 		}
 	}
 	return true;
+}
+
+int cfg_regex_check(const char *pattern, const struct cfgnode *node, const char *key,
+                    struct cfg_diags *d)
+{
+	regex_t re;
+	int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc == 0) {
+		regfree(&re);
+		return 0;
+	}
+	char msg[128];
+	regerror(rc, &re, msg, sizeof(msg));
+	cfg_error(d, cfg_key_pos(node, key), "%s: invalid regular expression: %s", key, msg);
+	return -EINVAL;
 }
 
 const struct cfgnode *cfg_list_item(const struct cfgnode *map, const char *key, size_t i)

@@ -5,8 +5,9 @@
  * librrd and the worker threads have begun creating files.  setfsuid() before any of
  * that makes those files the user's (threads inherit it), and one setresuid() at the
  * end, which glibc applies to every thread, takes root away from all of them.  The
- * capability kept for ping is kept on the loop thread alone (capabilities are per
- * thread and only that thread opens ICMP sockets): workers end with none. */
+ * capability a poller needs kept (CAP_NET_RAW, poller_ops.net_raw_needed) is kept on
+ * the loop thread alone (capabilities are per thread and only that thread opens the
+ * pollers' sockets): workers end with none. */
 #include "dcmon/daemon_priv.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "dcmon/log.h"
+#include "dcmon/part.h"
 #include "dcmon/poller.h"
 
 #define PW_BUF_LEN 16384 /* bytes: getpwnam_r's buffer, ample for one passwd entry */
@@ -113,10 +115,20 @@ static int keep_only_net_raw(bool keep)
 	return rc;
 }
 
+/* Why a poller needs CAP_NET_RAW kept, asked as the user; NULL when none does. */
+static const char *net_raw_needed(void)
+{
+	const char *why = NULL;
+	for (const struct poller_ops *const *o = dcmon_pollers(); *o && !why; o++)
+		if ((*o)->net_raw_needed)
+			why = (*o)->net_raw_needed();
+	return why;
+}
+
 int daemon_priv_drop(const struct daemon_priv *p)
 {
 	const struct daemon_user *u = &p->user;
-	bool raw;
+	const char *raw_why;
 
 	if (!p->drop)
 		return 0;
@@ -126,43 +138,20 @@ int daemon_priv_drop(const struct daemon_priv *p)
 		log_warn("daemon", NULL, "cannot become %s (uid %u)", u->name, (unsigned)u->uid);
 		return -1;
 	}
-	raw = poller_icmp_access() != 0; /* as the user: its group in ping_group_range? */
-	if (keep_only_net_raw(raw) < 0 || prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
+	raw_why = net_raw_needed(); /* as the user */
+	if (keep_only_net_raw(raw_why != NULL) < 0 || prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
 		log_warn("daemon", NULL, "cannot drop capabilities");
 		return -1;
 	}
-	log_info("daemon", NULL, "running as %s (uid %u, gid %u) with %s", u->name,
+	log_info("daemon", NULL, "running as %s (uid %u, gid %u) with %s%s", u->name,
 		 (unsigned)u->uid, (unsigned)u->gid,
-		 raw ? "CAP_NET_RAW only, for ping: ICMP datagram sockets are not allowed for "
-		       "its group (net.ipv4.ping_group_range)"
-		     : "no capabilities");
+		 raw_why ? "CAP_NET_RAW only, " : "no capabilities", raw_why ? raw_why : "");
 	return 0;
 }
 
-static bool any_ping(const struct cfg *cfg)
+void daemon_priv_log_access(const struct cfg *cfg)
 {
-	for (size_t i = 0; i < cfg->ndevices; i++)
-		if (cfg->devices[i].ping)
-			return true;
-	return false;
-}
-
-void daemon_priv_log_icmp(const struct cfg *cfg)
-{
-	int a;
-	unsigned gid = (unsigned)getegid();
-
-	if (!any_ping(cfg))
-		return;
-	a = poller_icmp_access();
-	if (a == 0)
-		log_info("icmp", NULL, "ping uses ICMP datagram sockets (net.ipv4.ping_group_range)");
-	else if (a == 1)
-		log_info("icmp", NULL, "ping uses raw ICMP sockets (CAP_NET_RAW)");
-	else
-		log_warnx("icmp", NULL, "ping checks will fail: uid %u gid %u may not open ICMP "
-			  "sockets (%s): %s, e.g. sysctl -w net.ipv4.ping_group_range='%u %u', or "
-			  "setcap cap_net_raw+ep dcmond, or AmbientCapabilities=CAP_NET_RAW in the "
-			  "systemd unit", (unsigned)geteuid(), gid, strerror(-a),
-			  POLLER_ICMP_GRANT_HINT, gid, gid);
+	for (const struct poller_ops *const *o = dcmon_pollers(); *o; o++)
+		if ((*o)->start_note)
+			(*o)->start_note(cfg);
 }

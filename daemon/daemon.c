@@ -701,7 +701,7 @@ static int start_parts(struct daemon *d)
 	/* every socket that needed root is open: root goes */
 	if (daemon_priv_drop(&d->priv) < 0)
 		return -1;
-	daemon_priv_log_icmp(d->cfg);
+	daemon_priv_log_access(d->cfg);
 	if (add_devices(d, NULL) > 0)
 		return -1;
 	chain_settle_all(d->settle, d->cfg);

@@ -160,17 +160,8 @@ int http_check_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 int http_check_decode(const struct cfgnode *node, struct cfg_http_check *out,
 		      struct cfg_diags *d)
 {
-	/* A scalar stands for {url: scalar}, as in the config's list. */
-	struct cfgnode key = {.type = CFGNODE_SCALAR, .pos = node->pos, .scalar = "url"};
-	struct cfgnode_pair pair = {.key = &key, .value = (struct cfgnode *)node};
-	struct cfgnode map = {.type = CFGNODE_MAP, .pos = node->pos, .pairs = &pair, .n = 1};
-	const struct cfgnode *m = node->type == CFGNODE_SCALAR ? &map : node;
-
 	memset(out, 0, sizeof(*out));
-	http_check_init(out, m, NULL);
-	if (cfg_decode(m, http_check_keys, out, d, NULL) < 0)
-		return -EINVAL;
-	return http_check_check(out, m, d, NULL);
+	return cfg_decode_item(&http_checks_keys[0], node, out, d, NULL);
 }
 
 int http_check_target(const struct cfg_http_check *c, char *host, size_t hostlen, int *port)
@@ -202,14 +193,7 @@ void http_check_free(struct cfg_http_check *c)
 }
 
 const struct cfg_key http_checks_keys[] = {
-    {.name = "http",
-     .type = CFGK_SEQ,
-     .offset = CFG_PART_SECTION, /* and its count: a slot of cfg_device.part_lists */
-     .sub = http_check_keys,
-     .elem_size = sizeof(struct cfg_http_check),
-     .shorthand = "url",
-     .init = http_check_init,
-     .check = http_check_check,
-     .what = "http check"},
+    CFG_CHECK_LIST("http", struct cfg_http_check, http_check_keys, .shorthand = "url",
+                   .init = http_check_init, .check = http_check_check),
     {.name = NULL},
 };

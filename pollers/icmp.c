@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
 #include "dcmon/log.h"
 #include "dcmon/poller.h"
 #include "icmp_sock.h"
@@ -69,13 +70,13 @@ static void icmp_send_next(struct loop *loop, void *arg);
 
 static bool icmp_wants(const struct cfg_device *dev)
 {
-	return dev->ping != NULL;
+	return ping_check_of(dev) != NULL;
 }
 
 /* Copies the ping settings, applying defaults for unset values. */
 static void icmp_settings(struct icmp_inst *in, const struct cfg_device *dev)
 {
-	const struct cfg_ping *p = dev->ping;
+	const struct cfg_ping *p = ping_check_of(dev);
 
 	in->count = p->count > 0 && p->count <= PING_COUNT_MAX ? p->count : PING_COUNT_DEFAULT;
 	in->spacing_ms = p->spacing_ms >= 0 ? p->spacing_ms : PING_SPACING_DEFAULT;
@@ -171,7 +172,7 @@ static void icmp_finish(struct icmp_inst *in, enum poll_outcome local_fail)
 	struct poll_job *job = in->job;
 	int64_t ts = job->ts_ms;
 	double min = 0, max = 0, sum = 0;
-	const char *why = in->denied     ? "no permission for ICMP sockets: " POLLER_ICMP_GRANT_HINT
+	const char *why = in->denied     ? "no permission for ICMP sockets: " ICMP_GRANT_HINT
 			  : in->last_err ? pollutil_errname(in->last_err)
 					 : "timeout";
 	bool first = true;
@@ -321,4 +322,8 @@ const struct poller_ops icmp_poller = {
 	.start = icmp_start,
 	.cancel = icmp_cancel,
 	.free = icmp_free,
+	.device_check = ping_device_check,
+	.device_resolve = ping_device_resolve,
+	.net_raw_needed = icmp_net_raw_needed,
+	.start_note = icmp_start_note,
 };

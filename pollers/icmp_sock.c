@@ -346,7 +346,7 @@ void icmp_sock_release(void)
 	icmp.loop = NULL;
 }
 
-int poller_icmp_access(void)
+int icmp_sock_access(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
 	int raw = 0;

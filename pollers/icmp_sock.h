@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dcmon/config.h"
 #include "dcmon/loop.h"
 
 struct icmp_probe;
@@ -55,5 +56,19 @@ void icmp_sock_forget(struct icmp_probe *p);
 /* For diagnostics and tests: 1 if the family's socket is raw, 0 if datagram, -1 if
  * not open. */
 int icmp_sock_is_raw(int family);
+
+/* How ping checks get their ICMP sockets, for start-up messages: 0 = unprivileged
+ * datagram sockets (net.ipv4.ping_group_range holds our group), 1 = raw sockets only
+ * (CAP_NET_RAW), or a negative errno when neither is allowed. */
+int icmp_sock_access(void);
+/* What to do about it when neither is allowed (the reason of a ping check then, too). */
+#define ICMP_GRANT_HINT                                                                     \
+	"allow the group in sysctl net.ipv4.ping_group_range or grant CAP_NET_RAW"
+
+/* The icmp poller's privileges (poller_ops.net_raw_needed and start_note,
+ * icmp_access.c): CAP_NET_RAW kept when datagram sockets are not allowed, and a start-up
+ * line saying which sockets ping uses, or how to grant them. */
+const char *icmp_net_raw_needed(void);
+void icmp_start_note(const struct cfg *cfg);
 
 #endif

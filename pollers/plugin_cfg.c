@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/config_keys.h"
 #include "dcmon/plugin_check.h"
 
 #define PLUG(f) offsetof(struct cfg_plugin, f)
@@ -49,15 +50,8 @@ static const struct cfg_key plugin_keys[] = {
 /* Two plugins of one name would report into the same metrics: the kernel refuses the
  * second at its position, as for every part's list with a `name` key. */
 const struct cfg_key plugin_checks_keys[] = {
-    {.name = "plugin",
-     .type = CFGK_SEQ,
-     .offset = CFG_PART_SECTION, /* and its count: a slot of cfg_device.part_lists */
-     .sub = plugin_keys,
-     .elem_size = sizeof(struct cfg_plugin),
-     .shorthand = "command",
-     .init = plugin_init,
-     .check = plugin_check,
-     .what = "plugin check"},
+    CFG_CHECK_LIST("plugin", struct cfg_plugin, plugin_keys, .shorthand = "command",
+                   .init = plugin_init, .check = plugin_check),
     {.name = NULL},
 };
 

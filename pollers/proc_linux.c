@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dcmon/host_checks.h"
 #include "dcmon/log.h"
 #include "pidwatch.h"
 #include "pollers.h"
@@ -76,7 +77,9 @@ struct proc_info {
 
 static bool proc_wants(const struct cfg_device *dev)
 {
-	return dev->nprocess > 0 && dev->resources != RES_SNMP &&
+	size_t n;
+	process_checks_of(dev, &n);
+	return n > 0 && resources_of(dev) != RES_SNMP &&
 	       pollutil_host_is_local(dev->host);
 }
 
@@ -176,9 +179,11 @@ static void *proc_create(const struct poller_env *env, const struct cfg_device *
 			 char *err, size_t errlen)
 {
 	struct proc_inst *in = calloc(1, sizeof(*in));
+	size_t n;
+	const struct cfg_process *p = process_checks_of(dev, &n);
 
 	snprintf(err, errlen, "no memory");
-	if (in == NULL || (in->checks = calloc(dev->nprocess, sizeof(*in->checks))) == NULL ||
+	if (in == NULL || (in->checks = calloc(n, sizeof(*in->checks))) == NULL ||
 	    (in->dev = strdup(dev->id)) == NULL) {
 		proc_free(in);
 		return NULL;
@@ -186,9 +191,8 @@ static void *proc_create(const struct poller_env *env, const struct cfg_device *
 	in->loop = env->loop;
 	in->reg = env->reg;
 	in->env = env;
-	for (; in->n < dev->nprocess; in->n++) {
-		if (!proc_check_init(&in->checks[in->n], env, dev, &dev->process[in->n], err,
-				     errlen)) {
+	for (; in->n < n; in->n++) {
+		if (!proc_check_init(&in->checks[in->n], env, dev, &p[in->n], err, errlen)) {
 			in->n++;
 			proc_free(in);
 			return NULL;

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
 #include "dcmon/log.h"
 #include "dcmon/workq.h"
 #include "mounts.h"
@@ -116,7 +117,7 @@ struct res_inst {
 
 static bool res_wants(const struct cfg_device *dev)
 {
-	return dev->resources == RES_LOCAL;
+	return resources_of(dev) == RES_LOCAL;
 }
 
 /* ---- create / free ------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
 #include "dcmon/log.h"
 #include "dcmon/poller.h"
 
@@ -16,7 +17,7 @@ static const oid sys_uptime[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 
 static bool snmp_wants(const struct cfg_device *dev)
 {
-	return snmp_device_cfg(dev) != NULL || dev->resources == RES_SNMP;
+	return snmp_device_cfg(dev) != NULL || resources_of(dev) == RES_SNMP;
 }
 
 /* ---- ending a poll --------------------------------------------------------------- */
@@ -323,7 +324,7 @@ static int load_profile(struct snmp_dev *d, char *err, size_t errlen)
 	const char *name = d->dev->profile;
 	struct cfg_diags diags;
 
-	if (!name && d->dev->resources == RES_SNMP && !snmp_device_cfg(d->dev))
+	if (!name && resources_of(d->dev) == RES_SNMP && !snmp_device_cfg(d->dev))
 		name = "host-resources";
 	if (!name)
 		return 0; /* chosen by sysObjectID at the first poll */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
+
 static const struct snmp_oid ent_scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
 static const struct snmp_oid ent_precision = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
 
@@ -481,7 +483,9 @@ static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tsta
 			   const char *label, const char *fail)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
-	size_t cap = ts->nrows + d->dev->nprocess + 1, ng = 0; /* one group per row at most */
+	size_t nproc;
+	const struct cfg_process *proc = process_checks_of(d->dev, &nproc);
+	size_t cap = ts->nrows + nproc + 1, ng = 0; /* one group per row at most */
 	struct group *g = malloc(cap * sizeof(*g));
 	char buf[METRIC_REASON_MAX];
 
@@ -490,9 +494,9 @@ static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tsta
 		return;
 	}
 	if (p->match_processes)
-		for (size_t i = 0; i < d->dev->nprocess; i++)
-			if (d->dev->process[i].name)
-				group_of(g, &ng, cap, d->dev->process[i].name);
+		for (size_t i = 0; i < nproc; i++)
+			if (proc[i].name)
+				group_of(g, &ng, cap, proc[i].name);
 	for (size_t r = 0; r < ts->nrows; r++) {
 		const struct snmp_row *row = &ts->rows[r];
 		struct at at = {row->idx, row->len};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
 #include "dcmon/log.h"
 
 static struct snmp_profile **cache; /* loaded profiles, refs > 0 */
@@ -214,7 +215,7 @@ int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 	snmp_profiles_dir(cfg, dir, sizeof(dir));
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
-		if (!dev->profile || (!snmp_device_cfg(dev) && dev->resources != RES_SNMP))
+		if (!dev->profile || (!snmp_device_cfg(dev) && resources_of(dev) != RES_SNMP))
 			continue;
 		struct snmp_profile *p = snmp_profile_get(dir, dev->profile, d);
 		if (!p) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dcmon/config_keys.h"
 #include "dcmon/tcp_check.h"
 
 #define TCP(f) offsetof(struct cfg_tcp, f)
@@ -72,15 +73,8 @@ static const struct cfg_key tcp_keys[] = {
 };
 
 const struct cfg_key tcp_checks_keys[] = {
-    {.name = "tcp",
-     .type = CFGK_SEQ,
-     .offset = CFG_PART_SECTION, /* and its count: a slot of cfg_device.part_lists */
-     .sub = tcp_keys,
-     .elem_size = sizeof(struct cfg_tcp),
-     .shorthand = "port",
-     .init = tcp_init,
-     .check = tcp_check,
-     .what = "tcp check"},
+    CFG_CHECK_LIST("tcp", struct cfg_tcp, tcp_keys, .shorthand = "port", .init = tcp_init,
+                   .check = tcp_check),
     {.name = NULL},
 };
 

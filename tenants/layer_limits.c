@@ -14,6 +14,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/config_keys.h"
+#include "dcmon/host_checks.h"
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/netaddr.h"
@@ -225,10 +226,11 @@ static bool port_allowed(const struct cfg_tenant_limits *lim, int port)
  * resources, an snmp section, each URL. */
 static size_t device_checks(const struct cfg_device *dev)
 {
-	size_t nhttp, ntcp;
+	size_t nhttp, ntcp, nprocess;
 	http_checks_of(dev, &nhttp);
 	tcp_checks_of(dev, &ntcp);
-	return (dev->ping != NULL) + ntcp + dev->nprocess + (dev->resources != RES_NONE) +
+	process_checks_of(dev, &nprocess);
+	return (ping_check_of(dev) != NULL) + ntcp + nprocess + (resources_of(dev) != RES_NONE) +
 	       (snmp_device_cfg(dev) != NULL) + nhttp;
 }
 
@@ -242,7 +244,7 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 	plugin_checks_of(dev, &nplugin);
 	if (nplugin)
 		cfg_error(d, p, "plugin: a tenant's device may not run commands on dcmond's host");
-	if (dev->resources == RES_LOCAL)
+	if (resources_of(dev) == RES_LOCAL)
 		cfg_error(d, p, "resources: local reads dcmond's own host; a tenant's device may "
 			  "only have resources: snmp");
 	bool modbus = modbus_device_cfg(dev) != NULL;

@@ -100,6 +100,10 @@ struct cfg_key {
 	/* CFGK_CUSTOM, optional: true if two decoded fields are equal (cfg_fields_same);
 	 * without it two custom fields never compare equal. */
 	bool (*same)(const void *a, const void *b);
+	/* SEQ of a device's `checks:`: its items' `name` key is not what tells them apart
+	 * (a process check's is what it matches), so two may share it; otherwise the kernel
+	 * refuses an item whose name an earlier one has ("duplicate name"). */
+	bool names_repeat;
 };
 
 /* Decodes a MAP node into `out` following `keys` (terminated by {.name = NULL}).
@@ -109,6 +113,13 @@ struct cfg_key {
  * callers preset defaults / "unset".  Returns 0 or -EINVAL if anything was reported. */
 int cfg_decode(const struct cfgnode *map, const struct cfg_key *keys, void *out,
 	       struct cfg_diags *d, void *ctx);
+
+/* Decodes node into item as one item of the list key `list` (CFGK_SEQ) is decoded in a
+ * file: the list's init, the item's keys (a scalar stands for its shorthand key), then
+ * its check; item is zeroed by the caller.  0, or -EINVAL after reporting: for a part
+ * that decodes one item on its own (an http check of the tenant layer). */
+int cfg_decode_item(const struct cfg_key *list, const struct cfgnode *node, void *item,
+		    struct cfg_diags *d, void *ctx);
 
 /* Frees every field `keys` decoded into obj (strings, lists, nested sections and arrays,
  * custom fields with a release); obj itself is not freed.  Fields become NULL / 0. */

@@ -19,6 +19,7 @@
 #define CFG_PART_SECTIONS_MAX 16 /* the parts' own sections of daemon: (CFG_PART_SECTION) */
 #define CFG_DEVICE_SECTIONS_MAX 8 /* the parts' own sections of a device (CFG_PART_SECTION) */
 #define CFG_DEVICE_LISTS_MAX 8    /* the parts' own check lists of a device's checks: */
+#define CFG_DEVICE_VALUES_MAX 8   /* the parts' own values of a device or its checks: */
 
 
 /* Where a config item came from, for messages. */
@@ -105,28 +106,22 @@ struct cfg_label {
 	char *value;
 };
 
-struct cfg_ping {
-	int count;          /* probes per poll, 1..100, default 3 */
-	int64_t timeout_ms; /* per probe wait after the last one is sent; default device timeout */
-	int64_t spacing_ms; /* between probes; default 200 ms */
-	int size;           /* payload bytes, 0..1472, default 56 */
-};
-
-struct cfg_process {
-	char *name;         /* exact match on the process name (comm / argv[0] basename), or NULL */
-	char *pattern;      /* POSIX extended regex on the full command line, or NULL */
-	char *label;        /* instance label; default: name or pattern */
-	int min;            /* expected minimum count (used by default rules), default 1 */
-	struct cfg_pos pos;
-};
-
-enum cfg_resources { RES_NONE, RES_LOCAL, RES_SNMP };
-
 /* A part's own list of checks in a device's `checks:` (CFG_PART_SECTION in its
  * check_keys): n items of the part's type. */
 struct cfg_part_list {
 	void *v;
 	size_t n;
+};
+
+/* A part's own value of a device or its `checks:` (CFG_PART_SECTION on a key of a
+ * scalar type: an enum, a number, a flag, a string), which the key's decoder writes at
+ * the start of its slot as it would into a field of that type; zero when absent. */
+union cfg_part_value {
+	int i;       /* CFGK_INT, CFGK_ENUM */
+	int64_t i64; /* CFGK_INT64, CFGK_DURATION */
+	double d;    /* CFGK_DOUBLE */
+	bool b;      /* CFGK_BOOL */
+	char *s;     /* CFGK_STRING */
 };
 
 /* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
@@ -167,18 +162,14 @@ struct cfg_device {
 	int64_t interval_ms; /* resolved: device value or daemon default */
 	bool interval_set;   /* `interval:` was in the device (not the daemon's default) */
 	int64_t timeout_ms;  /* resolved: device value or daemon default */
-
-	/* checks; NULL / 0 when absent */
-	struct cfg_ping *ping;
-	struct cfg_process *process;
-	size_t nprocess;
-	enum cfg_resources resources;
 	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
-	/* The transport sections and check lists that parts keep as their own (dcmon/part.h,
-	 * CFG_PART_SECTION in device_keys and check_keys), opaque to the kernel: the part
-	 * reads them with cfg_device_section and cfg_device_list (NULL / 0 when absent). */
+	/* The transport sections, checks and check lists that parts keep as their own
+	 * (dcmon/part.h, CFG_PART_SECTION in device_keys and check_keys), opaque to the
+	 * kernel: the part reads them with cfg_device_section, cfg_device_list and
+	 * cfg_device_value (NULL / 0 when absent). */
 	void *part_sections[CFG_DEVICE_SECTIONS_MAX];
 	struct cfg_part_list part_lists[CFG_DEVICE_LISTS_MAX];
+	union cfg_part_value part_values[CFG_DEVICE_VALUES_MAX];
 
 	struct cfg_pos pos;
 };
@@ -267,10 +258,11 @@ struct cfg_daemon {
 	void *part_sections[CFG_PART_SECTIONS_MAX];
 };
 
-/* The offset of a part's `daemon:` or device key (CFGK_SECTION) whose section the kernel
- * keeps in a slot of cfg_daemon.part_sections or cfg_device.part_sections instead of a
- * field of its own, and of a part's `checks:` list (CFGK_SEQ), kept in a slot of
- * cfg_device.part_lists. */
+/* The offset of a part's key whose value the kernel keeps in a slot instead of a field
+ * of its own: a `daemon:` section (CFGK_SECTION) in one of cfg_daemon.part_sections;
+ * a device's or its `checks:` key by its type, a section in one of
+ * cfg_device.part_sections, a list (CFGK_SEQ) in one of cfg_device.part_lists, a value
+ * (a scalar type) in one of cfg_device.part_values. */
 #define CFG_PART_SECTION ((size_t)-1)
 
 /* The part's section `name` of dm (a CFG_PART_SECTION key), or NULL when the config
@@ -287,6 +279,9 @@ void **cfg_device_slot(struct cfg_device *dev, const char *name);
  * its slot, NULL for no such key. */
 const void *cfg_device_list(const struct cfg_device *dev, const char *name, size_t *n);
 struct cfg_part_list *cfg_device_list_slot(struct cfg_device *dev, const char *name);
+/* The part's value `name` of dev (zero when absent), NULL for no such key; its slot. */
+const union cfg_part_value *cfg_device_value(const struct cfg_device *dev, const char *name);
+union cfg_part_value *cfg_device_value_slot(struct cfg_device *dev, const char *name);
 
 struct cfg_index;
 

@@ -24,6 +24,15 @@ extern const struct cfg_key cfg_rule_keys[];
 void cfg_rule_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 
+/* The `checks:` row of a part's list of checks `key`: a CFGK_SEQ the kernel keeps in a
+ * slot of the device (CFG_PART_SECTION, read back with cfg_device_list), of items of
+ * type T decoded with item_keys, "<key> check" in messages; the items' hooks and the
+ * list's options follow as designated initializers (.shorthand, .init, .check,
+ * .names_repeat). */
+#define CFG_CHECK_LIST(key, T, item_keys, ...)                                              \
+	{.name = key, .type = CFGK_SEQ, .offset = CFG_PART_SECTION, .sub = item_keys,        \
+	 .elem_size = sizeof(T), .what = key " check", __VA_ARGS__}
+
 /* Syntax of names and addresses. */
 bool cfg_id_valid(const char *id); /* [A-Za-z0-9_.-]+ */
 bool cfg_email_valid(const char *addr);

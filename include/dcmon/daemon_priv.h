@@ -10,7 +10,8 @@
  *      process keeps root for the sockets that need it.
  *   4. ... every part starts: HTTP port < 1024, trap port 162 ...
  *   5. daemon_priv_drop:    the user's uid and gid in every thread; only CAP_NET_RAW
- *      kept, on the loop thread, when unprivileged ICMP sockets are unavailable.
+ *      kept, on the loop thread, when a poller needs it (daemon_priv_log_access then
+ *      says whether the pollers' checks can work).
  * Loop thread only, before step 5 single-threaded up to 3. */
 #ifndef DCMON_DAEMON_PRIV_H
 #define DCMON_DAEMON_PRIV_H
@@ -52,13 +53,13 @@ int daemon_files_prepare(const struct cfg_daemon *dm, const struct daemon_priv *
  * user.  No-op without p->drop.  0 or -1 (logged). */
 int daemon_priv_adopt(const struct daemon_priv *p);
 
-/* Becomes the user in every thread, keeping CAP_NET_RAW (loop thread only) when ICMP
- * datagram sockets are not allowed for its group.  No-op without p->drop.  0 or -1
- * (logged): a start that cannot drop must not go on as root. */
+/* Becomes the user in every thread, keeping CAP_NET_RAW (loop thread only) when a
+ * poller needs it (poller_ops.net_raw_needed, asked as the user).  No-op without
+ * p->drop.  0 or -1 (logged): a start that cannot drop must not go on as root. */
 int daemon_priv_drop(const struct daemon_priv *p);
 
-/* Says at start whether ping can work (datagram, raw, or how to grant it) when a device
- * has a ping check. */
-void daemon_priv_log_icmp(const struct cfg *cfg);
+/* Says at start whether the pollers' checks of cfg can work with the privileges left,
+ * or how to grant them (poller_ops.start_note). */
+void daemon_priv_log_access(const struct cfg *cfg);
 
 #endif

@@ -92,6 +92,7 @@ struct dcmon_part {
 };
 
 #define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */
+#define DCMON_POLLERS_MAX 32 /* pollers all parts bring together */
 
 /* Every part, in order, NULL-terminated (daemon/parts.c). */
 extern const struct dcmon_part *const dcmon_parts[];
@@ -101,5 +102,8 @@ extern const struct dcmon_part *const dcmon_parts[];
 size_t dcmon_part_index(const struct dcmon_part *part);
 /* The state of dcmon_parts[i] in env, or NULL when the part does not run. */
 void *dcmon_part_state(const struct api_env *env, size_t i);
+/* Every part's pollers (dcmon_part.pollers), in list order, NULL-terminated: what the
+ * kernel walks for their config hooks and privileges.  Built once; any thread. */
+const struct poller_ops *const *dcmon_pollers(void);
 
 #endif

@@ -63,7 +63,7 @@ static inline void poll_job_done(struct poll_job *job, enum poll_outcome outcome
 }
 
 struct poller_ops {
-	const char *name; /* "icmp", "tcp", "proc", "resources", "snmp", "modbus" */
+	const char *name; /* "tcp", "snmp", "modbus" */
 	/* True if the device's config asks for this poller. */
 	bool (*wants)(const struct cfg_device *dev);
 	/* Creates the per-device instance, registering its metrics.  NULL on failure, with
@@ -79,10 +79,10 @@ struct poller_ops {
 	/* Frees an idle (or cancelled) instance; NULL is a no-op. */
 	void (*free)(void *inst);
 	/* The device's config the poller reads, brought to the config by its part
-	 * (dcmon/part.h, pollers): sections appended to a device's keys and lists appended
-	 * to its `checks:` keys, each with the offset CFG_PART_SECTION (kept in a slot of
-	 * the device, read with cfg_device_section / cfg_device_list); NULL-terminated, or
-	 * NULL for none (the kernel's own checks: ping, process, resources). */
+	 * (dcmon/part.h, pollers): sections appended to a device's keys and sections, lists
+	 * and values appended to its `checks:` keys, each with the offset CFG_PART_SECTION
+	 * (kept in a slot of the device, read with cfg_device_section, cfg_device_list,
+	 * cfg_device_value); NULL-terminated, or NULL for none. */
 	const struct cfg_key *device_keys;
 	const struct cfg_key *check_keys;
 	/* The cross-checks of those keys that need the whole device (a check's host that
@@ -90,17 +90,21 @@ struct poller_ops {
 	 * run when the device is decoded.  NULL for none. */
 	void (*device_check)(const struct cfg_device *dev, const struct cfgnode *node,
 			     struct cfg_diags *d);
+	/* Gives what those keys leave unset the device's values, once its interval and
+	 * timeout are resolved (a check's timeout that defaults to the device's); run when
+	 * the config is loaded, after decoding.  NULL for none. */
+	void (*device_resolve)(struct cfg_device *dev);
+	/* What the poller needs of dcmond's privileges (dcmon/daemon_priv.h), asked as
+	 * daemon.user just before root goes: NULL, or why CAP_NET_RAW must stay on the loop
+	 * thread, said at the end of the log line of the drop.  NULL for nothing. */
+	const char *(*net_raw_needed)(void);
+	/* Says in the log at start, once root is gone, whether the checks of cfg it polls
+	 * can work with the privileges left, and how to grant them if not.  NULL for
+	 * nothing to say. */
+	void (*start_note)(const struct cfg *cfg);
 };
 
 /* NULL-terminated list of every poller built in. */
 extern const struct poller_ops *const poller_registry[];
-
-/* How ping checks get their ICMP sockets, for start-up messages (pollers/icmp_sock.c):
- * 0 = unprivileged datagram sockets (net.ipv4.ping_group_range holds our group), 1 =
- * raw sockets only (CAP_NET_RAW), or a negative errno when neither is allowed. */
-int poller_icmp_access(void);
-/* What to do about it when neither is allowed (the reason of a ping check then, too). */
-#define POLLER_ICMP_GRANT_HINT                                                              \
-	"allow the group in sysctl net.ipv4.ping_group_range or grant CAP_NET_RAW"
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "api_internal.h"
 #include "dcmon/api.h"
+#include "dcmon/host_checks.h"
 #include "dcmon/loop.h"
 
 /* ---- fixture: two sites, a rack owned by a tenant, five devices ----------------- */
@@ -29,8 +30,7 @@ static struct cfg_device devices[] = {
 	 .loc = {.site = "tokyo-1", .room = "hall-1", .row = "row-a", .rack = "a01"}},
 	{.id = "gen-1", .kind = DEV_GENERATOR, .tenant = "globex", .interval_ms = 10000,
 	 .loc = {.site = "osaka-1", .room = "hall-9"}},
-	{.id = "crac-1", .kind = DEV_COOLING, .interval_ms = 30000, .loc = {.site = "tokyo-1"},
-	 .ping = &(struct cfg_ping){.count = 1}},
+	{.id = "crac-1", .kind = DEV_COOLING, .interval_ms = 30000, .loc = {.site = "tokyo-1"}},
 	{.id = "pdu-1", .kind = DEV_PDU, .interval_ms = 10000, .loc = {.site = "tokyo-1"}},
 };
 static struct cfg test_cfg = {
@@ -83,7 +83,9 @@ static struct metric *add(struct fixture *f, const char *dev, const char *name,
 
 static int setup(void **state)
 {
+	static struct cfg_ping crac_ping = {.count = 1};
 	struct fixture *f = calloc(1, sizeof(*f));
+	*cfg_device_slot(&devices[3], "ping") = &crac_ping; /* crac-1 is pinged */
 	f->reg = metric_reg_new();
 	f->now_ms = clock_wall_ms();
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -381,10 +383,10 @@ static void test_device_endpoint(void **state)
 static void test_passive_device(void **state)
 {
 	struct fixture *f = *state;
-	struct cfg_ping *ping = devices[3].ping;
-	devices[3].ping = NULL;
+	void **ping = cfg_device_slot(&devices[3], "ping"), *had = *ping;
+	*ping = NULL;
 	json_t *j = get_ok(f, "/api/v1/devices/crac-1", NULL);
-	devices[3].ping = ping;
+	*ping = had;
 	json_t *d = json_object_get(j, "device");
 	assert_string_equal(jstr(d, "state"), "passive");
 	assert_string_equal(jstr(d, "health"), "unknown");

@@ -17,6 +17,7 @@
 
 #include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
+#include "dcmon/host_checks.h"
 #include "dcmon/tcp_check.h"
 
 static char tmpdir[] = "/tmp/dcmon-test-config-XXXXXX";
@@ -169,12 +170,13 @@ static void check_full_ups(const struct cfg *cfg)
 	assert_string_equal(u->labels[1].value, "apc");
 	assert_int_equal(u->interval_ms, 60000);
 	assert_int_equal(u->timeout_ms, 5000);
-	assert_null(u->ping);
-	size_t ntcp;
+	assert_null(ping_check_of(u));
+	size_t ntcp, nprocess;
 	assert_null(tcp_checks_of(u, &ntcp));
 	assert_int_equal(ntcp, 0);
-	assert_int_equal(u->nprocess, 0);
-	assert_int_equal(u->resources, RES_NONE);
+	assert_null(process_checks_of(u, &nprocess));
+	assert_int_equal(nprocess, 0);
+	assert_int_equal(resources_of(u), RES_NONE);
 	assert_int_equal(u->pos.line, 37);
 	assert_int_equal(u->pos.col, 5);
 }
@@ -191,11 +193,12 @@ static void check_full_server(const struct cfg *cfg)
 	assert_string_equal(w->loc.rack, "r01");
 	assert_int_equal(w->nfed_by, 2);
 	assert_string_equal(w->fed_by[1], "util-a");
-	assert_non_null(w->ping);
-	assert_int_equal(w->ping->count, 5);
-	assert_int_equal(w->ping->timeout_ms, 1000);
-	assert_int_equal(w->ping->spacing_ms, 100);
-	assert_int_equal(w->ping->size, 64);
+	const struct cfg_ping *ping = ping_check_of(w);
+	assert_non_null(ping);
+	assert_int_equal(ping->count, 5);
+	assert_int_equal(ping->timeout_ms, 1000);
+	assert_int_equal(ping->spacing_ms, 100);
+	assert_int_equal(ping->size, 64);
 	size_t ntcp;
 	const struct cfg_tcp *tcp = tcp_checks_of(w, &ntcp);
 	assert_int_equal(ntcp, 2);
@@ -211,24 +214,27 @@ static void check_full_server(const struct cfg *cfg)
 	assert_string_equal(tcp[1].send, "HEAD / HTTP/1.0\r\n\r\n");
 	assert_string_equal(tcp[1].expect, "200 OK");
 	assert_int_equal(tcp[1].timeout_ms, 750);
-	assert_int_equal(w->nprocess, 2);
-	assert_string_equal(w->process[0].name, "nginx");
-	assert_null(w->process[0].pattern);
-	assert_string_equal(w->process[0].label, "nginx");
-	assert_int_equal(w->process[0].min, 1);
-	assert_null(w->process[1].name);
-	assert_string_equal(w->process[1].pattern, "^/usr/sbin/sshd( |$)");
-	assert_string_equal(w->process[1].label, "sshd");
-	assert_int_equal(w->process[1].min, 2);
-	assert_int_equal(w->resources, RES_SNMP);
+	size_t nprocess;
+	const struct cfg_process *process = process_checks_of(w, &nprocess);
+	assert_int_equal(nprocess, 2);
+	assert_string_equal(process[0].name, "nginx");
+	assert_null(process[0].pattern);
+	assert_string_equal(process[0].label, "nginx");
+	assert_int_equal(process[0].min, 1);
+	assert_null(process[1].name);
+	assert_string_equal(process[1].pattern, "^/usr/sbin/sshd( |$)");
+	assert_string_equal(process[1].label, "sshd");
+	assert_int_equal(process[1].min, 2);
+	assert_int_equal(resources_of(w), RES_SNMP);
 
 	const struct cfg_device *db = cfg_device_find(cfg, "db-01");
-	assert_non_null(db->ping); /* `ping: true`: defaults, timeout = device timeout */
-	assert_int_equal(db->ping->count, 3);
-	assert_int_equal(db->ping->timeout_ms, 3000);
-	assert_int_equal(db->ping->spacing_ms, 200);
-	assert_int_equal(db->ping->size, 56);
-	assert_int_equal(db->resources, RES_LOCAL);
+	ping = ping_check_of(db);
+	assert_non_null(ping); /* `ping: true`: defaults, timeout = device timeout */
+	assert_int_equal(ping->count, 3);
+	assert_int_equal(ping->timeout_ms, 3000);
+	assert_int_equal(ping->spacing_ms, 200);
+	assert_int_equal(ping->size, 56);
+	assert_int_equal(resources_of(db), RES_LOCAL);
 	assert_null(cfg_device_find(cfg, "nope"));
 }
 
@@ -643,13 +649,13 @@ static void test_example_config(void **state)
 	assert_non_null(dev);
 	assert_int_equal(dev->kind, DEV_SERVER);
 	assert_string_equal(dev->host, "127.0.0.1");
-	assert_non_null(dev->ping);
-	size_t ntcp;
+	assert_non_null(ping_check_of(dev));
+	size_t ntcp, nprocess;
 	assert_int_equal(tcp_checks_of(dev, &ntcp)[0].port, 18080);
 	assert_int_equal(ntcp, 1);
-	assert_int_equal(dev->nprocess, 1);
-	assert_string_equal(dev->process[0].name, "dcmond");
-	assert_int_equal(dev->resources, RES_LOCAL);
+	assert_string_equal(process_checks_of(dev, &nprocess)[0].name, "dcmond");
+	assert_int_equal(nprocess, 1);
+	assert_int_equal(resources_of(dev), RES_LOCAL);
 	assert_true(cfg->nrules > 0 && cfg->nroutes > 0);
 	cfg_free(cfg);
 	cfg_diags_free(&d);

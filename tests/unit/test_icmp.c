@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/host_checks.h"
 #include "icmp_sock.h"
 #include "pollers.h"
 #include "polltest.h"
@@ -28,8 +29,10 @@ static int setup(void **state)
 static struct cfg_device dev_of(const char *id, const char *host, struct cfg_ping *ping)
 {
 	*ping = (struct cfg_ping){.count = 3, .timeout_ms = 300, .spacing_ms = 20, .size = 56};
-	return (struct cfg_device){.id = (char *)id, .host = (char *)host, .ping = ping,
-				   .interval_ms = 10000, .timeout_ms = 2000};
+	struct cfg_device dev = {.id = (char *)id, .host = (char *)host, .interval_ms = 10000,
+				 .timeout_ms = 2000};
+	*cfg_device_slot(&dev, "ping") = ping;
+	return dev;
 }
 
 static void *create(const char *id, const char *host, int count)

@@ -1,8 +1,9 @@
-/* A part's own section of `daemon:` or of a device, and its own list of a device's
- * checks (CFG_PART_SECTION, dcmon/part.h): decoded by the part's key table into a slot
- * the kernel keeps opaque, read back by the part (cfg_part_section, cfg_device_section
- * and cfg_device_list, here through the parts' accessors), its errors at
- * file:line:col, and compared and freed by the kernel like its own keys. */
+/* A part's own section of `daemon:` or of a device, and its own list or value of a
+ * device's checks (CFG_PART_SECTION, dcmon/part.h): decoded by the part's key table into
+ * a slot the kernel keeps opaque, read back by the part (cfg_part_section,
+ * cfg_device_section, cfg_device_list and cfg_device_value, here through the parts'
+ * accessors), its errors at file:line:col, and compared and freed by the kernel like its
+ * own keys. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include "dcmon/config.h"
 #include "dcmon/event.h"
+#include "dcmon/host_checks.h"
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/mqtt.h"
@@ -242,6 +244,74 @@ static void test_device_slot_by_hand(void **state)
 	assert_non_null(cfg_device_list_slot(&dev, "http"));
 }
 
+/* The pollers part's own checks, one of each kind of slot: a section (ping:, whose
+ * timeout its poller resolves to the device's), a list whose items' `name` may repeat
+ * (process:, a match), a value (resources:, zero when absent or `none`); a device polls
+ * with any of them set, and a reload tells a changed value apart. */
+static void test_check_section_list_value(void **state)
+{
+	(void)state;
+	static const char *const yaml[] = {
+	    "daemon: {timeout: 1500ms}\ndevices:\n"
+	    "  - id: pinged\n    host: 127.0.0.1\n    checks: {ping: true}\n"
+	    "  - id: procs\n    checks: {process: [nginx, {name: nginx, label: two, min: 2}]}\n"
+	    "  - id: local\n    checks: {resources: local}\n"
+	    "  - id: none\n    checks: {resources: none}\n",
+	    "daemon: {timeout: 1500ms}\ndevices:\n"
+	    "  - id: pinged\n    host: 127.0.0.1\n    checks: {ping: true}\n"
+	    "  - id: procs\n    checks: {process: [nginx, {name: nginx, label: two, min: 2}]}\n"
+	    "  - id: local\n    checks: {resources: snmp}\n"
+	    "  - id: none\n    checks: {resources: none}\n",
+	};
+	struct cfg_diags d, d2;
+	struct cfg *cfg = load(yaml[0], &d), *other = load(yaml[1], &d2);
+	if (!cfg)
+		cfg_diags_print(&d, stdout);
+	assert_non_null(cfg);
+	assert_non_null(other);
+	const struct cfg_device *pinged = cfg_device_find(cfg, "pinged"),
+				*procs = cfg_device_find(cfg, "procs"),
+				*local = cfg_device_find(cfg, "local"),
+				*none = cfg_device_find(cfg, "none");
+	assert_ptr_equal(ping_check_of(pinged), cfg_device_section(pinged, "ping"));
+	assert_int_equal(ping_check_of(pinged)->timeout_ms, 1500);
+	assert_int_equal(ping_check_of(pinged)->count, 3);
+	assert_null(ping_check_of(procs));
+	size_t n;
+	const struct cfg_process *p = process_checks_of(procs, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].label, "nginx");
+	assert_string_equal(p[1].name, "nginx");
+	assert_string_equal(p[1].label, "two");
+	assert_int_equal(p[1].min, 2);
+	assert_int_equal(resources_of(local), RES_LOCAL);
+	assert_int_equal(resources_of(none), RES_NONE);
+	assert_int_equal(resources_of(pinged), RES_NONE);
+	assert_int_equal(resources_of(cfg_device_find(other, "local")), RES_SNMP);
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		assert_int_equal(cfg_device_polls(&cfg->devices[i]), &cfg->devices[i] != none);
+		assert_int_equal(cfg_device_same(&cfg->devices[i], &other->devices[i]),
+				 &cfg->devices[i] != local);
+	}
+	cfg_free(cfg);
+	cfg_free(other);
+	cfg_diags_free(&d);
+	cfg_diags_free(&d2);
+}
+
+/* A value set by hand (a test's device) is read back through its slot. */
+static void test_value_slot_by_hand(void **state)
+{
+	(void)state;
+	struct cfg_device dev = {.id = "probe"};
+	assert_int_equal(resources_of(&dev), RES_NONE);
+	assert_false(cfg_device_polls(&dev));
+	cfg_device_value_slot(&dev, "resources")->i = RES_LOCAL;
+	assert_int_equal(resources_of(&dev), RES_LOCAL);
+	assert_true(cfg_device_polls(&dev));
+	assert_null(cfg_device_value_slot(&dev, "no-such-value"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +323,8 @@ int main(void)
 		cmocka_unit_test(test_device_sections_read_back),
 		cmocka_unit_test(test_device_sections_compared),
 		cmocka_unit_test(test_device_slot_by_hand),
+		cmocka_unit_test(test_check_section_list_value),
+		cmocka_unit_test(test_value_slot_by_hand),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dcmon/host_checks.h"
 #include "pidwatch.h"
 #include "pollers.h"
 #include "polltest.h"
@@ -72,6 +73,14 @@ static void wait_comm(pid_t pid, const char *name)
 	fail_msg("child %d never took the name %s", (int)pid, name);
 }
 
+/* A device of n process checks (its `checks: process:` slot). */
+static struct cfg_device proc_dev(const char *host, struct cfg_process *p, size_t n)
+{
+	struct cfg_device dev = {.id = "host", .host = (char *)host};
+	*cfg_device_list_slot(&dev, "process") = (struct cfg_part_list){.v = p, .n = n};
+	return dev;
+}
+
 static void *create(struct cfg_device *dev)
 {
 	dev->interval_ms = 10000;
@@ -94,7 +103,7 @@ static void test_name_count_and_zombie(void **state)
 {
 	char name[16], pat[64];
 	struct cfg_process p[2] = {{.name = name}, {.pattern = pat, .label = "byre"}};
-	struct cfg_device dev = {.id = "host", .process = p, .nprocess = 2};
+	struct cfg_device dev = proc_dev(NULL, p, 2);
 	siginfo_t si;
 	pid_t a, b;
 	void *in;
@@ -128,7 +137,7 @@ static void test_argv0_and_pattern(void **state)
 	char argv0[64], base[48], pat[64];
 	struct cfg_process p[3] = {{.name = base}, {.pattern = pat, .label = "byre"},
 				   {.name = "sleep", .pattern = pat, .label = "both"}};
-	struct cfg_device dev = {.id = "host", .host = "localhost", .process = p, .nprocess = 3};
+	struct cfg_device dev = proc_dev("localhost", p, 3);
 	pid_t c;
 	void *in;
 
@@ -170,7 +179,7 @@ static void test_exit_repolls(void **state)
 {
 	char name[16];
 	struct cfg_process p = {.name = name};
-	struct cfg_device dev = {.id = "host", .process = &p, .nprocess = 1};
+	struct cfg_device dev = proc_dev(NULL, &p, 1);
 	struct repolled r = {.dev = ""};
 	int base, pidfd;
 	pid_t a;
@@ -210,7 +219,7 @@ static void test_exit_repolls(void **state)
 static void test_bad_pattern_and_wants(void **state)
 {
 	struct cfg_process p = {.pattern = "([unclosed"};
-	struct cfg_device dev = {.id = "host", .process = &p, .nprocess = 1};
+	struct cfg_device dev = proc_dev(NULL, &p, 1);
 	char err[128] = "";
 
 	polltest_init(&T);
@@ -221,7 +230,7 @@ static void test_bad_pattern_and_wants(void **state)
 	dev.host = "db-7.example"; /* a remote host: its processes come over SNMP */
 	assert_false(proc_poller.wants(&dev));
 	dev.host = NULL;
-	dev.resources = RES_SNMP;
+	cfg_device_value_slot(&dev, "resources")->i = RES_SNMP;
 	assert_false(proc_poller.wants(&dev));
 	polltest_fini(&T);
 }

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "dcmon/host_checks.h"
 #include "mounts.h"
 #include "pollers.h"
 #include "polltest.h"
@@ -18,8 +19,8 @@ static struct polltest T;
 
 static void *create(void)
 {
-	struct cfg_device dev = {.id = "me", .resources = RES_LOCAL, .interval_ms = 10000,
-				 .timeout_ms = 2000};
+	struct cfg_device dev = {.id = "me", .interval_ms = 10000, .timeout_ms = 2000};
+	cfg_device_value_slot(&dev, "resources")->i = RES_LOCAL;
 	return polltest_create(&T, &resources_poller, &dev);
 }
 

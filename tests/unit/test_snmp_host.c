@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "dcmon/host_checks.h"
 #include "snmp_int.h"
 #include "snmp_peer.h"
 #include "snmp_poll.h"
@@ -63,8 +64,7 @@ static void test_host_resources(void **state)
 	struct statvfs vfs;
 
 	snmp_dev_init(&dev, &s, "srv", "public", f->agent.port, "host-resources");
-	dev.process = procs;
-	dev.nprocess = 2;
+	*cfg_device_list_slot(&dev, "process") = (struct cfg_part_list){.v = procs, .n = 2};
 	void *inst = snmp_fx_create(&f->x, &dev);
 	snmp_fx_poll(&f->x, inst, &r, 8000);
 	/* A fresh snmpd fills hrProcessorTable only after a minute of CPU samples: until

@@ -1,12 +1,13 @@
-/* `checks:` of a device: ping, processes, resources. */
-#include "config_int.h"
+/* A device's `checks:` ping, process and resources (dcmon/host_checks.h): their keys,
+ * defaults and checks, the pollers part's own `checks:` keys. */
+#include "dcmon/host_checks.h"
 
 #include <errno.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEV(f) offsetof(struct cfg_device, f)
+#include "dcmon/config_keys.h"
+
 #define PING(f) offsetof(struct cfg_ping, f)
 #define PROC(f) offsetof(struct cfg_process, f)
 
@@ -32,21 +33,6 @@ static void process_init(void *elem, const struct cfgnode *node, void *ctx)
 	struct cfg_process *p = elem;
 	p->min = 1;
 	p->pos = node->pos;
-}
-
-int cfg_regex_check(const char *pattern, const struct cfgnode *node, const char *key,
-                    struct cfg_diags *d)
-{
-	regex_t re;
-	int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc == 0) {
-		regfree(&re);
-		return 0;
-	}
-	char msg[128];
-	regerror(rc, &re, msg, sizeof(msg));
-	cfg_error(d, cfg_key_pos(node, key), "%s: invalid regular expression: %s", key, msg);
-	return -EINVAL;
 }
 
 static int process_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
@@ -84,25 +70,51 @@ static const char *const resources_names[] = {
     NULL,
 };
 
-/* Offsets are relative to struct cfg_device: `checks:` is decoded into the device.  The
- * parts' checks (`http:`) are appended by cfg_parts_attach. */
-struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX] = {
+_Static_assert(sizeof(enum cfg_resources) == sizeof(int), "CFGK_ENUM writes an int");
+
+/* Each in a slot of the device (CFG_PART_SECTION): ping's section, process's items and
+ * count, resources' value. */
+const struct cfg_key host_checks_keys[] = {
     {.name = "ping",
      .type = CFGK_SECTION,
-     .offset = DEV(ping),
+     .offset = CFG_PART_SECTION,
      .sub = ping_keys,
      .elem_size = sizeof(struct cfg_ping),
      .init = ping_init},
-    {.name = "process",
-     .type = CFGK_SEQ,
-     .offset = DEV(process),
-     .count_offset = DEV(nprocess),
-     .sub = process_keys,
-     .elem_size = sizeof(struct cfg_process),
-     .shorthand = "name",
-     .init = process_init,
-     .check = process_check,
-     .what = "process check"},
-    {.name = "resources", .type = CFGK_ENUM, .offset = DEV(resources), .names = resources_names},
+    /* `name` matches processes (two may match one name); `label` names the metric */
+    CFG_CHECK_LIST("process", struct cfg_process, process_keys, .shorthand = "name",
+                   .init = process_init, .check = process_check, .names_repeat = true),
+    {.name = "resources", .type = CFGK_ENUM, .offset = CFG_PART_SECTION, .names = resources_names},
     {.name = NULL},
 };
+
+void ping_device_check(const struct cfg_device *dev, const struct cfgnode *node,
+		       struct cfg_diags *d)
+{
+	if (ping_check_of(dev) != NULL && dev->host == NULL)
+		cfg_error(d, cfg_key_pos(node, "checks"), "ping: device '%s' has no host", dev->id);
+}
+
+void ping_device_resolve(struct cfg_device *dev)
+{
+	void **slot = cfg_device_slot(dev, "ping");
+	struct cfg_ping *p = slot ? *slot : NULL;
+	if (p != NULL && p->timeout_ms == CFG_UNSET)
+		p->timeout_ms = dev->timeout_ms;
+}
+
+const struct cfg_ping *ping_check_of(const struct cfg_device *dev)
+{
+	return cfg_device_section(dev, "ping");
+}
+
+const struct cfg_process *process_checks_of(const struct cfg_device *dev, size_t *n)
+{
+	return cfg_device_list(dev, "process", n);
+}
+
+enum cfg_resources resources_of(const struct cfg_device *dev)
+{
+	const union cfg_part_value *v = cfg_device_value(dev, "resources");
+	return v ? (enum cfg_resources)v->i : RES_NONE;
+}
