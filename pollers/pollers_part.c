@@ -1,9 +1,10 @@
 /* The pollers part: its pollers (registry.c), which bring the device keys they read
- * (snmp:, modbus:, checks: http:, in their ops tables), the accessors of those
- * sections, and the trap receiver's section of `daemon:` (snmp_trap:); the receiver is
+ * (snmp:, modbus:, checks: http:, in their ops tables), a device's address_guard:
+ * (which icmp, tcp and snmp honour), the accessors of those sections, and the trap receiver's section of `daemon:` (snmp_trap:); the receiver is
  * its state. */
 #include <stddef.h>
 
+#include "dcmon/addr_guard.h"
 #include "dcmon/http_check.h"
 #include "dcmon/log.h"
 #include "dcmon/modbus.h"
@@ -60,6 +61,7 @@ const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
 	.daemon_keys = daemon_keys,
+	.device_keys = addr_guard_device_keys,
 	.new = pollers_new,
 	.free = pollers_free,
 	.pollers = poller_registry,
