@@ -60,3 +60,30 @@ bool net_in_list(char *const *list, size_t n, const struct net_addr *a)
 	}
 	return false;
 }
+
+bool net_admits(char *const *allow, size_t nallow, char *const *deny, size_t ndeny,
+		const struct net_addr *a)
+{
+	return (nallow == 0 || net_in_list(allow, nallow, a)) && !net_in_list(deny, ndeny, a);
+}
+
+bool net_addr_of_sockaddr(const struct sockaddr *sa, struct net_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(a->b, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(a->b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else
+		return false;
+	return true;
+}
+
+void net_addr_format(const struct net_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (!inet_ntop(a->family, a->b, ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	snprintf(buf, len, "%s", ip);
+}

@@ -317,23 +317,17 @@ static curl_socket_t http_open_socket(void *arg, curlsocktype purpose, struct cu
 	struct http_check *c = arg;
 	const struct cfg_http_check *h = c->cfg;
 	char ip[INET6_ADDRSTRLEN] = "?";
-	struct net_addr a = {0};
-	bool ok = purpose == CURLSOCKTYPE_IPCXN &&
-		  (sa->family == AF_INET || sa->family == AF_INET6);
-	if (ok) {
-		const void *p = sa->family == AF_INET
-					? (const void *)&((const struct sockaddr_in *)&sa->addr)->sin_addr
-					: (const void *)&((const struct sockaddr_in6 *)&sa->addr)->sin6_addr;
-		ok = inet_ntop(sa->family, p, ip, sizeof(ip)) && net_addr_parse(ip, &a);
-	}
-	if (ok && (h->nallow == 0 || net_in_list(h->allow, h->nallow, &a)) &&
-	    !net_in_list(h->deny, h->ndeny, &a))
+	struct net_addr a;
+	bool ok = purpose == CURLSOCKTYPE_IPCXN && net_addr_of_sockaddr(&sa->addr, &a);
+	if (ok && net_admits(h->allow, h->nallow, h->deny, h->ndeny, &a))
 		return socket(sa->family, sa->socktype, sa->protocol);
+	if (ok)
+		net_addr_format(&a, ip, sizeof(ip));
 	char host[256];
 	int port;
 	if (http_check_target(h, host, sizeof(host), &port) < 0)
 		snprintf(host, sizeof(host), "the URL's host");
-	snprintf(c->refused, sizeof(c->refused), "%.30s resolves to %s: " HTTP_REFUSED_BY_ALLOW_DENY,
+	snprintf(c->refused, sizeof(c->refused), "%.30s resolves to %s: " NET_REFUSED_BY_ALLOW_DENY,
 		 host, ip);
 	return CURL_SOCKET_BAD;
 }

@@ -13,6 +13,7 @@
 #include "dcmon/config_keys.h"
 #include "dcmon/metric.h"
 #include "dcmon/netaddr.h"
+#include "pollers.h"
 
 #define HC(f) offsetof(struct cfg_http_check, f)
 
@@ -73,20 +74,6 @@ static bool address_valid(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* Every entry of list (allow, deny) is an address or a CIDR range. */
-static void ranges_check(char **list, size_t n, const struct cfgnode *node, const char *key,
-			 struct cfg_diags *d)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct net_addr net;
-		int bits;
-		if (net_cidr_parse(list[i], &net, &bits) < 0)
-			cfg_error(d, &cfg_list_item(node, key, i)->pos,
-				  "%s: '%s' is not an address or a CIDR range (10.0.0.0/24)", key,
-				  list[i]);
-	}
-}
-
 /* The URL parses (libcurl's parser) and its scheme is http or https. */
 static int url_check(const struct cfg_http_check *c, const struct cfgnode *node,
 		     struct cfg_diags *d)
@@ -131,8 +118,8 @@ static void fields_check(const struct cfg_http_check *c, const struct cfgnode *n
 	if (c->address && !address_valid(c->address))
 		cfg_error(d, cfg_key_pos(node, "address"),
 			  "address: '%s' is not an IPv4 or IPv6 address", c->address);
-	ranges_check(c->allow, c->nallow, node, "allow", d);
-	ranges_check(c->deny, c->ndeny, node, "deny", d);
+	addr_ranges_check(c->allow, c->nallow, node, "allow", d);
+	addr_ranges_check(c->deny, c->ndeny, node, "deny", d);
 	if (c->name && (c->name[0] == '\0' || strlen(c->name) >= METRIC_INST_MAX))
 		cfg_error(d, cfg_key_pos(node, "name"), "name: expected 1..%d characters",
 			  METRIC_INST_MAX - 1);

@@ -18,10 +18,12 @@
  *
  * A poll sends cfg_ping.count probes spaced by spacing_ms over the shared socket of
  * icmp_sock.c, then waits timeout_ms after the last one (never past the job
- * deadline); it ends early once every probe is answered or failed.  Host names are
- * resolved with getaddrinfo() once, at create time (this may block the caller during
- * config load); a name that does not resolve makes every poll an error with the
- * resolver's reason until the device is re-created by a config reload.
+ * deadline); it ends early once every probe is answered or failed.  The host is the
+ * poll_target's (poll_target.h): without the device's address_guard a name is resolved
+ * once, at create time (this may block the caller during config load), and one that does
+ * not resolve makes every poll an error with the resolver's reason until the device is
+ * re-created by a config reload; with it, at each poll off the loop, and an address the
+ * guard refuses is never sent a probe (the same error path, the refusal its reason).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #include "dcmon/poller.h"
 #include "icmp_sock.h"
 #include "pollers.h"
+#include "poll_target.h"
 #include "pollutil.h"
 
 #define PING_COUNT_DEFAULT   3
@@ -46,9 +49,9 @@ struct icmp_inst {
 	struct loop *loop;
 	struct metric_reg *reg;
 	char *dev;                        /* device id, owned */
-	struct sockaddr_storage addr;     /* resolved target */
-	socklen_t addrlen;                /* 0 when resolution failed */
-	char resolve_err[METRIC_REASON_MAX];
+	struct poll_target *target;       /* the host, resolved (at each poll when guarded) */
+	struct sockaddr_storage addr;     /* the address of the poll in flight */
+	socklen_t addrlen;
 	int count;                        /* probes per poll */
 	int size;                         /* payload bytes */
 	int64_t spacing_ms;               /* between probes, ms */
@@ -125,6 +128,7 @@ static void icmp_free(void *arg)
 		icmp_stop(in); /* a poll not cancelled first: leave nothing on the loop */
 	free(in->probes);
 	free(in->dev);
+	poll_target_free(in->target);
 	icmp_sock_release();
 	free(in);
 }
@@ -144,15 +148,11 @@ static void *icmp_create(const struct poller_env *env, const struct cfg_device *
 	icmp_settings(in, dev);
 	in->dev = strdup(dev->id);
 	in->probes = calloc((size_t)in->count, sizeof(*in->probes));
-	if (in->dev == NULL || in->probes == NULL || !icmp_register(in, env, dev)) {
+	if (in->dev == NULL || in->probes == NULL || !icmp_register(in, env, dev) ||
+	    !(in->target = poll_target_new(env, dev, dev->host, 0, "ping"))) {
 		snprintf(err, errlen, "icmp: cannot set up metrics");
 		icmp_free(in);
 		return NULL;
-	}
-	if (pollutil_resolve(dev->host, 0, &in->addr, &in->addrlen, in->resolve_err,
-			     sizeof(in->resolve_err)) < 0) {
-		in->addrlen = 0;
-		log_warnx("icmp", dev->id, "%s", in->resolve_err);
 	}
 	return in;
 }
@@ -286,23 +286,35 @@ static void icmp_send_next(struct loop *loop, void *arg)
 	icmp_arm(in);
 }
 
+/* The poll's address, or why there is none: every metric says it, no probe is sent. */
+static void icmp_on_target(void *arg, const struct sockaddr *sa, socklen_t len, const char *why)
+{
+	struct icmp_inst *in = arg;
+	struct poll_job *job = in->job;
+
+	if (sa == NULL) {
+		in->job = NULL;
+		for (int i = M_MIN; i <= M_MAX; i++)
+			metric_put_error(in->reg, in->m[i], job->ts_ms, why);
+		metric_put_error(in->reg, in->m[M_LOSS], job->ts_ms, why);
+		metric_put(in->reg, in->m[M_UP], job->ts_ms, 0);
+		poll_job_done(job, POLL_UNREACHABLE, why);
+		return;
+	}
+	memcpy(&in->addr, sa, len);
+	in->addrlen = len;
+	icmp_send_next(in->loop, in);
+}
+
 static void icmp_start(void *arg, struct poll_job *job)
 {
 	struct icmp_inst *in = arg;
 
-	if (in->addrlen == 0) {
-		for (int i = M_MIN; i <= M_MAX; i++)
-			metric_put_error(in->reg, in->m[i], job->ts_ms, in->resolve_err);
-		metric_put_error(in->reg, in->m[M_LOSS], job->ts_ms, in->resolve_err);
-		metric_put(in->reg, in->m[M_UP], job->ts_ms, 0);
-		poll_job_done(job, POLL_UNREACHABLE, in->resolve_err);
-		return;
-	}
 	in->job = job;
 	in->nsent = in->nanswered = in->nfailed = in->last_err = 0;
 	in->denied = false;
 	memset(in->probes, 0, (size_t)in->count * sizeof(*in->probes));
-	icmp_send_next(in->loop, in);
+	poll_target_get(in->target, job, icmp_on_target, in);
 }
 
 static void icmp_cancel(void *arg)
@@ -311,6 +323,7 @@ static void icmp_cancel(void *arg)
 
 	if (in->job == NULL)
 		return;
+	poll_target_cancel(in->target);
 	icmp_stop(in);
 	in->job = NULL;
 }

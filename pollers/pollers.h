@@ -14,4 +14,11 @@ extern const struct poller_ops modbus_poller;    /* modbus.c */
 extern const struct poller_ops plugin_poller;    /* plugin.c */
 extern const struct poller_ops http_poller;      /* http.c */
 
+struct cfgnode;
+struct cfg_diags;
+/* Every entry of list (map[key]: allow, deny) is an address or a CIDR range, else an
+ * error at the entry (addr_guard_cfg.c; http's allow and deny too). */
+void addr_ranges_check(char **list, size_t n, const struct cfgnode *map, const char *key,
+		       struct cfg_diags *d);
+
 #endif

@@ -1,10 +1,12 @@
 /* The pollers part: its own `checks:` keys (ping:, process:, resources:, host_checks.c,
  * which come first), its pollers (registry.c), which bring the device keys they read
- * (snmp:, modbus:, checks: tcp:, plugin:, http:, in their ops tables), the accessors of
- * those sections, and the trap receiver's section of `daemon:` (snmp_trap:); the
- * receiver is its state. */
+ * (snmp:, modbus:, checks: tcp:, plugin:, http:, in their ops tables), a device's
+ * address_guard: (which icmp, tcp and snmp honour), the accessors of those sections,
+ * and the trap receiver's section of `daemon:` (snmp_trap:); the receiver is its
+ * state. */
 #include <stddef.h>
 
+#include "dcmon/addr_guard.h"
 #include "dcmon/host_checks.h"
 #include "dcmon/http_check.h"
 #include "dcmon/log.h"
@@ -62,6 +64,7 @@ const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
 	.daemon_keys = daemon_keys,
+	.device_keys = addr_guard_device_keys,
 	.check_keys = host_checks_keys,
 	.new = pollers_new,
 	.free = pollers_free,

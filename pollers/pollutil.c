@@ -32,30 +32,47 @@ static int gai_to_errno(int rc)
 	}
 }
 
-int pollutil_resolve(const char *host, int port, struct sockaddr_storage *ss,
-		     socklen_t *sslen, char *err, size_t errlen)
+int pollutil_resolve_all(const char *host, int port, struct sockaddr_storage *ss,
+			 socklen_t *sslen, size_t max, size_t *n, char *err, size_t errlen)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	char service[8];
 	int rc;
 
+	*n = 0;
 	if (host == NULL || *host == '\0') {
 		snprintf(err, errlen, "no host");
 		return -EINVAL;
 	}
 	snprintf(service, sizeof(service), "%d", port);
-	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "resolve %s: %s", host, gai_strerror(rc));
 		return gai_to_errno(rc);
 	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
+	for (const struct addrinfo *ai = res; ai && *n < max; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(*ss))
+			continue;
+		memset(&ss[*n], 0, sizeof(*ss));
+		memcpy(&ss[*n], ai->ai_addr, ai->ai_addrlen);
+		sslen[(*n)++] = ai->ai_addrlen;
+	}
 	freeaddrinfo(res);
+	if (*n == 0) {
+		snprintf(err, errlen, "resolve %s: no usable address", host);
+		return -ENOENT;
+	}
 	return 0;
+}
+
+int pollutil_resolve(const char *host, int port, struct sockaddr_storage *ss,
+		     socklen_t *sslen, char *err, size_t errlen)
+{
+	size_t n;
+
+	return pollutil_resolve_all(host, port, ss, sslen, 1, &n, err, errlen);
 }
 
 /* True if s is a numeric loopback address (127.0.0.0/8 or ::1). */

@@ -24,6 +24,12 @@ extern const struct metric_enum pollutil_updown[2];
 int pollutil_resolve(const char *host, int port, struct sockaddr_storage *ss,
 		     socklen_t *sslen, char *err, size_t errlen);
 
+/* The same for up to max addresses of host, in the resolver's order, into ss[] and
+ * sslen[] (*n of them).  Thread-safe: the pollers run it on the worker pool for a name
+ * resolved at each poll (poll_target.c). */
+int pollutil_resolve_all(const char *host, int port, struct sockaddr_storage *ss,
+			 socklen_t *sslen, size_t max, size_t *n, char *err, size_t errlen);
+
 /* True if host names this machine: NULL, "localhost", a loopback address, or the
  * name returned by gethostname(). */
 bool pollutil_host_is_local(const char *host);

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/addr_guard.h"
 #include "dcmon/host_checks.h"
 #include "dcmon/log.h"
+#include "dcmon/netaddr.h"
 #include "dcmon/poller.h"
+#include "poll_target.h"
 
 static const oid sys_object_id[] = {1, 3, 6, 1, 2, 1, 1, 2, 0};
 static const oid sys_uptime[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
@@ -244,11 +247,11 @@ static void on_deadline(struct loop *loop, void *arg)
 	poll_finish(d);
 }
 
-static void snmp_start(void *inst, struct poll_job *job)
+/* Starts the poll's requests (the session is open). */
+static void poll_begin(struct snmp_dev *d)
 {
-	struct snmp_dev *d = inst;
+	struct poll_job *job = d->job;
 
-	d->job = job;
 	d->now_ms = job->ts_ms;
 	if (!d->vals && !(d->vals = snmp_vals_take())) {
 		poll_end(d, POLL_ERROR, "out of memory");
@@ -270,15 +273,66 @@ static void snmp_start(void *inst, struct poll_job *job)
 	snmp_fetch_run(d->fetch, probe_done, d);
 }
 
+/* The session to addr (the host, or the address a guarded host gave this poll); 0, or
+ * -1 with err. */
+static int session_open(struct snmp_dev *d, const char *addr, char *err, size_t errlen)
+{
+	d->conn = snmp_conn_new(d->env->loop, &d->cfg, addr, d->dev->id, d->timeout_ms, err,
+				errlen);
+	d->fetch = d->conn ? snmp_fetch_new(d->conn, NULL, &d->cfg) : NULL;
+	return d->fetch ? 0 : -1;
+}
+
+/* A guarded host's address this poll: a session to it (the same as the last poll's, or
+ * opened anew), or the poll ends with why there is none, nothing sent. */
+static void on_target(void *arg, const struct sockaddr *sa, socklen_t len, const char *why)
+{
+	struct snmp_dev *d = arg;
+	struct net_addr a;
+	char addr[64], err[METRIC_REASON_MAX] = "";
+
+	(void)len;
+	if (!sa || !net_addr_of_sockaddr(sa, &a)) {
+		poll_end(d, POLL_UNREACHABLE, sa ? "not an IP address" : why);
+		return;
+	}
+	net_addr_format(&a, addr, sizeof(addr));
+	if (!d->fetch || strcmp(addr, d->conn_addr) != 0) {
+		snmp_fetch_free(d->fetch);
+		snmp_conn_free(d->conn);
+		d->fetch = NULL;
+		d->conn = NULL;
+		snprintf(d->conn_addr, sizeof(d->conn_addr), "%s", addr);
+		if (session_open(d, addr, err, sizeof(err)) < 0) {
+			poll_end(d, POLL_ERROR, err[0] ? err : "out of memory");
+			return;
+		}
+	}
+	poll_begin(d);
+}
+
+static void snmp_start(void *inst, struct poll_job *job)
+{
+	struct snmp_dev *d = inst;
+
+	d->job = job;
+	if (d->target)
+		poll_target_get(d->target, job, on_target, d);
+	else
+		poll_begin(d);
+}
+
 static void snmp_cancel(void *inst)
 {
 	struct snmp_dev *d = inst;
 
 	if (!d->job)
 		return;
+	poll_target_cancel(d->target);
 	loop_timer_cancel(d->env->loop, d->deadline);
 	d->deadline = NULL;
-	snmp_fetch_abort(d->fetch, "cancelled");
+	if (d->fetch)
+		snmp_fetch_abort(d->fetch, "cancelled");
 	d->job = NULL;
 	poll_release(d);
 }
@@ -294,6 +348,7 @@ static void snmp_free_inst(void *inst)
 	snmp_cancel(d);
 	snmp_fetch_free(d->fetch);
 	snmp_conn_free(d->conn);
+	poll_target_free(d->target);
 	snmp_vals_give(d->vals);
 	snmp_dev_state_free(d);
 	free(d->profile_dir);
@@ -368,12 +423,14 @@ static void *snmp_create(const struct poller_env *env, const struct cfg_device *
 	if (load_profile(d, err, errlen) < 0)
 		goto fail;
 	timeout = d->cfg.timeout_ms != CFG_UNSET ? d->cfg.timeout_ms : dev->timeout_ms;
-	if (timeout <= 0)
-		timeout = 2000;
-	d->conn = snmp_conn_new(env->loop, &d->cfg, d->host, dev->id, timeout, err, errlen);
-	d->fetch = d->conn ? snmp_fetch_new(d->conn, NULL, &d->cfg) : NULL;
-	if (!d->fetch)
+	d->timeout_ms = timeout > 0 ? timeout : 2000;
+	/* guarded: the session opens at the first poll, to the address the host gives then */
+	if (addr_guard_of(dev)) {
+		if (!(d->target = poll_target_new(env, dev, d->host, d->cfg.port, "snmp")))
+			goto fail;
+	} else if (session_open(d, d->host, err, errlen) < 0) {
 		goto fail;
+	}
 	return d;
 fail:
 	if (!err[0])

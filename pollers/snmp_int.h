@@ -204,6 +204,10 @@ struct snmp_dev {
 	const struct cfg_device *dev;
 	struct cfg_snmp cfg;  /* the device's section, or defaults for `resources: snmp` */
 	const char *host;
+	struct poll_target *target; /* with an address_guard: the host at each poll, and the
+				     * session (conn, fetch) opened to the address it gave */
+	char conn_addr[64];      /* that address */
+	int64_t timeout_ms;      /* of a request */
 	struct snmp_conn *conn;
 	struct snmp_vals *vals;   /* while a poll runs (snmp_vals_take), else NULL */
 	struct snmp_fetch *fetch;

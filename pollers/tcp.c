@@ -18,7 +18,9 @@
  * after the optional send; EOF or a full buffer without the text is a mismatch
  * (value 0), a timeout or reset while reading is an error with that reason.
  * Every check of a device runs in parallel on the loop, each bounded by its timeout
- * and by the job deadline.  Names are resolved at create time (see icmp.c).
+ * and by the job deadline.  A check's host is its poll_target's (poll_target.h, see
+ * icmp.c): resolved at create time, or at each poll off the loop when the device has an
+ * address_guard, whose refusal fails the check without a connection.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #include "dcmon/log.h"
 #include "dcmon/tcp_check.h"
 #include "pollers.h"
+#include "poll_target.h"
 #include "pollutil.h"
 
 #define TCP_BANNER_MAX 4096 /* bytes of reply searched for the expected text */
@@ -40,9 +43,10 @@ struct tcp_inst;
 struct tcp_check {
 	struct tcp_inst *in;
 	char *inst;                   /* metric instance: "443" or "host:443" */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;            /* 0 when resolution failed */
-	char resolve_err[METRIC_REASON_MAX];
+	struct poll_target *target;   /* the host, resolved (at each poll when guarded) */
+	struct sockaddr_storage addr; /* the address of the poll in flight */
+	socklen_t addrlen;
+	char no_addr[METRIC_REASON_MAX]; /* why this poll has no address (why points here) */
 	const char *send;             /* points into the config copy below, may be NULL */
 	const char *expect;           /* may be NULL */
 	char *send_buf, *expect_buf;  /* owned copies */
@@ -97,6 +101,7 @@ static void tcp_free(void *arg)
 		free(in->checks[i].inst);
 		free(in->checks[i].send_buf);
 		free(in->checks[i].expect_buf);
+		poll_target_free(in->checks[i].target);
 	}
 	free(in->checks);
 	free(in->dev);
@@ -121,7 +126,7 @@ static bool tcp_check_init(struct tcp_check *c, const struct poller_env *env,
 {
 	const char *host = t->host ? t->host : dev->host;
 	bool own = t->host == NULL || (dev->host && strcmp(t->host, dev->host) == 0);
-	char inst[METRIC_INST_MAX];
+	char inst[METRIC_INST_MAX], check[METRIC_INST_MAX + 8];
 
 	c->fd = -1;
 	c->timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : dev->timeout_ms;
@@ -138,11 +143,9 @@ static bool tcp_check_init(struct tcp_check *c, const struct poller_env *env,
 	c->expect = c->expect_buf;
 	if (!c->inst || (t->send && !c->send) || (t->expect && !c->expect))
 		return false;
-	if (pollutil_resolve(host, t->port, &c->addr, &c->addrlen, c->resolve_err,
-			     sizeof(c->resolve_err)) < 0) {
-		c->addrlen = 0;
-		log_warnx("tcp", dev->id, "port %d: %s", t->port, c->resolve_err);
-	}
+	snprintf(check, sizeof(check), "tcp:%s", c->inst);
+	if (!(c->target = poll_target_new(env, dev, host, t->port, check)))
+		return false;
 	c->m_connect = tcp_metric(env, dev, c->inst, "tcp_connect_seconds", "seconds");
 	c->m_up = tcp_metric(env, dev, c->inst, "tcp_port_up", "");
 	if (c->expect)
@@ -180,6 +183,7 @@ fail:
 
 static void tcp_check_close(struct tcp_check *c)
 {
+	poll_target_cancel(c->target);
 	loop_timer_cancel(c->in->loop, c->timer);
 	c->timer = NULL;
 	if (c->fd >= 0) {
@@ -332,19 +336,20 @@ static void tcp_on_io(struct loop *loop, int fd, unsigned events, void *arg)
 	}
 }
 
-static void tcp_check_start(struct tcp_check *c, struct poll_job *job)
+/* The poll's address: connects to it, or ends the check with why there is none. */
+static void tcp_on_target(void *arg, const struct sockaddr *sa, socklen_t len, const char *why)
 {
+	struct tcp_check *c = arg;
 	struct loop *loop = c->in->loop;
-	int64_t end = loop_now_ms(loop) + c->timeout_ms;
+	int64_t end = loop_now_ms(loop) + c->timeout_ms, deadline = c->in->job->deadline_ms;
 
-	c->connected = false;
-	c->expect_result = -1;
-	c->sent = c->buflen = 0;
-	c->why = NULL;
-	if (c->addrlen == 0) {
-		tcp_check_end(c, c->resolve_err);
+	if (sa == NULL) {
+		snprintf(c->no_addr, sizeof(c->no_addr), "%s", why);
+		tcp_check_end(c, c->no_addr);
 		return;
 	}
+	memcpy(&c->addr, sa, len);
+	c->addrlen = len;
 	c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		tcp_check_fail(c, errno);
@@ -356,10 +361,18 @@ static void tcp_check_start(struct tcp_check *c, struct poll_job *job)
 		tcp_check_fail(c, errno);
 		return;
 	}
-	c->timer = loop_timer_at(loop, end < job->deadline_ms ? end : job->deadline_ms,
-				 tcp_on_timeout, c);
+	c->timer = loop_timer_at(loop, end < deadline ? end : deadline, tcp_on_timeout, c);
 	if (c->timer == NULL || loop_io_add(loop, c->fd, LOOP_WRITE, tcp_on_io, c) < 0)
 		tcp_check_fail(c, ENOMEM);
+}
+
+static void tcp_check_start(struct tcp_check *c, struct poll_job *job)
+{
+	c->connected = false;
+	c->expect_result = -1;
+	c->sent = c->buflen = 0;
+	c->why = NULL;
+	poll_target_get(c->target, job, tcp_on_target, c);
 }
 
 /* ---- the poll ----------------------------------------------------------------- */

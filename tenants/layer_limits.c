@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dcmon/addr_guard.h"
 #include "dcmon/alert.h"
 #include "dcmon/config_keys.h"
 #include "dcmon/host_checks.h"
+#include "dcmon/log.h"
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
 #include "dcmon/netaddr.h"
@@ -135,12 +137,13 @@ struct noc_hosts {
 	size_t n;
 };
 
-static void noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
+/* -ENOMEM, with nothing built. */
+static int noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
 {
 	char t[64];
-	if (!(out->v = calloc(cfg->ndevices + 1, sizeof(*out->v))))
-		abort();
 	out->n = 0;
+	if (!(out->v = calloc(cfg->ndevices + 1, sizeof(*out->v))))
+		return -ENOMEM;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *o = &cfg->devices[i];
 		if (!o->host || layer_file_tenant(o->pos.file, t, sizeof(t)))
@@ -150,6 +153,7 @@ static void noc_hosts_build(const struct cfg *cfg, struct noc_hosts *out)
 		h->tenant = api_device_tenant(cfg, o);
 		h->is_addr = net_addr_parse(o->host, &h->a);
 	}
+	return 0;
 }
 
 /* Two hosts name the same target: equal addresses, or equal names. */
@@ -258,12 +262,36 @@ static void device_forbidden(const struct cfg_device *dev, const struct cfg_tena
 			  "(daemon.tenant_layer.limits snmp_credentials)", lim->tenant);
 }
 
-/* Appends a copy of s to the string list *v of *n. */
-static void strlist_add(char ***v, size_t *n, const char *s)
+/* The load of an item stops here, with an error, rather than the daemon: dcmond goes on
+ * with the configuration in force. */
+static void no_memory(struct cfg_diags *d, const struct cfg_pos *pos)
 {
-	if (!(*v = realloc(*v, (*n + 1) * sizeof(**v))) || !((*v)[*n] = strdup(s)))
-		abort();
+	log_warnx("tenants", NULL, "checking a tenant's layer: out of memory");
+	cfg_error(d, pos, "out of memory while checking the NOC's limits");
+}
+
+/* Appends a copy of s to the string list *v of *n; an error at pos when out of memory. */
+static void strlist_add(char ***v, size_t *n, const char *s, struct cfg_diags *d,
+			const struct cfg_pos *pos)
+{
+	char **grown = realloc(*v, (*n + 1) * sizeof(**v));
+	if (grown)
+		*v = grown;
+	if (!grown || !((*v)[*n] = strdup(s))) {
+		no_memory(d, pos);
+		return;
+	}
 	(*n)++;
+}
+
+/* The addresses of the NOC's devices that are another tenant's or the facility's, added
+ * to deny. */
+static void deny_others(const struct noc_hosts *nh, const char *tenant, char ***deny,
+			size_t *ndeny, struct cfg_diags *d, const struct cfg_pos *pos)
+{
+	for (size_t i = 0; i < nh->n; i++)
+		if (nh->v[i].is_addr && (!nh->v[i].tenant || strcmp(nh->v[i].tenant, tenant) != 0))
+			strlist_add(deny, ndeny, nh->v[i].host, d, pos);
 }
 
 /* A URL naming a host is not resolved here: that would hold the loop thread in the
@@ -287,16 +315,14 @@ static void http_name_guard(const struct noc_hosts *nh, struct cfg_http_check *h
 		int bits;
 		for (size_t i = 0; i < lim->ntargets; i++)
 			if (net_cidr_parse(lim->targets[i], &net, &bits) == 0)
-				strlist_add(&h->allow, &h->nallow, lim->targets[i]);
+				strlist_add(&h->allow, &h->nallow, lim->targets[i], d, &h->pos);
 		if (!h->nallow) {
 			cfg_error(d, &h->pos, "http: url: %s is outside the targets the NOC allows "
 				  "tenant %s (daemon.tenant_layer.limits)", name, tenant);
 			return;
 		}
 	}
-	for (size_t i = 0; i < nh->n; i++)
-		if (nh->v[i].is_addr && (!nh->v[i].tenant || strcmp(nh->v[i].tenant, tenant) != 0))
-			strlist_add(&h->deny, &h->ndeny, nh->v[i].host);
+	deny_others(nh, tenant, &h->deny, &h->ndeny, d, &h->pos);
 }
 
 /* A URL check probes the URL's host (its `address:` when set): the same limits as a
@@ -329,12 +355,61 @@ static void http_check_limits(const struct noc_hosts *nh, struct cfg_http_check 
 	}
 }
 
+static bool is_name(const char *host)
+{
+	struct net_addr a;
+	return host && !net_addr_parse(host, &a);
+}
+
+/* True if a ping, tcp or snmp check of dev probes a host name (the device's or its own). */
+static bool device_probes_name(const struct cfg_device *dev)
+{
+	size_t ntcp;
+	const struct cfg_tcp *tcps = tcp_checks_of(dev, &ntcp);
+	const struct cfg_snmp *snmp = snmp_device_cfg(dev);
+	bool name = is_name(dev->host);
+	for (size_t i = 0; i < ntcp && !name; i++)
+		name = is_name(tcps[i].host);
+	return name || (snmp && is_name(snmp->host));
+}
+
+/* A host name of a tenant's ping, tcp or snmp check is one of its targets (a name the
+ * NOC listed), but its DNS may be the tenant's, which can point it anywhere, later too.
+ * So the device gets an address_guard (dcmon/addr_guard.h) whose deny is the addresses
+ * of other tenants' and facility devices: the pollers resolve the name at each poll,
+ * off the loop, and probe no address it refuses (the check's error says so; the
+ * refusal is audited, probe_audit.c).  A tenant's own address_guard is refused: it is
+ * the NOC's. */
+static void device_guard(const struct noc_hosts *nh, struct cfg_device *dev,
+			 const char *tenant, struct cfg_diags *d)
+{
+	if (addr_guard_of(dev)) {
+		cfg_error(d, &dev->pos, "address_guard: a tenant's device gets it from the NOC's "
+			  "limits (daemon.tenant_layer.limits)");
+		return;
+	}
+	if (!device_probes_name(dev))
+		return;
+	void **slot = cfg_device_slot(dev, "address_guard");
+	if (!slot)
+		return; /* no pollers part: nothing polls it */
+	struct cfg_addr_guard *g = calloc(1, sizeof(*g));
+	if (!g) {
+		no_memory(d, &dev->pos);
+		return;
+	}
+	*slot = g;
+	deny_others(nh, tenant, &g->deny, &g->ndeny, d, &dev->pos);
+}
+
 static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, const char *tenant,
 			 const struct cfg_tenant_limits *lim, struct cfg_diags *d)
 {
 	char why[256];
-	if (!dev->tenant && !(dev->tenant = strdup(tenant)))
-		abort();
+	if (!dev->tenant && !(dev->tenant = strdup(tenant))) {
+		no_memory(d, &dev->pos);
+		return;
+	}
 	if (strcmp(dev->tenant, tenant) != 0)
 		cfg_error(d, &dev->pos, "tenant: a device of tenant %s's layer belongs to %s, not %s",
 			  tenant, tenant, dev->tenant);
@@ -360,6 +435,7 @@ static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, con
 	struct cfg_part_list *http = cfg_device_list_slot(dev, "http");
 	for (size_t i = 0; http && i < http->n; i++)
 		http_check_limits(nh, (struct cfg_http_check *)http->v + i, lim, tenant, d);
+	device_guard(nh, dev, tenant, d);
 	/* left out, the interval is the tenant's least, not a daemon default below it */
 	if (!dev->interval_set && dev->interval_ms < lim->min_interval_ms)
 		dev->interval_ms = lim->min_interval_ms;
@@ -371,8 +447,10 @@ static void device_check(const struct noc_hosts *nh, struct cfg_device *dev, con
 
 static void rule_check(struct cfg_rule *r, const char *tenant, struct cfg_diags *d)
 {
-	if (!r->match.tenant && !(r->match.tenant = strdup(tenant)))
-		abort();
+	if (!r->match.tenant && !(r->match.tenant = strdup(tenant))) {
+		no_memory(d, &r->pos);
+		return;
+	}
 	if (strcmp(r->match.tenant, tenant) != 0)
 		cfg_error(d, &r->pos, "match: tenant: a rule of tenant %s's layer matches its own "
 			  "devices only, not tenant %s's", tenant, r->match.tenant);
@@ -405,8 +483,10 @@ static void log_rule_check(const struct cfg *cfg, struct cfg_log_rule *r,
 			   const struct cfg_tenant_limits *lim, struct cfg_diags *d)
 {
 	const char *tenant = lim->tenant;
-	if (!r->tenant && !(r->tenant = strdup(tenant)))
-		abort();
+	if (!r->tenant && !(r->tenant = strdup(tenant))) {
+		no_memory(d, &r->pos);
+		return;
+	}
 	if (strcmp(r->tenant, tenant) != 0)
 		cfg_error(d, &r->pos, "tenant: a log rule of tenant %s's layer matches its own "
 			  "devices' lines only, not tenant %s's", tenant, r->tenant);
@@ -424,15 +504,31 @@ static void log_rule_check(const struct cfg *cfg, struct cfg_log_rule *r,
 	pattern_check(r, "clear", r->clear, lim, d);
 }
 
+/* Where an error about the limits as a whole goes: their first entry. */
+static const struct cfg_pos *limits_pos(const struct cfg_tenant_layer *tl)
+{
+	static const struct cfg_pos section = {.file = "daemon.tenant_layer"};
+	return tl && tl->nlimits ? &tl->limits[0].pos : &section;
+}
+
+/* A count per entry of the NOC's limits, zeroed; NULL (an error) when out of memory. */
+static size_t *limits_counts(const struct cfg_tenant_layer *tl, struct cfg_diags *d)
+{
+	size_t *v = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*v));
+	if (!v)
+		no_memory(d, limits_pos(tl));
+	return v;
+}
+
 /* The log rules of tenants' layers, each within its tenant's limits and count. */
 static void log_rules_limits(struct cfg *cfg, struct cfg_diags *d)
 {
 	char tenant[64];
 	struct cfg_syslog *sl = syslog_cfg_mut(cfg);
 	const struct cfg_tenant_layer *tl = tenant_layer_cfg_of(cfg);
-	size_t *count = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*count));
+	size_t *count = limits_counts(tl, d);
 	if (!count)
-		abort();
+		return;
 	for (size_t i = 0; sl && i < sl->nrules; i++) {
 		struct cfg_log_rule *r = &sl->rules[i];
 		const struct cfg_tenant_limits *lim;
@@ -454,12 +550,16 @@ void layer_limits_check(struct cfg *cfg, struct cfg_diags *d)
 	char tenant[64];
 	const struct cfg_tenant_layer *tl = tenant_layer_cfg_of(cfg);
 	struct noc_hosts nh;
-	noc_hosts_build(cfg, &nh);
 	/* checks so far per entry of limits: the device that goes beyond max_checks is
 	 * refused, naming the count */
-	size_t *total = calloc(tl ? tl->nlimits + 1 : 1, sizeof(*total));
+	size_t *total = limits_counts(tl, d);
 	if (!total)
-		abort();
+		return;
+	if (noc_hosts_build(cfg, &nh) < 0) {
+		no_memory(d, limits_pos(tl));
+		free(total);
+		return;
+	}
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		struct cfg_device *dev = &cfg->devices[i];
 		if (!layer_file_tenant(dev->pos.file, tenant, sizeof(tenant)))

@@ -1,26 +1,40 @@
-/* The audit of addresses a tenant's URL check was refused at a poll (dcmon/tenants.h,
- * docs/PORTAL.md "URL checks").  A URL naming a host is resolved at each poll, and the
- * poller refuses an address outside the check's allow/deny (the NOC's limits of the
- * tenant): the point's error.  The poller calls no one; this part hears the error on the
- * change bus and writes one audit record per check and refused address, as the tenant's
- * object, not one per poll: again only once the check resolved elsewhere in between.
- * The record is written from a zero-delay timer, not from the bus callback, since the
- * audit publishes on the same bus. */
+/* The audit of addresses a tenant's check was refused at a poll (dcmon/tenants.h,
+ * docs/PORTAL.md "URL checks" and "Host names").  A URL naming a host, and a ping, tcp or
+ * snmp host name of a tenant's device, is resolved at each poll, and the poller refuses
+ * an address outside the check's allow/deny (the NOC's limits of the tenant): an error
+ * whose reason ends in NET_REFUSED_BY_ALLOW_DENY, on the check's signal metric below.
+ * The poller calls no one; this part hears the error on the change bus and writes one
+ * audit record per check and refused address, as the tenant's object, not one per poll:
+ * again only once the check resolved to an allowed address in between.  The record is
+ * written from a zero-delay timer, not from the bus callback, since the audit publishes
+ * on the same bus. */
 #include "tenants_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/addr_guard.h"
 #include "dcmon/change.h"
-#include "dcmon/http_check.h"
+#include "dcmon/log.h"
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
+#include "dcmon/netaddr.h"
+
+/* The metrics whose error says a check's refusal (their instance names the check), and
+ * what the audit record calls the check before the instance. */
+static const struct refusal_signal {
+	const char *metric;
+	const char *check;
+} refusal_signals[] = {
+	{"http_status_code", "http: url of check "}, /* a URL check's point (http.c) */
+	{PROBE_ADDRESS_METRIC, "check "},            /* ping, tcp, snmp (poll_target.c) */
+};
 
 /* The last refusal of one check of a tenant's device. */
 struct probe_refusal {
 	char *device;
-	char *check;
+	char *check;   /* what the record calls it: "http: url of check web", "check ping" */
 	char *reason;  /* the point's error: "<host> resolves to <addr>: refused by ..." */
 	bool audited;
 };
@@ -72,52 +86,80 @@ static void flush_records(struct loop *loop, void *arg)
 			continue;
 		char target[LAYER_NAME_MAX], detail[384];
 		layer_item_name(target, it->tenant, ITEM_DEVICE, r->device);
-		snprintf(detail, sizeof(detail), "http: url of check %s: %s, at a poll: a tenant's "
-			 "checks probe only its own servers (daemon.tenant_layer.limits)", r->check,
-			 r->reason);
+		snprintf(detail, sizeof(detail), "%s: %s, at a poll: a tenant's checks probe only "
+			 "its own servers (daemon.tenant_layer.limits)", r->check, r->reason);
 		layer_audit(pa->l, NULL, "tenant-refused", target, detail, clock_wall_ms());
 		r->audited = true;
 	}
 }
 
-/* A refusal of the check: kept, and recorded unless it is the one recorded last. */
-static void refusal_seen(struct probe_audit *pa, const struct metric *m)
+/* A new refusal of (device, check), or NULL (logged) when out of memory. */
+static struct probe_refusal *refusal_add(struct probe_audit *pa, const char *device,
+					 const char *check)
 {
-	struct probe_refusal *r = refusal_find(pa, m->device, m->inst);
-	if (r && strcmp(r->reason, m->reason) == 0)
-		return;
-	if (!r) {
-		if (pa->n == pa->cap) {
-			pa->cap = pa->cap ? pa->cap * 2 : 8;
-			if (!(pa->v = realloc(pa->v, pa->cap * sizeof(*pa->v))))
-				abort();
-		}
-		r = &pa->v[pa->n++];
-		*r = (struct probe_refusal){.device = strdup(m->device), .check = strdup(m->inst)};
-		if (!r->device || !r->check)
-			abort();
+	if (pa->n == pa->cap) {
+		size_t cap = pa->cap ? pa->cap * 2 : 8;
+		struct probe_refusal *v = realloc(pa->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		pa->v = v;
+		pa->cap = cap;
 	}
-	free(r->reason);
-	if (!(r->reason = strdup(m->reason)))
-		abort();
-	r->audited = false;
-	if (!pa->flush && !(pa->flush = loop_timer_add(pa->loop, 0, flush_records, pa)))
-		abort();
+	struct probe_refusal r = {.device = strdup(device), .check = strdup(check)};
+	if (!r.device || !r.check) {
+		free(r.device);
+		free(r.check);
+		return NULL;
+	}
+	pa->v[pa->n] = r;
+	return &pa->v[pa->n++];
 }
 
-/* A URL check's point: http_status_code carries the poll's error, its instance the
- * check's name. */
-static void on_metric(struct probe_audit *pa, const struct metric *m)
+/* A refusal of the check: kept, and recorded unless it is the one recorded last.  Out
+ * of memory, the record is lost (logged), and dcmond goes on. */
+static void refusal_seen(struct probe_audit *pa, const struct metric *m, const char *check)
 {
-	if (strcmp(m->name, "http_status_code") != 0 || !m->inst)
+	struct probe_refusal *r = refusal_find(pa, m->device, check);
+	if (r && strcmp(r->reason, m->reason) == 0)
 		return;
-	bool refused = m->quality == QUALITY_ERROR && strstr(m->reason, HTTP_REFUSED_BY_ALLOW_DENY);
-	if (refused && tenant_device(pa->l, m->device)) {
-		refusal_seen(pa, m);
+	char *reason = strdup(m->reason);
+	if (!reason || (!r && !(r = refusal_add(pa, m->device, check)))) {
+		free(reason);
+		log_warnx("tenants", m->device, "%s: the refusal at a poll is not audited: out of "
+			  "memory", check);
 		return;
 	}
-	struct probe_refusal *r = refusal_find(pa, m->device, m->inst);
-	if (r && m->quality == QUALITY_OK) /* answered: the name resolved to an allowed address */
+	free(r->reason);
+	r->reason = reason;
+	r->audited = false;
+	if (!pa->flush && !(pa->flush = loop_timer_add(pa->loop, 0, flush_records, pa)))
+		log_warnx("tenants", m->device, "%s: the refusal at a poll waits for the next one "
+			  "to be audited: out of memory", check);
+}
+
+/* The signal m is of, or NULL. */
+static const struct refusal_signal *signal_of(const struct metric *m)
+{
+	for (size_t i = 0; m->inst && i < sizeof(refusal_signals) / sizeof(refusal_signals[0]); i++)
+		if (strcmp(m->name, refusal_signals[i].metric) == 0)
+			return &refusal_signals[i];
+	return NULL;
+}
+
+static void on_metric(struct probe_audit *pa, const struct metric *m)
+{
+	const struct refusal_signal *sig = signal_of(m);
+	if (!sig)
+		return;
+	char check[160];
+	snprintf(check, sizeof(check), "%s%s", sig->check, m->inst);
+	bool refused = m->quality == QUALITY_ERROR && strstr(m->reason, NET_REFUSED_BY_ALLOW_DENY);
+	if (refused && tenant_device(pa->l, m->device)) {
+		refusal_seen(pa, m, check);
+		return;
+	}
+	struct probe_refusal *r = refusal_find(pa, m->device, check);
+	if (r && m->quality == QUALITY_OK) /* the name resolved to an allowed address */
 		refusal_drop(pa, r);
 }
 

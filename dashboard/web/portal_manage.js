@@ -342,6 +342,8 @@ function ruleForm() {
   fields(f, [["name", "name", input("text", "web1-cpu")], ["device", "device", input("text", "web1 (or web*)")],
     ["metric", "metric", input("text", "cpu_used_percent")], ["dir", "alert when", select(["above", "below", "unusual"])],
     ["warn", "warning at", input("text", "80")], ["crit", "critical at", input("text", "95")],
+    ["deviation", "unusual: beyond (standard deviations)", input("text", "3")],
+    ["direction", "unusual: which side", select(["both", "up", "down"])],
     ["for", "for", input("text", "5m")]]);
   return itemSave(f, "rule", ruleYaml);
 }
@@ -353,9 +355,11 @@ function ruleYaml(f) {
   if (val(f, "device")) d.add("  device: " + yq(val(f, "device")), "device");
   if (val(f, "metric")) d.add("  metric: " + yq(val(f, "metric")), "metric");
   if (val(f, "dir") === "unusual") {
-    /* compared with the metric's baseline, the defaults of anomaly: (docs/CONFIG.md) */
+    /* compared with the metric's baseline (anomaly:, docs/CONFIG.md): the side and the
+     * deviation chosen, the defaults for the rest */
     d.add("anomaly:", "dir");
-    d.add("  direction: both", "dir");
+    d.add("  direction: " + yq(val(f, "direction") || "both"), "direction");
+    if (val(f, "deviation")) d.add("  deviation: " + yq(val(f, "deviation")), "deviation");
     if (val(f, "for")) d.add("for: " + yq(val(f, "for")), "for");
     return d;
   }
@@ -375,7 +379,9 @@ function logRuleForm() {
     "The same name again changes it.");
   const devs = DC.el("select");
   devs.multiple = true;
-  fields(f, [["name", "name", input("text", "acme-quota")], ["match", "line contains", input("text", "disk quota exceeded")],
+  fields(f, [["name", "name", input("text", "acme-quota")],
+    ["program", "program (the line's tag)", input("text", "optional: quotad")],
+    ["match", "line contains", input("text", "disk quota exceeded")],
     ["regex", "line matches (regex)", input("text", "optional, POSIX extended")],
     ["window", "counted within", input("text", "60s")], ["clear", "a line containing this resets it", input("text", "optional")],
     ["devices", "only these servers (none: all yours)", devs]]);
@@ -402,7 +408,7 @@ function devicesChoice(f, want) {
 function logRuleYaml(f) {
   const d = yamlDoc();
   d.add("name: " + yq(val(f, "name")), "name");
-  for (const k of ["match", "regex", "window", "clear"])
+  for (const k of ["program", "match", "regex", "window", "clear"])
     if (val(f, k)) d.add(k + ": " + yq(val(f, k)), k);
   const devs = [...f.elements.devices.selectedOptions].map((o) => o.value);
   if (devs.length) {
@@ -463,12 +469,12 @@ function fillDevice(f, o) {
 }
 
 /* The threshold form from a rule item (above or below with warn/crit, or unusual: an
- * anomaly with its defaults). */
+ * anomaly with its side and deviation, the defaults for the rest). */
 function fillRule(f, o) {
   const dir = o.above ? "above" : o.anomaly ? "anomaly" : "below";
   const fits = keysFit(o, ["name", "match", dir, "for"], {
     match: (v) => keysFit(v, ["device", "metric", "tenant"]),
-    [dir]: dir === "anomaly" ? (v) => keysFit(v, ["direction"]) && v.direction === "both" : (v) => keysFit(v, ["warn", "crit"])});
+    [dir]: dir === "anomaly" ? (v) => keysFit(v, ["direction", "deviation"]) : (v) => keysFit(v, ["warn", "crit"])});
   if (!fits || !o[dir]) return false;
   const m = o.match || {};
   f.elements.name.value = o.name || "";
@@ -477,6 +483,8 @@ function fillRule(f, o) {
   f.elements.dir.value = dir === "anomaly" ? "unusual" : dir;
   f.elements.warn.value = o[dir].warn || "";
   f.elements.crit.value = o[dir].crit || "";
+  f.elements.deviation.value = o[dir].deviation || "";
+  f.elements.direction.value = o[dir].direction || "both";
   f.elements.for.value = o.for || "";
   return true;
 }
@@ -484,10 +492,10 @@ function fillRule(f, o) {
 /* The log pattern form from a log_rule item (its tenant is the layer's own). */
 function fillLogRule(f, o) {
   const texts = (v) => typeof v === "string" && !/[\r\n]/.test(v);
-  const fits = keysFit(o, ["name", "match", "regex", "window", "clear", "devices", "tenant"], {
-    match: texts, regex: texts, clear: texts, devices: (v) => asList(v).every(texts)});
+  const fits = keysFit(o, ["name", "program", "match", "regex", "window", "clear", "devices", "tenant"], {
+    program: texts, match: texts, regex: texts, clear: texts, devices: (v) => asList(v).every(texts)});
   if (!fits) return false;
-  for (const k of ["name", "match", "regex", "window", "clear"]) f.elements[k].value = o[k] || "";
+  for (const k of ["name", "program", "match", "regex", "window", "clear"]) f.elements[k].value = o[k] || "";
   devicesChoice(f, asList(o.devices));
   return true;
 }

@@ -8,11 +8,18 @@
 //    item with the one it made);
 //  * Change on a threshold opens the threshold form filled in;
 //  * Change on an item with a key no form has opens its YAML instead;
-//  * the log pattern form saves a log_rule scoped to acme-web (chosen among the tenant's
-//    servers), listed in the items; Change opens it filled in; a regex that does not
-//    compile shows the decoder's message at the regex field.
+//  * the log pattern form saves a log_rule of program quotad scoped to acme-web (chosen
+//    among the tenant's servers), listed in the items; Change opens it filled in; a regex
+//    that does not compile shows the decoder's message at the regex field;
+//  * a threshold on its count made in the threshold form, then a syslog line of acme-web's
+//    quotad sent to dcmond's receiver (SLOG, TCP; another program's line with the same
+//    text first, which the pattern does not count): the alert shows in the portal's
+//    alerts, firing (the shell checks the API and the count);
+//  * "unusual" in the threshold form with its side, deviation and `for` makes an anomaly
+//    rule, and Change fills them back.
 "use strict";
 const fs = require("fs");
+const net = require("net");
 const path = require("path");
 const T = require("./lib");
 const { ok, until } = T;
@@ -45,7 +52,10 @@ async function unusual(page) {
   await page.fill(`${f} [name=device]`, "acme-noc");
   await page.fill(`${f} [name=metric]`, "cpu_used_percent");
   await page.selectOption(`${f} [name=dir]`, "unusual");
-  for (const k of ["warn", "crit", "for"]) await page.fill(`${f} [name=${k}]`, "");
+  for (const k of ["warn", "crit"]) await page.fill(`${f} [name=${k}]`, "");
+  await page.fill(`${f} [name=deviation]`, "4");
+  await page.selectOption(`${f} [name=direction]`, "up");
+  await page.fill(`${f} [name=for]`, "10m");
   await page.click("#rule-save");
   const said = await until("the unusual threshold applied", 15, async () => {
     const t = await text(page, '[data-note="rule-form"]');
@@ -53,8 +63,8 @@ async function unusual(page) {
   });
   ok(true, `saved: ${said}`);
   await change(page, "acme-noc-cpu");
-  await fieldsAre(page, "rule-form", [["name", "acme-noc-cpu"], ["device", "acme-noc"], ["dir", "unusual"]],
-    "the threshold form filled from the anomaly rule");
+  await fieldsAre(page, "rule-form", [["name", "acme-noc-cpu"], ["device", "acme-noc"], ["dir", "unusual"],
+    ["deviation", "4"], ["direction", "up"], ["for", "10m"]], "the threshold form filled from the anomaly rule");
 }
 
 // The log pattern form: a pattern saved and listed, filled back by Change, a bad regex
@@ -64,6 +74,7 @@ async function logPatterns(page) {
   const choices = await page.$$eval(`${f} [name=devices] option`, (os) => os.map((o) => o.value));
   ok(choices.includes("acme-web") && choices.includes("acme-described"), `the tenant's servers to choose: ${choices}`);
   await page.fill(`${f} [name=name]`, "acme-quota");
+  await page.fill(`${f} [name=program]`, "quotad");
   await page.fill(`${f} [name=match]`, "disk quota exceeded");
   await page.fill(`${f} [name=window]`, "5m");
   await page.selectOption(`${f} [name=devices]`, ["acme-web"]);
@@ -78,7 +89,7 @@ async function logPatterns(page) {
 
   await page.fill(`${f} [name=name]`, "");
   await change(page, "acme-quota");
-  await fieldsAre(page, "log_rule-form", [["name", "acme-quota"], ["match", "disk quota exceeded"], ["regex", ""],
+  await fieldsAre(page, "log_rule-form", [["name", "acme-quota"], ["program", "quotad"], ["match", "disk quota exceeded"], ["regex", ""],
     ["window", "5m"], ["clear", ""]], "the log pattern form filled from acme-quota");
   const chosen = await page.$$eval(`${f} [name=devices] option:checked`, (os) => os.map((o) => o.value));
   ok(chosen.join() === "acme-web", `its servers chosen: ${chosen}`);
@@ -90,6 +101,51 @@ async function logPatterns(page) {
   ok(/syslog rule acme-bad: regex '\(unclosed': /.test(err), `the decoder's message at the regex field: ${err}`);
   const n = await text(page, '[data-note="log_rule-form"]');
   ok(/^Not saved/.test(n), `the form says it is not saved: ${n}`);
+}
+
+// One RFC 3164 line of host and program to dcmond's syslog receiver (TCP, LF-framed).
+function syslogLine(host, program, text) {
+  const d = new Date();
+  const mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.getUTCMonth()];
+  const ts = `${mon} ${String(d.getUTCDate()).padStart(2, " ")} ${d.toISOString().slice(11, 19)}`;
+  return new Promise((resolve, reject) => {
+    const c = net.createConnection({ host: "127.0.0.1", port: Number(process.env.SLOG) }, () =>
+      c.end(`<11>${ts} ${host} ${program}: ${text}\n`));
+    c.setTimeout(10000, () => c.destroy(new Error("syslog: timeout")));
+    c.on("close", resolve);
+    c.on("error", reject);
+  });
+}
+
+// A threshold on the log pattern's count, made in the threshold form; a line of another
+// program (not counted), then quotad's: the alert fires and shows in the portal.
+async function logAlert(page) {
+  const f = "#rule-form";
+  await page.fill(`${f} [name=name]`, "acme-quota-alert");
+  await page.fill(`${f} [name=device]`, "acme-web");
+  await page.fill(`${f} [name=metric]`, "log_matches_count");
+  await page.selectOption(`${f} [name=dir]`, "above");
+  for (const k of ["warn", "for", "deviation"]) await page.fill(`${f} [name=${k}]`, "");
+  await page.fill(`${f} [name=crit]`, "0");
+  await page.click("#rule-save");
+  const said = await until("the threshold on the count applied", 15, async () => {
+    const t = await text(page, '[data-note="rule-form"]');
+    return t && /^Applied: rule acme-quota-alert/.test(t) ? t : null;
+  });
+  ok(true, `saved: ${said}`);
+  await syslogLine("acme-web", "otherd", "disk quota exceeded on /srv (another program)");
+  await syslogLine("acme-web", "quotad", "disk quota exceeded on /srv");
+  await page.goto(BASE + "/portal#alerts");
+  const card = await until("the log alert firing in the portal", 30, async () => {
+    await page.reload();
+    return page.waitForSelector('#view .alert.st-firing[data-device="acme-web"]', { timeout: 2000 })
+      .then(() => page.evaluate(() => [...document.querySelectorAll('#view .alert.st-firing[data-device="acme-web"]')]
+        .map((c) => c.textContent).find((t) => t.includes("log_matches_count")) || null))
+      .catch(() => null);
+  });
+  ok(/acme-quota-alert · log_matches_count@acme-quota = 1/.test(card), `the portal shows the log alert, firing: ${card}`);
+  await page.screenshot({ path: path.join(ART, "portal-log-alert.png"), fullPage: true });
+  await page.goto(BASE + "/portal#monitoring");
 }
 
 async function main() {
@@ -127,6 +183,7 @@ async function main() {
       "an item with a key no form has opens as its YAML");
 
     await logPatterns(page);
+    await logAlert(page);
     await unusual(page);
     await page.screenshot({ path: path.join(ART, "portal-log-pattern.png"), fullPage: true });
   } finally {

@@ -299,6 +299,19 @@ archive_around_incident() {
 
 # Starts dcmond on CONFIG in the background; waits for its API socket.  DCMOND_PREFIX
 # (words, may be unset): a command that execs dcmond, like "setpriv --reuid nobody ...".
+# hosts_ns LINE...: dcmond (started next) runs in its own mount namespace with $T/hosts
+# bound over /etc/hosts, holding LINEs, so that a test can point names at addresses;
+# hosts LINE... rewrites the file in place (the bind mount holds its inode) to re-point
+# them; resolved_in_ns NAME: the address NAME resolves to in such a namespace.
+hosts() { printf '%s\n' "$@" >"$T/hosts"; }
+hosts_ns() {
+  hosts "$@"
+  printf '#!/bin/sh\nmount --bind "%s" /etc/hosts || exit 99\nexec "$@"\n' "$T/hosts" >"$T/ns.sh"
+  chmod +x "$T/ns.sh"
+  export DCMOND_PREFIX="unshare -m $T/ns.sh"
+}
+resolved_in_ns() { unshare -m "$T/ns.sh" getent hosts "$1" | awk '{print $1}'; }
+
 start_dcmond() {
   local cfg=$1 sock
   sock=$(grep -E '^\s*socket:' "$cfg" | head -1 | awk '{print $2}')

@@ -7,8 +7,12 @@
 # the interval (GET /api/v1/layer/items "item": the YAML as JSON).  The log pattern form
 # (docs/PORTAL.md "Log patterns") makes a log_rule item scoped to a server of the tenant
 # chosen in the form, listed in the items and in the layer; a regex that does not compile
-# gets the decoder's message at the regex field and nothing is stored.  The threshold
-# form's "unusual" on the server the NOC declared for the tenant makes an anomaly rule.
+# gets the decoder's message at the regex field and nothing is stored.  A threshold on
+# the pattern's count made in the threshold form fires on a syslog line of the pattern's
+# program from that server, sent by the browser test (after another program's line,
+# which is not counted): the alert is in the portal and in the API.  The threshold
+# form's "unusual" on the server the NOC declared for the tenant, with a side, a
+# deviation and `for`, makes an anomaly rule with them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
@@ -61,16 +65,19 @@ before=$(items | jq -cS "$shape")
 assert_eq "$(items | jq -r '.items[] | select(.id == "acme-web") | .item.interval')" 3s "the item's JSON"
 
 SIM_HTTP_PORT=$http # e2e_run's BASE_URL
-e2e_run tenant_forms.test.js ADMIN_PW="$pw" P1="$p1" P2="$p2" URL="$url"
+e2e_run tenant_forms.test.js ADMIN_PW="$pw" P1="$p1" P2="$p2" URL="$url" SLOG="$slog"
 
 assert_eq "$(items | jq -r '.items[] | select(.id == "acme-web") | .item.interval')" 4s "saved from the form: the new interval"
 assert_eq "$(items | jq -cS "$shape")" "$before" "saved from the form: every other setting as it was"
 assert_eq "$(api_get /api/v1/devices/acme-web | jq .device.interval_ms)" 4000 "the saved form is live"
 assert_eq "$(items | jq -cS '.items[] | select(.kind == "log_rule") | {id, origin, item}')" \
-  '{"id":"acme-quota","item":{"devices":["acme-web"],"match":"disk quota exceeded","name":"acme-quota","window":"5m"},"origin":"tenant"}' \
+  '{"id":"acme-quota","item":{"devices":["acme-web"],"match":"disk quota exceeded","name":"acme-quota","program":"quotad","window":"5m"},"origin":"tenant"}' \
   "the log pattern made in the form is in the layer, scoped to the server chosen"
 assert_eq "$(items | jq '[.items[] | select(.id == "acme-bad")] | length')" 0 "the log pattern with a bad regex is not stored"
+assert_eq "$(api_get /api/v1/alerts | jq -c '[.alerts[] | select(.rule == "acme-quota-alert") | [.device, .state, .tenant, .value]]')" \
+  '[["acme-web","firing","acme",1]]' "the API: the log alert fires on acme-web, acme's"
+assert_eq "$(metric_field acme-web log_matches_count acme-quota value)" 1 "only quotad's line counted (program)"
 assert_eq "$(items | jq -cS '.items[] | select(.id == "acme-noc-cpu") | .item')" \
-  '{"anomaly":{"direction":"both"},"match":{"device":"acme-noc","metric":"cpu_used_percent"},"name":"acme-noc-cpu"}' \
-  "the unusual threshold on the NOC's server of the tenant is an anomaly rule in the layer"
+  '{"anomaly":{"deviation":"4","direction":"up"},"for":"10m","match":{"device":"acme-noc","metric":"cpu_used_percent"},"name":"acme-noc-cpu"}' \
+  "the unusual threshold on the NOC's server of the tenant is an anomaly rule with its side, deviation and for"
 done_checks

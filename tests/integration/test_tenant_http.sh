@@ -30,12 +30,7 @@ peer=$!
 track $peer
 wait_peer 10 "tls peer" $peer "$T/peer.log" curl -sfk "https://127.0.0.1:$tls_port/ok"
 
-# hosts FILE-TEXT: rewrites the hosts file in place (the bind mount holds its inode)
-hosts() { printf '%s\n' "$@" >"$T/hosts"; }
-hosts "127.0.0.1 localhost" "127.0.0.1 web.acme.test" "127.0.0.4 ups.acme.test"
-printf '#!/bin/sh\nmount --bind "%s" /etc/hosts || exit 99\nexec "$@"\n' "$T/hosts" >"$T/ns.sh"
-chmod +x "$T/ns.sh"
-export DCMOND_PREFIX="unshare -m $T/ns.sh"
+hosts_ns "127.0.0.1 localhost" "127.0.0.1 web.acme.test" "127.0.0.4 ups.acme.test"
 
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 1s" \
     "http: {listen: 127.0.0.1, port: $hport}" "accounts: {yescrypt_cost: 5}"
@@ -156,8 +151,7 @@ assert_eq "$(poll_refusals acme-web | wc -l)" 0 "no refusal record for the check
 
 # ---- the name re-pointed at the facility's address: refused at the next poll -------------------
 hosts "127.0.0.1 localhost" "127.0.0.4 web.acme.test" "127.0.0.4 ups.acme.test"
-getent_in_ns=$(unshare -m "$T/ns.sh" getent hosts web.acme.test | awk '{print $1}')
-assert_eq "$getent_in_ns" 127.0.0.4 "the name now resolves to the facility's address"
+assert_eq "$(resolved_in_ns web.acme.test)" 127.0.0.4 "the name now resolves to the facility's address"
 wait_until 20 "acme-web refused once re-pointed" state_is acme-web "web.acme.test resolves to 127.0.0.4: refused by the check's allow/deny" tls
 pass "re-pointed at the facility's address: refused at the next poll ($(metric_field acme-web http_status_code tls reason))"
 web_audited() { [ "$(poll_refusals acme-web | wc -l)" -ge 1 ]; }

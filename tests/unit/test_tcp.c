@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dcmon/addr_guard.h"
+#include "dcmon/netaddr.h"
 #include "dcmon/tcp_check.h"
 #include "pollers.h"
 #include "polltest.h"
@@ -318,6 +320,46 @@ static void test_unresolvable_host(void **state)
 	polltest_fini(&T);
 }
 
+/* A device with an address_guard: its host is judged at each poll.  Probed while the
+ * guard admits it; once its address is in the deny, the check fails with the refusal,
+ * no connection reaches the listener, and the check's probe_address_allowed says why. */
+static void test_guard_refuses_address(void **state)
+{
+	struct server s = {.lfd = -1};
+	char *deny[] = {"127.0.0.1/32"}, *allow[] = {"127.0.0.0/8"};
+	struct cfg_addr_guard g = {0};
+	char why[160], inst[32];
+
+	polltest_init(&T);
+	srv_start(&s, 8, true);
+	struct cfg_tcp t = {.port = s.port};
+	struct cfg_device dev = tcp_dev("g", "127.0.0.1", &t, 1);
+	*cfg_device_slot(&dev, "address_guard") = &g;
+	void *in = create(&dev);
+	snprintf(inst, sizeof(inst), "tcp:%d", s.port);
+
+	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)), POLL_OK);
+	assert_true(m_of("g", "tcp_port_up", s.port)->value == 1.0);
+	assert_true(polltest_metric(&T, "g", PROBE_ADDRESS_METRIC, inst)->value == 1.0);
+	assert_int_equal(s.ncfd, 1);
+
+	g = (struct cfg_addr_guard){.allow = allow, .nallow = 1, .deny = deny, .ndeny = 1};
+	assert_int_equal(polltest_once(&T, &tcp_poller, in, 3000, why, sizeof(why)), POLL_UNREACHABLE);
+	assert_non_null(strstr(why, "127.0.0.1 resolves to 127.0.0.1: " NET_REFUSED_BY_ALLOW_DENY));
+	const struct metric *m = m_of("g", "tcp_connect_seconds", s.port);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_non_null(strstr(m->reason, NET_REFUSED_BY_ALLOW_DENY));
+	assert_true(m_of("g", "tcp_port_up", s.port)->value == 0.0);
+	m = polltest_metric(&T, "g", PROBE_ADDRESS_METRIC, inst);
+	assert_int_equal(m->quality, QUALITY_ERROR);
+	assert_string_equal(m->reason, "127.0.0.1 resolves to 127.0.0.1: " NET_REFUSED_BY_ALLOW_DENY);
+	assert_int_equal(s.ncfd, 1); /* no connection */
+	tcp_poller.free(in);
+	*cfg_device_slot(&dev, "address_guard") = NULL;
+	srv_stop(&s);
+	polltest_fini(&T);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_unreachable_reasons),
 		cmocka_unit_test(test_unresolvable_host),
+		cmocka_unit_test(test_guard_refuses_address),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -22,9 +22,6 @@ enum http_method { HTTP_GET, HTTP_HEAD };
 
 #define HTTP_BODY_MAX_DEFAULT 65536  /* bytes of a body read, default of body_max */
 #define HTTP_BODY_MAX_LIMIT   1048576 /* bytes, the largest body_max */
-/* The end of a point's error when allow/deny refused the address the URL's host resolved
- * to at a poll ("<host> resolves to <addr>: " before it): the tenants part audits it. */
-#define HTTP_REFUSED_BY_ALLOW_DENY "refused by the check's allow/deny"
 
 /* One `checks: http:` item.  Decoded and validated: the URL parses and is http or
  * https, every status pattern is "NNN" or "Nxx", the regex compiles. */

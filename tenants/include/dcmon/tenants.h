@@ -68,10 +68,11 @@ void tenant_layer_bind(struct tenant_layer *l, const char *path, tenant_post_che
 
 struct change_bus;
 struct loop;
-/* Audits, as the tenant's object (action tenant-refused), each address a URL check of a
- * tenant's device was refused at a poll by its allow/deny (the name resolved to another
- * tenant's or the facility's address): once per check and address, heard on the bus
- * (metric reports); loop thread.  0, or -1 out of memory.  Ends with tenant_layer_free. */
+/* Audits, as the tenant's object (action tenant-refused), each address a check of a
+ * tenant's device (a URL check's allow/deny, a ping, tcp or snmp host's address_guard)
+ * was refused at a poll (the name resolved to another tenant's or the facility's
+ * address): once per check and address, heard on the bus (metric reports); loop thread.
+ * 0, or -1 out of memory.  Ends with tenant_layer_free. */
 int tenant_layer_watch_probes(struct tenant_layer *l, struct change_bus *bus,
 			      struct loop *loop);
 
