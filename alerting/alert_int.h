@@ -190,7 +190,8 @@ struct alert {
 	/* what the last event told of it (alert_publish_moved() tells what moved since) */
 	double pub_value;
 	int64_t pub_silence;        /* silence id, 0 if none */
-	char *pub_supp;             /* suppressed_by, NULL if none; owned */
+	char *pub_supp;             /* its device's suppression cause, NULL if none; owned */
+	bool pub_through;           /* it broke through that cause */
 };
 
 /* ---- silences --------------------------------------------------------------------- */
@@ -379,8 +380,17 @@ void alert_publish_moved(struct alert_engine *e, int64_t now_ms);
 /* Publishes ALERT_EV_UPDATED if a is pending or firing and its value moved since its
  * last event. */
 void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms);
-/* The device whose failure explains a (the suppression input), or NULL. */
+/* The device whose failure explains a and holds it (the suppression input), or NULL;
+ * NULL too when a breaks through it. */
 const char *alert_suppressed_by(const struct alert_engine *e, const struct alert *a);
+/* The cause whose suppression a breaks through (dcmon/alert.h, "Breaking through"), or
+ * NULL: its rule declares it, and it fires critical or `told` (the level last notified:
+ * a->notified, or the one before a notification being published) is critical. */
+const char *alert_breaks_through(const struct alert_engine *e, const struct alert *a,
+				 enum alvl told);
+/* The seconds to impact that a's rule names (time_to_impact: a metric of a's device,
+ * read from the registry now), NAN when it names none or the metric has no good value. */
+double alert_time_to_impact(const struct alert_engine *e, const struct alert *a);
 /* Frees what alert_engine_settle_input() kept. */
 void alert_settle_free(struct alert_engine *e);
 /* The active silence covering a, or NULL. */

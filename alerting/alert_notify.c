@@ -36,11 +36,6 @@ struct silence *alert_silence_of(struct alert_engine *e, const struct alert *a, 
 	return NULL;
 }
 
-const char *alert_suppressed_by(const struct alert_engine *e, const struct alert *a)
-{
-	return alert_suppression_of(e->supp, a->device);
-}
-
 /* Device fields of an event. */
 static void event_device(struct alert_event *ev, const struct cfg_device *dev)
 {
@@ -62,15 +57,18 @@ static bool same_text(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* What the event about to be published tells of a, for alert_publish_moved(). */
-static void remember_published(struct alert *a, const struct silence *s, const char *supp)
+/* What the event about to be published tells of a, for alert_publish_moved(): its
+ * cause, and whether it broke through it. */
+static void remember_published(struct alert *a, const struct silence *s, const char *cause,
+			       bool through)
 {
 	a->pub_value = a->value;
 	a->pub_silence = s ? s->id : 0;
-	if (same_text(supp, a->pub_supp))
+	a->pub_through = through;
+	if (same_text(cause, a->pub_supp))
 		return;
 	free(a->pub_supp);
-	a->pub_supp = supp ? strdup(supp) : NULL; /* lost to ENOMEM: told again at the tick */
+	a->pub_supp = cause ? strdup(cause) : NULL; /* lost to ENOMEM: told again at the tick */
 }
 
 void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type type,
@@ -82,8 +80,11 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
 	if (alert_event_notifies(type))
 		alert_publish_moved(e, now_ms); /* the copies are current when it is read */
 	struct silence *s = alert_silence_of(e, a, now_ms);
-	const char *supp = alert_suppressed_by(e, a);
-	remember_published(a, s, supp);
+	const char *cause = alert_suppression_of(e->supp, a->device);
+	/* a notification tells the move from prev: one from critical still broke through */
+	const char *through = alert_breaks_through(e, a, alert_event_notifies(type) ? prev
+										   : a->notified);
+	remember_published(a, s, cause, through != NULL);
 	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
 	struct alert_event ev = {
 		.type = type, .ts_ms = now_ms, .alert_id = a->id, .rule = a->rule_name,
@@ -92,8 +93,10 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
 		.value = a->value, .warn = NAN, .crit = NAN, .since_ms = a->since_ms,
 		.fired_ms = a->fired_ms, .acked = a->ack.active, .ack_by = a->ack.by,
 		.ack_comment = a->ack.comment, .silence_id = s ? s->id : 0,
-		.silence_reason = s ? s->reason : NULL, .suppressed_by = supp, .hist = a->hist,
-		.nhist = a->nhist,
+		.silence_reason = s ? s->reason : NULL, .suppressed_by = through ? NULL : cause,
+		.breaks_through = through,
+		.time_to_impact_s = through ? alert_time_to_impact(e, a) : NAN,
+		.hist = a->hist, .nhist = a->nhist,
 	};
 	if (a->rule) {
 		ev.summary = a->rule->src->summary;
@@ -125,7 +128,8 @@ void alert_publish_moved(struct alert_engine *e, int64_t now_ms)
 			continue;
 		struct silence *s = alert_silence_of(e, a, now_ms);
 		if ((s ? s->id : 0) != a->pub_silence ||
-		    !same_text(alert_suppressed_by(e, a), a->pub_supp))
+		    !same_text(alert_suppression_of(e->supp, a->device), a->pub_supp) ||
+		    (alert_breaks_through(e, a, a->notified) != NULL) != a->pub_through)
 			alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
 	}
 }
@@ -220,11 +224,12 @@ void alert_engine_settle_check(struct alert_engine *e, int64_t now_ms)
 	}
 }
 
-/* Held by suppression now?  Remembers when that ended, for settling(). */
+/* Held by suppression now?  Remembers when that ended, for settling(); an alert that
+ * breaks through is not held, but its cause has not recovered. */
 static bool held(struct alert_engine *e, struct alert *a, int64_t now_ms)
 {
 	bool now_held = alert_suppressed_by(e, a) != NULL;
-	if (a->held && !now_held)
+	if (a->held && !alert_suppression_of(e->supp, a->device))
 		a->unheld_ms = now_ms;
 	a->held = now_held;
 	return now_held;

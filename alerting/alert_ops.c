@@ -3,6 +3,7 @@
 #include "alert_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,8 +189,10 @@ static void view_fill(struct alert_engine *e, struct alert *a, int64_t now_ms,
 		.fired_ms = a->fired_ms, .flapping = a->flapping, .ack = &a->ack,
 		.silence_id = s ? s->id : 0, .silence_reason = s ? s->reason : NULL,
 		.suppressed_by = alert_suppressed_by(e, a),
-		.hist = a->hist, .nhist = nh,
+		.breaks_through = alert_breaks_through(e, a, a->notified), .hist = a->hist,
+		.nhist = nh,
 	};
+	v->time_to_impact_s = v->breaks_through ? alert_time_to_impact(e, a) : NAN;
 	v->summary = a->rule ? a->rule->src->summary : NULL;
 }
 

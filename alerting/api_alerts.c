@@ -79,6 +79,10 @@ static json_t *alert_json(const struct api_ctx *ctx, const struct alert_view *v,
 					  (json_int_t)v->silence_id, "reason", v->silence_reason)
 					  : json_null());
 	json_object_set_new(o, "suppressed_by", json_str_or_null(v->suppressed_by));
+	json_object_set_new(o, "breaks_through", json_str_or_null(v->breaks_through));
+	json_object_set_new(o, "time_to_impact_s", v->breaks_through
+							   ? json_num_or_null(v->time_to_impact_s)
+							   : json_null());
 	if (history)
 		json_object_set_new(o, "history", alert_history_json(v));
 	return o;

@@ -26,7 +26,7 @@ static void copy_free(struct notify_alert *a)
 	char **texts[] = {&a->rule,    &a->summary,	   &a->device,	      &a->metric,
 			  &a->inst,    &a->unit,	   &a->tenant,	      &a->site,
 			  &a->room,    &a->kind,	   &a->ack_by,	      &a->ack_comment,
-			  &a->silence_reason, &a->suppressed_by};
+			  &a->silence_reason, &a->suppressed_by, &a->breaks_through};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		free(*texts[i]);
 	free(a);
@@ -53,6 +53,7 @@ static bool copy_fill(struct notify_alert *a, const struct alert_event *ev)
 	a->value = ev->value;
 	a->warn = ev->warn;
 	a->crit = ev->crit;
+	a->time_to_impact_s = ev->time_to_impact_s;
 	a->since_ms = ev->since_ms;
 	a->fired_ms = ev->fired_ms;
 	a->acked = ev->acked;
@@ -67,7 +68,8 @@ static bool copy_fill(struct notify_alert *a, const struct alert_event *ev)
 	       keep_text(&a->kind, ev->kind) && keep_text(&a->ack_by, ev->ack_by) &&
 	       keep_text(&a->ack_comment, ev->ack_comment) &&
 	       keep_text(&a->silence_reason, ev->silence_reason) &&
-	       keep_text(&a->suppressed_by, ev->suppressed_by);
+	       keep_text(&a->suppressed_by, ev->suppressed_by) &&
+	       keep_text(&a->breaks_through, ev->breaks_through);
 }
 
 /* Index of alert id, or of where it would go. */
@@ -152,6 +154,7 @@ void notify_copy_event(const struct notify_alert *a, enum alert_event_type type,
 		.since_ms = a->since_ms, .fired_ms = a->fired_ms, .acked = a->acked,
 		.ack_by = a->ack_by, .ack_comment = a->ack_comment, .silence_id = a->silence_id,
 		.silence_reason = a->silence_reason, .suppressed_by = a->suppressed_by,
+		.breaks_through = a->breaks_through, .time_to_impact_s = a->time_to_impact_s,
 		.hist = a->hist, .nhist = a->nhist};
 }
 
@@ -162,11 +165,17 @@ void notify_copy_suppressed(const struct notifier *n, const char *cause, char *b
 		buf[0] = '\0';
 	for (size_t i = 0; i < n->nalerts && used < len; i++) {
 		const struct notify_alert *a = n->alerts[i];
-		if (!a->suppressed_by || strcmp(a->suppressed_by, cause) != 0)
+		bool held = a->suppressed_by && strcmp(a->suppressed_by, cause) == 0;
+		bool through = a->breaks_through && strcmp(a->breaks_through, cause) == 0;
+		if (!held && !through)
 			continue;
-		int k = snprintf(buf + used, len - used, "%s %s%s%s (%s, %s)\n", a->device, a->metric,
-				 a->inst ? "@" : "", a->inst ? a->inst : "",
-				 cfg_severity_name(a->severity), alert_state_name(a->state));
+		char impact[160] = "";
+		if (through)
+			alert_impact_text(cause, a->time_to_impact_s, impact, sizeof(impact));
+		int k = snprintf(buf + used, len - used, "%s %s%s%s (%s, %s%s%s)\n", a->device,
+				 a->metric, a->inst ? "@" : "", a->inst ? a->inst : "",
+				 cfg_severity_name(a->severity), alert_state_name(a->state),
+				 through ? ", notified on its own: " : "", impact);
 		used += k > 0 ? (size_t)k : 0;
 	}
 }

@@ -286,10 +286,11 @@ struct notify_track {
 struct notify_alert {
 	int64_t id;
 	char *rule, *summary, *device, *metric, *inst, *unit, *tenant, *site, *room, *kind;
-	char *ack_by, *ack_comment, *silence_reason, *suppressed_by;
+	char *ack_by, *ack_comment, *silence_reason, *suppressed_by, *breaks_through;
 	enum alert_state state;
 	enum cfg_severity severity;
 	double value, warn, crit;
+	double time_to_impact_s;   /* with breaks_through, as of the last event */
 	int64_t since_ms, fired_ms, silence_id;
 	bool acked;
 	struct alert_transition hist[ALERT_HIST_MAX];
@@ -376,7 +377,8 @@ const struct notify_alert *notify_copy_find(const struct notifier *n, int64_t id
 /* The event of type `type` at ts_ms describing a as it is (valid while a is). */
 void notify_copy_event(const struct notify_alert *a, enum alert_event_type type, int64_t ts_ms,
 		       struct alert_event *ev);
-/* Lines "device metric (severity, state)" of the alerts held because `cause` failed. */
+/* Lines "device metric (severity, state)" of the alerts held because `cause` failed,
+ * and of those that break through it ("..., notified on its own: <impact>"). */
 void notify_copy_suppressed(const struct notifier *n, const char *cause, char *buf, size_t len);
 void notify_copy_free(struct notifier *n);
 /* Starts an SMTP session for due messages unless one runs. */

@@ -48,14 +48,24 @@ static void metric_text(const struct alert_event *ev, char *buf, size_t len)
 		 ev->inst ? "}" : "");
 }
 
+/* An alert that breaks through its cause's suppression, told as such (not its
+ * recovery): the cause and the time to impact come first. */
+static bool told_through(const struct notify_text_ctx *c)
+{
+	return c->ev->breaks_through && strcmp(c->kind, "recovery") != 0;
+}
+
 /* What is wrong, in a few words. */
 static void what_text(const struct notify_text_ctx *c, char *buf, size_t len)
 {
 	const struct alert_event *ev = c->ev;
-	char metric[256], val[128];
+	char metric[256], val[128], impact[160] = "";
 	metric_text(ev, metric, sizeof(metric));
 	value_text(c, ev->value, val, sizeof(val));
-	snprintf(buf, len, "%s (%s = %s)", ev->summary ? ev->summary : ev->rule, metric, val);
+	if (told_through(c))
+		alert_impact_text(ev->breaks_through, ev->time_to_impact_s, impact, sizeof(impact));
+	snprintf(buf, len, "%s%s%s (%s = %s)", impact, *impact ? ": " : "",
+		 ev->summary ? ev->summary : ev->rule, metric, val);
 }
 
 static const char *kind_prefix(const struct notify_text_ctx *c)
@@ -170,6 +180,9 @@ static void block_text(struct strbuf *b, const struct notify_text_ctx *c, const 
 	strbuf_appendf(b, "Tenant:     %s\n", ev->tenant ? ev->tenant : "-");
 	recent_line(b, c);
 	state_line(b, c);
+	if (told_through(c))
+		strbuf_appendf(b, "Breaks through: the suppression under %s (this alert shortens the "
+				  "time to its impact)\n", ev->breaks_through);
 	strbuf_appendf(b, "Suppressed downstream alerts: %s\n",
 		       c->suppressed && *c->suppressed
 			       ? c->suppressed

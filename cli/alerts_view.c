@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dcmon/alert.h"
+
 const char *const cli_alert_headers[CLI_ALERT_COLS] = {
 	"ID", "SEVERITY", "STATE", "DEVICE", "METRIC", "VALUE", "SINCE", "ACK/SILENCE",
 };
@@ -33,6 +35,15 @@ static void alert_note(json_t *a, char *buf, size_t len)
 	if (json_is_string(json_object_get(a, "suppressed_by")) && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%ssuppressed by %s", off ? "; " : "",
 					jstr(a, "suppressed_by"));
+	if (json_is_string(json_object_get(a, "breaks_through")) && off < len) {
+		json_t *secs = json_object_get(a, "time_to_impact_s");
+		char impact[160];
+		alert_impact_text(jstr(a, "breaks_through"),
+				  json_is_number(secs) ? json_number_value(secs) : NAN, impact,
+				  sizeof(impact));
+		off += (size_t)snprintf(buf + off, len - off, "%sbreaks through: %s",
+					off ? "; " : "", impact);
+	}
 	if (json_is_true(json_object_get(a, "flapping")) && off < len)
 		snprintf(buf + off, len - off, "%sflapping", off ? "; " : "");
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/metric.h"
+
 #define RULE(f) offsetof(struct cfg_rule, f)
 
 static const struct cfg_key selector_keys[] = {CFG_SELECTOR_KEYS(0), {.name = NULL}};
@@ -112,6 +114,8 @@ const struct cfg_key cfg_rule_keys[] = {
     {.name = "anomaly", .type = CFGK_STRUCT, .offset = 0, .sub = anomaly_keys},
     {.name = "for", .type = CFGK_DURATION, .offset = RULE(for_ms), .min = 0, .max = 604800000},
     {.name = "summary", .type = CFGK_STRING, .offset = RULE(summary)},
+    {.name = "breaks_through", .type = CFGK_BOOL, .offset = RULE(breaks_through)},
+    {.name = "time_to_impact", .type = CFGK_STRING, .offset = RULE(time_to_impact)},
     {.name = NULL},
 };
 
@@ -192,6 +196,48 @@ static int levels_check(const struct cfg_rule *r, const struct cfgnode *node, st
 	return d->nerrors > before ? -EINVAL : 0;
 }
 
+/* True if the rule can fire critical: only a critical breaks through suppression. */
+static bool can_fire_critical(const struct cfg_rule *r)
+{
+	switch (r->type) {
+	case RULE_ABOVE:
+	case RULE_BELOW:
+	case RULE_RATE:
+		return !isnan(r->crit);
+	default:
+		return r->severity == SEV_CRITICAL;
+	}
+}
+
+/* A metric name in seconds ("battery_runtime_seconds"). */
+static bool seconds_metric(const char *name)
+{
+	char why[128];
+	size_t n = strlen(name), k = strlen("_seconds");
+	return metric_name_check(name, METRIC_STATE, why, sizeof(why)) && n > k &&
+	       strcmp(name + n - k, "_seconds") == 0;
+}
+
+/* breaks_through on a rule that never fires critical, time_to_impact without it or not
+ * a metric in seconds. */
+static void breakthrough_check(const struct cfg_rule *r, const struct cfgnode *node,
+                               struct cfg_diags *d)
+{
+	if (r->breaks_through && !can_fire_critical(r))
+		cfg_error(d, cfg_key_pos(node, "breaks_through"),
+		          "breaks_through: the rule never fires critical (only a critical alert "
+		          "breaks through suppression)");
+	if (!r->time_to_impact)
+		return;
+	if (!r->breaks_through)
+		cfg_error(d, cfg_key_pos(node, "time_to_impact"),
+		          "time_to_impact: only with breaks_through: true");
+	else if (!seconds_metric(r->time_to_impact))
+		cfg_error(d, cfg_key_pos(node, "time_to_impact"),
+		          "time_to_impact: expected the name of a metric in seconds "
+		          "(NAME_seconds), got '%s'", r->time_to_impact);
+}
+
 int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
 {
 	struct cfg_rule *r = elem;
@@ -207,6 +253,7 @@ int cfg_rule_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, 
 	if (r->type == RULE_STATE && r->nstates == 0)
 		cfg_error(d, cfg_key_pos(node, "state"), "state: expected at least one value");
 	cfg_validate_selector(&r->match, cfgnode_get(node, "match"), d);
+	breakthrough_check(r, node, d);
 	if (r->name == NULL && asprintf(&r->name, "rule-%d", r->pos.line) < 0)
 		abort();
 	return d->nerrors > before ? -EINVAL : 0;

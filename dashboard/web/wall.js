@@ -386,9 +386,20 @@ function fitList(list, itemClass, moreClass) {
   if (!hidden) more.remove();
 }
 
+/* Held alerts after those told on their own, within a severity: an alert breaking
+ * through its cause's suppression is never hidden behind "+N more" by those it holds. */
 function activeAlerts() {
   return W.alerts.filter((a) => ALERT_STATES[a.state]).sort((a, b) =>
-    RANK(a.severity) - RANK(b.severity) || b.since_ms - a.since_ms || b.id - a.id);
+    RANK(a.severity) - RANK(b.severity) || !!a.suppressed_by - !!b.suppressed_by ||
+    b.since_ms - a.since_ms || b.id - a.id);
+}
+
+/* "utility outage: the load goes dark in 7 min", as alert_impact_text words it
+ * (alerting/alert_suppression.c) for the e-mail and the CLI. */
+function impactText(cause, secs) {
+  if (typeof secs !== "number") return cause + " outage: the time to impact shortens";
+  return cause + " outage: the load goes dark in " +
+    (secs >= 120 ? Math.floor(secs / 60) + " min" : Math.round(Math.max(secs, 0)) + " s");
 }
 
 function drawAlerts() {
@@ -403,7 +414,7 @@ function drawAlerts() {
   }
   const now = serverNow();
   for (const a of act) {
-    const li = DC.el("li", "alert a-" + a.severity + (a.acked || a.silenced || a.suppressed ? " a-dim" : ""));
+    const li = DC.el("li", "alert a-" + a.severity + (a.acked || a.silenced || a.suppressed_by ? " a-dim" : ""));
     li.dataset.id = a.id;
     li.dataset.device = a.device;
     li.dataset.severity = a.severity;
@@ -419,7 +430,8 @@ function drawAlerts() {
     if (a.state === "pending") l2.append(DC.el("span", "flag", "PENDING"));
     if (a.acked) l2.append(DC.el("span", "flag f-ack", "ACKED" + (a.ack && a.ack.by ? " by " + a.ack.by : "")));
     if (a.silenced) l2.append(DC.el("span", "flag f-sil", "SILENCED"));
-    if (a.suppressed) l2.append(DC.el("span", "flag f-sup", "SUPPRESSED"));
+    if (a.suppressed_by) l2.append(DC.el("span", "flag f-sup", "SUPPRESSED BY " + a.suppressed_by));
+    if (a.breaks_through) l2.append(DC.el("span", "flag f-through", impactText(a.breaks_through, a.time_to_impact_s)));
     if (a.flapping) l2.append(DC.el("span", "flag", "FLAPPING"));
     li.append(l1, l2);
     out.appendChild(li);

@@ -212,6 +212,12 @@ struct cfg_rule {
 	enum cfg_anomaly_dir direction; /* ANOMALY: which side fires */
 	int64_t learn_ms;           /* ANOMALY: history needed before it judges (learning) */
 	char *summary;              /* human text, may be NULL */
+	/* It shortens the time to impact of its device's suppression cause (a UPS's runtime
+	 * low while the utility is out): firing critical, it is not held by that suppression
+	 * but notified on its own, naming the cause (docs/FACILITY.md, "Breaking through"). */
+	bool breaks_through;
+	char *time_to_impact;       /* metric of the same device (NAME_seconds) telling when the
+				     * load goes dark; NULL if none; only with breaks_through */
 	struct cfg_pos pos;
 };
 

@@ -59,6 +59,38 @@ for line in sys.stdin:
             print(part.get_payload(decode=True).decode("utf-8", "replace"))
 '
 }
+# mail_blocks DIR [FIRST]: one TSV line per alert block of the recorded messages (from
+# the FIRST-th on, 0-based) and recipient: RCPT KIND SEVERITY DEVICE METRIC THROUGH WHAT,
+# KIND "-" for a first notification (else RESOLVED, REMINDER, ESCALATION, TEST), THROUGH
+# the cause the block says it breaks through ("-" if none), WHAT its first line's words.
+mail_blocks() {
+  msgs "$1" | $PY -c '
+import email, json, re, sys
+first = int(sys.argv[1])
+head = re.compile(r"^(?:(RESOLVED|REMINDER|ESCALATION|TEST) )?(CRITICAL|WARNING|INFO): (.*)$")
+for msg in json.load(sys.stdin)[first:]:
+    text = "".join(p.get_payload(decode=True).decode("utf-8", "replace")
+                   for p in email.message_from_string(msg["data"]).walk()
+                   if p.get_content_type() == "text/plain")
+    blocks, cur = [], None
+    for line in text.splitlines():
+        m = head.match(line)
+        if m:
+            cur = {"kind": m.group(1) or "-", "sev": m.group(2), "what": m.group(3),
+                   "dev": "-", "metric": "-", "through": "-"}
+            blocks.append(cur)
+        elif cur is not None:
+            f = re.match(r"^(Device|Metric): +(\S+)", line)
+            t = re.match(r"^Breaks through: the suppression under (\S+)", line)
+            if f:
+                cur["dev" if f.group(1) == "Device" else "metric"] = f.group(2)
+            elif t:
+                cur["through"] = t.group(1)
+    for rcpt in msg["rcpt_tos"]:
+        for b in blocks:
+            print("\t".join([rcpt, b["kind"], b["sev"], b["dev"], b["metric"], b["through"], b["what"]]))
+' "${2:-0}"
+}
 # count_to DIR ADDR [JQ-FILTER]: messages whose envelope includes ADDR (and match FILTER).
 count_to() {
   local dir=$1 addr=$2 filt=${3:-true}

@@ -27,6 +27,8 @@ struct fx_event {
 	double value;
 	char rule[64], device[64], metric[64];
 	bool acked;
+	char suppressed_by[64], breaks_through[64]; /* "" when NULL */
+	double time_to_impact_s;
 };
 
 struct fx {
@@ -51,6 +53,11 @@ static inline void fx_listen(void *arg, const struct alert_event *ev)
 	snprintf(r->rule, sizeof(r->rule), "%s", ev->rule);
 	snprintf(r->device, sizeof(r->device), "%s", ev->device);
 	snprintf(r->metric, sizeof(r->metric), "%s", ev->metric);
+	snprintf(r->suppressed_by, sizeof(r->suppressed_by), "%s",
+		 ev->suppressed_by ? ev->suppressed_by : "");
+	snprintf(r->breaks_through, sizeof(r->breaks_through), "%s",
+		 ev->breaks_through ? ev->breaks_through : "");
+	r->time_to_impact_s = ev->time_to_impact_s;
 }
 
 /* The notifications among the engine's changes, as fx_listen records them. */

@@ -190,6 +190,11 @@ struct alert_event {
 	const char *silence_reason;/* NULL if none */
 	const char *suppressed_by; /* device (or group) whose failure explains the alert at
 				    * ts_ms (power/cooling chain), NULL if none */
+	const char *breaks_through; /* the cause whose suppression this alert breaks through
+				     * (its rule's breaks_through), NULL if none: then
+				     * suppressed_by is NULL and it is notified on its own */
+	double time_to_impact_s;   /* with breaks_through: its rule's time_to_impact metric
+				    * of the device at ts_ms, NAN when unknown */
 	const struct alert_transition *hist; /* the last transitions, oldest first */
 	size_t nhist;
 };
@@ -359,6 +364,15 @@ int alert_suppression_set(struct alert_suppression *s, const char *device, const
 void alert_suppression_clear(struct alert_suppression *s);
 /* device's cause, or NULL (also for a NULL map). */
 const char *alert_suppression_of(const struct alert_suppression *s, const char *device);
+/* Breaking through: an alert whose rule says `breaks_through: true` (it shortens the
+ * time to impact of its device's cause: a UPS's runtime low while the utility is out)
+ * is not held by its device's entry while it fires critical, nor once it was notified
+ * as critical (its drop and recovery are told too): it is notified like any alert, and
+ * its events and view name the cause in breaks_through instead of suppressed_by, with
+ * the seconds its rule's `time_to_impact` metric tells.  Its other alerts stay held.
+ * "utility outage: the load goes dark in 7 min" (buf of len bytes; secs NAN: without
+ * the time), the words of the e-mail and the CLI. */
+void alert_impact_text(const char *cause, double secs, char *buf, size_t len);
 /* The engine reads suppression from s from now on (NULL: nothing is suppressed).  s must
  * outlive that: hand the engine NULL before freeing it. */
 void alert_engine_suppression_input(struct alert_engine *e, const struct alert_suppression *s);
@@ -416,6 +430,9 @@ struct alert_view {
 	const char *silence_reason;       /* NULL if none */
 	const char *suppressed_by;        /* device (or group) whose failure explains this
 					   * alert (power/cooling chain), NULL if none */
+	const char *breaks_through;       /* the cause whose suppression it breaks through,
+					   * NULL if none (alert_event.breaks_through) */
+	double time_to_impact_s;          /* with breaks_through: seconds, NAN if unknown */
 	const struct alert_transition *hist; /* oldest first */
 	size_t nhist;
 };
