@@ -190,6 +190,13 @@ int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c
  * ids into ids[0..n).  0 or -EIO. */
 int notify_spool_compose_all(struct notify_spool *sp, const struct notify_compose *c, size_t n,
 			     int64_t now_ms, int64_t *ids);
+/* The same with mark's period recorded as sent in that transaction (mark NULL: none; n
+ * may be 0 then: the mark alone).  0 or a negative errno (nothing written). */
+int notify_spool_compose_marked(struct notify_spool *sp, const struct notify_compose *c,
+				size_t n, const struct notify_period *mark, int64_t now_ms,
+				int64_t *ids);
+/* Whether p's period was recorded as sent: 1, 0, or -EIO. */
+int notify_spool_period_sent(struct notify_spool *sp, const struct notify_period *p);
 /* Up to max pending messages due at now_ms, oldest first (caller frees with
  * notify_out_free). Returns the number or -EIO. */
 int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out *out, int max);

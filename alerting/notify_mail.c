@@ -65,6 +65,17 @@ static int compose_add(struct notifier *n, const struct notify_mail *m,
 
 int notifier_mail(struct notifier *n, const struct notify_mail *m, size_t nm, int64_t now_ms)
 {
+	return notifier_mail_marked(n, m, nm, NULL, now_ms);
+}
+
+int notifier_period_sent(struct notifier *n, const struct notify_period *p)
+{
+	return notify_spool_period_sent(n->spool, p);
+}
+
+int notifier_mail_marked(struct notifier *n, const struct notify_mail *m, size_t nm,
+			 const struct notify_period *mark, int64_t now_ms)
+{
 	if (!smtp_cfg_of(n->cfg))
 		return -ENODATA;
 	struct notify_rcpts *rc = calloc(nm + 1, sizeof(*rc));
@@ -79,7 +90,8 @@ int notifier_mail(struct notifier *n, const struct notify_mail *m, size_t nm, in
 	int64_t *ids = err == 0 ? calloc(nc + 1, sizeof(*ids)) : NULL;
 	if (err == 0 && !ids)
 		err = -ENOMEM;
-	if (err == 0 && nc > 0 && notify_spool_compose_all(n->spool, c, nc, now_ms, ids) < 0)
+	if (err == 0 && (nc > 0 || mark) &&
+	    notify_spool_compose_marked(n->spool, c, nc, mark, now_ms, ids) < 0)
 		err = -EIO;
 	for (size_t i = 0; rc && i < nm; i++)
 		notify_rcpts_free(&rc[i]);

@@ -36,7 +36,11 @@ static const char spool_schema[] =
 	" rcpt TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL, alert_ids TEXT,"
 	" text TEXT, state INTEGER NOT NULL, attempts INTEGER NOT NULL, created_ms INTEGER"
 	" NOT NULL, next_ms INTEGER NOT NULL, sent_ms INTEGER, last_error TEXT);"
-	"CREATE INDEX IF NOT EXISTS messages_due ON messages(state, next_ms);";
+	"CREATE INDEX IF NOT EXISTS messages_due ON messages(state, next_ms);"
+	/* the periods of scheduled reports whose messages were spooled (notify_sched.c):
+	 * written in the same transaction as those messages */
+	"CREATE TABLE IF NOT EXISTS sent(schedule TEXT NOT NULL, period TEXT NOT NULL,"
+	" ts_ms INTEGER NOT NULL, PRIMARY KEY(schedule, period));";
 
 struct notify_spool {
 	sqlite3 *db;              /* the file (":memory:" without a state directory) */
@@ -114,7 +118,8 @@ static int hold_fill(struct notify_spool *sp)
 {
 	static const char copy[] =
 		"INSERT INTO main.queue SELECT * FROM disk.queue;"
-		"INSERT INTO main.messages SELECT * FROM disk.messages WHERE state=0;";
+		"INSERT INTO main.messages SELECT * FROM disk.messages WHERE state=0;"
+		"INSERT INTO main.sent SELECT * FROM disk.sent;";
 	struct store_row disk = {0};
 	store_row_text(&disk, sp->path);
 	sqlite3_stmt *st = state_db_query(sp->mem, "ATTACH DATABASE ? AS disk", &disk);
@@ -181,6 +186,7 @@ static int hold_write_back(struct notify_spool *sp)
 		"DELETE FROM disk.queue;"
 		"INSERT INTO disk.queue SELECT * FROM main.queue;"
 		"INSERT OR REPLACE INTO disk.messages SELECT * FROM main.messages;"
+		"INSERT OR IGNORE INTO disk.sent SELECT * FROM main.sent;"
 		"COMMIT;";
 	int rc = sqlite3_exec(sp->mem, back, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -418,11 +424,26 @@ static int spool_exec(struct notify_spool *sp, const char *sql)
 	return rc == SQLITE_OK ? 0 : spool_fail(sp, rc);
 }
 
-/* Spools the n messages of c in one transaction (each dropping its queued items). */
+/* Records mark's period as sent at now_ms (a no-op when it is already). */
+static int spool_insert_sent(struct notify_spool *sp, const struct notify_period *mark,
+			     int64_t now_ms)
+{
+	struct store_row r = {0};
+	store_row_text(&r, mark->schedule);
+	store_row_text(&r, mark->period);
+	store_row_int(&r, now_ms);
+	return spool_done(sp, spool_stmt(sp, "INSERT OR IGNORE INTO sent(schedule, period, ts_ms)"
+				       " VALUES(?, ?, ?)", &r));
+}
+
+/* Spools the n messages of c in one transaction (each dropping its queued items), with
+ * mark's period recorded as sent in it when mark is not NULL. */
 static int compose_once(struct notify_spool *sp, const struct notify_compose *c, size_t n,
-			int64_t now_ms, int64_t *ids)
+			const struct notify_period *mark, int64_t now_ms, int64_t *ids)
 {
 	int rc = spool_exec(sp, "BEGIN IMMEDIATE");
+	if (rc == 0 && mark)
+		rc = spool_insert_sent(sp, mark, now_ms);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_row composed = {0};
 		store_row_text(&composed, c[i].rcpt);
@@ -439,13 +460,34 @@ static int compose_once(struct notify_spool *sp, const struct notify_compose *c,
 	return rc;
 }
 
+int notify_spool_compose_marked(struct notify_spool *sp, const struct notify_compose *c,
+				size_t n, const struct notify_period *mark, int64_t now_ms,
+				int64_t *ids)
+{
+	int rc = compose_once(sp, c, n, mark, now_ms, ids);
+	if (rc == -ENOSPC && spool_hold(sp) == 0)
+		rc = compose_once(sp, c, n, mark, now_ms, ids);
+	return rc;
+}
+
 int notify_spool_compose_all(struct notify_spool *sp, const struct notify_compose *c, size_t n,
 			     int64_t now_ms, int64_t *ids)
 {
-	int rc = compose_once(sp, c, n, now_ms, ids);
-	if (rc == -ENOSPC && spool_hold(sp) == 0)
-		rc = compose_once(sp, c, n, now_ms, ids);
-	return rc;
+	return notify_spool_compose_marked(sp, c, n, NULL, now_ms, ids);
+}
+
+int notify_spool_period_sent(struct notify_spool *sp, const struct notify_period *p)
+{
+	struct store_row args = {0};
+	store_row_text(&args, p->schedule);
+	store_row_text(&args, p->period);
+	sqlite3_stmt *st = spool_stmt(sp, "SELECT 1 FROM sent WHERE schedule=? AND period=?",
+				      &args);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,

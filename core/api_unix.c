@@ -109,18 +109,32 @@ static void conn_error(struct api_conn *c, int status, const char *msg)
 	conn_respond(c, &resp);
 }
 
+static void conn_timeout(struct loop *loop, void *arg);
+
+/* The reply came: a fresh deadline for the client to take it. */
 static void conn_later_done(void *arg, struct api_response *resp)
 {
 	struct api_conn *c = arg;
 	c->later = NULL;
+	if (!c->timer)
+		c->timer = loop_timer_add(c->srv->loop, c->srv->timeout_ms, conn_timeout, c);
+	if (!c->timer) {
+		api_response_free(resp);
+		conn_free(c);
+		return;
+	}
 	conn_respond(c, resp);
 }
 
 /* Waits for a reply that comes later, watching only for the client going away (the
- * request is whole: nothing more is read). */
+ * request is whole: nothing more is read).  The deadline is for a client that does not
+ * send its request, not for dcmond's own work (a report on the worker pool, bounded by
+ * its jobs' limits): it stops until the reply comes. */
 static void conn_wait(struct api_conn *c, struct api_later *l)
 {
 	c->later = l;
+	loop_timer_cancel(c->srv->loop, c->timer);
+	c->timer = NULL;
 	loop_io_mod(c->srv->loop, c->fd, 0);
 	api_later_wait(l, conn_later_done, c);
 }

@@ -17,10 +17,9 @@
 #include "dcmon/alarm_report.h"
 #include "dcmon/log.h"
 #include "dcmon/notify.h"
-#include "dcmon/workq.h"
+#include "dcmon/notify_sched.h"
 
 #define DAY_MS (86400LL * 1000)
-#define REPORT_RETRY_MS 600000 /* after a summary or the spool failed: the next try */
 #define PAGE_ROWS 10000        /* events read per search of the store */
 #define LIST_MAX 20            /* sources and rules shown; the rest are counted */
 #define SEV_UNKNOWN 8          /* an event without severity, after debug */
@@ -287,22 +286,19 @@ int alarm_summary_render(const json_t *sum, const char *title, struct strbuf *te
 
 /* ---- the reporter ------------------------------------------------------------------- */
 
-struct report_job {
-	struct alarm_reporter *r;
-	const struct cfg *cfg; /* held (cfg_hold): a reload may replace it meanwhile */
+/* The schedules' names in notify.db's `sent` (dcmon/notify_sched.h). */
+static const char *const schedule_names[] = {[ALARM_DAILY] = "alarm-daily",
+					     [ALARM_WEEKLY] = "alarm-weekly"};
+
+/* What a period's message points into (sched_job.built). */
+struct report_text {
 	enum alarm_period_kind kind;
-	char period[ALARM_PERIOD_LEN];
-	int64_t from_ms, to_ms, now_ms;
 	char *subject, *text, *html;
-	char err[512]; /* "" when the report was made */
 };
 
 struct alarm_reporter {
 	char *state_path;
-	struct workq *wq;
-	struct notifier *n;     /* of the tick that started the job */
-	struct report_job *job; /* in flight, or NULL */
-	int64_t retry_ms;       /* no try before this wall time */
+	struct notify_sched *sched;
 	char sent[2][ALARM_PERIOD_LEN]; /* last period mailed of each kind, "" = none yet */
 };
 
@@ -360,34 +356,41 @@ static void mark_sent(struct alarm_reporter *r, enum alarm_period_kind kind, con
 {
 	snprintf(r->sent[kind], sizeof(r->sent[kind]), "%s", period);
 	int rc = state_save(r);
-	if (rc < 0) /* kept in memory: only a restart before the next save may mail it again */
+	if (rc < 0) /* kept in memory, and notify.db has it: only its own record is behind */
 		log_msg(LOG_LVL_ERROR, "events", NULL, "alarm reports: cannot write %s: %s",
 			r->state_path, strerror(-rc));
 }
 
-static void job_free(struct report_job *j)
+static void job_release(struct sched_job *j)
 {
-	if (!j)
-		return;
-	free(j->subject);
-	free(j->text);
-	free(j->html);
-	cfg_free((struct cfg *)j->cfg); /* gives the hold back */
-	free(j);
+	struct report_text *t = j->built;
+	if (t) {
+		free(t->subject);
+		free(t->text);
+		free(t->html);
+		free(t);
+	}
+	free(j->mail);
 }
 
 /* Worker thread: the summary of the period, rendered (reads the held cfg and the
- * store's partitions only). */
-static void job_work(void *arg)
+ * store's partitions only), and one message of it per route. */
+static void job_build(struct sched_job *j)
 {
-	struct report_job *j = arg;
 	const struct cfg_events *ec = events_cfg_of(j->cfg);
+	struct report_text *t = calloc(1, sizeof(*t));
 	struct strbuf text = STRBUF_INIT, html = STRBUF_INIT;
 	char title[96];
+	if (!(j->built = t)) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
+	}
+	t->kind = strcmp(j->schedule, schedule_names[ALARM_DAILY]) == 0 ? ALARM_DAILY
+									  : ALARM_WEEKLY;
 	json_t *sum = alarm_summary(ec->dir, j->from_ms, j->to_ms, j->err, sizeof(j->err));
 	if (!sum)
 		return;
-	snprintf(title, sizeof(title), "%s alarm report %s", kind_titles[j->kind], j->period);
+	snprintf(title, sizeof(title), "%s alarm report %s", kind_titles[t->kind], j->period);
 	long long events = (long long)json_integer_value(json_object_get(sum, "events"));
 	long long fired = 0;
 	size_t i;
@@ -395,57 +398,41 @@ static void job_work(void *arg)
 	json_array_foreach(json_object_get(sum, "rules"), i, e)
 		fired += (long long)json_integer_value(json_object_get(e, "fired"));
 	if (alarm_summary_render(sum, title, &text, &html) == 0 &&
-	    asprintf(&j->subject, "[dcmon] %s: %lld event%s, %lld alert%s fired", title, events,
+	    asprintf(&t->subject, "[dcmon] %s: %lld event%s, %lld alert%s fired", title, events,
 		     events == 1 ? "" : "s", fired, fired == 1 ? "" : "s") >= 0) {
-		j->text = strbuf_take(&text);
-		j->html = strbuf_take(&html);
+		t->text = strbuf_take(&text);
+		t->html = strbuf_take(&html);
 	}
-	if (!j->subject || !j->text || !j->html)
-		snprintf(j->err, sizeof(j->err), "out of memory");
 	strbuf_free(&text);
 	strbuf_free(&html);
 	json_decref(sum);
-}
-
-/* One message per route, all spooled at once.  The messages or -errno. */
-static int job_spool(struct report_job *j)
-{
-	const struct cfg_alarm_reports *ar = alarm_reports_of(j->cfg);
 	char *const *routes;
 	size_t n;
-	routes_of(ar, j->kind, &routes, &n);
-	struct notify_mail *mail = calloc(n + 1, sizeof(*mail));
-	if (!mail)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		mail[i] = (struct notify_mail){.route = routes[i], .kind = "alarm_report",
-					       .subject = j->subject, .text = j->text,
-					       .html = j->html};
-	int rc = notifier_mail(j->r->n, mail, n, j->now_ms);
-	free(mail);
-	return rc;
+	routes_of(alarm_reports_of(j->cfg), t->kind, &routes, &n);
+	if (!t->subject || !t->text || !t->html || !(j->mail = calloc(n + 1, sizeof(*j->mail)))) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
+	}
+	for (j->nmail = 0; j->nmail < n; j->nmail++)
+		j->mail[j->nmail] = (struct notify_mail){.route = routes[j->nmail],
+							 .kind = "alarm_report",
+							 .subject = t->subject, .text = t->text,
+							 .html = t->html};
 }
 
-/* Loop thread: the report is made; spooled, the period is mailed. */
-static void job_done(struct loop *loop, void *arg)
+/* Loop thread: the period is in notify.db's `sent`; alarm_reports.sent says so too (the
+ * record older versions kept). */
+static void job_sent(struct sched_job *j, int messages)
 {
-	struct report_job *j = arg;
-	struct alarm_reporter *r = j->r;
-	(void)loop;
-	r->job = NULL;
-	int rc = j->err[0] ? -EIO : job_spool(j);
-	if (rc >= 0) {
-		mark_sent(r, j->kind, j->period);
-		log_info("events", NULL, "%s alarm report %s: %d message%s spooled",
-			 kind_names[j->kind], j->period, rc, rc == 1 ? "" : "s");
-	} else {
-		r->retry_ms = j->now_ms + REPORT_RETRY_MS;
-		log_msg(LOG_LVL_ERROR, "events", NULL, "%s alarm report %s not mailed: %s; tried"
-			" again in %d min", kind_names[j->kind], j->period,
-			j->err[0] ? j->err : strerror(-rc), REPORT_RETRY_MS / 60000);
-	}
-	job_free(j);
+	const struct report_text *t = j->built;
+	(void)messages;
+	mark_sent(j->owner, t->kind, j->period);
 }
+
+static const struct sched_ops alarm_ops = {
+	.sub = "events", .build = job_build, .release = job_release,
+	.sent = job_sent,
+};
 
 struct alarm_reporter *alarm_reporter_new(const char *dir, struct workq *wq)
 {
@@ -454,25 +441,34 @@ struct alarm_reporter *alarm_reporter_new(const char *dir, struct workq *wq)
 		free(r);
 		return NULL;
 	}
-	r->wq = wq;
+	if (!(r->sched = notify_sched_new(&alarm_ops, r, wq))) {
+		free(r->state_path);
+		free(r);
+		return NULL;
+	}
 	state_load(r);
 	return r;
 }
 
 /* The kind whose period before now is due (asked for, not mailed yet), or -1.  A kind
  * never mailed before starts counting now: its period before is taken as mailed (a new
- * configuration does not mail a summary of what happened before it). */
+ * configuration does not mail a summary of what happened before it).  A period
+ * notify.db says was mailed (a crash after the spool, before the file) is written into
+ * the file, not mailed again. */
 static int due_kind(struct alarm_reporter *r, const struct cfg_alarm_reports *ar,
-		    int64_t now_ms, char period[ALARM_PERIOD_LEN], int64_t *from, int64_t *to)
+		    struct notifier *n, int64_t now_ms, char period[ALARM_PERIOD_LEN],
+		    int64_t *from, int64_t *to)
 {
 	for (int k = ALARM_DAILY; k <= ALARM_WEEKLY; k++) {
 		char *const *routes;
-		size_t n;
-		routes_of(ar, k, &routes, &n);
-		if (!n)
+		size_t nr;
+		routes_of(ar, k, &routes, &nr);
+		if (!nr)
 			continue;
 		alarm_period_before(k, now_ms, period, from, to);
-		if (!r->sent[k][0] || strcmp(r->sent[k], "-") == 0) {
+		if (!r->sent[k][0] || strcmp(r->sent[k], "-") == 0 ||
+		    (strcmp(r->sent[k], period) != 0 &&
+		     notify_sched_sent(n, schedule_names[k], period))) {
 			mark_sent(r, k, period);
 			continue;
 		}
@@ -486,30 +482,24 @@ void alarm_reporter_tick(struct alarm_reporter *r, const struct cfg *cfg, struct
 			 int64_t now_ms)
 {
 	const struct cfg_alarm_reports *ar = alarm_reports_of(cfg);
-	struct report_job *j;
 	int64_t from, to;
 	char period[ALARM_PERIOD_LEN];
 	int kind;
-	if (!r || !n || !ar || r->job || now_ms < r->retry_ms ||
-	    (kind = due_kind(r, ar, now_ms, period, &from, &to)) < 0 ||
-	    !(j = calloc(1, sizeof(*j))))
+	if (!r || !n || !ar || notify_sched_busy(r->sched, now_ms) ||
+	    (kind = due_kind(r, ar, n, now_ms, period, &from, &to)) < 0)
 		return;
-	*j = (struct report_job){.r = r, .cfg = cfg_hold(cfg), .kind = kind, .from_ms = from,
-				 .to_ms = to, .now_ms = now_ms};
-	snprintf(j->period, sizeof(j->period), "%s", period);
-	r->n = n;
-	r->job = j;
-	if (!r->wq || workq_submit(r->wq, job_work, job_done, j) < 0) {
-		job_work(j);
-		job_done(NULL, j);
-	}
+	char what[48];
+	snprintf(what, sizeof(what), "%s alarm report", kind_names[kind]);
+	struct sched_period p = {.schedule = schedule_names[kind], .period = period, .what = what,
+				 .from_ms = from, .to_ms = to};
+	notify_sched_start(r->sched, cfg, n, &p, now_ms);
 }
 
 void alarm_reporter_free(struct alarm_reporter *r)
 {
 	if (!r)
 		return;
-	job_free(r->job);
+	notify_sched_free(r->sched);
 	free(r->state_path);
 	free(r);
 }

@@ -142,25 +142,38 @@ int avail_classify(struct avail_spans *down, struct avail_spans *planned,
 int avail_class_merge(struct avail_class *group, const struct avail_class *member)
 {
 	if (avail_spans_merge(&group->unplanned, &member->unplanned) < 0 ||
-	    avail_spans_merge(&group->planned, &member->planned) < 0)
+	    avail_spans_merge(&group->planned, &member->planned) < 0 ||
+	    avail_spans_merge(&group->degraded, &member->degraded) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+int avail_spans_remove(struct avail_spans *s, const struct avail_spans *minus)
+{
+	struct avail_spans rest = {0};
+	int rc = avail_spans_subtract(s, minus, &rest);
+	if (rc < 0) {
+		avail_spans_free(&rest);
+		return rc;
+	}
+	avail_spans_free(s);
+	*s = rest;
 	return 0;
 }
 
 int avail_class_settle(struct avail_class *group, int64_t from_ms, int64_t to_ms)
 {
-	struct avail_spans planned = {0};
 	int rc;
 
 	avail_spans_normalize(&group->unplanned, from_ms, to_ms);
 	avail_spans_normalize(&group->planned, from_ms, to_ms);
-	rc = avail_spans_subtract(&group->planned, &group->unplanned, &planned);
-	if (rc == 0) {
-		avail_spans_free(&group->planned);
-		group->planned = planned;
-	} else {
-		avail_spans_free(&planned);
-	}
+	avail_spans_normalize(&group->degraded, from_ms, to_ms);
+	rc = avail_spans_remove(&group->planned, &group->unplanned);
+	/* degraded is up time: none of it while the object is down */
+	if (rc == 0)
+		rc = avail_spans_remove(&group->degraded, &group->unplanned);
+	if (rc == 0)
+		rc = avail_spans_remove(&group->degraded, &group->planned);
 	return rc;
 }
 
@@ -168,6 +181,7 @@ void avail_class_free(struct avail_class *cls)
 {
 	avail_spans_free(&cls->unplanned);
 	avail_spans_free(&cls->planned);
+	avail_spans_free(&cls->degraded);
 }
 
 void avail_figures_compute(const struct avail_class *cls, const struct avail_spans *unknown,
@@ -179,6 +193,7 @@ void avail_figures_compute(const struct avail_class *cls, const struct avail_spa
 	f.unknown_ms = avail_spans_length(unknown);
 	f.unplanned_ms = avail_spans_length(&cls->unplanned);
 	f.planned_ms = avail_spans_length(&cls->planned);
+	f.degraded_ms = avail_spans_length(&cls->degraded);
 	f.known_ms = f.period_ms - f.unknown_ms;
 	f.up_ms = f.known_ms - f.unplanned_ms - f.planned_ms;
 	f.used_ms = f.unplanned_ms + (pol->planned_counts ? f.planned_ms : 0);

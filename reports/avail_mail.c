@@ -11,34 +11,30 @@
 #include "dcmon/avail_report.h"
 #include "dcmon/log.h"
 #include "dcmon/notify.h"
+#include "dcmon/notify_sched.h"
 #include "dcmon/strbuf.h"
-#include "dcmon/workq.h"
 
-#define MAIL_RETRY_MS 600000 /* after a report or the spool failed: the next try */
+#define MONTHLY_SCHEDULE "availability-monthly" /* its periods in notify.db's `sent` */
+#define MAIL_HEADERS_BYTES 4096 /* a message's headers and MIME parts, at most */
+#define MAIL_CUT_NOTE_BYTES 256 /* the line a cut text ends with */
 
 /* One report of the month: the NOC's (tenant NULL) or a tenant's. */
 struct mail_report {
 	const char *tenant; /* points into the job's held cfg */
 	char *subject, *text, *html;
 	struct avail_images images; /* the HTML's graphs around each incident (cid:) */
+	struct notify_image *inline_images; /* images as the message has them */
 };
 
-struct mail_job {
-	struct avail_mailer *m;
-	const struct cfg *cfg; /* held (cfg_hold): a reload may replace it meanwhile */
-	char month[AVAIL_MONTH_LEN];
-	int64_t now_ms;
+/* What a month's messages point into (sched_job.built). */
+struct mail_reports {
 	struct mail_report *v;
 	size_t n;
-	char err[512]; /* "" when every report was made */
 };
 
 struct avail_mailer {
 	struct avail_recorder *r;
-	struct workq *wq;
-	struct notifier *n;   /* of the tick that started the job */
-	struct mail_job *job; /* in flight, or NULL */
-	int64_t retry_ms;     /* no try before this wall time */
+	struct notify_sched *sched;
 };
 
 static const struct cfg_monthly_mail *monthly_mail_of(const struct cfg *cfg)
@@ -47,19 +43,25 @@ static const struct cfg_monthly_mail *monthly_mail_of(const struct cfg *cfg)
 	return rc ? rc->monthly_mail : NULL;
 }
 
-static void job_free(struct mail_job *j)
+static void reports_free(struct mail_reports *mr)
 {
-	if (!j)
+	if (!mr)
 		return;
-	for (size_t i = 0; i < j->n; i++) {
-		free(j->v[i].subject);
-		free(j->v[i].text);
-		free(j->v[i].html);
-		avail_images_free(&j->v[i].images);
+	for (size_t i = 0; i < mr->n; i++) {
+		free(mr->v[i].subject);
+		free(mr->v[i].text);
+		free(mr->v[i].html);
+		free(mr->v[i].inline_images);
+		avail_images_free(&mr->v[i].images);
 	}
-	free(j->v);
-	cfg_free((struct cfg *)j->cfg); /* gives the hold back */
-	free(j);
+	free(mr->v);
+	free(mr);
+}
+
+static void job_release(struct sched_job *j)
+{
+	reports_free(j->built);
+	free(j->mail);
 }
 
 /* "[dcmon] Availability report 2026-11 for acme: 99.9190 % (target 99.9000 %)" */
@@ -76,135 +78,190 @@ static char *report_subject(const json_t *rep, const char *tenant, const char *m
 	return s;
 }
 
-/* Builds and renders one report of the month from h.  0 or -ENOMEM. */
-static int report_make(const struct mail_job *j, const struct avail_history *h,
+/* The bytes of r's message as the spool writes it: base64 (4/3) and the headers. */
+static size_t mail_bytes(const struct mail_report *r)
+{
+	size_t n = strlen(r->text) + (r->html ? strlen(r->html) : 0) + r->images.bytes;
+	return n / 3 * 4 + MAIL_HEADERS_BYTES;
+}
+
+/* The report rep made again as HTML without its graphs.  0 or -ENOMEM. */
+static int html_without_graphs(json_t *rep, struct mail_report *r)
+{
+	struct strbuf html = STRBUF_INIT;
+	size_t i;
+	json_t *inc;
+	json_array_foreach (json_object_get(rep, "outages"), i, inc)
+		json_object_del(inc, "graphs");
+	avail_images_free(&r->images);
+	free(r->html);
+	r->html = avail_report_html(rep, &html) == 0 ? strbuf_take(&html) : NULL;
+	strbuf_free(&html);
+	return r->html ? 0 : -ENOMEM;
+}
+
+/* Keeps r's message within max bytes (monthly_mail.max_message_kb, a relay's limit): the
+ * graphs go first, then the HTML, then the text is cut where a line ends and says where
+ * the whole report is.  0 or -ENOMEM. */
+static int report_fit(const struct sched_job *j, json_t *rep, struct mail_report *r, size_t max)
+{
+	if (mail_bytes(r) <= max)
+		return 0;
+	if (html_without_graphs(rep, r) < 0)
+		return -ENOMEM;
+	if (mail_bytes(r) <= max)
+		return 0;
+	free(r->html);
+	r->html = NULL;
+	if (mail_bytes(r) <= max)
+		return 0;
+	size_t keep = (max - MAIL_HEADERS_BYTES) / 4 * 3;
+	keep = keep > MAIL_CUT_NOTE_BYTES ? keep - MAIL_CUT_NOTE_BYTES : 0;
+	while (keep > 0 && r->text[keep - 1] != '\n')
+		keep--;
+	char *cut = NULL;
+	if (asprintf(&cut, "%.*s[... cut at the mail size limit, daemon.reports.monthly_mail."
+			   "max_message_kb: the whole report is `dcmon report availability"
+			   " --period %s%s%s`]\n", (int)keep, r->text, j->period,
+		     r->tenant ? " --tenant " : "", r->tenant ? r->tenant : "") < 0)
+		return -ENOMEM;
+	free(r->text);
+	r->text = cut;
+	return 0;
+}
+
+/* Builds and renders one report of the month from h, within the mail size limit.
+ * 0 or -ENOMEM. */
+static int report_make(const struct sched_job *j, const struct avail_history *h,
 		       const char *tenant, struct mail_report *out)
 {
-	struct avail_report_req req = {.cfg = j->cfg, .tenant = tenant, .period = j->month,
+	int max_kb = monthly_mail_of(j->cfg)->max_message_kb;
+	struct avail_report_req req = {.cfg = j->cfg, .tenant = tenant, .period = j->period,
+				       .from_ms = j->from_ms, .to_ms = j->to_ms,
 				       .now_ms = j->now_ms};
 	struct strbuf text = STRBUF_INIT, html = STRBUF_INIT;
-	avail_period_parse(j->month, &req.from_ms, &req.to_ms);
 	json_t *rep = avail_report_build(&req, h);
 	out->tenant = tenant;
 	if (rep && avail_report_graphs_inline(j->cfg, rep, &out->images) == 0 &&
 	    avail_report_text(rep, &text) == 0 && avail_report_html(rep, &html) == 0) {
-		out->subject = report_subject(rep, tenant, j->month);
+		out->subject = report_subject(rep, tenant, j->period);
 		out->text = strbuf_take(&text);
 		out->html = strbuf_take(&html);
 	}
 	strbuf_free(&text);
 	strbuf_free(&html);
+	int rc = out->subject && out->text && out->html ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = report_fit(j, rep, out, (size_t)max_kb * 1024);
 	json_decref(rep);
-	return out->subject && out->text && out->html ? 0 : -ENOMEM;
+	return rc;
 }
 
-/* The reports the configuration asks for (worker thread: reads the held cfg and the
- * databases only). */
-static void job_work(void *arg)
+/* The message of report r: to the NOC's route, or to its tenant's own addresses.
+ * 0 or -ENOMEM. */
+static int report_mail(const struct cfg_monthly_mail *mm, struct mail_report *r,
+		       struct notify_mail *out)
 {
-	struct mail_job *j = arg;
+	const struct avail_images *im = &r->images;
+	if (im->n && !(r->inline_images = calloc(im->n, sizeof(*r->inline_images))))
+		return -ENOMEM;
+	for (size_t k = 0; k < im->n; k++)
+		r->inline_images[k] = (struct notify_image){.cid = im->v[k].cid,
+							    .png = im->v[k].png,
+							    .len = im->v[k].len};
+	*out = (struct notify_mail){.route = r->tenant ? NULL : mm->noc_route,
+				    .tenant = r->tenant, .kind = "report", .subject = r->subject,
+				    .text = r->text, .html = r->html, .images = r->inline_images,
+				    .nimages = im->n};
+	return 0;
+}
+
+/* Worker thread: the reports the configuration asks for and their messages (reads the
+ * held cfg and the databases only). */
+static void job_build(struct sched_job *j)
+{
 	const struct cfg_monthly_mail *mm = monthly_mail_of(j->cfg);
+	struct mail_reports *mr = calloc(1, sizeof(*mr));
 	struct avail_history h;
-	int64_t from, to;
-	avail_period_parse(j->month, &from, &to);
-	if (avail_history_read(j->cfg->daemon.state_dir, from, to, j->now_ms, &h, j->err,
-			       sizeof(j->err)) < 0)
-		return;
-	j->v = calloc(j->cfg->ntenants + 1, sizeof(*j->v));
-	if (j->v && mm->noc_route && report_make(j, &h, NULL, &j->v[j->n++]) < 0)
+	j->built = mr;
+	if (!mr || !(mr->v = calloc(j->cfg->ntenants + 1, sizeof(*mr->v))) ||
+	    !(j->mail = calloc(j->cfg->ntenants + 1, sizeof(*j->mail)))) {
 		snprintf(j->err, sizeof(j->err), "out of memory");
-	for (size_t i = 0; j->v && mm->tenants && i < j->cfg->ntenants && !j->err[0]; i++)
-		if (report_make(j, &h, j->cfg->tenants[i].id, &j->v[j->n++]) < 0)
-			snprintf(j->err, sizeof(j->err), "out of memory");
-	if (!j->v)
+		return;
+	}
+	if (avail_history_read(j->cfg->daemon.state_dir, j->from_ms, j->to_ms, j->now_ms, &h,
+			       j->err, sizeof(j->err)) < 0)
+		return;
+	int rc = 0;
+	if (mm->noc_route)
+		rc = report_make(j, &h, NULL, &mr->v[mr->n++]);
+	for (size_t i = 0; mm->tenants && i < j->cfg->ntenants && rc == 0; i++)
+		rc = report_make(j, &h, j->cfg->tenants[i].id, &mr->v[mr->n++]);
+	for (size_t i = 0; i < mr->n && rc == 0; i++)
+		rc = report_mail(mm, &mr->v[i], &j->mail[j->nmail++]);
+	if (rc < 0)
 		snprintf(j->err, sizeof(j->err), "out of memory");
 	avail_history_free(&h);
 }
 
-/* Spools the reports, one message per recipient, all at once.  The messages or -errno. */
-static int job_spool(struct mail_job *j)
+/* Loop thread: the month is in notify.db's `sent`; reports.db's `mailed` says so too
+ * (the record older versions kept, and tools read). */
+static void job_sent(struct sched_job *j, int messages)
 {
-	const struct cfg_monthly_mail *mm = monthly_mail_of(j->cfg);
-	struct notify_mail *mail = calloc(j->n + 1, sizeof(*mail));
-	struct notify_image **images = calloc(j->n + 1, sizeof(*images));
-	int rc = mail && images ? 0 : -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < j->n; i++) {
-		const struct avail_images *im = &j->v[i].images;
-		if (im->n && !(images[i] = calloc(im->n, sizeof(**images)))) {
-			rc = -ENOMEM;
-			break;
-		}
-		for (size_t k = 0; k < im->n; k++)
-			images[i][k] = (struct notify_image){.cid = im->v[k].cid, .png = im->v[k].png,
-							     .len = im->v[k].len};
-		mail[i] = (struct notify_mail){.route = j->v[i].tenant ? NULL : mm->noc_route,
-					       .tenant = j->v[i].tenant, .kind = "report",
-					       .subject = j->v[i].subject, .text = j->v[i].text,
-					       .html = j->v[i].html, .images = images[i],
-					       .nimages = im->n};
-	}
-	if (rc == 0)
-		rc = notifier_mail(j->m->n, mail, j->n, j->now_ms);
-	for (size_t i = 0; images && i < j->n; i++)
-		free(images[i]);
-	free(images);
-	free(mail);
-	return rc;
+	const struct avail_mailer *m = j->owner;
+	(void)messages;
+	avail_recorder_month_mailed(m->r, j->period, j->now_ms);
 }
 
-/* Loop thread: the reports are made; spooled, the month is mailed. */
-static void job_done(struct loop *loop, void *arg)
-{
-	struct mail_job *j = arg;
-	struct avail_mailer *m = j->m;
-	(void)loop;
-	m->job = NULL;
-	int rc = j->err[0] ? -EIO : job_spool(j);
-	if (rc >= 0) {
-		avail_recorder_month_mailed(m->r, j->month, j->now_ms);
-		log_info("reports", NULL, "monthly report %s: %zu report%s, %d message%s spooled",
-			 j->month, j->n, j->n == 1 ? "" : "s", rc, rc == 1 ? "" : "s");
-	} else {
-		m->retry_ms = j->now_ms + MAIL_RETRY_MS;
-		log_msg(LOG_LVL_ERROR, "reports", NULL, "monthly report %s not mailed: %s; tried"
-			" again in %d min", j->month, j->err[0] ? j->err : strerror(-rc),
-			MAIL_RETRY_MS / 60000);
-	}
-	job_free(j);
-}
+static const struct sched_ops monthly_ops = {
+	.sub = "reports", .build = job_build, .release = job_release,
+	.sent = job_sent,
+};
 
 struct avail_mailer *avail_mailer_new(struct avail_recorder *r, struct workq *wq)
 {
 	struct avail_mailer *m = calloc(1, sizeof(*m));
-	if (m)
-		*m = (struct avail_mailer){.r = r, .wq = wq};
+	if (!m)
+		return NULL;
+	m->r = r;
+	if (!(m->sched = notify_sched_new(&monthly_ops, m, wq))) {
+		free(m);
+		return NULL;
+	}
 	return m;
+}
+
+/* The month just ended is due when neither notify.db nor reports.db says it was mailed
+ * (reports.db also knows a first run, which mails nothing); one notify.db says mailed is
+ * written into reports.db too, which a crash right after the spool may have missed. */
+static bool month_due(struct avail_mailer *m, struct notifier *n, int64_t now_ms,
+		      char month[AVAIL_MONTH_LEN])
+{
+	bool due = avail_recorder_month_due(m->r, now_ms, month);
+	if (due && notify_sched_sent(n, MONTHLY_SCHEDULE, month)) {
+		avail_recorder_month_mailed(m->r, month, now_ms);
+		return false;
+	}
+	return due;
 }
 
 void avail_mailer_tick(struct avail_mailer *m, const struct cfg *cfg, struct notifier *n,
 		       int64_t now_ms)
 {
 	char month[AVAIL_MONTH_LEN];
-	if (!m || !m->r || !n || !monthly_mail_of(cfg) || m->job || now_ms < m->retry_ms ||
-	    !avail_recorder_month_due(m->r, now_ms, month))
+	int64_t from, to;
+	if (!m || !m->r || !n || !monthly_mail_of(cfg) || notify_sched_busy(m->sched, now_ms) ||
+	    !month_due(m, n, now_ms, month) || avail_period_parse(month, &from, &to) < 0)
 		return;
-	struct mail_job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
-	*j = (struct mail_job){.m = m, .cfg = cfg_hold(cfg), .now_ms = now_ms};
-	snprintf(j->month, sizeof(j->month), "%s", month);
-	m->n = n;
-	m->job = j;
-	if (!m->wq || workq_submit(m->wq, job_work, job_done, j) < 0) {
-		job_work(j);
-		job_done(NULL, j);
-	}
+	struct sched_period p = {.schedule = MONTHLY_SCHEDULE, .period = month,
+				 .what = "monthly report", .from_ms = from, .to_ms = to};
+	notify_sched_start(m->sched, cfg, n, &p, now_ms);
 }
 
 void avail_mailer_free(struct avail_mailer *m)
 {
 	if (!m)
 		return;
-	job_free(m->job);
+	notify_sched_free(m->sched);
 	free(m);
 }

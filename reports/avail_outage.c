@@ -40,9 +40,10 @@ void reports_iso_time(int64_t ms, char *buf, size_t len)
 
 json_t *reports_figures_json(const struct avail_figures *f)
 {
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "availability",
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "availability",
 			 f->availability, "up_s", f->up_ms / 1000.0, "unplanned_s",
 			 f->unplanned_ms / 1000.0, "planned_s", f->planned_ms / 1000.0,
+			 "degraded_s", f->degraded_ms / 1000.0,
 			 "unknown_s", f->unknown_ms / 1000.0, "known_s", f->known_ms / 1000.0,
 			 "budget_s", f->budget_ms / 1000.0, "used_s", f->used_ms / 1000.0,
 			 "left_s", f->left_ms / 1000.0);

@@ -78,9 +78,10 @@ static void text_row(struct strbuf *b, const char *name, const json_t *f, bool c
 {
 	struct budget_text t = budget_text(f);
 	strbuf_appendf(b, "  %-40s %9.4f %%  unplanned %8.0f s  planned %8.0f s  unknown %8.0f s"
-			  "  budget used %s, left %s\n",
+			  "  degraded %8.0f s  budget used %s, left %s\n",
 		       name, 100 * num(f, "availability"), num(f, "unplanned_s"),
-		       num(f, "planned_s"), num(f, "unknown_s"), t.used, t.left);
+		       num(f, "planned_s"), num(f, "unknown_s"), num(f, "degraded_s"), t.used,
+		       t.left);
 	(void)check;
 }
 
@@ -157,9 +158,9 @@ static void html_row(struct strbuf *b, const char *name, const json_t *f, bool c
 		       num(f, "left_s") < 0 ? " missed" : "");
 	html_text(b, name);
 	strbuf_appendf(b, "</td><td class=\"avail\">%.4f %%</td><td>%.0f</td><td>%.0f</td>"
-			  "<td>%.0f</td><td>%s</td><td>%s</td></tr>\n",
+			  "<td>%.0f</td><td class=\"degraded\">%.0f</td><td>%s</td><td>%s</td></tr>\n",
 		       100 * num(f, "availability"), num(f, "unplanned_s"), num(f, "planned_s"),
-		       num(f, "unknown_s"), t.used, t.left);
+		       num(f, "unknown_s"), num(f, "degraded_s"), t.used, t.left);
 }
 
 static void html_section(struct strbuf *b, const json_t *rep, const char *key,
@@ -170,7 +171,8 @@ static void html_section(struct strbuf *b, const json_t *rep, const char *key,
 		return;
 	strbuf_appendf(b, "<h2>%s</h2>\n<table id=\"%s\"><thead><tr><th>name</th>"
 			  "<th>availability</th><th>unplanned (s)</th><th>planned (s)</th>"
-			  "<th>unknown (s)</th><th>budget used</th><th>budget left</th></tr>"
+			  "<th>unknown (s)</th><th>degraded, up (s)</th><th>budget used</th>"
+			  "<th>budget left</th></tr>"
 			  "</thead><tbody>\n",
 		       title, key);
 	rows(b, arr, checks, html_row);

@@ -183,7 +183,8 @@ static int dev_unknown(const struct rep *r, struct rep_dev *d)
 	return rc;
 }
 
-/* Every device's unknown time, from the history's configured spans. */
+/* Every device's unknown time, from the history's configured spans; then its degraded
+ * time, known time only (its down time is taken out when it is settled). */
 static int devs_unknown(struct rep *r)
 {
 	int rc = 0;
@@ -193,9 +194,27 @@ static int devs_unknown(struct rep *r)
 		if (d)
 			rc = avail_spans_add(&d->unknown, c->start_ms, c->end_ms);
 	}
-	for (size_t i = 0; i < r->ndevs && rc == 0; i++)
-		rc = dev_unknown(r, &r->devs[i]);
+	for (size_t i = 0; i < r->h->ndegraded && rc == 0; i++) {
+		const struct avail_down *g = &r->h->degraded[i];
+		struct rep_dev *d = dev_find(r, g->device);
+		if (d)
+			rc = avail_spans_add(&d->cls.degraded, g->start_ms, g->end_ms);
+	}
+	for (size_t i = 0; i < r->ndevs && rc == 0; i++) {
+		struct rep_dev *d = &r->devs[i];
+		if ((rc = dev_unknown(r, d)) == 0) {
+			avail_spans_normalize(&d->cls.degraded, r->from, r->to);
+			rc = avail_spans_remove(&d->cls.degraded, &d->unknown);
+		}
+	}
 	return rc;
+}
+
+/* A device the history names that is configured no more, once. */
+static void unconfigured_add(struct rep *r, const char *id)
+{
+	if (!cfg_device_find(r->req->cfg, id) && !dev_find(r, id))
+		r->devs[r->ndevs++] = (struct rep_dev){.id = id};
 }
 
 /* The devices of the scope: every configured one in it, then those the history names
@@ -203,7 +222,7 @@ static int devs_unknown(struct rep *r)
 static int devs_collect(struct rep *r)
 {
 	const struct cfg *cfg = r->req->cfg;
-	r->devs = calloc(cfg->ndevices + r->h->ndown + 1, sizeof(*r->devs));
+	r->devs = calloc(cfg->ndevices + r->h->ndown + r->h->ndegraded + 1, sizeof(*r->devs));
 	r->slot = calloc(cfg->ndevices + 1, sizeof(*r->slot));
 	if (!r->devs || !r->slot)
 		return -ENOMEM;
@@ -217,9 +236,9 @@ static int devs_collect(struct rep *r)
 	}
 	r->nconfigured = r->ndevs;
 	for (size_t i = 0; !r->scopes && i < r->h->ndown; i++)
-		if (!cfg_device_find(cfg, r->h->down[i].device) &&
-		    !dev_find(r, r->h->down[i].device))
-			r->devs[r->ndevs++] = (struct rep_dev){.id = r->h->down[i].device};
+		unconfigured_add(r, r->h->down[i].device);
+	for (size_t i = 0; !r->scopes && i < r->h->ndegraded; i++)
+		unconfigured_add(r, r->h->degraded[i].device);
 	for (size_t i = 0; i < r->ndevs; i++)
 		if (!(r->devs[i].checks = json_array()))
 			return -ENOMEM;
@@ -434,27 +453,39 @@ static json_t *header_json(const struct rep *r)
 			 "planned_counts", r->pol.planned_counts, "target", r->pol.target,
 			 "statement",
 			 r->pol.planned_counts
-				 ? "planned downtime (maintenance, test mode) counts against the SLA"
+				 ? "planned downtime (maintenance, test mode) counts against the SLA;"
+				   " a degraded device (some of its pollers answer) is up, its"
+				   " degraded time shown apart"
 				 : "planned downtime (maintenance, test mode) does not count against"
-				   " the SLA");
+				   " the SLA; a degraded device (some of its pollers answer) is up,"
+				   " its degraded time shown apart");
+}
+
+/* Classifies every object of the history among r's devices (h->down sorted by object
+ * then start, on a copy).  0 or -ENOMEM. */
+static int rep_classify(struct rep *r)
+{
+	const struct avail_history *h = r->h;
+	if (!h->ndown)
+		return 0;
+	struct avail_down *sorted = malloc(h->ndown * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, h->down, h->ndown * sizeof(*sorted));
+	qsort(sorted, h->ndown, sizeof(*sorted), down_cmp);
+	int rc = objects_classify(r, sorted, h->ndown);
+	free(sorted);
+	return rc;
 }
 
 json_t *avail_report_build(const struct avail_report_req *req, const struct avail_history *h)
 {
 	struct rep r = {0};
-	struct avail_down *sorted = NULL;
 	json_t *out = NULL;
 	int rc = rep_init(&r, req, h);
 
-	if (rc == 0 && h->ndown) {
-		sorted = malloc(h->ndown * sizeof(*sorted));
-		rc = sorted ? 0 : -ENOMEM;
-	}
-	if (rc == 0 && sorted) {
-		memcpy(sorted, h->down, h->ndown * sizeof(*sorted));
-		qsort(sorted, h->ndown, sizeof(*sorted), down_cmp);
-		rc = objects_classify(&r, sorted, h->ndown);
-	}
+	if (rc == 0)
+		rc = rep_classify(&r);
 	if (rc == 0)
 		rc = (out = header_json(&r)) ? 0 : -ENOMEM;
 	if (rc == 0)
@@ -469,11 +500,66 @@ json_t *avail_report_build(const struct avail_report_req *req, const struct avai
 		rc = subsystems_json(&r, out);
 	if (rc == 0)
 		rc = reports_outages_json(req->cfg, r.scopes, h, r.from, r.to, out);
-	free(sorted);
 	rep_free(&r);
 	if (rc < 0) {
 		json_decref(out);
 		return NULL;
 	}
 	return out;
+}
+
+/* out = the spans of s (normalized) inside [from, to), normalized.  0 or -ENOMEM. */
+static int spans_clip(const struct avail_spans *s, int64_t from, int64_t to,
+		      struct avail_spans *out)
+{
+	avail_spans_reset(out);
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t a = s->v[i].start_ms > from ? s->v[i].start_ms : from;
+		int64_t b = s->v[i].end_ms < to ? s->v[i].end_ms : to;
+		if (avail_spans_add(out, a, b) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The figures of the group cls (settled) over [from, to) only. */
+static int group_figures_in(const struct rep *r, const struct avail_class *cls, int64_t from,
+			    int64_t to, struct avail_class *day, struct avail_spans *unknown,
+			    struct avail_figures *out)
+{
+	if (spans_clip(&cls->unplanned, from, to, &day->unplanned) < 0 ||
+	    spans_clip(&cls->planned, from, to, &day->planned) < 0 ||
+	    spans_clip(&cls->degraded, from, to, &day->degraded) < 0 ||
+	    spans_clip(&r->unknown, from, to, unknown) < 0)
+		return -ENOMEM;
+	avail_figures_compute(day, unknown, from, to, &r->pol, out);
+	return 0;
+}
+
+int avail_report_days(const struct avail_report_req *req, const struct avail_history *h,
+		      int64_t day_ms, size_t ndays, struct avail_figures *out)
+{
+	struct rep r = {0};
+	struct avail_class group = {0}, day = {0};
+	struct avail_spans unknown = {0};
+	int rc = rep_init(&r, req, h);
+
+	if (rc == 0)
+		rc = rep_classify(&r);
+	for (size_t i = 0; i < r.ndevs && rc == 0; i++)
+		if ((rc = avail_class_settle(&r.devs[i].cls, r.from, r.to)) == 0)
+			rc = avail_class_merge(&group, &r.devs[i].cls);
+	if (rc == 0)
+		rc = avail_class_settle(&group, r.from, r.to);
+	for (size_t d = 0; d < ndays && rc == 0; d++) {
+		int64_t from = req->from_ms + (int64_t)d * day_ms, to = from + day_ms;
+		from = from < r.to ? from : r.to; /* a day not begun yet: nothing known */
+		rc = group_figures_in(&r, &group, from, to < r.to ? to : r.to, &day, &unknown,
+				      &out[d]);
+	}
+	avail_class_free(&group);
+	avail_class_free(&day);
+	avail_spans_free(&unknown);
+	rep_free(&r);
+	return rc;
 }

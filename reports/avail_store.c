@@ -28,13 +28,16 @@ static const char reports_schema[] =
 	"CREATE TABLE IF NOT EXISTS configured(device TEXT NOT NULL, start_ms INTEGER NOT NULL,"
 	" end_ms INTEGER);"
 	"CREATE INDEX IF NOT EXISTS configured_open ON configured(device) WHERE end_ms IS NULL;"
+	"CREATE TABLE IF NOT EXISTS degraded(device TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+	" end_ms INTEGER);"
+	"CREATE INDEX IF NOT EXISTS degraded_open ON degraded(device) WHERE end_ms IS NULL;"
 	"CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, incident TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS mailed(month TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL);";
 
 enum rec_stmt { RS_RUN, RS_SEEN, RS_OPEN_FIND, RS_OPEN, RS_CLOSE, RS_PRUNE_DOWN, RS_PRUNE_RUNS,
-		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_CONF_OPEN, RS_CONF_CLOSE, RS_MAILED,
-		RS_COUNT };
+		RS_PRUNE_NOTES, RS_PRUNE_CONF, RS_PRUNE_DEG, RS_CONF_OPEN, RS_CONF_CLOSE,
+		RS_DEG_OPEN, RS_DEG_CLOSE, RS_MAILED, RS_COUNT };
 
 static const char *const rec_sql[RS_COUNT] = {
 	[RS_RUN] = "INSERT OR REPLACE INTO runs VALUES(?, ?)",
@@ -60,6 +63,13 @@ static const char *const rec_sql[RS_COUNT] = {
 			 " WHERE NOT EXISTS (SELECT 1 FROM configured WHERE device = ?1 AND"
 			 " end_ms IS NULL)",
 	[RS_CONF_CLOSE] = "UPDATE configured SET end_ms = ?1 WHERE device = ?2 AND end_ms IS NULL",
+	[RS_PRUNE_DEG] = "DELETE FROM degraded WHERE rowid IN (SELECT rowid FROM degraded"
+			 " WHERE end_ms < ?1 ORDER BY end_ms LIMIT ?2)",
+	/* a device answering some pollers only (a no-op while it is, as RS_OPEN) */
+	[RS_DEG_OPEN] = "INSERT INTO degraded(device, start_ms, end_ms) SELECT ?1, ?2, NULL"
+			" WHERE NOT EXISTS (SELECT 1 FROM degraded WHERE device = ?1 AND"
+			" end_ms IS NULL)",
+	[RS_DEG_CLOSE] = "UPDATE degraded SET end_ms = ?1 WHERE device = ?2 AND end_ms IS NULL",
 	[RS_MAILED] = "INSERT OR IGNORE INTO mailed(month, ts_ms) VALUES(?1, ?2)",
 };
 
@@ -106,11 +116,18 @@ static void rec_run(struct avail_recorder *r, enum rec_stmt which, const struct 
 		store_held_write(&r->held, r->db, r->st, r->path, false);
 }
 
-/* The key of an alert's object: "device/metric" or "device/metric:inst". */
+/* The key of an alert's object: "device/metric" or "device/metric:inst".  An alert
+ * whose metric has not reported since the start (restored) names it by its key,
+ * "metric@inst": the same object, so that the transition that ends it once the metric
+ * is bound closes the span its restoring opened. */
 static void object_key(const struct alert_event *ev, char *out, size_t len)
 {
+	const char *at = ev->inst && ev->inst[0] ? NULL : strchr(ev->metric, '@');
 	if (ev->inst && ev->inst[0])
 		snprintf(out, len, "%s/%s:%s", ev->device, ev->metric, ev->inst);
+	else if (at)
+		snprintf(out, len, "%s/%.*s:%s", ev->device, (int)(at - ev->metric), ev->metric,
+			 at + 1);
 	else
 		snprintf(out, len, "%s/%s", ev->device, ev->metric);
 }
@@ -196,7 +213,9 @@ static bool down_by_alert(const struct avail_recorder *r, const char *device)
 	for (size_t i = open_pos(r, prefix, &found); i < r->nopen; i++) {
 		if (strncmp(r->open[i], prefix, len) != 0)
 			return false;
-		if (strcmp(r->open[i] + len, AVAIL_UNREACHABLE_CHECK) != 0)
+		const char *what = r->open[i] + len;
+		if (strcmp(what, AVAIL_UNREACHABLE_CHECK) != 0 &&
+		    strcmp(what, AVAIL_DEGRADED_KEY) != 0)
 			return true;
 	}
 	return false;
@@ -264,9 +283,38 @@ static void on_alert(void *arg, const struct change *c)
 		unreachable_set(r, ev->device, false, ev->ts_ms);
 }
 
-/* A poll ended: a device that did not answer at all is down from then, as its own check
- * "device/unreachable", unless a critical alert has it down already (the usual ping or
- * TCP case); the first poll it answers ends that.  Memory only, a write on a move. */
+/* Opens or closes device's degraded span at ts_ms (a move of its state). */
+static void degraded_set(struct avail_recorder *r, const char *device, bool on, int64_t ts_ms)
+{
+	char key[512];
+	struct store_row row = {0};
+	snprintf(key, sizeof(key), "%s/%s", device, AVAIL_DEGRADED_KEY);
+	if (open_mark(r, key, on) < 0)
+		return; /* out of memory: tried again at its next poll */
+	if (on) {
+		store_row_text(&row, device);
+		store_row_int(&row, ts_ms);
+		rec_run(r, RS_DEG_OPEN, &row);
+	} else {
+		store_row_int(&row, ts_ms);
+		store_row_text(&row, device);
+		rec_run(r, RS_DEG_CLOSE, &row);
+	}
+}
+
+/* Where a span a poll's end opens starts: at that poll's start, the first evidence of
+ * the new state (the device answered the poll before, so it counts as up until then). */
+static int64_t poll_started(const struct change *c)
+{
+	int64_t started = c->status->last_poll_ms;
+	return started > 0 && started <= c->ts_ms ? started : c->ts_ms;
+}
+
+/* A poll ended: a device that did not answer at all is down from the start of that poll,
+ * as its own check "device/unreachable", unless a critical alert has it down already
+ * (the usual ping or TCP case); the end of the first poll it answers ends that.  One
+ * that answered some pollers only (degraded) is up, its degraded span kept apart.
+ * Memory only, a write on a move. */
 static void on_device(void *arg, const struct change *c)
 {
 	struct avail_recorder *r = arg;
@@ -274,10 +322,14 @@ static void on_device(void *arg, const struct change *c)
 	if (!c->status || !c->device)
 		return;
 	bool down = c->status->state == DEV_STATE_UNREACHABLE;
+	bool degraded = c->status->state == DEV_STATE_DEGRADED;
+	snprintf(object, sizeof(object), "%s/%s", c->device, AVAIL_DEGRADED_KEY);
+	if (degraded != open_has(r, object))
+		degraded_set(r, c->device, degraded, degraded ? poll_started(c) : c->ts_ms);
 	unreachable_key(c->device, object, sizeof(object));
 	if (down == open_has(r, object) || (down && down_by_alert(r, c->device)))
 		return;
-	unreachable_set(r, c->device, down, c->ts_ms);
+	unreachable_set(r, c->device, down, down ? poll_started(c) : c->ts_ms);
 }
 
 static void on_change(void *arg, const struct change *c)
@@ -296,6 +348,8 @@ static int close_stale(struct avail_recorder *r, char *err, size_t errlen)
 			     "UPDATE down SET end_ms = max(start_ms, coalesce((SELECT max(seen_ms)"
 			     " FROM runs), start_ms)) WHERE end_ms IS NULL;"
 			     "UPDATE configured SET end_ms = max(start_ms, coalesce((SELECT"
+			     " max(seen_ms) FROM runs), start_ms)) WHERE end_ms IS NULL;"
+			     "UPDATE degraded SET end_ms = max(start_ms, coalesce((SELECT"
 			     " max(seen_ms) FROM runs), start_ms)) WHERE end_ms IS NULL",
 			     err, errlen);
 }
@@ -356,6 +410,28 @@ static void write_seen(struct avail_recorder *r, int64_t now_ms)
 	r->seen_ms = now_ms;
 }
 
+/* Ends r->open[i] at now_ms when its device is not in cfg: the span of an alert that
+ * went with its device (no transition says so), its unreachable or degraded span. */
+static void close_if_removed(struct avail_recorder *r, const struct cfg *cfg, size_t i,
+			     int64_t now_ms)
+{
+	char device[256], object[512]; /* an id is shorter: cut ones are no device's */
+	snprintf(object, sizeof(object), "%s", r->open[i]);
+	snprintf(device, sizeof(device), "%s", r->open[i]);
+	char *slash = strchr(device, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (cfg_device_find(cfg, device))
+		return;
+	if (strcmp(slash + 1, AVAIL_DEGRADED_KEY) == 0)
+		degraded_set(r, device, false, now_ms);
+	else if (strcmp(slash + 1, AVAIL_UNREACHABLE_CHECK) == 0)
+		unreachable_set(r, device, false, now_ms);
+	else if (open_mark(r, object, false) == 0)
+		span_write(r, object, device, false, now_ms);
+}
+
 /* The devices configured now are polled from now; those no more stop being.  Written in
  * one transaction (10,000 devices at the start). */
 void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms)
@@ -374,14 +450,8 @@ void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int
 		}
 	}
 	sqlite3_finalize(s);
-	for (size_t i = r->nopen; i-- > 0;) { /* no poll of theirs will end these */
-		char device[256]; /* an id is shorter: cut ones are no device's */
-		snprintf(device, sizeof(device), "%s", r->open[i]);
-		char *slash = strchr(device, '/');
-		if (slash && strcmp(slash + 1, AVAIL_UNREACHABLE_CHECK) == 0 &&
-		    (*slash = '\0', !cfg_device_find(cfg, device)))
-			unreachable_set(r, device, false, now_ms);
-	}
+	for (size_t i = r->nopen; i-- > 0;) /* no poll nor alert of theirs will end these */
+		close_if_removed(r, cfg, i, now_ms);
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		struct store_row row = {0};
 		store_row_text(&row, cfg->devices[i].id);
@@ -422,7 +492,7 @@ static void prune(struct avail_recorder *r, int64_t now_ms)
 	int64_t before = now_ms - r->retention_ms;
 	int removed = 0, n;
 	static const enum rec_stmt tables[] = {RS_PRUNE_DOWN, RS_PRUNE_RUNS, RS_PRUNE_NOTES,
-					       RS_PRUNE_CONF};
+					       RS_PRUNE_CONF, RS_PRUNE_DEG};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		if ((n = prune_batch(r, tables[i], before)) < 0)
 			break;
@@ -598,6 +668,46 @@ static int read_down(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
 	return rc;
 }
 
+/* Whether db has table (a reports.db of an older dcmond, not opened by this one's
+ * recorder yet, has not every table). */
+static bool has_table(struct sqlite3 *db, const char *table)
+{
+	struct store_row a = {0};
+	store_row_text(&a, table);
+	struct sqlite3_stmt *s = state_db_query(db, "SELECT 1 FROM sqlite_master WHERE"
+						    " type = 'table' AND name = ?", &a);
+	bool found = s && sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* Spans of a table with device, start_ms, end_ms (configured, degraded) touching the
+ * period, by device then start, into *v; an open one ends at now.  None when the table
+ * is not there. */
+static int read_device_spans(struct sqlite3 *db, const char *table, int64_t from, int64_t to,
+			     int64_t now, struct avail_down **v, size_t *n)
+{
+	if (!has_table(db, table))
+		return 0;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT device, start_ms, end_ms FROM %s WHERE start_ms < ?"
+				   " AND (end_ms IS NULL OR end_ms > ?) ORDER BY device, start_ms",
+		 table);
+	struct sqlite3_stmt *s = period_query(db, sql, from, to);
+	int rc = s ? 0 : -EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		if ((rc = grow((void **)v, *n, sizeof(**v))) < 0)
+			break;
+		(*v)[(*n)++] = (struct avail_down){
+			.device = col_dup(s, 0), .start_ms = sqlite3_column_int64(s, 1),
+			.end_ms = sqlite3_column_type(s, 2) == SQLITE_NULL
+					  ? now
+					  : sqlite3_column_int64(s, 2)};
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* When each device was configured, by device; and since when that is recorded (a
  * reports.db of an older dcmond has no row: every device counts as configured). */
 static int read_configured(struct sqlite3 *db, int64_t from, int64_t to, int64_t now,
@@ -608,21 +718,8 @@ static int read_configured(struct sqlite3 *db, int64_t from, int64_t to, int64_t
 	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		h->configured_since = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	s = period_query(db, "SELECT device, start_ms, end_ms FROM configured WHERE start_ms < ?"
-			     " AND (end_ms IS NULL OR end_ms > ?) ORDER BY device, start_ms",
-			 from, to);
-	int rc = s ? 0 : -EIO;
-	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		if ((rc = grow((void **)&h->configured, h->nconfigured, sizeof(*h->configured))) < 0)
-			break;
-		h->configured[h->nconfigured++] = (struct avail_down){
-			.device = col_dup(s, 0), .start_ms = sqlite3_column_int64(s, 1),
-			.end_ms = sqlite3_column_type(s, 2) == SQLITE_NULL
-					  ? now
-					  : sqlite3_column_int64(s, 2)};
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return read_device_spans(db, "configured", from, to, now, &h->configured,
+				 &h->nconfigured);
 }
 
 static int read_notes(struct sqlite3 *db, struct avail_history *h)
@@ -684,6 +781,9 @@ int avail_history_read(const char *state_dir, int64_t from_ms, int64_t to_ms,
 			rc = read_notes(db, h);
 		if (rc == 0)
 			rc = read_configured(db, from_ms, to_ms, now_ms, h);
+		if (rc == 0)
+			rc = read_device_spans(db, "degraded", from_ms, to_ms, now_ms,
+					       &h->degraded, &h->ndegraded);
 		if (rc < 0)
 			snprintf(err, errlen, "%s/%s: %s", state_dir, AVAIL_DB_NAME,
 				 sqlite3_errmsg(db));
@@ -772,6 +872,9 @@ void avail_history_free(struct avail_history *h)
 	for (size_t i = 0; i < h->nconfigured; i++)
 		free(h->configured[i].device);
 	free(h->configured);
+	for (size_t i = 0; i < h->ndegraded; i++)
+		free(h->degraded[i].device);
+	free(h->degraded);
 	free(h->down);
 	free(h->planned);
 	free(h->notes);

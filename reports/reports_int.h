@@ -13,8 +13,8 @@
 #include "dcmon/avail_store.h"
 #include "dcmon/config.h"
 
-/* {"availability", "up_s", "unplanned_s", "planned_s", "unknown_s", "known_s",
- *  "budget_s", "used_s", "left_s"}; NULL when out of memory. */
+/* {"availability", "up_s", "unplanned_s", "planned_s", "degraded_s" (of up_s),
+ *  "unknown_s", "known_s", "budget_s", "used_s", "left_s"}; NULL when out of memory. */
 json_t *reports_figures_json(const struct avail_figures *f);
 /* "2026-11-01T00:00:00Z" */
 void reports_iso_time(int64_t ms, char *buf, size_t len);

@@ -42,14 +42,16 @@ static int tenant_check(void *elem, const struct cfgnode *node, struct cfg_diags
 static const struct cfg_key monthly_mail_keys[] = {
 	{.name = "noc_route", .type = CFGK_STRING, .offset = MM(noc_route)},
 	{.name = "tenants", .type = CFGK_BOOL, .offset = MM(tenants)},
+	{.name = "max_message_kb", .type = CFGK_INT, .offset = MM(max_message_kb), .min = 16,
+	 .max = 1048576, .expect = "KiB, 16..1048576"},
 	{.name = NULL},
 };
 
 static void monthly_mail_init(void *elem, const struct cfgnode *node, void *ctx)
 {
 	(void)ctx;
-	*(struct cfg_monthly_mail *)elem = (struct cfg_monthly_mail){.tenants = true,
-								     .pos = node->pos};
+	*(struct cfg_monthly_mail *)elem = (struct cfg_monthly_mail){
+		.tenants = true, .max_message_kb = AVAIL_MAIL_MAX_KB_DEFAULT, .pos = node->pos};
 }
 
 static int monthly_mail_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,

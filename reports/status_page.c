@@ -4,21 +4,14 @@
 #include "status_page.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dcmon/avail_report.h"
-#include "dcmon/strhash.h"
 #include "reports_int.h"
 
 #define DAY_MS 86400000LL
-#define DAY_CACHE_MAX 8192 /* cached past days (components x days) before starting over */
-/* Components of a page of one's devices: each costs a report per day on the loop thread
- * the first time, so an account that sees thousands of devices is sent to the
- * configured components (the public page) rather than holding the loop. */
-#define ACTOR_COMPONENTS_MAX 200
 
 #define SC(f) offsetof(struct cfg_status_component, f)
 static const struct cfg_key component_keys[] = {
@@ -37,6 +30,8 @@ static void component_init(void *elem, const struct cfgnode *node, void *ctx)
 #define SP(f) offsetof(struct cfg_status_page, f)
 const struct cfg_key status_page_cfg_keys[] = {
 	{.name = "public", .type = CFGK_BOOL, .offset = SP(public_page)},
+	{.name = "max_own_components", .type = CFGK_INT, .offset = SP(max_own_components),
+	 .min = 1, .max = 1000000},
 	{.name = "components", .type = CFGK_SEQ, .offset = SP(components),
 	 .count_offset = SP(ncomponents), .sub = component_keys,
 	 .elem_size = sizeof(struct cfg_status_component), .what = "status page component",
@@ -50,7 +45,6 @@ const struct cfg_key status_page_cfg_keys[] = {
 struct component {
 	const char *name;
 	enum authz_scope *mask; /* per cfg device: ALL in it, OTHER not */
-	char *key;              /* its member ids, joined: the day cache's key */
 };
 
 struct page {
@@ -61,10 +55,8 @@ struct page {
 
 static void page_free(struct page *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i].mask);
-		free(p->v[i].key);
-	}
 	free(p->v);
 }
 
@@ -73,24 +65,16 @@ static int component_add(struct page *p, const struct cfg *cfg, const char *name
 			 const char *const *ids, size_t n)
 {
 	struct component *c = &p->v[p->n];
-	size_t keylen = 1;
-	for (size_t i = 0; i < n; i++)
-		keylen += strlen(ids[i]) + 1;
 	c->name = name;
 	c->mask = malloc((cfg->ndevices ? cfg->ndevices : 1) * sizeof(*c->mask));
-	c->key = calloc(1, keylen);
-	if (!c->mask || !c->key) {
-		free(c->mask);
-		free(c->key);
+	if (!c->mask)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < cfg->ndevices; i++)
 		c->mask[i] = AUTHZ_SCOPE_OTHER;
 	for (size_t i = 0; i < n; i++) {
 		const struct cfg_device *dev = cfg_device_find(cfg, ids[i]);
 		if (dev)
 			c->mask[dev - cfg->devices] = AUTHZ_SCOPE_ALL;
-		strcat(strcat(c->key, ids[i]), ",");
 	}
 	p->n++;
 	return 0;
@@ -125,153 +109,47 @@ static int page_public(struct page *p, const struct cfg *cfg, const struct cfg_s
 
 /* ---- daily availability -------------------------------------------------------------- */
 
-struct day_figures {
-	double availability, known_s, used_s;
-	bool planned_counts; /* the policy they were computed under (a reload may change it) */
-};
-
-/* Past days change only when their history does (a crashed run's span closed at the
- * next start, a window deleted, retention): their figures are kept under the digest of
- * what history says about the days before today, and found again while it is the same.
- * Pages are built on the worker pool, so the cache is behind a lock. */
-static struct day_cached {
-	char *key;
-	int64_t day_ms;
-	uint64_t digest;
-	struct day_figures f;
-} day_cache[DAY_CACHE_MAX];
-static size_t day_ncached;
-static pthread_mutex_t day_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void day_cache_clear(void)
-{
-	for (size_t i = 0; i < day_ncached; i++)
-		free(day_cache[i].key);
-	day_ncached = 0;
-}
-
-static uint64_t digest_more(uint64_t h, int64_t v)
-{
-	return (h ^ (uint64_t)v) * 1099511628211ULL;
-}
-
-static uint64_t digest_span(uint64_t h, const char *what, int64_t start, int64_t end,
-			    int64_t before)
-{
-	if (start >= before)
-		return h;
-	return digest_more(digest_more(strhash_more(h, what ? what : ""), start),
-			   end < before ? end : before);
-}
-
-/* A digest of what h says about the time before `before` (today): a past day's figures
- * change when and only when it does (up to a collision).  Spans still open end at the
- * read's now, cut at `before`, so that the digest stays the same all day. */
-static uint64_t history_digest(const struct avail_history *h, int64_t before)
-{
-	uint64_t d = STRHASH_SEED;
-	for (size_t i = 0; i < h->ndown; i++)
-		d = digest_span(strhash_more(d, h->down[i].root ? h->down[i].root : ""),
-				h->down[i].object, h->down[i].start_ms, h->down[i].end_ms, before);
-	for (size_t i = 0; i < h->nplanned; i++) {
-		const struct avail_window *w = &h->planned[i];
-		d = strhash_more(strhash_more(strhash_more(d, w->site ? w->site : ""),
-					      w->tenant ? w->tenant : ""), w->kind ? w->kind : "");
-		d = digest_span(strhash_more(d, w->metric ? w->metric : ""), w->device,
-				w->start_ms, w->end_ms, before);
-	}
-	for (size_t i = 0; i < h->runs.n; i++)
-		d = digest_span(d, "run", h->runs.v[i].start_ms, h->runs.v[i].end_ms, before);
-	for (size_t i = 0; i < h->nconfigured; i++)
-		d = digest_span(d, h->configured[i].device, h->configured[i].start_ms,
-				h->configured[i].end_ms, before);
-	return digest_more(d, h->configured_since < before ? h->configured_since : before);
-}
-
-/* The cached figures of (key, day) under digest into out; false when there are none. */
-static bool day_cache_find(const char *key, int64_t day_ms, uint64_t digest,
-			   bool planned_counts, struct day_figures *out)
-{
-	bool found = false;
-	pthread_mutex_lock(&day_cache_lock);
-	for (size_t i = 0; !found && i < day_ncached; i++)
-		if (day_cache[i].day_ms == day_ms && day_cache[i].digest == digest &&
-		    day_cache[i].f.planned_counts == planned_counts &&
-		    strcmp(day_cache[i].key, key) == 0) {
-			*out = day_cache[i].f;
-			found = true;
-		}
-	pthread_mutex_unlock(&day_cache_lock);
-	return found;
-}
-
-/* Keeps f; the cache starts over when full (entries of an older digest go with it). */
-static void day_cache_put(const char *key, int64_t day_ms, uint64_t digest,
-			  const struct day_figures *f)
-{
-	char *k = strdup(key);
-	if (!k)
-		return;
-	pthread_mutex_lock(&day_cache_lock);
-	if (day_ncached == DAY_CACHE_MAX)
-		day_cache_clear();
-	day_cache[day_ncached++] =
-		(struct day_cached){.key = k, .day_ms = day_ms, .digest = digest, .f = *f};
-	pthread_mutex_unlock(&day_cache_lock);
-}
-
-/* The figures of component c on the day starting at day_ms: the summary of the
- * availability report of its devices over that day.  -ENOMEM when out of memory. */
-static int day_compute(const struct cfg *cfg, const struct component *c, const char *tenant,
-		       const struct avail_history *h, int64_t day_ms, int64_t now_ms,
-		       struct day_figures *out)
-{
-	struct avail_report_req req = {.cfg = cfg, .scopes = c->mask, .period = "day",
-				       .policy_tenant = tenant, .from_ms = day_ms,
-				       .to_ms = day_ms + DAY_MS, .now_ms = now_ms};
-	json_t *rep = avail_report_build(&req, h);
-	json_t *sum = rep ? json_object_get(rep, "summary") : NULL;
-	if (!sum) {
-		json_decref(rep);
-		return -ENOMEM;
-	}
-	out->availability = json_real_value(json_object_get(sum, "availability"));
-	out->known_s = json_real_value(json_object_get(sum, "known_s"));
-	out->used_s = json_real_value(json_object_get(sum, "used_s"));
-	json_decref(rep);
-	return 0;
-}
-
-/* What a page is built from (on a worker): the history of its 90 days and its digest. */
+/* What a page is built from (on a worker): the history of its 90 days. */
 struct page_input {
 	const struct cfg *cfg;
 	const struct avail_history *h;
-	uint64_t digest; /* history_digest() of the days before today */
 	int64_t first_day, now_ms;
 };
 
-/* A bar under the SLA policy of tenant (NULL: the section's). */
-static json_t *day_json(const struct page_input *in, const struct component *c,
-			const char *tenant, int64_t day_ms)
+/* A bar: a day's figures of the component (the summary of the availability report of its
+ * devices over that day). */
+static json_t *day_json(int64_t day_ms, const struct avail_figures *f)
 {
-	struct day_figures f;
-	struct avail_policy pol;
-	avail_report_policy(in->cfg, tenant, &pol);
-	bool past = day_ms + DAY_MS <= in->now_ms;
 	char date[32];
-	f.planned_counts = pol.planned_counts;
-	if (day_cache_find(c->key, day_ms, in->digest, pol.planned_counts, &f))
-		;
-	else if (day_compute(in->cfg, c, tenant, in->h, day_ms, in->now_ms, &f) < 0)
-		return NULL;
-	else if (past)
-		day_cache_put(c->key, day_ms, in->digest, &f);
 	reports_iso_time(day_ms, date, sizeof(date));
 	date[10] = '\0';
 	/* a day dcmond never ran has no availability: "no data", not 100 % */
 	return json_pack("{s:s, s:o, s:f, s:f}", "date", date, "availability",
-			 f.known_s > 0 ? json_real(f.availability) : json_null(), "known_s",
-			 f.known_s, "down_s", f.used_s);
+			 f->known_ms > 0 ? json_real(f->availability) : json_null(), "known_s",
+			 f->known_ms / 1000.0, "down_s", f->used_ms / 1000.0);
+}
+
+/* The component's 90 bars under the SLA policy of tenant (NULL: the section's), from one
+ * classification of its devices' history over the 90 days. */
+static json_t *days_json(const struct page_input *in, const struct component *c,
+			 const char *tenant)
+{
+	struct avail_figures f[STATUS_PAGE_DAYS];
+	struct avail_report_req req = {.cfg = in->cfg, .scopes = c->mask, .period = "days",
+				       .policy_tenant = tenant, .from_ms = in->first_day,
+				       .to_ms = in->first_day + STATUS_PAGE_DAYS * DAY_MS,
+				       .now_ms = in->now_ms};
+	if (avail_report_days(&req, in->h, DAY_MS, STATUS_PAGE_DAYS, f) < 0)
+		return NULL;
+	json_t *days = json_array();
+	for (int d = 0; days && d < STATUS_PAGE_DAYS; d++) {
+		json_t *day = day_json(in->first_day + d * DAY_MS, &f[d]);
+		if (!day || json_array_append_new(days, day) < 0) {
+			json_decref(days);
+			return NULL;
+		}
+	}
+	return days;
 }
 
 /* ---- state now ------------------------------------------------------------------------ */
@@ -295,16 +173,9 @@ static const char *component_state(const struct api_ctx *ctx, const struct compo
 static json_t *component_json(const struct page_input *in, const struct component *c,
 			      const char *state, const char *tenant)
 {
-	json_t *days = json_array();
-	json_t *o = json_pack("{s:s, s:s, s:o}", "name", c->name, "state", state, "days", days);
-	for (int d = 0; o && d < STATUS_PAGE_DAYS; d++) {
-		json_t *day = day_json(in, c, tenant, in->first_day + d * DAY_MS);
-		if (!day || json_array_append_new(days, day) < 0) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
+	json_t *days = days_json(in, c, tenant);
+	return days ? json_pack("{s:s, s:s, s:o}", "name", c->name, "state", state, "days", days)
+		    : NULL;
 }
 
 /* ---- the page ------------------------------------------------------------------------- */
@@ -386,7 +257,6 @@ static void page_build(const struct cfg *cfg, const struct page *p, const char *
 		return api_reply_error(resp, 500, "out of memory");
 	}
 	in.h = &h;
-	in.digest = digest_more(history_digest(&h, today), today);
 	json_t *out = page_json(&in, p, states, title);
 	avail_history_free(&h);
 	if (!out)
@@ -501,16 +371,27 @@ out:
 	avail_history_free(&weekly);
 }
 
+/* Components of a page of one's devices at most (daemon.reports.status_page.
+ * max_own_components): each is a classification of its device's 90 days on a worker. */
+static size_t own_components_max(const struct cfg *cfg)
+{
+	const struct cfg_reports *rc = reports_cfg_of(cfg);
+	const struct cfg_status_page *sp = rc ? rc->status_page : NULL;
+	return sp && sp->max_own_components > 0 ? (size_t)sp->max_own_components
+						: STATUS_PAGE_OWN_MAX_DEFAULT;
+}
+
 void api_get_status_page(const struct api_ctx *ctx, struct api_response *resp)
 {
 	const struct authz_actor *a = ctx->req->actor;
+	size_t max = own_components_max(ctx->env->cfg);
 	struct page p = {0};
 	if (page_of_actor(&p, ctx->env->cfg, ctx->scopes) < 0)
 		api_reply_error(resp, 500, "out of memory");
-	else if (p.n > ACTOR_COMPONENTS_MAX)
+	else if (p.n > max)
 		api_reply_error(resp, 422, "%zu devices: a status page of one's devices shows at most"
-				" %d; publish components in daemon.reports.status_page", p.n,
-				ACTOR_COMPONENTS_MAX);
+				" %zu (daemon.reports.status_page.max_own_components); publish"
+				" components in daemon.reports.status_page", p.n, max);
 	else {
 		p.tenant = a && a->tenant[0] ? a->tenant : NULL;
 		reply_page(ctx, resp, &p, p.tenant ? p.tenant : "status");

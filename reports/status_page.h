@@ -23,8 +23,12 @@ struct cfg_status_component {
 	size_t ndevices;
 	struct cfg_pos pos;
 };
+/* Components (one per device) of a page of one's devices at most, unless
+ * `max_own_components` says otherwise: past that, 422 and the public page's components. */
+#define STATUS_PAGE_OWN_MAX_DEFAULT 1000
 struct cfg_status_page {
 	bool public_page; /* `public:`, default false: /status/public answers 404 */
+	int max_own_components; /* 0: STATUS_PAGE_OWN_MAX_DEFAULT */
 	struct cfg_status_component *components;
 	size_t ncomponents;
 };

@@ -483,6 +483,8 @@ EOF
   DCMOND="$T/dcmond-faketime"
 }
 step() { echo "$1" >"$T/faketime"; }
+# step_to DATE: the offset that puts dcmond's faked wall clock at DATE (UTC) now.
+step_to() { local off=$(( $(date -u -d "$1" +%s) - $(date -u +%s) )); step "$( ((off >= 0)) && echo +)$off"; }
 
 # events_with WORD: how many stored events hold WORD (GET /api/v1/events/search),
 # through every page.

@@ -77,6 +77,9 @@ assert_eq "$(sqlite3 "$T/data/reports.db" "SELECT month FROM mailed ORDER BY mon
   "$(printf '2026-10\n2026-11')" "November marked mailed"
 stop_dcmond
 rm -f "$T/sink/control"
+# as a crash between the spool's commit and reports.db's mark leaves it: November is
+# marked mailed in notify.db, in the spool's own transaction, and so not mailed again
+sqlite3 "$T/data/reports.db" "DELETE FROM mailed WHERE month = '2026-11'"
 assert_eq "$(msgs "$T/sink" | jq length)" "0" "nothing delivered while the sink refused"
 
 start_dcmond "$T/dcmon.yaml"
@@ -84,6 +87,8 @@ wait_until 30 "the reports delivered after the restart" eval '[ "$(msgs "$T/sink
 sleep 2 # ticks of December after the restart: the month is not built again
 assert_eq "$(grep -c 'monthly report 2026-11' "$T/dcmond.log")" "1" "the month was built once"
 assert_eq "$(msgs "$T/sink" | jq length)" "4" "each report delivered once"
+assert_eq "$(sqlite3 "$T/data/reports.db" "SELECT month FROM mailed ORDER BY month")" \
+  "$(printf '2026-10\n2026-11')" "reports.db's record of November written again from notify.db's"
 
 msgs "$T/sink" >"$T/all.json"
 $PY - "$T/all.json" <<'PYEOF' || fail "report mails: see above"

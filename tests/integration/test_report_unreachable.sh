@@ -5,12 +5,13 @@
 # transition, not a write per poll) and in `dcmon report availability`; `box`, whose
 # only TCP port is closed with a rule raising critical, is down once, through its alert,
 # as before.  A reload keeps the span, a restart closes it at the stop and opens another,
-# and a reload that removes the device closes it.
+# and a reload that removes the device closes it.  A reload that removes box's rule
+# while its alert fires closes box's span at that reload.
 source "$(dirname "$0")/lib.sh"
 
 start_dead_agent
 closed=$(free_port)
-config() { # WITH_DEAD
+config() { # WITH_DEAD [WITH_RULE]
   daemon_yaml "reports: {target: 99.9}"
   echo "devices:"
   [ "$1" = yes ] && cat <<YAML
@@ -25,12 +26,15 @@ YAML
     host: 127.0.0.1
     checks:
       tcp: [$closed]
+YAML
+  [ "${2:-yes}" = yes ] && cat <<YAML
 rules:
   - name: port-down
     match: {device: box, metric: tcp_port_up}
     below: {crit: 1}
     summary: service port closed
 YAML
+  true
 }
 config yes >"$T/dcmon.yaml"
 db="$T/data/reports.db"
@@ -86,5 +90,10 @@ want=$(sqlite3 "$db" "SELECT printf('%.3f', sum(end_ms - start_ms) / 1000.0) FRO
 report
 assert_eq "$(dev dead '.unplanned_s * 1000 | round / 1000' | xargs printf '%.3f')" "$want" \
   "dead: unplanned is exactly its unreachable spans"
+
+config no no >"$T/dcmon.yaml"
+kill -HUP "$DCMOND_PID"
+wait_until 15 "reload without the rule" eval '[ "$(grep -c "reloaded: 1 devices" "$T/dcmond.log")" = 2 ]'
+assert_eq "$(rows box)" "2|0" "a reload that removes box's firing rule ends its span"
 stop_dcmond
 done_checks

@@ -138,5 +138,15 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/status-page/s/
   "the secret URL stops after the revoke"
 assert_eq "$(audit_json --target acme | jq -r '[.entries[].action] | sort | join(",")')" \
   "status-token-add,status-token-revoke" "the revoke is audited"
+
+# ---- a page of more devices than daemon.reports.status_page.max_own_components ------------
+sed -i 's/      public: true/      public: true\n      max_own_components: 5/' "$T/dcmon.yaml"
+kill -HUP "$DCMOND_PID"
+wait_until 15 "the reload" eval '[ "$(grep -c "reloaded:" "$T/dcmond.log")" -ge 1 ]'
+code=$(curl -s -o "$T/many.json" -w '%{http_code}' --unix-socket "$DCMON_SOCKET" "http://dcmond/api/v1/status-page")
+assert_eq "$code $(jq -r .error "$T/many.json")" "422 9 devices: a status page of one's devices shows at most 5 (daemon.reports.status_page.max_own_components); publish components in daemon.reports.status_page" \
+  "the NOC's page of 9 devices past max_own_components: 5"
+curl -sf -b "$T/acme.jar" "$base/api/v1/status-page" >"$T/acme3.json" || fail "acme's page of 5"
+assert_eq "$(jq '.components | length' "$T/acme3.json")" 5 "acme's page of 5 devices within it"
 stop_dcmond
 done_checks

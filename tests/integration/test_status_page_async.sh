@@ -7,8 +7,11 @@
 # waited for the first two and got 200, and the status waited too.
 source "$(dirname "$0")/lib.sh"
 
-n=${STATUS_ASYNC_DEVICES:-1000} # servers in the component: a second or more of work per page,
-# under the 10 s a client of the API socket is given (API_UNIX_TIMEOUT_MS) even under ASan
+n=${STATUS_ASYNC_DEVICES:-1000} # servers in the component
+# outages before dcmond ran (their days have no data), read, classified and listed by
+# every page: a page is built in one classification of its component's 90 days (no
+# longer a report per day), so they are what keeps it long enough to be seen in flight
+old_outages=${STATUS_ASYNC_OUTAGES:-20000}
 now=$(date -u +%s); today=$(( now - now % 86400 ))
 mkdir -p "$T/data"
 {
@@ -26,6 +29,11 @@ INSERT INTO runs VALUES($(( (today - 60 * 86400) * 1000 )), $(( today * 1000 )))
 INSERT INTO down(object, device, start_ms, end_ms, root) VALUES
   ('srv-7/ping_state', 'srv-7', $(( (today - 10 * 86400 + 3600) * 1000 )),
    $(( (today - 10 * 86400 + 3600 + 864) * 1000 )), NULL);
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < $old_outages - 1)
+INSERT INTO down(object, device, start_ms, end_ms, root)
+  SELECT 'srv-' || (i % $n) || '/ping_state', 'srv-' || (i % $n),
+         $(( (today - 89 * 86400) * 1000 )) + (i / $n) * 3600000,
+         $(( (today - 89 * 86400) * 1000 )) + (i / $n) * 3600000 + 600000, NULL FROM k;
 SQL
 
 python3 "$DCMON_SOURCE_DIR/tests/peers/deferred_race.py" "$DCMON_SOCKET" "$T" "$DCMOND_PID" \

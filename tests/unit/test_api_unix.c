@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_internal.h"
@@ -25,6 +26,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/loop.h"
+#include "dcmon/workq.h"
 
 #define CLIENT_WAIT_S 30 /* bound on any blocking client read (never reached when green) */
 #define MANY_CLIENTS 50
@@ -280,6 +282,72 @@ static void test_slow_client_timeout(void **state)
 	assert_error_body(j.out[0], 408, "request not completed");
 	assert_int_equal(resp_status(j.out[1]), 200);
 	job_free(&j);
+}
+
+/* A worker held busy until the loop's timer lets it go: the reply of a request queued
+ * behind it comes after the connection's deadline. */
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool open;
+};
+
+static void gate_wait(void *arg)
+{
+	struct gate *g = arg;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CLIENT_WAIT_S; /* bound: never reached when green */
+	pthread_mutex_lock(&g->lock);
+	while (!g->open && pthread_cond_timedwait(&g->cond, &g->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_passed(struct loop *loop, void *arg)
+{
+	(void)loop, (void)arg;
+}
+
+static void gate_open(struct loop *loop, void *arg)
+{
+	struct gate *g = arg;
+	(void)loop;
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	pthread_cond_signal(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void ask_report(struct job *j)
+{
+	j->out[0] = exchange(j->f->path,
+			     REQ("GET /api/v1/reports/availability?period=2026-11 HTTP/1.1\r\n\r\n"));
+}
+
+/* A reply built on the worker pool (an availability report, a status page) is not cut
+ * by the connection's deadline, which is for a client that does not send its request:
+ * the worker is held until 3 deadlines have passed, and the report still comes. */
+static void test_deferred_reply_outlives_deadline(void **state)
+{
+	struct fx *f = *state;
+	struct gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	f->env.wq = workq_new(f->loop, 1);
+	assert_non_null(f->env.wq);
+	test_cfg.daemon.state_dir = f->dir; /* no history there: a report of nothing */
+	start(f);
+	api_unix_set_timeout(f->srv, 100);
+	assert_int_equal(workq_submit(f->env.wq, gate_wait, gate_passed, &g), 0);
+	assert_non_null(loop_timer_add(f->loop, 300, gate_open, &g));
+	struct job j = {0};
+	run_client(f, &j, ask_report);
+	assert_int_equal(resp_status(j.out[0]), 200);
+	json_t *rep = resp_json(j.out[0]);
+	assert_string_equal(json_string_value(json_object_get(rep, "period")), "2026-11");
+	json_decref(rep);
+	job_free(&j);
+	workq_free(f->env.wq);
+	test_cfg.daemon.state_dir = NULL;
 }
 
 /* Opens many connections, each with half a request, then completes them all. */
@@ -590,6 +658,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_good_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_reply_outlives_deadline, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_hangs_up_mid_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),

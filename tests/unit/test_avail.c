@@ -411,6 +411,161 @@ static void test_unreachable_device_is_down(void **state)
 	json_decref(rep);
 }
 
+/* A poll of dev from start to end, ending in state. */
+static void poll(struct change_bus *bus, const char *dev, enum dev_state state, int64_t start,
+		 int64_t end)
+{
+	struct dev_status st = {.state = state, .last_poll_ms = start};
+	change_publish(bus, &(struct change){.kind = CHANGE_DEVICE, .device = dev, .ts_ms = end,
+					     .status = &st});
+}
+
+/* An outage starts where the evidence does: at the start of the first poll that got no
+ * answer (the poll before answered), not at its end a timeout later; it ends at the end
+ * of the first poll answered. */
+static void test_unreachable_from_failed_poll_start(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct change_bus *bus = change_bus_new();
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	int64_t t = at(11, 10, 10, 0);
+	poll(bus, "acme-web", DEV_STATE_UP, t, t + 1000);
+	poll(bus, "acme-web", DEV_STATE_UNREACHABLE, t + 60000, t + 65000); /* a 5 s timeout */
+	poll(bus, "acme-web", DEV_STATE_UNREACHABLE, t + 120000, t + 125000);
+	poll(bus, "acme-web", DEV_STATE_UP, t + 180000, t + 181000);
+	avail_recorder_free(r, at(12, 1, 0, 0));
+	change_bus_free(bus);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	assert_true(fig(named(rep, "devices", "acme-web"), "unplanned_s") == 121); /* 10:01:00..10:03:01 */
+	const json_t *inc = json_array_get(json_object_get(rep, "outages"), 0);
+	assert_string_equal(json_string_value(json_object_get(inc, "start")),
+			    "2026-11-10T10:01:00Z");
+	json_decref(rep);
+}
+
+/* A degraded device (some of its pollers answer) is up, and its degraded time is shown
+ * apart, per device and in every group, from the start of its first degraded poll to the
+ * end of the first poll answered whole, less the time a critical alert had it down. */
+static void test_degraded_is_up_and_shown(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct change_bus *bus = change_bus_new();
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	int64_t t = at(11, 10, 11, 0);
+	poll(bus, "acme-web", DEV_STATE_UP, t - 60000, t - 59000);
+	poll(bus, "acme-web", DEV_STATE_DEGRADED, t, t + 2000);
+	poll(bus, "acme-web", DEV_STATE_DEGRADED, t + 60000, t + 62000);
+	ping_alert(bus, ALERT_FIRING, at(11, 10, 11, 10));
+	ping_alert(bus, ALERT_RESOLVED, at(11, 10, 11, 15));
+	poll(bus, "acme-web", DEV_STATE_UP, at(11, 10, 11, 30), at(11, 10, 11, 30) + 1000);
+	avail_recorder_free(r, at(12, 1, 0, 0));
+	change_bus_free(bus);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unplanned_s") == 300);
+	assert_true(fig(web, "degraded_s") == 1801 - 300);
+	assert_true(fig(web, "up_s") == 30 * 86400 - 300); /* degraded is up */
+	assert_true(fig(json_object_get(rep, "summary"), "degraded_s") == 1501);
+	assert_true(fig(named(rep, "tenants", "acme"), "degraded_s") == 1501);
+	assert_true(fig(named(rep, "tenants", "globex"), "degraded_s") == 0);
+	assert_true(fig(named(rep, "devices", "globex-db"), "degraded_s") == 0);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(rep, "policy"),
+								  "statement")),
+			       "degraded device (some of its pollers answer) is up"));
+	struct strbuf b;
+	strbuf_init(&b);
+	assert_int_equal(avail_report_text(rep, &b), 0);
+	assert_non_null(strstr(strbuf_str(&b), "degraded     1501 s"));
+	strbuf_reset(&b);
+	assert_int_equal(avail_report_html(rep, &b), 0);
+	assert_non_null(strstr(strbuf_str(&b), "<td class=\"degraded\">1501</td>"));
+	strbuf_free(&b);
+	json_decref(rep);
+}
+
+/* An alert restored at a start, before its metric reports, names its metric by its key
+ * ("tcp_port_up@443"); the transition that ends it once the metric is bound names it
+ * by name and instance: one object, whose span that transition closes. */
+static void test_restored_alert_span_closes(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct change_bus *bus = change_bus_new();
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	struct alert_event ev = {.type = ALERT_EV_CURRENT, .ts_ms = at(11, 3, 10, 0),
+				 .device = "acme-web", .metric = "tcp_connect_state@443",
+				 .state = ALERT_FIRING, .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ev.ts_ms});
+	ev = (struct alert_event){.type = ALERT_EV_CHANGED, .ts_ms = at(11, 3, 10, 20),
+				  .device = "acme-web", .metric = "tcp_connect_state", .inst = "443",
+				  .state = ALERT_RESOLVED, .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ev.ts_ms});
+	avail_recorder_free(r, at(12, 1, 0, 0));
+	change_bus_free(bus);
+
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *web = named(rep, "devices", "acme-web");
+	assert_true(fig(web, "unplanned_s") == 1200);
+	const json_t *check = json_array_get(json_object_get(web, "checks"), 0);
+	assert_string_equal(json_string_value(json_object_get(check, "object")),
+			    "acme-web/tcp_connect_state:443");
+	json_decref(rep);
+}
+
+static long long scalar(struct fixture *f, const char *query);
+
+/* A reload that removes a device ends every span of it still open at the reload: its
+ * alert's (no transition of it will come), its unreachable and degraded ones; added
+ * again later, it is not down for the time it was away. */
+static void test_removed_device_spans_end_at_reload(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], q[256];
+	struct cfg fewer = *f->cfg;
+	fewer.device_index = NULL;
+	fewer.ndevices--;
+	const char *last = f->cfg->devices[fewer.ndevices].id; /* ups-b */
+	struct change_bus *bus = change_bus_new();
+	struct avail_recorder *r = avail_recorder_new(f->dir, bus, NULL, NULL, at(11, 1, 0, 0),
+						      err, sizeof(err));
+	assert_non_null(r);
+	avail_recorder_devices(r, f->cfg, at(11, 1, 0, 0));
+	struct alert_event ev = {.type = ALERT_EV_CHANGED, .ts_ms = at(11, 10, 0, 0),
+				 .device = last, .metric = "output_state",
+				 .state = ALERT_FIRING, .severity = SEV_CRITICAL};
+	change_publish(bus, &(struct change){.kind = CHANGE_ALERT, .device = ev.device,
+					     .alert = &ev, .ts_ms = ev.ts_ms});
+	poll(bus, last, DEV_STATE_DEGRADED, at(11, 10, 0, 0), at(11, 10, 0, 1));
+	avail_recorder_devices(r, &fewer, at(11, 10, 1, 0));
+	avail_recorder_devices(r, f->cfg, at(11, 20, 0, 0)); /* back */
+	avail_recorder_free(r, at(12, 1, 0, 0));
+	change_bus_free(bus);
+
+	snprintf(q, sizeof(q), "SELECT end_ms FROM down WHERE object = '%s/output_state'", last);
+	assert_int_equal(scalar(f, q), at(11, 10, 1, 0));
+	snprintf(q, sizeof(q), "SELECT end_ms FROM degraded WHERE device = '%s'", last);
+	assert_int_equal(scalar(f, q), at(11, 10, 1, 0));
+	json_t *rep = report(f, "2026-11", NULL);
+	const json_t *ups = named(rep, "devices", last);
+	assert_true(fig(ups, "unplanned_s") == 3600);
+	assert_true(fig(ups, "unknown_s") == (10 * 24 - 1) * 3600);
+	assert_true(fig(ups, "degraded_s") == 0); /* down all the while it was degraded */
+	assert_true(fig(json_object_get(rep, "summary"), "unplanned_s") == 3600);
+	json_decref(rep);
+}
+
 static void test_flapping_device(void **state)
 {
 	struct fixture *f = *state;
@@ -503,20 +658,26 @@ static void test_notes_on_an_incident(void **state)
 	json_decref(rep);
 }
 
-static long long count(struct fixture *f, const char *table)
+static long long scalar(struct fixture *f, const char *query)
 {
-	char path[PATH_MAX], q[128];
+	char path[PATH_MAX];
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	snprintf(path, sizeof(path), "%s/reports.db", f->dir);
-	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", table);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, query, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	long long n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+static long long count(struct fixture *f, const char *table)
+{
+	char q[128];
+	snprintf(q, sizeof(q), "SELECT count(*) FROM %s", table);
+	return scalar(f, q);
 }
 
 /* Retention: what ended more than `retention` ago goes (spans, runs, notes), in batches
@@ -668,6 +829,30 @@ static void test_reports_references(void **state)
 	cfg_diags_free(&d);
 }
 
+/* daemon.reports.status_page.max_own_components: 1..1000000, an error at its place. */
+static void test_status_page_max_key(void **state)
+{
+	(void)state;
+	struct cfg_diags d;
+	struct cfg *cfg = load_yaml("daemon:\n"
+				    "  data_dir: /tmp/x\n"
+				    "  reports:\n"
+				    "    status_page: {max_own_components: 0}\n", &d);
+	assert_null(cfg);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 4);
+	assert_int_equal(d.v[0].pos.col, 39);
+	assert_non_null(strstr(d.v[0].msg, "max_own_components"));
+	cfg_diags_free(&d);
+	cfg = load_yaml("daemon:\n"
+			"  data_dir: /tmp/x\n"
+			"  reports:\n"
+			"    status_page: {max_own_components: 5000}\n", &d);
+	assert_non_null(cfg); /* its value: test_status_page.sh's 422 */
+	cfg_free(cfg);
+	cfg_diags_free(&d);
+}
+
 /* daemon.reports.monthly_mail: its route must exist and mail must be configured, each
  * said at its place; a section that mails nothing is refused. */
 static void test_monthly_mail_keys(void **state)
@@ -768,6 +953,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dcmond_down_is_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flapping_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_device_is_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_from_failed_poll_start, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_degraded_is_up_and_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_device_spans_end_at_reload, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restored_alert_span_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_server_under_utility_outage, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_notes_on_an_incident, setup, teardown),
@@ -775,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_retention_key),
 		cmocka_unit_test(test_reports_references),
 		cmocka_unit_test(test_monthly_mail_keys),
+		cmocka_unit_test(test_status_page_max_key),
 		cmocka_unit_test_setup_teardown(test_device_not_configured_is_unknown, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_monthly_mail_schedule, setup, teardown),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dcmon/notify.h"
+#include "dcmon/notify_sched.h"
 #include "notify_int.h"
 
 #define T0 FX_T0
@@ -623,6 +624,84 @@ static void test_notifier_history(void **state)
 	fx_free(f);
 }
 
+/* ---- reports mailed on a schedule (notify_sched.c) ----------------------------------- */
+
+struct sched_owner {
+	const char *route;  /* the message's route */
+	bool fail;          /* the build fails */
+	int built, sent;    /* builds run, periods sent */
+	struct notify_mail mail;
+};
+
+static void sched_build(struct sched_job *j)
+{
+	struct sched_owner *o = j->owner;
+	o->built++;
+	if (o->fail) {
+		snprintf(j->err, sizeof(j->err), "no summary");
+		return;
+	}
+	o->mail = (struct notify_mail){.route = o->route, .kind = "report",
+				       .subject = "[dcmon] a report", .text = "the report"};
+	j->mail = &o->mail;
+	j->nmail = 1;
+}
+
+static void sched_release(struct sched_job *j)
+{
+	(void)j;
+}
+
+static void sched_sent(struct sched_job *j, int messages)
+{
+	struct sched_owner *o = j->owner;
+	assert_int_equal(messages, 1);
+	o->sent++;
+}
+
+static const struct sched_ops test_sched_ops = {.sub = "test", .build = sched_build,
+						.release = sched_release, .sent = sched_sent};
+
+/* A period is spooled and marked sent in one transaction: marked when its messages are
+ * in the spool, not when the build or the spool failed (then tried again 10 minutes
+ * later, still due). */
+static void test_sched_marks_with_the_spool(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(CFG_NOTIFY, false);
+	char err[256];
+	struct notify_env env = {.cfg = f->cfg};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	struct sched_owner o = {.route = "nowhere"};
+	struct notify_sched *s = notify_sched_new(&test_sched_ops, &o, NULL);
+	struct sched_period p = {.schedule = "test-monthly", .period = "2026-11",
+				 .what = "test report", .from_ms = T0 - S(3600), .to_ms = T0};
+
+	notify_sched_start(s, f->cfg, n, &p, T0); /* no such route: nothing spooled */
+	assert_int_equal(o.built, 1);
+	assert_false(notify_sched_sent(n, "test-monthly", "2026-11"));
+	assert_true(notify_sched_busy(s, T0 + NOTIFY_SCHED_RETRY_MS - 1));
+	assert_false(notify_sched_busy(s, T0 + NOTIFY_SCHED_RETRY_MS));
+	o.fail = true; /* the build fails */
+	notify_sched_start(s, f->cfg, n, &p, T0 + NOTIFY_SCHED_RETRY_MS);
+	assert_int_equal(o.built, 2);
+	assert_false(notify_sched_sent(n, "test-monthly", "2026-11"));
+	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 0);
+
+	o = (struct sched_owner){.route = "shared"};
+	notify_sched_start(s, f->cfg, n, &p, T0 + 2 * NOTIFY_SCHED_RETRY_MS);
+	assert_int_equal(o.sent, 1);
+	assert_true(notify_sched_sent(n, "test-monthly", "2026-11"));
+	assert_false(notify_sched_sent(n, "test-monthly", "2026-10"));
+	assert_false(notify_sched_sent(n, "other", "2026-11"));
+	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 1);
+	assert_int_equal(count_to(n, "OPS@acme.example", "report"), 0); /* a tenant's: never */
+	notify_sched_free(s);
+	notifier_free(n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_spool_html),
 		cmocka_unit_test(test_group_graph_wait),
 		cmocka_unit_test(test_spool_graph_migrate),
+		cmocka_unit_test(test_sched_marks_with_the_spool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,6 +162,18 @@ struct notify_mail {
  * send to), -ENODATA (no smtp: section), -ENOENT (no such route), -EIO (the spool
  * cannot be written: nothing was spooled), -ENOMEM. */
 int notifier_mail(struct notifier *n, const struct notify_mail *m, size_t nm, int64_t now_ms);
+/* A period of a scheduled report ("availability-monthly" "2026-11"), marked sent in
+ * notify.db (dcmon/notify_sched.h). */
+struct notify_period {
+	const char *schedule, *period;
+};
+/* notifier_mail with mark's period recorded as sent in the same transaction as the
+ * messages (both or neither), even when there is nobody to send to (mark NULL: as
+ * notifier_mail). */
+int notifier_mail_marked(struct notifier *n, const struct notify_mail *m, size_t nm,
+			 const struct notify_period *mark, int64_t now_ms);
+/* Whether p's period was recorded as sent: 1, 0, or -EIO (the spool cannot be read). */
+int notifier_period_sent(struct notifier *n, const struct notify_period *p);
 
 /* One spooled delivery (one message to one recipient). */
 enum notify_state { NOTIFY_PENDING, NOTIFY_SENT, NOTIFY_FAILED };

@@ -36,6 +36,8 @@ int avail_spans_subtract(const struct avail_spans *a, const struct avail_spans *
 			 struct avail_spans *out);
 int avail_spans_intersect(const struct avail_spans *a, const struct avail_spans *b,
 			  struct avail_spans *out);
+/* s = s \ minus, both normalized.  0 or -ENOMEM (s unchanged). */
+int avail_spans_remove(struct avail_spans *s, const struct avail_spans *minus);
 /* Appends every span of b to a (then normalize a).  0 or -ENOMEM. */
 int avail_spans_merge(struct avail_spans *a, const struct avail_spans *b);
 void avail_spans_reset(struct avail_spans *s);
@@ -43,9 +45,11 @@ void avail_spans_free(struct avail_spans *s);
 
 /* One object's time in a period, classified.  unknown wins over everything (dcmond was
  * not running: nothing is known), then planned (down inside a maintenance or test-mode
- * window), then unplanned (down elsewhere); the rest is up. */
+ * window), then unplanned (down elsewhere); the rest is up.  degraded is the part of up
+ * when the device answered some of its pollers only: up, shown apart (a device's,
+ * settled against its down time by avail_class_settle; empty for a check). */
 struct avail_class {
-	struct avail_spans unplanned, planned;
+	struct avail_spans unplanned, planned, degraded;
 };
 
 /* Classifies the down spans of one object against the planned windows and the unknown
@@ -55,7 +59,8 @@ int avail_classify(struct avail_spans *down, struct avail_spans *planned,
 		   const struct avail_spans *unknown, int64_t from_ms, int64_t to_ms,
 		   struct avail_class *cls);
 /* Adds a member's classified time to a group's: the group is down while any member is
- * (a span both planned in one member and unplanned in another is unplanned).  Call
+ * (a span both planned in one member and unplanned in another is unplanned), and
+ * degraded while any member is and none is down.  Call
  * avail_class_settle() once every member is in.  0 or -ENOMEM. */
 int avail_class_merge(struct avail_class *group, const struct avail_class *member);
 int avail_class_settle(struct avail_class *group, int64_t from_ms, int64_t to_ms);
@@ -72,6 +77,7 @@ struct avail_figures {
 	int64_t period_ms;    /* the whole period */
 	int64_t known_ms;     /* period minus unknown: what availability is computed over */
 	int64_t up_ms, unplanned_ms, planned_ms, unknown_ms;
+	int64_t degraded_ms;  /* of up_ms: answering some pollers only */
 	double availability;  /* (known - counted downtime) / known; 1 when nothing is known */
 	int64_t budget_ms;    /* (1 - target) x known */
 	int64_t used_ms;      /* counted downtime: unplanned (+ planned per policy) */

@@ -29,9 +29,13 @@ struct cfg_report_tenant {
 	struct cfg_pos pos;
 };
 /* `daemon.reports.monthly_mail:` (docs/REPORTS.md "The monthly mail"). */
+/* A message's size at most, KiB, by default: 10,240,000 bytes, Postfix's own
+ * message_size_limit (daemon.reports.monthly_mail.max_message_kb). */
+#define AVAIL_MAIL_MAX_KB_DEFAULT 10000
 struct cfg_monthly_mail {
 	char *noc_route; /* the NOC's report of everything to this route's addresses; NULL: none */
 	bool tenants;    /* each tenant's report to its own addresses; default true */
+	int max_message_kb; /* a message's size at most (graphs, then HTML, then text cut) */
 	struct cfg_pos pos;
 };
 struct cfg_reports {
@@ -75,6 +79,13 @@ void avail_report_policy(const struct cfg *cfg, const char *tenant, struct avail
  * infrastructure feeding them (authz_device_scopes) and never another tenant's name.
  * NULL when out of memory. */
 json_t *avail_report_build(const struct avail_report_req *req, const struct avail_history *h);
+
+/* The summary figures of req's devices on each of ndays days of day_ms from req->from_ms
+ * (req->to_ms their end), into out[ndays]: what avail_report_build's summary says over
+ * each day (the last one cut at req->now_ms), from one classification of the whole
+ * range.  The status page's daily bars.  0 or -ENOMEM. */
+int avail_report_days(const struct avail_report_req *req, const struct avail_history *h,
+		      int64_t day_ms, size_t ndays, struct avail_figures *out);
 
 /* Renders a report as plain text or as a self-contained HTML page into out.
  * 0 or -ENOMEM. */

@@ -12,6 +12,9 @@
  *                             under one; written from the change bus; a device whose
  *                             polls end unreachable with no critical alert firing is
  *                             down as its check "device/unreachable";
+ *   degraded(device, start_ms, end_ms)
+ *                             each span a device's polls ended degraded (some of its
+ *                             pollers answered): up, but reported apart;
  *   notes(incident, ts_ms, who, text)  operators' notes on incidents (audited);
  *   mailed(month, ts_ms)      the months whose report was mailed (monthly mail), so a
  *                             restart neither skips nor repeats one.
@@ -39,6 +42,9 @@
 /* The check of a device's down spans while it does not answer at all (its polls end
  * unreachable) and no critical alert has it down: object "device/unreachable". */
 #define AVAIL_UNREACHABLE_CHECK "unreachable"
+/* The key of a device's open degraded span in the recorder's memory: "device/degraded"
+ * (its rows are in the table degraded, not down). */
+#define AVAIL_DEGRADED_KEY "degraded"
 
 /* ---- recording (dcmond) ------------------------------------------------------------ */
 
@@ -58,8 +64,9 @@ struct avail_recorder *avail_recorder_new(const char *state_dir, struct change_b
  * the facility; none until set). */
 void avail_recorder_set_root(struct avail_recorder *r, avail_root_fn root, void *root_arg);
 /* Records the devices of cfg as configured (polled) from now_ms, and the end of those
- * that are no more: a device outside them is unknown in reports.  At the start and at
- * each reload. */
+ * that are no more: a device outside them is unknown in reports, and every span of it
+ * still open (an alert's, unreachable, degraded) ends at now_ms, since no transition
+ * of it will come.  At the start and at each reload. */
 void avail_recorder_devices(struct avail_recorder *r, const struct cfg *cfg, int64_t now_ms);
 /* Spans, runs and notes that ended more than retention_ms ago are removed (0: none);
  * the recorder starts with none. */
@@ -121,6 +128,10 @@ struct avail_history {
 	struct avail_down *configured;
 	size_t nconfigured;
 	int64_t configured_since;
+	/* When each device's polls ended degraded (some pollers answered), by device then
+	 * start; only device, start_ms and end_ms are set. */
+	struct avail_down *degraded;
+	size_t ndegraded;
 };
 
 /* Reads what touches [from, to) from state_dir's reports.db and alerts.db (either may be
