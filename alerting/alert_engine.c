@@ -158,6 +158,7 @@ void alert_engine_free(struct alert_engine *e)
 	free(e->sil);
 	free(e->scratch.v);
 	ruleset_free(e->rs);
+	ruleset_free(e->next_rs);
 	alert_store_close(e->st);
 	baseline_loader_free(e->loader);
 	free(e);
@@ -283,18 +284,35 @@ static void tick_store(struct alert_engine *e, int64_t now_ms)
 
 /* ---- reload ---------------------------------------------------------------------- */
 
-int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
-			const struct alert_rule_src *profiles, size_t nprofiles, int64_t now_ms)
+int alert_engine_prepare(struct alert_engine *e, const struct cfg *cfg,
+			 const struct alert_rule_src *profiles, size_t nprofiles)
 {
 	char err[128];
-	struct ruleset *rs = ruleset_new(cfg, profiles, nprofiles, err, sizeof(err));
-	if (!rs) {
+	alert_engine_cancel(e);
+	if (!(e->next_rs = ruleset_new(cfg, profiles, nprofiles, err, sizeof(err)))) {
 		log_warnx("alert", NULL, "reload: %s; keeping the old rules", err);
 		return -ENOMEM;
 	}
+	e->next_cfg = cfg;
+	return 0;
+}
+
+void alert_engine_cancel(struct alert_engine *e)
+{
+	ruleset_free(e->next_rs);
+	e->next_rs = NULL;
+	e->next_cfg = NULL;
+}
+
+int alert_engine_commit(struct alert_engine *e, int64_t now_ms)
+{
 	struct ruleset *old = e->rs;
-	e->rs = rs;
-	e->cfg = cfg;
+	if (!e->next_rs)
+		return 0; /* nothing prepared */
+	e->rs = e->next_rs;
+	e->cfg = e->next_cfg;
+	e->next_rs = NULL;
+	e->next_cfg = NULL;
 	int rc = 0;
 	for (size_t i = 0; i < e->nbinds; i++)
 		if (alert_bind_redo(e, i, now_ms) < 0)
@@ -302,11 +320,18 @@ int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
 	/* every alert, bound or not: one of a rule the reload removed is in no binding,
 	 * and its device would point into the configuration about to be freed */
 	for (size_t i = 0; i < e->nalerts; i++)
-		e->alerts[i]->dev = smap_get(&rs->devices, e->alerts[i]->device);
+		e->alerts[i]->dev = smap_get(&e->rs->devices, e->alerts[i]->device);
 	ruleset_free(old);
 	if (rc < 0)
 		log_warnx("alert", NULL, "reload: out of memory rebinding rules");
 	return rc;
+}
+
+int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
+			const struct alert_rule_src *profiles, size_t nprofiles, int64_t now_ms)
+{
+	int rc = alert_engine_prepare(e, cfg, profiles, nprofiles);
+	return rc < 0 ? rc : alert_engine_commit(e, now_ms);
 }
 
 /* ---- tick ---------------------------------------------------------------------- */

@@ -330,6 +330,8 @@ struct abind {
 struct alert_engine {
 	const struct cfg *cfg;
 	struct ruleset *rs;
+	const struct cfg *next_cfg;   /* a reload prepared, not yet committed */
+	struct ruleset *next_rs;      /* its rules, compiled; NULL when none is */
 	int slot;                     /* sink slot in metric.sink_data, -1 = not attached */
 	struct abind **binds;         /* every bound metric */
 	size_t nbinds, capbinds;

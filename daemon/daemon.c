@@ -35,6 +35,7 @@
 #include "dcmon/snmp.h"
 #include "dcmon/tenants.h"
 #include "dcmon/workq.h"
+#include "part_run.h"
 #include "pipeline.h"
 #include "profile_rules.h"
 #include "dcmon/scheduler.h"
@@ -59,15 +60,12 @@ struct daemon {
 	struct sched *sched;
 	struct chain_settle *settle; /* the engine's settle inputs, from the chains */
 	struct api_unix *api;
-	struct alert_engine *alerts;
 	struct tenant_layer *tenants; /* tenants.db, layered over the file; NULL without one */
-	struct notifier *notify;  /* alert e-mail */
-	struct facility *facility; /* suppression, predictions, data quality */
 	struct daemon_priv priv;   /* the user to become after start */
 	struct poller_env env;
 	struct api_env api_env;
-	struct alerting alerting;                  /* alerting's routes' state */
 	void *parts[DCMON_PARTS_MAX];              /* each part's state: api_env.parts */
+	struct part_run run;                       /* their lifecycle, in order */
 	struct part_env part_env;                  /* what the parts' lifecycle gets */
 	int sigfd;
 	struct sd_service *sd; /* systemd's notifications and watchdog pings */
@@ -179,64 +177,19 @@ static const struct poller_ops *const *all_pollers(void)
 	return all;
 }
 
-/* ---- the parts' lifecycle (dcmon/part.h) --------------------------------------------
- * new in list order, once the kernel's services, the engine, the notifier, the facility,
- * the pollers' environment and api_env (which the web server serves) are made, and
- * before the restored alerts are published (the reports' recorder opens their spans
- * again); reload after the new config is in
- * force everywhere else and before the old one is freed (their sections point into
- * it); free in reverse order once the loop has stopped and the work queue has
- * drained (no graph renders for the web server any more); tick each second, in list
- * order, after the engine's tick. */
+/* ---- the parts' lifecycle (dcmon/part.h, part_run.h) ------------------------------
+ * new once the kernel's services, the pollers' environment and api_env (which the web
+ * server serves) are made, and before the restored alerts are published (the reports'
+ * recorder opens their spans again); a reload's prepare and commit first, its reload
+ * hooks at their phase (reload_swap); each second every part's report, then every
+ * part's tick; free once the loop has stopped and the work queue has drained (no graph
+ * renders for the web server any more): the service parts, the pipeline, then the
+ * pipeline's stages. */
 
-static int parts_new(struct daemon *d)
+/* The state of part, or NULL when it does not run. */
+static void *part_state(const struct daemon *d, const struct dcmon_part *part)
 {
-	for (size_t i = 0; dcmon_parts[i]; i++)
-		if (dcmon_parts[i]->new && dcmon_parts[i]->new(&d->part_env, &d->parts[i]) < 0)
-			return -1;
-	return 0;
-}
-
-static void parts_reload(struct daemon *d, const struct cfg *old)
-{
-	d->part_env.cfg = d->cfg;
-	for (size_t i = 0; dcmon_parts[i]; i++)
-		if (dcmon_parts[i]->reload)
-			dcmon_parts[i]->reload(&d->part_env, &d->parts[i], old);
-}
-
-/* Each second, after the kernel's and the engine's own work of the second. */
-static void parts_tick(struct daemon *d, int64_t now_ms)
-{
-	for (size_t i = 0; dcmon_parts[i]; i++)
-		if (dcmon_parts[i]->tick && d->parts[i])
-			dcmon_parts[i]->tick(&d->part_env, d->parts[i], now_ms);
-}
-
-static void parts_free(struct daemon *d)
-{
-	size_t n = 0;
-	while (dcmon_parts[n])
-		n++;
-	while (n-- > 0)
-		if (dcmon_parts[n]->free) {
-			dcmon_parts[n]->free(d->parts[n]);
-			d->parts[n] = NULL;
-		}
-}
-
-/* The event store of the events part, or NULL when it does not run. */
-static struct event_store *events_store(const struct daemon *d)
-{
-	const struct events_part_state *st = d->parts[dcmon_part_index(&events_part)];
-	return st ? st->store : NULL;
-}
-
-/* The account store of the accounts part, or NULL when it does not run. */
-static struct accounts *accounts_store(const struct daemon *d)
-{
-	const struct accounts_part_state *st = d->parts[dcmon_part_index(&accounts_part)];
-	return st ? st->store : NULL;
+	return d->parts[dcmon_part_index(part)];
 }
 
 static int add_devices(struct daemon *d, const struct cfg *old)
@@ -267,12 +220,10 @@ static void api_env_accounts(struct daemon *d, const struct cfg *cfg)
 	d->api_env.nlocal_users = ac ? ac->nlocal_users : 0;
 }
 
-/* What each part's routes act on (api_env.parts, dcmon/part.h). */
+/* What each part's routes act on (api_env.parts, dcmon/part.h): the parts' lifecycle
+ * makes their states there, but the tenant layer's, which the daemon opens. */
 static void api_env_parts(struct daemon *d)
 {
-	d->alerting = (struct alerting){.engine = d->alerts, .notify = d->notify};
-	d->parts[dcmon_part_index(&alerting_part)] = &d->alerting;
-	d->parts[dcmon_part_index(&facility_part)] = d->alerts;
 	d->parts[dcmon_part_index(&tenants_part)] = d->tenants;
 	d->api_env.parts = d->parts;
 }
@@ -282,21 +233,22 @@ static void api_env_parts(struct daemon *d)
 static int token_actor_of(void *auth, const char *token, const char *source,
 			  struct authz_actor *out)
 {
-	struct accounts *a = accounts_store(auth);
-	return a ? accounts_token_actor(a, token, source, out) : -1;
+	const struct accounts_part_state *a = part_state(auth, &accounts_part);
+	return a && a->store ? accounts_token_actor(a->store, token, source, out) : -1;
 }
 
 static int session_actor_of(void *auth, const char *sid, const char *csrf, const char *source,
 			    int64_t now_ms, struct authz_actor *out)
 {
-	struct accounts *a = accounts_store(auth);
-	return a ? accounts_session_actor(a, sid, csrf, source, now_ms, out) : -1;
+	const struct accounts_part_state *a = part_state(auth, &accounts_part);
+	return a && a->store ? accounts_session_actor(a->store, sid, csrf, source, now_ms, out)
+			     : -1;
 }
 
 static bool any_account_of(void *auth)
 {
-	struct accounts *a = accounts_store(auth);
-	return a && accounts_any(a);
+	const struct accounts_part_state *a = part_state(auth, &accounts_part);
+	return a && a->store && accounts_any(a->store);
 }
 
 /* Puts next (and its profiles' rules) in force; unchanged devices keep their state.
@@ -304,6 +256,10 @@ static bool any_account_of(void *auth)
 static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules next_rules)
 {
 	struct cfg *old = d->cfg;
+	struct part_env next_env = d->part_env;
+	next_env.cfg = next;
+	next_env.profile_rules = next_rules.srcs;
+	next_env.nprofile_rules = next_rules.n;
 	/* Status carried over for unchanged devices; metrics of changed ones start anew. */
 	struct dev_status *keep = calloc(next->ndevices ? next->ndevices : 1, sizeof(*keep));
 	bool *kept = calloc(next->ndevices ? next->ndevices : 1, sizeof(*kept));
@@ -315,14 +271,15 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 			kept[i] = true;
 		}
 	}
-	if (alert_engine_reload(d->alerts, next, next_rules.srcs, next_rules.n, clock_wall_ms()) < 0) {
-		log_warnx("daemon", NULL, "reload rejected: out of memory compiling rules");
+	if (part_run_prepare(&d->run, &next_env) < 0) {
 		free(keep);
 		free(kept);
 		profile_rules_free(&next_rules);
 		cfg_free(next);
 		return -1;
 	}
+	/* the new rules first: the metrics of changed devices are dropped under them */
+	part_run_commit(&d->run, &next_env);
 	profile_rules_free(&d->prules);
 	d->prules = next_rules;
 	for (size_t i = 0; i < old->ndevices; i++) {
@@ -334,12 +291,13 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 			log_info("daemon", id, "%s", nd ? "changed: state reset" : "removed");
 		}
 	}
-	facility_reload(d->facility, next); /* before the old cfg is freed */
+	d->part_env = next_env;
+	/* before the scheduler and the settle inputs read the new chains and routes */
+	part_run_reload(&d->run, &d->part_env, old, PART_RELOAD_EARLY);
 	d->cfg = next;
 	d->env.cfg = next;
 	api_env_accounts(d, next);
 	metric_reg_set_series_max(d->reg, (size_t)next->daemon.max_series_per_device);
-	notifier_reload(d->notify, next);
 	for (size_t i = 0; i < next->ndevices; i++) {
 		const struct cfg_device *dev = &next->devices[i];
 		char err[256] = "";
@@ -350,7 +308,8 @@ static int reload_swap(struct daemon *d, struct cfg *next, struct profile_rules 
 	}
 	chain_settle_all(d->settle, next); /* the new chains and schedule */
 	api_unix_set_env(d->api, &d->api_env);
-	parts_reload(d, old);
+	/* the others, before old is freed: their sections point into it */
+	part_run_reload(&d->run, &d->part_env, old, PART_RELOAD_LAST);
 	free(keep);
 	free(kept);
 	cfg_free(old);
@@ -467,9 +426,7 @@ static void on_tick(struct loop *loop, void *arg)
 	struct daemon *d = arg;
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
-	event_store_report(events_store(d), d->reg, now);
-	alert_engine_tick(d->alerts, now);
-	parts_tick(d, now);
+	part_run_tick(&d->run, &d->part_env, now);
 	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
 }
 
@@ -486,16 +443,15 @@ static void on_clock_step(struct loop *loop, int64_t step_ms, void *arg)
 		  (long long)(size % 1000));
 	metric_reg_clock_stepped(d->reg, step_ms);
 	archive_clock_stepped(d->arc, step_ms);
-	alert_engine_clock_stepped(d->alerts, step_ms);
-	notifier_clock_stepped(d->notify, step_ms);
-	facility_clock_stepped(d->facility, step_ms);
+	part_run_clock_stepped(&d->run, step_ms);
 }
 
 static void on_unmatched_check(struct loop *loop, void *arg)
 {
 	struct daemon *d = arg;
+	const struct alerting *al = part_state(d, &alerting_part);
 	d->unmatched_timer = NULL;
-	alert_engine_warn_unmatched(d->alerts);
+	alert_engine_warn_unmatched(al->engine);
 }
 
 /* A trap from a known device, or a watched process exiting: poll it now (its regular
@@ -525,11 +481,12 @@ static void on_poll_start(void *arg, const char *id)
 static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
+	const struct alerting *al = part_state(d, &alerting_part);
 	int64_t now = clock_wall_ms();
-	facility_device_polled(d->facility, id, now);
+	facility_device_polled(part_state(d, &facility_part), id, now);
 	chain_settle_polled(d->settle, id);
-	alert_engine_settle_check(d->alerts, now);
-	notifier_poll_done(d->notify, id, now);
+	alert_engine_settle_check(al->engine, now);
+	notifier_poll_done(al->notify, id, now);
 	change_publish(d->bus, &(struct change){.kind = CHANGE_DEVICE, .ts_ms = now, .device = id,
 						 .status = sched_status(d->sched, id)});
 }
@@ -565,7 +522,9 @@ static int64_t longest_interval(const struct cfg *cfg)
 static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 {
 	struct daemon *d = arg;
-	event_store_add_trap(events_store(d), d->cfg, note);
+	const struct events_part_state *ev = part_state(d, &events_part);
+	if (ev)
+		event_store_add_trap(ev->store, d->cfg, note);
 }
 
 /* The suppression root of a device's alerts, for the outage log.  The restored alerts
@@ -574,35 +533,39 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 static const char *avail_root_of(void *arg, const char *device, int64_t now_ms)
 {
 	struct daemon *d = arg;
-	return d->sched ? facility_suppressed_by(d->facility, device, now_ms) : NULL;
+	return d->sched ? facility_suppressed_by(part_state(d, &facility_part), device, now_ms)
+			: NULL;
 }
 
-/* The parts' states, made, and joined where one part needs another's: the trap
- * receiver's notifications go to the event store, the accounts' and the reports'
- * changes to the engine's audit log, the facility's suppression roots to the outage
- * log. */
+/* The parts' states, made, and joined where one part needs another's: the engine's
+ * audit log to the tenant layer's changes, to the accounts' and to the reports', the
+ * trap receiver's notifications to the event store, the facility's suppression roots
+ * to the outage log, the notifier to the reports' and the events' mail. */
 static int start_lifecycle_parts(struct daemon *d)
 {
 	d->part_env = (struct part_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .bus = d->bus,
 					.arc = d->arc, .cfg = d->cfg, .pollers = &d->env,
-					.api = &d->api_env};
-	if (parts_new(d) < 0)
+					.api = &d->api_env, .profile_rules = d->prules.srcs,
+					.nprofile_rules = d->prules.n};
+	if (part_run_new(&d->run, &d->part_env) < 0)
 		return -1;
-	struct snmp_trapd *trapd = d->parts[dcmon_part_index(&pollers_part)];
-	struct accounts_part_state *accounts = d->parts[dcmon_part_index(&accounts_part)];
-	struct reports_part_state *reports = d->parts[dcmon_part_index(&reports_part)];
-	struct events_part_state *events = d->parts[dcmon_part_index(&events_part)];
-	if (trapd && events_store(d))
+	const struct alerting *al = part_state(d, &alerting_part);
+	struct snmp_trapd *trapd = part_state(d, &pollers_part);
+	struct accounts_part_state *accounts = part_state(d, &accounts_part);
+	struct reports_part_state *reports = part_state(d, &reports_part);
+	struct events_part_state *events = part_state(d, &events_part);
+	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, al->engine);
+	if (trapd && events && events->store)
 		snmp_trapd_set_listener(trapd, on_trap_note, d);
 	if (accounts)
-		accounts->audit = d->alerts;
+		accounts->audit = al->engine;
 	if (reports) {
-		reports->audit = d->alerts;
-		reports->notify = d->notify;
+		reports->audit = al->engine;
+		reports->notify = al->notify;
 		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
 	if (events)
-		events->notify = d->notify; /* the alarm reports go through it */
+		events->notify = al->notify; /* the alarm reports go through it */
 	return 0;
 }
 
@@ -636,32 +599,8 @@ static int start_parts(struct daemon *d)
 	if (slot < 0)
 		return -1;
 	archive_set_slot(d->arc, slot);
-	d->alerts = alert_engine_new(d->cfg, d->prules.srcs, d->prules.n, d->cfg->daemon.state_dir,
-				     err, sizeof(err));
-	if (!d->alerts) {
-		log_msg(LOG_LVL_ERROR, "alert", NULL, "%s", err);
-		return -1;
-	}
-	alert_engine_set_bus(d->alerts, d->bus);
-	if (alert_engine_set_workq(d->alerts, d->wq) < 0) /* baselines' history off the loop */
-		return -1;
-	tenant_layer_bind(d->tenants, d->cfg_path, layer_post_check, tenant_swap_in, d, d->alerts);
 	if (tenant_layer_watch_probes(d->tenants, d->bus, d->loop) < 0)
 		return -1;
-	struct notify_env ne = {.loop = d->loop, .wq = d->wq, .reg = d->reg,
-				.bus = d->bus, .cfg = d->cfg, .state_dir = d->cfg->daemon.state_dir,
-				.arc = d->arc};
-	if (!(d->notify = notifier_new(&ne, err, sizeof(err)))) {
-		log_msg(LOG_LVL_ERROR, "notify", NULL, "%s", err);
-		return -1;
-	}
-	d->facility = facility_new(&(struct facility_env){.loop = d->loop, .reg = d->reg,
-			.bus = d->bus, .cfg = d->cfg, .dev_status = status_of, .arg = d},
-			err, sizeof(err));
-	if (!d->facility) {
-		log_msg(LOG_LVL_ERROR, "facility", NULL, "%s", err);
-		return -1;
-	}
 	d->env = (struct poller_env){.loop = d->loop, .reg = d->reg, .wq = d->wq, .cfg = d->cfg,
 				     .repoll = on_repoll, .repoll_arg = d};
 	d->api_env = (struct api_env){.reg = d->reg, .dev_status = status_of,
@@ -676,18 +615,20 @@ static int start_parts(struct daemon *d)
 	 * the spans of those still firing again */
 	if (start_lifecycle_parts(d) < 0)
 		return -1;
-	alert_engine_publish_all(d->alerts, clock_wall_ms()); /* the restored ones */
-	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = d->facility,
-			.alerts = d->alerts, .bus = d->bus});
+	const struct alerting *al = part_state(d, &alerting_part);
+	struct facility *facility = part_state(d, &facility_part);
+	alert_engine_publish_all(al->engine, clock_wall_ms()); /* the restored ones */
+	d->pipeline = pipeline_new(&(struct pipeline_env){.reg = d->reg, .facility = facility,
+			.alerts = al->engine, .bus = d->bus});
 	if (!d->pipeline)
 		return -1;
 	if (!(d->sched = sched_new(&d->env, all_pollers())))
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
-	if (!(d->settle = chain_settle_new(d->facility, d->sched, d->alerts, d->bus)))
+	if (!(d->settle = chain_settle_new(facility, d->sched, al->engine, d->bus)))
 		return -1;
 	sched_set_start_hook(d->sched, on_poll_start, d);
-	notifier_set_polling_fn(d->notify, polling_of, d);
+	notifier_set_polling_fn(al->notify, polling_of, d);
 	d->api = api_unix_new(d->loop, d->cfg->daemon.socket_path, d->cfg->daemon.socket_group,
 			      &d->api_env, err, sizeof(err));
 	if (!d->api) {
@@ -723,14 +664,14 @@ static void stop_parts(struct daemon *d)
 		loop_timer_cancel(d->loop, d->unmatched_timer);
 	}
 	workq_free(d->wq);
-	parts_free(d); /* after the workers: no graph is rendering */
-	pipeline_free(d->pipeline); /* no reports come any more */
-	facility_free(d->facility);
-	notifier_free(d->notify); /* after the work queue: no SMTP session runs any more */
+	/* after the workers: no graph is rendering, no SMTP session runs any more */
+	part_run_free(&d->run, PART_STAGE_SERVICE);
+	pipeline_free(d->pipeline); /* no reports come any more; the engine lets go of the
+				     * facility's suppression before the facility goes */
+	part_run_free(&d->run, PART_STAGE_PIPELINE); /* the engine before the registry it indexes */
 	archive_free(d->arc); /* writes every queued update */
 	avail_reports_drop(); /* after the workers and the transports, like the accounts' */
 	tenant_layer_free(d->tenants);
-	alert_engine_free(d->alerts); /* before the registry whose metrics it indexes */
 	metric_reg_free(d->reg);
 	change_bus_free(d->bus);
 	if (d->sigfd > 0)
@@ -756,6 +697,9 @@ int daemon_main(const struct daemon_opts *opts)
 	if (!opts->log_level_set)
 		log_set_level(d.cfg->daemon.log_level);
 	daemon_log_nofile(); /* one descriptor per gateway, check, client: thousands */
+	char err[256];
+	if (part_run_init(&d.run, dcmon_parts, d.parts, err, sizeof(err)) < 0)
+		fatalx("daemon", "%s", err); /* a wiring mistake */
 	int rc = 1;
 	if (start_parts(&d) == 0) {
 		log_info("daemon", NULL, "dcmond %s started: %zu devices, api %s, data %s",

@@ -127,6 +127,14 @@ static void events_free(void *state)
 	free(st);
 }
 
+/* Each second, before any part's tick: the store's self-metrics (space used,
+ * partitions evicted, events refused), so the rules judge them in the same second. */
+static void events_report(const struct part_env *env, void *state, int64_t now_ms)
+{
+	struct events_part_state *st = state;
+	event_store_report(st->store, env->reg, now_ms);
+}
+
 /* Each second: the alarm reports, on their day's and week's schedule. */
 static void events_tick(const struct part_env *env, void *state, int64_t now_ms)
 {
@@ -164,5 +172,6 @@ const struct dcmon_part events_part = {
 	.new = events_new,
 	.reload = events_reload,
 	.free = events_free,
+	.report = events_report,
 	.tick = events_tick,
 };

@@ -1,12 +1,14 @@
 /* Facility endpoints: GET /api/v1/impact/ID (what depends on a device, what would lose
  * power or redundancy if it failed) and POST /api/v1/test-mode (a facility test window
- * on one asset); the facility part's descriptor hands them to the kernel's router. */
+ * on one asset); the facility part's descriptor (facility_part.c) hands them to the
+ * kernel's router. */
 #include <errno.h>
 #include <string.h>
 
+#include "dcmon/alerting.h"
 #include "dcmon/api_route.h"
 #include "dcmon/facility.h"
-#include "dcmon/part.h"
+#include "facility_int.h"
 
 static json_t *id_array(const char **v, size_t n)
 {
@@ -52,11 +54,11 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* The part's state for its routes is the rule engine its test mode silences (ctx->part,
- * dcmon/part.h). */
+/* A test window is a silence of the rule engine: the alerting part's (dcmon/alerting.h). */
 static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct alert_engine *engine = ctx->part;
+	const struct alerting *al = alerting_of(ctx->env);
+	struct alert_engine *engine = al ? al->engine : NULL;
 	if (!engine) {
 		api_reply_error(resp, 503, "the threshold engine is not running");
 		return;
@@ -86,14 +88,9 @@ static void api_post_test_mode(const struct api_ctx *ctx, struct api_response *r
 
 static const char *const no_params[] = {NULL};
 
-static const struct api_route routes[] = {
+const struct api_route facility_routes[] = {
 	{"GET", "/api/v1/impact/", true, api_get_impact, no_params, false, false, AUTHZ_ACT_VIEW},
 	{"POST", "/api/v1/test-mode", false, api_post_test_mode, no_params, false, false,
 	 AUTHZ_ACT_TEST_MODE},
 	{.method = NULL},
-};
-
-const struct dcmon_part facility_part = {
-	.name = "facility",
-	.routes = routes,
 };

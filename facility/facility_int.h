@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcmon/api_route.h"
 #include "dcmon/config.h"
+
+/* The facility part's API endpoints (api_facility.c), for its descriptor. */
+extern const struct api_route facility_routes[];
 
 /* ---- the dependency graph (fgraph.c) -------------------------------------------- */
 

@@ -29,6 +29,7 @@ struct change_bus;
 struct poller_env;
 struct poller_ops;
 struct archive;
+struct alert_rule_src;
 
 /* What a part's lifecycle hooks get: the kernel's services and the configuration in
  * force (on reload, the new one); the composition root owns every pointer. */
@@ -41,6 +42,27 @@ struct part_env {
 	const struct cfg *cfg;
 	const struct poller_env *pollers; /* the pollers' (dcmon/poller.h): re-poll hook */
 	const struct api_env *api;        /* what the API serves */
+	/* The default rules the profiles of cfg carry (dcmon/alert.h), loaded with it by
+	 * the daemon, for the rule engine; n of them. */
+	const struct alert_rule_src *profile_rules;
+	size_t nprofile_rules;
+};
+
+/* Where a part stands in the daemon's lifecycle order (docs/ARCHITECTURE.md, "The
+ * composition root"). */
+enum part_stage {
+	PART_STAGE_SERVICE,  /* made after every pipeline stage, freed before them */
+	PART_STAGE_PIPELINE, /* a stage of the daemon's pipeline (the rule engine and its
+			      * notifier, the facility): every service part subscribes to what
+			      * it publishes or reads its state */
+};
+
+/* At which step of the daemon's reload a part's reload hook runs. */
+enum part_reload_phase {
+	PART_RELOAD_LAST,   /* once the new configuration is in force everywhere else */
+	PART_RELOAD_EARLY,  /* before the scheduler takes the new devices and the settle
+			     * inputs the new chains (the facility's graph, the notifier's
+			     * routes: what the polls and the settle read) */
 };
 
 struct dcmon_part {
@@ -79,16 +101,44 @@ struct dcmon_part {
 	 * composition root", for when the daemon runs them):
 	 * new makes the part's state for env->cfg: 0 and *state (NULL when the config gives
 	 * the part nothing to run), or -1 after logging why (dcmond does not start);
-	 * reload puts env->cfg in force after old, before old is freed (*state may be NULL,
-	 * and the hook may make, replace or free it);
+	 * reload puts env->cfg in force after old, at the step of the reload its
+	 * reload_phase says and before old is freed (*state may be NULL, and the hook may
+	 * make, replace or free it);
 	 * free stops the part and frees its state (NULL is a no-op). */
 	int (*new)(const struct part_env *env, void **state);
 	void (*reload)(const struct part_env *env, void **state, const struct cfg *old);
 	void (*free)(void *state);
+	/* The order of the lifecycle: the daemon runs new, prepare, commit, reload and tick
+	 * of a part after those of the parts it names in after (NULL-terminated, or NULL)
+	 * and, for a service part, after every pipeline stage; free in the reverse order.
+	 * Nothing else orders parts: between two parts neither names, the order is the
+	 * list's, and nothing may rely on it. */
+	enum part_stage stage;
+	const struct dcmon_part *const *after;
+	/* A reload that the part may refuse, before anything changes (env->cfg and its
+	 * profile rules are the new ones): prepare readies what putting them in force needs,
+	 * changing nothing that runs, and gives 0, or -1 after logging why: the reload is
+	 * refused, the parts already prepared get cancel and the running configuration
+	 * stays.  Once every part has prepared, commit puts what prepare readied in force,
+	 * first of the reload's steps (the metrics of changed devices are dropped under it);
+	 * cancel drops it.  Each may be NULL; prepare, commit and cancel run for a part
+	 * whose state is not NULL. */
+	int (*prepare)(const struct part_env *env, void *state);
+	void (*commit)(const struct part_env *env, void *state);
+	void (*cancel)(void *state);
+	enum part_reload_phase reload_phase; /* when reload runs */
+	/* The part's self-metrics of each second, put into the registry before any part's
+	 * tick, so the rules judge them (and the engine's tick finds them) in the same
+	 * second; for a part whose state is not NULL; may be NULL. */
+	void (*report)(const struct part_env *env, void *state, int64_t now_ms);
 	/* The part's work of each second (sweeps, schedules, its self-metrics): run by the
-	 * daemon's one-second tick, in list order, with the configuration in force in env
-	 * and the wall time now_ms, for a part whose state is not NULL; may be NULL. */
+	 * daemon's one-second tick, in lifecycle order, after every part's report, with the
+	 * configuration in force in env and the wall time now_ms, for a part whose state is
+	 * not NULL; may be NULL. */
 	void (*tick)(const struct part_env *env, void *state, int64_t now_ms);
+	/* The wall clock stepped by step_ms (< 0 back): the part moves the due times it
+	 * counts on it (dcmon/loop.h), for a part whose state is not NULL; may be NULL. */
+	void (*clock_stepped)(void *state, int64_t step_ms);
 };
 
 #define DCMON_PARTS_MAX 32 /* entries of an api_env.parts array, at least the parts */

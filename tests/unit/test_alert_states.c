@@ -516,6 +516,37 @@ static void test_reload(void **state)
 	fx_free(f);
 }
 
+/* A reload the daemon refuses after the engine prepared it (another part refused):
+ * cancelled, the old rules stay in force and nothing was published; prepared again
+ * and committed, it is in force like alert_engine_reload's. */
+static void test_reload_prepared_then_cancelled(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
+	struct metric *t = fx_metric(f, "ups-1", "temp_celsius", METRIC_GAUGE, NULL);
+	metric_put(f->reg, t, at(0), 30);
+	metric_put(f->reg, t, at(30), 30);
+	int nev = f->nev;
+	assert_int_equal(fx_state(f, "hot", "ups-1", "temp_celsius", at(30), NULL), ALERT_FIRING);
+	/* the new configuration: "hot" gone (loaded by a fixture of its own) */
+	struct fx *next = fx_new(FX_DEVICES "rules:\n"
+				 "  - {name: load, match: {metric: load_percent}, above: {warn: 80}}\n",
+				 false);
+	assert_int_equal(alert_engine_prepare(f->e, next->cfg, NULL, 0), 0);
+	alert_engine_cancel(f->e);
+	assert_int_equal(f->nev, nev); /* nothing published */
+	metric_put(f->reg, t, at(40), 30); /* still judged by "hot" */
+	assert_int_equal(fx_state(f, "hot", "ups-1", "temp_celsius", at(40), NULL), ALERT_FIRING);
+	nev = f->nev;
+	assert_int_equal(alert_engine_prepare(f->e, next->cfg, NULL, 0), 0);
+	assert_int_equal(alert_engine_commit(f->e, at(50)), 0);
+	assert_int_equal(f->nev, nev + 1); /* hot resolved: its rule is gone */
+	assert_int_equal(f->ev[nev].type, ALERT_EV_RESOLVED);
+	assert_string_equal(f->ev[nev].rule, "hot");
+	fx_free(f); /* its engine points into next's configuration: freed first */
+	fx_free(next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_silence_recurring_engine),
 		cmocka_unit_test(test_restart_mid_alert),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_reload_prepared_then_cancelled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

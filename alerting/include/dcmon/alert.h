@@ -28,6 +28,7 @@
  *     once subscribers are in: alert_engine_publish_all(e, now);
  *     every second: alert_engine_tick(e, clock_wall_ms());
  *     SIGHUP:       alert_engine_reload(e, new_cfg, profiles, n, now);  // then free the old cfg
+ *                   (or alert_engine_prepare, then alert_engine_commit or _cancel)
  *     exit:         alert_engine_free(e);                     // before metric_reg_free
  */
 #ifndef DCMON_ALERT_H
@@ -103,9 +104,20 @@ void alert_engine_report(struct alert_engine *e, const struct metric *m, bool ba
 /* Switches to a new config at wall time now_ms: rules recompiled, every known metric
  * re-matched.  Alerts of rules (by name) that still match keep their state, ack and
  * notification; alerts of rules gone are resolved.  Returns 0 or -ENOMEM (the old
- * rules stay then, and the old cfg must be kept). */
+ * rules stay then, and the old cfg must be kept, if they could not be compiled; the new
+ * ones are in force, some metrics unmatched, if rebinding ran out).  The same as
+ * alert_engine_prepare, then alert_engine_commit. */
 int alert_engine_reload(struct alert_engine *e, const struct cfg *cfg,
 			const struct alert_rule_src *profiles, size_t nprofiles, int64_t now_ms);
+/* The two halves of a reload, for a daemon that may refuse it after the engine agreed:
+ * prepare compiles cfg's rules and changes nothing that runs (0, or -ENOMEM, logged,
+ * and nothing prepared); commit puts them in force at now_ms (0, or -ENOMEM, logged:
+ * some metrics could not be rebound); cancel drops what prepare compiled.  cfg and
+ * profiles must outlive the commit (the engine keeps pointers into them). */
+int alert_engine_prepare(struct alert_engine *e, const struct cfg *cfg,
+			 const struct alert_rule_src *profiles, size_t nprofiles);
+int alert_engine_commit(struct alert_engine *e, int64_t now_ms);
+void alert_engine_cancel(struct alert_engine *e);
 
 /* Time-driven work at wall time now_ms: no-data rules, `for` delays of values that
  * stopped changing, silences starting/ending, flapping calming down.  Call about

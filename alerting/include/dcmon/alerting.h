@@ -1,5 +1,6 @@
-/* The alerting part's state, as its API routes read it (ctx->part, dcmon/part.h): the
- * rule engine (alerts, silences, the audit log) and the e-mail notifier. */
+/* The alerting part's state, which its new makes (alerting_part.c) and its API routes
+ * read (ctx->part, dcmon/part.h): the rule engine (alerts, silences, the audit log) and
+ * the e-mail notifier. */
 #ifndef DCMON_ALERTING_H
 #define DCMON_ALERTING_H
 

@@ -15,11 +15,11 @@
  *
  * Threads: everything on the loop thread.
  *
- * Daemon wiring:
+ * Daemon wiring (the part's descriptor, facility_part.c, makes, reloads and frees it):
  *     f = facility_new(&(struct facility_env){...}, err, sizeof(err));
  *     pipeline_new(...)   // hands it the reports, in order with the engine, and its
  *                         // suppression map to the engine
- *     SIGHUP: facility_reload(f, new_cfg);
+ *     SIGHUP: facility_reload(f, new_cfg);  // before the scheduler takes the devices
  *     exit: pipeline_free(), then facility_free(f), before the engine
  */
 #ifndef DCMON_FACILITY_H
@@ -37,7 +37,7 @@
 struct loop;
 struct facility;
 struct dcmon_part;
-/* facility/api_facility.c; the state its routes read (ctx->part) is the rule engine */
+/* facility/facility_part.c; its state is the struct facility */
 extern const struct dcmon_part facility_part;
 
 struct facility_env {
