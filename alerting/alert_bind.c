@@ -54,9 +54,8 @@ static void slot_carry(struct aslot *s, struct abind *old)
 		else
 			free(o->rate);
 		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY) {
-			s->hot = o->hot;
-			if (s->hot) /* written back; retaken against this rule's `learn` */
-				baseline_hot_attach(s->hot->base, s->hot);
+			if (o->hot.base) /* written back; retaken against this rule's `learn` */
+				baseline_hot_attach(o->hot.base, &s->hot);
 		} else
 			baseline_forget(aslot_base(o));
 		*o = (struct aslot){0};
@@ -78,10 +77,10 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	}
 	if (s->rule->src->type == RULE_RATE && !s->rate)
 		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
-	if (s->rule->src->type == RULE_ANOMALY && !s->hot) {
-		struct baseline *base = anomaly_baseline_new(e, b->m, now_ms);
-		s->hot = base ? base->hot : NULL; /* NULL: stays unknown */
-	}
+	struct baseline *base;
+	if (s->rule->src->type == RULE_ANOMALY && !s->hot.base &&
+	    (base = anomaly_baseline_new(e, b->m, now_ms))) /* NULL: stays unknown */
+		baseline_hot_attach(base, &s->hot);
 }
 
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,

@@ -198,7 +198,7 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	enum alvl cur = a ? a->level : LVL_NONE;
 	double val;
 	enum alvl lvl = r->src->type == RULE_ANOMALY
-				? anomaly_eval(r, b->m, aslot_base(s), s->hot, new_value, &val)
+				? anomaly_eval(r, b->m, s->hot.base, &s->hot, new_value, &val)
 				: rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
 	if (lvl == LVL_UNKNOWN)
 		return;
@@ -367,11 +367,11 @@ bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
 	const struct abind *b = e->slot >= 0 ? m->sink_data[e->slot] : NULL;
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		const struct aslot *s = &b->slot[i];
-		if (s->hot && s->rule->src->type == RULE_ANOMALY) {
-			baseline_copy(out, s->hot->base);
+		if (s->hot.base && s->rule->src->type == RULE_ANOMALY) {
+			baseline_copy(out, s->hot.base);
 			*deviation = s->rule->src->deviation;
 			*margin = s->rule->src->margin;
-			anomaly_learning(s->rule, s->hot->base, state, statelen);
+			anomaly_learning(s->rule, s->hot.base, state, statelen);
 			return true;
 		}
 	}

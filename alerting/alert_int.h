@@ -312,14 +312,15 @@ struct aslot {
 	struct arule *rule;
 	struct alert *alert;   /* NULL while the pair has always been OK */
 	struct rate_buf *rate; /* RATE rules only */
-	/* ANOMALY rules only: the hour being judged of the baseline hot->base, from the
-	 * engine's pool (the slot stays 32 bytes; the copies lie side by side) */
-	struct baseline_hot *hot;
+	/* ANOMALY rules only: the hour being judged of the baseline hot.base (from the
+	 * engine's pool), here where a value reads the slot anyway (held elsewhere and
+	 * pointed to, it was a second, dependent miss a value at 100,000 metrics) */
+	struct baseline_hot hot;
 };
 /* The baseline of an ANOMALY slot, NULL if none. */
 static inline struct baseline *aslot_base(const struct aslot *s)
 {
-	return s->hot ? s->hot->base : NULL;
+	return s->hot.base;
 }
 
 /* The rules of one metric: what its sink slot points to. */

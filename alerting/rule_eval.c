@@ -160,9 +160,8 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 	int64_t ts_ms = m->value_ts_ms;
 	int have, need;
 	double lo, hi;
-	/* the hour's slot and whether the history suffices are held in h (beside the
-	 * other metrics' copies): base's own 2 KB are touched once an hour, not at each
-	 * value */
+	/* the hour's slot and whether the history suffices are held beside the rule (the
+	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
 	if (!baseline_hot_holds(h, ts_ms)) {
 		baseline_hot_take(base, h, ts_ms);
 		if (!h->learned) /* once learned, for good: the days only grow */

@@ -1,5 +1,5 @@
-/* The engine's baselines come from a pool (alerting/baseline_pool.c): slabs of 64 with
- * their hot copies side by side, handed out in address order, given back and reused,
+/* The engine's baselines come from a pool (alerting/baseline_pool.c): slabs of 64,
+ * handed out in address order, given back and reused,
  * a slab freed with its last baseline (ASan: no leak, no use after free); through the
  * engine, a reload carries a metric's baseline to the new rule of the same name and
  * gives it back when the rule goes. */
@@ -26,25 +26,24 @@ static void test_slabs(void **state)
 	for (int i = 0; i < NBASE; i++) {
 		b[i] = baseline_pool_get(p);
 		assert_non_null(b[i]);
-		/* empty, with its own copy attached */
+		/* empty */
 		assert_int_equal(baseline_days(b[i]), 0);
 		assert_int_equal(b[i]->slot[7].n, 0);
-		assert_non_null(b[i]->hot);
-		assert_ptr_equal(b[i]->hot->base, b[i]);
-		assert_false(b[i]->hot->held);
+		assert_null(b[i]->hot);
 		assert_null(b[i]->load);
 	}
-	/* within a slab, baselines bound one after another have their copies side by side */
-	for (int i = 1; i < 64; i++) {
-		assert_ptr_equal(b[i]->hot, b[i - 1]->hot + 1);
+	/* within a slab, in address order */
+	for (int i = 1; i < 64; i++)
 		assert_ptr_equal(b[i], b[i - 1] + 1);
-	}
 	for (int i = 0; i < NBASE; i++)
 		for (int j = i + 1; j < NBASE; j++)
 			assert_true(b[i] != b[j]);
-	/* learned values go to the baseline through its copy */
-	baseline_hot_take(b[3], b[3]->hot, 1767225600000LL);
-	baseline_hot_add(b[3], b[3]->hot, 1767225600000LL, 42.0);
+	/* learned values go to the baseline through a copy */
+	struct baseline_hot h;
+	baseline_hot_attach(b[3], &h);
+	assert_ptr_equal(h.base, b[3]);
+	baseline_hot_take(b[3], &h, 1767225600000LL);
+	baseline_hot_add(b[3], &h, 1767225600000LL, 42.0);
 	struct baseline snap;
 	baseline_copy(&snap, b[3]);
 	assert_true(snap.slot[baseline_slot(1767225600)].mean == 42.0f);
@@ -54,7 +53,7 @@ static void test_slabs(void **state)
 	struct baseline *again = baseline_pool_get(p);
 	assert_ptr_equal(again, b[3]);
 	assert_int_equal(again->slot[baseline_slot(1767225600)].n, 0);
-	assert_false(again->hot->held);
+	assert_null(again->hot);
 	/* every baseline back: the slabs are freed (ASan would report a leak) */
 	for (int i = 0; i < NBASE; i++)
 		baseline_pool_put(b[i]);

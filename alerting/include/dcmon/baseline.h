@@ -23,11 +23,10 @@ struct baseline_load; /* alerting/baseline_load.c */
 struct baseline_slab; /* alerting/baseline_pool.c */
 struct baseline;
 
-/* The hour being judged, held apart from the baseline (the engine's pool keeps the
- * copies of its baselines side by side, its slot points to one): judging and learning
- * a value then touch none of the baseline's 2 KB (at 100,000 metrics, two cache misses
- * a value).  A copy of one slot, written back when the hour changes, before a merge
- * and in baseline_copy. */
+/* The hour being judged, held where the rule's other per-metric state is (the engine's
+ * slot, read at every value anyway): judging and learning a value then touch none of
+ * the baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
+ * slot, written back when the hour changes, before a merge and in baseline_copy. */
 struct baseline_hot {
 	float mean, var;  /* those of slot[slot] and its updates since */
 	int32_t hour;     /* hours since the epoch (UTC) of the copy */
@@ -158,14 +157,13 @@ void baseline_copy(struct baseline *dst, const struct baseline *src);
  * A baseline is 2 KB: malloc'd one by one as metrics bind, each lies between two of the
  * engine's bindings (malloc'd just before it), which then sit one every 2 KB instead of
  * side by side, each on a page of its own at 100,000 metrics.  The pool hands them out
- * from slabs of 64, with their hot copies side by side at the slab's head (the copies a
- * round of values touches share cache lines).  Loop thread only. */
+ * from slabs of 64 (130 KB, apart from the bindings).  Loop thread only. */
 struct baseline_pool;
 struct baseline_pool *baseline_pool_new(void);
 /* Frees the pool; its baselines must have been put back (their slabs are freed then). */
 void baseline_pool_free(struct baseline_pool *p);
-/* An empty baseline (baseline_init) with its own hot copy attached (b->hot, whose base
- * is b), or NULL when out of memory.  Back with baseline_pool_put. */
+/* An empty baseline (baseline_init), or NULL when out of memory.  Back with
+ * baseline_pool_put. */
 struct baseline *baseline_pool_get(struct baseline_pool *p);
 /* Gives b (from baseline_pool_get) back; its slab is freed with its last baseline. */
 void baseline_pool_put(struct baseline *b);
