@@ -138,9 +138,10 @@ void anomaly_learning(const struct arule *r, const struct baseline *base, char *
 /* Days of RRD history read to start a baseline: within the 5-minute archive (14 days,
  * core/archive_rrd.c), whose averages keep most of the noise an hourly one hides. */
 #define ANOMALY_HISTORY_DAYS 13
-/* Learns a new ANOMALY slot's baseline (from e's pool, its hot copy attached) from the
- * metric's RRD file (alert_bind.c): on the worker pool once the engine has one
- * (baseline_load.c), the baseline meanwhile empty, else at once.  NULL: no memory. */
+/* Learns a new ANOMALY slot's baseline (from e's pool; the slot attaches its hot
+ * copy) from the metric's RRD file (alert_bind.c): on the worker pool once the engine
+ * has one (baseline_load.c), the baseline meanwhile empty, else at once.  NULL: no
+ * memory. */
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
 				      int64_t now_ms);
 /* The queue of history reads (baseline_load.c): one at a time on wq. */

@@ -12,12 +12,12 @@
 
 /* 1/n for the weights a slot can have: what the division gives, read instead of
  * computed at every value (a division is the slowest instruction of the update). */
-#define INV8(n)                                                                            \
-	1.0 / (n), 1.0 / ((n) + 1), 1.0 / ((n) + 2), 1.0 / ((n) + 3), 1.0 / ((n) + 4),     \
+#define INV8(n)                                                                                    \
+	1.0 / (n), 1.0 / ((n) + 1), 1.0 / ((n) + 2), 1.0 / ((n) + 3), 1.0 / ((n) + 4),             \
 	    1.0 / ((n) + 5), 1.0 / ((n) + 6), 1.0 / ((n) + 7)
 const double baseline_inv_n[BASELINE_SLOT_MAX_N + 1] = {
-    0, INV8(1),  INV8(9),  INV8(17), INV8(25), INV8(33),  INV8(41),  INV8(49), INV8(57),
-    INV8(65), INV8(73), INV8(81), INV8(89), INV8(97), INV8(105), INV8(113)};
+    0,        INV8(1),  INV8(9),  INV8(17), INV8(25), INV8(33), INV8(41),  INV8(49),
+    INV8(57), INV8(65), INV8(73), INV8(81), INV8(89), INV8(97), INV8(105), INV8(113)};
 _Static_assert(113 + 7 == BASELINE_SLOT_MAX_N, "baseline_inv_n covers every weight");
 
 void baseline_init(struct baseline *b)

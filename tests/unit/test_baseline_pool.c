@@ -61,9 +61,9 @@ static void test_slabs(void **state)
 	baseline_pool_free(NULL);
 }
 
-#define ANOMALY_RULE(name)                                                                 \
-	"  - name: " name "\n"                                                             \
-	"    match: {metric: room_celsius}\n"                                             \
+#define ANOMALY_RULE(name)                                                                         \
+	"  - name: " name "\n"                                                                     \
+	"    match: {metric: room_celsius}\n"                                                      \
 	"    anomaly: {deviation: 3, learn: 1d}\n"
 
 static void reload(struct fx *f, const char *yaml, int64_t now_ms)
@@ -99,8 +99,8 @@ static void test_engine_reload(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(FX_DEVICES "rules:\n" ANOMALY_RULE("room"), false);
-	struct metric_desc d = {.name = "room_celsius", .unit = "celsius", .kind = METRIC_GAUGE,
-				.interval_ms = 300000};
+	struct metric_desc d = {
+	    .name = "room_celsius", .unit = "celsius", .kind = METRIC_GAUGE, .interval_ms = 300000};
 	struct metric *m = metric_reg_get(f->reg, "ups-1", &d);
 	int64_t t = FX_T0 / 1000;
 	for (int i = 0; i < 12; i++) /* one hour: 20, 21, 20, 21, ... */
@@ -114,10 +114,11 @@ static void test_engine_reload(void **state)
 	assert_true(lo2 == lo && hi2 == hi);
 	metric_put(f->reg, m, (t + 3600) * 1000, 20.5);
 	assert_int_equal(fx_state(f, "room", "ups-1", "room_celsius", (t + 3600) * 1000, NULL),
-			 ALERT_OK);
+	                 ALERT_OK);
 	/* the rule gone: the baseline goes back to the pool (ASan: nothing leaks) */
-	reload(f, FX_DEVICES "rules:\n"
-			     "  - {name: hot, match: {metric: room_celsius}, above: {warn: 40}}\n",
+	reload(f,
+	       FX_DEVICES "rules:\n"
+	                  "  - {name: hot, match: {metric: room_celsius}, above: {warn: 40}}\n",
 	       (t + 3700) * 1000);
 	assert_false(band_of(f, m, t, &lo2, &hi2));
 	fx_free(f);

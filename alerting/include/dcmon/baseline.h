@@ -28,14 +28,14 @@ struct baseline;
  * the baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
  * slot, written back when the hour changes, before a merge and in baseline_copy. */
 struct baseline_hot {
-	float mean, var;  /* those of slot[slot] and its updates since */
-	int32_t hour;     /* hours since the epoch (UTC) of the copy */
-	uint8_t n;        /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
-	uint8_t slot;     /* its hour of the week */
-	bool held : 1;    /* holds a copy */
-	bool in_days : 1; /* its day lies within first_day..last_day: adding moves no day */
-	bool learned : 1; /* the caller's: enough days of history (for good: days only grow) */
-	bool noted : 1;   /* the metric's note is this baseline's "expected ..." */
+	float mean, var;       /* those of slot[slot] and its updates since */
+	int32_t hour;          /* hours since the epoch (UTC) of the copy */
+	uint8_t n;             /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
+	uint8_t slot;          /* its hour of the week */
+	bool held : 1;         /* holds a copy */
+	bool in_days : 1;      /* its day lies within first_day..last_day: adding moves no day */
+	bool learned : 1;      /* the caller's: enough days of history (for good: days only grow) */
+	bool noted : 1;        /* the metric's note is this baseline's "expected ..." */
 	struct baseline *base; /* the baseline it copies (baseline_hot_attach), NULL none */
 };
 
@@ -93,8 +93,8 @@ static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_m
  * to see it. */
 void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_ms);
 /* Welford's update of sl with v, the weight capped so that an old slot follows slow
- * change; no division (1/n from a table of the same doubles) where Welford's has two.  (Inline, as the two below: the
- * engine's path for every value.) */
+ * change; no division (1/n from a table of the same doubles) where Welford's has two.
+ * (Inline, as the two below: the engine's path for every value.) */
 extern const double baseline_inv_n[BASELINE_SLOT_MAX_N + 1]; /* [n] = 1.0 / n */
 static inline void baseline_slot_learn(struct baseline_slot *sl, double v)
 {
