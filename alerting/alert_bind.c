@@ -54,11 +54,10 @@ static void slot_carry(struct aslot *s, struct abind *old)
 		else
 			free(o->rate);
 		if (s->rule->src->type == RULE_ANOMALY && o->rule->src->type == RULE_ANOMALY) {
-			s->base = o->base;
-			if (s->base) /* written back; retaken against this rule's `learn` */
-				baseline_hot_attach(s->base, &s->hot);
+			if (o->hot.base) /* written back; retaken against this rule's `learn` */
+				baseline_hot_attach(o->hot.base, &s->hot);
 		} else
-			baseline_forget(o->base);
+			baseline_forget(aslot_base(o));
 		*o = (struct aslot){0};
 		return;
 	}
@@ -78,18 +77,18 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	}
 	if (s->rule->src->type == RULE_RATE && !s->rate)
 		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
-	if (s->rule->src->type == RULE_ANOMALY && !s->base &&
-	    (s->base = anomaly_baseline_new(e, b->m, now_ms))) /* NULL: stays unknown */
-		baseline_hot_attach(s->base, &s->hot);
+	struct baseline *base;
+	if (s->rule->src->type == RULE_ANOMALY && !s->hot.base &&
+	    (base = anomaly_baseline_new(e, b->m, now_ms))) /* NULL: stays unknown */
+		baseline_hot_attach(base, &s->hot);
 }
 
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
 				      int64_t now_ms)
 {
-	struct baseline *base = malloc(sizeof(*base));
+	struct baseline *base = baseline_pool_get(e->bpool);
 	if (!base)
 		return NULL;
-	baseline_init(base);
 	const struct cfg_daemon *dc = e->cfg ? &e->cfg->daemon : NULL;
 	char key[METRIC_NAME_MAX + METRIC_INST_MAX + 8], path[4096], err[256];
 	if (!dc || !dc->data_dir || metric_file_key(m, key, sizeof(key)) < 0)
@@ -118,7 +117,7 @@ static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_
 			a->rule = NULL;
 		}
 		free(old->slot[i].rate);
-		baseline_forget(old->slot[i].base);
+		baseline_forget(aslot_base(&old->slot[i]));
 	}
 	free(old);
 }

@@ -127,7 +127,9 @@ struct alert_engine *alert_engine_new(const struct cfg *cfg, const struct alert_
 	e->next_id = 1;
 	e->next_sil_id = 1;
 	e->rs = ruleset_new(cfg, profiles, nprofiles, err, errlen);
-	if (!e->rs || (state_dir && engine_restore(e, state_dir, err, errlen) < 0)) {
+	if (e->rs && !(e->bpool = baseline_pool_new()))
+		snprintf(err, errlen, "out of memory");
+	if (!e->rs || !e->bpool || (state_dir && engine_restore(e, state_dir, err, errlen) < 0)) {
 		alert_engine_free(e);
 		return NULL;
 	}
@@ -142,7 +144,7 @@ void alert_engine_free(struct alert_engine *e)
 		struct abind *b = e->binds[i];
 		for (uint32_t k = 0; k < b->n; k++) {
 			free(b->slot[k].rate);
-			baseline_forget(b->slot[k].base);
+			baseline_forget(aslot_base(&b->slot[k]));
 		}
 		((struct metric *)b->m)->sink_data[e->slot] = NULL;
 		free(b);
@@ -161,6 +163,7 @@ void alert_engine_free(struct alert_engine *e)
 	ruleset_free(e->next_rs);
 	alert_store_close(e->st);
 	baseline_loader_free(e->loader);
+	baseline_pool_free(e->bpool); /* after the bindings: their baselines are back */
 	free(e);
 }
 
@@ -196,7 +199,7 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	enum alvl cur = a ? a->level : LVL_NONE;
 	double val;
 	enum alvl lvl = r->src->type == RULE_ANOMALY
-				? anomaly_eval(r, b->m, s->base, &s->hot, new_value, &val)
+				? anomaly_eval(r, b->m, s->hot.base, &s->hot, new_value, &val)
 				: rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
 	if (lvl == LVL_UNKNOWN)
 		return;
@@ -389,11 +392,11 @@ bool alert_engine_baseline(const struct alert_engine *e, const struct metric *m,
 	const struct abind *b = e->slot >= 0 ? m->sink_data[e->slot] : NULL;
 	for (uint32_t i = 0; b && i < b->n; i++) {
 		const struct aslot *s = &b->slot[i];
-		if (s->base && s->rule->src->type == RULE_ANOMALY) {
-			baseline_copy(out, s->base);
+		if (s->hot.base && s->rule->src->type == RULE_ANOMALY) {
+			baseline_copy(out, s->hot.base);
 			*deviation = s->rule->src->deviation;
 			*margin = s->rule->src->margin;
-			anomaly_learning(s->rule, s->base, state, statelen);
+			anomaly_learning(s->rule, s->hot.base, state, statelen);
 			return true;
 		}
 	}

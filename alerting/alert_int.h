@@ -138,9 +138,10 @@ void anomaly_learning(const struct arule *r, const struct baseline *base, char *
 /* Days of RRD history read to start a baseline: within the 5-minute archive (14 days,
  * core/archive_rrd.c), whose averages keep most of the noise an hourly one hides. */
 #define ANOMALY_HISTORY_DAYS 13
-/* Learns a new ANOMALY slot's baseline from the metric's RRD file (alert_bind.c): on
- * the worker pool once the engine has one (baseline_load.c), the baseline meanwhile
- * empty, else at once. */
+/* Learns a new ANOMALY slot's baseline (from e's pool; the slot attaches its hot
+ * copy) from the metric's RRD file (alert_bind.c): on the worker pool once the engine
+ * has one (baseline_load.c), the baseline meanwhile empty, else at once.  NULL: no
+ * memory. */
 struct baseline *anomaly_baseline_new(const struct alert_engine *e, const struct metric *m,
 				      int64_t now_ms);
 /* The queue of history reads (baseline_load.c): one at a time on wq. */
@@ -151,7 +152,8 @@ void baseline_loader_free(struct baseline_loader *ld);
  * on the loop thread when read); false when out of memory. */
 bool baseline_loader_add(struct baseline_loader *ld, struct baseline *base, const char *path,
 			 const char *rrdcached, const struct metric *m, int64_t end_s);
-/* Frees a baseline, detached from its read if one is queued or running. */
+/* Frees a baseline (malloc'd, or back to its pool), detached from its read if one is
+ * queued or running. */
 void baseline_forget(struct baseline *base);
 /* Levels ABOVE/BELOW for value v (also used for rates). */
 enum alvl rule_level(const struct arule *r, double v, enum alvl cur);
@@ -312,9 +314,16 @@ struct aslot {
 	struct arule *rule;
 	struct alert *alert;   /* NULL while the pair has always been OK */
 	struct rate_buf *rate; /* RATE rules only */
-	struct baseline *base; /* ANOMALY rules only */
-	struct baseline_hot hot; /* base's hour being judged (base->hot points here) */
+	/* ANOMALY rules only: the hour being judged of the baseline hot.base (from the
+	 * engine's pool), here where a value reads the slot anyway (held elsewhere and
+	 * pointed to, it was a second, dependent miss a value at 100,000 metrics) */
+	struct baseline_hot hot;
 };
+/* The baseline of an ANOMALY slot, NULL if none. */
+static inline struct baseline *aslot_base(const struct aslot *s)
+{
+	return s->hot.base;
+}
 
 /* The rules of one metric: what its sink slot points to. */
 struct abind {
@@ -350,6 +359,7 @@ struct alert_engine {
 	struct smap settle;           /* device -> struct asettle: its chain, as last told */
 	struct rptrs scratch;
 	struct baseline_loader *loader; /* history reads off the loop; NULL: at once */
+	struct baseline_pool *bpool;  /* the ANOMALY slots' baselines */
 };
 
 /* alert_bind.c.  Binds a metric seen for the first time (sets its sink slot); NULL on

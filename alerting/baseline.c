@@ -10,6 +10,16 @@
 #define DAY_S 86400
 #define HOUR_S 3600
 
+/* 1/n for the weights a slot can have: what the division gives, read instead of
+ * computed at every value (a division is the slowest instruction of the update). */
+#define INV8(n)                                                                                    \
+	1.0 / (n), 1.0 / ((n) + 1), 1.0 / ((n) + 2), 1.0 / ((n) + 3), 1.0 / ((n) + 4),             \
+	    1.0 / ((n) + 5), 1.0 / ((n) + 6), 1.0 / ((n) + 7)
+const double baseline_inv_n[BASELINE_SLOT_MAX_N + 1] = {
+    0,        INV8(1),  INV8(9),  INV8(17), INV8(25), INV8(33), INV8(41),  INV8(49),
+    INV8(57), INV8(65), INV8(73), INV8(81), INV8(89), INV8(97), INV8(105), INV8(113)};
+_Static_assert(113 + 7 == BASELINE_SLOT_MAX_N, "baseline_inv_n covers every weight");
+
 void baseline_init(struct baseline *b)
 {
 	*b = (struct baseline){.first_day = -1, .last_day = -1};
@@ -159,13 +169,14 @@ void baseline_hot_attach(struct baseline *b, struct baseline_hot *h)
 {
 	bool noted = b->hot && b->hot->noted;
 	hot_put_back(b);
-	*h = (struct baseline_hot){.noted = noted};
+	*h = (struct baseline_hot){.noted = noted, .base = b};
 	b->hot = h;
 }
 
-void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
+void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_ms)
 {
-	int64_t hour = floor_div(ts_s, HOUR_S), day = floor_div(ts_s, DAY_S);
+	int64_t ts_s = ts_ms / 1000;
+	int64_t hour = floor_div(ts_ms, HOUR_S * 1000), day = floor_div(ts_s, DAY_S);
 	/* the next hour of a day already within the days (nearly every hour) needs not
 	 * read them: the line of the day range stays untouched */
 	bool same_day = h->held && h->in_days && floor_div(h->hour, 24) == day;
@@ -191,10 +202,10 @@ bool baseline_hot_band(const struct baseline_hot *h, double k, double margin, do
 	return slot_band(&sl, k, margin, lo, hi);
 }
 
-bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_s)
+bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_ms)
 {
 	h->in_days = true; /* the hour's later values move no day */
-	return days_widen(b, ts_s);
+	return days_widen(b, ts_ms / 1000);
 }
 
 void baseline_copy(struct baseline *dst, const struct baseline *src)
@@ -204,4 +215,5 @@ void baseline_copy(struct baseline *dst, const struct baseline *src)
 		dst->slot[src->hot->slot] = baseline_hot_slot(src->hot);
 	dst->hot = NULL;
 	dst->load = NULL;
+	dst->slab = NULL;
 }

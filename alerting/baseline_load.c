@@ -144,7 +144,10 @@ void baseline_forget(struct baseline *base)
 		return;
 	if (base->load)
 		base->load->target = NULL;
-	free(base);
+	if (base->slab)
+		baseline_pool_put(base);
+	else
+		free(base);
 }
 
 void alert_engine_foreach_learning(const struct alert_engine *e,
@@ -158,7 +161,7 @@ void alert_engine_foreach_learning(const struct alert_engine *e,
 			const struct aslot *s = &b->slot[k];
 			if (s->rule->src->type != RULE_ANOMALY)
 				continue;
-			anomaly_learning(s->rule, s->base, state, sizeof(state));
+			anomaly_learning(s->rule, aslot_base(s), state, sizeof(state));
 			struct alert_learning_view v = {.rule = s->rule->src->name,
 							.device = b->m->device,
 							.metric_key = b->m->key, .dev = b->dev,

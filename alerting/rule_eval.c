@@ -157,13 +157,13 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 	*val = m->value;
 	if (!base || !value_ok(m))
 		return LVL_UNKNOWN;
-	int64_t ts_s = m->value_ts_ms / 1000;
+	int64_t ts_ms = m->value_ts_ms;
 	int have, need;
 	double lo, hi;
 	/* the hour's slot and whether the history suffices are held beside the rule (the
 	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
-	if (!baseline_hot_holds(h, ts_s)) {
-		baseline_hot_take(base, h, ts_s);
+	if (!baseline_hot_holds(h, ts_ms)) {
+		baseline_hot_take(base, h, ts_ms);
 		if (!h->learned) /* once learned, for good: the days only grow */
 			h->learned = anomaly_learned(r, base, &have, &need);
 	}
@@ -172,7 +172,7 @@ enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct bas
 	if (outside) /* the band only for a value outside, for its note */
 		baseline_hot_band(h, c->deviation, c->margin, &lo, &hi);
 	/* an unusual value stays out of the model, or a lasting fault would become normal */
-	if (learn && !outside && baseline_hot_add(base, h, ts_s, m->value))
+	if (learn && !outside && baseline_hot_add(base, h, ts_ms, m->value))
 		h->learned = anomaly_learned(r, base, &have, &need);
 	if (outside || h->noted)
 		anomaly_note(h, m, outside, lo, hi);

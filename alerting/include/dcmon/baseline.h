@@ -20,20 +20,23 @@ struct baseline_slot {
 };
 
 struct baseline_load; /* alerting/baseline_load.c */
+struct baseline_slab; /* alerting/baseline_pool.c */
+struct baseline;
 
 /* The hour being judged, held where the rule's other per-metric state is (the engine's
- * slot, in cache anyway): judging and learning a value then touch none of the
- * baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
+ * slot, read at every value anyway): judging and learning a value then touch none of
+ * the baseline's 2 KB (at 100,000 metrics, two cache misses a value).  A copy of one
  * slot, written back when the hour changes, before a merge and in baseline_copy. */
 struct baseline_hot {
-	float mean, var;  /* those of slot[slot] and its updates since */
-	int32_t hour;     /* hours since the epoch (UTC) of the copy */
-	uint8_t n;        /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
-	uint8_t slot;     /* its hour of the week */
-	bool held : 1;    /* holds a copy */
-	bool in_days : 1; /* its day lies within first_day..last_day: adding moves no day */
-	bool learned : 1; /* the caller's: enough days of history (for good: days only grow) */
-	bool noted : 1;   /* the metric's note is this baseline's "expected ..." */
+	float mean, var;       /* those of slot[slot] and its updates since */
+	int32_t hour;          /* hours since the epoch (UTC) of the copy */
+	uint8_t n;             /* the slot's weight (at most BASELINE_SLOT_MAX_N) */
+	uint8_t slot;          /* its hour of the week */
+	bool held : 1;         /* holds a copy */
+	bool in_days : 1;      /* its day lies within first_day..last_day: adding moves no day */
+	bool learned : 1;      /* the caller's: enough days of history (for good: days only grow) */
+	bool noted : 1;        /* the metric's note is this baseline's "expected ..." */
+	struct baseline *base; /* the baseline it copies (baseline_hot_attach), NULL none */
 };
 
 struct baseline {
@@ -41,6 +44,7 @@ struct baseline {
 	int64_t first_day, last_day; /* UTC day numbers of the first and last sample, -1 none */
 	struct baseline_hot *hot;    /* the copy of the hour being judged, NULL none */
 	struct baseline_load *load;  /* its history being read on a worker, NULL if none */
+	struct baseline_slab *slab;  /* its pool's slab (baseline_pool_get), NULL: malloc'd */
 };
 
 enum baseline_dir { BASELINE_BOTH, BASELINE_UP, BASELINE_DOWN };
@@ -77,23 +81,26 @@ bool baseline_outside(const struct baseline *b, int64_t ts_s, double v, double k
 /* Makes h (zeroed or moved from elsewhere) b's hot copy; the previous one is written back
  * and its `noted` carries over. */
 void baseline_hot_attach(struct baseline *b, struct baseline_hot *h);
-/* Whether h holds the slot of ts_s; if not, baseline_hot_take must come first. */
-static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_s)
+/* Whether h holds the slot of ts_ms (milliseconds); if not, baseline_hot_take first. */
+static inline bool baseline_hot_holds(const struct baseline_hot *h, int64_t ts_ms)
 {
-	int64_t hour = ts_s / 3600 - (ts_s % 3600 < 0);
-	return h->held && h->hour == hour;
+	/* the hour straight from the milliseconds, unsigned: one multiplication.  A time
+	 * before 1970 never holds (taken again at each value: right, only slower) */
+	return h->held && h->hour == (int64_t)((uint64_t)ts_ms / 3600000);
 }
-/* Writes h's copy back to b and takes the slot of ts_s (the caller sets h->learned).
- * h must be b's hot copy (baseline_hot_attach) for merges and snapshots to see it. */
-void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
+/* Writes h's copy back to b and takes the slot of ts_ms (milliseconds; the caller sets
+ * h->learned).  h must be b's hot copy (baseline_hot_attach) for merges and snapshots
+ * to see it. */
+void baseline_hot_take(struct baseline *b, struct baseline_hot *h, int64_t ts_ms);
 /* Welford's update of sl with v, the weight capped so that an old slot follows slow
- * change; one division where Welford's has two.  (Inline, as the two below: the
- * engine's path for every value.) */
+ * change; no division (1/n from a table of the same doubles) where Welford's has two.
+ * (Inline, as the two below: the engine's path for every value.) */
+extern const double baseline_inv_n[BASELINE_SLOT_MAX_N + 1]; /* [n] = 1.0 / n */
 static inline void baseline_slot_learn(struct baseline_slot *sl, double v)
 {
 	if (sl->n < BASELINE_SLOT_MAX_N)
 		sl->n++;
-	double inv = 1.0 / sl->n, mean = sl->mean;
+	double inv = baseline_inv_n[sl->n], mean = sl->mean;
 	double next = mean + (v - mean) * inv;
 	sl->var = (float)(sl->var + ((v - mean) * (v - next) - sl->var) * inv);
 	sl->mean = (float)next;
@@ -126,11 +133,11 @@ static inline bool baseline_hot_outside(const struct baseline_hot *h, double v, 
 /* baseline_band of the held copy. */
 bool baseline_hot_band(const struct baseline_hot *h, double k, double margin, double *lo,
 		       double *hi);
-/* Widens b's days to ts_s's, the first value of h's hour learned; whether they moved. */
-bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_s);
-/* baseline_add into h, which holds ts_s's slot; true if b's days moved (the caller's
+/* Widens b's days to ts_ms's, the first value of h's hour learned; whether they moved. */
+bool baseline_hot_widen(struct baseline *b, struct baseline_hot *h, int64_t ts_ms);
+/* baseline_add into h, which holds ts_ms's slot; true if b's days moved (the caller's
  * `learned` may change).  b itself is touched only at the first value of the hour. */
-static inline bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, int64_t ts_s,
+static inline bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, int64_t ts_ms,
 				    double v)
 {
 	if (!isfinite(v))
@@ -140,10 +147,25 @@ static inline bool baseline_hot_add(struct baseline *b, struct baseline_hot *h, 
 	h->mean = sl.mean;
 	h->var = sl.var;
 	h->n = (uint8_t)sl.n;
-	return !h->in_days && baseline_hot_widen(b, h, ts_s);
+	return !h->in_days && baseline_hot_widen(b, h, ts_ms);
 }
 /* *dst = *src with the hot copy's pending updates: a snapshot for readers (the graph's
  * band), detached from the hot copy and the history read. */
 void baseline_copy(struct baseline *dst, const struct baseline *src);
+
+/* ---- the engine's baselines: a pool ----------------------------------------------------
+ * A baseline is 2 KB: malloc'd one by one as metrics bind, each lies between two of the
+ * engine's bindings (malloc'd just before it), which then sit one every 2 KB instead of
+ * side by side, each on a page of its own at 100,000 metrics.  The pool hands them out
+ * from slabs of 64 (130 KB, apart from the bindings).  Loop thread only. */
+struct baseline_pool;
+struct baseline_pool *baseline_pool_new(void);
+/* Frees the pool; its baselines must have been put back (their slabs are freed then). */
+void baseline_pool_free(struct baseline_pool *p);
+/* An empty baseline (baseline_init), or NULL when out of memory.  Back with
+ * baseline_pool_put. */
+struct baseline *baseline_pool_get(struct baseline_pool *p);
+/* Gives b (from baseline_pool_get) back; its slab is freed with its last baseline. */
+void baseline_pool_put(struct baseline *b);
 
 #endif
