@@ -1,7 +1,8 @@
 /* The hub's wall (docs/MQTT.md "Hub"): a section per site with its link age and its
- * open alerts (/api/v1/sites, /api/v1/sites/ID/alerts), and a red banner naming the
- * sites whose heartbeat stopped; an unreachable site's alerts stay shown, with the age
- * of what the hub last heard from it.  Polls every second. */
+ * open alerts (/api/v1/sites, /api/v1/sites/ID/alerts), the global alert list (every
+ * site's open alerts in one list, worst and oldest first, each with its site), and a
+ * red banner naming the sites whose heartbeat stopped; an unreachable site's alerts stay
+ * shown, with the age of what the hub last heard from it.  Polls every second. */
 "use strict";
 
 const POLL_MS = 1000;
@@ -29,6 +30,26 @@ function alertItem(a, now) {
   return li;
 }
 
+const SEVERITY_RANK = {critical: 0, warning: 1, info: 2};
+
+/* Every site's alerts in one list: critical first, then the oldest first. */
+function globalList(sites, alerts, now) {
+  const all = [];
+  sites.forEach((s, i) => alerts[i].forEach((a) => all.push({site: s, a})));
+  all.sort((x, y) => (SEVERITY_RANK[x.a.severity] ?? 3) - (SEVERITY_RANK[y.a.severity] ?? 3) ||
+                     (x.a.fired || x.a.ts) - (y.a.fired || y.a.ts));
+  const ul = DC.el("ul");
+  for (const {site, a} of all) {
+    const li = alertItem(a, now);
+    li.setAttribute("data-site", site.id);
+    li.insertBefore(DC.el("span", "where" + (site.unreachable ? " unreachable" : ""), site.id),
+                    li.firstChild);
+    ul.appendChild(li);
+  }
+  if (!all.length) ul.appendChild(DC.el("li", "none", "no open alert at any site"));
+  return ul;
+}
+
 function siteSection(site, alerts, now) {
   const sec = DC.el("section", "site" + (site.unreachable ? " unreachable" : ""));
   sec.setAttribute("data-site", site.id);
@@ -49,6 +70,7 @@ async function refresh() {
     getJSON("/api/v1/sites/" + encodeURIComponent(s.id) + "/alerts").then((j) => j.alerts)));
   const root = document.getElementById("sites");
   root.replaceChildren(...sites.map((s, i) => siteSection(s, alerts[i], now)));
+  document.getElementById("global-list").replaceChildren(globalList(sites, alerts, now));
   const down = sites.filter((s) => s.unreachable);
   const banner = document.getElementById("banner");
   banner.hidden = !down.length;

@@ -1,7 +1,8 @@
 // The hub's wall (/hub) in headless Chromium, driven by
 // tests/integration/test_mqtt_hub_wall.sh in two phases (PHASE):
 //   up:  a section per site (SITES, comma-separated), each with its link age and its
-//        firing alert (DEVICE_<site>), and no banner;
+//        firing alert (DEVICE_<site>), no banner, and the global alert list holding
+//        every site's alert with its site;
 //   cut: CUT's heartbeat stopped (its broker is down): a red "site unreachable" banner
 //        names it, its section says UNREACHABLE with the age of what was last heard,
 //        and its alert is still shown; the other sites are not marked.
@@ -26,6 +27,18 @@ async function up(page) {
     ok(true, `${s}: ${text.replace(/\s+/g, " ")}`);
   }
   ok(await page.$eval("#banner", (e) => e.hidden), "no banner while every site is heard");
+  // the global alert list: every site's alert in one list, each with its site
+  const rows = await until("the global alert list", 20, async () => {
+    const r = await page.$$eval("#global-list li[data-site]", (ls) =>
+      ls.map((l) => ({ site: l.getAttribute("data-site"), device: l.getAttribute("data-device"),
+                       text: l.innerText })));
+    return r.length === SITES.length ? r : null;
+  });
+  for (const s of SITES) {
+    const row = rows.find((r) => r.site === s);
+    ok(row && row.device === process.env["DEVICE_" + s] && row.text.startsWith(s),
+       `global list: ${s}'s alert with its site (${row && row.text.replace(/\s+/g, " ")})`);
+  }
 }
 
 async function cut(page) {
