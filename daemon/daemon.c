@@ -156,27 +156,6 @@ int daemon_check_config(const char *path)
 	return 0;
 }
 
-/* ---- devices -------------------------------------------------------------------- */
-
-#define POLLERS_MAX 32 /* the pollers part's and the other parts' */
-
-/* Every poller the parts bring (dcmon_part.pollers), in the parts' order: the pollers
- * part's registry, then mqtt's. */
-static const struct poller_ops *const *all_pollers(void)
-{
-	static const struct poller_ops *all[POLLERS_MAX];
-	size_t n = 0;
-	for (const struct dcmon_part *const *p = dcmon_parts; *p; p++)
-		for (const struct poller_ops *const *o = (*p)->pollers; o && *o; o++) {
-			if (n + 1 >= POLLERS_MAX)
-				fatalx("daemon", "the parts bring more pollers than POLLERS_MAX (%d)",
-				       POLLERS_MAX);
-			all[n++] = *o;
-		}
-	all[n] = NULL;
-	return all;
-}
-
 /* ---- the parts' lifecycle (dcmon/part.h, part_run.h) ------------------------------
  * new once the kernel's services, the pollers' environment and api_env (which the web
  * server serves) are made, and before the restored alerts are published (the reports'
@@ -622,7 +601,7 @@ static int start_parts(struct daemon *d)
 			.alerts = al->engine, .bus = d->bus});
 	if (!d->pipeline)
 		return -1;
-	if (!(d->sched = sched_new(&d->env, all_pollers())))
+	if (!(d->sched = sched_new(&d->env, dcmon_pollers())))
 		return -1;
 	sched_set_done_hook(d->sched, on_poll_done, d);
 	if (!(d->settle = chain_settle_new(facility, d->sched, al->engine, d->bus)))
