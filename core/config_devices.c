@@ -42,7 +42,6 @@ struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX] = {
      .max = 86400000},
     {.name = "timeout", .type = CFGK_DURATION, .offset = DEV(timeout_ms), .min = 1, .max = 3600000},
     {.name = "checks", .type = CFGK_STRUCT, .offset = 0, .sub = cfg_check_keys},
-    {.name = "facility", .type = CFGK_STRUCT, .offset = DEV(fac), .sub = cfg_facility_keys},
     {.name = NULL},
 };
 
@@ -57,7 +56,6 @@ void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx)
 	dev->kind = DEV_OTHER;
 	dev->interval_ms = CFG_UNSET;
 	dev->timeout_ms = CFG_UNSET;
-	cfg_facility_init(&dev->fac);
 	dev->pos = node->pos;
 }
 
@@ -153,7 +151,7 @@ bool cfg_device_polls(const struct cfg_device *dev)
 {
 	cfg_parts_attach();
 	for (const struct cfg_key *k = cfg_device_keys; k->name != NULL; k++)
-		if (key_in_slot(k) && part_key_set(dev, k))
+		if (key_in_slot(k) && !k->poll_neutral && part_key_set(dev, k))
 			return true;
 	for (const struct cfg_key *k = cfg_check_keys; k->name != NULL; k++)
 		if (part_key_set(dev, k))
@@ -165,7 +163,9 @@ bool cfg_device_polls(const struct cfg_device *dev)
 static bool key_poll_neutral(const struct cfg_key *k)
 {
 	static const size_t neutral[] = {DEV(tenant), DEV(description), DEV(loc), DEV(fed_by),
-	                                 DEV(labels), DEV(fac)};
+	                                 DEV(labels)};
+	if (k->poll_neutral)
+		return true;
 	for (size_t i = 0; i < sizeof(neutral) / sizeof(neutral[0]); i++) {
 		if (k->offset == neutral[i])
 			return true;

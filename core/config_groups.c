@@ -1,18 +1,16 @@
-/* `groups:` (N+1 redundancy groups) and the devices' `facility:` keys; cross checks of
- * groups: members must be devices, `need` at most the member count, ids distinct from
- * device ids, and fed_by cycles through groups (a device fed by a group one of whose
- * members it feeds) are reported with file:line. */
+/* `groups:` (N+1 redundancy groups) and their cross checks: members must be devices,
+ * `need` at most the member count, ids distinct from device ids, and fed_by cycles
+ * through groups (a device fed by a group one of whose members it feeds) are reported
+ * with file:line. */
 #include "config_int.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_index.h"
 
 #define GRP(f) offsetof(struct cfg_group, f)
-#define FAC(f) offsetof(struct cfg_facility, f)
 
 const struct cfg_key cfg_group_keys[] = {
     {.name = "id", .type = CFGK_STRING, .offset = GRP(id), .required = true},
@@ -25,29 +23,6 @@ const struct cfg_key cfg_group_keys[] = {
     {.name = "need", .type = CFGK_INT, .offset = GRP(need), .min = 1, .max = 1000},
     {.name = NULL},
 };
-
-const struct cfg_key cfg_facility_keys[] = {
-    {.name = "tank_liters", .type = CFGK_DOUBLE, .offset = FAC(tank_liters), .min = 1,
-     .max = 1e7},
-    {.name = "rating_kw", .type = CFGK_DOUBLE, .offset = FAC(rating_kw), .min = 1, .max = 1e5},
-    {.name = "takeover", .type = CFGK_DURATION, .offset = FAC(takeover_ms), .min = 1,
-     .max = 3600000},
-    {.name = "temp_limit", .type = CFGK_DOUBLE, .offset = FAC(temp_limit), .min = -50,
-     .max = 200},
-    {.name = "frozen_polls", .type = CFGK_INT, .offset = FAC(frozen_polls), .min = 0,
-     .max = 100000},
-    {.name = "burn_window", .type = CFGK_DURATION, .offset = FAC(burn_window_ms),
-     .min = 60000, .max = 86400000},
-    {.name = "standby", .type = CFGK_BOOL, .offset = FAC(standby)},
-    {.name = NULL},
-};
-
-void cfg_facility_init(struct cfg_facility *f)
-{
-	*f = (struct cfg_facility){.tank_liters = NAN, .rating_kw = NAN,
-	                           .takeover_ms = CFG_UNSET, .temp_limit = NAN,
-	                           .frozen_polls = 0, .burn_window_ms = 30 * 60000};
-}
 
 void cfg_group_init(void *elem, const struct cfgnode *node, void *ctx)
 {

@@ -37,7 +37,6 @@ extern struct cfg_key cfg_device_keys[CFG_DEVICE_KEYS_MAX];
 extern struct cfg_key cfg_check_keys[CFG_CHECK_KEYS_MAX];
 extern const struct cfg_key cfg_route_keys[];
 extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
-extern const struct cfg_key cfg_facility_keys[]; /* struct cfg_facility */
 
 /* Element hooks for CFGK_SEQ keys (init presets defaults and the position). */
 void cfg_site_init(void *elem, const struct cfgnode *node, void *ctx);
@@ -49,8 +48,6 @@ void cfg_route_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_route_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_group_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_group_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
-/* Presets a device's facility keys as unset. */
-void cfg_facility_init(struct cfg_facility *f);
 /* Group members exist, group ids are not device ids, no fed_by cycle through a group. */
 void cfg_validate_groups(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 

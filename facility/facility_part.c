@@ -49,6 +49,7 @@ static const struct dcmon_part *const facility_after[] = {&alerting_part, NULL};
 
 const struct dcmon_part facility_part = {
 	.name = "facility",
+	.device_keys = facility_device_keys,
 	.routes = facility_routes,
 	.new = facility_part_new,
 	.reload = facility_part_reload,

@@ -104,6 +104,10 @@ struct cfg_key {
 	 * (a process check's is what it matches), so two may share it; otherwise the kernel
 	 * refuses an item whose name an earlier one has ("duplicate name"). */
 	bool names_repeat;
+	/* A part's device key that is neither a transport nor a check and does not change
+	 * how the device is polled (the facility's `facility:`): it does not make the
+	 * device one that polls (cfg_device_polls), nor changed on reload (cfg_device_same). */
+	bool poll_neutral;
 };
 
 /* Decodes a MAP node into `out` following `keys` (terminated by {.name = NULL}).

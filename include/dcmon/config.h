@@ -124,20 +124,6 @@ union cfg_part_value {
 	char *s;     /* CFGK_STRING */
 };
 
-/* `facility:` of a device: what the predictions need (docs/FACILITY.md).  NAN / CFG_UNSET
- * when not given. */
-struct cfg_facility {
-	double tank_liters;   /* generator: usable fuel at 100 % level, liters */
-	double rating_kw;     /* generator: rated output, kW (load-dependent burn rate) */
-	int64_t takeover_ms;  /* UPS: time generators + transfer switch need to take the load */
-	double temp_limit;    /* inlet / temperature limit for time-to-limit, celsius */
-	int frozen_polls;     /* polls a moving value may stay identical before it is frozen;
-	                       * 0 = no frozen check (default) */
-	int64_t burn_window_ms; /* generator: window of the burn-rate slope, default 30 min */
-	bool standby;         /* generator: a standby source, supplying only while its engine
-	                       * runs (healthy but stopped = a spare, not a supply) */
-};
-
 /* `groups:`: an N+1 redundancy group (UPS modules, generators, cooling units). */
 struct cfg_group {
 	char *id;           /* unique among devices and groups; usable in fed_by */
@@ -162,7 +148,6 @@ struct cfg_device {
 	int64_t interval_ms; /* resolved: device value or daemon default */
 	bool interval_set;   /* `interval:` was in the device (not the daemon's default) */
 	int64_t timeout_ms;  /* resolved: device value or daemon default */
-	struct cfg_facility fac;   /* `facility:` (predictions, data quality) */
 	/* The transport sections, checks and check lists that parts keep as their own
 	 * (dcmon/part.h, CFG_PART_SECTION in device_keys and check_keys), opaque to the
 	 * kernel: the part reads them with cfg_device_section, cfg_device_list and

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "dcmon/config.h"
 #include "dcmon/event.h"
+#include "dcmon/facility.h"
 #include "dcmon/host_checks.h"
 #include "dcmon/http_check.h"
 #include "dcmon/modbus.h"
@@ -228,6 +230,48 @@ static void test_device_sections_compared(void **state)
 	cfg_diags_free(&d3);
 }
 
+/* The facility's `facility:` section: read back through facility_cfg_of (every key unset
+ * without it), no reason to poll and no change of polling on reload, its errors at
+ * file:line:col. */
+static void test_facility_section(void **state)
+{
+	(void)state;
+	struct cfg_diags d1, d2, d3;
+	struct cfg *a = load("devices:\n"
+			     "  - {id: gen1, kind: generator, facility: {tank_liters: 2000, standby: true}}\n"
+			     "  - {id: ups1, kind: ups}\n",
+			     &d1);
+	struct cfg *b = load("devices:\n"
+			     "  - {id: gen1, kind: generator, facility: {tank_liters: 900}}\n"
+			     "  - {id: ups1, kind: ups, facility: {takeover: 30s}}\n",
+			     &d2);
+	assert_non_null(a);
+	assert_non_null(b);
+	const struct cfg_facility *gen = facility_cfg_of(&a->devices[0]);
+	assert_ptr_equal(gen, cfg_device_section(&a->devices[0], "facility"));
+	assert_true(gen->tank_liters == 2000 && gen->standby && isnan(gen->rating_kw));
+	assert_int_equal(gen->burn_window_ms, 30 * 60000);
+	const struct cfg_facility *ups = facility_cfg_of(&a->devices[1]);
+	assert_null(cfg_device_section(&a->devices[1], "facility"));
+	assert_true(isnan(ups->tank_liters) && isnan(ups->temp_limit) && !ups->standby);
+	assert_int_equal(ups->takeover_ms, CFG_UNSET);
+	assert_int_equal(facility_cfg_of(&b->devices[1])->takeover_ms, 30000);
+	for (size_t i = 0; i < a->ndevices; i++) {
+		assert_false(cfg_device_polls(&a->devices[i]));
+		assert_true(cfg_device_same(&a->devices[i], &b->devices[i]));
+	}
+	assert_null(load("devices:\n  - id: gen1\n    facility:\n      tank_liters: 0\n", &d3));
+	assert_int_equal(d3.n, 1);
+	assert_int_equal(d3.v[0].pos.line, 4);
+	assert_int_equal(d3.v[0].pos.col, 20);
+	assert_non_null(strstr(d3.v[0].msg, "tank_liters"));
+	cfg_free(a);
+	cfg_free(b);
+	cfg_diags_free(&d1);
+	cfg_diags_free(&d2);
+	cfg_diags_free(&d3);
+}
+
 /* A device built by hand (the probe, tests) gets its section through the slot. */
 static void test_device_slot_by_hand(void **state)
 {
@@ -322,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_section_filled_by_resolve),
 		cmocka_unit_test(test_device_sections_read_back),
 		cmocka_unit_test(test_device_sections_compared),
+		cmocka_unit_test(test_facility_section),
 		cmocka_unit_test(test_device_slot_by_hand),
 		cmocka_unit_test(test_check_section_list_value),
 		cmocka_unit_test(test_value_slot_by_hand),

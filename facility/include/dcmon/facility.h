@@ -31,6 +31,7 @@
 
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
+#include "dcmon/cfgtree.h"
 #include "dcmon/config.h"
 #include "dcmon/metric.h"
 
@@ -39,6 +40,25 @@ struct facility;
 struct dcmon_part;
 /* facility/facility_part.c; its state is the struct facility */
 extern const struct dcmon_part facility_part;
+
+/* A device's `facility:` section (docs/FACILITY.md): what the predictions and the data
+ * quality need, the part's own (a slot of the device, facility_cfg.c).  NAN / CFG_UNSET
+ * when not given. */
+struct cfg_facility {
+	double tank_liters;   /* generator: usable fuel at 100 % level, liters */
+	double rating_kw;     /* generator: rated output, kW (load-dependent burn rate) */
+	int64_t takeover_ms;  /* UPS: time generators + transfer switch need to take the load */
+	double temp_limit;    /* inlet / temperature limit for time-to-limit, celsius */
+	int frozen_polls;     /* polls a moving value may stay identical before it is frozen;
+	                       * 0 = no frozen check (default) */
+	int64_t burn_window_ms; /* generator: window of the burn-rate slope, default 30 min */
+	bool standby;         /* generator: a standby source, supplying only while its engine
+	                       * runs (healthy but stopped = a spare, not a supply) */
+};
+/* The part's device keys (the `facility:` section), for its descriptor. */
+extern const struct cfg_key facility_device_keys[];
+/* dev's `facility:` section, or every key unset when it has none; never NULL. */
+const struct cfg_facility *facility_cfg_of(const struct cfg_device *dev);
 
 struct facility_env {
 	struct loop *loop;
