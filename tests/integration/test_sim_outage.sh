@@ -94,7 +94,7 @@ status_json | json_check '.devices[] | select(.id == "utility")
   | .health == "critical" and (.health_reason | startswith("alert: "))' \
   || fail "utility health: $(status_json | jq -c '.devices[] | select(.id == "utility")')"
 
-wait_until 30 "outage mailed to facility" count_is "$T/mail" facility@dc1.example 1 \
+wait_until 60 "outage mailed to facility" count_is "$T/mail" facility@dc1.example 1 \
   '.data | test("Subject: \\[dcmon\\] CRITICAL utility: utility supply lost")'
 wait_until 15 "outage mailed to the NOC" count_is "$T/mail" noc@dc1.example 1 \
   '.data | test("Subject: \\[dcmon\\] CRITICAL utility: utility supply lost")'
