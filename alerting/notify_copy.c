@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/vec.h"
 
 /* Copies src into *dst unless it holds the same text already.  False on ENOMEM. */
 static bool keep_text(char **dst, const char *src)
@@ -101,14 +102,10 @@ static void copy_drop(struct notifier *n, size_t i)
 
 static struct notify_alert *copy_insert(struct notifier *n, size_t i, int64_t id)
 {
-	if (n->nalerts == n->capalerts) {
-		size_t cap = n->capalerts ? n->capalerts * 2 : 16;
-		struct notify_alert **v = realloc(n->alerts, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		n->alerts = v;
-		n->capalerts = cap;
-	}
+	struct notify_alert **v = vec_grow(n->alerts, &n->capalerts, n->nalerts, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	n->alerts = v;
 	struct notify_alert *a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;

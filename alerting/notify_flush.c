@@ -10,6 +10,7 @@
 
 #include "dcmon/log.h"
 #include "dcmon/strbuf.h"
+#include "dcmon/vec.h"
 
 #define FLUSH_BLOCKS_MAX 50 /* full alert blocks in one grouped message; the rest as lines */
 #define FLUSH_IDS_MAX 64    /* alert ids in the X-Dcmon-Alerts header */
@@ -19,14 +20,10 @@ struct notify_group *notify_group_get(struct notifier *n, const char *rcpt)
 	for (size_t i = 0; i < n->ngroups; i++)
 		if (strcasecmp(n->groups[i]->rcpt, rcpt) == 0)
 			return n->groups[i];
-	if (n->ngroups == n->capgroups) {
-		size_t cap = n->capgroups ? n->capgroups * 2 : 16;
-		struct notify_group **v = realloc(n->groups, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		n->groups = v;
-		n->capgroups = cap;
-	}
+	struct notify_group **v = vec_grow(n->groups, &n->capgroups, n->ngroups, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	n->groups = v;
 	struct notify_group *g = notify_group_new(rcpt, NOTIFY_RATE_MAX);
 	if (g)
 		n->groups[n->ngroups++] = g;

@@ -7,20 +7,17 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/vec.h"
 
 void notify_track_add(struct notifier *n, int64_t alert_id, int64_t fired_ms, int64_t now_ms)
 {
 	for (size_t i = 0; i < n->ntracks; i++)
 		if (n->tracks[i].alert_id == alert_id)
 			return;
-	if (n->ntracks == n->captracks) {
-		size_t cap = n->captracks ? n->captracks * 2 : 16;
-		struct notify_track *v = realloc(n->tracks, cap * sizeof(*v));
-		if (!v)
-			return;
-		n->tracks = v;
-		n->captracks = cap;
-	}
+	struct notify_track *v = vec_grow(n->tracks, &n->captracks, n->ntracks, sizeof(*v), 16);
+	if (!v)
+		return;
+	n->tracks = v;
 	n->tracks[n->ntracks++] = (struct notify_track){
 		.alert_id = alert_id, .fired_ms = fired_ms, .last_ms = now_ms};
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "alert_int.h"
+#include "dcmon/vec.h"
 
 void notify_rcpts_free(struct notify_rcpts *r)
 {
@@ -62,14 +63,10 @@ int notify_rcpts_add(struct notify_rcpts *out, const char *addr, int64_t group_w
 			return 0;
 		}
 	}
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 8;
-		struct notify_rcpt *v = realloc(out->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		out->v = v;
-		out->cap = cap;
-	}
+	struct notify_rcpt *v = vec_grow(out->v, &out->cap, out->n, sizeof(*v), 8);
+	if (!v)
+		return -ENOMEM;
+	out->v = v;
 	char *copy = strdup(addr);
 	if (!copy)
 		return -ENOMEM;

@@ -1,6 +1,7 @@
 /* Which rules apply to a metric: candidates from the index, full selector check,
  * then precedence (one rule per name: the most specific, then the latest). */
 #include "alert_int.h"
+#include "dcmon/vec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,14 +9,10 @@
 
 static int rptrs_push(struct rptrs *out, const struct arule *r)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		const struct arule **p = realloc(out->v, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		out->v = p;
-		out->cap = cap;
-	}
+	const struct arule **p = vec_grow(out->v, &out->cap, out->n, sizeof(*p), 16);
+	if (!p)
+		return -ENOMEM;
+	out->v = p;
 	out->v[out->n++] = r;
 	return 0;
 }

@@ -3,6 +3,7 @@
 # one run, to the same mosquitto broker on loopback and the same published stream.
 #
 #   bench/mqtt.sh [DEVICES=100] [POINTS=20] [RATE=2000 values/s] [SECONDS=30]
+#   env: PERF_OUT=FILE, PERF_FLAGS as in bench/snmp.sh (a perf record of dcmond's window)
 #
 # The stream (bench_mqtt_pub, bench/mqtt_pub_main.c): RATE messages a second, QoS 0,
 # round-robin over DEVICES x POINTS series, topic collectd/dNNNNN/bench/gauge-pNNN and
@@ -109,7 +110,12 @@ sleep 2
 d0=$(health reports); n0=$(net_count)
 dc0=$(cpu_ticks "$dcmond_pid"); cc0=$(cpu_ticks "$collectd_pid"); bc0=$(cpu_ticks "$broker_pid")
 t0=$(date +%s.%N)
-sleep "$duration"
+if [ -n "${PERF_OUT:-}" ]; then # as in bench/snmp.sh: perf record of dcmond over the window
+	# shellcheck disable=SC2086 # the flags are words
+	perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$dcmond_pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
+else
+	sleep "$duration"
+fi
 d1=$(health reports); n1=$(net_count)
 dc1=$(cpu_ticks "$dcmond_pid"); cc1=$(cpu_ticks "$collectd_pid"); bc1=$(cpu_ticks "$broker_pid")
 t1=$(date +%s.%N)

@@ -17,6 +17,7 @@
 #include "dcmon/discover.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/vec.h"
 
 #define DISCOVER_PROFILES_DIR "/etc/dcmon/profiles"
 #define BAR_WIDTH 24          /* cells of the progress bar */
@@ -300,14 +301,10 @@ static void on_found(void *arg, const struct discover_host *h)
 {
 	struct disc *d = arg;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct found *v = realloc(d->v, cap * sizeof(*v));
-		if (!v)
-			return; /* said at the end: found counts what was kept */
-		d->v = v;
-		d->cap = cap;
-	}
+	struct found *v = vec_grow(d->v, &d->cap, d->n, sizeof(*v), 64);
+	if (!v)
+		return; /* said at the end: found counts what was kept */
+	d->v = v;
 	struct found *f = &d->v[d->n];
 	f->h = *h;
 	d->n++;

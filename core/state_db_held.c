@@ -12,6 +12,7 @@
 
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/vec.h"
 
 /* The log subsystem and the name of the writes, as the owner set them. */
 static const char *held_sub(const struct store_held *h)
@@ -70,14 +71,10 @@ int store_held_push(struct store_held *h, const struct store_row *r, const char 
 {
 	if (h->n >= STORE_HELD_MAX)
 		return held_lose(h, file, "the bound of writes held in memory is reached", -ENOSPC);
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct store_held_op **v = realloc(h->ops, cap * sizeof(*v));
-		if (!v)
-			return held_lose(h, file, "out of memory", -ENOMEM);
-		h->ops = v;
-		h->cap = cap;
-	}
+	struct store_held_op **v = vec_grow(h->ops, &h->cap, h->n, sizeof(*v), 16);
+	if (!v)
+		return held_lose(h, file, "out of memory", -ENOMEM);
+	h->ops = v;
 	struct store_held_op *op = op_copy(r);
 	if (!op)
 		return held_lose(h, file, "out of memory", -ENOMEM);

@@ -9,6 +9,7 @@
 #include "dcmon/config.h"
 #include "dcmon/facility.h"
 #include "dcmon/scheduler.h"
+#include "dcmon/vec.h"
 
 struct chain_settle {
 	struct facility *f;
@@ -59,14 +60,10 @@ void chain_settle_all(struct chain_settle *cs, const struct cfg *cfg)
 static void collect(void *arg, const struct cfg_device *dev)
 {
 	struct chain_settle *cs = arg;
-	if (cs->nids == cs->capids) {
-		size_t cap = cs->capids ? cs->capids * 2 : 16;
-		const char **v = realloc(cs->ids, cap * sizeof(*v));
-		if (!v)
-			return; /* out of memory: that device's chain is told at its own polls */
-		cs->ids = v;
-		cs->capids = cap;
-	}
+	const char **v = vec_grow(cs->ids, &cs->capids, cs->nids, sizeof(*v), 16);
+	if (!v)
+		return; /* out of memory: that device's chain is told at its own polls */
+	cs->ids = v;
 	cs->ids[cs->nids++] = dev->id;
 }
 

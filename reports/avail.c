@@ -1,6 +1,7 @@
 /* The arithmetic of availability: span lists, their set operations, the classification
  * of one object's downtime and the figures against a target (dcmon/avail.h). */
 #include "dcmon/avail.h"
+#include "dcmon/vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,14 +14,10 @@ int avail_spans_add(struct avail_spans *s, int64_t start_ms, int64_t end_ms)
 {
 	if (end_ms <= start_ms)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct avail_span *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	struct avail_span *v = vec_grow(s->v, &s->cap, s->n, sizeof(*v), 8);
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
 	s->v[s->n++] = (struct avail_span){start_ms, end_ms};
 	return 0;
 }

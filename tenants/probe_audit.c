@@ -20,6 +20,7 @@
 #include "dcmon/loop.h"
 #include "dcmon/metric.h"
 #include "dcmon/netaddr.h"
+#include "dcmon/vec.h"
 
 /* The metrics whose error says a check's refusal (their instance names the check), and
  * what the audit record calls the check before the instance. */
@@ -97,14 +98,10 @@ static void flush_records(struct loop *loop, void *arg)
 static struct probe_refusal *refusal_add(struct probe_audit *pa, const char *device,
 					 const char *check)
 {
-	if (pa->n == pa->cap) {
-		size_t cap = pa->cap ? pa->cap * 2 : 8;
-		struct probe_refusal *v = realloc(pa->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		pa->v = v;
-		pa->cap = cap;
-	}
+	struct probe_refusal *v = vec_grow(pa->v, &pa->cap, pa->n, sizeof(*v), 8);
+	if (!v)
+		return NULL;
+	pa->v = v;
 	struct probe_refusal r = {.device = strdup(device), .check = strdup(check)};
 	if (!r.device || !r.check) {
 		free(r.device);

@@ -332,6 +332,19 @@ token_req() {
   printf ' %s' "$(cat "$T/body")"
 }
 
+# account_token NAME ROLE TENANT [PASSWORD]: makes the account NAME (of TENANT; "" for
+# none) through the CLI and prints an API token of it.
+account_token() {
+  local t=()
+  [ -n "$3" ] && t=(--tenant "$3")
+  printf '%s\n' "${4:-password-of-$1-1}" | "$DCMON" user add "$1" --role "$2" "${t[@]}" >/dev/null ||
+    fail "user add $1"
+  "$DCMON" user token "$1" | head -1
+}
+
+# layer_item KIND YAML: the JSON body of a change to the tenant layer.
+layer_item() { jq -cn --arg k "$1" --arg y "$2" '{kind: $k, yaml: $y}'; }
+
 # api_get PATH: GET on the daemon's API socket, body on stdout; fails on HTTP errors.
 api_get() { curl -sf --unix-socket "$DCMON_SOCKET" "http://dcmond$1"; }
 

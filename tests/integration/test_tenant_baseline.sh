@@ -36,8 +36,7 @@ start_dcmond "$T/dcmon.yaml"
 declare -A TOK
 for u in admin:tenant-admin op:tenant-operator appr:tenant-approver; do
   IFS=: read -r name role <<<"$u"
-  echo "password-of-$name-1" | "$DCMON" user add "u-$name" --role "$role" --tenant acme >/dev/null
-  TOK[$name]=$("$DCMON" user token "u-$name" | head -1)
+  TOK[$name]=$(account_token "u-$name" "$role" acme)
 done
 # req WHO METHOD PATH [BODY]: prints "STATUS BODY"
 req() {

@@ -49,8 +49,7 @@ YAML
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 
-echo "password-of-admin-1" | "$DCMON" user add u-admin --role tenant-admin --tenant acme >/dev/null
-TOKEN=$("$DCMON" user token u-admin | head -1)
+TOKEN=$(account_token u-admin tenant-admin acme)
 # put KIND YAML: the tenant-admin's change; prints "STATUS BODY"
 put() {
   curl -s -m 20 -o "$T/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \

@@ -39,14 +39,11 @@ declare -A TOK
 for u in admin:tenant-admin:acme op:tenant-operator:acme appr:tenant-approver:acme \
          gadmin:tenant-admin:globex; do
   IFS=: read -r name role tenant <<<"$u"
-  echo "password-of-$name-1" | "$DCMON" user add "u-$name" --role "$role" --tenant "$tenant" >/dev/null
-  TOK[$name]=$("$DCMON" user token "u-$name" | head -1)
+  TOK[$name]=$(account_token "u-$name" "$role" "$tenant")
 done
 base="http://127.0.0.1:$hport"
 # req WHO METHOD PATH [BODY]: prints "STATUS BODY"
 req() { token_req "${TOK[$1]}" "$2" "$base$3" "${4:-}"; }
-# item KIND YAML: the body of a change
-item() { jq -cn --arg k "$1" --arg y "$2" '{kind: $k, yaml: $y}'; }
 code() { echo "${1%% *}"; }
 not_firing() { ! firing "$@"; }
 # log_grows PATTERN N: the log holds more than N lines with PATTERN
@@ -62,7 +59,7 @@ host: 127.0.0.1
 interval: 2s
 checks:
   tcp: [$svc]"
-out=$(req admin POST /api/v1/layer/items "$(item device "$app")")
+out=$(req admin POST /api/v1/layer/items "$(layer_item device "$app")")
 assert_eq "$(code "$out"):$(body "$out" | jq -r .request.state)" "200:applied" "tenant-admin's device applies at once"
 wait_until 20 "acme-app polled" metric_is acme-app tcp_port_up "$svc" '.value == 1'
 pass "the new check is polled: tcp_port_up{port=$svc} = 1"
@@ -75,9 +72,9 @@ wait_until 20 "port up again" metric_is acme-app tcp_port_up "$svc" '.value == 1
 
 # ---- a tenant-operator's threshold change waits for approval --------------------------
 rule() { printf 'name: acme-up\nmatch: {device: acme-app, metric: tcp_port_up}\nabove: {warn: %s}\n' "$1"; }
-out=$(req admin POST /api/v1/layer/items "$(item rule "$(rule 5)")")
+out=$(req admin POST /api/v1/layer/items "$(layer_item rule "$(rule 5)")")
 assert_eq "$(code "$out")" 200 "tenant-admin's rule applies"
-out=$(req op POST /api/v1/layer/items "$(item rule "$(rule 0.5)")")
+out=$(req op POST /api/v1/layer/items "$(layer_item rule "$(rule 0.5)")")
 assert_eq "$(code "$out"):$(body "$out" | jq -r .request.state)" "202:pending" "tenant-operator's change is pending"
 rid=$(body "$out" | jq -r .request.id)
 wait_polls acme-app 3
@@ -94,7 +91,7 @@ out=$(req op GET "/api/v1/layer/items")
 assert_eq "$(body "$out" | jq -r '.items[] | select(.id == "acme-up") | .yaml' | grep -c 'warn: 0.5')" 1 "the item holds the approved threshold"
 
 # ---- a rejected request is never applied -----------------------------------------------
-out=$(req op POST /api/v1/layer/items "$(item rule "$(printf 'name: acme-rej\nmatch: {device: acme-app, metric: tcp_port_up}\nabove: {crit: 0.5}\n')")")
+out=$(req op POST /api/v1/layer/items "$(layer_item rule "$(printf 'name: acme-rej\nmatch: {device: acme-app, metric: tcp_port_up}\nabove: {crit: 0.5}\n')")")
 rid=$(body "$out" | jq -r .request.id)
 out=$(req appr POST "/api/v1/layer/requests/$rid/reject" '{}')
 assert_eq "$(code "$out")" 400 "a rejection needs a reason"
@@ -110,7 +107,7 @@ pass "rejected: never applied"
 # ---- refusals: message and audit record each ---------------------------------------------
 refuse() { # WHAT YAML WANT-TEXT
   local out
-  out=$(req admin POST /api/v1/layer/items "$(item device "$2")")
+  out=$(req admin POST /api/v1/layer/items "$(layer_item device "$2")")
   [ "$(code "$out")" = 422 ] || fail "$1: $out, want 422"
   case $(body "$out" | jq -r .error) in *"$3"*) ;; *) fail "$1: $(body "$out")" ;; esac
   body "$out" | jq -e '.fields | length >= 1 and (.[0].line >= 1)' >/dev/null || fail "$1: no fields: $out"
@@ -126,7 +123,7 @@ refuse "a port not allowed" "$(dev x4 127.0.0.1 2s 22)" "port 22 is not among th
 refuse "an interval below the minimum" "$(dev x5 127.0.0.1 1s "$svc")" "interval: 1s is below the 2s the NOC allows tenant acme"
 refuse "too many checks" "$(dev x6 127.0.0.1 2s "$svc, $other, {port: $svc, send: x}")" "tenant acme would have 4 checks: the NOC allows 3"
 refuse "a plugin" "$(printf 'id: x7\nkind: server\nhost: 127.0.0.1\ninterval: 2s\nchecks: {plugin: [{command: [/bin/true]}]}\n')" "plugin: a tenant's device may not run commands"
-out=$(req admin POST /api/v1/layer/items "$(item device "$(printf 'id: x8\nkind: server\nhost: 127.0.0.1\ninterval: 2s\nchecks: {tcp: [{prot: 1}]}\n')")")
+out=$(req admin POST /api/v1/layer/items "$(layer_item device "$(printf 'id: x8\nkind: server\nhost: 127.0.0.1\ninterval: 2s\nchecks: {tcp: [{prot: 1}]}\n')")")
 assert_eq "$(code "$out"):$(body "$out" | jq -c '[.fields[] | select(.message | startswith("unknown key '"'prot'"'")) | [.line, .col]]')" \
   "422:[[5,17]]" "the decoder's message is positioned in the item (line 5, col 17)"
 status_json | json_check '[.devices[] | select(.id | startswith("x"))] | length == 0' || fail "a refused device is polled"
@@ -195,7 +192,7 @@ kill -HUP "$DCMOND_PID"
 wait_until 20 "reload rejected" log_grows 'reload rejected' "$n"
 wait_polls acme-app 2
 pass "after a bad NOC reload the tenant layer keeps working"
-out=$(req admin POST /api/v1/layer/items "$(item device "$(dev acme-two 127.0.0.2 2s "$svc")")")
+out=$(req admin POST /api/v1/layer/items "$(layer_item device "$(dev acme-two 127.0.0.2 2s "$svc")")")
 assert_eq "$(code "$out")" 503 "a change while the NOC's file is broken"
 write_config ""
 n=$(log_count 'reloaded:')

@@ -35,12 +35,10 @@ start_dcmond "$T/dcmon.yaml"
 declare -A TOK
 for u in admin:tenant-admin:acme gadmin:tenant-admin:globex; do
   IFS=: read -r name role tenant <<<"$u"
-  echo "password-of-$name-1" | "$DCMON" user add "u-$name" --role "$role" --tenant "$tenant" >/dev/null
-  TOK[$name]=$("$DCMON" user token "u-$name" | head -1)
+  TOK[$name]=$(account_token "u-$name" "$role" "$tenant")
 done
 base="http://127.0.0.1:$hport"
 req() { token_req "${TOK[$1]}" "$2" "$base$3" "${4:-}"; } # WHO METHOD PATH [BODY]
-item() { jq -cn --arg k "$1" --arg y "$2" '{kind: $k, yaml: $y}'; }
 code() { echo "${1%% *}"; }
 body() { echo "${1#* }"; }
 hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
@@ -54,11 +52,11 @@ counted() { # DEVICE RULE: the value of log_matches_count{RULE} of DEVICE, or "n
 counts() { [ "$(counted "$1" "$2")" = "$3" ]; }
 
 # ---- the tenant's pattern and its threshold -------------------------------------------
-out=$(req admin POST /api/v1/layer/items "$(item log_rule 'name: acme-oops
+out=$(req admin POST /api/v1/layer/items "$(layer_item log_rule 'name: acme-oops
 match: disk quota blown
 window: 5m')")
 assert_eq "$(code "$out"):$(body "$out" | jq -r .request.state)" "200:applied" "the tenant-admin's log rule applies at once"
-out=$(req admin POST /api/v1/layer/items "$(item rule 'name: acme-oops-alert
+out=$(req admin POST /api/v1/layer/items "$(layer_item rule 'name: acme-oops-alert
 match: {metric: log_matches_count, inst: acme-oops}
 above: {crit: 0}
 summary: disk quota blown')")
@@ -103,7 +101,7 @@ pass "a tenant cannot see nor set another tenant's log patterns"
 # ---- refusals: scope, limits, the decoder ---------------------------------------------
 refused() { # WHAT YAML MESSAGE
   local out
-  out=$(req "${WHO:-gadmin}" POST /api/v1/layer/items "$(item log_rule "$2")")
+  out=$(req "${WHO:-gadmin}" POST /api/v1/layer/items "$(layer_item log_rule "$2")")
   [ "$(code "$out")" = 422 ] || fail "$1: $out, want 422"
   body "$out" | jq -e --arg m "$3" '.error | contains($m)' >/dev/null || fail "$1: $out, want '$3'"
   pass "refused: $1"
@@ -114,7 +112,7 @@ refused "a pattern on another tenant's device" $'name: g3\nmatch: x\ndevices: [a
   "devices: acme-web is not a device of tenant globex"
 refused "a shipped rule's name" $'name: sshd-failures\nmatch: x' "sshd-failures is a shipped log rule"
 refused "a name taken (the NOC's)" $'name: noc-panic\nmatch: x' "syslog rule noc-panic: name: taken by another log rule"
-out=$(req gadmin POST /api/v1/layer/items "$(item log_rule $'name: g4\nmatch: x\nregex: "a(b"')")
+out=$(req gadmin POST /api/v1/layer/items "$(layer_item log_rule $'name: g4\nmatch: x\nregex: "a(b"')")
 assert_eq "$(code "$out")" 422 "a regex that does not compile is refused"
 body "$out" | jq -e '.error | test("regex .a\\(b.: ")' >/dev/null || fail "no regex message: $out"
 assert_eq "$(body "$out" | jq -c '[.fields[0].line, .fields[0].col] | map(. > 0)')" "[true,true]" \
@@ -122,7 +120,7 @@ assert_eq "$(body "$out" | jq -c '[.fields[0].line, .fields[0].col] | map(. > 0)
 WHO=admin refused "a pattern beyond max_pattern" \
   $'name: acme-long\nregex: "0123456789012345678901234567890123456789x"' \
   "regex: 41 bytes: the NOC allows tenant acme patterns of 40"
-out=$(req admin POST /api/v1/layer/items "$(item log_rule $'name: acme-two\nmatch: second')")
+out=$(req admin POST /api/v1/layer/items "$(layer_item log_rule $'name: acme-two\nmatch: second')")
 assert_eq "$(code "$out")" 200 "a second log rule is within max_log_rules 2"
 WHO=admin refused "a third log rule" $'name: acme-three\nmatch: third' \
   "tenant acme would have 3 log rules: the NOC allows 2"

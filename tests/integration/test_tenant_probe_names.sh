@@ -59,16 +59,14 @@ YAML
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 
-echo "password-of-admin-1" | "$DCMON" user add u-admin --role tenant-admin --tenant acme >/dev/null
-TOKEN=$("$DCMON" user token u-admin | head -1)
-echo "password-of-gadmin-1" | "$DCMON" user add u-gadmin --role tenant-admin --tenant globex >/dev/null
-GTOKEN=$("$DCMON" user token u-gadmin | head -1)
+TOKEN=$(account_token u-admin tenant-admin acme)
+GTOKEN=$(account_token u-gadmin tenant-admin globex)
 gsrv="id: globex-srv
 kind: server
 host: srv.globex.test
 checks: {tcp: [$tport]}"
 out=$(token_req "$GTOKEN" POST "http://127.0.0.1:$hport/api/v1/layer/items" \
-  "$(jq -cn --arg y "$gsrv" '{kind: "device", yaml: $y}')")
+  "$(layer_item device "$gsrv")")
 assert_eq "${out%% *}" 200 "globex's server by name applies"
 srv="id: acme-srv
 kind: server
@@ -81,7 +79,7 @@ checks:
   tcp: [$tport, {host: 127.0.0.1, port: $tport}]
   resources: snmp"
 out=$(token_req "$TOKEN" POST "http://127.0.0.1:$hport/api/v1/layer/items" \
-  "$(jq -cn --arg y "$srv" '{kind: "device", yaml: $y}')")
+  "$(layer_item device "$srv")")
 assert_eq "${out%% *}:$(echo "${out#* }" | jq -r .request.state)" "200:applied" "the tenant's server by name applies"
 
 # ---- polled while the name points at the tenant's server -----------------------------------

@@ -46,11 +46,9 @@ for dp in acme-crit:$p1 acme-warn:$p2 acme-warn:$p3 acme-crit:$p4 globex-web:$pg
 done
 declare -A TOK
 for t in acme globex; do
-  echo "pw-$t-admin-12345" | "$DCMON" user add "$t-admin" --role tenant-admin --tenant "$t" >/dev/null
-  TOK[$t]=$("$DCMON" user token "$t-admin" | head -1)
+  TOK[$t]=$(account_token "$t-admin" tenant-admin "$t" "pw-$t-admin-12345")
 done
-echo "pw-acme-operator-1" | "$DCMON" user add acme-op --role tenant-operator --tenant acme >/dev/null
-TOK[acme-op]=$("$DCMON" user token acme-op | head -1)
+TOK[acme-op]=$(account_token acme-op tenant-operator acme pw-acme-operator-1)
 base="http://127.0.0.1:$http"
 # req WHO METHOD PATH [BODY]: prints "STATUS BODY"
 req() {

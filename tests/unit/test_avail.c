@@ -763,27 +763,6 @@ static void test_device_not_configured_is_unknown(void **state)
 	json_decref(rep);
 }
 
-/* daemon.reports.retention: a duration of 1 to 3650 days, else an error at its place. */
-static void test_retention_key(void **state)
-{
-	(void)state;
-	char path[] = "/tmp/dcmon-avail-cfg-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	const char *yaml = "daemon:\n  data_dir: /tmp/x\n  reports:\n    retention: 2h\n";
-	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
-	close(fd);
-	struct cfg_diags d;
-	cfg_diags_init(&d);
-	struct cfg *cfg = cfg_load(path, &d);
-	assert_null(cfg);
-	assert_true(d.n >= 1);
-	assert_int_equal(d.v[0].pos.line, 4);
-	assert_int_equal(d.v[0].pos.col, 16);
-	cfg_diags_free(&d);
-	unlink(path);
-}
-
 /* Loads yaml as a config file: the config, or NULL with the diagnostics in d. */
 static struct cfg *load_yaml(const char *yaml, struct cfg_diags *d)
 {
@@ -798,59 +777,84 @@ static struct cfg *load_yaml(const char *yaml, struct cfg_diags *d)
 	return cfg;
 }
 
+/* One error a refused config must hold, in order: at line:col (col 0: any column), with
+ * msg in its text. */
+struct want_error {
+	int line, col;
+	const char *msg;
+};
+
+/* yaml is refused with exactly the n errors of want. */
+static void expect_refused(const char *yaml, const struct want_error *want, size_t n)
+{
+	struct cfg_diags d;
+	assert_null(load_yaml(yaml, &d));
+	assert_int_equal(d.nerrors, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(d.v[i].pos.line, want[i].line);
+		if (want[i].col)
+			assert_int_equal(d.v[i].pos.col, want[i].col);
+		assert_non_null(strstr(d.v[i].msg, want[i].msg));
+	}
+	cfg_diags_free(&d);
+}
+
+/* yaml is accepted: the config, for the caller to check and free. */
+static struct cfg *expect_loaded(const char *yaml)
+{
+	struct cfg_diags d;
+	struct cfg *cfg = load_yaml(yaml, &d);
+	assert_non_null(cfg);
+	cfg_diags_free(&d);
+	return cfg;
+}
+
+/* daemon.reports.retention: a duration of 1 to 3650 days, else an error at its place. */
+static void test_retention_key(void **state)
+{
+	(void)state;
+	const struct want_error want[] = {{4, 16, "retention"}};
+	expect_refused("daemon:\n  data_dir: /tmp/x\n  reports:\n    retention: 2h\n", want, 1);
+}
+
 /* The reports part's validate hook: a status page component's device and a tenant
  * policy's tenant must exist, each reported at its own place with the nearest name. */
 static void test_reports_references(void **state)
 {
 	(void)state;
-	const char *yaml = "daemon:\n"
-			   "  data_dir: /tmp/x\n"
-			   "  reports:\n"
-			   "    tenants:\n"
-			   "      - {tenant: acmee, target: 99.9}\n"
-			   "    status_page:\n"
-			   "      components:\n"
-			   "        - name: Web\n"
-			   "          devices: [web-1, web-2]\n"
-			   "tenants:\n"
-			   "  - {id: acme}\n"
-			   "devices:\n"
-			   "  - {id: web-1, kind: server, host: 127.0.0.1, checks: {ping: true}}\n";
-	struct cfg_diags d;
-	struct cfg *cfg = load_yaml(yaml, &d);
-	assert_null(cfg);
-	assert_int_equal(d.nerrors, 2);
-	assert_int_equal(d.v[0].pos.line, 5);
-	assert_int_equal(d.v[0].pos.col, 18);
-	assert_non_null(strstr(d.v[0].msg, "unknown tenant 'acmee'; did you mean 'acme'?"));
-	assert_int_equal(d.v[1].pos.line, 9);
-	assert_int_equal(d.v[1].pos.col, 28);
-	assert_non_null(strstr(d.v[1].msg, "devices: unknown device 'web-2'"));
-	cfg_diags_free(&d);
+	const struct want_error want[] = {
+		{5, 18, "unknown tenant 'acmee'; did you mean 'acme'?"},
+		{9, 28, "devices: unknown device 'web-2'"}};
+	expect_refused("daemon:\n"
+		       "  data_dir: /tmp/x\n"
+		       "  reports:\n"
+		       "    tenants:\n"
+		       "      - {tenant: acmee, target: 99.9}\n"
+		       "    status_page:\n"
+		       "      components:\n"
+		       "        - name: Web\n"
+		       "          devices: [web-1, web-2]\n"
+		       "tenants:\n"
+		       "  - {id: acme}\n"
+		       "devices:\n"
+		       "  - {id: web-1, kind: server, host: 127.0.0.1, checks: {ping: true}}\n",
+		       want, 2);
 }
 
 /* daemon.reports.status_page.max_own_components: 1..1000000, an error at its place. */
 static void test_status_page_max_key(void **state)
 {
 	(void)state;
-	struct cfg_diags d;
-	struct cfg *cfg = load_yaml("daemon:\n"
-				    "  data_dir: /tmp/x\n"
-				    "  reports:\n"
-				    "    status_page: {max_own_components: 0}\n", &d);
-	assert_null(cfg);
-	assert_int_equal(d.nerrors, 1);
-	assert_int_equal(d.v[0].pos.line, 4);
-	assert_int_equal(d.v[0].pos.col, 39);
-	assert_non_null(strstr(d.v[0].msg, "max_own_components"));
-	cfg_diags_free(&d);
-	cfg = load_yaml("daemon:\n"
-			"  data_dir: /tmp/x\n"
-			"  reports:\n"
-			"    status_page: {max_own_components: 5000}\n", &d);
-	assert_non_null(cfg); /* its value: test_status_page.sh's 422 */
-	cfg_free(cfg);
-	cfg_diags_free(&d);
+	const struct want_error want[] = {{4, 39, "max_own_components"}};
+	expect_refused("daemon:\n"
+		       "  data_dir: /tmp/x\n"
+		       "  reports:\n"
+		       "    status_page: {max_own_components: 0}\n",
+		       want, 1);
+	cfg_free(expect_loaded("daemon:\n" /* its value: test_status_page.sh's 422 */
+			       "  data_dir: /tmp/x\n"
+			       "  reports:\n"
+			       "    status_page: {max_own_components: 5000}\n"));
 }
 
 /* daemon.reports.monthly_mail: its route must exist and mail must be configured, each
@@ -858,43 +862,33 @@ static void test_status_page_max_key(void **state)
 static void test_monthly_mail_keys(void **state)
 {
 	(void)state;
-	struct cfg_diags d;
-	struct cfg *cfg = load_yaml("daemon:\n"
-				    "  data_dir: /tmp/x\n"
-				    "  reports:\n"
-				    "    monthly_mail: {noc_route: nocc}\n"
-				    "routes:\n"
-				    "  - {name: noc, email: [noc@dc.example]}\n", &d);
-	assert_null(cfg);
-	assert_int_equal(d.nerrors, 2);
-	assert_int_equal(d.v[0].pos.line, 4);
-	assert_int_equal(d.v[0].pos.col, 19);
-	assert_non_null(strstr(d.v[0].msg, "no e-mail to send it by"));
-	assert_int_equal(d.v[1].pos.col, 31);
-	assert_non_null(strstr(d.v[1].msg, "noc_route: unknown route 'nocc'; did you mean 'noc'?"));
-	cfg_diags_free(&d);
-	cfg = load_yaml("daemon:\n"
-			"  data_dir: /tmp/x\n"
-			"  smtp: {from: dcmon@dc.example}\n"
-			"  reports:\n"
-			"    monthly_mail: {tenants: false}\n", &d);
-	assert_null(cfg);
-	assert_int_equal(d.nerrors, 1);
-	assert_int_equal(d.v[0].pos.line, 5);
-	assert_non_null(strstr(d.v[0].msg, "monthly_mail: nothing to mail"));
-	cfg_diags_free(&d);
-	cfg = load_yaml("daemon:\n"
-			"  data_dir: /tmp/x\n"
-			"  smtp: {from: dcmon@dc.example}\n"
-			"  reports:\n"
-			"    monthly_mail: {noc_route: noc}\n"
-			"routes:\n"
-			"  - {name: noc, email: [noc@dc.example]}\n", &d);
-	assert_non_null(cfg);
+	const struct want_error unrouted[] = {
+		{4, 19, "no e-mail to send it by"},
+		{4, 31, "noc_route: unknown route 'nocc'; did you mean 'noc'?"}};
+	expect_refused("daemon:\n"
+		       "  data_dir: /tmp/x\n"
+		       "  reports:\n"
+		       "    monthly_mail: {noc_route: nocc}\n"
+		       "routes:\n"
+		       "  - {name: noc, email: [noc@dc.example]}\n",
+		       unrouted, 2);
+	const struct want_error idle[] = {{5, 0, "monthly_mail: nothing to mail"}};
+	expect_refused("daemon:\n"
+		       "  data_dir: /tmp/x\n"
+		       "  smtp: {from: dcmon@dc.example}\n"
+		       "  reports:\n"
+		       "    monthly_mail: {tenants: false}\n",
+		       idle, 1);
+	struct cfg *cfg = expect_loaded("daemon:\n"
+					"  data_dir: /tmp/x\n"
+					"  smtp: {from: dcmon@dc.example}\n"
+					"  reports:\n"
+					"    monthly_mail: {noc_route: noc}\n"
+					"routes:\n"
+					"  - {name: noc, email: [noc@dc.example]}\n");
 	assert_true(reports_cfg_of(cfg)->monthly_mail->tenants);
 	assert_string_equal(reports_cfg_of(cfg)->monthly_mail->noc_route, "noc");
 	cfg_free(cfg);
-	cfg_diags_free(&d);
 }
 
 /* The monthly mail's schedule: the month just ended, across a year's end; the first
