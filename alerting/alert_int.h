@@ -285,6 +285,8 @@ int alert_store_verify_audit(struct alert_store *st, struct alert_audit_verdict 
 /* Logs a checkpoint line (sequence number and hash of the last record). */
 void alert_store_audit_checkpoint(struct alert_store *st);
 
+/* The database, for the maintenance entries' own statements (maintenance.c). */
+struct sqlite3 *alert_store_db(struct alert_store *st);
 /* The integrity record a start writes when it finds the audit log's triggers dropped
  * (alert_store_open), by audit_start_actor. */
 #define AUDIT_INTEGRITY_ACTION "integrity"

@@ -47,6 +47,12 @@ static const char store_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit"
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	/* maintenance entries (maintenance.c): asked, approved by another account, ended */
+	"CREATE TABLE IF NOT EXISTS maintenance(id INTEGER PRIMARY KEY, device TEXT NOT NULL,"
+	" reason TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL,"
+	" requested_by TEXT NOT NULL, requested_ms INTEGER NOT NULL, state TEXT NOT NULL,"
+	" decided_by TEXT, decided_ms INTEGER, note TEXT, silence_id INTEGER, ended_by TEXT,"
+	" ended_ms INTEGER);"
 	/* the newest record retention removed, where the chain starts (one row) */
 	"CREATE TABLE IF NOT EXISTS audit_anchor(id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" seq INTEGER NOT NULL, hash TEXT NOT NULL, removed_ms INTEGER NOT NULL);";
@@ -144,6 +150,11 @@ static void audit_report_tampering(struct alert_store *st, const char *path, con
 	alert_store_audit(st, st->integrity_ms, &audit_start_actor, AUDIT_INTEGRITY_ACTION,
 			  AUDIT_INTEGRITY_TARGET, detail);
 	st->integrity = strdup(detail); /* out of memory: written, not published */
+}
+
+struct sqlite3 *alert_store_db(struct alert_store *st)
+{
+	return st->db;
 }
 
 char *alert_store_integrity_take(struct alert_store *st, int64_t *ts_ms)
