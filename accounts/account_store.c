@@ -82,23 +82,17 @@ static const char *const sql[ACC_NSTMT] = {
 	[ACC_ANY] = "SELECT 1 FROM accounts LIMIT 1",
 };
 
-static void col_text(sqlite3_stmt *s, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
 static void account_read(sqlite3_stmt *s, struct account *acc)
 {
 	char role[32];
 	*acc = (struct account){0};
-	col_text(s, 0, acc->name, sizeof(acc->name));
-	col_text(s, 1, role, sizeof(role));
+	state_db_column_text(s, 0, acc->name, sizeof(acc->name));
+	state_db_column_text(s, 1, role, sizeof(role));
 	if (authz_role_parse(role, &acc->role) < 0)
 		acc->role = AUTHZ_ROLE_NONE; /* edited by hand: no rights */
-	col_text(s, 2, acc->tenant, sizeof(acc->tenant));
-	col_text(s, 3, acc->site, sizeof(acc->site));
-	col_text(s, 4, acc->hash, sizeof(acc->hash));
+	state_db_column_text(s, 2, acc->tenant, sizeof(acc->tenant));
+	state_db_column_text(s, 3, acc->site, sizeof(acc->site));
+	state_db_column_text(s, 4, acc->hash, sizeof(acc->hash));
 	acc->disabled = sqlite3_column_int(s, 5) != 0;
 	acc->failures = sqlite3_column_int(s, 6);
 	acc->locks = sqlite3_column_int(s, 7);
@@ -107,7 +101,7 @@ static void account_read(sqlite3_stmt *s, struct account *acc)
 	acc->last_login_ms = sqlite3_column_int64(s, 10);
 	acc->password_changed_ms = sqlite3_column_int64(s, 11);
 	acc->fail_since_ms = sqlite3_column_int64(s, 12);
-	col_text(s, 13, acc->mfa_secret, sizeof(acc->mfa_secret));
+	state_db_column_text(s, 13, acc->mfa_secret, sizeof(acc->mfa_secret));
 	acc->mfa_counter = sqlite3_column_int64(s, 14);
 }
 
@@ -329,8 +323,8 @@ int session_find(struct accounts *a, const char *id_hash, struct session *out)
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*out = (struct session){0};
-		col_text(s, 0, out->account, sizeof(out->account));
-		col_text(s, 1, out->csrf_hash, sizeof(out->csrf_hash));
+		state_db_column_text(s, 0, out->account, sizeof(out->account));
+		state_db_column_text(s, 1, out->csrf_hash, sizeof(out->csrf_hash));
 		out->created_ms = sqlite3_column_int64(s, 2);
 		out->last_seen_ms = sqlite3_column_int64(s, 3);
 	}
@@ -389,8 +383,8 @@ int session_foreach(struct accounts *a, const char *name,
 		struct session ses = {.created_ms = sqlite3_column_int64(s, 1),
 				      .last_seen_ms = sqlite3_column_int64(s, 2)};
 		char id[72];
-		col_text(s, 0, id, sizeof(id));
-		col_text(s, 3, ses.source, sizeof(ses.source));
+		state_db_column_text(s, 0, id, sizeof(id));
+		state_db_column_text(s, 3, ses.source, sizeof(ses.source));
 		if (!fn(arg, id, &ses))
 			break;
 	}

@@ -21,7 +21,8 @@ static void mfa_audit(const struct api_ctx *ctx, const char *action, const char 
 		      const char *detail)
 {
 	const struct authz_actor *me = ctx->req->actor;
-	struct alert_actor by = {.who = me->name, .origin = me->source[0] ? me->source : "api"};
+	struct alert_actor by = {.who = me->name, .origin = me->source[0] ? me->source : "api",
+				 .tenant = me->tenant[0] ? me->tenant : NULL};
 	if (accounts_audit_of(ctx))
 		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
 }

@@ -123,7 +123,8 @@ static void user_audit(const struct api_ctx *ctx, const char *action, const char
 	char target[USER_NAME_MAX + 8];
 	snprintf(target, sizeof(target), "user:%s", name);
 	struct alert_actor by = {.who = me->name,
-				 .origin = me->source[0] ? me->source : "api"};
+				 .origin = me->source[0] ? me->source : "api",
+				 .tenant = me->tenant[0] ? me->tenant : NULL};
 	if (accounts_audit_of(ctx))
 		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
 }

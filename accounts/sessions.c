@@ -70,15 +70,21 @@ static struct alert_actor session_by(const struct api_ctx *ctx, const char *who)
 	return (struct alert_actor){.who = who, .origin = me->source[0] ? me->source : "api"};
 }
 
-/* Records a login, a failed one too (who tried, from where; never the password). */
+/* Records a login, a failed one too (who tried, from where; never the password), with
+ * the tenant of the account named, if it is a tenant's: that tenant's searches show the
+ * record's event, another's never does. */
 static void session_audit(const struct api_ctx *ctx, const char *action, const char *name,
 			  const char *detail)
 {
 	char target[AUTHZ_NAME_MAX + 8];
+	struct account acc;
 	snprintf(target, sizeof(target), "user:%s", name);
 	struct alert_actor by = session_by(ctx, name);
+	if (accounts_of(ctx) && account_get(accounts_of(ctx), name, &acc) == 0 && acc.tenant[0])
+		by.tenant = acc.tenant;
 	if (accounts_audit_of(ctx))
 		alert_engine_audit_add(accounts_audit_of(ctx), &by, action, target, detail, ctx->now_ms);
+	explicit_bzero(acc.hash, sizeof(acc.hash));
 }
 
 /* A new session for the logged-in actor: the id goes to the cookie, the CSRF token to

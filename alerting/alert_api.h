@@ -27,6 +27,11 @@ void api_post_alert(const struct api_ctx *ctx, struct api_response *resp);
 void api_get_silences(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_silences(const struct api_ctx *ctx, struct api_response *resp);
 void api_delete_silence(const struct api_ctx *ctx, struct api_response *resp);
+/* alerting/maintenance.c */
+void api_get_maintenance(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_maintenance(const struct api_ctx *ctx, struct api_response *resp);
+void api_post_maintenance_decide(const struct api_ctx *ctx, struct api_response *resp);
+void api_delete_maintenance(const struct api_ctx *ctx, struct api_response *resp);
 /* alerting/api_notify.c */
 void api_get_notifications(const struct api_ctx *ctx, struct api_response *resp);
 void api_post_test_email(const struct api_ctx *ctx, struct api_response *resp);

@@ -370,6 +370,7 @@ static void tick_silences(struct alert_engine *e, int64_t now_ms)
 
 void alert_engine_tick(struct alert_engine *e, int64_t now_ms)
 {
+	alert_engine_publish_start_audit(e); /* once: every part has subscribed by now */
 	for (size_t i = 0; i < e->nbinds; i++)
 		tick_bind(e, e->binds[i], now_ms);
 	tick_silences(e, now_ms);

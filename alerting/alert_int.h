@@ -285,6 +285,20 @@ int alert_store_verify_audit(struct alert_store *st, struct alert_audit_verdict 
 /* Logs a checkpoint line (sequence number and hash of the last record). */
 void alert_store_audit_checkpoint(struct alert_store *st);
 
+/* The database, for the maintenance entries' own statements (maintenance.c). */
+struct sqlite3 *alert_store_db(struct alert_store *st);
+/* The integrity record a start writes when it finds the audit log's triggers dropped
+ * (alert_store_open), by audit_start_actor. */
+#define AUDIT_INTEGRITY_ACTION "integrity"
+#define AUDIT_INTEGRITY_TARGET "audit"
+extern const struct alert_actor audit_start_actor;
+/* The detail of the integrity record written at open, once (the caller frees it), and
+ * its time in ts_ms; NULL if none was written or it was taken.  It was written before
+ * any part subscribed to the change bus: the engine publishes it at its first tick. */
+char *alert_store_integrity_take(struct alert_store *st, int64_t *ts_ms);
+/* Publishes on the change bus what the store wrote to the audit log at open (the
+ * integrity record), as alert_engine_audit_add publishes every later record. */
+void alert_engine_publish_start_audit(struct alert_engine *e);
 /* Appends to the audit log. */
 int alert_store_audit(struct alert_store *st, int64_t ts_ms, const struct alert_actor *by,
 		      const char *action, const char *target, const char *detail);

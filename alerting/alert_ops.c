@@ -23,7 +23,7 @@ static void audit_publish(struct alert_engine *e, int64_t now_ms, const struct a
 	if (!change_wanted(e->bus, CHANGE_AUDIT))
 		return;
 	struct change_audit rec = {.who = a->who, .origin = a->origin, .action = action,
-				   .target = target, .detail = detail};
+				   .target = target, .detail = detail, .tenant = a->tenant};
 	change_publish(e->bus, &(struct change){.kind = CHANGE_AUDIT, .ts_ms = now_ms,
 						 .audit = &rec});
 }
@@ -33,13 +33,24 @@ static void audit_publish(struct alert_engine *e, int64_t now_ms, const struct a
 static int audit_write(struct alert_engine *e, int64_t now_ms, const struct alert_actor *by,
 		       const char *action, const char *target, const char *detail)
 {
-	struct alert_actor a = {actor_who(by), by && by->origin ? by->origin : "?"};
+	struct alert_actor a = {actor_who(by), by && by->origin ? by->origin : "?",
+				by ? by->tenant : NULL};
 	log_info("audit", NULL, "%s %s by %s from %s: %s", action, target, a.who, a.origin,
 		 detail ? detail : "");
 	int rc = e->st && alert_store_audit(e->st, now_ms, &a, action, target, detail) < 0 ? -EIO
 											   : 0;
 	audit_publish(e, now_ms, &a, action, target, detail);
 	return rc;
+}
+
+void alert_engine_publish_start_audit(struct alert_engine *e)
+{
+	int64_t ts_ms;
+	char *detail = e->st ? alert_store_integrity_take(e->st, &ts_ms) : NULL;
+	if (detail)
+		audit_publish(e, ts_ms, &audit_start_actor, AUDIT_INTEGRITY_ACTION,
+			      AUDIT_INTEGRITY_TARGET, detail);
+	free(detail);
 }
 
 int alert_engine_audit_add(struct alert_engine *e, const struct alert_actor *by,

@@ -47,6 +47,12 @@ static const char store_schema[] =
 	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit"
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	/* maintenance entries (maintenance.c): asked, approved by another account, ended */
+	"CREATE TABLE IF NOT EXISTS maintenance(id INTEGER PRIMARY KEY, device TEXT NOT NULL,"
+	" reason TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL,"
+	" requested_by TEXT NOT NULL, requested_ms INTEGER NOT NULL, state TEXT NOT NULL,"
+	" decided_by TEXT, decided_ms INTEGER, note TEXT, silence_id INTEGER, ended_by TEXT,"
+	" ended_ms INTEGER);"
 	/* the newest record retention removed, where the chain starts (one row) */
 	"CREATE TABLE IF NOT EXISTS audit_anchor(id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" seq INTEGER NOT NULL, hash TEXT NOT NULL, removed_ms INTEGER NOT NULL);";
@@ -87,7 +93,12 @@ struct alert_store {
 	int64_t audit_seq;      /* the audit chain's last record (audit_chain.c) */
 	char audit_hash[65];
 	int since_checkpoint;   /* records since the last checkpoint line */
+	char *integrity;        /* the detail of the integrity record written at open, until
+				 * the engine publishes it (alert_store_integrity_take) */
+	int64_t integrity_ms;
 };
+
+const struct alert_actor audit_start_actor = {.who = "dcmond", .origin = "start"};
 
 /* The triggers that make the audit log append-only (created by store_schema). */
 static const char *const audit_triggers[] = {"audit_no_update", "audit_no_delete",
@@ -128,7 +139,6 @@ static bool audit_triggers_missing(sqlite3 *db, char *buf, size_t len)
  * dropped (the schema has just re-created them). */
 static void audit_report_tampering(struct alert_store *st, const char *path, const char *names)
 {
-	static const struct alert_actor self = {.who = "dcmond", .origin = "start"};
 	char detail[256];
 
 	log_msg(LOG_LVL_ERROR, "alert", NULL,
@@ -136,7 +146,23 @@ static void audit_report_tampering(struct alert_store *st, const char *path, con
 		"deleted since; re-creating them", path, names);
 	snprintf(detail, sizeof(detail), "triggers %s found dropped at start and re-created: "
 		 "earlier rows may have been changed or deleted", names);
-	alert_store_audit(st, clock_wall_ms(), &self, "integrity", "audit", detail);
+	st->integrity_ms = clock_wall_ms();
+	alert_store_audit(st, st->integrity_ms, &audit_start_actor, AUDIT_INTEGRITY_ACTION,
+			  AUDIT_INTEGRITY_TARGET, detail);
+	st->integrity = strdup(detail); /* out of memory: written, not published */
+}
+
+struct sqlite3 *alert_store_db(struct alert_store *st)
+{
+	return st->db;
+}
+
+char *alert_store_integrity_take(struct alert_store *st, int64_t *ts_ms)
+{
+	char *detail = st->integrity;
+	st->integrity = NULL;
+	*ts_ms = st->integrity_ms;
+	return detail;
 }
 
 struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
@@ -187,6 +213,7 @@ void alert_store_close(struct alert_store *st)
 	store_held_free(&st->held);
 	state_db_finalize_all(st->stmt, ST_COUNT);
 	sqlite3_close(st->db);
+	free(st->integrity);
 	free(st->path);
 	free(st);
 }

@@ -49,6 +49,7 @@ int cli_alerts(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_ack(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silence(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_silences(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_maintenance(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_sites(const struct cli_ctx *ctx, int argc, char **argv); /* cli/sites.c */
 /* At a hub: sends site a command of kind (ack, silence, unsilence, test_mode) with
  * target (0: none) and body (NULL: none; not taken), through POST

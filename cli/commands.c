@@ -19,6 +19,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "silence alerts matching a selector (maintenance window, one-off or recurring)"},
 	{"silences", cli_silences, "[--json]", "list the silences"},
 	{"unsilence", cli_unsilence, "ID [--site SITE] [--json]", "end a silence"},
+	{"maintenance", cli_maintenance,
+	 "request DEVICE (--for DURATION | --until TIME) --reason TEXT | list | approve ID | "
+	 "reject ID --reason TEXT | end ID [--json]",
+	 "windows of work asked by one account and approved by another (alerts silenced, "
+	 "logins approved)"},
 	{"events", cli_events,
 	 "[--since T] [--until T] [--device ID] [--tenant ID] [--site ID] [--source ADDR] "
 	 "[--program NAME] [--kind K] [--severity S] [--text WORDS] [--flag F] [--limit N] "

@@ -83,6 +83,12 @@ void state_db_bind(sqlite3_stmt *s, const struct store_val *v, int n)
 	}
 }
 
+void state_db_column_text(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
 sqlite3_stmt *state_db_query(sqlite3 *db, const char *sql, const struct store_row *args)
 {
 	sqlite3_stmt *s = NULL;

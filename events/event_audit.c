@@ -10,14 +10,16 @@
 #define AUDIT_SEVERITY      5 /* notice */
 #define AUDIT_SEVERITY_WARN 4 /* a refusal or a failure */
 
-/* The tenant an object names ("tenant:acme/rule/x", "tenant:acme"), in out; "" if none. */
-static void object_tenant(const char *target, char *out, size_t len)
+/* The tenant of a record: the one its object names ("tenant:acme/rule/x",
+ * "tenant:acme"), else its actor's (a tenant's user logging in), in out; "" if none. */
+static void record_tenant(const struct change_audit *a, char *out, size_t len)
 {
+	const char *target = a->target;
 	out[0] = '\0';
-	if (!target || strncmp(target, "tenant:", 7) != 0)
-		return;
-	const char *t = target + 7;
-	snprintf(out, len, "%.*s", (int)strcspn(t, "/"), t);
+	if (target && strncmp(target, "tenant:", 7) == 0)
+		snprintf(out, len, "%.*s", (int)strcspn(target + 7, "/"), target + 7);
+	else if (a->tenant && a->tenant[0])
+		snprintf(out, len, "%s", a->tenant);
 }
 
 void event_audit_store(struct event_store *store, const struct change *c)
@@ -36,7 +38,7 @@ void event_audit_store(struct event_store *store, const struct change *c)
 		size_t n = strnlen(a->detail, AUDIT_TEXT_MAX);
 		utf8_clean(a->detail, n, detail, &bad);
 	}
-	object_tenant(a->target, tenant, sizeof(tenant));
+	record_tenant(a, tenant, sizeof(tenant));
 	bool warn = strstr(a->action, "fail") || strstr(a->action, "refus");
 	const struct event_field fields[] = {{"audit.actor", a->who}, {"audit.action", a->action},
 					     {"audit.object", a->target},

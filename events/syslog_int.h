@@ -53,7 +53,8 @@ void log_rules_hit(struct log_rules *lr, const char *rule, const struct event *e
 #define LOGIN_RULE_OUTSIDE "login-outside-window" /* a login in no approved window */
 #define LOGIN_RULE_ACCOUNT "login-not-allowed"    /* an account not allowed there */
 #define LOGIN_RULE_COMMAND "login-prohibited-command" /* a prohibited command run */
-#define LOGIN_RULES 3
+#define LOGIN_RULE_FAILED  "login-failed"         /* a failed ssh login in no window */
+#define LOGIN_RULES 4
 extern const char *const login_rule_names[LOGIN_RULES];
 
 struct syslog_logins;
@@ -61,8 +62,9 @@ struct syslog_logins;
 struct syslog_logins *syslog_logins_new(const struct cfg_logins *c, char *err, size_t errlen);
 void syslog_logins_free(struct syslog_logins *l);
 /* Reconciles ev (a syslog line of a known device, dev): an sshd, su or sudo login
- * outside any window of window_fn, or by an account not allowed on dev, and a
- * prohibited command (sudo, auditd), each counted for its rule in lr. */
+ * outside any window of window_fn, or by an account not allowed on dev, a failed sshd
+ * login outside any window, and a prohibited command (sudo, auditd), each counted for
+ * its rule in lr. */
 void syslog_logins_apply(const struct syslog_logins *l, struct log_rules *lr,
 			 const struct event *ev, const struct cfg_device *dev,
 			 syslog_window_fn window_fn, void *window_arg, int64_t now_ms);

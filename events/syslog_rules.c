@@ -30,7 +30,7 @@
  * one of them (log_rules_hit), the e-mail quotes it, and the engine's default rules on
  * them alert (etc/profiles/defaults.yaml). */
 const char *const login_rule_names[LOGIN_RULES] = {LOGIN_RULE_OUTSIDE, LOGIN_RULE_ACCOUNT,
-						    LOGIN_RULE_COMMAND};
+						    LOGIN_RULE_COMMAND, LOGIN_RULE_FAILED};
 
 struct log_rule_rt {
 	const struct cfg_log_rule *c; /* borrowed from the running config (rebuilt on reload) */

@@ -41,12 +41,6 @@ static char *dup_or_null(const unsigned char *s)
 	return d;
 }
 
-static void col_text(sqlite3_stmt *s, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
 void layer_item_name(char *out, const char *tenant, enum item_kind kind, const char *id)
 {
 	snprintf(out, LAYER_NAME_MAX, "tenant:%s/%s/%s", tenant, item_kind_names[kind], id);
@@ -207,16 +201,16 @@ void layer_request_release(struct layer_request *r)
 static void request_read(sqlite3_stmt *s, struct layer_request *r)
 {
 	*r = (struct layer_request){.id = sqlite3_column_int64(s, 0)};
-	col_text(s, 1, r->tenant, sizeof(r->tenant));
-	col_text(s, 2, r->kind, sizeof(r->kind));
-	col_text(s, 3, r->item, sizeof(r->item));
-	col_text(s, 4, r->op, sizeof(r->op));
+	state_db_column_text(s, 1, r->tenant, sizeof(r->tenant));
+	state_db_column_text(s, 2, r->kind, sizeof(r->kind));
+	state_db_column_text(s, 3, r->item, sizeof(r->item));
+	state_db_column_text(s, 4, r->op, sizeof(r->op));
 	r->yaml = dup_or_null(sqlite3_column_text(s, 5));
 	r->before = dup_or_null(sqlite3_column_text(s, 6));
-	col_text(s, 7, r->state, sizeof(r->state));
-	col_text(s, 8, r->by, sizeof(r->by));
+	state_db_column_text(s, 7, r->state, sizeof(r->state));
+	state_db_column_text(s, 8, r->by, sizeof(r->by));
 	r->ts_ms = sqlite3_column_int64(s, 9);
-	col_text(s, 10, r->decided_by, sizeof(r->decided_by));
+	state_db_column_text(s, 10, r->decided_by, sizeof(r->decided_by));
 	r->decided_ms = sqlite3_column_int64(s, 11);
 	r->reason = dup_or_null(sqlite3_column_text(s, 12));
 }
@@ -301,7 +295,7 @@ bool layer_locked(struct tenant_layer *l, const char *tenant, char *reason, size
 	sqlite3_stmt *s = state_db_query(l->db, "SELECT reason FROM locks WHERE tenant = ?", &row);
 	bool locked = s && sqlite3_step(s) == SQLITE_ROW;
 	if (locked)
-		col_text(s, 0, reason, reason_len);
+		state_db_column_text(s, 0, reason, reason_len);
 	sqlite3_finalize(s);
 	return locked;
 }

@@ -56,6 +56,8 @@ enum authz_action {
 	AUTHZ_ACT_LAYER_APPLY,     /* a change of a tenant layer applies at once */
 	AUTHZ_ACT_LAYER_APPROVE,   /* approve or reject a tenant layer's requests */
 	AUTHZ_ACT_LAYER_LOCK,      /* lock a tenant layer, override its items (NOC) */
+	AUTHZ_ACT_MAINTENANCE,     /* ask for a maintenance window, withdraw or end one */
+	AUTHZ_ACT_MAINTENANCE_APPROVE, /* approve or reject another account's maintenance */
 	AUTHZ_ACT_COUNT
 };
 const char *authz_action_name(enum authz_action a);

@@ -55,6 +55,8 @@ struct change_audit {
 	const char *action; /* "login", "ack", "tenant-apply", ... */
 	const char *target; /* the object: "user:bob", "alert:12", "tenant:acme/rule/x" */
 	const char *detail; /* may be NULL */
+	const char *tenant; /* the actor's tenant (a tenant's account), when the object names
+			     * none; may be NULL */
 };
 
 /* One change; immutable, valid during the callback only. */

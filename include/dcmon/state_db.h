@@ -63,6 +63,8 @@ void state_db_bind(struct sqlite3_stmt *s, const struct store_val *v, int n);
  * the reason is in sqlite3_errmsg(db). */
 struct sqlite3_stmt *state_db_query(struct sqlite3 *db, const char *sql,
 				    const struct store_row *args);
+/* Column i of the row s stands on as text into out ("" for NULL), cut to len. */
+void state_db_column_text(struct sqlite3_stmt *s, int i, char *out, size_t len);
 /* Binds v[0..n) to a prepared statement that returns no rows, steps it and makes it
  * ready for the next use.  SQLITE_DONE, or the error code (the message stays in
  * sqlite3_errmsg). */

@@ -82,8 +82,8 @@ req() {
 # self: one's own web session (login, logout, the list of one's sessions), one's password
 # and second factor.
 declare -A PERMS=(
-  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients layer-request layer-apply layer-approve layer-lock"
-  [noc-operator]="self view ack silence test-mode" [http-token]="self view ack silence test-mode"
+  [noc-admin]="self view ack silence test-mode audit-read notify-admin accounts-read accounts-manage recipients layer-request layer-apply layer-approve layer-lock maintenance maintenance-approve"
+  [noc-operator]="self view ack silence test-mode maintenance" [http-token]="self view ack silence test-mode maintenance"
   [security-admin]="self accounts-read accounts-manage" [auditor]="self audit-read"
   [tenant-admin]="self view ack accounts-read accounts-manage recipients layer-request layer-apply layer-approve"
   [tenant-approver]="self view ack layer-request layer-approve"
@@ -105,6 +105,10 @@ routes=(
   "GET /api/v1/silences|view|tenants||"
   "POST /api/v1/silences|silence|body-device||{\"match\":{\"device\":\"{o}\"},\"for\":\"1h\",\"reason\":\"matrix\"}"
   "DELETE /api/v1/silences/|silence|none||"
+  "GET /api/v1/maintenance|view|tenants||"
+  "POST /api/v1/maintenance|maintenance|none||{\"device\":\"{o}\",\"for\":\"1h\",\"reason\":\"matrix\"}"
+  "POST /api/v1/maintenance/|maintenance-approve|none||{}"
+  "DELETE /api/v1/maintenance/|maintenance|none||"
   "GET /api/v1/audit|audit-read|none|local|"
   "GET /api/v1/audit/verify|audit-read|none|local|"
   "GET /api/v1/audit/export|audit-read|none|local|"

@@ -3,8 +3,9 @@
 # also published on the change bus (CHANGE_AUDIT) and stored in the event store as one
 # event of kind audit, with actor, action and object.  A login over HTTP, a failed one
 # and a tenant's configuration change (a layer item applied) are found with the events
-# API and `dcmon events --kind audit`; the tenant's token finds its own change, the
-# other tenant's token does not.
+# API and `dcmon events --kind audit`; the tenant's token finds its own change and its
+# user's logins (the login's event has the user's tenant), the other tenant's token
+# finds neither.
 source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (dcmon user as root over the socket)"; exit 1; }
@@ -63,6 +64,15 @@ seen_by() { token_req "${TOK[$1]}" GET "$base/api/v1/events/search?kind=audit&li
   cut -d' ' -f2- | jq -r '[.events[] | select(.program == "tenant-apply") | .fields["audit.object"]] | join(",")'; }
 assert_eq "$(seen_by admin)" "tenant:acme/rule/acme-hot" "acme's token finds its change"
 assert_eq "$(seen_by gadmin)" "" "globex's token does not"
+
+# a tenant's user's logins are its tenant's audit events: acme's token finds them,
+# globex's never does
+assert_eq "$(one login '.tenant')" '"acme"' "u-admin's login has its tenant"
+assert_eq "$(one login-failed '.tenant')" '"acme"' "u-admin's failed login has its tenant"
+logins_seen_by() { token_req "${TOK[$1]}" GET "$base/api/v1/events/search?kind=audit&limit=100" |
+  cut -d' ' -f2- | jq -r '[.events[] | select(.fields["audit.object"] == "user:u-admin") | .program] | unique | join(",")'; }
+assert_eq "$(logins_seen_by admin)" "login,login-failed" "acme's token finds its user's logins"
+assert_eq "$(logins_seen_by gadmin)" "" "globex's token does not"
 
 stop_dcmond
 done_checks

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The audit log's triggers dropped between two starts (sqlite3 on alerts.db, after
 # which a row was rewritten unnoticed): the next start says so with an ERROR line and an
-# "integrity" entry in the audit log itself (dcmon audit, GET /api/v1/audit) before it
-# re-creates them; a start that finds them in place says nothing.
+# "integrity" entry in the audit log itself (dcmon audit, GET /api/v1/audit), published
+# like every audit record (an audit event in the event store), before it re-creates
+# them; a start that finds them in place says nothing.
 source "$(dirname "$0")/lib.sh"
 
 me=$(id -un)
 port=$(free_port)
 start_tcp_listener "$port"
-{ daemon_yaml; echo "devices: [{id: box, kind: server, host: 127.0.0.1, checks: {tcp: [$port]}}]"; } >"$T/dcmon.yaml"
+{ daemon_yaml "events: {retention: 30d}"; echo "devices: [{id: box, kind: server, host: 127.0.0.1, checks: {tcp: [$port]}}]"; } >"$T/dcmon.yaml"
 db="$T/data/alerts.db"
 missing='level=error sub=alert msg="'
 
@@ -38,6 +39,12 @@ pass "integrity entry in the audit log: $(audit_json --action integrity | jq -r 
 "$DCMON" audit | grep -E "dcmond +start +integrity +audit" >/dev/null \
   || fail "dcmon audit table: $("$DCMON" audit)"
 pass "dcmon audit shows it"
+integrity_events() { api_get "/api/v1/events/search?kind=audit&limit=100" |
+  jq -c '[.events[] | select(.program == "integrity") | [.source, .fields["audit.actor"], .fields["audit.origin"], .fields["audit.object"], (.message | test("audit_no_update"))]]'; }
+has_integrity_event() { [ "$(integrity_events)" != "[]" ]; }
+wait_until 10 "the integrity record as an audit event" has_integrity_event
+assert_eq "$(integrity_events)" '[["dcmond","dcmond","start","audit",true]]' "one integrity event, by dcmond at start"
+pass "the integrity record is published like the others (an audit event)"
 rc=0; out=$(sqlite3 "$db" "UPDATE audit SET who='$me'" 2>&1) || rc=$?
 [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q "append-only" || fail "trigger not re-created: $out"
 pass "audit_no_update re-created"
@@ -47,5 +54,9 @@ stop_dcmond
 start_dcmond "$T/dcmon.yaml"
 assert_eq "$(grep -F "$missing" "$T/dcmond.log" | grep -cF "audit log's triggers")" 1 "ERROR lines after a third start"
 assert_eq "$(audit_json --action integrity | jq '.entries | length')" 1 "integrity entries after a third start"
+"$DCMON" silence device=box --for 1h --reason "third start" >/dev/null   # published now
+wait_until 10 "the third start's silence as an audit event" eval \
+  "api_get '/api/v1/events/search?kind=audit&limit=100' | jq -e '[.events[] | select(.program == \"silence\")] | length == 2' >/dev/null"
+assert_eq "$(integrity_events)" '[["dcmond","dcmond","start","audit",true]]' "no new integrity event at a third start"
 stop_dcmond
 done_checks

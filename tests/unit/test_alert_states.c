@@ -68,7 +68,7 @@ static void test_ack(void **state)
 {
 	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
 	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
-	struct alert_actor alice = {"alice", "unix:pid=1"};
+	struct alert_actor alice = {.who = "alice", .origin = "unix:pid=1"};
 	assert_int_equal(alert_engine_ack(f->e, 999, &alice, "x", at(0)), -ENOENT);
 	metric_put(f->reg, m, at(0), 85);
 	int64_t id = alert_id(f, "load", "ups-1", "load_percent");
@@ -107,7 +107,7 @@ static void test_silence_one_off(void **state)
 	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
 	struct metric *m1 = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
-	struct alert_actor bob = {"bob", "cli"};
+	struct alert_actor bob = {.who = "bob", .origin = "cli"};
 	char err[128];
 	int64_t sid, sid2;
 	struct alert_silence_spec sp = {.match = {.device = (char *)"ups-1"},
@@ -315,7 +315,7 @@ static void test_silence_recurring_engine(void **state)
 	struct alert_silence_spec sp = {.match = {.kind = (char *)"ups"}, .days = 1u << 4,
 					.start_min = 0, .end_min = 10, .tz = "UTC",
 					.reason = "weekly test"};
-	struct alert_actor a = {"ops", "cli"};
+	struct alert_actor a = {.who = "ops", .origin = "cli"};
 	char err[64];
 	int64_t sid;
 	assert_int_equal(alert_engine_silence_add(f->e, &sp, &a, at(0), &sid, err, sizeof(err)), 0);
@@ -370,7 +370,7 @@ static void test_restart_mid_alert(void **state)
 	struct metric *m = fx_metric(f, "ups-1", "load_percent", METRIC_GAUGE, NULL);
 	struct metric *t = fx_metric(f, "ups-1", "temp_celsius", METRIC_GAUGE, NULL);
 	struct metric *m2 = fx_metric(f, "ups-2", "load_percent", METRIC_GAUGE, NULL);
-	struct alert_actor op = {"carol", "unix:pid=42"};
+	struct alert_actor op = {.who = "carol", .origin = "unix:pid=42"};
 	char err[64];
 	int64_t sid;
 	metric_put(f->reg, m, at(0), 95);

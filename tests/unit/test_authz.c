@@ -18,8 +18,8 @@ static const char *const spec[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_NONE] = "self", /* an HTTP reader without credentials: the login only */
 	[AUTHZ_ROLE_NOC_ADMIN] = "self view ack silence test-mode audit-read notify-admin "
 				 "accounts-read accounts-manage recipients layer-request layer-apply "
-				 "layer-approve layer-lock",
-	[AUTHZ_ROLE_NOC_OPERATOR] = "self view ack silence test-mode",
+				 "layer-approve layer-lock maintenance maintenance-approve",
+	[AUTHZ_ROLE_NOC_OPERATOR] = "self view ack silence test-mode maintenance",
 	[AUTHZ_ROLE_SECURITY_ADMIN] = "self accounts-read accounts-manage",
 	[AUTHZ_ROLE_AUDITOR] = "self audit-read",
 	[AUTHZ_ROLE_TENANT_ADMIN] = "self view ack accounts-read accounts-manage recipients layer-request "

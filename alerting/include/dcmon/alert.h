@@ -239,6 +239,8 @@ static inline const struct alert_event *alert_event_of(const struct change *c)
 struct alert_actor {
 	const char *who;    /* user name ("uid:1000" when unknown) */
 	const char *origin; /* "unix:pid=123", "127.0.0.1:5678", "cli" */
+	const char *tenant; /* a tenant's account: its tenant, whose audit events show the
+			     * record (a login); NULL: none */
 };
 
 struct api_ctx;
