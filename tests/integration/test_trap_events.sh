@@ -7,7 +7,8 @@
 #  - a notification of DCMON-MIB (mibs/, the module dcmon ships) decoded the same way;
 #  - a count-window log rule on linkDown traps whose ifOperStatus is down fires the
 #    engine's rule at its second trap (a linkDown with another ifOperStatus, a syslog
-#    line naming linkDown, count nothing) and a linkUp trap clears it;
+#    line naming linkDown, count nothing) and a linkUp trap clears it; a field by its
+#    enumerated number, an RFC 5424 SD param;
 #  - config errors at file:line:col: a rule's unknown key, a bad kind, a NOC rule's
 #    device that does not exist; a trap name no MIB read defines is a warning.
 # The IETF modules are stand-ins written for the tests (tests/data/mibs/): Debian ships
@@ -85,6 +86,11 @@ pass "a trap name no MIB read defines: a warning at file:line:col"
         fields: {ifOperStatus: down}
         window: 10m
         clear: linkUp
+      - name: oper-2
+        fields: {ifOperStatus.2: 2}
+      - name: sd-origin
+        kind: syslog
+        fields: {origin@32473.ip: 10.9.9.9}
 rules:
   - name: links-down
     match: {metric: log_matches_count, inst: link-down}
@@ -102,7 +108,7 @@ wait_traps() { want=$1; has() { [ "$(traps)" -ge "$want" ]; }; wait_until 10 "$w
 trap_v2() { snmptrap -v2c -c public "127.0.0.1:$TRAP" '' "$@"; }
 # link N INDEX ADMIN OPER [VARBIND...]: linkDown (N 3) or linkUp (4) of interface INDEX
 link() { trap_v2 "1.3.6.1.6.3.1.1.5.$1" "$IF.1.$2" i "$2" "$IF.7.$2" i "$3" "$IF.8.$2" i "$4" "${@:5}"; }
-count() { api_get "/api/v1/metrics?device=sw-1&name=log_matches_count&inst=link-down" | jq '.metrics[0].value'; }
+count() { api_get "/api/v1/metrics?device=sw-1&name=log_matches_count&inst=${1:-link-down}" | jq '.metrics[0].value'; }
 
 # ---- a linkDown trap, decoded with IF-MIB ----------------------------------------------
 link 3 2 1 2 1.3.6.1.4.1.99999.1.0 s "vendor text"
@@ -142,6 +148,13 @@ link 4 4 1 1
 wait_until 10 "links-down resolved" alert_is links-down '.state == "resolved"'
 assert_eq "$(count)" 0 "a linkUp trap clears the count"
 pass "a linkUp trap clears it"
+assert_eq "$(count oper-2)" 1 "an enumerated field by its number, of one instance (ifOperStatus.2: 2)"
+
+# ---- structured fields of a syslog line (RFC 5424 SD params) ---------------------------
+sd() { logger -n 127.0.0.1 -P "$UDP" -d --rfc5424 --sd-id origin@32473 --sd-param "ip=\"$1\"" -t app "from $1"; }
+sd 10.9.9.9; sd 10.1.1.1
+wait_until 10 "two SD lines stored" test "$(api_get "/api/v1/events/search?kind=syslog&text=from&limit=10" | jq '.events | length')" -ge 2
+assert_eq "$(count sd-origin)" 1 "a rule on an SD param counts the line that holds its value only"
 
 kill -0 "$DCMOND_PID" || fail "dcmond died"
 stop_dcmond
