@@ -503,7 +503,7 @@ static void on_trap_note(void *arg, const struct snmp_trap_note *note)
 	struct daemon *d = arg;
 	const struct events_part_state *ev = part_state(d, &events_part);
 	if (ev)
-		event_store_add_trap(ev->store, d->cfg, note);
+		event_trap_take(ev, d->cfg, note);
 }
 
 /* The suppression root of a device's alerts, for the outage log.  The restored alerts

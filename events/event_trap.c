@@ -6,6 +6,7 @@
 
 #include "dcmon/event_trap.h"
 #include "dcmon/loop.h"
+#include "dcmon/syslog.h"
 
 #define TRAP_TEXT_MAX 2048 /* bytes of the message: name or OID, then the varbinds */
 
@@ -24,10 +25,16 @@ static int trap_severity(const char *name)
 	return 5;
 }
 
+/* The notification's name: the MIBs', dcmon's own, or none. */
+static const char *trap_program(const struct snmp_trap_note *n)
+{
+	return n->notification ? n->notification : n->trap_name;
+}
+
 static void trap_text(const struct snmp_trap_note *n, char *buf, size_t len)
 {
 	size_t off = 0;
-	int k = snprintf(buf, len, "%s", n->trap_name ? n->trap_name : n->trap_oid);
+	int k = snprintf(buf, len, "%s", trap_program(n) ? trap_program(n) : n->trap_oid);
 
 	off = k > 0 ? (size_t)k : 0;
 	for (size_t i = 0; i < n->nvb && off < len; i++) {
@@ -36,8 +43,8 @@ static void trap_text(const struct snmp_trap_note *n, char *buf, size_t len)
 	}
 }
 
-int event_store_add_trap(struct event_store *s, const struct cfg *cfg,
-			 const struct snmp_trap_note *n)
+int event_trap_take(const struct events_part_state *st, const struct cfg *cfg,
+		    const struct snmp_trap_note *n)
 {
 	struct event_field fields[SNMP_TRAP_VARBINDS_MAX];
 	char text[TRAP_TEXT_MAX];
@@ -53,9 +60,10 @@ int event_store_add_trap(struct event_store *s, const struct cfg *cfg,
 	utf8_clean(text, strlen(text), message, &bad);
 	struct event ev = {.received_ms = clock_wall_ms(), .kind = EVENT_TRAP, .source = n->source,
 			   .facility = -1, .severity = trap_severity(n->trap_name),
-			   .program = n->trap_name ? n->trap_name : "snmptrap",
+			   .program = trap_program(n) ? trap_program(n) : "snmptrap",
 			   .msgid = n->trap_oid, .message = message, .fields = fields,
 			   .nfields = n->nvb, .flags = bad ? EVENT_F_BAD_UTF8 : 0};
 	event_set_device(&ev, cfg, n->device ? cfg_device_find(cfg, n->device) : NULL);
-	return event_store_add(s, &ev);
+	syslogd_apply_rules(st->syslogd, &ev); /* the log rules that select traps */
+	return event_store_add(st->store, &ev);
 }

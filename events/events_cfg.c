@@ -19,6 +19,10 @@ static const struct cfg_key log_rule_keys[] = {
 	{.name = "regex", .type = CFGK_STRING, .offset = LR(regex),
 	 .expect = "a POSIX extended regular expression"},
 	{.name = "program", .type = CFGK_STRING, .offset = LR(program)},
+	{.name = "kind", .type = CFGK_ENUM, .offset = LR(kind), .names = log_rule_kind_names},
+	{.name = "trap", .type = CFGK_STRING, .offset = LR(trap),
+	 .expect = "a notification's name in the MIBs read (linkDown) or its numeric OID"},
+	{.name = "fields", .type = CFGK_STRMAP, .offset = LR(fields), .count_offset = LR(nfields)},
 	{.name = "window", .type = CFGK_DURATION, .offset = LR(window_ms), .min = 1000,
 	 .max = 86400000, .expect = "a duration, 1s..24h"},
 	{.name = "clear", .type = CFGK_STRING, .offset = LR(clear)},
@@ -62,9 +66,15 @@ static int log_rule_check(void *elem, const struct cfgnode *node, struct cfg_dia
 		cfg_error(d, &node->pos, "syslog rule: name '%s': expected [A-Za-z0-9_.-]+", r->name);
 		rc = -EINVAL;
 	}
-	if (!r->match && !r->regex && !r->program) {
-		cfg_error(d, &node->pos, "syslog rule %s: nothing to match: give match, regex or "
-					 "program", r->name ? r->name : "?");
+	if (!r->match && !r->regex && !r->program && !r->trap && !r->nfields &&
+	    r->kind == LOG_RULE_ANY) {
+		cfg_error(d, &node->pos, "syslog rule %s: nothing to match: give match, regex, "
+					 "program, kind, trap or fields", r->name ? r->name : "?");
+		rc = -EINVAL;
+	}
+	if (r->trap && r->kind == LOG_RULE_SYSLOG) {
+		cfg_error(d, cfg_key_pos(node, "kind"), "syslog rule %s: kind: syslog, but trap: "
+			  "selects traps; leave kind out", r->name ? r->name : "?");
 		rc = -EINVAL;
 	}
 	if (r->regex) {

@@ -2,6 +2,7 @@
  * `daemon:`, and the search endpoint of the event store. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "events_int.h"
 #include "dcmon/alarm_report.h"
@@ -12,6 +13,7 @@
 #include "dcmon/log.h"
 #include "dcmon/notify.h"
 #include "dcmon/part.h"
+#include "dcmon/snmp.h"
 #include "dcmon/syslog.h"
 
 static const struct cfg_key daemon_keys[] = {
@@ -142,10 +144,50 @@ static void events_tick(const struct part_env *env, void *state, int64_t now_ms)
 	alarm_reporter_tick(st->alarms, env->cfg, st->notify, now_ms);
 }
 
-/* The alarm reports' routes exist, and so does the e-mail they go by. */
+/* A trap name that is an OID ("1.3.6.1.6.3.1.1.5.3"), which needs no MIB. */
+static bool oid_text(const char *s)
+{
+	return s[strspn(s, "0123456789.")] == '\0' && s[0] != '.';
+}
+
+/* A log rule written in the configuration file (not an item of the tenant layer, whose
+ * own check names no other tenant's device: tenants/layer_limits.c) names devices
+ * that exist; a trap name no MIB read defines is a warning: the MIBs are the host's
+ * (snmp-mibs-downloader), and such a rule only waits for them, or for the OID. */
+static void log_rule_refs(const struct cfg *cfg, const struct cfg_log_rule *r,
+			  const struct cfgnode *node, struct cfg_diags *d)
+{
+	if (!node)
+		return;
+	bool noc = r->pos.file && cfg->path && strcmp(r->pos.file, cfg->path) == 0;
+	for (size_t i = 0; noc && i < r->ndevices; i++)
+		cfg_ref_check(cfg, CFG_REF_DEVICE, r->devices[i],
+			      &cfg_list_item(node, "devices", i)->pos, "devices", d);
+	if (!r->trap || oid_text(r->trap))
+		return;
+	snmp_mibs_load_cfg(cfg); /* once per process: a reload finds them read */
+	if (!snmp_mib_notification_named(r->trap))
+		cfg_warning(d, cfg_key_pos(node, "trap"), "syslog rule %s: trap: no MIB module "
+			    "read defines a notification '%s' (daemon.snmp_trap.mibs): the rule "
+			    "matches traps of that name only once one does; or give its OID",
+			    r->name ? r->name : "?", r->trap);
+}
+
+static void log_rules_validate(const struct cfg *cfg, const struct cfgnode *root,
+			       struct cfg_diags *d)
+{
+	const struct cfg_syslog *sl = syslog_cfg_of(cfg);
+	const struct cfgnode *node = cfgnode_get(cfgnode_get(root, "daemon"), "syslog");
+	for (size_t i = 0; sl && node && i < sl->nrules; i++)
+		log_rule_refs(cfg, &sl->rules[i], cfg_list_item(node, "rules", i), d);
+}
+
+/* The log rules' devices and traps; the alarm reports' routes exist, and so does the
+ * e-mail they go by. */
 static void events_validate(const struct cfg *cfg, const struct cfgnode *root,
 			    struct cfg_diags *d)
 {
+	log_rules_validate(cfg, root, d);
 	const struct cfg_events *ec = events_cfg_of(cfg);
 	const struct cfg_alarm_reports *ar = ec ? ec->alarm_reports : NULL;
 	const struct cfgnode *node = cfgnode_get(cfgnode_get(cfgnode_get(root, "daemon"),

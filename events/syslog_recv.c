@@ -373,6 +373,12 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg)
 	s->logins = c && s->reg ? syslog_logins_new(c->logins, err, sizeof(err)) : NULL;
 }
 
+void syslogd_apply_rules(struct syslogd *s, const struct event *ev)
+{
+	if (s)
+		log_rules_apply(s->rules, ev, ev->received_ms);
+}
+
 void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg)
 {
 	if (!s)

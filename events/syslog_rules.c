@@ -176,12 +176,65 @@ static bool rule_in_scope(const struct cfg_log_rule *c, const struct event *ev)
 	return c->ndevices == 0;
 }
 
+const char *const log_rule_kind_names[] = {"any", "syslog", "trap", NULL};
+
+/* The kind of event the rule looks at: its clearing lines too. */
+static bool rule_kind_ok(const struct cfg_log_rule *c, const struct event *ev)
+{
+	int kind = c->trap ? LOG_RULE_TRAP : c->kind;
+	return kind == LOG_RULE_ANY || (kind == LOG_RULE_TRAP) == (ev->kind == EVENT_TRAP);
+}
+
+/* value is want, or an enumerated value "down(2)" whose label or number is want. */
+static bool field_value_is(const char *value, const char *want)
+{
+	if (strcmp(value, want) == 0)
+		return true;
+	const char *open = strrchr(value, '('); /* "label(n)" as trap varbinds give it */
+	size_t len = strlen(value), wlen = strlen(want);
+	if (!open || open == value || value[len - 1] != ')')
+		return false;
+	size_t label = (size_t)(open - value), num = len - label - 2;
+	return (wlen == label && strncmp(value, want, label) == 0) ||
+	       (wlen == num && strncmp(open + 1, want, num) == 0);
+}
+
+/* A field named key (or key.INSTANCE: "ifOperStatus" finds "ifOperStatus.2") holds want. */
+static bool field_holds(const struct event *ev, const char *key, const char *want)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < ev->nfields; i++) {
+		const char *n = ev->fields[i].name;
+		if (strncmp(n, key, klen) == 0 && (n[klen] == '\0' || n[klen] == '.') &&
+		    field_value_is(ev->fields[i].value, want))
+			return true;
+	}
+	return false;
+}
+
+static bool rule_fields_hold(const struct cfg_log_rule *c, const struct event *ev)
+{
+	for (size_t i = 0; i < c->nfields; i++)
+		if (!field_holds(ev, c->fields[i].key, c->fields[i].value))
+			return false;
+	return true;
+}
+
+/* A trap's notification name (its program) or OID (its msgid). */
+static bool rule_trap_is(const struct cfg_log_rule *c, const struct event *ev)
+{
+	return !c->trap || (ev->program && strcmp(c->trap, ev->program) == 0) ||
+	       (ev->msgid && strcmp(c->trap, ev->msgid) == 0);
+}
+
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
 {
 	if (r->external)
 		return false;
 	const char *msg = ev->message ? ev->message : "";
 	if (r->c->program && (!ev->program || strcmp(r->c->program, ev->program) != 0))
+		return false;
+	if (!rule_trap_is(r->c, ev) || !rule_fields_hold(r->c, ev))
 		return false;
 	if (r->c->match && !strstr(msg, r->c->match))
 		return false;
@@ -214,7 +267,7 @@ void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_m
 		return;
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct log_rule_rt *r = &lr->v[i];
-		if (!rule_in_scope(r->c, ev))
+		if (!rule_in_scope(r->c, ev) || !rule_kind_ok(r->c, ev))
 			continue;
 		bool clears = r->c->clear && ev->message && strstr(ev->message, r->c->clear);
 		if (!clears && !rule_matches(r, ev))

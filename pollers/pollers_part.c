@@ -64,6 +64,7 @@ const struct cfg_http_check *http_checks_of(const struct cfg_device *dev, size_t
 const struct dcmon_part pollers_part = {
 	.name = "pollers",
 	.daemon_keys = daemon_keys,
+	.daemon_resolve = snmp_trap_cfg_resolve,
 	.device_keys = addr_guard_device_keys,
 	.check_keys = host_checks_keys,
 	.new = pollers_new,

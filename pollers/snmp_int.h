@@ -249,4 +249,16 @@ void snmp_eval(struct snmp_dev *d);
 void snmp_counters_reset(struct snmp_dev *d);
 void snmp_dev_state_free(struct snmp_dev *d);
 
+/* ---- MIBs for traps (snmp_mib.c) ------------------------------------------------ */
+
+/* Reads the MIB modules of dirs (or, !given, snmp_mib_default_dirs) once per process. */
+void snmp_mibs_load(char *const *dirs, size_t ndirs, bool given);
+/* The NOTIFICATION-TYPE (or TRAP-TYPE) named by the OID v, or NULL. */
+const char *snmp_mib_notification(const oid *v, size_t len);
+/* The varbind OID v as the MIBs name it: "ifOperStatus.2" (a column's instance kept),
+ * "sysUpTime" (a scalar's .0 left out), else its number. */
+void snmp_mib_varbind_name(const oid *v, size_t len, char *buf, size_t blen);
+/* An integer of object v that its MIB enumerates as "down(2)": true with the text. */
+bool snmp_mib_enum_text(const oid *v, size_t len, long value, char *buf, size_t blen);
+
 #endif

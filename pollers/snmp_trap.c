@@ -61,26 +61,37 @@ static const struct {
 
 static const oid trap_oid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}; /* snmpTrapOID.0 */
 
-/* The notification OID: snmpTrapOID.0 (v2c/v3), or RFC 3584's mapping of a v1 trap. */
-static void trap_oid_text(const netsnmp_pdu *pdu, char *buf, size_t len)
+/* The notification OID: snmpTrapOID.0 (v2c/v3), or RFC 3584's mapping of a v1 trap;
+ * its length (0: none, or longer than max). */
+static size_t trap_oid(const netsnmp_pdu *pdu, oid *out, size_t max)
 {
-	buf[0] = '\0';
+	static const oid generic[] = {1, 3, 6, 1, 6, 3, 1, 1, 5}; /* snmpTraps */
+	size_t n = pdu->enterprise ? pdu->enterprise_length : 0;
+
+	if (pdu->command == SNMP_MSG_TRAP && pdu->trap_type != SNMP_TRAP_ENTERPRISESPECIFIC) {
+		memcpy(out, generic, sizeof(generic));
+		out[9] = (oid)pdu->trap_type + 1;
+		return 10;
+	}
 	if (pdu->command == SNMP_MSG_TRAP) {
-		if (pdu->trap_type != SNMP_TRAP_ENTERPRISESPECIFIC) {
-			snprintf(buf, len, "1.3.6.1.6.3.1.1.5.%ld", pdu->trap_type + 1);
-			return;
-		}
-		snmp_oid_format(pdu->enterprise, pdu->enterprise_length, buf, len);
-		size_t n = strlen(buf);
-		snprintf(buf + n, len - n, ".0.%ld", pdu->specific_type);
-		return;
+		if (n + 2 > max)
+			return 0;
+		if (n)
+			memcpy(out, pdu->enterprise, n * sizeof(oid));
+		out[n] = 0;
+		out[n + 1] = (oid)pdu->specific_type;
+		return n + 2;
 	}
 	for (const netsnmp_variable_list *v = pdu->variables; v; v = v->next_variable)
 		if (v->name_length == 11 && memcmp(v->name, trap_oid_oid, sizeof(trap_oid_oid)) == 0 &&
 		    v->type == ASN_OBJECT_ID && v->val.objid) {
-			snmp_oid_format(v->val.objid, v->val_len / sizeof(oid), buf, len);
-			return;
+			n = v->val_len / sizeof(oid);
+			if (n > max)
+				return 0;
+			memcpy(out, v->val.objid, n * sizeof(oid));
+			return n;
 		}
+	return 0;
 }
 
 static int known_index(const char *oidtext)
@@ -155,22 +166,35 @@ static void varbinds_text(const netsnmp_pdu *pdu, char *buf, size_t len)
 	snmp_vals_free(vals);
 }
 
-/* Hands an accepted notification to the listener, with its varbinds as text. */
+/* A varbind's value as text, an integer its MIB enumerates as "down(2)". */
+static void varbind_decoded(struct snmp_vals *vals, const netsnmp_variable_list *v, char *buf,
+			    size_t len)
+{
+	if (v->type == ASN_INTEGER && v->val.integer &&
+	    snmp_mib_enum_text(v->name, v->name_length, *v->val.integer, buf, len))
+		return;
+	varbind_value(vals, v, buf, len);
+}
+
+/* Hands an accepted notification to the listener, named and decoded by the MIBs read
+ * at start-up (snmp_mib.c). */
 static void notify_listener(struct snmp_trapd *t, const netsnmp_pdu *pdu, const char *src,
-			    const struct cfg_device *dev, const char *toid, int known)
+			    const struct cfg_device *dev, const oid *tv, size_t tlen,
+			    const char *toid, int known)
 {
 	static char names[SNMP_TRAP_VARBINDS_MAX][128], values[SNMP_TRAP_VARBINDS_MAX][256];
 	struct snmp_trap_note note = {.source = src, .device = dev ? dev->id : NULL,
 				      .trap_oid = toid,
-				      .trap_name = known >= 0 ? known_traps[known].name : NULL};
+				      .trap_name = known >= 0 ? known_traps[known].name : NULL,
+				      .notification = snmp_mib_notification(tv, tlen)};
 	struct snmp_vals *vals;
 
 	if (!t->listener || !(vals = snmp_vals_new()))
 		return;
 	for (const netsnmp_variable_list *v = pdu->variables; v && note.nvb < SNMP_TRAP_VARBINDS_MAX;
 	     v = v->next_variable) {
-		snmp_oid_format(v->name, v->name_length, names[note.nvb], sizeof(names[0]));
-		varbind_value(vals, v, values[note.nvb], sizeof(values[0]));
+		snmp_mib_varbind_name(v->name, v->name_length, names[note.nvb], sizeof(names[0]));
+		varbind_decoded(vals, v, values[note.nvb], sizeof(values[0]));
 		note.vb_names[note.nvb] = names[note.nvb];
 		note.vb_values[note.nvb] = values[note.nvb];
 		note.nvb++;
@@ -271,6 +295,7 @@ static void log_trap(const netsnmp_pdu *pdu, const struct cfg_device *dev, int k
 static void on_notification(struct snmp_trapd *t, netsnmp_pdu *pdu)
 {
 	char src[INET6_ADDRSTRLEN], toid[160];
+	oid tv[MAX_OID_LEN];
 	const struct cfg_device *dev;
 
 	source_text(pdu, src, sizeof(src));
@@ -280,10 +305,11 @@ static void on_notification(struct snmp_trapd *t, netsnmp_pdu *pdu)
 	}
 	if (pdu->command == SNMP_MSG_INFORM)
 		ack_inform(t, pdu);
-	trap_oid_text(pdu, toid, sizeof(toid));
+	size_t tlen = trap_oid(pdu, tv, MAX_OID_LEN);
+	snmp_oid_format(tv, tlen, toid, sizeof(toid));
 	int known = known_index(toid);
 	dev = device_by_address(t->env->cfg, src);
-	notify_listener(t, pdu, src, dev, toid, known); /* kept, known source or not */
+	notify_listener(t, pdu, src, dev, tv, tlen, toid, known); /* kept, known source or not */
 	if (!dev) {
 		trap_guard_drop(t->guard, SNMP_TRAP_DROP_UNKNOWN_SOURCE, src);
 		return;
@@ -545,6 +571,7 @@ struct snmp_trapd *snmp_trapd_new(const struct poller_env *env, const struct cfg
 		return NULL;
 	}
 	snmp_lib_init();
+	snmp_mibs_load(tc->mibs, tc->nmibs, tc->mibs_given); /* once, never per trap */
 	filter_usm_reports();
 	add_users(tc);
 	listen_spec(tc, spec, sizeof(spec));

@@ -80,6 +80,7 @@ const struct cfg_key snmp_trap_cfg_keys[] = {
 	 .expect = "a duration, 1s..1h"},
 	{.name = "summary_interval", .type = CFGK_DURATION, .offset = TR(summary_interval_ms),
 	 .min = 1000, .max = 3600000, .expect = "a duration, 1s..1h"},
+	{.name = "mibs", .type = CFGK_STRLIST, .offset = TR(mibs), .count_offset = TR(nmibs)},
 	{.name = NULL},
 };
 
@@ -101,6 +102,7 @@ int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags
 	struct cfg_snmp_trap *t = elem;
 	int rc = 0;
 
+	t->mibs_given = cfgnode_get(node, "mibs") != NULL; /* mibs: [] reads none */
 	if (!t->listen) {
 		cfg_error(d, &node->pos, "snmp_trap: listen is required: the local address to take "
 					 "traps on (0.0.0.0 only if every interface should)");
@@ -117,4 +119,13 @@ int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags
 		rc = -EINVAL;
 	}
 	return rc;
+}
+
+void snmp_trap_cfg_resolve(struct cfg_daemon *dm, const char *dir)
+{
+	void **slot = cfg_part_slot(dm, "snmp_trap");
+	struct cfg_snmp_trap *t = slot ? *slot : NULL;
+
+	for (size_t i = 0; t && i < t->nmibs; i++)
+		cfg_path_resolve(&t->mibs[i], dir);
 }

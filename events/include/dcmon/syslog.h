@@ -20,13 +20,24 @@
  * must hold.  The alert comes from an ordinary rule on that metric.  A scope (tenant,
  * devices) keeps the rule to those devices' messages, so its counts and alerts are
  * theirs alone: a tenant's own log patterns (docs/PORTAL.md) are scoped rules. */
+/* Which events a log rule looks at (`kind:`); a rule with `trap:` looks at traps. */
+enum log_rule_kind { LOG_RULE_ANY, LOG_RULE_SYSLOG, LOG_RULE_TRAP };
+extern const char *const log_rule_kind_names[]; /* "any", "syslog", "trap", NULL */
+
 struct cfg_log_rule {
 	char *name;         /* [A-Za-z0-9_.-]+, the metric's instance */
 	char *match;        /* substring of the message */
 	char *regex;        /* POSIX extended regular expression on the message */
 	char *program;      /* exact APP-NAME / TAG */
+	int kind;           /* enum log_rule_kind; default any (trap when `trap:` is given) */
+	char *trap;         /* a trap's notification name ("linkDown") or numeric OID */
+	struct cfg_label *fields; /* structured fields (RFC 5424 SD, trap varbinds) that
+				   * must hold these values: exact, an enumerated one by its
+				   * label or number too */
+	size_t nfields;
 	int64_t window_ms;  /* the count's sliding window; default 60 s */
-	char *clear;        /* a message holding this substring sets the count to 0 */
+	char *clear;        /* a message holding this substring sets the count to 0 (of
+			     * the kind the rule looks at) */
 	char *tenant;       /* scope: only messages of this tenant's devices; NULL = any */
 	char **devices;     /* scope: only messages of these devices; none = any */
 	size_t ndevices;
@@ -119,6 +130,9 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg);
 typedef const char *(*syslog_window_fn)(void *arg, const struct cfg_device *dev,
 					int64_t now_ms);
 void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg);
+/* Counts ev (an event that did not come through the receiver: a trap) for the log
+ * rules it matches, or clears them.  s NULL: nothing. */
+void syslogd_apply_rules(struct syslogd *s, const struct event *ev);
 /* Closes every socket; a partial frame still held is stored, flagged truncated. */
 void syslogd_free(struct syslogd *s);
 /* The bound port of a listener ("udp", "tcp", "tls"), or -1. */

@@ -80,6 +80,9 @@ struct cfg_snmp_trap {
 					 * this (ms), default 10 s */
 	int64_t summary_interval_ms;    /* one log line of dropped traps per this (ms),
 					 * default 60 s */
+	char **mibs;          /* directories of the MIB modules that name what traps carry */
+	size_t nmibs;
+	bool mibs_given;      /* mibs: was written (else snmp_mib_default_dirs) */
 	struct cfg_pos pos;
 };
 
@@ -100,6 +103,8 @@ void snmp_trap_cfg_init(void *elem, const struct cfgnode *node, void *ctx);
  * NULL when no receiver runs. */
 const struct cfg_snmp_trap *snmp_trap_cfg_of(const struct cfg *cfg);
 int snmp_trap_cfg_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+/* Makes the mibs: directories absolute against dir (the config file's). */
+void snmp_trap_cfg_resolve(struct cfg_daemon *dm, const char *dir);
 
 /* Loads every profile a device of cfg names (and, for devices without one, every
  * profile of profiles_dir for sysObjectID selection) and reports bad profiles as
@@ -167,6 +172,19 @@ uint64_t snmp_trapd_dropped(const struct snmp_trapd *t, enum snmp_trap_drop why)
  * 0, 1 (no profile fits, no answer) or 2 (usage). */
 int snmp_probe_main(int argc, char **argv, FILE *out, FILE *errout);
 
+/* ---- MIBs for traps (snmp_mib.c) ------------------------------------------------ */
+
+/* net-snmp's own default MIB directories on Debian (NULL-terminated): DCMON-MIB is
+ * installed in the first, snmp-mibs-downloader fills the others. */
+extern const char *const snmp_mib_default_dirs[];
+/* Reads the MIB modules of cfg's `snmp_trap: mibs:` (or the defaults) with net-snmp's
+ * parser, once per process: later calls keep what the first read (a change of mibs:
+ * waits for a restart, like the rest of snmp_trap:).  Before threads or on the loop
+ * thread. */
+void snmp_mibs_load_cfg(const struct cfg *cfg);
+/* True if a MIB module read defines a NOTIFICATION-TYPE or TRAP-TYPE of this name. */
+bool snmp_mib_notification_named(const char *name);
+
 /* An accepted notification as it is handed to a listener (the event store): strings
  * borrowed for the call only. */
 #define SNMP_TRAP_VARBINDS_MAX 32 /* varbinds handed over; more are left out */
@@ -175,8 +193,12 @@ struct snmp_trap_note {
 	const char *device;    /* device id, NULL when the source is no configured device */
 	const char *trap_oid;  /* numeric notification OID */
 	const char *trap_name; /* "link_down" for the known ones, else NULL */
-	const char *vb_names[SNMP_TRAP_VARBINDS_MAX];  /* numeric OIDs */
-	const char *vb_values[SNMP_TRAP_VARBINDS_MAX]; /* values as text */
+	const char *notification; /* its name in the MIBs read ("linkDown"), else NULL */
+	/* the varbinds named by the MIBs read: "ifOperStatus.2" (a column's instance
+	 * kept, a scalar's .0 left out), the numeric OID when no MIB names the object */
+	const char *vb_names[SNMP_TRAP_VARBINDS_MAX];
+	/* values as text; an enumerated integer as "down(2)" */
+	const char *vb_values[SNMP_TRAP_VARBINDS_MAX];
 	size_t nvb;
 };
 typedef void (*snmp_trap_listener)(void *arg, const struct snmp_trap_note *note);
