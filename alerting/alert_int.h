@@ -126,12 +126,44 @@ struct rate_buf {
  * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
 enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
 		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
-/* Level of ANOMALY rule r for m against its baseline (NULL: unknown) through hot, the
+/* anomaly_eval's rarer steps (rule_eval.c), out of its inline path: the hour's slot
+ * taken into h (and whether the history suffices, once an hour); whether it suffices
+ * after base's days moved; the metric's note set for a value outside or cleared. */
+void anomaly_take(const struct arule *r, struct baseline *base, struct baseline_hot *h,
+		  int64_t ts_ms);
+void anomaly_days_moved(const struct arule *r, const struct baseline *base,
+			struct baseline_hot *h);
+void anomaly_note(const struct arule *r, struct baseline_hot *h, const struct metric *m,
+		  bool outside);
+/* Level of ANOMALY rule r for m against its baseline (NULL: unknown) through h, the
  * caller's copy of the hour judged (the engine's slot; zeroed at first); learn: the
  * value is new and, when inside the band (or still learning), joins the baseline.  A
- * metric with less history than the rule's `learn` is never judged (LVL_NONE). */
-enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
-		       struct baseline_hot *hot, bool learn, double *val);
+ * metric with less history than the rule's `learn` is never judged (LVL_NONE).
+ * Inline: at 100,000 metrics the engine waits on memory at every value, and each
+ * instruction between two metrics' loads delays the next (a call, its saved registers). */
+static inline enum alvl anomaly_eval(const struct arule *r, const struct metric *m,
+				     struct baseline *base, struct baseline_hot *h, bool learn,
+				     double *val)
+{
+	const struct cfg_rule *c = r->src;
+	double v = m->value;
+	*val = v;
+	if (!base || m->quality != QUALITY_OK || !isfinite(v))
+		return LVL_UNKNOWN;
+	int64_t ts_ms = m->value_ts_ms;
+	/* the hour's slot and whether the history suffices are held beside the rule (the
+	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
+	if (!baseline_hot_holds(h, ts_ms))
+		anomaly_take(r, base, h, ts_ms);
+	bool outside = h->learned && baseline_hot_outside(h, v, c->deviation, c->margin,
+							   (enum baseline_dir)c->direction);
+	/* an unusual value stays out of the model, or a lasting fault would become normal */
+	if (learn && !outside && baseline_hot_add(base, h, ts_ms, v))
+		anomaly_days_moved(r, base, h);
+	if (outside || h->noted)
+		anomaly_note(r, h, m, outside);
+	return outside ? LVL_OF_SEV(c->severity) : LVL_NONE;
+}
 /* "learning (N days of M)" while base has less history than r needs, else "". */
 void anomaly_learning(const struct arule *r, const struct baseline *base, char *buf,
 		      size_t len);

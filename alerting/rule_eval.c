@@ -133,8 +133,8 @@ static void unit_value(double v, const char *unit, char *buf, size_t len)
 
 /* The metric's note (quoted by alert e-mails) says what was expected while the value is
  * outside its band; cleared when it comes back. */
-static void anomaly_note(struct baseline_hot *h, const struct metric *m, bool outside, double lo,
-			 double hi)
+void anomaly_note(const struct arule *r, struct baseline_hot *h, const struct metric *m,
+		  bool outside)
 {
 	if (!outside) {
 		if (h->noted)
@@ -142,6 +142,9 @@ static void anomaly_note(struct baseline_hot *h, const struct metric *m, bool ou
 		h->noted = false;
 		return;
 	}
+	/* the band only for a value outside (judging compares squares) */
+	double lo, hi;
+	baseline_hot_band(h, r->src->deviation, r->src->margin, &lo, &hi);
 	char a[48], z[48], now[48], note[192];
 	unit_value(lo, NULL, a, sizeof(a));
 	unit_value(hi, m->unit, z, sizeof(z));
@@ -150,31 +153,18 @@ static void anomaly_note(struct baseline_hot *h, const struct metric *m, bool ou
 	h->noted = metric_set_note((struct metric *)m, note) == 0;
 }
 
-enum alvl anomaly_eval(const struct arule *r, const struct metric *m, struct baseline *base,
-		       struct baseline_hot *h, bool learn, double *val)
+void anomaly_take(const struct arule *r, struct baseline *base, struct baseline_hot *h,
+		  int64_t ts_ms)
 {
-	const struct cfg_rule *c = r->src;
-	*val = m->value;
-	if (!base || !value_ok(m))
-		return LVL_UNKNOWN;
-	int64_t ts_ms = m->value_ts_ms;
 	int have, need;
-	double lo, hi;
-	/* the hour's slot and whether the history suffices are held beside the rule (the
-	 * engine's slot): base's own 2 KB are touched once an hour, not at each value */
-	if (!baseline_hot_holds(h, ts_ms)) {
-		baseline_hot_take(base, h, ts_ms);
-		if (!h->learned) /* once learned, for good: the days only grow */
-			h->learned = anomaly_learned(r, base, &have, &need);
-	}
-	bool outside = h->learned && baseline_hot_outside(h, m->value, c->deviation, c->margin,
-							   (enum baseline_dir)c->direction);
-	if (outside) /* the band only for a value outside, for its note */
-		baseline_hot_band(h, c->deviation, c->margin, &lo, &hi);
-	/* an unusual value stays out of the model, or a lasting fault would become normal */
-	if (learn && !outside && baseline_hot_add(base, h, ts_ms, m->value))
+	baseline_hot_take(base, h, ts_ms);
+	if (!h->learned) /* once learned, for good: the days only grow */
 		h->learned = anomaly_learned(r, base, &have, &need);
-	if (outside || h->noted)
-		anomaly_note(h, m, outside, lo, hi);
-	return outside ? LVL_OF_SEV(c->severity) : LVL_NONE;
+}
+
+void anomaly_days_moved(const struct arule *r, const struct baseline *base,
+			struct baseline_hot *h)
+{
+	int have, need;
+	h->learned = anomaly_learned(r, base, &have, &need);
 }

@@ -8,9 +8,11 @@
 # One run measures both side by side, REPEAT times in turn: bench_rules 20 (10,000
 # rules over 100,000 metrics: the engine's own cost a sample), then bench_baseline
 # ROUNDS at 10,000 and at 100,000 metrics (what an anomaly rule adds a sample on top of
-# an `above` rule), each pinned to one core.  360 rounds 10 s apart are an hour: each
-# metric takes its next hour's slot from its baseline once, as in the daemon at a 10 s
-# interval (with 20 rounds, a take in every 20 values weighs 18 times more).  Prints a
+# an `above` rule; within bench_baseline the registry alone, the `above` engine and the
+# anomaly engine take turns round by round), each pinned to one core.  360 rounds 10 s
+# apart are an hour: each metric takes its next hour's slot from its baseline once, as
+# in the daemon at a 10 s interval (with 20 rounds, a take in every 20 values weighs 18
+# times more).  Prints a
 # key=value line per measurement (round=N), then one per size with the medians:
 #   metrics=N rules_ns_per_sample=X baseline_extra_ns_per_sample=Y ratio=Y/X
 # Builds a Release tree in build-bench/ (or uses $DCMON_BUILD_DIR).

@@ -5,22 +5,26 @@
  * them all.  Two weeks of hourly reports fill every baseline slot (not timed), then
  * ROUNDS rounds of reports 10 s apart go through the registry into the engine (360: the
  * next hour, taken from the baseline once a metric, as at a 10 s interval).  The
- * same run with an `above` rule that never fires instead is the control: the
- * difference (baseline_extra_ns_per_sample) is what judging against a baseline adds
- * per sample on top of the engine's own cost (which bench/rules measures;
- * bench/baseline.sh runs both in turn, at 10,000 and 100,000 metrics).
+ * same with an `above` rule that never fires instead is the control: the difference
+ * (baseline_extra_ns_per_sample) is what judging against a baseline adds per sample on
+ * top of the engine's own cost (which bench/rules measures; bench/baseline.sh runs both
+ * in turn, at 10,000 and 100,000 metrics).  The registry alone, the `above` engine and
+ * the anomaly engine each have their own registry and metrics and take turns round by
+ * round: on a shared machine a difference of two runs made minutes apart carried the
+ * load's swings (the extra came out negative at a load of 14).
  *
  *   bench_baseline [ROUNDS=360] [DEVICES=1000]
  *
  * Prints one final line of key=value.  For counts that do not depend on the machine's
- * load, run it under callgrind with a few devices and collect the timed rounds only:
+ * load, run it under callgrind with a few devices; each kind of timed round is a
+ * function of its own:
  *
- *   valgrind --tool=callgrind --cache-sim=yes --collect-atstart=no \
- *     --toggle-collect='timed_rounds*' --dump-after='timed_rounds*' bench_baseline 20 40
- *   grep summary callgrind.out.PID.1 callgrind.out.PID.2
+ *   valgrind --tool=callgrind --cache-sim=yes bench_baseline 20 40
+ *   callgrind_annotate --inclusive=yes callgrind.out.PID | grep -E '_round '
  *
- * (instructions, reads, writes and cache misses of ROUNDS x DEVICES x 100 values: .1 with
- * the `above` rule, .2 with the anomaly rule; the difference is the anomaly rule's).
+ * (instructions, reads, writes and cache misses of ROUNDS x DEVICES x 100 values:
+ * above_round with the `above` rule, anomaly_round with the anomaly rule; the
+ * difference is the anomaly rule's).
  */
 #include <malloc.h>
 #include <math.h>
@@ -83,12 +87,12 @@ static double run_round(struct metric_reg *reg, struct metric **ms, int64_t ts_m
 	return cpu_s() - t;
 }
 
-/* Bytes allocated, mmap'd chunks included (the engine's baselines come in slabs of
- * 130 KB, above malloc's mmap threshold). */
+/* Bytes allocated, mmap'd chunks included, and the slabs of 130 KB the engine's
+ * baselines come in (mapped by their pool, outside malloc). */
 static size_t heap_used(void)
 {
 	struct mallinfo2 mi = mallinfo2();
-	return mi.uordblks + mi.hblkhd;
+	return mi.uordblks + mi.hblkhd + baseline_pool_mapped();
 }
 
 static bool count_firing(void *arg, const struct alert_view *v)
@@ -97,47 +101,73 @@ static bool count_firing(void *arg, const struct alert_view *v)
 	return true;
 }
 
-static double rounds_from(struct metric_reg *reg, struct metric **ms, int rounds, int64_t t1)
-{
-	double cpu = 0;
-	for (int r = 1; r <= rounds; r++)
-		cpu += run_round(reg, ms, t1 + r * 10000LL);
-	return cpu;
-}
+/* One registry, with an engine of one rule or none, its metrics and its timed CPU. */
+struct run {
+	struct alert_engine *e; /* NULL: the registry alone */
+	struct metric_reg *reg;
+	struct metric **ms;
+	double cpu;  /* seconds of its timed rounds */
+	double heap; /* bytes per metric the warm-up left (the baselines) */
+};
 
-/* The engine's timed rounds, a function of their own for callgrind's toggle. */
-__attribute__((noinline)) static double timed_rounds(struct metric_reg *reg, struct metric **ms,
-						    int rounds, int64_t t1)
+/* A registry with an engine of the one rule (NULL: none), warmed up: two weeks of
+ * hourly reports fill every baseline slot. */
+static void run_setup(struct run *x, struct cfg *cfg)
 {
-	return rounds_from(reg, ms, rounds, t1);
-}
-
-/* CPU seconds of ROUNDS rounds through an engine with the one rule, after the warm-up;
- * *heap: bytes the warm-up left per metric (the baselines). */
-static double run_engine(struct cfg_rule *rule, int rounds, double *heap, size_t *not_ok)
-{
-	struct cfg cfg = {.rules = rule, .nrules = 1};
-	int64_t t1 = T1;
 	char err[128];
-	struct alert_engine *e = alert_engine_new(&cfg, NULL, 0, NULL, err, sizeof(err));
-	if (!e) {
+	*x = (struct run){.reg = metric_reg_new()};
+	if (cfg && !(x->e = alert_engine_new(cfg, NULL, 0, NULL, err, sizeof(err)))) {
 		fprintf(stderr, "bench_baseline: %s\n", err);
 		exit(1);
 	}
-	struct metric_reg *reg = metric_reg_new();
-	alert_engine_attach(e, reg);
-	struct metric **ms = make_metrics(reg);
+	if (x->e)
+		alert_engine_attach(x->e, x->reg);
+	x->ms = make_metrics(x->reg);
 	size_t heap0 = heap_used();
-	for (int h = 0; h < WARM_HOURS; h++)
-		run_round(reg, ms, T0 + h * HOUR_MS);
-	*heap = (double)(heap_used() - heap0) / nmetrics;
-	double cpu = timed_rounds(reg, ms, rounds, t1);
-	*not_ok = 0;
-	alert_engine_foreach(e, t1, count_firing, not_ok);
-	alert_engine_free(e);
-	metric_reg_free(reg);
-	free(ms);
-	return cpu;
+	for (int h = 0; h < WARM_HOURS && x->e; h++)
+		run_round(x->reg, x->ms, T0 + h * HOUR_MS);
+	if (!x->e)
+		run_round(x->reg, x->ms, T1);
+	x->heap = (double)(heap_used() - heap0) / nmetrics;
+}
+
+/* A timed round of each kind, functions of their own for callgrind (see the top). */
+__attribute__((noinline)) static double registry_round(struct run *x, int64_t ts_ms)
+{
+	return run_round(x->reg, x->ms, ts_ms);
+}
+__attribute__((noinline)) static double above_round(struct run *x, int64_t ts_ms)
+{
+	return run_round(x->reg, x->ms, ts_ms);
+}
+__attribute__((noinline)) static double anomaly_round(struct run *x, int64_t ts_ms)
+{
+	return run_round(x->reg, x->ms, ts_ms);
+}
+
+/* ROUNDS rounds 10 s apart, the three runs taking turns round by round (the order
+ * turning too), so that the machine's load of the moment weighs on each alike. */
+static void timed_rounds(struct run x[3], int rounds)
+{
+	double (*const fn[3])(struct run *, int64_t) = {registry_round, above_round,
+							 anomaly_round};
+	for (int r = 1; r <= rounds; r++)
+		for (int k = 0; k < 3; k++) {
+			int i = (k + r) % 3;
+			x[i].cpu += fn[i](&x[i], T1 + r * 10000LL);
+		}
+}
+
+/* Alerts not OK left in x's engine; frees x. */
+static size_t run_free(struct run *x)
+{
+	size_t not_ok = 0;
+	if (x->e)
+		alert_engine_foreach(x->e, T1, count_firing, &not_ok);
+	alert_engine_free(x->e);
+	metric_reg_free(x->reg);
+	free(x->ms);
+	return not_ok;
 }
 
 int main(int argc, char **argv)
@@ -149,14 +179,6 @@ int main(int argc, char **argv)
 	if (devices >= 1 && devices <= 100000)
 		nmetrics = devices * NMET;
 	log_set_level(LOG_LVL_WARN);
-	int64_t t1 = T1;
-
-	struct metric_reg *base = metric_reg_new();
-	struct metric **bm = make_metrics(base);
-	run_round(base, bm, t1);
-	double base_cpu = rounds_from(base, bm, rounds, t1);
-	metric_reg_free(base);
-	free(bm);
 
 	/* the control: the same engine and binding with a level rule that never fires */
 	struct cfg_rule above = {.name = "above", .type = RULE_ABOVE, .warn = 1000, .crit = NAN,
@@ -166,10 +188,17 @@ int main(int argc, char **argv)
 				   .margin = 5, .learn_ms = 24 * HOUR_MS, .warn = NAN, .crit = NAN,
 				   .clear_warn = NAN, .clear_crit = NAN,
 				   .match = {.metric = "*_percent"}};
-	double heap_above, heap;
-	size_t not_ok_above, not_ok;
-	double cpu_above = run_engine(&above, rounds, &heap_above, &not_ok_above);
-	double cpu = run_engine(&anomaly, rounds, &heap, &not_ok);
+	struct cfg above_cfg = {.rules = &above, .nrules = 1};
+	struct cfg anomaly_cfg = {.rules = &anomaly, .nrules = 1};
+	struct run x[3];
+	run_setup(&x[0], NULL);
+	run_setup(&x[1], &above_cfg);
+	run_setup(&x[2], &anomaly_cfg);
+	timed_rounds(x, rounds);
+	double base_cpu = x[0].cpu, cpu_above = x[1].cpu, cpu = x[2].cpu;
+	double heap_above = x[1].heap, heap = x[2].heap;
+	run_free(&x[0]);
+	size_t not_ok = run_free(&x[1]) + run_free(&x[2]);
 	double samples = (double)rounds * nmetrics;
 	printf("metrics=%d rounds=%d samples=%.0f registry_ns_per_sample=%.1f "
 	       "above_rule_ns_per_sample=%.1f anomaly_rule_ns_per_sample=%.1f "

@@ -2,7 +2,8 @@
  * handed out in address order, given back and reused,
  * a slab freed with its last baseline (ASan: no leak, no use after free); through the
  * engine, a reload carries a metric's baseline to the new rule of the same name and
- * gives it back when the rule goes. */
+ * gives it back when the rule goes; the slabs lie apart from the heap of the engine's
+ * bindings, also once malloc's mmap threshold has risen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,39 @@ static bool band_of(struct fx *f, const struct metric *m, int64_t ts_s, double *
 	       baseline_band(&b, ts_s, k, margin, lo, hi);
 }
 
+/* Bindings (malloc'd one by one as metrics bind) and the baselines taken for them, in
+ * turn: no slab may lie among the bindings, or the engine's walk over them, side by side
+ * for a level rule, breaks every 64 values.  malloc serves a 130 KB slab from the heap
+ * once a freed block of 4 MB has raised its mmap threshold (glibc's dynamic threshold). */
+static void test_slabs_apart_from_bindings(void **state)
+{
+	(void)state;
+	free(malloc(4 << 20)); /* malloc's threshold now 4 MB */
+	struct baseline_pool *p = baseline_pool_new();
+	assert_non_null(p);
+	void *bind[NBASE];
+	struct baseline *b[NBASE];
+	char *lo = NULL, *hi = NULL;
+	for (int i = 0; i < NBASE; i++) {
+		bind[i] = malloc(96); /* a binding's size */
+		b[i] = baseline_pool_get(p);
+		assert_non_null(bind[i]);
+		assert_non_null(b[i]);
+		if (!lo || (char *)bind[i] < lo)
+			lo = bind[i];
+		if (!hi || (char *)bind[i] > hi)
+			hi = bind[i];
+	}
+	for (int i = 0; i < NBASE; i++)
+		assert_true((char *)(b[i] + 1) <= lo || (char *)b[i] > hi);
+	for (int i = 0; i < NBASE; i++) {
+		baseline_pool_put(b[i]);
+		free(bind[i]);
+	}
+	assert_int_equal(baseline_pool_mapped(), 0);
+	baseline_pool_free(p);
+}
+
 static void test_engine_reload(void **state)
 {
 	(void)state;
@@ -128,6 +162,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_slabs),
+	    cmocka_unit_test(test_slabs_apart_from_bindings),
 	    cmocka_unit_test(test_engine_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,7 +157,8 @@ void baseline_copy(struct baseline *dst, const struct baseline *src);
  * A baseline is 2 KB: malloc'd one by one as metrics bind, each lies between two of the
  * engine's bindings (malloc'd just before it), which then sit one every 2 KB instead of
  * side by side, each on a page of its own at 100,000 metrics.  The pool hands them out
- * from slabs of 64 (130 KB, apart from the bindings).  Loop thread only. */
+ * from slabs of 64 (130 KB, mapped apart from the heap of the bindings).  Loop thread
+ * only. */
 struct baseline_pool;
 struct baseline_pool *baseline_pool_new(void);
 /* Frees the pool; its baselines must have been put back (their slabs are freed then). */
@@ -167,5 +168,7 @@ void baseline_pool_free(struct baseline_pool *p);
 struct baseline *baseline_pool_get(struct baseline_pool *p);
 /* Gives b (from baseline_pool_get) back; its slab is freed with its last baseline. */
 void baseline_pool_put(struct baseline *b);
+/* Bytes the slabs of every pool map now (outside malloc's figures). */
+size_t baseline_pool_mapped(void);
 
 #endif
