@@ -123,9 +123,11 @@ struct rate_buf {
 /* Level of rule r for metric m at time now_ms given the current level cur (for
  * hysteresis).  rb: RATE only (a sample is added).  bound_ms: when the metric was first
  * seen (NODATA of a metric that never had a value).  *val: the value judged (RATE: the
- * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
-enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
-		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
+ * rate in the unit of the levels).  reg: where `warn_from`/`crit_from` levels are read
+ * (NULL: the rule's own levels).  Returns LVL_UNKNOWN when the value is unusable. */
+enum alvl rule_eval(const struct arule *r, struct metric_reg *reg, const struct metric *m,
+		    enum alvl cur, struct rate_buf *rb, int64_t now_ms, int64_t bound_ms,
+		    double *val);
 /* Level of ANOMALY rule r for m against its baseline (NULL: unknown) through hot, the
  * caller's copy of the hour judged (the engine's slot; zeroed at first); learn: the
  * value is new and, when inside the band (or still learning), joins the baseline.  A
