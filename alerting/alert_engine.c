@@ -49,14 +49,104 @@ void alert_persist(struct alert_engine *e, const struct alert *a)
 
 /* ---- restore --------------------------------------------------------------------- */
 
+/* What restoring collects: the alerts whose rule was renamed, written back once the
+ * store is read (not while its rows are). */
+struct restore {
+	struct alert_engine *e;
+	struct alert **renamed;
+	size_t nrenamed, cap;
+};
+
+static bool rule_named(const struct ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->rules[i].src->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Length of the profile in "<profile>:<line>", the name an unnamed profile rule had
+ * before names were made from the rule itself; 0 for any other name. */
+static size_t line_named_profile(const char *name)
+{
+	const char *c = strrchr(name, ':');
+	if (!c || c == name || !c[1] || c[1 + strspn(c + 1, "0123456789")] != '\0')
+		return 0;
+	return (size_t)(c - name);
+}
+
+/* The one rule of that profile that selects the alert's metric; NULL if none does, or
+ * rules of two names do (which was meant cannot be told). */
+static const struct arule *rule_renamed(const struct ruleset *rs, const struct alert *a,
+					size_t plen)
+{
+	char metric[METRIC_NAME_MAX + METRIC_INST_MAX + 2];
+	snprintf(metric, sizeof(metric), "%s", a->key);
+	char *at = strchr(metric, '@');
+	if (at)
+		*at++ = '\0';
+	const struct arule *found = NULL;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct arule *r = &rs->rules[i];
+		if (!r->profile || strlen(r->profile) != plen ||
+		    strncmp(r->profile, a->rule_name, plen) != 0 ||
+		    !selector_match(&r->src->match, a->dev, a->device, metric, at))
+			continue;
+		if (found && found->name_id != r->name_id)
+			return NULL;
+		found = r;
+	}
+	return found;
+}
+
+/* An alert of an unnamed profile rule stored under "<profile>:<line>" takes the name
+ * its rule has now, once, at restore: otherwise it would wait for a rule that no longer
+ * exists, firing for ever beside the new alert of the same rule (docs/PROFILES.md,
+ * "Rule names").  True if renamed. */
+static bool restore_rename(struct alert_engine *e, struct alert *a)
+{
+	size_t plen = line_named_profile(a->rule_name);
+	if (!plen || !e->rs || rule_named(e->rs, a->rule_name))
+		return false;
+	const struct arule *r = rule_renamed(e->rs, a, plen);
+	struct alert *fresh = r ? alert_obj_new(r->src->name, a->device, a->key) : NULL;
+	if (!fresh || smap_get(&e->by_ident, fresh->ident)) {
+		alert_obj_free(fresh);
+		return false;
+	}
+	log_info("alert", a->device, "alert %lld of rule %s %s: the rule is now named %s",
+		 (long long)a->id, a->rule_name, a->key, fresh->rule_name);
+	free(a->rule_name);
+	free(a->ident);
+	a->rule_name = fresh->rule_name;
+	a->ident = fresh->ident;
+	fresh->rule_name = fresh->ident = NULL;
+	alert_obj_free(fresh);
+	return true;
+}
+
 static void restore_alert(void *arg, struct alert *a)
 {
-	struct alert_engine *e = arg;
+	struct restore *rs = arg;
+	struct alert_engine *e = rs->e;
 	a->dev = e->rs ? smap_get(&e->rs->devices, a->device) : NULL;
+	bool renamed = restore_rename(e, a);
 	if (alert_engine_insert(e, a) < 0) {
-		log_warnx("alert", a->device, "out of memory restoring alert %lld", (long long)a->id);
+		log_warnx("alert", a->device, "out of memory restoring alert %lld",
+			  (long long)a->id);
 		alert_obj_free(a);
+		return;
 	}
+	if (renamed && rs->nrenamed == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 8;
+		struct alert **v = realloc(rs->renamed, cap * sizeof(*v));
+		if (!v)
+			return; /* renamed again at the next start */
+		rs->renamed = v;
+		rs->cap = cap;
+	}
+	if (renamed)
+		rs->renamed[rs->nrenamed++] = a;
 }
 
 static int sil_push(struct alert_engine *e, struct silence *s)
@@ -97,8 +187,12 @@ static int engine_restore(struct alert_engine *e, const char *state_dir, char *e
 	e->st = alert_store_open(path, err, len);
 	if (!e->st)
 		return -EIO;
-	if (alert_store_load_alerts(e->st, restore_alert, e) < 0 ||
-	    alert_store_load_silences(e->st, 0, restore_silence, e) < 0) {
+	struct restore rs = {.e = e};
+	int rc = alert_store_load_alerts(e->st, restore_alert, &rs);
+	for (size_t i = 0; i < rs.nrenamed; i++)
+		alert_persist(e, rs.renamed[i]);
+	free(rs.renamed);
+	if (rc < 0 || alert_store_load_silences(e->st, 0, restore_silence, e) < 0) {
 		snprintf(err, len, "%s: could not read the alert state", path);
 		return -EIO;
 	}
@@ -200,7 +294,8 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 	double val;
 	enum alvl lvl = r->src->type == RULE_ANOMALY
 				? anomaly_eval(r, b->m, s->hot.base, &s->hot, new_value, &val)
-				: rule_eval(r, b->m, cur, s->rate, now_ms, b->bound_ms, &val);
+				: rule_eval(r, e->reg, b->m, cur, s->rate, now_ms, b->bound_ms,
+					    &val);
 	if (lvl == LVL_UNKNOWN)
 		return;
 	if (lvl == cur && (!a || a->state != ALERT_PENDING)) {

@@ -123,9 +123,11 @@ struct rate_buf {
 /* Level of rule r for metric m at time now_ms given the current level cur (for
  * hysteresis).  rb: RATE only (a sample is added).  bound_ms: when the metric was first
  * seen (NODATA of a metric that never had a value).  *val: the value judged (RATE: the
- * rate in the unit of the levels).  Returns LVL_UNKNOWN when the value is unusable. */
-enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
-		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val);
+ * rate in the unit of the levels).  reg: where `warn_from`/`crit_from` levels are read
+ * (NULL: the rule's own levels).  Returns LVL_UNKNOWN when the value is unusable. */
+enum alvl rule_eval(const struct arule *r, struct metric_reg *reg, const struct metric *m,
+		    enum alvl cur, struct rate_buf *rb, int64_t now_ms, int64_t bound_ms,
+		    double *val);
 /* anomaly_eval's rarer steps (rule_eval.c), out of its inline path: the hour's slot
  * taken into h (and whether the history suffices, once an hour); whether it suffices
  * after base's days moved; the metric's note set for a value outside or cleared. */

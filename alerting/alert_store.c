@@ -69,7 +69,7 @@ enum store_stmt {
 
 static const char *const store_sql[ST_COUNT] = {
 	[ST_PUT_ALERT] = "INSERT INTO alerts VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-			 " ON CONFLICT(id) DO UPDATE SET state=excluded.state,"
+			 " ON CONFLICT(id) DO UPDATE SET rule=excluded.rule, state=excluded.state,"
 			 " level=excluded.level, notified=excluded.notified,"
 			 " value=excluded.value, since_ms=excluded.since_ms,"
 			 " pending_ms=excluded.pending_ms, fired_ms=excluded.fired_ms,"

@@ -77,8 +77,35 @@ static enum alvl eval_nodata(const struct arule *r, const struct metric *m, int6
 	return now_ms - last > limit ? LVL_OF_SEV(r->src->severity) : LVL_NONE;
 }
 
-enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur,
-		    struct rate_buf *rb, int64_t now_ms, int64_t bound_ms, double *val)
+/* A level taken from a metric of the same device and instance (`warn_from`): its value
+ * while it has one, else the rule's own; the clear level keeps the rule's distance. */
+static void level_from(struct metric_reg *reg, const struct metric *m, const char *name,
+		       double *level, double *clear)
+{
+	const struct metric *src = name && reg ? metric_reg_find(reg, m->device, name, m->inst)
+					       : NULL;
+	if (!src || !value_ok(src))
+		return;
+	double band = isnan(*level) ? 0 : *clear - *level;
+	*level = src->value;
+	*clear = src->value + band;
+}
+
+/* ABOVE/BELOW: the rule's levels, or those its `*_from` metrics give this instance. */
+static enum alvl level_of(const struct arule *r, struct metric_reg *reg, const struct metric *m,
+			  enum alvl cur)
+{
+	if (!r->src->warn_from && !r->src->crit_from)
+		return rule_level(r, m->value, cur);
+	struct arule own = *r;
+	level_from(reg, m, r->src->warn_from, &own.warn, &own.clear_warn);
+	level_from(reg, m, r->src->crit_from, &own.crit, &own.clear_crit);
+	return rule_level(&own, m->value, cur);
+}
+
+enum alvl rule_eval(const struct arule *r, struct metric_reg *reg, const struct metric *m,
+		    enum alvl cur, struct rate_buf *rb, int64_t now_ms, int64_t bound_ms,
+		    double *val)
 {
 	const struct cfg_rule *c = r->src;
 	*val = m->value;
@@ -89,7 +116,7 @@ enum alvl rule_eval(const struct arule *r, const struct metric *m, enum alvl cur
 	switch (c->type) {
 	case RULE_ABOVE:
 	case RULE_BELOW:
-		return rule_level(r, m->value, cur);
+		return level_of(r, reg, m, cur);
 	case RULE_STATE:
 		return state_listed(r, m) ? LVL_OF_SEV(c->severity) : LVL_NONE;
 	case RULE_RATE: {

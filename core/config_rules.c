@@ -19,6 +19,8 @@ static const struct cfg_key level_keys[] = {
     {.name = "crit", .type = CFGK_DOUBLE, .offset = RULE(crit)},
     {.name = "clear_warn", .type = CFGK_DOUBLE, .offset = RULE(clear_warn)},
     {.name = "clear_crit", .type = CFGK_DOUBLE, .offset = RULE(clear_crit)},
+    {.name = "warn_from", .type = CFGK_STRING, .offset = RULE(warn_from)},
+    {.name = "crit_from", .type = CFGK_STRING, .offset = RULE(crit_from)},
     {.name = NULL},
 };
 
@@ -103,6 +105,11 @@ static const char *const rule_conditions[] = {
     [RULE_ANOMALY] = "anomaly", NULL,
 };
 
+const char *cfg_rule_condition_name(enum cfg_rule_type t)
+{
+	return rule_conditions[t];
+}
+
 const struct cfg_key cfg_rule_keys[] = {
     {.name = "name", .type = CFGK_STRING, .offset = RULE(name)},
     {.name = "match", .type = CFGK_STRUCT, .offset = RULE(match), .sub = selector_keys},
@@ -174,16 +181,28 @@ static void hysteresis_check(const char *cond, bool up, double level, double cle
 	          clear, up ? "above" : "below", name, level);
 }
 
+/* `warn_from`/`crit_from`: the name of a gauge of the same device (NAME_unit). */
+static void level_from_check(const char *cond, const char *key, const char *name,
+			     const struct cfgnode *cn, struct cfg_diags *d)
+{
+	char why[128];
+	if (name && !metric_name_check(name, METRIC_GAUGE, why, sizeof(why)))
+		cfg_error(d, cfg_key_pos(cn, key), "%s: %s: expected the name of a metric of the "
+			  "same device and instance (NAME_unit), got '%s'", cond, key, name);
+}
+
 static int levels_check(const struct cfg_rule *r, const struct cfgnode *node, struct cfg_diags *d)
 {
 	const char *cond = rule_conditions[r->type];
 	const struct cfgnode *cn = cfgnode_get(node, cond);
 	bool up = r->type != RULE_BELOW;
 	size_t before = d->nerrors;
-	if (isnan(r->warn) && isnan(r->crit)) {
+	if (isnan(r->warn) && isnan(r->crit) && !r->warn_from && !r->crit_from) {
 		cfg_error(d, &cn->pos, "%s: expected a warn and/or a crit level", cond);
 		return -EINVAL;
 	}
+	level_from_check(cond, "warn_from", r->warn_from, cn, d);
+	level_from_check(cond, "crit_from", r->crit_from, cn, d);
 	if (r->type != RULE_RATE && !isnan(r->warn) && !isnan(r->crit) &&
 	    beyond(up, r->warn, r->crit))
 		cfg_error(d, cfg_key_pos(cn, "warn"),

@@ -18,21 +18,38 @@ static bool loaded(const struct profile_rules *pr, const char *name)
 	return false;
 }
 
-/* Unnamed profile rules would all be "rule-<line>" and override each other across
- * profiles: name them after their profile and line instead. */
+/* An unnamed profile rule is named after what it is, "<profile>:<metric>:<condition>"
+ * (entity-sensor:sensor_humidity_percent:above), not after its line: editing the file
+ * elsewhere must not rename it, or alerts restored after an upgrade lose their rule.
+ * Two rules of one file may not end up with one name: the later is refused. */
 static int name_unnamed(struct cfg_rule *rules, size_t n, const struct cfgnode *seq,
-			const char *profile)
+			const char *profile, struct cfg_diags *d)
 {
+	int rc = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (cfgnode_get(seq->items[i], "name"))
 			continue;
 		char *name;
-		if (asprintf(&name, "%s:%d", profile, seq->items[i]->pos.line) < 0)
+		if (asprintf(&name, "%s:%s:%s", profile,
+			     rules[i].match.metric ? rules[i].match.metric : "*",
+			     cfg_rule_condition_name(rules[i].type)) < 0)
 			return -ENOMEM;
 		free(rules[i].name);
 		rules[i].name = name;
 	}
-	return 0;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(rules[i].name, rules[j].name) != 0)
+				continue;
+			cfg_error(d, &seq->items[i]->pos,
+				  "rule name '%s' is also the name of the rule at line %d; give "
+				  "one of them its own `name:`", rules[i].name,
+				  seq->items[j]->pos.line);
+			rc = -EINVAL;
+			break;
+		}
+	return rc;
 }
 
 /* Reads one file's rules as profile `profile`; a missing file is fine when optional. */
@@ -52,7 +69,7 @@ static int load_one(struct profile_rules *pr, const char *dir, const char *file,
 	size_t n = 0;
 	int rc = alert_rules_decode(seq, &rules, &n, d);
 	if (rc == 0 && n > 0)
-		rc = name_unnamed(rules, n, seq, profile);
+		rc = name_unnamed(rules, n, seq, profile, d);
 	struct alert_rule_src *v = rc == 0 && n > 0 ? realloc(pr->srcs, (pr->n + 1) * sizeof(*v))
 						     : NULL;
 	char *pname = v ? strdup(profile) : NULL;

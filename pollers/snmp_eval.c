@@ -12,13 +12,12 @@
 
 #include "dcmon/host_checks.h"
 
-static const struct snmp_oid ent_scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
-static const struct snmp_oid ent_precision = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
-
-/* Where a point is read: a scalar's instance or a table row's index. */
+/* Where a point is read: a scalar's instance or a table row's index; plen: the length of
+ * the parent row's index at its start (an attached table's row), else 0. */
 struct at {
 	const oid *sfx;
 	size_t len;
+	size_t plen;
 };
 
 static const struct snmp_val *val_at(const struct snmp_dev *d, const struct snmp_oid *base,
@@ -36,7 +35,7 @@ static int helper(const struct snmp_dev *d, const struct snmp_point *p,
 		  const struct snmp_oid *o, struct at at, double *out, const char **why)
 {
 	static const oid zero[] = {0};
-	const struct snmp_val *v = val_at(d, o, p->table >= 0 ? at : (struct at){zero, 1});
+	const struct snmp_val *v = val_at(d, o, p->table >= 0 ? at : (struct at){zero, 1, 0});
 
 	if (!v) {
 		*why = "no answer";
@@ -45,14 +44,17 @@ static int helper(const struct snmp_dev *d, const struct snmp_point *p,
 	return snmp_val_number(v, out, why);
 }
 
-/* RFC 3433: value x 10^(3 (scale - 9)) / 10^precision (precision > 0). */
+/* RFC 3433: value x 10^(3 (scale - 9)) / 10^precision (precision > 0); the scale of the
+ * sensor's row, which is the parent row for an attached table (a threshold is in its
+ * sensor's units). */
 static int entity_factor(const struct snmp_dev *d, const struct snmp_point *p, struct at at,
 			 double *f, const char **why)
 {
+	struct at row = {at.sfx, at.plen ? at.plen : at.len, 0};
 	double scale, prec;
 
-	if (helper(d, p, &ent_scale, at, &scale, why) < 0 ||
-	    helper(d, p, &ent_precision, at, &prec, why) < 0)
+	if (helper(d, p, &p->ent_scale, row, &scale, why) < 0 ||
+	    helper(d, p, &p->ent_prec, row, &prec, why) < 0)
 		return -1;
 	if (scale < 1 || scale > 17 || prec < -8 || prec > 9) {
 		*why = "entPhySensorScale/Precision out of range";
@@ -364,7 +366,7 @@ static bool is_c32(const struct snmp_dev *d, const struct snmp_point *p, struct 
 static void eval_scalar(struct snmp_dev *d, size_t pi)
 {
 	const struct snmp_point *p = &d->prof->points[pi];
-	struct at at = {p->instance.v, p->instance.len};
+	struct at at = {p->instance.v, p->instance.len, 0};
 	char buf[METRIC_REASON_MAX];
 	struct reading r = {0};
 	struct snmp_inst *in = inst_get(d, pi, NULL, NULL);
@@ -402,7 +404,7 @@ static void eval_rows(struct snmp_dev *d, size_t pi, struct snmp_tstate *ts,
 
 	for (size_t r = 0; r < ts->nrows; r++) {
 		const struct snmp_row *row = &ts->rows[r];
-		struct at at = {row->idx, row->len};
+		struct at at = {row->idx, row->len, row->plen};
 		const struct snmp_val *v = val_at(d, &p->oid, at);
 		struct reading rd = {0};
 		if (!row->keep)
@@ -499,7 +501,7 @@ static void eval_aggregate(struct snmp_dev *d, size_t pi, const struct snmp_tsta
 				group_of(g, &ng, cap, proc[i].name);
 	for (size_t r = 0; r < ts->nrows; r++) {
 		const struct snmp_row *row = &ts->rows[r];
-		struct at at = {row->idx, row->len};
+		struct at at = {row->idx, row->len, row->plen};
 		const char *why;
 		double x = 1;
 		uint64_t raw;
@@ -536,7 +538,7 @@ static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstat
 		bool known = false;
 		if (!ts->rows[r].keep)
 			continue;
-		v = val_at(d, &p->oid, (struct at){ts->rows[r].idx, ts->rows[r].len});
+		v = val_at(d, &p->oid, (struct at){ts->rows[r].idx, ts->rows[r].len, 0});
 		if (!v || v->type != SV_OID)
 			continue;
 		for (size_t e = 0; e < p->noid_enums && !known; e++) {
@@ -551,7 +553,7 @@ static void eval_presence(struct snmp_dev *d, size_t pi, const struct snmp_tstat
 		snmp_oid_format(p->oid_enums[e].oid.v, p->oid_enums[e].oid.len, want, sizeof(want));
 		for (size_t r = 0; r < ts->nrows && !on; r++) {
 			const struct snmp_val *v = val_at(d, &p->oid, (struct at){ts->rows[r].idx,
-										 ts->rows[r].len});
+										 ts->rows[r].len, 0});
 			on = ts->rows[r].keep && v && v->type == SV_OID && !strcmp(v->text, want);
 		}
 		report(d, inst_get(d, pi, p->oid_enums[e].name, label), p,

@@ -180,6 +180,8 @@ struct snmp_row {
 	size_t len;
 	char *label;          /* instance text */
 	bool keep;            /* passed the filters */
+	size_t plen;          /* attached table: length of its parent row's index (the
+			       * start of idx); 0 otherwise */
 };
 
 struct snmp_tstate {

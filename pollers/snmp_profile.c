@@ -111,6 +111,34 @@ static int decode_oid_enums(const struct cfgnode *n, void *field, struct cfg_dia
 	return 0;
 }
 
+/* `entity_scale: true` (RFC 3433 entPhySensorEntry) or the entry OID of a vendor table of
+ * the same layout, whose columns 2 and 3 are the scale and the precision
+ * (CISCO-ENTITY-SENSOR-MIB entSensorValueEntry, 1.3.6.1.4.1.9.9.91.1.1.1.1). */
+static int decode_entity_scale(const struct cfgnode *n, void *field, struct cfg_diags *d,
+			       void *ctx)
+{
+	static const struct snmp_oid rfc3433 = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1}, 10};
+	struct snmp_point *p = (struct snmp_point *)((char *)field -
+						     offsetof(struct snmp_point, entity_scale));
+	struct snmp_oid entry;
+
+	if (n->type == CFGNODE_SCALAR && strcmp(n->scalar, "false") == 0)
+		return 0;
+	if (n->type == CFGNODE_SCALAR && strcmp(n->scalar, "true") == 0)
+		entry = rfc3433;
+	else if (n->type != CFGNODE_SCALAR || snmp_oid_parse(n->scalar, &entry) < 0 ||
+		 entry.len + 1 > SNMP_OID_MAX) {
+		cfg_error(d, &n->pos, "expected true, false or the numeric OID of a sensor table "
+			  "entry whose columns 2 and 3 are scale and precision");
+		return -EINVAL;
+	}
+	p->entity_scale = true;
+	p->ent_scale = p->ent_prec = entry;
+	p->ent_scale.v[p->ent_scale.len++] = 2;
+	p->ent_prec.v[p->ent_prec.len++] = 3;
+	return 0;
+}
+
 /* ---- filters and tables ---------------------------------------------------------- */
 
 struct filter_raw {
@@ -221,12 +249,14 @@ static const struct cfg_key table_keys[] = {
 	 .custom = decode_oid},
 	{.name = "label_fallback_oid", .type = CFGK_CUSTOM, .offset = TR(t.label_fallback),
 	 .custom = decode_oid},
+	{.name = "attach_to", .type = CFGK_STRING, .offset = TR(t.attach_to)},
 	{.name = NULL},
 };
 
 static void table_free(struct snmp_table *t)
 {
 	free(t->index_label);
+	free(t->attach_to);
 	for (size_t i = 0; i < t->nfilters; i++)
 		filter_free(&t->filters[i]);
 	free(t->filters);
@@ -241,10 +271,14 @@ static int decode_table(const struct cfgnode *n, void *field, struct cfg_diags *
 	memset(&r, 0, sizeof(r));
 	r.t.refresh_polls = 30;
 	r.t.max_rows = SNMP_ROWS_DEFAULT;
+	r.t.parent = -1;
 	if (n->type == CFGNODE_SCALAR && n->scalar[0] == '\0') {
 		rc = 0; /* `table:` with nothing: rows named by their index */
 	} else {
 		rc = cfg_decode(n, table_keys, &r, d, ctx);
+		const struct cfgnode *a = cfgnode_get(n, "attach_to");
+		if (a)
+			r.t.attach_pos = a->pos;
 	}
 	r.t.walk_always = r.walk == 1;
 	*out = malloc(sizeof(**out));
@@ -293,7 +327,8 @@ static const struct cfg_key point_keys[] = {
 	{.name = "divide_by", .type = CFGK_CUSTOM, .offset = PR(p.div), .custom = decode_oid},
 	{.name = "decimals_oid", .type = CFGK_CUSTOM, .offset = PR(p.exp10),
 	 .custom = decode_oid},
-	{.name = "entity_scale", .type = CFGK_BOOL, .offset = PR(p.entity_scale)},
+	{.name = "entity_scale", .type = CFGK_CUSTOM, .offset = PR(p.entity_scale),
+	 .custom = decode_entity_scale},
 	{.name = "required", .type = CFGK_BOOL, .offset = PR(p.required)},
 	{.name = "valid_if", .type = CFGK_CUSTOM, .offset = PR(p.valid_if),
 	 .custom = NULL /* set below */},
@@ -343,7 +378,12 @@ static int point_check(struct snmp_point *p, const struct snmp_table *t, struct 
 		cfg_error(d, &p->pos, "`entity_scale` needs `table`");
 		rc = -EINVAL;
 	}
-	if (t && p->aggregate == SNMP_AGG_NONE && !t->index_label) {
+	if (t && t->attach_to && p->aggregate != SNMP_AGG_NONE) {
+		cfg_error(d, &p->pos, "a table with `attach_to` makes one metric per row: no "
+			  "`aggregate`");
+		rc = -EINVAL;
+	}
+	if (t && p->aggregate == SNMP_AGG_NONE && !t->index_label && !t->attach_to) {
 		cfg_error(d, &p->pos, "a table point needs `table: {index_label: ...}` "
 			  "or an `aggregate`");
 		rc = -EINVAL;
@@ -385,7 +425,8 @@ static bool tables_same(const struct snmp_table *a, const struct snmp_table *b)
 	    !snmp_oid_eq(&a->requires, &b->requires) ||
 	    !snmp_oid_eq(&a->label_fallback, &b->label_fallback) ||
 	    a->refresh_polls != b->refresh_polls || a->max_rows != b->max_rows ||
-	    a->nfilters != b->nfilters)
+	    a->nfilters != b->nfilters || (!a->attach_to) != (!b->attach_to) ||
+	    (a->attach_to && strcmp(a->attach_to, b->attach_to) != 0))
 		return false;
 	for (size_t i = 0; i < a->nfilters; i++)
 		if (!filters_same(&a->filters[i], &b->filters[i]))
@@ -602,6 +643,71 @@ static int headline_rank(struct snmp_profile *p, struct cfg_diags *d)
 	return rc;
 }
 
+/* The table point whose metric a table's `attach_to` names, or NULL. */
+static const struct snmp_point *attach_target(const struct snmp_profile *p, const char *metric)
+{
+	for (size_t i = 0; i < p->npoints; i++)
+		if (p->points[i].table >= 0 && p->points[i].aggregate == SNMP_AGG_NONE &&
+		    strcmp(p->points[i].metric, metric) == 0)
+			return &p->points[i];
+	return NULL;
+}
+
+/* True if a point of table t reads the same scale columns as pt (the parent row's
+ * columns an attached point scales by are read by that point). */
+static bool scale_read_by(const struct snmp_profile *p, int t, const struct snmp_point *pt)
+{
+	for (size_t i = 0; i < p->npoints; i++)
+		if (p->points[i].table == t && p->points[i].entity_scale &&
+		    snmp_oid_eq(&p->points[i].ent_scale, &pt->ent_scale))
+			return true;
+	return false;
+}
+
+/* Links each attached table to the table of the point it names (one level only), and
+ * gives it that table's instance label. */
+static int attach_tables(struct snmp_profile *p, struct cfg_diags *d)
+{
+	int rc = 0;
+
+	for (size_t t = 0; t < p->ntables; t++) {
+		struct snmp_table *tb = &p->tables[t];
+		const struct snmp_point *to = tb->attach_to ? attach_target(p, tb->attach_to)
+							     : NULL;
+		const struct snmp_table *pt = to ? &p->tables[to->table] : NULL;
+		const char *why = NULL;
+		if (!tb->attach_to)
+			continue;
+		if (!to)
+			why = "is not the metric of a table point of this profile "
+			      "(one metric per row)";
+		else if (pt->attach_to || to->table == (int)t)
+			why = "names a point that is itself attached (one level only)";
+		else if (!pt->index_label)
+			why = "names a point without an `index_label`";
+		else if (tb->index_label && strcmp(tb->index_label, pt->index_label) != 0)
+			why = "names a point whose rows have another `index_label`";
+		if (why) {
+			cfg_error(d, &tb->attach_pos, "attach_to: '%s' %s", tb->attach_to, why);
+			rc = -EINVAL;
+			continue;
+		}
+		tb->parent = to->table;
+		if (!tb->index_label && !(tb->index_label = strdup(pt->index_label)))
+			return -ENOMEM;
+		for (size_t i = 0; i < p->npoints; i++)
+			if (p->points[i].table == (int)t && p->points[i].entity_scale &&
+			    !scale_read_by(p, to->table, &p->points[i])) {
+				cfg_error(d, &p->points[i].pos,
+					  "entity_scale: a point attached to '%s' is scaled by its "
+					  "row: a point of that table must read the same "
+					  "entity_scale", tb->attach_to);
+				rc = -EINVAL;
+			}
+	}
+	return rc;
+}
+
 struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
 {
 	struct snmp_profile *p = calloc(1, sizeof(*p));
@@ -620,6 +726,8 @@ struct snmp_profile *snmp_profile_load(const char *path, struct cfg_diags *d)
 	p->refs = 0; /* `transport` was decoded into it */
 	if (rc == 0)
 		rc = headline_rank(p, d);
+	if (rc == 0)
+		rc = attach_tables(p, d);
 	if (rc < 0 || p->npoints == 0) {
 		if (rc == 0)
 			cfg_error(d, &p->root->pos, "a profile needs at least one point");
@@ -638,6 +746,9 @@ static int combine_add(struct snmp_profile *c, const struct snmp_profile *part)
 
 	memcpy(c->tables + c->ntables, part->tables, part->ntables * sizeof(*part->tables));
 	c->ntables += part->ntables;
+	for (size_t t = t0; t < c->ntables; t++)
+		if (c->tables[t].parent >= 0)
+			c->tables[t].parent += (int)t0;
 	for (size_t i = 0; i < part->npoints; i++) {
 		struct snmp_point *pt = &c->points[c->npoints++];
 		*pt = part->points[i];

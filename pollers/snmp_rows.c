@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RFC 3433 entPhySensorScale / entPhySensorPrecision columns. */
-static const struct snmp_oid ent_scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
-static const struct snmp_oid ent_precision = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
 static const struct snmp_oid sys_uptime = {{1, 3, 6, 1, 2, 1, 1, 3, 0}, 9};
 
 /* ---- columns of a table ------------------------------------------------------------ */
@@ -32,10 +29,12 @@ static void col_add(struct colset *c, const struct snmp_oid *o)
 }
 
 /* Value columns of table t: every column its points read per row (points the agent
- * does not implement are not asked for). */
+ * does not implement are not asked for).  An attached table's scale columns are its
+ * parent rows', read with them. */
 static void value_cols(const struct snmp_dev *d, int t, struct colset *c)
 {
 	const struct snmp_profile *p = d->prof;
+	bool attached = p->tables[t].parent >= 0;
 
 	for (size_t i = 0; i < p->npoints; i++) {
 		const struct snmp_point *pt = &p->points[i];
@@ -48,9 +47,9 @@ static void value_cols(const struct snmp_dev *d, int t, struct colset *c)
 		col_add(c, &pt->exp10);
 		if (pt->has_valid_if)
 			col_add(c, &pt->valid_if.col);
-		if (pt->entity_scale) {
-			col_add(c, &ent_scale);
-			col_add(c, &ent_precision);
+		if (pt->entity_scale && !attached) {
+			col_add(c, &pt->ent_scale);
+			col_add(c, &pt->ent_prec);
 		}
 	}
 }
@@ -185,6 +184,25 @@ static void recheck_count(struct snmp_dev *d)
 		snmp_support_reset(d);
 }
 
+/* Walks table t, or reads its cached rows.  An attached table is walked with its parent:
+ * its rows take the parent rows' instances, which a walk may rename. */
+static int plan_table(struct snmp_dev *d, size_t t)
+{
+	const struct snmp_table *tb = &d->prof->tables[t];
+	struct snmp_tstate *ts = &d->ts[t];
+	int rc = 0;
+
+	ts->err[0] = '\0';
+	if (tb->requires.len)
+		rc = snmp_fetch_get(d->fetch, tb->requires.v, tb->requires.len);
+	if (rc < 0)
+		return rc;
+	if (tb->walk_always || !ts->valid || ts->stale ||
+	    (tb->parent >= 0 && d->ts[tb->parent].walking) || ++ts->polls >= tb->refresh_polls)
+		return plan_walk(d, (int)t);
+	return plan_rows(d, (int)t);
+}
+
 int snmp_plan(struct snmp_dev *d)
 {
 	const struct snmp_profile *p = d->prof;
@@ -194,20 +212,13 @@ int snmp_plan(struct snmp_dev *d)
 	for (size_t i = 0; rc == 0 && i < p->npoints; i++)
 		if (p->points[i].table < 0 && d->ps[i].support != SNMP_SUPPORT_NO)
 			rc = plan_scalar(d, &p->points[i]);
-	for (size_t t = 0; rc == 0 && t < p->ntables; t++) {
-		struct snmp_tstate *ts = &d->ts[t];
-		const struct snmp_oid *req = &p->tables[t].requires;
-		ts->err[0] = '\0';
-		if (req->len)
-			rc = snmp_fetch_get(d->fetch, req->v, req->len);
-		if (rc < 0)
-			break;
-		if (p->tables[t].walk_always || !ts->valid || ts->stale ||
-		    ++ts->polls >= p->tables[t].refresh_polls)
-			rc = plan_walk(d, (int)t);
-		else
-			rc = plan_rows(d, (int)t);
-	}
+	/* parents first: their plan decides whether their attached tables walk */
+	for (size_t t = 0; rc == 0 && t < p->ntables; t++)
+		if (p->tables[t].parent < 0)
+			rc = plan_table(d, t);
+	for (size_t t = 0; rc == 0 && t < p->ntables; t++)
+		if (p->tables[t].parent >= 0)
+			rc = plan_table(d, t);
 	return rc;
 }
 
@@ -330,18 +341,78 @@ static void rows_free(struct snmp_row *rows, size_t n)
 	free(rows);
 }
 
+/* True if the row passes every filter of its table. */
+static bool row_passes(const struct snmp_dev *d, const struct snmp_table *tb,
+		       const struct snmp_row *row)
+{
+	for (size_t i = 0; i < tb->nfilters; i++)
+		if (!snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row)))
+			return false;
+	return true;
+}
+
+static int idx_cmp(const oid *a, size_t alen, const oid *b, size_t blen)
+{
+	for (size_t i = 0; i < alen && i < blen; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* The kept row of parent whose index begins row's index (rows are in index order). */
+static const struct snmp_row *parent_row(const struct snmp_tstate *parent,
+					 const struct snmp_row *row)
+{
+	size_t lo = 0, hi = parent->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct snmp_row *p = &parent->rows[mid];
+		int c = idx_cmp(p->idx, p->len, row->idx, p->len < row->len ? p->len : row->len);
+		if (c == 0)
+			return p->len < row->len && p->keep && p->label ? p : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* An attached table's rows take their parent row's instance; a row without a kept
+ * parent row is dropped, and of the rows of one parent that pass the filters only the
+ * first (lowest index) is kept, so that an instance holds one row's value. */
+static void rows_attach(struct snmp_dev *d, int t)
+{
+	const struct snmp_table *tb = &d->prof->tables[t];
+	struct snmp_tstate *ts = &d->ts[t];
+	const struct snmp_row *last = NULL;
+
+	for (size_t r = 0; r < ts->nrows; r++) {
+		struct snmp_row *row = &ts->rows[r];
+		const struct snmp_row *p = parent_row(&d->ts[tb->parent], row);
+		row->keep = p != NULL && p != last && row_passes(d, tb, row);
+		row->label = p ? strdup(p->label) : row_label(d, t, row);
+		row->plen = p ? p->len : 0;
+		if (row->keep)
+			last = p;
+	}
+}
+
 /* Labels and filters the rows of table t. */
 static void rows_name(struct snmp_dev *d, int t)
 {
 	const struct snmp_table *tb = &d->prof->tables[t];
 	struct snmp_tstate *ts = &d->ts[t];
 
+	if (tb->parent >= 0) {
+		rows_attach(d, t);
+		return;
+	}
 	for (size_t r = 0; r < ts->nrows; r++) {
 		struct snmp_row *row = &ts->rows[r];
 		row->label = row_label(d, t, row);
-		row->keep = true;
-		for (size_t i = 0; i < tb->nfilters && row->keep; i++)
-			row->keep = snmp_filter_pass(&tb->filters[i], row_val(d, &tb->filters[i].col, row));
+		row->keep = row_passes(d, tb, row);
 	}
 	if (rows_are_instances(d->prof, t))
 		rows_unique(ts);
@@ -389,8 +460,12 @@ static void rows_adopt(struct snmp_dev *d, int t)
 
 void snmp_rows_update(struct snmp_dev *d)
 {
+	/* parents first: attached rows take their instances */
 	for (size_t t = 0; t < d->prof->ntables; t++)
-		if (d->ts[t].walking)
+		if (d->ts[t].walking && d->prof->tables[t].parent < 0)
+			rows_adopt(d, (int)t);
+	for (size_t t = 0; t < d->prof->ntables; t++)
+		if (d->ts[t].walking && d->prof->tables[t].parent >= 0)
 			rows_adopt(d, (int)t);
 }
 

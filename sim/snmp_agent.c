@@ -340,10 +340,8 @@ static void put_point_raw(struct sim_dev *d, const struct snmp_point *pt, unsign
 		raw /= 1024;
 	}
 	if (pt->entity_scale) {
-		static const struct snmp_oid scale = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2}, 11};
-		static const struct snmp_oid prec = {{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3}, 11};
-		put_num(sd, &scale, row, ASN_INTEGER, 9);  /* units */
-		put_num(sd, &prec, row, ASN_INTEGER, 1);   /* one decimal */
+		put_num(sd, &pt->ent_scale, row, ASN_INTEGER, 9); /* units */
+		put_num(sd, &pt->ent_prec, row, ASN_INTEGER, 1);  /* one decimal */
 		raw *= 10;
 	}
 	u_char type = pt->kind == METRIC_COUNTER ? ASN_COUNTER : ASN_INTEGER;

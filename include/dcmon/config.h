@@ -177,6 +177,8 @@ enum cfg_rule_type { RULE_ABOVE, RULE_BELOW, RULE_STATE, RULE_RATE, RULE_NODATA,
 enum cfg_anomaly_dir { ANOMALY_BOTH, ANOMALY_UP, ANOMALY_DOWN };
 enum cfg_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 const char *cfg_severity_name(enum cfg_severity s);
+/* The key of a rule's condition: "above", "below", "state", ... */
+const char *cfg_rule_condition_name(enum cfg_rule_type t);
 extern const char *const cfg_severity_names[]; /* NULL-terminated, by value (enumtab.h) */
 
 struct cfg_rule {
@@ -185,6 +187,9 @@ struct cfg_rule {
 	enum cfg_rule_type type;
 	double warn, crit;          /* ABOVE/BELOW/RATE levels; NAN if unset */
 	double clear_warn, clear_crit; /* hysteresis: level at which it clears; NAN = same as level */
+	/* ABOVE/BELOW: metrics of the same device and instance whose value is the level
+	 * (a sensor's own threshold); warn/crit when they have none.  NULL = none */
+	char *warn_from, *crit_from;
 	int64_t for_ms;             /* how long the condition must hold; 0 = at once */
 	char **states;              /* STATE: names (or numbers) that fire */
 	size_t nstates;

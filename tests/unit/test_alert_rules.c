@@ -94,6 +94,43 @@ static void test_below_levels(void **state)
 	fx_free(f);
 }
 
+/* Levels from metrics of the same device and instance (a sensor's own thresholds), the
+ * rule's numbers when the device gives none; another instance's levels are not taken. */
+static void test_levels_from_metrics(void **state)
+{
+	struct fx *f = fx_new(FX_DEVICES "rules:\n"
+				"  - name: temp\n"
+				"    match: {metric: temp_celsius}\n"
+				"    above: {warn: 85, crit: 95, clear_warn: 80,\n"
+				"            warn_from: temp_warn_celsius, crit_from: temp_crit_celsius}\n",
+			      false);
+	struct metric *asic = fx_metric(f, "ups-1", "temp_celsius", METRIC_GAUGE, "asic");
+	struct metric *cpu = fx_metric(f, "ups-1", "temp_celsius", METRIC_GAUGE, "cpu");
+	struct metric *asic_warn = fx_metric(f, "ups-1", "temp_warn_celsius", METRIC_GAUGE, "asic");
+	struct metric *asic_crit = fx_metric(f, "ups-1", "temp_crit_celsius", METRIC_GAUGE, "asic");
+	metric_put(f->reg, asic_warn, FX_T0, 105);
+	metric_put(f->reg, asic_crit, FX_T0, 110);
+	const struct step asic_steps[] = {
+		{0, 100, ALERT_OK, 0},                   /* past 95, below the device's 105 */
+		{10, 106, ALERT_FIRING, SEV_WARNING},
+		{20, 101, ALERT_FIRING, SEV_WARNING},    /* the clear level keeps its 5 */
+		{30, 100, ALERT_RESOLVED, 0},
+		{40, 111, ALERT_FIRING, SEV_CRITICAL},
+	};
+	run_steps(f, asic, "temp", asic_steps, sizeof(asic_steps) / sizeof(asic_steps[0]));
+	const struct step cpu_steps[] = {
+		{0, 84, ALERT_OK, 0},
+		{10, 90, ALERT_FIRING, SEV_WARNING},     /* no levels of its own: 85 */
+		{20, 96, ALERT_FIRING, SEV_CRITICAL},
+	};
+	run_steps(f, cpu, "temp", cpu_steps, sizeof(cpu_steps) / sizeof(cpu_steps[0]));
+	/* the device's level gone (an error): the rule's own again */
+	metric_put_error(f->reg, asic_crit, FX_T0 + 50000, "timeout");
+	const struct step fallback[] = {{60, 100, ALERT_FIRING, SEV_CRITICAL}};
+	run_steps(f, asic, "temp", fallback, 1);
+	fx_free(f);
+}
+
 /* Inf, NaN and errors never fire nor clear. */
 static void test_bad_values_hold(void **state)
 {
@@ -435,6 +472,29 @@ static void test_rules_decode(void **state)
 	alert_rules_free(rules, n);
 	cfgnode_free(root);
 	cfg_diags_free(&d);
+
+	/* levels from metrics: a metric name, and no other level needed */
+	cfg_diags_init(&d);
+	root = cfgnode_load_string("sw.yaml",
+		"rules:\n"
+		"  - {name: a, match: {metric: t_celsius}, above: {warn_from: t_warn_celsius}}\n"
+		"  - {name: b, match: {metric: t_celsius}, above: {crit: 9, crit_from: Bad}}\n"
+		"  - {name: c, match: {metric: t_celsius}, below: {warn_from: t_low}}\n", &d);
+	assert_non_null(root);
+	assert_int_equal(alert_rules_decode(cfgnode_get(root, "rules"), &rules, &n, &d), -EINVAL);
+	assert_int_equal(n, 3);
+	assert_string_equal(rules[0].warn_from, "t_warn_celsius");
+	assert_true(isnan(rules[0].warn) && isnan(rules[0].crit));
+	assert_int_equal(d.nerrors, 2);
+	assert_int_equal(d.v[0].pos.line, 3);
+	assert_int_equal(d.v[0].pos.col, 71);
+	assert_string_equal(d.v[0].msg, "above: crit_from: expected the name of a metric of the same "
+					"device and instance (NAME_unit), got 'Bad'");
+	assert_int_equal(d.v[1].pos.line, 4);
+	assert_non_null(strstr(d.v[1].msg, "below: warn_from: expected the name of a metric"));
+	alert_rules_free(rules, n);
+	cfgnode_free(root);
+	cfg_diags_free(&d);
 }
 
 int main(void)
@@ -446,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_nodata),           cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_precedence),       cmocka_unit_test(test_rule_level_table),
 		cmocka_unit_test(test_smap),              cmocka_unit_test(test_rules_decode),
+		cmocka_unit_test(test_levels_from_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

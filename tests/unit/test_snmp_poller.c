@@ -514,7 +514,8 @@ static void test_entity_sensors(void **state)
 static void test_shipped_profiles_load(void **state)
 {
 	static const char *const names[] = {"ups-rfc1628", "host-resources", "ucd-snmp",
-					    "entity-sensor", "if-mib", "apc-rpdu2", NULL};
+					    "entity-sensor", "if-mib", "apc-rpdu2",
+					    "cisco-entity-sensor", NULL};
 	for (const char *const *n = names; *n; n++) {
 		struct cfg_diags d;
 		cfg_diags_init(&d);
@@ -540,6 +541,16 @@ static struct snmp_profile *profile_from_text(const char *text, struct cfg_diags
 	unlink(path);
 	return prof;
 }
+
+/* Points with attach_to: a metric no table point has; a scale its parent's rows do
+ * not read. */
+#define ATTACHED_POINTS                                                                    \
+	"name: bad\ntransport: snmp\npoints:\n"                                             \
+	"  - {metric: t_celsius, oid: 1.3.6.1.4.1.9.1.1.4, entity_scale: 1.3.6.1.4.1.9.1.1,\n" \
+	"     table: {index_label: sensor}}\n"                                                \
+	"  - {metric: w_celsius, oid: 1.3.6.1.4.1.9.2.1.4, table: {attach_to: x_celsius}}\n"  \
+	"  - {metric: c_celsius, oid: 1.3.6.1.4.1.9.2.1.5, entity_scale: true,\n"             \
+	"     table: {attach_to: t_celsius}}\n"
 
 /* A broken profile is refused with file:line:col. */
 static void test_bad_profile_positions(void **state)
@@ -587,6 +598,37 @@ static void test_bad_profile_positions(void **state)
 	assert_string_equal(d.v[0].msg, "`otherwise` needs `valid_if` and a gauge or state");
 	assert_int_equal(d.v[1].pos.line, 5);
 	assert_non_null(strstr(d.v[1].msg, "a counter takes `multiply_by` and `divide_by` only"));
+	cfg_diags_free(&d);
+
+	/* entity_scale neither a boolean nor an OID (reported first: the points are not
+	 * linked then) */
+	text = ATTACHED_POINTS
+	       "  - {metric: e_celsius, oid: 1.3.6.1.4.1.9.2.1.6, entity_scale: yes please}\n";
+	cfg_diags_init(&d);
+	assert_null(profile_from_text(text, &d));
+	cfg_diags_print(&d, stderr);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].pos.line, 9);
+	assert_int_equal(d.v[0].pos.col, 65);
+	assert_non_null(strstr(d.v[0].msg, "expected true, false or the numeric OID of a sensor"));
+	cfg_diags_free(&d);
+	/* attach_to: no such point; a scale not read; a point itself attached */
+	text = ATTACHED_POINTS
+	       "  - {metric: v_celsius, oid: 1.3.6.1.4.1.9.2.1.7, table: {attach_to: w_celsius}}\n";
+	cfg_diags_init(&d);
+	assert_null(profile_from_text(text, &d));
+	cfg_diags_print(&d, stderr);
+	assert_int_equal(d.nerrors, 3);
+	assert_int_equal(d.v[0].pos.line, 6);
+	assert_int_equal(d.v[0].pos.col, 70);
+	assert_string_equal(d.v[0].msg, "attach_to: 'x_celsius' is not the metric of a table point "
+					"of this profile (one metric per row)");
+	assert_int_equal(d.v[1].pos.line, 7);
+	assert_string_equal(d.v[1].msg, "entity_scale: a point attached to 't_celsius' is scaled by "
+					"its row: a point of that table must read the same entity_scale");
+	assert_int_equal(d.v[2].pos.line, 9);
+	assert_string_equal(d.v[2].msg, "attach_to: 'w_celsius' names a point that is itself "
+					"attached (one level only)");
 	cfg_diags_free(&d);
 }
 

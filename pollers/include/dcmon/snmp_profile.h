@@ -76,6 +76,13 @@ struct snmp_table {
 	 * none */
 	struct snmp_oid requires;
 	struct snmp_oid label_fallback; /* names a row whose label_col is empty; unset = none */
+	/* `attach_to`: the metric of a table point whose rows this table's rows belong to,
+	 * their index beginning with that row's (entSensorThresholdTable, indexed by
+	 * entPhysicalIndex and a threshold index, under entSensorValueTable): a row takes
+	 * that row's instance; NULL = none */
+	char *attach_to;
+	struct cfg_pos attach_pos;
+	int parent;              /* the table of that point, -1 = none */
 };
 
 struct snmp_oid_enum {
@@ -106,7 +113,11 @@ struct snmp_point {
 	struct snmp_oid mul;     /* value *= this object (same row for tables); unset = none */
 	struct snmp_oid div;     /* value /= this object */
 	struct snmp_oid exp10;   /* value /= 10^this object (decimal digits) */
-	bool entity_scale;       /* RFC 3433: entPhySensorScale / Precision of the same row */
+	/* RFC 3433 fixed point: the sensor row's scale and precision columns
+	 * (entPhySensorScale/Precision, or a vendor table's of the same layout); of the
+	 * row it is attached to for an attached table */
+	bool entity_scale;
+	struct snmp_oid ent_scale, ent_prec;
 	bool has_valid_if;
 	struct snmp_filter valid_if; /* the point is an error unless this holds */
 	double otherwise;        /* with valid_if: the value when it does not hold; NAN = none */
