@@ -139,7 +139,7 @@ static void events_report(const struct part_env *env, void *state, int64_t now_m
 static void events_tick(const struct part_env *env, void *state, int64_t now_ms)
 {
 	struct events_part_state *st = state;
-	alarm_reporter_tick(st->alarms, env->cfg, st->notify, now_ms);
+	alarm_reporter_tick(st->alarms, env->cfg, st->notify, st->audit, now_ms);
 }
 
 /* The alarm reports' routes exist, and so does the e-mail they go by. */
