@@ -135,15 +135,21 @@ static int mark_only(struct notify_sched *s, struct notifier *n, const char *sch
 }
 
 /* The last period of cal mailed into last: notify.db's, or the owner's own record when
- * that is newer.  1, 0 (none: a first run) or -EIO. */
-static int last_sent(struct notifier *n, const struct sched_calendar *cal,
-		     char last[NOTIFY_PERIOD_LEN])
+ * that is newer; an own record behind notify.db's (a crash between the spool and it) is
+ * brought up to it.  1, 0 (none: a first run) or -EIO. */
+static int last_sent(const struct notify_sched *s, struct notifier *n,
+		     const struct sched_calendar *cal, char last[NOTIFY_PERIOD_LEN], int64_t now_ms)
 {
+	const char *own = cal->own_last ? cal->own_last : "";
 	int rc = notifier_period_last(n, cal->schedule, last, NOTIFY_PERIOD_LEN);
-	if (rc >= 0 && cal->own_last && *cal->own_last && strcmp(cal->own_last, last) > 0) {
-		snprintf(last, NOTIFY_PERIOD_LEN, "%s", cal->own_last);
-		rc = 1;
+	if (rc < 0)
+		return rc;
+	if (strcmp(own, last) > 0) {
+		snprintf(last, NOTIFY_PERIOD_LEN, "%s", own);
+		return 1;
 	}
+	if (rc == 1 && strcmp(own, last) < 0)
+		owner_marked(s, cal->schedule, last, now_ms);
 	return rc;
 }
 
@@ -181,7 +187,7 @@ bool notify_sched_run(struct notify_sched *s, const struct cfg *cfg, struct noti
 	char last[NOTIFY_PERIOD_LEN];
 	struct period p, oldest = {.from_ms = 0};
 	int k = 0, rc;
-	if (notify_sched_busy(s, now_ms) || !n || (rc = last_sent(n, cal, last)) < 0)
+	if (notify_sched_busy(s, now_ms) || !n || (rc = last_sent(s, n, cal, last, now_ms)) < 0)
 		return false;
 	cal->before(cal, now_ms, p.name, &p.from_ms, &p.to_ms);
 	if (rc == 0) { /* never mailed: counting starts now, with the period before */

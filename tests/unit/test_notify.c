@@ -635,6 +635,7 @@ struct sched_owner {
 	bool fail;          /* the build fails */
 	int built;          /* builds run */
 	char marked[256];   /* the periods marked, in order: "2026-12-01 2026-12-02 " */
+	char last[NOTIFY_PERIOD_LEN]; /* its own record of the last one (own_last) */
 	struct notify_mail mail;
 };
 
@@ -664,6 +665,7 @@ static void sched_marked(void *owner, const char *schedule, const char *period, 
 	(void)schedule;
 	(void)now_ms;
 	snprintf(o->marked + len, sizeof(o->marked) - len, "%s ", period);
+	snprintf(o->last, sizeof(o->last), "%s", period);
 }
 
 static const struct sched_ops test_sched_ops = {.sub = "test", .build = sched_build,
@@ -749,7 +751,7 @@ static void test_sched_catches_up(void **state)
 	struct sched_owner o = {.route = "shared"};
 	struct notify_sched *s = notify_sched_new(&test_sched_ops, &o, NULL);
 	struct sched_calendar cal = {.schedule = "test-daily", .what = "test report",
-				     .before = day_before, .catchup_max = 3};
+				     .before = day_before, .catchup_max = 3, .own_last = o.last};
 
 	assert_false(notify_sched_run(s, f->cfg, n, NULL, &cal, T0)); /* a first run */
 	assert_int_equal(o.built, 0);
