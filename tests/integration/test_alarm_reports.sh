@@ -7,7 +7,9 @@
 # restart mails it no second time; dcmond stopped across two due days (December 3 and 4)
 # mails both when it is back, oldest first, each once; at the first tick of Monday
 # December 7 the weekly report of 2026-W49 goes (and the daily ones of December 5, the
-# day before the clock's jump, and 6).
+# day before the clock's jump, and 6).  Stopped then for 44 days and 6 weeks, dcmond
+# mails the newest 31 days and 5 weeks (the catch-up limits), oldest first, and names
+# the older ones in one log line and one audit record each.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
@@ -152,5 +154,27 @@ assert_eq "$(reports Weekly)" "Subject: [dcmon] Weekly alarm report 2026-W49" "t
 want 2026-11-30 2026-12-07
 check_report Weekly 2026-W49 "$want_sev" "$want_src"
 assert_eq "$(msgs "$T/sink" | jq -r '.[].rcpt_tos[]' | sort -u)" noc@dc.example "every report to the route's team"
+
+# ---- stopped past the catch-up limits: Dec 7 .. Jan 19 (44 days), W50 .. 2027-W02 -----
+stop_dcmond
+to '2027-01-20 12:00:00'
+start_dcmond "$T/dcmon.yaml"
+wait_until 120 "31 more daily reports" n_reports Daily 36
+wait_until 60 "5 more weekly reports" n_reports Weekly 6
+sleep 2 # ticks after: nothing more
+assert_eq "$(reports Daily | sed 's/.* //' | sort | sed -n '6p;36p' | paste -sd ' ')" "2026-12-20 2027-01-19" \
+  "the newest 31 days mailed: December 20 to January 19"
+assert_eq "$(reports Weekly | sed 's/.* //' | sort | paste -sd ' ')" \
+  "2026-W49 2026-W51 2026-W52 2026-W53 2027-W01 2027-W02" "the newest 5 weeks mailed"
+assert_eq "$(reports '[A-Za-z]*' | sort | uniq -d)" "" "no report mailed twice"
+assert_eq "$(grep -o 'daily alarm report 202[67]-[0-9-]*: [0-9]* message' "$T/dcmond.log" | tail -31 | sed -n '1p;31p' | paste -sd ,)" \
+  "daily alarm report 2026-12-20: 1 message,daily alarm report 2027-01-19: 1 message" "oldest first"
+assert_eq "$(grep -o 'alarm report: [0-9]* periods* missed while dcmond was down.*not mailed' "$T/dcmond.log")" \
+  "$(printf '%s\n' "alarm report: 13 periods missed while dcmond was down, 2026-12-07 to 2026-12-19, beyond the catch-up limit of 31: not mailed" \
+     "alarm report: 1 period missed while dcmond was down, 2026-W50 to 2026-W50, beyond the catch-up limit of 5: not mailed")" \
+  "the days and the week past the limits named in one log line each"
+assert_eq "$(api_get "/api/v1/audit?action=report-skipped" | jq -r '.entries[] | "\(.who) \(.target) \(.detail | split(",")[1])"' | sort)" \
+  "$(printf '%s\n' "dcmond alarm-daily  2026-12-07 to 2026-12-19" "dcmond alarm-weekly  2026-W50 to 2026-W50")" \
+  "and in one audit record each"
 stop_dcmond
 done_checks
