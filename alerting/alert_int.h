@@ -11,6 +11,7 @@
 #include "dcmon/log.h"
 #include "dcmon/state_db.h"
 #include "dcmon/state_health.h"
+#include "dcmon/tz.h"
 
 /* ---- levels: what a condition says about one value ---------------------------- */
 
@@ -249,10 +250,6 @@ void silence_free(struct silence *s);
 /* The window [*start, *end) containing now_ms, else the next one; false if none. */
 bool silence_window(struct silence *s, int64_t now_ms, int64_t *start, int64_t *end);
 bool silence_active(struct silence *s, int64_t now_ms);
-/* A zone is valid if the system has its file ("UTC" and "Asia/Tokyo" style names). */
-bool tz_valid(const char *tz);
-/* Minutes after local midnight of wall time ms in zone tz (NULL: the process's zone). */
-int tz_minute_of_day(const char *tz, int64_t ms);
 /* True if the silence applies to alert a (selector and rule name). */
 bool silence_matches(const struct silence *s, const struct alert *a);
 /* Copies a selector (deep). 0 or -ENOMEM. */

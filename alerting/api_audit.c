@@ -29,7 +29,10 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    /* commands of a hub (docs/MQTT.md "Commands") */
 					    "site-command", "site-command-reply",
 					    "site-command-reply-refused", "hub-command",
-					    "hub-command-refused", NULL};
+					    "hub-command-refused",
+					    /* scheduled reports' periods past the catch-up limit
+					     * (dcmon/notify_sched.h) */
+					    "report-skipped", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {

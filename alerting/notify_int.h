@@ -197,6 +197,10 @@ int notify_spool_compose_marked(struct notify_spool *sp, const struct notify_com
 				int64_t *ids);
 /* Whether p's period was recorded as sent: 1, 0, or -EIO. */
 int notify_spool_period_sent(struct notify_spool *sp, const struct notify_period *p);
+/* The newest period of schedule recorded as sent (the greatest name) into buf: 1, 0 when
+ * none is (buf ""), or -EIO. */
+int notify_spool_period_last(struct notify_spool *sp, const char *schedule, char *buf,
+			     size_t len);
 /* Up to max pending messages due at now_ms, oldest first (caller frees with
  * notify_out_free). Returns the number or -EIO. */
 int notify_spool_due(struct notify_spool *sp, int64_t now_ms, struct notify_out *out, int max);

@@ -73,6 +73,11 @@ int notifier_period_sent(struct notifier *n, const struct notify_period *p)
 	return notify_spool_period_sent(n->spool, p);
 }
 
+int notifier_period_last(struct notifier *n, const char *schedule, char *buf, size_t len)
+{
+	return notify_spool_period_last(n->spool, schedule, buf, len);
+}
+
 int notifier_mail_marked(struct notifier *n, const struct notify_mail *m, size_t nm,
 			 const struct notify_period *mark, int64_t now_ms)
 {

@@ -490,6 +490,21 @@ int notify_spool_period_sent(struct notify_spool *sp, const struct notify_period
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+int notify_spool_period_last(struct notify_spool *sp, const char *schedule, char *buf,
+			     size_t len)
+{
+	struct store_row args = {0};
+	store_row_text(&args, schedule);
+	sqlite3_stmt *st = spool_stmt(sp, "SELECT max(period) FROM sent WHERE schedule=?", &args);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+	sqlite3_finalize(st);
+	return rc != SQLITE_ROW ? -EIO : v ? 1 : 0;
+}
+
 int notify_spool_compose(struct notify_spool *sp, const struct notify_compose *c,
 			 int64_t now_ms, int64_t *id)
 {

@@ -8,52 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-/* Switches the process time zone for one computation (loop thread only; results are
- * cached per silence so this happens once per window).  dcmond sets TZ before its
- * threads start (daemon_main), so this only replaces the value of an existing entry,
- * which other threads' getenv() can read meanwhile; the unsetenv() branch is for a
- * process that had no TZ (single-threaded tests). */
-struct tz_guard {
-	char *old; /* previous TZ value, NULL if unset */
-	bool switched;
-};
-
-static void tz_enter(const char *tz, struct tz_guard *g)
-{
-	const char *cur = getenv("TZ");
-	g->old = cur ? strdup(cur) : NULL;
-	g->switched = tz != NULL;
-	if (tz) {
-		setenv("TZ", tz, 1);
-		tzset();
-	}
-}
-
-static void tz_leave(struct tz_guard *g)
-{
-	if (g->switched) {
-		if (g->old)
-			setenv("TZ", g->old, 1);
-		else
-			unsetenv("TZ");
-		tzset();
-	}
-	free(g->old);
-}
-
-/* Local midnight-relative time `min` on the day `day` days after `base`'s date. */
-static int64_t local_at(const struct tm *base, int day, int min)
-{
-	struct tm t = *base;
-	t.tm_mday += day;
-	t.tm_hour = min / 60;
-	t.tm_min = min % 60;
-	t.tm_sec = 0;
-	t.tm_isdst = -1;
-	return (int64_t)mktime(&t) * 1000;
-}
+#include "dcmon/tz.h"
 
 static int local_wday(const struct tm *base, int day)
 {
@@ -64,17 +20,6 @@ static int local_wday(const struct tm *base, int day)
 	t.tm_isdst = -1;
 	mktime(&t);
 	return t.tm_wday;
-}
-
-int tz_minute_of_day(const char *tz, int64_t ms)
-{
-	struct tz_guard g;
-	tz_enter(tz, &g);
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	tz_leave(&g);
-	return tm.tm_hour * 60 + tm.tm_min;
 }
 
 /* First weekly window ending after `from`. */
@@ -90,10 +35,10 @@ static bool recurring_next(const struct silence *s, int64_t from, int64_t *ws, i
 	for (int d = -2; d <= 8 && !found; d++) {
 		if (!(s->days & (1u << local_wday(&base, d))))
 			continue;
-		*we = local_at(&base, d + next_day, s->end_min);
+		*we = tz_local_at(&base, d + next_day, s->end_min);
 		if (*we <= from)
 			continue;
-		*ws = local_at(&base, d, s->start_min);
+		*ws = tz_local_at(&base, d, s->start_min);
 		found = true;
 	}
 	tz_leave(&g);
@@ -175,18 +120,6 @@ bool silence_matches(const struct silence *s, const struct alert *a)
 	const char *inst;
 	alert_metric_parts(a, name, sizeof(name), &inst);
 	return selector_match(&s->match, a->dev, a->device, name, inst);
-}
-
-bool tz_valid(const char *tz)
-{
-	if (strcmp(tz, "UTC") == 0)
-		return true;
-	if (tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 64)
-		return false;
-	const char *dir = getenv("TZDIR");
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	return access(path, R_OK) == 0;
 }
 
 static int spec_check(const struct alert_silence_spec *sp, char *err, size_t errlen)

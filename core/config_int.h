@@ -42,6 +42,7 @@ extern const struct cfg_key cfg_group_keys[];    /* core/config_groups.c */
 void cfg_site_init(void *elem, const struct cfgnode *node, void *ctx);
 void cfg_contact_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_contact_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
+int cfg_team_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_device_init(void *elem, const struct cfgnode *node, void *ctx);
 int cfg_device_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx);
 void cfg_route_init(void *elem, const struct cfgnode *node, void *ctx);

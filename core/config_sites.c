@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include "dcmon/tz.h"
+
 #define RACK(f) offsetof(struct cfg_rack, f)
 #define ROOM(f) offsetof(struct cfg_room, f)
 #define SITE(f) offsetof(struct cfg_site, f)
@@ -67,6 +69,10 @@ const struct cfg_key cfg_contact_keys[] = {
      .offset = CONTACT(email),
      .count_offset = CONTACT(nemail),
      .expect = "a list of e-mail addresses"},
+    {.name = "timezone",
+     .type = CFGK_STRING,
+     .offset = CONTACT(timezone),
+     .expect = "a zone of the system's zoneinfo, like Europe/Berlin or UTC"},
     {.name = NULL},
 };
 
@@ -83,5 +89,21 @@ int cfg_contact_check(void *elem, const struct cfgnode *node, struct cfg_diags *
 		cfg_error(d, cfg_key_pos(node, "id"),
 		          "id: '%s' is not a valid id (letters, digits, '_', '.', '-')", c->id);
 	cfg_check_emails(c->email, c->nemail, node, "email", d);
+	if (c->timezone && !tz_valid(c->timezone))
+		cfg_error(d, cfg_key_pos(node, "timezone"),
+			  "timezone: unknown time zone '%s' (expected a zone of the system's "
+			  "zoneinfo, like Europe/Berlin or UTC)", c->timezone);
 	return d->nerrors > before ? -EINVAL : 0;
+}
+
+/* A team is a contact without a time zone: its days are nobody's (a tenant's run in
+ * its zone, its alarm reports'). */
+int cfg_team_check(void *elem, const struct cfgnode *node, struct cfg_diags *d, void *ctx)
+{
+	const struct cfg_contact *c = elem;
+	int rc = cfg_contact_check(elem, node, d, ctx);
+	if (!c->timezone)
+		return rc;
+	cfg_error(d, cfg_key_pos(node, "timezone"), "timezone: only a tenant has a time zone");
+	return -EINVAL;
 }

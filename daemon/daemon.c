@@ -543,8 +543,10 @@ static int start_lifecycle_parts(struct daemon *d)
 		reports->notify = al->notify;
 		avail_recorder_set_root(reports->recorder, avail_root_of, d);
 	}
-	if (events)
+	if (events) {
 		events->notify = al->notify; /* the alarm reports go through it */
+		events->audit = al->engine;
+	}
 	return 0;
 }
 

@@ -3,8 +3,8 @@
  * A device's page is served only when the actor may view the device (404 otherwise, as
  * for a device that does not exist).
  *
- * Caching: the pages (/wall, /portal, /status, /devices/ID) are `no-cache` with an ETag, so
- * a reload after an upgrade always revalidates; the pages refer to their assets as
+ * Caching: the pages (/wall, /wall/events, /portal, /status, /devices/ID) are `no-cache`
+ * with an ETag, so a reload after an upgrade always revalidates; the pages refer to their assets as
  * /assets/NAME?v=HASH (hash of the content, filled in at build time), and an asset
  * asked for with its current hash is `immutable` for a year.
  */
@@ -80,6 +80,8 @@ enum MHD_Result http_static(struct http_server *s, struct http_conn *hc, const c
 		return http_empty(c, MHD_HTTP_FOUND, "Location", "/wall", HTTP_CACHE_REVALIDATE);
 	if (strcmp(url, "/wall") == 0)
 		a = http_asset_find("wall.html");
+	else if (strcmp(url, "/wall/events") == 0) /* data from the scoped event search */
+		a = http_asset_find("wall_events.html");
 	else if (strcmp(url, "/login") == 0)
 		a = http_asset_find("login.html");
 	else if (strcmp(url, "/portal") == 0)

@@ -1,9 +1,10 @@
-/* Alarm reports (dcmon/alarm_report.h, docs/EVENTS.md "Alarm reports"): on the first
- * tick of a UTC day (of an ISO week), the day (week) just over is summed up from the
- * event store on the worker pool, as the monthly mail is (reports/avail_mail.c), and
- * spooled to the routes that ask for it.  The last period mailed of each kind is kept
- * in <events dir>/alarm_reports.sent, so a restart neither mails a period twice nor
- * forgets one that is due. */
+/* Alarm reports (dcmon/alarm_report.h, docs/EVENTS.md "Alarm reports"): the NOC's, to
+ * routes, on the site's days and ISO weeks, and each tenant's, of its own events only,
+ * to its own addresses, on its days in its time zone.  A period over is summed up from
+ * the event store on the worker pool and spooled through the one scheduled-mail
+ * mechanism (dcmon/notify_sched.h), which also mails, oldest first, the periods that
+ * ended while dcmond was down.  The NOC's last period mailed of each kind is also kept
+ * in <events dir>/alarm_reports.sent, the record older versions read. */
 #include "events_int.h"
 
 #include <errno.h>
@@ -18,37 +19,37 @@
 #include "dcmon/log.h"
 #include "dcmon/notify.h"
 #include "dcmon/notify_sched.h"
+#include "dcmon/tz.h"
 
-#define DAY_MS (86400LL * 1000)
 #define PAGE_ROWS 10000        /* events read per search of the store */
 #define LIST_MAX 20            /* sources and rules shown; the rest are counted */
 #define SEV_UNKNOWN 8          /* an event without severity, after debug */
 #define STATE_FILE "alarm_reports.sent"
+#define SCAN_EVERY_MS 60000    /* schedules looked at once a minute when none was due */
+/* Periods a start after a stop catches up (docs/EVENTS.md): older ones are named in the
+ * log and the audit log, not mailed */
+#define CATCHUP_DAYS 31
+#define CATCHUP_WEEKS 5
 
 static const char *const kind_names[] = {[ALARM_DAILY] = "daily", [ALARM_WEEKLY] = "weekly"};
 static const char *const kind_titles[] = {[ALARM_DAILY] = "Daily", [ALARM_WEEKLY] = "Weekly"};
 
-static void period_name(enum alarm_period_kind kind, int64_t from_ms, char name[ALARM_PERIOD_LEN])
-{
-	time_t t = (time_t)(from_ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(name, ALARM_PERIOD_LEN, kind == ALARM_DAILY ? "%Y-%m-%d" : "%G-W%V", &tm);
-}
-
-void alarm_period_before(enum alarm_period_kind kind, int64_t now_ms,
+void alarm_period_before(enum alarm_period_kind kind, const char *tz, int64_t now_ms,
 			 char name[ALARM_PERIOD_LEN], int64_t *from_ms, int64_t *to_ms)
 {
-	int64_t day = now_ms - ((now_ms % DAY_MS) + DAY_MS) % DAY_MS; /* today, 00:00 UTC */
-	if (kind == ALARM_DAILY) {
-		*from_ms = day - DAY_MS;
-		*to_ms = day;
-	} else {
-		int64_t wday = ((day / DAY_MS) + 3) % 7; /* 1970-01-01 was a Thursday: Monday 0 */
-		*to_ms = day - wday * DAY_MS;
-		*from_ms = *to_ms - 7 * DAY_MS;
-	}
-	period_name(kind, *from_ms, name);
+	struct tz_guard g;
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm now, from;
+	tz_enter(tz, &g);
+	localtime_r(&t, &now);
+	/* days back to the period's first: yesterday, or the Monday of the week before */
+	int back = kind == ALARM_DAILY ? 1 : 7 + (now.tm_wday + 6) % 7;
+	*from_ms = tz_local_at(&now, -back, 0);
+	*to_ms = tz_local_at(&now, -back + (kind == ALARM_DAILY ? 1 : 7), 0);
+	t = (time_t)(*from_ms / 1000);
+	localtime_r(&t, &from);
+	tz_leave(&g);
+	strftime(name, ALARM_PERIOD_LEN, kind == ALARM_DAILY ? "%Y-%m-%d" : "%G-W%V", &from);
 }
 
 /* ---- the summary ------------------------------------------------------------------ */
@@ -172,10 +173,11 @@ static json_t *tally_json(const struct tally *t, int64_t from_ms, int64_t to_ms)
 			 "rules", ranked(t->rules, "fired"));
 }
 
-json_t *alarm_summary(const char *dir, int64_t from_ms, int64_t to_ms, char *err, size_t errlen)
+json_t *alarm_summary(const char *dir, const char *tenant, int64_t from_ms, int64_t to_ms,
+		      char *err, size_t errlen)
 {
 	struct tally t = {.sources = json_object(), .rules = json_object()};
-	struct event_query q = {.from_ms = from_ms, .to_ms = to_ms, .kind = -1,
+	struct event_query q = {.from_ms = from_ms, .to_ms = to_ms, .tenant = tenant, .kind = -1,
 				.severity_max = -1, .ascending = true, .limit = PAGE_ROWS};
 	json_t *out = NULL;
 	int rc = 0;
@@ -286,20 +288,30 @@ int alarm_summary_render(const json_t *sum, const char *title, struct strbuf *te
 
 /* ---- the reporter ------------------------------------------------------------------- */
 
-/* The schedules' names in notify.db's `sent` (dcmon/notify_sched.h). */
+/* The schedules' names in notify.db's `sent` (dcmon/notify_sched.h); a tenant's are
+ * these and ":<tenant id>". */
 static const char *const schedule_names[] = {[ALARM_DAILY] = "alarm-daily",
 					     [ALARM_WEEKLY] = "alarm-weekly"};
+static const int catchup_max[] = {[ALARM_DAILY] = CATCHUP_DAYS, [ALARM_WEEKLY] = CATCHUP_WEEKS};
 
 /* What a period's message points into (sched_job.built). */
 struct report_text {
-	enum alarm_period_kind kind;
 	char *subject, *text, *html;
 };
 
 struct alarm_reporter {
 	char *state_path;
 	struct notify_sched *sched;
-	char sent[2][ALARM_PERIOD_LEN]; /* last period mailed of each kind, "" = none yet */
+	char sent[2][ALARM_PERIOD_LEN]; /* the NOC's last period mailed of each kind, "" = none */
+	int64_t next_scan_ms;           /* schedules are looked at again from then */
+};
+
+/* One schedule: the NOC's (tenant NULL) or a tenant's report of one kind. */
+struct alarm_cal {
+	struct sched_calendar cal; /* first: its before() gets it */
+	enum alarm_period_kind kind;
+	const char *tz;            /* NULL: the site's (dcmond's) zone */
+	char schedule[NOTIFY_SCHEDULE_LEN], what[48];
 };
 
 static const struct cfg_alarm_reports *alarm_reports_of(const struct cfg *cfg)
@@ -315,6 +327,12 @@ static void routes_of(const struct cfg_alarm_reports *ar, enum alarm_period_kind
 	*n = kind == ALARM_DAILY ? ar->ndaily : ar->nweekly;
 }
 
+static enum alarm_period_kind kind_of(const char *schedule)
+{
+	return strncmp(schedule, schedule_names[ALARM_DAILY],
+		       strlen(schedule_names[ALARM_DAILY])) == 0 ? ALARM_DAILY : ALARM_WEEKLY;
+}
+
 /* "daily 2026-12-05" / "weekly 2026-W49" lines; a missing file is a first run. */
 static void state_load(struct alarm_reporter *r)
 {
@@ -324,7 +342,7 @@ static void state_load(struct alarm_reporter *r)
 		return;
 	while (fscanf(f, "%15s %15s", kind, period) == 2)
 		for (int k = ALARM_DAILY; k <= ALARM_WEEKLY; k++)
-			if (strcmp(kind, kind_names[k]) == 0)
+			if (strcmp(kind, kind_names[k]) == 0 && strcmp(period, "-") != 0)
 				snprintf(r->sent[k], sizeof(r->sent[k]), "%s", period);
 	fclose(f);
 }
@@ -352,8 +370,15 @@ static int state_save(const struct alarm_reporter *r)
 	return rc;
 }
 
-static void mark_sent(struct alarm_reporter *r, enum alarm_period_kind kind, const char *period)
+/* Loop thread: a period is marked sent in notify.db (mailed, a first run's or skipped);
+ * a NOC's is written into alarm_reports.sent too. */
+static void period_marked(void *owner, const char *schedule, const char *period, int64_t now_ms)
 {
+	struct alarm_reporter *r = owner;
+	enum alarm_period_kind kind = kind_of(schedule);
+	(void)now_ms;
+	if (strcmp(schedule, schedule_names[kind]) != 0) /* a tenant's */
+		return;
 	snprintf(r->sent[kind], sizeof(r->sent[kind]), "%s", period);
 	int rc = state_save(r);
 	if (rc < 0) /* kept in memory, and notify.db has it: only its own record is behind */
@@ -373,24 +398,54 @@ static void job_release(struct sched_job *j)
 	free(j->mail);
 }
 
+/* The report's title: "Daily alarm report 2026-12-05", a tenant's "... for acme
+ * (Pacific/Kiritimati)" (its days are its zone's). */
+static void report_title(const struct sched_job *j, const struct cfg_contact *tenant,
+			 char *buf, size_t len)
+{
+	snprintf(buf, len, "%s alarm report %s%s%s%s%s%s", kind_titles[kind_of(j->schedule)],
+		 j->period, tenant ? " for " : "", tenant ? tenant->id : "",
+		 tenant && tenant->timezone ? " (" : "",
+		 tenant && tenant->timezone ? tenant->timezone : "",
+		 tenant && tenant->timezone ? ")" : "");
+}
+
+/* The period's messages: one per route of the NOC's, or the tenant's own. */
+static int report_mails(struct sched_job *j, const struct cfg_contact *tenant,
+			const struct report_text *t)
+{
+	char *const *routes = NULL;
+	size_t n = 1;
+	if (!tenant)
+		routes_of(alarm_reports_of(j->cfg), kind_of(j->schedule), &routes, &n);
+	if (!(j->mail = calloc(n + 1, sizeof(*j->mail))))
+		return -ENOMEM;
+	for (j->nmail = 0; j->nmail < n; j->nmail++)
+		j->mail[j->nmail] = (struct notify_mail){
+			.route = tenant ? NULL : routes[j->nmail], .tenant = tenant ? tenant->id : NULL,
+			.kind = "alarm_report", .subject = t->subject, .text = t->text,
+			.html = t->html};
+	return 0;
+}
+
 /* Worker thread: the summary of the period, rendered (reads the held cfg and the
- * store's partitions only), and one message of it per route. */
+ * store's partitions only), and its messages. */
 static void job_build(struct sched_job *j)
 {
 	const struct cfg_events *ec = events_cfg_of(j->cfg);
+	const struct cfg_contact *tenant = j->arg;
 	struct report_text *t = calloc(1, sizeof(*t));
 	struct strbuf text = STRBUF_INIT, html = STRBUF_INIT;
-	char title[96];
+	char title[256];
 	if (!(j->built = t)) {
 		snprintf(j->err, sizeof(j->err), "out of memory");
 		return;
 	}
-	t->kind = strcmp(j->schedule, schedule_names[ALARM_DAILY]) == 0 ? ALARM_DAILY
-									  : ALARM_WEEKLY;
-	json_t *sum = alarm_summary(ec->dir, j->from_ms, j->to_ms, j->err, sizeof(j->err));
+	json_t *sum = alarm_summary(ec->dir, tenant ? tenant->id : NULL, j->from_ms, j->to_ms,
+				    j->err, sizeof(j->err));
 	if (!sum)
 		return;
-	snprintf(title, sizeof(title), "%s alarm report %s", kind_titles[t->kind], j->period);
+	report_title(j, tenant, title, sizeof(title));
 	long long events = (long long)json_integer_value(json_object_get(sum, "events"));
 	long long fired = 0;
 	size_t i;
@@ -406,32 +461,13 @@ static void job_build(struct sched_job *j)
 	strbuf_free(&text);
 	strbuf_free(&html);
 	json_decref(sum);
-	char *const *routes;
-	size_t n;
-	routes_of(alarm_reports_of(j->cfg), t->kind, &routes, &n);
-	if (!t->subject || !t->text || !t->html || !(j->mail = calloc(n + 1, sizeof(*j->mail)))) {
+	if (!t->subject || !t->text || !t->html || report_mails(j, tenant, t) < 0)
 		snprintf(j->err, sizeof(j->err), "out of memory");
-		return;
-	}
-	for (j->nmail = 0; j->nmail < n; j->nmail++)
-		j->mail[j->nmail] = (struct notify_mail){.route = routes[j->nmail],
-							 .kind = "alarm_report",
-							 .subject = t->subject, .text = t->text,
-							 .html = t->html};
-}
-
-/* Loop thread: the period is in notify.db's `sent`; alarm_reports.sent says so too (the
- * record older versions kept). */
-static void job_sent(struct sched_job *j, int messages)
-{
-	const struct report_text *t = j->built;
-	(void)messages;
-	mark_sent(j->owner, t->kind, j->period);
 }
 
 static const struct sched_ops alarm_ops = {
 	.sub = "events", .build = job_build, .release = job_release,
-	.sent = job_sent,
+	.marked = period_marked,
 };
 
 struct alarm_reporter *alarm_reporter_new(const char *dir, struct workq *wq)
@@ -450,49 +486,62 @@ struct alarm_reporter *alarm_reporter_new(const char *dir, struct workq *wq)
 	return r;
 }
 
-/* The kind whose period before now is due (asked for, not mailed yet), or -1.  A kind
- * never mailed before starts counting now: its period before is taken as mailed (a new
- * configuration does not mail a summary of what happened before it).  A period
- * notify.db says was mailed (a crash after the spool, before the file) is written into
- * the file, not mailed again. */
-static int due_kind(struct alarm_reporter *r, const struct cfg_alarm_reports *ar,
-		    struct notifier *n, int64_t now_ms, char period[ALARM_PERIOD_LEN],
-		    int64_t *from, int64_t *to)
+static void cal_before(const struct sched_calendar *c, int64_t at_ms,
+		       char name[NOTIFY_PERIOD_LEN], int64_t *from_ms, int64_t *to_ms)
 {
+	const struct alarm_cal *ac = (const struct alarm_cal *)c;
+	alarm_period_before(ac->kind, ac->tz, at_ms, name, from_ms, to_ms);
+}
+
+/* The calendar of kind for tenant (NULL: the NOC's). */
+static void cal_make(const struct alarm_reporter *r, enum alarm_period_kind kind,
+		     const struct cfg_contact *tenant, struct alarm_cal *ac)
+{
+	*ac = (struct alarm_cal){.kind = kind, .tz = tenant ? tenant->timezone : NULL};
+	snprintf(ac->schedule, sizeof(ac->schedule), "%s%s%s", schedule_names[kind],
+		 tenant ? ":" : "", tenant ? tenant->id : "");
+	snprintf(ac->what, sizeof(ac->what), "%s alarm report%s%.20s", kind_names[kind],
+		 tenant ? " for " : "", tenant ? tenant->id : "");
+	ac->cal = (struct sched_calendar){.schedule = ac->schedule, .what = ac->what,
+					  .before = cal_before, .arg = tenant,
+					  .catchup_max = catchup_max[kind],
+					  .own_last = tenant || !r->sent[kind][0] ? NULL
+										 : r->sent[kind]};
+}
+
+/* Starts the oldest period due of the first schedule that has one: the NOC's kinds,
+ * then each tenant's.  True when one was started. */
+static bool start_due(struct alarm_reporter *r, const struct cfg *cfg,
+		      const struct cfg_alarm_reports *ar, struct notifier *n,
+		      struct alert_engine *audit, int64_t now_ms)
+{
+	struct alarm_cal ac;
 	for (int k = ALARM_DAILY; k <= ALARM_WEEKLY; k++) {
 		char *const *routes;
 		size_t nr;
 		routes_of(ar, k, &routes, &nr);
-		if (!nr)
-			continue;
-		alarm_period_before(k, now_ms, period, from, to);
-		if (!r->sent[k][0] || strcmp(r->sent[k], "-") == 0 ||
-		    (strcmp(r->sent[k], period) != 0 &&
-		     notify_sched_sent(n, schedule_names[k], period))) {
-			mark_sent(r, k, period);
-			continue;
-		}
-		if (strcmp(r->sent[k], period) != 0)
-			return k;
+		cal_make(r, k, NULL, &ac);
+		if (nr && notify_sched_run(r->sched, cfg, n, audit, &ac.cal, now_ms))
+			return true;
 	}
-	return -1;
+	for (size_t i = 0; i < cfg->ntenants; i++)
+		for (int k = ALARM_DAILY; k <= ALARM_WEEKLY; k++) {
+			cal_make(r, k, &cfg->tenants[i], &ac);
+			if ((k == ALARM_DAILY ? ar->tenant_daily : ar->tenant_weekly) &&
+			    notify_sched_run(r->sched, cfg, n, audit, &ac.cal, now_ms))
+				return true;
+		}
+	return false;
 }
 
 void alarm_reporter_tick(struct alarm_reporter *r, const struct cfg *cfg, struct notifier *n,
-			 int64_t now_ms)
+			 struct alert_engine *audit, int64_t now_ms)
 {
 	const struct cfg_alarm_reports *ar = alarm_reports_of(cfg);
-	int64_t from, to;
-	char period[ALARM_PERIOD_LEN];
-	int kind;
-	if (!r || !n || !ar || notify_sched_busy(r->sched, now_ms) ||
-	    (kind = due_kind(r, ar, n, now_ms, period, &from, &to)) < 0)
+	if (!r || !n || !ar || notify_sched_busy(r->sched, now_ms) || now_ms < r->next_scan_ms)
 		return;
-	char what[48];
-	snprintf(what, sizeof(what), "%s alarm report", kind_names[kind]);
-	struct sched_period p = {.schedule = schedule_names[kind], .period = period, .what = what,
-				 .from_ms = from, .to_ms = to};
-	notify_sched_start(r->sched, cfg, n, &p, now_ms);
+	if (!start_due(r, cfg, ar, n, audit, now_ms)) /* none due before the next minute */
+		r->next_scan_ms = now_ms - now_ms % SCAN_EVERY_MS + SCAN_EVERY_MS;
 }
 
 void alarm_reporter_free(struct alarm_reporter *r)

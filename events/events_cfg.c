@@ -236,6 +236,8 @@ void syslog_cfg_resolve(struct cfg_syslog *c, const char *dir)
 static const struct cfg_key alarm_reports_keys[] = {
 	{.name = "daily", .type = CFGK_STRLIST, .offset = AR(daily), .count_offset = AR(ndaily)},
 	{.name = "weekly", .type = CFGK_STRLIST, .offset = AR(weekly), .count_offset = AR(nweekly)},
+	{.name = "tenants", .type = CFGK_STRLIST, .offset = AR(tenants),
+	 .count_offset = AR(ntenants), .expect = "the reports each tenant gets: daily, weekly"},
 	{.name = NULL},
 };
 
@@ -248,13 +250,22 @@ static void alarm_reports_init(void *elem, const struct cfgnode *node, void *ctx
 static int alarm_reports_check(void *elem, const struct cfgnode *node, struct cfg_diags *d,
 			       void *ctx)
 {
-	const struct cfg_alarm_reports *c = elem;
+	struct cfg_alarm_reports *c = elem;
+	size_t before = d->nerrors;
 	(void)ctx;
-	if (c->ndaily || c->nweekly)
-		return 0;
-	cfg_error(d, &node->pos, "alarm_reports: nothing to mail: give the routes of daily:, "
-		  "weekly: or both");
-	return -EINVAL;
+	for (size_t i = 0; i < c->ntenants; i++) {
+		if (strcmp(c->tenants[i], "daily") == 0)
+			c->tenant_daily = true;
+		else if (strcmp(c->tenants[i], "weekly") == 0)
+			c->tenant_weekly = true;
+		else
+			cfg_error(d, &cfg_list_item(node, "tenants", i)->pos,
+				  "tenants: expected daily or weekly, got '%s'", c->tenants[i]);
+	}
+	if (!c->ndaily && !c->nweekly && !c->ntenants)
+		cfg_error(d, &node->pos, "alarm_reports: nothing to mail: give the routes of "
+			  "daily:, weekly:, or tenants:");
+	return d->nerrors > before ? -EINVAL : 0;
 }
 
 #define EV(f) offsetof(struct cfg_events, f)

@@ -141,7 +141,7 @@ static void events_report(const struct part_env *env, void *state, int64_t now_m
 static void events_tick(const struct part_env *env, void *state, int64_t now_ms)
 {
 	struct events_part_state *st = state;
-	alarm_reporter_tick(st->alarms, env->cfg, st->notify, now_ms);
+	alarm_reporter_tick(st->alarms, env->cfg, st->notify, st->audit, now_ms);
 }
 
 /* A trap name that is an OID ("1.3.6.1.6.3.1.1.5.3"), which needs no MIB. */

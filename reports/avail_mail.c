@@ -15,6 +15,7 @@
 #include "dcmon/strbuf.h"
 
 #define MONTHLY_SCHEDULE "availability-monthly" /* its periods in notify.db's `sent` */
+#define CATCHUP_MONTHS 12 /* months a start after a stop mails (docs/REPORTS.md) */
 #define MAIL_HEADERS_BYTES 4096 /* a message's headers and MIME parts, at most */
 #define MAIL_CUT_NOTE_BYTES 256 /* the line a cut text ends with */
 
@@ -204,18 +205,18 @@ static void job_build(struct sched_job *j)
 	avail_history_free(&h);
 }
 
-/* Loop thread: the month is in notify.db's `sent`; reports.db's `mailed` says so too
- * (the record older versions kept, and tools read). */
-static void job_sent(struct sched_job *j, int messages)
+/* Loop thread: the month is in notify.db's `sent` (mailed, or a first run's); reports.db's
+ * `mailed` says so too (the record older versions kept, and tools read). */
+static void month_marked(void *owner, const char *schedule, const char *period, int64_t now_ms)
 {
-	const struct avail_mailer *m = j->owner;
-	(void)messages;
-	avail_recorder_month_mailed(m->r, j->period, j->now_ms);
+	const struct avail_mailer *m = owner;
+	(void)schedule;
+	avail_recorder_month_mailed(m->r, period, now_ms);
 }
 
 static const struct sched_ops monthly_ops = {
 	.sub = "reports", .build = job_build, .release = job_release,
-	.sent = job_sent,
+	.marked = month_marked,
 };
 
 struct avail_mailer *avail_mailer_new(struct avail_recorder *r, struct workq *wq)
@@ -231,31 +232,28 @@ struct avail_mailer *avail_mailer_new(struct avail_recorder *r, struct workq *wq
 	return m;
 }
 
-/* The month just ended is due when neither notify.db nor reports.db says it was mailed
- * (reports.db also knows a first run, which mails nothing); one notify.db says mailed is
- * written into reports.db too, which a crash right after the spool may have missed. */
-static bool month_due(struct avail_mailer *m, struct notifier *n, int64_t now_ms,
-		      char month[AVAIL_MONTH_LEN])
+/* The months of the calendar (UTC): the month before the one at_ms falls in. */
+static void month_before(const struct sched_calendar *c, int64_t at_ms,
+			 char name[NOTIFY_PERIOD_LEN], int64_t *from_ms, int64_t *to_ms)
 {
-	bool due = avail_recorder_month_due(m->r, now_ms, month);
-	if (due && notify_sched_sent(n, MONTHLY_SCHEDULE, month)) {
-		avail_recorder_month_mailed(m->r, month, now_ms);
-		return false;
-	}
-	return due;
+	char month[AVAIL_MONTH_LEN];
+	(void)c;
+	avail_month_before(at_ms, month);
+	snprintf(name, NOTIFY_PERIOD_LEN, "%s", month);
+	avail_period_parse(month, from_ms, to_ms);
 }
 
 void avail_mailer_tick(struct avail_mailer *m, const struct cfg *cfg, struct notifier *n,
-		       int64_t now_ms)
+		       struct alert_engine *audit, int64_t now_ms)
 {
-	char month[AVAIL_MONTH_LEN];
-	int64_t from, to;
-	if (!m || !m->r || !n || !monthly_mail_of(cfg) || notify_sched_busy(m->sched, now_ms) ||
-	    !month_due(m, n, now_ms, month) || avail_period_parse(month, &from, &to) < 0)
+	char last[AVAIL_MONTH_LEN];
+	if (!m || !m->r || !n || !monthly_mail_of(cfg) || notify_sched_busy(m->sched, now_ms))
 		return;
-	struct sched_period p = {.schedule = MONTHLY_SCHEDULE, .period = month,
-				 .what = "monthly report", .from_ms = from, .to_ms = to};
-	notify_sched_start(m->sched, cfg, n, &p, now_ms);
+	avail_recorder_last_mailed(m->r, last);
+	struct sched_calendar cal = {.schedule = MONTHLY_SCHEDULE, .what = "monthly report",
+				     .before = month_before, .catchup_max = CATCHUP_MONTHS,
+				     .own_last = last};
+	notify_sched_run(m->sched, cfg, n, audit, &cal, now_ms);
 }
 
 void avail_mailer_free(struct avail_mailer *m)

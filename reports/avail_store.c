@@ -523,36 +523,19 @@ void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *re
 	state_health_init(&r->health, reg, AVAIL_DB_NAME);
 }
 
-/* Whether reports.db records month as mailed; -1 when it records no month at all. */
-static int month_recorded(struct avail_recorder *r, const char *month)
+void avail_recorder_last_mailed(struct avail_recorder *r, char month[AVAIL_MONTH_LEN])
 {
-	struct store_row a = {0};
-	int known = 0, any = 0;
-	store_row_text(&a, month);
-	struct sqlite3_stmt *s = state_db_query(r->db, "SELECT count(*), coalesce(sum(month = ?1),"
-						       " 0) FROM mailed", &a);
-	if (s && sqlite3_step(s) == SQLITE_ROW) {
-		any = sqlite3_column_int(s, 0);
-		known = sqlite3_column_int(s, 1);
-	}
-	sqlite3_finalize(s);
-	return any == 0 ? -1 : known;
-}
-
-bool avail_recorder_month_due(struct avail_recorder *r, int64_t now_ms,
-			      char month[AVAIL_MONTH_LEN])
-{
+	struct store_row none = {0};
+	month[0] = '\0';
 	if (!r)
-		return false;
-	avail_month_before(now_ms, month);
-	if (strcmp(month, r->mailed) == 0) /* its write may still be held on a full disk */
-		return false;
-	int known = month_recorded(r, month);
-	if (known < 0) { /* the first run: it watched no month before this one */
-		avail_recorder_month_mailed(r, month, now_ms);
-		return false;
-	}
-	return known == 0;
+		return;
+	struct sqlite3_stmt *s = state_db_query(r->db, "SELECT max(month) FROM mailed", &none);
+	const unsigned char *v = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_text(s, 0)
+								     : NULL;
+	snprintf(month, AVAIL_MONTH_LEN, "%s", v ? (const char *)v : "");
+	sqlite3_finalize(s);
+	if (strcmp(r->mailed, month) > 0) /* its write may still be held on a full disk */
+		snprintf(month, AVAIL_MONTH_LEN, "%s", r->mailed);
 }
 
 void avail_recorder_month_mailed(struct avail_recorder *r, const char *month, int64_t now_ms)

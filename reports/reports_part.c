@@ -244,7 +244,7 @@ static void reports_tick(const struct part_env *env, void *state, int64_t now_ms
 {
 	struct reports_part_state *st = state;
 	avail_recorder_tick(st->recorder, now_ms);
-	avail_mailer_tick(st->mailer, env->cfg, st->notify, now_ms);
+	avail_mailer_tick(st->mailer, env->cfg, st->notify, st->audit, now_ms);
 }
 
 const struct dcmon_part reports_part = {

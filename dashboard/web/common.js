@@ -144,3 +144,61 @@ DC.alertHistory = async function (alerts, max) {
   }
   return items.sort((x, y) => y.ts - x.ts);
 };
+
+/* ---- events: GET /api/v1/events/search, which scopes them to the session (a tenant's
+ * account gets its own devices' events only, events/api_events.c through core/authz.c);
+ * the wall's events view, the device page and the portal's device page draw them so. */
+
+/* Syslog severities in the wall's badges: emerg..err critical, warning warning,
+ * notice..debug info; the badge's label is the event's own severity. */
+DC.EVENT_BADGE = {emerg: "critical", alert: "critical", crit: "critical", err: "critical", warning: "warning",
+                  notice: "info", info: "info", debug: "info"};
+DC.EVENT_SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+DC.EVENT_FLAGS = {unknown_source: "unknown source", parse_error: "parse error", suppressed: "suppressed",
+                  truncated: "truncated", bad_utf8: "bad UTF-8", fields_cut: "fields cut"};
+
+/* The newest events matching params ({device, severity, text, limit}: the search API's
+ * own names; empty values left out), or null when dcmond keeps no event store (404). */
+DC.events = async function (params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  try {
+    return (await DC.api("GET", "/api/v1/events/search?" + q.toString())).events || [];
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+};
+
+/* One table row of an event: received, [device,] kind, severity, program, message, flags.
+ * A sender that is no device shows the host name it gave. */
+DC.eventRow = function (ev, withDevice) {
+  const tr = DC.el("tr", "ev-" + ev.kind);
+  tr.dataset.id = ev.id;
+  const sev = DC.el("td", "sev-c");
+  if (ev.severity) sev.appendChild(DC.badge(DC.EVENT_BADGE[ev.severity] || "unknown", ev.severity.toUpperCase()));
+  tr.appendChild(DC.el("td", "when", new Date(ev.received_ms).toLocaleString()));
+  if (withDevice) {
+    const td = DC.el("td", "dev");
+    if (ev.device) {
+      const a = DC.el("a", null, ev.device);
+      a.href = "/devices/" + encodeURIComponent(ev.device);
+      td.appendChild(a);
+    } else {
+      td.textContent = ev.host || ev.source || "";
+    }
+    tr.appendChild(td);
+  }
+  const flags = DC.el("td", "flags");
+  for (const f of ev.flags || []) flags.appendChild(DC.el("span", "flag flag-" + f, DC.EVENT_FLAGS[f] || f));
+  tr.append(DC.el("td", "kind", ev.kind), sev, DC.el("td", "prog", ev.program || ""),
+            DC.el("td", "msg", ev.message || ""), flags);
+  return tr;
+};
+
+/* The rows of events as a fragment for a table's tbody. */
+DC.eventRows = function (events, withDevice) {
+  const out = document.createDocumentFragment();
+  for (const ev of events) out.appendChild(DC.eventRow(ev, withDevice));
+  return out;
+};

@@ -75,37 +75,15 @@ async function drawHistory(alerts) {
   ol.replaceChildren(...items.slice(0, 50).map((i) => DC.el("li", null, new Date(i.ts).toLocaleString() + "  " + i.text)));
 }
 
-/* Syslog severities in the wall's badges: emerg..err critical, warning warning,
- * notice..debug info; the badge's label is the event's own severity. */
-const EVENT_BADGE = {emerg: "critical", alert: "critical", crit: "critical", err: "critical", warning: "warning",
-                     notice: "info", info: "info", debug: "info"};
 const EVENTS_SHOWN = 50;
 
-/* The newest events of the device, newest first, as the search API gives them to this
- * session (a tenant's account gets its own devices' events only, events/api_events.c).
- * No event store (404) hides the section rather than showing an error. */
+/* The newest events of the device, newest first (DC.events: scoped to the session).
+ * No event store hides the section rather than showing an error. */
 async function drawEvents() {
   const sec = document.getElementById("events-sec");
-  let r;
-  try {
-    r = await DC.api("GET", "/api/v1/events/search?limit=" + EVENTS_SHOWN + "&device=" + encodeURIComponent(ID));
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    sec.hidden = true;
-    return;
-  }
-  const out = document.createDocumentFragment();
-  for (const ev of r.events || []) {
-    const tr = DC.el("tr", "ev-" + ev.kind);
-    tr.dataset.id = ev.id;
-    const sev = DC.el("td");
-    if (ev.severity) sev.appendChild(DC.badge(EVENT_BADGE[ev.severity] || "unknown", ev.severity.toUpperCase()));
-    tr.append(DC.el("td", null, new Date(ev.received_ms).toLocaleString()), DC.el("td", null, ev.kind), sev,
-              DC.el("td", null, ev.program || ""), DC.el("td", "msg", ev.message || ""));
-    out.appendChild(tr);
-  }
-  document.querySelector("#events tbody").replaceChildren(out);
-  sec.hidden = false;
+  const events = await DC.events({limit: EVENTS_SHOWN, device: ID});
+  sec.hidden = events === null;
+  if (events) document.querySelector("#events tbody").replaceChildren(DC.eventRows(events, false));
 }
 
 /* Ack (with comment) or silence (duration + reason), with the operator's token. */

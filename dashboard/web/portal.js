@@ -16,6 +16,7 @@ const REFRESH_MS = 5000;
 const HISTORY_ALERTS = 20;          /* alerts whose history is read, one request each */
 const POWER_KINDS = ["utility", "generator", "ats", "ups", "pdu"]; /* upstream first */
 const ACTIVE = {pending: 1, firing: 1};
+const EVENTS_SHOWN = 50;            /* a device page's newest events */
 
 const P = {
   me: null,           /* GET /api/v1/sessions: {user, role, tenant, actions} */
@@ -23,6 +24,7 @@ const P = {
   byId: new Map(),
   alerts: [],         /* GET /api/v1/alerts, newest first */
   history: [],        /* DC.alertHistory of the shown alerts */
+  events: null,       /* a device page's newest events (DC.events), null: no store */
   historyFor: "",
   range: "1h",
   graphsFor: "",
@@ -347,6 +349,21 @@ function drawDevice(box, id) {
   g.querySelector("h2").appendChild(rangeButtons());
   g.appendChild(graphsBox(dev));
   box.append(m, g);
+  if (P.events) box.appendChild(eventsSection(P.events));
+}
+
+/* The device's events through the search API, as the session may see them: the one
+ * authorization point scopes them, this page only asks for the device's. */
+function eventsSection(events) {
+  const s = section("Events", "events-sec");
+  const t = DC.el("table");
+  t.id = "events";
+  const head = DC.el("tr");
+  for (const h of ["received", "kind", "severity", "program", "message", "flags"]) head.appendChild(DC.el("th", null, h));
+  t.createTHead().appendChild(head);
+  t.createTBody().appendChild(DC.eventRows(events, false));
+  s.appendChild(events.length ? t : DC.el("p", "dim", "no events"));
+  return s;
 }
 
 /* ---- loading and drawing ---------------------------------------------------------- */
@@ -411,6 +428,7 @@ async function refresh() {
     P.alerts = (al.alerts || []).sort((x, y) => y.since_ms - x.since_ms);
     const sec = pageDevice() ? SECTIONS.find((x) => x.id === "alerts") : currentSection();
     if (sec.load) await sec.load(); /* a device's page shows its alerts' history */
+    if (pageDevice()) P.events = await DC.events({device: pageDevice(), limit: EVENTS_SHOWN});
     drawWho();
     draw();
     showError("");

@@ -98,6 +98,7 @@ struct cfg_contact { /* a tenant or a team: who gets alerts */
 	char *name;
 	char **email;     /* validated addresses */
 	size_t nemail;
+	char *timezone;   /* a tenant's zone ("Asia/Tokyo"), NULL: the site's (dcmond's) */
 	struct cfg_pos pos;
 };
 

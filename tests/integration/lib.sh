@@ -477,6 +477,18 @@ audit_tamper() {
   pass "$out"
 }
 
+# config_refused SED-EXPR WORD PATTERN: the config edited by SED-EXPR fails --check-config
+# with an error matching PATTERN at the line and column of WORD (its first occurrence).
+config_refused() {
+  local rc=0 at
+  sed "$1" "$T/dcmon.yaml" >"$T/bad.yaml"
+  "$DCMOND" --check-config "$T/bad.yaml" 2>"$T/check.err" || rc=$?
+  assert_eq "$rc" 1 "check-config refuses: $3"
+  at=$(awk -v w="$2" 'i = index($0, w) { print NR ":" i; exit }' "$T/bad.yaml")
+  grep -q "bad.yaml:$at: error: $3" "$T/check.err" || fail "no error at $at: $(cat "$T/check.err")"
+  pass "error at bad.yaml:$at: $3"
+}
+
 # use_faketime: dcmond (started after this) runs under libfaketime, its wall clock at
 # real time + the offset in $T/faketime, re-read on every call (the monotonic clock
 # left alone); step OFFSET (+3h, +2d, +0) moves it.

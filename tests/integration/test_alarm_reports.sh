@@ -4,12 +4,16 @@
 # 2026-12-02, one of them raising a log alert; at the first tick of December 3 the daily
 # report of December 2 goes to the route that asks for it, once, as HTML with its text,
 # its counts by severity, kind, source and rule those of the events stored that day; a
-# restart mails it no second time; at the first tick of Monday December 7 the weekly
-# report of 2026-W49 goes (and the daily ones of December 5, the day before the clock's
-# jump, and 6: only the last period missed is mailed).
+# restart mails it no second time; dcmond stopped across two due days (December 3 and 4)
+# mails both when it is back, oldest first, each once; at the first tick of Monday
+# December 7 the weekly report of 2026-W49 goes (and the daily ones of December 5, the
+# day before the clock's jump, and 6).  Stopped then for 44 days and 6 weeks, dcmond
+# mails the newest 31 days and 5 weeks (the catch-up limits), oldest first, and names
+# the older ones in one log line and one audit record each.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
+export TZ=UTC # the site's zone, whose days the NOC's reports cover: dcmond's
 smtp=$(free_port)
 TCP=$(free_port)
 start_sink "$T/sink" "$smtp"
@@ -47,20 +51,9 @@ reports() { # KIND: the alarm reports of the sink whose subject says KIND, one a
 }
 n_reports() { [ "$(reports "$1" | grep -c .)" = "$2" ]; }
 
-# refused: SED-EXPR WORD PATTERN: the config edited by SED-EXPR fails --check-config
-# with an error matching PATTERN at the line and column of WORD (its first occurrence).
-refused() {
-  local rc=0 at
-  sed "$1" "$T/dcmon.yaml" >"$T/bad.yaml"
-  "$DCMOND" --check-config "$T/bad.yaml" 2>"$T/check.err" || rc=$?
-  assert_eq "$rc" 1 "check-config refuses: $3"
-  at=$(awk -v w="$2" 'i = index($0, w) { print NR ":" i; exit }' "$T/bad.yaml")
-  grep -q "bad.yaml:$at: error: $3" "$T/check.err" || fail "no error at $at: $(cat "$T/check.err")"
-  pass "error at bad.yaml:$at: $3"
-}
-refused 's/weekly: \[noc\]/weekly: [nco]/' nco "weekly: unknown route 'nco'"
-refused 's/{daily: \[noc\], weekly: \[noc\]}/{}/' '{}' "alarm_reports: nothing to mail"
-refused '/^  smtp:/,/^    retry_max/d' '{daily' "alarm_reports: no e-mail to send them by"
+config_refused 's/weekly: \[noc\]/weekly: [nco]/' nco "weekly: unknown route 'nco'"
+config_refused 's/{daily: \[noc\], weekly: \[noc\]}/{}/' '{}' "alarm_reports: nothing to mail"
+config_refused '/^  smtp:/,/^    retry_max/d' '{daily' "alarm_reports: no e-mail to send them by"
 
 use_faketime
 to '2026-12-02 12:00:00'
@@ -140,14 +133,48 @@ sleep 2 # ticks of December 3 after the restart: the day is not mailed again
 assert_eq "$(reports Daily | grep -c .)" 1 "the daily report mailed once across a restart"
 assert_eq "$(grep -c 'daily alarm report 2026-12-02' "$T/dcmond.log")" 1 "the day built once"
 
+# ---- stopped across two due days: both are mailed at the return, oldest first, once
+stop_dcmond
+to '2026-12-05 12:00:00'
+start_dcmond "$T/dcmon.yaml"
+wait_until 30 "the daily reports of December 3 and 4 delivered" n_reports Daily 3
+sleep 2 # ticks after: nothing mailed twice
+assert_eq "$(reports Daily | sed 's/.* //' | sort | paste -sd ' ')" "2026-12-02 2026-12-03 2026-12-04" \
+  "the days mailed: December 2, then 3 and 4, which ended while dcmond was stopped, once each"
+assert_eq "$(grep -o 'daily alarm report 2026-12-0[34]: [0-9]* message' "$T/dcmond.log" | paste -sd ,)" \
+  "daily alarm report 2026-12-03: 1 message,daily alarm report 2026-12-04: 1 message" \
+  "the missed days spooled oldest first, each once"
+
 to '2026-12-06 23:59:58'
 wait_until 30 "the weekly report of 2026-W49 delivered" n_reports Weekly 1
-wait_until 30 "the daily reports of December 5 and 6 delivered" n_reports Daily 3
-assert_eq "$(reports Daily | sed 's/.* //' | sort | paste -sd ' ')" "2026-12-02 2026-12-05 2026-12-06" \
-  "the days mailed: December 2, then December 5 at the jump (3 and 4 passed while away) and 6"
+wait_until 30 "the daily reports of December 5 and 6 delivered" n_reports Daily 5
+assert_eq "$(reports Daily | sed 's/.* //' | sort | paste -sd ' ')" \
+  "2026-12-02 2026-12-03 2026-12-04 2026-12-05 2026-12-06" "every day mailed once"
 assert_eq "$(reports Weekly)" "Subject: [dcmon] Weekly alarm report 2026-W49" "the weekly report's subject"
 want 2026-11-30 2026-12-07
 check_report Weekly 2026-W49 "$want_sev" "$want_src"
 assert_eq "$(msgs "$T/sink" | jq -r '.[].rcpt_tos[]' | sort -u)" noc@dc.example "every report to the route's team"
+
+# ---- stopped past the catch-up limits: Dec 7 .. Jan 19 (44 days), W50 .. 2027-W02 -----
+stop_dcmond
+to '2027-01-20 12:00:00'
+start_dcmond "$T/dcmon.yaml"
+wait_until 120 "31 more daily reports" n_reports Daily 36
+wait_until 60 "5 more weekly reports" n_reports Weekly 6
+sleep 2 # ticks after: nothing more
+assert_eq "$(reports Daily | sed 's/.* //' | sort | sed -n '6p;36p' | paste -sd ' ')" "2026-12-20 2027-01-19" \
+  "the newest 31 days mailed: December 20 to January 19"
+assert_eq "$(reports Weekly | sed 's/.* //' | sort | paste -sd ' ')" \
+  "2026-W49 2026-W51 2026-W52 2026-W53 2027-W01 2027-W02" "the newest 5 weeks mailed"
+assert_eq "$(reports '[A-Za-z]*' | sort | uniq -d)" "" "no report mailed twice"
+assert_eq "$(grep -o 'daily alarm report 202[67]-[0-9-]*: [0-9]* message' "$T/dcmond.log" | tail -31 | sed -n '1p;31p' | paste -sd ,)" \
+  "daily alarm report 2026-12-20: 1 message,daily alarm report 2027-01-19: 1 message" "oldest first"
+assert_eq "$(grep -o 'alarm report: [0-9]* periods* missed while dcmond was down.*not mailed' "$T/dcmond.log")" \
+  "$(printf '%s\n' "alarm report: 13 periods missed while dcmond was down, 2026-12-07 to 2026-12-19, beyond the catch-up limit of 31: not mailed" \
+     "alarm report: 1 period missed while dcmond was down, 2026-W50 to 2026-W50, beyond the catch-up limit of 5: not mailed")" \
+  "the days and the week past the limits named in one log line each"
+assert_eq "$(api_get "/api/v1/audit?action=report-skipped" | jq -r '.entries[] | "\(.who) \(.target) \(.detail | split(",")[1])"' | sort)" \
+  "$(printf '%s\n' "dcmond alarm-daily  2026-12-07 to 2026-12-19" "dcmond alarm-weekly  2026-W50 to 2026-W50")" \
+  "and in one audit record each"
 stop_dcmond
 done_checks

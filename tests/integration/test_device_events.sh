@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The events view of the device page (issue 19 item 6, docs/EVENTS.md): real syslog
-# lines sent to dcmond's receiver over TCP from two tenants' servers; in headless
-# Chromium (tests/e2e/device_events.test.js) each tenant's account, logged in through
-# /login, sees its server's lines on its device page, newest first with severity,
-# program and message, and never the other tenant's lines (its device page is a missing
-# one, its own page lists its own lines only).  The search API under the sessions' tokens
-# says the same.
+# The events views (issue 19 item 6, docs/EVENTS.md "Surfaces"): real syslog lines sent
+# to dcmond's receiver over TCP from two tenants' servers.  In headless Chromium
+# (tests/e2e/device_events.test.js) each tenant's account, logged in through /login,
+# sees its server's lines on its device page, newest first with severity, program and
+# message, and never the other tenant's lines (its device page is a missing one, its
+# own page lists its own lines only).  The search API under the sessions' tokens says
+# the same.  Then (tests/e2e/events_view.test.js) the NOC's wall view /wall/events
+# shows a line sent with logger(1) while it is open, without a reload, flagged as from
+# an unknown source, and its severity and text filters narrow the list; acme's wall view
+# shows its own lines only; the tenant portal's device page shows acme its server's
+# lines and nothing of globex's, and globex gets a missing page for acme's server.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/e2e_lib.sh"
 
@@ -24,7 +28,8 @@ YAML
 } >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 
-declare -A PW=([acme]="acme-op-password-1" [globex]="globex-op-password-1") TOK
+declare -A PW=([noc]="noc-op-password-1" [acme]="acme-op-password-1" [globex]="globex-op-password-1") TOK
+printf '%s\n' "${PW[noc]}" | "$DCMON" user add noc-op --role noc-operator >/dev/null || fail "user add noc-op"
 for t in acme globex; do
   printf '%s\n' "${PW[$t]}" | "$DCMON" user add "$t-op" --role tenant-operator --tenant "$t" >/dev/null \
     || fail "user add $t-op"
@@ -55,4 +60,6 @@ assert_eq "$(search globex "text=marker")" "globex marker secret session opened"
 
 # ---- the device pages in the browser --------------------------------------------------
 e2e_run device_events.test.js A_USER=acme-op A_PW="${PW[acme]}" B_USER=globex-op B_PW="${PW[globex]}"
+e2e_run events_view.test.js SYSLOG_TCP="$TCP" NOC_USER=noc-op NOC_PW="${PW[noc]}" \
+  A_USER=acme-op A_PW="${PW[acme]}" B_USER=globex-op B_PW="${PW[globex]}"
 done_checks

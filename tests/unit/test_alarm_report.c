@@ -1,5 +1,6 @@
 /* Alarm reports (events/alarm_report.c): the periods before a time (UTC days, ISO weeks
- * across a year's end), and a summary counting every event of its day exactly, more
+ * across a year's end; a tenant's days in its zone, far from UTC and across a DST
+ * change), and a summary counting every event of its day exactly, more
  * than one search page of them, none of the next day. */
 #include "testing.h"
 
@@ -15,15 +16,21 @@
 #define DAY0 1796515200000LL /* 2026-12-06 00:00 UTC, a Sunday */
 #define DAY_EVENTS 10050     /* more than one page of the summary's search */
 
-static void period(enum alarm_period_kind k, int64_t now, const char *name, int64_t from,
-		   int64_t to)
+static void period_in(const char *tz, enum alarm_period_kind k, int64_t now, const char *name,
+		      int64_t from, int64_t to)
 {
 	char got[ALARM_PERIOD_LEN];
 	int64_t f, t;
-	alarm_period_before(k, now, got, &f, &t);
+	alarm_period_before(k, tz, now, got, &f, &t);
 	assert_string_equal(got, name);
 	assert_int_equal(f, from);
 	assert_int_equal(t, to);
+}
+
+static void period(enum alarm_period_kind k, int64_t now, const char *name, int64_t from,
+		   int64_t to)
+{
+	period_in("UTC", k, now, name, from, to);
 }
 
 static void test_periods(void **state)
@@ -38,6 +45,26 @@ static void test_periods(void **state)
 	period(ALARM_WEEKLY, DAY0 + D, "2026-W49", DAY0 - 6 * D, DAY0 + D);
 	/* Monday 2027-01-04: the week before is 2026's 53rd (2026 began on a Thursday) */
 	period(ALARM_WEEKLY, DAY0 + 29 * D, "2026-W53", DAY0 + 22 * D, DAY0 + 29 * D);
+}
+
+/* A tenant's day runs midnight to midnight in its zone: at 14:00 of December 6 in
+ * Kiritimati (UTC+14, DAY0), its day before is December 5, from 10:00 UTC of the 4th;
+ * its week before (Monday 23 November) starts on the 22nd at 10:00 UTC.  Berlin's
+ * 29 March 2026 is 23 hours long (summer time from 02:00). */
+static void test_periods_in_a_zone(void **state)
+{
+	const int64_t D = EVENT_DAY_MS, H = 3600000;
+	(void)state;
+	period_in("Pacific/Kiritimati", ALARM_DAILY, DAY0, "2026-12-05", DAY0 - D - 14 * H,
+		  DAY0 - 14 * H);
+	period_in("Pacific/Kiritimati", ALARM_DAILY, DAY0 + 10 * H - 1, "2026-12-05",
+		  DAY0 - D - 14 * H, DAY0 - 14 * H); /* its day's last ms */
+	period_in("Pacific/Kiritimati", ALARM_DAILY, DAY0 + 10 * H, "2026-12-06", DAY0 - 14 * H,
+		  DAY0 + 10 * H);
+	period_in("Pacific/Kiritimati", ALARM_WEEKLY, DAY0, "2026-W48", DAY0 - 13 * D - 14 * H,
+		  DAY0 - 6 * D - 14 * H);
+	period_in("Europe/Berlin", ALARM_DAILY, 1774864800000LL, "2026-03-29", 1774738800000LL,
+		  1774821600000LL);
 }
 
 static void test_summary_counts_every_event(void **state)
@@ -67,7 +94,7 @@ static void test_summary_counts_every_event(void **state)
 	assert_int_equal(event_store_add(s, &alert), 0);
 	event_store_sync(s);
 
-	json_t *sum = alarm_summary(dir, DAY0, DAY0 + EVENT_DAY_MS, err, sizeof(err));
+	json_t *sum = alarm_summary(dir, NULL, DAY0, DAY0 + EVENT_DAY_MS, err, sizeof(err));
 	assert_non_null(sum);
 	assert_int_equal(json_integer_value(json_object_get(sum, "events")), DAY_EVENTS + 2);
 	json_t *sev = json_object_get(sum, "severity");
@@ -102,6 +129,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_periods),
+	    cmocka_unit_test(test_periods_in_a_zone),
 	    cmocka_unit_test(test_summary_counts_every_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

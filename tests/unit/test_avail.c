@@ -891,9 +891,9 @@ static void test_monthly_mail_keys(void **state)
 	cfg_free(cfg);
 }
 
-/* The monthly mail's schedule: the month just ended, across a year's end; the first
- * run ever mails nothing; a restart in the same month repeats nothing; a stop across the
- * boundary still mails the month at the next start. */
+/* The monthly mail's calendar: the month just ended, across a year's end; reports.db's
+ * record of the last month mailed (the schedule, dcmon/notify_sched.h, counts from it):
+ * none on a first run, the newest across restarts. */
 static void test_monthly_mail_schedule(void **state)
 {
 	struct fixture *f = *state;
@@ -907,31 +907,25 @@ static void test_monthly_mail_schedule(void **state)
 	struct avail_recorder *r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(10, 15, 0, 0),
 						      err, sizeof(err));
 	assert_non_null(r);
-	assert_false(avail_recorder_month_due(r, at(10, 15, 0, 0), month)); /* first run */
-	assert_false(avail_recorder_month_due(r, at(10, 31, 23, 59), month));
-	assert_true(avail_recorder_month_due(r, at(11, 1, 0, 0), month)); /* a new month */
+	avail_recorder_last_mailed(r, month);
+	assert_string_equal(month, ""); /* first run */
+	avail_recorder_month_mailed(r, "2026-10", at(11, 1, 0, 1));
+	avail_recorder_last_mailed(r, month);
 	assert_string_equal(month, "2026-10");
-	assert_true(avail_recorder_month_due(r, at(11, 1, 0, 1), month)); /* until mailed */
-	avail_recorder_month_mailed(r, month, at(11, 1, 0, 1));
-	assert_false(avail_recorder_month_due(r, at(11, 1, 0, 2), month));
 	avail_recorder_free(r, at(11, 1, 0, 3));
 
-	/* a restart in November repeats nothing */
-	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(11, 2, 0, 0), err, sizeof(err));
-	assert_non_null(r);
-	assert_false(avail_recorder_month_due(r, at(11, 2, 0, 0), month));
-	avail_recorder_free(r, at(11, 30, 23, 0));
-
-	/* stopped across the boundary: December's first tick mails November */
+	/* a restart reads it back; a later month is the last */
 	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(12, 2, 0, 0), err, sizeof(err));
 	assert_non_null(r);
-	assert_true(avail_recorder_month_due(r, at(12, 2, 0, 0), month));
-	assert_string_equal(month, "2026-11");
-	avail_recorder_month_mailed(r, month, at(12, 2, 0, 0));
+	avail_recorder_last_mailed(r, month);
+	assert_string_equal(month, "2026-10");
+	avail_recorder_month_mailed(r, "2026-11", at(12, 2, 0, 0));
+	avail_recorder_month_mailed(r, "2026-09", at(12, 2, 0, 0)); /* an older one: not last */
 	avail_recorder_free(r, at(12, 2, 0, 1));
 	r = avail_recorder_new(f->dir, NULL, NULL, NULL, at(12, 3, 0, 0), err, sizeof(err));
 	assert_non_null(r);
-	assert_false(avail_recorder_month_due(r, at(12, 3, 0, 0), month));
+	avail_recorder_last_mailed(r, month);
+	assert_string_equal(month, "2026-11");
 	avail_recorder_free(r, at(12, 3, 0, 1));
 }
 

@@ -5,9 +5,11 @@
 #include "alert_fixture.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dcmon/notify.h"
@@ -626,10 +628,14 @@ static void test_notifier_history(void **state)
 
 /* ---- reports mailed on a schedule (notify_sched.c) ----------------------------------- */
 
+#define D_MS 86400000LL
+
 struct sched_owner {
 	const char *route;  /* the message's route */
 	bool fail;          /* the build fails */
-	int built, sent;    /* builds run, periods sent */
+	int built;          /* builds run */
+	char marked[256];   /* the periods marked, in order: "2026-12-01 2026-12-02 " */
+	char last[NOTIFY_PERIOD_LEN]; /* its own record of the last one (own_last) */
 	struct notify_mail mail;
 };
 
@@ -652,15 +658,39 @@ static void sched_release(struct sched_job *j)
 	(void)j;
 }
 
-static void sched_sent(struct sched_job *j, int messages)
+static void sched_marked(void *owner, const char *schedule, const char *period, int64_t now_ms)
 {
-	struct sched_owner *o = j->owner;
-	assert_int_equal(messages, 1);
-	o->sent++;
+	struct sched_owner *o = owner;
+	size_t len = strlen(o->marked);
+	(void)schedule;
+	(void)now_ms;
+	snprintf(o->marked + len, sizeof(o->marked) - len, "%s ", period);
+	snprintf(o->last, sizeof(o->last), "%s", period);
 }
 
 static const struct sched_ops test_sched_ops = {.sub = "test", .build = sched_build,
-						.release = sched_release, .sent = sched_sent};
+						.release = sched_release, .marked = sched_marked};
+
+/* The test's calendar: UTC days. */
+static void day_before(const struct sched_calendar *c, int64_t at_ms, char name[NOTIFY_PERIOD_LEN],
+		       int64_t *from_ms, int64_t *to_ms)
+{
+	(void)c;
+	*to_ms = at_ms - ((at_ms % D_MS) + D_MS) % D_MS;
+	*from_ms = *to_ms - D_MS;
+	time_t t = (time_t)(*from_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(name, NOTIFY_PERIOD_LEN, "%Y-%m-%d", &tm);
+}
+
+/* The name of the day `days` after the one at_ms falls in. */
+static const char *day_name(int64_t at_ms, int days, char buf[NOTIFY_PERIOD_LEN])
+{
+	int64_t f, t;
+	day_before(NULL, at_ms + (days + 1) * D_MS, buf, &f, &t);
+	return buf;
+}
 
 /* A period is spooled and marked sent in one transaction: marked when its messages are
  * in the spool, not when the build or the spool failed (then tried again 10 minutes
@@ -669,34 +699,87 @@ static void test_sched_marks_with_the_spool(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(CFG_NOTIFY, false);
-	char err[256];
+	char err[256], yday[NOTIFY_PERIOD_LEN], before[NOTIFY_PERIOD_LEN];
 	struct notify_env env = {.cfg = f->cfg};
 	struct notifier *n = notifier_new(&env, err, sizeof(err));
 	assert_non_null(n);
 	struct sched_owner o = {.route = "nowhere"};
 	struct notify_sched *s = notify_sched_new(&test_sched_ops, &o, NULL);
-	struct sched_period p = {.schedule = "test-monthly", .period = "2026-11",
-				 .what = "test report", .from_ms = T0 - S(3600), .to_ms = T0};
+	struct sched_calendar cal = {.schedule = "test-daily", .what = "test report",
+				     .before = day_before, .catchup_max = 5,
+				     .own_last = day_name(T0, -2, before)};
+	day_name(T0, -1, yday);
 
-	notify_sched_start(s, f->cfg, n, &p, T0); /* no such route: nothing spooled */
+	assert_true(notify_sched_run(s, f->cfg, n, NULL, &cal, T0)); /* no such route */
 	assert_int_equal(o.built, 1);
-	assert_false(notify_sched_sent(n, "test-monthly", "2026-11"));
+	assert_false(notify_sched_sent(n, "test-daily", yday));
 	assert_true(notify_sched_busy(s, T0 + NOTIFY_SCHED_RETRY_MS - 1));
-	assert_false(notify_sched_busy(s, T0 + NOTIFY_SCHED_RETRY_MS));
+	assert_false(notify_sched_run(s, f->cfg, n, NULL, &cal, T0 + NOTIFY_SCHED_RETRY_MS - 1));
 	o.fail = true; /* the build fails */
-	notify_sched_start(s, f->cfg, n, &p, T0 + NOTIFY_SCHED_RETRY_MS);
+	assert_true(notify_sched_run(s, f->cfg, n, NULL, &cal, T0 + NOTIFY_SCHED_RETRY_MS));
 	assert_int_equal(o.built, 2);
-	assert_false(notify_sched_sent(n, "test-monthly", "2026-11"));
+	assert_false(notify_sched_sent(n, "test-daily", yday));
 	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 0);
 
 	o = (struct sched_owner){.route = "shared"};
-	notify_sched_start(s, f->cfg, n, &p, T0 + 2 * NOTIFY_SCHED_RETRY_MS);
-	assert_int_equal(o.sent, 1);
-	assert_true(notify_sched_sent(n, "test-monthly", "2026-11"));
-	assert_false(notify_sched_sent(n, "test-monthly", "2026-10"));
-	assert_false(notify_sched_sent(n, "other", "2026-11"));
+	assert_true(notify_sched_run(s, f->cfg, n, NULL, &cal, T0 + 2 * NOTIFY_SCHED_RETRY_MS));
+	assert_string_equal(o.marked, strcat(yday, " "));
+	assert_true(notify_sched_sent(n, "test-daily", day_name(T0, -1, yday)));
+	assert_false(notify_sched_sent(n, "test-daily", before));
+	assert_false(notify_sched_sent(n, "other", yday));
 	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 1);
 	assert_int_equal(count_to(n, "OPS@acme.example", "report"), 0); /* a tenant's: never */
+	/* mailed: nothing more is due that day */
+	assert_false(notify_sched_run(s, f->cfg, n, NULL, &cal, T0 + 3 * NOTIFY_SCHED_RETRY_MS));
+	assert_int_equal(o.built, 1);
+	notify_sched_free(s);
+	notifier_free(n);
+	fx_free(f);
+}
+
+/* A first run marks the period before and mails nothing; every period that ended while
+ * dcmond was down is mailed when it is back, oldest first, each once; past the catch-up
+ * limit the older ones are marked (named in the log), not mailed. */
+static void test_sched_catches_up(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(CFG_NOTIFY, false);
+	char err[256], want[256], d[NOTIFY_PERIOD_LEN];
+	struct notify_env env = {.cfg = f->cfg};
+	struct notifier *n = notifier_new(&env, err, sizeof(err));
+	assert_non_null(n);
+	struct sched_owner o = {.route = "shared"};
+	struct notify_sched *s = notify_sched_new(&test_sched_ops, &o, NULL);
+	struct sched_calendar cal = {.schedule = "test-daily", .what = "test report",
+				     .before = day_before, .catchup_max = 3, .own_last = o.last};
+
+	assert_false(notify_sched_run(s, f->cfg, n, NULL, &cal, T0)); /* a first run */
+	assert_int_equal(o.built, 0);
+	snprintf(want, sizeof(want), "%s ", day_name(T0, -1, d));
+	assert_string_equal(o.marked, want);
+
+	/* away for two days: both mailed at the return, oldest first, then nothing */
+	int64_t back = T0 + 2 * D_MS;
+	for (int i = 0; i < 4; i++)
+		notify_sched_run(s, f->cfg, n, NULL, &cal, back + i);
+	assert_int_equal(o.built, 2);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s ", day_name(T0, 0, d));
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s ", day_name(T0, 1, d));
+	assert_string_equal(o.marked, want);
+	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 2);
+
+	/* away for five days, the limit three: the two oldest marked at once, three mailed */
+	back += 5 * D_MS;
+	o.marked[0] = '\0';
+	for (int i = 0; i < 6; i++)
+		notify_sched_run(s, f->cfg, n, NULL, &cal, back + i);
+	assert_int_equal(o.built, 5);
+	want[0] = '\0';
+	for (int i = 3; i <= 6; i++) /* the day 3 marks the two skipped (2 and 3) */
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s ", day_name(T0, i, d));
+	assert_string_equal(o.marked, want);
+	assert_false(notify_sched_sent(n, "test-daily", day_name(T0, 2, d))); /* skipped */
+	assert_int_equal(count_to(n, "oncall@dc.example", "report"), 5);
 	notify_sched_free(s);
 	notifier_free(n);
 	fx_free(f);
@@ -720,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_group_graph_wait),
 		cmocka_unit_test(test_spool_graph_migrate),
 		cmocka_unit_test(test_sched_marks_with_the_spool),
+		cmocka_unit_test(test_sched_catches_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,9 @@ int notifier_mail_marked(struct notifier *n, const struct notify_mail *m, size_t
 			 const struct notify_period *mark, int64_t now_ms);
 /* Whether p's period was recorded as sent: 1, 0, or -EIO (the spool cannot be read). */
 int notifier_period_sent(struct notifier *n, const struct notify_period *p);
+/* The newest period of schedule recorded as sent (periods' names sort as their times)
+ * into buf: 1, 0 when none is (buf ""), or -EIO. */
+int notifier_period_last(struct notifier *n, const char *schedule, char *buf, size_t len);
 
 /* One spooled delivery (one message to one recipient). */
 enum notify_state { NOTIFY_PENDING, NOTIFY_SENT, NOTIFY_FAILED };

@@ -72,10 +72,13 @@ struct event {
 /* `daemon.events.alarm_reports:` the routes each summary of the event store goes to
  * (events/alarm_report.c). */
 struct cfg_alarm_reports {
-	char **daily;            /* routes of the day's report (the UTC day before) */
+	char **daily;            /* routes of the day's report (the site's day before) */
 	size_t ndaily;
-	char **weekly;           /* routes of the week's (the ISO week before, UTC) */
+	char **weekly;           /* routes of the week's (the ISO week before, the site's) */
 	size_t nweekly;
+	char **tenants;          /* "daily", "weekly": each tenant's own, in its time zone */
+	size_t ntenants;
+	bool tenant_daily, tenant_weekly; /* what tenants says */
 	struct cfg_pos pos;
 };
 
@@ -104,6 +107,7 @@ struct change_bus; /* dcmon/change.h */
 struct alarm_reporter; /* dcmon/alarm_report.h */
 
 struct notifier; /* dcmon/notify.h */
+struct alert_engine; /* dcmon/alert.h */
 
 /* The events part's state (dcmon/part.h): the store, the alert events of the bus it
  * keeps, the syslog receiver feeding it (NULL without syslog:) and the alarm reports
@@ -114,6 +118,9 @@ struct events_part_state {
 	struct syslogd *syslogd;
 	struct alarm_reporter *alarms;
 	struct notifier *notify; /* the alarm reports' mail (the composition root's) */
+	/* the rule engine whose audit log records alarm report periods skipped (the
+	 * composition root's; NULL: logged only) */
+	struct alert_engine *audit;
 };
 struct dcmon_part;
 extern const struct dcmon_part events_part; /* events/events_part.c */

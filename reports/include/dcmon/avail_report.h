@@ -125,19 +125,22 @@ void avail_images_free(struct avail_images *im);
 struct notifier;      /* dcmon/notify.h */
 struct avail_recorder; /* dcmon/avail_store.h */
 struct workq;
+struct alert_engine; /* dcmon/alert.h */
 struct avail_mailer;
 
-/* The monthly mail: on the first tick of a month (the recorder's schedule,
- * avail_recorder_month_due), the month just ended is reported, each tenant's report to
+/* The monthly mail: on the first tick of a month (the one scheduled-mail mechanism,
+ * dcmon/notify_sched.h: after a stop, each month missed, oldest first, up to 12), the
+ * month just ended is reported, each tenant's report to
  * its own addresses and the NOC's to daemon.reports.monthly_mail.noc_route, as HTML with
  * its text, through the notifier's spool; the month is marked mailed once every message
  * is spooled.  The reports are built on the worker pool wq (NULL: at once, for tests).
  * Loop thread.  NULL when out of memory. */
 struct avail_mailer *avail_mailer_new(struct avail_recorder *r, struct workq *wq);
 /* Looks at the schedule at now_ms with the configuration in force (no monthly_mail: no
- * look) and mails through n; call every second. */
+ * look) and mails through n; months skipped past the catch-up limit are audited in
+ * audit's log (may be NULL).  Call every second. */
 void avail_mailer_tick(struct avail_mailer *m, const struct cfg *cfg, struct notifier *n,
-		       int64_t now_ms);
+		       struct alert_engine *audit, int64_t now_ms);
 /* Frees the mailer, and a job whose completion never came (after the worker pool is
  * freed: the month stays due, built again at the next start).  NULL is a no-op. */
 void avail_mailer_free(struct avail_mailer *m);

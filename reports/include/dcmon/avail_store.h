@@ -79,14 +79,9 @@ void avail_recorder_tick(struct avail_recorder *r, int64_t now_ms);
  * so that the default rule state-disk-full alerts when its writes are held. */
 struct metric_reg;
 void avail_recorder_set_registry(struct avail_recorder *r, struct metric_reg *reg);
-/* The monthly mail's schedule.  True, with month set to the month just ended
- * ("2026-11"), when now_ms is in a month whose previous one was not mailed yet: the first
- * tick of a new month, or the first after a stop across the boundary.  The first run
- * ever (no month recorded) marks the month before it as mailed and answers false: it
- * watched nothing then.  Only the month just ended is reported, even after a stop of
- * several months. */
-bool avail_recorder_month_due(struct avail_recorder *r, int64_t now_ms,
-			      char month[AVAIL_MONTH_LEN]);
+/* The last month reports.db records as mailed ("2026-11"), "" when none (a first run:
+ * the monthly mail's schedule, dcmon/notify_sched.h, then starts counting). */
+void avail_recorder_last_mailed(struct avail_recorder *r, char month[AVAIL_MONTH_LEN]);
 /* Records month as mailed (once its messages are in the notifier's spool). */
 void avail_recorder_month_mailed(struct avail_recorder *r, const char *month, int64_t now_ms);
 /* Ends the run at now_ms (a clean stop), unsubscribes and frees.  NULL is a no-op. */
