@@ -32,7 +32,10 @@ static const char *const audit_actions[] = {"ack", "silence", "unsilence", "inte
 					    "hub-command-refused",
 					    /* scheduled reports' periods past the catch-up limit
 					     * (dcmon/notify_sched.h) */
-					    "report-skipped", NULL};
+					    "report-skipped",
+					    /* maintenance entries (docs/ACCOUNTS.md "Maintenance") */
+					    "maintenance-request", "maintenance-approve",
+					    "maintenance-reject", "maintenance-end", NULL};
 
 static json_t *json_str_or_null(const char *s)
 {

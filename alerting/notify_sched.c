@@ -175,7 +175,7 @@ static void skip_beyond(struct notify_sched *s, struct notifier *n, struct alert
 		 oldest.name, p->name, cal->catchup_max);
 	log_msg(LOG_LVL_WARN, s->ops->sub, NULL, "%s: %s", cal->what, detail);
 	if (audit)
-		alert_engine_audit_add(audit, &(struct alert_actor){"dcmond", "scheduler"},
+		alert_engine_audit_add(audit, &(struct alert_actor){.who = "dcmond", .origin = "scheduler"},
 				       "report-skipped", cal->schedule, detail, now_ms);
 	mark_only(s, n, cal->schedule, p->name, now_ms);
 }

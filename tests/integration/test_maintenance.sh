@@ -73,6 +73,8 @@ grep -qE "^1 +approved \(active\) +$HOST .* root +u-approver +kernel patching, C
 assert_eq "$(audit_json | jq -c '[.entries[] | select(.action | startswith("maintenance")) | [.action, .who, .target, .detail]]')" \
   "[[\"maintenance-request\",\"root\",\"maintenance:1\",\"device=$HOST for 3600 s: kernel patching, CHG-42\"],[\"maintenance-approve\",\"u-approver\",\"maintenance:1\",\"requested by root, silence 1\"]]" \
   "the audit log: the request by root, the approval by u-approver"
+assert_eq "$(api_get "/api/v1/audit?action=maintenance-approve" | jq -r '[.entries[] | .who] | join(",")')" \
+  u-approver "the audit API's action filter finds the approval"
 pass "an approved maintenance window: logins quiet, the approver on record"
 
 # ---- ended: a login alerts again ---------------------------------------------------------
