@@ -207,12 +207,13 @@ static void on_udp(struct loop *loop, int fd, unsigned events, void *arg)
 				    .msg_controllen = sizeof(ctl.buf)};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
-			return;
+			break;
 		note_kernel_drops(s, kernel_drops(&mh));
 		syslog_addr_text(&sa, addr, sizeof(addr));
 		syslogd_take(s, addr, s->dgram, (size_t)n,
 			     (mh.msg_flags & MSG_TRUNC) ? EVENT_F_TRUNCATED : 0);
 	}
+	log_rules_flush(s->rules);
 }
 
 /* ---- listeners ------------------------------------------------------------------------- */
