@@ -13,20 +13,37 @@
 # them the other design weighed (docs/EVENTS.md): rsyslogd's file gzip-compressed, its
 # bytes per event and the time of one word search through it (zgrep -c).
 #
-#   bench/logs.sh [N=300000] [Q=200] [R=100]
+#   bench/logs.sh [N=300000] [Q=200] [R=100] [S=0]
 #
-# Bounded: N at most 2,000,000, each ingest waits at most 300 s.  Builds a Release tree
-# in build-bench/ (or uses $DCMON_BUILD_DIR); prints one final line of key=value.
+# With S > 0, the search at scale too: S events loaded straight into a store of their
+# own through the store's own writer (bench_events load: the same lines, received
+# over the SCALE_DAYS=10 days before now, no network), then Q searches over them by
+# bench_events search (a time range of 10 min to 1 day anywhere in those days plus a
+# word, 50 rows, newest first), its load rate and its disk bytes per event.
+#
+# PERF=FILE: dcmond's ingest is profiled into FILE (perf record -e cpu-clock -g; this
+# VM has no hardware counters), for `perf report -i FILE`.
+#
+# Bounded: N at most 2,000,000, each ingest waits at most 300 s; S at most 20,000,000
+# and refused unless 600 bytes an event fit in half the free space of /tmp (the
+# store is deleted at the end).  Builds a Release tree in build-bench/ (or uses
+# $DCMON_BUILD_DIR); prints one final line of key=value.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-300000}
 q=${2:-200}
 rules=${3:-100}
+scale=${4:-0}
+scale_days=${SCALE_DAYS:-10}
 [ "$n" -le 2000000 ] || { echo "N at most 2000000" >&2; exit 2; }
+[ "$scale" -le 20000000 ] || { echo "S at most 20000000" >&2; exit 2; }
+free_kb=$(df -Pk /tmp | awk 'NR == 2 {print $4}')
+[ $((scale * 600 / 1024)) -le $((free_kb / 2)) ] ||
+	{ echo "S=$scale events need ~$((scale * 600 >> 20)) MiB: more than half of /tmp's free space" >&2; exit 2; }
 build=${DCMON_BUILD_DIR:-build-bench}
 if [ -z "${DCMON_BUILD_DIR:-}" ]; then
 	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$build" -j2 --target dcmond >/dev/null
+	cmake --build "$build" -j2 --target dcmond bench_events >/dev/null
 fi
 command -v rsyslogd >/dev/null || { echo "rsyslogd not installed (scripts/install-deps.sh)" >&2; exit 2; }
 T=$(mktemp -d /tmp/dcmon-logbench.XXXXXX)
@@ -134,9 +151,15 @@ taskset -c 0 "$build/dcmond" -c "$T/d/dcmon.yaml" >"$T/d/log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$T/d/dcmon.sock" ] && break; sleep 0.1; done
 dcount() { sqlite3 -readonly "file:$(ls "$T"/d/data/events/events-*.db | head -1)?mode=ro" 'select max(id) from ev' 2>/dev/null; }
+if [ -n "${PERF:-}" ]; then
+	perf record -q -e cpu-clock -g -p "${pids[0]}" -o "$PERF" 2>/dev/null &
+	perf_pid=$!
+	sleep 0.5
+fi
 t0=$(now); t0s=${t0%.*}
 send "$dport"
 dsec=$(until_count 300 dcount)
+if [ -n "${PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 dcpu=$(awk '{print ($14 + $15) / 100}' "/proc/${pids[0]}/stat")
 
 # ---- rsyslogd: the same stream to a file --------------------------------------------
@@ -186,6 +209,19 @@ lat.sort()
 print("%.2f %.2f" % (lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]))
 PY
 read -r p50 p99 <"$T/search"
+
+# ---- search at scale: S events loaded by the store's own writer ----------------------
+scale_keys=""
+if [ "$scale" -gt 0 ]; then
+	"$build/bench_events" load "$T/s" "$scale" "$scale_days" >"$T/s.load"
+	end_ms=$(sed -n 's/.*end_ms=\([0-9]*\).*/\1/p' "$T/s.load")
+	"$build/bench_events" search "$T/s" "$q" "$scale_days" "$end_ms" >"$T/s.search"
+	# (its keys prefixed scale_: search_p50_ms is also the API's over the N above)
+	scale_keys="scale_events=$scale scale_days=$scale_days $(sed 's/ end_ms=[0-9]*//' "$T/s.load"
+		cat "$T/s.search") bytes_per_event=$(( $(du -sb "$T/s" | cut -f1) / scale ))"
+	scale_keys=$(echo $scale_keys | sed 's/\(^\| \)\([a-z]\)/\1scale_\2/g; s/scale_scale_/scale_/g')
+	rm -rf "$T/s"
+fi
 kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 ebytes=$(du -sb "$T/d/data/events" | cut -f1)
 rbytes=$(stat -c %s "$T/r/messages")
@@ -201,5 +237,5 @@ print("messages=%d log_rules=$rules stream_bytes=%d dcmond_msgs_per_s=%.0f dcmon
       "bytes_per_event=%.0f rsyslogd_file_bytes_per_event=%.0f gzip_file_bytes_per_event=%.0f "
       "zgrep_one_word_ms=%s"
       % (n, $stream_bytes, n / dsec, "$dcpu", n / rsec, "$rcpu", "$p50", "$p99", n,
-         $ebytes / n, $rbytes / n, $gzbytes / n, "$zgrep_ms"))
+         $ebytes / n, $rbytes / n, $gzbytes / n, "$zgrep_ms") + (" $scale_keys" if "$scale_keys" else ""))
 EOF

@@ -13,11 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "dcmon/fsutil.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/strbuf.h"
 
 #define MAINTAIN_MS      60000 /* retention and disk bound checked at least this often, */
 #define MAINTAIN_SHARE   100   /* and after writing about max_mb / this */
@@ -25,7 +24,11 @@
 #define OPEN_PARTS       2     /* writable partitions kept open (today, yesterday) */
 #define WARN_REPEAT_MS   3600000 /* the disk-bound warning again after this */
 #define BUSY_TIMEOUT_MS  5000
-#define TXN_EVENTS_MAX   500   /* events per transaction: bounds the WAL between checkpoints */
+#define TXN_EVENTS_MAX   16384 /* events per transaction: bounds the WAL between checkpoints */
+#define BATCH_WAKE       512   /* events queued that wake the writer at once, */
+#define BATCH_WAIT_MS    20    /* else it waits this long for more after the first: a
+				* transaction (and an FTS5 segment) per few events would cost
+				* most of the write, and wake-ups a context switch per event */
 #define WAL_PAGES_MIN    64    /* WAL pages (4 KiB) between checkpoints: max_mb / 64, */
 #define WAL_PAGES_MAX    4096  /* within these (a checkpoint costs an fsync or two) */
 
@@ -40,7 +43,12 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS ev_device ON ev(device, rx);"
     "CREATE INDEX IF NOT EXISTS ev_tenant ON ev(tenant, rx);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS ev_fts USING fts5(message, content='ev',"
-    " content_rowid='id', detail=column);";
+    " content_rowid='id', detail=column);"
+    "CREATE TABLE IF NOT EXISTS ev_meta(key TEXT PRIMARY KEY, value INTEGER);";
+
+/* The writer's page cache (KiB): the (device, rx) index takes rows at one place per
+ * device, and those pages, with FTS5's, stay in memory rather than being read back. */
+static const char writer_pragmas[] = "PRAGMA cache_size=-8192;";
 
 static const char insert_sql[] =
     "INSERT INTO ev(rx, ts, kind, source, host, device, tenant, site, facility, severity,"
@@ -60,6 +68,11 @@ struct part_conn {
 	int64_t day_ms; /* -1 = unused */
 	sqlite3 *db;
 	sqlite3_stmt *ins, *ins_fts;
+	/* ev_meta's rx_ordered (event_search.c): 1 while every event was written with an
+	 * rx no lower than the one before (ids then bound a time range), 0 once not,
+	 * -1 to be read again (after a failed transaction) */
+	int ordered;
+	int64_t last_rx; /* rx of the newest event written */
 };
 
 struct event_store {
@@ -70,6 +83,7 @@ struct event_store {
 	struct qev *head, **tail;
 	size_t queued;
 	uint64_t seq_in, seq_out; /* events queued / finished (written or lost) */
+	int flushing;             /* event_store_sync callers waiting: no lingering */
 	bool stop;
 	struct event_store_stats st;
 	int64_t last_drop_log_ms;
@@ -78,6 +92,7 @@ struct event_store {
 	int64_t last_maintain_ms;
 	int64_t written_bytes;  /* about, since the last maintenance */
 	int64_t last_warn_ms;
+	struct strbuf json;      /* an event's fields as JSON, reused */
 };
 
 /* ---- the copy --------------------------------------------------------------------- */
@@ -159,7 +174,10 @@ int event_store_add(struct event_store *s, const struct event *ev)
 			s->tail = &q->next;
 			s->queued++;
 			s->seq_in++;
-			pthread_cond_signal(&s->wake);
+			/* only when the writer may wait for it: a signal per event would wake it
+			 * per event */
+			if (s->queued == 1 || s->queued == BATCH_WAKE)
+				pthread_cond_signal(&s->wake);
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -189,6 +207,43 @@ static int wal_limits(struct event_store *s, sqlite3 *db)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* Reads whether the partition's events are in rx order, and its newest rx; a new
+ * partition is, one written before ev_meta existed is not known to be. */
+static int order_load(struct part_conn *p)
+{
+	int64_t v = 0;
+	int last = event_db_int(p->db, "SELECT rx FROM ev ORDER BY id DESC LIMIT 1", 0, &p->last_rx);
+	int meta = event_db_int(p->db, EVENT_META_ORDERED, 0, &v);
+	bool empty = last == 0;
+
+	if (last < 0 || meta < 0)
+		return -EIO;
+	if (empty)
+		p->last_rx = INT64_MIN;
+	if (meta == 1) {
+		p->ordered = v != 0;
+		return 0;
+	}
+	p->ordered = empty;
+	return sqlite3_exec(p->db, empty ? "INSERT INTO ev_meta VALUES('rx_ordered', 1)"
+					 : "INSERT INTO ev_meta VALUES('rx_ordered', 0)",
+			    NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Keeps rx_ordered true to what is written: cleared, in ev's own transaction, by the
+ * first event whose rx is lower than the one before (the wall clock stepped back). */
+static int order_note(struct part_conn *p, const struct event *ev)
+{
+	if (p->ordered && ev->received_ms < p->last_rx) {
+		if (sqlite3_exec(p->db, "UPDATE ev_meta SET value = 0 WHERE key = 'rx_ordered'",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			return -EIO;
+		p->ordered = 0;
+	}
+	p->last_rx = ev->received_ms;
+	return 0;
+}
+
 static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 {
 	char name[40], path[4096];
@@ -200,7 +255,8 @@ static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 		SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    wal_limits(s, p->db) != SQLITE_OK ||
+	    sqlite3_exec(p->db, writer_pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+	    wal_limits(s, p->db) != SQLITE_OK || order_load(p) < 0 ||
 	    sqlite3_prepare_v2(p->db, insert_sql, -1, &p->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(p->db, insert_fts_sql, -1, &p->ins_fts, NULL) != SQLITE_OK) {
 		log_warnx("events", NULL, "cannot open partition %s: %s", path,
@@ -248,23 +304,74 @@ static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, bool present)
 		sqlite3_bind_null(st, i);
 }
 
-/* The structured fields as one JSON object (NULL when none). */
-static char *fields_json(const struct event *ev)
+/* s as a JSON string, escaped as jansson's json_dumps does (s is valid UTF-8: the
+ * event's contract). */
+static void json_quoted(struct strbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	strbuf_append(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_append(b, run, (size_t)(s - run));
+		run = s + 1;
+		char esc[6] = {'\\', (char)c, 0};
+		size_t n = 2;
+		switch (c) {
+		case '"': case '\\': break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		strbuf_append(b, esc, n);
+	}
+	strbuf_append(b, run, (size_t)(s - run));
+	strbuf_append(b, "\"", 1);
+}
+
+/* The structured fields as one JSON object into b (NULL when none), written here
+ * rather than through jansson: a handful of allocations per event otherwise.  A name
+ * given twice keeps its last value at its first place, as jansson's object did. */
+static const char *fields_json(const struct event *ev, struct strbuf *b)
 {
 	if (ev->nfields == 0)
 		return NULL;
-	json_t *o = json_object();
-	for (size_t i = 0; o && i < ev->nfields; i++)
-		json_object_set_new(o, ev->fields[i].name, json_string(ev->fields[i].value));
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	strbuf_reset(b);
+	strbuf_append(b, "{", 1);
+	for (size_t i = 0; i < ev->nfields; i++) {
+		size_t last = i, first = i;
+		for (size_t k = 0; k < ev->nfields; k++) {
+			if (strcmp(ev->fields[k].name, ev->fields[i].name) != 0)
+				continue;
+			first = k < first ? k : first;
+			last = k;
+		}
+		if (first != i)
+			continue; /* written at its first place */
+		if (b->len > 1)
+			strbuf_append(b, ",", 1);
+		json_quoted(b, ev->fields[i].name);
+		strbuf_append(b, ":", 1);
+		json_quoted(b, ev->fields[last].value);
+	}
+	strbuf_append(b, "}", 1);
+	return b->failed ? NULL : strbuf_str(b);
 }
 
-static int insert_one(struct part_conn *p, const struct event *ev)
+static int insert_one(struct part_conn *p, const struct event *ev, struct strbuf *json)
 {
 	sqlite3_stmt *st = p->ins;
-	char *fields = fields_json(ev);
+	const char *fields = fields_json(ev, json);
 	int rc;
 
 	sqlite3_bind_int64(st, 1, ev->received_ms);
@@ -288,7 +395,6 @@ static int insert_one(struct part_conn *p, const struct event *ev)
 		sqlite3_bind_null(st, 16);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	free(fields);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	sqlite3_bind_int64(p->ins_fts, 1, sqlite3_last_insert_rowid(p->db));
@@ -306,11 +412,12 @@ static size_t write_day_run(struct event_store *s, struct qev **q, size_t *lost)
 	int64_t day = (*q)->ev.received_ms / EVENT_DAY_MS * EVENT_DAY_MS;
 	struct part_conn *p = part_get(s, day);
 	size_t n = 0;
-	bool ok = p && sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	bool ok = p && (p->ordered >= 0 || order_load(p) == 0) &&
+		  sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 
 	for (; *q && n < TXN_EVENTS_MAX && (*q)->ev.received_ms / EVENT_DAY_MS * EVENT_DAY_MS == day;
 	     *q = (*q)->next) {
-		if (ok && insert_one(p, &(*q)->ev) < 0)
+		if (ok && (order_note(p, &(*q)->ev) < 0 || insert_one(p, &(*q)->ev, &s->json) < 0))
 			ok = false;
 		s->written_bytes += EVENT_OVERHEAD + (int64_t)(*q)->ev.raw_len +
 				    (int64_t)((*q)->ev.message ? strlen((*q)->ev.message) : 0);
@@ -321,6 +428,7 @@ static size_t write_day_run(struct event_store *s, struct qev **q, size_t *lost)
 	if (p) {
 		log_warnx("events", NULL, "writing %zu events failed: %s", n, sqlite3_errmsg(p->db));
 		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+		p->ordered = -1; /* what the rollback left, read again */
 	}
 	*lost += n;
 	return 0;
@@ -438,6 +546,24 @@ static void maintain(struct event_store *s, int64_t now)
 
 /* ---- the writer thread ------------------------------------------------------------ */
 
+/* With a few events queued, waits (at most BATCH_WAIT_MS) for BATCH_WAKE of them, so
+ * that a steady stream is written in large transactions; not when stopping or asked
+ * to flush.  Called and returns with s->mu held. */
+static void linger(struct event_store *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += BATCH_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (s->head && s->queued < BATCH_WAKE && !s->stop && !s->flushing)
+		if (pthread_cond_timedwait(&s->wake, &s->mu, &until) == ETIMEDOUT)
+			break;
+}
+
 static void *writer_main(void *arg)
 {
 	struct event_store *s = arg;
@@ -451,6 +577,7 @@ static void *writer_main(void *arg)
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&s->wake, &s->mu, &ts);
 		}
+		linger(s);
 		struct qev *batch = s->head;
 		s->head = NULL;
 		s->tail = &s->head;
@@ -485,6 +612,7 @@ struct event_store *event_store_open(const struct cfg_events *c, char *err, size
 	s->cfg.warn_percent = c->warn_percent;
 	s->cfg.queue_max = c->queue_max;
 	s->tail = &s->head;
+	strbuf_init(&s->json);
 	for (size_t i = 0; i < OPEN_PARTS; i++)
 		s->parts[i].day_ms = -1;
 	int rc = fs_make_parents(s->cfg.dir, 0750, NULL, 0);
@@ -513,9 +641,11 @@ void event_store_sync(struct event_store *s)
 {
 	pthread_mutex_lock(&s->mu);
 	uint64_t want = s->seq_in;
+	s->flushing++;
 	pthread_cond_signal(&s->wake);
 	while (s->seq_out < want)
 		pthread_cond_wait(&s->done, &s->mu);
+	s->flushing--;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -534,6 +664,7 @@ void event_store_close(struct event_store *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->done);
+	strbuf_free(&s->json);
 	free(s->cfg.dir);
 	free(s);
 }

@@ -124,4 +124,13 @@ struct event_part {
  * negative errno. */
 int event_parts_list(const char *dir, struct event_part **out);
 
+/* A partition's metadata, table ev_meta: "rx_ordered" is 1 while its events were
+ * written in received-time order (ids then bound a time range: event_search.c), 0 once
+ * the clock stepped back or for a partition older than the table. */
+#define EVENT_META_ORDERED "SELECT value FROM ev_meta WHERE key = 'rx_ordered'"
+struct sqlite3;
+/* The first column of sql's first row on db (its one ?, if any, bound to arg) into
+ * *out: 1, 0 when there is no row, -1 on error. */
+int event_db_int(struct sqlite3 *db, const char *sql, int64_t arg, int64_t *out);
+
 #endif

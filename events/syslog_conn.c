@@ -42,6 +42,7 @@ static void conn_close(struct syslog_conn *c, const char *why)
 	struct syslogd *s = c->s;
 
 	syslog_framer_finish(&c->fr, on_frame, c);
+	log_rules_flush(s->rules);
 	log_debug("syslog", NULL, "%s connection from %s closed: %s", c->ssl ? "tls" : "tcp",
 		  c->addr, why);
 	loop_io_del(s->loop, c->fd);
@@ -114,9 +115,8 @@ static ssize_t conn_read(struct syslog_conn *c, char *buf, size_t len)
 	return e == SSL_ERROR_ZERO_RETURN ? 0 : -EIO;
 }
 
-static void on_conn(struct loop *loop, int fd, unsigned events, void *arg)
+static void conn_read_all(struct loop *loop, struct syslog_conn *c)
 {
-	struct syslog_conn *c = arg;
 	char buf[READ_CHUNK];
 
 	if (c->handshaking) {
@@ -141,6 +141,15 @@ static void on_conn(struct loop *loop, int fd, unsigned events, void *arg)
 			return;
 		}
 	}
+}
+
+static void on_conn(struct loop *loop, int fd, unsigned events, void *arg)
+{
+	struct syslog_conn *c = arg;
+	struct syslogd *s = c->s; /* c may be closed by the read */
+
+	conn_read_all(loop, c);
+	log_rules_flush(s->rules); /* what the messages read counted, reported once */
 }
 
 static struct syslog_conn *conn_new(struct syslogd *s, int fd, const struct sockaddr_storage *sa,

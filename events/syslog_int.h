@@ -31,6 +31,38 @@ enum syslog_transport { SYSLOG_UDP, SYSLOG_TCP, SYSLOG_TLS, SYSLOG_TRANSPORTS };
 
 struct syslog_conn;
 
+/* ---- the log rules' literal prefilter (syslog_prefilter.c) ------------------------- */
+
+#define LIT_GRAMS_MAX 8 /* bigrams of a literal looked up before its strstr */
+#define LIT_ALTS_MAX  8 /* top-level alternatives of a regex given a literal each */
+
+/* A message's bigrams, hashed into 4096 bits: made once per message. */
+struct msg_grams {
+	uint64_t bits[4096 / 64];
+};
+struct lit {
+	const char *s;
+	uint16_t grams[LIT_GRAMS_MAX];
+	size_t ngrams;
+};
+/* Substrings of which a message must hold one to match (none: anything may match). */
+struct lit_filter {
+	struct lit v[LIT_ALTS_MAX];
+	size_t n;
+	char *buf; /* the regex's literals (lit_filter_regex) */
+};
+
+void msg_grams_of(struct msg_grams *g, const char *msg);
+/* The filter of the substring s (borrowed; NULL: passes everything). */
+void lit_filter_init(struct lit_filter *f, const char *s);
+/* The filter of the POSIX ERE re: for each top-level alternative the longest literal
+ * every match of it contains; none (passes everything) when one has no certain
+ * literal (so also when out of memory). */
+void lit_filter_regex(struct lit_filter *f, const char *re);
+void lit_filter_release(struct lit_filter *f);
+/* False only when msg (of bigrams g) holds none of f's literals. */
+bool lit_filter_pass(const struct lit_filter *f, const struct msg_grams *g, const char *msg);
+
 /* ---- log rules (syslog_rules.c) ---------------------------------------------------------- */
 
 struct log_rules;
@@ -39,8 +71,13 @@ struct log_rules;
 struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *reg, char *err,
 				size_t errlen);
 void log_rules_free(struct log_rules *lr);
-/* Counts ev (with a device) for every rule it matches, or clears them. */
+/* Counts ev (with a device) for every rule it matches, or clears them; the counts are
+ * reported (as metrics, with their notes) by log_rules_flush, which the receiver calls
+ * after each batch it read (a UDP burst, a TCP read), and log_rules_tick. */
 void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms);
+/* Reports the counts changed since the last flush (a clear reports the count it ends
+ * first, so no count an alert could see is skipped but a rise within one batch). */
+void log_rules_flush(struct log_rules *lr);
 /* Every second: counts whose matches left the window are reported lower. */
 void log_rules_tick(struct log_rules *lr, int64_t now_ms);
 /* Counts ev (with a device) for the rule named rule, whatever it matches. */

@@ -207,12 +207,13 @@ static void on_udp(struct loop *loop, int fd, unsigned events, void *arg)
 				    .msg_controllen = sizeof(ctl.buf)};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
-			return;
+			break;
 		note_kernel_drops(s, kernel_drops(&mh));
 		syslog_addr_text(&sa, addr, sizeof(addr));
 		syslogd_take(s, addr, s->dgram, (size_t)n,
 			     (mh.msg_flags & MSG_TRUNC) ? EVENT_F_TRUNCATED : 0);
 	}
+	log_rules_flush(s->rules);
 }
 
 /* ---- listeners ------------------------------------------------------------------------- */
@@ -375,8 +376,10 @@ void syslogd_reload(struct syslogd *s, const struct cfg *cfg)
 
 void syslogd_apply_rules(struct syslogd *s, const struct event *ev)
 {
-	if (s)
-		log_rules_apply(s->rules, ev, ev->received_ms);
+	if (!s)
+		return;
+	log_rules_apply(s->rules, ev, ev->received_ms);
+	log_rules_flush(s->rules); /* a trap is a batch of its own: reported now, not at the tick */
 }
 
 void syslogd_set_windows(struct syslogd *s, syslog_window_fn fn, void *arg)

@@ -20,7 +20,7 @@
 #include "dcmon/strhash.h"
 
 #define HITS_MAX      1024 /* matches remembered per (rule, device): the count's ceiling */
-#define HIT_BUCKETS   1024
+#define HIT_BUCKETS_MIN 1024 /* the (rule, device) table's buckets, doubled past 1 per entry */
 #define RULE_INTERVAL_MS 10000 /* the metric's expected report interval (decay reports) */
 #define QUOTE_MAX     20   /* matching lines the alert's e-mail quotes: the newest */
 #define QUOTE_LINE_MAX 512 /* bytes of one quoted line (time, host, program, message) */
@@ -37,6 +37,9 @@ struct log_rule_rt {
 	regex_t re;
 	bool has_re;
 	bool external; /* counted by log_rules_hit only (login reconciliation), never matched */
+	/* the prefilter (syslog_prefilter.c): the substrings match and clear, and what the
+	 * regex cannot match without */
+	struct lit_filter match_f, clear_f, re_f;
 };
 
 /* The recent matches of one rule on one device, a ring of times. */
@@ -56,19 +59,57 @@ struct log_hits {
 	size_t qlen[QUOTE_MAX];
 	int64_t qms[QUOTE_MAX];
 	size_t qhead, qn;
+	/* counted since the last report (dirty), which log_rules_flush makes at
+	 * pending_ms; listed: on its list (dirty_next) */
+	bool dirty, listed;
+	struct log_hits *dirty_next;
+	int64_t pending_ms;
 };
 
 struct log_rules {
 	struct log_rule_rt *v;
 	size_t n;
 	struct metric_reg *reg;
-	struct log_hits *buckets[HIT_BUCKETS];
+	struct log_hits **buckets; /* nbuckets (a power of two) chains of (rule, device) */
+	size_t nbuckets, nhits;
+	struct strbuf note;        /* a note being made, reused */
+	int64_t when_sec;          /* the second when_text shows (quote_push) */
+	char when_text[32];
+	struct log_hits *dirty; /* counts not reported yet */
 	struct cfg_log_rule logins[LOGIN_RULES]; /* the login reconciliation's counts */
 };
 
+static size_t hits_hash(size_t rule, const char *device)
+{
+	return (size_t)((strhash(device) ^ (rule * 0x9E3779B97F4A7C15ULL)) >> 7);
+}
+
 static struct log_hits **bucket(struct log_rules *lr, size_t rule, const char *device)
 {
-	return &lr->buckets[(strhash(device) ^ (rule * 0x9E3779B97F4A7C15ULL)) % HIT_BUCKETS];
+	return &lr->buckets[hits_hash(rule, device) & (lr->nbuckets - 1)];
+}
+
+/* Doubles the buckets once the entries outnumber them: a chain walk costs a cache
+ * miss per entry (each holds its ring of times), so chains stay short. */
+static void hits_grow(struct log_rules *lr)
+{
+	size_t n = lr->nbuckets * 2;
+	struct log_hits **v = calloc(n, sizeof(*v));
+
+	if (!v)
+		return; /* longer chains, still correct */
+	for (size_t b = 0; b < lr->nbuckets; b++) {
+		while (lr->buckets[b]) {
+			struct log_hits *h = lr->buckets[b];
+			lr->buckets[b] = h->next;
+			size_t i = hits_hash(h->rule, h->device) & (n - 1);
+			h->next = v[i];
+			v[i] = h;
+		}
+	}
+	free(lr->buckets);
+	lr->buckets = v;
+	lr->nbuckets = n;
 }
 
 static struct log_hits *hits_get(struct log_rules *lr, size_t rule, const char *device)
@@ -88,6 +129,8 @@ static struct log_hits *hits_get(struct log_rules *lr, size_t rule, const char *
 	h->m = metric_reg_get(lr->reg, device, &d);
 	h->next = *b;
 	*b = h;
+	if (++lr->nhits > lr->nbuckets)
+		hits_grow(lr);
 	return h;
 }
 
@@ -106,16 +149,19 @@ static void quotes_clear(struct log_hits *h)
 
 /* Remembers ev's line as the newest match, formatted once: the note is remade at every
  * match, so making it must cost no more than copying the lines. */
-static void quote_push(struct log_hits *h, const struct event *ev, int64_t now_ms)
+static void quote_push(struct log_rules *lr, struct log_hits *h, const struct event *ev,
+		       int64_t now_ms)
 {
-	char when[32];
-	time_t t = (time_t)(now_ms / 1000);
-	struct tm tm;
 	if (!h->qtext && !(h->qtext = malloc(QUOTE_MAX * sizeof(*h->qtext))))
 		return; /* the count still holds the match */
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	int n = snprintf(h->qtext[h->qhead], QUOTE_LINE_MAX - 1, "  %s %s %s: %s", when,
+	if (now_ms / 1000 != lr->when_sec) { /* the time as text, once a second */
+		time_t t = (time_t)(now_ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(lr->when_text, sizeof(lr->when_text), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		lr->when_sec = now_ms / 1000;
+	}
+	int n = snprintf(h->qtext[h->qhead], QUOTE_LINE_MAX - 1, "  %s %s %s: %s", lr->when_text,
 			 ev->host ? ev->host : (ev->source ? ev->source : "-"),
 			 ev->program ? ev->program : "-", ev->message ? ev->message : "");
 	size_t len = n < 0 ? 0 : (size_t)n < QUOTE_LINE_MAX - 2 ? (size_t)n : QUOTE_LINE_MAX - 2;
@@ -128,9 +174,10 @@ static void quote_push(struct log_hits *h, const struct event *ev, int64_t now_m
 
 /* The metric's note: the quoted lines still within the window, oldest first, and how
  * many more matched. */
-static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t now_ms)
+static void hits_note(struct log_rules *lr, const struct log_rule_rt *r, struct log_hits *h,
+		      int64_t now_ms)
 {
-	struct strbuf b = STRBUF_INIT;
+	struct strbuf *b = &lr->note;
 	size_t shown = 0;
 	while (shown < h->qn && shown < h->n &&
 	       h->qms[(h->qhead + QUOTE_MAX - 1 - shown) % QUOTE_MAX] > now_ms - r->c->window_ms)
@@ -139,28 +186,27 @@ static void hits_note(const struct log_rule_rt *r, struct log_hits *h, int64_t n
 		metric_set_note(h->m, NULL);
 		return;
 	}
-	strbuf_appendf(&b, "Matching lines of log rule %s (%zu within %llds", r->c->name, h->n,
+	strbuf_reset(b);
+	strbuf_appendf(b, "Matching lines of log rule %s (%zu within %llds", r->c->name, h->n,
 		       (long long)(r->c->window_ms / 1000));
 	if (shown < h->n)
-		strbuf_appendf(&b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
-	strbuf_appendf(&b, "):\n");
-	strbuf_reserve(&b, shown * QUOTE_LINE_MAX);
+		strbuf_appendf(b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
+	strbuf_appends(b, "):\n");
 	for (size_t k = shown; k > 0; k--) {
 		size_t i = (h->qhead + QUOTE_MAX - k) % QUOTE_MAX;
-		strbuf_append(&b, h->qtext[i], h->qlen[i]);
+		strbuf_append(b, h->qtext[i], h->qlen[i]);
 	}
-	char *note = strbuf_take(&b);
-	metric_set_note(h->m, note);
-	free(note);
+	metric_set_note(h->m, b->failed ? NULL : strbuf_str(b));
 }
 
 static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms)
 {
+	h->dirty = false; /* (if listed, log_rules_flush passes it by) */
 	h->last = (double)h->n;
 	h->last_ms = now_ms;
 	if (!h->m)
 		return;
-	hits_note(&lr->v[h->rule], h, now_ms); /* before the report: an alert it fires sees it */
+	hits_note(lr, &lr->v[h->rule], h, now_ms); /* before the report: an alert it fires sees it */
 	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
@@ -227,21 +273,23 @@ static bool rule_trap_is(const struct cfg_log_rule *c, const struct event *ev)
 	       (ev->msgid && strcmp(c->trap, ev->msgid) == 0);
 }
 
-static bool rule_matches(const struct log_rule_rt *r, const struct event *ev)
+static bool rule_matches(const struct log_rule_rt *r, const struct event *ev,
+			 const struct msg_grams *g, const char *msg)
 {
 	if (r->external)
 		return false;
-	const char *msg = ev->message ? ev->message : "";
 	if (r->c->program && (!ev->program || strcmp(r->c->program, ev->program) != 0))
 		return false;
 	if (!rule_trap_is(r->c, ev) || !rule_fields_hold(r->c, ev))
 		return false;
-	if (r->c->match && !strstr(msg, r->c->match))
+	if (!lit_filter_pass(&r->match_f, g, msg) || !lit_filter_pass(&r->re_f, g, msg))
 		return false;
 	return !r->has_re || regexec(&r->re, msg, 0, NULL, 0) == 0;
 }
 
-/* One match of rule i on ev's device (or its clearing line), reported at once. */
+/* One match of rule i on ev's device (or its clearing line), reported by the next
+ * log_rules_flush: a burst of matches of one device makes one report (its count,
+ * the newest lines) rather than one each, the note and the engine's work included. */
 static void rule_count(struct log_rules *lr, size_t i, const struct event *ev, bool clears,
 		       int64_t now_ms)
 {
@@ -249,28 +297,51 @@ static void rule_count(struct log_rules *lr, size_t i, const struct event *ev, b
 	if (!h)
 		return;
 	if (clears) {
+		if (h->dirty) /* the count it reached is seen before it goes to 0 */
+			hits_report(lr, h, h->pending_ms);
 		h->n = 0;
 		quotes_clear(h);
 	} else {
-		quote_push(h, ev, now_ms);
+		quote_push(lr, h, ev, now_ms);
 		h->times[h->head] = now_ms;
 		h->head = (h->head + 1) % HITS_MAX;
 		h->n += h->n < HITS_MAX;
 		hits_prune(h, lr->v[i].c->window_ms, now_ms);
 	}
-	hits_report(lr, h, now_ms);
+	h->pending_ms = now_ms;
+	h->dirty = true;
+	if (!h->listed) {
+		h->listed = true;
+		h->dirty_next = lr->dirty;
+		lr->dirty = h;
+	}
+}
+
+void log_rules_flush(struct log_rules *lr)
+{
+	while (lr && lr->dirty) {
+		struct log_hits *h = lr->dirty;
+		lr->dirty = h->dirty_next;
+		h->listed = false;
+		if (h->dirty)
+			hits_report(lr, h, h->pending_ms);
+	}
 }
 
 void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_ms)
 {
+	struct msg_grams g;
+	const char *msg = ev->message ? ev->message : "";
+
 	if (!lr || !ev->device)
 		return;
+	msg_grams_of(&g, msg);
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct log_rule_rt *r = &lr->v[i];
 		if (!rule_in_scope(r->c, ev) || !rule_kind_ok(r->c, ev))
 			continue;
-		bool clears = r->c->clear && ev->message && strstr(ev->message, r->c->clear);
-		if (!clears && !rule_matches(r, ev))
+		bool clears = r->c->clear && ev->message && lit_filter_pass(&r->clear_f, &g, msg);
+		if (!clears && !rule_matches(r, ev, &g, msg))
 			continue;
 		rule_count(lr, i, ev, clears, now_ms);
 	}
@@ -286,7 +357,8 @@ void log_rules_hit(struct log_rules *lr, const char *rule, const struct event *e
 
 void log_rules_tick(struct log_rules *lr, int64_t now_ms)
 {
-	for (size_t b = 0; lr && b < HIT_BUCKETS; b++)
+	log_rules_flush(lr);
+	for (size_t b = 0; lr && b < lr->nbuckets; b++)
 		for (struct log_hits *h = lr->buckets[b]; h; h = h->next)
 			if (hits_prune(h, lr->v[h->rule].c->window_ms, now_ms) != h->last ||
 			    now_ms - h->last_ms >= RULE_INTERVAL_MS / 2)
@@ -353,7 +425,11 @@ static size_t rules_in_force(const struct cfg_syslog *c, const struct cfg_log_ru
 /* Forgets every count (a reload: the devices' metrics may be gone). */
 static void log_rules_reset(struct log_rules *lr)
 {
-	for (size_t b = 0; lr && b < HIT_BUCKETS; b++) {
+	if (lr) {
+		lr->dirty = NULL;
+		lr->nhits = 0;
+	}
+	for (size_t b = 0; lr && b < lr->nbuckets; b++) {
 		while (lr->buckets[b]) {
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
@@ -379,8 +455,12 @@ struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *r
 		free(in_force);
 		return NULL;
 	}
-	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(n, sizeof(*lr->v))))
+	if (!(lr = calloc(1, sizeof(*lr))) || !(lr->v = calloc(n, sizeof(*lr->v))) ||
+	    !(lr->buckets = calloc(HIT_BUCKETS_MIN, sizeof(*lr->buckets))))
 		goto oom;
+	lr->nbuckets = HIT_BUCKETS_MIN;
+	lr->when_sec = -1;
+	strbuf_init(&lr->note);
 	lr->reg = reg;
 	for (size_t k = 0; k < nlogin; k++) {
 		lr->logins[k] = (struct cfg_log_rule){.name = (char *)login_rule_names[k],
@@ -398,12 +478,18 @@ struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *r
 			return NULL;
 		}
 		r->has_re = r->c->regex != NULL;
+		lit_filter_init(&r->match_f, r->c->match);
+		lit_filter_init(&r->clear_f, r->c->clear);
+		if (r->has_re)
+			lit_filter_regex(&r->re_f, r->c->regex); /* out of memory: no filter */
 	}
 	free(in_force);
 	return lr;
 oom:
 	snprintf(err, errlen, "syslog: out of memory");
 	free(in_force);
+	if (lr)
+		free(lr->v);
 	free(lr);
 	return NULL;
 }
@@ -413,9 +499,13 @@ void log_rules_free(struct log_rules *lr)
 	if (!lr)
 		return;
 	log_rules_reset(lr);
-	for (size_t i = 0; i < lr->n; i++)
+	for (size_t i = 0; i < lr->n; i++) {
 		if (lr->v[i].has_re)
 			regfree(&lr->v[i].re);
+		lit_filter_release(&lr->v[i].re_f);
+	}
+	strbuf_free(&lr->note);
+	free(lr->buckets);
 	free(lr->v);
 	free(lr);
 }

@@ -169,12 +169,93 @@ static void test_text(void **state)
 	assert_int_equal(event_store_search(f->s, &q, collect, &r, err, sizeof(err)), -EINVAL);
 }
 
+/* A time range inside one day: found through the ids it spans (the partition is in rx
+ * order), with and without text. */
+static void test_range_within_day(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	struct event_query q = {.kind = -1, .severity_max = -1, .from_ms = DAY0 + EVENT_DAY_MS + 3000,
+				.to_ms = DAY0 + EVENT_DAY_MS + 7000};
+	assert_int_equal(run(f, &q, &r), 4);
+	assert_string_equal(r.msg[0], "day1 n6 sshd");
+	assert_string_equal(r.msg[3], "day1 n3 sshd");
+	q.text = "sshd";
+	assert_int_equal(run(f, &q, &r), 3); /* n4 is the EXT4 line */
+	assert_string_equal(r.msg[0], "day1 n6 sshd");
+	assert_string_equal(r.msg[2], "day1 n3 sshd");
+	q.ascending = true;
+	assert_int_equal(run(f, &q, &r), 3);
+	assert_string_equal(r.msg[0], "day1 n3 sshd");
+	q.from_ms = DAY0 + EVENT_DAY_MS + 9500; /* after the day's last event */
+	assert_int_equal(run(f, &q, &r), 0);
+}
+
+/* The wall clock stepped back while writing: ids no longer follow the time, and a
+ * time range must still find every event in it. */
+static void test_clock_stepped_back(void **state)
+{
+	struct fx *f = *state;
+	static const int64_t secs[] = {10, 20, 5, 30, 12};
+	struct rows r;
+	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		char msg[32];
+		snprintf(msg, sizeof(msg), "%02llds stepped", (long long)secs[i]);
+		struct event ev = {.received_ms = DAY0 + 5 * EVENT_DAY_MS + secs[i] * 1000,
+				   .kind = EVENT_SYSLOG, .source = "127.0.0.1", .facility = -1,
+				   .severity = 6, .message = msg};
+		assert_int_equal(event_store_add(f->s, &ev), 0);
+	}
+	event_store_sync(f->s);
+	struct event_query q = {.kind = -1, .severity_max = -1, .from_ms = DAY0 + 5 * EVENT_DAY_MS + 1000,
+				.to_ms = DAY0 + 5 * EVENT_DAY_MS + 15000};
+	assert_int_equal(run(f, &q, &r), 3); /* last stored first */
+	assert_string_equal(r.msg[0], "12s stepped");
+	assert_string_equal(r.msg[1], "05s stepped");
+	assert_string_equal(r.msg[2], "10s stepped");
+	q.text = "stepped";
+	assert_int_equal(run(f, &q, &r), 3);
+	q.from_ms = DAY0 + 5 * EVENT_DAY_MS + 11000;
+	assert_int_equal(run(f, &q, &r), 1); /* 12 s, stored after 30 s */
+	assert_string_equal(r.msg[0], "12s stepped");
+}
+
+/* The fields as the store writes them (JSON made without jansson): escapes, and a
+ * name given twice keeps its last value. */
+static bool collect_fields(void *arg, int64_t id, const struct event *ev)
+{
+	char *out = arg;
+	(void)id;
+	out[0] = '\0';
+	for (size_t i = 0; i < ev->nfields; i++)
+		snprintf(out + strlen(out), 256 - strlen(out), "[%s=%s]", ev->fields[i].name,
+			 ev->fields[i].value);
+	return true;
+}
+
+static void test_fields_escaped(void **state)
+{
+	struct fx *f = *state;
+	struct event_field fld[] = {{"a\"b", "x\\y\n\t\x01\x1f/\xc3\xa9"}, {"dup", "1"},
+				    {"k", "v"}, {"dup", "2"}};
+	struct event ev = {.received_ms = DAY0 + 6 * EVENT_DAY_MS, .kind = EVENT_SYSLOG,
+			   .source = "127.0.0.1", .facility = -1, .severity = 6,
+			   .message = "fields escaped", .fields = fld, .nfields = 4};
+	char out[256] = "", err[256];
+	assert_int_equal(event_store_add(f->s, &ev), 0);
+	event_store_sync(f->s);
+	struct event_query q = {.kind = -1, .severity_max = -1, .text = "escaped"};
+	assert_int_equal(event_store_search(f->s, &q, collect_fields, out, err, sizeof(err)), 1);
+	assert_string_equal(out, "[a\"b=x\\y\n\t\x01\x1f/\xc3\xa9][dup=2][k=v]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_partitions), cmocka_unit_test(test_paging_back),
 	    cmocka_unit_test(test_after_cursor), cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_text), cmocka_unit_test(test_range_within_day),
+	    cmocka_unit_test(test_clock_stepped_back), cmocka_unit_test(test_fields_escaped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
