@@ -10,6 +10,7 @@
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
 #        PERF_FLAGS="-g" (perf record's flags, e.g. "--call-graph dwarf -F 500")
+#        DCMOND_START_MAX=30 (s, bound on waiting for dcmond's API socket)
 #        DCMOND_WRAP="" (words run before dcmond, a tool that keeps its pid, e.g.
 #          "valgrind --tool=massif --massif-out-file=F": where the bytes go, for
 #          `ms_print F`; slows dcmond down, so on a smaller run)
@@ -75,7 +76,9 @@ tools=${TOOLS:-dcmond collectd}
 warmup_max=${WARMUP_MAX:-240}
 threads=${COLLECTD_THREADS:-32}
 rrd_delay=${RRD_DELAY:-30}
-start_max=30 # s until dcmond's socket exists; a wrapper (valgrind) slows the start
+# s until dcmond's socket exists (DCMOND_START_MAX; a loaded machine parses a million
+# series' configuration slower); a wrapper (valgrind) slows the start
+start_max=${DCMOND_START_MAX:-30}
 [ -z "${DCMOND_WRAP:-}" ] || start_max=600
 interval=10
 build=${DCMON_BUILD_DIR:-build}
