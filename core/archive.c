@@ -124,7 +124,7 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		goto fail;
 	}
-	archive_writer_init(&a->w, a->rrdcached, opts->queue_max);
+	archive_writer_init(&a->w, a->data_dir, a->rrdcached, opts->queue_max);
 	int r = pthread_create(&a->thread, NULL, archive_thread, a);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot start the archive writer: %s", strerror(r));

@@ -10,10 +10,11 @@
 #define CACHED_BACKOFF_MIN_MS 1000  /* first pause after a failed connect */
 #define CACHED_BACKOFF_MAX_MS 60000 /* pauses double up to this */
 
-void archive_cached_init(struct archive_cached *c, const char *addr)
+void archive_cached_init(struct archive_cached *c, const char *addr, const char *data_dir)
 {
 	memset(c, 0, sizeof(*c));
 	c->addr = addr;
+	c->data_dir = data_dir;
 	c->is_unix = cachedc_addr_is_unix(addr);
 	cachedc_init(&c->conn, ARCHIVE_CACHED_TIMEOUT_MS);
 }
@@ -72,17 +73,18 @@ bool archive_cached_ready(struct archive_cached *c, bool force)
 	return true;
 }
 
-const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f)
+const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f,
+                                char path[PATH_MAX])
 {
 	/* A local daemon takes absolute paths; a remote one paths below its base dir. */
-	return c->is_unix ? f->path : f->rel;
+	return c->is_unix ? archive_file_path(f, c->data_dir, path) : archive_file_rel(f);
 }
 
 int archive_cached_flush(struct archive_cached *c, const struct archive_file *f)
 {
-	char cmd[CACHEDC_LINE_MAX], msg[256];
+	char cmd[CACHEDC_LINE_MAX], msg[256], path[PATH_MAX];
 	memcpy(cmd, "FLUSH ", 6);
-	if (cachedc_escape(cmd + 6, sizeof(cmd) - 6, archive_cached_name(c, f)) < 0)
+	if (cachedc_escape(cmd + 6, sizeof(cmd) - 6, archive_cached_name(c, f, path)) < 0)
 		return 0; /* cannot be named to rrdcached: it holds nothing of it */
 	long status = 0;
 	int r = cachedc_request(&c->conn, cmd, &status, msg, sizeof(msg));

@@ -10,6 +10,9 @@
 #define FILE_KEY_MAX (METRIC_NAME_MAX + 1 + 3 * METRIC_INST_MAX) /* bytes incl. NUL */
 #define PTS_MIN_CAP 4
 
+/* One per series (docs/ARCHITECTURE.md "Memory per series"). */
+_Static_assert(sizeof(struct archive_file) <= 120, "struct archive_file outgrew its budget");
+
 /* A device id becomes a directory name: refuse what would leave data_dir. */
 static bool device_dir_ok(const char *dev)
 {
@@ -56,39 +59,38 @@ struct archive_file *archive_file_new(const char *data_dir, const struct metric 
 		snprintf(err, errlen, "file name for %s too long", m->key);
 		return NULL;
 	}
-	struct archive_file *f = calloc(1, sizeof(*f));
-	if (!f)
-		goto fail;
-	int n = asprintf(&f->path, "%s/%s/%s.rrd", data_dir, m->device, key);
-	if (n < 0) {
-		f->path = NULL;
-		goto fail;
-	}
-	if (n >= PATH_MAX) {
+	/* the absolute path must fit a PATH_MAX buffer (archive_file_path) */
+	int n = snprintf(NULL, 0, "%s/%s/%s.rrd", data_dir, m->device, key);
+	if (n < 0 || n >= PATH_MAX) {
 		snprintf(err, errlen, "path of %s too long", m->key);
-		archive_file_free(f);
 		return NULL;
 	}
-	f->rel = f->path + strlen(data_dir) + 1;
-	f->device = strdup(m->device);
-	if (!f->device)
-		goto fail;
+	size_t dev_size = strlen(m->device) + 1, rel_size = dev_size + strlen(key) + 5;
+	struct archive_file *f = calloc(1, sizeof(*f) + rel_size + dev_size);
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	snprintf(f->names, rel_size, "%s/%s.rrd", m->device, key);
+	memcpy(f->names + rel_size, m->device, dev_size);
+	f->device = f->names + rel_size;
 	f->step_s = archive_rrd_step(m->interval_ms);
 	f->kind = m->kind;
 	f->state = ARCHIVE_FILE_NEW;
 	return f;
-fail:
-	archive_file_free(f);
-	snprintf(err, errlen, "%s", strerror(ENOMEM));
-	return NULL;
+}
+
+const char *archive_file_path(const struct archive_file *f, const char *data_dir,
+                              char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%s/%s", data_dir, archive_file_rel(f));
+	return path;
 }
 
 void archive_file_free(struct archive_file *f)
 {
 	if (!f)
 		return;
-	free(f->path);
-	free(f->device);
 	free(f->pts);
 	free(f);
 }

@@ -13,6 +13,7 @@
 #ifndef DCMON_ARCHIVE_INT_H
 #define DCMON_ARCHIVE_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,25 +48,34 @@ enum archive_file_state {
  * (list `all`, under the queue lock); freed by the writer after forget(), or by
  * archive_free(). */
 struct archive_file {
-	char *path;                               /* <data_dir>/<device>/<key>.rrd, absolute */
-	const char *rel;                          /* points into path: <device>/<key>.rrd */
-	char *device;                             /* device id, for log lines */
+	const char *device;                       /* device id, for log lines */
 	unsigned long step_s;                     /* RRD step, seconds */
-	enum metric_kind kind;                    /* decides the DS type */
 	struct archive_file *all_prev, *all_next; /* archive's list of every file */
 
 	/* writer-only */
-	enum archive_file_state state;
 	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
 	int64_t retry_ms;          /* BAD, NOSPACE: monotonic ms of the next look at the file */
 	struct archive_point *pts; /* buffered values, strictly ascending t_s */
 	size_t npts, cap_pts;      /* used / allocated entries of pts */
-	bool dirty;                /* on the writer's dirty list */
-	bool forgotten;            /* the metric is gone: free once pts are written */
 	struct archive_file *next_dirty;
 	struct archive_file *next_forgotten; /* queue's forget list, then writer's */
 	struct log_complaint complaint;      /* rate-limits warnings about this file */
+	enum archive_file_state state : 8;
+	bool dirty;                /* on the writer's dirty list */
+	bool forgotten;            /* the metric is gone: free once pts are written */
+
+	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
+	/* <device>/<key>.rrd (the path below data_dir, which every file shares, so the
+	 * absolute path is made when needed: archive_file_path), then the device id: one
+	 * allocation per series, a million files on a large site */
+	char names[];
 };
+
+/* The file's path relative to data_dir: <device>/<key>.rrd. */
+static inline const char *archive_file_rel(const struct archive_file *f)
+{
+	return f->names;
+}
 
 /* One queued report. */
 struct archive_entry {
@@ -214,6 +224,7 @@ int cachedc_escape(char *out, size_t outlen, const char *name);
 
 struct archive_cached {
 	const char *addr;   /* "unix:/path", "/path" or "host:port"; NULL = not used */
+	const char *data_dir;
 	bool is_unix;       /* paths sent absolute (unix) or relative to its base dir */
 	bool up;            /* connected and answering */
 	int64_t retry_ms;   /* monotonic ms of the next connect attempt when down */
@@ -222,14 +233,16 @@ struct archive_cached {
 	struct log_complaint complaint;
 };
 
-void archive_cached_init(struct archive_cached *c, const char *addr);
+/* data_dir: where local files are (a unix-socket rrdcached is sent absolute paths). */
+void archive_cached_init(struct archive_cached *c, const char *addr, const char *data_dir);
 /* Connects (and probes with STATS) if needed; honours the back-off unless force.
  * true when usable. */
 bool archive_cached_ready(struct archive_cached *c, bool force);
 /* The connection failed or is unusable: closes it, logs, backs off. */
 void archive_cached_down(struct archive_cached *c, const char *why);
 /* The name rrdcached knows f by: absolute over a Unix socket, else below its base dir. */
-const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f);
+const char *archive_cached_name(const struct archive_cached *c, const struct archive_file *f,
+                                char path[PATH_MAX]);
 /* Asks rrdcached to write its pending values of f (before reading the file).
  * 0, or -ENOTCONN (marked down). */
 int archive_cached_flush(struct archive_cached *c, const struct archive_file *f);
@@ -242,6 +255,9 @@ void archive_cached_close(struct archive_cached *c);
 struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
                                       size_t errlen);
 void archive_file_free(struct archive_file *f);
+/* f's absolute path, written into path (archive_file_new checked that it fits). */
+const char *archive_file_path(const struct archive_file *f, const char *data_dir,
+                              char path[PATH_MAX]);
 /* Writer: buffers a point.  A point in the same second as the last buffered one
  * replaces it; a point not after the file's last update or the last buffered one is
  * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ENOMEM. */
@@ -270,6 +286,7 @@ struct archive_pipe {
 
 /* The writer's state: the files with buffered points, and how they are written. */
 struct archive_writer {
+	const char *data_dir;         /* the archive's, absolute */
 	struct archive_cached cached; /* rrdcached, when addr != NULL */
 	struct archive_file *dirty;   /* files with points, in no particular order */
 	size_t held;                  /* points buffered in files */
@@ -281,7 +298,8 @@ struct archive_writer {
 	struct log_complaint complaint; /* overflow of held points */
 };
 
-void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held);
+void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
+                         size_t max_held);
 void archive_writer_destroy(struct archive_writer *w);
 /* Takes a batch's values into the files' buffers. */
 void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n);

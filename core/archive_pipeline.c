@@ -71,10 +71,11 @@ static void pipe_unnamable(struct archive_writer *w, struct archive_file *f, int
 	w->counts.failed += f->npts;
 	w->held -= f->npts;
 	archive_file_consume(f, f->npts);
+	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
 	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-	             "%s cannot be sent to rrdcached: %s", f->path,
+	             "%s cannot be sent to rrdcached: %s", archive_file_path(f, w->data_dir, path),
 	             why == -EINVAL ? "line end in the path" : "path too long");
 }
 
@@ -84,10 +85,11 @@ static void pipe_unnamable(struct archive_writer *w, struct archive_file *f, int
 static int pipe_add_file(struct archive_writer *w, struct archive_file *f)
 {
 	struct archive_pipe *p = &w->pipe;
+	char path[PATH_MAX];
 	memcpy(p->line, "UPDATE", 6);
 	p->line[6] = ' ';
 	int nl = cachedc_escape(p->line + 7, PIPE_LINE_BUDGET - 7 - PIPE_VALUE_MAX,
-	                        archive_cached_name(&w->cached, f));
+	                        archive_cached_name(&w->cached, f, path));
 	if (nl < 0) {
 		pipe_unnamable(w, f, nl);
 		return 0;
@@ -117,9 +119,10 @@ static void pipe_on_error(void *arg, unsigned cmd, const char *msg)
 	if (cmd == 0 || cmd > w->pipe.ncmds)
 		return; /* the client checks the number against its count: not reached */
 	struct archive_cmd *c = &w->pipe.cmds[cmd - 1];
+	char path[PATH_MAX];
 	c->failed = true;
 	log_complain(&c->f->complaint, archive_mono_ms(), ARCHIVE_SUB, c->f->device,
-	             "%s: update failed: %s", c->f->path, msg);
+	             "%s: update failed: %s", archive_file_path(c->f, w->data_dir, path), msg);
 }
 
 /* Takes the first n points of f off its buffer: ok of them written, the rest failed. */

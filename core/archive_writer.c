@@ -11,10 +11,12 @@
 #define WRITE_CHUNK 256 /* values per rrd_update_r call */
 #define ARG_MAX_LEN 64  /* bytes of one "time:value" argument */
 
-void archive_writer_init(struct archive_writer *w, const char *rrdcached, size_t max_held)
+void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
+                         size_t max_held)
 {
 	memset(w, 0, sizeof(*w));
-	archive_cached_init(&w->cached, rrdcached);
+	w->data_dir = data_dir;
+	archive_cached_init(&w->cached, rrdcached, data_dir);
 	w->max_held = max_held ? max_held : ARCHIVE_QUEUE_MAX_DEFAULT;
 }
 
@@ -74,10 +76,12 @@ void archive_writer_absorb(struct archive_writer *w, const struct archive_entry 
 static void file_bad(struct archive_writer *w, struct archive_file *f, const char *fmt,
                      const char *why)
 {
+	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
 	w->counts.failed += f->npts;
-	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt, f->path, why);
+	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt,
+	             archive_file_path(f, w->data_dir, path), why);
 	archive_file_consume(f, f->npts);
 }
 
@@ -85,17 +89,19 @@ static void file_bad(struct archive_writer *w, struct archive_file *f, const cha
  * at the next round after ARCHIVE_NOSPACE_RETRY_MS. */
 static void file_nospace(struct archive_writer *w, struct archive_file *f, const char *why)
 {
+	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_NOSPACE;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_NOSPACE_RETRY_MS;
 	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
 	             "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
-	             f->path, why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000, w->held);
+	             archive_file_path(f, w->data_dir, path), why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000, w->held);
 }
 
 /* Creates a missing file so that its first buffered value is accepted. */
-static int file_create(struct archive_writer *w, struct archive_file *f, char *err, size_t errlen)
+static int file_create(struct archive_writer *w, struct archive_file *f, const char *path,
+                       char *err, size_t errlen)
 {
-	int r = archive_rrd_mkdir_parent(f->path);
+	int r = archive_rrd_mkdir_parent(path);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create directory: %s", strerror(-r));
 		return r;
@@ -103,7 +109,7 @@ static int file_create(struct archive_writer *w, struct archive_file *f, char *e
 	/* One step before the first value, so that it fills a whole step (RRD counts a
 	 * value for the time since the previous update). */
 	int64_t last = f->pts[0].t_s - (int64_t)f->step_s;
-	r = archive_rrd_create(f->path, f->step_s, f->kind, last, err, errlen);
+	r = archive_rrd_create(path, f->step_s, f->kind, last, err, errlen);
 	if (r == 0) {
 		w->counts.files_created++;
 		f->last_s = last;
@@ -115,15 +121,15 @@ static int file_create(struct archive_writer *w, struct archive_file *f, char *e
  * rrdcached is unreachable, another negative errno when the file is now BAD. */
 static int file_open(struct archive_writer *w, struct archive_file *f)
 {
-	char err[512];
+	char err[512], path[PATH_MAX];
 	if (w->cached.addr && archive_cached_flush(&w->cached, f) == -ENOTCONN)
 		return -EAGAIN;
-	int r = archive_rrd_check(f->path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
+	archive_file_path(f, w->data_dir, path);
+	int r = archive_rrd_check(path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
 	if (r == -ENOENT) {
-		r = file_create(w, f, err, sizeof(err));
+		r = file_create(w, f, path, err, sizeof(err));
 		if (r == -EEXIST) /* someone else created it meanwhile */
-			r = archive_rrd_check(f->path, f->step_s, f->kind, &f->last_s, err,
-			                      sizeof(err));
+			r = archive_rrd_check(path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
 	}
 	if (r == -EMEDIUMTYPE) {
 		file_bad(w, f, "%s does not match this metric (%s): left untouched", err);
@@ -138,7 +144,7 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 		return r;
 	}
 	f->state = ARCHIVE_FILE_OK;
-	log_complain_release(&f->complaint, ARCHIVE_SUB, f->device, "%s usable again", f->path);
+	log_complain_release(&f->complaint, ARCHIVE_SUB, f->device, "%s usable again", path);
 	w->counts.skipped += archive_file_drop_old(f);
 	return 0;
 }
@@ -167,12 +173,14 @@ static int file_format(struct archive_writer *w, struct archive_file *f)
  * full disk refused them: they stay buffered. */
 static int file_write(struct archive_writer *w, struct archive_file *f)
 {
+	char path[PATH_MAX];
+	archive_file_path(f, w->data_dir, path);
 	while (f->npts > 0) {
 		char err[512];
 		int n = file_format(w, f);
 		if (n == 0)
 			break;
-		int r = archive_rrd_update(f->path, n, (const char **)w->argv, err, sizeof(err));
+		int r = archive_rrd_update(path, n, (const char **)w->argv, err, sizeof(err));
 		if (r == -ENOSPC) {
 			file_nospace(w, f, err);
 			return r;
@@ -182,7 +190,7 @@ static int file_write(struct archive_writer *w, struct archive_file *f)
 			w->counts.failed += f->npts;
 			w->held -= f->npts;
 			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-			             "%s: update failed: %s", f->path, err);
+			             "%s: update failed: %s", path, err);
 			archive_file_consume(f, f->npts);
 			return 0;
 		}

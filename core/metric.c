@@ -31,10 +31,16 @@ struct dev_entry {
 	struct dev_entry *next, *prev; /* all devices, creation order */
 };
 
+/* One allocation per series: the metric, its hash chain and its key. */
 struct metric_node {
 	struct metric m;
 	struct metric_node *next_hash;
+	char key[]; /* m.key */
 };
+
+/* One of each per series: a site has millions (docs/ARCHITECTURE.md "Memory per
+ * series"); a field added to struct metric must find room in its padding. */
+_Static_assert(sizeof(struct metric) <= 176, "struct metric outgrew its budget");
 
 struct metric_reg {
 	struct metric_node **mbuckets; /* by (device, key) */
@@ -151,7 +157,6 @@ static void reason_free(struct metric *m)
 
 static void metric_free_fields(struct metric *m)
 {
-	free(m->key);
 	free(m->enums);
 	reason_free(m);
 	free((char *)m->note);
@@ -234,13 +239,23 @@ static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, 
 	return d;
 }
 
-static char *make_key(const char *name, const char *inst)
+#define KEY_MAX (METRIC_NAME_MAX + METRIC_INST_MAX) /* "name@inst" incl. NUL */
+
+/* Writes the key "name" or "name@inst" into key (on the stack: pushed sources such as
+ * MQTT look a metric up for every value they receive).  Returns its size, NUL
+ * included, or 0 when name or inst is too long. */
+static size_t key_write(char key[KEY_MAX], const char *name, const char *inst)
 {
-	size_t len = strlen(name) + (inst ? strlen(inst) + 1 : 0) + 1;
-	char *key = malloc(len);
-	if (key)
-		snprintf(key, len, "%s%s%s", name, inst ? "@" : "", inst ? inst : "");
-	return key;
+	size_t ln = strlen(name), li = inst ? strlen(inst) : 0;
+	if (ln >= METRIC_NAME_MAX || li >= METRIC_INST_MAX)
+		return 0;
+	memcpy(key, name, ln);
+	if (inst) {
+		key[ln++] = '@';
+		memcpy(key + ln, inst, li);
+	}
+	key[ln + li] = '\0';
+	return ln + li + 1;
 }
 
 static struct metric *lookup_key(struct metric_reg *reg, const char *device, const char *key)
@@ -252,27 +267,18 @@ static struct metric *lookup_key(struct metric_reg *reg, const char *device, con
 	return NULL;
 }
 
-/* A lookup builds its key on the stack: pushed sources (MQTT) look a metric up for
- * every value they receive. */
 struct metric *metric_reg_find(struct metric_reg *reg, const char *device, const char *name,
 			       const char *inst)
 {
-	char key[METRIC_NAME_MAX + METRIC_INST_MAX];
-	size_t ln = strlen(name), li = inst ? strlen(inst) : 0;
-	if (ln >= METRIC_NAME_MAX || li >= METRIC_INST_MAX)
-		return NULL;
-	memcpy(key, name, ln);
-	if (inst) {
-		key[ln++] = '@';
-		memcpy(key + ln, inst, li);
-	}
-	key[ln + li] = '\0';
-	return lookup_key(reg, device, key);
+	char key[KEY_MAX];
+	return key_write(key, name, inst) ? lookup_key(reg, device, key) : NULL;
 }
 
+/* Doubles the buckets when there are as many metrics: a load between 0.5 and 1, 8 to
+ * 16 bytes a series (growing 4x left up to 32). */
 static void rehash_metrics(struct metric_reg *reg)
 {
-	size_t n = reg->nmbuckets * 4;
+	size_t n = reg->nmbuckets * 2;
 	struct metric_node **b = calloc(n, sizeof(*b));
 	if (!b)
 		return; /* keep the old table: slower, still correct */
@@ -300,6 +306,11 @@ static const char *pooled(struct metric_reg *reg, const char *s, bool *fail)
 	return c;
 }
 
+static int16_t headline_rank(const struct metric_desc *desc)
+{
+	return (int16_t)(desc->headline > INT16_MAX ? INT16_MAX : desc->headline);
+}
+
 static bool copy_enums(struct metric_reg *reg, struct metric *m, const struct metric_desc *desc)
 {
 	if (!desc->enums || desc->nenums == 0)
@@ -324,16 +335,15 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	m->name = pooled(reg, desc->name, &fail);
 	m->unit = pooled(reg, desc->unit ? desc->unit : "", &fail);
 	m->inst_label = pooled(reg, desc->inst_label, &fail);
-	m->key = make_key(desc->name, desc->inst);
-	m->inst = desc->inst && m->key ? m->key + strlen(desc->name) + 1 : NULL;
+	m->inst = desc->inst ? m->key + strlen(desc->name) + 1 : NULL;
 	m->reason = no_reason;
 	m->kind = desc->kind;
 	m->interval_ms = desc->interval_ms;
-	m->headline = desc->headline;
+	m->headline = headline_rank(desc);
 	m->value = NAN;
 	m->raw = NAN;
 	m->quality = QUALITY_UNKNOWN;
-	return !fail && m->key && copy_enums(reg, m, desc);
+	return !fail && copy_enums(reg, m, desc);
 }
 
 void metric_reg_set_series_max(struct metric_reg *reg, size_t max)
@@ -362,23 +372,20 @@ static bool series_room(struct metric_reg *reg, struct dev_entry *d, const char 
 struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			      const struct metric_desc *desc)
 {
-	char err[160];
+	char err[160], key[KEY_MAX];
+	size_t ksize = 0;
 	if (!metric_name_check(desc->name, desc->kind, err, sizeof(err)) ||
-	    (desc->inst && strlen(desc->inst) >= METRIC_INST_MAX)) {
+	    !(ksize = key_write(key, desc->name, desc->inst)) ||
+	    (desc->enums && desc->nenums > METRIC_ENUMS_MAX)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	char *key = make_key(desc->name, desc->inst);
-	if (!key)
-		return NULL;
 	struct metric *found = lookup_key(reg, device, key);
 	struct dev_entry *d = found ? NULL : dev_lookup(reg, device, true);
 	if (d && !series_room(reg, d, key)) {
-		free(key);
 		errno = ENOSPC;
 		return NULL;
 	}
-	free(key);
 	if (found) {
 		if (found->kind != desc->kind ||
 		    strcmp(found->unit, desc->unit ? desc->unit : "") != 0) {
@@ -386,10 +393,14 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 			return NULL;
 		}
 		found->interval_ms = desc->interval_ms;
-		found->headline = desc->headline;
+		found->headline = headline_rank(desc);
 		return found;
 	}
-	struct metric_node *n = calloc(1, sizeof(*n));
+	struct metric_node *n = calloc(1, sizeof(*n) + ksize);
+	if (n) {
+		memcpy(n->key, key, ksize);
+		n->m.key = n->key;
+	}
 	if (!d || !n || !fill_metric(reg, &n->m, d, desc)) {
 		if (n)
 			metric_free_fields(&n->m);

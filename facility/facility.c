@@ -16,6 +16,9 @@
 
 static void mark_derived(struct facility *f, struct metric *m);
 
+/* One per series (docs/ARCHITECTURE.md "Memory per series"). */
+_Static_assert(sizeof(struct fmet) <= 72, "struct fmet outgrew its budget");
+
 /* ---- derived metrics ------------------------------------------------------------- */
 
 struct metric *facility_metric(struct facility *f, const char *device, const char *name,
@@ -65,6 +68,8 @@ void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v
 
 static struct fmet *fmet_new(struct facility *f, struct metric *m)
 {
+	if (f->nmets >= UINT32_MAX)
+		return NULL; /* fmet.idx's range */
 	if (f->nmets == f->capmets) {
 		size_t cap = f->capmets ? f->capmets * 2 : 64;
 		struct fmet **p = realloc(f->mets, cap * sizeof(*p));

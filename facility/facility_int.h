@@ -121,23 +121,24 @@ enum fmet_series {
 	FSER_FS,   /* fs_used_percent: time until the filesystem is full */
 };
 
-/* What the facility keeps per metric (its sink slot points here). */
+/* What the facility keeps per metric (its sink slot points here): one per series, so
+ * packed to 72 bytes (docs/ARCHITECTURE.md "Memory per series"). */
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
-	bool derived;         /* put by the facility itself: never judged again */
 	double last;          /* last value seen (frozen check) */
-	int same;             /* consecutive reports equal to `last` */
-	enum fault fault;
 	struct metric *fault_m; /* sensor_fault_state@key, created at the first fault */
 	struct fseries *ser;  /* fuel (x = engine run time), temperatures, filesystems */
 	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
-	size_t idx;           /* position in facility.mets */
+	uint32_t idx;         /* position in facility.mets */
+	int same;             /* consecutive reports equal to `last` */
+	enum fault fault : 8;
+	enum fmet_series series : 8; /* prediction series it feeds */
+	bool derived;         /* put by the facility itself: never judged again */
 	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
 	bool from_traps;      /* trap_received_total or trap_last_state: reported when a
 	                       * trap comes, never polled, so its age is no sensor fault */
-	enum fmet_series series; /* prediction series it feeds */
 	bool moves;           /* a gauge whose unit always jitters: may be frozen
 	                       * (kind and unit are fixed for a metric's life) */
 };

@@ -245,7 +245,7 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 	ps->v = v;
 	v = &ps->v[ps->n++];
 	memset(v, 0, sizeof(*v));
-	v->inst = inst ? strdup(inst) : NULL;
+	v->inst = m->inst;
 	v->m = m;
 	ps->hint = ps->n;
 	return v;

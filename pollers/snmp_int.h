@@ -148,7 +148,8 @@ void snmp_fetch_set_global_cap(int cap);
 
 /* One metric of a point: a scalar, a table row or an aggregate group. */
 struct snmp_inst {
-	char *inst;           /* instance text, NULL for none */
+	const char *inst;     /* instance text, NULL for none: m's own (m->inst), which lives
+			       * as long as m (one copy per series, not two) */
 	struct metric *m;
 	double virt;          /* COUNTER: monotonic value reported (wraps and resets folded in) */
 	uint64_t prev_raw;    /* COUNTER: last raw reading */

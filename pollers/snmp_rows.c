@@ -477,11 +477,8 @@ void snmp_dev_state_free(struct snmp_dev *d)
 			rows_free(d->ts[t].fresh, d->ts[t].nfresh);
 		}
 	if (d->ps && d->prof)
-		for (size_t i = 0; i < d->prof->npoints; i++) {
-			for (size_t k = 0; k < d->ps[i].n; k++)
-				free(d->ps[i].v[k].inst);
+		for (size_t i = 0; i < d->prof->npoints; i++)
 			free(d->ps[i].v);
-		}
 	free(d->ts);
 	free(d->ps);
 	d->ts = NULL;

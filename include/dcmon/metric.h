@@ -33,6 +33,7 @@ enum metric_quality {
 #define METRIC_NAME_MAX    64  /* bytes incl. NUL */
 #define METRIC_INST_MAX    128 /* bytes incl. NUL */
 #define METRIC_REASON_MAX  128 /* bytes incl. NUL */
+#define METRIC_ENUMS_MAX   UINT16_MAX /* names of one STATE metric */
 #define METRIC_STALE_FACTOR 2.5 /* intervals without a report before a value is stale */
 
 const char *metric_kind_name(enum metric_kind k);
@@ -59,20 +60,18 @@ struct metric_desc {
 };
 
 /* Read-only outside core/metric.c.  The strings are the registry's: device, name,
- * unit, labels and enum names shared by every metric with the same text. */
+ * unit, labels and enum names shared by every metric with the same text.  One exists
+ * per series (a million on a large site), so the fields are ordered and sized to keep
+ * it at 176 bytes: docs/ARCHITECTURE.md "Memory per series". */
 struct metric {
 	const char *device;    /* device id */
 	const char *name;
 	const char *unit;
 	const char *inst_label; /* NULL if none */
 	const char *inst;      /* NULL if none; points into key */
-	char *key;             /* "name" or "name@inst": unique within the device */
-	enum metric_kind kind;
-	enum metric_quality quality;
-	int64_t interval_ms;
+	const char *key;       /* "name" or "name@inst": unique within the device */
 	struct metric_enum *enums; /* names of STATE values, may be NULL */
-	size_t nenums;
-	int headline;          /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
+	int64_t interval_ms;
 
 	double value;          /* last value (rate for counters); NaN when none */
 	double raw;            /* COUNTER: last raw reading; NaN when none */
@@ -82,10 +81,6 @@ struct metric {
 	/* why quality is ERROR/STALE, at most METRIC_REASON_MAX - 1 bytes; "" when OK
 	 * (never NULL); valid until the metric's next report */
 	const char *reason;
-	/* ERROR that is an absence, not a fault: an object the agent does not implement, a
-	 * sensor not present ("not supported by this agent", "not available"); the device's
-	 * health ignores it (rules never see an ERROR as a value either) */
-	bool absent;
 	/* what the value stands for, in words, for those who read an alert of it (the log
 	 * lines a log rule counted); NULL when none; set by metric_set_note, kept across
 	 * reports until the next one */
@@ -94,6 +89,15 @@ struct metric {
 	struct metric *next_in_device; /* registry's list, in creation order */
 	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
 	void *reg_private;     /* the registry's own (the device entry) */
+
+	uint16_t nenums;       /* at most METRIC_ENUMS_MAX */
+	int16_t headline;      /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
+	enum metric_kind kind : 8;
+	enum metric_quality quality : 8;
+	/* ERROR that is an absence, not a fault: an object the agent does not implement, a
+	 * sensor not present ("not supported by this agent", "not available"); the device's
+	 * health ignores it (rules never see an ERROR as a value either) */
+	bool absent;
 };
 
 struct metric_reg;

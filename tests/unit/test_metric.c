@@ -69,6 +69,36 @@ static void test_identity_and_conflicts(void **state)
 	metric_reg_free(reg);
 }
 
+/* The key lives in the metric's own allocation: the longest name and instance fit
+ * (ASan sees any overrun), one byte more is refused. */
+static void test_longest_key(void **state)
+{
+	char name[METRIC_NAME_MAX], inst[METRIC_INST_MAX + 1];
+	char key[METRIC_NAME_MAX + METRIC_INST_MAX + 1];
+	memset(name, 'a', sizeof(name) - 1);
+	strcpy(name + sizeof(name) - 1 - strlen("_seconds"), "_seconds");
+	memset(inst, 'i', METRIC_INST_MAX - 1);
+	inst[METRIC_INST_MAX - 1] = '\0';
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc d = {.name = name, .unit = "seconds", .kind = METRIC_GAUGE,
+				.inst_label = "x", .inst = inst, .interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, "dev", &d);
+	assert_non_null(m);
+	snprintf(key, sizeof(key), "%s@%s", name, inst);
+	assert_int_equal(strlen(key), METRIC_NAME_MAX - 1 + 1 + METRIC_INST_MAX - 1);
+	assert_string_equal(m->key, key);
+	assert_string_equal(m->inst, inst);
+	assert_ptr_equal(m->inst, m->key + strlen(name) + 1);
+	assert_ptr_equal(metric_reg_find(reg, "dev", name, inst), m);
+	strcat(inst, "i"); /* METRIC_INST_MAX bytes without the NUL */
+	errno = 0;
+	assert_null(metric_reg_get(reg, "dev", &d));
+	assert_int_equal(errno, EINVAL);
+	assert_null(metric_reg_find(reg, "dev", name, inst));
+	assert_int_equal(metric_reg_count(reg), 1);
+	metric_reg_free(reg);
+}
+
 static void test_many_metrics_rehash(void **state)
 {
 	struct metric_reg *reg = metric_reg_new();
@@ -301,6 +331,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_rules),
 		cmocka_unit_test(test_identity_and_conflicts),
+		cmocka_unit_test(test_longest_key),
 		cmocka_unit_test(test_many_metrics_rehash),
 		cmocka_unit_test(test_counter_rate_wrap_and_restart),
 		cmocka_unit_test(test_errors_nan_and_stale),
