@@ -42,7 +42,8 @@ hist() {
      WHERE a.rule = '$1' ORDER BY h.rowid)"
 }
 assert_eq "$(hist port-closed)" "0>2 2>3" "port-closed history in alerts.db"
-wait_until 10 "self-alert resolution stored" test "$(hist state-disk-full)" = "0>2 2>3"
+resolution_stored() { [ "$(hist state-disk-full)" = "0>2 2>3" ]; } # asked anew at each try
+wait_until 10 "self-alert resolution stored" resolution_stored
 pass "state-disk-full history in alerts.db = 0>2 2>3"
 assert_eq "$(sqlite3 "$T/storefs/alerts.db" "SELECT state || ' ' || notified FROM alerts WHERE rule = 'port-closed'")" \
   "3 0" "port-closed row (resolved, nothing notified as firing)"

@@ -137,7 +137,8 @@ assert_eq "$(jq -r '.fields["dcmonAlertDevice.7"] + " " + .fields["dcmonAlertSev
 link 3 3 1 1                                                   # linkDown, ifOperStatus up
 logger -n 127.0.0.1 -P "$UDP" -d --rfc5424 -t linkDown "linkDown ifOperStatus=down"  # not a trap
 wait_traps 3
-wait_until 10 "the syslog line stored" test "$(api_get "/api/v1/events/search?kind=syslog&text=linkDown" | jq '.events | length')" -ge 1
+line_stored() { [ "$(api_get "/api/v1/events/search?kind=syslog&text=linkDown" | jq '.events | length')" -ge 1 ]; }
+wait_until 10 "the syslog line stored" line_stored
 assert_eq "$(count)" 1 "a linkDown with ifOperStatus up and a syslog line count nothing"
 assert_eq "$(alerts_json --all | jq '[.alerts[] | select(.rule == "links-down")] | length')" 0 "one linkDown: no alert"
 link 3 4 1 2
@@ -153,7 +154,8 @@ assert_eq "$(count oper-2)" 1 "an enumerated field by its number, of one instanc
 # ---- structured fields of a syslog line (RFC 5424 SD params) ---------------------------
 sd() { logger -n 127.0.0.1 -P "$UDP" -d --rfc5424 --sd-id origin@32473 --sd-param "ip=\"$1\"" -t app "from $1"; }
 sd 10.9.9.9; sd 10.1.1.1
-wait_until 10 "two SD lines stored" test "$(api_get "/api/v1/events/search?kind=syslog&text=from&limit=10" | jq '.events | length')" -ge 2
+sd_stored() { [ "$(api_get "/api/v1/events/search?kind=syslog&text=from&limit=10" | jq '.events | length')" -ge 2 ]; }
+wait_until 10 "two SD lines stored" sd_stored
 assert_eq "$(count sd-origin)" 1 "a rule on an SD param counts the line that holds its value only"
 
 kill -0 "$DCMOND_PID" || fail "dcmond died"
