@@ -215,11 +215,14 @@ static bool parse_iso8601(const char *s, int64_t *ms)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	s += n;
-	double frac = 0;
-	if (*s == '.') {
-		char *end;
-		frac = strtod(s, &end) ;
-		s = end;
+	int64_t frac_ms = 0;
+	if (*s == '.') { /* digits only: strtod took "0.2E444", an infinite fraction */
+		size_t k = strspn(s + 1, "0123456789");
+		if (k == 0)
+			return false;
+		for (size_t i = 0, scale = 100; i < k && i < 3; i++, scale /= 10)
+			frac_ms += (s[1 + i] - '0') * (int64_t)scale;
+		s += 1 + k;
 	}
 	int64_t secs;
 	int zh, zm;
@@ -233,7 +236,7 @@ static bool parse_iso8601(const char *s, int64_t *ms)
 	} else {
 		return false;
 	}
-	*ms = secs * 1000 + (int64_t)(frac * 1000);
+	*ms = secs * 1000 + frac_ms;
 	return true;
 }
 

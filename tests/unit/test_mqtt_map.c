@@ -135,6 +135,14 @@ static void test_json_values(void **state)
 	assert_int_equal(s.ts_ms, NOW_MS);
 	assert_int_equal(map(&sub, "t", "{\"ts\":1799999999999}", &g, &s, why), 0);
 	assert_int_equal(s.ts_ms, 1799999999999LL);
+	/* a fraction of digits only: "0.2E444" (strtod: infinite) is not a time, the
+	 * arrival's is used (the fuzzer's crash: an infinite fraction cast to int64) */
+	assert_int_equal(map(&sub, "t", "{\"ts\":\"2027-01-15T08:59:59.25+01:00\"}", &g, &s, why), 0);
+	assert_int_equal(s.ts_ms, NOW_MS - 750);
+	assert_int_equal(map(&sub, "t", "{\"ts\":\"2027-01-15T07:59:59.2E444Z\"}", &g, &s, why), 0);
+	assert_int_equal(s.ts_ms, NOW_MS);
+	assert_int_equal(map(&sub, "t", "{\"ts\":\"2027-01-15T07:59:59.Z\"}", &g, &s, why), 0);
+	assert_int_equal(s.ts_ms, NOW_MS);
 	/* wrong types are the point's error */
 	assert_int_equal(map(&sub, "t", "{\"air\":{\"supply\":[1]},\"alarm\":null}", &g, &s, why), 0);
 	assert_string_equal(g.error[0], "an array is not a number");
