@@ -2,7 +2,9 @@
 # the repository as working directory are the caller's): a temporary directory $T and
 # the processes in pids, both removed on exit, the helpers, and a mosquitto on a free
 # loopback port ($port, $broker_pid).
-#   mqtt_bench_setup NAME
+#   mqtt_bench_setup NAME [tls]
+# With tls the broker also listens with TLS on $tls_port (requiring a client
+# certificate), with a test CA made here: $T/tls/{ca,srv,cli}.{pem,key}.
 T=
 pids=()
 cleanup() {
@@ -26,12 +28,35 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A test CA in $T/tls, the broker's certificate for 127.0.0.1 and a client's.
+mqtt_bench_certs() {
+	local d=$T/tls n
+	mkdir -p "$d"
+	for n in ca srv cli; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$d/$n.key" 2>/dev/null
+	done
+	openssl req -x509 -key "$d/ca.key" -days 2 -subj "/CN=dcmon bench CA" -out "$d/ca.pem" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/san.ext"
+	for n in srv cli; do # the client's certificate gets the SAN too: harmless
+		openssl req -new -key "$d/$n.key" -subj "/CN=bench-$n" -out "$d/$n.csr" 2>/dev/null
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/san.ext" -out "$d/$n.pem" 2>/dev/null
+	done
+}
+
 mqtt_bench_setup() {
 	T=$(mktemp -d "/tmp/dcmon-$1.XXXXXX")
 	chmod 755 "$T"
 	port=$(free_port)
 	{ echo "listener $port 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
 	  echo "max_queued_messages 100000"; [ "$(id -u)" -ne 0 ] || echo "user root"; } >"$T/mosquitto.conf"
+	if [ "${2:-}" = tls ]; then
+		mqtt_bench_certs
+		tls_port=$(free_port)
+		{ echo "listener $tls_port 127.0.0.1"; echo "cafile $T/tls/ca.pem"
+		  echo "certfile $T/tls/srv.pem"; echo "keyfile $T/tls/srv.key"
+		  echo "require_certificate true"; } >>"$T/mosquitto.conf"
+	fi
 	mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
 	broker_pid=$!
 	pids+=($broker_pid)

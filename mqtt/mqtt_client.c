@@ -6,9 +6,13 @@
  * and TLS shakes hands non-blocking); a name is resolved by getaddrinfo (/etc/hosts). */
 #include "mqtt_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mosquitto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,10 @@
  * latency it adds is below a poll interval's resolution. */
 #define READ_PAUSE_MS 20
 #define DRAIN_MAX 4096          /* packets read in one go, so that nothing else waits */
+/* TLS read-ahead buffer (bytes): one read(2) brings this much of the stream (hundreds of
+ * small messages' records), which the three SSL_read calls of each packet then take from
+ * memory (docs/MQTT.md "TLS read-ahead"). */
+#define TLS_READ_BUFFER (64 * 1024)
 #define OWN_MIDS 256            /* commands and replies unacknowledged, tracked at most */
 
 /* What the broker told us about a device and what its payloads did. */
@@ -67,6 +75,8 @@ struct mqtt_client {
 	int64_t reconnect_at;       /* monotonic ms; 0 = none due */
 	struct loop_timer *misc;
 	struct loop_timer *resume;  /* reading paused until it fires (READ_PAUSE_MS) */
+	bool more;                  /* the last drain stopped at DRAIN_MAX: what is left may
+				     * sit in TLS's read-ahead buffer, which wakes no poll */
 	int64_t read_ms;            /* wall clock of this read: the arrival time of what it
 				     * reads (one clock reading per batch, not per message) */
 	char last_error[MQTT_WHY_MAX]; /* why the link is down; kept until it is up again */
@@ -536,9 +546,10 @@ static void link_failed(struct mqtt_client *c, int rc)
 static void on_resume(struct loop *loop, void *arg)
 {
 	struct mqtt_client *c = arg;
-	(void)loop;
 	c->resume = NULL;
-	if (c->fd >= 0)
+	if (c->fd >= 0 && c->more)
+		on_io(loop, c->fd, LOOP_READ, c);
+	else if (c->fd >= 0)
 		sync_watch(c);
 }
 
@@ -548,11 +559,14 @@ static int drain(struct mqtt_client *c)
 {
 	int rc = MOSQ_ERR_SUCCESS;
 	c->read_ms = clock_wall_ms();
+	c->more = true;
 	for (int i = 0; i < DRAIN_MAX && rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->more = false;
 			break;
+		}
 	}
 	c->read_ms = 0;
 	if (rc == MOSQ_ERR_SUCCESS && c->connected && !c->resume)
@@ -687,6 +701,74 @@ static int commands_setup(struct mqtt_client *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The last OpenSSL error's reason (clears the queue). */
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	ERR_clear_error();
+	return r ? r : "unreadable";
+}
+
+/* TLS from ca_file, cert_file and key_file, on a context of ours with read-ahead:
+ * libmosquitto reads a packet in three SSL_read calls (type byte, length, rest), each a
+ * read(2) of the socket without it (two for a new record: its header, then its body);
+ * with it one read(2) brings hundreds of records.  The context is complete here (TLS 1.2
+ * at least, the CA, our certificate, the broker's certificate chained to the CA and
+ * naming host), what libmosquitto does for a context of its own: 2.0.11 cannot apply
+ * those defaults to a context it did not make (MOSQ_OPT_SSL_CTX_WITH_DEFAULTS leaves its
+ * certificate check without its client, and every handshake fails; mosquitto issue
+ * 2463, fixed in 2.0.15), so it gets this one without them. */
+static SSL_CTX *tls_context(const struct cfg_mqtt *mc, char *err, size_t errlen)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+	bool numeric = inet_pton(AF_INET, mc->host, ip) == 1 ||
+		       inet_pton(AF_INET6, mc->host, ip) == 1;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx) {
+		snprintf(err, errlen, "mqtt: cannot create a TLS context: %s", ssl_reason());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUFFER);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (SSL_CTX_load_verify_locations(ctx, mc->ca_file, NULL) != 1)
+		snprintf(err, errlen, "mqtt: ca_file %s: %s", mc->ca_file, ssl_reason());
+	else if (mc->cert_file && SSL_CTX_use_certificate_chain_file(ctx, mc->cert_file) != 1)
+		snprintf(err, errlen, "mqtt: cert_file %s: %s", mc->cert_file, ssl_reason());
+	else if (mc->key_file &&
+		 (SSL_CTX_use_PrivateKey_file(ctx, mc->key_file, SSL_FILETYPE_PEM) != 1 ||
+		  SSL_CTX_check_private_key(ctx) != 1))
+		snprintf(err, errlen, "mqtt: key_file %s: %s", mc->key_file, ssl_reason());
+	else if ((numeric ? X509_VERIFY_PARAM_set1_ip_asc(vp, mc->host) :
+			    X509_VERIFY_PARAM_set1_host(vp, mc->host, 0)) != 1)
+		snprintf(err, errlen, "mqtt: host %s: %s", mc->host, ssl_reason());
+	else
+		return ctx;
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static int tls_setup(struct mqtt_client *c, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = tls_context(c->mc, err, errlen);
+	if (!ctx)
+		return -1;
+	int rc = mosquitto_int_option(c->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_void_option(c->mosq, MOSQ_OPT_SSL_CTX, ctx);
+	SSL_CTX_free(ctx); /* the client holds its own reference */
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "mqtt: TLS: %s", mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 {
 	const struct cfg_mqtt *mc = c->mc;
@@ -720,14 +802,7 @@ static int client_setup(struct mqtt_client *c, char *err, size_t errlen)
 							 errlen)) ||
 			     mosquitto_username_pw_set(c->mosq, mc->username, c->password)))
 		return -1;
-	int rc = mc->ca_file ? mosquitto_tls_set(c->mosq, mc->ca_file, NULL, mc->cert_file,
-						 mc->key_file, NULL) : MOSQ_ERR_SUCCESS;
-	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(err, errlen, "mqtt: TLS files (ca_file, cert_file, key_file): %s",
-			 mosquitto_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return mc->ca_file ? tls_setup(c, err, errlen) : 0;
 }
 
 struct mqtt_client *mqtt_client_new(const struct poller_env *env, struct change_bus *bus,

@@ -11,6 +11,7 @@ source "$(dirname "$0")/mqtt_lib.sh"
 # and one of another CA.
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
 key "$T/ca.key"; key "$T/srv.key"; key "$T/cli.key"; key "$T/bad.key"; key "$T/other.key"
+key "$T/srvother.key"; key "$T/srvname.key"
 openssl req -x509 -key "$T/ca.key" -days 2 -subj "/CN=dcmon test CA" -out "$T/ca.pem" 2>/dev/null
 openssl req -x509 -key "$T/other.key" -days 2 -subj "/CN=other CA" -out "$T/other.pem" 2>/dev/null
 sign() { # NAME CN CA-NAME [EXT]
@@ -22,6 +23,9 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
 sign srv 127.0.0.1 ca "$T/san.ext"
 sign cli dcmond ca
 sign bad dcmond other
+sign srvother 127.0.0.1 other "$T/san.ext"   # the right name, another CA
+printf 'subjectAltName=IP:127.0.0.2\n' >"$T/san2.ext"
+sign srvname 127.0.0.2 ca "$T/san2.ext"      # our CA, another name
 
 # Brokers: one with passwords, one with TLS that requires a client certificate.
 printf 'dcmon:s3cret\n' >"$T/passwd"
@@ -131,4 +135,24 @@ status_json | json_check '.devices[] | select(.id == "rack1") | .reason | test("
 pass "a client certificate of another CA is refused; the device is unreachable"
 kill -0 "$DCMOND_PID" || fail "dcmond died"
 stop_dcmond
+
+# Brokers dcmond must refuse (it sets up TLS itself: docs/MQTT.md "TLS read-ahead"): a
+# certificate of another CA, and one of our CA naming another address.
+OTHER_PORT=$(free_port)
+NAME_PORT=$(free_port)
+start_broker "$OTHER_PORT" "allow_anonymous true" "cafile $T/ca.pem" "certfile $T/srvother.pem" \
+  "keyfile $T/srvother.key" "listener $NAME_PORT 127.0.0.1" "cafile $T/ca.pem" \
+  "certfile $T/srvname.pem" "keyfile $T/srvname.key"
+for p in "$OTHER_PORT" "$NAME_PORT"; do
+  config "host: 127.0.0.1" "port: $p" "ca_file: $T/ca.pem" "cert_file: $T/cli.pem" \
+    "key_file: $T/cli.key" "reconnect_max: 1s"
+  start_dcmond "$T/dcmon.yaml"
+  wait_until 15 "rack1 unreachable" dev_state_is rack1 unreachable
+  wait_until 10 "refusal logged" grep -q "127.0.0.1:$p: .*certificate verify failed" "$T/dcmond.log"
+  status_json | json_check '.devices[] | select(.id == "rack1") | .reason | test("broker not connected: .*certificate verify failed")' \
+    || fail "the device's reason does not say the broker's certificate failed"
+  assert_eq "$(log_count "connected to 127.0.0.1:$p")" 0 "connections to a broker with a wrong certificate"
+  stop_dcmond
+done
+pass "a broker certificate of another CA, or naming another address, is refused"
 done_checks
