@@ -7,17 +7,14 @@
 #include <string.h>
 
 #include "dcmon/log.h"
+#include "dcmon/vec.h"
 
 int alert_engine_insert(struct alert_engine *e, struct alert *a)
 {
-	if (e->nalerts == e->capalerts) {
-		size_t cap = e->capalerts ? e->capalerts * 2 : 64;
-		struct alert **p = realloc(e->alerts, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		e->alerts = p;
-		e->capalerts = cap;
-	}
+	struct alert **p = vec_grow(e->alerts, &e->capalerts, e->nalerts, sizeof(*p), 64);
+	if (!p)
+		return -ENOMEM;
+	e->alerts = p;
 	if (smap_put(&e->by_ident, a->ident, a) < 0)
 		return -ENOMEM;
 	if (a->id == 0)
@@ -137,28 +134,21 @@ static void restore_alert(void *arg, struct alert *a)
 		alert_obj_free(a);
 		return;
 	}
-	if (renamed && rs->nrenamed == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 8;
-		struct alert **v = realloc(rs->renamed, cap * sizeof(*v));
-		if (!v)
-			return; /* renamed again at the next start */
-		rs->renamed = v;
-		rs->cap = cap;
-	}
-	if (renamed)
-		rs->renamed[rs->nrenamed++] = a;
+	if (!renamed)
+		return;
+	struct alert **v = vec_grow(rs->renamed, &rs->cap, rs->nrenamed, sizeof(*v), 8);
+	if (!v)
+		return; /* renamed again at the next start */
+	rs->renamed = v;
+	rs->renamed[rs->nrenamed++] = a;
 }
 
 static int sil_push(struct alert_engine *e, struct silence *s)
 {
-	if (e->nsil == e->capsil) {
-		size_t cap = e->capsil ? e->capsil * 2 : 8;
-		struct silence **p = realloc(e->sil, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		e->sil = p;
-		e->capsil = cap;
-	}
+	struct silence **p = vec_grow(e->sil, &e->capsil, e->nsil, sizeof(*p), 8);
+	if (!p)
+		return -ENOMEM;
+	e->sil = p;
 	e->sil[e->nsil++] = s;
 	if (s->id >= e->next_sil_id)
 		e->next_sil_id = s->id + 1;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/vec.h"
+
 /* Most specific selector key set (device > tenant > room > site > kind > global). */
 static enum arule_rank rule_rank(const struct cfg_selector *s, bool profile)
 {
@@ -60,14 +62,10 @@ static void compile_levels(struct arule *r)
 
 static int rvec_push(struct rvec *v, uint32_t x)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 4;
-		uint32_t *p = realloc(v->v, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		v->v = p;
-		v->cap = cap;
-	}
+	uint32_t *p = vec_grow(v->v, &v->cap, v->n, sizeof(*p), 4);
+	if (!p)
+		return -ENOMEM;
+	v->v = p;
 	v->v[v->n++] = x;
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* Silences (maintenance windows): one-off time ranges and weekly recurring windows in a
- * time zone.  Recurring windows are computed with mktime() under the silence's TZ, so
- * a window crossing midnight or a DST change lasts what the wall clock says. */
+ * time zone.  Recurring windows are computed in the silence's zone (dcmon/tz.h), so a
+ * window crossing midnight or a DST change lasts what the wall clock says. */
 #include "alert_int.h"
 
 #include <errno.h>
@@ -11,37 +11,23 @@
 
 #include "dcmon/tz.h"
 
-static int local_wday(const struct tm *base, int day)
-{
-	struct tm t = *base;
-	t.tm_mday += day;
-	t.tm_hour = 12;
-	t.tm_min = t.tm_sec = 0;
-	t.tm_isdst = -1;
-	mktime(&t);
-	return t.tm_wday;
-}
-
 /* First weekly window ending after `from`. */
 static bool recurring_next(const struct silence *s, int64_t from, int64_t *ws, int64_t *we)
 {
-	struct tz_guard g;
-	tz_enter(s->tz, &g);
-	time_t t = (time_t)(from / 1000);
 	struct tm base;
 	bool found = false;
-	localtime_r(&t, &base);
+	if (!tz_localtime(s->tz, from, &base))
+		return false;
 	int next_day = s->end_min <= s->start_min;
 	for (int d = -2; d <= 8 && !found; d++) {
-		if (!(s->days & (1u << local_wday(&base, d))))
+		if (!(s->days & (1u << tz_weekday(&base, d))))
 			continue;
-		*we = tz_local_at(&base, d + next_day, s->end_min);
+		*we = tz_local_at(s->tz, &base, d + next_day, s->end_min);
 		if (*we <= from)
 			continue;
-		*ws = tz_local_at(&base, d, s->start_min);
+		*ws = tz_local_at(s->tz, &base, d, s->start_min);
 		found = true;
 	}
-	tz_leave(&g);
 	return found;
 }
 

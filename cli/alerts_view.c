@@ -30,7 +30,7 @@ static void alert_note(json_t *a, char *buf, size_t len)
 	if (json_is_object(sil) && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%ssilenced #%lld: %s",
 					off ? "; " : "",
-					(long long)json_integer_value(json_object_get(sil, "id")),
+					(long long)cli_jint(sil, "id"),
 					jstr(sil, "reason"));
 	if (json_is_string(json_object_get(a, "suppressed_by")) && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%ssuppressed by %s", off ? "; " : "",
@@ -61,7 +61,7 @@ void cli_alert_row(json_t *a, int64_t now_ms, struct cli_alert_row *row)
 {
 	json_t *since = json_object_get(a, "since_ms");
 	snprintf(row->id, sizeof(row->id), "%lld",
-		 (long long)json_integer_value(json_object_get(a, "id")));
+		 (long long)cli_jint(a, "id"));
 	snprintf(row->severity, sizeof(row->severity), "%s", jstr(a, "severity"));
 	snprintf(row->state, sizeof(row->state), "%s", jstr(a, "state"));
 	snprintf(row->device, sizeof(row->device), "%s", jstr(a, "device"));

@@ -2,7 +2,9 @@
  * times and weekdays.  Each error is one line naming the bad argument. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,15 +14,20 @@ static const char *const match_keys[] = {"device", "kind",   "site", "room",
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 #define LABEL_PREFIX "label."
 
-int cli_parse_id(const char *s, long long *id)
+int cli_parse_int(const char *s, long long min, long long max, long long *out)
 {
 	char *end;
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
-	if (end == s || *end || errno || v <= 0)
+	if (end == s || *end || errno || isspace((unsigned char)*s) || v < min || v > max)
 		return -EINVAL;
-	*id = v;
+	*out = v;
 	return 0;
+}
+
+int cli_parse_id(const char *s, long long *id)
+{
+	return cli_parse_int(s, 1, LLONG_MAX, id);
 }
 
 static bool match_key_known(const char *k)

@@ -71,7 +71,7 @@ static void audit_table(const struct cli_ctx *ctx, json_t *entries)
 	json_t *e;
 	json_array_foreach(entries, i, e) {
 		char when[32];
-		cli_format_time(json_integer_value(json_object_get(e, "ts_ms")), when, sizeof(when));
+		cli_format_time(cli_jint(e, "ts_ms"), when, sizeof(when));
 		const char *cells[AUDIT_COLS] = {when,
 						 cli_jstr(e, "who"),
 						 cli_jstr(e, "origin"),
@@ -117,13 +117,13 @@ static void print_intact(const struct cli_ctx *ctx, json_t *j)
 {
 	json_t *anchor = json_object_get(j, "anchor");
 	fprintf(ctx->out, "audit log intact: %lld records",
-		(long long)json_integer_value(json_object_get(j, "records")));
+		(long long)cli_jint(j, "records"));
 	if (anchor)
 		fprintf(ctx->out, ", after the anchor seq %lld hash %s (retention)",
-			(long long)json_integer_value(json_object_get(anchor, "seq")),
+			(long long)cli_jint(anchor, "seq"),
 			cli_jstr(anchor, "hash"));
 	fprintf(ctx->out, ", last %lld hash %s\n",
-		(long long)json_integer_value(json_object_get(j, "last_seq")),
+		(long long)cli_jint(j, "last_seq"),
 		cli_jstr(j, "last_hash"));
 }
 
@@ -160,8 +160,8 @@ static int audit_verify(const struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(ctx, j);
 	else if (bad)
 		fprintf(ctx->out, "audit log TAMPERED: record %lld (row id %lld): %s\n",
-			(long long)json_integer_value(json_object_get(bad, "seq")),
-			(long long)json_integer_value(json_object_get(bad, "id")),
+			(long long)cli_jint(bad, "seq"),
+			(long long)cli_jint(bad, "id"),
 			cli_jstr(bad, "problem"));
 	else
 		print_intact(ctx, j);

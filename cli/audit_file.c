@@ -44,11 +44,6 @@ static void check_bad(struct export_check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t jint(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
 static const char *jstr_or_null(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -57,10 +52,10 @@ static const char *jstr_or_null(json_t *o, const char *key)
 /* One record line against the line before it (the anchor for the first). */
 static void check_record(struct export_check *c, json_t *o)
 {
-	int64_t seq = jint(o, "seq");
+	int64_t seq = cli_jint(o, "seq");
 	const char *prev = jstr_or_null(o, "prev_hash"), *hash = jstr_or_null(o, "hash");
 	char want[65] = "";
-	audit_chain_hash(seq, jint(o, "ts_ms"), jstr_or_null(o, "who"), jstr_or_null(o, "origin"),
+	audit_chain_hash(seq, cli_jint(o, "ts_ms"), jstr_or_null(o, "who"), jstr_or_null(o, "origin"),
 			 jstr_or_null(o, "action"), jstr_or_null(o, "target"),
 			 jstr_or_null(o, "detail"), prev, want);
 	if (seq > c->next_seq)
@@ -82,7 +77,7 @@ static void check_record(struct export_check *c, json_t *o)
 /* The end line: the count and last hash the exporter wrote, against what was read. */
 static void check_end(struct export_check *c, json_t *o)
 {
-	int64_t n = jint(o, "records"), last_seq = jint(o, "last_seq");
+	int64_t n = cli_jint(o, "records"), last_seq = cli_jint(o, "last_seq");
 	if (n != c->records || (n > 0 && last_seq != c->next_seq - 1))
 		check_bad(c, "deleted: the end line says %" PRId64 " records up to %" PRId64
 			     ", the file holds %" PRId64 " up to %" PRId64,
@@ -104,7 +99,7 @@ static void check_line(struct export_check *c, const char *text, bool cut)
 		check_bad(c, "inserted: a line after the end line");
 	else if (strcmp(kind, "anchor") == 0 && c->line == 1) {
 		c->anchored = true;
-		c->anchor_seq = jint(o, "seq");
+		c->anchor_seq = cli_jint(o, "seq");
 		c->next_seq = c->anchor_seq + 1;
 		snprintf(c->anchor, sizeof(c->anchor), "%s", jstr_or_null(o, "hash") ? jstr_or_null(o, "hash") : "");
 		memcpy(c->last, c->anchor, sizeof(c->last));

@@ -174,10 +174,17 @@ void cli_alert_row(json_t *alert, int64_t now_ms, struct cli_alert_row *row);
  * (0 none or info, 1 warning, 2 critical). */
 int cli_alerts_exit(json_t *alerts);
 
+/* A decimal integer argument within [min, max] ("7", "-3"), nothing else around it;
+ * 0 or -EINVAL. */
+int cli_parse_int(const char *s, long long min, long long max, long long *out);
 /* A positive decimal id ("7"); 0 or -EINVAL. */
 int cli_parse_id(const char *s, long long *id);
 /* The string member key of o, or "-" when absent or not a string. */
 const char *cli_jstr(json_t *o, const char *key);
+/* The integer member key of o, 0 when absent or not an integer. */
+json_int_t cli_jint(json_t *o, const char *key);
+/* cli_jint's value in decimal into buf, which is returned (a table's cell). */
+const char *cli_jint_text(json_t *o, const char *key, char *buf, size_t len);
 
 /* Adds one selector pair "key=value" of `dcmon silence` to the request body: device,
  * kind, site, room, tenant, metric, inst and label.NAME go to body.match, rule to

@@ -80,23 +80,12 @@ static int discover_usage(FILE *f, int code)
 
 /* ---- options --------------------------------------------------------------------- */
 
-static bool parse_int(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_ports(char *s, struct discover_opts *o)
 {
-	long port;
+	long long port;
 
 	for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (o->nports == DISCOVER_PORTS_MAX || !parse_int(tok, 1, 65535, &port))
+		if (o->nports == DISCOVER_PORTS_MAX || cli_parse_int(tok, 1, 65535, &port) < 0)
 			return false;
 		o->ports[o->nports++] = (int)port;
 	}
@@ -106,9 +95,9 @@ static bool parse_ports(char *s, struct discover_opts *o)
 /* A numeric option's value into *dst; false when out of min..max. */
 static bool set_int(const char *arg, long min, long max, int *dst)
 {
-	long v;
+	long long v;
 
-	if (!parse_int(arg, min, max, &v))
+	if (cli_parse_int(arg, min, max, &v) < 0)
 		return false;
 	*dst = (int)v;
 	return true;

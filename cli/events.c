@@ -126,7 +126,7 @@ static void events_table(const struct cli_ctx *ctx, json_t *events, bool reverse
 	for (size_t k = 0; k < n; k++) {
 		json_t *e = json_array_get(events, reverse ? n - 1 - k : k);
 		char when[32];
-		cli_format_time(json_integer_value(json_object_get(e, "received_ms")), when,
+		cli_format_time(cli_jint(e, "received_ms"), when,
 				sizeof(when));
 		const char *cells[EVENTS_COLS] = {when, cli_jstr(e, "severity"), cli_jstr(e, "device"),
 						  cli_jstr(e, "source"), cli_jstr(e, "program"),
@@ -145,7 +145,7 @@ static void print_plain(const struct cli_ctx *ctx, json_t *events)
 	json_t *e;
 	json_array_foreach(events, i, e) {
 		char when[32];
-		cli_format_time(json_integer_value(json_object_get(e, "received_ms")), when,
+		cli_format_time(cli_jint(e, "received_ms"), when,
 				sizeof(when));
 		fprintf(ctx->out, "%s  %s  %s  %s  %s  %s\n", when, cli_jstr(e, "severity"),
 			cli_jstr(e, "device"), cli_jstr(e, "source"), cli_jstr(e, "program"),
@@ -169,8 +169,8 @@ static void print_lines(const struct cli_ctx *ctx, json_t *events, bool reverse)
 /* The cursor "RX.ID" of an event. */
 static void cursor_of(json_t *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%lld.%lld", (long long)json_integer_value(json_object_get(e, "received_ms")),
-		 (long long)json_integer_value(json_object_get(e, "id")));
+	snprintf(buf, len, "%lld.%lld", (long long)cli_jint(e, "received_ms"),
+		 (long long)cli_jint(e, "id"));
 }
 
 /* -f: asks for what came after the newest event shown, oldest first, until killed. */

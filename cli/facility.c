@@ -98,7 +98,7 @@ int cli_test_mode(const struct cli_ctx *ctx, int argc, char **argv)
 	else if (rc == 0)
 		fprintf(ctx->out, "test mode on %s for %s (silence %lld; ends by itself)\n",
 			argv[optind], dur,
-			(long long)json_integer_value(json_object_get(reply, "silence")));
+			(long long)cli_jint(reply, "silence"));
 	json_decref(reply);
 	json_decref(body);
 	return rc;

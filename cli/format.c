@@ -171,3 +171,14 @@ const char *cli_jstr(json_t *o, const char *key)
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "-";
 }
+
+json_int_t cli_jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+const char *cli_jint_text(json_t *o, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" JSON_INTEGER_FORMAT, cli_jint(o, key));
+	return buf;
+}

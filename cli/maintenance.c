@@ -40,12 +40,12 @@ static void maint_table(const struct cli_ctx *ctx, json_t *list)
 	json_t *m;
 	json_array_foreach(list, i, m) {
 		char id[24], from[32], until[32], state[24];
-		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+		cli_jint_text(m, "id", id, sizeof(id));
 		snprintf(state, sizeof(state), "%s%s", cli_jstr(m, "state"),
 			 json_is_true(json_object_get(m, "active")) ? " (active)" : "");
-		cli_format_time(json_integer_value(json_object_get(m, "starts_ms")), from, sizeof(from));
-		cli_format_time(json_integer_value(json_object_get(m, "ends_ms")), until, sizeof(until));
-		bool approved = json_integer_value(json_object_get(m, "silence_id")) > 0;
+		cli_format_time(cli_jint(m, "starts_ms"), from, sizeof(from));
+		cli_format_time(cli_jint(m, "ends_ms"), until, sizeof(until));
+		bool approved = cli_jint(m, "silence_id") > 0;
 		const char *cells[MAINT_COLS] = {id, state, cli_jstr(m, "device"), from, until,
 						 cli_jstr(m, "requested_by"),
 						 approved ? cli_jstr(m, "decided_by") : "-",
@@ -108,7 +108,7 @@ static int maint_call(const struct cli_ctx *ctx, const char *method, const char 
 		cli_print_json(ctx, reply);
 	else if (rc == 0)
 		fprintf(ctx->out, "maintenance %lld %s\n",
-			(long long)json_integer_value(json_object_get(reply, "id")), done);
+			(long long)cli_jint(reply, "id"), done);
 	json_decref(reply);
 	json_decref(body);
 	return rc;

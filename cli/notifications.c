@@ -40,10 +40,10 @@ static void notif_table(const struct cli_ctx *ctx, json_t *doc)
 			json_string_value(json_object_get(doc, "failing_reason")));
 	fprintf(ctx->out, "%" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT " pending, %"
 		JSON_INTEGER_FORMAT " sent, %" JSON_INTEGER_FORMAT " failed\n",
-		json_integer_value(json_object_get(c, "queued")),
-		json_integer_value(json_object_get(c, "pending")),
-		json_integer_value(json_object_get(c, "sent")),
-		json_integer_value(json_object_get(c, "failed")));
+		cli_jint(c, "queued"),
+		cli_jint(c, "pending"),
+		cli_jint(c, "sent"),
+		cli_jint(c, "failed"));
 	fprintf(ctx->out, "%-6s %-8s %-3s %-14s %-14s %-28s %s\n", "ID", "STATE", "TRY", "CREATED",
 		"SENT", "TO", "SUBJECT / ERROR");
 	json_array_foreach(json_object_get(doc, "notifications"), i, m) {
@@ -51,9 +51,9 @@ static void notif_table(const struct cli_ctx *ctx, json_t *doc)
 		clock_text(json_object_get(m, "created_ms"), created, sizeof(created));
 		clock_text(json_object_get(m, "sent_ms"), sent, sizeof(sent));
 		fprintf(ctx->out, "%-6" JSON_INTEGER_FORMAT " %-8s %-3" JSON_INTEGER_FORMAT
-			" %-14s %-14s %-28s %s\n", json_integer_value(json_object_get(m, "id")),
+			" %-14s %-14s %-28s %s\n", cli_jint(m, "id"),
 			json_string_value(json_object_get(m, "state")),
-			json_integer_value(json_object_get(m, "attempts")), created, sent,
+			cli_jint(m, "attempts"), created, sent,
 			json_string_value(json_object_get(m, "rcpt")),
 			json_string_value(json_object_get(m, "subject")));
 		if (err && *err)
@@ -131,7 +131,7 @@ int cli_test_email(const struct cli_ctx *ctx, int argc, char **argv)
 	else
 		fprintf(ctx->out, "test message for route %s queued to %" JSON_INTEGER_FORMAT
 			" recipient(s); see `dcmon notifications`\n", route,
-			json_integer_value(json_object_get(doc, "recipients")));
+			cli_jint(doc, "recipients"));
 	int rc = r.status == 202 ? 0
 		 : r.status >= 400 && r.status < 500 ? CLI_EXIT_REFUSED
 		 : CLI_EXIT_UNKNOWN;

@@ -26,7 +26,7 @@ static void rcpt_table(const struct cli_ctx *ctx, json_t *doc)
 			snprintf(quiet, sizeof(quiet), "%s-%s %s", cli_jstr(q, "start"),
 				 cli_jstr(q, "end"), cli_jstr(q, "tz"));
 		fprintf(ctx->out, "%-5" JSON_INTEGER_FORMAT " %-10s %-32s %-10s %-9s %s\n",
-			json_integer_value(json_object_get(r, "id")), cli_jstr(r, "tenant"),
+			cli_jint(r, "id"), cli_jstr(r, "tenant"),
 			cli_jstr(r, "address"), cli_jstr(r, "min_severity"),
 			json_is_true(json_object_get(r, "confirmed")) ? "yes" : "no", quiet);
 	}

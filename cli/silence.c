@@ -145,7 +145,7 @@ int cli_silence(const struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_json(ctx, reply);
 	else if (rc == 0)
 		fprintf(ctx->out, "silence %lld added (see dcmon silences)\n",
-			(long long)json_integer_value(json_object_get(reply, "id")));
+			(long long)cli_jint(reply, "id"));
 	json_decref(reply);
 	json_decref(o.body);
 	return rc;

@@ -36,8 +36,8 @@ static void silence_match(json_t *s, char *buf, size_t len)
 static void silence_when(json_t *s, int64_t now_ms, char *buf, size_t len)
 {
 	char from[32], until[32], days[64] = "";
-	int64_t starts = json_integer_value(json_object_get(s, "starts_ms"));
-	int64_t ends = json_integer_value(json_object_get(s, "ends_ms"));
+	int64_t starts = cli_jint(s, "starts_ms");
+	int64_t ends = cli_jint(s, "ends_ms");
 	cli_format_time(starts, from, sizeof(from));
 	cli_format_time(ends, until, sizeof(until));
 	json_t *dl = json_object_get(s, "days"), *d;
@@ -63,7 +63,7 @@ static void silences_table(const struct cli_ctx *ctx, json_t *list)
 	json_t *s;
 	json_array_foreach(list, i, s) {
 		char id[24], match[512], when[160];
-		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(s, "id")));
+		cli_jint_text(s, "id", id, sizeof(id));
 		silence_match(s, match, sizeof(match));
 		silence_when(s, now, when, sizeof(when));
 		const char *cells[SILENCE_COLS] = {

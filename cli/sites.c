@@ -23,12 +23,6 @@ static int sites_usage(FILE *f, int code)
 	return code;
 }
 
-static const char *num(json_t *o, const char *key, char *buf, size_t len)
-{
-	snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(o, key)));
-	return buf;
-}
-
 static void sites_table(const struct cli_ctx *ctx, json_t *list)
 {
 	struct cli_table *t = cli_table_new(SITE_COLS, site_headers);
@@ -36,13 +30,13 @@ static void sites_table(const struct cli_ctx *ctx, json_t *list)
 	json_t *s;
 	json_array_foreach(list, i, s) {
 		char age[16], seq[24], events[24], gaps[24], waiting[24];
-		json_int_t ms = json_integer_value(json_object_get(s, "link_age_ms"));
+		json_int_t ms = cli_jint(s, "link_age_ms");
 		cli_format_age(ms < 0 ? -1 : (double)ms / 1000.0, age, sizeof(age));
 		const char *cells[SITE_COLS] = {cli_jstr(s, "id"), age,
-						num(s, "seq", seq, sizeof(seq)),
-						num(s, "events", events, sizeof(events)),
-						num(s, "gaps", gaps, sizeof(gaps)),
-						num(s, "waiting", waiting, sizeof(waiting))};
+						cli_jint_text(s, "seq", seq, sizeof(seq)),
+						cli_jint_text(s, "events", events, sizeof(events)),
+						cli_jint_text(s, "gaps", gaps, sizeof(gaps)),
+						cli_jint_text(s, "waiting", waiting, sizeof(waiting))};
 		if (cli_table_add(t, cells) < 0)
 			break;
 	}
@@ -57,7 +51,7 @@ static void alerts_table(const struct cli_ctx *ctx, json_t *list)
 	json_t *a;
 	json_array_foreach(list, i, a) {
 		char since[32];
-		cli_format_time(json_integer_value(json_object_get(a, "since")), since, sizeof(since));
+		cli_format_time(cli_jint(a, "since"), since, sizeof(since));
 		const char *cells[ALERT_COLS] = {cli_jstr(a, "device"), cli_jstr(a, "rule"),
 						 cli_jstr(a, "severity"), cli_jstr(a, "state"), since};
 		if (cli_table_add(t, cells) < 0)
@@ -121,7 +115,7 @@ int cli_site_command(const struct cli_ctx *ctx, const char *site, const char *ki
 	else if (rc == 0)
 		fprintf(ctx->out, "sent %s to site %s (command %" JSON_INTEGER_FORMAT
 			"; its answer: GET %s)\n", what, site,
-			json_integer_value(json_object_get(reply, "id")), path);
+			cli_jint(reply, "id"), path);
 	json_decref(reply);
 	return rc;
 }
@@ -159,7 +153,7 @@ int cli_site_status(const struct cli_ctx *ctx, const char *site, bool json)
 	if (json) {
 		cli_print_json(ctx, doc);
 	} else {
-		json_int_t ms = json_integer_value(json_object_get(s, "link_age_ms"));
+		json_int_t ms = cli_jint(s, "link_age_ms");
 		cli_format_age(ms < 0 ? -1 : (double)ms / 1000.0, age, sizeof(age));
 		fprintf(ctx->out, "site %s (through this hub): %s, last heard %s ago, %zu open "
 			"alert%s\n", site, code == 3 ? "UNREACHABLE" : "reachable", age,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/vec.h"
+
 struct cli_table {
 	size_t ncols;
 	const char *headers[CLI_TABLE_COLS]; /* referenced, not copied */
@@ -50,14 +52,10 @@ int cli_table_add(struct cli_table *t, const char *const *cells)
 {
 	if (!t)
 		return -ENOMEM;
-	if (t->nrows == t->caprows) {
-		size_t cap = t->caprows ? t->caprows * 2 : 16;
-		char **v = realloc(t->cells, cap * t->ncols * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->cells = v;
-		t->caprows = cap;
-	}
+	char **v = vec_grow(t->cells, &t->caprows, t->nrows, t->ncols * sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	t->cells = v;
 	char **row = &t->cells[t->nrows * t->ncols];
 	for (size_t c = 0; c < t->ncols; c++) {
 		if (!(row[c] = cell_dup(cells[c]))) {

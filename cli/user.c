@@ -91,8 +91,8 @@ static void user_row_cells(json_t *u, char *scope, size_t slen, char *state, siz
 	snprintf(state, stlen, "%s%s", json_is_true(json_object_get(u, "disabled")) ? "disabled"
 				       : "active",
 		 json_is_true(json_object_get(u, "locked")) ? ", locked" : "");
-	cli_format_time(json_integer_value(json_object_get(u, "last_login_ms")), last, 32);
-	cli_format_time(json_integer_value(json_object_get(u, "password_changed_ms")), changed, 32);
+	cli_format_time(cli_jint(u, "last_login_ms"), last, 32);
+	cli_format_time(cli_jint(u, "password_changed_ms"), changed, 32);
 }
 
 static void users_table(const struct cli_ctx *ctx, json_t *list)
@@ -312,7 +312,7 @@ int cli_passwd(const struct cli_ctx *ctx, int argc, char **argv)
 	if (rc == 0)
 		fprintf(ctx->out, "password of %s changed; %lld web sessions ended\n",
 			json_string_value(json_object_get(reply, "user")),
-			(long long)json_integer_value(json_object_get(reply, "sessions_ended")));
+			(long long)cli_jint(reply, "sessions_ended"));
 	json_decref(reply);
 	return rc;
 }

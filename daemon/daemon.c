@@ -665,11 +665,6 @@ static void stop_parts(struct daemon *d)
 int daemon_main(const struct daemon_opts *opts)
 {
 	struct daemon d = {.cfg_path = opts->config_path, .sigfd = -1};
-	/* Silences switch TZ on the loop thread while workers (getaddrinfo, OpenSSL,
-	 * SQLite) read the environment: with TZ present before any thread starts, setenv
-	 * only swaps that entry's pointer (glibc keeps old strings) and never reallocates
-	 * the environment under a reader.  ":/etc/localtime" is what an unset TZ means. */
-	setenv("TZ", ":/etc/localtime", 0);
 	if (opts->log_level_set)
 		log_set_level(opts->log_level);
 	d.cfg = load_config(d.cfg_path, NULL, false, &d.prules);

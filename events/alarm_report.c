@@ -37,18 +37,14 @@ static const char *const kind_titles[] = {[ALARM_DAILY] = "Daily", [ALARM_WEEKLY
 void alarm_period_before(enum alarm_period_kind kind, const char *tz, int64_t now_ms,
 			 char name[ALARM_PERIOD_LEN], int64_t *from_ms, int64_t *to_ms)
 {
-	struct tz_guard g;
-	time_t t = (time_t)(now_ms / 1000);
 	struct tm now, from;
-	tz_enter(tz, &g);
-	localtime_r(&t, &now);
+	if (!tz_localtime(tz, now_ms, &now)) /* its file gone since the config was checked */
+		tz = NULL, tz_localtime(NULL, now_ms, &now);
 	/* days back to the period's first: yesterday, or the Monday of the week before */
 	int back = kind == ALARM_DAILY ? 1 : 7 + (now.tm_wday + 6) % 7;
-	*from_ms = tz_local_at(&now, -back, 0);
-	*to_ms = tz_local_at(&now, -back + (kind == ALARM_DAILY ? 1 : 7), 0);
-	t = (time_t)(*from_ms / 1000);
-	localtime_r(&t, &from);
-	tz_leave(&g);
+	*from_ms = tz_local_at(tz, &now, -back, 0);
+	*to_ms = tz_local_at(tz, &now, -back + (kind == ALARM_DAILY ? 1 : 7), 0);
+	tz_localtime(tz, *from_ms, &from);
 	strftime(name, ALARM_PERIOD_LEN, kind == ALARM_DAILY ? "%Y-%m-%d" : "%G-W%V", &from);
 }
 

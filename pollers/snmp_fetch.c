@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/vec.h"
+
 /* One OID to GET: a stretch of the fetch's OID pool (offsets: the pool may move). */
 struct fetch_oid {
 	size_t off;              /* first sub-identifier in f->pool */
@@ -622,23 +624,17 @@ int snmp_fetch_get(struct snmp_fetch *f, const oid *o, size_t len)
 {
 	if (snmp_vals_get(f->vals, o, len))
 		return 0; /* already asked for */
-	if (f->ngets == f->capgets) {
-		size_t cap = f->capgets ? f->capgets * 2 : f->hint_gets > 64 ? f->hint_gets : 64;
-		struct fetch_oid *g = realloc(f->gets, cap * sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		f->gets = g;
-		f->capgets = cap;
-	}
-	if (f->pool_cap - f->pool_len < len) {
-		size_t cap = f->pool_cap ? f->pool_cap : f->hint_pool > 1024 ? f->hint_pool : 1024;
-		while (cap - f->pool_len < len)
-			cap *= 2;
-		oid *p = realloc(f->pool, cap * sizeof(oid));
+	struct fetch_oid *g = vec_grow(f->gets, &f->capgets, f->ngets, sizeof(*g),
+				       f->hint_gets > 64 ? f->hint_gets : 64);
+	if (!g)
+		return -ENOMEM;
+	f->gets = g;
+	if (len) { /* room up to the OID's last sub-identifier, index pool_len + len - 1 */
+		oid *p = vec_grow(f->pool, &f->pool_cap, f->pool_len + len - 1, sizeof(oid),
+				  f->hint_pool > 1024 ? f->hint_pool : 1024);
 		if (!p)
 			return -ENOMEM;
 		f->pool = p;
-		f->pool_cap = cap;
 	}
 	memcpy(f->pool + f->pool_len, o, len * sizeof(oid));
 	f->gets[f->ngets].off = f->pool_len;

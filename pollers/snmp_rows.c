@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcmon/vec.h"
+
 static const struct snmp_oid sys_uptime = {{1, 3, 6, 1, 2, 1, 1, 3, 0}, 9};
 
 /* ---- columns of a table ------------------------------------------------------------ */
@@ -79,16 +81,11 @@ static void on_row(void *tag, const oid *idx, size_t len)
 	struct snmp_tstate *ts = tag;
 	struct snmp_row *r;
 
-	if (ts->nfresh == ts->capfresh) {
-		size_t cap = ts->capfresh ? ts->capfresh * 2 : 16;
-		r = realloc(ts->fresh, cap * sizeof(*r));
-		if (!r) {
-			row_lost(ts);
-			return;
-		}
-		ts->fresh = r;
-		ts->capfresh = cap;
+	if (!(r = vec_grow(ts->fresh, &ts->capfresh, ts->nfresh, sizeof(*r), 16))) {
+		row_lost(ts);
+		return;
 	}
+	ts->fresh = r;
 	r = &ts->fresh[ts->nfresh];
 	memset(r, 0, sizeof(*r));
 	r->idx = malloc(len * sizeof(oid) + 1);

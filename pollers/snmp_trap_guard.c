@@ -13,6 +13,7 @@
 
 #include "dcmon/log.h"
 #include "dcmon/metric.h"
+#include "dcmon/vec.h"
 
 #define GUARD_TICK_MS 1000       /* self-metrics and summary checked this often */
 #define GUARD_METRIC_MS 10000    /* self-metric interval: published at least this often */
@@ -161,14 +162,10 @@ static struct hold *hold_get(struct trap_guard *g, const char *device)
 	size_t i = hold_pos(g, device);
 	if (i < g->nholds && strcmp(g->holds[i]->device, device) == 0)
 		return g->holds[i];
-	if (g->nholds == g->capholds) {
-		size_t cap = g->capholds ? g->capholds * 2 : 16;
-		struct hold **v = realloc(g->holds, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		g->holds = v;
-		g->capholds = cap;
-	}
+	struct hold **v = vec_grow(g->holds, &g->capholds, g->nholds, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	g->holds = v;
 	struct hold *h = calloc(1, sizeof(*h));
 	if (!h || !(h->device = strdup(device))) {
 		free(h);

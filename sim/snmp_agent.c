@@ -15,6 +15,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "dcmon/snmp_profile.h"
+#include "dcmon/vec.h"
 #include "sim.h"
 
 #include <errno.h>
@@ -250,14 +251,10 @@ static struct sim_vb *vb_add(struct sim_snmpdev *sd, const oid *base, size_t ble
 {
 	if (blen + 1 > SNMP_OID_MAX + 2)
 		return NULL;
-	if (sd->nvbs == sd->cap) {
-		size_t nc = sd->cap ? sd->cap * 2 : 64;
-		struct sim_vb *nv = realloc(sd->vbs, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		sd->vbs = nv;
-		sd->cap = nc;
-	}
+	struct sim_vb *nv = vec_grow(sd->vbs, &sd->cap, sd->nvbs, sizeof(*nv), 64);
+	if (!nv)
+		return NULL;
+	sd->vbs = nv;
 	struct sim_vb *vb = &sd->vbs[sd->nvbs];
 	memset(vb, 0, sizeof(*vb));
 	memcpy(vb->name, base, blen * sizeof(oid));

@@ -140,6 +140,20 @@ syslog_daemon_block() {
   printf '  syslog:\n    listen: 127.0.0.1\n    tcp_port: %s\n' "$2"
 }
 
+# start_syslog_sink DIR: the sink recording to DIR on a free port ($SMTP) and a free port
+# for dcmond's syslog receiver over TCP ($TCP): the config's daemon: section is then
+# `syslog_daemon_block "$SMTP" "$TCP"`, its lines are sent with syslog_tcp.
+start_syslog_sink() {
+  SMTP=$(free_port); TCP=$(free_port)
+  start_sink "$1" "$SMTP"
+}
+
+# syslog_tcp LINE: one syslog line (LF-framed) to dcmond's receiver on $TCP.
+syslog_tcp() {
+  $PY "$DCMON_SOURCE_DIR/tests/peers/syslog_send.py" tcp "$TCP" \
+    "$(printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n')0a"
+}
+
 # email_config SMTP_PORT GROUP_WAIT "PORT..." [SMTP-EXTRA]: a config on $T/dcmon.yaml
 # with device `box` (tenant acme) checking every PORT, the port-closed rule at once,
 # and routes to acme's address and the facility team.

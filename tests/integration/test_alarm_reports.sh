@@ -14,11 +14,9 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
 export TZ=UTC # the site's zone, whose days the NOC's reports cover: dcmond's
-smtp=$(free_port)
-TCP=$(free_port)
-start_sink "$T/sink" "$smtp"
+start_syslog_sink "$T/sink"
 {
-  syslog_daemon_block "$smtp" "$TCP"
+  syslog_daemon_block "$SMTP" "$TCP"
   cat <<YAML
     udp_port: 0
     default_rules: false
@@ -41,11 +39,7 @@ YAML
 # to FAKE-TIME: the faketime offset that puts dcmond's wall clock there now
 to() { local off=$(( $(date -u -d "$1" +%s) - $(date -u +%s) )); step "$( ((off >= 0)) && echo +)$off"; }
 ms() { echo $(( $(date -u -d "$1" +%s) * 1000 )); }
-hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
-line() { # PRI HOST PROGRAM TEXT: one RFC 3164 line over TCP (LF-framed)
-  $PY "$DCMON_SOURCE_DIR/tests/peers/syslog_send.py" tcp "$TCP" \
-    "$(hex "<$1>Dec  2 12:00:00 $2 $3: $4")0a"
-}
+line() { syslog_tcp "<$1>Dec  2 12:00:00 $2 $3: $4"; } # PRI HOST PROGRAM TEXT (RFC 3164)
 reports() { # KIND: the alarm reports of the sink whose subject says KIND, one a line
   msgs "$T/sink" | jq -r '.[] | .data' | grep -o "^Subject: \[dcmon\] $1 alarm report [^:]*" || true
 }

@@ -13,11 +13,9 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
 export TZ=UTC # the site's zone: dcmond's (globex has none of its own)
-smtp=$(free_port)
-TCP=$(free_port)
-start_sink "$T/sink" "$smtp"
+start_syslog_sink "$T/sink"
 {
-  syslog_daemon_block "$smtp" "$TCP"
+  syslog_daemon_block "$SMTP" "$TCP"
   cat <<YAML
     udp_port: 0
     default_rules: false
@@ -34,11 +32,7 @@ devices:
 YAML
 } >"$T/dcmon.yaml"
 
-hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
-line() { # HOST TEXT: one RFC 3164 user.err line over TCP (LF-framed)
-  $PY "$DCMON_SOURCE_DIR/tests/peers/syslog_send.py" tcp "$TCP" \
-    "$(hex "<11>Dec  2 12:00:00 $1 app: $2")0a"
-}
+line() { syslog_tcp "<11>Dec  2 12:00:00 $1 app: $2"; } # HOST TEXT: RFC 3164 user.err
 subjects() { msgs "$T/sink" | jq -r '.[] | .data' | grep -o '^Subject: \[dcmon\] Daily alarm report [^:]*' || true; }
 n_mails() { [ "$(subjects | grep -c .)" = "$1" ]; }
 

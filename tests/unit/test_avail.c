@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgtest.h"
 #include "dcmon/alert.h"
 #include "dcmon/api.h"
 #include "dcmon/avail.h"
@@ -763,47 +764,17 @@ static void test_device_not_configured_is_unknown(void **state)
 	json_decref(rep);
 }
 
-/* Loads yaml as a config file: the config, or NULL with the diagnostics in d. */
-static struct cfg *load_yaml(const char *yaml, struct cfg_diags *d)
+/* yaml is refused with exactly the n errors of want, in order. */
+static void expect_refused(const char *yaml, const struct cfg_want *want, size_t n)
 {
-	char path[] = "/tmp/dcmon-avail-cfg-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
-	close(fd);
-	cfg_diags_init(d);
-	struct cfg *cfg = cfg_load(path, d);
-	unlink(path);
-	return cfg;
-}
-
-/* One error a refused config must hold, in order: at line:col (col 0: any column), with
- * msg in its text. */
-struct want_error {
-	int line, col;
-	const char *msg;
-};
-
-/* yaml is refused with exactly the n errors of want. */
-static void expect_refused(const char *yaml, const struct want_error *want, size_t n)
-{
-	struct cfg_diags d;
-	assert_null(load_yaml(yaml, &d));
-	assert_int_equal(d.nerrors, n);
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(d.v[i].pos.line, want[i].line);
-		if (want[i].col)
-			assert_int_equal(d.v[i].pos.col, want[i].col);
-		assert_non_null(strstr(d.v[i].msg, want[i].msg));
-	}
-	cfg_diags_free(&d);
+	assert_true(cfgtest_refused(yaml, want, n, true));
 }
 
 /* yaml is accepted: the config, for the caller to check and free. */
 static struct cfg *expect_loaded(const char *yaml)
 {
 	struct cfg_diags d;
-	struct cfg *cfg = load_yaml(yaml, &d);
+	struct cfg *cfg = cfgtest_load(yaml, &d);
 	assert_non_null(cfg);
 	cfg_diags_free(&d);
 	return cfg;
@@ -813,7 +784,7 @@ static struct cfg *expect_loaded(const char *yaml)
 static void test_retention_key(void **state)
 {
 	(void)state;
-	const struct want_error want[] = {{4, 16, "retention"}};
+	const struct cfg_want want[] = {{4, 16, "retention"}};
 	expect_refused("daemon:\n  data_dir: /tmp/x\n  reports:\n    retention: 2h\n", want, 1);
 }
 
@@ -822,7 +793,7 @@ static void test_retention_key(void **state)
 static void test_reports_references(void **state)
 {
 	(void)state;
-	const struct want_error want[] = {
+	const struct cfg_want want[] = {
 		{5, 18, "unknown tenant 'acmee'; did you mean 'acme'?"},
 		{9, 28, "devices: unknown device 'web-2'"}};
 	expect_refused("daemon:\n"
@@ -845,7 +816,7 @@ static void test_reports_references(void **state)
 static void test_status_page_max_key(void **state)
 {
 	(void)state;
-	const struct want_error want[] = {{4, 39, "max_own_components"}};
+	const struct cfg_want want[] = {{4, 39, "max_own_components"}};
 	expect_refused("daemon:\n"
 		       "  data_dir: /tmp/x\n"
 		       "  reports:\n"
@@ -862,7 +833,7 @@ static void test_status_page_max_key(void **state)
 static void test_monthly_mail_keys(void **state)
 {
 	(void)state;
-	const struct want_error unrouted[] = {
+	const struct cfg_want unrouted[] = {
 		{4, 19, "no e-mail to send it by"},
 		{4, 31, "noc_route: unknown route 'nocc'; did you mean 'noc'?"}};
 	expect_refused("daemon:\n"
@@ -872,7 +843,7 @@ static void test_monthly_mail_keys(void **state)
 		       "routes:\n"
 		       "  - {name: noc, email: [noc@dc.example]}\n",
 		       unrouted, 2);
-	const struct want_error idle[] = {{5, 0, "monthly_mail: nothing to mail"}};
+	const struct cfg_want idle[] = {{5, 0, "monthly_mail: nothing to mail"}};
 	expect_refused("daemon:\n"
 		       "  data_dir: /tmp/x\n"
 		       "  smtp: {from: dcmon@dc.example}\n"

@@ -26,6 +26,32 @@ static void test_numbers(void **state)
 	}
 }
 
+/* Integer arguments within a range, nothing around them; JSON integers as numbers and
+ * as table cells, 0 when absent or not an integer. */
+static void test_integers(void **state)
+{
+	(void)state;
+	long long v = 0;
+	assert_int_equal(cli_parse_int("443", 1, 65535, &v), 0);
+	assert_int_equal(v, 443);
+	assert_int_equal(cli_parse_int("-3", -5, 5, &v), 0);
+	assert_int_equal(v, -3);
+	const char *bad[] = {"", "0", "65536", "12x", " 7", "7 ", "99999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cli_parse_int(bad[i], 1, 65535, &v), -EINVAL);
+	assert_int_equal(cli_parse_id("0", &v), -EINVAL);
+	assert_int_equal(cli_parse_id("9223372036854775807", &v), 0);
+	json_t *o = json_pack("{s:I, s:s, s:f}", "seq", (json_int_t)9007199254740993LL, "id", "7",
+			      "ratio", 0.5);
+	char buf[24];
+	assert_int_equal(cli_jint(o, "seq"), 9007199254740993LL);
+	assert_string_equal(cli_jint_text(o, "seq", buf, sizeof(buf)), "9007199254740993");
+	assert_int_equal(cli_jint(o, "id"), 0);
+	assert_int_equal(cli_jint(o, "ratio"), 0);
+	assert_string_equal(cli_jint_text(o, "missing", buf, sizeof(buf)), "0");
+	json_decref(o);
+}
+
 static void test_values(void **state)
 {
 	static const struct {
@@ -259,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),        cmocka_unit_test(test_values),
+		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_ages_and_names), cmocka_unit_test(test_metric_values),
 		cmocka_unit_test(test_query_add),      cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_status_headline_first),
