@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups eaton-93e liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
-            apc-ap8853 apc-ap7902b liebert-env geist-wd15 eaton-epdu-ma liebert-power)
+            apc-ap8853 apc-ap7902b liebert-env geist-wd15 eaton-epdu-ma liebert-power
+            cyberpower-pdu81005)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -22,7 +23,7 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [apc-ap7902b]=apc-rpdu2
                  [liebert-env]=liebert-gp-env
                  [geist-wd15]=geist-watchdog [eaton-epdu-ma]=eaton-epdu
-                 [liebert-power]=liebert-gp-power)
+                 [liebert-power]=liebert-gp-power [cyberpower-pdu81005]=cyberpower-pdu)
 # one python snmpsim answers every device: polls every 3 s keep it from falling behind
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 3s" "timeout: 2500ms"
   echo "devices:"
@@ -481,6 +482,29 @@ done
 absent $d battery_charge_percent ""                      # no battery group (.5.1)
 absent $d battery_runtime_seconds ""
 pass "$d: 33 values decoded; the unanswered battery group is an error"
+
+# CyberPower PDU81005 (CPS-MIB ePDU bank rows, ePDU2 outlets 1-8); the recording has
+# no load state, apparent power, power factor or energy per row, and no outlet alarms
+d=cyberpower-pdu81005
+for r in 1 2; do
+  expect $d load_current_amperes $r 1.1                  # ePDULoadStatusLoad 11 x 0.1 A
+  expect $d load_voltage_volts $r 229                    # 2290 x 0.1 V
+  expect $d load_power_watts $r 216
+  absent $d load_state $r                                # not in the recording
+  absent $d load_energy_kilowatt_hours $r
+done
+OUTLET_DA=(0 0 0 0 4 2 4 3)                              # 0.1 A
+OUTLET_W=(0 0 0 0 82 37 73 28)
+OUTLET_DKWH=(0 0 0 0 31 13 29 11)                        # 0.1 kWh
+for i in "${!OUTLET_DA[@]}"; do
+  o=$((i + 1))
+  expect $d outlet_current_amperes $o "$(jq -n "${OUTLET_DA[$i]} / 10")"
+  expect $d outlet_power_watts $o "${OUTLET_W[$i]}"
+  expect $d outlet_energy_kilowatt_hours $o "$(jq -n "${OUTLET_DKWH[$i]} / 10")"
+  expect $d outlet_state $o on
+  absent $d outlet_alarm_state $o                        # not in the recording
+done
+pass "$d: 6 bank values and 4 values of each of 8 outlets decoded; unanswered load states, energies and outlet alarms are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
 # below their lower warning thresholds, the ePDU's input current is past its own
