@@ -41,11 +41,12 @@ start_dcmond "$T/dcmon.yaml"
 
 # settled DEVICE METRIC INST JQ-PREDICATE: true if exactly one such metric satisfies the
 # predicate.  Checked on the last status document read, which is read again (for up to
-# 10 s) while the check fails: one document serves the ~200 checks, and a poll that
-# snmpsim answered late on a busy machine (a point in error for one poll) is outlived.
+# 20 s) while the check fails: one document serves the ~400 checks, and polls that
+# snmpsim answered late on a busy machine (points in error for a poll or a few) are
+# outlived.
 STATUS_DOC=""
 settled() {
-  local end=$((SECONDS + 10))
+  local end=$((SECONDS + 20))
   until metric_in "$STATUS_DOC" "$@" 2>/dev/null; do
     [ $SECONDS -lt $end ] || return 1
     sleep 0.3
@@ -69,6 +70,17 @@ absent() {
   settled "$1" "$2" "$3" '.quality == "error" and (.reason | length > 0)
                           and (.reason | test("timeout|deadline") | not)' \
     || fail "$1 $2{$3} should be an error: $(status_json | jq -c --arg d "$1" --arg n "$2" '.devices[] | select(.id == $d) | .metrics[] | select(.name == $n)')"
+}
+# only_rows DEVICE METRIC INST...: the metric has exactly these instances (a profile
+# that kept the rows of another measurement point or table would add some).
+only_rows() {
+  local dev=$1 name=$2; shift 2
+  local got want
+  got=$(printf '%s\n' "$STATUS_DOC" | jq -r --arg d "$dev" --arg n "$name" \
+        '[.devices[] | select(.id == $d) | .metrics[] | select(.name == $n) | .inst // ""]
+         | sort | join(" ")')
+  want=$(printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' ')
+  [ "$got" = "$want" ] || fail "$dev $name: instances '$got', want '$want'"
 }
 polled() { status_json | json_check "[.devices[] | select(.polls >= 2)] | length == ${#RECORDINGS[@]}"; }
 wait_until 40 "every device polled twice" polled
@@ -461,6 +473,8 @@ for i in "${!OUTLET_MA[@]}"; do
   absent $d outlet_current_load_percent $o               # outletCurrentPercentLoad -1
   absent $d outlet_voltage_volts $o                      # no outletVoltageTable
 done
+only_rows $d outlet_current_amperes $(seq -f 'A%g' 1 24)
+only_rows $d input_current_amperes L1
 pass "$d: 14 input values and 5 values of each of 24 outlets decoded; the outlets' -1 load and unanswered voltage are errors"
 
 # Liebert UPS card (LIEBERT-GP-POWER-MIB): rows point.line, kept by measurement point
@@ -478,6 +492,13 @@ for l in 1 2 3; do
   expect $d output_load_percent 1.$l "$(echo 24 23 22 | cut -d' ' -f$l)"
   expect $d output_crest_factor_ratio 1.$l "$(echo 1.5 1.4 1.5 | cut -d' ' -f$l)"
   expect $d output_power_factor_ratio 1.$l 0.95
+done
+for m in input_voltage_volts input_line_voltage_volts input_current_amperes \
+         input_power_factor_ratio; do only_rows $d $m 3.1 3.2 3.3; done
+only_rows $d bypass_voltage_volts 2.1 2.2 2.3
+for m in output_voltage_volts output_line_voltage_volts output_current_amperes \
+         output_load_percent output_crest_factor_ratio output_power_factor_ratio; do
+  only_rows $d $m 1.1 1.2 1.3
 done
 absent $d battery_charge_percent ""                      # no battery group (.5.1)
 absent $d battery_runtime_seconds ""
@@ -504,6 +525,8 @@ for i in "${!OUTLET_DA[@]}"; do
   expect $d outlet_state $o on
   absent $d outlet_alarm_state $o                        # not in the recording
 done
+only_rows $d outlet_current_amperes $(seq 1 8)
+only_rows $d load_current_amperes 1 2
 pass "$d: 6 bank values and 4 values of each of 8 outlets decoded; unanswered load states, energies and outlet alarms are errors"
 
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
