@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 RECORDINGS=(apc-smartups apc-ats apc-netbotz200 eaton-connectups eaton-93e liebert-mph2
             sentry3-cdu sentry4-smart raritan-px2 cyberpower-ol2200
             akcp-sensorprobe8 socomec-netys riello-netman204
-            apc-ap8853 apc-ap7902b liebert-env geist-wd15)
+            apc-ap8853 apc-ap7902b liebert-env geist-wd15 eaton-epdu-ma liebert-power
+            cyberpower-pdu81005)
 start_snmpsim 127.0.0.1 "${RECORDINGS[@]}"
 
 # device ID = recording name; profile per recording
@@ -21,7 +22,8 @@ declare -A PROFILE=([apc-smartups]=apc-ups [apc-ats]=apc-ats [apc-netbotz200]=ap
                  [akcp-sensorprobe8]=akcp-sensorprobe [socomec-netys]=socomec-ups
                  [riello-netman204]=ups-rfc1628 [apc-ap8853]=apc-rpdu2 [apc-ap7902b]=apc-rpdu2
                  [liebert-env]=liebert-gp-env
-                 [geist-wd15]=geist-watchdog)
+                 [geist-wd15]=geist-watchdog [eaton-epdu-ma]=eaton-epdu
+                 [liebert-power]=liebert-gp-power [cyberpower-pdu81005]=cyberpower-pdu)
 # one python snmpsim answers every device: polls every 3 s keep it from falling behind
 { daemon_yaml "profiles_dir: $DCMON_SOURCE_DIR/etc/profiles" "interval: 3s" "timeout: 2500ms"
   echo "devices:"
@@ -39,11 +41,12 @@ start_dcmond "$T/dcmon.yaml"
 
 # settled DEVICE METRIC INST JQ-PREDICATE: true if exactly one such metric satisfies the
 # predicate.  Checked on the last status document read, which is read again (for up to
-# 10 s) while the check fails: one document serves the ~200 checks, and a poll that
-# snmpsim answered late on a busy machine (a point in error for one poll) is outlived.
+# 20 s) while the check fails: one document serves the ~400 checks, and polls that
+# snmpsim answered late on a busy machine (points in error for a poll or a few) are
+# outlived.
 STATUS_DOC=""
 settled() {
-  local end=$((SECONDS + 10))
+  local end=$((SECONDS + 20))
   until metric_in "$STATUS_DOC" "$@" 2>/dev/null; do
     [ $SECONDS -lt $end ] || return 1
     sleep 0.3
@@ -67,6 +70,17 @@ absent() {
   settled "$1" "$2" "$3" '.quality == "error" and (.reason | length > 0)
                           and (.reason | test("timeout|deadline") | not)' \
     || fail "$1 $2{$3} should be an error: $(status_json | jq -c --arg d "$1" --arg n "$2" '.devices[] | select(.id == $d) | .metrics[] | select(.name == $n)')"
+}
+# only_rows DEVICE METRIC INST...: the metric has exactly these instances (a profile
+# that kept the rows of another measurement point or table would add some).
+only_rows() {
+  local dev=$1 name=$2; shift 2
+  local got want
+  got=$(printf '%s\n' "$STATUS_DOC" | jq -r --arg d "$dev" --arg n "$name" \
+        '[.devices[] | select(.id == $d) | .metrics[] | select(.name == $n) | .inst // ""]
+         | sort | join(" ")')
+  want=$(printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' ')
+  [ "$got" = "$want" ] || fail "$dev $name: instances '$got', want '$want'"
 }
 polled() { status_json | json_check "[.devices[] | select(.polls >= 2)] | length == ${#RECORDINGS[@]}"; }
 wait_until 40 "every device polled twice" polled
@@ -427,13 +441,108 @@ expect $d sensor_temperature_celsius "Above Rack 03" 18
 absent $d relay_state "Watchdog Rack 01"                 # not in the recording
 pass "$d: 5 values decoded; the unanswered relay state is an error"
 
+# Eaton ePDU MA 36U-C (EATON-EPDU-MIB): one 16 A input, 24 outlets named A1..A24;
+# the PDU reports its input current past its own warning threshold (12.8 A)
+d=eaton-epdu-ma
+expect $d input_frequency_hertz "Feed A" 60               # inputFrequency 600 x 0.1
+expect $d input_frequency_state "Feed A" good
+expect $d input_voltage_volts 0.1.1 118.45                # inputVoltage 118450 mV
+expect $d input_voltage_status_state 0.1.1 good
+expect $d input_current_amperes L1 14.108                 # inputCurrent 14108 mA
+expect $d input_current_capacity_amperes L1 16
+expect $d input_current_load_percent L1 88
+expect $d input_current_status_state L1 high_warning      # inputCurrentThStatus 3
+expect $d input_power_watts 0.1.1 1589
+expect $d input_apparent_power_volt_amperes 0.1.1 1674
+expect $d input_total_power_watts "Feed A" 1584
+expect $d input_total_apparent_power_volt_amperes "Feed A" 1673
+expect $d input_total_power_factor_ratio "Feed A" 0.946   # 946 thousandths
+expect $d input_total_energy_kilowatt_hours "Feed A" 8185.493
+# outletCurrent (mA), outletWatts, outletWh of every outlet, by outletDesignator
+OUTLET_MA=(790 2202 1215 1081 0 0 0 131 301 1039 1302 1804 0 0 56 1210 1233 1496 0 186 149 305 1235 0)
+OUTLET_W=(80 142 140 55 0 0 0 7 22 121 151 211 0 0 3 143 143 172 0 11 4 20 143 0)
+OUTLET_WH=(785621 385352 518440 1252525 428 103868 41138 107573 97310 377710 458056 860611
+           6349 12300 33819 528442 538863 670951 48436 61780 66541 200292 809316 34532)
+for i in "${!OUTLET_MA[@]}"; do
+  o=A$((i + 1))
+  expect $d outlet_current_amperes $o "$(jq -n "${OUTLET_MA[$i]} / 1000")"
+  expect $d outlet_power_watts $o "${OUTLET_W[$i]}"
+  expect $d outlet_energy_kilowatt_hours $o "$(jq -n "${OUTLET_WH[$i]} / 1000")"
+  expect $d outlet_current_status_state $o good
+  expect $d outlet_state $o on
+  absent $d outlet_current_load_percent $o               # outletCurrentPercentLoad -1
+  absent $d outlet_voltage_volts $o                      # no outletVoltageTable
+done
+only_rows $d outlet_current_amperes $(seq -f 'A%g' 1 24)
+only_rows $d input_current_amperes L1
+pass "$d: 14 input values and 5 values of each of 24 outlets decoded; the outlets' -1 load and unanswered voltage are errors"
+
+# Liebert UPS card (LIEBERT-GP-POWER-MIB): rows point.line, kept by measurement point
+# (1 system output, 2 bypass, 3 source 1 input); no battery group
+d=liebert-power
+for l in 1 2 3; do
+  expect $d input_voltage_volts 3.$l "$(echo 227 224 226 | cut -d' ' -f$l)"
+  expect $d input_line_voltage_volts 3.$l "$(echo 391 391 393 | cut -d' ' -f$l)"
+  expect $d input_current_amperes 3.$l "$(echo 52 52 51 | cut -d' ' -f$l)"
+  expect $d input_power_factor_ratio 3.$l "$(echo 0.9 0.91 0.9 | cut -d' ' -f$l)"
+  expect $d bypass_voltage_volts 2.$l "$(echo 227 227 228 | cut -d' ' -f$l)"
+  expect $d output_voltage_volts 1.$l "$(echo 230 231 229 | cut -d' ' -f$l)"
+  expect $d output_line_voltage_volts 1.$l "$(echo 399 399 397 | cut -d' ' -f$l)"
+  expect $d output_current_amperes 1.$l "$(echo 43 40 39 | cut -d' ' -f$l)"
+  expect $d output_load_percent 1.$l "$(echo 24 23 22 | cut -d' ' -f$l)"
+  expect $d output_crest_factor_ratio 1.$l "$(echo 1.5 1.4 1.5 | cut -d' ' -f$l)"
+  expect $d output_power_factor_ratio 1.$l 0.95
+done
+for m in input_voltage_volts input_line_voltage_volts input_current_amperes \
+         input_power_factor_ratio; do only_rows $d $m 3.1 3.2 3.3; done
+only_rows $d bypass_voltage_volts 2.1 2.2 2.3
+for m in output_voltage_volts output_line_voltage_volts output_current_amperes \
+         output_load_percent output_crest_factor_ratio output_power_factor_ratio; do
+  only_rows $d $m 1.1 1.2 1.3
+done
+absent $d battery_charge_percent ""                      # no battery group (.5.1)
+absent $d battery_runtime_seconds ""
+pass "$d: 33 values decoded; the unanswered battery group is an error"
+
+# CyberPower PDU81005 (CPS-MIB ePDU bank rows, ePDU2 outlets 1-8); the recording has
+# no load state, apparent power, power factor or energy per row, and no outlet alarms
+d=cyberpower-pdu81005
+for r in 1 2; do
+  expect $d load_current_amperes $r 1.1                  # ePDULoadStatusLoad 11 x 0.1 A
+  expect $d load_voltage_volts $r 229                    # 2290 x 0.1 V
+  expect $d load_power_watts $r 216
+  absent $d load_state $r                                # not in the recording
+  absent $d load_energy_kilowatt_hours $r
+done
+OUTLET_DA=(0 0 0 0 4 2 4 3)                              # 0.1 A
+OUTLET_W=(0 0 0 0 82 37 73 28)
+OUTLET_DKWH=(0 0 0 0 31 13 29 11)                        # 0.1 kWh
+for i in "${!OUTLET_DA[@]}"; do
+  o=$((i + 1))
+  expect $d outlet_current_amperes $o "$(jq -n "${OUTLET_DA[$i]} / 10")"
+  expect $d outlet_power_watts $o "${OUTLET_W[$i]}"
+  expect $d outlet_energy_kilowatt_hours $o "$(jq -n "${OUTLET_DKWH[$i]} / 10")"
+  expect $d outlet_state $o on
+  absent $d outlet_alarm_state $o                        # not in the recording
+done
+only_rows $d outlet_current_amperes $(seq 1 8)
+only_rows $d load_current_amperes 1 2
+pass "$d: 6 bank values and 4 values of each of 8 outlets decoded; unanswered load states, energies and outlet alarms are errors"
+
 # Default rules: the recorded door contact is in fault, the PX2's humidity sensors are
-# below their lower warning thresholds; nothing else fires.
+# below their lower warning thresholds, the ePDU's input current is past its own
+# warning threshold; nothing else fires.  The ePDU's 88 % load is above the 80 % rule,
+# which waits a minute (`for: 1m`): pending, or firing once the test has run that long.
 wait_until 15 "door contact alert" alert_firing apc-smartups warning "UPS card contact in fault"
 wait_until 15 "humidity alerts" alert_firing raritan-px2 warning "PDU sensor outside its warning thresholds"
-api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing")] | length == 3' \
-  || fail "unexpected alerts: $(api_get /api/v1/alerts | jq -c '[.alerts[] | {device, summary}]')"
-pass "profile rules: the faulted contact and the 2 low-humidity sensors fire, nothing else"
+wait_until 15 "ePDU input current alert" alert_firing eaton-epdu-ma warning "PDU input current past its warning threshold"
+[ "$(alert_field eaton-epdu:input-current-load-high state)" = pending ] \
+  || [ "$(alert_field eaton-epdu:input-current-load-high state)" = firing ] \
+  || fail "the ePDU's 88 % load is not held against the 80 % rule: $(alert_field eaton-epdu:input-current-load-high state)"
+api_get /api/v1/alerts | json_check '[.alerts[] | select(.state == "firing"
+                                       and .rule != "eaton-epdu:input-current-load-high")] | length == 4' \
+  || fail "unexpected alerts: $(api_get /api/v1/alerts | jq -c '[.alerts[] | {device, summary, state}]')"
+pass "profile rules: the faulted contact, the 2 low-humidity sensors and the ePDU's input current fire, nothing else"
 
 stop_dcmond
 done_checks

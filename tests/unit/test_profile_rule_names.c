@@ -84,10 +84,11 @@ static void test_shipped_rules_named(void **state)
 {
 	static const char *const profiles =
 		"akcp-sensorprobe apc-ats apc-netbotz apc-rpdu2 apc-ups ats-io cisco-entity-sensor "
-		"cooling-liebert-icom cyberpower-ups eaton-ups entity-sensor fire-notifier-modbus-gw "
-		"fire-suppression-io geist-watchdog genset-dse-gencomm host-resources if-mib "
-		"leak-rle-ld5000 liebert-gp-env liebert-mph2 raritan-px2 sentry3 sentry4 socomec-ups "
-		"ucd-snmp ups-rfc1628 utility-feed-io";
+		"cooling-liebert-icom cyberpower-pdu cyberpower-ups eaton-epdu eaton-ups "
+		"entity-sensor fire-notifier-modbus-gw fire-suppression-io geist-watchdog "
+		"genset-dse-gencomm host-resources if-mib leak-rle-ld5000 liebert-gp-env "
+		"liebert-gp-power liebert-mph2 raritan-px2 sentry3 sentry4 socomec-ups ucd-snmp "
+		"ups-rfc1628 utility-feed-io";
 	regex_t line_named, derived;
 	(void)state;
 	assert_int_equal(regcomp(&line_named, "^[^:]+:[0-9]+$", REG_EXTENDED | REG_NOSUB), 0);
@@ -100,7 +101,7 @@ static void test_shipped_rules_named(void **state)
 	struct cfg *cfg = load_cfg(DCMON_SOURCE_DIR "/etc/profiles", profiles, &pr, &d);
 	cfg_diags_print(&d, stderr);
 	assert_int_equal(d.nerrors, 0);
-	assert_int_equal(pr.n, 27); /* 26 profiles with rules, and defaults.yaml */
+	assert_int_equal(pr.n, 30); /* 29 profiles with rules, and defaults.yaml */
 	for (size_t s = 0; s < pr.n; s++)
 		for (size_t i = 0; i < pr.srcs[s].nrules; i++) {
 			const char *n = pr.srcs[s].rules[i].name;
