@@ -6,6 +6,7 @@
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
 #        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
+#        ARCHIVE_FLUSH=30s (dcmond's archive_flush with rrdcached: values per UPDATE line)
 #        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
@@ -208,7 +209,7 @@ write_dcmond_config() {
 		echo "points:"
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
-	local flush=30s rrdc=""
+	local flush=${ARCHIVE_FLUSH:-30s} rrdc=""
 	[ "$archive" = rrdtool ] && flush=${rrd_delay}s
 	# none: an rrdcached socket nobody listens on: values are held, no file is written
 	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
