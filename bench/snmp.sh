@@ -6,6 +6,7 @@
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
 #        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
+#        ARCHIVE_FLUSH=30s (dcmond's archive_flush with rrdcached: values per UPDATE line)
 #        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
@@ -53,7 +54,12 @@
 # UpdatesReceived (one value per UPDATE), the values the counter received (none), or
 # the varbinds the agents answered (rrdtool: snmpInTotalReqVars, collectd asks one
 # per value).  After each rrdcached run, FLUSHALL and DataSetsWritten check that every
-# value produced was archived.
+# value produced was archived: <tool>_values_lost = values produced (counted just before
+# the tool's TERM) - values written, must be 0; <tool>_values_written_per_s = values
+# rrdcached wrote from the window's start until the final flush drained / that time
+# (above the expected rate: it includes what the tool still held at the window's start
+# and its last flush).  CPU per value with and without the archive: run once with the
+# default ARCHIVE=rrdcached and once with ARCHIVE=none, same arguments.
 #
 # "kept up" = values per second over the window / expected (DEVICES x POINTS / 10 s).
 # dcmond_startup_s: from launching dcmond until its first good value (the first poll's
@@ -203,7 +209,7 @@ write_dcmond_config() {
 		echo "points:"
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
-	local flush=30s rrdc=""
+	local flush=${ARCHIVE_FLUSH:-30s} rrdc=""
 	[ "$archive" = rrdtool ] && flush=${rrd_delay}s
 	# none: an rrdcached socket nobody listens on: values are held, no file is written
 	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
@@ -304,6 +310,7 @@ measure() {
 	if [ "$archive" = rrdcached ]; then # rrdcached from here until its final FLUSHALL
 		r_rrdc_w0=$(rrdc_written "$T/rrdc-$tool.sock")
 		r_rrdc_c0=$(cpu_ticks "$rrdc_pid")
+		r_rrdc_t0=$(date +%s.%N)
 	fi
 	# the counter first (a busy dcmond answers its API late), then time and CPU at once
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
@@ -351,12 +358,18 @@ report() { # TOOL: stores the r_* results under TOOL.*
 	return 0
 }
 archive_check() { # TOOL TOTAL: rrdcached wrote every value the tool produced over the run?
-	local w c
+	local w c t1
 	w=$(rrdc_written "$T/rrdc-$1.sock")
+	t1=$(date +%s.%N)
 	R[$1.archived]=$(awk -v w="$w" -v t="$2" 'BEGIN {printf "%.3f", (t > 0 ? w / t : 0)}')
+	# TOTAL is counted just before the tool's TERM, so values of the last moment are
+	# written without being counted: more written than counted is nothing lost
+	R[$1.lost]=$(($2 > w ? $2 - w : 0))
+	# values written per second: from the window's start until the final flush drained
+	R[$1.written_per_s]=$(awk -v w="$((w - r_rrdc_w0))" -v a="$r_rrdc_t0" -v b="$t1" 'BEGIN {printf "%.1f", w / (b - a)}')
 	c=$(awk -v a="$r_rrdc_c0" -v b="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	R[$1.rrdc_us]=$(awk -v c="$c" -v w="$((w - r_rrdc_w0))" 'BEGIN {printf "%.2f", (w > 0 ? c * 1e6 / w : 0)}')
-	r_archive_note="rrdcached ($rrdc_flags) wrote $w of the $2 values produced in the whole run (${R[$1.archived]}); from the window's start to the final flush: $((w - r_rrdc_w0)) values, ${c}s cpu = ${R[$1.rrdc_us]} us/value"
+	r_archive_note="rrdcached ($rrdc_flags) wrote $w of the $2 values produced in the whole run (${R[$1.archived]}, ${R[$1.lost]} lost); from the window's start to the final flush: $((w - r_rrdc_w0)) values (${R[$1.written_per_s]}/s), ${c}s cpu = ${R[$1.rrdc_us]} us/value"
 }
 stop() { # PID: TERM, bounded wait, then KILL
 	kill "$1" 2>/dev/null || true
@@ -430,6 +443,7 @@ for t in dcmond collectd; do
 	[ -n "${R[$t.vps]:-}" ] || continue
 	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
 		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
+	[ -z "${R[$t.lost]:-}" ] || printf ' %s_values_written_per_s=%s %s_values_lost=%s' "$t" "${R[$t.written_per_s]}" "$t" "${R[$t.lost]}"
 done
 if [ -n "${R[dcmond.errors]:-}" ]; then
 	printf ' dcmond_point_errors=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_bytes_per_series=%s' \

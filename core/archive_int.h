@@ -160,6 +160,7 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen);
 /* Creates the parent directory of path if missing (one level).  0 or -errno. */
 int archive_rrd_mkdir_parent(const char *path);
+#define ARCHIVE_FORMAT_MAX 64 /* bytes of one formatted "time:value", NUL included */
 /* Formats one point as librrd wants it ("%lld:%.17g", counters as integers, NaN as U).
  * Returns the length, or -ENOBUFS. */
 int archive_rrd_format(char *buf, size_t len, enum metric_kind kind, struct archive_point p);

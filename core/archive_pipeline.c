@@ -12,7 +12,6 @@
 #define PIPE_LINE_BUDGET                                                                           \
 	4000              /* bytes of one UPDATE line: rrdcached copies each into a                \
 	                   * 4096-byte buffer for its journal */
-#define PIPE_VALUE_MAX 64 /* bytes of one "time:value" */
 #define PIPE_CMDS_MIN 256
 
 _Static_assert(PIPE_LINE_BUDGET < CACHEDC_LINE_MAX, "an UPDATE line must fit the client");
@@ -47,7 +46,7 @@ static size_t pipe_fill_line(struct archive_writer *w, struct archive_file *f, s
 	char *line = w->pipe.line;
 	*n = 0;
 	while (from + *n < f->npts) {
-		char v[PIPE_VALUE_MAX];
+		char v[ARCHIVE_FORMAT_MAX];
 		int vl = archive_rrd_format(v, sizeof(v), f->kind, f->pts[from + *n]);
 		if (vl < 0) { /* absurd counter value: drop it */
 			archive_file_drop_at(f, from + *n);
@@ -88,7 +87,7 @@ static int pipe_add_file(struct archive_writer *w, struct archive_file *f)
 	char path[PATH_MAX];
 	memcpy(p->line, "UPDATE", 6);
 	p->line[6] = ' ';
-	int nl = cachedc_escape(p->line + 7, PIPE_LINE_BUDGET - 7 - PIPE_VALUE_MAX,
+	int nl = cachedc_escape(p->line + 7, PIPE_LINE_BUDGET - 7 - ARCHIVE_FORMAT_MAX,
 	                        archive_cached_name(&w->cached, f, path));
 	if (nl < 0) {
 		pipe_unnamable(w, f, nl);

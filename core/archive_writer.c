@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define WRITE_CHUNK 256 /* values per rrd_update_r call */
-#define ARG_MAX_LEN 64  /* bytes of one "time:value" argument */
 
 void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
                          size_t max_held)
@@ -156,8 +155,8 @@ static int file_format(struct archive_writer *w, struct archive_file *f)
 	int n = 0;
 	size_t i = 0;
 	while (i < f->npts && n < WRITE_CHUNK) {
-		char *arg = w->argbuf + (size_t)n * ARG_MAX_LEN;
-		if (archive_rrd_format(arg, ARG_MAX_LEN, f->kind, f->pts[i]) < 0) {
+		char *arg = w->argbuf + (size_t)n * ARCHIVE_FORMAT_MAX;
+		if (archive_rrd_format(arg, ARCHIVE_FORMAT_MAX, f->kind, f->pts[i]) < 0) {
 			archive_file_drop_at(f, i); /* absurd counter value */
 			w->held--;
 			w->counts.failed++;
@@ -287,7 +286,7 @@ void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 {
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
-		w->argbuf = malloc((size_t)WRITE_CHUNK * ARG_MAX_LEN);
+		w->argbuf = malloc((size_t)WRITE_CHUNK * ARCHIVE_FORMAT_MAX);
 		if (!w->argv || !w->argbuf)
 			return; /* retried next round */
 	}

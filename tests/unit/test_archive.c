@@ -800,11 +800,48 @@ static void test_timeline_steps(void **state)
 	assert_int_equal(archive_timeline_lag(&t, 2 * 60000), hour - 60000);
 }
 
+/* The formatter writes what snprintf("%lld:%.17g") (counters "%.0f", NaN "U") wrote:
+ * integers by its fast path, everything else through snprintf. */
+static void test_format_matches_printf(void **state)
+{
+	(void)state;
+	const double vs[] = {0,    1,       -1,        1001,        -42,       0.5,  -0.25,
+	                     1e15, 9007199254740991.0,  9007199254740992.0, 1e17, 1e300, -0.0,
+	                     3.14159265358979, 1e-300, 123456789012.0,     INFINITY, -INFINITY};
+	const int64_t ts[] = {0, 1, T0, 9999999999LL, -5};
+	for (size_t t = 0; t < sizeof(ts) / sizeof(ts[0]); t++) {
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			for (int counter = 0; counter < 2; counter++) {
+				char want[512], got[ARCHIVE_FORMAT_MAX];
+				int wn = snprintf(want, sizeof(want), counter ? "%lld:%.0f" : "%lld:%.17g",
+				                  (long long)ts[t], vs[i]);
+				int n = archive_rrd_format(got, sizeof(got), counter ? METRIC_COUNTER : METRIC_GAUGE,
+				                           (struct archive_point){.t_s = ts[t], .v = vs[i]});
+				if (wn >= (int)sizeof(got)) { /* 1e300 as a counter: too long, refused */
+					assert_int_equal(n, -ENOBUFS);
+					continue;
+				}
+				assert_int_equal(n, wn);
+				assert_string_equal(got, want);
+			}
+		}
+	}
+	char got[ARCHIVE_FORMAT_MAX];
+	assert_int_equal(archive_rrd_format(got, sizeof(got), METRIC_GAUGE,
+	                                    (struct archive_point){.t_s = T0, .v = NAN}), 12);
+	assert_string_equal(got, "1700000000:U");
+	assert_int_equal(archive_rrd_format(got, 12, METRIC_GAUGE,
+	                                    (struct archive_point){.t_s = T0, .v = NAN}), -ENOBUFS);
+	assert_int_equal(archive_rrd_format(got, 8, METRIC_GAUGE,
+	                                    (struct archive_point){.t_s = T0, .v = 1}), -ENOBUFS);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timeline_steps),
+	    cmocka_unit_test(test_format_matches_printf),
 	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
