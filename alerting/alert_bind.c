@@ -122,13 +122,19 @@ static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_
 	free(old);
 }
 
-/* Binds metric m to the rules that apply to it now; old (may be NULL) is released. */
-static struct abind *bind_make(struct alert_engine *e, const struct metric *m,
-			       struct abind *old, int64_t now_ms)
+/* The rules that apply to metric m now, into e->scratch; its device's config (NULL if
+ * it is not in the config) into *dev. */
+static int bind_match(struct alert_engine *e, const struct metric *m,
+		      const struct cfg_device **dev)
 {
-	const struct cfg_device *dev = smap_get(&e->rs->devices, m->device);
-	if (ruleset_match(e->rs, dev, m, &e->scratch) < 0)
-		return NULL;
+	*dev = smap_get(&e->rs->devices, m->device);
+	return ruleset_match(e->rs, *dev, m, &e->scratch);
+}
+
+/* Binds metric m to the rules bind_match found; old (may be NULL) is carried over. */
+static struct abind *bind_build(struct alert_engine *e, const struct metric *m,
+				const struct cfg_device *dev, struct abind *old, int64_t now_ms)
+{
 	struct abind *b = calloc(1, sizeof(*b) + e->scratch.n * sizeof(b->slot[0]));
 	if (!b)
 		return NULL;
@@ -141,9 +147,22 @@ static struct abind *bind_make(struct alert_engine *e, const struct metric *m,
 	return b;
 }
 
+/* What a metric no rule applies to keeps in its slot instead of a binding of its own:
+ * most metrics of a large site match no rule, and a binding is 56 bytes a series
+ * (docs/ARCHITECTURE.md "Memory per series").  A reload clears it (alert_bind_unmark),
+ * so the metric is matched again at its next report. */
+const struct abind alert_no_rules;
+
 struct abind *alert_bind_new(struct alert_engine *e, const struct metric *m, int64_t now_ms)
 {
-	struct abind *b = bind_make(e, m, NULL, now_ms);
+	const struct cfg_device *dev;
+	if (bind_match(e, m, &dev) < 0)
+		return NULL;
+	if (e->scratch.n == 0) {
+		((struct metric *)m)->sink_data[e->slot] = (struct abind *)&alert_no_rules;
+		return NULL;
+	}
+	struct abind *b = bind_build(e, m, dev, NULL, now_ms);
 	if (!b || binds_push(e, b) < 0) {
 		log_warnx("alert", m->device, "out of memory binding rules to %s", m->key);
 		free(b);
@@ -156,7 +175,9 @@ struct abind *alert_bind_new(struct alert_engine *e, const struct metric *m, int
 int alert_bind_redo(struct alert_engine *e, size_t i, int64_t now_ms)
 {
 	struct abind *old = e->binds[i];
-	struct abind *b = bind_make(e, old->m, old, now_ms);
+	const struct cfg_device *dev;
+	struct abind *b = bind_match(e, old->m, &dev) < 0 ? NULL
+							   : bind_build(e, old->m, dev, old, now_ms);
 	if (!b)
 		return -ENOMEM;
 	b->idx = i;
@@ -180,4 +201,17 @@ void alert_bind_drop(struct alert_engine *e, struct abind *b, int64_t now_ms)
 	binds_remove(e, b);
 	((struct metric *)b->m)->sink_data[e->slot] = NULL;
 	bind_release(e, b, now_ms);
+}
+
+static void unmark(void *arg, struct metric *m)
+{
+	const struct alert_engine *e = arg;
+	if (m->sink_data[e->slot] == &alert_no_rules)
+		m->sink_data[e->slot] = NULL;
+}
+
+void alert_bind_unmark(struct alert_engine *e)
+{
+	if (e->reg && e->slot >= 0)
+		metric_reg_foreach(e->reg, unmark, e);
 }

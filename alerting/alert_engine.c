@@ -301,7 +301,7 @@ static void slot_eval(struct alert_engine *e, struct abind *b, struct aslot *s, 
 void alert_engine_report(struct alert_engine *e, const struct metric *m, bool bad_quality)
 {
 	struct abind *b = m->sink_data[e->slot];
-	if (!b && !(b = alert_bind_new(e, m, m->ts_ms)))
+	if (b == &alert_no_rules || (!b && !(b = alert_bind_new(e, m, m->ts_ms))))
 		return;
 	b->bad_quality = bad_quality;
 	if (bad_quality)
@@ -320,7 +320,9 @@ static void sink_forget(void *arg, const struct metric *m)
 {
 	struct alert_engine *e = arg;
 	struct abind *b = m->sink_data[e->slot];
-	if (b)
+	if (b == &alert_no_rules)
+		((struct metric *)m)->sink_data[e->slot] = NULL;
+	else if (b)
 		alert_bind_drop(e, b, m->ts_ms);
 }
 
@@ -405,6 +407,7 @@ int alert_engine_commit(struct alert_engine *e, int64_t now_ms)
 	for (size_t i = 0; i < e->nbinds; i++)
 		if (alert_bind_redo(e, i, now_ms) < 0)
 			rc = -ENOMEM;
+	alert_bind_unmark(e); /* matched against the new rules at their next report */
 	/* every alert, bound or not: one of a rule the reload removed is in no binding,
 	 * and its device would point into the configuration about to be freed */
 	for (size_t i = 0; i < e->nalerts; i++)

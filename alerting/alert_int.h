@@ -408,8 +408,12 @@ struct alert_engine {
 };
 
 /* alert_bind.c.  Binds a metric seen for the first time (sets its sink slot); NULL on
- * allocation failure (logged). */
+ * allocation failure (logged) or when no rule applies: the slot then holds
+ * &alert_no_rules, which readers of the slot treat as an empty binding. */
 struct abind *alert_bind_new(struct alert_engine *e, const struct metric *m, int64_t now_ms);
+extern const struct abind alert_no_rules;
+/* Clears alert_no_rules from every metric's slot (a reload: its rules may apply now). */
+void alert_bind_unmark(struct alert_engine *e);
 /* Rebinds binding i against the current rules; alerts of rules gone are ended. */
 int alert_bind_redo(struct alert_engine *e, size_t i, int64_t now_ms);
 /* Unbinds a metric that goes away: its alerts end and become unbound. */

@@ -193,9 +193,29 @@ static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_poi
 
 /* ---- instances ------------------------------------------------------------------- */
 
+/* One of each per series (docs/ARCHITECTURE.md "Memory per series"). */
+_Static_assert(sizeof(struct snmp_inst) <= 32, "struct snmp_inst outgrew its budget");
+_Static_assert(sizeof(struct snmp_pstate) <= 64, "struct snmp_pstate outgrew its budget");
+
 static bool inst_is(const struct snmp_inst *v, const char *inst)
 {
-	return (!inst && !v->inst) || (inst && v->inst && !strcmp(inst, v->inst));
+	const char *own = v->m->inst;
+	return (!inst && !own) || (inst && own && !strcmp(inst, own));
+}
+
+/* Room for one more instance of ps: the first is ps->one, the others move to the heap. */
+static struct snmp_inst *inst_room(struct snmp_pstate *ps)
+{
+	if (ps->n == 0)
+		return ps->v = &ps->one;
+	struct snmp_inst *v = ps->v == &ps->one ? malloc(2 * sizeof(*v))
+					       : realloc(ps->v, (ps->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	if (ps->v == &ps->one)
+		v[0] = ps->one;
+	ps->v = v;
+	return &v[ps->n];
 }
 
 static struct snmp_inst *inst_find(struct snmp_pstate *ps, const char *inst)
@@ -239,14 +259,10 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 		series_refused(d, p);
 		return NULL;
 	}
-	v = realloc(ps->v, (ps->n + 1) * sizeof(*v));
-	if (!v)
+	if (!(v = inst_room(ps)))
 		return NULL;
-	ps->v = v;
-	v = &ps->v[ps->n++];
-	memset(v, 0, sizeof(*v));
-	v->inst = m->inst;
-	v->m = m;
+	ps->n++;
+	*v = (struct snmp_inst){.m = m};
 	ps->hint = ps->n;
 	return v;
 }

@@ -148,9 +148,8 @@ void snmp_fetch_set_global_cap(int cap);
 
 /* One metric of a point: a scalar, a table row or an aggregate group. */
 struct snmp_inst {
-	const char *inst;     /* instance text, NULL for none: m's own (m->inst), which lives
-			       * as long as m (one copy per series, not two) */
-	struct metric *m;
+	struct metric *m;     /* its instance text is m->inst (NULL for none): one copy per
+			       * series, not two */
 	double virt;          /* COUNTER: monotonic value reported (wraps and resets folded in) */
 	uint64_t prev_raw;    /* COUNTER: last raw reading */
 	bool have_prev;       /* COUNTER: prev_raw is valid (false after an agent restart) */
@@ -167,13 +166,16 @@ enum snmp_support {
 };
 
 struct snmp_pstate {
-	struct snmp_inst *v;
+	struct snmp_inst *v;  /* &one until a second instance comes (then on the heap) */
 	size_t n;
 	size_t hint;          /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
 	enum snmp_support support;
 	bool unanswered;      /* the agent answered nothing for it this poll */
+	/* the only instance of a scalar point, most points: in the device's array of point
+	 * states, not an allocation of its own (docs/ARCHITECTURE.md "Memory per series") */
+	struct snmp_inst one;
 };
 
 struct snmp_row {

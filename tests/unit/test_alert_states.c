@@ -516,6 +516,36 @@ static void test_reload(void **state)
 	fx_free(f);
 }
 
+/* A metric no rule applies to keeps no binding of its own (a marker in its slot); a
+ * reload that brings a rule for it binds it at its next report, and a device dropped
+ * from the registry leaves its slot empty. */
+static void test_reload_rule_for_unbound(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(FX_DEVICES RULES_LOAD, false);
+	struct metric *h = fx_metric(f, "ups-1", "humidity_percent", METRIC_GAUGE, NULL);
+	metric_put(f->reg, h, at(0), 95);
+	metric_put(f->reg, h, at(10), 95);
+	assert_int_equal(f->nev, 0);
+	struct fx *next = fx_new(FX_DEVICES "rules:\n"
+				 "  - {name: humid, match: {metric: humidity_percent}, above: {warn: 80}}\n",
+				 false);
+	assert_int_equal(alert_engine_prepare(f->e, next->cfg, NULL, 0), 0);
+	assert_int_equal(alert_engine_commit(f->e, at(20)), 0);
+	assert_int_equal(f->nev, 0);
+	metric_put(f->reg, h, at(30), 95);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(f->ev[0].type, ALERT_EV_FIRED);
+	assert_string_equal(f->ev[0].rule, "humid");
+	assert_int_equal(fx_state(f, "humid", "ups-1", "humidity_percent", at(30), NULL),
+			 ALERT_FIRING);
+	metric_reg_drop_device(f->reg, "ups-1");
+	assert_int_equal(f->nev, 2);
+	assert_int_equal(f->ev[1].type, ALERT_EV_RESOLVED);
+	fx_free(f);
+	fx_free(next);
+}
+
 /* A reload the daemon refuses after the engine prepared it (another part refused):
  * cancelled, the old rules stay in force and nothing was published; prepared again
  * and committed, it is in force like alert_engine_reload's. */
@@ -560,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_restart_mid_alert),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_reload_prepared_then_cancelled),
+		cmocka_unit_test(test_reload_rule_for_unbound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
