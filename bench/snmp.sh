@@ -204,7 +204,8 @@ net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
 # end, so several runs (old and new builds) reopen the same files.  Only the start is
 # measured: dcmond_startup_s and dcmond_first_round_s as above, and dcmond_reopened_s,
 # until dcmond had checked every existing file (stat, header) and sent it its first
-# values (rrdcached holds a node for every file).  Then dcmond and rrdcached are killed
+# values (rrdcached holds a node for every file; reopened_files: how many it holds
+# then, fewer when WARMUP_MAX ran out).  Then dcmond and rrdcached are killed
 # (SIGKILL: rrdcached writes nothing).  ARCHIVE=rrdcached only; TOOLS=dcmond.
 reopen=${REOPEN:-}
 [ -z "$reopen" ] || [ "$archive" = rrdcached ] || { echo "REOPEN needs ARCHIVE=rrdcached" >&2; exit 2; }
@@ -241,10 +242,11 @@ reopen_measure() { # PID: until rrdcached has a node per file; then kill both
 	tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
 	wait_for "$warmup_max" tree_nodes_all || echo "warning: not every file reopened after ${warmup_max}s" >&2
 	R[dcmond.reopened]=$(since_launch)
+	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
 	kill -9 "$1" "$rrdc_pid" 2>/dev/null || true
 	wait "$1" "$rrdc_pid" 2>/dev/null || true
 	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s load=%s\n' \
-		"$devices" "$points" "$series" "${R[rrd_make]:-0}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" \
+		"$devices" "$points" "${R[dcmond.reopened_n]}" "${R[rrd_make]:-0}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" \
 		"${R[dcmond.reopened]}" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
 	exit 0
 }
