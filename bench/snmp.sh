@@ -66,6 +66,7 @@
 # end; the data directory is new, so no RRD file of an earlier run is reopened);
 # dcmond_first_round_s: until every series had one (first polls spread over the interval);
 # dcmond_bytes_per_series: its peak RSS / series.
+# REOPEN (start-up over an existing archive; see its block below) measures only the start.
 # CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
 # Prints a table and one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
@@ -95,6 +96,7 @@ T=$(mktemp -d /tmp/dcmon-snmpbench.XXXXXX)
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	reopen_keep
 	wait 2>/dev/null || true
 	rm -rf "$T"
 }
@@ -199,6 +201,61 @@ start_net_counter() {
 	wait_for 10 test -s "$T/net.port"
 }
 net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
+
+# --- start-up over an existing archive (REOPEN) ----------------------------------------
+# REOPEN=DIR: dcmond starts over DIR, an archive of one RRD file per series (made there
+# when DIR has none, by copying a template of the smallest layout dcmond accepts: its
+# step and data source, one row, 592 bytes; the copy is timed as rrd_make_s; 1 M files
+# take about 4 GB of disk).  DIR is moved in as dcmond's data directory and back at the
+# end, so several runs (old and new builds) reopen the same files.  Only the start is
+# measured: dcmond_startup_s and dcmond_first_round_s as above, and dcmond_reopened_s,
+# until dcmond had checked every existing file (stat, header) and sent it its first
+# values (rrdcached holds a node for every file; reopened_files: how many it holds
+# then, fewer when WARMUP_MAX ran out).  Then dcmond and rrdcached are killed
+# (SIGKILL: rrdcached writes nothing).  ARCHIVE=rrdcached only; TOOLS=dcmond.
+reopen=${REOPEN:-}
+[ -z "$reopen" ] || [ "$archive" = rrdcached ] || { echo "REOPEN needs ARCHIVE=rrdcached" >&2; exit 2; }
+reopen_make() { # the files, unless DIR holds them already
+	[ "$(find "$reopen" -maxdepth 2 -name '*.rrd' 2>/dev/null | head -1)" ] && return 0
+	local t0
+	t0=$(date +%s.%N)
+	rrdtool create "$T/template.rrd" --step "$interval" --start "$(($(date +%s) - 3600))" \
+		"DS:value:GAUGE:$((2 * interval)):U:U" RRA:AVERAGE:0.5:1:1
+	$PY - "$T/template.rrd" "$reopen" "$devices" "$points" <<'PY'
+import os, sys
+tpl = open(sys.argv[1], "rb").read()
+for d in range(1, int(sys.argv[3]) + 1):
+    dd = "%s/d%05d" % (sys.argv[2], d)
+    os.makedirs(dd, exist_ok=True)
+    for p in range(1, int(sys.argv[4]) + 1):
+        fd = os.open("%s/p%03d_volts.rrd" % (dd, p), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        os.write(fd, tpl)
+        os.close(fd)
+PY
+	R[rrd_make]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+}
+reopen_take() { # DIR becomes dcmond's data directory
+	mkdir -p "$reopen"
+	reopen_make
+	rm -rf "$T/dcmond-data"
+	mv "$reopen" "$T/dcmond-data"
+}
+reopen_keep() { # and goes back (from cleanup)
+	[ -n "$reopen" ] && [ -d "$T/dcmond-data" ] && [ ! -e "$reopen" ] && mv "$T/dcmond-data" "$reopen"
+	return 0
+}
+reopen_measure() { # PID: until rrdcached has a node per file; then kill both
+	tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
+	wait_for "$warmup_max" tree_nodes_all || echo "warning: not every file reopened after ${warmup_max}s" >&2
+	R[dcmond.reopened]=$(since_launch)
+	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
+	kill -9 "$1" "$rrdc_pid" 2>/dev/null || true
+	wait "$1" "$rrdc_pid" 2>/dev/null || true
+	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s load=%s\n' \
+		"$devices" "$points" "${R[dcmond.reopened_n]}" "${R[rrd_make]:-0}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" \
+		"${R[dcmond.reopened]}" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+	exit 0
+}
 
 # --- dcmond ---------------------------------------------------------------------------
 write_dcmond_config() {
@@ -384,6 +441,7 @@ for tool in $tools; do
 	case $tool in
 	dcmond)
 		write_dcmond_config
+		[ -z "$reopen" ] || reopen_take
 		[ "$archive" = rrdcached ] && start_rrdcached dcmond
 		t_launch=$(date +%s.%N)
 		# shellcheck disable=SC2086 # the wrapper's words
@@ -400,6 +458,7 @@ for tool in $tools; do
 		wait_for "$warmup_max" values_at_least "$series" ||
 			echo "warning: not every series had a value after ${warmup_max}s" >&2
 		R[dcmond.first_round]=$(since_launch)
+		[ -z "$reopen" ] || reopen_measure "$pid"
 		measure dcmond "$pid" dcmond_values "$T/dcmond-data"
 		total=$(dcmond_health reports) # the archive gets a point error too (unknown)
 		# rrdcached, rrdtool: TERM writes every queued value; none: nothing is to be written

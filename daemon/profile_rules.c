@@ -8,14 +8,41 @@
 #include <unistd.h>
 
 #include "dcmon/cfgtree.h"
+#include "dcmon/vec.h"
 
-/* True if the rules of profile name were read already. */
-static bool loaded(const struct profile_rules *pr, const char *name)
+/* The profile names whose files were read, with rules or without: a file is read once
+ * however many devices name it (a profile without rules was read again for each of
+ * them, most of start-up at 1 M series). */
+struct names_read {
+	char **v;
+	size_t n, cap;
+};
+
+static bool was_read(const struct names_read *r, const char *name)
 {
-	for (size_t i = 0; i < pr->n; i++)
-		if (strcmp(pr->srcs[i].profile, name) == 0)
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i], name) == 0)
 			return true;
 	return false;
+}
+
+static int mark_read(struct names_read *r, const char *name)
+{
+	char **v = vec_grow(r->v, &r->cap, r->n, sizeof(*v), 8);
+	char *copy = v ? strdup(name) : NULL;
+	if (v)
+		r->v = v;
+	if (!copy)
+		return -ENOMEM;
+	r->v[r->n++] = copy;
+	return 0;
+}
+
+static void names_read_free(struct names_read *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
 }
 
 /* An unnamed profile rule is named after what it is, "<profile>:<metric>:<condition>"
@@ -92,6 +119,7 @@ int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct 
 {
 	*out = (struct profile_rules){0};
 	const char *dir = cfg->daemon.profiles_dir;
+	struct names_read read = {0};
 	int rc = load_one(out, dir, PROFILE_DEFAULTS_FILE, ALERT_PROFILE_ANY, true, d);
 	for (size_t i = 0; i < cfg->ndevices && rc != -ENOMEM; i++) {
 		if (!cfg->devices[i].profile)
@@ -102,8 +130,12 @@ int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct 
 		for (char *name = strtok_r(names, "+", &save); name && rc != -ENOMEM;
 		     name = strtok_r(NULL, "+", &save)) {
 			char file[1100];
-			if (loaded(out, name))
+			if (was_read(&read, name))
 				continue;
+			if (mark_read(&read, name) < 0) {
+				rc = -ENOMEM;
+				break;
+			}
 			snprintf(file, sizeof(file), "%s.yaml", name);
 			/* a missing profile is the transport's error to report (it knows the kind) */
 			int r = load_one(out, dir, file, name, true, d);
@@ -111,6 +143,7 @@ int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct 
 				rc = r;
 		}
 	}
+	names_read_free(&read);
 	return rc;
 }
 

@@ -213,6 +213,16 @@ int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 	int rc = 0;
 
 	snmp_profiles_dir(cfg, dir, sizeof(dir));
+	/* Every reference is held until all devices are checked: a profile that thousands
+	 * of devices name stays in the cache and is parsed once, not once per device (the
+	 * put would free it and the next device parse it again: most of start-up at 1 M
+	 * series). */
+	struct snmp_profile **held = calloc(cfg->ndevices ? cfg->ndevices : 1, sizeof(*held));
+	size_t nheld = 0;
+	if (!held) {
+		cfg_error(d, NULL, "out of memory checking the SNMP profiles");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct cfg_device *dev = &cfg->devices[i];
 		if (!dev->profile || (!snmp_device_cfg(dev) && resources_of(dev) != RES_SNMP))
@@ -222,8 +232,10 @@ int snmp_profiles_check(const struct cfg *cfg, struct cfg_diags *d)
 			cfg_error(d, &dev->pos, "device %s: cannot load SNMP profile '%s' from %s",
 				  dev->id, dev->profile, dir);
 			rc = -EINVAL;
+			continue;
 		}
-		snmp_profile_put(p);
+		held[nheld++] = p;
 	}
+	snmp_profiles_put_all(held, nheld);
 	return rc;
 }
