@@ -50,8 +50,9 @@ size_t utf8_clean(const char *in, size_t len, char *out, bool *bad);
  * than max is cut to max bytes (flag EVENT_F_TRUNCATED) and its rest skipped, so the
  * buffer never holds more than max + 16 bytes. */
 struct syslog_framer {
-	char *buf;
+	char *buf;           /* the bytes held: head bytes into the allocation */
 	size_t len, cap;     /* bytes held, allocated (grows to max + 16) */
+	size_t head;         /* bytes of frames taken, moved out once a read is drained */
 	size_t max;          /* bytes of one message */
 	size_t skip;         /* octets of a cut octet-counted frame still to skip */
 	bool skip_to_lf;     /* a cut LF frame: skip up to the next LF */
