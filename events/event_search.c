@@ -56,7 +56,34 @@ static int fts_expr(const char *col, const char *text, struct strbuf *out)
 struct fts_exprs {
 	struct strbuf text, device, both;
 	bool has_text, has_device;
+	/* a scoped query's devices, (device : "a" ...) OR (...): NULL when one of them has no
+	 * tokens (then ev.device IN the list alone says it) */
+	struct strbuf scope;
+	bool has_scope;
 };
+
+/* fx->scope from the JSON array of device ids scope_devices. */
+static void scope_expr(struct fts_exprs *fx, const char *scope_devices)
+{
+	json_t *ids = scope_devices ? json_loads(scope_devices, 0, NULL) : NULL;
+	struct strbuf one;
+	size_t i;
+	json_t *id;
+
+	strbuf_init(&one);
+	fx->has_scope = json_is_array(ids) && json_array_size(ids) > 0;
+	json_array_foreach(ids, i, id) {
+		strbuf_reset(&one);
+		if (!json_is_string(id) || fts_expr("device", json_string_value(id), &one) < 0) {
+			fx->has_scope = false;
+			break;
+		}
+		strbuf_appendf(&fx->scope, "%s(%s)", i ? " OR " : "", strbuf_str(&one));
+	}
+	fx->has_scope &= !fx->scope.failed;
+	strbuf_free(&one);
+	json_decref(ids);
+}
 
 /* The expression for a partition of layout: NULL when it needs none. */
 static const char *fts_for(struct fts_exprs *f, int layout)
@@ -142,8 +169,8 @@ static void id_range_of(sqlite3 *db, const struct event_query *q, int64_t day,
  * partitions before or after it are wholly in or out: part_wanted).  With text the
  * FTS5 index drives the query in rowid order and stops at the limit, instead of
  * materialising every match first. */
-static void build_sql(const struct event_query *q, const char *fts, bool cursor_here,
-		      const struct id_range *ids, struct sql *out)
+static void build_sql(const struct event_query *q, const char *fts, const char *scope_fts,
+		      bool cursor_here, const struct id_range *ids, struct sql *out)
 {
 	strbuf_appends(&out->text,
 		       "SELECT ev.id, ev.rx, ev.ts, ev.kind, ev.source, ev.host, ev.device, ev.tenant,"
@@ -176,7 +203,13 @@ static void build_sql(const struct event_query *q, const char *fts, bool cursor_
 	if (q->flags_any)
 		cond_int(out, " AND (ev.flags & ?) != 0", q->flags_any);
 	if (q->scoped) {
-		cond_str(out, " AND (ev.device IN (SELECT value FROM json_each(?))",
+		/* the devices' rows through the FTS5 index where it holds them (no index on
+		 * device there), so that both sides of the OR are indexed */
+		cond_str(out, " AND ((ev.id IN (SELECT rowid FROM ev_fts WHERE ev_fts MATCH ?) AND",
+			 scope_fts);
+		if (!scope_fts)
+			strbuf_appends(&out->text, " AND ((");
+		cond_str(out, " ev.device IN (SELECT value FROM json_each(?)))",
 			 q->scope_devices ? q->scope_devices : "[]");
 		cond_str(out, " OR (ev.device IS NULL AND ev.tenant = ?))",
 			 q->scope_tenant ? q->scope_tenant : "");
@@ -263,7 +296,10 @@ static int search_part(const char *path, const struct event_query *eq, struct ft
 		return 0;
 	}
 	id_range_of(db, eq, day, &ids);
-	build_sql(eq, fts_for(fx, event_part_layout(db)), cursor_here, &ids, q);
+	int layout = event_part_layout(db);
+	build_sql(eq, fts_for(fx, layout),
+		  fx->has_scope && layout == EVENT_LAYOUT_DEVICE_FTS ? strbuf_str(&fx->scope) : NULL,
+		  cursor_here, &ids, q);
 	if (ids.empty || sqlite3_prepare_v2(db, strbuf_str(&q->text), -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_close(db); /* ends the read transaction */
 		return 0;
@@ -324,6 +360,7 @@ int event_dir_search(const char *dir, const struct event_query *q, event_row_fn 
 	strbuf_init(&fx.text);
 	strbuf_init(&fx.device);
 	strbuf_init(&fx.both);
+	strbuf_init(&fx.scope);
 	strbuf_init(&sql.text);
 	fx.has_text = q->text != NULL;
 	if (q->text && fts_expr("message", q->text, &fx.text) < 0) {
@@ -333,6 +370,8 @@ int event_dir_search(const char *dir, const struct event_query *q, event_row_fn 
 	}
 	/* a device without tokens (or with too many) is looked for in ev alone */
 	fx.has_device = q->device && fts_expr("device", q->device, &fx.device) == 0;
+	if (q->scoped)
+		scope_expr(&fx, q->scope_devices);
 	int n = event_parts_list(dir, &v);
 	if (n < 0)
 		n = 0; /* no directory yet: no events (v is NULL) */
@@ -353,6 +392,7 @@ out:
 	strbuf_free(&fx.text);
 	strbuf_free(&fx.device);
 	strbuf_free(&fx.both);
+	strbuf_free(&fx.scope);
 	strbuf_free(&sql.text);
 	return rc < 0 ? rc : (int)total;
 }

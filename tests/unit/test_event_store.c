@@ -330,6 +330,35 @@ static void test_first_layout_kept(void **state)
 	sqlite3_close(db);
 }
 
+/* A scoped query (a tenant's account): the rows of its devices, through the FTS5 index
+ * or the first layout's device index, and those of no device of its tenant. */
+static void test_scoped(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	struct event audit = {.received_ms = DAY0 + 9 * EVENT_DAY_MS, .kind = EVENT_AUDIT,
+			      .tenant = "acme", .facility = -1, .severity = 5, .message = "acme audit"};
+	assert_int_equal(event_store_add(f->s, &audit), 0);
+	audit.tenant = "globex";
+	audit.message = "globex audit";
+	assert_int_equal(event_store_add(f->s, &audit), 0);
+	event_store_sync(f->s);
+	struct event_query q = {.kind = -1, .severity_max = -1, .scoped = true,
+				.scope_devices = "[\"web1\",\"pdu-a.r1\"]", .scope_tenant = "acme",
+				.limit = 100};
+	assert_int_equal(run(f, &q, &r), 1 + 2 + 1 + 15);
+	assert_string_equal(r.msg[0], "acme audit");
+	assert_string_equal(r.msg[1], "new row in t"); /* the first layout's day file */
+	assert_string_equal(r.msg[2], "old layout r");
+	assert_string_equal(r.msg[3], "outlet 3 off"); /* pdu-a.r1, not r1.pdu-a */
+	assert_string_equal(r.msg[4], "day2 n9 sshd");
+	q.text = "n7";
+	assert_int_equal(run(f, &q, &r), 3);
+	q = (struct event_query){.kind = -1, .severity_max = -1, .scoped = true,
+				 .scope_devices = "[]", .limit = 100};
+	assert_int_equal(run(f, &q, &r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +367,7 @@ int main(void)
 	    cmocka_unit_test(test_text), cmocka_unit_test(test_range_within_day),
 	    cmocka_unit_test(test_clock_stepped_back), cmocka_unit_test(test_fields_escaped),
 	    cmocka_unit_test(test_device_tokens), cmocka_unit_test(test_first_layout_kept),
+	    cmocka_unit_test(test_scoped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
