@@ -17,28 +17,40 @@
 struct page {
 	const struct api_ctx *ctx;
 	json_t *rows;
-	size_t scanned;            /* rows the search gave, shown or not */
+	size_t scanned;            /* rows the search gave */
 	int64_t last_ms, last_id;
 };
 
-/* A scoped actor (a tenant's) sees the events of the devices it may view, and those of
- * no device that are its tenant's (audit records of its objects); events of other
- * tenants' devices and of senders that are no device are left out. */
-static bool event_visible(const struct api_ctx *ctx, const struct event *ev)
+/* A scoped actor (a tenant's or a site's) sees the events of the devices it may view,
+ * and those of no device that are its tenant's (audit records of its objects); events
+ * of other tenants' devices and of senders that are no device are left out.  Said in
+ * the query (q->scope_*), not by leaving rows out of a page: a page of other tenants'
+ * newest events would come back short, or empty with more of the actor's further on.
+ * Returns the JSON array of the visible devices' ids (the caller frees it), or NULL
+ * when the actor is not scoped or out of memory (then q sees nothing). */
+static char *scope_to_query(const struct api_ctx *ctx, struct event_query *q)
 {
-	if (!ctx->scopes)
-		return true;
 	const struct authz_actor *who = ctx->req ? ctx->req->actor : NULL;
-	if (!ev->device && ev->tenant && who && who->tenant[0])
-		return strcmp(who->tenant, ev->tenant) == 0;
-	const struct cfg_device *dev = ev->device ? cfg_device_find(ctx->env->cfg, ev->device) : NULL;
-	return dev && api_device_visible(ctx, dev);
+	const struct cfg *cfg = ctx->env->cfg;
+
+	if (!ctx->scopes)
+		return NULL;
+	q->scoped = true;
+	q->scope_tenant = who && who->tenant[0] ? who->tenant : NULL;
+	json_t *ids = json_array();
+	for (size_t i = 0; ids && i < cfg->ndevices; i++)
+		if (api_device_visible(ctx, &cfg->devices[i]))
+			json_array_append_new(ids, json_string(cfg->devices[i].id));
+	char *s = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
+	json_decref(ids);
+	q->scope_devices = s;
+	return s;
 }
 
 static bool add_row(void *arg, int64_t id, const struct event *ev)
 {
 	struct page *p = arg;
-	json_t *o = event_visible(p->ctx, ev) ? event_json(id, ev) : NULL;
+	json_t *o = event_json(id, ev);
 
 	if (o)
 		json_array_append_new(p->rows, o);
@@ -137,8 +149,15 @@ void api_get_event_search(const struct api_ctx *ctx, struct api_response *resp)
 					   "section");
 		return;
 	}
-	if (query_from(ctx, &q, err, sizeof(err)) < 0 ||
-	    event_dir_search(ec->dir, &q, add_row, &page, err, sizeof(err)) < 0) {
+	if (query_from(ctx, &q, err, sizeof(err)) < 0) {
+		json_decref(page.rows);
+		api_reply_error(resp, 400, "%s", err);
+		return;
+	}
+	char *scope = scope_to_query(ctx, &q);
+	int rc = event_dir_search(ec->dir, &q, add_row, &page, err, sizeof(err));
+	free(scope);
+	if (rc < 0) {
 		json_decref(page.rows);
 		api_reply_error(resp, 400, "%s", err);
 		return;

@@ -104,3 +104,11 @@ int event_db_int(sqlite3 *db, const char *sql, int64_t arg, int64_t *out)
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
+
+int event_part_layout(sqlite3 *db)
+{
+	int64_t v = 0;
+
+	/* no key (or no ev_meta, older still): the first layout */
+	return event_db_int(db, EVENT_META_LAYOUT, 0, &v) == 1 ? (int)v : EVENT_LAYOUT_DEVICE_INDEX;
+}

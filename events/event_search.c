@@ -25,9 +25,10 @@ static bool token_byte(unsigned char c)
 	       (c >= 'A' && c <= 'Z');
 }
 
-/* The FTS5 expression of text: its tokens, as the index splits them, each quoted
- * ("a" "b": both; the index keeps no positions, so no phrases). */
-static int fts_expr(const char *text, struct strbuf *out)
+/* The FTS5 expression of text in column col, appended to out: its tokens, as the index
+ * splits them, each quoted (col : "a" col : "b": both; the index keeps no positions,
+ * so no phrases).  -EINVAL when text has none, or too many. */
+static int fts_expr(const char *col, const char *text, struct strbuf *out)
 {
 	size_t words = 0;
 	const unsigned char *p = (const unsigned char *)text;
@@ -42,11 +43,60 @@ static int fts_expr(const char *text, struct strbuf *out)
 		const unsigned char *b = p;
 		while (*p && token_byte(*p))
 			p++;
-		strbuf_appends(out, words > 1 ? " \"" : "\"");
+		strbuf_appendf(out, "%s%s : \"", out->len ? " " : "", col);
 		strbuf_append(out, (const char *)b, (size_t)(p - b));
 		strbuf_appends(out, "\"");
 	}
 	return words ? 0 : -EINVAL;
+}
+
+/* A query's FTS5 expressions: its text's, and its device's tokens (the FTS5 index holds
+ * them in partitions of EVENT_LAYOUT_DEVICE_FTS: there they find the device's events,
+ * whose exact name ev.device = ? then checks). */
+struct fts_exprs {
+	struct strbuf text, device, both;
+	bool has_text, has_device;
+	/* a scoped query's devices, (device : "a" ...) OR (...): NULL when one of them has no
+	 * tokens (then ev.device IN the list alone says it) */
+	struct strbuf scope;
+	bool has_scope;
+};
+
+/* fx->scope from the JSON array of device ids scope_devices. */
+static void scope_expr(struct fts_exprs *fx, const char *scope_devices)
+{
+	json_t *ids = scope_devices ? json_loads(scope_devices, 0, NULL) : NULL;
+	struct strbuf one;
+	size_t i;
+	json_t *id;
+
+	strbuf_init(&one);
+	fx->has_scope = json_is_array(ids) && json_array_size(ids) > 0;
+	json_array_foreach(ids, i, id) {
+		strbuf_reset(&one);
+		if (!json_is_string(id) || fts_expr("device", json_string_value(id), &one) < 0) {
+			fx->has_scope = false;
+			break;
+		}
+		strbuf_appendf(&fx->scope, "%s(%s)", i ? " OR " : "", strbuf_str(&one));
+	}
+	fx->has_scope &= !fx->scope.failed;
+	strbuf_free(&one);
+	json_decref(ids);
+}
+
+/* The expression for a partition of layout: NULL when it needs none. */
+static const char *fts_for(struct fts_exprs *f, int layout)
+{
+	bool device = f->has_device && layout == EVENT_LAYOUT_DEVICE_FTS;
+
+	if (!device)
+		return f->has_text ? strbuf_str(&f->text) : NULL;
+	if (!f->has_text)
+		return strbuf_str(&f->device);
+	strbuf_reset(&f->both);
+	strbuf_appendf(&f->both, "%s %s", strbuf_str(&f->text), strbuf_str(&f->device));
+	return strbuf_str(&f->both);
 }
 
 struct sql_arg {
@@ -57,7 +107,7 @@ struct sql_arg {
 
 struct sql {
 	struct strbuf text;
-	struct sql_arg args[16];
+	struct sql_arg args[20];
 	int nargs;
 };
 
@@ -119,8 +169,8 @@ static void id_range_of(sqlite3 *db, const struct event_query *q, int64_t day,
  * partitions before or after it are wholly in or out: part_wanted).  With text the
  * FTS5 index drives the query in rowid order and stops at the limit, instead of
  * materialising every match first. */
-static void build_sql(const struct event_query *q, const char *fts, bool cursor_here,
-		      const struct id_range *ids, struct sql *out)
+static void build_sql(const struct event_query *q, const char *fts, const char *scope_fts,
+		      bool cursor_here, const struct id_range *ids, struct sql *out)
 {
 	strbuf_appends(&out->text,
 		       "SELECT ev.id, ev.rx, ev.ts, ev.kind, ev.source, ev.host, ev.device, ev.tenant,"
@@ -152,6 +202,18 @@ static void build_sql(const struct event_query *q, const char *fts, bool cursor_
 		cond_int(out, " AND ev.severity <= ?", q->severity_max);
 	if (q->flags_any)
 		cond_int(out, " AND (ev.flags & ?) != 0", q->flags_any);
+	if (q->scoped) {
+		/* the devices' rows through the FTS5 index where it holds them (no index on
+		 * device there), so that both sides of the OR are indexed */
+		cond_str(out, " AND ((ev.id IN (SELECT rowid FROM ev_fts WHERE ev_fts MATCH ?) AND",
+			 scope_fts);
+		if (!scope_fts)
+			strbuf_appends(&out->text, " AND ((");
+		cond_str(out, " ev.device IN (SELECT value FROM json_each(?)))",
+			 q->scope_devices ? q->scope_devices : "[]");
+		cond_str(out, " OR (ev.device IS NULL AND ev.tenant = ?))",
+			 q->scope_tenant ? q->scope_tenant : "");
+	}
 	if (cursor_here)
 		cond_int(out, q->ascending ? " AND ev.id > ?" : " AND ev.id < ?", q->cursor_id);
 	strbuf_appends(&out->text, fts ? " ORDER BY ev_fts.rowid" : " ORDER BY ev.id");
@@ -216,7 +278,7 @@ static bool row_emit(sqlite3_stmt *st, event_row_fn fn, void *arg)
 /* ---- partitions ---------------------------------------------------------------------- */
 
 /* Runs the query on one partition; returns rows given, or a negative errno. */
-static int search_part(const char *path, const struct event_query *eq, const char *fts,
+static int search_part(const char *path, const struct event_query *eq, struct fts_exprs *fx,
 		       bool cursor_here, int64_t day, struct sql *q, size_t limit,
 		       event_row_fn fn, void *arg, bool *stop, char *err, size_t errlen)
 {
@@ -234,7 +296,10 @@ static int search_part(const char *path, const struct event_query *eq, const cha
 		return 0;
 	}
 	id_range_of(db, eq, day, &ids);
-	build_sql(eq, fts, cursor_here, &ids, q);
+	int layout = event_part_layout(db);
+	build_sql(eq, fts_for(fx, layout),
+		  fx->has_scope && layout == EVENT_LAYOUT_DEVICE_FTS ? strbuf_str(&fx->scope) : NULL,
+		  cursor_here, &ids, q);
 	if (ids.empty || sqlite3_prepare_v2(db, strbuf_str(&q->text), -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_close(db); /* ends the read transaction */
 		return 0;
@@ -285,23 +350,31 @@ static bool part_wanted(const struct event_query *q, int64_t day)
 int event_dir_search(const char *dir, const struct event_query *q, event_row_fn fn, void *arg,
 		     char *err, size_t errlen)
 {
-	struct strbuf fts;
+	struct fts_exprs fx = {0};
 	struct sql sql = {0};
 	struct event_part *v;
 	size_t limit = q->limit ? q->limit : QUERY_LIMIT_DEFAULT, total = 0;
 	bool stop = false;
 	int rc = 0;
 
-	strbuf_init(&fts);
+	strbuf_init(&fx.text);
+	strbuf_init(&fx.device);
+	strbuf_init(&fx.both);
+	strbuf_init(&fx.scope);
 	strbuf_init(&sql.text);
-	if (q->text && fts_expr(q->text, &fts) < 0) {
+	fx.has_text = q->text != NULL;
+	if (q->text && fts_expr("message", q->text, &fx.text) < 0) {
 		snprintf(err, errlen, "text: expected 1 to %d words", TEXT_WORDS_MAX);
-		strbuf_free(&fts);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto out;
 	}
+	/* a device without tokens (or with too many) is looked for in ev alone */
+	fx.has_device = q->device && fts_expr("device", q->device, &fx.device) == 0;
+	if (q->scoped)
+		scope_expr(&fx, q->scope_devices);
 	int n = event_parts_list(dir, &v);
 	if (n < 0)
-		n = 0; /* no directory yet: no events */
+		n = 0; /* no directory yet: no events (v is NULL) */
 	for (int k = 0; k < n && !stop && total < limit && rc >= 0; k++) {
 		const struct event_part *p = &v[q->ascending ? k : n - 1 - k];
 		char path[4096];
@@ -310,13 +383,16 @@ int event_dir_search(const char *dir, const struct event_query *q, event_row_fn 
 		snprintf(path, sizeof(path), "%s/%s", dir, p->name);
 		strbuf_reset(&sql.text);
 		sql.nargs = 0;
-		rc = search_part(path, q, q->text ? strbuf_str(&fts) : NULL,
-				 q->cursor_id && p->day_ms == day_of(q->cursor_ms), p->day_ms, &sql,
-				 limit - total, fn, arg, &stop, err, errlen);
+		rc = search_part(path, q, &fx, q->cursor_id && p->day_ms == day_of(q->cursor_ms),
+				 p->day_ms, &sql, limit - total, fn, arg, &stop, err, errlen);
 		total += rc > 0 ? (size_t)rc : 0;
 	}
 	free(v);
-	strbuf_free(&fts);
+out:
+	strbuf_free(&fx.text);
+	strbuf_free(&fx.device);
+	strbuf_free(&fx.both);
+	strbuf_free(&fx.scope);
 	strbuf_free(&sql.text);
 	return rc < 0 ? rc : (int)total;
 }

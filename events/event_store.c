@@ -32,18 +32,33 @@
 #define WAL_PAGES_MIN    64    /* WAL pages (4 KiB) between checkpoints: max_mb / 64, */
 #define WAL_PAGES_MAX    4096  /* within these (a checkpoint costs an fsync or two) */
 
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "CREATE TABLE IF NOT EXISTS ev(id INTEGER PRIMARY KEY, rx INTEGER NOT NULL, ts INTEGER,"
+static const char pragmas[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+
+/* A new partition (EVENT_LAYOUT_DEVICE_FTS): the message's words and the device's in
+ * one FTS5 index, whose segments are written whole, where a B-tree index on device
+ * would take each row at one place per device (a page per device dirtied, logged to
+ * the WAL and checkpointed each transaction).  The FTS5 table reads its columns from
+ * ev (content=), so nothing is stored twice. */
+static const char schema_new[] =
+    "BEGIN;"
+    "CREATE TABLE ev(id INTEGER PRIMARY KEY, rx INTEGER NOT NULL, ts INTEGER,"
     " kind INTEGER, source TEXT, host TEXT, device TEXT, tenant TEXT, site TEXT,"
     " facility INTEGER, severity INTEGER, program TEXT, msgid TEXT, message TEXT,"
     " fields TEXT, flags INTEGER, raw BLOB);"
-    "CREATE INDEX IF NOT EXISTS ev_rx ON ev(rx);"
-    "CREATE INDEX IF NOT EXISTS ev_device ON ev(device, rx);"
-    "CREATE INDEX IF NOT EXISTS ev_tenant ON ev(tenant, rx);"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS ev_fts USING fts5(message, content='ev',"
+    "CREATE INDEX ev_rx ON ev(rx);"
+    "CREATE INDEX ev_tenant ON ev(tenant, rx);"
+    "CREATE VIRTUAL TABLE ev_fts USING fts5(message, device, content='ev',"
     " content_rowid='id', detail=column);"
+    "CREATE TABLE ev_meta(key TEXT PRIMARY KEY, value INTEGER);"
+    "INSERT INTO ev_meta VALUES('layout', 2);"
+    /* FTS5 merges 8 segments of a level rather than 4: a tenth less of the writer's
+     * CPU (bench_events load), searches as fast (docs/EVENTS.md) */
+    "INSERT INTO ev_fts(ev_fts, rank) VALUES('automerge', 8);"
+    "COMMIT;";
+
+/* A partition written before (EVENT_LAYOUT_DEVICE_INDEX) goes on in its own layout;
+ * ev_meta is newer than the first of them. */
+static const char schema_old[] =
     "CREATE TABLE IF NOT EXISTS ev_meta(key TEXT PRIMARY KEY, value INTEGER);";
 
 /* The writer's page cache (KiB): the (device, rx) index takes rows at one place per
@@ -54,7 +69,8 @@ static const char insert_sql[] =
     "INSERT INTO ev(rx, ts, kind, source, host, device, tenant, site, facility, severity,"
     " program, msgid, message, fields, flags, raw)"
     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
-static const char insert_fts_sql[] = "INSERT INTO ev_fts(rowid, message) VALUES(?1, ?2)";
+static const char insert_fts_sql[] = "INSERT INTO ev_fts(rowid, message, device) VALUES(?1, ?2, ?3)";
+static const char insert_fts_old_sql[] = "INSERT INTO ev_fts(rowid, message) VALUES(?1, ?2)";
 
 /* A queued copy of an event: one allocation holding the record, its fields and its
  * strings. */
@@ -68,6 +84,7 @@ struct part_conn {
 	int64_t day_ms; /* -1 = unused */
 	sqlite3 *db;
 	sqlite3_stmt *ins, *ins_fts;
+	int layout; /* EVENT_LAYOUT_* */
 	/* ev_meta's rx_ordered (event_search.c): 1 while every event was written with an
 	 * rx no lower than the one before (ids then bound a time range), 0 once not,
 	 * -1 to be read again (after a failed transaction) */
@@ -244,6 +261,19 @@ static int order_note(struct part_conn *p, const struct event *ev)
 	return 0;
 }
 
+/* Creates a new partition's tables, or keeps an existing one's; p->layout says which. */
+static int schema_ensure(struct part_conn *p)
+{
+	int64_t one;
+	int exists = event_db_int(p->db, "SELECT 1 FROM sqlite_master WHERE name = 'ev'", 0, &one);
+
+	if (exists < 0 || sqlite3_exec(p->db, exists ? schema_old : schema_new, NULL, NULL,
+				       NULL) != SQLITE_OK)
+		return -EIO;
+	p->layout = event_part_layout(p->db);
+	return 0;
+}
+
 static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 {
 	char name[40], path[4096];
@@ -254,11 +284,14 @@ static int part_open(struct event_store *s, struct part_conn *p, int64_t day_ms)
 	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
-	    sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(p->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+	    schema_ensure(p) < 0 ||
 	    sqlite3_exec(p->db, writer_pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    wal_limits(s, p->db) != SQLITE_OK || order_load(p) < 0 ||
 	    sqlite3_prepare_v2(p->db, insert_sql, -1, &p->ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, insert_fts_sql, -1, &p->ins_fts, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(p->db, p->layout == EVENT_LAYOUT_DEVICE_FTS ? insert_fts_sql
+									 : insert_fts_old_sql,
+			       -1, &p->ins_fts, NULL) != SQLITE_OK) {
 		log_warnx("events", NULL, "cannot open partition %s: %s", path,
 			  p->db ? sqlite3_errmsg(p->db) : "out of memory");
 		part_close(p);
@@ -399,6 +432,8 @@ static int insert_one(struct part_conn *p, const struct event *ev, struct strbuf
 		return -EIO;
 	sqlite3_bind_int64(p->ins_fts, 1, sqlite3_last_insert_rowid(p->db));
 	bind_text(p->ins_fts, 2, ev->message ? ev->message : "");
+	if (p->layout == EVENT_LAYOUT_DEVICE_FTS)
+		bind_text(p->ins_fts, 3, ev->device);
 	rc = sqlite3_step(p->ins_fts);
 	sqlite3_reset(p->ins_fts);
 	return rc == SQLITE_DONE ? 0 : -EIO;

@@ -50,8 +50,9 @@ size_t utf8_clean(const char *in, size_t len, char *out, bool *bad);
  * than max is cut to max bytes (flag EVENT_F_TRUNCATED) and its rest skipped, so the
  * buffer never holds more than max + 16 bytes. */
 struct syslog_framer {
-	char *buf;
+	char *buf;           /* the bytes held: head bytes into the allocation */
 	size_t len, cap;     /* bytes held, allocated (grows to max + 16) */
+	size_t head;         /* bytes of frames taken, moved out once a read is drained */
 	size_t max;          /* bytes of one message */
 	size_t skip;         /* octets of a cut octet-counted frame still to skip */
 	bool skip_to_lf;     /* a cut LF frame: skip up to the next LF */
@@ -128,7 +129,16 @@ int event_parts_list(const char *dir, struct event_part **out);
  * written in received-time order (ids then bound a time range: event_search.c), 0 once
  * the clock stepped back or for a partition older than the table. */
 #define EVENT_META_ORDERED "SELECT value FROM ev_meta WHERE key = 'rx_ordered'"
+/* Its "layout": how a device's events are found.  EVENT_LAYOUT_DEVICE_INDEX (a
+ * partition without the key, written before it existed): the index ev_device on
+ * (device, rx) and an FTS5 table of the message alone; EVENT_LAYOUT_DEVICE_FTS: the
+ * device's tokens in a second column of the FTS5 table, no ev_device (an index taking
+ * rows at one place per device cost the writer about a third of its time). */
+#define EVENT_META_LAYOUT "SELECT value FROM ev_meta WHERE key = 'layout'"
+enum { EVENT_LAYOUT_DEVICE_INDEX = 1, EVENT_LAYOUT_DEVICE_FTS = 2 };
 struct sqlite3;
+/* The layout of the partition open on db (EVENT_LAYOUT_*). */
+int event_part_layout(struct sqlite3 *db);
 /* The first column of sql's first row on db (its one ?, if any, bound to arg) into
  * *out: 1, 0 when there is no row, -1 on error. */
 int event_db_int(struct sqlite3 *db, const char *sql, int64_t arg, int64_t *out);

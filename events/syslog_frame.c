@@ -20,15 +20,30 @@ void syslog_framer_init(struct syslog_framer *f, size_t max)
 
 void syslog_framer_release(struct syslog_framer *f)
 {
-	free(f->buf);
+	free(f->buf - f->head);
 	f->buf = NULL;
-	f->len = f->cap = 0;
+	f->len = f->cap = f->head = 0;
 }
 
+/* Takes n bytes off the front: the view moves on, the bytes stay until compact() (a
+ * memmove of the rest per frame was a quadratic cost: a 64 KiB read of 110-byte
+ * frames moved ~18 MB). */
 static void drop_front(struct syslog_framer *f, size_t n)
 {
-	memmove(f->buf, f->buf + n, f->len - n);
+	f->buf += n;
 	f->len -= n;
+	f->head += n;
+}
+
+/* Moves what is held back to the start of the allocation. */
+static void compact(struct syslog_framer *f)
+{
+	if (f->head == 0)
+		return;
+	char *base = f->buf - f->head;
+	memmove(base, f->buf, f->len);
+	f->buf = base;
+	f->head = 0;
 }
 
 /* The octet count at the start of the buffer: > 0 with *hdr its length incl. SP; 0 when
@@ -113,7 +128,7 @@ static bool next_lf(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
 }
 
 /* Delivers every complete frame held. */
-static void drain(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
+static void drain_frames(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
 {
 	for (;;) {
 		if (skipping(f) || f->len == 0)
@@ -126,6 +141,12 @@ static void drain(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
 		if (!more)
 			return;
 	}
+}
+
+static void drain(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
+{
+	drain_frames(f, fn, arg);
+	compact(f);
 }
 
 static int grow(struct syslog_framer *f)
@@ -165,11 +186,12 @@ void syslog_framer_finish(struct syslog_framer *f, syslog_frame_fn fn, void *arg
 {
 	size_t hdr = 0;
 
-	if (skipping(f) || f->len == 0)
-		return;
-	long long count = f->buf[0] >= '1' && f->buf[0] <= '9' ? octet_count(f, &hdr) : -1;
-	size_t off = count > 0 ? hdr : 0;
-	if (f->len > off)
-		fn(arg, f->buf + off, f->len - off, EVENT_F_TRUNCATED);
+	if (!skipping(f) && f->len > 0) {
+		long long count = f->buf[0] >= '1' && f->buf[0] <= '9' ? octet_count(f, &hdr) : -1;
+		size_t off = count > 0 ? hdr : 0;
+		if (f->len > off)
+			fn(arg, f->buf + off, f->len - off, EVENT_F_TRUNCATED);
+	}
 	f->len = 0;
+	compact(f);
 }

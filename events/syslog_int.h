@@ -36,8 +36,12 @@ struct syslog_conn;
 #define LIT_GRAMS_MAX 8 /* bigrams of a literal looked up before its strstr */
 #define LIT_ALTS_MAX  8 /* top-level alternatives of a regex given a literal each */
 
-/* A message's bigrams, hashed into 4096 bits: made once per message. */
+/* A message's bigrams, hashed into 4096 bits: made at the first literal looked up, then
+ * reused for the message's other rules (most messages are in no rule's scope, or meet
+ * only rules without a literal, and never need them). */
 struct msg_grams {
+	const char *msg;
+	bool made;
 	uint64_t bits[4096 / 64];
 };
 struct lit {
@@ -52,6 +56,7 @@ struct lit_filter {
 	char *buf; /* the regex's literals (lit_filter_regex) */
 };
 
+/* Readies g for msg (borrowed): the bigrams themselves are made when first needed. */
 void msg_grams_of(struct msg_grams *g, const char *msg);
 /* The filter of the substring s (borrowed; NULL: passes everything). */
 void lit_filter_init(struct lit_filter *f, const char *s);
@@ -61,7 +66,7 @@ void lit_filter_init(struct lit_filter *f, const char *s);
 void lit_filter_regex(struct lit_filter *f, const char *re);
 void lit_filter_release(struct lit_filter *f);
 /* False only when msg (of bigrams g) holds none of f's literals. */
-bool lit_filter_pass(const struct lit_filter *f, const struct msg_grams *g, const char *msg);
+bool lit_filter_pass(const struct lit_filter *f, struct msg_grams *g, const char *msg);
 
 /* ---- log rules (syslog_rules.c) ---------------------------------------------------------- */
 

@@ -19,8 +19,15 @@ static unsigned gram(unsigned char a, unsigned char b)
 
 void msg_grams_of(struct msg_grams *g, const char *msg)
 {
-	const unsigned char *p = (const unsigned char *)msg;
+	g->msg = msg;
+	g->made = false;
+}
 
+static void grams_make(struct msg_grams *g)
+{
+	const unsigned char *p = (const unsigned char *)g->msg;
+
+	g->made = true;
 	memset(g->bits, 0, sizeof(g->bits));
 	for (; p[0] && p[1]; p++) {
 		unsigned b = gram(p[0], p[1]);
@@ -39,8 +46,10 @@ static void lit_init(struct lit *l, const char *s)
 		l->grams[l->ngrams++] = (uint16_t)gram((unsigned char)s[i], (unsigned char)s[i + 1]);
 }
 
-static bool lit_in(const struct lit *l, const struct msg_grams *g, const char *msg)
+static bool lit_in(const struct lit *l, struct msg_grams *g, const char *msg)
 {
+	if (!g->made)
+		grams_make(g);
 	for (size_t i = 0; i < l->ngrams; i++)
 		if (!(g->bits[l->grams[i] / 64] & (1ULL << (l->grams[i] % 64))))
 			return false;
@@ -56,7 +65,7 @@ void lit_filter_init(struct lit_filter *f, const char *s)
 	f->n = 1;
 }
 
-bool lit_filter_pass(const struct lit_filter *f, const struct msg_grams *g, const char *msg)
+bool lit_filter_pass(const struct lit_filter *f, struct msg_grams *g, const char *msg)
 {
 	if (f->n == 0)
 		return true; /* nothing known to be needed */

@@ -274,7 +274,7 @@ static bool rule_trap_is(const struct cfg_log_rule *c, const struct event *ev)
 }
 
 static bool rule_matches(const struct log_rule_rt *r, const struct event *ev,
-			 const struct msg_grams *g, const char *msg)
+			 struct msg_grams *g, const char *msg)
 {
 	if (r->external)
 		return false;
@@ -335,7 +335,7 @@ void log_rules_apply(struct log_rules *lr, const struct event *ev, int64_t now_m
 
 	if (!lr || !ev->device)
 		return;
-	msg_grams_of(&g, msg);
+	msg_grams_of(&g, msg); /* made at the first literal a rule in scope looks up */
 	for (size_t i = 0; i < lr->n; i++) {
 		const struct log_rule_rt *r = &lr->v[i];
 		if (!rule_in_scope(r->c, ev) || !rule_kind_ok(r->c, ev))

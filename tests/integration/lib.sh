@@ -256,6 +256,20 @@ devices:
 YAML
 }
 
+# syslog_two_tenants_yaml HTTP_PORT TCP_PORT: a config serving HTTP on HTTP_PORT (and
+# accounts of a cheap hash) that receives syslog over TCP on TCP_PORT, with
+# two_tenant_servers_yaml's tenants and servers.
+syslog_two_tenants_yaml() {
+  daemon_yaml "http: {listen: 127.0.0.1, port: $1}" "accounts: {yescrypt_cost: 5}"
+  cat <<YAML
+  syslog:
+    listen: 127.0.0.1
+    udp_port: 0
+    tcp_port: $2
+YAML
+  two_tenant_servers_yaml
+}
+
 # start_prometheus PORT JOB:TARGET:TOKEN...: Debian's Prometheus on 127.0.0.1:PORT,
 # scraping each TARGET (host:port) every second with its TOKEN as job JOB (dcmon's own
 # labels kept), its data under $T; waits until it is ready.  prom_query then asks it.

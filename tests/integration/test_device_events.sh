@@ -17,15 +17,7 @@ source "$(dirname "$0")/e2e_lib.sh"
 SEND="$PY $DCMON_SOURCE_DIR/tests/peers/syslog_send.py"
 SIM_HTTP_PORT=$(free_port)
 TCP=$(free_port)
-{ daemon_yaml "http: {listen: 127.0.0.1, port: $SIM_HTTP_PORT}" "accounts: {yescrypt_cost: 5}"
-  cat <<YAML
-  syslog:
-    listen: 127.0.0.1
-    udp_port: 0
-    tcp_port: $TCP
-YAML
-  two_tenant_servers_yaml
-} >"$T/dcmon.yaml"
+syslog_two_tenants_yaml "$SIM_HTTP_PORT" "$TCP" >"$T/dcmon.yaml"
 start_dcmond "$T/dcmon.yaml"
 
 declare -A PW=([noc]="noc-op-password-1" [acme]="acme-op-password-1" [globex]="globex-op-password-1") TOK

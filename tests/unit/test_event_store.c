@@ -1,9 +1,11 @@
 /* The event store: events of three days in three partitions, searched with filters,
  * text (tokens as FTS5 splits them), and paged with cursors across partitions both
- * ways. */
+ * ways; a device's events found through the FTS5 index, and a partition of the first
+ * layout (its (device, rx) index) still written and searched. */
 #include "testing.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,114 @@ static void test_fields_escaped(void **state)
 	assert_string_equal(out, "[a\"b=x\\y\n\t\x01\x1f/\xc3\xa9][dup=2][k=v]");
 }
 
+static void add_event(struct fx *f, int64_t rx, const char *device, const char *msg)
+{
+	struct event ev = {.received_ms = rx, .kind = EVENT_SYSLOG, .source = "127.0.0.1",
+			   .device = device, .facility = -1, .severity = 6, .message = msg};
+	assert_int_equal(event_store_add(f->s, &ev), 0);
+	event_store_sync(f->s);
+}
+
+/* A device's events through its tokens in the FTS5 index, its exact id checked: not
+ * those of a device whose id holds the same tokens, nor a message naming the device. */
+static void test_device_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	int64_t day = DAY0 + 7 * EVENT_DAY_MS;
+	add_event(f, day, "pdu-a.r1", "outlet 3 off");
+	add_event(f, day + 1000, "pdu-a", "outlet 4 off for pdu-a.r1");
+	add_event(f, day + 2000, "r1.pdu-a", "outlet 5 off");
+	struct event_query q = {.kind = -1, .severity_max = -1, .device = "pdu-a.r1",
+				.from_ms = day};
+	assert_int_equal(run(f, &q, &r), 1);
+	assert_string_equal(r.msg[0], "outlet 3 off");
+	q.text = "outlet";
+	assert_int_equal(run(f, &q, &r), 1);
+	q = (struct event_query){.kind = -1, .severity_max = -1, .text = "r1", .from_ms = day};
+	assert_int_equal(run(f, &q, &r), 1); /* the message naming it, not the device's */
+	assert_string_equal(r.msg[0], "outlet 4 off");
+	q = (struct event_query){.kind = -1, .severity_max = -1, .device = "web1", .text = "n3",
+				 .to_ms = DAY0 + EVENT_DAY_MS};
+	assert_int_equal(run(f, &q, &r), 1);
+	assert_string_equal(r.msg[0], "day0 n3 sshd");
+}
+
+/* A day file of the first layout (before ev_meta's "layout": the (device, rx) index and
+ * an FTS5 table of the message alone), as an older dcmond left it: the store goes on
+ * writing it so, and a search by device and text finds its old and new events. */
+static void test_first_layout_kept(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	char path[128];
+	sqlite3 *db;
+	int64_t day = DAY0 + 8 * EVENT_DAY_MS;
+
+	snprintf(path, sizeof(path), "%s/events-20261214.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE ev(id INTEGER PRIMARY KEY, rx INTEGER NOT NULL, ts INTEGER,"
+		" kind INTEGER, source TEXT, host TEXT, device TEXT, tenant TEXT, site TEXT,"
+		" facility INTEGER, severity INTEGER, program TEXT, msgid TEXT, message TEXT,"
+		" fields TEXT, flags INTEGER, raw BLOB);"
+		"CREATE INDEX ev_rx ON ev(rx); CREATE INDEX ev_device ON ev(device, rx);"
+		"CREATE INDEX ev_tenant ON ev(tenant, rx);"
+		"CREATE VIRTUAL TABLE ev_fts USING fts5(message, content='ev', content_rowid='id',"
+		" detail=column);"
+		"CREATE TABLE ev_meta(key TEXT PRIMARY KEY, value INTEGER);"
+		"INSERT INTO ev_meta VALUES('rx_ordered', 1);"
+		"INSERT INTO ev(rx, kind, device, severity, message, flags)"
+		" VALUES(1797206400000, 0, 'web1', 6, 'old layout row', 0);"
+		"INSERT INTO ev_fts(rowid, message) VALUES(1, 'old layout row');",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	add_event(f, day + 1000, "web1", "new row in the old layout");
+	add_event(f, day + 2000, "db1", "another layout row");
+	struct event_query q = {.kind = -1, .severity_max = -1, .device = "web1", .from_ms = day};
+	assert_int_equal(run(f, &q, &r), 2);
+	assert_string_equal(r.msg[0], "new row in t");
+	assert_string_equal(r.msg[1], "old layout r");
+	q.text = "layout";
+	assert_int_equal(run(f, &q, &r), 2);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(event_part_layout(db), EVENT_LAYOUT_DEVICE_INDEX);
+	sqlite3_close(db);
+	snprintf(path, sizeof(path), "%s/events-20261206.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(event_part_layout(db), EVENT_LAYOUT_DEVICE_FTS);
+	sqlite3_close(db);
+}
+
+/* A scoped query (a tenant's account): the rows of its devices, through the FTS5 index
+ * or the first layout's device index, and those of no device of its tenant. */
+static void test_scoped(void **state)
+{
+	struct fx *f = *state;
+	struct rows r;
+	struct event audit = {.received_ms = DAY0 + 9 * EVENT_DAY_MS, .kind = EVENT_AUDIT,
+			      .tenant = "acme", .facility = -1, .severity = 5, .message = "acme audit"};
+	assert_int_equal(event_store_add(f->s, &audit), 0);
+	audit.tenant = "globex";
+	audit.message = "globex audit";
+	assert_int_equal(event_store_add(f->s, &audit), 0);
+	event_store_sync(f->s);
+	struct event_query q = {.kind = -1, .severity_max = -1, .scoped = true,
+				.scope_devices = "[\"web1\",\"pdu-a.r1\"]", .scope_tenant = "acme",
+				.limit = 100};
+	assert_int_equal(run(f, &q, &r), 1 + 2 + 1 + 15);
+	assert_string_equal(r.msg[0], "acme audit");
+	assert_string_equal(r.msg[1], "new row in t"); /* the first layout's day file */
+	assert_string_equal(r.msg[2], "old layout r");
+	assert_string_equal(r.msg[3], "outlet 3 off"); /* pdu-a.r1, not r1.pdu-a */
+	assert_string_equal(r.msg[4], "day2 n9 sshd");
+	q.text = "n7";
+	assert_int_equal(run(f, &q, &r), 3);
+	q = (struct event_query){.kind = -1, .severity_max = -1, .scoped = true,
+				 .scope_devices = "[]", .limit = 100};
+	assert_int_equal(run(f, &q, &r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +366,8 @@ int main(void)
 	    cmocka_unit_test(test_after_cursor), cmocka_unit_test(test_filters),
 	    cmocka_unit_test(test_text), cmocka_unit_test(test_range_within_day),
 	    cmocka_unit_test(test_clock_stepped_back), cmocka_unit_test(test_fields_escaped),
+	    cmocka_unit_test(test_device_tokens), cmocka_unit_test(test_first_layout_kept),
+	    cmocka_unit_test(test_scoped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -176,6 +176,12 @@ struct event_query {
 	int64_t cursor_ms;          /* page: after (asc) / before (desc) the event cursor_id */
 	int64_t cursor_id;          /* of the partition of cursor_ms's day; 0 = no cursor */
 	size_t limit;               /* rows; 0 = 100 */
+	/* a scoped reader's (a tenant's or a site's account): only events of the devices
+	 * of scope_devices (a JSON array of ids) and those of no device whose tenant is
+	 * scope_tenant (NULL: none), in the query so that a page is filled with them */
+	bool scoped;
+	const char *scope_devices;
+	const char *scope_tenant;
 };
 
 /* A found row: ev's strings are valid only during the callback.  id is the event's
