@@ -150,7 +150,7 @@ rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog/pid" >"$T/rsyslog.log" 2>&1 &
 RSYSLOGD_PID=$!
 track $RSYSLOGD_PID
 rs_ready() { ss -lun | grep -q "127.0.0.1:$RS_TCP_IN " && ss -lun | grep -q "127.0.0.1:$RS_TLS_IN "; }
-wait_peer 10 rsyslogd "$RSYSLOGD_PID" "$T/rsyslog.log" rs_ready
+wait_peer 30 rsyslogd "$RSYSLOGD_PID" "$T/rsyslog.log" rs_ready
 logger -n 127.0.0.1 -P "$RS_TCP_IN" -d --rfc3164 -t rsapp -p local3.notice "via rsyslog over tcp"
 logger -n 127.0.0.1 -P "$RS_TLS_IN" -d --rfc3164 -t rsapp -p local4.crit "via rsyslog over tls"
 wait_text "via rsyslog over tcp" 1
