@@ -42,6 +42,7 @@ static void routes_index(struct mqtt_routes *r)
 			r->has_wild = true;
 			continue;
 		}
+		r->has_exact = true;
 		size_t h = strhash(r->v[i].filter) & (r->nheads - 1);
 		r->v[i].next = r->heads[h];
 		r->heads[h] = (long)i;
@@ -83,7 +84,7 @@ void mqtt_routes_free(struct mqtt_routes *r)
 void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 		       void (*fn)(void *arg, const struct mqtt_route *route), void *arg)
 {
-	if (r->nheads) {
+	if (r->has_exact) {
 		size_t h = strhash(topic) & (r->nheads - 1);
 		for (long i = r->heads[h]; i >= 0; i = r->v[i].next)
 			if (!strcmp(r->v[i].filter, topic))

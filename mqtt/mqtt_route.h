@@ -33,6 +33,7 @@ struct mqtt_routes {
 	long *heads;     /* exact filters by hash, -1 = none */
 	size_t nheads;   /* a power of two */
 	bool has_wild;   /* some filter has + or # */
+	bool has_exact;  /* some filter has neither (else no hash of the topic) */
 	/* Open addressing, at most half full: valid while the config and the registry's
 	 * metrics are, that is until a reload, which builds the routes anew. */
 	struct mqtt_memo *memo;
