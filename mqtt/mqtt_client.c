@@ -116,6 +116,7 @@ struct delivery {
 	struct mqtt_client *c;
 	const struct cfg_device *dev;
 	struct mqtt_sink sink;
+	struct metric *put; /* the last metric given a value */
 };
 
 /* The unit of a configured metric without unit:: the last word of its name. */
@@ -153,10 +154,12 @@ static void on_point(void *arg, const struct mqtt_point *p)
 	struct metric *m = point_metric(dl, p);
 	if (!m)
 		return; /* a clash of kind or unit, or the series limit: the registry said so */
-	if (p->error)
+	if (p->error) {
 		metric_put_error(dl->c->env->reg, m, dl->sink.ts_ms, p->error);
-	else
+	} else {
 		metric_put(dl->c->env->reg, m, dl->sink.ts_ms, p->value);
+		dl->put = m;
+	}
 }
 
 /* A payload unreadable as a whole is an error of the subscription's metrics (not of an
@@ -282,9 +285,35 @@ static const struct cfg_device *route_device(struct arrival *a, const struct mqt
 	return dev && mqtt_device_cfg(dev) ? dev : NULL;
 }
 
+static bool scalar_route(const struct mqtt_route *r)
+{
+	return r->sub && r->sub->format <= MQTT_FMT_COLLECTD;
+}
+
+/* A scalar value of a topic seen before goes straight to its metric (the path below
+ * costs a message several times more: the topic's levels, the device, the registry's
+ * key).  false when it must take that path: topic not remembered, payload not a value
+ * (its error is counted there). */
+static bool deliver_remembered(struct arrival *a, const struct mqtt_route *r)
+{
+	const struct mqtt_memo *m = scalar_route(r) ?
+		mqtt_routes_memo(&a->c->routes, r, a->msg->topic) : NULL;
+	struct mqtt_sink sink = {.now_ms = a->now_ms};
+	double v;
+	if (!m || a->msg->payloadlen > a->c->mc->max_payload ||
+	    !mqtt_map_scalar(r->sub, a->msg->payload, (size_t)a->msg->payloadlen, &sink, &v))
+		return false;
+	metric_put(a->c->env->reg, m->metric, sink.ts_ms, v);
+	return true;
+}
+
 static void on_route(void *arg, const struct mqtt_route *r)
 {
 	struct arrival *a = arg;
+	if (deliver_remembered(a, r)) {
+		a->matched = true;
+		return;
+	}
 	const struct cfg_device *dev = route_device(a, r);
 	if (!dev)
 		return;
@@ -297,6 +326,11 @@ static void on_route(void *arg, const struct mqtt_route *r)
 			      .sink = {.point = on_point, .now_ms = a->now_ms}};
 	dl.sink.arg = &dl;
 	deliver(&dl, r->sub, a->msg);
+	if (dl.put && scalar_route(r))
+		mqtt_routes_remember(&a->c->routes,
+				     &(struct mqtt_memo){.route = r, .metric = dl.put,
+							 .topic = a->msg->topic},
+				     metric_reg_count(a->c->env->reg));
 }
 
 /* The filter of the sites' heartbeats or replies: hub_topic's levels with last (the

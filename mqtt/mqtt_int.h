@@ -53,6 +53,12 @@ struct mqtt_sink {
 int mqtt_map_payload(const struct cfg_mqtt_sub *sub, const char *topic, const void *payload,
 		     size_t len, struct mqtt_sink *sink, char *why, size_t whylen);
 
+/* The value of a scalar payload (number, bool, enum, collectd: sub->format <=
+ * MQTT_FMT_COLLECTD), scaled, with sink->ts_ms set; false when it is not one (then
+ * mqtt_map_payload says why).  Never reads past len. */
+bool mqtt_map_scalar(const struct cfg_mqtt_sub *sub, const void *payload, size_t len,
+		     struct mqtt_sink *sink, double *v);
+
 /* Helpers of the formats (mqtt_map.c). */
 /* The number a JSON value stands for: numbers, booleans (1/0), a string through states
  * (any case) or as a number.  false with why otherwise. */

@@ -52,8 +52,40 @@ static bool payload_scalar(const void *payload, size_t len, char *buf, size_t bu
 	return true;
 }
 
+/* strtod's value of a plain decimal ([+-]digits[.digits], 15 significant digits at
+ * most), computed as an integer over a power of ten: both exact in a double, so the one
+ * rounding of the division gives what strtod gives (Clinger's fast path).  false for any
+ * other form, which strtod reads. */
+static bool parse_plain_decimal(const char *s, double *out)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+				       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	bool neg = *s == '-';
+	s += *s == '-' || *s == '+';
+	uint64_t mant = 0;
+	int digits = 0, frac = -1; /* frac: digits after the point, -1 = no point */
+	for (; *s; s++) {
+		if (*s == '.' && frac < 0 && digits) {
+			frac = 0;
+		} else if (*s >= '0' && *s <= '9' && digits < 15) {
+			mant = mant * 10 + (uint64_t)(*s - '0');
+			digits++;
+			frac += frac >= 0;
+		} else {
+			return false;
+		}
+	}
+	if (!digits || frac == 0)
+		return false;
+	double v = (double)mant / pow10[frac > 0 ? frac : 0];
+	*out = neg ? -v : v;
+	return true;
+}
+
 static bool parse_number(const char *s, double *out)
 {
+	if (parse_plain_decimal(s, out))
+		return true;
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -129,6 +161,19 @@ static bool parse_scalar(const struct cfg_mqtt_sub *sub, char *s, struct mqtt_si
 	}
 }
 
+bool mqtt_map_scalar(const struct cfg_mqtt_sub *sub, const void *payload, size_t len,
+		     struct mqtt_sink *sink, double *v)
+{
+	char s[SCALAR_MAX];
+	sink->errors = 0;
+	sink->ts_ms = sink->now_ms;
+	if (!payload_scalar(payload, len, s, sizeof(s)) || !parse_scalar(sub, s, sink, v))
+		return false;
+	if (mqtt_sub_kind(sub) != METRIC_STATE)
+		*v *= sub->scale;
+	return true;
+}
+
 /* number, bool, enum, collectd: one value for the subscription's metric, of the
  * instance the topic names when instance_level is set. */
 static int map_scalar(const struct cfg_mqtt_sub *sub, const char *topic, const void *payload,
@@ -138,9 +183,9 @@ static int map_scalar(const struct cfg_mqtt_sub *sub, const char *topic, const v
 		[MQTT_FMT_NUMBER] = "a number", [MQTT_FMT_BOOL] = "true/false, on/off, yes/no or 1/0",
 		[MQTT_FMT_ENUM] = "one of the states", [MQTT_FMT_COLLECTD] = "TIME:VALUE",
 	};
-	char s[SCALAR_MAX], inst[METRIC_INST_MAX];
+	char inst[METRIC_INST_MAX];
 	double v = 0;
-	if (!payload_scalar(payload, len, s, sizeof(s)) || !parse_scalar(sub, s, sink, &v)) {
+	if (!mqtt_map_scalar(sub, payload, len, sink, &v)) {
 		snprintf(why, whylen, "payload is not %s", expected[sub->format]);
 		return -EINVAL;
 	}
@@ -148,12 +193,10 @@ static int map_scalar(const struct cfg_mqtt_sub *sub, const char *topic, const v
 		snprintf(why, whylen, "no instance at topic level %d", sub->instance_level);
 		return -EINVAL;
 	}
-	bool state = mqtt_sub_kind(sub) == METRIC_STATE;
 	struct mqtt_point p = {.metric = sub->metric, .unit = sub->unit, .kind = mqtt_sub_kind(sub),
 			       .inst_label = sub->instance_level ? "topic" : NULL,
 			       .inst = sub->instance_level ? inst : NULL,
-			       .states = sub->states, .nstates = sub->nstates,
-			       .value = state ? v : v * sub->scale};
+			       .states = sub->states, .nstates = sub->nstates, .value = v};
 	sink->point(sink->arg, &p);
 	return 0;
 }

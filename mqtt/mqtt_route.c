@@ -8,16 +8,15 @@
 #include <string.h>
 
 #include "dcmon/strhash.h"
+#include "dcmon/vec.h"
 
 static void routes_push(struct mqtt_routes *r, const char *filter,
 			const struct cfg_mqtt_sub *sub, const struct cfg_device *dev)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? 2 * r->cap : 16;
-		r->v = realloc(r->v, r->cap * sizeof(*r->v));
-		if (!r->v)
-			abort();
-	}
+	struct mqtt_route *v = vec_grow(r->v, &r->cap, r->n, sizeof(*v), 16);
+	if (!v)
+		abort();
+	r->v = v;
 	r->v[r->n++] = (struct mqtt_route){.filter = filter, .sub = sub, .dev = dev, .next = -1};
 }
 
@@ -39,9 +38,11 @@ static void routes_index(struct mqtt_routes *r)
 		r->heads[i] = -1;
 	for (size_t i = r->n; i-- > 0;) {
 		if (has_wildcard(r->v[i].filter)) {
+			r->v[i].wild = true;
 			r->has_wild = true;
 			continue;
 		}
+		r->has_exact = true;
 		size_t h = strhash(r->v[i].filter) & (r->nheads - 1);
 		r->v[i].next = r->heads[h];
 		r->heads[h] = (long)i;
@@ -65,17 +66,25 @@ void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg)
 	routes_index(r);
 }
 
+static void memo_free(struct mqtt_memo *memo, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(memo[i].topic);
+	free(memo);
+}
+
 void mqtt_routes_free(struct mqtt_routes *r)
 {
 	free(r->v);
 	free(r->heads);
+	memo_free(r->memo, r->nmemo);
 	*r = (struct mqtt_routes){0};
 }
 
 void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 		       void (*fn)(void *arg, const struct mqtt_route *route), void *arg)
 {
-	if (r->nheads) {
+	if (r->has_exact) {
 		size_t h = strhash(topic) & (r->nheads - 1);
 		for (long i = r->heads[h]; i >= 0; i = r->v[i].next)
 			if (!strcmp(r->v[i].filter, topic))
@@ -83,9 +92,79 @@ void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 	}
 	for (size_t i = 0; r->has_wild && i < r->n; i++) {
 		bool match = false;
-		if (has_wildcard(r->v[i].filter) &&
+		if (r->v[i].wild &&
 		    mosquitto_topic_matches_sub(r->v[i].filter, topic, &match) == MOSQ_ERR_SUCCESS &&
 		    match)
 			fn(arg, &r->v[i]);
 	}
+}
+
+#define MEMO_FIRST 64 /* slots of a new memo */
+
+/* The slot of topic on route: its own, or the free one where it would go (linear
+ * probing; at most half the slots are used, so there is one). */
+static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const struct mqtt_route *route,
+				   const char *topic)
+{
+	uint64_t h = strhash(topic) ^ ((uint64_t)(route - r->v) * 0x9e3779b97f4a7c15ULL);
+	size_t mask = r->nmemo - 1;
+	struct mqtt_memo *m = &r->memo[(h ^ (h >> 29)) & mask];
+	while (m->topic && (m->route != route || strcmp(m->topic, topic)))
+		m = &r->memo[(size_t)(m - r->memo + 1) & mask];
+	return m;
+}
+
+const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
+					 const struct mqtt_route *route, const char *topic)
+{
+	if (!r->nmemo)
+		return NULL;
+	const struct mqtt_memo *m = memo_slot(r, route, topic);
+	return m->topic ? m : NULL;
+}
+
+/* Room for one more: twice the slots while the registry's series allow it (4 slots a
+ * series, however many topics a wildcard takes), else a memo forgotten and begun anew.
+ * false when out of memory. */
+static bool memo_room(struct mqtt_routes *r, size_t nseries)
+{
+	if (r->nmemo && 2 * (r->memo_used + 1) <= r->nmemo)
+		return true;
+	size_t n = r->nmemo ? 2 * r->nmemo : MEMO_FIRST;
+	if (r->nmemo && r->nmemo >= 4 * nseries)
+		n = r->nmemo;
+	struct mqtt_memo *old = r->memo, *memo = calloc(n, sizeof(*memo));
+	if (!memo)
+		return false;
+	size_t nold = r->nmemo;
+	bool keep = n > nold;
+	r->memo = memo;
+	r->nmemo = n;
+	r->memo_used = 0;
+	for (size_t i = 0; keep && i < nold; i++)
+		if (old[i].topic) {
+			*memo_slot(r, old[i].route, old[i].topic) = old[i];
+			r->memo_used++;
+		}
+	if (keep)
+		free(old);
+	else
+		memo_free(old, nold);
+	return true;
+}
+
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries)
+{
+	if (!memo_room(r, nseries))
+		return;
+	struct mqtt_memo *slot = memo_slot(r, m->route, m->topic);
+	if (slot->topic) {
+		slot->metric = m->metric;
+		return;
+	}
+	char *topic = strdup(m->topic);
+	if (!topic)
+		return;
+	*slot = (struct mqtt_memo){.route = m->route, .metric = m->metric, .topic = topic};
+	r->memo_used++;
 }

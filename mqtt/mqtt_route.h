@@ -13,6 +13,17 @@ struct mqtt_route {
 	const struct cfg_mqtt_sub *sub; /* NULL: the last will of dev */
 	const struct cfg_device *dev;   /* NULL: the device is a level of the topic */
 	long next;                      /* next exact route with the same hash, or -1 */
+	bool wild;                      /* the filter has + or # (matched by a scan) */
+};
+
+struct metric;
+
+/* A topic of a scalar route, remembered with its metric once a value of it
+ * went in: the next ones skip the topic's levels, the device and the registry's key. */
+struct mqtt_memo {
+	const struct mqtt_route *route;
+	struct metric *metric;
+	char *topic;                    /* NULL: a free slot */
 };
 
 /* Every route of a config; pointers into the config, which must outlive them. */
@@ -22,10 +33,21 @@ struct mqtt_routes {
 	long *heads;     /* exact filters by hash, -1 = none */
 	size_t nheads;   /* a power of two */
 	bool has_wild;   /* some filter has + or # */
+	bool has_exact;  /* some filter has neither (else no hash of the topic) */
+	/* Open addressing, at most half full: valid while the config and the registry's
+	 * metrics are, that is until a reload, which builds the routes anew. */
+	struct mqtt_memo *memo;
+	size_t nmemo, memo_used; /* nmemo: a power of two, or 0 */
 };
 
 void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg);
 void mqtt_routes_free(struct mqtt_routes *r);
+/* The memo of topic on route, or NULL. */
+const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
+					 const struct mqtt_route *route, const char *topic);
+/* Remembers topic on route; the memo grows to 4 slots for each of nseries (the
+ * registry's series: bounded however many topics a wildcard takes), then begins anew. */
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries);
 /* Calls fn for every route whose filter matches topic. */
 void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 		       void (*fn)(void *arg, const struct mqtt_route *route), void *arg);

@@ -201,6 +201,17 @@ pub sensors/rack1/temperature 22.5
 wait_until 10 "rack1 after reload" metric_is rack1 temperature_celsius "" '.value == 22.5'
 assert_eq "$(log_count "connected to 127.0.0.1:$MQTT_PORT")" "$connects" "connections after a reload of devices only"
 pass "a reload adds a device and its topic on the same connection"
+# A reload that changes rack1 drops its metrics: its topic, remembered with the old
+# metric (mqtt_routes_remember), must reach the new one.
+resets=$(log_count "changed: state reset")
+sed -i 's/^  - {id: rack1, kind: env, mqtt: true}$/  - {id: rack1, kind: env, mqtt: true, interval: 7s}/' "$T/dcmon.yaml"
+grep -q "id: rack1, kind: env, mqtt: true, interval: 7s" "$T/dcmon.yaml" || fail "rack1 not changed"
+kill -HUP "$DCMOND_PID"
+reset_logged() { [ "$(log_count "changed: state reset")" -gt "$resets" ]; }
+wait_until 10 "rack1 reset" reset_logged
+pub sensors/rack1/temperature 24.5
+wait_until 10 "rack1 value after its reset" metric_is rack1 temperature_celsius "" '.value == 24.5'
+pass "a reload that changes a device: its remembered topic reaches its new metric"
 sed -i 's/^    keepalive: 5s$/    keepalive: 6s/' "$T/dcmon.yaml"
 kill -HUP "$DCMOND_PID"
 connected_times() { [ "$(log_count "connected to 127.0.0.1:$MQTT_PORT")" -eq "$1" ]; }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mqtt_int.h"
@@ -79,6 +80,59 @@ static void test_scalars(void **state)
 	assert_int_equal(map(&en, "t", "off", &g, &s, why), -EINVAL);
 	/* a NUL inside the payload is not read past */
 	assert_int_equal(mqtt_map_payload(&num, "t", "1\0002", 3, &s, why, sizeof(why)), -EINVAL);
+}
+
+/* A number payload is strtod's value to the bit (the plain decimals take a shorter
+ * path, mqtt_map.c parse_plain_decimal), and what strtod refuses stays refused. */
+static void expect_strtod(const struct cfg_mqtt_sub *num, const char *text)
+{
+	struct got g;
+	struct mqtt_sink s;
+	char why[MQTT_WHY_MAX], *end;
+	errno = 0;
+	double want = strtod(text, &end);
+	bool ok = end != text && !*end && errno != ERANGE && isfinite(want);
+	int rc = map(num, "t", text, &g, &s, why);
+	if (!ok) {
+		if (rc != -EINVAL)
+			fail_msg("'%s' taken as a number", text);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("'%s' refused: %s", text, why);
+	double got = value_of(&g, "x_celsius", NULL);
+	if (memcmp(&got, &want, sizeof(got)) != 0)
+		fail_msg("'%s': %.17g, strtod says %.17g", text, got, want);
+}
+
+static void test_number_forms(void **state)
+{
+	static const char *const forms[] = {
+		"0", "-0", "-0.0", "+3.25", "1.", ".5", "-.5", "0.1", "0.3", "1000.3", "-17.125",
+		"123456789012345", "1234567890123456", "9007199254740993", "0.000000000000001",
+		"99999999999999.9", "0.123456789012345", "0000000000000012.5", "1e3", "1E-2",
+		"0x10", "1.2.3", "--1", "+-1", "-", "+", ".", "1..2", "inf", "nan", "1e999",
+		"12a", "1 2",
+	};
+	struct cfg_mqtt_sub num = {.format = MQTT_FMT_NUMBER, .metric = "x_celsius", .scale = 1};
+	char text[40];
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		expect_strtod(&num, forms[i]);
+	unsigned seed = 18;
+	for (int i = 0; i < 20000; i++) {
+		int ndig = 1 + (int)(rand_r(&seed) % 17), point = (int)(rand_r(&seed) % (ndig + 1));
+		char *p = text;
+		if (rand_r(&seed) % 3 == 0)
+			*p++ = '-';
+		for (int d = 0; d < ndig; d++) {
+			if (d == point && d > 0)
+				*p++ = '.';
+			*p++ = (char)('0' + rand_r(&seed) % 10);
+		}
+		*p = '\0';
+		expect_strtod(&num, text);
+	}
 }
 
 static void test_collectd_instance(void **state)
@@ -214,7 +268,8 @@ static void test_topic_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scalars),    cmocka_unit_test(test_collectd_instance),
+		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_number_forms),    cmocka_unit_test(test_collectd_instance),
 		cmocka_unit_test(test_json_values),
 		cmocka_unit_test(test_tasmota),    cmocka_unit_test(test_shelly_z2m),
 		cmocka_unit_test(test_topic_levels),

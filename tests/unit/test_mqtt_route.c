@@ -1,0 +1,82 @@
+/* The routes' memo of topics (mqtt_route.c): each topic of each route found again with
+ * its metric, a second value updating it, and its size bounded by the registry's series
+ * however many topics arrive. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "mqtt_route.h"
+
+/* Stand-ins for metrics: only their addresses are remembered. */
+static char metrics[4000];
+
+static void remember(struct mqtt_routes *r, size_t route, const char *topic, size_t metric,
+		     size_t nseries)
+{
+	struct mqtt_memo m = {.route = &r->v[route], .metric = (struct metric *)&metrics[metric],
+			      .topic = (char *)topic};
+	mqtt_routes_remember(r, &m, nseries);
+}
+
+static struct metric *found(const struct mqtt_routes *r, size_t route, const char *topic)
+{
+	const struct mqtt_memo *m = mqtt_routes_memo(r, &r->v[route], topic);
+	return m ? m->metric : NULL;
+}
+
+static void test_topics_found_again(void **state)
+{
+	(void)state;
+	struct mqtt_route routes[2] = {{.filter = "a/+/b/+"}, {.filter = "a/#"}};
+	struct mqtt_routes r = {.v = routes, .n = 2};
+	char topic[64];
+	assert_null(found(&r, 0, "a/d0/b/p0"));
+	for (size_t i = 0; i < 2000; i++) {
+		snprintf(topic, sizeof(topic), "a/d%zu/b/p%zu", i / 20, i % 20);
+		remember(&r, 0, topic, i, 2000);
+	}
+	remember(&r, 1, "a/d0/b/p0", 3999, 2000); /* the same topic, another route */
+	for (size_t i = 0; i < 2000; i++) {
+		snprintf(topic, sizeof(topic), "a/d%zu/b/p%zu", i / 20, i % 20);
+		assert_ptr_equal(found(&r, 0, topic), &metrics[i]);
+	}
+	assert_ptr_equal(found(&r, 1, "a/d0/b/p0"), &metrics[3999]);
+	assert_null(found(&r, 1, "a/d0/b/p1"));
+	assert_null(found(&r, 0, "a/d0/b/p"));
+	remember(&r, 0, "a/d0/b/p0", 7, 2000); /* a new metric for a known topic */
+	assert_ptr_equal(found(&r, 0, "a/d0/b/p0"), &metrics[7]);
+	assert_int_equal(r.memo_used, 2001);
+	r.v = NULL; /* not ours to free */
+	mqtt_routes_free(&r);
+}
+
+/* Topics without end under a wildcard (one metric for them all): the memo stays at 4
+ * slots a series, begun anew when half full, and still finds the latest topics. */
+static void test_bounded_by_series(void **state)
+{
+	(void)state;
+	struct mqtt_route routes[1] = {{.filter = "a/#"}};
+	struct mqtt_routes r = {.v = routes, .n = 1};
+	char topic[64];
+	for (size_t i = 0; i < 100000; i++) {
+		snprintf(topic, sizeof(topic), "a/%zu", i);
+		remember(&r, 0, topic, 0, 100);
+		assert_true(r.nmemo <= 512 && 2 * r.memo_used <= r.nmemo);
+	}
+	assert_int_equal(r.nmemo, 512);
+	assert_ptr_equal(found(&r, 0, "a/99999"), &metrics[0]);
+	r.v = NULL;
+	mqtt_routes_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_topics_found_again),
+		cmocka_unit_test(test_bounded_by_series),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
