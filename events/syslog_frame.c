@@ -20,7 +20,8 @@ void syslog_framer_init(struct syslog_framer *f, size_t max)
 
 void syslog_framer_release(struct syslog_framer *f)
 {
-	free(f->buf - f->head);
+	if (f->buf) /* NULL - 0 is undefined too: a framer that never held a byte */
+		free(f->buf - f->head);
 	f->buf = NULL;
 	f->len = f->cap = f->head = 0;
 }
