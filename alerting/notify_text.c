@@ -153,8 +153,12 @@ static void state_line(struct strbuf *b, const struct notify_text_ctx *c)
 static void note_text(struct strbuf *b, const struct notify_text_ctx *c)
 {
 	const struct metric *m = c->metric;
-	if (m && m->note)
-		strbuf_appendf(b, "\n%s", m->note);
+	size_t len = b->len;
+	if (!m)
+		return;
+	strbuf_appends(b, "\n");
+	if (!metric_note_append(m, b) && !b->failed)
+		b->s[b->len = len] = '\0'; /* no note: no blank line either */
 }
 
 static void block_text(struct strbuf *b, const struct notify_text_ctx *c, const char *what)

@@ -4,6 +4,7 @@
 #include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/strbuf.h"
 #include "dcmon/strhash.h"
 #include "strpool.h"
 
@@ -155,20 +156,49 @@ static void reason_free(struct metric *m)
 		free((char *)m->reason);
 }
 
+static void note_free(struct metric *m)
+{
+	if (m->note_is_source)
+		m->note_source->release(m->note_source);
+	else
+		free((char *)m->note);
+	m->note = NULL;
+	m->note_is_source = false;
+}
+
 static void metric_free_fields(struct metric *m)
 {
 	free(m->enums);
 	reason_free(m);
-	free((char *)m->note);
+	note_free(m);
 }
 
 int metric_set_note(struct metric *m, const char *text)
 {
-	if (m->note && text && strcmp(m->note, text) == 0)
+	if (!m->note_is_source && m->note && text && strcmp(m->note, text) == 0)
 		return 0;
-	free((char *)m->note);
+	note_free(m);
 	m->note = text && *text ? strdup(text) : NULL;
 	return m->note || !text || !*text ? 0 : -ENOMEM;
+}
+
+void metric_set_note_source(struct metric *m, struct metric_note_source *s)
+{
+	if (m->note_is_source && m->note_source == s)
+		return;
+	note_free(m);
+	m->note_source = s;
+	m->note_is_source = s != NULL;
+}
+
+bool metric_note_append(const struct metric *m, struct strbuf *b)
+{
+	size_t len = b->len;
+	if (m->note_is_source)
+		m->note_source->write(m->note_source, b);
+	else if (m->note)
+		strbuf_appends(b, m->note);
+	return b->len > len;
 }
 
 /* Sets the reason to text (truncated to METRIC_REASON_MAX - 1 bytes); a metric failing

@@ -42,6 +42,19 @@ struct log_rule_rt {
 	struct lit_filter match_f, clear_f, re_f;
 };
 
+struct log_hits;
+
+/* The note of a (rule, device)'s metric, made from its counts when read (an alert's
+ * e-mail) rather than at each report.  The metric and the counts both point to it and
+ * either may go first (a reload frees the counts; the metrics may stay or go): the
+ * last one to let go frees it. */
+struct hits_note {
+	struct metric_note_source src;
+	const struct log_rules *lr;
+	const struct log_hits *h; /* NULL once the counts are gone */
+	bool held;                /* by the metric */
+};
+
 /* The recent matches of one rule on one device, a ring of times. */
 struct log_hits {
 	struct log_hits *next;
@@ -64,6 +77,7 @@ struct log_hits {
 	bool dirty, listed;
 	struct log_hits *dirty_next;
 	int64_t pending_ms;
+	struct hits_note *note; /* made at the first report */
 };
 
 struct log_rules {
@@ -72,7 +86,6 @@ struct log_rules {
 	struct metric_reg *reg;
 	struct log_hits **buckets; /* nbuckets (a power of two) chains of (rule, device) */
 	size_t nbuckets, nhits;
-	struct strbuf note;        /* a note being made, reused */
 	int64_t when_sec;          /* the second when_text shows (quote_push) */
 	char when_text[32];
 	struct log_hits *dirty; /* counts not reported yet */
@@ -147,8 +160,8 @@ static void quotes_clear(struct log_hits *h)
 	h->qn = 0;
 }
 
-/* Remembers ev's line as the newest match, formatted once: the note is remade at every
- * match, so making it must cost no more than copying the lines. */
+/* Remembers ev's line as the newest match, formatted once: a note read often (an
+ * e-mail per alert) then costs no more than copying the lines. */
 static void quote_push(struct log_rules *lr, struct log_hits *h, const struct event *ev,
 		       int64_t now_ms)
 {
@@ -172,23 +185,25 @@ static void quote_push(struct log_rules *lr, struct log_hits *h, const struct ev
 	h->qn += h->qn < QUOTE_MAX;
 }
 
-/* The metric's note: the quoted lines still within the window, oldest first, and how
- * many more matched. */
-static void hits_note(struct log_rules *lr, const struct log_rule_rt *r, struct log_hits *h,
-		      int64_t now_ms)
+/* The metric's note: the quoted lines still within the window (as of the count's last
+ * report, or of its last match not reported yet), oldest first, and how many more
+ * matched. */
+static void hits_note_write(const struct metric_note_source *src, struct strbuf *b)
 {
-	struct strbuf *b = &lr->note;
+	const struct hits_note *note = (const struct hits_note *)src;
+	const struct log_hits *h = note->h;
+	if (!h)
+		return;
+	const struct cfg_log_rule *c = note->lr->v[h->rule].c;
+	int64_t now_ms = h->dirty ? h->pending_ms : h->last_ms;
 	size_t shown = 0;
 	while (shown < h->qn && shown < h->n &&
-	       h->qms[(h->qhead + QUOTE_MAX - 1 - shown) % QUOTE_MAX] > now_ms - r->c->window_ms)
+	       h->qms[(h->qhead + QUOTE_MAX - 1 - shown) % QUOTE_MAX] > now_ms - c->window_ms)
 		shown++;
-	if (shown == 0) {
-		metric_set_note(h->m, NULL);
+	if (shown == 0)
 		return;
-	}
-	strbuf_reset(b);
-	strbuf_appendf(b, "Matching lines of log rule %s (%zu within %llds", r->c->name, h->n,
-		       (long long)(r->c->window_ms / 1000));
+	strbuf_appendf(b, "Matching lines of log rule %s (%zu within %llds", c->name, h->n,
+		       (long long)(c->window_ms / 1000));
 	if (shown < h->n)
 		strbuf_appendf(b, "; the newest %zu quoted, %zu more not", shown, h->n - shown);
 	strbuf_appends(b, "):\n");
@@ -196,7 +211,39 @@ static void hits_note(struct log_rules *lr, const struct log_rule_rt *r, struct 
 		size_t i = (h->qhead + QUOTE_MAX - k) % QUOTE_MAX;
 		strbuf_append(b, h->qtext[i], h->qlen[i]);
 	}
-	metric_set_note(h->m, b->failed ? NULL : strbuf_str(b));
+}
+
+static void hits_note_release(struct metric_note_source *src)
+{
+	struct hits_note *note = (struct hits_note *)src;
+	note->held = false;
+	if (!note->h)
+		free(note);
+}
+
+/* The counts go (a reload): the note, if a metric still holds it, says nothing more. */
+static void hits_note_drop(struct hits_note *note)
+{
+	if (!note)
+		return;
+	note->h = NULL;
+	if (!note->held)
+		free(note);
+}
+
+/* Makes h's note its metric's (again, if another note replaced it). */
+static void hits_note_set(struct log_rules *lr, struct log_hits *h)
+{
+	if (!h->note && (h->note = calloc(1, sizeof(*h->note)))) {
+		h->note->src = (struct metric_note_source){.write = hits_note_write,
+							   .release = hits_note_release};
+		h->note->lr = lr;
+		h->note->h = h;
+	}
+	if (h->note && !h->note->held) {
+		metric_set_note_source(h->m, &h->note->src);
+		h->note->held = true;
+	}
 }
 
 static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms)
@@ -206,7 +253,7 @@ static void hits_report(struct log_rules *lr, struct log_hits *h, int64_t now_ms
 	h->last_ms = now_ms;
 	if (!h->m)
 		return;
-	hits_note(lr, &lr->v[h->rule], h, now_ms); /* before the report: an alert it fires sees it */
+	hits_note_set(lr, h); /* before the report: an alert it fires reads it */
 	metric_put(lr->reg, h->m, now_ms, h->last);
 }
 
@@ -433,6 +480,7 @@ static void log_rules_reset(struct log_rules *lr)
 		while (lr->buckets[b]) {
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
+			hits_note_drop(h->note);
 			free(h->qtext);
 			free(h->device);
 			free(h);
@@ -460,7 +508,6 @@ struct log_rules *log_rules_new(const struct cfg_syslog *c, struct metric_reg *r
 		goto oom;
 	lr->nbuckets = HIT_BUCKETS_MIN;
 	lr->when_sec = -1;
-	strbuf_init(&lr->note);
 	lr->reg = reg;
 	for (size_t k = 0; k < nlogin; k++) {
 		lr->logins[k] = (struct cfg_log_rule){.name = (char *)login_rule_names[k],
@@ -504,7 +551,6 @@ void log_rules_free(struct log_rules *lr)
 			regfree(&lr->v[i].re);
 		lit_filter_release(&lr->v[i].re_f);
 	}
-	strbuf_free(&lr->note);
 	free(lr->buckets);
 	free(lr->v);
 	free(lr);

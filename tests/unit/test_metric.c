@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dcmon/metric.h"
+#include "dcmon/strbuf.h"
 
 static void test_name_rules(void **state)
 {
@@ -326,6 +327,57 @@ static void test_note_kept_across_reports(void **state)
 	metric_reg_free(reg);
 }
 
+/* A note made when read: the source writes it as it is at the read, a text note or
+ * another source replaces it (the metric releases it), and the registry releases it
+ * with the metric. */
+struct counted_note {
+	struct metric_note_source src;
+	const char *text; /* "" = no note now */
+	int released;
+};
+
+static void counted_write(const struct metric_note_source *s, struct strbuf *b)
+{
+	strbuf_appends(b, ((const struct counted_note *)s)->text);
+}
+
+static void counted_release(struct metric_note_source *s)
+{
+	((struct counted_note *)s)->released++;
+}
+
+static void test_note_made_when_read(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc d = {.name = "log_matches_count", .inst_label = "rule", .inst = "oom"};
+	struct metric *m = metric_reg_get(reg, "web", &d);
+	struct counted_note a = {{counted_write, counted_release}, "", 0};
+	struct counted_note z = {{counted_write, counted_release}, "line z", 0};
+	struct strbuf b = STRBUF_INIT;
+	(void)state;
+	strbuf_appends(&b, "mail:");
+	assert_false(metric_note_append(m, &b)); /* none yet */
+	metric_set_note_source(m, &a.src);
+	assert_false(metric_note_append(m, &b)); /* a source with nothing to say */
+	assert_string_equal(strbuf_str(&b), "mail:");
+	a.text = "line 1"; /* made at the read, as it is then */
+	assert_true(metric_note_append(m, &b));
+	assert_string_equal(strbuf_str(&b), "mail:line 1");
+	metric_set_note_source(m, &a.src); /* the same again: kept */
+	assert_int_equal(a.released, 0);
+	assert_int_equal(metric_set_note(m, "text"), 0); /* a text note replaces it */
+	assert_int_equal(a.released, 1);
+	strbuf_reset(&b);
+	assert_true(metric_note_append(m, &b));
+	assert_string_equal(strbuf_str(&b), "text");
+	metric_set_note_source(m, &z.src);
+	metric_set_note_source(m, &a.src); /* a source replaces another */
+	assert_int_equal(z.released, 1);
+	metric_reg_free(reg); /* and goes with the metric */
+	assert_int_equal(a.released, 2);
+	strbuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_enums_and_file_keys),
 		cmocka_unit_test(test_shared_strings_and_reasons),
 		cmocka_unit_test(test_note_kept_across_reports),
+		cmocka_unit_test(test_note_made_when_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
