@@ -1,6 +1,7 @@
 /* The account store (accounts/): yescrypt hashes, the password policy, logins with
  * lockout on a clock the test moves, API tokens kept as hashes. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -40,9 +41,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	accounts_free(f->a);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * change), and a summary counting every event of its day exactly, more
  * than one search page of them, none of the next day. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,9 +121,7 @@ static void test_summary_counts_every_event(void **state)
 	strbuf_free(&html);
 	json_decref(sum);
 	event_store_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 int main(void)

@@ -4,6 +4,7 @@
  * it saw, and stops the loop when done.  Assertions happen after the join.
  */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,9 +68,7 @@ static int teardown(void **state)
 	api_unix_free(f->srv);
 	loop_free(f->loop);
 	metric_reg_free(f->reg);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

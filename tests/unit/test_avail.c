@@ -6,6 +6,7 @@
  * histories are written as dcmond writes them: runs by the recorder itself, down spans
  * and silences as rows of reports.db and alerts.db. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,9 +64,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(f->dir), 0);
 	cfg_free(f->cfg);
 	free(f);
 	return 0;

@@ -3,6 +3,7 @@
  * ways; a device's events found through the FTS5 index, and a partition of the first
  * layout (its (device, rx) index) still written and searched. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -56,10 +57,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 	event_store_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -4,6 +4,7 @@
  * server that never answers the handshake fail with their errno; either side closing
  * ends the relay.  Also the relay address split and the `tls: true` config rules. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -352,9 +353,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

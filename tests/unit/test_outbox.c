@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tmpdir.h"
 
 #include "dcmon/outbox.h"
 
@@ -71,9 +72,7 @@ static void test_outbox_survives_a_reopen(void **state)
 	assert_int_equal(outbox_next_seq(ob), 4);
 	outbox_close(ob);
 
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 static void test_outbox_cannot_open(void **state)

@@ -3,6 +3,7 @@
  * changes), two rules of one name are refused at file:line:col, and an alert stored
  * under the old "<profile>:<line>" name takes its rule's new name at restore. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <limits.h>
 #include <regex.h>
@@ -28,10 +29,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(tmpdir);
 }
 
 static void write_file(const char *name, const char *text)

@@ -4,6 +4,7 @@
  * tests/peers/snmp_walk_peer.py), the device's series limit.  Every cut or broken
  * walk must show as the table's metrics in error with the reason. */
 #include "testing.h"
+#include "tmpdir.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -93,12 +94,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	peer_stop(&f->sim);
 	snmp_fx_fini(&f->x);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }
