@@ -9,6 +9,7 @@
 #include "dcmon/alert.h"
 #include "dcmon/baseline.h"
 #include "dcmon/log.h"
+#include "dcmon/smap.h"
 #include "dcmon/state_db.h"
 #include "dcmon/state_health.h"
 #include "dcmon/tz.h"
@@ -24,24 +25,6 @@ enum alvl {
 };
 #define LVL_OF_SEV(s) ((enum alvl)((int)(s) + 1))
 #define SEV_OF_LVL(l) ((enum cfg_severity)((int)(l) - 1))
-
-/* ---- string map (open addressing; keys are not owned) ------------------------- */
-
-struct smap_ent {
-	const char *key; /* NULL = empty */
-	uint64_t hash;
-	void *val;
-};
-struct smap {
-	struct smap_ent *v;
-	size_t cap, n; /* cap: power of two or 0 */
-};
-void *smap_get(const struct smap *m, const char *key);
-/* Inserts or replaces; returns 0 or -ENOMEM. */
-int smap_put(struct smap *m, const char *key, void *val);
-/* Removes key if present. */
-void smap_del(struct smap *m, const char *key);
-void smap_free(struct smap *m);
 
 /* ---- compiled rules --------------------------------------------------------------- */
 

@@ -8,41 +8,32 @@
 #include <unistd.h>
 
 #include "dcmon/cfgtree.h"
-#include "dcmon/vec.h"
+#include "dcmon/smap.h"
 
-/* The profile names whose files were read, with rules or without: a file is read once
- * however many devices name it (a profile without rules was read again for each of
- * them, most of start-up at 1 M series). */
-struct names_read {
-	char **v;
-	size_t n, cap;
-};
-
-static bool was_read(const struct names_read *r, const char *name)
+/* The profile names whose files were read, with rules or without (a set: the keys are
+ * owned copies, the values unused): a file is read once however many devices name it
+ * (a profile without rules was read again for each of them, most of start-up at 1 M
+ * series). */
+static bool was_read(const struct smap *read, const char *name)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i], name) == 0)
-			return true;
-	return false;
+	return smap_get(read, name) != NULL;
 }
 
-static int mark_read(struct names_read *r, const char *name)
+static int mark_read(struct smap *read, const char *name)
 {
-	char **v = vec_grow(r->v, &r->cap, r->n, sizeof(*v), 8);
-	char *copy = v ? strdup(name) : NULL;
-	if (v)
-		r->v = v;
-	if (!copy)
+	char *copy = strdup(name);
+	if (!copy || smap_put(read, copy, copy) < 0) {
+		free(copy);
 		return -ENOMEM;
-	r->v[r->n++] = copy;
+	}
 	return 0;
 }
 
-static void names_read_free(struct names_read *r)
+static void names_read_free(struct smap *read)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->v[i]);
-	free(r->v);
+	for (size_t i = 0; i < read->cap; i++)
+		free((char *)read->v[i].key);
+	smap_free(read);
 }
 
 /* An unnamed profile rule is named after what it is, "<profile>:<metric>:<condition>"
@@ -119,7 +110,7 @@ int profile_rules_load(const struct cfg *cfg, struct profile_rules *out, struct 
 {
 	*out = (struct profile_rules){0};
 	const char *dir = cfg->daemon.profiles_dir;
-	struct names_read read = {0};
+	struct smap read = {0};
 	int rc = load_one(out, dir, PROFILE_DEFAULTS_FILE, ALERT_PROFILE_ANY, true, d);
 	for (size_t i = 0; i < cfg->ndevices && rc != -ENOMEM; i++) {
 		if (!cfg->devices[i].profile)

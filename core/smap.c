@@ -1,7 +1,8 @@
 /* A small open-addressing string map (linear probing, tombstone-free deletion). */
-#include "alert_int.h"
+#include "dcmon/smap.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
