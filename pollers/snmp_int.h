@@ -242,6 +242,9 @@ void snmp_support_reset(struct snmp_dev *d);
 size_t snmp_table_max_rows(const struct snmp_dev *d, int t);
 /* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
 int snmp_dev_bind_profile(struct snmp_dev *d);
+/* snmp_profile.c: makes a new combined profile (snmp_profile_combine's contract); the
+ * cache (snmp_profiles.c) shares it among devices whose parts are the same. */
+struct snmp_profile *snmp_profile_combine_new(struct snmp_profile **v, size_t n);
 /* Queues this poll's requests of every point and table. */
 int snmp_plan(struct snmp_dev *d);
 /* After the fetch: rows of the tables walked this poll, named and filtered. */
