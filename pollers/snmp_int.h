@@ -167,11 +167,11 @@ enum snmp_support {
 
 struct snmp_pstate {
 	struct snmp_inst *v;  /* &one until a second instance comes (then on the heap) */
-	size_t n;
-	size_t hint;          /* where the next instance is looked for first: rows come in
+	uint32_t n;           /* 32-bit, as the series of a device are (one per instance) */
+	uint32_t hint;        /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
-	enum snmp_support support;
+	enum snmp_support support : 8;
 	bool unanswered;      /* the agent answered nothing for it this poll */
 	/* the only instance of a scalar point, most points: in the device's array of point
 	 * states, not an allocation of its own (docs/ARCHITECTURE.md "Memory per series") */
