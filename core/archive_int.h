@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "dcmon/archive.h"
@@ -48,18 +49,19 @@ enum archive_file_state {
  * (list `all`, under the queue lock); freed by the writer after forget(), or by
  * archive_free(). */
 struct archive_file {
-	const char *device;                       /* device id, for log lines */
-	unsigned long step_s;                     /* RRD step, seconds */
 	struct archive_file *all_prev, *all_next; /* archive's list of every file */
 
 	/* writer-only */
 	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
 	int64_t retry_ms;          /* BAD, NOSPACE: monotonic ms of the next look at the file */
-	struct archive_point *pts; /* buffered values, strictly ascending t_s */
+	struct archive_point *pts; /* buffered values, strictly ascending t_s; NULL when none */
 	size_t npts, cap_pts;      /* used / allocated entries of pts */
 	struct archive_file *next_dirty;
 	struct archive_file *next_forgotten; /* queue's forget list, then writer's */
-	struct log_complaint complaint;      /* rate-limits warnings about this file */
+	/* rate-limits warnings about this file: allocated at its first warning, freed when
+	 * it is usable again (archive_file_complain), so a healthy file pays 8 bytes */
+	struct log_complaint *complaint;
+	uint32_t step_s; /* RRD step, seconds */
 	enum archive_file_state state : 8;
 	bool dirty;                /* on the writer's dirty list */
 	bool forgotten;            /* the metric is gone: free once pts are written */
@@ -75,6 +77,12 @@ struct archive_file {
 static inline const char *archive_file_rel(const struct archive_file *f)
 {
 	return f->names;
+}
+
+/* The device id of f, for log lines (stored after the relative path). */
+static inline const char *archive_file_device(const struct archive_file *f)
+{
+	return f->names + strlen(f->names) + 1;
 }
 
 /* One queued report. */
@@ -263,7 +271,12 @@ const char *archive_file_path(const struct archive_file *f, const char *data_dir
  * replaces it; a point not after the file's last update or the last buffered one is
  * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ENOMEM. */
 int archive_file_add(struct archive_file *f, struct archive_point p);
-/* Writer: drops the first n buffered points. */
+/* Writer: a warning about f, rate-limited per file (its complaint state is allocated
+ * here and kept while the file is in trouble). */
+void archive_file_complain(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
+/* Writer: f is usable again: one INFO line if it was complained about, state freed. */
+void archive_file_complain_release(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
+/* Writer: drops the first n buffered points (the buffer is freed when none is left). */
 void archive_file_consume(struct archive_file *f, size_t n);
 /* Writer: drops buffered points not after last_s; returns how many. */
 size_t archive_file_drop_old(struct archive_file *f);

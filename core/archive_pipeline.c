@@ -73,9 +73,9 @@ static void pipe_unnamable(struct archive_writer *w, struct archive_file *f, int
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
-	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-	             "%s cannot be sent to rrdcached: %s", archive_file_path(f, w->data_dir, path),
-	             why == -EINVAL ? "line end in the path" : "path too long");
+	archive_file_complain(f, "%s cannot be sent to rrdcached: %s",
+	                      archive_file_path(f, w->data_dir, path),
+	                      why == -EINVAL ? "line end in the path" : "path too long");
 }
 
 /* Adds UPDATE lines carrying every buffered point of f.  0; -ENOMEM or -E2BIG (stop
@@ -120,8 +120,8 @@ static void pipe_on_error(void *arg, unsigned cmd, const char *msg)
 	struct archive_cmd *c = &w->pipe.cmds[cmd - 1];
 	char path[PATH_MAX];
 	c->failed = true;
-	log_complain(&c->f->complaint, archive_mono_ms(), ARCHIVE_SUB, c->f->device,
-	             "%s: update failed: %s", archive_file_path(c->f, w->data_dir, path), msg);
+	archive_file_complain(c->f, "%s: update failed: %s",
+	                      archive_file_path(c->f, w->data_dir, path), msg);
 }
 
 /* Takes the first n points of f off its buffer: ok of them written, the rest failed. */

@@ -79,8 +79,7 @@ static void file_bad(struct archive_writer *w, struct archive_file *f, const cha
 	f->state = ARCHIVE_FILE_BAD;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
 	w->counts.failed += f->npts;
-	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device, fmt,
-	             archive_file_path(f, w->data_dir, path), why);
+	archive_file_complain(f, fmt, archive_file_path(f, w->data_dir, path), why);
 	archive_file_consume(f, f->npts);
 }
 
@@ -91,9 +90,10 @@ static void file_nospace(struct archive_writer *w, struct archive_file *f, const
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_NOSPACE;
 	f->retry_ms = archive_mono_ms() + ARCHIVE_NOSPACE_RETRY_MS;
-	log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-	             "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
-	             archive_file_path(f, w->data_dir, path), why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000, w->held);
+	archive_file_complain(
+	    f, "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
+	    archive_file_path(f, w->data_dir, path), why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000,
+	    w->held);
 }
 
 /* Creates a missing file so that its first buffered value is accepted. */
@@ -143,7 +143,7 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 		return r;
 	}
 	f->state = ARCHIVE_FILE_OK;
-	log_complain_release(&f->complaint, ARCHIVE_SUB, f->device, "%s usable again", path);
+	archive_file_complain_release(f, "%s usable again", path);
 	w->counts.skipped += archive_file_drop_old(f);
 	return 0;
 }
@@ -188,8 +188,7 @@ static int file_write(struct archive_writer *w, struct archive_file *f)
 			f->state = ARCHIVE_FILE_NEW; /* look at the file again next time */
 			w->counts.failed += f->npts;
 			w->held -= f->npts;
-			log_complain(&f->complaint, archive_mono_ms(), ARCHIVE_SUB, f->device,
-			             "%s: update failed: %s", path, err);
+			archive_file_complain(f, "%s: update failed: %s", path, err);
 			archive_file_consume(f, f->npts);
 			return 0;
 		}

@@ -144,8 +144,8 @@ void fatalx(const char *sub, const char *fmt, ...)
 #define COMPLAIN_FIRST_MS 60000       /* first repeat allowed after a minute */
 #define COMPLAIN_MAX_MS (86400 * 1000) /* then doubling up to a day */
 
-void log_complain(struct log_complaint *c, int64_t now_ms, const char *sub, const char *dev,
-		  const char *fmt, ...)
+void log_vcomplain(struct log_complaint *c, int64_t now_ms, const char *sub, const char *dev,
+		   const char *fmt, va_list ap)
 {
 	if (c->active && now_ms - c->last_ms < c->interval_ms)
 		return;
@@ -154,20 +154,32 @@ void log_complain(struct log_complaint *c, int64_t now_ms, const char *sub, cons
 		c->interval_ms = COMPLAIN_MAX_MS;
 	c->active = true;
 	c->last_ms = now_ms;
+	log_vemit(LOG_LVL_WARN, sub, dev, NULL, fmt, ap);
+}
+
+void log_complain(struct log_complaint *c, int64_t now_ms, const char *sub, const char *dev,
+		  const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	log_vemit(LOG_LVL_WARN, sub, dev, NULL, fmt, ap);
+	log_vcomplain(c, now_ms, sub, dev, fmt, ap);
 	va_end(ap);
+}
+
+void log_vcomplain_release(struct log_complaint *c, const char *sub, const char *dev,
+			   const char *fmt, va_list ap)
+{
+	if (!c->active)
+		return;
+	*c = (struct log_complaint){0};
+	log_vemit(LOG_LVL_INFO, sub, dev, NULL, fmt, ap);
 }
 
 void log_complain_release(struct log_complaint *c, const char *sub, const char *dev,
 			  const char *fmt, ...)
 {
-	if (!c->active)
-		return;
-	*c = (struct log_complaint){0};
 	va_list ap;
 	va_start(ap, fmt);
-	log_vemit(LOG_LVL_INFO, sub, dev, NULL, fmt, ap);
+	log_vcomplain_release(c, sub, dev, fmt, ap);
 	va_end(ap);
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define MAX_SINKS 4
 
 struct dev_entry {
-	char *device;  /* the device's metrics point at it */
 	struct metric *first, *last;
 	/* Wall ms before which no OK metric of the device can turn stale (a lower bound:
 	 * lowered on every fresh value, recomputed when the device is walked), so the
@@ -30,7 +30,15 @@ struct dev_entry {
 	bool series_warned;  /* the series limit refused one of its metrics (logged once) */
 	struct dev_entry *next_hash;
 	struct dev_entry *next, *prev; /* all devices, creation order */
+	/* the device id: the device's metrics point at it (metric.device), which is how a
+	 * metric finds its entry (dev_of) without a pointer of its own */
+	char device[];
 };
+
+static struct dev_entry *dev_of(const struct metric *m)
+{
+	return (struct dev_entry *)(m->device - offsetof(struct dev_entry, device));
+}
 
 /* One allocation per series: the metric, its hash chain and its key. */
 struct metric_node {
@@ -41,7 +49,7 @@ struct metric_node {
 
 /* One of each per series: a site has millions (docs/ARCHITECTURE.md "Memory per
  * series"); a field added to struct metric must find room in its padding. */
-_Static_assert(sizeof(struct metric) <= 176, "struct metric outgrew its budget");
+_Static_assert(sizeof(struct metric) <= 160, "struct metric outgrew its budget");
 
 struct metric_reg {
 	struct metric_node **mbuckets; /* by (device, key) */
@@ -54,6 +62,7 @@ struct metric_reg {
 		const struct metric_sink *sink;
 		void *arg;
 	} sinks[MAX_SINKS];
+	int nslots; /* metric.sink_data slots given to sinks */
 	int nsinks;
 	uint64_t reports; /* metric_put + metric_put_error calls */
 	uint64_t values;  /* of those, the good values (a bench's "kept up" counts these) */
@@ -226,7 +235,6 @@ void metric_reg_free(struct metric_reg *reg)
 	}
 	for (struct dev_entry *d = reg->dev_head, *next; d; d = next) {
 		next = d->next;
-		free(d->device);
 		free(d);
 	}
 	free(reg->mbuckets);
@@ -237,11 +245,12 @@ void metric_reg_free(struct metric_reg *reg)
 
 int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, void *arg)
 {
-	if (reg->nsinks == MAX_SINKS)
+	if (reg->nsinks == MAX_SINKS || (!sink->no_slot && reg->nslots == METRIC_SINK_SLOTS))
 		return -ENOSPC;
 	reg->sinks[reg->nsinks].sink = sink;
 	reg->sinks[reg->nsinks].arg = arg;
-	return reg->nsinks++;
+	reg->nsinks++;
+	return sink->no_slot ? 0 : reg->nslots++;
 }
 
 static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, bool create)
@@ -252,11 +261,11 @@ static struct dev_entry *dev_lookup(struct metric_reg *reg, const char *device, 
 			return d;
 	if (!create)
 		return NULL;
-	struct dev_entry *d = calloc(1, sizeof(*d));
-	if (!d || !(d->device = strdup(device))) {
-		free(d);
+	size_t size = strlen(device) + 1;
+	struct dev_entry *d = calloc(1, sizeof(*d) + size);
+	if (!d)
 		return NULL;
-	}
+	memcpy(d->device, device, size);
 	d->next_hash = reg->dbuckets[b];
 	reg->dbuckets[b] = d;
 	d->prev = reg->dev_tail;
@@ -450,7 +459,6 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 		d->first = &n->m;
 	d->last = &n->m;
 	d->nmetrics++;
-	n->m.reg_private = d;
 	return &n->m;
 }
 
@@ -471,7 +479,7 @@ static void set_error(struct metric *m, int64_t ts_ms, const char *reason)
 
 static int64_t stale_deadline(const struct metric *m)
 {
-	const struct dev_entry *d = m->reg_private;
+	const struct dev_entry *d = dev_of(m);
 	int64_t iv = d->poll_interval_ms > m->interval_ms ? d->poll_interval_ms : m->interval_ms;
 	return m->ts_ms + (int64_t)(METRIC_STALE_FACTOR * (double)iv);
 }
@@ -485,7 +493,7 @@ void metric_reg_set_poll_interval(struct metric_reg *reg, const char *device, in
 
 static void lower_stale_due(const struct metric *m)
 {
-	struct dev_entry *d = m->reg_private;
+	struct dev_entry *d = dev_of(m);
 	int64_t due = stale_deadline(m);
 	if (m->interval_ms > 0 && (d->stale_due_ms == 0 || due < d->stale_due_ms))
 		d->stale_due_ms = due;
@@ -648,7 +656,6 @@ static void unlink_device(struct metric_reg *reg, struct dev_entry *d)
 	else
 		reg->dev_tail = d->prev;
 	reg->ndevices--;
-	free(d->device);
 	free(d);
 }
 

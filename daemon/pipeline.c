@@ -22,6 +22,7 @@ static void run(void *arg, const struct metric *m)
 static const struct metric_sink pipeline_sink = {
 	.name = "pipeline",
 	.report = run,
+	.no_slot = true,
 };
 
 struct pipeline *pipeline_new(const struct pipeline_env *env)

@@ -76,6 +76,7 @@ struct fseries {
 	int64_t ts[FSERIES_MAX]; /* wall ms */
 	double v[FSERIES_MAX];
 	size_t head, n;          /* oldest at (head + FSERIES_MAX - n) % FSERIES_MAX */
+	int64_t run_ms;          /* fuel: engine run time accumulated, ms (the x pushed) */
 };
 void fseries_push(struct fseries *s, int64_t ts_ms, double v);
 void fseries_clear(struct fseries *s);
@@ -122,20 +123,22 @@ enum fmet_series {
 };
 
 /* What the facility keeps per metric (its sink slot points here): one per series, so
- * packed to 72 bytes (docs/ARCHITECTURE.md "Memory per series"). */
+ * packed to 56 bytes, a 64-byte chunk (docs/ARCHITECTURE.md "Memory per series"); what
+ * only a few metrics need is elsewhere: a prediction series' samples and run clock in
+ * `ser` (allocated at its first sample), the sensor_fault_state metric looked up by
+ * name while `faulted`. */
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
 	double last;          /* last value seen (frozen check) */
-	struct metric *fault_m; /* sensor_fault_state@key, created at the first fault */
 	struct fseries *ser;  /* fuel (x = engine run time), temperatures, filesystems */
-	int64_t run_ms;       /* fuel: engine run time accumulated, ms */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	uint32_t idx;         /* position in facility.mets */
 	int same;             /* consecutive reports equal to `last` */
 	enum fault fault : 8;
 	enum fmet_series series : 8; /* prediction series it feeds */
 	bool derived;         /* put by the facility itself: never judged again */
+	bool faulted;         /* had a fault: its sensor_fault_state@key exists, is put */
 	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
 	bool from_traps;      /* trap_received_total or trap_last_state: reported when a
 	                       * trap comes, never polled, so its age is no sensor fault */

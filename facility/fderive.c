@@ -82,9 +82,11 @@ void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m)
 	if (fm->series == FSER_FUEL && !isnan(fac->tank_liters)) {
 		if (!fderive_engine_running(f, m->device))
 			return; /* at rest: the run clock stops, a refill shows as a step */
-		if (fm->last_ts > 0 && fm->ser && fm->ser->n > 0)
-			fm->run_ms += m->ts_ms - fm->last_ts;
-		push(fm, fm->run_ms, m->value / 100.0 * fac->tank_liters);
+		int64_t run_ms = 0;
+		if (fm->ser && fm->ser->n > 0)
+			run_ms = fm->ser->run_ms + (fm->last_ts > 0 ? m->ts_ms - fm->last_ts : 0);
+		if (push(fm, run_ms, m->value / 100.0 * fac->tank_liters))
+			fm->ser->run_ms = run_ms;
 	} else if ((fm->series == FSER_TEMP && !isnan(fac->temp_limit)) ||
 		   fm->series == FSER_FS) {
 		push(fm, m->ts_ms, m->value);
@@ -95,13 +97,14 @@ void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m)
 
 static void sensor_fault(struct facility *f, struct fmet *fm, int64_t now_ms)
 {
-	if (fm->fault == FAULT_OK && !fm->fault_m)
+	if (fm->fault == FAULT_OK && !fm->faulted)
 		return; /* created at the first fault only */
-	if (!fm->fault_m)
-		fm->fault_m = facility_metric(f, fm->m->device, "sensor_fault_state", "",
-					      METRIC_STATE, "point", fm->m->key,
-					      facility_node_interval(f, fm->node), fault_enums, 4);
-	facility_put(f, fm->fault_m, now_ms, fm->fault, NULL);
+	/* found (or made) by name, not held: a pointer per metric for the few that fault */
+	struct metric *fault_m = facility_metric(f, fm->m->device, "sensor_fault_state", "",
+						 METRIC_STATE, "point", fm->m->key,
+						 facility_node_interval(f, fm->node), fault_enums, 4);
+	fm->faulted = fault_m != NULL;
+	facility_put(f, fault_m, now_ms, fm->fault, NULL);
 }
 
 /* Seconds until series of fm reaches limit at its current trend, into metric `name`. */

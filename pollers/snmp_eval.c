@@ -195,7 +195,7 @@ static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_poi
 
 /* One of each per series (docs/ARCHITECTURE.md "Memory per series"). */
 _Static_assert(sizeof(struct snmp_inst) <= 32, "struct snmp_inst outgrew its budget");
-_Static_assert(sizeof(struct snmp_pstate) <= 64, "struct snmp_pstate outgrew its budget");
+_Static_assert(sizeof(struct snmp_pstate) <= 56, "struct snmp_pstate outgrew its budget");
 
 static bool inst_is(const struct snmp_inst *v, const char *inst)
 {
@@ -222,7 +222,7 @@ static struct snmp_inst *inst_find(struct snmp_pstate *ps, const char *inst)
 {
 	if (ps->hint < ps->n && inst_is(&ps->v[ps->hint], inst))
 		return &ps->v[ps->hint++];
-	for (size_t i = 0; i < ps->n; i++)
+	for (uint32_t i = 0; i < ps->n; i++)
 		if (inst_is(&ps->v[i], inst)) {
 			ps->hint = i + 1;
 			return &ps->v[i];
@@ -248,6 +248,8 @@ static struct snmp_inst *inst_get(struct snmp_dev *d, size_t pi, const char *ins
 
 	if (v)
 		return v;
+	if (ps->n == UINT32_MAX)
+		return NULL; /* not reached: a device's series limit is far below */
 	struct metric_desc desc = {
 		.name = p->metric, .unit = p->unit, .kind = p->kind,
 		.inst_label = inst ? label : NULL, .inst = inst,

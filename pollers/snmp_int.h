@@ -167,11 +167,11 @@ enum snmp_support {
 
 struct snmp_pstate {
 	struct snmp_inst *v;  /* &one until a second instance comes (then on the heap) */
-	size_t n;
-	size_t hint;          /* where the next instance is looked for first: rows come in
+	uint32_t n;           /* 32-bit, as the series of a device are (one per instance) */
+	uint32_t hint;        /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
-	enum snmp_support support;
+	enum snmp_support support : 8;
 	bool unanswered;      /* the agent answered nothing for it this poll */
 	/* the only instance of a scalar point, most points: in the device's array of point
 	 * states, not an allocation of its own (docs/ARCHITECTURE.md "Memory per series") */
@@ -242,6 +242,9 @@ void snmp_support_reset(struct snmp_dev *d);
 size_t snmp_table_max_rows(const struct snmp_dev *d, int t);
 /* Sets up ps/ts for d->prof; 0 or -ENOMEM. */
 int snmp_dev_bind_profile(struct snmp_dev *d);
+/* snmp_profile.c: makes a new combined profile (snmp_profile_combine's contract); the
+ * cache (snmp_profiles.c) shares it among devices whose parts are the same. */
+struct snmp_profile *snmp_profile_combine_new(struct snmp_profile **v, size_t n);
 /* Queues this poll's requests of every point and table. */
 int snmp_plan(struct snmp_dev *d);
 /* After the fetch: rows of the tables walked this poll, named and filtered. */

@@ -776,7 +776,7 @@ static char *combined_name(struct snmp_profile **v, size_t n)
 	return name;
 }
 
-struct snmp_profile *snmp_profile_combine(struct snmp_profile **v, size_t n)
+struct snmp_profile *snmp_profile_combine_new(struct snmp_profile **v, size_t n)
 {
 	struct snmp_profile *c;
 	size_t np = 0, nt = 0;

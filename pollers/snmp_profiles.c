@@ -117,6 +117,39 @@ static size_t match_len(const struct snmp_profile *p, const oid *sysoid, size_t 
 	return best;
 }
 
+/* Is p the combination of v[0..n) in this order? */
+static bool combines(const struct snmp_profile *p, struct snmp_profile *const *v, size_t n)
+{
+	if (p->nparts != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p->parts[i] != v[i])
+			return false;
+	return true;
+}
+
+/* A combination is shared like a file's profile: the devices that answer the same
+ * probes hold one copy of its points and tables, not one each (39 bytes a series at
+ * the bench's 200 series a device, docs/ARCHITECTURE.md "Memory per series").  It is
+ * cached under its parts, never by path (a file's path holds a '/', its name none). */
+struct snmp_profile *snmp_profile_combine(struct snmp_profile **v, size_t n)
+{
+	if (n == 1)
+		return v[0];
+	for (size_t i = 0; i < ncache; i++)
+		if (combines(cache[i], v, n)) {
+			cache[i]->refs++;
+			snmp_profiles_put_all_refs(v, n);
+			return cache[i];
+		}
+	struct snmp_profile *c = snmp_profile_combine_new(v, n), **nv;
+	if (c && (nv = realloc(cache, (ncache + 1) * sizeof(*nv)))) {
+		cache = nv;
+		cache[ncache++] = c; /* unshared when out of memory: put frees it all the same */
+	}
+	return c;
+}
+
 /* Gives back the references v[0..n) (the array itself is the caller's). */
 static void snmp_profiles_put_all_refs(struct snmp_profile **v, size_t n)
 {

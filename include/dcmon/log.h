@@ -6,6 +6,7 @@
 #ifndef DCMON_LOG_H
 #define DCMON_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,5 +48,10 @@ void log_complain(struct log_complaint *c, int64_t now_ms, const char *sub, cons
 /* Logs one INFO "recovered" line if a complaint was outstanding, and resets it. */
 void log_complain_release(struct log_complaint *c, const char *sub, const char *dev,
 			  const char *fmt, ...) DCMON_PRINTF(4, 5);
+/* The same two with a va_list, for callers that wrap them. */
+void log_vcomplain(struct log_complaint *c, int64_t now_ms, const char *sub, const char *dev,
+		   const char *fmt, va_list ap) DCMON_PRINTF(5, 0);
+void log_vcomplain_release(struct log_complaint *c, const char *sub, const char *dev,
+			   const char *fmt, va_list ap) DCMON_PRINTF(4, 0);
 
 #endif

@@ -63,8 +63,11 @@ struct metric_desc {
  * unit, labels and enum names shared by every metric with the same text.  One exists
  * per series (a million on a large site), so the fields are ordered and sized to keep
  * it at 176 bytes: docs/ARCHITECTURE.md "Memory per series". */
+#define METRIC_SINK_SLOTS 3
+
 struct metric {
-	const char *device;    /* device id */
+	/* device id, in the registry's device entry (which the registry finds from it) */
+	const char *device;
 	const char *name;
 	const char *unit;
 	const char *inst_label; /* NULL if none */
@@ -91,8 +94,9 @@ struct metric {
 	};
 
 	struct metric *next_in_device; /* registry's list, in creation order */
-	void *sink_data[4];    /* per-sink slots (e.g. archive file handle); see sinks */
-	void *reg_private;     /* the registry's own (the device entry) */
+	/* per-sink slots (e.g. archive file handle); see sinks: one per sink that keeps
+	 * data per metric (archive, facility, alert engine), none for the others */
+	void *sink_data[METRIC_SINK_SLOTS];
 
 	uint16_t nenums;       /* at most METRIC_ENUMS_MAX */
 	int16_t headline;      /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
@@ -119,13 +123,16 @@ struct metric_sink {
 	void (*report)(void *arg, const struct metric *m);
 	/* Called before a metric is freed (device removed); may be NULL. */
 	void (*forget)(void *arg, const struct metric *m);
+	/* keeps nothing per metric: takes no slot of metric.sink_data */
+	bool no_slot;
 };
 
 struct metric_reg *metric_reg_new(void);
 /* Frees every metric; sinks' forget() is not called.  NULL is a no-op. */
 void metric_reg_free(struct metric_reg *reg);
 
-/* Adds a sink; returns its slot index (0..3) in metric.sink_data, or -ENOSPC. */
+/* Adds a sink (at most 4); returns its slot index (0..METRIC_SINK_SLOTS - 1) in
+ * metric.sink_data, 0 for a sink with no_slot (which must not use it), or -ENOSPC. */
 int metric_reg_add_sink(struct metric_reg *reg, const struct metric_sink *sink, void *arg);
 
 /* Limits the metrics (series, one RRD file each) a device may have; 0 = no limit

@@ -202,6 +202,45 @@ static void flush_retained(struct world *w, uint64_t written, uint64_t retained)
 	assert_int_equal(s.retained, retained);
 }
 
+/* A file's buffer is held only while it has values, its warning state only while it is
+ * in trouble, and the device id is found after its path (docs/ARCHITECTURE.md "Memory
+ * per series"). */
+static void test_file_buffer_and_complaint(void **state)
+{
+	(void)state;
+	char err[128];
+	struct metric_reg *reg = metric_reg_new();
+	struct metric_desc d = {.name = "p001_volts", .unit = "volts", .interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, "d00001", &d);
+	struct archive_file *f = archive_file_new("/data", m, err, sizeof(err));
+	assert_non_null(f);
+	assert_string_equal(archive_file_rel(f), "d00001/p001_volts.rrd");
+	assert_string_equal(archive_file_device(f), "d00001");
+	assert_int_equal(f->step_s, 10);
+	assert_null(f->pts);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	assert_int_equal(f->npts, 3);
+	archive_file_consume(f, 1);
+	assert_int_equal(f->npts, 2);
+	assert_true(f->pts[0].t_s == 2 && f->pts[1].t_s == 3);
+	archive_file_consume(f, 2);
+	assert_null(f->pts); /* written: no buffer until the next value */
+	assert_int_equal(f->cap_pts, 0);
+	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 4, .v = 4}), 1);
+	assert_true(f->npts == 1 && f->pts[0].v == 4);
+
+	assert_null(f->complaint);
+	archive_file_complain(f, "test warning %d", 1);
+	assert_non_null(f->complaint);
+	assert_true(f->complaint->active);
+	archive_file_complain_release(f, "test usable again");
+	assert_null(f->complaint);
+	archive_file_complain(f, "test warning %d", 2);
+	archive_file_free(f); /* with its buffer and warning state (ASan: no leak) */
+	metric_reg_free(reg);
+}
+
 static void test_create_update_fetch(void **state)
 {
 	struct world *w = *state;
@@ -842,6 +881,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timeline_steps),
 	    cmocka_unit_test(test_format_matches_printf),
+	    cmocka_unit_test(test_file_buffer_and_complaint),
 	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),

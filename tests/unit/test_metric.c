@@ -139,7 +139,8 @@ static void sink_forget(void *arg, const struct metric *m)
 	((struct seen *)arg)->forgets++;
 }
 
-static const struct metric_sink test_sink = {"test", sink_report, sink_forget};
+static const struct metric_sink test_sink = {.name = "test", .report = sink_report,
+					     .forget = sink_forget};
 
 static void test_counter_rate_wrap_and_restart(void **state)
 {
@@ -378,6 +379,38 @@ static void test_note_made_when_read(void **state)
 	strbuf_free(&b);
 }
 
+/* A sink that keeps nothing per metric takes no slot: three data sinks and one without
+ * fit the three slots, each data sink its own, and every sink still gets the reports.
+ * The device entry is found from the metric's device id (no pointer of its own): the
+ * stale check reads the device's poll interval through it. */
+static void test_sink_slots(void **state)
+{
+	(void)state;
+	static const struct metric_sink plain = {.name = "plain", .report = sink_report,
+						 .no_slot = true};
+	struct metric_reg *reg = metric_reg_new();
+	struct seen s[5] = {0};
+	assert_int_equal(metric_reg_add_sink(reg, &test_sink, &s[0]), 0);
+	assert_int_equal(metric_reg_add_sink(reg, &plain, &s[1]), 0);
+	assert_int_equal(metric_reg_add_sink(reg, &test_sink, &s[2]), 1);
+	assert_int_equal(metric_reg_add_sink(reg, &test_sink, &s[3]), 2);
+	assert_int_equal(metric_reg_add_sink(reg, &test_sink, &s[4]), -ENOSPC);
+	struct metric_desc d = {.name = "supply_air_celsius", .unit = "celsius",
+				.interval_ms = 10000};
+	struct metric *m = metric_reg_get(reg, "crac-1", &d);
+	metric_put(reg, m, 5000, 18.5);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(s[i].reports, 1);
+	assert_int_equal(s[4].reports, 0);
+	/* backed off to 60 s: 2 x 10 s without a report is no staleness yet */
+	metric_reg_set_poll_interval(reg, "crac-1", 60000);
+	assert_int_equal(metric_reg_mark_stale(reg, 5000 + 30000), 0);
+	assert_int_equal(m->quality, QUALITY_OK);
+	assert_int_equal(metric_reg_mark_stale(reg, 5000 + 160000), 1); /* past 2.5 x 60 s */
+	assert_int_equal(m->quality, QUALITY_STALE);
+	metric_reg_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_shared_strings_and_reasons),
 		cmocka_unit_test(test_note_kept_across_reports),
 		cmocka_unit_test(test_note_made_when_read),
+		cmocka_unit_test(test_sink_slots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -529,6 +529,38 @@ static void test_shipped_profiles_load(void **state)
 	}
 }
 
+/* Devices whose profiles combine the same parts share one combination (its points are
+ * not copied per device); another order or set is another combination; the last put
+ * frees it with its parts' references. */
+static void test_combined_profile_shared(void **state)
+{
+	(void)state;
+	const char *dir = DCMON_SOURCE_DIR "/etc/profiles";
+	struct cfg_diags d;
+	cfg_diags_init(&d);
+	struct snmp_profile *a = snmp_profile_get(dir, "ups-rfc1628+host-resources", &d);
+	struct snmp_profile *b = snmp_profile_get(dir, "ups-rfc1628+host-resources", &d);
+	struct snmp_profile *c = snmp_profile_get(dir, "host-resources+ups-rfc1628", &d);
+	assert_int_equal(d.n, 0);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->refs, 2);
+	assert_string_equal(a->name, "ups-rfc1628+host-resources");
+	assert_ptr_not_equal(a, c);
+	assert_string_equal(c->name, "host-resources+ups-rfc1628");
+	struct snmp_profile *ups = a->parts[0];
+	assert_int_equal(ups->refs, 2); /* one per combination: not one per device */
+	snmp_profile_put(b);
+	snmp_profile_put(c);
+	assert_int_equal(ups->refs, 1);
+	snmp_profile_put(a); /* frees the combination and the parts (ASan: no leak) */
+	struct snmp_profile *e = snmp_profile_get(dir, "ups-rfc1628+host-resources", &d);
+	assert_non_null(e);
+	assert_int_equal(e->refs, 1); /* made again, not found freed in the cache */
+	snmp_profile_put(e);
+	cfg_diags_free(&d);
+}
+
 /* Loads a profile written from text to a temporary file (removed again). */
 static struct snmp_profile *profile_from_text(const char *text, struct cfg_diags *d)
 {
@@ -651,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_profile_misfit_named),
 		cmocka_unit_test(test_entity_sensors),
 		cmocka_unit_test(test_shipped_profiles_load),
+		cmocka_unit_test(test_combined_profile_shared),
 		cmocka_unit_test(test_bad_profile_positions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
