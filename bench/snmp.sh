@@ -12,6 +12,10 @@
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
 #        PERF_FLAGS="-g" (perf record's flags, e.g. "--call-graph dwarf -F 500")
 #        DCMOND_START_MAX=30 (s, bound on waiting for dcmond's API socket)
+#        INTERVAL=10 (s, every device's poll interval and the RRD step)
+#        SMALL_RRD=1 (ARCHIVE=rrdcached, dcmond only: its files made before it starts,
+#          with its archives but few rows each; see below; bench/scale.sh)
+#        RRDC_PERF_OUT=FILE (perf record of dcmond's rrdcached over the window)
 #        DCMOND_WRAP="" (words run before dcmond, a tool that keeps its pid, e.g.
 #          "valgrind --tool=massif --massif-out-file=F": where the bytes go, for
 #          `ms_print F`; slows dcmond down, so on a smaller run)
@@ -67,6 +71,9 @@
 # dcmond_first_round_s: until every series had one (first polls spread over the interval);
 # dcmond_bytes_per_series: its peak RSS / series.
 # REOPEN (start-up over an existing archive; see its block below) measures only the start.
+# Agents' CPU per value (agents_cpu_us_per_value) and what the three costs imply on
+# this machine's cores (dcmond_ceiling_values_per_s: cores x 1e6 / (dcmond + its
+# rrdcached + agents us/value); _no_agents: with the agents elsewhere).
 # CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
 # Prints a table and one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
@@ -87,7 +94,7 @@ rrd_delay=${RRD_DELAY:-30}
 # series' configuration slower); a wrapper (valgrind) slows the start
 start_max=${DCMOND_START_MAX:-30}
 [ -z "${DCMOND_WRAP:-}" ] || start_max=600
-interval=10
+interval=${INTERVAL:-10}
 build=${DCMON_BUILD_DIR:-build}
 PY=/usr/bin/python3
 case $archive in rrdcached | rrdtool | none) ;; *) echo "ARCHIVE must be rrdcached, rrdtool or none" >&2; exit 2 ;; esac
@@ -221,7 +228,11 @@ reopen_make() { # the files, unless DIR holds them already
 	t0=$(date +%s.%N)
 	rrdtool create "$T/template.rrd" --step "$interval" --start "$(($(date +%s) - 3600))" \
 		"DS:value:GAUGE:$((2 * interval)):U:U" RRA:AVERAGE:0.5:1:1
-	$PY - "$T/template.rrd" "$reopen" "$devices" "$points" <<'PY'
+	rrd_copies "$T/template.rrd" "$reopen"
+	R[rrd_make]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+}
+rrd_copies() { # TEMPLATE DIR: a copy of TEMPLATE for every series, where dcmond looks
+	$PY - "$1" "$2" "$devices" "$points" <<'PY'
 import os, sys
 tpl = open(sys.argv[1], "rb").read()
 for d in range(1, int(sys.argv[3]) + 1):
@@ -232,7 +243,23 @@ for d in range(1, int(sys.argv[3]) + 1):
         os.write(fd, tpl)
         os.close(fd)
 PY
-	R[rrd_make]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+}
+# SMALL_RRD=1: a rate whose files in dcmond's layout would not fit the disk (at a 1 s
+# step one is 1.4 MB).  Before dcmond starts, every series gets a file with dcmond's
+# step, data source and archives (AVERAGE of each step, AVERAGE, MIN and MAX at 5 min,
+# 1 h and 1 day) but 10 rows each (~2 KB): an update does the same work as in a full
+# file (one row per archive, consolidations alike), the disk holds 4 KB per series.
+# dcmond checks them as existing files (step and DS type) and writes through them.
+small_rrd=${SMALL_RRD:-}
+[ -z "$small_rrd" ] || [ "$archive" = rrdcached ] || { echo "SMALL_RRD needs ARCHIVE=rrdcached" >&2; exit 2; }
+small_rrd_make() { # DIR
+	local rras=() r cf
+	for r in 300 3600 86400; do
+		for cf in AVERAGE MIN MAX; do rras+=("RRA:$cf:0.5:$(((r + interval / 2) / interval)):10"); done
+	done
+	rrdtool create "$T/small.rrd" --step "$interval" --start "$(($(date +%s) - 3600))" \
+		"DS:value:GAUGE:$((2 * interval)):U:U" RRA:AVERAGE:0.5:1:10 "${rras[@]}"
+	rrd_copies "$T/small.rrd" "$1"
 }
 reopen_take() { # DIR becomes dcmond's data directory
 	mkdir -p "$reopen"
@@ -244,8 +271,9 @@ reopen_keep() { # and goes back (from cleanup)
 	[ -n "$reopen" ] && [ -d "$T/dcmond-data" ] && [ ! -e "$reopen" ] && mv "$T/dcmond-data" "$reopen"
 	return 0
 }
+# rrdcached holds a node for every file: dcmond has checked each and sent it values
+tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
 reopen_measure() { # PID: until rrdcached has a node per file; then kill both
-	tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
 	wait_for "$warmup_max" tree_nodes_all || echo "warning: not every file reopened after ${warmup_max}s" >&2
 	R[dcmond.reopened]=$(since_launch)
 	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
@@ -266,18 +294,20 @@ write_dcmond_config() {
 		echo "points:"
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
-	local flush=${ARCHIVE_FLUSH:-30s} rrdc=""
+	local flush=${ARCHIVE_FLUSH:-30s} rrdc="" timeout=5s snmp_timeout=2s
+	# a poll's timeout may not exceed its interval
+	[ "$interval" -ge 5 ] || timeout=${interval}s snmp_timeout=$((interval * 400))ms
 	[ "$archive" = rrdtool ] && flush=${rrd_delay}s
 	# none: an rrdcached socket nobody listens on: values are held, no file is written
 	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
 	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"
-		echo "         interval: ${interval}s, timeout: 5s, archive_flush: $flush, log_level: warn$rrdc}"
+		echo "         interval: ${interval}s, timeout: $timeout, archive_flush: $flush, log_level: warn$rrdc}"
 		echo "devices:"
 		for d in $(seq "$devices"); do
-			printf '  - {id: d%05d, kind: env, host: 127.0.0.1, profile: bench, snmp: {port: %s, timeout: 2s, retries: 1}}\n' \
-				"$d" "${ports[$(((d - 1) % agents))]}"
+			printf '  - {id: d%05d, kind: env, host: 127.0.0.1, profile: bench, snmp: {port: %s, timeout: %s, retries: 1}}\n' \
+				"$d" "${ports[$(((d - 1) % agents))]}" "$snmp_timeout"
 		done
 	} >"$T/dcmond.yaml"
 }
@@ -354,7 +384,11 @@ write_collectd_config() {
 measure() {
 	local tool=$1 pid=$2 counter=$3 data=$4
 	local t_start=$SECONDS
-	if [ "$archive" != none ]; then
+	if [ -n "$small_rrd" ]; then # the files exist: until dcmond has checked every one
+		wait_for "$warmup_max" tree_nodes_all ||
+			echo "warning: dcmond sent values to $(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber) of $series files in ${warmup_max}s" >&2
+		sleep 10
+	elif [ "$archive" != none ]; then
 		# every series has its RRD file, then one more flush period
 		wait_for "$warmup_max" enough_rrds "$data" ||
 			echo "warning: $tool created $(rrd_count "$data") of $series RRD files in ${warmup_max}s" >&2
@@ -373,6 +407,12 @@ measure() {
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
 	local e0=0 e1=0
 	[ "$tool" = dcmond ] && e0=$(dcmond_health point_errors)
+	local rperf=""
+	if [ -n "${RRDC_PERF_OUT:-}" ] && [ "$tool" = dcmond ] && [ "$archive" = rrdcached ]; then
+		# shellcheck disable=SC2086 # the flags are words
+		perf record -q ${PERF_FLAGS:--g} -o "$RRDC_PERF_OUT" -p "$rrdc_pid" -- sleep "$duration" >/dev/null 2>&1 &
+		rperf=$!
+	fi
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
 		# shellcheck disable=SC2086 # the flags are words
 		perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
@@ -380,6 +420,7 @@ measure() {
 		sleep "$duration"
 	fi
 	v1=$($counter); t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks)
+	[ -z "$rperf" ] || wait "$rperf" || true
 	[ "$tool" = dcmond ] && e1=$(dcmond_health point_errors)
 	r_errors=$((e1 - e0))
 	r_warm=$((SECONDS - t_start - duration))
@@ -387,6 +428,7 @@ measure() {
 	r_values=$((v1 - v0))
 	r_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	r_agents_pct=$(awk -v a="$a0" -v b="$a1" -v hz="$hz" -v w="$r_wall" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / w}')
+	r_agents_us=$(awk -v a="$a0" -v b="$a1" -v hz="$hz" -v v="$r_values" 'BEGIN {printf "%.2f", (v > 0 ? (b - a) / hz * 1e6 / v : 0)}')
 	r_rss=$(hwm_kib "$pid")
 	r_rrdc_rss=0
 	[ "$archive" = rrdcached ] && r_rrdc_rss=$(hwm_kib "$rrdc_pid")
@@ -404,13 +446,18 @@ report() { # TOOL: stores the r_* results under TOOL.*
 	R[$t.rss]=$r_rss
 	R[$t.rrdc_rss]=$r_rrdc_rss
 	R[$t.errors]=$r_errors
+	R[$t.agents_us]=$r_agents_us
+	# what these costs per value allow on this machine's cores (all three on it; agents elsewhere)
+	R[$t.ceiling]=$(awk -v a="${R[$t.us_all]}" -v g="$r_agents_us" -v n="$(nproc)" 'BEGIN {printf "%.0f", (a + g > 0 ? n * 1e6 / (a + g) : 0)}')
+	R[$t.ceiling_na]=$(awk -v a="${R[$t.us_all]}" -v n="$(nproc)" 'BEGIN {printf "%.0f", (a > 0 ? n * 1e6 / a : 0)}')
 	printf '%-8s values/s %s of %s (kept up %s); cpu %ss over %ss = %s us/value' \
 		"$t" "${R[$t.vps]}" "$expected" "${R[$t.kept]}" "$r_cpu" "$r_wall" "${R[$t.us]}"
 	[ "$archive" = rrdcached ] && printf ', with rrdcached %s us/value' "${R[$t.us_all]}"
 	[ "$t" = dcmond ] && printf ' (good values only; %s point errors besides)' "$r_errors"
 	printf '; peak RSS %s KiB' "$r_rss"
 	[ "$archive" = rrdcached ] && printf ' (rrdcached %s KiB)' "$r_rrdc_rss"
-	printf '; agents %s%% cpu; load %s; warm-up %ss\n' "$r_agents_pct" "$r_load" "$r_warm"
+	printf '; agents %s%% cpu = %s us/value; load %s; warm-up %ss\n' "$r_agents_pct" "$r_agents_us" "$r_load" "$r_warm"
+	printf '         %s cores at these costs: %s values/s (%s with the agents elsewhere)\n' "$(nproc)" "${R[$t.ceiling]}" "${R[$t.ceiling_na]}"
 	[ "$archive" = rrdcached ] && echo "         $r_archive_note"
 	return 0
 }
@@ -442,6 +489,7 @@ for tool in $tools; do
 	dcmond)
 		write_dcmond_config
 		[ -z "$reopen" ] || reopen_take
+		[ -z "$small_rrd" ] || small_rrd_make "$T/dcmond-data"
 		[ "$archive" = rrdcached ] && start_rrdcached dcmond
 		t_launch=$(date +%s.%N)
 		# shellcheck disable=SC2086 # the wrapper's words
@@ -502,10 +550,12 @@ for t in dcmond collectd; do
 	[ -n "${R[$t.vps]:-}" ] || continue
 	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
 		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
+	printf ' %s_rrdcached_cpu_us_per_value=%s %s_agents_cpu_us_per_value=%s %s_ceiling_values_per_s=%s %s_ceiling_values_per_s_no_agents=%s' \
+		"$t" "${R[$t.rrdc_us]:-0}" "$t" "${R[$t.agents_us]}" "$t" "${R[$t.ceiling]}" "$t" "${R[$t.ceiling_na]}"
 	[ -z "${R[$t.lost]:-}" ] || printf ' %s_values_written_per_s=%s %s_values_lost=%s' "$t" "${R[$t.written_per_s]}" "$t" "${R[$t.lost]}"
 done
 if [ -n "${R[dcmond.errors]:-}" ]; then
 	printf ' dcmond_point_errors=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_bytes_per_series=%s' \
 		"${R[dcmond.errors]}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" "$(( ${R[dcmond.rss]} * 1024 / series ))"
 fi
-printf ' cpu_ratio=%s rss_ratio=%s\n' "$(ratio us_all)" "$(ratio rss)"
+printf ' interval_s=%s cpu_ratio=%s rss_ratio=%s load=%s\n' "$interval" "$(ratio us_all)" "$(ratio rss)" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
