@@ -4,9 +4,13 @@
 #
 #   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, rrdcached: its -w] [AGENTS=4]
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
-#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
+#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added, and
+#          -t 2 unless the flags have -t)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
 #        ARCHIVE_FLUSH=30s (dcmond's archive_flush with rrdcached: values per UPDATE line)
+#        ARCHIVE_QUEUE_MAX= (dcmond's archive_queue_max, default 2,000,000: its writer
+#          sends when 1/8 of it is queued, so below 8 x values/s x ARCHIVE_FLUSH an
+#          UPDATE line carries less than ARCHIVE_FLUSH's worth of values)
 #        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
@@ -84,6 +88,8 @@ duration=${3:-}
 agents=${4:-4}
 archive=${ARCHIVE:-rrdcached}
 rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
+# 2 write threads unless the flags say
+rrdc_threads=$(awk '{for (i = 1; i <= NF; i++) if ($i == "-t") f = 1} END {if (!f) print "-t 2"}' <<<"$rrdc_flags")
 rrdc_w=$(awk '{for (i = 1; i < NF; i++) if ($i == "-w") print $(i + 1)}' <<<"$rrdc_flags")
 [ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=${rrdc_w:-1800} || duration=45; }
 tools=${TOOLS:-dcmond collectd}
@@ -194,7 +200,7 @@ start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
 	mkdir -p "$T/journal-$1"
 	# shellcheck disable=SC2086 # the flags are words
 	rrdcached -g -l "unix:$T/rrdc-$1.sock" -p "$T/rrdc-$1.pid" -b "$T" -j "$T/journal-$1" \
-		$rrdc_flags -t 2 >"$T/rrdc-$1.log" 2>&1 &
+		$rrdc_flags $rrdc_threads >"$T/rrdc-$1.log" 2>&1 &
 	rrdc_pid=$!
 	pids+=($rrdc_pid)
 	wait_for 15 test -S "$T/rrdc-$1.sock" || { echo "rrdcached $1 did not start" >&2; exit 1; }
@@ -301,6 +307,7 @@ write_dcmond_config() {
 	# none: an rrdcached socket nobody listens on: values are held, no file is written
 	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
 	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
+	[ -z "${ARCHIVE_QUEUE_MAX:-}" ] || rrdc="$rrdc, archive_queue_max: $ARCHIVE_QUEUE_MAX"
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"
 		echo "         interval: ${interval}s, timeout: $timeout, archive_flush: $flush, log_level: warn$rrdc}"
@@ -473,6 +480,9 @@ archive_check() { # TOOL TOTAL: rrdcached wrote every value the tool produced ov
 	R[$1.written_per_s]=$(awk -v w="$((w - r_rrdc_w0))" -v a="$r_rrdc_t0" -v b="$t1" 'BEGIN {printf "%.1f", w / (b - a)}')
 	c=$(awk -v a="$r_rrdc_c0" -v b="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	R[$1.rrdc_us]=$(awk -v c="$c" -v w="$((w - r_rrdc_w0))" 'BEGIN {printf "%.2f", (w > 0 ? c * 1e6 / w : 0)}')
+	# a loss is explained in the tool's log (dcmond's; collectd's is apart)
+	[ "${R[$1.lost]}" = 0 ] || [ ! -s "$T/$1.log" ] ||
+		{ echo "$1 lost values; its log but the scheduler's skipped slots:" >&2; grep -v 'slot skipped' "$T/$1.log" | tail -n 20 >&2; }
 	r_archive_note="rrdcached ($rrdc_flags) wrote $w of the $2 values produced in the whole run (${R[$1.archived]}, ${R[$1.lost]} lost); from the window's start to the final flush: $((w - r_rrdc_w0)) values (${R[$1.written_per_s]}/s), ${c}s cpu = ${R[$1.rrdc_us]} us/value"
 }
 stop() { # PID: TERM, bounded wait, then KILL
