@@ -4,14 +4,22 @@
 #
 #   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, rrdcached: its -w] [AGENTS=4]
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
-#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added)
+#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added, and
+#          -t 2 unless the flags have -t)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
 #        ARCHIVE_FLUSH=30s (dcmond's archive_flush with rrdcached: values per UPDATE line)
+#        ARCHIVE_QUEUE_MAX= (dcmond's archive_queue_max, default 2,000,000: its writer
+#          sends when 1/8 of it is queued, so below 8 x values/s x ARCHIVE_FLUSH an
+#          UPDATE line carries less than ARCHIVE_FLUSH's worth of values)
 #        WARMUP_MAX=240 (s, bound on waiting for the first archive writes)
 #        COLLECTD_THREADS=32 (collectd ReadThreads)
 #        PERF_OUT=FILE (perf record of dcmond over the window, for `perf report -i FILE`)
 #        PERF_FLAGS="-g" (perf record's flags, e.g. "--call-graph dwarf -F 500")
 #        DCMOND_START_MAX=30 (s, bound on waiting for dcmond's API socket)
+#        INTERVAL=10 (s, every device's poll interval and the RRD step)
+#        SMALL_RRD=1 (ARCHIVE=rrdcached, dcmond only: its files made before it starts,
+#          with its archives but few rows each; see below; bench/scale.sh)
+#        RRDC_PERF_OUT=FILE (perf record of dcmond's rrdcached over the window)
 #        DCMOND_WRAP="" (words run before dcmond, a tool that keeps its pid, e.g.
 #          "valgrind --tool=massif --massif-out-file=F": where the bytes go, for
 #          `ms_print F`; slows dcmond down, so on a smaller run)
@@ -67,6 +75,9 @@
 # dcmond_first_round_s: until every series had one (first polls spread over the interval);
 # dcmond_bytes_per_series: its peak RSS / series.
 # REOPEN (start-up over an existing archive; see its block below) measures only the start.
+# Agents' CPU per value (agents_cpu_us_per_value) and what the three costs imply on
+# this machine's cores (dcmond_ceiling_values_per_s: cores x 1e6 / (dcmond + its
+# rrdcached + agents us/value); _no_agents: with the agents elsewhere).
 # CPU from /proc/PID/stat (utime + stime) over the window, peak RSS = VmHWM.
 # Prints a table and one final line of key=value.  Needs a built tree (scripts/build.sh).
 set -euo pipefail
@@ -77,6 +88,8 @@ duration=${3:-}
 agents=${4:-4}
 archive=${ARCHIVE:-rrdcached}
 rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
+# 2 write threads unless the flags say
+rrdc_threads=$(awk '{for (i = 1; i <= NF; i++) if ($i == "-t") f = 1} END {if (!f) print "-t 2"}' <<<"$rrdc_flags")
 rrdc_w=$(awk '{for (i = 1; i < NF; i++) if ($i == "-w") print $(i + 1)}' <<<"$rrdc_flags")
 [ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=${rrdc_w:-1800} || duration=45; }
 tools=${TOOLS:-dcmond collectd}
@@ -87,7 +100,7 @@ rrd_delay=${RRD_DELAY:-30}
 # series' configuration slower); a wrapper (valgrind) slows the start
 start_max=${DCMOND_START_MAX:-30}
 [ -z "${DCMOND_WRAP:-}" ] || start_max=600
-interval=10
+interval=${INTERVAL:-10}
 build=${DCMON_BUILD_DIR:-build}
 PY=/usr/bin/python3
 case $archive in rrdcached | rrdtool | none) ;; *) echo "ARCHIVE must be rrdcached, rrdtool or none" >&2; exit 2 ;; esac
@@ -187,7 +200,7 @@ start_rrdcached() { # NAME: starts rrdcached on $T/rrdc-NAME.sock, sets rrdc_pid
 	mkdir -p "$T/journal-$1"
 	# shellcheck disable=SC2086 # the flags are words
 	rrdcached -g -l "unix:$T/rrdc-$1.sock" -p "$T/rrdc-$1.pid" -b "$T" -j "$T/journal-$1" \
-		$rrdc_flags -t 2 >"$T/rrdc-$1.log" 2>&1 &
+		$rrdc_flags $rrdc_threads >"$T/rrdc-$1.log" 2>&1 &
 	rrdc_pid=$!
 	pids+=($rrdc_pid)
 	wait_for 15 test -S "$T/rrdc-$1.sock" || { echo "rrdcached $1 did not start" >&2; exit 1; }
@@ -221,7 +234,11 @@ reopen_make() { # the files, unless DIR holds them already
 	t0=$(date +%s.%N)
 	rrdtool create "$T/template.rrd" --step "$interval" --start "$(($(date +%s) - 3600))" \
 		"DS:value:GAUGE:$((2 * interval)):U:U" RRA:AVERAGE:0.5:1:1
-	$PY - "$T/template.rrd" "$reopen" "$devices" "$points" <<'PY'
+	rrd_copies "$T/template.rrd" "$reopen"
+	R[rrd_make]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+}
+rrd_copies() { # TEMPLATE DIR: a copy of TEMPLATE for every series, where dcmond looks
+	$PY - "$1" "$2" "$devices" "$points" <<'PY'
 import os, sys
 tpl = open(sys.argv[1], "rb").read()
 for d in range(1, int(sys.argv[3]) + 1):
@@ -232,7 +249,23 @@ for d in range(1, int(sys.argv[3]) + 1):
         os.write(fd, tpl)
         os.close(fd)
 PY
-	R[rrd_make]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+}
+# SMALL_RRD=1: a rate whose files in dcmond's layout would not fit the disk (at a 1 s
+# step one is 1.4 MB).  Before dcmond starts, every series gets a file with dcmond's
+# step, data source and archives (AVERAGE of each step, AVERAGE, MIN and MAX at 5 min,
+# 1 h and 1 day) but 10 rows each (~2 KB): an update does the same work as in a full
+# file (one row per archive, consolidations alike), the disk holds 4 KB per series.
+# dcmond checks them as existing files (step and DS type) and writes through them.
+small_rrd=${SMALL_RRD:-}
+[ -z "$small_rrd" ] || [ "$archive" = rrdcached ] || { echo "SMALL_RRD needs ARCHIVE=rrdcached" >&2; exit 2; }
+small_rrd_make() { # DIR
+	local rras=() r cf
+	for r in 300 3600 86400; do
+		for cf in AVERAGE MIN MAX; do rras+=("RRA:$cf:0.5:$(((r + interval / 2) / interval)):10"); done
+	done
+	rrdtool create "$T/small.rrd" --step "$interval" --start "$(($(date +%s) - 3600))" \
+		"DS:value:GAUGE:$((2 * interval)):U:U" RRA:AVERAGE:0.5:1:10 "${rras[@]}"
+	rrd_copies "$T/small.rrd" "$1"
 }
 reopen_take() { # DIR becomes dcmond's data directory
 	mkdir -p "$reopen"
@@ -244,8 +277,9 @@ reopen_keep() { # and goes back (from cleanup)
 	[ -n "$reopen" ] && [ -d "$T/dcmond-data" ] && [ ! -e "$reopen" ] && mv "$T/dcmond-data" "$reopen"
 	return 0
 }
+# rrdcached holds a node for every file: dcmond has checked each and sent it values
+tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
 reopen_measure() { # PID: until rrdcached has a node per file; then kill both
-	tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
 	wait_for "$warmup_max" tree_nodes_all || echo "warning: not every file reopened after ${warmup_max}s" >&2
 	R[dcmond.reopened]=$(since_launch)
 	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
@@ -266,18 +300,21 @@ write_dcmond_config() {
 		echo "points:"
 		for i in $(seq "$points"); do printf '  - {metric: p%03d_volts, oid: %s.%d, unit: volts}\n' "$i" "$oid_base" "$i"; done
 	} >"$T/profiles/bench.yaml"
-	local flush=${ARCHIVE_FLUSH:-30s} rrdc=""
+	local flush=${ARCHIVE_FLUSH:-30s} rrdc="" timeout=5s snmp_timeout=2s
+	# a poll's timeout may not exceed its interval
+	[ "$interval" -ge 5 ] || timeout=${interval}s snmp_timeout=$((interval * 400))ms
 	[ "$archive" = rrdtool ] && flush=${rrd_delay}s
 	# none: an rrdcached socket nobody listens on: values are held, no file is written
 	[ "$archive" = none ] && flush=1h rrdc=", rrdcached: unix:$T/absent.sock"
 	[ "$archive" = rrdcached ] && rrdc=", rrdcached: unix:$T/rrdc-dcmond.sock"
+	[ -z "${ARCHIVE_QUEUE_MAX:-}" ] || rrdc="$rrdc, archive_queue_max: $ARCHIVE_QUEUE_MAX"
 	{
 		echo "daemon: {data_dir: $T/dcmond-data, socket: $T/dcmon.sock, profiles_dir: $T/profiles,"
-		echo "         interval: ${interval}s, timeout: 5s, archive_flush: $flush, log_level: warn$rrdc}"
+		echo "         interval: ${interval}s, timeout: $timeout, archive_flush: $flush, log_level: warn$rrdc}"
 		echo "devices:"
 		for d in $(seq "$devices"); do
-			printf '  - {id: d%05d, kind: env, host: 127.0.0.1, profile: bench, snmp: {port: %s, timeout: 2s, retries: 1}}\n' \
-				"$d" "${ports[$(((d - 1) % agents))]}"
+			printf '  - {id: d%05d, kind: env, host: 127.0.0.1, profile: bench, snmp: {port: %s, timeout: %s, retries: 1}}\n' \
+				"$d" "${ports[$(((d - 1) % agents))]}" "$snmp_timeout"
 		done
 	} >"$T/dcmond.yaml"
 }
@@ -354,7 +391,11 @@ write_collectd_config() {
 measure() {
 	local tool=$1 pid=$2 counter=$3 data=$4
 	local t_start=$SECONDS
-	if [ "$archive" != none ]; then
+	if [ -n "$small_rrd" ]; then # the files exist: until dcmond has checked every one
+		wait_for "$warmup_max" tree_nodes_all ||
+			echo "warning: dcmond sent values to $(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber) of $series files in ${warmup_max}s" >&2
+		sleep 10
+	elif [ "$archive" != none ]; then
 		# every series has its RRD file, then one more flush period
 		wait_for "$warmup_max" enough_rrds "$data" ||
 			echo "warning: $tool created $(rrd_count "$data") of $series RRD files in ${warmup_max}s" >&2
@@ -373,6 +414,12 @@ measure() {
 	v0=$($counter); t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); a0=$(agents_ticks)
 	local e0=0 e1=0
 	[ "$tool" = dcmond ] && e0=$(dcmond_health point_errors)
+	local rperf=""
+	if [ -n "${RRDC_PERF_OUT:-}" ] && [ "$tool" = dcmond ] && [ "$archive" = rrdcached ]; then
+		# shellcheck disable=SC2086 # the flags are words
+		perf record -q ${PERF_FLAGS:--g} -o "$RRDC_PERF_OUT" -p "$rrdc_pid" -- sleep "$duration" >/dev/null 2>&1 &
+		rperf=$!
+	fi
 	if [ -n "${PERF_OUT:-}" ] && [ "$tool" = dcmond ]; then
 		# shellcheck disable=SC2086 # the flags are words
 		perf record -q ${PERF_FLAGS:--g} -o "$PERF_OUT" -p "$pid" -- sleep "$duration" >/dev/null 2>&1 || sleep "$duration"
@@ -380,6 +427,7 @@ measure() {
 		sleep "$duration"
 	fi
 	v1=$($counter); t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); a1=$(agents_ticks)
+	[ -z "$rperf" ] || wait "$rperf" || true
 	[ "$tool" = dcmond ] && e1=$(dcmond_health point_errors)
 	r_errors=$((e1 - e0))
 	r_warm=$((SECONDS - t_start - duration))
@@ -387,6 +435,7 @@ measure() {
 	r_values=$((v1 - v0))
 	r_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	r_agents_pct=$(awk -v a="$a0" -v b="$a1" -v hz="$hz" -v w="$r_wall" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / w}')
+	r_agents_us=$(awk -v a="$a0" -v b="$a1" -v hz="$hz" -v v="$r_values" 'BEGIN {printf "%.2f", (v > 0 ? (b - a) / hz * 1e6 / v : 0)}')
 	r_rss=$(hwm_kib "$pid")
 	r_rrdc_rss=0
 	[ "$archive" = rrdcached ] && r_rrdc_rss=$(hwm_kib "$rrdc_pid")
@@ -404,13 +453,18 @@ report() { # TOOL: stores the r_* results under TOOL.*
 	R[$t.rss]=$r_rss
 	R[$t.rrdc_rss]=$r_rrdc_rss
 	R[$t.errors]=$r_errors
+	R[$t.agents_us]=$r_agents_us
+	# what these costs per value allow on this machine's cores (all three on it; agents elsewhere)
+	R[$t.ceiling]=$(awk -v a="${R[$t.us_all]}" -v g="$r_agents_us" -v n="$(nproc)" 'BEGIN {printf "%.0f", (a + g > 0 ? n * 1e6 / (a + g) : 0)}')
+	R[$t.ceiling_na]=$(awk -v a="${R[$t.us_all]}" -v n="$(nproc)" 'BEGIN {printf "%.0f", (a > 0 ? n * 1e6 / a : 0)}')
 	printf '%-8s values/s %s of %s (kept up %s); cpu %ss over %ss = %s us/value' \
 		"$t" "${R[$t.vps]}" "$expected" "${R[$t.kept]}" "$r_cpu" "$r_wall" "${R[$t.us]}"
 	[ "$archive" = rrdcached ] && printf ', with rrdcached %s us/value' "${R[$t.us_all]}"
 	[ "$t" = dcmond ] && printf ' (good values only; %s point errors besides)' "$r_errors"
 	printf '; peak RSS %s KiB' "$r_rss"
 	[ "$archive" = rrdcached ] && printf ' (rrdcached %s KiB)' "$r_rrdc_rss"
-	printf '; agents %s%% cpu; load %s; warm-up %ss\n' "$r_agents_pct" "$r_load" "$r_warm"
+	printf '; agents %s%% cpu = %s us/value; load %s; warm-up %ss\n' "$r_agents_pct" "$r_agents_us" "$r_load" "$r_warm"
+	printf '         %s cores at these costs: %s values/s (%s with the agents elsewhere)\n' "$(nproc)" "${R[$t.ceiling]}" "${R[$t.ceiling_na]}"
 	[ "$archive" = rrdcached ] && echo "         $r_archive_note"
 	return 0
 }
@@ -426,6 +480,9 @@ archive_check() { # TOOL TOTAL: rrdcached wrote every value the tool produced ov
 	R[$1.written_per_s]=$(awk -v w="$((w - r_rrdc_w0))" -v a="$r_rrdc_t0" -v b="$t1" 'BEGIN {printf "%.1f", w / (b - a)}')
 	c=$(awk -v a="$r_rrdc_c0" -v b="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 	R[$1.rrdc_us]=$(awk -v c="$c" -v w="$((w - r_rrdc_w0))" 'BEGIN {printf "%.2f", (w > 0 ? c * 1e6 / w : 0)}')
+	# a loss is explained in the tool's log (dcmond's; collectd's is apart)
+	[ "${R[$1.lost]}" = 0 ] || [ ! -s "$T/$1.log" ] ||
+		{ echo "$1 lost values; its log but the scheduler's skipped slots:" >&2; grep -v 'slot skipped' "$T/$1.log" | tail -n 20 >&2; }
 	r_archive_note="rrdcached ($rrdc_flags) wrote $w of the $2 values produced in the whole run (${R[$1.archived]}, ${R[$1.lost]} lost); from the window's start to the final flush: $((w - r_rrdc_w0)) values (${R[$1.written_per_s]}/s), ${c}s cpu = ${R[$1.rrdc_us]} us/value"
 }
 stop() { # PID: TERM, bounded wait, then KILL
@@ -442,6 +499,7 @@ for tool in $tools; do
 	dcmond)
 		write_dcmond_config
 		[ -z "$reopen" ] || reopen_take
+		[ -z "$small_rrd" ] || small_rrd_make "$T/dcmond-data"
 		[ "$archive" = rrdcached ] && start_rrdcached dcmond
 		t_launch=$(date +%s.%N)
 		# shellcheck disable=SC2086 # the wrapper's words
@@ -502,10 +560,12 @@ for t in dcmond collectd; do
 	[ -n "${R[$t.vps]:-}" ] || continue
 	printf ' %s_values_per_s=%s %s_kept_up=%s %s_cpu_us_per_value=%s %s_cpu_us_per_value_tool_only=%s %s_peak_rss_kib=%s' \
 		"$t" "${R[$t.vps]}" "$t" "${R[$t.kept]}" "$t" "${R[$t.us_all]}" "$t" "${R[$t.us]}" "$t" "${R[$t.rss]}"
+	printf ' %s_rrdcached_cpu_us_per_value=%s %s_agents_cpu_us_per_value=%s %s_ceiling_values_per_s=%s %s_ceiling_values_per_s_no_agents=%s' \
+		"$t" "${R[$t.rrdc_us]:-0}" "$t" "${R[$t.agents_us]}" "$t" "${R[$t.ceiling]}" "$t" "${R[$t.ceiling_na]}"
 	[ -z "${R[$t.lost]:-}" ] || printf ' %s_values_written_per_s=%s %s_values_lost=%s' "$t" "${R[$t.written_per_s]}" "$t" "${R[$t.lost]}"
 done
 if [ -n "${R[dcmond.errors]:-}" ]; then
 	printf ' dcmond_point_errors=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_bytes_per_series=%s' \
 		"${R[dcmond.errors]}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" "$(( ${R[dcmond.rss]} * 1024 / series ))"
 fi
-printf ' cpu_ratio=%s rss_ratio=%s\n' "$(ratio us_all)" "$(ratio rss)"
+printf ' interval_s=%s cpu_ratio=%s rss_ratio=%s load=%s\n' "$interval" "$(ratio us_all)" "$(ratio rss)" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
