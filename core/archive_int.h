@@ -220,6 +220,11 @@ bool cachedc_idle_ok(const struct cachedc *c);
  * 0, or a negative errno when the connection failed (then closed). */
 int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg,
                     size_t msglen);
+/* Called per line that follows a status line (valid during the call only). */
+typedef void cachedc_line_fn(void *arg, const char *line);
+/* cachedc_request, passing each line that follows to fn. */
+int cachedc_request_lines(struct cachedc *c, const char *cmd, long *status, char *msg,
+                          size_t msglen, cachedc_line_fn *fn, void *arg);
 /* Starts a batch.  0; -EREMOTEIO (msg says why) when refused; other negative errno when
  * the connection failed.  The connection is closed on any failure. */
 int cachedc_batch_begin(struct cachedc *c, char *msg, size_t msglen);
@@ -244,6 +249,8 @@ struct archive_cached {
 	const char *data_dir;
 	bool is_unix;       /* paths sent absolute (unix) or relative to its base dir */
 	bool up;            /* connected and answering */
+	bool held_files;    /* at the last connect rrdcached held files (its STATS'
+	                     * TreeNodesNumber): values of an earlier run may be among them */
 	int64_t retry_ms;   /* monotonic ms of the next connect attempt when down */
 	int64_t backoff_ms; /* current pause between connect attempts */
 	struct cachedc conn;
