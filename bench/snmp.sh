@@ -222,10 +222,15 @@ net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
 # take about 4 GB of disk).  DIR is moved in as dcmond's data directory and back at the
 # end, so several runs (old and new builds) reopen the same files.  Only the start is
 # measured: dcmond_startup_s and dcmond_first_round_s as above, and dcmond_reopened_s,
-# until dcmond had checked every existing file (stat, header) and sent it its first
+# until dcmond had checked every existing file (its header) and sent it its first
 # values (rrdcached holds a node for every file; reopened_files: how many it holds
-# then, fewer when WARMUP_MAX ran out).  Then dcmond and rrdcached are killed
-# (SIGKILL: rrdcached writes nothing).  ARCHIVE=rrdcached only; TOOLS=dcmond.
+# then, fewer when WARMUP_MAX ran out).  A file is checked when its first value comes,
+# so the last file cannot be checked before the first round ends (one interval after
+# the first poll); dcmond_reopen_lag_s = reopened - first_round is what checking the
+# files adds to that: near 0 when the writer keeps pace with the first round's values
+# (plus the writer's wait for its next batch, ARCHIVE_FLUSH or 1/8 of its queue).
+# Then dcmond and rrdcached are killed (SIGKILL: rrdcached writes nothing).
+# ARCHIVE=rrdcached only; TOOLS=dcmond.
 reopen=${REOPEN:-}
 [ -z "$reopen" ] || [ "$archive" = rrdcached ] || { echo "REOPEN needs ARCHIVE=rrdcached" >&2; exit 2; }
 reopen_make() { # the files, unless DIR holds them already
@@ -285,9 +290,10 @@ reopen_measure() { # PID: until rrdcached has a node per file; then kill both
 	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
 	kill -9 "$1" "$rrdc_pid" 2>/dev/null || true
 	wait "$1" "$rrdc_pid" 2>/dev/null || true
-	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s load=%s\n' \
+	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s dcmond_reopen_lag_s=%s load=%s\n' \
 		"$devices" "$points" "${R[dcmond.reopened_n]}" "${R[rrd_make]:-0}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" \
-		"${R[dcmond.reopened]}" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+		"${R[dcmond.reopened]}" "$(awk -v a="${R[dcmond.first_round]}" -v b="${R[dcmond.reopened]}" 'BEGIN {printf "%.1f", b - a}')" \
+		"$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
 	exit 0
 }
 

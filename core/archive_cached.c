@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CACHED_BACKOFF_MIN_MS 1000  /* first pause after a failed connect */
@@ -34,6 +35,15 @@ void archive_cached_down(struct archive_cached *c, const char *why)
 	             "rrdcached %s unusable (%s): values kept, retrying", c->addr, why);
 }
 
+/* One line of STATS: notes whether rrdcached holds any file. */
+static void cached_stats_line(void *arg, const char *line)
+{
+	static const char key[] = "TreeNodesNumber:";
+	struct archive_cached *c = arg;
+	if (strncmp(line, key, sizeof(key) - 1) == 0)
+		c->held_files = strtoul(line + sizeof(key) - 1, NULL, 10) > 0;
+}
+
 /* Connects and checks that the daemon answers (STATS).  0 or -1 (err filled). */
 static int cached_connect(struct archive_cached *c, char *err, size_t errlen)
 {
@@ -41,7 +51,9 @@ static int cached_connect(struct archive_cached *c, char *err, size_t errlen)
 		return -1;
 	long status = -1;
 	char msg[128] = "";
-	int r = cachedc_request(&c->conn, "STATS", &status, msg, sizeof(msg));
+	c->held_files = true; /* unless STATS says otherwise */
+	int r = cachedc_request_lines(&c->conn, "STATS", &status, msg, sizeof(msg),
+	                              cached_stats_line, c);
 	if (r < 0) {
 		snprintf(err, errlen, "no answer to STATS: %s", strerror(-r));
 		return -1;

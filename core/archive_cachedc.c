@@ -169,6 +169,12 @@ static int cc_fail(struct cachedc *c, int r)
 
 int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg, size_t msglen)
 {
+	return cachedc_request_lines(c, cmd, status, msg, msglen, NULL, NULL);
+}
+
+int cachedc_request_lines(struct cachedc *c, const char *cmd, long *status, char *msg,
+                          size_t msglen, cachedc_line_fn *fn, void *arg)
+{
 	if (c->fd < 0 || c->in_batch)
 		return -ENOTCONN;
 	size_t n = strlen(cmd);
@@ -189,10 +195,12 @@ int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg,
 	snprintf(msg, msglen, "%s", text);
 	if (*status > CACHEDC_REPLY_LINES_MAX)
 		return cc_fail(c, -EPROTO);
-	for (long i = 0; i < *status; i++) { /* lines that follow: not needed, skipped */
+	for (long i = 0; i < *status; i++) { /* lines that follow */
 		r = cc_line(c, &line);
 		if (r < 0)
 			return cc_fail(c, r);
+		if (fn)
+			fn(arg, line);
 	}
 	return 0;
 }

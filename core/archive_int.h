@@ -4,6 +4,7 @@
  * archive_queue.c  the loop -> writer hand-off: one mutex, a growable array swapped whole
  * archive_file.c   one RRD file: path, buffered points, open/verify/write state machine
  * archive_rrd.c    the RRD layout and the librrd calls (create, verify, update)
+ * archive_rrd_head.c an RRD file's fixed header read with one pread (the fast check)
  * archive_cachedc.c our client for rrdcached's text protocol (requests, BATCH)
  * archive_cached.c the archive's rrdcached connection (connect, probe, back off, flush)
  * archive_batch.c  the writer's rrdcached round: every dirty file in one BATCH
@@ -163,6 +164,21 @@ int archive_rrd_create(const char *path, unsigned long step_s, enum metric_kind 
  * negative errno (err has librrd's message). */
 int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
                       int64_t *last_s, char *err, size_t errlen);
+#define ARCHIVE_RRD_NAME_MAX 20 /* bytes of a DS name or type in the header, NUL included */
+
+/* What the writer checks of an existing file, from its fixed header. */
+struct archive_rrd_head {
+	unsigned long step_s;
+	char ds_name[ARCHIVE_RRD_NAME_MAX]; /* of the first and only data source */
+	char ds_type[ARCHIVE_RRD_NAME_MAX];
+	int64_t last_s; /* last update */
+};
+
+/* Reads h from the header of a one-DS RRD file of librrd's own layout with one pread
+ * (archive_rrd_head.c).  0; -EAGAIN when the file is anything else (another version,
+ * several data sources, a size that does not match its header, not an RRD file): only
+ * librrd can judge it; or -errno of open or read (-ENOENT: absent). */
+int archive_rrd_head_read(const char *path, struct archive_rrd_head *h);
 /* Writes n "time:value" strings with rrd_update_r.  0, or -ENOSPC (disk full) or
  * another negative errno with err filled. */
 int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen);
@@ -212,6 +228,11 @@ bool cachedc_idle_ok(const struct cachedc *c);
  * 0, or a negative errno when the connection failed (then closed). */
 int cachedc_request(struct cachedc *c, const char *cmd, long *status, char *msg,
                     size_t msglen);
+/* Called per line that follows a status line (valid during the call only). */
+typedef void cachedc_line_fn(void *arg, const char *line);
+/* cachedc_request, passing each line that follows to fn. */
+int cachedc_request_lines(struct cachedc *c, const char *cmd, long *status, char *msg,
+                          size_t msglen, cachedc_line_fn *fn, void *arg);
 /* Starts a batch.  0; -EREMOTEIO (msg says why) when refused; other negative errno when
  * the connection failed.  The connection is closed on any failure. */
 int cachedc_batch_begin(struct cachedc *c, char *msg, size_t msglen);
@@ -236,6 +257,8 @@ struct archive_cached {
 	const char *data_dir;
 	bool is_unix;       /* paths sent absolute (unix) or relative to its base dir */
 	bool up;            /* connected and answering */
+	bool held_files;    /* at the last connect rrdcached held files (its STATS'
+	                     * TreeNodesNumber): values of an earlier run may be among them */
 	int64_t retry_ms;   /* monotonic ms of the next connect attempt when down */
 	int64_t backoff_ms; /* current pause between connect attempts */
 	struct cachedc conn;

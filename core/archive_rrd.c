@@ -181,14 +181,11 @@ static bool rrd_check_entry(const rrd_info_t *i, unsigned long step_s, const cha
 	return false;
 }
 
-int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
-                      int64_t *last_s, char *err, size_t errlen)
+/* The check through librrd: for every file the header reader cannot vouch for, so
+ * that a mismatch or an odd file gets librrd's judgement and message. */
+static int rrd_check_info(const char *path, unsigned long step_s, enum metric_kind kind,
+                          int64_t *last_s, char *err, size_t errlen)
 {
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -errno;
-	}
 	rrd_clear_error();
 	errno = 0;
 	rrd_info_t *info = rrd_info_r(path);
@@ -198,7 +195,6 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 		return -EIO;
 	}
 	bool ok = true, has_ds = false;
-	*last_s = 0;
 	for (rrd_info_t *i = info; i && ok; i = i->next)
 		ok =
 		    rrd_check_entry(i, step_s, archive_ds_type(kind), last_s, &has_ds, err, errlen);
@@ -208,6 +204,27 @@ int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind k
 		ok = false;
 	}
 	return ok ? 0 : -EMEDIUMTYPE;
+}
+
+int archive_rrd_check(const char *path, unsigned long step_s, enum metric_kind kind,
+                      int64_t *last_s, char *err, size_t errlen)
+{
+	struct archive_rrd_head h;
+	int r = archive_rrd_head_read(path, &h);
+	if (r == 0 && h.step_s == step_s && strcmp(h.ds_name, ARCHIVE_DS_NAME) == 0 &&
+	    strcmp(h.ds_type, archive_ds_type(kind)) == 0) {
+		*last_s = h.last_s;
+		return 0;
+	}
+	if (r < 0 && r != -EAGAIN) {
+		snprintf(err, errlen, "%s", strerror(-r));
+		return r;
+	}
+	int64_t last = 0;
+	r = rrd_check_info(path, step_s, kind, &last, err, errlen);
+	if (r == 0)
+		*last_s = last;
+	return r;
 }
 
 int archive_rrd_update(const char *path, int n, const char **argv, char *err, size_t errlen)

@@ -121,7 +121,14 @@ static int file_create(struct archive_writer *w, struct archive_file *f, const c
 static int file_open(struct archive_writer *w, struct archive_file *f)
 {
 	char err[512], path[PATH_MAX];
-	if (w->cached.addr && archive_cached_flush(&w->cached, f) == -ENOTCONN)
+	/* rrdcached's FLUSH puts the values it holds of f into the file, so that the last
+	 * update read is the true one and no value is sent twice (a line with a time not
+	 * after rrdcached's last is refused whole).  Step and DS type never change: when
+	 * rrdcached held no file at all at connect and f was not checked before in this
+	 * run (last_s unset), it holds nothing of f and the round trip is skipped (at 1 M
+	 * files it was most of the start's time). */
+	bool may_hold = f->last_s != 0 || w->cached.held_files;
+	if (w->cached.addr && may_hold && archive_cached_flush(&w->cached, f) == -ENOTCONN)
 		return -EAGAIN;
 	archive_file_path(f, w->data_dir, path);
 	int r = archive_rrd_check(path, f->step_s, f->kind, &f->last_s, err, sizeof(err));

@@ -1,7 +1,7 @@
 /* RRD archive: files created and updated through the metric registry, values read back
  * with rrd_fetch_r, RRA layout, reuse after restart, mismatching files left alone,
- * same-second collapse, and a real rrdcached (up; down then up; many files in one
- * BATCH; refused updates; killed and restarted). */
+ * same-second collapse, and a real rrdcached (up; down then up; dcmond restarted while
+ * it holds values; many files in one BATCH; refused updates; killed and restarted). */
 #include "testing.h"
 
 #include <errno.h>
@@ -583,6 +583,36 @@ static void test_rrdcached(void **state)
 		assert_value(fetch_at(cp, T0 + k * STEP), 7.0, 1e-9);
 }
 
+/* dcmond restarts while rrdcached still holds values it sent (not yet in the file, whose
+ * last update on disk is older): values of the new run that rrdcached already holds
+ * (a replay) are skipped, not sent, so the line carrying the new ones is not refused. */
+static void test_rrdcached_restart_holding(void **state)
+{
+	struct world *w = *state;
+	cached_start(w);
+	char addr[128], gp[256];
+	snprintf(addr, sizeof(addr), "unix:%s", w->sock);
+	world_open(w, addr, 0);
+	struct metric *g = gauge(w, "ups-9", "battery_celsius", NULL);
+	for (int k = 1; k <= 10; k++)
+		put(w, g, T0 + k * STEP, k);
+	flush_expect(w, 10, 0, 1);
+	world_close(w);
+	path_of(w, "ups-9/battery_celsius.rrd", gp, sizeof(gp));
+	assert_int_equal(last_update(gp), T0); /* rrdcached holds the 10 values */
+
+	world_open(w, addr, 0);
+	g = gauge(w, "ups-9", "battery_celsius", NULL);
+	for (int k = 5; k <= 20; k++) /* 5..10 again, then new ones */
+		put(w, g, T0 + k * STEP, k);
+	flush_expect(w, 10, 6, 0);
+	world_close(w);
+	cached_stop(w);
+	assert_int_equal(last_update(gp), T0 + 20 * STEP);
+	for (int k = 1; k <= 20; k++)
+		assert_value(fetch_at(gp, T0 + k * STEP), k, 1e-9);
+}
+
 static void test_rrdcached_down_then_up(void **state)
 {
 	struct world *w = *state;
@@ -890,6 +920,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_same_second_collapse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors_are_gaps_and_forget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrdcached_restart_holding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_down_then_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_many_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_refused, setup, teardown),
