@@ -39,8 +39,9 @@
  * the socket back to epoll.  The latency it adds (READ_PAUSE_MS at most) is below a poll
  * interval's resolution (docs/MQTT.md "Wake-ups").  While our QoS 1 messages wait for
  * their acks the pause is ACK_PAUSE_MS: the publisher's window of 64 unacknowledged
- * messages a pause would otherwise bound it to 1,280 a second. */
-#define READ_PAUSE_MS 50
+ * messages a pause would otherwise bound it to 640 a second.  A drain that stopped at
+ * DRAIN_MAX goes on at the loop's next turn. */
+#define READ_PAUSE_MS 100
 #define ACK_PAUSE_MS 20
 #define DRAIN_MAX 4096          /* packets read in one go, so that nothing else waits */
 /* TLS read-ahead buffer (bytes): one read(2) brings this much of the stream (hundreds of
@@ -597,21 +598,22 @@ static void on_resume(struct loop *loop, void *arg)
 static int drain(struct mqtt_client *c)
 {
 	int rc = MOSQ_ERR_SUCCESS;
-	bool got = true;
+	bool got = true, more = true;
 	c->read_ms = clock_wall_ms();
 	for (int i = 0; i < DRAIN_MAX && rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			got = i > 0;
+			more = false;
 			break;
 		}
 	}
 	c->read_ms = 0;
+	int64_t pause = more ? 0 : c->nown || mqtt_pub_awaits_acks(c->pub) ? ACK_PAUSE_MS :
+		READ_PAUSE_MS;
 	if (rc == MOSQ_ERR_SUCCESS && c->connected && got && !c->resume)
-		c->resume = loop_timer_add(c->env->loop,
-					   c->nown || mqtt_pub_awaits_acks(c->pub) ?
-					   ACK_PAUSE_MS : READ_PAUSE_MS, on_resume, c);
+		c->resume = loop_timer_add(c->env->loop, pause, on_resume, c);
 	return rc;
 }
 
