@@ -17,8 +17,10 @@
 # every value to a loopback counter (bench/collectd_net_counter.py, not counted).
 #
 # Values counted over the window: dcmond's /api/v1/health `reports`, and the values the
-# counter received from collectd.  CPU from /proc/PID/stat (utime + stime) over the
-# window; cpu us per value = CPU / values.  A warm-up (all series created in dcmond,
+# counter received from collectd.  CPU from /proc/PID/task/*/schedstat (the scheduler's
+# run time of every thread, in ns) over the window; cpu us per value = CPU / values.
+# dcmond_wakes_per_s: how often its loop thread slept and was woken (voluntary context
+# switches).  A warm-up (all series created in dcmond,
 # collectd's values flowing) precedes the window.  Prints a table and one final line
 # of key=value (transport=plain).  With TLS=1 the broker also listens with TLS (a test
 # CA made here, client certificates required), and a second round starts a fresh dcmond
@@ -138,9 +140,9 @@ round() { # TRANSPORT PORT
 }
 
 measure() { # TRANSPORT
-	local d0 d1 n0 n1 dc0 dc1 cc0 cc1 bc0 bc1 t0 t1
-	d0=$(health reports); n0=$(net_count)
-	dc0=$(cpu_ticks "$dcmond_pid"); cc0=$(cpu_ticks "$collectd_pid"); bc0=$(cpu_ticks "$broker_pid")
+	local d0 d1 n0 n1 dc0 dc1 cc0 cc1 bc0 bc1 t0 t1 w0 w1
+	d0=$(health reports); n0=$(net_count); w0=$(wakes "$dcmond_pid")
+	dc0=$(cpu_ns "$dcmond_pid"); cc0=$(cpu_ns "$collectd_pid"); bc0=$(cpu_ns "$broker_pid")
 	t0=$(date +%s.%N)
 	if [ -n "${PERF_OUT:-}" ] && [ "$1" = "$last_round" ]; then # as in bench/snmp.sh: perf record of dcmond over the window
 		# shellcheck disable=SC2086 # the flags are words
@@ -148,8 +150,8 @@ measure() { # TRANSPORT
 	else
 		sleep "$duration"
 	fi
-	d1=$(health reports); n1=$(net_count)
-	dc1=$(cpu_ticks "$dcmond_pid"); cc1=$(cpu_ticks "$collectd_pid"); bc1=$(cpu_ticks "$broker_pid")
+	d1=$(health reports); n1=$(net_count); w1=$(wakes "$dcmond_pid")
+	dc1=$(cpu_ns "$dcmond_pid"); cc1=$(cpu_ns "$collectd_pid"); bc1=$(cpu_ns "$broker_pid")
 	t1=$(date +%s.%N)
 
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
@@ -158,20 +160,20 @@ measure() { # TRANSPORT
 	d_values=$(awk -v r=$((d1 - d0)) -v d="$devices" -v w="$wall" 'BEGIN {printf "%.0f", r - d * w / 10}')
 	read -r d_vps d_us < <(row dcmond "$d_values" $((dc1 - dc0)) "$(hwm_kib "$dcmond_pid")")
 	read -r c_vps c_us < <(row collectd $((n1 - n0)) $((cc1 - cc0)) "$(hwm_kib "$collectd_pid")")
-	b_pct=$(awk -v t=$((bc1 - bc0)) -v hz="$hz" -v w="$wall" 'BEGIN {printf "%.0f", 100 * t / hz / w}')
+	b_pct=$(awk -v t=$((bc1 - bc0)) -v w="$wall" 'BEGIN {printf "%.0f", 100 * t / 1e9 / w}')
 	ratio=$(awk -v a="$c_us" -v b="$d_us" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
 	echo "broker ${b_pct}% cpu; ratio collectd/dcmond cpu per value: $ratio (target >= 5)" >&2
 	printf 'transport=%s devices=%d points=%d rate=%d seconds=%s dcmond_values_per_s=%s dcmond_cpu_us_per_value=%s' \
 		"$1" "$devices" "$points" "$rate" "$wall" "$d_vps" "$d_us"
-	printf ' collectd_values_per_s=%s collectd_cpu_us_per_value=%s broker_cpu_percent=%s ratio=%s\n' \
-		"$c_vps" "$c_us" "$b_pct" "$ratio"
+	printf ' dcmond_wakes_per_s=%s collectd_values_per_s=%s collectd_cpu_us_per_value=%s broker_cpu_percent=%s ratio=%s\n' \
+		"$(awk -v w=$((w1 - w0)) -v s="$wall" 'BEGIN {printf "%.0f", w / s}')" "$c_vps" "$c_us" "$b_pct" "$ratio"
 }
 
-row() { # NAME VALUES TICKS RSS
+row() { # NAME VALUES CPU_NS RSS
 	local vps us cpu
-	cpu=$(awk -v t="$3" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
+	cpu=$(awk -v t="$3" 'BEGIN {printf "%.3f", t / 1e9}')
 	vps=$(awk -v v="$2" -v w="$wall" 'BEGIN {printf "%.0f", v / w}')
-	us=$(awk -v c="$cpu" -v v="$2" 'BEGIN {printf "%.2f", (v > 0 ? c * 1e6 / v : 0)}')
+	us=$(awk -v t="$3" -v v="$2" 'BEGIN {printf "%.2f", (v > 0 ? t / 1e3 / v : 0)}')
 	printf '%-9s values/s %s (of %s published); cpu %ss over %ss = %s us/value; peak RSS %s KiB\n' \
 		"$1" "$vps" "$rate" "$cpu" "$wall" "$us" "$4" >&2
 	echo "$vps $us"

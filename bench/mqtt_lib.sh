@@ -16,7 +16,12 @@ trap cleanup EXIT
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time (ns) of PID's threads, from the scheduler's own clock: exact, where /proc/PID/stat's
+# ticks (10 ms) are sampled, about 20 of them in a 20 s window of dcmond at 2000 values/s.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# Times the main thread (dcmond's loop) went to sleep and was woken: its wake-ups.
+wakes() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$1/task/$1/status"; }
 wait_for() { # SECONDS CMD...: retries CMD every 0.5 s, bounded in time
 	local end=$((SECONDS + $1)); shift
 	until "$@" >/dev/null 2>&1; do

@@ -32,11 +32,17 @@
 #define BACKOFF_MIN_MS 1000     /* first reconnect delay */
 #define TOPIC_LOG_SLOTS 256     /* topics remembered for "once per topic per interval" */
 #define PASSWORD_MAX 256        /* bytes of a password */
-/* After reading, the socket is left unwatched this long (ms): a busy stream is then read
- * in batches (at most 50 wake-ups a second, each draining what came) rather than one
- * wake-up and several reads per message, which cost 5 times the message itself.  The
- * latency it adds is below a poll interval's resolution. */
-#define READ_PAUSE_MS 20
+/* After a read that brought something, the socket is left unwatched this long (ms) and
+ * then read again without asking epoll: a busy stream is read in batches, one timer
+ * wake-up per READ_PAUSE_MS and no epoll_ctl, rather than one wake-up and several reads
+ * per message, which cost 5 times the message itself.  A read that finds nothing hands
+ * the socket back to epoll.  The latency it adds (READ_PAUSE_MS at most) is below a poll
+ * interval's resolution (docs/MQTT.md "Wake-ups").  While our QoS 1 messages wait for
+ * their acks the pause is ACK_PAUSE_MS: the publisher's window of 64 unacknowledged
+ * messages a pause would otherwise bound it to 640 a second.  A drain that stopped at
+ * DRAIN_MAX goes on at the loop's next turn. */
+#define READ_PAUSE_MS 100
+#define ACK_PAUSE_MS 20
 #define DRAIN_MAX 4096          /* packets read in one go, so that nothing else waits */
 /* TLS read-ahead buffer (bytes): one read(2) brings this much of the stream (hundreds of
  * small messages' records), which the three SSL_read calls of each packet then take from
@@ -74,9 +80,9 @@ struct mqtt_client {
 	int64_t backoff_ms;
 	int64_t reconnect_at;       /* monotonic ms; 0 = none due */
 	struct loop_timer *misc;
-	struct loop_timer *resume;  /* reading paused until it fires (READ_PAUSE_MS) */
-	bool more;                  /* the last drain stopped at DRAIN_MAX: what is left may
-				     * sit in TLS's read-ahead buffer, which wakes no poll */
+	struct loop_timer *resume;  /* reading paused until it fires (READ_PAUSE_MS); what
+				     * is left may also sit in TLS's read-ahead buffer,
+				     * which wakes no poll */
 	int64_t read_ms;            /* wall clock of this read: the arrival time of what it
 				     * reads (one clock reading per batch, not per message) */
 	char last_error[MQTT_WHY_MAX]; /* why the link is down; kept until it is up again */
@@ -581,30 +587,33 @@ static void on_resume(struct loop *loop, void *arg)
 {
 	struct mqtt_client *c = arg;
 	c->resume = NULL;
-	if (c->fd >= 0 && c->more)
+	if (c->fd >= 0)
 		on_io(loop, c->fd, LOOP_READ, c);
-	else if (c->fd >= 0)
-		sync_watch(c);
 }
 
 /* Reads every packet the socket (and TLS) holds; libmosquitto reads one at a time and
- * says EAGAIN when there is no more. */
+ * says EAGAIN when there is no more.  When something came, the next read is READ_PAUSE_MS
+ * away (the socket unwatched meanwhile: sync_watch); when nothing did, epoll watches it
+ * again. */
 static int drain(struct mqtt_client *c)
 {
 	int rc = MOSQ_ERR_SUCCESS;
+	bool got = true, more = true;
 	c->read_ms = clock_wall_ms();
-	c->more = true;
 	for (int i = 0; i < DRAIN_MAX && rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			c->more = false;
+			got = i > 0;
+			more = false;
 			break;
 		}
 	}
 	c->read_ms = 0;
-	if (rc == MOSQ_ERR_SUCCESS && c->connected && !c->resume)
-		c->resume = loop_timer_add(c->env->loop, READ_PAUSE_MS, on_resume, c);
+	int64_t pause = more ? 0 : c->nown || mqtt_pub_awaits_acks(c->pub) ? ACK_PAUSE_MS :
+		READ_PAUSE_MS;
+	if (rc == MOSQ_ERR_SUCCESS && c->connected && got && !c->resume)
+		c->resume = loop_timer_add(c->env->loop, pause, on_resume, c);
 	return rc;
 }
 

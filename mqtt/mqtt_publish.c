@@ -256,6 +256,11 @@ static void on_timer(struct loop *loop, void *arg)
 	mqtt_pub_flush(p);
 }
 
+bool mqtt_pub_awaits_acks(const struct mqtt_pub *p)
+{
+	return p && (p->handed || p->values_unacked);
+}
+
 void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 {
 	if (!p)

@@ -35,6 +35,8 @@ void mqtt_pub_link(struct mqtt_pub *p, bool up);
 void mqtt_pub_flush(struct mqtt_pub *p);
 /* The broker acknowledged message mid. */
 void mqtt_pub_acked(struct mqtt_pub *p, int mid);
+/* Messages of QoS 1 wait for their acknowledgement (false for NULL). */
+bool mqtt_pub_awaits_acks(const struct mqtt_pub *p);
 /* Before a clean disconnect: the availability topic says "offline" (the broker sends no
  * last will then). */
 void mqtt_pub_goodbye(struct mqtt_pub *p);

@@ -103,13 +103,19 @@ void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 
 /* The slot of topic on route: its own, or the free one where it would go (linear
  * probing; at most half the slots are used, so there is one). */
-static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const struct mqtt_route *route,
-				   const char *topic)
+static uint64_t memo_hash(const struct mqtt_routes *r, const struct mqtt_route *route,
+			  const char *topic)
 {
 	uint64_t h = strhash(topic) ^ ((uint64_t)(route - r->v) * 0x9e3779b97f4a7c15ULL);
+	return h ^ (h >> 29);
+}
+
+static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const struct mqtt_route *route,
+				   const char *topic, uint64_t h)
+{
 	size_t mask = r->nmemo - 1;
-	struct mqtt_memo *m = &r->memo[(h ^ (h >> 29)) & mask];
-	while (m->topic && (m->route != route || strcmp(m->topic, topic)))
+	struct mqtt_memo *m = &r->memo[h & mask];
+	while (m->topic && (m->hash != h || m->route != route || strcmp(m->topic, topic)))
 		m = &r->memo[(size_t)(m - r->memo + 1) & mask];
 	return m;
 }
@@ -119,7 +125,7 @@ const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
 {
 	if (!r->nmemo)
 		return NULL;
-	const struct mqtt_memo *m = memo_slot(r, route, topic);
+	const struct mqtt_memo *m = memo_slot(r, route, topic, memo_hash(r, route, topic));
 	return m->topic ? m : NULL;
 }
 
@@ -143,7 +149,7 @@ static bool memo_room(struct mqtt_routes *r, size_t nseries)
 	r->memo_used = 0;
 	for (size_t i = 0; keep && i < nold; i++)
 		if (old[i].topic) {
-			*memo_slot(r, old[i].route, old[i].topic) = old[i];
+			*memo_slot(r, old[i].route, old[i].topic, old[i].hash) = old[i];
 			r->memo_used++;
 		}
 	if (keep)
@@ -157,7 +163,8 @@ void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size
 {
 	if (!memo_room(r, nseries))
 		return;
-	struct mqtt_memo *slot = memo_slot(r, m->route, m->topic);
+	uint64_t h = memo_hash(r, m->route, m->topic);
+	struct mqtt_memo *slot = memo_slot(r, m->route, m->topic, h);
 	if (slot->topic) {
 		slot->metric = m->metric;
 		return;
@@ -165,6 +172,7 @@ void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size
 	char *topic = strdup(m->topic);
 	if (!topic)
 		return;
-	*slot = (struct mqtt_memo){.route = m->route, .metric = m->metric, .topic = topic};
+	*slot = (struct mqtt_memo){.hash = h, .route = m->route, .metric = m->metric,
+				   .topic = topic};
 	r->memo_used++;
 }

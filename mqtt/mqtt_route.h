@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dcmon/config.h"
 #include "dcmon/mqtt.h"
@@ -21,6 +22,7 @@ struct metric;
 /* A topic of a scalar route, remembered with its metric once a value of it
  * went in: the next ones skip the topic's levels, the device and the registry's key. */
 struct mqtt_memo {
+	uint64_t hash;                  /* of topic and route: most misses end without strcmp */
 	const struct mqtt_route *route;
 	struct metric *metric;
 	char *topic;                    /* NULL: a free slot */
