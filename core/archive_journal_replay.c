@@ -154,6 +154,9 @@ static void replay_write(struct archive_writer *w, struct archive_queue *q,
 	for (size_t i = 0; i < n; i++)
 		if (e[i].f)
 			e[kept++] = e[i];
+	pthread_mutex_lock(&q->lock); /* accepted like queued values (stats add up) */
+	q->queued += kept;
+	pthread_mutex_unlock(&q->lock);
 	archive_writer_absorb(w, e, kept);
 	archive_writer_run(w, q, files, true, false);
 }
