@@ -54,11 +54,16 @@ static void *archive_thread(void *arg)
 	sigaddset(&set, SIGPIPE); /* a vanished rrdcached is an error return, not a kill */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	struct archive_batch b = {0};
-	archive_journal_replay(&a->j, &a->w, &a->q);
 	int64_t due_ms = archive_mono_ms() + a->flush_ms;
 	size_t held_base = a->w.held; /* held after the last round (rrdcached down...) */
 	for (;;) {
 		archive_queue_take(&a->q, &b, writer_wait_ms(due_ms, archive_mono_ms()));
+		if (!a->j.started && (b.len || b.flush || b.stop)) {
+			/* values come from polls, after the daemon dropped its privileges */
+			a->j.started = true;
+			if (archive_journal_start(&a->j) == 0)
+				archive_journal_replay(&a->j, &a->w, &a->q);
+		}
 		archive_journal_append(&a->j, b.items, b.len);
 		archive_writer_absorb(&a->w, b.items, b.len);
 		b.len = 0;
@@ -152,9 +157,9 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		goto fail;
 	}
 	archive_writer_init(&a->w, a->data_dir, a->rrdcached, opts->queue_max);
-	char jerr[256];
-	if (archive_journal_open(&a->j, a->data_dir, opts->queue_max, jerr, sizeof(jerr)) < 0)
-		log_warnx(ARCHIVE_SUB, NULL, "%s: values not kept for a restart after kill -9", jerr);
+	if (archive_journal_init(&a->j, a->data_dir, opts->queue_max) < 0)
+		log_warnx(ARCHIVE_SUB, NULL, "no journal (out of memory): values not kept for a "
+		          "restart after kill -9");
 	int r = pthread_create(&a->thread, NULL, archive_thread, a);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot start the archive writer: %s", strerror(r));

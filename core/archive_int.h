@@ -356,6 +356,7 @@ int archive_journal_decode(const void *buf, size_t len, struct archive_journal_r
  * thread only (after archive_journal_open). */
 struct archive_journal {
 	char *dir;                 /* data_dir/.journal; NULL = no journal */
+	bool started;              /* archive_journal_start done (or failed) */
 	int fd;                    /* segment seq, -1 = not open */
 	uint64_t first_seq, seq;   /* oldest segment on disk, the one written now */
 	size_t seg_values;         /* values appended to segment seq */
@@ -370,10 +371,13 @@ struct archive_journal {
 	struct log_complaint complaint; /* write failures (disk full) */
 };
 
-/* Creates data_dir/.journal if needed and finds the segments left by the last run.
- * 0, or a negative errno with err filled (then the archive runs without a journal). */
-int archive_journal_open(struct archive_journal *j, const char *data_dir, size_t max_values,
-                         char *err, size_t errlen);
+/* Names the journal data_dir/.journal; nothing is touched on disk yet.  0 or -ENOMEM
+ * (then the archive runs without a journal). */
+int archive_journal_init(struct archive_journal *j, const char *data_dir, size_t max_values);
+/* Writer thread, at its first values (after the daemon dropped its privileges, so the
+ * directory and files are the daemon user's): creates the directory if needed and
+ * lists the segments the last run left.  0, or -errno logged (then no journal). */
+int archive_journal_start(struct archive_journal *j);
 void archive_journal_close(struct archive_journal *j);
 /* The file name of segment seq. */
 void archive_journal_seg_path(const struct archive_journal *j, uint64_t seq,

@@ -130,8 +130,7 @@ static int seg_scan(struct archive_journal *j)
 	return 0;
 }
 
-int archive_journal_open(struct archive_journal *j, const char *data_dir, size_t max_values,
-                         char *err, size_t errlen)
+int archive_journal_init(struct archive_journal *j, const char *data_dir, size_t max_values)
 {
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
@@ -140,12 +139,19 @@ int archive_journal_open(struct archive_journal *j, const char *data_dir, size_t
 	j->seg_max = j->seg_max < JOURNAL_SEG_MIN ? JOURNAL_SEG_MIN : j->seg_max;
 	if (asprintf(&j->dir, "%s/%s", data_dir, ARCHIVE_JOURNAL_DIR) < 0) {
 		j->dir = NULL;
-		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+int archive_journal_start(struct archive_journal *j)
+{
+	if (!j->dir)
+		return -ENOMEM;
 	int r = mkdir(j->dir, 0700) == 0 || errno == EEXIST ? seg_scan(j) : -errno;
 	if (r < 0) {
-		snprintf(err, errlen, "journal %s: %s", j->dir, strerror(-r));
+		log_warnx(ARCHIVE_SUB, NULL, "journal %s: %s: values not kept for a restart after "
+		          "kill -9", j->dir, strerror(-r));
 		free(j->dir);
 		j->dir = NULL;
 	}

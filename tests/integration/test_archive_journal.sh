@@ -75,7 +75,8 @@ run_mode() {
   local before
   before=$(log_count "journal: ")
   start_dcmond "$T/dcmon.yaml"
-  wait_until 20 "journal replayed ($name)" test "$(log_count "journal: ")" -gt "$before"
+  replayed() { [ "$(log_count "journal: ")" -gt "$before" ]; }
+  wait_until 20 "journal replayed ($name)" replayed
   pass "$name: $(grep -F "journal: " "$T/dcmond.log" | tail -1 | cut -c1-240)"
   grep -F "journal: " "$T/dcmond.log" | tail -1 | grep -q " 0 failed" || fail "replay failed values"
   series_complete "$daemon" "$T_LAST"

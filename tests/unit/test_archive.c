@@ -885,8 +885,9 @@ static void test_journal_record(void **state)
 static void journal_leave(struct world *w, const char *name, int from, int to)
 {
 	struct archive_journal j;
-	char err[256], rel[128];
-	assert_int_equal(archive_journal_open(&j, w->dir, 0, err, sizeof(err)), 0);
+	char rel[128];
+	assert_int_equal(archive_journal_init(&j, w->dir, 0), 0);
+	assert_int_equal(archive_journal_start(&j), 0);
 	snprintf(rel, sizeof(rel), "pdu-1/%s.rrd", name);
 	struct archive_file *f = archive_file_from_rel(rel, strlen(rel), STEP, METRIC_GAUGE);
 	assert_non_null(f);
