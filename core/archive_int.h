@@ -334,8 +334,8 @@ int64_t archive_mono_ms(void);
 #define ARCHIVE_JOURNAL_OLD_MAX 4096     /* segments of the last run replayed, at most */
 
 /* One journal record: a value and what its file is made of (the file may not exist
- * yet at replay).  Encoded as u32 payload length, u32 crc32 of the payload, payload
- * (host byte order: the journal never leaves the machine). */
+ * yet at replay).  Encoded as u32 payload length, u32 Adler-32 (zlib) of the payload,
+ * payload (host byte order: the journal never leaves the machine). */
 struct archive_journal_rec {
 	struct archive_point p;
 	unsigned long step_s;

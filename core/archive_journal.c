@@ -18,7 +18,7 @@
 #include <zlib.h>
 
 #define JOURNAL_SUFFIX ".jnl"
-#define JOURNAL_HEAD 8          /* u32 payload length, u32 crc32 of the payload */
+#define JOURNAL_HEAD 8          /* u32 payload length, u32 Adler-32 of the payload */
 #define JOURNAL_FIXED 24        /* payload before the path: t_s, v, step_s, kind, rel_len */
 #define JOURNAL_SEG_MIN 1024    /* values per segment, at least */
 
@@ -40,27 +40,27 @@ int archive_journal_encode(void *buf, size_t len, const struct archive_journal_r
 	memcpy(p + 21, &zero, 1);
 	memcpy(p + 22, &rl, 2);
 	memcpy(p + JOURNAL_FIXED, r->rel, r->rel_len);
-	uint32_t crc = (uint32_t)crc32(0, p, (uInt)payload);
+	uint32_t sum = (uint32_t)adler32(1, p, (uInt)payload);
 	memcpy(b, &plen, 4);
-	memcpy(b + 4, &crc, 4);
+	memcpy(b + 4, &sum, 4);
 	return (int)(JOURNAL_HEAD + payload);
 }
 
 int archive_journal_decode(const void *buf, size_t len, struct archive_journal_rec *r)
 {
 	const unsigned char *b = buf, *p = b + JOURNAL_HEAD;
-	uint32_t plen, crc, step;
+	uint32_t plen, sum, step;
 	uint16_t rl;
 	uint8_t kind, zero;
 	if (len < JOURNAL_HEAD)
 		return 0;
 	memcpy(&plen, b, 4);
-	memcpy(&crc, b + 4, 4);
+	memcpy(&sum, b + 4, 4);
 	if (plen < JOURNAL_FIXED || plen > ARCHIVE_JOURNAL_REC_MAX)
 		return -EBADMSG;
 	if (len - JOURNAL_HEAD < plen)
 		return 0;
-	if ((uint32_t)crc32(0, p, plen) != crc)
+	if ((uint32_t)adler32(1, p, plen) != sum)
 		return -EBADMSG;
 	memcpy(&r->p.t_s, p, 8);
 	memcpy(&r->p.v, p + 8, 8);
