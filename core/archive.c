@@ -22,6 +22,7 @@ struct archive {
 	int slot;         /* index into metric.sink_data; -1 until archive_set_slot */
 	struct archive_queue q;
 	struct archive_writer w; /* writer thread only */
+	struct archive_journal j; /* writer thread only (after archive_new) */
 	struct archive_timeline timeline; /* loop side: archive times across clock steps */
 	pthread_t thread;
 	struct log_complaint complaint; /* loop side: metrics that cannot have a file */
@@ -34,6 +35,17 @@ int64_t archive_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How long the writer may wait for the queue: until its next write round, but no
+ * longer than the journal's swap period. */
+static int64_t writer_wait_ms(int64_t due_ms, int64_t now_ms)
+{
+	int64_t left = due_ms > now_ms ? due_ms - now_ms : 0;
+	return left < ARCHIVE_JOURNAL_SWAP_MS ? left : ARCHIVE_JOURNAL_SWAP_MS;
+}
+
+/* The writer takes the queue every ARCHIVE_JOURNAL_SWAP_MS and journals it, and writes
+ * the files every flush_ms, or earlier when a flush is asked, the metric of a file is
+ * gone, or many values wait. */
 static void *archive_thread(void *arg)
 {
 	struct archive *a = arg;
@@ -42,11 +54,31 @@ static void *archive_thread(void *arg)
 	sigaddset(&set, SIGPIPE); /* a vanished rrdcached is an error return, not a kill */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	struct archive_batch b = {0};
+	int64_t due_ms = archive_mono_ms() + a->flush_ms;
+	size_t held_base = a->w.held; /* held after the last round (rrdcached down...) */
 	for (;;) {
-		archive_queue_take(&a->q, &b, a->flush_ms);
+		archive_queue_take(&a->q, &b, writer_wait_ms(due_ms, archive_mono_ms()));
+		if (!a->j.started && (b.len || b.flush || b.stop)) {
+			/* values come from polls, after the daemon dropped its privileges */
+			a->j.started = true;
+			if (archive_journal_start(&a->j) == 0)
+				archive_journal_replay(&a->j, &a->w, &a->q);
+		}
+		archive_journal_append(&a->j, b.items, b.len);
 		archive_writer_absorb(&a->w, b.items, b.len);
 		b.len = 0;
-		archive_writer_run(&a->w, &a->q, b.forgotten, b.flush, b.stop);
+		int64_t now = archive_mono_ms();
+		if (b.flush || b.stop || b.forgotten || now >= due_ms ||
+		    a->w.held >= held_base + a->q.wake_len) {
+			size_t lost = archive_writer_run(&a->w, &a->q, b.forgotten, b.flush, b.stop);
+			due_ms = now + a->flush_ms;
+			held_base = a->w.held;
+			if (a->w.held == 0 && lost == 0)
+				archive_journal_settled(&a->j);
+			else if (lost && a->j.dir)
+				log_info(ARCHIVE_SUB, NULL, "the %zu values stay in the journal %s for the "
+				         "next start", lost, a->j.dir);
+		}
 		archive_queue_round_done(&a->q, b.flush_gen, &a->w.counts);
 		if (b.stop)
 			break;
@@ -125,9 +157,13 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		goto fail;
 	}
 	archive_writer_init(&a->w, a->data_dir, a->rrdcached, opts->queue_max);
+	if (archive_journal_init(&a->j, a->data_dir, opts->queue_max) < 0)
+		log_warnx(ARCHIVE_SUB, NULL, "no journal (out of memory): values not kept for a "
+		          "restart after kill -9");
 	int r = pthread_create(&a->thread, NULL, archive_thread, a);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot start the archive writer: %s", strerror(r));
+		archive_journal_close(&a->j);
 		archive_queue_destroy(&a->q);
 		goto fail;
 	}
@@ -146,6 +182,7 @@ void archive_free(struct archive *a)
 	archive_queue_stop(&a->q);
 	pthread_join(a->thread, NULL);
 	archive_writer_destroy(&a->w);
+	archive_journal_close(&a->j);
 	for (struct archive_file *f = a->q.all, *next; f; f = next) {
 		next = f->all_next;
 		archive_file_free(f);

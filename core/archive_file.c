@@ -48,6 +48,22 @@ char *archive_def_escape(const char *path)
 	return out;
 }
 
+/* A file named rel (<device>/<key>.rrd, rel_len bytes, the device its first dev_len),
+ * not yet checked.  NULL when memory ran out. */
+static struct archive_file *file_alloc(const char *rel, size_t rel_len, size_t dev_len,
+                                       unsigned long step_s, enum metric_kind kind)
+{
+	struct archive_file *f = calloc(1, sizeof(*f) + rel_len + 1 + dev_len + 1);
+	if (!f)
+		return NULL;
+	memcpy(f->names, rel, rel_len);
+	memcpy(f->names + rel_len + 1, rel, dev_len); /* calloc'd: both NUL-terminated */
+	f->step_s = (uint32_t)step_s;
+	f->kind = kind;
+	f->state = ARCHIVE_FILE_NEW;
+	return f;
+}
+
 struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
                                       size_t errlen)
 {
@@ -67,18 +83,38 @@ struct archive_file *archive_file_new(const char *data_dir, const struct metric 
 		snprintf(err, errlen, "path of %s too long", m->key);
 		return NULL;
 	}
-	size_t dev_size = strlen(m->device) + 1, rel_size = dev_size + strlen(key) + 5;
-	struct archive_file *f = calloc(1, sizeof(*f) + rel_size + dev_size);
-	if (!f) {
+	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s/%s.rrd", m->device, key);
+	struct archive_file *f = file_alloc(rel, strlen(rel), strlen(m->device),
+	                                    archive_rrd_step(m->interval_ms), m->kind);
+	if (!f)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		return NULL;
-	}
-	snprintf(f->names, rel_size, "%s/%s.rrd", m->device, key);
-	memcpy(f->names + rel_size, m->device, dev_size);
-	f->step_s = (uint32_t)archive_rrd_step(m->interval_ms);
-	f->kind = m->kind;
-	f->state = ARCHIVE_FILE_NEW;
 	return f;
+}
+
+/* True when rel is a path archive_file_new makes: <device>/<key>.rrd, one slash, a
+ * device that is a directory name, no NUL. */
+static bool rel_ok(const char *rel, size_t len, size_t *dev_len)
+{
+	const char *slash = memchr(rel, '/', len);
+	if (!slash || memchr(rel, '\0', len) || len >= PATH_MAX / 2)
+		return false;
+	char dev[PATH_MAX / 2];
+	*dev_len = (size_t)(slash - rel);
+	memcpy(dev, rel, *dev_len);
+	dev[*dev_len] = '\0';
+	size_t tail = len - *dev_len - 1;
+	return device_dir_ok(dev) && !memchr(slash + 1, '/', tail) && tail > 4 &&
+	       memcmp(rel + len - 4, ".rrd", 4) == 0;
+}
+
+struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
+                                           enum metric_kind kind)
+{
+	size_t dev_len;
+	if (step_s == 0 || (unsigned)kind > METRIC_STATE || !rel_ok(rel, rel_len, &dev_len))
+		return NULL;
+	return file_alloc(rel, rel_len, dev_len, step_s, kind);
 }
 
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,

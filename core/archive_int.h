@@ -10,6 +10,7 @@
  * archive_batch.c  the writer's rrdcached round: every dirty file in one BATCH
  * archive_writer.c the writer: buffers per file, opens files, writes directly or batches
  * archive_timeline.c sample times -> archive times across wall clock steps (loop thread)
+ * archive_journal.c the journal: values appended before they are held, replayed at start
  */
 #ifndef DCMON_ARCHIVE_INT_H
 #define DCMON_ARCHIVE_INT_H
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "dcmon/archive.h"
@@ -286,6 +288,10 @@ void archive_cached_close(struct archive_cached *c);
 /* Loop side: a file for metric m under data_dir, or NULL (logged by the caller). */
 struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
                                       size_t errlen);
+/* A file known only by its path below data_dir, <device>/<key>.rrd (journal replay),
+ * or NULL when the path is not one the archive makes (or memory ran out). */
+struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
+                                           enum metric_kind kind);
 void archive_file_free(struct archive_file *f);
 /* f's absolute path, written into path (archive_file_new checked that it fits). */
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
@@ -341,9 +347,10 @@ void archive_writer_destroy(struct archive_writer *w);
 /* Takes a batch's values into the files' buffers. */
 void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n);
 /* Writes every dirty file (force: ignore the rrdcached back-off), frees forgotten files
- * once written; the list's files are handed over.  last: nothing may stay behind. */
-void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-                        struct archive_file *forgotten, bool force, bool last);
+ * once written; the list's files are handed over.  last: nothing may stay behind.
+ * Returns the values given up on in the last round (0 otherwise). */
+size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
+                          struct archive_file *forgotten, bool force, bool last);
 
 /* Writer: sends the points of every file of list (linked by next_dirty, verified) in
  * one rrdcached BATCH and accounts each sent value as written or failed; a refused
@@ -354,6 +361,75 @@ int archive_pipe_send(struct archive_writer *w, struct archive_file *list);
 void archive_pipe_free(struct archive_pipe *p);
 
 int64_t archive_mono_ms(void);
+
+/* ---- archive_journal.c: values kept on disk until written (kill -9) ---- */
+
+#define ARCHIVE_JOURNAL_DIR ".journal"   /* below data_dir */
+#define ARCHIVE_JOURNAL_SWAP_MS 200      /* the writer journals the queue this often */
+#define ARCHIVE_JOURNAL_SEGMENTS 8       /* a segment holds at most max / this values */
+#define ARCHIVE_JOURNAL_OLD_MAX 4096     /* segments of the last run replayed, at most */
+
+/* One journal record: a value and what its file is made of (the file may not exist
+ * yet at replay).  Encoded as u32 payload length, u32 Adler-32 (zlib) of the payload,
+ * payload (host byte order: the journal never leaves the machine). */
+struct archive_journal_rec {
+	struct archive_point p;
+	unsigned long step_s;
+	enum metric_kind kind;
+	const char *rel;  /* <device>/<key>.rrd, not NUL-terminated (points into the buffer) */
+	size_t rel_len;   /* bytes */
+};
+
+#define ARCHIVE_JOURNAL_REC_MAX (8 + 24 + PATH_MAX) /* bytes of the longest record */
+
+/* Encodes r into buf.  Record length, or -ENOBUFS when it does not fit. */
+int archive_journal_encode(void *buf, size_t len, const struct archive_journal_rec *r);
+/* Decodes the record at the start of buf.  Its length; 0 when buf holds less than the
+ * whole record (torn tail); -EBADMSG when the checksum or a field is wrong. */
+int archive_journal_decode(const void *buf, size_t len, struct archive_journal_rec *r);
+
+/* The journal: segments <dir>/<seq>.jnl, numbered from first_seq to seq.  Writer
+ * thread only (after archive_journal_open). */
+struct archive_journal {
+	char *dir;                 /* data_dir/.journal; NULL = no journal */
+	bool started;              /* archive_journal_start done (or failed) */
+	int fd;                    /* segment seq, -1 = not open */
+	uint64_t first_seq, seq;   /* oldest segment on disk, the one written now */
+	size_t seg_values;         /* values appended to segment seq */
+	size_t seg_max;            /* values per segment before the next one starts */
+	size_t live_values;        /* values in all segments on disk */
+	size_t max_values;         /* bound of live_values: what the queue and files hold */
+	off_t seg_bytes;           /* bytes of segment seq written whole */
+	char *buf;                 /* records of one batch */
+	size_t cap;                /* bytes allocated at buf */
+	uint64_t *old;             /* segments the last run left, oldest first (replay) */
+	size_t nold;               /* entries of old */
+	struct log_complaint complaint; /* write failures (disk full) */
+};
+
+/* Names the journal data_dir/.journal; nothing is touched on disk yet.  0 or -ENOMEM
+ * (then the archive runs without a journal). */
+int archive_journal_init(struct archive_journal *j, const char *data_dir, size_t max_values);
+/* Writer thread, at its first values (after the daemon dropped its privileges, so the
+ * directory and files are the daemon user's): creates the directory if needed and
+ * lists the segments the last run left.  0, or -errno logged (then no journal). */
+int archive_journal_start(struct archive_journal *j);
+void archive_journal_close(struct archive_journal *j);
+/* The file name of segment seq. */
+void archive_journal_seg_path(const struct archive_journal *j, uint64_t seq,
+                              char path[PATH_MAX]);
+/* Appends the values of n queued entries in one write(2).  A failure is logged (once)
+ * and the values go on to the files unprotected. */
+void archive_journal_append(struct archive_journal *j, const struct archive_entry *e,
+                            size_t n);
+/* Every value appended so far (and replayed) is written or given up on: the segments
+ * go, the last run's too. */
+void archive_journal_settled(struct archive_journal *j);
+/* Replays the segments left by the last run into the writer, in order, before any
+ * new value: files are made for them, checked or created, and written.  Logs one line
+ * with the counts. */
+void archive_journal_replay(struct archive_journal *j, struct archive_writer *w,
+                            struct archive_queue *q);
 
 /* ---- archive_timeline.c: archive times across wall clock steps (loop thread) ---- */
 

@@ -244,10 +244,11 @@ static void file_release(struct archive_queue *q, struct archive_file *f)
 
 /* Gives up on everything still buffered (last round: rrdcached unreachable or the disk
  * full). */
-static void writer_abandon(struct archive_writer *w)
+static size_t writer_abandon(struct archive_writer *w)
 {
-	if (w->held == 0)
-		return;
+	size_t lost = w->held;
+	if (lost == 0)
+		return 0;
 	if (w->cached.addr && !w->cached.up)
 		log_warnx(ARCHIVE_SUB, NULL,
 		          "rrdcached %s unreachable at shutdown: %zu values lost", w->cached.addr,
@@ -259,6 +260,7 @@ static void writer_abandon(struct archive_writer *w)
 		archive_file_consume(f, f->npts);
 	}
 	w->held = 0;
+	return lost;
 }
 
 /* A file is done for this round: off the dirty list, freed if its metric is gone. */
@@ -287,14 +289,14 @@ static void writer_send(struct archive_writer *w, struct archive_queue *q,
 	}
 }
 
-void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-                        struct archive_file *forgotten, bool force, bool last)
+size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
+                          struct archive_file *forgotten, bool force, bool last)
 {
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
 		w->argbuf = malloc((size_t)WRITE_CHUNK * ARCHIVE_FORMAT_MAX);
 		if (!w->argv || !w->argbuf)
-			return; /* retried next round */
+			return 0; /* retried next round */
 	}
 	for (struct archive_file *f = forgotten, *next; f; f = next) {
 		next = f->next_forgotten;
@@ -323,9 +325,9 @@ void archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 	}
 	writer_send(w, q, send, cached_ok, &keep);
 	w->dirty = keep;
-	if (last)
-		writer_abandon(w);
+	size_t lost = last ? writer_abandon(w) : 0;
 	if (w->counts.written != written)
 		w->counts.batches++;
 	w->counts.retained = w->held;
+	return lost;
 }

@@ -1,9 +1,12 @@
 /* RRD archive: files created and updated through the metric registry, values read back
  * with rrd_fetch_r, RRA layout, reuse after restart, mismatching files left alone,
  * same-second collapse, and a real rrdcached (up; down then up; dcmond restarted while
- * it holds values; many files in one BATCH; refused updates; killed and restarted). */
+ * it holds values; many files in one BATCH; refused updates; killed and restarted), and
+ * the journal replayed after a kill (record format, values left behind, a torn last
+ * record). */
 #include "testing.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -905,6 +908,127 @@ static void test_format_matches_printf(void **state)
 	                                    (struct archive_point){.t_s = T0, .v = 1}), -ENOBUFS);
 }
 
+/* ---- journal (kill -9) ---- */
+
+/* The record format: a round trip, every cut short prefix is incomplete, any flipped
+ * byte is caught, a buffer too small is refused. */
+static void test_journal_record(void **state)
+{
+	(void)state;
+	const char *rel = "pdu-1/inlet_celsius@a b.rrd";
+	struct archive_journal_rec r = {.p = {.t_s = T0 + 7, .v = -273.15},
+	                                .step_s = 10,
+	                                .kind = METRIC_COUNTER,
+	                                .rel = rel,
+	                                .rel_len = strlen(rel)};
+	unsigned char buf[256], bad[256];
+	int n = archive_journal_encode(buf, sizeof(buf), &r);
+	assert_int_equal(n, 8 + 24 + (int)strlen(rel));
+	struct archive_journal_rec d;
+	assert_int_equal(archive_journal_decode(buf, (size_t)n, &d), n);
+	assert_int_equal(d.p.t_s, T0 + 7);
+	assert_true(d.p.v == -273.15);
+	assert_int_equal(d.step_s, 10);
+	assert_int_equal(d.kind, METRIC_COUNTER);
+	assert_int_equal(d.rel_len, strlen(rel));
+	assert_memory_equal(d.rel, rel, strlen(rel));
+	for (int len = 0; len < n; len++) /* torn: never a record, never an error */
+		assert_int_equal(archive_journal_decode(buf, (size_t)len, &d), 0);
+	for (int i = 0; i < n; i++) {
+		memcpy(bad, buf, (size_t)n);
+		bad[i] ^= 0x20;
+		int got = archive_journal_decode(bad, (size_t)n, &d);
+		if (i < 4) /* the length: too long is incomplete, anything else wrong */
+			assert_true(got == 0 || got == -EBADMSG);
+		else
+			assert_int_equal(got, -EBADMSG);
+	}
+	assert_int_equal(archive_journal_encode(buf, (size_t)n - 1, &r), -ENOBUFS);
+	r.p.v = NAN; /* an unknown survives */
+	n = archive_journal_encode(buf, sizeof(buf), &r);
+	assert_int_equal(archive_journal_decode(buf, (size_t)n, &d), n);
+	assert_true(isnan(d.p.v));
+}
+
+/* Journals values k = from..to (time T0 + k * STEP, value k) of pdu-1/<name>.rrd
+ * without writing them, as a run killed before its write would leave them. */
+static void journal_leave(struct world *w, const char *name, int from, int to)
+{
+	struct archive_journal j;
+	char rel[128];
+	assert_int_equal(archive_journal_init(&j, w->dir, 0), 0);
+	assert_int_equal(archive_journal_start(&j), 0);
+	snprintf(rel, sizeof(rel), "pdu-1/%s.rrd", name);
+	struct archive_file *f = archive_file_from_rel(rel, strlen(rel), STEP, METRIC_GAUGE);
+	assert_non_null(f);
+	for (int k = from; k <= to; k++) {
+		struct archive_entry e = {.f = f, .p = {.t_s = T0 + k * STEP, .v = k}};
+		archive_journal_append(&j, &e, 1);
+	}
+	archive_file_free(f);
+	archive_journal_close(&j); /* no settle: the segments stay */
+}
+
+static size_t journal_segments(struct world *w)
+{
+	char dir[128];
+	size_t n = 0;
+	snprintf(dir, sizeof(dir), "%s/%s", w->dir, ARCHIVE_JOURNAL_DIR);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += strstr(e->d_name, ".jnl") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* Values journaled but not written are replayed at the next start, before new
+ * values; those already in the file are only counted; the segments then go. */
+static void test_journal_replay(void **state)
+{
+	struct world *w = *state;
+	world_open(w, NULL, 0);
+	struct metric *g = gauge(w, "pdu-1", "inlet_celsius", NULL);
+	put(w, g, T0 + STEP, 1);
+	put(w, g, T0 + 2 * STEP, 2);
+	world_close(w); /* 1, 2 written, the journal emptied */
+	assert_int_equal(journal_segments(w), 0);
+	journal_leave(w, "inlet_celsius", 1, 6);  /* 1, 2 in the file already */
+	journal_leave(w, "outlet_celsius", 1, 3); /* a file that does not exist yet */
+	assert_int_equal(journal_segments(w), 2);
+
+	world_open_ms(w, NULL, 0, 3600 * 1000);
+	put(w, gauge(w, "pdu-1", "inlet_celsius", NULL), T0 + 7 * STEP, 7); /* a new value */
+	flush_expect(w, 4 + 3 + 1, 2, 1);
+	assert_int_equal(journal_segments(w), 0);
+	char p[256];
+	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 7; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
+	path_of(w, "pdu-1/outlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 3; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
+}
+
+/* A segment whose last record was cut short (kill in the middle of a write): the
+ * records before it are replayed. */
+static void test_journal_torn(void **state)
+{
+	struct world *w = *state;
+	journal_leave(w, "inlet_celsius", 1, 5);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s/%020d.jnl", w->dir, ARCHIVE_JOURNAL_DIR, 1);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(truncate(p, st.st_size - 5), 0);
+	world_open_ms(w, NULL, 0, 3600 * 1000);
+	flush_expect(w, 4, 0, 1);
+	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 4; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
+	assert_int_equal(last_update(p), T0 + 4 * STEP);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -926,6 +1050,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rrdcached_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
+	    cmocka_unit_test(test_journal_record),
+	    cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_torn, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
