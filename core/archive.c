@@ -197,6 +197,12 @@ void archive_flush(struct archive *a)
 		archive_queue_flush(&a->q);
 }
 
+void archive_poll_done(struct archive *a)
+{
+	if (a)
+		archive_queue_journal_now(&a->q);
+}
+
 void archive_set_slot(struct archive *a, int slot)
 {
 	a->slot = slot;

@@ -117,6 +117,7 @@ struct archive_queue {
 	uint64_t flush_req;             /* flush generation asked for */
 	uint64_t flush_done;            /* flush generation finished by the writer */
 	bool stop;                      /* archive_free(): write everything and exit */
+	bool journal_now;               /* a poll ended: journal what is queued at once */
 	struct archive_counts counts;   /* writer's counters, published after each round */
 	struct log_complaint complaint; /* overflow warnings */
 };
@@ -149,6 +150,9 @@ void archive_queue_round_done(struct archive_queue *q, uint64_t gen,
                               const struct archive_counts *c);
 /* Any thread: asks for a flush and waits until the writer finished a round for it. */
 void archive_queue_flush(struct archive_queue *q);
+/* Loop side: wakes the writer to take and journal what is queued (a poll ended), without
+ * a write round. */
+void archive_queue_journal_now(struct archive_queue *q);
 /* Any thread: asks the writer to stop after writing everything. */
 void archive_queue_stop(struct archive_queue *q);
 

@@ -115,7 +115,8 @@ void archive_queue_disown(struct archive_queue *q, struct archive_file *f)
 /* True when the writer has a reason to run now.  Lock held. */
 static bool queue_has_news(const struct archive_queue *q)
 {
-	return q->stop || q->flush_req != q->flush_done || q->len >= q->wake_len;
+	return q->stop || q->flush_req != q->flush_done || q->len >= q->wake_len ||
+	       (q->journal_now && q->len);
 }
 
 void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_t wait_ms)
@@ -146,6 +147,7 @@ void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_
 	b->flush_gen = q->flush_req;
 	b->flush = q->flush_req != q->flush_done || q->stop;
 	b->stop = q->stop;
+	q->journal_now = false;
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -167,6 +169,16 @@ void archive_queue_flush(struct archive_queue *q)
 	pthread_cond_signal(&q->wake);
 	while (q->flush_done < gen)
 		pthread_cond_wait(&q->done, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void archive_queue_journal_now(struct archive_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->len && !q->journal_now) {
+		q->journal_now = true;
+		pthread_cond_signal(&q->wake);
+	}
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -462,6 +462,7 @@ static void on_poll_done(void *arg, const char *id)
 	struct daemon *d = arg;
 	const struct alerting *al = part_state(d, &alerting_part);
 	int64_t now = clock_wall_ms();
+	archive_poll_done(d->arc);
 	facility_device_polled(part_state(d, &facility_part), id, now);
 	chain_settle_polled(d->settle, id);
 	alert_engine_settle_check(al->engine, now);

@@ -40,6 +40,10 @@ void archive_free(struct archive *a);
  * handed to rrdcached), dropped (counted), or kept because rrdcached is unreachable
  * (retried now, whatever the back-off; see archive_stats.retained). */
 void archive_flush(struct archive *a);
+/* A poll ended: its values are journaled now rather than at the writer's next 200 ms
+ * turn, so a kill -9 loses only the values of polls still running.  Loop thread; NULL
+ * is a no-op. */
+void archive_poll_done(struct archive *a);
 
 /* The sink to register with metric_reg_add_sink(reg, archive_sink(), a); pass the
  * returned slot to archive_set_slot() before the first report.  Loop thread. */

@@ -26,7 +26,7 @@ YAML
 }
 
 # polled_and_killed: waits for 6 polls, then kills dcmond with SIGKILL a second after
-# the last one it looks at (the writer journals the queue every 200 ms).  Sets T_FIRST
+# the last one it looks at (the end of a poll wakes the writer to journal its values).  Sets T_FIRST
 # (start, seconds) and T_LAST (time of that last poll, seconds).
 polled_and_killed() {
   T_FIRST=$(date +%s)
