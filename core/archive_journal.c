@@ -1,9 +1,10 @@
 /* The archive's journal (like rrdcached's -j): every value the writer takes from the
  * queue is appended to a segment file below data_dir before it is held in a file's
- * buffer, with one write(2) per swap of the queue.  A kill -9 then loses only what the
- * queue held for less than ARCHIVE_JOURNAL_SWAP_MS; the page cache keeps the rest.  The
- * segments go once every value appended is written or given up on; the ones a killed
- * run left behind are replayed at start.  Writer thread only. */
+ * buffer, with one write(2) per swap of the queue (at the end of each poll, and at the
+ * latest every ARCHIVE_JOURNAL_SWAP_MS).  A kill -9 then loses only what the queue held
+ * since then; the page cache keeps the rest.  The segments go once every value
+ * appended is written or given up on; the ones a killed run left behind are replayed
+ * at start.  Writer thread only. */
 #include "archive_int.h"
 
 #include <dirent.h>

@@ -45,7 +45,9 @@ all_token=$("$DCMON" user token u-all | head -1)
 all=(-H "Authorization: Bearer $all_token")
 base="http://127.0.0.1:$port"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$base/metrics")" 401 "an anonymous scrape"
-has_line() { curl -sf "${all[@]}" "$base/metrics" | grep -q "$1"; }
+# the page is read whole first: `curl | grep -q` under pipefail fails when grep stops
+# early and curl's write of the rest meets a closed pipe
+has_line() { local page; page=$(curl -sf "${all[@]}" "$base/metrics") && grep -q "$1" <<<"$page"; }
 wait_until 20 "perfdata of both devices in /metrics" has_line '^dcmon_plugin_perf_count{device="globex-db"'
 wait_until 20 "dcmond's own metrics in /metrics" has_line '^dcmon_state_store_state{device="dcmond"'
 bad_failed() { api_get '/api/v1/metrics?device=acme-bad&name=plugin_state' | grep -q '"quality":"error"'; }
