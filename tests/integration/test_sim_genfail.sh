@@ -41,7 +41,13 @@ alert_is_() { local a; a=$(alert_of "$1" "$2") || return 1; jq -e "$3" <<<"$a" >
 wait_until 30 "gen-1 polled" dev_metric_is gen-1 fail_to_start_alarm "" '.value_name == "ok"'
 wait_until 30 "ups-1 polled" dev_metric_is ups-1 output_source_state "" '.value_name == "normal"'
 wait_until 30 "every simulated device polled" dev_metric_is leak-h1 leak_state "" '.value_name == "off"'
-assert_eq "$(firing_devices)" "" "devices with a firing alert in normal operation"
+# a start on an overloaded machine (ASan in the clean room) times polls out and can fire
+# alerts, sensor faults among them, that resolve a few polls later: wait for the normal
+# state rather than take the first look at it
+no_firing_devices() { [ -z "$(firing_devices)" ]; }
+wait_until 60 "no device with a firing alert in normal operation" \
+  no_firing_devices
+pass "no device with a firing alert in normal operation"
 mailed_before=$(msgs "$T/mail" | jq length)
 
 "$DCMON_SIM" run generator-fail-to-start --speed 2 >/dev/null || fail "run generator-fail-to-start"
