@@ -43,9 +43,9 @@ static int64_t writer_wait_ms(int64_t due_ms, int64_t now_ms)
 	return left < ARCHIVE_JOURNAL_SWAP_MS ? left : ARCHIVE_JOURNAL_SWAP_MS;
 }
 
-/* The writer takes the queue every ARCHIVE_JOURNAL_SWAP_MS and journals it, and writes
- * the files every flush_ms, or earlier when a flush is asked, the metric of a file is
- * gone, or many values wait. */
+/* The writer takes the queue and journals it when a poll ends (archive_poll_done) and
+ * at the latest every ARCHIVE_JOURNAL_SWAP_MS, and writes the files every flush_ms, or
+ * earlier when a flush is asked, the metric of a file is gone, or many values wait. */
 static void *archive_thread(void *arg)
 {
 	struct archive *a = arg;
