@@ -153,7 +153,7 @@ static void test_counter_rate_wrap_and_restart(void **state)
 	metric_put(reg, m, 1000000, 1000);
 	assert_true(isnan(m->value));
 	assert_int_equal(m->quality, QUALITY_UNKNOWN);
-	assert_int_equal(m->raw_ts_ms, 1000000);
+	assert_int_equal(metric_raw_ts_ms(m), 1000000);
 	metric_put(reg, m, 1010000, 6000); /* 5000 bytes in 10 s */
 	assert_true(fabs(m->value - 500.0) < 1e-9);
 	assert_int_equal(m->quality, QUALITY_OK);
