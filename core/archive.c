@@ -215,8 +215,8 @@ void archive_set_slot(struct archive *a, int slot)
 static bool report_point(const struct metric *m, struct archive_point *p)
 {
 	bool counter = m->kind == METRIC_COUNTER;
-	double v = counter ? m->raw : m->value;
-	int64_t ts_ms = counter ? m->raw_ts_ms : m->value_ts_ms;
+	double v = counter ? metric_raw(m) : m->value;
+	int64_t ts_ms = counter ? metric_raw_ts_ms(m) : m->value_ts_ms;
 	bool fresh = ts_ms == m->ts_ms && isfinite(v) &&
 	             (counter ? m->quality != QUALITY_STALE : m->quality == QUALITY_OK);
 	if (!fresh && m->quality != QUALITY_ERROR)

@@ -40,16 +40,53 @@ static struct dev_entry *dev_of(const struct metric *m)
 	return (struct dev_entry *)(m->device - offsetof(struct dev_entry, device));
 }
 
-/* One allocation per series: the metric, its hash chain and its key. */
+/* One allocation per series: the metric, its hash chain and its key; a COUNTER's
+ * has its `counter_raw` in front (node_counter). */
 struct metric_node {
 	struct metric m;
 	struct metric_node *next_hash;
 	char key[]; /* m.key */
 };
 
+/* A COUNTER's last raw reading: only counters need one (the rate's previous point),
+ * so gauges and states, most series, go without these 16 bytes. */
+struct counter_raw {
+	double raw;        /* NaN when none */
+	int64_t raw_ts_ms; /* wall-clock ms of raw */
+};
+
 /* One of each per series: a site has millions (docs/ARCHITECTURE.md "Memory per
  * series"); a field added to struct metric must find room in its padding. */
-_Static_assert(sizeof(struct metric) <= 160, "struct metric outgrew its budget");
+_Static_assert(sizeof(struct metric) <= 144, "struct metric outgrew its budget");
+_Static_assert(sizeof(struct counter_raw) % _Alignof(struct metric_node) == 0,
+	       "the node after a counter_raw must stay aligned");
+
+static struct metric_node *node_of(const struct metric *m)
+{
+	return (struct metric_node *)((char *)m - offsetof(struct metric_node, m));
+}
+
+/* The counter_raw in front of a COUNTER's node (kind is fixed for a metric's life). */
+static struct counter_raw *node_counter(const struct metric *m)
+{
+	return (struct counter_raw *)node_of(m) - 1;
+}
+
+/* Where a node's allocation starts: its counter_raw for a COUNTER. */
+static void *node_base(struct metric_node *n)
+{
+	return n->m.kind == METRIC_COUNTER ? (void *)node_counter(&n->m) : (void *)n;
+}
+
+double metric_raw(const struct metric *m)
+{
+	return m->kind == METRIC_COUNTER ? node_counter(m)->raw : NAN;
+}
+
+int64_t metric_raw_ts_ms(const struct metric *m)
+{
+	return m->kind == METRIC_COUNTER ? node_counter(m)->raw_ts_ms : 0;
+}
 
 struct metric_reg {
 	struct metric_node **mbuckets; /* by (device, key) */
@@ -230,7 +267,7 @@ void metric_reg_free(struct metric_reg *reg)
 		for (struct metric_node *n = reg->mbuckets[i], *next; n; n = next) {
 			next = n->next_hash;
 			metric_free_fields(&n->m);
-			free(n);
+			free(node_base(n));
 		}
 	}
 	for (struct dev_entry *d = reg->dev_head, *next; d; d = next) {
@@ -380,9 +417,26 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	m->interval_ms = desc->interval_ms;
 	m->headline = headline_rank(desc);
 	m->value = NAN;
-	m->raw = NAN;
 	m->quality = QUALITY_UNKNOWN;
 	return !fail && copy_enums(reg, m, desc);
+}
+
+/* A node for key (ksize bytes, NUL included), zeroed but for its key and kind; a
+ * COUNTER's with its counter_raw in front.  NULL when out of memory. */
+static struct metric_node *node_new(enum metric_kind kind, const char *key, size_t ksize)
+{
+	bool counter = kind == METRIC_COUNTER;
+	size_t front = counter ? sizeof(struct counter_raw) : 0;
+	char *p = calloc(1, front + sizeof(struct metric_node) + ksize);
+	if (!p)
+		return NULL;
+	struct metric_node *n = (struct metric_node *)(p + front);
+	n->m.kind = kind;
+	memcpy(n->key, key, ksize);
+	n->m.key = n->key;
+	if (counter)
+		node_counter(&n->m)->raw = NAN;
+	return n;
 }
 
 void metric_reg_set_series_max(struct metric_reg *reg, size_t max)
@@ -435,15 +489,12 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 		found->headline = headline_rank(desc);
 		return found;
 	}
-	struct metric_node *n = calloc(1, sizeof(*n) + ksize);
-	if (n) {
-		memcpy(n->key, key, ksize);
-		n->m.key = n->key;
-	}
+	struct metric_node *n = node_new(desc->kind, key, ksize);
 	if (!d || !n || !fill_metric(reg, &n->m, d, desc)) {
-		if (n)
+		if (n) {
 			metric_free_fields(&n->m);
-		free(n);
+			free(node_base(n));
+		}
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -503,10 +554,11 @@ static void lower_stale_due(const struct metric *m)
  * restart; we cannot tell which width wrapped, so the rate restarts (no spike). */
 static bool counter_rate(struct metric *m, int64_t ts_ms, double raw, double *rate)
 {
-	double prev = m->raw;
-	int64_t prev_ts = m->raw_ts_ms;
-	m->raw = raw;
-	m->raw_ts_ms = ts_ms;
+	struct counter_raw *c = node_counter(m);
+	double prev = c->raw;
+	int64_t prev_ts = c->raw_ts_ms;
+	c->raw = raw;
+	c->raw_ts_ms = ts_ms;
 	if (isnan(prev) || raw < prev || ts_ms <= prev_ts)
 		return false;
 	*rate = (raw - prev) * 1000.0 / (double)(ts_ms - prev_ts);
@@ -602,7 +654,8 @@ void metric_reg_clock_stepped(struct metric_reg *reg, int64_t step_ms)
 		for (struct metric *m = d->first; m; m = m->next_in_device) {
 			clock_shift_ms(&m->ts_ms, step_ms);
 			clock_shift_ms(&m->value_ts_ms, step_ms);
-			clock_shift_ms(&m->raw_ts_ms, step_ms);
+			if (m->kind == METRIC_COUNTER)
+				clock_shift_ms(&node_counter(m)->raw_ts_ms, step_ms);
 		}
 	}
 }
@@ -631,7 +684,7 @@ static void unlink_metric(struct metric_reg *reg, struct metric *m)
 			struct metric_node *n = *pp;
 			*pp = n->next_hash;
 			metric_free_fields(&n->m);
-			free(n);
+			free(node_base(n));
 			reg->nmetrics--;
 			return;
 		}

@@ -17,7 +17,21 @@
 static void mark_derived(struct facility *f, struct metric *m);
 
 /* One per series (docs/ARCHITECTURE.md "Memory per series"). */
-_Static_assert(sizeof(struct fmet) <= 56, "struct fmet outgrew its budget");
+_Static_assert(sizeof(struct fmet) <= 48, "struct fmet outgrew its budget");
+
+#define FMET_SLAB 1024                /* records of one slab: 48 KiB */
+#define MET_NODE_NONE UINT32_MAX      /* met_node's FG_NONE */
+
+static struct fmet *fmet_at(const struct facility *f, size_t k)
+{
+	return &f->mets[k / FMET_SLAB][k % FMET_SLAB];
+}
+
+/* A node index as met_node holds it (a graph has far fewer than 2^32 - 1 nodes). */
+static uint32_t met_node_of(size_t node)
+{
+	return node == FG_NONE ? MET_NODE_NONE : (uint32_t)node;
+}
 
 /* ---- derived metrics ------------------------------------------------------------- */
 
@@ -51,7 +65,7 @@ static void mark_derived(struct facility *f, struct metric *m)
 	if (!fm && !(fm = fmet_new(f, m)))
 		return;
 	fm->derived = true;
-	f->met_node[fm->idx] = FG_NONE;
+	f->met_node[fm->idx] = MET_NODE_NONE;
 }
 
 void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v, const char *why)
@@ -66,28 +80,32 @@ void facility_put(struct facility *f, struct metric *m, int64_t now_ms, double v
 
 /* ---- the pipeline's stages ------------------------------------------------------------ */
 
+/* Room for one more record: a slab more when the last is full, and met_node's
+ * entries with it.  false when out of memory. */
+static bool fmet_room(struct facility *f)
+{
+	if (f->nmets < f->nslabs * FMET_SLAB)
+		return true;
+	struct fmet **slabs = realloc(f->mets, (f->nslabs + 1) * sizeof(*slabs));
+	if (!slabs)
+		return false;
+	f->mets = slabs;
+	uint32_t *node = realloc(f->met_node, (f->nslabs + 1) * FMET_SLAB * sizeof(*node));
+	if (!node)
+		return false;
+	f->met_node = node;
+	if (!(slabs[f->nslabs] = calloc(FMET_SLAB, sizeof(struct fmet))))
+		return false;
+	f->nslabs++;
+	return true;
+}
+
 static struct fmet *fmet_new(struct facility *f, struct metric *m)
 {
-	if (f->nmets >= UINT32_MAX)
-		return NULL; /* fmet.idx's range */
-	if (f->nmets == f->capmets) {
-		size_t cap = f->capmets ? f->capmets * 2 : 64;
-		struct fmet **p = realloc(f->mets, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		f->mets = p;
-		size_t *n = realloc(f->met_node, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		f->met_node = n;
-		f->capmets = cap;
-	}
-	struct fmet *fm = calloc(1, sizeof(*fm));
-	if (!fm)
-		return NULL;
-	fm->m = m;
-	fm->node = fgraph_find(f->g, m->device);
-	fm->last = m->value;
+	if (f->nmets >= UINT32_MAX || !fmet_room(f))
+		return NULL; /* fmet.idx's range, or out of memory */
+	struct fmet *fm = fmet_at(f, f->nmets);
+	*fm = (struct fmet){.m = m, .node = fgraph_find(f->g, m->device), .last = m->value};
 	fm->trap_state = strcmp(m->name, "trap_last_state") == 0;
 	fm->from_traps = fm->trap_state || strcmp(m->name, "trap_received_total") == 0;
 	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->unit);
@@ -95,22 +113,30 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 		     : strcmp(m->name, "fs_used_percent") == 0  ? FSER_FS
 		     : strcmp(m->unit, "celsius") == 0          ? FSER_TEMP
 								: FSER_NONE;
-	fm->idx = f->nmets;
-	f->met_node[f->nmets] = fm->node;
-	f->mets[f->nmets++] = fm;
+	fm->idx = (uint32_t)f->nmets;
+	f->met_node[f->nmets++] = met_node_of(fm->node);
 	m->sink_data[f->slot] = fm;
 	return fm;
 }
 
+/* Frees fm's record: the last record moves into its place (its metric's slot follows),
+ * and the last slab goes once empty. */
 static void fmet_free(struct facility *f, struct fmet *fm)
 {
 	size_t i = fm->idx;
-	f->met_node[i] = f->met_node[f->nmets - 1];
-	f->mets[i] = f->mets[--f->nmets];
-	f->mets[i]->idx = i;
+	struct fmet *last = fmet_at(f, --f->nmets);
 	fm->m->sink_data[f->slot] = NULL;
 	free(fm->ser);
-	free(fm);
+	if (fm != last) {
+		*fm = *last;
+		fm->idx = (uint32_t)i;
+		fm->m->sink_data[f->slot] = fm;
+		f->met_node[i] = f->met_node[f->nmets];
+	}
+	if (f->nmets == (f->nslabs - 1) * FMET_SLAB) {
+		free(f->mets[--f->nslabs]);
+		f->mets[f->nslabs] = NULL;
+	}
 }
 
 /* Is m one of the readings that say whether a generator runs (fderive_engine_running)? */
@@ -301,9 +327,9 @@ void facility_tick(struct facility *f, int64_t now_ms)
 	/* per-metric work (sensor faults, trends over minutes: the tick's pace is theirs);
 	 * the list may grow (new derived metrics) while we walk it */
 	for (size_t k = 0; k < f->nmets; k++) {
-		size_t node = f->met_node[k];
-		if (node != FG_NONE && due[node])
-			fderive_metric(f, f->mets[k], now_ms);
+		uint32_t node = f->met_node[k];
+		if (node != MET_NODE_NONE && due[node])
+			fderive_metric(f, fmet_at(f, k), now_ms);
 	}
 }
 
@@ -332,7 +358,7 @@ void facility_clock_stepped(struct facility *f, int64_t step_ms)
 	for (size_t i = 0; i < 2 * f->g->n; i++) /* nodes, then their metrics */
 		clock_shift_ms(&f->due_ms[i], step_ms);
 	for (size_t k = 0; k < f->nmets; k++) {
-		struct fmet *fm = f->mets[k];
+		struct fmet *fm = fmet_at(f, k);
 		clock_shift_ms(&fm->last_ts, step_ms);
 		bool wall_series = fm->series == FSER_TEMP || fm->series == FSER_FS;
 		for (size_t j = 0; wall_series && fm->ser && j < FSERIES_MAX; j++)
@@ -397,9 +423,9 @@ static int graph_swap(struct facility *f, const struct cfg *cfg, char *err, size
 	f->env.cfg = cfg;
 	f->computed_ms = 0;
 	for (size_t i = 0; i < f->nmets; i++) {
-		struct fmet *fm = f->mets[i];
+		struct fmet *fm = fmet_at(f, i);
 		fm->node = fgraph_find(g, fm->m->device);
-		f->met_node[i] = fm->derived ? FG_NONE : fm->node;
+		f->met_node[i] = fm->derived ? MET_NODE_NONE : met_node_of(fm->node);
 	}
 	return 0;
 }
@@ -457,7 +483,7 @@ void facility_free(struct facility *f)
 	if (f->timer)
 		loop_timer_cancel(f->env.loop, f->timer);
 	while (f->nmets > 0)
-		fmet_free(f, f->mets[f->nmets - 1]);
+		fmet_free(f, fmet_at(f, f->nmets - 1));
 	free(f->mets);
 	free(f->met_node);
 	free(f->chain_seen);

@@ -123,10 +123,11 @@ enum fmet_series {
 };
 
 /* What the facility keeps per metric (its sink slot points here): one per series, so
- * packed to 56 bytes, a 64-byte chunk (docs/ARCHITECTURE.md "Memory per series"); what
- * only a few metrics need is elsewhere: a prediction series' samples and run clock in
- * `ser` (allocated at its first sample), the sensor_fault_state metric looked up by
- * name while `faulted`. */
+ * packed to 48 bytes in slabs of FMET_SLAB records, without a malloc chunk of its own
+ * (docs/ARCHITECTURE.md "Memory per series"); what only a few metrics need is
+ * elsewhere: a prediction series' samples and run clock in `ser` (allocated at its
+ * first sample), the sensor_fault_state metric looked up by name while `faulted`. */
+#define FMET_SAME_BITS 18 /* `same` saturates at 262,143: above frozen_polls' maximum */
 struct fmet {
 	struct metric *m;
 	size_t node;          /* graph node of the device, FG_NONE if not in the config */
@@ -134,15 +135,15 @@ struct fmet {
 	struct fseries *ser;  /* fuel (x = engine run time), temperatures, filesystems */
 	int64_t last_ts;      /* ts of the previous report, wall ms */
 	uint32_t idx;         /* position in facility.mets */
-	int same;             /* consecutive reports equal to `last` */
-	enum fault fault : 8;
-	enum fmet_series series : 8; /* prediction series it feeds */
-	bool derived;         /* put by the facility itself: never judged again */
-	bool faulted;         /* had a fault: its sensor_fault_state@key exists, is put */
-	bool trap_state;      /* the metric is trap_last_state (trap fusion) */
-	bool from_traps;      /* trap_received_total or trap_last_state: reported when a
+	unsigned same : FMET_SAME_BITS; /* consecutive reports equal to `last` (saturates) */
+	enum fault fault : 2;
+	enum fmet_series series : 2; /* prediction series it feeds */
+	bool derived : 1;     /* put by the facility itself: never judged again */
+	bool faulted : 1;     /* had a fault: its sensor_fault_state@key exists, is put */
+	bool trap_state : 1;  /* the metric is trap_last_state (trap fusion) */
+	bool from_traps : 1;  /* trap_received_total or trap_last_state: reported when a
 	                       * trap comes, never polled, so its age is no sensor fault */
-	bool moves;           /* a gauge whose unit always jitters: may be frozen
+	bool moves : 1;       /* a gauge whose unit always jitters: may be frozen
 	                       * (kind and unit are fixed for a metric's life) */
 };
 
@@ -176,12 +177,15 @@ struct facility {
 	size_t ncrit, capcrit;
 	int64_t *due_ms;          /* per node: next derived report of the node (a poll's end
 				   * puts it off), then per node: next per-metric work */
+	/* the metrics' records, k-th at fmet_at(f, k): slabs of FMET_SLAB, never moved
+	 * (a record is moved only to fill the hole a freed one leaves, its metric's slot
+	 * rewritten) */
 	struct fmet **mets;
-	size_t nmets, capmets;
-	/* per mets[k]: the node the tick derives it for, FG_NONE when derived or outside
-	 * the graph; a flat array, so the once-a-second walk over every metric reads
-	 * 8 bytes per metric instead of following each pointer */
-	size_t *met_node;
+	size_t nmets, nslabs;
+	/* per record k: the node the tick derives it for, MET_NODE_NONE when derived or
+	 * outside the graph; a flat array, so the once-a-second walk over every metric
+	 * reads 4 bytes per metric instead of following each pointer */
+	uint32_t *met_node;
 	/* facility_chain's scratch, per node: seen (all false between calls) and the
 	 * breadth-first queue of both walks (n + 1: the start is queued by each) */
 	bool *chain_seen;

@@ -37,7 +37,8 @@ void fquality_report(struct facility *f, struct fmet *fm, const struct metric *m
 {
 	bool fresh = m->quality == QUALITY_OK && m->value_ts_ms == m->ts_ms;
 	if (fresh) {
-		fm->same = m->value == fm->last ? fm->same + 1 : 0;
+		bool at_max = fm->same == (1u << FMET_SAME_BITS) - 1;
+		fm->same = m->value == fm->last ? fm->same + !at_max : 0;
 		fm->last = m->value;
 	}
 	int n = frozen_limit(f, fm);

@@ -195,7 +195,7 @@ static enum snmp_miss read_point(const struct snmp_dev *d, const struct snmp_poi
 
 /* One of each per series (docs/ARCHITECTURE.md "Memory per series"). */
 _Static_assert(sizeof(struct snmp_inst) <= 32, "struct snmp_inst outgrew its budget");
-_Static_assert(sizeof(struct snmp_pstate) <= 56, "struct snmp_pstate outgrew its budget");
+_Static_assert(sizeof(struct snmp_pstate) <= 48, "struct snmp_pstate outgrew its budget");
 
 static bool inst_is(const struct snmp_inst *v, const char *inst)
 {
@@ -203,29 +203,31 @@ static bool inst_is(const struct snmp_inst *v, const char *inst)
 	return (!inst && !own) || (inst && own && !strcmp(inst, own));
 }
 
-/* Room for one more instance of ps: the first is ps->one, the others move to the heap. */
+/* Room for one more instance of ps: the first is ps->one; from the second on, all move
+ * to the heap (ps->many, once n counts the new one). */
 static struct snmp_inst *inst_room(struct snmp_pstate *ps)
 {
 	if (ps->n == 0)
-		return ps->v = &ps->one;
-	struct snmp_inst *v = ps->v == &ps->one ? malloc(2 * sizeof(*v))
-					       : realloc(ps->v, (ps->n + 1) * sizeof(*v));
+		return &ps->one;
+	struct snmp_inst *v = ps->n == 1 ? malloc(2 * sizeof(*v))
+					 : realloc(ps->many, (ps->n + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
-	if (ps->v == &ps->one)
+	if (ps->n == 1)
 		v[0] = ps->one;
-	ps->v = v;
+	ps->many = v;
 	return &v[ps->n];
 }
 
 static struct snmp_inst *inst_find(struct snmp_pstate *ps, const char *inst)
 {
-	if (ps->hint < ps->n && inst_is(&ps->v[ps->hint], inst))
-		return &ps->v[ps->hint++];
+	struct snmp_inst *v = snmp_pstate_insts(ps);
+	if (ps->hint < ps->n && inst_is(&v[ps->hint], inst))
+		return &v[ps->hint++];
 	for (uint32_t i = 0; i < ps->n; i++)
-		if (inst_is(&ps->v[i], inst)) {
+		if (inst_is(&v[i], inst)) {
 			ps->hint = i + 1;
-			return &ps->v[i];
+			return &v[i];
 		}
 	return NULL;
 }
@@ -368,7 +370,8 @@ static void report_unsupported(struct snmp_dev *d, size_t pi)
 	if (ps->n == 0)
 		insts_fixed(d, pi);
 	for (size_t i = 0; i < ps->n; i++)
-		metric_put_absent(d->env->reg, ps->v[i].m, d->now_ms, SNMP_NOT_SUPPORTED);
+		metric_put_absent(d->env->reg, snmp_pstate_insts(ps)[i].m, d->now_ms,
+				  SNMP_NOT_SUPPORTED);
 	d->ps[pi].unanswered = true;
 	d->points_unsupported++;
 }
@@ -404,7 +407,7 @@ static void eval_scalar(struct snmp_dev *d, size_t pi)
 static void eval_table_failed(struct snmp_dev *d, size_t pi, const char *why)
 {
 	for (size_t i = 0; i < d->ps[pi].n; i++) {
-		metric_put_error(d->env->reg, d->ps[pi].v[i].m, d->now_ms, why);
+		metric_put_error(d->env->reg, snmp_pstate_insts(&d->ps[pi])[i].m, d->now_ms, why);
 		d->point_errors++;
 	}
 	if (d->ps[pi].n == 0)
@@ -654,7 +657,7 @@ void snmp_counters_reset(struct snmp_dev *d)
 {
 	for (size_t i = 0; d->ps && i < d->prof->npoints; i++)
 		for (size_t k = 0; k < d->ps[i].n; k++)
-			d->ps[i].v[k].have_prev = false;
+			snmp_pstate_insts(&d->ps[i])[k].have_prev = false;
 }
 
 void snmp_support_reset(struct snmp_dev *d)

@@ -166,17 +166,26 @@ enum snmp_support {
 };
 
 struct snmp_pstate {
-	struct snmp_inst *v;  /* &one until a second instance comes (then on the heap) */
+	/* the instances, at snmp_pstate_insts: the only one of a scalar point, most points,
+	 * in place (in the device's array of point states, not an allocation of its own:
+	 * docs/ARCHITECTURE.md "Memory per series"); from the second on, all on the heap */
+	union {
+		struct snmp_inst one; /* n <= 1 */
+		struct snmp_inst *many; /* n >= 2 */
+	};
 	uint32_t n;           /* 32-bit, as the series of a device are (one per instance) */
 	uint32_t hint;        /* where the next instance is looked for first: rows come in
 			       * the order their instances were made, so a table is read in
 			       * one pass, not one scan per row */
 	enum snmp_support support : 8;
 	bool unanswered;      /* the agent answered nothing for it this poll */
-	/* the only instance of a scalar point, most points: in the device's array of point
-	 * states, not an allocation of its own (docs/ARCHITECTURE.md "Memory per series") */
-	struct snmp_inst one;
 };
+
+/* ps's n instances. */
+static inline struct snmp_inst *snmp_pstate_insts(struct snmp_pstate *ps)
+{
+	return ps->n >= 2 ? ps->many : &ps->one;
+}
 
 struct snmp_row {
 	oid *idx;             /* index suffix */

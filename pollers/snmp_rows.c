@@ -475,8 +475,8 @@ void snmp_dev_state_free(struct snmp_dev *d)
 		}
 	if (d->ps && d->prof)
 		for (size_t i = 0; i < d->prof->npoints; i++)
-			if (d->ps[i].v != &d->ps[i].one)
-				free(d->ps[i].v);
+			if (d->ps[i].n >= 2)
+				free(d->ps[i].many);
 	free(d->ts);
 	free(d->ps);
 	d->ts = NULL;

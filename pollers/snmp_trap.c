@@ -253,7 +253,7 @@ static bool device_event(struct snmp_trapd *t, const struct cfg_device *dev, int
 	for (size_t i = 0; i < NKNOWN; i++)
 		names[i + 1] = (struct metric_enum){(int)i + 1, known_traps[i].name};
 	if ((m = metric_reg_get(t->env->reg, dev->id, &count)))
-		metric_put(t->env->reg, m, now, isnan(m->raw) ? 1 : m->raw + 1);
+		metric_put(t->env->reg, m, now, isnan(metric_raw(m)) ? 1 : metric_raw(m) + 1);
 	if ((m = metric_reg_get(t->env->reg, dev->id, &last)))
 		metric_put(t->env->reg, m, now, known + 1);
 	return trap_guard_repoll(t->guard, dev->id, loop_now_ms(t->env->loop));

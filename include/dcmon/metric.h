@@ -62,7 +62,8 @@ struct metric_desc {
 /* Read-only outside core/metric.c.  The strings are the registry's: device, name,
  * unit, labels and enum names shared by every metric with the same text.  One exists
  * per series (a million on a large site), so the fields are ordered and sized to keep
- * it at 176 bytes: docs/ARCHITECTURE.md "Memory per series". */
+ * it at 144 bytes, and a COUNTER's raw reading is not in it (metric_raw): most series
+ * are gauges and states: docs/ARCHITECTURE.md "Memory per series". */
 #define METRIC_SINK_SLOTS 3
 
 struct metric {
@@ -77,10 +78,8 @@ struct metric {
 	int64_t interval_ms;
 
 	double value;          /* last value (rate for counters); NaN when none */
-	double raw;            /* COUNTER: last raw reading; NaN when none */
 	int64_t ts_ms;         /* wall-clock ms of the last report (value or error) */
 	int64_t value_ts_ms;   /* wall-clock ms of the last good value; 0 = never */
-	int64_t raw_ts_ms;     /* COUNTER: wall-clock ms of `raw` */
 	/* why quality is ERROR/STALE, at most METRIC_REASON_MAX - 1 bytes; "" when OK
 	 * (never NULL); valid until the metric's next report */
 	const char *reason;
@@ -113,8 +112,8 @@ struct metric_reg;
 
 /* Called after every report.  Loop thread.  Must not keep `m` past metric_reg_drop.
  * A report carried a new value when quality is OK and value_ts_ms == ts_ms; for a
- * COUNTER, raw_ts_ms == ts_ms says a new raw reading arrived (even when it only primed
- * or restarted the rate, which leaves value_ts_ms behind). */
+ * COUNTER, metric_raw_ts_ms(m) == ts_ms says a new raw reading arrived (even when it
+ * only primed or restarted the rate, which leaves value_ts_ms behind). */
 struct metric_sink {
 	const char *name;
 	/* May be NULL: a sink that only keeps per-metric data in its slot, and is handed
@@ -212,6 +211,11 @@ size_t metric_reg_count(const struct metric_reg *reg);
 uint64_t metric_reg_reports(const struct metric_reg *reg);
 /* Of those, the good values (metric_put of a finite number): reports minus point errors. */
 uint64_t metric_reg_values(const struct metric_reg *reg);
+
+/* A COUNTER's last raw reading (NaN when none) and its wall-clock ms (0 when none);
+ * NaN and 0 for a GAUGE or STATE, which keep none. */
+double metric_raw(const struct metric *m);
+int64_t metric_raw_ts_ms(const struct metric *m);
 
 /* Name of a STATE value ("battery"), or NULL if the metric has no name for it. */
 const char *metric_enum_name(const struct metric *m, int value);

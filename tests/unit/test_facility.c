@@ -803,6 +803,56 @@ static void test_stale_unreachable(void **state)
 	status_fx_free(&x);
 }
 
+/* The facility's records sit in slabs: when a device's metrics go, the last records
+ * move into the holes (each metric's slot following), the emptied slab is freed, and a
+ * moved record keeps what it counted (srv1's frozen_polls 3: four identical readings
+ * are frozen). */
+static void test_records_move_on_drop(void **state)
+{
+	(void)state;
+	struct status_fx x;
+	status_fx_new(&x);
+	enum { GONE = 1100, KEPT = 300 };
+	int64_t t = 1700000000000;
+	struct metric *kept[KEPT];
+	char inst[16];
+	struct metric_desc d = {.name = "inlet_celsius", .unit = "celsius", .kind = METRIC_GAUGE,
+				.inst_label = "sensor", .inst = inst, .interval_ms = 10000};
+	for (int i = 0; i < GONE + KEPT; i++) {
+		snprintf(inst, sizeof(inst), "s%d", i);
+		struct metric *m = metric_reg_get(x.reg, i < GONE ? "gone" : "srv1", &d);
+		assert_non_null(m);
+		metric_put(x.reg, m, t, 45);
+		if (i >= GONE)
+			kept[i - GONE] = m;
+	}
+	assert_int_equal(x.f->nmets, GONE + KEPT);
+	assert_int_equal(x.f->nslabs, 2);
+	metric_reg_drop_device(x.reg, "gone");
+	assert_int_equal(x.f->nmets, KEPT);
+	assert_int_equal(x.f->nslabs, 1);
+	size_t srv1 = fgraph_find(x.f->g, "srv1");
+	for (int i = 0; i < KEPT; i++) {
+		const struct fmet *fm = kept[i]->sink_data[x.f->slot];
+		assert_non_null(fm);
+		assert_ptr_equal(fm->m, kept[i]);
+		assert_int_equal(fm->idx, fm - x.f->mets[0]);
+		assert_int_equal(fm->node, srv1);
+		assert_int_equal(x.f->met_node[fm->idx], srv1);
+		assert_int_equal(fm->same, 1); /* its first reading equals the value it started from */
+	}
+	struct metric *moved = kept[KEPT - 1]; /* the first to move: into gone's first hole */
+	for (int i = 1; i < 4; i++)
+		metric_put(x.reg, moved, t + i * 10000, 45);
+	assert_int_equal(((const struct fmet *)moved->sink_data[x.f->slot])->same, 4);
+	facility_tick(x.f, t + 40000);
+	struct metric *fault = metric_reg_find(x.reg, "srv1", "sensor_fault_state", moved->key);
+	assert_non_null(fault);
+	assert_string_equal(metric_enum_name(fault, (int)fault->value), "frozen");
+	assert_null(metric_reg_find(x.reg, "srv1", "sensor_fault_state", kept[0]->key));
+	status_fx_free(&x);
+}
+
 /* A device's trap metrics are reported when a trap comes, never polled: they go stale
  * a few intervals after each trap, and that is no sensor fault (the soak, bench/soak.sh,
  * found "sensor-fault" warnings mailed for trap_received_total and trap_last_state). */
@@ -924,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_suppression_input),
 		cmocka_unit_test(test_quality_at_tick),
 		cmocka_unit_test(test_stale_unreachable),
+		cmocka_unit_test(test_records_move_on_drop),
 		cmocka_unit_test(test_trap_metrics_are_no_sensor),
 		cmocka_unit_test(test_trap_waits_for_poll),
 	};

@@ -153,7 +153,7 @@ static void test_counter_rate_wrap_and_restart(void **state)
 	metric_put(reg, m, 1000000, 1000);
 	assert_true(isnan(m->value));
 	assert_int_equal(m->quality, QUALITY_UNKNOWN);
-	assert_int_equal(m->raw_ts_ms, 1000000);
+	assert_int_equal(metric_raw_ts_ms(m), 1000000);
 	metric_put(reg, m, 1010000, 6000); /* 5000 bytes in 10 s */
 	assert_true(fabs(m->value - 500.0) < 1e-9);
 	assert_int_equal(m->quality, QUALITY_OK);
@@ -163,6 +163,22 @@ static void test_counter_rate_wrap_and_restart(void **state)
 	metric_put(reg, m, 1030000, 2010);
 	assert_true(fabs(m->value - 200.0) < 1e-9);
 	assert_int_equal(s.reports, 4);
+	assert_float_equal(metric_raw(m), 2010, 0);
+	/* the raw reading's time moves with the wall clock, as the others do */
+	metric_reg_clock_stepped(reg, -5000);
+	assert_int_equal(metric_raw_ts_ms(m), 1025000);
+	assert_int_equal(m->ts_ms, 1025000);
+	metric_put(reg, m, 1035000, 3010); /* 1000 bytes in the 10 s that passed */
+	assert_true(fabs(m->value - 100.0) < 1e-9);
+	/* a gauge keeps no raw reading; a counter's goes with its device */
+	struct metric_desc g = {.name = "if_speed_bits_per_second", .unit = "bits_per_second",
+				.interval_ms = 10000};
+	struct metric *gauge = metric_reg_get(reg, "sw", &g);
+	metric_put(reg, gauge, 1035000, 1e9);
+	assert_true(isnan(metric_raw(gauge)));
+	assert_int_equal(metric_raw_ts_ms(gauge), 0);
+	metric_reg_drop_device(reg, "sw");
+	assert_int_equal(metric_reg_count(reg), 0);
 	metric_reg_free(reg);
 }
 

@@ -124,7 +124,7 @@ static void test_ucd_and_if_mib(void **state)
 	assert_float_equal(snmp_fx_val(&f->x, "ucd", "load_average_15m_count", NULL), load[2], 0.5);
 	struct metric *m = metric_reg_find(f->x.reg, "ucd", "cpu_idle_seconds_total", NULL);
 	assert_non_null(m);
-	assert_false(isnan(m->raw));
+	assert_false(isnan(metric_raw(m)));
 	snmp_poller.free(a);
 
 	snmp_dev_init(&ifs, &s2, "ifs", "public", f->agent.port, "if-mib");
@@ -137,7 +137,7 @@ static void test_ucd_and_if_mib(void **state)
 	m = metric_reg_find(f->x.reg, "ifs", "if_in_bytes_total", "lo");
 	assert_non_null(m);
 	/* snmpd caches interface counters for a few seconds: at most what the kernel had */
-	assert_true(m->raw > 0 && m->raw <= after);
+	assert_true(metric_raw(m) > 0 && metric_raw(m) <= after);
 	(void)before;
 	assert_non_null(metric_reg_find(f->x.reg, "ifs", "if_in_errors_total", "lo"));
 	snmp_poller.free(b);

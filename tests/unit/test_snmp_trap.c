@@ -216,7 +216,7 @@ static void test_on_battery_trap_repolls(void **state)
 	assert_string_equal(state_of(f, "trap_last_state"), "on_battery");
 	struct metric *m = metric_reg_find(f->x.reg, "ups-t", "trap_received_total", NULL);
 	assert_non_null(m);
-	assert_float_equal(m->raw, 1, 0);
+	assert_float_equal(metric_raw(m), 1, 0);
 	for (int i = 0; i < SNMP_TRAP_DROP_N; i++)
 		assert_int_equal(snmp_trapd_dropped(f->td, i), 0);
 }
