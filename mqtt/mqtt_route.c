@@ -66,10 +66,16 @@ void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg)
 	routes_index(r);
 }
 
+static const char *memo_topic(const struct mqtt_memo *m)
+{
+	return m->len <= MQTT_MEMO_INLINE ? m->topic.text : m->topic.heap;
+}
+
 static void memo_free(struct mqtt_memo *memo, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(memo[i].topic);
+		if (memo[i].len > MQTT_MEMO_INLINE)
+			free(memo[i].topic.heap);
 	free(memo);
 }
 
@@ -101,32 +107,30 @@ void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 
 #define MEMO_FIRST 64 /* slots of a new memo */
 
-/* The slot of topic on route: its own, or the free one where it would go (linear
- * probing; at most half the slots are used, so there is one). */
-static uint64_t memo_hash(const struct mqtt_routes *r, const struct mqtt_route *route,
-			  const char *topic)
+static uint64_t memo_hash(const char *topic)
 {
-	uint64_t h = strhash(topic) ^ ((uint64_t)(route - r->v) * 0x9e3779b97f4a7c15ULL);
+	uint64_t h = strhash(topic);
 	return h ^ (h >> 29);
 }
 
-static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const struct mqtt_route *route,
-				   const char *topic, uint64_t h)
+/* The slot of topic: its own, or the free one where it would go (linear probing; at most
+ * half the slots are used, so there is one). */
+static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const char *topic, size_t len,
+				   uint64_t h)
 {
 	size_t mask = r->nmemo - 1;
 	struct mqtt_memo *m = &r->memo[h & mask];
-	while (m->topic && (m->hash != h || m->route != route || strcmp(m->topic, topic)))
+	while (m->len && (m->hash != h || m->len != len || memcmp(memo_topic(m), topic, len)))
 		m = &r->memo[(size_t)(m - r->memo + 1) & mask];
 	return m;
 }
 
-const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
-					 const struct mqtt_route *route, const char *topic)
+const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r, const char *topic)
 {
 	if (!r->nmemo)
 		return NULL;
-	const struct mqtt_memo *m = memo_slot(r, route, topic, memo_hash(r, route, topic));
-	return m->topic ? m : NULL;
+	const struct mqtt_memo *m = memo_slot(r, topic, strlen(topic), memo_hash(topic));
+	return m->len ? m : NULL;
 }
 
 /* Room for one more: twice the slots while the registry's series allow it (4 slots a
@@ -139,17 +143,19 @@ static bool memo_room(struct mqtt_routes *r, size_t nseries)
 	size_t n = r->nmemo ? 2 * r->nmemo : MEMO_FIRST;
 	if (r->nmemo && r->nmemo >= 4 * nseries)
 		n = r->nmemo;
-	struct mqtt_memo *old = r->memo, *memo = calloc(n, sizeof(*memo));
+	/* slots on cache lines: a slot read is one line */
+	struct mqtt_memo *old = r->memo, *memo = aligned_alloc(64, n * sizeof(*memo));
 	if (!memo)
 		return false;
+	memset(memo, 0, n * sizeof(*memo));
 	size_t nold = r->nmemo;
 	bool keep = n > nold;
 	r->memo = memo;
 	r->nmemo = n;
 	r->memo_used = 0;
 	for (size_t i = 0; keep && i < nold; i++)
-		if (old[i].topic) {
-			*memo_slot(r, old[i].route, old[i].topic, old[i].hash) = old[i];
+		if (old[i].len) {
+			*memo_slot(r, memo_topic(&old[i]), old[i].len, old[i].hash) = old[i];
 			r->memo_used++;
 		}
 	if (keep)
@@ -159,20 +165,25 @@ static bool memo_room(struct mqtt_routes *r, size_t nseries)
 	return true;
 }
 
-void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries)
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_route *route,
+			  const char *topic, struct metric *metric, size_t nseries)
 {
-	if (!memo_room(r, nseries))
+	size_t len = strlen(topic);
+	if (!len || len > UINT16_MAX || !memo_room(r, nseries))
 		return;
-	uint64_t h = memo_hash(r, m->route, m->topic);
-	struct mqtt_memo *slot = memo_slot(r, m->route, m->topic, h);
-	if (slot->topic) {
-		slot->metric = m->metric;
+	uint64_t h = memo_hash(topic);
+	struct mqtt_memo *slot = memo_slot(r, topic, len, h);
+	if (slot->len) {
+		slot->metric = metric;
+		slot->route = (uint32_t)(route - r->v);
 		return;
 	}
-	char *topic = strdup(m->topic);
-	if (!topic)
+	struct mqtt_memo m = {.hash = h, .metric = metric, .route = (uint32_t)(route - r->v),
+			      .len = (uint16_t)len};
+	if (len <= MQTT_MEMO_INLINE)
+		memcpy(m.topic.text, topic, len + 1);
+	else if (!(m.topic.heap = strdup(topic)))
 		return;
-	*slot = (struct mqtt_memo){.hash = h, .route = m->route, .metric = m->metric,
-				   .topic = topic};
+	*slot = m;
 	r->memo_used++;
 }

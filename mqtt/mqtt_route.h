@@ -19,14 +19,23 @@ struct mqtt_route {
 
 struct metric;
 
-/* A topic of a scalar route, remembered with its metric once a value of it
- * went in: the next ones skip the topic's levels, the device and the registry's key. */
+#define MQTT_MEMO_INLINE 39 /* bytes of a topic kept in its slot; longer ones on the heap */
+
+/* A topic that goes to one scalar route and no other, remembered with its metric once a
+ * value of it went in: the next ones skip the routes' filters, the topic's levels, the
+ * device and the registry's key.  A slot is one cache line (the topic within it when it
+ * fits), so that a value found costs one cache miss, not a second one for its topic. */
 struct mqtt_memo {
-	uint64_t hash;                  /* of topic and route: most misses end without strcmp */
-	const struct mqtt_route *route;
+	uint64_t hash;                  /* of the topic: most misses end without a compare */
 	struct metric *metric;
-	char *topic;                    /* NULL: a free slot */
+	uint32_t route;                 /* its index in mqtt_routes.v */
+	uint16_t len;                   /* the topic's bytes; 0: a free slot */
+	union {
+		char text[MQTT_MEMO_INLINE + 1]; /* len <= MQTT_MEMO_INLINE */
+		char *heap;                      /* longer */
+	} topic;
 };
+_Static_assert(sizeof(struct mqtt_memo) == 64, "a memo slot is one cache line");
 
 /* Every route of a config; pointers into the config, which must outlive them. */
 struct mqtt_routes {
@@ -44,12 +53,13 @@ struct mqtt_routes {
 
 void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg);
 void mqtt_routes_free(struct mqtt_routes *r);
-/* The memo of topic on route, or NULL. */
-const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
-					 const struct mqtt_route *route, const char *topic);
-/* Remembers topic on route; the memo grows to 4 slots for each of nseries (the
- * registry's series: bounded however many topics a wildcard takes), then begins anew. */
-void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries);
+/* The memo of topic, or NULL. */
+const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r, const char *topic);
+/* Remembers that topic, the only route's topic, went to metric; the memo grows to 4 slots
+ * for each of nseries (the registry's series: bounded however many topics a wildcard
+ * takes), then begins anew. */
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_route *route,
+			  const char *topic, struct metric *metric, size_t nseries);
 /* Calls fn for every route whose filter matches topic. */
 void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 		       void (*fn)(void *arg, const struct mqtt_route *route), void *arg);
