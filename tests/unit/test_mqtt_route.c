@@ -1,6 +1,7 @@
 /* The routes' memo of topics (mqtt_route.c): each topic found again with its route and
- * metric, short and long topics alike, a second value updating it, and its size bounded
- * by the registry's series however many topics arrive. */
+ * metric, short and long topics alike, in the order remembered or any other, a second
+ * value updating it, and its size bounded by the registry's series however many topics
+ * arrive. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@ static void remember(struct mqtt_routes *r, size_t route, const char *topic, siz
 }
 
 /* The metric of topic when the memo has it on route. */
-static struct metric *found(const struct mqtt_routes *r, size_t route, const char *topic)
+static struct metric *found(struct mqtt_routes *r, size_t route, const char *topic)
 {
 	const struct mqtt_memo *m = mqtt_routes_memo(r, topic);
 	return m && m->route == route ? m->metric : NULL;
@@ -39,17 +40,22 @@ static void test_topics_found_again(void **state)
 			 "a/d%zu/b/a-rather-long-instance-name-of-a-point-p%zu", i / 20, i % 20);
 		remember(&r, i % 3 == 0, topic, i, 2000);
 	}
-	for (size_t i = 0; i < 2000; i++) {
-		snprintf(topic, sizeof(topic), i % 2 ? "a/d%zu/b/p%zu" :
-			 "a/d%zu/b/a-rather-long-instance-name-of-a-point-p%zu", i / 20, i % 20);
-		assert_ptr_equal(found(&r, i % 3 == 0, topic), &metrics[i]);
-	}
+	/* in the order remembered (each the one after the last found), then backwards and
+	 * every seventh (found by the index) */
+	for (size_t pass = 0; pass < 3; pass++)
+		for (size_t k = 0; k < 2000; k++) {
+			size_t i = pass == 0 ? k : pass == 1 ? 1999 - k : k * 7 % 2000;
+			snprintf(topic, sizeof(topic), i % 2 ? "a/d%zu/b/p%zu" :
+				 "a/d%zu/b/a-rather-long-instance-name-of-a-point-p%zu", i / 20,
+				 i % 20);
+			assert_ptr_equal(found(&r, i % 3 == 0, topic), &metrics[i]);
+		}
 	assert_null(mqtt_routes_memo(&r, "a/d0/b/p0")); /* even: the long form only */
 	assert_null(mqtt_routes_memo(&r, "a/d0/b/p"));
 	assert_null(mqtt_routes_memo(&r, "a/d0/b/a-rather-long-instance-name-of-a-point-p"));
 	remember(&r, 1, "a/d0/b/p1", 7, 2000); /* a new route and metric for a known topic */
 	assert_ptr_equal(found(&r, 1, "a/d0/b/p1"), &metrics[7]);
-	assert_int_equal(r.memo_used, 2000);
+	assert_int_equal(r.nmemo, 2000);
 	r.v = NULL; /* not ours to free */
 	mqtt_routes_free(&r);
 }
@@ -65,9 +71,9 @@ static void test_bounded_by_series(void **state)
 	for (size_t i = 0; i < 100000; i++) {
 		snprintf(topic, sizeof(topic), "a/%zu", i);
 		remember(&r, 0, topic, 0, 100);
-		assert_true(r.nmemo <= 512 && 2 * r.memo_used <= r.nmemo);
+		assert_true(r.nindex <= 512 && 2 * r.nmemo <= r.nindex);
 	}
-	assert_int_equal(r.nmemo, 512);
+	assert_int_equal(r.nindex, 512);
 	assert_ptr_equal(found(&r, 0, "a/99999"), &metrics[0]);
 	r.v = NULL;
 	mqtt_routes_free(&r);
