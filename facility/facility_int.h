@@ -21,6 +21,8 @@ extern const struct api_route facility_routes[];
 struct fnode {
 	const char *id;               /* referenced from the cfg */
 	const struct cfg_device *dev; /* NULL for a group */
+	const struct cfg_facility *fac; /* device: facility_cfg_of(dev), looked up once, not
+					 * by name at each report */
 	int need;                     /* group: members that must work; device: unused */
 	size_t *up, nup;              /* device: its feeds; group: its members (node indices) */
 	size_t *down, ndown;          /* nodes this one feeds */

@@ -78,7 +78,7 @@ void fderive_sample(struct facility *f, struct fmet *fm, const struct metric *m)
 {
 	if (fm->node == FG_NONE || !f->g->v[fm->node].dev)
 		return;
-	const struct cfg_facility *fac = facility_cfg_of(f->g->v[fm->node].dev);
+	const struct cfg_facility *fac = f->g->v[fm->node].fac;
 	if (fm->series == FSER_FUEL && !isnan(fac->tank_liters)) {
 		if (!fderive_engine_running(f, m->device))
 			return; /* at rest: the run clock stops, a refill shows as a step */
@@ -129,7 +129,7 @@ void fderive_metric(struct facility *f, struct fmet *fm, int64_t now_ms)
 	sensor_fault(f, fm, now_ms);
 	if (!f->g->v[fm->node].dev)
 		return;
-	const struct cfg_facility *fac = facility_cfg_of(f->g->v[fm->node].dev);
+	const struct cfg_facility *fac = f->g->v[fm->node].fac;
 	if (fm->series == FSER_TEMP && !isnan(fac->temp_limit))
 		time_to(f, fm, "time_to_limit_seconds", TREND_WINDOW_MS, fac->temp_limit, now_ms);
 	else if (fm->series == FSER_FS)
@@ -156,7 +156,7 @@ static double gen_load_kw(struct facility *f, const struct fnode *v)
 	if (!isnan(w))
 		return w / 1000.0;
 	double pct = value_of(f, v->id, "engine_load_percent");
-	return isnan(pct) ? NAN : pct / 100.0 * facility_cfg_of(v->dev)->rating_kw;
+	return isnan(pct) ? NAN : pct / 100.0 * v->fac->rating_kw;
 }
 
 /* Did the level fall at least FUEL_SLOPE_MIN_STEPS times its resolution over lv[]
@@ -178,7 +178,7 @@ static bool fell_enough(const double *lv, size_t n, double refill)
  * load table for the set's rating; *why when neither is known. */
 static double gen_burn(struct facility *f, const struct fnode *v, const char **why)
 {
-	const struct cfg_facility *fac = facility_cfg_of(v->dev);
+	const struct cfg_facility *fac = v->fac;
 	struct metric *fuel = metric_reg_find(f->env.reg, v->id, "fuel_level_percent", NULL);
 	struct fmet *fm = fuel && f->slot >= 0 ? fuel->sink_data[f->slot] : NULL;
 	int64_t ts[FSERIES_MAX];
@@ -200,7 +200,7 @@ static double gen_burn(struct facility *f, const struct fnode *v, const char **w
 static void generator(struct facility *f, size_t i, int64_t now_ms)
 {
 	const struct fnode *v = &f->g->v[i];
-	const struct cfg_facility *fac = facility_cfg_of(v->dev);
+	const struct cfg_facility *fac = v->fac;
 	if (isnan(fac->tank_liters))
 		return;
 	int64_t iv = facility_node_interval(f, i);
@@ -220,7 +220,7 @@ static void generator(struct facility *f, size_t i, int64_t now_ms)
 static void ups(struct facility *f, size_t i, int64_t now_ms)
 {
 	const struct fnode *v = &f->g->v[i];
-	int64_t tk = facility_cfg_of(v->dev)->takeover_ms;
+	int64_t tk = v->fac->takeover_ms;
 	if (tk == CFG_UNSET)
 		return;
 	int64_t iv = facility_node_interval(f, i);

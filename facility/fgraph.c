@@ -110,6 +110,7 @@ struct fgraph *fgraph_new(const struct cfg *cfg, char *err, size_t errlen)
 	g->n = cfg->ndevices + cfg->ngroups;
 	for (size_t i = 0; i < cfg->ndevices; i++)
 		g->v[i] = (struct fnode){.id = cfg->devices[i].id, .dev = &cfg->devices[i],
+					 .fac = facility_cfg_of(&cfg->devices[i]),
 					 .standby = facility_cfg_of(&cfg->devices[i])->standby};
 	for (size_t i = 0; i < cfg->ngroups; i++)
 		g->v[cfg->ndevices + i] = (struct fnode){.id = cfg->groups[i].id,

@@ -25,7 +25,7 @@ static int frozen_limit(const struct facility *f, const struct fmet *fm)
 {
 	if (fm->node == FG_NONE || !f->g->v[fm->node].dev || !fm->moves)
 		return 0;
-	return facility_cfg_of(f->g->v[fm->node].dev)->frozen_polls;
+	return f->g->v[fm->node].fac->frozen_polls;
 }
 
 static bool out_of_range(const struct metric *m)

@@ -272,6 +272,9 @@ struct arrival {
 	const struct mosquitto_message *msg;
 	int64_t now_ms;
 	bool matched;
+	size_t nroutes;                 /* routes whose filter took the topic */
+	const struct mqtt_route *route; /* the last of them */
+	struct metric *put;             /* the metric its scalar value went to, or NULL */
 };
 
 /* The device a route's message is for: its own, or the one a topic level names (a
@@ -296,18 +299,18 @@ static bool scalar_route(const struct mqtt_route *r)
 	return r->sub && r->sub->format <= MQTT_FMT_COLLECTD;
 }
 
-/* A scalar value of a topic seen before goes straight to its metric (the path below
- * costs a message several times more: the topic's levels, the device, the registry's
- * key).  false when it must take that path: topic not remembered, payload not a value
- * (its error is counted there). */
-static bool deliver_remembered(struct arrival *a, const struct mqtt_route *r)
+/* A scalar value of a topic seen before goes straight to its metric (the path of
+ * on_route costs a message several times more: the routes' filters, the topic's levels,
+ * the device, the registry's key).  false when it must take that path: topic not
+ * remembered, payload not a value (its error is counted there). */
+static bool deliver_remembered(struct arrival *a)
 {
-	const struct mqtt_memo *m = scalar_route(r) ?
-		mqtt_routes_memo(&a->c->routes, r, a->msg->topic) : NULL;
+	const struct mqtt_memo *m = mqtt_routes_memo(&a->c->routes, a->msg->topic);
 	struct mqtt_sink sink = {.now_ms = a->now_ms};
 	double v;
 	if (!m || a->msg->payloadlen > a->c->mc->max_payload ||
-	    !mqtt_map_scalar(r->sub, a->msg->payload, (size_t)a->msg->payloadlen, &sink, &v))
+	    !mqtt_map_scalar(a->c->routes.v[m->route].sub, a->msg->payload,
+			     (size_t)a->msg->payloadlen, &sink, &v))
 		return false;
 	metric_put(a->c->env->reg, m->metric, sink.ts_ms, v);
 	return true;
@@ -316,10 +319,9 @@ static bool deliver_remembered(struct arrival *a, const struct mqtt_route *r)
 static void on_route(void *arg, const struct mqtt_route *r)
 {
 	struct arrival *a = arg;
-	if (deliver_remembered(a, r)) {
-		a->matched = true;
-		return;
-	}
+	a->nroutes++;
+	a->route = r;
+	a->put = NULL;
 	const struct cfg_device *dev = route_device(a, r);
 	if (!dev)
 		return;
@@ -332,10 +334,17 @@ static void on_route(void *arg, const struct mqtt_route *r)
 			      .sink = {.point = on_point, .now_ms = a->now_ms}};
 	dl.sink.arg = &dl;
 	deliver(&dl, r->sub, a->msg);
-	if (dl.put && scalar_route(r))
-		mqtt_routes_remember(&a->c->routes,
-				     &(struct mqtt_memo){.route = r, .metric = dl.put,
-							 .topic = a->msg->topic},
+	if (scalar_route(r))
+		a->put = dl.put;
+}
+
+/* A topic that went to one route, a scalar one, and put a value is remembered with its
+ * metric (deliver_remembered).  One route only: a topic that two filters take must
+ * go to both. */
+static void remember_topic(struct arrival *a)
+{
+	if (a->nroutes == 1 && a->put)
+		mqtt_routes_remember(&a->c->routes, a->route, a->msg->topic, a->put,
 				     metric_reg_count(a->c->env->reg));
 }
 
@@ -429,7 +438,10 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 		return;
 	if (command_message(c, msg))
 		return;
+	if (deliver_remembered(&a))
+		return;
 	mqtt_routes_match(&a.c->routes, msg->topic, on_route, &a);
+	remember_topic(&a);
 }
 
 /* ---- the link ------------------------------------------------------------------- */

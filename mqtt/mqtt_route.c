@@ -66,10 +66,21 @@ void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg)
 	routes_index(r);
 }
 
-static void memo_free(struct mqtt_memo *memo, size_t n)
+static const char *memo_topic(const struct mqtt_memo *m)
+{
+	return m->len <= MQTT_MEMO_INLINE ? m->topic.text : m->topic.heap;
+}
+
+static void memo_forget(struct mqtt_memo *memo, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(memo[i].topic);
+		if (memo[i].len > MQTT_MEMO_INLINE)
+			free(memo[i].topic.heap);
+}
+
+static void memo_free(struct mqtt_memo *memo, size_t n)
+{
+	memo_forget(memo, n);
 	free(memo);
 }
 
@@ -78,6 +89,7 @@ void mqtt_routes_free(struct mqtt_routes *r)
 	free(r->v);
 	free(r->heads);
 	memo_free(r->memo, r->nmemo);
+	free(r->index);
 	*r = (struct mqtt_routes){0};
 }
 
@@ -99,80 +111,102 @@ void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 	}
 }
 
-#define MEMO_FIRST 64 /* slots of a new memo */
+#define MEMO_FIRST 64 /* slots of a new memo's index */
 
-/* The slot of topic on route: its own, or the free one where it would go (linear
- * probing; at most half the slots are used, so there is one). */
-static uint64_t memo_hash(const struct mqtt_routes *r, const struct mqtt_route *route,
-			  const char *topic)
+static uint64_t memo_hash(const char *topic)
 {
-	uint64_t h = strhash(topic) ^ ((uint64_t)(route - r->v) * 0x9e3779b97f4a7c15ULL);
+	uint64_t h = strhash(topic);
 	return h ^ (h >> 29);
 }
 
-static struct mqtt_memo *memo_slot(const struct mqtt_routes *r, const struct mqtt_route *route,
-				   const char *topic, uint64_t h)
+static bool memo_is(const struct mqtt_memo *m, const char *topic, size_t len)
 {
-	size_t mask = r->nmemo - 1;
-	struct mqtt_memo *m = &r->memo[h & mask];
-	while (m->topic && (m->hash != h || m->route != route || strcmp(m->topic, topic)))
-		m = &r->memo[(size_t)(m - r->memo + 1) & mask];
-	return m;
+	return m->len == len && !memcmp(memo_topic(m), topic, len);
 }
 
-const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
-					 const struct mqtt_route *route, const char *topic)
+/* The index slot of topic: its own, or the free one where it would go (linear probing; at
+ * most half the slots are used, so there is one). */
+static uint32_t *index_slot(const struct mqtt_routes *r, const char *topic, size_t len,
+			    uint64_t h)
+{
+	size_t mask = r->nindex - 1, i = h & mask;
+	while (r->index[i] && (r->memo[r->index[i] - 1].hash != h ||
+			       !memo_is(&r->memo[r->index[i] - 1], topic, len)))
+		i = (i + 1) & mask;
+	return &r->index[i];
+}
+
+const struct mqtt_memo *mqtt_routes_memo(struct mqtt_routes *r, const char *topic)
 {
 	if (!r->nmemo)
 		return NULL;
-	const struct mqtt_memo *m = memo_slot(r, route, topic, memo_hash(r, route, topic));
-	return m->topic ? m : NULL;
+	size_t len = strlen(topic);
+	const struct mqtt_memo *m = &r->memo[r->memo_next < r->nmemo ? r->memo_next : 0];
+	if (!memo_is(m, topic, len)) {
+		uint32_t e = *index_slot(r, topic, len, memo_hash(topic));
+		if (!e)
+			return NULL;
+		m = &r->memo[e - 1];
+	}
+	r->memo_next = (size_t)(m - r->memo) + 1;
+	return m;
 }
 
-/* Room for one more: twice the slots while the registry's series allow it (4 slots a
+/* Room for one more: twice the index while the registry's series allow it (4 slots a
  * series, however many topics a wildcard takes), else a memo forgotten and begun anew.
  * false when out of memory. */
 static bool memo_room(struct mqtt_routes *r, size_t nseries)
 {
-	if (r->nmemo && 2 * (r->memo_used + 1) <= r->nmemo)
+	if (r->nindex && 2 * (r->nmemo + 1) <= r->nindex)
 		return true;
-	size_t n = r->nmemo ? 2 * r->nmemo : MEMO_FIRST;
-	if (r->nmemo && r->nmemo >= 4 * nseries)
-		n = r->nmemo;
-	struct mqtt_memo *old = r->memo, *memo = calloc(n, sizeof(*memo));
-	if (!memo)
+	if (r->nindex && r->nindex >= 4 * nseries) {
+		memo_forget(r->memo, r->nmemo);
+		memset(r->index, 0, r->nindex * sizeof(*r->index));
+		r->nmemo = r->memo_next = 0;
+		return true;
+	}
+	size_t n = r->nindex ? 2 * r->nindex : MEMO_FIRST;
+	if (n > UINT32_MAX)
 		return false;
-	size_t nold = r->nmemo;
-	bool keep = n > nold;
+	/* entries on cache lines: reading one is one line */
+	struct mqtt_memo *memo = aligned_alloc(64, n / 2 * sizeof(*memo));
+	uint32_t *index = calloc(n, sizeof(*index));
+	if (!memo || !index) {
+		free(memo);
+		free(index);
+		return false;
+	}
+	if (r->nmemo)
+		memcpy(memo, r->memo, r->nmemo * sizeof(*memo));
+	free(r->memo);
+	free(r->index);
 	r->memo = memo;
-	r->nmemo = n;
-	r->memo_used = 0;
-	for (size_t i = 0; keep && i < nold; i++)
-		if (old[i].topic) {
-			*memo_slot(r, old[i].route, old[i].topic, old[i].hash) = old[i];
-			r->memo_used++;
-		}
-	if (keep)
-		free(old);
-	else
-		memo_free(old, nold);
+	r->index = index;
+	r->nindex = n;
+	for (size_t i = 0; i < r->nmemo; i++)
+		*index_slot(r, memo_topic(&memo[i]), memo[i].len, memo[i].hash) = (uint32_t)i + 1;
 	return true;
 }
 
-void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries)
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_route *route,
+			  const char *topic, struct metric *metric, size_t nseries)
 {
-	if (!memo_room(r, nseries))
+	size_t len = strlen(topic);
+	if (!len || len > UINT16_MAX || !memo_room(r, nseries))
 		return;
-	uint64_t h = memo_hash(r, m->route, m->topic);
-	struct mqtt_memo *slot = memo_slot(r, m->route, m->topic, h);
-	if (slot->topic) {
-		slot->metric = m->metric;
+	uint64_t h = memo_hash(topic);
+	uint32_t *slot = index_slot(r, topic, len, h);
+	if (*slot) {
+		r->memo[*slot - 1].metric = metric;
+		r->memo[*slot - 1].route = (uint32_t)(route - r->v);
 		return;
 	}
-	char *topic = strdup(m->topic);
-	if (!topic)
+	struct mqtt_memo m = {.hash = h, .metric = metric, .route = (uint32_t)(route - r->v),
+			      .len = (uint16_t)len};
+	if (len <= MQTT_MEMO_INLINE)
+		memcpy(m.topic.text, topic, len + 1);
+	else if (!(m.topic.heap = strdup(topic)))
 		return;
-	*slot = (struct mqtt_memo){.hash = h, .route = m->route, .metric = m->metric,
-				   .topic = topic};
-	r->memo_used++;
+	r->memo[r->nmemo] = m;
+	*slot = (uint32_t)++r->nmemo;
 }

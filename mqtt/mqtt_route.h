@@ -19,14 +19,22 @@ struct mqtt_route {
 
 struct metric;
 
-/* A topic of a scalar route, remembered with its metric once a value of it
- * went in: the next ones skip the topic's levels, the device and the registry's key. */
+#define MQTT_MEMO_INLINE 39 /* bytes of a topic kept in its slot; longer ones on the heap */
+
+/* A topic that goes to one scalar route and no other, remembered with its metric once a
+ * value of it went in: the next ones skip the routes' filters, the topic's levels, the
+ * device and the registry's key.  One cache line, the topic within it when it fits. */
 struct mqtt_memo {
-	uint64_t hash;                  /* of topic and route: most misses end without strcmp */
-	const struct mqtt_route *route;
+	uint64_t hash;                  /* of the topic: most misses end without a compare */
 	struct metric *metric;
-	char *topic;                    /* NULL: a free slot */
+	uint32_t route;                 /* its index in mqtt_routes.v */
+	uint16_t len;                   /* the topic's bytes */
+	union {
+		char text[MQTT_MEMO_INLINE + 1]; /* len <= MQTT_MEMO_INLINE */
+		char *heap;                      /* longer */
+	} topic;
 };
+_Static_assert(sizeof(struct mqtt_memo) == 64, "a memo slot is one cache line");
 
 /* Every route of a config; pointers into the config, which must outlive them. */
 struct mqtt_routes {
@@ -36,20 +44,28 @@ struct mqtt_routes {
 	size_t nheads;   /* a power of two */
 	bool has_wild;   /* some filter has + or # */
 	bool has_exact;  /* some filter has neither (else no hash of the topic) */
-	/* Open addressing, at most half full: valid while the config and the registry's
-	 * metrics are, that is until a reload, which builds the routes anew. */
-	struct mqtt_memo *memo;
-	size_t nmemo, memo_used; /* nmemo: a power of two, or 0 */
+	/* The topics in the order they were first seen, found by an index (open
+	 * addressing, at most half full) or, first, as the one after the last found:
+	 * publishers send their topics in the same order again and again, so that the
+	 * memo is then read in sequence, not at random (a cache miss each).  Valid while
+	 * the config and the registry's metrics are, that is until a reload, which builds
+	 * the routes anew. */
+	struct mqtt_memo *memo;  /* nindex / 2 of them */
+	size_t nmemo;            /* used */
+	uint32_t *index;         /* memo entry + 1; 0 = a free slot */
+	size_t nindex;           /* a power of two, or 0 */
+	size_t memo_next;        /* the entry after the last found */
 };
 
 void mqtt_routes_build(struct mqtt_routes *r, const struct cfg *cfg);
 void mqtt_routes_free(struct mqtt_routes *r);
-/* The memo of topic on route, or NULL. */
-const struct mqtt_memo *mqtt_routes_memo(const struct mqtt_routes *r,
-					 const struct mqtt_route *route, const char *topic);
-/* Remembers topic on route; the memo grows to 4 slots for each of nseries (the
- * registry's series: bounded however many topics a wildcard takes), then begins anew. */
-void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_memo *m, size_t nseries);
+/* The memo of topic, or NULL. */
+const struct mqtt_memo *mqtt_routes_memo(struct mqtt_routes *r, const char *topic);
+/* Remembers that topic, the only route's topic, went to metric; the memo grows to 2
+ * topics (4 slots of its index) for each of nseries (the registry's series: bounded however many topics a wildcard
+ * takes), then begins anew. */
+void mqtt_routes_remember(struct mqtt_routes *r, const struct mqtt_route *route,
+			  const char *topic, struct metric *metric, size_t nseries);
 /* Calls fn for every route whose filter matches topic. */
 void mqtt_routes_match(const struct mqtt_routes *r, const char *topic,
 		       void (*fn)(void *arg, const struct mqtt_route *route), void *arg);

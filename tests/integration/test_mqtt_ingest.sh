@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # dcmond subscribed to a real mosquitto broker on loopback: every payload kind (number,
 # bool, enum, JSON paths, Tasmota, Shelly Gen2, zigbee2mqtt) with its values asserted,
-# + and # filters and the device named by a topic level, a sensor that stops publishing
-# (stale, then its no-data alert), a last will marking a device unreachable, malformed
-# payloads counted without a crash nor touching other metrics, and the broker killed
-# and restarted (values resume).
+# + and # filters and the device named by a topic level, a topic of two filters, a
+# sensor that stops publishing (stale, then its no-data alert), a last will marking a
+# device unreachable, malformed payloads counted without a crash nor touching other
+# metrics, and the broker killed and restarted (values resume).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mqtt_lib.sh"
 
@@ -28,6 +28,7 @@ rules:
 devices:
   - {id: rack1, kind: env, mqtt: true}
   - {id: rack2, kind: env, mqtt: true}
+  - {id: twin1, kind: env, mqtt: {topics: [{topic: sensors/twin1/temperature, format: number, metric: inlet_celsius}]}}
   - id: door1
     kind: env
     mqtt:
@@ -88,6 +89,15 @@ wait_until 10 "power scaled" metric_is door1 power_kilowatts "" '.value == 2.5'
 pub gw/door1/open false
 wait_until 10 "door closed" metric_is door1 door_state "" '.value == 0'
 pass "bool (ON/false), enum text (any case), scale"
+
+# a topic that two filters take (the daemon's + and the device's own) goes to both, its
+# first value and the next ones (no memo of one route's metric for it)
+for v in 21 22 23; do
+	pub sensors/twin1/temperature $v
+	wait_until 10 "twin1 inlet $v" metric_is twin1 inlet_celsius "" ".value == $v"
+	wait_until 10 "twin1 temperature $v" metric_is twin1 temperature_celsius "" ".value == $v"
+done
+pass "a topic of two filters: each value to both metrics"
 
 # JSON paths, several values from one message, # filter, payload timestamp
 ts=$(( $(date +%s) - 30 ))
