@@ -70,7 +70,7 @@ static void *archive_thread(void *arg)
 		int64_t now = archive_mono_ms();
 		if (b.flush || b.stop || b.forgotten || now >= due_ms ||
 		    a->w.held >= held_base + a->q.wake_len) {
-			size_t lost = archive_writer_run(&a->w, &a->q, b.forgotten, b.flush, b.stop);
+			size_t lost = archive_writer_run(&a->w, b.forgotten, b.flush, b.stop);
 			due_ms = now + a->flush_ms;
 			held_base = a->w.held;
 			if (a->w.held == 0 && lost == 0)
@@ -181,10 +181,11 @@ void archive_free(struct archive *a)
 		return;
 	archive_queue_stop(&a->q);
 	pthread_join(a->thread, NULL);
+	archive_writer_free_forgotten(&a->w);
 	archive_writer_destroy(&a->w);
 	archive_journal_close(&a->j);
 	for (struct archive_file *f = a->q.all, *next; f; f = next) {
-		next = f->all_next;
+		next = f->all.next;
 		archive_file_free(f);
 	}
 	archive_queue_destroy(&a->q);

@@ -47,32 +47,58 @@ enum archive_file_state {
 			       * again at retry_ms */
 };
 
+/* An archive time (seconds since the epoch) as a file holds it: 32 bits, until 2106. */
+#define ARCHIVE_TIME_MAX ((int64_t)UINT32_MAX)
+#define ARCHIVE_FILE_INLINE_PTS 2 /* values a file holds in its own record */
+
 /* One RRD file.  Created on the loop thread at a metric's first report; all fields
  * below `writer-only` are touched by the writer thread alone.  Owned by the archive
- * (list `all`, under the queue lock); freed by the writer after forget(), or by
- * archive_free(). */
+ * (list `all`, under the queue lock) until its metric is gone, then by the forget
+ * lists and the writer, which frees it once its values are written (archive_free
+ * frees what is left).  One per series, a million on a large site (docs/
+ * ARCHITECTURE.md "Memory per series"): 76 bytes before the names. */
 struct archive_file {
-	struct archive_file *all_prev, *all_next; /* archive's list of every file */
+	union {
+		/* the archive's list of every live file (loop thread, queue lock) */
+		struct {
+			struct archive_file *prev, *next;
+		} all;
+		/* once forgotten (archive_queue_forget took it off `all`): the queue's
+		 * forget list, then the writer's */
+		struct archive_file *next_forgotten;
+	};
 
 	/* writer-only */
-	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
-	int64_t retry_ms;          /* BAD, NOSPACE: monotonic ms of the next look at the file */
-	struct archive_point *pts; /* buffered values, strictly ascending t_s; NULL when none */
-	size_t npts, cap_pts;      /* used / allocated entries of pts */
 	struct archive_file *next_dirty;
-	struct archive_file *next_forgotten; /* queue's forget list, then writer's */
 	/* rate-limits warnings about this file: allocated at its first warning, freed when
 	 * it is usable again (archive_file_complain), so a healthy file pays 8 bytes */
 	struct log_complaint *complaint;
-	uint32_t step_s; /* RRD step, seconds */
+	/* buffered values, strictly ascending times: in the record while they fit
+	 * (pts_log2 0; a file holds a value or two between writes), else one heap block
+	 * of 1 << pts_log2 values and as many times (archive_file_vals/_times) */
+	union {
+		struct {
+			double v[ARCHIVE_FILE_INLINE_PTS];
+			uint32_t t[ARCHIVE_FILE_INLINE_PTS];
+		} in;
+		struct {
+			double *v;
+			uint32_t *t;
+		} heap;
+	} pts;
+	uint32_t last_s;  /* last update time in the file (or accepted by rrdcached); 0 =
+	                   * not known yet */
+	uint32_t npts;    /* buffered values */
+	int64_t retry_ms; /* BAD, NOSPACE: monotonic ms of the next look at the file */
+	uint32_t step_s;  /* RRD step, seconds */
 	enum archive_file_state state : 8;
-	bool dirty;                /* on the writer's dirty list */
-	bool forgotten;            /* the metric is gone: free once pts are written */
-
 	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
-	/* <device>/<key>.rrd (the path below data_dir, which every file shares, so the
-	 * absolute path is made when needed: archive_file_path), then the device id: one
-	 * allocation per series, a million files on a large site */
+	bool dirty : 1;            /* on the writer's dirty list */
+	bool forgotten : 1;        /* the metric is gone: free once pts are written */
+	uint8_t pts_log2;          /* 0: values in the record; else 1 << pts_log2 on the heap */
+	/* <device>/<key>.rrd, the path below data_dir, which every file shares, so the
+	 * absolute path is made when needed (archive_file_path); the device id is its
+	 * first component (archive_file_device) */
 	char names[];
 };
 
@@ -82,10 +108,41 @@ static inline const char *archive_file_rel(const struct archive_file *f)
 	return f->names;
 }
 
-/* The device id of f, for log lines (stored after the relative path). */
-static inline const char *archive_file_device(const struct archive_file *f)
+#define ARCHIVE_DEVICE_MAX (PATH_MAX / 2) /* bytes of a file's device id, NUL included */
+
+/* The device id of f (for log lines), copied into buf. */
+static inline const char *archive_file_device(const struct archive_file *f,
+                                              char buf[ARCHIVE_DEVICE_MAX])
 {
-	return f->names + strlen(f->names) + 1;
+	size_t n = strcspn(f->names, "/");
+	n = n < ARCHIVE_DEVICE_MAX ? n : ARCHIVE_DEVICE_MAX - 1;
+	memcpy(buf, f->names, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The buffered values of f and their times (npts of each, oldest first). */
+static inline double *archive_file_vals(struct archive_file *f)
+{
+	return f->pts_log2 ? f->pts.heap.v : f->pts.in.v;
+}
+
+static inline uint32_t *archive_file_times(struct archive_file *f)
+{
+	return f->pts_log2 ? f->pts.heap.t : f->pts.in.t;
+}
+
+/* Buffered value i of f. */
+static inline struct archive_point archive_file_pt(struct archive_file *f, size_t i)
+{
+	return (struct archive_point){.t_s = archive_file_times(f)[i],
+	                              .v = archive_file_vals(f)[i]};
+}
+
+/* A time as a file holds it (archive_file_add refuses values beyond 32 bits). */
+static inline uint32_t archive_time32(int64_t t_s)
+{
+	return t_s <= 0 ? 0 : t_s >= ARCHIVE_TIME_MAX ? UINT32_MAX : (uint32_t)t_s;
 }
 
 /* One queued report. */
@@ -136,12 +193,11 @@ int archive_queue_init(struct archive_queue *q, size_t max);
 void archive_queue_destroy(struct archive_queue *q);
 /* Loop side: queues one value; drops the oldest 10% (counted, logged) when full. */
 void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct archive_point p);
-/* Loop side: hands a file over to the writer, to be freed once written. */
+/* Loop side: takes a file off the archive's list and hands it over to the writer, to be
+ * freed once written. */
 void archive_queue_forget(struct archive_queue *q, struct archive_file *f);
 /* Loop side: links a new file into the archive's list. */
 void archive_queue_adopt(struct archive_queue *q, struct archive_file *f);
-/* Writer: unlinks a file from the archive's list (before freeing it). */
-void archive_queue_disown(struct archive_queue *q, struct archive_file *f);
 /* Writer: waits up to wait_ms for work, a flush request or stop, then swaps the
  * queue into b (b's old array, emptied, becomes the queue's). */
 void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_t wait_ms);
@@ -302,14 +358,16 @@ const char *archive_file_path(const struct archive_file *f, const char *data_dir
                               char path[PATH_MAX]);
 /* Writer: buffers a point.  A point in the same second as the last buffered one
  * replaces it; a point not after the file's last update or the last buffered one is
- * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ENOMEM. */
+ * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ERANGE for a
+ * time beyond ARCHIVE_TIME_MAX, -ENOMEM. */
 int archive_file_add(struct archive_file *f, struct archive_point p);
 /* Writer: a warning about f, rate-limited per file (its complaint state is allocated
  * here and kept while the file is in trouble). */
 void archive_file_complain(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
 /* Writer: f is usable again: one INFO line if it was complained about, state freed. */
 void archive_file_complain_release(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
-/* Writer: drops the first n buffered points (the buffer is freed when none is left). */
+/* Writer: drops the first n buffered points (back into the record, the heap block
+ * freed, once they fit). */
 void archive_file_consume(struct archive_file *f, size_t n);
 /* Writer: drops buffered points not after last_s; returns how many. */
 size_t archive_file_drop_old(struct archive_file *f);
@@ -353,8 +411,11 @@ void archive_writer_absorb(struct archive_writer *w, const struct archive_entry 
 /* Writes every dirty file (force: ignore the rrdcached back-off), frees forgotten files
  * once written; the list's files are handed over.  last: nothing may stay behind.
  * Returns the values given up on in the last round (0 otherwise). */
-size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-                          struct archive_file *forgotten, bool force, bool last);
+size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgotten, bool force,
+                          bool last);
+/* After the last round: frees the files whose metric is gone that it kept (values given
+ * up on), which the archive's list no longer holds. */
+void archive_writer_free_forgotten(struct archive_writer *w);
 
 /* Writer: sends the points of every file of list (linked by next_dirty, verified) in
  * one rrdcached BATCH and accounts each sent value as written or failed; a refused

@@ -47,7 +47,7 @@ static size_t pipe_fill_line(struct archive_writer *w, struct archive_file *f, s
 	*n = 0;
 	while (from + *n < f->npts) {
 		char v[ARCHIVE_FORMAT_MAX];
-		int vl = archive_rrd_format(v, sizeof(v), f->kind, f->pts[from + *n]);
+		int vl = archive_rrd_format(v, sizeof(v), f->kind, archive_file_pt(f, from + *n));
 		if (vl < 0) { /* absurd counter value: drop it */
 			archive_file_drop_at(f, from + *n);
 			w->held--;
@@ -131,7 +131,7 @@ static void pipe_settle(struct archive_writer *w, struct archive_file *f, size_t
 		return;
 	if (ok < n)
 		f->state = ARCHIVE_FILE_NEW; /* look at the file again before its next write */
-	f->last_s = f->pts[n - 1].t_s;
+	f->last_s = archive_file_times(f)[n - 1];
 	w->counts.written += ok;
 	w->counts.failed += n - ok;
 	w->held -= n;

@@ -83,6 +83,14 @@ void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct 
 void archive_queue_forget(struct archive_queue *q, struct archive_file *f)
 {
 	pthread_mutex_lock(&q->lock);
+	/* off the archive's list: its links become the forget list's (the writer frees
+	 * the file, archive_free frees only the files of the list) */
+	if (f->all.prev)
+		f->all.prev->all.next = f->all.next;
+	else
+		q->all = f->all.next;
+	if (f->all.next)
+		f->all.next->all.prev = f->all.prev;
 	f->next_forgotten = q->forgotten;
 	q->forgotten = f;
 	pthread_mutex_unlock(&q->lock);
@@ -91,24 +99,11 @@ void archive_queue_forget(struct archive_queue *q, struct archive_file *f)
 void archive_queue_adopt(struct archive_queue *q, struct archive_file *f)
 {
 	pthread_mutex_lock(&q->lock);
-	f->all_prev = NULL;
-	f->all_next = q->all;
+	f->all.prev = NULL;
+	f->all.next = q->all;
 	if (q->all)
-		q->all->all_prev = f;
+		q->all->all.prev = f;
 	q->all = f;
-	pthread_mutex_unlock(&q->lock);
-}
-
-void archive_queue_disown(struct archive_queue *q, struct archive_file *f)
-{
-	pthread_mutex_lock(&q->lock);
-	if (f->all_prev)
-		f->all_prev->all_next = f->all_next;
-	else
-		q->all = f->all_next;
-	if (f->all_next)
-		f->all_next->all_prev = f->all_prev;
-	f->all_prev = f->all_next = NULL;
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -205,33 +205,60 @@ static void flush_retained(struct world *w, uint64_t written, uint64_t retained)
 	assert_int_equal(s.retained, retained);
 }
 
-/* A file's buffer is held only while it has values, its warning state only while it is
- * in trouble, and the device id is found after its path (docs/ARCHITECTURE.md "Memory
- * per series"). */
+/* A file holds its first values in its own record and a heap block only while more
+ * wait, its warning state only while it is in trouble, and the device id is the
+ * first component of its path (docs/ARCHITECTURE.md "Memory per series"). */
 static void test_file_buffer_and_complaint(void **state)
 {
 	(void)state;
-	char err[128];
+	char err[128], dev[ARCHIVE_DEVICE_MAX];
 	struct metric_reg *reg = metric_reg_new();
 	struct metric_desc d = {.name = "p001_volts", .unit = "volts", .interval_ms = 10000};
 	struct metric *m = metric_reg_get(reg, "d00001", &d);
 	struct archive_file *f = archive_file_new("/data", m, err, sizeof(err));
 	assert_non_null(f);
 	assert_string_equal(archive_file_rel(f), "d00001/p001_volts.rrd");
-	assert_string_equal(archive_file_device(f), "d00001");
+	assert_string_equal(archive_file_device(f, dev), "d00001");
 	assert_int_equal(f->step_s, 10);
-	assert_null(f->pts);
-	for (int i = 1; i <= 3; i++)
+	assert_int_equal(f->npts, 0);
+	for (int i = 1; i <= 2; i++)
 		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	assert_int_equal(f->pts_log2, 0); /* two values: in the record */
+	assert_true(archive_file_vals(f) == f->pts.in.v);
+	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 3, .v = 3}), 1);
+	assert_int_equal(f->pts_log2, 2); /* a third: a heap block of 4 */
 	assert_int_equal(f->npts, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(archive_file_pt(f, (size_t)i).t_s == i + 1 &&
+		            archive_file_pt(f, (size_t)i).v == i + 1);
 	archive_file_consume(f, 1);
 	assert_int_equal(f->npts, 2);
-	assert_true(f->pts[0].t_s == 2 && f->pts[1].t_s == 3);
+	assert_int_equal(f->pts_log2, 0); /* back in the record, the block freed (ASan) */
+	assert_true(archive_file_pt(f, 0).t_s == 2 && archive_file_pt(f, 1).t_s == 3);
+	assert_true(archive_file_pt(f, 0).v == 2 && archive_file_pt(f, 1).v == 3);
 	archive_file_consume(f, 2);
-	assert_null(f->pts); /* written: no buffer until the next value */
-	assert_int_equal(f->cap_pts, 0);
+	assert_int_equal(f->npts, 0); /* written: nothing held */
+	assert_int_equal(f->pts_log2, 0);
 	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 4, .v = 4}), 1);
-	assert_true(f->npts == 1 && f->pts[0].v == 4);
+	assert_true(f->npts == 1 && archive_file_pt(f, 0).v == 4);
+	/* a time beyond 32 bits is refused, not wrapped */
+	assert_int_equal(
+	    archive_file_add(f, (struct archive_point){.t_s = ARCHIVE_TIME_MAX + 1, .v = 5}),
+	    -ERANGE);
+	assert_int_equal(f->npts, 1);
+	for (int i = 5; i <= 20; i++) /* grows 4 -> 8 -> 16 -> 32, in order */
+		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	assert_int_equal(f->npts, 17);
+	assert_int_equal(f->pts_log2, 5);
+	assert_true(archive_file_pt(f, 16).t_s == 20 && archive_file_pt(f, 16).v == 20);
+	archive_file_drop_at(f, 0);
+	assert_true(f->npts == 16 && archive_file_pt(f, 0).t_s == 5);
+	f->last_s = 18;
+	assert_int_equal(archive_file_drop_old(f), 14);
+	assert_true(f->npts == 2 && f->pts_log2 == 0 && archive_file_pt(f, 0).t_s == 19 &&
+	            archive_file_pt(f, 1).v == 20);
+	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 21, .v = 21}), 1);
+	assert_int_equal(f->pts_log2, 2);
 
 	assert_null(f->complaint);
 	archive_file_complain(f, "test warning %d", 1);
