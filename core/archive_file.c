@@ -13,7 +13,8 @@
 #define PTS_HEAP_MAX_LOG2 31
 
 /* One per series (docs/ARCHITECTURE.md "Memory per series"). */
-_Static_assert(sizeof(struct archive_file) <= 80, "struct archive_file outgrew its budget");
+_Static_assert(offsetof(struct archive_file, names) <= 72,
+               "struct archive_file outgrew its budget");
 
 /* A device id becomes a directory name: refuse what would leave data_dir. */
 static bool device_dir_ok(const char *dev)
@@ -50,22 +51,21 @@ char *archive_def_escape(const char *path)
 
 /* A file named rel (<device>/<key>.rrd, rel_len bytes), not yet checked.  NULL when
  * memory ran out. */
-static struct archive_file *file_alloc(const char *rel, size_t rel_len, unsigned long step_s,
-                                       enum metric_kind kind)
+static struct archive_file *file_alloc(struct archive_store *s, const char *rel, size_t rel_len,
+                                       unsigned long step_s, enum metric_kind kind)
 {
-	/* the names start before the struct's tail padding ends */
-	struct archive_file *f = calloc(1, offsetof(struct archive_file, names) + rel_len + 1);
+	struct archive_file *f = archive_store_alloc(s, rel_len);
 	if (!f)
 		return NULL;
-	memcpy(f->names, rel, rel_len); /* calloc'd: NUL-terminated */
+	memcpy(f->names, rel, rel_len); /* zeroed: NUL-terminated */
 	f->step_s = (uint32_t)step_s;
 	f->kind = kind;
 	f->state = ARCHIVE_FILE_NEW;
 	return f;
 }
 
-struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
-                                      size_t errlen)
+struct archive_file *archive_file_new(struct archive_store *s, const char *data_dir,
+                                      const struct metric *m, char *err, size_t errlen)
 {
 	char key[FILE_KEY_MAX];
 	if (!device_dir_ok(m->device)) {
@@ -86,7 +86,7 @@ struct archive_file *archive_file_new(const char *data_dir, const struct metric 
 	char rel[PATH_MAX];
 	snprintf(rel, sizeof(rel), "%s/%s.rrd", m->device, key);
 	struct archive_file *f =
-	    file_alloc(rel, strlen(rel), archive_rrd_step(m->interval_ms), m->kind);
+	    file_alloc(s, rel, strlen(rel), archive_rrd_step(m->interval_ms), m->kind);
 	if (!f)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 	return f;
@@ -108,13 +108,13 @@ static bool rel_ok(const char *rel, size_t len, size_t *dev_len)
 	       memcmp(rel + len - 4, ".rrd", 4) == 0;
 }
 
-struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
-                                           enum metric_kind kind)
+struct archive_file *archive_file_from_rel(struct archive_store *s, const char *rel, size_t rel_len,
+                                           unsigned long step_s, enum metric_kind kind)
 {
 	size_t dev_len;
 	if (step_s == 0 || (unsigned)kind > METRIC_STATE || !rel_ok(rel, rel_len, &dev_len))
 		return NULL;
-	return file_alloc(rel, rel_len, step_s, kind);
+	return file_alloc(s, rel, rel_len, step_s, kind);
 }
 
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
@@ -124,14 +124,14 @@ const char *archive_file_path(const struct archive_file *f, const char *data_dir
 	return path;
 }
 
-void archive_file_free(struct archive_file *f)
+void archive_file_drop_parts(struct archive_file *f)
 {
-	if (!f)
-		return;
 	if (f->pts_log2)
 		free(f->pts.heap.v);
+	f->pts_log2 = 0;
+	f->npts = 0;
 	free(f->complaint);
-	free(f);
+	f->complaint = NULL;
 }
 
 void archive_file_complain(struct archive_file *f, const char *fmt, ...)

@@ -3,6 +3,7 @@
  * archive.c        public API, the metric sink (loop thread) and the writer thread
  * archive_queue.c  the loop -> writer hand-off: one mutex, a growable array swapped whole
  * archive_file.c   one RRD file: path, buffered points, open/verify/write state machine
+ * archive_store.c  where the file records live (size-classed blocks, no list)
  * archive_rrd.c    the RRD layout and the librrd calls (create, verify, update)
  * archive_rrd_head.c an RRD file's fixed header read with one pread (the fast check)
  * archive_cachedc.c our client for rrdcached's text protocol (requests, BATCH)
@@ -52,24 +53,17 @@ enum archive_file_state {
 #define ARCHIVE_FILE_INLINE_PTS 2 /* values a file holds in its own record */
 
 /* One RRD file.  Created on the loop thread at a metric's first report; all fields
- * below `writer-only` are touched by the writer thread alone.  Owned by the archive
- * (list `all`, under the queue lock) until its metric is gone, then by the forget
- * lists and the writer, which frees it once its values are written (archive_free
- * frees what is left).  One per series, a million on a large site (docs/
- * ARCHITECTURE.md "Memory per series"): 76 bytes before the names. */
+ * below `writer-only` are touched by the writer thread alone.  Lives in the archive's
+ * store (archive_store.c); once its metric is gone it is handed to the writer, which
+ * frees it when its values are written (archive_free frees what is left).  One per
+ * series, a million on a large site (docs/ARCHITECTURE.md "Memory per series"): 72
+ * bytes before the names. */
 struct archive_file {
-	union {
-		/* the archive's list of every live file (loop thread, queue lock) */
-		struct {
-			struct archive_file *prev, *next;
-		} all;
-		/* once forgotten (archive_queue_forget took it off `all`): the queue's
-		 * forget list, then the writer's */
-		struct archive_file *next_forgotten;
-	};
+	/* the queue's forget list, then the writer's; once freed, the store's free list */
+	struct archive_file *next_forgotten;
 
 	/* writer-only */
-	struct archive_file *next_dirty;
+	struct archive_file *next_dirty; /* the first two words: archive_store.c */
 	/* rate-limits warnings about this file: allocated at its first warning, freed when
 	 * it is usable again (archive_file_complain), so a healthy file pays 8 bytes */
 	struct log_complaint *complaint;
@@ -168,7 +162,6 @@ struct archive_queue {
 	size_t max;                     /* entries kept before the oldest are dropped */
 	size_t wake_len;                /* wake the writer early once len reaches this */
 	struct archive_file *forgotten; /* files whose metric is gone, newest first */
-	struct archive_file *all;       /* every live file (owned by the archive) */
 	uint64_t queued;                /* values accepted since start */
 	uint64_t overflow;              /* values dropped because the queue was full */
 	uint64_t flush_req;             /* flush generation asked for */
@@ -193,11 +186,8 @@ int archive_queue_init(struct archive_queue *q, size_t max);
 void archive_queue_destroy(struct archive_queue *q);
 /* Loop side: queues one value; drops the oldest 10% (counted, logged) when full. */
 void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct archive_point p);
-/* Loop side: takes a file off the archive's list and hands it over to the writer, to be
- * freed once written. */
+/* Loop side: hands a file over to the writer, to be freed once written. */
 void archive_queue_forget(struct archive_queue *q, struct archive_file *f);
-/* Loop side: links a new file into the archive's list. */
-void archive_queue_adopt(struct archive_queue *q, struct archive_file *f);
 /* Writer: waits up to wait_ms for work, a flush request or stop, then swaps the
  * queue into b (b's old array, emptied, becomes the queue's). */
 void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_t wait_ms);
@@ -343,16 +333,38 @@ int archive_cached_flush(struct archive_cached *c, const struct archive_file *f)
 /* Closes the connection and frees its buffers. */
 void archive_cached_close(struct archive_cached *c);
 
+/* ---- archive_store.c: where the file records live ---- */
+
+#define ARCHIVE_STORE_CLASSES (PATH_MAX / 8 + 16) /* 8-byte size classes of records */
+
+/* Every file record of an archive.  Any thread (one mutex). */
+struct archive_store {
+	pthread_mutex_t lock;
+	struct archive_block *blocks; /* newest first, records carved from the first */
+	struct archive_file *free[ARCHIVE_STORE_CLASSES]; /* freed records by size / 8 */
+	size_t live;                  /* records in use */
+};
+
+int archive_store_init(struct archive_store *s);
+/* A zeroed record with room for names_len bytes of names and a NUL, or NULL. */
+struct archive_file *archive_store_alloc(struct archive_store *s, size_t names_len);
+/* Frees f's buffer and warning state and takes its record back.  NULL is a no-op. */
+void archive_store_free(struct archive_store *s, struct archive_file *f);
+/* Frees every record still in use (with its buffer and warning state) and the store. */
+void archive_store_destroy(struct archive_store *s);
+
 /* ---- archive_file.c: one file ---- */
 
 /* Loop side: a file for metric m under data_dir, or NULL (logged by the caller). */
-struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
-                                      size_t errlen);
+struct archive_file *archive_file_new(struct archive_store *s, const char *data_dir,
+                                      const struct metric *m, char *err, size_t errlen);
 /* A file known only by its path below data_dir, <device>/<key>.rrd (journal replay),
  * or NULL when the path is not one the archive makes (or memory ran out). */
-struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
+struct archive_file *archive_file_from_rel(struct archive_store *s, const char *rel,
+                                           size_t rel_len, unsigned long step_s,
                                            enum metric_kind kind);
-void archive_file_free(struct archive_file *f);
+/* Frees what f holds besides its record: its heap buffer and warning state. */
+void archive_file_drop_parts(struct archive_file *f);
 /* f's absolute path, written into path (archive_file_new checked that it fits). */
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
                               char path[PATH_MAX]);
@@ -392,6 +404,7 @@ struct archive_pipe {
 /* The writer's state: the files with buffered points, and how they are written. */
 struct archive_writer {
 	const char *data_dir;         /* the archive's, absolute */
+	struct archive_store *store;  /* the archive's: forgotten files go back to it */
 	struct archive_cached cached; /* rrdcached, when addr != NULL */
 	struct archive_file *dirty;   /* files with points, in no particular order */
 	size_t held;                  /* points buffered in files */
@@ -403,8 +416,8 @@ struct archive_writer {
 	struct log_complaint complaint; /* overflow of held points */
 };
 
-void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
-                         size_t max_held);
+void archive_writer_init(struct archive_writer *w, struct archive_store *store,
+                         const char *data_dir, const char *rrdcached, size_t max_held);
 void archive_writer_destroy(struct archive_writer *w);
 /* Takes a batch's values into the files' buffers. */
 void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n);
@@ -413,9 +426,6 @@ void archive_writer_absorb(struct archive_writer *w, const struct archive_entry 
  * Returns the values given up on in the last round (0 otherwise). */
 size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgotten, bool force,
                           bool last);
-/* After the last round: frees the files whose metric is gone that it kept (values given
- * up on), which the archive's list no longer holds. */
-void archive_writer_free_forgotten(struct archive_writer *w);
 
 /* Writer: sends the points of every file of list (linked by next_dirty, verified) in
  * one rrdcached BATCH and accounts each sent value as written or failed; a refused

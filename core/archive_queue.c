@@ -83,27 +83,8 @@ void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct 
 void archive_queue_forget(struct archive_queue *q, struct archive_file *f)
 {
 	pthread_mutex_lock(&q->lock);
-	/* off the archive's list: its links become the forget list's (the writer frees
-	 * the file, archive_free frees only the files of the list) */
-	if (f->all.prev)
-		f->all.prev->all.next = f->all.next;
-	else
-		q->all = f->all.next;
-	if (f->all.next)
-		f->all.next->all.prev = f->all.prev;
 	f->next_forgotten = q->forgotten;
 	q->forgotten = f;
-	pthread_mutex_unlock(&q->lock);
-}
-
-void archive_queue_adopt(struct archive_queue *q, struct archive_file *f)
-{
-	pthread_mutex_lock(&q->lock);
-	f->all.prev = NULL;
-	f->all.next = q->all;
-	if (q->all)
-		q->all->all.prev = f;
-	q->all = f;
 	pthread_mutex_unlock(&q->lock);
 }
 

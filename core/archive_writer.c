@@ -10,10 +10,11 @@
 
 #define WRITE_CHUNK 256 /* values per rrd_update_r call */
 
-void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
-                         size_t max_held)
+void archive_writer_init(struct archive_writer *w, struct archive_store *store,
+                         const char *data_dir, const char *rrdcached, size_t max_held)
 {
 	memset(w, 0, sizeof(*w));
+	w->store = store;
 	w->data_dir = data_dir;
 	archive_cached_init(&w->cached, rrdcached, data_dir);
 	w->max_held = max_held ? max_held : ARCHIVE_QUEUE_MAX_DEFAULT;
@@ -260,26 +261,12 @@ static size_t writer_abandon(struct archive_writer *w)
 	return lost;
 }
 
-void archive_writer_free_forgotten(struct archive_writer *w)
-{
-	struct archive_file **link = &w->dirty;
-	while (*link) {
-		struct archive_file *f = *link;
-		if (f->forgotten) {
-			*link = f->next_dirty;
-			archive_file_free(f);
-		} else {
-			link = &f->next_dirty;
-		}
-	}
-}
-
 /* A file is done for this round: off the dirty list, freed if its metric is gone. */
-static void file_done(struct archive_file *f)
+static void file_done(struct archive_writer *w, struct archive_file *f)
 {
 	f->dirty = false;
 	if (f->forgotten)
-		archive_file_free(f); /* archive_queue_forget took it off the archive's list */
+		archive_store_free(w->store, f);
 }
 
 /* Sends the files of list through rrdcached (if usable); files that keep points are
@@ -295,7 +282,7 @@ static void writer_send(struct archive_writer *w, struct archive_file *list, boo
 			f->next_dirty = *keep;
 			*keep = f;
 		} else {
-			file_done(f);
+			file_done(w, f);
 		}
 	}
 }
@@ -307,7 +294,7 @@ size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgott
 		next = f->next_forgotten;
 		f->forgotten = true;
 		if (!f->dirty)
-			archive_file_free(f);
+			archive_store_free(w->store, f);
 	}
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
@@ -331,7 +318,7 @@ size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgott
 			f->next_dirty = keep;
 			keep = f;
 		} else {
-			file_done(f);
+			file_done(w, f);
 		}
 	}
 	writer_send(w, send, cached_ok, &keep);

@@ -215,7 +215,9 @@ static void test_file_buffer_and_complaint(void **state)
 	struct metric_reg *reg = metric_reg_new();
 	struct metric_desc d = {.name = "p001_volts", .unit = "volts", .interval_ms = 10000};
 	struct metric *m = metric_reg_get(reg, "d00001", &d);
-	struct archive_file *f = archive_file_new("/data", m, err, sizeof(err));
+	struct archive_store store;
+	assert_int_equal(archive_store_init(&store), 0);
+	struct archive_file *f = archive_file_new(&store, "/data", m, err, sizeof(err));
 	assert_non_null(f);
 	assert_string_equal(archive_file_rel(f), "d00001/p001_volts.rrd");
 	assert_string_equal(archive_file_device(f, dev), "d00001");
@@ -267,8 +269,53 @@ static void test_file_buffer_and_complaint(void **state)
 	archive_file_complain_release(f, "test usable again");
 	assert_null(f->complaint);
 	archive_file_complain(f, "test warning %d", 2);
-	archive_file_free(f); /* with its buffer and warning state (ASan: no leak) */
+	archive_store_free(&store, f); /* with its buffer and warning state (ASan: no leak) */
+	assert_int_equal(store.live, 0);
+	archive_store_destroy(&store);
 	metric_reg_free(reg);
+}
+
+/* The store hands a freed record to the next file of its size, keeps records of other
+ * sizes apart, and frees every live record with its buffer and warning state when it
+ * is destroyed (ASan: no leak, and a freed record is poisoned). */
+static void test_store_reuse_and_destroy(void **state)
+{
+	(void)state;
+	struct archive_store s;
+	assert_int_equal(archive_store_init(&s), 0);
+	struct archive_file *files[3000];
+	char rel[64];
+	for (int i = 0; i < 3000; i++) { /* 3000 x ~100 bytes: more than one block */
+		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
+		files[i] = archive_file_from_rel(&s, rel, strlen(rel), 10, METRIC_GAUGE);
+		assert_non_null(files[i]);
+		assert_string_equal(archive_file_rel(files[i]), rel);
+		assert_int_equal((uintptr_t)files[i] % 8, 0);
+	}
+	assert_int_equal(s.live, 3000);
+	for (int i = 0; i < 3000; i++) { /* nothing overlaps */
+		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
+		assert_string_equal(archive_file_rel(files[i]), rel);
+	}
+	struct archive_file *gone = files[7];
+	archive_store_free(&s, gone);
+	assert_int_equal(s.live, 2999);
+	/* another size: a new record */
+	struct archive_file *f = archive_file_from_rel(&s, "x/y.rrd", 7, 10, METRIC_GAUGE);
+	assert_ptr_not_equal(f, gone);
+	/* the same size ("dev7/p.rrd"): the freed one, zeroed */
+	files[7] = archive_file_from_rel(&s, "dev9/p.rrd", 10, 10, METRIC_COUNTER);
+	assert_ptr_equal(files[7], gone);
+	assert_int_equal(files[7]->npts, 0);
+	assert_int_equal(files[7]->kind, METRIC_COUNTER);
+	assert_string_equal(archive_file_rel(files[7]), "dev9/p.rrd");
+	for (int i = 1; i <= 5; i++) /* a heap buffer and a warning state to free */
+		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	archive_file_complain(f, "test warning %d", 3);
+	assert_true(f->pts_log2 > 0 && f->complaint);
+	archive_store_free(&s, files[100]); /* a hole the walk steps over */
+	assert_int_equal(s.live, 3000);
+	archive_store_destroy(&s);
 }
 
 static void test_create_update_fetch(void **state)
@@ -986,13 +1033,16 @@ static void journal_leave(struct world *w, const char *name, int from, int to)
 	assert_int_equal(archive_journal_init(&j, w->dir, 0), 0);
 	assert_int_equal(archive_journal_start(&j), 0);
 	snprintf(rel, sizeof(rel), "pdu-1/%s.rrd", name);
-	struct archive_file *f = archive_file_from_rel(rel, strlen(rel), STEP, METRIC_GAUGE);
+	struct archive_store store;
+	assert_int_equal(archive_store_init(&store), 0);
+	struct archive_file *f =
+	    archive_file_from_rel(&store, rel, strlen(rel), STEP, METRIC_GAUGE);
 	assert_non_null(f);
 	for (int k = from; k <= to; k++) {
 		struct archive_entry e = {.f = f, .p = {.t_s = T0 + k * STEP, .v = k}};
 		archive_journal_append(&j, &e, 1);
 	}
-	archive_file_free(f);
+	archive_store_destroy(&store);
 	archive_journal_close(&j); /* no settle: the segments stay */
 }
 
@@ -1063,7 +1113,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_steps),
 	    cmocka_unit_test(test_format_matches_printf),
 	    cmocka_unit_test(test_file_buffer_and_complaint),
-	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
+	    cmocka_unit_test(test_store_reuse_and_destroy),
+    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mismatch_left_untouched, setup, teardown),
