@@ -13,7 +13,7 @@
 #define PTS_HEAP_MAX_LOG2 31
 
 /* One per series (docs/ARCHITECTURE.md "Memory per series"). */
-_Static_assert(offsetof(struct archive_file, names) <= 72,
+_Static_assert(offsetof(struct archive_file, names) <= 68,
                "struct archive_file outgrew its budget");
 
 /* A device id becomes a directory name: refuse what would leave data_dir. */
@@ -54,10 +54,11 @@ char *archive_def_escape(const char *path)
 static struct archive_file *file_alloc(struct archive_store *s, const char *rel, size_t rel_len,
                                        unsigned long step_s, enum metric_kind kind)
 {
-	struct archive_file *f = archive_store_alloc(s, rel_len);
+	size_t stem = rel_len - (sizeof(ARCHIVE_FILE_SUFFIX) - 1); /* the suffix is not kept */
+	struct archive_file *f = archive_store_alloc(s, stem);
 	if (!f)
 		return NULL;
-	memcpy(f->names, rel, rel_len); /* zeroed: NUL-terminated */
+	memcpy(f->names, rel, stem); /* zeroed: NUL-terminated */
 	f->step_s = (uint32_t)step_s;
 	f->kind = kind;
 	f->state = ARCHIVE_FILE_NEW;
@@ -84,7 +85,7 @@ struct archive_file *archive_file_new(struct archive_store *s, const char *data_
 		return NULL;
 	}
 	char rel[PATH_MAX];
-	snprintf(rel, sizeof(rel), "%s/%s.rrd", m->device, key);
+	snprintf(rel, sizeof(rel), "%s/%s" ARCHIVE_FILE_SUFFIX, m->device, key);
 	struct archive_file *f =
 	    file_alloc(s, rel, strlen(rel), archive_rrd_step(m->interval_ms), m->kind);
 	if (!f)
@@ -120,7 +121,7 @@ struct archive_file *archive_file_from_rel(struct archive_store *s, const char *
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
                               char path[PATH_MAX])
 {
-	snprintf(path, PATH_MAX, "%s/%s", data_dir, archive_file_rel(f));
+	snprintf(path, PATH_MAX, "%s/%s" ARCHIVE_FILE_SUFFIX, data_dir, f->names);
 	return path;
 }
 

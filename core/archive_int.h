@@ -56,7 +56,7 @@ enum archive_file_state {
  * below `writer-only` are touched by the writer thread alone.  Lives in the archive's
  * store (archive_store.c); once its metric is gone it is handed to the writer, which
  * frees it when its values are written (archive_free frees what is left).  One per
- * series, a million on a large site (docs/ARCHITECTURE.md "Memory per series"): 72
+ * series, a million on a large site (docs/ARCHITECTURE.md "Memory per series"): 68
  * bytes before the names. */
 struct archive_file {
 	/* the queue's forget list, then the writer's; once freed, the store's free list */
@@ -83,23 +83,35 @@ struct archive_file {
 	uint32_t last_s;  /* last update time in the file (or accepted by rrdcached); 0 =
 	                   * not known yet */
 	uint32_t npts;    /* buffered values */
-	int64_t retry_ms; /* BAD, NOSPACE: monotonic ms of the next look at the file */
+	uint32_t retry_s; /* BAD, NOSPACE: monotonic second of the next look at the file */
 	uint32_t step_s;  /* RRD step, seconds */
 	enum archive_file_state state : 8;
 	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
 	bool dirty : 1;            /* on the writer's dirty list */
 	bool forgotten : 1;        /* the metric is gone: free once pts are written */
 	uint8_t pts_log2;          /* 0: values in the record; else 1 << pts_log2 on the heap */
-	/* <device>/<key>.rrd, the path below data_dir, which every file shares, so the
-	 * absolute path is made when needed (archive_file_path); the device id is its
-	 * first component (archive_file_device) */
+	/* <device>/<key>: the path below data_dir, which every file shares, without the
+	 * ".rrd" every file has, so the path is made when needed (archive_file_rel,
+	 * archive_file_path); the device id is its first component (archive_file_device) */
 	char names[];
 };
 
-/* The file's path relative to data_dir: <device>/<key>.rrd. */
-static inline const char *archive_file_rel(const struct archive_file *f)
+#define ARCHIVE_FILE_SUFFIX ".rrd"
+
+/* The file's path relative to data_dir, <device>/<key>.rrd, written into buf.  Its
+ * length (archive_file_new and _from_rel checked that it fits). */
+static inline size_t archive_file_rel(const struct archive_file *f, char buf[PATH_MAX])
 {
-	return f->names;
+	size_t n = strlen(f->names);
+	memcpy(buf, f->names, n);
+	memcpy(buf + n, ARCHIVE_FILE_SUFFIX, sizeof(ARCHIVE_FILE_SUFFIX));
+	return n + sizeof(ARCHIVE_FILE_SUFFIX) - 1;
+}
+
+/* The monotonic second delay_ms from now (rounded up): when a file is looked at again. */
+static inline uint32_t archive_retry_at(int64_t now_ms, int64_t delay_ms)
+{
+	return (uint32_t)((now_ms + delay_ms + 999) / 1000);
 }
 
 #define ARCHIVE_DEVICE_MAX (PATH_MAX / 2) /* bytes of a file's device id, NUL included */

@@ -72,7 +72,7 @@ static void pipe_unnamable(struct archive_writer *w, struct archive_file *f, int
 	archive_file_consume(f, f->npts);
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_RETRY_MS);
 	archive_file_complain(f, "%s cannot be sent to rrdcached: %s",
 	                      archive_file_path(f, w->data_dir, path),
 	                      why == -EINVAL ? "line end in the path" : "path too long");

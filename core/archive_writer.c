@@ -78,7 +78,7 @@ static void file_bad(struct archive_writer *w, struct archive_file *f, const cha
 {
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_RETRY_MS);
 	w->counts.failed += f->npts;
 	archive_file_complain(f, fmt, archive_file_path(f, w->data_dir, path), why);
 	archive_file_consume(f, f->npts);
@@ -90,7 +90,7 @@ static void file_nospace(struct archive_writer *w, struct archive_file *f, const
 {
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_NOSPACE;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_NOSPACE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_NOSPACE_RETRY_MS);
 	archive_file_complain(
 	    f, "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
 	    archive_file_path(f, w->data_dir, path), why, (size_t)f->npts,
@@ -219,7 +219,7 @@ static int file_prepare(struct archive_writer *w, struct archive_file *f, bool c
 {
 	if (w->cached.addr && !cached_ok)
 		return -EAGAIN;
-	bool retry_due = archive_mono_ms() >= f->retry_ms;
+	bool retry_due = archive_mono_ms() >= (int64_t)f->retry_s * 1000;
 	if (f->state == ARCHIVE_FILE_NOSPACE)
 		f->state = retry_due ? ARCHIVE_FILE_NEW : f->state;
 	if (f->state == ARCHIVE_FILE_NOSPACE)

@@ -211,7 +211,7 @@ static void flush_retained(struct world *w, uint64_t written, uint64_t retained)
 static void test_file_buffer_and_complaint(void **state)
 {
 	(void)state;
-	char err[128], dev[ARCHIVE_DEVICE_MAX];
+	char err[128], dev[ARCHIVE_DEVICE_MAX], rel[PATH_MAX];
 	struct metric_reg *reg = metric_reg_new();
 	struct metric_desc d = {.name = "p001_volts", .unit = "volts", .interval_ms = 10000};
 	struct metric *m = metric_reg_get(reg, "d00001", &d);
@@ -219,7 +219,10 @@ static void test_file_buffer_and_complaint(void **state)
 	assert_int_equal(archive_store_init(&store), 0);
 	struct archive_file *f = archive_file_new(&store, "/data", m, err, sizeof(err));
 	assert_non_null(f);
-	assert_string_equal(archive_file_rel(f), "d00001/p001_volts.rrd");
+	assert_int_equal(archive_file_rel(f, rel), strlen("d00001/p001_volts.rrd"));
+	assert_string_equal(rel, "d00001/p001_volts.rrd");
+	assert_string_equal(f->names, "d00001/p001_volts"); /* ".rrd" is not kept */
+	assert_string_equal(archive_file_path(f, "/data", rel), "/data/d00001/p001_volts.rrd");
 	assert_string_equal(archive_file_device(f, dev), "d00001");
 	assert_int_equal(f->step_s, 10);
 	assert_int_equal(f->npts, 0);
@@ -284,18 +287,20 @@ static void test_store_reuse_and_destroy(void **state)
 	struct archive_store s;
 	assert_int_equal(archive_store_init(&s), 0);
 	struct archive_file *files[3000];
-	char rel[64];
+	char rel[64], got[PATH_MAX];
 	for (int i = 0; i < 3000; i++) { /* 3000 x ~100 bytes: more than one block */
 		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
 		files[i] = archive_file_from_rel(&s, rel, strlen(rel), 10, METRIC_GAUGE);
 		assert_non_null(files[i]);
-		assert_string_equal(archive_file_rel(files[i]), rel);
+		archive_file_rel(files[i], got);
+		assert_string_equal(got, rel);
 		assert_int_equal((uintptr_t)files[i] % 8, 0);
 	}
 	assert_int_equal(s.live, 3000);
 	for (int i = 0; i < 3000; i++) { /* nothing overlaps */
 		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
-		assert_string_equal(archive_file_rel(files[i]), rel);
+		archive_file_rel(files[i], got);
+		assert_string_equal(got, rel);
 	}
 	struct archive_file *gone = files[7];
 	archive_store_free(&s, gone);
@@ -308,7 +313,8 @@ static void test_store_reuse_and_destroy(void **state)
 	assert_ptr_equal(files[7], gone);
 	assert_int_equal(files[7]->npts, 0);
 	assert_int_equal(files[7]->kind, METRIC_COUNTER);
-	assert_string_equal(archive_file_rel(files[7]), "dev9/p.rrd");
+	archive_file_rel(files[7], got);
+	assert_string_equal(got, "dev9/p.rrd");
 	for (int i = 1; i <= 5; i++) /* a heap buffer and a warning state to free */
 		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
 	archive_file_complain(f, "test warning %d", 3);
