@@ -20,6 +20,7 @@ struct archive {
 	char *rrdcached;  /* copy of opts->rrdcached, or NULL */
 	int64_t flush_ms; /* longest wait of a queued value */
 	int slot;         /* index into metric.sink_data; -1 until archive_set_slot */
+	struct archive_store store; /* every file record */
 	struct archive_queue q;
 	struct archive_writer w; /* writer thread only */
 	struct archive_journal j; /* writer thread only (after archive_new) */
@@ -70,7 +71,7 @@ static void *archive_thread(void *arg)
 		int64_t now = archive_mono_ms();
 		if (b.flush || b.stop || b.forgotten || now >= due_ms ||
 		    a->w.held >= held_base + a->q.wake_len) {
-			size_t lost = archive_writer_run(&a->w, &a->q, b.forgotten, b.flush, b.stop);
+			size_t lost = archive_writer_run(&a->w, b.forgotten, b.flush, b.stop);
 			due_ms = now + a->flush_ms;
 			held_base = a->w.held;
 			if (a->w.held == 0 && lost == 0)
@@ -152,11 +153,16 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 	a->slot = -1;
 	if (archive_setup(a, opts, err, errlen) < 0)
 		goto fail;
-	if (archive_queue_init(&a->q, opts->queue_max) < 0) {
+	if (archive_store_init(&a->store) < 0) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		goto fail;
 	}
-	archive_writer_init(&a->w, a->data_dir, a->rrdcached, opts->queue_max);
+	if (archive_queue_init(&a->q, opts->queue_max) < 0) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		archive_store_destroy(&a->store);
+		goto fail;
+	}
+	archive_writer_init(&a->w, &a->store, a->data_dir, a->rrdcached, opts->queue_max);
 	if (archive_journal_init(&a->j, a->data_dir, opts->queue_max) < 0)
 		log_warnx(ARCHIVE_SUB, NULL, "no journal (out of memory): values not kept for a "
 		          "restart after kill -9");
@@ -165,6 +171,7 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		snprintf(err, errlen, "cannot start the archive writer: %s", strerror(r));
 		archive_journal_close(&a->j);
 		archive_queue_destroy(&a->q);
+		archive_store_destroy(&a->store);
 		goto fail;
 	}
 	log_info(ARCHIVE_SUB, NULL, "RRD archive in %s%s%s", a->data_dir,
@@ -183,10 +190,7 @@ void archive_free(struct archive *a)
 	pthread_join(a->thread, NULL);
 	archive_writer_destroy(&a->w);
 	archive_journal_close(&a->j);
-	for (struct archive_file *f = a->q.all, *next; f; f = next) {
-		next = f->all_next;
-		archive_file_free(f);
-	}
+	archive_store_destroy(&a->store); /* the files the metrics and the writer still hold */
 	archive_queue_destroy(&a->q);
 	archive_release(a);
 }
@@ -243,13 +247,12 @@ static struct archive_file *report_file(struct archive *a, const struct metric *
 	if (f)
 		return f;
 	char err[256];
-	f = archive_file_new(a->data_dir, m, err, sizeof(err));
+	f = archive_file_new(&a->store, a->data_dir, m, err, sizeof(err));
 	if (!f) {
 		log_complain(&a->complaint, archive_mono_ms(), ARCHIVE_SUB, m->device,
 		             "%s not archived: %s", m->key, err);
 		return NULL;
 	}
-	archive_queue_adopt(&a->q, f);
 	((struct metric *)m)->sink_data[a->slot] = f; /* the slot is the archive's */
 	return f;
 }

@@ -89,7 +89,10 @@ const char *archive_cached_name(const struct archive_cached *c, const struct arc
                                 char path[PATH_MAX])
 {
 	/* A local daemon takes absolute paths; a remote one paths below its base dir. */
-	return c->is_unix ? archive_file_path(f, c->data_dir, path) : archive_file_rel(f);
+	if (c->is_unix)
+		return archive_file_path(f, c->data_dir, path);
+	archive_file_rel(f, path);
+	return path;
 }
 
 int archive_cached_flush(struct archive_cached *c, const struct archive_file *f)

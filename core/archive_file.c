@@ -9,11 +9,12 @@
 #include <string.h>
 
 #define FILE_KEY_MAX (METRIC_NAME_MAX + 1 + 3 * METRIC_INST_MAX) /* bytes incl. NUL */
-/* a file buffers a value or two between writes (the 1 M series bench: 2 on average) */
-#define PTS_MIN_CAP 2
+#define PTS_HEAP_MIN_LOG2 2 /* a file's first heap block: 4 values */
+#define PTS_HEAP_MAX_LOG2 31
 
 /* One per series (docs/ARCHITECTURE.md "Memory per series"). */
-_Static_assert(sizeof(struct archive_file) <= 88, "struct archive_file outgrew its budget");
+_Static_assert(offsetof(struct archive_file, names) <= 68,
+               "struct archive_file outgrew its budget");
 
 /* A device id becomes a directory name: refuse what would leave data_dir. */
 static bool device_dir_ok(const char *dev)
@@ -48,24 +49,24 @@ char *archive_def_escape(const char *path)
 	return out;
 }
 
-/* A file named rel (<device>/<key>.rrd, rel_len bytes, the device its first dev_len),
- * not yet checked.  NULL when memory ran out. */
-static struct archive_file *file_alloc(const char *rel, size_t rel_len, size_t dev_len,
+/* A file named rel (<device>/<key>.rrd, rel_len bytes), not yet checked.  NULL when
+ * memory ran out. */
+static struct archive_file *file_alloc(struct archive_store *s, const char *rel, size_t rel_len,
                                        unsigned long step_s, enum metric_kind kind)
 {
-	struct archive_file *f = calloc(1, sizeof(*f) + rel_len + 1 + dev_len + 1);
+	size_t stem = rel_len - (sizeof(ARCHIVE_FILE_SUFFIX) - 1); /* the suffix is not kept */
+	struct archive_file *f = archive_store_alloc(s, stem);
 	if (!f)
 		return NULL;
-	memcpy(f->names, rel, rel_len);
-	memcpy(f->names + rel_len + 1, rel, dev_len); /* calloc'd: both NUL-terminated */
+	memcpy(f->names, rel, stem); /* zeroed: NUL-terminated */
 	f->step_s = (uint32_t)step_s;
 	f->kind = kind;
 	f->state = ARCHIVE_FILE_NEW;
 	return f;
 }
 
-struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
-                                      size_t errlen)
+struct archive_file *archive_file_new(struct archive_store *s, const char *data_dir,
+                                      const struct metric *m, char *err, size_t errlen)
 {
 	char key[FILE_KEY_MAX];
 	if (!device_dir_ok(m->device)) {
@@ -84,9 +85,9 @@ struct archive_file *archive_file_new(const char *data_dir, const struct metric 
 		return NULL;
 	}
 	char rel[PATH_MAX];
-	snprintf(rel, sizeof(rel), "%s/%s.rrd", m->device, key);
-	struct archive_file *f = file_alloc(rel, strlen(rel), strlen(m->device),
-	                                    archive_rrd_step(m->interval_ms), m->kind);
+	snprintf(rel, sizeof(rel), "%s/%s" ARCHIVE_FILE_SUFFIX, m->device, key);
+	struct archive_file *f =
+	    file_alloc(s, rel, strlen(rel), archive_rrd_step(m->interval_ms), m->kind);
 	if (!f)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 	return f;
@@ -97,9 +98,9 @@ struct archive_file *archive_file_new(const char *data_dir, const struct metric 
 static bool rel_ok(const char *rel, size_t len, size_t *dev_len)
 {
 	const char *slash = memchr(rel, '/', len);
-	if (!slash || memchr(rel, '\0', len) || len >= PATH_MAX / 2)
+	if (!slash || memchr(rel, '\0', len) || len >= ARCHIVE_DEVICE_MAX)
 		return false;
-	char dev[PATH_MAX / 2];
+	char dev[ARCHIVE_DEVICE_MAX];
 	*dev_len = (size_t)(slash - rel);
 	memcpy(dev, rel, *dev_len);
 	dev[*dev_len] = '\0';
@@ -108,40 +109,42 @@ static bool rel_ok(const char *rel, size_t len, size_t *dev_len)
 	       memcmp(rel + len - 4, ".rrd", 4) == 0;
 }
 
-struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
-                                           enum metric_kind kind)
+struct archive_file *archive_file_from_rel(struct archive_store *s, const char *rel, size_t rel_len,
+                                           unsigned long step_s, enum metric_kind kind)
 {
 	size_t dev_len;
 	if (step_s == 0 || (unsigned)kind > METRIC_STATE || !rel_ok(rel, rel_len, &dev_len))
 		return NULL;
-	return file_alloc(rel, rel_len, dev_len, step_s, kind);
+	return file_alloc(s, rel, rel_len, step_s, kind);
 }
 
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
                               char path[PATH_MAX])
 {
-	snprintf(path, PATH_MAX, "%s/%s", data_dir, archive_file_rel(f));
+	snprintf(path, PATH_MAX, "%s/%s" ARCHIVE_FILE_SUFFIX, data_dir, f->names);
 	return path;
 }
 
-void archive_file_free(struct archive_file *f)
+void archive_file_drop_parts(struct archive_file *f)
 {
-	if (!f)
-		return;
-	free(f->pts);
+	if (f->pts_log2)
+		free(f->pts.heap.v);
+	f->pts_log2 = 0;
+	f->npts = 0;
 	free(f->complaint);
-	free(f);
+	f->complaint = NULL;
 }
 
 void archive_file_complain(struct archive_file *f, const char *fmt, ...)
 {
 	struct log_complaint unrated = {0}; /* no memory for the state: the line still goes */
+	char dev[ARCHIVE_DEVICE_MAX];
 	if (!f->complaint)
 		f->complaint = calloc(1, sizeof(*f->complaint));
 	va_list ap;
 	va_start(ap, fmt);
 	log_vcomplain(f->complaint ? f->complaint : &unrated, archive_mono_ms(), ARCHIVE_SUB,
-	              archive_file_device(f), fmt, ap);
+	              archive_file_device(f, dev), fmt, ap);
 	va_end(ap);
 }
 
@@ -149,56 +152,92 @@ void archive_file_complain_release(struct archive_file *f, const char *fmt, ...)
 {
 	if (!f->complaint)
 		return;
+	char dev[ARCHIVE_DEVICE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	log_vcomplain_release(f->complaint, ARCHIVE_SUB, archive_file_device(f), fmt, ap);
+	log_vcomplain_release(f->complaint, ARCHIVE_SUB, archive_file_device(f, dev), fmt, ap);
 	va_end(ap);
 	free(f->complaint);
 	f->complaint = NULL;
 }
 
+/* Values f has room for. */
+static size_t pts_cap(const struct archive_file *f)
+{
+	return f->pts_log2 ? (size_t)1 << f->pts_log2 : ARCHIVE_FILE_INLINE_PTS;
+}
+
+/* Moves f's n values (from vals/times) into a heap block of 1 << log2, or into the
+ * record when log2 is 0; the old heap block is freed.  false when memory ran out. */
+static bool pts_move(struct archive_file *f, unsigned log2)
+{
+	double *v = archive_file_vals(f), *old = f->pts_log2 ? v : NULL;
+	uint32_t *t = archive_file_times(f);
+	if (log2 == 0) {
+		memmove(f->pts.in.t, t, f->npts * sizeof(*t)); /* t and v: inside old */
+		memmove(f->pts.in.v, v, f->npts * sizeof(*v));
+		f->pts_log2 = 0;
+		free(old);
+		return true;
+	}
+	size_t cap = (size_t)1 << log2;
+	double *nv = malloc(cap * (sizeof(*nv) + sizeof(*t))); /* values, then times */
+	if (!nv)
+		return false;
+	uint32_t *nt = (uint32_t *)(nv + cap);
+	memcpy(nv, v, f->npts * sizeof(*v));
+	memcpy(nt, t, f->npts * sizeof(*t));
+	free(old);
+	f->pts.heap.v = nv;
+	f->pts.heap.t = nt;
+	f->pts_log2 = (uint8_t)log2;
+	return true;
+}
+
 int archive_file_add(struct archive_file *f, struct archive_point p)
 {
 	if (f->npts > 0) {
-		struct archive_point *last = &f->pts[f->npts - 1];
-		if (p.t_s == last->t_s) {
-			*last = p; /* same second: the later report wins */
+		uint32_t *last_t = &archive_file_times(f)[f->npts - 1];
+		if (p.t_s == *last_t) {
+			archive_file_vals(f)[f->npts - 1] = p.v; /* same second: the later wins */
 			return 0;
 		}
-		if (p.t_s < last->t_s)
+		if (p.t_s < *last_t)
 			return 0;
 	}
 	if (p.t_s <= f->last_s)
 		return 0;
-	if (f->npts == f->cap_pts) {
-		size_t cap = f->cap_pts ? f->cap_pts * 2 : PTS_MIN_CAP;
-		struct archive_point *pts = realloc(f->pts, cap * sizeof(*pts));
-		if (!pts)
+	if (p.t_s > ARCHIVE_TIME_MAX)
+		return -ERANGE;
+	if (f->npts == pts_cap(f)) {
+		unsigned log2 = f->pts_log2 ? f->pts_log2 + 1u : PTS_HEAP_MIN_LOG2;
+		if (log2 > PTS_HEAP_MAX_LOG2 || !pts_move(f, log2))
 			return -ENOMEM;
-		f->pts = pts;
-		f->cap_pts = cap;
 	}
-	f->pts[f->npts++] = p;
+	archive_file_times(f)[f->npts] = (uint32_t)p.t_s;
+	archive_file_vals(f)[f->npts] = p.v;
+	f->npts++;
 	return 1;
 }
 
 void archive_file_consume(struct archive_file *f, size_t n)
 {
-	if (n >= f->npts) {
-		/* most files sit empty between writes: hold no buffer then */
-		free(f->pts);
-		f->pts = NULL;
-		f->npts = f->cap_pts = 0;
-		return;
-	}
-	memmove(f->pts, f->pts + n, (f->npts - n) * sizeof(f->pts[0]));
-	f->npts -= n;
+	n = n < f->npts ? n : f->npts;
+	double *v = archive_file_vals(f);
+	uint32_t *t = archive_file_times(f);
+	memmove(v, v + n, (f->npts - n) * sizeof(*v));
+	memmove(t, t + n, (f->npts - n) * sizeof(*t));
+	f->npts -= (uint32_t)n;
+	/* most files hold nothing or a value or two between writes: no heap block then */
+	if (f->pts_log2 && f->npts <= ARCHIVE_FILE_INLINE_PTS)
+		pts_move(f, 0);
 }
 
 size_t archive_file_drop_old(struct archive_file *f)
 {
 	size_t n = 0;
-	while (n < f->npts && f->pts[n].t_s <= f->last_s)
+	const uint32_t *t = archive_file_times(f);
+	while (n < f->npts && t[n] <= f->last_s)
 		n++;
 	archive_file_consume(f, n);
 	return n;
@@ -208,6 +247,9 @@ void archive_file_drop_at(struct archive_file *f, size_t i)
 {
 	if (i >= f->npts)
 		return;
-	memmove(f->pts + i, f->pts + i + 1, (f->npts - i - 1) * sizeof(f->pts[0]));
+	double *v = archive_file_vals(f);
+	uint32_t *t = archive_file_times(f);
+	memmove(v + i, v + i + 1, (f->npts - i - 1) * sizeof(*v));
+	memmove(t + i, t + i + 1, (f->npts - i - 1) * sizeof(*t));
 	f->npts--;
 }

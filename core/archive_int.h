@@ -3,6 +3,7 @@
  * archive.c        public API, the metric sink (loop thread) and the writer thread
  * archive_queue.c  the loop -> writer hand-off: one mutex, a growable array swapped whole
  * archive_file.c   one RRD file: path, buffered points, open/verify/write state machine
+ * archive_store.c  where the file records live (size-classed blocks, no list)
  * archive_rrd.c    the RRD layout and the librrd calls (create, verify, update)
  * archive_rrd_head.c an RRD file's fixed header read with one pread (the fast check)
  * archive_cachedc.c our client for rrdcached's text protocol (requests, BATCH)
@@ -47,45 +48,107 @@ enum archive_file_state {
 			       * again at retry_ms */
 };
 
+/* An archive time (seconds since the epoch) as a file holds it: 32 bits, until 2106. */
+#define ARCHIVE_TIME_MAX ((int64_t)UINT32_MAX)
+#define ARCHIVE_FILE_INLINE_PTS 2 /* values a file holds in its own record */
+
 /* One RRD file.  Created on the loop thread at a metric's first report; all fields
- * below `writer-only` are touched by the writer thread alone.  Owned by the archive
- * (list `all`, under the queue lock); freed by the writer after forget(), or by
- * archive_free(). */
+ * below `writer-only` are touched by the writer thread alone.  Lives in the archive's
+ * store (archive_store.c); once its metric is gone it is handed to the writer, which
+ * frees it when its values are written (archive_free frees what is left).  One per
+ * series, a million on a large site (docs/ARCHITECTURE.md "Memory per series"): 68
+ * bytes before the names. */
 struct archive_file {
-	struct archive_file *all_prev, *all_next; /* archive's list of every file */
+	/* the queue's forget list, then the writer's; once freed, the store's free list */
+	struct archive_file *next_forgotten;
 
 	/* writer-only */
-	int64_t last_s;            /* last update time in the file (or accepted by rrdcached) */
-	int64_t retry_ms;          /* BAD, NOSPACE: monotonic ms of the next look at the file */
-	struct archive_point *pts; /* buffered values, strictly ascending t_s; NULL when none */
-	size_t npts, cap_pts;      /* used / allocated entries of pts */
-	struct archive_file *next_dirty;
-	struct archive_file *next_forgotten; /* queue's forget list, then writer's */
+	struct archive_file *next_dirty; /* the first two words: archive_store.c */
 	/* rate-limits warnings about this file: allocated at its first warning, freed when
 	 * it is usable again (archive_file_complain), so a healthy file pays 8 bytes */
 	struct log_complaint *complaint;
-	uint32_t step_s; /* RRD step, seconds */
+	/* buffered values, strictly ascending times: in the record while they fit
+	 * (pts_log2 0; a file holds a value or two between writes), else one heap block
+	 * of 1 << pts_log2 values and as many times (archive_file_vals/_times) */
+	union {
+		struct {
+			double v[ARCHIVE_FILE_INLINE_PTS];
+			uint32_t t[ARCHIVE_FILE_INLINE_PTS];
+		} in;
+		struct {
+			double *v;
+			uint32_t *t;
+		} heap;
+	} pts;
+	uint32_t last_s;  /* last update time in the file (or accepted by rrdcached); 0 =
+	                   * not known yet */
+	uint32_t npts;    /* buffered values */
+	uint32_t retry_s; /* BAD, NOSPACE: monotonic second of the next look at the file */
+	uint32_t step_s;  /* RRD step, seconds */
 	enum archive_file_state state : 8;
-	bool dirty;                /* on the writer's dirty list */
-	bool forgotten;            /* the metric is gone: free once pts are written */
-
 	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
-	/* <device>/<key>.rrd (the path below data_dir, which every file shares, so the
-	 * absolute path is made when needed: archive_file_path), then the device id: one
-	 * allocation per series, a million files on a large site */
+	bool dirty : 1;            /* on the writer's dirty list */
+	bool forgotten : 1;        /* the metric is gone: free once pts are written */
+	uint8_t pts_log2;          /* 0: values in the record; else 1 << pts_log2 on the heap */
+	/* <device>/<key>: the path below data_dir, which every file shares, without the
+	 * ".rrd" every file has, so the path is made when needed (archive_file_rel,
+	 * archive_file_path); the device id is its first component (archive_file_device) */
 	char names[];
 };
 
-/* The file's path relative to data_dir: <device>/<key>.rrd. */
-static inline const char *archive_file_rel(const struct archive_file *f)
+#define ARCHIVE_FILE_SUFFIX ".rrd"
+
+/* The file's path relative to data_dir, <device>/<key>.rrd, written into buf.  Its
+ * length (archive_file_new and _from_rel checked that it fits). */
+static inline size_t archive_file_rel(const struct archive_file *f, char buf[PATH_MAX])
 {
-	return f->names;
+	size_t n = strlen(f->names);
+	memcpy(buf, f->names, n);
+	memcpy(buf + n, ARCHIVE_FILE_SUFFIX, sizeof(ARCHIVE_FILE_SUFFIX));
+	return n + sizeof(ARCHIVE_FILE_SUFFIX) - 1;
 }
 
-/* The device id of f, for log lines (stored after the relative path). */
-static inline const char *archive_file_device(const struct archive_file *f)
+/* The monotonic second delay_ms from now (rounded up): when a file is looked at again. */
+static inline uint32_t archive_retry_at(int64_t now_ms, int64_t delay_ms)
 {
-	return f->names + strlen(f->names) + 1;
+	return (uint32_t)((now_ms + delay_ms + 999) / 1000);
+}
+
+#define ARCHIVE_DEVICE_MAX (PATH_MAX / 2) /* bytes of a file's device id, NUL included */
+
+/* The device id of f (for log lines), copied into buf. */
+static inline const char *archive_file_device(const struct archive_file *f,
+                                              char buf[ARCHIVE_DEVICE_MAX])
+{
+	size_t n = strcspn(f->names, "/");
+	n = n < ARCHIVE_DEVICE_MAX ? n : ARCHIVE_DEVICE_MAX - 1;
+	memcpy(buf, f->names, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The buffered values of f and their times (npts of each, oldest first). */
+static inline double *archive_file_vals(struct archive_file *f)
+{
+	return f->pts_log2 ? f->pts.heap.v : f->pts.in.v;
+}
+
+static inline uint32_t *archive_file_times(struct archive_file *f)
+{
+	return f->pts_log2 ? f->pts.heap.t : f->pts.in.t;
+}
+
+/* Buffered value i of f. */
+static inline struct archive_point archive_file_pt(struct archive_file *f, size_t i)
+{
+	return (struct archive_point){.t_s = archive_file_times(f)[i],
+	                              .v = archive_file_vals(f)[i]};
+}
+
+/* A time as a file holds it (archive_file_add refuses values beyond 32 bits). */
+static inline uint32_t archive_time32(int64_t t_s)
+{
+	return t_s <= 0 ? 0 : t_s >= ARCHIVE_TIME_MAX ? UINT32_MAX : (uint32_t)t_s;
 }
 
 /* One queued report. */
@@ -111,7 +174,6 @@ struct archive_queue {
 	size_t max;                     /* entries kept before the oldest are dropped */
 	size_t wake_len;                /* wake the writer early once len reaches this */
 	struct archive_file *forgotten; /* files whose metric is gone, newest first */
-	struct archive_file *all;       /* every live file (owned by the archive) */
 	uint64_t queued;                /* values accepted since start */
 	uint64_t overflow;              /* values dropped because the queue was full */
 	uint64_t flush_req;             /* flush generation asked for */
@@ -138,10 +200,6 @@ void archive_queue_destroy(struct archive_queue *q);
 void archive_queue_push(struct archive_queue *q, struct archive_file *f, struct archive_point p);
 /* Loop side: hands a file over to the writer, to be freed once written. */
 void archive_queue_forget(struct archive_queue *q, struct archive_file *f);
-/* Loop side: links a new file into the archive's list. */
-void archive_queue_adopt(struct archive_queue *q, struct archive_file *f);
-/* Writer: unlinks a file from the archive's list (before freeing it). */
-void archive_queue_disown(struct archive_queue *q, struct archive_file *f);
 /* Writer: waits up to wait_ms for work, a flush request or stop, then swaps the
  * queue into b (b's old array, emptied, becomes the queue's). */
 void archive_queue_take(struct archive_queue *q, struct archive_batch *b, int64_t wait_ms);
@@ -287,29 +345,53 @@ int archive_cached_flush(struct archive_cached *c, const struct archive_file *f)
 /* Closes the connection and frees its buffers. */
 void archive_cached_close(struct archive_cached *c);
 
+/* ---- archive_store.c: where the file records live ---- */
+
+#define ARCHIVE_STORE_CLASSES (PATH_MAX / 8 + 16) /* 8-byte size classes of records */
+
+/* Every file record of an archive.  Any thread (one mutex). */
+struct archive_store {
+	pthread_mutex_t lock;
+	struct archive_block *blocks; /* newest first, records carved from the first */
+	struct archive_file *free[ARCHIVE_STORE_CLASSES]; /* freed records by size / 8 */
+	size_t live;                  /* records in use */
+};
+
+int archive_store_init(struct archive_store *s);
+/* A zeroed record with room for names_len bytes of names and a NUL, or NULL. */
+struct archive_file *archive_store_alloc(struct archive_store *s, size_t names_len);
+/* Frees f's buffer and warning state and takes its record back.  NULL is a no-op. */
+void archive_store_free(struct archive_store *s, struct archive_file *f);
+/* Frees every record still in use (with its buffer and warning state) and the store. */
+void archive_store_destroy(struct archive_store *s);
+
 /* ---- archive_file.c: one file ---- */
 
 /* Loop side: a file for metric m under data_dir, or NULL (logged by the caller). */
-struct archive_file *archive_file_new(const char *data_dir, const struct metric *m, char *err,
-                                      size_t errlen);
+struct archive_file *archive_file_new(struct archive_store *s, const char *data_dir,
+                                      const struct metric *m, char *err, size_t errlen);
 /* A file known only by its path below data_dir, <device>/<key>.rrd (journal replay),
  * or NULL when the path is not one the archive makes (or memory ran out). */
-struct archive_file *archive_file_from_rel(const char *rel, size_t rel_len, unsigned long step_s,
+struct archive_file *archive_file_from_rel(struct archive_store *s, const char *rel,
+                                           size_t rel_len, unsigned long step_s,
                                            enum metric_kind kind);
-void archive_file_free(struct archive_file *f);
+/* Frees what f holds besides its record: its heap buffer and warning state. */
+void archive_file_drop_parts(struct archive_file *f);
 /* f's absolute path, written into path (archive_file_new checked that it fits). */
 const char *archive_file_path(const struct archive_file *f, const char *data_dir,
                               char path[PATH_MAX]);
 /* Writer: buffers a point.  A point in the same second as the last buffered one
  * replaces it; a point not after the file's last update or the last buffered one is
- * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ENOMEM. */
+ * dropped.  Returns 1 if the buffer grew, 0 if one value was skipped, -ERANGE for a
+ * time beyond ARCHIVE_TIME_MAX, -ENOMEM. */
 int archive_file_add(struct archive_file *f, struct archive_point p);
 /* Writer: a warning about f, rate-limited per file (its complaint state is allocated
  * here and kept while the file is in trouble). */
 void archive_file_complain(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
 /* Writer: f is usable again: one INFO line if it was complained about, state freed. */
 void archive_file_complain_release(struct archive_file *f, const char *fmt, ...) DCMON_PRINTF(2, 3);
-/* Writer: drops the first n buffered points (the buffer is freed when none is left). */
+/* Writer: drops the first n buffered points (back into the record, the heap block
+ * freed, once they fit). */
 void archive_file_consume(struct archive_file *f, size_t n);
 /* Writer: drops buffered points not after last_s; returns how many. */
 size_t archive_file_drop_old(struct archive_file *f);
@@ -334,6 +416,7 @@ struct archive_pipe {
 /* The writer's state: the files with buffered points, and how they are written. */
 struct archive_writer {
 	const char *data_dir;         /* the archive's, absolute */
+	struct archive_store *store;  /* the archive's: forgotten files go back to it */
 	struct archive_cached cached; /* rrdcached, when addr != NULL */
 	struct archive_file *dirty;   /* files with points, in no particular order */
 	size_t held;                  /* points buffered in files */
@@ -345,16 +428,16 @@ struct archive_writer {
 	struct log_complaint complaint; /* overflow of held points */
 };
 
-void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
-                         size_t max_held);
+void archive_writer_init(struct archive_writer *w, struct archive_store *store,
+                         const char *data_dir, const char *rrdcached, size_t max_held);
 void archive_writer_destroy(struct archive_writer *w);
 /* Takes a batch's values into the files' buffers. */
 void archive_writer_absorb(struct archive_writer *w, const struct archive_entry *e, size_t n);
 /* Writes every dirty file (force: ignore the rrdcached back-off), frees forgotten files
  * once written; the list's files are handed over.  last: nothing may stay behind.
  * Returns the values given up on in the last round (0 otherwise). */
-size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-                          struct archive_file *forgotten, bool force, bool last);
+size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgotten, bool force,
+                          bool last);
 
 /* Writer: sends the points of every file of list (linked by next_dirty, verified) in
  * one rrdcached BATCH and accounts each sent value as written or failed; a refused

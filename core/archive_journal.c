@@ -231,9 +231,10 @@ static size_t journal_encode_batch(struct archive_journal *j, const struct archi
 			j->cap = cap;
 		}
 		const struct archive_file *f = e[i].f;
+		char rel[PATH_MAX];
+		size_t rel_len = archive_file_rel(f, rel);
 		struct archive_journal_rec r = {.p = e[i].p, .step_s = f->step_s, .kind = f->kind,
-		                                .rel = archive_file_rel(f),
-		                                .rel_len = strlen(archive_file_rel(f))};
+		                                .rel = rel, .rel_len = rel_len};
 		int l = archive_journal_encode(j->buf + len, j->cap - len, &r);
 		len += l > 0 ? (size_t)l : 0;
 	}

@@ -119,10 +119,10 @@ static bool same_rel(const struct archive_journal_rec *a, const struct archive_j
 	return a->rel_len == b->rel_len && memcmp(a->rel, b->rel, a->rel_len) == 0;
 }
 
-/* Makes one file per distinct path (adopted by the archive, handed to the writer as
- * forgotten so it goes once written) and the entries, in journal order.  Entries whose
+/* Makes one file per distinct path (no metric's: handed to the writer as forgotten so
+ * it goes once written) and the entries, in journal order.  Entries whose
  * path the archive would not make are left out (f NULL).  Returns the files' list. */
-static struct archive_file *replay_files(struct replay *rp, struct archive_queue *q,
+static struct archive_file *replay_files(struct replay *rp, struct archive_store *s,
                                          struct archive_entry *e, size_t *idx, size_t *nfiles)
 {
 	struct archive_file *list = NULL, *f = NULL;
@@ -133,9 +133,8 @@ static struct archive_file *replay_files(struct replay *rp, struct archive_queue
 	for (size_t k = 0; k < rp->n; k++) {
 		const struct archive_journal_rec *r = &rp->recs[idx[k]];
 		if (k == 0 || !same_rel(r, &rp->recs[idx[k - 1]])) {
-			f = archive_file_from_rel(r->rel, r->rel_len, r->step_s, r->kind);
+			f = archive_file_from_rel(s, r->rel, r->rel_len, r->step_s, r->kind);
 			if (f) {
-				archive_queue_adopt(q, f);
 				f->next_forgotten = list;
 				list = f;
 				(*nfiles)++;
@@ -158,7 +157,7 @@ static void replay_write(struct archive_writer *w, struct archive_queue *q,
 	q->queued += kept;
 	pthread_mutex_unlock(&q->lock);
 	archive_writer_absorb(w, e, kept);
-	archive_writer_run(w, q, files, true, false);
+	archive_writer_run(w, files, true, false);
 }
 
 static void replay_free(struct replay *rp)
@@ -182,7 +181,7 @@ void archive_journal_replay(struct archive_journal *j, struct archive_writer *w,
 	size_t *idx = malloc((rp.n ? rp.n : 1) * sizeof(*idx));
 	bool ok = e && idx && rp.segs;
 	if (ok) {
-		struct archive_file *files = replay_files(&rp, q, e, idx, &nfiles);
+		struct archive_file *files = replay_files(&rp, w->store, e, idx, &nfiles);
 		replay_write(w, q, e, rp.n, files);
 	} else {
 		log_warnx(ARCHIVE_SUB, NULL, "journal: out of memory: replay at the next start");

@@ -47,7 +47,7 @@ static size_t pipe_fill_line(struct archive_writer *w, struct archive_file *f, s
 	*n = 0;
 	while (from + *n < f->npts) {
 		char v[ARCHIVE_FORMAT_MAX];
-		int vl = archive_rrd_format(v, sizeof(v), f->kind, f->pts[from + *n]);
+		int vl = archive_rrd_format(v, sizeof(v), f->kind, archive_file_pt(f, from + *n));
 		if (vl < 0) { /* absurd counter value: drop it */
 			archive_file_drop_at(f, from + *n);
 			w->held--;
@@ -72,7 +72,7 @@ static void pipe_unnamable(struct archive_writer *w, struct archive_file *f, int
 	archive_file_consume(f, f->npts);
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_RETRY_MS);
 	archive_file_complain(f, "%s cannot be sent to rrdcached: %s",
 	                      archive_file_path(f, w->data_dir, path),
 	                      why == -EINVAL ? "line end in the path" : "path too long");
@@ -131,7 +131,7 @@ static void pipe_settle(struct archive_writer *w, struct archive_file *f, size_t
 		return;
 	if (ok < n)
 		f->state = ARCHIVE_FILE_NEW; /* look at the file again before its next write */
-	f->last_s = f->pts[n - 1].t_s;
+	f->last_s = archive_file_times(f)[n - 1];
 	w->counts.written += ok;
 	w->counts.failed += n - ok;
 	w->held -= n;

@@ -88,30 +88,6 @@ void archive_queue_forget(struct archive_queue *q, struct archive_file *f)
 	pthread_mutex_unlock(&q->lock);
 }
 
-void archive_queue_adopt(struct archive_queue *q, struct archive_file *f)
-{
-	pthread_mutex_lock(&q->lock);
-	f->all_prev = NULL;
-	f->all_next = q->all;
-	if (q->all)
-		q->all->all_prev = f;
-	q->all = f;
-	pthread_mutex_unlock(&q->lock);
-}
-
-void archive_queue_disown(struct archive_queue *q, struct archive_file *f)
-{
-	pthread_mutex_lock(&q->lock);
-	if (f->all_prev)
-		f->all_prev->all_next = f->all_next;
-	else
-		q->all = f->all_next;
-	if (f->all_next)
-		f->all_next->all_prev = f->all_prev;
-	f->all_prev = f->all_next = NULL;
-	pthread_mutex_unlock(&q->lock);
-}
-
 /* True when the writer has a reason to run now.  Lock held. */
 static bool queue_has_news(const struct archive_queue *q)
 {

@@ -10,10 +10,11 @@
 
 #define WRITE_CHUNK 256 /* values per rrd_update_r call */
 
-void archive_writer_init(struct archive_writer *w, const char *data_dir, const char *rrdcached,
-                         size_t max_held)
+void archive_writer_init(struct archive_writer *w, struct archive_store *store,
+                         const char *data_dir, const char *rrdcached, size_t max_held)
 {
 	memset(w, 0, sizeof(*w));
+	w->store = store;
 	w->data_dir = data_dir;
 	archive_cached_init(&w->cached, rrdcached, data_dir);
 	w->max_held = max_held ? max_held : ARCHIVE_QUEUE_MAX_DEFAULT;
@@ -77,7 +78,7 @@ static void file_bad(struct archive_writer *w, struct archive_file *f, const cha
 {
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_BAD;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_RETRY_MS);
 	w->counts.failed += f->npts;
 	archive_file_complain(f, fmt, archive_file_path(f, w->data_dir, path), why);
 	archive_file_consume(f, f->npts);
@@ -89,11 +90,11 @@ static void file_nospace(struct archive_writer *w, struct archive_file *f, const
 {
 	char path[PATH_MAX];
 	f->state = ARCHIVE_FILE_NOSPACE;
-	f->retry_ms = archive_mono_ms() + ARCHIVE_NOSPACE_RETRY_MS;
+	f->retry_s = archive_retry_at(archive_mono_ms(), ARCHIVE_NOSPACE_RETRY_MS);
 	archive_file_complain(
 	    f, "%s: %s: %zu values kept in memory, retried every %d s (%zu held in all)",
-	    archive_file_path(f, w->data_dir, path), why, f->npts, ARCHIVE_NOSPACE_RETRY_MS / 1000,
-	    w->held);
+	    archive_file_path(f, w->data_dir, path), why, (size_t)f->npts,
+	    ARCHIVE_NOSPACE_RETRY_MS / 1000, w->held);
 }
 
 /* Creates a missing file so that its first buffered value is accepted. */
@@ -107,11 +108,11 @@ static int file_create(struct archive_writer *w, struct archive_file *f, const c
 	}
 	/* One step before the first value, so that it fills a whole step (RRD counts a
 	 * value for the time since the previous update). */
-	int64_t last = f->pts[0].t_s - (int64_t)f->step_s;
+	int64_t last = (int64_t)archive_file_times(f)[0] - (int64_t)f->step_s;
 	r = archive_rrd_create(path, f->step_s, f->kind, last, err, errlen);
 	if (r == 0) {
 		w->counts.files_created++;
-		f->last_s = last;
+		f->last_s = archive_time32(last);
 	}
 	return r;
 }
@@ -131,12 +132,15 @@ static int file_open(struct archive_writer *w, struct archive_file *f)
 	if (w->cached.addr && may_hold && archive_cached_flush(&w->cached, f) == -ENOTCONN)
 		return -EAGAIN;
 	archive_file_path(f, w->data_dir, path);
-	int r = archive_rrd_check(path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
+	int64_t last_s = f->last_s;
+	int r = archive_rrd_check(path, f->step_s, f->kind, &last_s, err, sizeof(err));
 	if (r == -ENOENT) {
 		r = file_create(w, f, path, err, sizeof(err));
+		last_s = f->last_s;
 		if (r == -EEXIST) /* someone else created it meanwhile */
-			r = archive_rrd_check(path, f->step_s, f->kind, &f->last_s, err, sizeof(err));
+			r = archive_rrd_check(path, f->step_s, f->kind, &last_s, err, sizeof(err));
 	}
+	f->last_s = archive_time32(last_s);
 	if (r == -EMEDIUMTYPE) {
 		file_bad(w, f, "%s does not match this metric (%s): left untouched", err);
 		return r;
@@ -163,7 +167,8 @@ static int file_format(struct archive_writer *w, struct archive_file *f)
 	size_t i = 0;
 	while (i < f->npts && n < WRITE_CHUNK) {
 		char *arg = w->argbuf + (size_t)n * ARCHIVE_FORMAT_MAX;
-		if (archive_rrd_format(arg, ARCHIVE_FORMAT_MAX, f->kind, f->pts[i]) < 0) {
+		struct archive_point p = archive_file_pt(f, i);
+		if (archive_rrd_format(arg, ARCHIVE_FORMAT_MAX, f->kind, p) < 0) {
 			archive_file_drop_at(f, i); /* absurd counter value */
 			w->held--;
 			w->counts.failed++;
@@ -199,7 +204,7 @@ static int file_write(struct archive_writer *w, struct archive_file *f)
 			archive_file_consume(f, f->npts);
 			return 0;
 		}
-		f->last_s = f->pts[n - 1].t_s;
+		f->last_s = archive_file_times(f)[n - 1];
 		archive_file_consume(f, (size_t)n);
 		w->held -= (size_t)n;
 		w->counts.written += (uint64_t)n;
@@ -214,7 +219,7 @@ static int file_prepare(struct archive_writer *w, struct archive_file *f, bool c
 {
 	if (w->cached.addr && !cached_ok)
 		return -EAGAIN;
-	bool retry_due = archive_mono_ms() >= f->retry_ms;
+	bool retry_due = archive_mono_ms() >= (int64_t)f->retry_s * 1000;
 	if (f->state == ARCHIVE_FILE_NOSPACE)
 		f->state = retry_due ? ARCHIVE_FILE_NEW : f->state;
 	if (f->state == ARCHIVE_FILE_NOSPACE)
@@ -233,13 +238,6 @@ static int file_prepare(struct archive_writer *w, struct archive_file *f, bool c
 	}
 	w->held -= before - f->npts;
 	return 0;
-}
-
-/* Frees a file whose metric is gone.  It must not be dirty. */
-static void file_release(struct archive_queue *q, struct archive_file *f)
-{
-	archive_queue_disown(q, f);
-	archive_file_free(f);
 }
 
 /* Gives up on everything still buffered (last round: rrdcached unreachable or the disk
@@ -264,17 +262,17 @@ static size_t writer_abandon(struct archive_writer *w)
 }
 
 /* A file is done for this round: off the dirty list, freed if its metric is gone. */
-static void file_done(struct archive_queue *q, struct archive_file *f)
+static void file_done(struct archive_writer *w, struct archive_file *f)
 {
 	f->dirty = false;
 	if (f->forgotten)
-		file_release(q, f);
+		archive_store_free(w->store, f);
 }
 
 /* Sends the files of list through rrdcached (if usable); files that keep points are
  * moved onto *keep, the others are done. */
-static void writer_send(struct archive_writer *w, struct archive_queue *q,
-                        struct archive_file *list, bool cached_ok, struct archive_file **keep)
+static void writer_send(struct archive_writer *w, struct archive_file *list, bool cached_ok,
+                        struct archive_file **keep)
 {
 	if (list && cached_ok)
 		archive_pipe_send(w, list);
@@ -284,25 +282,25 @@ static void writer_send(struct archive_writer *w, struct archive_queue *q,
 			f->next_dirty = *keep;
 			*keep = f;
 		} else {
-			file_done(q, f);
+			file_done(w, f);
 		}
 	}
 }
 
-size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
-                          struct archive_file *forgotten, bool force, bool last)
+size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgotten, bool force,
+                          bool last)
 {
+	for (struct archive_file *f = forgotten, *next; f; f = next) {
+		next = f->next_forgotten;
+		f->forgotten = true;
+		if (!f->dirty)
+			archive_store_free(w->store, f);
+	}
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));
 		w->argbuf = malloc((size_t)WRITE_CHUNK * ARCHIVE_FORMAT_MAX);
 		if (!w->argv || !w->argbuf)
 			return 0; /* retried next round */
-	}
-	for (struct archive_file *f = forgotten, *next; f; f = next) {
-		next = f->next_forgotten;
-		f->forgotten = true;
-		if (!f->dirty)
-			file_release(q, f);
 	}
 	bool cached_ok =
 	    w->dirty && w->cached.addr ? archive_cached_ready(&w->cached, force) : true;
@@ -320,10 +318,10 @@ size_t archive_writer_run(struct archive_writer *w, struct archive_queue *q,
 			f->next_dirty = keep;
 			keep = f;
 		} else {
-			file_done(q, f);
+			file_done(w, f);
 		}
 	}
-	writer_send(w, q, send, cached_ok, &keep);
+	writer_send(w, send, cached_ok, &keep);
 	w->dirty = keep;
 	size_t lost = last ? writer_abandon(w) : 0;
 	if (w->counts.written != written)

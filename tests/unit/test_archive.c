@@ -205,33 +205,65 @@ static void flush_retained(struct world *w, uint64_t written, uint64_t retained)
 	assert_int_equal(s.retained, retained);
 }
 
-/* A file's buffer is held only while it has values, its warning state only while it is
- * in trouble, and the device id is found after its path (docs/ARCHITECTURE.md "Memory
- * per series"). */
+/* A file holds its first values in its own record and a heap block only while more
+ * wait, its warning state only while it is in trouble, and the device id is the
+ * first component of its path (docs/ARCHITECTURE.md "Memory per series"). */
 static void test_file_buffer_and_complaint(void **state)
 {
 	(void)state;
-	char err[128];
+	char err[128], dev[ARCHIVE_DEVICE_MAX], rel[PATH_MAX];
 	struct metric_reg *reg = metric_reg_new();
 	struct metric_desc d = {.name = "p001_volts", .unit = "volts", .interval_ms = 10000};
 	struct metric *m = metric_reg_get(reg, "d00001", &d);
-	struct archive_file *f = archive_file_new("/data", m, err, sizeof(err));
+	struct archive_store store;
+	assert_int_equal(archive_store_init(&store), 0);
+	struct archive_file *f = archive_file_new(&store, "/data", m, err, sizeof(err));
 	assert_non_null(f);
-	assert_string_equal(archive_file_rel(f), "d00001/p001_volts.rrd");
-	assert_string_equal(archive_file_device(f), "d00001");
+	assert_int_equal(archive_file_rel(f, rel), strlen("d00001/p001_volts.rrd"));
+	assert_string_equal(rel, "d00001/p001_volts.rrd");
+	assert_string_equal(f->names, "d00001/p001_volts"); /* ".rrd" is not kept */
+	assert_string_equal(archive_file_path(f, "/data", rel), "/data/d00001/p001_volts.rrd");
+	assert_string_equal(archive_file_device(f, dev), "d00001");
 	assert_int_equal(f->step_s, 10);
-	assert_null(f->pts);
-	for (int i = 1; i <= 3; i++)
+	assert_int_equal(f->npts, 0);
+	for (int i = 1; i <= 2; i++)
 		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	assert_int_equal(f->pts_log2, 0); /* two values: in the record */
+	assert_true(archive_file_vals(f) == f->pts.in.v);
+	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 3, .v = 3}), 1);
+	assert_int_equal(f->pts_log2, 2); /* a third: a heap block of 4 */
 	assert_int_equal(f->npts, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(archive_file_pt(f, (size_t)i).t_s == i + 1 &&
+		            archive_file_pt(f, (size_t)i).v == i + 1);
 	archive_file_consume(f, 1);
 	assert_int_equal(f->npts, 2);
-	assert_true(f->pts[0].t_s == 2 && f->pts[1].t_s == 3);
+	assert_int_equal(f->pts_log2, 0); /* back in the record, the block freed (ASan) */
+	assert_true(archive_file_pt(f, 0).t_s == 2 && archive_file_pt(f, 1).t_s == 3);
+	assert_true(archive_file_pt(f, 0).v == 2 && archive_file_pt(f, 1).v == 3);
 	archive_file_consume(f, 2);
-	assert_null(f->pts); /* written: no buffer until the next value */
-	assert_int_equal(f->cap_pts, 0);
+	assert_int_equal(f->npts, 0); /* written: nothing held */
+	assert_int_equal(f->pts_log2, 0);
 	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 4, .v = 4}), 1);
-	assert_true(f->npts == 1 && f->pts[0].v == 4);
+	assert_true(f->npts == 1 && archive_file_pt(f, 0).v == 4);
+	/* a time beyond 32 bits is refused, not wrapped */
+	assert_int_equal(
+	    archive_file_add(f, (struct archive_point){.t_s = ARCHIVE_TIME_MAX + 1, .v = 5}),
+	    -ERANGE);
+	assert_int_equal(f->npts, 1);
+	for (int i = 5; i <= 20; i++) /* grows 4 -> 8 -> 16 -> 32, in order */
+		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	assert_int_equal(f->npts, 17);
+	assert_int_equal(f->pts_log2, 5);
+	assert_true(archive_file_pt(f, 16).t_s == 20 && archive_file_pt(f, 16).v == 20);
+	archive_file_drop_at(f, 0);
+	assert_true(f->npts == 16 && archive_file_pt(f, 0).t_s == 5);
+	f->last_s = 18;
+	assert_int_equal(archive_file_drop_old(f), 14);
+	assert_true(f->npts == 2 && f->pts_log2 == 0 && archive_file_pt(f, 0).t_s == 19 &&
+	            archive_file_pt(f, 1).v == 20);
+	assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = 21, .v = 21}), 1);
+	assert_int_equal(f->pts_log2, 2);
 
 	assert_null(f->complaint);
 	archive_file_complain(f, "test warning %d", 1);
@@ -240,8 +272,56 @@ static void test_file_buffer_and_complaint(void **state)
 	archive_file_complain_release(f, "test usable again");
 	assert_null(f->complaint);
 	archive_file_complain(f, "test warning %d", 2);
-	archive_file_free(f); /* with its buffer and warning state (ASan: no leak) */
+	archive_store_free(&store, f); /* with its buffer and warning state (ASan: no leak) */
+	assert_int_equal(store.live, 0);
+	archive_store_destroy(&store);
 	metric_reg_free(reg);
+}
+
+/* The store hands a freed record to the next file of its size, keeps records of other
+ * sizes apart, and frees every live record with its buffer and warning state when it
+ * is destroyed (ASan: no leak, and a freed record is poisoned). */
+static void test_store_reuse_and_destroy(void **state)
+{
+	(void)state;
+	struct archive_store s;
+	assert_int_equal(archive_store_init(&s), 0);
+	struct archive_file *files[3000];
+	char rel[64], got[PATH_MAX];
+	for (int i = 0; i < 3000; i++) { /* 3000 x ~100 bytes: more than one block */
+		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
+		files[i] = archive_file_from_rel(&s, rel, strlen(rel), 10, METRIC_GAUGE);
+		assert_non_null(files[i]);
+		archive_file_rel(files[i], got);
+		assert_string_equal(got, rel);
+		assert_int_equal((uintptr_t)files[i] % 8, 0);
+	}
+	assert_int_equal(s.live, 3000);
+	for (int i = 0; i < 3000; i++) { /* nothing overlaps */
+		snprintf(rel, sizeof(rel), "dev%d/%s.rrd", i, i % 2 ? "p" : "a_longer_name");
+		archive_file_rel(files[i], got);
+		assert_string_equal(got, rel);
+	}
+	struct archive_file *gone = files[7];
+	archive_store_free(&s, gone);
+	assert_int_equal(s.live, 2999);
+	/* another size: a new record */
+	struct archive_file *f = archive_file_from_rel(&s, "x/y.rrd", 7, 10, METRIC_GAUGE);
+	assert_ptr_not_equal(f, gone);
+	/* the same size ("dev7/p.rrd"): the freed one, zeroed */
+	files[7] = archive_file_from_rel(&s, "dev9/p.rrd", 10, 10, METRIC_COUNTER);
+	assert_ptr_equal(files[7], gone);
+	assert_int_equal(files[7]->npts, 0);
+	assert_int_equal(files[7]->kind, METRIC_COUNTER);
+	archive_file_rel(files[7], got);
+	assert_string_equal(got, "dev9/p.rrd");
+	for (int i = 1; i <= 5; i++) /* a heap buffer and a warning state to free */
+		assert_int_equal(archive_file_add(f, (struct archive_point){.t_s = i, .v = i}), 1);
+	archive_file_complain(f, "test warning %d", 3);
+	assert_true(f->pts_log2 > 0 && f->complaint);
+	archive_store_free(&s, files[100]); /* a hole the walk steps over */
+	assert_int_equal(s.live, 3000);
+	archive_store_destroy(&s);
 }
 
 static void test_create_update_fetch(void **state)
@@ -959,13 +1039,16 @@ static void journal_leave(struct world *w, const char *name, int from, int to)
 	assert_int_equal(archive_journal_init(&j, w->dir, 0), 0);
 	assert_int_equal(archive_journal_start(&j), 0);
 	snprintf(rel, sizeof(rel), "pdu-1/%s.rrd", name);
-	struct archive_file *f = archive_file_from_rel(rel, strlen(rel), STEP, METRIC_GAUGE);
+	struct archive_store store;
+	assert_int_equal(archive_store_init(&store), 0);
+	struct archive_file *f =
+	    archive_file_from_rel(&store, rel, strlen(rel), STEP, METRIC_GAUGE);
 	assert_non_null(f);
 	for (int k = from; k <= to; k++) {
 		struct archive_entry e = {.f = f, .p = {.t_s = T0 + k * STEP, .v = k}};
 		archive_journal_append(&j, &e, 1);
 	}
-	archive_file_free(f);
+	archive_store_destroy(&store);
 	archive_journal_close(&j); /* no settle: the segments stay */
 }
 
@@ -1036,7 +1119,8 @@ int main(void)
 	    cmocka_unit_test(test_timeline_steps),
 	    cmocka_unit_test(test_format_matches_printf),
 	    cmocka_unit_test(test_file_buffer_and_complaint),
-	    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
+	    cmocka_unit_test(test_store_reuse_and_destroy),
+    cmocka_unit_test_setup_teardown(test_create_update_fetch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rra_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reuse_after_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mismatch_left_untouched, setup, teardown),
