@@ -105,8 +105,8 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
 	}
 	if (a->m) {
 		ev.metric = a->m->name;
-		ev.inst = a->m->inst;
-		ev.unit = a->m->unit;
+		ev.inst = metric_inst(a->m);
+		ev.unit = a->m->shape->unit;
 	}
 	event_device(&ev, a->dev);
 	change_publish(e->bus, &(struct change){.kind = kind, .ts_ms = now_ms,

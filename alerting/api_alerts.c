@@ -66,7 +66,8 @@ static json_t *alert_json(const struct api_ctx *ctx, const struct alert_view *v,
 			      "since_ms", (json_int_t)v->since_ms, "pending_ms",
 			      (json_int_t)v->pending_ms, "fired_ms", (json_int_t)v->fired_ms,
 			      "flapping", v->flapping);
-	json_object_set_new(o, "unit", v->metric ? json_string(v->metric->unit) : json_null());
+	json_object_set_new(o, "unit",
+			    v->metric ? json_string(v->metric->shape->unit) : json_null());
 	alert_device_json(ctx, o, v);
 	json_object_set_new(o, "acked", json_boolean(v->ack->active));
 	json_object_set_new(o, "ack", v->ack->active

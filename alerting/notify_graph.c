@@ -162,7 +162,7 @@ static struct notify_graph *graph_new(struct notifier *n, const struct alert_eve
 	j->path = archive_metric_path(dd->data_dir, dd->rrdcached, m, false);
 	if (asprintf(&j->title, "%s  %s  (last hour)", m->device, m->key) < 0)
 		j->title = NULL;
-	j->unit = strdup(m->unit ? m->unit : "");
+	j->unit = strdup(m->shape->unit ? m->shape->unit : "");
 	j->daemon = dd->rrdcached ? strdup(dd->rrdcached) : NULL;
 	if (!j->local || !j->path || !j->title || !j->unit || (dd->rrdcached && !j->daemon)) {
 		graph_free(j);

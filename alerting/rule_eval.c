@@ -82,8 +82,8 @@ static enum alvl eval_nodata(const struct arule *r, const struct metric *m, int6
 static void level_from(struct metric_reg *reg, const struct metric *m, const char *name,
 		       double *level, double *clear)
 {
-	const struct metric *src = name && reg ? metric_reg_find(reg, m->device, name, m->inst)
-					       : NULL;
+	const struct metric *src =
+		name && reg ? metric_reg_find(reg, m->device, name, metric_inst(m)) : NULL;
 	if (!src || !value_ok(src))
 		return;
 	double band = isnan(*level) ? 0 : *clear - *level;
@@ -174,8 +174,8 @@ void anomaly_note(const struct arule *r, struct baseline_hot *h, const struct me
 	baseline_hot_band(h, r->src->deviation, r->src->margin, &lo, &hi);
 	char a[48], z[48], now[48], note[192];
 	unit_value(lo, NULL, a, sizeof(a));
-	unit_value(hi, m->unit, z, sizeof(z));
-	unit_value(m->value, m->unit, now, sizeof(now));
+	unit_value(hi, m->shape->unit, z, sizeof(z));
+	unit_value(m->value, m->shape->unit, now, sizeof(now));
 	snprintf(note, sizeof(note), "expected %s-%s at this hour, now %s", a, z, now);
 	h->noted = metric_set_note((struct metric *)m, note) == 0;
 }

@@ -34,7 +34,7 @@ static bool rule_applies(const struct arule *r, const struct cfg_device *dev,
 	if (r->profile && strcmp(r->profile, ALERT_PROFILE_ANY) != 0 &&
 	    (!dev || !dev->profile || !profile_listed(dev->profile, r->profile)))
 		return false;
-	return selector_match(&r->src->match, dev, m->device, m->name, m->inst);
+	return selector_match(&r->src->match, dev, m->device, m->name, metric_inst(m));
 }
 
 static int match_list(const struct ruleset *rs, const struct rvec *v,

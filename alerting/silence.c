@@ -88,7 +88,7 @@ static void alert_metric_parts(const struct alert *a, char *name, size_t len, co
 {
 	if (a->m) {
 		snprintf(name, len, "%s", a->m->name);
-		*inst = a->m->inst;
+		*inst = metric_inst(a->m);
 		return;
 	}
 	snprintf(name, len, "%s", a->key);

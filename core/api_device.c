@@ -173,12 +173,13 @@ json_t *api_metric_json(const struct api_ctx *ctx, const struct metric *m)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:I, s:o, s:i, s:b}",
 			 "name", str_or_null(m->name), "key", str_or_null(m->key),
-			 "inst_label", str_or_null(m->inst_label), "inst", str_or_null(m->inst),
-			 "value", num_or_null(m->value), "value_name", value_name(m),
-			 "unit", str_or_null(m->unit ? m->unit : ""), "kind", metric_kind_name(m->kind),
+			 "inst_label", str_or_null(m->shape->inst_label), "inst",
+			 str_or_null(metric_inst(m)), "value", num_or_null(m->value), "value_name",
+			 value_name(m), "unit", str_or_null(m->shape->unit ? m->shape->unit : ""),
+			 "kind", metric_kind_name(m->kind),
 			 "quality", metric_quality_name(m->quality), "reason", str_or_null(m->reason),
 			 "ts_ms", (json_int_t)m->ts_ms, "value_ts_ms", (json_int_t)m->value_ts_ms,
-			 "age_s", age_or_null(ctx, m->value_ts_ms), "headline", m->headline,
+			 "age_s", age_or_null(ctx, m->value_ts_ms), "headline", m->shape->headline,
 			 "absent", m->quality == QUALITY_ERROR && m->absent);
 }
 

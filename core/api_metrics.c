@@ -28,7 +28,7 @@ static void metrics_one(void *arg, struct metric *m)
 {
 	struct metrics_sel *sel = arg;
 	if (!glob_ok(sel->device, m->device) || !glob_ok(sel->name, m->name) ||
-	    !glob_ok(sel->inst, m->inst) || !api_metric_visible(sel->ctx, m))
+	    !glob_ok(sel->inst, metric_inst(m)) || !api_metric_visible(sel->ctx, m))
 		return;
 	json_t *j = api_metric_json(sel->ctx, m);
 	if (!j)

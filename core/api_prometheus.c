@@ -52,7 +52,8 @@ static int prom_cmp(const void *a, const void *b)
 	if (c == 0)
 		c = x->device == y->device ? 0 : strcmp(x->device, y->device);
 	if (c == 0)
-		c = strcmp(x->inst ? x->inst : "", y->inst ? y->inst : "");
+		c = strcmp(metric_inst(x) ? metric_inst(x) : "",
+			   metric_inst(y) ? metric_inst(y) : "");
 	return c;
 }
 
@@ -82,7 +83,8 @@ static void prom_family(struct strbuf *b, const struct metric *m)
 			   : m->kind == METRIC_STATE ? "state (its name in the state label)"
 						     : "value";
 	strbuf_appendf(b, "# HELP " PROM_PREFIX "%s %s %s%s%s, as read by dcmond\n", m->name,
-		       m->name, what, m->unit && *m->unit ? " in " : "", m->unit ? m->unit : "");
+		       m->name, what, m->shape->unit && *m->shape->unit ? " in " : "",
+		       m->shape->unit ? m->shape->unit : "");
 	strbuf_appendf(b, "# TYPE " PROM_PREFIX "%s gauge\n", m->name);
 }
 
@@ -108,7 +110,7 @@ static void prom_sample(struct strbuf *b, const struct api_ctx *ctx, const struc
 		prom_label(b, &first, "rack", dev->loc.rack);
 		prom_label(b, &first, "tenant", api_device_tenant(cfg, dev));
 	}
-	prom_label(b, &first, "instance", m->inst);
+	prom_label(b, &first, "instance", metric_inst(m));
 	if (m->kind == METRIC_STATE)
 		prom_label(b, &first, "state", metric_enum_name(m, (int)lround(m->value)));
 	char num[32];

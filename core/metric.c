@@ -4,6 +4,7 @@
 #include "dcmon/enumtab.h"
 #include "dcmon/log.h"
 #include "dcmon/loop.h"
+#include "dcmon/smap.h"
 #include "dcmon/strbuf.h"
 #include "dcmon/strhash.h"
 #include "strpool.h"
@@ -57,7 +58,8 @@ struct counter_raw {
 
 /* One of each per series: a site has millions (docs/ARCHITECTURE.md "Memory per
  * series"); a field added to struct metric must find room in its padding. */
-_Static_assert(sizeof(struct metric) <= 144, "struct metric outgrew its budget");
+_Static_assert(sizeof(struct metric) <= 112, "struct metric outgrew its budget");
+_Static_assert(METRIC_NAME_MAX + 1 <= UINT8_MAX, "metric.inst_at must reach past any name");
 _Static_assert(sizeof(struct counter_raw) % _Alignof(struct metric_node) == 0,
 	       "the node after a counter_raw must stay aligned");
 
@@ -95,6 +97,8 @@ struct metric_reg {
 	size_t ndbuckets, ndevices;
 	struct dev_entry *dev_head, *dev_tail;
 	struct strpool *strings;       /* names, units, labels, enum names */
+	/* the metrics' shapes (struct shape_node), by shape_key: one of each distinct */
+	struct smap shapes;
 	struct {
 		const struct metric_sink *sink;
 		void *arg;
@@ -214,7 +218,6 @@ static void note_free(struct metric *m)
 
 static void metric_free_fields(struct metric *m)
 {
-	free(m->enums);
 	reason_free(m);
 	note_free(m);
 }
@@ -274,6 +277,9 @@ void metric_reg_free(struct metric_reg *reg)
 		next = d->next;
 		free(d);
 	}
+	for (size_t i = 0; i < reg->shapes.cap; i++)
+		free(reg->shapes.v[i].val);
+	smap_free(&reg->shapes);
 	free(reg->mbuckets);
 	free(reg->dbuckets);
 	strpool_free(reg->strings);
@@ -387,20 +393,82 @@ static int16_t headline_rank(const struct metric_desc *desc)
 	return (int16_t)(desc->headline > INT16_MAX ? INT16_MAX : desc->headline);
 }
 
-static bool copy_enums(struct metric_reg *reg, struct metric *m, const struct metric_desc *desc)
+/* A shape as the registry keeps it: its enums and its key (shape_key) in the same
+ * allocation. */
+struct shape_node {
+	struct metric_shape s;
+	struct metric_enum enums[];
+};
+
+/* Writes into k the key that tells shapes apart: the pooled strings' addresses stand
+ * for their texts (the pool keeps one copy of each).  0 or -ENOMEM. */
+static int shape_key(struct strbuf *k, const struct metric_shape *t)
 {
-	if (!desc->enums || desc->nenums == 0)
-		return true;
-	m->enums = calloc(desc->nenums, sizeof(*m->enums));
-	if (!m->enums)
-		return false;
-	m->nenums = desc->nenums;
-	bool fail = false;
-	for (size_t i = 0; i < desc->nenums; i++) {
-		m->enums[i].value = desc->enums[i].value;
-		m->enums[i].name = pooled(reg, desc->enums[i].name, &fail);
+	strbuf_appendf(k, "%p %p %d %u", (const void *)t->unit, (const void *)t->inst_label,
+		       t->headline, (unsigned)t->nenums);
+	for (size_t i = 0; i < t->nenums; i++)
+		strbuf_appendf(k, " %d=%p", t->enums[i].value, (const void *)t->enums[i].name);
+	return k->failed ? -ENOMEM : 0;
+}
+
+/* The registry's copy of shape t (strings pooled), stored on first sight; NULL when
+ * out of memory. */
+static const struct metric_shape *shape_intern(struct metric_reg *reg,
+					       const struct metric_shape *t)
+{
+	struct strbuf k = STRBUF_INIT;
+	struct shape_node *n = NULL;
+	if (shape_key(&k, t) == 0 && !(n = smap_get(&reg->shapes, strbuf_str(&k)))) {
+		size_t esize = t->nenums * sizeof(*t->enums), ksize = k.len + 1;
+		n = malloc(sizeof(*n) + esize + ksize);
+		char *key = n ? (char *)n->enums + esize : NULL;
+		if (n) {
+			n->s = *t;
+			if (esize)
+				memcpy(n->enums, t->enums, esize);
+			n->s.enums = t->nenums ? n->enums : NULL;
+			memcpy(key, strbuf_str(&k), ksize);
+		}
+		if (n && smap_put(&reg->shapes, key, n) != 0) {
+			free(n);
+			n = NULL;
+		}
 	}
-	return !fail;
+	strbuf_free(&k);
+	return n ? &n->s : NULL;
+}
+
+/* desc's shape, interned; NULL when out of memory. */
+static const struct metric_shape *shape_of_desc(struct metric_reg *reg,
+						const struct metric_desc *desc)
+{
+	bool fail = false;
+	size_t nenums = desc->enums ? desc->nenums : 0;
+	struct metric_enum *enums = nenums ? calloc(nenums, sizeof(*enums)) : NULL;
+	if (nenums && !enums)
+		return NULL;
+	for (size_t i = 0; i < nenums; i++) {
+		enums[i].value = desc->enums[i].value;
+		enums[i].name = pooled(reg, desc->enums[i].name, &fail);
+	}
+	struct metric_shape t = {
+		.unit = pooled(reg, desc->unit ? desc->unit : "", &fail),
+		.inst_label = pooled(reg, desc->inst_label, &fail),
+		.enums = enums,
+		.nenums = (uint16_t)nenums,
+		.headline = headline_rank(desc),
+	};
+	const struct metric_shape *s = fail ? NULL : shape_intern(reg, &t);
+	free(enums);
+	return s;
+}
+
+/* desc's interval in metric.interval_ms' range: a negative one means none, as 0 does */
+static int32_t interval_bounded(const struct metric_desc *desc)
+{
+	return (int32_t)(desc->interval_ms < 0 ? 0
+			 : desc->interval_ms > METRIC_INTERVAL_MAX_MS ? METRIC_INTERVAL_MAX_MS
+								    : desc->interval_ms);
 }
 
 static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct dev_entry *d,
@@ -409,16 +477,14 @@ static bool fill_metric(struct metric_reg *reg, struct metric *m, const struct d
 	bool fail = false;
 	m->device = d->device;
 	m->name = pooled(reg, desc->name, &fail);
-	m->unit = pooled(reg, desc->unit ? desc->unit : "", &fail);
-	m->inst_label = pooled(reg, desc->inst_label, &fail);
-	m->inst = desc->inst ? m->key + strlen(desc->name) + 1 : NULL;
+	m->shape = shape_of_desc(reg, desc);
+	m->inst_at = desc->inst ? (uint8_t)(strlen(desc->name) + 1) : 0;
 	m->reason = no_reason;
 	m->kind = desc->kind;
-	m->interval_ms = desc->interval_ms;
-	m->headline = headline_rank(desc);
+	m->interval_ms = interval_bounded(desc);
 	m->value = NAN;
 	m->quality = QUALITY_UNKNOWN;
-	return !fail && copy_enums(reg, m, desc);
+	return !fail && m->shape;
 }
 
 /* A node for key (ksize bytes, NUL included), zeroed but for its key and kind; a
@@ -481,12 +547,21 @@ struct metric *metric_reg_get(struct metric_reg *reg, const char *device,
 	}
 	if (found) {
 		if (found->kind != desc->kind ||
-		    strcmp(found->unit, desc->unit ? desc->unit : "") != 0) {
+		    strcmp(found->shape->unit, desc->unit ? desc->unit : "") != 0) {
 			errno = EEXIST;
 			return NULL;
 		}
-		found->interval_ms = desc->interval_ms;
-		found->headline = headline_rank(desc);
+		/* a new headline place (a profile reloaded); the rest of the shape stays */
+		struct metric_shape t = *found->shape;
+		t.headline = headline_rank(desc);
+		const struct metric_shape *shape =
+			t.headline == found->shape->headline ? found->shape : shape_intern(reg, &t);
+		if (!shape) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		found->shape = shape;
+		found->interval_ms = interval_bounded(desc);
 		return found;
 	}
 	struct metric_node *n = node_new(desc->kind, key, ksize);
@@ -744,26 +819,31 @@ uint64_t metric_reg_values(const struct metric_reg *reg)
 
 const char *metric_enum_name(const struct metric *m, int value)
 {
-	for (size_t i = 0; i < m->nenums; i++)
-		if (m->enums[i].value == value)
-			return m->enums[i].name;
+	for (size_t i = 0; i < m->shape->nenums; i++)
+		if (m->shape->enums[i].value == value)
+			return m->shape->enums[i].name;
 	return NULL;
 }
 
 int metric_file_key(const struct metric *m, char *buf, size_t len)
 {
+	return metric_file_key_of(m->name, metric_inst(m), buf, len);
+}
+
+int metric_file_key_of(const char *name, const char *inst, char *buf, size_t len)
+{
 	size_t o = 0;
-	int n = snprintf(buf, len, "%s", m->name);
+	int n = snprintf(buf, len, "%s", name);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	o = (size_t)n;
-	if (!m->inst)
+	if (!inst)
 		return 0;
 	static const char hex[] = "0123456789ABCDEF";
 	if (o + 1 >= len)
 		return -ENAMETOOLONG;
 	buf[o++] = '@';
-	for (const unsigned char *p = (const unsigned char *)m->inst; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)inst; *p; p++) {
 		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			     (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-';
 		if (o + (plain ? 1 : 3) >= len)

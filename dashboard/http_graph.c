@@ -392,7 +392,7 @@ static struct http_graph_job *graph_job_new(struct http_server *s, const struct 
 	j->path = archive_metric_path(s->data_dir, s->rrdcached, m, false);
 	if (asprintf(&j->title, "%s  %s  (%s)", m->device, m->key, p->range->title) < 0)
 		j->title = NULL;
-	j->unit = strdup(m->unit ? m->unit : "");
+	j->unit = strdup(m->shape->unit ? m->shape->unit : "");
 	j->daemon = s->rrdcached ? strdup(s->rrdcached) : NULL;
 	const struct alerting *al = alerting_of(&s->env);
 	if (al && al->engine && (j->band = malloc(sizeof(*j->band))) &&

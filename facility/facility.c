@@ -108,10 +108,10 @@ static struct fmet *fmet_new(struct facility *f, struct metric *m)
 	*fm = (struct fmet){.m = m, .node = fgraph_find(f->g, m->device), .last = m->value};
 	fm->trap_state = strcmp(m->name, "trap_last_state") == 0;
 	fm->from_traps = fm->trap_state || strcmp(m->name, "trap_received_total") == 0;
-	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->unit);
+	fm->moves = m->kind == METRIC_GAUGE && fquality_unit_moves(m->shape->unit);
 	fm->series = strcmp(m->name, "fuel_level_percent") == 0 ? FSER_FUEL
 		     : strcmp(m->name, "fs_used_percent") == 0  ? FSER_FS
-		     : strcmp(m->unit, "celsius") == 0          ? FSER_TEMP
+		     : strcmp(m->shape->unit, "celsius") == 0   ? FSER_TEMP
 								: FSER_NONE;
 	fm->idx = (uint32_t)f->nmets;
 	f->met_node[f->nmets++] = met_node_of(fm->node);

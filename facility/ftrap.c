@@ -26,9 +26,9 @@ static const struct {
 /* The numeric value of the state name `value` of m, or -1. */
 static int enum_value(const struct metric *m, const char *value)
 {
-	for (size_t k = 0; k < m->nenums; k++)
-		if (strcmp(m->enums[k].name, value) == 0)
-			return m->enums[k].value;
+	for (size_t k = 0; k < m->shape->nenums; k++)
+		if (strcmp(m->shape->enums[k].name, value) == 0)
+			return m->shape->enums[k].value;
 	return -1;
 }
 

@@ -349,8 +349,8 @@ static char *state_topic(const struct mqtt_pub *p, const struct metric *m)
 	level_cat(t, sizeof(t), dev && dev->loc.site ? dev->loc.site : "-");
 	level_cat(t, sizeof(t), m->device);
 	level_cat(t, sizeof(t), m->name);
-	if (m->inst)
-		level_cat(t, sizeof(t), m->inst);
+	if (metric_inst(m))
+		level_cat(t, sizeof(t), metric_inst(m));
 	return strdup(t);
 }
 
@@ -423,13 +423,14 @@ static char *state_payload(const struct metric *m)
 {
 	bool ok = m->quality == QUALITY_OK;
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "ts", (json_int_t)m->ts_ms,
-			      "device", m->device, "metric", m->name, "unit", m->unit, "kind",
-			      metric_kind_name(m->kind), "quality", metric_quality_name(m->quality));
+			      "device", m->device, "metric", m->name, "unit", m->shape->unit,
+			      "kind", metric_kind_name(m->kind), "quality",
+			      metric_quality_name(m->quality));
 	if (!o)
 		return NULL;
 	set_number(o, "value", ok ? m->value : NAN);
-	if (m->inst)
-		json_object_set_new(o, "instance", json_string(m->inst));
+	if (metric_inst(m))
+		json_object_set_new(o, "instance", json_string(metric_inst(m)));
 	const char *state = ok && m->kind == METRIC_STATE ? metric_enum_name(m, (int)m->value) :
 							      NULL;
 	if (state)

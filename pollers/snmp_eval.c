@@ -199,7 +199,7 @@ _Static_assert(sizeof(struct snmp_pstate) <= 48, "struct snmp_pstate outgrew its
 
 static bool inst_is(const struct snmp_inst *v, const char *inst)
 {
-	const char *own = v->m->inst;
+	const char *own = metric_inst(v->m);
 	return (!inst && !own) || (inst && own && !strcmp(inst, own));
 }
 

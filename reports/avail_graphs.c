@@ -44,10 +44,9 @@ static int graph_paths(const struct cfg *cfg, const struct graph_object *o, char
 		       size_t plen, char *local, size_t llen)
 {
 	char key[512];
-	struct metric m = {.name = o->name, .inst = o->inst[0] ? o->inst : NULL};
 	const char *cached = cfg->daemon.rrdcached;
 	bool remote = cached && strncmp(cached, "unix:", 5) != 0;
-	if (metric_file_key(&m, key, sizeof(key)) < 0)
+	if (metric_file_key_of(o->name, o->inst[0] ? o->inst : NULL, key, sizeof(key)) < 0)
 		return -ENAMETOOLONG;
 	int n = snprintf(local, llen, "%s/%s/%s.rrd", cfg->daemon.data_dir, o->device, key);
 	int k = remote ? snprintf(path, plen, "%s/%s.rrd", o->device, key)

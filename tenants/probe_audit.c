@@ -137,7 +137,9 @@ static void refusal_seen(struct probe_audit *pa, const struct metric *m, const c
 /* The signal m is of, or NULL. */
 static const struct refusal_signal *signal_of(const struct metric *m)
 {
-	for (size_t i = 0; m->inst && i < sizeof(refusal_signals) / sizeof(refusal_signals[0]); i++)
+	if (!metric_inst(m))
+		return NULL;
+	for (size_t i = 0; i < sizeof(refusal_signals) / sizeof(refusal_signals[0]); i++)
 		if (strcmp(m->name, refusal_signals[i].metric) == 0)
 			return &refusal_signals[i];
 	return NULL;
@@ -149,7 +151,7 @@ static void on_metric(struct probe_audit *pa, const struct metric *m)
 	if (!sig)
 		return;
 	char check[160];
-	snprintf(check, sizeof(check), "%s%s", sig->check, m->inst);
+	snprintf(check, sizeof(check), "%s%s", sig->check, metric_inst(m));
 	bool refused = m->quality == QUALITY_ERROR && strstr(m->reason, NET_REFUSED_BY_ALLOW_DENY);
 	if (refused && tenant_device(pa->l, m->device)) {
 		refusal_seen(pa, m, check);

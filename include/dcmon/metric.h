@@ -59,23 +59,31 @@ struct metric_desc {
 	int headline;           /* place in its profile's `headline:` list (1 first); 0 = none */
 };
 
-/* Read-only outside core/metric.c.  The strings are the registry's: device, name,
- * unit, labels and enum names shared by every metric with the same text.  One exists
- * per series (a million on a large site), so the fields are ordered and sized to keep
- * it at 144 bytes, and a COUNTER's raw reading is not in it (metric_raw): most series
- * are gauges and states: docs/ARCHITECTURE.md "Memory per series". */
+/* What every device's instance of a profile point repeats: unit, instance label, STATE
+ * names, headline place.  The registry keeps one of each distinct shape (a few hundred
+ * on a site of a million series) and frees them with itself; metrics point at theirs.
+ * Read-only. */
+struct metric_shape {
+	const char *unit;       /* "seconds", ... or "" (never NULL) */
+	const char *inst_label; /* NULL if none */
+	const struct metric_enum *enums; /* names of STATE values, may be NULL */
+	uint16_t nenums;        /* at most METRIC_ENUMS_MAX */
+	int16_t headline;       /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
+};
+
+/* Read-only outside core/metric.c.  The strings are the registry's: device, name and
+ * shape shared by every metric with the same text.  One exists per series (a million
+ * on a large site), so the fields are ordered and sized to keep it at 112 bytes, and a
+ * COUNTER's raw reading is not in it (metric_raw): most series are gauges and states:
+ * docs/ARCHITECTURE.md "Memory per series". */
 #define METRIC_SINK_SLOTS 3
 
 struct metric {
 	/* device id, in the registry's device entry (which the registry finds from it) */
 	const char *device;
 	const char *name;
-	const char *unit;
-	const char *inst_label; /* NULL if none */
-	const char *inst;      /* NULL if none; points into key */
+	const struct metric_shape *shape; /* never NULL */
 	const char *key;       /* "name" or "name@inst": unique within the device */
-	struct metric_enum *enums; /* names of STATE values, may be NULL */
-	int64_t interval_ms;
 
 	double value;          /* last value (rate for counters); NaN when none */
 	int64_t ts_ms;         /* wall-clock ms of the last report (value or error) */
@@ -97,16 +105,27 @@ struct metric {
 	 * data per metric (archive, facility, alert engine), none for the others */
 	void *sink_data[METRIC_SINK_SLOTS];
 
-	uint16_t nenums;       /* at most METRIC_ENUMS_MAX */
-	int16_t headline;      /* what `dcmon status` shows first: 1, 2, ...; 0 = not */
+	/* expected report interval, ms; metric_reg_get bounds the desc's to
+	 * [0, METRIC_INTERVAL_MAX_MS] (a negative one means none, as 0 does) */
+	int32_t interval_ms;
+	/* where the instance starts in key (after "name@"); 0 = none: read metric_inst() */
+	uint8_t inst_at;
 	enum metric_kind kind : 8;
 	enum metric_quality quality : 8;
 	/* ERROR that is an absence, not a fault: an object the agent does not implement, a
 	 * sensor not present ("not supported by this agent", "not available"); the device's
 	 * health ignores it (rules never see an ERROR as a value either) */
-	bool absent;
-	bool note_is_source; /* note_source, not note, is set */
+	bool absent : 1;
+	bool note_is_source : 1; /* note_source, not note, is set */
 };
+
+#define METRIC_INTERVAL_MAX_MS INT32_MAX /* 24.8 days */
+
+/* The metric's instance (in its key), or NULL when it has none. */
+static inline const char *metric_inst(const struct metric *m)
+{
+	return m->inst_at ? m->key + m->inst_at : NULL;
+}
 
 struct metric_reg;
 
@@ -228,5 +247,7 @@ bool metric_name_check(const char *name, enum metric_kind kind, char *err, size_
 /* Writes the metric's file-system-safe key into buf: name, then "@" and the instance
  * with every byte outside [A-Za-z0-9._-] written as %XX.  Returns 0 or -ENAMETOOLONG. */
 int metric_file_key(const struct metric *m, char *buf, size_t len);
+/* The same for a metric's name and instance (NULL for none). */
+int metric_file_key_of(const char *name, const char *inst, char *buf, size_t len);
 
 #endif

@@ -103,8 +103,8 @@ static void dump_error(void *arg, struct metric *m)
 	if (--*left == 0)
 		fprintf(stderr, "  ...\n");
 	else
-		fprintf(stderr, "  %s %s@%s: %s\n", m->device, m->name, m->inst ? m->inst : "",
-			m->reason);
+		fprintf(stderr, "  %s %s@%s: %s\n", m->device, m->name,
+			metric_inst(m) ? metric_inst(m) : "", m->reason);
 }
 
 static void job_done(struct poll_job *job, enum poll_outcome o, const char *reason)

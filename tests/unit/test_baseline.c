@@ -86,6 +86,8 @@ static int64_t fold_time(int fold, int64_t t)
 	return fold == FOLD_FLAT ? T0 : t;
 }
 
+static const struct metric_shape celsius = {.unit = "celsius"};
+
 static void judge_init(struct judge *j, struct baseline *base, enum cfg_anomaly_dir dir)
 {
 	memset(j, 0, sizeof(*j));
@@ -93,7 +95,7 @@ static void judge_init(struct judge *j, struct baseline *base, enum cfg_anomaly_
 				 .learn_ms = 14LL * DAY * 1000, .severity = SEV_WARNING};
 	j->r = (struct arule){.src = &j->c};
 	j->m.quality = QUALITY_OK;
-	j->m.unit = "celsius";
+	j->m.shape = &celsius;
 	j->base = base;
 }
 

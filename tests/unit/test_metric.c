@@ -88,8 +88,8 @@ static void test_longest_key(void **state)
 	snprintf(key, sizeof(key), "%s@%s", name, inst);
 	assert_int_equal(strlen(key), METRIC_NAME_MAX - 1 + 1 + METRIC_INST_MAX - 1);
 	assert_string_equal(m->key, key);
-	assert_string_equal(m->inst, inst);
-	assert_ptr_equal(m->inst, m->key + strlen(name) + 1);
+	assert_string_equal(metric_inst(m), inst);
+	assert_ptr_equal(metric_inst(m), m->key + strlen(name) + 1);
 	assert_ptr_equal(metric_reg_find(reg, "dev", name, inst), m);
 	strcat(inst, "i"); /* METRIC_INST_MAX bytes without the NUL */
 	errno = 0;
@@ -263,8 +263,9 @@ static void test_enums_and_file_keys(void **state)
 }
 
 /* What a metric holds of its own and what it shares: names, units, labels and enum
- * names are one copy for all metrics; the instance is read from the key; a reason is
- * kept while it repeats, bounded, and dropped when the metric is OK again. */
+ * names are one copy for all metrics (all but the name in its shape); the instance is
+ * read from the key; a reason is kept while it repeats, bounded, and dropped when the
+ * metric is OK again. */
 static void test_shared_strings_and_reasons(void **state)
 {
 	struct metric_reg *reg = metric_reg_new();
@@ -280,18 +281,18 @@ static void test_shared_strings_and_reasons(void **state)
 	struct metric *c = metric_reg_get(reg, "web", &fs), *d = metric_reg_get(reg, "web", &fs2);
 	memset(name, 'x', sizeof(name) - 1);
 	assert_ptr_equal(a->name, b->name);
-	assert_ptr_equal(a->enums[1].name, b->enums[1].name);
-	assert_string_equal(b->enums[1].name, "battery");
+	assert_ptr_equal(a->shape->enums[1].name, b->shape->enums[1].name);
+	assert_string_equal(b->shape->enums[1].name, "battery");
 	assert_ptr_equal(c->name, d->name);
 	assert_string_equal(d->name, "fs_used_percent");
-	assert_ptr_equal(c->unit, d->unit);
-	assert_ptr_equal(c->inst_label, d->inst_label);
+	assert_ptr_equal(c->shape->unit, d->shape->unit);
+	assert_ptr_equal(c->shape->inst_label, d->shape->inst_label);
 	assert_ptr_equal(c->device, d->device);
 	assert_string_equal(c->device, "web");
-	assert_string_equal(c->inst, "/var");
-	assert_string_equal(d->inst, "/");
-	assert_null(a->inst);
-	assert_null(a->inst_label);
+	assert_string_equal(metric_inst(c), "/var");
+	assert_string_equal(metric_inst(d), "/");
+	assert_null(metric_inst(a));
+	assert_null(a->shape->inst_label);
 	/* reasons */
 	assert_string_equal(c->reason, "");
 	metric_put_error(reg, c, 1000, "timeout");
@@ -316,6 +317,48 @@ static void test_shared_strings_and_reasons(void **state)
 	assert_string_equal(c->device, "web");
 	assert_int_equal(c->quality, QUALITY_UNKNOWN);
 	metric_reg_free(reg);
+}
+
+/* Every device's instance of a point shares one shape (unit, label, STATE names,
+ * headline place); a new headline place (a profile reloaded) gives the metric the shape
+ * with that place and its own names; an interval is bounded to the field's range. */
+static void test_shapes_shared(void **state)
+{
+	struct metric_reg *reg = metric_reg_new();
+	static const struct metric_enum src[] = {{3, "normal"}, {5, "battery"}};
+	static const struct metric_enum swapped[] = {{5, "normal"}, {3, "battery"}};
+	static const struct metric_enum other[] = {{1, "on"}};
+	struct metric_desc st = {.name = "output_source", .kind = METRIC_STATE, .enums = src,
+				 .nenums = 2, .headline = 1};
+	struct metric *a = metric_reg_get(reg, "ups-a", &st), *b = metric_reg_get(reg, "ups-b", &st);
+	assert_ptr_equal(a->shape, b->shape);
+	assert_string_equal(a->shape->unit, "");
+	assert_int_equal(a->shape->nenums, 2);
+	assert_int_equal(a->shape->headline, 1);
+	st.enums = swapped; /* the same names for other values: another shape */
+	struct metric *c = metric_reg_get(reg, "ups-c", &st);
+	assert_ptr_not_equal(c->shape, a->shape);
+	assert_string_equal(metric_enum_name(c, 5), "normal");
+	assert_string_equal(metric_enum_name(a, 5), "battery");
+	st.enums = other;
+	st.nenums = 1;
+	st.headline = 3;
+	assert_ptr_equal(metric_reg_get(reg, "ups-b", &st), b);
+	assert_int_equal(b->shape->headline, 3);
+	assert_int_equal(a->shape->headline, 1);
+	assert_int_equal(b->shape->nenums, 2);
+	assert_string_equal(metric_enum_name(b, 5), "battery");
+	st.headline = 1; /* back to its first place: the first shape again */
+	assert_ptr_equal(metric_reg_get(reg, "ups-b", &st), b);
+	assert_ptr_equal(b->shape, a->shape);
+	struct metric_desc slow = {.name = "uptime_seconds", .unit = "seconds",
+				   .interval_ms = 100LL * 24 * 3600 * 1000};
+	struct metric *u = metric_reg_get(reg, "ups-a", &slow);
+	assert_int_equal(u->interval_ms, METRIC_INTERVAL_MAX_MS);
+	slow.interval_ms = -5;
+	assert_ptr_equal(metric_reg_get(reg, "ups-a", &slow), u);
+	assert_int_equal(u->interval_ms, 0);
+	metric_reg_free(reg); /* frees the shapes (ASan: no leak) */
 }
 
 /* A note (a log rule's matching lines) is the metric's own copy, kept across reports
@@ -439,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_stale_per_metric_interval),
 		cmocka_unit_test(test_enums_and_file_keys),
 		cmocka_unit_test(test_shared_strings_and_reasons),
+		cmocka_unit_test(test_shapes_shared),
 		cmocka_unit_test(test_note_kept_across_reports),
 		cmocka_unit_test(test_note_made_when_read),
 		cmocka_unit_test(test_sink_slots),

@@ -29,6 +29,9 @@ struct fixture {
 	struct mqtt_pub *pub;
 };
 
+/* the shape of the hand-made metrics below (a registry makes it for a real one) */
+static const struct metric_shape celsius = {.unit = "celsius"};
+
 static void no_sync(void *arg)
 {
 	(void)arg;
@@ -94,9 +97,9 @@ static struct mqtt_pub_stats stats(const struct fixture *f)
 static void test_values_on_change_only(void **state)
 {
 	struct fixture *f = *state;
-	struct metric m = {.device = "d1", .name = "temperature_celsius", .unit = "celsius",
+	struct metric m = {.device = "d1", .name = "temperature_celsius", .shape = &celsius,
 			   .reason = "", .value = NAN};
-	struct metric m2 = {.device = "d2", .name = "temperature_celsius", .unit = "celsius",
+	struct metric m2 = {.device = "d2", .name = "temperature_celsius", .shape = &celsius,
 			    .reason = "", .value = NAN};
 	report(f, &m, QUALITY_OK, 21.5);
 	report(f, &m, QUALITY_OK, 21.5); /* the same: nothing new to say */
@@ -120,7 +123,7 @@ static void test_full_values_queue_supersedes_the_oldest(void **state)
 	for (int i = 0; i < QUEUE + 5; i++) {
 		snprintf(names[i], sizeof(names[i]), "d%d", i);
 		m[i] = (struct metric){.device = names[i], .name = "temperature_celsius",
-				       .unit = "celsius", .reason = "", .value = NAN};
+				       .shape = &celsius, .reason = "", .value = NAN};
 		report(f, &m[i], QUALITY_OK, i);
 	}
 	assert_int_equal(stats(f).values_queued, QUEUE);
@@ -157,7 +160,7 @@ static void test_transitions_when_asked(void **state)
 {
 	struct fixture *f = *state;
 	f->pc.kind_mask = 1u << MQTT_PUB_TRANSITIONS;
-	struct metric m = {.device = "d1", .name = "temperature_celsius", .unit = "celsius",
+	struct metric m = {.device = "d1", .name = "temperature_celsius", .shape = &celsius,
 			   .reason = "", .value = NAN};
 	report(f, &m, QUALITY_OK, 1);
 	alert(f, ALERT_EV_FIRED, 1);

@@ -95,7 +95,7 @@ static double count_of(void *in, const char *label)
 	assert_int_equal(polltest_once(&T, &proc_poller, in, 3000, NULL, 0), POLL_OK);
 	m = polltest_metric(&T, "host", "process_count", label);
 	assert_int_equal(m->quality, QUALITY_OK);
-	assert_string_equal(m->inst_label, "process");
+	assert_string_equal(m->shape->inst_label, "process");
 	return m->value;
 }
 

@@ -116,7 +116,8 @@ static void test_filesystems(void **state)
 	if (sv.f_files > 0)
 		assert_true(fabs(value("fs_inodes_used_percent", "/") -
 				 100.0 * (double)(sv.f_files - sv.f_ffree) / (double)sv.f_files) < 1);
-	assert_string_equal(polltest_metric(&T, "me", "fs_size_bytes", "/")->inst_label, "mount");
+	assert_string_equal(polltest_metric(&T, "me", "fs_size_bytes", "/")->shape->inst_label,
+			    "mount");
 	/* pseudo file systems are left out */
 	assert_null(metric_reg_find(T.reg, "me", "fs_used_percent", "/proc"));
 	assert_null(metric_reg_find(T.reg, "me", "fs_used_percent", "/sys"));

@@ -27,6 +27,7 @@ struct fx {
 #define poll_once(f, inst, r, dl) snmp_fx_poll(&(f)->x, inst, r, dl)
 #define create(f, dev) snmp_fx_create(&(f)->x, dev)
 #define val(f, d, n, i) snmp_fx_val(&(f)->x, d, n, i)
+#define headline(f, d, n, i) metric_reg_find((f)->x.reg, d, n, i)->shape->headline
 #define dev_init snmp_dev_init
 #define run snmp_run
 
@@ -91,10 +92,10 @@ static void test_ups_on_mains(void **state)
 	assert_float_equal(val(f, "ups-a", "test_result_state", NULL), 1, 0);
 	assert_float_equal(val(f, "ups-a", "config_low_battery_time_seconds", NULL), 300, 1e-9);
 	/* the profile's headline: source, load, charge, runtime */
-	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_source_state", NULL)->headline, 1);
-	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "output_load_percent", "1")->headline, 2);
-	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_runtime_seconds", NULL)->headline, 4);
-	assert_int_equal(metric_reg_find(f->x.reg, "ups-a", "battery_voltage_volts", NULL)->headline, 0);
+	assert_int_equal(headline(f, "ups-a", "output_source_state", NULL), 1);
+	assert_int_equal(headline(f, "ups-a", "output_load_percent", "1"), 2);
+	assert_int_equal(headline(f, "ups-a", "battery_runtime_seconds", NULL), 4);
+	assert_int_equal(headline(f, "ups-a", "battery_voltage_volts", NULL), 0);
 	/* The second poll reads the cached rows by GET and finds the same values. */
 	poll_once(f, inst, &r, 5000);
 	assert_int_equal(r.outcome, POLL_OK);

@@ -137,7 +137,7 @@ static void assert_up(const char *dev, int port)
 
 	assert_int_equal(c->quality, QUALITY_OK);
 	assert_true(c->value >= 0);
-	assert_string_equal(c->inst_label, "port");
+	assert_string_equal(c->shape->inst_label, "port");
 	assert_int_equal(up->quality, QUALITY_OK);
 	assert_true(up->value == 1.0);
 }
