@@ -28,6 +28,7 @@ static bool snmp_wants(const struct cfg_device *dev)
 /* The poll's working memory goes back: between polls a device holds none. */
 static void poll_release(struct snmp_dev *d)
 {
+	snmp_fetch_gate_leave(&d->gate);
 	if (d->fetch) {
 		snmp_fetch_release(d->fetch);
 		snmp_fetch_set_vals(d->fetch, NULL);
@@ -234,11 +235,19 @@ static void start_data(struct snmp_dev *d)
 	snmp_fetch_run(d->fetch, data_done, d);
 }
 
+static void poll_go(void *arg);
+
 static void on_deadline(struct loop *loop, void *arg)
 {
 	struct snmp_dev *d = arg;
 
 	d->deadline = NULL;
+	if (snmp_fetch_gate_leave(&d->gate)) {
+		/* never got a slot: planned now only to be failed like a poll that did */
+		poll_go(d);
+		if (!d->job)
+			return; /* ended already (nothing to ask, out of memory) */
+	}
 	snmp_fetch_abort(d->fetch, "poll deadline exceeded");
 	if (d->probing) {
 		poll_end(d, POLL_UNREACHABLE, "poll deadline exceeded");
@@ -247,18 +256,16 @@ static void on_deadline(struct loop *loop, void *arg)
 	poll_finish(d);
 }
 
-/* Starts the poll's requests (the session is open). */
-static void poll_begin(struct snmp_dev *d)
+/* The poll takes its working memory and sends (a slot is free, or its deadline came). */
+static void poll_go(void *arg)
 {
-	struct poll_job *job = d->job;
+	struct snmp_dev *d = arg;
 
-	d->now_ms = job->ts_ms;
 	if (!d->vals && !(d->vals = snmp_vals_take())) {
 		poll_end(d, POLL_ERROR, "out of memory");
 		return;
 	}
 	snmp_fetch_set_vals(d->fetch, d->vals);
-	d->deadline = loop_timer_at(d->env->loop, job->deadline_ms, on_deadline, d);
 	if (d->prof) {
 		start_data(d);
 		return;
@@ -271,6 +278,17 @@ static void poll_begin(struct snmp_dev *d)
 		return;
 	}
 	snmp_fetch_run(d->fetch, probe_done, d);
+}
+
+/* Starts the poll (the session is open): now, or when a request slot frees. */
+static void poll_begin(struct snmp_dev *d)
+{
+	struct poll_job *job = d->job;
+
+	d->now_ms = job->ts_ms;
+	d->deadline = loop_timer_at(d->env->loop, job->deadline_ms, on_deadline, d);
+	if (snmp_fetch_gate_enter(&d->gate, poll_go, d))
+		poll_go(d);
 }
 
 /* The session to addr (the host, or the address a guarded host gave this poll); 0, or

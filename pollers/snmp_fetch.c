@@ -60,8 +60,7 @@ struct snmp_fetch {
 	struct fetch_req *inflight;
 	int pending;             /* requests queued or in flight */
 	bool running;
-	bool waiting;            /* on the global wait list */
-	struct snmp_fetch *wait_next;
+	struct snmp_fetch_gate wait; /* in the line of runs waiting for a slot */
 	snmp_fetch_done_fn done;
 	void *done_arg;
 	struct snmp_fetch_stats st;
@@ -71,53 +70,96 @@ struct snmp_fetch {
 
 static int global_cap = 512;      /* requests in flight over all devices */
 static int global_inflight;
-static struct snmp_fetch *wait_head, *wait_tail;
+
+/* A line of waiters for a slot, first come first served. */
+struct line {
+	struct snmp_fetch_gate *head, *tail;
+};
+static struct line fetches_waiting; /* runs with requests queued (they hold their plan) */
+static struct line polls_waiting;   /* polls not begun: they hold nothing yet */
 
 void snmp_fetch_set_global_cap(int cap)
 {
 	global_cap = cap > 0 ? cap : 1;
 }
 
-static void wait_add(struct snmp_fetch *f)
+static void line_add(struct line *l, struct snmp_fetch_gate *g, void (*go)(void *arg),
+		     void *arg)
 {
-	if (f->waiting)
+	if (g->waiting)
 		return;
-	f->waiting = true;
-	f->wait_next = NULL;
-	if (wait_tail)
-		wait_tail->wait_next = f;
+	g->go = go;
+	g->arg = arg;
+	g->next = NULL;
+	g->waiting = true;
+	if (l->tail)
+		l->tail->next = g;
 	else
-		wait_head = f;
-	wait_tail = f;
+		l->head = g;
+	l->tail = g;
 }
 
-static void wait_remove(struct snmp_fetch *f)
+/* True if g was waiting in l. */
+static bool line_remove(struct line *l, struct snmp_fetch_gate *g)
 {
-	struct snmp_fetch **pp = &wait_head, *prev = NULL;
+	struct snmp_fetch_gate **pp = &l->head, *prev = NULL;
 
-	if (!f->waiting)
-		return;
-	while (*pp && *pp != f) {
+	if (!g->waiting)
+		return false;
+	while (*pp && *pp != g) {
 		prev = *pp;
-		pp = &(*pp)->wait_next;
+		pp = &(*pp)->next;
 	}
 	if (*pp)
-		*pp = f->wait_next;
-	if (wait_tail == f)
-		wait_tail = prev;
-	f->waiting = false;
+		*pp = g->next;
+	if (l->tail == g)
+		l->tail = prev;
+	g->waiting = false;
+	return true;
 }
 
 static void pump(struct snmp_fetch *f);
 
-/* A slot freed somewhere: let the first waiting device send. */
+static void pump_go(void *arg)
+{
+	pump(arg);
+}
+
+static void wait_add(struct snmp_fetch *f)
+{
+	line_add(&fetches_waiting, &f->wait, pump_go, f);
+}
+
+static void wait_remove(struct snmp_fetch *f)
+{
+	line_remove(&fetches_waiting, &f->wait);
+}
+
+/* A slot freed somewhere: let the first waiting device send, then begin the polls
+ * waiting at the gate while slots are left. */
 static void wait_kick(void)
 {
-	while (wait_head && global_inflight < global_cap) {
-		struct snmp_fetch *f = wait_head;
-		wait_remove(f);
-		pump(f);
+	while (global_inflight < global_cap) {
+		struct line *l = fetches_waiting.head ? &fetches_waiting : &polls_waiting;
+		struct snmp_fetch_gate *g = l->head;
+		if (!g)
+			return;
+		line_remove(l, g);
+		g->go(g->arg);
 	}
+}
+
+bool snmp_fetch_gate_enter(struct snmp_fetch_gate *g, void (*go)(void *arg), void *arg)
+{
+	if (global_inflight < global_cap && !fetches_waiting.head && !polls_waiting.head)
+		return true;
+	line_add(&polls_waiting, g, go, arg);
+	return false;
+}
+
+bool snmp_fetch_gate_leave(struct snmp_fetch_gate *g)
+{
+	return line_remove(&polls_waiting, g);
 }
 
 /* ---- bookkeeping ------------------------------------------------------------------- */
@@ -466,6 +508,8 @@ static void on_answer(void *arg, netsnmp_pdu *resp, int err, const char *reason)
 			f->pending--;
 		}
 		req_free(r);
+		if (err != -ECANCELED) /* an orphan's slot is free (not a session being freed) */
+			wait_kick();
 		return;
 	}
 	inflight_remove(f, r);

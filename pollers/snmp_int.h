@@ -143,6 +143,23 @@ const struct snmp_fetch_stats *snmp_fetch_stats(const struct snmp_fetch *f);
 /* Caps requests in flight over all devices (default 512). */
 void snmp_fetch_set_global_cap(int cap);
 
+/* A waiter in line for a slot under the global cap: a run with requests queued, or a
+ * poll not begun (snmp_fetch_gate_enter).  A poll waits before it begins, so until a
+ * slot is free it takes no values table and builds no plan (~100 KB for 200 points):
+ * a backlog of polls (slow agents, a stalled loop) costs a few bytes a device, not
+ * its working memory.  Runs that hold a plan are served first. */
+struct snmp_fetch_gate {
+	void (*go)(void *arg);
+	void *arg;
+	struct snmp_fetch_gate *next;
+	bool waiting;
+};
+/* True if a poll may begin now (a slot is free and nobody waits); else g waits in line
+ * and go(arg) is called from the loop when a slot frees. */
+bool snmp_fetch_gate_enter(struct snmp_fetch_gate *g, void (*go)(void *arg), void *arg);
+/* Takes g out of the line; true if it was waiting. */
+bool snmp_fetch_gate_leave(struct snmp_fetch_gate *g);
+
 
 /* ---- one device (snmp.c, snmp_eval.c, snmp_rows.c) -------------------------------- */
 
@@ -225,6 +242,7 @@ struct snmp_dev {
 	struct snmp_conn *conn;
 	struct snmp_vals *vals;   /* while a poll runs (snmp_vals_take), else NULL */
 	struct snmp_fetch *fetch;
+	struct snmp_fetch_gate gate; /* the poll waits here for a slot before it begins */
 	char *profile_dir;
 	struct snmp_profile *prof; /* NULL until chosen by sysObjectID */
 	struct snmp_pstate *ps;  /* per point */

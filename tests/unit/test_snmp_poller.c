@@ -189,6 +189,76 @@ static const char *reason_of(struct fx *f, const char *dev, const char *name, co
 	return m->reason;
 }
 
+static bool runs_done(void *arg)
+{
+	struct snmp_run **r = arg;
+
+	return r[0]->done && r[1]->done;
+}
+
+/* With one request slot over all devices, a dead device's request holds it (300 ms
+ * timeout) while a second device's poll starts with the given deadline; the loop runs
+ * until both ended.  Returns the second device's instance. */
+static struct snmp_dev *poll_behind_dead(struct fx *f, const char *id, int64_t deadline_ms,
+					 struct snmp_run *rd, struct snmp_run *rl)
+{
+	static struct cfg_device dd, dl;
+	static struct cfg_snmp sd, sl;
+	struct snmp_run *runs[] = {rd, rl};
+
+	dev_init(&dd, &sd, "ups-slot-holder", "public", f->hole.port, "ups-rfc1628");
+	dev_init(&dl, &sl, id, "ups-mains", f->sim.port, "ups-rfc1628");
+	struct snmp_dev *dead = create(f, &dd), *live = create(f, &dl);
+	snmp_fetch_set_global_cap(1);
+	loop_update_time(f->x.loop);
+	snmp_fx_start(&f->x, dead, rd, 4000, false);
+	snmp_fx_start(&f->x, live, rl, deadline_ms, false);
+	/* the second poll waits for the slot and has taken no working memory */
+	bool waited = live->gate.waiting, bare = live->vals == NULL;
+	bool dead_began = dead->vals != NULL;
+	snmp_fx_run_until(&f->x, runs_done, runs);
+	snmp_fetch_set_global_cap(512);
+	snmp_poller.free(dead);
+	assert_true(waited);
+	assert_true(bare);
+	assert_true(dead_began);
+	assert_int_equal(rd->done, 1);
+	assert_int_equal(rl->done, 1);
+	assert_int_equal(rd->outcome, POLL_UNREACHABLE);
+	assert_false(live->gate.waiting);
+	assert_null(live->vals); /* given back at the end */
+	return live;
+}
+
+/* A poll that found no free request slot begins when the slot frees and reads its
+ * device as usual. */
+static void test_poll_waits_for_a_slot(void **state)
+{
+	struct fx *f = *state;
+	struct snmp_run rd, rl;
+	struct snmp_dev *live = poll_behind_dead(f, "ups-behind", 4000, &rd, &rl);
+
+	assert_int_equal(rl.outcome, POLL_OK);
+	assert_float_equal(val(f, "ups-behind", "battery_runtime_seconds", NULL), 2520, 1e-9);
+	assert_float_equal(val(f, "ups-behind", "input_voltage_volts", "3"), 229, 1e-9);
+	snmp_poller.free(live);
+}
+
+/* Its deadline comes before a slot: its points fail as those of a poll that sent and
+ * was not answered in time. */
+static void test_poll_deadline_before_a_slot(void **state)
+{
+	struct fx *f = *state;
+	struct snmp_run rd, rl;
+	struct snmp_dev *live = poll_behind_dead(f, "ups-late", 100, &rd, &rl);
+
+	assert_int_equal(rl.outcome, POLL_UNREACHABLE);
+	assert_string_equal(rl.reason, "poll deadline exceeded");
+	assert_string_equal(reason_of(f, "ups-late", "battery_runtime_seconds", NULL),
+			    "poll deadline exceeded");
+	snmp_poller.free(live);
+}
+
 /* Wrong types, absent objects and absurd values are each that point's error; the
  * rest of the device reads normally. */
 static void test_bad_values_are_point_errors(void **state)
@@ -673,6 +743,8 @@ int main(void)
 		cmocka_unit_test(test_profile_by_sysobjectid),
 		cmocka_unit_test(test_dead_agent_is_unreachable),
 		cmocka_unit_test(test_wrong_community_times_out),
+		cmocka_unit_test(test_poll_waits_for_a_slot),
+		cmocka_unit_test(test_poll_deadline_before_a_slot),
 		cmocka_unit_test(test_apc_pdu),
 		cmocka_unit_test(test_bad_values_are_point_errors),
 		cmocka_unit_test(test_optional_objects_not_supported),
