@@ -271,7 +271,6 @@ struct arrival {
 	struct mqtt_client *c;
 	const struct mosquitto_message *msg;
 	int64_t now_ms;
-	bool matched;
 	size_t nroutes;                 /* routes whose filter took the topic */
 	const struct mqtt_route *route; /* the last of them */
 	struct metric *put;             /* the metric its scalar value went to, or NULL */
@@ -325,7 +324,6 @@ static void on_route(void *arg, const struct mqtt_route *r)
 	const struct cfg_device *dev = route_device(a, r);
 	if (!dev)
 		return;
-	a->matched = true;
 	if (!r->sub) {
 		deliver_lwt(a->c, dev, a->msg);
 		return;
