@@ -20,8 +20,8 @@ TCP=$(free_port)
   events:
     dir: $T/events
     retention: 3d
-    max_mb: 16
-    warn_percent: 75
+    max_mb: 28
+    warn_percent: 54
 devices: []
 EOF
 } >"$T/dcmon.yaml"
@@ -31,7 +31,12 @@ search() { api_get "/api/v1/events/search?$1" | jq -r "$2"; }
 parts() { ls "$T/events" | grep -c '^events-[0-9]*\.db$' || true; }
 stored_n() { [ "$(events_with "$1")" -ge "$2" ]; }
 # day N [COUNT]: the clock N days on; COUNT (3000) messages of 1 KiB tagged dayN (a
-# partition of 3000 takes about 4.4 MiB, and up to 1 MiB of WAL while it is open)
+# partition of 3000 takes about 4.4 MiB).  The WAL of the partition being written counts
+# against the bound and, during a burst, grows well past its checkpoint size (2.5 MB
+# seen at max_mb 16): the writer's transactions and the test's own searches hold it.  So
+# every step keeps a whole day's burst of room from the line it must not cross: days
+# 0-1 (8.8 MiB, up to 13.2 with that WAL) below the warning at 54 % of 28 (15.1), days
+# 0-2 (17.6 MiB, up to 26.4) above it and below the bound.
 day() {
   step "+$1d"
   $SEND tburst "$TCP" "${2:-3000}" "day$1 $(printf 'y%.0s' $(seq 1 1000))"
@@ -42,8 +47,8 @@ day 0
 day 1
 assert_eq "$(parts)" 2 "one partition per day"
 assert_eq "$(log_count 'event store at')" 0 "no warning below warn_percent"
-day 2
-wait_until 10 "warning at warn_percent" grep -q "event store at [0-9]*% of max_mb 16" "$T/dcmond.log"
+day 2 6000
+wait_until 10 "warning at warn_percent" grep -q "event store at [0-9]*% of max_mb 28" "$T/dcmond.log"
 pass "warned at warn_percent before the bound"
 wait_until 20 "alert events-store-near-bound firing" alert_is events-store-near-bound '.state == "firing"'
 pass "alert events-store-near-bound fires before the bound"
@@ -58,10 +63,10 @@ wait_until 10 "day 0 expired" grep -q "partition events-.*db removed: past reten
 assert_eq "$(events_with day0)" 0 "day 0 gone past retention"
 assert_eq "$(events_with day1)" 3000 "day 1 whole within retention"
 assert_eq "$(log_count 'disk bound reached')" 0 "retention alone kept the bound"
-day 5 6000
-day 6 6000
-# days 3 to 6 are within retention and exceed 16 MiB: the oldest go, each a warning
-wait_until 15 "disk bound eviction" grep -q "disk bound reached (max_mb 16): partition" "$T/dcmond.log"
+day 5 10000
+day 6 10000
+# days 3 to 6 are within retention and exceed 28 MiB (~30): the oldest go, each a warning
+wait_until 15 "disk bound eviction" grep -q "disk bound reached (max_mb 28): partition" "$T/dcmond.log"
 first_warn=$(grep -n "event store at" "$T/dcmond.log" | head -1 | cut -d: -f1)
 first_evict=$(grep -n "disk bound reached" "$T/dcmond.log" | head -1 | cut -d: -f1)
 [ "$first_warn" -lt "$first_evict" ] || fail "the eviction came before its warning"
@@ -69,9 +74,9 @@ pass "the warning came before anything within retention was removed"
 wait_until 20 "alert events-evicted-within-retention firing" \
   alert_is events-evicted-within-retention '.state == "firing" and .severity == "critical"'
 pass "alert events-evicted-within-retention fires once the bound removed a partition"
-assert_eq "$(events_with day6)" 6000 "the newest day is whole"
+assert_eq "$(events_with day6)" 10000 "the newest day is whole"
 kb=$(du -sk "$T/events" | cut -f1)
-[ "$kb" -le $((16 * 1024 + 1024)) ] || fail "events dir is ${kb} KiB, bound 16 MiB"
+[ "$kb" -le $((28 * 1024 + 1024)) ] || fail "events dir is ${kb} KiB, bound 28 MiB"
 pass "events dir within its bound (${kb} KiB)"
 stop_dcmond
 done_checks
