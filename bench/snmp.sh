@@ -19,7 +19,8 @@
 #        INTERVAL=10 (s, every device's poll interval and the RRD step)
 #        SMALL_RRD=1 (ARCHIVE=rrdcached, dcmond only: its files made before it starts,
 #          with its archives but few rows each; see below; bench/scale.sh)
-#        RRDC_PERF_OUT=FILE (perf record of dcmond's rrdcached over the window)
+#        RRDC_PERF_OUT=FILE (perf record of dcmond's rrdcached over the window; with
+#          REOPEN from before dcmond's launch until every file is reopened)
 #        DCMOND_WRAP="" (words run before dcmond, a tool that keeps its pid, e.g.
 #          "valgrind --tool=massif --massif-out-file=F": where the bytes go, for
 #          `ms_print F`; slows dcmond down, so on a smaller run)
@@ -229,6 +230,8 @@ net_count() { kill -USR1 "$net_pid"; sleep 0.3; cat "$T/net.count"; }
 # the first poll); dcmond_reopen_lag_s = reopened - first_round is what checking the
 # files adds to that: near 0 when the writer keeps pace with the first round's values
 # (plus the writer's wait for its next batch, ARCHIVE_FLUSH or 1/8 of its queue).
+# dcmond_cpu_s and rrdcached_cpu_s: each one's CPU from its start until then (the
+# first round's polls and every file's first check and UPDATE).
 # Then dcmond and rrdcached are killed (SIGKILL: rrdcached writes nothing).
 # ARCHIVE=rrdcached only; TOOLS=dcmond.
 reopen=${REOPEN:-}
@@ -284,16 +287,29 @@ reopen_keep() { # and goes back (from cleanup)
 }
 # rrdcached holds a node for every file: dcmond has checked each and sent it values
 tree_nodes_all() { [ "$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)" -ge "$series" ]; }
+reopen_perf="" # perf of rrdcached from before dcmond's launch (RRDC_PERF_OUT)
+reopen_perf_start() {
+	[ -n "${RRDC_PERF_OUT:-}" ] || return 0
+	# shellcheck disable=SC2086 # the flags are words
+	perf record -q ${PERF_FLAGS:--g} -o "$RRDC_PERF_OUT" -p "$rrdc_pid" >/dev/null 2>&1 &
+	reopen_perf=$!
+	sleep 1 # perf attached before the first UPDATE
+}
 reopen_measure() { # PID: until rrdcached has a node per file; then kill both
 	wait_for "$warmup_max" tree_nodes_all || echo "warning: not every file reopened after ${warmup_max}s" >&2
 	R[dcmond.reopened]=$(since_launch)
 	R[dcmond.reopened_n]=$(rrdc_stat "$T/rrdc-dcmond.sock" TreeNodesNumber)
+	# CPU of both from launch to here: what reopening (and the first round) cost
+	local dc rc
+	dc=$(awk -v t="$(cpu_ticks "$1")" -v hz="$hz" 'BEGIN {printf "%.1f", t / hz}')
+	rc=$(awk -v t="$(cpu_ticks "$rrdc_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", t / hz}')
+	[ -z "$reopen_perf" ] || { kill -INT "$reopen_perf"; wait "$reopen_perf" || true; }
 	kill -9 "$1" "$rrdc_pid" 2>/dev/null || true
 	wait "$1" "$rrdc_pid" 2>/dev/null || true
-	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s dcmond_reopen_lag_s=%s load=%s\n' \
+	printf 'devices=%d points=%d reopened_files=%d rrd_make_s=%s dcmond_startup_s=%s dcmond_first_round_s=%s dcmond_reopened_s=%s dcmond_reopen_lag_s=%s dcmond_cpu_s=%s rrdcached_cpu_s=%s load=%s\n' \
 		"$devices" "$points" "${R[dcmond.reopened_n]}" "${R[rrd_make]:-0}" "${R[dcmond.startup]}" "${R[dcmond.first_round]}" \
 		"${R[dcmond.reopened]}" "$(awk -v a="${R[dcmond.first_round]}" -v b="${R[dcmond.reopened]}" 'BEGIN {printf "%.1f", b - a}')" \
-		"$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+		"$dc" "$rc" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
 	exit 0
 }
 
@@ -507,6 +523,7 @@ for tool in $tools; do
 		[ -z "$reopen" ] || reopen_take
 		[ -z "$small_rrd" ] || small_rrd_make "$T/dcmond-data"
 		[ "$archive" = rrdcached ] && start_rrdcached dcmond
+		[ -z "$reopen" ] || reopen_perf_start
 		t_launch=$(date +%s.%N)
 		# shellcheck disable=SC2086 # the wrapper's words
 		${DCMOND_WRAP:-} "$build/dcmond" -c "$T/dcmond.yaml" 2>"$T/dcmond.log" &

@@ -28,6 +28,41 @@ static void test_spread_offsets(void **state)
 	assert_int_equal(sched_spread_offset("x", 0), 0);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* 2000 devices every 10 s start on at most 10000 / 50 + 1 instants of the grid,
+ * each within its interval (plus one step) of now, still spread over every second;
+ * an interval off the grid keeps the bare offset. */
+static void test_first_due_on_grid(void **state)
+{
+	enum { N = 2000 };
+	int64_t due[N], now = 123457; /* not on the grid */
+	int buckets[10] = {0};
+	char id[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "dev-%d", i);
+		due[i] = sched_first_due(id, now, 10000);
+		assert_in_range(due[i] - now, 0, 10000 + 49);
+		assert_true(due[i] >= now + sched_spread_offset(id, 10000));
+		buckets[((due[i] - now) / 1000) % 10]++;
+		assert_int_equal(sched_first_due(id, now, 10001), now + sched_spread_offset(id, 10001));
+	}
+	qsort(due, N, sizeof(due[0]), cmp_i64);
+	size_t distinct = 1;
+	for (int i = 1; i < N; i++)
+		distinct += due[i] != due[i - 1];
+	assert_in_range(distinct, 150, 10000 / 50 + 1); /* now is off the grid */
+	for (int i = 1; i < N; i++) /* every instant on one grid: differences are steps */
+		assert_int_equal((due[i] - due[0]) % 50, 0);
+	for (int b = 0; b < 10; b++)
+		assert_in_range(buckets[b], 120, 280);
+	(void)state;
+}
+
 static void test_backoff(void **state)
 {
 	static const struct {
@@ -250,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spread_offsets),
+		cmocka_unit_test(test_first_due_on_grid),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_next_due_skips_missed_slots),
 		cmocka_unit_test(test_repoll_while_busy),
