@@ -456,7 +456,8 @@ int64_t archive_mono_ms(void);
 
 #define ARCHIVE_JOURNAL_DIR ".journal"   /* below data_dir */
 #define ARCHIVE_JOURNAL_SWAP_MS 200      /* the writer journals the queue this often */
-#define ARCHIVE_JOURNAL_SEGMENTS 8       /* a segment holds at most max / this values */
+#define ARCHIVE_JOURNAL_SEGMENTS 32      /* a segment holds at most max / this values (its
+                                          * map of file numbers: 4 MiB at most by default) */
 #define ARCHIVE_JOURNAL_OLD_MAX 4096     /* segments of the last run replayed, at most */
 
 /* One journal value as replay sees it: the value and what its file is made of (the

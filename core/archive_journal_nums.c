@@ -2,7 +2,8 @@
  * refers to its file by number, and the file's path goes into the segment once.  Keyed
  * by the file record's address, since the 68-byte record (a million of them on a large
  * site) has no room for a number; the map holds only the files seen since the segment
- * started, at most its values (1/8 of the journal's bound).  Writer thread only. */
+ * started, at most its values (1/32 of the journal's bound: 125,000 at the default
+ * archive_queue_max, 16 bytes a slot, at most half full: 4 MiB).  Writer thread only. */
 #include "archive_int.h"
 
 #include <errno.h>
