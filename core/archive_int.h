@@ -50,6 +50,8 @@ enum archive_file_state {
 			       * again at retry_ms */
 };
 
+#define ARCHIVE_JOURNAL_NUM_BITS 21 /* of a file's journal number in its record */
+
 /* An archive time (seconds since the epoch) as a file holds it: 32 bits, until 2106. */
 #define ARCHIVE_TIME_MAX ((int64_t)UINT32_MAX)
 #define ARCHIVE_FILE_INLINE_PTS 2 /* values a file holds in its own record */
@@ -87,11 +89,14 @@ struct archive_file {
 	uint32_t npts;    /* buffered values */
 	uint32_t retry_s; /* BAD, NOSPACE: monotonic second of the next look at the file */
 	uint32_t step_s;  /* RRD step, seconds */
-	enum archive_file_state state : 8;
-	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
+	enum archive_file_state state : 2;
+	enum metric_kind kind : 2; /* decides the DS type (set at creation) */
 	bool dirty : 1;            /* on the writer's dirty list */
 	bool forgotten : 1;        /* the metric is gone: free once pts are written */
-	uint8_t pts_log2;          /* 0: values in the record; else 1 << pts_log2 on the heap */
+	unsigned pts_log2 : 5;     /* 0: values in the record; else 1 << pts_log2 on the heap */
+	/* the file's number in the journal segment being written, if it has one there
+	 * (archive_journal_nums.c checks it) */
+	unsigned jnl_num : ARCHIVE_JOURNAL_NUM_BITS;
 	/* <device>/<key>: the path below data_dir, which every file shares, without the
 	 * ".rrd" every file has, so the path is made when needed (archive_file_rel,
 	 * archive_file_path); the device id is its first component (archive_file_device) */
@@ -457,7 +462,7 @@ int64_t archive_mono_ms(void);
 #define ARCHIVE_JOURNAL_DIR ".journal"   /* below data_dir */
 #define ARCHIVE_JOURNAL_SWAP_MS 200      /* the writer journals the queue this often */
 #define ARCHIVE_JOURNAL_SEGMENTS 32      /* a segment holds at most max / this values (its
-                                          * map of file numbers: 4 MiB at most by default) */
+                                          * files by number: 1 MiB at most by default) */
 #define ARCHIVE_JOURNAL_OLD_MAX 4096     /* segments of the last run replayed, at most */
 
 /* One journal value as replay sees it: the value and what its file is made of (the
@@ -535,17 +540,16 @@ void archive_journal_dec_free(struct archive_journal_dec *d);
 
 /* ---- archive_journal_nums.c: the files' numbers in the segment being written ---- */
 
-/* File record -> number, for the files named in the segment being written: open
- * addressing on the record's address (the record itself has no room for it).  Costs
- * only for the files seen since the segment started; emptied at each new segment. */
+/* The files named in the segment being written, by number; a file's record holds its
+ * number (jnl_num), valid while by_num has the file at that number. */
 struct archive_journal_nums {
-	struct archive_journal_num *v; /* cap slots, f NULL = free */
-	size_t cap, n;                 /* cap: power of two or 0 */
-	uint32_t next;                 /* the next number given */
+	const struct archive_file **by_num; /* next used, cap allocated */
+	size_t cap;
+	uint32_t next; /* the next number given */
 };
 
 /* f's number; *fresh when it has just been given (its name record is due).  -ENOMEM. */
-int64_t archive_journal_num(struct archive_journal_nums *m, const struct archive_file *f,
+int64_t archive_journal_num(struct archive_journal_nums *m, struct archive_file *f,
                             bool *fresh);
 /* f's record is being freed: a record made at its address is another file. */
 void archive_journal_num_forget(struct archive_journal_nums *m, const struct archive_file *f);

@@ -1094,11 +1094,11 @@ static void test_journal_frames(void **state)
 	e[1].p = (struct archive_point){T0 + 2 * STEP + 1, 6};
 	archive_journal_append(&j, e, 2);
 	sizes[1] = (size_t)j.seg_bytes;
-	/* f[1] freed; f[2] takes its record */
-	archive_journal_forget(&j, f[1]);
-	archive_store_free(&store, f[1]);
+	/* f[0] (number 0, as a new record's) freed; f[2] takes its record */
+	archive_journal_forget(&j, f[0]);
+	archive_store_free(&store, f[0]);
 	f[2] = archive_file_from_rel(&store, rel[2], strlen(rel[2]), STEP, METRIC_GAUGE);
-	assert_ptr_equal(f[2], f[1]);
+	assert_ptr_equal(f[2], f[0]);
 	e[1] = (struct archive_entry){f[2], {T0 + 3 * STEP, 7}};
 	archive_journal_append(&j, &e[1], 1);
 	sizes[2] = (size_t)j.seg_bytes;
