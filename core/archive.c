@@ -163,6 +163,7 @@ struct archive *archive_new(const struct archive_opts *opts, char *err, size_t e
 		goto fail;
 	}
 	archive_writer_init(&a->w, &a->store, a->data_dir, a->rrdcached, opts->queue_max);
+	a->w.journal = &a->j;
 	if (archive_journal_init(&a->j, a->data_dir, opts->queue_max) < 0)
 		log_warnx(ARCHIVE_SUB, NULL, "no journal (out of memory): values not kept for a "
 		          "restart after kill -9");

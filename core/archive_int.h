@@ -12,6 +12,8 @@
  * archive_writer.c the writer: buffers per file, opens files, writes directly or batches
  * archive_timeline.c sample times -> archive times across wall clock steps (loop thread)
  * archive_journal.c the journal: values appended before they are held, replayed at start
+ * archive_journal_format.c the journal's bytes (frames, old records, the decoder)
+ * archive_journal_nums.c the files' numbers in the segment being written
  */
 #ifndef DCMON_ARCHIVE_INT_H
 #define DCMON_ARCHIVE_INT_H
@@ -47,6 +49,8 @@ enum archive_file_state {
 	ARCHIVE_FILE_NOSPACE, /* the disk was full: values kept (up to max_held), tried
 			       * again at retry_ms */
 };
+
+#define ARCHIVE_JOURNAL_NUM_BITS 21 /* of a file's journal number in its record */
 
 /* An archive time (seconds since the epoch) as a file holds it: 32 bits, until 2106. */
 #define ARCHIVE_TIME_MAX ((int64_t)UINT32_MAX)
@@ -85,11 +89,14 @@ struct archive_file {
 	uint32_t npts;    /* buffered values */
 	uint32_t retry_s; /* BAD, NOSPACE: monotonic second of the next look at the file */
 	uint32_t step_s;  /* RRD step, seconds */
-	enum archive_file_state state : 8;
-	enum metric_kind kind : 8; /* decides the DS type (set at creation) */
+	enum archive_file_state state : 2;
+	enum metric_kind kind : 2; /* decides the DS type (set at creation) */
 	bool dirty : 1;            /* on the writer's dirty list */
 	bool forgotten : 1;        /* the metric is gone: free once pts are written */
-	uint8_t pts_log2;          /* 0: values in the record; else 1 << pts_log2 on the heap */
+	unsigned pts_log2 : 5;     /* 0: values in the record; else 1 << pts_log2 on the heap */
+	/* the file's number in the journal segment being written, if it has one there
+	 * (archive_journal_nums.c checks it) */
+	unsigned jnl_num : ARCHIVE_JOURNAL_NUM_BITS;
 	/* <device>/<key>: the path below data_dir, which every file shares, without the
 	 * ".rrd" every file has, so the path is made when needed (archive_file_rel,
 	 * archive_file_path); the device id is its first component (archive_file_device) */
@@ -417,6 +424,7 @@ struct archive_pipe {
 struct archive_writer {
 	const char *data_dir;         /* the archive's, absolute */
 	struct archive_store *store;  /* the archive's: forgotten files go back to it */
+	struct archive_journal *journal; /* told of each file freed; NULL = none */
 	struct archive_cached cached; /* rrdcached, when addr != NULL */
 	struct archive_file *dirty;   /* files with points, in no particular order */
 	size_t held;                  /* points buffered in files */
@@ -453,12 +461,12 @@ int64_t archive_mono_ms(void);
 
 #define ARCHIVE_JOURNAL_DIR ".journal"   /* below data_dir */
 #define ARCHIVE_JOURNAL_SWAP_MS 200      /* the writer journals the queue this often */
-#define ARCHIVE_JOURNAL_SEGMENTS 8       /* a segment holds at most max / this values */
+#define ARCHIVE_JOURNAL_SEGMENTS 32      /* a segment holds at most max / this values (its
+                                          * files by number: 1 MiB at most by default) */
 #define ARCHIVE_JOURNAL_OLD_MAX 4096     /* segments of the last run replayed, at most */
 
-/* One journal record: a value and what its file is made of (the file may not exist
- * yet at replay).  Encoded as u32 payload length, u32 Adler-32 (zlib) of the payload,
- * payload (host byte order: the journal never leaves the machine). */
+/* One journal value as replay sees it: the value and what its file is made of (the
+ * file may not exist yet at replay). */
 struct archive_journal_rec {
 	struct archive_point p;
 	unsigned long step_s;
@@ -467,13 +475,87 @@ struct archive_journal_rec {
 	size_t rel_len;   /* bytes */
 };
 
-#define ARCHIVE_JOURNAL_REC_MAX (8 + 24 + PATH_MAX) /* bytes of the longest record */
+/* ---- archive_journal_format.c: the bytes of a segment ---- */
 
-/* Encodes r into buf.  Record length, or -ENOBUFS when it does not fit. */
-int archive_journal_encode(void *buf, size_t len, const struct archive_journal_rec *r);
+/* Format 2 (written since #18; host byte order: the journal never leaves the machine):
+ * an 8-byte magic, then frames, one per write(2): u32 payload length, u32 Adler-32
+ * (zlib) of the payload, payload.  The payload is records, each starting with a varint
+ * h = number << 1 | is_name.  A name record gives a file its number in the segment
+ * (until the number is given again): varint step_s, u8 kind, varint path length, the
+ * path <device>/<key>.rrd.  A value record: zigzag varint of its time less the time of
+ * the frame's previous value (0 before the first), the value (8-byte double). */
+#define ARCHIVE_JOURNAL_MAGIC "dcmjnl2\n"
+#define ARCHIVE_JOURNAL_MAGIC_LEN 8
+#define ARCHIVE_JOURNAL_FRAME_HEAD 8              /* u32 length, u32 Adler-32 */
+#define ARCHIVE_JOURNAL_FRAME_MAX ((size_t)1 << 20) /* payload bytes: more start a frame */
+#define ARCHIVE_JOURNAL_VALUE_MAX (5 + 10 + 8)    /* bytes of the longest value record */
+#define ARCHIVE_JOURNAL_NAME_MAX (5 + 5 + 1 + 2 + PATH_MAX) /* of the longest name record */
+
+/* Appends the name record of f as number num at p.  The end of the record. */
+unsigned char *archive_journal_put_name(unsigned char *p, uint32_t num,
+                                        const struct archive_file *f);
+/* Appends a value record of file num at p; *t_prev: the frame's previous value time
+ * (0 at the frame's start), updated.  The end of the record. */
+unsigned char *archive_journal_put_value(unsigned char *p, uint32_t num, struct archive_point pt,
+                                         int64_t *t_prev);
+/* Fills the frame head at frame for the payload bytes that follow it. */
+void archive_journal_seal(unsigned char *frame, size_t payload);
+
+/* Format 1 (before #18, still replayed): records of u32 payload length, u32 Adler-32
+ * of the payload, then time, value, step, kind, path length, path. */
+#define ARCHIVE_JOURNAL_V1_MAX (8 + 24 + PATH_MAX) /* bytes of the longest record */
+/* Encodes r into buf (tests: segments of the old format).  Record length, or -ENOBUFS
+ * when it does not fit. */
+int archive_journal_v1_encode(void *buf, size_t len, const struct archive_journal_rec *r);
 /* Decodes the record at the start of buf.  Its length; 0 when buf holds less than the
  * whole record (torn tail); -EBADMSG when the checksum or a field is wrong. */
-int archive_journal_decode(const void *buf, size_t len, struct archive_journal_rec *r);
+int archive_journal_v1_decode(const void *buf, size_t len, struct archive_journal_rec *r);
+
+/* A file of a format 2 segment, by number. */
+struct archive_journal_name {
+	const char *rel; /* points into the segment */
+	size_t rel_len;
+	unsigned long step_s;
+	enum metric_kind kind;
+};
+
+/* Reads the values of one segment's bytes (either format), in order. */
+struct archive_journal_dec {
+	const unsigned char *buf;  /* the segment */
+	size_t len;
+	size_t off;                /* start of the next record (1) or frame (2) */
+	size_t rec_off, frame_end; /* format 2: next record and end of the frame read */
+	int format;                /* 1 or 2; 0 until the start was looked at */
+	int64_t t_prev;            /* format 2: time of the frame's previous value */
+	struct archive_journal_name *names; /* format 2: by number */
+	size_t nnames, cap;
+};
+
+void archive_journal_dec_init(struct archive_journal_dec *d, const void *buf, size_t len);
+/* The next value into r (pointing into the segment).  1; 0 at the segment's end;
+ * -ENODATA when it ends on a cut-short record or frame (a kill in a write); -EBADMSG on
+ * a damaged one (checksum, fields); -ENOMEM.  Then d->off is where that one starts. */
+int archive_journal_dec_next(struct archive_journal_dec *d, struct archive_journal_rec *r);
+void archive_journal_dec_free(struct archive_journal_dec *d);
+
+/* ---- archive_journal_nums.c: the files' numbers in the segment being written ---- */
+
+/* The files named in the segment being written, by number; a file's record holds its
+ * number (jnl_num), valid while by_num has the file at that number. */
+struct archive_journal_nums {
+	const struct archive_file **by_num; /* next used, cap allocated */
+	size_t cap;
+	uint32_t next; /* the next number given */
+};
+
+/* f's number; *fresh when it has just been given (its name record is due).  -ENOMEM. */
+int64_t archive_journal_num(struct archive_journal_nums *m, struct archive_file *f,
+                            bool *fresh);
+/* f's record is being freed: a record made at its address is another file. */
+void archive_journal_num_forget(struct archive_journal_nums *m, const struct archive_file *f);
+/* No file has a number any more (a new segment; a frame that was not written). */
+void archive_journal_nums_reset(struct archive_journal_nums *m);
+void archive_journal_nums_free(struct archive_journal_nums *m);
 
 /* The journal: segments <dir>/<seq>.jnl, numbered from first_seq to seq.  Writer
  * thread only (after archive_journal_open). */
@@ -487,8 +569,9 @@ struct archive_journal {
 	size_t live_values;        /* values in all segments on disk */
 	size_t max_values;         /* bound of live_values: what the queue and files hold */
 	off_t seg_bytes;           /* bytes of segment seq written whole */
-	char *buf;                 /* records of one batch */
+	char *buf;                 /* frames of one batch */
 	size_t cap;                /* bytes allocated at buf */
+	struct archive_journal_nums nums; /* files named in segment seq */
 	uint64_t *old;             /* segments the last run left, oldest first (replay) */
 	size_t nold;               /* entries of old */
 	struct log_complaint complaint; /* write failures (disk full) */
@@ -509,6 +592,8 @@ void archive_journal_seg_path(const struct archive_journal *j, uint64_t seq,
  * and the values go on to the files unprotected. */
 void archive_journal_append(struct archive_journal *j, const struct archive_entry *e,
                             size_t n);
+/* f's record is about to be freed (writer thread; j may be NULL). */
+void archive_journal_forget(struct archive_journal *j, const struct archive_file *f);
 /* Every value appended so far (and replayed) is written or given up on: the segments
  * go, the last run's too. */
 void archive_journal_settled(struct archive_journal *j);

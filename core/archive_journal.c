@@ -1,10 +1,11 @@
 /* The archive's journal (like rrdcached's -j): every value the writer takes from the
  * queue is appended to a segment file below data_dir before it is held in a file's
- * buffer, with one write(2) per swap of the queue (at the end of each poll, and at the
- * latest every ARCHIVE_JOURNAL_SWAP_MS).  A kill -9 then loses only what the queue held
- * since then; the page cache keeps the rest.  The segments go once every value
- * appended is written or given up on; the ones a killed run left behind are replayed
- * at start.  Writer thread only. */
+ * buffer, with one write(2) (one checksummed frame) per swap of the queue (at the end
+ * of each poll, and at the latest every ARCHIVE_JOURNAL_SWAP_MS).  A kill -9 then loses
+ * only what the queue held since then; the page cache keeps the rest.  A file's path
+ * is written once per segment, its values then take ~11 bytes (archive_int.h has the
+ * format).  The segments go once every value appended is written or given up on; the
+ * ones a killed run left behind are replayed at start.  Writer thread only. */
 #include "archive_int.h"
 
 #include <dirent.h>
@@ -19,64 +20,7 @@
 #include <zlib.h>
 
 #define JOURNAL_SUFFIX ".jnl"
-#define JOURNAL_HEAD 8          /* u32 payload length, u32 Adler-32 of the payload */
-#define JOURNAL_FIXED 24        /* payload before the path: t_s, v, step_s, kind, rel_len */
 #define JOURNAL_SEG_MIN 1024    /* values per segment, at least */
-
-/* ---- record format ---- */
-
-int archive_journal_encode(void *buf, size_t len, const struct archive_journal_rec *r)
-{
-	size_t payload = JOURNAL_FIXED + r->rel_len;
-	if (r->rel_len > UINT16_MAX || JOURNAL_HEAD + payload > len)
-		return -ENOBUFS;
-	unsigned char *b = buf, *p = b + JOURNAL_HEAD;
-	uint32_t step = (uint32_t)r->step_s, plen = (uint32_t)payload;
-	uint16_t rl = (uint16_t)r->rel_len;
-	uint8_t kind = (uint8_t)r->kind, zero = 0;
-	memcpy(p, &r->p.t_s, 8);
-	memcpy(p + 8, &r->p.v, 8);
-	memcpy(p + 16, &step, 4);
-	memcpy(p + 20, &kind, 1);
-	memcpy(p + 21, &zero, 1);
-	memcpy(p + 22, &rl, 2);
-	memcpy(p + JOURNAL_FIXED, r->rel, r->rel_len);
-	uint32_t sum = (uint32_t)adler32(1, p, (uInt)payload);
-	memcpy(b, &plen, 4);
-	memcpy(b + 4, &sum, 4);
-	return (int)(JOURNAL_HEAD + payload);
-}
-
-int archive_journal_decode(const void *buf, size_t len, struct archive_journal_rec *r)
-{
-	const unsigned char *b = buf, *p = b + JOURNAL_HEAD;
-	uint32_t plen, sum, step;
-	uint16_t rl;
-	uint8_t kind, zero;
-	if (len < JOURNAL_HEAD)
-		return 0;
-	memcpy(&plen, b, 4);
-	memcpy(&sum, b + 4, 4);
-	if (plen < JOURNAL_FIXED || plen > ARCHIVE_JOURNAL_REC_MAX)
-		return -EBADMSG;
-	if (len - JOURNAL_HEAD < plen)
-		return 0;
-	if ((uint32_t)adler32(1, p, plen) != sum)
-		return -EBADMSG;
-	memcpy(&r->p.t_s, p, 8);
-	memcpy(&r->p.v, p + 8, 8);
-	memcpy(&step, p + 16, 4);
-	memcpy(&kind, p + 20, 1);
-	memcpy(&zero, p + 21, 1);
-	memcpy(&rl, p + 22, 2);
-	if (zero != 0 || kind > METRIC_STATE || step == 0 || JOURNAL_FIXED + (size_t)rl != plen)
-		return -EBADMSG;
-	r->step_s = step;
-	r->kind = (enum metric_kind)kind;
-	r->rel = (const char *)p + JOURNAL_FIXED;
-	r->rel_len = rl;
-	return (int)(JOURNAL_HEAD + plen);
-}
 
 /* ---- segments ---- */
 
@@ -167,6 +111,7 @@ void archive_journal_close(struct archive_journal *j)
 	free(j->dir);
 	free(j->buf);
 	free(j->old);
+	archive_journal_nums_free(&j->nums);
 	j->dir = j->buf = NULL;
 	j->old = NULL;
 }
@@ -191,6 +136,7 @@ static void seg_rotate(struct archive_journal *j)
 	j->seq++;
 	j->seg_values = 0;
 	j->seg_bytes = 0;
+	archive_journal_nums_reset(&j->nums); /* numbers are the segment's */
 }
 
 /* Past the bound (values neither written nor given up on for long: rrdcached down or
@@ -216,33 +162,68 @@ static int seg_open(struct archive_journal *j)
 	return j->fd < 0 ? -errno : 0;
 }
 
-/* Encodes the n entries into j->buf.  Bytes encoded (0 when memory ran out). */
+/* Makes room for at least want more bytes after len at j->buf.  false when memory ran
+ * out. */
+static bool journal_room(struct archive_journal *j, size_t len, size_t want)
+{
+	if (j->cap - len >= want)
+		return true;
+	size_t cap = j->cap ? j->cap * 2 : 64 * 1024;
+	cap = cap - len >= want ? cap : len + want;
+	char *b = realloc(j->buf, cap);
+	if (!b)
+		return false;
+	j->buf = b;
+	j->cap = cap;
+	return true;
+}
+
+#define JOURNAL_REC_ROOM (ARCHIVE_JOURNAL_FRAME_HEAD + ARCHIVE_JOURNAL_NAME_MAX + \
+                          ARCHIVE_JOURNAL_VALUE_MAX) /* a new frame, a name, a value */
+
+/* Encodes the n entries into j->buf: the segment's magic when it is new, then a frame
+ * (several past ARCHIVE_JOURNAL_FRAME_MAX bytes), each file named at its first value in
+ * the segment.  Bytes encoded; 0 when memory ran out (the numbers given are then void:
+ * the caller resets them). */
 static size_t journal_encode_batch(struct archive_journal *j, const struct archive_entry *e,
                                    size_t n)
 {
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (j->cap - len < ARCHIVE_JOURNAL_REC_MAX) {
-			size_t cap = j->cap ? j->cap * 2 : 64 * 1024;
-			char *b = realloc(j->buf, cap);
-			if (!b)
-				return 0;
-			j->buf = b;
-			j->cap = cap;
-		}
-		const struct archive_file *f = e[i].f;
-		char rel[PATH_MAX];
-		size_t rel_len = archive_file_rel(f, rel);
-		struct archive_journal_rec r = {.p = e[i].p, .step_s = f->step_s, .kind = f->kind,
-		                                .rel = rel, .rel_len = rel_len};
-		int l = archive_journal_encode(j->buf + len, j->cap - len, &r);
-		len += l > 0 ? (size_t)l : 0;
+	size_t len = 0, frame = 0; /* frame: offset of the open frame's head */
+	int64_t t_prev = 0;
+	if (!journal_room(j, 0, ARCHIVE_JOURNAL_MAGIC_LEN + JOURNAL_REC_ROOM))
+		return 0;
+	if (j->seg_bytes == 0) {
+		memcpy(j->buf, ARCHIVE_JOURNAL_MAGIC, ARCHIVE_JOURNAL_MAGIC_LEN);
+		len = frame = ARCHIVE_JOURNAL_MAGIC_LEN;
 	}
+	len += ARCHIVE_JOURNAL_FRAME_HEAD;
+	for (size_t i = 0; i < n; i++) {
+		if (!journal_room(j, len, JOURNAL_REC_ROOM))
+			return 0;
+		unsigned char *b = (unsigned char *)j->buf;
+		if (len - frame - ARCHIVE_JOURNAL_FRAME_HEAD >= ARCHIVE_JOURNAL_FRAME_MAX) {
+			archive_journal_seal(b + frame, len - frame - ARCHIVE_JOURNAL_FRAME_HEAD);
+			frame = len;
+			len += ARCHIVE_JOURNAL_FRAME_HEAD;
+			t_prev = 0;
+		}
+		bool fresh;
+		int64_t num = archive_journal_num(&j->nums, e[i].f, &fresh);
+		if (num < 0)
+			return 0;
+		unsigned char *p = b + len;
+		if (fresh)
+			p = archive_journal_put_name(p, (uint32_t)num, e[i].f);
+		p = archive_journal_put_value(p, (uint32_t)num, e[i].p, &t_prev);
+		len = (size_t)(p - b);
+	}
+	archive_journal_seal((unsigned char *)j->buf + frame,
+	                     len - frame - ARCHIVE_JOURNAL_FRAME_HEAD);
 	return len;
 }
 
 /* Writes len bytes of j->buf at the end of the segment.  A short write is cut off
- * again, so that the segment ends on a whole record.  0 or -errno. */
+ * again, so that the segment ends on a whole frame.  0 or -errno. */
 static int journal_write(struct archive_journal *j, size_t len)
 {
 	int r = seg_open(j);
@@ -255,7 +236,7 @@ static int journal_write(struct archive_journal *j, size_t len)
 	}
 	r = w < 0 ? -errno : -ENOSPC;
 	if (w > 0 && ftruncate(j->fd, j->seg_bytes) != 0)
-		seg_rotate(j); /* a torn record stays: replay stops at it; start afresh */
+		seg_rotate(j); /* a torn frame stays: replay stops at it; start afresh */
 	return r;
 }
 
@@ -267,6 +248,8 @@ void archive_journal_append(struct archive_journal *j, const struct archive_entr
 	size_t len = journal_encode_batch(j, e, n);
 	int r = len ? journal_write(j, len) : -ENOMEM;
 	if (r < 0) {
+		/* the names this batch gave are not in the segment: every file is named again */
+		archive_journal_nums_reset(&j->nums);
 		log_complain(&j->complaint, archive_mono_ms(), ARCHIVE_SUB, NULL,
 		             "journal %s: %s: values not kept for a restart after kill -9 until "
 		             "it can be written",
@@ -278,6 +261,12 @@ void archive_journal_append(struct archive_journal *j, const struct archive_entr
 	j->seg_values += n;
 	if (j->seg_values >= j->seg_max)
 		seg_rotate(j);
+}
+
+void archive_journal_forget(struct archive_journal *j, const struct archive_file *f)
+{
+	if (j)
+		archive_journal_num_forget(&j->nums, f);
 }
 
 void archive_journal_settled(struct archive_journal *j)

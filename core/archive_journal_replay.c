@@ -56,32 +56,39 @@ fail:
 	return NULL;
 }
 
-/* Decodes the records of one segment into rp.  A record that is cut short or does
- * not check out ends the segment (a kill in the middle of a write): one log line. */
+/* Decodes the values of one segment into rp.  A frame (or a record of the old
+ * format) that is cut short or does not check out ends the segment (a kill in the
+ * middle of a write): one log line. */
 static void replay_decode(struct replay *rp, const char *path, const char *buf, size_t len)
 {
-	size_t off = 0;
-	while (off < len && rp->n < rp->max) {
+	struct archive_journal_dec d;
+	archive_journal_dec_init(&d, buf, len);
+	while (rp->n < rp->max) {
 		if (rp->n == rp->cap) {
 			size_t cap = rp->cap ? rp->cap * 2 : 4096;
 			void *recs = realloc(rp->recs, cap * sizeof(*rp->recs));
 			if (!recs)
-				return;
+				break;
 			rp->recs = recs;
 			rp->cap = cap;
 		}
-		int r = archive_journal_decode(buf + off, len - off, &rp->recs[rp->n]);
-		if (r <= 0) {
+		int r = archive_journal_dec_next(&d, &rp->recs[rp->n]);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			const char *why = r == -ENODATA ? "incomplete"
+			                  : r == -ENOMEM ? "no memory for the"
+			                                 : "damaged";
 			log_warnx(ARCHIVE_SUB, NULL,
-			          "journal %s: %s record at byte %zu of %zu: the rest of the segment "
+			          "journal %s: %s %s at byte %zu of %zu: the rest of the segment "
 			          "skipped",
-			          path, r == 0 ? "incomplete" : "damaged", off, len);
+			          path, why, d.format == 1 ? "record" : "frame", d.off, len);
 			rp->torn++;
-			return;
+			break;
 		}
 		rp->n++;
-		off += (size_t)r;
 	}
+	archive_journal_dec_free(&d);
 }
 
 /* Reads and decodes every old segment, oldest first. */

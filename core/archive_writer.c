@@ -261,12 +261,19 @@ static size_t writer_abandon(struct archive_writer *w)
 	return lost;
 }
 
+/* Frees a file whose metric is gone; the journal no longer knows it by its address. */
+static void file_free(struct archive_writer *w, struct archive_file *f)
+{
+	archive_journal_forget(w->journal, f);
+	archive_store_free(w->store, f);
+}
+
 /* A file is done for this round: off the dirty list, freed if its metric is gone. */
 static void file_done(struct archive_writer *w, struct archive_file *f)
 {
 	f->dirty = false;
 	if (f->forgotten)
-		archive_store_free(w->store, f);
+		file_free(w, f);
 }
 
 /* Sends the files of list through rrdcached (if usable); files that keep points are
@@ -294,7 +301,7 @@ size_t archive_writer_run(struct archive_writer *w, struct archive_file *forgott
 		next = f->next_forgotten;
 		f->forgotten = true;
 		if (!f->dirty)
-			archive_store_free(w->store, f);
+			file_free(w, f);
 	}
 	if (!w->argv) {
 		w->argv = calloc(WRITE_CHUNK, sizeof(*w->argv));

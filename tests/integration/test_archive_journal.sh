@@ -4,7 +4,7 @@
 # first polls is still held when dcmond is killed with SIGKILL.  After the restart the
 # journal is replayed: `rrdtool fetch` shows every second from the first poll to the
 # last one before the kill, with its value, in both archive modes (direct librrd, and
-# rrdcached).  Then a journal whose last record was cut short (kill in the middle of a
+# rrdcached).  Then a journal whose last frame was cut short (kill in the middle of a
 # write) replays the rest, with one log line.  A clean stop leaves no journal behind.
 source "$(dirname "$0")/lib.sh"
 
@@ -93,7 +93,7 @@ track $!
 wait_peer 20 rrdcached $! "$T/rrdcached.log" test -S "$T/rrdc.sock"
 run_mode rrdcached "unix:$T/rrdc.sock" "rrdcached: unix:$T/rrdc.sock"
 
-# A torn last record: cut the newest segment's last bytes; the rest is replayed.
+# A torn last frame: cut the newest segment's last bytes; the rest is replayed.
 config
 polled_and_killed
 last=$(find "$T/data/.journal" -name '*.jnl' | sort | tail -1)
@@ -101,9 +101,9 @@ truncate -s -3 "$last"
 start_dcmond "$T/dcmon.yaml"
 # the summary line comes once the replayed values are written
 wait_until 20 "cut journal replayed" grep -qF "(1 cut short)" "$T/dcmond.log"
-assert_eq "$(log_count "incomplete record")" 1 "lines about the cut record"
-pass "$(grep -F "incomplete record" "$T/dcmond.log" | cut -c1-240)"
+assert_eq "$(log_count "incomplete frame")" 1 "lines about the cut frame"
+pass "$(grep -F "incomplete frame" "$T/dcmond.log" | cut -c1-240)"
 series_complete "" "$((T_LAST - 1))"
-pass "torn journal: every value before the cut record replayed"
+pass "torn journal: every value before the cut frame replayed"
 stop_dcmond
 done_checks

@@ -990,9 +990,10 @@ static void test_format_matches_printf(void **state)
 
 /* ---- journal (kill -9) ---- */
 
-/* The record format: a round trip, every cut short prefix is incomplete, any flipped
- * byte is caught, a buffer too small is refused. */
-static void test_journal_record(void **state)
+/* The old record format (segments a run before #18 left): a round trip, every cut
+ * short prefix is incomplete, any flipped byte is caught, a buffer too small is
+ * refused. */
+static void test_journal_v1_record(void **state)
 {
 	(void)state;
 	const char *rel = "pdu-1/inlet_celsius@a b.rrd";
@@ -1002,10 +1003,10 @@ static void test_journal_record(void **state)
 	                                .rel = rel,
 	                                .rel_len = strlen(rel)};
 	unsigned char buf[256], bad[256];
-	int n = archive_journal_encode(buf, sizeof(buf), &r);
+	int n = archive_journal_v1_encode(buf, sizeof(buf), &r);
 	assert_int_equal(n, 8 + 24 + (int)strlen(rel));
 	struct archive_journal_rec d;
-	assert_int_equal(archive_journal_decode(buf, (size_t)n, &d), n);
+	assert_int_equal(archive_journal_v1_decode(buf, (size_t)n, &d), n);
 	assert_int_equal(d.p.t_s, T0 + 7);
 	assert_true(d.p.v == -273.15);
 	assert_int_equal(d.step_s, 10);
@@ -1013,26 +1014,139 @@ static void test_journal_record(void **state)
 	assert_int_equal(d.rel_len, strlen(rel));
 	assert_memory_equal(d.rel, rel, strlen(rel));
 	for (int len = 0; len < n; len++) /* torn: never a record, never an error */
-		assert_int_equal(archive_journal_decode(buf, (size_t)len, &d), 0);
+		assert_int_equal(archive_journal_v1_decode(buf, (size_t)len, &d), 0);
 	for (int i = 0; i < n; i++) {
 		memcpy(bad, buf, (size_t)n);
 		bad[i] ^= 0x20;
-		int got = archive_journal_decode(bad, (size_t)n, &d);
+		int got = archive_journal_v1_decode(bad, (size_t)n, &d);
 		if (i < 4) /* the length: too long is incomplete, anything else wrong */
 			assert_true(got == 0 || got == -EBADMSG);
 		else
 			assert_int_equal(got, -EBADMSG);
 	}
-	assert_int_equal(archive_journal_encode(buf, (size_t)n - 1, &r), -ENOBUFS);
+	assert_int_equal(archive_journal_v1_encode(buf, (size_t)n - 1, &r), -ENOBUFS);
 	r.p.v = NAN; /* an unknown survives */
-	n = archive_journal_encode(buf, sizeof(buf), &r);
-	assert_int_equal(archive_journal_decode(buf, (size_t)n, &d), n);
+	n = archive_journal_v1_encode(buf, sizeof(buf), &r);
+	assert_int_equal(archive_journal_v1_decode(buf, (size_t)n, &d), n);
 	assert_true(isnan(d.p.v));
 }
 
+/* The bytes of segment seq of w's journal, malloc'd, with *len. */
+static char *journal_read(struct world *w, int seq, size_t *len)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s/%020d.jnl", w->dir, ARCHIVE_JOURNAL_DIR, seq);
+	FILE *fp = fopen(p, "rb");
+	assert_non_null(fp);
+	char *buf = malloc(1 << 20);
+	assert_non_null(buf);
+	*len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Decodes buf: the values (at most max) into r, the decoder's last answer in *end. */
+static size_t journal_decode_all(const char *buf, size_t len, struct archive_journal_rec *r,
+                                 size_t max, int *end)
+{
+	struct archive_journal_dec d;
+	size_t n = 0;
+	archive_journal_dec_init(&d, buf, len);
+	while ((*end = archive_journal_dec_next(&d, &r[n])) == 1)
+		assert_true(++n < max);
+	archive_journal_dec_free(&d);
+	return n;
+}
+
+static void assert_rec(const struct archive_journal_rec *r, const char *rel, long long t_s,
+                       double v)
+{
+	assert_int_equal(r->rel_len, strlen(rel));
+	assert_memory_equal(r->rel, rel, r->rel_len);
+	assert_int_equal(r->p.t_s, t_s);
+	assert_true(r->p.v == v);
+	assert_int_equal(r->step_s, STEP);
+	assert_int_equal(r->kind, METRIC_GAUGE);
+}
+
+/* Format 2: a segment starts with the magic; each append is one frame; a file is named
+ * once per segment, its values then take 10 bytes (number < 64, time delta, double); a
+ * file record freed and made again at the same address is named afresh.  Every cut
+ * inside the last frame and every flipped byte of it lose that frame only. */
+static void test_journal_frames(void **state)
+{
+	struct world *w = *state;
+	struct archive_journal j;
+	struct archive_store store;
+	const char *rel[] = {"pdu-1/a.rrd", "pdu-1/b.rrd", "pdu-2/a.rrd"};
+	struct archive_file *f[3];
+	assert_int_equal(archive_store_init(&store), 0);
+	assert_int_equal(archive_journal_init(&j, w->dir, 0), 0);
+	assert_int_equal(archive_journal_start(&j), 0);
+	for (int i = 0; i < 2; i++)
+		f[i] = archive_file_from_rel(&store, rel[i], strlen(rel[i]), STEP, METRIC_GAUGE);
+	struct archive_entry e[4] = {{f[0], {T0, 1}}, {f[1], {T0 + 1, 2}},
+	                             {f[0], {T0 + STEP, -3.5}}, {f[1], {T0 + 1 - STEP, 4}}};
+	size_t sizes[3];
+	archive_journal_append(&j, e, 4);
+	sizes[0] = (size_t)j.seg_bytes;
+	e[0].p = (struct archive_point){T0 + 2 * STEP, NAN};
+	e[1].p = (struct archive_point){T0 + 2 * STEP + 1, 6};
+	archive_journal_append(&j, e, 2);
+	sizes[1] = (size_t)j.seg_bytes;
+	/* f[0] (number 0, as a new record's) freed; f[2] takes its record */
+	archive_journal_forget(&j, f[0]);
+	archive_store_free(&store, f[0]);
+	f[2] = archive_file_from_rel(&store, rel[2], strlen(rel[2]), STEP, METRIC_GAUGE);
+	assert_ptr_equal(f[2], f[0]);
+	e[1] = (struct archive_entry){f[2], {T0 + 3 * STEP, 7}};
+	archive_journal_append(&j, &e[1], 1);
+	sizes[2] = (size_t)j.seg_bytes;
+	archive_journal_close(&j);
+	archive_store_destroy(&store);
+
+	/* magic, head, 2 names (h, step, kind, length, path), 4 values (h, dt, double):
+	 * the first value of a frame has its whole time, a varint of 5 bytes */
+	assert_int_equal(sizes[0], 8 + 8 + 2 * (4 + 11) + (1 + 5 + 8) + 3 * 10);
+	assert_int_equal(sizes[1] - sizes[0], 8 + (1 + 5 + 8) + 10);
+	assert_int_equal(sizes[2] - sizes[1], 8 + (4 + 11) + (1 + 5 + 8));
+	size_t len;
+	char *buf = journal_read(w, 1, &len), *bad = malloc(len);
+	assert_int_equal(len, sizes[2]);
+	assert_memory_equal(buf, ARCHIVE_JOURNAL_MAGIC, 8);
+	struct archive_journal_rec r[16];
+	int end;
+	assert_int_equal(journal_decode_all(buf, len, r, 16, &end), 7);
+	assert_int_equal(end, 0);
+	assert_rec(&r[0], rel[0], T0, 1);
+	assert_rec(&r[1], rel[1], T0 + 1, 2);
+	assert_rec(&r[2], rel[0], T0 + STEP, -3.5);
+	assert_rec(&r[3], rel[1], T0 + 1 - STEP, 4);
+	assert_true(isnan(r[4].p.v));
+	assert_int_equal(r[4].p.t_s, T0 + 2 * STEP);
+	assert_rec(&r[5], rel[1], T0 + 2 * STEP + 1, 6);
+	assert_rec(&r[6], rel[2], T0 + 3 * STEP, 7);
+	for (size_t cut = sizes[1]; cut < len; cut++) { /* torn: the first 6, no error */
+		assert_int_equal(journal_decode_all(buf, cut, r, 16, &end), 6);
+		assert_int_equal(end, cut == sizes[1] ? 0 : -ENODATA);
+	}
+	for (size_t i = sizes[1]; i < len; i++) {
+		memcpy(bad, buf, len);
+		bad[i] ^= 0x20;
+		assert_int_equal(journal_decode_all(bad, len, r, 16, &end), 6);
+		if (i < sizes[1] + 4) /* the length: too long is incomplete */
+			assert_true(end == -ENODATA || end == -EBADMSG);
+		else
+			assert_int_equal(end, -EBADMSG);
+	}
+	free(buf);
+	free(bad);
+}
+
 /* Journals values k = from..to (time T0 + k * STEP, value k) of pdu-1/<name>.rrd
- * without writing them, as a run killed before its write would leave them. */
-static void journal_leave(struct world *w, const char *name, int from, int to)
+ * without writing them, as a run killed before its write would leave them: per
+ * append `per` values (one frame). */
+static void journal_leave_by(struct world *w, const char *name, int from, int to, int per)
 {
 	struct archive_journal j;
 	char rel[128];
@@ -1044,12 +1158,20 @@ static void journal_leave(struct world *w, const char *name, int from, int to)
 	struct archive_file *f =
 	    archive_file_from_rel(&store, rel, strlen(rel), STEP, METRIC_GAUGE);
 	assert_non_null(f);
-	for (int k = from; k <= to; k++) {
-		struct archive_entry e = {.f = f, .p = {.t_s = T0 + k * STEP, .v = k}};
-		archive_journal_append(&j, &e, 1);
+	for (int k = from; k <= to; k += per) {
+		struct archive_entry e[8];
+		int n = 0;
+		for (; n < per && k + n <= to; n++)
+			e[n] = (struct archive_entry){.f = f, .p = {.t_s = T0 + (k + n) * STEP, .v = k + n}};
+		archive_journal_append(&j, e, (size_t)n);
 	}
 	archive_store_destroy(&store);
 	archive_journal_close(&j); /* no settle: the segments stay */
+}
+
+static void journal_leave(struct world *w, const char *name, int from, int to)
+{
+	journal_leave_by(w, name, from, to, 1);
 }
 
 static size_t journal_segments(struct world *w)
@@ -1093,23 +1215,68 @@ static void test_journal_replay(void **state)
 		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
 }
 
-/* A segment whose last record was cut short (kill in the middle of a write): the
- * records before it are replayed. */
+/* A segment whose last frame was cut short (kill in the middle of a write): the
+ * frames before it are replayed, the values of that frame only are lost. */
 static void test_journal_torn(void **state)
 {
 	struct world *w = *state;
-	journal_leave(w, "inlet_celsius", 1, 5);
+	journal_leave_by(w, "inlet_celsius", 1, 9, 3); /* frames 1-3, 4-6, 7-9 */
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s/%020d.jnl", w->dir, ARCHIVE_JOURNAL_DIR, 1);
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(truncate(p, st.st_size - 5), 0);
 	world_open_ms(w, NULL, 0, 3600 * 1000);
-	flush_expect(w, 4, 0, 1);
+	flush_expect(w, 6, 0, 1);
+	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 6; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
+	assert_int_equal(last_update(p), T0 + 6 * STEP);
+}
+
+/* Writes values k = from..to of pdu-1/<name>.rrd as segment seq in the old format
+ * (one record per value), as a run before #18 killed before its write left it. */
+static void journal_leave_v1(struct world *w, int seq, const char *name, int from, int to)
+{
+	char p[256], rel[128], buf[512];
+	snprintf(p, sizeof(p), "%s/%s", w->dir, ARCHIVE_JOURNAL_DIR);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/%s/%020d.jnl", w->dir, ARCHIVE_JOURNAL_DIR, seq);
+	snprintf(rel, sizeof(rel), "pdu-1/%s.rrd", name);
+	FILE *fp = fopen(p, "wb");
+	assert_non_null(fp);
+	for (int k = from; k <= to; k++) {
+		struct archive_journal_rec r = {.p = {.t_s = T0 + k * STEP, .v = k},
+		                                .step_s = STEP,
+		                                .kind = METRIC_GAUGE,
+		                                .rel = rel,
+		                                .rel_len = strlen(rel)};
+		int n = archive_journal_v1_encode(buf, sizeof(buf), &r);
+		assert_true(n > 0);
+		assert_int_equal(fwrite(buf, 1, (size_t)n, fp), (size_t)n);
+	}
+	fclose(fp);
+}
+
+/* An upgrade right after a kill -9: the old run's segment (old format) and a newer one
+ * (format 2) both replay, in order; then both go. */
+static void test_journal_old_format(void **state)
+{
+	struct world *w = *state;
+	journal_leave_v1(w, 1, "inlet_celsius", 1, 4);
+	journal_leave_v1(w, 2, "outlet_celsius", 1, 2);
+	journal_leave(w, "outlet_celsius", 3, 5); /* segment 3 */
+	assert_int_equal(journal_segments(w), 3);
+	world_open_ms(w, NULL, 0, 3600 * 1000);
+	flush_expect(w, 4 + 5, 0, 2);
+	assert_int_equal(journal_segments(w), 0);
+	char p[256];
 	path_of(w, "pdu-1/inlet_celsius.rrd", p, sizeof(p));
 	for (int k = 1; k <= 4; k++)
 		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
-	assert_int_equal(last_update(p), T0 + 4 * STEP);
+	path_of(w, "pdu-1/outlet_celsius.rrd", p, sizeof(p));
+	for (int k = 1; k <= 5; k++)
+		assert_value(fetch_at(p, T0 + k * STEP), k, 1e-9);
 }
 
 int main(void)
@@ -1134,9 +1301,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rrdcached_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rrdcached_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_cap, setup, teardown),
-	    cmocka_unit_test(test_journal_record),
+	    cmocka_unit_test(test_journal_v1_record),
+	    cmocka_unit_test_setup_teardown(test_journal_frames, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_torn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_old_format, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
