@@ -504,9 +504,6 @@ void archive_journal_seal(unsigned char *frame, size_t payload);
 /* Format 1 (before #18, still replayed): records of u32 payload length, u32 Adler-32
  * of the payload, then time, value, step, kind, path length, path. */
 #define ARCHIVE_JOURNAL_V1_MAX (8 + 24 + PATH_MAX) /* bytes of the longest record */
-/* Encodes r into buf (tests: segments of the old format).  Record length, or -ENOBUFS
- * when it does not fit. */
-int archive_journal_v1_encode(void *buf, size_t len, const struct archive_journal_rec *r);
 /* Decodes the record at the start of buf.  Its length; 0 when buf holds less than the
  * whole record (torn tail); -EBADMSG when the checksum or a field is wrong. */
 int archive_journal_v1_decode(const void *buf, size_t len, struct archive_journal_rec *r);

@@ -32,14 +32,12 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
 unsigned char *archive_journal_put_name(unsigned char *p, uint32_t num,
                                         const struct archive_file *f)
 {
-	size_t stem = strlen(f->names);
 	p = put_varint(p, (uint64_t)num << 1 | 1);
 	p = put_varint(p, f->step_s);
 	*p++ = (unsigned char)f->kind;
-	p = put_varint(p, stem + sizeof(ARCHIVE_FILE_SUFFIX) - 1);
-	memcpy(p, f->names, stem);
-	memcpy(p + stem, ARCHIVE_FILE_SUFFIX, sizeof(ARCHIVE_FILE_SUFFIX) - 1);
-	return p + stem + sizeof(ARCHIVE_FILE_SUFFIX) - 1;
+	p = put_varint(p, strlen(f->names) + sizeof(ARCHIVE_FILE_SUFFIX) - 1);
+	/* its NUL lands in the room of the next record (ARCHIVE_JOURNAL_NAME_MAX) */
+	return p + archive_file_rel(f, (char *)p);
 }
 
 unsigned char *archive_journal_put_value(unsigned char *p, uint32_t num, struct archive_point pt,
@@ -63,28 +61,6 @@ void archive_journal_seal(unsigned char *frame, size_t payload)
 }
 
 /* ---- format 1 ---- */
-
-int archive_journal_v1_encode(void *buf, size_t len, const struct archive_journal_rec *r)
-{
-	size_t payload = V1_FIXED + r->rel_len;
-	if (r->rel_len > UINT16_MAX || V1_HEAD + payload > len)
-		return -ENOBUFS;
-	unsigned char *b = buf, *p = b + V1_HEAD;
-	uint32_t step = (uint32_t)r->step_s, plen = (uint32_t)payload;
-	uint16_t rl = (uint16_t)r->rel_len;
-	uint8_t kind = (uint8_t)r->kind, zero = 0;
-	memcpy(p, &r->p.t_s, 8);
-	memcpy(p + 8, &r->p.v, 8);
-	memcpy(p + 16, &step, 4);
-	memcpy(p + 20, &kind, 1);
-	memcpy(p + 21, &zero, 1);
-	memcpy(p + 22, &rl, 2);
-	memcpy(p + V1_FIXED, r->rel, r->rel_len);
-	uint32_t sum = (uint32_t)adler32(1, p, (uInt)payload);
-	memcpy(b, &plen, 4);
-	memcpy(b + 4, &sum, 4);
-	return (int)(V1_HEAD + payload);
-}
 
 int archive_journal_v1_decode(const void *buf, size_t len, struct archive_journal_rec *r)
 {
