@@ -21,6 +21,8 @@
 #include "dcmon/archive.h"
 #include "dcmon/metric.h"
 
+#include "bench_gauges.h"
+
 #define T0 1700000000LL /* a step-aligned past time, seconds */
 #define STEP 10         /* seconds between reports */
 #define PER_DEVICE 100  /* metrics per device */
@@ -79,23 +81,9 @@ int main(int argc, char **argv)
 	}
 	struct metric_reg *reg = metric_reg_new();
 	archive_set_slot(a, metric_reg_add_sink(reg, archive_sink(), a));
-	struct metric **m = calloc((size_t)files, sizeof(*m));
-	for (int i = 0; i < files; i++) {
-		char dev[32], inst[16];
-		snprintf(dev, sizeof(dev), "dev-%d", i / PER_DEVICE);
-		snprintf(inst, sizeof(inst), "%d", i % PER_DEVICE);
-		struct metric_desc d = {.name = "power_watts",
-		                        .unit = "watts",
-		                        .kind = METRIC_GAUGE,
-		                        .inst_label = "n",
-		                        .inst = inst,
-		                        .interval_ms = STEP * 1000};
-		m[i] = metric_reg_get(reg, dev, &d);
-		if (!m[i]) {
-			fprintf(stderr, "metric_reg_get: %s\n", strerror(errno));
-			return 1;
-		}
-	}
+	struct metric **m = bench_gauges(reg, files, PER_DEVICE, "power_watts", STEP * 1000);
+	if (!m)
+		return 1;
 	double c0 = cpu_s(), w0 = wall_s();
 	report_round(reg, m, files, 1);
 	archive_flush(a);

@@ -27,6 +27,8 @@
 #include "dcmon/archive.h"
 #include "dcmon/metric.h"
 
+#include "bench_gauges.h"
+
 #define T0 1700000000LL /* a step-aligned past time, seconds */
 #define PER_DEVICE 50
 #define TICK_MS 10 /* reports are made in bursts this often */
@@ -96,22 +98,9 @@ int main(int argc, char **argv)
 	}
 	struct metric_reg *reg = metric_reg_new();
 	archive_set_slot(a, metric_reg_add_sink(reg, archive_sink(), a));
-	struct metric **m = calloc((size_t)files, sizeof(*m));
-	for (int i = 0; i < files; i++) {
-		char dev[32], inst[16];
-		snprintf(dev, sizeof(dev), "d%05d", i / PER_DEVICE);
-		snprintf(inst, sizeof(inst), "p%03d", i % PER_DEVICE);
-		struct metric_desc d = {.name = "gauge_watts",
-		                        .unit = "watts",
-		                        .kind = METRIC_GAUGE,
-		                        .inst_label = "point",
-		                        .inst = inst,
-		                        .interval_ms = 10000};
-		if (!(m[i] = metric_reg_get(reg, dev, &d))) {
-			fprintf(stderr, "metric_reg_get: %s\n", strerror(errno));
-			return 1;
-		}
-	}
+	struct metric **m = bench_gauges(reg, files, PER_DEVICE, "gauge_watts", 10000);
+	if (!m)
+		return 1;
 	long per_tick = rate * TICK_MS / 1000 ? rate * TICK_MS / 1000 : 1;
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
