@@ -4,7 +4,7 @@
 #
 #   bench/snmp.sh [DEVICES=1000] [POINTS=20] [SECONDS=45, rrdcached: its -w] [AGENTS=4]
 #   env: ARCHIVE=rrdcached (default) | rrdtool | none     TOOLS="dcmond collectd"
-#        RRDC_FLAGS="-w 1800 -z 1800 -f 3600 -F -B" (both rrdcacheds; -j is added, and
+#        RRDC_FLAGS="-w 480 -z 480 -f 3600 -F -B" (both rrdcacheds; -j is added, and
 #          -t 2 unless the flags have -t)
 #        RRD_DELAY=30 (s, ARCHIVE=rrdtool: how long both tools hold values)
 #        ARCHIVE_FLUSH=30s (dcmond's archive_flush with rrdcached: values per UPDATE line)
@@ -33,15 +33,17 @@
 # point, which its snmp plugin reads with one GET per value (its usual configuration).
 #
 # ARCHIVE=rrdcached: each tool writes through its own rrdcached, both started with
-# the same flags: those docs/CONFIG.md ("rrdcached for a production site") recommends,
-# plus a journal (-j) per daemon.  With -w 1800 rrdcached writes nothing by itself
+# the same flags: those docs/CONFIG.md ("rrdcached for a production site") recommends
+# but a -w and -z of 480 s instead of 1800 (so that the whole run stays under 30
+# minutes), plus a journal (-j) per daemon.  With -w 480 rrdcached writes nothing by itself
 # during a run: a FLUSHALL at the window's start (drained before it, not counted) and
 # one after it bound what is counted.  rrdcached's CPU per value = its CPU from the
 # window's start until the final FLUSHALL has drained it (receiving the UPDATEs, the
 # journal, the writes) / the values written meanwhile.  Every file then gets one write
 # carrying one value per 10 s of the window, for both tools alike.  The default
-# window is rrdcached's -w (1800 s: about 70 minutes for the whole run), so a write
-# carries what it carries in production (180 values); a shorter window puts fewer
+# window is rrdcached's -w (480 s: under 30 minutes for the whole run), so a write
+# carries 48 values (production's -w 1800, 180 values, with RRDC_FLAGS="-w 1800 -z
+# 1800 -f 3600 -F -B": about 70 minutes in all); a shorter window puts fewer
 # values in each write and overstates the write cost, which is most of rrdcached's
 # CPU (munmap of the file and its TLB flush, page faults) for both tools alike: a 120 s
 # window showed dcmond ~29 us/value in rrdcached against ~4 at 1800 s.  File creation
@@ -88,11 +90,11 @@ points=${2:-20}
 duration=${3:-}
 agents=${4:-4}
 archive=${ARCHIVE:-rrdcached}
-rrdc_flags=${RRDC_FLAGS:--w 1800 -z 1800 -f 3600 -F -B}
+rrdc_flags=${RRDC_FLAGS:--w 480 -z 480 -f 3600 -F -B}
 # 2 write threads unless the flags say
 rrdc_threads=$(awk '{for (i = 1; i <= NF; i++) if ($i == "-t") f = 1} END {if (!f) print "-t 2"}' <<<"$rrdc_flags")
 rrdc_w=$(awk '{for (i = 1; i < NF; i++) if ($i == "-w") print $(i + 1)}' <<<"$rrdc_flags")
-[ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=${rrdc_w:-1800} || duration=45; }
+[ -n "$duration" ] || { [ "$archive" = rrdcached ] && duration=${rrdc_w:-480} || duration=45; }
 tools=${TOOLS:-dcmond collectd}
 warmup_max=${WARMUP_MAX:-240}
 threads=${COLLECTD_THREADS:-32}
