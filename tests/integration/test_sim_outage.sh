@@ -41,20 +41,34 @@ assert_eq "$(status_json | jq -r '[.devices[] | select(.health != "ok") | .id] |
   "devices not OK in normal operation"
 
 # --- 1. each tenant hears about its own server --------------------------------------------
+# On a loaded machine a server's first polls can time out: its no-data alert then fires
+# and resolves at start-up, and that pair is mailed one group_wait later, possibly after
+# this point (in CI it was, and the test took it for this outage's notice, brought the
+# servers back 5 s into the outage and had them fire again into the facility's window of
+# step 2). So only messages from here on count, and a notice of this outage is one whose
+# last block about the server is a first notification, not a RESOLVED one.
+# blocks_after N RCPT DEVICE: the kinds ("-", RESOLVED, ...) of the blocks about DEVICE
+# mailed to RCPT in the messages from the N-th (0-based) on, in order, one a line.
+blocks_after() {
+  mail_blocks "$T/mail" "$1" | awk -F'\t' -v r="$2" -v d="$3" '$1 == r && $4 == d { print $2 }'
+}
+fire_mailed() { [ "$(blocks_after "$mails_down" "$1" "$2" | tail -n 1)" = "-" ]; }
+mails_down=$(msgs "$T/mail" | jq 'length')
 "$DCMON_SIM" set acme-web-1.up 0 >/dev/null || fail "acme-web-1 down"
 "$DCMON_SIM" set globex-app-2.up 0 >/dev/null || fail "globex-app-2 down"
-wait_until 40 "acme mailed about acme-web-1" count_is "$T/mail" ops@acme.example 1 '.data | test("acme-web-1")'
+wait_until 40 "acme mailed about acme-web-1" fire_mailed ops@acme.example acme-web-1
 # each server's alert comes from its own polls: the same 40 s for each, not 20 s after
 # acme's (under ASan in the clean room globex's once came more than 20 s after acme's)
-wait_until 40 "globex mailed about globex-app-2" count_is "$T/mail" noc@globex.example 1 '.data | test("globex-app-2")'
-wait_until 40 "globex on-call mailed" count_is "$T/mail" oncall@globex.example 1 '.data | test("globex-app-2")'
+wait_until 40 "globex mailed about globex-app-2" fire_mailed noc@globex.example globex-app-2
+wait_until 40 "globex on-call mailed" fire_mailed oncall@globex.example globex-app-2
 pass "servers of both tenants silent: each tenant mailed about its own"
+mails_up=$(msgs "$T/mail" | jq 'length')
 "$DCMON_SIM" set acme-web-1.up 1 >/dev/null || fail "acme-web-1 up"
 "$DCMON_SIM" set globex-app-2.up 1 >/dev/null || fail "globex-app-2 up"
 wait_until 30 "servers answering again" not_firing acme-web-1 cpu_used_percent
 wait_until 30 "servers answering again" not_firing globex-app-2 cpu_used_percent
 # the recovery notices, so that every message after this point is about the outage
-resolved_to() { count_to "$T/mail" "$1" ".data | test(\"RESOLVED $2\")" | grep -qv '^0$'; }
+resolved_to() { blocks_after "$mails_up" "$1" "$2" | grep -qx RESOLVED; }
 for want in "ops@acme.example acme-web-1" "noc@globex.example globex-app-2" \
             "oncall@globex.example globex-app-2" "facility@dc1.example acme-web-1" \
             "facility@dc1.example globex-app-2" "noc@dc1.example acme-web-1" \
