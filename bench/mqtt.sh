@@ -16,6 +16,11 @@
 # collectd: the mqtt plugin's <Subscribe> of collectd/#, and the network plugin sending
 # every value to a loopback counter (bench/collectd_net_counter.py, not counted).
 #
+# The floor (bench_mqtt_floor, bench/mqtt_floor_main.c): a bare libmosquitto subscriber
+# to the same stream and transport, read as dcmond reads it, that only counts messages:
+# what libmosquitto's receive path costs here, under any subscriber built on it.
+# dcmond_above_floor_us: dcmond's CPU a value less the floor's, its own work.
+#
 # Values counted over the window: dcmond's /api/v1/health `reports`, and the values the
 # counter received from collectd.  CPU from /proc/PID/task/*/schedstat (the scheduler's
 # run time of every thread, in ns) over the window; cpu us per value = CPU / values.
@@ -120,8 +125,20 @@ start_collectd() { # TRANSPORT PORT
 }
 
 # --- one round: both subscribe over TRANSPORT, warm up, then the window ------------------
+start_floor() { # TRANSPORT PORT
+	local tls_args=()
+	[ "$1" = plain ] || tls_args=("$T/tls/ca.pem" "$T/tls/cli.pem" "$T/tls/cli.key")
+	"$build/bench_mqtt_floor" 127.0.0.1 "$2" 'collectd/#' "$T/floor-$1.count" "${tls_args[@]}" \
+		>"$T/floor-$1.out" 2>&1 &
+	floor_pid=$!
+	pids+=($floor_pid)
+	floor_file=$T/floor-$1.count
+}
+floor_count() { kill -USR1 "$floor_pid"; sleep 0.3; cat "$floor_file"; }
+
 round() { # TRANSPORT PORT
 	start_dcmond "$@"
+	start_floor "$@"
 	wait_for 20 health reports || { echo "dcmond did not start" >&2; tail "$T/dcmond-$1.log" >&2; exit 1; }
 	start_collectd "$@"
 	wait_for 10 grep -q "collectd-bench-$1" "$T/broker.log" ||
@@ -133,16 +150,19 @@ round() { # TRANSPORT PORT
 	collectd_flows() { n=$(net_count); [ "$n" -gt "${n_last:-0}" ]; }
 	n_last=$(net_count)
 	wait_for 10 collectd_flows || { echo "collectd sends no values" >&2; exit 1; }
+	floor_flows() { [ "$(floor_count)" -gt 0 ]; }
+	wait_for 10 floor_flows || { echo "the floor subscriber receives nothing" >&2; cat "$T/floor-$1.out" >&2; exit 1; }
 	sleep 2
 	measure "$1"
-	kill "$dcmond_pid" "$collectd_pid"
-	wait "$dcmond_pid" "$collectd_pid" 2>/dev/null || true
+	kill "$dcmond_pid" "$collectd_pid" "$floor_pid"
+	wait "$dcmond_pid" "$collectd_pid" "$floor_pid" 2>/dev/null || true
 }
 
 measure() { # TRANSPORT
-	local d0 d1 n0 n1 dc0 dc1 cc0 cc1 bc0 bc1 t0 t1 w0 w1
-	d0=$(health reports); n0=$(net_count); w0=$(wakes "$dcmond_pid")
-	dc0=$(cpu_ns "$dcmond_pid"); cc0=$(cpu_ns "$collectd_pid"); bc0=$(cpu_ns "$broker_pid")
+	local d0 d1 n0 n1 f0 f1 dc0 dc1 cc0 cc1 fc0 fc1 bc0 bc1 t0 t1 w0 w1
+	d0=$(health reports); n0=$(net_count); f0=$(floor_count); w0=$(wakes "$dcmond_pid")
+	dc0=$(cpu_ns "$dcmond_pid"); cc0=$(cpu_ns "$collectd_pid"); fc0=$(cpu_ns "$floor_pid")
+	bc0=$(cpu_ns "$broker_pid")
 	t0=$(date +%s.%N)
 	if [ -n "${PERF_OUT:-}" ] && [ "$1" = "$last_round" ]; then # as in bench/snmp.sh: perf record of dcmond over the window
 		# shellcheck disable=SC2086 # the flags are words
@@ -150,8 +170,9 @@ measure() { # TRANSPORT
 	else
 		sleep "$duration"
 	fi
-	d1=$(health reports); n1=$(net_count); w1=$(wakes "$dcmond_pid")
-	dc1=$(cpu_ns "$dcmond_pid"); cc1=$(cpu_ns "$collectd_pid"); bc1=$(cpu_ns "$broker_pid")
+	d1=$(health reports); n1=$(net_count); f1=$(floor_count); w1=$(wakes "$dcmond_pid")
+	dc1=$(cpu_ns "$dcmond_pid"); cc1=$(cpu_ns "$collectd_pid"); fc1=$(cpu_ns "$floor_pid")
+	bc1=$(cpu_ns "$broker_pid")
 	t1=$(date +%s.%N)
 
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
@@ -160,13 +181,16 @@ measure() { # TRANSPORT
 	d_values=$(awk -v r=$((d1 - d0)) -v d="$devices" -v w="$wall" 'BEGIN {printf "%.0f", r - d * w / 10}')
 	read -r d_vps d_us < <(row dcmond "$d_values" $((dc1 - dc0)) "$(hwm_kib "$dcmond_pid")")
 	read -r c_vps c_us < <(row collectd $((n1 - n0)) $((cc1 - cc0)) "$(hwm_kib "$collectd_pid")")
+	read -r f_vps f_us < <(row floor $((f1 - f0)) $((fc1 - fc0)) "$(hwm_kib "$floor_pid")")
 	b_pct=$(awk -v t=$((bc1 - bc0)) -v w="$wall" 'BEGIN {printf "%.0f", 100 * t / 1e9 / w}')
 	ratio=$(awk -v a="$c_us" -v b="$d_us" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
 	echo "broker ${b_pct}% cpu; ratio collectd/dcmond cpu per value: $ratio (target >= 5)" >&2
 	printf 'transport=%s devices=%d points=%d rate=%d seconds=%s dcmond_values_per_s=%s dcmond_cpu_us_per_value=%s' \
 		"$1" "$devices" "$points" "$rate" "$wall" "$d_vps" "$d_us"
-	printf ' dcmond_wakes_per_s=%s collectd_values_per_s=%s collectd_cpu_us_per_value=%s broker_cpu_percent=%s ratio=%s\n' \
-		"$(awk -v w=$((w1 - w0)) -v s="$wall" 'BEGIN {printf "%.0f", w / s}')" "$c_vps" "$c_us" "$b_pct" "$ratio"
+	printf ' dcmond_wakes_per_s=%s collectd_values_per_s=%s collectd_cpu_us_per_value=%s' \
+		"$(awk -v w=$((w1 - w0)) -v s="$wall" 'BEGIN {printf "%.0f", w / s}')" "$c_vps" "$c_us"
+	printf ' floor_values_per_s=%s floor_cpu_us_per_value=%s dcmond_above_floor_us=%s broker_cpu_percent=%s ratio=%s\n' \
+		"$f_vps" "$f_us" "$(awk -v a="$d_us" -v b="$f_us" 'BEGIN {printf "%.2f", a - b}')" "$b_pct" "$ratio"
 }
 
 row() { # NAME VALUES CPU_NS RSS
