@@ -132,16 +132,17 @@ static void report_failures(struct accounts *a, struct metric_reg *reg, int64_t 
 {
 	struct store_row r = {0};
 	store_row_int(&r, now_ms - accounts_cfg(a)->lock_window_ms);
-	sqlite3_stmt *s = state_db_query(a->db, "SELECT source, sum(at_ms >= ?) FROM "
-						"login_failures GROUP BY source", &r);
-	if (!s)
-		return;
+	sqlite3_stmt *s = a->stmt[ACC_FAILURES_BY_SOURCE];
+	state_db_bind(s, r.v, r.n);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		watch_put(reg, "login_failed_accounts_count", "source",
 			  (const char *)sqlite3_column_text(s, 0), NULL, 0, now_ms,
 			  (double)sqlite3_column_int64(s, 1));
-	sqlite3_finalize(s);
-	query_int(a, "DELETE FROM login_failures WHERE at_ms < ?", &r);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	int rc = state_db_run(a->stmt[ACC_FAILURES_PRUNE], r.v, r.n);
+	if (rc != SQLITE_DONE)
+		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s: %s", a->path, sqlite3_errmsg(a->db));
 }
 
 /* A new address is `new` for one report, then `seen`: the alert fires once per new
