@@ -111,9 +111,7 @@ static void account_read(sqlite3_stmt *s, struct account *acc)
 	acc->mfa_counter = sqlite3_column_int64(s, 14);
 }
 
-/* Runs a statement without rows; 0, -EEXIST (constraint), -ENOENT (no row changed when
- * must_change) or -EIO (logged). */
-static int acc_run(struct accounts *a, enum acc_stmt st, const struct store_row *r,
+int acc_run(struct accounts *a, enum acc_stmt st, const struct store_row *r,
 		   bool must_change)
 {
 	int rc = state_db_run(a->stmt[st], r->v, r->n);

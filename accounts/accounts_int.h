@@ -20,6 +20,7 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct store_row;
 struct metric_reg;
 struct workq;
 struct pw_job;
@@ -92,6 +93,9 @@ int account_set_hash(struct accounts *a, const char *name, const char *hash, int
 int account_set_role(struct accounts *a, const char *name, enum authz_role role,
 		     const char *tenant, const char *site);
 int account_unlock(struct accounts *a, const char *name);
+/* Runs prepared statement st with r's values (no rows): 0, -EEXIST (constraint),
+ * -ENOENT (no row changed when must_change) or -EIO (logged). */
+int acc_run(struct accounts *a, enum acc_stmt st, const struct store_row *r, bool must_change);
 /* Calls fn for every account, by name. */
 int account_foreach(struct accounts *a, bool (*fn)(void *arg, const struct account *acc),
 		    void *arg);

@@ -140,9 +140,7 @@ static void report_failures(struct accounts *a, struct metric_reg *reg, int64_t 
 			  (double)sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	int rc = state_db_run(a->stmt[ACC_FAILURES_PRUNE], r.v, r.n);
-	if (rc != SQLITE_DONE)
-		log_msg(LOG_LVL_ERROR, "accounts", NULL, "%s: %s", a->path, sqlite3_errmsg(a->db));
+	acc_run(a, ACC_FAILURES_PRUNE, &r, false);
 }
 
 /* A new address is `new` for one report, then `seen`: the alert fires once per new
