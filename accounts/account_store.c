@@ -83,8 +83,9 @@ static const char *const sql[ACC_NSTMT] = {
 	/* login_watch.c's report (every few seconds: a statement prepared each time cost
 	 * more than the rest of an idle dcmond's tick) */
 	[ACC_LIST] = "SELECT " ACC_COLS " FROM accounts ORDER BY name",
-	[ACC_FAILURES_BY_SOURCE] = "SELECT source, sum(at_ms >= ?) FROM login_failures "
-				   "GROUP BY source",
+	[ACC_FAILURES_BY_SOURCE] = "SELECT source, sum(at_ms >= ?1), "
+				   "min(CASE WHEN at_ms >= ?1 THEN at_ms END) "
+				   "FROM login_failures GROUP BY source",
 	[ACC_FAILURES_PRUNE] = "DELETE FROM login_failures WHERE at_ms < ?",
 };
 
@@ -115,6 +116,10 @@ int acc_run(struct accounts *a, enum acc_stmt st, const struct store_row *r,
 		   bool must_change)
 {
 	int rc = state_db_run(a->stmt[st], r->v, r->n);
+	/* what the login report reads may have changed: it reads the store again (the
+	 * statements of every request and the report's own prune change none of it) */
+	if (st != ACC_TOKEN_USED && st != ACC_SESSION_SEEN && st != ACC_FAILURES_PRUNE)
+		a->watch.read = false;
 	if (rc == SQLITE_CONSTRAINT)
 		return -EEXIST;
 	if (rc != SQLITE_DONE) {
@@ -451,6 +456,7 @@ void accounts_free(struct accounts *a)
 	if (!a)
 		return;
 	pw_jobs_drop(a);
+	login_watch_free(a);
 	state_db_finalize_all(a->stmt, ACC_NSTMT);
 	sqlite3_close(a->db);
 	free(a->path);

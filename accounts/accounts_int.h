@@ -33,6 +33,27 @@ enum acc_stmt {
 	ACC_NSTMT
 };
 
+/* What the login report last read from the store (login_watch.c): each account's lock
+ * and each address's failed accounts in the lock window.  Reports in between send it
+ * again without SQL: a lock's end is compared with the time, and the store is read
+ * again when a failure leaves the window, when acc_run wrote something the report
+ * reads, and at least every WATCH_REREAD_MS (a hand edit of accounts.db). */
+struct login_watch_cache {
+	bool read;             /* false: read the store at the next report */
+	int64_t reread_ms;     /* read it again at the first report from then */
+	int64_t window_ms;     /* the lock window it was read with */
+	struct watch_lock {
+		char name[AUTHZ_NAME_MAX];
+		int64_t locked_until_ms;
+	} *locks;
+	size_t nlocks, caplocks;
+	struct watch_failures {
+		char source[96];
+		int64_t accounts; /* 0: reported once more (its alert resolves), then dropped */
+	} *failures;
+	size_t nfailures, capfailures;
+};
+
 struct accounts {
 	struct sqlite3 *db;
 	char *path;
@@ -51,6 +72,7 @@ struct accounts {
 		bool shown;
 	} new_source[ACCOUNTS_NEW_SOURCE_MAX];
 	int nnew_source;
+	struct login_watch_cache watch;
 	struct workq *wq;             /* password work runs there; NULL = at once */
 	struct pw_job *jobs;          /* password work in flight (pw_work.c) */
 	int njobs;
@@ -123,6 +145,8 @@ int account_record_failure(struct accounts *a, const struct account *acc, int64_
 int account_record_login(struct accounts *a, const char *name, int64_t now_ms);
 
 /* ---- security alerts (login_watch.c) ---- */
+/* Frees what the login report keeps between reads of the store. */
+void login_watch_free(struct accounts *a);
 /* A failed login of name (existing or not) from source (http_peer_name). */
 void login_watch_failure(struct accounts *a, const char *name, const char *source,
 			 int64_t now_ms);

@@ -7,16 +7,19 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dcmon/log.h"
 #include "dcmon/metric.h"
 #include "dcmon/state_db.h"
+#include "dcmon/vec.h"
 
 #define WATCH_DEVICE      "dcmond"
 #define WATCH_INTERVAL_MS 10000 /* stale after 2.5 intervals without a report */
 #define WATCH_REPORT_MS   (WATCH_INTERVAL_MS / 2) /* a report with nothing new: fresh */
 #define ADMIN_SOURCES_MAX 32    /* addresses remembered per admin account */
+#define WATCH_REREAD_MS   60000 /* the report reads the store at least this often */
 
 /* "http:ADDR:PORT" (http_peer_name) to ADDR: the port changes with every connection. */
 static void source_address(const char *source, char *out, size_t len)
@@ -56,6 +59,7 @@ void login_watch_failure(struct accounts *a, const char *name, const char *sourc
 	query_int(a, "INSERT OR REPLACE INTO login_failures(source, account, at_ms) "
 		     "VALUES (?, ?, ?)", &r);
 	a->report_due = true;
+	a->watch.read = false;
 }
 
 static bool watched_role(enum authz_role r)
@@ -111,36 +115,95 @@ static void watch_put(struct metric_reg *reg, const char *name, const char *inst
 		metric_put(reg, m, now_ms, v);
 }
 
-struct lock_report {
-	struct metric_reg *reg;
-	int64_t now_ms;
-};
+/* ---- the store as the report last read it (struct login_watch_cache) ---- */
 
-static bool report_lock(void *arg, const struct account *acc)
+void login_watch_free(struct accounts *a)
+{
+	free(a->watch.locks);
+	free(a->watch.failures);
+	a->watch = (struct login_watch_cache){0};
+}
+
+static bool read_lock(void *arg, const struct account *acc)
+{
+	struct login_watch_cache *w = arg;
+	struct watch_lock *l = vec_grow(w->locks, &w->caplocks, w->nlocks, sizeof(*l), 16);
+	if (!l)
+		return false;
+	w->locks = l;
+	l += w->nlocks++;
+	memcpy(l->name, acc->name, sizeof(l->name));
+	l->locked_until_ms = acc->locked_until_ms;
+	return true;
+}
+
+/* Failed accounts by address, within the window from now; an address whose failures
+ * all left it counts 0 (then the prune forgets it).  The store is read again when the
+ * oldest failure still in the window leaves it. */
+static bool read_failures(struct accounts *a, int64_t now_ms)
+{
+	struct login_watch_cache *w = &a->watch;
+	struct store_row r = {0};
+	store_row_int(&r, now_ms - w->window_ms);
+	sqlite3_stmt *s = a->stmt[ACC_FAILURES_BY_SOURCE];
+	state_db_bind(s, r.v, r.n);
+	bool whole = true;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct watch_failures *f = vec_grow(w->failures, &w->capfailures, w->nfailures,
+						    sizeof(*f), 8);
+		if (!f) {
+			whole = false;
+			break;
+		}
+		w->failures = f;
+		f += w->nfailures++;
+		snprintf(f->source, sizeof(f->source), "%s", (const char *)sqlite3_column_text(s, 0));
+		f->accounts = sqlite3_column_int64(s, 1);
+		int64_t leaves_ms = sqlite3_column_int64(s, 2) + w->window_ms + 1;
+		if (f->accounts > 0 && leaves_ms < w->reread_ms)
+			w->reread_ms = leaves_ms;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	acc_run(a, ACC_FAILURES_PRUNE, &r, false);
+	return whole && (rc == SQLITE_ROW || rc == SQLITE_DONE);
+}
+
+static void watch_read(struct accounts *a, int64_t now_ms)
+{
+	struct login_watch_cache *w = &a->watch;
+	w->nlocks = w->nfailures = 0;
+	w->window_ms = accounts_cfg(a)->lock_window_ms;
+	w->reread_ms = now_ms + WATCH_REREAD_MS;
+	bool locks = account_foreach(a, read_lock, w) == 0;
+	bool failures = read_failures(a, now_ms);
+	w->read = locks && failures; /* else what was read is reported, and read again */
+}
+
+static void report_locks(const struct login_watch_cache *w, struct metric_reg *reg,
+			 int64_t now_ms)
 {
 	static const struct metric_enum states[] = {{0, "ok"}, {1, "locked"}};
-	struct lock_report *l = arg;
-	watch_put(l->reg, "account_locked_state", "account", acc->name, states, 2, l->now_ms,
-		  acc->locked_until_ms > l->now_ms);
-	return true;
+	for (size_t i = 0; i < w->nlocks; i++)
+		watch_put(reg, "account_locked_state", "account", w->locks[i].name, states, 2,
+			  now_ms, w->locks[i].locked_until_ms > now_ms);
 }
 
 /* Distinct account names failed from each address within lock_window; an address
  * whose failures all left the window is reported 0 once (its alert resolves), then
  * forgotten. */
-static void report_failures(struct accounts *a, struct metric_reg *reg, int64_t now_ms)
+static void report_failures(struct login_watch_cache *w, struct metric_reg *reg,
+			    int64_t now_ms)
 {
-	struct store_row r = {0};
-	store_row_int(&r, now_ms - accounts_cfg(a)->lock_window_ms);
-	sqlite3_stmt *s = a->stmt[ACC_FAILURES_BY_SOURCE];
-	state_db_bind(s, r.v, r.n);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		watch_put(reg, "login_failed_accounts_count", "source",
-			  (const char *)sqlite3_column_text(s, 0), NULL, 0, now_ms,
-			  (double)sqlite3_column_int64(s, 1));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	acc_run(a, ACC_FAILURES_PRUNE, &r, false);
+	size_t kept = 0;
+	for (size_t i = 0; i < w->nfailures; i++) {
+		watch_put(reg, "login_failed_accounts_count", "source", w->failures[i].source,
+			  NULL, 0, now_ms, (double)w->failures[i].accounts);
+		if (w->failures[i].accounts > 0)
+			w->failures[kept++] = w->failures[i];
+	}
+	w->nfailures = kept;
 }
 
 /* A new address is `new` for one report, then `seen`: the alert fires once per new
@@ -163,15 +226,19 @@ static void report_new_sources(struct accounts *a, struct metric_reg *reg, int64
 /* Reports at the tick after a login, failure or unlock, so that a lock or a burst of
  * failures fires at once, and otherwise every WATCH_REPORT_MS: each report of every
  * account is an archive update and a rule evaluation, and a lock ending by itself can
- * wait that long to resolve. */
+ * wait that long to resolve.  The store is read only when what it holds for the report
+ * may have changed (struct login_watch_cache): an idle dcmond ran three statements and
+ * a write transaction every 5 s for nothing. */
 void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_ms)
 {
 	if (!a || !reg || (!a->report_due && now_ms < a->next_report_ms))
 		return;
 	a->report_due = false;
 	a->next_report_ms = now_ms + WATCH_REPORT_MS;
-	struct lock_report l = {reg, now_ms};
-	account_foreach(a, report_lock, &l);
-	report_failures(a, reg, now_ms);
+	struct login_watch_cache *w = &a->watch;
+	if (!w->read || now_ms >= w->reread_ms || w->window_ms != accounts_cfg(a)->lock_window_ms)
+		watch_read(a, now_ms);
+	report_locks(w, reg, now_ms);
+	report_failures(w, reg, now_ms);
 	report_new_sources(a, reg, now_ms);
 }

@@ -4,6 +4,7 @@
 #include "tmpdir.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,66 @@ static void test_login_watch_reports_on_change(void **state)
 	metric_reg_free(reg);
 }
 
+/* Between its reads of the store the report sends what it read: a lock ends and a
+ * failure leaves the window by the clock alone, an account added is reported at the
+ * next report, and an edit of accounts.db by another program within a minute. */
+static void test_login_watch_between_reads(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "alice", AUTHZ_ROLE_NOC_OPERATOR, NULL, "right password");
+	struct metric_reg *reg = metric_reg_new();
+	int64_t t = 1000000;
+	for (int i = 0; i < 3; i++) /* locked until t + 10000; failures in the window to t + 60000 */
+		accounts_login(f->a, "alice", "wrong", NULL, "10.0.0.9", t + i, &a);
+	login_watch_report(f->a, reg, t + 100);
+	struct metric *alice = metric_reg_find(reg, "dcmond", "account_locked_state", "alice");
+	struct metric *src = metric_reg_find(reg, "dcmond", "login_failed_accounts_count",
+					     "10.0.0.9");
+	assert_non_null(alice);
+	assert_non_null(src);
+	assert_int_equal((int)alice->value, 1);
+	assert_int_equal((int)src->value, 1);
+	/* the lock runs out: 0 at the first report after it */
+	login_watch_report(f->a, reg, t + 5100);
+	assert_int_equal((int)alice->value, 1);
+	login_watch_report(f->a, reg, t + 10100);
+	assert_int_equal((int)alice->value, 0);
+	assert_int_equal(alice->ts_ms, t + 10100);
+	/* an account added is in the next report */
+	add(f, "carol", AUTHZ_ROLE_NOC_OPERATOR, NULL, "carols password");
+	login_watch_report(f->a, reg, t + 15100);
+	struct metric *carol = metric_reg_find(reg, "dcmond", "account_locked_state", "carol");
+	assert_non_null(carol);
+	assert_int_equal(carol->ts_ms, t + 15100);
+	/* the failures leave the window (60 s): the address reports 0 once, then nothing */
+	for (int64_t at = t + 20100; at < t + 60000; at += 5000) {
+		login_watch_report(f->a, reg, at);
+		assert_int_equal((int)src->value, 1);
+	}
+	login_watch_report(f->a, reg, t + 60100);
+	assert_int_equal((int)src->value, 0);
+	assert_int_equal(src->ts_ms, t + 60100);
+	login_watch_report(f->a, reg, t + 65100);
+	assert_int_equal(src->ts_ms, t + 60100);
+	/* another program locks carol in accounts.db: seen within WATCH_REREAD_MS */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/accounts.db", f->dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 1000);
+	assert_int_equal(sqlite3_exec(db, "UPDATE accounts SET locked_until_ms = 9000000 "
+					  "WHERE name = 'carol'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	int64_t at = t + 70100;
+	while (carol->value == 0 && at <= t + 65100 + 60000) {
+		login_watch_report(f->a, reg, at);
+		at += 5000;
+	}
+	assert_int_equal((int)carol->value, 1);
+	metric_reg_free(reg);
+}
+
 static void test_wrong_user_and_disabled_answer_alike(void **state)
 {
 	struct fx *f = *state;
@@ -294,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_lockout_grows_and_unlocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_watch_reports_on_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_watch_between_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_user_and_disabled_answer_alike, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
