@@ -13,11 +13,18 @@
 #define LOOP_MAX_EVENTS 256 /* epoll events handled per iteration */
 
 struct loop_timer {
-	int64_t when_ms; /* monotonic due time */
-	uint64_t seq;    /* insertion order: equal due times fire FIFO */
-	size_t heap_idx; /* position in loop->heap */
+	size_t heap_idx; /* position in loop->heap, which holds its key */
 	loop_fn cb;
 	void *arg;
+};
+
+/* A heap entry carries its timer's key, so that sifting compares within the array
+ * instead of reading a timer allocated anywhere: after a sleep every timer read is a
+ * cache miss, and on a VM a TLB miss too (heap_remove was a tenth of an idle dcmond). */
+struct heap_slot {
+	int64_t when_ms; /* monotonic due time */
+	uint64_t seq;    /* insertion order: equal due times fire FIFO */
+	struct loop_timer *t;
 };
 
 struct io_watch {
@@ -42,7 +49,7 @@ struct loop {
 	loop_clock_fn clock_fn;  /* wall clock step hook, may be NULL */
 	void *clock_arg;
 	uint64_t timer_seq;
-	struct loop_timer **heap;
+	struct heap_slot *heap;
 	size_t nheap, capheap;
 	struct io_watch *io; /* indexed by fd */
 	size_t nio;
@@ -96,7 +103,7 @@ void loop_free(struct loop *loop)
 	if (!loop)
 		return;
 	for (size_t i = 0; i < loop->nheap; i++)
-		free(loop->heap[i]);
+		free(loop->heap[i].t);
 	free(loop->heap);
 	free(loop->io);
 	for (struct post_item *p = loop->post_head, *next; p; p = next) {
@@ -151,63 +158,63 @@ void loop_stop(struct loop *loop)
 
 /* ---- timers: binary min-heap on (when_ms, seq) ------------------------------------ */
 
-static bool timer_before(const struct loop_timer *a, const struct loop_timer *b)
+static bool slot_before(const struct heap_slot *a, const struct heap_slot *b)
 {
 	return a->when_ms < b->when_ms || (a->when_ms == b->when_ms && a->seq < b->seq);
 }
 
-static void heap_set(struct loop *loop, size_t i, struct loop_timer *t)
+static void heap_set(struct loop *loop, size_t i, struct heap_slot e)
 {
-	loop->heap[i] = t;
-	t->heap_idx = i;
+	loop->heap[i] = e;
+	e.t->heap_idx = i;
 }
 
 static void heap_up(struct loop *loop, size_t i)
 {
-	struct loop_timer *t = loop->heap[i];
+	struct heap_slot e = loop->heap[i];
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!timer_before(t, loop->heap[parent]))
+		if (!slot_before(&e, &loop->heap[parent]))
 			break;
 		heap_set(loop, i, loop->heap[parent]);
 		i = parent;
 	}
-	heap_set(loop, i, t);
+	heap_set(loop, i, e);
 }
 
 static void heap_down(struct loop *loop, size_t i)
 {
-	struct loop_timer *t = loop->heap[i];
+	struct heap_slot e = loop->heap[i];
 	for (;;) {
 		size_t child = 2 * i + 1;
 		if (child >= loop->nheap)
 			break;
-		if (child + 1 < loop->nheap && timer_before(loop->heap[child + 1], loop->heap[child]))
+		if (child + 1 < loop->nheap && slot_before(&loop->heap[child + 1], &loop->heap[child]))
 			child++;
-		if (!timer_before(loop->heap[child], t))
+		if (!slot_before(&loop->heap[child], &e))
 			break;
 		heap_set(loop, i, loop->heap[child]);
 		i = child;
 	}
-	heap_set(loop, i, t);
+	heap_set(loop, i, e);
 }
 
 static void heap_remove(struct loop *loop, struct loop_timer *t)
 {
 	size_t i = t->heap_idx;
-	struct loop_timer *last = loop->heap[--loop->nheap];
-	if (last == t)
+	struct heap_slot last = loop->heap[--loop->nheap];
+	if (last.t == t)
 		return;
 	heap_set(loop, i, last);
 	heap_up(loop, i);
-	heap_down(loop, last->heap_idx);
+	heap_down(loop, last.t->heap_idx);
 }
 
 struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ms, loop_fn cb, void *arg)
 {
 	if (loop->nheap == loop->capheap) {
 		size_t cap = loop->capheap ? loop->capheap * 2 : 64;
-		struct loop_timer **h = realloc(loop->heap, cap * sizeof(*h));
+		struct heap_slot *h = realloc(loop->heap, cap * sizeof(*h));
 		if (!h)
 			return NULL;
 		loop->heap = h;
@@ -216,8 +223,8 @@ struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ms, loop_fn cb,
 	struct loop_timer *t = malloc(sizeof(*t));
 	if (!t)
 		return NULL;
-	*t = (struct loop_timer){.when_ms = when_ms, .seq = loop->timer_seq++, .cb = cb, .arg = arg};
-	loop->heap[loop->nheap] = t;
+	*t = (struct loop_timer){.cb = cb, .arg = arg};
+	loop->heap[loop->nheap] = (struct heap_slot){when_ms, loop->timer_seq++, t};
 	t->heap_idx = loop->nheap++;
 	heap_up(loop, t->heap_idx);
 	return t;
@@ -242,9 +249,9 @@ static void run_timers(struct loop *loop)
 {
 	uint64_t seq_limit = loop->timer_seq;
 	while (loop->nheap > 0) {
-		struct loop_timer *t = loop->heap[0];
-		if (t->when_ms > loop->now_ms || t->seq >= seq_limit)
+		if (loop->heap[0].when_ms > loop->now_ms || loop->heap[0].seq >= seq_limit)
 			break;
+		struct loop_timer *t = loop->heap[0].t;
 		heap_remove(loop, t);
 		loop_fn cb = t->cb;
 		void *arg = t->arg;
@@ -370,7 +377,7 @@ static int next_wait_ms(const struct loop *loop)
 {
 	if (loop->nheap == 0)
 		return 1000;
-	int64_t d = loop->heap[0]->when_ms - loop->now_ms;
+	int64_t d = loop->heap[0].when_ms - loop->now_ms;
 	if (d < 0)
 		return 0;
 	return d > 1000 ? 1000 : (int)d;

@@ -245,7 +245,10 @@ static void on_job_done(struct poll_job *job, enum poll_outcome outcome, const c
 		return; /* a late report after the watchdog cut the poll */
 	sl->running = false;
 	sl->outcome = outcome;
-	snprintf(sl->reason, sizeof(sl->reason), "%s", reason ? reason : "");
+	/* a copy, not snprintf: this runs at the end of every poll */
+	size_t n = reason ? strnlen(reason, sizeof(sl->reason) - 1) : 0;
+	memcpy(sl->reason, reason ? reason : "", n);
+	sl->reason[n] = '\0';
 	if (--d->pending == 0)
 		finish_poll(d);
 }

@@ -54,6 +54,65 @@ static void test_equal_due_times_are_fifo(void **state)
 	loop_free(loop);
 }
 
+/* Many timers, a third cancelled from anywhere in the heap: the others fire once each,
+ * by due time, and in the order added for equal due times. */
+#define MANY 600
+
+struct many {
+	struct loop_timer *t[MANY];
+	int64_t due[MANY];
+	int fired[MANY], nfired;
+	bool cancelled[MANY];
+};
+
+struct many_arg {
+	struct many *m;
+	int i;
+};
+
+static void fire_many(struct loop *loop, void *arg)
+{
+	struct many_arg *a = arg;
+	a->m->fired[a->m->nfired++] = a->i;
+	a->m->t[a->i] = NULL;
+	if (a->m->nfired == MANY - MANY / 3)
+		loop_stop(loop);
+}
+
+static void test_many_timers_cancelled_anywhere(void **state)
+{
+	struct loop *loop = loop_new();
+	static struct many m;
+	static struct many_arg args[MANY];
+	memset(&m, 0, sizeof(m));
+	int64_t now = loop_now_ms(loop);
+	unsigned r = 12345;
+	for (int i = 0; i < MANY; i++) {
+		r = r * 1103515245u + 12345u;
+		m.due[i] = now + 1 + (r >> 16) % 40; /* many equal due times */
+		args[i] = (struct many_arg){&m, i};
+		m.t[i] = loop_timer_at(loop, m.due[i], fire_many, &args[i]);
+		assert_non_null(m.t[i]);
+	}
+	for (int k = 0; k < MANY / 3; k++) { /* every third, from the middle outwards */
+		int i = (MANY / 2 + (k % 2 ? 3 * (k / 2 + 1) : -3 * (k / 2))) % MANY;
+		assert_false(m.cancelled[i]);
+		loop_timer_cancel(loop, m.t[i]);
+		m.cancelled[i] = true;
+	}
+	assert_int_equal(loop_run(loop), 0);
+	assert_int_equal(m.nfired, MANY - MANY / 3);
+	for (int k = 0; k < m.nfired; k++) {
+		int i = m.fired[k];
+		assert_false(m.cancelled[i]);
+		if (k > 0) {
+			int p = m.fired[k - 1];
+			assert_true(m.due[p] < m.due[i] || (m.due[p] == m.due[i] && p < i));
+		}
+	}
+	loop_free(loop);
+}
+
 struct pipe_ctx {
 	int fds[2];
 	char got[16];
@@ -152,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_fire_in_due_order),
 		cmocka_unit_test(test_equal_due_times_are_fifo),
+		cmocka_unit_test(test_many_timers_cancelled_anywhere),
 		cmocka_unit_test(test_io_readiness),
 		cmocka_unit_test(test_posts_from_threads_run_on_loop),
 		cmocka_unit_test(test_zero_delay_rearm_terminates),
