@@ -121,6 +121,13 @@ int64_t loop_now_ms(const struct loop *loop)
 	return loop->now_ms;
 }
 
+int64_t loop_next_step_ms(const struct loop *loop, int64_t step_ms)
+{
+	if (step_ms <= 0)
+		return loop->now_ms;
+	return (loop->now_ms / step_ms + 1) * step_ms;
+}
+
 int64_t loop_update_time(struct loop *loop)
 {
 	loop->now_ms = clock_mono_ms();

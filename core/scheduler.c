@@ -77,13 +77,13 @@ int64_t sched_spread_offset(const char *id, int64_t interval_ms)
 	return (int64_t)(strhash(id) % (uint64_t)interval_ms);
 }
 
-int64_t sched_first_due(const char *id, int64_t now_ms, int64_t interval_ms)
+int64_t sched_first_due(const char *id, int64_t now_ms, int64_t interval_ms, int64_t grid_ms)
 {
 	int64_t due = now_ms + sched_spread_offset(id, interval_ms);
-	if (interval_ms <= 0 || interval_ms % SCHED_GRID_MS != 0)
+	if (interval_ms <= 0 || grid_ms <= 0 || interval_ms % grid_ms != 0)
 		return due; /* the next polls would leave the grid anyway */
-	int64_t r = due % SCHED_GRID_MS;
-	return r > 0 ? due + SCHED_GRID_MS - r : due;
+	int64_t r = due % grid_ms;
+	return r > 0 ? due + grid_ms - r : due;
 }
 
 int64_t sched_backoff_interval(int64_t interval_ms, int failures, int max_factor)
@@ -103,6 +103,20 @@ int64_t sched_next_due(int64_t prev_due, int64_t now, int64_t interval_ms, uint6
 	if (skipped)
 		*skipped = (uint64_t)(k - 1);
 	return prev_due + k * interval_ms;
+}
+
+/* The grid of a device's polls: its pollers' own (poller_ops.start_grid_ms, the
+ * coarsest) when every one of them has one, else SCHED_GRID_MS. */
+static int64_t start_grid_ms(const struct sched_dev *d)
+{
+	int64_t grid = 0;
+	for (size_t i = 0; i < d->nslots; i++) {
+		if (d->slots[i].ops->start_grid_ms <= 0)
+			return SCHED_GRID_MS;
+		if (d->slots[i].ops->start_grid_ms > grid)
+			grid = d->slots[i].ops->start_grid_ms;
+	}
+	return grid ? grid : SCHED_GRID_MS;
 }
 
 /* ---- device table --------------------------------------------------------------- */
@@ -374,7 +388,7 @@ int sched_add(struct sched *s, const struct cfg_device *dev, const struct dev_st
 						   s->env->cfg->daemon.max_backoff_factor);
 	/* first poll at a stable offset within one interval, so polls spread evenly */
 	int64_t now = loop_now_ms(s->env->loop);
-	d->due_ms = sched_first_due(dev->id, now, dev->interval_ms);
+	d->due_ms = sched_first_due(dev->id, now, dev->interval_ms, start_grid_ms(d));
 	struct sched_dev **ref = find_ref(s, dev->id);
 	*ref = d;
 	s->ndevs++;

@@ -70,6 +70,7 @@ struct daemon {
 	int sigfd;
 	struct sd_service *sd; /* systemd's notifications and watchdog pings */
 	struct loop_timer *tick_timer;
+	struct loop_timer *journal_timer; /* the writer is asked to journal, once polls ended */
 	struct loop_timer *unmatched_timer;
 	int exit_code;
 };
@@ -406,7 +407,7 @@ static void on_tick(struct loop *loop, void *arg)
 	int64_t now = clock_wall_ms();
 	metric_reg_mark_stale(d->reg, now);
 	part_run_tick(&d->run, &d->part_env, now);
-	d->tick_timer = loop_timer_add(loop, TICK_MS, on_tick, d);
+	d->tick_timer = loop_timer_at(loop, loop_next_step_ms(loop, TICK_MS), on_tick, d);
 }
 
 /* The wall clock stepped (NTP, an operator, a resumed VM): said once, then every part
@@ -457,12 +458,23 @@ static void on_poll_start(void *arg, const char *id)
 	chain_settle_polled(d->settle, id);
 }
 
+/* The polls that ended in one wake-up of the loop (a grid step's) are journaled in one
+ * wake-up of the archive's writer: this runs at the loop's next turn, without a sleep. */
+static void on_journal_due(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	(void)loop;
+	d->journal_timer = NULL;
+	archive_poll_done(d->arc);
+}
+
 static void on_poll_done(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 	const struct alerting *al = part_state(d, &alerting_part);
 	int64_t now = clock_wall_ms();
-	archive_poll_done(d->arc);
+	if (!d->journal_timer)
+		d->journal_timer = loop_timer_add(d->loop, 0, on_journal_due, d);
 	facility_device_polled(part_state(d, &facility_part), id, now);
 	chain_settle_polled(d->settle, id);
 	alert_engine_settle_check(al->engine, now);
@@ -628,7 +640,7 @@ static int start_parts(struct daemon *d)
 	if (add_devices(d, NULL) > 0)
 		return -1;
 	chain_settle_all(d->settle, d->cfg);
-	d->tick_timer = loop_timer_add(d->loop, TICK_MS, on_tick, d);
+	d->tick_timer = loop_timer_at(d->loop, loop_next_step_ms(d->loop, TICK_MS), on_tick, d);
 	loop_set_clock_step_fn(d->loop, on_clock_step, d);
 	d->unmatched_timer = loop_timer_add(d->loop, UNMATCHED_CHECK_POLLS * longest_interval(d->cfg),
 					    on_unmatched_check, d);
@@ -643,6 +655,8 @@ static void stop_parts(struct daemon *d)
 	api_unix_free(d->api);
 	if (d->loop) {
 		loop_timer_cancel(d->loop, d->tick_timer);
+		loop_timer_cancel(d->loop, d->journal_timer);
+		d->journal_timer = NULL;
 		loop_timer_cancel(d->loop, d->unmatched_timer);
 	}
 	workq_free(d->wq);

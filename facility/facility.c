@@ -370,7 +370,7 @@ static void on_timer(struct loop *loop, void *arg)
 {
 	struct facility *f = arg;
 	facility_tick(f, clock_wall_ms());
-	f->timer = loop_timer_add(loop, FACILITY_TICK_MS, on_timer, f);
+	f->timer = loop_timer_at(loop, loop_next_step_ms(loop, FACILITY_TICK_MS), on_timer, f);
 }
 
 /* ---- lifecycle -------------------------------------------------------------------- */
@@ -460,7 +460,8 @@ struct facility *facility_new(const struct facility_env *env, char *err, size_t 
 		return NULL;
 	}
 	if (env->loop)
-		f->timer = loop_timer_add(env->loop, FACILITY_TICK_MS, on_timer, f);
+		f->timer = loop_timer_at(env->loop, loop_next_step_ms(env->loop, FACILITY_TICK_MS),
+					 on_timer, f);
 	return f;
 }
 

@@ -109,5 +109,6 @@ const struct poller_ops mqtt_poller = {
 	.start = mqtt_start,
 	.cancel = mqtt_cancel,
 	.free = mqtt_free,
+	.start_grid_ms = 1000, /* a poll only looks at the link and the last will */
 	.device_keys = mqtt_device_keys,
 };

@@ -50,6 +50,10 @@ void loop_timer_cancel(struct loop *loop, struct loop_timer *t);
 
 /* Monotonic time in ms, cached at the start of each loop iteration. */
 int64_t loop_now_ms(const struct loop *loop);
+/* The first instant after the cached time that is a whole multiple of step_ms on the
+ * monotonic clock.  Periodic work set there (the once-a-second ticks, passive pollers'
+ * polls) shares one wake-up of the loop instead of one each. */
+int64_t loop_next_step_ms(const struct loop *loop, int64_t step_ms);
 /* Refreshes and returns the cached monotonic time. */
 int64_t loop_update_time(struct loop *loop);
 

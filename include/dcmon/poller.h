@@ -102,6 +102,11 @@ struct poller_ops {
 	 * can work with the privileges left, and how to grant them if not.  NULL for
 	 * nothing to say. */
 	void (*start_note)(const struct cfg *cfg);
+	/* For a poller that does no I/O to start (its values come by themselves: MQTT),
+	 * the step of the grid its devices' polls start on: with 1000, on the whole seconds
+	 * of the loop's ticks, in their wake-up.  0: the scheduler's own grid, fine enough
+	 * to spread a poll's requests. */
+	int64_t start_grid_ms;
 };
 
 /* NULL-terminated list of every poller built in. */

@@ -54,9 +54,9 @@ size_t sched_count(const struct sched *s);
 /* Offset in [0, interval) of a device's first poll, stable for a given id. */
 int64_t sched_spread_offset(const char *id, int64_t interval_ms);
 /* When a device added at now_ms polls first: now_ms + its spread offset, moved up to
- * the scheduler's grid when interval_ms is a multiple of the grid's step (the polls
- * after it keep to the grid: due + k x interval). */
-int64_t sched_first_due(const char *id, int64_t now_ms, int64_t interval_ms);
+ * a grid of step grid_ms when interval_ms is a multiple of it (the polls after it keep
+ * to the grid: due + k x interval). */
+int64_t sched_first_due(const char *id, int64_t now_ms, int64_t interval_ms, int64_t grid_ms);
 /* Interval to use after `failures` consecutive unreachable polls: the base interval for
  * 0 or 1 failure, then doubling, capped at max_factor x interval. */
 int64_t sched_backoff_interval(int64_t interval_ms, int failures, int max_factor);

@@ -113,6 +113,17 @@ static void test_many_timers_cancelled_anywhere(void **state)
 	loop_free(loop);
 }
 
+static void test_next_step(void **state)
+{
+	struct loop *loop = loop_new();
+	int64_t now = loop_now_ms(loop), next = loop_next_step_ms(loop, 1000);
+	assert_int_equal(next % 1000, 0);
+	assert_true(next > now && next <= now + 1000);
+	assert_int_equal(loop_next_step_ms(loop, 0), now);
+	loop_free(loop);
+	(void)state;
+}
+
 struct pipe_ctx {
 	int fds[2];
 	char got[16];
@@ -212,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_timers_fire_in_due_order),
 		cmocka_unit_test(test_equal_due_times_are_fifo),
 		cmocka_unit_test(test_many_timers_cancelled_anywhere),
+		cmocka_unit_test(test_next_step),
 		cmocka_unit_test(test_io_readiness),
 		cmocka_unit_test(test_posts_from_threads_run_on_loop),
 		cmocka_unit_test(test_zero_delay_rearm_terminates),

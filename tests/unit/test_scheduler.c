@@ -45,11 +45,13 @@ static void test_first_due_on_grid(void **state)
 	char id[32];
 	for (int i = 0; i < N; i++) {
 		snprintf(id, sizeof(id), "dev-%d", i);
-		due[i] = sched_first_due(id, now, 10000);
+		due[i] = sched_first_due(id, now, 10000, 50);
 		assert_in_range(due[i] - now, 0, 10000 + 49);
 		assert_true(due[i] >= now + sched_spread_offset(id, 10000));
 		buckets[((due[i] - now) / 1000) % 10]++;
-		assert_int_equal(sched_first_due(id, now, 10001), now + sched_spread_offset(id, 10001));
+		assert_int_equal(sched_first_due(id, now, 10001, 50), now + sched_spread_offset(id, 10001));
+		assert_int_equal(sched_first_due(id, now, 10000, 1000) % 1000, 0); /* a passive grid */
+		assert_in_range(sched_first_due(id, now, 10000, 1000) - now, 0, 10000 + 999);
 	}
 	qsort(due, N, sizeof(due[0]), cmp_i64);
 	size_t distinct = 1;
@@ -97,6 +99,7 @@ struct test_inst {
 	int started, cancelled, overlaps;
 	int64_t last_start;
 	struct loop *loop;
+	const char *id;
 };
 
 static bool t_wants(const struct cfg_device *dev)
@@ -218,6 +221,77 @@ static void test_hung_device_does_not_delay_others(void **state)
 	loop_free(loop);
 }
 
+/* A passive poller's devices (poller_ops.start_grid_ms) start on its coarser grid: 20
+ * devices every second start in at most 3 wake-ups (a 500 ms grid over one interval and
+ * a step), against many on the scheduler's own 50 ms grid. */
+static int64_t first_start[2][20];
+
+static void g_start(int which, void *inst, struct poll_job *job)
+{
+	struct test_inst *t = inst;
+	int k = (int)(strtol(t->id, NULL, 10));
+	if (!first_start[which][k])
+		first_start[which][k] = loop_now_ms(t->loop);
+	poll_job_done(job, POLL_OK, NULL);
+}
+static void g_start_passive(void *inst, struct poll_job *job) { g_start(0, inst, job); }
+static void g_start_fine(void *inst, struct poll_job *job) { g_start(1, inst, job); }
+
+static void *g_create(const struct poller_env *env, const struct cfg_device *dev, char *err,
+		      size_t errlen)
+{
+	struct test_inst *t = t_create(env, dev, err, errlen);
+	t->id = dev->id;
+	return t;
+}
+
+static size_t distinct_starts(int which)
+{
+	int64_t v[20];
+	memcpy(v, first_start[which], sizeof(v));
+	qsort(v, 20, sizeof(v[0]), cmp_i64);
+	size_t n = 1;
+	for (int i = 1; i < 20; i++) {
+		assert_true(v[i] > 0);
+		n += v[i] != v[i - 1];
+	}
+	return n;
+}
+
+static void test_passive_poller_grid(void **state)
+{
+	static const struct poller_ops passive = {.name = "passive", .wants = t_wants,
+						  .create = g_create, .start = g_start_passive,
+						  .cancel = t_cancel, .free = t_free,
+						  .start_grid_ms = 500};
+	static const struct poller_ops fine = {.name = "fine", .wants = t_wants,
+					       .create = g_create, .start = g_start_fine,
+					       .cancel = t_cancel, .free = t_free};
+	static const struct poller_ops *const passive_list[] = {&passive, NULL};
+	static const struct poller_ops *const fine_list[] = {&fine, NULL};
+	struct loop *loop = loop_new();
+	struct cfg cfg = {.daemon = {.max_backoff_factor = 8}};
+	struct poller_env env = {.loop = loop, .cfg = &cfg};
+	static struct cfg_device devs[20];
+	static char ids[20][8];
+	struct sched *sp = sched_new(&env, passive_list), *sf = sched_new(&env, fine_list);
+	char err[100];
+	memset(first_start, 0, sizeof(first_start));
+	for (int i = 0; i < 20; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%d", i);
+		devs[i] = (struct cfg_device){.id = ids[i], .interval_ms = 1000, .timeout_ms = 100};
+		assert_int_equal(sched_add(sp, &devs[i], NULL, err, sizeof(err)), 0);
+		assert_int_equal(sched_add(sf, &devs[i], NULL, err, sizeof(err)), 0);
+	}
+	loop_timer_add(loop, 1700, stop_loop, NULL);
+	loop_run(loop);
+	assert_in_range(distinct_starts(0), 1, 3);
+	assert_in_range(distinct_starts(1), 5, 20); /* about 14; fewer if the loop woke late */
+	sched_free(sp);
+	sched_free(sf);
+	loop_free(loop);
+}
+
 static void count_done(void *arg, const char *id)
 {
 	int *n = arg;
@@ -290,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_next_due_skips_missed_slots),
 		cmocka_unit_test(test_repoll_while_busy),
 		cmocka_unit_test(test_hung_device_does_not_delay_others),
+		cmocka_unit_test(test_passive_poller_grid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
