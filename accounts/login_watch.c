@@ -158,7 +158,8 @@ static bool read_failures(struct accounts *a, int64_t now_ms)
 		}
 		w->failures = f;
 		f += w->nfailures++;
-		snprintf(f->source, sizeof(f->source), "%s", (const char *)sqlite3_column_text(s, 0));
+		const unsigned char *source = sqlite3_column_text(s, 0);
+		snprintf(f->source, sizeof(f->source), "%s", source ? (const char *)source : "?");
 		f->accounts = sqlite3_column_int64(s, 1);
 		int64_t leaves_ms = sqlite3_column_int64(s, 2) + w->window_ms + 1;
 		if (f->accounts > 0 && leaves_ms < w->reread_ms)
