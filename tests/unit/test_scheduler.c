@@ -251,10 +251,9 @@ static size_t distinct_starts(int which)
 	memcpy(v, first_start[which], sizeof(v));
 	qsort(v, 20, sizeof(v[0]), cmp_i64);
 	size_t n = 1;
-	for (int i = 1; i < 20; i++) {
-		assert_true(v[i] > 0);
+	assert_true(v[0] > 0); /* every device started */
+	for (int i = 1; i < 20; i++)
 		n += v[i] != v[i - 1];
-	}
 	return n;
 }
 
