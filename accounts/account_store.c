@@ -447,8 +447,10 @@ struct accounts *accounts_open(const char *state_dir, const struct cfg_accounts 
 
 void accounts_reload(struct accounts *a, const struct cfg_accounts *cfg)
 {
-	if (a)
+	if (a) {
 		a->cfg = cfg;
+		a->watch.read = false; /* the login report's window may have changed */
+	}
 }
 
 void accounts_free(struct accounts *a)

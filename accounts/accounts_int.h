@@ -37,11 +37,11 @@ enum acc_stmt {
  * and each address's failed accounts in the lock window.  Reports in between send it
  * again without SQL: a lock's end is compared with the time, and the store is read
  * again when a failure leaves the window, when acc_run wrote something the report
- * reads, and at least every WATCH_REREAD_MS (a hand edit of accounts.db). */
+ * reads, after a reload (the window may have changed), and at least every
+ * WATCH_REREAD_MS (a hand edit of accounts.db). */
 struct login_watch_cache {
 	bool read;             /* false: read the store at the next report */
 	int64_t reread_ms;     /* read it again at the first report from then */
-	int64_t window_ms;     /* the lock window it was read with */
 	struct watch_lock {
 		char name[AUTHZ_NAME_MAX];
 		int64_t locked_until_ms;

@@ -143,8 +143,9 @@ static bool read_lock(void *arg, const struct account *acc)
 static bool read_failures(struct accounts *a, int64_t now_ms)
 {
 	struct login_watch_cache *w = &a->watch;
+	int64_t window_ms = accounts_cfg(a)->lock_window_ms;
 	struct store_row r = {0};
-	store_row_int(&r, now_ms - w->window_ms);
+	store_row_int(&r, now_ms - window_ms);
 	sqlite3_stmt *s = a->stmt[ACC_FAILURES_BY_SOURCE];
 	state_db_bind(s, r.v, r.n);
 	bool whole = true;
@@ -161,7 +162,7 @@ static bool read_failures(struct accounts *a, int64_t now_ms)
 		const unsigned char *source = sqlite3_column_text(s, 0);
 		snprintf(f->source, sizeof(f->source), "%s", source ? (const char *)source : "?");
 		f->accounts = sqlite3_column_int64(s, 1);
-		int64_t leaves_ms = sqlite3_column_int64(s, 2) + w->window_ms + 1;
+		int64_t leaves_ms = sqlite3_column_int64(s, 2) + window_ms + 1;
 		if (f->accounts > 0 && leaves_ms < w->reread_ms)
 			w->reread_ms = leaves_ms;
 	}
@@ -175,7 +176,6 @@ static void watch_read(struct accounts *a, int64_t now_ms)
 {
 	struct login_watch_cache *w = &a->watch;
 	w->nlocks = w->nfailures = 0;
-	w->window_ms = accounts_cfg(a)->lock_window_ms;
 	w->reread_ms = now_ms + WATCH_REREAD_MS;
 	bool locks = account_foreach(a, read_lock, w) == 0;
 	bool failures = read_failures(a, now_ms);
@@ -237,7 +237,7 @@ void login_watch_report(struct accounts *a, struct metric_reg *reg, int64_t now_
 	a->report_due = false;
 	a->next_report_ms = now_ms + WATCH_REPORT_MS;
 	struct login_watch_cache *w = &a->watch;
-	if (!w->read || now_ms >= w->reread_ms || w->window_ms != accounts_cfg(a)->lock_window_ms)
+	if (!w->read || now_ms >= w->reread_ms)
 		watch_read(a, now_ms);
 	report_locks(w, reg, now_ms);
 	report_failures(w, reg, now_ms);

@@ -223,6 +223,30 @@ static void test_login_watch_between_reads(void **state)
 	metric_reg_free(reg);
 }
 
+/* A reload that narrows lock_window counts the failures anew at the next report. */
+static void test_login_watch_reload_window(void **state)
+{
+	struct fx *f = *state;
+	struct authz_actor a;
+	add(f, "alice", AUTHZ_ROLE_NOC_OPERATOR, NULL, "right password");
+	struct metric_reg *reg = metric_reg_new();
+	int64_t t = 1000000;
+	accounts_login(f->a, "alice", "wrong", NULL, "10.0.0.9", t, &a);
+	login_watch_report(f->a, reg, t + 100);
+	struct metric *src = metric_reg_find(reg, "dcmond", "login_failed_accounts_count",
+					     "10.0.0.9");
+	assert_non_null(src);
+	assert_int_equal((int)src->value, 1);
+	struct cfg_accounts narrow = f->cfg;
+	narrow.lock_window_ms = 5000;
+	accounts_reload(f->a, &narrow);
+	login_watch_report(f->a, reg, t + 5100);
+	assert_int_equal((int)src->value, 0);
+	assert_int_equal(src->ts_ms, t + 5100);
+	accounts_reload(f->a, &f->cfg); /* teardown frees f->a after narrow is gone */
+	metric_reg_free(reg);
+}
+
 static void test_wrong_user_and_disabled_answer_alike(void **state)
 {
 	struct fx *f = *state;
@@ -356,6 +380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login_lockout_grows_and_unlocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_watch_reports_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_watch_between_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_watch_reload_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_user_and_disabled_answer_alike, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_api_token_hashed_and_disabled, setup, teardown),
