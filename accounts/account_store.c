@@ -83,6 +83,8 @@ static const char *const sql[ACC_NSTMT] = {
 	/* login_watch.c's report (every few seconds: a statement prepared each time cost
 	 * more than the rest of an idle dcmond's tick) */
 	[ACC_LIST] = "SELECT " ACC_COLS " FROM accounts ORDER BY name",
+	[ACC_FAILURE_INSERT] = "INSERT OR REPLACE INTO login_failures(source, account, at_ms) "
+			       "VALUES (?, ?, ?)",
 	[ACC_FAILURES_BY_SOURCE] = "SELECT source, sum(at_ms >= ?1), "
 				   "min(CASE WHEN at_ms >= ?1 THEN at_ms END) "
 				   "FROM login_failures GROUP BY source",

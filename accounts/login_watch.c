@@ -56,10 +56,8 @@ void login_watch_failure(struct accounts *a, const char *name, const char *sourc
 	store_row_text(&r, addr);
 	store_row_text(&r, key);
 	store_row_int(&r, now_ms);
-	query_int(a, "INSERT OR REPLACE INTO login_failures(source, account, at_ms) "
-		     "VALUES (?, ?, ?)", &r);
+	acc_run(a, ACC_FAILURE_INSERT, &r, false); /* the report reads the store again */
 	a->report_due = true;
-	a->watch.read = false;
 }
 
 static bool watched_role(enum authz_role r)

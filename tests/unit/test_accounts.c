@@ -195,6 +195,14 @@ static void test_login_watch_between_reads(void **state)
 	struct metric *carol = metric_reg_find(reg, "dcmond", "account_locked_state", "carol");
 	assert_non_null(carol);
 	assert_int_equal(carol->ts_ms, t + 15100);
+	/* a failed login under a name that is no account (no account row changes) is in the
+	 * next report */
+	accounts_login(f->a, "nobody-here", "wrong", NULL, "10.0.0.7", t + 15200, &a);
+	login_watch_report(f->a, reg, t + 17600);
+	struct metric *src7 = metric_reg_find(reg, "dcmond", "login_failed_accounts_count",
+					      "10.0.0.7");
+	assert_non_null(src7);
+	assert_int_equal((int)src7->value, 1);
 	/* the failures leave the window (60 s): the address reports 0 once, then nothing */
 	for (int64_t at = t + 20100; at < t + 60000; at += 5000) {
 		login_watch_report(f->a, reg, at);
