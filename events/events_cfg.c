@@ -26,6 +26,8 @@ static const struct cfg_key log_rule_keys[] = {
 	{.name = "window", .type = CFGK_DURATION, .offset = LR(window_ms), .min = 1000,
 	 .max = 86400000, .expect = "a duration, 1s..24h"},
 	{.name = "clear", .type = CFGK_STRING, .offset = LR(clear)},
+	{.name = "instance", .type = CFGK_STRING, .offset = LR(instance),
+	 .expect = "the name of a field whose value a clearing event must share (ifIndex)"},
 	{.name = "tenant", .type = CFGK_STRING, .offset = LR(tenant)},
 	{.name = "devices", .type = CFGK_STRLIST, .offset = LR(devices),
 	 .count_offset = LR(ndevices)},
@@ -75,6 +77,11 @@ static int log_rule_check(void *elem, const struct cfgnode *node, struct cfg_dia
 	if (r->trap && r->kind == LOG_RULE_SYSLOG) {
 		cfg_error(d, cfg_key_pos(node, "kind"), "syslog rule %s: kind: syslog, but trap: "
 			  "selects traps; leave kind out", r->name ? r->name : "?");
+		rc = -EINVAL;
+	}
+	if (r->instance && !r->clear) {
+		cfg_error(d, cfg_key_pos(node, "instance"), "syslog rule %s: instance: names what "
+			  "a clearing event ends; give clear too", r->name ? r->name : "?");
 		rc = -EINVAL;
 	}
 	if (r->regex) {

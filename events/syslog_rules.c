@@ -62,6 +62,9 @@ struct log_hits {
 	char *device;
 	struct metric *m;
 	int64_t times[HITS_MAX];
+	/* a rule with `instance:`: the hash of each match's instance, beside its time
+	 * (allocated at the first match; NULL when that failed: a clear ends them all) */
+	uint64_t *inst;
 	size_t head, n;
 	double last;     /* the count last reported */
 	int64_t last_ms; /* when (wall clock) */
@@ -71,6 +74,7 @@ struct log_hits {
 	char (*qtext)[QUOTE_LINE_MAX];
 	size_t qlen[QUOTE_MAX];
 	int64_t qms[QUOTE_MAX];
+	uint64_t qinst[QUOTE_MAX]; /* each line's instance, as inst */
 	size_t qhead, qn;
 	/* counted since the last report (dirty), which log_rules_flush makes at
 	 * pending_ms; listed: on its list (dirty_next) */
@@ -163,7 +167,7 @@ static void quotes_clear(struct log_hits *h)
 /* Remembers ev's line as the newest match, formatted once: a note read often (an
  * e-mail per alert) then costs no more than copying the lines. */
 static void quote_push(struct log_rules *lr, struct log_hits *h, const struct event *ev,
-		       int64_t now_ms)
+		       uint64_t inst, int64_t now_ms)
 {
 	if (!h->qtext && !(h->qtext = malloc(QUOTE_MAX * sizeof(*h->qtext))))
 		return; /* the count still holds the match */
@@ -181,6 +185,7 @@ static void quote_push(struct log_rules *lr, struct log_hits *h, const struct ev
 	h->qtext[h->qhead][len++] = '\n'; /* room kept: the line ends in \n, unterminated */
 	h->qlen[h->qhead] = len;
 	h->qms[h->qhead] = now_ms;
+	h->qinst[h->qhead] = inst;
 	h->qhead = (h->qhead + 1) % QUOTE_MAX;
 	h->qn += h->qn < QUOTE_MAX;
 }
@@ -292,17 +297,31 @@ static bool field_value_is(const char *value, const char *want)
 	       (wlen == num && strncmp(open + 1, want, num) == 0);
 }
 
-/* A field named key (or key.INSTANCE: "ifOperStatus" finds "ifOperStatus.2") holds want. */
+/* Is the field name n key, or key.INSTANCE ("ifOperStatus" names "ifOperStatus.2")? */
+static bool field_named(const char *n, const char *key, size_t klen)
+{
+	return strncmp(n, key, klen) == 0 && (n[klen] == '\0' || n[klen] == '.');
+}
+
+/* A field named key holds want. */
 static bool field_holds(const struct event *ev, const char *key, const char *want)
 {
 	size_t klen = strlen(key);
-	for (size_t i = 0; i < ev->nfields; i++) {
-		const char *n = ev->fields[i].name;
-		if (strncmp(n, key, klen) == 0 && (n[klen] == '\0' || n[klen] == '.') &&
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (field_named(ev->fields[i].name, key, klen) &&
 		    field_value_is(ev->fields[i].value, want))
 			return true;
-	}
 	return false;
+}
+
+/* The value of ev's first field named key, NULL if it has none. */
+static const char *field_value(const struct event *ev, const char *key)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (field_named(ev->fields[i].name, key, klen))
+			return ev->fields[i].value;
+	return NULL;
 }
 
 static bool rule_fields_hold(const struct cfg_log_rule *c, const struct event *ev)
@@ -334,6 +353,48 @@ static bool rule_matches(const struct log_rule_rt *r, const struct event *ev,
 	return !r->has_re || regexec(&r->re, msg, 0, NULL, 0) == 0;
 }
 
+/* Ends the matches of one instance (and their quoted lines), the others kept in order. */
+static void hits_end_instance(struct log_hits *h, uint64_t inst)
+{
+	size_t from = (h->head + HITS_MAX - h->n) % HITS_MAX, to = from, kept = 0;
+	for (size_t k = 0; k < h->n; k++) {
+		size_t i = (from + k) % HITS_MAX;
+		if (h->inst[i] == inst)
+			continue;
+		h->times[to] = h->times[i];
+		h->inst[to] = h->inst[i];
+		to = (to + 1) % HITS_MAX;
+		kept++;
+	}
+	h->head = to;
+	h->n = kept;
+	from = (h->qhead + QUOTE_MAX - h->qn) % QUOTE_MAX, to = from, kept = 0;
+	for (size_t k = 0; k < h->qn; k++) {
+		size_t i = (from + k) % QUOTE_MAX;
+		if (h->qinst[i] == inst)
+			continue;
+		if (to != i) {
+			memcpy(h->qtext[to], h->qtext[i], h->qlen[i]);
+			h->qlen[to] = h->qlen[i];
+			h->qms[to] = h->qms[i];
+			h->qinst[to] = h->qinst[i];
+		}
+		to = (to + 1) % QUOTE_MAX;
+		kept++;
+	}
+	h->qhead = to;
+	h->qn = kept;
+}
+
+/* The instance ev is about: for a rule with `instance:`, the hash of that field's value
+ * ("" when ev has no such field), else 0; *named: ev has the field. */
+static uint64_t event_instance(const struct cfg_log_rule *c, const struct event *ev, bool *named)
+{
+	const char *v = c->instance ? field_value(ev, c->instance) : NULL;
+	*named = v != NULL;
+	return c->instance ? strhash(v ? v : "") : 0;
+}
+
 /* One match of rule i on ev's device (or its clearing line), reported by the next
  * log_rules_flush: a burst of matches of one device makes one report (its count,
  * the newest lines) rather than one each, the note and the engine's work included. */
@@ -343,14 +404,24 @@ static void rule_count(struct log_rules *lr, size_t i, const struct event *ev, b
 	struct log_hits *h = hits_get(lr, i, ev->device);
 	if (!h)
 		return;
+	bool named;
+	uint64_t inst = event_instance(lr->v[i].c, ev, &named);
 	if (clears) {
 		if (h->dirty) /* the count it reached is seen before it goes to 0 */
 			hits_report(lr, h, h->pending_ms);
-		h->n = 0;
-		quotes_clear(h);
+		if (named && h->inst) { /* the matches of its own instance only */
+			hits_end_instance(h, inst);
+		} else {
+			h->n = 0;
+			quotes_clear(h);
+		}
 	} else {
-		quote_push(lr, h, ev, now_ms);
+		if (lr->v[i].c->instance && !h->inst && h->n == 0)
+			h->inst = malloc(HITS_MAX * sizeof(*h->inst));
+		quote_push(lr, h, ev, inst, now_ms);
 		h->times[h->head] = now_ms;
+		if (h->inst)
+			h->inst[h->head] = inst;
 		h->head = (h->head + 1) % HITS_MAX;
 		h->n += h->n < HITS_MAX;
 		hits_prune(h, lr->v[i].c->window_ms, now_ms);
@@ -481,6 +552,7 @@ static void log_rules_reset(struct log_rules *lr)
 			struct log_hits *h = lr->buckets[b];
 			lr->buckets[b] = h->next;
 			hits_note_drop(h->note);
+			free(h->inst);
 			free(h->qtext);
 			free(h->device);
 			free(h);

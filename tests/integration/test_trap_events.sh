@@ -7,8 +7,9 @@
 #  - a notification of DCMON-MIB (mibs/, the module dcmon ships) decoded the same way;
 #  - a count-window log rule on linkDown traps whose ifOperStatus is down fires the
 #    engine's rule at its second trap (a linkDown with another ifOperStatus, a syslog
-#    line naming linkDown, count nothing) and a linkUp trap clears it; a field by its
-#    enumerated number, an RFC 5424 SD param;
+#    line naming linkDown, count nothing) and a linkUp trap clears it; with `instance:
+#    ifIndex` a linkUp ends its own interface's linkDowns only (one naming none ends
+#    all); a field by its enumerated number, an RFC 5424 SD param;
 #  - config errors at file:line:col: a rule's unknown key, a bad kind, a NOC rule's
 #    device that does not exist; a trap name no MIB read defines is a warning.
 # The IETF modules are stand-ins written for the tests (tests/data/mibs/): Debian ships
@@ -55,6 +56,9 @@ check bad.yaml <<EOF
       - name: nodev
         trap: linkDown
         devices: [sw-1, sw-9]
+      - name: noclear
+        trap: linkDown
+        instance: ifIndex
 devices:
   - {id: sw-1, kind: switch, host: 127.0.0.1}
 EOF
@@ -63,8 +67,10 @@ grep -qF "bad.yaml:18:9: error: unknown key 'feilds'" "$T/bad.yaml.out" || fail 
 grep -qF "bad.yaml:20:15: error: kind: " "$T/bad.yaml.out" || fail "bad kind: $(cat "$T/bad.yaml.out")"
 grep -qF "bad.yaml:24:25: error: devices: unknown device 'sw-9'" "$T/bad.yaml.out" ||
   fail "unknown device: $(cat "$T/bad.yaml.out")"
-assert_eq "$(grep -c 'error' "$T/bad.yaml.out")" 3 "three errors, and no trap-name complaint: IF-MIB defines linkDown"
-pass "log rules: an unknown key, a bad kind, a device that does not exist: errors at file:line:col"
+grep -qF "bad.yaml:27:19: error: syslog rule noclear: instance: names what a clearing event ends; give clear too" \
+  "$T/bad.yaml.out" || fail "instance without clear: $(cat "$T/bad.yaml.out")"
+assert_eq "$(grep -c 'error' "$T/bad.yaml.out")" 4 "four errors, and no trap-name complaint: IF-MIB defines linkDown"
+pass "log rules: an unknown key, a bad kind, a device that does not exist, instance without clear: errors at file:line:col"
 check warn.yaml <<EOF
       - name: typo
         trap: linkDwn
@@ -86,6 +92,12 @@ pass "a trap name no MIB read defines: a warning at file:line:col"
         fields: {ifOperStatus: down}
         window: 10m
         clear: linkUp
+      - name: link-down-by-if
+        trap: linkDown
+        fields: {ifOperStatus: down}
+        window: 10m
+        clear: linkUp
+        instance: ifIndex
       - name: oper-2
         fields: {ifOperStatus.2: 2}
       - name: sd-origin
@@ -96,6 +108,10 @@ rules:
     match: {metric: log_matches_count, inst: link-down}
     above: {warn: 1}
     summary: two or more interfaces went down
+  - name: any-link-down
+    match: {metric: log_matches_count, inst: link-down-by-if}
+    above: {warn: 0}
+    summary: an interface is down
 devices:
   - {id: sw-1, kind: switch, host: 127.0.0.1}
 EOF
@@ -149,6 +165,18 @@ link 4 4 1 1
 wait_until 10 "links-down resolved" alert_is links-down '.state == "resolved"'
 assert_eq "$(count)" 0 "a linkUp trap clears the count"
 pass "a linkUp trap clears it"
+# instance: ifIndex: a linkUp ends the linkDowns of its own interface only
+assert_eq "$(count link-down-by-if)" 1 "by interface: interface 2 still down after interface 4's linkUp"
+assert_eq "$(alerts_json --all | jq -r '[.alerts[] | select(.rule == "any-link-down")] | map(.state) | join(",")')" firing \
+  "by interface: its alert still firing"
+link 4 2 1 1
+wait_until 10 "any-link-down resolved" alert_is any-link-down '.state == "resolved"'
+assert_eq "$(count link-down-by-if)" 0 "by interface: interface 2's linkUp ends the last"
+link 3 5 1 2
+wait_until 10 "interface 5 counted" eval '[ "$(count link-down-by-if)" = 1 ]'
+trap_v2 1.3.6.1.6.3.1.1.5.4                                     # a linkUp naming no interface
+wait_until 10 "a linkUp without ifIndex clears" eval '[ "$(count link-down-by-if)" = 0 ]'
+pass "instance: a clearing trap ends its own interface's count; one naming none ends all"
 assert_eq "$(count oper-2)" 1 "an enumerated field by its number, of one instance (ifOperStatus.2: 2)"
 
 # ---- structured fields of a syslog line (RFC 5424 SD params) ---------------------------

@@ -38,6 +38,9 @@ struct cfg_log_rule {
 	int64_t window_ms;  /* the count's sliding window; default 60 s */
 	char *clear;        /* a message holding this substring sets the count to 0 (of
 			     * the kind the rule looks at) */
+	char *instance;     /* a field (FIELD or FIELD.INDEX) whose value names what a
+			     * match is about (ifIndex): a clearing event ends the matches
+			     * of its own value only; NULL: a clear ends them all */
 	char *tenant;       /* scope: only messages of this tenant's devices; NULL = any */
 	char **devices;     /* scope: only messages of these devices; none = any */
 	size_t ndevices;
