@@ -72,7 +72,7 @@ assert_eq "$(code_of acme POST "/api/v1/alerts/$a_ups/ack" '{"comment":"x"}')" 4
 got=$(as acme POST "/api/v1/alerts/$a_globex/ack" '{"comment":"x"}')
 missing=$(as acme POST /api/v1/alerts/999999/ack '{"comment":"x"}')
 # the status apart from the body: an id such as 4 would otherwise be replaced inside "404"
-assert_eq "${got%% *}" 404 "acme acks globex's alert: 404"
+assert_eq "${got%% *} ${missing%% *}" "404 404" "acme acks globex's alert: 404, as a missing alert"
 got=${got#* }; missing=${missing#* }
 assert_eq "${got//$a_globex/N}" "${missing//999999/N}" "acme acks globex's alert: the body of a missing alert's"
 
