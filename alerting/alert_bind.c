@@ -74,6 +74,7 @@ static void slot_init(struct alert_engine *e, struct abind *b, struct aslot *s, 
 		s->alert->rule = s->rule;
 		s->alert->m = b->m;
 		s->alert->dev = b->dev;
+		alert_moved_forget(e);
 	}
 	if (s->rule->src->type == RULE_RATE && !s->rate)
 		s->rate = calloc(1, sizeof(*s->rate)); /* NULL: the rule stays unknown */
@@ -115,6 +116,7 @@ static void bind_release(struct alert_engine *e, struct abind *old, int64_t now_
 		if (a) {
 			alert_fsm_end(e, a, now_ms);
 			a->rule = NULL;
+			alert_moved_forget(e);
 		}
 		free(old->slot[i].rate);
 		baseline_forget(aslot_base(&old->slot[i]));
@@ -196,6 +198,7 @@ void alert_bind_drop(struct alert_engine *e, struct abind *b, int64_t now_ms)
 			a->m = NULL;
 			a->rule = NULL;
 			b->slot[i].alert = NULL;
+			alert_moved_forget(e);
 		}
 	}
 	binds_remove(e, b);

@@ -55,6 +55,7 @@ void alert_engine_clock_stepped(struct alert_engine *e, int64_t step_ms)
 		bind_shift(e->binds[i], step_ms);
 	for (size_t i = 0; i < e->nsil; i++)
 		silence_shift(e, e->sil[i], step_ms);
+	alert_moved_forget(e);
 	if (e->st)
 		alert_store_commit(e->st);
 }

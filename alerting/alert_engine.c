@@ -150,6 +150,7 @@ static int sil_push(struct alert_engine *e, struct silence *s)
 		return -ENOMEM;
 	e->sil = p;
 	e->sil[e->nsil++] = s;
+	alert_moved_forget(e);
 	if (s->id >= e->next_sil_id)
 		e->next_sil_id = s->id + 1;
 	return 0;
@@ -412,6 +413,7 @@ int alert_engine_commit(struct alert_engine *e, int64_t now_ms)
 	 * and its device would point into the configuration about to be freed */
 	for (size_t i = 0; i < e->nalerts; i++)
 		e->alerts[i]->dev = smap_get(&e->rs->devices, e->alerts[i]->device);
+	alert_moved_forget(e); /* silences match alerts by their devices and rules */
 	ruleset_free(old);
 	if (rc < 0)
 		log_warnx("alert", NULL, "reload: out of memory rebinding rules");
@@ -453,6 +455,8 @@ static void tick_silences(struct alert_engine *e, int64_t now_ms)
 		else
 			e->sil[k++] = s;
 	}
+	if (k != e->nsil)
+		alert_moved_forget(e);
 	e->nsil = k;
 }
 

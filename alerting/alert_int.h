@@ -364,6 +364,22 @@ struct abind {
 	struct aslot slot[];
 };
 
+/* What alert_publish_moved() last found: every pending or firing alert's last event
+ * told its silence and suppression as they were then.  Until an input of that finding
+ * moves -- a silence window opens or closes (until_ms), a silence comes or goes, the
+ * suppression input changes (its generation), an alert is bound anew -- a scan finds
+ * nothing, so it is skipped: a storm of N notifications makes one scan, not N scans of
+ * N alerts. */
+struct alert_moved {
+	uint64_t epoch;          /* bumped by alert_moved_forget() */
+	uint64_t seen_epoch;     /* the epoch the last scan started in */
+	bool seen;               /* a scan was made */
+	int64_t from_ms, until_ms; /* the silences hold still in [from_ms, until_ms) */
+	const struct alert_suppression *supp;
+	uint64_t supp_gen;
+	uint64_t scans;          /* scans made (tests count them) */
+};
+
 struct alert_engine {
 	const struct cfg *cfg;
 	struct ruleset *rs;
@@ -384,6 +400,7 @@ struct alert_engine {
 	struct state_health health;   /* alerts.db as metrics of dcmond */
 	struct change_bus *bus;       /* where events are published, may be NULL */
 	const struct alert_suppression *supp; /* the suppression input, NULL = none */
+	struct alert_moved moved;     /* what alert_publish_moved() last found */
 	struct smap settle;           /* device -> struct asettle: its chain, as last told */
 	struct rptrs scratch;
 	struct baseline_loader *loader; /* history reads off the loop; NULL: at once */
@@ -421,6 +438,11 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
  * suppression at now_ms differs from what its last event told (a silence window opened
  * or closed, the facility found or lost the cause). */
 void alert_publish_moved(struct alert_engine *e, int64_t now_ms);
+/* Something alert_publish_moved() reads changed outside the inputs it watches (the
+ * silences, an alert's rule, metric or device): its next call scans. */
+void alert_moved_forget(struct alert_engine *e);
+/* Bumped by every change of s's causes (0 for NULL): alert_publish_moved() watches it. */
+uint64_t alert_suppression_gen(const struct alert_suppression *s);
 /* Publishes ALERT_EV_UPDATED if a is pending or firing and its value moved since its
  * last event. */
 void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms);

@@ -71,20 +71,45 @@ static void remember_published(struct alert *a, const struct silence *s, const c
 	a->pub_supp = cause ? strdup(cause) : NULL; /* lost to ENOMEM: told again at the tick */
 }
 
+static bool kept_by_copies(const struct alert *a)
+{
+	return a->state == ALERT_PENDING || a->state == ALERT_FIRING;
+}
+
+/* An `updated` event of a if its silence or suppression at now_ms differs from what
+ * its last event told. */
+static void publish_if_moved(struct alert_engine *e, struct alert *a, int64_t now_ms)
+{
+	if (!kept_by_copies(a))
+		return;
+	struct silence *s = alert_silence_of(e, a, now_ms);
+	if ((s ? s->id : 0) != a->pub_silence ||
+	    !same_text(alert_suppression_of(e->supp, a->device), a->pub_supp) ||
+	    (alert_breaks_through(e, a, a->notified) != NULL) != a->pub_through)
+		alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
+}
+
 void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type type,
 		enum alvl prev, int64_t now_ms)
 {
 	enum change_kind kind = type == ALERT_EV_UPDATED ? CHANGE_ALERT_UPDATE : CHANGE_ALERT;
-	if (!change_wanted(e->bus, kind))
+	if (!change_wanted(e->bus, kind)) {
+		alert_moved_forget(e); /* what a told is not remembered: the scan looks */
 		return;
-	if (alert_event_notifies(type))
-		alert_publish_moved(e, now_ms); /* the copies are current when it is read */
+	}
+	if (alert_event_notifies(type)) { /* the copies are current when it is read */
+		alert_publish_moved(e, now_ms);
+		publish_if_moved(e, a, now_ms); /* a's own notified moved just now */
+	}
 	struct silence *s = alert_silence_of(e, a, now_ms);
 	const char *cause = alert_suppression_of(e->supp, a->device);
 	/* a notification tells the move from prev: one from critical still broke through */
 	const char *through = alert_breaks_through(e, a, alert_event_notifies(type) ? prev
 										   : a->notified);
 	remember_published(a, s, cause, through != NULL);
+	/* a notification from critical told a breakthrough that a scan sees no more */
+	if ((alert_breaks_through(e, a, a->notified) != NULL) != a->pub_through)
+		alert_moved_forget(e);
 	enum alvl lvl = a->level != LVL_NONE ? a->level : (prev != LVL_NONE ? prev : LVL_WARN);
 	struct alert_event ev = {
 		.type = type, .ts_ms = now_ms, .alert_id = a->id, .rule = a->rule_name,
@@ -113,25 +138,50 @@ void alert_emit(struct alert_engine *e, struct alert *a, enum alert_event_type t
 						.device = a->device, .alert = &ev});
 }
 
-static bool kept_by_copies(const struct alert *a)
+void alert_moved_forget(struct alert_engine *e)
 {
-	return a->state == ALERT_PENDING || a->state == ALERT_FIRING;
+	e->moved.epoch++;
+}
+
+/* The first time after now_ms that a silence window opens or closes (INT64_MAX: none). */
+static int64_t silences_still_until(struct alert_engine *e, int64_t now_ms)
+{
+	int64_t until = INT64_MAX, ws, we;
+	for (size_t i = 0; i < e->nsil; i++) {
+		if (!silence_window(e->sil[i], now_ms, &ws, &we))
+			continue; /* over for good */
+		int64_t edge = now_ms < ws ? ws : we;
+		if (edge > now_ms && edge < until)
+			until = edge;
+	}
+	return until;
+}
+
+/* Whether the last scan's finding still holds at now_ms (struct alert_moved). */
+static bool moved_memo_holds(const struct alert_engine *e, int64_t now_ms)
+{
+	const struct alert_moved *m = &e->moved;
+	return m->seen && m->seen_epoch == m->epoch && m->supp == e->supp &&
+	       m->supp_gen == alert_suppression_gen(e->supp) && now_ms >= m->from_ms &&
+	       now_ms < m->until_ms;
 }
 
 void alert_publish_moved(struct alert_engine *e, int64_t now_ms)
 {
-	if (!change_wanted(e->bus, CHANGE_ALERT_UPDATE))
+	if (!change_wanted(e->bus, CHANGE_ALERT_UPDATE) || moved_memo_holds(e, now_ms))
 		return;
-	for (size_t i = 0; i < e->nalerts; i++) {
-		struct alert *a = e->alerts[i];
-		if (!kept_by_copies(a))
-			continue;
-		struct silence *s = alert_silence_of(e, a, now_ms);
-		if ((s ? s->id : 0) != a->pub_silence ||
-		    !same_text(alert_suppression_of(e->supp, a->device), a->pub_supp) ||
-		    (alert_breaks_through(e, a, a->notified) != NULL) != a->pub_through)
-			alert_emit(e, a, ALERT_EV_UPDATED, a->level, now_ms);
-	}
+	/* the inputs as the scan starts: one that moves during it (a subscriber of the
+	 * events below) is seen by the next call */
+	struct alert_moved *m = &e->moved;
+	m->seen = true;
+	m->seen_epoch = m->epoch;
+	m->supp = e->supp;
+	m->supp_gen = alert_suppression_gen(e->supp);
+	m->from_ms = now_ms;
+	m->until_ms = silences_still_until(e, now_ms);
+	m->scans++;
+	for (size_t i = 0; i < e->nalerts; i++)
+		publish_if_moved(e, e->alerts[i], now_ms);
 }
 
 void alert_publish_value(struct alert_engine *e, struct alert *a, int64_t now_ms)

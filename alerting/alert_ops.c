@@ -122,6 +122,7 @@ int alert_engine_silence_add(struct alert_engine *e, const struct alert_silence_
 	if (alert_engine_sil_push(e, s) < 0 || (e->st && alert_store_put_silence(e->st, s) < 0)) {
 		if (e->nsil && e->sil[e->nsil - 1] == s)
 			e->nsil--;
+		alert_moved_forget(e);
 		silence_free(s);
 		snprintf(err, errlen, "could not store the silence");
 		return -EIO;
@@ -148,6 +149,7 @@ int alert_engine_silence_remove(struct alert_engine *e, int64_t id, const struct
 	struct silence *s = e->sil[i];
 	memmove(&e->sil[i], &e->sil[i + 1], (e->nsil - i - 1) * sizeof(e->sil[0]));
 	e->nsil--;
+	alert_moved_forget(e);
 	if (e->st && alert_store_end_silence(e->st, id, now_ms) < 0)
 		log_warnx("alert", NULL, "could not store the end of silence %lld", (long long)id);
 	char target[64];

@@ -6,9 +6,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct alert_suppression {
 	struct smap causes; /* device -> cause; neither string owned */
+	uint64_t gen;       /* bumped by every change (alert_suppression_gen) */
 };
 
 struct alert_suppression *alert_suppression_new(void)
@@ -26,6 +28,10 @@ void alert_suppression_free(struct alert_suppression *s)
 
 int alert_suppression_set(struct alert_suppression *s, const char *device, const char *cause)
 {
+	const char *was = s->causes.n ? smap_get(&s->causes, device) : NULL;
+	/* rewritten as it was (the facility's tick) nothing moved; the entry is still put,
+	 * as its strings may be a new config's */
+	s->gen += !(was == cause || (was && cause && strcmp(was, cause) == 0));
 	if (!cause) {
 		smap_del(&s->causes, device);
 		return 0;
@@ -35,7 +41,13 @@ int alert_suppression_set(struct alert_suppression *s, const char *device, const
 
 void alert_suppression_clear(struct alert_suppression *s)
 {
+	s->gen += s->causes.n > 0;
 	smap_free(&s->causes);
+}
+
+uint64_t alert_suppression_gen(const struct alert_suppression *s)
+{
+	return s ? s->gen : 0;
 }
 
 const char *alert_suppression_of(const struct alert_suppression *s, const char *device)
