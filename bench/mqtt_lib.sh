@@ -79,3 +79,60 @@ bench_mqtt_devices_yaml() { # N
 	echo "devices:"
 	for d in $(seq 0 $(($1 - 1))); do printf '  - {id: d%05d, kind: env, mqtt: true}\n' "$d"; done
 }
+
+# A site's mosquitto on PORT, bridged to the hub broker on HUB_PORT (QoS 1, persistent
+# session) for NAME/#: sets site_broker_pid.  Its log is $T/NAME-broker.log.
+#   start_site_broker NAME PORT HUB_PORT
+start_site_broker() {
+	local name=$1 p=$2 hub=$3
+	{ echo "listener $p 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
+	  echo "max_queued_messages 1000000"; [ "$(id -u)" -ne 0 ] || echo "user root"
+	  echo "connection hub"; echo "address 127.0.0.1:$hub"; echo "topic $name/# out 1"
+	  echo "cleansession false"; echo "notifications false"; echo "restart_timeout 1"; } >"$T/$name-broker.conf"
+	mosquitto -c "$T/$name-broker.conf" >>"$T/$name-broker.log" 2>&1 &
+	site_broker_pid=$!
+	pids+=($site_broker_pid)
+	wait_for 10 grep -q "Opening ipv4 listen socket on port $p" "$T/$name-broker.log" ||
+		{ echo "the broker of $name did not start" >&2; exit 1; }
+}
+
+# A site dcmond's config on stdout: client NAME publishing KINDS (a YAML list) with the
+# prefix NAME to the broker on PORT, subscribed to bench_mqtt_pub's stream of N devices,
+# with the rule that makes events (a value of point p000 moving across 1000.45 fires or
+# resolves it) and the no-data rule.  State in $T/NAME, API on $T/NAME.sock.
+#   bench_site_yaml NAME PORT N KINDS
+bench_site_yaml() {
+	echo "daemon: {data_dir: $T/$1, socket: $T/$1.sock, interval: 2s, timeout: 1s,"
+	echo "         archive_flush: 1h, rrdcached: unix:$T/absent.sock, log_level: warn,"
+	echo "         mqtt: {host: 127.0.0.1, port: $2, client_id: $1, qos: 0, reconnect_max: 1s,"
+	echo "                publish: {prefix: $1, kinds: $4},"
+	bench_mqtt_stream_yaml
+	echo "rules:"
+	echo "  - {name: high, match: {metric: reading_volts, inst: gauge-p000}, above: {warn: 1000.45}}"
+	echo "  - {name: silent, match: {metric: reading_volts}, nodata: {intervals: 5}}"
+	bench_mqtt_devices_yaml "$3"
+}
+
+# The hub dcmond (role: hub) on the broker on PORT: state in $T/hub, API on $T/hub.sock;
+# sets hub_pid.
+start_hub_dcmond() {
+	mkdir -p "$T/hub"
+	echo "daemon: {data_dir: $T/hub, socket: $T/hub.sock, interval: 2s, log_level: warn,
+         mqtt: {host: 127.0.0.1, port: $1, client_id: hub, reconnect_max: 1s, role: hub}}
+devices: []" >"$T/hub.yaml"
+	"$build/dcmond" -c "$T/hub.yaml" >"$T/hub.log" 2>&1 &
+	hub_pid=$!
+	pids+=($hub_pid)
+	wait_for 30 hub_api /api/v1/health || { echo "the hub dcmond did not start" >&2; tail "$T/hub.log" >&2; exit 1; }
+}
+hub_api() { curl -sf --unix-socket "$T/hub.sock" "http://dcmond$1"; }
+
+# p50 and p99 of the latencies (ms) of event lines "ARRIVAL_S.FRACTION {...,"ts":MS,...}"
+# on stdin (arrival minus the event's ts); "nan nan" without any.
+event_latency() {
+	awk '{ split($1, a, "."); arr = a[1] * 1000 + substr(a[2], 1, 3)
+	       match($0, /"ts":[0-9]+/); ts = substr($0, RSTART + 5, RLENGTH - 5); print arr - ts }' |
+		sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "nan nan"; exit }
+			i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+			print v[i50], v[i99] }'
+}

@@ -601,48 +601,58 @@ static void on_resume(struct loop *loop, void *arg)
 		on_io(loop, c->fd, LOOP_READ, c);
 }
 
+/* What a drain found. */
+enum drained { DRAINED_NOTHING, DRAINED_ALL, DRAINED_MORE };
+
 /* Reads every packet the socket (and TLS) holds; libmosquitto reads one at a time and
- * says EAGAIN when there is no more.  When something came, the next read is READ_PAUSE_MS
- * away (the socket unwatched meanwhile: sync_watch); when nothing did, epoll watches it
- * again. */
-static int drain(struct mqtt_client *c)
+ * says EAGAIN when there is no more. */
+static int drain(struct mqtt_client *c, enum drained *found)
 {
 	int rc = MOSQ_ERR_SUCCESS;
-	bool got = true, more = true;
+	*found = DRAINED_MORE;
 	c->read_ms = clock_wall_ms();
 	for (int i = 0; i < DRAIN_MAX && rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			got = i > 0;
-			more = false;
+			*found = i > 0 ? DRAINED_ALL : DRAINED_NOTHING;
 			break;
 		}
 	}
 	c->read_ms = 0;
-	int64_t pause = more ? 0 : c->nown || mqtt_pub_awaits_acks(c->pub) ? ACK_PAUSE_MS :
-		READ_PAUSE_MS;
-	if (rc == MOSQ_ERR_SUCCESS && c->connected && got && !c->resume)
-		c->resume = loop_timer_add(c->env->loop, pause, on_resume, c);
 	return rc;
+}
+
+/* When a drain brought something, the next read is a pause away (the socket unwatched
+ * meanwhile: sync_watch); when it brought nothing, epoll watches it again.  Decided
+ * after the publisher's flush: the messages it just handed make the pause the acks'. */
+static void pause_reads(struct mqtt_client *c, enum drained found)
+{
+	if (found == DRAINED_NOTHING || !c->connected || c->resume)
+		return;
+	int64_t pause = found == DRAINED_MORE ? 0 :
+		c->nown || mqtt_pub_awaits_acks(c->pub) ? ACK_PAUSE_MS : READ_PAUSE_MS;
+	c->resume = loop_timer_add(c->env->loop, pause, on_resume, c);
 }
 
 static void on_io(struct loop *loop, int fd, unsigned events, void *arg)
 {
 	struct mqtt_client *c = arg;
 	int rc = MOSQ_ERR_SUCCESS;
+	enum drained found = DRAINED_NOTHING;
 	(void)loop;
 	(void)fd;
 	if (events & (LOOP_READ | LOOP_ERROR))
-		rc = drain(c);
+		rc = drain(c, &found);
 	if (rc == MOSQ_ERR_SUCCESS && (events & LOOP_WRITE))
 		rc = mosquitto_loop_write(c->mosq, 1);
-	if (rc != MOSQ_ERR_SUCCESS)
+	if (rc != MOSQ_ERR_SUCCESS) {
 		link_failed(c, rc);
-	else
-		mqtt_pub_flush(c->pub); /* what the socket took makes room for what waits */
-	if (rc == MOSQ_ERR_SUCCESS)
-		sync_watch(c);
+		return;
+	}
+	mqtt_pub_flush(c->pub); /* what the socket took makes room for what waits */
+	pause_reads(c, found);
+	sync_watch(c);
 }
 
 static void try_connect(struct mqtt_client *c)
