@@ -38,7 +38,7 @@ site_port=$(free_port)
 start_site_broker site1 "$site_port" "$hub_port"
 
 mkdir -p "$T/site1"
-bench_site_yaml site1 "$site_port" "$devices" "[alerts, transitions]" >"$T/site1.yaml"
+bench_site_yaml site1 "$site_port" "$devices" "[alerts, transitions]" nodata >"$T/site1.yaml"
 "$build/dcmond" -c "$T/site1.yaml" >"$T/site1.log" 2>&1 &
 site_pid=$!
 pids+=($site_pid)

@@ -81,13 +81,15 @@ bench_mqtt_devices_yaml() { # N
 }
 
 # A site's mosquitto on PORT, bridged to the hub broker on HUB_PORT (QoS 1, persistent
-# session) for NAME/#: sets site_broker_pid.  Its log is $T/NAME-broker.log.
+# session) for NAME/#: sets site_broker_pid.  Its log is $T/NAME-broker.log.  The bridge's
+# client id at the hub is <hostname>.hub-NAME: bridges with one id would take the hub
+# broker's session from each other, every few seconds.
 #   start_site_broker NAME PORT HUB_PORT
 start_site_broker() {
 	local name=$1 p=$2 hub=$3
 	{ echo "listener $p 127.0.0.1"; echo "allow_anonymous true"; echo "persistence false"
 	  echo "max_queued_messages 1000000"; [ "$(id -u)" -ne 0 ] || echo "user root"
-	  echo "connection hub"; echo "address 127.0.0.1:$hub"; echo "topic $name/# out 1"
+	  echo "connection hub-$name"; echo "address 127.0.0.1:$hub"; echo "topic $name/# out 1"
 	  echo "cleansession false"; echo "notifications false"; echo "restart_timeout 1"; } >"$T/$name-broker.conf"
 	mosquitto -c "$T/$name-broker.conf" >>"$T/$name-broker.log" 2>&1 &
 	site_broker_pid=$!
@@ -99,8 +101,9 @@ start_site_broker() {
 # A site dcmond's config on stdout: client NAME publishing KINDS (a YAML list) with the
 # prefix NAME to the broker on PORT, subscribed to bench_mqtt_pub's stream of N devices,
 # with the rule that makes events (a value of point p000 moving across 1000.45 fires or
-# resolves it) and the no-data rule.  State in $T/NAME, API on $T/NAME.sock.
-#   bench_site_yaml NAME PORT N KINDS
+# resolves it) and, with nodata, the no-data rule (every series, 5 intervals of 2 s).
+# State in $T/NAME, API on $T/NAME.sock.
+#   bench_site_yaml NAME PORT N KINDS [nodata]
 bench_site_yaml() {
 	echo "daemon: {data_dir: $T/$1, socket: $T/$1.sock, interval: 2s, timeout: 1s,"
 	echo "         archive_flush: 1h, rrdcached: unix:$T/absent.sock, log_level: warn,"
@@ -109,7 +112,8 @@ bench_site_yaml() {
 	bench_mqtt_stream_yaml
 	echo "rules:"
 	echo "  - {name: high, match: {metric: reading_volts, inst: gauge-p000}, above: {warn: 1000.45}}"
-	echo "  - {name: silent, match: {metric: reading_volts}, nodata: {intervals: 5}}"
+	[ "${5:-}" != nodata ] ||
+		echo "  - {name: silent, match: {metric: reading_volts}, nodata: {intervals: 5}}"
 	bench_mqtt_devices_yaml "$3"
 }
 
