@@ -12,33 +12,12 @@ const struct dev_status *api_dev_status(const struct api_env *env, const char *i
 	return env->dev_status ? env->dev_status(env->arg, id) : NULL;
 }
 
-/* The configured rack a device sits in, or NULL. */
-static const struct cfg_rack *device_rack(const struct cfg *cfg, const struct cfg_device *dev)
-{
-	const struct cfg_location *l = &dev->loc;
-	if (!l->site || !l->room || !l->rack)
-		return NULL;
-	for (size_t s = 0; s < cfg->nsites; s++) {
-		if (strcmp(cfg->sites[s].id, l->site) != 0)
-			continue;
-		for (size_t r = 0; r < cfg->sites[s].nrooms; r++) {
-			const struct cfg_room *room = &cfg->sites[s].rooms[r];
-			if (strcmp(room->id, l->room) != 0)
-				continue;
-			for (size_t k = 0; k < room->nracks; k++)
-				if (strcmp(room->racks[k].id, l->rack) == 0)
-					return &room->racks[k];
-		}
-	}
-	return NULL;
-}
-
 const char *api_device_tenant(const struct cfg *cfg, const struct cfg_device *dev)
 {
-	if (dev->tenant)
-		return dev->tenant;
-	const struct cfg_rack *rack = device_rack(cfg, dev);
-	return rack ? rack->tenant : NULL;
+	/* a loaded config has the rack's already (cfg_devices_inherit_tenants); one built
+	 * in memory may not */
+	const struct cfg_rack *rack = dev->tenant ? NULL : cfg_device_rack(cfg, dev);
+	return dev->tenant ? dev->tenant : rack ? rack->tenant : NULL;
 }
 
 /* A prediction the facility cannot make yet ("unknown: too little data", "unknown:

@@ -206,6 +206,7 @@ static void cfg_parse(struct cfg *cfg, const char *dir, const struct cfg_layer_i
 		abort();
 	cfg_index_build(cfg->device_index, cfg->devices, cfg->ndevices, sizeof(*cfg->devices),
 	                offsetof(struct cfg_device, id));
+	cfg_devices_inherit_tenants(cfg, &cfg->diags);
 	cfg_validate(cfg, root, &cfg->diags);
 	cfgnode_free(root);
 }

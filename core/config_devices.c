@@ -123,6 +123,38 @@ void cfg_devices_resolve(struct cfg *cfg)
 		device_resolve(&cfg->devices[i], &cfg->daemon);
 }
 
+const struct cfg_rack *cfg_device_rack(const struct cfg *cfg, const struct cfg_device *dev)
+{
+	const struct cfg_location *l = &dev->loc;
+	if (!l->site || !l->room || !l->rack)
+		return NULL;
+	for (size_t s = 0; s < cfg->nsites; s++) {
+		if (!cfg->sites[s].id || strcmp(cfg->sites[s].id, l->site) != 0)
+			continue;
+		for (size_t r = 0; r < cfg->sites[s].nrooms; r++) {
+			const struct cfg_room *room = &cfg->sites[s].rooms[r];
+			if (!room->id || strcmp(room->id, l->room) != 0)
+				continue;
+			for (size_t k = 0; k < room->nracks; k++)
+				if (room->racks[k].id && strcmp(room->racks[k].id, l->rack) == 0)
+					return &room->racks[k];
+		}
+	}
+	return NULL;
+}
+
+void cfg_devices_inherit_tenants(struct cfg *cfg, struct cfg_diags *d)
+{
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		struct cfg_device *dev = &cfg->devices[i];
+		const struct cfg_rack *rack = dev->tenant ? NULL : cfg_device_rack(cfg, dev);
+		if (!rack || !rack->tenant || !cfg_tenant_find(cfg, rack->tenant))
+			continue; /* an undeclared one is the rack's error (cfg_validate) */
+		if (!(dev->tenant = strdup(rack->tenant)))
+			cfg_error(d, &dev->pos, "out of memory");
+	}
+}
+
 /* True if offset off is in the array f of struct cfg_device. */
 #define DEV_IN(off, f) ((off) >= DEV(f) && (off) < DEV(f) + sizeof(((struct cfg_device *)0)->f))
 

@@ -72,6 +72,9 @@ int cfg_daemon_check(void *elem, const struct cfgnode *node, struct cfg_diags *d
 void cfg_daemon_resolve(struct cfg_daemon *dm, const char *dir);
 /* Fills device intervals/timeouts left unset from the daemon defaults. */
 void cfg_devices_resolve(struct cfg *cfg);
+/* A device that names no tenant belongs to its rack's tenant (docs/CONFIG.md): set once
+ * here, so rules, routes, events, scopes and the tenant layer all see one tenant. */
+void cfg_devices_inherit_tenants(struct cfg *cfg, struct cfg_diags *d);
 /* Cross-reference checks over the whole model; root gives positions. */
 void cfg_validate(const struct cfg *cfg, const struct cfgnode *root, struct cfg_diags *d);
 /* fed_by cycles, reported once each with their path. */

@@ -336,6 +336,8 @@ bool cfg_device_polls(const struct cfg_device *dev);
 /* The redundancy group `id`, or NULL. */
 const struct cfg_group *cfg_group_find(const struct cfg *cfg, const char *id);
 const struct cfg_contact *cfg_tenant_find(const struct cfg *cfg, const char *id);
+/* The configured rack a device sits in (its location's site, room and rack), or NULL. */
+const struct cfg_rack *cfg_device_rack(const struct cfg *cfg, const struct cfg_device *dev);
 /* True if two device configs would poll the same way (reload keeps the state). */
 bool cfg_device_same(const struct cfg_device *a, const struct cfg_device *b);
 
