@@ -5,15 +5,16 @@
 # the severity filter and quiet hours (a window around now: critical still goes
 # through), the test e-mail, an expired and a reused link refused, another tenant's
 # recipient never mailed this tenant's alert nor reachable by its admin, each change
-# audited without the address, and `dcmon recipients` for the NOC.
+# audited without the address, and `dcmon recipients` for the NOC.  A device in the
+# tenant's rack, naming no tenant itself, is the tenant's: its alert reaches the address.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/email_lib.sh"
 
 smtp_port=$(free_port); http=$(free_port)
-p1=$(free_port); p2=$(free_port); p3=$(free_port); p4=$(free_port); pg=$(free_port)
+p1=$(free_port); p2=$(free_port); p3=$(free_port); p4=$(free_port); pg=$(free_port); pr=$(free_port)
 start_sink "$T/mail" "$smtp_port"
 declare -A LIS
-for p in $p1 $p2 $p3 $p4 $pg; do start_ports "$p"; LIS[$p]=$PORTS_PID; done
+for p in $p1 $p2 $p3 $p4 $pg $pr; do start_ports "$p"; LIS[$p]=$PORTS_PID; done
 close_port() { kill "${LIS[$1]}"; wait "${LIS[$1]}" 2>/dev/null || true; }
 token=$(head -c 24 /dev/urandom | base64); printf '%s\n' "$token" >"$T/token"; chmod 600 "$T/token"
 
@@ -29,10 +30,14 @@ tenants:
   - {id: globex}
 teams:
   - {id: facility, email: [facility@dc.example]}
+sites:
+  - {id: s1, rooms: [{id: r1, racks: [{id: a01, tenant: acme}]}]}
 devices:
   - {id: acme-crit, kind: server, host: 127.0.0.1, tenant: acme, checks: {tcp: [$p1, $p4]}}
   - {id: acme-warn, kind: server, host: 127.0.0.1, tenant: acme, checks: {tcp: [$p2, $p3]}}
   - {id: globex-web, kind: server, host: 127.0.0.1, tenant: globex, checks: {tcp: [$pg]}}
+  - {id: rack-crit, kind: server, host: 127.0.0.1, checks: {tcp: [$pr]},
+     location: {site: s1, room: r1, rack: a01}}
 rules:
   - {name: crit-closed, match: {device: "*-crit", metric: tcp_port_up}, state: {values: [down], severity: critical}}
   - {name: warn-closed, match: {device: "acme-warn", metric: tcp_port_up}, state: {values: [down], severity: warning}}
@@ -41,7 +46,7 @@ routes:
   - {name: facility, teams: [facility], group_wait: 1s}
 YAML
 start_dcmond "$T/dcmon.yaml"
-for dp in acme-crit:$p1 acme-warn:$p2 acme-warn:$p3 acme-crit:$p4 globex-web:$pg; do
+for dp in acme-crit:$p1 acme-warn:$p2 acme-warn:$p3 acme-crit:$p4 globex-web:$pg rack-crit:$pr; do
   wait_until 15 "port ${dp#*:} up" metric_is "${dp%%:*}" tcp_port_up "${dp#*:}" '.value == 1'
 done
 declare -A TOK
@@ -133,6 +138,14 @@ sleep 2
 assert_eq "$(alerts_to a1@acme.example)" 2 "alerts to a1 (no globex alert)"
 assert_eq "$(alerts_to g1@globex.example)" 1 "alerts to g1 (no acme alert ever)"
 pass "a tenant never receives another tenant's alert"
+
+# ---- a device in acme's rack that names no tenant is acme's --------------------------------
+close_port "$pr"
+wait_until 20 "the racked device's alert mailed to a1" eval '[ "$(alerts_to a1@acme.example)" = 3 ]'
+msgs "$T/mail" | jq -r '[.[] | select(.rcpt_tos | index("a1@acme.example"))] | last | .data' |
+  grep 'Subject: \[dcmon\] CRITICAL rack-crit' >/dev/null || fail "a1's third alert is not rack-crit's"
+assert_eq "$(alerts_to g1@globex.example)" 1 "alerts to g1 (not acme's racked device)"
+pass "a device in the tenant's rack, naming no tenant itself, mails the tenant's address"
 
 # ---- test e-mail; another tenant's recipient is hidden --------------------------------------
 out=$(req acme POST "/api/v1/recipients/$id_a1/test")
