@@ -301,6 +301,9 @@ void alert_store_audit_checkpoint(struct alert_store *st);
 
 /* The database, for the maintenance entries' own statements (maintenance.c). */
 struct sqlite3 *alert_store_db(struct alert_store *st);
+/* Adds the tenant column to a maintenance table from before tenants' own entries
+ * (maintenance.c).  SQLITE_OK or an error with err filled. */
+int maintenance_migrate(struct sqlite3 *db, const char *path, char *err, size_t errlen);
 /* The integrity record a start writes when it finds the audit log's triggers dropped
  * (alert_store_open), by audit_start_actor. */
 #define AUDIT_INTEGRITY_ACTION "integrity"

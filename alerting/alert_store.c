@@ -52,7 +52,7 @@ static const char store_schema[] =
 	" reason TEXT NOT NULL, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL,"
 	" requested_by TEXT NOT NULL, requested_ms INTEGER NOT NULL, state TEXT NOT NULL,"
 	" decided_by TEXT, decided_ms INTEGER, note TEXT, silence_id INTEGER, ended_by TEXT,"
-	" ended_ms INTEGER);"
+	" ended_ms INTEGER, tenant TEXT);"
 	/* the newest record retention removed, where the chain starts (one row) */
 	"CREATE TABLE IF NOT EXISTS audit_anchor(id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" seq INTEGER NOT NULL, hash TEXT NOT NULL, removed_ms INTEGER NOT NULL);";
@@ -186,6 +186,8 @@ struct alert_store *alert_store_open(const char *path, char *err, size_t errlen)
 		rc = state_db_exec(st->db, path, store_schema, err, errlen);
 	if (rc == SQLITE_OK)
 		rc = audit_chain_migrate(st->db, path, err, errlen);
+	if (rc == SQLITE_OK)
+		rc = maintenance_migrate(st->db, path, err, errlen);
 	if (rc == SQLITE_OK)
 		rc = state_db_prepare_all(st->db, path, store_sql, st->stmt, ST_COUNT, err, errlen);
 	if (rc == SQLITE_OK && audit_chain_tail(st->db, &st->audit_seq, st->audit_hash) < 0) {

@@ -4,7 +4,11 @@
  * it a silence of the devices by the approver, whose reason names both accounts: so
  * its alerts are silenced and the login reconciliation finds it an approved window
  * (alert_engine_device_window), and the silence, the entry and the audit log all say
- * who asked and who approved.  Ending it ends the silence.  Loop thread. */
+ * who asked and who approved.  Ending it ends the silence.
+ *
+ * A tenant's account asks for, approves and ends its own tenant's entries: the entry
+ * keeps the tenant, and its silence matches that tenant's devices only, whatever the
+ * glob; the entries of another tenant answer 404 like missing ones.  Loop thread. */
 #include "alert_api.h"
 #include "alert_int.h"
 
@@ -34,10 +38,24 @@ struct maintenance {
 	int64_t silence_id;                /* approved: its silence */
 	char ended_by[AUTHZ_NAME_MAX];     /* who ended or withdrew it */
 	int64_t ended_ms;
+	char tenant[AUTHZ_NAME_MAX];       /* a tenant's own entry: its tenant; "" the NOC's */
 };
 
 #define MAINT_COLUMNS "id, device, reason, starts_ms, ends_ms, requested_by, requested_ms," \
-		      " state, decided_by, decided_ms, note, silence_id, ended_by, ended_ms"
+		      " state, decided_by, decided_ms, note, silence_id, ended_by, ended_ms, tenant"
+
+int maintenance_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT tenant FROM maintenance LIMIT 0", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SQLITE_OK;
+	}
+	/* the entries from before are the NOC's */
+	return state_db_exec(db, path, "ALTER TABLE maintenance ADD COLUMN tenant TEXT;", err,
+			     errlen);
+}
 
 static void maint_read(sqlite3_stmt *s, struct maintenance *m)
 {
@@ -55,6 +73,7 @@ static void maint_read(sqlite3_stmt *s, struct maintenance *m)
 	m->silence_id = sqlite3_column_int64(s, 11);
 	state_db_column_text(s, 12, m->ended_by, sizeof(m->ended_by));
 	m->ended_ms = sqlite3_column_int64(s, 13);
+	state_db_column_text(s, 14, m->tenant, sizeof(m->tenant));
 }
 
 /* Writes m (a new one when m->id is 0, then given its id).  0 or -EIO. */
@@ -78,9 +97,10 @@ static int maint_put(struct alert_engine *e, struct maintenance *m)
 	store_row_int(&r, m->silence_id);
 	store_row_text(&r, m->ended_by);
 	store_row_int(&r, m->ended_ms);
+	store_row_text(&r, m->tenant[0] ? m->tenant : NULL);
 	sqlite3 *db = e->st ? alert_store_db(e->st) : NULL;
 	sqlite3_stmt *s = db ? state_db_query(db, "INSERT OR REPLACE INTO maintenance(" MAINT_COLUMNS
-					      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &r)
+					      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &r)
 			     : NULL;
 	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
 	sqlite3_finalize(s);
@@ -128,8 +148,9 @@ static json_t *maint_json(const struct maintenance *m, int64_t now_ms)
 {
 	bool active = strcmp(m->state, "approved") == 0 && m->starts_ms <= now_ms &&
 		      now_ms < m->ends_ms;
-	return json_pack("{s:I s:s s:s s:I s:I s:s s:I s:s s:b s:s* s:I s:s* s:I s:s* s:I}",
-			 "id", (json_int_t)m->id, "device", m->device, "reason", m->reason,
+	return json_pack("{s:I s:s s:s* s:s s:I s:I s:s s:I s:s s:b s:s* s:I s:s* s:I s:s* s:I}",
+			 "id", (json_int_t)m->id, "device", m->device, "tenant",
+			 text_or_null(m->tenant), "reason", m->reason,
 			 "starts_ms", (json_int_t)m->starts_ms, "ends_ms", (json_int_t)m->ends_ms,
 			 "requested_by", m->requested_by, "requested_ms",
 			 (json_int_t)m->requested_ms, "state", m->state, "active", active,
@@ -142,20 +163,36 @@ static json_t *maint_json(const struct maintenance *m, int64_t now_ms)
 struct maint_list {
 	json_t *a;
 	int64_t now_ms;
+	const char *tenant; /* a tenant's actor: its own entries only; NULL all */
 };
+
+/* Whether a tenant's actor (tenant: its tenant, NULL for the NOC) may know of m. */
+static bool maint_visible(const struct maintenance *m, const char *tenant)
+{
+	return !tenant || strcmp(m->tenant, tenant) == 0;
+}
 
 static void maint_collect(void *arg, const struct maintenance *m)
 {
 	struct maint_list *l = arg;
-	json_array_append_new(l->a, maint_json(m, l->now_ms));
+	if (maint_visible(m, l->tenant))
+		json_array_append_new(l->a, maint_json(m, l->now_ms));
 }
 
-/* Answers 503 (no engine) or 404 (a tenant's actor: entries name devices of every
- * tenant, as silences do) and returns false; true when the request may go on. */
+/* The actor's tenant when it is a tenant's, else NULL. */
+static const char *actor_tenant(const struct api_ctx *ctx)
+{
+	return ctx->req->actor->tenant[0] ? ctx->req->actor->tenant : NULL;
+}
+
+/* Answers 503 (no engine) or 404 (an actor scoped to a site, not a tenant: entries
+ * name devices of every tenant, as silences do) and returns false; true when the
+ * request may go on.  A tenant's actor goes on, to its own entries. */
 static bool maint_ready(const struct api_ctx *ctx, struct api_response *resp)
 {
 	const struct authz_object every_tenant = {.scope = AUTHZ_SCOPE_OTHER};
-	if (authz_check(ctx->req->actor, AUTHZ_ACT_VIEW, &every_tenant) != AUTHZ_ALLOW)
+	if (!actor_tenant(ctx) &&
+	    authz_check(ctx->req->actor, AUTHZ_ACT_VIEW, &every_tenant) != AUTHZ_ALLOW)
 		api_reply_error(resp, 404, "no such endpoint: %s", ctx->req->path);
 	else if (!api_engine(ctx) || !api_engine(ctx)->st)
 		api_reply_error(resp, 503, "the threshold engine keeps no state");
@@ -167,7 +204,7 @@ static bool maint_ready(const struct api_ctx *ctx, struct api_response *resp)
 /* GET /api/v1/maintenance */
 void api_get_maintenance(const struct api_ctx *ctx, struct api_response *resp)
 {
-	struct maint_list l = {json_array(), ctx->now_ms};
+	struct maint_list l = {json_array(), ctx->now_ms, actor_tenant(ctx)};
 	if (!maint_ready(ctx, resp))
 		json_decref(l.a);
 	else if (maint_each(api_engine(ctx), 0, maint_collect, &l) < 0) {
@@ -180,6 +217,16 @@ void api_get_maintenance(const struct api_ctx *ctx, struct api_response *resp)
 static const char *jstr(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
+}
+
+/* Whether the glob names at least one of tenant's devices. */
+static bool tenant_devices_match(const struct cfg *cfg, const char *glob, const char *tenant)
+{
+	const struct cfg_selector sel = {.device = (char *)glob, .tenant = (char *)tenant};
+	for (size_t i = 0; cfg && i < cfg->ndevices; i++)
+		if (selector_match(&sel, &cfg->devices[i], cfg->devices[i].id, NULL, NULL))
+			return true;
+	return false;
 }
 
 /* The request's entry from body; false after answering 400. */
@@ -199,6 +246,9 @@ static bool maint_parse(const struct api_ctx *ctx, json_t *b, struct maintenance
 	else if ((m->ends_ms = dur ? m->starts_ms + ms : json_integer_value(en)) <= ctx->now_ms ||
 		 m->ends_ms <= m->starts_ms)
 		api_reply_error(resp, 400, "the window ends before it starts or in the past");
+	else if (actor_tenant(ctx) && !tenant_devices_match(ctx->env->cfg, dev, actor_tenant(ctx)))
+		api_reply_error(resp, 400, "device: %s matches no device of tenant %s", dev,
+				actor_tenant(ctx)); /* another tenant's device: as a missing one */
 	else {
 		snprintf(m->device, sizeof(m->device), "%s", dev);
 		snprintf(m->reason, sizeof(m->reason), "%s", reason);
@@ -229,6 +279,7 @@ void api_post_maintenance(const struct api_ctx *ctx, struct api_response *resp)
 		return;
 	}
 	snprintf(m.requested_by, sizeof(m.requested_by), "%s", ctx->req->actor->name);
+	snprintf(m.tenant, sizeof(m.tenant), "%s", ctx->req->actor->tenant);
 	snprintf(m.state, sizeof(m.state), "pending");
 	if (maint_put(api_engine(ctx), &m) < 0) {
 		api_reply_error(resp, 500, "alerts.db: the entry could not be stored");
@@ -249,7 +300,10 @@ static int maint_approve(const struct api_ctx *ctx, struct maintenance *m, char 
 	struct alert_actor by = api_actor(ctx, NULL, who, sizeof(who));
 	snprintf(reason, sizeof(reason), "maintenance %lld: %s (requested by %s, approved by %s)",
 		 (long long)m->id, m->reason, m->requested_by, ctx->req->actor->name);
-	struct alert_silence_spec spec = {.match = {.device = m->device}, .reason = reason,
+	/* a tenant's entry silences that tenant's devices only, whatever the glob */
+	struct alert_silence_spec spec = {.match = {.device = m->device,
+						    .tenant = m->tenant[0] ? m->tenant : NULL},
+					  .reason = reason,
 					  .starts_ms = m->starts_ms, .ends_ms = m->ends_ms};
 	return alert_engine_silence_add(api_engine(ctx), &spec, &by, ctx->now_ms, &m->silence_id,
 					err, errlen);
@@ -268,7 +322,8 @@ void api_post_maintenance_decide(const struct api_ctx *ctx, struct api_response 
 	const char *why = jstr(b, "reason");
 	struct maintenance m = {0};
 	if ((!approve && strcmp(end, "/reject") != 0) || end == ctx->tail || id <= 0 ||
-	    maint_each(api_engine(ctx), id, maint_copy, &m) < 0 || m.id != id)
+	    maint_each(api_engine(ctx), id, maint_copy, &m) < 0 || m.id != id ||
+	    !maint_visible(&m, actor_tenant(ctx)))
 		api_reply_error(resp, 404, "no maintenance entry %s", ctx->tail);
 	else if (strcmp(m.state, "pending") != 0)
 		api_reply_error(resp, 409, "maintenance %lld is %s, not pending", id, m.state);
@@ -309,7 +364,8 @@ void api_delete_maintenance(const struct api_ctx *ctx, struct api_response *resp
 	if (!maint_ready(ctx, resp))
 		return;
 	if (end == ctx->tail || *end || id <= 0 ||
-	    maint_each(api_engine(ctx), id, maint_copy, &m) < 0 || m.id != id) {
+	    maint_each(api_engine(ctx), id, maint_copy, &m) < 0 || m.id != id ||
+	    !maint_visible(&m, actor_tenant(ctx))) {
 		api_reply_error(resp, 404, "no maintenance entry %s", ctx->tail);
 		return;
 	}

@@ -10,9 +10,10 @@
 
 #include "dcmon/loop.h"
 
-#define MAINT_COLS 8
+#define MAINT_COLS 9
 static const char *const maint_headers[MAINT_COLS] = {
-	"ID", "STATE", "DEVICE", "FROM", "UNTIL", "REQUESTED BY", "APPROVED BY", "REASON"};
+	"ID", "STATE", "DEVICE", "TENANT", "FROM", "UNTIL", "REQUESTED BY", "APPROVED BY",
+	"REASON"};
 
 struct maint_opts {
 	const char *dur, *until, *reason;
@@ -46,7 +47,9 @@ static void maint_table(const struct cli_ctx *ctx, json_t *list)
 		cli_format_time(cli_jint(m, "starts_ms"), from, sizeof(from));
 		cli_format_time(cli_jint(m, "ends_ms"), until, sizeof(until));
 		bool approved = cli_jint(m, "silence_id") > 0;
-		const char *cells[MAINT_COLS] = {id, state, cli_jstr(m, "device"), from, until,
+		/* "-": the NOC's entry; a tenant's own names it */
+		const char *cells[MAINT_COLS] = {id, state, cli_jstr(m, "device"),
+						 cli_jstr(m, "tenant"), from, until,
 						 cli_jstr(m, "requested_by"),
 						 approved ? cli_jstr(m, "decided_by") : "-",
 						 cli_jstr(m, "reason")};

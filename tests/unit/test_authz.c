@@ -23,9 +23,10 @@ static const char *const spec[AUTHZ_ROLE_COUNT] = {
 	[AUTHZ_ROLE_SECURITY_ADMIN] = "self accounts-read accounts-manage",
 	[AUTHZ_ROLE_AUDITOR] = "self audit-read",
 	[AUTHZ_ROLE_TENANT_ADMIN] = "self view ack accounts-read accounts-manage recipients layer-request "
-				    "layer-apply layer-approve",
-	[AUTHZ_ROLE_TENANT_APPROVER] = "self view ack layer-request layer-approve",
-	[AUTHZ_ROLE_TENANT_OPERATOR] = "self view ack layer-request",
+				    "layer-apply layer-approve maintenance maintenance-approve",
+	/* a tenant's own maintenance entries: its operator asks, its approver approves */
+	[AUTHZ_ROLE_TENANT_APPROVER] = "self view ack layer-request layer-approve maintenance-approve",
+	[AUTHZ_ROLE_TENANT_OPERATOR] = "self view ack layer-request maintenance",
 	[AUTHZ_ROLE_WALL] = "self view",
 };
 
