@@ -628,7 +628,9 @@ static int drain(struct mqtt_client *c, enum drained *found)
  * after the publisher's flush: the messages it just handed make the pause the acks'. */
 static void pause_reads(struct mqtt_client *c, enum drained found)
 {
-	if (found == DRAINED_NOTHING || !c->connected || c->resume)
+	/* a backlog of events: epoll wakes on each batch of acks, so the next events go
+	 * at once rather than a pause later (a replay's rate) */
+	if (found == DRAINED_NOTHING || !c->connected || c->resume || mqtt_pub_backlog(c->pub))
 		return;
 	int64_t pause = found == DRAINED_MORE ? 0 :
 		c->nown || mqtt_pub_awaits_acks(c->pub) ? ACK_PAUSE_MS : READ_PAUSE_MS;

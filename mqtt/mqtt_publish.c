@@ -261,6 +261,11 @@ bool mqtt_pub_awaits_acks(const struct mqtt_pub *p)
 	return p && (p->handed || p->values_unacked);
 }
 
+bool mqtt_pub_backlog(const struct mqtt_pub *p)
+{
+	return p && p->outbox_n > p->handed;
+}
+
 void mqtt_pub_acked(struct mqtt_pub *p, int mid)
 {
 	if (!p)

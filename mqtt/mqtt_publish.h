@@ -37,6 +37,9 @@ void mqtt_pub_flush(struct mqtt_pub *p);
 void mqtt_pub_acked(struct mqtt_pub *p, int mid);
 /* Messages of QoS 1 wait for their acknowledgement (false for NULL). */
 bool mqtt_pub_awaits_acks(const struct mqtt_pub *p);
+/* More alert events wait than the window handed to libmosquitto holds (a replay after a
+ * cut, a storm): each ack lets the next go (false for NULL). */
+bool mqtt_pub_backlog(const struct mqtt_pub *p);
 /* Before a clean disconnect: the availability topic says "offline" (the broker sends no
  * last will then). */
 void mqtt_pub_goodbye(struct mqtt_pub *p);

@@ -142,8 +142,13 @@ static void test_full_values_queue_supersedes_the_oldest(void **state)
 static void test_events_wait_in_the_outbox_beyond_the_ring(void **state)
 {
 	struct fixture *f = *state;
+	assert_false(mqtt_pub_backlog(f->pub)); /* nothing waits */
+	assert_false(mqtt_pub_backlog(NULL));
 	for (int i = 1; i <= QUEUE; i++)
 		alert(f, ALERT_EV_FIRED, i);
+	/* waiting beyond what was handed over (nothing: no broker): the client reads its
+	 * acks without a pause (mqtt_client.c pause_reads) */
+	assert_true(mqtt_pub_backlog(f->pub));
 	alert(f, ALERT_EV_CHANGED, 100); /* kind transitions: not asked for */
 	alert(f, ALERT_EV_CURRENT, 101); /* never an event */
 	assert_int_equal(stats(f).events_queued, QUEUE);
