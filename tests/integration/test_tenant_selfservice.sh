@@ -68,8 +68,8 @@ acct() { "$DCMON" user token "acme-$1" | head -1; }
 req() { curl -sf -m 10 -H "Authorization: Bearer $(acct "$1")" "http://127.0.0.1:$http$2"; }
 
 # what each session may do, from core/authz.c's roles: the pages show what these allow
-for u in admin:'"view","ack","accounts-read","accounts-manage","self","recipients","layer-request","layer-apply","layer-approve"' \
-         op:'"view","ack","self","layer-request"' appr:'"view","ack","self","layer-request","layer-approve"'; do
+for u in admin:'"view","ack","accounts-read","accounts-manage","self","recipients","layer-request","layer-apply","layer-approve","maintenance","maintenance-approve"' \
+         op:'"view","ack","self","layer-request","maintenance"' appr:'"view","ack","self","layer-request","layer-approve","maintenance-approve"'; do
   assert_eq "$(req "${u%%:*}" /api/v1/sessions | jq -c '[.tenant, .actions]')" "[\"acme\",[${u#*:}]]" "acme-${u%%:*}'s actions"
 done
 
