@@ -55,8 +55,8 @@ for i in $(seq 1 "$sites"); do
 	site_pids+=($!)
 	pids+=($!)
 done
+site_up() { curl -sf --unix-socket "$T/site$1.sock" http://dcmond/api/v1/health; }
 for i in $(seq 1 "$sites"); do
-	site_up() { curl -sf --unix-socket "$T/site$1.sock" http://dcmond/api/v1/health; }
 	wait_for 60 site_up "$i" || { echo "site$i did not start" >&2; tail "$T/site$i.log" >&2; exit 1; }
 done
 

@@ -62,11 +62,19 @@ mqtt_bench_setup() {
 		  echo "certfile $T/tls/srv.pem"; echo "keyfile $T/tls/srv.key"
 		  echo "require_certificate true"; } >>"$T/mosquitto.conf"
 	fi
-	mosquitto -c "$T/mosquitto.conf" >"$T/broker.log" 2>&1 &
-	broker_pid=$!
-	pids+=($broker_pid)
-	wait_for 10 grep -q "Opening ipv4 listen socket on port $port" "$T/broker.log" ||
-		{ echo "mosquitto did not start" >&2; exit 1; }
+	start_mosquitto "$T/mosquitto.conf" "$T/broker.log" "$port" mosquitto
+	broker_pid=$mosq_pid
+}
+
+# mosquitto with CONF, its log appended to LOG, waited for until it listens on PORT;
+# sets mosq_pid (in pids).  WHAT names it if it does not start.
+#   start_mosquitto CONF LOG PORT WHAT
+start_mosquitto() {
+	mosquitto -c "$1" >>"$2" 2>&1 &
+	mosq_pid=$!
+	pids+=($mosq_pid)
+	wait_for 10 grep -q "Opening ipv4 listen socket on port $3" "$2" ||
+		{ echo "$4 did not start" >&2; exit 1; }
 }
 
 # The end of a daemon: line's mqtt: map subscribing to bench_mqtt_pub's stream (closes
@@ -91,11 +99,8 @@ start_site_broker() {
 	  echo "max_queued_messages 1000000"; [ "$(id -u)" -ne 0 ] || echo "user root"
 	  echo "connection hub-$name"; echo "address 127.0.0.1:$hub"; echo "topic $name/# out 1"
 	  echo "cleansession false"; echo "notifications false"; echo "restart_timeout 1"; } >"$T/$name-broker.conf"
-	mosquitto -c "$T/$name-broker.conf" >>"$T/$name-broker.log" 2>&1 &
-	site_broker_pid=$!
-	pids+=($site_broker_pid)
-	wait_for 10 grep -q "Opening ipv4 listen socket on port $p" "$T/$name-broker.log" ||
-		{ echo "the broker of $name did not start" >&2; exit 1; }
+	start_mosquitto "$T/$name-broker.conf" "$T/$name-broker.log" "$p" "the broker of $name"
+	site_broker_pid=$mosq_pid
 }
 
 # A site dcmond's config on stdout: client NAME publishing KINDS (a YAML list) with the
